@@ -1,0 +1,133 @@
+package dev.failover;
+
+import java.util.Objects;
+import okhttp3.HttpUrl;
+
+/**
+ * One replica of a service: a base URL, its locality and a weight.
+ *
+ * <p>Each attempt of a call is rewritten onto the base URL of the endpoint chosen for it: the
+ * scheme, host and port are replaced and the base path is prepended to the request's path.
+ *
+ * <pre>{@code
+ * Endpoint a = Endpoint.of("https://dir-a.internal:8443/api", "us-east-1", "us-east-1a");
+ * Endpoint big = a.withWeight(200);
+ * }</pre>
+ *
+ * <p>A base URL never carries credentials (user info), a query or a fragment; credentials travel in
+ * the request's headers, and only to configured endpoints.
+ *
+ * @param url the base URL, {@code http} or {@code https}
+ * @param locality where the endpoint runs
+ * @param weight its relative share inside its zone, 1 to 10,000; 100 is the default
+ */
+public record Endpoint(HttpUrl url, Locality locality, int weight) {
+
+  /** The weight of an endpoint created without one. */
+  public static final int DEFAULT_WEIGHT = 100;
+
+  /**
+   * Checks the URL and the weight.
+   *
+   * @throws IllegalArgumentException if the URL has user info, a query or a fragment, or if the
+   *     weight is outside 1 to 10,000
+   */
+  public Endpoint {
+    Objects.requireNonNull(url, "url");
+    Objects.requireNonNull(locality, "locality");
+    if (!url.username().isEmpty() || !url.password().isEmpty()) {
+      throw new IllegalArgumentException(
+          "endpoint URL must not carry credentials (user info) but "
+              + redact(url)
+              + " does; send credentials in request headers instead");
+    }
+    if (url.query() != null) {
+      throw new IllegalArgumentException(
+          "endpoint URL must not have a query but was " + redact(url));
+    }
+    if (url.fragment() != null) {
+      throw new IllegalArgumentException(
+          "endpoint URL must not have a fragment but was " + redact(url));
+    }
+    if (weight < 1 || weight > 10_000) {
+      throw new IllegalArgumentException(
+          "endpoint weight must be between 1 and 10000 but was " + weight + " for " + redact(url));
+    }
+  }
+
+  /**
+   * Returns an endpoint of default weight.
+   *
+   * @param url the base URL, for example {@code https://dir-a.internal:8443}
+   * @param region the region, for example {@code us-east-1}
+   * @param zone the availability zone, for example {@code us-east-1a}
+   * @return the endpoint
+   * @throws IllegalArgumentException if the URL is not a valid {@code http} or {@code https} URL,
+   *     or has user info, a query or a fragment
+   */
+  public static Endpoint of(String url, String region, String zone) {
+    return new Endpoint(parse(url), Locality.of(region, zone), DEFAULT_WEIGHT);
+  }
+
+  /**
+   * Returns an endpoint of default weight.
+   *
+   * @param url the base URL
+   * @param locality where it runs
+   * @return the endpoint
+   * @throws IllegalArgumentException if the URL is invalid as for {@link #of(String, String,
+   *     String)}
+   */
+  public static Endpoint of(String url, Locality locality) {
+    return new Endpoint(parse(url), locality, DEFAULT_WEIGHT);
+  }
+
+  /**
+   * Returns a copy of this endpoint with another weight.
+   *
+   * @param weight the relative share inside its zone, 1 to 10,000
+   * @return the copy
+   * @throws IllegalArgumentException if the weight is out of range
+   */
+  public Endpoint withWeight(int weight) {
+    return new Endpoint(url, locality, weight);
+  }
+
+  /**
+   * Returns the base URL as text, without a trailing slash.
+   *
+   * @return for example {@code https://dir-a.internal:8443/api}
+   */
+  public String address() {
+    String s = url.toString();
+    return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
+  }
+
+  @Override
+  public String toString() {
+    return address() + " (" + locality + ")";
+  }
+
+  private static HttpUrl parse(String url) {
+    Objects.requireNonNull(url, "url");
+    HttpUrl parsed = HttpUrl.parse(url);
+    if (parsed == null) {
+      throw new IllegalArgumentException(
+          "endpoint URL must be an absolute http or https URL but was '" + redactText(url) + "'");
+    }
+    return parsed;
+  }
+
+  static String redact(HttpUrl url) {
+    return url.newBuilder().username("").password("").query(null).fragment(null).build().toString();
+  }
+
+  private static String redactText(String url) {
+    int at = url.indexOf('@');
+    int scheme = url.indexOf("://");
+    if (at > 0 && scheme >= 0 && at > scheme) {
+      return url.substring(0, scheme + 3) + "***@" + url.substring(at + 1);
+    }
+    return url;
+  }
+}

@@ -1,0 +1,656 @@
+package dev.failover;
+
+import dev.failover.internal.ClientCore;
+import dev.failover.internal.Settings;
+import java.io.Closeable;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.random.RandomGenerator;
+import okhttp3.Call;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * An {@link okhttp3.Call.Factory} for one logical service whose replicas run in several zones and
+ * regions. Each call is routed, retried and bounded by a deadline so that it keeps succeeding when
+ * an endpoint, a zone or a region fails.
+ *
+ * <p>A request names the service as its host, {@code http://directory/users/42}; each attempt is
+ * rewritten onto the chosen endpoint's base URL (scheme, host, port and base path).
+ *
+ * <pre>{@code
+ * try (FailoverClient directory = FailoverClient.builder()
+ *     .service("directory")
+ *     .home("us-east-1", "us-east-1a")
+ *     .endpoint("https://dir-a.internal:8443", "us-east-1", "us-east-1a")
+ *     .endpoint("https://dir-b.internal:8443", "us-east-1", "us-east-1b")
+ *     .endpoint("https://dir-w.internal:8443", "us-west-2", "us-west-2a")
+ *     .build()) {
+ *   Request request = new Request.Builder().url("http://directory/users/42").build();
+ *   try (Response response = directory.newCall(request).execute()) {
+ *     System.out.println(response.body().string());
+ *   }
+ * }
+ * }</pre>
+ *
+ * <h2>What happens to a call</h2>
+ *
+ * <ol>
+ *   <li>A total <b>deadline</b> (default 10 s) bounds every attempt and backoff; each attempt has
+ *       its own timeout (default: the deadline divided by the maximum attempts), and no attempt
+ *       starts with less than {@code minAttemptTime} left.
+ *   <li>The first attempt goes to the <b>nearest healthy tier</b>: the home zone, then the other
+ *       zones of the home region, then the other regions in order. Traffic spills to the next tier
+ *       in proportion to the health a tier lacks (overprovisioning factor 1.4). Inside a tier,
+ *       power of two choices on Peak-EWMA latency times outstanding requests.
+ *   <li>A <b>retryable outcome</b> (connect failure, reset, timeout, 502/503/504, 429, protocol
+ *       error) leads to another attempt after an exponential backoff with full jitter, to an
+ *       endpoint not yet tried, in a zone not yet tried where one exists, if the request is safe to
+ *       repeat, the retry budget has a token, and time remains.
+ *   <li>When no further attempt is allowed, the call returns the last response (for example a 503)
+ *       or throws a {@link FailoverException} listing every attempt.
+ * </ol>
+ *
+ * <h2>What is never repeated</h2>
+ *
+ * <p>A request is idempotent if its method is GET, HEAD, OPTIONS, PUT, DELETE or TRACE, if it has
+ * an {@code Idempotency-Key} header, or if it is marked with {@link
+ * RequestOptions#markIdempotent()}. Any other request (POST and PATCH) is sent again only when the
+ * failed attempt provably never left the client (the connection could not be made). A request whose
+ * body is one-shot or duplex is never sent twice.
+ *
+ * <p>Instances are immutable and thread-safe; share one per service. {@link #close()} stops the
+ * health checks, cancels calls in flight and releases every thread, timer and pooled connection the
+ * client created.
+ */
+public final class FailoverClient implements Call.Factory, Closeable {
+  private final Settings settings;
+  private final ClientCore core;
+
+  private FailoverClient(Settings settings) {
+    this.settings = settings;
+    this.core = new ClientCore(settings);
+  }
+
+  /**
+   * Returns a new builder.
+   *
+   * @return a builder with every setting at its default
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Returns a builder holding this client's settings, to build a new client that differs in some.
+   * The new client shares nothing with this one but the {@code OkHttpClient} given to {@link
+   * Builder#okHttpClient(OkHttpClient)}.
+   *
+   * @return a builder
+   */
+  public Builder newBuilder() {
+    return new Builder(settings);
+  }
+
+  /**
+   * Prepares a call. The request's host must be the service name.
+   *
+   * @param request the request, such as {@code GET http://directory/users/42}
+   * @return a call that may be executed or enqueued once
+   * @throws IllegalArgumentException if the request's host is not the service name
+   * @throws IllegalStateException if the client is closed
+   */
+  @Override
+  public Call newCall(Request request) {
+    return core.newCall(request);
+  }
+
+  /**
+   * Returns the name of the service, the host that requests name.
+   *
+   * @return the service name
+   */
+  public String service() {
+    return settings.service();
+  }
+
+  /**
+   * Returns where this client runs.
+   *
+   * @return the home locality
+   */
+  public Locality home() {
+    return settings.home();
+  }
+
+  /**
+   * Returns the configured endpoints, in the order given.
+   *
+   * @return an immutable list
+   */
+  public List<Endpoint> endpoints() {
+    return settings.endpoints();
+  }
+
+  /**
+   * Returns a read-only picture of the live state of every zone and endpoint.
+   *
+   * @return a new snapshot
+   */
+  public FailoverSnapshot snapshot() {
+    return core.snapshot();
+  }
+
+  /**
+   * Cancels calls in flight, stops health checks and releases threads, timers and, if the client
+   * created its own OkHttp connection pool, every pooled connection. Calling it again does nothing.
+   */
+  @Override
+  public void close() {
+    core.close();
+  }
+
+  @Override
+  public String toString() {
+    return "FailoverClient{service=" + settings.service() + ", home=" + settings.home() + "}";
+  }
+
+  /**
+   * Builds a {@link FailoverClient}. Every setter checks its argument at once; {@link #build()}
+   * checks that the settings fit together.
+   *
+   * <pre>{@code
+   * FailoverClient client = FailoverClient.builder()
+   *     .service("directory")
+   *     .home("us-east-1", "us-east-1a")
+   *     .endpoint(Endpoint.of("https://dir-a.internal:8443", "us-east-1", "us-east-1a"))
+   *     .endpoint(Endpoint.of("https://dir-b.internal:8443", "us-east-1", "us-east-1b"))
+   *     .endpoint(Endpoint.of("https://dir-w.internal:8443", "us-west-2", "us-west-2a"))
+   *     .healthCheck(HealthCheck.http("/health"))
+   *     .deadline(Duration.ofSeconds(2))
+   *     .build();
+   * }</pre>
+   */
+  public static final class Builder {
+    private @Nullable String service;
+    private @Nullable Locality home;
+    private final List<Endpoint> endpoints = new ArrayList<>();
+    private List<String> regionOrder = List.of();
+    private @Nullable OkHttpClient okHttpClient;
+    private Duration deadline = Duration.ofSeconds(10);
+    private @Nullable Duration attemptTimeout;
+    private Duration minAttemptTime = Duration.ofMillis(25);
+    private int maxAttempts = 3;
+    private Duration backoffBase = Duration.ofMillis(25);
+    private Duration backoffCap = Duration.ofMillis(250);
+    private Duration maxRetryAfter = Duration.ofSeconds(30);
+    private double budgetRatio = 0.1;
+    private int budgetMinPerSecond = 1;
+    private Duration budgetWindow = Duration.ofSeconds(10);
+    private HealthCheck healthCheck = HealthCheck.disabled();
+    private EjectionPolicy ejection = EjectionPolicy.defaults();
+    private int panicThresholdPercent = 0;
+    private boolean panicFailOpen = true;
+    private int maxRequests = 256;
+    private final List<FailoverListener> listeners = new ArrayList<>();
+    private Clock clock = Clock.systemUTC();
+    private @Nullable ScheduledExecutorService scheduler;
+    private @Nullable RandomGenerator random;
+
+    Builder() {}
+
+    Builder(Settings s) {
+      service = s.service();
+      home = s.home();
+      endpoints.addAll(s.endpoints());
+      regionOrder = s.regionOrder();
+      okHttpClient = s.okHttpClient();
+      deadline = s.deadline();
+      attemptTimeout = s.attemptTimeout();
+      minAttemptTime = s.minAttemptTime();
+      maxAttempts = s.maxAttempts();
+      backoffBase = s.backoffBase();
+      backoffCap = s.backoffCap();
+      maxRetryAfter = s.maxRetryAfter();
+      budgetRatio = s.budgetRatio();
+      budgetMinPerSecond = s.budgetMinPerSecond();
+      budgetWindow = s.budgetWindow();
+      healthCheck = s.healthCheck();
+      ejection = s.ejection();
+      panicThresholdPercent = s.panicThresholdPercent();
+      panicFailOpen = s.panicFailOpen();
+      maxRequests = s.maxRequests();
+      listeners.addAll(s.listeners());
+      clock = s.clock();
+      scheduler = s.scheduler();
+      random = s.random();
+    }
+
+    /**
+     * Sets the service name: the host that requests name, as in {@code http://directory/users}.
+     * Required.
+     *
+     * @param service a valid host name
+     * @return this builder
+     * @throws IllegalArgumentException if the name is not a valid host name
+     */
+    public Builder service(String service) {
+      Objects.requireNonNull(service, "service");
+      if (service.isBlank()
+          || okhttp3.HttpUrl.parse("http://" + service + "/") == null
+          || !okhttp3.HttpUrl.get("http://" + service + "/").host().equalsIgnoreCase(service)) {
+        throw new IllegalArgumentException(
+            "service must be a host name such as 'directory' but was '" + service + "'");
+      }
+      this.service = service;
+      return this;
+    }
+
+    /**
+     * Sets where this client runs. Required: it sets the routing order.
+     *
+     * @param region the home region
+     * @param zone the home zone
+     * @return this builder
+     * @throws IllegalArgumentException if a name is blank
+     */
+    public Builder home(String region, String zone) {
+      return home(Locality.of(region, zone));
+    }
+
+    /**
+     * Sets where this client runs. Required: it sets the routing order.
+     *
+     * @param home the home locality
+     * @return this builder
+     */
+    public Builder home(Locality home) {
+      this.home = Objects.requireNonNull(home, "home");
+      return this;
+    }
+
+    /**
+     * Adds an endpoint. At least one is required.
+     *
+     * @param endpoint the endpoint
+     * @return this builder
+     */
+    public Builder endpoint(Endpoint endpoint) {
+      endpoints.add(Objects.requireNonNull(endpoint, "endpoint"));
+      return this;
+    }
+
+    /**
+     * Adds an endpoint.
+     *
+     * @param url its base URL
+     * @param region its region
+     * @param zone its zone
+     * @return this builder
+     * @throws IllegalArgumentException if the URL or a name is invalid
+     */
+    public Builder endpoint(String url, String region, String zone) {
+      return endpoint(Endpoint.of(url, region, zone));
+    }
+
+    /**
+     * Replaces the endpoints.
+     *
+     * @param endpoints the endpoints
+     * @return this builder
+     */
+    public Builder endpoints(List<Endpoint> endpoints) {
+      List<Endpoint> copy = List.copyOf(endpoints);
+      this.endpoints.clear();
+      this.endpoints.addAll(copy);
+      return this;
+    }
+
+    /**
+     * Sets the order in which other regions are tried after the home region. Regions not listed
+     * follow in the order their first endpoint was added. Default: that order alone.
+     *
+     * @param regions region names, nearest first
+     * @return this builder
+     */
+    public Builder regionOrder(List<String> regions) {
+      this.regionOrder = List.copyOf(regions);
+      return this;
+    }
+
+    /**
+     * Sets the OkHttp client that attempts run on: its connection pool, timeouts, interceptors, TLS
+     * and proxy settings are used. The failover client adds its own dispatcher (threads are its
+     * own, released by {@link FailoverClient#close()}), a network interceptor that counts OkHttp's
+     * silent retries, and turns off OkHttp's silent retries for non-idempotent requests. A pool
+     * given here belongs to its owner and is not emptied by {@code close()}. Default: a new client.
+     *
+     * @param okHttpClient the client to build on
+     * @return this builder
+     */
+    public Builder okHttpClient(OkHttpClient okHttpClient) {
+      this.okHttpClient = Objects.requireNonNull(okHttpClient, "okHttpClient");
+      return this;
+    }
+
+    /**
+     * Sets the total deadline of a call: every attempt, backoff and wait. Default 10 s. A request
+     * can set its own with {@link RequestOptions#ofDeadline(Duration)}; OkHttp's {@code
+     * call.timeout()} shortens it further.
+     *
+     * @param deadline a positive duration
+     * @return this builder
+     * @throws IllegalArgumentException if not positive
+     */
+    public Builder deadline(Duration deadline) {
+      HealthCheck.positive("deadline", deadline);
+      this.deadline = deadline;
+      return this;
+    }
+
+    /**
+     * Sets the time one attempt may take, never more than what remains of the deadline. Default:
+     * the deadline divided by the maximum attempts, so that a hanging endpoint leaves time for the
+     * others.
+     *
+     * @param attemptTimeout a positive duration
+     * @return this builder
+     * @throws IllegalArgumentException if not positive
+     */
+    public Builder attemptTimeout(Duration attemptTimeout) {
+      HealthCheck.positive("attemptTimeout", attemptTimeout);
+      this.attemptTimeout = attemptTimeout;
+      return this;
+    }
+
+    /**
+     * Sets the least time that must remain of the deadline to start an attempt. Default 25 ms.
+     *
+     * @param minAttemptTime zero or positive
+     * @return this builder
+     * @throws IllegalArgumentException if negative
+     */
+    public Builder minAttemptTime(Duration minAttemptTime) {
+      Objects.requireNonNull(minAttemptTime, "minAttemptTime");
+      if (minAttemptTime.isNegative()) {
+        throw new IllegalArgumentException(
+            "minAttemptTime must not be negative but was " + minAttemptTime);
+      }
+      this.minAttemptTime = minAttemptTime;
+      return this;
+    }
+
+    /**
+     * Sets the most attempts one call makes, the first included. Default 3; 1 turns retries off.
+     *
+     * @param maxAttempts 1 to 10
+     * @return this builder
+     * @throws IllegalArgumentException if out of range
+     */
+    public Builder maxAttempts(int maxAttempts) {
+      if (maxAttempts < 1 || maxAttempts > 10) {
+        throw new IllegalArgumentException(
+            "maxAttempts must be between 1 and 10 but was " + maxAttempts);
+      }
+      this.maxAttempts = maxAttempts;
+      return this;
+    }
+
+    /**
+     * Sets the retry backoff: retry {@code n} waits a uniformly random time in {@code [0, min(cap,
+     * base x 2^(n-1))]} (full jitter). Default 25 ms and 250 ms, as Envoy.
+     *
+     * @param base the first retry's bound, zero or positive
+     * @param cap the largest bound
+     * @return this builder
+     * @throws IllegalArgumentException if negative or the cap is below the base
+     */
+    public Builder backoff(Duration base, Duration cap) {
+      Objects.requireNonNull(base, "base");
+      Objects.requireNonNull(cap, "cap");
+      if (base.isNegative()) {
+        throw new IllegalArgumentException("backoff base must not be negative but was " + base);
+      }
+      if (cap.compareTo(base) < 0) {
+        throw new IllegalArgumentException(
+            "backoff cap (" + cap + ") must not be below backoff base (" + base + ")");
+      }
+      this.backoffBase = base;
+      this.backoffCap = cap;
+      return this;
+    }
+
+    /**
+     * Sets the longest pause a {@code Retry-After} header can impose on the endpoint that sent it.
+     * Default 30 s.
+     *
+     * @param maxRetryAfter a positive duration
+     * @return this builder
+     * @throws IllegalArgumentException if not positive
+     */
+    public Builder maxRetryAfter(Duration maxRetryAfter) {
+      HealthCheck.positive("maxRetryAfter", maxRetryAfter);
+      this.maxRetryAfter = maxRetryAfter;
+      return this;
+    }
+
+    /**
+     * Sets the retry budget shared by all calls of the client: extra attempts within any {@code
+     * window} never exceed {@code ratio} times the calls in it plus {@code minPerSecond} per second
+     * of it. Default 10% and 1 per second over 10 s, so an outage adds at most about 10% of load to
+     * the survivors.
+     *
+     * @param ratio extra attempts per call, 0 to 1
+     * @param minPerSecond extra attempts per second allowed regardless of traffic, 0 or more
+     * @param window how long calls and retries count, 1 s to 5 min
+     * @return this builder
+     * @throws IllegalArgumentException if out of range
+     */
+    public Builder retryBudget(double ratio, int minPerSecond, Duration window) {
+      if (!(ratio >= 0 && ratio <= 1)) {
+        throw new IllegalArgumentException(
+            "retryBudget ratio must be between 0 and 1 but was " + ratio);
+      }
+      if (minPerSecond < 0) {
+        throw new IllegalArgumentException(
+            "retryBudget minPerSecond must not be negative but was " + minPerSecond);
+      }
+      Objects.requireNonNull(window, "window");
+      if (window.compareTo(Duration.ofSeconds(1)) < 0
+          || window.compareTo(Duration.ofMinutes(5)) > 0) {
+        throw new IllegalArgumentException(
+            "retryBudget window must be between 1 s and 5 min but was " + window);
+      }
+      this.budgetRatio = ratio;
+      this.budgetMinPerSecond = minPerSecond;
+      this.budgetWindow = window;
+      return this;
+    }
+
+    /**
+     * Sets active health checking. Default {@link HealthCheck#disabled()}: health then comes from
+     * real traffic alone.
+     *
+     * @param healthCheck the health check
+     * @return this builder
+     */
+    public Builder healthCheck(HealthCheck healthCheck) {
+      this.healthCheck = Objects.requireNonNull(healthCheck, "healthCheck");
+      return this;
+    }
+
+    /**
+     * Sets passive health: when real traffic ejects an endpoint. Default {@link
+     * EjectionPolicy#defaults()}.
+     *
+     * @param ejection the policy
+     * @return this builder
+     */
+    public Builder ejection(EjectionPolicy ejection) {
+      this.ejection = Objects.requireNonNull(ejection, "ejection");
+      return this;
+    }
+
+    /**
+     * Sets panic: when the healthy share of all endpoints (by weight) is below {@code
+     * thresholdPercent}, or nothing is healthy, health is ignored and calls go to every endpoint in
+     * tier order ({@code failOpen}), or fail at once with {@link
+     * FailoverException.Reason#NO_ENDPOINT} (fail closed). Default 0% and fail open: panic only
+     * when nothing is healthy, and then try anyway.
+     *
+     * @param thresholdPercent 0 to 100
+     * @param failOpen true to ignore health in panic, false to fail calls
+     * @return this builder
+     * @throws IllegalArgumentException if out of range
+     */
+    public Builder panic(int thresholdPercent, boolean failOpen) {
+      if (thresholdPercent < 0 || thresholdPercent > 100) {
+        throw new IllegalArgumentException(
+            "panic thresholdPercent must be between 0 and 100 but was " + thresholdPercent);
+      }
+      this.panicThresholdPercent = thresholdPercent;
+      this.panicFailOpen = failOpen;
+      return this;
+    }
+
+    /**
+     * Sets the most attempts in flight at once across the client (and per endpoint host). Default
+     * 256; more wait in OkHttp's dispatcher queue, still bounded by their deadline.
+     *
+     * @param maxRequests at least 1
+     * @return this builder
+     * @throws IllegalArgumentException if below 1
+     */
+    public Builder maxRequests(int maxRequests) {
+      if (maxRequests < 1) {
+        throw new IllegalArgumentException("maxRequests must be >= 1 but was " + maxRequests);
+      }
+      this.maxRequests = maxRequests;
+      return this;
+    }
+
+    /**
+     * Adds a listener of events. Listeners are called in the order added.
+     *
+     * @param listener the listener
+     * @return this builder
+     */
+    public Builder listener(FailoverListener listener) {
+      listeners.add(Objects.requireNonNull(listener, "listener"));
+      return this;
+    }
+
+    /**
+     * Sets the clock for deadlines, latency, budgets and breakers. For tests; default the system
+     * clock (read through {@link System#nanoTime()}).
+     *
+     * @param clock the clock
+     * @return this builder
+     */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * Sets the scheduler for deadlines, backoff and health probes. It then belongs to the caller
+     * and is not shut down by {@code close()}. For tests; default a single daemon thread owned by
+     * the client.
+     *
+     * @param scheduler the scheduler
+     * @return this builder
+     */
+    public Builder scheduler(ScheduledExecutorService scheduler) {
+      this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+      return this;
+    }
+
+    /**
+     * Sets the source of randomness for routing, jitter and probes. For reproducible tests; default
+     * {@link java.util.concurrent.ThreadLocalRandom}. It must be thread-safe.
+     *
+     * @param random the generator
+     * @return this builder
+     */
+    public Builder random(RandomGenerator random) {
+      this.random = Objects.requireNonNull(random, "random");
+      return this;
+    }
+
+    /**
+     * Builds the client and starts its health checks.
+     *
+     * @return the client
+     * @throws IllegalStateException if the service, home or endpoints are missing, an endpoint is
+     *     listed twice, the home zone's region has no endpoint, or the attempt timeout exceeds the
+     *     deadline
+     */
+    public FailoverClient build() {
+      String s = service;
+      if (s == null) {
+        throw new IllegalStateException("service is required, e.g. builder.service(\"directory\")");
+      }
+      Locality h = home;
+      if (h == null) {
+        throw new IllegalStateException(
+            "home is required, e.g. builder.home(\"us-east-1\", \"us-east-1a\")");
+      }
+      if (endpoints.isEmpty()) {
+        throw new IllegalStateException("at least one endpoint is required for service " + s);
+      }
+      Set<String> seen = new HashSet<>();
+      boolean homeRegion = false;
+      for (Endpoint e : endpoints) {
+        if (!seen.add(e.address())) {
+          throw new IllegalStateException("endpoint " + e.address() + " is listed twice");
+        }
+        homeRegion |= e.locality().region().equals(h.region());
+      }
+      if (!homeRegion) {
+        throw new IllegalStateException(
+            "home region '"
+                + h.region()
+                + "' has no endpoint; endpoints are in "
+                + endpoints.stream().map(e -> e.locality().region()).distinct().toList()
+                + " (check the home region's spelling)");
+      }
+      if (attemptTimeout != null && attemptTimeout.compareTo(deadline) > 0) {
+        throw new IllegalStateException(
+            "attemptTimeout (" + attemptTimeout + ") must not exceed deadline (" + deadline + ")");
+      }
+      return new FailoverClient(
+          new Settings(
+              s,
+              h,
+              endpoints,
+              regionOrder,
+              okHttpClient,
+              deadline,
+              attemptTimeout,
+              minAttemptTime,
+              maxAttempts,
+              backoffBase,
+              backoffCap,
+              maxRetryAfter,
+              budgetRatio,
+              budgetMinPerSecond,
+              budgetWindow,
+              healthCheck,
+              ejection,
+              panicThresholdPercent,
+              panicFailOpen,
+              maxRequests,
+              listeners,
+              clock,
+              scheduler,
+              random));
+    }
+  }
+}

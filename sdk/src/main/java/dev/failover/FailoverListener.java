@@ -1,0 +1,62 @@
+package dev.failover;
+
+/**
+ * Receives a {@link FailoverClient}'s events, one method per event type.
+ *
+ * <p>Methods are called on the thread where the event happened (an OkHttp dispatcher thread or the
+ * client's scheduler) and must return quickly. A listener that throws is logged and never breaks a
+ * call.
+ *
+ * <pre>{@code
+ * FailoverListener listener = new FailoverListener() {
+ *   @Override
+ *   public void onEjected(FailoverEvent.EndpointEjected event) {
+ *     log.warn("{} ejected by {}", event.endpoint(), event.cause());
+ *   }
+ * };
+ * }</pre>
+ */
+public interface FailoverListener {
+
+  /**
+   * Called when an attempt ends.
+   *
+   * @param event the event
+   */
+  default void onAttempt(FailoverEvent.AttemptFinished event) {}
+
+  /**
+   * Called when a retry is scheduled.
+   *
+   * @param event the event
+   */
+  default void onRetry(FailoverEvent.RetryScheduled event) {}
+
+  /**
+   * Called when a retry is refused because the retry budget is empty.
+   *
+   * @param event the event
+   */
+  default void onBudgetExhausted(FailoverEvent.BudgetExhausted event) {}
+
+  /**
+   * Called when an endpoint is ejected by its circuit breaker or marked down by its health check.
+   *
+   * @param event the event
+   */
+  default void onEjected(FailoverEvent.EndpointEjected event) {}
+
+  /**
+   * Called when an endpoint returns to rotation.
+   *
+   * @param event the event
+   */
+  default void onRestored(FailoverEvent.EndpointRestored event) {}
+
+  /**
+   * Called when a call ends.
+   *
+   * @param event the event
+   */
+  default void onCallFinished(FailoverEvent.CallFinished event) {}
+}

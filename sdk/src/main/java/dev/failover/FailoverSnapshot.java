@@ -1,0 +1,106 @@
+package dev.failover;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * A read-only picture of a client's live state, for dashboards and health endpoints.
+ *
+ * @param service the service name
+ * @param home the client's home locality
+ * @param takenAt when the snapshot was taken
+ * @param budgetTokens retries the retry budget would allow now
+ * @param panic whether routing is in panic (too few healthy endpoints, so health is ignored)
+ * @param zones every zone, in routing order (home zone first)
+ */
+public record FailoverSnapshot(
+    String service,
+    Locality home,
+    Instant takenAt,
+    double budgetTokens,
+    boolean panic,
+    List<Zone> zones) {
+
+  /**
+   * Copies the list.
+   *
+   * @throws NullPointerException if an argument is null
+   */
+  public FailoverSnapshot {
+    zones = List.copyOf(zones);
+  }
+
+  /**
+   * One zone and its endpoints.
+   *
+   * @param locality the zone
+   * @param tier its routing tier: 0 for the home zone, 1 for the rest of the home region, 2 and up
+   *     for other regions in order
+   * @param endpoints its endpoints
+   */
+  public record Zone(Locality locality, int tier, List<EndpointState> endpoints) {
+    /**
+     * Copies the list.
+     *
+     * @throws NullPointerException if an argument is null
+     */
+    public Zone {
+      endpoints = List.copyOf(endpoints);
+    }
+
+    /**
+     * Returns how many of its endpoints take traffic.
+     *
+     * @return the number of endpoints whose health is {@link Health#HEALTHY} or {@link
+     *     Health#PROBING}
+     */
+    public long healthyEndpoints() {
+      return endpoints.stream().filter(e -> e.health().takesTraffic()).count();
+    }
+  }
+
+  /**
+   * One endpoint's live state.
+   *
+   * @param endpoint the endpoint
+   * @param health its health
+   * @param breakerState its circuit breaker's state: {@code CLOSED}, {@code OPEN} or {@code
+   *     HALF_OPEN}
+   * @param latency its Peak-EWMA latency estimate
+   * @param outstanding attempts in flight to it
+   * @param ejections how many times it was ejected since the client started
+   * @param failureRatePercent its breaker's failure rate over the window, or -1 with too few calls
+   */
+  public record EndpointState(
+      Endpoint endpoint,
+      Health health,
+      String breakerState,
+      Duration latency,
+      int outstanding,
+      long ejections,
+      float failureRatePercent) {}
+
+  /** An endpoint's health as routing sees it. */
+  public enum Health {
+    /** Takes traffic. */
+    HEALTHY,
+    /** Its ejection ended; a few calls are let through to test it. */
+    PROBING,
+    /** Ejected by its circuit breaker. */
+    EJECTED,
+    /** Marked down by its active health check. */
+    DOWN,
+    /** Asked for a pause with {@code Retry-After}; gets no traffic until it ends. */
+    HELD_OFF;
+
+    /**
+     * Whether routing sends traffic to an endpoint in this state.
+     *
+     * @return true for {@link #HEALTHY} and {@link #PROBING}
+     */
+    public boolean takesTraffic() {
+      return this == HEALTHY || this == PROBING;
+    }
+  }
+}

@@ -1,0 +1,154 @@
+package dev.failover;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Active health checking: a jittered HTTP GET to every endpoint, on a schedule.
+ *
+ * <p>An endpoint is marked down after {@code unhealthyThreshold} failed probes in a row (a probe
+ * fails on a connect failure, a timeout or a status outside 200-399) and up again after {@code
+ * healthyThreshold} good ones. While an endpoint is down it is probed every {@code downInterval}
+ * instead of every {@code interval}, so its return is seen quickly. Each delay is jittered by plus
+ * or minus 20% so that many clients do not probe in step.
+ *
+ * <pre>{@code
+ * HealthCheck check = HealthCheck.http("/health").withInterval(Duration.ofSeconds(2));
+ * }</pre>
+ *
+ * @param enabled whether probes are sent at all
+ * @param path the path probed, appended to each endpoint's base URL
+ * @param interval the delay between probes of an endpoint that is up
+ * @param downInterval the delay between probes of an endpoint that is down
+ * @param timeout the time a probe may take
+ * @param healthyThreshold good probes in a row that mark a down endpoint up
+ * @param unhealthyThreshold failed probes in a row that mark an up endpoint down
+ */
+public record HealthCheck(
+    boolean enabled,
+    String path,
+    Duration interval,
+    Duration downInterval,
+    Duration timeout,
+    int healthyThreshold,
+    int unhealthyThreshold) {
+
+  private static final HealthCheck DISABLED =
+      new HealthCheck(
+          false,
+          "/health",
+          Duration.ofSeconds(2),
+          Duration.ofMillis(500),
+          Duration.ofSeconds(1),
+          2,
+          2);
+
+  /**
+   * Checks every setting.
+   *
+   * @throws IllegalArgumentException if the path does not start with {@code /}, a duration is not
+   *     positive, or a threshold is below 1
+   */
+  public HealthCheck {
+    Objects.requireNonNull(path, "path");
+    if (!path.startsWith("/")) {
+      throw new IllegalArgumentException(
+          "health check path must start with '/' but was '" + path + "'");
+    }
+    positive("health check interval", interval);
+    positive("health check downInterval", downInterval);
+    positive("health check timeout", timeout);
+    if (healthyThreshold < 1) {
+      throw new IllegalArgumentException(
+          "health check healthyThreshold must be >= 1 but was " + healthyThreshold);
+    }
+    if (unhealthyThreshold < 1) {
+      throw new IllegalArgumentException(
+          "health check unhealthyThreshold must be >= 1 but was " + unhealthyThreshold);
+    }
+  }
+
+  /**
+   * Returns the setting that sends no probes: health then comes from real traffic alone.
+   *
+   * @return the disabled health check; this is the client's default
+   */
+  public static HealthCheck disabled() {
+    return DISABLED;
+  }
+
+  /**
+   * Returns a health check of {@code path} with the defaults: every 2 s, every 500 ms while down, 1
+   * s timeout, 2 good probes to mark up, 2 failed probes to mark down.
+   *
+   * @param path the path to probe, starting with {@code /}
+   * @return the health check
+   * @throws IllegalArgumentException if the path does not start with {@code /}
+   */
+  public static HealthCheck http(String path) {
+    return new HealthCheck(
+        true,
+        path,
+        DISABLED.interval,
+        DISABLED.downInterval,
+        DISABLED.timeout,
+        DISABLED.healthyThreshold,
+        DISABLED.unhealthyThreshold);
+  }
+
+  /**
+   * Returns a copy with another interval between probes of an endpoint that is up.
+   *
+   * @param interval the interval
+   * @return the copy
+   * @throws IllegalArgumentException if not positive
+   */
+  public HealthCheck withInterval(Duration interval) {
+    return new HealthCheck(
+        enabled, path, interval, downInterval, timeout, healthyThreshold, unhealthyThreshold);
+  }
+
+  /**
+   * Returns a copy with another interval between probes of an endpoint that is down.
+   *
+   * @param downInterval the interval
+   * @return the copy
+   * @throws IllegalArgumentException if not positive
+   */
+  public HealthCheck withDownInterval(Duration downInterval) {
+    return new HealthCheck(
+        enabled, path, interval, downInterval, timeout, healthyThreshold, unhealthyThreshold);
+  }
+
+  /**
+   * Returns a copy with another probe timeout.
+   *
+   * @param timeout the timeout
+   * @return the copy
+   * @throws IllegalArgumentException if not positive
+   */
+  public HealthCheck withTimeout(Duration timeout) {
+    return new HealthCheck(
+        enabled, path, interval, downInterval, timeout, healthyThreshold, unhealthyThreshold);
+  }
+
+  /**
+   * Returns a copy with other thresholds.
+   *
+   * @param healthyThreshold good probes in a row that mark a down endpoint up
+   * @param unhealthyThreshold failed probes in a row that mark an up endpoint down
+   * @return the copy
+   * @throws IllegalArgumentException if a threshold is below 1
+   */
+  public HealthCheck withThresholds(int healthyThreshold, int unhealthyThreshold) {
+    return new HealthCheck(
+        enabled, path, interval, downInterval, timeout, healthyThreshold, unhealthyThreshold);
+  }
+
+  static void positive(String name, Duration d) {
+    Objects.requireNonNull(d, name);
+    if (d.isNegative() || d.isZero()) {
+      throw new IllegalArgumentException(name + " must be positive but was " + d);
+    }
+  }
+}

@@ -1,0 +1,88 @@
+package dev.failover.internal;
+
+import dev.failover.Outcome;
+import dev.failover.RequestOptions;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.PortUnreachableException;
+import java.net.SocketException;
+import java.net.UnknownHostException;
+import java.util.Locale;
+import java.util.Set;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+
+/** Classifies outcomes and requests: what is retryable, what is idempotent, what is replayable. */
+public final class Classifier {
+  /** RFC 9110 idempotent methods. */
+  private static final Set<String> IDEMPOTENT_METHODS =
+      Set.of("GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE");
+
+  public static final String IDEMPOTENCY_KEY = "Idempotency-Key";
+
+  private Classifier() {}
+
+  /** Classifies a response status. */
+  public static Outcome classify(int status) {
+    if (status == 502 || status == 503 || status == 504) {
+      return Outcome.UNAVAILABLE;
+    }
+    if (status == 429) {
+      return Outcome.THROTTLED;
+    }
+    if (status >= 500) {
+      return Outcome.SERVER_ERROR;
+    }
+    return Outcome.SUCCESS;
+  }
+
+  /**
+   * Classifies a failure. {@code sent} tells whether the request reached the network (a connection
+   * was made and writing began); if not, the failure is a connect failure whatever its type,
+   * because nothing left the client.
+   */
+  public static Outcome classify(IOException e, boolean sent, boolean cancelled) {
+    if (cancelled) {
+      return Outcome.CANCELLED;
+    }
+    if (!sent
+        || e instanceof ConnectException
+        || e instanceof NoRouteToHostException
+        || e instanceof UnknownHostException
+        || e instanceof PortUnreachableException) {
+      return Outcome.CONNECT_FAILED;
+    }
+    if (e instanceof InterruptedIOException) {
+      // SocketTimeoutException, and OkHttp's call timeout ("timeout").
+      return Outcome.TIMEOUT;
+    }
+    String msg = String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT);
+    if (e instanceof SocketException
+        || e instanceof java.io.EOFException
+        || msg.contains("unexpected end of stream")
+        || msg.contains("reset")) {
+      return Outcome.RESET;
+    }
+    return Outcome.PROTOCOL_ERROR;
+  }
+
+  /** Whether a request may be sent more than once. */
+  public static boolean idempotent(Request request) {
+    RequestOptions options = request.tag(RequestOptions.class);
+    if (options != null && options.idempotent() != null) {
+      return options.idempotent();
+    }
+    if (request.header(IDEMPOTENCY_KEY) != null) {
+      return true;
+    }
+    return IDEMPOTENT_METHODS.contains(request.method().toUpperCase(Locale.ROOT));
+  }
+
+  /** Whether a request's body can be written more than once. */
+  public static boolean replayable(Request request) {
+    RequestBody body = request.body();
+    return body == null || (!body.isOneShot() && !body.isDuplex());
+  }
+}

@@ -1,0 +1,257 @@
+package dev.failover.internal;
+
+import dev.failover.FailoverSnapshot;
+import java.io.Closeable;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.random.RandomGenerator;
+import okhttp3.ConnectionPool;
+import okhttp3.Dispatcher;
+import okhttp3.HttpUrl;
+import okhttp3.Interceptor;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.Response;
+
+/** The shared machinery of one client: routing, budget, transport, timers and health checks. */
+public final class ClientCore implements Closeable {
+  final Settings settings;
+  final Ticker ticker;
+  final RandomGenerator random;
+  final Router router;
+  final RetryBudget budget;
+  final Backoff backoff;
+  final Events events;
+  final long attemptTimeoutNanos;
+  final long minAttemptNanos;
+  final long maxRetryAfterNanos;
+
+  /** For idempotent requests: OkHttp may silently retry stale connections; we count it. */
+  final OkHttpClient retrying;
+
+  /** For the rest: OkHttp never resends on its own. */
+  final OkHttpClient nonRetrying;
+
+  final ScheduledExecutorService scheduler;
+  private final boolean ownScheduler;
+  private final ExecutorService dispatcherExecutor;
+  private final boolean ownPool;
+  private final @org.jspecify.annotations.Nullable HealthChecker healthChecker;
+  private final Set<FailoverCall> active = ConcurrentHashMap.newKeySet();
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  public ClientCore(Settings settings) {
+    this.settings = settings;
+    this.ticker = Ticker.of(settings.clock());
+    RandomGenerator r = settings.random();
+    this.random = r != null ? r : () -> ThreadLocalRandom.current().nextLong();
+    this.events = new Events(settings.listeners());
+    this.router =
+        new Router(
+            settings.service(),
+            settings.home(),
+            settings.endpoints(),
+            settings.regionOrder(),
+            settings.ejection(),
+            settings.panicThresholdPercent(),
+            settings.panicFailOpen(),
+            settings.clock(),
+            ticker,
+            random,
+            events);
+    this.budget =
+        new RetryBudget(
+            settings.budgetRatio(),
+            settings.budgetMinPerSecond(),
+            settings.budgetWindow().toNanos());
+    this.backoff = new Backoff(settings.backoffBase(), settings.backoffCap());
+    this.attemptTimeoutNanos = settings.effectiveAttemptTimeout().toNanos();
+    this.minAttemptNanos = settings.minAttemptTime().toNanos();
+    this.maxRetryAfterNanos = settings.maxRetryAfter().toNanos();
+
+    String prefix = "failover-" + settings.service();
+    ScheduledExecutorService s = settings.scheduler();
+    if (s == null) {
+      ScheduledThreadPoolExecutor stpe =
+          new ScheduledThreadPoolExecutor(1, threads(prefix + "-scheduler"));
+      stpe.setRemoveOnCancelPolicy(true);
+      stpe.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+      s = stpe;
+      this.ownScheduler = true;
+    } else {
+      this.ownScheduler = false;
+    }
+    this.scheduler = s;
+
+    this.dispatcherExecutor =
+        new ThreadPoolExecutor(
+            0,
+            Integer.MAX_VALUE,
+            60,
+            TimeUnit.SECONDS,
+            new SynchronousQueue<>(),
+            threads(prefix + "-io"));
+    Dispatcher dispatcher = new Dispatcher(dispatcherExecutor);
+    dispatcher.setMaxRequests(settings.maxRequests());
+    dispatcher.setMaxRequestsPerHost(settings.maxRequests());
+    OkHttpClient base = settings.okHttpClient();
+    OkHttpClient.Builder b;
+    if (base == null) {
+      b = new OkHttpClient.Builder().connectionPool(new ConnectionPool());
+      this.ownPool = true;
+    } else {
+      b = base.newBuilder();
+      this.ownPool = false;
+    }
+    b.dispatcher(dispatcher).addNetworkInterceptor(new TransmissionCounter());
+    this.retrying = b.retryOnConnectionFailure(true).build();
+    this.nonRetrying = retrying.newBuilder().retryOnConnectionFailure(false).build();
+
+    if (settings.healthCheck().enabled()) {
+      this.healthChecker =
+          new HealthChecker(
+              settings.service(), settings.healthCheck(), nonRetrying, scheduler, random, events);
+      healthChecker.start(router.endpoints());
+    } else {
+      this.healthChecker = null;
+    }
+  }
+
+  private static ThreadFactory threads(String name) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  public FailoverCall newCall(Request request) {
+    if (closed.get()) {
+      throw new IllegalStateException("FailoverClient '" + settings.service() + "' is closed");
+    }
+    HttpUrl url = request.url();
+    if (!url.host().equalsIgnoreCase(settings.service())) {
+      throw new IllegalArgumentException(
+          "request host '"
+              + url.host()
+              + "' must name the service '"
+              + settings.service()
+              + "', as in http://"
+              + settings.service()
+              + url.encodedPath());
+    }
+    return new FailoverCall(this, request);
+  }
+
+  boolean isClosed() {
+    return closed.get();
+  }
+
+  void register(FailoverCall call) {
+    active.add(call);
+  }
+
+  void unregister(FailoverCall call) {
+    active.remove(call);
+  }
+
+  public FailoverSnapshot snapshot() {
+    long now = ticker.nanos();
+    return new FailoverSnapshot(
+        settings.service(),
+        settings.home(),
+        settings.clock().instant(),
+        budget.balance(now),
+        router.panic(now),
+        router.zones(now));
+  }
+
+  public Router router() {
+    return router;
+  }
+
+  public OkHttpClient transport() {
+    return retrying;
+  }
+
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    if (healthChecker != null) {
+      healthChecker.stop();
+    }
+    for (FailoverCall call : active) {
+      call.cancel();
+    }
+    retrying.dispatcher().cancelAll();
+    if (ownScheduler) {
+      scheduler.shutdownNow();
+    }
+    dispatcherExecutor.shutdown();
+    try {
+      if (!dispatcherExecutor.awaitTermination(
+          Duration.ofSeconds(5).toMillis(), TimeUnit.MILLISECONDS)) {
+        dispatcherExecutor.shutdownNow();
+      }
+      if (ownScheduler) {
+        scheduler.awaitTermination(1, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (ownPool) {
+      retrying.connectionPool().evictAll();
+    }
+  }
+
+  /** Counts each time OkHttp puts an attempt on the network, to expose its silent retries. */
+  static final class TransmissionCounter implements Interceptor {
+    @Override
+    public Response intercept(Chain chain) throws java.io.IOException {
+      AttemptTag tag = chain.request().tag(AttemptTag.class);
+      if (tag == null) {
+        return chain.proceed(chain.request());
+      }
+      tag.transmissionStarted();
+      Response response = chain.proceed(chain.request());
+      tag.lastWasRedirect = response.isRedirect();
+      return response;
+    }
+  }
+
+  /** Per-attempt marker carried as a request tag. */
+  static final class AttemptTag {
+    private final AtomicInteger transmissions = new AtomicInteger();
+    private final AtomicInteger silentRetries = new AtomicInteger();
+    volatile boolean lastWasRedirect;
+
+    void transmissionStarted() {
+      if (transmissions.getAndIncrement() > 0 && !lastWasRedirect) {
+        silentRetries.incrementAndGet();
+      }
+      lastWasRedirect = false;
+    }
+
+    boolean sent() {
+      return transmissions.get() > 0;
+    }
+
+    int silentRetries() {
+      return silentRetries.get();
+    }
+  }
+}

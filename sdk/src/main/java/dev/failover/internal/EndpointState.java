@@ -1,0 +1,225 @@
+package dev.failover.internal;
+
+import dev.failover.EjectionPolicy;
+import dev.failover.Endpoint;
+import dev.failover.FailoverEvent;
+import dev.failover.FailoverSnapshot;
+import dev.failover.Outcome;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.random.RandomGenerator;
+
+/** The live state of one endpoint: breaker, latency, load, health-check and hold-off state. */
+public final class EndpointState {
+  /** Latency recorded for a failed attempt, so that the endpoint's cost reflects its failures. */
+  static final long ERROR_PENALTY_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+  static final long EWMA_TAU_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+  final Endpoint endpoint;
+  final int tier;
+  final String zoneKey;
+  final CircuitBreaker breaker;
+  final PeakEwma latency = new PeakEwma(EWMA_TAU_NANOS);
+  final AtomicInteger outstanding = new AtomicInteger();
+  private final AtomicInteger consecutiveFailures = new AtomicInteger();
+  private final AtomicLong ejections = new AtomicLong();
+  private final int consecutiveLimit;
+  private final Ticker ticker;
+  private volatile long ejectedUntil;
+  private volatile long holdOffUntil = Long.MIN_VALUE;
+  private volatile boolean down;
+  // Health-check streaks; touched only by the scheduler thread.
+  int probeSuccesses;
+  int probeFailures;
+
+  EndpointState(
+      String service,
+      Endpoint endpoint,
+      int tier,
+      EjectionPolicy policy,
+      Clock clock,
+      Ticker ticker,
+      RandomGenerator random,
+      Events events) {
+    this.endpoint = endpoint;
+    this.tier = tier;
+    this.zoneKey = endpoint.locality().toString();
+    this.ticker = ticker;
+    this.consecutiveLimit = policy.consecutiveFailures();
+    long base = policy.baseEjectionTime().toMillis();
+    long max = policy.maxEjectionTime().toMillis();
+    CircuitBreakerConfig config =
+        CircuitBreakerConfig.custom()
+            .clock(clock)
+            .slidingWindow(
+                policy.windowSize(),
+                policy.minimumCalls(),
+                CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+            .failureRateThreshold(policy.failureRatePercent())
+            .slowCallDurationThreshold(policy.slowCallDuration())
+            .slowCallRateThreshold(policy.slowCallRatePercent())
+            .permittedNumberOfCallsInHalfOpenState(policy.halfOpenProbes())
+            .automaticTransitionFromOpenToHalfOpenEnabled(false)
+            .waitIntervalFunctionInOpenState(
+                attempt -> {
+                  long ms = ejectionMillis(base, max, attempt, random);
+                  ejectedUntil = ticker.nanos() + TimeUnit.MILLISECONDS.toNanos(ms);
+                  return ms;
+                })
+            .build();
+    this.breaker = CircuitBreaker.of(service + "@" + endpoint.address(), config);
+    breaker
+        .getEventPublisher()
+        .onStateTransition(
+            e -> {
+              switch (e.getStateTransition().getToState()) {
+                case OPEN -> {
+                  ejections.incrementAndGet();
+                  long ms =
+                      TimeUnit.NANOSECONDS.toMillis(Math.max(0, ejectedUntil - ticker.nanos()));
+                  events.emit(
+                      new FailoverEvent.EndpointEjected(
+                          service,
+                          endpoint,
+                          FailoverEvent.Cause.CIRCUIT_BREAKER,
+                          Duration.ofMillis(ms)));
+                }
+                case CLOSED -> {
+                  consecutiveFailures.set(0);
+                  events.emit(
+                      new FailoverEvent.EndpointRestored(
+                          service, endpoint, FailoverEvent.Cause.CIRCUIT_BREAKER));
+                }
+                default -> {}
+              }
+            });
+  }
+
+  /** base x 2^(attempt-1), capped, jittered by +-20%. */
+  static long ejectionMillis(long base, long max, int attempt, RandomGenerator random) {
+    int shift = Math.min(Math.max(attempt - 1, 0), 20);
+    long ms = Math.min(max, base << shift);
+    double jitter = 0.8 + 0.4 * random.nextDouble();
+    return Math.max(1, (long) (ms * jitter));
+  }
+
+  /** Routing's view of this endpoint at {@code now}. */
+  public FailoverSnapshot.Health health(long now) {
+    if (down) {
+      return FailoverSnapshot.Health.DOWN;
+    }
+    if (now - holdOffUntil < 0) {
+      return FailoverSnapshot.Health.HELD_OFF;
+    }
+    return switch (breaker.getState()) {
+      case OPEN, FORCED_OPEN ->
+          now - ejectedUntil < 0
+              ? FailoverSnapshot.Health.EJECTED
+              : FailoverSnapshot.Health.PROBING;
+      case HALF_OPEN -> FailoverSnapshot.Health.PROBING;
+      default -> FailoverSnapshot.Health.HEALTHY;
+    };
+  }
+
+  boolean available(long now) {
+    return health(now).takesTraffic();
+  }
+
+  /** Asks the breaker for permission; false while ejected or when half-open probes are used up. */
+  boolean tryAcquire() {
+    return breaker.tryAcquirePermission();
+  }
+
+  /** Estimated cost of one more request: Peak-EWMA latency x (outstanding + 1) / weight. */
+  double cost(long now) {
+    double c = latency.cost(now);
+    return (c + 1) * (outstanding.get() + 1) / endpoint.weight();
+  }
+
+  void begin() {
+    outstanding.incrementAndGet();
+  }
+
+  /** Records the outcome of an attempt that held a permission (or ran in panic). */
+  void record(Outcome outcome, long durationNanos, long now) {
+    outstanding.decrementAndGet();
+    if (outcome == Outcome.CANCELLED) {
+      breaker.releasePermission();
+      // A cancelled attempt still tells us the endpoint was at least this slow.
+      latency.observe(durationNanos, now);
+      return;
+    }
+    if (outcome.isEndpointFailure() || outcome == Outcome.THROTTLED) {
+      latency.observe(Math.max(durationNanos, ERROR_PENALTY_NANOS), now);
+    } else {
+      latency.observe(durationNanos, now);
+    }
+    if (outcome.isEndpointFailure()) {
+      breaker.onError(durationNanos, TimeUnit.NANOSECONDS, new EndpointFailure(outcome));
+      int n = consecutiveFailures.incrementAndGet();
+      if (n >= consecutiveLimit && breaker.getState() == CircuitBreaker.State.CLOSED) {
+        breaker.transitionToOpenState();
+      }
+    } else {
+      breaker.onSuccess(durationNanos, TimeUnit.NANOSECONDS);
+      consecutiveFailures.set(0);
+    }
+  }
+
+  /** Excludes the endpoint until {@code until} (a server's {@code Retry-After}). */
+  void holdOff(long until) {
+    if (until - holdOffUntil > 0) {
+      holdOffUntil = until;
+    }
+  }
+
+  boolean isDown() {
+    return down;
+  }
+
+  void setDown(boolean down) {
+    this.down = down;
+  }
+
+  /** A recovering health check lets real traffic test the endpoint at once. */
+  void probeRecovered() {
+    if (breaker.getState() == CircuitBreaker.State.OPEN) {
+      breaker.transitionToHalfOpenState();
+    }
+  }
+
+  FailoverSnapshot.EndpointState snapshot(long now) {
+    return new FailoverSnapshot.EndpointState(
+        endpoint,
+        health(now),
+        breaker.getState().name(),
+        Duration.ofNanos((long) latency.cost(now)),
+        outstanding.get(),
+        ejections.get(),
+        breaker.getMetrics().getFailureRate());
+  }
+
+  Ticker ticker() {
+    return ticker;
+  }
+
+  @Override
+  public String toString() {
+    return endpoint.toString();
+  }
+
+  /** What the breaker records for a failed attempt; cheap, with no stack trace. */
+  static final class EndpointFailure extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    EndpointFailure(Outcome outcome) {
+      super(outcome.name(), null, false, false);
+    }
+  }
+}

@@ -1,0 +1,67 @@
+package dev.failover.internal;
+
+import dev.failover.FailoverEvent;
+import dev.failover.FailoverListener;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Fans events out to listeners and logs them; a listener that throws is logged and skipped. */
+public final class Events {
+  private static final Logger log = LoggerFactory.getLogger("dev.failover.FailoverClient");
+
+  private final List<FailoverListener> listeners;
+
+  public Events(List<FailoverListener> listeners) {
+    this.listeners = List.copyOf(listeners);
+  }
+
+  public void emit(FailoverEvent event) {
+    logEvent(event);
+    for (FailoverListener l : listeners) {
+      try {
+        dispatch(l, event);
+      } catch (RuntimeException | LinkageError e) {
+        log.warn("Failover listener {} threw on {}", l.getClass().getName(), event, e);
+      }
+    }
+  }
+
+  private static void dispatch(FailoverListener l, FailoverEvent event) {
+    if (event instanceof FailoverEvent.AttemptFinished e) {
+      l.onAttempt(e);
+    } else if (event instanceof FailoverEvent.RetryScheduled e) {
+      l.onRetry(e);
+    } else if (event instanceof FailoverEvent.BudgetExhausted e) {
+      l.onBudgetExhausted(e);
+    } else if (event instanceof FailoverEvent.EndpointEjected e) {
+      l.onEjected(e);
+    } else if (event instanceof FailoverEvent.EndpointRestored e) {
+      l.onRestored(e);
+    } else if (event instanceof FailoverEvent.CallFinished e) {
+      l.onCallFinished(e);
+    }
+  }
+
+  private static void logEvent(FailoverEvent event) {
+    if (event instanceof FailoverEvent.EndpointEjected e) {
+      log.warn(
+          "[{}] endpoint {} ejected by {}{}",
+          e.service(),
+          e.endpoint(),
+          e.cause(),
+          e.duration() == null ? "" : " for " + e.duration().toMillis() + " ms");
+    } else if (event instanceof FailoverEvent.EndpointRestored e) {
+      log.info("[{}] endpoint {} restored", e.service(), e.endpoint());
+    } else if (event instanceof FailoverEvent.BudgetExhausted e) {
+      log.debug(
+          "[{}] retry budget exhausted: {} {} ends with {}",
+          e.service(),
+          e.method(),
+          e.path(),
+          e.failed());
+    } else if (log.isDebugEnabled()) {
+      log.debug("[{}] {}", event.service(), event);
+    }
+  }
+}

@@ -1,0 +1,576 @@
+package dev.failover.internal;
+
+import dev.failover.Attempt;
+import dev.failover.FailoverEvent;
+import dev.failover.FailoverException;
+import dev.failover.Outcome;
+import dev.failover.RequestOptions;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import kotlin.jvm.JvmClassMappingKt;
+import kotlin.jvm.functions.Function0;
+import kotlin.reflect.KClass;
+import okhttp3.Call;
+import okhttp3.Callback;
+import okhttp3.EventListener;
+import okhttp3.HttpUrl;
+import okhttp3.Request;
+import okhttp3.Response;
+import okio.Timeout;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One logical call: a state machine of attempts, retries and a deadline, driven asynchronously by
+ * OkHttp callbacks and the client's scheduler. Every state change happens under this object's lock;
+ * the caller's callback runs outside it.
+ */
+public final class FailoverCall implements Call {
+  private static final Logger log = LoggerFactory.getLogger(FailoverCall.class);
+
+  private final ClientCore core;
+  private final Request request;
+  private final boolean idempotent;
+  private final boolean replayable;
+  private final String method;
+  private final String path;
+  private final Timeout timeout = new Timeout();
+  private final List<EventListener> eventListeners = new ArrayList<>();
+  private final ConcurrentHashMap<Class<?>, Object> tags = new ConcurrentHashMap<>();
+  private final CompletableFuture<Response> result = new CompletableFuture<>();
+
+  // Guarded by this.
+  private boolean executed;
+  private boolean canceled;
+  private boolean done;
+  private long start;
+  private long deadline;
+  private final List<Attempt> attempts = new ArrayList<>();
+  private final List<InFlight> inFlight = new ArrayList<>();
+  private final Set<EndpointState> tried = new HashSet<>();
+  private final Set<String> triedZones = new HashSet<>();
+  private @Nullable Future<?> deadlineTimer;
+  private @Nullable Future<?> retryTimer;
+  private @Nullable Callback callback;
+
+  FailoverCall(ClientCore core, Request request) {
+    this.core = core;
+    this.request = request;
+    this.idempotent = Classifier.idempotent(request);
+    this.replayable = Classifier.replayable(request);
+    this.method = request.method();
+    this.path = request.url().encodedPath();
+  }
+
+  @Override
+  public Request request() {
+    return request;
+  }
+
+  @Override
+  public Response execute() throws IOException {
+    long waitNanos = begin(null);
+    try {
+      // The deadline timer completes the future; the extra second only guards against a bug.
+      return result.get(waitNanos + TimeUnit.SECONDS.toNanos(1), TimeUnit.NANOSECONDS);
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof IOException io) {
+        throw io;
+      }
+      if (cause instanceof RuntimeException re) {
+        throw re;
+      }
+      throw new IOException(cause);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      cancel();
+      InterruptedIOException ie = new InterruptedIOException("interrupted");
+      ie.initCause(e);
+      throw ie;
+    } catch (TimeoutException e) {
+      synchronized (this) {
+        failLocked(FailoverException.Reason.DEADLINE_EXCEEDED);
+      }
+      deliver();
+      throw new IllegalStateException("call did not end by its deadline", e);
+    }
+  }
+
+  @Override
+  public void enqueue(Callback responseCallback) {
+    begin(responseCallback);
+  }
+
+  /** Starts the call; returns the nanoseconds until its deadline. */
+  private long begin(@Nullable Callback cb) {
+    long total;
+    synchronized (this) {
+      if (executed) {
+        throw new IllegalStateException("Already Executed");
+      }
+      executed = true;
+      callback = cb;
+      start = core.ticker.nanos();
+      total = core.settings.deadline().toNanos();
+      RequestOptions options = request.tag(RequestOptions.class);
+      if (options != null && options.deadline() != null) {
+        total = options.deadline().toNanos();
+      }
+      if (timeout.timeoutNanos() > 0) {
+        total = Math.min(total, timeout.timeoutNanos());
+      }
+      deadline = start + total;
+      core.budget.deposit(start);
+      core.register(this);
+      if (canceled || core.isClosed()) {
+        failLocked(FailoverException.Reason.CANCELLED);
+      } else {
+        try {
+          deadlineTimer = core.scheduler.schedule(this::onDeadline, total, TimeUnit.NANOSECONDS);
+          launchLocked(Attempt.Kind.FIRST);
+        } catch (RejectedExecutionException e) {
+          failLocked(FailoverException.Reason.CANCELLED);
+        }
+      }
+    }
+    deliver();
+    return total;
+  }
+
+  /** Sends one attempt to the best endpoint not yet tried. Caller holds the lock. */
+  private void launchLocked(Attempt.Kind kind) {
+    if (done) {
+      return;
+    }
+    long now = core.ticker.nanos();
+    long remaining = deadline - now;
+    if (remaining < core.minAttemptNanos) {
+      failLocked(FailoverException.Reason.DEADLINE_EXCEEDED);
+      return;
+    }
+    Set<EndpointState> excluded = new HashSet<>(tried);
+    Router.Pick pick = null;
+    for (int i = 0; i <= core.router.endpoints().size(); i++) {
+      Router.Pick p = core.router.pick(now, excluded, triedZones);
+      if (p == null && !tried.isEmpty() && excluded.size() == tried.size()) {
+        // Every endpoint was tried: start over rather than give up while budget and time remain.
+        excluded.clear();
+        p = core.router.pick(now, excluded, List.of());
+      }
+      if (p == null) {
+        break;
+      }
+      if (p.panic() || p.endpoint().tryAcquire()) {
+        pick = p;
+        break;
+      }
+      excluded.add(p.endpoint());
+    }
+    if (pick == null) {
+      giveUpLocked(
+          attempts.isEmpty()
+              ? FailoverException.Reason.NO_ENDPOINT
+              : FailoverException.Reason.RETRIES_EXHAUSTED,
+          null);
+      return;
+    }
+    EndpointState ep = pick.endpoint();
+    tried.add(ep);
+    triedZones.add(ep.zoneKey);
+    ClientCore.AttemptTag tag = new ClientCore.AttemptTag();
+    Request attemptRequest =
+        request
+            .newBuilder()
+            .url(rewrite(request.url(), ep.endpoint.url()))
+            .tag(ClientCore.AttemptTag.class, tag)
+            .build();
+    Call call = (idempotent ? core.retrying : core.nonRetrying).newCall(attemptRequest);
+    call.timeout().timeout(Math.min(core.attemptTimeoutNanos, remaining), TimeUnit.NANOSECONDS);
+    for (EventListener l : eventListeners) {
+      call.addEventListener(l);
+    }
+    InFlight f = new InFlight(ep, call, tag, attempts.size() + inFlight.size() + 1, kind, now);
+    inFlight.add(f);
+    ep.begin();
+    call.enqueue(f);
+  }
+
+  static HttpUrl rewrite(HttpUrl logical, HttpUrl base) {
+    String basePath = base.encodedPath();
+    if (basePath.endsWith("/")) {
+      basePath = basePath.substring(0, basePath.length() - 1);
+    }
+    return base.newBuilder()
+        .encodedPath(basePath + logical.encodedPath())
+        .encodedQuery(logical.encodedQuery())
+        .build();
+  }
+
+  private void onResult(InFlight f, @Nullable Response response, @Nullable IOException failure) {
+    long now = core.ticker.nanos();
+    long duration = now - f.start;
+    Outcome outcome;
+    if (response != null) {
+      outcome = Classifier.classify(response.code());
+    } else {
+      outcome = Classifier.classify(requireNonNull(failure), f.tag.sent(), f.cancelled);
+    }
+    f.endpoint.record(outcome, duration, now);
+    int silent = f.tag.silentRetries();
+    if (silent > 0) {
+      core.budget.charge(now, silent);
+    }
+    synchronized (this) {
+      inFlight.remove(f);
+      Attempt attempt =
+          new Attempt(
+              f.number,
+              f.kind,
+              f.endpoint.endpoint,
+              outcome,
+              response == null ? 0 : response.code(),
+              Duration.ofNanos(f.start - start),
+              Duration.ofNanos(duration),
+              failure == null ? null : describe(failure));
+      attempts.add(attempt);
+      core.events.emit(
+          new FailoverEvent.AttemptFinished(core.settings.service(), method, path, attempt));
+      if (response != null && (outcome == Outcome.UNAVAILABLE || outcome == Outcome.THROTTLED)) {
+        Duration retryAfter =
+            Backoff.parseRetryAfter(response.header("Retry-After"), core.settings.clock().millis());
+        if (retryAfter != null && !retryAfter.isZero()) {
+          f.endpoint.holdOff(now + Math.min(retryAfter.toNanos(), core.maxRetryAfterNanos));
+        }
+      }
+      if (done) {
+        closeQuietly(response);
+      } else if (!outcome.isRetryable()) {
+        completeLocked(response, failure);
+      } else {
+        retryOrGiveUpLocked(attempt, response, failure, now);
+      }
+    }
+    deliver();
+  }
+
+  private @Nullable Response lastResponse;
+  private @Nullable IOException lastFailure;
+
+  private void retryOrGiveUpLocked(
+      Attempt attempt, @Nullable Response response, @Nullable IOException failure, long now) {
+    lastResponse = response;
+    lastFailure = failure;
+    if (!inFlight.isEmpty()) {
+      // Another attempt is still running; let it decide the call.
+      closeQuietly(response);
+      lastResponse = null;
+      return;
+    }
+    boolean safe = replayable && (idempotent || attempt.outcome().neverSent());
+    if (!safe || attempts.size() >= core.settings.maxAttempts()) {
+      giveUpLocked(FailoverException.Reason.RETRIES_EXHAUSTED, attempt);
+      return;
+    }
+    long delay = core.backoff.delayNanos(attempts.size(), core.random);
+    if (now + delay + core.minAttemptNanos > deadline) {
+      giveUpLocked(FailoverException.Reason.DEADLINE_EXCEEDED, attempt);
+      return;
+    }
+    if (!core.budget.tryWithdraw(now)) {
+      core.events.emit(
+          new FailoverEvent.BudgetExhausted(core.settings.service(), method, path, attempt));
+      giveUpLocked(FailoverException.Reason.BUDGET_EXHAUSTED, attempt);
+      return;
+    }
+    core.events.emit(
+        new FailoverEvent.RetryScheduled(
+            core.settings.service(), method, path, attempt, Duration.ofNanos(delay)));
+    closeQuietly(response);
+    lastResponse = null;
+    if (delay <= 0) {
+      launchLocked(Attempt.Kind.RETRY);
+    } else {
+      try {
+        retryTimer = core.scheduler.schedule(this::retryNow, delay, TimeUnit.NANOSECONDS);
+      } catch (RejectedExecutionException e) {
+        failLocked(FailoverException.Reason.CANCELLED);
+      }
+    }
+  }
+
+  private void retryNow() {
+    synchronized (this) {
+      retryTimer = null;
+      launchLocked(Attempt.Kind.RETRY);
+    }
+    deliver();
+  }
+
+  /**
+   * Ends the call with its last outcome: the last response if there was one (a caller sees the
+   * 503), else a {@link FailoverException}.
+   */
+  private void giveUpLocked(FailoverException.Reason reason, @Nullable Attempt last) {
+    Response r = lastResponse;
+    if (r != null && last != null) {
+      lastResponse = null;
+      completeLocked(r, null);
+    } else {
+      failLocked(reason);
+    }
+  }
+
+  private void completeLocked(@Nullable Response response, @Nullable IOException failure) {
+    if (response != null) {
+      finishLocked(response, null, response.code());
+    } else {
+      IOException cause = requireNonNull(failure);
+      FailoverException e = exception(FailoverException.Reason.RETRIES_EXHAUSTED);
+      e.initCause(cause);
+      finishLocked(null, e, 0);
+    }
+  }
+
+  private void failLocked(FailoverException.Reason reason) {
+    if (done) {
+      return;
+    }
+    FailoverException e = exception(reason);
+    IOException cause = lastFailure;
+    if (cause != null) {
+      e.initCause(cause);
+    }
+    closeQuietly(lastResponse);
+    lastResponse = null;
+    finishLocked(null, e, 0);
+  }
+
+  private FailoverException exception(FailoverException.Reason reason) {
+    return new FailoverException(
+        method + " " + redact(request.url()),
+        reason,
+        attempts,
+        Duration.ofNanos(Math.max(0, core.ticker.nanos() - start)));
+  }
+
+  private void finishLocked(
+      @Nullable Response response, @Nullable IOException failure, int status) {
+    if (done) {
+      closeQuietly(response);
+      return;
+    }
+    done = true;
+    Future<?> t = deadlineTimer;
+    if (t != null) {
+      t.cancel(false);
+    }
+    Future<?> r = retryTimer;
+    if (r != null) {
+      r.cancel(false);
+    }
+    for (InFlight f : inFlight) {
+      f.cancelled = true;
+      f.call.cancel();
+    }
+    core.unregister(this);
+    core.events.emit(
+        new FailoverEvent.CallFinished(
+            core.settings.service(),
+            method,
+            path,
+            status,
+            failure instanceof FailoverException fe ? fe.reason() : null,
+            attempts.size(),
+            Duration.ofNanos(Math.max(0, core.ticker.nanos() - start))));
+    if (response != null) {
+      result.complete(response);
+    } else {
+      result.completeExceptionally(requireNonNull(failure));
+    }
+  }
+
+  /** Hands the result to the async callback, once, outside the lock. */
+  private void deliver() {
+    Callback cb;
+    synchronized (this) {
+      if (!done || callback == null) {
+        return;
+      }
+      cb = callback;
+      callback = null;
+    }
+    Response response = result.getNow(null);
+    if (response != null) {
+      try {
+        cb.onResponse(this, response);
+      } catch (IOException | RuntimeException e) {
+        log.warn("Callback.onResponse threw for {} {}", method, path, e);
+      }
+      return;
+    }
+    IOException failure;
+    try {
+      result.join();
+      return;
+    } catch (java.util.concurrent.CompletionException e) {
+      failure = e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+    }
+    try {
+      cb.onFailure(this, failure);
+    } catch (RuntimeException e) {
+      log.warn("Callback.onFailure threw for {} {}", method, path, e);
+    }
+  }
+
+  private void onDeadline() {
+    synchronized (this) {
+      deadlineTimer = null;
+      failLocked(FailoverException.Reason.DEADLINE_EXCEEDED);
+    }
+    deliver();
+  }
+
+  @Override
+  public void cancel() {
+    synchronized (this) {
+      canceled = true;
+      if (executed) {
+        failLocked(FailoverException.Reason.CANCELLED);
+      }
+    }
+    deliver();
+  }
+
+  @Override
+  public synchronized boolean isExecuted() {
+    return executed;
+  }
+
+  @Override
+  public synchronized boolean isCanceled() {
+    return canceled;
+  }
+
+  @Override
+  public Timeout timeout() {
+    return timeout;
+  }
+
+  @Override
+  public synchronized void addEventListener(EventListener eventListener) {
+    eventListeners.add(eventListener);
+  }
+
+  @Override
+  public <T> @Nullable T tag(KClass<T> type) {
+    return tag(JvmClassMappingKt.getJavaClass(type));
+  }
+
+  @Override
+  public <T> @Nullable T tag(Class<? extends T> type) {
+    Object own = tags.get(type);
+    if (own != null) {
+      @SuppressWarnings("unchecked")
+      T t = (T) own;
+      return t;
+    }
+    return request.tag(type);
+  }
+
+  @Override
+  public <T> T tag(KClass<T> type, Function0<? extends T> computeIfAbsent) {
+    return tag(JvmClassMappingKt.getJavaClass(type), computeIfAbsent);
+  }
+
+  @Override
+  public <T> T tag(Class<T> type, Function0<? extends T> computeIfAbsent) {
+    T existing = tag(type);
+    if (existing != null) {
+      return existing;
+    }
+    Object value = tags.computeIfAbsent(type, k -> computeIfAbsent.invoke());
+    return type.cast(value);
+  }
+
+  @Override
+  public Call clone() {
+    return new FailoverCall(core, request);
+  }
+
+  /** Test and snapshot access: the attempts so far. */
+  public synchronized List<Attempt> attempts() {
+    return List.copyOf(attempts);
+  }
+
+  private static String redact(HttpUrl url) {
+    return url.newBuilder().username("").password("").query(null).fragment(null).build().toString();
+  }
+
+  private static String describe(IOException e) {
+    String m = e.getMessage();
+    return e.getClass().getSimpleName() + (m == null ? "" : ": " + m);
+  }
+
+  private static void closeQuietly(@Nullable Response response) {
+    if (response != null) {
+      response.close();
+    }
+  }
+
+  private static <T> T requireNonNull(@Nullable T value) {
+    if (value == null) {
+      throw new IllegalStateException("missing value");
+    }
+    return value;
+  }
+
+  /** One attempt in flight, and the OkHttp callback that ends it. */
+  private final class InFlight implements Callback {
+    final EndpointState endpoint;
+    final Call call;
+    final ClientCore.AttemptTag tag;
+    final int number;
+    final Attempt.Kind kind;
+    final long start;
+    volatile boolean cancelled;
+
+    InFlight(
+        EndpointState endpoint,
+        Call call,
+        ClientCore.AttemptTag tag,
+        int number,
+        Attempt.Kind kind,
+        long start) {
+      this.endpoint = endpoint;
+      this.call = call;
+      this.tag = tag;
+      this.number = number;
+      this.kind = kind;
+      this.start = start;
+    }
+
+    @Override
+    public void onResponse(Call call, Response response) {
+      onResult(this, response, null);
+    }
+
+    @Override
+    public void onFailure(Call call, IOException e) {
+      onResult(this, null, e);
+    }
+  }
+}

@@ -1,0 +1,136 @@
+package dev.failover.internal;
+
+import dev.failover.FailoverEvent;
+import dev.failover.HealthCheck;
+import java.io.IOException;
+import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.random.RandomGenerator;
+import okhttp3.Call;
+import okhttp3.Callback;
+import okhttp3.HttpUrl;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.Response;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Active health: a jittered HTTP probe per endpoint; faster while the endpoint is down. One probe
+ * per endpoint is in flight at a time, so an endpoint's streak counters need no lock.
+ */
+final class HealthChecker {
+  private static final Logger log = LoggerFactory.getLogger(HealthChecker.class);
+
+  private final String service;
+  private final HealthCheck check;
+  private final OkHttpClient http;
+  private final ScheduledExecutorService scheduler;
+  private final RandomGenerator random;
+  private final Events events;
+  private volatile boolean stopped;
+
+  HealthChecker(
+      String service,
+      HealthCheck check,
+      OkHttpClient http,
+      ScheduledExecutorService scheduler,
+      RandomGenerator random,
+      Events events) {
+    this.service = service;
+    this.check = check;
+    this.http = http.newBuilder().callTimeout(check.timeout()).build();
+    this.scheduler = scheduler;
+    this.random = random;
+    this.events = events;
+  }
+
+  void start(List<EndpointState> endpoints) {
+    for (EndpointState ep : endpoints) {
+      long first = (long) (check.interval().toNanos() * random.nextDouble());
+      schedule(ep, first);
+    }
+  }
+
+  void stop() {
+    stopped = true;
+  }
+
+  private void schedule(EndpointState ep, long delayNanos) {
+    if (stopped) {
+      return;
+    }
+    try {
+      var unused = scheduler.schedule(() -> probe(ep), delayNanos, TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException e) {
+      // The client is closing.
+    }
+  }
+
+  private void probe(EndpointState ep) {
+    if (stopped) {
+      return;
+    }
+    HttpUrl url = probeUrl(ep.endpoint.url(), check.path());
+    Call call = http.newCall(new Request.Builder().url(url).get().build());
+    call.enqueue(
+        new Callback() {
+          @Override
+          public void onResponse(Call c, Response response) {
+            boolean ok;
+            try (response) {
+              ok = response.code() >= 200 && response.code() < 400;
+            }
+            result(ep, ok);
+          }
+
+          @Override
+          public void onFailure(Call c, IOException e) {
+            result(ep, false);
+          }
+        });
+  }
+
+  static HttpUrl probeUrl(HttpUrl base, String path) {
+    String basePath = base.encodedPath();
+    if (basePath.endsWith("/")) {
+      basePath = basePath.substring(0, basePath.length() - 1);
+    }
+    return base.newBuilder().encodedPath(basePath + path).build();
+  }
+
+  /** Applies one probe result and schedules the next probe. */
+  void result(EndpointState ep, boolean ok) {
+    if (stopped) {
+      return;
+    }
+    if (ok) {
+      ep.probeFailures = 0;
+      ep.probeSuccesses++;
+      if (ep.isDown() && ep.probeSuccesses >= check.healthyThreshold()) {
+        ep.setDown(false);
+        ep.probeRecovered();
+        events.emit(
+            new FailoverEvent.EndpointRestored(
+                service, ep.endpoint, FailoverEvent.Cause.HEALTH_CHECK));
+      }
+    } else {
+      ep.probeSuccesses = 0;
+      ep.probeFailures++;
+      if (!ep.isDown() && ep.probeFailures >= check.unhealthyThreshold()) {
+        ep.setDown(true);
+        events.emit(
+            new FailoverEvent.EndpointEjected(
+                service, ep.endpoint, FailoverEvent.Cause.HEALTH_CHECK, null));
+      }
+    }
+    long base = (ep.isDown() ? check.downInterval() : check.interval()).toNanos();
+    long next = (long) (base * (0.8 + 0.4 * random.nextDouble()));
+    if (log.isTraceEnabled()) {
+      log.trace("[{}] probe of {}: {}", service, ep.endpoint, ok ? "ok" : "failed");
+    }
+    schedule(ep, next);
+  }
+}

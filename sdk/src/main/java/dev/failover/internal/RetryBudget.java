@@ -1,0 +1,83 @@
+package dev.failover.internal;
+
+/**
+ * Finagle-style retry budget: one bucket per client for every extra attempt (retries, hedges,
+ * OkHttp's own silent retries). Each call deposits {@code ratio} of a token; each extra attempt
+ * withdraws one; deposits and withdrawals older than the window are forgotten; a reserve of {@code
+ * minPerSecond} tokens for each second of the window lets a quiet client still retry.
+ *
+ * <p>So in any window, extra attempts never exceed {@code ratio x calls + minPerSecond x
+ * windowSeconds}.
+ */
+public final class RetryBudget {
+  private static final int SLOTS = 10;
+
+  private final double ratio;
+  private final double reserve;
+  private final long slotNanos;
+  private final long[] slotIndex = new long[SLOTS];
+  private final long[] deposits = new long[SLOTS];
+  private final long[] withdrawals = new long[SLOTS];
+
+  /**
+   * @param ratio tokens deposited per call, 0 to 1
+   * @param minPerSecond retries allowed per second regardless of traffic
+   * @param windowNanos how long deposits and withdrawals count
+   */
+  public RetryBudget(double ratio, int minPerSecond, long windowNanos) {
+    this.ratio = ratio;
+    this.slotNanos = Math.max(1, windowNanos / SLOTS);
+    this.reserve = minPerSecond * (windowNanos / 1e9);
+    java.util.Arrays.fill(slotIndex, Long.MIN_VALUE);
+  }
+
+  /** Records a call. */
+  public synchronized void deposit(long now) {
+    deposits[slot(now)]++;
+  }
+
+  /** Takes one token for an extra attempt if there is one; returns whether it was taken. */
+  public synchronized boolean tryWithdraw(long now) {
+    int s = slot(now);
+    if (balanceLocked(now) < 1) {
+      return false;
+    }
+    withdrawals[s]++;
+    return true;
+  }
+
+  /** Takes {@code n} tokens for extra attempts that were made anyway (OkHttp's silent retries). */
+  public synchronized void charge(long now, int n) {
+    withdrawals[slot(now)] += n;
+  }
+
+  /** Returns the tokens available now. */
+  public synchronized double balance(long now) {
+    slot(now);
+    return balanceLocked(now);
+  }
+
+  private double balanceLocked(long now) {
+    long current = Math.floorDiv(now, slotNanos);
+    long d = 0;
+    long w = 0;
+    for (int i = 0; i < SLOTS; i++) {
+      if (slotIndex[i] > current - SLOTS) {
+        d += deposits[i];
+        w += withdrawals[i];
+      }
+    }
+    return reserve + ratio * d - w;
+  }
+
+  private int slot(long now) {
+    long index = Math.floorDiv(now, slotNanos);
+    int s = (int) Math.floorMod(index, (long) SLOTS);
+    if (slotIndex[s] != index) {
+      slotIndex[s] = index;
+      deposits[s] = 0;
+      withdrawals[s] = 0;
+    }
+    return s;
+  }
+}

@@ -1,0 +1,56 @@
+package dev.failover.internal;
+
+import dev.failover.EjectionPolicy;
+import dev.failover.Endpoint;
+import dev.failover.FailoverListener;
+import dev.failover.HealthCheck;
+import dev.failover.Locality;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.random.RandomGenerator;
+import okhttp3.OkHttpClient;
+import org.jspecify.annotations.Nullable;
+
+/** Everything a built client was configured with; checked by the builder. */
+public record Settings(
+    String service,
+    Locality home,
+    List<Endpoint> endpoints,
+    List<String> regionOrder,
+    @Nullable OkHttpClient okHttpClient,
+    Duration deadline,
+    @Nullable Duration attemptTimeout,
+    Duration minAttemptTime,
+    int maxAttempts,
+    Duration backoffBase,
+    Duration backoffCap,
+    Duration maxRetryAfter,
+    double budgetRatio,
+    int budgetMinPerSecond,
+    Duration budgetWindow,
+    HealthCheck healthCheck,
+    EjectionPolicy ejection,
+    int panicThresholdPercent,
+    boolean panicFailOpen,
+    int maxRequests,
+    List<FailoverListener> listeners,
+    Clock clock,
+    @Nullable ScheduledExecutorService scheduler,
+    @Nullable RandomGenerator random) {
+
+  public Settings {
+    endpoints = List.copyOf(endpoints);
+    regionOrder = List.copyOf(regionOrder);
+    listeners = List.copyOf(listeners);
+  }
+
+  /** The per-attempt timeout: the one set, or the deadline divided by max attempts. */
+  public Duration effectiveAttemptTimeout() {
+    if (attemptTimeout != null) {
+      return attemptTimeout;
+    }
+    return deadline.dividedBy(maxAttempts);
+  }
+}

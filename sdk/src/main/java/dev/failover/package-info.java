@@ -1,0 +1,5 @@
+/** Client-side zone and region failover for OkHttp. */
+@NullMarked
+package dev.failover;
+
+import org.jspecify.annotations.NullMarked;
