@@ -39,6 +39,14 @@ public record Attempt(
   /**
    * Checks the fields.
    *
+   * @param number the attempt's number in its call, from 1
+   * @param kind why the attempt was sent
+   * @param endpoint the endpoint it went to
+   * @param outcome how it ended
+   * @param status the HTTP status, or 0 when no response arrived
+   * @param startedAfter time from the start of the call to the start of this attempt
+   * @param duration time from the start of this attempt to its outcome
+   * @param error a short description of the failure (exception class and message), or null
    * @throws NullPointerException if a field other than {@code error} is null
    */
   public Attempt {

@@ -52,6 +52,15 @@ public record EjectionPolicy(
   /**
    * Checks every setting.
    *
+   * @param consecutiveFailures failures in a row that eject an endpoint at once
+   * @param failureRatePercent failure rate, 1 to 100, that ejects an endpoint
+   * @param slowCallDuration an attempt slower than this counts as slow
+   * @param slowCallRatePercent share of slow attempts, 1 to 100, that ejects an endpoint
+   * @param windowSize attempts over which the rates are measured
+   * @param minimumCalls attempts needed in the window before the rates are judged
+   * @param baseEjectionTime the first ejection's length
+   * @param maxEjectionTime the longest ejection
+   * @param halfOpenProbes calls let through after an ejection to test the endpoint
    * @throws IllegalArgumentException if a count is below 1, a percentage is outside 1 to 100, a
    *     duration is not positive, {@code minimumCalls > windowSize} or {@code maxEjectionTime <
    *     baseEjectionTime}

@@ -29,6 +29,9 @@ public record Endpoint(HttpUrl url, Locality locality, int weight) {
   /**
    * Checks the URL and the weight.
    *
+   * @param url the base URL, {@code http} or {@code https}
+   * @param locality where the endpoint runs
+   * @param weight its relative share inside its zone, 1 to 10,000; 100 is the default
    * @throws IllegalArgumentException if the URL has user info, a query or a fragment, or if the
    *     weight is outside 1 to 10,000
    */

@@ -34,10 +34,14 @@ public final class FailoverException extends IOException {
     CANCELLED
   }
 
-  @SuppressWarnings("serial") // Attempt is a record of serializable parts; losing it is acceptable
+  /** Every attempt, in order of start. */
+  @SuppressWarnings("serial") // an immutable List.copyOf list; Attempt is not Serializable
   private final List<Attempt> attempts;
 
+  /** Why the call failed. */
   private final Reason reason;
+
+  /** Time from the start of the call to its failure. */
   private final Duration elapsed;
 
   /**

@@ -25,6 +25,12 @@ public record FailoverSnapshot(
   /**
    * Copies the list.
    *
+   * @param service the service name
+   * @param home the client's home locality
+   * @param takenAt when the snapshot was taken
+   * @param budgetTokens retries the retry budget would allow now
+   * @param panic whether routing is in panic (too few healthy endpoints, so health is ignored)
+   * @param zones every zone, in routing order (home zone first)
    * @throws NullPointerException if an argument is null
    */
   public FailoverSnapshot {
@@ -43,6 +49,10 @@ public record FailoverSnapshot(
     /**
      * Copies the list.
      *
+     * @param locality the zone
+     * @param tier its routing tier: 0 for the home zone, 1 for the rest of the home region, 2 and
+     *     up for other regions in order
+     * @param endpoints its endpoints
      * @throws NullPointerException if an argument is null
      */
     public Zone {

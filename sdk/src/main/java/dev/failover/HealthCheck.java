@@ -46,6 +46,13 @@ public record HealthCheck(
   /**
    * Checks every setting.
    *
+   * @param enabled whether probes are sent at all
+   * @param path the path probed, appended to each endpoint's base URL
+   * @param interval the delay between probes of an endpoint that is up
+   * @param downInterval the delay between probes of an endpoint that is down
+   * @param timeout the time a probe may take
+   * @param healthyThreshold good probes in a row that mark a down endpoint up
+   * @param unhealthyThreshold failed probes in a row that mark an up endpoint down
    * @throws IllegalArgumentException if the path does not start with {@code /}, a duration is not
    *     positive, or a threshold is below 1
    */

@@ -17,6 +17,8 @@ public record Locality(String region, String zone) {
   /**
    * Checks both names.
    *
+   * @param region the region, for example {@code us-east-1}; never blank
+   * @param zone the availability zone, for example {@code us-east-1a}; never blank
    * @throws IllegalArgumentException if a name is blank
    * @throws NullPointerException if a name is null
    */

@@ -24,6 +24,10 @@ public record RequestOptions(@Nullable Boolean idempotent, @Nullable Duration de
   /**
    * Checks the deadline.
    *
+   * @param idempotent true to mark the request idempotent (it may then be retried and hedged even
+   *     when its method is POST or PATCH), false to mark it not idempotent (never sent twice, even
+   *     a GET), null to decide by method and {@code Idempotency-Key} header
+   * @param deadline this call's total deadline instead of the client's, or null
    * @throws IllegalArgumentException if the deadline is zero or negative
    */
   public RequestOptions {
