@@ -32,7 +32,7 @@ public final class EndpointState {
   private final int consecutiveLimit;
   private final Ticker ticker;
   private volatile long ejectedUntil;
-  private volatile long holdOffUntil = Long.MIN_VALUE;
+  private volatile long holdOffUntil;
   private volatile boolean down;
   // Health-check streaks; touched only by the scheduler thread.
   int probeSuccesses;
@@ -51,6 +51,8 @@ public final class EndpointState {
     this.tier = tier;
     this.zoneKey = endpoint.locality().toString();
     this.ticker = ticker;
+    this.holdOffUntil = ticker.nanos();
+    this.ejectedUntil = holdOffUntil;
     this.consecutiveLimit = policy.consecutiveFailures();
     long base = policy.baseEjectionTime().toMillis();
     long max = policy.maxEjectionTime().toMillis();

@@ -1,0 +1,133 @@
+package dev.failover;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class BuilderValidationTest {
+
+  private static FailoverClient.Builder valid() {
+    return FailoverClient.builder()
+        .service("directory")
+        .home("us-east-1", "us-east-1a")
+        .endpoint("http://127.0.0.1:1", "us-east-1", "us-east-1a");
+  }
+
+  @Test
+  void requiredSettingsAreNamed() {
+    assertThatThrownBy(() -> FailoverClient.builder().build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("service is required");
+    assertThatThrownBy(() -> FailoverClient.builder().service("directory").build())
+        .hasMessageContaining("home is required");
+    assertThatThrownBy(
+            () -> FailoverClient.builder().service("directory").home("us-east-1", "a").build())
+        .hasMessageContaining("at least one endpoint is required for service directory");
+  }
+
+  @Test
+  void settersCheckTheirArgumentAtOnce() {
+    FailoverClient.Builder b = FailoverClient.builder();
+    assertThatThrownBy(() -> b.service("not a host"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("service must be a host name such as 'directory' but was 'not a host'");
+    assertThatThrownBy(() -> b.deadline(Duration.ofSeconds(-1)))
+        .hasMessage("deadline must be positive but was PT-1S");
+    assertThatThrownBy(() -> b.attemptTimeout(Duration.ZERO))
+        .hasMessage("attemptTimeout must be positive but was PT0S");
+    assertThatThrownBy(() -> b.maxAttempts(0))
+        .hasMessage("maxAttempts must be between 1 and 10 but was 0");
+    assertThatThrownBy(() -> b.backoff(Duration.ofMillis(100), Duration.ofMillis(10)))
+        .hasMessage("backoff cap (PT0.01S) must not be below backoff base (PT0.1S)");
+    assertThatThrownBy(() -> b.retryBudget(1.5, 1, Duration.ofSeconds(10)))
+        .hasMessage("retryBudget ratio must be between 0 and 1 but was 1.5");
+    assertThatThrownBy(() -> b.retryBudget(0.1, 1, Duration.ofMillis(10)))
+        .hasMessageContaining("retryBudget window must be between 1 s and 5 min");
+    assertThatThrownBy(() -> b.panic(101, true))
+        .hasMessage("panic thresholdPercent must be between 0 and 100 but was 101");
+    assertThatThrownBy(() -> b.maxRequests(0)).hasMessage("maxRequests must be >= 1 but was 0");
+    assertThatThrownBy(() -> b.minAttemptTime(Duration.ofMillis(-1)))
+        .hasMessage("minAttemptTime must not be negative but was PT-0.001S");
+  }
+
+  @Test
+  void endpointsAreChecked() {
+    assertThatThrownBy(() -> Endpoint.of("ftp://x", "us-east-1", "us-east-1a"))
+        .hasMessage("endpoint URL must be an absolute http or https URL but was 'ftp://x'");
+    assertThatThrownBy(() -> Endpoint.of("https://user:secret@x", "us-east-1", "us-east-1a"))
+        .hasMessageContaining("must not carry credentials")
+        .hasMessageNotContaining("secret");
+    assertThatThrownBy(() -> Endpoint.of("http://x/?a=1", "us-east-1", "us-east-1a"))
+        .hasMessage("endpoint URL must not have a query but was http://x/");
+    assertThatThrownBy(() -> Endpoint.of("http://x", "us-east-1", "us-east-1a").withWeight(0))
+        .hasMessage("endpoint weight must be between 1 and 10000 but was 0 for http://x/");
+    assertThatThrownBy(() -> Endpoint.of("http://x", " ", "us-east-1a"))
+        .hasMessage("region must not be blank");
+  }
+
+  @Test
+  void buildChecksThatSettingsFitTogether() {
+    assertThatThrownBy(
+            () -> valid().endpoint("http://127.0.0.1:1/", "us-east-1", "us-east-1b").build())
+        .hasMessage("endpoint http://127.0.0.1:1 is listed twice");
+    assertThatThrownBy(
+            () ->
+                FailoverClient.builder()
+                    .service("directory")
+                    .home("us-east-l", "us-east-1a")
+                    .endpoint("http://127.0.0.1:1", "us-east-1", "us-east-1a")
+                    .build())
+        .hasMessage(
+            "home region 'us-east-l' has no endpoint; endpoints are in [us-east-1] (check the home"
+                + " region's spelling)");
+    assertThatThrownBy(
+            () ->
+                valid()
+                    .deadline(Duration.ofSeconds(1))
+                    .attemptTimeout(Duration.ofSeconds(2))
+                    .build())
+        .hasMessage("attemptTimeout (PT2S) must not exceed deadline (PT1S)");
+  }
+
+  @Test
+  void healthCheckAndEjectionPolicyAreChecked() {
+    assertThatThrownBy(() -> HealthCheck.http("health"))
+        .hasMessage("health check path must start with '/' but was 'health'");
+    assertThatThrownBy(() -> HealthCheck.http("/health").withThresholds(0, 1))
+        .hasMessage("health check healthyThreshold must be >= 1 but was 0");
+    assertThatThrownBy(() -> EjectionPolicy.defaults().withFailureRate(101, 10, 5))
+        .hasMessage("ejection failureRatePercent must be between 1 and 100 but was 101");
+    assertThatThrownBy(() -> EjectionPolicy.defaults().withFailureRate(50, 10, 20))
+        .hasMessage("ejection minimumCalls (20) must not exceed windowSize (10)");
+    assertThatThrownBy(
+            () ->
+                EjectionPolicy.defaults()
+                    .withEjectionTime(Duration.ofSeconds(10), Duration.ofSeconds(1)))
+        .hasMessage("maxEjectionTime (PT1S) must not be shorter than baseEjectionTime (PT10S)");
+  }
+
+  @Test
+  void newBuilderCopiesEverySetting() {
+    try (FailoverClient a = valid().deadline(Duration.ofMillis(1500)).maxAttempts(2).build();
+        FailoverClient b = a.newBuilder().service("other").build()) {
+      assertThat(b.service()).isEqualTo("other");
+      assertThat(b.home()).isEqualTo(a.home());
+      assertThat(b.endpoints()).isEqualTo(a.endpoints());
+    }
+  }
+
+  @Test
+  void requestsMustNameTheService() {
+    try (FailoverClient client = valid().build()) {
+      assertThatThrownBy(
+              () ->
+                  client.newCall(
+                      new okhttp3.Request.Builder().url("http://127.0.0.1:1/users").build()))
+          .hasMessage(
+              "request host '127.0.0.1' must name the service 'directory', as in"
+                  + " http://directory/users");
+    }
+  }
+}
