@@ -33,7 +33,9 @@ public record Attempt(
     /** A retry after a retryable outcome. */
     RETRY,
     /** A hedge: a parallel attempt sent while an earlier one is still in flight. */
-    HEDGE
+    HEDGE,
+    /** A probe of an evacuated zone, raced at once with an attempt to a healthy zone. */
+    PROBE
   }
 
   /**

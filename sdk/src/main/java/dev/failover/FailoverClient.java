@@ -196,6 +196,9 @@ public final class FailoverClient implements Call.Factory, Closeable {
     private Duration budgetWindow = Duration.ofSeconds(10);
     private HealthCheck healthCheck = HealthCheck.disabled();
     private EjectionPolicy ejection = EjectionPolicy.defaults();
+    private HedgePolicy hedging = HedgePolicy.off();
+    private StaleCache staleCache = StaleCache.disabled();
+    private ZonePolicy zones = ZonePolicy.defaults();
     private int panicThresholdPercent = 0;
     private boolean panicFailOpen = true;
     private int maxRequests = 256;
@@ -224,6 +227,9 @@ public final class FailoverClient implements Call.Factory, Closeable {
       budgetWindow = s.budgetWindow();
       healthCheck = s.healthCheck();
       ejection = s.ejection();
+      hedging = s.hedging();
+      staleCache = s.staleCache();
+      zones = s.zones();
       panicThresholdPercent = s.panicThresholdPercent();
       panicFailOpen = s.panicFailOpen();
       maxRequests = s.maxRequests();
@@ -499,6 +505,39 @@ public final class FailoverClient implements Call.Factory, Closeable {
     }
 
     /**
+     * Sets hedging. Default {@link HedgePolicy#off()}. Only idempotent requests are hedged.
+     *
+     * @param hedging the policy
+     * @return this builder
+     */
+    public Builder hedging(HedgePolicy hedging) {
+      this.hedging = Objects.requireNonNull(hedging, "hedging");
+      return this;
+    }
+
+    /**
+     * Sets stale-if-error. Default {@link StaleCache#disabled()}.
+     *
+     * @param staleCache the cache settings
+     * @return this builder
+     */
+    public Builder staleIfError(StaleCache staleCache) {
+      this.staleCache = Objects.requireNonNull(staleCache, "staleCache");
+      return this;
+    }
+
+    /**
+     * Sets how zones are judged and evacuated as a whole. Default {@link ZonePolicy#defaults()}.
+     *
+     * @param zones the policy
+     * @return this builder
+     */
+    public Builder zones(ZonePolicy zones) {
+      this.zones = Objects.requireNonNull(zones, "zones");
+      return this;
+    }
+
+    /**
      * Sets panic: when the healthy share of all endpoints (by weight) is below {@code
      * thresholdPercent}, or nothing is healthy, health is ignored and calls go to every endpoint in
      * tier order ({@code failOpen}), or fail at once with {@link
@@ -644,6 +683,9 @@ public final class FailoverClient implements Call.Factory, Closeable {
               budgetWindow,
               healthCheck,
               ejection,
+              hedging,
+              staleCache,
+              zones,
               panicThresholdPercent,
               panicFailOpen,
               maxRequests,

@@ -75,6 +75,56 @@ public sealed interface FailoverEvent {
       implements FailoverEvent {}
 
   /**
+   * Something happened to a hedge.
+   *
+   * @param service the service name
+   * @param method the request method
+   * @param path the request path, without query
+   * @param action what happened
+   * @param endpoint the hedge's endpoint, or null when it was refused before one was chosen
+   * @param delay the hedge delay in force for the call
+   */
+  record Hedge(
+      String service,
+      String method,
+      String path,
+      HedgeAction action,
+      @Nullable Endpoint endpoint,
+      Duration delay)
+      implements FailoverEvent {}
+
+  /**
+   * A zone stopped getting first attempts.
+   *
+   * @param service the service name
+   * @param zone the zone
+   * @param reason why, for example {@code "error rate 21% vs median 0% across zones"}
+   */
+  record ZoneEvacuated(String service, Locality zone, String reason) implements FailoverEvent {}
+
+  /**
+   * An evacuated zone stayed clean for the hysteresis time and starts to get traffic again, ramping
+   * up over the slow-start window.
+   *
+   * @param service the service name
+   * @param zone the zone
+   * @param evacuatedFor how long it was evacuated
+   */
+  record ZoneRestored(String service, Locality zone, Duration evacuatedFor)
+      implements FailoverEvent {}
+
+  /**
+   * Every attempt of a GET failed and a stale copy of an earlier response was served instead.
+   *
+   * @param service the service name
+   * @param method the request method
+   * @param path the request path, without query
+   * @param age the age of the stale response
+   */
+  record StaleServed(String service, String method, String path, Duration age)
+      implements FailoverEvent {}
+
+  /**
    * A call ended, with its response or its failure.
    *
    * @param service the service name
@@ -82,7 +132,10 @@ public sealed interface FailoverEvent {
    * @param path the request path, without query
    * @param status the status of the response returned, or 0 when the call failed
    * @param failure why the call failed, or null when it returned a response
-   * @param attempts the number of attempts sent
+   * @param attempts the number of attempts sent, hedges, retries and probes included
+   * @param retries the number of retries sent
+   * @param hedges the number of hedges sent
+   * @param stale whether the response returned is a stale copy
    * @param elapsed time from the start of the call to its end
    */
   record CallFinished(
@@ -92,8 +145,23 @@ public sealed interface FailoverEvent {
       int status,
       FailoverException.@Nullable Reason failure,
       int attempts,
+      int retries,
+      int hedges,
+      boolean stale,
       Duration elapsed)
       implements FailoverEvent {}
+
+  /** What happened to a hedge. */
+  enum HedgeAction {
+    /** A hedge was sent. */
+    SENT,
+    /** A hedge's response won the race. */
+    WON,
+    /** A hedge, or the attempt it raced, lost and was cancelled. */
+    CANCELLED,
+    /** A hedge was due but its budget (or the retry budget) was empty. */
+    REFUSED
+  }
 
   /** What took an endpoint out of rotation. */
   enum Cause {

@@ -54,6 +54,34 @@ public interface FailoverListener {
   default void onRestored(FailoverEvent.EndpointRestored event) {}
 
   /**
+   * Called when a hedge is sent, wins, is cancelled or is refused by its budget.
+   *
+   * @param event the event
+   */
+  default void onHedge(FailoverEvent.Hedge event) {}
+
+  /**
+   * Called when a zone is evacuated.
+   *
+   * @param event the event
+   */
+  default void onZoneEvacuated(FailoverEvent.ZoneEvacuated event) {}
+
+  /**
+   * Called when an evacuated zone returns.
+   *
+   * @param event the event
+   */
+  default void onZoneRestored(FailoverEvent.ZoneRestored event) {}
+
+  /**
+   * Called when a stale response is served.
+   *
+   * @param event the event
+   */
+  default void onStaleServed(FailoverEvent.StaleServed event) {}
+
+  /**
    * Called when a call ends.
    *
    * @param event the event

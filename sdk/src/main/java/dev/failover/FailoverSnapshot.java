@@ -3,6 +3,7 @@ package dev.failover;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A read-only picture of a client's live state, for dashboards and health endpoints.
@@ -11,7 +12,9 @@ import java.util.List;
  * @param home the client's home locality
  * @param takenAt when the snapshot was taken
  * @param budgetTokens retries the retry budget would allow now
+ * @param hedgeDelay the hedge delay in force, or null when hedging is off
  * @param panic whether routing is in panic (too few healthy endpoints, so health is ignored)
+ * @param counters totals since the client was built
  * @param zones every zone, in routing order (home zone first)
  */
 public record FailoverSnapshot(
@@ -19,7 +22,9 @@ public record FailoverSnapshot(
     Locality home,
     Instant takenAt,
     double budgetTokens,
+    @Nullable Duration hedgeDelay,
     boolean panic,
+    Counters counters,
     List<Zone> zones) {
 
   /**
@@ -29,7 +34,9 @@ public record FailoverSnapshot(
    * @param home the client's home locality
    * @param takenAt when the snapshot was taken
    * @param budgetTokens retries the retry budget would allow now
+   * @param hedgeDelay the hedge delay in force, or null when hedging is off
    * @param panic whether routing is in panic (too few healthy endpoints, so health is ignored)
+   * @param counters totals since the client was built
    * @param zones every zone, in routing order (home zone first)
    * @throws NullPointerException if an argument is null
    */
@@ -38,14 +45,63 @@ public record FailoverSnapshot(
   }
 
   /**
+   * Totals since the client was built.
+   *
+   * @param calls calls started
+   * @param attempts attempts sent (first attempts, retries, hedges and probes)
+   * @param retries retries sent
+   * @param hedgesSent hedges sent
+   * @param hedgesWon hedges whose response won
+   * @param hedgesCancelled attempts cancelled because another attempt of their call won
+   * @param hedgesRefused hedges not sent because a budget was empty
+   * @param budgetExhausted retries not sent because the retry budget was empty
+   * @param staleServed stale responses served
+   * @param failedCalls calls that ended with an exception
+   */
+  public record Counters(
+      long calls,
+      long attempts,
+      long retries,
+      long hedgesSent,
+      long hedgesWon,
+      long hedgesCancelled,
+      long hedgesRefused,
+      long budgetExhausted,
+      long staleServed,
+      long failedCalls) {}
+
+  /** A zone's routing status. */
+  public enum ZoneStatus {
+    /** Takes its share of first attempts. */
+    ACTIVE,
+    /** Gets no first attempts; only probes and retries or hedges of last resort. */
+    EVACUATED,
+    /** Returned from evacuation; its share ramps up over the slow-start window. */
+    RAMPING
+  }
+
+  /**
    * One zone and its endpoints.
    *
    * @param locality the zone
    * @param tier its routing tier: 0 for the home zone, 1 for the rest of the home region, 2 and up
    *     for other regions in order
+   * @param status whether it takes first attempts
+   * @param reason why it is evacuated, or empty
+   * @param evacuations how many times it was evacuated
+   * @param errorRatePercent its attempts' error rate over the zone window
+   * @param meanLatency its successful attempts' mean latency over the zone window
    * @param endpoints its endpoints
    */
-  public record Zone(Locality locality, int tier, List<EndpointState> endpoints) {
+  public record Zone(
+      Locality locality,
+      int tier,
+      ZoneStatus status,
+      String reason,
+      long evacuations,
+      float errorRatePercent,
+      Duration meanLatency,
+      List<EndpointState> endpoints) {
     /**
      * Copies the list.
      *

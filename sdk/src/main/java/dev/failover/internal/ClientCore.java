@@ -15,6 +15,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.random.RandomGenerator;
 import okhttp3.ConnectionPool;
 import okhttp3.Dispatcher;
@@ -33,6 +34,18 @@ public final class ClientCore implements Closeable {
   final RetryBudget budget;
   final Backoff backoff;
   final Events events;
+  final Hedger hedger;
+  final @org.jspecify.annotations.Nullable StaleStore stale;
+  final LongAdder calls = new LongAdder();
+  final LongAdder attempts = new LongAdder();
+  final LongAdder retries = new LongAdder();
+  final LongAdder hedgesSent = new LongAdder();
+  final LongAdder hedgesWon = new LongAdder();
+  final LongAdder hedgesCancelled = new LongAdder();
+  final LongAdder hedgesRefused = new LongAdder();
+  final LongAdder budgetExhausted = new LongAdder();
+  final LongAdder staleServed = new LongAdder();
+  final LongAdder failedCalls = new LongAdder();
   final long attemptTimeoutNanos;
   final long minAttemptNanos;
   final long maxRetryAfterNanos;
@@ -64,6 +77,7 @@ public final class ClientCore implements Closeable {
             settings.endpoints(),
             settings.regionOrder(),
             settings.ejection(),
+            settings.zones(),
             settings.panicThresholdPercent(),
             settings.panicFailOpen(),
             settings.clock(),
@@ -76,6 +90,9 @@ public final class ClientCore implements Closeable {
             settings.budgetMinPerSecond(),
             settings.budgetWindow().toNanos());
     this.backoff = new Backoff(settings.backoffBase(), settings.backoffCap());
+    this.hedger = new Hedger(settings.hedging(), ticker.nanos());
+    this.stale =
+        settings.staleCache().enabled() ? new StaleStore(settings.staleCache(), ticker) : null;
     this.attemptTimeoutNanos = settings.effectiveAttemptTimeout().toNanos();
     this.minAttemptNanos = settings.minAttemptTime().toNanos();
     this.maxRetryAfterNanos = settings.maxRetryAfter().toNanos();
@@ -118,6 +135,9 @@ public final class ClientCore implements Closeable {
     this.retrying = b.retryOnConnectionFailure(true).build();
     this.nonRetrying = retrying.newBuilder().retryOnConnectionFailure(false).build();
 
+    if (settings.zones().enabled() && router.zones().all().size() > 1) {
+      var unused = scheduler.scheduleWithFixedDelay(this::evaluateZones, 1, 1, TimeUnit.SECONDS);
+    }
     if (settings.healthCheck().enabled()) {
       this.healthChecker =
           new HealthChecker(
@@ -167,6 +187,15 @@ public final class ClientCore implements Closeable {
     active.remove(call);
   }
 
+  private void evaluateZones() {
+    try {
+      router.zones().evaluate(ticker.nanos());
+    } catch (RuntimeException e) {
+      org.slf4j.LoggerFactory.getLogger(ClientCore.class)
+          .warn("[{}] zone evaluation failed", settings.service(), e);
+    }
+  }
+
   public FailoverSnapshot snapshot() {
     long now = ticker.nanos();
     return new FailoverSnapshot(
@@ -174,8 +203,20 @@ public final class ClientCore implements Closeable {
         settings.home(),
         settings.clock().instant(),
         budget.balance(now),
+        hedger.enabled() ? Duration.ofNanos(hedger.delayNanos(now)) : null,
         router.panic(now),
-        router.zones(now));
+        new FailoverSnapshot.Counters(
+            calls.sum(),
+            attempts.sum(),
+            retries.sum(),
+            hedgesSent.sum(),
+            hedgesWon.sum(),
+            hedgesCancelled.sum(),
+            hedgesRefused.sum(),
+            budgetExhausted.sum(),
+            staleServed.sum(),
+            failedCalls.sum()),
+        router.snapshot(now));
   }
 
   public Router router() {

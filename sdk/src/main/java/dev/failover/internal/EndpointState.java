@@ -34,6 +34,14 @@ public final class EndpointState {
   private volatile long ejectedUntil;
   private volatile long holdOffUntil;
   private volatile boolean down;
+
+  /** When the endpoint last returned to rotation, for slow start; MIN_VALUE if never ejected. */
+  private volatile long restoredAt = Long.MIN_VALUE;
+
+  /** The endpoint's zone; set once by the router right after construction. */
+  @SuppressWarnings("NullAway.Init")
+  ZoneState zone;
+
   // Health-check streaks; touched only by the scheduler thread.
   int probeSuccesses;
   int probeFailures;
@@ -94,6 +102,7 @@ public final class EndpointState {
                 }
                 case CLOSED -> {
                   consecutiveFailures.set(0);
+                  restoredAt = ticker.nanos();
                   events.emit(
                       new FailoverEvent.EndpointRestored(
                           service, endpoint, FailoverEvent.Cause.CIRCUIT_BREAKER));
@@ -138,10 +147,22 @@ public final class EndpointState {
     return breaker.tryAcquirePermission();
   }
 
-  /** Estimated cost of one more request: Peak-EWMA latency x (outstanding + 1) / weight. */
-  double cost(long now) {
+  /** Slow start: 10% of its weight rising to 100% over {@code slowStartNanos} after a return. */
+  double ramp(long now, long slowStartNanos) {
+    long since = restoredAt;
+    if (since == Long.MIN_VALUE || slowStartNanos <= 0 || now - since >= slowStartNanos) {
+      return 1;
+    }
+    return Math.max(0.1, (double) (now - since) / slowStartNanos);
+  }
+
+  /**
+   * Estimated cost of one more request: Peak-EWMA latency x (outstanding + 1) / (weight x slow
+   * start ramp).
+   */
+  double cost(long now, long slowStartNanos) {
     double c = latency.cost(now);
-    return (c + 1) * (outstanding.get() + 1) / endpoint.weight();
+    return (c + 1) * (outstanding.get() + 1) / (endpoint.weight() * ramp(now, slowStartNanos));
   }
 
   void begin() {
@@ -186,6 +207,9 @@ public final class EndpointState {
   }
 
   void setDown(boolean down) {
+    if (this.down && !down) {
+      restoredAt = ticker.nanos();
+    }
     this.down = down;
   }
 

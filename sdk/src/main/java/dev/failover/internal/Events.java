@@ -40,6 +40,14 @@ public final class Events {
       l.onRestored(e);
     } else if (event instanceof FailoverEvent.CallFinished e) {
       l.onCallFinished(e);
+    } else if (event instanceof FailoverEvent.Hedge e) {
+      l.onHedge(e);
+    } else if (event instanceof FailoverEvent.ZoneEvacuated e) {
+      l.onZoneEvacuated(e);
+    } else if (event instanceof FailoverEvent.ZoneRestored e) {
+      l.onZoneRestored(e);
+    } else if (event instanceof FailoverEvent.StaleServed e) {
+      l.onStaleServed(e);
     }
   }
 
@@ -53,6 +61,11 @@ public final class Events {
           e.duration() == null ? "" : " for " + e.duration().toMillis() + " ms");
     } else if (event instanceof FailoverEvent.EndpointRestored e) {
       log.info("[{}] endpoint {} restored", e.service(), e.endpoint());
+    } else if (event instanceof FailoverEvent.ZoneEvacuated e) {
+      log.warn("[{}] zone {} evacuated: {}", e.service(), e.zone(), e.reason());
+    } else if (event instanceof FailoverEvent.ZoneRestored e) {
+      log.info(
+          "[{}] zone {} restored after {} ms", e.service(), e.zone(), e.evacuatedFor().toMillis());
     } else if (event instanceof FailoverEvent.BudgetExhausted e) {
       log.debug(
           "[{}] retry budget exhausted: {} {} ends with {}",

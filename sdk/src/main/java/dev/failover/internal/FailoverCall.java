@@ -64,6 +64,11 @@ public final class FailoverCall implements Call {
   private final Set<String> triedZones = new HashSet<>();
   private @Nullable Future<?> deadlineTimer;
   private @Nullable Future<?> retryTimer;
+  private @Nullable Future<?> hedgeTimer;
+  private int retries;
+  private int hedges;
+  private boolean stale;
+  private final boolean hedgeable;
   private @Nullable Callback callback;
 
   FailoverCall(ClientCore core, Request request) {
@@ -71,6 +76,7 @@ public final class FailoverCall implements Call {
     this.request = request;
     this.idempotent = Classifier.idempotent(request);
     this.replayable = Classifier.replayable(request);
+    this.hedgeable = idempotent && replayable && core.hedger.enabled();
     this.method = request.method();
     this.path = request.url().encodedPath();
   }
@@ -135,12 +141,15 @@ public final class FailoverCall implements Call {
       }
       deadline = start + total;
       core.budget.deposit(start);
+      core.hedger.onCall(start);
+      core.calls.increment();
       core.register(this);
       if (canceled || core.isClosed()) {
         failLocked(FailoverException.Reason.CANCELLED);
       } else {
         try {
           deadlineTimer = core.scheduler.schedule(this::onDeadline, total, TimeUnit.NANOSECONDS);
+          probeLocked();
           launchLocked(Attempt.Kind.FIRST);
         } catch (RejectedExecutionException e) {
           failLocked(FailoverException.Reason.CANCELLED);
@@ -181,6 +190,9 @@ public final class FailoverCall implements Call {
       excluded.add(p.endpoint());
     }
     if (pick == null) {
+      if (!inFlight.isEmpty()) {
+        return; // a hedge found no other endpoint; the attempts in flight decide the call
+      }
       giveUpLocked(
           attempts.isEmpty()
               ? FailoverException.Reason.NO_ENDPOINT
@@ -203,10 +215,117 @@ public final class FailoverCall implements Call {
     for (EventListener l : eventListeners) {
       call.addEventListener(l);
     }
+    send(ep, call, tag, kind, now);
+    if (kind == Attempt.Kind.RETRY) {
+      retries++;
+      core.retries.increment();
+    }
+    scheduleHedgeLocked(now);
+  }
+
+  private void send(
+      EndpointState ep, Call call, ClientCore.AttemptTag tag, Attempt.Kind kind, long now) {
     InFlight f = new InFlight(ep, call, tag, attempts.size() + inFlight.size() + 1, kind, now);
     inFlight.add(f);
     ep.begin();
+    core.attempts.increment();
     call.enqueue(f);
+  }
+
+  /**
+   * About once a second per evacuated zone, an idempotent call probes it: the probe is raced at
+   * once with the call's normal first attempt, so it costs the caller nothing.
+   */
+  private void probeLocked() {
+    if (!idempotent || !replayable) {
+      return;
+    }
+    long now = core.ticker.nanos();
+    ZoneState zone = core.router.zones().probeDue(now);
+    if (zone == null) {
+      return;
+    }
+    EndpointState ep = core.router.probe(zone, now);
+    if (ep == null || !ep.tryAcquire()) {
+      return;
+    }
+    tried.add(ep);
+    ClientCore.AttemptTag tag = new ClientCore.AttemptTag();
+    Request attemptRequest =
+        request
+            .newBuilder()
+            .url(rewrite(request.url(), ep.endpoint.url()))
+            .tag(ClientCore.AttemptTag.class, tag)
+            .build();
+    Call call = core.retrying.newCall(attemptRequest);
+    call.timeout()
+        .timeout(Math.min(core.attemptTimeoutNanos, deadline - now), TimeUnit.NANOSECONDS);
+    send(ep, call, tag, Attempt.Kind.PROBE, now);
+  }
+
+  /** Arms the timer of the next hedge, if this call may hedge. Caller holds the lock. */
+  private void scheduleHedgeLocked(long now) {
+    if (!hedgeable || done || hedges >= core.hedger.policy.maxHedges()) {
+      return;
+    }
+    Future<?> previous = hedgeTimer;
+    if (previous != null) {
+      previous.cancel(false);
+    }
+    long delay = core.hedger.delayNanos(now);
+    if (now + delay + core.minAttemptNanos > deadline) {
+      return;
+    }
+    try {
+      hedgeTimer = core.scheduler.schedule(this::hedgeNow, delay, TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException e) {
+      // Closing.
+    }
+  }
+
+  private void hedgeNow() {
+    synchronized (this) {
+      hedgeTimer = null;
+      hedgeLocked();
+    }
+    deliver();
+  }
+
+  /** Sends a hedge now if the hedge cap and the budgets allow. Returns whether one was sent. */
+  private boolean hedgeLocked() {
+    if (done || !hedgeable || hedges >= core.hedger.policy.maxHedges()) {
+      return false;
+    }
+    long now = core.ticker.nanos();
+    Duration delay = Duration.ofNanos(core.hedger.delayNanos(now));
+    if (!core.hedger.tryAcquire(now, core.budget)) {
+      core.hedgesRefused.increment();
+      core.events.emit(
+          new FailoverEvent.Hedge(
+              core.settings.service(),
+              method,
+              path,
+              FailoverEvent.HedgeAction.REFUSED,
+              null,
+              delay));
+      return false;
+    }
+    hedges++;
+    int before = inFlight.size();
+    launchLocked(Attempt.Kind.HEDGE);
+    if (inFlight.size() > before) {
+      core.hedgesSent.increment();
+      core.events.emit(
+          new FailoverEvent.Hedge(
+              core.settings.service(),
+              method,
+              path,
+              FailoverEvent.HedgeAction.SENT,
+              inFlight.get(inFlight.size() - 1).endpoint.endpoint,
+              delay));
+      return true;
+    }
+    return false;
   }
 
   static HttpUrl rewrite(HttpUrl logical, HttpUrl base) {
@@ -230,6 +349,19 @@ public final class FailoverCall implements Call {
       outcome = Classifier.classify(requireNonNull(failure), f.tag.sent(), f.cancelled);
     }
     f.endpoint.record(outcome, duration, now);
+    if (outcome != Outcome.CANCELLED) {
+      f.endpoint.zone.record(
+          outcome.isEndpointFailure() || outcome == Outcome.THROTTLED, duration, now);
+    }
+    if (outcome == Outcome.SUCCESS
+        || outcome == Outcome.TIMEOUT
+        || (outcome == Outcome.CANCELLED && f.lostRace)) {
+      core.hedger.record(duration, now);
+    }
+    StaleStore staleStore = core.stale;
+    if (staleStore != null && response != null && outcome == Outcome.SUCCESS && !f.cancelled) {
+      staleStore.offer(request, response);
+    }
     int silent = f.tag.silentRetries();
     if (silent > 0) {
       core.budget.charge(now, silent);
@@ -256,9 +388,31 @@ public final class FailoverCall implements Call {
           f.endpoint.holdOff(now + Math.min(retryAfter.toNanos(), core.maxRetryAfterNanos));
         }
       }
+      if (outcome == Outcome.CANCELLED && f.lostRace) {
+        core.hedgesCancelled.increment();
+        core.events.emit(
+            new FailoverEvent.Hedge(
+                core.settings.service(),
+                method,
+                path,
+                FailoverEvent.HedgeAction.CANCELLED,
+                f.endpoint.endpoint,
+                Duration.ofNanos(core.hedger.delayNanos(now))));
+      }
       if (done) {
         closeQuietly(response);
       } else if (!outcome.isRetryable()) {
+        if (f.kind == Attempt.Kind.HEDGE && response != null) {
+          core.hedgesWon.increment();
+          core.events.emit(
+              new FailoverEvent.Hedge(
+                  core.settings.service(),
+                  method,
+                  path,
+                  FailoverEvent.HedgeAction.WON,
+                  f.endpoint.endpoint,
+                  Duration.ofNanos(core.hedger.delayNanos(now))));
+        }
         completeLocked(response, failure);
       } else {
         retryOrGiveUpLocked(attempt, response, failure, now);
@@ -275,9 +429,11 @@ public final class FailoverCall implements Call {
     lastResponse = response;
     lastFailure = failure;
     if (!inFlight.isEmpty()) {
-      // Another attempt is still running; let it decide the call.
+      // Another attempt is still running: a retryable failure fires the next hedge at once,
+      // and the attempts in flight decide the call.
       closeQuietly(response);
       lastResponse = null;
+      hedgeLocked();
       return;
     }
     boolean safe = replayable && (idempotent || attempt.outcome().neverSent());
@@ -291,6 +447,7 @@ public final class FailoverCall implements Call {
       return;
     }
     if (!core.budget.tryWithdraw(now)) {
+      core.budgetExhausted.increment();
       core.events.emit(
           new FailoverEvent.BudgetExhausted(core.settings.service(), method, path, attempt));
       giveUpLocked(FailoverException.Reason.BUDGET_EXHAUSTED, attempt);
@@ -326,12 +483,35 @@ public final class FailoverCall implements Call {
    */
   private void giveUpLocked(FailoverException.Reason reason, @Nullable Attempt last) {
     Response r = lastResponse;
+    if (r != null && last != null && last.outcome().isRetryable() && serveStaleLocked()) {
+      return;
+    }
     if (r != null && last != null) {
       lastResponse = null;
       completeLocked(r, null);
     } else {
       failLocked(reason);
     }
+  }
+
+  /** Serves a stale copy instead of a failure, if the cache holds one. Caller holds the lock. */
+  private boolean serveStaleLocked() {
+    StaleStore staleStore = core.stale;
+    if (staleStore == null) {
+      return false;
+    }
+    Response copy = staleStore.serve(request);
+    if (copy == null) {
+      return false;
+    }
+    closeQuietly(lastResponse);
+    lastResponse = null;
+    stale = true;
+    core.staleServed.increment();
+    core.events.emit(
+        new FailoverEvent.StaleServed(core.settings.service(), method, path, staleStore.age(copy)));
+    finishLocked(copy, null, copy.code());
+    return true;
   }
 
   private void completeLocked(@Nullable Response response, @Nullable IOException failure) {
@@ -347,6 +527,9 @@ public final class FailoverCall implements Call {
 
   private void failLocked(FailoverException.Reason reason) {
     if (done) {
+      return;
+    }
+    if (reason != FailoverException.Reason.CANCELLED && serveStaleLocked()) {
       return;
     }
     FailoverException e = exception(reason);
@@ -382,9 +565,17 @@ public final class FailoverCall implements Call {
     if (r != null) {
       r.cancel(false);
     }
+    Future<?> h = hedgeTimer;
+    if (h != null) {
+      h.cancel(false);
+    }
     for (InFlight f : inFlight) {
       f.cancelled = true;
+      f.lostRace = response != null;
       f.call.cancel();
+    }
+    if (failure != null) {
+      core.failedCalls.increment();
     }
     core.unregister(this);
     core.events.emit(
@@ -394,7 +585,10 @@ public final class FailoverCall implements Call {
             path,
             status,
             failure instanceof FailoverException fe ? fe.reason() : null,
-            attempts.size(),
+            attempts.size() + inFlight.size(),
+            retries,
+            hedges,
+            stale,
             Duration.ofNanos(Math.max(0, core.ticker.nanos() - start))));
     if (response != null) {
       result.complete(response);
@@ -547,6 +741,7 @@ public final class FailoverCall implements Call {
     final Attempt.Kind kind;
     final long start;
     volatile boolean cancelled;
+    volatile boolean lostRace;
 
     InFlight(
         EndpointState endpoint,

@@ -4,12 +4,14 @@ import dev.failover.EjectionPolicy;
 import dev.failover.Endpoint;
 import dev.failover.FailoverSnapshot;
 import dev.failover.Locality;
+import dev.failover.ZonePolicy;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.random.RandomGenerator;
 import org.jspecify.annotations.Nullable;
 
@@ -20,16 +22,18 @@ import org.jspecify.annotations.Nullable;
  * region, then each other region in order. A first attempt picks a tier by Envoy's priority rule (a
  * tier's health is min(100, 1.4 x its healthy share), and traffic spills to the next tiers in
  * proportion to the health a tier lacks), then an endpoint inside the tier by power of two choices
- * on Peak-EWMA cost. A retry goes to an endpoint not yet tried, in a zone not yet tried where one
- * exists, in the nearest tier that has one. When the healthy share of all endpoints is below the
- * panic threshold (or nothing is healthy), routing panics: health is ignored (fail open) or no
- * endpoint is returned (fail closed).
+ * on Peak-EWMA cost. Evacuated zones count as unhealthy; returning zones and endpoints count with
+ * their slow-start ramp. A retry or hedge goes to an endpoint not yet tried, in a zone not yet
+ * tried where one exists, in the nearest tier that has one, and to an evacuated zone only as a last
+ * resort. When the healthy share of all endpoints is below the panic threshold (or nothing is
+ * healthy), routing panics: health is ignored (fail open) or no endpoint is returned (fail closed).
  */
 public final class Router {
   static final double OVERPROVISIONING = 1.4;
 
   private final List<List<EndpointState>> tiers;
   private final List<EndpointState> all;
+  private final Zones zones;
   private final int panicThresholdPercent;
   private final boolean panicFailOpen;
   private final RandomGenerator random;
@@ -40,6 +44,7 @@ public final class Router {
       List<Endpoint> endpoints,
       List<String> regionOrder,
       EjectionPolicy policy,
+      ZonePolicy zonePolicy,
       int panicThresholdPercent,
       boolean panicFailOpen,
       Clock clock,
@@ -63,7 +68,9 @@ public final class Router {
     }
     // tier 0: home zone; tier 1: rest of home region; tier 1 + i: i-th other region.
     Map<Integer, List<EndpointState>> byTier = new LinkedHashMap<>();
+    Map<Locality, ZoneState> byZone = new LinkedHashMap<>();
     List<EndpointState> everything = new ArrayList<>();
+    long windowNanos = zonePolicy.window().toNanos();
     for (Endpoint e : endpoints) {
       int tier;
       if (e.locality().equals(home)) {
@@ -74,6 +81,11 @@ public final class Router {
         tier = 1 + regions.indexOf(e.locality().region());
       }
       EndpointState s = new EndpointState(service, e, tier, policy, clock, ticker, random, events);
+      ZoneState z =
+          byZone.computeIfAbsent(
+              e.locality(), l -> new ZoneState(l, tier, 10, Math.max(1, windowNanos / 10)));
+      s.zone = z;
+      z.endpoints.add(s);
       byTier.computeIfAbsent(tier, k -> new ArrayList<>()).add(s);
       everything.add(s);
     }
@@ -81,14 +93,32 @@ public final class Router {
     byTier.keySet().stream().sorted().forEach(t -> ordered.add(List.copyOf(byTier.get(t))));
     this.tiers = List.copyOf(ordered);
     this.all = List.copyOf(everything);
+    List<ZoneState> zoneList = new ArrayList<>(byZone.values());
+    zoneList.sort((a, b) -> Integer.compare(a.tier, b.tier));
+    this.zones = new Zones(service, zonePolicy, zoneList, events);
   }
 
   public List<EndpointState> endpoints() {
     return all;
   }
 
+  public Zones zones() {
+    return zones;
+  }
+
   List<List<EndpointState>> tiers() {
     return tiers;
+  }
+
+  /** Whether {@code s} may take a first attempt. */
+  private static boolean routable(EndpointState s, long now) {
+    return !s.zone.evacuated() && s.available(now);
+  }
+
+  /** The share of its weight that {@code s} contributes to its tier's health. */
+  private double effectiveWeight(EndpointState s, long now) {
+    long slow = zones.slowStartNanos;
+    return s.endpoint.weight() * s.ramp(now, slow) * s.zone.ramp(now, slow);
   }
 
   /**
@@ -100,12 +130,12 @@ public final class Router {
     double[] health = new double[n];
     double sum = 0;
     for (int i = 0; i < n; i++) {
-      long total = 0;
-      long healthy = 0;
+      double total = 0;
+      double healthy = 0;
       for (EndpointState s : tiers.get(i)) {
         total += s.endpoint.weight();
-        if (s.available(now)) {
-          healthy += s.endpoint.weight();
+        if (routable(s, now)) {
+          healthy += effectiveWeight(s, now);
         }
       }
       health[i] = total == 0 ? 0 : Math.min(100.0, OVERPROVISIONING * 100.0 * healthy / total);
@@ -135,7 +165,7 @@ public final class Router {
     long healthy = 0;
     for (EndpointState s : all) {
       total += s.endpoint.weight();
-      if (s.available(now)) {
+      if (routable(s, now)) {
         healthy += s.endpoint.weight();
       }
     }
@@ -158,30 +188,33 @@ public final class Router {
       for (int i = 0; i < loads.length; i++) {
         r -= loads[i];
         if (r < 0 || i == loads.length - 1) {
-          EndpointState s = p2c(tiers.get(i), now, tried, false);
+          EndpointState s = p2c(tiers.get(i), now, tried, Mode.ROUTABLE);
           if (s != null) {
             return new Pick(s, false);
           }
         }
       }
     }
-    // A retry (or a first attempt in panic, or whose tier had nothing): nearest tier holding an
-    // untried endpoint in an untried zone, then the nearest holding any untried endpoint.
-    for (boolean newZoneOnly : new boolean[] {true, false}) {
+    // A retry or hedge (or a first attempt in panic, or whose tier had nothing): the nearest tier
+    // holding an untried endpoint in an untried zone, then any untried endpoint, then evacuated
+    // zones as a last resort.
+    Mode[] passes =
+        panic
+            ? new Mode[] {Mode.ANY_NEW_ZONE, Mode.ANY}
+            : new Mode[] {Mode.ROUTABLE_NEW_ZONE, Mode.ROUTABLE, Mode.AVAILABLE};
+    for (Mode mode : passes) {
       for (List<EndpointState> tier : tiers) {
         List<EndpointState> candidates = new ArrayList<>(tier.size());
         for (EndpointState s : tier) {
           if (tried.contains(s)) {
             continue;
           }
-          if (newZoneOnly && triedZones.contains(s.zoneKey)) {
+          if (mode.newZone && triedZones.contains(s.zoneKey)) {
             continue;
           }
-          if (panic || s.available(now)) {
-            candidates.add(s);
-          }
+          candidates.add(s);
         }
-        EndpointState s = p2c(candidates, now, List.of(), panic);
+        EndpointState s = p2c(candidates, now, List.of(), mode);
         if (s != null) {
           return new Pick(s, panic);
         }
@@ -190,15 +223,42 @@ public final class Router {
     return null;
   }
 
-  /** Power of two choices on cost among the available, untried members of {@code group}. */
+  /** Picks an endpoint of {@code zone} for a probe, or null if none takes traffic. */
+  @Nullable EndpointState probe(ZoneState zone, long now) {
+    return p2c(zone.endpoints, now, List.of(), Mode.AVAILABLE);
+  }
+
+  private enum Mode {
+    ROUTABLE(false),
+    ROUTABLE_NEW_ZONE(true),
+    AVAILABLE(false),
+    ANY(false),
+    ANY_NEW_ZONE(true);
+
+    final boolean newZone;
+
+    Mode(boolean newZone) {
+      this.newZone = newZone;
+    }
+
+    boolean accepts(EndpointState s, long now) {
+      return switch (this) {
+        case ROUTABLE, ROUTABLE_NEW_ZONE -> routable(s, now);
+        case AVAILABLE -> s.available(now);
+        case ANY, ANY_NEW_ZONE -> true;
+      };
+    }
+  }
+
+  /** Power of two choices on cost among the acceptable, untried members of {@code group}. */
   private @Nullable EndpointState p2c(
-      List<EndpointState> group, long now, Collection<EndpointState> tried, boolean ignoreHealth) {
+      List<EndpointState> group, long now, Collection<EndpointState> tried, Mode mode) {
     EndpointState a = null;
     EndpointState b = null;
     int seen = 0;
-    // Reservoir-sample two distinct candidates in one pass without allocating.
+    // Reservoir-sample two distinct candidates in one pass.
     for (EndpointState s : group) {
-      if (tried.contains(s) || !(ignoreHealth || s.available(now))) {
+      if (tried.contains(s) || !mode.accepts(s, now)) {
         continue;
       }
       seen++;
@@ -221,8 +281,9 @@ public final class Router {
     if (a == null) {
       return b;
     }
-    double ca = a.cost(now);
-    double cb = b.cost(now);
+    long slow = zones.slowStartNanos;
+    double ca = a.cost(now, slow);
+    double cb = b.cost(now, slow);
     if (ca == cb) {
       return random.nextBoolean() ? a : b;
     }
@@ -230,23 +291,30 @@ public final class Router {
   }
 
   /** A live snapshot of every zone. */
-  public List<FailoverSnapshot.Zone> zones(long now) {
-    Map<String, List<FailoverSnapshot.EndpointState>> byZone = new LinkedHashMap<>();
-    Map<String, EndpointState> first = new LinkedHashMap<>();
-    for (List<EndpointState> tier : tiers) {
-      for (EndpointState s : tier) {
-        byZone.computeIfAbsent(s.zoneKey, k -> new ArrayList<>()).add(s.snapshot(now));
-        first.putIfAbsent(s.zoneKey, s);
+  public List<FailoverSnapshot.Zone> snapshot(long now) {
+    List<FailoverSnapshot.Zone> out = new ArrayList<>();
+    for (ZoneState z : zones.all()) {
+      List<FailoverSnapshot.EndpointState> eps = new ArrayList<>();
+      for (EndpointState s : z.endpoints) {
+        eps.add(s.snapshot(now));
       }
+      long[] t = z.totals(now);
+      out.add(
+          new FailoverSnapshot.Zone(
+              z.locality,
+              z.tier,
+              FailoverSnapshot.ZoneStatus.valueOf(z.phase.name()),
+              z.reason,
+              z.evacuations.get(),
+              t[0] == 0 ? 0 : (float) (100.0 * t[1] / t[0]),
+              java.time.Duration.ofNanos(t[2] == 0 ? 0 : t[3] / t[2]),
+              eps));
     }
-    List<FailoverSnapshot.Zone> zones = new ArrayList<>();
-    for (Map.Entry<String, List<FailoverSnapshot.EndpointState>> e : byZone.entrySet()) {
-      EndpointState s = first.get(e.getKey());
-      if (s != null) {
-        zones.add(new FailoverSnapshot.Zone(s.endpoint.locality(), s.tier, e.getValue()));
-      }
-    }
-    return zones;
+    return out;
+  }
+
+  static long millis(long nanos) {
+    return TimeUnit.NANOSECONDS.toMillis(nanos);
   }
 
   /** A chosen endpoint; {@code panic} tells that it was chosen regardless of health. */

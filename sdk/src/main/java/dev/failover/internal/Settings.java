@@ -4,7 +4,10 @@ import dev.failover.EjectionPolicy;
 import dev.failover.Endpoint;
 import dev.failover.FailoverListener;
 import dev.failover.HealthCheck;
+import dev.failover.HedgePolicy;
 import dev.failover.Locality;
+import dev.failover.StaleCache;
+import dev.failover.ZonePolicy;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -32,6 +35,9 @@ public record Settings(
     Duration budgetWindow,
     HealthCheck healthCheck,
     EjectionPolicy ejection,
+    HedgePolicy hedging,
+    StaleCache staleCache,
+    ZonePolicy zones,
     int panicThresholdPercent,
     boolean panicFailOpen,
     int maxRequests,

@@ -8,6 +8,7 @@ import dev.failover.Endpoint;
 import dev.failover.FailoverSnapshot;
 import dev.failover.Locality;
 import dev.failover.Outcome;
+import dev.failover.ZonePolicy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -32,6 +33,7 @@ class RouterTest {
         endpoints,
         List.of(),
         EjectionPolicy.defaults(),
+        ZonePolicy.defaults(),
         0,
         true,
         clock,
@@ -135,6 +137,7 @@ class RouterTest {
             zone("us-east-1", "us-east-1a", 2, 10000),
             List.of(),
             EjectionPolicy.defaults(),
+            ZonePolicy.defaults(),
             50,
             false,
             clock,
@@ -231,7 +234,7 @@ class RouterTest {
     all.addAll(zone("us-east-1", "us-east-1a", 2, 10000));
     Router r = router(all);
     eject(r.tiers().get(0).get(1));
-    List<FailoverSnapshot.Zone> zones = r.zones(clock.nanos());
+    List<FailoverSnapshot.Zone> zones = r.snapshot(clock.nanos());
     assertThat(zones)
         .extracting(z -> z.locality().zone())
         .containsExactly("us-east-1a", "us-west-2a");

@@ -1,0 +1,159 @@
+package dev.failover;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Hedged requests: when an idempotent call has no answer after the hedge delay, send one more
+ * attempt to another endpoint (in another zone where one exists) and take whichever answers first.
+ *
+ * <p>The delay is fixed, or adaptive: the {@code 100 x (1 - maxExtraLoad)} percentile of recent
+ * successful attempt latency (a sliding window of 30 s, recomputed every second, never below {@code
+ * minDelay}), as Finagle's backup requests, so that about {@code maxExtraLoad} of calls are hedged.
+ * Either way hedges draw on their own token bucket ({@code maxExtraLoad} of calls) and on the
+ * client's retry budget, so hedges and retries together never exceed the budget.
+ *
+ * <p>Only idempotent requests are hedged (see {@link FailoverClient}); POST and PATCH without an
+ * {@code Idempotency-Key} or mark, and requests with one-shot bodies, never are. The first good
+ * response wins; every other attempt is cancelled and its body closed. A retryable failure of an
+ * attempt fires the next hedge at once instead of waiting for the delay.
+ *
+ * <pre>{@code
+ * builder.hedging(HedgePolicy.adaptive(0.05));                      // p95, at most 5% extra
+ * builder.hedging(HedgePolicy.fixed(Duration.ofMillis(50)).withMaxHedges(2));
+ * }</pre>
+ *
+ * @param mode off, fixed or adaptive
+ * @param delay the fixed delay; for adaptive, the delay used until enough latency was seen
+ * @param maxExtraLoad the most hedges per call on average, above 0 and at most 0.5
+ * @param maxHedges the most hedges one call sends, 1 to 4
+ * @param minDelay the floor of the adaptive delay
+ */
+public record HedgePolicy(
+    Mode mode, Duration delay, double maxExtraLoad, int maxHedges, Duration minDelay) {
+
+  /** How the hedge delay is chosen. */
+  public enum Mode {
+    /** No hedging. */
+    OFF,
+    /** A fixed delay. */
+    FIXED,
+    /** A high percentile of recent latency. */
+    ADAPTIVE
+  }
+
+  private static final HedgePolicy OFF =
+      new HedgePolicy(Mode.OFF, Duration.ofMillis(100), 0.05, 1, Duration.ofMillis(1));
+
+  /**
+   * Checks every setting.
+   *
+   * @param mode off, fixed or adaptive
+   * @param delay the fixed delay; for adaptive, the delay used until enough latency was seen
+   * @param maxExtraLoad the most hedges per call on average, above 0 and at most 0.5
+   * @param maxHedges the most hedges one call sends, 1 to 4
+   * @param minDelay the floor of the adaptive delay
+   * @throws IllegalArgumentException if a value is out of range
+   */
+  public HedgePolicy {
+    Objects.requireNonNull(mode, "mode");
+    HealthCheck.positive("hedge delay", delay);
+    if (!(maxExtraLoad > 0 && maxExtraLoad <= 0.5)) {
+      throw new IllegalArgumentException(
+          "hedge maxExtraLoad must be above 0 and at most 0.5 but was " + maxExtraLoad);
+    }
+    if (maxHedges < 1 || maxHedges > 4) {
+      throw new IllegalArgumentException(
+          "hedge maxHedges must be between 1 and 4 but was " + maxHedges);
+    }
+    Objects.requireNonNull(minDelay, "minDelay");
+    if (minDelay.isNegative()) {
+      throw new IllegalArgumentException("hedge minDelay must not be negative but was " + minDelay);
+    }
+  }
+
+  /**
+   * Returns the policy that never hedges; the client's default.
+   *
+   * @return no hedging
+   */
+  public static HedgePolicy off() {
+    return OFF;
+  }
+
+  /**
+   * Hedges after a fixed delay, at most 5% extra load.
+   *
+   * @param delay the delay after which a hedge is sent
+   * @return the policy
+   * @throws IllegalArgumentException if the delay is not positive
+   */
+  public static HedgePolicy fixed(Duration delay) {
+    return new HedgePolicy(Mode.FIXED, delay, 0.05, 1, Duration.ofMillis(1));
+  }
+
+  /**
+   * Hedges after the {@code 100 x (1 - maxExtraLoad)} percentile of recent latency.
+   *
+   * @param maxExtraLoad for example 0.05 for p95 and at most 5% extra attempts
+   * @return the policy
+   * @throws IllegalArgumentException if not above 0 and at most 0.5
+   */
+  public static HedgePolicy adaptive(double maxExtraLoad) {
+    return new HedgePolicy(
+        Mode.ADAPTIVE, Duration.ofMillis(100), maxExtraLoad, 1, Duration.ofMillis(1));
+  }
+
+  /**
+   * Returns a copy with another cap on hedges per call.
+   *
+   * @param maxHedges 1 to 4
+   * @return the copy
+   * @throws IllegalArgumentException if out of range
+   */
+  public HedgePolicy withMaxHedges(int maxHedges) {
+    return new HedgePolicy(mode, delay, maxExtraLoad, maxHedges, minDelay);
+  }
+
+  /**
+   * Returns a copy with another extra-load cap (and, if adaptive, percentile).
+   *
+   * @param maxExtraLoad above 0 and at most 0.5
+   * @return the copy
+   * @throws IllegalArgumentException if out of range
+   */
+  public HedgePolicy withMaxExtraLoad(double maxExtraLoad) {
+    return new HedgePolicy(mode, delay, maxExtraLoad, maxHedges, minDelay);
+  }
+
+  /**
+   * Returns a copy with another floor for the adaptive delay.
+   *
+   * @param minDelay zero or positive
+   * @return the copy
+   * @throws IllegalArgumentException if negative
+   */
+  public HedgePolicy withMinDelay(Duration minDelay) {
+    return new HedgePolicy(mode, delay, maxExtraLoad, maxHedges, minDelay);
+  }
+
+  /**
+   * Returns a copy with another fixed (or initial adaptive) delay.
+   *
+   * @param delay a positive duration
+   * @return the copy
+   * @throws IllegalArgumentException if not positive
+   */
+  public HedgePolicy withDelay(Duration delay) {
+    return new HedgePolicy(mode, delay, maxExtraLoad, maxHedges, minDelay);
+  }
+
+  /**
+   * Whether hedges are sent at all.
+   *
+   * @return false for {@link Mode#OFF}
+   */
+  public boolean enabled() {
+    return mode != Mode.OFF;
+  }
+}

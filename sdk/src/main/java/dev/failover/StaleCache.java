@@ -1,0 +1,72 @@
+package dev.failover;
+
+import java.time.Duration;
+
+/**
+ * Stale-if-error: recent successful GET responses are kept, and served when every attempt of a
+ * later GET for the same URL failed or its deadline passed.
+ *
+ * <p>A stale response carries {@code Warning: 110 - "Response is Stale"} and an {@code Age} header,
+ * and the listener receives {@link FailoverEvent.StaleServed}. Only 2xx responses to GET whose body
+ * is at most {@code maxBodyBytes} are kept, for at most {@code maxAge}, at most {@code maxEntries}
+ * of them (least recently used go first). The key is the URL, the {@code Accept} header and a
+ * SHA-256 digest of the {@code Authorization} and {@code Cookie} headers, so a caller is never
+ * served a response fetched with other credentials, and no credential is kept in clear. Responses
+ * marked {@code Cache-Control: no-store} are never kept. Nothing else changes what the caller sees:
+ * a fresh response is always preferred.
+ *
+ * <pre>{@code
+ * builder.staleIfError(StaleCache.of(10_000, 64 * 1024, Duration.ofMinutes(5)));
+ * }</pre>
+ *
+ * @param enabled whether responses are kept and served
+ * @param maxEntries the most responses kept
+ * @param maxBodyBytes the largest body kept
+ * @param maxAge the oldest response served
+ */
+public record StaleCache(boolean enabled, long maxEntries, long maxBodyBytes, Duration maxAge) {
+
+  private static final StaleCache DISABLED =
+      new StaleCache(false, 1000, 64 * 1024, Duration.ofMinutes(5));
+
+  /**
+   * Checks every setting.
+   *
+   * @param enabled whether responses are kept and served
+   * @param maxEntries the most responses kept
+   * @param maxBodyBytes the largest body kept
+   * @param maxAge the oldest response served
+   * @throws IllegalArgumentException if a bound is below 1 or the age is not positive
+   */
+  public StaleCache {
+    if (maxEntries < 1) {
+      throw new IllegalArgumentException("stale maxEntries must be >= 1 but was " + maxEntries);
+    }
+    if (maxBodyBytes < 1) {
+      throw new IllegalArgumentException("stale maxBodyBytes must be >= 1 but was " + maxBodyBytes);
+    }
+    HealthCheck.positive("stale maxAge", maxAge);
+  }
+
+  /**
+   * Returns the setting that keeps nothing; the client's default.
+   *
+   * @return stale-if-error off
+   */
+  public static StaleCache disabled() {
+    return DISABLED;
+  }
+
+  /**
+   * Keeps responses within the given bounds.
+   *
+   * @param maxEntries the most responses kept
+   * @param maxBodyBytes the largest body kept
+   * @param maxAge the oldest response served
+   * @return the setting
+   * @throws IllegalArgumentException if a bound is below 1 or the age is not positive
+   */
+  public static StaleCache of(long maxEntries, long maxBodyBytes, Duration maxAge) {
+    return new StaleCache(true, maxEntries, maxBodyBytes, maxAge);
+  }
+}

@@ -1,0 +1,150 @@
+package dev.failover;
+
+import java.time.Duration;
+
+/**
+ * Zones as failure domains: when a whole zone stops getting first attempts, and how it returns.
+ *
+ * <p>Every second the client judges each zone over the last {@code window}. A zone is evacuated
+ * when more than {@code ejectedPercent} of its endpoints are ejected or down, or when, with at
+ * least {@code minSamples} attempts, its error rate or mean latency stands out against the other
+ * zones: beyond the median plus {@code outlierK} times the median absolute deviation across zones
+ * (errors are compared across every zone, latency only among zones of the same region, since other
+ * regions are far by nature), and by at least 10 percentage points of errors or 50% of latency. So
+ * a gray zone, whose health checks still pass, is drained too. At most half of the zones are
+ * evacuated as outliers at once.
+ *
+ * <p>An evacuated zone gets no first attempts. About once a second a call is sent there as a probe,
+ * raced at once with an attempt to a healthy zone, so the probe costs the caller nothing and tells
+ * whether the zone healed. A zone returns when it has been clean for {@code hysteresis} (doubled on
+ * each evacuation that follows soon after a return, up to eight times, so a flapping zone does not
+ * bounce traffic back and forth), then ramps its share of traffic up from 10% over {@code
+ * slowStart}. Restored endpoints ramp the same way inside their zone.
+ *
+ * @param enabled whether zones are judged as a whole
+ * @param ejectedPercent the share of ejected endpoints, 1 to 100, beyond which a zone is evacuated
+ * @param outlierK how many median absolute deviations make an outlier
+ * @param minSamples the attempts a zone needs in the window to be judged on its errors and latency
+ * @param window the sliding window of the judgement
+ * @param hysteresis how long an evacuated zone must stay clean before it returns
+ * @param slowStart how long a returning zone or endpoint takes to reach its full share
+ */
+public record ZonePolicy(
+    boolean enabled,
+    int ejectedPercent,
+    double outlierK,
+    int minSamples,
+    Duration window,
+    Duration hysteresis,
+    Duration slowStart) {
+
+  private static final ZonePolicy DEFAULTS =
+      new ZonePolicy(
+          true,
+          50,
+          3.0,
+          20,
+          Duration.ofSeconds(10),
+          Duration.ofSeconds(10),
+          Duration.ofSeconds(10));
+
+  /**
+   * Checks every setting.
+   *
+   * @param enabled whether zones are judged as a whole
+   * @param ejectedPercent the share of ejected endpoints beyond which a zone is evacuated
+   * @param outlierK how many median absolute deviations make an outlier
+   * @param minSamples the attempts a zone needs in the window to be judged
+   * @param window the sliding window of the judgement
+   * @param hysteresis how long an evacuated zone must stay clean before it returns
+   * @param slowStart how long a returning zone or endpoint takes to reach its full share
+   * @throws IllegalArgumentException if a value is out of range
+   */
+  public ZonePolicy {
+    if (ejectedPercent < 1 || ejectedPercent > 100) {
+      throw new IllegalArgumentException(
+          "zone ejectedPercent must be between 1 and 100 but was " + ejectedPercent);
+    }
+    if (!(outlierK > 0)) {
+      throw new IllegalArgumentException("zone outlierK must be positive but was " + outlierK);
+    }
+    if (minSamples < 1) {
+      throw new IllegalArgumentException("zone minSamples must be >= 1 but was " + minSamples);
+    }
+    HealthCheck.positive("zone window", window);
+    if (window.compareTo(Duration.ofSeconds(2)) < 0) {
+      throw new IllegalArgumentException("zone window must be at least 2 s but was " + window);
+    }
+    HealthCheck.positive("zone hysteresis", hysteresis);
+    java.util.Objects.requireNonNull(slowStart, "slowStart");
+    if (slowStart.isNegative()) {
+      throw new IllegalArgumentException(
+          "zone slowStart must not be negative but was " + slowStart);
+    }
+  }
+
+  /**
+   * Returns the defaults: evacuate beyond 50% ejected or 3 MADs (with 20 samples in 10 s); return
+   * after 10 s clean, ramping over 10 s.
+   *
+   * @return the default policy
+   */
+  public static ZonePolicy defaults() {
+    return DEFAULTS;
+  }
+
+  /**
+   * Returns the policy that never evacuates a zone as a whole (endpoints are still ejected).
+   *
+   * @return zone judgement off
+   */
+  public static ZonePolicy disabled() {
+    return new ZonePolicy(
+        false,
+        DEFAULTS.ejectedPercent,
+        DEFAULTS.outlierK,
+        DEFAULTS.minSamples,
+        DEFAULTS.window,
+        DEFAULTS.hysteresis,
+        DEFAULTS.slowStart);
+  }
+
+  /**
+   * Returns a copy with other return settings.
+   *
+   * @param hysteresis how long an evacuated zone must stay clean
+   * @param slowStart how long a returning zone takes to reach its full share; zero for at once
+   * @return the copy
+   * @throws IllegalArgumentException if out of range
+   */
+  public ZonePolicy withReturn(Duration hysteresis, Duration slowStart) {
+    return new ZonePolicy(
+        enabled, ejectedPercent, outlierK, minSamples, window, hysteresis, slowStart);
+  }
+
+  /**
+   * Returns a copy with other outlier settings.
+   *
+   * @param outlierK median absolute deviations that make an outlier
+   * @param minSamples attempts a zone needs in the window
+   * @param window the sliding window
+   * @return the copy
+   * @throws IllegalArgumentException if out of range
+   */
+  public ZonePolicy withOutliers(double outlierK, int minSamples, Duration window) {
+    return new ZonePolicy(
+        enabled, ejectedPercent, outlierK, minSamples, window, hysteresis, slowStart);
+  }
+
+  /**
+   * Returns a copy with another ejected-endpoint share.
+   *
+   * @param ejectedPercent 1 to 100
+   * @return the copy
+   * @throws IllegalArgumentException if out of range
+   */
+  public ZonePolicy withEjectedPercent(int ejectedPercent) {
+    return new ZonePolicy(
+        enabled, ejectedPercent, outlierK, minSamples, window, hysteresis, slowStart);
+  }
+}

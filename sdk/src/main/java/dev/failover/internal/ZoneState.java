@@ -1,0 +1,109 @@
+package dev.failover.internal;
+
+import dev.failover.Locality;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** One zone: its endpoints, its recent outcomes, and whether it is evacuated or ramping back. */
+public final class ZoneState {
+  enum Phase {
+    ACTIVE,
+    EVACUATED,
+    RAMPING
+  }
+
+  final Locality locality;
+  final String key;
+  final int tier;
+  final List<EndpointState> endpoints = new ArrayList<>();
+
+  private final int slots;
+  private final long slotNanos;
+  private final long[] slotIndex;
+  private final long[] attempts;
+  private final long[] failures;
+  private final long[] successes;
+  private final long[] latencySum;
+
+  // Written by the evaluating thread only; read by routing.
+  volatile Phase phase = Phase.ACTIVE;
+  volatile long phaseSince;
+  volatile String reason = "";
+  long cleanSince = -1;
+  int level;
+  long lastRestored = Long.MIN_VALUE;
+  final AtomicLong lastProbe = new AtomicLong(Long.MIN_VALUE);
+  final AtomicLong evacuations = new AtomicLong();
+
+  ZoneState(Locality locality, int tier, int slots, long slotNanos) {
+    this.locality = locality;
+    this.key = locality.toString();
+    this.tier = tier;
+    this.slots = slots;
+    this.slotNanos = slotNanos;
+    this.slotIndex = new long[slots];
+    this.attempts = new long[slots];
+    this.failures = new long[slots];
+    this.successes = new long[slots];
+    this.latencySum = new long[slots];
+    java.util.Arrays.fill(slotIndex, Long.MIN_VALUE);
+  }
+
+  boolean evacuated() {
+    return phase == Phase.EVACUATED;
+  }
+
+  /** Share of traffic a returning zone may take now: 10% rising to 100% over slow start. */
+  double ramp(long now, long slowStartNanos) {
+    if (phase != Phase.RAMPING || slowStartNanos <= 0) {
+      return phase == Phase.EVACUATED ? 0 : 1;
+    }
+    double f = (double) (now - phaseSince) / slowStartNanos;
+    return Math.min(1, Math.max(0.1, f));
+  }
+
+  synchronized void record(boolean failure, long latencyNanos, long now) {
+    int s = slot(now);
+    attempts[s]++;
+    if (failure) {
+      failures[s]++;
+    } else {
+      successes[s]++;
+      latencySum[s] += latencyNanos;
+    }
+  }
+
+  /** [attempts, failures, successes, latencySum] over the window. */
+  synchronized long[] totals(long now) {
+    long current = Math.floorDiv(now, slotNanos);
+    long[] t = new long[4];
+    for (int i = 0; i < slots; i++) {
+      if (slotIndex[i] > current - slots) {
+        t[0] += attempts[i];
+        t[1] += failures[i];
+        t[2] += successes[i];
+        t[3] += latencySum[i];
+      }
+    }
+    return t;
+  }
+
+  private int slot(long now) {
+    long index = Math.floorDiv(now, slotNanos);
+    int s = (int) Math.floorMod(index, (long) slots);
+    if (slotIndex[s] != index) {
+      slotIndex[s] = index;
+      attempts[s] = 0;
+      failures[s] = 0;
+      successes[s] = 0;
+      latencySum[s] = 0;
+    }
+    return s;
+  }
+
+  @Override
+  public String toString() {
+    return key;
+  }
+}

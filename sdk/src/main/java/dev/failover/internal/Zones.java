@@ -1,0 +1,231 @@
+package dev.failover.internal;
+
+import dev.failover.FailoverEvent;
+import dev.failover.ZonePolicy;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Judges zones as failure domains once a second: evacuates a zone whose endpoints are mostly
+ * ejected or whose error rate or latency stands out against the others, and returns it after it
+ * stayed clean for the hysteresis time.
+ */
+public final class Zones {
+  static final long PROBE_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
+  static final double MAD_SCALE = 1.4826;
+  static final double MIN_ERROR_DELTA = 0.10;
+  static final double MIN_LATENCY_RATIO = 0.5;
+  static final int MIN_PROBE_SAMPLES = 3;
+  static final int MAX_LEVEL = 3;
+  static final long REEVACUATION_MEMORY_NANOS = TimeUnit.MINUTES.toNanos(5);
+
+  private final String service;
+  private final ZonePolicy policy;
+  private final List<ZoneState> zones;
+  private final Events events;
+  final long slowStartNanos;
+
+  Zones(String service, ZonePolicy policy, List<ZoneState> zones, Events events) {
+    this.service = service;
+    this.policy = policy;
+    this.zones = List.copyOf(zones);
+    this.events = events;
+    this.slowStartNanos = policy.slowStart().toNanos();
+  }
+
+  List<ZoneState> all() {
+    return zones;
+  }
+
+  boolean enabled() {
+    return policy.enabled();
+  }
+
+  /** Claims a probe of an evacuated zone if one is due; returns the zone or null. */
+  @org.jspecify.annotations.Nullable
+  ZoneState probeDue(long now) {
+    if (!policy.enabled()) {
+      return null;
+    }
+    for (ZoneState z : zones) {
+      if (z.evacuated()) {
+        long last = z.lastProbe.get();
+        if ((last == Long.MIN_VALUE || now - last >= PROBE_INTERVAL_NANOS)
+            && z.lastProbe.compareAndSet(last, now)) {
+          return z;
+        }
+      }
+    }
+    return null;
+  }
+
+  /** One judgement of every zone. Called once a second from the scheduler, or by tests. */
+  public synchronized void evaluate(long now) {
+    if (!policy.enabled() || zones.size() < 2) {
+      return;
+    }
+    int n = zones.size();
+    long[][] totals = new long[n][];
+    double[] errorRate = new double[n];
+    double[] latency = new double[n];
+    boolean[] judged = new boolean[n];
+    for (int i = 0; i < n; i++) {
+      ZoneState z = zones.get(i);
+      totals[i] = z.totals(now);
+      long attempts = totals[i][0];
+      errorRate[i] = attempts == 0 ? 0 : (double) totals[i][1] / attempts;
+      latency[i] = totals[i][2] == 0 ? 0 : (double) totals[i][3] / totals[i][2];
+      judged[i] = attempts >= policy.minSamples() && !z.evacuated();
+    }
+    // Reference values from the zones with enough traffic that are not evacuated.
+    double[] errRef = medianMad(errorRate, judged, null, null);
+    Map<String, double[]> latRef = new HashMap<>();
+    for (ZoneState z : zones) {
+      String region = z.locality.region();
+      latRef.computeIfAbsent(region, r -> medianMad(latency, judged, zones, r));
+    }
+    int outliers = 0;
+    for (ZoneState z : zones) {
+      if (z.evacuated() && !z.reason.startsWith("ejected")) {
+        outliers++;
+      }
+    }
+    for (int i = 0; i < n; i++) {
+      ZoneState z = zones.get(i);
+      String bad = ejection(z, now);
+      long attempts = totals[i][0];
+      boolean enough =
+          z.evacuated() ? attempts >= MIN_PROBE_SAMPLES : attempts >= policy.minSamples();
+      if (bad == null && enough && errRef != null) {
+        double limit =
+            errRef[0] + Math.max(policy.outlierK() * MAD_SCALE * errRef[1], MIN_ERROR_DELTA);
+        if (errorRate[i] > limit) {
+          bad =
+              String.format(
+                  Locale.ROOT,
+                  "error rate %.0f%% vs median %.0f%% across zones",
+                  100 * errorRate[i],
+                  100 * errRef[0]);
+        }
+      }
+      double[] lr = latRef.get(z.locality.region());
+      if (bad == null && enough && lr != null && totals[i][2] > 0) {
+        double limit =
+            lr[0] + Math.max(policy.outlierK() * MAD_SCALE * lr[1], MIN_LATENCY_RATIO * lr[0]);
+        if (latency[i] > limit) {
+          bad =
+              String.format(
+                  Locale.ROOT,
+                  "mean latency %.1f ms vs median %.1f ms in %s",
+                  latency[i] / 1e6,
+                  lr[0] / 1e6,
+                  z.locality.region());
+        }
+      }
+      switch (z.phase) {
+        case ACTIVE, RAMPING -> {
+          boolean outlier = bad != null && !bad.startsWith("ejected");
+          if (bad != null && (!outlier || 2 * (outliers + 1) <= n)) {
+            if (outlier) {
+              outliers++;
+            }
+            evacuate(z, bad, now);
+          } else if (z.phase == ZoneState.Phase.RAMPING && now - z.phaseSince >= slowStartNanos) {
+            z.phase = ZoneState.Phase.ACTIVE;
+            z.phaseSince = now;
+          }
+        }
+        case EVACUATED -> {
+          boolean clean = bad == null && (enough || z.reason.startsWith("ejected"));
+          if (!clean) {
+            z.cleanSince = -1;
+          } else {
+            if (z.cleanSince < 0) {
+              z.cleanSince = now;
+            }
+            long hysteresis = policy.hysteresis().toNanos() << z.level;
+            if (now - z.cleanSince >= hysteresis) {
+              restore(z, now);
+            }
+          }
+        }
+      }
+    }
+  }
+
+  private @org.jspecify.annotations.Nullable String ejection(ZoneState z, long now) {
+    int total = z.endpoints.size();
+    int out = 0;
+    for (EndpointState s : z.endpoints) {
+      if (!s.available(now)) {
+        out++;
+      }
+    }
+    if (total > 0 && out * 100 > policy.ejectedPercent() * total) {
+      return "ejected " + out + " of " + total + " endpoints";
+    }
+    return null;
+  }
+
+  private void evacuate(ZoneState z, String reason, long now) {
+    if (z.lastRestored != Long.MIN_VALUE && now - z.lastRestored < REEVACUATION_MEMORY_NANOS) {
+      z.level = Math.min(MAX_LEVEL, z.level + 1);
+    } else {
+      z.level = 0;
+    }
+    z.phase = ZoneState.Phase.EVACUATED;
+    z.phaseSince = now;
+    z.reason = reason;
+    z.cleanSince = -1;
+    z.evacuations.incrementAndGet();
+    events.emit(new FailoverEvent.ZoneEvacuated(service, z.locality, reason));
+  }
+
+  private void restore(ZoneState z, long now) {
+    Duration evacuatedFor = Duration.ofNanos(now - z.phaseSince);
+    z.phase = slowStartNanos > 0 ? ZoneState.Phase.RAMPING : ZoneState.Phase.ACTIVE;
+    z.phaseSince = now;
+    z.reason = "";
+    z.cleanSince = -1;
+    z.lastRestored = now;
+    events.emit(new FailoverEvent.ZoneRestored(service, z.locality, evacuatedFor));
+  }
+
+  /**
+   * Median and median absolute deviation of {@code values} over the judged zones (of {@code region}
+   * when given); null with fewer than three such zones.
+   */
+  private static double @org.jspecify.annotations.Nullable [] medianMad(
+      double[] values,
+      boolean[] judged,
+      @org.jspecify.annotations.Nullable List<ZoneState> zones,
+      @org.jspecify.annotations.Nullable String region) {
+    List<Double> picked = new ArrayList<>();
+    for (int i = 0; i < values.length; i++) {
+      if (judged[i]
+          && (region == null || zones == null || zones.get(i).locality.region().equals(region))) {
+        picked.add(values[i]);
+      }
+    }
+    if (picked.size() < 3) {
+      return null;
+    }
+    double[] v = picked.stream().mapToDouble(Double::doubleValue).toArray();
+    double median = median(v);
+    double[] dev = Arrays.stream(v).map(x -> Math.abs(x - median)).toArray();
+    return new double[] {median, median(dev)};
+  }
+
+  static double median(double[] v) {
+    double[] s = v.clone();
+    Arrays.sort(s);
+    int m = s.length / 2;
+    return s.length % 2 == 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+  }
+}
