@@ -108,6 +108,11 @@ public record FailoverSnapshot(
      * @param locality the zone
      * @param tier its routing tier: 0 for the home zone, 1 for the rest of the home region, 2 and
      *     up for other regions in order
+     * @param status whether it takes first attempts
+     * @param reason why it is evacuated, or empty
+     * @param evacuations how many times it was evacuated
+     * @param errorRatePercent its attempts' error rate over the zone window
+     * @param meanLatency its successful attempts' mean latency over the zone window
      * @param endpoints its endpoints
      * @throws NullPointerException if an argument is null
      */

@@ -1,0 +1,323 @@
+package dev.failover.testkit;
+
+import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
+
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
+import com.github.tomakehurst.wiremock.http.Fault;
+import com.github.tomakehurst.wiremock.http.ResponseDefinition;
+import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One fake endpoint: a WireMock server behind a fault-injecting TCP proxy, whose port is the one in
+ * {@link #url()}.
+ *
+ * <pre>{@code
+ * FakeEndpoint first = zones.zone("us-east-1a").endpoint(0);
+ * first.fail(ZoneFault.hang());
+ * first.server().stubFor(get("/only-here").willReturn(ok()));
+ * }</pre>
+ */
+public final class FakeEndpoint implements FakeTarget {
+
+  private static final String LOOPBACK = "127.0.0.1";
+
+  private final FakeZone zone;
+  private final int index;
+  private final int globalIndex;
+  private final int containerThreads;
+  private volatile @Nullable Node node;
+  private volatile @Nullable Applied applied;
+  private long generation; // guarded by this
+
+  FakeEndpoint(FakeZone zone, int index, int globalIndex, int containerThreads) {
+    this.zone = zone;
+    this.index = index;
+    this.globalIndex = globalIndex;
+    this.containerThreads = containerThreads;
+  }
+
+  /**
+   * Returns the zone this endpoint belongs to.
+   *
+   * @return the zone
+   */
+  public FakeZone zone() {
+    return zone;
+  }
+
+  /**
+   * Returns this endpoint's index within its zone, from 0.
+   *
+   * @return the index
+   */
+  public int index() {
+    return index;
+  }
+
+  /**
+   * Returns the port clients connect to (the proxy's, not WireMock's). It stays the same while the
+   * fake zones run, across {@link ZoneFault#refuse()} and {@link #heal()}.
+   *
+   * @return the public port on 127.0.0.1
+   * @throws IllegalStateException if the fake zones are not running
+   */
+  public int port() {
+    return running().proxy.port();
+  }
+
+  /**
+   * Returns the base URL clients use, {@code http://127.0.0.1:PORT}.
+   *
+   * @return the URL
+   * @throws IllegalStateException if the fake zones are not running
+   */
+  public String url() {
+    return "http://" + LOOPBACK + ":" + port();
+  }
+
+  /**
+   * Returns this endpoint as a plain descriptor.
+   *
+   * @return the descriptor
+   * @throws IllegalStateException if the fake zones are not running
+   */
+  public EndpointDescriptor descriptor() {
+    return new EndpointDescriptor(url(), zone.region().name(), zone.name());
+  }
+
+  /**
+   * Returns the WireMock server behind the proxy, for stubbing, verification and anything else
+   * WireMock offers. Its own port is internal: connecting to it directly bypasses socket faults.
+   *
+   * @return the server
+   * @throws IllegalStateException if the fake zones are not running
+   */
+  public WireMockServer server() {
+    return running().server;
+  }
+
+  /**
+   * Returns the fault this endpoint has now, if any (for a flapping fault, the flapping fault
+   * itself, whether it is currently on or off).
+   *
+   * @return the fault, or empty when healthy
+   */
+  public Optional<ZoneFault> fault() {
+    Applied a = applied;
+    return a == null ? Optional.empty() : Optional.of(a.fault());
+  }
+
+  @Override
+  public List<FakeEndpoint> fakeEndpoints() {
+    return List.of(this);
+  }
+
+  @Override
+  public String toString() {
+    Node n = node;
+    return "FakeEndpoint[" + zone.name() + "#" + index + (n == null ? "" : " " + url()) + "]";
+  }
+
+  // ---- lifecycle, called by FakeZones ----
+
+  void start(ExecutorService executor, ScheduledExecutorService scheduler, long seed) {
+    WireMockServer server =
+        new WireMockServer(
+            options()
+                .port(0)
+                .bindAddress(LOOPBACK)
+                .containerThreads(containerThreads)
+                .jettyAcceptors(1)
+                .http2PlainDisabled(true)
+                .stubRequestLoggingDisabled(true)
+                .notifier(new QuietNotifier(zone.name() + "#" + index))
+                .extensions(new FaultTransformer(this)));
+    server.start();
+    try {
+      FaultProxy proxy = new FaultProxy(zone.name() + "-" + index, server.port(), executor);
+      applied = null;
+      node = new Node(server, proxy, scheduler, new Random(mix(seed)));
+    } catch (IOException e) {
+      server.stop();
+      throw new UncheckedIOException("cannot start the proxy of " + this, e);
+    }
+  }
+
+  void stop() {
+    Node n = node;
+    node = null;
+    applied = null;
+    if (n != null) {
+      n.proxy.close();
+      n.server.stop();
+    }
+  }
+
+  /** Heals, clears the journal and re-seeds the randomness, as at start. */
+  void reset(long seed) {
+    apply(null, System.nanoTime());
+    Node n = running();
+    n.server.resetRequests();
+    n.random.setSeed(mix(seed));
+  }
+
+  FaultProxy proxy() {
+    return running().proxy;
+  }
+
+  private long mix(long seed) {
+    return seed ^ ((globalIndex + 1) * 0x9E3779B97F4A7C15L);
+  }
+
+  private Node running() {
+    Node n = node;
+    if (n == null) {
+      throw new IllegalStateException(
+          "FakeZones is not running: call start(), or register it with @RegisterExtension");
+    }
+    return n;
+  }
+
+  // ---- faults ----
+
+  synchronized void apply(@Nullable ZoneFault fault, long startNanos) {
+    Node n = running();
+    Applied a = fault == null ? null : new Applied(fault, startNanos, ++generation);
+    applied = a;
+    n.proxy.setMode(socketMode(a, System.nanoTime()));
+    if (a != null
+        && a.fault().kind() == ZoneFault.Kind.FLAPPING
+        && a.fault().socketKind() != null) {
+      scheduleFlap(n, a);
+    }
+  }
+
+  private void scheduleFlap(Node n, Applied a) {
+    long delay = a.nanosToNextSwitch(System.nanoTime());
+    try {
+      Future<?> unused = n.scheduler.schedule(() -> flap(a), delay, TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException e) {
+      // Stopping: nothing left to switch.
+    }
+  }
+
+  private synchronized void flap(Applied a) {
+    Node n = node;
+    if (n == null || !a.equals(applied)) {
+      return; // healed, replaced or stopped: this cycle ends here
+    }
+    try {
+      n.proxy.setMode(socketMode(a, System.nanoTime()));
+    } finally {
+      scheduleFlap(n, a);
+    }
+  }
+
+  private static FaultProxy.Mode socketMode(@Nullable Applied a, long now) {
+    ZoneFault f = a == null ? null : a.effectiveAt(now);
+    if (f == null) {
+      return FaultProxy.Mode.OPEN;
+    }
+    return switch (f.kind()) {
+      case REFUSE -> FaultProxy.Mode.REFUSE;
+      case HANG -> FaultProxy.Mode.HANG;
+      case RESET -> FaultProxy.Mode.RESET;
+      default -> FaultProxy.Mode.OPEN;
+    };
+  }
+
+  /** Applies distance and HTTP faults to one response; called by WireMock for every request. */
+  ResponseDefinition respond(ServeEvent event) {
+    ResponseDefinition response = event.getResponseDefinition();
+    Node n = node;
+    if (n == null) {
+      return response;
+    }
+    long delay = zone.distanceMillis();
+    Applied a = applied;
+    ZoneFault f = a == null ? null : a.effectiveAt(System.nanoTime());
+    if (f != null && f.socketKind() == null && !f.spares(path(event.getRequest().getUrl()))) {
+      switch (f.kind()) {
+        case LATENCY -> {
+          Latency latency = f.latencyDistribution();
+          if (latency != null) {
+            delay += latency.sampleMillis(n.random);
+          }
+        }
+        case ERRORS -> {
+          if (n.random.nextDouble() < f.rate()) {
+            ResponseDefinitionBuilder error =
+                ResponseDefinitionBuilder.responseDefinition().withStatus(f.status());
+            Duration retryAfter = f.retryAfter();
+            if (retryAfter != null) {
+              long seconds = (retryAfter.toMillis() + 999) / 1000;
+              error.withHeader("Retry-After", Long.toString(seconds));
+            }
+            response = error.build();
+          }
+        }
+        case GARBAGE -> {
+          if (n.random.nextDouble() < f.rate()) {
+            response =
+                ResponseDefinitionBuilder.responseDefinition()
+                    .withFault(Fault.RANDOM_DATA_THEN_CLOSE)
+                    .build();
+          }
+        }
+        default -> {
+          // Socket faults act in the proxy.
+        }
+      }
+    }
+    if (delay > 0) {
+      Integer own = response.getFixedDelayMilliseconds();
+      long total = Math.min(Integer.MAX_VALUE, delay + (own == null ? 0 : own));
+      response = ResponseDefinitionBuilder.like(response).withFixedDelay((int) total).build();
+    }
+    return response;
+  }
+
+  private static String path(String url) {
+    int query = url.indexOf('?');
+    return query < 0 ? url : url.substring(0, query);
+  }
+
+  /** A fault, the moment it was applied (the start of a flapping cycle), and which apply it was. */
+  private record Applied(ZoneFault fault, long startNanos, long generation) {
+
+    /** The fault in force at {@code now}: for flapping, the inner fault or none. */
+    @Nullable ZoneFault effectiveAt(long now) {
+      if (fault.kind() != ZoneFault.Kind.FLAPPING) {
+        return fault;
+      }
+      long down = fault.down().toNanos();
+      long cycle = down + fault.up().toNanos();
+      long position = Math.floorMod(now - startNanos, cycle);
+      return position < down ? fault.inner() : null;
+    }
+
+    long nanosToNextSwitch(long now) {
+      long down = fault.down().toNanos();
+      long cycle = down + fault.up().toNanos();
+      long position = Math.floorMod(now - startNanos, cycle);
+      return position < down ? down - position : cycle - position;
+    }
+  }
+
+  /** What exists while running. */
+  private record Node(
+      WireMockServer server, FaultProxy proxy, ScheduledExecutorService scheduler, Random random) {}
+}

@@ -1,0 +1,540 @@
+package dev.failover.testkit;
+
+import com.github.tomakehurst.wiremock.client.MappingBuilder;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * Fake regions and zones of one service, each endpoint a real WireMock server on a loopback port,
+ * with outages on demand; a JUnit 5 extension, and an {@link AutoCloseable} without JUnit.
+ *
+ * <pre>{@code
+ * @RegisterExtension
+ * static FakeZones zones = FakeZones.builder()
+ *     .region("us-east-1", "us-east-1a", "us-east-1b", "us-east-1c")
+ *     .region("us-west-2", "us-west-2a")
+ *     .endpointsPerZone(2)
+ *     .distance("us-west-2", Duration.ofMillis(35))
+ *     .build();
+ *
+ * @Test
+ * void survivesZoneOutage() {
+ *   zones.stubAll(get(urlPathMatching("/users/.*")).willReturn(okJson("{\"id\":42}")));
+ *   zones.zone("us-east-1a").fail(ZoneFault.refuse());
+ *   // ... call the service through zones.endpoints() ...
+ *   assertThat(zones.zone("us-east-1a").requestCount()).isZero();
+ * }
+ * }</pre>
+ *
+ * <p><b>Lifecycle.</b> In a {@code static} field the endpoints start before the class's first test
+ * and stop after its last (per class); in an instance field they start before each test and stop
+ * after it (per test), as with WireMock's {@code WireMockExtension}. Per class, before each test,
+ * {@link #reset()} heals every fault, restores declared distances, clears the request journals and
+ * re-seeds the randomness; stubs are kept, so stubs registered in {@code @BeforeAll} serve every
+ * test. Without JUnit, call {@link #start()} and {@link #close()} (try-with-resources). Ports are
+ * fixed while running; a restart picks new ones.
+ *
+ * <p><b>Endpoints.</b> Each endpoint is a WireMock server on an internal port, behind a small TCP
+ * proxy on the public port its URL names; the proxy injects the socket faults (see {@link
+ * ZoneFault}). All threads are daemon threads and none outlives {@link #close()}.
+ *
+ * <p>Thread-safe: faults may be changed from any thread, while requests are in flight.
+ */
+public final class FakeZones
+    implements FakeTarget,
+        AutoCloseable,
+        BeforeAllCallback,
+        AfterAllCallback,
+        BeforeEachCallback,
+        AfterEachCallback {
+
+  private static final int CONTAINER_THREADS = 16;
+  private static final long STOP_TIMEOUT_SECONDS = 5;
+
+  private final List<FakeRegion> regions;
+  private final Map<String, FakeRegion> regionsByName;
+  private final Map<String, FakeZone> zonesByName;
+  private final List<FakeZone> zones;
+  private final List<FakeEndpoint> endpoints;
+  private final long seed;
+
+  private final Object lifecycle = new Object();
+  private @Nullable ExecutorService executor;
+  private @Nullable ScheduledExecutorService scheduler;
+  private boolean perTest;
+  private int classDepth;
+
+  private FakeZones(Builder builder) {
+    this.seed = builder.seed;
+    int[] nextIndex = {0};
+    FakeRegion.Topology topology =
+        new FakeRegion.Topology() {
+          @Override
+          public int endpointsPerZone() {
+            return builder.endpointsPerZone;
+          }
+
+          @Override
+          public int containerThreads() {
+            return CONTAINER_THREADS;
+          }
+
+          @Override
+          public long distanceMillis(String regionOrZone) {
+            Long millis = builder.distances.get(regionOrZone);
+            return millis == null ? 0 : millis;
+          }
+
+          @Override
+          public int nextGlobalIndex() {
+            int first = nextIndex[0];
+            nextIndex[0] += builder.endpointsPerZone;
+            return first;
+          }
+        };
+    List<FakeRegion> regionList = new ArrayList<>();
+    Map<String, FakeRegion> regionMap = new LinkedHashMap<>();
+    Map<String, FakeZone> zoneMap = new LinkedHashMap<>();
+    List<FakeEndpoint> endpointList = new ArrayList<>();
+    for (Map.Entry<String, List<String>> entry : builder.regions.entrySet()) {
+      FakeRegion region = new FakeRegion(entry.getKey(), entry.getValue(), topology);
+      regionList.add(region);
+      regionMap.put(region.name(), region);
+      for (FakeZone zone : region.zones()) {
+        zoneMap.put(zone.name(), zone);
+      }
+      endpointList.addAll(region.fakeEndpoints());
+    }
+    this.regions = List.copyOf(regionList);
+    this.regionsByName = regionMap;
+    this.zonesByName = zoneMap;
+    this.zones = List.copyOf(zoneMap.values());
+    this.endpoints = List.copyOf(endpointList);
+  }
+
+  /**
+   * Returns a builder; declare at least one region.
+   *
+   * @return a new builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  // ---- topology ----
+
+  /**
+   * Returns the region named {@code name}.
+   *
+   * @param name a declared region, such as {@code us-east-1}
+   * @return the region
+   * @throws IllegalArgumentException if no region has that name
+   */
+  public FakeRegion region(String name) {
+    FakeRegion region = regionsByName.get(name);
+    if (region == null) {
+      throw new IllegalArgumentException(
+          "no region named '" + name + "'; regions are " + regionsByName.keySet());
+    }
+    return region;
+  }
+
+  /**
+   * Returns the zone named {@code name}.
+   *
+   * @param name a declared zone, such as {@code us-east-1a}
+   * @return the zone
+   * @throws IllegalArgumentException if no zone has that name
+   */
+  public FakeZone zone(String name) {
+    FakeZone zone = zonesByName.get(name);
+    if (zone == null) {
+      throw new IllegalArgumentException(
+          "no zone named '" + name + "'; zones are " + zonesByName.keySet());
+    }
+    return zone;
+  }
+
+  /**
+   * Returns every region, in declaration order.
+   *
+   * @return the regions
+   */
+  public List<FakeRegion> regions() {
+    return regions;
+  }
+
+  /**
+   * Returns every zone, in declaration order.
+   *
+   * @return the zones
+   */
+  public List<FakeZone> zones() {
+    return zones;
+  }
+
+  @Override
+  public List<FakeEndpoint> fakeEndpoints() {
+    return endpoints;
+  }
+
+  /**
+   * Registers a WireMock stub on every endpoint; the same as {@link #stubFor}.
+   *
+   * @param mapping the stub, such as {@code get("/users/42").willReturn(okJson("{}"))}
+   * @throws IllegalStateException if not running
+   */
+  public void stubAll(MappingBuilder mapping) {
+    stubFor(mapping);
+  }
+
+  /**
+   * Renders every endpoint as Spring-style properties for the client {@code clientName}: {@code
+   * failover.clients.NAME.endpoints[i].url}, {@code .region} and {@code .zone}, with {@code i} from
+   * 0 in declaration order.
+   *
+   * @param clientName the client's name, such as {@code directory}
+   * @return the properties, in a stable order
+   * @throws IllegalArgumentException if {@code clientName} is blank
+   * @throws IllegalStateException if not running
+   */
+  public Map<String, String> springProperties(String clientName) {
+    Objects.requireNonNull(clientName, "clientName");
+    if (clientName.isBlank()) {
+      throw new IllegalArgumentException(
+          "clientName must not be blank but was '" + clientName + "'");
+    }
+    Map<String, String> properties = new LinkedHashMap<>();
+    List<EndpointDescriptor> descriptors = endpoints();
+    for (int i = 0; i < descriptors.size(); i++) {
+      EndpointDescriptor d = descriptors.get(i);
+      String prefix = "failover.clients." + clientName + ".endpoints[" + i + "].";
+      properties.put(prefix + "url", d.url());
+      properties.put(prefix + "region", d.region());
+      properties.put(prefix + "zone", d.zone());
+    }
+    return Collections.unmodifiableMap(properties);
+  }
+
+  // ---- counts ----
+
+  /**
+   * Marks the current end of every request journal, so that {@code requestCount(mark)} counts only
+   * what comes after.
+   *
+   * @return the mark
+   * @throws IllegalStateException if not running
+   */
+  public Mark mark() {
+    return Journals.mark(endpoints);
+  }
+
+  /**
+   * Clears every request journal, so that counts start again from zero.
+   *
+   * @throws IllegalStateException if not running
+   */
+  public void resetCounts() {
+    for (FakeEndpoint endpoint : endpoints) {
+      endpoint.server().resetRequests();
+    }
+  }
+
+  /**
+   * Returns everything to its state at start, except stubs: heals every fault, restores the
+   * distances declared on the builder, clears the request journals and re-seeds the randomness. The
+   * extension calls it before each test when it runs per class.
+   *
+   * @throws IllegalStateException if not running
+   */
+  public void reset() {
+    for (FakeRegion region : regions) {
+      region.resetDistance();
+    }
+    for (FakeEndpoint endpoint : endpoints) {
+      endpoint.reset(seed);
+    }
+  }
+
+  // ---- lifecycle ----
+
+  /**
+   * Starts every endpoint: a WireMock server and its proxy on dynamic loopback ports.
+   *
+   * @return this, for {@code try (FakeZones zones = FakeZones.builder()...build().start())}
+   * @throws IllegalStateException if already running
+   */
+  public FakeZones start() {
+    synchronized (lifecycle) {
+      if (executor != null) {
+        throw new IllegalStateException("FakeZones is already running");
+      }
+      ExecutorService io = Executors.newCachedThreadPool(new DaemonThreads("failover-testkit-io"));
+      ScheduledExecutorService timer =
+          Executors.newSingleThreadScheduledExecutor(new DaemonThreads("failover-testkit-timer"));
+      executor = io;
+      scheduler = timer;
+      try {
+        for (FakeEndpoint endpoint : endpoints) {
+          endpoint.start(io, timer, seed);
+        }
+      } catch (RuntimeException e) {
+        close();
+        throw e;
+      }
+      return this;
+    }
+  }
+
+  /**
+   * Returns whether the endpoints are running.
+   *
+   * @return true between {@link #start()} and {@link #close()}
+   */
+  public boolean isRunning() {
+    synchronized (lifecycle) {
+      return executor != null;
+    }
+  }
+
+  /**
+   * Stops every endpoint, proxy connection and thread; waits up to 5 seconds for the threads to
+   * end. Does nothing if not running.
+   */
+  @Override
+  public void close() {
+    synchronized (lifecycle) {
+      ExecutorService io = executor;
+      ScheduledExecutorService timer = scheduler;
+      if (io == null || timer == null) {
+        return;
+      }
+      executor = null;
+      scheduler = null;
+      timer.shutdownNow();
+      for (FakeEndpoint endpoint : endpoints) {
+        endpoint.stop();
+      }
+      io.shutdownNow();
+      try {
+        if (!io.awaitTermination(STOP_TIMEOUT_SECONDS, TimeUnit.SECONDS)
+            || !timer.awaitTermination(STOP_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+          throw new IllegalStateException(
+              "FakeZones threads did not stop within " + STOP_TIMEOUT_SECONDS + " s");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /** Starts the endpoints for the test class (a static field). */
+  @Override
+  public void beforeAll(ExtensionContext context) {
+    synchronized (lifecycle) {
+      classDepth++;
+      if (executor == null) {
+        start();
+        perTest = false;
+      }
+    }
+  }
+
+  /** Stops the endpoints after the outermost test class that started them. */
+  @Override
+  public void afterAll(ExtensionContext context) {
+    synchronized (lifecycle) {
+      classDepth = Math.max(0, classDepth - 1);
+      if (classDepth == 0 && !perTest) {
+        close();
+      }
+    }
+  }
+
+  /** Starts the endpoints for this test (an instance field), or resets them (a static field). */
+  @Override
+  public void beforeEach(ExtensionContext context) {
+    synchronized (lifecycle) {
+      if (executor == null) {
+        start();
+        perTest = true;
+      } else {
+        reset();
+      }
+    }
+  }
+
+  /** Stops the endpoints after the test when they were started for it. */
+  @Override
+  public void afterEach(ExtensionContext context) {
+    synchronized (lifecycle) {
+      if (perTest) {
+        close();
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "FakeZones[regions " + regionsByName.keySet() + ", zones " + zonesByName.keySet() + "]";
+  }
+
+  /**
+   * Declares the regions, zones and endpoints of a {@link FakeZones}. Every setter checks its
+   * argument at once.
+   *
+   * <pre>{@code
+   * FakeZones zones = FakeZones.builder()
+   *     .region("us-east-1", "us-east-1a", "us-east-1b")
+   *     .region("us-west-2", "us-west-2a")
+   *     .endpointsPerZone(2)
+   *     .distance("us-east-1b", Duration.ofMillis(1))
+   *     .distance("us-west-2", Duration.ofMillis(35))
+   *     .seed(7)
+   *     .build();
+   * }</pre>
+   */
+  public static final class Builder {
+
+    private static final int MAX_ENDPOINTS_PER_ZONE = 16;
+    private static final int MAX_ENDPOINTS = 64;
+
+    private final Map<String, List<String>> regions = new LinkedHashMap<>();
+    private final Map<String, Long> distances = new HashMap<>();
+    private int endpointsPerZone = 1;
+    private long seed = 1;
+
+    private Builder() {}
+
+    /**
+     * Declares a region and its zones; names are unique across regions and zones.
+     *
+     * @param region the region's name, such as {@code us-east-1}
+     * @param zones the zones' names, at least one, such as {@code us-east-1a}
+     * @return this builder
+     * @throws IllegalArgumentException if a name is blank or already declared, or no zone is given
+     */
+    public Builder region(String region, String... zones) {
+      checkNewName("region", region);
+      if (zones.length == 0) {
+        throw new IllegalArgumentException(
+            "region '" + region + "' needs at least one zone but had none");
+      }
+      List<String> zoneList = new ArrayList<>();
+      for (String zone : zones) {
+        checkNewName("zone", zone);
+        if (zoneList.contains(zone) || zone.equals(region)) {
+          throw new IllegalArgumentException("zone '" + zone + "' is already declared");
+        }
+        zoneList.add(zone);
+      }
+      regions.put(region, List.copyOf(zoneList));
+      return this;
+    }
+
+    /**
+     * Sets how many endpoints each zone has (1 by default).
+     *
+     * @param count from 1 to 16
+     * @return this builder
+     * @throws IllegalArgumentException if {@code count} is out of range
+     */
+    public Builder endpointsPerZone(int count) {
+      if (count < 1) {
+        throw new IllegalArgumentException("endpointsPerZone must be >= 1 but was " + count);
+      }
+      if (count > MAX_ENDPOINTS_PER_ZONE) {
+        throw new IllegalArgumentException(
+            "endpointsPerZone must be <= " + MAX_ENDPOINTS_PER_ZONE + " but was " + count);
+      }
+      this.endpointsPerZone = count;
+      return this;
+    }
+
+    /**
+     * Sets the distance of a declared region or zone: a delay added to every response from it,
+     * which {@code heal()} keeps. A zone's distance adds to its region's. The outage drill makes
+     * the other zones of the home region 1 ms and the other region 35 ms farther than home.
+     *
+     * @param regionOrZone the name of a region or zone declared before
+     * @param distance the delay, from 0 to 10 minutes
+     * @return this builder
+     * @throws IllegalArgumentException if the name is not declared or the delay is out of range
+     */
+    public Builder distance(String regionOrZone, Duration distance) {
+      Objects.requireNonNull(regionOrZone, "regionOrZone");
+      boolean known =
+          regions.containsKey(regionOrZone)
+              || regions.values().stream().anyMatch(z -> z.contains(regionOrZone));
+      if (!known) {
+        throw new IllegalArgumentException(
+            "distance needs a region or zone declared before, but '"
+                + regionOrZone
+                + "' is not one");
+      }
+      distances.put(regionOrZone, Latency.millis("distance", distance));
+      return this;
+    }
+
+    /**
+     * Sets the seed of the randomness behind fault rates and latency distributions (1 by default).
+     * Each endpoint draws from its own generator, derived from this seed, so a test that sends
+     * requests one at a time sees the same outcomes on every run.
+     *
+     * @param seed any value
+     * @return this builder
+     */
+    public Builder seed(long seed) {
+      this.seed = seed;
+      return this;
+    }
+
+    /**
+     * Builds the fake zones, not yet started.
+     *
+     * @return the fake zones
+     * @throws IllegalStateException if no region was declared or there are more than 64 endpoints
+     */
+    public FakeZones build() {
+      if (regions.isEmpty()) {
+        throw new IllegalStateException(
+            "at least one region is required, declare it with region()");
+      }
+      int zoneCount = regions.values().stream().mapToInt(List::size).sum();
+      int total = zoneCount * endpointsPerZone;
+      if (total > MAX_ENDPOINTS) {
+        throw new IllegalStateException(
+            "at most " + MAX_ENDPOINTS + " endpoints are supported but there were " + total);
+      }
+      return new FakeZones(this);
+    }
+
+    private void checkNewName(String what, String name) {
+      Objects.requireNonNull(name, what);
+      if (name.isBlank()) {
+        throw new IllegalArgumentException(what + " name must not be blank but was '" + name + "'");
+      }
+      boolean taken =
+          regions.containsKey(name) || regions.values().stream().anyMatch(z -> z.contains(name));
+      if (taken) {
+        throw new IllegalArgumentException(what + " '" + name + "' is already declared");
+      }
+    }
+  }
+}

@@ -1,0 +1,134 @@
+package dev.failover.testkit;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.ok;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** The extension's per-class and per-test lifecycles, and use without JUnit. */
+class LifecycleTest {
+
+  @Nested
+  @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+  class PerClass {
+    // A static field in a @Nested class needs Java 16+; fine on 17.
+    @RegisterExtension
+    static FakeZones zones =
+        FakeZones.builder().region("r", "a", "b").distance("b", Duration.ofMillis(5)).build();
+
+    static String firstUrl = "";
+
+    @BeforeAll
+    static void stubOnce() {
+      zones.stubAll(get("/x").willReturn(ok("x")));
+    }
+
+    @Test
+    @Order(1)
+    void firstTestBreaksThings() {
+      firstUrl = zones.zone("a").endpoint(0).url();
+      try (Http http = new Http()) {
+        assertThat(http.call(firstUrl + "/x").body()).isEqualTo("x");
+      }
+      zones.zone("a").fail(ZoneFault.refuse());
+      zones.zone("b").fail(ZoneFault.hang());
+      zones.zone("b").distance(Duration.ofMillis(50));
+    }
+
+    @Test
+    @Order(2)
+    void secondTestStartsHealedWithEmptyJournalsAndTheSameStubsAndPorts() {
+      assertThat(zones.zone("a").endpoint(0).url()).isEqualTo(firstUrl);
+      assertThat(zones.zone("a").endpoint(0).fault()).isEmpty();
+      assertThat(zones.zone("b").endpoint(0).fault()).isEmpty();
+      assertThat(zones.zone("b").distance()).isEqualTo(Duration.ofMillis(5));
+      assertThat(zones.requestCount()).isZero();
+      try (Http http = new Http(Duration.ofSeconds(2))) {
+        assertThat(http.call(firstUrl + "/x").body()).isEqualTo("x");
+        assertThat(http.call(zones.zone("b").endpoint(0).url() + "/x").body()).isEqualTo("x");
+      }
+    }
+  }
+
+  @Nested
+  @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+  class PerTest {
+    static final List<FakeZones> SEEN = new ArrayList<>();
+
+    @RegisterExtension FakeZones zones = FakeZones.builder().region("r", "a").build();
+
+    @Test
+    @Order(1)
+    void eachTestGetsRunningZones() {
+      assertThat(zones.isRunning()).isTrue();
+      SEEN.add(zones);
+    }
+
+    @Test
+    @Order(2)
+    void andThePreviousTestsZonesAreStopped() {
+      assertThat(zones.isRunning()).isTrue();
+      assertThat(SEEN).hasSize(1);
+      assertThat(SEEN.get(0)).isNotSameAs(zones);
+      assertThat(SEEN.get(0).isRunning()).isFalse();
+    }
+  }
+
+  @Test
+  void withoutJUnitStartAndCloseLeaveNoThreadBehind() {
+    FakeZones zones = FakeZones.builder().region("r", "a", "b").endpointsPerZone(2).build();
+    assertThatThrownBy(zones::endpoints)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("not running");
+
+    try (FakeZones running = zones.start()) {
+      assertThatThrownBy(running::start).hasMessage("FakeZones is already running");
+      running.stubAll(get("/x").willReturn(ok("x")));
+      running
+          .zone("a")
+          .fail(
+              ZoneFault.flapping(ZoneFault.refuse(), Duration.ofMillis(20), Duration.ofMillis(20)));
+      running.zone("b").endpoint(0).fail(ZoneFault.hang());
+      try (Http http = new Http(Duration.ofMillis(200))) {
+        http.call(running.zone("a").endpoint(0).url() + "/x");
+        http.call(running.zone("b").endpoint(0).url() + "/x");
+        assertThat(http.call(running.zone("b").endpoint(1).url() + "/x").body()).isEqualTo("x");
+      }
+      assertThat(testkitThreads()).isNotEmpty();
+    }
+
+    assertThat(zones.isRunning()).isFalse();
+    assertThat(testkitThreads()).isEmpty();
+
+    try (FakeZones again = zones.start()) {
+      assertThat(again.zone("a").endpoint(0).fault()).as("a restart starts healed").isEmpty();
+      try (Http http = new Http()) {
+        assertThat(http.call(again.zone("a").endpoint(0).url() + "/x").status())
+            .as("stubs belong to the servers of one run")
+            .isEqualTo(404);
+      }
+    }
+    zones.close(); // a second close does nothing
+  }
+
+  private static List<String> testkitThreads() {
+    List<String> names = new ArrayList<>();
+    for (Thread thread : Thread.getAllStackTraces().keySet()) {
+      if (thread.isAlive() && thread.getName().startsWith("failover-testkit")) {
+        names.add(thread.getName());
+      }
+    }
+    return names;
+  }
+}

@@ -1,0 +1,193 @@
+package dev.failover.testkit;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.ok;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** Refuse, hang, reset and flapping, as a client sees them on real sockets. */
+class SocketFaultsTest {
+
+  @RegisterExtension
+  static FakeZones zones =
+      FakeZones.builder().region("us-east-1", "us-east-1a", "us-east-1b").build();
+
+  @BeforeAll
+  static void stubs() {
+    zones.stubAll(get("/users/42").willReturn(ok("alice")));
+    zones.stubAll(post("/users").willReturn(ok("created")));
+  }
+
+  private static String url(String zone) {
+    return zones.zone(zone).endpoint(0).url() + "/users/42";
+  }
+
+  @Test
+  void refuseFailsFastWithConnectException() {
+    zones.zone("us-east-1a").fail(ZoneFault.refuse());
+    try (Http http = new Http()) {
+      Http.Outcome outcome = http.call(url("us-east-1a"));
+
+      assertThat(outcome.error()).isInstanceOf(ConnectException.class);
+      assertThat(outcome.millis()).isLessThan(1_000);
+      assertThat(http.call(url("us-east-1b")).body()).isEqualTo("alice");
+    }
+    assertThat(zones.zone("us-east-1a").requestCount()).isZero();
+  }
+
+  @Test
+  void refuseDropsEstablishedConnections() {
+    FakeEndpoint endpoint = zones.zone("us-east-1a").endpoint(0);
+    try (Http http = new Http()) {
+      assertThat(http.call(url("us-east-1a")).ok()).isTrue();
+      assertThat(endpoint.proxy().openConnections()).isEqualTo(1);
+
+      endpoint.fail(ZoneFault.refuse());
+
+      assertThat(endpoint.proxy().openConnections()).isZero();
+      Http.Outcome onPooledConnection = http.call(url("us-east-1a"));
+      assertThat(onPooledConnection.error()).isInstanceOf(IOException.class);
+      assertThat(onPooledConnection.millis()).isLessThan(1_000);
+    }
+  }
+
+  @Test
+  void healListensOnTheSamePortAgain() {
+    FakeEndpoint endpoint = zones.zone("us-east-1a").endpoint(0);
+    String before = endpoint.url();
+    endpoint.fail(ZoneFault.refuse());
+    endpoint.heal();
+
+    assertThat(endpoint.url()).isEqualTo(before);
+    assertThat(endpoint.fault()).isEmpty();
+    try (Http http = new Http()) {
+      assertThat(http.call(url("us-east-1a")).body()).isEqualTo("alice");
+    }
+  }
+
+  @Test
+  void hangHoldsNewConnectionsUntilTheClientTimesOut() {
+    zones.zone("us-east-1a").fail(ZoneFault.hang());
+    try (Http http = new Http(Duration.ofMillis(300))) {
+      Http.Outcome outcome = http.call(url("us-east-1a"));
+
+      assertThat(outcome.error()).isInstanceOf(SocketTimeoutException.class);
+      assertThat(outcome.millis()).isGreaterThanOrEqualTo(250);
+    }
+    assertThat(zones.zone("us-east-1a").requestCount())
+        .as("a hung request never reaches WireMock")
+        .isZero();
+  }
+
+  @Test
+  void hangStallsKeepAliveConnectionsOpenedBefore() {
+    FakeEndpoint endpoint = zones.zone("us-east-1a").endpoint(0);
+    int acceptedBefore = endpoint.proxy().acceptedConnections();
+    try (Http http = new Http(Duration.ofMillis(300))) {
+      assertThat(http.call(url("us-east-1a")).ok()).isTrue();
+
+      endpoint.fail(ZoneFault.hang());
+      Http.Outcome outcome = http.call(url("us-east-1a"));
+
+      assertThat(outcome.error()).isInstanceOf(SocketTimeoutException.class);
+      assertThat(endpoint.proxy().acceptedConnections())
+          .as("the second call reused the keep-alive connection")
+          .isEqualTo(acceptedBefore + 1);
+    }
+    assertThat(endpoint.requestCount()).isEqualTo(1);
+  }
+
+  @Test
+  void healResumesARequestHeldByHang() throws Exception {
+    FakeEndpoint endpoint = zones.zone("us-east-1a").endpoint(0);
+    endpoint.fail(ZoneFault.hang());
+    try (Http http = new Http(Duration.ofSeconds(5))) {
+      CompletableFuture<Http.Outcome> call =
+          CompletableFuture.supplyAsync(() -> http.call(url("us-east-1a")));
+      Await.until(
+          Duration.ofSeconds(2),
+          "the call to connect",
+          () -> endpoint.proxy().openConnections() > 0);
+
+      endpoint.heal();
+
+      Http.Outcome outcome = call.get(5, TimeUnit.SECONDS);
+      assertThat(outcome.body()).isEqualTo("alice");
+    }
+  }
+
+  @Test
+  void resetCutsTheResponseAfterTheRequestArrived() {
+    zones.zone("us-east-1a").fail(ZoneFault.reset());
+    try (Http http = new Http()) {
+      Http.Outcome outcome =
+          http.post(zones.zone("us-east-1a").endpoint(0).url() + "/users", "{}", "k-1");
+
+      assertThat(outcome.error()).isInstanceOf(IOException.class);
+      assertThat(outcome.millis()).isLessThan(1_000);
+    }
+    assertThat(zones.zone("us-east-1a").findAll(postRequestedFor(urlEqualTo("/users"))))
+        .singleElement()
+        .satisfies(r -> assertThat(r.getHeader("Idempotency-Key")).isEqualTo("k-1"));
+  }
+
+  @Test
+  void socketFaultsHitHealthChecksToo() {
+    zones.stubAll(get(anyUrl()).atPriority(10).willReturn(ok("up")));
+    zones.zone("us-east-1a").fail(ZoneFault.refuse());
+    try (Http http = new Http()) {
+      assertThat(http.call(zones.zone("us-east-1a").endpoint(0).url() + "/health").error())
+          .isInstanceOf(ConnectException.class);
+    }
+  }
+
+  @Test
+  void flappingRefuseAlternatesDownAndUp() {
+    FakeZone zone = zones.zone("us-east-1a");
+    String port = zone.endpoint(0).url();
+    zone.fail(
+        ZoneFault.flapping(ZoneFault.refuse(), Duration.ofMillis(150), Duration.ofMillis(150)));
+
+    List<Boolean> seen = new ArrayList<>();
+    try (Http http = new Http()) {
+      long deadline = System.nanoTime() + Duration.ofMillis(1_300).toNanos();
+      for (int i = 0; i < 200 && System.nanoTime() < deadline; i++) {
+        Http.Outcome outcome = http.callFresh(url("us-east-1a"));
+        boolean up = outcome.ok();
+        if (seen.isEmpty() || seen.get(seen.size() - 1) != up) {
+          seen.add(up);
+        }
+        if (!up) {
+          // Refused, or reset when the switch caught the call in flight.
+          assertThat(outcome.error()).isInstanceOf(IOException.class);
+        }
+        Await.until(Duration.ofSeconds(1), "10 ms to pass", pause(10));
+      }
+    }
+    zone.heal();
+
+    assertThat(seen).as("up/down transitions").hasSizeGreaterThanOrEqualTo(4);
+    assertThat(seen.get(0)).as("a flapping fault starts down").isFalse();
+    assertThat(zone.endpoint(0).url()).isEqualTo(port);
+  }
+
+  private static java.util.function.BooleanSupplier pause(long millis) {
+    long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+    return () -> System.nanoTime() >= until;
+  }
+}

@@ -1,0 +1,132 @@
+package dev.failover.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** Scripted faults at offsets, phases, stopping, failures. */
+class TimelineTest {
+
+  @RegisterExtension static FakeZones zones = FakeZones.builder().region("r", "a", "b").build();
+
+  @Test
+  void faultsSwitchOnAndOffAtTheirOffsets() throws Exception {
+    FakeEndpoint a = zones.zone("a").endpoint(0);
+    Timeline timeline =
+        Timeline.builder()
+            .at(Duration.ofMillis(100), z -> z.zone("a").fail(ZoneFault.refuse()))
+            .at(Duration.ofMillis(300), z -> z.zone("a").heal())
+            .build();
+    assertThat(timeline.length()).isEqualTo(Duration.ofMillis(300));
+
+    try (Timeline.Run run = timeline.start(zones)) {
+      Await.until(Duration.ofSeconds(2), "the refuse step", () -> a.fault().isPresent());
+      assertThat(run.elapsed()).isGreaterThanOrEqualTo(Duration.ofMillis(100));
+      Await.until(Duration.ofSeconds(2), "the heal step", () -> a.fault().isEmpty());
+      assertThat(run.elapsed()).isGreaterThanOrEqualTo(Duration.ofMillis(300));
+      assertThat(run.await(Duration.ofSeconds(2))).isTrue();
+      assertThat(run.isDone()).isTrue();
+    }
+  }
+
+  @Test
+  void phasesAreNamedAndTheCurrentOneIsKnown() throws Exception {
+    List<String> log = Collections.synchronizedList(new ArrayList<>());
+    Timeline timeline =
+        Timeline.builder()
+            .phase("steady", Duration.ZERO, Duration.ofMillis(100), z -> log.add("steady"))
+            .phase(
+                "outage",
+                Duration.ofMillis(100),
+                Duration.ofMillis(150),
+                z -> {
+                  z.zone("a").fail(ZoneFault.hang());
+                  log.add("outage");
+                },
+                z -> {
+                  z.zone("a").heal();
+                  log.add("healed");
+                })
+            .build();
+    assertThat(timeline.phaseAt(Duration.ZERO)).contains("steady");
+    assertThat(timeline.phaseAt(Duration.ofMillis(100))).contains("outage");
+    assertThat(timeline.phaseAt(Duration.ofMillis(249))).contains("outage");
+    assertThat(timeline.phaseAt(Duration.ofMillis(250))).isEmpty();
+
+    List<Optional<String>> phases = new ArrayList<>();
+    try (Timeline.Run run = timeline.start(zones)) {
+      Await.until(
+          Duration.ofSeconds(2),
+          "the run to end",
+          () -> {
+            Optional<String> phase = run.currentPhase();
+            if (phases.isEmpty() || !phases.get(phases.size() - 1).equals(phase)) {
+              phases.add(phase);
+            }
+            return run.isDone();
+          });
+      assertThat(run.await(Duration.ofSeconds(1))).isTrue();
+      assertThat(run.currentPhase()).isEmpty();
+    }
+    assertThat(phases).contains(Optional.of("outage")).endsWith(Optional.empty());
+    assertThat(log).containsExactly("steady", "outage", "healed");
+    assertThat(zones.zone("a").endpoint(0).fault()).isEmpty();
+  }
+
+  @Test
+  void closeDropsTheStepsNotYetRun() {
+    Timeline timeline =
+        Timeline.builder()
+            .at(Duration.ZERO, z -> z.zone("b").fail(ZoneFault.errors(503, 1.0)))
+            .at(Duration.ofSeconds(30), z -> z.zone("b").heal())
+            .build();
+    Timeline.Run run = timeline.start(zones);
+    Await.until(
+        Duration.ofSeconds(2),
+        "the first step",
+        () -> zones.zone("b").endpoint(0).fault().isPresent());
+
+    run.close();
+
+    assertThat(run.isDone()).isTrue();
+    assertThat(zones.zone("b").endpoint(0).fault()).as("faults stay").isPresent();
+  }
+
+  @Test
+  void aFailingStepIsReportedAndTheOthersStillRun() throws Exception {
+    Timeline timeline =
+        Timeline.builder()
+            .at(Duration.ZERO, z -> z.zone("nowhere").heal())
+            .at(Duration.ofMillis(20), z -> z.zone("a").fail(ZoneFault.reset()))
+            .build();
+    try (Timeline.Run run = timeline.start(zones)) {
+      assertThatThrownBy(() -> run.await(Duration.ofSeconds(2)))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessage("timeline step at PT0S (at PT0S) failed")
+          .hasCauseInstanceOf(IllegalArgumentException.class);
+    }
+    assertThat(zones.zone("a").endpoint(0).fault()).contains(ZoneFault.reset());
+  }
+
+  @Test
+  void builderChecksItsArguments() {
+    assertThatThrownBy(() -> Timeline.builder().build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("a timeline needs at least one step, add at() or phase()");
+    assertThatThrownBy(() -> Timeline.builder().at(Duration.ofMillis(-1), z -> {}))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("offset must be in [0, PT24H] but was PT-0.001S");
+    assertThatThrownBy(() -> Timeline.builder().phase("p", Duration.ZERO, Duration.ZERO, z -> {}))
+        .hasMessage("phase length must be > 0 but was PT0S");
+    assertThatThrownBy(
+            () -> Timeline.builder().phase(" ", Duration.ZERO, Duration.ofSeconds(1), z -> {}))
+        .hasMessage("phase name must not be blank but was ' '");
+  }
+}
