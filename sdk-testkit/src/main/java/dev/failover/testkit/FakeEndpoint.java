@@ -258,6 +258,10 @@ public final class FakeEndpoint implements FakeTarget {
           }
         }
         case ERRORS -> {
+          Latency extra = f.latencyDistribution();
+          if (extra != null) {
+            delay += extra.sampleMillis(n.random);
+          }
           if (n.random.nextDouble() < f.rate()) {
             ResponseDefinitionBuilder error =
                 ResponseDefinitionBuilder.responseDefinition().withStatus(f.status());
@@ -270,6 +274,10 @@ public final class FakeEndpoint implements FakeTarget {
           }
         }
         case GARBAGE -> {
+          Latency extra = f.latencyDistribution();
+          if (extra != null) {
+            delay += extra.sampleMillis(n.random);
+          }
           if (n.random.nextDouble() < f.rate()) {
             response =
                 ResponseDefinitionBuilder.responseDefinition()

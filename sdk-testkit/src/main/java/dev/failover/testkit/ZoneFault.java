@@ -243,6 +243,31 @@ public final class ZoneFault {
     return b.build();
   }
 
+  /**
+   * Returns this error or garbage fault with latency added to every response it touches (those it
+   * fails and those it lets through): a gray zone that is both slow and failing.
+   *
+   * <pre>{@code
+   * zones.zone("us-east-1b").fail(ZoneFault.errors(503, 0.2)
+   *     .withLatency(Latency.tail(0.1, Duration.ofMillis(300)))
+   *     .sparing("/health"));
+   * }</pre>
+   *
+   * @param latency the latency to add
+   * @return a copy of this fault with the latency
+   * @throws IllegalArgumentException if this is not an error or garbage fault
+   */
+  public ZoneFault withLatency(Latency latency) {
+    Objects.requireNonNull(latency, "latency");
+    if (kind != Kind.ERRORS && kind != Kind.GARBAGE) {
+      throw new IllegalArgumentException(
+          "withLatency(...) needs an error or garbage fault but was " + this);
+    }
+    Builder b = new Builder(this);
+    b.latency = latency;
+    return b.build();
+  }
+
   Kind kind() {
     return kind;
   }
@@ -299,8 +324,10 @@ public final class ZoneFault {
                   + ", rate "
                   + rate
                   + (retryAfter == null ? "" : ", Retry-After " + retryAfter)
+                  + (latency == null ? "" : ", latency " + latency)
                   + ")";
-          case GARBAGE -> "garbage(rate " + rate + ")";
+          case GARBAGE ->
+              "garbage(rate " + rate + (latency == null ? "" : ", latency " + latency) + ")";
           case FLAPPING -> "flapping(" + inner + ", down " + down + ", up " + up + ")";
         };
     return sparedPaths.isEmpty() || kind == Kind.FLAPPING

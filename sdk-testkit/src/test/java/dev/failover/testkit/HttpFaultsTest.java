@@ -74,6 +74,41 @@ class HttpFaultsTest {
   }
 
   @Test
+  void grayFaultIsSlowAndFailingButSparesHealthChecks() {
+    zones
+        .zone("us-east-1a")
+        .fail(
+            ZoneFault.errors(503, 0.5)
+                .withLatency(Latency.fixed(Duration.ofMillis(30)))
+                .sparing("/health"));
+    int failed = 0;
+    int n = 60;
+    try (Http http = new Http()) {
+      for (int i = 0; i < n; i++) {
+        Http.Outcome outcome = http.call(url("us-east-1a", "/users/" + i));
+        if (outcome.status() == 503) {
+          failed++;
+        }
+      }
+      for (int i = 0; i < 5; i++) {
+        assertThat(http.call(url("us-east-1a", "/health")).status()).isEqualTo(200);
+      }
+    }
+    assertThat(failed).isBetween(15, 45);
+    // Every faulted response, failed or not, carries the latency; health checks carry none.
+    assertThat(addedDelays("us-east-1a").subList(0, n)).containsOnly(30);
+    assertThat(addedDelays("us-east-1a").subList(n, n + 5)).containsOnly(0);
+  }
+
+  @Test
+  void withLatencyNeedsAnErrorOrGarbageFault() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> ZoneFault.refuse().withLatency(Latency.fixed(Duration.ofMillis(1))))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("withLatency(...) needs an error or garbage fault but was refuse");
+  }
+
+  @Test
   void errorsWithoutRetryAfterAtFullRate() {
     zones.zone("us-east-1a").fail(ZoneFault.errors(429, 1.0));
     try (Http http = new Http()) {
