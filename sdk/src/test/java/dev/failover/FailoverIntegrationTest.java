@@ -1,0 +1,343 @@
+package dev.failover;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.any;
+import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
+import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.serviceUnavailable;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.failover.testkit.FakeZones;
+import dev.failover.testkit.Mark;
+import dev.failover.testkit.ZoneFault;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import okhttp3.Call;
+import okhttp3.Callback;
+import okhttp3.ConnectionPool;
+import okhttp3.MediaType;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** The core client over real sockets, against WireMock zones with socket-level faults. */
+class FailoverIntegrationTest {
+
+  @RegisterExtension static FakeZones zones = Zones3.zones();
+
+  private final Zones3.Recorder recorder = new Zones3.Recorder();
+
+  @BeforeEach
+  void stub() {
+    Zones3.stub(zones);
+  }
+
+  private static Request get(String path) {
+    return new Request.Builder().url("http://directory" + path).build();
+  }
+
+  private static Request post(String path) {
+    return new Request.Builder()
+        .url("http://directory" + path)
+        .post(RequestBody.create("{\"profile\":{}}", MediaType.get("application/json")))
+        .build();
+  }
+
+  @Test
+  void homeZoneRefusingConnectionsEveryGetSucceedsFromTheNextZone() throws IOException {
+    zones.zone("us-east-1a").fail(ZoneFault.refuse());
+    Mark mark = zones.mark();
+    try (FailoverClient client = Zones3.client(zones).listener(recorder).build()) {
+      for (int i = 0; i < 40; i++) {
+        try (Response r = client.newCall(get("/api/v1/users/" + i)).execute()) {
+          assertThat(r.code()).isEqualTo(200);
+          assertThat(r.request().url().port())
+              .isIn(zones.zone("us-east-1b").fakeEndpoints().stream().map(e -> e.port()).toList());
+        }
+      }
+    }
+    assertThat(zones.zone("us-east-1b").requestCount(mark)).isEqualTo(40);
+    assertThat(zones.region("us-west-2").requestCount(mark)).isZero();
+    // The home zone's endpoints were ejected after their first failures.
+    assertThat(recorder.of(FailoverEvent.EndpointEjected.class))
+        .extracting(e -> e.endpoint().locality().zone())
+        .containsOnly("us-east-1a")
+        .hasSize(2);
+  }
+
+  @Test
+  void aZoneAnswering503IsRetriedElsewhere() throws IOException {
+    zones.zone("us-east-1a").stubFor(any(anyUrl()).willReturn(serviceUnavailable()));
+    try (FailoverClient client = Zones3.client(zones).listener(recorder).build()) {
+      for (int i = 0; i < 10; i++) {
+        try (Response r = client.newCall(get("/api/v1/users/" + i)).execute()) {
+          assertThat(r.code()).isEqualTo(200);
+        }
+      }
+    }
+    for (FailoverEvent.RetryScheduled retry : recorder.of(FailoverEvent.RetryScheduled.class)) {
+      assertThat(retry.failed().outcome()).isEqualTo(Outcome.UNAVAILABLE);
+      assertThat(retry.failed().endpoint().locality().zone()).isEqualTo("us-east-1a");
+    }
+    assertThat(recorder.of(FailoverEvent.RetryScheduled.class)).isNotEmpty();
+  }
+
+  @Test
+  void aPostThatReachedAServerIsNeverSentTwice() throws IOException {
+    zones.stubAll(any(anyUrl()).willReturn(serviceUnavailable()));
+    try (FailoverClient client = Zones3.client(zones).listener(recorder).build();
+        Response r = client.newCall(post("/api/v1/users")).execute()) {
+      assertThat(r.code()).isEqualTo(503);
+    }
+    assertThat(zones.findAll(postRequestedFor(urlPathEqualTo("/api/v1/users")))).hasSize(1);
+    assertThat(recorder.of(FailoverEvent.RetryScheduled.class)).isEmpty();
+  }
+
+  @Test
+  void aPostWhoseConnectWasRefusedIsRetried() throws IOException {
+    zones.zone("us-east-1a").fail(ZoneFault.refuse());
+    try (FailoverClient client = Zones3.client(zones).listener(recorder).build();
+        Response r = client.newCall(post("/api/v1/users")).execute()) {
+      assertThat(r.code()).isEqualTo(200);
+    }
+    assertThat(zones.findAll(postRequestedFor(urlPathEqualTo("/api/v1/users")))).hasSize(1);
+    assertThat(recorder.attempts())
+        .extracting(Attempt::outcome)
+        .containsExactly(Outcome.CONNECT_FAILED, Outcome.SUCCESS);
+  }
+
+  @Test
+  void aPostWithAnIdempotencyKeyIsRetriedAfterA503() throws IOException {
+    zones.zone("us-east-1a").stubFor(any(anyUrl()).willReturn(serviceUnavailable()));
+    Request keyed = post("/api/v1/users").newBuilder().header("Idempotency-Key", "k-7").build();
+    try (FailoverClient client = Zones3.client(zones).build();
+        Response r = client.newCall(keyed).execute()) {
+      assertThat(r.code()).isEqualTo(200);
+    }
+    assertThat(zones.findAll(postRequestedFor(urlPathEqualTo("/api/v1/users"))))
+        .hasSize(2)
+        .allSatisfy(req -> assertThat(req.getHeader("Idempotency-Key")).isEqualTo("k-7"));
+  }
+
+  @Test
+  void retryAfterHoldsTheEndpointOff() throws IOException {
+    // One endpoint of the home zone asks for a 30 s pause.
+    zones
+        .zone("us-east-1a")
+        .endpoint(0)
+        .stubFor(any(anyUrl()).willReturn(serviceUnavailable().withHeader("Retry-After", "30")));
+    try (FailoverClient client = Zones3.client(zones).listener(recorder).build()) {
+      for (int i = 0; i < 30; i++) {
+        try (Response r = client.newCall(get("/api/v1/users/" + i)).execute()) {
+          assertThat(r.code()).isEqualTo(200);
+        }
+      }
+      assertThat(zones.zone("us-east-1a").endpoint(0).requestCount()).isEqualTo(1);
+      assertThat(client.snapshot().zones().get(0).endpoints())
+          .extracting(FailoverSnapshot.EndpointState::health)
+          .contains(FailoverSnapshot.Health.HELD_OFF);
+    }
+  }
+
+  @Test
+  void everyCallEndsByItsDeadlineAgainstServersThatNeverAnswer() {
+    zones.fail(ZoneFault.hang());
+    Duration deadline = Duration.ofMillis(400);
+    try (FailoverClient client = Zones3.client(zones).deadline(deadline).build()) {
+      for (int i = 0; i < 5; i++) {
+        long start = System.nanoTime();
+        assertThatThrownBy(() -> client.newCall(get("/api/v1/users/1")).execute())
+            .isInstanceOfSatisfying(
+                FailoverException.class,
+                e -> {
+                  assertThat(e.reason())
+                      .isIn(
+                          FailoverException.Reason.DEADLINE_EXCEEDED,
+                          FailoverException.Reason.RETRIES_EXHAUSTED,
+                          FailoverException.Reason.BUDGET_EXHAUSTED);
+                  assertThat(e.attempts()).isNotEmpty();
+                  assertThat(e.attempts()).allMatch(a -> a.outcome() == Outcome.TIMEOUT);
+                });
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        // Generous: the bound is the deadline, plus scheduling noise on a busy machine.
+        assertThat(millis).isLessThan(deadline.toMillis() + 1000);
+      }
+    }
+  }
+
+  @Test
+  void underATotalOutageAttemptsPerCallStayWithinTheBudget() {
+    zones.fail(ZoneFault.refuse());
+    int calls = 300;
+    try (FailoverClient client =
+        Zones3.client(zones)
+            .listener(recorder)
+            .retryBudget(0.1, 1, Duration.ofSeconds(10))
+            .backoff(Duration.ZERO, Duration.ZERO)
+            .build()) {
+      for (int i = 0; i < calls; i++) {
+        assertThatThrownBy(() -> client.newCall(get("/api/v1/users/1")).execute())
+            .isInstanceOf(FailoverException.class);
+      }
+    }
+    int attempts = recorder.attempts().size();
+    // Extra attempts <= 10% of calls + the 10-token reserve (1/s over the 10 s window).
+    assertThat(attempts).isLessThanOrEqualTo(calls + calls / 10 + 10);
+    assertThat(recorder.of(FailoverEvent.BudgetExhausted.class)).isNotEmpty();
+    assertThat(attempts / (double) calls).isLessThan(1.2);
+  }
+
+  @Test
+  void enqueueDeliversTheResponseOnce() throws Exception {
+    zones.zone("us-east-1a").fail(ZoneFault.refuse());
+    try (FailoverClient client = Zones3.client(zones).build()) {
+      CompletableFuture<Integer> status = new CompletableFuture<>();
+      client
+          .newCall(get("/api/v1/users/9"))
+          .enqueue(
+              new Callback() {
+                @Override
+                public void onFailure(Call call, IOException e) {
+                  status.completeExceptionally(e);
+                }
+
+                @Override
+                public void onResponse(Call call, Response response) {
+                  try (response) {
+                    if (!status.complete(response.code())) {
+                      throw new AssertionError("delivered twice");
+                    }
+                  }
+                }
+              });
+      assertThat(status.get(10, TimeUnit.SECONDS)).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void afterCloseNoSdkThreadRemainsAndThePoolIsEmpty() throws Exception {
+    ConnectionPool pool = new ConnectionPool();
+    OkHttpClient http = new OkHttpClient.Builder().connectionPool(pool).build();
+    FailoverClient client =
+        Zones3.client(zones)
+            .healthCheck(HealthCheck.http("/health").withInterval(Duration.ofMillis(50)))
+            .hedging(HedgePolicy.fixed(Duration.ofMillis(5)))
+            .build();
+    FailoverClient shared = Zones3.client(zones).service("groups").okHttpClient(http).build();
+    try {
+      for (int i = 0; i < 20; i++) {
+        try (Response r = client.newCall(get("/api/v1/users/" + i)).execute()) {
+          assertThat(r.code()).isEqualTo(200);
+        }
+        try (Response r =
+            shared
+                .newCall(new Request.Builder().url("http://groups/api/v1/groups/" + i).build())
+                .execute()) {
+          assertThat(r.code()).isEqualTo(200);
+        }
+      }
+      assertThat(sdkThreads()).isNotEmpty();
+    } finally {
+      client.close();
+      shared.close();
+    }
+    assertThat(sdkThreads()).isEmpty();
+    // A pool the client created is emptied; a pool given to it belongs to its owner.
+    assertThat(pool.connectionCount()).isGreaterThan(0);
+    pool.evictAll();
+    assertThatThrownBy(() -> client.newCall(get("/x")))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("FailoverClient 'directory' is closed");
+  }
+
+  private static Set<String> sdkThreads() {
+    return Thread.getAllStackTraces().keySet().stream()
+        .filter(Thread::isAlive)
+        .map(Thread::getName)
+        .filter(n -> n.startsWith("failover-directory-") || n.startsWith("failover-groups-"))
+        .collect(Collectors.toSet());
+  }
+
+  @Test
+  void healthChecksMarkADeadZoneDownAndBackUp() throws Exception {
+    try (FailoverClient client =
+        Zones3.client(zones)
+            .listener(recorder)
+            .healthCheck(
+                HealthCheck.http("/health")
+                    .withInterval(Duration.ofMillis(100))
+                    .withDownInterval(Duration.ofMillis(50))
+                    .withTimeout(Duration.ofMillis(200)))
+            .build()) {
+      zones.zone("us-east-1a").fail(ZoneFault.refuse());
+      awaitHealth(client, FailoverSnapshot.Health.DOWN);
+      Mark mark = zones.mark();
+      for (int i = 0; i < 10; i++) {
+        try (Response r = client.newCall(get("/api/v1/users/" + i)).execute()) {
+          assertThat(r.code()).isEqualTo(200);
+        }
+      }
+      // Down endpoints get no attempt at all: no connection was even tried.
+      assertThat(
+              recorder.attempts().stream()
+                  .filter(a -> a.endpoint().locality().zone().equals("us-east-1a")))
+          .isEmpty();
+      assertThat(
+              zones
+                  .zone("us-east-1b")
+                  .requestCount(mark, getRequestedFor(urlPathMatching("/api/.*"))))
+          .isEqualTo(10);
+      zones.zone("us-east-1a").heal();
+      awaitHealth(client, FailoverSnapshot.Health.HEALTHY);
+    }
+    assertThat(recorder.of(FailoverEvent.EndpointRestored.class))
+        .extracting(FailoverEvent.EndpointRestored::cause)
+        .contains(FailoverEvent.Cause.HEALTH_CHECK);
+  }
+
+  private static void awaitHealth(FailoverClient client, FailoverSnapshot.Health health)
+      throws InterruptedException {
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (System.nanoTime() < until) {
+      boolean all =
+          client.snapshot().zones().get(0).endpoints().stream().allMatch(e -> e.health() == health);
+      if (all) {
+        return;
+      }
+      Thread.sleep(20);
+    }
+    throw new AssertionError(
+        "home zone endpoints never became " + health + ": " + client.snapshot());
+  }
+
+  @Test
+  void theExceptionListsEveryAttempt() {
+    zones.fail(ZoneFault.refuse());
+    try (FailoverClient client = Zones3.client(zones).build()) {
+      assertThatThrownBy(() -> client.newCall(get("/api/v1/users/42?token=secret")).execute())
+          .isInstanceOfSatisfying(
+              FailoverException.class,
+              e -> {
+                assertThat(e.attempts()).hasSize(3);
+                assertThat(e.attempts())
+                    .extracting(a -> a.endpoint().locality().zone())
+                    .containsExactly("us-east-1a", "us-east-1b", "us-west-2a");
+                assertThat(e.getMessage())
+                    .startsWith("GET http://directory/api/v1/users/42 failed after 3 attempts")
+                    .contains("CONNECT_FAILED")
+                    .doesNotContain("secret");
+              });
+    }
+  }
+}
