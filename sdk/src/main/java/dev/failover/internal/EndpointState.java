@@ -169,13 +169,23 @@ public final class EndpointState {
     outstanding.incrementAndGet();
   }
 
-  /** Records the outcome of an attempt that held a permission (or ran in panic). */
-  void record(Outcome outcome, long durationNanos, long now) {
+  /**
+   * Records the outcome of an attempt that held a permission (or ran in panic). {@code lostRace}
+   * tells that a cancelled attempt lost to another attempt of its call: an endpoint that loses
+   * {@code consecutiveFailures} races in a row, with no success between, is ejected as if it had
+   * failed, so that hedging does not hide an endpoint that hangs.
+   */
+  void record(Outcome outcome, long durationNanos, long now, boolean lostRace) {
     outstanding.decrementAndGet();
     if (outcome == Outcome.CANCELLED) {
       breaker.releasePermission();
       // A cancelled attempt still tells us the endpoint was at least this slow.
       latency.observe(durationNanos, now);
+      if (lostRace
+          && consecutiveFailures.incrementAndGet() >= consecutiveLimit
+          && breaker.getState() == CircuitBreaker.State.CLOSED) {
+        breaker.transitionToOpenState();
+      }
       return;
     }
     if (outcome.isEndpointFailure() || outcome == Outcome.THROTTLED) {
@@ -193,6 +203,11 @@ public final class EndpointState {
       breaker.onSuccess(durationNanos, TimeUnit.NANOSECONDS);
       consecutiveFailures.set(0);
     }
+  }
+
+  /** Records the outcome of an attempt that did not lose a race. */
+  void record(Outcome outcome, long durationNanos, long now) {
+    record(outcome, durationNanos, now, false);
   }
 
   /** Excludes the endpoint until {@code until} (a server's {@code Retry-After}). */

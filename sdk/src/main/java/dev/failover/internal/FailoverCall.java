@@ -348,10 +348,13 @@ public final class FailoverCall implements Call {
     } else {
       outcome = Classifier.classify(requireNonNull(failure), f.tag.sent(), f.cancelled);
     }
-    f.endpoint.record(outcome, duration, now);
+    f.endpoint.record(outcome, duration, now, f.lostRace);
     if (outcome != Outcome.CANCELLED) {
       f.endpoint.zone.record(
           outcome.isEndpointFailure() || outcome == Outcome.THROTTLED, duration, now);
+    } else if (f.lostRace) {
+      // Losing a race is a sign of slowness: a zone whose attempts keep losing stands out.
+      f.endpoint.zone.record(true, duration, now);
     }
     if (outcome == Outcome.SUCCESS
         || outcome == Outcome.TIMEOUT

@@ -21,7 +21,9 @@ public final class Zones {
   static final double MAD_SCALE = 1.4826;
   static final double MIN_ERROR_DELTA = 0.10;
   static final double MIN_LATENCY_RATIO = 0.5;
-  static final int MIN_PROBE_SAMPLES = 3;
+  static final int MIN_PROBE_SAMPLES = 2;
+  static final int MIN_POOLED_SAMPLES = 10;
+  static final double MIN_LATENCY_DELTA_NANOS = 5e6;
   static final int MAX_LEVEL = 3;
   static final long REEVACUATION_MEMORY_NANOS = TimeUnit.MINUTES.toNanos(5);
 
@@ -102,27 +104,35 @@ public final class Zones {
       long attempts = totals[i][0];
       boolean enough =
           z.evacuated() ? attempts >= MIN_PROBE_SAMPLES : attempts >= policy.minSamples();
-      if (bad == null && enough && errRef != null) {
-        double limit =
-            errRef[0] + Math.max(policy.outlierK() * MAD_SCALE * errRef[1], MIN_ERROR_DELTA);
+      double[] er = errRef != null ? errRef : pooled(totals, i, false, null);
+      if (bad == null && enough && er != null) {
+        double limit = er[0] + Math.max(policy.outlierK() * MAD_SCALE * er[1], MIN_ERROR_DELTA);
         if (errorRate[i] > limit) {
           bad =
               String.format(
                   Locale.ROOT,
-                  "error rate %.0f%% vs median %.0f%% across zones",
+                  errRef != null
+                      ? "error rate %.0f%% vs median %.0f%% across zones"
+                      : "error rate %.0f%% vs %.0f%% in the other zones",
                   100 * errorRate[i],
-                  100 * errRef[0]);
+                  100 * er[0]);
         }
       }
       double[] lr = latRef.get(z.locality.region());
+      if (lr == null) {
+        lr = pooled(totals, i, true, z.locality.region());
+      }
       if (bad == null && enough && lr != null && totals[i][2] > 0) {
         double limit =
-            lr[0] + Math.max(policy.outlierK() * MAD_SCALE * lr[1], MIN_LATENCY_RATIO * lr[0]);
+            lr[0]
+                + Math.max(
+                    policy.outlierK() * MAD_SCALE * lr[1],
+                    Math.max(MIN_LATENCY_RATIO * lr[0], MIN_LATENCY_DELTA_NANOS));
         if (latency[i] > limit) {
           bad =
               String.format(
                   Locale.ROOT,
-                  "mean latency %.1f ms vs median %.1f ms in %s",
+                  "mean latency %.1f ms vs %.1f ms in other zones of %s",
                   latency[i] / 1e6,
                   lr[0] / 1e6,
                   z.locality.region());
@@ -195,6 +205,36 @@ public final class Zones {
     z.cleanSince = -1;
     z.lastRestored = now;
     events.emit(new FailoverEvent.ZoneRestored(service, z.locality, evacuatedFor));
+  }
+
+  /**
+   * With fewer than three zones to compare, the pooled error rate (or mean latency, within {@code
+   * region}) of every other zone, as {median, 0}; null with too few samples.
+   */
+  private double @org.jspecify.annotations.Nullable [] pooled(
+      long[][] totals,
+      int self,
+      boolean latency,
+      @org.jspecify.annotations.Nullable String region) {
+    long attempts = 0;
+    long failures = 0;
+    long successes = 0;
+    long latencySum = 0;
+    for (int j = 0; j < totals.length; j++) {
+      if (j == self || (region != null && !zones.get(j).locality.region().equals(region))) {
+        continue;
+      }
+      attempts += totals[j][0];
+      failures += totals[j][1];
+      successes += totals[j][2];
+      latencySum += totals[j][3];
+    }
+    if (latency) {
+      return successes < MIN_POOLED_SAMPLES
+          ? null
+          : new double[] {(double) latencySum / successes, 0};
+    }
+    return attempts < MIN_POOLED_SAMPLES ? null : new double[] {(double) failures / attempts, 0};
   }
 
   /**
