@@ -12,9 +12,11 @@ import java.time.Duration;
  * {@code slowCallRatePercent}. An ejected endpoint gets no traffic for the ejection time: {@code
  * baseEjectionTime} the first time, doubling on each ejection that follows without a full recovery
  * in between, capped at {@code maxEjectionTime}, jittered by plus or minus 20%. Then it is
- * half-open: {@code halfOpenProbes} real calls are let through, and it returns if they succeed. A
- * failure is a connect failure, a reset, a timeout, a protocol error or a 5xx response; 4xx
- * responses, 429 and cancelled attempts are not failures.
+ * half-open: {@code halfOpenProbes} real calls are let through, and it returns if their failure
+ * rate is below {@code failureRatePercent} (otherwise it is ejected again, for longer). An active
+ * health check that sees a down endpoint recover also half-opens its breaker at once. A failure is
+ * a connect failure, a reset, a timeout, a protocol error or a 5xx response; 4xx responses, 429 and
+ * cancelled attempts are not failures.
  *
  * @param consecutiveFailures failures in a row that eject an endpoint at once
  * @param failureRatePercent failure rate, 1 to 100, that ejects an endpoint

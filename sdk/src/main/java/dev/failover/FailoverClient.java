@@ -44,8 +44,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <ol>
  *   <li>A total <b>deadline</b> (default 10 s) bounds every attempt and backoff; each attempt has
- *       its own timeout (default: the deadline divided by the maximum attempts), and no attempt
- *       starts with less than {@code minAttemptTime} left.
+ *       its own timeout (default: the call's deadline divided by the maximum attempts), and no
+ *       attempt starts with less than {@code minAttemptTime} left.
  *   <li>The first attempt goes to the <b>nearest healthy tier</b>: the home zone, then the other
  *       zones of the home region, then the other regions in order. Traffic spills to the next tier
  *       in proportion to the health a tier lacks (overprovisioning factor 1.4). Inside a tier,
@@ -90,8 +90,9 @@ public final class FailoverClient implements Call.Factory, Closeable {
 
   /**
    * Returns a builder holding this client's settings, to build a new client that differs in some.
-   * The new client shares nothing with this one but the {@code OkHttpClient} given to {@link
-   * Builder#okHttpClient(OkHttpClient)}.
+   * The new client has its own routing state, budgets, threads and (unless an {@code OkHttpClient}
+   * was given) connection pool; it shares what was handed to the builder: the {@code OkHttpClient},
+   * listeners, clock, scheduler and random generator.
    *
    * @return a builder
    */
@@ -334,9 +335,12 @@ public final class FailoverClient implements Call.Factory, Closeable {
     /**
      * Sets the OkHttp client that attempts run on: its connection pool, timeouts, interceptors, TLS
      * and proxy settings are used. The failover client adds its own dispatcher (threads are its
-     * own, released by {@link FailoverClient#close()}), a network interceptor that counts OkHttp's
-     * silent retries, and turns off OkHttp's silent retries for non-idempotent requests. A pool
-     * given here belongs to its owner and is not emptied by {@code close()}. Default: a new client.
+     * own, released by {@link FailoverClient#close()}) and a network interceptor that counts
+     * OkHttp's silent retries and charges them to the retry budget; it turns OkHttp's silent
+     * retries off for non-idempotent requests (including the resend of a 503 with {@code
+     * Retry-After: 0}), and it does not follow redirects (a 3xx is returned to the caller), since a
+     * redirect could carry credentials to a host that is not a configured endpoint. A pool given
+     * here belongs to its owner and is not emptied by {@code close()}. Default: a new client.
      *
      * @param okHttpClient the client to build on
      * @return this builder
@@ -362,9 +366,9 @@ public final class FailoverClient implements Call.Factory, Closeable {
     }
 
     /**
-     * Sets the time one attempt may take, never more than what remains of the deadline. Default:
-     * the deadline divided by the maximum attempts, so that a hanging endpoint leaves time for the
-     * others.
+     * Sets the time one attempt may take, never more than what remains of the deadline; it also
+     * bounds reading the response body. Default: the call's deadline divided by the maximum
+     * attempts, so that a hanging endpoint leaves time for the others.
      *
      * @param attemptTimeout a positive duration
      * @return this builder
@@ -394,7 +398,9 @@ public final class FailoverClient implements Call.Factory, Closeable {
     }
 
     /**
-     * Sets the most attempts one call makes, the first included. Default 3; 1 turns retries off.
+     * Sets the most attempts one call makes: the first, its retries and its hedges. Default 3, as
+     * AWS and Google SRE; 1 turns retries and hedges off. Probes of evacuated zones (at most one a
+     * second per zone, raced with a normal attempt) are not counted.
      *
      * @param maxAttempts 1 to 10
      * @return this builder
@@ -659,6 +665,14 @@ public final class FailoverClient implements Call.Factory, Closeable {
                 + "' has no endpoint; endpoints are in "
                 + endpoints.stream().map(e -> e.locality().region()).distinct().toList()
                 + " (check the home region's spelling)");
+      }
+      if (minAttemptTime.compareTo(deadline) >= 0) {
+        throw new IllegalStateException(
+            "minAttemptTime ("
+                + minAttemptTime
+                + ") must be shorter than deadline ("
+                + deadline
+                + ")");
       }
       if (attemptTimeout != null && attemptTimeout.compareTo(deadline) > 0) {
         throw new IllegalStateException(

@@ -9,11 +9,16 @@ import java.time.Duration;
  * <p>A stale response carries {@code Warning: 110 - "Response is Stale"} and an {@code Age} header,
  * and the listener receives {@link FailoverEvent.StaleServed}. Only 2xx responses to GET whose body
  * is at most {@code maxBodyBytes} are kept, for at most {@code maxAge}, at most {@code maxEntries}
- * of them (least recently used go first). The key is the URL, the {@code Accept} header and a
- * SHA-256 digest of the {@code Authorization} and {@code Cookie} headers, so a caller is never
+ * of them (Caffeine's size eviction, W-TinyLFU, picks what goes). The key is the URL, the {@code
+ * Accept} header and a SHA-256 digest of the request's credential headers ({@code Authorization},
+ * {@code Cookie}, and any header whose name contains {@code auth}, {@code token}, {@code key},
+ * {@code session}, {@code secret}, {@code password} or {@code credential}), so a caller is never
  * served a response fetched with other credentials, and no credential is kept in clear. Responses
- * marked {@code Cache-Control: no-store} are never kept. Nothing else changes what the caller sees:
- * a fresh response is always preferred.
+ * marked {@code Cache-Control: no-store} are never kept. A stale copy replaces a final retryable
+ * failure (a 502, 503, 504 or 429 after the last attempt) or an exception; a 500 or 4xx is the
+ * server's answer and is returned as is. Keeping a copy reads the body (at most {@code
+ * maxBodyBytes}) before the response is handed over. Nothing else changes what the caller sees: a
+ * fresh response is always preferred.
  *
  * <pre>{@code
  * builder.staleIfError(StaleCache.of(10_000, 64 * 1024, Duration.ofMinutes(5)));

@@ -6,19 +6,24 @@ import java.time.Duration;
  * Zones as failure domains: when a whole zone stops getting first attempts, and how it returns.
  *
  * <p>Every second the client judges each zone over the last {@code window}. A zone is evacuated
- * when more than {@code ejectedPercent} of its endpoints are ejected or down, or when, with at
- * least {@code minSamples} attempts, its error rate or mean latency stands out against the other
- * zones: beyond the median plus {@code outlierK} times the median absolute deviation across zones
- * (errors are compared across every zone, latency only among zones of the same region, since other
- * regions are far by nature), and by at least 10 percentage points of errors or 50% of latency. So
- * a gray zone, whose health checks still pass, is drained too. At most half of the zones are
- * evacuated as outliers at once.
+ * when more than {@code ejectedPercent} of its endpoints are ejected, down or held off, or when,
+ * with at least {@code minSamples} attempts, its error rate or mean latency stands out against the
+ * other zones: beyond the median plus {@code outlierK} times the median absolute deviation across
+ * zones (errors are compared across every zone, latency only among zones of the same region, since
+ * other regions are far by nature), and by at least 10 percentage points of errors or 50% (and 5
+ * ms) of latency. With fewer than three zones carrying enough traffic to compare (the usual case,
+ * since first attempts stay in the home zone), a zone is compared with the pooled attempts of all
+ * the other zones instead (retries and hedges land there), given at least 10 of them. So a gray
+ * zone, whose health checks still pass, is drained too. An attempt that loses a hedge race counts
+ * as a failure of its zone here. At most half of the zones are evacuated as outliers at once.
  *
- * <p>An evacuated zone gets no first attempts. About once a second a call is sent there as a probe,
- * raced at once with an attempt to a healthy zone, so the probe costs the caller nothing and tells
- * whether the zone healed. A zone returns when it has been clean for {@code hysteresis} (doubled on
- * each evacuation that follows soon after a return, up to eight times, so a flapping zone does not
- * bounce traffic back and forth), then ramps its share of traffic up from 10% over {@code
+ * <p>An evacuated zone gets no first attempts. About once a second an idempotent call also sends a
+ * probe there, next to its normal first attempt: the probe answers the call only with a success, is
+ * not counted against {@code maxAttempts}, and runs to its end (bounded by its attempt timeout) so
+ * that its real outcome tells whether the zone healed; the cost is one extra request a second per
+ * evacuated zone. A zone returns when it has been clean for {@code hysteresis} (doubled on each
+ * evacuation that follows within 5 minutes of a return, up to eight times, so a flapping zone does
+ * not bounce traffic back and forth), then ramps its share of traffic up from 10% over {@code
  * slowStart}. Restored endpoints ramp the same way inside their zone.
  *
  * @param enabled whether zones are judged as a whole

@@ -167,7 +167,12 @@ class FailoverIntegrationTest {
                           FailoverException.Reason.RETRIES_EXHAUSTED,
                           FailoverException.Reason.BUDGET_EXHAUSTED);
                   assertThat(e.attempts()).isNotEmpty();
-                  assertThat(e.attempts()).allMatch(a -> a.outcome() == Outcome.TIMEOUT);
+                  // A timeout, or on a busy machine a connect that did not finish in time.
+                  assertThat(e.attempts())
+                      .allMatch(
+                          a ->
+                              a.outcome() == Outcome.TIMEOUT
+                                  || a.outcome() == Outcome.CONNECT_FAILED);
                 });
         long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
         // Generous: the bound is the deadline, plus scheduling noise on a busy machine.

@@ -46,7 +46,6 @@ public final class ClientCore implements Closeable {
   final LongAdder budgetExhausted = new LongAdder();
   final LongAdder staleServed = new LongAdder();
   final LongAdder failedCalls = new LongAdder();
-  final long attemptTimeoutNanos;
   final long minAttemptNanos;
   final long maxRetryAfterNanos;
 
@@ -61,6 +60,8 @@ public final class ClientCore implements Closeable {
   private final ExecutorService dispatcherExecutor;
   private final boolean ownPool;
   private final @org.jspecify.annotations.Nullable HealthChecker healthChecker;
+  private final java.util.concurrent.@org.jspecify.annotations.Nullable ScheduledFuture<?>
+      zoneTimer;
   private final Set<FailoverCall> active = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -93,7 +94,6 @@ public final class ClientCore implements Closeable {
     this.hedger = new Hedger(settings.hedging(), ticker.nanos());
     this.stale =
         settings.staleCache().enabled() ? new StaleStore(settings.staleCache(), ticker) : null;
-    this.attemptTimeoutNanos = settings.effectiveAttemptTimeout().toNanos();
     this.minAttemptNanos = settings.minAttemptTime().toNanos();
     this.maxRetryAfterNanos = settings.maxRetryAfter().toNanos();
 
@@ -131,12 +131,21 @@ public final class ClientCore implements Closeable {
       b = base.newBuilder();
       this.ownPool = false;
     }
-    b.dispatcher(dispatcher).addNetworkInterceptor(new TransmissionCounter());
-    this.retrying = b.retryOnConnectionFailure(true).build();
+    // Redirects are not followed: a redirect may lead to a host that is not a configured
+    // endpoint, and OkHttp would carry cookies and custom credential headers there.
+    b.dispatcher(dispatcher)
+        .followRedirects(false)
+        .followSslRedirects(false)
+        .addNetworkInterceptor(new TransmissionCounter());
+    this.retrying =
+        b.retryOnConnectionFailure(base == null || base.retryOnConnectionFailure()).build();
     this.nonRetrying = retrying.newBuilder().retryOnConnectionFailure(false).build();
 
     if (settings.zones().enabled() && router.zones().all().size() > 1) {
-      var unused = scheduler.scheduleWithFixedDelay(this::evaluateZones, 1, 1, TimeUnit.SECONDS);
+      this.zoneTimer =
+          scheduler.scheduleWithFixedDelay(this::evaluateZones, 1, 1, TimeUnit.SECONDS);
+    } else {
+      this.zoneTimer = null;
     }
     if (settings.healthCheck().enabled()) {
       this.healthChecker =
@@ -235,6 +244,9 @@ public final class ClientCore implements Closeable {
     if (healthChecker != null) {
       healthChecker.stop();
     }
+    if (zoneTimer != null) {
+      zoneTimer.cancel(false);
+    }
     for (FailoverCall call : active) {
       call.cancel();
     }
@@ -270,15 +282,24 @@ public final class ClientCore implements Closeable {
       tag.transmissionStarted();
       Response response = chain.proceed(chain.request());
       tag.lastWasRedirect = response.isRedirect();
+      if (!tag.idempotent && response.code() == 503 && "0".equals(response.header("Retry-After"))) {
+        // OkHttp resends a 503 with Retry-After: 0 on its own, even a POST: not this one.
+        return response.newBuilder().removeHeader("Retry-After").build();
+      }
       return response;
     }
   }
 
   /** Per-attempt marker carried as a request tag. */
   static final class AttemptTag {
+    final boolean idempotent;
     private final AtomicInteger transmissions = new AtomicInteger();
     private final AtomicInteger silentRetries = new AtomicInteger();
     volatile boolean lastWasRedirect;
+
+    AttemptTag(boolean idempotent) {
+      this.idempotent = idempotent;
+    }
 
     void transmissionStarted() {
       if (transmissions.getAndIncrement() > 0 && !lastWasRedirect) {

@@ -162,7 +162,8 @@ public final class EndpointState {
    */
   double cost(long now, long slowStartNanos) {
     double c = latency.cost(now);
-    return (c + 1) * (outstanding.get() + 1) / (endpoint.weight() * ramp(now, slowStartNanos));
+    double share = ramp(now, slowStartNanos) * (zone == null ? 1 : zone.ramp(now, slowStartNanos));
+    return (c + 1) * (outstanding.get() + 1) / (endpoint.weight() * Math.max(share, 0.1));
   }
 
   void begin() {

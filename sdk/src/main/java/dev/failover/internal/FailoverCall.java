@@ -67,6 +67,11 @@ public final class FailoverCall implements Call {
   private @Nullable Future<?> hedgeTimer;
   private int retries;
   private int hedges;
+
+  /** Attempts sent that count against maxAttempts: first, retries and hedges (not probes). */
+  private int sent;
+
+  private long attemptTimeoutNanos;
   private boolean stale;
   private final boolean hedgeable;
   private @Nullable Callback callback;
@@ -140,6 +145,11 @@ public final class FailoverCall implements Call {
         total = Math.min(total, timeout.timeoutNanos());
       }
       deadline = start + total;
+      Duration configured = core.settings.attemptTimeout();
+      attemptTimeoutNanos =
+          configured != null
+              ? configured.toNanos()
+              : Math.max(1, total / core.settings.maxAttempts());
       core.budget.deposit(start);
       core.hedger.onCall(start);
       core.calls.increment();
@@ -149,8 +159,8 @@ public final class FailoverCall implements Call {
       } else {
         try {
           deadlineTimer = core.scheduler.schedule(this::onDeadline, total, TimeUnit.NANOSECONDS);
-          probeLocked();
           launchLocked(Attempt.Kind.FIRST);
+          probeLocked();
         } catch (RejectedExecutionException e) {
           failLocked(FailoverException.Reason.CANCELLED);
         }
@@ -168,7 +178,9 @@ public final class FailoverCall implements Call {
     long now = core.ticker.nanos();
     long remaining = deadline - now;
     if (remaining < core.minAttemptNanos) {
-      failLocked(FailoverException.Reason.DEADLINE_EXCEEDED);
+      if (inFlight.isEmpty()) {
+        failLocked(FailoverException.Reason.DEADLINE_EXCEEDED);
+      }
       return;
     }
     Set<EndpointState> excluded = new HashSet<>(tried);
@@ -203,7 +215,7 @@ public final class FailoverCall implements Call {
     EndpointState ep = pick.endpoint();
     tried.add(ep);
     triedZones.add(ep.zoneKey);
-    ClientCore.AttemptTag tag = new ClientCore.AttemptTag();
+    ClientCore.AttemptTag tag = new ClientCore.AttemptTag(idempotent);
     Request attemptRequest =
         request
             .newBuilder()
@@ -211,11 +223,12 @@ public final class FailoverCall implements Call {
             .tag(ClientCore.AttemptTag.class, tag)
             .build();
     Call call = (idempotent ? core.retrying : core.nonRetrying).newCall(attemptRequest);
-    call.timeout().timeout(Math.min(core.attemptTimeoutNanos, remaining), TimeUnit.NANOSECONDS);
+    call.timeout().timeout(Math.min(attemptTimeoutNanos, remaining), TimeUnit.NANOSECONDS);
     for (EventListener l : eventListeners) {
       call.addEventListener(l);
     }
     send(ep, call, tag, kind, now);
+    sent++;
     if (kind == Attempt.Kind.RETRY) {
       retries++;
       core.retries.increment();
@@ -250,7 +263,7 @@ public final class FailoverCall implements Call {
       return;
     }
     tried.add(ep);
-    ClientCore.AttemptTag tag = new ClientCore.AttemptTag();
+    ClientCore.AttemptTag tag = new ClientCore.AttemptTag(true);
     Request attemptRequest =
         request
             .newBuilder()
@@ -258,8 +271,7 @@ public final class FailoverCall implements Call {
             .tag(ClientCore.AttemptTag.class, tag)
             .build();
     Call call = core.retrying.newCall(attemptRequest);
-    call.timeout()
-        .timeout(Math.min(core.attemptTimeoutNanos, deadline - now), TimeUnit.NANOSECONDS);
+    call.timeout().timeout(Math.min(attemptTimeoutNanos, deadline - now), TimeUnit.NANOSECONDS);
     send(ep, call, tag, Attempt.Kind.PROBE, now);
   }
 
@@ -293,7 +305,10 @@ public final class FailoverCall implements Call {
 
   /** Sends a hedge now if the hedge cap and the budgets allow. Returns whether one was sent. */
   private boolean hedgeLocked() {
-    if (done || !hedgeable || hedges >= core.hedger.policy.maxHedges()) {
+    if (done
+        || !hedgeable
+        || hedges >= core.hedger.policy.maxHedges()
+        || sent >= core.settings.maxAttempts()) {
       return false;
     }
     long now = core.ticker.nanos();
@@ -325,6 +340,9 @@ public final class FailoverCall implements Call {
               delay));
       return true;
     }
+    // No endpoint could take the hedge (or too little time was left): give the tokens back.
+    hedges--;
+    core.hedger.refund(now, core.budget);
     return false;
   }
 
@@ -404,6 +422,11 @@ public final class FailoverCall implements Call {
       }
       if (done) {
         closeQuietly(response);
+      } else if (f.kind == Attempt.Kind.PROBE
+          && outcome != Outcome.SUCCESS
+          && !inFlight.isEmpty()) {
+        // A failed probe of an evacuated zone never decides a call that has other attempts.
+        closeQuietly(response);
       } else if (!outcome.isRetryable()) {
         if (f.kind == Attempt.Kind.HEDGE && response != null) {
           core.hedgesWon.increment();
@@ -440,11 +463,11 @@ public final class FailoverCall implements Call {
       return;
     }
     boolean safe = replayable && (idempotent || attempt.outcome().neverSent());
-    if (!safe || attempts.size() >= core.settings.maxAttempts()) {
+    if (!safe || sent >= core.settings.maxAttempts()) {
       giveUpLocked(FailoverException.Reason.RETRIES_EXHAUSTED, attempt);
       return;
     }
-    long delay = core.backoff.delayNanos(attempts.size(), core.random);
+    long delay = core.backoff.delayNanos(retries + 1, core.random);
     if (now + delay + core.minAttemptNanos > deadline) {
       giveUpLocked(FailoverException.Reason.DEADLINE_EXCEEDED, attempt);
       return;
@@ -461,6 +484,12 @@ public final class FailoverCall implements Call {
             core.settings.service(), method, path, attempt, Duration.ofNanos(delay)));
     closeQuietly(response);
     lastResponse = null;
+    Future<?> pendingHedge = hedgeTimer;
+    if (pendingHedge != null) {
+      // Nothing is in flight: the retry, not a hedge, sends the next attempt.
+      pendingHedge.cancel(false);
+      hedgeTimer = null;
+    }
     if (delay <= 0) {
       launchLocked(Attempt.Kind.RETRY);
     } else {
@@ -573,6 +602,11 @@ public final class FailoverCall implements Call {
       h.cancel(false);
     }
     for (InFlight f : inFlight) {
+      if (f.kind == Attempt.Kind.PROBE && response != null) {
+        // A probe of an evacuated zone runs to its end (bounded by its own timeout): its real
+        // outcome is what tells whether the zone healed. Its response is closed when it comes.
+        continue;
+      }
       f.cancelled = true;
       f.lostRace = response != null;
       f.call.cancel();

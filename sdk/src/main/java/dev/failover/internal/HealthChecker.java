@@ -31,6 +31,8 @@ final class HealthChecker {
   private final RandomGenerator random;
   private final Events events;
   private volatile boolean stopped;
+  private final java.util.Map<EndpointState, java.util.concurrent.Future<?>> pending =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   HealthChecker(
       String service,
@@ -56,6 +58,8 @@ final class HealthChecker {
 
   void stop() {
     stopped = true;
+    pending.values().forEach(f -> f.cancel(false));
+    pending.clear();
   }
 
   private void schedule(EndpointState ep, long delayNanos) {
@@ -63,7 +67,13 @@ final class HealthChecker {
       return;
     }
     try {
-      var unused = scheduler.schedule(() -> probe(ep), delayNanos, TimeUnit.NANOSECONDS);
+      pending.put(ep, scheduler.schedule(() -> probe(ep), delayNanos, TimeUnit.NANOSECONDS));
+      if (stopped) {
+        java.util.concurrent.Future<?> f = pending.remove(ep);
+        if (f != null) {
+          f.cancel(false);
+        }
+      }
     } catch (RejectedExecutionException e) {
       // The client is closing.
     }

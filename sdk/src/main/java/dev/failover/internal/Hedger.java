@@ -71,6 +71,14 @@ public final class Hedger {
     }
   }
 
+  /** Gives back the tokens of a hedge that could not be sent. */
+  void refund(long now, RetryBudget retryBudget) {
+    synchronized (this) {
+      budget.refund(now);
+      retryBudget.refund(now);
+    }
+  }
+
   double tokens(long now) {
     return budget.balance(now);
   }

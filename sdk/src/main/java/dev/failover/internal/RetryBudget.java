@@ -46,6 +46,14 @@ public final class RetryBudget {
     return true;
   }
 
+  /** Gives back a token taken by {@link #tryWithdraw} for an attempt that was not sent. */
+  public synchronized void refund(long now) {
+    int s = slot(now);
+    if (withdrawals[s] > 0) {
+      withdrawals[s]--;
+    }
+  }
+
   /** Takes {@code n} tokens for extra attempts that were made anyway (OkHttp's silent retries). */
   public synchronized void charge(long now, int n) {
     withdrawals[slot(now)] += n;

@@ -51,12 +51,4 @@ public record Settings(
     regionOrder = List.copyOf(regionOrder);
     listeners = List.copyOf(listeners);
   }
-
-  /** The per-attempt timeout: the one set, or the deadline divided by max attempts. */
-  public Duration effectiveAttemptTimeout() {
-    if (attemptTimeout != null) {
-      return attemptTimeout;
-    }
-    return deadline.dividedBy(maxAttempts);
-  }
 }

@@ -108,12 +108,36 @@ final class StaleStore {
   static String key(Request request) {
     StringBuilder sb = new StringBuilder(request.url().toString());
     sb.append('\n').append(nullToEmpty(request.header("Accept")));
-    String auth = request.header("Authorization");
-    String cookie = request.header("Cookie");
-    if (auth != null || cookie != null) {
-      sb.append('\n').append(sha256(nullToEmpty(auth) + "\n" + nullToEmpty(cookie)));
+    StringBuilder identity = new StringBuilder();
+    for (String name : new java.util.TreeSet<>(request.headers().names())) {
+      if (isCredential(name)) {
+        for (String value : request.headers(name)) {
+          identity
+              .append(name.toLowerCase(java.util.Locale.ROOT))
+              .append(':')
+              .append(value)
+              .append('\n');
+        }
+      }
+    }
+    if (identity.length() > 0) {
+      sb.append('\n').append(sha256(identity.toString()));
     }
     return sb.toString();
+  }
+
+  /** Headers that identify a caller: Authorization, Cookie, and any *key*, *token*, *auth*... */
+  static boolean isCredential(String name) {
+    String n = name.toLowerCase(java.util.Locale.ROOT);
+    return n.equals("authorization")
+        || n.equals("cookie")
+        || n.contains("auth")
+        || n.contains("token")
+        || n.contains("key")
+        || n.contains("session")
+        || n.contains("secret")
+        || n.contains("password")
+        || n.contains("credential");
   }
 
   private static String nullToEmpty(@Nullable String s) {
