@@ -1,0 +1,104 @@
+package dev.failover;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.failover.internal.FakeClock;
+import dev.failover.testkit.FakeZones;
+import dev.failover.testkit.ZoneFault;
+import java.time.Duration;
+import okhttp3.Request;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** Deadline arithmetic on a fake clock: time passes only when an attempt ends. */
+class DeadlineTest {
+
+  @RegisterExtension static FakeZones zones = Zones3.zones();
+
+  private final FakeClock clock = new FakeClock();
+
+  /** Every attempt "takes" {@code step} of fake time. */
+  private FailoverListener stepping(Duration step) {
+    return new FailoverListener() {
+      @Override
+      public void onAttempt(FailoverEvent.AttemptFinished event) {
+        clock.advance(step);
+      }
+    };
+  }
+
+  @Test
+  void noAttemptStartsWithLessThanTheMinimumTimeLeft() {
+    zones.fail(ZoneFault.refuse());
+    try (FailoverClient client =
+        Zones3.client(zones)
+            .clock(clock)
+            .deadline(Duration.ofSeconds(1))
+            .minAttemptTime(Duration.ofMillis(300))
+            .backoff(Duration.ZERO, Duration.ZERO)
+            .listener(stepping(Duration.ofMillis(400)))
+            .build()) {
+      // 400 ms, 800 ms: then 200 ms remain, less than the 300 ms minimum.
+      assertThatThrownBy(
+              () ->
+                  client
+                      .newCall(new Request.Builder().url("http://directory/users/1").build())
+                      .execute())
+          .isInstanceOfSatisfying(
+              FailoverException.class,
+              e -> {
+                assertThat(e.reason()).isEqualTo(FailoverException.Reason.DEADLINE_EXCEEDED);
+                assertThat(e.attempts()).hasSize(2);
+                assertThat(e.elapsed()).isEqualTo(Duration.ofMillis(800));
+              });
+    }
+  }
+
+  @Test
+  void aRetryWhoseBackoffWouldPassTheDeadlineIsNotScheduled() {
+    zones.fail(ZoneFault.refuse());
+    try (FailoverClient client =
+        Zones3.client(zones)
+            .clock(clock)
+            .deadline(Duration.ofSeconds(1))
+            .backoff(Duration.ofSeconds(5), Duration.ofSeconds(5))
+            .random(new java.util.Random(1))
+            .listener(stepping(Duration.ofMillis(900)))
+            .build()) {
+      assertThatThrownBy(
+              () ->
+                  client
+                      .newCall(new Request.Builder().url("http://directory/users/1").build())
+                      .execute())
+          .isInstanceOfSatisfying(
+              FailoverException.class,
+              e -> {
+                // Full jitter draws in [0, 5 s]; only 100 ms remain, so almost surely no retry.
+                assertThat(e.attempts()).hasSize(1);
+                assertThat(e.reason()).isEqualTo(FailoverException.Reason.DEADLINE_EXCEEDED);
+              });
+    }
+  }
+
+  @Test
+  void aRequestCanCarryItsOwnDeadline() {
+    zones.fail(ZoneFault.refuse());
+    try (FailoverClient client =
+        Zones3.client(zones)
+            .clock(clock)
+            .deadline(Duration.ofSeconds(10))
+            .backoff(Duration.ZERO, Duration.ZERO)
+            .listener(stepping(Duration.ofMillis(400)))
+            .build()) {
+      Request request =
+          new Request.Builder()
+              .url("http://directory/users/1")
+              .tag(RequestOptions.class, RequestOptions.ofDeadline(Duration.ofMillis(500)))
+              .build();
+      assertThatThrownBy(() -> client.newCall(request).execute())
+          .isInstanceOfSatisfying(
+              FailoverException.class, e -> assertThat(e.attempts()).hasSize(2));
+    }
+  }
+}
