@@ -1,0 +1,27 @@
+package dev.failover.spring.boot.autoconfigure;
+
+import dev.failover.FailoverClient;
+import dev.failover.FailoverListener;
+
+/**
+ * Observes every client the starter builds: a listener added to its builder before the customizers
+ * run, and a hook once it is built (for gauges on its live state).
+ */
+interface ClientInstrumentation {
+
+  /**
+   * Returns the listener to add to the builder of the client called {@code clientName}.
+   *
+   * @param clientName the client's name
+   * @return the listener
+   */
+  FailoverListener listener(String clientName);
+
+  /**
+   * Called once the client is built.
+   *
+   * @param clientName the client's name
+   * @param client the client
+   */
+  void bind(String clientName, FailoverClient client);
+}

@@ -1,0 +1,648 @@
+package dev.failover.spring.boot.autoconfigure;
+
+import dev.failover.EjectionPolicy;
+import dev.failover.FailoverClient;
+import dev.failover.HealthCheck;
+import dev.failover.Locality;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import okhttp3.HttpUrl;
+import okhttp3.OkHttpClient;
+import org.jspecify.annotations.Nullable;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.context.properties.source.ConfigurationProperty;
+import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
+import org.springframework.boot.context.properties.source.ConfigurationPropertySource;
+import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
+import org.springframework.core.env.Environment;
+
+/**
+ * Builds the failover client of each {@code failover.clients.<name>}: properties of {@code
+ * failover.defaults}, then of the client, then instrumentation listeners, then customizers. Every
+ * wrong value fails with a {@link FailoverConfigurationException} naming its property.
+ */
+final class FailoverClientFactory {
+  private static final String PREFIX = "failover.";
+
+  private final FailoverProperties properties;
+  private final Environment environment;
+  private final ObjectProvider<FailoverClientCustomizer> customizers;
+  private final ObjectProvider<ClientInstrumentation> instrumentation;
+  private final ObjectProvider<OkHttpClient> okHttpClient;
+
+  FailoverClientFactory(
+      FailoverProperties properties,
+      Environment environment,
+      ObjectProvider<FailoverClientCustomizer> customizers,
+      ObjectProvider<ClientInstrumentation> instrumentation,
+      ObjectProvider<OkHttpClient> okHttpClient) {
+    this.properties = properties;
+    this.environment = environment;
+    this.customizers = customizers;
+    this.instrumentation = instrumentation;
+    this.okHttpClient = okHttpClient;
+    checkHome();
+  }
+
+  /** Names of the configured clients, in the order configured. */
+  Set<String> clientNames() {
+    return properties.getClients().keySet();
+  }
+
+  /**
+   * Builds the client called {@code name}.
+   *
+   * @throws FailoverConfigurationException if a property is wrong
+   */
+  FailoverClient create(String name) {
+    FailoverProperties.Client client = properties.getClients().get(name);
+    if (client == null) {
+      throw new FailoverConfigurationException(
+          PREFIX + "clients." + name,
+          null,
+          null,
+          "no such client",
+          "add failover.clients." + name + ".endpoints",
+          null);
+    }
+    FailoverClient.Builder builder = FailoverClient.builder();
+    String clientPrefix = PREFIX + "clients." + name;
+    apply(clientPrefix, name, () -> builder.service(name), "use a host name such as 'directory'");
+    Locality home = home();
+    builder.home(home);
+    applyEndpoints(name, client, home, builder);
+    applySettings(name, client, builder);
+    okHttpClient.ifUnique(builder::okHttpClient);
+    instrumentation.orderedStream().forEach(i -> builder.listener(i.listener(name)));
+    customizers.orderedStream().forEach(c -> c.customize(name, builder));
+    FailoverClient built;
+    try {
+      built = builder.build();
+    } catch (IllegalStateException | IllegalArgumentException e) {
+      throw new FailoverConfigurationException(
+          clientPrefix,
+          null,
+          null,
+          String.valueOf(e.getMessage()),
+          "check failover.defaults, failover.clients." + name + " and any FailoverClientCustomizer",
+          e);
+    }
+    instrumentation.orderedStream().forEach(i -> i.bind(name, built));
+    return built;
+  }
+
+  private Locality home() {
+    FailoverProperties.Home home = properties.getHome();
+    String region = home.getRegion();
+    String zone = home.getZone();
+    if (region == null || region.isBlank()) {
+      throw missing(
+          PREFIX + "home.region",
+          "set failover.home.region to the region this application runs in, such as us-east-1");
+    }
+    if (zone == null || zone.isBlank()) {
+      throw missing(
+          PREFIX + "home.zone",
+          "set failover.home.zone to the availability zone this application runs in, such as"
+              + " us-east-1a");
+    }
+    return Locality.of(region, zone);
+  }
+
+  /** The home zone must be the zone of some endpoint of some client: else it is likely a typo. */
+  private void checkHome() {
+    if (properties.getClients().isEmpty()) {
+      return;
+    }
+    Locality home = home();
+    Set<String> zones = new LinkedHashSet<>();
+    Set<String> regions = new LinkedHashSet<>();
+    for (FailoverProperties.Client client : properties.getClients().values()) {
+      for (FailoverProperties.Endpoint endpoint : client.getEndpoints()) {
+        if (endpoint.getZone() != null) {
+          zones.add(endpoint.getZone());
+        }
+        if (endpoint.getRegion() != null) {
+          regions.add(endpoint.getRegion());
+        }
+      }
+    }
+    if (zones.isEmpty()) {
+      return; // each client then fails on its missing endpoints, which says more
+    }
+    if (!regions.contains(home.region())) {
+      throw invalid(
+          PREFIX + "home.region",
+          home.region(),
+          "no endpoint of any client is in region '" + home.region() + "'",
+          "set failover.home.region to one of " + regions + " (check its spelling)",
+          null);
+    }
+    if (!zones.contains(home.zone())) {
+      throw invalid(
+          PREFIX + "home.zone",
+          home.zone(),
+          "no endpoint of any client is in zone '" + home.zone() + "'",
+          "set failover.home.zone to one of " + zones + " (check its spelling)",
+          null);
+    }
+  }
+
+  private void applyEndpoints(
+      String name,
+      FailoverProperties.Client client,
+      Locality home,
+      FailoverClient.Builder builder) {
+    String prefix = PREFIX + "clients." + name + ".endpoints";
+    List<FailoverProperties.Endpoint> endpoints = client.getEndpoints();
+    if (endpoints.isEmpty()) {
+      throw missing(
+          prefix,
+          "list the service's endpoints under failover.clients."
+              + name
+              + ".endpoints, each with url, region and zone");
+    }
+    Map<String, Integer> seen = new HashMap<>();
+    boolean homeRegion = false;
+    for (int i = 0; i < endpoints.size(); i++) {
+      FailoverProperties.Endpoint e = endpoints.get(i);
+      String at = prefix + "[" + i + "]";
+      String url = e.getUrl();
+      String region = e.getRegion();
+      String zone = e.getZone();
+      if (url == null || url.isBlank()) {
+        throw missing(at + ".url", "give the endpoint's base URL, such as https://dir-a:8443");
+      }
+      if (region == null || region.isBlank()) {
+        throw missing(at + ".region", "give the endpoint's region, such as us-east-1");
+      }
+      if (zone == null || zone.isBlank()) {
+        throw missing(at + ".zone", "give the endpoint's availability zone, such as us-east-1a");
+      }
+      dev.failover.Endpoint endpoint;
+      try {
+        if (HttpUrl.parse(url) == null) {
+          throw new IllegalArgumentException(
+              "not an absolute http or https URL; an endpoint URL looks like"
+                  + " https://dir-a.internal:8443 or http://10.0.1.7:8080/api");
+        }
+        endpoint = dev.failover.Endpoint.of(url, region, zone);
+        Integer weight = e.getWeight();
+        if (weight != null) {
+          endpoint = endpoint.withWeight(weight);
+        }
+      } catch (IllegalArgumentException ex) {
+        String property =
+            ex.getMessage() != null && ex.getMessage().contains("weight")
+                ? at + ".weight"
+                : at + ".url";
+        throw invalid(
+            property,
+            property.endsWith("weight") ? e.getWeight() : redact(url),
+            String.valueOf(ex.getMessage()),
+            property.endsWith("weight")
+                ? "use a weight between 1 and 10000"
+                : "use an absolute http or https base URL without credentials, query or fragment",
+            ex);
+      }
+      Integer first = seen.putIfAbsent(endpoint.address(), i);
+      if (first != null) {
+        throw invalid(
+            at + ".url",
+            endpoint.address(),
+            "endpoint "
+                + endpoint.address()
+                + " is listed twice (also as "
+                + prefix
+                + "["
+                + first
+                + "])",
+            "remove one of the two entries",
+            null);
+      }
+      homeRegion |= region.equals(home.region());
+      builder.endpoint(endpoint);
+    }
+    if (!homeRegion) {
+      throw invalid(
+          prefix,
+          null,
+          "no endpoint of client '" + name + "' is in the home region '" + home.region() + "'",
+          "add an endpoint in region "
+              + home.region()
+              + " to failover.clients."
+              + name
+              + ".endpoints, or correct failover.home.region",
+          null);
+    }
+  }
+
+  private void applySettings(
+      String name, FailoverProperties.Client client, FailoverClient.Builder builder) {
+    Layers l = new Layers(name, properties.getDefaults(), client);
+
+    Setting<Duration> deadline = l.pick("deadline", FailoverProperties.Settings::getDeadline);
+    if (deadline != null) {
+      positive(deadline);
+      apply(deadline.property, deadline.value, () -> builder.deadline(deadline.value), "");
+    }
+    Setting<Duration> attemptTimeout =
+        l.pick("attempt-timeout", FailoverProperties.Settings::getAttemptTimeout);
+    if (attemptTimeout != null) {
+      positive(attemptTimeout);
+      apply(
+          attemptTimeout.property,
+          attemptTimeout.value,
+          () -> builder.attemptTimeout(attemptTimeout.value),
+          "");
+    }
+    Setting<Duration> minAttemptTime =
+        l.pick("min-attempt-time", FailoverProperties.Settings::getMinAttemptTime);
+    if (minAttemptTime != null) {
+      notNegative(minAttemptTime);
+      builder.minAttemptTime(minAttemptTime.value);
+    }
+    Setting<Integer> maxRequests =
+        l.pick("max-requests", FailoverProperties.Settings::getMaxRequests);
+    if (maxRequests != null) {
+      apply(
+          maxRequests.property,
+          maxRequests.value,
+          () -> builder.maxRequests(maxRequests.value),
+          "use 1 or more");
+    }
+    Setting<List<String>> regionOrder =
+        l.pick("region-order", FailoverProperties.Settings::getRegionOrder);
+    if (regionOrder != null) {
+      builder.regionOrder(regionOrder.value);
+    }
+
+    // retry
+    Setting<Integer> maxAttempts = l.pick("retry.max-attempts", s -> s.getRetry().getMaxAttempts());
+    if (maxAttempts != null) {
+      apply(
+          maxAttempts.property,
+          maxAttempts.value,
+          () -> builder.maxAttempts(maxAttempts.value),
+          "use 1 (no retries) to 10");
+    }
+    Setting<Duration> backoffBase =
+        l.pick("retry.backoff-base", s -> s.getRetry().getBackoffBase());
+    Setting<Duration> backoffCap = l.pick("retry.backoff-cap", s -> s.getRetry().getBackoffCap());
+    if (backoffBase != null || backoffCap != null) {
+      Duration base = backoffBase != null ? backoffBase.value : Duration.ofMillis(25);
+      Duration cap = backoffCap != null ? backoffCap.value : Duration.ofMillis(250);
+      if (backoffBase != null) {
+        notNegative(backoffBase);
+      }
+      if (backoffCap != null) {
+        notNegative(backoffCap);
+      }
+      if (cap.compareTo(base) < 0) {
+        // Only the base was raised above the default cap: follow it, as the user meant.
+        if (backoffCap == null) {
+          cap = base;
+        } else {
+          throw invalid(
+              backoffCap.property,
+              backoffCap.value,
+              "backoff cap (" + cap + ") must not be below backoff base (" + base + ")",
+              "raise " + backoffCap.property + " or lower the backoff base",
+              null);
+        }
+      }
+      builder.backoff(base, cap);
+    }
+    Setting<Duration> maxRetryAfter =
+        l.pick("retry.max-retry-after", s -> s.getRetry().getMaxRetryAfter());
+    if (maxRetryAfter != null) {
+      positive(maxRetryAfter);
+      builder.maxRetryAfter(maxRetryAfter.value);
+    }
+
+    // budget
+    Setting<Double> ratio = l.pick("budget.ratio", s -> s.getBudget().getRatio());
+    Setting<Integer> minPerSecond =
+        l.pick("budget.min-per-second", s -> s.getBudget().getMinPerSecond());
+    Setting<Duration> window = l.pick("budget.window", s -> s.getBudget().getWindow());
+    if (ratio != null || minPerSecond != null || window != null) {
+      double r = ratio != null ? ratio.value : 0.1;
+      int m = minPerSecond != null ? minPerSecond.value : 1;
+      Duration w = window != null ? window.value : Duration.ofSeconds(10);
+      if (ratio != null && !(r >= 0 && r <= 1)) {
+        throw invalid(ratio.property, r, "must be between 0 and 1", "use for example 0.1", null);
+      }
+      if (minPerSecond != null && m < 0) {
+        throw invalid(minPerSecond.property, m, "must not be negative", "use 0 or more", null);
+      }
+      if (window != null) {
+        positive(window);
+      }
+      Setting<Duration> windowSetting = window;
+      apply(
+          windowSetting != null ? windowSetting.property : l.clientPrefix + "budget",
+          w,
+          () -> builder.retryBudget(r, m, w),
+          "use a window between 1s and 5m");
+    }
+
+    // health
+    Setting<Boolean> enabled = l.pick("health.enabled", s -> s.getHealth().getEnabled());
+    Setting<String> path = l.pick("health.path", s -> s.getHealth().getPath());
+    boolean probe = enabled != null ? enabled.value : path != null;
+    if (probe) {
+      String p = path != null ? path.value : "/health";
+      HealthCheck check =
+          apply(
+              path != null ? path.property : l.clientPrefix + "health.path",
+              p,
+              () -> HealthCheck.http(p),
+              "use a path starting with '/', such as /health");
+      check =
+          durationOf(
+              l,
+              "health.interval",
+              s -> s.getHealth().getInterval(),
+              check,
+              HealthCheck::withInterval);
+      check =
+          durationOf(
+              l,
+              "health.down-interval",
+              s -> s.getHealth().getDownInterval(),
+              check,
+              HealthCheck::withDownInterval);
+      check =
+          durationOf(
+              l,
+              "health.timeout",
+              s -> s.getHealth().getTimeout(),
+              check,
+              HealthCheck::withTimeout);
+      Setting<Integer> healthy =
+          l.pick("health.healthy-threshold", s -> s.getHealth().getHealthyThreshold());
+      Setting<Integer> unhealthy =
+          l.pick("health.unhealthy-threshold", s -> s.getHealth().getUnhealthyThreshold());
+      if (healthy != null) {
+        atLeastOne(healthy);
+      }
+      if (unhealthy != null) {
+        atLeastOne(unhealthy);
+      }
+      check =
+          check.withThresholds(
+              healthy != null ? healthy.value : check.healthyThreshold(),
+              unhealthy != null ? unhealthy.value : check.unhealthyThreshold());
+      builder.healthCheck(check);
+    }
+
+    // ejection
+    EjectionPolicy ejection = EjectionPolicy.defaults();
+    Setting<Integer> consecutive =
+        l.pick("ejection.consecutive-failures", s -> s.getEjection().getConsecutiveFailures());
+    if (consecutive != null) {
+      atLeastOne(consecutive);
+      ejection = ejection.withConsecutiveFailures(consecutive.value);
+    }
+    Setting<Integer> failureRate =
+        l.pick("ejection.failure-rate", s -> s.getEjection().getFailureRate());
+    Setting<Integer> windowSize =
+        l.pick("ejection.window-size", s -> s.getEjection().getWindowSize());
+    Setting<Integer> minimumCalls =
+        l.pick("ejection.minimum-calls", s -> s.getEjection().getMinimumCalls());
+    if (failureRate != null) {
+      percent(failureRate, 1);
+    }
+    if (windowSize != null) {
+      atLeastOne(windowSize);
+    }
+    if (minimumCalls != null) {
+      atLeastOne(minimumCalls);
+    }
+    int ws = windowSize != null ? windowSize.value : ejection.windowSize();
+    int mc = minimumCalls != null ? minimumCalls.value : ejection.minimumCalls();
+    if (mc > ws) {
+      if (minimumCalls == null) {
+        mc = ws; // only the window shrank below the default minimum: follow it
+      } else {
+        throw invalid(
+            minimumCalls.property,
+            mc,
+            "must not exceed the window size (" + ws + ")",
+            "lower " + minimumCalls.property + " or raise the window size",
+            null);
+      }
+    }
+    ejection =
+        ejection.withFailureRate(
+            failureRate != null ? failureRate.value : ejection.failureRatePercent(), ws, mc);
+    Setting<Duration> slow =
+        l.pick("ejection.slow-call-duration", s -> s.getEjection().getSlowCallDuration());
+    Setting<Integer> slowRate =
+        l.pick("ejection.slow-call-rate", s -> s.getEjection().getSlowCallRate());
+    if (slow != null) {
+      positive(slow);
+    }
+    if (slowRate != null) {
+      percent(slowRate, 1);
+    }
+    ejection =
+        ejection.withSlowCalls(
+            slow != null ? slow.value : ejection.slowCallDuration(),
+            slowRate != null ? slowRate.value : ejection.slowCallRatePercent());
+    Setting<Duration> baseEjection =
+        l.pick("ejection.base-ejection-time", s -> s.getEjection().getBaseEjectionTime());
+    Setting<Duration> maxEjection =
+        l.pick("ejection.max-ejection-time", s -> s.getEjection().getMaxEjectionTime());
+    if (baseEjection != null) {
+      positive(baseEjection);
+    }
+    if (maxEjection != null) {
+      positive(maxEjection);
+    }
+    Duration be = baseEjection != null ? baseEjection.value : ejection.baseEjectionTime();
+    Duration me = maxEjection != null ? maxEjection.value : ejection.maxEjectionTime();
+    if (me.compareTo(be) < 0) {
+      if (maxEjection == null) {
+        me = be;
+      } else {
+        throw invalid(
+            maxEjection.property,
+            me,
+            "must not be shorter than the base ejection time (" + be + ")",
+            "raise " + maxEjection.property + " or lower the base ejection time",
+            null);
+      }
+    }
+    ejection = ejection.withEjectionTime(be, me);
+    Setting<Integer> halfOpen =
+        l.pick("ejection.half-open-probes", s -> s.getEjection().getHalfOpenProbes());
+    if (halfOpen != null) {
+      atLeastOne(halfOpen);
+      ejection = ejection.withHalfOpenProbes(halfOpen.value);
+    }
+    builder.ejection(ejection);
+
+    // panic
+    Setting<Integer> threshold = l.pick("panic.threshold", s -> s.getPanic().getThreshold());
+    Setting<Boolean> failOpen = l.pick("panic.fail-open", s -> s.getPanic().getFailOpen());
+    if (threshold != null || failOpen != null) {
+      if (threshold != null) {
+        percent(threshold, 0);
+      }
+      builder.panic(
+          threshold != null ? threshold.value : 0, failOpen != null ? failOpen.value : true);
+    }
+  }
+
+  private HealthCheck durationOf(
+      Layers l,
+      String key,
+      Function<FailoverProperties.Settings, @Nullable Duration> getter,
+      HealthCheck check,
+      java.util.function.BiFunction<HealthCheck, Duration, HealthCheck> with) {
+    Setting<Duration> d = l.pick(key, getter);
+    if (d == null) {
+      return check;
+    }
+    positive(d);
+    return with.apply(check, d.value);
+  }
+
+  // ---- checks that name the property ----
+
+  private void positive(Setting<Duration> d) {
+    if (d.value.isNegative() || d.value.isZero()) {
+      throw invalid(
+          d.property,
+          d.value,
+          "must be a positive duration but was " + d.value,
+          "use a positive duration such as 500ms or 2s",
+          null);
+    }
+  }
+
+  private void notNegative(Setting<Duration> d) {
+    if (d.value.isNegative()) {
+      throw invalid(
+          d.property,
+          d.value,
+          "must not be a negative duration but was " + d.value,
+          "use zero or a positive duration such as 25ms",
+          null);
+    }
+  }
+
+  private void atLeastOne(Setting<Integer> n) {
+    if (n.value < 1) {
+      throw invalid(n.property, n.value, "must be 1 or more", "use 1 or more", null);
+    }
+  }
+
+  private void percent(Setting<Integer> n, int min) {
+    if (n.value < min || n.value > 100) {
+      throw invalid(
+          n.property,
+          n.value,
+          "must be a percentage between " + min + " and 100",
+          "use a whole number of percent between " + min + " and 100, such as 50",
+          null);
+    }
+  }
+
+  private <T> T apply(
+      String property,
+      @Nullable Object value,
+      java.util.function.Supplier<T> setter,
+      String action) {
+    try {
+      return setter.get();
+    } catch (IllegalArgumentException e) {
+      throw invalid(
+          property,
+          value,
+          String.valueOf(e.getMessage()),
+          action.isEmpty() ? "correct the value" : action,
+          e);
+    }
+  }
+
+  private FailoverConfigurationException missing(String property, String action) {
+    return new FailoverConfigurationException(
+        property, null, null, "is required but is not set", action, null);
+  }
+
+  private FailoverConfigurationException invalid(
+      String property,
+      @Nullable Object value,
+      String problem,
+      String action,
+      @Nullable Throwable cause) {
+    ConfigurationProperty configured = configured(property);
+    Object shown = value;
+    String origin = null;
+    if (configured != null) {
+      // Show the value as written (-2s rather than PT-2S), except for URLs, which may hold secrets.
+      if (!property.endsWith(".url") && configured.getValue() != null) {
+        shown = configured.getValue();
+      }
+      origin = configured.getOrigin() != null ? configured.getOrigin().toString() : null;
+    }
+    return new FailoverConfigurationException(property, shown, origin, problem, action, cause);
+  }
+
+  /** The property as configured, with where it comes from, such as a line of application.yml. */
+  private @Nullable ConfigurationProperty configured(String property) {
+    ConfigurationPropertyName name = ConfigurationPropertyName.of(property);
+    for (ConfigurationPropertySource source : ConfigurationPropertySources.get(environment)) {
+      ConfigurationProperty found = source.getConfigurationProperty(name);
+      if (found != null) {
+        return found;
+      }
+    }
+    return null;
+  }
+
+  private static String redact(String url) {
+    int at = url.indexOf('@');
+    int scheme = url.indexOf("://");
+    if (at > 0 && scheme >= 0 && at > scheme) {
+      return url.substring(0, scheme + 3) + "***@" + url.substring(at + 1);
+    }
+    return url;
+  }
+
+  /** A resolved setting: its value and the property that supplied it. */
+  private record Setting<T>(T value, String property) {}
+
+  /** The two property layers of one client: its own settings over failover.defaults. */
+  private static final class Layers {
+    final FailoverProperties.Settings defaults;
+    final FailoverProperties.Settings client;
+    final String clientPrefix;
+
+    Layers(String name, FailoverProperties.Settings defaults, FailoverProperties.Settings client) {
+      this.defaults = defaults;
+      this.client = client;
+      this.clientPrefix = PREFIX + "clients." + name + ".";
+    }
+
+    <T> @Nullable Setting<T> pick(
+        String key, Function<FailoverProperties.Settings, @Nullable T> getter) {
+      T own = getter.apply(client);
+      if (own != null) {
+        return new Setting<>(own, clientPrefix + key);
+      }
+      T shared = getter.apply(defaults);
+      if (shared != null) {
+        return new Setting<>(shared, PREFIX + "defaults." + key);
+      }
+      return null;
+    }
+  }
+}

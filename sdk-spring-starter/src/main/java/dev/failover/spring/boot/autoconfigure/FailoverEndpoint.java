@@ -1,0 +1,160 @@
+package dev.failover.spring.boot.autoconfigure;
+
+import dev.failover.FailoverClient;
+import dev.failover.FailoverSnapshot;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.actuate.endpoint.OperationResponseBody;
+import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
+import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
+import org.springframework.boot.actuate.endpoint.annotation.Selector;
+
+/**
+ * The {@code failover} Actuator endpoint: every failover client, its zones in routing order and
+ * their endpoints, with live state. {@code GET /actuator/failover} lists every client; {@code GET
+ * /actuator/failover/{client}} one. Expose it with {@code
+ * management.endpoints.web.exposure.include=health,failover}.
+ */
+@Endpoint(id = "failover")
+public class FailoverEndpoint {
+  private final ObjectProvider<FailoverClient> clients;
+
+  /**
+   * Creates the endpoint.
+   *
+   * @param clients the failover clients
+   */
+  public FailoverEndpoint(ObjectProvider<FailoverClient> clients) {
+    this.clients = clients;
+  }
+
+  /**
+   * Describes every client.
+   *
+   * @return the clients by name
+   */
+  @ReadOperation
+  public ClientsDescriptor clients() {
+    Map<String, ClientDescriptor> all = new LinkedHashMap<>();
+    clients.orderedStream().forEach(c -> all.putIfAbsent(c.service(), describe(c)));
+    return new ClientsDescriptor(all);
+  }
+
+  /**
+   * Describes one client.
+   *
+   * @param name the client's name
+   * @return the client, or null (404) if there is none of that name
+   */
+  @ReadOperation
+  public @Nullable ClientDescriptor client(@Selector String name) {
+    return clients
+        .orderedStream()
+        .filter(c -> c.service().equals(name))
+        .findFirst()
+        .map(FailoverEndpoint::describe)
+        .orElse(null);
+  }
+
+  static ClientDescriptor describe(FailoverClient client) {
+    FailoverSnapshot s = client.snapshot();
+    List<ZoneDescriptor> zones = new ArrayList<>();
+    for (FailoverSnapshot.Zone zone : s.zones()) {
+      List<EndpointDescriptor> endpoints = new ArrayList<>();
+      for (FailoverSnapshot.EndpointState e : zone.endpoints()) {
+        endpoints.add(
+            new EndpointDescriptor(
+                e.endpoint().address(),
+                e.endpoint().weight(),
+                e.health().name(),
+                e.breakerState(),
+                FailoverHealthIndicator.millis(e.latency()),
+                e.outstanding(),
+                e.ejections(),
+                e.failureRatePercent()));
+      }
+      zones.add(
+          new ZoneDescriptor(
+              zone.locality().region(),
+              zone.locality().zone(),
+              zone.tier(),
+              zone.healthyEndpoints(),
+              endpoints));
+    }
+    return new ClientDescriptor(
+        s.service(),
+        s.home().region(),
+        s.home().zone(),
+        s.takenAt().toString(),
+        s.panic(),
+        Math.round(s.budgetTokens() * 100) / 100.0,
+        zones);
+  }
+
+  /**
+   * Every failover client.
+   *
+   * @param clients the clients by name
+   */
+  public record ClientsDescriptor(Map<String, ClientDescriptor> clients)
+      implements OperationResponseBody {}
+
+  /**
+   * One failover client.
+   *
+   * @param service the service name, the host requests use
+   * @param homeRegion the region the application runs in
+   * @param homeZone the zone the application runs in
+   * @param takenAt when the state was read
+   * @param panic whether routing ignores health because too few endpoints are healthy
+   * @param budgetTokens retries the retry budget allows now
+   * @param zones every zone, in routing order
+   */
+  public record ClientDescriptor(
+      String service,
+      String homeRegion,
+      String homeZone,
+      String takenAt,
+      boolean panic,
+      double budgetTokens,
+      List<ZoneDescriptor> zones)
+      implements OperationResponseBody {}
+
+  /**
+   * One zone.
+   *
+   * @param region the region
+   * @param zone the zone
+   * @param tier 0 for the home zone, 1 for the rest of the home region, 2 and up for other regions
+   * @param serving how many of its endpoints take traffic
+   * @param endpoints its endpoints
+   */
+  public record ZoneDescriptor(
+      String region, String zone, int tier, long serving, List<EndpointDescriptor> endpoints) {}
+
+  /**
+   * One endpoint.
+   *
+   * @param url its base URL (never with credentials)
+   * @param weight its weight inside its zone
+   * @param state HEALTHY, PROBING, EJECTED, DOWN or HELD_OFF
+   * @param breaker its circuit breaker's state
+   * @param latencyMillis its Peak-EWMA latency estimate in milliseconds
+   * @param outstanding attempts in flight to it
+   * @param ejections times it was ejected since the client started
+   * @param failureRatePercent its breaker's failure rate, or -1 with too few calls
+   */
+  public record EndpointDescriptor(
+      String url,
+      int weight,
+      String state,
+      String breaker,
+      double latencyMillis,
+      int outstanding,
+      long ejections,
+      float failureRatePercent) {}
+}

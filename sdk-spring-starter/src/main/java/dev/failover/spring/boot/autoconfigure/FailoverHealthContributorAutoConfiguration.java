@@ -1,0 +1,50 @@
+package dev.failover.spring.boot.autoconfigure;
+
+import dev.failover.FailoverClient;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.health.autoconfigure.contributor.ConditionalOnEnabledHealthIndicator;
+import org.springframework.boot.health.contributor.CompositeHealthContributor;
+import org.springframework.boot.health.contributor.HealthContributor;
+import org.springframework.boot.health.contributor.HealthIndicator;
+import org.springframework.context.annotation.Bean;
+
+/**
+ * Auto-configuration of the {@code failover} health contributor: one indicator per failover client,
+ * named after the client ({@code /actuator/health/failover/directory}). Turned off by {@code
+ * management.health.failover.enabled=false}.
+ */
+@AutoConfiguration(after = FailoverAutoConfiguration.class)
+@ConditionalOnClass({FailoverClient.class, HealthIndicator.class})
+@ConditionalOnBean(FailoverClient.class)
+@ConditionalOnProperty(prefix = "failover", name = "enabled", matchIfMissing = true)
+public final class FailoverHealthContributorAutoConfiguration {
+
+  /** Created by Spring. */
+  public FailoverHealthContributorAutoConfiguration() {}
+
+  @Bean
+  @ConditionalOnEnabledHealthIndicator("failover")
+  @ConditionalOnMissingBean(name = {"failoverHealthIndicator", "failoverHealthContributor"})
+  HealthContributor failoverHealthContributor(ObjectProvider<FailoverClient> clients) {
+    Map<String, HealthContributor> indicators = new LinkedHashMap<>();
+    clients
+        .orderedStream()
+        .forEach(
+            client -> {
+              String key = client.service();
+              int n = 2;
+              while (indicators.containsKey(key)) {
+                key = client.service() + "-" + n++;
+              }
+              indicators.put(key, new FailoverHealthIndicator(client));
+            });
+    return CompositeHealthContributor.fromMap(indicators);
+  }
+}

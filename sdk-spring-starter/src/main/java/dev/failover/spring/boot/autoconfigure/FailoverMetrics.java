@@ -1,0 +1,250 @@
+package dev.failover.spring.boot.autoconfigure;
+
+import dev.failover.Endpoint;
+import dev.failover.FailoverClient;
+import dev.failover.FailoverEvent;
+import dev.failover.FailoverListener;
+import dev.failover.FailoverSnapshot;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import java.util.function.ToDoubleFunction;
+import org.jspecify.annotations.Nullable;
+import org.springframework.http.HttpStatus;
+
+/**
+ * Micrometer meters of every failover client: a listener for counters and timers, and gauges on
+ * each client's live state.
+ *
+ * <table>
+ *   <caption>Meters</caption>
+ *   <tr><th>name</th><th>type</th><th>tags</th></tr>
+ *   <tr><td>failover.calls</td><td>timer</td><td>client, method, outcome</td></tr>
+ *   <tr><td>failover.attempts</td><td>counter</td><td>client, region, zone, kind, outcome</td></tr>
+ *   <tr><td>failover.retries</td><td>counter</td><td>client, outcome</td></tr>
+ *   <tr><td>failover.budget.exhausted</td><td>counter</td><td>client</td></tr>
+ *   <tr><td>failover.budget.tokens</td><td>gauge</td><td>client</td></tr>
+ *   <tr><td>failover.panic</td><td>gauge</td><td>client</td></tr>
+ *   <tr><td>failover.endpoint.latency</td><td>timer</td><td>client, region, zone, endpoint</td></tr>
+ *   <tr><td>failover.endpoint.ejections</td><td>counter</td><td>client, region, zone, endpoint,
+ *       cause</td></tr>
+ *   <tr><td>failover.endpoint.restorations</td><td>counter</td><td>client, region, zone,
+ *       endpoint, cause</td></tr>
+ *   <tr><td>failover.endpoint.state</td><td>gauge</td><td>client, region, zone, endpoint,
+ *       state</td></tr>
+ *   <tr><td>failover.endpoint.outstanding</td><td>gauge</td><td>client, region, zone,
+ *       endpoint</td></tr>
+ * </table>
+ */
+final class FailoverMetrics implements ClientInstrumentation {
+  private static final long SNAPSHOT_TTL_NANOS = 500_000_000L;
+
+  private final MeterRegistry registry;
+
+  FailoverMetrics(MeterRegistry registry) {
+    this.registry = registry;
+  }
+
+  @Override
+  public FailoverListener listener(String clientName) {
+    return new Listener(clientName);
+  }
+
+  @Override
+  public void bind(String clientName, FailoverClient client) {
+    Snapshots snapshots = new Snapshots(client);
+    Tags clientTags = Tags.of("client", clientName);
+    gauge(
+        "failover.budget.tokens",
+        clientTags,
+        snapshots,
+        s -> s.budgetTokens(),
+        "Retries the retry budget would allow now");
+    gauge(
+        "failover.panic",
+        clientTags,
+        snapshots,
+        s -> s.panic() ? 1 : 0,
+        "1 while routing ignores health because too few endpoints are healthy");
+    for (Endpoint endpoint : client.endpoints()) {
+      Tags tags = endpointTags(clientName, endpoint);
+      for (FailoverSnapshot.Health health : FailoverSnapshot.Health.values()) {
+        gauge(
+            "failover.endpoint.state",
+            tags.and("state", health.name()),
+            snapshots,
+            s -> {
+              FailoverSnapshot.EndpointState state = find(s, endpoint);
+              return state != null && state.health() == health ? 1 : 0;
+            },
+            "1 for the endpoint's current state, 0 for the others");
+      }
+      gauge(
+          "failover.endpoint.outstanding",
+          tags,
+          snapshots,
+          s -> {
+            FailoverSnapshot.EndpointState state = find(s, endpoint);
+            return state == null ? Double.NaN : state.outstanding();
+          },
+          "Attempts in flight to the endpoint");
+    }
+  }
+
+  private void gauge(
+      String name,
+      Tags tags,
+      Snapshots snapshots,
+      ToDoubleFunction<FailoverSnapshot> value,
+      String description) {
+    Gauge.builder(
+            name,
+            snapshots,
+            s -> {
+              FailoverSnapshot snapshot = s.get();
+              return snapshot == null ? Double.NaN : value.applyAsDouble(snapshot);
+            })
+        .tags(tags)
+        .description(description)
+        .strongReference(true)
+        .register(registry);
+  }
+
+  private static FailoverSnapshot.@Nullable EndpointState find(
+      FailoverSnapshot snapshot, Endpoint endpoint) {
+    for (FailoverSnapshot.Zone zone : snapshot.zones()) {
+      for (FailoverSnapshot.EndpointState state : zone.endpoints()) {
+        if (state.endpoint().address().equals(endpoint.address())) {
+          return state;
+        }
+      }
+    }
+    return null;
+  }
+
+  private static Tags endpointTags(String client, Endpoint endpoint) {
+    return Tags.of(
+        "client", client,
+        "region", endpoint.locality().region(),
+        "zone", endpoint.locality().zone(),
+        "endpoint", endpoint.address());
+  }
+
+  /** Outcome of a call, as Spring names HTTP client outcomes, or the failure reason. */
+  static String callOutcome(FailoverEvent.CallFinished event) {
+    if (event.failure() != null) {
+      return event.failure().name();
+    }
+    HttpStatus.Series series = HttpStatus.Series.resolve(event.status());
+    return series == null
+        ? "UNKNOWN"
+        : switch (series) {
+          case INFORMATIONAL -> "INFORMATIONAL";
+          case SUCCESSFUL -> "SUCCESS";
+          case REDIRECTION -> "REDIRECTION";
+          case CLIENT_ERROR -> "CLIENT_ERROR";
+          case SERVER_ERROR -> "SERVER_ERROR";
+        };
+  }
+
+  /** A client's snapshot, taken at most twice a second however many gauges read it. */
+  private static final class Snapshots {
+    private final FailoverClient client;
+    private @Nullable FailoverSnapshot last;
+    private long takenAt;
+
+    Snapshots(FailoverClient client) {
+      this.client = client;
+    }
+
+    synchronized @Nullable FailoverSnapshot get() {
+      long now = System.nanoTime();
+      FailoverSnapshot s = last;
+      if (s == null || now - takenAt > SNAPSHOT_TTL_NANOS) {
+        try {
+          s = client.snapshot();
+        } catch (RuntimeException closed) {
+          return null;
+        }
+        last = s;
+        takenAt = now;
+      }
+      return s;
+    }
+  }
+
+  private final class Listener implements FailoverListener {
+    private final String client;
+
+    Listener(String client) {
+      this.client = client;
+    }
+
+    @Override
+    public void onAttempt(FailoverEvent.AttemptFinished event) {
+      Endpoint endpoint = event.attempt().endpoint();
+      Counter.builder("failover.attempts")
+          .description("Attempts sent, by zone, kind and outcome")
+          .tags(
+              "client", client,
+              "region", endpoint.locality().region(),
+              "zone", endpoint.locality().zone(),
+              "kind", event.attempt().kind().name(),
+              "outcome", event.attempt().outcome().name())
+          .register(registry)
+          .increment();
+      Timer.builder("failover.endpoint.latency")
+          .description("Duration of attempts to the endpoint, whatever their outcome")
+          .tags(endpointTags(client, endpoint))
+          .register(registry)
+          .record(event.attempt().duration());
+    }
+
+    @Override
+    public void onRetry(FailoverEvent.RetryScheduled event) {
+      Counter.builder("failover.retries")
+          .description("Retries scheduled, by the outcome of the attempt retried")
+          .tags("client", client, "outcome", event.failed().outcome().name())
+          .register(registry)
+          .increment();
+    }
+
+    @Override
+    public void onBudgetExhausted(FailoverEvent.BudgetExhausted event) {
+      Counter.builder("failover.budget.exhausted")
+          .description("Retries refused because the retry budget was empty")
+          .tags("client", client)
+          .register(registry)
+          .increment();
+    }
+
+    @Override
+    public void onEjected(FailoverEvent.EndpointEjected event) {
+      Counter.builder("failover.endpoint.ejections")
+          .description("Times the endpoint was taken out of rotation")
+          .tags(endpointTags(client, event.endpoint()).and("cause", event.cause().name()))
+          .register(registry)
+          .increment();
+    }
+
+    @Override
+    public void onRestored(FailoverEvent.EndpointRestored event) {
+      Counter.builder("failover.endpoint.restorations")
+          .description("Times the endpoint returned to rotation")
+          .tags(endpointTags(client, event.endpoint()).and("cause", event.cause().name()))
+          .register(registry)
+          .increment();
+    }
+
+    @Override
+    public void onCallFinished(FailoverEvent.CallFinished event) {
+      Timer.builder("failover.calls")
+          .description("Calls through the failover client, every attempt and backoff included")
+          .tags("client", client, "method", event.method(), "outcome", callOutcome(event))
+          .register(registry)
+          .record(event.elapsed());
+    }
+  }
+}

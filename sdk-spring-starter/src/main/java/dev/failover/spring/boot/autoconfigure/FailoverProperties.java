@@ -1,0 +1,1011 @@
+package dev.failover.spring.boot.autoconfigure;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+/**
+ * Configuration properties of the failover clients, under {@code failover}.
+ *
+ * <p>Each client under {@code failover.clients.<name>} gets its settings from three places, each
+ * overriding the one before: {@code failover.defaults}, then {@code failover.clients.<name>}, then
+ * every {@link FailoverClientCustomizer} bean in order. A setting left unset everywhere keeps the
+ * SDK's default, documented on {@link dev.failover.FailoverClient.Builder}.
+ *
+ * <pre>{@code
+ * failover:
+ *   home: { region: us-east-1, zone: us-east-1a }
+ *   defaults:
+ *     deadline: 2s
+ *   clients:
+ *     directory:
+ *       endpoints:
+ *         - { url: "https://dir-a.internal:8443", region: us-east-1, zone: us-east-1a }
+ *         - { url: "https://dir-w.internal:8443", region: us-west-2, zone: us-west-2a }
+ *       health: { path: /health, interval: 2s }
+ * }</pre>
+ */
+@ConfigurationProperties("failover")
+public class FailoverProperties {
+
+  /** Whether to create failover clients, their RestClients and their Actuator and metrics parts. */
+  private boolean enabled = true;
+
+  /** Where this application runs: sets the routing order of every client. */
+  private final Home home = new Home();
+
+  /** Settings of every client that the client does not set itself. */
+  private final Settings defaults = new Settings();
+
+  /**
+   * Failover clients by name. The name is the host that requests use, as in
+   * http://directory/users/42, and names the beans: <name>FailoverClient and <name>RestClient. Each
+   * client takes the same keys as failover.defaults, plus endpoints.
+   */
+  private final Map<String, Client> clients = new LinkedHashMap<>();
+
+  /**
+   * Whether failover clients are created.
+   *
+   * @return true unless turned off
+   */
+  public boolean isEnabled() {
+    return enabled;
+  }
+
+  /**
+   * Sets whether failover clients are created.
+   *
+   * @param enabled false to create none
+   */
+  public void setEnabled(boolean enabled) {
+    this.enabled = enabled;
+  }
+
+  /**
+   * Returns where this application runs.
+   *
+   * @return the home settings
+   */
+  public Home getHome() {
+    return home;
+  }
+
+  /**
+   * Returns the settings shared by every client.
+   *
+   * @return the defaults
+   */
+  public Settings getDefaults() {
+    return defaults;
+  }
+
+  /**
+   * Returns the clients by name, in the order configured.
+   *
+   * @return a mutable map
+   */
+  public Map<String, Client> getClients() {
+    return clients;
+  }
+
+  /** Where this application runs. */
+  public static class Home {
+
+    /** Region this application runs in, such as us-east-1. Required when a client is configured. */
+    private @Nullable String region;
+
+    /**
+     * Availability zone this application runs in, such as us-east-1a. Required when a client is
+     * configured; calls prefer endpoints in this zone, then in its region.
+     */
+    private @Nullable String zone;
+
+    /**
+     * Returns the home region.
+     *
+     * @return the region, or null if unset
+     */
+    public @Nullable String getRegion() {
+      return region;
+    }
+
+    /**
+     * Sets the home region.
+     *
+     * @param region the region
+     */
+    public void setRegion(@Nullable String region) {
+      this.region = region;
+    }
+
+    /**
+     * Returns the home zone.
+     *
+     * @return the zone, or null if unset
+     */
+    public @Nullable String getZone() {
+      return zone;
+    }
+
+    /**
+     * Sets the home zone.
+     *
+     * @param zone the zone
+     */
+    public void setZone(@Nullable String zone) {
+      this.zone = zone;
+    }
+  }
+
+  /**
+   * The settings a client can have; every one is optional and unset (null) unless configured. Used
+   * by {@code failover.defaults} and by each {@code failover.clients.<name>}.
+   */
+  public static class Settings {
+
+    /**
+     * Total time a call may take: every attempt, backoff and wait. When unset, 10s. A request can
+     * shorten it with a RequestOptions attribute.
+     */
+    private @Nullable Duration deadline;
+
+    /**
+     * Time one attempt may take, never more than what remains of the deadline. When unset, the
+     * deadline divided by retry.max-attempts.
+     */
+    private @Nullable Duration attemptTimeout;
+
+    /** Least time that must remain of the deadline to start another attempt. When unset, 25ms. */
+    private @Nullable Duration minAttemptTime;
+
+    /** Most attempts in flight at once across the client. When unset, 256. */
+    private @Nullable Integer maxRequests;
+
+    /**
+     * Regions tried after the home region, nearest first. Regions not listed follow in the order
+     * their first endpoint is listed.
+     */
+    private @Nullable List<String> regionOrder;
+
+    /** Retries: how many attempts and how far apart. */
+    private final Retry retry = new Retry();
+
+    /** Retry budget shared by all calls of a client, so an outage never multiplies load. */
+    private final Budget budget = new Budget();
+
+    /** Active health checks: an HTTP GET to every endpoint on a schedule. */
+    private final Health health = new Health();
+
+    /** Passive health: when real traffic ejects an endpoint, and for how long. */
+    private final Ejection ejection = new Ejection();
+
+    /** Panic: what happens when too few endpoints are healthy. */
+    private final Panic panic = new Panic();
+
+    /**
+     * Returns the total deadline of a call.
+     *
+     * @return the deadline, or null if unset
+     */
+    public @Nullable Duration getDeadline() {
+      return deadline;
+    }
+
+    /**
+     * Sets the total deadline of a call.
+     *
+     * @param deadline a positive duration
+     */
+    public void setDeadline(@Nullable Duration deadline) {
+      this.deadline = deadline;
+    }
+
+    /**
+     * Returns the time one attempt may take.
+     *
+     * @return the timeout, or null if unset
+     */
+    public @Nullable Duration getAttemptTimeout() {
+      return attemptTimeout;
+    }
+
+    /**
+     * Sets the time one attempt may take.
+     *
+     * @param attemptTimeout a positive duration, at most the deadline
+     */
+    public void setAttemptTimeout(@Nullable Duration attemptTimeout) {
+      this.attemptTimeout = attemptTimeout;
+    }
+
+    /**
+     * Returns the least time that must remain to start an attempt.
+     *
+     * @return the time, or null if unset
+     */
+    public @Nullable Duration getMinAttemptTime() {
+      return minAttemptTime;
+    }
+
+    /**
+     * Sets the least time that must remain to start an attempt.
+     *
+     * @param minAttemptTime zero or positive
+     */
+    public void setMinAttemptTime(@Nullable Duration minAttemptTime) {
+      this.minAttemptTime = minAttemptTime;
+    }
+
+    /**
+     * Returns the most attempts in flight at once.
+     *
+     * @return the limit, or null if unset
+     */
+    public @Nullable Integer getMaxRequests() {
+      return maxRequests;
+    }
+
+    /**
+     * Sets the most attempts in flight at once.
+     *
+     * @param maxRequests at least 1
+     */
+    public void setMaxRequests(@Nullable Integer maxRequests) {
+      this.maxRequests = maxRequests;
+    }
+
+    /**
+     * Returns the regions tried after the home region.
+     *
+     * @return region names, or null if unset
+     */
+    public @Nullable List<String> getRegionOrder() {
+      return regionOrder;
+    }
+
+    /**
+     * Sets the regions tried after the home region.
+     *
+     * @param regionOrder region names, nearest first
+     */
+    public void setRegionOrder(@Nullable List<String> regionOrder) {
+      this.regionOrder = regionOrder;
+    }
+
+    /**
+     * Returns the retry settings.
+     *
+     * @return the retry settings
+     */
+    public Retry getRetry() {
+      return retry;
+    }
+
+    /**
+     * Returns the retry budget settings.
+     *
+     * @return the budget settings
+     */
+    public Budget getBudget() {
+      return budget;
+    }
+
+    /**
+     * Returns the active health check settings.
+     *
+     * @return the health settings
+     */
+    public Health getHealth() {
+      return health;
+    }
+
+    /**
+     * Returns the passive health settings.
+     *
+     * @return the ejection settings
+     */
+    public Ejection getEjection() {
+      return ejection;
+    }
+
+    /**
+     * Returns the panic settings.
+     *
+     * @return the panic settings
+     */
+    public Panic getPanic() {
+      return panic;
+    }
+  }
+
+  /** One client: the shared settings plus its endpoints. */
+  public static class Client extends Settings {
+
+    /**
+     * Endpoints of the service: base URL, region, zone and optional weight. At least one is
+     * required, and at least one in the home region.
+     */
+    private List<Endpoint> endpoints = new ArrayList<>();
+
+    /**
+     * Returns the endpoints.
+     *
+     * @return a mutable list
+     */
+    public List<Endpoint> getEndpoints() {
+      return endpoints;
+    }
+
+    /**
+     * Sets the endpoints.
+     *
+     * @param endpoints the endpoints
+     */
+    public void setEndpoints(List<Endpoint> endpoints) {
+      this.endpoints = endpoints;
+    }
+  }
+
+  /** One endpoint of a client. */
+  public static class Endpoint {
+
+    /**
+     * Base URL, http or https, such as https://dir-a.internal:8443 or https://dir-a.internal/api.
+     * Never with credentials, a query or a fragment.
+     */
+    private @Nullable String url;
+
+    /** Region of the endpoint, such as us-east-1. */
+    private @Nullable String region;
+
+    /** Availability zone of the endpoint, such as us-east-1a. */
+    private @Nullable String zone;
+
+    /** Relative share of traffic inside its zone, 1 to 10000. When unset, 100. */
+    private @Nullable Integer weight;
+
+    /**
+     * Returns the base URL.
+     *
+     * @return the URL, or null if unset
+     */
+    public @Nullable String getUrl() {
+      return url;
+    }
+
+    /**
+     * Sets the base URL.
+     *
+     * @param url the URL
+     */
+    public void setUrl(@Nullable String url) {
+      this.url = url;
+    }
+
+    /**
+     * Returns the region.
+     *
+     * @return the region, or null if unset
+     */
+    public @Nullable String getRegion() {
+      return region;
+    }
+
+    /**
+     * Sets the region.
+     *
+     * @param region the region
+     */
+    public void setRegion(@Nullable String region) {
+      this.region = region;
+    }
+
+    /**
+     * Returns the zone.
+     *
+     * @return the zone, or null if unset
+     */
+    public @Nullable String getZone() {
+      return zone;
+    }
+
+    /**
+     * Sets the zone.
+     *
+     * @param zone the zone
+     */
+    public void setZone(@Nullable String zone) {
+      this.zone = zone;
+    }
+
+    /**
+     * Returns the weight.
+     *
+     * @return the weight, or null if unset
+     */
+    public @Nullable Integer getWeight() {
+      return weight;
+    }
+
+    /**
+     * Sets the weight.
+     *
+     * @param weight 1 to 10000
+     */
+    public void setWeight(@Nullable Integer weight) {
+      this.weight = weight;
+    }
+  }
+
+  /** Retries: how many attempts and how far apart. */
+  public static class Retry {
+
+    /**
+     * Most attempts one call makes, the first included, 1 to 10; 1 turns retries off. When unset,
+     * 3.
+     */
+    private @Nullable Integer maxAttempts;
+
+    /**
+     * Bound of the first retry's random backoff (full jitter); each retry doubles it up to
+     * backoff-cap. When unset, 25ms.
+     */
+    private @Nullable Duration backoffBase;
+
+    /** Largest backoff bound. When unset, 250ms. */
+    private @Nullable Duration backoffCap;
+
+    /**
+     * Longest pause a Retry-After header can impose on the endpoint that sent it. When unset, 30s.
+     */
+    private @Nullable Duration maxRetryAfter;
+
+    /**
+     * Returns the most attempts per call.
+     *
+     * @return the count, or null if unset
+     */
+    public @Nullable Integer getMaxAttempts() {
+      return maxAttempts;
+    }
+
+    /**
+     * Sets the most attempts per call.
+     *
+     * @param maxAttempts 1 to 10
+     */
+    public void setMaxAttempts(@Nullable Integer maxAttempts) {
+      this.maxAttempts = maxAttempts;
+    }
+
+    /**
+     * Returns the first retry's backoff bound.
+     *
+     * @return the bound, or null if unset
+     */
+    public @Nullable Duration getBackoffBase() {
+      return backoffBase;
+    }
+
+    /**
+     * Sets the first retry's backoff bound.
+     *
+     * @param backoffBase zero or positive
+     */
+    public void setBackoffBase(@Nullable Duration backoffBase) {
+      this.backoffBase = backoffBase;
+    }
+
+    /**
+     * Returns the largest backoff bound.
+     *
+     * @return the cap, or null if unset
+     */
+    public @Nullable Duration getBackoffCap() {
+      return backoffCap;
+    }
+
+    /**
+     * Sets the largest backoff bound.
+     *
+     * @param backoffCap at least the base
+     */
+    public void setBackoffCap(@Nullable Duration backoffCap) {
+      this.backoffCap = backoffCap;
+    }
+
+    /**
+     * Returns the longest Retry-After pause honoured.
+     *
+     * @return the pause, or null if unset
+     */
+    public @Nullable Duration getMaxRetryAfter() {
+      return maxRetryAfter;
+    }
+
+    /**
+     * Sets the longest Retry-After pause honoured.
+     *
+     * @param maxRetryAfter a positive duration
+     */
+    public void setMaxRetryAfter(@Nullable Duration maxRetryAfter) {
+      this.maxRetryAfter = maxRetryAfter;
+    }
+  }
+
+  /** Retry budget: extra attempts never exceed ratio times the calls, plus a small floor. */
+  public static class Budget {
+
+    /** Extra attempts (retries) allowed per call, 0 to 1. When unset, 0.1. */
+    private @Nullable Double ratio;
+
+    /** Extra attempts per second allowed regardless of traffic. When unset, 1. */
+    private @Nullable Integer minPerSecond;
+
+    /** How long calls and retries count towards the budget, 1s to 5m. When unset, 10s. */
+    private @Nullable Duration window;
+
+    /**
+     * Returns the ratio.
+     *
+     * @return the ratio, or null if unset
+     */
+    public @Nullable Double getRatio() {
+      return ratio;
+    }
+
+    /**
+     * Sets the ratio.
+     *
+     * @param ratio 0 to 1
+     */
+    public void setRatio(@Nullable Double ratio) {
+      this.ratio = ratio;
+    }
+
+    /**
+     * Returns the floor of extra attempts per second.
+     *
+     * @return the floor, or null if unset
+     */
+    public @Nullable Integer getMinPerSecond() {
+      return minPerSecond;
+    }
+
+    /**
+     * Sets the floor of extra attempts per second.
+     *
+     * @param minPerSecond zero or more
+     */
+    public void setMinPerSecond(@Nullable Integer minPerSecond) {
+      this.minPerSecond = minPerSecond;
+    }
+
+    /**
+     * Returns the budget window.
+     *
+     * @return the window, or null if unset
+     */
+    public @Nullable Duration getWindow() {
+      return window;
+    }
+
+    /**
+     * Sets the budget window.
+     *
+     * @param window 1s to 5m
+     */
+    public void setWindow(@Nullable Duration window) {
+      this.window = window;
+    }
+  }
+
+  /** Active health checks. */
+  public static class Health {
+
+    /**
+     * Whether to probe every endpoint. When unset, probes are sent if a path is set (here or in
+     * failover.defaults.health.path) and not otherwise.
+     */
+    private @Nullable Boolean enabled;
+
+    /** Path probed, appended to each endpoint's base URL, such as /health. */
+    private @Nullable String path;
+
+    /** Delay between probes of an endpoint that is up. When unset, 2s. */
+    private @Nullable Duration interval;
+
+    /**
+     * Delay between probes of an endpoint that is down, so its return is seen quickly. When unset,
+     * 500ms.
+     */
+    private @Nullable Duration downInterval;
+
+    /** Time a probe may take. When unset, 1s. */
+    private @Nullable Duration timeout;
+
+    /** Good probes in a row that mark a down endpoint up. When unset, 2. */
+    private @Nullable Integer healthyThreshold;
+
+    /** Failed probes in a row that mark an up endpoint down. When unset, 2. */
+    private @Nullable Integer unhealthyThreshold;
+
+    /**
+     * Returns whether probes are sent.
+     *
+     * @return the flag, or null if unset
+     */
+    public @Nullable Boolean getEnabled() {
+      return enabled;
+    }
+
+    /**
+     * Sets whether probes are sent.
+     *
+     * @param enabled the flag
+     */
+    public void setEnabled(@Nullable Boolean enabled) {
+      this.enabled = enabled;
+    }
+
+    /**
+     * Returns the probed path.
+     *
+     * @return the path, or null if unset
+     */
+    public @Nullable String getPath() {
+      return path;
+    }
+
+    /**
+     * Sets the probed path.
+     *
+     * @param path a path starting with /
+     */
+    public void setPath(@Nullable String path) {
+      this.path = path;
+    }
+
+    /**
+     * Returns the interval between probes of an endpoint that is up.
+     *
+     * @return the interval, or null if unset
+     */
+    public @Nullable Duration getInterval() {
+      return interval;
+    }
+
+    /**
+     * Sets the interval between probes of an endpoint that is up.
+     *
+     * @param interval a positive duration
+     */
+    public void setInterval(@Nullable Duration interval) {
+      this.interval = interval;
+    }
+
+    /**
+     * Returns the interval between probes of an endpoint that is down.
+     *
+     * @return the interval, or null if unset
+     */
+    public @Nullable Duration getDownInterval() {
+      return downInterval;
+    }
+
+    /**
+     * Sets the interval between probes of an endpoint that is down.
+     *
+     * @param downInterval a positive duration
+     */
+    public void setDownInterval(@Nullable Duration downInterval) {
+      this.downInterval = downInterval;
+    }
+
+    /**
+     * Returns the probe timeout.
+     *
+     * @return the timeout, or null if unset
+     */
+    public @Nullable Duration getTimeout() {
+      return timeout;
+    }
+
+    /**
+     * Sets the probe timeout.
+     *
+     * @param timeout a positive duration
+     */
+    public void setTimeout(@Nullable Duration timeout) {
+      this.timeout = timeout;
+    }
+
+    /**
+     * Returns the good probes that mark an endpoint up.
+     *
+     * @return the threshold, or null if unset
+     */
+    public @Nullable Integer getHealthyThreshold() {
+      return healthyThreshold;
+    }
+
+    /**
+     * Sets the good probes that mark an endpoint up.
+     *
+     * @param healthyThreshold at least 1
+     */
+    public void setHealthyThreshold(@Nullable Integer healthyThreshold) {
+      this.healthyThreshold = healthyThreshold;
+    }
+
+    /**
+     * Returns the failed probes that mark an endpoint down.
+     *
+     * @return the threshold, or null if unset
+     */
+    public @Nullable Integer getUnhealthyThreshold() {
+      return unhealthyThreshold;
+    }
+
+    /**
+     * Sets the failed probes that mark an endpoint down.
+     *
+     * @param unhealthyThreshold at least 1
+     */
+    public void setUnhealthyThreshold(@Nullable Integer unhealthyThreshold) {
+      this.unhealthyThreshold = unhealthyThreshold;
+    }
+  }
+
+  /** Passive health: a circuit breaker per endpoint, fed by real traffic. */
+  public static class Ejection {
+
+    /** Failures in a row that eject an endpoint at once. When unset, 5. */
+    private @Nullable Integer consecutiveFailures;
+
+    /**
+     * Failure rate, in percent (1 to 100), over the window that ejects an endpoint. When unset, 50.
+     */
+    private @Nullable Integer failureRate;
+
+    /** Attempts over which the failure and slow-call rates are measured. When unset, 50. */
+    private @Nullable Integer windowSize;
+
+    /** Attempts needed in the window before the rates are judged. When unset, 20. */
+    private @Nullable Integer minimumCalls;
+
+    /** An attempt slower than this counts as slow. When unset, 2s. */
+    private @Nullable Duration slowCallDuration;
+
+    /** Share of slow attempts, in percent (1 to 100), that ejects an endpoint. When unset, 80. */
+    private @Nullable Integer slowCallRate;
+
+    /** Length of the first ejection; it doubles on each ejection that follows. When unset, 5s. */
+    private @Nullable Duration baseEjectionTime;
+
+    /** Longest ejection. When unset, 60s. */
+    private @Nullable Duration maxEjectionTime;
+
+    /** Calls let through after an ejection to test the endpoint. When unset, 3. */
+    private @Nullable Integer halfOpenProbes;
+
+    /**
+     * Returns the failures in a row that eject.
+     *
+     * @return the count, or null if unset
+     */
+    public @Nullable Integer getConsecutiveFailures() {
+      return consecutiveFailures;
+    }
+
+    /**
+     * Sets the failures in a row that eject.
+     *
+     * @param consecutiveFailures at least 1
+     */
+    public void setConsecutiveFailures(@Nullable Integer consecutiveFailures) {
+      this.consecutiveFailures = consecutiveFailures;
+    }
+
+    /**
+     * Returns the failure rate that ejects, in percent.
+     *
+     * @return the rate, or null if unset
+     */
+    public @Nullable Integer getFailureRate() {
+      return failureRate;
+    }
+
+    /**
+     * Sets the failure rate that ejects, in percent.
+     *
+     * @param failureRate 1 to 100
+     */
+    public void setFailureRate(@Nullable Integer failureRate) {
+      this.failureRate = failureRate;
+    }
+
+    /**
+     * Returns the window size in attempts.
+     *
+     * @return the size, or null if unset
+     */
+    public @Nullable Integer getWindowSize() {
+      return windowSize;
+    }
+
+    /**
+     * Sets the window size in attempts.
+     *
+     * @param windowSize at least 1
+     */
+    public void setWindowSize(@Nullable Integer windowSize) {
+      this.windowSize = windowSize;
+    }
+
+    /**
+     * Returns the attempts needed before judging.
+     *
+     * @return the count, or null if unset
+     */
+    public @Nullable Integer getMinimumCalls() {
+      return minimumCalls;
+    }
+
+    /**
+     * Sets the attempts needed before judging.
+     *
+     * @param minimumCalls 1 to the window size
+     */
+    public void setMinimumCalls(@Nullable Integer minimumCalls) {
+      this.minimumCalls = minimumCalls;
+    }
+
+    /**
+     * Returns the duration beyond which an attempt is slow.
+     *
+     * @return the duration, or null if unset
+     */
+    public @Nullable Duration getSlowCallDuration() {
+      return slowCallDuration;
+    }
+
+    /**
+     * Sets the duration beyond which an attempt is slow.
+     *
+     * @param slowCallDuration a positive duration
+     */
+    public void setSlowCallDuration(@Nullable Duration slowCallDuration) {
+      this.slowCallDuration = slowCallDuration;
+    }
+
+    /**
+     * Returns the slow-call rate that ejects, in percent.
+     *
+     * @return the rate, or null if unset
+     */
+    public @Nullable Integer getSlowCallRate() {
+      return slowCallRate;
+    }
+
+    /**
+     * Sets the slow-call rate that ejects, in percent.
+     *
+     * @param slowCallRate 1 to 100
+     */
+    public void setSlowCallRate(@Nullable Integer slowCallRate) {
+      this.slowCallRate = slowCallRate;
+    }
+
+    /**
+     * Returns the first ejection's length.
+     *
+     * @return the length, or null if unset
+     */
+    public @Nullable Duration getBaseEjectionTime() {
+      return baseEjectionTime;
+    }
+
+    /**
+     * Sets the first ejection's length.
+     *
+     * @param baseEjectionTime a positive duration
+     */
+    public void setBaseEjectionTime(@Nullable Duration baseEjectionTime) {
+      this.baseEjectionTime = baseEjectionTime;
+    }
+
+    /**
+     * Returns the longest ejection.
+     *
+     * @return the length, or null if unset
+     */
+    public @Nullable Duration getMaxEjectionTime() {
+      return maxEjectionTime;
+    }
+
+    /**
+     * Sets the longest ejection.
+     *
+     * @param maxEjectionTime at least the base ejection time
+     */
+    public void setMaxEjectionTime(@Nullable Duration maxEjectionTime) {
+      this.maxEjectionTime = maxEjectionTime;
+    }
+
+    /**
+     * Returns the calls let through after an ejection.
+     *
+     * @return the count, or null if unset
+     */
+    public @Nullable Integer getHalfOpenProbes() {
+      return halfOpenProbes;
+    }
+
+    /**
+     * Sets the calls let through after an ejection.
+     *
+     * @param halfOpenProbes at least 1
+     */
+    public void setHalfOpenProbes(@Nullable Integer halfOpenProbes) {
+      this.halfOpenProbes = halfOpenProbes;
+    }
+  }
+
+  /** Panic: when the healthy share of endpoints is too low, health is ignored (or calls fail). */
+  public static class Panic {
+
+    /**
+     * Healthy share of all endpoints, in percent (0 to 100), below which routing panics. When
+     * unset, 0: panic only when nothing is healthy.
+     */
+    private @Nullable Integer threshold;
+
+    /**
+     * Whether to try every endpoint in tier order in panic (fail open) rather than fail calls at
+     * once. When unset, true.
+     */
+    private @Nullable Boolean failOpen;
+
+    /**
+     * Returns the panic threshold in percent.
+     *
+     * @return the threshold, or null if unset
+     */
+    public @Nullable Integer getThreshold() {
+      return threshold;
+    }
+
+    /**
+     * Sets the panic threshold in percent.
+     *
+     * @param threshold 0 to 100
+     */
+    public void setThreshold(@Nullable Integer threshold) {
+      this.threshold = threshold;
+    }
+
+    /**
+     * Returns whether panic fails open.
+     *
+     * @return the flag, or null if unset
+     */
+    public @Nullable Boolean getFailOpen() {
+      return failOpen;
+    }
+
+    /**
+     * Sets whether panic fails open.
+     *
+     * @param failOpen true to try every endpoint, false to fail calls
+     */
+    public void setFailOpen(@Nullable Boolean failOpen) {
+      this.failOpen = failOpen;
+    }
+  }
+}

@@ -1,0 +1,77 @@
+package dev.failover.spring.boot.autoconfigure;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.jayway.jsonpath.JsonPath;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Keeps docs/spring-boot.md and the generated configuration metadata in step: every property in the
+ * metadata is documented, and every {@code failover.*} property the page names exists.
+ */
+class DocumentationTests {
+  private static final Path METADATA =
+      Path.of("target/classes/META-INF/spring-configuration-metadata.json");
+  private static final Path DOC = Path.of("../docs/spring-boot.md");
+
+  @Test
+  void everyPropertyInTheMetadataIsDocumented() throws IOException {
+    List<String> names = JsonPath.parse(Files.readString(METADATA)).read("$.properties[*].name");
+    assertThat(names).contains("failover.defaults.deadline", "failover.home.zone");
+    String doc = Files.readString(DOC);
+    assertThat(names)
+        .as("properties in %s missing from %s", METADATA, DOC)
+        .allSatisfy(name -> assertThat(doc).contains("`" + name + "`"));
+  }
+
+  @Test
+  void everyDocumentedPropertyExists() throws IOException {
+    List<String> names = JsonPath.parse(Files.readString(METADATA)).read("$.properties[*].name");
+    Set<String> known = new TreeSet<>(names);
+    for (String name : names) {
+      if (name.startsWith("failover.defaults.")) {
+        known.add("failover.clients.<name>." + name.substring("failover.defaults.".length()));
+      }
+    }
+    for (String key : List.of("url", "region", "zone", "weight")) {
+      known.add("failover.clients.<name>.endpoints[i]." + key);
+    }
+    known.add("failover.clients.<name>.endpoints");
+    known.add("failover.clients.<name>");
+    List<String> groups = JsonPath.parse(Files.readString(METADATA)).read("$.groups[*].name");
+    known.addAll(groups);
+    known.add("failover.clients.<name>.<key>");
+    known.add("failover.defaults.<key>");
+    Matcher m =
+        Pattern.compile(
+                "`((?:failover\\.|management\\.(?:health|endpoint)\\.failover)[a-z0-9.<>\\[\\]-]*)`")
+            .matcher(Files.readString(DOC));
+    Set<String> documented = new TreeSet<>();
+    while (m.find()) {
+      documented.add(m.group(1));
+    }
+    documented.removeIf(d -> d.equals("failover") || d.startsWith("failover.calls") || isMeter(d));
+    assertThat(documented).isNotEmpty();
+    assertThat(documented).as("properties in %s that do not exist", DOC).isSubsetOf(known);
+  }
+
+  private static boolean isMeter(String name) {
+    return name.startsWith("failover.attempts")
+        || name.startsWith("failover.retries")
+        || name.startsWith("failover.budget.exhausted")
+        || name.startsWith("failover.budget.tokens")
+        || name.equals("failover.panic")
+        || name.startsWith("failover.endpoint.")
+        || name.startsWith("failover.hedges")
+        || name.startsWith("failover.stale.")
+        || name.startsWith("failover.zone.");
+  }
+}

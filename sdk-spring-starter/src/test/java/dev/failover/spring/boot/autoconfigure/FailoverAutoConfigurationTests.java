@@ -1,0 +1,396 @@
+package dev.failover.spring.boot.autoconfigure;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.failover.EjectionPolicy;
+import dev.failover.Endpoint;
+import dev.failover.FailoverClient;
+import dev.failover.HealthCheck;
+import dev.failover.Locality;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.annotation.Order;
+import org.springframework.web.client.RestClient;
+
+class FailoverAutoConfigurationTests {
+
+  static final String[] DIRECTORY = {
+    "failover.home.region=us-east-1",
+    "failover.home.zone=us-east-1a",
+    "failover.clients.directory.endpoints[0].url=http://127.0.0.1:1",
+    "failover.clients.directory.endpoints[0].region=us-east-1",
+    "failover.clients.directory.endpoints[0].zone=us-east-1a",
+    "failover.clients.directory.endpoints[1].url=http://127.0.0.1:2/api",
+    "failover.clients.directory.endpoints[1].region=us-east-1",
+    "failover.clients.directory.endpoints[1].zone=us-east-1b",
+    "failover.clients.directory.endpoints[2].url=http://127.0.0.1:3",
+    "failover.clients.directory.endpoints[2].region=us-west-2",
+    "failover.clients.directory.endpoints[2].zone=us-west-2a",
+    "failover.clients.directory.endpoints[2].weight=50",
+  };
+
+  static final String[] GROUPS = {
+    "failover.clients.groups.endpoints[0].url=http://127.0.0.1:4",
+    "failover.clients.groups.endpoints[0].region=us-east-1",
+    "failover.clients.groups.endpoints[0].zone=us-east-1a",
+  };
+
+  private final ApplicationContextRunner runner =
+      new ApplicationContextRunner()
+          .withConfiguration(AutoConfigurations.of(FailoverAutoConfiguration.class));
+
+  @Test
+  void withoutClientsCreatesNoClient() {
+    runner.run(
+        context -> {
+          assertThat(context).hasNotFailed();
+          assertThat(context).hasSingleBean(FailoverProperties.class);
+          assertThat(context).doesNotHaveBean(FailoverClient.class);
+          assertThat(context).doesNotHaveBean(RestClient.class);
+        });
+  }
+
+  @Test
+  void bindsEachClientToBeansNamedAfterIt() {
+    runner
+        .withPropertyValues(DIRECTORY)
+        .withPropertyValues(GROUPS)
+        .run(
+            context -> {
+              assertThat(context).hasNotFailed();
+              assertThat(context.getBeansOfType(FailoverClient.class))
+                  .containsOnlyKeys("directoryFailoverClient", "groupsFailoverClient");
+              assertThat(context.getBeansOfType(RestClient.class))
+                  .containsOnlyKeys("directoryRestClient", "groupsRestClient");
+              FailoverClient directory =
+                  context.getBean("directoryFailoverClient", FailoverClient.class);
+              assertThat(directory.service()).isEqualTo("directory");
+              assertThat(directory.home()).isEqualTo(Locality.of("us-east-1", "us-east-1a"));
+              assertThat(directory.endpoints())
+                  .extracting(Endpoint::address, e -> e.locality().zone(), Endpoint::weight)
+                  .containsExactly(
+                      org.assertj.core.groups.Tuple.tuple("http://127.0.0.1:1", "us-east-1a", 100),
+                      org.assertj.core.groups.Tuple.tuple(
+                          "http://127.0.0.1:2/api", "us-east-1b", 100),
+                      org.assertj.core.groups.Tuple.tuple("http://127.0.0.1:3", "us-west-2a", 50));
+            });
+  }
+
+  @Test
+  void qualifierSelectsTheClientsBeans() {
+    runner
+        .withPropertyValues(DIRECTORY)
+        .withPropertyValues(GROUPS)
+        .withUserConfiguration(QualifiedInjection.class)
+        .run(
+            context -> {
+              QualifiedInjection.Holder holder = context.getBean(QualifiedInjection.Holder.class);
+              assertThat(holder.client()).isSameAs(context.getBean("directoryFailoverClient"));
+              assertThat(holder.restClient()).isSameAs(context.getBean("directoryRestClient"));
+            });
+  }
+
+  @Test
+  void unsetSettingsKeepTheSdkDefaults() {
+    runner
+        .withPropertyValues(DIRECTORY)
+        .run(
+            context -> {
+              SdkSettings s = SdkSettings.of(context.getBean(FailoverClient.class));
+              assertThat(s.<Duration>get("deadline")).isEqualTo(Duration.ofSeconds(10));
+              assertThat(s.<Integer>get("maxAttempts")).isEqualTo(3);
+              assertThat(s.<HealthCheck>get("healthCheck")).isEqualTo(HealthCheck.disabled());
+              assertThat(s.<EjectionPolicy>get("ejection")).isEqualTo(EjectionPolicy.defaults());
+              assertThat(s.<Integer>get("panicThresholdPercent")).isZero();
+              assertThat(s.<Boolean>get("panicFailOpen")).isTrue();
+            });
+  }
+
+  @Test
+  void bindsEverySetting() {
+    String c = "failover.clients.directory.";
+    runner
+        .withPropertyValues(DIRECTORY)
+        .withPropertyValues(
+            c + "deadline=3s",
+            c + "attempt-timeout=700ms",
+            c + "min-attempt-time=5ms",
+            c + "max-requests=64",
+            c + "region-order=us-west-2",
+            c + "retry.max-attempts=4",
+            c + "retry.backoff-base=10ms",
+            c + "retry.backoff-cap=80ms",
+            c + "retry.max-retry-after=5s",
+            c + "budget.ratio=0.2",
+            c + "budget.min-per-second=3",
+            c + "budget.window=20s",
+            c + "health.enabled=false",
+            c + "health.path=/ready",
+            c + "ejection.consecutive-failures=7",
+            c + "ejection.failure-rate=40",
+            c + "ejection.window-size=30",
+            c + "ejection.minimum-calls=10",
+            c + "ejection.slow-call-duration=900ms",
+            c + "ejection.slow-call-rate=60",
+            c + "ejection.base-ejection-time=2s",
+            c + "ejection.max-ejection-time=30s",
+            c + "ejection.half-open-probes=2",
+            c + "panic.threshold=30",
+            c + "panic.fail-open=false")
+        .run(
+            context -> {
+              SdkSettings s = SdkSettings.of(context.getBean(FailoverClient.class));
+              assertThat(s.<Duration>get("deadline")).isEqualTo(Duration.ofSeconds(3));
+              assertThat(s.<Duration>get("attemptTimeout")).isEqualTo(Duration.ofMillis(700));
+              assertThat(s.<Duration>get("minAttemptTime")).isEqualTo(Duration.ofMillis(5));
+              assertThat(s.<Integer>get("maxRequests")).isEqualTo(64);
+              assertThat(s.<List<String>>get("regionOrder")).containsExactly("us-west-2");
+              assertThat(s.<Integer>get("maxAttempts")).isEqualTo(4);
+              assertThat(s.<Duration>get("backoffBase")).isEqualTo(Duration.ofMillis(10));
+              assertThat(s.<Duration>get("backoffCap")).isEqualTo(Duration.ofMillis(80));
+              assertThat(s.<Duration>get("maxRetryAfter")).isEqualTo(Duration.ofSeconds(5));
+              assertThat(s.<Double>get("budgetRatio")).isEqualTo(0.2);
+              assertThat(s.<Integer>get("budgetMinPerSecond")).isEqualTo(3);
+              assertThat(s.<Duration>get("budgetWindow")).isEqualTo(Duration.ofSeconds(20));
+              assertThat(s.<HealthCheck>get("healthCheck").enabled()).isFalse();
+              assertThat(s.<EjectionPolicy>get("ejection"))
+                  .isEqualTo(
+                      new EjectionPolicy(
+                          7,
+                          40,
+                          Duration.ofMillis(900),
+                          60,
+                          30,
+                          10,
+                          Duration.ofSeconds(2),
+                          Duration.ofSeconds(30),
+                          2));
+              assertThat(s.<Integer>get("panicThresholdPercent")).isEqualTo(30);
+              assertThat(s.<Boolean>get("panicFailOpen")).isFalse();
+            });
+  }
+
+  @Test
+  void healthCheckIsOnWhenAPathIsSet() {
+    String c = "failover.clients.directory.";
+    runner
+        .withPropertyValues(DIRECTORY)
+        .withPropertyValues(
+            c + "health.path=/health",
+            c + "health.interval=3s",
+            c + "health.down-interval=300ms",
+            c + "health.timeout=200ms",
+            c + "health.healthy-threshold=3",
+            c + "health.unhealthy-threshold=4")
+        .run(
+            context ->
+                assertThat(
+                        SdkSettings.of(context.getBean(FailoverClient.class))
+                            .<HealthCheck>get("healthCheck"))
+                    .isEqualTo(
+                        new HealthCheck(
+                            true,
+                            "/health",
+                            Duration.ofSeconds(3),
+                            Duration.ofMillis(300),
+                            Duration.ofMillis(200),
+                            3,
+                            4)));
+  }
+
+  /** defaults (1000 ms) < client (100 ms) < customizer (10 ms), field by field. */
+  @Test
+  void clientOverridesDefaultsAndCustomizersOverrideBoth() {
+    runner
+        .withPropertyValues(DIRECTORY)
+        .withPropertyValues(GROUPS)
+        .withPropertyValues(
+            "failover.defaults.deadline=1000ms",
+            "failover.defaults.retry.backoff-base=1000ms",
+            "failover.defaults.retry.backoff-cap=1000ms",
+            "failover.defaults.ejection.base-ejection-time=1000ms",
+            "failover.defaults.ejection.max-ejection-time=1000ms",
+            "failover.clients.directory.deadline=100ms",
+            "failover.clients.directory.retry.backoff-base=100ms",
+            "failover.clients.directory.ejection.base-ejection-time=100ms")
+        .withBean(
+            "shorterDeadline",
+            FailoverClientCustomizer.class,
+            () ->
+                (name, builder) -> {
+                  if (name.equals("directory")) {
+                    builder.backoff(Duration.ofMillis(10), Duration.ofMillis(1000));
+                  }
+                })
+        .run(
+            context -> {
+              SdkSettings directory =
+                  SdkSettings.of(context.getBean("directoryFailoverClient", FailoverClient.class));
+              SdkSettings groups =
+                  SdkSettings.of(context.getBean("groupsFailoverClient", FailoverClient.class));
+              // groups sets nothing: defaults everywhere
+              assertThat(groups.<Duration>get("deadline")).isEqualTo(Duration.ofMillis(1000));
+              assertThat(groups.<Duration>get("backoffBase")).isEqualTo(Duration.ofMillis(1000));
+              assertThat(groups.<EjectionPolicy>get("ejection").baseEjectionTime())
+                  .isEqualTo(Duration.ofMillis(1000));
+              // directory: its own values beat the defaults, field by field inside a group
+              assertThat(directory.<Duration>get("deadline")).isEqualTo(Duration.ofMillis(100));
+              assertThat(directory.<EjectionPolicy>get("ejection").baseEjectionTime())
+                  .isEqualTo(Duration.ofMillis(100));
+              assertThat(directory.<EjectionPolicy>get("ejection").maxEjectionTime())
+                  .isEqualTo(Duration.ofMillis(1000));
+              assertThat(directory.<Duration>get("backoffCap")).isEqualTo(Duration.ofMillis(1000));
+              // and the customizer beats both
+              assertThat(directory.<Duration>get("backoffBase")).isEqualTo(Duration.ofMillis(10));
+            });
+  }
+
+  @Test
+  void customizersRunInOrderAndSeeEveryClient() {
+    runner
+        .withPropertyValues(DIRECTORY)
+        .withPropertyValues(GROUPS)
+        .withUserConfiguration(OrderedCustomizers.class)
+        .run(
+            context -> {
+              assertThat(OrderedCustomizers.calls(context))
+                  .containsExactly(
+                      "first:directory", "second:directory", "first:groups", "second:groups");
+              assertThat(
+                      SdkSettings.of(
+                              context.getBean("directoryFailoverClient", FailoverClient.class))
+                          .<Duration>get("deadline"))
+                  .isEqualTo(Duration.ofMillis(1000));
+            });
+  }
+
+  @Test
+  void userDefinedClientBeanWins() {
+    runner
+        .withPropertyValues(DIRECTORY)
+        .withUserConfiguration(UserClient.class)
+        .run(
+            context -> {
+              assertThat(context).hasSingleBean(FailoverClient.class);
+              FailoverClient client =
+                  context.getBean("directoryFailoverClient", FailoverClient.class);
+              assertThat(client.endpoints()).hasSize(1);
+              assertThat(client.endpoints().get(0).address()).isEqualTo("http://127.0.0.1:9");
+              assertThat(context).hasBean("directoryRestClient");
+            });
+  }
+
+  @Test
+  void userDefinedRestClientBeanWins() {
+    RestClient mine = RestClient.create();
+    runner
+        .withPropertyValues(DIRECTORY)
+        .withBean("directoryRestClient", RestClient.class, () -> mine)
+        .run(context -> assertThat(context.getBean(RestClient.class)).isSameAs(mine));
+  }
+
+  @Test
+  void usesAUniqueOkHttpClientBean() {
+    OkHttpClient okHttp = new OkHttpClient();
+    runner
+        .withPropertyValues(DIRECTORY)
+        .withBean(OkHttpClient.class, () -> okHttp)
+        .run(
+            context ->
+                assertThat(
+                        SdkSettings.of(context.getBean(FailoverClient.class))
+                            .<OkHttpClient>get("okHttpClient"))
+                    .isSameAs(okHttp));
+  }
+
+  @Test
+  void clientsAreClosedWithTheContext() {
+    List<FailoverClient> clients = new ArrayList<>();
+    runner
+        .withPropertyValues(DIRECTORY)
+        .run(context -> clients.add(context.getBean(FailoverClient.class)));
+    Request request = new Request.Builder().url("http://directory/users/42").build();
+    assertThatThrownBy(() -> clients.get(0).newCall(request))
+        .isInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
+  void disabledCreatesNothing() {
+    runner
+        .withPropertyValues(DIRECTORY)
+        .withPropertyValues("failover.enabled=false")
+        .run(
+            context -> {
+              assertThat(context).hasNotFailed();
+              assertThat(context).doesNotHaveBean(FailoverClient.class);
+              assertThat(context).doesNotHaveBean(FailoverProperties.class);
+              assertThat(context).doesNotHaveBean(RestClient.class);
+            });
+  }
+
+  @Configuration(proxyBeanMethods = false)
+  static class QualifiedInjection {
+    record Holder(FailoverClient client, RestClient restClient) {}
+
+    @Bean
+    Holder holder(
+        @Qualifier("directory") FailoverClient client,
+        @Qualifier("directory") RestClient restClient) {
+      return new Holder(client, restClient);
+    }
+  }
+
+  @Configuration(proxyBeanMethods = false)
+  static class OrderedCustomizers {
+    static List<String> calls(org.springframework.context.ApplicationContext context) {
+      @SuppressWarnings("unchecked")
+      List<String> calls = context.getBean("customizerCalls", List.class);
+      return calls;
+    }
+
+    @Bean
+    List<String> customizerCalls() {
+      return new ArrayList<>();
+    }
+
+    @Bean
+    @Order(2)
+    FailoverClientCustomizer second(List<String> customizerCalls) {
+      return (name, builder) -> {
+        customizerCalls.add("second:" + name);
+        builder.deadline(Duration.ofMillis(1000));
+      };
+    }
+
+    @Bean
+    @Order(1)
+    FailoverClientCustomizer first(List<String> customizerCalls) {
+      return (name, builder) -> {
+        customizerCalls.add("first:" + name);
+        builder.deadline(Duration.ofMillis(100));
+      };
+    }
+  }
+
+  @Configuration(proxyBeanMethods = false)
+  static class UserClient {
+    @Bean
+    FailoverClient directoryFailoverClient() {
+      return FailoverClient.builder()
+          .service("directory")
+          .home("us-east-1", "us-east-1a")
+          .endpoint("http://127.0.0.1:9", "us-east-1", "us-east-1a")
+          .build();
+    }
+  }
+}

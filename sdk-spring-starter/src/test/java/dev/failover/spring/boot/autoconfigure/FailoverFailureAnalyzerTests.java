@@ -1,0 +1,208 @@
+package dev.failover.spring.boot.autoconfigure;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.WebApplicationType;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
+import org.springframework.boot.diagnostics.FailureAnalysis;
+import org.springframework.boot.diagnostics.FailureAnalyzer;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.io.support.SpringFactoriesLoader;
+
+class FailoverFailureAnalyzerTests {
+
+  private final ApplicationContextRunner runner =
+      new ApplicationContextRunner()
+          .withConfiguration(AutoConfigurations.of(FailoverAutoConfiguration.class));
+
+  static Stream<Arguments> badConfigurations() {
+    String d = "failover.clients.directory.";
+    return Stream.of(
+        Arguments.of(
+            "missing endpoints",
+            new String[] {
+              "failover.home.region=us-east-1", "failover.home.zone=us-east-1a", d + "deadline=2s"
+            },
+            d + "endpoints",
+            "list the service's endpoints"),
+        Arguments.of(
+            "bad URL",
+            with(d + "endpoints[1].url=ftp//dir-b"),
+            d + "endpoints[1].url",
+            "absolute http or https base URL"),
+        Arguments.of(
+            "URL with credentials",
+            with(d + "endpoints[1].url=https://admin:secret@dir-b"),
+            d + "endpoints[1].url",
+            "without credentials"),
+        Arguments.of(
+            "unknown home zone",
+            with("failover.home.zone=us-east-1x"),
+            "failover.home.zone",
+            "set failover.home.zone to one of [us-east-1a, us-east-1b, us-west-2a]"),
+        Arguments.of(
+            "unknown home region",
+            with("failover.home.region=us-east-9"),
+            "failover.home.region",
+            "set failover.home.region to one of [us-east-1, us-west-2]"),
+        Arguments.of(
+            "missing home",
+            without("failover.home.zone"),
+            "failover.home.zone",
+            "set failover.home.zone"),
+        Arguments.of(
+            "negative duration in defaults",
+            with("failover.defaults.deadline=-2s"),
+            "failover.defaults.deadline",
+            "use a positive duration"),
+        Arguments.of(
+            "negative duration in a client",
+            with(d + "retry.backoff-base=-5ms"),
+            d + "retry.backoff-base",
+            "use zero or a positive duration"),
+        Arguments.of(
+            "zero health interval",
+            with(d + "health.interval=0s", d + "health.path=/health"),
+            d + "health.interval",
+            "use a positive duration"),
+        Arguments.of(
+            "duplicate endpoint",
+            with(d + "endpoints[2].url=http://127.0.0.1:1/"),
+            d + "endpoints[2].url",
+            "remove one of the two entries"),
+        Arguments.of(
+            "max attempts out of range",
+            with(d + "retry.max-attempts=11"),
+            d + "retry.max-attempts",
+            "use 1 (no retries) to 10"),
+        Arguments.of(
+            "percentage out of range",
+            with("failover.defaults.ejection.failure-rate=150"),
+            "failover.defaults.ejection.failure-rate",
+            "between 1 and 100"),
+        Arguments.of(
+            "attempt timeout beyond deadline",
+            with(d + "deadline=1s", d + "attempt-timeout=2s"),
+            "failover.clients.directory",
+            "attemptTimeout"),
+        Arguments.of(
+            "bad health path",
+            with(d + "health.path=health"),
+            d + "health.path",
+            "starting with '/'"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("badConfigurations")
+  void startUpFailsNamingThePropertyAndTheFix(
+      String name, String[] properties, String property, String hint) {
+    runner
+        .withPropertyValues(properties)
+        .run(
+            context -> {
+              assertThat(context).hasFailed();
+              FailureAnalysis analysis =
+                  new FailoverConfigurationFailureAnalyzer().analyze(context.getStartupFailure());
+              assertThat(analysis).as("analysis of %s", context.getStartupFailure()).isNotNull();
+              assertThat(analysis.getDescription()).contains("Property: " + property + "\n");
+              assertThat(analysis.getDescription() + "\n" + analysis.getAction()).contains(hint);
+              assertThat(analysis.getDescription()).doesNotContain("secret");
+            });
+  }
+
+  @Test
+  void analysisShowsValueAndReason() {
+    runner
+        .withPropertyValues(with("failover.defaults.deadline=-2s"))
+        .run(
+            context -> {
+              FailureAnalysis analysis =
+                  new FailoverConfigurationFailureAnalyzer().analyze(context.getStartupFailure());
+              assertThat(analysis.getDescription())
+                  .isEqualTo(
+                      """
+                      Invalid failover client configuration:
+
+                          Property: failover.defaults.deadline
+                          Value: "-2s"
+                          Origin: "failover.defaults.deadline" from property source "test"
+                          Reason: must be a positive duration but was PT-2S
+                      """);
+              assertThat(analysis.getAction())
+                  .isEqualTo(
+                      "Update your application's configuration: use a positive duration such as"
+                          + " 500ms or 2s");
+            });
+  }
+
+  /** Starts a real application from a YAML file, and keeps the analysis for the docs. */
+  @Test
+  void analysisNamesTheLineOfTheYamlFile() throws IOException {
+    SpringApplication application = new SpringApplication(BadApp.class);
+    application.setWebApplicationType(WebApplicationType.NONE);
+    application.setDefaultProperties(Map.of("spring.config.name", "failover-bad"));
+    application.setLogStartupInfo(false);
+    Throwable failure = catchThrowable(application::run);
+    FailureAnalysis analysis = new FailoverConfigurationFailureAnalyzer().analyze(failure);
+    assertThat(analysis.getDescription())
+        .contains("Origin: class path resource [failover-bad.yml] - 4:15");
+    Path dir = Path.of("target", "docs-snippets");
+    Files.createDirectories(dir);
+    Files.writeString(
+        dir.resolve("failure-analysis.txt"),
+        "Description:\n\n"
+            + analysis.getDescription()
+            + "\nAction:\n\n"
+            + analysis.getAction()
+            + "\n");
+  }
+
+  @Configuration(proxyBeanMethods = false)
+  @ImportAutoConfiguration(FailoverAutoConfiguration.class)
+  static class BadApp {}
+
+  @Test
+  void analyzerIsRegisteredInSpringFactories() {
+    assertThat(
+            SpringFactoriesLoader.forDefaultResourceLocation(getClass().getClassLoader())
+                .load(
+                    FailureAnalyzer.class,
+                    null,
+                    // Boot's own analyzers need constructor arguments: skip them.
+                    SpringFactoriesLoader.FailureHandler.handleMessage((message, failure) -> {})))
+        .anyMatch(FailoverConfigurationFailureAnalyzer.class::isInstance);
+  }
+
+  private static String[] with(String... overrides) {
+    List<String> properties =
+        new ArrayList<>(Arrays.asList(FailoverAutoConfigurationTests.DIRECTORY));
+    for (String override : overrides) {
+      String key = override.substring(0, override.indexOf('='));
+      properties.removeIf(p -> p.startsWith(key + "="));
+      properties.add(override);
+    }
+    return properties.toArray(String[]::new);
+  }
+
+  private static String[] without(String key) {
+    return Arrays.stream(FailoverAutoConfigurationTests.DIRECTORY)
+        .filter(p -> !p.startsWith(key + "="))
+        .toArray(String[]::new);
+  }
+}

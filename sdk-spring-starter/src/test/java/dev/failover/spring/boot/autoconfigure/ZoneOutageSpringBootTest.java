@@ -1,0 +1,130 @@
+package dev.failover.spring.boot.autoconfigure;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.jayway.jsonpath.DocumentContext;
+import com.jayway.jsonpath.JsonPath;
+import dev.failover.testkit.FakeZones;
+import dev.failover.testkit.ZoneFault;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.web.client.RestClient;
+
+/**
+ * The whole starter in a running Boot application, on testkit zones: a RestClient call survives the
+ * home zone refusing connections, and Actuator shows it. Writes the Actuator output it saw to
+ * {@code target/docs-snippets/} for docs/spring-boot.md.
+ */
+@SpringBootTest(
+    webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+    properties = {
+      "failover.home.region=us-east-1",
+      "failover.home.zone=us-east-1a",
+      "failover.defaults.deadline=2s",
+      "failover.clients.directory.ejection.consecutive-failures=1",
+      "management.endpoints.web.exposure.include=health,failover,metrics",
+      "management.endpoint.health.show-details=always",
+    })
+class ZoneOutageSpringBootTest {
+
+  @RegisterExtension
+  static final FakeZones zones =
+      FakeZones.builder()
+          .region("us-east-1", "us-east-1a", "us-east-1b")
+          .region("us-west-2", "us-west-2a")
+          .build();
+
+  @DynamicPropertySource
+  static void endpoints(DynamicPropertyRegistry registry) {
+    zones.springProperties("directory").forEach((key, value) -> registry.add(key, () -> value));
+  }
+
+  @Autowired
+  @Qualifier("directory")
+  RestClient directory;
+
+  @LocalServerPort int port;
+
+  @Test
+  void callSurvivesHomeZoneRefusingConnectionsAndActuatorShowsIt() throws IOException {
+    zones.stubAll(get(urlPathMatching("/users/.*")).willReturn(okJson("{\"id\":42}")));
+    zones.zone("us-east-1a").fail(ZoneFault.refuse());
+
+    String body = directory.get().uri("/users/42").retrieve().body(String.class);
+
+    assertThat(body).isEqualTo("{\"id\":42}");
+    assertThat(zones.zone("us-east-1b").requestCount()).isEqualTo(1);
+    assertThat(zones.zone("us-east-1a").requestCount()).isZero();
+
+    RestClient actuator = RestClient.create("http://127.0.0.1:" + port + "/actuator");
+    String health = actuator.get().uri("/health/failover").retrieve().body(String.class);
+    String failover = actuator.get().uri("/failover").retrieve().body(String.class);
+    String attempts =
+        actuator.get().uri("/metrics/failover.attempts").retrieve().body(String.class);
+    save("health-failover.json", health);
+    save("failover.json", failover);
+    save("metrics-failover.attempts.json", attempts);
+    List<String> meterNames =
+        JsonPath.parse(actuator.get().uri("/metrics").retrieve().body(String.class))
+            .read("$.names[?(@ =~ /failover.*/)]");
+    save("metrics-names.txt", String.join("\n", meterNames) + "\n");
+    assertThat(meterNames)
+        .contains(
+            "failover.calls",
+            "failover.attempts",
+            "failover.retries",
+            "failover.endpoint.latency",
+            "failover.endpoint.ejections",
+            "failover.endpoint.state",
+            "failover.endpoint.outstanding",
+            "failover.budget.tokens",
+            "failover.panic");
+
+    String homeEndpoint = zones.zone("us-east-1a").endpoint(0).url();
+    DocumentContext h = JsonPath.parse(health);
+    assertThat(h.read("$.status", String.class)).isEqualTo("UP");
+    assertThat(h.read("$.components.directory.status", String.class)).isEqualTo("UP");
+    assertThat(h.read("$.components.directory.details.serving", String.class)).isEqualTo("2/3");
+    Map<String, Object> homeState =
+        h.read(
+            "$.components.directory.details.zones['us-east-1/us-east-1a'].endpoints['"
+                + homeEndpoint
+                + "']");
+    assertThat(homeState).containsEntry("state", "EJECTED").containsEntry("ejections", 1);
+
+    DocumentContext f = JsonPath.parse(failover);
+    List<String> zoneNames = f.read("$.clients.directory.zones[*].zone");
+    assertThat(zoneNames).containsExactly("us-east-1a", "us-east-1b", "us-west-2a");
+    assertThat(f.read("$.clients.directory.zones[0].endpoints[0].url", String.class))
+        .isEqualTo(homeEndpoint);
+    assertThat(f.read("$.clients.directory.zones[0].endpoints[0].state", String.class))
+        .isEqualTo("EJECTED");
+    assertThat(f.read("$.clients.directory.zones[1].endpoints[0].state", String.class))
+        .isEqualTo("HEALTHY");
+    assertThat(attempts).contains("\"CONNECT_FAILED\"").contains("\"us-east-1a\"");
+  }
+
+  private static void save(String name, String json) throws IOException {
+    Path dir = Path.of("target", "docs-snippets");
+    Files.createDirectories(dir);
+    Files.writeString(dir.resolve(name), json);
+  }
+
+  @SpringBootApplication
+  static class DirectoryApp {}
+}
