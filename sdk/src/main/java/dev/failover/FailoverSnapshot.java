@@ -140,7 +140,8 @@ public record FailoverSnapshot(
    *     HALF_OPEN}
    * @param latency its Peak-EWMA latency estimate
    * @param outstanding attempts in flight to it
-   * @param ejections how many times it was ejected since the client started
+   * @param ejections how many times it was ejected (by its breaker) or marked down (by its health
+   *     check) since the client started
    * @param failureRatePercent its breaker's failure rate over the window, or -1 with too few calls
    */
   public record EndpointState(

@@ -225,6 +225,8 @@ public final class EndpointState {
   void setDown(boolean down) {
     if (this.down && !down) {
       restoredAt = ticker.nanos();
+    } else if (!this.down && down) {
+      ejections.incrementAndGet();
     }
     this.down = down;
   }
