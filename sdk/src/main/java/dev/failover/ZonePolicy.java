@@ -10,12 +10,13 @@ import java.time.Duration;
  * with at least {@code minSamples} attempts, its error rate or mean latency stands out against the
  * other zones: beyond the median plus {@code outlierK} times the median absolute deviation across
  * zones (errors are compared across every zone, latency only among zones of the same region, since
- * other regions are far by nature), and by at least 10 percentage points of errors or 50% (and 5
- * ms) of latency. With fewer than three zones carrying enough traffic to compare (the usual case,
- * since first attempts stay in the home zone), a zone is compared with the pooled attempts of all
- * the other zones instead (retries and hedges land there), given at least 10 of them. So a gray
- * zone, whose health checks still pass, is drained too. An attempt that loses a hedge race counts
- * as a failure of its zone here. At most half of the zones are evacuated as outliers at once.
+ * other regions are far by nature), and by at least 10 percentage points of errors, or to at least
+ * twice the reference latency and 20 ms above it. With fewer than three zones carrying enough
+ * traffic to compare (the usual case, since first attempts stay in the home zone), a zone is
+ * compared with the pooled attempts of all the other zones instead (retries and hedges land there),
+ * given at least 10 of them. So a gray zone, whose health checks still pass, is drained too. An
+ * attempt that loses a hedge race counts as a failure of its zone here. At most half of the zones
+ * are evacuated as outliers at once.
  *
  * <p>An evacuated zone gets no first attempts. About once a second an idempotent call also sends a
  * probe there, next to its normal first attempt: the probe answers the call only with a success, is

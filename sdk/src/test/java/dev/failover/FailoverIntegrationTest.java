@@ -231,6 +231,32 @@ class FailoverIntegrationTest {
   }
 
   @Test
+  void enqueueDeliversAFailureToOnFailure() throws Exception {
+    zones.fail(ZoneFault.refuse());
+    try (FailoverClient client = Zones3.client(zones).build()) {
+      CompletableFuture<IOException> failure = new CompletableFuture<>();
+      client
+          .newCall(get("/api/v1/users/9"))
+          .enqueue(
+              new Callback() {
+                @Override
+                public void onFailure(Call call, IOException e) {
+                  failure.complete(e);
+                }
+
+                @Override
+                public void onResponse(Call call, Response response) {
+                  response.close();
+                  failure.completeExceptionally(new AssertionError("expected a failure"));
+                }
+              });
+      assertThat(failure.get(10, TimeUnit.SECONDS))
+          .isInstanceOfSatisfying(
+              FailoverException.class, e -> assertThat(e.attempts()).isNotEmpty());
+    }
+  }
+
+  @Test
   void afterCloseNoSdkThreadRemainsAndThePoolIsEmpty() throws Exception {
     ConnectionPool pool = new ConnectionPool();
     OkHttpClient http = new OkHttpClient.Builder().connectionPool(pool).build();

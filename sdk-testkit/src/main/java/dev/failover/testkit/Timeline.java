@@ -117,10 +117,30 @@ public final class Timeline {
           new ScheduledThreadPoolExecutor(1, new DaemonThreads("failover-testkit-timeline"));
       this.executor.setRemoveOnCancelPolicy(true);
       this.startNanos = System.nanoTime();
+      // Steps at the same offset run as one task, in a fixed order: the ends of phases first,
+      // then the rest as declared, so that a phase's end never undoes the next phase's start.
+      java.util.TreeMap<Long, List<Step>> byOffset = new java.util.TreeMap<>();
       for (Step step : timeline.steps) {
-        long delay = startNanos + step.offset().toNanos() - System.nanoTime();
+        byOffset.computeIfAbsent(step.offset().toNanos(), k -> new ArrayList<>()).add(step);
+      }
+      for (java.util.Map.Entry<Long, List<Step>> group : byOffset.entrySet()) {
+        List<Step> ordered = new ArrayList<>();
+        for (Step step : group.getValue()) {
+          if (step.endsPhase() != null && step.startsPhase() == null) {
+            ordered.add(step);
+          }
+        }
+        for (Step step : group.getValue()) {
+          if (!(step.endsPhase() != null && step.startsPhase() == null)) {
+            ordered.add(step);
+          }
+        }
+        long delay = startNanos + group.getKey() - System.nanoTime();
         Future<?> unused =
-            executor.schedule(() -> run(step, zones), Math.max(0, delay), TimeUnit.NANOSECONDS);
+            executor.schedule(
+                () -> ordered.forEach(step -> run(step, zones)),
+                Math.max(0, delay),
+                TimeUnit.NANOSECONDS);
       }
       executor.shutdown(); // runs the delayed steps, then the thread ends
     }

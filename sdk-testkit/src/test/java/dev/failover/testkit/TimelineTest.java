@@ -37,6 +37,28 @@ class TimelineTest {
   }
 
   @Test
+  void aPhaseEndsBeforeTheNextOneStartsAtTheSameOffset() throws Exception {
+    for (int round = 0; round < 20; round++) {
+      List<String> log = Collections.synchronizedList(new ArrayList<>());
+      // The next phase is declared first; its start must still run after the previous end.
+      Timeline timeline =
+          Timeline.builder()
+              .phase("second", Duration.ofMillis(20), Duration.ofMillis(10), z -> log.add("start"))
+              .phase(
+                  "first",
+                  Duration.ZERO,
+                  Duration.ofMillis(20),
+                  z -> log.add("first"),
+                  z -> log.add("end"))
+              .build();
+      try (Timeline.Run run = timeline.start(zones)) {
+        assertThat(run.await(Duration.ofSeconds(2))).isTrue();
+      }
+      assertThat(log).containsExactly("first", "end", "start");
+    }
+  }
+
+  @Test
   void phasesAreNamedAndTheCurrentOneIsKnown() throws Exception {
     List<String> log = Collections.synchronizedList(new ArrayList<>());
     Timeline timeline =

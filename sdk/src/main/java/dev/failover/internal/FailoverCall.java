@@ -655,7 +655,7 @@ public final class FailoverCall implements Call {
       cb = callback;
       callback = null;
     }
-    Response response = result.getNow(null);
+    Response response = result.isCompletedExceptionally() ? null : result.getNow(null);
     if (response != null) {
       try {
         cb.onResponse(this, response);

@@ -20,10 +20,10 @@ public final class Zones {
   static final long PROBE_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
   static final double MAD_SCALE = 1.4826;
   static final double MIN_ERROR_DELTA = 0.10;
-  static final double MIN_LATENCY_RATIO = 0.5;
+  static final double MIN_LATENCY_RATIO = 1.0;
   static final int MIN_PROBE_SAMPLES = 2;
   static final int MIN_POOLED_SAMPLES = 10;
-  static final double MIN_LATENCY_DELTA_NANOS = 5e6;
+  static final double MIN_LATENCY_DELTA_NANOS = 20e6;
   static final int MAX_LEVEL = 3;
   static final long REEVACUATION_MEMORY_NANOS = TimeUnit.MINUTES.toNanos(5);
 

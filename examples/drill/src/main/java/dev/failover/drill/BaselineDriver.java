@@ -1,0 +1,184 @@
+package dev.failover.drill;
+
+import io.github.resilience4j.core.IntervalFunction;
+import io.github.resilience4j.retry.Retry;
+import io.github.resilience4j.retry.RetryConfig;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import okhttp3.Call;
+import okhttp3.Callback;
+import okhttp3.Dispatcher;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.Response;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What a user writes by hand today: one OkHttpClient, round robin over every endpoint of every zone
+ * and region, and a Resilience4j Retry of 3 attempts with exponential backoff (50 ms, then 100 ms)
+ * on I/O errors and 5xx answers, each attempt on the next endpoint. Each attempt has a third of the
+ * deadline (OkHttp {@code callTimeout}); the call as a whole has the deadline.
+ */
+final class BaselineDriver extends ClientDriver {
+  private final List<DrillEndpoint> endpoints;
+  private final OkHttpClient http;
+  private final Retry retry;
+  private final ScheduledExecutorService scheduler;
+  private final Duration deadline;
+  private final AtomicInteger next = new AtomicInteger();
+
+  /** What one attempt got: the status, its body read. */
+  private record Answer(int status) {}
+
+  BaselineDriver(
+      Scenario scenario, Stats stats, long startNanos, int maxInFlight, Duration deadline) {
+    super("baseline", stats, startNanos, maxInFlight);
+    this.endpoints = scenario.endpoints();
+    this.deadline = deadline;
+    // OkHttp allows 5 calls per host by default, and every endpoint here is on one host; a user
+    // who load-tests raises the limits. Same limits as the SDK's default.
+    Dispatcher dispatcher = new Dispatcher();
+    dispatcher.setMaxRequests(256);
+    dispatcher.setMaxRequestsPerHost(256);
+    this.http =
+        new OkHttpClient.Builder()
+            .dispatcher(dispatcher)
+            .callTimeout(deadline.dividedBy(3))
+            .build();
+    this.retry =
+        Retry.of(
+            "directory",
+            RetryConfig.<Answer>custom()
+                .maxAttempts(3)
+                .intervalFunction(IntervalFunction.ofExponentialBackoff(Duration.ofMillis(50), 2))
+                .retryExceptions(IOException.class)
+                .retryOnResult(answer -> answer.status() >= 500)
+                .build());
+    ScheduledThreadPoolExecutor s =
+        new ScheduledThreadPoolExecutor(
+            1,
+            r -> {
+              Thread t = new Thread(r, "drill-baseline-retry");
+              t.setDaemon(true);
+              return t;
+            });
+    s.setRemoveOnCancelPolicy(true);
+    this.scheduler = s;
+  }
+
+  @Override
+  void start(String path, long offsetNanos, Consumer<Stats.Result> done) {
+    int first = Math.floorMod(next.getAndIncrement(), endpoints.size());
+    OneCall call = new OneCall(path, offsetNanos, first);
+    CompletableFuture<Stats.Result> outcome = new CompletableFuture<>();
+    Future<?> timer =
+        scheduler.schedule(
+            () -> {
+              call.expire();
+              outcome.complete(Stats.Result.FAILED);
+            },
+            deadline.toNanos(),
+            TimeUnit.NANOSECONDS);
+    Supplier<CompletionStage<Answer>> retrying =
+        Retry.decorateCompletionStage(retry, scheduler, call::attempt);
+    retrying
+        .get()
+        .whenComplete(
+            (answer, failure) ->
+                outcome.complete(
+                    answer != null && answer.status() >= 200 && answer.status() < 300
+                        ? Stats.Result.OK
+                        : Stats.Result.FAILED));
+    var unused =
+        outcome.whenComplete(
+            (result, failure) -> {
+              timer.cancel(false);
+              int sent = call.sent.get();
+              recordAttempts(offsetNanos, sent, Math.max(0, sent - 1), 0);
+              done.accept(result == null ? Stats.Result.FAILED : result);
+            });
+  }
+
+  /** One logical call: its attempts go to consecutive endpoints. */
+  private final class OneCall {
+    final String path;
+    final long offsetNanos;
+    final int first;
+    final AtomicInteger sent = new AtomicInteger();
+    private volatile boolean expired;
+    private volatile @Nullable Call current;
+
+    OneCall(String path, long offsetNanos, int first) {
+      this.path = path;
+      this.offsetNanos = offsetNanos;
+      this.first = first;
+    }
+
+    void expire() {
+      expired = true;
+      Call c = current;
+      if (c != null) {
+        c.cancel();
+      }
+    }
+
+    CompletionStage<Answer> attempt() {
+      CompletableFuture<Answer> answer = new CompletableFuture<>();
+      if (expired) {
+        answer.completeExceptionally(new IOException("deadline passed"));
+        return answer;
+      }
+      int k = sent.getAndIncrement();
+      DrillEndpoint endpoint = endpoints.get((first + k) % endpoints.size());
+      if (k == 0) {
+        recordFirst(offsetNanos, endpoint.zone());
+      }
+      Call c = http.newCall(new Request.Builder().url(endpoint.url() + path).build());
+      current = c;
+      try {
+        c.enqueue(
+            new Callback() {
+              @Override
+              public void onResponse(Call call, Response response) {
+                try (response) {
+                  response.body().bytes();
+                  answer.complete(new Answer(response.code()));
+                } catch (IOException e) {
+                  answer.completeExceptionally(e);
+                }
+              }
+
+              @Override
+              public void onFailure(Call call, IOException e) {
+                answer.completeExceptionally(e);
+              }
+            });
+      } catch (RejectedExecutionException e) {
+        answer.completeExceptionally(new IOException(e));
+      }
+      if (expired) {
+        c.cancel();
+      }
+      return answer;
+    }
+  }
+
+  @Override
+  public void close() {
+    scheduler.shutdownNow();
+    http.dispatcher().cancelAll();
+    http.dispatcher().executorService().shutdown();
+    http.connectionPool().evictAll();
+  }
+}

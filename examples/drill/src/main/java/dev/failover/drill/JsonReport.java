@@ -1,0 +1,135 @@
+package dev.failover.drill;
+
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** The results as JSON, written by hand; the schema is in docs/drill.md. */
+final class JsonReport {
+  private JsonReport() {}
+
+  static String render(DrillResult r) {
+    StringBuilder sb = new StringBuilder();
+    sb.append("{\n  \"drill\": {");
+    sb.append("\"mode\": ").append(str(r.mode()));
+    sb.append(", \"target\": ").append(str(r.description()));
+    sb.append(", \"duration_s\": ").append(num(r.options().duration().toMillis() / 1000.0));
+    sb.append(", \"rate\": ").append(r.options().rate());
+    sb.append(", \"seed\": ").append(r.options().seed());
+    sb.append(", \"deadline_ms\": ").append(r.options().deadline().toMillis());
+    sb.append(", \"home\": {\"region\": ").append(str(r.homeRegion()));
+    sb.append(", \"zone\": ").append(str(r.homeZone())).append('}');
+    sb.append(", \"zones\": [");
+    for (int i = 0; i < r.zones().size(); i++) {
+      sb.append(i == 0 ? "" : ", ").append(str(r.zones().get(i)));
+    }
+    sb.append("],\n    \"phases\": [");
+    List<Phase> phases = r.phases();
+    for (int i = 0; i < phases.size(); i++) {
+      Phase p = phases.get(i);
+      sb.append(i == 0 ? "\n      " : ",\n      ");
+      sb.append("{\"name\": ").append(str(p.name()));
+      sb.append(", \"start_s\": ").append(num(p.start().toMillis() / 1000.0));
+      sb.append(", \"end_s\": ").append(num(p.end().toMillis() / 1000.0));
+      sb.append(", \"description\": ").append(str(p.description())).append('}');
+    }
+    sb.append("]},\n  \"clients\": {");
+    List<Stats> clients = r.clients();
+    for (int c = 0; c < clients.size(); c++) {
+      Stats st = clients.get(c);
+      sb.append(c == 0 ? "\n" : ",\n");
+      sb.append("    ").append(str(st.client)).append(": {\n      \"phases\": [");
+      for (int i = 0; i < phases.size(); i++) {
+        Phase p = phases.get(i);
+        sb.append(i == 0 ? "\n        " : ",\n        ");
+        bucket(sb, st.phase(p.name()), "\"phase\": " + str(p.name()), st.zones);
+      }
+      sb.append("\n      ],\n      \"seconds\": [");
+      for (int i = 0; i < st.secondCount(); i++) {
+        Stats.Summary s = st.second(i);
+        sb.append(i == 0 ? "\n        " : ",\n        ");
+        bucket(sb, s, "\"second\": " + i + ", \"phase\": " + str(s.phase().name()), st.zones);
+      }
+      sb.append("\n      ],\n      \"total\": ");
+      bucket(sb, st.total(), "\"phase\": \"total\"", st.zones);
+      sb.append("\n    }");
+    }
+    sb.append("\n  },\n  \"events\": [");
+    List<EventLog.Entry> events = r.events();
+    for (int i = 0; i < events.size(); i++) {
+      EventLog.Entry e = events.get(i);
+      sb.append(i == 0 ? "\n    " : ",\n    ");
+      sb.append("{\"t_s\": ").append(num(e.offsetSeconds()));
+      sb.append(", \"client\": ").append(str(e.client()));
+      sb.append(", \"text\": ").append(str(e.text())).append('}');
+    }
+    sb.append("\n  ]\n}\n");
+    return sb.toString();
+  }
+
+  private static void bucket(StringBuilder sb, Stats.Summary s, String key, List<String> zones) {
+    Stats.Percentiles p = s.latency();
+    sb.append('{').append(key);
+    sb.append(", \"calls\": ").append(s.calls());
+    sb.append(", \"ok\": ").append(s.ok());
+    sb.append(", \"failed\": ").append(s.failed());
+    sb.append(", \"stale\": ").append(s.stale());
+    sb.append(", \"not_sent\": ").append(s.notSent());
+    sb.append(", \"attempts\": ").append(s.attempts());
+    sb.append(", \"hedges\": ").append(s.hedges());
+    sb.append(", \"retries\": ").append(s.retries());
+    sb.append(", \"p50_ms\": ").append(p == null ? "null" : num(p.p50()));
+    sb.append(", \"p90_ms\": ").append(p == null ? "null" : num(p.p90()));
+    sb.append(", \"p99_ms\": ").append(p == null ? "null" : num(p.p99()));
+    sb.append(", \"p999_ms\": ").append(p == null ? "null" : num(p.p999()));
+    sb.append(", \"max_ms\": ").append(p == null ? "null" : num(p.max()));
+    sb.append(", \"share_by_zone\": {");
+    Map<String, Double> share = s.shareByZone();
+    boolean first = true;
+    for (String z : zones) {
+      Double v = share.get(z);
+      if (v == null) {
+        continue;
+      }
+      sb.append(first ? "" : ", ").append(str(z)).append(": ").append(num(v));
+      first = false;
+    }
+    sb.append("}}");
+  }
+
+  static String num(double d) {
+    if (Double.isNaN(d) || Double.isInfinite(d)) {
+      return "null";
+    }
+    String text =
+        BigDecimal.valueOf(d)
+            .setScale(4, RoundingMode.HALF_UP)
+            .stripTrailingZeros()
+            .toPlainString();
+    return text.equals("-0") ? "0" : text;
+  }
+
+  static String str(String s) {
+    StringBuilder sb = new StringBuilder("\"");
+    for (int i = 0; i < s.length(); i++) {
+      char ch = s.charAt(i);
+      switch (ch) {
+        case '"' -> sb.append("\\\"");
+        case '\\' -> sb.append("\\\\");
+        case '\n' -> sb.append("\\n");
+        case '\r' -> sb.append("\\r");
+        case '\t' -> sb.append("\\t");
+        default -> {
+          if (ch < 0x20) {
+            sb.append(String.format(Locale.ROOT, "\\u%04x", (int) ch));
+          } else {
+            sb.append(ch);
+          }
+        }
+      }
+    }
+    return sb.append('"').toString();
+  }
+}

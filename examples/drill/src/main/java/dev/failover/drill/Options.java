@@ -1,0 +1,283 @@
+package dev.failover.drill;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The drill's command line, parsed and checked.
+ *
+ * @param duration how long the load runs
+ * @param rate calls per second per client
+ * @param seed the seed of the request mix and the fake zones' randomness
+ * @param deadline each call's total deadline
+ * @param clients which clients run
+ * @param report where the HTML report goes
+ * @param json where the JSON results go, or null for none
+ * @param topology a file of real endpoints, or null for the embedded fake zones
+ * @param home the client's home as {@code region,zone} in topology mode, or null for the first line
+ * @param healthPath the health check path
+ * @param help whether to print the help and exit
+ */
+record Options(
+    Duration duration,
+    int rate,
+    long seed,
+    Duration deadline,
+    Clients clients,
+    Path report,
+    @Nullable Path json,
+    @Nullable Path topology,
+    @Nullable String home,
+    String healthPath,
+    boolean help) {
+
+  /** Which clients run. */
+  enum Clients {
+    SDK,
+    BASELINE,
+    BOTH;
+
+    boolean sdk() {
+      return this != BASELINE;
+    }
+
+    boolean baseline() {
+      return this != SDK;
+    }
+  }
+
+  static final Duration MIN_EMBEDDED_DURATION = Duration.ofSeconds(6);
+  static final int MAX_RATE = 2000;
+
+  static final String HELP =
+      """
+      Usage: ./drill [options]
+
+      Runs two clients side by side through a scripted outage of an Okta-style directory API
+      served by embedded fake zones (us-east-1 a/b/c and us-west-2 a/b, two endpoints each;
+      the clients live in us-east-1a): the Failover SDK, and a baseline written by hand today
+      (OkHttp, round robin over every endpoint, Resilience4j Retry with 3 attempts).
+      Phases, each a sixth of --duration:
+        healthy -> zone-refuse (us-east-1a refuses connections) -> zone-hang (us-east-1a
+        accepts and never answers) -> gray-zone (us-east-1b: slow tail and 503s, /health
+        still passing) -> region-down (all of us-east-1 refuses) -> fail-back (all healed)
+
+      Options (--name VALUE or --name=VALUE):
+        --duration D       how long the load runs: 60s, 90, 2m, 1500ms (default 60s;
+                           at least 6s with the embedded zones)
+        --rate N           calls per second per client, 1 to 2000 (default 100)
+        --seed N           seed of the request mix and of the zones' latency and errors
+                           (default 1)
+        --deadline D       total deadline of one call, every attempt included (default 1s);
+                           each attempt gets a third of it
+        --client C         sdk, baseline or both (default both)
+        --report FILE      the HTML report (default target/drill-report.html)
+        --json FILE        also write the results as JSON (schema in docs/drill.md)
+        --topology FILE    drill against real endpoints instead of the embedded zones: one
+                           endpoint a line, 'region,zone,url', '#' starts a comment. No fault is
+                           scripted; the load is GET /users/{id} with random ids, in one phase
+                           named 'all'
+        --home R,Z         with --topology: the clients' home region and zone
+                           (default: the first line's)
+        --health-path P    with --topology: the health check path (default /health)
+        -h, --help         print this help
+
+      While it runs, one line per second and client (about two seconds behind, so that every
+      call of that second has ended); at the end a table per phase and client, and the path
+      of the HTML report. See docs/drill.md.
+      """;
+
+  /**
+   * Parses the command line.
+   *
+   * @param args the arguments
+   * @return the options
+   * @throws UsageException naming the option and the bad value
+   */
+  static Options parse(String... args) throws UsageException {
+    Duration duration = Duration.ofSeconds(60);
+    int rate = 100;
+    long seed = 1;
+    Duration deadline = Duration.ofSeconds(1);
+    Clients clients = Clients.BOTH;
+    Path report = Path.of("target", "drill-report.html");
+    Path json = null;
+    Path topology = null;
+    String home = null;
+    String healthPath = null;
+    for (int i = 0; i < args.length; i++) {
+      String arg = args[i];
+      if (arg.equals("-h") || arg.equals("--help")) {
+        return new Options(
+            duration, rate, seed, deadline, clients, report, null, null, null, "/health", true);
+      }
+      String name = arg;
+      String value = null;
+      int eq = arg.indexOf('=');
+      if (arg.startsWith("--") && eq > 0) {
+        name = arg.substring(0, eq);
+        value = arg.substring(eq + 1);
+      }
+      if (!isKnown(name)) {
+        throw new UsageException("unknown option '" + arg + "'");
+      }
+      if (value == null) {
+        if (i + 1 >= args.length) {
+          throw new UsageException(name + " needs a value");
+        }
+        value = args[++i];
+      }
+      switch (name) {
+        case "--duration" -> duration = duration(name, value);
+        case "--rate" -> rate = rate(value);
+        case "--seed" -> seed = seed(value);
+        case "--deadline" -> deadline = duration(name, value);
+        case "--client" -> clients = clients(value);
+        case "--report" -> report = path(name, value);
+        case "--json" -> json = path(name, value);
+        case "--topology" -> topology = path(name, value);
+        case "--home" -> home = value;
+        case "--health-path" -> healthPath = value;
+        default -> throw new UsageException("unknown option '" + arg + "'");
+      }
+    }
+    if (topology == null) {
+      if (home != null) {
+        throw new UsageException("--home only applies with --topology");
+      }
+      if (healthPath != null) {
+        throw new UsageException("--health-path only applies with --topology");
+      }
+      if (duration.compareTo(MIN_EMBEDDED_DURATION) < 0) {
+        throw new UsageException(
+            "--duration must be at least 6s with the embedded zones (six phases) but was "
+                + format(duration));
+      }
+    }
+    if (home != null) {
+      String[] parts = home.split(",", -1);
+      if (parts.length != 2 || parts[0].isBlank() || parts[1].isBlank()) {
+        throw new UsageException(
+            "--home must be 'region,zone' such as 'us-east-1,us-east-1a' but was '" + home + "'");
+      }
+    }
+    if (healthPath != null && !healthPath.startsWith("/")) {
+      throw new UsageException("--health-path must start with '/' but was '" + healthPath + "'");
+    }
+    if (deadline.compareTo(Duration.ofMillis(30)) < 0
+        || deadline.compareTo(Duration.ofSeconds(60)) > 0) {
+      throw new UsageException(
+          "--deadline must be between 30ms and 60s but was " + format(deadline));
+    }
+    return new Options(
+        duration,
+        rate,
+        seed,
+        deadline,
+        clients,
+        report,
+        json,
+        topology,
+        home,
+        healthPath == null ? "/health" : healthPath,
+        false);
+  }
+
+  private static boolean isKnown(String name) {
+    return switch (name) {
+      case "--duration",
+          "--rate",
+          "--seed",
+          "--deadline",
+          "--client",
+          "--report",
+          "--json",
+          "--topology",
+          "--home",
+          "--health-path" ->
+          true;
+      default -> false;
+    };
+  }
+
+  /** Parses {@code 60s}, {@code 1500ms}, {@code 2m} or a bare number of seconds. */
+  static Duration duration(String name, String value) throws UsageException {
+    String v = value.trim().toLowerCase(Locale.ROOT);
+    long factorMillis;
+    String number;
+    if (v.endsWith("ms")) {
+      factorMillis = 1;
+      number = v.substring(0, v.length() - 2);
+    } else if (v.endsWith("s")) {
+      factorMillis = 1000;
+      number = v.substring(0, v.length() - 1);
+    } else if (v.endsWith("m")) {
+      factorMillis = 60_000;
+      number = v.substring(0, v.length() - 1);
+    } else {
+      factorMillis = 1000;
+      number = v;
+    }
+    double amount;
+    try {
+      amount = Double.parseDouble(number.trim());
+    } catch (NumberFormatException e) {
+      amount = Double.NaN;
+    }
+    if (!(amount > 0) || amount * factorMillis > 24 * 3600_000.0 || number.contains("e")) {
+      throw new UsageException(
+          name + " must be a positive duration such as 60s, 1500ms or 2m, but was '" + value + "'");
+    }
+    return Duration.ofMillis(Math.round(amount * factorMillis));
+  }
+
+  private static int rate(String value) throws UsageException {
+    try {
+      int r = Integer.parseInt(value.trim());
+      if (r >= 1 && r <= MAX_RATE) {
+        return r;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new UsageException(
+        "--rate must be a whole number of calls per second from 1 to "
+            + MAX_RATE
+            + ", but was '"
+            + value
+            + "'");
+  }
+
+  private static long seed(String value) throws UsageException {
+    try {
+      return Long.parseLong(value.trim());
+    } catch (NumberFormatException e) {
+      throw new UsageException("--seed must be a whole number but was '" + value + "'");
+    }
+  }
+
+  private static Clients clients(String value) throws UsageException {
+    return switch (value.trim().toLowerCase(Locale.ROOT)) {
+      case "sdk" -> Clients.SDK;
+      case "baseline" -> Clients.BASELINE;
+      case "both" -> Clients.BOTH;
+      default ->
+          throw new UsageException(
+              "--client must be sdk, baseline or both, but was '" + value + "'");
+    };
+  }
+
+  private static Path path(String name, String value) throws UsageException {
+    if (value.isBlank()) {
+      throw new UsageException(name + " needs a file name");
+    }
+    return Path.of(value);
+  }
+
+  static String format(Duration d) {
+    long ms = d.toMillis();
+    return ms % 1000 == 0 ? (ms / 1000) + "s" : ms + "ms";
+  }
+}

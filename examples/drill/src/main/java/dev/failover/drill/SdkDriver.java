@@ -1,0 +1,221 @@
+package dev.failover.drill;
+
+import dev.failover.Attempt;
+import dev.failover.Endpoint;
+import dev.failover.FailoverClient;
+import dev.failover.FailoverEvent;
+import dev.failover.FailoverListener;
+import dev.failover.HealthCheck;
+import dev.failover.HedgePolicy;
+import dev.failover.StaleCache;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import okhttp3.Call;
+import okhttp3.Callback;
+import okhttp3.Request;
+import okhttp3.Response;
+import okhttp3.ResponseBody;
+
+/**
+ * The Failover SDK as a user would set it up for the directory: home zone, active health checks,
+ * adaptive hedging, stale-if-error and the drill's deadline; everything else at its defaults.
+ */
+final class SdkDriver extends ClientDriver {
+  static final String SERVICE = "directory";
+
+  /**
+   * Whether calls use {@code enqueue()} (system property {@code drill.sdk.enqueue=true}) instead of
+   * {@code execute()} on the drill's threads.
+   */
+  static final boolean ENQUEUE = Boolean.getBoolean("drill.sdk.enqueue");
+
+  private final FailoverClient client;
+  private final EventLog log;
+  private final Duration deadline;
+  private final ExecutorService callers = Executors.newCachedThreadPool(daemon("drill-sdk-caller"));
+  private final ScheduledThreadPoolExecutor guards =
+      new ScheduledThreadPoolExecutor(1, daemon("drill-sdk-guard"));
+  private final AtomicLong lostCallbacks = new AtomicLong();
+
+  SdkDriver(
+      Scenario scenario,
+      Stats stats,
+      long startNanos,
+      int maxInFlight,
+      Duration deadline,
+      EventLog log) {
+    super("sdk", stats, startNanos, maxInFlight);
+    this.log = log;
+    this.deadline = deadline;
+    guards.setRemoveOnCancelPolicy(true);
+    FailoverClient.Builder builder =
+        FailoverClient.builder()
+            .service(SERVICE)
+            .home(scenario.homeRegion(), scenario.homeZone())
+            .healthCheck(HealthCheck.http(scenario.healthPath()))
+            .hedging(HedgePolicy.adaptive(0.05))
+            .staleIfError(StaleCache.of(10_000, 64 * 1024, Duration.ofMinutes(5)))
+            .deadline(deadline)
+            .listener(new Listener());
+    for (DrillEndpoint e : scenario.endpoints()) {
+      builder.endpoint(Endpoint.of(e.url(), e.region(), e.zone()));
+    }
+    this.client = builder.build();
+  }
+
+  @Override
+  void start(String path, long offsetNanos, Consumer<Stats.Result> done) {
+    Request request = new Request.Builder().url("http://" + SERVICE + path).build();
+    Call call = client.newCall(request);
+    if (!ENQUEUE) {
+      // Workaround: FailoverCall.enqueue() never calls Callback.onFailure (see docs/drill.md), so
+      // the call runs on a thread of the drill's own, as execute(); the load thread never waits.
+      callers.execute(
+          () -> {
+            try (Response response = call.execute()) {
+              done.accept(classify(response));
+            } catch (IOException | RuntimeException e) {
+              done.accept(Stats.Result.FAILED);
+            }
+          });
+      return;
+    }
+    // A call whose callback never comes ends here, as failed, a second after its deadline.
+    Future<?> guard =
+        guards.schedule(
+            () -> {
+              lostCallbacks.incrementAndGet();
+              done.accept(Stats.Result.FAILED);
+            },
+            deadline.toNanos() + TimeUnit.SECONDS.toNanos(1),
+            TimeUnit.NANOSECONDS);
+    call.enqueue(
+        new Callback() {
+          @Override
+          public void onResponse(Call call, Response response) {
+            guard.cancel(false);
+            try (response) {
+              done.accept(classify(response));
+            } catch (IOException | RuntimeException e) {
+              done.accept(Stats.Result.FAILED);
+            }
+          }
+
+          @Override
+          public void onFailure(Call call, IOException e) {
+            guard.cancel(false);
+            done.accept(Stats.Result.FAILED);
+          }
+        });
+  }
+
+  /** Reads the body, as the application would, and classifies the answer. */
+  private static Stats.Result classify(Response response) throws IOException {
+    ResponseBody body = response.body();
+    body.bytes();
+    if (!response.isSuccessful()) {
+      return Stats.Result.FAILED;
+    }
+    return isStale(response) ? Stats.Result.STALE : Stats.Result.OK;
+  }
+
+  /** Calls that ended only by the drill's guard because their callback never came. */
+  long lostCallbacks() {
+    return lostCallbacks.get();
+  }
+
+  private static boolean isStale(Response response) {
+    for (String warning : response.headers("Warning")) {
+      if (warning.startsWith("110")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  @Override
+  public void close() {
+    client.close();
+    callers.shutdownNow();
+    guards.shutdownNow();
+  }
+
+  private static ThreadFactory daemon(String name) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  /** Counts attempts per call and first attempts per zone; logs zone moves. */
+  private final class Listener implements FailoverListener {
+    @Override
+    public void onAttempt(FailoverEvent.AttemptFinished event) {
+      Attempt a = event.attempt();
+      if (a.kind() == Attempt.Kind.FIRST) {
+        long callStart = System.nanoTime() - a.startedAfter().toNanos() - a.duration().toNanos();
+        recordFirst(callStart - startNanos, a.endpoint().locality().zone());
+      }
+    }
+
+    @Override
+    public void onCallFinished(FailoverEvent.CallFinished event) {
+      long callStart = System.nanoTime() - event.elapsed().toNanos();
+      recordAttempts(callStart - startNanos, event.attempts(), event.retries(), event.hedges());
+    }
+
+    @Override
+    public void onZoneEvacuated(FailoverEvent.ZoneEvacuated event) {
+      log.add(name, "zone " + event.zone().zone() + " evacuated: " + event.reason());
+    }
+
+    @Override
+    public void onZoneRestored(FailoverEvent.ZoneRestored event) {
+      log.add(
+          name,
+          "zone "
+              + event.zone().zone()
+              + " restored after "
+              + event.evacuatedFor().toMillis()
+              + " ms");
+    }
+
+    @Override
+    public void onEjected(FailoverEvent.EndpointEjected event) {
+      Duration d = event.duration();
+      log.add(
+          name,
+          "endpoint "
+              + event.endpoint().url().port()
+              + " in "
+              + event.endpoint().locality().zone()
+              + " ejected by "
+              + event.cause()
+              + (d == null ? "" : " for " + d.toMillis() + " ms"));
+    }
+
+    @Override
+    public void onRestored(FailoverEvent.EndpointRestored event) {
+      log.add(
+          name,
+          "endpoint "
+              + event.endpoint().url().port()
+              + " in "
+              + event.endpoint().locality().zone()
+              + " restored ("
+              + event.cause()
+              + ")");
+    }
+  }
+}

@@ -1,0 +1,225 @@
+package dev.failover.drill;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.HdrHistogram.Histogram;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One client's results: a bucket per second of the drill and one per phase. A call is counted in
+ * the second and phase of its intended send time. Thread-safe.
+ */
+final class Stats {
+  private static final long MAX_MICROS = TimeUnit.MINUTES.toMicros(10);
+
+  final String client;
+  final List<Phase> phases;
+  final List<String> zones;
+  private final Bucket[] seconds;
+  private final Map<String, Bucket> byPhase = new LinkedHashMap<>();
+  private final Bucket total;
+
+  Stats(String client, List<Phase> phases, List<String> zones, Duration duration) {
+    this.client = client;
+    this.phases = List.copyOf(phases);
+    this.zones = List.copyOf(zones);
+    int n = (int) Math.max(1, (duration.toMillis() + 999) / 1000);
+    this.seconds = new Bucket[n];
+    for (int i = 0; i < n; i++) {
+      seconds[i] = new Bucket(Phase.at(phases, TimeUnit.MILLISECONDS.toNanos(i * 1000L + 500)));
+    }
+    for (Phase p : phases) {
+      byPhase.put(p.name(), new Bucket(p));
+    }
+    this.total = new Bucket(new Phase("total", Duration.ZERO, duration, "the whole drill"));
+  }
+
+  /** The outcome of one call, as the client's caller saw it. */
+  enum Result {
+    OK,
+    STALE,
+    FAILED,
+    NOT_SENT
+  }
+
+  /**
+   * Records a call that ended (or could not be sent).
+   *
+   * @param offsetNanos intended send time, from the start of the drill
+   * @param latencyNanos from the intended send time to the end; ignored for NOT_SENT
+   */
+  void call(long offsetNanos, long latencyNanos, Result result) {
+    for (Bucket b : bucketsAt(offsetNanos)) {
+      b.call(latencyNanos, result);
+    }
+  }
+
+  /** Records a call's attempts, retries and hedges, counted in the second the call started. */
+  void attempts(long offsetNanos, int attempts, int retries, int hedges) {
+    for (Bucket b : bucketsAt(offsetNanos)) {
+      b.attempts(attempts, retries, hedges);
+    }
+  }
+
+  /** Records the zone of a call's first attempt. */
+  void firstAttempt(long offsetNanos, String zone) {
+    for (Bucket b : bucketsAt(offsetNanos)) {
+      b.first(zone);
+    }
+  }
+
+  private List<Bucket> bucketsAt(long offsetNanos) {
+    int s = (int) Math.min(seconds.length - 1, Math.max(0, offsetNanos / 1_000_000_000L));
+    Bucket second = seconds[s];
+    Bucket phase = byPhase.get(Phase.at(phases, Math.max(0, offsetNanos)).name());
+    List<Bucket> out = new ArrayList<>(3);
+    out.add(second);
+    if (phase != null) {
+      out.add(phase);
+    }
+    out.add(total);
+    return out;
+  }
+
+  int secondCount() {
+    return seconds.length;
+  }
+
+  Summary second(int i) {
+    return seconds[i].summary(zones);
+  }
+
+  Summary phase(String name) {
+    Bucket b = byPhase.get(name);
+    if (b == null) {
+      throw new IllegalArgumentException("no phase " + name);
+    }
+    return b.summary(zones);
+  }
+
+  Summary total() {
+    return total.summary(zones);
+  }
+
+  /**
+   * A bucket's numbers, frozen.
+   *
+   * @param phase the phase (for a second: the phase at its middle)
+   * @param calls calls whose intended send time is in the bucket
+   * @param ok calls that returned a 2xx response, stale copies included
+   * @param stale calls served a stale copy
+   * @param failed calls that failed or returned a non-2xx response, or could not be sent
+   * @param notSent calls not sent because too many were in flight (part of failed)
+   * @param attempts attempts sent (first, retries, hedges, probes)
+   * @param hedges hedges sent
+   * @param retries retries sent
+   * @param latency latency percentiles, or null with no call sent
+   * @param shareByZone fraction of first attempts per zone; empty with no first attempt
+   * @param firstAttempts first attempts counted
+   */
+  record Summary(
+      Phase phase,
+      long calls,
+      long ok,
+      long stale,
+      long failed,
+      long notSent,
+      long attempts,
+      long hedges,
+      long retries,
+      @Nullable Percentiles latency,
+      Map<String, Double> shareByZone,
+      long firstAttempts) {
+
+    double successPercent() {
+      return calls == 0 ? Double.NaN : 100.0 * ok / calls;
+    }
+
+    double attemptsPerCall() {
+      long sent = calls - notSent;
+      return sent == 0 ? Double.NaN : (double) attempts / sent;
+    }
+
+    double share(String zone) {
+      Double d = shareByZone.get(zone);
+      return d == null ? Double.NaN : d;
+    }
+  }
+
+  /** Latency percentiles in milliseconds, from the intended send time. */
+  record Percentiles(double p50, double p90, double p99, double p999, double max) {}
+
+  private static final class Bucket {
+    private final Phase phase;
+    private final Histogram latency = new Histogram(MAX_MICROS, 3);
+    private final Map<String, Long> first = new LinkedHashMap<>();
+    private long calls;
+    private long ok;
+    private long stale;
+    private long failed;
+    private long notSent;
+    private long attempts;
+    private long hedges;
+    private long retries;
+
+    Bucket(Phase phase) {
+      this.phase = phase;
+    }
+
+    synchronized void call(long latencyNanos, Result result) {
+      calls++;
+      switch (result) {
+        case OK -> ok++;
+        case STALE -> {
+          ok++;
+          stale++;
+        }
+        case FAILED -> failed++;
+        case NOT_SENT -> {
+          failed++;
+          notSent++;
+        }
+      }
+      if (result != Result.NOT_SENT) {
+        long micros = Math.max(1, Math.min(MAX_MICROS, latencyNanos / 1000));
+        latency.recordValue(micros);
+      }
+    }
+
+    synchronized void attempts(int a, int r, int h) {
+      attempts += a;
+      retries += r;
+      hedges += h;
+    }
+
+    synchronized void first(String zone) {
+      first.merge(zone, 1L, Long::sum);
+    }
+
+    synchronized Summary summary(List<String> zones) {
+      Percentiles pct = null;
+      if (latency.getTotalCount() > 0) {
+        pct =
+            new Percentiles(
+                latency.getValueAtPercentile(50) / 1000.0,
+                latency.getValueAtPercentile(90) / 1000.0,
+                latency.getValueAtPercentile(99) / 1000.0,
+                latency.getValueAtPercentile(99.9) / 1000.0,
+                latency.getMaxValue() / 1000.0);
+      }
+      long firsts = first.values().stream().mapToLong(Long::longValue).sum();
+      Map<String, Double> share = new LinkedHashMap<>();
+      if (firsts > 0) {
+        for (String z : zones) {
+          share.put(z, first.getOrDefault(z, 0L) / (double) firsts);
+        }
+      }
+      return new Summary(
+          phase, calls, ok, stale, failed, notSent, attempts, hedges, retries, pct, share, firsts);
+    }
+  }
+}

@@ -1,0 +1,155 @@
+package dev.failover.drill;
+
+import static dev.failover.drill.MiniJson.arr;
+import static dev.failover.drill.MiniJson.obj;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** One short drill on the embedded zones, checked through its JSON, console and HTML. */
+class DrillEndToEndTest {
+  static final List<String> PHASES =
+      List.of("healthy", "zone-refuse", "zone-hang", "gray-zone", "region-down", "fail-back");
+
+  @TempDir static Path dir;
+  static String console;
+  static Map<String, Object> json;
+
+  @BeforeAll
+  static void runShortDrill() throws Exception {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int code =
+        Drill.run(
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8),
+            "--duration",
+            "18s",
+            "--rate",
+            "40",
+            "--seed",
+            "3",
+            "--report",
+            dir.resolve("report.html").toString(),
+            "--json",
+            dir.resolve("drill.json").toString());
+    console = out.toString(StandardCharsets.UTF_8);
+    Files.writeString(Path.of("target", "e2e-console.txt"), console + "\n--- stderr\n" + err);
+    assertThat(code).as("exit code; stderr: %s", err).isZero();
+    json = obj(MiniJson.parse(Files.readString(dir.resolve("drill.json"))));
+  }
+
+  static Map<String, Object> phase(String client, String name) {
+    for (Object p : arr(obj(obj(json.get("clients")).get(client)).get("phases"))) {
+      if (obj(p).get("phase").equals(name)) {
+        return obj(p);
+      }
+    }
+    throw new AssertionError("no phase " + name + " for " + client);
+  }
+
+  static double num(Map<String, Object> m, String key) {
+    return (Double) m.get(key);
+  }
+
+  @Test
+  void everyPhaseForBothClientsWithEveryField() {
+    Map<String, Object> drill = obj(json.get("drill"));
+    assertThat(arr(drill.get("phases")))
+        .extracting(p -> obj(p).get("name"))
+        .containsExactlyElementsOf(PHASES);
+    assertThat(obj(json.get("clients"))).containsOnlyKeys("sdk", "baseline");
+    for (String client : List.of("sdk", "baseline")) {
+      Map<String, Object> c = obj(obj(json.get("clients")).get(client));
+      assertThat(arr(c.get("phases")))
+          .extracting(p -> obj(p).get("phase"))
+          .containsExactlyElementsOf(PHASES);
+      assertThat(arr(c.get("seconds"))).hasSize(18);
+      for (String name : PHASES) {
+        Map<String, Object> p = phase(client, name);
+        assertThat(p)
+            .containsKeys(
+                "calls",
+                "ok",
+                "failed",
+                "stale",
+                "attempts",
+                "hedges",
+                "retries",
+                "p50_ms",
+                "p90_ms",
+                "p99_ms",
+                "p999_ms",
+                "max_ms",
+                "share_by_zone");
+        assertThat(num(p, "calls")).isEqualTo(120); // 3 s at 40 calls/s
+        assertThat(num(p, "ok") + num(p, "failed")).isEqualTo(num(p, "calls"));
+        assertThat(num(p, "attempts")).isGreaterThanOrEqualTo(num(p, "calls"));
+        assertThat(obj(p.get("share_by_zone")))
+            .containsOnlyKeys("us-east-1a", "us-east-1b", "us-east-1c", "us-west-2a", "us-west-2b");
+      }
+    }
+  }
+
+  @Test
+  void theSdkServesAtLeastAsManyCallsAsTheBaseline() {
+    double sdkOk = 0;
+    double baselineOk = 0;
+    for (String name : PHASES) {
+      sdkOk += num(phase("sdk", name), "ok");
+      baselineOk += num(phase("baseline", name), "ok");
+    }
+    assertThat(sdkOk).isGreaterThanOrEqualTo(baselineOk);
+    // All of us-east-1 refuses: round robin fails whenever three attempts in a row land there.
+    assertThat(num(phase("baseline", "region-down"), "failed")).isPositive();
+  }
+
+  @Test
+  void theSdkLeavesTheRefusingHomeZone() {
+    Map<String, Object> refuse = phase("sdk", "zone-refuse");
+    double home = (Double) obj(refuse.get("share_by_zone")).get("us-east-1a");
+    // Only the first moments of the phase, before the home zone is evacuated, go there.
+    assertThat(home).isLessThan(0.2);
+    Map<String, Object> lastSecond =
+        obj(arr(obj(obj(json.get("clients")).get("sdk")).get("seconds")).get(5));
+    assertThat(lastSecond.get("phase")).isEqualTo("zone-refuse");
+    assertThat((Double) obj(lastSecond.get("share_by_zone")).get("us-east-1a")).isZero();
+    // The baseline keeps sending a fifth of its first attempts there.
+    double baselineHome =
+        (Double) obj(phase("baseline", "zone-refuse").get("share_by_zone")).get("us-east-1a");
+    assertThat(baselineHome).isBetween(0.15, 0.25);
+  }
+
+  @Test
+  void theConsoleHasALinePerSecondAndClientAndTheTable() {
+    assertThat(console.lines().filter(l -> l.matches("\\s*\\d+s .* sdk +calls.*"))).hasSize(18);
+    assertThat(console.lines().filter(l -> l.matches("\\s*\\d+s .* baseline +calls.*")))
+        .hasSize(18);
+    assertThat(console)
+        .contains("phase        client    calls failed stale")
+        .contains("HTML report: ")
+        .contains("JSON results: ");
+  }
+
+  @Test
+  void theHtmlReportIsSelfContained() throws Exception {
+    String html = Files.readString(dir.resolve("report.html"));
+    assertThat(html).contains("<svg").contains("zone-refuse").contains("<table>");
+    // Nothing to fetch: no script, no stylesheet or image link, no URL but the SVG namespace.
+    assertThat(html.replace("xmlns=\"http://www.w3.org/2000/svg\"", ""))
+        .doesNotContain("<script")
+        .doesNotContain("<link")
+        .doesNotContain("src=")
+        .doesNotContain("http://")
+        .doesNotContain("https://");
+  }
+}

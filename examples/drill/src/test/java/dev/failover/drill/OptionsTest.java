@@ -1,0 +1,144 @@
+package dev.failover.drill;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class OptionsTest {
+
+  @Test
+  void defaults() throws UsageException {
+    Options o = Options.parse();
+    assertThat(o.duration()).isEqualTo(Duration.ofSeconds(60));
+    assertThat(o.rate()).isEqualTo(100);
+    assertThat(o.seed()).isEqualTo(1);
+    assertThat(o.deadline()).isEqualTo(Duration.ofSeconds(1));
+    assertThat(o.clients()).isEqualTo(Options.Clients.BOTH);
+    assertThat(o.report()).isEqualTo(Path.of("target", "drill-report.html"));
+    assertThat(o.json()).isNull();
+    assertThat(o.topology()).isNull();
+    assertThat(o.healthPath()).isEqualTo("/health");
+    assertThat(o.help()).isFalse();
+  }
+
+  @Test
+  void everyOptionInBothForms() throws UsageException {
+    Options o =
+        Options.parse(
+            "--duration=90s",
+            "--rate",
+            "250",
+            "--seed=7",
+            "--deadline",
+            "1500ms",
+            "--client",
+            "sdk",
+            "--report=r.html",
+            "--json",
+            "out.json",
+            "--topology",
+            "t.txt",
+            "--home",
+            "eu-west-1,eu-west-1b",
+            "--health-path=/ping");
+    assertThat(o.duration()).isEqualTo(Duration.ofSeconds(90));
+    assertThat(o.rate()).isEqualTo(250);
+    assertThat(o.seed()).isEqualTo(7);
+    assertThat(o.deadline()).isEqualTo(Duration.ofMillis(1500));
+    assertThat(o.clients()).isEqualTo(Options.Clients.SDK);
+    assertThat(o.report()).isEqualTo(Path.of("r.html"));
+    assertThat(o.json()).isEqualTo(Path.of("out.json"));
+    assertThat(o.topology()).isEqualTo(Path.of("t.txt"));
+    assertThat(o.home()).isEqualTo("eu-west-1,eu-west-1b");
+    assertThat(o.healthPath()).isEqualTo("/ping");
+  }
+
+  @ParameterizedTest
+  @CsvSource({"60s, 60000", "60, 60000", "2m, 120000", "1500ms, 1500", "0.5m, 30000"})
+  void durations(String text, long millis) throws UsageException {
+    assertThat(Options.duration("--duration", text)).isEqualTo(Duration.ofMillis(millis));
+  }
+
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "--rate|abc|--rate must be a whole number of calls per second from 1 to 2000, but was 'abc'",
+        "--rate|0|--rate must be a whole number of calls per second from 1 to 2000, but was '0'",
+        "--rate|5000|--rate must be a whole number of calls per second from 1 to 2000, but was '5000'",
+        "--duration|soon|--duration must be a positive duration such as 60s, 1500ms or 2m, but was 'soon'",
+        "--duration|-5s|--duration must be a positive duration such as 60s, 1500ms or 2m, but was '-5s'",
+        "--duration|3s|--duration must be at least 6s with the embedded zones (six phases) but was 3s",
+        "--deadline|10ms|--deadline must be between 30ms and 60s but was 10ms",
+        "--client|all|--client must be sdk, baseline or both, but was 'all'",
+        "--seed|x1|--seed must be a whole number but was 'x1'",
+        "--home|us-east-1,us-east-1a|--home only applies with --topology",
+      })
+  void badValuesSayWhatIsWrong(String option, String value, String message) {
+    assertThatThrownBy(() -> Options.parse(option, value))
+        .isInstanceOf(UsageException.class)
+        .hasMessage(message);
+  }
+
+  @Test
+  void unknownOptionAndMissingValue() {
+    assertThatThrownBy(() -> Options.parse("--rat", "5"))
+        .isInstanceOf(UsageException.class)
+        .hasMessage("unknown option '--rat'");
+    assertThatThrownBy(() -> Options.parse("--rate"))
+        .isInstanceOf(UsageException.class)
+        .hasMessage("--rate needs a value");
+    assertThatThrownBy(() -> Options.parse("--topology", "t", "--home", "us-east-1"))
+        .isInstanceOf(UsageException.class)
+        .hasMessage(
+            "--home must be 'region,zone' such as 'us-east-1,us-east-1a' but was 'us-east-1'");
+  }
+
+  @Test
+  void commandLineErrorsGoToStderrWithExitCode2() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int code =
+        Drill.run(
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8),
+            "--rate",
+            "fast");
+    assertThat(code).isEqualTo(2);
+    assertThat(out.toString(StandardCharsets.UTF_8)).isEmpty();
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains("drill: --rate must be a whole number")
+        .contains("--help");
+  }
+
+  @Test
+  void helpListsEveryOption() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    int code =
+        Drill.run(
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+            "--help");
+    assertThat(code).isZero();
+    assertThat(out.toString(StandardCharsets.UTF_8))
+        .contains(
+            "--duration",
+            "--rate",
+            "--seed",
+            "--deadline",
+            "--client",
+            "--report",
+            "--json",
+            "--topology",
+            "--home",
+            "--health-path");
+  }
+}
