@@ -33,10 +33,11 @@ final class SdkDriver extends ClientDriver {
   static final String SERVICE = "directory";
 
   /**
-   * Whether calls use {@code enqueue()} (system property {@code drill.sdk.enqueue=true}) instead of
-   * {@code execute()} on the drill's threads.
+   * Whether calls use {@code enqueue()} (the default) or, with the system property {@code
+   * drill.sdk.enqueue=false}, {@code execute()} on the drill's threads.
    */
-  static final boolean ENQUEUE = Boolean.getBoolean("drill.sdk.enqueue");
+  static final boolean ENQUEUE =
+      Boolean.parseBoolean(System.getProperty("drill.sdk.enqueue", "true"));
 
   private final FailoverClient client;
   private final EventLog log;
