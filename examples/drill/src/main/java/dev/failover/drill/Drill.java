@@ -26,7 +26,7 @@ import org.jspecify.annotations.Nullable;
  */
 public final class Drill {
   /** Unrecorded load before the drill starts, so JIT and connection setup do not count. */
-  static final Duration WARM_UP = Duration.ofSeconds(1);
+  static final Duration WARM_UP = Duration.ofSeconds(3);
 
   private Drill() {}
 
