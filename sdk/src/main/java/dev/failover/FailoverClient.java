@@ -634,8 +634,8 @@ public final class FailoverClient implements Call.Factory, Closeable {
      *
      * @return the client
      * @throws IllegalStateException if the service, home or endpoints are missing, an endpoint is
-     *     listed twice, the home zone's region has no endpoint, or the attempt timeout exceeds the
-     *     deadline
+     *     listed twice, the home zone's region has no endpoint, the attempt timeout exceeds the
+     *     deadline, or {@code minAttemptTime} is not shorter than the deadline
      */
     public FailoverClient build() {
       String s = service;

@@ -8,10 +8,11 @@ import java.util.Objects;
  * attempt to another endpoint (in another zone where one exists) and take whichever answers first.
  *
  * <p>The delay is fixed, or adaptive: the {@code 100 x (1 - maxExtraLoad)} percentile of recent
- * successful attempt latency (a sliding window of 30 s, recomputed every second, never below {@code
- * minDelay}), as Finagle's backup requests, so that about {@code maxExtraLoad} of calls are hedged.
- * Either way hedges draw on their own token bucket ({@code maxExtraLoad} of calls) and on the
- * client's retry budget, so hedges and retries together never exceed the budget.
+ * attempt latency (successes, timeouts, and attempts that lost a race at their elapsed time) (a
+ * sliding window of 30 s, recomputed every second, never below {@code minDelay}), as Finagle's
+ * backup requests, so that about {@code maxExtraLoad} of calls are hedged. Either way hedges draw
+ * on their own token bucket ({@code maxExtraLoad} of calls) and on the client's retry budget, so
+ * hedges and retries together never exceed the budget.
  *
  * <p>Only idempotent requests are hedged (see {@link FailoverClient}); POST and PATCH without an
  * {@code Idempotency-Key} or mark, and requests with one-shot bodies, never are. The first good

@@ -282,7 +282,11 @@ public final class ClientCore implements Closeable {
       tag.transmissionStarted();
       Response response = chain.proceed(chain.request());
       tag.lastWasRedirect = response.isRedirect();
-      if (!tag.idempotent && response.code() == 503 && "0".equals(response.header("Retry-After"))) {
+      String retryAfter = response.header("Retry-After");
+      if (!tag.idempotent
+          && response.code() == 503
+          && retryAfter != null
+          && retryAfter.trim().matches("0+")) {
         // OkHttp resends a 503 with Retry-After: 0 on its own, even a POST: not this one.
         return response.newBuilder().removeHeader("Retry-After").build();
       }

@@ -65,6 +65,10 @@ public final class FailoverCall implements Call {
   private @Nullable Future<?> deadlineTimer;
   private @Nullable Future<?> retryTimer;
   private @Nullable Future<?> hedgeTimer;
+
+  /** The kind of the attempt whose response won, or null (failure, stale copy). */
+  private Attempt.@Nullable Kind winner;
+
   private int retries;
   private int hedges;
 
@@ -261,7 +265,7 @@ public final class FailoverCall implements Call {
    * once with the call's normal first attempt, so it costs the caller nothing.
    */
   private void probeLocked() {
-    if (!idempotent || !replayable) {
+    if (done || !idempotent || !replayable) {
       return;
     }
     long now = core.ticker.nanos();
@@ -450,6 +454,9 @@ public final class FailoverCall implements Call {
                   f.endpoint.endpoint,
                   Duration.ofNanos(core.hedger.delayNanos(now))));
         }
+        if (response != null) {
+          winner = f.kind;
+        }
         completeLocked(response, failure);
       } else {
         retryOrGiveUpLocked(attempt, response, failure, now);
@@ -619,7 +626,8 @@ public final class FailoverCall implements Call {
         continue;
       }
       f.cancelled = true;
-      f.lostRace = response != null;
+      // Only a race against a real attempt counts against the loser, not a probe's luck.
+      f.lostRace = response != null && winner != null && winner != Attempt.Kind.PROBE;
       f.call.cancel();
     }
     if (failure != null) {

@@ -62,11 +62,13 @@ public final class Hedger {
   /** Takes a hedge token; the caller also takes one from the retry budget. */
   boolean tryAcquire(long now, RetryBudget retryBudget) {
     synchronized (this) {
-      if (budget.balance(now) < 1 || retryBudget.balance(now) < 1) {
+      if (!budget.tryWithdraw(now)) {
         return false;
       }
-      budget.tryWithdraw(now);
-      retryBudget.tryWithdraw(now);
+      if (!retryBudget.tryWithdraw(now)) {
+        budget.refund(now);
+        return false;
+      }
       return true;
     }
   }
