@@ -3,7 +3,10 @@ package dev.failover.spring.boot.autoconfigure;
 import dev.failover.EjectionPolicy;
 import dev.failover.FailoverClient;
 import dev.failover.HealthCheck;
+import dev.failover.HedgePolicy;
 import dev.failover.Locality;
+import dev.failover.StaleCache;
+import dev.failover.ZonePolicy;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -20,6 +23,7 @@ import org.springframework.boot.context.properties.source.ConfigurationPropertyN
 import org.springframework.boot.context.properties.source.ConfigurationPropertySource;
 import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
 import org.springframework.core.env.Environment;
+import org.springframework.util.unit.DataSize;
 
 /**
  * Builds the failover client of each {@code failover.clients.<name>}: properties of {@code
@@ -28,6 +32,7 @@ import org.springframework.core.env.Environment;
  */
 final class FailoverClientFactory {
   private static final String PREFIX = "failover.";
+  private static final Duration MIN_ZONE_WINDOW = Duration.ofSeconds(2);
 
   private final FailoverProperties properties;
   private final Environment environment;
@@ -326,16 +331,21 @@ final class FailoverClientFactory {
     }
 
     // budget
-    Setting<Double> ratio = l.pick("budget.ratio", s -> s.getBudget().getRatio());
+    Setting<Percentage> ratio = l.pick("budget.ratio", s -> s.getBudget().getRatio());
     Setting<Integer> minPerSecond =
         l.pick("budget.min-per-second", s -> s.getBudget().getMinPerSecond());
     Setting<Duration> window = l.pick("budget.window", s -> s.getBudget().getWindow());
     if (ratio != null || minPerSecond != null || window != null) {
-      double r = ratio != null ? ratio.value : 0.1;
+      double r = ratio != null ? ratio.value.fraction() : 0.1;
       int m = minPerSecond != null ? minPerSecond.value : 1;
       Duration w = window != null ? window.value : Duration.ofSeconds(10);
       if (ratio != null && !(r >= 0 && r <= 1)) {
-        throw invalid(ratio.property, r, "must be between 0 and 1", "use for example 0.1", null);
+        throw invalid(
+            ratio.property,
+            ratio.value,
+            "must be between 0 and 1 (0% and 100%)",
+            "use for example 0.1 or 10%",
+            null);
       }
       if (minPerSecond != null && m < 0) {
         throw invalid(minPerSecond.property, m, "must not be negative", "use 0 or more", null);
@@ -488,6 +498,10 @@ final class FailoverClientFactory {
     }
     builder.ejection(ejection);
 
+    applyHedging(l, builder);
+    applyStale(l, builder);
+    applyZones(l, builder);
+
     // panic
     Setting<Integer> threshold = l.pick("panic.threshold", s -> s.getPanic().getThreshold());
     Setting<Boolean> failOpen = l.pick("panic.fail-open", s -> s.getPanic().getFailOpen());
@@ -498,6 +512,174 @@ final class FailoverClientFactory {
       builder.panic(
           threshold != null ? threshold.value : 0, failOpen != null ? failOpen.value : true);
     }
+  }
+
+  /** Hedging: the mode, then each setting, over the SDK's defaults ({@link HedgePolicy#off()}). */
+  private void applyHedging(Layers l, FailoverClient.Builder builder) {
+    Setting<HedgePolicy.Mode> mode = l.pick("hedge.mode", s -> s.getHedge().getMode());
+    Setting<Duration> delay = l.pick("hedge.delay", s -> s.getHedge().getDelay());
+    Setting<Percentage> maxExtraLoad =
+        l.pick("hedge.max-extra-load", s -> s.getHedge().getMaxExtraLoad());
+    Setting<Integer> maxHedges = l.pick("hedge.max-hedges", s -> s.getHedge().getMaxHedges());
+    Setting<Duration> minDelay = l.pick("hedge.min-delay", s -> s.getHedge().getMinDelay());
+    if (mode == null
+        && delay == null
+        && maxExtraLoad == null
+        && maxHedges == null
+        && minDelay == null) {
+      return;
+    }
+    if (delay != null) {
+      positive(delay);
+    }
+    if (maxExtraLoad != null) {
+      double x = maxExtraLoad.value.fraction();
+      if (!(x > 0 && x <= 0.5)) {
+        throw invalid(
+            maxExtraLoad.property,
+            maxExtraLoad.value,
+            "must be above 0 and at most 0.5 (50%) but was " + maxExtraLoad.value,
+            "use a share of extra attempts such as 5% or 0.05",
+            null);
+      }
+    }
+    if (maxHedges != null && (maxHedges.value < 1 || maxHedges.value > 4)) {
+      throw invalid(
+          maxHedges.property,
+          maxHedges.value,
+          "must be between 1 and 4",
+          "use 1 to 4 hedges per call",
+          null);
+    }
+    if (minDelay != null) {
+      notNegative(minDelay);
+    }
+    HedgePolicy d = HedgePolicy.off();
+    HedgePolicy policy =
+        apply(
+            l.clientPrefix + "hedge",
+            null,
+            () ->
+                new HedgePolicy(
+                    mode != null ? mode.value : d.mode(),
+                    delay != null ? delay.value : d.delay(),
+                    maxExtraLoad != null ? maxExtraLoad.value.fraction() : d.maxExtraLoad(),
+                    maxHedges != null ? maxHedges.value : d.maxHedges(),
+                    minDelay != null ? minDelay.value : d.minDelay()),
+            "");
+    builder.hedging(policy);
+  }
+
+  /** Stale-if-error, over the SDK's defaults ({@link StaleCache#disabled()}). */
+  private void applyStale(Layers l, FailoverClient.Builder builder) {
+    Setting<Boolean> enabled = l.pick("stale.enabled", s -> s.getStale().getEnabled());
+    Setting<Long> maxEntries = l.pick("stale.max-entries", s -> s.getStale().getMaxEntries());
+    Setting<DataSize> maxBodySize =
+        l.pick("stale.max-body-size", s -> s.getStale().getMaxBodySize());
+    Setting<Duration> maxAge = l.pick("stale.max-age", s -> s.getStale().getMaxAge());
+    if (enabled == null && maxEntries == null && maxBodySize == null && maxAge == null) {
+      return;
+    }
+    if (maxEntries != null && maxEntries.value < 1) {
+      throw invalid(
+          maxEntries.property,
+          maxEntries.value,
+          "must be 1 or more",
+          "use 1 or more, such as 1000",
+          null);
+    }
+    if (maxBodySize != null && maxBodySize.value.toBytes() < 1) {
+      throw invalid(
+          maxBodySize.property,
+          maxBodySize.value,
+          "must be at least 1B but was " + maxBodySize.value,
+          "use a size such as 64KB or 1MB",
+          null);
+    }
+    if (maxAge != null) {
+      positive(maxAge);
+    }
+    StaleCache d = StaleCache.disabled();
+    StaleCache cache =
+        apply(
+            l.clientPrefix + "stale",
+            null,
+            () ->
+                new StaleCache(
+                    enabled != null && enabled.value,
+                    maxEntries != null ? maxEntries.value : d.maxEntries(),
+                    maxBodySize != null ? maxBodySize.value.toBytes() : d.maxBodyBytes(),
+                    maxAge != null ? maxAge.value : d.maxAge()),
+            "");
+    builder.staleIfError(cache);
+  }
+
+  /** Zone evacuation, over the SDK's defaults ({@link ZonePolicy#defaults()}). */
+  private void applyZones(Layers l, FailoverClient.Builder builder) {
+    Setting<Boolean> enabled = l.pick("zones.enabled", s -> s.getZones().getEnabled());
+    Setting<Integer> ejectedPercent =
+        l.pick("zones.ejected-percent", s -> s.getZones().getEjectedPercent());
+    Setting<Double> outlierK = l.pick("zones.outlier-k", s -> s.getZones().getOutlierK());
+    Setting<Integer> minSamples = l.pick("zones.min-samples", s -> s.getZones().getMinSamples());
+    Setting<Duration> window = l.pick("zones.window", s -> s.getZones().getWindow());
+    Setting<Duration> hysteresis = l.pick("zones.hysteresis", s -> s.getZones().getHysteresis());
+    Setting<Duration> slowStart = l.pick("zones.slow-start", s -> s.getZones().getSlowStart());
+    if (enabled == null
+        && ejectedPercent == null
+        && outlierK == null
+        && minSamples == null
+        && window == null
+        && hysteresis == null
+        && slowStart == null) {
+      return;
+    }
+    if (ejectedPercent != null) {
+      percent(ejectedPercent, 1);
+    }
+    if (outlierK != null && !(outlierK.value > 0 && Double.isFinite(outlierK.value))) {
+      throw invalid(
+          outlierK.property,
+          outlierK.value,
+          "must be a positive number but was " + outlierK.value,
+          "use a positive number of median absolute deviations, such as 3",
+          null);
+    }
+    if (minSamples != null) {
+      atLeastOne(minSamples);
+    }
+    if (window != null) {
+      positive(window);
+      if (window.value.compareTo(MIN_ZONE_WINDOW) < 0) {
+        throw invalid(
+            window.property,
+            window.value,
+            "must be at least 2s but was " + window.value,
+            "use a window of 2s or more, such as 10s",
+            null);
+      }
+    }
+    if (hysteresis != null) {
+      positive(hysteresis);
+    }
+    if (slowStart != null) {
+      notNegative(slowStart);
+    }
+    ZonePolicy d = ZonePolicy.defaults();
+    ZonePolicy policy =
+        apply(
+            l.clientPrefix + "zones",
+            null,
+            () ->
+                new ZonePolicy(
+                    enabled != null ? enabled.value : d.enabled(),
+                    ejectedPercent != null ? ejectedPercent.value : d.ejectedPercent(),
+                    outlierK != null ? outlierK.value : d.outlierK(),
+                    minSamples != null ? minSamples.value : d.minSamples(),
+                    window != null ? window.value : d.window(),
+                    hysteresis != null ? hysteresis.value : d.hysteresis(),
+                    slowStart != null ? slowStart.value : d.slowStart()),
+            "");
+    builder.zones(policy);
   }
 
   private HealthCheck durationOf(

@@ -2,6 +2,7 @@ package dev.failover.spring.boot.autoconfigure;
 
 import dev.failover.FailoverClient;
 import dev.failover.FailoverSnapshot;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -14,10 +15,10 @@ import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
 import org.springframework.boot.actuate.endpoint.annotation.Selector;
 
 /**
- * The {@code failover} Actuator endpoint: every failover client, its zones in routing order and
- * their endpoints, with live state. {@code GET /actuator/failover} lists every client; {@code GET
- * /actuator/failover/{client}} one. Expose it with {@code
- * management.endpoints.web.exposure.include=health,failover}.
+ * The {@code failover} Actuator endpoint: every failover client with its hedge delay and counters,
+ * its zones in routing order with their status, and their endpoints, with live state. {@code GET
+ * /actuator/failover} lists every client; {@code GET /actuator/failover/{client}} one. Expose it
+ * with {@code management.endpoints.web.exposure.include=health,failover}.
  */
 @Endpoint(id = "failover")
 public class FailoverEndpoint {
@@ -82,9 +83,16 @@ public class FailoverEndpoint {
               zone.locality().region(),
               zone.locality().zone(),
               zone.tier(),
+              zone.status().name(),
+              zone.reason(),
+              zone.evacuations(),
+              zone.errorRatePercent(),
+              FailoverHealthIndicator.millis(zone.meanLatency()),
               zone.healthyEndpoints(),
               endpoints));
     }
+    FailoverSnapshot.Counters c = s.counters();
+    Duration hedgeDelay = s.hedgeDelay();
     return new ClientDescriptor(
         s.service(),
         s.home().region(),
@@ -92,6 +100,18 @@ public class FailoverEndpoint {
         s.takenAt().toString(),
         s.panic(),
         Math.round(s.budgetTokens() * 100) / 100.0,
+        hedgeDelay == null ? null : FailoverHealthIndicator.millis(hedgeDelay),
+        new CountersDescriptor(
+            c.calls(),
+            c.attempts(),
+            c.retries(),
+            c.hedgesSent(),
+            c.hedgesWon(),
+            c.hedgesCancelled(),
+            c.hedgesRefused(),
+            c.budgetExhausted(),
+            c.staleServed(),
+            c.failedCalls()),
         zones);
   }
 
@@ -112,6 +132,8 @@ public class FailoverEndpoint {
    * @param takenAt when the state was read
    * @param panic whether routing ignores health because too few endpoints are healthy
    * @param budgetTokens retries the retry budget allows now
+   * @param hedgeDelayMillis the hedge delay in force in milliseconds, or null when hedging is off
+   * @param counters totals since the client was built
    * @param zones every zone, in routing order
    */
   public record ClientDescriptor(
@@ -121,8 +143,36 @@ public class FailoverEndpoint {
       String takenAt,
       boolean panic,
       double budgetTokens,
+      @Nullable Double hedgeDelayMillis,
+      CountersDescriptor counters,
       List<ZoneDescriptor> zones)
       implements OperationResponseBody {}
+
+  /**
+   * Totals of one client since it was built.
+   *
+   * @param calls calls started
+   * @param attempts attempts sent: first attempts, retries, hedges and zone probes
+   * @param retries retries sent
+   * @param hedgesSent hedges sent
+   * @param hedgesWon hedges whose response won
+   * @param hedgesCancelled attempts cancelled because another attempt of their call won
+   * @param hedgesRefused hedges not sent because a budget was empty
+   * @param budgetExhausted retries not sent because the retry budget was empty
+   * @param staleServed stale responses served
+   * @param failedCalls calls that ended with an exception
+   */
+  public record CountersDescriptor(
+      long calls,
+      long attempts,
+      long retries,
+      long hedgesSent,
+      long hedgesWon,
+      long hedgesCancelled,
+      long hedgesRefused,
+      long budgetExhausted,
+      long staleServed,
+      long failedCalls) {}
 
   /**
    * One zone.
@@ -130,11 +180,26 @@ public class FailoverEndpoint {
    * @param region the region
    * @param zone the zone
    * @param tier 0 for the home zone, 1 for the rest of the home region, 2 and up for other regions
+   * @param status ACTIVE, EVACUATED (no first attempts) or RAMPING (back, its share ramping up)
+   * @param reason why it is evacuated, or empty
+   * @param evacuations times it was evacuated since the client started
+   * @param errorRatePercent its attempts' error rate over the zone window
+   * @param meanLatencyMillis its successful attempts' mean latency over the zone window, in
+   *     milliseconds
    * @param serving how many of its endpoints take traffic
    * @param endpoints its endpoints
    */
   public record ZoneDescriptor(
-      String region, String zone, int tier, long serving, List<EndpointDescriptor> endpoints) {}
+      String region,
+      String zone,
+      int tier,
+      String status,
+      String reason,
+      long evacuations,
+      float errorRatePercent,
+      double meanLatencyMillis,
+      long serving,
+      List<EndpointDescriptor> endpoints) {}
 
   /**
    * One endpoint.

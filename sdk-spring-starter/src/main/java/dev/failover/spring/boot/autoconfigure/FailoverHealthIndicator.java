@@ -9,8 +9,9 @@ import org.springframework.boot.health.contributor.HealthIndicator;
 
 /**
  * Health of one failover client: UP while some endpoint in some tier takes traffic, DOWN when none
- * does. Details: home, panic, budget tokens, and per zone its tier and endpoints with their state,
- * latency, outstanding attempts and ejections. Endpoint URLs never carry credentials.
+ * does. Details: home, panic, budget tokens, and per zone its tier, status (ACTIVE, EVACUATED with
+ * the reason, or RAMPING) and endpoints with their state, latency, outstanding attempts and
+ * ejections. Endpoint URLs never carry credentials.
  */
 final class FailoverHealthIndicator implements HealthIndicator {
   private final FailoverClient client;
@@ -39,6 +40,10 @@ final class FailoverHealthIndicator implements HealthIndicator {
       serving += zone.healthyEndpoints();
       Map<String, Object> z = new LinkedHashMap<>();
       z.put("tier", zone.tier());
+      z.put("status", zone.status().name());
+      if (!zone.reason().isEmpty()) {
+        z.put("reason", zone.reason());
+      }
       z.put("serving", zone.healthyEndpoints() + "/" + zone.endpoints().size());
       z.put("endpoints", endpoints);
       zones.put(zone.locality().toString(), z);

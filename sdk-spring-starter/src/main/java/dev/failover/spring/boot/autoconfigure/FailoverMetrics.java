@@ -5,11 +5,15 @@ import dev.failover.FailoverClient;
 import dev.failover.FailoverEvent;
 import dev.failover.FailoverListener;
 import dev.failover.FailoverSnapshot;
+import dev.failover.Locality;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.Set;
 import java.util.function.ToDoubleFunction;
 import org.jspecify.annotations.Nullable;
 import org.springframework.http.HttpStatus;
@@ -36,6 +40,11 @@ import org.springframework.http.HttpStatus;
  *       state</td></tr>
  *   <tr><td>failover.endpoint.outstanding</td><td>gauge</td><td>client, region, zone,
  *       endpoint</td></tr>
+ *   <tr><td>failover.hedges</td><td>counter</td><td>client, action</td></tr>
+ *   <tr><td>failover.hedge.delay</td><td>gauge (seconds)</td><td>client</td></tr>
+ *   <tr><td>failover.stale.served</td><td>counter</td><td>client</td></tr>
+ *   <tr><td>failover.zone.evacuations</td><td>counter</td><td>client, region, zone</td></tr>
+ *   <tr><td>failover.zone.state</td><td>gauge</td><td>client, region, zone, state</td></tr>
  * </table>
  */
 final class FailoverMetrics implements ClientInstrumentation {
@@ -68,6 +77,37 @@ final class FailoverMetrics implements ClientInstrumentation {
         snapshots,
         s -> s.panic() ? 1 : 0,
         "1 while routing ignores health because too few endpoints are healthy");
+    Gauge.builder(
+            "failover.hedge.delay",
+            snapshots,
+            s -> {
+              FailoverSnapshot snapshot = s.get();
+              Duration delay = snapshot == null ? null : snapshot.hedgeDelay();
+              return delay == null ? Double.NaN : delay.toNanos() / 1e9;
+            })
+        .tags(clientTags)
+        .baseUnit("seconds")
+        .description("Hedge delay in force; no value while hedging is off")
+        .strongReference(true)
+        .register(registry);
+    Set<Locality> localities = new LinkedHashSet<>();
+    for (Endpoint endpoint : client.endpoints()) {
+      localities.add(endpoint.locality());
+    }
+    for (Locality locality : localities) {
+      Tags tags = zoneTags(clientName, locality);
+      for (FailoverSnapshot.ZoneStatus status : FailoverSnapshot.ZoneStatus.values()) {
+        gauge(
+            "failover.zone.state",
+            tags.and("state", status.name()),
+            snapshots,
+            s -> {
+              FailoverSnapshot.Zone zone = find(s, locality);
+              return zone != null && zone.status() == status ? 1 : 0;
+            },
+            "1 for the zone's current status, 0 for the others");
+      }
+    }
     for (Endpoint endpoint : client.endpoints()) {
       Tags tags = endpointTags(clientName, endpoint);
       for (FailoverSnapshot.Health health : FailoverSnapshot.Health.values()) {
@@ -122,6 +162,20 @@ final class FailoverMetrics implements ClientInstrumentation {
       }
     }
     return null;
+  }
+
+  private static FailoverSnapshot.@Nullable Zone find(
+      FailoverSnapshot snapshot, Locality locality) {
+    for (FailoverSnapshot.Zone zone : snapshot.zones()) {
+      if (zone.locality().equals(locality)) {
+        return zone;
+      }
+    }
+    return null;
+  }
+
+  private static Tags zoneTags(String client, Locality locality) {
+    return Tags.of("client", client, "region", locality.region(), "zone", locality.zone());
   }
 
   private static Tags endpointTags(String client, Endpoint endpoint) {
@@ -234,6 +288,33 @@ final class FailoverMetrics implements ClientInstrumentation {
       Counter.builder("failover.endpoint.restorations")
           .description("Times the endpoint returned to rotation")
           .tags(endpointTags(client, event.endpoint()).and("cause", event.cause().name()))
+          .register(registry)
+          .increment();
+    }
+
+    @Override
+    public void onHedge(FailoverEvent.Hedge event) {
+      Counter.builder("failover.hedges")
+          .description("Hedges sent, won, cancelled (attempts that lost to another) or refused")
+          .tags("client", client, "action", event.action().name())
+          .register(registry)
+          .increment();
+    }
+
+    @Override
+    public void onZoneEvacuated(FailoverEvent.ZoneEvacuated event) {
+      Counter.builder("failover.zone.evacuations")
+          .description("Times the zone was evacuated: no first attempts until it is clean again")
+          .tags(zoneTags(client, event.zone()))
+          .register(registry)
+          .increment();
+    }
+
+    @Override
+    public void onStaleServed(FailoverEvent.StaleServed event) {
+      Counter.builder("failover.stale.served")
+          .description("Stale responses served because every attempt failed")
+          .tags("client", client)
           .register(registry)
           .increment();
     }

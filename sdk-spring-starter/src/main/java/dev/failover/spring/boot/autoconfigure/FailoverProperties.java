@@ -1,5 +1,6 @@
 package dev.failover.spring.boot.autoconfigure;
 
+import dev.failover.HedgePolicy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -7,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.util.unit.DataSize;
 
 /**
  * Configuration properties of the failover clients, under {@code failover}.
@@ -187,6 +189,15 @@ public class FailoverProperties {
     /** Panic: what happens when too few endpoints are healthy. */
     private final Panic panic = new Panic();
 
+    /** Hedged requests: a second attempt elsewhere when the first is slow. */
+    private final Hedge hedge = new Hedge();
+
+    /** Stale-if-error: recent GET responses served when every attempt fails. */
+    private final Stale stale = new Stale();
+
+    /** Zones as failure domains: when a whole zone is evacuated, and how it returns. */
+    private final Zones zones = new Zones();
+
     /**
      * Returns the total deadline of a call.
      *
@@ -320,6 +331,33 @@ public class FailoverProperties {
      */
     public Panic getPanic() {
       return panic;
+    }
+
+    /**
+     * Returns the hedging settings.
+     *
+     * @return the hedge settings
+     */
+    public Hedge getHedge() {
+      return hedge;
+    }
+
+    /**
+     * Returns the stale-if-error settings.
+     *
+     * @return the stale settings
+     */
+    public Stale getStale() {
+      return stale;
+    }
+
+    /**
+     * Returns the zone evacuation settings.
+     *
+     * @return the zone settings
+     */
+    public Zones getZones() {
+      return zones;
     }
   }
 
@@ -541,8 +579,11 @@ public class FailoverProperties {
   /** Retry budget: extra attempts never exceed ratio times the calls, plus a small floor. */
   public static class Budget {
 
-    /** Extra attempts (retries) allowed per call, 0 to 1. When unset, 0.1. */
-    private @Nullable Double ratio;
+    /**
+     * Extra attempts (retries and hedges) allowed per call, 0 to 1, as a fraction (0.1) or a
+     * percentage (10%). When unset, 0.1.
+     */
+    private @Nullable Percentage ratio;
 
     /** Extra attempts per second allowed regardless of traffic. When unset, 1. */
     private @Nullable Integer minPerSecond;
@@ -555,16 +596,16 @@ public class FailoverProperties {
      *
      * @return the ratio, or null if unset
      */
-    public @Nullable Double getRatio() {
+    public @Nullable Percentage getRatio() {
       return ratio;
     }
 
     /**
      * Sets the ratio.
      *
-     * @param ratio 0 to 1
+     * @param ratio 0 to 1 (0% to 100%)
      */
-    public void setRatio(@Nullable Double ratio) {
+    public void setRatio(@Nullable Percentage ratio) {
       this.ratio = ratio;
     }
 
@@ -1006,6 +1047,391 @@ public class FailoverProperties {
      */
     public void setFailOpen(@Nullable Boolean failOpen) {
       this.failOpen = failOpen;
+    }
+  }
+
+  /**
+   * Hedged requests: when an idempotent call has no answer after the hedge delay, one more attempt
+   * goes to another endpoint (in another zone where one exists) and the first good answer wins.
+   */
+  public static class Hedge {
+
+    /**
+     * How the hedge delay is chosen: off (no hedging), fixed (the delay below), or adaptive (a high
+     * percentile of recent latency, so that about max-extra-load of calls are hedged). When unset,
+     * off.
+     */
+    private HedgePolicy.@Nullable Mode mode;
+
+    /**
+     * Delay after which a hedge is sent in fixed mode; in adaptive mode, the delay used until
+     * enough latency was seen. When unset, 100ms.
+     */
+    private @Nullable Duration delay;
+
+    /**
+     * Most hedges per call on average, above 0 and at most 0.5, as a fraction (0.05) or a
+     * percentage (5%). In adaptive mode it also picks the percentile: 5% hedges after the p95
+     * latency. When unset, 5%.
+     */
+    private @Nullable Percentage maxExtraLoad;
+
+    /** Most hedges one call sends, 1 to 4. When unset, 1. */
+    private @Nullable Integer maxHedges;
+
+    /** Floor of the adaptive delay. When unset, 1ms. */
+    private @Nullable Duration minDelay;
+
+    /**
+     * Returns the hedging mode.
+     *
+     * @return the mode, or null if unset
+     */
+    public HedgePolicy.@Nullable Mode getMode() {
+      return mode;
+    }
+
+    /**
+     * Sets the hedging mode.
+     *
+     * @param mode off, fixed or adaptive
+     */
+    public void setMode(HedgePolicy.@Nullable Mode mode) {
+      this.mode = mode;
+    }
+
+    /**
+     * Returns the hedge delay.
+     *
+     * @return the delay, or null if unset
+     */
+    public @Nullable Duration getDelay() {
+      return delay;
+    }
+
+    /**
+     * Sets the hedge delay.
+     *
+     * @param delay a positive duration
+     */
+    public void setDelay(@Nullable Duration delay) {
+      this.delay = delay;
+    }
+
+    /**
+     * Returns the most hedges per call on average.
+     *
+     * @return the share, or null if unset
+     */
+    public @Nullable Percentage getMaxExtraLoad() {
+      return maxExtraLoad;
+    }
+
+    /**
+     * Sets the most hedges per call on average.
+     *
+     * @param maxExtraLoad above 0 and at most 0.5 (50%)
+     */
+    public void setMaxExtraLoad(@Nullable Percentage maxExtraLoad) {
+      this.maxExtraLoad = maxExtraLoad;
+    }
+
+    /**
+     * Returns the most hedges one call sends.
+     *
+     * @return the count, or null if unset
+     */
+    public @Nullable Integer getMaxHedges() {
+      return maxHedges;
+    }
+
+    /**
+     * Sets the most hedges one call sends.
+     *
+     * @param maxHedges 1 to 4
+     */
+    public void setMaxHedges(@Nullable Integer maxHedges) {
+      this.maxHedges = maxHedges;
+    }
+
+    /**
+     * Returns the floor of the adaptive delay.
+     *
+     * @return the floor, or null if unset
+     */
+    public @Nullable Duration getMinDelay() {
+      return minDelay;
+    }
+
+    /**
+     * Sets the floor of the adaptive delay.
+     *
+     * @param minDelay zero or positive
+     */
+    public void setMinDelay(@Nullable Duration minDelay) {
+      this.minDelay = minDelay;
+    }
+  }
+
+  /**
+   * Stale-if-error: recent successful GET responses are kept, and served (with a Warning and an Age
+   * header) when every attempt of a later GET for the same URL failed.
+   */
+  public static class Stale {
+
+    /** Whether to keep GET responses and serve them when every attempt fails. When unset, false. */
+    private @Nullable Boolean enabled;
+
+    /** Most responses kept; the least useful are evicted first. When unset, 1000. */
+    private @Nullable Long maxEntries;
+
+    /** Largest response body kept; larger responses are never served stale. When unset, 64KB. */
+    private @Nullable DataSize maxBodySize;
+
+    /** Oldest response served. When unset, 5m. */
+    private @Nullable Duration maxAge;
+
+    /**
+     * Returns whether stale responses are served.
+     *
+     * @return the flag, or null if unset
+     */
+    public @Nullable Boolean getEnabled() {
+      return enabled;
+    }
+
+    /**
+     * Sets whether stale responses are served.
+     *
+     * @param enabled the flag
+     */
+    public void setEnabled(@Nullable Boolean enabled) {
+      this.enabled = enabled;
+    }
+
+    /**
+     * Returns the most responses kept.
+     *
+     * @return the count, or null if unset
+     */
+    public @Nullable Long getMaxEntries() {
+      return maxEntries;
+    }
+
+    /**
+     * Sets the most responses kept.
+     *
+     * @param maxEntries at least 1
+     */
+    public void setMaxEntries(@Nullable Long maxEntries) {
+      this.maxEntries = maxEntries;
+    }
+
+    /**
+     * Returns the largest body kept.
+     *
+     * @return the size, or null if unset
+     */
+    public @Nullable DataSize getMaxBodySize() {
+      return maxBodySize;
+    }
+
+    /**
+     * Sets the largest body kept.
+     *
+     * @param maxBodySize at least 1B
+     */
+    public void setMaxBodySize(@Nullable DataSize maxBodySize) {
+      this.maxBodySize = maxBodySize;
+    }
+
+    /**
+     * Returns the oldest response served.
+     *
+     * @return the age, or null if unset
+     */
+    public @Nullable Duration getMaxAge() {
+      return maxAge;
+    }
+
+    /**
+     * Sets the oldest response served.
+     *
+     * @param maxAge a positive duration
+     */
+    public void setMaxAge(@Nullable Duration maxAge) {
+      this.maxAge = maxAge;
+    }
+  }
+
+  /**
+   * Zones as failure domains: a zone whose endpoints are mostly ejected, or whose errors or latency
+   * stand out against the other zones, gets no first attempts until it has been clean for a while.
+   */
+  public static class Zones {
+
+    /**
+     * Whether to judge and evacuate zones as a whole; endpoints are ejected either way. When unset,
+     * true.
+     */
+    private @Nullable Boolean enabled;
+
+    /**
+     * Share of a zone's endpoints, in percent (1 to 100), that must be ejected, down or held off
+     * before the zone is evacuated. When unset, 50.
+     */
+    private @Nullable Integer ejectedPercent;
+
+    /**
+     * How many median absolute deviations from the median across zones make a zone's error rate or
+     * latency an outlier. When unset, 3.
+     */
+    private @Nullable Double outlierK;
+
+    /**
+     * Attempts a zone needs in the window to be judged on its errors and latency. When unset, 20.
+     */
+    private @Nullable Integer minSamples;
+
+    /** Sliding window over which zones are judged, at least 2s. When unset, 10s. */
+    private @Nullable Duration window;
+
+    /**
+     * How long an evacuated zone must stay clean before it returns; doubled for a zone that flaps.
+     * When unset, 10s.
+     */
+    private @Nullable Duration hysteresis;
+
+    /**
+     * How long a returning zone or endpoint takes to ramp up to its full share of traffic, from
+     * 10%; 0 for at once. When unset, 10s.
+     */
+    private @Nullable Duration slowStart;
+
+    /**
+     * Returns whether zones are judged as a whole.
+     *
+     * @return the flag, or null if unset
+     */
+    public @Nullable Boolean getEnabled() {
+      return enabled;
+    }
+
+    /**
+     * Sets whether zones are judged as a whole.
+     *
+     * @param enabled the flag
+     */
+    public void setEnabled(@Nullable Boolean enabled) {
+      this.enabled = enabled;
+    }
+
+    /**
+     * Returns the ejected share that evacuates a zone, in percent.
+     *
+     * @return the share, or null if unset
+     */
+    public @Nullable Integer getEjectedPercent() {
+      return ejectedPercent;
+    }
+
+    /**
+     * Sets the ejected share that evacuates a zone, in percent.
+     *
+     * @param ejectedPercent 1 to 100
+     */
+    public void setEjectedPercent(@Nullable Integer ejectedPercent) {
+      this.ejectedPercent = ejectedPercent;
+    }
+
+    /**
+     * Returns the median absolute deviations that make an outlier.
+     *
+     * @return the factor, or null if unset
+     */
+    public @Nullable Double getOutlierK() {
+      return outlierK;
+    }
+
+    /**
+     * Sets the median absolute deviations that make an outlier.
+     *
+     * @param outlierK a positive number
+     */
+    public void setOutlierK(@Nullable Double outlierK) {
+      this.outlierK = outlierK;
+    }
+
+    /**
+     * Returns the attempts a zone needs to be judged.
+     *
+     * @return the count, or null if unset
+     */
+    public @Nullable Integer getMinSamples() {
+      return minSamples;
+    }
+
+    /**
+     * Sets the attempts a zone needs to be judged.
+     *
+     * @param minSamples at least 1
+     */
+    public void setMinSamples(@Nullable Integer minSamples) {
+      this.minSamples = minSamples;
+    }
+
+    /**
+     * Returns the judgement window.
+     *
+     * @return the window, or null if unset
+     */
+    public @Nullable Duration getWindow() {
+      return window;
+    }
+
+    /**
+     * Sets the judgement window.
+     *
+     * @param window at least 2s
+     */
+    public void setWindow(@Nullable Duration window) {
+      this.window = window;
+    }
+
+    /**
+     * Returns how long an evacuated zone must stay clean.
+     *
+     * @return the duration, or null if unset
+     */
+    public @Nullable Duration getHysteresis() {
+      return hysteresis;
+    }
+
+    /**
+     * Sets how long an evacuated zone must stay clean.
+     *
+     * @param hysteresis a positive duration
+     */
+    public void setHysteresis(@Nullable Duration hysteresis) {
+      this.hysteresis = hysteresis;
+    }
+
+    /**
+     * Returns how long a returning zone takes to reach its full share.
+     *
+     * @return the duration, or null if unset
+     */
+    public @Nullable Duration getSlowStart() {
+      return slowStart;
+    }
+
+    /**
+     * Sets how long a returning zone takes to reach its full share.
+     *
+     * @param slowStart zero or positive
+     */
+    public void setSlowStart(@Nullable Duration slowStart) {
+      this.slowStart = slowStart;
     }
   }
 }

@@ -71,6 +71,7 @@ class DocumentationTests {
         || name.equals("failover.panic")
         || name.startsWith("failover.endpoint.")
         || name.startsWith("failover.hedges")
+        || name.startsWith("failover.hedge.")
         || name.startsWith("failover.stale.")
         || name.startsWith("failover.zone.");
   }

@@ -1,5 +1,6 @@
 package dev.failover.spring.boot.autoconfigure;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -7,19 +8,28 @@ import dev.failover.EjectionPolicy;
 import dev.failover.Endpoint;
 import dev.failover.FailoverClient;
 import dev.failover.HealthCheck;
+import dev.failover.HedgePolicy;
 import dev.failover.Locality;
+import dev.failover.StaleCache;
+import dev.failover.ZonePolicy;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.env.YamlPropertySourceLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.annotation.Order;
+import org.springframework.core.io.ByteArrayResource;
 import org.springframework.web.client.RestClient;
 
 class FailoverAutoConfigurationTests {
@@ -113,6 +123,9 @@ class FailoverAutoConfigurationTests {
               assertThat(s.<EjectionPolicy>get("ejection")).isEqualTo(EjectionPolicy.defaults());
               assertThat(s.<Integer>get("panicThresholdPercent")).isZero();
               assertThat(s.<Boolean>get("panicFailOpen")).isTrue();
+              assertThat(s.<HedgePolicy>get("hedging")).isEqualTo(HedgePolicy.off());
+              assertThat(s.<StaleCache>get("staleCache")).isEqualTo(StaleCache.disabled());
+              assertThat(s.<ZonePolicy>get("zones")).isEqualTo(ZonePolicy.defaults());
             });
   }
 
@@ -178,6 +191,136 @@ class FailoverAutoConfigurationTests {
               assertThat(s.<Integer>get("panicThresholdPercent")).isEqualTo(30);
               assertThat(s.<Boolean>get("panicFailOpen")).isFalse();
             });
+  }
+
+  @Test
+  void bindsHedgeStaleAndZoneSettings() {
+    String c = "failover.clients.directory.";
+    runner
+        .withPropertyValues(DIRECTORY)
+        .withPropertyValues(
+            c + "hedge.mode=adaptive",
+            c + "hedge.delay=40ms",
+            c + "hedge.max-extra-load=5%",
+            c + "hedge.max-hedges=2",
+            c + "hedge.min-delay=3ms",
+            c + "stale.enabled=true",
+            c + "stale.max-entries=500",
+            c + "stale.max-body-size=128KB",
+            c + "stale.max-age=2m",
+            c + "zones.enabled=true",
+            c + "zones.ejected-percent=60",
+            c + "zones.outlier-k=2.5",
+            c + "zones.min-samples=30",
+            c + "zones.window=20s",
+            c + "zones.hysteresis=15s",
+            c + "zones.slow-start=0s")
+        .run(
+            context -> {
+              SdkSettings s = SdkSettings.of(context.getBean(FailoverClient.class));
+              assertThat(s.<HedgePolicy>get("hedging"))
+                  .isEqualTo(
+                      new HedgePolicy(
+                          HedgePolicy.Mode.ADAPTIVE,
+                          Duration.ofMillis(40),
+                          0.05,
+                          2,
+                          Duration.ofMillis(3)));
+              assertThat(s.<StaleCache>get("staleCache"))
+                  .isEqualTo(StaleCache.of(500, 128 * 1024, Duration.ofMinutes(2)));
+              assertThat(s.<ZonePolicy>get("zones"))
+                  .isEqualTo(
+                      new ZonePolicy(
+                          true,
+                          60,
+                          2.5,
+                          30,
+                          Duration.ofSeconds(20),
+                          Duration.ofSeconds(15),
+                          Duration.ZERO));
+            });
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"5%", "0.05", "5 %", "0.050"})
+  void maxExtraLoadTakesAPercentageOrAFraction(String value) {
+    runner
+        .withPropertyValues(DIRECTORY)
+        .withPropertyValues(
+            "failover.defaults.hedge.mode=fixed", "failover.defaults.hedge.max-extra-load=" + value)
+        .run(
+            context -> {
+              HedgePolicy hedging =
+                  SdkSettings.of(context.getBean(FailoverClient.class)).get("hedging");
+              assertThat(hedging.mode()).isEqualTo(HedgePolicy.Mode.FIXED);
+              assertThat(hedging.delay()).isEqualTo(Duration.ofMillis(100));
+              assertThat(hedging.maxExtraLoad()).isEqualTo(0.05);
+            });
+  }
+
+  /** YAML gives 5% as text but 0.05 and 1 as numbers: each must bind. */
+  @Test
+  void percentagesBindFromYamlTextAndNumbers() {
+    String yaml =
+        """
+        failover:
+          defaults:
+            hedge: { mode: adaptive, max-extra-load: 5% }
+            budget: { ratio: 1 }
+          clients:
+            directory:
+              hedge: { max-extra-load: 0.25 }
+              budget: { ratio: 20% }
+            groups:
+              budget: { ratio: 0.3 }
+        """;
+    runner
+        .withPropertyValues(DIRECTORY)
+        .withPropertyValues(GROUPS)
+        .withInitializer(
+            context -> {
+              try {
+                context
+                    .getEnvironment()
+                    .getPropertySources()
+                    .addFirst(
+                        new YamlPropertySourceLoader()
+                            .load("test.yml", new ByteArrayResource(yaml.getBytes(UTF_8)))
+                            .get(0));
+              } catch (IOException e) {
+                throw new UncheckedIOException(e);
+              }
+            })
+        .run(
+            context -> {
+              SdkSettings directory =
+                  SdkSettings.of(context.getBean("directoryFailoverClient", FailoverClient.class));
+              SdkSettings groups =
+                  SdkSettings.of(context.getBean("groupsFailoverClient", FailoverClient.class));
+              assertThat(directory.<HedgePolicy>get("hedging").maxExtraLoad()).isEqualTo(0.25);
+              assertThat(directory.<Double>get("budgetRatio")).isEqualTo(0.2);
+              assertThat(groups.<HedgePolicy>get("hedging").maxExtraLoad()).isEqualTo(0.05);
+              assertThat(groups.<HedgePolicy>get("hedging").mode())
+                  .isEqualTo(HedgePolicy.Mode.ADAPTIVE);
+              assertThat(groups.<Double>get("budgetRatio")).isEqualTo(0.3);
+              FailoverProperties properties = context.getBean(FailoverProperties.class);
+              assertThat(properties.getDefaults().getBudget().getRatio())
+                  .isEqualTo(Percentage.valueOf("100%"));
+              assertThat(properties.getDefaults().getHedge().getMaxExtraLoad()).hasToString("5%");
+            });
+  }
+
+  @Test
+  void staleSettingsAloneDoNotTurnItOn() {
+    runner
+        .withPropertyValues(DIRECTORY)
+        .withPropertyValues("failover.defaults.stale.max-age=1m")
+        .run(
+            context ->
+                assertThat(
+                        SdkSettings.of(context.getBean(FailoverClient.class))
+                            .<StaleCache>get("staleCache"))
+                    .isEqualTo(new StaleCache(false, 1000, 64 * 1024, Duration.ofMinutes(1))));
   }
 
   @Test
@@ -252,6 +395,68 @@ class FailoverAutoConfigurationTests {
               assertThat(directory.<Duration>get("backoffCap")).isEqualTo(Duration.ofMillis(1000));
               // and the customizer beats both
               assertThat(directory.<Duration>get("backoffBase")).isEqualTo(Duration.ofMillis(10));
+            });
+  }
+
+  /**
+   * The same order for a hedge and a zone value: defaults (1000 ms, 1000 s) < client (100 ms, 100
+   * s) < customizer (10 ms, 10 s). groups sets nothing, directory sets its own, audit sets its own
+   * and has a customizer.
+   */
+  @Test
+  void hedgeAndZoneSettingsFollowTheSameOrder() {
+    runner
+        .withPropertyValues(DIRECTORY)
+        .withPropertyValues(GROUPS)
+        .withPropertyValues(
+            "failover.clients.audit.endpoints[0].url=http://127.0.0.1:5",
+            "failover.clients.audit.endpoints[0].region=us-east-1",
+            "failover.clients.audit.endpoints[0].zone=us-east-1a",
+            "failover.defaults.hedge.mode=fixed",
+            "failover.defaults.hedge.delay=1000ms",
+            "failover.defaults.hedge.max-hedges=3",
+            "failover.defaults.zones.hysteresis=1000s",
+            "failover.defaults.zones.ejected-percent=70",
+            "failover.clients.directory.hedge.delay=100ms",
+            "failover.clients.directory.zones.hysteresis=100s",
+            "failover.clients.audit.hedge.delay=100ms",
+            "failover.clients.audit.zones.hysteresis=100s")
+        .withBean(
+            "auditHedging",
+            FailoverClientCustomizer.class,
+            () ->
+                (name, builder) -> {
+                  if (name.equals("audit")) {
+                    builder.hedging(HedgePolicy.fixed(Duration.ofMillis(10)));
+                    builder.zones(
+                        ZonePolicy.defaults()
+                            .withReturn(Duration.ofSeconds(10), Duration.ofSeconds(10)));
+                  }
+                })
+        .run(
+            context -> {
+              SdkSettings groups =
+                  SdkSettings.of(context.getBean("groupsFailoverClient", FailoverClient.class));
+              SdkSettings directory =
+                  SdkSettings.of(context.getBean("directoryFailoverClient", FailoverClient.class));
+              SdkSettings audit =
+                  SdkSettings.of(context.getBean("auditFailoverClient", FailoverClient.class));
+              // groups sets nothing: the defaults
+              assertThat(groups.<HedgePolicy>get("hedging").delay())
+                  .isEqualTo(Duration.ofMillis(1000));
+              assertThat(groups.<ZonePolicy>get("zones").hysteresis())
+                  .isEqualTo(Duration.ofSeconds(1000));
+              // directory: its own values beat the defaults, field by field inside the group
+              assertThat(directory.<HedgePolicy>get("hedging"))
+                  .isEqualTo(HedgePolicy.fixed(Duration.ofMillis(100)).withMaxHedges(3));
+              assertThat(directory.<ZonePolicy>get("zones").hysteresis())
+                  .isEqualTo(Duration.ofSeconds(100));
+              assertThat(directory.<ZonePolicy>get("zones").ejectedPercent()).isEqualTo(70);
+              // audit: the customizer beats both
+              assertThat(audit.<HedgePolicy>get("hedging").delay())
+                  .isEqualTo(Duration.ofMillis(10));
+              assertThat(audit.<ZonePolicy>get("zones").hysteresis())
+                  .isEqualTo(Duration.ofSeconds(10));
             });
   }
 

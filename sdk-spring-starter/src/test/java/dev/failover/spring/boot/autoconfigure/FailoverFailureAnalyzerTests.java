@@ -105,7 +105,75 @@ class FailoverFailureAnalyzerTests {
             "bad health path",
             with(d + "health.path=health"),
             d + "health.path",
-            "starting with '/'"));
+            "starting with '/'"),
+        Arguments.of(
+            "hedge extra load above half",
+            with("failover.defaults.hedge.max-extra-load=60%"),
+            "failover.defaults.hedge.max-extra-load",
+            "such as 5% or 0.05"),
+        Arguments.of(
+            "hedge extra load of zero",
+            with(d + "hedge.mode=adaptive", d + "hedge.max-extra-load=0"),
+            d + "hedge.max-extra-load",
+            "above 0 and at most 0.5 (50%)"),
+        Arguments.of(
+            "too many hedges",
+            with(d + "hedge.max-hedges=5"),
+            d + "hedge.max-hedges",
+            "use 1 to 4 hedges per call"),
+        Arguments.of(
+            "zero hedge delay",
+            with(d + "hedge.mode=fixed", d + "hedge.delay=0ms"),
+            d + "hedge.delay",
+            "use a positive duration"),
+        Arguments.of(
+            "negative hedge min delay",
+            with("failover.defaults.hedge.min-delay=-1ms"),
+            "failover.defaults.hedge.min-delay",
+            "use zero or a positive duration"),
+        Arguments.of(
+            "budget ratio above 100%",
+            with(d + "budget.ratio=150%"), d + "budget.ratio", "use for example 0.1 or 10%"),
+        Arguments.of(
+            "empty stale body size",
+            with(d + "stale.enabled=true", d + "stale.max-body-size=0B"),
+            d + "stale.max-body-size",
+            "use a size such as 64KB"),
+        Arguments.of(
+            "no stale entries",
+            with("failover.defaults.stale.max-entries=0"),
+            "failover.defaults.stale.max-entries",
+            "use 1 or more"),
+        Arguments.of(
+            "zero stale age",
+            with(d + "stale.max-age=0s"),
+            d + "stale.max-age",
+            "use a positive duration"),
+        Arguments.of(
+            "zone window below 2s",
+            with("failover.defaults.zones.window=1500ms"),
+            "failover.defaults.zones.window",
+            "use a window of 2s or more"),
+        Arguments.of(
+            "zone ejected percent out of range",
+            with(d + "zones.ejected-percent=0"),
+            d + "zones.ejected-percent",
+            "between 1 and 100"),
+        Arguments.of(
+            "zone outlier k not positive",
+            with(d + "zones.outlier-k=-1"),
+            d + "zones.outlier-k",
+            "such as 3"),
+        Arguments.of(
+            "zone min samples below 1",
+            with(d + "zones.min-samples=0"),
+            d + "zones.min-samples",
+            "use 1 or more"),
+        Arguments.of(
+            "negative zone slow start",
+            with(d + "zones.slow-start=-1s"),
+            d + "zones.slow-start",
+            "use zero or a positive duration"));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -148,6 +216,45 @@ class FailoverFailureAnalyzerTests {
                   .isEqualTo(
                       "Update your application's configuration: use a positive duration such as"
                           + " 500ms or 2s");
+            });
+  }
+
+  @Test
+  void analysisShowsAPercentageAsWritten() {
+    runner
+        .withPropertyValues(with("failover.defaults.hedge.max-extra-load=60%"))
+        .run(
+            context -> {
+              FailureAnalysis analysis =
+                  new FailoverConfigurationFailureAnalyzer().analyze(context.getStartupFailure());
+              assertThat(analysis.getDescription())
+                  .isEqualTo(
+                      """
+                      Invalid failover client configuration:
+
+                          Property: failover.defaults.hedge.max-extra-load
+                          Value: "60%"
+                          Origin: "failover.defaults.hedge.max-extra-load" from property source "test"
+                          Reason: must be above 0 and at most 0.5 (50%) but was 60%
+                      """);
+              assertThat(analysis.getAction())
+                  .isEqualTo(
+                      "Update your application's configuration: use a share of extra attempts"
+                          + " such as 5% or 0.05");
+            });
+  }
+
+  /** A value that is no percentage at all fails binding, with Boot's analysis of the property. */
+  @Test
+  void unparsablePercentageFailsBindingNamingTheProperty() {
+    runner
+        .withPropertyValues(with("failover.defaults.hedge.max-extra-load=lots"))
+        .run(
+            context -> {
+              assertThat(context).hasFailed();
+              assertThat(context.getStartupFailure())
+                  .hasStackTraceContaining("failover.defaults.hedge.max-extra-load")
+                  .hasStackTraceContaining("'lots' is not a percentage such as 5%");
             });
   }
 

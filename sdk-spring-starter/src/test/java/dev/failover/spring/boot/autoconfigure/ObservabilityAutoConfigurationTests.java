@@ -23,6 +23,7 @@ import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.boot.health.contributor.Status;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.http.ResponseEntity;
 import org.springframework.web.client.RestClient;
 
 /** Micrometer meters, health contributor and Actuator endpoint; and the starter without them. */
@@ -30,6 +31,8 @@ class ObservabilityAutoConfigurationTests {
 
   private static final WireMockServer up = new WireMockServer(wireMockConfig().dynamicPort());
   private static final WireMockServer failing = new WireMockServer(wireMockConfig().dynamicPort());
+  private static final WireMockServer slow = new WireMockServer(wireMockConfig().dynamicPort());
+  private static final WireMockServer flaky = new WireMockServer(wireMockConfig().dynamicPort());
 
   private final ApplicationContextRunner runner =
       new ApplicationContextRunner()
@@ -46,6 +49,9 @@ class ObservabilityAutoConfigurationTests {
   static void start() {
     up.start();
     failing.start();
+    slow.start();
+    flaky.start();
+    slow.stubFor(get("/users/42").willReturn(okJson("{\"id\":42}").withFixedDelay(300)));
     up.stubFor(get("/users/42").willReturn(okJson("{\"id\":42}")));
     failing.stubFor(get("/users/42").willReturn(aResponse().withStatus(503)));
   }
@@ -54,6 +60,8 @@ class ObservabilityAutoConfigurationTests {
   static void stop() {
     up.stop();
     failing.stop();
+    slow.stop();
+    flaky.stop();
   }
 
   private String[] twoZones() {
@@ -133,6 +141,117 @@ class ObservabilityAutoConfigurationTests {
                   .isZero();
               assertThat(registry.get("failover.budget.tokens").gauge().value()).isPositive();
               assertThat(registry.get("failover.panic").gauge().value()).isZero();
+              assertThat(
+                      registry
+                          .get("failover.zone.state")
+                          .tags("client", "directory", "region", "us-east-1", "zone", "us-east-1b")
+                          .tags("state", "ACTIVE")
+                          .gauge()
+                          .value())
+                  .isEqualTo(1.0);
+              assertThat(
+                      registry
+                          .get("failover.zone.state")
+                          .tags("zone", "us-east-1b", "state", "EVACUATED")
+                          .gauge()
+                          .value())
+                  .isZero();
+              assertThat(registry.get("failover.zone.state").gauges()).hasSize(2 * 3);
+              // hedging is off: the delay gauge is there, without a value
+              assertThat(registry.get("failover.hedge.delay").gauge().value()).isNaN();
+            });
+  }
+
+  /**
+   * Home zone slow (300 ms), hedge after 20 ms with at most 50% extra load: the first call's hedge
+   * is refused (half a token), the second's is sent to us-east-1b and wins.
+   */
+  @Test
+  void hedgesAreCountedByActionAndTheDelayIsAGauge() {
+    runner
+        .withPropertyValues(
+            "failover.home.region=us-east-1",
+            "failover.home.zone=us-east-1a",
+            "failover.clients.directory.endpoints[0].url=" + slow.baseUrl(),
+            "failover.clients.directory.endpoints[0].region=us-east-1",
+            "failover.clients.directory.endpoints[0].zone=us-east-1a",
+            "failover.clients.directory.endpoints[1].url=" + up.baseUrl(),
+            "failover.clients.directory.endpoints[1].region=us-east-1",
+            "failover.clients.directory.endpoints[1].zone=us-east-1b",
+            "failover.clients.directory.hedge.mode=fixed",
+            "failover.clients.directory.hedge.delay=20ms",
+            "failover.clients.directory.hedge.max-extra-load=50%")
+        .withBean(MeterRegistry.class, SimpleMeterRegistry::new)
+        .run(
+            context -> {
+              RestClient directory = context.getBean("directoryRestClient", RestClient.class);
+              directory.get().uri("/users/42").retrieve().toBodilessEntity();
+              directory.get().uri("/users/42").retrieve().toBodilessEntity();
+              MeterRegistry registry = context.getBean(MeterRegistry.class);
+              assertThat(hedges(registry, "REFUSED")).isEqualTo(1);
+              assertThat(hedges(registry, "SENT")).isEqualTo(1);
+              assertThat(hedges(registry, "WON")).isEqualTo(1);
+              assertThat(
+                      registry
+                          .get("failover.hedge.delay")
+                          .tags("client", "directory")
+                          .gauge()
+                          .value())
+                  .isEqualTo(0.02);
+              assertThat(registry.get("failover.hedge.delay").gauge().getId().getBaseUnit())
+                  .isEqualTo("seconds");
+              FailoverEndpoint.ClientDescriptor described =
+                  FailoverEndpoint.describe(context.getBean(FailoverClient.class));
+              assertThat(described.hedgeDelayMillis()).isEqualTo(20.0);
+              assertThat(described.counters().calls()).isEqualTo(2);
+              assertThat(described.counters().hedgesSent()).isEqualTo(1);
+              assertThat(described.counters().hedgesWon()).isEqualTo(1);
+              assertThat(described.counters().hedgesRefused()).isEqualTo(1);
+            });
+  }
+
+  private static double hedges(MeterRegistry registry, String action) {
+    return registry
+        .get("failover.hedges")
+        .tags("client", "directory", "action", action)
+        .counter()
+        .count();
+  }
+
+  /** A 200 is kept; when the endpoint then fails every attempt, the copy is served and counted. */
+  @Test
+  void staleResponsesAreCounted() {
+    flaky.resetAll();
+    flaky.stubFor(get("/users/42").willReturn(okJson("{\"id\":42}")));
+    runner
+        .withPropertyValues(
+            "failover.home.region=us-east-1",
+            "failover.home.zone=us-east-1a",
+            "failover.clients.catalog.endpoints[0].url=" + flaky.baseUrl(),
+            "failover.clients.catalog.endpoints[0].region=us-east-1",
+            "failover.clients.catalog.endpoints[0].zone=us-east-1a",
+            "failover.clients.catalog.stale.enabled=true",
+            "failover.defaults.retry.backoff-base=0ms",
+            "failover.defaults.retry.backoff-cap=0ms")
+        .withBean(MeterRegistry.class, SimpleMeterRegistry::new)
+        .run(
+            context -> {
+              RestClient catalog = context.getBean("catalogRestClient", RestClient.class);
+              catalog.get().uri("/users/42").retrieve().toBodilessEntity();
+              flaky.stubFor(get("/users/42").willReturn(aResponse().withStatus(503)));
+              ResponseEntity<String> stale =
+                  catalog.get().uri("/users/42").retrieve().toEntity(String.class);
+              assertThat(stale.getStatusCode().value()).isEqualTo(200);
+              assertThat(stale.getBody()).isEqualTo("{\"id\":42}");
+              assertThat(stale.getHeaders().getFirst("Warning")).startsWith("110");
+              MeterRegistry registry = context.getBean(MeterRegistry.class);
+              assertThat(registry.get("failover.stale.served").tags("client", "catalog").counter())
+                  .satisfies(c -> assertThat(c.count()).isEqualTo(1));
+              assertThat(
+                      FailoverEndpoint.describe(context.getBean(FailoverClient.class))
+                          .counters()
+                          .staleServed())
+                  .isEqualTo(1);
             });
   }
 
@@ -176,7 +295,10 @@ class ObservabilityAutoConfigurationTests {
               Map<String, Map<String, Object>> zones =
                   (Map<String, Map<String, Object>>) health.getDetails().get("zones");
               assertThat(zones).containsOnlyKeys("us-east-1/us-east-1a", "us-east-1/us-east-1b");
-              assertThat(zones.get("us-east-1/us-east-1a")).containsEntry("tier", 0);
+              assertThat(zones.get("us-east-1/us-east-1a"))
+                  .containsEntry("tier", 0)
+                  .containsEntry("status", "ACTIVE")
+                  .doesNotContainKey("reason");
               @SuppressWarnings("unchecked")
               Map<String, Map<String, Object>> endpoints =
                   (Map<String, Map<String, Object>>)
@@ -202,6 +324,15 @@ class ObservabilityAutoConfigurationTests {
               assertThat(directory.zones())
                   .extracting(FailoverEndpoint.ZoneDescriptor::zone)
                   .containsExactly("us-east-1a", "us-east-1b");
+              assertThat(directory.zones())
+                  .allSatisfy(
+                      z -> {
+                        assertThat(z.status()).isEqualTo("ACTIVE");
+                        assertThat(z.reason()).isEmpty();
+                        assertThat(z.evacuations()).isZero();
+                      });
+              assertThat(directory.hedgeDelayMillis()).isNull();
+              assertThat(directory.counters().calls()).isZero();
               assertThat(directory.zones().get(1).endpoints())
                   .singleElement()
                   .satisfies(

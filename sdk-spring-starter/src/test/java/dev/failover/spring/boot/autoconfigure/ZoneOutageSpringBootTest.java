@@ -4,6 +4,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.jayway.jsonpath.DocumentContext;
 import com.jayway.jsonpath.JsonPath;
@@ -12,6 +13,7 @@ import dev.failover.testkit.ZoneFault;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -72,6 +74,16 @@ class ZoneOutageSpringBootTest {
     assertThat(zones.zone("us-east-1a").requestCount()).isZero();
 
     RestClient actuator = RestClient.create("http://127.0.0.1:" + port + "/actuator");
+    // Its only endpoint ejected, the home zone is evacuated at the client's next judgement (each
+    // second), well before the ejection ends.
+    await()
+        .atMost(Duration.ofSeconds(3))
+        .pollInterval(Duration.ofMillis(50))
+        .until(
+            () ->
+                JsonPath.parse(actuator.get().uri("/failover").retrieve().body(String.class))
+                    .read("$.clients.directory.zones[0].status", String.class)
+                    .equals("EVACUATED"));
     String health = actuator.get().uri("/health/failover").retrieve().body(String.class);
     String failover = actuator.get().uri("/failover").retrieve().body(String.class);
     String attempts =
@@ -93,7 +105,10 @@ class ZoneOutageSpringBootTest {
             "failover.endpoint.state",
             "failover.endpoint.outstanding",
             "failover.budget.tokens",
-            "failover.panic");
+            "failover.panic",
+            "failover.hedge.delay",
+            "failover.zone.state",
+            "failover.zone.evacuations");
 
     String homeEndpoint = zones.zone("us-east-1a").endpoint(0).url();
     DocumentContext h = JsonPath.parse(health);
@@ -106,6 +121,16 @@ class ZoneOutageSpringBootTest {
                 + homeEndpoint
                 + "']");
     assertThat(homeState).containsEntry("state", "EJECTED").containsEntry("ejections", 1);
+    Map<String, Object> homeZone =
+        h.read("$.components.directory.details.zones['us-east-1/us-east-1a']");
+    assertThat(homeZone)
+        .containsEntry("status", "EVACUATED")
+        .containsEntry("reason", "ejected 1 of 1 endpoints");
+    assertThat(
+            h.read(
+                "$.components.directory.details.zones['us-east-1/us-east-1b'].status",
+                String.class))
+        .isEqualTo("ACTIVE");
 
     DocumentContext f = JsonPath.parse(failover);
     List<String> zoneNames = f.read("$.clients.directory.zones[*].zone");
@@ -116,6 +141,20 @@ class ZoneOutageSpringBootTest {
         .isEqualTo("EJECTED");
     assertThat(f.read("$.clients.directory.zones[1].endpoints[0].state", String.class))
         .isEqualTo("HEALTHY");
+    List<String> statuses = f.read("$.clients.directory.zones[*].status");
+    assertThat(statuses).containsExactly("EVACUATED", "ACTIVE", "ACTIVE");
+    assertThat(f.read("$.clients.directory.zones[0].reason", String.class))
+        .isEqualTo("ejected 1 of 1 endpoints");
+    assertThat(f.read("$.clients.directory.zones[0].evacuations", Integer.class)).isEqualTo(1);
+    assertThat(f.read("$.clients.directory.counters.calls", Integer.class)).isEqualTo(1);
+    assertThat(f.read("$.clients.directory.counters.retries", Integer.class)).isEqualTo(1);
+    // Hedging is off: no hedge delay (Actuator leaves nulls out).
+    Map<String, Object> client = f.read("$.clients.directory");
+    assertThat(client).doesNotContainKey("hedgeDelayMillis");
+    String evacuations =
+        actuator.get().uri("/metrics/failover.zone.evacuations").retrieve().body(String.class);
+    assertThat(JsonPath.parse(evacuations).read("$.measurements[0].value", Double.class))
+        .isEqualTo(1.0);
     assertThat(attempts).contains("\"CONNECT_FAILED\"").contains("\"us-east-1a\"");
   }
 
