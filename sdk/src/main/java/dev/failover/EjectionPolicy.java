@@ -14,11 +14,10 @@ import java.time.Duration;
  * in between, capped at {@code maxEjectionTime}, jittered by plus or minus 20%. Then it is
  * half-open: {@code halfOpenProbes} real calls are let through, and it returns if their failure
  * rate is below {@code failureRatePercent} (otherwise it is ejected again, for longer). An active
- * health check that sees a down endpoint recover also half-opens its breaker at once. An endpoint
- * whose attempts lose {@code 3 x consecutiveFailures} hedge races in a row, with no success
- * between, is ejected too, so that hedging cannot hide an endpoint that hangs. A failure is a
- * connect failure, a reset, a timeout, a protocol error or a 5xx response; 4xx responses, 429 and
- * cancelled attempts are not failures.
+ * health check that sees a down endpoint recover also half-opens its breaker at once. An attempt
+ * that loses a hedge race counts in the streak of failures (a success ends it), so that hedging
+ * cannot hide an endpoint that hangs. A failure is a connect failure, a reset, a timeout, a
+ * protocol error or a 5xx response; 4xx responses, 429 and cancelled attempts are not failures.
  *
  * @param consecutiveFailures failures in a row that eject an endpoint at once
  * @param failureRatePercent failure rate, 1 to 100, that ejects an endpoint

@@ -29,13 +29,6 @@ public final class EndpointState {
   final AtomicInteger outstanding = new AtomicInteger();
   private final AtomicInteger consecutiveFailures = new AtomicInteger();
 
-  /**
-   * Lost hedge races in a row that eject an endpoint, per failure of the streak rule: losing is a
-   * weaker sign than failing, and concurrent attempts can all lose at once to a short stall.
-   */
-  static final int LOST_RACES_PER_FAILURE = 3;
-
-  private final AtomicInteger lostRaces = new AtomicInteger();
   private final AtomicLong ejections = new AtomicLong();
   private final int consecutiveLimit;
   private final Ticker ticker;
@@ -110,7 +103,6 @@ public final class EndpointState {
                 }
                 case CLOSED -> {
                   consecutiveFailures.set(0);
-                  lostRaces.set(0);
                   restoredAt = ticker.nanos();
                   events.emit(
                       new FailoverEvent.EndpointRestored(
@@ -181,9 +173,9 @@ public final class EndpointState {
 
   /**
    * Records the outcome of an attempt that held a permission (or ran in panic). {@code lostRace}
-   * tells that a cancelled attempt lost to another attempt of its call: an endpoint that loses
-   * {@code 3 x consecutiveFailures} races in a row, with no success between, is ejected as if it
-   * had failed, so that hedging does not hide an endpoint that hangs.
+   * tells that a cancelled attempt lost to another attempt of its call: a lost race counts in the
+   * endpoint's streak of failures (a success ends the streak), so that hedging does not hide an
+   * endpoint that hangs.
    */
   void record(Outcome outcome, long durationNanos, long now, boolean lostRace) {
     outstanding.decrementAndGet();
@@ -192,7 +184,7 @@ public final class EndpointState {
       // A cancelled attempt still tells us the endpoint was at least this slow.
       latency.observe(durationNanos, now);
       if (lostRace
-          && lostRaces.incrementAndGet() >= LOST_RACES_PER_FAILURE * consecutiveLimit
+          && consecutiveFailures.incrementAndGet() >= consecutiveLimit
           && breaker.getState() == CircuitBreaker.State.CLOSED) {
         breaker.transitionToOpenState();
       }
@@ -212,7 +204,6 @@ public final class EndpointState {
     } else {
       breaker.onSuccess(durationNanos, TimeUnit.NANOSECONDS);
       consecutiveFailures.set(0);
-      lostRaces.set(0);
     }
   }
 
