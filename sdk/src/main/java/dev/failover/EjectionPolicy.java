@@ -15,9 +15,10 @@ import java.time.Duration;
  * half-open: {@code halfOpenProbes} real calls are let through, and it returns if their failure
  * rate is below {@code failureRatePercent} (otherwise it is ejected again, for longer). An active
  * health check that sees a down endpoint recover also half-opens its breaker at once. An attempt
- * that loses a hedge race counts in the streak of failures (a success ends it), so that hedging
- * cannot hide an endpoint that hangs. A failure is a connect failure, a reset, a timeout, a
- * protocol error or a 5xx response; 4xx responses, 429 and cancelled attempts are not failures.
+ * overtaken by its hedge (the hedge, sent later, answered first) counts in the streak of failures
+ * (a success ends it), so that hedging cannot hide an endpoint that hangs. A failure is a connect
+ * failure, a reset, a timeout, a protocol error or a 5xx response; 4xx responses, 429 and cancelled
+ * attempts are not failures.
  *
  * @param consecutiveFailures failures in a row that eject an endpoint at once
  * @param failureRatePercent failure rate, 1 to 100, that ejects an endpoint

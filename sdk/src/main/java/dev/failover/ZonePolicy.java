@@ -15,7 +15,7 @@ import java.time.Duration;
  * traffic to compare (the usual case, since first attempts stay in the home zone), a zone is
  * compared with the pooled attempts of all the other zones instead (retries and hedges land there),
  * given at least 10 of them. So a gray zone, whose health checks still pass, is drained too. An
- * attempt that loses a hedge race counts as a failure of its zone here. At most half of the zones
+ * attempt overtaken by its hedge counts as a failure of its zone here. At most half of the zones
  * are evacuated as outliers at once.
  *
  * <p>An evacuated zone gets no first attempts. About once a second an idempotent call also sends a

@@ -96,6 +96,28 @@ class HedgingZonesIntegrationTest {
   }
 
   @Test
+  void hedgesThatLoseToTheOriginalDoNotCountAgainstTheirEndpoint() {
+    // Hedges can only go to the far region, and always lose to the home zone's slow answers.
+    zones.zone("us-east-1b").fail(ZoneFault.refuse());
+    zones.zone("us-west-2a").distance(Duration.ofMillis(300));
+    zones.zone("us-east-1a").fail(ZoneFault.latency(Latency.fixed(Duration.ofMillis(40))));
+    try (FailoverClient client =
+        Zones3.client(zones)
+            .listener(recorder)
+            .hedging(HedgePolicy.fixed(Duration.ofMillis(5)).withMaxExtraLoad(0.5))
+            .build()) {
+      assertThat(run(client, 60)).doesNotContain(-1L);
+      assertThat(client.snapshot().counters().hedgesSent()).isGreaterThan(10);
+    }
+    assertThat(recorder.of(FailoverEvent.EndpointEjected.class))
+        .extracting(e -> e.endpoint().locality().zone())
+        .doesNotContain("us-west-2a", "us-east-1a");
+    assertThat(recorder.of(FailoverEvent.ZoneEvacuated.class))
+        .extracting(e -> e.zone().zone())
+        .doesNotContain("us-west-2a", "us-east-1a");
+  }
+
+  @Test
   void aZoneThatStartsHangingEveryGetSucceedsAndFirstAttemptsMoveAway() {
     Duration deadline = Duration.ofSeconds(1);
     try (FailoverClient client =

@@ -69,6 +69,9 @@ public final class FailoverCall implements Call {
   /** The kind of the attempt whose response won, or null (failure, stale copy). */
   private Attempt.@Nullable Kind winner;
 
+  /** When the winning attempt started. */
+  private long winnerStart;
+
   private int retries;
   private int hedges;
 
@@ -456,6 +459,7 @@ public final class FailoverCall implements Call {
         }
         if (response != null) {
           winner = f.kind;
+          winnerStart = f.start;
         }
         completeLocked(response, failure);
       } else {
@@ -626,8 +630,14 @@ public final class FailoverCall implements Call {
         continue;
       }
       f.cancelled = true;
-      // Only a race against a real attempt counts against the loser, not a probe's luck.
-      f.lostRace = response != null && winner != null && winner != Attempt.Kind.PROBE;
+      // Only an attempt that was overtaken (the winner started after it) lost a race: a hedge
+      // that started later and lost to the original says nothing bad about its endpoint, nor
+      // does losing to a probe's luck.
+      f.lostRace =
+          response != null
+              && winner != null
+              && winner != Attempt.Kind.PROBE
+              && winnerStart - f.start > 0;
       f.call.cancel();
     }
     if (failure != null) {
