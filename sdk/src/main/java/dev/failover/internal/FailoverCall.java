@@ -272,6 +272,9 @@ public final class FailoverCall implements Call {
       return;
     }
     long now = core.ticker.nanos();
+    if (core.router.panic(now)) {
+      return; // in panic every endpoint already gets traffic: a probe would only add load
+    }
     ZoneState zone = core.router.zones().probeDue(now);
     if (zone == null) {
       return;

@@ -1,0 +1,144 @@
+package dev.failover.benchmarks;
+
+import dev.failover.FailoverClient;
+import java.io.IOException;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import okhttp3.Call;
+import okhttp3.Callback;
+import okhttp3.Interceptor;
+import okhttp3.MediaType;
+import okhttp3.OkHttpClient;
+import okhttp3.Protocol;
+import okhttp3.Request;
+import okhttp3.Response;
+import okhttp3.ResponseBody;
+import org.jspecify.annotations.Nullable;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+
+/**
+ * The SDK's own work per call, without network: an {@link OkHttpClient} whose application
+ * interceptor answers every call with a canned 200, called bare and through a {@link
+ * FailoverClient} built on it (3 zones, 6 endpoints, default settings: routing, outcome recording,
+ * retry budget, deadline timer). The difference between {@code failover} and {@code bareExecute} is
+ * what the SDK adds to a call; {@code bareEnqueue} shows how much of it is the hand over to a
+ * dispatcher thread that the SDK needs for deadlines and hedges.
+ *
+ * <p>Run with:
+ *
+ * <pre>
+ * java -jar benchmarks/target/benchmarks.jar InMemoryCallBenchmark -prof gc -f 1 -wi 3 -i 5 -w 1s -r 1s
+ * </pre>
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+public class InMemoryCallBenchmark {
+  private static final MediaType TEXT = MediaType.get("text/plain");
+
+  private OkHttpClient bare = new OkHttpClient();
+  private @Nullable FailoverClient failover;
+  private Request bareRequest = new Request.Builder().url("http://127.0.0.1:1/").build();
+  private Request failoverRequest = bareRequest;
+
+  /** Builds both clients on the same canned-response OkHttp client. */
+  @Setup
+  public void setUp() {
+    Interceptor canned =
+        chain ->
+            new Response.Builder()
+                .request(chain.request())
+                .protocol(Protocol.HTTP_1_1)
+                .code(200)
+                .message("OK")
+                .body(ResponseBody.create("ok", TEXT))
+                .build();
+    bare = new OkHttpClient.Builder().addInterceptor(canned).build();
+    FailoverClient.Builder b =
+        FailoverClient.builder().service("directory").home("us-east-1", "us-east-1a");
+    String[] zones = {"us-east-1a", "us-east-1b", "us-east-1c"};
+    int port = 10_000;
+    for (String zone : zones) {
+      for (int i = 0; i < 2; i++) {
+        b.endpoint("http://127.0.0.1:" + port++, "us-east-1", zone);
+      }
+    }
+    failover = b.okHttpClient(bare).build();
+    bareRequest = new Request.Builder().url("http://127.0.0.1:10000/users/42").build();
+    failoverRequest = new Request.Builder().url("http://directory/users/42").build();
+  }
+
+  /** Closes both clients. */
+  @TearDown
+  public void tearDown() {
+    if (failover != null) {
+      failover.close();
+    }
+    bare.dispatcher().executorService().shutdown();
+  }
+
+  /**
+   * A bare OkHttp call on the caller's thread.
+   *
+   * @return the status
+   * @throws IOException never: the interceptor answers
+   */
+  @Benchmark
+  public int bareExecute() throws IOException {
+    try (Response r = bare.newCall(bareRequest).execute()) {
+      return r.code();
+    }
+  }
+
+  /**
+   * A bare OkHttp call handed to OkHttp's dispatcher and awaited, as the SDK does with attempts.
+   *
+   * @return the status
+   * @throws Exception never: the interceptor answers
+   */
+  @Benchmark
+  public int bareEnqueue() throws Exception {
+    CompletableFuture<Response> f = new CompletableFuture<>();
+    bare.newCall(bareRequest)
+        .enqueue(
+            new Callback() {
+              @Override
+              public void onResponse(Call call, Response response) {
+                f.complete(response);
+              }
+
+              @Override
+              public void onFailure(Call call, IOException e) {
+                f.completeExceptionally(e);
+              }
+            });
+    try (Response r = f.get()) {
+      return r.code();
+    } catch (ExecutionException e) {
+      throw new IOException(e);
+    }
+  }
+
+  /**
+   * The same call through the failover client.
+   *
+   * @return the status
+   * @throws IOException never: the interceptor answers
+   */
+  @Benchmark
+  public int failover() throws IOException {
+    FailoverClient f = Objects.requireNonNull(failover, "not set up");
+    try (Response r = f.newCall(failoverRequest).execute()) {
+      return r.code();
+    }
+  }
+}
