@@ -15,6 +15,7 @@ final class Report {
   static final String SDK = "failover-sdk";
   static final String HAND = "okhttp+resilience4j";
   static final String ARMERIA = "armeria";
+  static final String SPRING = "spring-cloud-lb";
 
   private Report() {}
 
@@ -52,7 +53,7 @@ final class Report {
       int rate,
       String started,
       String machine,
-      boolean armeria) {
+      List<String> peers) {
     StringBuilder md = new StringBuilder();
     md.append(Scenarios.BEGIN).append("\n\n");
     md.append("Measured ")
@@ -63,7 +64,7 @@ final class Report {
         .append(" table, not across runs). ")
         .append(rate)
         .append(" calls/s per client (")
-        .append(armeria ? "3" : "2")
+        .append(peers.size() + 1)
         .append(
             " clients at once), 1 s deadline, 4 s warm-up not recorded. A call succeeds if it got a 2xx"
                 + " within 1 s of its intended send time; latency is from that time, failures"
@@ -73,12 +74,12 @@ final class Report {
             + " benchmarks/target/benchmarks.jar dev.failover.benchmarks.Scenarios --write"
             + " docs/benchmarks.md`\n\n");
     md.append("### Targets for the SDK\n\n");
-    md.append("| scenario | target | SDK | met? | okhttp+resilience4j |")
-        .append(armeria ? " armeria |" : "")
-        .append("\n|---|---|---|---|---|")
-        .append(armeria ? "---|" : "")
-        .append("\n");
-    for (String[] row : targets(results, armeria)) {
+    md.append("| scenario | target | SDK | met? |");
+    for (String peer : peers) {
+      md.append(' ').append(peer).append(" |");
+    }
+    md.append("\n|---|---|---|---|").append("---|".repeat(peers.size())).append("\n");
+    for (String[] row : targets(results, peers)) {
       md.append("| ").append(String.join(" | ", row)).append(" |\n");
     }
     md.append('\n');
@@ -134,7 +135,7 @@ final class Report {
 
   private static String[] row(
       Map<String, Map<String, Scenarios.Result>> results,
-      boolean armeria,
+      List<String> peers,
       String scenario,
       String target,
       java.util.function.Function<Scenarios.Result, @Nullable Double> value,
@@ -144,7 +145,10 @@ final class Report {
     List<String> row = new ArrayList<>();
     row.add(scenario);
     row.add(target);
-    for (String client : armeria ? List.of(SDK, HAND, ARMERIA) : List.of(SDK, HAND)) {
+    List<String> clients = new ArrayList<>();
+    clients.add(SDK);
+    clients.addAll(peers);
+    for (String client : clients) {
       Scenarios.Result x = r == null ? null : r.get(client);
       Double v = x == null ? null : value.apply(x);
       String text =
@@ -157,7 +161,8 @@ final class Report {
     return row.toArray(new String[0]);
   }
 
-  static List<String[]> targets(Map<String, Map<String, Scenarios.Result>> res, boolean armeria) {
+  static List<String[]> targets(
+      Map<String, Map<String, Scenarios.Result>> res, List<String> peers) {
     List<String[]> rows = new ArrayList<>();
     Map<String, Scenarios.Result> healthy = res.get("healthy");
     Double sdkP50 =
@@ -172,7 +177,7 @@ final class Report {
       rows.add(
           row(
               res,
-              armeria,
+              peers,
               "stragglers",
               String.format(Locale.ROOT, "p99.9 <= 3x SDK healthy p50 (%.1f ms), in x p50", p50),
               x -> x.stats().p999() / p50,
@@ -186,7 +191,7 @@ final class Report {
       rows.add(
           row(
               res,
-              armeria,
+              peers,
               "stragglers",
               "p99.9 >= 10x better than hand-rolled (hand-rolled p99.9 / client's p99.9)",
               x -> hand / x.stats().p999(),
@@ -196,7 +201,7 @@ final class Report {
     rows.add(
         row(
             res,
-            armeria,
+            peers,
             "stragglers",
             "extra requests <= 5%",
             x -> 100 * (x.stats().attemptsPerCall() - 1),
@@ -205,7 +210,7 @@ final class Report {
     rows.add(
         row(
             res,
-            armeria,
+            peers,
             "pinned",
             "success (1 s deadline) >= 99.9%",
             x -> x.stats().successPercent(),
@@ -214,7 +219,7 @@ final class Report {
     rows.add(
         row(
             res,
-            armeria,
+            peers,
             "pinned",
             "share of first attempts < 1% within 10 s",
             Scenarios.Result::shiftSeconds,
@@ -225,7 +230,7 @@ final class Report {
       rows.add(
           row(
               res,
-              armeria,
+              peers,
               z[0],
               "zero failed calls",
               x -> (double) x.stats().failed(),
@@ -234,7 +239,7 @@ final class Report {
       rows.add(
           row(
               res,
-              armeria,
+              peers,
               z[0],
               "first attempts off the zone within " + z[1] + " s",
               Scenarios.Result::shiftSeconds,
@@ -243,7 +248,7 @@ final class Report {
       rows.add(
           row(
               res,
-              armeria,
+              peers,
               z[0],
               "extra load < 10% (during the fault)",
               x -> 100 * (x.stats().attemptsPerCall() - 1),
@@ -255,7 +260,7 @@ final class Report {
       rows.add(
           row(
               res,
-              armeria,
+              peers,
               "gray-zone",
               String.format(Locale.ROOT, "p99 <= 1.5x SDK healthy p99 (%.1f ms), in x p99", p99),
               x -> x.stats().p99() / p99,
@@ -265,7 +270,7 @@ final class Report {
     rows.add(
         row(
             res,
-            armeria,
+            peers,
             "gray-zone",
             "extra requests <= 5%",
             x -> 100 * (x.stats().attemptsPerCall() - 1),
@@ -274,7 +279,7 @@ final class Report {
     rows.add(
         row(
             res,
-            armeria,
+            peers,
             "gray-zone",
             "share < 10% within 10 s",
             Scenarios.Result::shiftSeconds,
@@ -283,7 +288,7 @@ final class Report {
     rows.add(
         row(
             res,
-            armeria,
+            peers,
             "total-outage",
             "attempts per call <= 1.1 (3-attempt retry: ~3)",
             x -> x.stats().attemptsPerCall(),
@@ -292,7 +297,7 @@ final class Report {
     rows.add(
         row(
             res,
-            armeria,
+            peers,
             "total-outage",
             "recovery within 2 s of the return",
             Scenarios.Result::extraValue,
@@ -301,7 +306,7 @@ final class Report {
     rows.add(
         row(
             res,
-            armeria,
+            peers,
             "region-evacuation",
             "no failed calls",
             x -> (double) x.stats().failed(),
@@ -310,7 +315,7 @@ final class Report {
     rows.add(
         row(
             res,
-            armeria,
+            peers,
             "region-evacuation",
             "fail-back only after 10 s clean (hysteresis)",
             Scenarios.Result::extraValue,
@@ -319,7 +324,7 @@ final class Report {
     rows.add(
         row(
             res,
-            armeria,
+            peers,
             "flapping",
             "at most 1 routing change per 30 s",
             Scenarios.Result::extraValue,

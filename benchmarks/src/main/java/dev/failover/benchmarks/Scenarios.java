@@ -35,6 +35,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
+import org.springframework.cloud.client.ServiceInstance;
 
 /**
  * Outage scenarios: the Failover SDK and its peers side by side, under the same open-loop load,
@@ -54,7 +55,8 @@ import org.jspecify.annotations.Nullable;
  * </pre>
  *
  * <p>Options: {@code --only id,id} runs some scenarios; {@code --rate N} calls per second per
- * client; {@code --no-armeria} leaves Armeria out.
+ * client; {@code --no-armeria} leaves Armeria out; {@code --no-spring} leaves Spring Cloud
+ * LoadBalancer out.
  */
 public final class Scenarios {
   static final Duration DEADLINE = Duration.ofSeconds(1);
@@ -105,7 +107,8 @@ public final class Scenarios {
   /**
    * Runs the scenarios.
    *
-   * @param args {@code [--write docs/benchmarks.md] [--only id,id] [--rate N] [--no-armeria]}
+   * @param args {@code [--write docs/benchmarks.md] [--only id,id] [--rate N] [--no-armeria]
+   *     [--no-spring]}
    * @throws Exception if the zones cannot start or the doc cannot be written
    */
   public static void main(String[] args) throws Exception {
@@ -114,12 +117,14 @@ public final class Scenarios {
     Set<String> only = new LinkedHashSet<>();
     int rate = 200;
     boolean armeria = true;
+    boolean spring = true;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--write" -> write = args[++i];
         case "--only" -> only.addAll(List.of(args[++i].split(",")));
         case "--rate" -> rate = Integer.parseInt(args[++i]);
         case "--no-armeria" -> armeria = false;
+        case "--no-spring" -> spring = false;
         default -> throw new IllegalArgumentException("unknown option " + args[i]);
       }
     }
@@ -137,7 +142,7 @@ public final class Scenarios {
             .build()
             .start()) {
       zones.stubAll(get(urlPathMatching("/api/.*")).willReturn(ok("ok")));
-      // Armeria probes with HEAD, the SDK with GET.
+      // Armeria probes with HEAD, the SDK and Spring Cloud LoadBalancer with GET.
       zones.stubAll(any(urlPathEqualTo("/health")).willReturn(ok("up")));
       List<Scenario> scenarios = scenarios(zones);
       Map<String, Map<String, Result>> results = new LinkedHashMap<>();
@@ -153,20 +158,28 @@ public final class Scenarios {
               new Scenario(
                   "warm-up", "", "", 8, 0, 8, h.inject(), h.heal(), h.faulty(), 1, 8, Extra.NONE),
               rate,
-              armeria);
+              armeria,
+              spring);
       for (Scenario s : scenarios) {
         if (!only.isEmpty() && !only.contains(s.id())) {
           continue;
         }
         zones.reset();
         System.out.printf(Locale.ROOT, "== %s (%d s)%n", s.id(), s.seconds());
-        Map<String, Result> r = run(zones, s, rate, armeria);
+        Map<String, Result> r = run(zones, s, rate, armeria, spring);
         results.put(s.id(), r);
         for (Result x : r.values()) {
           System.out.println("  " + Report.line(x));
         }
       }
-      String md = Report.markdown(scenarios, results, rate, started, machine(), armeria);
+      List<String> peers = new ArrayList<>(List.of(Report.HAND));
+      if (armeria) {
+        peers.add(Report.ARMERIA);
+      }
+      if (spring) {
+        peers.add(Report.SPRING);
+      }
+      String md = Report.markdown(scenarios, results, rate, started, machine(), peers);
       System.out.println(md);
       if (write != null) {
         Report.write(Path.of(write), md);
@@ -333,19 +346,23 @@ public final class Scenarios {
     return s;
   }
 
-  static Map<String, Result> run(FakeZones zones, Scenario s, int rate, boolean withArmeria)
+  static Map<String, Result> run(
+      FakeZones zones, Scenario s, int rate, boolean withArmeria, boolean withSpring)
       throws Exception {
     List<FakeEndpoint> eps = zones.fakeEndpoints();
     Map<Integer, Integer> byPort = new HashMap<>();
     List<Endpoint> sdkEndpoints = new ArrayList<>();
     List<String> urls = new ArrayList<>();
     List<Integer> ports = new ArrayList<>();
+    List<ServiceInstance> springInstances = new ArrayList<>();
     for (int i = 0; i < eps.size(); i++) {
       FakeEndpoint e = eps.get(i);
       byPort.put(e.port(), i);
       sdkEndpoints.add(Endpoint.of(e.url(), e.zone().region().name(), e.zone().name()));
       urls.add(e.url());
       ports.add(e.port());
+      springInstances.add(
+          SpringCloudLoadBalancerLoadClient.instance(i, "127.0.0.1", e.port(), e.zone().name()));
     }
     long period = Recorder.SECOND / rate;
     int total = (int) ((WARMUP + s.seconds() * Recorder.SECOND) / period);
@@ -367,6 +384,11 @@ public final class Scenarios {
       clients.add(
           new ArmeriaLoadClient(
               new Recorder("armeria", total, recordStart), byPort, ports, DEADLINE));
+    }
+    if (withSpring) {
+      clients.add(
+          new SpringCloudLoadBalancerLoadClient(
+              new Recorder(Report.SPRING, total, recordStart), byPort, springInstances, DEADLINE));
     }
     ScheduledExecutorService timeline =
         Executors.newSingleThreadScheduledExecutor(
