@@ -15,6 +15,7 @@ import dev.failover.testkit.Mark;
 import dev.failover.testkit.ZoneFault;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -227,6 +228,34 @@ class FailoverIntegrationTest {
                 }
               });
       assertThat(status.get(10, TimeUnit.SECONDS)).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void executeRunsTheFirstAttemptOnTheCallersThreadAndRetriesElsewhere() throws IOException {
+    List<String> threads = new java.util.concurrent.CopyOnWriteArrayList<>();
+    OkHttpClient http =
+        new OkHttpClient.Builder()
+            .addInterceptor(
+                chain -> {
+                  threads.add(Thread.currentThread().getName());
+                  return chain.proceed(chain.request());
+                })
+            .build();
+    try (FailoverClient client = Zones3.client(zones).okHttpClient(http).build()) {
+      try (Response r = client.newCall(get("/api/v1/users/1")).execute()) {
+        assertThat(r.code()).isEqualTo(200);
+      }
+      assertThat(threads).containsExactly(Thread.currentThread().getName());
+      threads.clear();
+      zones.zone("us-east-1a").fail(ZoneFault.refuse());
+      try (Response r = client.newCall(get("/api/v1/users/2")).execute()) {
+        assertThat(r.code()).isEqualTo(200);
+      }
+      // The first attempt on the caller's thread, the retry on the client's own threads.
+      assertThat(threads).hasSize(2);
+      assertThat(threads.get(0)).isEqualTo(Thread.currentThread().getName());
+      assertThat(threads.get(1)).isNotEqualTo(Thread.currentThread().getName());
     }
   }
 

@@ -66,6 +66,14 @@ public final class FailoverCall implements Call {
   private @Nullable Future<?> retryTimer;
   private @Nullable Future<?> hedgeTimer;
 
+  /**
+   * For {@link #execute()}: the first attempt is run on the caller's thread (as OkHttp's own
+   * execute() does) instead of being handed to a dispatcher thread; later attempts are async.
+   */
+  private boolean runFirstOnCaller;
+
+  private @Nullable InFlight callerAttempt;
+
   /** The kind of the attempt whose response won, or null (failure, stale copy). */
   private Attempt.@Nullable Kind winner;
 
@@ -153,6 +161,7 @@ public final class FailoverCall implements Call {
       }
       executed = true;
       callback = cb;
+      runFirstOnCaller = cb == null;
       start = core.ticker.nanos();
       total = core.settings.deadline().toNanos();
       RequestOptions options = request.tag(RequestOptions.class);
@@ -184,8 +193,31 @@ public final class FailoverCall implements Call {
         }
       }
     }
+    InFlight mine;
+    synchronized (this) {
+      mine = callerAttempt;
+      callerAttempt = null;
+    }
+    if (mine != null) {
+      runOnCaller(mine);
+    }
     deliver();
     return total;
+  }
+
+  /** Runs an attempt on the calling thread and feeds its outcome to the state machine. */
+  private void runOnCaller(InFlight f) {
+    Response response;
+    try {
+      response = f.call.execute();
+    } catch (IOException e) {
+      onResult(f, null, e);
+      return;
+    } catch (RuntimeException e) {
+      onResult(f, null, new IOException(e));
+      return;
+    }
+    onResult(f, response, null);
   }
 
   /** Sends one attempt to the best endpoint not yet tried. Caller holds the lock. */
@@ -260,6 +292,11 @@ public final class FailoverCall implements Call {
     inFlight.add(f);
     ep.begin();
     core.attempts.increment();
+    if (runFirstOnCaller && kind == Attempt.Kind.FIRST) {
+      runFirstOnCaller = false;
+      callerAttempt = f; // run by begin() once the lock is released
+      return;
+    }
     call.enqueue(f);
   }
 
