@@ -373,14 +373,7 @@ public final class FailoverCall implements Call {
     Duration delay = Duration.ofNanos(core.hedger.delayNanos(now));
     if (!core.hedger.tryAcquire(now, core.budget)) {
       core.hedgesRefused.increment();
-      core.events.emit(
-          new FailoverEvent.Hedge(
-              core.settings.service(),
-              method,
-              path,
-              FailoverEvent.HedgeAction.REFUSED,
-              null,
-              delay));
+      emitHedge(FailoverEvent.HedgeAction.REFUSED, null, delay);
       return false;
     }
     hedges++;
@@ -388,14 +381,10 @@ public final class FailoverCall implements Call {
     launchLocked(Attempt.Kind.HEDGE);
     if (inFlight.size() > before) {
       core.hedgesSent.increment();
-      core.events.emit(
-          new FailoverEvent.Hedge(
-              core.settings.service(),
-              method,
-              path,
-              FailoverEvent.HedgeAction.SENT,
-              inFlight.get(inFlight.size() - 1).endpoint.endpoint,
-              delay));
+      emitHedge(
+          FailoverEvent.HedgeAction.SENT,
+          inFlight.get(inFlight.size() - 1).endpoint.endpoint,
+          delay);
       return true;
     }
     // No endpoint could take the hedge (or too little time was left): give the tokens back.
@@ -469,14 +458,10 @@ public final class FailoverCall implements Call {
       }
       if (outcome == Outcome.CANCELLED && f.lostRace) {
         core.hedgesCancelled.increment();
-        core.events.emit(
-            new FailoverEvent.Hedge(
-                core.settings.service(),
-                method,
-                path,
-                FailoverEvent.HedgeAction.CANCELLED,
-                f.endpoint.endpoint,
-                Duration.ofNanos(core.hedger.delayNanos(now))));
+        emitHedge(
+            FailoverEvent.HedgeAction.CANCELLED,
+            f.endpoint.endpoint,
+            Duration.ofNanos(core.hedger.delayNanos(now)));
       }
       if (done) {
         closeQuietly(response);
@@ -488,14 +473,10 @@ public final class FailoverCall implements Call {
       } else if (!outcome.isRetryable()) {
         if (f.kind == Attempt.Kind.HEDGE && response != null) {
           core.hedgesWon.increment();
-          core.events.emit(
-              new FailoverEvent.Hedge(
-                  core.settings.service(),
-                  method,
-                  path,
-                  FailoverEvent.HedgeAction.WON,
-                  f.endpoint.endpoint,
-                  Duration.ofNanos(core.hedger.delayNanos(now))));
+          emitHedge(
+              FailoverEvent.HedgeAction.WON,
+              f.endpoint.endpoint,
+              Duration.ofNanos(core.hedger.delayNanos(now)));
         }
         if (response != null) {
           winner = f.kind;
@@ -701,6 +682,12 @@ public final class FailoverCall implements Call {
     } else {
       result.completeExceptionally(requireNonNull(failure));
     }
+  }
+
+  private void emitHedge(
+      FailoverEvent.HedgeAction action, dev.failover.@Nullable Endpoint endpoint, Duration delay) {
+    core.events.emit(
+        new FailoverEvent.Hedge(core.settings.service(), method, path, action, endpoint, delay));
   }
 
   /** Hands the result to the async callback, once, outside the lock. */
