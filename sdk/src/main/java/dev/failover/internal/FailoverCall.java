@@ -49,7 +49,10 @@ public final class FailoverCall implements Call {
   private final String path;
   private final Timeout timeout = new Timeout();
   private final List<EventListener> eventListeners = new ArrayList<>();
-  private final ConcurrentHashMap<Class<?>, Object> tags = new ConcurrentHashMap<>();
+
+  /** Tags set through {@code tag(type, computeIfAbsent)}; created on first use (rare). */
+  private volatile @Nullable ConcurrentHashMap<Class<?>, Object> tags;
+
   private final CompletableFuture<Response> result = new CompletableFuture<>();
 
   // Guarded by this.
@@ -233,13 +236,14 @@ public final class FailoverCall implements Call {
       }
       return;
     }
-    Set<EndpointState> excluded = new HashSet<>(tried);
+    // Copied only when an endpoint must be skipped: the usual first pick allocates nothing here.
+    Set<EndpointState> excluded = tried;
     Router.Pick pick = null;
     for (int i = 0; i <= core.router.endpoints().size(); i++) {
       Router.Pick p = core.router.pick(now, excluded, triedZones);
       if (p == null && !tried.isEmpty() && excluded.size() == tried.size()) {
         // Every endpoint was tried: start over rather than give up while budget and time remain.
-        excluded.clear();
+        excluded = new HashSet<>();
         p = core.router.pick(now, excluded, List.of());
       }
       if (p == null) {
@@ -248,6 +252,9 @@ public final class FailoverCall implements Call {
       if (p.panic() || p.endpoint().tryAcquire()) {
         pick = p;
         break;
+      }
+      if (excluded == tried) {
+        excluded = new HashSet<>(tried);
       }
       excluded.add(p.endpoint());
     }
@@ -309,11 +316,10 @@ public final class FailoverCall implements Call {
       return;
     }
     long now = core.ticker.nanos();
-    if (core.router.panic(now)) {
-      return; // in panic every endpoint already gets traffic: a probe would only add load
-    }
     ZoneState zone = core.router.zones().probeDue(now);
-    if (zone == null) {
+    // In panic every endpoint already gets traffic: a probe would only add load. (Checked after
+    // probeDue, which is cheap while no zone is evacuated, to keep panic's scan off the hot path.)
+    if (zone == null || core.router.panic(now)) {
       return;
     }
     EndpointState ep = core.router.probe(zone, now);
@@ -769,7 +775,8 @@ public final class FailoverCall implements Call {
 
   @Override
   public <T> @Nullable T tag(Class<? extends T> type) {
-    Object own = tags.get(type);
+    ConcurrentHashMap<Class<?>, Object> own0 = tags;
+    Object own = own0 == null ? null : own0.get(type);
     if (own != null) {
       @SuppressWarnings("unchecked")
       T t = (T) own;
@@ -789,7 +796,15 @@ public final class FailoverCall implements Call {
     if (existing != null) {
       return existing;
     }
-    Object value = tags.computeIfAbsent(type, k -> computeIfAbsent.invoke());
+    ConcurrentHashMap<Class<?>, Object> map;
+    synchronized (this) {
+      map = tags;
+      if (map == null) {
+        map = new ConcurrentHashMap<>();
+        tags = map;
+      }
+    }
+    Object value = map.computeIfAbsent(type, k -> computeIfAbsent.invoke());
     return type.cast(value);
   }
 
