@@ -18,6 +18,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.random.RandomGenerator;
 import okhttp3.ConnectionPool;
+import okhttp3.Cookie;
+import okhttp3.CookieJar;
 import okhttp3.Dispatcher;
 import okhttp3.HttpUrl;
 import okhttp3.Interceptor;
@@ -133,7 +135,9 @@ public final class ClientCore implements Closeable {
     }
     // Redirects are not followed: a redirect may lead to a host that is not a configured
     // endpoint, and OkHttp would carry cookies and custom credential headers there.
+    CookieJar cookieJar = base == null ? CookieJar.NO_COOKIES : base.cookieJar();
     b.dispatcher(dispatcher)
+        .addInterceptor(new SeenCapture(cookieJar))
         .followRedirects(false)
         .followSslRedirects(false)
         .addNetworkInterceptor(new TransmissionCounter());
@@ -271,6 +275,36 @@ public final class ClientCore implements Closeable {
     }
   }
 
+  /**
+   * Runs after the application's own interceptors: records what the server will see of the attempt
+   * (headers, query, cookie-jar cookies), the stale cache's key material.
+   */
+  static final class SeenCapture implements Interceptor {
+    private final CookieJar cookieJar;
+
+    SeenCapture(CookieJar cookieJar) {
+      this.cookieJar = cookieJar;
+    }
+
+    @Override
+    public Response intercept(Chain chain) throws java.io.IOException {
+      Request request = chain.request();
+      AttemptTag tag = request.tag(AttemptTag.class);
+      if (tag != null) {
+        String cookies = "";
+        if (cookieJar != CookieJar.NO_COOKIES) {
+          StringBuilder sb = new StringBuilder();
+          for (Cookie c : cookieJar.loadForRequest(request.url())) {
+            sb.append(c.name()).append('=').append(c.value()).append(';');
+          }
+          cookies = sb.toString();
+        }
+        tag.seen = new StaleStore.Seen(request, cookies);
+      }
+      return chain.proceed(request);
+    }
+  }
+
   /** Counts each time OkHttp puts an attempt on the network, to expose its silent retries. */
   static final class TransmissionCounter implements Interceptor {
     @Override
@@ -300,6 +334,9 @@ public final class ClientCore implements Closeable {
     private final AtomicInteger transmissions = new AtomicInteger();
     private final AtomicInteger silentRetries = new AtomicInteger();
     volatile boolean lastWasRedirect;
+
+    /** What the server saw of this attempt; null until the attempt started executing. */
+    volatile StaleStore.@org.jspecify.annotations.Nullable Seen seen;
 
     AttemptTag(boolean idempotent) {
       this.idempotent = idempotent;

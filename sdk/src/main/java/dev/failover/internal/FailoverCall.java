@@ -94,6 +94,9 @@ public final class FailoverCall implements Call {
   private final boolean hedgeable;
   private @Nullable Callback callback;
 
+  /** What the server saw of this call's latest attempt: the stale cache's key. */
+  private volatile StaleStore.@Nullable Seen seen;
+
   FailoverCall(ClientCore core, Request request) {
     this.core = core;
     this.request = request;
@@ -433,8 +436,12 @@ public final class FailoverCall implements Call {
       core.hedger.record(duration, now);
     }
     StaleStore staleStore = core.stale;
+    StaleStore.Seen seenByServer = f.tag.seen;
+    if (seenByServer != null) {
+      seen = seenByServer;
+    }
     if (staleStore != null && response != null && outcome == Outcome.SUCCESS && !f.cancelled) {
-      staleStore.offer(request, response);
+      response = staleStore.offer(request, seenByServer, response);
     }
     int silent = f.tag.silentRetries();
     if (silent > 0) {
@@ -581,7 +588,7 @@ public final class FailoverCall implements Call {
     if (staleStore == null) {
       return false;
     }
-    Response copy = staleStore.serve(request);
+    Response copy = staleStore.serve(request, seen);
     if (copy == null) {
       return false;
     }

@@ -1,0 +1,186 @@
+package dev.failover;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.ok;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.failover.testkit.FakeZones;
+import dev.failover.testkit.ZoneFault;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.Response;
+import okio.BufferedSource;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The stale cache never serves one caller's data to another: it keys on what the server saw (after
+ * the application's interceptors), honours Cache-Control and Vary, never keeps Set-Cookie, and
+ * never delays the caller to copy a body.
+ */
+class StaleCacheSafetyTest {
+
+  @RegisterExtension
+  static FakeZones zones =
+      FakeZones.builder().region("us-east-1", "us-east-1a").endpointsPerZone(1).seed(3).build();
+
+  /** The token an interceptor adds, as an app's auth interceptor would. */
+  private final AtomicReference<String> token = new AtomicReference<>("");
+
+  @BeforeEach
+  void stub() {
+    zones.stubAll(
+        get(urlPathEqualTo("/me"))
+            .withHeader("Authorization", equalTo("Bearer carol"))
+            .willReturn(ok("{\"me\":\"carol-private\"}")));
+    zones.stubAll(
+        get(urlPathEqualTo("/me"))
+            .withHeader("Authorization", equalTo("Bearer dave"))
+            .willReturn(ok("{\"me\":\"dave-private\"}")));
+    zones.stubAll(
+        get(urlPathEqualTo("/login"))
+            .willReturn(
+                ok("{\"welcome\":true}")
+                    .withHeader("Set-Cookie", "session=s3cr3t-of-the-first-caller")
+                    .withHeader("Cache-Control", "private")));
+    zones.stubAll(
+        get(urlPathEqualTo("/banner"))
+            .willReturn(ok("{\"banner\":\"hi\"}").withHeader("Set-Cookie", "tracking=abc")));
+    zones.stubAll(
+        get(urlPathEqualTo("/greeting"))
+            .withHeader("Accept-Language", equalTo("en"))
+            .willReturn(ok("hello").withHeader("Vary", "Accept-Language")));
+    zones.stubAll(
+        get(urlPathEqualTo("/greeting"))
+            .withHeader("Accept-Language", equalTo("fr"))
+            .willReturn(ok("bonjour").withHeader("Vary", "Accept-Language")));
+    zones.stubAll(
+        get(urlPathEqualTo("/secret"))
+            .willReturn(ok("nope").withHeader("Cache-Control", "no-store, max-age=0")));
+    zones.stubAll(
+        get(urlPathEqualTo("/events"))
+            .willReturn(
+                aResponse()
+                    .withStatus(200)
+                    .withHeader("Content-Type", "text/event-stream")
+                    .withBody("data: 1\n\ndata: 2\n\ndata: 3\n\ndata: 4\n\n")
+                    .withChunkedDribbleDelay(4, 4000)));
+  }
+
+  private FailoverClient client() {
+    OkHttpClient withAuth =
+        new OkHttpClient.Builder()
+            .addInterceptor(
+                chain -> {
+                  String t = token.get();
+                  Request r = chain.request();
+                  if (!t.isEmpty()) {
+                    r = r.newBuilder().header("Authorization", "Bearer " + t).build();
+                  }
+                  return chain.proceed(r);
+                })
+            .build();
+    return FailoverClient.builder()
+        .service("directory")
+        .home("us-east-1", "us-east-1a")
+        .endpoint(zones.endpoints().get(0).url(), "us-east-1", "us-east-1a")
+        .okHttpClient(withAuth)
+        .deadline(Duration.ofSeconds(10))
+        .staleIfError(StaleCache.of(100, 64 * 1024, Duration.ofMinutes(1)))
+        .build();
+  }
+
+  private static Request call(String path) {
+    return new Request.Builder().url("http://directory" + path).build();
+  }
+
+  private static String body(FailoverClient client, Request request) throws Exception {
+    try (Response r = client.newCall(request).execute()) {
+      return r.body().string();
+    }
+  }
+
+  @Test
+  void aTokenAddedByAnInterceptorIsPartOfTheKey() throws Exception {
+    try (FailoverClient client = client()) {
+      token.set("carol");
+      assertThat(body(client, call("/me"))).isEqualTo("{\"me\":\"carol-private\"}");
+
+      zones.fail(ZoneFault.refuse());
+      token.set("dave");
+      assertThatThrownBy(() -> client.newCall(call("/me")).execute())
+          .isInstanceOf(FailoverException.class);
+      token.set("");
+      assertThatThrownBy(() -> client.newCall(call("/me")).execute())
+          .isInstanceOf(FailoverException.class);
+
+      // Carol herself still gets her own copy, marked stale.
+      token.set("carol");
+      try (Response r = client.newCall(call("/me")).execute()) {
+        assertThat(r.body().string()).isEqualTo("{\"me\":\"carol-private\"}");
+        assertThat(r.header("Warning")).isEqualTo("110 - \"Response is Stale\"");
+      }
+      assertThat(client.snapshot().counters().staleServed()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void privateResponsesOfAnonymousCallersAndSetCookieAreNeverKept() throws Exception {
+    try (FailoverClient client = client()) {
+      body(client, call("/login"));
+      String banner = body(client, call("/banner"));
+
+      zones.fail(ZoneFault.refuse());
+      // Cache-Control: private to a caller with no identity: not kept at all.
+      assertThatThrownBy(() -> client.newCall(call("/login")).execute())
+          .isInstanceOf(FailoverException.class);
+      // A shared response is kept, but never with the first caller's Set-Cookie.
+      try (Response r = client.newCall(call("/banner")).execute()) {
+        assertThat(r.body().string()).isEqualTo(banner);
+        assertThat(r.header("Warning")).isNotNull();
+        assertThat(r.headers("Set-Cookie")).isEmpty();
+      }
+    }
+  }
+
+  @Test
+  void varyAndNoStoreAreHonoured() throws Exception {
+    try (FailoverClient client = client()) {
+      Request en = call("/greeting").newBuilder().header("Accept-Language", "en").build();
+      Request fr = call("/greeting").newBuilder().header("Accept-Language", "fr").build();
+      assertThat(body(client, en)).isEqualTo("hello");
+      body(client, call("/secret"));
+
+      zones.fail(ZoneFault.refuse());
+      assertThat(body(client, en)).isEqualTo("hello");
+      assertThatThrownBy(() -> client.newCall(fr).execute()).isInstanceOf(FailoverException.class);
+      assertThatThrownBy(() -> client.newCall(call("/secret")).execute())
+          .isInstanceOf(FailoverException.class);
+    }
+  }
+
+  @Test
+  void aStreamReachesTheCallerBeforeItsBodyEndsAndAPartlyReadBodyIsNotKept() throws Exception {
+    try (FailoverClient client = client()) {
+      long start = System.nanoTime();
+      try (Response r = client.newCall(call("/events")).execute()) {
+        long headersMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        // The body takes 4 s to arrive; the caller has the response long before.
+        assertThat(headersMillis).isLessThan(2500);
+        BufferedSource source = r.body().source();
+        assertThat(source.readUtf8Line()).isEqualTo("data: 1");
+      }
+      zones.fail(ZoneFault.refuse());
+      assertThatThrownBy(() -> client.newCall(call("/events")).execute())
+          .isInstanceOf(FailoverException.class);
+    }
+  }
+}
