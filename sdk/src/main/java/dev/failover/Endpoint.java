@@ -1,6 +1,8 @@
 package dev.failover;
 
 import java.util.Objects;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import okhttp3.HttpUrl;
 
 /**
@@ -116,7 +118,9 @@ public record Endpoint(HttpUrl url, Locality locality, int weight) {
     HttpUrl parsed = HttpUrl.parse(url);
     if (parsed == null) {
       throw new IllegalArgumentException(
-          "endpoint URL must be an absolute http or https URL but was '" + redactText(url) + "'");
+          "endpoint URL must be an absolute http or https URL but was '"
+              + redactUserInfo(url)
+              + "'");
     }
     return parsed;
   }
@@ -125,12 +129,33 @@ public record Endpoint(HttpUrl url, Locality locality, int weight) {
     return url.newBuilder().username("").password("").query(null).fragment(null).build().toString();
   }
 
-  private static String redactText(String url) {
-    int at = url.indexOf('@');
-    int scheme = url.indexOf("://");
-    if (at > 0 && scheme >= 0 && at > scheme) {
-      return url.substring(0, scheme + 3) + "***@" + url.substring(at + 1);
+  /**
+   * Hides user info in text that may be a malformed URL, for error messages. Everything up to the
+   * last {@code @} is replaced by {@code ***}, except a leading scheme-like prefix ({@code
+   * http://}, {@code http//}, {@code http:/}, {@code http:}, {@code //}), so that a password shows
+   * whether or not the text has a well-formed scheme separator. The text is not a URL that parsed,
+   * so an {@code @} in what would be its path is hidden too: a message may say too little, never a
+   * password.
+   *
+   * @param text any text, such as an unparseable URL
+   * @return the text, with whatever could be user info replaced by {@code ***}
+   */
+  static String redactUserInfo(String text) {
+    int at = text.lastIndexOf('@');
+    if (at < 0) {
+      return text;
     }
-    return url;
+    Matcher prefix = SCHEME_PREFIX.matcher(text);
+    int keep = prefix.lookingAt() ? prefix.end() : 0;
+    return text.substring(0, Math.min(keep, at)) + "***" + text.substring(at);
   }
+
+  /**
+   * What {@link #redactUserInfo} keeps: a leading scheme, colon and slashes ({@code ftp://}, {@code
+   * http:/}, {@code https:\\}); {@code http} or {@code https} with slashes but no colon ({@code
+   * http//}) or with a colon but no slashes ({@code http:}); or leading slashes alone.
+   */
+  private static final Pattern SCHEME_PREFIX =
+      Pattern.compile(
+          "\\s*(?:[A-Za-z][A-Za-z0-9+.-]*:[/\\\\]+|(?i:https?)[/\\\\]+|(?i:https?):|[/\\\\]+)");
 }

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ScheduledExecutorService;
@@ -16,6 +17,8 @@ import okhttp3.Call;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * An {@link okhttp3.Call.Factory} for one logical service whose replicas run in several zones and
@@ -71,6 +74,8 @@ import org.jspecify.annotations.Nullable;
  * client created.
  */
 public final class FailoverClient implements Call.Factory, Closeable {
+  private static final Logger log = LoggerFactory.getLogger(FailoverClient.class);
+
   private final Settings settings;
   private final ClientCore core;
 
@@ -254,7 +259,9 @@ public final class FailoverClient implements Call.Factory, Closeable {
           || okhttp3.HttpUrl.parse("http://" + service + "/") == null
           || !okhttp3.HttpUrl.get("http://" + service + "/").host().equalsIgnoreCase(service)) {
         throw new IllegalArgumentException(
-            "service must be a host name such as 'directory' but was '" + service + "'");
+            "service must be a host name such as 'directory' but was '"
+                + Endpoint.redactUserInfo(service)
+                + "'");
       }
       this.service = service;
       return this;
@@ -322,7 +329,8 @@ public final class FailoverClient implements Call.Factory, Closeable {
 
     /**
      * Sets the order in which other regions are tried after the home region. Regions not listed
-     * follow in the order their first endpoint was added. Default: that order alone.
+     * follow in the order their first endpoint was added. Default: that order alone. {@link
+     * #build()} rejects a name that no endpoint is in, since it is most likely misspelt.
      *
      * @param regions region names, nearest first
      * @return this builder
@@ -355,12 +363,12 @@ public final class FailoverClient implements Call.Factory, Closeable {
      * can set its own with {@link RequestOptions#ofDeadline(Duration)}; OkHttp's {@code
      * call.timeout()} shortens it further.
      *
-     * @param deadline a positive duration
+     * @param deadline 1 ms to 24 h
      * @return this builder
-     * @throws IllegalArgumentException if not positive
+     * @throws IllegalArgumentException if not positive, or out of range
      */
     public Builder deadline(Duration deadline) {
-      HealthCheck.positive("deadline", deadline);
+      HealthCheck.checkPositive("deadline", deadline);
       this.deadline = deadline;
       return this;
     }
@@ -370,12 +378,12 @@ public final class FailoverClient implements Call.Factory, Closeable {
      * bounds reading the response body. Default: the call's deadline divided by the maximum
      * attempts, so that a hanging endpoint leaves time for the others.
      *
-     * @param attemptTimeout a positive duration
+     * @param attemptTimeout 1 ms to 24 h
      * @return this builder
-     * @throws IllegalArgumentException if not positive
+     * @throws IllegalArgumentException if not positive, or out of range
      */
     public Builder attemptTimeout(Duration attemptTimeout) {
-      HealthCheck.positive("attemptTimeout", attemptTimeout);
+      HealthCheck.checkPositive("attemptTimeout", attemptTimeout);
       this.attemptTimeout = attemptTimeout;
       return this;
     }
@@ -383,16 +391,12 @@ public final class FailoverClient implements Call.Factory, Closeable {
     /**
      * Sets the least time that must remain of the deadline to start an attempt. Default 25 ms.
      *
-     * @param minAttemptTime zero or positive
+     * @param minAttemptTime 0 to 24 h
      * @return this builder
-     * @throws IllegalArgumentException if negative
+     * @throws IllegalArgumentException if negative, or out of range
      */
     public Builder minAttemptTime(Duration minAttemptTime) {
-      Objects.requireNonNull(minAttemptTime, "minAttemptTime");
-      if (minAttemptTime.isNegative()) {
-        throw new IllegalArgumentException(
-            "minAttemptTime must not be negative but was " + minAttemptTime);
-      }
+      HealthCheck.checkNotNegative("minAttemptTime", minAttemptTime);
       this.minAttemptTime = minAttemptTime;
       return this;
     }
@@ -419,17 +423,16 @@ public final class FailoverClient implements Call.Factory, Closeable {
      * Sets the retry backoff: retry {@code n} waits a uniformly random time in {@code [0, min(cap,
      * base x 2^(n-1))]} (full jitter). Default 25 ms and 250 ms, as Envoy.
      *
-     * @param base the first retry's bound, zero or positive
-     * @param cap the largest bound
+     * @param base the first retry's bound, 0 to 24 h
+     * @param cap the largest bound, 0 to 24 h
      * @return this builder
-     * @throws IllegalArgumentException if negative or the cap is below the base
+     * @throws IllegalArgumentException if negative, out of range, or the cap is below the base
      */
     public Builder backoff(Duration base, Duration cap) {
       Objects.requireNonNull(base, "base");
       Objects.requireNonNull(cap, "cap");
-      if (base.isNegative()) {
-        throw new IllegalArgumentException("backoff base must not be negative but was " + base);
-      }
+      HealthCheck.checkNotNegative("backoff base", base);
+      HealthCheck.checkNotNegative("backoff cap", cap);
       if (cap.compareTo(base) < 0) {
         throw new IllegalArgumentException(
             "backoff cap (" + cap + ") must not be below backoff base (" + base + ")");
@@ -441,14 +444,15 @@ public final class FailoverClient implements Call.Factory, Closeable {
 
     /**
      * Sets the longest pause a {@code Retry-After} header can impose on the endpoint that sent it.
-     * Default 30 s.
+     * Default 30 s. A {@code Retry-After} that names a later time, or a date in the past, or cannot
+     * be parsed, is clamped to this or ignored; it never fails the call.
      *
-     * @param maxRetryAfter a positive duration
+     * @param maxRetryAfter 1 ms to 24 h
      * @return this builder
-     * @throws IllegalArgumentException if not positive
+     * @throws IllegalArgumentException if not positive, or out of range
      */
     public Builder maxRetryAfter(Duration maxRetryAfter) {
-      HealthCheck.positive("maxRetryAfter", maxRetryAfter);
+      HealthCheck.checkPositive("maxRetryAfter", maxRetryAfter);
       this.maxRetryAfter = maxRetryAfter;
       return this;
     }
@@ -475,11 +479,8 @@ public final class FailoverClient implements Call.Factory, Closeable {
             "retryBudget minPerSecond must not be negative but was " + minPerSecond);
       }
       Objects.requireNonNull(window, "window");
-      if (window.compareTo(Duration.ofSeconds(1)) < 0
-          || window.compareTo(Duration.ofMinutes(5)) > 0) {
-        throw new IllegalArgumentException(
-            "retryBudget window must be between 1 s and 5 min but was " + window);
-      }
+      HealthCheck.checkRange(
+          "retryBudget window", window, Duration.ofSeconds(1), Duration.ofMinutes(5));
       this.budgetRatio = ratio;
       this.budgetMinPerSecond = minPerSecond;
       this.budgetWindow = window;
@@ -488,7 +489,9 @@ public final class FailoverClient implements Call.Factory, Closeable {
 
     /**
      * Sets active health checking. Default {@link HealthCheck#disabled()}: health then comes from
-     * real traffic alone.
+     * real traffic alone. {@link #build()} logs a warning when the probe timeout is longer than the
+     * interval: probes of an endpoint never overlap, so a hanging endpoint is then probed less
+     * often than the interval says.
      *
      * @param healthCheck the health check
      * @return this builder
@@ -632,10 +635,15 @@ public final class FailoverClient implements Call.Factory, Closeable {
     /**
      * Builds the client and starts its health checks.
      *
+     * <p>A home zone without an endpoint is accepted (a client may run in a zone without replicas);
+     * when its name is within two edits of a zone that has endpoints, a warning naming both is
+     * logged, since it is then probably misspelt.
+     *
      * @return the client
      * @throws IllegalStateException if the service, home or endpoints are missing, an endpoint is
-     *     listed twice, the home zone's region has no endpoint, the attempt timeout exceeds the
-     *     deadline, or {@code minAttemptTime} is not shorter than the deadline
+     *     listed twice, the home zone's region has no endpoint, {@code regionOrder} names a region
+     *     that no endpoint is in, the attempt timeout exceeds the deadline, or {@code
+     *     minAttemptTime} is not shorter than the deadline
      */
     public FailoverClient build() {
       String s = service;
@@ -658,13 +666,24 @@ public final class FailoverClient implements Call.Factory, Closeable {
         }
         homeRegion |= e.locality().region().equals(h.region());
       }
+      List<String> regions = endpoints.stream().map(e -> e.locality().region()).distinct().toList();
       if (!homeRegion) {
         throw new IllegalStateException(
             "home region '"
                 + h.region()
                 + "' has no endpoint; endpoints are in "
-                + endpoints.stream().map(e -> e.locality().region()).distinct().toList()
+                + regions
                 + " (check the home region's spelling)");
+      }
+      for (String r : regionOrder) {
+        if (!regions.contains(r)) {
+          throw new IllegalStateException(
+              "regionOrder names region '"
+                  + r
+                  + "', which no endpoint is in; endpoints are in "
+                  + regions
+                  + " (check its spelling)");
+        }
       }
       if (minAttemptTime.compareTo(deadline) >= 0) {
         throw new IllegalStateException(
@@ -677,6 +696,9 @@ public final class FailoverClient implements Call.Factory, Closeable {
       if (attemptTimeout != null && attemptTimeout.compareTo(deadline) > 0) {
         throw new IllegalStateException(
             "attemptTimeout (" + attemptTimeout + ") must not exceed deadline (" + deadline + ")");
+      }
+      for (String warning : warnings(h, endpoints, healthCheck)) {
+        log.warn("{}", warning);
       }
       return new FailoverClient(
           new Settings(
@@ -708,5 +730,79 @@ public final class FailoverClient implements Call.Factory, Closeable {
               scheduler,
               random));
     }
+  }
+
+  /**
+   * Returns what {@link Builder#build()} logs as warnings: settings that are legal but probably
+   * mistaken.
+   */
+  static List<String> warnings(Locality home, List<Endpoint> endpoints, HealthCheck healthCheck) {
+    List<String> warnings = new ArrayList<>();
+    if (endpoints.stream().noneMatch(e -> e.locality().equals(home))) {
+      List<String> zones = endpoints.stream().map(e -> e.locality().zone()).distinct().toList();
+      String near = nearest(home.zone(), zones);
+      if (near != null) {
+        warnings.add(
+            "home zone '" + home.zone() + "' has no endpoint; did you mean '" + near + "'?");
+      }
+    }
+    if (endpoints.stream().noneMatch(e -> e.locality().region().equals(home.region()))) {
+      List<String> regions = endpoints.stream().map(e -> e.locality().region()).distinct().toList();
+      String near = nearest(home.region(), regions);
+      if (near != null) {
+        warnings.add(
+            "home region '" + home.region() + "' has no endpoint; did you mean '" + near + "'?");
+      }
+    }
+    if (healthCheck.enabled() && healthCheck.timeout().compareTo(healthCheck.interval()) > 0) {
+      warnings.add(
+          "health check timeout ("
+              + healthCheck.timeout()
+              + ") is longer than its interval ("
+              + healthCheck.interval()
+              + "); probes of an endpoint never overlap, so a hanging endpoint is probed less"
+              + " often than the interval says");
+    }
+    return warnings;
+  }
+
+  /**
+   * Returns the first of {@code names} within two edits of {@code name} (ignoring case) and closest
+   * to it, or null if none is or {@code name} is one of them.
+   */
+  static @Nullable String nearest(String name, List<String> names) {
+    if (names.contains(name)) {
+      return null;
+    }
+    String best = null;
+    int bestDistance = 3;
+    for (String candidate : names) {
+      int d = editDistance(name.toLowerCase(Locale.ROOT), candidate.toLowerCase(Locale.ROOT));
+      if (d < bestDistance) {
+        best = candidate;
+        bestDistance = d;
+      }
+    }
+    return best;
+  }
+
+  /** Levenshtein distance: the fewest insertions, deletions and substitutions from a to b. */
+  static int editDistance(String a, String b) {
+    int[] previous = new int[b.length() + 1];
+    int[] current = new int[b.length() + 1];
+    for (int j = 0; j <= b.length(); j++) {
+      previous[j] = j;
+    }
+    for (int i = 1; i <= a.length(); i++) {
+      current[0] = i;
+      for (int j = 1; j <= b.length(); j++) {
+        int substitution = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+        current[j] = Math.min(substitution, Math.min(previous[j], current[j - 1]) + 1);
+      }
+      int[] t = previous;
+      previous = current;
+      current = t;
+    }
+    return previous[b.length()];
   }
 }

@@ -33,6 +33,16 @@ public record HealthCheck(
     int healthyThreshold,
     int unhealthyThreshold) {
 
+  /**
+   * The longest duration any setting of the SDK accepts: 24 h. Longer values would only hide a unit
+   * mistake, and would overflow nanosecond arithmetic at some point. (This and the next constant
+   * come before {@code DISABLED}, whose construction checks against them.)
+   */
+  static final Duration MAX_DURATION = Duration.ofHours(24);
+
+  /** The shortest positive duration a setting accepts: 1 ms. */
+  static final Duration MIN_POSITIVE_DURATION = Duration.ofMillis(1);
+
   private static final HealthCheck DISABLED =
       new HealthCheck(
           false,
@@ -53,8 +63,8 @@ public record HealthCheck(
    * @param timeout the time a probe may take
    * @param healthyThreshold good probes in a row that mark a down endpoint up
    * @param unhealthyThreshold failed probes in a row that mark an up endpoint down
-   * @throws IllegalArgumentException if the path does not start with {@code /}, a duration is not
-   *     positive, or a threshold is below 1
+   * @throws IllegalArgumentException if the path does not start with {@code /}, a duration is
+   *     outside 1 ms to 24 h, or a threshold is below 1
    */
   public HealthCheck {
     Objects.requireNonNull(path, "path");
@@ -62,9 +72,9 @@ public record HealthCheck(
       throw new IllegalArgumentException(
           "health check path must start with '/' but was '" + path + "'");
     }
-    positive("health check interval", interval);
-    positive("health check downInterval", downInterval);
-    positive("health check timeout", timeout);
+    checkPositive("health check interval", interval);
+    checkPositive("health check downInterval", downInterval);
+    checkPositive("health check timeout", timeout);
     if (healthyThreshold < 1) {
       throw new IllegalArgumentException(
           "health check healthyThreshold must be >= 1 but was " + healthyThreshold);
@@ -108,7 +118,7 @@ public record HealthCheck(
    *
    * @param interval the interval
    * @return the copy
-   * @throws IllegalArgumentException if not positive
+   * @throws IllegalArgumentException if outside 1 ms to 24 h
    */
   public HealthCheck withInterval(Duration interval) {
     return new HealthCheck(
@@ -120,7 +130,7 @@ public record HealthCheck(
    *
    * @param downInterval the interval
    * @return the copy
-   * @throws IllegalArgumentException if not positive
+   * @throws IllegalArgumentException if outside 1 ms to 24 h
    */
   public HealthCheck withDownInterval(Duration downInterval) {
     return new HealthCheck(
@@ -132,7 +142,7 @@ public record HealthCheck(
    *
    * @param timeout the timeout
    * @return the copy
-   * @throws IllegalArgumentException if not positive
+   * @throws IllegalArgumentException if outside 1 ms to 24 h
    */
   public HealthCheck withTimeout(Duration timeout) {
     return new HealthCheck(
@@ -157,5 +167,46 @@ public record HealthCheck(
     if (d.isNegative() || d.isZero()) {
       throw new IllegalArgumentException(name + " must be positive but was " + d);
     }
+  }
+
+  /** Checks that {@code d} is positive and between 1 ms and 24 h. */
+  static void checkPositive(String name, Duration d) {
+    positive(name, d);
+    checkRange(name, d, MIN_POSITIVE_DURATION, MAX_DURATION);
+  }
+
+  /** Checks that {@code d} is zero or positive, and at most 24 h. */
+  static void checkNotNegative(String name, Duration d) {
+    Objects.requireNonNull(d, name);
+    if (d.isNegative()) {
+      throw new IllegalArgumentException(name + " must not be negative but was " + d);
+    }
+    checkRange(name, d, Duration.ZERO, MAX_DURATION);
+  }
+
+  /** Checks that {@code d} is between {@code min} and {@code max}, both included. */
+  static void checkRange(String name, Duration d, Duration min, Duration max) {
+    Objects.requireNonNull(d, name);
+    if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
+      throw new IllegalArgumentException(
+          name + " must be between " + human(min) + " and " + human(max) + " but was " + d);
+    }
+  }
+
+  /**
+   * A bound (whole milliseconds) in words: {@code 0 s}, {@code 1 ms}, {@code 5 min}, {@code 24 h}.
+   */
+  static String human(Duration bound) {
+    long ms = bound.toMillis();
+    if (ms == 0) {
+      return "0 s";
+    } else if (ms % 3_600_000 == 0) {
+      return ms / 3_600_000 + " h";
+    } else if (ms % 60_000 == 0) {
+      return ms / 60_000 + " min";
+    } else if (ms % 1000 == 0) {
+      return ms / 1000 + " s";
+    }
+    return ms + " ms";
   }
 }

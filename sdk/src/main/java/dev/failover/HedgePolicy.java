@@ -25,10 +25,11 @@ import java.util.Objects;
  * }</pre>
  *
  * @param mode off, fixed or adaptive
- * @param delay the fixed delay; for adaptive, the delay used until enough latency was seen
+ * @param delay the fixed delay; for adaptive, the delay used until enough latency was seen; 1 ms to
+ *     24 h
  * @param maxExtraLoad the most hedges per call on average, above 0 and at most 0.5
  * @param maxHedges the most hedges one call sends, 1 to 4
- * @param minDelay the floor of the adaptive delay
+ * @param minDelay the floor of the adaptive delay, 0 to 24 h
  */
 public record HedgePolicy(
     Mode mode, Duration delay, double maxExtraLoad, int maxHedges, Duration minDelay) {
@@ -50,15 +51,16 @@ public record HedgePolicy(
    * Checks every setting.
    *
    * @param mode off, fixed or adaptive
-   * @param delay the fixed delay; for adaptive, the delay used until enough latency was seen
+   * @param delay the fixed delay; for adaptive, the delay used until enough latency was seen; 1 ms
+   *     to 24 h
    * @param maxExtraLoad the most hedges per call on average, above 0 and at most 0.5
    * @param maxHedges the most hedges one call sends, 1 to 4
-   * @param minDelay the floor of the adaptive delay
+   * @param minDelay the floor of the adaptive delay, 0 to 24 h
    * @throws IllegalArgumentException if a value is out of range
    */
   public HedgePolicy {
     Objects.requireNonNull(mode, "mode");
-    HealthCheck.positive("hedge delay", delay);
+    HealthCheck.checkPositive("hedge delay", delay);
     if (!(maxExtraLoad > 0 && maxExtraLoad <= 0.5)) {
       throw new IllegalArgumentException(
           "hedge maxExtraLoad must be above 0 and at most 0.5 but was " + maxExtraLoad);
@@ -68,9 +70,7 @@ public record HedgePolicy(
           "hedge maxHedges must be between 1 and 4 but was " + maxHedges);
     }
     Objects.requireNonNull(minDelay, "minDelay");
-    if (minDelay.isNegative()) {
-      throw new IllegalArgumentException("hedge minDelay must not be negative but was " + minDelay);
-    }
+    HealthCheck.checkNotNegative("hedge minDelay", minDelay);
   }
 
   /**
@@ -85,9 +85,9 @@ public record HedgePolicy(
   /**
    * Hedges after a fixed delay, at most 5% extra load.
    *
-   * @param delay the delay after which a hedge is sent
+   * @param delay the delay after which a hedge is sent, 1 ms to 24 h
    * @return the policy
-   * @throws IllegalArgumentException if the delay is not positive
+   * @throws IllegalArgumentException if the delay is out of range
    */
   public static HedgePolicy fixed(Duration delay) {
     return new HedgePolicy(Mode.FIXED, delay, 0.05, 1, Duration.ofMillis(1));
@@ -130,9 +130,9 @@ public record HedgePolicy(
   /**
    * Returns a copy with another floor for the adaptive delay.
    *
-   * @param minDelay zero or positive
+   * @param minDelay 0 to 24 h
    * @return the copy
-   * @throws IllegalArgumentException if negative
+   * @throws IllegalArgumentException if out of range
    */
   public HedgePolicy withMinDelay(Duration minDelay) {
     return new HedgePolicy(mode, delay, maxExtraLoad, maxHedges, minDelay);
@@ -141,9 +141,9 @@ public record HedgePolicy(
   /**
    * Returns a copy with another fixed (or initial adaptive) delay.
    *
-   * @param delay a positive duration
+   * @param delay 1 ms to 24 h
    * @return the copy
-   * @throws IllegalArgumentException if not positive
+   * @throws IllegalArgumentException if out of range
    */
   public HedgePolicy withDelay(Duration delay) {
     return new HedgePolicy(mode, delay, maxExtraLoad, maxHedges, minDelay);

@@ -26,10 +26,16 @@ import java.time.Duration;
  *
  * @param enabled whether responses are kept and served
  * @param maxEntries the most responses kept
- * @param maxBodyBytes the largest body kept
- * @param maxAge the oldest response served
+ * @param maxBodyBytes the largest body kept, 1 to {@link #MAX_BODY_BYTES} (64 MiB)
+ * @param maxAge the oldest response served, 1 ms to 24 h
  */
 public record StaleCache(boolean enabled, long maxEntries, long maxBodyBytes, Duration maxAge) {
+
+  /**
+   * The largest {@code maxBodyBytes}: 64 MiB. A body is read into memory before it is kept, so a
+   * larger bound would only let one response exhaust the heap.
+   */
+  public static final long MAX_BODY_BYTES = 64L * 1024 * 1024;
 
   private static final StaleCache DISABLED =
       new StaleCache(false, 1000, 64 * 1024, Duration.ofMinutes(5));
@@ -39,18 +45,22 @@ public record StaleCache(boolean enabled, long maxEntries, long maxBodyBytes, Du
    *
    * @param enabled whether responses are kept and served
    * @param maxEntries the most responses kept
-   * @param maxBodyBytes the largest body kept
-   * @param maxAge the oldest response served
-   * @throws IllegalArgumentException if a bound is below 1 or the age is not positive
+   * @param maxBodyBytes the largest body kept, 1 to {@link #MAX_BODY_BYTES} (64 MiB)
+   * @param maxAge the oldest response served, 1 ms to 24 h
+   * @throws IllegalArgumentException if a bound is out of range
    */
   public StaleCache {
     if (maxEntries < 1) {
       throw new IllegalArgumentException("stale maxEntries must be >= 1 but was " + maxEntries);
     }
-    if (maxBodyBytes < 1) {
-      throw new IllegalArgumentException("stale maxBodyBytes must be >= 1 but was " + maxBodyBytes);
+    if (maxBodyBytes < 1 || maxBodyBytes > MAX_BODY_BYTES) {
+      throw new IllegalArgumentException(
+          "stale maxBodyBytes must be between 1 and "
+              + MAX_BODY_BYTES
+              + " (64 MiB) but was "
+              + maxBodyBytes);
     }
-    HealthCheck.positive("stale maxAge", maxAge);
+    HealthCheck.checkPositive("stale maxAge", maxAge);
   }
 
   /**
@@ -66,10 +76,10 @@ public record StaleCache(boolean enabled, long maxEntries, long maxBodyBytes, Du
    * Keeps responses within the given bounds.
    *
    * @param maxEntries the most responses kept
-   * @param maxBodyBytes the largest body kept
-   * @param maxAge the oldest response served
+   * @param maxBodyBytes the largest body kept, 1 to {@link #MAX_BODY_BYTES} (64 MiB)
+   * @param maxAge the oldest response served, 1 ms to 24 h
    * @return the setting
-   * @throws IllegalArgumentException if a bound is below 1 or the age is not positive
+   * @throws IllegalArgumentException if a bound is out of range
    */
   public static StaleCache of(long maxEntries, long maxBodyBytes, Duration maxAge) {
     return new StaleCache(true, maxEntries, maxBodyBytes, maxAge);

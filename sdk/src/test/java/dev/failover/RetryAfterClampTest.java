@@ -1,0 +1,171 @@
+package dev.failover;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.any;
+import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
+import static com.github.tomakehurst.wiremock.client.WireMock.serviceUnavailable;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.failover.internal.Backoff;
+import dev.failover.testkit.FakeZones;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.SplittableRandom;
+import java.util.random.RandomGenerator;
+import okhttp3.Request;
+import okhttp3.Response;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * A server chooses {@code Retry-After}, so its parsing is total: whatever the header says, the
+ * pause is a duration in {@code [0, 1 d]} whose nanoseconds fit a {@code long}, or nothing.
+ */
+class RetryAfterClampTest {
+
+  @RegisterExtension static FakeZones zones = Zones3.zones();
+
+  private static final long NOW = Instant.parse("2026-11-24T10:00:00Z").toEpochMilli();
+  private static final Duration DAY = Duration.ofDays(1);
+
+  @BeforeEach
+  void stub() {
+    Zones3.stub(zones);
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "9999999999",
+        "9223372036854775807",
+        "9223372036854775808",
+        "99999999999999999999999999999999999999",
+        "Fri, 31 Dec 9999 23:59:59 GMT",
+        "86401",
+        " 100000 "
+      })
+  void aFarFutureIsClampedToOneDay(String value) {
+    Duration d = Backoff.parseRetryAfter(value, NOW);
+    assertThat(d).isEqualTo(Backoff.MAX_RETRY_AFTER).isEqualTo(DAY);
+    assertThat(d.toNanos()).isEqualTo(DAY.toNanos());
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "-1",
+        "-9999999999",
+        "+5",
+        "1.5",
+        "5s",
+        "0x10",
+        "1e9",
+        "\u0663",
+        "soon",
+        "Tue, 32 Nov 2026 10:00:00 GMT",
+        "Mon, 99 Foo 2026 10:00:00 GMT",
+        "Tue, 24 Nov 2026 10:00:00",
+        "Tue, 24 Nov 99999 10:00:00 GMT",
+        "",
+        "   "
+      })
+  void garbageIsIgnored(String value) {
+    assertThat(Backoff.parseRetryAfter(value, NOW)).isNull();
+  }
+
+  @Test
+  void ordinaryValuesAreKept() {
+    assertThat(Backoff.parseRetryAfter(null, NOW)).isNull();
+    assertThat(Backoff.parseRetryAfter("0", NOW)).isZero();
+    assertThat(Backoff.parseRetryAfter("120", NOW)).isEqualTo(Duration.ofMinutes(2));
+    assertThat(Backoff.parseRetryAfter("86400", NOW)).isEqualTo(DAY);
+    assertThat(Backoff.parseRetryAfter("000000000000000000000000000000007", NOW))
+        .isEqualTo(Duration.ofSeconds(7));
+    assertThat(Backoff.parseRetryAfter("Tue, 24 Nov 2026 10:00:30 GMT", NOW))
+        .isEqualTo(Duration.ofSeconds(30));
+  }
+
+  @Test
+  void aDateInThePastMeansNoPause() {
+    assertThat(Backoff.parseRetryAfter("Thu, 01 Jan 1970 00:00:00 GMT", NOW)).isZero();
+    assertThat(Backoff.parseRetryAfter("Tue, 24 Nov 2026 09:59:59 GMT", NOW)).isZero();
+  }
+
+  @Test
+  void anyClockReadingIsSafe() {
+    String date = "Fri, 31 Dec 9999 23:59:59 GMT";
+    assertThat(Backoff.parseRetryAfter(date, Long.MIN_VALUE)).isEqualTo(DAY);
+    assertThat(Backoff.parseRetryAfter(date, Long.MAX_VALUE)).isZero();
+    assertThat(Backoff.parseRetryAfter("Thu, 01 Jan 1970 00:00:00 GMT", Long.MIN_VALUE))
+        .isEqualTo(DAY);
+  }
+
+  @Test
+  void aCallerCapClampsFurther() {
+    Duration cap = Duration.ofSeconds(30);
+    assertThat(Backoff.parseRetryAfter("120", NOW, cap)).isEqualTo(cap);
+    assertThat(Backoff.parseRetryAfter("99999999999999999999", NOW, cap)).isEqualTo(cap);
+    assertThat(Backoff.parseRetryAfter("Fri, 31 Dec 9999 23:59:59 GMT", NOW, cap)).isEqualTo(cap);
+    assertThat(Backoff.parseRetryAfter("7", NOW, cap)).isEqualTo(Duration.ofSeconds(7));
+    // A cap above the SDK's own is held to it; a negative cap means no pause.
+    assertThat(Backoff.parseRetryAfter("9999999999", NOW, Duration.ofDays(3650))).isEqualTo(DAY);
+    assertThat(Backoff.parseRetryAfter("7", NOW, Duration.ofSeconds(-1))).isZero();
+    assertThat(Backoff.parseRetryAfter("junk", NOW, cap)).isNull();
+  }
+
+  @Test
+  void backoffWithHugeBaseAndCapStaysWithinOneDay() {
+    Backoff b = new Backoff(Duration.ofSeconds(Long.MAX_VALUE), Duration.ofSeconds(Long.MAX_VALUE));
+    RandomGenerator random = new SplittableRandom(7);
+    for (int n : new int[] {Integer.MIN_VALUE, -1, 0, 1, 2, 31, 62, 63, 64, Integer.MAX_VALUE}) {
+      assertThat(b.ceilingNanos(n)).isEqualTo(DAY.toNanos());
+      assertThat(b.delayNanos(n, random)).isBetween(0L, DAY.toNanos());
+    }
+  }
+
+  @Test
+  void backoffDoublesUpToItsCapWithoutOverflow() {
+    Backoff b = new Backoff(Duration.ofNanos(1), DAY);
+    assertThat(b.ceilingNanos(1)).isEqualTo(1);
+    assertThat(b.ceilingNanos(11)).isEqualTo(1024);
+    assertThat(b.ceilingNanos(47)).isEqualTo(1L << 46);
+    assertThat(b.ceilingNanos(48)).isEqualTo(DAY.toNanos());
+    assertThat(b.ceilingNanos(Integer.MAX_VALUE)).isEqualTo(DAY.toNanos());
+    Backoff odd = new Backoff(Duration.ofNanos(3), Duration.ofSeconds(Long.MAX_VALUE));
+    assertThat(odd.ceilingNanos(63)).isEqualTo(DAY.toNanos());
+  }
+
+  @Test
+  void negativeBackoffMeansNoWait() {
+    Backoff b = new Backoff(Duration.ofSeconds(-5), Duration.ofMillis(-1));
+    assertThat(b.ceilingNanos(3)).isZero();
+    assertThat(b.delayNanos(3, new SplittableRandom(1))).isZero();
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "Fri, 31 Dec 9999 23:59:59 GMT",
+        "9999999999",
+        "99999999999999999999999",
+        "-30",
+        "Thu, 01 Jan 1970 00:00:00 GMT"
+      })
+  void aHostileRetryAfterNeverFailsACall(String value) throws IOException {
+    zones
+        .zone("us-east-1a")
+        .endpoint(0)
+        .stubFor(any(anyUrl()).willReturn(serviceUnavailable().withHeader("Retry-After", value)));
+    try (FailoverClient client = Zones3.client(zones).build()) {
+      for (int i = 0; i < 10; i++) {
+        Request request = new Request.Builder().url("http://directory/api/v1/users/" + i).build();
+        try (Response r = client.newCall(request).execute()) {
+          assertThat(r.code()).isEqualTo(200);
+        }
+      }
+    }
+  }
+}

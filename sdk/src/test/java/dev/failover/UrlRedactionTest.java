@@ -1,0 +1,89 @@
+package dev.failover;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * No password reaches an error message, however malformed the URL around it: with or without a
+ * scheme separator, with slashes or backslashes, with several {@code @}.
+ */
+class UrlRedactionTest {
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "http//bob:hunter2@x",
+        "http:/bob:hunter2@x",
+        "http:bob:hunter2@x",
+        "http:\\\\bob:hunter2@x",
+        "https//bob:hunter2@x:99999",
+        "htp://bob:hunter2@x",
+        "htp//bob:hunter2@x",
+        "ftp://bob:hunter2@x",
+        "//bob:hunter2@x",
+        "bob:hunter2@x",
+        ":hunter2@x",
+        "hunter2@x",
+        "http://bob:hunter2@x@y:-1",
+        "http://bob:hun@ter2@x:bad",
+        "http://bob:hun/ter2@x:bad",
+        "http://bob:hunter2@[::1",
+        "http ://bob:hunter2@x",
+        " http//bob:hunter2@x ",
+        "HTTP//bob:hunter2@x",
+        "http://bob:hunter2@"
+      })
+  void aMalformedEndpointUrlNeverShowsItsPassword(String url) {
+    assertThatThrownBy(() -> Endpoint.of(url, "us-east-1", "us-east-1a"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("endpoint URL must")
+        .hasMessageNotContaining("hunter2")
+        .hasMessageNotContaining("hun")
+        .hasMessageNotContaining("ter2");
+  }
+
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "http//bob:hunter2@x        | http//***@x",
+        "http:/bob:hunter2@x        | http:/***@x",
+        "http:bob:hunter2@x         | http:***@x",
+        "ftp://bob:hunter2@x        | ftp://***@x",
+        "//bob:hunter2@x            | //***@x",
+        "bob:hunter2@x              | ***@x",
+        "htp//bob:hunter2@x         | ***@x",
+        "http://bob:p@ss@x/path     | http://***@x/path",
+        "http://x/no-user-info      | http://x/no-user-info",
+        "http//x                    | http//x"
+      })
+  void whatIsKeptAroundTheUserInfo(String text, String redacted) {
+    assertThat(Endpoint.redactUserInfo(text)).isEqualTo(redacted);
+  }
+
+  @Test
+  void theExactMessageOfTheProbe() {
+    assertThatThrownBy(() -> Endpoint.of("http//bob:hunter2@x", "us-east-1", "us-east-1a"))
+        .hasMessage("endpoint URL must be an absolute http or https URL but was 'http//***@x'");
+  }
+
+  @Test
+  void aServiceNameWithUserInfoIsRedactedToo() {
+    assertThatThrownBy(() -> FailoverClient.builder().service("bob:hunter2@directory"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("service must be a host name such as 'directory' but was '***@directory'");
+  }
+
+  @Test
+  void aParsedUrlWithUserInfoIsRejectedWithoutIt() {
+    assertThatThrownBy(() -> Endpoint.of("https://bob:hunter2@x/api", "us-east-1", "us-east-1a"))
+        .hasMessage(
+            "endpoint URL must not carry credentials (user info) but https://x/api does; send"
+                + " credentials in request headers instead");
+  }
+}
