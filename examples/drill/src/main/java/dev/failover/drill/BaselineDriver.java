@@ -42,8 +42,8 @@ final class BaselineDriver extends ClientDriver {
   private record Answer(int status) {}
 
   BaselineDriver(
-      Scenario scenario, Stats stats, long startNanos, int maxInFlight, Duration deadline) {
-    super("baseline", stats, startNanos, maxInFlight);
+      Scenario scenario, Stats stats, DrillClock clock, int maxInFlight, Duration deadline) {
+    super("baseline", stats, clock, maxInFlight);
     this.endpoints = scenario.endpoints();
     this.deadline = deadline;
     // OkHttp allows 5 calls per host by default, and every endpoint here is on one host; a user

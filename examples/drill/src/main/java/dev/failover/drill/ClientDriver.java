@@ -10,27 +10,29 @@ import java.util.function.Consumer;
 /**
  * One client under load: sends calls without waiting for them, bounds the calls in flight and
  * records every outcome in its {@link Stats}. A call that cannot be sent because too many are in
- * flight is counted as failed. Anything whose intended send time is before the drill's start (the
- * warm-up) is not recorded.
+ * flight is counted as failed. Anything whose due time is before the drill's start (the warm-up) is
+ * not recorded. Latency counts from the due time, by the drill's clock.
  */
 abstract class ClientDriver implements Closeable {
   final String name;
   final Stats stats;
-  final long startNanos;
+  final DrillClock clock;
   private final int maxInFlight;
   private final Semaphore inFlight;
 
-  ClientDriver(String name, Stats stats, long startNanos, int maxInFlight) {
+  ClientDriver(String name, Stats stats, DrillClock clock, int maxInFlight) {
     this.name = name;
     this.stats = stats;
-    this.startNanos = startNanos;
+    this.clock = clock;
     this.maxInFlight = maxInFlight;
     this.inFlight = new Semaphore(maxInFlight);
   }
 
-  /** Sends one call, intended at {@code intendedNanos} ({@link System#nanoTime()}), now. */
-  final void send(String path, long intendedNanos) {
-    long offset = intendedNanos - startNanos;
+  /**
+   * Sends one call now, due at {@code dueNanos} (by the drill's clock), {@code offset} from the
+   * drill's start (negative in the warm-up, which is not recorded).
+   */
+  final void send(String path, long dueNanos, long offset) {
     if (!inFlight.tryAcquire()) {
       if (offset >= 0) {
         stats.call(offset, 0, Stats.Result.NOT_SENT);
@@ -43,10 +45,10 @@ abstract class ClientDriver implements Closeable {
           if (!once.compareAndSet(false, true)) {
             return;
           }
-          long end = System.nanoTime();
+          long end = clock.now();
           inFlight.release();
           if (offset >= 0) {
-            stats.call(offset, end - intendedNanos, result);
+            stats.call(offset, end - dueNanos, result);
           }
         };
     try {

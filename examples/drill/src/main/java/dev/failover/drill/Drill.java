@@ -12,10 +12,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 
@@ -75,6 +76,16 @@ public final class Drill {
   /** Runs the drill with parsed options and writes the reports. */
   static DrillResult execute(Options o, PrintStream out)
       throws UsageException, IOException, InterruptedException {
+    return execute(o, out, () -> {});
+  }
+
+  /**
+   * Runs the drill with parsed options and writes the reports; {@code afterClientsBuilt} runs once
+   * the clients are built, before the warm-up (tests make the build slow with it).
+   */
+  static DrillResult execute(Options o, PrintStream out, Runnable afterClientsBuilt)
+      throws UsageException, IOException, InterruptedException {
+    MachineLoad atStart = MachineLoad.now();
     Scenario scenario;
     String mode;
     Path topology = o.topology();
@@ -90,28 +101,43 @@ public final class Drill {
       mode = "embedded";
     }
     try (scenario) {
-      return drive(o, scenario, mode, out);
+      return drive(o, scenario, mode, atStart, afterClientsBuilt, out);
     }
   }
 
-  private static DrillResult drive(Options o, Scenario scenario, String mode, PrintStream out)
+  private static DrillResult drive(
+      Options o,
+      Scenario scenario,
+      String mode,
+      MachineLoad atStart,
+      Runnable afterClientsBuilt,
+      PrintStream out)
       throws IOException, InterruptedException {
-    long warmUpNanos = WARM_UP.toNanos();
-    long start = System.nanoTime() + warmUpNanos + TimeUnit.MILLISECONDS.toNanos(500);
+    out.println(
+        "Machine at start: "
+            + atStart.describe()
+            + (atStart.busy() ? "; busier than its processors: the timing may suffer" : ""));
+    DrillClock clock = new DrillClock(DrillClock.SYSTEM);
     List<String> zoneNames = scenario.zoneNames();
-    EventLog events = new EventLog(out, start);
+    EventLog events = new EventLog(out, clock);
     scenario.onPhaseStarted(name -> events.add("drill", "phase " + name + " begins"));
+    HostSaturator saturator = scenario.saturator();
+    if (saturator != null) {
+      saturator.logTo(text -> events.add("drill", text));
+    }
+    GeneratorLag lag = new GeneratorLag(scenario.phases(), o.duration());
     int maxInFlight = (int) Math.ceil(o.rate() * (o.deadline().toMillis() / 1000.0) * 2) + 16;
     List<ClientDriver> drivers = new ArrayList<>();
     try {
       if (o.clients().sdk()) {
         Stats stats = new Stats("sdk", scenario.phases(), zoneNames, o.duration());
-        drivers.add(new SdkDriver(scenario, stats, start, maxInFlight, o.deadline(), events));
+        drivers.add(new SdkDriver(scenario, stats, clock, maxInFlight, o.deadline(), events));
       }
       if (o.clients().baseline()) {
         Stats stats = new Stats("baseline", scenario.phases(), zoneNames, o.duration());
-        drivers.add(new BaselineDriver(scenario, stats, start, maxInFlight, o.deadline()));
+        drivers.add(new BaselineDriver(scenario, stats, clock, maxInFlight, o.deadline()));
       }
+      afterClientsBuilt.run();
       out.printf(
           Locale.ROOT,
           "Drill: %s; home %s; %d calls/s per client for %s, deadline %s, clients %s%n",
@@ -130,12 +156,15 @@ public final class Drill {
             p.name(),
             p.description());
       }
-      int lag = (int) Math.ceil(o.deadline().toMillis() / 1000.0) + 1;
+      int behind = (int) Math.ceil(o.deadline().toMillis() / 1000.0) + 1;
       out.printf(
           Locale.ROOT,
-          "One line per second and client, %d s behind so that the second's calls have ended.%n",
-          lag);
-      runLoad(o, scenario, drivers, start, lag, out);
+          "Warm-up: %d s of the same load, not recorded; the drill's 0 s is when it has ended.%n"
+              + "One line per second and client, %d s behind so that the second's calls have"
+              + " ended.%n",
+          WARM_UP.toSeconds(),
+          behind);
+      runLoad(o, scenario, drivers, clock, events, lag, behind, out);
     } finally {
       for (ClientDriver d : drivers) {
         d.close();
@@ -147,7 +176,9 @@ public final class Drill {
         }
       }
     }
+    MachineLoad atEnd = MachineLoad.now();
     List<Stats> stats = drivers.stream().map(d -> d.stats).toList();
+    List<EventLog.Entry> entries = events.entries();
     DrillResult result =
         new DrillResult(
             o,
@@ -158,12 +189,23 @@ public final class Drill {
             zoneNames,
             scenario.phases(),
             stats,
-            events.entries());
+            entries,
+            WARM_UP,
+            atStart,
+            atEnd,
+            lag,
+            Expectation.check(scenario.phases(), stats, entries, scenario.homeZone()));
     out.println();
+    out.println("Machine at end:   " + atEnd.describe());
     out.print(TextReport.table(stats, scenario.phases(), zoneNames));
     out.println(
         "ok % counts 2xx answers (stale copies included); latency from the intended send time;"
             + " zone columns: share of first attempts.");
+    out.println();
+    out.print(TextReport.generator(result));
+    for (Expectation e : result.expectations()) {
+      out.println(TextReport.expectation(e));
+    }
     write(o.report(), HtmlReport.render(result));
     out.println("HTML report: " + o.report().toAbsolutePath().normalize());
     Path json = o.json();
@@ -175,86 +217,125 @@ public final class Drill {
   }
 
   /**
-   * Sends the load open loop: call {@code i} is due at {@code start + i / rate}, whatever happened
-   * to earlier calls; a late scheduler sends the calls it owes at once, and their latency counts
-   * from when they were due. Prints a line per second and client, {@code lag} seconds behind.
+   * Sends the load open loop on its own thread ({@link LoadGenerator}): the warm-up, then call
+   * {@code i} due at {@code start + i / rate}. At the start the held warm-up events are printed,
+   * the timeline of faults starts, and a line per second and client follows, {@code behind} seconds
+   * behind.
    */
   private static void runLoad(
       Options o,
       Scenario scenario,
       List<ClientDriver> drivers,
-      long start,
-      int lag,
+      DrillClock clock,
+      EventLog events,
+      GeneratorLag lag,
+      int behind,
       PrintStream out)
       throws InterruptedException {
-    long period = 1_000_000_000L / o.rate();
-    long first = -Math.floorDiv(WARM_UP.toNanos(), period);
-    long total = o.duration().toNanos() / period;
-    AtomicLong next = new AtomicLong(first);
-    CountDownLatch loadDone = new CountDownLatch(1);
-    ScheduledThreadPoolExecutor load = daemonScheduler("drill-load");
     ScheduledThreadPoolExecutor ticks = daemonScheduler("drill-ticks");
-    AtomicReference<Timeline.@Nullable Run> run = new AtomicReference<>();
-    Console console = new Console(drivers, scenario.homeZone(), out);
+    AtomicReference<@Nullable Future<Timeline.@Nullable Run>> run = new AtomicReference<>();
+    AtomicReference<@Nullable Future<?>> printer = new AtomicReference<>();
+    Console console = new Console(drivers, lag, scenario.homeZone(), out);
+    Timeline timeline = scenario.timeline();
+    FakeZones zones = scenario.zones();
+    LoadGenerator generator =
+        new LoadGenerator(
+            clock,
+            o.rate(),
+            WARM_UP,
+            o.duration(),
+            (due, offset) -> {
+              String path = scenario.nextPath();
+              for (ClientDriver d : drivers) {
+                d.send(path, due, offset);
+              }
+            },
+            lag,
+            start -> {
+              run.set(
+                  ticks.submit(
+                      () -> {
+                        events.begin(start);
+                        return timeline == null || zones == null ? null : timeline.start(zones);
+                      }));
+              printer.set(
+                  ticks.scheduleAtFixedRate(
+                      () -> {
+                        long elapsed = (clock.now() - start) / 1_000_000_000L;
+                        console.printUpTo((int) elapsed - behind);
+                        if (zones != null && elapsed % 5 == 0) {
+                          zones.resetCounts(); // the drill never reads the journals
+                        }
+                      },
+                      start + 1_000_000_000L - clock.now(),
+                      1_000_000_000L,
+                      TimeUnit.NANOSECONDS));
+            });
+    HostSaturator saturator = scenario.saturator();
+    if (saturator != null) {
+      saturator.pauseWith(generator::pause);
+    }
+    AtomicReference<@Nullable Throwable> failure = new AtomicReference<>();
+    CountDownLatch loadDone = new CountDownLatch(1);
+    Thread load =
+        new Thread(
+            () -> {
+              try {
+                generator.run();
+              } catch (InterruptedException e) {
+                // stopped
+              } catch (RuntimeException | Error e) {
+                failure.set(e);
+              } finally {
+                loadDone.countDown();
+              }
+            },
+            "drill-load");
+    load.setDaemon(true);
+    events.add("drill", "warm-up begins: " + WARM_UP.toSeconds() + " s of load, not recorded");
+    Timeline.Run r = null;
     try {
-      Future<?> sender =
-          load.scheduleAtFixedRate(
-              () -> {
-                long i = next.getAndIncrement();
-                if (i >= total) {
-                  loadDone.countDown();
-                  throw new IllegalStateException("done"); // ends the periodic task
-                }
-                long intended = start + i * period;
-                String path = scenario.nextPath();
-                for (ClientDriver d : drivers) {
-                  d.send(path, intended);
-                }
-              },
-              Math.max(0, start + first * period - System.nanoTime()),
-              period,
-              TimeUnit.NANOSECONDS);
-      Timeline timeline = scenario.timeline();
-      FakeZones zones = scenario.zones();
-      if (timeline != null && zones != null) {
-        Future<?> unused =
-            ticks.schedule(
-                () -> run.set(timeline.start(zones)),
-                start - System.nanoTime(),
-                TimeUnit.NANOSECONDS);
-      }
-      Future<?> printer =
-          ticks.scheduleAtFixedRate(
-              () -> {
-                long elapsed = (System.nanoTime() - start) / 1_000_000_000L;
-                console.printUpTo((int) elapsed - lag);
-                if (zones != null && elapsed % 5 == 0) {
-                  zones.resetCounts(); // the drill never reads the journals: keep memory flat
-                }
-              },
-              start - System.nanoTime() + 1_000_000_000L,
-              1_000_000_000L,
-              TimeUnit.NANOSECONDS);
+      load.start();
       Duration bound = o.duration().plus(WARM_UP).plusSeconds(30);
       if (!loadDone.await(bound.toMillis(), TimeUnit.MILLISECONDS)) {
         out.println("The load did not end in time; stopping it.");
       }
-      sender.cancel(false);
+      generator.stop();
+      load.interrupt();
+      Throwable t = failure.get();
+      if (t != null) {
+        throw new IllegalStateException("the load generator failed", t);
+      }
       for (ClientDriver d : drivers) {
         if (!d.awaitIdle(o.deadline().plusSeconds(5))) {
           out.println(d.name + ": calls still in flight after the deadline; counting what ended.");
         }
       }
-      Timeline.Run r = run.get();
+      Future<Timeline.@Nullable Run> started = run.get();
+      if (started != null) {
+        r = started.get(5, TimeUnit.SECONDS);
+        if (r != null) {
+          r.await(Duration.ofSeconds(5));
+        }
+      }
+      Future<?> p = printer.get();
+      if (p != null) {
+        p.cancel(false);
+      }
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException("the timeline did not start", e);
+    } finally {
+      generator.stop();
+      load.interrupt();
       if (r != null) {
-        r.await(Duration.ofSeconds(5));
         r.close();
       }
-      printer.cancel(false);
-    } finally {
-      load.shutdownNow();
+      if (saturator != null) {
+        saturator.stop();
+      }
       ticks.shutdownNow();
       ticks.awaitTermination(5, TimeUnit.SECONDS);
+      events.begin(clock.started() ? clock.start() : clock.now()); // if the drill never started
     }
     console.printUpTo(Integer.MAX_VALUE);
   }
@@ -280,15 +361,17 @@ public final class Drill {
     Files.writeString(file, text, StandardCharsets.UTF_8);
   }
 
-  /** Prints each second once, in order, for every client. */
+  /** Prints each second once, in order, for every client, and the generator's lag if any. */
   private static final class Console {
     private final List<ClientDriver> drivers;
+    private final GeneratorLag lag;
     private final String homeZone;
     private final PrintStream out;
     private int next;
 
-    Console(List<ClientDriver> drivers, String homeZone, PrintStream out) {
+    Console(List<ClientDriver> drivers, GeneratorLag lag, String homeZone, PrintStream out) {
       this.drivers = drivers;
+      this.lag = lag;
       this.homeZone = homeZone;
       this.out = out;
     }
@@ -299,8 +382,14 @@ public final class Drill {
       }
       int last = Math.min(second, drivers.get(0).stats.secondCount() - 1);
       while (next <= last) {
+        Stats.Summary s = null;
         for (ClientDriver d : drivers) {
-          out.println(TextReport.line(next, d.name, d.stats.second(next), homeZone));
+          s = d.stats.second(next);
+          out.println(TextReport.line(next, d.name, s, homeZone));
+        }
+        GeneratorLag.Summary late = lag.second(next);
+        if (late.late() > 0 && s != null) {
+          out.println(TextReport.lagLine(next, s.phase(), late));
         }
         next++;
       }

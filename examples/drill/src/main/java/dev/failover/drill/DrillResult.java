@@ -1,8 +1,17 @@
 package dev.failover.drill;
 
+import java.time.Duration;
 import java.util.List;
 
-/** Everything a drill produced, for the reports. */
+/**
+ * Everything a drill produced, for the reports.
+ *
+ * @param warmUp the unrecorded load before the drill's start
+ * @param loadAtStart the machine's load before the fake zones and clients started
+ * @param loadAtEnd the machine's load when the load had ended
+ * @param generator how late the load generator itself sent the calls
+ * @param expectations what the drill expected of the clients in some phases, and what it saw
+ */
 record DrillResult(
     Options options,
     String mode,
@@ -12,4 +21,16 @@ record DrillResult(
     List<String> zones,
     List<Phase> phases,
     List<Stats> clients,
-    List<EventLog.Entry> events) {}
+    List<EventLog.Entry> events,
+    Duration warmUp,
+    MachineLoad loadAtStart,
+    MachineLoad loadAtEnd,
+    GeneratorLag generator,
+    List<Expectation> expectations) {
+
+  /** The phases in which the drill saturates its own host, by name, such as {@code client-busy}. */
+  String saturatedPhases() {
+    return String.join(
+        ", ", phases.stream().filter(Phase::saturatesClient).map(Phase::name).toList());
+  }
+}

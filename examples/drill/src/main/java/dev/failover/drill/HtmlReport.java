@@ -19,6 +19,7 @@ final class HtmlReport {
     "#1f3f8f", "#3f7fd0", "#8fbfef", "#e0761b", "#f5b97a", "#6a9f3a", "#b0d080", "#8f5fbf"
   };
   private static final String[] PHASE_FILLS = {"#f4f4f4", "#ffffff"};
+  private static final String SATURATED_FILL = "#fbeedd";
 
   private HtmlReport() {}
 
@@ -38,6 +39,10 @@ final class HtmlReport {
             + "th{background:#f0f0f0;position:sticky;top:0}td.l,th.l{text-align:left}\n"
             + "tr.sdk td{background:#f3f7fd}tr.first td{border-top:2px solid #bbb}\n"
             + "td.bad{color:#b00020;font-weight:600}\n"
+            + "p.warn{background:#fdecea;border:1px solid #d93025;color:#8a1c12;padding:8px 12px;"
+            + "font-size:13px;margin:10px 0}\n"
+            + "p.met{color:#1b6e2a;font-size:13px}p.unmet{color:#b00020;font-size:13px}\n"
+            + "li.warm{color:#777}\n"
             + "ul.events{font-size:12px;color:#444;columns:2}\n");
     sb.append("</style></head><body>\n");
     sb.append("<h1>Outage drill: Failover SDK vs. a hand-written baseline</h1>\n");
@@ -58,6 +63,25 @@ final class HtmlReport {
         .append(". sdk: FailoverClient with health checks, adaptive hedging (5%), stale-if-error. ")
         .append("baseline: OkHttp round robin over every endpoint + Resilience4j Retry ")
         .append("(3 attempts, exponential backoff).</p>\n");
+    sb.append("<p class=\"meta\">Warm-up: ")
+        .append(r.warmUp().toSeconds())
+        .append(" s of the same load before 0 s, not recorded; the clock starts when the clients")
+        .append(" are built and the warm-up has ended. Machine: ")
+        .append(esc(r.loadAtStart().describe()))
+        .append(" at start; ")
+        .append(esc(r.loadAtEnd().describe()))
+        .append(" at end.</p>\n");
+    List<String> warning = TextReport.lagWarning(r);
+    if (warning != null) {
+      sb.append("<p class=\"warn\">").append(esc(String.join(" ", warning))).append("</p>\n");
+    }
+    for (Expectation e : r.expectations()) {
+      sb.append("<p class=\"")
+          .append(e.met() ? "met" : "unmet")
+          .append("\">")
+          .append(esc(TextReport.expectation(e)))
+          .append("</p>\n");
+    }
 
     sb.append("<h2>Latency per second (log scale): p50 solid, p99 dashed</h2>\n");
     latencyChart(sb, r, seconds);
@@ -70,12 +94,14 @@ final class HtmlReport {
     }
     sb.append("<h2>Per phase</h2>\n");
     table(sb, r);
+    sb.append("<h2>Load generator</h2>\n");
+    generatorTable(sb, r);
     if (!r.events().isEmpty()) {
-      sb.append("<h2>Client events</h2>\n<ul class=\"events\">\n");
+      sb.append("<h2>Events</h2>\n<ul class=\"events\">\n");
       for (EventLog.Entry e : r.events()) {
-        sb.append("<li>")
+        sb.append(e.warmUp() ? "<li class=\"warm\">" : "<li>")
             .append(String.format(Locale.ROOT, "%.1f s", e.offsetSeconds()))
-            .append(" ")
+            .append(e.warmUp() ? " (warm-up) " : " ")
             .append(esc(e.client()))
             .append(": ")
             .append(esc(e.text()))
@@ -137,7 +163,7 @@ final class HtmlReport {
               f.top,
               Math.max(0, x1 - x0),
               f.plotHeight(),
-              PHASE_FILLS[i % 2]));
+              p.saturatesClient() ? SATURATED_FILL : PHASE_FILLS[i % 2]));
       sb.append(
           String.format(
               Locale.ROOT,
@@ -376,10 +402,7 @@ final class HtmlReport {
       sb.append("<th>").append(esc(z)).append("</th>");
     }
     sb.append("</tr>\n");
-    List<Phase> rows = new ArrayList<>(r.phases());
-    if (r.phases().size() > 1) {
-      rows.add(new Phase("all phases", rows.get(0).start(), rows.get(rows.size() - 1).end(), ""));
-    }
+    List<Phase> rows = rowsWithTotal(r);
     for (Phase p : rows) {
       boolean firstRow = true;
       for (Stats st : r.clients()) {
@@ -418,6 +441,38 @@ final class HtmlReport {
             + "latency from the intended send time, over every call sent; attempts/call counts "
             + "first attempts, retries, hedges and probes; zone columns = share of first "
             + "attempts.</p>\n");
+  }
+
+  /** The phases, then {@code all phases} if there is more than one. */
+  private static List<Phase> rowsWithTotal(DrillResult r) {
+    List<Phase> rows = new ArrayList<>(r.phases());
+    if (r.phases().size() > 1) {
+      rows.add(new Phase("all phases", rows.get(0).start(), rows.get(rows.size() - 1).end(), ""));
+    }
+    return rows;
+  }
+
+  private static void generatorTable(StringBuilder sb, DrillResult r) {
+    GeneratorLag lag = r.generator();
+    sb.append("<table>\n<tr><th class=\"l\">phase</th><th>calls</th>")
+        .append("<th>sent late</th><th>max lag ms</th><th class=\"l\"></th></tr>\n");
+    List<Phase> rows = rowsWithTotal(r);
+    for (Phase p : rows) {
+      GeneratorLag.Summary s = p.name().equals("all phases") ? lag.total() : lag.phase(p.name());
+      sb.append("<tr><td class=\"l\">").append(esc(p.name())).append("</td>");
+      cell(sb, Long.toString(s.calls()), false);
+      cell(sb, Long.toString(s.late()), s.late() > 0 && !p.saturatesClient());
+      cell(sb, TextReport.millis(s.maxLagMillis()), false);
+      sb.append("<td class=\"l\">")
+          .append(p.saturatesClient() ? "host saturated on purpose" : "")
+          .append("</td></tr>\n");
+    }
+    sb.append("</table>\n");
+    sb.append(
+        "<p class=\"meta\">late = sent more than "
+            + GeneratorLag.LATE.toMillis()
+            + " ms after the due time by the drill's own load generator; such a call's latency"
+            + " includes that lag.</p>\n");
   }
 
   private static void cell(StringBuilder sb, String text, boolean bad) {

@@ -19,13 +19,19 @@ final class JsonReport {
     sb.append(", \"rate\": ").append(r.options().rate());
     sb.append(", \"seed\": ").append(r.options().seed());
     sb.append(", \"deadline_ms\": ").append(r.options().deadline().toMillis());
+    sb.append(", \"warm_up_s\": ").append(num(r.warmUp().toMillis() / 1000.0));
     sb.append(", \"home\": {\"region\": ").append(str(r.homeRegion()));
     sb.append(", \"zone\": ").append(str(r.homeZone())).append('}');
     sb.append(", \"zones\": [");
     for (int i = 0; i < r.zones().size(); i++) {
       sb.append(i == 0 ? "" : ", ").append(str(r.zones().get(i)));
     }
-    sb.append("],\n    \"phases\": [");
+    sb.append("],\n    \"machine\": {\"processors\": ").append(r.loadAtStart().processors());
+    sb.append(", \"load_start\": ");
+    load(sb, r.loadAtStart());
+    sb.append(", \"load_end\": ");
+    load(sb, r.loadAtEnd());
+    sb.append("},\n    \"phases\": [");
     List<Phase> phases = r.phases();
     for (int i = 0; i < phases.size(); i++) {
       Phase p = phases.get(i);
@@ -33,9 +39,12 @@ final class JsonReport {
       sb.append("{\"name\": ").append(str(p.name()));
       sb.append(", \"start_s\": ").append(num(p.start().toMillis() / 1000.0));
       sb.append(", \"end_s\": ").append(num(p.end().toMillis() / 1000.0));
-      sb.append(", \"description\": ").append(str(p.description())).append('}');
+      sb.append(", \"description\": ").append(str(p.description()));
+      sb.append(", \"saturates_client\": ").append(p.saturatesClient()).append('}');
     }
-    sb.append("]},\n  \"clients\": {");
+    sb.append("]},\n  \"generator\": ");
+    generator(sb, r);
+    sb.append(",\n  \"clients\": {");
     List<Stats> clients = r.clients();
     for (int c = 0; c < clients.size(); c++) {
       Stats st = clients.get(c);
@@ -63,10 +72,60 @@ final class JsonReport {
       sb.append(i == 0 ? "\n    " : ",\n    ");
       sb.append("{\"t_s\": ").append(num(e.offsetSeconds()));
       sb.append(", \"client\": ").append(str(e.client()));
-      sb.append(", \"text\": ").append(str(e.text())).append('}');
+      sb.append(", \"text\": ").append(str(e.text()));
+      sb.append(", \"warm_up\": ").append(e.warmUp()).append('}');
     }
-    sb.append("\n  ]\n}\n");
+    sb.append("\n  ],\n  \"expectations\": [");
+    List<Expectation> expectations = r.expectations();
+    for (int i = 0; i < expectations.size(); i++) {
+      Expectation e = expectations.get(i);
+      sb.append(i == 0 ? "\n    " : ",\n    ");
+      sb.append("{\"phase\": ").append(str(e.phase()));
+      sb.append(", \"client\": ").append(str(e.client()));
+      sb.append(", \"expected\": ").append(str(e.expected()));
+      sb.append(", \"seen\": ").append(str(e.seen()));
+      sb.append(", \"met\": ").append(e.met()).append('}');
+    }
+    sb.append(expectations.isEmpty() ? "]\n}\n" : "\n  ]\n}\n");
     return sb.toString();
+  }
+
+  private static void load(StringBuilder sb, MachineLoad m) {
+    sb.append("{\"1m\": ").append(num(m.load1()));
+    sb.append(", \"5m\": ").append(num(m.load5()));
+    sb.append(", \"15m\": ").append(num(m.load15())).append('}');
+  }
+
+  private static void generator(StringBuilder sb, DrillResult r) {
+    GeneratorLag lag = r.generator();
+    sb.append("{\"late_threshold_ms\": ").append(GeneratorLag.LATE.toMillis());
+    sb.append(", \"lagged\": ").append(lag.lagged());
+    sb.append(", ");
+    lag(sb, lag.total());
+    sb.append(",\n    \"outside_saturated\": {");
+    lag(sb, lag.unexpected());
+    sb.append("},\n    \"phases\": [");
+    for (int i = 0; i < r.phases().size(); i++) {
+      String name = r.phases().get(i).name();
+      sb.append(i == 0 ? "\n      " : ",\n      ");
+      sb.append("{\"phase\": ").append(str(name)).append(", ");
+      lag(sb, lag.phase(name));
+      sb.append('}');
+    }
+    sb.append("],\n    \"seconds\": [");
+    for (int i = 0; i < lag.secondCount(); i++) {
+      sb.append(i == 0 ? "\n      " : ",\n      ");
+      sb.append("{\"second\": ").append(i).append(", ");
+      lag(sb, lag.second(i));
+      sb.append('}');
+    }
+    sb.append("]}");
+  }
+
+  private static void lag(StringBuilder sb, GeneratorLag.Summary s) {
+    sb.append("\"calls\": ").append(s.calls());
+    sb.append(", \"late\": ").append(s.late());
+    sb.append(", \"max_lag_ms\": ").append(num(s.maxLagMillis()));
   }
 
   private static void bucket(StringBuilder sb, Stats.Summary s, String key, List<String> zones) {

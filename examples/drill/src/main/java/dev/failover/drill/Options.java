@@ -48,7 +48,8 @@ record Options(
     }
   }
 
-  static final Duration MIN_EMBEDDED_DURATION = Duration.ofSeconds(6);
+  static final Duration DEFAULT_DURATION = Duration.ofSeconds(70);
+  static final Duration MIN_EMBEDDED_DURATION = Duration.ofSeconds(Scenario.PHASES);
   static final int MAX_RATE = 2000;
 
   static final String HELP =
@@ -59,14 +60,17 @@ record Options(
       served by embedded fake zones (us-east-1 a/b/c and us-west-2 a/b, two endpoints each;
       the clients live in us-east-1a): the Failover SDK, and a baseline written by hand today
       (OkHttp, round robin over every endpoint, Resilience4j Retry with 3 attempts).
-      Phases, each a sixth of --duration:
-        healthy -> zone-refuse (us-east-1a refuses connections) -> zone-hang (us-east-1a
-        accepts and never answers) -> gray-zone (us-east-1b: slow tail and 503s, /health
-        still passing) -> region-down (all of us-east-1 refuses) -> fail-back (all healed)
+      Phases, each a seventh of --duration:
+        healthy -> client-busy (every zone serves, but the drill's own JVM is saturated:
+        a busy thread per core and one forced pause) -> zone-refuse (us-east-1a refuses
+        connections) -> zone-hang (us-east-1a accepts and never answers) -> gray-zone
+        (us-east-1b: slow tail and 503s, /health still passing) -> region-down (all of
+        us-east-1 refuses) -> fail-back (all healed)
+      A warm-up of 3 s of unrecorded load comes first; the drill's clock starts after it.
 
       Options (--name VALUE or --name=VALUE):
-        --duration D       how long the load runs: 60s, 90, 2m, 1500ms (default 60s;
-                           at least 6s with the embedded zones)
+        --duration D       how long the load runs: 70s, 90, 2m, 1500ms (default 70s;
+                           at least 7s with the embedded zones)
         --rate N           calls per second per client, 1 to 2000 (default 100)
         --seed N           seed of the request mix and of the zones' latency and errors
                            (default 1)
@@ -85,8 +89,9 @@ record Options(
         -h, --help         print this help
 
       While it runs, one line per second and client (about two seconds behind, so that every
-      call of that second has ended); at the end a table per phase and client, and the path
-      of the HTML report. See docs/drill.md.
+      call of that second has ended); at the end a table per phase and client, how late the
+      drill's own load generator was (with a warning if it lagged), and the path of the HTML
+      report. See docs/drill.md.
       """;
 
   /**
@@ -97,7 +102,7 @@ record Options(
    * @throws UsageException naming the option and the bad value
    */
   static Options parse(String... args) throws UsageException {
-    Duration duration = Duration.ofSeconds(60);
+    Duration duration = DEFAULT_DURATION;
     int rate = 100;
     long seed = 1;
     Duration deadline = Duration.ofSeconds(1);
@@ -152,7 +157,11 @@ record Options(
       }
       if (duration.compareTo(MIN_EMBEDDED_DURATION) < 0) {
         throw new UsageException(
-            "--duration must be at least 6s with the embedded zones (six phases) but was "
+            "--duration must be at least "
+                + format(MIN_EMBEDDED_DURATION)
+                + " with the embedded zones ("
+                + Scenario.PHASES
+                + " phases) but was "
                 + format(duration));
       }
     }

@@ -8,7 +8,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Random;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
@@ -22,6 +24,9 @@ final class Scenario implements AutoCloseable {
   static final String HOME_ZONE = "us-east-1a";
   static final String GRAY_ZONE = "us-east-1b";
 
+  /** How many phases the embedded scenario has. */
+  static final int PHASES = 7;
+
   private final List<DrillEndpoint> endpoints;
   private final String homeRegion;
   private final String homeZone;
@@ -32,6 +37,7 @@ final class Scenario implements AutoCloseable {
   private final @Nullable Timeline timeline;
   private final String description;
   private final PhaseHook phaseListener;
+  private final @Nullable HostSaturator saturator;
 
   private Scenario(
       List<DrillEndpoint> endpoints,
@@ -43,7 +49,8 @@ final class Scenario implements AutoCloseable {
       @Nullable FakeZones zones,
       @Nullable Timeline timeline,
       String description,
-      PhaseHook phaseListener) {
+      PhaseHook phaseListener,
+      @Nullable HostSaturator saturator) {
     this.endpoints = List.copyOf(endpoints);
     this.homeRegion = homeRegion;
     this.homeZone = homeZone;
@@ -54,6 +61,7 @@ final class Scenario implements AutoCloseable {
     this.timeline = timeline;
     this.description = description;
     this.phaseListener = phaseListener;
+    this.saturator = saturator;
   }
 
   /** Sets what is told, with the phase's name, once a scripted phase's faults are in place. */
@@ -63,7 +71,8 @@ final class Scenario implements AutoCloseable {
 
   /**
    * Starts the embedded zones: us-east-1 (a, b, c) and us-west-2 (a, b), two endpoints a zone, the
-   * other zones of us-east-1 1 ms and us-west-2 35 ms farther than us-east-1a; and the timeline.
+   * other zones of us-east-1 1 ms and us-west-2 35 ms farther than us-east-1a; and the timeline of
+   * {@link #PHASES} phases of equal length.
    */
   static Scenario embedded(Duration duration, long seed) {
     FakeZones zones =
@@ -83,52 +92,46 @@ final class Scenario implements AutoCloseable {
       zones.close();
       throw e;
     }
-    List<Phase> phases = new ArrayList<>();
-    Timeline.Builder timeline = Timeline.builder();
-    PhaseHook phaseListener = new PhaseHook();
+    HostSaturator saturator = HostSaturator.perCore();
+    Plan plan = new Plan(duration, saturator);
     ZoneFault gray =
         ZoneFault.errors(503, 0.2)
             .withLatency(Latency.tail(0.15, Duration.ofMillis(400)))
             .sparing("/health");
-    addPhase(phases, timeline, phaseListener, duration, 0, "healthy", "every zone serves", z -> {});
-    addPhase(
-        phases,
-        timeline,
-        phaseListener,
-        duration,
-        1,
+    plan.add("healthy", "every zone serves", false, (z, length) -> {});
+    plan.add(
+        "client-busy",
+        String.format(
+            Locale.ROOT,
+            "every zone serves; the drill's own JVM is saturated: %d busy thread%s (one per core)"
+                + " and, halfway, a forced pause (load generator held %d ms, allocation burst and"
+                + " System.gc()); expected: the sdk keeps serving home and evacuates nothing",
+            saturator.threads(),
+            saturator.threads() == 1 ? "" : "s",
+            HostSaturator.PAUSE.toMillis()),
+        true,
+        (z, length) -> saturator.saturate(length));
+    plan.add(
         "zone-refuse",
         HOME_ZONE + " refuses connections",
-        z -> z.zone(HOME_ZONE).fail(ZoneFault.refuse()));
-    addPhase(
-        phases,
-        timeline,
-        phaseListener,
-        duration,
-        2,
+        false,
+        (z, length) -> z.zone(HOME_ZONE).fail(ZoneFault.refuse()));
+    plan.add(
         "zone-hang",
         HOME_ZONE + " accepts connections and never answers",
-        z -> z.zone(HOME_ZONE).fail(ZoneFault.hang()));
-    addPhase(
-        phases,
-        timeline,
-        phaseListener,
-        duration,
-        3,
+        false,
+        (z, length) -> z.zone(HOME_ZONE).fail(ZoneFault.hang()));
+    plan.add(
         "gray-zone",
         GRAY_ZONE + ": 20% 503s, 15% +400 ms; /health still passes",
-        z -> z.zone(GRAY_ZONE).fail(gray));
-    addPhase(
-        phases,
-        timeline,
-        phaseListener,
-        duration,
-        4,
+        false,
+        (z, length) -> z.zone(GRAY_ZONE).fail(gray));
+    plan.add(
         "region-down",
         "all of " + HOME_REGION + " refuses connections",
-        z -> z.region(HOME_REGION).fail(ZoneFault.refuse()));
-    addPhase(
-        phases, timeline, phaseListener, duration, 5, "fail-back", "everything healed", z -> {});
+        false,
+        (z, length) -> z.region(HOME_REGION).fail(ZoneFault.refuse()));
+    plan.add("fail-back", "everything healed", false, (z, length) -> {});
     DirectoryApi api = new DirectoryApi(seed);
     DirectoryApi.Mix mix = new DirectoryApi.Mix(api, seed);
     List<DrillEndpoint> endpoints = new ArrayList<>();
@@ -138,41 +141,56 @@ final class Scenario implements AutoCloseable {
         HOME_REGION,
         HOME_ZONE,
         "/health",
-        phases,
+        plan.phases,
         mix::next,
         zones,
-        timeline.build(),
+        plan.timeline.build(),
         "embedded fake zones: us-east-1 (a, b, c) and us-west-2 (a, b), 2 endpoints each;"
             + " distance +1 ms to us-east-1b/c, +35 ms to us-west-2",
-        phaseListener);
+        plan.hook,
+        saturator);
   }
 
-  private static void addPhase(
-      List<Phase> phases,
-      Timeline.Builder timeline,
-      PhaseHook phaseListener,
-      Duration duration,
-      int index,
-      String name,
-      String description,
-      Consumer<FakeZones> onStart) {
-    long total = duration.toMillis();
-    Duration start = Duration.ofMillis(total * index / 6);
-    Duration end = Duration.ofMillis(total * (index + 1) / 6);
-    phases.add(new Phase(name, start, end, description));
-    timeline.phase(
-        name,
-        start,
-        end.minus(start),
-        z -> {
-          // Each phase sets the whole state: heal everything, then inject its own fault. A phase's
-          // own end step would race with the next phase's start at the same offset (Timeline
-          // runs same-offset steps in no guaranteed order), and could heal the next fault.
-          z.heal();
-          onStart.accept(z);
-          phaseListener.listener.accept(name);
-        },
-        z -> {});
+  /** The embedded phases, each {@code 1 / PHASES} of the duration, in order. */
+  private static final class Plan {
+    final List<Phase> phases = new ArrayList<>();
+    final Timeline.Builder timeline = Timeline.builder();
+    final PhaseHook hook = new PhaseHook();
+    private final Duration duration;
+    private final HostSaturator saturator;
+
+    Plan(Duration duration, HostSaturator saturator) {
+      this.duration = duration;
+      this.saturator = saturator;
+    }
+
+    void add(
+        String name,
+        String description,
+        boolean saturatesClient,
+        BiConsumer<FakeZones, Duration> onStart) {
+      int index = phases.size();
+      long total = duration.toMillis();
+      Duration start = Duration.ofMillis(total * index / PHASES);
+      Duration end = Duration.ofMillis(total * (index + 1) / PHASES);
+      Duration length = end.minus(start);
+      phases.add(new Phase(name, start, end, description, saturatesClient));
+      timeline.phase(
+          name,
+          start,
+          length,
+          z -> {
+            // Each phase sets the whole state: heal everything and end any host saturation, then
+            // inject its own fault. A phase's own end step would race with the next phase's start
+            // at the same offset (Timeline runs same-offset steps in no guaranteed order), and
+            // could heal the next fault.
+            saturator.stop();
+            z.heal();
+            onStart.accept(z, length);
+            hook.listener.accept(name);
+          },
+          z -> {});
+    }
   }
 
   /** Real endpoints from a topology file: no fault, one phase named {@code all}. */
@@ -216,7 +234,8 @@ final class Scenario implements AutoCloseable {
         null,
         null,
         endpoints.size() + " endpoints from " + file,
-        new PhaseHook());
+        new PhaseHook(),
+        null);
   }
 
   List<DrillEndpoint> endpoints() {
@@ -263,8 +282,17 @@ final class Scenario implements AutoCloseable {
     return description;
   }
 
+  /** What saturates the drill's own host in the client-busy phase; null with real endpoints. */
+  @Nullable HostSaturator saturator() {
+    return saturator;
+  }
+
   @Override
   public void close() {
+    HostSaturator h = saturator;
+    if (h != null) {
+      h.close();
+    }
     FakeZones z = zones;
     if (z != null) {
       z.close();

@@ -50,11 +50,11 @@ final class SdkDriver extends ClientDriver {
   SdkDriver(
       Scenario scenario,
       Stats stats,
-      long startNanos,
+      DrillClock clock,
       int maxInFlight,
       Duration deadline,
       EventLog log) {
-    super("sdk", stats, startNanos, maxInFlight);
+    super("sdk", stats, clock, maxInFlight);
     this.log = log;
     this.deadline = deadline;
     guards.setRemoveOnCancelPolicy(true);
@@ -165,26 +165,30 @@ final class SdkDriver extends ClientDriver {
     public void onAttempt(FailoverEvent.AttemptFinished event) {
       Attempt a = event.attempt();
       if (a.kind() == Attempt.Kind.FIRST) {
-        long callStart = System.nanoTime() - a.startedAfter().toNanos() - a.duration().toNanos();
-        recordFirst(callStart - startNanos, a.endpoint().locality().zone());
+        long callStart = clock.now() - a.startedAfter().toNanos() - a.duration().toNanos();
+        recordFirst(clock.offset(callStart), a.endpoint().locality().zone());
       }
     }
 
     @Override
     public void onCallFinished(FailoverEvent.CallFinished event) {
-      long callStart = System.nanoTime() - event.elapsed().toNanos();
-      recordAttempts(callStart - startNanos, event.attempts(), event.retries(), event.hedges());
+      long callStart = clock.now() - event.elapsed().toNanos();
+      recordAttempts(clock.offset(callStart), event.attempts(), event.retries(), event.hedges());
     }
 
     @Override
     public void onZoneEvacuated(FailoverEvent.ZoneEvacuated event) {
-      log.add(name, "zone " + event.zone().zone() + " evacuated: " + event.reason());
+      log.add(
+          name,
+          EventLog.Kind.ZONE_EVACUATED,
+          "zone " + event.zone().zone() + " evacuated: " + event.reason());
     }
 
     @Override
     public void onZoneRestored(FailoverEvent.ZoneRestored event) {
       log.add(
           name,
+          EventLog.Kind.ZONE_RESTORED,
           "zone "
               + event.zone().zone()
               + " restored after "
@@ -197,6 +201,7 @@ final class SdkDriver extends ClientDriver {
       Duration d = event.duration();
       log.add(
           name,
+          EventLog.Kind.ENDPOINT_EJECTED,
           "endpoint "
               + event.endpoint().url().port()
               + " in "
@@ -210,6 +215,7 @@ final class SdkDriver extends ClientDriver {
     public void onRestored(FailoverEvent.EndpointRestored event) {
       log.add(
           name,
+          EventLog.Kind.ENDPOINT_RESTORED,
           "endpoint "
               + event.endpoint().url().port()
               + " in "

@@ -2,6 +2,7 @@ package dev.failover.drill;
 
 import java.util.List;
 import java.util.Locale;
+import org.jspecify.annotations.Nullable;
 
 /** The console: one line per second and client while it runs, a table per phase at the end. */
 final class TextReport {
@@ -22,6 +23,112 @@ final class TextReport {
         p == null ? "-" : millis(p.p99()),
         ratio(s.attemptsPerCall()),
         share(s.share(homeZone)));
+  }
+
+  /** A second in which the load generator sent calls late, after that second's client lines. */
+  static String lagLine(int second, Phase phase, GeneratorLag.Summary late) {
+    return String.format(
+        Locale.ROOT,
+        "%4ds %-12s load generator: %d of %d calls sent late (> %d ms), max lag %s ms%s",
+        second,
+        phase.name(),
+        late.late(),
+        late.calls(),
+        GeneratorLag.LATE.toMillis(),
+        millis(late.maxLagMillis()),
+        phase.saturatesClient() ? " (host saturated on purpose)" : "");
+  }
+
+  /**
+   * The load generator's lag per phase, then a warning if it lagged outside the phases that
+   * saturate the host on purpose, or a line saying it kept time.
+   */
+  static String generator(DrillResult r) {
+    GeneratorLag lag = r.generator();
+    StringBuilder sb = new StringBuilder();
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            "Load generator (calls sent more than %d ms after their due time are late):%n",
+            GeneratorLag.LATE.toMillis()));
+    sb.append(
+        String.format(Locale.ROOT, "%-12s %6s %6s %10s%n", "phase", "calls", "late", "max lag ms"));
+    for (Phase p : r.phases()) {
+      lagRow(sb, p.name(), lag.phase(p.name()), p.saturatesClient() ? "  (on purpose)" : "");
+    }
+    if (r.phases().size() > 1) {
+      lagRow(sb, "all phases", lag.total(), "");
+    }
+    List<String> warning = lagWarning(r);
+    if (warning != null) {
+      sb.append(String.join("\n         ", warning)).append('\n');
+    } else {
+      String outside = r.saturatedPhases().isEmpty() ? "" : " outside " + r.saturatedPhases();
+      sb.append(
+          String.format(
+              Locale.ROOT,
+              "The load generator kept time%s: no call more than %d ms late.%n",
+              outside,
+              GeneratorLag.LATE.toMillis()));
+    }
+    return sb.toString();
+  }
+
+  /**
+   * The warning that the load generator itself lagged outside the phases that saturate the host on
+   * purpose, in sentences (one a line on the console), or null if it kept time.
+   */
+  static @Nullable List<String> lagWarning(DrillResult r) {
+    GeneratorLag lag = r.generator();
+    if (!lag.lagged()) {
+      return null;
+    }
+    GeneratorLag.Summary u = lag.unexpected();
+    String outside = r.saturatedPhases().isEmpty() ? "" : " outside " + r.saturatedPhases();
+    return List.of(
+        String.format(
+            Locale.ROOT,
+            "WARNING: the load generator itself lagged%s: %d of %d calls were sent more than %d ms"
+                + " after their due time (max lag %s ms).",
+            outside,
+            u.late(),
+            u.calls(),
+            GeneratorLag.LATE.toMillis(),
+            millis(u.maxLagMillis())),
+        "Their latency counts from the due time, so it includes the drill's own delay: the"
+            + " machine, not only the clients, was slow",
+        String.format(
+            Locale.ROOT,
+            "(load average %s at start, %s at end, %d processors).",
+            r.loadAtStart().averages(),
+            r.loadAtEnd().averages(),
+            r.loadAtEnd().processors()),
+        "Compare the clients with each other rather than with absolute figures, or rerun on an"
+            + " idle machine.");
+  }
+
+  private static void lagRow(StringBuilder sb, String phase, GeneratorLag.Summary s, String note) {
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            "%-12s %6d %6d %10s%s%n",
+            phase,
+            s.calls(),
+            s.late(),
+            millis(s.maxLagMillis()),
+            note));
+  }
+
+  /** Such as {@code client-busy: expected the sdk to ...; seen: ...: met}. */
+  static String expectation(Expectation e) {
+    return String.format(
+        Locale.ROOT,
+        "%s: expected the %s to %s; seen: %s: %s",
+        e.phase(),
+        e.client(),
+        e.expected(),
+        e.seen(),
+        e.met() ? "met" : "NOT MET");
   }
 
   /** The per-phase table, then a total per client. */

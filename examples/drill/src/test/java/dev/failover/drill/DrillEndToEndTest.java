@@ -18,7 +18,14 @@ import org.junit.jupiter.api.io.TempDir;
 /** One short drill on the embedded zones, checked through its JSON, console and HTML. */
 class DrillEndToEndTest {
   static final List<String> PHASES =
-      List.of("healthy", "zone-refuse", "zone-hang", "gray-zone", "region-down", "fail-back");
+      List.of(
+          "healthy",
+          "client-busy",
+          "zone-refuse",
+          "zone-hang",
+          "gray-zone",
+          "region-down",
+          "fail-back");
 
   @TempDir static Path dir;
   static String console;
@@ -33,7 +40,7 @@ class DrillEndToEndTest {
             new PrintStream(out, true, StandardCharsets.UTF_8),
             new PrintStream(err, true, StandardCharsets.UTF_8),
             "--duration",
-            "18s",
+            "21s",
             "--rate",
             "40",
             "--seed",
@@ -73,7 +80,7 @@ class DrillEndToEndTest {
       assertThat(arr(c.get("phases")))
           .extracting(p -> obj(p).get("phase"))
           .containsExactlyElementsOf(PHASES);
-      assertThat(arr(c.get("seconds"))).hasSize(18);
+      assertThat(arr(c.get("seconds"))).hasSize(21);
       for (String name : PHASES) {
         Map<String, Object> p = phase(client, name);
         assertThat(p)
@@ -120,7 +127,7 @@ class DrillEndToEndTest {
     // Only the first moments of the phase, before the home zone is evacuated, go there.
     assertThat(home).isLessThan(0.2);
     Map<String, Object> lastSecond =
-        obj(arr(obj(obj(json.get("clients")).get("sdk")).get("seconds")).get(5));
+        obj(arr(obj(obj(json.get("clients")).get("sdk")).get("seconds")).get(8));
     assertThat(lastSecond.get("phase")).isEqualTo("zone-refuse");
     assertThat((Double) obj(lastSecond.get("share_by_zone")).get("us-east-1a")).isZero();
     // The baseline keeps sending a fifth of its first attempts there.
@@ -131,13 +138,83 @@ class DrillEndToEndTest {
 
   @Test
   void theConsoleHasALinePerSecondAndClientAndTheTable() {
-    assertThat(console.lines().filter(l -> l.matches("\\s*\\d+s .* sdk +calls.*"))).hasSize(18);
+    assertThat(console.lines().filter(l -> l.matches("\\s*\\d+s .* sdk +calls.*"))).hasSize(21);
     assertThat(console.lines().filter(l -> l.matches("\\s*\\d+s .* baseline +calls.*")))
-        .hasSize(18);
+        .hasSize(21);
     assertThat(console)
         .contains("phase        client    calls failed stale")
         .contains("HTML report: ")
         .contains("JSON results: ");
+  }
+
+  @Test
+  void theClientBusyPhaseSaturatesTheDrillsOwnHostAndEndsWithIt() {
+    // The drill's own mechanics only; what the SDK did there is reported, not asserted here.
+    Map<String, Object> busy = null;
+    for (Object p : arr(obj(json.get("drill")).get("phases"))) {
+      boolean saturates = (Boolean) obj(p).get("saturates_client");
+      assertThat(saturates).isEqualTo(obj(p).get("name").equals("client-busy"));
+      if (saturates) {
+        busy = obj(p);
+      }
+    }
+    assertThat(busy).isNotNull();
+    double from = num(busy, "start_s");
+    double to = num(busy, "end_s");
+    List<Map<String, Object>> drillEvents =
+        arr(json.get("events")).stream()
+            .map(MiniJson::obj)
+            .filter(e -> e.get("client").equals("drill"))
+            .toList();
+    assertThat(drillEvents)
+        .filteredOn(e -> ((String) e.get("text")).startsWith("host saturated: "))
+        .singleElement()
+        .satisfies(e -> assertThat(num(e, "t_s")).isBetween(from, to));
+    assertThat(drillEvents)
+        .filteredOn(e -> ((String) e.get("text")).startsWith("forced pause: "))
+        .singleElement()
+        .satisfies(e -> assertThat(num(e, "t_s")).isBetween(from, to));
+    // The forced pause holds the load generator 300 ms: the calls it owes then leave late.
+    Map<String, Object> lag = null;
+    for (Object p : arr(obj(json.get("generator")).get("phases"))) {
+      if (obj(p).get("phase").equals("client-busy")) {
+        lag = obj(p);
+      }
+    }
+    assertThat(lag).isNotNull();
+    assertThat(num(lag, "late")).isPositive();
+    assertThat(num(lag, "max_lag_ms")).isGreaterThanOrEqualTo(250);
+    // No busy thread outlives its phase.
+    assertThat(Thread.getAllStackTraces().keySet())
+        .noneMatch(t -> t.isAlive() && t.getName().startsWith("drill-busy-"));
+    assertThat(console).contains("client-busy: expected the sdk to keep serving from us-east-1a");
+  }
+
+  @Test
+  void theWarmUpIsShownWithNegativeTimesAndTheMachinesLoadAtStartAndEnd() throws Exception {
+    assertThat(arr(json.get("events")))
+        .map(MiniJson::obj)
+        .filteredOn(e -> ((String) e.get("text")).startsWith("warm-up begins"))
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(num(e, "t_s")).isLessThanOrEqualTo(-2.9);
+              assertThat(e.get("warm_up")).isEqualTo(true);
+            });
+    assertThat(arr(json.get("events")))
+        .map(MiniJson::obj)
+        .allSatisfy(e -> assertThat(e.get("warm_up")).isEqualTo(num(e, "t_s") < 0));
+    assertThat(console)
+        .containsPattern("\\n +-\\d+\\.\\ds  drill +\\(warm-up\\) warm-up begins")
+        .containsPattern(
+            "Machine at start: load average [0-9.?]+ [0-9.?]+ [0-9.?]+ \\(1, 5, 15 min\\)")
+        .contains("Machine at end:   load average ")
+        .contains("Load generator (calls sent more than 10 ms after their due time are late):");
+    Map<String, Object> machine = obj(obj(json.get("drill")).get("machine"));
+    assertThat(num(machine, "processors")).isEqualTo(Runtime.getRuntime().availableProcessors());
+    assertThat(machine).containsKeys("load_start", "load_end");
+    String html = Files.readString(dir.resolve("report.html"));
+    assertThat(html).contains("(warm-up) drill: warm-up begins").contains("Machine: load average");
   }
 
   @Test

@@ -17,7 +17,7 @@ class OptionsTest {
   @Test
   void defaults() throws UsageException {
     Options o = Options.parse();
-    assertThat(o.duration()).isEqualTo(Duration.ofSeconds(60));
+    assertThat(o.duration()).isEqualTo(Duration.ofSeconds(70));
     assertThat(o.rate()).isEqualTo(100);
     assertThat(o.seed()).isEqualTo(1);
     assertThat(o.deadline()).isEqualTo(Duration.ofSeconds(1));
@@ -76,7 +76,7 @@ class OptionsTest {
         "--rate|5000|--rate must be a whole number of calls per second from 1 to 2000, but was '5000'",
         "--duration|soon|--duration must be a positive duration such as 60s, 1500ms or 2m, but was 'soon'",
         "--duration|-5s|--duration must be a positive duration such as 60s, 1500ms or 2m, but was '-5s'",
-        "--duration|3s|--duration must be at least 6s with the embedded zones (six phases) but was 3s",
+        "--duration|3s|--duration must be at least 7s with the embedded zones (7 phases) but was 3s",
         "--deadline|10ms|--deadline must be between 30ms and 60s but was 10ms",
         "--client|all|--client must be sdk, baseline or both, but was 'all'",
         "--seed|x1|--seed must be a whole number but was 'x1'",

@@ -8,7 +8,6 @@ import static dev.failover.drill.MiniJson.arr;
 import static dev.failover.drill.MiniJson.obj;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.failover.testkit.EndpointDescriptor;
 import dev.failover.testkit.FakeZones;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -36,13 +35,7 @@ class TopologyModeTest {
   void drillsRealEndpointsInOnePhaseNamedAll(@TempDir Path dir) throws Exception {
     zones.stubAll(get(urlPathMatching("/users/[0-9]+")).willReturn(okJson("{\"id\":1}")));
     zones.stubAll(get("/ping").willReturn(ok("up")));
-    StringBuilder topology = new StringBuilder("# region,zone,url\n");
-    for (EndpointDescriptor e : zones.endpoints()) {
-      topology.append(e.region()).append(',').append(e.zone()).append(',').append(e.url());
-      topology.append('\n');
-    }
-    Path file = dir.resolve("topology.txt");
-    Files.writeString(file, topology);
+    Path file = TopologyFiles.write(zones, dir.resolve("topology.txt"));
 
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
