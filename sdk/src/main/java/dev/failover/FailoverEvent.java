@@ -114,6 +114,28 @@ public sealed interface FailoverEvent {
       implements FailoverEvent {}
 
   /**
+   * The client itself became the slow party: its scheduler ran late (a JVM pause, a saturated host,
+   * a cold JVM). Until {@link ClientRecovered}, and for a grace period of 2 s after the stall
+   * ended, timeouts and slowness are charged to no endpoint and no zone; refusals and error
+   * statuses still are.
+   *
+   * @param service the service name
+   * @param lateness how late the client's scheduler ran when the stall was detected
+   * @param cause what was observed, for example {@code "scheduler ran 180 ms late"}
+   */
+  record ClientStalled(String service, Duration lateness, String cause) implements FailoverEvent {}
+
+  /**
+   * The client's scheduler runs on time again and the grace period after a stall has passed.
+   *
+   * @param service the service name
+   * @param stalledFor how long the stall (with its grace period) lasted
+   * @param worstLateness the worst lateness of the scheduler seen during the stall
+   */
+  record ClientRecovered(String service, Duration stalledFor, Duration worstLateness)
+      implements FailoverEvent {}
+
+  /**
    * Every attempt of a GET failed and a stale copy of an earlier response was served instead.
    *
    * @param service the service name

@@ -75,6 +75,20 @@ public interface FailoverListener {
   default void onZoneRestored(FailoverEvent.ZoneRestored event) {}
 
   /**
+   * Called when the client detects that it is itself the slow party (a pause or saturated host).
+   *
+   * @param event the event
+   */
+  default void onClientStalled(FailoverEvent.ClientStalled event) {}
+
+  /**
+   * Called when the client runs on time again after a stall.
+   *
+   * @param event the event
+   */
+  default void onClientRecovered(FailoverEvent.ClientRecovered event) {}
+
+  /**
    * Called when a stale response is served.
    *
    * @param event the event

@@ -14,6 +14,10 @@ import org.jspecify.annotations.Nullable;
  * @param budgetTokens retries the retry budget would allow now
  * @param hedgeDelay the hedge delay in force, or null when hedging is off
  * @param panic whether routing is in panic (too few healthy endpoints, so health is ignored)
+ * @param clientStalled whether the client itself is the slow party now (its scheduler ran late, or
+ *     attempts were slow in two regions at once), so that no endpoint or zone is charged for
+ *     timeouts and slowness
+ * @param clientStalls how many times the client found itself stalled since it was built
  * @param counters totals since the client was built
  * @param zones every zone, in routing order (home zone first)
  */
@@ -24,6 +28,8 @@ public record FailoverSnapshot(
     double budgetTokens,
     @Nullable Duration hedgeDelay,
     boolean panic,
+    boolean clientStalled,
+    long clientStalls,
     Counters counters,
     List<Zone> zones) {
 
@@ -36,6 +42,8 @@ public record FailoverSnapshot(
    * @param budgetTokens retries the retry budget would allow now
    * @param hedgeDelay the hedge delay in force, or null when hedging is off
    * @param panic whether routing is in panic (too few healthy endpoints, so health is ignored)
+   * @param clientStalled whether the client itself is the slow party now
+   * @param clientStalls how many times the client found itself stalled since it was built
    * @param counters totals since the client was built
    * @param zones every zone, in routing order (home zone first)
    * @throws NullPointerException if an argument is null

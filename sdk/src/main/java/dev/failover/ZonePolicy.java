@@ -34,6 +34,8 @@ import java.time.Duration;
  * @param window the sliding window of the judgement
  * @param hysteresis how long an evacuated zone must stay clean before it returns
  * @param slowStart how long a returning zone or endpoint takes to reach its full share
+ * @param maxEvacuatedPercent the most zones, in percent of all, that passive evidence alone may
+ *     evacuate at once (1 to 100)
  */
 public record ZonePolicy(
     boolean enabled,
@@ -42,7 +44,8 @@ public record ZonePolicy(
     int minSamples,
     Duration window,
     Duration hysteresis,
-    Duration slowStart) {
+    Duration slowStart,
+    int maxEvacuatedPercent) {
 
   private static final ZonePolicy DEFAULTS =
       new ZonePolicy(
@@ -52,7 +55,31 @@ public record ZonePolicy(
           20,
           Duration.ofSeconds(10),
           Duration.ofSeconds(10),
-          Duration.ofSeconds(10));
+          Duration.ofSeconds(10),
+          50);
+
+  /**
+   * The policy with the default {@code maxEvacuatedPercent} of 50.
+   *
+   * @param enabled whether zones are judged as a whole
+   * @param ejectedPercent the share of ejected endpoints beyond which a zone is evacuated
+   * @param outlierK how many median absolute deviations make an outlier
+   * @param minSamples the attempts a zone needs in the window to be judged
+   * @param window the sliding window of the judgement
+   * @param hysteresis how long an evacuated zone must stay clean before it returns
+   * @param slowStart how long a returning zone or endpoint takes to reach its full share
+   * @throws IllegalArgumentException if a value is out of range
+   */
+  public ZonePolicy(
+      boolean enabled,
+      int ejectedPercent,
+      double outlierK,
+      int minSamples,
+      Duration window,
+      Duration hysteresis,
+      Duration slowStart) {
+    this(enabled, ejectedPercent, outlierK, minSamples, window, hysteresis, slowStart, 50);
+  }
 
   /**
    * Checks every setting.
@@ -64,9 +91,14 @@ public record ZonePolicy(
    * @param window the sliding window of the judgement
    * @param hysteresis how long an evacuated zone must stay clean before it returns
    * @param slowStart how long a returning zone or endpoint takes to reach its full share
+   * @param maxEvacuatedPercent the most zones, in percent, passive evidence may evacuate at once
    * @throws IllegalArgumentException if a value is out of range
    */
   public ZonePolicy {
+    if (maxEvacuatedPercent < 1 || maxEvacuatedPercent > 100) {
+      throw new IllegalArgumentException(
+          "zone maxEvacuatedPercent must be between 1 and 100 but was " + maxEvacuatedPercent);
+    }
     if (ejectedPercent < 1 || ejectedPercent > 100) {
       throw new IllegalArgumentException(
           "zone ejectedPercent must be between 1 and 100 but was " + ejectedPercent);
@@ -112,7 +144,8 @@ public record ZonePolicy(
         DEFAULTS.minSamples,
         DEFAULTS.window,
         DEFAULTS.hysteresis,
-        DEFAULTS.slowStart);
+        DEFAULTS.slowStart,
+        DEFAULTS.maxEvacuatedPercent);
   }
 
   /**
@@ -125,7 +158,14 @@ public record ZonePolicy(
    */
   public ZonePolicy withReturn(Duration hysteresis, Duration slowStart) {
     return new ZonePolicy(
-        enabled, ejectedPercent, outlierK, minSamples, window, hysteresis, slowStart);
+        enabled,
+        ejectedPercent,
+        outlierK,
+        minSamples,
+        window,
+        hysteresis,
+        slowStart,
+        maxEvacuatedPercent);
   }
 
   /**
@@ -139,7 +179,14 @@ public record ZonePolicy(
    */
   public ZonePolicy withOutliers(double outlierK, int minSamples, Duration window) {
     return new ZonePolicy(
-        enabled, ejectedPercent, outlierK, minSamples, window, hysteresis, slowStart);
+        enabled,
+        ejectedPercent,
+        outlierK,
+        minSamples,
+        window,
+        hysteresis,
+        slowStart,
+        maxEvacuatedPercent);
   }
 
   /**
@@ -151,6 +198,34 @@ public record ZonePolicy(
    */
   public ZonePolicy withEjectedPercent(int ejectedPercent) {
     return new ZonePolicy(
-        enabled, ejectedPercent, outlierK, minSamples, window, hysteresis, slowStart);
+        enabled,
+        ejectedPercent,
+        outlierK,
+        minSamples,
+        window,
+        hysteresis,
+        slowStart,
+        maxEvacuatedPercent);
+  }
+
+  /**
+   * Returns a copy with another cap on evacuations by passive evidence alone.
+   *
+   * @param maxEvacuatedPercent 1 to 100: the most zones, in percent of all, that latency, error
+   *     rates and breaker ejections may evacuate at once; zones whose outage is corroborated by
+   *     refused connections or failing health checks are not counted against it
+   * @return the copy
+   * @throws IllegalArgumentException if out of range
+   */
+  public ZonePolicy withMaxEvacuatedPercent(int maxEvacuatedPercent) {
+    return new ZonePolicy(
+        enabled,
+        ejectedPercent,
+        outlierK,
+        minSamples,
+        window,
+        hysteresis,
+        slowStart,
+        maxEvacuatedPercent);
   }
 }

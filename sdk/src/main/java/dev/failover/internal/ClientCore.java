@@ -37,6 +37,7 @@ public final class ClientCore implements Closeable {
   final Backoff backoff;
   final Events events;
   final Hedger hedger;
+  final ClientHealth clientHealth;
   final @org.jspecify.annotations.Nullable StaleStore stale;
   final LongAdder calls = new LongAdder();
   final LongAdder attempts = new LongAdder();
@@ -64,6 +65,7 @@ public final class ClientCore implements Closeable {
   private final @org.jspecify.annotations.Nullable HealthChecker healthChecker;
   private final java.util.concurrent.@org.jspecify.annotations.Nullable ScheduledFuture<?>
       zoneTimer;
+  private final java.util.concurrent.ScheduledFuture<?> clientTick;
   private final Set<FailoverCall> active = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -87,6 +89,10 @@ public final class ClientCore implements Closeable {
             ticker,
             random,
             events);
+    this.clientHealth =
+        new ClientHealth(
+            settings.service(), events, ticker.nanos(), ClientHealth.STARTUP_GRACE_NANOS);
+    router.zones().clientStalled(clientHealth::latencyUntrusted);
     this.budget =
         new RetryBudget(
             settings.budgetRatio(),
@@ -145,6 +151,9 @@ public final class ClientCore implements Closeable {
         b.retryOnConnectionFailure(base == null || base.retryOnConnectionFailure()).build();
     this.nonRetrying = retrying.newBuilder().retryOnConnectionFailure(false).build();
 
+    this.clientTick =
+        scheduler.scheduleWithFixedDelay(
+            this::tick, ClientHealth.TICK_NANOS, ClientHealth.TICK_NANOS, TimeUnit.NANOSECONDS);
     if (settings.zones().enabled() && router.zones().all().size() > 1) {
       this.zoneTimer =
           scheduler.scheduleWithFixedDelay(this::evaluateZones, 1, 1, TimeUnit.SECONDS);
@@ -200,6 +209,15 @@ public final class ClientCore implements Closeable {
     active.remove(call);
   }
 
+  private void tick() {
+    try {
+      clientHealth.tick(ticker.nanos());
+    } catch (RuntimeException e) {
+      org.slf4j.LoggerFactory.getLogger(ClientCore.class)
+          .warn("[{}] client health tick failed", settings.service(), e);
+    }
+  }
+
   private void evaluateZones() {
     try {
       router.zones().evaluate(ticker.nanos());
@@ -218,6 +236,8 @@ public final class ClientCore implements Closeable {
         budget.balance(now),
         hedger.enabled() ? Duration.ofNanos(hedger.delayNanos(now)) : null,
         router.panic(now),
+        clientHealth.stalled(now),
+        clientHealth.stalls(),
         new FailoverSnapshot.Counters(
             calls.sum(),
             attempts.sum(),
@@ -251,6 +271,7 @@ public final class ClientCore implements Closeable {
     if (zoneTimer != null) {
       zoneTimer.cancel(false);
     }
+    clientTick.cancel(false);
     for (FailoverCall call : active) {
       call.cancel();
     }

@@ -29,6 +29,18 @@ public final class EndpointState {
   final AtomicInteger outstanding = new AtomicInteger();
   private final AtomicInteger consecutiveFailures = new AtomicInteger();
 
+  /** When the last piece of slowness evidence counted was seen (its attempt's end). */
+  private final AtomicLong lastSlowEvidence;
+
+  private final java.util.concurrent.atomic.AtomicBoolean opening =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
+  /** When the breaker last opened. */
+  private volatile long openedAt;
+
+  /** Base ejection time, for restoring by health checks. */
+  final long baseEjectionNanos;
+
   private final AtomicLong ejections = new AtomicLong();
   private final int consecutiveLimit;
   private final Ticker ticker;
@@ -62,8 +74,10 @@ public final class EndpointState {
     this.ticker = ticker;
     this.holdOffUntil = ticker.nanos();
     this.ejectedUntil = holdOffUntil;
+    this.lastSlowEvidence = new AtomicLong(holdOffUntil - (1L << 62)); // long before any attempt
     this.consecutiveLimit = policy.consecutiveFailures();
     long base = policy.baseEjectionTime().toMillis();
+    this.baseEjectionNanos = policy.baseEjectionTime().toNanos();
     long max = policy.maxEjectionTime().toMillis();
     CircuitBreakerConfig config =
         CircuitBreakerConfig.custom()
@@ -91,6 +105,7 @@ public final class EndpointState {
             e -> {
               switch (e.getStateTransition().getToState()) {
                 case OPEN -> {
+                  openedAt = ticker.nanos();
                   ejections.incrementAndGet();
                   long ms =
                       TimeUnit.NANOSECONDS.toMillis(Math.max(0, ejectedUntil - ticker.nanos()));
@@ -172,23 +187,54 @@ public final class EndpointState {
   }
 
   /**
-   * Records the outcome of an attempt that held a permission (or ran in panic). {@code lostRace}
-   * tells that a cancelled attempt lost to another attempt of its call: a lost race counts in the
-   * endpoint's streak of failures (a success ends the streak), so that hedging does not hide an
-   * endpoint that hangs.
+   * Records the outcome of an attempt against this endpoint and returns whether it counted as
+   * evidence against it.
+   *
+   * <p>Only an attempt's own outcome counts. Slowness (a {@code TIMEOUT}, or {@code slow}: an
+   * attempt overtaken by a later attempt of its call that had run at least twice as long as its
+   * winner) counts only if the attempt started after the last piece of slowness evidence was
+   * counted: attempts that overlapped it saw the same stall, so one stall seen by many concurrent
+   * calls is one piece of evidence. It does not count at all while {@code clientStalled}: then the
+   * client, not the endpoint, is the slow party. Refusals, resets and retryable statuses always
+   * count. {@code acquired} tells whether the attempt held a breaker permission; an attempt sent
+   * without one (panic, or a last resort while everything else failed) never touches a breaker that
+   * is not closed, except that its success closes it: the endpoint answered.
    */
-  void record(Outcome outcome, long durationNanos, long now, boolean lostRace) {
+  boolean record(
+      Outcome outcome,
+      long durationNanos,
+      long now,
+      boolean slow,
+      boolean clientStalled,
+      boolean acquired) {
     outstanding.decrementAndGet();
+    boolean closed = breaker.getState() == CircuitBreaker.State.CLOSED;
+    if (!acquired && !closed) {
+      if (outcome == Outcome.SUCCESS) {
+        latency.observe(durationNanos, now);
+        restoreNow();
+      }
+      return false;
+    }
+    boolean slowness = outcome == Outcome.TIMEOUT || (outcome == Outcome.CANCELLED && slow);
+    if (slowness && (clientStalled || !takeSlowEvidence(now - durationNanos, now))) {
+      // Not evidence: the client was the slow party, or this stall was already counted.
+      breaker.releasePermission();
+      return false;
+    }
     if (outcome == Outcome.CANCELLED) {
       breaker.releasePermission();
-      // A cancelled attempt still tells us the endpoint was at least this slow.
-      latency.observe(durationNanos, now);
-      if (lostRace
-          && consecutiveFailures.incrementAndGet() >= consecutiveLimit
-          && breaker.getState() == CircuitBreaker.State.CLOSED) {
-        breaker.transitionToOpenState();
+      if (!clientStalled) {
+        // A cancelled attempt still tells us the endpoint was at least this slow.
+        latency.observe(durationNanos, now);
       }
-      return;
+      if (!slow) {
+        return false;
+      }
+      if (consecutiveFailures.incrementAndGet() >= consecutiveLimit) {
+        open();
+      }
+      return true;
     }
     if (outcome.isEndpointFailure() || outcome == Outcome.THROTTLED) {
       latency.observe(Math.max(durationNanos, ERROR_PENALTY_NANOS), now);
@@ -198,18 +244,63 @@ public final class EndpointState {
     if (outcome.isEndpointFailure()) {
       breaker.onError(durationNanos, TimeUnit.NANOSECONDS, new EndpointFailure(outcome));
       int n = consecutiveFailures.incrementAndGet();
-      if (n >= consecutiveLimit && breaker.getState() == CircuitBreaker.State.CLOSED) {
-        breaker.transitionToOpenState();
+      if (n >= consecutiveLimit) {
+        open();
       }
-    } else {
-      breaker.onSuccess(durationNanos, TimeUnit.NANOSECONDS);
-      consecutiveFailures.set(0);
+      return true;
+    }
+    // While the client stalls, a slow success is not the endpoint's slow call.
+    breaker.onSuccess(clientStalled ? 0 : durationNanos, TimeUnit.NANOSECONDS);
+    consecutiveFailures.set(0);
+    return false;
+  }
+
+  /** Records an attempt that held a permission, with no slowness and a client that runs well. */
+  void record(Outcome outcome, long durationNanos, long now) {
+    record(outcome, durationNanos, now, false, false, true);
+  }
+
+  /**
+   * Claims a piece of slowness evidence for an attempt that ran from {@code start} to {@code now};
+   * false if the attempt overlapped the piece counted last (it saw the same stall).
+   */
+  private boolean takeSlowEvidence(long start, long now) {
+    long last = lastSlowEvidence.get();
+    return start - last >= 0 && lastSlowEvidence.compareAndSet(last, now);
+  }
+
+  /** Opens the breaker once, whichever thread gets here first (no check-then-act race). */
+  private void open() {
+    if (opening.compareAndSet(false, true)) {
+      try {
+        if (breaker.getState() == CircuitBreaker.State.CLOSED) {
+          breaker.transitionToOpenState();
+        }
+      } catch (RuntimeException e) {
+        // The breaker opened itself on its failure rate in between: it is open, once.
+      } finally {
+        opening.set(false);
+      }
     }
   }
 
-  /** Records the outcome of an attempt that did not lose a race. */
-  void record(Outcome outcome, long durationNanos, long now) {
-    record(outcome, durationNanos, now, false);
+  /** Brings an ejected endpoint back at once (it answered), with slow start. */
+  void restoreNow() {
+    CircuitBreaker.State state = breaker.getState();
+    if (state == CircuitBreaker.State.OPEN || state == CircuitBreaker.State.HALF_OPEN) {
+      try {
+        breaker.transitionToClosedState();
+      } catch (RuntimeException e) {
+        // Another thread changed the state first: it is already closed or being handled.
+      }
+    }
+  }
+
+  /** Whether the breaker ejected the endpoint at least {@code nanos} ago and still holds it out. */
+  boolean ejectedLongerThan(long nanos, long now) {
+    CircuitBreaker.State state = breaker.getState();
+    return (state == CircuitBreaker.State.OPEN || state == CircuitBreaker.State.HALF_OPEN)
+        && now - openedAt >= nanos;
   }
 
   /** Excludes the endpoint until {@code until} (a server's {@code Retry-After}). */

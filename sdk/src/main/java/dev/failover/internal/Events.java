@@ -32,6 +32,18 @@ public final class Events {
       l.onAttempt(e);
     } else if (event instanceof FailoverEvent.RetryScheduled e) {
       l.onRetry(e);
+    } else if (event instanceof FailoverEvent.ClientStalled e) {
+      log.warn(
+          "[{}] the client itself is slow ({}): timeouts and slowness are charged to no endpoint"
+              + " or zone until it recovers",
+          e.service(),
+          e.cause());
+    } else if (event instanceof FailoverEvent.ClientRecovered e) {
+      log.info(
+          "[{}] the client runs on time again after {} ms (worst lateness {} ms)",
+          e.service(),
+          e.stalledFor().toMillis(),
+          e.worstLateness().toMillis());
     } else if (event instanceof FailoverEvent.BudgetExhausted e) {
       l.onBudgetExhausted(e);
     } else if (event instanceof FailoverEvent.EndpointEjected e) {
@@ -48,6 +60,10 @@ public final class Events {
       l.onZoneRestored(e);
     } else if (event instanceof FailoverEvent.StaleServed e) {
       l.onStaleServed(e);
+    } else if (event instanceof FailoverEvent.ClientStalled e) {
+      l.onClientStalled(e);
+    } else if (event instanceof FailoverEvent.ClientRecovered e) {
+      l.onClientRecovered(e);
     }
   }
 
@@ -66,6 +82,18 @@ public final class Events {
     } else if (event instanceof FailoverEvent.ZoneRestored e) {
       log.info(
           "[{}] zone {} restored after {} ms", e.service(), e.zone(), e.evacuatedFor().toMillis());
+    } else if (event instanceof FailoverEvent.ClientStalled e) {
+      log.warn(
+          "[{}] the client itself is slow ({}): timeouts and slowness are charged to no endpoint"
+              + " or zone until it recovers",
+          e.service(),
+          e.cause());
+    } else if (event instanceof FailoverEvent.ClientRecovered e) {
+      log.info(
+          "[{}] the client runs on time again after {} ms (worst lateness {} ms)",
+          e.service(),
+          e.stalledFor().toMillis(),
+          e.worstLateness().toMillis());
     } else if (event instanceof FailoverEvent.BudgetExhausted e) {
       log.debug(
           "[{}] retry budget exhausted: {} {} ends with {}",

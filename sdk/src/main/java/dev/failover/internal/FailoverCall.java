@@ -252,7 +252,7 @@ public final class FailoverCall implements Call {
       if (p == null) {
         break;
       }
-      if (p.panic() || p.endpoint().tryAcquire()) {
+      if (p.panic() || p.lastResort() || p.endpoint().tryAcquire()) {
         pick = p;
         break;
       }
@@ -287,7 +287,7 @@ public final class FailoverCall implements Call {
     for (EventListener l : eventListeners) {
       call.addEventListener(l);
     }
-    send(ep, call, tag, kind, now);
+    send(ep, call, tag, kind, now, !pick.panic() && !pick.lastResort(), pick.lastResort());
     sent++;
     if (kind == Attempt.Kind.RETRY) {
       retries++;
@@ -297,8 +297,16 @@ public final class FailoverCall implements Call {
   }
 
   private void send(
-      EndpointState ep, Call call, ClientCore.AttemptTag tag, Attempt.Kind kind, long now) {
+      EndpointState ep,
+      Call call,
+      ClientCore.AttemptTag tag,
+      Attempt.Kind kind,
+      long now,
+      boolean acquired,
+      boolean lastResort) {
     InFlight f = new InFlight(ep, call, tag, attempts.size() + inFlight.size() + 1, kind, now);
+    f.acquired = acquired;
+    f.lastResort = lastResort;
     inFlight.add(f);
     ep.begin();
     core.attempts.increment();
@@ -339,7 +347,7 @@ public final class FailoverCall implements Call {
             .build();
     Call call = core.retrying.newCall(attemptRequest);
     call.timeout().timeout(Math.min(attemptTimeoutNanos, deadline - now), TimeUnit.NANOSECONDS);
-    send(ep, call, tag, Attempt.Kind.PROBE, now);
+    send(ep, call, tag, Attempt.Kind.PROBE, now, true, false);
   }
 
   /** Arms the timer of the next hedge, if this call may hedge. Caller holds the lock. */
@@ -422,13 +430,27 @@ public final class FailoverCall implements Call {
     } else {
       outcome = Classifier.classify(requireNonNull(failure), f.tag.sent(), f.cancelled);
     }
-    f.endpoint.record(outcome, duration, now, f.lostRace);
-    if (outcome != Outcome.CANCELLED) {
-      f.endpoint.zone.record(
-          outcome.isEndpointFailure() || outcome == Outcome.THROTTLED, duration, now);
-    } else if (f.lostRace) {
-      // Losing a race is a sign of slowness: a zone whose attempts keep losing stands out.
-      f.endpoint.zone.record(true, duration, now);
+    // An overtaken attempt is slow only if it stood out: it ran at least twice as long as the
+    // attempt that overtook it. Losing by a hair to a hedge says nothing about the endpoint.
+    boolean slow = f.slowLoser;
+    if (slow || outcome == Outcome.TIMEOUT) {
+      core.clientHealth.slowIn(f.endpoint.endpoint.locality().region(), now);
+    }
+    boolean clientStalled = core.clientHealth.stalled(now);
+    boolean counted = f.endpoint.record(outcome, duration, now, slow, clientStalled, f.acquired);
+    if (outcome == Outcome.CANCELLED || outcome == Outcome.TIMEOUT) {
+      if (counted) {
+        // Slowness evidence, once per slice: a zone whose attempts keep losing stands out.
+        f.endpoint.zone.record(true, false, duration, now);
+      }
+    } else if (outcome.isEndpointFailure() || outcome == Outcome.THROTTLED) {
+      f.endpoint.zone.record(true, outcome == Outcome.CONNECT_FAILED, duration, now);
+    } else {
+      f.endpoint.zone.record(false, false, clientStalled ? -1 : duration, now);
+    }
+    if (outcome == Outcome.SUCCESS && f.lastResort) {
+      // Everything in rotation failed and an evacuated zone answered: it was wrongly judged.
+      core.router.zones().restoreNow(f.endpoint.zone, now);
     }
     if (outcome == Outcome.SUCCESS
         || outcome == Outcome.TIMEOUT
@@ -672,6 +694,9 @@ public final class FailoverCall implements Call {
               && winner != null
               && winner != Attempt.Kind.PROBE
               && winnerStart - f.start > 0;
+      // It stood out if it had run at least twice as long as the attempt that overtook it.
+      long now = core.ticker.nanos();
+      f.slowLoser = f.lostRace && now - f.start >= 2 * (now - winnerStart);
       f.call.cancel();
     }
     if (failure != null) {
@@ -857,6 +882,15 @@ public final class FailoverCall implements Call {
     final long start;
     volatile boolean cancelled;
     volatile boolean lostRace;
+    volatile boolean slowLoser;
+
+    /** Whether the attempt holds a breaker permission (not in panic or as a last resort). */
+    volatile boolean acquired;
+
+    /**
+     * Whether it went to an evacuated zone or an ejected endpoint because nothing else was left.
+     */
+    volatile boolean lastResort;
 
     InFlight(
         EndpointState endpoint,

@@ -125,6 +125,11 @@ final class HealthChecker {
         events.emit(
             new FailoverEvent.EndpointRestored(
                 service, ep.endpoint, FailoverEvent.Cause.HEALTH_CHECK));
+      } else if (ep.probeSuccesses >= check.healthyThreshold()
+          && ep.ejectedLongerThan(ep.baseEjectionNanos, ep.ticker().nanos())) {
+        // Ejected by its breaker, and its checks pass: back after the base ejection time at most,
+        // however long its breaker's ejection grew (with slow start).
+        ep.restoreNow();
       }
     } else {
       ep.probeSuccesses = 0;

@@ -189,7 +189,7 @@ public final class Router {
         if (r < 0 || i == loads.length - 1) {
           EndpointState s = p2c(tiers.get(i), now, tried, Mode.ROUTABLE);
           if (s != null) {
-            return new Pick(s, false);
+            return new Pick(s, false, false);
           }
         }
       }
@@ -200,7 +200,7 @@ public final class Router {
     Mode[] passes =
         panic
             ? new Mode[] {Mode.ANY_NEW_ZONE, Mode.ANY}
-            : new Mode[] {Mode.ROUTABLE_NEW_ZONE, Mode.ROUTABLE, Mode.AVAILABLE};
+            : new Mode[] {Mode.ROUTABLE_NEW_ZONE, Mode.ROUTABLE, Mode.AVAILABLE, Mode.LAST_RESORT};
     for (Mode mode : passes) {
       for (List<EndpointState> tier : tiers) {
         List<EndpointState> candidates = new ArrayList<>(tier.size());
@@ -215,7 +215,8 @@ public final class Router {
         }
         EndpointState s = p2c(candidates, now, List.of(), mode);
         if (s != null) {
-          return new Pick(s, panic);
+          boolean lastResort = !panic && (mode == Mode.LAST_RESORT || s.zone.evacuated());
+          return new Pick(s, panic, lastResort);
         }
       }
     }
@@ -232,7 +233,8 @@ public final class Router {
     ROUTABLE_NEW_ZONE(true),
     AVAILABLE(false),
     ANY(false),
-    ANY_NEW_ZONE(true);
+    ANY_NEW_ZONE(true),
+    LAST_RESORT(false);
 
     final boolean newZone;
 
@@ -245,6 +247,8 @@ public final class Router {
         case ROUTABLE, ROUTABLE_NEW_ZONE -> routable(s, now);
         case AVAILABLE -> s.available(now);
         case ANY, ANY_NEW_ZONE -> true;
+        // Ejected or down endpoints, when nothing else is left; never one a server held off.
+        case LAST_RESORT -> s.health(now) != FailoverSnapshot.Health.HELD_OFF;
       };
     }
   }
@@ -312,6 +316,9 @@ public final class Router {
     return out;
   }
 
-  /** A chosen endpoint; {@code panic} tells that it was chosen regardless of health. */
-  public record Pick(EndpointState endpoint, boolean panic) {}
+  /**
+   * A chosen endpoint; {@code panic} tells that it was chosen regardless of health, {@code
+   * lastResort} that everything in rotation was tried and it is in an evacuated zone or ejected.
+   */
+  public record Pick(EndpointState endpoint, boolean panic, boolean lastResort) {}
 }

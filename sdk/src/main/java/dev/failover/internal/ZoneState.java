@@ -25,6 +25,7 @@ public final class ZoneState {
   private final long[] failures;
   private final long[] successes;
   private final long[] latencySum;
+  private final long[] hard;
 
   // Written by the evaluating thread only; read by routing.
   volatile Phase phase = Phase.ACTIVE;
@@ -47,6 +48,7 @@ public final class ZoneState {
     this.failures = new long[slots];
     this.successes = new long[slots];
     this.latencySum = new long[slots];
+    this.hard = new long[slots];
     java.util.Arrays.fill(slotIndex, Long.MIN_VALUE);
   }
 
@@ -63,30 +65,48 @@ public final class ZoneState {
     return Math.min(1, Math.max(0.1, f));
   }
 
-  synchronized void record(boolean failure, long latencyNanos, long now) {
+  /**
+   * Records one attempt's outcome. {@code hard} marks a failure that corroborates an outage by
+   * itself (a refused or failed connection); a success with {@code latencyNanos < 0} counts without
+   * a latency (its latency was the client's, not the zone's).
+   */
+  synchronized void record(boolean failure, boolean hard, long latencyNanos, long now) {
     int s = slot(now);
     attempts[s]++;
     if (failure) {
       failures[s]++;
-    } else {
+      if (hard) {
+        this.hard[s]++;
+      }
+    } else if (latencyNanos >= 0) {
       successes[s]++;
       latencySum[s] += latencyNanos;
     }
   }
 
-  /** [attempts, failures, successes, latencySum] over the window. */
+  synchronized void record(boolean failure, long latencyNanos, long now) {
+    record(failure, false, latencyNanos, now);
+  }
+
+  /** [attempts, failures, timed successes, latencySum, hard failures] over the window. */
   synchronized long[] totals(long now) {
     long current = Math.floorDiv(now, slotNanos);
-    long[] t = new long[4];
+    long[] t = new long[5];
     for (int i = 0; i < slots; i++) {
       if (slotIndex[i] > current - slots) {
         t[0] += attempts[i];
         t[1] += failures[i];
         t[2] += successes[i];
         t[3] += latencySum[i];
+        t[4] += hard[i];
       }
     }
     return t;
+  }
+
+  /** Forgets the window: a returning zone is judged on what happens after its return. */
+  synchronized void clearWindow() {
+    java.util.Arrays.fill(slotIndex, Long.MIN_VALUE);
   }
 
   private int slot(long now) {
@@ -98,6 +118,7 @@ public final class ZoneState {
       failures[s] = 0;
       successes[s] = 0;
       latencySum[s] = 0;
+      hard[s] = 0;
     }
     return s;
   }

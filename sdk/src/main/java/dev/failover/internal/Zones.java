@@ -24,8 +24,18 @@ public final class Zones {
   static final int MIN_PROBE_SAMPLES = 2;
   static final int MIN_POOLED_SAMPLES = 10;
   static final double MIN_LATENCY_DELTA_NANOS = 20e6;
-  static final int MAX_LEVEL = 3;
-  static final long REEVACUATION_MEMORY_NANOS = TimeUnit.MINUTES.toNanos(5);
+
+  /** Hysteresis doubles on a re-evacuation at most this many times: 4 x the base at most. */
+  static final int MAX_LEVEL = 2;
+
+  /**
+   * A zone re-evacuated within this time after its return waits a doubled hysteresis; one that
+   * stayed in rotation this long starts from the base again.
+   */
+  static final long REEVACUATION_MEMORY_NANOS = TimeUnit.SECONDS.toNanos(60);
+
+  /** Refused connections in the window that corroborate a zone's outage by themselves. */
+  static final int MIN_HARD_FAILURES = 3;
 
   private final String service;
   private final ZonePolicy policy;
@@ -33,12 +43,19 @@ public final class Zones {
   private final Events events;
   final long slowStartNanos;
 
+  /** Whether the client itself is the slow party at a given time; set by the client. */
+  private volatile java.util.function.LongPredicate clientStalled = now -> false;
+
   Zones(String service, ZonePolicy policy, List<ZoneState> zones, Events events) {
     this.service = service;
     this.policy = policy;
     this.zones = List.copyOf(zones);
     this.events = events;
     this.slowStartNanos = policy.slowStart().toNanos();
+  }
+
+  void clientStalled(java.util.function.LongPredicate stalled) {
+    this.clientStalled = stalled;
   }
 
   List<ZoneState> all() {
@@ -92,12 +109,8 @@ public final class Zones {
       String region = z.locality.region();
       latRef.computeIfAbsent(region, r -> medianMad(latency, judged, zones, r));
     }
-    int outliers = 0;
-    for (ZoneState z : zones) {
-      if (z.evacuated() && !z.reason.startsWith("ejected")) {
-        outliers++;
-      }
-    }
+    // While the client is the slow party, latency says nothing about the zones.
+    boolean stalled = clientStalled.test(now);
     for (int i = 0; i < n; i++) {
       ZoneState z = zones.get(i);
       String bad = ejection(z, now);
@@ -122,7 +135,7 @@ public final class Zones {
       if (lr == null) {
         lr = pooled(totals, i, true, z.locality.region());
       }
-      if (bad == null && enough && lr != null && totals[i][2] > 0) {
+      if (bad == null && enough && lr != null && totals[i][2] > 0 && !stalled) {
         double limit =
             lr[0]
                 + Math.max(
@@ -140,11 +153,7 @@ public final class Zones {
       }
       switch (z.phase) {
         case ACTIVE, RAMPING -> {
-          boolean outlier = bad != null && !bad.startsWith("ejected");
-          if (bad != null && (!outlier || 2 * (outliers + 1) <= n)) {
-            if (outlier) {
-              outliers++;
-            }
+          if (bad != null && mayEvacuate(z, totals, i, now)) {
             evacuate(z, bad, now);
           } else if (z.phase == ZoneState.Phase.RAMPING && now - z.phaseSince >= slowStartNanos) {
             z.phase = ZoneState.Phase.ACTIVE;
@@ -159,13 +168,85 @@ public final class Zones {
             if (z.cleanSince < 0) {
               z.cleanSince = now;
             }
-            long hysteresis = policy.hysteresis().toNanos() << z.level;
-            if (now - z.cleanSince >= hysteresis) {
+            if (now - z.cleanSince >= hysteresisNanos(z)) {
               restore(z, now);
             }
           }
         }
       }
+    }
+  }
+
+  /** How long {@code z} must stay clean before it returns: the base, doubled per level, capped. */
+  long hysteresisNanos(ZoneState z) {
+    return policy.hysteresis().toNanos() << Math.min(z.level, MAX_LEVEL);
+  }
+
+  /**
+   * The blast-radius rules: passive evidence alone (latency, errors, ejections by breakers)
+   * evacuates at most {@code maxEvacuatedPercent} of the zones, and never a zone in a second region
+   * at once; evidence corroborated by refused connections or failing health checks is not capped.
+   * Nothing ever evacuates the last zone in rotation that still answers.
+   */
+  private boolean mayEvacuate(ZoneState z, long[][] totals, int self, long now) {
+    int n = zones.size();
+    int evacuated = 0;
+    boolean otherRegion = false;
+    boolean anotherAnswers = false;
+    for (int j = 0; j < n; j++) {
+      ZoneState o = zones.get(j);
+      if (o == z) {
+        continue;
+      }
+      if (o.evacuated()) {
+        evacuated++;
+        otherRegion |= !o.locality.region().equals(z.locality.region());
+      } else if (answers(o, totals[j], now)) {
+        anotherAnswers = true;
+      }
+    }
+    if (!anotherAnswers) {
+      return false;
+    }
+    if (corroborated(z, totals[self])) {
+      return true;
+    }
+    return !otherRegion && (evacuated + 1) * 100 <= policy.maxEvacuatedPercent() * n;
+  }
+
+  /** Whether a zone in rotation still answers: some success in the window, or no failure. */
+  private static boolean answers(ZoneState z, long[] totals, long now) {
+    if (totals[1] == 0 || totals[0] > totals[1]) {
+      for (EndpointState s : z.endpoints) {
+        if (s.available(now)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /** Whether active evidence backs the zone's outage: refused connections or failing checks. */
+  private static boolean corroborated(ZoneState z, long[] totals) {
+    if (totals[4] >= MIN_HARD_FAILURES) {
+      return true;
+    }
+    int down = 0;
+    for (EndpointState s : z.endpoints) {
+      if (s.isDown()) {
+        down++;
+      }
+    }
+    return down * 2 > z.endpoints.size();
+  }
+
+  /**
+   * Brings an evacuated zone back at once: everything in rotation failed and this zone answered, so
+   * it was wrongly judged (or has healed). Returns with slow start.
+   */
+  public synchronized void restoreNow(ZoneState z, long now) {
+    if (z.evacuated()) {
+      restore(z, now);
     }
   }
 
@@ -199,6 +280,11 @@ public final class Zones {
 
   private void restore(ZoneState z, long now) {
     Duration evacuatedFor = Duration.ofNanos(now - z.phaseSince);
+    // Judge the zone on what happens from now on, and let traffic test its ejected endpoints.
+    z.clearWindow();
+    for (EndpointState s : z.endpoints) {
+      s.probeRecovered();
+    }
     z.phase = slowStartNanos > 0 ? ZoneState.Phase.RAMPING : ZoneState.Phase.ACTIVE;
     z.phaseSince = now;
     z.reason = "";

@@ -79,13 +79,17 @@ class EndpointHealthTest {
 
   @Test
   void repeatedEjectionGrowsTheEjectionTime() {
+    // Timeouts count once per slice of time each: one stall is one piece of evidence.
     for (int i = 0; i < 5; i++) {
       attempt(Outcome.TIMEOUT);
+      clock.advance(Duration.ofMillis(300));
     }
     clock.advance(Duration.ofSeconds(7));
     // The half-open probe fails: ejected again, for about twice as long.
     attempt(Outcome.TIMEOUT);
+    clock.advance(Duration.ofMillis(300));
     attempt(Outcome.TIMEOUT);
+    clock.advance(Duration.ofMillis(300));
     attempt(Outcome.TIMEOUT);
     assertThat(ep.health(clock.nanos())).isEqualTo(Health.EJECTED);
     Duration second = ((FailoverEvent.EndpointEjected) events.get(events.size() - 1)).duration();
