@@ -156,13 +156,20 @@ public final class FakeEndpoint implements FakeTarget {
     }
   }
 
-  void stop() {
+  /**
+   * Closes the proxy (waiting until {@code deadlineNanos} for its accept and pump loops to return),
+   * then stops the WireMock server.
+   */
+  void stop(long deadlineNanos) {
     Node n = node;
     node = null;
     applied = null;
     if (n != null) {
-      n.proxy.close();
-      n.server.stop();
+      try {
+        n.proxy.close(deadlineNanos);
+      } finally {
+        n.server.stop();
+      }
     }
   }
 

@@ -52,7 +52,8 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  *
  * <p><b>Endpoints.</b> Each endpoint is a WireMock server on an internal port, behind a small TCP
  * proxy on the public port its URL names; the proxy injects the socket faults (see {@link
- * ZoneFault}). All threads are daemon threads and none outlives {@link #close()}.
+ * ZoneFault}). All threads are daemon threads, and {@link #close()} returns only once every one of
+ * them has terminated.
  *
  * <p>Thread-safe: faults may be changed from any thread, while requests are in flight.
  */
@@ -77,6 +78,8 @@ public final class FakeZones
   private final Object lifecycle = new Object();
   private @Nullable ExecutorService executor;
   private @Nullable ScheduledExecutorService scheduler;
+  private @Nullable DaemonThreads ioThreads;
+  private @Nullable DaemonThreads timerThreads;
   private boolean perTest;
   private int classDepth;
 
@@ -285,11 +288,14 @@ public final class FakeZones
       if (executor != null) {
         throw new IllegalStateException("FakeZones is already running");
       }
-      ExecutorService io = Executors.newCachedThreadPool(new DaemonThreads("failover-testkit-io"));
-      ScheduledExecutorService timer =
-          Executors.newSingleThreadScheduledExecutor(new DaemonThreads("failover-testkit-timer"));
+      DaemonThreads ioFactory = new DaemonThreads("failover-testkit-io");
+      DaemonThreads timerFactory = new DaemonThreads("failover-testkit-timer");
+      ExecutorService io = Executors.newCachedThreadPool(ioFactory);
+      ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(timerFactory);
       executor = io;
       scheduler = timer;
+      ioThreads = ioFactory;
+      timerThreads = timerFactory;
       try {
         for (FakeEndpoint endpoint : endpoints) {
           endpoint.start(io, timer, seed);
@@ -314,32 +320,57 @@ public final class FakeZones
   }
 
   /**
-   * Stops every endpoint, proxy connection and thread; waits up to 5 seconds for the threads to
-   * end. Does nothing if not running.
+   * Stops every endpoint, proxy connection, timer and thread, and returns only once every thread
+   * the fake zones started has terminated: after {@code close()} returns, no {@code
+   * failover-testkit-*} thread of these zones is alive. Sockets are closed and threads interrupted
+   * so that they end; waiting is bounded at 5 seconds in all (an interrupt does not cut it short,
+   * and is kept). Does nothing if not running.
+   *
+   * @throws IllegalStateException if a thread is still alive after 5 seconds (the endpoints are
+   *     stopped all the same, and the fake zones are no longer running)
    */
   @Override
   public void close() {
     synchronized (lifecycle) {
       ExecutorService io = executor;
       ScheduledExecutorService timer = scheduler;
-      if (io == null || timer == null) {
+      DaemonThreads ioFactory = ioThreads;
+      DaemonThreads timerFactory = timerThreads;
+      if (io == null || timer == null || ioFactory == null || timerFactory == null) {
         return;
       }
       executor = null;
       scheduler = null;
+      ioThreads = null;
+      timerThreads = null;
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(STOP_TIMEOUT_SECONDS);
       timer.shutdownNow();
+      RuntimeException failure = null;
       for (FakeEndpoint endpoint : endpoints) {
-        endpoint.stop();
+        try {
+          endpoint.stop(deadline);
+        } catch (RuntimeException e) {
+          if (failure == null) {
+            failure = e;
+          } else {
+            failure.addSuppressed(e);
+          }
+        }
       }
       io.shutdownNow();
-      try {
-        if (!io.awaitTermination(STOP_TIMEOUT_SECONDS, TimeUnit.SECONDS)
-            || !timer.awaitTermination(STOP_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-          throw new IllegalStateException(
-              "FakeZones threads did not stop within " + STOP_TIMEOUT_SECONDS + " s");
+      List<String> alive = new ArrayList<>(timerFactory.joinAll(deadline));
+      alive.addAll(ioFactory.joinAll(deadline));
+      if (!alive.isEmpty()) {
+        IllegalStateException stuck =
+            new IllegalStateException(
+                "FakeZones threads did not stop within " + STOP_TIMEOUT_SECONDS + " s: " + alive);
+        if (failure != null) {
+          stuck.addSuppressed(failure);
         }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+        throw stuck;
+      }
+      if (failure != null) {
+        throw failure;
       }
     }
   }

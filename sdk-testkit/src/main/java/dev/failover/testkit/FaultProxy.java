@@ -22,7 +22,8 @@ import org.jspecify.annotations.Nullable;
  * A TCP proxy on the endpoint's public port in front of its WireMock server, which injects the
  * socket-level faults: refuse (nothing listens), hang (no byte forwarded) and reset (RST when the
  * response starts). One thread accepts; each connection has one thread per direction. All threads
- * come from the owner's executor and end when {@link #close()} closes the sockets.
+ * come from the owner's executor; {@link #close()} closes the sockets and returns once every task
+ * it submitted has returned.
  */
 final class FaultProxy implements AutoCloseable {
 
@@ -44,6 +45,8 @@ final class FaultProxy implements AutoCloseable {
   private final InetSocketAddress backend;
   private final ExecutorService executor;
   private final Object lock = new Object();
+  private final Object tasks = new Object();
+  private int runningTasks; // guarded by tasks: submitted and not yet returned
   private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
   private final AtomicInteger accepted = new AtomicInteger();
   private final int port;
@@ -127,8 +130,19 @@ final class FaultProxy implements AutoCloseable {
     }
   }
 
+  /** Closes with a bound of 5 seconds; see {@link #close(long)}. */
   @Override
   public void close() {
+    close(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ACCEPTOR_STOP_TIMEOUT_MILLIS));
+  }
+
+  /**
+   * Closes the listening socket and resets every connection, then waits until every accept and pump
+   * task of this proxy has returned, or until {@code deadlineNanos}.
+   *
+   * @throws IllegalStateException if a task is still running at the deadline
+   */
+  void close(long deadlineNanos) {
     List<Connection> open;
     synchronized (lock) {
       closed = true;
@@ -138,6 +152,58 @@ final class FaultProxy implements AutoCloseable {
       lock.notifyAll();
     }
     open.forEach(Connection::abort);
+    awaitTasks(deadlineNanos);
+  }
+
+  /** Runs {@code task} on the executor, counted until it returns. */
+  private void submit(Runnable task) {
+    synchronized (tasks) {
+      runningTasks++;
+    }
+    try {
+      executor.execute(
+          () -> {
+            try {
+              task.run();
+            } finally {
+              taskDone();
+            }
+          });
+    } catch (RejectedExecutionException e) {
+      taskDone();
+      throw e;
+    }
+  }
+
+  private void taskDone() {
+    synchronized (tasks) {
+      runningTasks--;
+      tasks.notifyAll();
+    }
+  }
+
+  private void awaitTasks(long deadlineNanos) {
+    boolean interrupted = false;
+    try {
+      synchronized (tasks) {
+        while (runningTasks > 0) {
+          long remaining = deadlineNanos - System.nanoTime();
+          if (remaining <= 0) {
+            throw new IllegalStateException(
+                "the proxy of " + name + " still has " + runningTasks + " running tasks");
+          }
+          try {
+            TimeUnit.NANOSECONDS.timedWait(tasks, remaining);
+          } catch (InterruptedException e) {
+            interrupted = true;
+          }
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   private void awaitAcceptorStopped() {
@@ -175,7 +241,7 @@ final class FaultProxy implements AutoCloseable {
     CountDownLatch done = new CountDownLatch(1);
     acceptorDone = done;
     try {
-      executor.execute(() -> acceptLoop(socket, done));
+      submit(() -> acceptLoop(socket, done));
     } catch (RejectedExecutionException e) {
       closeQuietly(socket);
       done.countDown();
@@ -213,8 +279,8 @@ final class FaultProxy implements AutoCloseable {
         connection.abort();
         return;
       }
-      executor.execute(() -> pump(connection, true));
-      executor.execute(() -> pump(connection, false));
+      submit(() -> pump(connection, true));
+      submit(() -> pump(connection, false));
     } catch (IOException | RejectedExecutionException e) {
       connection.abort();
     }

@@ -108,13 +108,13 @@ public final class Timeline {
   public static final class Run implements AutoCloseable {
 
     private final ScheduledThreadPoolExecutor executor;
+    private final DaemonThreads threads = new DaemonThreads("failover-testkit-timeline");
     private final long startNanos;
     private final List<String> activePhases = new ArrayList<>();
     private final AtomicReference<@Nullable RuntimeException> failure = new AtomicReference<>();
 
     private Run(Timeline timeline, FakeZones zones) {
-      this.executor =
-          new ScheduledThreadPoolExecutor(1, new DaemonThreads("failover-testkit-timeline"));
+      this.executor = new ScheduledThreadPoolExecutor(1, threads);
       this.executor.setRemoveOnCancelPolicy(true);
       this.startNanos = System.nanoTime();
       // Steps at the same offset run as one task, in a fixed order: the ends of phases first,
@@ -192,14 +192,15 @@ public final class Timeline {
     /**
      * Returns whether every step has run, or the run was stopped.
      *
-     * @return true once the run's thread has ended
+     * @return true once the run's last step is done; its thread ends a moment later ({@link
+     *     #await(Duration)} and {@link #close()} wait for that too)
      */
     public boolean isDone() {
       return executor.isTerminated();
     }
 
     /**
-     * Waits until every step has run, at most {@code timeout}.
+     * Waits until every step has run and the run's thread has terminated, at most {@code timeout}.
      *
      * @param timeout how long to wait at most
      * @return true if the run ended, false if the timeout passed first
@@ -207,7 +208,10 @@ public final class Timeline {
      * @throws IllegalStateException if a step threw, with that exception as the cause
      */
     public boolean await(Duration timeout) throws InterruptedException {
-      boolean done = executor.awaitTermination(timeout.toNanos(), TimeUnit.NANOSECONDS);
+      long deadline = System.nanoTime() + timeout.toNanos();
+      boolean done =
+          executor.awaitTermination(timeout.toNanos(), TimeUnit.NANOSECONDS)
+              && threads.joinAll(deadline).isEmpty();
       RuntimeException failed = failure.get();
       if (failed != null) {
         throw failed;
@@ -216,16 +220,18 @@ public final class Timeline {
     }
 
     /**
-     * Stops the run: steps not yet run are dropped, faults already injected stay. Waits up to 5
-     * seconds for a step in progress to finish.
+     * Stops the run: steps not yet run are dropped, faults already injected stay. Returns once the
+     * run's thread has terminated, waiting up to 5 seconds for a step in progress to finish.
+     *
+     * @throws IllegalStateException if the run's thread is still alive after 5 seconds
      */
     @Override
     public void close() {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
       executor.shutdownNow();
-      try {
-        executor.awaitTermination(5, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+      List<String> alive = threads.joinAll(deadline);
+      if (!alive.isEmpty()) {
+        throw new IllegalStateException("timeline thread did not stop within 5 s: " + alive);
       }
     }
   }
