@@ -32,18 +32,6 @@ public final class Events {
       l.onAttempt(e);
     } else if (event instanceof FailoverEvent.RetryScheduled e) {
       l.onRetry(e);
-    } else if (event instanceof FailoverEvent.ClientStalled e) {
-      log.warn(
-          "[{}] the client itself is slow ({}): timeouts and slowness are charged to no endpoint"
-              + " or zone until it recovers",
-          e.service(),
-          e.cause());
-    } else if (event instanceof FailoverEvent.ClientRecovered e) {
-      log.info(
-          "[{}] the client runs on time again after {} ms (worst lateness {} ms)",
-          e.service(),
-          e.stalledFor().toMillis(),
-          e.worstLateness().toMillis());
     } else if (event instanceof FailoverEvent.BudgetExhausted e) {
       l.onBudgetExhausted(e);
     } else if (event instanceof FailoverEvent.EndpointEjected e) {
