@@ -88,11 +88,12 @@ final class TextReport {
     return List.of(
         String.format(
             Locale.ROOT,
-            "WARNING: the load generator itself lagged%s: %d of %d calls were sent more than %d ms"
-                + " after their due time (max lag %s ms).",
+            "WARNING: the load generator itself lagged%s: %d of %d calls (%s) were sent more than"
+                + " %d ms after their due time (max lag %s ms).",
             outside,
             u.late(),
             u.calls(),
+            u.calls() == 0 ? "-" : percent2(100.0 * u.late() / u.calls()) + "%",
             GeneratorLag.LATE.toMillis(),
             millis(u.maxLagMillis())),
         "Their latency counts from the due time, so it includes the drill's own delay: the"
