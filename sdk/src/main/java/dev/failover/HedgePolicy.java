@@ -12,7 +12,10 @@ import java.util.Objects;
  * sliding window of 30 s, recomputed every second, never below {@code minDelay}), as Finagle's
  * backup requests, so that about {@code maxExtraLoad} of calls are hedged. Either way hedges draw
  * on their own token bucket ({@code maxExtraLoad} of calls) and on the client's retry budget, so
- * hedges and retries together never exceed the budget.
+ * hedges and retries together never exceed the budget. When the bucket binds, a hedge is not
+ * refused at random: it waits until its attempt is as slow as the latency percentile the tokens
+ * left can afford (at least the {@code 1 - maxExtraLoad} quantile, rising as the bucket drains), so
+ * the tokens go to the slowest calls, with a fixed delay as with an adaptive one.
  *
  * <p>Only idempotent requests are hedged (see {@link FailoverClient}); POST and PATCH without an
  * {@code Idempotency-Key} or mark, and requests with one-shot bodies, never are. The first good

@@ -69,6 +69,9 @@ public final class FailoverCall implements Call {
   private @Nullable Future<?> retryTimer;
   private @Nullable Future<?> hedgeTimer;
 
+  /** When the hedge timer was armed for the attempt sent last. */
+  private long hedgeArmedAt;
+
   /**
    * For {@link #execute()}: the first attempt is run on the caller's thread (as OkHttp's own
    * execute() does) instead of being handed to a dispatcher thread; later attempts are async.
@@ -359,7 +362,12 @@ public final class FailoverCall implements Call {
     if (previous != null) {
       previous.cancel(false);
     }
-    long delay = core.hedger.delayNanos(now);
+    hedgeArmedAt = now;
+    armHedgeLocked(now, core.hedger.delayNanos(now));
+  }
+
+  /** Arms the hedge timer to fire {@code delay} after {@code now}, if time allows. */
+  private void armHedgeLocked(long now, long delay) {
     if (now + delay + core.minAttemptNanos > deadline) {
       return;
     }
@@ -373,13 +381,21 @@ public final class FailoverCall implements Call {
   private void hedgeNow() {
     synchronized (this) {
       hedgeTimer = null;
-      hedgeLocked();
+      // A timer that waited for the lock while a retry was scheduled hedges nothing: with no
+      // attempt in flight, the retry sends the next attempt.
+      if (retryTimer == null && !inFlight.isEmpty()) {
+        hedgeLocked(true);
+      }
     }
     deliver();
   }
 
-  /** Sends a hedge now if the hedge cap and the budgets allow. Returns whether one was sent. */
-  private boolean hedgeLocked() {
+  /**
+   * Sends a hedge now if the hedge cap and the budgets allow. Returns whether one was sent. On the
+   * timer ({@code onTimer}), a hedge the bucket cannot afford yet waits until the attempt it hedges
+   * has run as long as the affordable percentile instead of being refused.
+   */
+  private boolean hedgeLocked(boolean onTimer) {
     if (done
         || !hedgeable
         || hedges >= core.hedger.policy.maxHedges()
@@ -388,6 +404,15 @@ public final class FailoverCall implements Call {
     }
     long now = core.ticker.nanos();
     Duration delay = Duration.ofNanos(core.hedger.delayNanos(now));
+    if (onTimer) {
+      long required = core.hedger.requiredDelayNanos(now);
+      long ranFor = now - hedgeArmedAt;
+      if (ranFor < required) {
+        // Spend the scarce tokens on the slowest calls: come back when this one is that slow.
+        armHedgeLocked(now, required - ranFor);
+        return false;
+      }
+    }
     if (!core.hedger.tryAcquire(now, core.budget)) {
       core.hedgesRefused.increment();
       emitHedge(FailoverEvent.HedgeAction.REFUSED, null, delay);
@@ -537,7 +562,7 @@ public final class FailoverCall implements Call {
       // and the attempts in flight decide the call.
       closeQuietly(response);
       lastResponse = null;
-      hedgeLocked();
+      hedgeLocked(false);
       return;
     }
     boolean safe = replayable && (idempotent || attempt.outcome().neverSent());

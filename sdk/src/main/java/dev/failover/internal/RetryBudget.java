@@ -65,6 +65,18 @@ public final class RetryBudget {
     return balanceLocked(now);
   }
 
+  /** Returns the tokens the window would hold with nothing withdrawn. */
+  public synchronized double capacity(long now) {
+    long current = Math.floorDiv(now, slotNanos);
+    long d = 0;
+    for (int i = 0; i < SLOTS; i++) {
+      if (slotIndex[i] > current - SLOTS) {
+        d += deposits[i];
+      }
+    }
+    return reserve + ratio * d;
+  }
+
   private double balanceLocked(long now) {
     long current = Math.floorDiv(now, slotNanos);
     long d = 0;
