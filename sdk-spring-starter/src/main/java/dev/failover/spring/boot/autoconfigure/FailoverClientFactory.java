@@ -624,7 +624,10 @@ final class FailoverClientFactory {
     Setting<Duration> window = l.pick("zones.window", s -> s.getZones().getWindow());
     Setting<Duration> hysteresis = l.pick("zones.hysteresis", s -> s.getZones().getHysteresis());
     Setting<Duration> slowStart = l.pick("zones.slow-start", s -> s.getZones().getSlowStart());
-    if (enabled == null
+    Setting<Integer> maxEvacuatedPercent =
+        l.pick("zones.max-evacuated-percent", s -> s.getZones().getMaxEvacuatedPercent());
+    if (maxEvacuatedPercent == null
+        && enabled == null
         && ejectedPercent == null
         && outlierK == null
         && minSamples == null
@@ -635,6 +638,9 @@ final class FailoverClientFactory {
     }
     if (ejectedPercent != null) {
       percent(ejectedPercent, 1);
+    }
+    if (maxEvacuatedPercent != null) {
+      percent(maxEvacuatedPercent, 1);
     }
     if (outlierK != null && !(outlierK.value > 0 && Double.isFinite(outlierK.value))) {
       throw invalid(
@@ -677,7 +683,10 @@ final class FailoverClientFactory {
                     minSamples != null ? minSamples.value : d.minSamples(),
                     window != null ? window.value : d.window(),
                     hysteresis != null ? hysteresis.value : d.hysteresis(),
-                    slowStart != null ? slowStart.value : d.slowStart()),
+                    slowStart != null ? slowStart.value : d.slowStart(),
+                    maxEvacuatedPercent != null
+                        ? maxEvacuatedPercent.value
+                        : d.maxEvacuatedPercent()),
             "");
     builder.zones(policy);
   }

@@ -99,6 +99,8 @@ public class FailoverEndpoint {
         s.home().zone(),
         s.takenAt().toString(),
         s.panic(),
+        s.clientStalled(),
+        s.clientStalls(),
         Math.round(s.budgetTokens() * 100) / 100.0,
         hedgeDelay == null ? null : FailoverHealthIndicator.millis(hedgeDelay),
         new CountersDescriptor(
@@ -131,6 +133,8 @@ public class FailoverEndpoint {
    * @param homeZone the zone the application runs in
    * @param takenAt when the state was read
    * @param panic whether routing ignores health because too few endpoints are healthy
+   * @param clientStalled whether the client itself is the slow party now (no timeout is charged)
+   * @param clientStalls times the client found itself stalled since it was built
    * @param budgetTokens retries the retry budget allows now
    * @param hedgeDelayMillis the hedge delay in force in milliseconds, or null when hedging is off
    * @param counters totals since the client was built
@@ -142,6 +146,8 @@ public class FailoverEndpoint {
       String homeZone,
       String takenAt,
       boolean panic,
+      boolean clientStalled,
+      long clientStalls,
       double budgetTokens,
       @Nullable Double hedgeDelayMillis,
       CountersDescriptor counters,

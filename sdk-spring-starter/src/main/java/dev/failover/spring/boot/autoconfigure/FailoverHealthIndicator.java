@@ -53,6 +53,7 @@ final class FailoverHealthIndicator implements HealthIndicator {
         .withDetail("home", snapshot.home().toString())
         .withDetail("serving", serving + "/" + total)
         .withDetail("panic", snapshot.panic())
+        .withDetail("clientStalled", snapshot.clientStalled())
         .withDetail("budgetTokens", Math.round(snapshot.budgetTokens() * 100) / 100.0)
         .withDetail("zones", zones)
         .build();

@@ -77,6 +77,19 @@ final class FailoverMetrics implements ClientInstrumentation {
         snapshots,
         s -> s.panic() ? 1 : 0,
         "1 while routing ignores health because too few endpoints are healthy");
+    gauge(
+        "failover.client.stalled",
+        clientTags,
+        snapshots,
+        s -> s.clientStalled() ? 1 : 0,
+        "1 while the client itself is the slow party (its scheduler runs late), so that timeouts"
+            + " are charged to no endpoint or zone");
+    gauge(
+        "failover.client.stalls",
+        clientTags,
+        snapshots,
+        s -> s.clientStalls(),
+        "Times the client found itself stalled since it was built");
     Gauge.builder(
             "failover.hedge.delay",
             snapshots,

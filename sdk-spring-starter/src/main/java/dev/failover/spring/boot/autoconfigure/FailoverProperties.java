@@ -1283,6 +1283,13 @@ public class FailoverProperties {
     private @Nullable Integer ejectedPercent;
 
     /**
+     * Most zones, in percent of all (1 to 100), that passive evidence alone (outliers, breaker
+     * ejections) may evacuate at once; refusals or failing health checks lift the cap, and the last
+     * zone that answers is never evacuated. When unset, 50.
+     */
+    private @Nullable Integer maxEvacuatedPercent;
+
+    /**
      * How many median absolute deviations from the median across zones make a zone's error rate or
      * latency an outlier. When unset, 3.
      */
@@ -1342,6 +1349,24 @@ public class FailoverProperties {
      */
     public void setEjectedPercent(@Nullable Integer ejectedPercent) {
       this.ejectedPercent = ejectedPercent;
+    }
+
+    /**
+     * Returns the most zones, in percent, that passive evidence may evacuate at once.
+     *
+     * @return the share, or null if unset
+     */
+    public @Nullable Integer getMaxEvacuatedPercent() {
+      return maxEvacuatedPercent;
+    }
+
+    /**
+     * Sets the most zones, in percent, that passive evidence may evacuate at once.
+     *
+     * @param maxEvacuatedPercent 1 to 100
+     */
+    public void setMaxEvacuatedPercent(@Nullable Integer maxEvacuatedPercent) {
+      this.maxEvacuatedPercent = maxEvacuatedPercent;
     }
 
     /**

@@ -69,6 +69,7 @@ class DocumentationTests {
         || name.startsWith("failover.budget.exhausted")
         || name.startsWith("failover.budget.tokens")
         || name.equals("failover.panic")
+        || name.startsWith("failover.client.")
         || name.startsWith("failover.endpoint.")
         || name.startsWith("failover.hedges")
         || name.startsWith("failover.hedge.")
