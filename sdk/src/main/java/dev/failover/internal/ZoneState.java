@@ -32,6 +32,12 @@ public final class ZoneState {
   volatile long phaseSince;
   volatile String reason = "";
   long cleanSince = -1;
+
+  /** Whether the zone was evacuated on hard evidence (refusals or failing health checks). */
+  boolean corroborated;
+
+  private final java.util.concurrent.atomic.AtomicInteger successesSinceFailure =
+      new java.util.concurrent.atomic.AtomicInteger();
   int level;
   long lastRestored = Long.MIN_VALUE;
   final AtomicLong lastProbe = new AtomicLong(Long.MIN_VALUE);
@@ -74,6 +80,11 @@ public final class ZoneState {
     int s = slot(now);
     attempts[s]++;
     if (failure) {
+      successesSinceFailure.set(0);
+    } else {
+      successesSinceFailure.incrementAndGet();
+    }
+    if (failure) {
       failures[s]++;
       if (hard) {
         this.hard[s]++;
@@ -102,6 +113,11 @@ public final class ZoneState {
       }
     }
     return t;
+  }
+
+  /** Successful attempts since the last failed one. */
+  int successesSinceFailure() {
+    return successesSinceFailure.get();
   }
 
   /** Forgets the window: a returning zone is judged on what happens after its return. */

@@ -34,6 +34,9 @@ public final class Zones {
    */
   static final long REEVACUATION_MEMORY_NANOS = TimeUnit.SECONDS.toNanos(60);
 
+  /** Successful attempts in a row that show a zone evacuated on hard evidence answers again. */
+  static final int MIN_RECOVERY_SUCCESSES = 3;
+
   /** Refused connections in the window that corroborate a zone's outage by themselves. */
   static final int MIN_HARD_FAILURES = 3;
 
@@ -154,6 +157,7 @@ public final class Zones {
       switch (z.phase) {
         case ACTIVE, RAMPING -> {
           if (bad != null && mayEvacuate(z, totals, i, now)) {
+            z.corroborated = corroborated(z, totals[i]);
             evacuate(z, bad, now);
           } else if (z.phase == ZoneState.Phase.RAMPING && now - z.phaseSince >= slowStartNanos) {
             z.phase = ZoneState.Phase.ACTIVE;
@@ -161,20 +165,41 @@ public final class Zones {
           }
         }
         case EVACUATED -> {
-          boolean clean = bad == null && (enough || z.reason.startsWith("ejected"));
+          // A zone evacuated on hard evidence (refusals, failing checks) that now answers every
+          // probe is clean without waiting for its old failures to leave the window.
+          boolean recovered =
+              z.corroborated
+                  && ejection(z, now) == null
+                  && z.successesSinceFailure() >= MIN_RECOVERY_SUCCESSES;
+          boolean clean = recovered || (bad == null && (enough || z.reason.startsWith("ejected")));
           if (!clean) {
             z.cleanSince = -1;
           } else {
             if (z.cleanSince < 0) {
               z.cleanSince = now;
             }
-            if (now - z.cleanSince >= hysteresisNanos(z)) {
+            long wait = hysteresisNanos(z);
+            if (z.corroborated && checksPass(z)) {
+              // Active health checks confirm the recovery of a hard outage: half the wait.
+              wait /= 2;
+            }
+            if (now - z.cleanSince >= wait) {
               restore(z, now);
             }
           }
         }
       }
     }
+  }
+
+  /** Whether every endpoint of {@code z} passes active health checks (false without checks). */
+  private static boolean checksPass(ZoneState z) {
+    for (EndpointState s : z.endpoints) {
+      if (s.isDown() || s.probeSuccesses < 1) {
+        return false;
+      }
+    }
+    return !z.endpoints.isEmpty();
   }
 
   /** How long {@code z} must stay clean before it returns: the base, doubled per level, capped. */

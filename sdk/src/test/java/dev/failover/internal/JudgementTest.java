@@ -390,6 +390,36 @@ class JudgementTest {
   }
 
   @Test
+  void aZoneDownOnRefusalsReturnsOnFreshSuccessesAndHalfTheWaitWhenChecksPass() {
+    for (boolean checks : new boolean[] {false, true}) {
+      Router r = router("us-east-1a", "us-east-1b", "us-west-2a");
+      ZoneState a = zone(r, "us-east-1a");
+      eject(r, "us-east-1a", Outcome.CONNECT_FAILED);
+      traffic(r, "us-east-1b", 50, 0.0, false);
+      r.zones().evaluate(clock.nanos());
+      assertThat(a.evacuated()).isTrue();
+      // It heals 6 s later: the breakers' ejection is over, the window still holds the refusals.
+      clock.advance(Duration.ofSeconds(6));
+      for (EndpointState ep : a.endpoints) {
+        ep.probeSuccesses = checks ? 2 : 0;
+      }
+      long healed = clock.nanos();
+      while (a.evacuated() && clock.nanos() - healed < TimeUnit.SECONDS.toNanos(30)) {
+        a.record(false, false, 5 * MS, clock.nanos()); // a probe a second succeeds
+        traffic(r, "us-east-1b", 50, 0.0, false);
+        clock.advance(Duration.ofSeconds(1));
+        r.zones().evaluate(clock.nanos());
+      }
+      long waited = clock.nanos() - healed;
+      // Clean after 3 good probes; then the hysteresis (10 s), halved when checks pass too.
+      long expected = TimeUnit.SECONDS.toNanos(checks ? 3 + 5 : 3 + 10);
+      assertThat(waited)
+          .isBetween(
+              expected - TimeUnit.SECONDS.toNanos(1), expected + TimeUnit.SECONDS.toNanos(1));
+    }
+  }
+
+  @Test
   void anEndpointEjectedByItsBreakerReturnsWhenHealthChecksPass() {
     Router r = router("us-east-1a", "us-east-1b");
     EndpointState ep = endpoint(r, "us-east-1a");
