@@ -66,6 +66,10 @@ public final class ClientCore implements Closeable {
   private final java.util.concurrent.@org.jspecify.annotations.Nullable ScheduledFuture<?>
       zoneTimer;
   private final java.util.concurrent.ScheduledFuture<?> clientTick;
+
+  /** Every thread this client started, joined by {@link #close()}. */
+  private final Set<Thread> ownThreads = ConcurrentHashMap.newKeySet();
+
   private final Set<FailoverCall> active = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -170,11 +174,13 @@ public final class ClientCore implements Closeable {
     }
   }
 
-  private static ThreadFactory threads(String name) {
+  private ThreadFactory threads(String name) {
     AtomicInteger n = new AtomicInteger();
     return r -> {
       Thread t = new Thread(r, name + "-" + n.incrementAndGet());
       t.setDaemon(true);
+      ownThreads.removeIf(old -> old.getState() == Thread.State.TERMINATED);
+      ownThreads.add(t);
       return t;
     };
   }
@@ -287,6 +293,15 @@ public final class ClientCore implements Closeable {
       }
       if (ownScheduler) {
         scheduler.awaitTermination(1, TimeUnit.SECONDS);
+      }
+      // A terminated executor's worker may still be on its way out: close() returns only when
+      // every thread this client started has ended (bounded, and never waiting for itself).
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      for (Thread t : ownThreads) {
+        long left = until - System.nanoTime();
+        if (t != Thread.currentThread() && left > 0) {
+          t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+        }
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
