@@ -232,7 +232,7 @@ class FailoverIntegrationTest {
   }
 
   @Test
-  void executeRunsTheFirstAttemptOnTheCallersThreadAndRetriesElsewhere() throws IOException {
+  void executeRunsEveryAttemptOnTheClientsDispatcherSoThatTheDeadlineHolds() throws IOException {
     List<String> threads = new java.util.concurrent.CopyOnWriteArrayList<>();
     OkHttpClient http =
         new OkHttpClient.Builder()
@@ -246,16 +246,14 @@ class FailoverIntegrationTest {
       try (Response r = client.newCall(get("/api/v1/users/1")).execute()) {
         assertThat(r.code()).isEqualTo(200);
       }
-      assertThat(threads).containsExactly(Thread.currentThread().getName());
-      threads.clear();
       zones.zone("us-east-1a").fail(ZoneFault.refuse());
       try (Response r = client.newCall(get("/api/v1/users/2")).execute()) {
         assertThat(r.code()).isEqualTo(200);
       }
-      // The first attempt on the caller's thread, the retry on the client's own threads.
-      assertThat(threads).hasSize(2);
-      assertThat(threads.get(0)).isEqualTo(Thread.currentThread().getName());
-      assertThat(threads.get(1)).isNotEqualTo(Thread.currentThread().getName());
+      // The first attempt, and the retry, on the client's own threads: a blocking interceptor or
+      // DNS lookup cannot hold the caller past the deadline.
+      // (OkHttp names a dispatcher thread after the call it runs.)
+      assertThat(threads).hasSize(3).doesNotContain(Thread.currentThread().getName());
     }
   }
 

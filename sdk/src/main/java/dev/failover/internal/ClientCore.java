@@ -258,6 +258,13 @@ public final class ClientCore implements Closeable {
         router.snapshot(now));
   }
 
+  /**
+   * Where callbacks due from scheduler tasks run: the dispatcher's threads, never the scheduler.
+   */
+  java.util.concurrent.Executor callbackExecutor() {
+    return dispatcherExecutor;
+  }
+
   public Router router() {
     return router;
   }

@@ -72,14 +72,6 @@ public final class FailoverCall implements Call {
   /** When the hedge timer was armed for the attempt sent last. */
   private long hedgeArmedAt;
 
-  /**
-   * For {@link #execute()}: the first attempt is run on the caller's thread (as OkHttp's own
-   * execute() does) instead of being handed to a dispatcher thread; later attempts are async.
-   */
-  private boolean runFirstOnCaller;
-
-  private @Nullable InFlight callerAttempt;
-
   /** The kind of the attempt whose response won, or null (failure, stale copy). */
   private Attempt.@Nullable Kind winner;
 
@@ -115,12 +107,17 @@ public final class FailoverCall implements Call {
     return request;
   }
 
+  /**
+   * Runs the call and waits for its result, never longer than its deadline: every attempt runs on
+   * the client's dispatcher (so {@code maxRequests} bounds them, and a blocking DNS lookup or
+   * interceptor cannot hold the caller past the deadline), and the caller's own timed wait ends the
+   * call at its deadline even if the client's scheduler runs late.
+   */
   @Override
   public Response execute() throws IOException {
     long waitNanos = begin(null);
     try {
-      // The deadline timer completes the future; the extra second only guards against a bug.
-      return result.get(waitNanos + TimeUnit.SECONDS.toNanos(1), TimeUnit.NANOSECONDS);
+      return result.get(Math.max(0, waitNanos), TimeUnit.NANOSECONDS);
     } catch (ExecutionException e) {
       Throwable cause = e.getCause();
       if (cause instanceof IOException io) {
@@ -137,22 +134,18 @@ public final class FailoverCall implements Call {
       ie.initCause(e);
       throw ie;
     } catch (TimeoutException e) {
-      // The deadline timer did not fire in time (an overloaded scheduler): end the call here.
+      // The deadline passed before the scheduler's deadline task ran: end the call here.
       synchronized (this) {
         failLocked(FailoverException.Reason.DEADLINE_EXCEEDED);
       }
-      deliver();
       try {
-        Response late = result.getNow(null);
-        if (late != null) {
-          return late;
-        }
+        return result.getNow(null);
       } catch (java.util.concurrent.CompletionException ce) {
         if (ce.getCause() instanceof IOException io) {
           throw io;
         }
+        throw ce;
       }
-      throw exception(FailoverException.Reason.DEADLINE_EXCEEDED);
     }
   }
 
@@ -170,7 +163,6 @@ public final class FailoverCall implements Call {
       }
       executed = true;
       callback = cb;
-      runFirstOnCaller = cb == null;
       start = core.ticker.nanos();
       total = core.settings.deadline().toNanos();
       RequestOptions options = request.tag(RequestOptions.class);
@@ -202,31 +194,8 @@ public final class FailoverCall implements Call {
         }
       }
     }
-    InFlight mine;
-    synchronized (this) {
-      mine = callerAttempt;
-      callerAttempt = null;
-    }
-    if (mine != null) {
-      runOnCaller(mine);
-    }
     deliver();
-    return total;
-  }
-
-  /** Runs an attempt on the calling thread and feeds its outcome to the state machine. */
-  private void runOnCaller(InFlight f) {
-    Response response;
-    try {
-      response = f.call.execute();
-    } catch (IOException e) {
-      onResult(f, null, e);
-      return;
-    } catch (RuntimeException e) {
-      onResult(f, null, new IOException(e));
-      return;
-    }
-    onResult(f, response, null);
+    return deadline - core.ticker.nanos();
   }
 
   /** Sends one attempt to the best endpoint not yet tried. Caller holds the lock. */
@@ -313,11 +282,6 @@ public final class FailoverCall implements Call {
     inFlight.add(f);
     ep.begin();
     core.attempts.increment();
-    if (runFirstOnCaller && kind == Attempt.Kind.FIRST) {
-      runFirstOnCaller = false;
-      callerAttempt = f; // run by begin() once the lock is released
-      return;
-    }
     call.enqueue(f);
   }
 
@@ -381,13 +345,21 @@ public final class FailoverCall implements Call {
   private void hedgeNow() {
     synchronized (this) {
       hedgeTimer = null;
-      // A timer that waited for the lock while a retry was scheduled hedges nothing: with no
-      // attempt in flight, the retry sends the next attempt.
-      if (retryTimer == null && !inFlight.isEmpty()) {
-        hedgeLocked(true);
+      try {
+        // A timer that waited for the lock while a retry was scheduled hedges nothing: with no
+        // attempt in flight, the retry sends the next attempt.
+        if (retryTimer == null && !inFlight.isEmpty()) {
+          hedgeLocked(true);
+        }
+      } catch (RuntimeException e) {
+        log.error(
+            "Failover: sending a hedge of {} {} failed; the attempts in flight go on",
+            method,
+            path,
+            e);
       }
     }
-    deliver();
+    deliverOffScheduler();
   }
 
   /**
@@ -550,6 +522,52 @@ public final class FailoverCall implements Call {
     deliver();
   }
 
+  /**
+   * Keeps the state machine total: a runtime exception while handling an attempt's outcome ends
+   * that attempt as a failure, and the call carries on (retries, or ends) instead of being stranded
+   * without a callback.
+   */
+  private void onHandlerFailure(InFlight f, @Nullable Response response, RuntimeException e) {
+    log.error(
+        "Failover: handling an attempt of {} {} failed; it counts as a failed attempt",
+        method,
+        path,
+        e);
+    if (!result.isDone()) {
+      closeQuietly(response);
+    }
+    synchronized (this) {
+      boolean wasInFlight = inFlight.remove(f);
+      if (!done) {
+        IOException io = new IOException("internal error while handling the attempt: " + e, e);
+        long now = core.ticker.nanos();
+        try {
+          if (wasInFlight) {
+            Attempt attempt =
+                new Attempt(
+                    f.number,
+                    f.kind,
+                    f.endpoint.endpoint,
+                    Outcome.PROTOCOL_ERROR,
+                    0,
+                    Duration.ofNanos(f.start - start),
+                    Duration.ofNanos(now - f.start),
+                    describe(io));
+            attempts.add(attempt);
+            retryOrGiveUpLocked(attempt, null, io, now);
+          } else if (inFlight.isEmpty()) {
+            lastFailure = io;
+            failLocked(FailoverException.Reason.RETRIES_EXHAUSTED);
+          }
+        } catch (RuntimeException again) {
+          lastFailure = io;
+          failLocked(FailoverException.Reason.RETRIES_EXHAUSTED);
+        }
+      }
+    }
+    deliver();
+  }
+
   private @Nullable Response lastResponse;
   private @Nullable IOException lastFailure;
 
@@ -607,9 +625,19 @@ public final class FailoverCall implements Call {
   private void retryNow() {
     synchronized (this) {
       retryTimer = null;
-      launchLocked(Attempt.Kind.RETRY);
+      int before = sent;
+      try {
+        launchLocked(Attempt.Kind.RETRY);
+      } catch (RuntimeException e) {
+        log.error("Failover: sending a retry of {} {} failed", method, path, e);
+        failLocked(FailoverException.Reason.RETRIES_EXHAUSTED);
+      }
+      if (sent == before) {
+        // No endpoint could take the retry, or too little time was left: its token goes back.
+        core.budget.refund(core.ticker.nanos());
+      }
     }
-    deliver();
+    deliverOffScheduler();
   }
 
   /**
@@ -791,7 +819,25 @@ public final class FailoverCall implements Call {
       deadlineTimer = null;
       failLocked(FailoverException.Reason.DEADLINE_EXCEEDED);
     }
-    deliver();
+    deliverOffScheduler();
+  }
+
+  /**
+   * Hands the result to the async callback from a scheduler task: never on the scheduler's thread
+   * (a slow callback would delay every other deadline, hedge, retry and probe), but on the client's
+   * dispatcher, as OkHttp delivers its own callbacks.
+   */
+  private void deliverOffScheduler() {
+    synchronized (this) {
+      if (!done || callback == null) {
+        return;
+      }
+    }
+    try {
+      core.callbackExecutor().execute(this::deliver);
+    } catch (RejectedExecutionException e) {
+      deliver(); // the client is closing: deliver here rather than never
+    }
   }
 
   @Override
@@ -934,12 +980,20 @@ public final class FailoverCall implements Call {
 
     @Override
     public void onResponse(Call call, Response response) {
-      onResult(this, response, null);
+      try {
+        onResult(this, response, null);
+      } catch (RuntimeException e) {
+        onHandlerFailure(this, response, e);
+      }
     }
 
     @Override
     public void onFailure(Call call, IOException e) {
-      onResult(this, null, e);
+      try {
+        onResult(this, null, e);
+      } catch (RuntimeException re) {
+        onHandlerFailure(this, null, re);
+      }
     }
   }
 }
