@@ -9,7 +9,6 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
-import org.springframework.boot.health.autoconfigure.contributor.ConditionalOnEnabledHealthIndicator;
 import org.springframework.boot.health.contributor.CompositeHealthContributor;
 import org.springframework.boot.health.contributor.HealthContributor;
 import org.springframework.boot.health.contributor.HealthIndicator;
@@ -17,8 +16,10 @@ import org.springframework.context.annotation.Bean;
 
 /**
  * Auto-configuration of the {@code failover} health contributor: one indicator per failover client,
- * named after the client ({@code /actuator/health/failover/directory}). Turned off by {@code
- * management.health.failover.enabled=false}.
+ * named after the client ({@code /actuator/health/failover/directory}). Off by default, turned on
+ * by {@code management.health.failover.enabled=true}: a downstream outage must not take the app's
+ * own health down (a load balancer or Kubernetes probing {@code /actuator/health} would pull every
+ * instance out). Once on, put it in a health group of its own, not in liveness or readiness.
  */
 @AutoConfiguration(after = FailoverAutoConfiguration.class)
 @ConditionalOnClass({FailoverClient.class, HealthIndicator.class})
@@ -30,7 +31,10 @@ public final class FailoverHealthContributorAutoConfiguration {
   public FailoverHealthContributorAutoConfiguration() {}
 
   @Bean
-  @ConditionalOnEnabledHealthIndicator("failover")
+  @ConditionalOnProperty(
+      prefix = "management.health.failover",
+      name = "enabled",
+      havingValue = "true")
   @ConditionalOnMissingBean(name = {"failoverHealthIndicator", "failoverHealthContributor"})
   HealthContributor failoverHealthContributor(ObjectProvider<FailoverClient> clients) {
     Map<String, HealthContributor> indicators = new LinkedHashMap<>();

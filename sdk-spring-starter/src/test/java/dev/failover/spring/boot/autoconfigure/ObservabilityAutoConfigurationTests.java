@@ -279,6 +279,7 @@ class ObservabilityAutoConfigurationTests {
   void healthIsUpWhileSomeZoneServesWithDetailsPerZoneAndEndpoint() {
     runner
         .withPropertyValues(twoZones())
+        .withPropertyValues("management.health.failover.enabled=true")
         .run(
             context -> {
               assertThat(context).hasBean("failoverHealthContributor");
@@ -347,7 +348,10 @@ class ObservabilityAutoConfigurationTests {
   }
 
   @Test
-  void healthIndicatorCanBeTurnedOff() {
+  void healthIndicatorIsOffUnlessEnabledSoThatADownstreamOutageNeverFailsTheAppsHealth() {
+    runner
+        .withPropertyValues(twoZones())
+        .run(context -> assertThat(context).doesNotHaveBean("failoverHealthContributor"));
     runner
         .withPropertyValues(twoZones())
         .withPropertyValues("management.health.failover.enabled=false")

@@ -41,6 +41,7 @@ import org.springframework.web.client.RestClient;
       "failover.clients.directory.ejection.consecutive-failures=1",
       "management.endpoints.web.exposure.include=health,failover,metrics",
       "management.endpoint.health.show-details=always",
+      "management.health.failover.enabled=true",
     })
 class ZoneOutageSpringBootTest {
 
