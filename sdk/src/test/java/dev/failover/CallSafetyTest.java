@@ -156,4 +156,43 @@ class CallSafetyTest {
       assertThat(name).doesNotContain("scheduler");
     }
   }
+
+  @Test
+  void aOneShotPostWhoseConnectFailedIsSentOnceElsewhere() throws Exception {
+    zones.zone("us-east-1a").fail(ZoneFault.refuse());
+    AtomicInteger writes = new AtomicInteger();
+    okhttp3.RequestBody oneShot =
+        new okhttp3.RequestBody() {
+          @Override
+          public okhttp3.MediaType contentType() {
+            return okhttp3.MediaType.get("application/json");
+          }
+
+          @Override
+          public void writeTo(okio.BufferedSink sink) throws IOException {
+            writes.incrementAndGet();
+            sink.writeUtf8("{\"name\":\"ada\"}");
+          }
+
+          @Override
+          public boolean isOneShot() {
+            return true;
+          }
+        };
+    try (FailoverClient client = Zones3.client(zones).build()) {
+      Request post =
+          new Request.Builder().url("http://directory/api/v1/users").post(oneShot).build();
+      try (Response r = client.newCall(post).execute()) {
+        assertThat(r.code()).isEqualTo(200);
+      }
+    }
+    // Never written to the refusing zone (its connect failed first), written once where it landed.
+    assertThat(writes.get()).isEqualTo(1);
+    assertThat(
+            zones.requestCount(
+                com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor(
+                    com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo(
+                        "/api/v1/users"))))
+        .isEqualTo(1);
+  }
 }

@@ -40,19 +40,25 @@ public final class Classifier {
 
   /**
    * Classifies a failure. {@code sent} tells whether the request reached the network (a connection
-   * was made and writing began); if not, the failure is a connect failure whatever its type,
-   * because nothing left the client.
+   * was made and writing began, counting OkHttp's own silent retries); if not, the failure is a
+   * connect failure whatever its type, because nothing left the client. If it did, even a connect
+   * failure (of a silent retry) is not: the request may have reached a server.
    */
   public static Outcome classify(IOException e, boolean sent, boolean cancelled) {
     if (cancelled) {
       return Outcome.CANCELLED;
     }
-    if (!sent
-        || e instanceof ConnectException
+    if (!sent) {
+      return Outcome.CONNECT_FAILED;
+    }
+    if (e instanceof ConnectException
         || e instanceof NoRouteToHostException
         || e instanceof UnknownHostException
         || e instanceof PortUnreachableException) {
-      return Outcome.CONNECT_FAILED;
+      // A connect failure after the request was already on the network once: OkHttp retried on
+      // its own (after a reset, say) and that retry could not connect. The first try may have
+      // reached the server, so this is not a request that never left.
+      return Outcome.RESET;
     }
     if (e instanceof InterruptedIOException) {
       // SocketTimeoutException, and OkHttp's call timeout ("timeout").

@@ -462,6 +462,9 @@ public final class FailoverCall implements Call {
     if (staleStore != null && response != null && outcome == Outcome.SUCCESS && !f.cancelled) {
       response = staleStore.offer(request, seenByServer, response);
     }
+    if (f.tag.sent()) {
+      anyTransmitted = true;
+    }
     int silent = f.tag.silentRetries();
     if (silent > 0) {
       core.budget.charge(now, silent);
@@ -568,6 +571,9 @@ public final class FailoverCall implements Call {
     deliver();
   }
 
+  /** Whether any attempt of this call reached the network (began writing its request). */
+  private volatile boolean anyTransmitted;
+
   private @Nullable Response lastResponse;
   private @Nullable IOException lastFailure;
 
@@ -583,7 +589,10 @@ public final class FailoverCall implements Call {
       hedgeLocked(false);
       return;
     }
-    boolean safe = replayable && (idempotent || attempt.outcome().neverSent());
+    // A one-shot body may be sent by a new attempt only if no attempt ever began writing it: the
+    // network never saw any attempt of this call (so writeTo was never called).
+    boolean bodyUntouched = replayable || (attempt.outcome().neverSent() && !anyTransmitted);
+    boolean safe = bodyUntouched && (idempotent || attempt.outcome().neverSent());
     if (!safe || sent >= core.settings.maxAttempts()) {
       giveUpLocked(FailoverException.Reason.RETRIES_EXHAUSTED, attempt);
       return;

@@ -51,6 +51,10 @@ class ClassifierTest {
         .isEqualTo(Outcome.CONNECT_FAILED);
     assertThat(Classifier.classify(new IOException("handshake"), false, false))
         .isEqualTo(Outcome.CONNECT_FAILED);
+    // OkHttp silently retried after a reset and the retry's connect failed: the first try was on
+    // the network, so the request may have reached a server.
+    assertThat(Classifier.classify(new ConnectException("refused"), true, false))
+        .isEqualTo(Outcome.RESET);
     assertThat(Classifier.classify(new SocketTimeoutException("timeout"), true, false))
         .isEqualTo(Outcome.TIMEOUT);
     assertThat(Classifier.classify(new InterruptedIOException("timeout"), true, false))
