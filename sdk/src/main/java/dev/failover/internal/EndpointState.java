@@ -194,11 +194,13 @@ public final class EndpointState {
    * attempt overtaken by a later attempt of its call that had run at least twice as long as its
    * winner) counts only if the attempt started after the last piece of slowness evidence was
    * counted: attempts that overlapped it saw the same stall, so one stall seen by many concurrent
-   * calls is one piece of evidence. It does not count at all while {@code clientStalled}: then the
-   * client, not the endpoint, is the slow party. Refusals, resets and retryable statuses always
-   * count. {@code acquired} tells whether the attempt held a breaker permission; an attempt sent
-   * without one (panic, or a last resort while everything else failed) never touches a breaker that
-   * is not closed, except that its success closes it: the endpoint answered.
+   * calls is one piece of evidence. A timeout does not count at all while {@code clientStalled}:
+   * then the client, not the endpoint, may be the slow party. A slow lost race still counts: its
+   * winner ran at the same time on the same client and was at least twice as fast. Refusals, resets
+   * and retryable statuses always count. {@code acquired} tells whether the attempt held a breaker
+   * permission; an attempt sent without one (panic, or a last resort while everything else failed)
+   * never touches a breaker that is not closed, except that its success closes it: the endpoint
+   * answered.
    */
   boolean record(
       Outcome outcome,
@@ -217,8 +219,11 @@ public final class EndpointState {
       return false;
     }
     boolean slowness = outcome == Outcome.TIMEOUT || (outcome == Outcome.CANCELLED && slow);
-    if (slowness && (clientStalled || !takeSlowEvidence(now - durationNanos, now))) {
-      // Not evidence: the client was the slow party, or this stall was already counted.
+    boolean timedOutWhileStalled = outcome == Outcome.TIMEOUT && clientStalled;
+    if (slowness && (timedOutWhileStalled || !takeSlowEvidence(now - durationNanos, now))) {
+      // Not evidence: the client was the slow party, or this stall was already counted. (A race
+      // lost to a winner that ran less than half as long is relative evidence: both ran on this
+      // client at the same time, so a stall of the client would have slowed both. It counts.)
       breaker.releasePermission();
       return false;
     }

@@ -171,14 +171,20 @@ class JudgementTest {
   }
 
   @Test
-  void aStalledClientChargesNoTimeoutButStillChargesRefusals() {
+  void aStalledClientChargesNoTimeoutButStillChargesRefusalsAndRacesLostByFar() {
     EndpointState ep = endpoint(router("us-east-1a", "us-east-1b"), "us-east-1a");
     for (int i = 0; i < 10; i++) {
       clock.advance(Duration.ofSeconds(1));
       assertThat(attempt(ep, Outcome.TIMEOUT, 300 * MS, false, true)).isFalse();
-      assertThat(attempt(ep, Outcome.CANCELLED, 300 * MS, true, true)).isFalse();
+      // Overtaken, but not by far: no evidence, stalled or not.
+      assertThat(attempt(ep, Outcome.CANCELLED, 300 * MS, false, true)).isFalse();
     }
     assertThat(ep.health(clock.nanos())).isEqualTo(Health.HEALTHY);
+    // A race lost to a winner at least twice as fast is relative evidence: the winner ran on the
+    // same stalled client at the same time. It counts.
+    clock.advance(Duration.ofSeconds(1));
+    assertThat(attempt(ep, Outcome.CANCELLED, 300 * MS, true, true)).isTrue();
+    attempt(ep, Outcome.SUCCESS, MS, false, true);
     for (int i = 0; i < 5; i++) {
       assertThat(attempt(ep, Outcome.CONNECT_FAILED, MS, false, true)).isTrue();
     }
