@@ -13,7 +13,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -133,7 +132,7 @@ public final class FakeEndpoint implements FakeTarget {
 
   // ---- lifecycle, called by FakeZones ----
 
-  void start(ExecutorService executor, ScheduledExecutorService scheduler, long seed) {
+  void start(ProxyLoop loop, ScheduledExecutorService scheduler, long seed) {
     WireMockServer server =
         new WireMockServer(
             options()
@@ -147,7 +146,7 @@ public final class FakeEndpoint implements FakeTarget {
                 .extensions(new FaultTransformer(this)));
     server.start();
     try {
-      FaultProxy proxy = new FaultProxy(zone.name() + "-" + index, server.port(), executor);
+      FaultProxy proxy = new FaultProxy(zone.name() + "-" + index, server.port(), loop);
       applied = null;
       node = new Node(server, proxy, scheduler, new Random(mix(seed)));
     } catch (IOException e) {
@@ -157,8 +156,8 @@ public final class FakeEndpoint implements FakeTarget {
   }
 
   /**
-   * Closes the proxy (waiting until {@code deadlineNanos} for its accept and pump loops to return),
-   * then stops the WireMock server.
+   * Closes the proxy (its sockets are closed when this returns; waits until {@code deadlineNanos}
+   * at most), then stops the WireMock server.
    */
   void stop(long deadlineNanos) {
     Node n = node;
@@ -242,6 +241,7 @@ public final class FakeEndpoint implements FakeTarget {
       case REFUSE -> FaultProxy.Mode.REFUSE;
       case HANG -> FaultProxy.Mode.HANG;
       case RESET -> FaultProxy.Mode.RESET;
+      case BLACKHOLE -> FaultProxy.Mode.BLACKHOLE;
       default -> FaultProxy.Mode.OPEN;
     };
   }

@@ -9,7 +9,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -52,8 +51,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  *
  * <p><b>Endpoints.</b> Each endpoint is a WireMock server on an internal port, behind a small TCP
  * proxy on the public port its URL names; the proxy injects the socket faults (see {@link
- * ZoneFault}). All threads are daemon threads, and {@link #close()} returns only once every one of
- * them has terminated.
+ * ZoneFault}). The proxies are non-blocking and share one selector thread, so connections held by a
+ * fault cost no thread; one more thread switches flapping faults. All threads are daemon threads,
+ * and {@link #close()} returns only once every one of them has terminated.
  *
  * <p>Thread-safe: faults may be changed from any thread, while requests are in flight.
  */
@@ -76,9 +76,9 @@ public final class FakeZones
   private final long seed;
 
   private final Object lifecycle = new Object();
-  private @Nullable ExecutorService executor;
+  private @Nullable ProxyLoop proxyLoop;
   private @Nullable ScheduledExecutorService scheduler;
-  private @Nullable DaemonThreads ioThreads;
+  private @Nullable DaemonThreads proxyThreads;
   private @Nullable DaemonThreads timerThreads;
   private boolean perTest;
   private int classDepth;
@@ -285,20 +285,20 @@ public final class FakeZones
    */
   public FakeZones start() {
     synchronized (lifecycle) {
-      if (executor != null) {
+      if (proxyLoop != null) {
         throw new IllegalStateException("FakeZones is already running");
       }
-      DaemonThreads ioFactory = new DaemonThreads("failover-testkit-io");
+      DaemonThreads proxyFactory = new DaemonThreads("failover-testkit-proxy");
       DaemonThreads timerFactory = new DaemonThreads("failover-testkit-timer");
-      ExecutorService io = Executors.newCachedThreadPool(ioFactory);
       ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(timerFactory);
-      executor = io;
       scheduler = timer;
-      ioThreads = ioFactory;
       timerThreads = timerFactory;
+      proxyThreads = proxyFactory;
       try {
+        ProxyLoop loop = new ProxyLoop(proxyFactory);
+        proxyLoop = loop;
         for (FakeEndpoint endpoint : endpoints) {
-          endpoint.start(io, timer, seed);
+          endpoint.start(loop, timer, seed);
         }
       } catch (RuntimeException e) {
         close();
@@ -315,7 +315,7 @@ public final class FakeZones
    */
   public boolean isRunning() {
     synchronized (lifecycle) {
-      return executor != null;
+      return proxyLoop != null;
     }
   }
 
@@ -332,16 +332,16 @@ public final class FakeZones
   @Override
   public void close() {
     synchronized (lifecycle) {
-      ExecutorService io = executor;
+      ProxyLoop loop = proxyLoop;
       ScheduledExecutorService timer = scheduler;
-      DaemonThreads ioFactory = ioThreads;
+      DaemonThreads proxyFactory = proxyThreads;
       DaemonThreads timerFactory = timerThreads;
-      if (io == null || timer == null || ioFactory == null || timerFactory == null) {
+      if (timer == null || proxyFactory == null || timerFactory == null) {
         return;
       }
-      executor = null;
+      proxyLoop = null;
       scheduler = null;
-      ioThreads = null;
+      proxyThreads = null;
       timerThreads = null;
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(STOP_TIMEOUT_SECONDS);
       timer.shutdownNow();
@@ -357,9 +357,11 @@ public final class FakeZones
           }
         }
       }
-      io.shutdownNow();
+      if (loop != null) {
+        loop.close();
+      }
       List<String> alive = new ArrayList<>(timerFactory.joinAll(deadline));
-      alive.addAll(ioFactory.joinAll(deadline));
+      alive.addAll(proxyFactory.joinAll(deadline));
       if (!alive.isEmpty()) {
         IllegalStateException stuck =
             new IllegalStateException(
@@ -380,7 +382,7 @@ public final class FakeZones
   public void beforeAll(ExtensionContext context) {
     synchronized (lifecycle) {
       classDepth++;
-      if (executor == null) {
+      if (proxyLoop == null) {
         start();
         perTest = false;
       }
@@ -402,7 +404,7 @@ public final class FakeZones
   @Override
   public void beforeEach(ExtensionContext context) {
     synchronized (lifecycle) {
-      if (executor == null) {
+      if (proxyLoop == null) {
         start();
         perTest = true;
       } else {

@@ -1,29 +1,49 @@
 package dev.failover.testkit;
 
+import static dev.failover.testkit.ProxyLoop.closeQuietly;
+
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 
 /**
  * A TCP proxy on the endpoint's public port in front of its WireMock server, which injects the
- * socket-level faults: refuse (nothing listens), hang (no byte forwarded) and reset (RST when the
- * response starts). One thread accepts; each connection has one thread per direction. All threads
- * come from the owner's executor; {@link #close()} closes the sockets and returns once every task
- * it submitted has returned.
+ * socket-level faults. It has no thread of its own: its listener and every connection are
+ * non-blocking channels on the shared {@link ProxyLoop}, so a thousand held connections cost no
+ * thread. Each connection decides for itself, at every event and at every mode change, what the
+ * current mode allows it to do:
+ *
+ * <ul>
+ *   <li>{@link Mode#OPEN}: bytes flow both ways. The connection to WireMock is opened when the
+ *       first request byte has to go there.
+ *   <li>{@link Mode#HANG}: accepted and read (up to one buffer), never forwarded nor answered,
+ *       never closed by the proxy; what was held back flows when the mode returns to OPEN. A client
+ *       that closes a hung connection lets the proxy drop it, and the bytes it held.
+ *   <li>{@link Mode#RESET}: requests flow; the first response byte resets the client's connection
+ *       (SO_LINGER 0, then close).
+ *   <li>{@link Mode#REFUSE}: nothing listens on the port; every connection is reset.
+ *   <li>{@link Mode#BLACKHOLE}: new connections are never accepted, so a client's connect times
+ *       out; open connections hang as in HANG. The port is held by a listener whose accept queue is
+ *       full (backlog 1, filled by two connections of the proxy's own), and a kernel drops a SYN to
+ *       such a listener instead of answering it: Linux does, and the testkit's tests check it.
+ * </ul>
+ *
+ * <p>Thread-safe: the methods hand their work to the loop and return once it is done.
  */
 final class FaultProxy implements AutoCloseable {
 
@@ -32,40 +52,77 @@ final class FaultProxy implements AutoCloseable {
     OPEN,
     REFUSE,
     HANG,
-    RESET
+    RESET,
+    BLACKHOLE;
+
+    /** Whether bytes flow in this mode (in RESET, until the response starts). */
+    boolean forwards() {
+      return this == OPEN || this == RESET;
+    }
+
+    Listening listening() {
+      return switch (this) {
+        case REFUSE -> Listening.NONE;
+        case BLACKHOLE -> Listening.FULL;
+        default -> Listening.ACCEPTING;
+      };
+    }
   }
 
-  private static final int BACKLOG = 64;
-  private static final int BACKEND_CONNECT_TIMEOUT_MILLIS = 2_000;
-  private static final long HANG_POLL_MILLIS = 200;
-  private static final long ACCEPTOR_STOP_TIMEOUT_MILLIS = 2_000;
+  /** What listens on the port: nothing, an accepting listener, or one with a full queue. */
+  private enum Listening {
+    NONE,
+    ACCEPTING,
+    FULL
+  }
+
+  /**
+   * Room for bursts of connects while the loop is busy or not yet warm: a connect to a listener
+   * whose queue is full waits a whole SYN retransmission (1 s). The kernel caps it at somaxconn.
+   */
+  private static final int BACKLOG = 1024;
+
+  private static final int FULL_BACKLOG = 1;
+  private static final int FILLER_CONNECT_TIMEOUT_MILLIS = 500;
+  private static final int BUFFER_BYTES = 16 * 1024;
+  private static final long CALL_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(5);
   private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
 
   private final String name;
   private final InetSocketAddress backend;
-  private final ExecutorService executor;
-  private final Object lock = new Object();
-  private final Object tasks = new Object();
-  private int runningTasks; // guarded by tasks: submitted and not yet returned
-  private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
+  private final ProxyLoop loop;
   private final AtomicInteger accepted = new AtomicInteger();
+  private final AtomicInteger open = new AtomicInteger();
   private final int port;
 
-  private volatile Mode mode = Mode.OPEN;
-  private volatile boolean closed;
-  private @Nullable ServerSocket serverSocket;
-  private @Nullable CountDownLatch acceptorDone;
+  private volatile Mode mode = Mode.OPEN; // written only on the loop thread
 
-  FaultProxy(String name, int backendPort, ExecutorService executor) throws IOException {
+  // Only on the loop thread:
+  private final Set<Connection> connections = new HashSet<>();
+  private final List<Socket> fillers = new ArrayList<>();
+  private @Nullable ServerSocketChannel listener;
+  private boolean closed;
+
+  FaultProxy(String name, int backendPort, ProxyLoop loop) throws IOException {
     this.name = name;
     this.backend = new InetSocketAddress(LOOPBACK, backendPort);
-    this.executor = executor;
-    ServerSocket socket = bind(0);
-    this.port = socket.getLocalPort();
-    synchronized (lock) {
-      serverSocket = socket;
-      launchAcceptor(socket);
+    this.loop = loop;
+    int[] bound = {0};
+    try {
+      loop.run(
+          () -> {
+            try {
+              listen(0, BACKLOG, true);
+            } catch (IOException e) {
+              throw new UncheckedIOException(e);
+            }
+            bound[0] = boundPort();
+          },
+          System.nanoTime() + CALL_TIMEOUT_NANOS);
+    } catch (UncheckedIOException e) {
+      throw e.getCause();
     }
+    this.port = bound[0];
   }
 
   int port() {
@@ -83,306 +140,367 @@ final class FaultProxy implements AutoCloseable {
 
   /** Connections open now. */
   int openConnections() {
-    return connections.size();
+    return open.get();
   }
 
   /**
-   * Switches the mode. REFUSE closes the listening socket and resets every open connection, and
-   * returns once the port no longer accepts; leaving REFUSE listens on the same port again; leaving
-   * HANG resumes stalled connections.
+   * Switches the mode and returns once every connection and the port behave as {@code next} says:
+   * REFUSE has closed the port and reset every connection, BLACKHOLE has filled the port's accept
+   * queue, and leaving either listens on the same port again.
    *
-   * @throws UncheckedIOException if the port cannot be bound again
+   * @throws UncheckedIOException if the port cannot be bound again; nothing listens then, as in
+   *     REFUSE
    */
   void setMode(Mode next) {
-    List<Connection> toAbort = List.of();
-    CountDownLatch stopped = null;
-    synchronized (lock) {
-      if (closed || next == mode) {
-        return;
-      }
-      Mode previous = mode;
-      if (previous == Mode.REFUSE) {
-        // The acceptor's thread closes the descriptor when it leaves accept(): wait for it.
-        awaitAcceptorStopped();
-        try {
-          ServerSocket socket = bind(port);
-          serverSocket = socket;
-          launchAcceptor(socket);
-        } catch (IOException e) {
-          throw new UncheckedIOException(
-              "cannot listen on 127.0.0.1:" + port + " again for " + name + ": " + e.getMessage(),
-              e);
-        }
-      }
-      // Set the mode before listing connections: handle() adds, then checks the mode.
-      mode = next;
-      if (next == Mode.REFUSE) {
-        closeQuietly(serverSocket);
-        serverSocket = null;
-        toAbort = List.copyOf(connections);
-        stopped = acceptorDone;
-      }
-      lock.notifyAll();
-    }
-    toAbort.forEach(Connection::abort);
-    if (stopped != null) {
-      awaitQuietly(stopped);
-    }
+    loop.run(() -> apply(next), System.nanoTime() + CALL_TIMEOUT_NANOS);
   }
 
   /** Closes with a bound of 5 seconds; see {@link #close(long)}. */
   @Override
   public void close() {
-    close(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ACCEPTOR_STOP_TIMEOUT_MILLIS));
+    close(System.nanoTime() + CALL_TIMEOUT_NANOS);
   }
 
   /**
-   * Closes the listening socket and resets every connection, then waits until every accept and pump
-   * task of this proxy has returned, or until {@code deadlineNanos}.
+   * Closes the port and resets every connection; returns once the sockets are closed, or throws at
+   * {@code deadlineNanos}. The proxy has no thread to wait for.
    *
-   * @throws IllegalStateException if a task is still running at the deadline
+   * @throws IllegalStateException if the loop did not answer by the deadline
    */
   void close(long deadlineNanos) {
-    List<Connection> open;
-    synchronized (lock) {
-      closed = true;
-      closeQuietly(serverSocket);
-      serverSocket = null;
-      open = List.copyOf(connections);
-      lock.notifyAll();
-    }
-    open.forEach(Connection::abort);
-    awaitTasks(deadlineNanos);
-  }
-
-  /** Runs {@code task} on the executor, counted until it returns. */
-  private void submit(Runnable task) {
-    synchronized (tasks) {
-      runningTasks++;
-    }
-    try {
-      executor.execute(
-          () -> {
-            try {
-              task.run();
-            } finally {
-              taskDone();
-            }
-          });
-    } catch (RejectedExecutionException e) {
-      taskDone();
-      throw e;
-    }
-  }
-
-  private void taskDone() {
-    synchronized (tasks) {
-      runningTasks--;
-      tasks.notifyAll();
-    }
-  }
-
-  private void awaitTasks(long deadlineNanos) {
-    boolean interrupted = false;
-    try {
-      synchronized (tasks) {
-        while (runningTasks > 0) {
-          long remaining = deadlineNanos - System.nanoTime();
-          if (remaining <= 0) {
-            throw new IllegalStateException(
-                "the proxy of " + name + " still has " + runningTasks + " running tasks");
+    loop.run(
+        () -> {
+          if (closed) {
+            return;
           }
-          try {
-            TimeUnit.NANOSECONDS.timedWait(tasks, remaining);
-          } catch (InterruptedException e) {
-            interrupted = true;
-          }
-        }
-      }
-    } finally {
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
-    }
+          closed = true;
+          stopListening();
+          List.copyOf(connections).forEach(Connection::abort);
+          loop.completeCloses();
+        },
+        deadlineNanos);
   }
 
-  private void awaitAcceptorStopped() {
-    CountDownLatch done = acceptorDone;
-    if (done != null) {
-      awaitQuietly(done);
-    }
-  }
+  // ---- on the loop thread ----
 
-  private static void awaitQuietly(CountDownLatch latch) {
-    try {
-      if (!latch.await(ACCEPTOR_STOP_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)) {
-        throw new IllegalStateException(
-            "the proxy's acceptor did not stop within " + ACCEPTOR_STOP_TIMEOUT_MILLIS + " ms");
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
-  private static ServerSocket bind(int port) throws IOException {
-    ServerSocket socket = new ServerSocket();
-    try {
-      socket.setReuseAddress(true);
-      socket.bind(new InetSocketAddress(LOOPBACK, port), BACKLOG);
-      return socket;
-    } catch (IOException e) {
-      socket.close();
-      throw e;
-    }
-  }
-
-  /** Starts accepting on {@code socket}; called with the lock held. */
-  private void launchAcceptor(ServerSocket socket) {
-    CountDownLatch done = new CountDownLatch(1);
-    acceptorDone = done;
-    try {
-      submit(() -> acceptLoop(socket, done));
-    } catch (RejectedExecutionException e) {
-      closeQuietly(socket);
-      done.countDown();
-    }
-  }
-
-  private void acceptLoop(ServerSocket socket, CountDownLatch done) {
-    Thread.currentThread().setName("failover-testkit-accept-" + name);
-    try {
-      while (!socket.isClosed()) {
-        Socket client;
-        try {
-          client = socket.accept();
-        } catch (IOException e) {
-          return; // closed by refuse or close()
-        }
-        accepted.incrementAndGet();
-        handle(client);
-      }
-    } finally {
-      closeQuietly(socket);
-      done.countDown();
-    }
-  }
-
-  private void handle(Socket client) {
-    Socket server = new Socket();
-    Connection connection = new Connection(client, server);
-    connections.add(connection);
-    try {
-      client.setTcpNoDelay(true);
-      server.setTcpNoDelay(true);
-      server.connect(backend, BACKEND_CONNECT_TIMEOUT_MILLIS);
-      if (closed || mode == Mode.REFUSE) {
-        connection.abort();
-        return;
-      }
-      submit(() -> pump(connection, true));
-      submit(() -> pump(connection, false));
-    } catch (IOException | RejectedExecutionException e) {
-      connection.abort();
-    }
-  }
-
-  /** Copies bytes one way until end of stream, an error, or the connection is aborted. */
-  private void pump(Connection connection, boolean toServer) {
-    Thread.currentThread()
-        .setName("failover-testkit-" + name + (toServer ? "-request" : "-response"));
-    byte[] buffer = new byte[16 * 1024];
-    try {
-      InputStream in = (toServer ? connection.client : connection.server).getInputStream();
-      OutputStream out = (toServer ? connection.server : connection.client).getOutputStream();
-      while (!connection.isClosed()) {
-        int n = in.read(buffer);
-        if (!awaitForwarding(connection)) {
-          return;
-        }
-        if (n < 0) {
-          connection.closeGracefully();
-          return;
-        }
-        if (!toServer && mode == Mode.RESET) {
-          connection.abort();
-          return;
-        }
-        out.write(buffer, 0, n);
-        out.flush();
-      }
-    } catch (IOException e) {
-      connection.abort();
-    }
-  }
-
-  /** Waits while the proxy hangs; returns false if the connection or the proxy closed. */
-  private boolean awaitForwarding(Connection connection) {
-    synchronized (lock) {
-      while (mode == Mode.HANG && !closed && !connection.isClosed()) {
-        try {
-          lock.wait(HANG_POLL_MILLIS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          connection.abort();
-          return false;
-        }
-      }
-      return !closed && !connection.isClosed();
-    }
-  }
-
-  private static void closeQuietly(@Nullable AutoCloseable closeable) {
-    if (closeable == null) {
+  private void apply(Mode next) {
+    Mode previous = mode;
+    if (closed || next == previous) {
       return;
     }
+    if (previous.listening() != next.listening()) {
+      if (next.listening() == Listening.FULL) {
+        acceptAll(); // what completed its handshake already is held like any open connection
+      }
+      stopListening();
+      loop.completeCloses(); // the port is free again
+      try {
+        switch (next.listening()) {
+          case ACCEPTING -> listen(port, BACKLOG, true);
+          case FULL -> {
+            listen(port, FULL_BACKLOG, false);
+            fillQueue();
+          }
+          case NONE -> {
+            // REFUSE: nothing listens.
+          }
+        }
+      } catch (IOException e) {
+        stopListening();
+        mode = Mode.REFUSE;
+        List.copyOf(connections).forEach(Connection::abort);
+        loop.completeCloses();
+        throw new UncheckedIOException(
+            "cannot listen on 127.0.0.1:" + port + " again for " + name + ": " + e.getMessage(), e);
+      }
+    }
+    mode = next;
+    List.copyOf(connections).forEach(Connection::update);
+    loop.completeCloses(); // resets sent now, not at the next event
+  }
+
+  private void listen(int onPort, int backlog, boolean accepting) throws IOException {
+    ServerSocketChannel channel = ServerSocketChannel.open();
     try {
-      closeable.close();
-    } catch (Exception e) {
-      // Nothing to do: the socket is going away either way.
+      channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+      channel.bind(new InetSocketAddress(LOOPBACK, onPort), backlog);
+      channel.configureBlocking(false);
+      if (accepting) {
+        channel.register(
+            loop.selector(), SelectionKey.OP_ACCEPT, (ProxyLoop.Handler) k -> acceptAll());
+      }
+    } catch (IOException e) {
+      closeQuietly(channel);
+      throw e;
+    }
+    listener = channel;
+  }
+
+  private int boundPort() {
+    ServerSocketChannel channel = listener;
+    return channel == null ? 0 : channel.socket().getLocalPort();
+  }
+
+  /**
+   * Fills the accept queue of the listener, which is not accepting: the kernel keeps backlog + 1
+   * connections waiting on Linux, so two are made. A filler that times out means the queue is full
+   * already.
+   */
+  private void fillQueue() throws IOException {
+    for (int i = 0; i <= FULL_BACKLOG; i++) {
+      Socket filler = new Socket();
+      try {
+        filler.connect(new InetSocketAddress(LOOPBACK, port), FILLER_CONNECT_TIMEOUT_MILLIS);
+      } catch (SocketTimeoutException e) {
+        filler.close();
+        return;
+      } catch (IOException e) {
+        filler.close();
+        throw e;
+      }
+      fillers.add(filler);
     }
   }
 
-  /** One proxied connection: the client's socket and the one to WireMock. */
-  private final class Connection {
-    final Socket client;
-    final Socket server;
-    private volatile boolean isClosed;
+  private void stopListening() {
+    closeQuietly(listener); // cancels its key; completeCloses() frees the port
+    listener = null;
+    fillers.forEach(ProxyLoop::closeQuietly);
+    fillers.clear();
+  }
 
-    Connection(Socket client, Socket server) {
+  private void acceptAll() {
+    ServerSocketChannel channel = listener;
+    if (channel == null) {
+      return;
+    }
+    while (true) {
+      SocketChannel client;
+      try {
+        client = channel.accept();
+      } catch (IOException e) {
+        return; // closed, or out of descriptors: what is queued waits for the next event
+      }
+      if (client == null) {
+        return;
+      }
+      accepted.incrementAndGet();
+      try {
+        client.configureBlocking(false);
+        client.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        Connection connection = new Connection(client);
+        connection.clientKey = client.register(loop.selector(), 0, connection);
+        connections.add(connection);
+        open.incrementAndGet();
+        connection.update();
+      } catch (IOException e) {
+        linger0(client);
+        closeQuietly(client);
+      }
+    }
+  }
+
+  private static void linger0(SocketChannel channel) {
+    try {
+      channel.setOption(StandardSocketOptions.SO_LINGER, 0);
+    } catch (IOException e) {
+      // Already gone.
+    }
+  }
+
+  /**
+   * One proxied connection: the client's channel, the one to WireMock once needed, and a buffer
+   * each way. Buffers stay in fill mode between events.
+   */
+  private final class Connection implements ProxyLoop.Handler {
+    private final SocketChannel client;
+    private @Nullable SelectionKey clientKey;
+    private final ByteBuffer up = ByteBuffer.allocate(BUFFER_BYTES); // client to WireMock
+    private @Nullable SocketChannel server;
+    private @Nullable SelectionKey serverKey;
+    private @Nullable ByteBuffer down; // WireMock to client, with server
+    private boolean serverConnected;
+    private boolean clientEof;
+    private boolean serverEof;
+    private boolean serverShut; // client's EOF passed on
+    private boolean clientShut; // WireMock's EOF passed on
+    private boolean isClosed;
+
+    Connection(SocketChannel client) {
       this.client = client;
-      this.server = server;
     }
 
-    boolean isClosed() {
-      return isClosed;
+    @Override
+    public void ready(SelectionKey key) {
+      try {
+        SocketChannel s = server;
+        ByteBuffer d = down;
+        if (key.channel() == client) {
+          if (key.isReadable() && up.hasRemaining() && client.read(up) < 0) {
+            clientEof = true;
+          }
+        } else if (s != null && d != null) {
+          if (key.isConnectable() && s.finishConnect()) {
+            serverConnected = true;
+          }
+          if (key.isValid() && key.isReadable() && d.hasRemaining() && s.read(d) < 0) {
+            serverEof = true;
+          }
+        }
+        step();
+      } catch (IOException | RuntimeException e) {
+        abort();
+      }
+    }
+
+    /** Does what the mode allows now; after a mode change. */
+    void update() {
+      try {
+        step();
+      } catch (IOException | RuntimeException e) {
+        abort();
+      }
+    }
+
+    private void step() throws IOException {
+      if (isClosed) {
+        return;
+      }
+      Mode m = mode;
+      if (m == Mode.REFUSE) {
+        abort();
+        return;
+      }
+      if (!m.forwards()) {
+        if (clientEof) {
+          closeGracefully(); // the client left a held connection: nothing to hold any more
+          return;
+        }
+        interest(false);
+        return;
+      }
+      ByteBuffer d = down;
+      if (m == Mode.RESET && d != null && d.position() > 0) {
+        abort(); // the response starts to come back
+        return;
+      }
+      SocketChannel s = server;
+      if (s == null) {
+        if (up.position() == 0) {
+          if (clientEof) {
+            closeGracefully(); // left without asking anything
+          } else {
+            interest(true);
+          }
+          return;
+        }
+        s = connectBackend();
+        d = down;
+      }
+      if (serverConnected && d != null) {
+        flush(up, s);
+        if (clientEof && up.position() == 0 && !serverShut) {
+          s.shutdownOutput();
+          serverShut = true;
+        }
+        flush(d, client);
+        if (serverEof && d.position() == 0 && !clientShut) {
+          client.shutdownOutput();
+          clientShut = true;
+        }
+        if (serverShut && clientShut) {
+          closeGracefully();
+          return;
+        }
+      }
+      interest(true);
+    }
+
+    private SocketChannel connectBackend() throws IOException {
+      SocketChannel s = SocketChannel.open();
+      server = s;
+      down = ByteBuffer.allocate(BUFFER_BYTES);
+      s.configureBlocking(false);
+      s.setOption(StandardSocketOptions.TCP_NODELAY, true);
+      serverConnected = s.connect(backend);
+      serverKey = s.register(loop.selector(), 0, this);
+      return s;
+    }
+
+    private void flush(ByteBuffer buffer, SocketChannel to) throws IOException {
+      if (buffer.position() == 0) {
+        return;
+      }
+      buffer.flip();
+      try {
+        to.write(buffer);
+      } finally {
+        buffer.compact();
+      }
+    }
+
+    private void interest(boolean forwarding) {
+      ByteBuffer d = down;
+      int c = 0;
+      if (!clientEof && up.hasRemaining()) {
+        c |= SelectionKey.OP_READ;
+      }
+      if (forwarding && d != null && d.position() > 0) {
+        c |= SelectionKey.OP_WRITE;
+      }
+      SelectionKey ck = clientKey;
+      if (ck != null) {
+        ck.interestOps(c);
+      }
+      SelectionKey sk = serverKey;
+      if (sk != null && d != null) {
+        int s = 0;
+        if (!serverConnected) {
+          s = SelectionKey.OP_CONNECT;
+        } else {
+          if (!serverEof && d.hasRemaining()) {
+            s |= SelectionKey.OP_READ;
+          }
+          if (forwarding && up.position() > 0) {
+            s |= SelectionKey.OP_WRITE;
+          }
+        }
+        sk.interestOps(s);
+      }
     }
 
     /** Resets both sides (TCP RST): SO_LINGER 0, then close. */
     void abort() {
-      isClosed = true;
-      connections.remove(this);
-      linger0(client);
-      linger0(server);
-      closeQuietly(client);
-      closeQuietly(server);
+      if (markClosed()) {
+        linger0(client);
+        SocketChannel s = server;
+        if (s != null) {
+          linger0(s);
+        }
+        closeBoth();
+      }
     }
 
     /** Closes both sides normally (FIN), after the data written so far. */
     void closeGracefully() {
-      isClosed = true;
-      connections.remove(this);
-      closeQuietly(client);
-      closeQuietly(server);
+      if (markClosed()) {
+        closeBoth();
+      }
     }
 
-    private void linger0(Socket socket) {
-      try {
-        if (!socket.isClosed()) {
-          socket.setSoLinger(true, 0);
-        }
-      } catch (IOException e) {
-        // Already gone.
+    private boolean markClosed() {
+      if (isClosed) {
+        return false;
       }
+      isClosed = true;
+      connections.remove(this);
+      open.decrementAndGet();
+      return true;
+    }
+
+    private void closeBoth() {
+      closeQuietly(client);
+      closeQuietly(server);
     }
   }
 }

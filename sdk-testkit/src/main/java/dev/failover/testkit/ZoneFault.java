@@ -14,9 +14,10 @@ import org.jspecify.annotations.Nullable;
  * <p>Two families, which differ in where they act and in what the request journal sees:
  *
  * <ul>
- *   <li><b>Socket faults</b> ({@link #refuse()}, {@link #hang()}, {@link #reset()}) act in the
- *       endpoint's TCP proxy and hit every request and every open connection, health checks
- *       included. Requests refused or hung never reach WireMock, so they are not counted.
+ *   <li><b>Socket faults</b> ({@link #refuse()}, {@link #blackhole()}, {@link #hang()}, {@link
+ *       #reset()}) act in the endpoint's TCP proxy and hit every request and every open connection,
+ *       health checks included. Requests refused, black-holed or hung never reach WireMock, so they
+ *       are not counted.
  *   <li><b>HTTP faults</b> ({@link #latency(Latency)}, {@link #errors(int, double)}, {@link
  *       #garbage()}) act inside WireMock on the response of every stub, so user stubs stay as they
  *       are. These requests reach WireMock and are counted. {@link #sparing(String...)} exempts
@@ -37,6 +38,7 @@ public final class ZoneFault {
 
   enum Kind {
     REFUSE,
+    BLACKHOLE,
     HANG,
     RESET,
     LATENCY,
@@ -45,11 +47,12 @@ public final class ZoneFault {
     FLAPPING;
 
     boolean isSocketLevel() {
-      return this == REFUSE || this == HANG || this == RESET;
+      return this == REFUSE || this == BLACKHOLE || this == HANG || this == RESET;
     }
   }
 
   private static final ZoneFault REFUSE = new Builder(Kind.REFUSE).build();
+  private static final ZoneFault BLACKHOLE = new Builder(Kind.BLACKHOLE).build();
   private static final ZoneFault HANG = new Builder(Kind.HANG).build();
   private static final ZoneFault RESET = new Builder(Kind.RESET).build();
 
@@ -87,10 +90,33 @@ public final class ZoneFault {
   }
 
   /**
-   * A black hole, as when a zone's network partitions: connections are still accepted, but no byte
-   * is forwarded in either direction, on new and on already open (keep-alive) connections, and
-   * nothing is closed. Clients wait until their own timeout. Bytes held back are delivered if the
-   * fault is healed while the connection is still open.
+   * A black hole, as when a zone's network partitions or its hosts vanish: new connections are
+   * never accepted, so a client's connect attempt times out ({@link
+   * java.net.SocketTimeoutException}, not a refusal), and connections already open hang as with
+   * {@link #hang()}. {@link FakeTarget#heal()} accepts on the same port again; a connect attempt
+   * still retrying its SYN then succeeds late, as after a real partition.
+   *
+   * <p>How: the endpoint's port is held by a listener whose accept queue is full (backlog 1, filled
+   * by the proxy's own connections), and the kernel drops a SYN to such a listener rather than
+   * answer it. That is Linux's behaviour (the testkit's own tests check it) and needs no root, no
+   * firewall rule and no network namespace. It models a silent network, not one that answers with
+   * ICMP "unreachable" (that would fail at once); a kernel that answers a full queue with a reset
+   * (as Windows does) would show a refusal instead. A client that sneaks in while the fault is
+   * being applied may be held as a hung connection instead of timing out.
+   *
+   * @return the fault
+   */
+  public static ZoneFault blackhole() {
+    return BLACKHOLE;
+  }
+
+  /**
+   * A hung server, or a partition that strikes after connect: connections are still accepted and
+   * their requests read, but no byte is forwarded in either direction, on new and on already open
+   * (keep-alive) connections, and the proxy closes nothing. Clients wait until their own (read)
+   * timeout. Bytes held back are delivered if the fault is healed while the client still holds the
+   * connection; a client that closes a hung connection lets the proxy drop it. For connect attempts
+   * that time out, use {@link #blackhole()}.
    *
    * @return the fault
    */
@@ -221,8 +247,9 @@ public final class ZoneFault {
    *
    * @param paths exact URL paths such as {@code "/health"}, each starting with {@code /}
    * @return a copy of this fault that spares {@code paths}, in addition to those already spared
-   * @throws IllegalArgumentException if this is a socket fault (refuse, hang, reset, or flapping
-   *     one), which always hits every request, or if a path does not start with {@code /}
+   * @throws IllegalArgumentException if this is a socket fault (refuse, blackhole, hang, reset, or
+   *     a flapping one), which always hits every request, or if a path does not start with {@code
+   *     /}
    */
   public ZoneFault sparing(String... paths) {
     if (socketKind() != null) {
@@ -315,6 +342,7 @@ public final class ZoneFault {
     String text =
         switch (kind) {
           case REFUSE -> "refuse";
+          case BLACKHOLE -> "blackhole";
           case HANG -> "hang";
           case RESET -> "reset";
           case LATENCY -> "latency(" + latency + ")";

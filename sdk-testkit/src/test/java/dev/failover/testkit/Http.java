@@ -23,9 +23,13 @@ final class Http implements AutoCloseable {
   final OkHttpClient client;
 
   Http(Duration readTimeout) {
+    this(Duration.ofSeconds(2), readTimeout);
+  }
+
+  Http(Duration connectTimeout, Duration readTimeout) {
     client =
         new OkHttpClient.Builder()
-            .connectTimeout(Duration.ofSeconds(2))
+            .connectTimeout(connectTimeout)
             .readTimeout(readTimeout)
             .writeTimeout(Duration.ofSeconds(2))
             .retryOnConnectionFailure(false)
@@ -36,6 +40,10 @@ final class Http implements AutoCloseable {
     this(Duration.ofSeconds(5));
   }
 
+  private Http(OkHttpClient client) {
+    this.client = client;
+  }
+
   Response get(String url) throws IOException {
     return client.newCall(new Request.Builder().url(url).build()).execute();
   }
@@ -43,6 +51,15 @@ final class Http implements AutoCloseable {
   /** GETs {@code url} and reads the whole body; never throws. */
   Outcome call(String url) {
     return call(new Request.Builder().url(url).build());
+  }
+
+  /**
+   * GETs {@code url} with another read timeout, on this client's connection pool: a patient call
+   * that leaves a keep-alive connection for an impatient one.
+   */
+  Outcome call(String url, Duration readTimeout) {
+    Http other = new Http(client.newBuilder().readTimeout(readTimeout).build());
+    return other.call(url);
   }
 
   /** GETs {@code url} on a new connection, which the server closes after the response. */

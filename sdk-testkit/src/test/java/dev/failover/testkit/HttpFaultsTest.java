@@ -230,7 +230,7 @@ class HttpFaultsTest {
       b.heal();
       http.call(url("us-east-1b", "/users/1"));
       Http.Outcome notFound = http.call(url("us-east-1b", "/missing"));
-      assertThat(notFound.status()).isEqualTo(404);
+      assertThat(notFound.status()).as("%s", notFound).isEqualTo(404);
       assertThat(notFound.millis()).as("a 404 is delayed too").isGreaterThanOrEqualTo(10);
       http.call(url("us-west-2a", "/users/1"));
       http.call(url("us-east-1a", "/users/1"));

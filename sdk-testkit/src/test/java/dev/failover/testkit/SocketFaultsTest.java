@@ -7,9 +7,12 @@ import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,8 +22,10 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** Refuse, hang, reset and flapping, as a client sees them on real sockets. */
+/** Refuse, blackhole, hang, reset and flapping, as a client sees them on real sockets. */
 class SocketFaultsTest {
 
   @RegisterExtension
@@ -66,15 +71,75 @@ class SocketFaultsTest {
     }
   }
 
-  @Test
-  void healListensOnTheSamePortAgain() {
+  @ParameterizedTest
+  @ValueSource(strings = {"refuse", "blackhole"})
+  void healListensOnTheSamePortAgain(String faultName) {
+    ZoneFault fault = faultName.equals("refuse") ? ZoneFault.refuse() : ZoneFault.blackhole();
     FakeEndpoint endpoint = zones.zone("us-east-1a").endpoint(0);
     String before = endpoint.url();
-    endpoint.fail(ZoneFault.refuse());
+    endpoint.fail(fault);
     endpoint.heal();
 
     assertThat(endpoint.url()).isEqualTo(before);
     assertThat(endpoint.fault()).isEmpty();
+    try (Http http = new Http()) {
+      Http.Outcome outcome = http.call(url("us-east-1a"));
+      assertThat(outcome.body()).as("%s", outcome).isEqualTo("alice");
+      assertThat(outcome.millis()).as("no SYN retransmission wait").isLessThan(900);
+    }
+  }
+
+  @Test
+  void blackholeMakesConnectTimeOutInsteadOfBeingRefused() throws IOException {
+    FakeEndpoint endpoint = zones.zone("us-east-1a").endpoint(0);
+    int acceptedBefore = endpoint.proxy().acceptedConnections();
+    endpoint.fail(ZoneFault.blackhole());
+
+    for (int attempt = 0; attempt < 3; attempt++) {
+      try (Socket socket = new Socket()) {
+        long start = System.nanoTime();
+        assertThatThrownBy(
+                () -> socket.connect(new InetSocketAddress("127.0.0.1", endpoint.port()), 300))
+            .as("connect attempt %s", attempt)
+            .isInstanceOf(SocketTimeoutException.class)
+            .isNotInstanceOf(ConnectException.class);
+        assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start))
+            .isGreaterThanOrEqualTo(250);
+      }
+    }
+    try (Http http = new Http(Duration.ofMillis(300), Duration.ofSeconds(5))) {
+      Http.Outcome outcome = http.call(url("us-east-1a"));
+
+      assertThat(outcome.error())
+          .as("OkHttp's connect timeout")
+          .isInstanceOf(SocketTimeoutException.class);
+      assertThat(outcome.millis()).isGreaterThanOrEqualTo(250);
+    }
+    assertThat(endpoint.proxy().acceptedConnections()).isEqualTo(acceptedBefore);
+    assertThat(endpoint.requestCount()).isZero();
+  }
+
+  @Test
+  void faultsSwitchDirectlyBetweenBlackholeRefuseAndHang() {
+    FakeEndpoint endpoint = zones.zone("us-east-1a").endpoint(0);
+    int accepted = endpoint.proxy().acceptedConnections();
+    try (Http http = new Http(Duration.ofMillis(200), Duration.ofMillis(200))) {
+      endpoint.fail(ZoneFault.blackhole());
+      assertThat(http.call(url("us-east-1a")).error()).isInstanceOf(SocketTimeoutException.class);
+      endpoint.fail(ZoneFault.refuse());
+      assertThat(http.call(url("us-east-1a")).error()).isInstanceOf(ConnectException.class);
+      endpoint.fail(ZoneFault.blackhole());
+      assertThat(http.call(url("us-east-1a")).error()).isInstanceOf(SocketTimeoutException.class);
+      assertThat(endpoint.proxy().acceptedConnections()).isEqualTo(accepted);
+
+      endpoint.fail(ZoneFault.hang());
+      Http.Outcome hung = http.call(url("us-east-1a"));
+      assertThat(hung.error()).isInstanceOf(SocketTimeoutException.class);
+      assertThat(endpoint.proxy().acceptedConnections())
+          .as("hang accepts, then holds")
+          .isEqualTo(accepted + 1);
+    }
+    endpoint.heal();
     try (Http http = new Http()) {
       assertThat(http.call(url("us-east-1a")).body()).isEqualTo("alice");
     }
@@ -94,17 +159,21 @@ class SocketFaultsTest {
         .isZero();
   }
 
-  @Test
-  void hangStallsKeepAliveConnectionsOpenedBefore() {
+  @ParameterizedTest
+  @ValueSource(strings = {"hang", "blackhole"})
+  void hangAndBlackholeStallKeepAliveConnectionsOpenedBefore(String faultName) {
+    ZoneFault fault = faultName.equals("hang") ? ZoneFault.hang() : ZoneFault.blackhole();
     FakeEndpoint endpoint = zones.zone("us-east-1a").endpoint(0);
     int acceptedBefore = endpoint.proxy().acceptedConnections();
     try (Http http = new Http(Duration.ofMillis(300))) {
-      assertThat(http.call(url("us-east-1a")).ok()).isTrue();
+      assertThat(http.call(url("us-east-1a"), Duration.ofSeconds(5)).ok()).isTrue();
 
-      endpoint.fail(ZoneFault.hang());
+      endpoint.fail(fault);
       Http.Outcome outcome = http.call(url("us-east-1a"));
 
-      assertThat(outcome.error()).isInstanceOf(SocketTimeoutException.class);
+      assertThat(outcome.error())
+          .as("the pooled connection hangs")
+          .isInstanceOf(SocketTimeoutException.class);
       assertThat(endpoint.proxy().acceptedConnections())
           .as("the second call reused the keep-alive connection")
           .isEqualTo(acceptedBefore + 1);
@@ -184,6 +253,37 @@ class SocketFaultsTest {
     assertThat(seen).as("up/down transitions").hasSizeGreaterThanOrEqualTo(4);
     assertThat(seen.get(0)).as("a flapping fault starts down").isFalse();
     assertThat(zone.endpoint(0).url()).isEqualTo(port);
+  }
+
+  @Test
+  void flappingBlackholeAlternatesTimeoutsAndAnswers() {
+    FakeZone zone = zones.zone("us-east-1a");
+    zone.fail(
+        ZoneFault.flapping(ZoneFault.blackhole(), Duration.ofMillis(200), Duration.ofMillis(200)));
+
+    int answered = 0;
+    int timedOut = 0;
+    try (Http http = new Http(Duration.ofMillis(100), Duration.ofSeconds(1))) {
+      long deadline = System.nanoTime() + Duration.ofMillis(2_500).toNanos();
+      for (int i = 0; i < 200 && System.nanoTime() < deadline; i++) {
+        Http.Outcome outcome = http.callFresh(url("us-east-1a"));
+        if (outcome.ok()) {
+          answered++;
+        } else if (outcome.error() instanceof SocketTimeoutException) {
+          timedOut++;
+        } else {
+          // A switch caught the call in flight: reset with the listener, or held as hung.
+          assertThat(outcome.error()).isInstanceOf(IOException.class);
+        }
+        if (answered > 0 && timedOut > 0) {
+          break;
+        }
+      }
+    }
+    zone.heal();
+
+    assertThat(timedOut).as("connect timeouts while down").isPositive();
+    assertThat(answered).as("answers while up").isPositive();
   }
 
   private static java.util.function.BooleanSupplier pause(long millis) {

@@ -101,6 +101,21 @@ class TestingGuideExamplesTest {
 
   // endregion
 
+  // region blackhole
+  @Test
+  void aBlackHoledZoneLetsConnectAttemptsTimeOut() {
+    FakeZone zone = zones.zone("us-east-1c");
+    zone.fail(ZoneFault.blackhole()); // as if its network vanished: no SYN is answered
+
+    String url = zone.endpoint(0).url() + "/users/42";
+    assertThatThrownBy(() -> call(url)) // after the client's connectTimeout, not refused
+        .isInstanceOf(SocketTimeoutException.class)
+        .hasMessageContaining("Connect timed out");
+    assertThat(zone.requestCount()).isZero();
+  }
+
+  // endregion
+
   // region gray
   @Test
   void aGrayFailurePassesHealthChecks() throws IOException {

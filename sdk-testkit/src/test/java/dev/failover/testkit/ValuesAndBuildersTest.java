@@ -55,6 +55,11 @@ class ValuesAndBuildersTest {
     assertThatThrownBy(() -> ZoneFault.refuse().sparing("/health"))
         .hasMessage(
             "sparing(...) needs an HTTP fault; socket faults hit every path, but was refuse");
+    assertThatThrownBy(() -> ZoneFault.blackhole().sparing("/health"))
+        .hasMessage(
+            "sparing(...) needs an HTTP fault; socket faults hit every path, but was blackhole");
+    assertThatThrownBy(() -> ZoneFault.blackhole().withLatency(Latency.fixed(Duration.ZERO)))
+        .hasMessage("withLatency(...) needs an error or garbage fault but was blackhole");
     assertThatThrownBy(() -> ZoneFault.errors(503, 1).sparing("health"))
         .hasMessage("sparing path must start with / but was 'health'");
     ZoneFault flapping =
@@ -87,6 +92,9 @@ class ValuesAndBuildersTest {
                 Duration.ofSeconds(1),
                 Duration.ofSeconds(2)))
         .hasToString("flapping(latency(fixed(3 ms)), down PT1S, up PT2S)");
+    assertThat(
+            ZoneFault.flapping(ZoneFault.blackhole(), Duration.ofSeconds(1), Duration.ofSeconds(2)))
+        .hasToString("flapping(blackhole, down PT1S, up PT2S)");
   }
 
   @Test
