@@ -635,15 +635,15 @@ public final class FailoverClient implements Call.Factory, Closeable {
     /**
      * Builds the client and starts its health checks.
      *
-     * <p>A home zone without an endpoint is accepted (a client may run in a zone without replicas);
-     * when its name is within two edits of a zone that has endpoints, a warning naming both is
+     * <p>A home zone without an endpoint is accepted (a client may run in a zone without replicas),
+     * and so is a home region without one (a service that runs only in other regions); when the
+     * name is within two edits of a zone or region that has endpoints, a warning naming both is
      * logged, since it is then probably misspelt.
      *
      * @return the client
      * @throws IllegalStateException if the service, home or endpoints are missing, an endpoint is
-     *     listed twice, the home zone's region has no endpoint, {@code regionOrder} names a region
-     *     that no endpoint is in, the attempt timeout exceeds the deadline, or {@code
-     *     minAttemptTime} is not shorter than the deadline
+     *     listed twice, {@code regionOrder} names a region that no endpoint is in, the attempt
+     *     timeout exceeds the deadline, or {@code minAttemptTime} is not shorter than the deadline
      */
     public FailoverClient build() {
       String s = service;
@@ -659,22 +659,12 @@ public final class FailoverClient implements Call.Factory, Closeable {
         throw new IllegalStateException("at least one endpoint is required for service " + s);
       }
       Set<String> seen = new HashSet<>();
-      boolean homeRegion = false;
       for (Endpoint e : endpoints) {
         if (!seen.add(e.address())) {
           throw new IllegalStateException("endpoint " + e.address() + " is listed twice");
         }
-        homeRegion |= e.locality().region().equals(h.region());
       }
       List<String> regions = endpoints.stream().map(e -> e.locality().region()).distinct().toList();
-      if (!homeRegion) {
-        throw new IllegalStateException(
-            "home region '"
-                + h.region()
-                + "' has no endpoint; endpoints are in "
-                + regions
-                + " (check the home region's spelling)");
-      }
       for (String r : regionOrder) {
         if (!regions.contains(r)) {
           throw new IllegalStateException(

@@ -72,16 +72,24 @@ class BuilderValidationTest {
     assertThatThrownBy(
             () -> valid().endpoint("http://127.0.0.1:1/", "us-east-1", "us-east-1b").build())
         .hasMessage("endpoint http://127.0.0.1:1 is listed twice");
-    assertThatThrownBy(
-            () ->
-                FailoverClient.builder()
-                    .service("directory")
-                    .home("us-east-l", "us-east-1a")
-                    .endpoint("http://127.0.0.1:1", "us-east-1", "us-east-1a")
-                    .build())
-        .hasMessage(
-            "home region 'us-east-l' has no endpoint; endpoints are in [us-east-1] (check the home"
-                + " region's spelling)");
+    // A home region without endpoints is a real layout (the service runs only elsewhere): built,
+    // with a warning when the name looks misspelt.
+    try (FailoverClient elsewhere =
+        FailoverClient.builder()
+            .service("directory")
+            .home("us-east-l", "us-east-1a")
+            .endpoint("http://127.0.0.1:1", "us-east-1", "us-east-1a")
+            .build()) {
+      assertThat(elsewhere.endpoints()).hasSize(1);
+    }
+    try (FailoverClient farAway =
+        FailoverClient.builder()
+            .service("directory")
+            .home("eu-west-1", "eu-west-1a")
+            .endpoint("http://127.0.0.1:1", "us-east-1", "us-east-1a")
+            .build()) {
+      assertThat(farAway.endpoints()).hasSize(1);
+    }
     assertThatThrownBy(
             () ->
                 valid()

@@ -9,7 +9,6 @@ import dev.failover.StaleCache;
 import dev.failover.ZonePolicy;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -51,7 +50,6 @@ final class FailoverClientFactory {
     this.customizers = customizers;
     this.instrumentation = instrumentation;
     this.okHttpClient = okHttpClient;
-    checkHome();
   }
 
   /** Names of the configured clients, in the order configured. */
@@ -80,7 +78,7 @@ final class FailoverClientFactory {
     apply(clientPrefix, name, () -> builder.service(name), "use a host name such as 'directory'");
     Locality home = home();
     builder.home(home);
-    applyEndpoints(name, client, home, builder);
+    applyEndpoints(name, client, builder);
     applySettings(name, client, builder);
     okHttpClient.ifUnique(builder::okHttpClient);
     instrumentation.orderedStream().forEach(i -> builder.listener(i.listener(name)));
@@ -119,50 +117,8 @@ final class FailoverClientFactory {
     return Locality.of(region, zone);
   }
 
-  /** The home zone must be the zone of some endpoint of some client: else it is likely a typo. */
-  private void checkHome() {
-    if (properties.getClients().isEmpty()) {
-      return;
-    }
-    Locality home = home();
-    Set<String> zones = new LinkedHashSet<>();
-    Set<String> regions = new LinkedHashSet<>();
-    for (FailoverProperties.Client client : properties.getClients().values()) {
-      for (FailoverProperties.Endpoint endpoint : client.getEndpoints()) {
-        if (endpoint.getZone() != null) {
-          zones.add(endpoint.getZone());
-        }
-        if (endpoint.getRegion() != null) {
-          regions.add(endpoint.getRegion());
-        }
-      }
-    }
-    if (zones.isEmpty()) {
-      return; // each client then fails on its missing endpoints, which says more
-    }
-    if (!regions.contains(home.region())) {
-      throw invalid(
-          PREFIX + "home.region",
-          home.region(),
-          "no endpoint of any client is in region '" + home.region() + "'",
-          "set failover.home.region to one of " + regions + " (check its spelling)",
-          null);
-    }
-    if (!zones.contains(home.zone())) {
-      throw invalid(
-          PREFIX + "home.zone",
-          home.zone(),
-          "no endpoint of any client is in zone '" + home.zone() + "'",
-          "set failover.home.zone to one of " + zones + " (check its spelling)",
-          null);
-    }
-  }
-
   private void applyEndpoints(
-      String name,
-      FailoverProperties.Client client,
-      Locality home,
-      FailoverClient.Builder builder) {
+      String name, FailoverProperties.Client client, FailoverClient.Builder builder) {
     String prefix = PREFIX + "clients." + name + ".endpoints";
     List<FailoverProperties.Endpoint> endpoints = client.getEndpoints();
     if (endpoints.isEmpty()) {
@@ -173,7 +129,6 @@ final class FailoverClientFactory {
               + ".endpoints, each with url, region and zone");
     }
     Map<String, Integer> seen = new HashMap<>();
-    boolean homeRegion = false;
     for (int i = 0; i < endpoints.size(); i++) {
       FailoverProperties.Endpoint e = endpoints.get(i);
       String at = prefix + "[" + i + "]";
@@ -230,20 +185,7 @@ final class FailoverClientFactory {
             "remove one of the two entries",
             null);
       }
-      homeRegion |= region.equals(home.region());
       builder.endpoint(endpoint);
-    }
-    if (!homeRegion) {
-      throw invalid(
-          prefix,
-          null,
-          "no endpoint of client '" + name + "' is in the home region '" + home.region() + "'",
-          "add an endpoint in region "
-              + home.region()
-              + " to failover.clients."
-              + name
-              + ".endpoints, or correct failover.home.region",
-          null);
     }
   }
 

@@ -52,16 +52,6 @@ class FailoverFailureAnalyzerTests {
             d + "endpoints[1].url",
             "without credentials"),
         Arguments.of(
-            "unknown home zone",
-            with("failover.home.zone=us-east-1x"),
-            "failover.home.zone",
-            "set failover.home.zone to one of [us-east-1a, us-east-1b, us-west-2a]"),
-        Arguments.of(
-            "unknown home region",
-            with("failover.home.region=us-east-9"),
-            "failover.home.region",
-            "set failover.home.region to one of [us-east-1, us-west-2]"),
-        Arguments.of(
             "missing home",
             without("failover.home.zone"),
             "failover.home.zone",
