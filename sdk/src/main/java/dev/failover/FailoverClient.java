@@ -155,6 +155,61 @@ public final class FailoverClient implements Call.Factory, Closeable {
   }
 
   /**
+   * Shifts traffic away from a zone until {@code duration} has passed: an operator's zonal shift,
+   * in the manner of AWS Route 53 Application Recovery Controller. The zone gets no first attempts
+   * and no probes at once, whatever the detectors say; retries and hedges go there only as a last
+   * resort, when everything else was tried. When the shift expires or is cancelled, the zone
+   * returns with slow start. A shift always ends by itself, so a forgotten one cannot hold a zone
+   * out for good; shifting the same zone again replaces its expiry.
+   *
+   * <pre>{@code
+   * directory.shiftAway("us-east-1a", Duration.ofHours(2), "change CHG-1234 by alice");
+   * }</pre>
+   *
+   * <p>Emits {@link FailoverEvent.ZoneShifted} (and {@link FailoverEvent.ZoneShiftEnded} at the
+   * end), logs at WARN with {@code requestedBy}, and shows the zone as {@link
+   * FailoverSnapshot.ZoneStatus#SHIFTED} in the snapshot.
+   *
+   * @param zone the zone's name, such as {@code us-east-1a}
+   * @param duration how long the shift lasts, 1 s to 3 days
+   * @param requestedBy who or what asks, for the log and the event (not blank)
+   * @return when the shift ends
+   * @throws IllegalArgumentException if no zone has that name, the duration is out of range or
+   *     {@code requestedBy} is blank
+   * @throws IllegalStateException if no other zone in rotation would be left to serve, or the
+   *     client is closed
+   */
+  public java.time.Instant shiftAway(String zone, Duration duration, String requestedBy) {
+    Objects.requireNonNull(zone, "zone");
+    Objects.requireNonNull(duration, "duration");
+    Objects.requireNonNull(requestedBy, "requestedBy");
+    if (duration.compareTo(Duration.ofSeconds(1)) < 0
+        || duration.compareTo(Duration.ofDays(3)) > 0) {
+      throw new IllegalArgumentException(
+          "zonal shift duration must be between 1 s and 3 days but was " + duration);
+    }
+    if (requestedBy.isBlank()) {
+      throw new IllegalArgumentException(
+          "zonal shift requestedBy must name who or what asks, e.g. \"actuator:alice\"");
+    }
+    return core.shiftAway(zone, duration, requestedBy);
+  }
+
+  /**
+   * Ends the zonal shift of a zone before its expiry; the zone returns with slow start.
+   *
+   * @param zone the zone's name
+   * @param requestedBy who or what asks, for the log and the event
+   * @return whether a shift was in force
+   * @throws IllegalArgumentException if no zone has that name
+   */
+  public boolean cancelShift(String zone, String requestedBy) {
+    Objects.requireNonNull(zone, "zone");
+    Objects.requireNonNull(requestedBy, "requestedBy");
+    return core.cancelShift(zone, requestedBy);
+  }
+
+  /**
    * Cancels calls in flight, stops health checks and releases threads, timers and, if the client
    * created its own OkHttp connection pool, every pooled connection. Calling it again does nothing.
    */

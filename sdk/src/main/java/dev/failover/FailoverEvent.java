@@ -114,6 +114,28 @@ public sealed interface FailoverEvent {
       implements FailoverEvent {}
 
   /**
+   * An operator shifted traffic away from a zone: it gets no first attempts until {@code until} or
+   * until the shift is cancelled.
+   *
+   * @param service the service name
+   * @param zone the zone
+   * @param until when the shift ends by itself
+   * @param requestedBy who or what asked, as given (for example {@code "actuator:alice"})
+   */
+  record ZoneShifted(String service, Locality zone, java.time.Instant until, String requestedBy)
+      implements FailoverEvent {}
+
+  /**
+   * A zonal shift ended: it expired or was cancelled; the zone takes first attempts again (with
+   * slow start).
+   *
+   * @param service the service name
+   * @param zone the zone
+   * @param reason {@code "expired"} or {@code "cancelled by <who>"}
+   */
+  record ZoneShiftEnded(String service, Locality zone, String reason) implements FailoverEvent {}
+
+  /**
    * The client itself became the slow party: its scheduler ran late (a JVM pause, a saturated host,
    * a cold JVM). Until {@link ClientRecovered}, and for a grace period of 2 s after the stall
    * ended, timeouts and slowness are charged to no endpoint and no zone; refusals and error

@@ -75,6 +75,20 @@ public interface FailoverListener {
   default void onZoneRestored(FailoverEvent.ZoneRestored event) {}
 
   /**
+   * Called when an operator shifts traffic away from a zone.
+   *
+   * @param event the event
+   */
+  default void onZoneShifted(FailoverEvent.ZoneShifted event) {}
+
+  /**
+   * Called when a zonal shift expires or is cancelled.
+   *
+   * @param event the event
+   */
+  default void onZoneShiftEnded(FailoverEvent.ZoneShiftEnded event) {}
+
+  /**
    * Called when the client detects that it is itself the slow party (a pause or saturated host).
    *
    * @param event the event

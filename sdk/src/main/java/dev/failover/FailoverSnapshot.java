@@ -85,7 +85,12 @@ public record FailoverSnapshot(
     /** Gets no first attempts; only probes and retries or hedges of last resort. */
     EVACUATED,
     /** Returned from evacuation; its share ramps up over the slow-start window. */
-    RAMPING
+    RAMPING,
+    /**
+     * An operator shifted traffic away from it until an expiry ({@code FailoverClient.shiftAway}):
+     * no first attempts, no probes; retries or hedges only as a last resort.
+     */
+    SHIFTED
   }
 
   /**
@@ -95,7 +100,7 @@ public record FailoverSnapshot(
    * @param tier its routing tier: 0 for the home zone, 1 for the rest of the home region, 2 and up
    *     for other regions in order
    * @param status whether it takes first attempts
-   * @param reason why it is evacuated, or empty
+   * @param reason why it is evacuated or shifted, or empty
    * @param evacuations how many times it was evacuated
    * @param errorRatePercent its attempts' error rate over the zone window
    * @param meanLatency its successful attempts' mean latency over the zone window
@@ -117,7 +122,7 @@ public record FailoverSnapshot(
      * @param tier its routing tier: 0 for the home zone, 1 for the rest of the home region, 2 and
      *     up for other regions in order
      * @param status whether it takes first attempts
-     * @param reason why it is evacuated, or empty
+     * @param reason why it is evacuated or shifted, or empty
      * @param evacuations how many times it was evacuated
      * @param errorRatePercent its attempts' error rate over the zone window
      * @param meanLatency its successful attempts' mean latency over the zone window

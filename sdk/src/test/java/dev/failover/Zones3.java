@@ -96,6 +96,16 @@ final class Zones3 {
     }
 
     @Override
+    public void onZoneShifted(FailoverEvent.ZoneShifted event) {
+      events.add(event);
+    }
+
+    @Override
+    public void onZoneShiftEnded(FailoverEvent.ZoneShiftEnded event) {
+      events.add(event);
+    }
+
+    @Override
     public void onStaleServed(FailoverEvent.StaleServed event) {
       events.add(event);
     }

@@ -158,7 +158,8 @@ public final class ClientCore implements Closeable {
     this.clientTick =
         scheduler.scheduleWithFixedDelay(
             this::tick, ClientHealth.TICK_NANOS, ClientHealth.TICK_NANOS, TimeUnit.NANOSECONDS);
-    if (settings.zones().enabled() && router.zones().all().size() > 1) {
+    if (router.zones().all().size() > 1) {
+      // Zone judgement (when enabled) and the expiry of zonal shifts.
       this.zoneTimer =
           scheduler.scheduleWithFixedDelay(this::evaluateZones, 1, 1, TimeUnit.SECONDS);
     } else {
@@ -256,6 +257,22 @@ public final class ClientCore implements Closeable {
             staleServed.sum(),
             failedCalls.sum()),
         router.snapshot(now));
+  }
+
+  /** See {@code FailoverClient.shiftAway}. */
+  public java.time.Instant shiftAway(String zone, Duration duration, String requestedBy) {
+    if (closed.get()) {
+      throw new IllegalStateException("FailoverClient '" + settings.service() + "' is closed");
+    }
+    long now = ticker.nanos();
+    java.time.Instant until = settings.clock().instant().plus(duration);
+    router.zones().shiftAway(zone, now + duration.toNanos(), until, requestedBy, now);
+    return until;
+  }
+
+  /** See {@code FailoverClient.cancelShift}. */
+  public boolean cancelShift(String zone, String requestedBy) {
+    return router.zones().cancelShift(zone, requestedBy, ticker.nanos());
   }
 
   /**

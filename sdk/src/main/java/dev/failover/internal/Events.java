@@ -48,6 +48,10 @@ public final class Events {
       l.onZoneRestored(e);
     } else if (event instanceof FailoverEvent.StaleServed e) {
       l.onStaleServed(e);
+    } else if (event instanceof FailoverEvent.ZoneShifted e) {
+      l.onZoneShifted(e);
+    } else if (event instanceof FailoverEvent.ZoneShiftEnded e) {
+      l.onZoneShiftEnded(e);
     } else if (event instanceof FailoverEvent.ClientStalled e) {
       l.onClientStalled(e);
     } else if (event instanceof FailoverEvent.ClientRecovered e) {
@@ -70,6 +74,15 @@ public final class Events {
     } else if (event instanceof FailoverEvent.ZoneRestored e) {
       log.info(
           "[{}] zone {} restored after {} ms", e.service(), e.zone(), e.evacuatedFor().toMillis());
+    } else if (event instanceof FailoverEvent.ZoneShifted e) {
+      log.warn(
+          "[{}] zone {} shifted away until {} (requested by {})",
+          e.service(),
+          e.zone(),
+          e.until(),
+          e.requestedBy());
+    } else if (event instanceof FailoverEvent.ZoneShiftEnded e) {
+      log.warn("[{}] zonal shift of {} ended: {}", e.service(), e.zone(), e.reason());
     } else if (event instanceof FailoverEvent.ClientStalled e) {
       log.warn(
           "[{}] the client itself is slow ({}): timeouts and slowness are charged to no endpoint"

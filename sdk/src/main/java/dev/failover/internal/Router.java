@@ -111,7 +111,7 @@ public final class Router {
 
   /** Whether {@code s} may take a first attempt. */
   private static boolean routable(EndpointState s, long now) {
-    return !s.zone.evacuated() && s.available(now);
+    return !s.zone.outOfRotation(now) && s.available(now);
   }
 
   /** The share of its weight that {@code s} contributes to its tier's health. */
@@ -215,7 +215,7 @@ public final class Router {
         }
         EndpointState s = p2c(candidates, now, List.of(), mode);
         if (s != null) {
-          boolean lastResort = !panic && (mode == Mode.LAST_RESORT || s.zone.evacuated());
+          boolean lastResort = !panic && (mode == Mode.LAST_RESORT || s.zone.outOfRotation(now));
           return new Pick(s, panic, lastResort);
         }
       }
@@ -302,12 +302,17 @@ public final class Router {
         eps.add(s.snapshot(now));
       }
       long[] t = z.totals(now);
+      boolean shifted = z.shifted(now);
       out.add(
           new FailoverSnapshot.Zone(
               z.locality,
               z.tier,
-              FailoverSnapshot.ZoneStatus.valueOf(z.phase.name()),
-              z.reason,
+              shifted
+                  ? FailoverSnapshot.ZoneStatus.SHIFTED
+                  : FailoverSnapshot.ZoneStatus.valueOf(z.phase.name()),
+              shifted
+                  ? "shifted away by " + z.shiftedBy + " until " + z.shiftedUntilInstant
+                  : z.reason,
               z.evacuations.get(),
               t[0] == 0 ? 0 : (float) (100.0 * t[1] / t[0]),
               java.time.Duration.ofNanos(t[2] == 0 ? 0 : t[3] / t[2]),

@@ -62,8 +62,31 @@ public final class ZoneState {
     return phase == Phase.EVACUATED;
   }
 
+  /** When an operator's zonal shift ends (ticker time), or MIN_VALUE with none. */
+  volatile long shiftedUntil = Long.MIN_VALUE;
+
+  /** Who asked for the zonal shift in force. */
+  volatile String shiftedBy = "";
+
+  /** When the zonal shift in force ends, in wall-clock time, for display. */
+  volatile java.time.@org.jspecify.annotations.Nullable Instant shiftedUntilInstant;
+
+  /** Whether an operator's zonal shift holds the zone out of rotation at {@code now}. */
+  boolean shifted(long now) {
+    long until = shiftedUntil;
+    return until != Long.MIN_VALUE && now - until < 0;
+  }
+
+  /** Whether the zone gets no first attempts at {@code now}: evacuated or shifted away. */
+  boolean outOfRotation(long now) {
+    return phase == Phase.EVACUATED || shifted(now);
+  }
+
   /** Share of traffic a returning zone may take now: 10% rising to 100% over slow start. */
   double ramp(long now, long slowStartNanos) {
+    if (shifted(now)) {
+      return 0;
+    }
     if (phase != Phase.RAMPING || slowStartNanos <= 0) {
       return phase == Phase.EVACUATED ? 0 : 1;
     }

@@ -76,7 +76,7 @@ public final class Zones {
       return null;
     }
     for (ZoneState z : zones) {
-      if (z.evacuated()) {
+      if (z.evacuated() && !z.shifted(now)) {
         long last = z.lastProbe.get();
         if ((last == Long.MIN_VALUE || now - last >= PROBE_INTERVAL_NANOS)
             && z.lastProbe.compareAndSet(last, now)) {
@@ -89,6 +89,11 @@ public final class Zones {
 
   /** One judgement of every zone. Called once a second from the scheduler, or by tests. */
   public synchronized void evaluate(long now) {
+    for (ZoneState z : zones) {
+      if (z.shiftedUntil != Long.MIN_VALUE && !z.shifted(now)) {
+        endShift(z, now, "expired");
+      }
+    }
     if (!policy.enabled() || zones.size() < 2) {
       return;
     }
@@ -226,7 +231,7 @@ public final class Zones {
       if (o.evacuated()) {
         evacuated++;
         otherRegion |= !o.locality.region().equals(z.locality.region());
-      } else if (answers(o, totals[j], now)) {
+      } else if (!o.shifted(now) && answers(o, totals[j], now)) {
         anotherAnswers = true;
       }
     }
@@ -263,6 +268,78 @@ public final class Zones {
       }
     }
     return down * 2 > z.endpoints.size();
+  }
+
+  /**
+   * An operator's zonal shift: {@code zone} gets no first attempts (and no probes) until {@code
+   * until}, whatever the detectors say. Refused when no other zone in rotation would be left to
+   * serve.
+   *
+   * @throws IllegalArgumentException if no zone has that name, or two regions have one
+   * @throws IllegalStateException if it is the last zone in rotation with an endpoint that takes
+   *     traffic
+   */
+  public synchronized ZoneState shiftAway(
+      String zone, long until, java.time.Instant untilInstant, String requestedBy, long now) {
+    ZoneState z = byName(zone);
+    boolean another = false;
+    for (ZoneState o : zones) {
+      if (o != z && !o.outOfRotation(now)) {
+        for (EndpointState s : o.endpoints) {
+          another |= s.available(now);
+        }
+      }
+    }
+    if (!another) {
+      throw new IllegalStateException(
+          "cannot shift traffic away from zone '"
+              + zone
+              + "': no other zone in rotation has an endpoint that takes traffic");
+    }
+    z.shiftedBy = requestedBy;
+    z.shiftedUntilInstant = untilInstant;
+    z.shiftedUntil = until;
+    events.emit(new FailoverEvent.ZoneShifted(service, z.locality, untilInstant, requestedBy));
+    return z;
+  }
+
+  /** Ends the zonal shift of {@code zone}, if any; returns whether one was in force. */
+  public synchronized boolean cancelShift(String zone, String requestedBy, long now) {
+    ZoneState z = byName(zone);
+    if (!z.shifted(now)) {
+      return false;
+    }
+    endShift(z, now, "cancelled by " + requestedBy);
+    return true;
+  }
+
+  private void endShift(ZoneState z, long now, String reason) {
+    z.shiftedUntil = Long.MIN_VALUE;
+    z.shiftedUntilInstant = null;
+    z.shiftedBy = "";
+    if (z.phase == ZoneState.Phase.ACTIVE && slowStartNanos > 0) {
+      // Back with slow start, as after an evacuation.
+      z.phase = ZoneState.Phase.RAMPING;
+      z.phaseSince = now;
+    }
+    events.emit(new FailoverEvent.ZoneShiftEnded(service, z.locality, reason));
+  }
+
+  private ZoneState byName(String zone) {
+    ZoneState found = null;
+    for (ZoneState z : zones) {
+      if (z.locality.zone().equals(zone)) {
+        if (found != null) {
+          throw new IllegalArgumentException(
+              "zone '" + zone + "' names a zone in two regions; zones are " + zones);
+        }
+        found = z;
+      }
+    }
+    if (found == null) {
+      throw new IllegalArgumentException("no zone '" + zone + "'; zones are " + zones);
+    }
+    return found;
   }
 
   /**

@@ -54,6 +54,11 @@ class JudgementTest {
                 }
 
                 @Override
+                public void onZoneShiftEnded(FailoverEvent.ZoneShiftEnded e) {
+                  events.add(e);
+                }
+
+                @Override
                 public void onClientStalled(FailoverEvent.ClientStalled e) {
                   events.add(e);
                 }
@@ -423,6 +428,27 @@ class JudgementTest {
           .isBetween(
               expected - TimeUnit.SECONDS.toNanos(1), expected + TimeUnit.SECONDS.toNanos(1));
     }
+  }
+
+  @Test
+  void aZonalShiftEndsByItselfAtItsExpiryWithSlowStart() {
+    Router r = router("us-east-1a", "us-east-1b");
+    ZoneState a = zone(r, "us-east-1a");
+    long now = clock.nanos();
+    r.zones()
+        .shiftAway("us-east-1a", now + TimeUnit.MINUTES.toNanos(10), clock.instant(), "test", now);
+    assertThat(a.shifted(clock.nanos())).isTrue();
+    assertThat(r.tierLoads(clock.nanos())[0]).isZero();
+    clock.advance(Duration.ofMinutes(10).minusSeconds(1));
+    r.zones().evaluate(clock.nanos());
+    assertThat(a.shifted(clock.nanos())).isTrue();
+    clock.advance(Duration.ofSeconds(1));
+    r.zones().evaluate(clock.nanos());
+    assertThat(a.shifted(clock.nanos())).isFalse();
+    assertThat(events.get(events.size() - 1))
+        .isEqualTo(new FailoverEvent.ZoneShiftEnded("directory", a.locality, "expired"));
+    // Back with slow start: 10% of its share at first.
+    assertThat(a.ramp(clock.nanos(), r.zones().slowStartNanos)).isEqualTo(0.1);
   }
 
   @Test
