@@ -96,7 +96,34 @@ final class FailoverClientFactory {
           e);
     }
     instrumentation.orderedStream().forEach(i -> i.bind(name, built));
+    applyZonalShifts(clientPrefix, client, built);
     return built;
+  }
+
+  /** Planned zonal shifts from {@code failover.clients.<name>.zonal-shifts.<zone>}. */
+  private void applyZonalShifts(
+      String clientPrefix, FailoverProperties.Client client, FailoverClient built) {
+    java.time.Instant now = java.time.Instant.now();
+    for (Map.Entry<String, java.time.Instant> shift : client.getZonalShifts().entrySet()) {
+      String property = clientPrefix + ".zonal-shifts." + shift.getKey();
+      Duration left = Duration.between(now, shift.getValue());
+      if (left.compareTo(Duration.ofSeconds(1)) < 0) {
+        org.slf4j.LoggerFactory.getLogger(FailoverClientFactory.class)
+            .info("{}: the zonal shift until {} has ended; ignored", property, shift.getValue());
+        continue;
+      }
+      try {
+        built.shiftAway(shift.getKey(), left, "property " + property);
+      } catch (IllegalArgumentException | IllegalStateException e) {
+        built.close();
+        throw invalid(
+            property,
+            shift.getValue(),
+            String.valueOf(e.getMessage()),
+            "name a zone of one of the client's endpoints, with an end at most 3 days ahead",
+            e);
+      }
+    }
   }
 
   private Locality home() {

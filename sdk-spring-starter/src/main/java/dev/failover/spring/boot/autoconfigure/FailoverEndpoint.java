@@ -13,6 +13,7 @@ import org.springframework.boot.actuate.endpoint.OperationResponseBody;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
 import org.springframework.boot.actuate.endpoint.annotation.Selector;
+import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
 
 /**
  * The {@code failover} Actuator endpoint: every failover client with its hedge delay and counters,
@@ -59,6 +60,57 @@ public class FailoverEndpoint {
         .findFirst()
         .map(FailoverEndpoint::describe)
         .orElse(null);
+  }
+
+  /**
+   * Shifts traffic away from a zone of one client until an expiry, or ends a shift: {@code POST
+   * /actuator/failover/{client}} with a JSON body {@code {"zone": "us-east-1a", "duration": "2h",
+   * "requestedBy": "alice"}}, or {@code {"zone": "us-east-1a", "cancel": true, "requestedBy":
+   * "alice"}}. The write operation needs the endpoint's access to allow it ({@code
+   * management.endpoint.failover.access=unrestricted}); secure it like any other write endpoint.
+   *
+   * @param name the client's name
+   * @param zone the zone's name
+   * @param duration how long the shift lasts (1s to 3d), such as {@code 30m}; ignored to cancel
+   * @param requestedBy who asks, for the log line and the event
+   * @param cancel true to end the zone's shift instead
+   * @return the client, with the zone's new status, or null (404) if there is none of that name
+   * @throws IllegalArgumentException if the zone or the duration is not valid (400)
+   * @throws IllegalStateException if it would leave no zone serving (400)
+   */
+  @WriteOperation
+  public @Nullable ClientDescriptor shift(
+      @Selector String name,
+      String zone,
+      @Nullable String duration,
+      String requestedBy,
+      @Nullable Boolean cancel) {
+    FailoverClient client =
+        clients.orderedStream().filter(c -> c.service().equals(name)).findFirst().orElse(null);
+    if (client == null) {
+      return null;
+    }
+    String who = "actuator:" + requestedBy;
+    if (Boolean.TRUE.equals(cancel)) {
+      client.cancelShift(zone, who);
+    } else {
+      if (duration == null) {
+        throw new IllegalArgumentException("duration is required to shift, such as 30m or 2h");
+      }
+      Duration d;
+      try {
+        d = org.springframework.boot.convert.DurationStyle.detectAndParse(duration);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(
+            "duration must be a duration such as 30m or 2h but was '" + duration + "'", e);
+      }
+      try {
+        client.shiftAway(zone, d, who);
+      } catch (IllegalStateException e) {
+        throw new IllegalArgumentException(e.getMessage(), e);
+      }
+    }
+    return describe(client);
   }
 
   static ClientDescriptor describe(FailoverClient client) {

@@ -366,9 +366,34 @@ public class FailoverProperties {
 
     /**
      * Endpoints of the service: base URL, region, zone and optional weight. At least one is
-     * required, and at least one in the home region.
+     * required.
      */
     private List<Endpoint> endpoints = new ArrayList<>();
+
+    /**
+     * Planned zonal shifts: zone name to the instant (ISO-8601, such as 2026-12-03T06:00:00Z) until
+     * which the zone gets no first attempts, at most 3 days after start-up. A shift whose instant
+     * has passed is ignored.
+     */
+    private Map<String, java.time.Instant> zonalShifts = new java.util.LinkedHashMap<>();
+
+    /**
+     * Returns the planned zonal shifts.
+     *
+     * @return zone name to the end of its shift
+     */
+    public Map<String, java.time.Instant> getZonalShifts() {
+      return zonalShifts;
+    }
+
+    /**
+     * Sets the planned zonal shifts.
+     *
+     * @param zonalShifts zone name to the end of its shift
+     */
+    public void setZonalShifts(Map<String, java.time.Instant> zonalShifts) {
+      this.zonalShifts = zonalShifts;
+    }
 
     /**
      * Returns the endpoints.

@@ -45,6 +45,8 @@ class DocumentationTests {
       known.add("failover.clients.<name>.endpoints[i]." + key);
     }
     known.add("failover.clients.<name>.endpoints");
+    known.add("failover.clients.<name>.zonal-shifts");
+    known.add("failover.clients.<name>.zonal-shifts.<zone>");
     known.add("failover.clients.<name>");
     List<String> groups = JsonPath.parse(Files.readString(METADATA)).read("$.groups[*].name");
     known.addAll(groups);

@@ -156,7 +156,8 @@ class ObservabilityAutoConfigurationTests {
                           .gauge()
                           .value())
                   .isZero();
-              assertThat(registry.get("failover.zone.state").gauges()).hasSize(2 * 3);
+              // two zones x ACTIVE, EVACUATED, RAMPING, SHIFTED
+              assertThat(registry.get("failover.zone.state").gauges()).hasSize(2 * 4);
               // hedging is off: the delay gauge is there, without a value
               assertThat(registry.get("failover.hedge.delay").gauge().value()).isNaN();
             });
