@@ -51,6 +51,9 @@ abstract class ClientDriver implements Closeable {
             stats.call(offset, end - dueNanos, result);
           }
         };
+    if (offset >= 0) {
+      stats.started(clock.offset(clock.now()));
+    }
     try {
       start(path, offset, done);
     } catch (RuntimeException e) {

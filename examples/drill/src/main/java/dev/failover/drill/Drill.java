@@ -125,16 +125,23 @@ public final class Drill {
     if (saturator != null) {
       saturator.logTo(text -> events.add("drill", text));
     }
-    GeneratorLag lag = new GeneratorLag(scenario.phases(), o.duration());
+    Phase failBack = scenario.failBack();
+    // The fail-back tail watches the sdk's return home once every zone has healed.
+    Duration tailMax = failBack != null && o.clients().sdk() ? o.tail() : Duration.ZERO;
+    GeneratorLag lag = new GeneratorLag(scenario.phases(), o.duration(), tailMax);
     int maxInFlight = (int) Math.ceil(o.rate() * (o.deadline().toMillis() / 1000.0) * 2) + 16;
     List<ClientDriver> drivers = new ArrayList<>();
+    FailBackTail tail = null;
     try {
       if (o.clients().sdk()) {
-        Stats stats = new Stats("sdk", scenario.phases(), zoneNames, o.duration());
+        Stats stats = new Stats("sdk", scenario.phases(), zoneNames, o.duration(), tailMax);
         drivers.add(new SdkDriver(scenario, stats, clock, maxInFlight, o.deadline(), events));
+        if (failBack != null) {
+          tail = new FailBackTail(failBack, o.duration(), tailMax, scenario.homeZone(), stats);
+        }
       }
       if (o.clients().baseline()) {
-        Stats stats = new Stats("baseline", scenario.phases(), zoneNames, o.duration());
+        Stats stats = new Stats("baseline", scenario.phases(), zoneNames, o.duration(), tailMax);
         drivers.add(new BaselineDriver(scenario, stats, clock, maxInFlight, o.deadline()));
       }
       afterClientsBuilt.run();
@@ -156,6 +163,15 @@ public final class Drill {
             p.name(),
             p.description());
       }
+      if (tail != null && !tailMax.isZero()) {
+        out.printf(
+            Locale.ROOT,
+            "  %5.1fs-%5.1fs  %-12s %s%n",
+            o.duration().toMillis() / 1000.0,
+            o.duration().plus(tailMax).toMillis() / 1000.0,
+            Stats.TAIL,
+            TextReport.tailPlan(tail));
+      }
       int behind = (int) Math.ceil(o.deadline().toMillis() / 1000.0) + 1;
       out.printf(
           Locale.ROOT,
@@ -164,7 +180,7 @@ public final class Drill {
               + " ended.%n",
           WARM_UP.toSeconds(),
           behind);
-      runLoad(o, scenario, drivers, clock, events, lag, behind, out);
+      runLoad(o, scenario, drivers, clock, events, lag, tail, behind, out);
     } finally {
       for (ClientDriver d : drivers) {
         d.close();
@@ -194,7 +210,8 @@ public final class Drill {
             atStart,
             atEnd,
             lag,
-            Expectation.check(scenario.phases(), stats, entries, scenario.homeZone()));
+            Expectation.check(scenario.phases(), stats, entries, scenario.homeZone()),
+            tail);
     out.println();
     out.println("Machine at end:   " + atEnd.describe());
     out.print(TextReport.table(stats, scenario.phases(), zoneNames));
@@ -205,6 +222,10 @@ public final class Drill {
     out.print(TextReport.generator(result));
     for (Expectation e : result.expectations()) {
       out.println(TextReport.expectation(e));
+    }
+    if (tail != null) {
+      out.println();
+      out.print(TextReport.tail(result, tail));
     }
     write(o.report(), HtmlReport.render(result));
     out.println("HTML report: " + o.report().toAbsolutePath().normalize());
@@ -229,13 +250,15 @@ public final class Drill {
       DrillClock clock,
       EventLog events,
       GeneratorLag lag,
+      @Nullable FailBackTail tail,
       int behind,
       PrintStream out)
       throws InterruptedException {
     ScheduledThreadPoolExecutor ticks = daemonScheduler("drill-ticks");
     AtomicReference<@Nullable Future<Timeline.@Nullable Run>> run = new AtomicReference<>();
     AtomicReference<@Nullable Future<?>> printer = new AtomicReference<>();
-    Console console = new Console(drivers, lag, scenario.homeZone(), out);
+    Console console = new Console(drivers, lag, tail, scenario.homeZone(), o.duration(), out);
+    Duration tailMax = tail == null ? Duration.ZERO : tail.max();
     Timeline timeline = scenario.timeline();
     FakeZones zones = scenario.zones();
     LoadGenerator generator =
@@ -244,6 +267,8 @@ public final class Drill {
             o.rate(),
             WARM_UP,
             o.duration(),
+            tailMax,
+            tail == null ? LoadGenerator.NO_TAIL : tail,
             (due, offset) -> {
               String path = scenario.nextPath();
               for (ClientDriver d : drivers) {
@@ -296,7 +321,7 @@ public final class Drill {
     Timeline.Run r = null;
     try {
       load.start();
-      Duration bound = o.duration().plus(WARM_UP).plusSeconds(30);
+      Duration bound = o.duration().plus(WARM_UP).plus(tailMax).plusSeconds(30);
       if (!loadDone.await(bound.toMillis(), TimeUnit.MILLISECONDS)) {
         out.println("The load did not end in time; stopping it.");
       }
@@ -361,26 +386,42 @@ public final class Drill {
     Files.writeString(file, text, StandardCharsets.UTF_8);
   }
 
-  /** Prints each second once, in order, for every client, and the generator's lag if any. */
+  /**
+   * Prints each second once, in order, for every client, and the generator's lag if any; then the
+   * seconds of the fail-back tail, marked {@code tail}, once the generator has sent them.
+   */
   private static final class Console {
     private final List<ClientDriver> drivers;
     private final GeneratorLag lag;
+    private final @Nullable FailBackTail tail;
     private final String homeZone;
+    private final Duration end;
     private final PrintStream out;
     private int next;
+    private int nextTail;
 
-    Console(List<ClientDriver> drivers, GeneratorLag lag, String homeZone, PrintStream out) {
+    Console(
+        List<ClientDriver> drivers,
+        GeneratorLag lag,
+        @Nullable FailBackTail tail,
+        String homeZone,
+        Duration end,
+        PrintStream out) {
       this.drivers = drivers;
       this.lag = lag;
+      this.tail = tail;
       this.homeZone = homeZone;
+      this.end = end;
       this.out = out;
     }
 
+    /** Prints the seconds that ended by {@code second} from the start (drill's, then tail's). */
     synchronized void printUpTo(int second) {
       if (drivers.isEmpty()) {
         return;
       }
-      int last = Math.min(second, drivers.get(0).stats.secondCount() - 1);
+      int count = drivers.get(0).stats.secondCount();
+      int last = Math.min(second, count - 1);
       while (next <= last) {
         Stats.Summary s = null;
         for (ClientDriver d : drivers) {
@@ -392,6 +433,23 @@ public final class Drill {
           out.println(TextReport.lagLine(next, s.phase(), late));
         }
         next++;
+      }
+      if (tail == null || next < count) {
+        return;
+      }
+      // Tail second k ends at end + k + 1; print it once that is 'second' or earlier.
+      long lastTail =
+          Math.min(tail.seconds() - 1L, second - (long) Math.ceil(end.toMillis() / 1000.0));
+      while (nextTail <= lastTail) {
+        double at = end.toMillis() / 1000.0 + nextTail;
+        for (ClientDriver d : drivers) {
+          out.println(TextReport.tailLine(at, d.name, d.stats.tailSecond(nextTail), homeZone));
+        }
+        GeneratorLag.Summary late = lag.tailSecond(nextTail);
+        if (late.late() > 0) {
+          out.println(TextReport.tailLagLine(at, late));
+        }
+        nextTail++;
       }
     }
   }

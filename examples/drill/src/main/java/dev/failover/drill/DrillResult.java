@@ -2,6 +2,7 @@ package dev.failover.drill;
 
 import java.time.Duration;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Everything a drill produced, for the reports.
@@ -11,6 +12,8 @@ import java.util.List;
  * @param loadAtEnd the machine's load when the load had ended
  * @param generator how late the load generator itself sent the calls
  * @param expectations what the drill expected of the clients in some phases, and what it saw
+ * @param tail the fail-back tail after the last phase, or null when there is no fail-back to watch
+ *     (real endpoints, or no sdk); with {@code --tail 0} present, with no second
  */
 record DrillResult(
     Options options,
@@ -26,7 +29,8 @@ record DrillResult(
     MachineLoad loadAtStart,
     MachineLoad loadAtEnd,
     GeneratorLag generator,
-    List<Expectation> expectations) {
+    List<Expectation> expectations,
+    @Nullable FailBackTail tail) {
 
   /** The phases in which the drill saturates its own host, by name, such as {@code client-busy}. */
   String saturatedPhases() {

@@ -11,7 +11,8 @@ import java.util.concurrent.TimeUnit;
  * outside the phases that saturate the drill's own host on purpose. A call is late when it left
  * more than {@link #LATE} after its due time; its latency then includes that lag (it counts from
  * the due time), which is the truth for its caller but says the machine, not the clients, was slow.
- * Thread-safe.
+ * The calls of the fail-back tail (due at or after the drill's end) are counted apart, per second
+ * of the tail and in the tail's total, never in a phase or the drill's total. Thread-safe.
  */
 final class GeneratorLag {
   /** A call sent more than this after its due time counts as late. */
@@ -22,8 +23,19 @@ final class GeneratorLag {
   private final Map<String, Bucket> byPhase = new LinkedHashMap<>();
   private final Bucket total = new Bucket();
   private final Bucket unexpected = new Bucket();
+  private final long endNanos;
+  private final Bucket[] tailSeconds;
+  private final Bucket tailTotal = new Bucket();
 
   GeneratorLag(List<Phase> phases, Duration duration) {
+    this(phases, duration, Duration.ZERO);
+  }
+
+  /**
+   * @param duration how long the drill's phases last
+   * @param tail the longest fail-back tail after them (whole seconds), zero for none
+   */
+  GeneratorLag(List<Phase> phases, Duration duration, Duration tail) {
     this.phases = List.copyOf(phases);
     int n = (int) Math.max(1, (duration.toMillis() + 999) / 1000);
     this.seconds = new Bucket[n];
@@ -32,6 +44,11 @@ final class GeneratorLag {
     }
     for (Phase p : phases) {
       byPhase.put(p.name(), new Bucket());
+    }
+    this.endNanos = duration.toNanos();
+    this.tailSeconds = new Bucket[(int) tail.toSeconds()];
+    for (int i = 0; i < tailSeconds.length; i++) {
+      tailSeconds[i] = new Bucket();
     }
   }
 
@@ -51,6 +68,12 @@ final class GeneratorLag {
   /** Records a call sent {@code lagNanos} after its due time, {@code offsetNanos} from start. */
   void sent(long offsetNanos, long lagNanos) {
     long lagged = Math.max(0, lagNanos);
+    if (offsetNanos >= endNanos && tailSeconds.length > 0) {
+      int t = (int) Math.min(tailSeconds.length - 1, (offsetNanos - endNanos) / 1_000_000_000L);
+      tailSeconds[t].add(lagged);
+      tailTotal.add(lagged);
+      return;
+    }
     int s = (int) Math.min(seconds.length - 1, Math.max(0, offsetNanos / 1_000_000_000L));
     Phase phase = Phase.at(phases, Math.max(0, offsetNanos));
     seconds[s].add(lagged);
@@ -82,6 +105,16 @@ final class GeneratorLag {
 
   Summary total() {
     return total.summary();
+  }
+
+  /** Second {@code i} of the fail-back tail: its calls are the calls due in that second. */
+  Summary tailSecond(int i) {
+    return tailSeconds[i].summary();
+  }
+
+  /** Every call of the fail-back tail. */
+  Summary tailTotal() {
+    return tailTotal.summary();
   }
 
   /** Outside the phases where the drill saturates its own host (where lag is the point). */

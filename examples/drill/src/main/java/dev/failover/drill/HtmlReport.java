@@ -20,12 +20,14 @@ final class HtmlReport {
   };
   private static final String[] PHASE_FILLS = {"#f4f4f4", "#ffffff"};
   private static final String SATURATED_FILL = "#fbeedd";
+  private static final String TAIL_FILL = "#e3f1e5";
+  private static final String HOME_BACK_COLOR = "#1b6e2a";
 
   private HtmlReport() {}
 
   static String render(DrillResult r) {
     StringBuilder sb = new StringBuilder();
-    int seconds = r.clients().isEmpty() ? 1 : r.clients().get(0).secondCount();
+    double seconds = span(r);
     sb.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n");
     sb.append("<title>Failover SDK outage drill</title>\n<style>\n");
     sb.append(
@@ -42,6 +44,7 @@ final class HtmlReport {
             + "p.warn{background:#fdecea;border:1px solid #d93025;color:#8a1c12;padding:8px 12px;"
             + "font-size:13px;margin:10px 0}\n"
             + "p.met{color:#1b6e2a;font-size:13px}p.unmet{color:#b00020;font-size:13px}\n"
+            + "p.tail{font-size:13px;margin:4px 0}\n"
             + "li.warm{color:#777}\n"
             + "ul.events{font-size:12px;color:#444;columns:2}\n");
     sb.append("</style></head><body>\n");
@@ -83,6 +86,13 @@ final class HtmlReport {
           .append("</p>\n");
     }
 
+    FailBackTail tail = r.tail();
+    if (tail != null) {
+      sb.append("<p class=\"tail\"><b>Fail-back:</b> ")
+          .append(esc(tail.verdict()))
+          .append(tail.max().isZero() ? "" : "; the tail is shaded green after the phases")
+          .append(".</p>\n");
+    }
     sb.append("<h2>Latency per second (log scale): p50 solid, p99 dashed</h2>\n");
     latencyChart(sb, r, seconds);
     sb.append("<h2>Success rate per second</h2>\n");
@@ -94,6 +104,10 @@ final class HtmlReport {
     }
     sb.append("<h2>Per phase</h2>\n");
     table(sb, r);
+    if (tail != null && !tail.max().isZero()) {
+      sb.append("<h2>Fail-back tail (not in the phases)</h2>\n");
+      tailTable(sb, r, tail);
+    }
     sb.append("<h2>Load generator</h2>\n");
     generatorTable(sb, r);
     if (!r.events().isEmpty()) {
@@ -115,13 +129,44 @@ final class HtmlReport {
 
   // ---- charts ----
 
+  /** The seconds the charts span: the drill's, then the tail's. */
+  private static double span(DrillResult r) {
+    if (r.clients().isEmpty()) {
+      return 1;
+    }
+    double seconds = r.clients().get(0).secondCount();
+    FailBackTail t = r.tail();
+    if (t != null && t.seconds() > 0) {
+      seconds = Math.max(seconds, t.start().toMillis() / 1000.0 + t.seconds());
+    }
+    return seconds;
+  }
+
+  /** One second of a client's results, at {@code at} seconds from the start. */
+  private record Point(double at, Stats.Summary s) {}
+
+  /** A client's seconds in order: the drill's, then the tail's. */
+  private static List<Point> points(DrillResult r, Stats st) {
+    List<Point> out = new ArrayList<>();
+    for (int i = 0; i < st.secondCount(); i++) {
+      out.add(new Point(i, st.second(i)));
+    }
+    FailBackTail t = r.tail();
+    if (t != null) {
+      for (int k = 0; k < t.seconds(); k++) {
+        out.add(new Point(t.start().toMillis() / 1000.0 + k, st.tailSecond(k)));
+      }
+    }
+    return out;
+  }
+
   private static final class Frame {
     final int height;
     final int top = 22;
     final int bottom = 26;
-    final int seconds;
+    final double seconds;
 
-    Frame(int height, int seconds) {
+    Frame(int height, double seconds) {
       this.height = height;
       this.seconds = seconds;
     }
@@ -148,6 +193,61 @@ final class HtmlReport {
             WIDTH,
             f.height,
             esc(label)));
+  }
+
+  /** The tail shaded after the phases. */
+  private static void tail(StringBuilder sb, Frame f, DrillResult r) {
+    FailBackTail t = r.tail();
+    if (t == null) {
+      return;
+    }
+    if (t.seconds() > 0) {
+      double x0 = f.x(t.start().toMillis() / 1000.0);
+      double x1 = f.x(t.stop().toMillis() / 1000.0);
+      sb.append(
+          String.format(
+              Locale.ROOT,
+              // the plot's background, and the label band above it (stacked bars hide the former)
+              "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\"/>\n"
+                  + "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#bbb\""
+                  + " stroke-dasharray=\"2,3\"/>\n"
+                  + "<text x=\"%.1f\" y=\"%d\" font-weight=\"600\">tail</text>\n",
+              x0,
+              f.top - 18,
+              Math.max(0, x1 - x0),
+              f.plotHeight() + 18,
+              TAIL_FILL,
+              x0,
+              f.top - 14,
+              x0,
+              f.plotBottom(),
+              x0 + 4,
+              f.top - 5));
+    }
+  }
+
+  /** A line where the sdk was back home, over the chart. */
+  private static void homeBack(StringBuilder sb, Frame f, DrillResult r) {
+    FailBackTail t = r.tail();
+    Double back = t == null ? null : t.homeBackAt();
+    if (back != null) {
+      double x = f.x(back);
+      sb.append(
+          String.format(
+              Locale.ROOT,
+              "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"%s\""
+                  + " stroke-width=\"1.5\"/>\n<text x=\"%.1f\" y=\"%d\" fill=\"%s\""
+                  + " text-anchor=\"end\">sdk home %.1f s</text>\n",
+              x,
+              f.top,
+              x,
+              f.plotBottom(),
+              HOME_BACK_COLOR,
+              x - 3,
+              f.top + 12,
+              HOME_BACK_COLOR,
+              back));
+    }
   }
 
   private static void phases(StringBuilder sb, Frame f, List<Phase> phases) {
@@ -185,7 +285,7 @@ final class HtmlReport {
 
   private static void xAxis(StringBuilder sb, Frame f) {
     int step = f.seconds <= 20 ? 2 : f.seconds <= 80 ? 5 : f.seconds <= 200 ? 15 : 60;
-    for (int s = 0; s <= f.seconds; s += step) {
+    for (int s = 0; s <= f.seconds + 1e-9; s += step) {
       double x = f.x(s);
       sb.append(
           String.format(
@@ -264,15 +364,15 @@ final class HtmlReport {
   private static void series(
       StringBuilder sb,
       Frame f,
-      Stats st,
+      List<Point> seconds,
       ToDoubleFunction<Stats.Summary> value,
       java.util.function.DoubleUnaryOperator toY,
       String color,
       String dash) {
     StringBuilder points = new StringBuilder();
     List<String> runs = new ArrayList<>();
-    for (int i = 0; i < st.secondCount(); i++) {
-      double v = value.applyAsDouble(st.second(i));
+    for (Point pt : seconds) {
+      double v = value.applyAsDouble(pt.s());
       if (Double.isNaN(v)) {
         if (points.length() > 0) {
           runs.add(points.toString());
@@ -280,7 +380,8 @@ final class HtmlReport {
         }
         continue;
       }
-      points.append(String.format(Locale.ROOT, "%.1f,%.1f ", f.x(i + 0.5), toY.applyAsDouble(v)));
+      points.append(
+          String.format(Locale.ROOT, "%.1f,%.1f ", f.x(pt.at() + 0.5), toY.applyAsDouble(v)));
     }
     if (points.length() > 0) {
       runs.add(points.toString());
@@ -296,12 +397,12 @@ final class HtmlReport {
     }
   }
 
-  private static void latencyChart(StringBuilder sb, DrillResult r, int seconds) {
+  private static void latencyChart(StringBuilder sb, DrillResult r, double seconds) {
     Frame f = new Frame(330, seconds);
     double max = r.options().deadline().toMillis() * 1.5;
     for (Stats st : r.clients()) {
-      for (int i = 0; i < st.secondCount(); i++) {
-        Stats.Percentiles p = st.second(i).latency();
+      for (Point pt : points(r, st)) {
+        Stats.Percentiles p = pt.s().latency();
         if (p != null) {
           max = Math.max(max, p.p99());
         }
@@ -311,7 +412,7 @@ final class HtmlReport {
     double hi = Math.log10(max * 1.1);
     java.util.function.DoubleUnaryOperator toY =
         v -> f.plotBottom() - f.plotHeight() * (Math.log10(Math.max(1, v)) - lo) / (hi - lo);
-    begin(sb, f, "latency per second", r.phases());
+    begin(sb, f, "latency per second", r);
     for (double t : new double[] {1, 3, 10, 30, 100, 300, 1000, 3000, 10_000, 30_000}) {
       if (Math.log10(t) <= hi) {
         yTick(sb, f, toY.applyAsDouble(t), t >= 1000 ? (long) (t / 1000) + " s" : (long) t + " ms");
@@ -320,43 +421,44 @@ final class HtmlReport {
     for (int c = 0; c < r.clients().size(); c++) {
       Stats st = r.clients().get(c);
       String color = CLIENT_COLORS[c % CLIENT_COLORS.length];
-      series(sb, f, st, s -> s.latency() == null ? Double.NaN : s.latency().p50(), toY, color, "");
+      List<Point> pts = points(r, st);
+      series(sb, f, pts, s -> s.latency() == null ? Double.NaN : s.latency().p50(), toY, color, "");
       series(
-          sb, f, st, s -> s.latency() == null ? Double.NaN : s.latency().p99(), toY, color, "6,4");
+          sb, f, pts, s -> s.latency() == null ? Double.NaN : s.latency().p99(), toY, color, "6,4");
       legend(sb, f, c * 2, color, "", st.client + " p50");
       legend(sb, f, c * 2 + 1, color, "6,4", st.client + " p99");
     }
-    end(sb);
+    end(sb, f, r);
   }
 
-  private static void successChart(StringBuilder sb, DrillResult r, int seconds) {
+  private static void successChart(StringBuilder sb, DrillResult r, double seconds) {
     Frame f = new Frame(240, seconds);
     java.util.function.DoubleUnaryOperator toY = v -> f.plotBottom() - f.plotHeight() * v / 100;
-    begin(sb, f, "success rate per second", r.phases());
+    begin(sb, f, "success rate per second", r);
     for (int t = 0; t <= 100; t += 25) {
       yTick(sb, f, toY.applyAsDouble(t), t + "%");
     }
     for (int c = 0; c < r.clients().size(); c++) {
       Stats st = r.clients().get(c);
       String color = CLIENT_COLORS[c % CLIENT_COLORS.length];
-      series(sb, f, st, Stats.Summary::successPercent, toY, color, "");
+      series(sb, f, points(r, st), Stats.Summary::successPercent, toY, color, "");
       legend(sb, f, c, color, "", st.client);
     }
-    end(sb);
+    end(sb, f, r);
   }
 
-  private static void shareChart(StringBuilder sb, DrillResult r, Stats st, int seconds) {
+  private static void shareChart(StringBuilder sb, DrillResult r, Stats st, double seconds) {
     Frame f = new Frame(200, seconds);
-    begin(sb, f, "share of first attempts per zone, " + st.client, r.phases());
+    begin(sb, f, "share of first attempts per zone, " + st.client, r);
     for (int t = 0; t <= 100; t += 50) {
       yTick(sb, f, f.plotBottom() - f.plotHeight() * t / 100.0, t + "%");
     }
     List<String> zones = st.zones;
-    for (int i = 0; i < st.secondCount(); i++) {
-      Stats.Summary s = st.second(i);
+    for (Point pt : points(r, st)) {
+      Stats.Summary s = pt.s();
       double y = f.plotBottom();
-      double x0 = f.x(i);
-      double w = f.x(i + 1) - x0;
+      double x0 = f.x(pt.at());
+      double w = f.x(pt.at() + 1) - x0;
       for (int z = 0; z < zones.size(); z++) {
         double share = s.share(zones.get(z));
         if (Double.isNaN(share) || share <= 0) {
@@ -378,16 +480,18 @@ final class HtmlReport {
     for (int z = 0; z < zones.size(); z++) {
       swatch(sb, f, z, ZONE_COLORS[z % ZONE_COLORS.length], zones.get(z));
     }
-    end(sb);
+    end(sb, f, r);
   }
 
-  private static void begin(StringBuilder sb, Frame f, String label, List<Phase> phases) {
+  private static void begin(StringBuilder sb, Frame f, String label, DrillResult r) {
     open(sb, f, label);
-    phases(sb, f, phases);
+    phases(sb, f, r.phases());
+    tail(sb, f, r);
     xAxis(sb, f);
   }
 
-  private static void end(StringBuilder sb) {
+  private static void end(StringBuilder sb, Frame f, DrillResult r) {
+    homeBack(sb, f, r);
     sb.append("</svg>\n");
   }
 
@@ -450,6 +554,63 @@ final class HtmlReport {
       rows.add(new Phase("all phases", rows.get(0).start(), rows.get(rows.size() - 1).end(), ""));
     }
     return rows;
+  }
+
+  /** The tail's calls per client, apart from the phases, and how it ended. */
+  private static void tailTable(StringBuilder sb, DrillResult r, FailBackTail t) {
+    sb.append("<table>\n<tr><th class=\"l\">client</th><th>calls</th><th>failed</th>")
+        .append("<th>success</th><th>p50 ms</th><th>p99 ms</th><th>max ms</th>")
+        .append("<th>attempts/call</th>");
+    for (String z : r.zones()) {
+      sb.append("<th>").append(esc(z)).append("</th>");
+    }
+    sb.append("</tr>\n");
+    for (Stats st : r.clients()) {
+      Stats.Summary s = st.tailTotal();
+      Stats.Percentiles l = s.latency();
+      sb.append("<tr class=\"")
+          .append(st.client.equals("sdk") ? "sdk" : "")
+          .append("\"><td class=\"l\">")
+          .append(esc(st.client))
+          .append("</td>");
+      cell(sb, Long.toString(s.calls()), false);
+      cell(sb, Long.toString(s.failed()), s.failed() > 0);
+      cell(sb, TextReport.percent(s.successPercent()), s.successPercent() < 99.9);
+      cell(sb, l == null ? "-" : TextReport.millis(l.p50()), false);
+      cell(sb, l == null ? "-" : TextReport.millis(l.p99()), false);
+      cell(sb, l == null ? "-" : TextReport.millis(l.max()), false);
+      cell(sb, TextReport.ratio(s.attemptsPerCall()), false);
+      for (String z : r.zones()) {
+        cell(sb, TextReport.share(s.share(z)), false);
+      }
+      sb.append("</tr>\n");
+    }
+    sb.append("</table>\n");
+    GeneratorLag.Summary late = r.generator().tailTotal();
+    sb.append("<p class=\"meta\">")
+        .append(
+            esc(
+                String.format(
+                    Locale.ROOT,
+                    "The tail ran %.1f s to %.1f s (%d s of at most %d s): %s. Fail-back is"
+                        + " deliberately not instant: the sdk waits out a bounded hysteresis"
+                        + " before it sends first attempts home again, so the load goes on after"
+                        + " the last phase until at least %.0f%% of its first attempts go to %s %d"
+                        + " seconds in a row. Load generator in the tail: %d of %d calls sent"
+                        + " late.",
+                    t.start().toMillis() / 1000.0,
+                    t.stop().toMillis() / 1000.0,
+                    t.seconds(),
+                    t.max().toSeconds(),
+                    t.ended() == FailBackTail.Ended.HOME
+                        ? "it ended as the sdk was back home"
+                        : "its time was up before the sdk was back home",
+                    FailBackTail.HOME_SHARE * 100,
+                    t.homeZone(),
+                    FailBackTail.IN_A_ROW,
+                    late.late(),
+                    late.calls())))
+        .append("</p>\n");
   }
 
   private static void generatorTable(StringBuilder sb, DrillResult r) {

@@ -65,7 +65,9 @@ final class JsonReport {
       bucket(sb, st.total(), "\"phase\": \"total\"", st.zones);
       sb.append("\n    }");
     }
-    sb.append("\n  },\n  \"events\": [");
+    sb.append("\n  },\n  \"tail\": ");
+    tail(sb, r);
+    sb.append(",\n  \"events\": [");
     List<EventLog.Entry> events = r.events();
     for (int i = 0; i < events.size(); i++) {
       EventLog.Entry e = events.get(i);
@@ -88,6 +90,51 @@ final class JsonReport {
     }
     sb.append(expectations.isEmpty() ? "]\n}\n" : "\n  ]\n}\n");
     return sb.toString();
+  }
+
+  /** The fail-back tail, apart from the phases; null when there is none to watch. */
+  private static void tail(StringBuilder sb, DrillResult r) {
+    FailBackTail t = r.tail();
+    if (t == null) {
+      sb.append("null");
+      return;
+    }
+    Double back = t.homeBackAt();
+    double healed = t.healedAt().toMillis() / 1000.0;
+    sb.append("{\"max_s\": ").append(t.max().toSeconds());
+    sb.append(", \"start_s\": ").append(num(t.start().toMillis() / 1000.0));
+    sb.append(", \"end_s\": ").append(num(t.stop().toMillis() / 1000.0));
+    sb.append(", \"healed_s\": ").append(num(healed));
+    sb.append(",\n    \"rule\": {\"zone\": ").append(str(t.homeZone()));
+    sb.append(", \"share\": ").append(num(FailBackTail.HOME_SHARE));
+    sb.append(", \"seconds_in_a_row\": ").append(FailBackTail.IN_A_ROW).append('}');
+    sb.append(", \"ended\": ").append(str(t.ended().name().toLowerCase(Locale.ROOT)));
+    sb.append(", \"home_back_at_s\": ").append(back == null ? "null" : num(back));
+    sb.append(", \"back_after_s\": ").append(back == null ? "null" : num(back - healed));
+    sb.append(",\n    \"verdict\": ").append(str(t.verdict()));
+    sb.append(",\n    \"generator\": {");
+    lag(sb, r.generator().tailTotal());
+    sb.append("},\n    \"total\": {");
+    List<Stats> clients = r.clients();
+    for (int c = 0; c < clients.size(); c++) {
+      Stats st = clients.get(c);
+      sb.append(c == 0 ? "\n      " : ",\n      ").append(str(st.client)).append(": ");
+      bucket(sb, st.tailTotal(), "\"phase\": " + str(Stats.TAIL), st.zones);
+    }
+    sb.append("},\n    \"seconds\": [");
+    for (int i = 0; i < t.seconds(); i++) {
+      double at = t.start().toMillis() / 1000.0 + i;
+      sb.append(i == 0 ? "\n      " : ",\n      ");
+      sb.append("{\"t_s\": ").append(num(at)).append(", \"generator\": {");
+      lag(sb, r.generator().tailSecond(i));
+      sb.append('}');
+      for (Stats st : clients) {
+        sb.append(",\n       ").append(str(st.client)).append(": ");
+        bucket(sb, st.tailSecond(i), "\"phase\": " + str(Stats.TAIL), st.zones);
+      }
+      sb.append('}');
+    }
+    sb.append("]}");
   }
 
   private static void load(StringBuilder sb, MachineLoad m) {

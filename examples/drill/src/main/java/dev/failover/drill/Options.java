@@ -18,6 +18,8 @@ import org.jspecify.annotations.Nullable;
  * @param topology a file of real endpoints, or null for the embedded fake zones
  * @param home the client's home as {@code region,zone} in topology mode, or null for the first line
  * @param healthPath the health check path
+ * @param tail the longest fail-back tail, whole seconds; zero for none (always zero with real
+ *     endpoints, where nothing heals on a schedule, and with the baseline alone, which has no home)
  * @param help whether to print the help and exit
  */
 record Options(
@@ -31,6 +33,7 @@ record Options(
     @Nullable Path topology,
     @Nullable String home,
     String healthPath,
+    Duration tail,
     boolean help) {
 
   /** Which clients run. */
@@ -51,6 +54,8 @@ record Options(
   static final Duration DEFAULT_DURATION = Duration.ofSeconds(70);
   static final Duration MIN_EMBEDDED_DURATION = Duration.ofSeconds(Scenario.PHASES);
   static final int MAX_RATE = 2000;
+  static final Duration DEFAULT_TAIL = Duration.ofSeconds(30);
+  static final Duration MAX_TAIL = Duration.ofMinutes(10);
 
   static final String HELP =
       """
@@ -67,6 +72,9 @@ record Options(
         (us-east-1b: slow tail and 503s, /health still passing) -> region-down (all of
         us-east-1 refuses) -> fail-back (all healed)
       A warm-up of 3 s of unrecorded load comes first; the drill's clock starts after it.
+      After the last phase, a fail-back tail keeps the same load running until the sdk's first
+      attempts are back home (at least 90% in us-east-1a two seconds in a row) or --tail is up;
+      it is reported apart, not in the phases.
 
       Options (--name VALUE or --name=VALUE):
         --duration D       how long the load runs: 70s, 90, 2m, 1500ms (default 70s;
@@ -77,6 +85,8 @@ record Options(
         --deadline D       total deadline of one call, every attempt included (default 1s);
                            each attempt gets a third of it
         --client C         sdk, baseline or both (default both)
+        --tail D           the longest fail-back tail, in whole seconds: 30s, 45, 1m; 0 for
+                           none (default 30s; none with --topology or --client baseline)
         --report FILE      the HTML report (default target/drill-report.html)
         --json FILE        also write the results as JSON (schema in docs/drill.md)
         --topology FILE    drill against real endpoints instead of the embedded zones: one
@@ -112,11 +122,13 @@ record Options(
     Path topology = null;
     String home = null;
     String healthPath = null;
+    Duration tail = null;
+    boolean help = false;
     for (int i = 0; i < args.length; i++) {
       String arg = args[i];
       if (arg.equals("-h") || arg.equals("--help")) {
-        return new Options(
-            duration, rate, seed, deadline, clients, report, null, null, null, "/health", true);
+        help = true; // the rest is not read, nor checked
+        break;
       }
       String name = arg;
       String value = null;
@@ -145,9 +157,41 @@ record Options(
         case "--topology" -> topology = path(name, value);
         case "--home" -> home = value;
         case "--health-path" -> healthPath = value;
+        case "--tail" -> tail = tail(value);
         default -> throw new UsageException("unknown option '" + arg + "'");
       }
     }
+    if (!help) {
+      check(duration, deadline, clients, topology, home, healthPath, tail);
+    }
+    if (tail == null) {
+      tail = topology == null && clients.sdk() ? DEFAULT_TAIL : Duration.ZERO;
+    }
+    return new Options(
+        duration,
+        rate,
+        seed,
+        deadline,
+        clients,
+        report,
+        json,
+        topology,
+        home,
+        healthPath == null ? "/health" : healthPath,
+        tail,
+        help);
+  }
+
+  /** Checks the options against each other and the ranges that depend on them. */
+  private static void check(
+      Duration duration,
+      Duration deadline,
+      Clients clients,
+      @Nullable Path topology,
+      @Nullable String home,
+      @Nullable String healthPath,
+      @Nullable Duration tail)
+      throws UsageException {
     if (topology == null) {
       if (home != null) {
         throw new UsageException("--home only applies with --topology");
@@ -175,23 +219,25 @@ record Options(
     if (healthPath != null && !healthPath.startsWith("/")) {
       throw new UsageException("--health-path must start with '/' but was '" + healthPath + "'");
     }
+    if (tail != null && !tail.isZero()) {
+      if (topology != null) {
+        throw new UsageException(
+            "--tail only applies with the embedded zones (with --topology nothing heals on a"
+                + " schedule), but was "
+                + format(tail));
+      }
+      if (!clients.sdk()) {
+        throw new UsageException(
+            "--tail watches the sdk's return home and needs --client sdk or both, but was "
+                + format(tail)
+                + " with --client baseline");
+      }
+    }
     if (deadline.compareTo(Duration.ofMillis(30)) < 0
         || deadline.compareTo(Duration.ofSeconds(60)) > 0) {
       throw new UsageException(
           "--deadline must be between 30ms and 60s but was " + format(deadline));
     }
-    return new Options(
-        duration,
-        rate,
-        seed,
-        deadline,
-        clients,
-        report,
-        json,
-        topology,
-        home,
-        healthPath == null ? "/health" : healthPath,
-        false);
   }
 
   private static boolean isKnown(String name) {
@@ -205,7 +251,8 @@ record Options(
           "--json",
           "--topology",
           "--home",
-          "--health-path" ->
+          "--health-path",
+          "--tail" ->
           true;
       default -> false;
     };
@@ -240,6 +287,30 @@ record Options(
           name + " must be a positive duration such as 60s, 1500ms or 2m, but was '" + value + "'");
     }
     return Duration.ofMillis(Math.round(amount * factorMillis));
+  }
+
+  /** Parses the tail: a whole number of seconds from 0 (none) to {@link #MAX_TAIL}. */
+  static Duration tail(String value) throws UsageException {
+    String v = value.trim().toLowerCase(Locale.ROOT);
+    Duration d = null;
+    if (v.matches("0+(\\.0*)?(s|ms|m)?")) {
+      d = Duration.ZERO;
+    } else {
+      try {
+        d = duration("--tail", v);
+      } catch (UsageException e) {
+        // reported below
+      }
+    }
+    if (d == null || d.toMillis() % 1000 != 0 || d.compareTo(MAX_TAIL) > 0) {
+      throw new UsageException(
+          "--tail must be a whole number of seconds from 0 (no tail) to "
+              + MAX_TAIL.toSeconds()
+              + ", such as 30s, 45 or 1m, but was '"
+              + value
+              + "'");
+    }
+    return d;
   }
 
   private static int rate(String value) throws UsageException {

@@ -265,6 +265,14 @@ final class Scenario implements AutoCloseable {
     return phases;
   }
 
+  /**
+   * The last phase, in which every zone has healed ({@code fail-back}), with the embedded zones;
+   * null with real endpoints, where nothing heals on a schedule.
+   */
+  @Nullable Phase failBack() {
+    return zones == null ? null : phases.get(phases.size() - 1);
+  }
+
   /** The next request path of the mix; call from one thread. */
   String nextPath() {
     return mix.get();

@@ -11,10 +11,15 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * One client's results: a bucket per second of the drill and one per phase. A call is counted in
- * the second and phase of its intended send time. Thread-safe.
+ * the second and phase of its intended send time. Calls of the fail-back tail (intended send time
+ * at or after the drill's end, when there is a tail) are counted apart, per second of the tail and
+ * in the tail's total: never in a phase, a second of the drill or the total. Thread-safe.
  */
 final class Stats {
   private static final long MAX_MICROS = TimeUnit.MINUTES.toMicros(10);
+
+  /** The name the tail's buckets carry as their phase. */
+  static final String TAIL = "tail";
 
   final String client;
   final List<Phase> phases;
@@ -22,8 +27,19 @@ final class Stats {
   private final Bucket[] seconds;
   private final Map<String, Bucket> byPhase = new LinkedHashMap<>();
   private final Bucket total;
+  private final long endNanos;
+  private final Bucket[] tailSeconds;
+  private final Bucket tailTotal;
 
   Stats(String client, List<Phase> phases, List<String> zones, Duration duration) {
+    this(client, phases, zones, duration, Duration.ZERO);
+  }
+
+  /**
+   * @param duration how long the drill's phases last
+   * @param tail the longest fail-back tail after them (whole seconds), zero for none
+   */
+  Stats(String client, List<Phase> phases, List<String> zones, Duration duration, Duration tail) {
     this.client = client;
     this.phases = List.copyOf(phases);
     this.zones = List.copyOf(zones);
@@ -36,6 +52,15 @@ final class Stats {
       byPhase.put(p.name(), new Bucket(p));
     }
     this.total = new Bucket(new Phase("total", Duration.ZERO, duration, "the whole drill"));
+    this.endNanos = duration.toNanos();
+    int t = (int) tail.toSeconds();
+    this.tailSeconds = new Bucket[t];
+    for (int i = 0; i < t; i++) {
+      Duration from = duration.plusSeconds(i);
+      tailSeconds[i] = new Bucket(new Phase(TAIL, from, from.plusSeconds(1), "fail-back tail"));
+    }
+    this.tailTotal =
+        new Bucket(new Phase(TAIL, duration, duration.plus(tail), "the fail-back tail"));
   }
 
   /** The outcome of one call, as the client's caller saw it. */
@@ -65,6 +90,21 @@ final class Stats {
     }
   }
 
+  /**
+   * Records that a call was handed to the client {@code offsetNanos} after the start, by the clock,
+   * not by its due time: the second its first attempt is counted in, as a client that stamps its
+   * own call start counts it (the sdk's listener does). Only the seconds count these.
+   */
+  void started(long offsetNanos) {
+    if (offsetNanos >= endNanos && tailSeconds.length > 0) {
+      int t = (int) Math.min(tailSeconds.length - 1, (offsetNanos - endNanos) / 1_000_000_000L);
+      tailSeconds[t].start();
+      return;
+    }
+    int s = (int) Math.min(seconds.length - 1, Math.max(0, offsetNanos / 1_000_000_000L));
+    seconds[s].start();
+  }
+
   /** Records the zone of a call's first attempt. */
   void firstAttempt(long offsetNanos, String zone) {
     for (Bucket b : bucketsAt(offsetNanos)) {
@@ -73,6 +113,10 @@ final class Stats {
   }
 
   private List<Bucket> bucketsAt(long offsetNanos) {
+    if (offsetNanos >= endNanos && tailSeconds.length > 0) {
+      int t = (int) Math.min(tailSeconds.length - 1, (offsetNanos - endNanos) / 1_000_000_000L);
+      return List.of(tailSeconds[t], tailTotal);
+    }
     int s = (int) Math.min(seconds.length - 1, Math.max(0, offsetNanos / 1_000_000_000L));
     Bucket second = seconds[s];
     Bucket phase = byPhase.get(Phase.at(phases, Math.max(0, offsetNanos)).name());
@@ -103,6 +147,44 @@ final class Stats {
 
   Summary total() {
     return total.summary(zones);
+  }
+
+  /** Seconds the tail can have at most; 0 without a tail. */
+  int tailSecondCapacity() {
+    return tailSeconds.length;
+  }
+
+  /** Second {@code i} of the tail, from the drill's end. */
+  Summary tailSecond(int i) {
+    return tailSeconds[i].summary(zones);
+  }
+
+  /** Every call of the tail. */
+  Summary tailTotal() {
+    return tailTotal.summary(zones);
+  }
+
+  /**
+   * First attempts so far in second {@code i} of the tail that went to {@code zone}; cheap enough
+   * to ask while the load runs.
+   */
+  long tailFirstAttempts(int i, String zone) {
+    return tailSeconds[i].firstAttempts(zone);
+  }
+
+  /** The same for second {@code i} of the drill. */
+  long firstAttempts(int i, String zone) {
+    return seconds[i].firstAttempts(zone);
+  }
+
+  /** Calls handed to the client in second {@code i} of the tail (see {@link #started(long)}). */
+  long tailStarted(int i) {
+    return tailSeconds[i].startedCount();
+  }
+
+  /** Calls handed to the client in second {@code i} of the drill (see {@link #started(long)}). */
+  long started(int i) {
+    return seconds[i].startedCount();
   }
 
   /**
@@ -165,6 +247,7 @@ final class Stats {
     private long attempts;
     private long hedges;
     private long retries;
+    private long started;
 
     Bucket(Phase phase) {
       this.phase = phase;
@@ -198,6 +281,18 @@ final class Stats {
 
     synchronized void first(String zone) {
       first.merge(zone, 1L, Long::sum);
+    }
+
+    synchronized void start() {
+      started++;
+    }
+
+    synchronized long startedCount() {
+      return started;
+    }
+
+    synchronized long firstAttempts(String zone) {
+      return first.getOrDefault(zone, 0L);
     }
 
     synchronized Summary summary(List<String> zones) {

@@ -10,12 +10,28 @@ final class TextReport {
 
   /** One second of one client, such as {@code 12s zone-refuse sdk calls 100 ok 100.0% ...}. */
   static String line(int second, String client, Stats.Summary s, String homeZone) {
+    return line(
+        String.format(Locale.ROOT, "%4ds %-12s", second, s.phase().name()), client, s, homeZone);
+  }
+
+  /**
+   * One second of the fail-back tail, marked first, such as {@code tail 70.0s sdk calls 100 ...}:
+   * not a second of the drill.
+   */
+  static String tailLine(double at, String client, Stats.Summary s, String homeZone) {
+    return line(tailMark(at), client, s, homeZone);
+  }
+
+  private static String tailMark(double at) {
+    return String.format(Locale.ROOT, "%-18s", String.format(Locale.ROOT, "tail %6.1fs", at));
+  }
+
+  private static String line(String when, String client, Stats.Summary s, String homeZone) {
     Stats.Percentiles p = s.latency();
     return String.format(
         Locale.ROOT,
-        "%4ds %-12s %-8s calls %4d  ok %6s  p50 %8s  p99 %8s  att/call %5s  home %5s",
-        second,
-        s.phase().name(),
+        "%s %-8s calls %4d  ok %6s  p50 %8s  p99 %8s  att/call %5s  home %5s",
+        when,
         client,
         s.calls(),
         percent(s.successPercent()),
@@ -37,6 +53,95 @@ final class TextReport {
         GeneratorLag.LATE.toMillis(),
         millis(late.maxLagMillis()),
         phase.saturatesClient() ? " (host saturated on purpose)" : "");
+  }
+
+  /** A second of the tail in which the load generator sent calls late. */
+  static String tailLagLine(double at, GeneratorLag.Summary late) {
+    return String.format(
+        Locale.ROOT,
+        "%s load generator: %d of %d calls sent late (> %d ms), max lag %s ms",
+        tailMark(at),
+        late.late(),
+        late.calls(),
+        GeneratorLag.LATE.toMillis(),
+        millis(late.maxLagMillis()));
+  }
+
+  /** What the tail is, for the plan: such as {@code fail-back tail: the same load goes on ...}. */
+  static String tailPlan(FailBackTail t) {
+    return String.format(
+        Locale.ROOT,
+        "fail-back tail, up to %d s: the same load goes on until at least %.0f%% of the sdk's first"
+            + " attempts go to %s %d seconds in a row; reported apart from the phases",
+        t.max().toSeconds(),
+        FailBackTail.HOME_SHARE * 100,
+        t.homeZone(),
+        FailBackTail.IN_A_ROW);
+  }
+
+  /**
+   * The fail-back tail at the end of the run: how long it ran and why it ended, each client's calls
+   * and failures in it, the load generator's lag in it, and when the sdk was back home.
+   */
+  static String tail(DrillResult r, FailBackTail t) {
+    StringBuilder sb = new StringBuilder();
+    if (t.max().isZero()) {
+      sb.append("Fail-back tail: none (--tail 0).\n");
+    } else {
+      sb.append(
+          String.format(
+              Locale.ROOT,
+              "Fail-back tail (not in the table above): the same load after the last phase, up to"
+                  + " %d s, until at least %.0f%% of the sdk's first attempts go to %s %d seconds in"
+                  + " a row.%n",
+              t.max().toSeconds(),
+              FailBackTail.HOME_SHARE * 100,
+              t.homeZone(),
+              FailBackTail.IN_A_ROW));
+      sb.append(
+          String.format(
+              Locale.ROOT,
+              "  ran %.1f s to %.1f s (%d s): %s%n",
+              t.start().toMillis() / 1000.0,
+              t.stop().toMillis() / 1000.0,
+              t.seconds(),
+              switch (t.ended()) {
+                case HOME ->
+                    t.seconds() == 0
+                        ? "the sdk was already back home when the last phase ended"
+                        : "ended as the sdk was back home";
+                case TIME -> "its time was up before the sdk was back home";
+                case OFF -> "off";
+              }));
+      for (Stats st : r.clients()) {
+        Stats.Summary s = st.tailTotal();
+        Stats.Percentiles p = s.latency();
+        sb.append(
+            String.format(
+                Locale.ROOT,
+                "  %-8s %5d calls %5d failed (%s ok)  p50 %s ms  p99 %s ms  first attempts to %s"
+                    + " %s%n",
+                st.client,
+                s.calls(),
+                s.failed(),
+                percent(s.successPercent()),
+                p == null ? "-" : millis(p.p50()),
+                p == null ? "-" : millis(p.p99()),
+                t.homeZone(),
+                share(s.share(t.homeZone()))));
+      }
+      GeneratorLag.Summary late = r.generator().tailTotal();
+      sb.append(
+          String.format(
+              Locale.ROOT,
+              "  load generator: %d of %d calls sent late (> %d ms), max lag %s ms%n",
+              late.late(),
+              late.calls(),
+              GeneratorLag.LATE.toMillis(),
+              millis(late.maxLagMillis())));
+    }
+    sb.append(t.verdict()).append('\n');
+    return sb.toString();
   }
 
   /**

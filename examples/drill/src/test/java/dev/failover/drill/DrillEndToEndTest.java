@@ -3,6 +3,7 @@ package dev.failover.drill;
 import static dev.failover.drill.MiniJson.arr;
 import static dev.failover.drill.MiniJson.obj;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -228,5 +229,64 @@ class DrillEndToEndTest {
         .doesNotContain("src=")
         .doesNotContain("http://")
         .doesNotContain("https://");
+  }
+
+  @Test
+  void theFailBackTailRunsAfterThePhasesAndIsReportedApart() throws Exception {
+    Map<String, Object> tail = obj(json.get("tail"));
+    assertThat(num(tail, "max_s")).isEqualTo(30);
+    assertThat(num(tail, "start_s")).isEqualTo(21);
+    assertThat(num(tail, "healed_s")).isEqualTo(18); // the fail-back phase's start
+    List<Object> seconds = arr(tail.get("seconds"));
+    assertThat(num(tail, "end_s")).isEqualTo(21.0 + seconds.size());
+    assertThat(seconds.size()).isBetween(0, 30);
+    // Whole seconds at the drill's rate, for both clients, after the phases.
+    for (int k = 0; k < seconds.size(); k++) {
+      Map<String, Object> second = obj(seconds.get(k));
+      assertThat(num(second, "t_s")).isEqualTo(21.0 + k);
+      assertThat(num(obj(second.get("generator")), "calls")).isEqualTo(40);
+      for (String client : List.of("sdk", "baseline")) {
+        Map<String, Object> b = obj(second.get(client));
+        assertThat(num(b, "calls")).isEqualTo(40);
+        assertThat(num(b, "ok") + num(b, "failed")).isEqualTo(40);
+      }
+    }
+    for (String client : List.of("sdk", "baseline")) {
+      Map<String, Object> total = obj(obj(tail.get("total")).get(client));
+      assertThat(num(total, "calls")).isEqualTo(40.0 * seconds.size());
+      // The drill's own total and seconds hold the phases' calls only.
+      Map<String, Object> c = obj(obj(json.get("clients")).get(client));
+      assertThat(num(obj(c.get("total")), "calls")).isEqualTo(840);
+    }
+    assertThat(num(obj(json.get("generator")), "calls")).isEqualTo(840);
+    Object back = tail.get("home_back_at_s");
+    if (tail.get("ended").equals("home")) {
+      // Stopped early: two home seconds in a row (>= 90% of the sdk's first attempts).
+      assertThat(back).isNotNull();
+      assertThat(seconds.size()).isLessThan(30);
+      assertThat((Double) back).isBetween(18.0, 21.0 + seconds.size() - 2);
+      assertThat(num(tail, "back_after_s")).isEqualTo((Double) back - 18, within(1e-3));
+      assertThat(console)
+          .contains(
+              String.format(
+                  java.util.Locale.ROOT,
+                  "sdk first attempts back home (>= 90%% in us-east-1a) at %.1f s, %.1f s after"
+                      + " every zone healed",
+                  (Double) back,
+                  (Double) back - 18));
+    } else {
+      assertThat(tail.get("ended")).isEqualTo("time");
+      assertThat(seconds).hasSize(30);
+      assertThat(console).contains("sdk first attempts not back home within the 30 s tail");
+    }
+    // On the console: one line per tail second and client, marked tail; then the tail's summary.
+    assertThat(console.lines().filter(l -> l.matches("tail +\\d+\\.\\ds +sdk +calls +40 .*")))
+        .hasSize(seconds.size());
+    assertThat(console.lines().filter(l -> l.matches("tail +\\d+\\.\\ds +baseline +calls +40 .*")))
+        .hasSize(seconds.size());
+    assertThat(console).contains("Fail-back tail (not in the table above)");
+    assertThat(console).containsPattern("  sdk +\\d+ calls +\\d+ failed");
+    String html = Files.readString(dir.resolve("report.html"));
+    assertThat(html).contains("Fail-back tail (not in the phases)").contains("<b>Fail-back:</b>");
   }
 }

@@ -9,12 +9,15 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.PriorityQueue;
 import java.util.function.Consumer;
+import java.util.function.LongPredicate;
 import org.junit.jupiter.api.Test;
 
 /**
  * The load clock on fake time: the schedule's zero is the drill's start, fixed after the clients
  * are built and the warm-up has ended; a late generator sends what it owes at once, counts it late,
- * and its calls' latency counts from their due time.
+ * and its calls' latency counts from their due time. After the drill's end, the fail-back tail goes
+ * on, whole seconds at a time, until the sdk's first attempts are home two seconds in a row or its
+ * time is up, and its calls stay out of the phases.
  */
 class LoadGeneratorTest {
   static final long MS = 1_000_000L;
@@ -238,5 +241,263 @@ class LoadGeneratorTest {
     assertThat(generator(40).calls()).isEqualTo(400);
     assertThat(generator(3).dueAfter(1)).isEqualTo(333_333_333L);
     assertThat(generator(3).dueAfter(3)).isEqualTo(1_000_000_000L);
+  }
+
+  // ---- the fail-back tail ----
+
+  static final Duration TAIL = Duration.ofSeconds(30);
+  static final List<Phase> TWO_PHASES =
+      List.of(
+          new Phase("outage", Duration.ZERO, Duration.ofSeconds(5), ""),
+          new Phase("fail-back", Duration.ofSeconds(5), DURATION, ""));
+
+  /**
+   * A client whose first attempts go to {@code home} for the calls {@code atHome} picks (by when
+   * they started, from the start) and to {@code away} for the others, recorded when each answer
+   * comes {@code latency} after the call was sent, as the sdk's listener records them: in the
+   * second the call started, not the second it was due.
+   */
+  static final class ZoneClient extends ClientDriver {
+    private final FakeTicker ticker;
+    private final long latency;
+    private final LongPredicate atHome;
+
+    ZoneClient(
+        Stats stats, DrillClock clock, FakeTicker ticker, long latency, LongPredicate atHome) {
+      super("sdk", stats, clock, 10_000);
+      this.ticker = ticker;
+      this.latency = latency;
+      this.atHome = atHome;
+    }
+
+    @Override
+    void start(String path, long offsetNanos, Consumer<Stats.Result> done) {
+      long startedAt = clock.offset(ticker.nanoTime());
+      String zone = atHome.test(startedAt) ? "home" : "away";
+      ticker.at(
+          ticker.nanoTime() + latency,
+          () -> {
+            recordFirst(startedAt, zone);
+            recordAttempts(offsetNanos, 1, 0, 0);
+            done.accept(Stats.Result.OK);
+          });
+    }
+
+    @Override
+    public void close() {}
+  }
+
+  /** A drill of {@link #TWO_PHASES} at 100 calls/s and its tail, run on its own fake time. */
+  static final class TailRun {
+    final FakeTicker ticker = new FakeTicker();
+    final DrillClock clock = new DrillClock(ticker);
+    final Stats sdk;
+    final Stats baseline;
+    final GeneratorLag lag;
+    final FailBackTail tail;
+    final List<Long> offsets = new ArrayList<>();
+
+    TailRun(Duration max, long latency, LongPredicate atHome) throws InterruptedException {
+      this(max, latency, atHome, 0, 0);
+    }
+
+    /** The generator's thread wakes {@code stallMs} late for the call due at {@code stallAtMs}. */
+    TailRun(Duration max, long latency, LongPredicate atHome, long stallAtMs, long stallMs)
+        throws InterruptedException {
+      if (stallMs > 0) {
+        long start = ticker.nanoTime() + 3000 * MS; // after the warm-up, on time
+        ticker.stall(start + stallAtMs * MS, stallMs * MS);
+      }
+      sdk = new Stats("sdk", TWO_PHASES, List.of("home", "away"), DURATION, max);
+      baseline = new Stats("baseline", TWO_PHASES, List.of("home", "away"), DURATION, max);
+      lag = new GeneratorLag(TWO_PHASES, DURATION, max);
+      tail = new FailBackTail(TWO_PHASES.get(1), DURATION, max, "home", sdk);
+      ClientDriver s = new ZoneClient(sdk, clock, ticker, latency, atHome);
+      ClientDriver b = new ZoneClient(baseline, clock, ticker, FAKE_SERVER, o -> false);
+      LoadGenerator g =
+          new LoadGenerator(
+              clock,
+              100,
+              Duration.ofSeconds(3),
+              DURATION,
+              max,
+              tail,
+              (due, offset) -> {
+                if (offset >= 0) {
+                  offsets.add(offset);
+                }
+                s.send("/x", due, offset);
+                b.send("/x", due, offset);
+              },
+              lag,
+              start -> {});
+      g.run();
+      ticker.drain();
+    }
+
+    long sentInTail() {
+      return offsets.stream().filter(o -> o >= DURATION.toNanos()).count();
+    }
+  }
+
+  static LongPredicate homeFrom(long millis) {
+    return offset -> offset >= millis * MS;
+  }
+
+  @Test
+  void theTailStopsOnceTheSdkIsHomeTwoSecondsInARow() throws InterruptedException {
+    // Every first attempt goes home from 12.0 s on: the tail's third second (12 s to 13 s).
+    TailRun run = new TailRun(TAIL, FAKE_SERVER, homeFrom(12_000));
+
+    // 12 s and 13 s are home; known at 14.0 s, before the call due then: four whole seconds.
+    assertThat(run.tail.ended()).isEqualTo(FailBackTail.Ended.HOME);
+    assertThat(run.tail.seconds()).isEqualTo(4);
+    assertThat(run.tail.stop()).isEqualTo(Duration.ofSeconds(14));
+    assertThat(run.sentInTail()).isEqualTo(400);
+    assertThat(run.offsets).hasSize(1400).allMatch(o -> o < 14_000 * MS);
+    assertThat(run.tail.homeBackAt()).isEqualTo(12.0);
+    assertThat(run.tail.verdict())
+        .isEqualTo(
+            "sdk first attempts back home (>= 90% in home) at 12.0 s, 7.0 s after every zone"
+                + " healed");
+    for (int k = 0; k < 4; k++) {
+      assertThat(run.sdk.tailSecond(k).calls()).isEqualTo(100);
+      assertThat(run.baseline.tailSecond(k).calls()).isEqualTo(100);
+      assertThat(run.lag.tailSecond(k).calls()).isEqualTo(100);
+    }
+    assertThat(run.sdk.tailSecond(1).share("home")).isZero();
+    assertThat(run.sdk.tailSecond(2).share("home")).isEqualTo(1.0);
+  }
+
+  @Test
+  void theTailsCallsStayOutOfThePhasesTheSecondsAndTheTotal() throws InterruptedException {
+    TailRun run = new TailRun(TAIL, FAKE_SERVER, homeFrom(12_000));
+
+    for (Stats st : List.of(run.sdk, run.baseline)) {
+      assertThat(st.total().calls()).isEqualTo(1000);
+      assertThat(st.total().attempts()).isEqualTo(1000);
+      assertThat(st.phase("outage").calls()).isEqualTo(500);
+      assertThat(st.phase("fail-back").calls()).isEqualTo(500);
+      assertThat(st.secondCount()).isEqualTo(10);
+      for (int i = 0; i < 10; i++) {
+        assertThat(st.second(i).calls()).isEqualTo(100);
+      }
+      assertThat(st.tailTotal().calls()).isEqualTo(400);
+      assertThat(st.tailTotal().ok()).isEqualTo(400);
+      assertThat(st.tailTotal().phase().name()).isEqualTo(Stats.TAIL);
+    }
+    // The sdk's home first attempts of the tail are not in the fail-back phase's shares.
+    assertThat(run.sdk.phase("fail-back").share("home")).isZero();
+    assertThat(run.sdk.second(9).share("home")).isZero();
+    assertThat(run.sdk.tailTotal().share("home")).isEqualTo(0.5);
+    assertThat(run.lag.total().calls()).isEqualTo(1000);
+    assertThat(run.lag.phase("fail-back").calls()).isEqualTo(500);
+    assertThat(run.lag.second(9).calls()).isEqualTo(100);
+    assertThat(run.lag.tailTotal().calls()).isEqualTo(400);
+  }
+
+  @Test
+  void theTailEndsWhenItsTimeIsUp() throws InterruptedException {
+    TailRun run = new TailRun(Duration.ofSeconds(3), FAKE_SERVER, homeFrom(12_000));
+
+    // Only 12 s was home before the 3 s were up.
+    assertThat(run.tail.ended()).isEqualTo(FailBackTail.Ended.TIME);
+    assertThat(run.tail.seconds()).isEqualTo(3);
+    assertThat(run.sentInTail()).isEqualTo(300);
+    assertThat(run.tail.homeBackAt()).isNull();
+    assertThat(run.tail.verdict())
+        .isEqualTo(
+            "sdk first attempts not back home within the 3 s tail (>= 90% in home); every zone"
+                + " healed at 5.0 s");
+  }
+
+  @Test
+  void noTailSecondWhenTheSdkIsHomeBeforeTheLastPhaseEnds() throws InterruptedException {
+    TailRun run = new TailRun(TAIL, FAKE_SERVER, homeFrom(7_000));
+
+    assertThat(run.tail.ended()).isEqualTo(FailBackTail.Ended.HOME);
+    assertThat(run.tail.seconds()).isZero();
+    assertThat(run.sentInTail()).isZero();
+    assertThat(run.offsets).hasSize(1000);
+    assertThat(run.tail.homeBackAt()).isEqualTo(7.0);
+    assertThat(run.tail.verdict()).endsWith("at 7.0 s, 2.0 s after every zone healed");
+  }
+
+  @Test
+  void homeBeforeEveryZoneHealedDoesNotCount() throws InterruptedException {
+    // Home in the outage phase, away from 4.0 s to 11.0 s, home again from 11.0 s.
+    TailRun run = new TailRun(TAIL, FAKE_SERVER, o -> o < 4_000 * MS || o >= 11_000 * MS);
+
+    assertThat(run.tail.homeBackAt()).isEqualTo(11.0);
+    assertThat(run.tail.seconds()).isEqualTo(3); // 10 s, 11 s, 12 s; known at 13.0 s
+  }
+
+  @Test
+  void ninetyPercentAtHomeIsHomeEightyNineIsNot() throws InterruptedException {
+    // From the tail's start, 90 of every 100 calls' first attempts go home.
+    TailRun ninety =
+        new TailRun(TAIL, FAKE_SERVER, o -> o >= 10_000 * MS && (o / (10 * MS)) % 100 < 90);
+    assertThat(ninety.tail.ended()).isEqualTo(FailBackTail.Ended.HOME);
+    assertThat(ninety.tail.seconds()).isEqualTo(2);
+    assertThat(ninety.tail.homeBackAt()).isEqualTo(10.0);
+
+    TailRun eightyNine =
+        new TailRun(
+            Duration.ofSeconds(5),
+            FAKE_SERVER,
+            o -> o >= 10_000 * MS && (o / (10 * MS)) % 100 < 89);
+    assertThat(eightyNine.tail.ended()).isEqualTo(FailBackTail.Ended.TIME);
+    assertThat(eightyNine.tail.seconds()).isEqualTo(5);
+    assertThat(eightyNine.tail.homeBackAt()).isNull();
+  }
+
+  @Test
+  void aSecondWhoseCallsHaveNotAllEndedWaitsForTheNextLook() throws InterruptedException {
+    // The sdk answers in 200 ms: at 14.0 s the last 20 calls of 13 s have no first attempt yet,
+    // 80 of 100 is not yet sure to be home, so the tail runs 14 s too and stops at 15.0 s.
+    TailRun run = new TailRun(TAIL, 200 * MS, homeFrom(12_000));
+
+    assertThat(run.tail.seconds()).isEqualTo(5);
+    assertThat(run.tail.ended()).isEqualTo(FailBackTail.Ended.HOME);
+    assertThat(run.tail.homeBackAt()).isEqualTo(12.0); // by the final counts
+  }
+
+  @Test
+  void aLateGeneratorDoesNotHoldTheTailBack() throws InterruptedException {
+    // The generator wakes 300 ms late for the call due at 13.8 s: the calls due from 13.8 s to
+    // 13.99 s start at 14.1 s, so their first attempts count in 14 s, as the sdk counts them. Of
+    // the 80 calls that started in 13 s, 80 went home: sure at 14.1 s, the tail stops there.
+    TailRun run = new TailRun(TAIL, FAKE_SERVER, homeFrom(12_000), 13_800, 300);
+
+    assertThat(run.lag.tailSecond(3).late()).isEqualTo(20); // 300 ms to 110 ms late
+    assertThat(run.sdk.tailStarted(3)).isEqualTo(80);
+    assertThat(run.sdk.tailStarted(4)).isEqualTo(20);
+    assertThat(run.tail.seconds()).isEqualTo(4);
+    assertThat(run.tail.ended()).isEqualTo(FailBackTail.Ended.HOME);
+    assertThat(run.tail.homeBackAt()).isEqualTo(12.0);
+    // Every call of 13 s still counts in 13 s, by its due time.
+    assertThat(run.sdk.tailSecond(3).calls()).isEqualTo(100);
+  }
+
+  @Test
+  void aTailOfZeroSendsNothingAfterTheEnd() throws InterruptedException {
+    TailRun run = new TailRun(Duration.ZERO, FAKE_SERVER, homeFrom(12_000));
+
+    assertThat(run.offsets).hasSize(1000);
+    assertThat(run.tail.ended()).isEqualTo(FailBackTail.Ended.OFF);
+    assertThat(run.tail.seconds()).isZero();
+    assertThat(run.tail.homeBackAt()).isNull();
+    assertThat(run.tail.verdict())
+        .isEqualTo(
+            "sdk first attempts not back home by the drill's end (>= 90% in home), 5.0 s after"
+                + " every zone healed (no tail: --tail 0)");
+  }
+
+  @Test
+  void surelyHomeOnlyWhenTheHomeFirstAttemptsSoFarReachTheShareOfTheCallsStarted() {
+    assertThat(FailBackTail.surelyHome(90, 100)).isTrue();
+    assertThat(FailBackTail.surelyHome(89, 100)).isFalse();
+    assertThat(FailBackTail.surelyHome(0, 0)).isFalse();
+    assertThat(FailBackTail.surelyHome(36, 40)).isTrue();
   }
 }

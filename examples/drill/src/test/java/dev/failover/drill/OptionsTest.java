@@ -26,6 +26,7 @@ class OptionsTest {
     assertThat(o.json()).isNull();
     assertThat(o.topology()).isNull();
     assertThat(o.healthPath()).isEqualTo("/health");
+    assertThat(o.tail()).isEqualTo(Duration.ofSeconds(30));
     assertThat(o.help()).isFalse();
   }
 
@@ -81,11 +82,51 @@ class OptionsTest {
         "--client|all|--client must be sdk, baseline or both, but was 'all'",
         "--seed|x1|--seed must be a whole number but was 'x1'",
         "--home|us-east-1,us-east-1a|--home only applies with --topology",
+        "--tail|soon|--tail must be a whole number of seconds from 0 (no tail) to 600, such as 30s, 45 or 1m, but was 'soon'",
+        "--tail|-5s|--tail must be a whole number of seconds from 0 (no tail) to 600, such as 30s, 45 or 1m, but was '-5s'",
+        "--tail|1500ms|--tail must be a whole number of seconds from 0 (no tail) to 600, such as 30s, 45 or 1m, but was '1500ms'",
+        "--tail|11m|--tail must be a whole number of seconds from 0 (no tail) to 600, such as 30s, 45 or 1m, but was '11m'",
+        "--tail|''|--tail must be a whole number of seconds from 0 (no tail) to 600, such as 30s, 45 or 1m, but was ''",
       })
   void badValuesSayWhatIsWrong(String option, String value, String message) {
     assertThatThrownBy(() -> Options.parse(option, value))
         .isInstanceOf(UsageException.class)
         .hasMessage(message);
+  }
+
+  @ParameterizedTest
+  @CsvSource({"30s, 30", "45, 45", "1m, 60", "10m, 600", "0, 0", "0s, 0", "0ms, 0"})
+  void tails(String text, long seconds) throws UsageException {
+    assertThat(Options.parse("--tail", text).tail()).isEqualTo(Duration.ofSeconds(seconds));
+    assertThat(Options.parse("--tail=" + text).tail()).isEqualTo(Duration.ofSeconds(seconds));
+  }
+
+  @Test
+  void noTailWithRealEndpointsOrWithoutTheSdk() throws UsageException {
+    assertThat(Options.parse("--topology", "t.txt").tail()).isZero();
+    assertThat(Options.parse("--client", "baseline").tail()).isZero();
+    assertThat(Options.parse("--client", "sdk").tail()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(Options.parse("--topology", "t.txt", "--tail", "0").tail()).isZero();
+    assertThatThrownBy(() -> Options.parse("--topology", "t.txt", "--tail", "20s"))
+        .isInstanceOf(UsageException.class)
+        .hasMessage(
+            "--tail only applies with the embedded zones (with --topology nothing heals on a"
+                + " schedule), but was 20s");
+    assertThatThrownBy(() -> Options.parse("--client", "baseline", "--tail", "20"))
+        .isInstanceOf(UsageException.class)
+        .hasMessage(
+            "--tail watches the sdk's return home and needs --client sdk or both, but was 20s with"
+                + " --client baseline");
+  }
+
+  @Test
+  void aBadTailStopsTheDrillWithExitCode2() {
+    Run run = drill("--tail", "forever");
+    assertThat(run.code()).isEqualTo(2);
+    assertThat(run.out()).isEmpty();
+    assertThat(run.err())
+        .contains("drill: --tail must be a whole number of seconds")
+        .contains("but was 'forever'");
   }
 
   @Test
@@ -102,33 +143,34 @@ class OptionsTest {
             "--home must be 'region,zone' such as 'us-east-1,us-east-1a' but was 'us-east-1'");
   }
 
-  @Test
-  void commandLineErrorsGoToStderrWithExitCode2() {
+  /** What {@link Drill#run} returned and printed. */
+  record Run(int code, String out, String err) {}
+
+  static Run drill(String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int code =
         Drill.run(
             new PrintStream(out, true, StandardCharsets.UTF_8),
             new PrintStream(err, true, StandardCharsets.UTF_8),
-            "--rate",
-            "fast");
-    assertThat(code).isEqualTo(2);
-    assertThat(out.toString(StandardCharsets.UTF_8)).isEmpty();
-    assertThat(err.toString(StandardCharsets.UTF_8))
-        .contains("drill: --rate must be a whole number")
-        .contains("--help");
+            args);
+    return new Run(
+        code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void commandLineErrorsGoToStderrWithExitCode2() {
+    Run run = drill("--rate", "fast");
+    assertThat(run.code()).isEqualTo(2);
+    assertThat(run.out()).isEmpty();
+    assertThat(run.err()).contains("drill: --rate must be a whole number").contains("--help");
   }
 
   @Test
   void helpListsEveryOption() {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    int code =
-        Drill.run(
-            new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
-            "--help");
-    assertThat(code).isZero();
-    assertThat(out.toString(StandardCharsets.UTF_8))
+    Run run = drill("--help");
+    assertThat(run.code()).isZero();
+    assertThat(run.out())
         .contains(
             "--duration",
             "--rate",
@@ -139,6 +181,7 @@ class OptionsTest {
             "--json",
             "--topology",
             "--home",
-            "--health-path");
+            "--health-path",
+            "--tail");
   }
 }
