@@ -437,7 +437,7 @@ public final class FailoverCall implements Call {
     boolean counted = f.endpoint.record(outcome, duration, now, slow, clientStalled, f.acquired);
     if (outcome == Outcome.CANCELLED || outcome == Outcome.TIMEOUT) {
       if (counted) {
-        // Slowness evidence, once per slice: a zone whose attempts keep losing stands out.
+        // Slowness evidence, once per stall: a zone whose attempts keep losing stands out.
         f.endpoint.zone.record(true, false, duration, now);
       }
     } else if (outcome.isEndpointFailure() || outcome == Outcome.THROTTLED) {
