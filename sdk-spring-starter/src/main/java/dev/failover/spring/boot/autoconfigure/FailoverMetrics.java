@@ -90,19 +90,22 @@ final class FailoverMetrics implements ClientInstrumentation {
         snapshots,
         s -> s.clientStalls(),
         "Times the client found itself stalled since it was built");
-    Gauge.builder(
-            "failover.hedge.delay",
-            snapshots,
-            s -> {
-              FailoverSnapshot snapshot = s.get();
-              Duration delay = snapshot == null ? null : snapshot.hedgeDelay();
-              return delay == null ? Double.NaN : delay.toNanos() / 1e9;
-            })
-        .tags(clientTags)
-        .baseUnit("seconds")
-        .description("Hedge delay in force; no value while hedging is off")
-        .strongReference(true)
-        .register(registry);
+    if (client.snapshot().hedgeDelay() != null) {
+      // Only with hedging on: a gauge never reports NaN.
+      Gauge.builder(
+              "failover.hedge.delay",
+              snapshots,
+              s -> {
+                FailoverSnapshot snapshot = s.get();
+                Duration delay = snapshot == null ? null : snapshot.hedgeDelay();
+                return delay == null ? Double.NaN : delay.toNanos() / 1e9;
+              })
+          .tags(clientTags)
+          .baseUnit("seconds")
+          .description("Hedge delay in force")
+          .strongReference(true)
+          .register(registry);
+    }
     Set<Locality> localities = new LinkedHashSet<>();
     for (Endpoint endpoint : client.endpoints()) {
       localities.add(endpoint.locality());
