@@ -183,4 +183,25 @@ class StaleCacheSafetyTest {
           .isInstanceOf(FailoverException.class);
     }
   }
+
+  @Test
+  void aCopyIsServedWhenTheDeadlinePassesWhileEveryAttemptHangs() throws Exception {
+    try (FailoverClient client =
+        FailoverClient.builder()
+            .service("directory")
+            .home("us-east-1", "us-east-1a")
+            .endpoint(zones.endpoints().get(0).url(), "us-east-1", "us-east-1a")
+            .deadline(Duration.ofMillis(800))
+            .staleIfError(StaleCache.of(100, 64 * 1024, Duration.ofMinutes(1)))
+            .build()) {
+      token.set("carol");
+      Request me = call("/me").newBuilder().header("Authorization", "Bearer carol").build();
+      assertThat(body(client, me)).isEqualTo("{\"me\":\"carol-private\"}");
+      zones.fail(ZoneFault.hang());
+      try (Response r = client.newCall(me).execute()) {
+        assertThat(r.header("Warning")).isEqualTo("110 - \"Response is Stale\"");
+        assertThat(r.body().string()).isEqualTo("{\"me\":\"carol-private\"}");
+      }
+    }
+  }
 }

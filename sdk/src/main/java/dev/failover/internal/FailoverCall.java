@@ -672,7 +672,14 @@ public final class FailoverCall implements Call {
     if (staleStore == null) {
       return false;
     }
-    Response copy = staleStore.serve(request, seen);
+    StaleStore.Seen key = seen;
+    for (InFlight f : inFlight) {
+      if (key == null) {
+        // The deadline came while every attempt was still in flight (a hanging zone).
+        key = f.tag.seen;
+      }
+    }
+    Response copy = staleStore.serve(request, key);
     if (copy == null) {
       return false;
     }
