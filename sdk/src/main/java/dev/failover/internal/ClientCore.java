@@ -361,7 +361,13 @@ public final class ClientCore implements Closeable {
         }
         tag.seen = new StaleStore.Seen(request, cookies);
       }
-      return chain.proceed(request);
+      Response response = chain.proceed(request);
+      String original = tag == null ? null : tag.overflowingRetryAfter;
+      if (original != null) {
+        // The network interceptor made it readable for OkHttp; the caller sees the server's.
+        response = response.newBuilder().header("Retry-After", original).build();
+      }
+      return response;
     }
   }
 
@@ -377,6 +383,18 @@ public final class ClientCore implements Closeable {
       Response response = chain.proceed(chain.request());
       tag.lastWasRedirect = response.isRedirect();
       String retryAfter = response.header("Retry-After");
+      if (retryAfter != null && overflowsInt(retryAfter.trim())) {
+        // OkHttp reads a Retry-After of digits as an int to decide its own resend of a 503 or 408:
+        // a larger number throws NumberFormatException on the dispatcher thread. Same meaning,
+        // a value it can read; SeenCapture puts the server's value back once OkHttp is done.
+        tag.overflowingRetryAfter = retryAfter;
+        response =
+            response
+                .newBuilder()
+                .header("Retry-After", Integer.toString(Integer.MAX_VALUE))
+                .build();
+        retryAfter = response.header("Retry-After");
+      }
       if (!tag.idempotent
           && response.code() == 503
           && retryAfter != null
@@ -388,12 +406,33 @@ public final class ClientCore implements Closeable {
     }
   }
 
+  /** Whether {@code value} is all ASCII digits and more than an int holds. */
+  static boolean overflowsInt(String value) {
+    if (value.isEmpty()) {
+      return false;
+    }
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (c < '0' || c > '9') {
+        return false;
+      }
+    }
+    String digits = value.replaceFirst("^0+(?=.)", "");
+    return digits.length() > 10
+        || (digits.length() == 10 && digits.compareTo(Integer.toString(Integer.MAX_VALUE)) > 0);
+  }
+
   /** Per-attempt marker carried as a request tag. */
   static final class AttemptTag {
     final boolean idempotent;
     private final AtomicInteger transmissions = new AtomicInteger();
     private final AtomicInteger silentRetries = new AtomicInteger();
     volatile boolean lastWasRedirect;
+
+    /**
+     * A Retry-After too large for OkHttp to read, as the server sent it; restored for the caller.
+     */
+    volatile @org.jspecify.annotations.Nullable String overflowingRetryAfter;
 
     /** What the server saw of this attempt; null until the attempt started executing. */
     volatile StaleStore.@org.jspecify.annotations.Nullable Seen seen;

@@ -98,6 +98,8 @@ class FaultMatrixTest {
         Fault.status(503, "Retry-After", "Fri, 31 Dec 9999 23:59:59 GMT"),
         true,
         Outcome.UNAVAILABLE),
+    STATUS_503_RETRY_AFTER_9999999999(
+        Fault.status(503, "Retry-After", "9999999999"), true, Outcome.UNAVAILABLE),
     STATUS_429(Fault.status(429), true, Outcome.THROTTLED),
     STATUS_429_RETRY_AFTER_9999999999(
         Fault.status(429, "Retry-After", "9999999999"), true, Outcome.THROTTLED),
