@@ -1,0 +1,265 @@
+package dev.failover.statemachine;
+
+import static dev.failover.statemachine.Harness.A1;
+import static dev.failover.statemachine.Harness.B1;
+import static dev.failover.statemachine.Harness.DEADLINE;
+import static dev.failover.statemachine.Harness.get;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.tuple;
+
+import dev.failover.Attempt;
+import dev.failover.FailoverEvent;
+import dev.failover.FailoverException;
+import dev.failover.FailoverListener;
+import dev.failover.Outcome;
+import dev.failover.statemachine.FakeTransport.Exchange;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.ConnectException;
+import java.nio.charset.StandardCharsets;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+import okhttp3.Call;
+import okhttp3.Response;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** Application code that throws: the client logs it, skips it, and keeps working. */
+class UserCodeFailureTest {
+
+  /** A callback that records like its parent, then throws. */
+  private static final class ThrowingCallback extends RecordingCallback {
+    private final String message;
+
+    ThrowingCallback(String message) {
+      this.message = message;
+    }
+
+    @Override
+    public void onResponse(Call call, Response response) throws IOException {
+      super.onResponse(call, response);
+      throw new IllegalStateException(message);
+    }
+
+    @Override
+    public void onFailure(Call call, IOException e) {
+      super.onFailure(call, e);
+      throw new IllegalStateException(message);
+    }
+  }
+
+  /** Copies what is written to System.err (where slf4j-simple logs) while open. */
+  private static final class StderrCapture implements AutoCloseable {
+    private final PrintStream original = System.err;
+    private final ByteArrayOutputStream copy = new ByteArrayOutputStream();
+
+    StderrCapture() {
+      OutputStream tee =
+          new OutputStream() {
+            @Override
+            public void write(int b) {
+              synchronized (copy) {
+                copy.write(b);
+              }
+              original.write(b);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) {
+              synchronized (copy) {
+                copy.write(b, off, len);
+              }
+              original.write(b, off, len);
+            }
+          };
+      System.setErr(new PrintStream(tee, true, StandardCharsets.UTF_8));
+    }
+
+    String text() {
+      synchronized (copy) {
+        return copy.toString(StandardCharsets.UTF_8);
+      }
+    }
+
+    @Override
+    public void close() {
+      System.err.flush();
+      System.setErr(original);
+    }
+  }
+
+  /** Then a next call on the same client, answered normally. */
+  private static void nextCallWorks(Harness h, String path) {
+    RecordingCallback next = new RecordingCallback();
+    h.enqueue(get(path), next);
+    h.transport.next().respond(200);
+    assertThat(next.awaitStatus()).isEqualTo(200);
+  }
+
+  @Test
+  void aCallbackThatThrowsInOnResponseIsLoggedAndTheClientGoesOn() {
+    String message = "onResponse boom " + UUID.randomUUID();
+    try (StderrCapture err = new StderrCapture();
+        Harness h = new Harness()) {
+      ThrowingCallback cb = new ThrowingCallback(message);
+      h.enqueue(get("/user/on-response"), cb);
+      h.transport.next().respond(200);
+      assertThat(cb.awaitStatus()).isEqualTo(200);
+
+      nextCallWorks(h, "/user/after-on-response");
+
+      h.quiesce();
+      assertThat(cb.invocations()).isEqualTo(1);
+      assertThat(err.text()).contains("Callback.onResponse threw").contains(message);
+      assertThat(h.events.of(FailoverEvent.CallFinished.class, "/user/on-response"))
+          .singleElement()
+          .extracting(FailoverEvent.CallFinished::status)
+          .isEqualTo(200);
+    }
+  }
+
+  /** How the failure reaches the callback: on which thread, from which part of the client. */
+  enum FailureRoute {
+    /** call.cancel(): on the caller's thread. */
+    CANCEL,
+    /** The deadline timer: handed to an OkHttp dispatcher thread. */
+    DEADLINE,
+    /** The last attempt failed: on the dispatcher thread that ran it. */
+    LAST_ATTEMPT
+  }
+
+  @ParameterizedTest
+  @EnumSource(FailureRoute.class)
+  void aCallbackThatThrowsInOnFailureIsLoggedAndTheClientGoesOn(FailureRoute route) {
+    String message = "onFailure boom " + route + " " + UUID.randomUUID();
+    String path = "/user/on-failure";
+    try (StderrCapture err = new StderrCapture();
+        Harness h = new Harness(b -> b.maxAttempts(1))) {
+      long t0 = h.scheduler.now();
+      ThrowingCallback cb = new ThrowingCallback(message);
+      Call call = h.enqueue(get(path), cb);
+      Exchange first = h.transport.next();
+      switch (route) {
+        case CANCEL -> assertThatCode(call::cancel).doesNotThrowAnyException();
+        case DEADLINE -> h.scheduler.advanceTo(t0 + DEADLINE.toNanos());
+        case LAST_ATTEMPT -> first.fail(new ConnectException("refused"));
+      }
+      FailoverException e = cb.awaitFailure();
+      assertThat(e.reason())
+          .isEqualTo(
+              switch (route) {
+                case CANCEL -> FailoverException.Reason.CANCELLED;
+                case DEADLINE -> FailoverException.Reason.DEADLINE_EXCEEDED;
+                case LAST_ATTEMPT -> FailoverException.Reason.RETRIES_EXHAUSTED;
+              });
+
+      nextCallWorks(h, "/user/after-on-failure");
+
+      h.quiesce();
+      assertThat(cb.invocations()).isEqualTo(1);
+      assertThat(err.text()).contains("Callback.onFailure threw").contains(message);
+      assertThat(h.events.of(FailoverEvent.CallFinished.class, path)).hasSize(1);
+    }
+  }
+
+  /** A listener that throws on every event it gets, counting them. */
+  private static final class ThrowingListener implements FailoverListener {
+    final AtomicInteger calls = new AtomicInteger();
+    private final boolean linkage;
+
+    ThrowingListener(boolean linkage) {
+      this.linkage = linkage;
+    }
+
+    private void boom(FailoverEvent e) {
+      calls.incrementAndGet();
+      if (linkage) {
+        throw new NoClassDefFoundError("listener boom on " + e.getClass().getSimpleName());
+      }
+      throw new IllegalStateException("listener boom on " + e.getClass().getSimpleName());
+    }
+
+    @Override
+    public void onAttempt(FailoverEvent.AttemptFinished event) {
+      boom(event);
+    }
+
+    @Override
+    public void onRetry(FailoverEvent.RetryScheduled event) {
+      boom(event);
+    }
+
+    @Override
+    public void onHedge(FailoverEvent.Hedge event) {
+      boom(event);
+    }
+
+    @Override
+    public void onCallFinished(FailoverEvent.CallFinished event) {
+      boom(event);
+    }
+  }
+
+  @Test
+  void listenersThatThrowAreLoggedAndSkippedAndTheCallsGoOn() {
+    ThrowingListener runtime = new ThrowingListener(false);
+    ThrowingListener linkage = new ThrowingListener(true);
+    EventRecorder after = new EventRecorder();
+    try (StderrCapture err = new StderrCapture();
+        Harness h = new Harness(b -> b.listener(runtime).listener(linkage).listener(after))) {
+      // A retry: events on OkHttp's threads.
+      String retried = "/listener/retried";
+      RecordingCallback cb1 = new RecordingCallback();
+      h.enqueue(get(retried), cb1);
+      Exchange first = h.transport.next();
+      first.respond(503);
+      h.scheduler.advance(h.awaitRetryTimer(retried, 1));
+      Exchange second = h.transport.next();
+      second.respond(200);
+      assertThat(cb1.awaitStatus()).isEqualTo(200);
+
+      // A deadline: events on the timer (this thread).
+      String timedOut = "/listener/deadline";
+      long t1 = h.scheduler.now();
+      RecordingCallback cb2 = new RecordingCallback();
+      h.enqueue(get(timedOut), cb2);
+      h.transport.next();
+      h.scheduler.advanceTo(t1 + DEADLINE.toNanos());
+      assertThat(cb2.awaitFailure().reason()).isEqualTo(FailoverException.Reason.DEADLINE_EXCEEDED);
+
+      // A cancel: events on the caller's thread.
+      String cancelled = "/listener/cancelled";
+      RecordingCallback cb3 = new RecordingCallback();
+      Call call = h.enqueue(get(cancelled), cb3);
+      h.transport.next();
+      assertThatCode(call::cancel).doesNotThrowAnyException();
+      assertThat(cb3.awaitFailure().reason()).isEqualTo(FailoverException.Reason.CANCELLED);
+
+      h.quiesce();
+      for (RecordingCallback cb : java.util.List.of(cb1, cb2, cb3)) {
+        assertThat(cb.invocations()).isEqualTo(1);
+      }
+      assertThat(first.body().closed()).as("the retried 503 is closed").isTrue();
+      assertThat(h.events.attempts(retried))
+          .extracting(Attempt::kind, a -> a.endpoint().url().host(), Attempt::outcome)
+          .containsExactly(
+              tuple(Attempt.Kind.FIRST, A1, Outcome.UNAVAILABLE),
+              tuple(Attempt.Kind.RETRY, B1, Outcome.SUCCESS));
+      // The listener added after the throwing ones heard every event the first one did (events of
+      // different threads may reach the two in a different order).
+      assertThat(after.all()).containsExactlyInAnyOrderElementsOf(h.events.all());
+      // 3 calls: 4 attempts, 1 retry, 3 ends; every one reached both throwing listeners.
+      assertThat(runtime.calls.get()).isEqualTo(8);
+      assertThat(linkage.calls.get()).isEqualTo(8);
+      assertThat(err.text())
+          .contains("listener boom on AttemptFinished")
+          .contains("listener boom on RetryScheduled")
+          .contains("listener boom on CallFinished")
+          .contains("Failover listener");
+    }
+  }
+}
