@@ -303,7 +303,13 @@ public final class ClientCore implements Closeable {
     }
     clientTick.cancel(false);
     for (FailoverCall call : active) {
-      call.cancel();
+      try {
+        call.cancel();
+      } catch (RuntimeException | Error e) {
+        // Whatever a callback did, close() goes on: every call, thread and connection.
+        org.slf4j.LoggerFactory.getLogger(ClientCore.class)
+            .error("[{}] cancelling a call on close failed", settings.service(), e);
+      }
     }
     retrying.dispatcher().cancelAll();
     if (ownScheduler) {

@@ -725,7 +725,7 @@ public final class FailoverCall implements Call {
     return new FailoverException(
         method + " " + redact(request.url()),
         reason,
-        attempts,
+        inStartOrder(),
         Duration.ofNanos(Math.max(0, core.ticker.nanos() - start)));
   }
 
@@ -741,8 +741,9 @@ public final class FailoverCall implements Call {
       t.cancel(false);
     }
     Future<?> r = retryTimer;
-    if (r != null) {
-      r.cancel(false);
+    if (r != null && r.cancel(false)) {
+      // The call ended during the retry's backoff: the retry is never sent, its token goes back.
+      core.budget.refund(core.ticker.nanos());
     }
     Future<?> h = hedgeTimer;
     if (h != null) {
@@ -811,7 +812,8 @@ public final class FailoverCall implements Call {
     if (response != null) {
       try {
         cb.onResponse(this, response);
-      } catch (IOException | RuntimeException e) {
+      } catch (IOException | RuntimeException | LinkageError | AssertionError e) {
+        // User code never breaks the SDK: not this call's end, not close(), not other calls.
         log.warn("Callback.onResponse threw for {} {}", method, path, e);
       }
       return;
@@ -825,7 +827,7 @@ public final class FailoverCall implements Call {
     }
     try {
       cb.onFailure(this, failure);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | LinkageError | AssertionError e) {
       log.warn("Callback.onFailure threw for {} {}", method, path, e);
     }
   }
@@ -934,7 +936,14 @@ public final class FailoverCall implements Call {
 
   /** Test and snapshot access: the attempts so far. */
   public synchronized List<Attempt> attempts() {
-    return List.copyOf(attempts);
+    return inStartOrder();
+  }
+
+  /** The attempts that ended, in order of start (they end in any order). Caller holds the lock. */
+  private List<Attempt> inStartOrder() {
+    List<Attempt> sorted = new ArrayList<>(attempts);
+    sorted.sort(java.util.Comparator.comparingInt(Attempt::number));
+    return List.copyOf(sorted);
   }
 
   private static String redact(HttpUrl url) {

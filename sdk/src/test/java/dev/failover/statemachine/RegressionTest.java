@@ -1,0 +1,105 @@
+package dev.failover.statemachine;
+
+import static dev.failover.statemachine.Harness.A1;
+import static dev.failover.statemachine.Harness.B1;
+import static dev.failover.statemachine.Harness.HEDGE_DELAY;
+import static dev.failover.statemachine.Harness.W1;
+import static dev.failover.statemachine.Harness.get;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.assertj.core.api.Assertions.tuple;
+
+import dev.failover.Attempt;
+import dev.failover.FailoverEvent;
+import dev.failover.FailoverException;
+import dev.failover.statemachine.FakeTransport.Exchange;
+import java.io.IOException;
+import java.net.ConnectException;
+import okhttp3.Call;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Regression tests of defects these tests found: attempts in start order; a callback that throws an
+ * Error cannot stop close().
+ */
+class RegressionTest {
+
+  /**
+   * failover-semantics.md: "attempts() lists every attempt that had ended (in order of start)". The
+   * hedge fails before the attempt it hedges, then the original fails, then the retry.
+   */
+  @Test
+  void theAttemptsOfAFailedCallAreListedInOrderOfStart() {
+    try (Harness h = Harness.hedging()) {
+      String path = "/race/hedge-fails-first";
+      RecordingCallback cb = new RecordingCallback();
+      h.enqueue(get(path), cb);
+      Exchange first = h.transport.next();
+      h.scheduler.advance(HEDGE_DELAY);
+      Exchange hedge = h.transport.next();
+      hedge.fail(new ConnectException("refused b1"));
+      assertThat(h.events.awaitAttempt(path, 1).kind()).isEqualTo(Attempt.Kind.HEDGE);
+      long failedAt = h.scheduler.now();
+      first.fail(new ConnectException("refused a1"));
+      FailoverEvent.RetryScheduled retry = h.events.awaitRetry(path, 1);
+      h.scheduler.awaitOneShotAt(failedAt + retry.backoff().toNanos());
+      h.scheduler.advance(retry.backoff());
+      Exchange third = h.transport.next();
+      assertThat(third.host()).isEqualTo(W1);
+      third.fail(new ConnectException("refused w1"));
+
+      FailoverException e = cb.awaitFailure();
+      assertThat(e.reason()).isEqualTo(FailoverException.Reason.RETRIES_EXHAUSTED);
+      h.quiesce();
+      assertThat(cb.invocations()).isEqualTo(1);
+      assertThat(e.attempts())
+          .extracting(Attempt::number, Attempt::kind, a -> a.endpoint().url().host())
+          .containsExactly(
+              tuple(1, Attempt.Kind.FIRST, A1),
+              tuple(2, Attempt.Kind.HEDGE, B1),
+              tuple(3, Attempt.Kind.RETRY, W1));
+    }
+  }
+
+  /**
+   * architecture.md, close(): it "cancels every call in flight: each ends with a FailoverException
+   * of reason CANCELLED ... passed to the callback's onFailure", cancels every OkHttp call, shuts
+   * the dispatcher down, and returns "only when every thread the client started has ended". A
+   * callback that throws an Error (an AssertionError in an application's test, a
+   * StackOverflowError) while close() delivers to it on the closing thread propagates out of
+   * close() and skips all of that; a second close() does nothing, so the client can never be
+   * closed: its dispatcher threads stay alive (and calls that close() had not reached yet are
+   * neither cancelled nor called back).
+   */
+  @Test
+  void aCallbackThatThrowsAnErrorDoesNotStopCloseFromReleasingTheClient() {
+    Harness h = new Harness();
+    try {
+      // Waiting for its retry: nothing but close() can deliver to it, so it throws in close().
+      RecordingCallback throwing =
+          new RecordingCallback() {
+            @Override
+            public void onFailure(Call call, IOException e) {
+              super.onFailure(call, e);
+              throw new AssertionError("callback error");
+            }
+          };
+      h.enqueue(get("/defect/throwing"), throwing);
+      h.transport.next().fail(new ConnectException("refused"));
+      h.events.awaitRetry("/defect/throwing", 1);
+
+      Throwable thrown = catchThrowable(h.client::close);
+
+      assertThat(throwing.invocations()).isEqualTo(1);
+      assertThat(
+              Thread.getAllStackTraces().keySet().stream()
+                  .filter(Thread::isAlive)
+                  .map(Thread::getName)
+                  .filter(n -> n.startsWith("failover-" + Harness.SERVICE + "-")))
+          .as("threads of the client still alive after close() (which threw %s)", thrown)
+          .isEmpty();
+    } finally {
+      h.client.close();
+    }
+  }
+}
