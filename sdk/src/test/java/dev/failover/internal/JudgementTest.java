@@ -431,6 +431,30 @@ class JudgementTest {
   }
 
   @Test
+  void anAttemptSentWithoutAPermitNeverReleasesOneItDidNotTake() {
+    EndpointState ep = endpoint(router("us-east-1a", "us-east-1b"), "us-east-1a");
+    for (int i = 0; i < 5; i++) {
+      attempt(ep, Outcome.CONNECT_FAILED, MS, false);
+    }
+    clock.advance(Duration.ofSeconds(7));
+    // Half-open: three probes may go through; one is taken by a real attempt.
+    assertThat(ep.tryAcquire()).isTrue();
+    ep.begin();
+    // Attempts sent in panic or as a last resort took no permit: their failures, and cancels,
+    // must not hand back permits (which would let more than three probes through).
+    for (int i = 0; i < 5; i++) {
+      ep.begin();
+      assertThat(ep.record(Outcome.CANCELLED, MS, clock.nanos(), false, false, false)).isFalse();
+      ep.begin();
+      assertThat(ep.record(Outcome.CONNECT_FAILED, MS, clock.nanos(), false, false, false))
+          .isFalse();
+    }
+    assertThat(ep.tryAcquire()).isTrue();
+    assertThat(ep.tryAcquire()).isTrue();
+    assertThat(ep.tryAcquire()).as("no fourth probe").isFalse();
+  }
+
+  @Test
   void aZonalShiftEndsByItselfAtItsExpiryWithSlowStart() {
     Router r = router("us-east-1a", "us-east-1b");
     ZoneState a = zone(r, "us-east-1a");

@@ -109,10 +109,13 @@ class CancelAndCloseTest {
       assertThat(h.awaitRetryTimer(path, 1)).isPositive();
       assertThat(cb.called()).isFalse();
 
+      double tokensWhileWaiting = h.client.snapshot().budgetTokens();
       call.cancel();
 
       FailoverException e = cb.awaitFailure();
       assertThat(e.reason()).isEqualTo(FailoverException.Reason.CANCELLED);
+      // The retry is never sent: its budget token went back.
+      assertThat(h.client.snapshot().budgetTokens()).isEqualTo(tokensWhileWaiting + 1);
       assertThat(e.attempts())
           .extracting(Attempt::kind, Attempt::outcome)
           .containsExactly(tuple(Attempt.Kind.FIRST, Outcome.CONNECT_FAILED));
