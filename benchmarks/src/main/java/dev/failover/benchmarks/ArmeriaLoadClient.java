@@ -40,7 +40,20 @@ final class ArmeriaLoadClient extends LoadClient {
             .protocol(SessionProtocol.H1C)
             .clientFactory(factory)
             .build();
-    group.whenReady().get(10, TimeUnit.SECONDS);
+    group.whenReady().get(30, TimeUnit.SECONDS);
+    // Endpoints the health checks take out count as ejected.
+    int[] healthy = {group.endpoints().size()};
+    group.addListener(
+        list -> {
+          int removed;
+          synchronized (healthy) {
+            removed = healthy[0] - list.size();
+            healthy[0] = list.size();
+          }
+          if (removed > 0) {
+            ejected(removed);
+          }
+        });
     this.client =
         WebClient.builder(SessionProtocol.H1C, group)
             .factory(factory)

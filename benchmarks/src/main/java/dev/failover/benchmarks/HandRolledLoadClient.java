@@ -57,7 +57,16 @@ final class HandRolledLoadClient extends LoadClient {
             .permittedNumberOfCallsInHalfOpenState(3)
             .build();
     for (int i = 0; i < urls.size(); i++) {
-      breakers.add(CircuitBreaker.of("endpoint-" + i, cb));
+      CircuitBreaker breaker = CircuitBreaker.of("endpoint-" + i, cb);
+      breaker
+          .getEventPublisher()
+          .onStateTransition(
+              e -> {
+                if (e.getStateTransition().getToState() == CircuitBreaker.State.OPEN) {
+                  ejected(1);
+                }
+              });
+      breakers.add(breaker);
     }
     this.http = new OkHttpClient.Builder().addInterceptor(new AttemptTap(this, true)).build();
     this.retry =

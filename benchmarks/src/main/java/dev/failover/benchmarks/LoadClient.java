@@ -2,6 +2,8 @@ package dev.failover.benchmarks;
 
 import java.io.Closeable;
 import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
@@ -17,6 +19,9 @@ abstract class LoadClient implements Closeable {
   final Recorder recorder;
   final Map<Integer, Integer> endpointByPort;
   private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
+
+  /** When the client took an endpoint out of rotation (ns from the start of the recording). */
+  private final Queue<Long> ejections = new ConcurrentLinkedQueue<>();
 
   LoadClient(String name, Recorder recorder, Map<Integer, Integer> endpointByPort) {
     this.name = name;
@@ -53,6 +58,19 @@ abstract class LoadClient implements Closeable {
       return true;
     }
     return false;
+  }
+
+  /** Notes that the client took {@code count} endpoints out of rotation now. */
+  final void ejected(int count) {
+    long t = System.nanoTime() - recorder.recordStart;
+    for (int i = 0; i < count; i++) {
+      ejections.add(t);
+    }
+  }
+
+  /** Endpoints taken out of rotation in {@code [from, to)}, or -1 if the client cannot tell. */
+  long ejections(long from, long to) {
+    return ejections.stream().filter(t -> t >= from && t < to).count();
   }
 
   int endpointOf(int port) {

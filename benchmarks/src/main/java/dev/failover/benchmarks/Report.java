@@ -53,15 +53,24 @@ final class Report {
       int rate,
       String started,
       String machine,
-      List<String> peers) {
+      List<String> peers,
+      String loadBefore,
+      String loadAfter,
+      String command,
+      String begin,
+      String end) {
     StringBuilder md = new StringBuilder();
-    md.append(Scenarios.BEGIN).append("\n\n");
+    md.append(begin).append("\n\n");
     md.append("Measured ")
         .append(started)
         .append(" on ")
         .append(machine)
-        .append(", **shared with concurrent builds** (figures are noisy; compare clients within a")
-        .append(" table, not across runs). ")
+        .append(", **shared with concurrent builds** (load average ")
+        .append(loadBefore)
+        .append(" at the start, ")
+        .append(loadAfter)
+        .append(
+            " at the end; figures are noisy: compare clients within a table, not across runs). ")
         .append(rate)
         .append(" calls/s per client (")
         .append(peers.size() + 1)
@@ -69,10 +78,7 @@ final class Report {
             " clients at once), 1 s deadline, 4 s warm-up not recorded. A call succeeds if it got a 2xx"
                 + " within 1 s of its intended send time; latency is from that time, failures"
                 + " included.\n\n");
-    md.append(
-        "Command: `./mvnw -q -pl benchmarks -am -DskipTests package && java -cp"
-            + " benchmarks/target/benchmarks.jar dev.failover.benchmarks.Scenarios --write"
-            + " docs/benchmarks.md`\n\n");
+    md.append("Command: `").append(command).append("`\n\n");
     md.append("### Targets for the SDK\n\n");
     md.append("| scenario | target | SDK | met? |");
     for (String peer : peers) {
@@ -80,6 +86,9 @@ final class Report {
     }
     md.append("\n|---|---|---|---|").append("---|".repeat(peers.size())).append("\n");
     for (String[] row : targets(results, peers)) {
+      if (!results.containsKey(row[0])) {
+        continue; // a scenario left out with --only
+      }
       md.append("| ").append(String.join(" | ", row)).append(" |\n");
     }
     md.append('\n');
@@ -97,7 +106,13 @@ final class Report {
               s.faultAt(),
               s.statsTo(),
               s.seconds()));
-      if (!s.id().equals("healthy") && !s.id().equals("stragglers")) {
+      if (s.extra() == Scenarios.Extra.CLIENT_BUSY) {
+        md.append(
+            " Share = first attempts in us-east-1a, the clients' home zone, by time since the"
+                + " saturation began; the last column counts, from the saturation's start to the end"
+                + " of the run, what each client took out of rotation (the SDK's own events; the"
+                + " hand-rolled client's breakers opening; Armeria's health-checked group shrinking).");
+      } else if (!s.id().equals("healthy") && !s.id().equals("stragglers")) {
         md.append(
             String.format(
                 Locale.ROOT,
@@ -129,7 +144,7 @@ final class Report {
       }
       md.append('\n');
     }
-    md.append(Scenarios.END).append('\n');
+    md.append(end).append('\n');
     return md.toString();
   }
 
@@ -330,17 +345,44 @@ final class Report {
             Scenarios.Result::extraValue,
             v -> v <= 1,
             "%.1f / 30 s"));
+    rows.add(
+        row(
+            res,
+            peers,
+            "client-busy",
+            "first attempts in the home zone >= 95% (saturated and 8 s after)",
+            Scenarios.Result::extraValue,
+            v -> v >= 95,
+            "%.1f%%"));
+    rows.add(
+        row(
+            res,
+            peers,
+            "client-busy",
+            "no zone evacuated and no endpoint ejected (count of both)",
+            Scenarios.Result::judged,
+            v -> v == 0,
+            "%.0f"));
+    rows.add(
+        row(
+            res,
+            peers,
+            "client-busy",
+            "zero failed calls",
+            x -> (double) x.stats().failed(),
+            v -> v == 0,
+            "%.0f failed"));
     return rows;
   }
 
-  /** Replaces the generated section of {@code doc}, or appends it. */
-  static void write(Path doc, String section) throws IOException {
+  /** Replaces the section of {@code doc} between {@code begin} and {@code end}, or appends it. */
+  static void write(Path doc, String section, String begin, String end) throws IOException {
     String text = Files.exists(doc) ? Files.readString(doc, StandardCharsets.UTF_8) : "";
-    int b = text.indexOf(Scenarios.BEGIN);
-    int e = text.indexOf(Scenarios.END);
+    int b = text.indexOf(begin);
+    int e = text.indexOf(end);
     String out;
     if (b >= 0 && e > b) {
-      out = text.substring(0, b) + section + text.substring(e + Scenarios.END.length() + 1);
+      out = text.substring(0, b) + section + text.substring(e + end.length() + 1);
     } else {
       out = text + (text.isEmpty() || text.endsWith("\n") ? "" : "\n") + "\n" + section;
     }

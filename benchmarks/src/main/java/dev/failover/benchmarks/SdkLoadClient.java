@@ -5,17 +5,21 @@ import dev.failover.Endpoint;
 import dev.failover.FailoverClient;
 import dev.failover.FailoverEvent;
 import dev.failover.FailoverListener;
+import dev.failover.FailoverSnapshot;
 import dev.failover.HealthCheck;
 import dev.failover.HedgePolicy;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The Failover SDK as its docs set it up for several zones: home zone us-east-1a, active health
@@ -31,6 +35,12 @@ final class SdkLoadClient extends LoadClient {
   private final ExecutorService callers = Scenarios.daemonPool("sdk-caller");
   final AtomicInteger zoneEvents = new AtomicInteger();
   private final String watchedZone;
+
+  /** When any zone was evacuated, and when the client found itself stalled (ns from recording). */
+  private final Queue<Long> evacuations = new ConcurrentLinkedQueue<>();
+
+  private final Queue<Long> stalls = new ConcurrentLinkedQueue<>();
+  private volatile @Nullable FailoverSnapshot last;
 
   SdkLoadClient(
       Recorder recorder,
@@ -68,8 +78,24 @@ final class SdkLoadClient extends LoadClient {
         });
   }
 
+  /** Zones evacuated in {@code [from, to)} (ns from the start of the recording). */
+  long evacuations(long from, long to) {
+    return evacuations.stream().filter(t -> t >= from && t < to).count();
+  }
+
+  /** Stalls of its own the client detected in {@code [from, to)}. */
+  long stalls(long from, long to) {
+    return stalls.stream().filter(t -> t >= from && t < to).count();
+  }
+
+  /** The client's snapshot just before it was closed, or null while it runs. */
+  @Nullable FailoverSnapshot lastSnapshot() {
+    return last;
+  }
+
   @Override
   public void close() {
+    last = client.snapshot();
     client.close();
     callers.shutdownNow();
     transport.dispatcher().executorService().shutdown();
@@ -91,7 +117,18 @@ final class SdkLoadClient extends LoadClient {
     }
 
     @Override
+    public void onEjected(FailoverEvent.EndpointEjected event) {
+      ejected(1);
+    }
+
+    @Override
+    public void onClientStalled(FailoverEvent.ClientStalled event) {
+      stalls.add(System.nanoTime() - recorder.recordStart);
+    }
+
+    @Override
     public void onZoneEvacuated(FailoverEvent.ZoneEvacuated event) {
+      evacuations.add(System.nanoTime() - recorder.recordStart);
       if (event.zone().zone().equals(watchedZone)) {
         zoneEvents.incrementAndGet();
       }

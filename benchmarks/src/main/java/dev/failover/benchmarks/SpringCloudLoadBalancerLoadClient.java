@@ -114,6 +114,12 @@ final class SpringCloudLoadBalancerLoadClient extends LoadClient {
         });
   }
 
+  /** Its health checks drop instances inside Spring; nothing here sees it. */
+  @Override
+  long ejections(long from, long to) {
+    return -1;
+  }
+
   @Override
   public void close() {
     callers.shutdownNow();
