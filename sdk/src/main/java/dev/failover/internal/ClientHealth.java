@@ -32,6 +32,9 @@ final class ClientHealth {
   private final AtomicLong stalledUntil;
   private final AtomicLong stallsSeen = new AtomicLong();
 
+  /** The worst lateness (or everywhere-slowness) of the stall in force, for {@link #explains}. */
+  private final AtomicLong stallLateness = new AtomicLong();
+
   // Guarded by this.
   private long expected;
   private long stallStartedAt = Long.MIN_VALUE;
@@ -50,6 +53,15 @@ final class ClientHealth {
   /** Whether slowness seen at {@code now} is the client's own: a stall or its grace period. */
   boolean stalled(long now) {
     return now - stalledUntil.get() < 0;
+  }
+
+  /**
+   * Whether the client's own stall explains an attempt that took {@code durationNanos}: a stall is
+   * in force and it was at least half that long. A client 60 ms late does not explain a 333 ms
+   * timeout; it is charged to the endpoint as usual.
+   */
+  boolean explains(long durationNanos, long now) {
+    return stalled(now) && 2 * stallLateness.get() >= durationNanos;
   }
 
   /**
@@ -83,6 +95,7 @@ final class ClientHealth {
         stallStartedAt = Long.MIN_VALUE;
         long worst = worstLateness;
         worstLateness = 0;
+        stallLateness.set(0);
         event = new FailoverEvent.ClientRecovered(service, stalledFor, Duration.ofNanos(worst));
       }
     }
@@ -96,7 +109,7 @@ final class ClientHealth {
    * Slowness in two regions within one {@link #SLICE_NANOS} is everything slower at once: the
    * client, not the regions, is the slow party.
    */
-  void slowIn(String region, long now) {
+  void slowIn(String region, long durationNanos, long now) {
     FailoverEvent event = null;
     synchronized (this) {
       long slice = Math.floorDiv(now, SLICE_NANOS);
@@ -118,6 +131,7 @@ final class ClientHealth {
     long until = now + GRACE_NANOS;
     stalledUntil.accumulateAndGet(until, (a, b) -> b - a > 0 ? b : a);
     worstLateness = Math.max(worstLateness, lateness);
+    stallLateness.accumulateAndGet(lateness, Math::max);
     if (stallStartedAt != Long.MIN_VALUE) {
       return null;
     }

@@ -431,10 +431,12 @@ public final class FailoverCall implements Call {
     // attempt that overtook it. Losing by a hair to a hedge says nothing about the endpoint.
     boolean slow = f.slowLoser;
     if (slow || outcome == Outcome.TIMEOUT) {
-      core.clientHealth.slowIn(f.endpoint.endpoint.locality().region(), now);
+      core.clientHealth.slowIn(f.endpoint.endpoint.locality().region(), duration, now);
     }
     boolean clientStalled = core.clientHealth.stalled(now);
-    boolean counted = f.endpoint.record(outcome, duration, now, slow, clientStalled, f.acquired);
+    // Only a stall as long as half the attempt explains it away.
+    boolean stallExplains = clientStalled && core.clientHealth.explains(duration, now);
+    boolean counted = f.endpoint.record(outcome, duration, now, slow, stallExplains, f.acquired);
     if (outcome == Outcome.CANCELLED || outcome == Outcome.TIMEOUT) {
       if (counted) {
         // Slowness evidence, once per stall: a zone whose attempts keep losing stands out.

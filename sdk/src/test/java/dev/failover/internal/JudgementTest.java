@@ -212,6 +212,9 @@ class JudgementTest {
     assertThat(events).singleElement().isInstanceOf(FailoverEvent.ClientStalled.class);
     assertThat(((FailoverEvent.ClientStalled) events.get(0)).cause())
         .isEqualTo("scheduler ran 300 ms late");
+    // A 300 ms stall explains a 500 ms timeout, not a 1 s one.
+    assertThat(health.explains(500 * MS, clock.nanos())).isTrue();
+    assertThat(health.explains(1000 * MS, clock.nanos())).isFalse();
     // On time again: still stalled for the 2 s grace, then recovered, once.
     for (int i = 0; i < 99; i++) {
       clock.advance(Duration.ofMillis(20));
@@ -228,12 +231,12 @@ class JudgementTest {
   @Test
   void slownessInTwoRegionsAtOnceIsTheClient() {
     ClientHealth health = new ClientHealth("directory", sink, clock.nanos(), 0);
-    health.slowIn("us-east-1", clock.nanos());
+    health.slowIn("us-east-1", 300 * MS, clock.nanos());
     clock.advance(Duration.ofMillis(100));
-    health.slowIn("us-east-1", clock.nanos());
+    health.slowIn("us-east-1", 300 * MS, clock.nanos());
     assertThat(health.stalled(clock.nanos())).isFalse();
     clock.advance(Duration.ofMillis(100));
-    health.slowIn("us-west-2", clock.nanos());
+    health.slowIn("us-west-2", 300 * MS, clock.nanos());
     assertThat(health.stalled(clock.nanos())).isTrue();
     assertThat(((FailoverEvent.ClientStalled) events.get(0)).cause())
         .isEqualTo("attempts slow in us-east-1 and us-west-2 at once");
