@@ -137,9 +137,10 @@ public sealed interface FailoverEvent {
 
   /**
    * The client itself became the slow party: its scheduler ran late (a JVM pause, a saturated host,
-   * a cold JVM). Until {@link ClientRecovered}, and for a grace period of 2 s after the stall
-   * ended, timeouts and slowness are charged to no endpoint and no zone; refusals and error
-   * statuses still are.
+   * a cold JVM), or attempts were slow in two regions at once. Until {@link ClientRecovered} (the
+   * stall plus a grace period of 2 s), timeouts the stall explains (it lasted at least half the
+   * attempt's time) are charged to no endpoint and no zone; refusals, error statuses and races lost
+   * by far still are.
    *
    * @param service the service name
    * @param lateness how late the client's scheduler ran when the stall was detected

@@ -85,7 +85,7 @@ public final class Events {
       log.warn("[{}] zonal shift of {} ended: {}", e.service(), e.zone(), e.reason());
     } else if (event instanceof FailoverEvent.ClientStalled e) {
       log.warn(
-          "[{}] the client itself is slow ({}): timeouts and slowness are charged to no endpoint"
+          "[{}] the client itself is slow ({}): timeouts it explains are charged to no endpoint"
               + " or zone until it recovers",
           e.service(),
           e.cause());
