@@ -36,7 +36,7 @@ import org.openjdk.jmh.annotations.TearDown;
  * <p>Run with:
  *
  * <pre>
- * java -jar benchmarks/target/benchmarks.jar InMemoryCallBenchmark -prof gc -f 1 -wi 3 -i 5 -w 1s -r 1s
+ * java -jar benchmarks/target/benchmarks.jar InMemoryCallBenchmark -prof gc -f 3 -wi 3 -i 5 -w 1s -r 1s
  * </pre>
  */
 @State(Scope.Benchmark)

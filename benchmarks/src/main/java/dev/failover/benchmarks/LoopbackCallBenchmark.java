@@ -35,7 +35,7 @@ import org.openjdk.jmh.annotations.Threads;
  * <p>Run with:
  *
  * <pre>
- * java -jar benchmarks/target/benchmarks.jar LoopbackCallBenchmark -bm thrpt,sample -tu us -f 1 -wi 3 -i 5 -w 1s -r 1s
+ * java -jar benchmarks/target/benchmarks.jar LoopbackCallBenchmark -bm thrpt,sample -tu us -prof gc -f 3 -wi 3 -i 5 -w 1s -r 1s
  * </pre>
  */
 @State(Scope.Benchmark)
