@@ -294,6 +294,10 @@ public final class FailoverCall implements Call {
       return;
     }
     long now = core.ticker.nanos();
+    if (deadline - now < core.minAttemptNanos) {
+      // The deadline (nearly) passed while the call began: no probe (its timeout would be < 0).
+      return;
+    }
     ZoneState zone = core.router.zones().probeDue(now);
     // In panic every endpoint already gets traffic: a probe would only add load. (Checked after
     // probeDue, which is cheap while no zone is evacuated, to keep panic's scan off the hot path.)
