@@ -458,6 +458,44 @@ class JudgementTest {
   }
 
   @Test
+  void failuresFromManyThreadsAtOnceOpenTheBreakerOnceWithTheFirstEjectionTime() throws Exception {
+    EndpointState ep = endpoint(router("us-east-1a", "us-east-1b"), "us-east-1a");
+    int threads = 8;
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(threads);
+    java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+    List<java.util.concurrent.Future<?>> done = new ArrayList<>();
+    try {
+      for (int t = 0; t < threads; t++) {
+        done.add(
+            pool.submit(
+                () -> {
+                  go.await();
+                  for (int i = 0; i < 20; i++) {
+                    if (ep.tryAcquire()) {
+                      ep.begin();
+                      ep.record(Outcome.UNAVAILABLE, MS, clock.nanos());
+                    }
+                  }
+                  return null;
+                }));
+      }
+      go.countDown();
+      for (java.util.concurrent.Future<?> f : done) {
+        f.get(10, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    List<FailoverEvent> ejections =
+        events.stream().filter(e -> e instanceof FailoverEvent.EndpointEjected).toList();
+    // Opened once, for the first ejection's time (5 s +-20%), not a doubled second one.
+    assertThat(ejections).hasSize(1);
+    assertThat(((FailoverEvent.EndpointEjected) ejections.get(0)).duration())
+        .isBetween(Duration.ofSeconds(4), Duration.ofSeconds(6));
+  }
+
+  @Test
   void aZonalShiftEndsByItselfAtItsExpiryWithSlowStart() {
     Router r = router("us-east-1a", "us-east-1b");
     ZoneState a = zone(r, "us-east-1a");
