@@ -1,6 +1,7 @@
 package dev.failover;
 
 import dev.failover.internal.ClientCore;
+import dev.failover.internal.Discovery;
 import dev.failover.internal.Settings;
 import java.io.Closeable;
 import java.time.Clock;
@@ -79,9 +80,9 @@ public final class FailoverClient implements Call.Factory, Closeable {
   private final Settings settings;
   private final ClientCore core;
 
-  private FailoverClient(Settings settings) {
+  private FailoverClient(Settings settings, @Nullable Discovery discovery, boolean fromSource) {
     this.settings = settings;
-    this.core = new ClientCore(settings);
+    this.core = new ClientCore(settings, discovery, fromSource);
   }
 
   /**
@@ -137,12 +138,13 @@ public final class FailoverClient implements Call.Factory, Closeable {
   }
 
   /**
-   * Returns the configured endpoints, in the order given.
+   * Returns the endpoints in use now: those given to the builder, or, with an {@link
+   * EndpointSource}, the last list applied (the fallback endpoints until the source's first list).
    *
    * @return an immutable list
    */
   public List<Endpoint> endpoints() {
-    return settings.endpoints();
+    return core.endpoints();
   }
 
   /**
@@ -267,6 +269,8 @@ public final class FailoverClient implements Call.Factory, Closeable {
     private Clock clock = Clock.systemUTC();
     private @Nullable ScheduledExecutorService scheduler;
     private @Nullable RandomGenerator random;
+    private @Nullable EndpointSource endpointSource;
+    private DiscoveryPolicy discovery = DiscoveryPolicy.defaults();
 
     Builder() {}
 
@@ -298,6 +302,8 @@ public final class FailoverClient implements Call.Factory, Closeable {
       clock = s.clock();
       scheduler = s.scheduler();
       random = s.random();
+      discovery = s.discovery();
+      // The endpoint source is not copied: a source feeds one client; give the new one its own.
     }
 
     /**
@@ -367,6 +373,36 @@ public final class FailoverClient implements Call.Factory, Closeable {
      */
     public Builder endpoint(String url, String region, String zone) {
       return endpoint(Endpoint.of(url, region, zone));
+    }
+
+    /**
+     * Takes the endpoints from a source that keeps them current while the client runs: a service
+     * registry (see {@link EndpointSource}). Endpoints given with {@link #endpoint(Endpoint)} or
+     * {@link #endpoints(List)} become the fallback: the client starts with them at once and
+     * replaces them with the source's first list. Without fallback endpoints, {@link #build()}
+     * waits up to {@link DiscoveryPolicy#startTimeout()} for the source's first non-empty list and
+     * fails if none comes. The client starts the source in {@code build()} and closes it in {@link
+     * FailoverClient#close()}; a source feeds one client.
+     *
+     * @param source the source
+     * @return this builder
+     */
+    public Builder endpointSource(EndpointSource source) {
+      this.endpointSource = Objects.requireNonNull(source, "source");
+      return this;
+    }
+
+    /**
+     * Sets how lists from the {@link #endpointSource(EndpointSource) endpoint source} are treated:
+     * how long {@code build()} waits for the first, which lists are held, when an old list is
+     * reported stale.
+     *
+     * @param discovery the policy; {@link DiscoveryPolicy#defaults()} by default
+     * @return this builder
+     */
+    public Builder discovery(DiscoveryPolicy discovery) {
+      this.discovery = Objects.requireNonNull(discovery, "discovery");
+      return this;
     }
 
     /**
@@ -710,8 +746,10 @@ public final class FailoverClient implements Call.Factory, Closeable {
         throw new IllegalStateException(
             "home is required, e.g. builder.home(\"us-east-1\", \"us-east-1a\")");
       }
-      if (endpoints.isEmpty()) {
-        throw new IllegalStateException("at least one endpoint is required for service " + s);
+      EndpointSource source = endpointSource;
+      if (endpoints.isEmpty() && source == null) {
+        throw new IllegalStateException(
+            "at least one endpoint, or an endpointSource, is required for service " + s);
       }
       Set<String> seen = new HashSet<>();
       for (Endpoint e : endpoints) {
@@ -721,7 +759,8 @@ public final class FailoverClient implements Call.Factory, Closeable {
       }
       List<String> regions = endpoints.stream().map(e -> e.locality().region()).distinct().toList();
       for (String r : regionOrder) {
-        if (!regions.contains(r)) {
+        // With a source, regions come and go with its lists: any region may be ordered.
+        if (source == null && !regions.contains(r)) {
           throw new IllegalStateException(
               "regionOrder names region '"
                   + r
@@ -742,14 +781,20 @@ public final class FailoverClient implements Call.Factory, Closeable {
         throw new IllegalStateException(
             "attemptTimeout (" + attemptTimeout + ") must not exceed deadline (" + deadline + ")");
       }
-      for (String warning : warnings(h, endpoints, healthCheck)) {
+      List<Endpoint> initial = endpoints;
+      Discovery intake = null;
+      if (source != null) {
+        intake = Discovery.of(s, source, discovery, clock);
+        initial = startSource(s, source, intake, endpoints);
+      }
+      for (String warning : warnings(h, initial, healthCheck)) {
         log.warn("{}", warning);
       }
       return new FailoverClient(
           new Settings(
               s,
               h,
-              endpoints,
+              initial,
               regionOrder,
               okHttpClient,
               deadline,
@@ -773,7 +818,73 @@ public final class FailoverClient implements Call.Factory, Closeable {
               listeners,
               clock,
               scheduler,
-              random));
+              random,
+              source,
+              discovery),
+          intake,
+          initial != endpoints);
+    }
+
+    /**
+     * Starts the source; returns the endpoints to start with: the fallback if there is one, else
+     * the source's first list, waited for up to the start timeout.
+     */
+    private List<Endpoint> startSource(
+        String service, EndpointSource source, Discovery intake, List<Endpoint> fallback) {
+      try {
+        source.start(intake);
+      } catch (RuntimeException e) {
+        if (fallback.isEmpty()) {
+          closeQuietly(source);
+          throw new IllegalStateException(
+              "endpoint source '"
+                  + source.description()
+                  + "' of service "
+                  + service
+                  + " failed to start ("
+                  + Discovery.describe(e)
+                  + "); configure fallback endpoints with endpoint(...) so that the client can"
+                  + " start while the registry is down",
+              e);
+        }
+        intake.failed(e);
+        return fallback;
+      }
+      if (!fallback.isEmpty()) {
+        return fallback;
+      }
+      List<Endpoint> first;
+      try {
+        first = intake.awaitFirst(discovery.startTimeout());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        first = null;
+      }
+      if (first == null) {
+        Throwable failure = intake.lastFailure();
+        closeQuietly(source);
+        throw new IllegalStateException(
+            "endpoint source '"
+                + source.description()
+                + "' of service "
+                + service
+                + " reported no endpoints within "
+                + discovery.startTimeout().toMillis()
+                + " ms"
+                + (failure == null ? "" : " (last failure: " + Discovery.describe(failure) + ")")
+                + "; configure fallback endpoints with endpoint(...) so that the client can start"
+                + " while the registry is down, or raise DiscoveryPolicy.startTimeout",
+            failure);
+      }
+      return first;
+    }
+
+    private static void closeQuietly(EndpointSource source) {
+      try {
+        source.close();
+      } catch (RuntimeException e) {
+        log.warn("closing endpoint source '{}' failed", source.description(), e);
+      }
     }
   }
 

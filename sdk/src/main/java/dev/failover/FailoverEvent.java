@@ -1,6 +1,7 @@
 package dev.failover;
 
 import java.time.Duration;
+import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -62,6 +63,62 @@ public sealed interface FailoverEvent {
    */
   record EndpointEjected(
       String service, Endpoint endpoint, Cause cause, @Nullable Duration duration)
+      implements FailoverEvent {}
+
+  /**
+   * The client applied a new endpoint list from its {@link EndpointSource}. Endpoints that stayed
+   * kept their state; added ones ramp up over the zones' slow start; removed ones take no new
+   * attempts (calls in flight on them finish).
+   *
+   * @param service the service name
+   * @param source the source's description
+   * @param added endpoints new in the list (an endpoint that moved zones is removed and added)
+   * @param removed endpoints no longer in the list
+   * @param endpoints how many endpoints the client routes over now
+   */
+  record EndpointsChanged(
+      String service, String source, List<Endpoint> added, List<Endpoint> removed, int endpoints)
+      implements FailoverEvent {
+    /**
+     * Copies the lists.
+     *
+     * @param service the service name
+     * @param source the source's description
+     * @param added endpoints new in the list
+     * @param removed endpoints no longer in the list
+     * @param endpoints how many endpoints the client routes over now
+     */
+    public EndpointsChanged {
+      added = List.copyOf(added);
+      removed = List.copyOf(removed);
+    }
+  }
+
+  /**
+   * The client did not apply what its {@link EndpointSource} reported, and keeps serving from the
+   * last good list: the source failed, reported an empty list, or reported a list that would remove
+   * more than {@link DiscoveryPolicy#maxRemovalPercent()} of the endpoints at once (held until it
+   * has been the source's answer for {@link DiscoveryPolicy#removalConfirmation()}). Reported once
+   * when holding starts and again when the reason changes, not for every failed poll.
+   *
+   * @param service the service name
+   * @param source the source's description
+   * @param reason why, without credentials
+   * @param endpoints how many endpoints the last good list has
+   */
+  record EndpointListHeld(String service, String source, String reason, int endpoints)
+      implements FailoverEvent {}
+
+  /**
+   * The client has served from a list its source no longer confirms for longer than {@link
+   * DiscoveryPolicy#maxStaleness()}. Reported once per held period; the client keeps serving.
+   *
+   * @param service the service name
+   * @param source the source's description
+   * @param heldFor how long the source's answers have not been applied
+   * @param reason the last reason
+   */
+  record EndpointListStale(String service, String source, Duration heldFor, String reason)
       implements FailoverEvent {}
 
   /**

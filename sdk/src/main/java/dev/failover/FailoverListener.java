@@ -110,6 +110,28 @@ public interface FailoverListener {
   default void onStaleServed(FailoverEvent.StaleServed event) {}
 
   /**
+   * The client applied a new endpoint list from its source.
+   *
+   * @param event the event
+   */
+  default void onEndpointsChanged(FailoverEvent.EndpointsChanged event) {}
+
+  /**
+   * The client keeps its last good endpoint list instead of what its source reported.
+   *
+   * @param event the event
+   */
+  default void onEndpointListHeld(FailoverEvent.EndpointListHeld event) {}
+
+  /**
+   * The endpoint list in use has not been confirmed by the source for longer than the policy's
+   * maximum staleness.
+   *
+   * @param event the event
+   */
+  default void onEndpointListStale(FailoverEvent.EndpointListStale event) {}
+
+  /**
    * Called when a call ends.
    *
    * @param event the event

@@ -20,6 +20,7 @@ import org.jspecify.annotations.Nullable;
  * @param clientStalls how many times the client found itself stalled since it was built
  * @param counters totals since the client was built
  * @param zones every zone, in routing order (home zone first)
+ * @param discovery where the endpoints come from and how current the list is
  */
 public record FailoverSnapshot(
     String service,
@@ -31,7 +32,8 @@ public record FailoverSnapshot(
     boolean clientStalled,
     long clientStalls,
     Counters counters,
-    List<Zone> zones) {
+    List<Zone> zones,
+    Discovery discovery) {
 
   /**
    * Copies the list.
@@ -46,11 +48,53 @@ public record FailoverSnapshot(
    * @param clientStalls how many times the client found itself stalled since it was built
    * @param counters totals since the client was built
    * @param zones every zone, in routing order (home zone first)
+   * @param discovery where the endpoints come from and how current the list is
    * @throws NullPointerException if an argument is null
    */
   public FailoverSnapshot {
     zones = List.copyOf(zones);
+    java.util.Objects.requireNonNull(discovery, "discovery");
   }
+
+  /** How current a client's endpoint list is. */
+  public enum ListStatus {
+    /** The endpoints were given to the builder and never change. */
+    STATIC,
+    /** No list from the source yet: the client serves from the fallback endpoints. */
+    FALLBACK,
+    /** The last list the source reported is in use. */
+    CURRENT,
+    /**
+     * The source's last answer was not applied (it failed, was empty, or would have removed too
+     * many endpoints at once): the client serves from the last good list.
+     */
+    HELD,
+    /** As {@link #HELD}, for longer than the policy's {@code maxStaleness}. */
+    STALE
+  }
+
+  /**
+   * Where a client's endpoints come from.
+   *
+   * @param source the source's description ({@code static} for endpoints given to the builder)
+   * @param status how current the list in use is
+   * @param reason why the list is held or stale, or null
+   * @param lastGoodList when the list in use was applied (for a static list: when the client was
+   *     built)
+   * @param heldSince when the source's answers stopped being applied, or null while they are
+   * @param endpoints how many endpoints the list in use has
+   * @param updates lists applied since the client was built (the first one included)
+   * @param held answers not applied (failures, empty lists, lists that removed too much)
+   */
+  public record Discovery(
+      String source,
+      ListStatus status,
+      @Nullable String reason,
+      Instant lastGoodList,
+      @Nullable Instant heldSince,
+      int endpoints,
+      long updates,
+      long held) {}
 
   /**
    * Totals since the client was built.

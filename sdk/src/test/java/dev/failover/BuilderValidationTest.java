@@ -24,7 +24,8 @@ class BuilderValidationTest {
         .hasMessageContaining("home is required");
     assertThatThrownBy(
             () -> FailoverClient.builder().service("directory").home("us-east-1", "a").build())
-        .hasMessageContaining("at least one endpoint is required for service directory");
+        .hasMessageContaining(
+            "at least one endpoint, or an endpointSource, is required for service directory");
   }
 
   @Test

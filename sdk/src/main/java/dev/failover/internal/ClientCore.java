@@ -63,8 +63,7 @@ public final class ClientCore implements Closeable {
   private final ExecutorService dispatcherExecutor;
   private final boolean ownPool;
   private final @org.jspecify.annotations.Nullable HealthChecker healthChecker;
-  private final java.util.concurrent.@org.jspecify.annotations.Nullable ScheduledFuture<?>
-      zoneTimer;
+  private final java.util.concurrent.ScheduledFuture<?> zoneTimer;
   private final java.util.concurrent.ScheduledFuture<?> clientTick;
 
   /** Every thread this client started, joined by {@link #close()}. */
@@ -73,7 +72,21 @@ public final class ClientCore implements Closeable {
   private final Set<FailoverCall> active = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean closed = new AtomicBoolean();
 
+  /** Where the endpoints come from; its source is closed with the client. */
+  final Discovery discovery;
+
   public ClientCore(Settings settings) {
+    this(settings, null, false);
+  }
+
+  /**
+   * A client whose endpoints {@code discovery} keeps current; the router starts with the settings'
+   * endpoints, which are the source's first list when {@code fromSource}, else the fallback.
+   */
+  public ClientCore(
+      Settings settings,
+      @org.jspecify.annotations.Nullable Discovery discovery,
+      boolean fromSource) {
     this.settings = settings;
     this.ticker = Ticker.of(settings.clock());
     RandomGenerator r = settings.random();
@@ -158,13 +171,9 @@ public final class ClientCore implements Closeable {
     this.clientTick =
         scheduler.scheduleWithFixedDelay(
             this::tick, ClientHealth.TICK_NANOS, ClientHealth.TICK_NANOS, TimeUnit.NANOSECONDS);
-    if (router.zones().all().size() > 1) {
-      // Zone judgement (when enabled) and the expiry of zonal shifts.
-      this.zoneTimer =
-          scheduler.scheduleWithFixedDelay(this::evaluateZones, 1, 1, TimeUnit.SECONDS);
-    } else {
-      this.zoneTimer = null;
-    }
+    // Zone judgement (when enabled), the expiry of zonal shifts and the endpoint list's
+    // confirmations and staleness; zones may come and go with the list, so it always runs.
+    this.zoneTimer = scheduler.scheduleWithFixedDelay(this::evaluateZones, 1, 1, TimeUnit.SECONDS);
     if (settings.healthCheck().enabled()) {
       this.healthChecker =
           new HealthChecker(
@@ -173,6 +182,32 @@ public final class ClientCore implements Closeable {
     } else {
       this.healthChecker = null;
     }
+    if (discovery == null) {
+      this.discovery =
+          Discovery.fixed(settings.service(), settings.endpoints(), settings.clock(), ticker);
+    } else {
+      this.discovery = discovery;
+      discovery.attach(this, settings.endpoints(), fromSource);
+    }
+  }
+
+  /**
+   * Applies a new endpoint list: the router's topology, then the health checks of added and removed
+   * endpoints. Called by {@link Discovery} under its lock (never by user code).
+   */
+  Router.Change applyEndpoints(java.util.List<dev.failover.Endpoint> endpoints) {
+    Router.Change change = router.update(endpoints, ticker.nanos(), true);
+    HealthChecker hc = healthChecker;
+    if (hc != null) {
+      hc.removed(change.removed());
+      hc.added(change.added());
+    }
+    return change;
+  }
+
+  /** The endpoints in use now. */
+  public java.util.List<dev.failover.Endpoint> endpoints() {
+    return discovery.inUse();
   }
 
   private ThreadFactory threads(String name) {
@@ -232,6 +267,12 @@ public final class ClientCore implements Closeable {
       org.slf4j.LoggerFactory.getLogger(ClientCore.class)
           .warn("[{}] zone evaluation failed", settings.service(), e);
     }
+    try {
+      discovery.tick();
+    } catch (RuntimeException e) {
+      org.slf4j.LoggerFactory.getLogger(ClientCore.class)
+          .warn("[{}] endpoint list check failed", settings.service(), e);
+    }
   }
 
   public FailoverSnapshot snapshot() {
@@ -256,7 +297,8 @@ public final class ClientCore implements Closeable {
             budgetExhausted.sum(),
             staleServed.sum(),
             failedCalls.sum()),
-        router.snapshot(now));
+        router.snapshot(now),
+        discovery.snapshot());
   }
 
   /** See {@code FailoverClient.shiftAway}. */
@@ -295,12 +337,21 @@ public final class ClientCore implements Closeable {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
+    // The source first, so that no list arrives while the rest shuts down.
+    discovery.close();
+    dev.failover.EndpointSource source = discovery.source();
+    if (source != null) {
+      try {
+        source.close();
+      } catch (RuntimeException | Error e) {
+        org.slf4j.LoggerFactory.getLogger(ClientCore.class)
+            .error("[{}] closing the endpoint source failed", settings.service(), e);
+      }
+    }
     if (healthChecker != null) {
       healthChecker.stop();
     }
-    if (zoneTimer != null) {
-      zoneTimer.cancel(false);
-    }
+    zoneTimer.cancel(false);
     clientTick.cancel(false);
     for (FailoverCall call : active) {
       try {

@@ -21,7 +21,12 @@ public final class EndpointState {
 
   static final long EWMA_TAU_NANOS = TimeUnit.SECONDS.toNanos(10);
 
-  final Endpoint endpoint;
+  /** The endpoint; a new list may give it another weight (same address and locality). */
+  volatile Endpoint endpoint;
+
+  /** Set when the endpoint left the list: it takes no new attempts; calls in flight finish. */
+  volatile boolean removed;
+
   final int tier;
   final String zoneKey;
   final CircuitBreaker breaker;
@@ -161,6 +166,11 @@ public final class EndpointState {
   /** Asks the breaker for permission; false while ejected or when half-open probes are used up. */
   boolean tryAcquire() {
     return breaker.tryAcquirePermission();
+  }
+
+  /** Makes an endpoint new to a running client ramp up over the slow start. */
+  void startSlow(long now) {
+    restoredAt = now;
   }
 
   /** Slow start: 10% of its weight rising to 100% over {@code slowStartNanos} after a return. */

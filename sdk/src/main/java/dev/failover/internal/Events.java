@@ -56,6 +56,12 @@ public final class Events {
       l.onClientStalled(e);
     } else if (event instanceof FailoverEvent.ClientRecovered e) {
       l.onClientRecovered(e);
+    } else if (event instanceof FailoverEvent.EndpointsChanged e) {
+      l.onEndpointsChanged(e);
+    } else if (event instanceof FailoverEvent.EndpointListHeld e) {
+      l.onEndpointListHeld(e);
+    } else if (event instanceof FailoverEvent.EndpointListStale e) {
+      l.onEndpointListStale(e);
     }
   }
 
@@ -95,6 +101,28 @@ public final class Events {
           e.service(),
           e.stalledFor().toMillis(),
           e.worstLateness().toMillis());
+    } else if (event instanceof FailoverEvent.EndpointsChanged e) {
+      log.info(
+          "[{}] endpoints from {}: {} added, {} removed, {} in use",
+          e.service(),
+          e.source(),
+          e.added().size(),
+          e.removed().size(),
+          e.endpoints());
+    } else if (event instanceof FailoverEvent.EndpointListHeld e) {
+      log.warn(
+          "[{}] keeping the last good list of {} endpoints: {} ({})",
+          e.service(),
+          e.endpoints(),
+          e.reason(),
+          e.source());
+    } else if (event instanceof FailoverEvent.EndpointListStale e) {
+      log.warn(
+          "[{}] the endpoint list has not been confirmed by {} for {} s ({}); still serving from it",
+          e.service(),
+          e.source(),
+          e.heldFor().toSeconds(),
+          e.reason());
     } else if (event instanceof FailoverEvent.BudgetExhausted e) {
       log.debug(
           "[{}] retry budget exhausted: {} {} ends with {}",

@@ -56,6 +56,23 @@ final class HealthChecker {
     }
   }
 
+  /** Starts checking endpoints new to a running client: the first probe goes out at once. */
+  void added(List<EndpointState> endpoints) {
+    for (EndpointState ep : endpoints) {
+      schedule(ep, 0);
+    }
+  }
+
+  /** Stops checking endpoints that left the list (a probe in flight is ignored when it ends). */
+  void removed(List<EndpointState> endpoints) {
+    for (EndpointState ep : endpoints) {
+      java.util.concurrent.Future<?> f = pending.remove(ep);
+      if (f != null) {
+        f.cancel(false);
+      }
+    }
+  }
+
   void stop() {
     stopped = true;
     pending.values().forEach(f -> f.cancel(false));
@@ -63,12 +80,12 @@ final class HealthChecker {
   }
 
   private void schedule(EndpointState ep, long delayNanos) {
-    if (stopped) {
+    if (stopped || ep.removed) {
       return;
     }
     try {
       pending.put(ep, scheduler.schedule(() -> probe(ep), delayNanos, TimeUnit.NANOSECONDS));
-      if (stopped) {
+      if (stopped || ep.removed) {
         java.util.concurrent.Future<?> f = pending.remove(ep);
         if (f != null) {
           f.cancel(false);
@@ -80,7 +97,8 @@ final class HealthChecker {
   }
 
   private void probe(EndpointState ep) {
-    if (stopped) {
+    if (stopped || ep.removed) {
+      pending.remove(ep);
       return;
     }
     HttpUrl url = probeUrl(ep.endpoint.url(), check.path());
@@ -113,7 +131,8 @@ final class HealthChecker {
 
   /** Applies one probe result and schedules the next probe. */
   void result(EndpointState ep, boolean ok) {
-    if (stopped) {
+    if (stopped || ep.removed) {
+      pending.remove(ep);
       return;
     }
     if (ok) {

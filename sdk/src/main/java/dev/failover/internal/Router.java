@@ -30,12 +30,28 @@ import org.jspecify.annotations.Nullable;
 public final class Router {
   static final double OVERPROVISIONING = 1.4;
 
-  private final List<List<EndpointState>> tiers;
-  private final List<EndpointState> all;
+  /** What routing works on: immutable, replaced as a whole when the endpoint list changes. */
+  private record Topology(List<List<EndpointState>> tiers, List<EndpointState> all) {}
+
+  private volatile Topology topology;
   private final Zones zones;
   private final int panicThresholdPercent;
   private final boolean panicFailOpen;
   private final RandomGenerator random;
+
+  // For building endpoint states as the list changes; the region list only ever grows, so an
+  // endpoint's tier never changes.
+  private final String service;
+  private final Locality home;
+  private final List<String> regions = new ArrayList<>();
+  private final EjectionPolicy policy;
+  private final long zoneWindowNanos;
+  private final Clock clock;
+  private final Ticker ticker;
+  private final Events events;
+
+  /** Every zone ever seen, so that a zone that empties and returns keeps its shift and history. */
+  private final Map<Locality, ZoneState> zoneStates = new LinkedHashMap<>();
 
   public Router(
       String service,
@@ -53,52 +69,124 @@ public final class Router {
     this.panicThresholdPercent = panicThresholdPercent;
     this.panicFailOpen = panicFailOpen;
     this.random = random;
-    List<String> regions = new ArrayList<>();
+    this.service = service;
+    this.home = home;
+    this.policy = policy;
+    this.zoneWindowNanos = zonePolicy.window().toNanos();
+    this.clock = clock;
+    this.ticker = ticker;
+    this.events = events;
     regions.add(home.region());
     for (String r : regionOrder) {
       if (!regions.contains(r)) {
         regions.add(r);
       }
     }
-    for (Endpoint e : endpoints) {
-      if (!regions.contains(e.locality().region())) {
-        regions.add(e.locality().region());
-      }
+    this.zones = new Zones(service, zonePolicy, List.of(), events);
+    this.topology = new Topology(List.of(), List.of());
+    update(endpoints, ticker.nanos(), false);
+  }
+
+  /** What {@link #update} changed. */
+  public record Change(List<EndpointState> added, List<EndpointState> removed) {
+    public boolean isEmpty() {
+      return added.isEmpty() && removed.isEmpty();
     }
-    // tier 0: home zone; tier 1: rest of home region; tier 1 + i: i-th other region.
-    Map<Integer, List<EndpointState>> byTier = new LinkedHashMap<>();
-    Map<Locality, ZoneState> byZone = new LinkedHashMap<>();
-    List<EndpointState> everything = new ArrayList<>();
-    long windowNanos = zonePolicy.window().toNanos();
+  }
+
+  /**
+   * Replaces the endpoint list. Endpoints that stay (same address and locality) keep their state
+   * and take a changed weight; new ones are created, ramping up over the slow start when {@code
+   * slowStart}; removed ones are marked so and get no new attempts. An endpoint that moved zones is
+   * removed and added. The first occurrence of an address counts.
+   */
+  public synchronized Change update(List<Endpoint> endpoints, long now, boolean slowStart) {
+    Map<String, EndpointState> current = new LinkedHashMap<>();
+    for (EndpointState s : topology.all()) {
+      current.put(s.endpoint.address(), s);
+    }
+    List<EndpointState> added = new ArrayList<>();
+    Map<String, EndpointState> next = new LinkedHashMap<>();
     for (Endpoint e : endpoints) {
-      int tier;
-      if (e.locality().equals(home)) {
-        tier = 0;
-      } else if (e.locality().region().equals(home.region())) {
-        tier = 1;
+      String address = e.address();
+      if (next.containsKey(address)) {
+        continue;
+      }
+      EndpointState old = current.get(address);
+      EndpointState s;
+      if (old != null && old.endpoint.locality().equals(e.locality())) {
+        old.endpoint = e; // a new weight, if any
+        s = old;
       } else {
-        tier = 1 + regions.indexOf(e.locality().region());
+        String region = e.locality().region();
+        if (!regions.contains(region)) {
+          regions.add(region);
+        }
+        int tier = tierOf(e.locality());
+        s = new EndpointState(service, e, tier, policy, clock, ticker, random, events);
+        if (slowStart) {
+          s.startSlow(now);
+        }
+        added.add(s);
       }
-      EndpointState s = new EndpointState(service, e, tier, policy, clock, ticker, random, events);
-      ZoneState z =
-          byZone.computeIfAbsent(
-              e.locality(), l -> new ZoneState(l, tier, 10, Math.max(1, windowNanos / 10)));
-      s.zone = z;
-      z.endpoints.add(s);
-      byTier.computeIfAbsent(tier, k -> new ArrayList<>()).add(s);
-      everything.add(s);
+      next.put(address, s);
     }
-    List<List<EndpointState>> ordered = new ArrayList<>();
-    byTier.keySet().stream().sorted().forEach(t -> ordered.add(List.copyOf(byTier.get(t))));
-    this.tiers = List.copyOf(ordered);
-    this.all = List.copyOf(everything);
-    List<ZoneState> zoneList = new ArrayList<>(byZone.values());
+    List<EndpointState> removed = new ArrayList<>();
+    for (EndpointState s : current.values()) {
+      if (next.get(s.endpoint.address()) != s) {
+        s.removed = true;
+        removed.add(s);
+      }
+    }
+    Map<Locality, List<EndpointState>> byZone = new LinkedHashMap<>();
+    Map<Integer, List<EndpointState>> byTier = new java.util.TreeMap<>();
+    for (EndpointState s : next.values()) {
+      Locality l = s.endpoint.locality();
+      ZoneState z = zoneStates.get(l);
+      if (z == null) {
+        z = new ZoneState(l, s.tier, 10, Math.max(1, zoneWindowNanos / 10));
+        if (slowStart) {
+          z.startSlow(now);
+        }
+        zoneStates.put(l, z);
+      }
+      s.zone = z;
+      byZone.computeIfAbsent(l, k -> new ArrayList<>()).add(s);
+      byTier.computeIfAbsent(s.tier, k -> new ArrayList<>()).add(s);
+    }
+    List<ZoneState> zoneList = new ArrayList<>();
+    for (Map.Entry<Locality, List<EndpointState>> en : byZone.entrySet()) {
+      ZoneState z = java.util.Objects.requireNonNull(zoneStates.get(en.getKey()));
+      z.endpoints = List.copyOf(en.getValue());
+      zoneList.add(z);
+    }
+    for (ZoneState z : zoneStates.values()) {
+      if (!byZone.containsKey(z.locality)) {
+        z.endpoints = List.of();
+      }
+    }
     zoneList.sort((a, b) -> Integer.compare(a.tier, b.tier));
-    this.zones = new Zones(service, zonePolicy, zoneList, events);
+    List<List<EndpointState>> ordered = new ArrayList<>();
+    for (List<EndpointState> t : byTier.values()) {
+      ordered.add(List.copyOf(t));
+    }
+    zones.replace(zoneList);
+    topology = new Topology(List.copyOf(ordered), List.copyOf(next.values()));
+    return new Change(List.copyOf(added), List.copyOf(removed));
+  }
+
+  /** Tier 0: home zone; tier 1: rest of home region; tier 1 + i: the i-th other region. */
+  private int tierOf(Locality l) {
+    if (l.equals(home)) {
+      return 0;
+    } else if (l.region().equals(home.region())) {
+      return 1;
+    }
+    return 1 + regions.indexOf(l.region());
   }
 
   public List<EndpointState> endpoints() {
-    return all;
+    return topology.all();
   }
 
   public Zones zones() {
@@ -106,7 +194,7 @@ public final class Router {
   }
 
   List<List<EndpointState>> tiers() {
-    return tiers;
+    return topology.tiers();
   }
 
   /** Whether {@code s} may take a first attempt. */
@@ -125,6 +213,10 @@ public final class Router {
    * panic.
    */
   public double[] tierLoads(long now) {
+    return tierLoads(topology.tiers(), now);
+  }
+
+  private double[] tierLoads(List<List<EndpointState>> tiers, long now) {
     int n = tiers.size();
     double[] health = new double[n];
     double sum = 0;
@@ -160,6 +252,10 @@ public final class Router {
 
   /** Whether routing is in panic at {@code now}. */
   public boolean panic(long now) {
+    return panic(topology.all(), now);
+  }
+
+  private boolean panic(List<EndpointState> all, long now) {
     long total = 0;
     long healthy = 0;
     for (EndpointState s : all) {
@@ -177,12 +273,14 @@ public final class Router {
    */
   public @Nullable Pick pick(
       long now, Collection<EndpointState> tried, Collection<String> triedZones) {
-    boolean panic = panic(now);
+    Topology t = topology;
+    List<List<EndpointState>> tiers = t.tiers();
+    boolean panic = panic(t.all(), now);
     if (panic && !panicFailOpen) {
       return null;
     }
     if (tried.isEmpty() && !panic) {
-      double[] loads = tierLoads(now);
+      double[] loads = tierLoads(tiers, now);
       double r = random.nextDouble() * 100;
       for (int i = 0; i < loads.length; i++) {
         r -= loads[i];

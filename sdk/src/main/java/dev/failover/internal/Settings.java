@@ -1,7 +1,9 @@
 package dev.failover.internal;
 
+import dev.failover.DiscoveryPolicy;
 import dev.failover.EjectionPolicy;
 import dev.failover.Endpoint;
+import dev.failover.EndpointSource;
 import dev.failover.FailoverListener;
 import dev.failover.HealthCheck;
 import dev.failover.HedgePolicy;
@@ -44,7 +46,9 @@ public record Settings(
     List<FailoverListener> listeners,
     Clock clock,
     @Nullable ScheduledExecutorService scheduler,
-    @Nullable RandomGenerator random) {
+    @Nullable RandomGenerator random,
+    @Nullable EndpointSource endpointSource,
+    DiscoveryPolicy discovery) {
 
   public Settings {
     endpoints = List.copyOf(endpoints);

@@ -1,7 +1,6 @@
 package dev.failover.internal;
 
 import dev.failover.Locality;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -16,7 +15,9 @@ public final class ZoneState {
   final Locality locality;
   final String key;
   final int tier;
-  final List<EndpointState> endpoints = new ArrayList<>();
+
+  /** The zone's endpoints now; replaced as a whole by the router when the list changes. */
+  volatile List<EndpointState> endpoints = List.of();
 
   private final int slots;
   private final long slotNanos;
@@ -56,6 +57,12 @@ public final class ZoneState {
     this.latencySum = new long[slots];
     this.hard = new long[slots];
     java.util.Arrays.fill(slotIndex, Long.MIN_VALUE);
+  }
+
+  /** Makes a zone new to a running client ramp up over the slow start, as a returning zone does. */
+  void startSlow(long now) {
+    phase = Phase.RAMPING;
+    phaseSince = now;
   }
 
   boolean evacuated() {

@@ -42,7 +42,7 @@ public final class Zones {
 
   private final String service;
   private final ZonePolicy policy;
-  private final List<ZoneState> zones;
+  private volatile List<ZoneState> zones;
   private final Events events;
   final long slowStartNanos;
 
@@ -59,6 +59,11 @@ public final class Zones {
 
   void clientStalled(java.util.function.LongPredicate stalled) {
     this.clientStalled = stalled;
+  }
+
+  /** Replaces the zones, when the endpoint list changed; ordered by tier. */
+  synchronized void replace(List<ZoneState> zones) {
+    this.zones = List.copyOf(zones);
   }
 
   List<ZoneState> all() {

@@ -153,4 +153,19 @@ final class EventRecorder implements FailoverListener {
   public void onCallFinished(FailoverEvent.CallFinished event) {
     add(event);
   }
+
+  @Override
+  public void onEndpointsChanged(FailoverEvent.EndpointsChanged event) {
+    add(event);
+  }
+
+  @Override
+  public void onEndpointListHeld(FailoverEvent.EndpointListHeld event) {
+    add(event);
+  }
+
+  @Override
+  public void onEndpointListStale(FailoverEvent.EndpointListStale event) {
+    add(event);
+  }
 }

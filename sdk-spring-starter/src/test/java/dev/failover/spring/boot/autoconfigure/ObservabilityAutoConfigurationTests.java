@@ -272,7 +272,7 @@ class ObservabilityAutoConfigurationTests {
               assertThat(context).hasFailed();
               assertThat(context.getStartupFailure())
                   .rootCause()
-                  .hasMessageContaining("at least one endpoint is required");
+                  .hasMessageContaining("at least one endpoint, or an endpointSource, is required");
             });
   }
 

@@ -1,0 +1,186 @@
+package dev.failover;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How a client treats the lists of its {@link EndpointSource}: how long it waits for the first one,
+ * which lists it refuses to apply, and when it warns that it is serving from an old list.
+ *
+ * <p>Immutable; start from {@link #defaults()} and change what you need:
+ *
+ * <pre>{@code
+ * DiscoveryPolicy policy = DiscoveryPolicy.defaults()
+ *     .withStartTimeout(Duration.ofSeconds(3))
+ *     .withMaxRemovalPercent(30);
+ * }</pre>
+ *
+ * <p>Defaults and why:
+ *
+ * <ul>
+ *   <li>{@code startTimeout} 5 s: how long {@link FailoverClient.Builder#build()} waits for the
+ *       source's first list when no fallback endpoints are configured (with fallback endpoints it
+ *       does not wait). Long enough for a registry lookup over a slow network, short enough that an
+ *       application with a dead registry fails its start with a clear error.
+ *   <li>{@code maxRemovalPercent} 50: a list that would remove more than half of the current
+ *       endpoints at once is held, not applied: a registry that lost its data, a partitioned
+ *       registry node or a bad deployment of the registry looks exactly like that, and the
+ *       endpoints themselves are usually still there (Envoy and Eureka's self-preservation keep the
+ *       last good membership for the same reason). Replacing endpoints one by one, scaling in steps
+ *       and moving endpoints between zones are never held.
+ *   <li>{@code removalConfirmation} 60 s: a held list is applied once the source has reported it
+ *       (and nothing else) for this long, so a real, large scale-in still takes effect.
+ *   <li>{@code maxStaleness} 5 min: when the source has failed, or its lists were held, for this
+ *       long, the client logs a warning and reports the list as stale in the snapshot; it keeps
+ *       serving from it all the same, as the endpoints are likely still there.
+ * </ul>
+ */
+public final class DiscoveryPolicy {
+
+  private static final DiscoveryPolicy DEFAULTS =
+      new DiscoveryPolicy(Duration.ofSeconds(5), 50, Duration.ofSeconds(60), Duration.ofMinutes(5));
+
+  private final Duration startTimeout;
+  private final int maxRemovalPercent;
+  private final Duration removalConfirmation;
+  private final Duration maxStaleness;
+
+  private DiscoveryPolicy(
+      Duration startTimeout,
+      int maxRemovalPercent,
+      Duration removalConfirmation,
+      Duration maxStaleness) {
+    this.startTimeout = check("startTimeout", startTimeout, Duration.ZERO, Duration.ofMinutes(10));
+    if (maxRemovalPercent < 1 || maxRemovalPercent > 100) {
+      throw new IllegalArgumentException(
+          "discovery maxRemovalPercent must be between 1 and 100 but was " + maxRemovalPercent);
+    }
+    this.maxRemovalPercent = maxRemovalPercent;
+    this.removalConfirmation =
+        check("removalConfirmation", removalConfirmation, Duration.ZERO, Duration.ofHours(24));
+    this.maxStaleness =
+        check("maxStaleness", maxStaleness, Duration.ofSeconds(1), Duration.ofDays(30));
+  }
+
+  private static Duration check(String name, Duration value, Duration min, Duration max) {
+    Objects.requireNonNull(value, name);
+    if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
+      throw new IllegalArgumentException(
+          "discovery "
+              + name
+              + " must be between "
+              + min.toMillis()
+              + " ms and "
+              + max.toMillis()
+              + " ms but was "
+              + value.toMillis()
+              + " ms");
+    }
+    return value;
+  }
+
+  /**
+   * Returns the defaults: start timeout 5 s, max removal 50%, removal confirmation 60 s, max
+   * staleness 5 min.
+   *
+   * @return the default policy
+   */
+  public static DiscoveryPolicy defaults() {
+    return DEFAULTS;
+  }
+
+  /**
+   * Returns how long {@code build()} waits for the first list when there are no fallback endpoints.
+   *
+   * @return the start timeout
+   */
+  public Duration startTimeout() {
+    return startTimeout;
+  }
+
+  /**
+   * Returns the largest share of the current endpoints, in percent, that one list may remove before
+   * it is held.
+   *
+   * @return 1 to 100
+   */
+  public int maxRemovalPercent() {
+    return maxRemovalPercent;
+  }
+
+  /**
+   * Returns how long a held list must stay the source's answer before it is applied.
+   *
+   * @return the confirmation time
+   */
+  public Duration removalConfirmation() {
+    return removalConfirmation;
+  }
+
+  /**
+   * Returns how long the client serves from a list the source no longer confirms before it warns.
+   *
+   * @return the staleness bound
+   */
+  public Duration maxStaleness() {
+    return maxStaleness;
+  }
+
+  /**
+   * Returns a copy with another start timeout.
+   *
+   * @param startTimeout 0 to 10 minutes; 0 fails {@code build()} at once when the source has not
+   *     reported a list from {@code start()} and no fallback is configured
+   * @return the copy
+   * @throws IllegalArgumentException if out of range
+   */
+  public DiscoveryPolicy withStartTimeout(Duration startTimeout) {
+    return new DiscoveryPolicy(startTimeout, maxRemovalPercent, removalConfirmation, maxStaleness);
+  }
+
+  /**
+   * Returns a copy with another removal limit.
+   *
+   * @param maxRemovalPercent 1 to 100; 100 applies every non-empty list at once
+   * @return the copy
+   * @throws IllegalArgumentException if out of range
+   */
+  public DiscoveryPolicy withMaxRemovalPercent(int maxRemovalPercent) {
+    return new DiscoveryPolicy(startTimeout, maxRemovalPercent, removalConfirmation, maxStaleness);
+  }
+
+  /**
+   * Returns a copy with another removal confirmation time.
+   *
+   * @param removalConfirmation 0 to 24 hours
+   * @return the copy
+   * @throws IllegalArgumentException if out of range
+   */
+  public DiscoveryPolicy withRemovalConfirmation(Duration removalConfirmation) {
+    return new DiscoveryPolicy(startTimeout, maxRemovalPercent, removalConfirmation, maxStaleness);
+  }
+
+  /**
+   * Returns a copy with another staleness bound.
+   *
+   * @param maxStaleness 1 second to 30 days
+   * @return the copy
+   * @throws IllegalArgumentException if out of range
+   */
+  public DiscoveryPolicy withMaxStaleness(Duration maxStaleness) {
+    return new DiscoveryPolicy(startTimeout, maxRemovalPercent, removalConfirmation, maxStaleness);
+  }
+
+  @Override
+  public String toString() {
+    return "DiscoveryPolicy[startTimeout="
+        + startTimeout
+        + ", maxRemovalPercent="
+        + maxRemovalPercent
+        + ", removalConfirmation="
+        + removalConfirmation
+        + ", maxStaleness="
+        + maxStaleness
+        + "]";
+  }
+}

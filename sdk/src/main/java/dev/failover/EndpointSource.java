@@ -1,0 +1,207 @@
+package dev.failover;
+
+import java.util.List;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Where a client's endpoints come from while it runs: a service registry (DNS, ZooKeeper, Eureka,
+ * Consul, Kubernetes through Spring Cloud), or the application itself pushing lists.
+ *
+ * <p>The client calls {@link #start(Updates)} once, when it is built, and {@link #close()} once,
+ * when it is closed. From then on the source reports each complete, current list of endpoints to
+ * {@link Updates#endpoints(List)}, and each failure to get one (the registry is down, a lookup
+ * timed out) to {@link Updates#failed(Throwable)}, from any thread it likes. The client decides
+ * what to do with them:
+ *
+ * <ul>
+ *   <li>Endpoints that stay keep their state (breaker, latency, health checks); new ones enter with
+ *       slow start; removed ones take no new attempts, and calls in flight on them finish.
+ *   <li>A failure, an empty list, or a list that would remove more than {@link
+ *       DiscoveryPolicy#maxRemovalPercent()} of the endpoints at once does not change the
+ *       endpoints: the client keeps serving from the last good list (static stability), and says so
+ *       in a {@link FailoverEvent.EndpointListHeld} event, the snapshot and a log line.
+ * </ul>
+ *
+ * <p>An implementation never blocks in {@link Updates} calls' callers for long and never throws
+ * from them; the client copies each list and validates it (an endpoint URL given twice keeps its
+ * first entry).
+ *
+ * <pre>{@code
+ * EndpointSource.Push pushed = EndpointSource.push();
+ * FailoverClient client = FailoverClient.builder()
+ *     .service("directory")
+ *     .home("us-east-1", "us-east-1a")
+ *     .endpointSource(pushed)
+ *     .endpoints(fallback) // used until the source's first list, and if it fails at start
+ *     .build();
+ * pushed.update(List.of(Endpoint.of("http://10.0.0.7:8080", "us-east-1", "us-east-1a")));
+ * }</pre>
+ */
+public interface EndpointSource extends AutoCloseable {
+
+  /**
+   * Starts reporting to {@code updates}. Called once, by {@link FailoverClient.Builder#build()},
+   * before it returns; the source may report its first list from this call or later, from any
+   * thread.
+   *
+   * @param updates where to report lists and failures
+   */
+  void start(Updates updates);
+
+  /**
+   * Stops reporting and releases the source's threads, connections and timers. Called once, by
+   * {@link FailoverClient#close()}; lists reported after it are ignored.
+   */
+  @Override
+  void close();
+
+  /**
+   * Returns a short description for events, logs and the snapshot, without credentials.
+   *
+   * @return for example {@code dns-srv _directory._tcp.internal}
+   */
+  default String description() {
+    return getClass().getSimpleName();
+  }
+
+  /** Receives what a source finds. Thread-safe; the calls return quickly. */
+  interface Updates {
+
+    /**
+     * Reports the complete, current list of endpoints (not a difference).
+     *
+     * @param endpoints every endpoint the registry lists now; may be empty
+     */
+    void endpoints(List<Endpoint> endpoints);
+
+    /**
+     * Reports that the source could not get a list; the client keeps the last good one.
+     *
+     * @param cause what went wrong; its message must not carry credentials
+     */
+    void failed(Throwable cause);
+  }
+
+  /**
+   * Returns a source that reports {@code endpoints} once and never changes.
+   *
+   * @param endpoints the endpoints
+   * @return the source
+   */
+  static EndpointSource of(List<Endpoint> endpoints) {
+    List<Endpoint> copy = List.copyOf(endpoints);
+    return new EndpointSource() {
+      @Override
+      public void start(Updates updates) {
+        updates.endpoints(copy);
+      }
+
+      @Override
+      public void close() {}
+
+      @Override
+      public String description() {
+        return "static list of " + copy.size();
+      }
+    };
+  }
+
+  /**
+   * Returns a source the application pushes lists to, for registries the SDK has no source for
+   * (call {@link Push#update(List)} from the registry's own watch callback).
+   *
+   * @return a new push source, with no list yet
+   */
+  static Push push() {
+    return new Push("push");
+  }
+
+  /**
+   * A source the application feeds. Lists pushed before the client starts are kept and handed over
+   * when it starts; only the last one counts.
+   */
+  final class Push implements EndpointSource {
+    private final String description;
+    private final Object lock = new Object();
+    private @Nullable Updates updates;
+    private @Nullable List<Endpoint> pending;
+    private boolean closed;
+
+    /**
+     * Creates a push source.
+     *
+     * @param description what it is, for events and logs
+     */
+    public Push(String description) {
+      this.description = Objects.requireNonNull(description, "description");
+    }
+
+    @Override
+    public void start(Updates updates) {
+      List<Endpoint> first;
+      synchronized (lock) {
+        if (this.updates != null) {
+          throw new IllegalStateException("push source '" + description + "' already started");
+        }
+        this.updates = Objects.requireNonNull(updates, "updates");
+        first = pending;
+        pending = null;
+      }
+      if (first != null) {
+        updates.endpoints(first);
+      }
+    }
+
+    /**
+     * Pushes the complete, current list of endpoints.
+     *
+     * @param endpoints every endpoint there is now
+     */
+    public void update(List<Endpoint> endpoints) {
+      List<Endpoint> copy = List.copyOf(endpoints);
+      Updates target;
+      synchronized (lock) {
+        if (closed) {
+          return;
+        }
+        target = updates;
+        if (target == null) {
+          pending = copy;
+          return;
+        }
+      }
+      target.endpoints(copy);
+    }
+
+    /**
+     * Reports that the registry could not be read; the client keeps its last good list.
+     *
+     * @param cause what went wrong
+     */
+    public void fail(Throwable cause) {
+      Objects.requireNonNull(cause, "cause");
+      @Nullable Updates target;
+      synchronized (lock) {
+        target = closed ? null : updates;
+      }
+      if (target != null) {
+        target.failed(cause);
+      }
+    }
+
+    @Override
+    public void close() {
+      synchronized (lock) {
+        closed = true;
+        updates = null;
+        pending = null;
+      }
+    }
+
+    @Override
+    public String description() {
+      return description;
+    }
+  }
+}

@@ -1,0 +1,356 @@
+package dev.failover.statemachine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.failover.DiscoveryPolicy;
+import dev.failover.Endpoint;
+import dev.failover.EndpointSource;
+import dev.failover.FailoverClient;
+import dev.failover.FailoverEvent;
+import dev.failover.FailoverSnapshot;
+import dev.failover.FailoverSnapshot.ListStatus;
+import dev.failover.HealthCheck;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The client's side of an endpoint source, on fake time: which lists are applied, which are held
+ * (static stability), what stays, what drains, and what the snapshot and events say.
+ */
+class DiscoveryTest {
+  private static final Endpoint A1 = Endpoint.of("http://" + Harness.A1, "us-east-1", "us-east-1a");
+  private static final Endpoint A2 = Endpoint.of("http://a2.sm.test", "us-east-1", "us-east-1a");
+  private static final Endpoint B1 = Endpoint.of("http://" + Harness.B1, "us-east-1", "us-east-1b");
+  private static final Endpoint B2 = Endpoint.of("http://b2.sm.test", "us-east-1", "us-east-1b");
+  private static final Endpoint W1 = Endpoint.of("http://" + Harness.W1, "us-west-2", "us-west-2a");
+
+  private final EndpointSource.Push push = new EndpointSource.Push("test-registry");
+
+  /** A client fed by {@link #push}; {@code fallback} replaces the harness's endpoints. */
+  private Harness harness(List<Endpoint> fallback, UnaryOperator<FailoverClient.Builder> more) {
+    return new Harness(b -> more.apply(b.endpoints(fallback).endpointSource(push)));
+  }
+
+  private Harness harness(List<Endpoint> fallback) {
+    return harness(fallback, UnaryOperator.identity());
+  }
+
+  private static List<String> addresses(List<Endpoint> endpoints) {
+    return endpoints.stream().map(Endpoint::address).toList();
+  }
+
+  @Test
+  void theFirstListReplacesTheFallbackWhateverItRemoves() {
+    try (Harness h = harness(List.of(A1))) {
+      assertThat(h.client.snapshot().discovery().status()).isEqualTo(ListStatus.FALLBACK);
+      push.update(List.of(A2, B1, W1));
+      assertThat(addresses(h.client.endpoints()))
+          .containsExactly(A2.address(), B1.address(), W1.address());
+      FailoverSnapshot.Discovery d = h.client.snapshot().discovery();
+      assertThat(d.status()).isEqualTo(ListStatus.CURRENT);
+      assertThat(d.source()).isEqualTo("test-registry");
+      assertThat(d.endpoints()).isEqualTo(3);
+      assertThat(d.updates()).isEqualTo(1);
+      FailoverEvent.EndpointsChanged changed =
+          h.events.of(FailoverEvent.EndpointsChanged.class).get(0);
+      assertThat(changed.added()).containsExactly(A2, B1, W1);
+      assertThat(changed.removed()).containsExactly(A1);
+      assertThat(h.client.snapshot().zones())
+          .extracting(z -> z.locality().zone())
+          .containsExactly("us-east-1a", "us-east-1b", "us-west-2a");
+    }
+  }
+
+  @Test
+  void aListPushedBeforeTheClientStartsIsItsFirstList() {
+    push.update(List.of(A1, B1));
+    try (Harness h = harness(List.of())) {
+      assertThat(addresses(h.client.endpoints())).containsExactly(A1.address(), B1.address());
+      assertThat(h.client.snapshot().discovery().status()).isEqualTo(ListStatus.CURRENT);
+    }
+  }
+
+  @Test
+  void failuresAndEmptyListsKeepTheLastGoodListAndAreReportedOncePerReason() {
+    try (Harness h = harness(List.of(A1))) {
+      push.update(List.of(A1, B1, W1));
+      for (int i = 0; i < 3; i++) {
+        push.fail(new IOException("registry unreachable"));
+      }
+      assertThat(addresses(h.client.endpoints()))
+          .containsExactly(A1.address(), B1.address(), W1.address());
+      FailoverSnapshot.Discovery d = h.client.snapshot().discovery();
+      assertThat(d.status()).isEqualTo(ListStatus.HELD);
+      assertThat(d.reason()).contains("IOException: registry unreachable");
+      assertThat(d.heldSince()).isNotNull();
+      assertThat(d.held()).isEqualTo(3);
+      push.update(List.of());
+      assertThat(h.client.endpoints()).hasSize(3);
+      assertThat(h.client.snapshot().discovery().reason()).contains("no endpoints");
+      assertThat(h.events.of(FailoverEvent.EndpointListHeld.class))
+          .extracting(FailoverEvent.EndpointListHeld::reason)
+          .hasSize(2)
+          .allSatisfy(r -> assertThat(r).isNotBlank());
+
+      push.update(List.of(A1, B1, W1, A2));
+      d = h.client.snapshot().discovery();
+      assertThat(d.status()).isEqualTo(ListStatus.CURRENT);
+      assertThat(d.reason()).isNull();
+      assertThat(d.heldSince()).isNull();
+      assertThat(h.client.endpoints()).hasSize(4);
+    }
+  }
+
+  @Test
+  void aListThatRemovesMostEndpointsAtOnceIsHeldUntilTheSourceKeepsReportingIt() {
+    try (Harness h = harness(List.of(A1))) {
+      push.update(List.of(A1, A2, B1, B2));
+      push.update(List.of(A1)); // removes 3 of 4
+      assertThat(h.client.endpoints()).hasSize(4);
+      assertThat(h.client.snapshot().discovery().status()).isEqualTo(ListStatus.HELD);
+      assertThat(h.client.snapshot().discovery().reason())
+          .contains("would remove 3 of 4 endpoints at once");
+
+      h.scheduler.advance(Duration.ofSeconds(59));
+      push.update(List.of(A1)); // the same answer again: still counting from the first
+      assertThat(h.client.endpoints()).hasSize(4);
+      h.scheduler.advance(Duration.ofSeconds(2)); // the 1 s timer applies it once confirmed
+      assertThat(addresses(h.client.endpoints())).containsExactly(A1.address());
+      assertThat(h.client.snapshot().discovery().status()).isEqualTo(ListStatus.CURRENT);
+    }
+  }
+
+  @Test
+  void aDifferentAnswerOrAFailureRestartsTheConfirmationOfALargeRemoval() {
+    try (Harness h = harness(List.of(A1))) {
+      push.update(List.of(A1, A2, B1, B2));
+      push.update(List.of(A1));
+      h.scheduler.advance(Duration.ofSeconds(40));
+      push.fail(new IOException("timeout"));
+      push.update(List.of(A1));
+      h.scheduler.advance(Duration.ofSeconds(40));
+      assertThat(h.client.endpoints()).hasSize(4); // 80 s held, but confirmed for 40 s only
+      push.update(List.of(B1));
+      h.scheduler.advance(Duration.ofSeconds(59));
+      assertThat(h.client.endpoints()).hasSize(4);
+      h.scheduler.advance(Duration.ofSeconds(2));
+      assertThat(addresses(h.client.endpoints())).containsExactly(B1.address());
+    }
+  }
+
+  @Test
+  void replacingEndpointsOneByOneIsNeverHeld() {
+    try (Harness h = harness(List.of(A1))) {
+      push.update(List.of(A1, B1));
+      push.update(List.of(A1, B1, A2));
+      push.update(List.of(B1, A2)); // A1 replaced by A2
+      push.update(List.of(B1, A2, B2));
+      push.update(List.of(A2, B2)); // B1 replaced by B2
+      assertThat(addresses(h.client.endpoints())).containsExactly(A2.address(), B2.address());
+      assertThat(h.events.of(FailoverEvent.EndpointListHeld.class)).isEmpty();
+      assertThat(h.client.snapshot().discovery().updates()).isEqualTo(5);
+    }
+  }
+
+  @Test
+  void aHeldListTurnsStaleAfterMaxStalenessOnceAndTheClientKeepsServing() {
+    try (Harness h =
+        harness(
+            List.of(A1),
+            b ->
+                b.discovery(DiscoveryPolicy.defaults().withMaxStaleness(Duration.ofSeconds(30))))) {
+      push.update(List.of(A1, B1));
+      push.fail(new IOException("connection refused"));
+      h.scheduler.advance(Duration.ofSeconds(29));
+      assertThat(h.client.snapshot().discovery().status()).isEqualTo(ListStatus.HELD);
+      h.scheduler.advance(Duration.ofSeconds(2));
+      assertThat(h.client.snapshot().discovery().status()).isEqualTo(ListStatus.STALE);
+      push.fail(new IOException("connection refused"));
+      h.scheduler.advance(Duration.ofSeconds(60));
+      List<FailoverEvent.EndpointListStale> stale =
+          h.events.of(FailoverEvent.EndpointListStale.class);
+      assertThat(stale).hasSize(1);
+      assertThat(stale.get(0).heldFor()).isGreaterThanOrEqualTo(Duration.ofSeconds(30));
+      assertThat(h.client.endpoints()).hasSize(2);
+
+      RecordingCallback cb = new RecordingCallback();
+      h.enqueue(Harness.get("/still-served"), cb);
+      h.transport.next().respond(200);
+      assertThat(cb.awaitStatus()).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void aRemovedEndpointFinishesItsCallInFlightAndGetsNoNewAttempt() {
+    try (Harness h = harness(List.of(A1, B1, W1))) {
+      push.update(List.of(A1, B1, W1));
+      RecordingCallback inFlight = new RecordingCallback();
+      h.enqueue(Harness.get("/in-flight"), inFlight);
+      FakeTransport.Exchange first = h.transport.next();
+      assertThat(first.host()).isEqualTo(Harness.A1);
+
+      push.update(List.of(A2, B1, W1)); // A1 replaced by A2
+      first.respond(200);
+      assertThat(inFlight.awaitStatus()).isEqualTo(200);
+
+      List<String> hosts = new ArrayList<>();
+      for (int i = 0; i < 20; i++) {
+        RecordingCallback cb = new RecordingCallback();
+        h.enqueue(Harness.get("/after-" + i), cb);
+        FakeTransport.Exchange e = h.transport.next();
+        hosts.add(e.host());
+        e.respond(200);
+        assertThat(cb.awaitStatus()).isEqualTo(200);
+      }
+      assertThat(hosts).doesNotContain(Harness.A1).contains("a2.sm.test");
+    }
+  }
+
+  @Test
+  void anEndpointThatStaysKeepsItsStateAndTakesItsNewWeight() {
+    try (Harness h = harness(List.of(A1, B1, W1))) {
+      push.update(List.of(A1, B1, W1));
+      RecordingCallback cb = new RecordingCallback();
+      h.enqueue(Harness.get("/held"), cb);
+      FakeTransport.Exchange held = h.transport.next();
+      assertThat(held.host()).isEqualTo(Harness.A1);
+      FailoverSnapshot.EndpointState a1 = endpoint(h, Harness.A1);
+      assertThat(a1.endpoint().weight()).isEqualTo(Endpoint.DEFAULT_WEIGHT);
+      assertThat(a1.outstanding()).isEqualTo(1);
+
+      push.update(List.of(A1.withWeight(300), B1, W1));
+      FailoverSnapshot.EndpointState after = endpoint(h, Harness.A1);
+      assertThat(after.endpoint().weight()).isEqualTo(300);
+      assertThat(after.outstanding())
+          .as("the same live state, with its attempt in flight")
+          .isEqualTo(1);
+      assertThat(h.events.of(FailoverEvent.EndpointsChanged.class)).isEmpty();
+      held.respond(200);
+      assertThat(cb.awaitStatus()).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void anEndpointThatMovesZonesIsRemovedAndAdded() {
+    try (Harness h = harness(List.of(A1, B1, W1))) {
+      push.update(List.of(A1, B1, W1));
+      Endpoint moved = Endpoint.of("http://" + Harness.B1, "us-east-1", "us-east-1c");
+      push.update(List.of(A1, moved, W1));
+      FailoverEvent.EndpointsChanged changed =
+          h.events.of(FailoverEvent.EndpointsChanged.class).get(0);
+      assertThat(changed.added()).containsExactly(moved);
+      assertThat(changed.removed()).containsExactly(B1);
+      assertThat(h.client.snapshot().zones())
+          .extracting(z -> z.locality().zone())
+          .containsExactly("us-east-1a", "us-east-1c", "us-west-2a");
+    }
+  }
+
+  @Test
+  void withoutFallbackBuildFailsWhenTheSourceGivesNoListAndSaysHow() {
+    AtomicBoolean closed = new AtomicBoolean();
+    EndpointSource silent =
+        new EndpointSource() {
+          @Override
+          public void start(Updates updates) {
+            updates.failed(new IOException("no route to registry"));
+          }
+
+          @Override
+          public void close() {
+            closed.set(true);
+          }
+
+          @Override
+          public String description() {
+            return "silent-registry";
+          }
+        };
+    assertThatThrownBy(
+            () ->
+                FailoverClient.builder()
+                    .service("svc")
+                    .home("us-east-1", "us-east-1a")
+                    .endpointSource(silent)
+                    .discovery(DiscoveryPolicy.defaults().withStartTimeout(Duration.ZERO))
+                    .build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("silent-registry")
+        .hasMessageContaining("reported no endpoints within 0 ms")
+        .hasMessageContaining("no route to registry")
+        .hasMessageContaining("fallback endpoints");
+    assertThat(closed).isTrue();
+  }
+
+  @Test
+  void withFallbackASourceThatFailsAtStartLeavesTheClientServingTheFallback() {
+    EndpointSource broken =
+        new EndpointSource() {
+          @Override
+          public void start(Updates updates) {
+            throw new IllegalStateException("registry down");
+          }
+
+          @Override
+          public void close() {}
+        };
+    try (Harness h = new Harness(b -> b.endpoints(List.of(A1, B1)).endpointSource(broken))) {
+      FailoverSnapshot.Discovery d = h.client.snapshot().discovery();
+      assertThat(d.status()).isEqualTo(ListStatus.FALLBACK);
+      assertThat(d.reason()).contains("registry down");
+      assertThat(h.client.endpoints()).hasSize(2);
+      RecordingCallback cb = new RecordingCallback();
+      h.enqueue(Harness.get("/served"), cb);
+      h.transport.next().respond(200);
+      assertThat(cb.awaitStatus()).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void closingTheClientClosesTheSourceAndLaterListsAreIgnored() {
+    Harness h = harness(List.of(A1));
+    push.update(List.of(A1, B1));
+    h.close();
+    push.update(List.of(W1));
+    assertThat(addresses(h.client.endpoints())).containsExactly(A1.address(), B1.address());
+  }
+
+  @Test
+  void newEndpointsAreHealthCheckedAtOnce() {
+    try (Harness h =
+        harness(
+            List.of(A1),
+            b -> b.healthCheck(HealthCheck.http("/health").withInterval(Duration.ofSeconds(30))))) {
+      push.update(List.of(A1, B1));
+      h.scheduler.runDue();
+      FakeTransport.Exchange probe = h.transport.next();
+      assertThat(probe.host()).isEqualTo(Harness.B1);
+      assertThat(probe.path()).isEqualTo("/health");
+      probe.respond(200);
+    }
+  }
+
+  @Test
+  void aStaticClientSaysSoInItsSnapshot() {
+    try (Harness h = new Harness()) {
+      FailoverSnapshot.Discovery d = h.client.snapshot().discovery();
+      assertThat(d.status()).isEqualTo(ListStatus.STATIC);
+      assertThat(d.source()).isEqualTo("static");
+      assertThat(d.endpoints()).isEqualTo(3);
+    }
+  }
+
+  private static FailoverSnapshot.EndpointState endpoint(Harness h, String host) {
+    return h.client.snapshot().zones().stream()
+        .flatMap(z -> z.endpoints().stream())
+        .filter(e -> e.endpoint().url().host().equals(host))
+        .findFirst()
+        .orElseThrow();
+  }
+}
