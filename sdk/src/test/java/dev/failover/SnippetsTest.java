@@ -55,6 +55,56 @@ class SnippetsTest {
   }
 
   @Test
+  void discovery() throws IOException {
+    Zones3.stub(zones);
+    String vip = zones.zone("us-east-1b").endpoint(1).url();
+    String dirA = zones.zone("us-east-1a").endpoint(0).url();
+    String dirB = zones.zone("us-east-1b").endpoint(0).url();
+    String dirW = zones.zone("us-west-2a").endpoint(0).url();
+    List<Integer> codes = new ArrayList<>();
+    // region discovery
+    EndpointSource.Push registry = EndpointSource.push();
+    try (FailoverClient directory =
+        FailoverClient.builder()
+            .service("directory")
+            .home("us-east-1", "us-east-1a")
+            .endpointSource(registry)
+            // Optional fallback: the client starts with it at once, even if the registry is down.
+            .endpoint(vip, "us-east-1", "us-east-1b")
+            .discovery(DiscoveryPolicy.defaults())
+            .build()) {
+      // From the registry's watch callback: the complete, current list each time.
+      registry.update(
+          List.of(
+              Endpoint.of(dirA, "us-east-1", "us-east-1a"),
+              Endpoint.of(dirB, "us-east-1", "us-east-1b"),
+              Endpoint.of(dirW, "us-west-2", "us-west-2a")));
+      Request request = new Request.Builder().url("http://directory/api/v1/users/00u1").build();
+      try (Response response = directory.newCall(request).execute()) {
+        System.out.println(response.code() + " " + directory.snapshot().discovery().status());
+        codes.add(response.code());
+      }
+    }
+    // endregion
+    assertThat(codes).containsExactly(200);
+  }
+
+  @Test
+  void discoveryDocShowsTheDiscoverySnippet() throws IOException {
+    String doc =
+        normalize(Files.readString(Path.of("..", "docs", "discovery.md"), StandardCharsets.UTF_8));
+    String source =
+        Files.readString(
+            Path.of("src/test/java/dev/failover/SnippetsTest.java"), StandardCharsets.UTF_8);
+    String code =
+        region(source, "discovery")
+            .lines()
+            .filter(l -> !l.contains("codes.add"))
+            .reduce("", (a, b) -> a + b + "\n");
+    assertThat(doc).as("docs/discovery.md shows region discovery").contains(normalize(code));
+  }
+
+  @Test
   void listener() throws IOException {
     Zones3.stub(zones);
     List<String> log = new java.util.concurrent.CopyOnWriteArrayList<>();

@@ -160,7 +160,7 @@ public final class ClientCore implements Closeable {
     // endpoint, and OkHttp would carry cookies and custom credential headers there.
     CookieJar cookieJar = base == null ? CookieJar.NO_COOKIES : base.cookieJar();
     b.dispatcher(dispatcher)
-        .addInterceptor(new SeenCapture(cookieJar))
+        .addInterceptor(new SeenCapture(settings.staleCache().enabled() ? cookieJar : null))
         .followRedirects(false)
         .followSslRedirects(false)
         .addNetworkInterceptor(new TransmissionCounter());
@@ -394,12 +394,13 @@ public final class ClientCore implements Closeable {
 
   /**
    * Runs after the application's own interceptors: records what the server will see of the attempt
-   * (headers, query, cookie-jar cookies), the stale cache's key material.
+   * (headers, query, cookie-jar cookies), the stale cache's key material, when the stale cache is
+   * on ({@code cookieJar} not null); and gives the caller back an oversized {@code Retry-After}.
    */
   static final class SeenCapture implements Interceptor {
-    private final CookieJar cookieJar;
+    private final @org.jspecify.annotations.Nullable CookieJar cookieJar;
 
-    SeenCapture(CookieJar cookieJar) {
+    SeenCapture(@org.jspecify.annotations.Nullable CookieJar cookieJar) {
       this.cookieJar = cookieJar;
     }
 
@@ -407,7 +408,8 @@ public final class ClientCore implements Closeable {
     public Response intercept(Chain chain) throws java.io.IOException {
       Request request = chain.request();
       AttemptTag tag = request.tag(AttemptTag.class);
-      if (tag != null) {
+      CookieJar cookieJar = this.cookieJar;
+      if (tag != null && cookieJar != null) {
         String cookies = "";
         if (cookieJar != CookieJar.NO_COOKIES) {
           StringBuilder sb = new StringBuilder();

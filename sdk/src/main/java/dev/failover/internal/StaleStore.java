@@ -199,12 +199,9 @@ final class StaleStore {
   }
 
   private static Headers keptHeaders(Headers headers) {
-    Headers.Builder b = new Headers.Builder();
-    for (int i = 0; i < headers.size(); i++) {
-      String name = headers.name(i);
-      if (!NEVER_KEPT.contains(name.toLowerCase(Locale.ROOT))) {
-        b.addUnsafeNonAscii(name, headers.value(i));
-      }
+    Headers.Builder b = headers.newBuilder();
+    for (String name : NEVER_KEPT) {
+      b.removeAll(name);
     }
     return b.build();
   }
