@@ -178,6 +178,7 @@ public final class ClientCore implements Closeable {
       this.healthChecker =
           new HealthChecker(
               settings.service(), settings.healthCheck(), nonRetrying, scheduler, random, events);
+      healthChecker.excuseTimeoutsWhen(clientHealth::stalled);
       healthChecker.start(router.endpoints());
     } else {
       this.healthChecker = null;

@@ -31,6 +31,10 @@ final class HealthChecker {
   private final RandomGenerator random;
   private final Events events;
   private volatile boolean stopped;
+
+  /** Whether a probe that timed out at a given time is the client's fault; set by the client. */
+  private volatile java.util.function.LongPredicate timeoutsExcused = now -> false;
+
   private final java.util.Map<EndpointState, java.util.concurrent.Future<?>> pending =
       new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -47,6 +51,15 @@ final class HealthChecker {
     this.scheduler = scheduler;
     this.random = random;
     this.events = events;
+  }
+
+  /**
+   * Sets when a probe's timeout is charged to nobody: while the client itself is stalled (and for
+   * the grace after), a probe that timed out says nothing about its endpoint. Refusals and bad
+   * statuses still count.
+   */
+  void excuseTimeoutsWhen(java.util.function.LongPredicate excused) {
+    this.timeoutsExcused = excused;
   }
 
   void start(List<EndpointState> endpoints) {
@@ -116,7 +129,12 @@ final class HealthChecker {
 
           @Override
           public void onFailure(Call c, IOException e) {
-            result(ep, false);
+            if (e instanceof java.io.InterruptedIOException
+                && timeoutsExcused.test(ep.ticker().nanos())) {
+              skipped(ep);
+            } else {
+              result(ep, false);
+            }
           }
         });
   }
@@ -127,6 +145,20 @@ final class HealthChecker {
       basePath = basePath.substring(0, basePath.length() - 1);
     }
     return base.newBuilder().encodedPath(basePath + path).build();
+  }
+
+  /** A probe that counts for nothing (the client was stalled): the next one as usual. */
+  void skipped(EndpointState ep) {
+    if (stopped || ep.removed) {
+      pending.remove(ep);
+      return;
+    }
+    log.debug(
+        "[{}] probe of {} timed out while the client was stalled: not counted",
+        service,
+        ep.endpoint);
+    long base = (ep.isDown() ? check.downInterval() : check.interval()).toNanos();
+    schedule(ep, (long) (base * (0.8 + 0.4 * random.nextDouble())));
   }
 
   /** Applies one probe result and schedules the next probe. */

@@ -107,6 +107,10 @@ public final class Zones {
     double[] errorRate = new double[n];
     double[] latency = new double[n];
     boolean[] judged = new boolean[n];
+    // A zone sets the latency reference only with enough timed answers: hedges and probes that lost
+    // their race carry no latency, and a zone with attempts but no timed answer would count as 0
+    // ms.
+    boolean[] timed = new boolean[n];
     for (int i = 0; i < n; i++) {
       ZoneState z = zones.get(i);
       totals[i] = z.totals(now);
@@ -114,13 +118,14 @@ public final class Zones {
       errorRate[i] = attempts == 0 ? 0 : (double) totals[i][1] / attempts;
       latency[i] = totals[i][2] == 0 ? 0 : (double) totals[i][3] / totals[i][2];
       judged[i] = attempts >= policy.minSamples() && !z.evacuated();
+      timed[i] = judged[i] && totals[i][2] >= MIN_POOLED_SAMPLES;
     }
     // Reference values from the zones with enough traffic that are not evacuated.
     double[] errRef = medianMad(errorRate, judged, null, null);
     Map<String, double[]> latRef = new HashMap<>();
     for (ZoneState z : zones) {
       String region = z.locality.region();
-      latRef.computeIfAbsent(region, r -> medianMad(latency, judged, zones, r));
+      latRef.computeIfAbsent(region, r -> medianMad(latency, timed, zones, r));
     }
     // While the client is the slow party, latency says nothing about the zones.
     boolean stalled = clientStalled.test(now);

@@ -78,6 +78,23 @@ class ZonesTest {
   }
 
   @Test
+  void zonesWithoutTimedAnswersDoNotSetTheLatencyReference() {
+    // A fan-out: the home zone takes every first attempt (30 ms under load); the other zones see
+    // only hedges and probes that lost their race, which carry no latency. Their "0 ms" must not
+    // make the home zone a latency outlier.
+    Router r = router("us-east-1a", "us-east-1b", "us-east-1c");
+    for (int s = 0; s < 3; s++) {
+      traffic(r, "us-east-1a", 50, 0.0, 30 * MS);
+      traffic(r, "us-east-1b", 25, 0.0, -1);
+      traffic(r, "us-east-1c", 25, 0.0, -1);
+      clock.advance(Duration.ofSeconds(1));
+    }
+    r.zones().evaluate(clock.nanos());
+    assertThat(zone(r, "us-east-1a").evacuated()).isFalse();
+    assertThat(events).isEmpty();
+  }
+
+  @Test
   void aZoneWhoseErrorRateStandsOutIsEvacuatedAndGetsNoFirstAttempts() {
     Router r = router("us-east-1a", "us-east-1b", "us-east-1c", "us-west-2a");
     for (int s = 0; s < 3; s++) {

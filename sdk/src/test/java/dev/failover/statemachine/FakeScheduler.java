@@ -139,6 +139,16 @@ final class FakeScheduler extends AbstractExecutorService implements ScheduledEx
     }
   }
 
+  /** Waits until at least {@code n} one-shot tasks are waiting (scheduled by other threads). */
+  void awaitOneShots(int n) {
+    synchronized (lock) {
+      BoundedWait.until(
+          lock,
+          () -> pendingLocked().stream().filter(p -> !p.periodic() && !p.cancelled()).count() >= n,
+          () -> n + " one-shot tasks to be scheduled; pending: " + pendingLocked());
+    }
+  }
+
   /** Waits until a one-shot task due at exactly {@code due} (fake nanos) is waiting. */
   Pending awaitOneShotAt(long due) {
     return awaitPending(p -> !p.periodic() && p.due() == due, "due at " + due);

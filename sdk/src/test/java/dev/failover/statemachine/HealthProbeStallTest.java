@@ -1,0 +1,85 @@
+package dev.failover.statemachine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.failover.FailoverEvent;
+import dev.failover.HealthCheck;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Active health checks and the client's own stalls, on fake time: a probe that times out while the
+ * client is stalled counts for nothing; a refused probe counts as ever; a timeout once the client
+ * runs on time again counts.
+ */
+class HealthProbeStallTest {
+
+  /** One probe per endpoint each second, down after a single failure; the timeout never fires. */
+  private static Harness harness() {
+    return new Harness(
+        b ->
+            b.healthCheck(
+                HealthCheck.http("/health")
+                    .withInterval(Duration.ofSeconds(1))
+                    .withTimeout(Duration.ofSeconds(60))
+                    .withThresholds(1, 1)));
+  }
+
+  /** Answers the next probe of each of the three endpoints; {@code a1} gets {@code forA1}. */
+  private static void answerRound(Harness h, IOException forA1) {
+    for (int i = 0; i < 3; i++) {
+      FakeTransport.Exchange e = h.transport.next();
+      assertThat(e.path()).isEqualTo("/health");
+      if (e.host().equals(Harness.A1) && forA1 != null) {
+        e.fail(forA1);
+      } else {
+        e.respond(200);
+      }
+    }
+    // Each endpoint's next probe is scheduled once its result was handled (on OkHttp's thread).
+    h.scheduler.awaitOneShots(3);
+  }
+
+  private static void stall(Harness h) {
+    h.clock.advance(Duration.ofMillis(300)); // the scheduler's tick runs 300 ms late
+    h.scheduler.runDue();
+    assertThat(h.client.snapshot().clientStalled()).isTrue();
+  }
+
+  @Test
+  void aProbeTimeoutWhileTheClientIsStalledIsNotCountedButOneAfterIs() {
+    try (Harness h = harness()) {
+      h.scheduler.advance(Duration.ofMillis(1000)); // the first probes go out at random in 1 s
+      answerRound(h, null);
+      stall(h);
+      h.scheduler.advance(Duration.ofMillis(1200)); // the next round, within the 2 s grace
+      answerRound(h, new SocketTimeoutException("timeout"));
+      // The next probe of a1 exists only once the last one's result was handled.
+      h.scheduler.advance(Duration.ofMillis(1200));
+      assertThat(h.client.snapshot().clientStalled()).isFalse();
+      assertThat(h.events.of(FailoverEvent.EndpointEjected.class)).isEmpty();
+      answerRound(h, new SocketTimeoutException("timeout"));
+      FailoverEvent.EndpointEjected ejected =
+          h.events.await(FailoverEvent.EndpointEjected.class, 1, e -> true);
+      assertThat(ejected.endpoint().url().host()).isEqualTo(Harness.A1);
+      assertThat(ejected.cause()).isEqualTo(FailoverEvent.Cause.HEALTH_CHECK);
+    }
+  }
+
+  @Test
+  void aRefusedProbeCountsEvenWhileTheClientIsStalled() {
+    try (Harness h = harness()) {
+      h.scheduler.advance(Duration.ofMillis(1000)); // the first probes go out at random in 1 s
+      answerRound(h, null);
+      stall(h);
+      h.scheduler.advance(Duration.ofMillis(1200));
+      answerRound(h, new ConnectException("Connection refused"));
+      FailoverEvent.EndpointEjected ejected =
+          h.events.await(FailoverEvent.EndpointEjected.class, 1, e -> true);
+      assertThat(ejected.endpoint().url().host()).isEqualTo(Harness.A1);
+    }
+  }
+}
