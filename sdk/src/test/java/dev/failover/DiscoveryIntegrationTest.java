@@ -222,6 +222,9 @@ class DiscoveryIntegrationTest {
         attemptsByAddress.clear();
         underLoad(load, RATE);
       }
+      System.out.printf(
+          "home zone replaced one by one under %d calls/s: %d calls, %d failed, p99 %d ms%n",
+          RATE, load.calls(), load.failures.size(), load.p99Millis());
       assertThat(load.failures).as("failed calls").isEmpty();
       assertThat(attempts(endpoints("us-east-1a", 0, 1))).as("attempts to removed").isZero();
       assertThat(attempts(endpoints("us-east-1a", 2, 3))).as("attempts to new").isPositive();
