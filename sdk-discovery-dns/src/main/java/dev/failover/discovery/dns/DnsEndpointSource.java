@@ -373,8 +373,8 @@ public final class DnsEndpointSource implements EndpointSource {
    *   <li>{@code port} (A/AAAA only) 80 for {@code http}, 443 for {@code https}.
    *   <li>{@code server}: the system's resolvers ({@code /etc/resolv.conf} on Linux), read once by
    *       {@code build()}.
-   *   <li>{@code timeout} 5 s for one lookup, shared among the servers: as long as a stub resolver
-   *       waits, and far below the default backoff cap, so a dead server costs one slow lookup, not
+   *   <li>{@code timeout} 5 s for one query, shared among the servers: as long as a stub resolver
+   *       waits, and far below the default backoff cap, so a dead server costs one slow query, not
    *       a stuck source.
    *   <li>{@code minRefresh} 1 s: records with a TTL of 0 or 1 s (common for local data) cost at
    *       most one lookup a second.
@@ -508,7 +508,9 @@ public final class DnsEndpointSource implements EndpointSource {
     }
 
     /**
-     * Sets how long one lookup may take, shared among the servers in order.
+     * Sets how long one query may take, shared among the servers in order. An SRV lookup is one
+     * query; an A/AAAA lookup is one query per zone and record type, and its first failed query
+     * ends it.
      *
      * @param timeout 10 ms to 1 minute; 5 s by default
      * @return this builder
