@@ -1,0 +1,461 @@
+package dev.failover.discovery.zookeeper;
+
+import dev.failover.Endpoint;
+import dev.failover.EndpointSource.Updates;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.framework.imps.CuratorFrameworkState;
+import org.apache.curator.framework.state.ConnectionState;
+import org.apache.curator.framework.state.ConnectionStateListener;
+import org.apache.curator.retry.BoundedExponentialBackoffRetry;
+import org.apache.curator.utils.ZKPaths;
+import org.apache.curator.x.discovery.ServiceCache;
+import org.apache.curator.x.discovery.ServiceInstance;
+import org.apache.curator.x.discovery.details.InstanceSerializer;
+import org.apache.curator.x.discovery.details.ServiceCacheListener;
+import org.apache.curator.x.discovery.details.ServiceDiscoveryImpl;
+import org.apache.zookeeper.KeeperException;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The source's worker: one thread that connects, opens the service cache, and turns cache changes
+ * and connection changes into reports, in order.
+ *
+ * <p>Curator's threads only put {@link Signal}s on a queue; the worker takes them, coalesces what
+ * has piled up, and decides from the batch and the connection's state now:
+ *
+ * <ul>
+ *   <li>a suspended or lost connection: {@code failed()} at once;
+ *   <li>connected again (or a failure still to be cleared): the instances are read from ZooKeeper
+ *       itself (not the cache, which may not have caught up) and reported;
+ *   <li>a cache change: the cache's instances are reported.
+ * </ul>
+ */
+final class Watcher<T> {
+
+  private static final Logger log = LoggerFactory.getLogger(ZooKeeperEndpointSource.class);
+
+  /** How long the worker waits before it tries again after a failed read or cache start. */
+  private static final long RETRY_MILLIS = 1_000;
+
+  /** How long {@link #close()} waits for the worker to end. */
+  private static final long CLOSE_WAIT_MILLIS = 10_000;
+
+  /** How long an own Curator client's close waits for ZooKeeper's I/O threads. */
+  private static final int ZOOKEEPER_SHUTDOWN_MILLIS = 5_000;
+
+  /** A cache change, or a connection state. */
+  private record Signal(@Nullable ConnectionState state) {
+    static final Signal CHANGED = new Signal(null);
+  }
+
+  // ---- configuration, immutable ----
+  private final @Nullable String connectString;
+  private final @Nullable CuratorFramework givenClient;
+  private final String basePath;
+  private final String serviceName;
+  private final String servicePath;
+  private final InstanceSerializer<T> serializer;
+  private final InstanceMapper<T> mapper;
+  private final Duration connectTimeout;
+  private final String description;
+
+  // ---- any thread: Curator's listeners only offer ----
+  private final BlockingQueue<Signal> signals = new LinkedBlockingQueue<>();
+  private final ConnectionStateListener connectionListener =
+      (client, state) -> signals.offer(new Signal(state));
+  private final ServiceCacheListener cacheListener =
+      new ServiceCacheListener() {
+        @Override
+        public void cacheChanged() {
+          signals.offer(Signal.CHANGED);
+        }
+
+        @Override
+        public void stateChanged(CuratorFramework client, ConnectionState state) {
+          // Connection states arrive through connectionListener, added before the cache exists.
+        }
+      };
+
+  // ---- guarded by lock ----
+  private final Object lock = new Object();
+  private @Nullable Updates updates;
+  private @Nullable Thread worker;
+  private boolean started;
+  private boolean closed;
+
+  // ---- only the worker thread ----
+  private @Nullable ServiceDiscoveryImpl<T> discovery;
+  private @Nullable ServiceCache<T> cache;
+  private @Nullable CountDownLatch cacheInitialized;
+  private boolean failing;
+  private int failuresInARow;
+
+  Watcher(
+      @Nullable String connectString,
+      @Nullable CuratorFramework givenClient,
+      String basePath,
+      String serviceName,
+      InstanceSerializer<T> serializer,
+      InstanceMapper<T> mapper,
+      Duration connectTimeout) {
+    this.connectString = connectString;
+    this.givenClient = givenClient;
+    this.basePath = basePath;
+    this.serviceName = serviceName;
+    this.servicePath = ZKPaths.makePath(basePath, serviceName);
+    this.serializer = serializer;
+    this.mapper = mapper;
+    this.connectTimeout = connectTimeout;
+    this.description =
+        "zookeeper "
+            + servicePath
+            + (connectString != null ? " at " + connectString : " via a given Curator client");
+  }
+
+  String description() {
+    return description;
+  }
+
+  void start(Updates target) {
+    CuratorFramework given = givenClient;
+    if (given != null && given.getState() != CuratorFrameworkState.STARTED) {
+      throw new IllegalStateException(
+          "the curatorFramework of "
+              + description
+              + " must be started before the source starts but was "
+              + given.getState());
+    }
+    synchronized (lock) {
+      if (closed) {
+        throw new IllegalStateException(description + " is closed");
+      }
+      if (started) {
+        throw new IllegalStateException(description + " was started already");
+      }
+      started = true;
+      updates = target;
+      Thread thread = new Thread(this::run, "failover-zookeeper-" + serviceName);
+      thread.setDaemon(true);
+      worker = thread;
+      thread.start();
+    }
+  }
+
+  void close() {
+    Thread thread;
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      updates = null;
+      thread = worker;
+    }
+    if (thread == null || thread == Thread.currentThread()) {
+      return;
+    }
+    thread.interrupt();
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_WAIT_MILLIS);
+    if (!OwnThreads.join(thread, deadline)) {
+      log.warn("{}: worker thread did not end within {} ms", description, CLOSE_WAIT_MILLIS);
+    }
+  }
+
+  private boolean isClosed() {
+    synchronized (lock) {
+      return closed;
+    }
+  }
+
+  // ---- the worker ----
+
+  private void run() {
+    OwnThreads ownThreads = null;
+    ExecutorService runSafe = null;
+    CuratorFramework client = givenClient;
+    try {
+      if (client == null) {
+        ownThreads = new OwnThreads("failover-zookeeper-curator-" + serviceName);
+        runSafe = Executors.newSingleThreadExecutor(ownThreads);
+        client = ownClient(ownThreads, runSafe);
+        client.getConnectionStateListenable().addListener(connectionListener);
+        client.start();
+      } else {
+        client.getConnectionStateListenable().addListener(connectionListener);
+      }
+      loop(client);
+    } catch (InterruptedException e) {
+      // close(): fall through to clean up
+    } catch (RuntimeException | Error e) {
+      log.error("{}: stopped watching after an unexpected error", description, e);
+      fail(e);
+    } finally {
+      Thread.interrupted(); // clean up without the interrupt that ended the loop
+      closeCache();
+      if (client != null) {
+        client.getConnectionStateListenable().removeListener(connectionListener);
+        if (ownThreads != null && runSafe != null) {
+          closeOwnClient(client, ownThreads, runSafe);
+        }
+      }
+    }
+  }
+
+  /**
+   * Builds the source's own client. Its "run safe" executor is ours to shut down: Curator 5.9.0
+   * leaves the one it makes itself running after close (apache/curator GH-1277).
+   */
+  private CuratorFramework ownClient(OwnThreads threads, ExecutorService runSafe) {
+    int timeoutMillis = (int) connectTimeout.toMillis();
+    return CuratorFrameworkFactory.builder()
+        .connectString(Objects.requireNonNull(connectString))
+        .connectionTimeoutMs(timeoutMillis)
+        .retryPolicy(new BoundedExponentialBackoffRetry(100, 1_000, 3))
+        .threadFactory(threads)
+        .runSafeService(runSafe)
+        .waitForShutdownTimeoutMs(ZOOKEEPER_SHUTDOWN_MILLIS)
+        .build();
+  }
+
+  private void closeOwnClient(
+      CuratorFramework client, OwnThreads threads, ExecutorService runSafe) {
+    try {
+      client.close();
+    } catch (RuntimeException e) {
+      log.warn("{}: closing the Curator client failed", description, e);
+    }
+    runSafe.shutdownNow();
+    List<String> alive =
+        threads.joinAll(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_WAIT_MILLIS / 2));
+    if (!alive.isEmpty()) {
+      log.warn("{}: Curator threads still alive after close: {}", description, alive);
+    }
+  }
+
+  private void loop(CuratorFramework client) throws InterruptedException {
+    while (!isClosed()) {
+      if (cache == null) {
+        openCache(client);
+      } else if (cacheInitialized != null) {
+        awaitCacheInitialized();
+      } else {
+        watch(client);
+      }
+    }
+  }
+
+  /** Connects (reporting a failure each connect timeout that passes) and starts the cache. */
+  private void openCache(CuratorFramework client) throws InterruptedException {
+    if (!client.getZookeeperClient().isConnected()
+        && !client.blockUntilConnected((int) connectTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      fail(
+          new IOException(
+              "no connection to ZooKeeper ("
+                  + description
+                  + ") within "
+                  + connectTimeout.toMillis()
+                  + " ms"));
+      return;
+    }
+    try {
+      ServiceDiscoveryImpl<T> newDiscovery =
+          new ServiceDiscoveryImpl<>(client, basePath, serializer, null, false);
+      discovery = newDiscovery;
+      newDiscovery.start();
+      ServiceCache<T> newCache = newDiscovery.serviceCacheBuilder().name(serviceName).build();
+      cache = newCache;
+      newCache.addListener(cacheListener);
+      cacheInitialized = newCache.startImmediate();
+    } catch (InterruptedException e) {
+      throw e;
+    } catch (Exception e) {
+      fail(e);
+      closeCache();
+      pause();
+    }
+  }
+
+  /** Reports the cache's first contents, or a failure each connect timeout that passes. */
+  private void awaitCacheInitialized() throws InterruptedException {
+    CountDownLatch latch = Objects.requireNonNull(cacheInitialized);
+    if (latch.await(connectTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      cacheInitialized = null;
+      signals.clear(); // what they announced is in the contents read now
+      report(Objects.requireNonNull(cache).getInstances());
+    } else {
+      fail(
+          new IOException(
+              "ZooKeeper did not list "
+                  + servicePath
+                  + " within "
+                  + connectTimeout.toMillis()
+                  + " ms ("
+                  + description
+                  + ")"));
+    }
+  }
+
+  /** Waits for signals and reports what they mean; see the class comment. */
+  private void watch(CuratorFramework client) throws InterruptedException {
+    Signal first = failing ? signals.poll(RETRY_MILLIS, TimeUnit.MILLISECONDS) : signals.take();
+    List<Signal> batch = new ArrayList<>();
+    if (first != null) {
+      batch.add(first);
+    }
+    signals.drainTo(batch);
+    ConnectionState loss = null;
+    boolean reconnected = false;
+    boolean changed = false;
+    for (Signal signal : batch) {
+      ConnectionState state = signal.state();
+      if (state == null) {
+        changed = true;
+      } else if (state == ConnectionState.SUSPENDED || state == ConnectionState.LOST) {
+        loss = state;
+      } else if (state.isConnected()) {
+        reconnected = true;
+      }
+    }
+    if (loss != null && !failing) {
+      fail(new IOException("ZooKeeper connection " + loss + " (" + description + ")"));
+    }
+    if (!client.getZookeeperClient().isConnected()) {
+      if (!failing) {
+        fail(new IOException("ZooKeeper is not connected (" + description + ")"));
+      }
+      return;
+    }
+    if (reconnected || failing) {
+      List<ServiceInstance<T>> instances;
+      try {
+        instances = readFromZooKeeper(client);
+      } catch (InterruptedException e) {
+        throw e;
+      } catch (Exception e) {
+        fail(e);
+        return;
+      }
+      report(instances);
+    } else if (changed) {
+      report(Objects.requireNonNull(cache).getInstances());
+    }
+  }
+
+  /**
+   * Reads every instance from ZooKeeper itself; an instance that cannot be read is left out (its
+   * data is logged by the serializer's exception), an instance gone meanwhile too.
+   */
+  private List<ServiceInstance<T>> readFromZooKeeper(CuratorFramework client) throws Exception {
+    List<String> ids;
+    try {
+      ids = client.getChildren().forPath(servicePath);
+    } catch (KeeperException.NoNodeException e) {
+      return List.of();
+    }
+    List<ServiceInstance<T>> instances = new ArrayList<>(ids.size());
+    for (String id : ids) {
+      byte[] data;
+      try {
+        data = client.getData().forPath(ZKPaths.makePath(servicePath, id));
+      } catch (KeeperException.NoNodeException e) {
+        continue;
+      }
+      try {
+        instances.add(serializer.deserialize(data));
+      } catch (InterruptedException e) {
+        throw e;
+      } catch (Exception e) {
+        log.warn("{}: instance {} left out: it could not be read: {}", description, id, e);
+      }
+    }
+    return instances;
+  }
+
+  private void report(List<ServiceInstance<T>> instances) {
+    List<Endpoint> endpoints = mapper.endpoints(instances);
+    Updates target = target();
+    if (target == null) {
+      return;
+    }
+    if (failing) {
+      log.info(
+          "{}: ZooKeeper answers again; {} endpoints from {} instances",
+          description,
+          endpoints.size(),
+          instances.size());
+    }
+    failing = false;
+    failuresInARow = 0;
+    try {
+      target.endpoints(List.copyOf(endpoints));
+    } catch (RuntimeException e) {
+      log.warn("{}: the client's endpoints() threw", description, e);
+    }
+  }
+
+  private void fail(Throwable cause) {
+    Updates target = target();
+    if (target == null) {
+      return;
+    }
+    failuresInARow++;
+    if (!failing) {
+      log.warn("{}: cannot read the service's instances: {}", description, cause.toString());
+    } else {
+      log.debug("{}: still failing ({} in a row): {}", description, failuresInARow, cause);
+    }
+    failing = true;
+    try {
+      target.failed(cause);
+    } catch (RuntimeException e) {
+      log.warn("{}: the client's failed() threw", description, e);
+    }
+  }
+
+  private @Nullable Updates target() {
+    synchronized (lock) {
+      return updates;
+    }
+  }
+
+  private void closeCache() {
+    ServiceCache<T> oldCache = cache;
+    ServiceDiscoveryImpl<T> oldDiscovery = discovery;
+    cache = null;
+    discovery = null;
+    cacheInitialized = null;
+    if (oldCache != null) {
+      try {
+        oldCache.close();
+      } catch (IOException | RuntimeException e) {
+        log.debug("{}: closing the service cache failed", description, e);
+      }
+    }
+    if (oldDiscovery != null) {
+      try {
+        oldDiscovery.close();
+      } catch (IOException | RuntimeException e) {
+        log.debug("{}: closing the service discovery failed", description, e);
+      }
+    }
+  }
+
+  /** Waits before the next try; close() interrupts it. */
+  private static void pause() throws InterruptedException {
+    Thread.sleep(RETRY_MILLIS);
+  }
+}

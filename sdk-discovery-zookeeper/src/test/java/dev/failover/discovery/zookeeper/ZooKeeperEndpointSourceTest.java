@@ -1,0 +1,304 @@
+package dev.failover.discovery.zookeeper;
+
+import static dev.failover.discovery.zookeeper.Recorder.urls;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.failover.Endpoint;
+import dev.failover.Locality;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.imps.CuratorFrameworkState;
+import org.apache.curator.test.InstanceSpec;
+import org.apache.curator.test.TestingServer;
+import org.apache.curator.x.discovery.ServiceInstance;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The source against a real ZooKeeper ({@link TestingServer} on a random port). */
+class ZooKeeperEndpointSourceTest {
+
+  private static final String SERVICE = "directory";
+
+  private TestingServer server;
+  private Registry registry;
+  private final Recorder recorder = new Recorder();
+  private final List<AutoCloseable> toClose = new ArrayList<>();
+
+  @BeforeEach
+  void startZooKeeper() throws Exception {
+    server = new TestingServer();
+    registry = new Registry(server.getConnectString());
+  }
+
+  @AfterEach
+  void stopZooKeeper() throws Exception {
+    for (int i = toClose.size() - 1; i >= 0; i--) {
+      toClose.get(i).close();
+    }
+    registry.close();
+    server.close();
+  }
+
+  private ZooKeeperEndpointSource.Builder<Map<String, String>> source() {
+    return ZooKeeperEndpointSource.builder()
+        .connectString(server.getConnectString())
+        .serviceName(SERVICE)
+        .connectTimeout(Duration.ofSeconds(2));
+  }
+
+  private ZooKeeperEndpointSource started(ZooKeeperEndpointSource source) {
+    toClose.add(source);
+    source.start(recorder);
+    return source;
+  }
+
+  private static String url(int port) {
+    return "http://127.0.0.1:" + port;
+  }
+
+  @Test
+  void reportsEveryRegisteredInstanceWithItsZone() throws Exception {
+    registry.register(SERVICE, "a1", 8081, Registry.zone("us-east-1", "us-east-1a"));
+    registry.register(
+        SERVICE,
+        "b1",
+        8082,
+        Map.of("topology.kubernetes.io/region", "us-east-1", "topology.kubernetes.io/zone", "b"));
+    registry.registerSsl(SERVICE, "w1", 8443, Registry.zone("us-west-2", "us-west-2a"));
+    registry.register("other-service", "x1", 9999, Registry.zone("us-east-1", "us-east-1a"));
+    started(source().build());
+
+    List<Endpoint> list = recorder.awaitList("three endpoints", l -> l.size() == 3);
+
+    assertThat(list)
+        .containsExactly(
+            Endpoint.of(url(8081), "us-east-1", "us-east-1a"),
+            Endpoint.of(url(8082), "us-east-1", "b"),
+            Endpoint.of("https://127.0.0.1:8443", "us-west-2", "us-west-2a"));
+    assertThat(recorder.reports()).allMatch(Recorder.Report::isList);
+  }
+
+  @Test
+  void registeringAndUnregisteringAreReportedAsWholeLists() throws Exception {
+    ServiceInstance<?> a = registry.register(SERVICE, "a", 8081, Registry.zone("r", "z1"));
+    started(source().build());
+    recorder.awaitList("a alone", l -> urls(l).equals(List.of(url(8081))));
+
+    var b = registry.register(SERVICE, "b", 8082, Registry.zone("r", "z2"));
+    recorder.awaitList("a and b", l -> urls(l).equals(List.of(url(8081), url(8082))));
+
+    registry.unregister(castMap(a));
+    recorder.awaitList("b alone", l -> urls(l).equals(List.of(url(8082))));
+
+    registry.unregister(b);
+    recorder.awaitList("nothing", List::isEmpty);
+    assertThat(recorder.reports()).allMatch(Recorder.Report::isList);
+  }
+
+  @Test
+  void anInstanceThatMovesZonesIsReportedInItsNewZone() throws Exception {
+    registry.register(SERVICE, "a", 8081, Registry.zone("us-east-1", "us-east-1a"));
+    started(source().build());
+    recorder.awaitList(
+        "a in 1a", l -> l.equals(List.of(Endpoint.of(url(8081), "us-east-1", "us-east-1a"))));
+
+    // Re-registered under the same id with new metadata (Curator deletes and re-creates the node).
+    registry.register(SERVICE, "a", 8081, Registry.zone("us-east-1", "us-east-1c"));
+
+    recorder.awaitLatest(
+        "a in 1c", l -> l.equals(List.of(Endpoint.of(url(8081), "us-east-1", "us-east-1c"))));
+  }
+
+  @Test
+  void zookeeperStoppedIsReportedAsAFailureAndTheListAgainOnceItIsBack() throws Exception {
+    registry.register(SERVICE, "a", 8081, Registry.zone("r", "z1"));
+    registry.register(SERVICE, "b", 8082, Registry.zone("r", "z2"));
+    started(source().build());
+    recorder.awaitList("a and b", l -> l.size() == 2);
+
+    int before = recorder.size();
+    server.stop();
+    Throwable failure = recorder.awaitFailure(before);
+    assertThat(failure)
+        .hasMessageContaining("ZooKeeper")
+        .hasMessageContaining("/services/directory");
+
+    int afterFailure = recorder.size();
+    server.restart();
+    List<Endpoint> again = recorder.awaitList(afterFailure, "the list again", l -> l.size() == 2);
+    assertThat(urls(again)).containsExactly(url(8081), url(8082));
+  }
+
+  @Test
+  void changesMadeWhileTheSourceWasCutOffAreSeenOnceItIsBack() throws Exception {
+    registry.register(SERVICE, "a", 8081, Registry.zone("r", "z1"));
+    started(source().build());
+    recorder.awaitList("a", l -> l.size() == 1);
+
+    int before = recorder.size();
+    server.stop();
+    recorder.awaitFailure(before);
+    server.restart();
+    // The registering side comes back too, and adds an instance.
+    registry.register(SERVICE, "b", 8082, Registry.zone("r", "z2"));
+
+    recorder.awaitLatest("a and b", l -> urls(l).equals(List.of(url(8081), url(8082))));
+  }
+
+  @Test
+  void flappingMembershipEndsOnTheFinalList() throws Exception {
+    registry.register(SERVICE, "stable", 8080, Registry.zone("r", "z1"));
+    started(source().build());
+    recorder.awaitList("stable", l -> l.size() == 1);
+
+    for (int i = 0; i < 25; i++) {
+      var flapping = registry.register(SERVICE, "flap", 8090, Registry.zone("r", "z2"));
+      var other = registry.register(SERVICE, "other-" + i, 8100 + i, Registry.zone("r", "z3"));
+      registry.unregister(flapping);
+      if (i < 24) {
+        registry.unregister(other);
+      }
+    }
+
+    List<Endpoint> last =
+        recorder.awaitLatest(
+            "stable and other-24", l -> urls(l).equals(List.of(url(8124), url(8080))));
+    assertThat(last).hasSize(2);
+    // Every list reported was a real membership: the stable instance was never missing.
+    assertThat(recorder.reports())
+        .filteredOn(Recorder.Report::isList)
+        .allSatisfy(r -> assertThat(urls(r.endpoints())).contains(url(8080)));
+    assertThat(recorder.reports()).allMatch(Recorder.Report::isList);
+  }
+
+  @Test
+  void zookeeperDownAtStartIsAFailureNotAnExceptionThenTheListFollows() throws Exception {
+    registry.close();
+    server.close();
+    server = new TestingServer(InstanceSpec.getRandomPort(), false); // not yet listening
+    ZooKeeperEndpointSource source = source().connectTimeout(Duration.ofMillis(500)).build();
+
+    long start = System.nanoTime();
+    started(source);
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(1));
+
+    Throwable failure = recorder.awaitFailure(0);
+    assertThat(failure).hasMessageContaining("no connection to ZooKeeper");
+    assertThat(recorder.reports()).noneMatch(Recorder.Report::isList);
+
+    server.start();
+    registry = new Registry(server.getConnectString());
+    registry.register(SERVICE, "a", 8081, Registry.zone("r", "z1"));
+    recorder.awaitList("a, once ZooKeeper is up", l -> urls(l).equals(List.of(url(8081))));
+  }
+
+  @Test
+  void instancesWithoutAZoneAreLeftOutUnlessDefaultsAreSet() throws Exception {
+    registry.register(SERVICE, "zoned", 8081, Registry.zone("us-east-1", "us-east-1a"));
+    registry.register(SERVICE, "zone-only", 8082, Map.of("zone", "us-east-1b"));
+    registry.register(SERVICE, "bare", 8083, Map.of("version", "7"));
+    started(source().build());
+    recorder.awaitList("only the zoned one", l -> urls(l).equals(List.of(url(8081))));
+
+    Recorder defaulted = new Recorder();
+    ZooKeeperEndpointSource withDefaults =
+        source().defaultRegion("us-east-1").defaultZone("us-east-1c").build();
+    toClose.add(withDefaults);
+    withDefaults.start(defaulted);
+    List<Endpoint> all = defaulted.awaitList("all three", l -> l.size() == 3);
+    assertThat(all)
+        .extracting(Endpoint::locality)
+        .containsExactly(
+            Locality.of("us-east-1", "us-east-1c"), // bare
+            Locality.of("us-east-1", "us-east-1b"), // zone-only
+            Locality.of("us-east-1", "us-east-1a")); // zoned
+  }
+
+  @Test
+  void aLocalityFunctionReplacesTheMetadataMapping() throws Exception {
+    registry.register(SERVICE, "a", 8081, Map.of("az", "use1-az1"));
+    registry.register(SERVICE, "b", 8082, Map.of());
+    ZooKeeperEndpointSource source =
+        source()
+            .locality(
+                i -> {
+                  String az = i.getPayload() == null ? null : i.getPayload().get("az");
+                  return az == null ? null : Locality.of("us-east-1", az);
+                })
+            .build();
+    started(source);
+    List<Endpoint> list = recorder.awaitList("a", l -> !l.isEmpty());
+    assertThat(list).containsExactly(Endpoint.of(url(8081), "us-east-1", "use1-az1"));
+  }
+
+  @Test
+  void aGivenCuratorClientIsUsedAndLeftOpen() throws Exception {
+    registry.register(SERVICE, "a", 8081, Registry.zone("r", "z1"));
+    CuratorFramework client = registry.client();
+    ZooKeeperEndpointSource source =
+        ZooKeeperEndpointSource.builder().curatorFramework(client).serviceName(SERVICE).build();
+    assertThat(source.description())
+        .isEqualTo("zookeeper /services/directory via a given Curator client");
+    source.start(recorder);
+    recorder.awaitList("a", l -> l.size() == 1);
+
+    source.close();
+
+    assertThat(client.getState()).isEqualTo(CuratorFrameworkState.STARTED);
+    assertThat(client.checkExists().forPath("/services/directory/a")).isNotNull();
+  }
+
+  @Test
+  void closeEndsEveryThreadTheSourceStartedAndStopsReporting() throws Exception {
+    registry.register(SERVICE, "a", 8081, Registry.zone("r", "z1"));
+    ZooKeeperEndpointSource source = source().build();
+    source.start(recorder);
+    recorder.awaitList("a", l -> l.size() == 1);
+    assertThat(sourceThreads()).isNotEmpty();
+
+    source.close();
+
+    assertThat(sourceThreads()).isEmpty();
+    int reports = recorder.size();
+    registry.register(SERVICE, "b", 8082, Registry.zone("r", "z2"));
+    // Nothing to wait for: give the change the time a live source needs to report it.
+    Recorder probe = new Recorder();
+    ZooKeeperEndpointSource live = source().build();
+    toClose.add(live);
+    live.start(probe);
+    probe.awaitList("a and b", l -> l.size() == 2);
+    assertThat(recorder.size()).isEqualTo(reports);
+    source.close(); // twice: nothing happens
+  }
+
+  @Test
+  void closeWhileZooKeeperIsDownReturnsPromptlyAndLeavesNoThread() throws Exception {
+    server.stop();
+    ZooKeeperEndpointSource source = source().connectTimeout(Duration.ofMillis(300)).build();
+    source.start(recorder);
+    recorder.awaitFailure(0);
+
+    long start = System.nanoTime();
+    source.close();
+
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(8));
+    assertThat(sourceThreads()).isEmpty();
+  }
+
+  private static List<String> sourceThreads() {
+    return Thread.getAllStackTraces().keySet().stream()
+        .filter(Thread::isAlive)
+        .map(Thread::getName)
+        .filter(n -> n.startsWith("failover-zookeeper-"))
+        .toList();
+  }
+
+  @SuppressWarnings({"rawtypes", "unchecked"})
+  private static ServiceInstance<Map> castMap(ServiceInstance<?> instance) {
+    return (ServiceInstance<Map>) instance;
+  }
+}
