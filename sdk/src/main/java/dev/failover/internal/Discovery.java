@@ -40,6 +40,15 @@ public final class Discovery implements EndpointSource.Updates {
   private final Clock clock;
   private final Ticker ticker;
 
+  /**
+   * What {@link #inUse()} and {@link #snapshot()} return, published after every change: reading
+   * them takes no lock, so a listener that reads the snapshot while another lock of the client is
+   * held (zone events are emitted under the zones' lock) cannot deadlock with a list being applied.
+   */
+  private volatile List<Endpoint> inUseView = List.of();
+
+  private volatile FailoverSnapshot.@Nullable Discovery view;
+
   // Guarded by this.
   private @Nullable ClientCore core;
   private boolean closed;
@@ -50,6 +59,7 @@ public final class Discovery implements EndpointSource.Updates {
   private @Nullable String reason;
   private @Nullable HoldKind holdKind;
   private Instant lastGood;
+  private final Instant lastGoodAtStart;
   private @Nullable Instant heldSince;
   private long heldSinceNanos;
   private boolean staleReported;
@@ -64,6 +74,7 @@ public final class Discovery implements EndpointSource.Updates {
     d.inUse = List.copyOf(endpoints);
     d.status = FailoverSnapshot.ListStatus.STATIC;
     d.updates = 1;
+    d.publish();
     return d;
   }
 
@@ -88,6 +99,7 @@ public final class Discovery implements EndpointSource.Updates {
     this.ticker = ticker;
     this.status = FailoverSnapshot.ListStatus.FALLBACK;
     this.lastGood = clock.instant();
+    this.lastGoodAtStart = lastGood;
   }
 
   public @Nullable EndpointSource source() {
@@ -146,6 +158,7 @@ public final class Discovery implements EndpointSource.Updates {
           hold(HoldKind.FAILED, "the source failed: " + describe(lastFailure), out);
         }
       }
+      publish();
     }
     emit(out);
   }
@@ -164,6 +177,7 @@ public final class Discovery implements EndpointSource.Updates {
         return;
       }
       offer(list, out);
+      publish();
     }
     emit(out);
   }
@@ -181,6 +195,7 @@ public final class Discovery implements EndpointSource.Updates {
       }
       pendingRemoval = null;
       hold(HoldKind.FAILED, "the source failed: " + describe(cause), out);
+      publish();
     }
     emit(out);
   }
@@ -210,6 +225,7 @@ public final class Discovery implements EndpointSource.Updates {
                 Duration.ofNanos(now - heldSinceNanos),
                 Objects.requireNonNullElse(reason, "")));
       }
+      publish();
     }
     emit(out);
   }
@@ -221,13 +237,31 @@ public final class Discovery implements EndpointSource.Updates {
     }
   }
 
-  synchronized List<Endpoint> inUse() {
-    return inUse;
+  List<Endpoint> inUse() {
+    return inUseView;
   }
 
-  synchronized FailoverSnapshot.Discovery snapshot() {
-    return new FailoverSnapshot.Discovery(
-        description, status, reason, lastGood, heldSince, inUse.size(), updates, held);
+  FailoverSnapshot.Discovery snapshot() {
+    FailoverSnapshot.Discovery v = view;
+    return v != null
+        ? v
+        : new FailoverSnapshot.Discovery(
+            description,
+            FailoverSnapshot.ListStatus.FALLBACK,
+            null,
+            lastGoodAtStart,
+            null,
+            0,
+            0,
+            0);
+  }
+
+  /** Publishes the state for lock-free readers; called at the end of every change, locked. */
+  private void publish() {
+    inUseView = inUse;
+    view =
+        new FailoverSnapshot.Discovery(
+            description, status, reason, lastGood, heldSince, inUse.size(), updates, held);
   }
 
   // ---- under the lock ----
