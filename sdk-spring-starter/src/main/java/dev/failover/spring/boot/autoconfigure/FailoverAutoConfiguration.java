@@ -9,6 +9,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.cloud.client.discovery.DiscoveryClient;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
@@ -24,7 +25,8 @@ import org.springframework.web.client.support.RestClientHttpServiceGroupConfigur
  *
  * <p>Settings are applied in this order, each overriding the one before: {@code failover.defaults},
  * {@code failover.clients.<name>}, then {@link FailoverClientCustomizer} beans in order. A unique
- * {@link OkHttpClient} bean, if any, is what the clients build on.
+ * {@link OkHttpClient} bean, if any, is what the clients build on. A client that sets {@code
+ * discovery.service-id} takes its endpoints from the application's Spring Cloud DiscoveryClient.
  */
 @AutoConfiguration(
     afterName = "org.springframework.boot.restclient.autoconfigure.RestClientAutoConfiguration")
@@ -44,9 +46,32 @@ public final class FailoverAutoConfiguration {
       Environment environment,
       ObjectProvider<FailoverClientCustomizer> customizers,
       ObjectProvider<ClientInstrumentation> instrumentation,
-      ObjectProvider<OkHttpClient> okHttpClient) {
+      ObjectProvider<OkHttpClient> okHttpClient,
+      ObjectProvider<EndpointSources> endpointSources) {
     return new FailoverClientFactory(
-        properties, environment, customizers, instrumentation, okHttpClient);
+        properties, environment, customizers, instrumentation, okHttpClient, endpointSources);
+  }
+
+  /**
+   * Endpoints from a service registry, for clients that set {@code discovery.service-id}: only with
+   * Spring Cloud Commons on the class path.
+   */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass(name = "org.springframework.cloud.client.discovery.DiscoveryClient")
+  static class DiscoveryClientConfiguration {
+
+    @Bean
+    @ConditionalOnMissingBean
+    DiscoveryHeartbeats failoverDiscoveryHeartbeats() {
+      return new DiscoveryHeartbeats();
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    EndpointSources failoverEndpointSources(
+        ObjectProvider<DiscoveryClient> discoveryClients, DiscoveryHeartbeats heartbeats) {
+      return new SpringCloudEndpointSources(discoveryClients, heartbeats);
+    }
   }
 
   @Configuration(proxyBeanMethods = false)

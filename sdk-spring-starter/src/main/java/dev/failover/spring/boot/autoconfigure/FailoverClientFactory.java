@@ -1,6 +1,8 @@
 package dev.failover.spring.boot.autoconfigure;
 
+import dev.failover.DiscoveryPolicy;
 import dev.failover.EjectionPolicy;
+import dev.failover.EndpointSource;
 import dev.failover.FailoverClient;
 import dev.failover.HealthCheck;
 import dev.failover.HedgePolicy;
@@ -32,24 +34,29 @@ import org.springframework.util.unit.DataSize;
 final class FailoverClientFactory {
   private static final String PREFIX = "failover.";
   private static final Duration MIN_ZONE_WINDOW = Duration.ofSeconds(2);
+  private static final Duration DEFAULT_REFRESH_INTERVAL = Duration.ofSeconds(30);
+  private static final Duration MIN_REFRESH_INTERVAL = Duration.ofMillis(100);
 
   private final FailoverProperties properties;
   private final Environment environment;
   private final ObjectProvider<FailoverClientCustomizer> customizers;
   private final ObjectProvider<ClientInstrumentation> instrumentation;
   private final ObjectProvider<OkHttpClient> okHttpClient;
+  private final ObjectProvider<EndpointSources> endpointSources;
 
   FailoverClientFactory(
       FailoverProperties properties,
       Environment environment,
       ObjectProvider<FailoverClientCustomizer> customizers,
       ObjectProvider<ClientInstrumentation> instrumentation,
-      ObjectProvider<OkHttpClient> okHttpClient) {
+      ObjectProvider<OkHttpClient> okHttpClient,
+      ObjectProvider<EndpointSources> endpointSources) {
     this.properties = properties;
     this.environment = environment;
     this.customizers = customizers;
     this.instrumentation = instrumentation;
     this.okHttpClient = okHttpClient;
+    this.endpointSources = endpointSources;
   }
 
   /** Names of the configured clients, in the order configured. */
@@ -78,15 +85,42 @@ final class FailoverClientFactory {
     apply(clientPrefix, name, () -> builder.service(name), "use a host name such as 'directory'");
     Locality home = home();
     builder.home(home);
-    applyEndpoints(name, client, builder);
+    String serviceId = client.getDiscovery().getServiceId();
+    applyEndpoints(name, client, builder, serviceId != null);
     applySettings(name, client, builder);
+    @Nullable EndpointSource source =
+        serviceId == null ? null : applyDiscovery(name, client, serviceId, home, builder);
     okHttpClient.ifUnique(builder::okHttpClient);
     instrumentation.orderedStream().forEach(i -> builder.listener(i.listener(name)));
     customizers.orderedStream().forEach(c -> c.customize(name, builder));
     FailoverClient built;
     try {
       built = builder.build();
-    } catch (IllegalStateException | IllegalArgumentException e) {
+    } catch (RuntimeException | Error e) {
+      if (source != null) {
+        source.close(); // the SDK closes it too; closing twice is harmless
+      }
+      if (!(e instanceof IllegalStateException || e instanceof IllegalArgumentException)) {
+        throw e;
+      }
+      if (source != null) {
+        if (client.getEndpoints().isEmpty()) {
+          // Without fallback endpoints, build() fails when the registry gave no usable list in
+          // time: name the setting that made the client depend on it.
+          throw invalid(
+              clientPrefix + ".discovery.service-id",
+              serviceId,
+              String.valueOf(e.getMessage()),
+              "check that the registry is reachable and lists instances of '"
+                  + serviceId
+                  + "' with a zone in their metadata, raise "
+                  + clientPrefix
+                  + ".discovery.start-timeout, or list "
+                  + clientPrefix
+                  + ".endpoints as a fallback",
+              e);
+        }
+      }
       throw new FailoverConfigurationException(
           clientPrefix,
           null,
@@ -144,16 +178,28 @@ final class FailoverClientFactory {
     return Locality.of(region, zone);
   }
 
+  /**
+   * The client's endpoints: all of them, or with {@code discovery.service-id} the fallback used
+   * until the registry's first list (then they may be left out).
+   */
   private void applyEndpoints(
-      String name, FailoverProperties.Client client, FailoverClient.Builder builder) {
+      String name,
+      FailoverProperties.Client client,
+      FailoverClient.Builder builder,
+      boolean fallback) {
     String prefix = PREFIX + "clients." + name + ".endpoints";
     List<FailoverProperties.Endpoint> endpoints = client.getEndpoints();
     if (endpoints.isEmpty()) {
+      if (fallback) {
+        return;
+      }
       throw missing(
           prefix,
           "list the service's endpoints under failover.clients."
               + name
-              + ".endpoints, each with url, region and zone");
+              + ".endpoints, each with url, region and zone, or set failover.clients."
+              + name
+              + ".discovery.service-id to take them from a service registry");
     }
     Map<String, Integer> seen = new HashMap<>();
     for (int i = 0; i < endpoints.size(); i++) {
@@ -483,6 +529,173 @@ final class FailoverClientFactory {
     }
   }
 
+  /**
+   * Endpoints from the application's Spring Cloud DiscoveryClient: the source, and the policy over
+   * the SDK's defaults ({@link DiscoveryPolicy#defaults()}).
+   *
+   * @return the source, not yet started
+   */
+  private EndpointSource applyDiscovery(
+      String name,
+      FailoverProperties.Client client,
+      String serviceId,
+      Locality home,
+      FailoverClient.Builder builder) {
+    Layers l = new Layers(name, properties.getDefaults(), client);
+    String serviceIdProperty = l.clientPrefix + "discovery.service-id";
+    if (serviceId.isBlank()) {
+      throw invalid(
+          serviceIdProperty,
+          serviceId,
+          "must not be blank",
+          "set the id the registry knows the service by, such as directory-service",
+          null);
+    }
+    Duration refreshInterval = DEFAULT_REFRESH_INTERVAL;
+    Setting<Duration> refresh =
+        l.pick("discovery.refresh-interval", s -> s.getDiscovery().getRefreshInterval());
+    if (refresh != null) {
+      positive(refresh);
+      if (refresh.value.compareTo(MIN_REFRESH_INTERVAL) < 0) {
+        throw invalid(
+            refresh.property,
+            refresh.value,
+            "must be at least 100ms but was " + refresh.value,
+            "use an interval of 100ms or more, such as 30s",
+            null);
+      }
+      refreshInterval = refresh.value;
+    }
+    Setting<Duration> heartbeat =
+        l.pick("discovery.heartbeat-timeout", s -> s.getDiscovery().getHeartbeatTimeout());
+    if (heartbeat != null) {
+      positive(heartbeat);
+    }
+    Setting<String> region = l.pick("discovery.region", s -> s.getDiscovery().getRegion());
+    if (region != null) {
+      notBlank(region, "name a region such as us-east-1, or leave it unset for the home region");
+    }
+    Setting<String> defaultZone =
+        l.pick("discovery.default-zone", s -> s.getDiscovery().getDefaultZone());
+    if (defaultZone != null) {
+      notBlank(
+          defaultZone,
+          "name a zone such as us-east-1a, or leave it unset to skip instances without a zone");
+    }
+    Setting<List<String>> zoneKeys =
+        l.pick("discovery.zone-keys", s -> s.getDiscovery().getZoneKeys());
+    if (zoneKeys != null) {
+      keys(zoneKeys);
+    }
+    Setting<List<String>> regionKeys =
+        l.pick("discovery.region-keys", s -> s.getDiscovery().getRegionKeys());
+    if (regionKeys != null) {
+      keys(regionKeys);
+    }
+    Setting<String> weightKey =
+        l.pick("discovery.weight-key", s -> s.getDiscovery().getWeightKey());
+    if (weightKey != null) {
+      notBlank(weightKey, "name a metadata key such as weight");
+    }
+
+    DiscoveryPolicy policy = DiscoveryPolicy.defaults();
+    Setting<Duration> startTimeout =
+        l.pick("discovery.start-timeout", s -> s.getDiscovery().getStartTimeout());
+    if (startTimeout != null) {
+      DiscoveryPolicy p = policy;
+      policy =
+          apply(
+              startTimeout.property,
+              startTimeout.value,
+              () -> p.withStartTimeout(startTimeout.value),
+              "use a duration between 0s and 10m, such as 5s");
+    }
+    Setting<Integer> maxRemoval =
+        l.pick("discovery.max-removal-percent", s -> s.getDiscovery().getMaxRemovalPercent());
+    if (maxRemoval != null) {
+      percent(maxRemoval, 1);
+      DiscoveryPolicy p = policy;
+      policy =
+          apply(
+              maxRemoval.property,
+              maxRemoval.value,
+              () -> p.withMaxRemovalPercent(maxRemoval.value),
+              "use a whole number of percent between 1 and 100, such as 50");
+    }
+    Setting<Duration> confirmation =
+        l.pick("discovery.removal-confirmation", s -> s.getDiscovery().getRemovalConfirmation());
+    if (confirmation != null) {
+      DiscoveryPolicy p = policy;
+      policy =
+          apply(
+              confirmation.property,
+              confirmation.value,
+              () -> p.withRemovalConfirmation(confirmation.value),
+              "use a duration between 0s and 24h, such as 60s");
+    }
+    Setting<Duration> maxStaleness =
+        l.pick("discovery.max-staleness", s -> s.getDiscovery().getMaxStaleness());
+    if (maxStaleness != null) {
+      DiscoveryPolicy p = policy;
+      policy =
+          apply(
+              maxStaleness.property,
+              maxStaleness.value,
+              () -> p.withMaxStaleness(maxStaleness.value),
+              "use a duration between 1s and 30d, such as 5m");
+    }
+
+    EndpointSources sources = endpointSources.getIfAvailable();
+    if (sources == null) {
+      throw invalid(
+          serviceIdProperty,
+          serviceId,
+          "needs Spring Cloud Commons and a DiscoveryClient on the class path",
+          "add a Spring Cloud discovery client, such as spring-cloud-starter-netflix-eureka-client,"
+              + " or list the endpoints under "
+              + l.clientPrefix
+              + "endpoints instead",
+          null);
+    }
+    EndpointSources.Settings settings =
+        new EndpointSources.Settings(
+            serviceId.trim(),
+            refreshInterval,
+            heartbeat != null ? heartbeat.value : null,
+            new EndpointSources.InstanceMapping(
+                region != null ? region.value.trim() : home.region(),
+                defaultZone != null ? defaultZone.value.trim() : null,
+                zoneKeys != null
+                    ? trimmed(zoneKeys.value)
+                    : EndpointSources.InstanceMapping.ZONE_KEYS,
+                regionKeys != null
+                    ? trimmed(regionKeys.value)
+                    : EndpointSources.InstanceMapping.REGION_KEYS,
+                weightKey != null
+                    ? weightKey.value.trim()
+                    : EndpointSources.InstanceMapping.WEIGHT_KEY));
+    EndpointSource source;
+    try {
+      source = sources.create(name, settings);
+    } catch (IllegalStateException e) {
+      throw invalid(
+          serviceIdProperty,
+          serviceId,
+          String.valueOf(e.getMessage()),
+          "add a Spring Cloud discovery client, such as spring-cloud-starter-netflix-eureka-client,"
+              + " or list the endpoints under "
+              + l.clientPrefix
+              + "endpoints instead",
+          e);
+    }
+    builder.endpointSource(source).discovery(policy);
+    return source;
+  }
+
+  private static List<String> trimmed(List<String> keys) {
+    return keys.stream().map(String::trim).toList();
+  }
+
   /** Hedging: the mode, then each setting, over the SDK's defaults ({@link HedgePolicy#off()}). */
   private void applyHedging(Layers l, FailoverClient.Builder builder) {
     Setting<HedgePolicy.Mode> mode = l.pick("hedge.mode", s -> s.getHedge().getMode());
@@ -694,6 +907,23 @@ final class FailoverClientFactory {
           d.value,
           "must not be a negative duration but was " + d.value,
           "use zero or a positive duration such as 25ms",
+          null);
+    }
+  }
+
+  private void notBlank(Setting<String> s, String action) {
+    if (s.value.isBlank()) {
+      throw invalid(s.property, s.value, "must not be blank", action, null);
+    }
+  }
+
+  private void keys(Setting<List<String>> keys) {
+    if (keys.value.isEmpty() || keys.value.stream().anyMatch(k -> k == null || k.isBlank())) {
+      throw invalid(
+          keys.property,
+          String.join(",", keys.value),
+          "must list one or more metadata keys, none blank",
+          "list metadata keys such as zone,topology.kubernetes.io/zone",
           null);
     }
   }

@@ -3,6 +3,7 @@ package dev.failover.spring.boot.autoconfigure;
 import dev.failover.FailoverClient;
 import dev.failover.FailoverSnapshot;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,7 +18,8 @@ import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
 
 /**
  * The {@code failover} Actuator endpoint: every failover client with its hedge delay and counters,
- * its zones in routing order with their status, and their endpoints, with live state. {@code GET
+ * where its endpoints come from (and whether the registry's list is current or held), its zones in
+ * routing order with their status, and their endpoints, with live state. {@code GET
  * /actuator/failover} lists every client; {@code GET /actuator/failover/{client}} one. Expose it
  * with {@code management.endpoints.web.exposure.include=health,failover}.
  */
@@ -166,7 +168,21 @@ public class FailoverEndpoint {
             c.budgetExhausted(),
             c.staleServed(),
             c.failedCalls()),
+        discovery(s.discovery()),
         zones);
+  }
+
+  static DiscoveryDescriptor discovery(FailoverSnapshot.Discovery d) {
+    Instant heldSince = d.heldSince();
+    return new DiscoveryDescriptor(
+        d.source(),
+        d.status().name(),
+        d.reason(),
+        d.lastGoodList().toString(),
+        heldSince == null ? null : heldSince.toString(),
+        d.endpoints(),
+        d.updates(),
+        d.held());
   }
 
   /**
@@ -190,6 +206,7 @@ public class FailoverEndpoint {
    * @param budgetTokens retries the retry budget allows now
    * @param hedgeDelayMillis the hedge delay in force in milliseconds, or null when hedging is off
    * @param counters totals since the client was built
+   * @param discovery where the endpoints come from and how current the list in use is
    * @param zones every zone, in routing order
    */
   public record ClientDescriptor(
@@ -203,8 +220,33 @@ public class FailoverEndpoint {
       double budgetTokens,
       @Nullable Double hedgeDelayMillis,
       CountersDescriptor counters,
+      DiscoveryDescriptor discovery,
       List<ZoneDescriptor> zones)
       implements OperationResponseBody {}
+
+  /**
+   * Where a client's endpoints come from, and how current the list in use is.
+   *
+   * @param source {@code static} for endpoints from properties, else the source, such as {@code
+   *     spring-cloud-discovery directory-service}
+   * @param status STATIC, FALLBACK (no list from the source yet), CURRENT, HELD (the source's last
+   *     answer was not applied) or STALE (held for longer than the policy's max staleness)
+   * @param reason why the list is held or stale, or null
+   * @param lastGoodList when the list in use was applied
+   * @param heldSince when the source's answers stopped being applied, or null
+   * @param endpoints endpoints in the list in use
+   * @param updates lists applied since the client was built
+   * @param held answers not applied: failures, empty lists, lists that removed too many endpoints
+   */
+  public record DiscoveryDescriptor(
+      String source,
+      String status,
+      @Nullable String reason,
+      String lastGoodList,
+      @Nullable String heldSince,
+      int endpoints,
+      long updates,
+      long held) {}
 
   /**
    * Totals of one client since it was built.

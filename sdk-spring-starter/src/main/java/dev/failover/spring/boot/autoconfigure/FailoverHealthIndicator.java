@@ -11,7 +11,8 @@ import org.springframework.boot.health.contributor.HealthIndicator;
  * Health of one failover client: UP while some endpoint in some tier takes traffic, DOWN when none
  * does. Details: home, panic, budget tokens, and per zone its tier, status (ACTIVE, EVACUATED with
  * the reason, or RAMPING) and endpoints with their state, latency, outstanding attempts and
- * ejections. Endpoint URLs never carry credentials.
+ * ejections. For a client whose endpoints come from a registry, the state of its list (CURRENT,
+ * HELD, ...). Endpoint URLs never carry credentials.
  */
 final class FailoverHealthIndicator implements HealthIndicator {
   private final FailoverClient client;
@@ -49,14 +50,18 @@ final class FailoverHealthIndicator implements HealthIndicator {
       zones.put(zone.locality().toString(), z);
     }
     Health.Builder builder = serving > 0 ? Health.up() : Health.down();
-    return builder
+    builder
         .withDetail("home", snapshot.home().toString())
         .withDetail("serving", serving + "/" + total)
         .withDetail("panic", snapshot.panic())
         .withDetail("clientStalled", snapshot.clientStalled())
-        .withDetail("budgetTokens", Math.round(snapshot.budgetTokens() * 100) / 100.0)
-        .withDetail("zones", zones)
-        .build();
+        .withDetail("budgetTokens", Math.round(snapshot.budgetTokens() * 100) / 100.0);
+    FailoverSnapshot.Discovery discovery = snapshot.discovery();
+    if (discovery.status() != FailoverSnapshot.ListStatus.STATIC) {
+      // A held or stale list keeps the client UP: it still serves from its last good list.
+      builder.withDetail("discovery", FailoverEndpoint.discovery(discovery));
+    }
+    return builder.withDetail("zones", zones).build();
   }
 
   static double millis(java.time.Duration d) {

@@ -7,13 +7,21 @@ import dev.failover.FailoverListener;
 import dev.failover.FailoverSnapshot;
 import dev.failover.Locality;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.ToDoubleFunction;
 import org.jspecify.annotations.Nullable;
 import org.springframework.http.HttpStatus;
@@ -45,12 +53,22 @@ import org.springframework.http.HttpStatus;
  *   <tr><td>failover.stale.served</td><td>counter</td><td>client</td></tr>
  *   <tr><td>failover.zone.evacuations</td><td>counter</td><td>client, region, zone</td></tr>
  *   <tr><td>failover.zone.state</td><td>gauge</td><td>client, region, zone, state</td></tr>
+ *   <tr><td>failover.discovery.state</td><td>gauge</td><td>client, state</td></tr>
+ *   <tr><td>failover.discovery.list.age</td><td>gauge (seconds)</td><td>client</td></tr>
+ *   <tr><td>failover.discovery.endpoints</td><td>gauge</td><td>client</td></tr>
+ *   <tr><td>failover.discovery.updates</td><td>function counter</td><td>client</td></tr>
+ *   <tr><td>failover.discovery.held</td><td>function counter</td><td>client</td></tr>
  * </table>
+ *
+ * <p>Endpoint and zone gauges follow the endpoints a client routes over: with endpoints from a
+ * registry, gauges appear for endpoints that join and are removed for those that leave. The {@code
+ * failover.discovery.*} meters exist only for clients whose endpoints come from a source.
  */
 final class FailoverMetrics implements ClientInstrumentation {
   private static final long SNAPSHOT_TTL_NANOS = 500_000_000L;
 
   private final MeterRegistry registry;
+  private final Map<String, Topology> topologies = new ConcurrentHashMap<>();
 
   FailoverMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -106,56 +124,90 @@ final class FailoverMetrics implements ClientInstrumentation {
           .strongReference(true)
           .register(registry);
     }
-    Set<Locality> localities = new LinkedHashSet<>();
-    for (Endpoint endpoint : client.endpoints()) {
-      localities.add(endpoint.locality());
+    if (client.snapshot().discovery().status() != FailoverSnapshot.ListStatus.STATIC) {
+      bindDiscovery(clientTags, snapshots);
     }
-    for (Locality locality : localities) {
-      Tags tags = zoneTags(clientName, locality);
-      for (FailoverSnapshot.ZoneStatus status : FailoverSnapshot.ZoneStatus.values()) {
-        gauge(
-            "failover.zone.state",
-            tags.and("state", status.name()),
-            snapshots,
-            s -> {
-              FailoverSnapshot.Zone zone = find(s, locality);
-              return zone != null && zone.status() == status ? 1 : 0;
-            },
-            "1 for the zone's current status, 0 for the others");
-      }
-    }
-    for (Endpoint endpoint : client.endpoints()) {
-      Tags tags = endpointTags(clientName, endpoint);
-      for (FailoverSnapshot.Health health : FailoverSnapshot.Health.values()) {
-        gauge(
-            "failover.endpoint.state",
-            tags.and("state", health.name()),
-            snapshots,
-            s -> {
-              FailoverSnapshot.EndpointState state = find(s, endpoint);
-              return state != null && state.health() == health ? 1 : 0;
-            },
-            "1 for the endpoint's current state, 0 for the others");
-      }
-      gauge(
-          "failover.endpoint.outstanding",
-          tags,
-          snapshots,
-          s -> {
-            FailoverSnapshot.EndpointState state = find(s, endpoint);
-            return state == null ? Double.NaN : state.outstanding();
-          },
-          "Attempts in flight to the endpoint");
-    }
+    Topology topology = new Topology(clientName, client, snapshots);
+    topologies.put(clientName, topology);
+    topology.sync();
   }
 
-  private void gauge(
+  /** Meters of a client whose endpoints come from a source: how current its list is. */
+  private void bindDiscovery(Tags clientTags, Snapshots snapshots) {
+    for (FailoverSnapshot.ListStatus status : FailoverSnapshot.ListStatus.values()) {
+      if (status == FailoverSnapshot.ListStatus.STATIC) {
+        continue;
+      }
+      gauge(
+          "failover.discovery.state",
+          clientTags.and("state", status.name()),
+          snapshots,
+          s -> s.discovery().status() == status ? 1 : 0,
+          "1 for the state of the endpoint list in use (FALLBACK, CURRENT, HELD, STALE), 0 for the"
+              + " others");
+    }
+    Gauge.builder(
+            "failover.discovery.list.age",
+            snapshots,
+            s -> {
+              FailoverSnapshot snapshot = s.get();
+              return snapshot == null
+                  ? Double.NaN
+                  : Duration.between(snapshot.discovery().lastGoodList(), snapshot.takenAt())
+                          .toMillis()
+                      / 1e3;
+            })
+        .tags(clientTags)
+        .baseUnit("seconds")
+        .description("Time since the endpoint list in use was applied")
+        .strongReference(true)
+        .register(registry);
+    gauge(
+        "failover.discovery.endpoints",
+        clientTags,
+        snapshots,
+        s -> s.discovery().endpoints(),
+        "Endpoints in the list in use");
+    functionCounter(
+        "failover.discovery.updates",
+        clientTags,
+        snapshots,
+        s -> s.discovery().updates(),
+        "Endpoint lists from the source applied, the first one included");
+    functionCounter(
+        "failover.discovery.held",
+        clientTags,
+        snapshots,
+        s -> s.discovery().held(),
+        "Answers of the source not applied: failures, empty lists, lists that removed too many"
+            + " endpoints at once");
+  }
+
+  private void functionCounter(
       String name,
       Tags tags,
       Snapshots snapshots,
       ToDoubleFunction<FailoverSnapshot> value,
       String description) {
-    Gauge.builder(
+    FunctionCounter.builder(
+            name,
+            snapshots,
+            s -> {
+              FailoverSnapshot snapshot = s.get();
+              return snapshot == null ? Double.NaN : value.applyAsDouble(snapshot);
+            })
+        .tags(tags)
+        .description(description)
+        .register(registry);
+  }
+
+  private Gauge gauge(
+      String name,
+      Tags tags,
+      Snapshots snapshots,
+      ToDoubleFunction<FailoverSnapshot> value,
+      String description) {
+    return Gauge.builder(
             name,
             snapshots,
             s -> {
@@ -217,6 +269,99 @@ final class FailoverMetrics implements ClientInstrumentation {
           case CLIENT_ERROR -> "CLIENT_ERROR";
           case SERVER_ERROR -> "SERVER_ERROR";
         };
+  }
+
+  /**
+   * The endpoint and zone gauges of one client, kept in step with the endpoints it routes over:
+   * gauges are added for endpoints and zones that appear and removed for those that go.
+   */
+  private final class Topology {
+    private final String clientName;
+    private final FailoverClient client;
+    private final Snapshots snapshots;
+    // Guarded by this.
+    private final Map<String, List<Meter>> endpointMeters = new HashMap<>();
+    private final Map<Locality, List<Meter>> zoneMeters = new HashMap<>();
+
+    Topology(String clientName, FailoverClient client, Snapshots snapshots) {
+      this.clientName = clientName;
+      this.client = client;
+      this.snapshots = snapshots;
+    }
+
+    synchronized void sync() {
+      List<Endpoint> endpoints;
+      try {
+        endpoints = client.endpoints();
+      } catch (RuntimeException closed) {
+        return;
+      }
+      Map<String, Endpoint> current = new LinkedHashMap<>();
+      Set<Locality> localities = new LinkedHashSet<>();
+      for (Endpoint endpoint : endpoints) {
+        current.putIfAbsent(endpoint.address(), endpoint);
+        localities.add(endpoint.locality());
+      }
+      for (Locality locality : localities) {
+        zoneMeters.computeIfAbsent(locality, this::zoneGauges);
+      }
+      for (Endpoint endpoint : current.values()) {
+        endpointMeters.computeIfAbsent(endpoint.address(), a -> endpointGauges(endpoint));
+      }
+      endpointMeters.entrySet().removeIf(e -> !current.containsKey(e.getKey()) && remove(e));
+      zoneMeters.entrySet().removeIf(e -> !localities.contains(e.getKey()) && remove(e));
+    }
+
+    private boolean remove(Map.Entry<?, List<Meter>> entry) {
+      entry.getValue().forEach(registry::remove);
+      return true;
+    }
+
+    private List<Meter> zoneGauges(Locality locality) {
+      List<Meter> meters = new ArrayList<>();
+      Tags tags = zoneTags(clientName, locality);
+      for (FailoverSnapshot.ZoneStatus status : FailoverSnapshot.ZoneStatus.values()) {
+        meters.add(
+            gauge(
+                "failover.zone.state",
+                tags.and("state", status.name()),
+                snapshots,
+                s -> {
+                  FailoverSnapshot.Zone zone = find(s, locality);
+                  return zone != null && zone.status() == status ? 1 : 0;
+                },
+                "1 for the zone's current status, 0 for the others"));
+      }
+      return meters;
+    }
+
+    private List<Meter> endpointGauges(Endpoint endpoint) {
+      List<Meter> meters = new ArrayList<>();
+      Tags tags = endpointTags(clientName, endpoint);
+      for (FailoverSnapshot.Health health : FailoverSnapshot.Health.values()) {
+        meters.add(
+            gauge(
+                "failover.endpoint.state",
+                tags.and("state", health.name()),
+                snapshots,
+                s -> {
+                  FailoverSnapshot.EndpointState state = find(s, endpoint);
+                  return state != null && state.health() == health ? 1 : 0;
+                },
+                "1 for the endpoint's current state, 0 for the others"));
+      }
+      meters.add(
+          gauge(
+              "failover.endpoint.outstanding",
+              tags,
+              snapshots,
+              s -> {
+                FailoverSnapshot.EndpointState state = find(s, endpoint);
+                return state == null ? Double.NaN : state.outstanding();
+              },
+              "Attempts in flight to the endpoint"));
+      return meters;
+    }
   }
 
   /** A client's snapshot, taken at most twice a second however many gauges read it. */
@@ -324,6 +469,15 @@ final class FailoverMetrics implements ClientInstrumentation {
           .tags(zoneTags(client, event.zone()))
           .register(registry)
           .increment();
+    }
+
+    @Override
+    public void onEndpointsChanged(FailoverEvent.EndpointsChanged event) {
+      // Before bind() (a first list during build()), bind() registers what the client has then.
+      Topology topology = topologies.get(client);
+      if (topology != null) {
+        topology.sync();
+      }
     }
 
     @Override

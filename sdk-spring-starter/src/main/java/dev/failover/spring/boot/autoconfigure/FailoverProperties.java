@@ -46,7 +46,8 @@ public class FailoverProperties {
   /**
    * Failover clients by name. The name is the host that requests use, as in
    * http://directory/users/42, and names the beans: <name>FailoverClient and <name>RestClient. Each
-   * client takes the same keys as failover.defaults, plus endpoints.
+   * client takes the same keys as failover.defaults, plus endpoints and discovery.service-id (its
+   * endpoints from a Spring Cloud DiscoveryClient).
    */
   private final Map<String, Client> clients = new LinkedHashMap<>();
 
@@ -197,6 +198,21 @@ public class FailoverProperties {
 
     /** Zones as failure domains: when a whole zone is evacuated, and how it returns. */
     private final Zones zones = new Zones();
+
+    /**
+     * Endpoints from a Spring Cloud DiscoveryClient: how often to ask it, how to read its
+     * instances, and which lists to refuse. Used by a client that sets discovery.service-id.
+     */
+    private final Discovery discovery;
+
+    /** Creates empty settings. */
+    public Settings() {
+      this(new Discovery());
+    }
+
+    Settings(Discovery discovery) {
+      this.discovery = discovery;
+    }
 
     /**
      * Returns the total deadline of a call.
@@ -359,6 +375,15 @@ public class FailoverProperties {
     public Zones getZones() {
       return zones;
     }
+
+    /**
+     * Returns the settings of endpoints from a service registry.
+     *
+     * @return the discovery settings
+     */
+    public Discovery getDiscovery() {
+      return discovery;
+    }
   }
 
   /** One client: the shared settings plus its endpoints. */
@@ -366,9 +391,25 @@ public class FailoverProperties {
 
     /**
      * Endpoints of the service: base URL, region, zone and optional weight. At least one is
-     * required.
+     * required, unless discovery.service-id is set; then they are the fallback, used until the
+     * registry's first list and when it cannot be read at start.
      */
     private List<Endpoint> endpoints = new ArrayList<>();
+
+    /** Creates a client with no settings. */
+    public Client() {
+      super(new ClientDiscovery());
+    }
+
+    /**
+     * Returns the discovery settings, with the client's service id.
+     *
+     * @return the discovery settings
+     */
+    @Override
+    public ClientDiscovery getDiscovery() {
+      return (ClientDiscovery) super.getDiscovery();
+    }
 
     /**
      * Planned zonal shifts: zone name to the instant (ISO-8601, such as 2026-12-03T06:00:00Z) until
@@ -1482,6 +1523,309 @@ public class FailoverProperties {
      */
     public void setSlowStart(@Nullable Duration slowStart) {
       this.slowStart = slowStart;
+    }
+  }
+
+  /**
+   * Endpoints from the application's Spring Cloud DiscoveryClient (Eureka, Consul, ZooKeeper,
+   * Kubernetes): how often to ask it, how to read zones, regions and weights from its instances'
+   * metadata, and which lists the client refuses to apply.
+   */
+  public static class Discovery {
+
+    /**
+     * How often to ask the DiscoveryClient for the service's instances. When unset, 30s, as Spring
+     * Cloud LoadBalancer's cache; a HeartbeatEvent (Eureka publishes one after each registry fetch)
+     * asks at once, at most once a second.
+     */
+    private @Nullable Duration refreshInterval;
+
+    /** Region of instances whose metadata names none. When unset, failover.home.region. */
+    private @Nullable String region;
+
+    /**
+     * Zone of instances whose metadata names none. When unset, such instances are skipped, with a
+     * warning: a guessed zone would draw home-zone traffic to them or evacuate the wrong zone.
+     */
+    private @Nullable String defaultZone;
+
+    /**
+     * Metadata keys read for an instance's zone, first found wins. When unset, zone, then
+     * topology.kubernetes.io/zone.
+     */
+    private @Nullable List<String> zoneKeys;
+
+    /**
+     * Metadata keys read for an instance's region, first found wins. When unset, region, then
+     * topology.kubernetes.io/region.
+     */
+    private @Nullable List<String> regionKeys;
+
+    /**
+     * Metadata key read for an instance's weight inside its zone (1 to 10000); a value that is not
+     * a whole number in range is ignored with a warning. When unset, weight.
+     */
+    private @Nullable String weightKey;
+
+    /**
+     * Longest gap between two HeartbeatEvents before the DiscoveryClient's answers count as
+     * failures (its cache is no longer refreshed, so the registry is likely unreachable). Set it
+     * for Eureka, whose client answers from a cache and publishes a HeartbeatEvent after each
+     * successful fetch, to about three fetch intervals (90s with Eureka's defaults). When unset,
+     * heartbeats are not watched: right for registries that publish HeartbeatEvents only on change.
+     */
+    private @Nullable Duration heartbeatTimeout;
+
+    /**
+     * How long start-up waits for the registry's first list when the client has no fallback
+     * endpoints, 0 to 10m. When unset, 5s.
+     */
+    private @Nullable Duration startTimeout;
+
+    /**
+     * Largest share of the endpoints in use, in percent (1 to 100), that one list may remove; a
+     * list that removes more is held (not applied) until it has been the registry's answer for
+     * removal-confirmation. When unset, 50.
+     */
+    private @Nullable Integer maxRemovalPercent;
+
+    /**
+     * How long a held list must stay the registry's answer before it is applied, 0 to 24h. When
+     * unset, 60s.
+     */
+    private @Nullable Duration removalConfirmation;
+
+    /**
+     * How long the client serves from a list the registry no longer confirms before it warns and
+     * reports the list as stale, 1s to 30d; it keeps serving from it. When unset, 5m.
+     */
+    private @Nullable Duration maxStaleness;
+
+    /**
+     * Returns how often the DiscoveryClient is asked.
+     *
+     * @return the interval, or null if unset
+     */
+    public @Nullable Duration getRefreshInterval() {
+      return refreshInterval;
+    }
+
+    /**
+     * Sets how often the DiscoveryClient is asked.
+     *
+     * @param refreshInterval a positive duration
+     */
+    public void setRefreshInterval(@Nullable Duration refreshInterval) {
+      this.refreshInterval = refreshInterval;
+    }
+
+    /**
+     * Returns the region of instances whose metadata names none.
+     *
+     * @return the region, or null if unset
+     */
+    public @Nullable String getRegion() {
+      return region;
+    }
+
+    /**
+     * Sets the region of instances whose metadata names none.
+     *
+     * @param region the region
+     */
+    public void setRegion(@Nullable String region) {
+      this.region = region;
+    }
+
+    /**
+     * Returns the zone of instances whose metadata names none.
+     *
+     * @return the zone, or null if unset
+     */
+    public @Nullable String getDefaultZone() {
+      return defaultZone;
+    }
+
+    /**
+     * Sets the zone of instances whose metadata names none.
+     *
+     * @param defaultZone the zone
+     */
+    public void setDefaultZone(@Nullable String defaultZone) {
+      this.defaultZone = defaultZone;
+    }
+
+    /**
+     * Returns the metadata keys read for the zone.
+     *
+     * @return the keys, or null if unset
+     */
+    public @Nullable List<String> getZoneKeys() {
+      return zoneKeys;
+    }
+
+    /**
+     * Sets the metadata keys read for the zone.
+     *
+     * @param zoneKeys the keys, first found wins
+     */
+    public void setZoneKeys(@Nullable List<String> zoneKeys) {
+      this.zoneKeys = zoneKeys;
+    }
+
+    /**
+     * Returns the metadata keys read for the region.
+     *
+     * @return the keys, or null if unset
+     */
+    public @Nullable List<String> getRegionKeys() {
+      return regionKeys;
+    }
+
+    /**
+     * Sets the metadata keys read for the region.
+     *
+     * @param regionKeys the keys, first found wins
+     */
+    public void setRegionKeys(@Nullable List<String> regionKeys) {
+      this.regionKeys = regionKeys;
+    }
+
+    /**
+     * Returns the metadata key read for the weight.
+     *
+     * @return the key, or null if unset
+     */
+    public @Nullable String getWeightKey() {
+      return weightKey;
+    }
+
+    /**
+     * Sets the metadata key read for the weight.
+     *
+     * @param weightKey the key
+     */
+    public void setWeightKey(@Nullable String weightKey) {
+      this.weightKey = weightKey;
+    }
+
+    /**
+     * Returns the longest gap between HeartbeatEvents.
+     *
+     * @return the timeout, or null if heartbeats are not watched
+     */
+    public @Nullable Duration getHeartbeatTimeout() {
+      return heartbeatTimeout;
+    }
+
+    /**
+     * Sets the longest gap between HeartbeatEvents.
+     *
+     * @param heartbeatTimeout a positive duration
+     */
+    public void setHeartbeatTimeout(@Nullable Duration heartbeatTimeout) {
+      this.heartbeatTimeout = heartbeatTimeout;
+    }
+
+    /**
+     * Returns how long start-up waits for the first list without fallback endpoints.
+     *
+     * @return the timeout, or null if unset
+     */
+    public @Nullable Duration getStartTimeout() {
+      return startTimeout;
+    }
+
+    /**
+     * Sets how long start-up waits for the first list without fallback endpoints.
+     *
+     * @param startTimeout 0 to 10 minutes
+     */
+    public void setStartTimeout(@Nullable Duration startTimeout) {
+      this.startTimeout = startTimeout;
+    }
+
+    /**
+     * Returns the largest share of endpoints one list may remove.
+     *
+     * @return the percentage, or null if unset
+     */
+    public @Nullable Integer getMaxRemovalPercent() {
+      return maxRemovalPercent;
+    }
+
+    /**
+     * Sets the largest share of endpoints one list may remove.
+     *
+     * @param maxRemovalPercent 1 to 100
+     */
+    public void setMaxRemovalPercent(@Nullable Integer maxRemovalPercent) {
+      this.maxRemovalPercent = maxRemovalPercent;
+    }
+
+    /**
+     * Returns how long a held list must stay the answer before it is applied.
+     *
+     * @return the time, or null if unset
+     */
+    public @Nullable Duration getRemovalConfirmation() {
+      return removalConfirmation;
+    }
+
+    /**
+     * Sets how long a held list must stay the answer before it is applied.
+     *
+     * @param removalConfirmation 0 to 24 hours
+     */
+    public void setRemovalConfirmation(@Nullable Duration removalConfirmation) {
+      this.removalConfirmation = removalConfirmation;
+    }
+
+    /**
+     * Returns how long an unconfirmed list is served before it counts as stale.
+     *
+     * @return the bound, or null if unset
+     */
+    public @Nullable Duration getMaxStaleness() {
+      return maxStaleness;
+    }
+
+    /**
+     * Sets how long an unconfirmed list is served before it counts as stale.
+     *
+     * @param maxStaleness 1 second to 30 days
+     */
+    public void setMaxStaleness(@Nullable Duration maxStaleness) {
+      this.maxStaleness = maxStaleness;
+    }
+  }
+
+  /** Discovery settings of one client: the shared ones plus the service id. */
+  public static class ClientDiscovery extends Discovery {
+
+    /**
+     * Service id to look up in the application's Spring Cloud DiscoveryClient, such as
+     * directory-service. Setting it makes the client's endpoints come from the registry, and the
+     * client's endpoints list the fallback.
+     */
+    private @Nullable String serviceId;
+
+    /**
+     * Returns the service id.
+     *
+     * @return the service id, or null if the endpoints do not come from a registry
+     */
+    public @Nullable String getServiceId() {
+      return serviceId;
+    }
+
+    /**
+     * Sets the service id.
+     *
+     * @param serviceId the service id in the registry
+     */
+    public void setServiceId(@Nullable String serviceId) {
+      this.serviceId = serviceId;
     }
   }
 }

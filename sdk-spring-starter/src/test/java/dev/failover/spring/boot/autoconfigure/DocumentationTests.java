@@ -45,6 +45,7 @@ class DocumentationTests {
       known.add("failover.clients.<name>.endpoints[i]." + key);
     }
     known.add("failover.clients.<name>.endpoints");
+    known.add("failover.clients.<name>.discovery.service-id");
     known.add("failover.clients.<name>.zonal-shifts");
     known.add("failover.clients.<name>.zonal-shifts.<zone>");
     known.add("failover.clients.<name>");
@@ -76,6 +77,22 @@ class DocumentationTests {
         || name.startsWith("failover.hedges")
         || name.startsWith("failover.hedge.")
         || name.startsWith("failover.stale.")
-        || name.startsWith("failover.zone.");
+        || name.startsWith("failover.zone.")
+        || name.startsWith("failover.discovery.");
+  }
+
+  @Test
+  void theRegistryExampleIsTheOneTheEurekaTestRuns() throws IOException {
+    String doc = Files.readString(DOC);
+    String yaml = Files.readString(Path.of("src/test/resources/discovery-example.yml"));
+    assertThat(doc).contains(yaml);
+    String java =
+        Files.readString(
+            Path.of("src/test/java/dev/failover/spring/boot/autoconfigure/RegistryStatus.java"));
+    String region =
+        java.substring(
+            java.indexOf('\n', java.indexOf("@start region=\"registry-status\"")) + 1,
+            java.indexOf("// @end region=\"registry-status\""));
+    assertThat(doc).contains(region);
   }
 }

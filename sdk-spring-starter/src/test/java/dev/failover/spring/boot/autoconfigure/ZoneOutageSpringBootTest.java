@@ -42,6 +42,8 @@ import org.springframework.web.client.RestClient;
       "management.endpoints.web.exposure.include=health,failover,metrics",
       "management.endpoint.health.show-details=always",
       "management.health.failover.enabled=true",
+      // Spring Cloud's Eureka client is on the test class path for EurekaDiscoveryTests.
+      "eureka.client.enabled=false",
     })
 class ZoneOutageSpringBootTest {
 

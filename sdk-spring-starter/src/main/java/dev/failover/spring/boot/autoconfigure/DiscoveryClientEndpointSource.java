@@ -1,0 +1,327 @@
+package dev.failover.spring.boot.autoconfigure;
+
+import dev.failover.Endpoint;
+import dev.failover.EndpointSource;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongSupplier;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.cloud.client.ServiceInstance;
+import org.springframework.cloud.client.discovery.DiscoveryClient;
+
+/**
+ * Endpoints of one service from a Spring Cloud {@link DiscoveryClient} (Eureka, Consul, ZooKeeper,
+ * Kubernetes): asks {@code getInstances(serviceId)} every refresh interval, and at once after a
+ * {@code HeartbeatEvent} (at most once a second), on a daemon thread of its own, and reports each
+ * complete list, or the exception when the call throws.
+ *
+ * <p>An instance becomes an endpoint at {@link ServiceInstance#getUri()}, with its zone and region
+ * read from its metadata (first key found in {@link EndpointSources.InstanceMapping#zoneKeys()},
+ * {@link EndpointSources.InstanceMapping#regionKeys()}, else the mapping's defaults) and its weight
+ * from the weight key. An instance without a zone and no default zone, or with a URI that is not a
+ * valid endpoint, is skipped with a warning, logged once while the problem lasts.
+ *
+ * <p>With a heartbeat timeout, a DiscoveryClient that answers from a cache (Eureka) but has
+ * published no heartbeat for that long counts as failed: its answers are reported as failures, so
+ * that the client says it serves from a held list instead of trusting a cache nobody refreshes.
+ */
+final class DiscoveryClientEndpointSource implements EndpointSource {
+  private static final Logger log = LoggerFactory.getLogger(DiscoveryClientEndpointSource.class);
+  private static final long HEARTBEAT_SPACING_NANOS = TimeUnit.SECONDS.toNanos(1);
+  private static final long CLOSE_TIMEOUT_SECONDS = 5;
+  private static final Pattern USER_INFO = Pattern.compile("(?<=://)[^/@\\s]+@");
+
+  private final String clientName;
+  private final DiscoveryClient discoveryClient;
+  private final EndpointSources.Settings settings;
+  private final DiscoveryHeartbeats heartbeats;
+  private final LongSupplier nanoTime;
+  private final Runnable onHeartbeat = this::heartbeat;
+
+  private final Object lock = new Object();
+  // Guarded by lock.
+  private @Nullable ScheduledThreadPoolExecutor executor;
+  private @Nullable Updates updates;
+  private boolean closed;
+
+  // Written by the heartbeat publisher's thread, read by the polling thread.
+  private volatile long lastHeartbeatNanos;
+  private volatile long lastPollNanos;
+  private final AtomicBoolean pollPending = new AtomicBoolean();
+
+  // Only the polling thread: problems warned about, so each is logged once while it lasts.
+  private Set<String> warned = new HashSet<>();
+
+  DiscoveryClientEndpointSource(
+      String clientName,
+      DiscoveryClient discoveryClient,
+      EndpointSources.Settings settings,
+      DiscoveryHeartbeats heartbeats,
+      LongSupplier nanoTime) {
+    this.clientName = Objects.requireNonNull(clientName, "clientName");
+    this.discoveryClient = Objects.requireNonNull(discoveryClient, "discoveryClient");
+    this.settings = Objects.requireNonNull(settings, "settings");
+    this.heartbeats = Objects.requireNonNull(heartbeats, "heartbeats");
+    this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
+  }
+
+  @Override
+  public void start(Updates updates) {
+    Objects.requireNonNull(updates, "updates");
+    ScheduledThreadPoolExecutor started;
+    synchronized (lock) {
+      if (this.updates != null || closed) {
+        throw new IllegalStateException(description() + " already started");
+      }
+      this.updates = updates;
+      started =
+          new ScheduledThreadPoolExecutor(
+              1,
+              r -> {
+                Thread t = new Thread(r, "failover-discovery-" + clientName);
+                t.setDaemon(true);
+                return t;
+              });
+      started.setRemoveOnCancelPolicy(true);
+      started.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+      executor = started;
+    }
+    lastHeartbeatNanos = nanoTime.getAsLong();
+    heartbeats.subscribe(onHeartbeat);
+    // The first poll runs at once, on the source's thread: build() waits for it only as long as
+    // the policy's start timeout, and not at all with fallback endpoints.
+    Future<?> unused =
+        started.scheduleWithFixedDelay(
+            this::poll, 0, settings.refreshInterval().toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * A HeartbeatEvent: the registry client refreshed its view, so ask now (at most once a second).
+   */
+  private void heartbeat() {
+    long now = nanoTime.getAsLong();
+    lastHeartbeatNanos = now;
+    ScheduledThreadPoolExecutor target;
+    synchronized (lock) {
+      target = closed ? null : executor;
+    }
+    if (target == null || !pollPending.compareAndSet(false, true)) {
+      return;
+    }
+    long delay = Math.max(0, lastPollNanos + HEARTBEAT_SPACING_NANOS - now);
+    try {
+      Future<?> unused = target.schedule(this::poll, delay, TimeUnit.NANOSECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException closing) {
+      pollPending.set(false);
+    }
+  }
+
+  /** Asks the DiscoveryClient once and reports what it says. Never throws. */
+  void poll() {
+    pollPending.set(false);
+    Updates target;
+    synchronized (lock) {
+      target = closed ? null : updates;
+    }
+    if (target == null) {
+      return;
+    }
+    long now = nanoTime.getAsLong();
+    lastPollNanos = now;
+    Duration timeout = settings.heartbeatTimeout();
+    if (timeout != null) {
+      long silent = now - lastHeartbeatNanos;
+      if (silent > timeout.toNanos()) {
+        target.failed(
+            new IllegalStateException(
+                "no HeartbeatEvent from the DiscoveryClient for "
+                    + Duration.ofNanos(silent).toMillis()
+                    + " ms (heartbeat timeout "
+                    + timeout.toMillis()
+                    + " ms): its cache of '"
+                    + settings.serviceId()
+                    + "' is no longer refreshed; is the registry reachable?"));
+        return;
+      }
+    }
+    List<ServiceInstance> instances;
+    try {
+      instances = discoveryClient.getInstances(settings.serviceId());
+    } catch (RuntimeException e) {
+      log.debug("{}: getInstances failed", description(), e);
+      target.failed(
+          new IllegalStateException(
+              "getInstances(\"" + settings.serviceId() + "\") failed: " + redact(e.toString())));
+      return;
+    }
+    List<Endpoint> endpoints;
+    try {
+      endpoints = endpoints(instances);
+    } catch (RuntimeException e) {
+      log.warn("{}: cannot read the instances", description(), e);
+      target.failed(
+          new IllegalStateException(
+              "cannot read the instances of '"
+                  + settings.serviceId()
+                  + "': "
+                  + redact(e.toString())));
+      return;
+    }
+    target.endpoints(endpoints);
+  }
+
+  /** Maps instances to endpoints, skipping (and warning once about) those that cannot be used. */
+  List<Endpoint> endpoints(List<ServiceInstance> instances) {
+    EndpointSources.InstanceMapping mapping = settings.mapping();
+    List<Endpoint> endpoints = new ArrayList<>(instances.size());
+    Set<String> problems = new HashSet<>();
+    for (ServiceInstance instance : instances) {
+      Map<String, String> metadata = metadata(instance);
+      URI uri = instance.getUri();
+      String id = instance.getInstanceId();
+      String name = redact(id != null ? id + " (" + uri + ")" : String.valueOf(uri));
+      String zone = first(metadata, mapping.zoneKeys());
+      if (zone == null) {
+        zone = mapping.defaultZone();
+      }
+      if (zone == null) {
+        warn(
+            problems,
+            name + " has no zone",
+            "{}: instance {} is skipped: its metadata has none of {} and no default zone is set"
+                + " (failover.clients.{}.discovery.default-zone)",
+            description(),
+            name,
+            mapping.zoneKeys(),
+            clientName);
+        continue;
+      }
+      String region = first(metadata, mapping.regionKeys());
+      if (region == null) {
+        region = mapping.region();
+      }
+      Endpoint endpoint;
+      try {
+        if (uri.getRawUserInfo() != null) {
+          throw new IllegalArgumentException("the URI carries credentials");
+        }
+        endpoint = Endpoint.of(uri.toString(), region, zone);
+      } catch (IllegalArgumentException e) {
+        warn(
+            problems,
+            name + " bad endpoint",
+            "{}: instance {} is skipped: {}",
+            description(),
+            name,
+            String.valueOf(e.getMessage()));
+        continue;
+      }
+      String weight = metadata.get(mapping.weightKey());
+      if (weight != null) {
+        try {
+          endpoint = endpoint.withWeight(Integer.parseInt(weight.trim()));
+        } catch (IllegalArgumentException e) {
+          warn(
+              problems,
+              name + " bad weight " + weight,
+              "{}: instance {} keeps the default weight: metadata {}='{}' is not a whole number"
+                  + " between 1 and 10000",
+              description(),
+              name,
+              mapping.weightKey(),
+              weight);
+        }
+      }
+      endpoints.add(endpoint);
+    }
+    warned = problems;
+    return endpoints;
+  }
+
+  private void warn(Set<String> problems, String key, String format, Object... args) {
+    problems.add(key);
+    if (!warned.contains(key)) {
+      log.warn(format, args);
+    }
+  }
+
+  private static Map<String, String> metadata(ServiceInstance instance) {
+    Map<String, String> metadata = instance.getMetadata();
+    return metadata == null ? Map.of() : metadata;
+  }
+
+  private static @Nullable String first(Map<String, String> metadata, List<String> keys) {
+    for (String key : keys) {
+      String value = metadata.get(key);
+      if (value != null && !value.isBlank()) {
+        return value.trim();
+      }
+    }
+    return null;
+  }
+
+  static String redact(String text) {
+    return USER_INFO.matcher(text).replaceAll("***@");
+  }
+
+  @Override
+  public void close() {
+    ScheduledThreadPoolExecutor stopping;
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      updates = null;
+      stopping = executor;
+      executor = null;
+    }
+    heartbeats.unsubscribe(onHeartbeat);
+    if (stopping == null) {
+      return;
+    }
+    stopping.shutdownNow();
+    boolean interrupted = false;
+    boolean stopped = false;
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(CLOSE_TIMEOUT_SECONDS);
+    while (!stopped) {
+      try {
+        stopped =
+            stopping.awaitTermination(
+                Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        if (!stopped) {
+          break;
+        }
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (!stopped) {
+      log.warn(
+          "{}: the discovery thread did not stop within {} s (a getInstances call still running)",
+          description(),
+          CLOSE_TIMEOUT_SECONDS);
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public String description() {
+    return "spring-cloud-discovery " + settings.serviceId();
+  }
+}

@@ -1,0 +1,295 @@
+package dev.failover.spring.boot.autoconfigure;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.failover.Endpoint;
+import dev.failover.EndpointSource;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.cloud.client.DefaultServiceInstance;
+import org.springframework.cloud.client.ServiceInstance;
+import org.springframework.cloud.client.discovery.DiscoveryClient;
+
+/**
+ * How instances of a Spring Cloud DiscoveryClient become endpoints, and when the source reports a
+ * failure instead of a list. Polls are driven by hand on a fake clock, except where the thread
+ * itself is what is tested.
+ */
+class DiscoveryClientEndpointSourceTests {
+  private static final EndpointSources.InstanceMapping MAPPING =
+      new EndpointSources.InstanceMapping(
+          "us-east-1",
+          null,
+          EndpointSources.InstanceMapping.ZONE_KEYS,
+          EndpointSources.InstanceMapping.REGION_KEYS,
+          EndpointSources.InstanceMapping.WEIGHT_KEY);
+
+  private final FakeDiscoveryClient registry = new FakeDiscoveryClient();
+  private final DiscoveryHeartbeats heartbeats = new DiscoveryHeartbeats();
+  private final Recorder updates = new Recorder();
+  private final AtomicLong nanos = new AtomicLong(1_000_000_000L);
+  private final List<DiscoveryClientEndpointSource> started = new ArrayList<>();
+
+  @AfterEach
+  void closeSources() {
+    started.forEach(DiscoveryClientEndpointSource::close);
+  }
+
+  @Test
+  void instancesBecomeEndpointsWithZoneRegionAndWeightFromMetadata() {
+    registry.instances.set(
+        List.of(
+            instance("a", "http://10.0.0.1:8080", Map.of("zone", "us-east-1a", "weight", "300")),
+            instance(
+                "k", "http://10.0.0.2:8080", Map.of("topology.kubernetes.io/zone", "us-east-1b")),
+            instance(
+                "w",
+                "https://10.0.0.3:8443",
+                Map.of("zone", "us-west-2a", "region", "us-west-2"))));
+
+    List<Endpoint> endpoints = source(MAPPING, null).endpoints(registry.getInstances("directory"));
+
+    assertThat(endpoints)
+        .containsExactly(
+            Endpoint.of("http://10.0.0.1:8080", "us-east-1", "us-east-1a").withWeight(300),
+            Endpoint.of("http://10.0.0.2:8080", "us-east-1", "us-east-1b"),
+            Endpoint.of("https://10.0.0.3:8443", "us-west-2", "us-west-2a"));
+  }
+
+  @Test
+  void instancesWithoutZoneAreSkippedUnlessADefaultZoneIsSet() {
+    List<ServiceInstance> instances =
+        List.of(
+            instance("a", "http://10.0.0.1:8080", Map.of("zone", "us-east-1a")),
+            instance("x", "http://10.0.0.9:8080", Map.of()));
+
+    assertThat(source(MAPPING, null).endpoints(instances))
+        .containsExactly(Endpoint.of("http://10.0.0.1:8080", "us-east-1", "us-east-1a"));
+
+    EndpointSources.InstanceMapping withDefault =
+        new EndpointSources.InstanceMapping(
+            "us-east-1", "us-east-1c", List.of("zone"), List.of("region"), "weight");
+    assertThat(source(withDefault, null).endpoints(instances))
+        .containsExactly(
+            Endpoint.of("http://10.0.0.1:8080", "us-east-1", "us-east-1a"),
+            Endpoint.of("http://10.0.0.9:8080", "us-east-1", "us-east-1c"));
+  }
+
+  @Test
+  void configuredKeysAreReadInOrder() {
+    EndpointSources.InstanceMapping custom =
+        new EndpointSources.InstanceMapping(
+            "eu-west-1", null, List.of("az", "zone"), List.of("geo"), "share");
+    List<ServiceInstance> instances =
+        List.of(
+            instance(
+                "a",
+                "http://10.0.0.1:8080",
+                Map.of("az", "eu-west-1b", "zone", "ignored", "share", "7")),
+            instance("b", "http://10.0.0.2:8080", Map.of("zone", "eu-west-1c", "geo", "eu-x")));
+
+    assertThat(source(custom, null).endpoints(instances))
+        .containsExactly(
+            Endpoint.of("http://10.0.0.1:8080", "eu-west-1", "eu-west-1b").withWeight(7),
+            Endpoint.of("http://10.0.0.2:8080", "eu-x", "eu-west-1c"));
+  }
+
+  @Test
+  void aBadWeightKeepsTheDefaultAndABadUriSkipsTheInstance() {
+    List<ServiceInstance> instances =
+        List.of(
+            instance("a", "http://10.0.0.1:8080", Map.of("zone", "us-east-1a", "weight", "heavy")),
+            instance("b", "http://10.0.0.2:8080", Map.of("zone", "us-east-1a", "weight", "0")),
+            instance("c", "http://user:secret@10.0.0.3:8080", Map.of("zone", "us-east-1a")));
+
+    assertThat(source(MAPPING, null).endpoints(instances))
+        .containsExactly(
+            Endpoint.of("http://10.0.0.1:8080", "us-east-1", "us-east-1a"),
+            Endpoint.of("http://10.0.0.2:8080", "us-east-1", "us-east-1a"));
+  }
+
+  @Test
+  void reportsTheCompleteListAtOnceAndAFailureWhenTheRegistryThrows() {
+    registry.instances.set(
+        List.of(instance("a", "http://10.0.0.1:8080", Map.of("zone", "us-east-1a"))));
+    DiscoveryClientEndpointSource source = started(source(MAPPING, null));
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> updates.lists.size() == 1);
+    assertThat(updates.lists.get(0))
+        .containsExactly(Endpoint.of("http://10.0.0.1:8080", "us-east-1", "us-east-1a"));
+
+    registry.failure.set(
+        new IllegalStateException("Connection refused: http://admin:pw@registry:8761/eureka"));
+    source.poll();
+
+    assertThat(updates.failures).hasSize(1);
+    assertThat(updates.failures.get(0).getMessage())
+        .contains("getInstances(\"directory\") failed", "Connection refused")
+        .doesNotContain("pw");
+  }
+
+  @Test
+  void aHeartbeatAsksAtOnce() {
+    registry.instances.set(
+        List.of(instance("a", "http://10.0.0.1:8080", Map.of("zone", "us-east-1a"))));
+    started(source(MAPPING, null)); // refreshes hourly
+    await().atMost(Duration.ofSeconds(30)).until(() -> updates.lists.size() == 1);
+
+    registry.instances.set(
+        List.of(
+            instance("a", "http://10.0.0.1:8080", Map.of("zone", "us-east-1a")),
+            instance("b", "http://10.0.0.2:8080", Map.of("zone", "us-east-1b"))));
+    heartbeats.onApplicationEvent(
+        new org.springframework.cloud.client.discovery.event.HeartbeatEvent(this, 1L));
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> updates.lists.size() == 2);
+    assertThat(updates.lists.get(1)).hasSize(2);
+  }
+
+  @Test
+  void withAHeartbeatTimeoutACacheNobodyRefreshesCountsAsAFailure() {
+    registry.instances.set(
+        List.of(instance("a", "http://10.0.0.1:8080", Map.of("zone", "us-east-1a"))));
+    DiscoveryClientEndpointSource source = started(source(MAPPING, Duration.ofSeconds(90)));
+    await().atMost(Duration.ofSeconds(30)).until(() -> updates.lists.size() == 1);
+
+    // No heartbeat yet, but within the timeout since start: the list is trusted.
+    nanos.addAndGet(TimeUnit.SECONDS.toNanos(89));
+    source.poll();
+    assertThat(updates.lists).hasSize(2);
+    assertThat(updates.failures).isEmpty();
+
+    nanos.addAndGet(TimeUnit.SECONDS.toNanos(2));
+    source.poll();
+    assertThat(updates.failures).hasSize(1);
+    assertThat(updates.failures.get(0).getMessage())
+        .contains("no HeartbeatEvent", "heartbeat timeout 90000 ms", "'directory'");
+
+    heartbeats.onApplicationEvent(
+        new org.springframework.cloud.client.discovery.event.HeartbeatEvent(this, 2L));
+    await().atMost(Duration.ofSeconds(30)).until(() -> updates.lists.size() == 3);
+    assertThat(updates.failures).hasSize(1);
+  }
+
+  @Test
+  void closeStopsItsThreadAndReportsNothingMore() {
+    registry.instances.set(
+        List.of(instance("a", "http://10.0.0.1:8080", Map.of("zone", "us-east-1a"))));
+    DiscoveryClientEndpointSource source =
+        new DiscoveryClientEndpointSource(
+            "closing",
+            registry,
+            new EndpointSources.Settings("directory", Duration.ofHours(1), null, MAPPING),
+            heartbeats,
+            nanos::get);
+    source.start(updates);
+    await().atMost(Duration.ofSeconds(30)).until(() -> updates.lists.size() == 1);
+    assertThat(threads("failover-discovery-closing")).hasSize(1);
+
+    source.close();
+
+    assertThat(threads("failover-discovery-closing")).isEmpty();
+    source.poll();
+    heartbeats.onApplicationEvent(
+        new org.springframework.cloud.client.discovery.event.HeartbeatEvent(this, 3L));
+    assertThat(updates.lists).hasSize(1);
+    assertThat(source.description()).isEqualTo("spring-cloud-discovery directory");
+  }
+
+  private DiscoveryClientEndpointSource source(
+      EndpointSources.InstanceMapping mapping, @Nullable Duration heartbeatTimeout) {
+    return new DiscoveryClientEndpointSource(
+        "directory",
+        registry,
+        new EndpointSources.Settings("directory", Duration.ofHours(1), heartbeatTimeout, mapping),
+        heartbeats,
+        nanos::get);
+  }
+
+  private DiscoveryClientEndpointSource started(DiscoveryClientEndpointSource source) {
+    started.add(source);
+    source.start(updates);
+    return source;
+  }
+
+  private static List<Thread> threads(String name) {
+    return Thread.getAllStackTraces().keySet().stream()
+        .filter(t -> t.getName().equals(name) && t.isAlive())
+        .toList();
+  }
+
+  static ServiceInstance instance(String id, String uri, Map<String, String> metadata) {
+    java.net.URI parsed = java.net.URI.create(uri);
+    DefaultServiceInstance instance =
+        new DefaultServiceInstance(
+            id,
+            "directory",
+            parsed.getHost(),
+            parsed.getPort(),
+            "https".equals(parsed.getScheme()),
+            metadata);
+    return parsed.getUserInfo() == null
+        ? instance
+        : new DefaultServiceInstance(
+            id, "directory", parsed.getHost(), parsed.getPort(), false, metadata) {
+          @Override
+          public java.net.URI getUri() {
+            return parsed;
+          }
+        };
+  }
+
+  /** A registry whose answer the test sets. */
+  static final class FakeDiscoveryClient implements DiscoveryClient {
+    final AtomicReference<List<ServiceInstance>> instances = new AtomicReference<>(List.of());
+    final AtomicReference<@Nullable RuntimeException> failure = new AtomicReference<>();
+    final AtomicInteger calls = new AtomicInteger();
+
+    @Override
+    public String description() {
+      return "fake";
+    }
+
+    @Override
+    public List<ServiceInstance> getInstances(String serviceId) {
+      calls.incrementAndGet();
+      RuntimeException e = failure.get();
+      if (e != null) {
+        throw e;
+      }
+      return instances.get();
+    }
+
+    @Override
+    public List<String> getServices() {
+      return List.of("directory");
+    }
+  }
+
+  /** What a source reported. */
+  static final class Recorder implements EndpointSource.Updates {
+    final List<List<Endpoint>> lists = new CopyOnWriteArrayList<>();
+    final List<Throwable> failures = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void endpoints(List<Endpoint> endpoints) {
+      lists.add(List.copyOf(endpoints));
+    }
+
+    @Override
+    public void failed(Throwable cause) {
+      failures.add(cause);
+    }
+  }
+}
