@@ -76,6 +76,21 @@ final class Registry implements AutoCloseable {
     return instance;
   }
 
+  /** Rewrites a registered instance's data in place (its node is kept, its data changes). */
+  ServiceInstance<Map> update(ServiceInstance<Map> instance, Map<String, String> metadata)
+      throws Exception {
+    ServiceInstance<Map> updated =
+        ServiceInstance.<Map>builder()
+            .name(instance.getName())
+            .id(instance.getId())
+            .address(instance.getAddress())
+            .port(instance.getPort())
+            .payload(metadata)
+            .build();
+    discovery.updateService(updated);
+    return updated;
+  }
+
   void unregister(ServiceInstance<Map> instance) throws Exception {
     discovery.unregisterService(instance);
   }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.failover.Endpoint;
 import dev.failover.Locality;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -107,10 +108,15 @@ class ZooKeeperEndpointSourceTest {
         "a in 1a", l -> l.equals(List.of(Endpoint.of(url(8081), "us-east-1", "us-east-1a"))));
 
     // Re-registered under the same id with new metadata (Curator deletes and re-creates the node).
-    registry.register(SERVICE, "a", 8081, Registry.zone("us-east-1", "us-east-1c"));
-
+    var moved = registry.register(SERVICE, "a", 8081, Registry.zone("us-east-1", "us-east-1c"));
     recorder.awaitLatest(
         "a in 1c", l -> l.equals(List.of(Endpoint.of(url(8081), "us-east-1", "us-east-1c"))));
+
+    // Its data rewritten in place (the node stays, a data change event).
+    registry.update(moved, Registry.zone("us-west-2", "us-west-2a"));
+    recorder.awaitLatest(
+        "a in us-west-2a",
+        l -> l.equals(List.of(Endpoint.of(url(8081), "us-west-2", "us-west-2a"))));
   }
 
   @Test
@@ -216,6 +222,25 @@ class ZooKeeperEndpointSourceTest {
             Locality.of("us-east-1", "us-east-1c"), // bare
             Locality.of("us-east-1", "us-east-1b"), // zone-only
             Locality.of("us-east-1", "us-east-1a")); // zoned
+  }
+
+  @Test
+  void aRegistrationThatCannotBeReadIsLeftOutAndTheOthersAreReported() throws Exception {
+    registry.register(SERVICE, "good", 8081, Registry.zone("r", "z1"));
+    registry
+        .client()
+        .create()
+        .forPath("/services/directory/garbage", "not json".getBytes(StandardCharsets.UTF_8));
+    started(source().build());
+    recorder.awaitList("the good one", l -> urls(l).equals(List.of(url(8081))));
+
+    // After a reconnection the source reads ZooKeeper itself: the same answer.
+    int before = recorder.size();
+    server.stop();
+    recorder.awaitFailure(before);
+    int afterFailure = recorder.size();
+    server.restart();
+    recorder.awaitList(afterFailure, "the good one again", l -> urls(l).equals(List.of(url(8081))));
   }
 
   @Test

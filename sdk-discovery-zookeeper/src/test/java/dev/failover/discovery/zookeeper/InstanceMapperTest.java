@@ -1,0 +1,112 @@
+package dev.failover.discovery.zookeeper;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.failover.Endpoint;
+import dev.failover.Locality;
+import java.util.List;
+import java.util.Map;
+import org.apache.curator.x.discovery.ServiceInstance;
+import org.apache.curator.x.discovery.ServiceType;
+import org.junit.jupiter.api.Test;
+
+/** Instance to endpoint, without a ZooKeeper. */
+class InstanceMapperTest {
+
+  private final InstanceMapper<Map<String, String>> mapper =
+      new InstanceMapper<>(
+          "directory", InstanceMapper.fromMetadata(ServiceInstance::getPayload, null, null));
+
+  private static ServiceInstance<Map<String, String>> instance(
+      String id, String address, Integer port, Integer sslPort, boolean enabled) {
+    return new ServiceInstance<>(
+        "directory",
+        id,
+        address,
+        port,
+        sslPort,
+        Map.of("region", "us-east-1", "zone", "us-east-1a"),
+        0,
+        ServiceType.DYNAMIC,
+        null,
+        enabled);
+  }
+
+  @Test
+  void theSslPortWinsAndUsableInstancesComeInIdOrder() {
+    List<Endpoint> endpoints =
+        mapper.endpoints(
+            List.of(
+                instance("b", "10.0.0.2", 8080, null, true),
+                instance("a", "10.0.0.1", 8080, 8443, true),
+                instance("c", "::1", 8080, null, true)));
+
+    assertThat(endpoints)
+        .containsExactly(
+            Endpoint.of("https://10.0.0.1:8443", "us-east-1", "us-east-1a"),
+            Endpoint.of("http://10.0.0.2:8080", "us-east-1", "us-east-1a"),
+            Endpoint.of("http://[::1]:8080", "us-east-1", "us-east-1a"));
+  }
+
+  @Test
+  void unusableInstancesAreLeftOut() {
+    List<Endpoint> endpoints =
+        mapper.endpoints(
+            List.of(
+                instance("disabled", "10.0.0.1", 8080, null, false),
+                instance("no-address", null, 8080, null, true),
+                instance("blank-address", " ", 8080, null, true),
+                instance("no-port", "10.0.0.3", null, null, true),
+                instance("port-0", "10.0.0.4", 0, null, true),
+                instance("port-too-big", "10.0.0.5", 70_000, null, true),
+                instance("bad-host", "not a host", 8080, null, true),
+                instance("good", "10.0.0.9", 8080, null, true)));
+
+    assertThat(endpoints).extracting(Endpoint::address).containsExactly("http://10.0.0.9:8080");
+  }
+
+  @Test
+  void aLocalityFunctionThatThrowsOrReturnsNullLeavesTheInstanceOut() {
+    InstanceMapper<Map<String, String>> custom =
+        new InstanceMapper<>(
+            "directory",
+            i -> {
+              if (i.getId().equals("throws")) {
+                throw new IllegalStateException("boom");
+              }
+              return i.getId().equals("null") ? null : Locality.of("r", "z");
+            });
+    List<Endpoint> endpoints =
+        custom.endpoints(
+            List.of(
+                instance("throws", "10.0.0.1", 8080, null, true),
+                instance("null", "10.0.0.2", 8080, null, true),
+                instance("ok", "10.0.0.3", 8080, null, true)));
+
+    assertThat(endpoints).containsExactly(Endpoint.of("http://10.0.0.3:8080", "r", "z"));
+  }
+
+  @Test
+  void metadataValuesAreTrimmedAndTheFirstKeyPresentWins() {
+    InstanceMapper<Map<String, String>> withDefaults =
+        new InstanceMapper<>(
+            "directory",
+            InstanceMapper.fromMetadata(ServiceInstance::getPayload, "default-region", null));
+    ServiceInstance<Map<String, String>> instance =
+        new ServiceInstance<>(
+            "directory",
+            "a",
+            "10.0.0.1",
+            8080,
+            null,
+            Map.of("zone", " z1 ", "topology.kubernetes.io/zone", "z2", "region", " "),
+            0,
+            ServiceType.DYNAMIC,
+            null,
+            true);
+
+    assertThat(withDefaults.endpoints(List.of(instance)))
+        .extracting(Endpoint::locality)
+        .containsExactly(Locality.of("default-region", "z1"));
+  }
+}
