@@ -91,6 +91,14 @@ class EurekaDiscoveryTests {
         }
         assertThat(zones.zone("us-east-1a").requestCount(mark)).isEqualTo(5);
 
+        // Without fallback endpoints, start-up waits for Eureka's first list.
+        try (ConfigurableApplicationContext bare =
+            startAppWithoutFallback(eurekaUrl + "/eureka/")) {
+          FailoverClient first = bare.getBean("directoryFailoverClient", FailoverClient.class);
+          assertThat(addresses(first)).containsExactlyInAnyOrder(a.url(), b.url());
+          assertThat(first.snapshot().discovery().updates()).isGreaterThanOrEqualTo(1);
+        }
+
         // An instance added in Eureka is followed.
         registry.register("dir-w", w, "us-west-2");
         await()
@@ -231,36 +239,61 @@ class EurekaDiscoveryTests {
   private static ConfigurableApplicationContext startApp(String eurekaUrl, String... more)
       throws Exception {
     String d = "--failover.clients.directory.";
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "--eureka.client.service-url.defaultZone=" + eurekaUrl,
-                "--eureka.client.registry-fetch-interval-seconds=1",
-                "--eureka.client.disable-delta=true",
-                "--eureka.client.healthcheck.enabled=false",
-                // A caller only: it does not register itself (and has no web server to offer).
-                "--spring.cloud.service-registry.auto-registration.enabled=false",
-                // Jersey is here only for the Eureka server: the client uses Spring's RestClient.
-                "--eureka.client.jersey.enabled=false",
-                "--spring.application.name=directory-caller",
-                "--spring.main.banner-mode=off",
-                d + "discovery.refresh-interval=1s",
-                d + "discovery.heartbeat-timeout=10s",
-                // Room for a slow first call on a busy machine: the test counts first attempts.
-                d + "deadline=10s",
-                // A list from a higher source replaces the whole list: each entry in full.
-                d + "endpoints[0].url=" + zones.zone("us-east-1a").endpoint(0).url(),
-                d + "endpoints[0].region=us-east-1",
-                d + "endpoints[0].zone=us-east-1a",
-                d + "endpoints[1].url=" + zones.zone("us-east-1b").endpoint(0).url(),
-                d + "endpoints[1].region=us-east-1",
-                d + "endpoints[1].zone=us-east-1b"));
+    List<String> args = new ArrayList<>(commonArgs(eurekaUrl));
+    args.addAll(
+        List.of(
+            // A list from a higher source replaces the whole list: each entry in full.
+            d + "endpoints[0].url=" + zones.zone("us-east-1a").endpoint(0).url(),
+            d + "endpoints[0].region=us-east-1",
+            d + "endpoints[0].zone=us-east-1a",
+            d + "endpoints[1].url=" + zones.zone("us-east-1b").endpoint(0).url(),
+            d + "endpoints[1].region=us-east-1",
+            d + "endpoints[1].zone=us-east-1b"));
     args.addAll(List.of(more));
     return startBounded(
         new SpringApplicationBuilder(CallerApp.class)
             .web(WebApplicationType.NONE)
             .properties("spring.config.name=discovery-example"),
         args.toArray(String[]::new));
+  }
+
+  /** The application without discovery-example.yml, and so without fallback endpoints. */
+  private static ConfigurableApplicationContext startAppWithoutFallback(String eurekaUrl)
+      throws Exception {
+    String d = "--failover.clients.directory.";
+    List<String> args = new ArrayList<>(commonArgs(eurekaUrl));
+    args.addAll(
+        List.of(
+            "--failover.home.region=us-east-1",
+            "--failover.home.zone=us-east-1a",
+            d + "discovery.service-id=" + SERVICE,
+            // Generous on a busy machine: start-up waits for Eureka's first fetch.
+            d + "discovery.start-timeout=60s"));
+    return startBounded(
+        new SpringApplicationBuilder(CallerApp.class)
+            .web(WebApplicationType.NONE)
+            .properties("spring.config.name=no-config-file"),
+        args.toArray(String[]::new));
+  }
+
+  private static List<String> commonArgs(String eurekaUrl) {
+    String d = "--failover.clients.directory.";
+    return List.of(
+        "--eureka.client.service-url.defaultZone=" + eurekaUrl,
+        "--eureka.client.registry-fetch-interval-seconds=1",
+        "--eureka.client.disable-delta=true",
+        "--eureka.client.healthcheck.enabled=false",
+        "--eureka.client.register-with-eureka=false",
+        // A caller only: it does not register itself (and has no web server to offer).
+        "--spring.cloud.service-registry.auto-registration.enabled=false",
+        // Jersey is here only for the Eureka server: the client uses Spring's RestClient.
+        "--eureka.client.jersey.enabled=false",
+        "--spring.application.name=directory-caller",
+        "--spring.main.banner-mode=off",
+        d + "discovery.refresh-interval=1s",
+        d + "discovery.heartbeat-timeout=10s",
+        // Room for a slow first call on a busy machine: the test counts first attempts.
+        d + "deadline=10s");
   }
 
   /** Starts an application, failing the test if it takes longer than two minutes. */
