@@ -9,6 +9,12 @@ import dev.failover.HedgePolicy;
 import dev.failover.testkit.FakeZones;
 import dev.failover.testkit.Latency;
 import dev.failover.testkit.ZoneFault;
+import dev.failover.testkit.load.LatencyRecorder;
+import dev.failover.testkit.load.Lateness;
+import dev.failover.testkit.load.LoadClock;
+import dev.failover.testkit.load.MachineLoad;
+import dev.failover.testkit.load.OpenLoopGenerator;
+import dev.failover.testkit.load.Ticker;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -18,14 +24,12 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
 import okhttp3.Call;
 import okhttp3.Callback;
 import okhttp3.ConnectionPool;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
-import org.HdrHistogram.Histogram;
 
 /**
  * "The Tail at Scale" (Dean and Barroso, CACM 2013) on loopback: every user request fans out to
@@ -146,30 +150,33 @@ final class FanOut {
       for (Config c : configs) {
         runs.add(new Run(c, endpoints, fanOuts));
       }
-      long period = Recorder.SECOND / rate;
       int warmUpRounds = (warmUp * rate + k - 1) / k;
-      long t0 = System.nanoTime() + 100 * Recorder.MS;
-      long recordedAt = t0 + (long) warmUpRounds * k * period;
-      long total = (long) (warmUpRounds + fanOuts) * k;
-      long nextSample = recordedAt;
-      for (long i = 0; i < total; i++) {
-        long target = t0 + i * period;
-        long wait;
-        while ((wait = target - System.nanoTime()) > 0) {
-          LockSupport.parkNanos(wait);
-        }
-        if (target - nextSample >= 0) {
-          load.sample();
-          nextSample += 10 * Recorder.SECOND;
-        }
-        runs.get((int) (i % k)).start((int) (i / k) - warmUpRounds, target);
-      }
+      LoadClock clock = new LoadClock(Ticker.system());
+      long[] sent = {0};
+      long[] timed = {0};
+      long[] nextSample = {0};
+      OpenLoopGenerator.builder(clock)
+          .rate(rate)
+          .warmUp(callsAt(rate, (long) warmUpRounds * k))
+          .duration(callsAt(rate, (long) fanOuts * k))
+          .lag((offset, lag) -> runs.get((int) (timed[0]++ % k)).late.sent(lag))
+          .sink(
+              (due, offset) -> {
+                if (offset >= nextSample[0]) {
+                  load.sample();
+                  nextSample[0] += 10 * Recorder.SECOND;
+                }
+                long i = sent[0]++;
+                runs.get((int) (i % k)).start((int) (i / k) - warmUpRounds, due);
+              })
+          .build()
+          .run();
       long drainUntil = System.nanoTime() + DEADLINE.toNanos() + 5 * Recorder.SECOND;
       for (Run r : runs) {
         r.awaitIdle(drainUntil);
       }
       load.sample();
-      double seconds = (System.nanoTime() - recordedAt) / 1e9;
+      double seconds = clock.offset(clock.now()) / 1e9;
       List<Result> results = new ArrayList<>();
       for (Run r : runs) {
         r.close();
@@ -186,33 +193,38 @@ final class FanOut {
     }
   }
 
-  /** The 1-minute load average, sampled: first, last, least and most. */
+  /**
+   * Just long enough for {@code calls} calls at {@code rate} per second: the generator sends {@code
+   * duration x rate} calls, rounded down.
+   */
+  static Duration callsAt(int rate, long calls) {
+    return Duration.ofNanos((calls * Recorder.SECOND + rate - 1) / rate);
+  }
+
+  /** The load averages, sampled: first, last, and the 1-minute figure's least and most. */
   static final class LoadSampler {
-    private final List<String> samples = new ArrayList<>();
+    private final List<MachineLoad> samples = new ArrayList<>();
 
     void sample() {
-      samples.add(Scenarios.loadAverage());
+      samples.add(MachineLoad.now());
     }
 
     String first() {
-      return samples.isEmpty() ? "unknown" : samples.get(0);
+      return samples.isEmpty() ? "unknown" : Scenarios.averages(samples.get(0));
     }
 
     String last() {
-      return samples.isEmpty() ? "unknown" : samples.get(samples.size() - 1);
+      return samples.isEmpty() ? "unknown" : Scenarios.averages(samples.get(samples.size() - 1));
     }
 
     /** The range of the 1-minute figure over the samples, as "min-max". */
     String range() {
       double lo = Double.MAX_VALUE;
       double hi = 0;
-      for (String x : samples) {
-        try {
-          double v = Double.parseDouble(x.substring(0, x.indexOf(' ')));
-          lo = Math.min(lo, v);
-          hi = Math.max(hi, v);
-        } catch (RuntimeException e) {
-          // "unknown": skip
+      for (MachineLoad m : samples) {
+        if (!Double.isNaN(m.load1())) {
+          lo = Math.min(lo, m.load1());
+          hi = Math.max(hi, m.load1());
         }
       }
       return hi == 0 ? "unknown" : String.format(Locale.ROOT, "%.2f-%.2f", lo, hi);
@@ -277,8 +289,12 @@ final class FanOut {
 
     private final AtomicIntegerArray failed;
     private final long[] intended;
-    private final Histogram fanOut = histogram();
-    private final Histogram sub = histogram();
+    private final LatencyRecorder fanOut = new LatencyRecorder();
+    private final LatencyRecorder sub = new LatencyRecorder();
+
+    /** How late the generator started this configuration's recorded fan-outs. */
+    final Lateness late = new Lateness();
+
     private final AtomicLong subRequests = new AtomicLong();
     private final AtomicLong attempts = new AtomicLong();
     private final AtomicLong hedges = new AtomicLong();
@@ -296,7 +312,6 @@ final class FanOut {
     private volatile boolean recording;
 
     private long notSent;
-    private long lateStarts;
     private boolean closed;
 
     Run(Config config, List<Endpoint> endpoints, int fanOuts) {
@@ -343,7 +358,7 @@ final class FanOut {
     }
 
     synchronized Result result(double seconds, LoadSampler load) {
-      long complete = fanOut.getTotalCount();
+      long complete = fanOut.count();
       long failedFanOuts = notSent;
       for (int i = 0; i < fanOuts; i++) {
         if (failed.get(i) > 0 || remaining.get(i) > 0) {
@@ -355,16 +370,15 @@ final class FanOut {
           fanOuts,
           complete,
           failedFanOuts,
-          fanOut.getValueAtPercentile(50) / 1e6,
-          fanOut.getValueAtPercentile(90) / 1e6,
-          fanOut.getValueAtPercentile(99) / 1e6,
-          fanOut.getValueAtPercentile(99.9) / 1e6,
-          fanOut.getMaxValue() / 1e6,
-          fanOut.getTotalCount()
-              - fanOut.getCountBetweenValues(0, fanOut.lowestEquivalentValue(Recorder.SECOND) - 1),
-          sub.getValueAtPercentile(50) / 1e6,
-          sub.getValueAtPercentile(99) / 1e6,
-          sub.getValueAtPercentile(99.9) / 1e6,
+          fanOut.percentileMillis(50),
+          fanOut.percentileMillis(90),
+          fanOut.percentileMillis(99),
+          fanOut.percentileMillis(99.9),
+          fanOut.maxMillis(),
+          fanOut.countAtOrAbove(Recorder.SECOND),
+          sub.percentileMillis(50),
+          sub.percentileMillis(99),
+          sub.percentileMillis(99.9),
           subRequests.get(),
           attempts.get(),
           hedges.get(),
@@ -374,7 +388,7 @@ final class FanOut {
           ejected.get(),
           evacuated.get(),
           stalls.get(),
-          lateStarts,
+          late.summary().late(),
           seconds,
           load.first(),
           load.last(),
@@ -386,16 +400,11 @@ final class FanOut {
       if (n == 0) {
         recording = true;
       }
-      if (n >= 0 && System.nanoTime() - target > 10 * Recorder.MS) {
-        synchronized (this) {
-          lateStarts++;
-        }
-      }
       if (!inFlight.tryAcquire()) {
         if (n >= 0) {
           synchronized (this) {
             notSent++;
-            fanOut.recordValue(DEADLINE.toNanos());
+            fanOut.record(DEADLINE.toNanos());
           }
           failed.set(n, 1);
         }
@@ -436,12 +445,12 @@ final class FanOut {
       }
       if (n >= 0) {
         synchronized (this) {
-          sub.recordValue(Math.max(1, now - target));
+          sub.record(now - target);
           if (!ok) {
             failed.incrementAndGet(n);
           }
           if (remaining.decrementAndGet(n) == 0) {
-            fanOut.recordValue(Math.max(1, now - intended[n]));
+            fanOut.record(now - intended[n]);
           }
         }
       }
@@ -515,10 +524,6 @@ final class FanOut {
         ended(n, target, left, false);
       }
     }
-  }
-
-  private static Histogram histogram() {
-    return new Histogram(3_600_000_000_000L, 3);
   }
 
   /** The generated Markdown section: the table beside the paper's figures, and the targets. */

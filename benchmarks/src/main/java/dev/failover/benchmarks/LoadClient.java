@@ -29,9 +29,12 @@ abstract class LoadClient implements Closeable {
     this.endpointByPort = endpointByPort;
   }
 
-  /** Sends call {@code seq}, intended at {@code intendedNanoTime}. */
-  final void send(int seq, long intendedNanoTime) {
-    recorder.scheduled(seq, intendedNanoTime);
+  /**
+   * Sends call {@code seq}, intended at {@code intendedNanoTime}, {@code offsetNanos} from the
+   * load's start (negative in the warm-up).
+   */
+  final void send(int seq, long intendedNanoTime, long offsetNanos) {
+    recorder.scheduled(seq, offsetNanos);
     if (!inFlight.tryAcquire()) {
       recorder.done(seq, false, intendedNanoTime);
       return;
@@ -62,7 +65,7 @@ abstract class LoadClient implements Closeable {
 
   /** Notes that the client took {@code count} endpoints out of rotation now. */
   final void ejected(int count) {
-    long t = System.nanoTime() - recorder.recordStart;
+    long t = recorder.offset(System.nanoTime());
     for (int i = 0; i < count; i++) {
       ejections.add(t);
     }

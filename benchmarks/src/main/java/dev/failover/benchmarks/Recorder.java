@@ -1,21 +1,22 @@
 package dev.failover.benchmarks;
 
+import dev.failover.testkit.load.LatencyRecorder;
+import dev.failover.testkit.load.LoadClock;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicIntegerArray;
-import org.HdrHistogram.Histogram;
 
 /**
  * What one client did in one scenario: every scheduled call's intended send time, latency and
- * outcome, its attempts, and where its first attempt went. Times are nanoseconds from the start of
- * the recorded part of the run (warm-up calls have negative times and are left out of every
- * figure).
+ * outcome, its attempts, and where its first attempt went. Times are nanoseconds from the load's
+ * start on its {@link LoadClock} (warm-up calls have negative times and are left out of every
+ * figure); latencies go into a {@link LatencyRecorder} per window.
  */
 final class Recorder {
   static final long MS = 1_000_000L;
   static final long SECOND = 1_000_000_000L;
 
   final String client;
-  final long recordStart;
+  final LoadClock clock;
   private final long[] intended;
   private final long[] latency;
   private final byte[] result;
@@ -23,9 +24,9 @@ final class Recorder {
   private final AtomicIntegerArray firstEndpoint;
   private final long[] firstAt;
 
-  Recorder(String client, int calls, long recordStart) {
+  Recorder(String client, int calls, LoadClock clock) {
     this.client = client;
-    this.recordStart = recordStart;
+    this.clock = clock;
     this.intended = new long[calls];
     this.latency = new long[calls];
     this.result = new byte[calls];
@@ -41,15 +42,21 @@ final class Recorder {
     return intended.length;
   }
 
-  void scheduled(int seq, long intendedNanoTime) {
-    intended[seq] = intendedNanoTime - recordStart;
+  /** Call {@code seq} is due {@code offsetNanos} from the start (negative in the warm-up). */
+  void scheduled(int seq, long offsetNanos) {
+    intended[seq] = offsetNanos;
+  }
+
+  /** {@code nanoTime} from the start; negative before it. */
+  long offset(long nanoTime) {
+    return clock.offset(nanoTime);
   }
 
   synchronized void done(int seq, boolean ok, long intendedNanoTime) {
     if (result[seq] != 0) {
       return;
     }
-    long took = System.nanoTime() - intendedNanoTime;
+    long took = clock.now() - intendedNanoTime;
     latency[seq] = took;
     // A success counts only within the deadline, measured from the intended send time.
     result[seq] = ok && took <= Scenarios.DEADLINE.toNanos() ? (byte) 1 : (byte) 2;
@@ -72,13 +79,13 @@ final class Recorder {
       return;
     }
     if (firstEndpoint.compareAndSet(seq, -1, endpoint)) {
-      firstAt[seq] = startNanoTime - recordStart;
+      firstAt[seq] = offset(startNanoTime);
     }
   }
 
   /** Latency, success and attempts of the calls intended in {@code [from, to)}. */
   synchronized Stats stats(long from, long to) {
-    Histogram h = new Histogram(3_600_000_000_000L, 3);
+    LatencyRecorder h = new LatencyRecorder();
     long n = 0;
     long ok = 0;
     long failed = 0;
@@ -96,7 +103,7 @@ final class Recorder {
       }
       att += attempts.get(i);
       if (result[i] != 0) {
-        h.recordValue(Math.max(1, Math.min(latency[i], h.getHighestTrackableValue())));
+        h.record(latency[i]);
       }
     }
     return new Stats(
@@ -104,9 +111,9 @@ final class Recorder {
         ok,
         failed,
         n == 0 ? 0 : (double) att / n,
-        h.getValueAtPercentile(50) / 1e6,
-        h.getValueAtPercentile(99) / 1e6,
-        h.getValueAtPercentile(99.9) / 1e6);
+        h.percentileMillis(50),
+        h.percentileMillis(99),
+        h.percentileMillis(99.9));
   }
 
   /** The share of first attempts started in {@code [from, to)} that went to {@code faulty}. */

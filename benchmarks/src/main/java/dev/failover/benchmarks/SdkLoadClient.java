@@ -123,12 +123,12 @@ final class SdkLoadClient extends LoadClient {
 
     @Override
     public void onClientStalled(FailoverEvent.ClientStalled event) {
-      stalls.add(System.nanoTime() - recorder.recordStart);
+      stalls.add(recorder.offset(System.nanoTime()));
     }
 
     @Override
     public void onZoneEvacuated(FailoverEvent.ZoneEvacuated event) {
-      evacuations.add(System.nanoTime() - recorder.recordStart);
+      evacuations.add(recorder.offset(System.nanoTime()));
       if (event.zone().zone().equals(watchedZone)) {
         zoneEvents.incrementAndGet();
       }

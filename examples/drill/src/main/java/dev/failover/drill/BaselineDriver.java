@@ -1,5 +1,6 @@
 package dev.failover.drill;
 
+import dev.failover.testkit.load.LoadClock;
 import io.github.resilience4j.core.IntervalFunction;
 import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
@@ -42,7 +43,7 @@ final class BaselineDriver extends ClientDriver {
   private record Answer(int status) {}
 
   BaselineDriver(
-      Scenario scenario, Stats stats, DrillClock clock, int maxInFlight, Duration deadline) {
+      Scenario scenario, Stats stats, LoadClock clock, int maxInFlight, Duration deadline) {
     super("baseline", stats, clock, maxInFlight);
     this.endpoints = scenario.endpoints();
     this.deadline = deadline;

@@ -1,5 +1,6 @@
 package dev.failover.drill;
 
+import dev.failover.testkit.load.LoadClock;
 import java.io.Closeable;
 import java.time.Duration;
 import java.util.concurrent.Semaphore;
@@ -16,11 +17,11 @@ import java.util.function.Consumer;
 abstract class ClientDriver implements Closeable {
   final String name;
   final Stats stats;
-  final DrillClock clock;
+  final LoadClock clock;
   private final int maxInFlight;
   private final Semaphore inFlight;
 
-  ClientDriver(String name, Stats stats, DrillClock clock, int maxInFlight) {
+  ClientDriver(String name, Stats stats, LoadClock clock, int maxInFlight) {
     this.name = name;
     this.stats = stats;
     this.clock = clock;

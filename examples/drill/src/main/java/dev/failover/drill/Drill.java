@@ -2,6 +2,12 @@ package dev.failover.drill;
 
 import dev.failover.testkit.FakeZones;
 import dev.failover.testkit.Timeline;
+import dev.failover.testkit.load.HostSaturator;
+import dev.failover.testkit.load.Lateness;
+import dev.failover.testkit.load.LoadClock;
+import dev.failover.testkit.load.MachineLoad;
+import dev.failover.testkit.load.OpenLoopGenerator;
+import dev.failover.testkit.load.Ticker;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -117,7 +123,7 @@ public final class Drill {
         "Machine at start: "
             + atStart.describe()
             + (atStart.busy() ? "; busier than its processors: the timing may suffer" : ""));
-    DrillClock clock = new DrillClock(DrillClock.SYSTEM);
+    LoadClock clock = new LoadClock(Ticker.system());
     List<String> zoneNames = scenario.zoneNames();
     EventLog events = new EventLog(out, clock);
     scenario.onPhaseStarted(name -> events.add("drill", "phase " + name + " begins"));
@@ -238,7 +244,7 @@ public final class Drill {
   }
 
   /**
-   * Sends the load open loop on its own thread ({@link LoadGenerator}): the warm-up, then call
+   * Sends the load open loop on its own thread ({@link OpenLoopGenerator}): the warm-up, then call
    * {@code i} due at {@code start + i / rate}. At the start the held warm-up events are printed,
    * the timeline of faults starts, and a line per second and client follows, {@code behind} seconds
    * behind.
@@ -247,7 +253,7 @@ public final class Drill {
       Options o,
       Scenario scenario,
       List<ClientDriver> drivers,
-      DrillClock clock,
+      LoadClock clock,
       EventLog events,
       GeneratorLag lag,
       @Nullable FailBackTail tail,
@@ -258,44 +264,47 @@ public final class Drill {
     AtomicReference<@Nullable Future<Timeline.@Nullable Run>> run = new AtomicReference<>();
     AtomicReference<@Nullable Future<?>> printer = new AtomicReference<>();
     Console console = new Console(drivers, lag, tail, scenario.homeZone(), o.duration(), out);
-    Duration tailMax = tail == null ? Duration.ZERO : tail.max();
     Timeline timeline = scenario.timeline();
     FakeZones zones = scenario.zones();
-    LoadGenerator generator =
-        new LoadGenerator(
-            clock,
-            o.rate(),
-            WARM_UP,
-            o.duration(),
-            tailMax,
-            tail == null ? LoadGenerator.NO_TAIL : tail,
-            (due, offset) -> {
-              String path = scenario.nextPath();
-              for (ClientDriver d : drivers) {
-                d.send(path, due, offset);
-              }
-            },
-            lag,
-            start -> {
-              run.set(
-                  ticks.submit(
-                      () -> {
-                        events.begin(start);
-                        return timeline == null || zones == null ? null : timeline.start(zones);
-                      }));
-              printer.set(
-                  ticks.scheduleAtFixedRate(
-                      () -> {
-                        long elapsed = (clock.now() - start) / 1_000_000_000L;
-                        console.printUpTo((int) elapsed - behind);
-                        if (zones != null && elapsed % 5 == 0) {
-                          zones.resetCounts(); // the drill never reads the journals
-                        }
-                      },
-                      start + 1_000_000_000L - clock.now(),
-                      1_000_000_000L,
-                      TimeUnit.NANOSECONDS));
-            });
+    Duration tailMax = tail == null ? Duration.ZERO : tail.max();
+    OpenLoopGenerator.Builder builder =
+        OpenLoopGenerator.builder(clock)
+            .rate(o.rate())
+            .warmUp(WARM_UP)
+            .duration(o.duration())
+            .sink(
+                (due, offset) -> {
+                  String path = scenario.nextPath();
+                  for (ClientDriver d : drivers) {
+                    d.send(path, due, offset);
+                  }
+                })
+            .lag(lag)
+            .onStart(
+                start -> {
+                  run.set(
+                      ticks.submit(
+                          () -> {
+                            events.begin(start);
+                            return timeline == null || zones == null ? null : timeline.start(zones);
+                          }));
+                  printer.set(
+                      ticks.scheduleAtFixedRate(
+                          () -> {
+                            long elapsed = (clock.now() - start) / 1_000_000_000L;
+                            console.printUpTo((int) elapsed - behind);
+                            if (zones != null && elapsed % 5 == 0) {
+                              zones.resetCounts(); // the drill never reads the journals
+                            }
+                          },
+                          start + 1_000_000_000L - clock.now(),
+                          1_000_000_000L,
+                          TimeUnit.NANOSECONDS));
+                });
+    if (tail != null) {
+      builder.tail(tailMax, tail);
+    }
+    OpenLoopGenerator generator = builder.build();
     HostSaturator saturator = scenario.saturator();
     if (saturator != null) {
       saturator.pauseWith(generator::pause);
@@ -428,7 +437,7 @@ public final class Drill {
           s = d.stats.second(next);
           out.println(TextReport.line(next, d.name, s, homeZone));
         }
-        GeneratorLag.Summary late = lag.second(next);
+        Lateness.Summary late = lag.second(next);
         if (late.late() > 0 && s != null) {
           out.println(TextReport.lagLine(next, s.phase(), late));
         }
@@ -445,7 +454,7 @@ public final class Drill {
         for (ClientDriver d : drivers) {
           out.println(TextReport.tailLine(at, d.name, d.stats.tailSecond(nextTail), homeZone));
         }
-        GeneratorLag.Summary late = lag.tailSecond(nextTail);
+        Lateness.Summary late = lag.tailSecond(nextTail);
         if (late.late() > 0) {
           out.println(TextReport.tailLagLine(at, late));
         }

@@ -1,5 +1,6 @@
 package dev.failover.drill;
 
+import dev.failover.testkit.load.MachineLoad;
 import java.time.Duration;
 import java.util.List;
 import org.jspecify.annotations.Nullable;

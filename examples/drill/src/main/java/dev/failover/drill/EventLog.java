@@ -1,5 +1,6 @@
 package dev.failover.drill;
 
+import dev.failover.testkit.load.LoadClock;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,13 +32,13 @@ final class EventLog {
   private record Held(long nanoTime, String client, Kind kind, String text) {}
 
   private final PrintStream out;
-  private final DrillClock clock;
+  private final LoadClock clock;
   private final List<Held> held = new ArrayList<>();
   private final List<Entry> entries = new ArrayList<>();
   private boolean begun;
   private long startNanos;
 
-  EventLog(PrintStream out, DrillClock clock) {
+  EventLog(PrintStream out, LoadClock clock) {
     this.out = out;
     this.clock = clock;
   }

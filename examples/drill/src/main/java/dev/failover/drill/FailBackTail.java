@@ -1,5 +1,6 @@
 package dev.failover.drill;
 
+import dev.failover.testkit.load.OpenLoopGenerator;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,7 +31,7 @@ import org.jspecify.annotations.Nullable;
  * second of the drill or the drill's total. The reports show them after the phases, marked {@code
  * tail}, and {@link #homeBackAt()} says when the sdk was back home, from the final counts.
  */
-final class FailBackTail implements LoadGenerator.Tail {
+final class FailBackTail implements OpenLoopGenerator.Tail {
   /** At least this share of the sdk's first attempts in the home zone makes a second "home". */
   static final double HOME_SHARE = 0.9;
 

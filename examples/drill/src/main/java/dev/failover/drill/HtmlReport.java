@@ -1,5 +1,6 @@
 package dev.failover.drill;
 
+import dev.failover.testkit.load.Lateness;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -586,7 +587,7 @@ final class HtmlReport {
       sb.append("</tr>\n");
     }
     sb.append("</table>\n");
-    GeneratorLag.Summary late = r.generator().tailTotal();
+    Lateness.Summary late = r.generator().tailTotal();
     sb.append("<p class=\"meta\">")
         .append(
             esc(
@@ -619,7 +620,7 @@ final class HtmlReport {
         .append("<th>sent late</th><th>max lag ms</th><th class=\"l\"></th></tr>\n");
     List<Phase> rows = rowsWithTotal(r);
     for (Phase p : rows) {
-      GeneratorLag.Summary s = p.name().equals("all phases") ? lag.total() : lag.phase(p.name());
+      Lateness.Summary s = p.name().equals("all phases") ? lag.total() : lag.phase(p.name());
       sb.append("<tr><td class=\"l\">").append(esc(p.name())).append("</td>");
       cell(sb, Long.toString(s.calls()), false);
       cell(sb, Long.toString(s.late()), s.late() > 0 && !p.saturatesClient());
@@ -631,7 +632,7 @@ final class HtmlReport {
     sb.append("</table>\n");
     sb.append(
         "<p class=\"meta\">late = sent more than "
-            + GeneratorLag.LATE.toMillis()
+            + Lateness.LATE.toMillis()
             + " ms after the due time by the drill's own load generator; such a call's latency"
             + " includes that lag.</p>\n");
   }

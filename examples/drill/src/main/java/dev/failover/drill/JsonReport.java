@@ -1,5 +1,7 @@
 package dev.failover.drill;
 
+import dev.failover.testkit.load.Lateness;
+import dev.failover.testkit.load.MachineLoad;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.util.List;
@@ -145,7 +147,7 @@ final class JsonReport {
 
   private static void generator(StringBuilder sb, DrillResult r) {
     GeneratorLag lag = r.generator();
-    sb.append("{\"late_threshold_ms\": ").append(GeneratorLag.LATE.toMillis());
+    sb.append("{\"late_threshold_ms\": ").append(Lateness.LATE.toMillis());
     sb.append(", \"lagged\": ").append(lag.lagged());
     sb.append(", ");
     lag(sb, lag.total());
@@ -169,7 +171,7 @@ final class JsonReport {
     sb.append("]}");
   }
 
-  private static void lag(StringBuilder sb, GeneratorLag.Summary s) {
+  private static void lag(StringBuilder sb, Lateness.Summary s) {
     sb.append("\"calls\": ").append(s.calls());
     sb.append(", \"late\": ").append(s.late());
     sb.append(", \"max_lag_ms\": ").append(num(s.maxLagMillis()));

@@ -4,6 +4,7 @@ import dev.failover.testkit.FakeZones;
 import dev.failover.testkit.Latency;
 import dev.failover.testkit.Timeline;
 import dev.failover.testkit.ZoneFault;
+import dev.failover.testkit.load.HostSaturator;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -92,7 +93,7 @@ final class Scenario implements AutoCloseable {
       zones.close();
       throw e;
     }
-    HostSaturator saturator = HostSaturator.perCore();
+    HostSaturator saturator = HostSaturator.perCore("drill");
     Plan plan = new Plan(duration, saturator);
     ZoneFault gray =
         ZoneFault.errors(503, 0.2)

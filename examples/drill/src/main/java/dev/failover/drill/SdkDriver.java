@@ -8,6 +8,7 @@ import dev.failover.FailoverListener;
 import dev.failover.HealthCheck;
 import dev.failover.HedgePolicy;
 import dev.failover.StaleCache;
+import dev.failover.testkit.load.LoadClock;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
@@ -50,7 +51,7 @@ final class SdkDriver extends ClientDriver {
   SdkDriver(
       Scenario scenario,
       Stats stats,
-      DrillClock clock,
+      LoadClock clock,
       int maxInFlight,
       Duration deadline,
       EventLog log) {

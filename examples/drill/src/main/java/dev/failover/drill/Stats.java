@@ -1,12 +1,12 @@
 package dev.failover.drill;
 
+import dev.failover.testkit.load.LatencyRecorder;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.HdrHistogram.Histogram;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -16,8 +16,6 @@ import org.jspecify.annotations.Nullable;
  * in the tail's total: never in a phase, a second of the drill or the total. Thread-safe.
  */
 final class Stats {
-  private static final long MAX_MICROS = TimeUnit.MINUTES.toMicros(10);
-
   /** The name the tail's buckets carry as their phase. */
   static final String TAIL = "tail";
 
@@ -237,7 +235,7 @@ final class Stats {
 
   private static final class Bucket {
     private final Phase phase;
-    private final Histogram latency = new Histogram(MAX_MICROS, 3);
+    private final LatencyRecorder latency = new LatencyRecorder();
     private final Map<String, Long> first = new LinkedHashMap<>();
     private long calls;
     private long ok;
@@ -268,8 +266,7 @@ final class Stats {
         }
       }
       if (result != Result.NOT_SENT) {
-        long micros = Math.max(1, Math.min(MAX_MICROS, latencyNanos / 1000));
-        latency.recordValue(micros);
+        latency.record(latencyNanos);
       }
     }
 
@@ -297,14 +294,14 @@ final class Stats {
 
     synchronized Summary summary(List<String> zones) {
       Percentiles pct = null;
-      if (latency.getTotalCount() > 0) {
+      if (latency.count() > 0) {
         pct =
             new Percentiles(
-                latency.getValueAtPercentile(50) / 1000.0,
-                latency.getValueAtPercentile(90) / 1000.0,
-                latency.getValueAtPercentile(99) / 1000.0,
-                latency.getValueAtPercentile(99.9) / 1000.0,
-                latency.getMaxValue() / 1000.0);
+                latency.percentileMillis(50),
+                latency.percentileMillis(90),
+                latency.percentileMillis(99),
+                latency.percentileMillis(99.9),
+                latency.maxMillis());
       }
       long firsts = first.values().stream().mapToLong(Long::longValue).sum();
       Map<String, Double> share = new LinkedHashMap<>();

@@ -1,5 +1,6 @@
 package dev.failover.drill;
 
+import dev.failover.testkit.load.Lateness;
 import java.util.List;
 import java.util.Locale;
 import org.jspecify.annotations.Nullable;
@@ -42,7 +43,7 @@ final class TextReport {
   }
 
   /** A second in which the load generator sent calls late, after that second's client lines. */
-  static String lagLine(int second, Phase phase, GeneratorLag.Summary late) {
+  static String lagLine(int second, Phase phase, Lateness.Summary late) {
     return String.format(
         Locale.ROOT,
         "%4ds %-12s load generator: %d of %d calls sent late (> %d ms), max lag %s ms%s",
@@ -50,20 +51,20 @@ final class TextReport {
         phase.name(),
         late.late(),
         late.calls(),
-        GeneratorLag.LATE.toMillis(),
+        Lateness.LATE.toMillis(),
         millis(late.maxLagMillis()),
         phase.saturatesClient() ? " (host saturated on purpose)" : "");
   }
 
   /** A second of the tail in which the load generator sent calls late. */
-  static String tailLagLine(double at, GeneratorLag.Summary late) {
+  static String tailLagLine(double at, Lateness.Summary late) {
     return String.format(
         Locale.ROOT,
         "%s load generator: %d of %d calls sent late (> %d ms), max lag %s ms",
         tailMark(at),
         late.late(),
         late.calls(),
-        GeneratorLag.LATE.toMillis(),
+        Lateness.LATE.toMillis(),
         millis(late.maxLagMillis()));
   }
 
@@ -130,14 +131,14 @@ final class TextReport {
                 t.homeZone(),
                 share(s.share(t.homeZone()))));
       }
-      GeneratorLag.Summary late = r.generator().tailTotal();
+      Lateness.Summary late = r.generator().tailTotal();
       sb.append(
           String.format(
               Locale.ROOT,
               "  load generator: %d of %d calls sent late (> %d ms), max lag %s ms%n",
               late.late(),
               late.calls(),
-              GeneratorLag.LATE.toMillis(),
+              Lateness.LATE.toMillis(),
               millis(late.maxLagMillis())));
     }
     sb.append(t.verdict()).append('\n');
@@ -155,7 +156,7 @@ final class TextReport {
         String.format(
             Locale.ROOT,
             "Load generator (calls sent more than %d ms after their due time are late):%n",
-            GeneratorLag.LATE.toMillis()));
+            Lateness.LATE.toMillis()));
     sb.append(
         String.format(Locale.ROOT, "%-12s %6s %6s %10s%n", "phase", "calls", "late", "max lag ms"));
     for (Phase p : r.phases()) {
@@ -174,7 +175,7 @@ final class TextReport {
               Locale.ROOT,
               "The load generator kept time%s: no call more than %d ms late.%n",
               outside,
-              GeneratorLag.LATE.toMillis()));
+              Lateness.LATE.toMillis()));
     }
     return sb.toString();
   }
@@ -188,7 +189,7 @@ final class TextReport {
     if (!lag.lagged()) {
       return null;
     }
-    GeneratorLag.Summary u = lag.unexpected();
+    Lateness.Summary u = lag.unexpected();
     String outside = r.saturatedPhases().isEmpty() ? "" : " outside " + r.saturatedPhases();
     return List.of(
         String.format(
@@ -199,7 +200,7 @@ final class TextReport {
             u.late(),
             u.calls(),
             u.calls() == 0 ? "-" : percent2(100.0 * u.late() / u.calls()) + "%",
-            GeneratorLag.LATE.toMillis(),
+            Lateness.LATE.toMillis(),
             millis(u.maxLagMillis())),
         "Their latency counts from the due time, so it includes the drill's own delay: the"
             + " machine, not only the clients, was slow",
@@ -213,7 +214,7 @@ final class TextReport {
             + " idle machine.");
   }
 
-  private static void lagRow(StringBuilder sb, String phase, GeneratorLag.Summary s, String note) {
+  private static void lagRow(StringBuilder sb, String phase, Lateness.Summary s, String note) {
     sb.append(
         String.format(
             Locale.ROOT,

@@ -2,6 +2,7 @@ package dev.failover.drill;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.failover.testkit.load.HostSaturator;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -22,7 +23,7 @@ class HostSaturatorTest {
   @Test
   void stopEndsEveryThreadAtOnce() {
     List<String> log = new CopyOnWriteArrayList<>();
-    try (HostSaturator s = new HostSaturator(2)) {
+    try (HostSaturator s = new HostSaturator("drill", 2)) {
       s.logTo(log::add);
       s.saturate(Duration.ofMinutes(10));
       assertThat(s.running()).isTrue();
@@ -42,7 +43,7 @@ class HostSaturatorTest {
     List<String> log = new CopyOnWriteArrayList<>();
     List<Duration> pauses = new CopyOnWriteArrayList<>();
     CountDownLatch over = new CountDownLatch(1);
-    try (HostSaturator s = new HostSaturator(1)) {
+    try (HostSaturator s = new HostSaturator("drill", 1)) {
       s.pauseWith(pauses::add);
       s.logTo(
           text -> {
@@ -62,7 +63,7 @@ class HostSaturatorTest {
 
   @Test
   void aNewBurstEndsTheOneBefore() {
-    try (HostSaturator s = new HostSaturator(1)) {
+    try (HostSaturator s = new HostSaturator("drill", 1)) {
       s.saturate(Duration.ofMinutes(10));
       s.saturate(Duration.ofMinutes(10));
       assertThat(saturatorThreads()).hasSize(2);

@@ -3,12 +3,16 @@ package dev.failover.drill;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.failover.testkit.load.FakeTicker;
+import dev.failover.testkit.load.HostSaturator;
+import dev.failover.testkit.load.Lateness;
+import dev.failover.testkit.load.LoadClock;
+import dev.failover.testkit.load.OpenLoopGenerator;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.PriorityQueue;
 import java.util.function.Consumer;
+import java.util.function.LongConsumer;
 import java.util.function.LongPredicate;
 import org.junit.jupiter.api.Test;
 
@@ -25,66 +29,11 @@ class LoadGeneratorTest {
   static final Duration DURATION = Duration.ofSeconds(10);
   static final Phase ALL = new Phase("all", Duration.ZERO, DURATION, "");
 
-  /**
-   * Time that moves only when the generator waits, running the fake server's answers that fall due
-   * meanwhile. One wait can be made to oversleep, as a descheduled thread or a paused JVM would.
-   */
-  static final class FakeTicker implements DrillClock.Ticker {
-    private record Due(long at, long seq, Runnable action) {}
-
-    private final PriorityQueue<Due> due =
-        new PriorityQueue<>(Comparator.comparingLong(Due::at).thenComparingLong(Due::seq));
-    private long now = 1_000_000 * MS;
-    private long seq;
-    private long stallFrom = Long.MAX_VALUE;
-    private long stallFor;
-
-    @Override
-    public long nanoTime() {
-      return now;
-    }
-
-    @Override
-    public void parkUntil(long deadline) {
-      long wake = deadline;
-      if (deadline >= stallFrom) {
-        wake = deadline + stallFor;
-        stallFrom = Long.MAX_VALUE;
-      }
-      advanceTo(wake);
-    }
-
-    /** The first wait for a time at or after {@code from} wakes {@code late} after it. */
-    void stall(long from, long late) {
-      stallFrom = from;
-      stallFor = late;
-    }
-
-    void advanceTo(long t) {
-      while (!due.isEmpty() && due.peek().at() <= t) {
-        Due d = due.poll();
-        now = Math.max(now, d.at());
-        d.action().run();
-      }
-      now = Math.max(now, t);
-    }
-
-    void at(long t, Runnable action) {
-      due.add(new Due(t, seq++, action));
-    }
-
-    void drain() {
-      while (!due.isEmpty()) {
-        advanceTo(due.peek().at());
-      }
-    }
-  }
-
   /** A client whose server answers every call {@link #FAKE_SERVER} after it is sent. */
   static final class FakeServerClient extends ClientDriver {
     private final FakeTicker ticker;
 
-    FakeServerClient(Stats stats, DrillClock clock, FakeTicker ticker) {
+    FakeServerClient(Stats stats, LoadClock clock, FakeTicker ticker) {
       super("fake", stats, clock, 10_000);
       this.ticker = ticker;
     }
@@ -102,28 +51,33 @@ class LoadGeneratorTest {
   record Sent(long due, long offset, long at) {}
 
   final FakeTicker ticker = new FakeTicker();
-  final DrillClock clock = new DrillClock(ticker);
+  final LoadClock clock = new LoadClock(ticker);
   final Stats stats = new Stats("fake", List.of(ALL), List.of("z"), DURATION);
   final GeneratorLag lag = new GeneratorLag(List.of(ALL), DURATION);
   final FakeServerClient client = new FakeServerClient(stats, clock, ticker);
   final List<Sent> sent = new ArrayList<>();
   final List<Long> starts = new ArrayList<>();
 
-  LoadGenerator generator(int rate) {
-    return new LoadGenerator(
-        clock,
-        rate,
-        Duration.ofSeconds(3),
-        DURATION,
-        (due, offset) -> {
-          sent.add(new Sent(due, offset, ticker.nanoTime()));
-          client.send("/x", due, offset);
-        },
-        lag,
-        starts::add);
+  /** Run by the sink after each call is sent. */
+  LongConsumer afterSend = offset -> {};
+
+  OpenLoopGenerator generator(int rate) {
+    return OpenLoopGenerator.builder(clock)
+        .rate(rate)
+        .warmUp(Duration.ofSeconds(3))
+        .duration(DURATION)
+        .sink(
+            (due, offset) -> {
+              sent.add(new Sent(due, offset, ticker.nanoTime()));
+              client.send("/x", due, offset);
+              afterSend.accept(offset);
+            })
+        .lag(lag)
+        .onStart(starts::add)
+        .build();
   }
 
-  void run(LoadGenerator g) throws InterruptedException {
+  void run(OpenLoopGenerator g) throws InterruptedException {
     g.run();
     ticker.drain();
   }
@@ -133,7 +87,7 @@ class LoadGeneratorTest {
     // Building the clients took 2.5 s, five times the 500 ms the old schedule allowed for.
     ticker.advanceTo(ticker.nanoTime() + 2500 * MS);
     long built = ticker.nanoTime();
-    LoadGenerator g = generator(100);
+    OpenLoopGenerator g = generator(100);
 
     run(g);
 
@@ -157,7 +111,7 @@ class LoadGeneratorTest {
     // Every call took exactly the fake server's 5 ms: no offset from the slow start.
     assertThat(total.latency().p50()).isCloseTo(5.0, within(0.01));
     assertThat(total.latency().max()).isCloseTo(5.0, within(0.01));
-    assertThat(lag.total()).isEqualTo(new GeneratorLag.Summary(1000, 0, 0));
+    assertThat(lag.total()).isEqualTo(new Lateness.Summary(1000, 0, 0));
   }
 
   @Test
@@ -180,7 +134,7 @@ class LoadGeneratorTest {
     assertThat(drill.get(199).at()).isEqualTo(drill.get(199).due());
     assertThat(drill.get(231).at()).isEqualTo(drill.get(231).due());
     // Late: lag 300, 290, ... 20 ms (29 calls); 10 ms and 0 ms are on time.
-    assertThat(lag.total()).isEqualTo(new GeneratorLag.Summary(1000, 29, 300 * MS));
+    assertThat(lag.total()).isEqualTo(new Lateness.Summary(1000, 29, 300 * MS));
     assertThat(lag.second(2).late()).isEqualTo(29);
     assertThat(lag.second(1).late()).isZero();
     assertThat(lag.lagged()).isTrue();
@@ -211,29 +165,20 @@ class LoadGeneratorTest {
 
   @Test
   void aPauseHoldsTheGeneratorAndItsCallsCountLate() throws InterruptedException {
-    LoadGenerator[] g = new LoadGenerator[1];
-    g[0] =
-        new LoadGenerator(
-            clock,
-            100,
-            Duration.ofSeconds(3),
-            DURATION,
-            (due, offset) -> {
-              sent.add(new Sent(due, offset, ticker.nanoTime()));
-              client.send("/x", due, offset);
-              if (offset == 4000 * MS) {
-                g[0].pause(HostSaturator.PAUSE);
-              }
-            },
-            lag,
-            starts::add);
+    OpenLoopGenerator g = generator(100);
+    afterSend =
+        offset -> {
+          if (offset == 4000 * MS) {
+            g.pause(HostSaturator.PAUSE);
+          }
+        };
 
-    run(g[0]);
+    run(g);
 
     // Held 300 ms after the call due at 4.00 s: calls due 4.01 s to 4.30 s left at 4.30 s.
     long start = clock.start();
     assertThat(sent.stream().filter(s -> s.at() == start + 4300 * MS)).hasSize(30);
-    assertThat(lag.total()).isEqualTo(new GeneratorLag.Summary(1000, 28, 290 * MS));
+    assertThat(lag.total()).isEqualTo(new Lateness.Summary(1000, 28, 290 * MS));
   }
 
   @Test
@@ -263,7 +208,7 @@ class LoadGeneratorTest {
     private final LongPredicate atHome;
 
     ZoneClient(
-        Stats stats, DrillClock clock, FakeTicker ticker, long latency, LongPredicate atHome) {
+        Stats stats, LoadClock clock, FakeTicker ticker, long latency, LongPredicate atHome) {
       super("sdk", stats, clock, 10_000);
       this.ticker = ticker;
       this.latency = latency;
@@ -290,7 +235,7 @@ class LoadGeneratorTest {
   /** A drill of {@link #TWO_PHASES} at 100 calls/s and its tail, run on its own fake time. */
   static final class TailRun {
     final FakeTicker ticker = new FakeTicker();
-    final DrillClock clock = new DrillClock(ticker);
+    final LoadClock clock = new LoadClock(ticker);
     final Stats sdk;
     final Stats baseline;
     final GeneratorLag lag;
@@ -314,23 +259,22 @@ class LoadGeneratorTest {
       tail = new FailBackTail(TWO_PHASES.get(1), DURATION, max, "home", sdk);
       ClientDriver s = new ZoneClient(sdk, clock, ticker, latency, atHome);
       ClientDriver b = new ZoneClient(baseline, clock, ticker, FAKE_SERVER, o -> false);
-      LoadGenerator g =
-          new LoadGenerator(
-              clock,
-              100,
-              Duration.ofSeconds(3),
-              DURATION,
-              max,
-              tail,
-              (due, offset) -> {
-                if (offset >= 0) {
-                  offsets.add(offset);
-                }
-                s.send("/x", due, offset);
-                b.send("/x", due, offset);
-              },
-              lag,
-              start -> {});
+      OpenLoopGenerator g =
+          OpenLoopGenerator.builder(clock)
+              .rate(100)
+              .warmUp(Duration.ofSeconds(3))
+              .duration(DURATION)
+              .tail(max, tail)
+              .sink(
+                  (due, offset) -> {
+                    if (offset >= 0) {
+                      offsets.add(offset);
+                    }
+                    s.send("/x", due, offset);
+                    b.send("/x", due, offset);
+                  })
+              .lag(lag)
+              .build();
       g.run();
       ticker.drain();
     }

@@ -1,10 +1,11 @@
-package dev.failover.drill;
+package dev.failover.testkit.load;
 
 import java.lang.ref.Reference;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
@@ -12,60 +13,133 @@ import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Saturates the drill's own JVM, the client's host, for a while: one busy thread per core, and
- * halfway through one forced pause, in which the load generator's thread is held for {@link #PAUSE}
- * and a burst of allocation ends in {@link System#gc()} (a stop-the-world collection). The busy
- * threads end by themselves at the end of the burst, and at once on {@link #stop()} or {@link
- * #close()}; no thread outlives either.
+ * Saturates this JVM, the client's host, for a while: busy threads (usually one per core), and
+ * halfway through one forced pause, in which the load generator's thread may be held for {@link
+ * #PAUSE} ({@link #pauseWith}) and {@value #ALLOCATED_OBJECTS} small objects (48 MB) allocated and
+ * kept alive end in {@link System#gc()} (a full, stop-the-world collection). The busy threads end
+ * by themselves at the end of the burst, and at once on {@link #stop()} or {@link #close()}; no
+ * thread outlives either. Its threads are named {@code <name>-busy-<n>} and {@code
+ * <name>-saturator}.
+ *
+ * <pre>{@code
+ * try (HostSaturator host = HostSaturator.perCore("bench")) {
+ *   host.pauseWith(generator::pause);
+ *   host.saturate(Duration.ofSeconds(10)); // returns at once
+ *   ...
+ * }
+ * }</pre>
  */
-final class HostSaturator implements AutoCloseable {
+public final class HostSaturator implements AutoCloseable {
   /** How long the forced pause holds the load generator. */
-  static final Duration PAUSE = Duration.ofMillis(300);
+  public static final Duration PAUSE = Duration.ofMillis(300);
 
   /** Objects allocated, and kept alive through the forced collection. */
-  private static final int ALLOCATED_OBJECTS = 1 << 20;
+  public static final int ALLOCATED_OBJECTS = 1 << 20;
 
   /** Where the busy threads leave their result, so that their work cannot be optimised away. */
   @SuppressWarnings("unused")
   private static volatile long sink;
 
+  private final String name;
   private final int threads;
-  private volatile Consumer<Duration> pauser = d -> {};
+  private volatile @Nullable Consumer<Duration> pauser;
   private volatile Consumer<String> log = s -> {};
+  private volatile Consumer<ForcedPause> onPause = p -> {};
   private @Nullable Burst current;
 
-  /** One busy thread per {@code threads}; usually one per available processor. */
-  HostSaturator(int threads) {
+  /**
+   * A saturator of {@code threads} busy threads.
+   *
+   * @param name what its threads' names start with
+   * @param threads busy threads; usually one per available processor
+   * @throws IllegalArgumentException if {@code threads} is less than 1
+   */
+  public HostSaturator(String name, int threads) {
     if (threads < 1) {
       throw new IllegalArgumentException("threads must be at least 1 but was " + threads);
     }
+    this.name = Objects.requireNonNull(name, "name");
     this.threads = threads;
   }
 
-  /** One busy thread per available processor. */
-  static HostSaturator perCore() {
-    return new HostSaturator(Runtime.getRuntime().availableProcessors());
+  /**
+   * One busy thread per available processor.
+   *
+   * @param name what its threads' names start with
+   * @return the saturator
+   */
+  public static HostSaturator perCore(String name) {
+    return new HostSaturator(name, Runtime.getRuntime().availableProcessors());
   }
 
-  int threads() {
+  /**
+   * How many busy threads a burst runs.
+   *
+   * @return the count
+   */
+  public int threads() {
     return threads;
   }
 
-  /** Sets what holds the drill's driving threads for the forced pause. */
-  void pauseWith(Consumer<Duration> pauser) {
-    this.pauser = pauser;
+  /**
+   * Sets what holds the load's driving threads for the forced pause, such as {@link
+   * OpenLoopGenerator#pause(Duration)}; nothing is held by default.
+   *
+   * @param pauser told {@link #PAUSE} at the forced pause
+   */
+  public void pauseWith(Consumer<Duration> pauser) {
+    this.pauser = Objects.requireNonNull(pauser, "pauser");
   }
 
-  /** Sets where the saturator tells what it did. */
-  void logTo(Consumer<String> log) {
-    this.log = log;
+  /**
+   * Sets where the saturator tells what it did, a line at a time; nowhere by default.
+   *
+   * @param log receives each line
+   */
+  public void logTo(Consumer<String> log) {
+    this.log = Objects.requireNonNull(log, "log");
+  }
+
+  /**
+   * Sets what is told what the forced pause measured, once it ran.
+   *
+   * @param onPause receives the measurement, on the saturator's thread
+   */
+  public void onPause(Consumer<ForcedPause> onPause) {
+    this.onPause = Objects.requireNonNull(onPause, "onPause");
+  }
+
+  /**
+   * What the forced pause measured.
+   *
+   * @param objects objects allocated and kept alive
+   * @param allocatedMillis how long their allocation took
+   * @param collectedMillis how long {@link System#gc()} then took
+   */
+  public record ForcedPause(int objects, long allocatedMillis, long collectedMillis) {
+    /**
+     * Such as {@code 1048576 objects (48 MB) allocated in 90 ms, then System.gc() took 120 ms}.
+     *
+     * @return the measurement in words
+     */
+    public String describe() {
+      return String.format(
+          Locale.ROOT,
+          "%d objects (%d MB) allocated in %d ms, then System.gc() took %d ms",
+          objects,
+          (objects * 48L) >> 20,
+          allocatedMillis,
+          collectedMillis);
+    }
   }
 
   /**
    * Saturates the host for {@code length} from now, the forced pause at half; ends any burst still
    * running first. Returns at once.
+   *
+   * @param length how long the burst lasts
    */
-  synchronized void saturate(Duration length) {
+  public synchronized void saturate(Duration length) {
     stop();
     Burst b = new Burst(length);
     current = b;
@@ -73,7 +147,7 @@ final class HostSaturator implements AutoCloseable {
   }
 
   /** Ends the burst in progress, if any, and waits for its threads to end. */
-  synchronized void stop() {
+  public synchronized void stop() {
     Burst b = current;
     current = null;
     if (b != null) {
@@ -81,12 +155,17 @@ final class HostSaturator implements AutoCloseable {
     }
   }
 
-  /** Whether any thread of a burst is still alive. */
-  synchronized boolean running() {
+  /**
+   * Whether any thread of a burst is still alive.
+   *
+   * @return true while a burst runs
+   */
+  public synchronized boolean running() {
     Burst b = current;
     return b != null && b.alive();
   }
 
+  /** Same as {@link #stop()}. */
   @Override
   public void close() {
     stop();
@@ -103,11 +182,11 @@ final class HostSaturator implements AutoCloseable {
       this.deadline = startNanos + length.toNanos();
       for (int i = 0; i < threads; i++) {
         long seed = 0x9E3779B97F4A7C15L * (i + 1);
-        Thread t = new Thread(() -> spin(seed), "drill-busy-" + (i + 1));
+        Thread t = new Thread(() -> spin(seed), name + "-busy-" + (i + 1));
         t.setDaemon(true);
         busy.add(t);
       }
-      control = new Thread(() -> control(startNanos + length.toNanos() / 2), "drill-saturator");
+      control = new Thread(() -> control(startNanos + length.toNanos() / 2), name + "-saturator");
       control.setDaemon(true);
     }
 
@@ -142,7 +221,10 @@ final class HostSaturator implements AutoCloseable {
       if (!parkUntil(pauseAt)) {
         return;
       }
-      pauser.accept(PAUSE);
+      Consumer<Duration> p = pauser;
+      if (p != null) {
+        p.accept(PAUSE);
+      }
       long before = System.nanoTime();
       long allocated;
       long collected;
@@ -157,16 +239,20 @@ final class HostSaturator implements AutoCloseable {
       } finally {
         Reference.reachabilityFence(kept);
       }
-      log.accept(
-          String.format(
-              Locale.ROOT,
-              "forced pause: load generator held for %d ms; %d objects (%d MB) allocated in %d ms,"
-                  + " then System.gc() took %d ms",
-              PAUSE.toMillis(),
+      ForcedPause pause =
+          new ForcedPause(
               ALLOCATED_OBJECTS,
-              (ALLOCATED_OBJECTS * 48L) >> 20,
               TimeUnit.NANOSECONDS.toMillis(allocated - before),
-              TimeUnit.NANOSECONDS.toMillis(collected - allocated)));
+              TimeUnit.NANOSECONDS.toMillis(collected - allocated));
+      log.accept(
+          p == null
+              ? "forced pause: " + pause.describe()
+              : String.format(
+                  Locale.ROOT,
+                  "forced pause: load generator held for %d ms; %s",
+                  PAUSE.toMillis(),
+                  pause.describe()));
+      onPause.accept(pause);
       if (!parkUntil(deadline)) {
         return;
       }

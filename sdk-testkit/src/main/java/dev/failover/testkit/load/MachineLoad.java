@@ -1,4 +1,4 @@
-package dev.failover.drill;
+package dev.failover.testkit.load;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -10,12 +10,28 @@ import java.util.Locale;
 /**
  * The machine's load at one moment: the load averages over 1, 5 and 15 minutes ({@code
  * /proc/loadavg}; elsewhere the JVM's 1-minute figure) and the processors available to the JVM. A
- * figure the platform does not give is NaN.
+ * figure the platform does not give is NaN. Sample it before and after a measurement: a busy
+ * machine makes a latency figure say little about the client.
+ *
+ * <pre>{@code
+ * MachineLoad before = MachineLoad.now();
+ * System.out.println(before.describe()); // load average 1.52 0.98 0.40 (1, 5, 15 min), 2 processors
+ * }</pre>
+ *
+ * @param processors processors available to the JVM
+ * @param load1 load average over 1 minute
+ * @param load5 load average over 5 minutes
+ * @param load15 load average over 15 minutes
  */
-record MachineLoad(int processors, double load1, double load5, double load15) {
+public record MachineLoad(int processors, double load1, double load5, double load15) {
   private static final Path LOADAVG = Path.of("/proc/loadavg");
 
-  static MachineLoad now() {
+  /**
+   * Samples the load now.
+   *
+   * @return the load averages and processors
+   */
+  public static MachineLoad now() {
     int processors = Runtime.getRuntime().availableProcessors();
     try {
       String[] f = Files.readString(LOADAVG, StandardCharsets.US_ASCII).trim().split("\\s+", -1);
@@ -27,8 +43,12 @@ record MachineLoad(int processors, double load1, double load5, double load15) {
     }
   }
 
-  /** Such as {@code load average 1.52 0.98 0.40 (1, 5, 15 min), 2 processors}. */
-  String describe() {
+  /**
+   * Such as {@code load average 1.52 0.98 0.40 (1, 5, 15 min), 2 processors}.
+   *
+   * @return the load in words
+   */
+  public String describe() {
     return String.format(
         Locale.ROOT,
         "load average %s (1, 5, 15 min), %d processor%s",
@@ -37,13 +57,21 @@ record MachineLoad(int processors, double load1, double load5, double load15) {
         processors == 1 ? "" : "s");
   }
 
-  /** Such as {@code 1.52 0.98 0.40}: over 1, 5 and 15 minutes. */
-  String averages() {
+  /**
+   * Such as {@code 1.52 0.98 0.40}: over 1, 5 and 15 minutes; {@code ?} for a figure not known.
+   *
+   * @return the three averages
+   */
+  public String averages() {
     return figure(load1) + " " + figure(load5) + " " + figure(load15);
   }
 
-  /** Whether more was runnable over the last minute than there are processors. */
-  boolean busy() {
+  /**
+   * Whether more was runnable over the last minute than there are processors.
+   *
+   * @return whether the 1-minute load average exceeds the processors
+   */
+  public boolean busy() {
     return load1 > processors;
   }
 
