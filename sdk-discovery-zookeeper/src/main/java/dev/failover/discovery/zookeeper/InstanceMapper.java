@@ -33,6 +33,8 @@ final class InstanceMapper<T> {
   /** The metadata keys read for the region, in order. */
   static final List<String> REGION_KEYS = List.of("region", "topology.kubernetes.io/region");
 
+  private static final String DISABLED = "it is disabled";
+
   private final String service;
   private final Function<? super ServiceInstance<T>, ? extends @Nullable Locality> locality;
 
@@ -105,8 +107,6 @@ final class InstanceMapper<T> {
     }
     return new Endpoint(url, where, Endpoint.DEFAULT_WEIGHT);
   }
-
-  private static final String DISABLED = "it is disabled";
 
   private void skip(ServiceInstance<T> instance, String id, String reason) {
     String previous = skipped.put(id, reason);

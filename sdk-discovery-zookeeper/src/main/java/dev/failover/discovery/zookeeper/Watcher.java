@@ -41,7 +41,9 @@ import org.slf4j.LoggerFactory;
  *   <li>a suspended or lost connection: {@code failed()} at once;
  *   <li>connected again (or a failure still to be cleared): the instances are read from ZooKeeper
  *       itself (not the cache, which may not have caught up) and reported;
- *   <li>a cache change: the cache's instances are reported.
+ *   <li>a cache change: the cache's instances are reported;
+ *   <li>for a while after such a read, the cache is checked once a second against what was reported
+ *       (see {@link #settle()}).
  * </ul>
  */
 final class Watcher<T> {
@@ -50,6 +52,9 @@ final class Watcher<T> {
 
   /** How long the worker waits before it tries again after a failed read or cache start. */
   private static final long RETRY_MILLIS = 1_000;
+
+  /** How long after a read from ZooKeeper itself the cache is checked against it. */
+  private static final long SETTLE_MILLIS = 10_000;
 
   /** How long {@link #close()} waits for the worker to end. */
   private static final long CLOSE_WAIT_MILLIS = 10_000;
@@ -103,6 +108,8 @@ final class Watcher<T> {
   private @Nullable CountDownLatch cacheInitialized;
   private boolean failing;
   private int failuresInARow;
+  private List<Endpoint> lastReported = List.of();
+  private long settleUntil; // System.nanoTime() until which settle() runs; 0: not settling
 
   Watcher(
       @Nullable String connectString,
@@ -311,7 +318,8 @@ final class Watcher<T> {
 
   /** Waits for signals and reports what they mean; see the class comment. */
   private void watch(CuratorFramework client) throws InterruptedException {
-    Signal first = failing ? signals.poll(RETRY_MILLIS, TimeUnit.MILLISECONDS) : signals.take();
+    boolean timed = failing || settleUntil != 0;
+    Signal first = timed ? signals.poll(RETRY_MILLIS, TimeUnit.MILLISECONDS) : signals.take();
     List<Signal> batch = new ArrayList<>();
     if (first != null) {
       batch.add(first);
@@ -350,8 +358,29 @@ final class Watcher<T> {
         return;
       }
       report(instances);
+      settleUntil = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SETTLE_MILLIS);
     } else if (changed) {
       report(Objects.requireNonNull(cache).getInstances());
+    } else if (settleUntil != 0) {
+      settle();
+    }
+  }
+
+  /**
+   * After a read from ZooKeeper itself, checks once a second for {@link #SETTLE_MILLIS} that the
+   * cache, which is rebuilding itself meanwhile, agrees with what was reported. The read is a
+   * snapshot: a registering side that re-registers on its own reconnection (Curator deletes and
+   * re-creates the node) may be caught half-way, and a cache that ends where it began sends no
+   * change. Once settled, the cache's changes are the source's only reports.
+   */
+  private void settle() {
+    if (System.nanoTime() - settleUntil > 0) {
+      settleUntil = 0;
+    }
+    List<ServiceInstance<T>> instances = Objects.requireNonNull(cache).getInstances();
+    if (!mapper.endpoints(instances).equals(lastReported)) {
+      log.debug("{}: the settled cache differs from the read after reconnecting", description);
+      report(instances);
     }
   }
 
@@ -400,8 +429,9 @@ final class Watcher<T> {
     }
     failing = false;
     failuresInARow = 0;
+    lastReported = List.copyOf(endpoints);
     try {
-      target.endpoints(List.copyOf(endpoints));
+      target.endpoints(lastReported);
     } catch (RuntimeException e) {
       log.warn("{}: the client's endpoints() threw", description, e);
     }

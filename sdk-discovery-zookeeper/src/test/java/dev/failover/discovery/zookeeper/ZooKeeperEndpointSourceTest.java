@@ -10,8 +10,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.imps.CuratorFrameworkState;
+import org.apache.curator.framework.state.ConnectionState;
+import org.apache.curator.retry.RetryOneTime;
 import org.apache.curator.test.InstanceSpec;
 import org.apache.curator.test.TestingServer;
 import org.apache.curator.x.discovery.ServiceInstance;
@@ -153,6 +157,38 @@ class ZooKeeperEndpointSourceTest {
     registry.register(SERVICE, "b", 8082, Registry.zone("r", "z2"));
 
     recorder.awaitLatest("a and b", l -> urls(l).equals(List.of(url(8081), url(8082))));
+  }
+
+  @Test
+  void anOutageLongerThanTheSessionEndsOnANewSessionAndTheListFollows() throws Exception {
+    registry.register(SERVICE, "a", 8081, Registry.zone("r", "z1"));
+    CuratorFramework client =
+        CuratorFrameworkFactory.builder()
+            .connectString(server.getConnectString())
+            .sessionTimeoutMs(2_000) // the server raises it to its minimum (two ticks)
+            .connectionTimeoutMs(1_000)
+            .retryPolicy(new RetryOneTime(100))
+            .build();
+    List<ConnectionState> states = new CopyOnWriteArrayList<>();
+    client.getConnectionStateListenable().addListener((c, state) -> states.add(state));
+    client.start();
+    toClose.add(client::close);
+    started(
+        ZooKeeperEndpointSource.builder().curatorFramework(client).serviceName(SERVICE).build());
+    recorder.awaitList("a", l -> l.size() == 1);
+
+    int before = recorder.size();
+    server.stop();
+    recorder.awaitFailure(before);
+    long until = System.nanoTime() + Recorder.WAIT.toNanos();
+    while (!states.contains(ConnectionState.LOST) && System.nanoTime() < until) {
+      Thread.sleep(20); // waiting for Curator to declare the session lost, bounded
+    }
+    assertThat(states).contains(ConnectionState.LOST);
+    int afterLoss = recorder.size();
+    server.restart();
+
+    recorder.awaitList(afterLoss, "a on a new session", l -> urls(l).equals(List.of(url(8081))));
   }
 
   @Test
