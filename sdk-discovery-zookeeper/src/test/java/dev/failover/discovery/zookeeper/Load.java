@@ -41,7 +41,10 @@ final class Load {
   private final AtomicInteger sent = new AtomicInteger();
   private final AtomicInteger succeeded = new AtomicInteger();
   private final AtomicLong inFlight = new AtomicLong();
-  private final ConcurrentLinkedQueue<Long> latencies = new ConcurrentLinkedQueue<>();
+
+  /** Per finished call: when it was sent (nanos since start) and how long it took. */
+  private final ConcurrentLinkedQueue<long[]> latencies = new ConcurrentLinkedQueue<>();
+
   private final ConcurrentLinkedQueue<Failure> failures = new ConcurrentLinkedQueue<>();
   private final long startNanos = System.nanoTime();
   private volatile ScheduledFuture<?> task;
@@ -102,7 +105,7 @@ final class Load {
   }
 
   private void finish(long start) {
-    latencies.add(System.nanoTime() - start);
+    latencies.add(new long[] {start - startNanos, System.nanoTime() - start});
     inFlight.decrementAndGet();
   }
 
@@ -141,7 +144,13 @@ final class Load {
 
   /** The given percentile of the finished calls' latency, in milliseconds. */
   double percentileMillis(double percentile) {
-    long[] sorted = latencies.stream().mapToLong(Long::longValue).toArray();
+    return percentileMillis(percentile, Duration.ZERO);
+  }
+
+  /** The same, of the calls sent after {@code skip} from the start (the JVM warmed up). */
+  double percentileMillis(double percentile, Duration skip) {
+    long[] sorted =
+        latencies.stream().filter(l -> l[0] >= skip.toNanos()).mapToLong(l -> l[1]).toArray();
     if (sorted.length == 0) {
       return 0;
     }
@@ -152,13 +161,16 @@ final class Load {
 
   String summary() {
     return String.format(
-        "calls %d, ok %d, failures %d, p50 %.1f ms, p99 %.1f ms, max %.1f ms, rate %.0f/s",
+        "calls %d, ok %d, failures %d, p50 %.1f ms, p99 %.1f ms, max %.1f ms, rate %.0f/s;"
+            + " after the first 2 s: p99 %.1f ms, max %.1f ms",
         sent(),
         succeeded(),
         failures.size(),
         percentileMillis(50),
         percentileMillis(99),
         percentileMillis(100),
-        rate());
+        rate(),
+        percentileMillis(99, Duration.ofSeconds(2)),
+        percentileMillis(100, Duration.ofSeconds(2)));
   }
 }
