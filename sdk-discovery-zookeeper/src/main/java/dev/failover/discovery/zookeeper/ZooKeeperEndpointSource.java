@@ -106,7 +106,8 @@ public final class ZooKeeperEndpointSource implements EndpointSource {
    * follows as soon as ZooKeeper has answered.
    *
    * @param updates where to report lists and failures
-   * @throws IllegalStateException if the source was started before or is closed
+   * @throws IllegalStateException if the source was started before or is closed, or if a Curator
+   *     client given to the builder has not been started
    */
   @Override
   public void start(Updates updates) {
