@@ -4,10 +4,9 @@ import dev.failover.FailoverClient;
 import java.util.Map;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
-import org.springframework.beans.BeansException;
-import org.springframework.beans.factory.BeanFactory;
-import org.springframework.beans.factory.BeanFactoryAware;
 import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.beans.factory.config.AutowireCapableBeanFactory;
+import org.springframework.beans.factory.config.BeanDefinition;
 import org.springframework.beans.factory.support.AutowireCandidateQualifier;
 import org.springframework.beans.factory.support.BeanDefinitionRegistry;
 import org.springframework.beans.factory.support.RootBeanDefinition;
@@ -25,9 +24,14 @@ import org.springframework.web.client.RestClient;
  * <name>FailoverClient} (closed with the context) and a {@link RestClient} bean called {@code
  * <name>RestClient}, both qualified {@code @Qualifier("<name>")}. A bean already defined under
  * either name wins, and no definition is registered for it.
+ *
+ * <p>Each definition names a factory method ({@link FailoverClientBeans#failoverClient(String)},
+ * {@link RestClientBeans#restClient(String)}) and the client's name as its argument, not an
+ * instance supplier, so that Spring AOT can turn it into code. Under AOT this registrar runs at
+ * build time only: which clients exist, and so their beans, is fixed then; their settings are bound
+ * when the application starts.
  */
-final class FailoverClientsRegistrar
-    implements ImportBeanDefinitionRegistrar, EnvironmentAware, BeanFactoryAware {
+final class FailoverClientsRegistrar implements ImportBeanDefinitionRegistrar, EnvironmentAware {
 
   /** Suffix of the failover client bean of a client: {@code directoryFailoverClient}. */
   static final String CLIENT_SUFFIX = "FailoverClient";
@@ -36,7 +40,6 @@ final class FailoverClientsRegistrar
   static final String REST_CLIENT_SUFFIX = "RestClient";
 
   private @Nullable Environment environment;
-  private @Nullable BeanFactory beanFactory;
 
   @Override
   public void setEnvironment(Environment environment) {
@@ -44,41 +47,68 @@ final class FailoverClientsRegistrar
   }
 
   @Override
-  public void setBeanFactory(BeanFactory beanFactory) throws BeansException {
-    this.beanFactory = beanFactory;
-  }
-
-  @Override
   public void registerBeanDefinitions(
       AnnotationMetadata importingClassMetadata, BeanDefinitionRegistry registry) {
     Environment env = Objects.requireNonNull(environment, "environment");
-    BeanFactory factory = Objects.requireNonNull(beanFactory, "beanFactory");
     Map<String, FailoverProperties.Client> clients =
         Binder.get(env)
             .bind("failover.clients", Bindable.mapOf(String.class, FailoverProperties.Client.class))
             .orElse(Map.of());
+    if (clients.isEmpty()) {
+      return;
+    }
     boolean restClient =
         ClassUtils.isPresent(
             "org.springframework.web.client.RestClient",
             FailoverClientsRegistrar.class.getClassLoader());
+    registerFactory(registry, FailoverClientBeans.BEAN_NAME, FailoverClientBeans.class);
+    if (restClient) {
+      registerFactory(registry, RestClientBeans.BEAN_NAME, RestClientBeans.class);
+    }
     for (String name : clients.keySet()) {
       String clientBean = name + CLIENT_SUFFIX;
       if (!registry.containsBeanDefinition(clientBean)) {
         RootBeanDefinition definition =
-            new RootBeanDefinition(
+            clientDefinition(
                 FailoverClient.class,
-                () -> factory.getBean(FailoverClientFactory.class).create(name));
+                FailoverClientBeans.BEAN_NAME,
+                FailoverClientBeans.FACTORY_METHOD,
+                name);
         definition.setDestroyMethodName("close");
-        definition.addQualifier(new AutowireCandidateQualifier(Qualifier.class, name));
         registry.registerBeanDefinition(clientBean, definition);
       }
       String restBean = name + REST_CLIENT_SUFFIX;
       if (restClient && !registry.containsBeanDefinition(restBean)) {
-        RootBeanDefinition definition =
-            new RootBeanDefinition(RestClient.class, () -> RestClients.create(factory, name));
-        definition.addQualifier(new AutowireCandidateQualifier(Qualifier.class, name));
-        registry.registerBeanDefinition(restBean, definition);
+        registry.registerBeanDefinition(
+            restBean,
+            clientDefinition(
+                RestClient.class, RestClientBeans.BEAN_NAME, RestClientBeans.FACTORY_METHOD, name));
       }
     }
+  }
+
+  /** A factory of client beans, built with the bean factory as its constructor argument. */
+  private static void registerFactory(
+      BeanDefinitionRegistry registry, String beanName, Class<?> type) {
+    if (!registry.containsBeanDefinition(beanName)) {
+      RootBeanDefinition definition = new RootBeanDefinition(type);
+      definition.setAutowireMode(AutowireCapableBeanFactory.AUTOWIRE_CONSTRUCTOR);
+      definition.setRole(BeanDefinition.ROLE_INFRASTRUCTURE);
+      registry.registerBeanDefinition(beanName, definition);
+    }
+  }
+
+  /**
+   * A bean of {@code type} made by {@code factoryBean.factoryMethod(name)}, qualified {@code name}.
+   */
+  private static RootBeanDefinition clientDefinition(
+      Class<?> type, String factoryBean, String factoryMethod, String name) {
+    RootBeanDefinition definition = new RootBeanDefinition();
+    definition.setTargetType(type);
+    definition.setFactoryBeanName(factoryBean);
+    definition.setFactoryMethodName(factoryMethod);
+    definition.getConstructorArgumentValues().addIndexedArgumentValue(0, name);
+    definition.addQualifier(new AutowireCandidateQualifier(Qualifier.class, name));
+    return definition;
   }
 }
