@@ -18,6 +18,7 @@ import java.util.function.Function;
 import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
 import org.jspecify.annotations.Nullable;
+import org.springframework.beans.factory.InitializingBean;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.context.properties.source.ConfigurationProperty;
 import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
@@ -31,7 +32,7 @@ import org.springframework.util.unit.DataSize;
  * failover.defaults}, then of the client, then instrumentation listeners, then customizers. Every
  * wrong value fails with a {@link FailoverConfigurationException} naming its property.
  */
-final class FailoverClientFactory {
+final class FailoverClientFactory implements InitializingBean {
   private static final String PREFIX = "failover.";
   private static final Duration MIN_ZONE_WINDOW = Duration.ofSeconds(2);
   private static final Duration DEFAULT_REFRESH_INTERVAL = Duration.ofSeconds(30);
@@ -57,6 +58,18 @@ final class FailoverClientFactory {
     this.instrumentation = instrumentation;
     this.okHttpClient = okHttpClient;
     this.endpointSources = endpointSources;
+  }
+
+  /**
+   * Checks the keys under {@code failover.} before any client is built: a key that binds to no
+   * setting fails start-up (or, with {@code failover.ignore-unknown-keys}, is logged), since a
+   * misspelt key would otherwise leave its setting at the default without a word.
+   *
+   * @throws FailoverConfigurationException naming the unknown key and the nearest valid one
+   */
+  @Override
+  public void afterPropertiesSet() {
+    FailoverKeys.check(environment, properties.isIgnoreUnknownKeys());
   }
 
   /** Names of the configured clients, in the order configured. */
@@ -998,7 +1011,8 @@ final class FailoverClientFactory {
     return null;
   }
 
-  private static String redact(String url) {
+  /** The text with the user info of a URL in it replaced by {@code ***}. */
+  static String redact(String url) {
     int at = url.indexOf('@');
     int scheme = url.indexOf("://");
     if (at > 0 && scheme >= 0 && at > scheme) {

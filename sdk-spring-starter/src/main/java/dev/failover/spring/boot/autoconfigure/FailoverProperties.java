@@ -37,6 +37,13 @@ public class FailoverProperties {
   /** Whether to create failover clients, their RestClients and their Actuator and metrics parts. */
   private boolean enabled = true;
 
+  /**
+   * Whether to start when a key under failover binds to no setting (misspelt, or from a newer
+   * version of the starter), logging a warning for each such key. When false, such a key fails
+   * start-up, naming the nearest valid key.
+   */
+  private boolean ignoreUnknownKeys;
+
   /** Where this application runs: sets the routing order of every client. */
   private final Home home = new Home();
 
@@ -46,8 +53,9 @@ public class FailoverProperties {
   /**
    * Failover clients by name. The name is the host that requests use, as in
    * http://directory/users/42, and names the beans: <name>FailoverClient and <name>RestClient. Each
-   * client takes the same keys as failover.defaults, plus endpoints and discovery.service-id (its
-   * endpoints from a Spring Cloud DiscoveryClient).
+   * client takes the same keys as failover.defaults, with the same defaults, plus endpoints (each
+   * with url, region, zone and weight), discovery.service-id (its endpoints from a Spring Cloud
+   * DiscoveryClient) and zonal-shifts.
    */
   private final Map<String, Client> clients = new LinkedHashMap<>();
 
@@ -67,6 +75,24 @@ public class FailoverProperties {
    */
   public void setEnabled(boolean enabled) {
     this.enabled = enabled;
+  }
+
+  /**
+   * Whether a key that binds to no setting only logs a warning.
+   *
+   * @return false (the default) when such a key fails start-up
+   */
+  public boolean isIgnoreUnknownKeys() {
+    return ignoreUnknownKeys;
+  }
+
+  /**
+   * Sets whether a key that binds to no setting only logs a warning.
+   *
+   * @param ignoreUnknownKeys true to start anyway, with a warning for each such key
+   */
+  public void setIgnoreUnknownKeys(boolean ignoreUnknownKeys) {
+    this.ignoreUnknownKeys = ignoreUnknownKeys;
   }
 
   /**

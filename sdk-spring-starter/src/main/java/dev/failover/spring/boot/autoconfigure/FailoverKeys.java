@@ -1,0 +1,561 @@
+package dev.failover.spring.boot.autoconfigure;
+
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.BeanUtils;
+import org.springframework.boot.context.properties.bind.DataObjectPropertyName;
+import org.springframework.boot.context.properties.source.ConfigurationProperty;
+import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
+import org.springframework.boot.context.properties.source.ConfigurationPropertySource;
+import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
+import org.springframework.boot.context.properties.source.IterableConfigurationPropertySource;
+import org.springframework.boot.convert.ApplicationConversionService;
+import org.springframework.core.ResolvableType;
+import org.springframework.core.env.Environment;
+import org.springframework.core.env.SystemEnvironmentPropertySource;
+
+/**
+ * The keys under {@code failover.} that bind to a setting, read from the structure of {@link
+ * FailoverProperties} as Spring Boot's binder walks it (getters, their types, maps and lists), and
+ * the start-up check that reports every other key with the nearest valid one.
+ *
+ * <p>A map key (a client name, a zone of {@code zonal-shifts}) and a list index match any element.
+ * Names match in Boot's relaxed forms ({@code max-attempts}, {@code maxAttempts}, {@code
+ * max_attempts}) and, from the system environment, in both of Boot's forms ({@code
+ * FAILOVER_DEFAULTS_RETRY_MAXATTEMPTS} and {@code FAILOVER_DEFAULTS_RETRY_MAX_ATTEMPTS}).
+ */
+final class FailoverKeys {
+  private static final Logger LOG = LoggerFactory.getLogger(FailoverKeys.class);
+
+  /** The root of every key. */
+  static final String PREFIX = "failover";
+
+  /** The property that turns a failed start into a warning for each unknown key. */
+  static final String IGNORE_UNKNOWN_KEYS = "failover.ignore-unknown-keys";
+
+  private static final ConfigurationPropertyName ROOT = ConfigurationPropertyName.of(PREFIX);
+
+  /** The keys of {@link FailoverProperties}. */
+  static final FailoverKeys MODEL = of(FailoverProperties.class);
+
+  /** Deeper than any real structure: stops a self-referencing type. */
+  private static final int MAX_DEPTH = 8;
+
+  private final Node root;
+  private final List<Leaf> leaves;
+
+  private FailoverKeys(Node root) {
+    this.root = root;
+    List<Leaf> all = new ArrayList<>();
+    collect(root, new ArrayList<>(), all);
+    this.leaves = List.copyOf(all);
+  }
+
+  /**
+   * Reads the keys of a properties class bound under {@code failover}.
+   *
+   * @param type the class, such as {@link FailoverProperties}
+   * @return its keys
+   */
+  static FailoverKeys of(Class<?> type) {
+    return new FailoverKeys(node(ResolvableType.forClass(type), 0));
+  }
+
+  /**
+   * Every setting, each group's sorted by name: {@code *} for a map key, {@code [*]} for a list
+   * index, such as {@code failover.clients.*.endpoints[*].url}. A list of values ({@code
+   * region-order}) is one setting; a map of values ({@code zonal-shifts}) ends in {@code .*}.
+   *
+   * @return the settings
+   */
+  List<String> settings() {
+    List<String> names = new ArrayList<>();
+    for (Leaf leaf : leaves) {
+      StringBuilder name = new StringBuilder(PREFIX);
+      for (Step step : leaf.steps) {
+        switch (step.kind) {
+          case NAME -> name.append('.').append(step.dashed);
+          case KEY -> name.append(".*");
+          case INDEX -> name.append("[*]");
+        }
+      }
+      if (leaf.kind == Kind.VALUE_MAP) {
+        name.append(".*");
+      }
+      names.add(name.toString());
+    }
+    return names;
+  }
+
+  /**
+   * Whether a name binds to a setting.
+   *
+   * @param name a name under {@code failover}
+   * @param environment whether the name comes from the system environment, where Boot also binds
+   *     {@code MAX_ATTEMPTS} to {@code max-attempts}
+   * @param empty whether its value is empty, as YAML writes a group left empty ({@code health:})
+   * @return true if the name binds to a setting
+   */
+  boolean accepts(ConfigurationPropertyName name, boolean environment, boolean empty) {
+    return ROOT.isAncestorOf(name) && matches(root, name, 1, environment, empty);
+  }
+
+  private static boolean matches(
+      Node node, ConfigurationPropertyName name, int i, boolean environment, boolean empty) {
+    int size = name.getNumberOfElements();
+    if (i == size) {
+      return node.kind == Kind.VALUE || node.kind == Kind.VALUE_LIST || empty;
+    }
+    return switch (node.kind) {
+      case VALUE -> false;
+      case VALUE_LIST -> i == size - 1 && isIndex(name, i);
+      case VALUE_MAP -> true; // the rest of the name is the key, dots and all
+      case LIST -> isIndex(name, i) && matches(element(node), name, i + 1, environment, empty);
+      case MAP -> matches(element(node), name, i + 1, environment, empty);
+      case BEAN -> {
+        for (Property property : node.properties) {
+          // One element, or from the environment several that join to the name: MAX_ATTEMPTS.
+          StringBuilder joined = new StringBuilder();
+          for (int j = i; j < size && !isIndex(name, j); j++) {
+            joined.append(name.getElement(j, ConfigurationPropertyName.Form.UNIFORM));
+            if (joined.length() > property.uniform.length()) {
+              break;
+            }
+            if (property.uniform.contentEquals(joined)
+                && matches(property.node, name, j + 1, environment, empty)) {
+              yield true;
+            }
+            if (!environment) {
+              break;
+            }
+          }
+        }
+        yield false;
+      }
+    };
+  }
+
+  /**
+   * The valid key nearest to a name that binds to none: the least edit distance between canonical
+   * forms (lower case, no dashes), with the name's own client name, zone and index filled in. A
+   * name whose last element is a setting in another group ({@code failover.defaults.max-attempts})
+   * gets that setting ({@code failover.defaults.retry.max-attempts}).
+   *
+   * @param name a name under {@code failover}
+   * @return the nearest valid key, such as {@code failover.clients.directory.deadline}
+   */
+  String nearest(ConfigurationPropertyName name) {
+    String canonical = canonical(name);
+    String last = name.getLastElement(ConfigurationPropertyName.Form.UNIFORM);
+    String best = PREFIX;
+    int bestScore = Integer.MAX_VALUE;
+    int bestDistance = Integer.MAX_VALUE;
+    for (Leaf leaf : leaves) {
+      String[] candidate = render(leaf, name);
+      int distance = distance(canonical, candidate[1]);
+      int score = leaf.last().equals(last) ? Math.min(distance, 2) : distance;
+      if (score < bestScore || (score == bestScore && distance < bestDistance)) {
+        best = candidate[0];
+        bestScore = score;
+        bestDistance = distance;
+      }
+    }
+    return best;
+  }
+
+  /**
+   * Reports every key under {@code failover.} in the environment's enumerable property sources that
+   * binds to no setting: start-up fails, or with {@code ignoreUnknownKeys} each is logged.
+   *
+   * @param environment the application's environment
+   * @param ignoreUnknownKeys whether to log a warning rather than fail
+   * @throws FailoverConfigurationException naming the first unknown key, its origin and the nearest
+   *     valid key, and listing the others
+   */
+  static void check(Environment environment, boolean ignoreUnknownKeys) {
+    List<Unknown> unknown = MODEL.find(environment);
+    if (unknown.isEmpty()) {
+      return;
+    }
+    if (ignoreUnknownKeys) {
+      for (Unknown u : unknown) {
+        LOG.warn(
+            "{}{} is not a failover setting and is ignored ({}=true); did you mean {}?",
+            u.name,
+            u.origin == null ? "" : " (" + u.origin + ")",
+            IGNORE_UNKNOWN_KEYS,
+            u.suggestion);
+      }
+      return;
+    }
+    Unknown first = unknown.get(0);
+    StringBuilder problem =
+        new StringBuilder("is not a failover setting; did you mean ")
+            .append(first.suggestion)
+            .append('?');
+    if (unknown.size() > 1) {
+      problem.append("\n    Also not failover settings:");
+      for (Unknown u : unknown.subList(1, unknown.size())) {
+        problem.append("\n        ").append(u.name);
+        if (u.origin != null) {
+          problem.append(" (").append(u.origin).append(')');
+        }
+        problem.append(": did you mean ").append(u.suggestion).append('?');
+      }
+    }
+    String action =
+        (unknown.size() == 1
+                ? "rename " + first.name + " to " + first.suggestion + ", or remove it"
+                : "rename or remove each of these keys")
+            + "; if a key belongs to a newer version of the failover starter, set "
+            + IGNORE_UNKNOWN_KEYS
+            + "=true to start anyway with a warning for each unknown key";
+    throw new FailoverConfigurationException(
+        first.name, first.value, first.origin, problem.toString(), action, null);
+  }
+
+  /** The unknown keys of an environment, each once, as its highest-priority source has it. */
+  List<Unknown> find(Environment environment) {
+    Map<ConfigurationPropertyName, Unknown> found = new LinkedHashMap<>();
+    for (ConfigurationPropertySource source : ConfigurationPropertySources.get(environment)) {
+      if (!(source instanceof IterableConfigurationPropertySource iterable)) {
+        continue;
+      }
+      boolean fromEnvironment =
+          source.getUnderlyingSource() instanceof SystemEnvironmentPropertySource;
+      List<ConfigurationPropertyName> names = iterable.stream().filter(ROOT::isAncestorOf).toList();
+      for (ConfigurationPropertyName name : names) {
+        if (found.containsKey(name)) {
+          continue;
+        }
+        ConfigurationProperty property = source.getConfigurationProperty(name);
+        Object value = property == null ? null : property.getValue();
+        boolean empty = value == null || String.valueOf(value).isEmpty();
+        if (!accepts(name, fromEnvironment, empty)) {
+          String origin =
+              property == null || property.getOrigin() == null
+                  ? null
+                  : String.valueOf(property.getOrigin());
+          found.put(
+              name,
+              new Unknown(
+                  written(name),
+                  value == null ? null : FailoverClientFactory.redact(String.valueOf(value)),
+                  origin,
+                  nearest(name)));
+        }
+      }
+    }
+    return List.copyOf(found.values());
+  }
+
+  /** A key that binds to no setting. */
+  record Unknown(String name, @Nullable String value, @Nullable String origin, String suggestion) {}
+
+  // ---- the model ----
+
+  private enum Kind {
+    /** A group of settings: a bean with getters. */
+    BEAN,
+    /** A map whose values are groups: {@code clients}. */
+    MAP,
+    /** A list whose elements are groups: {@code endpoints}. */
+    LIST,
+    /** One value. */
+    VALUE,
+    /** A list of values: {@code region-order}, also written as one comma-separated value. */
+    VALUE_LIST,
+    /** A map of values: {@code zonal-shifts}. */
+    VALUE_MAP
+  }
+
+  private record Node(Kind kind, List<Property> properties, @Nullable Node element) {}
+
+  private record Property(String dashed, String uniform, Node node) {}
+
+  private enum StepKind {
+    NAME,
+    KEY,
+    INDEX
+  }
+
+  private record Step(StepKind kind, String dashed, String uniform) {}
+
+  /** A setting: the steps from the root to it and what it binds. */
+  private record Leaf(List<Step> steps, Kind kind) {
+    String last() {
+      for (int i = steps.size() - 1; i >= 0; i--) {
+        if (steps.get(i).kind == StepKind.NAME) {
+          return steps.get(i).uniform;
+        }
+      }
+      return "";
+    }
+  }
+
+  private static Node element(Node node) {
+    Node element = node.element;
+    if (element == null) {
+      throw new IllegalStateException("a " + node.kind + " without element");
+    }
+    return element;
+  }
+
+  private static Node node(ResolvableType type, int depth) {
+    Class<?> raw = type.toClass();
+    if (Map.class.isAssignableFrom(raw)) {
+      ResolvableType value = type.asMap().getGeneric(1);
+      return isValue(value.toClass())
+          ? new Node(Kind.VALUE_MAP, List.of(), null)
+          : new Node(Kind.MAP, List.of(), node(value, depth + 1));
+    }
+    if (Collection.class.isAssignableFrom(raw) || raw.isArray()) {
+      ResolvableType element =
+          raw.isArray() ? type.getComponentType() : type.asCollection().getGeneric(0);
+      return isValue(element.toClass())
+          ? new Node(Kind.VALUE_LIST, List.of(), null)
+          : new Node(Kind.LIST, List.of(), node(element, depth + 1));
+    }
+    if (isValue(raw) || depth > MAX_DEPTH) {
+      return new Node(Kind.VALUE, List.of(), null);
+    }
+    List<Property> properties = new ArrayList<>();
+    for (Method getter : raw.getMethods()) {
+      String property = propertyName(getter);
+      if (property == null) {
+        continue;
+      }
+      // With covariant overrides (Client.getDiscovery), the most specific return type.
+      Method specific;
+      try {
+        specific = raw.getMethod(getter.getName());
+      } catch (NoSuchMethodException e) {
+        continue;
+      }
+      if (!specific.equals(getter)) {
+        continue;
+      }
+      ResolvableType propertyType = ResolvableType.forMethodReturnType(specific, raw);
+      Node child = node(propertyType, depth + 1);
+      if (child.kind == Kind.VALUE && !hasSetter(raw, property, specific.getReturnType())) {
+        continue; // read-only value: the binder cannot set it
+      }
+      String dashed = DataObjectPropertyName.toDashedForm(property);
+      properties.add(new Property(dashed, uniform(dashed), child));
+    }
+    if (properties.isEmpty()) {
+      return new Node(Kind.VALUE, List.of(), null); // nothing to bind into: a value
+    }
+    properties.sort((a, b) -> a.dashed.compareTo(b.dashed));
+    return new Node(Kind.BEAN, List.copyOf(properties), null);
+  }
+
+  private static @Nullable String propertyName(Method method) {
+    if (method.getParameterCount() != 0
+        || Modifier.isStatic(method.getModifiers())
+        || method.getDeclaringClass() == Object.class
+        || method.isBridge()) {
+      return null;
+    }
+    String name = method.getName();
+    if (name.startsWith("get") && name.length() > 3) {
+      return decapitalize(name.substring(3));
+    }
+    if (name.startsWith("is")
+        && name.length() > 2
+        && (method.getReturnType() == boolean.class || method.getReturnType() == Boolean.class)) {
+      return decapitalize(name.substring(2));
+    }
+    return null;
+  }
+
+  private static String decapitalize(String name) {
+    return Character.toLowerCase(name.charAt(0)) + name.substring(1);
+  }
+
+  private static boolean hasSetter(Class<?> type, String property, Class<?> valueType) {
+    String setter = "set" + Character.toUpperCase(property.charAt(0)) + property.substring(1);
+    for (Method method : type.getMethods()) {
+      if (method.getName().equals(setter)
+          && method.getParameterCount() == 1
+          && method.getParameterTypes()[0].isAssignableFrom(valueType)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** A value Boot converts from text (Duration, DataSize, Percentage, enums, ...), not a group. */
+  private static boolean isValue(Class<?> type) {
+    return type == Object.class
+        || BeanUtils.isSimpleValueType(type)
+        || ApplicationConversionService.getSharedInstance().canConvert(String.class, type);
+  }
+
+  private static void collect(Node node, List<Step> path, List<Leaf> leaves) {
+    switch (node.kind) {
+      case VALUE, VALUE_LIST, VALUE_MAP -> leaves.add(new Leaf(List.copyOf(path), node.kind));
+      case MAP -> {
+        path.add(new Step(StepKind.KEY, "*", "*"));
+        collect(element(node), path, leaves);
+        path.remove(path.size() - 1);
+      }
+      case LIST -> {
+        path.add(new Step(StepKind.INDEX, "[*]", "[*]"));
+        collect(element(node), path, leaves);
+        path.remove(path.size() - 1);
+      }
+      case BEAN -> {
+        for (Property property : node.properties) {
+          path.add(new Step(StepKind.NAME, property.dashed, property.uniform));
+          collect(property.node, path, leaves);
+          path.remove(path.size() - 1);
+        }
+      }
+    }
+  }
+
+  // ---- names ----
+
+  private static boolean isIndex(ConfigurationPropertyName name, int i) {
+    if (name.isNumericIndex(i)) {
+      return true;
+    }
+    String element = name.getElement(i, ConfigurationPropertyName.Form.UNIFORM);
+    return !element.isEmpty() && element.chars().allMatch(Character::isDigit);
+  }
+
+  private static String uniform(String dashed) {
+    StringBuilder result = new StringBuilder(dashed.length());
+    for (char c : dashed.toLowerCase(Locale.ROOT).toCharArray()) {
+      if (Character.isLetterOrDigit(c)) {
+        result.append(c);
+      }
+    }
+    return result.toString();
+  }
+
+  /** A name as written (maxAttempts stays maxAttempts), indexes in brackets. */
+  private static String written(ConfigurationPropertyName name) {
+    StringBuilder result = new StringBuilder(PREFIX);
+    for (int i = 1; i < name.getNumberOfElements(); i++) {
+      if (name.isNumericIndex(i)) {
+        result.append('[').append(name.getElement(i, ConfigurationPropertyName.Form.ORIGINAL));
+        result.append(']');
+      } else {
+        result.append('.').append(key(name, i));
+      }
+    }
+    return result.toString();
+  }
+
+  /** A name as compared: lower case, no dashes, indexes in brackets. */
+  private static String canonical(ConfigurationPropertyName name) {
+    StringBuilder result = new StringBuilder(PREFIX);
+    for (int i = 1; i < name.getNumberOfElements(); i++) {
+      if (isIndex(name, i)) {
+        result.append('[').append(name.getElement(i, ConfigurationPropertyName.Form.UNIFORM));
+        result.append(']');
+      } else {
+        result.append('.').append(name.getElement(i, ConfigurationPropertyName.Form.UNIFORM));
+      }
+    }
+    return result.toString();
+  }
+
+  /**
+   * A setting written with the name's own map keys and indexes where the name has them: {display
+   * form, canonical form}.
+   */
+  private static String[] render(Leaf leaf, ConfigurationPropertyName name) {
+    int size = name.getNumberOfElements();
+    StringBuilder display = new StringBuilder(PREFIX);
+    StringBuilder canonical = new StringBuilder(PREFIX);
+    int p = 1;
+    // Whether the name follows the setting so far: only then are its keys and indexes the
+    // setting's.
+    boolean aligned = true;
+    for (Step step : leaf.steps) {
+      switch (step.kind) {
+        case NAME -> {
+          display.append('.').append(step.dashed);
+          canonical.append('.').append(step.uniform);
+          aligned =
+              aligned
+                  && p < size
+                  && distance(
+                          step.uniform, name.getElement(p, ConfigurationPropertyName.Form.UNIFORM))
+                      <= 2;
+        }
+        case KEY -> {
+          display.append('.').append(aligned && p < size ? key(name, p) : "<name>");
+          canonical
+              .append('.')
+              .append(
+                  aligned && p < size
+                      ? name.getElement(p, ConfigurationPropertyName.Form.UNIFORM)
+                      : "name");
+        }
+        case INDEX -> {
+          String index =
+              aligned && p < size && isIndex(name, p)
+                  ? name.getElement(p, ConfigurationPropertyName.Form.UNIFORM)
+                  : "0";
+          display.append('[').append(index).append(']');
+          canonical.append('[').append(index).append(']');
+        }
+      }
+      p++;
+    }
+    if (leaf.kind == Kind.VALUE_LIST && aligned && p < size && isIndex(name, p)) {
+      String index = name.getElement(p, ConfigurationPropertyName.Form.UNIFORM);
+      display.append('[').append(index).append(']');
+      canonical.append('[').append(index).append(']');
+    } else if (leaf.kind == Kind.VALUE_MAP) {
+      boolean keyed = aligned && p < size;
+      display.append('.').append(keyed ? key(name, p) : "<key>");
+      canonical
+          .append('.')
+          .append(keyed ? name.getElement(p, ConfigurationPropertyName.Form.UNIFORM) : "key");
+    }
+    return new String[] {display.toString(), canonical.toString()};
+  }
+
+  /** A map key as written, in brackets if it holds a dot. */
+  private static String key(ConfigurationPropertyName name, int i) {
+    String key = name.getElement(i, ConfigurationPropertyName.Form.ORIGINAL);
+    return key.indexOf('.') >= 0 ? "[" + key + "]" : key;
+  }
+
+  /**
+   * Levenshtein distance: the fewest insertions, deletions and substitutions from a to b. (The
+   * SDK's own, used for its home-zone warning, is package-private in {@code dev.failover}.)
+   */
+  static int distance(String a, String b) {
+    int[] previous = new int[b.length() + 1];
+    int[] current = new int[b.length() + 1];
+    for (int j = 0; j <= b.length(); j++) {
+      previous[j] = j;
+    }
+    for (int i = 1; i <= a.length(); i++) {
+      current[0] = i;
+      for (int j = 1; j <= b.length(); j++) {
+        int substitution = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+        current[j] = Math.min(substitution, Math.min(previous[j], current[j - 1]) + 1);
+      }
+      int[] swap = previous;
+      previous = current;
+      current = swap;
+    }
+    return previous[b.length()];
+  }
+}

@@ -1,0 +1,353 @@
+package dev.failover.spring.boot.autoconfigure;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import dev.failover.FailoverClient;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.WebApplicationType;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
+import org.springframework.boot.diagnostics.FailureAnalysis;
+import org.springframework.boot.env.YamlPropertySourceLoader;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.StandardEnvironment;
+import org.springframework.core.env.SystemEnvironmentPropertySource;
+import org.springframework.core.io.ByteArrayResource;
+import org.springframework.core.io.FileSystemResource;
+import org.springframework.core.io.Resource;
+
+/**
+ * A key under {@code failover.} that binds to no setting fails start-up with the nearest valid key
+ * and its origin; relaxed names, map keys and list indexes are settings; {@code
+ * failover.ignore-unknown-keys} turns the failure into warnings.
+ */
+@ExtendWith(OutputCaptureExtension.class)
+class UnknownKeysTests {
+  private static final String D = "failover.clients.directory.";
+
+  private final ApplicationContextRunner runner =
+      new ApplicationContextRunner()
+          .withConfiguration(AutoConfigurations.of(FailoverAutoConfiguration.class))
+          .withPropertyValues(FailoverAutoConfigurationTests.DIRECTORY);
+
+  static Stream<Arguments> misspelledKeys() {
+    return Stream.of(
+        Arguments.of("per client", D + "dedline=2s", D + "deadline"),
+        Arguments.of("top level", "failover.enable=false", "failover.enabled"),
+        Arguments.of("home", "failover.home.regoin=us-east-1", "failover.home.region"),
+        Arguments.of(
+            "per default",
+            "failover.defaults.retry.max-atempts=4",
+            "failover.defaults.retry.max-attempts"),
+        Arguments.of("group", "failover.defualts.deadline=2s", "failover.defaults.deadline"),
+        Arguments.of(
+            "setting outside its group",
+            "failover.defaults.max-attempts=4",
+            "failover.defaults.retry.max-attempts"),
+        Arguments.of(
+            "endpoint of a list",
+            D + "endpoints[1].ulr=http://127.0.0.1:9",
+            D + "endpoints[1].url"),
+        Arguments.of(
+            "nested in a client", D + "hedge.max-extra-lod=5%", D + "hedge.max-extra-load"),
+        Arguments.of(
+            "zone of the zonal shifts",
+            D + "zonal-shift.us-east-1b=2030-01-01T00:00:00Z",
+            D + "zonal-shifts.us-east-1b"),
+        Arguments.of(
+            "client-only key under defaults",
+            "failover.defaults.discovery.service-id=directory-service",
+            "failover.clients.<name>.discovery.service-id"),
+        Arguments.of("camel case", D + "retry.maxAtempts=4", D + "retry.max-attempts"),
+        Arguments.of(
+            "second client",
+            "failover.clients.groups.helth.path=/up",
+            "failover.clients.groups.health.path"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("misspelledKeys")
+  void aMisspelledKeyFailsStartUpNamingTheNearestKeyAndTheOrigin(
+      String name, String property, String expected) {
+    String key = property.substring(0, property.indexOf('='));
+    runner
+        .withPropertyValues(property)
+        .run(
+            context -> {
+              assertThat(context).hasFailed();
+              FailureAnalysis analysis =
+                  new FailoverConfigurationFailureAnalyzer().analyze(context.getStartupFailure());
+              assertThat(analysis).as("analysis of %s", context.getStartupFailure()).isNotNull();
+              assertThat(analysis.getDescription())
+                  .contains("Property: " + key + "\n")
+                  .contains("Origin: \"" + key + "\" from property source \"test\"\n")
+                  .contains("Reason: is not a failover setting; did you mean " + expected + "?\n");
+              assertThat(analysis.getAction())
+                  .contains("failover.ignore-unknown-keys=true")
+                  .contains(expected);
+            });
+  }
+
+  @Test
+  void theAnalysisShowsTheValueAndHowToFix() {
+    runner
+        .withPropertyValues(D + "dedline=2s")
+        .run(
+            context -> {
+              FailureAnalysis analysis =
+                  new FailoverConfigurationFailureAnalyzer().analyze(context.getStartupFailure());
+              assertThat(analysis.getDescription())
+                  .isEqualTo(
+                      """
+                      Invalid failover client configuration:
+
+                          Property: failover.clients.directory.dedline
+                          Value: "2s"
+                          Origin: "failover.clients.directory.dedline" from property source "test"
+                          Reason: is not a failover setting; did you mean \
+                      failover.clients.directory.deadline?
+                      """);
+              assertThat(analysis.getAction())
+                  .isEqualTo(
+                      "Update your application's configuration: rename"
+                          + " failover.clients.directory.dedline to"
+                          + " failover.clients.directory.deadline, or remove it; if a key belongs"
+                          + " to a newer version of the failover starter, set"
+                          + " failover.ignore-unknown-keys=true to start anyway with a warning for"
+                          + " each unknown key");
+            });
+  }
+
+  @Test
+  void credentialsInTheValueOfAnUnknownKeyAreNotShown() {
+    runner
+        .withPropertyValues(D + "endpoints[1].ulr=https://admin:secret@dir-b")
+        .run(
+            context -> {
+              FailureAnalysis analysis =
+                  new FailoverConfigurationFailureAnalyzer().analyze(context.getStartupFailure());
+              assertThat(analysis.getDescription())
+                  .contains("Value: \"https://***@dir-b\"")
+                  .doesNotContain("secret");
+            });
+  }
+
+  @Test
+  void relaxedNamesMapKeysAndIndexesAreSettings() {
+    String shiftEnd = Instant.now().plus(Duration.ofHours(1)).toString();
+    runner
+        .withPropertyValues(
+            "failover.enabled=true",
+            "failover.ignore-unknown-keys=false",
+            "failover.defaults.retry.maxAttempts=4",
+            "failover.defaults.retry.backoff_base=10ms",
+            "failover.defaults.minAttemptTime=5ms",
+            "failover.defaults.region-order=us-west-2,us-east-1",
+            "failover.defaults.discovery.zone-keys[0]=zone",
+            "failover.defaults.discovery.regionKeys=region",
+            D + "endpoints[0].weight=200",
+            D + "zonal-shifts.us-east-1b=" + shiftEnd,
+            D + "hedge.mode=FIXED",
+            D + "Deadline=3s",
+            "failover.clients.groups.endpoints[0].url=http://127.0.0.1:4",
+            "failover.clients.groups.endpoints[0].region=us-east-1",
+            "failover.clients.groups.endpoints[0].zone=us-east-1a",
+            "failover.clients.groups.stale.max-body-size=128KB",
+            "failover.clients.groups.region-order[0]=us-east-1")
+        .run(
+            context -> {
+              assertThat(context).hasNotFailed();
+              SdkSettings s =
+                  SdkSettings.of(context.getBean("directoryFailoverClient", FailoverClient.class));
+              assertThat(s.<Integer>get("maxAttempts")).isEqualTo(4);
+              assertThat(s.<Duration>get("backoffBase")).isEqualTo(Duration.ofMillis(10));
+              assertThat(s.<Duration>get("deadline")).isEqualTo(Duration.ofSeconds(3));
+            });
+  }
+
+  @Test
+  void environmentVariablesAreCheckedInBothOfBootsForms() {
+    withEnvironment(
+            Map.of(
+                "FAILOVER_CLIENTS_DIRECTORY_RETRY_MAXATTEMPTS", "4",
+                "FAILOVER_DEFAULTS_RETRY_BACKOFF_BASE", "10ms",
+                "FAILOVER_DEFAULTS_DISCOVERY_ZONEKEYS_0", "zone",
+                "FAILOVER_IGNOREUNKNOWNKEYS", "false",
+                "PATH", "/usr/bin"))
+        .run(
+            context -> {
+              assertThat(context).hasNotFailed();
+              SdkSettings s = SdkSettings.of(context.getBean(FailoverClient.class));
+              assertThat(s.<Integer>get("maxAttempts")).isEqualTo(4);
+              assertThat(s.<Duration>get("backoffBase")).isEqualTo(Duration.ofMillis(10));
+            });
+  }
+
+  @Test
+  void aMisspelledEnvironmentVariableIsReportedByItsName() {
+    withEnvironment(Map.of("FAILOVER_CLIENTS_DIRECTORY_MAXATTEMPTS", "4"))
+        .run(
+            context -> {
+              assertThat(context).hasFailed();
+              FailureAnalysis analysis =
+                  new FailoverConfigurationFailureAnalyzer().analyze(context.getStartupFailure());
+              assertThat(analysis.getDescription())
+                  .contains("Property: failover.clients.directory.maxattempts\n")
+                  .contains("FAILOVER_CLIENTS_DIRECTORY_MAXATTEMPTS")
+                  .contains("did you mean failover.clients.directory.retry.max-attempts?");
+            });
+  }
+
+  /** The runner with environment variables, mapped as Boot maps the system environment. */
+  private ApplicationContextRunner withEnvironment(Map<String, Object> variables) {
+    return runner.withInitializer(
+        context ->
+            context
+                .getEnvironment()
+                .getPropertySources()
+                .addFirst(
+                    new SystemEnvironmentPropertySource("test-systemEnvironment", variables)));
+  }
+
+  @Test
+  void everyUnknownKeyIsListed() {
+    runner
+        .withPropertyValues(D + "dedline=2s", "failover.defaults.helth.path=/up")
+        .run(
+            context -> {
+              FailureAnalysis analysis =
+                  new FailoverConfigurationFailureAnalyzer().analyze(context.getStartupFailure());
+              assertThat(analysis.getDescription())
+                  .contains("Property: ")
+                  .contains("Also not failover settings:")
+                  .contains("did you mean failover.clients.directory.deadline?")
+                  .contains("did you mean failover.defaults.health.path?");
+              assertThat(analysis.getAction()).contains("rename or remove each of these keys");
+            });
+  }
+
+  @Test
+  void ignoreUnknownKeysStartsAndWarnsForEachKey(CapturedOutput output) {
+    runner
+        .withPropertyValues(
+            "failover.ignore-unknown-keys=true", D + "dedline=2s", D + "retry.future-setting=1")
+        .run(
+            context -> {
+              assertThat(context).hasNotFailed();
+              assertThat(context).hasSingleBean(FailoverClient.class);
+            });
+    assertThat(output)
+        .contains(
+            "WARN",
+            "failover.clients.directory.dedline (\"failover.clients.directory.dedline\" from"
+                + " property source \"test\") is not a failover setting and is ignored"
+                + " (failover.ignore-unknown-keys=true); did you mean"
+                + " failover.clients.directory.deadline?",
+            "failover.clients.directory.retry.future-setting");
+  }
+
+  @Test
+  void nothingIsCheckedWhenFailoverIsDisabled() {
+    runner
+        .withPropertyValues("failover.enabled=false", D + "dedline=2s")
+        .run(context -> assertThat(context).hasNotFailed());
+  }
+
+  /**
+   * Starts a real application from a YAML file: the origin is the file, line and column. Keeps the
+   * analysis for the docs.
+   */
+  @Test
+  void theOriginOfAKeyInYamlIsItsLine() throws IOException {
+    SpringApplication application = new SpringApplication(App.class);
+    application.setWebApplicationType(WebApplicationType.NONE);
+    application.setDefaultProperties(Map.of("spring.config.name", "failover-unknown"));
+    application.setLogStartupInfo(false);
+    Throwable failure = catchThrowable(application::run);
+    FailureAnalysis analysis = new FailoverConfigurationFailureAnalyzer().analyze(failure);
+    assertThat(analysis).as("analysis of %s", failure).isNotNull();
+    assertThat(analysis.getDescription())
+        .contains("Property: failover.clients.directory.dedline\n")
+        .contains("Value: \"2s\"\n")
+        .contains("Origin: class path resource [failover-unknown.yml] - 5:16\n")
+        .contains("did you mean failover.clients.directory.deadline?")
+        .contains(
+            "failover.clients.directory.endpoints[0].weigth (class path resource"
+                + " [failover-unknown.yml] - 10:19): did you mean"
+                + " failover.clients.directory.endpoints[0].weight?");
+    Path dir = Path.of("target", "docs-snippets");
+    Files.createDirectories(dir);
+    Files.writeString(
+        dir.resolve("unknown-keys-analysis.txt"),
+        "Description:\n\n"
+            + analysis.getDescription()
+            + "\nAction:\n\n"
+            + analysis.getAction()
+            + "\n");
+  }
+
+  @Configuration(proxyBeanMethods = false)
+  @ImportAutoConfiguration(FailoverAutoConfiguration.class)
+  static class App {}
+
+  /** The example application's and the docs' YAML use only settings. */
+  @Test
+  void theExamplesUseOnlySettings() throws IOException {
+    List<Path> files =
+        List.of(
+            Path.of("../examples/spring-directory/src/main/resources/application.yml"),
+            Path.of("../examples/spring-directory/src/main/resources/application-demo.yml"),
+            Path.of("src/test/resources/discovery-example.yml"),
+            Path.of("src/test/resources/failover-bad.yml"));
+    for (Path file : files) {
+      assertThat(file).exists();
+      StandardEnvironment environment = new StandardEnvironment();
+      Resource resource = new FileSystemResource(file);
+      new YamlPropertySourceLoader()
+          .load(file.toString(), resource)
+          .forEach(source -> environment.getPropertySources().addFirst(source));
+      assertThat(FailoverKeys.MODEL.find(environment)).as("unknown keys in %s", file).isEmpty();
+    }
+  }
+
+  /** Every failover key in the YAML examples of docs/spring-boot.md is a setting. */
+  @Test
+  void theDocumentedExamplesUseOnlySettings() throws IOException {
+    String doc = Files.readString(Path.of("../docs/spring-boot.md"));
+    Matcher yaml = Pattern.compile("```yaml\n(.*?)```", Pattern.DOTALL).matcher(doc);
+    int checked = 0;
+    while (yaml.find()) {
+      String block = yaml.group(1);
+      if (!block.contains("failover:")) {
+        continue;
+      }
+      StandardEnvironment environment = new StandardEnvironment();
+      new YamlPropertySourceLoader()
+          .load("docs example " + checked, new ByteArrayResource(block.getBytes(UTF_8)))
+          .forEach(source -> environment.getPropertySources().addFirst(source));
+      assertThat(FailoverKeys.MODEL.find(environment)).as("unknown keys in\n%s", block).isEmpty();
+      checked++;
+    }
+    assertThat(checked).isGreaterThan(2);
+  }
+}
