@@ -100,6 +100,14 @@ public final class Zones {
       }
     }
     if (!policy.enabled() || zones.size() < 2) {
+      // Not judged: a zone that came with a new endpoint list (or whose shift ended) still
+      // finishes its slow start.
+      for (ZoneState z : zones) {
+        if (z.phase == ZoneState.Phase.RAMPING && now - z.phaseSince >= slowStartNanos) {
+          z.phase = ZoneState.Phase.ACTIVE;
+          z.phaseSince = now;
+        }
+      }
       return;
     }
     int n = zones.size();

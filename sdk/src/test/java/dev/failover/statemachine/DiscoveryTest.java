@@ -337,6 +337,25 @@ class DiscoveryTest {
   }
 
   @Test
+  void aZoneNewToTheClientRampsUpAndThenIsActiveEvenWithZonesNotJudged() {
+    try (Harness h = harness(List.of(A1))) { // the harness disables zone judgement
+      push.update(List.of(A1, B1));
+      assertThat(zoneStatus(h, "us-east-1b")).isEqualTo(FailoverSnapshot.ZoneStatus.RAMPING);
+      assertThat(zoneStatus(h, "us-east-1a")).isEqualTo(FailoverSnapshot.ZoneStatus.ACTIVE);
+      h.scheduler.advance(Duration.ofSeconds(11)); // the default slow start is 10 s
+      assertThat(zoneStatus(h, "us-east-1b")).isEqualTo(FailoverSnapshot.ZoneStatus.ACTIVE);
+    }
+  }
+
+  private static FailoverSnapshot.ZoneStatus zoneStatus(Harness h, String zone) {
+    return h.client.snapshot().zones().stream()
+        .filter(z -> z.locality().zone().equals(zone))
+        .findFirst()
+        .orElseThrow()
+        .status();
+  }
+
+  @Test
   void aStaticClientSaysSoInItsSnapshot() {
     try (Harness h = new Harness()) {
       FailoverSnapshot.Discovery d = h.client.snapshot().discovery();
