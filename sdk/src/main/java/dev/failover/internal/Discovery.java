@@ -200,7 +200,10 @@ public final class Discovery implements EndpointSource.Updates {
     emit(out);
   }
 
-  /** Called about once a second: applies a confirmed removal, reports a stale list. */
+  /**
+   * Called about once a second from the client's scheduler: applies a confirmed removal, reports a
+   * stale list. Its events reach listeners on the dispatcher's threads.
+   */
   void tick() {
     List<FailoverEvent> out = new ArrayList<>();
     synchronized (this) {
@@ -227,7 +230,17 @@ public final class Discovery implements EndpointSource.Updates {
       }
       publish();
     }
-    emit(out);
+    if (out.isEmpty()) {
+      return;
+    }
+    // tick() runs on the client's scheduler thread, where no listener may run: hand the events to
+    // the dispatcher's threads, as calls' callbacks are.
+    ClientCore c = Objects.requireNonNull(core);
+    try {
+      c.callbackExecutor().execute(() -> emit(out));
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      emit(out); // the client is closing
+    }
   }
 
   void close() {
