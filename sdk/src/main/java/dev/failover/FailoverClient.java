@@ -790,39 +790,46 @@ public final class FailoverClient implements Call.Factory, Closeable {
       for (String warning : warnings(h, initial, healthCheck)) {
         log.warn("{}", warning);
       }
-      return new FailoverClient(
-          new Settings(
-              s,
-              h,
-              initial,
-              regionOrder,
-              okHttpClient,
-              deadline,
-              attemptTimeout,
-              minAttemptTime,
-              maxAttempts,
-              backoffBase,
-              backoffCap,
-              maxRetryAfter,
-              budgetRatio,
-              budgetMinPerSecond,
-              budgetWindow,
-              healthCheck,
-              ejection,
-              hedging,
-              staleCache,
-              zones,
-              panicThresholdPercent,
-              panicFailOpen,
-              maxRequests,
-              listeners,
-              clock,
-              scheduler,
-              random,
-              source,
-              discovery),
-          intake,
-          initial != endpoints);
+      try {
+        return new FailoverClient(
+            new Settings(
+                s,
+                h,
+                initial,
+                regionOrder,
+                okHttpClient,
+                deadline,
+                attemptTimeout,
+                minAttemptTime,
+                maxAttempts,
+                backoffBase,
+                backoffCap,
+                maxRetryAfter,
+                budgetRatio,
+                budgetMinPerSecond,
+                budgetWindow,
+                healthCheck,
+                ejection,
+                hedging,
+                staleCache,
+                zones,
+                panicThresholdPercent,
+                panicFailOpen,
+                maxRequests,
+                listeners,
+                clock,
+                scheduler,
+                random,
+                source,
+                discovery),
+            intake,
+            initial != endpoints);
+      } catch (RuntimeException | Error e) {
+        if (source != null) {
+          closeQuietly(source); // started above: its threads must not outlive a failed build
+        }
+        throw e;
+      }
     }
 
     /**
