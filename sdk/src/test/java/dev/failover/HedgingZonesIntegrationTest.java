@@ -116,13 +116,17 @@ class HedgingZonesIntegrationTest {
     // Hedges can only go to the far region, and always lose to the home zone's slow answers.
     zones.zone("us-east-1b").fail(ZoneFault.refuse());
     zones.zone("us-west-2a").distance(Duration.ofMillis(300));
-    zones.zone("us-east-1a").fail(ZoneFault.latency(Latency.fixed(Duration.ofMillis(40))));
+    // Spread, so that hedging keeps firing: with one fixed latency the delay the hedge budget can
+    // afford (its p50 here) rises to that latency within a few calls and hedges almost stop.
+    zones
+        .zone("us-east-1a")
+        .fail(ZoneFault.latency(Latency.uniform(Duration.ofMillis(20), Duration.ofMillis(60))));
     try (FailoverClient client =
         Zones3.client(zones)
             .listener(recorder)
             .hedging(HedgePolicy.fixed(Duration.ofMillis(5)).withMaxExtraLoad(0.5))
             .build()) {
-      assertThat(run(client, 60)).doesNotContain(-1L);
+      assertThat(run(client, 100)).doesNotContain(-1L);
       assertThat(client.snapshot().counters().hedgesSent()).isGreaterThan(10);
     }
     assertThat(recorder.of(FailoverEvent.EndpointEjected.class))
