@@ -1,5 +1,6 @@
 package dev.failover;
 
+import dev.failover.internal.Classifier;
 import dev.failover.internal.ClientCore;
 import dev.failover.internal.Discovery;
 import dev.failover.internal.Settings;
@@ -254,6 +255,7 @@ public final class FailoverClient implements Call.Factory, Closeable {
     private Duration backoffBase = Duration.ofMillis(25);
     private Duration backoffCap = Duration.ofMillis(250);
     private Duration maxRetryAfter = Duration.ofSeconds(30);
+    private Set<Integer> retryableStatuses = Classifier.DEFAULT_RETRYABLE_STATUSES;
     private double budgetRatio = 0.1;
     private int budgetMinPerSecond = 1;
     private Duration budgetWindow = Duration.ofSeconds(10);
@@ -287,6 +289,7 @@ public final class FailoverClient implements Call.Factory, Closeable {
       backoffBase = s.backoffBase();
       backoffCap = s.backoffCap();
       maxRetryAfter = s.maxRetryAfter();
+      retryableStatuses = s.retryableStatuses();
       budgetRatio = s.budgetRatio();
       budgetMinPerSecond = s.budgetMinPerSecond();
       budgetWindow = s.budgetWindow();
@@ -549,6 +552,30 @@ public final class FailoverClient implements Call.Factory, Closeable {
     }
 
     /**
+     * Sets the response statuses that another attempt may follow. Default 429, 502, 503 and 504. A
+     * retryable status counts against its endpoint like a failed connection (a 429 holds the
+     * endpoint off for its {@code Retry-After} instead, without counting against it); a 5xx that is
+     * not listed counts against the endpoint but is handed to the caller as it is. Add 500 for a
+     * service whose 500s are transient; remove 429 to hand throttling to the caller. Only
+     * idempotent requests are ever sent again after they reached a server, whatever the status.
+     *
+     * @param statuses HTTP statuses from 400 to 599; may be empty (no status is retried)
+     * @return this builder
+     * @throws IllegalArgumentException naming the first status outside 400 to 599
+     */
+    public Builder retryableStatuses(Set<Integer> statuses) {
+      Objects.requireNonNull(statuses, "retryableStatuses");
+      for (Integer status : statuses) {
+        if (status == null || status < 400 || status > 599) {
+          throw new IllegalArgumentException(
+              "retryableStatuses must hold HTTP statuses from 400 to 599 but held " + status);
+        }
+      }
+      this.retryableStatuses = Set.copyOf(statuses);
+      return this;
+    }
+
+    /**
      * Sets the retry budget shared by all calls of the client: extra attempts within any {@code
      * window} never exceed {@code ratio} times the calls in it plus {@code minPerSecond} per second
      * of it. Default 10% and 1 per second over 10 s, so an outage adds at most about 10% of load to
@@ -805,6 +832,7 @@ public final class FailoverClient implements Call.Factory, Closeable {
                 backoffBase,
                 backoffCap,
                 maxRetryAfter,
+                retryableStatuses,
                 budgetRatio,
                 budgetMinPerSecond,
                 budgetWindow,

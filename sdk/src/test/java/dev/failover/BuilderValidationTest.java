@@ -49,6 +49,8 @@ class BuilderValidationTest {
     assertThatThrownBy(() -> b.panic(101, true))
         .hasMessage("panic thresholdPercent must be between 0 and 100 but was 101");
     assertThatThrownBy(() -> b.maxRequests(0)).hasMessage("maxRequests must be >= 1 but was 0");
+    assertThatThrownBy(() -> b.retryableStatuses(java.util.Set.of(503, 302)))
+        .hasMessage("retryableStatuses must hold HTTP statuses from 400 to 599 but held 302");
     assertThatThrownBy(() -> b.minAttemptTime(Duration.ofMillis(-1)))
         .hasMessage("minAttemptTime must not be negative but was PT-0.001S");
   }

@@ -4,6 +4,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.any;
 import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
 import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.serverError;
 import static com.github.tomakehurst.wiremock.client.WireMock.serviceUnavailable;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
@@ -92,6 +93,30 @@ class FailoverIntegrationTest {
       assertThat(retry.failed().endpoint().locality().zone()).isEqualTo("us-east-1a");
     }
     assertThat(recorder.of(FailoverEvent.RetryScheduled.class)).isNotEmpty();
+  }
+
+  @Test
+  void retryableStatusesAreTheUsersChoice() throws IOException {
+    zones.zone("us-east-1a").stubFor(any(anyUrl()).willReturn(serverError()));
+    try (FailoverClient client =
+        Zones3.client(zones).retryableStatuses(Set.of(500, 502, 503, 504)).build()) {
+      for (int i = 0; i < 5; i++) {
+        try (Response r = client.newCall(get("/api/v1/users/" + i)).execute()) {
+          assertThat(r.code()).isEqualTo(200); // a 500 from the home zone, retried elsewhere
+        }
+      }
+    }
+    zones.zone("us-east-1a").stubFor(any(anyUrl()).willReturn(serviceUnavailable()));
+    try (FailoverClient client =
+        Zones3.client(zones).listener(recorder).retryableStatuses(Set.of(429)).build()) {
+      try (Response r = client.newCall(get("/api/v1/users/9")).execute()) {
+        assertThat(r.code()).isEqualTo(503); // no longer retryable: the caller gets it
+      }
+    }
+    assertThat(recorder.of(FailoverEvent.RetryScheduled.class)).isEmpty();
+    assertThat(recorder.of(FailoverEvent.AttemptFinished.class))
+        .extracting(e -> e.attempt().outcome())
+        .containsExactly(Outcome.SERVER_ERROR);
   }
 
   @Test

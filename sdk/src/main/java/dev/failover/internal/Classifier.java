@@ -24,13 +24,21 @@ public final class Classifier {
 
   private Classifier() {}
 
-  /** Classifies a response status. */
+  /** The statuses retried by default: 429 (throttled) and 502, 503, 504 (unavailable). */
+  public static final Set<Integer> DEFAULT_RETRYABLE_STATUSES = Set.of(429, 502, 503, 504);
+
+  /** Classifies a response status with the default retryable statuses. */
   public static Outcome classify(int status) {
-    if (status == 502 || status == 503 || status == 504) {
-      return Outcome.UNAVAILABLE;
-    }
-    if (status == 429) {
-      return Outcome.THROTTLED;
+    return classify(status, DEFAULT_RETRYABLE_STATUSES);
+  }
+
+  /**
+   * Classifies a response status: a retryable 429 is {@link Outcome#THROTTLED}, any other retryable
+   * status {@link Outcome#UNAVAILABLE}; a 5xx not retryable is a {@link Outcome#SERVER_ERROR}.
+   */
+  public static Outcome classify(int status, Set<Integer> retryable) {
+    if (retryable.contains(status)) {
+      return status == 429 ? Outcome.THROTTLED : Outcome.UNAVAILABLE;
     }
     if (status >= 500) {
       return Outcome.SERVER_ERROR;

@@ -427,7 +427,7 @@ public final class FailoverCall implements Call {
     long duration = now - f.start;
     Outcome outcome;
     if (response != null) {
-      outcome = Classifier.classify(response.code());
+      outcome = Classifier.classify(response.code(), core.settings.retryableStatuses());
     } else {
       outcome = Classifier.classify(requireNonNull(failure), f.tag.sent(), f.cancelled);
     }

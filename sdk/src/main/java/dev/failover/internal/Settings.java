@@ -32,6 +32,7 @@ public record Settings(
     Duration backoffBase,
     Duration backoffCap,
     Duration maxRetryAfter,
+    java.util.Set<Integer> retryableStatuses,
     double budgetRatio,
     int budgetMinPerSecond,
     Duration budgetWindow,
@@ -54,5 +55,6 @@ public record Settings(
     endpoints = List.copyOf(endpoints);
     regionOrder = List.copyOf(regionOrder);
     listeners = List.copyOf(listeners);
+    retryableStatuses = java.util.Set.copyOf(retryableStatuses);
   }
 }
