@@ -11,21 +11,25 @@ import okhttp3.Request;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** Deadline arithmetic on a fake clock: time passes only when an attempt ends. */
+/** Deadline arithmetic on a fake clock: time passes only while an attempt runs. */
 class DeadlineTest {
 
   @RegisterExtension static FakeZones zones = Zones3.zones();
 
   private final FakeClock clock = new FakeClock();
 
-  /** Every attempt "takes" {@code step} of fake time. */
-  private FailoverListener stepping(Duration step) {
-    return new FailoverListener() {
-      @Override
-      public void onAttempt(FailoverEvent.AttemptFinished event) {
-        clock.advance(step);
-      }
-    };
+  /**
+   * Every attempt "takes" {@code step} of fake time: the clock moves while the attempt runs (in an
+   * interceptor on the attempt's thread), so the attempt ends {@code step} after it started.
+   */
+  private okhttp3.OkHttpClient stepping(Duration step) {
+    return new okhttp3.OkHttpClient.Builder()
+        .addInterceptor(
+            chain -> {
+              clock.advance(step);
+              return chain.proceed(chain.request());
+            })
+        .build();
   }
 
   @Test
@@ -37,7 +41,7 @@ class DeadlineTest {
             .deadline(Duration.ofSeconds(1))
             .minAttemptTime(Duration.ofMillis(300))
             .backoff(Duration.ZERO, Duration.ZERO)
-            .listener(stepping(Duration.ofMillis(400)))
+            .okHttpClient(stepping(Duration.ofMillis(400)))
             .build()) {
       // 400 ms, 800 ms: then 200 ms remain, less than the 300 ms minimum.
       assertThatThrownBy(
@@ -64,7 +68,7 @@ class DeadlineTest {
             .deadline(Duration.ofSeconds(1))
             .backoff(Duration.ofSeconds(5), Duration.ofSeconds(5))
             .random(new java.util.Random(1))
-            .listener(stepping(Duration.ofMillis(900)))
+            .okHttpClient(stepping(Duration.ofMillis(900)))
             .build()) {
       assertThatThrownBy(
               () ->
@@ -89,7 +93,7 @@ class DeadlineTest {
             .clock(clock)
             .deadline(Duration.ofSeconds(10))
             .backoff(Duration.ZERO, Duration.ZERO)
-            .listener(stepping(Duration.ofMillis(400)))
+            .okHttpClient(stepping(Duration.ofMillis(400)))
             .build()) {
       Request request =
           new Request.Builder()

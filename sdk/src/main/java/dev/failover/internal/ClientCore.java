@@ -52,6 +52,9 @@ public final class ClientCore implements Closeable {
   final long minAttemptNanos;
   final long maxRetryAfterNanos;
 
+  /** The first listener that also watches calls (tracing), or null. */
+  final @org.jspecify.annotations.Nullable CallObserver observer;
+
   /** For idempotent requests: OkHttp may silently retry stale connections; we count it. */
   final OkHttpClient retrying;
 
@@ -92,6 +95,22 @@ public final class ClientCore implements Closeable {
     RandomGenerator r = settings.random();
     this.random = r != null ? r : () -> ThreadLocalRandom.current().nextLong();
     this.events = new Events(settings.listeners());
+    CallObserver watching = null;
+    for (dev.failover.FailoverListener l : settings.listeners()) {
+      if (l instanceof CallObserver o) {
+        if (watching == null) {
+          watching = o;
+        } else {
+          org.slf4j.LoggerFactory.getLogger(ClientCore.class)
+              .warn(
+                  "[{}] only the first CallObserver listener ({}) watches calls; {} does not",
+                  settings.service(),
+                  watching.getClass().getName(),
+                  o.getClass().getName());
+        }
+      }
+    }
+    this.observer = watching;
     this.router =
         new Router(
             settings.service(),
@@ -164,6 +183,12 @@ public final class ClientCore implements Closeable {
         .followRedirects(false)
         .followSslRedirects(false)
         .addNetworkInterceptor(new TransmissionCounter());
+    Interceptor attemptInterceptor = watching == null ? null : watching.attemptInterceptor();
+    if (attemptInterceptor != null) {
+      // After SeenCapture: what it adds (trace headers) differs per call and is no part of what
+      // the stale cache keys a response on.
+      b.addInterceptor(attemptInterceptor);
+    }
     this.retrying =
         b.retryOnConnectionFailure(base == null || base.retryOnConnectionFailure()).build();
     this.nonRetrying = retrying.newBuilder().retryOnConnectionFailure(false).build();
@@ -179,6 +204,7 @@ public final class ClientCore implements Closeable {
           new HealthChecker(
               settings.service(), settings.healthCheck(), nonRetrying, scheduler, random, events);
       healthChecker.excuseTimeoutsWhen(clientHealth::stalled);
+      healthChecker.watchTraffic(calls::sum);
       healthChecker.start(router.endpoints());
     } else {
       this.healthChecker = null;

@@ -55,6 +55,20 @@ public final class FailoverCall implements Call {
 
   private final CompletableFuture<Response> result = new CompletableFuture<>();
 
+  /** What the client's observer returned for this call (tracing), set before the first attempt. */
+  private @Nullable Object observerContext;
+
+  // Guarded by this: what the state machine decided under the lock, for drain() to do after it
+  // (events, the observer, the result, the callback: nothing that may run user code runs locked).
+  private @Nullable List<FailoverEvent> pendingEvents;
+  private @Nullable List<InFlight> pendingSends;
+  private boolean draining;
+  private boolean started;
+  private boolean completed;
+  private @Nullable Response finalResponse;
+  private @Nullable IOException finalFailure;
+  private FailoverEvent.@Nullable CallFinished finalEvent;
+
   // Guarded by this.
   private boolean executed;
   private boolean canceled;
@@ -134,17 +148,25 @@ public final class FailoverCall implements Call {
       ie.initCause(e);
       throw ie;
     } catch (TimeoutException e) {
-      // The deadline passed before the scheduler's deadline task ran: end the call here.
+      // The deadline passed: the caller's own timed wait ends the call (no timer is armed for the
+      // deadline of execute(): this wait is it).
       synchronized (this) {
         failLocked(FailoverException.Reason.DEADLINE_EXCEEDED);
       }
+      drain();
       try {
-        return result.getNow(null);
-      } catch (java.util.concurrent.CompletionException ce) {
-        if (ce.getCause() instanceof IOException io) {
+        // Completed by drain() above, or being completed by the thread already draining.
+        return result.get();
+      } catch (ExecutionException ee) {
+        if (ee.getCause() instanceof IOException io) {
           throw io;
         }
-        throw ce;
+        throw new IOException(ee.getCause());
+      } catch (InterruptedException ie) {
+        Thread.currentThread().interrupt();
+        InterruptedIOException iie = new InterruptedIOException("interrupted");
+        iie.initCause(ie);
+        throw iie;
       }
     }
   }
@@ -156,7 +178,6 @@ public final class FailoverCall implements Call {
 
   /** Starts the call; returns the nanoseconds until its deadline. */
   private long begin(@Nullable Callback cb) {
-    long total;
     synchronized (this) {
       if (executed) {
         throw new IllegalStateException("Already Executed");
@@ -164,38 +185,61 @@ public final class FailoverCall implements Call {
       executed = true;
       callback = cb;
       start = core.ticker.nanos();
-      total = core.settings.deadline().toNanos();
-      RequestOptions options = request.tag(RequestOptions.class);
-      if (options != null && options.deadline() != null) {
-        total = options.deadline().toNanos();
-      }
-      if (timeout.timeoutNanos() > 0) {
-        total = Math.min(total, timeout.timeoutNanos());
-      }
-      deadline = start + total;
-      Duration configured = core.settings.attemptTimeout();
-      attemptTimeoutNanos =
-          configured != null
-              ? configured.toNanos()
-              : Math.max(1, total / core.settings.maxAttempts());
-      core.budget.deposit(start);
-      core.hedger.onCall(start);
-      core.calls.increment();
-      core.register(this);
-      if (canceled || core.isClosed()) {
-        failLocked(FailoverException.Reason.CANCELLED);
-      } else {
-        try {
-          deadlineTimer = core.scheduler.schedule(this::onDeadline, total, TimeUnit.NANOSECONDS);
-          launchLocked(Attempt.Kind.FIRST);
-          probeLocked();
-        } catch (RejectedExecutionException e) {
-          failLocked(FailoverException.Reason.CANCELLED);
-        }
+    }
+    CallObserver observer = core.observer;
+    Object context = null;
+    if (observer != null) {
+      try {
+        context = observer.callStarted(request);
+      } catch (RuntimeException | LinkageError e) {
+        log.warn("CallObserver.callStarted threw for {} {}", method, path, e);
       }
     }
-    deliver();
+    synchronized (this) {
+      observerContext = context;
+      started = true;
+      if (!done) {
+        startLocked(cb);
+      }
+    }
+    drain();
     return deadline - core.ticker.nanos();
+  }
+
+  /** Starts a call that was not cancelled while it began. Caller holds the lock. */
+  private void startLocked(@Nullable Callback cb) {
+    long total = core.settings.deadline().toNanos();
+    RequestOptions options = request.tag(RequestOptions.class);
+    if (options != null && options.deadline() != null) {
+      total = options.deadline().toNanos();
+    }
+    if (timeout.timeoutNanos() > 0) {
+      total = Math.min(total, timeout.timeoutNanos());
+    }
+    deadline = start + total;
+    Duration configured = core.settings.attemptTimeout();
+    attemptTimeoutNanos =
+        configured != null
+            ? configured.toNanos()
+            : Math.max(1, total / core.settings.maxAttempts());
+    core.budget.deposit(start);
+    core.hedger.onCall(start);
+    core.calls.increment();
+    core.register(this);
+    if (canceled || core.isClosed()) {
+      failLocked(FailoverException.Reason.CANCELLED);
+    } else {
+      try {
+        if (cb != null) {
+          // execute() needs no timer: the caller's timed wait ends the call at its deadline.
+          deadlineTimer = core.scheduler.schedule(this::onDeadline, total, TimeUnit.NANOSECONDS);
+        }
+        launchLocked(Attempt.Kind.FIRST);
+        probeLocked();
+      } catch (RejectedExecutionException e) {
+        failLocked(FailoverException.Reason.CANCELLED);
+      }
+    }
   }
 
   /** Sends one attempt to the best endpoint not yet tried. Caller holds the lock. */
@@ -248,18 +292,14 @@ public final class FailoverCall implements Call {
     tried.add(ep);
     triedZones.add(ep.zoneKey);
     ClientCore.AttemptTag tag = new ClientCore.AttemptTag(idempotent);
-    Request attemptRequest =
-        request
-            .newBuilder()
-            .url(rewrite(request.url(), ep.endpoint.url()))
-            .tag(ClientCore.AttemptTag.class, tag)
-            .build();
+    int number = attempts.size() + inFlight.size() + 1;
+    Request attemptRequest = attemptRequest(ep, tag, kind, number);
     Call call = (idempotent ? core.retrying : core.nonRetrying).newCall(attemptRequest);
     call.timeout().timeout(Math.min(attemptTimeoutNanos, remaining), TimeUnit.NANOSECONDS);
     for (EventListener l : eventListeners) {
       call.addEventListener(l);
     }
-    send(ep, call, tag, kind, now, !pick.panic() && !pick.lastResort(), pick.lastResort());
+    send(ep, call, tag, number, kind, now, !pick.panic() && !pick.lastResort(), pick.lastResort());
     sent++;
     if (kind == Attempt.Kind.RETRY) {
       retries++;
@@ -268,21 +308,58 @@ public final class FailoverCall implements Call {
     scheduleHedgeLocked(now);
   }
 
+  /** The attempt's OkHttp request: the caller's, sent to {@code ep}, with the attempt's tags. */
+  private Request attemptRequest(
+      EndpointState ep, ClientCore.AttemptTag tag, Attempt.Kind kind, int number) {
+    Request.Builder b =
+        request
+            .newBuilder()
+            .url(rewrite(request.url(), ep.endpoint.url()))
+            .tag(ClientCore.AttemptTag.class, tag);
+    if (core.observer != null) {
+      b.tag(AttemptContext.class, new AttemptContext(observerContext, kind, number, ep.endpoint));
+    }
+    return b.build();
+  }
+
   private void send(
       EndpointState ep,
       Call call,
       ClientCore.AttemptTag tag,
+      int number,
       Attempt.Kind kind,
       long now,
       boolean acquired,
       boolean lastResort) {
-    InFlight f = new InFlight(ep, call, tag, attempts.size() + inFlight.size() + 1, kind, now);
+    InFlight f = new InFlight(ep, call, tag, number, kind, now);
     f.acquired = acquired;
     f.lastResort = lastResort;
     inFlight.add(f);
     ep.begin();
     core.attempts.increment();
-    call.enqueue(f);
+    // Enqueued after the lock (flushSends): OkHttp may call back at once, on this thread.
+    List<InFlight> p = pendingSends;
+    if (p == null) {
+      p = new ArrayList<>(2);
+      pendingSends = p;
+    }
+    p.add(f);
+  }
+
+  /** Hands the attempts decided under the lock to OkHttp. Outside the lock. */
+  private void flushSends() {
+    List<InFlight> sends;
+    synchronized (this) {
+      sends = pendingSends;
+      if (sends == null) {
+        return;
+      }
+      pendingSends = null;
+    }
+    for (InFlight f : sends) {
+      // A call that ended meanwhile cancelled f.call: OkHttp then fails it at once (CANCELLED).
+      f.call.enqueue(f);
+    }
   }
 
   /**
@@ -310,15 +387,11 @@ public final class FailoverCall implements Call {
     }
     tried.add(ep);
     ClientCore.AttemptTag tag = new ClientCore.AttemptTag(true);
-    Request attemptRequest =
-        request
-            .newBuilder()
-            .url(rewrite(request.url(), ep.endpoint.url()))
-            .tag(ClientCore.AttemptTag.class, tag)
-            .build();
+    int number = attempts.size() + inFlight.size() + 1;
+    Request attemptRequest = attemptRequest(ep, tag, Attempt.Kind.PROBE, number);
     Call call = core.retrying.newCall(attemptRequest);
     call.timeout().timeout(Math.min(attemptTimeoutNanos, deadline - now), TimeUnit.NANOSECONDS);
-    send(ep, call, tag, Attempt.Kind.PROBE, now, true, false);
+    send(ep, call, tag, number, Attempt.Kind.PROBE, now, true, false);
   }
 
   /** Arms the timer of the next hedge, if this call may hedge. Caller holds the lock. */
@@ -363,7 +436,7 @@ public final class FailoverCall implements Call {
             e);
       }
     }
-    deliverOffScheduler();
+    drainOffScheduler();
   }
 
   /**
@@ -488,8 +561,7 @@ public final class FailoverCall implements Call {
               Duration.ofNanos(duration),
               failure == null ? null : describe(failure));
       attempts.add(attempt);
-      core.events.emit(
-          new FailoverEvent.AttemptFinished(core.settings.service(), method, path, attempt));
+      emitLocked(new FailoverEvent.AttemptFinished(core.settings.service(), method, path, attempt));
       if (response != null && (outcome == Outcome.UNAVAILABLE || outcome == Outcome.THROTTLED)) {
         Duration retryAfter =
             Backoff.parseRetryAfter(response.header("Retry-After"), core.settings.clock().millis());
@@ -528,7 +600,7 @@ public final class FailoverCall implements Call {
         retryOrGiveUpLocked(attempt, response, failure, now);
       }
     }
-    deliver();
+    drain();
   }
 
   /**
@@ -542,10 +614,10 @@ public final class FailoverCall implements Call {
         method,
         path,
         e);
-    if (!result.isDone()) {
-      closeQuietly(response);
-    }
     synchronized (this) {
+      if (response != finalResponse) {
+        closeQuietly(response);
+      }
       boolean wasInFlight = inFlight.remove(f);
       if (!done) {
         IOException io = new IOException("internal error while handling the attempt: " + e, e);
@@ -574,7 +646,7 @@ public final class FailoverCall implements Call {
         }
       }
     }
-    deliver();
+    drain();
   }
 
   /** Whether any attempt of this call reached the network (began writing its request). */
@@ -610,12 +682,11 @@ public final class FailoverCall implements Call {
     }
     if (!core.budget.tryWithdraw(now)) {
       core.budgetExhausted.increment();
-      core.events.emit(
-          new FailoverEvent.BudgetExhausted(core.settings.service(), method, path, attempt));
+      emitLocked(new FailoverEvent.BudgetExhausted(core.settings.service(), method, path, attempt));
       giveUpLocked(FailoverException.Reason.BUDGET_EXHAUSTED, attempt);
       return;
     }
-    core.events.emit(
+    emitLocked(
         new FailoverEvent.RetryScheduled(
             core.settings.service(), method, path, attempt, Duration.ofNanos(delay)));
     closeQuietly(response);
@@ -652,7 +723,7 @@ public final class FailoverCall implements Call {
         core.budget.refund(core.ticker.nanos());
       }
     }
-    deliverOffScheduler();
+    drainOffScheduler();
   }
 
   /**
@@ -693,7 +764,7 @@ public final class FailoverCall implements Call {
     lastResponse = null;
     stale = true;
     core.staleServed.increment();
-    core.events.emit(
+    emitLocked(
         new FailoverEvent.StaleServed(core.settings.service(), method, path, staleStore.age(copy)));
     finishLocked(copy, null, copy.code());
     return true;
@@ -779,7 +850,7 @@ public final class FailoverCall implements Call {
       core.failedCalls.increment();
     }
     core.unregister(this);
-    core.events.emit(
+    FailoverEvent.CallFinished summary =
         new FailoverEvent.CallFinished(
             core.settings.service(),
             method,
@@ -790,31 +861,103 @@ public final class FailoverCall implements Call {
             retries,
             hedges,
             stale,
-            Duration.ofNanos(Math.max(0, core.ticker.nanos() - start))));
+            Duration.ofNanos(Math.max(0, core.ticker.nanos() - start)));
+    emitLocked(summary);
+    finalEvent = summary;
+    finalResponse = response;
+    finalFailure = failure;
+  }
+
+  /** Queues an event for {@link #drain()}, which emits it after the lock. Caller holds the lock. */
+  private void emitLocked(FailoverEvent event) {
+    List<FailoverEvent> p = pendingEvents;
+    if (p == null) {
+      p = new ArrayList<>(4);
+      pendingEvents = p;
+    }
+    p.add(event);
+  }
+
+  private void emitHedge(
+      FailoverEvent.HedgeAction action, dev.failover.@Nullable Endpoint endpoint, Duration delay) {
+    emitLocked(
+        new FailoverEvent.Hedge(core.settings.service(), method, path, action, endpoint, delay));
+  }
+
+  /**
+   * Does, outside the lock and in order, what the state machine decided under it: emits the pending
+   * events, then, once the call ended, tells the observer, completes the result and runs the
+   * callback. One thread drains at a time (the others leave their events to it), so a call's events
+   * keep their order; call it after every locked section that may have queued work, never on the
+   * scheduler's thread (see {@link #drainOffScheduler()}).
+   */
+  private void drain() {
+    flushSends();
+    boolean mine = false;
+    while (true) {
+      List<FailoverEvent> events = null;
+      Callback cb = null;
+      synchronized (this) {
+        if (!mine && draining) {
+          return;
+        }
+        List<FailoverEvent> p = pendingEvents;
+        if (p != null && !p.isEmpty()) {
+          events = p;
+          pendingEvents = null;
+        } else if (done && started && !completed) {
+          completed = true;
+          cb = callback;
+          callback = null;
+        } else {
+          draining = false;
+          return;
+        }
+        draining = true;
+        mine = true;
+      }
+      if (events != null) {
+        for (FailoverEvent e : events) {
+          core.events.emit(e);
+        }
+      } else {
+        complete(cb);
+      }
+    }
+  }
+
+  /** Whether {@link #drain()} has anything to do. */
+  private synchronized boolean drainPending() {
+    List<FailoverEvent> p = pendingEvents;
+    return (p != null && !p.isEmpty()) || (done && started && !completed);
+  }
+
+  /** Tells the observer, completes the result, then runs the callback. Outside the lock, once. */
+  private void complete(@Nullable Callback cb) {
+    Response response;
+    IOException failure;
+    FailoverEvent.CallFinished summary;
+    synchronized (this) {
+      response = finalResponse;
+      failure = finalFailure;
+      summary = finalEvent;
+    }
+    CallObserver observer = core.observer;
+    if (observer != null && summary != null) {
+      try {
+        observer.callFinished(observerContext, summary, failure);
+      } catch (RuntimeException | LinkageError e) {
+        log.warn("CallObserver.callFinished threw for {} {}", method, path, e);
+      }
+    }
     if (response != null) {
       result.complete(response);
     } else {
       result.completeExceptionally(requireNonNull(failure));
     }
-  }
-
-  private void emitHedge(
-      FailoverEvent.HedgeAction action, dev.failover.@Nullable Endpoint endpoint, Duration delay) {
-    core.events.emit(
-        new FailoverEvent.Hedge(core.settings.service(), method, path, action, endpoint, delay));
-  }
-
-  /** Hands the result to the async callback, once, outside the lock. */
-  private void deliver() {
-    Callback cb;
-    synchronized (this) {
-      if (!done || callback == null) {
-        return;
-      }
-      cb = callback;
-      callback = null;
+    if (cb == null) {
+      return;
     }
-    Response response = result.isCompletedExceptionally() ? null : result.getNow(null);
     if (response != null) {
       try {
         cb.onResponse(this, response);
@@ -824,15 +967,8 @@ public final class FailoverCall implements Call {
       }
       return;
     }
-    IOException failure;
     try {
-      result.join();
-      return;
-    } catch (java.util.concurrent.CompletionException e) {
-      failure = e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
-    }
-    try {
-      cb.onFailure(this, failure);
+      cb.onFailure(this, requireNonNull(failure));
     } catch (RuntimeException | LinkageError | AssertionError e) {
       log.warn("Callback.onFailure threw for {} {}", method, path, e);
     }
@@ -843,24 +979,23 @@ public final class FailoverCall implements Call {
       deadlineTimer = null;
       failLocked(FailoverException.Reason.DEADLINE_EXCEEDED);
     }
-    deliverOffScheduler();
+    drainOffScheduler();
   }
 
   /**
-   * Hands the result to the async callback from a scheduler task: never on the scheduler's thread
-   * (a slow callback would delay every other deadline, hedge, retry and probe), but on the client's
-   * dispatcher, as OkHttp delivers its own callbacks.
+   * Drains from a scheduler task: never on the scheduler's thread (a slow listener or callback
+   * would delay every other deadline, hedge, retry and probe), but on the client's dispatcher,
+   * where OkHttp delivers its own callbacks.
    */
-  private void deliverOffScheduler() {
-    synchronized (this) {
-      if (!done || callback == null) {
-        return;
-      }
+  private void drainOffScheduler() {
+    flushSends(); // on this thread: a hedge or retry leaves when its timer fires
+    if (!drainPending()) {
+      return;
     }
     try {
-      core.callbackExecutor().execute(this::deliver);
+      core.callbackExecutor().execute(this::drain);
     } catch (RejectedExecutionException e) {
-      deliver(); // the client is closing: deliver here rather than never
+      drain(); // the client is closing: here rather than never
     }
   }
 
@@ -872,7 +1007,7 @@ public final class FailoverCall implements Call {
         failLocked(FailoverException.Reason.CANCELLED);
       }
     }
-    deliver();
+    drain();
   }
 
   @Override

@@ -1,5 +1,7 @@
 package dev.failover.internal;
 
+import java.util.concurrent.atomic.LongAdder;
+
 /**
  * Finagle-style retry budget: one bucket per client for every extra attempt (retries, hedges,
  * OkHttp's own silent retries). Each call deposits {@code ratio} of a token; each extra attempt
@@ -8,6 +10,13 @@ package dev.failover.internal;
  *
  * <p>So in any window, extra attempts never exceed {@code ratio x calls + minPerSecond x
  * windowSeconds}.
+ *
+ * <p>Every call deposits, so a deposit takes no lock (as in twitter/util's {@code TokenBucket},
+ * where {@code put} is a lock-free add and only {@code tryGet} synchronises): it adds to the
+ * current slot's {@link LongAdder} once the slot is current. Only the first deposit of a new slot
+ * period, withdrawals (extra attempts, rare) and reads lock. A deposit that read the slot's index
+ * just before another thread rotated the slot may land in the new period: one call counted up to
+ * one window late, never lost or doubled.
  */
 public final class RetryBudget {
   private static final int SLOTS = 10;
@@ -15,8 +24,13 @@ public final class RetryBudget {
   private final double ratio;
   private final double reserve;
   private final long slotNanos;
+
+  /** The slot period each slot holds; written under the lock, after its counters were reset. */
   private final long[] slotIndex = new long[SLOTS];
-  private final long[] deposits = new long[SLOTS];
+
+  private final LongAdder[] deposits = new LongAdder[SLOTS];
+
+  // Guarded by this.
   private final long[] withdrawals = new long[SLOTS];
 
   /**
@@ -29,11 +43,21 @@ public final class RetryBudget {
     this.slotNanos = Math.max(1, windowNanos / SLOTS);
     this.reserve = minPerSecond * (windowNanos / 1e9);
     java.util.Arrays.fill(slotIndex, Long.MIN_VALUE);
+    for (int i = 0; i < SLOTS; i++) {
+      deposits[i] = new LongAdder();
+    }
   }
 
-  /** Records a call. */
-  public synchronized void deposit(long now) {
-    deposits[slot(now)]++;
+  /** Records a call: lock-free unless it is the first of a new slot period. */
+  public void deposit(long now) {
+    long index = Math.floorDiv(now, slotNanos);
+    int s = (int) Math.floorMod(index, (long) SLOTS);
+    if (indexOf(s) != index) {
+      synchronized (this) {
+        slot(now);
+      }
+    }
+    deposits[s].increment();
   }
 
   /** Takes one token for an extra attempt if there is one; returns whether it was taken. */
@@ -70,8 +94,8 @@ public final class RetryBudget {
     long current = Math.floorDiv(now, slotNanos);
     long d = 0;
     for (int i = 0; i < SLOTS; i++) {
-      if (slotIndex[i] > current - SLOTS) {
-        d += deposits[i];
+      if (indexOf(i) > current - SLOTS) {
+        d += deposits[i].sum();
       }
     }
     return reserve + ratio * d;
@@ -82,22 +106,30 @@ public final class RetryBudget {
     long d = 0;
     long w = 0;
     for (int i = 0; i < SLOTS; i++) {
-      if (slotIndex[i] > current - SLOTS) {
-        d += deposits[i];
+      if (indexOf(i) > current - SLOTS) {
+        d += deposits[i].sum();
         w += withdrawals[i];
       }
     }
     return reserve + ratio * d - w;
   }
 
+  /** Makes {@code now}'s slot current, resetting it if it held an older period. Under the lock. */
   private int slot(long now) {
     long index = Math.floorDiv(now, slotNanos);
     int s = (int) Math.floorMod(index, (long) SLOTS);
-    if (slotIndex[s] != index) {
-      slotIndex[s] = index;
-      deposits[s] = 0;
+    if (indexOf(s) != index) {
+      deposits[s].reset();
       withdrawals[s] = 0;
+      INDEX.setRelease(slotIndex, s, index);
     }
     return s;
   }
+
+  private long indexOf(int s) {
+    return (long) INDEX.getAcquire(slotIndex, s);
+  }
+
+  private static final java.lang.invoke.VarHandle INDEX =
+      java.lang.invoke.MethodHandles.arrayElementVarHandle(long[].class);
 }

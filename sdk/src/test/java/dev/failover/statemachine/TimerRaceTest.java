@@ -195,6 +195,8 @@ class TimerRaceTest {
       Exchange hedge = h.transport.next();
       assertThat(first.host()).isEqualTo(A1);
       assertThat(hedge.host()).isEqualTo(B1);
+      // Events a timer caused are emitted off the scheduler's thread (here, the test's): wait.
+      h.events.await(FailoverEvent.Hedge.class, 1, e -> path.equals(e.path()));
       assertThat(h.events.of(FailoverEvent.Hedge.class, path))
           .extracting(FailoverEvent.Hedge::action)
           .containsExactly(FailoverEvent.HedgeAction.SENT);

@@ -1,0 +1,151 @@
+package dev.failover;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.any;
+import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
+import static com.github.tomakehurst.wiremock.client.WireMock.serviceUnavailable;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.failover.internal.AttemptContext;
+import dev.failover.internal.CallObserver;
+import dev.failover.testkit.FakeZones;
+import dev.failover.testkit.ZoneFault;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import okhttp3.Interceptor;
+import okhttp3.Request;
+import okhttp3.Response;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The hook tracing is built on: a listener that is also a {@link CallObserver} sees each call start
+ * on the caller's thread, each attempt (with its context) in its interceptor, and the call's end
+ * before the caller gets the result, outside the call's lock and never on the scheduler's thread.
+ */
+class CallObserverTest {
+
+  @RegisterExtension static FakeZones zones = Zones3.zones();
+
+  @BeforeEach
+  void stub() {
+    Zones3.stub(zones);
+  }
+
+  /** Records what it sees; each call's context is a fresh list of the call's attempts. */
+  static final class Recording implements FailoverListener, CallObserver {
+    final List<String> seen = new CopyOnWriteArrayList<>();
+    final List<AttemptContext> attempts = new CopyOnWriteArrayList<>();
+    final List<String> finishedOn = new CopyOnWriteArrayList<>();
+    final List<Boolean> finishedHoldingTheCallsLock = new CopyOnWriteArrayList<>();
+    volatile okhttp3.@Nullable Call current;
+
+    @Override
+    public Object callStarted(Request request) {
+      seen.add("start " + request.url().encodedPath() + " on " + Thread.currentThread().getName());
+      return "ctx" + request.url().encodedPath();
+    }
+
+    @Override
+    public void callFinished(
+        @Nullable Object context, FailoverEvent.CallFinished event, @Nullable Throwable failure) {
+      seen.add("end " + context + " " + event.status() + " " + (failure != null));
+      finishedOn.add(Thread.currentThread().getName());
+      okhttp3.Call c = current;
+      finishedHoldingTheCallsLock.add(c != null && Thread.holdsLock(c));
+    }
+
+    @Override
+    public Interceptor attemptInterceptor() {
+      return chain -> {
+        AttemptContext a = chain.request().tag(AttemptContext.class);
+        if (a != null) {
+          attempts.add(a);
+          return chain.proceed(
+              chain
+                  .request()
+                  .newBuilder()
+                  .header("x-trace", String.valueOf(a.callContext()))
+                  .build());
+        }
+        return chain.proceed(chain.request());
+      };
+    }
+  }
+
+  private static Request get(String path) {
+    return new Request.Builder().url("http://directory" + path).build();
+  }
+
+  @Test
+  void theObserverSeesTheCallAndEachAttemptAndTheEndBeforeTheCaller() throws IOException {
+    zones.zone("us-east-1a").stubFor(any(anyUrl()).willReturn(serviceUnavailable()));
+    Recording observer = new Recording();
+    try (FailoverClient client = Zones3.client(zones).listener(observer).build()) {
+      okhttp3.Call call = client.newCall(get("/users/1"));
+      observer.current = call;
+      try (Response r = call.execute()) {
+        assertThat(r.code()).isEqualTo(200);
+        // The end was observed before execute() returned, outside the call's lock.
+        assertThat(observer.seen)
+            .containsExactly(
+                "start /users/1 on " + Thread.currentThread().getName(),
+                "end ctx/users/1 200 false");
+        assertThat(observer.finishedHoldingTheCallsLock).containsExactly(false);
+      }
+    }
+    // A 503 from the home zone, then a retry elsewhere: two attempts, each with the call's context.
+    assertThat(observer.attempts)
+        .extracting(AttemptContext::kind, AttemptContext::number, AttemptContext::callContext)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple(Attempt.Kind.FIRST, 1, "ctx/users/1"),
+            org.assertj.core.groups.Tuple.tuple(Attempt.Kind.RETRY, 2, "ctx/users/1"));
+    assertThat(observer.attempts.get(0).endpoint().locality().zone()).isEqualTo("us-east-1a");
+    assertThat(
+            zones.requestCount(
+                com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor(
+                        com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo("/users/1"))
+                    .withHeader(
+                        "x-trace",
+                        com.github.tomakehurst.wiremock.client.WireMock.equalTo("ctx/users/1"))))
+        .isEqualTo(2);
+  }
+
+  @Test
+  void aCallEndedByItsDeadlineIsObservedOffTheSchedulerThread() throws Exception {
+    zones.fail(ZoneFault.hang());
+    Recording observer = new Recording();
+    try (FailoverClient client =
+        Zones3.client(zones).listener(observer).deadline(Duration.ofMillis(300)).build()) {
+      java.util.concurrent.CompletableFuture<String> done =
+          new java.util.concurrent.CompletableFuture<>();
+      client
+          .newCall(get("/users/2"))
+          .enqueue(
+              new okhttp3.Callback() {
+                @Override
+                public void onFailure(okhttp3.Call call, IOException e) {
+                  done.complete(String.valueOf(observer.seen));
+                }
+
+                @Override
+                public void onResponse(okhttp3.Call call, Response response) {
+                  response.close();
+                  done.complete("response");
+                }
+              });
+      // The observer's end came before the callback, on a thread other than the scheduler's.
+      assertThat(done.get(10, java.util.concurrent.TimeUnit.SECONDS))
+          .contains("end ctx/users/2 0 true");
+      assertThat(observer.finishedOn).singleElement().asString().doesNotContain("scheduler");
+      // execute() ends by the caller's own timed wait, observed before it throws.
+      assertThatThrownBy(() -> client.newCall(get("/users/3")).execute())
+          .isInstanceOf(FailoverException.class);
+      assertThat(observer.seen).contains("end ctx/users/3 0 true");
+    }
+  }
+}
