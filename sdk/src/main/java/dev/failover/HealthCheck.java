@@ -12,6 +12,14 @@ import java.util.Objects;
  * instead of every {@code interval}, so its return is seen quickly. Each delay is jittered by plus
  * or minus 20% so that many clients do not probe in step.
  *
+ * <p>A client that has started no call for {@code noTrafficInterval} (60 s by default, Envoy's
+ * {@code no_traffic_interval}) probes each endpoint only once per {@code noTrafficInterval},
+ * whatever its state, until calls come again: an idle client, such as one in a cached Spring test
+ * context, then costs its endpoints one probe a minute instead of one every 2 s. It still checks
+ * for calls at the usual interval, so the first call after a lull brings the usual rate back within
+ * one {@code interval} (or {@code downInterval}). A new client counts as busy for its first {@code
+ * noTrafficInterval}, so that it learns its endpoints' state at the usual rate.
+ *
  * <pre>{@code
  * HealthCheck check = HealthCheck.http("/health").withInterval(Duration.ofSeconds(2));
  * }</pre>
@@ -23,6 +31,8 @@ import java.util.Objects;
  * @param timeout the time a probe may take
  * @param healthyThreshold good probes in a row that mark a down endpoint up
  * @param unhealthyThreshold failed probes in a row that mark an up endpoint down
+ * @param noTrafficInterval the delay between probes of an endpoint while the client has started no
+ *     call for that long
  */
 public record HealthCheck(
     boolean enabled,
@@ -31,7 +41,8 @@ public record HealthCheck(
     Duration downInterval,
     Duration timeout,
     int healthyThreshold,
-    int unhealthyThreshold) {
+    int unhealthyThreshold,
+    Duration noTrafficInterval) {
 
   /**
    * The longest duration any setting of the SDK accepts: 24 h. Longer values would only hide a unit
@@ -43,6 +54,9 @@ public record HealthCheck(
   /** The shortest positive duration a setting accepts: 1 ms. */
   static final Duration MIN_POSITIVE_DURATION = Duration.ofMillis(1);
 
+  /** Envoy's default {@code no_traffic_interval}. */
+  private static final Duration DEFAULT_NO_TRAFFIC_INTERVAL = Duration.ofSeconds(60);
+
   private static final HealthCheck DISABLED =
       new HealthCheck(
           false,
@@ -51,7 +65,8 @@ public record HealthCheck(
           Duration.ofMillis(500),
           Duration.ofSeconds(1),
           2,
-          2);
+          2,
+          DEFAULT_NO_TRAFFIC_INTERVAL);
 
   /**
    * Checks every setting.
@@ -63,6 +78,8 @@ public record HealthCheck(
    * @param timeout the time a probe may take
    * @param healthyThreshold good probes in a row that mark a down endpoint up
    * @param unhealthyThreshold failed probes in a row that mark an up endpoint down
+   * @param noTrafficInterval the delay between probes of an endpoint while the client has started
+   *     no call for that long
    * @throws IllegalArgumentException if the path does not start with {@code /}, a duration is
    *     outside 1 ms to 24 h, or a threshold is below 1
    */
@@ -75,6 +92,7 @@ public record HealthCheck(
     checkPositive("health check interval", interval);
     checkPositive("health check downInterval", downInterval);
     checkPositive("health check timeout", timeout);
+    checkPositive("health check noTrafficInterval", noTrafficInterval);
     if (healthyThreshold < 1) {
       throw new IllegalArgumentException(
           "health check healthyThreshold must be >= 1 but was " + healthyThreshold);
@@ -83,6 +101,39 @@ public record HealthCheck(
       throw new IllegalArgumentException(
           "health check unhealthyThreshold must be >= 1 but was " + unhealthyThreshold);
     }
+  }
+
+  /**
+   * Checks every setting; {@code noTrafficInterval} is the default, 60 s. This was the record's
+   * constructor before {@code noTrafficInterval} came; it stays so that code built against it runs.
+   *
+   * @param enabled whether probes are sent at all
+   * @param path the path probed, appended to each endpoint's base URL
+   * @param interval the delay between probes of an endpoint that is up
+   * @param downInterval the delay between probes of an endpoint that is down
+   * @param timeout the time a probe may take
+   * @param healthyThreshold good probes in a row that mark a down endpoint up
+   * @param unhealthyThreshold failed probes in a row that mark an up endpoint down
+   * @throws IllegalArgumentException if the path does not start with {@code /}, a duration is
+   *     outside 1 ms to 24 h, or a threshold is below 1
+   */
+  public HealthCheck(
+      boolean enabled,
+      String path,
+      Duration interval,
+      Duration downInterval,
+      Duration timeout,
+      int healthyThreshold,
+      int unhealthyThreshold) {
+    this(
+        enabled,
+        path,
+        interval,
+        downInterval,
+        timeout,
+        healthyThreshold,
+        unhealthyThreshold,
+        DEFAULT_NO_TRAFFIC_INTERVAL);
   }
 
   /**
@@ -96,7 +147,8 @@ public record HealthCheck(
 
   /**
    * Returns a health check of {@code path} with the defaults: every 2 s, every 500 ms while down, 1
-   * s timeout, 2 good probes to mark up, 2 failed probes to mark down.
+   * s timeout, 2 good probes to mark up, 2 failed probes to mark down, and every 60 s while the
+   * client has started no call for 60 s.
    *
    * @param path the path to probe, starting with {@code /}
    * @return the health check
@@ -110,7 +162,8 @@ public record HealthCheck(
         DISABLED.downInterval,
         DISABLED.timeout,
         DISABLED.healthyThreshold,
-        DISABLED.unhealthyThreshold);
+        DISABLED.unhealthyThreshold,
+        DISABLED.noTrafficInterval);
   }
 
   /**
@@ -122,7 +175,14 @@ public record HealthCheck(
    */
   public HealthCheck withInterval(Duration interval) {
     return new HealthCheck(
-        enabled, path, interval, downInterval, timeout, healthyThreshold, unhealthyThreshold);
+        enabled,
+        path,
+        interval,
+        downInterval,
+        timeout,
+        healthyThreshold,
+        unhealthyThreshold,
+        noTrafficInterval);
   }
 
   /**
@@ -134,7 +194,14 @@ public record HealthCheck(
    */
   public HealthCheck withDownInterval(Duration downInterval) {
     return new HealthCheck(
-        enabled, path, interval, downInterval, timeout, healthyThreshold, unhealthyThreshold);
+        enabled,
+        path,
+        interval,
+        downInterval,
+        timeout,
+        healthyThreshold,
+        unhealthyThreshold,
+        noTrafficInterval);
   }
 
   /**
@@ -146,7 +213,14 @@ public record HealthCheck(
    */
   public HealthCheck withTimeout(Duration timeout) {
     return new HealthCheck(
-        enabled, path, interval, downInterval, timeout, healthyThreshold, unhealthyThreshold);
+        enabled,
+        path,
+        interval,
+        downInterval,
+        timeout,
+        healthyThreshold,
+        unhealthyThreshold,
+        noTrafficInterval);
   }
 
   /**
@@ -159,7 +233,41 @@ public record HealthCheck(
    */
   public HealthCheck withThresholds(int healthyThreshold, int unhealthyThreshold) {
     return new HealthCheck(
-        enabled, path, interval, downInterval, timeout, healthyThreshold, unhealthyThreshold);
+        enabled,
+        path,
+        interval,
+        downInterval,
+        timeout,
+        healthyThreshold,
+        unhealthyThreshold,
+        noTrafficInterval);
+  }
+
+  /**
+   * Returns a copy with another interval for clients without traffic: once the client has started
+   * no call for this long, each endpoint is probed once per this interval, whatever its state,
+   * until calls come again. Envoy's {@code no_traffic_interval}, with the same default of 60 s. An
+   * interval no longer than {@code interval} changes nothing; 24 h keeps probing at the usual rate
+   * for a day without calls.
+   *
+   * <pre>{@code
+   * HealthCheck check = HealthCheck.http("/health").withNoTrafficInterval(Duration.ofMinutes(5));
+   * }</pre>
+   *
+   * @param noTrafficInterval the interval
+   * @return the copy
+   * @throws IllegalArgumentException if outside 1 ms to 24 h
+   */
+  public HealthCheck withNoTrafficInterval(Duration noTrafficInterval) {
+    return new HealthCheck(
+        enabled,
+        path,
+        interval,
+        downInterval,
+        timeout,
+        healthyThreshold,
+        unhealthyThreshold,
+        noTrafficInterval);
   }
 
   static void positive(String name, Duration d) {

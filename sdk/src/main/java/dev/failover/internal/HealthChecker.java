@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import java.util.random.RandomGenerator;
 import okhttp3.Call;
 import okhttp3.Callback;
@@ -18,8 +19,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Active health: a jittered HTTP probe per endpoint; faster while the endpoint is down. One probe
- * per endpoint is in flight at a time, so an endpoint's streak counters need no lock.
+ * Active health: a jittered HTTP probe per endpoint; faster while the endpoint is down, and once
+ * per {@code noTrafficInterval} while the client has no calls. One probe per endpoint is in flight
+ * at a time, so an endpoint's streak counters need no lock.
+ *
+ * <p>Each endpoint has one task on the scheduler at a time: the next probe, due after the usual
+ * (jittered) interval. While the client is idle the task still comes at that interval, but sends
+ * nothing until {@code noTrafficInterval} has passed since the endpoint's last probe: it only looks
+ * at the call count, so that the first call after a lull brings probes back within one interval.
  */
 final class HealthChecker {
   private static final Logger log = LoggerFactory.getLogger(HealthChecker.class);
@@ -38,6 +45,22 @@ final class HealthChecker {
   private final java.util.Map<EndpointState, java.util.concurrent.Future<?>> pending =
       new java.util.concurrent.ConcurrentHashMap<>();
 
+  /** When each endpoint's last probe was sent, on the endpoints' ticker. */
+  private final java.util.Map<EndpointState, Long> probedAt =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  private final long noTrafficNanos;
+
+  /** The client's call count; null until the client sets it: then the client is never idle. */
+  private volatile @org.jspecify.annotations.Nullable LongSupplier calls;
+
+  /** Guards the three fields below: the call count last seen, since when, and the mode logged. */
+  private final Object traffic = new Object();
+
+  private long seenCalls = -1;
+  private long seenCallsAt;
+  private boolean idle;
+
   HealthChecker(
       String service,
       HealthCheck check,
@@ -51,6 +74,16 @@ final class HealthChecker {
     this.scheduler = scheduler;
     this.random = random;
     this.events = events;
+    this.noTrafficNanos = check.noTrafficInterval().toNanos();
+  }
+
+  /**
+   * Sets where the client's call count comes from: once it has not moved for {@code
+   * noTrafficInterval}, each endpoint is probed once per {@code noTrafficInterval}. The count is
+   * read only when a probe is due, never on the call path.
+   */
+  void watchTraffic(LongSupplier calls) {
+    this.calls = calls;
   }
 
   /**
@@ -79,6 +112,7 @@ final class HealthChecker {
   /** Stops checking endpoints that left the list (a probe in flight is ignored when it ends). */
   void removed(List<EndpointState> endpoints) {
     for (EndpointState ep : endpoints) {
+      probedAt.remove(ep);
       java.util.concurrent.Future<?> f = pending.remove(ep);
       if (f != null) {
         f.cancel(false);
@@ -90,6 +124,7 @@ final class HealthChecker {
     stopped = true;
     pending.values().forEach(f -> f.cancel(false));
     pending.clear();
+    probedAt.clear();
   }
 
   private void schedule(EndpointState ep, long delayNanos) {
@@ -114,6 +149,15 @@ final class HealthChecker {
       pending.remove(ep);
       return;
     }
+    long now = ep.ticker().nanos();
+    Long last = probedAt.get(ep);
+    if (last != null && now - last < noTrafficNanos && idle(now)) {
+      // No calls lately, and this endpoint was probed less than noTrafficInterval ago: look again
+      // at the usual time, for calls or for the next idle probe.
+      schedule(ep, nextDelay(ep));
+      return;
+    }
+    probedAt.put(ep, now);
     HttpUrl url = probeUrl(ep.endpoint.url(), check.path());
     Call call = http.newCall(new Request.Builder().url(url).get().build());
     call.enqueue(
@@ -157,8 +201,7 @@ final class HealthChecker {
         "[{}] probe of {} timed out while the client was stalled: not counted",
         service,
         ep.endpoint);
-    long base = (ep.isDown() ? check.downInterval() : check.interval()).toNanos();
-    schedule(ep, (long) (base * (0.8 + 0.4 * random.nextDouble())));
+    schedule(ep, nextDelay(ep));
   }
 
   /** Applies one probe result and schedules the next probe. */
@@ -192,11 +235,48 @@ final class HealthChecker {
                 service, ep.endpoint, FailoverEvent.Cause.HEALTH_CHECK, null));
       }
     }
-    long base = (ep.isDown() ? check.downInterval() : check.interval()).toNanos();
-    long next = (long) (base * (0.8 + 0.4 * random.nextDouble()));
     if (log.isTraceEnabled()) {
       log.trace("[{}] probe of {}: {}", service, ep.endpoint, ok ? "ok" : "failed");
     }
-    schedule(ep, next);
+    schedule(ep, nextDelay(ep));
+  }
+
+  /** The usual delay to an endpoint's next probe: its state's interval, jittered by 20%. */
+  private long nextDelay(EndpointState ep) {
+    long base = (ep.isDown() ? check.downInterval() : check.interval()).toNanos();
+    return (long) (base * (0.8 + 0.4 * random.nextDouble()));
+  }
+
+  /**
+   * Whether the client has started no call for {@code noTrafficInterval}. The count is compared
+   * with the one seen last; the first look counts as traffic, so a new client is busy for its first
+   * {@code noTrafficInterval}.
+   */
+  boolean idle(long now) {
+    LongSupplier source = calls;
+    if (source == null) {
+      return false;
+    }
+    long count = source.getAsLong();
+    synchronized (traffic) {
+      if (count != seenCalls) {
+        seenCalls = count;
+        seenCallsAt = now;
+      }
+      boolean quiet = now - seenCallsAt >= noTrafficNanos;
+      if (quiet != idle) {
+        idle = quiet;
+        if (quiet) {
+          log.debug(
+              "[{}] no call for {}: probing each endpoint once per {}",
+              service,
+              check.noTrafficInterval(),
+              check.noTrafficInterval());
+        } else {
+          log.debug("[{}] calls again: probing at the usual interval", service);
+        }
+      }
+      return quiet;
+    }
   }
 }
