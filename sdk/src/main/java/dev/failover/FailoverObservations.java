@@ -1,0 +1,465 @@
+package dev.failover;
+
+import dev.failover.internal.CallObserver;
+import io.micrometer.common.KeyValues;
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationConvention;
+import io.micrometer.observation.ObservationRegistry;
+import io.micrometer.observation.transport.RequestReplySenderContext;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.UnknownHostException;
+import java.util.Locale;
+import java.util.Objects;
+import okhttp3.Interceptor;
+import okhttp3.Request;
+import okhttp3.Response;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Micrometer {@link Observation}s of calls and their attempts: one {@code failover.call}
+ * observation per call, and one {@code failover.attempt} observation per attempt (first attempt,
+ * retry, hedge or probe of an evacuated zone) as its child. With Micrometer Tracing these are spans
+ * (the attempts are client spans under the call's span), and each attempt's request carries the
+ * trace context headers of its own span to the endpoint; with a meter handler they are timers.
+ *
+ * <pre>{@code
+ * ObservationRegistry registry = ...; // with Micrometer Tracing's handlers, a meter handler, ...
+ * FailoverClient directory = FailoverClient.builder()
+ *     .service("directory")
+ *     .home("us-east-1", "us-east-1a")
+ *     .endpoint("https://dir-a.internal:8443", "us-east-1", "us-east-1a")
+ *     .endpoint("https://dir-b.internal:8443", "us-east-1", "us-east-1b")
+ *     .listener(new FailoverObservations(registry))
+ *     .build();
+ * }</pre>
+ *
+ * <p>The call's observation starts on the thread that starts the call, so a call made while another
+ * observation is current (a server request being handled) is its child; it stops before the caller
+ * gets the result, with the call's outcome, or with the exception the caller gets as its error.
+ * Each attempt's observation starts when the attempt's request enters OkHttp's interceptor chain
+ * (after the application's own interceptors), is current while the request is sent, and stops when
+ * the response's headers arrive or the attempt fails. Calls through Retrofit, a Spring {@code
+ * RestClient} or {@code newCall} directly are all observed alike. The client's health checks are
+ * not observed.
+ *
+ * <p>Names and key values come from a {@link CallConvention} and an {@link AttemptConvention}: the
+ * defaults (the interfaces' default methods), one passed to the constructor, or a {@code
+ * GlobalObservationConvention} registered with the registry. Observations the registry's predicates
+ * disable are not made (for example Spring Boot's {@code management.observations.enable.failover=
+ * false}); the attempts of a call that is not observed are not observed either.
+ *
+ * <p>A client uses the first listener that is a {@code FailoverObservations}. This class needs only
+ * {@code micrometer-observation} on the class path; a client without it needs no Micrometer at all.
+ */
+public final class FailoverObservations implements FailoverListener, CallObserver {
+  private static final CallConvention DEFAULT_CALL = new CallConvention() {};
+  private static final AttemptConvention DEFAULT_ATTEMPT = new AttemptConvention() {};
+
+  private final ObservationRegistry registry;
+  private final @Nullable CallConvention callConvention;
+  private final @Nullable AttemptConvention attemptConvention;
+  private final Interceptor interceptor = this::intercept;
+
+  /**
+   * Observes calls with the default conventions (or global ones registered with the registry).
+   *
+   * @param registry the registry
+   */
+  public FailoverObservations(ObservationRegistry registry) {
+    this(registry, null, null);
+  }
+
+  /**
+   * Observes calls with the given conventions.
+   *
+   * @param registry the registry
+   * @param callConvention the convention of call observations, or null for the registry's global
+   *     one or the default
+   * @param attemptConvention the convention of attempt observations, or null for the registry's
+   *     global one or the default
+   */
+  public FailoverObservations(
+      ObservationRegistry registry,
+      @Nullable CallConvention callConvention,
+      @Nullable AttemptConvention attemptConvention) {
+    this.registry = Objects.requireNonNull(registry, "registry");
+    this.callConvention = callConvention;
+    this.attemptConvention = attemptConvention;
+  }
+
+  /**
+   * Starts the call's observation. Called by the client, not by applications.
+   *
+   * @param request the caller's request
+   * @return the observed call, or null when the observation is disabled
+   */
+  @Override
+  public @Nullable Object callStarted(Request request) {
+    CallContext context = new CallContext(request);
+    Observation observation =
+        Observation.createNotStarted(callConvention, DEFAULT_CALL, () -> context, registry);
+    if (observation.isNoop()) {
+      return null;
+    }
+    return new ObservedCall(observation.start(), context);
+  }
+
+  /**
+   * Stops the call's observation. Called by the client, not by applications.
+   *
+   * @param context what {@link #callStarted} returned
+   * @param event the call's summary
+   * @param failure the exception the caller gets, or null
+   */
+  @Override
+  public void callFinished(
+      @Nullable Object context, FailoverEvent.CallFinished event, @Nullable Throwable failure) {
+    if (context instanceof ObservedCall call) {
+      call.context.result = event;
+      if (failure != null) {
+        call.observation.error(failure);
+      }
+      call.observation.stop();
+    }
+  }
+
+  /**
+   * Returns the interceptor that observes each attempt. Called by the client, not by applications.
+   *
+   * @return the interceptor
+   */
+  @Override
+  public Interceptor attemptInterceptor() {
+    return interceptor;
+  }
+
+  private Response intercept(Interceptor.Chain chain) throws IOException {
+    Request request = chain.request();
+    dev.failover.internal.AttemptContext attempt =
+        request.tag(dev.failover.internal.AttemptContext.class);
+    if (attempt == null || !(attempt.callContext() instanceof ObservedCall call)) {
+      return chain.proceed(request); // a health check, or a call that is not observed
+    }
+    AttemptContext context = new AttemptContext(call.context, attempt, request);
+    Observation observation =
+        Observation.createNotStarted(attemptConvention, DEFAULT_ATTEMPT, () -> context, registry)
+            .parentObservation(call.observation)
+            .start(); // the tracing handler adds the span's headers to the carrier here
+    Request.Builder carrier = context.getCarrier();
+    Request traced = carrier == null ? request : carrier.build();
+    Observation.Scope scope = observation.openScope(); // current while the request is sent
+    try {
+      Response response = chain.proceed(traced);
+      context.setResponse(response);
+      return response;
+    } catch (IOException | RuntimeException | Error e) {
+      context.cancelled = chain.call().isCanceled();
+      observation.error(e);
+      throw e;
+    } finally {
+      scope.close();
+      observation.stop();
+    }
+  }
+
+  /** What {@link #callStarted} hands the client, and the client hands back with each attempt. */
+  private record ObservedCall(Observation observation, CallContext context) {}
+
+  /**
+   * The context of a call's observation.
+   *
+   * <p>Not thread-safe on its own: the SDK sets its result before the observation stops.
+   */
+  public static final class CallContext extends Observation.Context {
+    private final String clientName;
+    private final Request request;
+    private volatile FailoverEvent.@Nullable CallFinished result;
+
+    CallContext(Request request) {
+      this.request = request;
+      this.clientName = request.url().host();
+    }
+
+    /**
+     * Returns the client's name: its service name, the host the caller's request names.
+     *
+     * @return for example {@code directory}
+     */
+    public String getClientName() {
+      return clientName;
+    }
+
+    /**
+     * Returns the caller's request, before any attempt rewrote it onto an endpoint.
+     *
+     * @return the request, such as {@code GET http://directory/users/42}
+     */
+    public Request getRequest() {
+      return request;
+    }
+
+    /**
+     * Returns how the call ended, once it has.
+     *
+     * @return the call's summary, or null while it runs
+     */
+    public FailoverEvent.@Nullable CallFinished getResult() {
+      return result;
+    }
+  }
+
+  /**
+   * The context of an attempt's observation: a sender context whose carrier is the attempt's {@link
+   * Request.Builder}, so that a tracing handler adds its headers to the request sent.
+   */
+  public static final class AttemptContext
+      extends RequestReplySenderContext<Request.Builder, Response> {
+    private final CallContext call;
+    private final Attempt.Kind kind;
+    private final int number;
+    private final Endpoint endpoint;
+    private final Request request;
+    private volatile boolean cancelled;
+
+    AttemptContext(
+        CallContext call, dev.failover.internal.AttemptContext attempt, Request request) {
+      super(
+          (carrier, key, value) -> {
+            if (carrier != null) {
+              carrier.header(key, value);
+            }
+          });
+      this.call = call;
+      this.kind = attempt.kind();
+      this.number = attempt.number();
+      this.endpoint = attempt.endpoint();
+      this.request = request;
+      setCarrier(request.newBuilder());
+      setRemoteServiceName(call.getClientName());
+      setRemoteServiceAddress(endpoint.address());
+    }
+
+    /**
+     * Returns the context of the attempt's call.
+     *
+     * @return the call's context
+     */
+    public CallContext getCall() {
+      return call;
+    }
+
+    /**
+     * Returns why the attempt was sent.
+     *
+     * @return first attempt, retry, hedge or probe
+     */
+    public Attempt.Kind getAttemptKind() {
+      return kind;
+    }
+
+    /**
+     * Returns the attempt's number in its call.
+     *
+     * @return from 1
+     */
+    public int getAttemptNumber() {
+      return number;
+    }
+
+    /**
+     * Returns the endpoint the attempt goes to.
+     *
+     * @return the endpoint
+     */
+    public Endpoint getEndpoint() {
+      return endpoint;
+    }
+
+    /**
+     * Returns the attempt's request, rewritten onto the endpoint, as it entered the observation
+     * (without the trace headers).
+     *
+     * @return the request
+     */
+    public Request getRequest() {
+      return request;
+    }
+
+    /**
+     * Whether the attempt failed because it was cancelled: by the caller, by the deadline, or
+     * because another attempt of its call won.
+     *
+     * @return true if cancelled
+     */
+    public boolean isCancelled() {
+      return cancelled;
+    }
+  }
+
+  /**
+   * Names and key values of call observations. The default methods are the default convention;
+   * override some to change them, calling the default for the rest:
+   *
+   * <pre>{@code
+   * CallConvention withTenant = new CallConvention() {
+   *   @Override
+   *   public KeyValues getLowCardinalityKeyValues(CallContext context) {
+   *     return CallConvention.super.getLowCardinalityKeyValues(context)
+   *         .and("tenant", tenantOf(context.getRequest()));
+   *   }
+   * };
+   * }</pre>
+   *
+   * <p>Name {@code failover.call}; contextual (span) name {@code failover <method>}, lowercase.
+   * Low-cardinality keys: {@code client.name}, {@code method}, {@code outcome} (the class of the
+   * returned status, {@code success}, {@code client_error}, ..., or the failure reason, {@code
+   * retries_exhausted}, {@code deadline_exceeded}, ...), {@code status} (or {@code none}).
+   * High-cardinality keys: {@code uri} (the request's path, without query), {@code attempts},
+   * {@code retries}, {@code hedges}, {@code stale}.
+   */
+  public interface CallConvention extends ObservationConvention<CallContext> {
+    @Override
+    default boolean supportsContext(Observation.Context context) {
+      return context instanceof CallContext;
+    }
+
+    @Override
+    default String getName() {
+      return "failover.call";
+    }
+
+    @Override
+    default String getContextualName(CallContext context) {
+      return "failover " + context.getRequest().method().toLowerCase(Locale.ROOT);
+    }
+
+    @Override
+    default KeyValues getLowCardinalityKeyValues(CallContext context) {
+      FailoverEvent.CallFinished result = context.getResult();
+      return KeyValues.of(
+          TagValues.CLIENT_NAME,
+          context.getClientName(),
+          "method",
+          context.getRequest().method(),
+          "outcome",
+          result == null ? "unknown" : TagValues.callOutcome(result),
+          "status",
+          result == null ? TagValues.NONE : TagValues.status(result.status()));
+    }
+
+    @Override
+    default KeyValues getHighCardinalityKeyValues(CallContext context) {
+      KeyValues values = KeyValues.of("uri", context.getRequest().url().encodedPath());
+      FailoverEvent.CallFinished result = context.getResult();
+      if (result == null) {
+        return values;
+      }
+      return values.and(
+          "attempts",
+          Integer.toString(result.attempts()),
+          "retries",
+          Integer.toString(result.retries()),
+          "hedges",
+          Integer.toString(result.hedges()),
+          "stale",
+          Boolean.toString(result.stale()));
+    }
+  }
+
+  /**
+   * Names and key values of attempt observations. The default methods are the default convention;
+   * override some to change them, calling the default for the rest (see {@link CallConvention}).
+   *
+   * <p>Name {@code failover.attempt}; contextual (span) name {@code failover <method> <kind>},
+   * lowercase, for example {@code failover get retry}. Low-cardinality keys: {@code client.name},
+   * {@code method}, {@code attempt.kind} ({@code first}, {@code retry}, {@code hedge}, {@code
+   * probe}), {@code outcome} (the class of the response's status, {@code success}, {@code
+   * server_error}, ..., or when no response came {@code timeout}, {@code connect_failed}, {@code
+   * cancelled}, {@code io_error}), {@code status} (or {@code none}), {@code region}, {@code zone}.
+   * High-cardinality keys: {@code endpoint} (its base URL), {@code uri} (the path sent, without
+   * query), {@code attempt.number}.
+   */
+  public interface AttemptConvention extends ObservationConvention<AttemptContext> {
+    @Override
+    default boolean supportsContext(Observation.Context context) {
+      return context instanceof AttemptContext;
+    }
+
+    @Override
+    default String getName() {
+      return "failover.attempt";
+    }
+
+    @Override
+    default String getContextualName(AttemptContext context) {
+      return "failover "
+          + context.getRequest().method().toLowerCase(Locale.ROOT)
+          + " "
+          + TagValues.lower(context.getAttemptKind());
+    }
+
+    @Override
+    default KeyValues getLowCardinalityKeyValues(AttemptContext context) {
+      Response response = context.getResponse();
+      Locality locality = context.getEndpoint().locality();
+      return KeyValues.of(
+          TagValues.CLIENT_NAME,
+          context.getCall().getClientName(),
+          "method",
+          context.getRequest().method(),
+          "attempt.kind",
+          TagValues.lower(context.getAttemptKind()),
+          "outcome",
+          outcome(context),
+          "status",
+          response == null ? TagValues.NONE : TagValues.status(response.code()),
+          "region",
+          locality.region(),
+          "zone",
+          locality.zone());
+    }
+
+    @Override
+    default KeyValues getHighCardinalityKeyValues(AttemptContext context) {
+      return KeyValues.of(
+          "endpoint",
+          context.getEndpoint().address(),
+          "uri",
+          context.getRequest().url().encodedPath(),
+          "attempt.number",
+          Integer.toString(context.getAttemptNumber()));
+    }
+
+    /**
+     * Returns the default {@code outcome} of an attempt.
+     *
+     * @param context the attempt's context
+     * @return the class of the response's status, or what kept a response from coming
+     */
+    static String outcome(AttemptContext context) {
+      Response response = context.getResponse();
+      if (response != null) {
+        return TagValues.series(response.code());
+      }
+      if (context.isCancelled()) {
+        return "cancelled";
+      }
+      Throwable error = context.getError();
+      if (error == null) {
+        return "unknown";
+      }
+      if (error instanceof InterruptedIOException) {
+        return "timeout";
+      }
+      if (error instanceof ConnectException
+          || error instanceof NoRouteToHostException
+          || error instanceof UnknownHostException) {
+        return "connect_failed";
+      }
+      return "io_error";
+    }
+  }
+}
