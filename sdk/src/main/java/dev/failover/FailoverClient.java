@@ -5,19 +5,33 @@ import dev.failover.internal.ClientCore;
 import dev.failover.internal.Discovery;
 import dev.failover.internal.Settings;
 import java.io.Closeable;
+import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
 import java.util.random.RandomGenerator;
+import kotlin.jvm.functions.Function0;
+import kotlin.reflect.KClass;
 import okhttp3.Call;
+import okhttp3.Callback;
+import okhttp3.EventListener;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
+import okhttp3.Response;
+import okio.Timeout;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -71,19 +85,40 @@ import org.slf4j.LoggerFactory;
  * failed attempt provably never left the client (the connection could not be made). A request whose
  * body is one-shot or duplex is never sent twice.
  *
- * <p>Instances are immutable and thread-safe; share one per service. {@link #close()} stops the
- * health checks, cancels calls in flight and releases every thread, timer and pooled connection the
- * client created.
+ * <p>Instances are thread-safe; share one per service. Their settings change only through {@link
+ * #reconfigure(UnaryOperator)}, which swaps the client's core without losing a call; {@link
+ * #reset()} forgets all routing state. {@link #close()} stops the health checks, cancels calls in
+ * flight and releases every thread, timer and pooled connection the client created.
  */
 public final class FailoverClient implements Call.Factory, Closeable {
   private static final Logger log = LoggerFactory.getLogger(FailoverClient.class);
 
-  private final Settings settings;
-  private final ClientCore core;
+  /** Who asks, in the events and logs of the zonal shifts that {@link #reset()} ends. */
+  static final String RESET = "FailoverClient.reset()";
 
-  private FailoverClient(Settings settings, @Nullable Discovery discovery, boolean fromSource) {
-    this.settings = settings;
-    this.core = new ClientCore(settings, discovery, fromSource);
+  private final String service;
+
+  /** Passes the endpoint source's reports to the current core; null without a source. */
+  private final @Nullable SourceRelay relay;
+
+  /** Guards the replacement of {@link #state}; never held while user code runs. */
+  private final Object lock = new Object();
+
+  /** The core that new calls use, the cores still finishing calls, and totals of closed cores. */
+  private volatile State state;
+
+  /** The zonal shifts asked for through this client, carried over to a new core. */
+  private final Map<String, Shift> shifts = new ConcurrentHashMap<>();
+
+  private FailoverClient(
+      Settings settings,
+      @Nullable Discovery discovery,
+      boolean fromSource,
+      @Nullable SourceRelay relay) {
+    this.service = settings.service();
+    this.relay = relay;
+    this.state =
+        State.of(new Generation(settings, new ClientCore(settings, discovery, fromSource)));
   }
 
   /**
@@ -99,16 +134,19 @@ public final class FailoverClient implements Call.Factory, Closeable {
    * Returns a builder holding this client's settings, to build a new client that differs in some.
    * The new client has its own routing state, budgets, threads and (unless an {@code OkHttpClient}
    * was given) connection pool; it shares what was handed to the builder: the {@code OkHttpClient},
-   * listeners, clock, scheduler and random generator.
+   * listeners, clock, scheduler and random generator. To change this client itself, use {@link
+   * #reconfigure(UnaryOperator)}.
    *
    * @return a builder
    */
   public Builder newBuilder() {
-    return new Builder(settings);
+    return new Builder(state.current.settings);
   }
 
   /**
-   * Prepares a call. The request's host must be the service name.
+   * Prepares a call. The request's host must be the service name. The call runs on the
+   * configuration in force now: a {@link #reconfigure(UnaryOperator)} or {@link #reset()} that
+   * comes before it ends lets it finish as it began.
    *
    * @param request the request, such as {@code GET http://directory/users/42}
    * @return a call that may be executed or enqueued once
@@ -117,7 +155,18 @@ public final class FailoverClient implements Call.Factory, Closeable {
    */
   @Override
   public Call newCall(Request request) {
-    return core.newCall(request);
+    while (true) {
+      State s = state;
+      Generation g = s.current;
+      try {
+        return new BoundCall(request, g, g.core.newCall(request));
+      } catch (IllegalStateException e) {
+        // The core closed: the client's (closed), or one just replaced and drained (try again).
+        if (s.closed || state.current == g) {
+          throw e;
+        }
+      }
+    }
   }
 
   /**
@@ -126,7 +175,7 @@ public final class FailoverClient implements Call.Factory, Closeable {
    * @return the service name
    */
   public String service() {
-    return settings.service();
+    return service;
   }
 
   /**
@@ -135,7 +184,7 @@ public final class FailoverClient implements Call.Factory, Closeable {
    * @return the home locality
    */
   public Locality home() {
-    return settings.home();
+    return state.current.settings.home();
   }
 
   /**
@@ -145,16 +194,27 @@ public final class FailoverClient implements Call.Factory, Closeable {
    * @return an immutable list
    */
   public List<Endpoint> endpoints() {
-    return core.endpoints();
+    return state.current.core.endpoints();
   }
 
   /**
-   * Returns a read-only picture of the live state of every zone and endpoint.
+   * Returns a read-only picture of the live state of every zone and endpoint. Its counters are
+   * totals since the client was built, across {@link #reconfigure(UnaryOperator)} and {@link
+   * #reset()}; the rest describes the configuration in force.
    *
    * @return a new snapshot
    */
   public FailoverSnapshot snapshot() {
-    return core.snapshot();
+    State s = state;
+    FailoverSnapshot now = s.current.core.snapshot();
+    if (s.retiring.isEmpty() && s.carried.isZero()) {
+      return now;
+    }
+    Totals totals = s.carried.plus(Totals.of(now));
+    for (Generation g : s.retiring) {
+      totals = totals.plus(Totals.of(g.core.snapshot()));
+    }
+    return totals.into(now);
   }
 
   /**
@@ -163,7 +223,8 @@ public final class FailoverClient implements Call.Factory, Closeable {
    * and no probes at once, whatever the detectors say; retries and hedges go there only as a last
    * resort, when everything else was tried. When the shift expires or is cancelled, the zone
    * returns with slow start. A shift always ends by itself, so a forgotten one cannot hold a zone
-   * out for good; shifting the same zone again replaces its expiry.
+   * out for good; shifting the same zone again replaces its expiry. A shift outlives {@link
+   * #reconfigure(UnaryOperator)}, not {@link #reset()}.
    *
    * <pre>{@code
    * directory.shiftAway("us-east-1a", Duration.ofHours(2), "change CHG-1234 by alice");
@@ -182,7 +243,7 @@ public final class FailoverClient implements Call.Factory, Closeable {
    * @throws IllegalStateException if no other zone in rotation would be left to serve, or the
    *     client is closed
    */
-  public java.time.Instant shiftAway(String zone, Duration duration, String requestedBy) {
+  public Instant shiftAway(String zone, Duration duration, String requestedBy) {
     Objects.requireNonNull(zone, "zone");
     Objects.requireNonNull(duration, "duration");
     Objects.requireNonNull(requestedBy, "requestedBy");
@@ -195,7 +256,16 @@ public final class FailoverClient implements Call.Factory, Closeable {
       throw new IllegalArgumentException(
           "zonal shift requestedBy must name who or what asks, e.g. \"actuator:alice\"");
     }
-    return core.shiftAway(zone, duration, requestedBy);
+    Generation g = state.current;
+    Instant until = g.core.shiftAway(zone, duration, requestedBy);
+    Shift shift = new Shift(zone, until, requestedBy);
+    shifts.put(zone, shift);
+    // A core that replaced g meanwhile may have copied the shifts before this one: give it too.
+    Generation now = state.current;
+    if (now != g) {
+      carryOver(now, shift);
+    }
+    return until;
   }
 
   /**
@@ -209,21 +279,750 @@ public final class FailoverClient implements Call.Factory, Closeable {
   public boolean cancelShift(String zone, String requestedBy) {
     Objects.requireNonNull(zone, "zone");
     Objects.requireNonNull(requestedBy, "requestedBy");
-    return core.cancelShift(zone, requestedBy);
+    shifts.remove(zone);
+    Generation g = state.current;
+    boolean was = g.core.cancelShift(zone, requestedBy);
+    Generation now = state.current;
+    if (now != g) {
+      was |= now.core.cancelShift(zone, requestedBy);
+    }
+    return was;
+  }
+
+  /**
+   * Forgets everything the client has learned and starts afresh with the same settings: endpoint
+   * health and ejections, zone evacuations and statistics, zonal shifts (ended with a {@link
+   * FailoverEvent.ZoneShiftEnded} whose reason names {@code FailoverClient.reset()}), the retry
+   * budget, hedge delay estimates, the client's own health and the stale cache. It is for tests
+   * (one test's outage must not decide the next test's routing) and for operators (after a
+   * misjudged incident). The endpoint list stays as it is (with an {@link EndpointSource}, the list
+   * last applied, and the source keeps running); the snapshot's counters keep counting.
+   *
+   * <pre>{@code
+   * @AfterEach
+   * void forgetOutages() {
+   *   directory.reset();
+   * }
+   * }</pre>
+   *
+   * <p>Calls in flight, and calls made before the reset that start before their old state is
+   * closed, finish on the old state; calls made afterwards use the fresh one. The old state's
+   * threads, timers and pooled connections are released once its last call has ended, on a
+   * short-lived thread, or by {@link #close()}.
+   *
+   * @throws IllegalStateException if the client is closed
+   */
+  public void reset() {
+    Generation old = replace(g -> g.settings, true);
+    if (old == null) {
+      return;
+    }
+    for (Shift shift : List.copyOf(shifts.values())) {
+      if (shifts.remove(shift.zone(), shift)) {
+        // On the old core, for the event and the log line; the new core never had it.
+        old.core.cancelShift(shift.zone(), RESET);
+      }
+    }
+  }
+
+  /**
+   * Changes this client's settings while it runs, without losing a call: the change is applied to a
+   * builder holding the current settings, and a new client core is built from it; calls made from
+   * then on use it, calls in flight finish on the old one, whose threads, timers and pooled
+   * connections are released once its last call has ended (or by {@link #close()}). This object
+   * stays the one that applications hold, so a bean or a Retrofit instance built on it follows.
+   *
+   * <pre>{@code
+   * directory.reconfigure(b -> b.deadline(Duration.ofSeconds(2)).maxAttempts(2));
+   * }</pre>
+   *
+   * <p>What carries over: the zonal shifts in force (announced again by the new core with a {@link
+   * FailoverEvent.ZoneShifted}, same expiry; one whose zone no longer exists is dropped with a
+   * warning), the endpoint source (it keeps running, and its last list is the new core's list), and
+   * the snapshot's counters. What starts afresh, as in a new client: endpoint and zone health,
+   * budgets, hedge delay estimates and the stale cache. A change that leaves every setting as it
+   * was does nothing.
+   *
+   * <p>The service name and the endpoint source cannot change: build a new client for that. With an
+   * endpoint source, endpoints given to the builder are ignored (the source's list is in use).
+   *
+   * @param change applied to a builder holding the current settings; returns the builder to build
+   *     from (usually the same one). It runs on the calling thread, outside every lock of the
+   *     client, and may run again if another reconfiguration wins a race.
+   * @throws IllegalArgumentException if the change names another service or an endpoint source, or
+   *     a setter rejects a value; the client keeps its settings
+   * @throws IllegalStateException if the settings do not fit together (as {@link Builder#build()}
+   *     checks), or the client is closed; the client keeps its settings
+   */
+  public void reconfigure(UnaryOperator<Builder> change) {
+    Objects.requireNonNull(change, "change");
+    Generation old = replace(g -> next(g, change), false);
+    if (old == null) {
+      return;
+    }
+    Generation now = state.current;
+    for (Shift shift : List.copyOf(shifts.values())) {
+      carryOver(now, shift);
+    }
+  }
+
+  /** The settings a reconfiguration leads to, checked; null if they are the same. */
+  private @Nullable Settings next(Generation g, UnaryOperator<Builder> change) {
+    Builder b =
+        Objects.requireNonNull(
+            change.apply(new Builder(g.settings)), "reconfigure's change returned null");
+    if (b.endpointSource != null) {
+      throw new IllegalArgumentException(
+          "reconfigure cannot set an endpoint source; the client keeps "
+              + (relay == null ? "its static endpoints" : "'" + relay.source.description() + "'")
+              + " (build a new client to change where endpoints come from)");
+    }
+    if (!service.equals(b.service)) {
+      throw new IllegalArgumentException(
+          "reconfigure cannot change the service name from '"
+              + service
+              + "' to '"
+              + b.service
+              + "'; build a new client for another service");
+    }
+    SourceRelay r = relay;
+    List<Endpoint> endpoints = r == null ? b.endpoints : g.core.endpoints();
+    Settings next = b.check(endpoints, r == null ? null : r.source);
+    return next.equals(g.settings) ? null : next;
+  }
+
+  /** Gives {@code shift} to {@code g}'s core with what remains of it; logs what it cannot. */
+  private void carryOver(Generation g, Shift shift) {
+    Duration left = Duration.between(g.settings.clock().instant(), shift.until());
+    if (left.isNegative() || left.isZero() || !shift.equals(shifts.get(shift.zone()))) {
+      return; // ended or replaced meanwhile
+    }
+    try {
+      g.core.shiftAway(shift.zone(), left, shift.requestedBy());
+    } catch (RuntimeException e) {
+      shifts.remove(shift.zone(), shift);
+      log.warn(
+          "[{}] the zonal shift of '{}' by {} ends with the new configuration: {}",
+          service,
+          shift.zone(),
+          shift.requestedBy(),
+          e.getMessage());
+    }
+  }
+
+  /**
+   * Builds a core from what {@code next} returns for the current one and makes it current; the old
+   * one finishes its calls, then closes. Returns the old generation, or null if {@code next}
+   * returned null (nothing to change).
+   */
+  private @Nullable Generation replace(
+      java.util.function.Function<Generation, @Nullable Settings> next, boolean reset) {
+    while (true) {
+      State s = state;
+      if (s.closed) {
+        throw new IllegalStateException("FailoverClient '" + service + "' is closed");
+      }
+      Generation old = s.current;
+      Settings settings = next.apply(old);
+      if (settings == null) {
+        return null;
+      }
+      SourceRelay r = relay;
+      Discovery intake = null;
+      boolean fromSource = false;
+      if (r != null) {
+        intake = r.newIntake(settings);
+        fromSource =
+            old.core.snapshot().discovery().status() != FailoverSnapshot.ListStatus.FALLBACK;
+      }
+      Generation fresh = new Generation(settings, new ClientCore(settings, intake, fromSource));
+      boolean won;
+      synchronized (lock) {
+        won = !state.closed && state.current == old;
+        if (won) {
+          state = state.replacedBy(fresh);
+        }
+      }
+      if (!won) {
+        fresh.core.close(); // closed meanwhile, or another change came first: build on that one
+        continue;
+      }
+      if (r != null && intake != null) {
+        r.follow(intake);
+      }
+      int running = Math.max(0, old.running.get());
+      log.info(
+          "[{}] {}; {} call(s) in flight finish on the previous state",
+          service,
+          reset ? "routing state reset" : "configuration changed",
+          running);
+      if (old.retire()) {
+        closeInBackground(old);
+      }
+      return old;
+    }
+  }
+
+  /**
+   * Closes a drained, replaced core on a thread of its own: never one of that core's threads. It
+   * first waits (up to 5 s) for the core's dispatcher to be idle: the attempt that carried a call's
+   * response is still running on it until its callback has returned, and closing would cancel it
+   * and the body the caller is about to read. A body read after that no longer needs the core.
+   */
+  private void closeInBackground(Generation g) {
+    Thread t =
+        new Thread(
+            () -> {
+              awaitIdle(g.core.transport().dispatcher(), Duration.ofSeconds(5));
+              finish(g);
+            },
+            "failover-" + service + "-retire");
+    t.setDaemon(true);
+    g.closer = t;
+    t.start();
+  }
+
+  private static void awaitIdle(okhttp3.Dispatcher dispatcher, Duration atMost) {
+    CountDownLatch idle = new CountDownLatch(1);
+    dispatcher.setIdleCallback(idle::countDown);
+    try {
+      if (dispatcher.runningCallsCount() > 0) {
+        idle.await(atMost.toMillis(), TimeUnit.MILLISECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Closes a core that this thread claimed, and moves its counters into the carried totals. */
+  private void finish(Generation g) {
+    try {
+      g.core.close();
+      Totals last = Totals.of(g.core.snapshot());
+      synchronized (lock) {
+        state = state.without(g, last);
+      }
+    } catch (RuntimeException | Error e) {
+      log.error("[{}] closing a replaced client core failed", service, e);
+    } finally {
+      g.closed.countDown();
+    }
   }
 
   /**
    * Cancels calls in flight, stops health checks and releases threads, timers and, if the client
-   * created its own OkHttp connection pool, every pooled connection. Calling it again does nothing.
+   * created its own OkHttp connection pool, every pooled connection; also those of a configuration
+   * that {@link #reconfigure(UnaryOperator)} or {@link #reset()} replaced and whose calls are still
+   * running. Calling it again does nothing.
    */
   @Override
   public void close() {
-    core.close();
+    State s;
+    synchronized (lock) {
+      if (state.closed) {
+        return;
+      }
+      state = state.closing();
+      s = state;
+    }
+    SourceRelay r = relay;
+    if (r != null) {
+      r.close(); // first, so that no list arrives while the rest shuts down
+    }
+    if (s.current.claim()) {
+      finish(s.current);
+    }
+    for (Generation g : s.retiring) {
+      if (g.claim()) {
+        finish(g);
+      }
+    }
+    try {
+      for (Generation g : s.retiring) {
+        g.closed.await(10, TimeUnit.SECONDS);
+        Thread t = g.closer;
+        if (t != null && t != Thread.currentThread()) {
+          t.join(TimeUnit.SECONDS.toMillis(1));
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   @Override
   public String toString() {
-    return "FailoverClient{service=" + settings.service() + ", home=" + settings.home() + "}";
+    return "FailoverClient{service=" + service + ", home=" + home() + "}";
+  }
+
+  /** A zonal shift asked for through this client. */
+  private record Shift(String zone, Instant until, String requestedBy) {}
+
+  /** One core and the settings it was built from, with the count of calls running on it. */
+  private static final class Generation {
+    final Settings settings;
+    final ClientCore core;
+
+    /** Calls running on the core; -1 once it is closed or being closed (by whoever set it). */
+    final AtomicInteger running = new AtomicInteger();
+
+    /** Whether a newer core replaced this one: it closes when its last call ends. */
+    private volatile boolean retired;
+
+    /** Counted down when the core is closed. */
+    final CountDownLatch closed = new CountDownLatch(1);
+
+    /** The thread closing the core in the background, if one does. */
+    volatile @Nullable Thread closer;
+
+    Generation(Settings settings, ClientCore core) {
+      this.settings = settings;
+      this.core = core;
+    }
+
+    /** Counts a call in; false if the core is closed or closing. */
+    boolean enter() {
+      while (true) {
+        int n = running.get();
+        if (n < 0) {
+          return false;
+        }
+        if (running.compareAndSet(n, n + 1)) {
+          return true;
+        }
+      }
+    }
+
+    /** Counts a call out; true if the caller must now close the core (retired and drained). */
+    boolean exit() {
+      return running.decrementAndGet() == 0 && retired && running.compareAndSet(0, -1);
+    }
+
+    /** Marks the core replaced; true if the caller must now close it (no call running). */
+    boolean retire() {
+      retired = true;
+      return running.compareAndSet(0, -1);
+    }
+
+    /** Claims the closing at once, running calls or not; false if another thread has it. */
+    boolean claim() {
+      return running.getAndSet(-1) >= 0;
+    }
+  }
+
+  /**
+   * What the client reads without a lock: the core for new calls, replaced cores that still run
+   * calls, the counters of closed cores, and whether the client is closed. Replaced whole, under
+   * {@link #lock}.
+   */
+  private record State(
+      Generation current, List<Generation> retiring, Totals carried, boolean closed) {
+    static State of(Generation first) {
+      return new State(first, List.of(), Totals.ZERO, false);
+    }
+
+    State replacedBy(Generation next) {
+      List<Generation> r = new ArrayList<>(retiring);
+      r.add(current);
+      return new State(next, List.copyOf(r), carried, closed);
+    }
+
+    State without(Generation closedOne, Totals last) {
+      if (closedOne == current) {
+        return this; // the client's own close(): the snapshot keeps reading the closed core
+      }
+      List<Generation> r = new ArrayList<>(retiring);
+      r.remove(closedOne);
+      return new State(current, List.copyOf(r), carried.plus(last), closed);
+    }
+
+    State closing() {
+      return new State(current, retiring, carried, true);
+    }
+  }
+
+  /** The totals of a snapshot that count since the client was built. */
+  private record Totals(
+      FailoverSnapshot.Counters counters, long clientStalls, long listUpdates, long listsHeld) {
+    static final Totals ZERO =
+        new Totals(new FailoverSnapshot.Counters(0, 0, 0, 0, 0, 0, 0, 0, 0, 0), 0, 0, 0);
+
+    static Totals of(FailoverSnapshot s) {
+      return new Totals(
+          s.counters(), s.clientStalls(), s.discovery().updates(), s.discovery().held());
+    }
+
+    boolean isZero() {
+      return equals(ZERO);
+    }
+
+    Totals plus(Totals o) {
+      FailoverSnapshot.Counters a = counters;
+      FailoverSnapshot.Counters b = o.counters;
+      return new Totals(
+          new FailoverSnapshot.Counters(
+              a.calls() + b.calls(),
+              a.attempts() + b.attempts(),
+              a.retries() + b.retries(),
+              a.hedgesSent() + b.hedgesSent(),
+              a.hedgesWon() + b.hedgesWon(),
+              a.hedgesCancelled() + b.hedgesCancelled(),
+              a.hedgesRefused() + b.hedgesRefused(),
+              a.budgetExhausted() + b.budgetExhausted(),
+              a.staleServed() + b.staleServed(),
+              a.failedCalls() + b.failedCalls()),
+          clientStalls + o.clientStalls,
+          listUpdates + o.listUpdates,
+          listsHeld + o.listsHeld);
+    }
+
+    /** {@code s} with these totals in place of its own. */
+    FailoverSnapshot into(FailoverSnapshot s) {
+      FailoverSnapshot.Discovery d = s.discovery();
+      return new FailoverSnapshot(
+          s.service(),
+          s.home(),
+          s.takenAt(),
+          s.budgetTokens(),
+          s.hedgeDelay(),
+          s.panic(),
+          s.clientStalled(),
+          clientStalls,
+          counters,
+          s.zones(),
+          new FailoverSnapshot.Discovery(
+              d.source(),
+              d.status(),
+              d.reason(),
+              d.lastGoodList(),
+              d.heldSince(),
+              d.endpoints(),
+              listUpdates,
+              listsHeld));
+    }
+  }
+
+  /**
+   * The call this client hands out. It runs on the core that was current when it was made and
+   * counts itself in and out of that core, so that a replaced core closes once its last call has
+   * ended; a call made before a replacement but started after its core closed runs on the current
+   * core instead (its timeout and event listeners carried over).
+   */
+  private final class BoundCall implements Call {
+    private final Request request;
+
+    // Guarded by this.
+    private Generation generation;
+    private Call delegate;
+    private boolean executed;
+    private boolean canceled;
+    private @Nullable List<EventListener> eventListeners;
+
+    /** The call that holds the tags: the first delegate, still when the call runs on another. */
+    private final Call tags;
+
+    BoundCall(Request request, Generation generation, Call delegate) {
+      this.request = request;
+      this.generation = generation;
+      this.delegate = delegate;
+      this.tags = delegate;
+    }
+
+    @Override
+    public Request request() {
+      return request;
+    }
+
+    @Override
+    public Response execute() throws IOException {
+      Generation g = begin();
+      try {
+        return delegate().execute();
+      } finally {
+        end(g);
+      }
+    }
+
+    @Override
+    public void enqueue(Callback responseCallback) {
+      Objects.requireNonNull(responseCallback, "responseCallback");
+      Generation g = begin();
+      try {
+        delegate()
+            .enqueue(
+                new Callback() {
+                  @Override
+                  public void onResponse(Call call, Response response) throws IOException {
+                    try {
+                      responseCallback.onResponse(BoundCall.this, response);
+                    } finally {
+                      end(g);
+                    }
+                  }
+
+                  @Override
+                  public void onFailure(Call call, IOException e) {
+                    try {
+                      responseCallback.onFailure(BoundCall.this, e);
+                    } finally {
+                      end(g);
+                    }
+                  }
+                });
+      } catch (RuntimeException | Error e) {
+        end(g);
+        throw e;
+      }
+    }
+
+    /**
+     * Marks the call executed and counts it into the core it will run on; returns that core's
+     * generation, or null if it runs on none (cancelled, or the client is closed: the delegate then
+     * fails it at once).
+     */
+    private synchronized @Nullable Generation begin() {
+      if (executed) {
+        throw new IllegalStateException("Already Executed");
+      }
+      executed = true;
+      if (generation.enter()) {
+        return generation;
+      }
+      if (canceled) {
+        return null;
+      }
+      while (true) {
+        State s = state;
+        Generation g = s.current;
+        if (g.enter()) {
+          Call fresh = g.core.newCall(request);
+          Timeout from = delegate.timeout();
+          fresh.timeout().timeout(from.timeoutNanos(), TimeUnit.NANOSECONDS);
+          if (from.hasDeadline()) {
+            fresh.timeout().deadlineNanoTime(from.deadlineNanoTime());
+          }
+          List<EventListener> listeners = eventListeners;
+          if (listeners != null) {
+            for (EventListener l : listeners) {
+              fresh.addEventListener(l);
+            }
+          }
+          generation = g;
+          delegate = fresh;
+          return g;
+        }
+        if (s.closed) {
+          return null;
+        }
+      }
+    }
+
+    private void end(@Nullable Generation g) {
+      if (g != null && g.exit()) {
+        closeInBackground(g);
+      }
+    }
+
+    private synchronized Call delegate() {
+      return delegate;
+    }
+
+    @Override
+    public void cancel() {
+      Call d;
+      synchronized (this) {
+        canceled = true;
+        d = delegate;
+      }
+      d.cancel(); // outside the lock: a callback may run
+    }
+
+    @Override
+    public synchronized boolean isExecuted() {
+      return executed;
+    }
+
+    @Override
+    public boolean isCanceled() {
+      return delegate().isCanceled();
+    }
+
+    @Override
+    public Timeout timeout() {
+      return delegate().timeout();
+    }
+
+    @Override
+    public void addEventListener(EventListener eventListener) {
+      Call d;
+      synchronized (this) {
+        List<EventListener> l = eventListeners;
+        if (l == null) {
+          l = new ArrayList<>();
+          eventListeners = l;
+        }
+        l.add(eventListener);
+        d = delegate;
+      }
+      d.addEventListener(eventListener);
+    }
+
+    // Call tags stay on the first delegate, whichever core the call runs on.
+
+    @Override
+    public <T> @Nullable T tag(KClass<T> type) {
+      return tags.tag(type);
+    }
+
+    @Override
+    public <T> @Nullable T tag(Class<? extends T> type) {
+      return tags.tag(type);
+    }
+
+    @Override
+    public <T> T tag(KClass<T> type, Function0<? extends T> computeIfAbsent) {
+      return tags.tag(type, computeIfAbsent);
+    }
+
+    @Override
+    public <T> T tag(Class<T> type, Function0<? extends T> computeIfAbsent) {
+      return tags.tag(type, computeIfAbsent);
+    }
+
+    @Override
+    public Call clone() {
+      return newCall(request);
+    }
+
+    @Override
+    public String toString() {
+      return "Call{" + request.method() + " " + request.url() + "}";
+    }
+  }
+
+  /**
+   * Passes the endpoint source's reports to the intake ({@link Discovery}) of the current core, and
+   * keeps the latest report for the intake of a core that replaces it. Each core closes its intake
+   * and a view of the source that does nothing when closed; the client closes the source itself,
+   * once, in {@link #close()}.
+   */
+  private static final class SourceRelay implements EndpointSource.Updates {
+    final EndpointSource source;
+    private final EndpointSource view;
+    private volatile @Nullable Discovery target;
+
+    // Guarded by this: the latest report, and how many there were.
+    private @Nullable List<Endpoint> lastList;
+    private @Nullable Throwable lastFailure;
+    private long reports;
+    private boolean closed;
+
+    SourceRelay(EndpointSource source) {
+      this.source = source;
+      this.view =
+          new EndpointSource() {
+            @Override
+            public void start(Updates updates) {
+              throw new IllegalStateException("started by the client, once");
+            }
+
+            @Override
+            public void close() {}
+
+            @Override
+            public String description() {
+              return source.description();
+            }
+          };
+    }
+
+    /** A new core's intake; it gets reports once {@link #follow} makes it the target. */
+    Discovery newIntake(Settings settings) {
+      return Discovery.of(settings.service(), view, settings.discovery(), settings.clock());
+    }
+
+    /** The first core's intake, before the source starts. */
+    Discovery first(String service, DiscoveryPolicy policy, Clock clock) {
+      Discovery d = Discovery.of(service, view, policy, clock);
+      target = d;
+      return d;
+    }
+
+    @Override
+    public void endpoints(List<Endpoint> endpoints) {
+      Objects.requireNonNull(endpoints, "endpoints");
+      synchronized (this) {
+        if (closed) {
+          return;
+        }
+        lastList = endpoints;
+        lastFailure = null;
+        reports++;
+      }
+      Discovery d = target;
+      if (d != null) {
+        d.endpoints(endpoints);
+      }
+    }
+
+    @Override
+    public void failed(Throwable cause) {
+      Objects.requireNonNull(cause, "cause");
+      synchronized (this) {
+        if (closed) {
+          return;
+        }
+        lastFailure = cause;
+        reports++;
+      }
+      Discovery d = target;
+      if (d != null) {
+        d.failed(cause);
+      }
+    }
+
+    /**
+     * Sends the source's reports to {@code intake} from now on, starting with the latest one: a
+     * report recorded after it was read here reaches {@code intake} through the source's own
+     * delivery or through another round of this loop, so {@code intake} ends on the latest.
+     */
+    void follow(Discovery intake) {
+      target = intake;
+      long delivered = -1;
+      while (true) {
+        List<Endpoint> list;
+        Throwable failure;
+        synchronized (this) {
+          if (closed || reports == delivered) {
+            return;
+          }
+          delivered = reports;
+          list = lastList;
+          failure = lastFailure;
+        }
+        try {
+          if (failure != null) {
+            intake.failed(failure);
+          } else if (list != null) {
+            intake.endpoints(list);
+          }
+        } catch (RuntimeException e) {
+          log.warn(
+              "[{}] passing the endpoint list to the new core failed", intake.description(), e);
+        }
+      }
+    }
+
+    void close() {
+      synchronized (this) {
+        closed = true;
+      }
+      try {
+        source.close();
+      } catch (RuntimeException | Error e) {
+        log.error("closing endpoint source '{}' failed", source.description(), e);
+      }
+    }
   }
 
   /**
@@ -764,17 +1563,46 @@ public final class FailoverClient implements Call.Factory, Closeable {
      *     timeout exceeds the deadline, or {@code minAttemptTime} is not shorter than the deadline
      */
     public FailoverClient build() {
+      EndpointSource source = endpointSource;
+      String s = validate(source != null);
+      List<Endpoint> initial = endpoints;
+      Discovery intake = null;
+      SourceRelay relay = null;
+      if (source != null) {
+        relay = new SourceRelay(source);
+        intake = relay.first(s, discovery, clock);
+        initial = startSource(s, source, relay, intake, endpoints);
+      }
+      try {
+        return new FailoverClient(settings(initial, source), intake, initial != endpoints, relay);
+      } catch (RuntimeException | Error e) {
+        if (source != null) {
+          closeQuietly(source); // started above: its threads must not outlive a failed build
+        }
+        throw e;
+      }
+    }
+
+    /**
+     * Checks the settings as {@link #build()} does and returns them with {@code endpoints} in use,
+     * logging the warnings; for {@link FailoverClient#reconfigure(UnaryOperator)}.
+     */
+    Settings check(List<Endpoint> endpoints, @Nullable EndpointSource source) {
+      validate(source != null);
+      return settings(endpoints, source);
+    }
+
+    /** Checks that the settings fit together; returns the service name. */
+    private String validate(boolean withSource) {
       String s = service;
       if (s == null) {
         throw new IllegalStateException("service is required, e.g. builder.service(\"directory\")");
       }
-      Locality h = home;
-      if (h == null) {
+      if (home == null) {
         throw new IllegalStateException(
             "home is required, e.g. builder.home(\"us-east-1\", \"us-east-1a\")");
       }
-      EndpointSource source = endpointSource;
-      if (endpoints.isEmpty() && source == null) {
+      if (endpoints.isEmpty() && !withSource) {
         throw new IllegalStateException(
             "at least one endpoint, or an endpointSource, is required for service " + s);
       }
@@ -787,7 +1615,7 @@ public final class FailoverClient implements Call.Factory, Closeable {
       List<String> regions = endpoints.stream().map(e -> e.locality().region()).distinct().toList();
       for (String r : regionOrder) {
         // With a source, regions come and go with its lists: any region may be ordered.
-        if (source == null && !regions.contains(r)) {
+        if (!withSource && !regions.contains(r)) {
           throw new IllegalStateException(
               "regionOrder names region '"
                   + r
@@ -808,56 +1636,46 @@ public final class FailoverClient implements Call.Factory, Closeable {
         throw new IllegalStateException(
             "attemptTimeout (" + attemptTimeout + ") must not exceed deadline (" + deadline + ")");
       }
-      List<Endpoint> initial = endpoints;
-      Discovery intake = null;
-      if (source != null) {
-        intake = Discovery.of(s, source, discovery, clock);
-        initial = startSource(s, source, intake, endpoints);
-      }
+      return s;
+    }
+
+    /** The checked settings, with {@code initial} as the endpoints in use; logs the warnings. */
+    private Settings settings(List<Endpoint> initial, @Nullable EndpointSource source) {
+      Locality h = Objects.requireNonNull(home);
       for (String warning : warnings(h, initial, healthCheck)) {
         log.warn("{}", warning);
       }
-      try {
-        return new FailoverClient(
-            new Settings(
-                s,
-                h,
-                initial,
-                regionOrder,
-                okHttpClient,
-                deadline,
-                attemptTimeout,
-                minAttemptTime,
-                maxAttempts,
-                backoffBase,
-                backoffCap,
-                maxRetryAfter,
-                retryableStatuses,
-                budgetRatio,
-                budgetMinPerSecond,
-                budgetWindow,
-                healthCheck,
-                ejection,
-                hedging,
-                staleCache,
-                zones,
-                panicThresholdPercent,
-                panicFailOpen,
-                maxRequests,
-                listeners,
-                clock,
-                scheduler,
-                random,
-                source,
-                discovery),
-            intake,
-            initial != endpoints);
-      } catch (RuntimeException | Error e) {
-        if (source != null) {
-          closeQuietly(source); // started above: its threads must not outlive a failed build
-        }
-        throw e;
-      }
+      return new Settings(
+          Objects.requireNonNull(service),
+          h,
+          initial,
+          regionOrder,
+          okHttpClient,
+          deadline,
+          attemptTimeout,
+          minAttemptTime,
+          maxAttempts,
+          backoffBase,
+          backoffCap,
+          maxRetryAfter,
+          retryableStatuses,
+          budgetRatio,
+          budgetMinPerSecond,
+          budgetWindow,
+          healthCheck,
+          ejection,
+          hedging,
+          staleCache,
+          zones,
+          panicThresholdPercent,
+          panicFailOpen,
+          maxRequests,
+          listeners,
+          clock,
+          scheduler,
+          random,
+          source,
+          discovery);
     }
 
     /**
@@ -865,9 +1683,13 @@ public final class FailoverClient implements Call.Factory, Closeable {
      * the source's first list, waited for up to the start timeout.
      */
     private List<Endpoint> startSource(
-        String service, EndpointSource source, Discovery intake, List<Endpoint> fallback) {
+        String service,
+        EndpointSource source,
+        SourceRelay relay,
+        Discovery intake,
+        List<Endpoint> fallback) {
       try {
-        source.start(intake);
+        source.start(relay);
       } catch (RuntimeException e) {
         if (fallback.isEmpty()) {
           closeQuietly(source);
