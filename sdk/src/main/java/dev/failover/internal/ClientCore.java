@@ -52,6 +52,9 @@ public final class ClientCore implements Closeable {
   final long minAttemptNanos;
   final long maxRetryAfterNanos;
 
+  /** Whether execute() runs each call's first attempt on the caller's thread; see the builder. */
+  private volatile boolean callerRunsFirstAttempt;
+
   /** The first listener that also watches calls (tracing), or null. */
   final @org.jspecify.annotations.Nullable CallObserver observer;
 
@@ -264,6 +267,15 @@ public final class ClientCore implements Closeable {
               + url.encodedPath());
     }
     return new FailoverCall(this, request);
+  }
+
+  /** Sets whether execute() runs each call's first attempt on the caller's thread. */
+  public void callerRunsFirstAttempt(boolean callerRuns) {
+    this.callerRunsFirstAttempt = callerRuns;
+  }
+
+  boolean callerRunsFirstAttempt() {
+    return callerRunsFirstAttempt;
   }
 
   boolean isClosed() {

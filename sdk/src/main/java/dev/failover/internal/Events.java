@@ -16,6 +16,11 @@ public final class Events {
     this.listeners = List.copyOf(listeners);
   }
 
+  /** Whether any listener is registered (events no listener or log wants need not be built). */
+  public boolean hasListeners() {
+    return !listeners.isEmpty();
+  }
+
   public void emit(FailoverEvent event) {
     logEvent(event);
     for (FailoverListener l : listeners) {

@@ -62,6 +62,11 @@ public final class FailoverCall implements Call {
   // (events, the observer, the result, the callback: nothing that may run user code runs locked).
   private @Nullable List<FailoverEvent> pendingEvents;
   private @Nullable List<InFlight> pendingSends;
+
+  /** The first attempt of an execute() the caller's thread runs itself (see callerRuns). */
+  private @Nullable InFlight callerAttempt;
+
+  private boolean callerRuns;
   private boolean draining;
   private boolean started;
   private boolean completed;
@@ -75,10 +80,10 @@ public final class FailoverCall implements Call {
   private boolean done;
   private long start;
   private long deadline;
-  private final List<Attempt> attempts = new ArrayList<>();
-  private final List<InFlight> inFlight = new ArrayList<>();
-  private final Set<EndpointState> tried = new HashSet<>();
-  private final Set<String> triedZones = new HashSet<>();
+  private final List<Attempt> attempts = new ArrayList<>(2);
+  private final List<InFlight> inFlight = new ArrayList<>(2);
+  private final Set<EndpointState> tried = new SmallSet<>();
+  private final Set<String> triedZones = new SmallSet<>();
   private @Nullable Future<?> deadlineTimer;
   private @Nullable Future<?> retryTimer;
   private @Nullable Future<?> hedgeTimer;
@@ -130,6 +135,15 @@ public final class FailoverCall implements Call {
   @Override
   public Response execute() throws IOException {
     long waitNanos = begin(null);
+    InFlight mine;
+    synchronized (this) {
+      mine = callerAttempt;
+      callerAttempt = null;
+    }
+    if (mine != null) {
+      runOnCallersThread(mine);
+      waitNanos = deadline - core.ticker.nanos();
+    }
     try {
       return result.get(Math.max(0, waitNanos), TimeUnit.NANOSECONDS);
     } catch (ExecutionException e) {
@@ -171,6 +185,22 @@ public final class FailoverCall implements Call {
     }
   }
 
+  /**
+   * Runs the first attempt on the caller's thread, as a bare OkHttp {@code execute()} does: no
+   * thread hand-off when it succeeds. Its OkHttp timeout (the attempt timeout, at most the time to
+   * the deadline) ends it; a hedge or the call's end cancels it.
+   */
+  private void runOnCallersThread(InFlight f) {
+    Response response;
+    try {
+      response = f.call.execute();
+    } catch (IOException e) {
+      f.onFailure(f.call, e);
+      return;
+    }
+    f.onResponse(f.call, response);
+  }
+
   @Override
   public void enqueue(Callback responseCallback) {
     begin(responseCallback);
@@ -208,6 +238,7 @@ public final class FailoverCall implements Call {
 
   /** Starts a call that was not cancelled while it began. Caller holds the lock. */
   private void startLocked(@Nullable Callback cb) {
+    callerRuns = cb == null && core.callerRunsFirstAttempt();
     long total = core.settings.deadline().toNanos();
     RequestOptions options = request.tag(RequestOptions.class);
     if (options != null && options.deadline() != null) {
@@ -337,6 +368,11 @@ public final class FailoverCall implements Call {
     inFlight.add(f);
     ep.begin();
     core.attempts.increment();
+    if (callerRuns && kind == Attempt.Kind.FIRST) {
+      callerRuns = false;
+      callerAttempt = f; // execute() runs it on the caller's thread, after the lock
+      return;
+    }
     // Enqueued after the lock (flushSends): OkHttp may call back at once, on this thread.
     List<InFlight> p = pendingSends;
     if (p == null) {
@@ -561,7 +597,10 @@ public final class FailoverCall implements Call {
               Duration.ofNanos(duration),
               failure == null ? null : describe(failure));
       attempts.add(attempt);
-      emitLocked(new FailoverEvent.AttemptFinished(core.settings.service(), method, path, attempt));
+      if (core.events.hasListeners()) {
+        emitLocked(
+            new FailoverEvent.AttemptFinished(core.settings.service(), method, path, attempt));
+      }
       if (response != null && (outcome == Outcome.UNAVAILABLE || outcome == Outcome.THROTTLED)) {
         Duration retryAfter =
             Backoff.parseRetryAfter(response.header("Retry-After"), core.settings.clock().millis());
@@ -850,6 +889,11 @@ public final class FailoverCall implements Call {
       core.failedCalls.increment();
     }
     core.unregister(this);
+    finalResponse = response;
+    finalFailure = failure;
+    if (!core.events.hasListeners() && core.observer == null) {
+      return; // nobody to tell: no summary to build
+    }
     FailoverEvent.CallFinished summary =
         new FailoverEvent.CallFinished(
             core.settings.service(),
@@ -864,8 +908,6 @@ public final class FailoverCall implements Call {
             Duration.ofNanos(Math.max(0, core.ticker.nanos() - start)));
     emitLocked(summary);
     finalEvent = summary;
-    finalResponse = response;
-    finalFailure = failure;
   }
 
   /** Queues an event for {@link #drain()}, which emits it after the lock. Caller holds the lock. */
