@@ -1,0 +1,274 @@
+package dev.failover;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.ok;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.failover.testkit.FakeZones;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+import okhttp3.Call;
+import okhttp3.Callback;
+import okhttp3.Request;
+import okhttp3.Response;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * {@link FailoverClient#reconfigure}: new calls take the new settings at once, calls in flight
+ * finish on the old ones, no call is lost under a steady stream, and the old core's threads end.
+ */
+class ReconfigureTest {
+
+  @RegisterExtension static FakeZones zones = Zones3.zones();
+
+  private final Zones3.Recorder recorder = new Zones3.Recorder();
+
+  @BeforeEach
+  void stub() {
+    Zones3.stub(zones);
+    zones.stubAll(get(urlPathEqualTo("/slow")).willReturn(ok("slow").withFixedDelay(700)));
+  }
+
+  private static Request request(String path) {
+    return new Request.Builder().url("http://directory" + path).build();
+  }
+
+  private static void ok200(FailoverClient client, String path) throws IOException {
+    try (Response r = client.newCall(request(path)).execute()) {
+      assertThat(r.code()).isEqualTo(200);
+    }
+  }
+
+  private static FailoverSnapshot.Zone zone(FailoverSnapshot s, String name) {
+    return s.zones().stream()
+        .filter(z -> z.locality().zone().equals(name))
+        .findFirst()
+        .orElseThrow();
+  }
+
+  private List<String> firstAttemptZones() {
+    return recorder.attempts().stream()
+        .filter(a -> a.kind() == Attempt.Kind.FIRST)
+        .map(a -> a.endpoint().locality().zone())
+        .toList();
+  }
+
+  private static Set<Thread> clientThreads() {
+    return Thread.getAllStackTraces().keySet().stream()
+        .filter(Thread::isAlive)
+        .filter(t -> t.getName().startsWith("failover-directory-"))
+        .collect(Collectors.toSet());
+  }
+
+  private static Set<Thread> stillAliveAfterJoining(Set<Thread> threads)
+      throws InterruptedException {
+    for (Thread t : threads) {
+      t.join(TimeUnit.SECONDS.toMillis(10));
+    }
+    return threads.stream().filter(Thread::isAlive).collect(Collectors.toSet());
+  }
+
+  private static CompletableFuture<Response> enqueue(Call call) {
+    CompletableFuture<Response> result = new CompletableFuture<>();
+    call.enqueue(
+        new Callback() {
+          @Override
+          public void onResponse(Call c, Response response) {
+            result.complete(response);
+          }
+
+          @Override
+          public void onFailure(Call c, IOException e) {
+            result.completeExceptionally(e);
+          }
+        });
+    return result;
+  }
+
+  @Test
+  void newCallsTakeTheNewSettingsWhileACallInFlightFinishesOnTheOld() throws Exception {
+    try (FailoverClient client =
+        Zones3.client(zones).listener(recorder).deadline(Duration.ofSeconds(5)).build()) {
+      ok200(client, "/api/v1/users/1");
+      CompletableFuture<Response> slowOld = enqueue(client.newCall(request("/slow")));
+      Set<Thread> oldThreads = clientThreads();
+
+      // 300 ms: a 700 ms answer no longer fits; and only zone 1b's endpoints.
+      List<Endpoint> zoneB =
+          Zones3.endpoints(zones).stream()
+              .filter(e -> e.locality().zone().equals("us-east-1b"))
+              .toList();
+      client.reconfigure(b -> b.deadline(Duration.ofMillis(300)).maxAttempts(1).endpoints(zoneB));
+
+      assertThat(client.endpoints()).isEqualTo(zoneB);
+      try (FailoverClient copy = client.newBuilder().build()) {
+        assertThat(copy.endpoints()).isEqualTo(zoneB);
+      }
+      assertThatThrownBy(() -> client.newCall(request("/slow")).execute())
+          .isInstanceOf(FailoverException.class)
+          .satisfies(
+              e ->
+                  assertThat(((FailoverException) e).reason())
+                      .isEqualTo(FailoverException.Reason.DEADLINE_EXCEEDED));
+      recorder.events.clear();
+      for (int i = 0; i < 10; i++) {
+        ok200(client, "/api/v1/users/" + i);
+      }
+      // (The cancelled attempt of the call that ran out of time may be reported after the clear.)
+      assertThat(firstAttemptZones()).hasSizeGreaterThanOrEqualTo(10).containsOnly("us-east-1b");
+
+      // The call made before the change still has its 5 s deadline and all endpoints.
+      try (Response r = slowOld.get(10, TimeUnit.SECONDS)) {
+        assertThat(r.code()).isEqualTo(200);
+      }
+      oldThreads.addAll(
+          clientThreads().stream()
+              .filter(t -> t.getName().equals("failover-directory-retire"))
+              .collect(Collectors.toSet()));
+      assertThat(stillAliveAfterJoining(oldThreads)).isEmpty();
+    }
+    assertThat(clientThreads()).isEmpty();
+  }
+
+  @Test
+  void aZonalShiftOutlivesAReconfigurationUnlessItsZoneIsGone() throws IOException {
+    try (FailoverClient client = Zones3.client(zones).listener(recorder).build()) {
+      java.time.Instant until = client.shiftAway("us-east-1a", Duration.ofMinutes(30), "test:eve");
+
+      client.reconfigure(b -> b.deadline(Duration.ofSeconds(3)));
+
+      FailoverSnapshot.Zone home = zone(client.snapshot(), "us-east-1a");
+      assertThat(home.status()).isEqualTo(FailoverSnapshot.ZoneStatus.SHIFTED);
+      assertThat(home.reason()).startsWith("shifted away by test:eve until ");
+      assertThat(recorder.of(FailoverEvent.ZoneShifted.class))
+          .hasSize(2)
+          .allSatisfy(e -> assertThat(e.requestedBy()).isEqualTo("test:eve"))
+          .last()
+          // The same expiry, to within the time the change took.
+          .satisfies(
+              e -> assertThat(e.until()).isBetween(until.minusSeconds(1), until.plusSeconds(1)));
+      recorder.events.clear();
+      for (int i = 0; i < 10; i++) {
+        ok200(client, "/api/v1/users/" + i);
+      }
+      assertThat(firstAttemptZones()).doesNotContain("us-east-1a");
+
+      // Without zone 1a's endpoints, the shift has nothing to hold: it ends with a warning.
+      client.reconfigure(
+          b ->
+              b.endpoints(
+                  Zones3.endpoints(zones).stream()
+                      .filter(e -> !e.locality().zone().equals("us-east-1a"))
+                      .toList()));
+      assertThat(client.snapshot().zones())
+          .noneMatch(z -> z.status() == FailoverSnapshot.ZoneStatus.SHIFTED);
+      // ... and does not come back with the zone.
+      client.reconfigure(b -> b.endpoints(Zones3.endpoints(zones)));
+      assertThat(zone(client.snapshot(), "us-east-1a").status())
+          .isEqualTo(FailoverSnapshot.ZoneStatus.ACTIVE);
+      assertThat(client.cancelShift("us-east-1a", "test:eve")).isFalse();
+    }
+  }
+
+  @Test
+  void aRejectedChangeLeavesTheClientAsItWasAndAnEmptyOneChangesNothing() throws Exception {
+    FailoverClient client = Zones3.client(zones).listener(recorder).build();
+    ok200(client, "/api/v1/users/1");
+    Set<Thread> threads = clientThreads();
+
+    assertThatThrownBy(() -> client.reconfigure(b -> b.maxAttempts(11)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("maxAttempts must be between 1 and 10 but was 11");
+    assertThatThrownBy(() -> client.reconfigure(b -> b.minAttemptTime(Duration.ofSeconds(20))))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("minAttemptTime (PT20S) must be shorter than deadline (PT10S)");
+    assertThatThrownBy(() -> client.reconfigure(b -> b.service("accounts")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "reconfigure cannot change the service name from 'directory' to 'accounts'; build a"
+                + " new client for another service");
+    assertThatThrownBy(
+            () -> client.reconfigure(b -> b.endpointSource(EndpointSource.of(List.of()))))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("reconfigure cannot set an endpoint source");
+    assertThatThrownBy(() -> client.reconfigure(b -> null))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("reconfigure's change returned null");
+
+    client.reconfigure(b -> b); // the same settings: nothing to do
+    client.reconfigure(b -> b.deadline(Duration.ofSeconds(10))); // the default: the same
+
+    assertThat(clientThreads()).isEqualTo(threads); // never a new core
+    ok200(client, "/api/v1/users/2");
+    client.close();
+    assertThatThrownBy(() -> client.reconfigure(b -> b.deadline(Duration.ofSeconds(1))))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("FailoverClient 'directory' is closed");
+    assertThat(clientThreads()).isEmpty();
+  }
+
+  /**
+   * 200 calls from two threads while the settings change five times (deadline, attempts, hedging):
+   * none fails, each core closes once drained, and the counters see every call.
+   */
+  @Test
+  void noCallIsLostWhileSettingsChangeUnderASteadyStream() throws Exception {
+    ExecutorService callers = Executors.newFixedThreadPool(2);
+    AtomicInteger done = new AtomicInteger();
+    List<CountDownLatch> reached = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      reached.add(new CountDownLatch(1));
+    }
+    try (FailoverClient client = Zones3.client(zones).listener(recorder).build()) {
+      List<Future<?>> streams = new ArrayList<>();
+      for (int t = 0; t < 2; t++) {
+        int thread = t;
+        streams.add(
+            callers.submit(
+                () -> {
+                  for (int i = 0; i < 100; i++) {
+                    ok200(client, "/api/v1/users/" + thread + "-" + i);
+                    int n = done.incrementAndGet();
+                    if (n % 30 == 0 && n / 30 <= reached.size()) {
+                      reached.get(n / 30 - 1).countDown(); // the next change is due
+                    }
+                  }
+                  return null;
+                }));
+      }
+      for (int change = 0; change < 5; change++) {
+        assertThat(reached.get(change).await(30, TimeUnit.SECONDS)).isTrue();
+        Duration deadline = Duration.ofSeconds(change % 2 == 0 ? 4 : 6);
+        int attempts = change % 2 == 0 ? 2 : 3;
+        HedgePolicy hedging =
+            change % 2 == 0 ? HedgePolicy.fixed(Duration.ofMillis(200)) : HedgePolicy.off();
+        client.reconfigure(b -> b.deadline(deadline).maxAttempts(attempts).hedging(hedging));
+      }
+      for (Future<?> f : streams) {
+        f.get(60, TimeUnit.SECONDS); // rethrows the first failed call
+      }
+      assertThat(done).hasValue(200);
+      assertThat(client.snapshot().counters().calls()).isEqualTo(200);
+      assertThat(client.snapshot().counters().failedCalls()).isZero();
+    } finally {
+      callers.shutdownNow();
+    }
+    assertThat(recorder.of(FailoverEvent.CallFinished.class)).hasSize(200);
+    assertThat(clientThreads()).isEmpty();
+  }
+}
