@@ -1,8 +1,12 @@
 package dev.failover;
 
-import static com.github.tomakehurst.wiremock.client.WireMock.get;
-import static com.github.tomakehurst.wiremock.client.WireMock.ok;
-import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
+import static dev.failover.SwapTests.clientThreads;
+import static dev.failover.SwapTests.enqueue;
+import static dev.failover.SwapTests.firstAttemptZones;
+import static dev.failover.SwapTests.ok200;
+import static dev.failover.SwapTests.request;
+import static dev.failover.SwapTests.stillAliveAfterJoining;
+import static dev.failover.SwapTests.zone;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -19,10 +23,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Collectors;
-import okhttp3.Call;
-import okhttp3.Callback;
-import okhttp3.Request;
 import okhttp3.Response;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -41,63 +41,7 @@ class ReconfigureTest {
   @BeforeEach
   void stub() {
     Zones3.stub(zones);
-    zones.stubAll(get(urlPathEqualTo("/slow")).willReturn(ok("slow").withFixedDelay(700)));
-  }
-
-  private static Request request(String path) {
-    return new Request.Builder().url("http://directory" + path).build();
-  }
-
-  private static void ok200(FailoverClient client, String path) throws IOException {
-    try (Response r = client.newCall(request(path)).execute()) {
-      assertThat(r.code()).isEqualTo(200);
-    }
-  }
-
-  private static FailoverSnapshot.Zone zone(FailoverSnapshot s, String name) {
-    return s.zones().stream()
-        .filter(z -> z.locality().zone().equals(name))
-        .findFirst()
-        .orElseThrow();
-  }
-
-  private List<String> firstAttemptZones() {
-    return recorder.attempts().stream()
-        .filter(a -> a.kind() == Attempt.Kind.FIRST)
-        .map(a -> a.endpoint().locality().zone())
-        .toList();
-  }
-
-  private static Set<Thread> clientThreads() {
-    return Thread.getAllStackTraces().keySet().stream()
-        .filter(Thread::isAlive)
-        .filter(t -> t.getName().startsWith("failover-directory-"))
-        .collect(Collectors.toSet());
-  }
-
-  private static Set<Thread> stillAliveAfterJoining(Set<Thread> threads)
-      throws InterruptedException {
-    for (Thread t : threads) {
-      t.join(TimeUnit.SECONDS.toMillis(10));
-    }
-    return threads.stream().filter(Thread::isAlive).collect(Collectors.toSet());
-  }
-
-  private static CompletableFuture<Response> enqueue(Call call) {
-    CompletableFuture<Response> result = new CompletableFuture<>();
-    call.enqueue(
-        new Callback() {
-          @Override
-          public void onResponse(Call c, Response response) {
-            result.complete(response);
-          }
-
-          @Override
-          public void onFailure(Call c, IOException e) {
-            result.completeExceptionally(e);
-          }
-        });
-    return result;
+    SwapTests.stubSlow(zones);
   }
 
   @Test
@@ -130,16 +74,14 @@ class ReconfigureTest {
         ok200(client, "/api/v1/users/" + i);
       }
       // (The cancelled attempt of the call that ran out of time may be reported after the clear.)
-      assertThat(firstAttemptZones()).hasSizeGreaterThanOrEqualTo(10).containsOnly("us-east-1b");
+      assertThat(firstAttemptZones(recorder))
+          .hasSizeGreaterThanOrEqualTo(10)
+          .containsOnly("us-east-1b");
 
       // The call made before the change still has its 5 s deadline and all endpoints.
       try (Response r = slowOld.get(10, TimeUnit.SECONDS)) {
         assertThat(r.code()).isEqualTo(200);
       }
-      oldThreads.addAll(
-          clientThreads().stream()
-              .filter(t -> t.getName().equals("failover-directory-retire"))
-              .collect(Collectors.toSet()));
       assertThat(stillAliveAfterJoining(oldThreads)).isEmpty();
     }
     assertThat(clientThreads()).isEmpty();
@@ -166,7 +108,7 @@ class ReconfigureTest {
       for (int i = 0; i < 10; i++) {
         ok200(client, "/api/v1/users/" + i);
       }
-      assertThat(firstAttemptZones()).doesNotContain("us-east-1a");
+      assertThat(firstAttemptZones(recorder)).doesNotContain("us-east-1a");
 
       // Without zone 1a's endpoints, the shift has nothing to hold: it ends with a warning.
       client.reconfigure(

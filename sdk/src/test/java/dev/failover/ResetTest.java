@@ -1,8 +1,12 @@
 package dev.failover;
 
-import static com.github.tomakehurst.wiremock.client.WireMock.get;
-import static com.github.tomakehurst.wiremock.client.WireMock.ok;
-import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
+import static dev.failover.SwapTests.clientThreads;
+import static dev.failover.SwapTests.enqueue;
+import static dev.failover.SwapTests.firstAttemptZones;
+import static dev.failover.SwapTests.ok200;
+import static dev.failover.SwapTests.request;
+import static dev.failover.SwapTests.stillAliveAfterJoining;
+import static dev.failover.SwapTests.zone;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -15,10 +19,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Collectors;
 import okhttp3.Call;
-import okhttp3.Callback;
-import okhttp3.Request;
 import okhttp3.Response;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -37,66 +38,7 @@ class ResetTest {
   @BeforeEach
   void stub() {
     Zones3.stub(zones);
-    // Slow enough to be in flight while the test resets; far inside every timeout.
-    zones.stubAll(get(urlPathEqualTo("/slow")).willReturn(ok("slow").withFixedDelay(700)));
-  }
-
-  private static Request request(String path) {
-    return new Request.Builder().url("http://directory" + path).build();
-  }
-
-  private static void ok200(FailoverClient client, String path) throws IOException {
-    try (Response r = client.newCall(request(path)).execute()) {
-      assertThat(r.code()).isEqualTo(200);
-    }
-  }
-
-  private static FailoverSnapshot.Zone zone(FailoverSnapshot s, String name) {
-    return s.zones().stream()
-        .filter(z -> z.locality().zone().equals(name))
-        .findFirst()
-        .orElseThrow();
-  }
-
-  private List<String> firstAttemptZones() {
-    return recorder.attempts().stream()
-        .filter(a -> a.kind() == Attempt.Kind.FIRST)
-        .map(a -> a.endpoint().locality().zone())
-        .toList();
-  }
-
-  /** Live threads of the client "directory": its cores' and the one closing a replaced core. */
-  private static Set<Thread> clientThreads() {
-    return Thread.getAllStackTraces().keySet().stream()
-        .filter(Thread::isAlive)
-        .filter(t -> t.getName().startsWith("failover-directory-"))
-        .collect(Collectors.toSet());
-  }
-
-  /** Joins each thread (a real asynchronous end, bounded); returns those still alive. */
-  private static Set<Thread> stillAliveAfterJoining(Set<Thread> threads)
-      throws InterruptedException {
-    for (Thread t : threads) {
-      t.join(TimeUnit.SECONDS.toMillis(10));
-    }
-    return threads.stream().filter(Thread::isAlive).collect(Collectors.toSet());
-  }
-
-  private static CompletableFuture<Response> enqueue(Call call) {
-    CompletableFuture<Response> result = new CompletableFuture<>();
-    call.enqueue(
-        new Callback() {
-          @Override
-          public void onResponse(Call c, Response response) {
-            result.complete(response);
-          }
-
-          @Override
-          public void onFailure(Call c, IOException e) {
-            result.completeExceptionally(e);
-          }
-        });
-    return result;
+    SwapTests.stubSlow(zones);
   }
 
   @Test
@@ -140,7 +82,7 @@ class ResetTest {
       for (int i = 0; i < 20; i++) {
         ok200(client, "/api/v1/users/" + i);
       }
-      assertThat(firstAttemptZones()).hasSize(20).containsOnly("us-east-1a");
+      assertThat(firstAttemptZones(recorder)).hasSize(20).containsOnly("us-east-1a");
       assertThat(client.snapshot().counters().calls()).isEqualTo(60);
 
       // Shifts after a reset work as before, and a second reset is as good as the first.
@@ -168,11 +110,6 @@ class ResetTest {
         assertThat(r.code()).isEqualTo(200);
         assertThat(r.body().string()).isEqualTo("slow");
       }
-      Set<Thread> closers =
-          clientThreads().stream()
-              .filter(t -> t.getName().equals("failover-directory-retire"))
-              .collect(Collectors.toSet());
-      oldThreads.addAll(closers);
       assertThat(stillAliveAfterJoining(oldThreads)).isEmpty();
       ok200(client, "/api/v1/users/3"); // the fresh state is untouched
     }
@@ -189,10 +126,6 @@ class ResetTest {
       assertThat(prepared.tag(String.class, () -> "mine")).isEqualTo("mine");
 
       client.reset(); // nothing in flight: the old state closes at once, in the background
-      oldThreads.addAll(
-          clientThreads().stream()
-              .filter(t -> t.getName().equals("failover-directory-retire"))
-              .collect(Collectors.toSet()));
       assertThat(stillAliveAfterJoining(oldThreads)).isEmpty();
 
       try (Response r = prepared.execute()) {
