@@ -49,6 +49,13 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * test. Without JUnit, call {@link #start()} and {@link #close()} (try-with-resources). Ports are
  * fixed while running; a restart picks new ones.
  *
+ * <p><b>Clients.</b> A client built against the zones keeps what it learned (ejected endpoints,
+ * evacuated zones) from one test to the next, and a client that outlives the zones keeps probing
+ * ports that are gone. {@link #onReset(Runnable)} runs an action whenever the zones reset, such as
+ * {@code client::reset}, and {@link #onClose(Runnable)} runs one before they stop, such as {@code
+ * client::close}. In Spring tests, the testkit closes a test class's application context when the
+ * class's zones close (see {@code dev.failover.testkit.spring.FakeZonesTestExecutionListener}).
+ *
  * <p><b>Endpoints.</b> Each endpoint is a WireMock server on an internal port, behind a small TCP
  * proxy on the public port its URL names; the proxy injects the socket faults (see {@link
  * ZoneFault}). The proxies are non-blocking and share one selector thread, so connections held by a
@@ -82,6 +89,10 @@ public final class FakeZones
   private @Nullable DaemonThreads timerThreads;
   private boolean perTest;
   private int classDepth;
+
+  // Guarded by lifecycle; registered while running, dropped when the zones close.
+  private final List<Runnable> resetActions = new ArrayList<>();
+  private final List<Runnable> closeActions = new ArrayList<>();
 
   private FakeZones(Builder builder) {
     this.seed = builder.seed;
@@ -261,10 +272,13 @@ public final class FakeZones
 
   /**
    * Returns everything to its state at start, except stubs: heals every fault, restores the
-   * distances declared on the builder, clears the request journals and re-seeds the randomness. The
+   * distances declared on the builder, clears the request journals and re-seeds the randomness;
+   * then runs the actions registered with {@link #onReset(Runnable)}, in the order registered. The
    * extension calls it before each test when it runs per class.
    *
    * @throws IllegalStateException if not running
+   * @throws RuntimeException the first exception an action threw, once every action has run (the
+   *     others suppressed in it)
    */
   public void reset() {
     for (FakeRegion region : regions) {
@@ -273,6 +287,83 @@ public final class FakeZones
     for (FakeEndpoint endpoint : endpoints) {
       endpoint.reset(seed);
     }
+    List<Runnable> actions;
+    synchronized (lifecycle) {
+      actions = List.copyOf(resetActions);
+    }
+    RuntimeException failure = runAll(actions);
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
+  /**
+   * Runs {@code action} each time these zones reset, after their faults are healed: before each
+   * test when the extension runs per class, and on {@link #reset()}. Register a client's reset, so
+   * that each test starts with a client that has forgotten the outages of the tests before, as the
+   * zones have:
+   *
+   * <pre>{@code
+   * @BeforeAll
+   * static void client() {
+   *   client = FailoverClient.builder()...build();
+   *   zones.onReset(client::reset).onClose(client::close);
+   * }
+   * }</pre>
+   *
+   * <p>The action runs on the thread that resets, outside the zones' locks. It stays registered
+   * until the zones close.
+   *
+   * @param action what to run, such as {@code client::reset}
+   * @return this
+   * @throws IllegalStateException if not running
+   */
+  public FakeZones onReset(Runnable action) {
+    return register("onReset", resetActions, action);
+  }
+
+  /**
+   * Runs {@code action} when these zones close, before their endpoints stop: register a client's
+   * close, so that a client built against the zones never probes (and never judges) endpoints that
+   * are gone. Actions run in the reverse order of registration, as try-with-resources closes, on
+   * the thread that closes, outside the zones' locks; then they and the {@link #onReset} actions
+   * are dropped (a restart starts with none).
+   *
+   * @param action what to run, such as {@code client::close}
+   * @return this
+   * @throws IllegalStateException if not running
+   */
+  public FakeZones onClose(Runnable action) {
+    return register("onClose", closeActions, action);
+  }
+
+  private FakeZones register(String what, List<Runnable> actions, Runnable action) {
+    Objects.requireNonNull(action, "action");
+    synchronized (lifecycle) {
+      if (proxyLoop == null) {
+        throw new IllegalStateException(
+            what + " needs running zones: call start(), or register them with @RegisterExtension");
+      }
+      actions.add(action);
+    }
+    return this;
+  }
+
+  /** Runs every action; returns the first exception, the later ones suppressed in it. */
+  private static @Nullable RuntimeException runAll(List<Runnable> actions) {
+    RuntimeException failure = null;
+    for (Runnable action : actions) {
+      try {
+        action.run();
+      } catch (RuntimeException e) {
+        if (failure == null) {
+          failure = e;
+        } else {
+          failure.addSuppressed(e);
+        }
+      }
+    }
+    return failure;
   }
 
   // ---- lifecycle ----
@@ -301,7 +392,7 @@ public final class FakeZones
           endpoint.start(loop, timer, seed);
         }
       } catch (RuntimeException e) {
-        close();
+        stop(); // no action can be registered yet
         throw e;
       }
       return this;
@@ -320,17 +411,41 @@ public final class FakeZones
   }
 
   /**
-   * Stops every endpoint, proxy connection, timer and thread, and returns only once every thread
-   * the fake zones started has terminated: after {@code close()} returns, no {@code
-   * failover-testkit-*} thread of these zones is alive. Sockets are closed and threads interrupted
-   * so that they end; waiting is bounded at 5 seconds in all (an interrupt does not cut it short,
-   * and is kept). Does nothing if not running.
+   * Runs the actions registered with {@link #onClose(Runnable)}, then stops every endpoint, proxy
+   * connection, timer and thread, and returns only once every thread the fake zones started has
+   * terminated: after {@code close()} returns, no {@code failover-testkit-*} thread of these zones
+   * is alive. Sockets are closed and threads interrupted so that they end; waiting is bounded at 5
+   * seconds in all (an interrupt does not cut it short, and is kept). Does nothing if not running.
    *
    * @throws IllegalStateException if a thread is still alive after 5 seconds (the endpoints are
    *     stopped all the same, and the fake zones are no longer running)
+   * @throws RuntimeException the first exception an {@code onClose} action threw (the zones are
+   *     stopped all the same)
    */
   @Override
   public void close() {
+    List<Runnable> actions;
+    synchronized (lifecycle) {
+      actions = new ArrayList<>(closeActions);
+      Collections.reverse(actions);
+      closeActions.clear();
+      resetActions.clear();
+    }
+    RuntimeException actionFailure = runAll(actions);
+    try {
+      stop();
+    } catch (RuntimeException e) {
+      if (actionFailure == null) {
+        throw e;
+      }
+      actionFailure.addSuppressed(e);
+    }
+    if (actionFailure != null) {
+      throw actionFailure;
+    }
+  }
+
+  private void stop() {
     synchronized (lifecycle) {
       ProxyLoop loop = proxyLoop;
       ScheduledExecutorService timer = scheduler;
@@ -392,11 +507,13 @@ public final class FakeZones
   /** Stops the endpoints after the outermost test class that started them. */
   @Override
   public void afterAll(ExtensionContext context) {
+    boolean last;
     synchronized (lifecycle) {
       classDepth = Math.max(0, classDepth - 1);
-      if (classDepth == 0 && !perTest) {
-        close();
-      }
+      last = classDepth == 0 && !perTest;
+    }
+    if (last) {
+      close();
     }
   }
 
@@ -407,19 +524,21 @@ public final class FakeZones
       if (proxyLoop == null) {
         start();
         perTest = true;
-      } else {
-        reset();
+        return;
       }
     }
+    reset();
   }
 
   /** Stops the endpoints after the test when they were started for it. */
   @Override
   public void afterEach(ExtensionContext context) {
+    boolean started;
     synchronized (lifecycle) {
-      if (perTest) {
-        close();
-      }
+      started = perTest;
+    }
+    if (started) {
+      close();
     }
   }
 
