@@ -230,35 +230,35 @@ class DiscoveryAutoConfigurationTests {
                       () ->
                           meters
                                   .get("failover.discovery.state")
-                                  .tags("client", "directory", "state", "CURRENT")
+                                  .tags("client.name", "directory", "state", "current")
                                   .gauge()
                                   .value()
                               == 1);
               assertThat(
                       meters
                           .get("failover.discovery.endpoints")
-                          .tag("client", "directory")
+                          .tag("client.name", "directory")
                           .gauge()
                           .value())
                   .isEqualTo(2);
               assertThat(
                       meters
                           .get("failover.discovery.updates")
-                          .tag("client", "directory")
+                          .tag("client.name", "directory")
                           .functionCounter()
                           .count())
                   .isGreaterThanOrEqualTo(1);
               assertThat(
                       meters
                           .get("failover.discovery.held")
-                          .tag("client", "directory")
+                          .tag("client.name", "directory")
                           .functionCounter()
                           .count())
                   .isZero();
               assertThat(
                       meters
                           .get("failover.discovery.list.age")
-                          .tag("client", "directory")
+                          .tag("client.name", "directory")
                           .gauge()
                           .value())
                   .isBetween(0.0, 60.0);

@@ -138,14 +138,14 @@ class EurekaDiscoveryTests {
                 () ->
                     meters
                             .get("failover.discovery.state")
-                            .tags("client", "directory", "state", "HELD")
+                            .tags("client.name", "directory", "state", "held")
                             .gauge()
                             .value()
                         == 1);
         assertThat(
                 meters
                     .get("failover.discovery.held")
-                    .tag("client", "directory")
+                    .tag("client.name", "directory")
                     .functionCounter()
                     .count())
             .isGreaterThanOrEqualTo(1);

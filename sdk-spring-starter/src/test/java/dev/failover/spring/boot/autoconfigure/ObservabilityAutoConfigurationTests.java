@@ -86,35 +86,41 @@ class ObservabilityAutoConfigurationTests {
         .withBean(MeterRegistry.class, SimpleMeterRegistry::new)
         .run(
             context -> {
-              assertThat(context).hasSingleBean(FailoverMetrics.class);
+              assertThat(context).hasSingleBean(MetricsInstrumentation.class);
               RestClient directory = context.getBean("directoryRestClient", RestClient.class);
               directory.get().uri("/users/42").retrieve().toBodilessEntity();
               MeterRegistry registry = context.getBean(MeterRegistry.class);
               assertThat(
                       registry
                           .get("failover.calls")
-                          .tags("client", "directory", "method", "GET", "outcome", "SUCCESS")
+                          .tags("client.name", "directory", "method", "GET", "outcome", "success")
                           .timer()
                           .count())
                   .isEqualTo(1);
               assertThat(
                       registry
                           .get("failover.attempts")
-                          .tags("zone", "us-east-1a", "kind", "FIRST", "outcome", "UNAVAILABLE")
+                          .tags(
+                              "zone",
+                              "us-east-1a",
+                              "attempt.kind",
+                              "first",
+                              "outcome",
+                              "unavailable")
                           .counter()
                           .count())
                   .isEqualTo(1);
               assertThat(
                       registry
                           .get("failover.attempts")
-                          .tags("zone", "us-east-1b", "kind", "RETRY", "outcome", "SUCCESS")
+                          .tags("zone", "us-east-1b", "attempt.kind", "retry", "outcome", "success")
                           .counter()
                           .count())
                   .isEqualTo(1);
               assertThat(
                       registry
                           .get("failover.retries")
-                          .tags("client", "directory", "outcome", "UNAVAILABLE")
+                          .tags("client.name", "directory", "outcome", "unavailable")
                           .counter()
                           .count())
                   .isEqualTo(1);
@@ -128,14 +134,14 @@ class ObservabilityAutoConfigurationTests {
               assertThat(
                       registry
                           .get("failover.endpoint.state")
-                          .tags("endpoint", up.baseUrl(), "state", "HEALTHY")
+                          .tags("endpoint", up.baseUrl(), "state", "healthy")
                           .gauge()
                           .value())
                   .isEqualTo(1.0);
               assertThat(
                       registry
                           .get("failover.endpoint.state")
-                          .tags("endpoint", up.baseUrl(), "state", "EJECTED")
+                          .tags("endpoint", up.baseUrl(), "state", "ejected")
                           .gauge()
                           .value())
                   .isZero();
@@ -144,19 +150,25 @@ class ObservabilityAutoConfigurationTests {
               assertThat(
                       registry
                           .get("failover.zone.state")
-                          .tags("client", "directory", "region", "us-east-1", "zone", "us-east-1b")
-                          .tags("state", "ACTIVE")
+                          .tags(
+                              "client.name",
+                              "directory",
+                              "region",
+                              "us-east-1",
+                              "zone",
+                              "us-east-1b")
+                          .tags("state", "active")
                           .gauge()
                           .value())
                   .isEqualTo(1.0);
               assertThat(
                       registry
                           .get("failover.zone.state")
-                          .tags("zone", "us-east-1b", "state", "EVACUATED")
+                          .tags("zone", "us-east-1b", "state", "evacuated")
                           .gauge()
                           .value())
                   .isZero();
-              // two zones x ACTIVE, EVACUATED, RAMPING, SHIFTED
+              // two zones x active, evacuated, ramping, shifted
               assertThat(registry.get("failover.zone.state").gauges()).hasSize(2 * 4);
               // hedging is off: no hedge-delay gauge (a gauge never reports NaN)
               assertThat(registry.find("failover.hedge.delay").gauge()).isNull();
@@ -189,13 +201,13 @@ class ObservabilityAutoConfigurationTests {
               directory.get().uri("/users/42").retrieve().toBodilessEntity();
               directory.get().uri("/users/42").retrieve().toBodilessEntity();
               MeterRegistry registry = context.getBean(MeterRegistry.class);
-              assertThat(hedges(registry, "REFUSED")).isEqualTo(1);
-              assertThat(hedges(registry, "SENT")).isEqualTo(1);
-              assertThat(hedges(registry, "WON")).isEqualTo(1);
+              assertThat(hedges(registry, "refused")).isEqualTo(1);
+              assertThat(hedges(registry, "sent")).isEqualTo(1);
+              assertThat(hedges(registry, "won")).isEqualTo(1);
               assertThat(
                       registry
                           .get("failover.hedge.delay")
-                          .tags("client", "directory")
+                          .tags("client.name", "directory")
                           .gauge()
                           .value())
                   .isEqualTo(0.02);
@@ -214,7 +226,7 @@ class ObservabilityAutoConfigurationTests {
   private static double hedges(MeterRegistry registry, String action) {
     return registry
         .get("failover.hedges")
-        .tags("client", "directory", "action", action)
+        .tags("client.name", "directory", "action", action)
         .counter()
         .count();
   }
@@ -247,7 +259,11 @@ class ObservabilityAutoConfigurationTests {
               assertThat(stale.getBody()).isEqualTo("{\"id\":42}");
               assertThat(stale.getHeaders().getFirst("Warning")).startsWith("110");
               MeterRegistry registry = context.getBean(MeterRegistry.class);
-              assertThat(registry.get("failover.stale.served").tags("client", "catalog").counter())
+              assertThat(
+                      registry
+                          .get("failover.stale.served")
+                          .tags("client.name", "catalog")
+                          .counter())
                   .satisfies(c -> assertThat(c.count()).isEqualTo(1));
               assertThat(
                       FailoverEndpoint.describe(context.getBean(FailoverClient.class))
@@ -375,7 +391,7 @@ class ObservabilityAutoConfigurationTests {
         .run(
             context -> {
               assertThat(context).hasNotFailed();
-              assertThat(context).doesNotHaveBean(FailoverMetrics.class);
+              assertThat(context).doesNotHaveBean(MetricsInstrumentation.class);
               assertThat(context).hasSingleBean(FailoverClient.class);
             });
   }

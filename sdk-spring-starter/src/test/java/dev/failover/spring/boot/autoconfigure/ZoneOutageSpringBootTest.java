@@ -160,7 +160,7 @@ class ZoneOutageSpringBootTest {
         actuator.get().uri("/metrics/failover.zone.evacuations").retrieve().body(String.class);
     assertThat(JsonPath.parse(evacuations).read("$.measurements[0].value", Double.class))
         .isEqualTo(1.0);
-    assertThat(attempts).contains("\"CONNECT_FAILED\"").contains("\"us-east-1a\"");
+    assertThat(attempts).contains("\"connect_failed\"").contains("\"us-east-1a\"");
   }
 
   private static void save(String name, String json) throws IOException {

@@ -1,0 +1,31 @@
+package dev.failover.spring.boot.autoconfigure;
+
+import dev.failover.FailoverClient;
+import dev.failover.FailoverListener;
+import dev.failover.FailoverMetrics;
+import io.micrometer.core.instrument.MeterRegistry;
+
+/**
+ * The SDK's {@link FailoverMetrics} on every client the starter builds: one instance, bound to the
+ * application's registry, is each client's listener, and monitors each client once it is built. A
+ * client rebuilt under the same name keeps its counters.
+ *
+ * <p>Not a {@code MeterBinder} bean itself, so that Spring Boot does not bind it a second time.
+ */
+final class MetricsInstrumentation implements ClientInstrumentation {
+  private final FailoverMetrics metrics = new FailoverMetrics();
+
+  MetricsInstrumentation(MeterRegistry registry) {
+    metrics.bindTo(registry);
+  }
+
+  @Override
+  public FailoverListener listener(String clientName) {
+    return metrics;
+  }
+
+  @Override
+  public void bind(String clientName, FailoverClient client) {
+    metrics.monitor(client);
+  }
+}
