@@ -10,17 +10,10 @@ public final class LatencyWindow {
   private static final int MAX_EXP = 40;
   static final int BUCKETS = LINEAR + (MAX_EXP - 4 + 1) * SUB;
 
-  private final int slots;
-  private final long slotNanos;
-  private final long[][] counts;
-  private final long[] slotIndex;
+  private final SlidingWindow window;
 
   public LatencyWindow(int slots, long slotNanos) {
-    this.slots = slots;
-    this.slotNanos = slotNanos;
-    this.counts = new long[slots][BUCKETS];
-    this.slotIndex = new long[slots];
-    java.util.Arrays.fill(slotIndex, Long.MIN_VALUE);
+    this.window = new SlidingWindow(slots, BUCKETS, slotNanos);
   }
 
   static int bucket(long nanos) {
@@ -43,20 +36,18 @@ public final class LatencyWindow {
     return ((long) (SUB + sub + 1) << (e - 3)) * 1000L;
   }
 
-  public synchronized void record(long nanos, long now) {
-    counts[slot(now)][bucket(nanos)]++;
+  /** Records one sample. Lock-free. */
+  public void record(long nanos, long now) {
+    window.add(now, bucket(nanos), 1);
   }
 
   /** Samples in the window. */
-  public synchronized long count(long now) {
-    long current = Math.floorDiv(now, slotNanos);
+  public long count(long now) {
+    long[] merged = new long[BUCKETS];
+    window.sums(now, merged);
     long n = 0;
-    for (int i = 0; i < slots; i++) {
-      if (slotIndex[i] > current - slots) {
-        for (long c : counts[i]) {
-          n += c;
-        }
-      }
+    for (long c : merged) {
+      n += c;
     }
     return n;
   }
@@ -65,18 +56,12 @@ public final class LatencyWindow {
    * Returns the {@code q} quantile (0 to 1) of the window in nanoseconds, or -1 with fewer than
    * {@code minSamples} samples.
    */
-  public synchronized long quantile(double q, long now, long minSamples) {
-    long current = Math.floorDiv(now, slotNanos);
+  public long quantile(double q, long now, long minSamples) {
     long[] merged = new long[BUCKETS];
+    window.sums(now, merged);
     long total = 0;
-    for (int i = 0; i < slots; i++) {
-      if (slotIndex[i] > current - slots) {
-        long[] c = counts[i];
-        for (int b = 0; b < BUCKETS; b++) {
-          merged[b] += c[b];
-          total += c[b];
-        }
-      }
+    for (long c : merged) {
+      total += c;
     }
     if (total < minSamples || total == 0) {
       return -1;
@@ -90,15 +75,5 @@ public final class LatencyWindow {
       }
     }
     return upperNanos(BUCKETS - 1);
-  }
-
-  private int slot(long now) {
-    long index = Math.floorDiv(now, slotNanos);
-    int s = (int) Math.floorMod(index, (long) slots);
-    if (slotIndex[s] != index) {
-      slotIndex[s] = index;
-      java.util.Arrays.fill(counts[s], 0);
-    }
-    return s;
   }
 }

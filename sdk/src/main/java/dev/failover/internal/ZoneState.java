@@ -19,14 +19,14 @@ public final class ZoneState {
   /** The zone's endpoints now; replaced as a whole by the router when the list changes. */
   volatile List<EndpointState> endpoints = List.of();
 
-  private final int slots;
-  private final long slotNanos;
-  private final long[] slotIndex;
-  private final long[] attempts;
-  private final long[] failures;
-  private final long[] successes;
-  private final long[] latencySum;
-  private final long[] hard;
+  /** Per slot: attempts, failures, timed successes, their latency sum, hard failures. */
+  private final SlidingWindow window;
+
+  private static final int ATTEMPTS = 0;
+  private static final int FAILURES = 1;
+  private static final int SUCCESSES = 2;
+  private static final int LATENCY_SUM = 3;
+  private static final int HARD = 4;
 
   // Written by the evaluating thread only; read by routing.
   volatile Phase phase = Phase.ACTIVE;
@@ -48,15 +48,7 @@ public final class ZoneState {
     this.locality = locality;
     this.key = locality.toString();
     this.tier = tier;
-    this.slots = slots;
-    this.slotNanos = slotNanos;
-    this.slotIndex = new long[slots];
-    this.attempts = new long[slots];
-    this.failures = new long[slots];
-    this.successes = new long[slots];
-    this.latencySum = new long[slots];
-    this.hard = new long[slots];
-    java.util.Arrays.fill(slotIndex, Long.MIN_VALUE);
+    this.window = new SlidingWindow(slots, 5, slotNanos);
   }
 
   /** Makes a zone new to a running client ramp up over the slow start, as a returning zone does. */
@@ -106,42 +98,31 @@ public final class ZoneState {
    * itself (a refused or failed connection); a success with {@code latencyNanos < 0} counts without
    * a latency (its latency was the client's, not the zone's).
    */
-  synchronized void record(boolean failure, boolean hard, long latencyNanos, long now) {
-    int s = slot(now);
-    attempts[s]++;
+  void record(boolean failure, boolean hard, long latencyNanos, long now) {
+    window.add(now, ATTEMPTS, 1);
     if (failure) {
       successesSinceFailure.set(0);
+      window.add(now, FAILURES, 1);
+      if (hard) {
+        window.add(now, HARD, 1);
+      }
     } else {
       successesSinceFailure.incrementAndGet();
-    }
-    if (failure) {
-      failures[s]++;
-      if (hard) {
-        this.hard[s]++;
+      if (latencyNanos >= 0) {
+        window.add(now, SUCCESSES, 1);
+        window.add(now, LATENCY_SUM, latencyNanos);
       }
-    } else if (latencyNanos >= 0) {
-      successes[s]++;
-      latencySum[s] += latencyNanos;
     }
   }
 
-  synchronized void record(boolean failure, long latencyNanos, long now) {
+  void record(boolean failure, long latencyNanos, long now) {
     record(failure, false, latencyNanos, now);
   }
 
   /** [attempts, failures, timed successes, latencySum, hard failures] over the window. */
-  synchronized long[] totals(long now) {
-    long current = Math.floorDiv(now, slotNanos);
+  long[] totals(long now) {
     long[] t = new long[5];
-    for (int i = 0; i < slots; i++) {
-      if (slotIndex[i] > current - slots) {
-        t[0] += attempts[i];
-        t[1] += failures[i];
-        t[2] += successes[i];
-        t[3] += latencySum[i];
-        t[4] += hard[i];
-      }
-    }
+    window.sums(now, t);
     return t;
   }
 
@@ -151,22 +132,8 @@ public final class ZoneState {
   }
 
   /** Forgets the window: a returning zone is judged on what happens after its return. */
-  synchronized void clearWindow() {
-    java.util.Arrays.fill(slotIndex, Long.MIN_VALUE);
-  }
-
-  private int slot(long now) {
-    long index = Math.floorDiv(now, slotNanos);
-    int s = (int) Math.floorMod(index, (long) slots);
-    if (slotIndex[s] != index) {
-      slotIndex[s] = index;
-      attempts[s] = 0;
-      failures[s] = 0;
-      successes[s] = 0;
-      latencySum[s] = 0;
-      hard[s] = 0;
-    }
-    return s;
+  void clearWindow() {
+    window.clear();
   }
 
   @Override
