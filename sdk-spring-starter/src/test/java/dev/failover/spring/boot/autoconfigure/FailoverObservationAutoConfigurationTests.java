@@ -24,6 +24,8 @@ import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration;
 import org.springframework.boot.micrometer.observation.autoconfigure.ObservationAutoConfiguration;
+import org.springframework.boot.restclient.autoconfigure.RestClientAutoConfiguration;
+import org.springframework.boot.restclient.autoconfigure.RestClientObservationAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.web.client.RestClient;
 
@@ -153,17 +155,25 @@ class FailoverObservationAutoConfigurationTests {
             });
   }
 
+  /** With Boot's RestClient.Builder, observed itself: the call is a child of its exchange. */
   @Test
-  void callsThroughTheRestClientAreObservedToo() {
+  void callsThroughTheRestClientAreChildrenOfItsObservation() {
     runner
+        .withConfiguration(
+            AutoConfigurations.of(
+                RestClientAutoConfiguration.class, RestClientObservationAutoConfiguration.class))
         .withPropertyValues(directory())
         .withBean(Recorder.class, Recorder::new)
         .run(
             context -> {
               RestClient directory = context.getBean("directoryRestClient", RestClient.class);
-              directory.get().uri("/users/42").retrieve().toBodilessEntity();
+              directory.get().uri("/users/{id}", 42).retrieve().toBodilessEntity();
               Recorder recorder = context.getBean(Recorder.class);
-              assertThat(recorder.of(FailoverObservations.CallContext.class)).hasSize(1);
+              FailoverObservations.CallContext call =
+                  recorder.of(FailoverObservations.CallContext.class).get(0);
+              assertThat(call.getParentObservation()).isNotNull();
+              assertThat(call.getParentObservation().getContextView().getName())
+                  .isEqualTo("http.client.requests");
               assertThat(recorder.of(FailoverObservations.AttemptContext.class)).hasSize(2);
             });
   }
