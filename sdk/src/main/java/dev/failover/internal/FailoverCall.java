@@ -79,7 +79,7 @@ public final class FailoverCall implements Call {
   private boolean canceled;
   private boolean done;
   private long start;
-  private long deadline;
+  private Deadline deadline = new Deadline(0);
   private final List<Attempt> attempts = new ArrayList<>(2);
   private final List<InFlight> inFlight = new ArrayList<>(2);
   private final Set<EndpointState> tried = new SmallSet<>();
@@ -142,7 +142,7 @@ public final class FailoverCall implements Call {
     }
     if (mine != null) {
       runOnCallersThread(mine);
-      waitNanos = deadline - core.ticker.nanos();
+      waitNanos = deadline.remaining(core.ticker.nanos());
     }
     try {
       return result.get(Math.max(0, waitNanos), TimeUnit.NANOSECONDS);
@@ -233,7 +233,7 @@ public final class FailoverCall implements Call {
       }
     }
     drain();
-    return deadline - core.ticker.nanos();
+    return deadline.remaining(core.ticker.nanos());
   }
 
   /** Starts a call that was not cancelled while it began. Caller holds the lock. */
@@ -247,7 +247,7 @@ public final class FailoverCall implements Call {
     if (timeout.timeoutNanos() > 0) {
       total = Math.min(total, timeout.timeoutNanos());
     }
-    deadline = start + total;
+    deadline = Deadline.after(start, total);
     Duration configured = core.settings.attemptTimeout();
     attemptTimeoutNanos =
         configured != null
@@ -279,7 +279,7 @@ public final class FailoverCall implements Call {
       return;
     }
     long now = core.ticker.nanos();
-    long remaining = deadline - now;
+    long remaining = deadline.remaining(now);
     if (remaining < core.minAttemptNanos) {
       if (inFlight.isEmpty()) {
         failLocked(FailoverException.Reason.DEADLINE_EXCEEDED);
@@ -326,7 +326,7 @@ public final class FailoverCall implements Call {
     int number = attempts.size() + inFlight.size() + 1;
     Request attemptRequest = attemptRequest(ep, tag, kind, number);
     Call call = (idempotent ? core.retrying : core.nonRetrying).newCall(attemptRequest);
-    call.timeout().timeout(Math.min(attemptTimeoutNanos, remaining), TimeUnit.NANOSECONDS);
+    call.timeout().timeout(deadline.attemptTimeout(now, attemptTimeoutNanos), TimeUnit.NANOSECONDS);
     for (EventListener l : eventListeners) {
       call.addEventListener(l);
     }
@@ -407,7 +407,7 @@ public final class FailoverCall implements Call {
       return;
     }
     long now = core.ticker.nanos();
-    if (deadline - now < core.minAttemptNanos) {
+    if (deadline.remaining(now) < core.minAttemptNanos) {
       // The deadline (nearly) passed while the call began: no probe (its timeout would be < 0).
       return;
     }
@@ -426,7 +426,7 @@ public final class FailoverCall implements Call {
     int number = attempts.size() + inFlight.size() + 1;
     Request attemptRequest = attemptRequest(ep, tag, Attempt.Kind.PROBE, number);
     Call call = core.retrying.newCall(attemptRequest);
-    call.timeout().timeout(Math.min(attemptTimeoutNanos, deadline - now), TimeUnit.NANOSECONDS);
+    call.timeout().timeout(deadline.attemptTimeout(now, attemptTimeoutNanos), TimeUnit.NANOSECONDS);
     send(ep, call, tag, number, Attempt.Kind.PROBE, now, true, false);
   }
 
@@ -445,7 +445,7 @@ public final class FailoverCall implements Call {
 
   /** Arms the hedge timer to fire {@code delay} after {@code now}, if time allows. */
   private void armHedgeLocked(long now, long delay) {
-    if (now + delay + core.minAttemptNanos > deadline) {
+    if (!deadline.fits(now, delay, core.minAttemptNanos)) {
       return;
     }
     try {
@@ -715,7 +715,7 @@ public final class FailoverCall implements Call {
       return;
     }
     long delay = core.backoff.delayNanos(retries + 1, core.random);
-    if (now + delay + core.minAttemptNanos > deadline) {
+    if (!deadline.fits(now, delay, core.minAttemptNanos)) {
       giveUpLocked(FailoverException.Reason.DEADLINE_EXCEEDED, attempt);
       return;
     }
