@@ -1066,6 +1066,7 @@ public final class FailoverClient implements Call.Factory, Closeable {
     private int panicThresholdPercent = 0;
     private boolean panicFailOpen = true;
     private int maxRequests = 256;
+    private boolean callerRunsFirstAttempt;
     private final List<FailoverListener> listeners = new ArrayList<>();
     private Clock clock = Clock.systemUTC();
     private @Nullable ScheduledExecutorService scheduler;
@@ -1100,6 +1101,7 @@ public final class FailoverClient implements Call.Factory, Closeable {
       panicThresholdPercent = s.panicThresholdPercent();
       panicFailOpen = s.panicFailOpen();
       maxRequests = s.maxRequests();
+      callerRunsFirstAttempt = s.callerRunsFirstAttempt();
       listeners.addAll(s.listeners());
       clock = s.clock();
       scheduler = s.scheduler();
@@ -1502,6 +1504,34 @@ public final class FailoverClient implements Call.Factory, Closeable {
     }
 
     /**
+     * Lets {@code execute()} run each call's first attempt on the caller's own thread, as a bare
+     * OkHttp {@code execute()} does, instead of handing it to the client's dispatcher and waiting.
+     * Default off. On, a call whose first attempt succeeds costs no thread hand-off (on an idle
+     * machine each hand-off costs tens of microseconds; see docs/benchmarks.md); retries, hedges,
+     * probes and {@code enqueue()} calls still go through the dispatcher, and the deadline, the
+     * attempt timeout (OkHttp's call timeout), hedges and cancellation work as before. The price:
+     *
+     * <ul>
+     *   <li>a first attempt that blocks where OkHttp cannot cancel it (a DNS lookup, an interceptor
+     *       of yours that ignores cancellation) holds the caller past the deadline, as it would a
+     *       bare OkHttp call; off, the caller's own timed wait ends the call at its deadline
+     *       whatever the attempt does;
+     *   <li>{@code maxRequests} no longer bounds first attempts of {@code execute()}: your calling
+     *       threads do, as with bare OkHttp.
+     * </ul>
+     *
+     * Turn it on for endpoints named by IP address or behind a DNS that answers from a cache, and
+     * OkHttp interceptors that honour cancellation.
+     *
+     * @param callerRuns true to run first attempts of {@code execute()} on the caller's thread
+     * @return this builder
+     */
+    public Builder callerRunsFirstAttempt(boolean callerRuns) {
+      this.callerRunsFirstAttempt = callerRuns;
+      return this;
+    }
+
+    /**
      * Adds a listener of events. Listeners are called in the order added.
      *
      * @param listener the listener
@@ -1670,6 +1700,7 @@ public final class FailoverClient implements Call.Factory, Closeable {
           panicThresholdPercent,
           panicFailOpen,
           maxRequests,
+          callerRunsFirstAttempt,
           listeners,
           clock,
           scheduler,

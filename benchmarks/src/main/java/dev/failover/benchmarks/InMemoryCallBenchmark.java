@@ -47,6 +47,7 @@ public class InMemoryCallBenchmark {
 
   private OkHttpClient bare = new OkHttpClient();
   private @Nullable FailoverClient failover;
+  private @Nullable FailoverClient callerRuns;
   private Request bareRequest = new Request.Builder().url("http://127.0.0.1:1/").build();
   private Request failoverRequest = bareRequest;
 
@@ -73,6 +74,7 @@ public class InMemoryCallBenchmark {
       }
     }
     failover = b.okHttpClient(bare).build();
+    callerRuns = b.callerRunsFirstAttempt(true).build();
     bareRequest = new Request.Builder().url("http://127.0.0.1:10000/users/42").build();
     failoverRequest = new Request.Builder().url("http://directory/users/42").build();
   }
@@ -82,6 +84,9 @@ public class InMemoryCallBenchmark {
   public void tearDown() {
     if (failover != null) {
       failover.close();
+    }
+    if (callerRuns != null) {
+      callerRuns.close();
     }
     bare.dispatcher().executorService().shutdown();
   }
@@ -137,6 +142,21 @@ public class InMemoryCallBenchmark {
   @Benchmark
   public int failover() throws IOException {
     FailoverClient f = Objects.requireNonNull(failover, "not set up");
+    try (Response r = f.newCall(failoverRequest).execute()) {
+      return r.code();
+    }
+  }
+
+  /**
+   * The same call through a failover client with {@code callerRunsFirstAttempt(true)}: no thread
+   * hand-off when the first attempt succeeds.
+   *
+   * @return the status
+   * @throws IOException never: the interceptor answers
+   */
+  @Benchmark
+  public int failoverCallerRuns() throws IOException {
+    FailoverClient f = Objects.requireNonNull(callerRuns, "not set up");
     try (Response r = f.newCall(failoverRequest).execute()) {
       return r.code();
     }

@@ -29,8 +29,9 @@ import org.openjdk.jmh.annotations.Threads;
  * A whole GET over loopback to a tiny local HTTP/1.1 server (the JDK's {@code HttpServer}, 4
  * threads, TCP_NODELAY, 2-byte body, keep-alive), through a bare {@link OkHttpClient} and through a
  * {@link FailoverClient} with one endpoint and default settings (each with its own connection
- * pool), on 1 and on 4 threads. Throughput mode gives calls per second; sample mode gives p50 and
- * p99.
+ * pool), and through the same client with {@code callerRunsFirstAttempt(true)} (first attempts on
+ * the caller's thread), on 1 and on 4 threads. Throughput mode gives calls per second; sample mode
+ * gives p50 and p99.
  *
  * <p>Run with:
  *
@@ -54,6 +55,7 @@ public class LoopbackCallBenchmark {
   private @Nullable ExecutorService serverThreads;
   private OkHttpClient bare = new OkHttpClient();
   private @Nullable FailoverClient failover;
+  private @Nullable FailoverClient callerRuns;
   private Request bareRequest = new Request.Builder().url("http://127.0.0.1:1/").build();
   private Request failoverRequest = bareRequest;
 
@@ -88,6 +90,7 @@ public class LoopbackCallBenchmark {
             .home("us-east-1", "us-east-1a")
             .endpoint(base, "us-east-1", "us-east-1a")
             .build();
+    callerRuns = failover.newBuilder().callerRunsFirstAttempt(true).build();
     bareRequest = new Request.Builder().url(base + "/users/42").build();
     failoverRequest = new Request.Builder().url("http://directory/users/42").build();
   }
@@ -97,6 +100,9 @@ public class LoopbackCallBenchmark {
   public void tearDown() {
     if (failover != null) {
       failover.close();
+    }
+    if (callerRuns != null) {
+      callerRuns.close();
     }
     bare.dispatcher().executorService().shutdown();
     bare.connectionPool().evictAll();
@@ -116,7 +122,10 @@ public class LoopbackCallBenchmark {
   }
 
   private int failoverCall() throws IOException {
-    FailoverClient f = Objects.requireNonNull(failover, "not set up");
+    return call(Objects.requireNonNull(failover, "not set up"));
+  }
+
+  private int call(FailoverClient f) throws IOException {
     try (Response r = f.newCall(failoverRequest).execute()) {
       r.body().bytes();
       return r.code();
@@ -169,5 +178,29 @@ public class LoopbackCallBenchmark {
   @Threads(4)
   public int failover4() throws IOException {
     return failoverCall();
+  }
+
+  /**
+   * Failover client with {@code callerRunsFirstAttempt(true)}, one thread.
+   *
+   * @return the status
+   * @throws IOException if the call fails
+   */
+  @Benchmark
+  @Threads(1)
+  public int callerRuns1() throws IOException {
+    return call(Objects.requireNonNull(callerRuns, "not set up"));
+  }
+
+  /**
+   * Failover client with {@code callerRunsFirstAttempt(true)}, four threads.
+   *
+   * @return the status
+   * @throws IOException if the call fails
+   */
+  @Benchmark
+  @Threads(4)
+  public int callerRuns4() throws IOException {
+    return call(Objects.requireNonNull(callerRuns, "not set up"));
   }
 }

@@ -52,9 +52,6 @@ public final class ClientCore implements Closeable {
   final long minAttemptNanos;
   final long maxRetryAfterNanos;
 
-  /** Whether execute() runs each call's first attempt on the caller's thread; see the builder. */
-  private volatile boolean callerRunsFirstAttempt;
-
   /** The first listener that also watches calls (tracing), or null. */
   final @org.jspecify.annotations.Nullable CallObserver observer;
 
@@ -269,13 +266,9 @@ public final class ClientCore implements Closeable {
     return new FailoverCall(this, request);
   }
 
-  /** Sets whether execute() runs each call's first attempt on the caller's thread. */
-  public void callerRunsFirstAttempt(boolean callerRuns) {
-    this.callerRunsFirstAttempt = callerRuns;
-  }
-
+  /** Whether execute() runs each call's first attempt on the caller's thread; see the builder. */
   boolean callerRunsFirstAttempt() {
-    return callerRunsFirstAttempt;
+    return settings.callerRunsFirstAttempt();
   }
 
   boolean isClosed() {

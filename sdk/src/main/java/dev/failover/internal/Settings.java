@@ -44,6 +44,7 @@ public record Settings(
     int panicThresholdPercent,
     boolean panicFailOpen,
     int maxRequests,
+    boolean callerRunsFirstAttempt,
     List<FailoverListener> listeners,
     Clock clock,
     @Nullable ScheduledExecutorService scheduler,
