@@ -24,9 +24,11 @@ import org.springframework.web.client.support.RestClientHttpServiceGroupConfigur
  * {@code <name>} through the client.
  *
  * <p>Settings are applied in this order, each overriding the one before: {@code failover.defaults},
- * {@code failover.clients.<name>}, then {@link FailoverClientCustomizer} beans in order. A unique
- * {@link OkHttpClient} bean, if any, is what the clients build on. A client that sets {@code
+ * {@code failover.configs.default}, the client's {@code base-config}, {@code
+ * failover.clients.<name>}, then {@link FailoverClientCustomizer} beans in order. A unique {@link
+ * OkHttpClient} bean, if any, is what the clients build on. A client that sets {@code
  * discovery.service-id} takes its endpoints from the application's Spring Cloud DiscoveryClient.
+ * With Spring Cloud Context on the class path, clients follow configuration changes at run time.
  */
 @AutoConfiguration(
     afterName = "org.springframework.boot.restclient.autoconfigure.RestClientAutoConfiguration")
@@ -71,6 +73,21 @@ public final class FailoverAutoConfiguration {
     EndpointSources failoverEndpointSources(
         ObjectProvider<DiscoveryClient> discoveryClients, DiscoveryHeartbeats heartbeats) {
       return new SpringCloudEndpointSources(discoveryClients, heartbeats);
+    }
+  }
+
+  /**
+   * Clients follow configuration changes at run time: only with Spring Cloud Context (its {@code
+   * EnvironmentChangeEvent}) on the class path.
+   */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass(name = "org.springframework.cloud.context.environment.EnvironmentChangeEvent")
+  static class RefreshConfiguration {
+
+    @Bean
+    @ConditionalOnMissingBean
+    FailoverRefreshListener failoverRefreshListener(FailoverClientFactory factory) {
+      return new FailoverRefreshListener(factory);
     }
   }
 

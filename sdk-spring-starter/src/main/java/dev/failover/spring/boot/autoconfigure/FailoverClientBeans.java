@@ -1,15 +1,32 @@
 package dev.failover.spring.boot.autoconfigure;
 
 import dev.failover.FailoverClient;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.BeanCurrentlyInCreationException;
 import org.springframework.beans.factory.BeanFactory;
+import org.springframework.beans.factory.DisposableBean;
+import org.springframework.beans.factory.ListableBeanFactory;
+import org.springframework.beans.factory.config.ConfigurableBeanFactory;
 
 /**
  * The factory of the {@code <name>FailoverClient} beans: {@link FailoverClientsRegistrar} defines
  * each of them by this bean's name, the factory method {@link #failoverClient(String)} and the
  * client's name as its argument. Spring AOT can generate code for such a definition, not for an
  * instance supplier.
+ *
+ * <p>When the application defines a {@link FailoverClient} bean of its own for the service, under
+ * any name, the starter builds none: {@code <name>FailoverClient} is then that bean (the starter's
+ * definitions are fallback beans, so injection by type picks the application's). It closes, when
+ * the context closes, only the clients it built, after every bean that uses them.
  */
-final class FailoverClientBeans {
+final class FailoverClientBeans implements DisposableBean {
+  private static final Logger LOG = LoggerFactory.getLogger(FailoverClientBeans.class);
 
   /** Name of this bean; an infrastructure bean that applications do not inject. */
   static final String BEAN_NAME = "dev.failover.spring.boot.autoconfigure.FailoverClientBeans";
@@ -19,16 +36,100 @@ final class FailoverClientBeans {
 
   private final BeanFactory beanFactory;
 
+  /** The clients built here, and the factory that built them; guarded by this. */
+  private final List<FailoverClient> built = new ArrayList<>();
+
+  private @Nullable FailoverClientFactory factory;
+
   FailoverClientBeans(BeanFactory beanFactory) {
     this.beanFactory = beanFactory;
   }
 
   /**
-   * Builds the client called {@code name}.
+   * Returns the client called {@code name}: the application's own bean for that service if there is
+   * one, else a client built from the properties.
    *
    * @throws FailoverConfigurationException if a property is wrong
    */
   FailoverClient failoverClient(String name) {
-    return beanFactory.getBean(FailoverClientFactory.class).create(name);
+    String beanName = name + FailoverClientsRegistrar.CLIENT_SUFFIX;
+    if (beanFactory instanceof ConfigurableBeanFactory c) {
+      // The bean depends on this one, also when AOT replaced the factory method by a supplier:
+      // this bean is destroyed (closing the client) only after the bean and its users.
+      c.registerDependentBean(BEAN_NAME, beanName);
+    }
+    FailoverClientFactory f = beanFactory.getBean(FailoverClientFactory.class);
+    FailoverClient mine = applicationClient(name, f);
+    if (mine != null) {
+      return mine;
+    }
+    FailoverClient client = f.create(name);
+    synchronized (this) {
+      factory = f;
+      built.add(client);
+    }
+    return client;
+  }
+
+  /**
+   * The application's own FailoverClient bean for service {@code name}, whatever its bean name, or
+   * null. Every singleton FailoverClient bean that is not a configured client's {@code
+   * <client>FailoverClient} is created to read its service.
+   */
+  private @Nullable FailoverClient applicationClient(String name, FailoverClientFactory f) {
+    if (!(beanFactory instanceof ListableBeanFactory beans)) {
+      return null;
+    }
+    Set<String> configured =
+        f.clientNames().stream()
+            .map(n -> n + FailoverClientsRegistrar.CLIENT_SUFFIX)
+            .collect(Collectors.toSet());
+    for (String bean : beans.getBeanNamesForType(FailoverClient.class, false, false)) {
+      if (configured.contains(bean)) {
+        continue;
+      }
+      FailoverClient client;
+      try {
+        client = beans.getBean(bean, FailoverClient.class);
+      } catch (BeanCurrentlyInCreationException e) {
+        continue; // it needs this client: it cannot be the one for this service
+      }
+      if (client.service().equals(name)) {
+        if (beanFactory instanceof ConfigurableBeanFactory c) {
+          // Users of <name>FailoverClient use that bean: it must outlive them.
+          c.registerDependentBean(bean, name + FailoverClientsRegistrar.CLIENT_SUFFIX);
+        }
+        LOG.info(
+            "failover.clients.{}: using the application's FailoverClient bean '{}' for service"
+                + " '{}'; the starter builds none",
+            name,
+            bean,
+            name);
+        return client;
+      }
+    }
+    return null;
+  }
+
+  /** Closes the clients built here, last built first, then empties the pools made for them. */
+  @Override
+  public void destroy() {
+    List<FailoverClient> clients;
+    FailoverClientFactory f;
+    synchronized (this) {
+      clients = new ArrayList<>(built);
+      built.clear();
+      f = factory;
+    }
+    for (int i = clients.size() - 1; i >= 0; i--) {
+      try {
+        clients.get(i).close();
+      } catch (RuntimeException e) {
+        LOG.warn("closing failover client '{}' failed", clients.get(i).service(), e);
+      }
+    }
+    if (f != null) {
+      f.release();
+    }
   }
 }

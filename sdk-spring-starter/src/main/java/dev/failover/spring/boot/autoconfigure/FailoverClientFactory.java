@@ -10,16 +10,25 @@ import dev.failover.Locality;
 import dev.failover.StaleCache;
 import dev.failover.ZonePolicy;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.function.Function;
 import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.InitializingBean;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.source.ConfigurationProperty;
 import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
 import org.springframework.boot.context.properties.source.ConfigurationPropertySource;
@@ -29,11 +38,15 @@ import org.springframework.util.unit.DataSize;
 
 /**
  * Builds the failover client of each {@code failover.clients.<name>}: properties of {@code
- * failover.defaults}, then of the client, then instrumentation listeners, then customizers. Every
- * wrong value fails with a {@link FailoverConfigurationException} naming its property.
+ * failover.defaults}, {@code failover.configs.default}, the client's base configuration and the
+ * client's own, then instrumentation listeners, then customizers. Every wrong value fails with a
+ * {@link FailoverConfigurationException} naming its property. When the configuration changes at run
+ * time ({@link #refresh(Set)}), it reconfigures the clients it built in place.
  */
 final class FailoverClientFactory implements InitializingBean {
+  private static final Logger LOG = LoggerFactory.getLogger(FailoverClientFactory.class);
   private static final String PREFIX = "failover.";
+  private static final String DEFAULT_CONFIG = "default";
   private static final Duration MIN_ZONE_WINDOW = Duration.ofSeconds(2);
   private static final Duration DEFAULT_REFRESH_INTERVAL = Duration.ofSeconds(30);
   private static final Duration MIN_REFRESH_INTERVAL = Duration.ofMillis(100);
@@ -44,6 +57,12 @@ final class FailoverClientFactory implements InitializingBean {
   private final ObjectProvider<ClientInstrumentation> instrumentation;
   private final ObjectProvider<OkHttpClient> okHttpClient;
   private final ObjectProvider<EndpointSources> endpointSources;
+
+  /** The clients this factory built, by name; guarded by this. */
+  private final Map<String, Built> built = new LinkedHashMap<>();
+
+  /** The clients configured at start: those that have beans. */
+  private Set<String> startNames = Set.of();
 
   FailoverClientFactory(
       FailoverProperties properties,
@@ -70,11 +89,231 @@ final class FailoverClientFactory implements InitializingBean {
   @Override
   public void afterPropertiesSet() {
     FailoverKeys.check(environment, properties.isIgnoreUnknownKeys());
+    startNames = Set.copyOf(properties.getClients().keySet());
+    customizers
+        .orderedStream()
+        .forEach(
+            c -> {
+              if (c instanceof ClientCustomizer one && !startNames.contains(one.clientName())) {
+                String near = nearest(one.clientName(), startNames);
+                throw new FailoverConfigurationException(
+                    PREFIX + "clients." + one.clientName(),
+                    null,
+                    null,
+                    "a FailoverClientCustomizer.forClient(\""
+                        + one.clientName()
+                        + "\", ...) bean names no configured client; clients are "
+                        + startNames,
+                    near != null
+                        ? "did you mean '" + near + "'? Correct the name given to forClient"
+                        : "correct the name given to forClient, or configure failover.clients."
+                            + one.clientName(),
+                    null);
+              }
+            });
+  }
+
+  /** The name within two edits of {@code name}, or null. */
+  private static @Nullable String nearest(String name, Set<String> names) {
+    String best = null;
+    int bestDistance = 3;
+    for (String candidate : names) {
+      int d = FailoverKeys.distance(name, candidate);
+      if (d < bestDistance) {
+        best = candidate;
+        bestDistance = d;
+      }
+    }
+    return best;
   }
 
   /** Names of the configured clients, in the order configured. */
   Set<String> clientNames() {
     return properties.getClients().keySet();
+  }
+
+  /**
+   * Applies a change of the configuration at run time (Spring Cloud's refresh, which publishes the
+   * changed keys): each client this factory built that the change concerns is reconfigured in place
+   * ({@link FailoverClient#reconfigure}) with a builder made afresh from the properties, the
+   * instrumentation and the customizers, as at start. Calls in flight finish on the old settings; a
+   * client whose settings come out the same keeps its state. A change that does not check out (an
+   * unknown key, a wrong value) is logged and not applied: the clients keep their settings. Clients
+   * added or removed, and a changed discovery.service-id, take effect at the next start.
+   *
+   * @param changedKeys the names of the properties that changed, in their sources' forms
+   */
+  void refresh(Set<String> changedKeys) {
+    Set<String> names = affected(changedKeys);
+    if (names != null && names.isEmpty()) {
+      return;
+    }
+    FailoverProperties fresh;
+    try {
+      fresh = Binder.get(environment).bindOrCreate("failover", FailoverProperties.class);
+      FailoverKeys.check(environment, fresh.isIgnoreUnknownKeys());
+    } catch (RuntimeException e) {
+      LOG.error("failover configuration change not applied: {}", e.getMessage());
+      return;
+    }
+    List<Built> clients;
+    synchronized (this) {
+      clients = List.copyOf(built.values());
+    }
+    for (Built state : clients) {
+      if (names == null || names.contains(state.name)) {
+        reconfigure(fresh, state);
+      }
+    }
+    for (String name : fresh.getClients().keySet()) {
+      if (!startNames.contains(name)) {
+        LOG.warn(
+            "failover.clients.{} was added while the application runs: clients and their beans"
+                + " are created at start; restart to use it",
+            name);
+      }
+    }
+  }
+
+  private void reconfigure(FailoverProperties fresh, Built state) {
+    String prefix = PREFIX + "clients." + state.name;
+    FailoverProperties.Client client = fresh.getClients().get(state.name);
+    FailoverClient c = Objects.requireNonNull(state.client);
+    if (client == null) {
+      LOG.warn(
+          "{} was removed while the application runs: the client keeps its settings until the"
+              + " next start",
+          prefix);
+      return;
+    }
+    String serviceId = client.getDiscovery().getServiceId();
+    if (!Objects.equals(serviceId, state.serviceId)) {
+      LOG.warn(
+          "{}.discovery.service-id changed from {} to {} while the application runs: where a"
+              + " client's endpoints come from changes at the next start; this change is not"
+              + " applied",
+          prefix,
+          state.serviceId,
+          serviceId);
+      return;
+    }
+    // No lock held: customizers and listeners run here (Spring Cloud's ContextRefresher
+    // publishes one change at a time).
+    try {
+      c.reconfigure(b -> prepare(fresh, state.name, client, state, false).builder());
+      applyZonalShifts(prefix, client, state, false);
+    } catch (FailoverConfigurationException e) {
+      LOG.error(
+          "failover configuration change not applied to {}: {}{}; {}",
+          prefix,
+          e.getMessage(),
+          e.origin() == null ? "" : " (" + e.origin() + ")",
+          e.action());
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      LOG.error(
+          "failover configuration change not applied to {}: {}",
+          prefix,
+          notBuilt(state.name, e).getMessage());
+    }
+  }
+
+  /**
+   * The clients that a change of {@code keys} concerns: null for every client (a key outside {@code
+   * failover.clients.<name>}, or one in the system environment's form), empty for none (no key
+   * under {@code failover}).
+   */
+  static @Nullable Set<String> affected(Set<String> keys) {
+    Set<String> names = new LinkedHashSet<>();
+    for (String key : keys) {
+      String lower = key.toLowerCase(Locale.ROOT);
+      if (lower.startsWith("failover_")) {
+        return null; // FAILOVER_CLIENTS_MY_CLIENT_DEADLINE: which client is not certain
+      }
+      if (!lower.startsWith("failover.")) {
+        continue;
+      }
+      ConfigurationPropertyName name = ConfigurationPropertyName.adapt(key, '.');
+      if (name.getNumberOfElements() > 3
+          && name.getElement(1, ConfigurationPropertyName.Form.UNIFORM).equals("clients")) {
+        names.add(name.getElement(2, ConfigurationPropertyName.Form.ORIGINAL));
+      } else {
+        return null;
+      }
+    }
+    return names;
+  }
+
+  /**
+   * Empties the connection pools of the OkHttpClients this factory created (for a connect timeout);
+   * called once its clients are closed.
+   */
+  void release() {
+    List<OkHttpClient> own = new ArrayList<>();
+    synchronized (this) {
+      for (Built state : built.values()) {
+        OkHttpClient c = state.own;
+        if (c != null) {
+          own.add(c);
+        }
+      }
+    }
+    for (OkHttpClient c : own) {
+      c.connectionPool().evictAll();
+    }
+  }
+
+  /** One client this factory built, and what a change at run time needs of it. */
+  private static final class Built {
+    final String name;
+    final @Nullable String serviceId;
+    @Nullable FailoverClient client;
+
+    /** The zonal shifts its properties asked for: zone to end. */
+    final Map<String, Instant> shifts = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** An OkHttpClient this factory created for it: its pool is the factory's to empty. */
+    @Nullable OkHttpClient own;
+
+    /** Its OkHttpClient with a connect timeout, what it was made from, and the timeout. */
+    private @Nullable OkHttpClient timed;
+
+    private @Nullable OkHttpClient timedFrom;
+    private @Nullable Duration timedTimeout;
+
+    Built(String name, @Nullable String serviceId) {
+      this.name = name;
+      this.serviceId = serviceId;
+    }
+
+    /**
+     * The OkHttpClient to build on: the application's unique one, or none (the SDK then makes and
+     * owns its own); with a connect timeout, a copy with that timeout, sharing the connection pool
+     * of the application's client or of one made once for this client. The same timeout gives the
+     * same instance, so that a change elsewhere leaves it as it was.
+     */
+    synchronized @Nullable OkHttpClient okHttpClient(
+        @Nullable OkHttpClient application, @Nullable Duration connectTimeout) {
+      if (connectTimeout == null) {
+        return application;
+      }
+      OkHttpClient base = application;
+      if (base == null) {
+        OkHttpClient o = own;
+        if (o == null) {
+          o = new OkHttpClient();
+          own = o;
+        }
+        base = o;
+      }
+      OkHttpClient t = timed;
+      if (t == null || timedFrom != base || !connectTimeout.equals(timedTimeout)) {
+        t = base.newBuilder().connectTimeout(connectTimeout).build();
+        timed = t;
+        timedFrom = base;
+        timedTimeout = connectTimeout;
+      }
+      return t;
+    }
   }
 
   /**
@@ -93,22 +332,14 @@ final class FailoverClientFactory implements InitializingBean {
           "add failover.clients." + name + ".endpoints",
           null);
     }
-    FailoverClient.Builder builder = FailoverClient.builder();
     String clientPrefix = PREFIX + "clients." + name;
-    apply(clientPrefix, name, () -> builder.service(name), "use a host name such as 'directory'");
-    Locality home = home();
-    builder.home(home);
     String serviceId = client.getDiscovery().getServiceId();
-    applyEndpoints(name, client, builder, serviceId != null);
-    applySettings(name, client, builder);
-    @Nullable EndpointSource source =
-        serviceId == null ? null : applyDiscovery(name, client, serviceId, home, builder);
-    okHttpClient.ifUnique(builder::okHttpClient);
-    instrumentation.orderedStream().forEach(i -> builder.listener(i.listener(name)));
-    customizers.orderedStream().forEach(c -> c.customize(name, builder));
+    Built state = new Built(name, serviceId);
+    Prepared prepared = prepare(properties, name, client, state, true);
+    @Nullable EndpointSource source = prepared.source();
     FailoverClient built;
     try {
-      built = builder.build();
+      built = prepared.builder().build();
     } catch (RuntimeException | Error e) {
       if (source != null) {
         source.close(); // the SDK closes it too; closing twice is harmless
@@ -134,47 +365,161 @@ final class FailoverClientFactory implements InitializingBean {
               e);
         }
       }
-      throw new FailoverConfigurationException(
-          clientPrefix,
-          null,
-          null,
-          String.valueOf(e.getMessage()),
-          "check failover.defaults, failover.clients." + name + " and any FailoverClientCustomizer",
-          e);
+      throw notBuilt(
+          name, (RuntimeException) e); // IllegalStateException or IllegalArgumentException
+    }
+    state.client = built;
+    try {
+      applyZonalShifts(clientPrefix, client, state, true);
+    } catch (RuntimeException e) {
+      built.close();
+      throw e;
     }
     instrumentation.orderedStream().forEach(i -> i.bind(name, built));
-    applyZonalShifts(clientPrefix, client, built);
+    synchronized (this) {
+      this.built.put(name, state);
+    }
     return built;
   }
 
-  /** Planned zonal shifts from {@code failover.clients.<name>.zonal-shifts.<zone>}. */
+  private static FailoverConfigurationException notBuilt(String name, RuntimeException e) {
+    return new FailoverConfigurationException(
+        PREFIX + "clients." + name,
+        null,
+        null,
+        String.valueOf(e.getMessage()),
+        "check failover.defaults, failover.configs, failover.clients."
+            + name
+            + " and any FailoverClientCustomizer",
+        e);
+  }
+
+  /** A builder with every setting of one client applied, and the endpoint source it started. */
+  private record Prepared(FailoverClient.Builder builder, @Nullable EndpointSource source) {}
+
+  /**
+   * Applies the properties of client {@code name} from {@code props}, then the instrumentation
+   * listeners and the customizers, to a new builder. With {@code withSource} false (a change at run
+   * time), a client fed by a registry gets its discovery settings but no new source: it keeps its
+   * own.
+   */
+  private Prepared prepare(
+      FailoverProperties props,
+      String name,
+      FailoverProperties.Client client,
+      Built state,
+      boolean withSource) {
+    FailoverClient.Builder builder = FailoverClient.builder();
+    String clientPrefix = PREFIX + "clients." + name;
+    apply(clientPrefix, name, () -> builder.service(name), "use a host name such as 'directory'");
+    Locality home = home(props);
+    builder.home(home);
+    String serviceId = client.getDiscovery().getServiceId();
+    Layers l = layers(props, name, client);
+    applyEndpoints(name, client, builder, serviceId != null);
+    Duration connectTimeout = applySettings(l, builder);
+    @Nullable EndpointSource source =
+        serviceId == null ? null : applyDiscovery(l, serviceId, home, builder, withSource);
+    OkHttpClient http = state.okHttpClient(okHttpClient.getIfUnique(), connectTimeout);
+    if (http != null) {
+      builder.okHttpClient(http);
+    }
+    instrumentation.orderedStream().forEach(i -> builder.listener(i.listener(name)));
+    customizers.orderedStream().forEach(c -> c.customize(name, builder));
+    return new Prepared(builder, source);
+  }
+
+  /**
+   * The property layers of a client, most specific first: its own settings, the shared
+   * configuration its base-config names, failover.configs.default, failover.defaults.
+   *
+   * @throws FailoverConfigurationException if base-config names no shared configuration
+   */
+  private Layers layers(FailoverProperties props, String name, FailoverProperties.Client client) {
+    List<Layer> layers = new ArrayList<>();
+    String clientPrefix = PREFIX + "clients." + name + ".";
+    layers.add(new Layer(client, clientPrefix));
+    String base = client.getBaseConfig();
+    Map<String, FailoverProperties.Settings> configs = props.getConfigs();
+    if (base != null) {
+      FailoverProperties.Settings config = configs.get(base);
+      if (config == null) {
+        String near = nearest(base, configs.keySet());
+        throw invalid(
+            clientPrefix + "base-config",
+            base,
+            "names no shared configuration; "
+                + (configs.isEmpty()
+                    ? "failover.configs defines none"
+                    : "failover.configs defines " + configs.keySet()),
+            near != null
+                ? "did you mean '" + near + "'?"
+                : "define failover.configs." + base + ", or name one of failover.configs",
+            null);
+      }
+      layers.add(new Layer(config, PREFIX + "configs." + base + "."));
+    }
+    FailoverProperties.Settings shared = configs.get(DEFAULT_CONFIG);
+    if (shared != null && !DEFAULT_CONFIG.equals(base)) {
+      layers.add(new Layer(shared, PREFIX + "configs." + DEFAULT_CONFIG + "."));
+    }
+    layers.add(new Layer(props.getDefaults(), PREFIX + "defaults."));
+    return new Layers(name, clientPrefix, layers);
+  }
+
+  /**
+   * Planned zonal shifts from {@code failover.clients.<name>.zonal-shifts.<zone>}: at start, every
+   * one (a wrong one fails start-up); on a change at run time, those added or given another end (a
+   * shift an operator cancelled stays cancelled until its property changes), and the end of those
+   * removed (a wrong one is logged).
+   */
   private void applyZonalShifts(
-      String clientPrefix, FailoverProperties.Client client, FailoverClient built) {
-    java.time.Instant now = java.time.Instant.now();
-    for (Map.Entry<String, java.time.Instant> shift : client.getZonalShifts().entrySet()) {
+      String clientPrefix, FailoverProperties.Client client, Built state, boolean atStart) {
+    FailoverClient c = Objects.requireNonNull(state.client);
+    Map<String, Instant> wanted = client.getZonalShifts();
+    for (String zone : List.copyOf(state.shifts.keySet())) {
+      if (!wanted.containsKey(zone)) {
+        state.shifts.remove(zone);
+        String property = clientPrefix + ".zonal-shifts." + zone;
+        try {
+          c.cancelShift(zone, "property " + property + " removed");
+        } catch (IllegalArgumentException e) {
+          LOG.info("{} removed: {}", property, e.getMessage()); // its zone is gone too
+        }
+      }
+    }
+    Instant now = Instant.now();
+    for (Map.Entry<String, Instant> shift : wanted.entrySet()) {
       String property = clientPrefix + ".zonal-shifts." + shift.getKey();
+      if (!atStart && shift.getValue().equals(state.shifts.get(shift.getKey()))) {
+        continue;
+      }
+      state.shifts.put(shift.getKey(), shift.getValue());
       Duration left = Duration.between(now, shift.getValue());
       if (left.compareTo(Duration.ofSeconds(1)) < 0) {
-        org.slf4j.LoggerFactory.getLogger(FailoverClientFactory.class)
-            .info("{}: the zonal shift until {} has ended; ignored", property, shift.getValue());
+        LOG.info("{}: the zonal shift until {} has ended; ignored", property, shift.getValue());
         continue;
       }
       try {
-        built.shiftAway(shift.getKey(), left, "property " + property);
+        c.shiftAway(shift.getKey(), left, "property " + property);
       } catch (IllegalArgumentException | IllegalStateException e) {
-        built.close();
-        throw invalid(
-            property,
-            shift.getValue(),
-            String.valueOf(e.getMessage()),
-            "name a zone of one of the client's endpoints, with an end at most 3 days ahead",
-            e);
+        FailoverConfigurationException wrong =
+            invalid(
+                property,
+                shift.getValue(),
+                String.valueOf(e.getMessage()),
+                "name a zone of one of the client's endpoints, with an end at most 3 days ahead",
+                e);
+        if (atStart) {
+          throw wrong;
+        }
+        LOG.error("configuration change not applied: {}", wrong.getMessage());
       }
     }
   }
 
-  private Locality home() {
-    FailoverProperties.Home home = properties.getHome();
+  private Locality home(FailoverProperties props) {
+    FailoverProperties.Home home = props.getHome();
     String region = home.getRegion();
     String zone = home.getZone();
     if (region == null || region.isBlank()) {
@@ -275,9 +620,8 @@ final class FailoverClientFactory implements InitializingBean {
     }
   }
 
-  private void applySettings(
-      String name, FailoverProperties.Client client, FailoverClient.Builder builder) {
-    Layers l = new Layers(name, properties.getDefaults(), client);
+  /** Applies the settings shared with failover.defaults; returns the connect timeout, if set. */
+  private @Nullable Duration applySettings(Layers l, FailoverClient.Builder builder) {
 
     Setting<Duration> deadline = l.pick("deadline", FailoverProperties.Settings::getDeadline);
     if (deadline != null) {
@@ -308,6 +652,26 @@ final class FailoverClientFactory implements InitializingBean {
           maxRequests.value,
           () -> builder.maxRequests(maxRequests.value),
           "use 1 or more");
+    }
+    Setting<List<Integer>> statuses =
+        l.pick("retryable-statuses", FailoverProperties.Settings::getRetryableStatuses);
+    if (statuses != null) {
+      apply(
+          statuses.property,
+          statuses.value,
+          () -> builder.retryableStatuses(new LinkedHashSet<>(statuses.value)),
+          "list HTTP statuses from 400 to 599, such as 500,502,503,504");
+    }
+    Setting<Duration> connectTimeout =
+        l.pick("connect-timeout", FailoverProperties.Settings::getConnectTimeout);
+    if (connectTimeout != null) {
+      positive(connectTimeout);
+      // What OkHttp accepts (1 ms to about 24 days), checked on a throwaway builder.
+      apply(
+          connectTimeout.property,
+          connectTimeout.value,
+          () -> new OkHttpClient.Builder().connectTimeout(connectTimeout.value),
+          "use a duration such as 500ms or 2s");
     }
     Setting<List<String>> regionOrder =
         l.pick("region-order", FailoverProperties.Settings::getRegionOrder);
@@ -540,21 +904,23 @@ final class FailoverClientFactory implements InitializingBean {
       builder.panic(
           threshold != null ? threshold.value : 0, failOpen != null ? failOpen.value : true);
     }
+    return connectTimeout == null ? null : connectTimeout.value;
   }
 
   /**
-   * Endpoints from the application's Spring Cloud DiscoveryClient: the source, and the policy over
-   * the SDK's defaults ({@link DiscoveryPolicy#defaults()}).
+   * Endpoints from the application's Spring Cloud DiscoveryClient: the source (unless {@code
+   * withSource} is false), and the policy over the SDK's defaults ({@link
+   * DiscoveryPolicy#defaults()}).
    *
-   * @return the source, not yet started
+   * @return the source, not yet started, or null without {@code withSource}
    */
-  private EndpointSource applyDiscovery(
-      String name,
-      FailoverProperties.Client client,
+  private @Nullable EndpointSource applyDiscovery(
+      Layers l,
       String serviceId,
       Locality home,
-      FailoverClient.Builder builder) {
-    Layers l = new Layers(name, properties.getDefaults(), client);
+      FailoverClient.Builder builder,
+      boolean withSource) {
+    String name = l.name;
     String serviceIdProperty = l.clientPrefix + "discovery.service-id";
     if (serviceId.isBlank()) {
       throw invalid(
@@ -658,6 +1024,10 @@ final class FailoverClientFactory implements InitializingBean {
               "use a duration between 1s and 30d, such as 5m");
     }
 
+    if (!withSource) {
+      builder.discovery(policy); // the client keeps the source it has
+      return null;
+    }
     EndpointSources sources = endpointSources.getIfAvailable();
     if (sources == null) {
       throw invalid(
@@ -1024,27 +1394,29 @@ final class FailoverClientFactory implements InitializingBean {
   /** A resolved setting: its value and the property that supplied it. */
   private record Setting<T>(T value, String property) {}
 
-  /** The two property layers of one client: its own settings over failover.defaults. */
-  private static final class Layers {
-    final FailoverProperties.Settings defaults;
-    final FailoverProperties.Settings client;
-    final String clientPrefix;
+  /** One layer of settings and the prefix of its properties, such as failover.defaults. */
+  private record Layer(FailoverProperties.Settings settings, String prefix) {}
 
-    Layers(String name, FailoverProperties.Settings defaults, FailoverProperties.Settings client) {
-      this.defaults = defaults;
-      this.client = client;
-      this.clientPrefix = PREFIX + "clients." + name + ".";
+  /** The property layers of one client, most specific first. */
+  private static final class Layers {
+    final String name;
+    final String clientPrefix;
+    final List<Layer> layers;
+
+    Layers(String name, String clientPrefix, List<Layer> layers) {
+      this.name = name;
+      this.clientPrefix = clientPrefix;
+      this.layers = List.copyOf(layers);
     }
 
+    /** The value of the first layer that sets {@code key}, with its property; null if none. */
     <T> @Nullable Setting<T> pick(
         String key, Function<FailoverProperties.Settings, @Nullable T> getter) {
-      T own = getter.apply(client);
-      if (own != null) {
-        return new Setting<>(own, clientPrefix + key);
-      }
-      T shared = getter.apply(defaults);
-      if (shared != null) {
-        return new Setting<>(shared, PREFIX + "defaults." + key);
+      for (Layer layer : layers) {
+        T value = getter.apply(layer.settings());
+        if (value != null) {
+          return new Setting<>(value, layer.prefix() + key);
+        }
       }
       return null;
     }

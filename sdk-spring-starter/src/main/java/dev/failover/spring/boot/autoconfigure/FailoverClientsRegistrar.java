@@ -23,7 +23,9 @@ import org.springframework.web.client.RestClient;
  * Registers, for each {@code failover.clients.<name>}, a {@link FailoverClient} bean called {@code
  * <name>FailoverClient} (closed with the context) and a {@link RestClient} bean called {@code
  * <name>RestClient}, both qualified {@code @Qualifier("<name>")}. A bean already defined under
- * either name wins, and no definition is registered for it.
+ * either name wins, and no definition is registered for it. The client beans are fallback beans:
+ * the application's own FailoverClient bean for the same service, under any name, is what injection
+ * by type finds, and what {@code <name>FailoverClient} returns (see {@link FailoverClientBeans}).
  *
  * <p>Each definition names a factory method ({@link FailoverClientBeans#failoverClient(String)},
  * {@link RestClientBeans#restClient(String)}) and the client's name as its argument, not an
@@ -74,7 +76,8 @@ final class FailoverClientsRegistrar implements ImportBeanDefinitionRegistrar, E
                 FailoverClientBeans.BEAN_NAME,
                 FailoverClientBeans.FACTORY_METHOD,
                 name);
-        definition.setDestroyMethodName("close");
+        // Closed by FailoverClientBeans, which knows whether the starter built it.
+        definition.setFallback(true);
         registry.registerBeanDefinition(clientBean, definition);
       }
       String restBean = name + REST_CLIENT_SUFFIX;

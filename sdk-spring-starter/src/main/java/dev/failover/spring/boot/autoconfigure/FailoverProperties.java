@@ -13,10 +13,12 @@ import org.springframework.util.unit.DataSize;
 /**
  * Configuration properties of the failover clients, under {@code failover}.
  *
- * <p>Each client under {@code failover.clients.<name>} gets its settings from three places, each
- * overriding the one before: {@code failover.defaults}, then {@code failover.clients.<name>}, then
- * every {@link FailoverClientCustomizer} bean in order. A setting left unset everywhere keeps the
- * SDK's default, documented on {@link dev.failover.FailoverClient.Builder}.
+ * <p>Each client under {@code failover.clients.<name>} gets each setting from the first of these
+ * that sets it: every {@link FailoverClientCustomizer} bean (the last in order wins), {@code
+ * failover.clients.<name>}, the shared configuration its {@code base-config} names ({@code
+ * failover.configs.<base-config>}), {@code failover.configs.default}, then {@code
+ * failover.defaults}. A setting left unset everywhere keeps the SDK's default, documented on {@link
+ * dev.failover.FailoverClient.Builder}.
  *
  * <pre>{@code
  * failover:
@@ -51,11 +53,18 @@ public class FailoverProperties {
   private final Settings defaults = new Settings();
 
   /**
+   * Shared configurations by name, each with the keys of failover.defaults: a client takes the one
+   * its base-config names, under its own settings. The configuration named default applies to every
+   * client, under its base-config and over failover.defaults.
+   */
+  private final Map<String, Settings> configs = new LinkedHashMap<>();
+
+  /**
    * Failover clients by name. The name is the host that requests use, as in
    * http://directory/users/42, and names the beans: <name>FailoverClient and <name>RestClient. Each
    * client takes the same keys as failover.defaults, with the same defaults, plus endpoints (each
    * with url, region, zone and weight), discovery.service-id (its endpoints from a Spring Cloud
-   * DiscoveryClient) and zonal-shifts.
+   * DiscoveryClient), zonal-shifts and base-config (a shared configuration of failover.configs).
    */
   private final Map<String, Client> clients = new LinkedHashMap<>();
 
@@ -111,6 +120,15 @@ public class FailoverProperties {
    */
   public Settings getDefaults() {
     return defaults;
+  }
+
+  /**
+   * Returns the shared configurations by name.
+   *
+   * @return a mutable map
+   */
+  public Map<String, Settings> getConfigs() {
+    return configs;
   }
 
   /**
@@ -194,6 +212,23 @@ public class FailoverProperties {
 
     /** Most attempts in flight at once across the client. When unset, 256. */
     private @Nullable Integer maxRequests;
+
+    /**
+     * Time to open a connection to an endpoint (OkHttp's connect timeout). When unset, the
+     * OkHttpClient's own: 10s for a new one. The attempt timeout bounds the whole attempt, the
+     * connection included, so a connect timeout only matters when it is shorter: set it well below
+     * the attempt timeout to give up quickly on an endpoint that does not accept connections (a
+     * dead host, a black-holed zone) and leave time for another attempt.
+     */
+    private @Nullable Duration connectTimeout;
+
+    /**
+     * Response statuses after which another attempt may follow, each from 400 to 599; an empty
+     * value retries no status. When unset, 429, 502, 503 and 504. Add 500 for a service whose 500s
+     * are transient; remove 429 to hand throttling to the caller. Only idempotent requests are sent
+     * again once they reached a server.
+     */
+    private @Nullable List<Integer> retryableStatuses;
 
     /**
      * Regions tried after the home region, nearest first. Regions not listed follow in the order
@@ -292,6 +327,42 @@ public class FailoverProperties {
      */
     public void setMinAttemptTime(@Nullable Duration minAttemptTime) {
       this.minAttemptTime = minAttemptTime;
+    }
+
+    /**
+     * Returns the time to open a connection.
+     *
+     * @return the timeout, or null if unset
+     */
+    public @Nullable Duration getConnectTimeout() {
+      return connectTimeout;
+    }
+
+    /**
+     * Sets the time to open a connection.
+     *
+     * @param connectTimeout a positive duration
+     */
+    public void setConnectTimeout(@Nullable Duration connectTimeout) {
+      this.connectTimeout = connectTimeout;
+    }
+
+    /**
+     * Returns the statuses that another attempt may follow.
+     *
+     * @return the statuses, or null if unset
+     */
+    public @Nullable List<Integer> getRetryableStatuses() {
+      return retryableStatuses;
+    }
+
+    /**
+     * Sets the statuses that another attempt may follow.
+     *
+     * @param retryableStatuses HTTP statuses from 400 to 599
+     */
+    public void setRetryableStatuses(@Nullable List<Integer> retryableStatuses) {
+      this.retryableStatuses = retryableStatuses;
     }
 
     /**
@@ -416,6 +487,12 @@ public class FailoverProperties {
   public static class Client extends Settings {
 
     /**
+     * Name of the shared configuration under failover.configs whose settings this client takes
+     * where it sets none itself. When unset, failover.configs.default if there is one.
+     */
+    private @Nullable String baseConfig;
+
+    /**
      * Endpoints of the service: base URL, region, zone and optional weight. At least one is
      * required, unless discovery.service-id is set; then they are the fallback, used until the
      * registry's first list and when it cannot be read at start.
@@ -425,6 +502,24 @@ public class FailoverProperties {
     /** Creates a client with no settings. */
     public Client() {
       super(new ClientDiscovery());
+    }
+
+    /**
+     * Returns the name of the shared configuration this client builds on.
+     *
+     * @return the name, or null if unset
+     */
+    public @Nullable String getBaseConfig() {
+      return baseConfig;
+    }
+
+    /**
+     * Sets the name of the shared configuration this client builds on.
+     *
+     * @param baseConfig a key of failover.configs
+     */
+    public void setBaseConfig(@Nullable String baseConfig) {
+      this.baseConfig = baseConfig;
     }
 
     /**

@@ -16,6 +16,7 @@ import dev.failover.ZonePolicy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,6 +26,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
+import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -50,21 +52,26 @@ class ConfigurationMetadataTests {
   private static final Path METADATA =
       Path.of("target/classes/META-INF/spring-configuration-metadata.json");
   private static final String CLIENTS = "failover.clients.*.";
+  private static final String CONFIGS = "failover.configs.*.";
   private static final String DEFAULTS = "failover.defaults.";
 
   /** Settings with no default in the metadata, and why: their default is not one value. */
   private static final Map<String, String> NO_DEFAULT =
-      Map.of(
-          "failover.defaults.attempt-timeout", "deadline / max-attempts",
-          "failover.defaults.region-order", "the order of the endpoints",
-          "failover.defaults.health.enabled", "true if health.path is set",
-          "failover.defaults.health.path", "setting it turns probes on",
-          "failover.defaults.discovery.region", "failover.home.region",
-          "failover.defaults.discovery.default-zone", "unset: instances without a zone skipped",
-          "failover.defaults.discovery.heartbeat-timeout", "unset: heartbeats not watched",
-          "failover.home.region", "required",
-          "failover.home.zone", "required",
-          "failover.clients", "a map of clients");
+      Map.ofEntries(
+          Map.entry("failover.defaults.attempt-timeout", "deadline / max-attempts"),
+          Map.entry("failover.defaults.region-order", "the order of the endpoints"),
+          Map.entry("failover.defaults.health.enabled", "true if health.path is set"),
+          Map.entry("failover.defaults.health.path", "setting it turns probes on"),
+          Map.entry("failover.defaults.discovery.region", "failover.home.region"),
+          Map.entry(
+              "failover.defaults.discovery.default-zone",
+              "unset: instances without a zone skipped"),
+          Map.entry(
+              "failover.defaults.discovery.heartbeat-timeout", "unset: heartbeats not watched"),
+          Map.entry("failover.home.region", "required"),
+          Map.entry("failover.home.zone", "required"),
+          Map.entry("failover.clients", "a map of clients"),
+          Map.entry("failover.configs", "a map of shared configurations"));
 
   private DocumentContext metadata;
 
@@ -90,7 +97,8 @@ class ConfigurationMetadataTests {
             "failover.endpoints[*].zone",
             "failover.endpoints[*].weight",
             "failover.discovery.service-id",
-            "failover.zonal-shifts.*");
+            "failover.zonal-shifts.*",
+            "failover.base-config");
     assertThat(metadata.<List<String>>read("$.properties[?(@.name == 'failover.clients')].type"))
         .containsExactly(
             "java.util.Map<java.lang.String,"
@@ -106,14 +114,29 @@ class ConfigurationMetadataTests {
             "failover.clients.*.retry.max-attempts",
             "failover.clients.*.endpoints[*].url",
             "failover.clients.*.discovery.service-id",
-            "failover.clients.*.zonal-shifts.*")
-        .doesNotContain("failover.defaults.discovery.service-id");
+            "failover.clients.*.zonal-shifts.*",
+            "failover.clients.*.base-config",
+            "failover.clients.*.retryable-statuses",
+            "failover.clients.*.connect-timeout",
+            "failover.configs.*.retry.max-attempts",
+            "failover.configs.*.retryable-statuses")
+        .doesNotContain(
+            "failover.defaults.discovery.service-id",
+            "failover.configs.*.endpoints[*].url",
+            "failover.configs.*.base-config");
+    assertThat(metadata.<List<String>>read("$.properties[?(@.name == 'failover.configs')].type"))
+        .containsExactly(
+            "java.util.Map<java.lang.String,"
+                + "dev.failover.spring.boot.autoconfigure.FailoverProperties$Settings>");
     for (String setting : settings) {
       if (setting.startsWith(CLIENTS)) {
         String key = setting.substring(CLIENTS.length());
         assertThat(entries.contains(DEFAULTS + key) || clientOnly.contains("failover." + key))
             .as("%s: neither failover.defaults.%s nor a key of the client type", setting, key)
             .isTrue();
+      } else if (setting.startsWith(CONFIGS)) {
+        String key = setting.substring(CONFIGS.length());
+        assertThat(entries).as("%s: failover.defaults.%s", setting, key).contains(DEFAULTS + key);
       } else {
         assertThat(entries.contains(setting) || ignored.contains(setting))
             .as("metadata entry of %s", setting)
@@ -129,7 +152,8 @@ class ConfigurationMetadataTests {
       if (name.startsWith("failover.")) {
         assertThat(
                 FailoverKeys.MODEL.accepts(ConfigurationPropertyName.of(name), false, false)
-                    || name.equals("failover.clients"))
+                    || name.equals("failover.clients")
+                    || name.equals("failover.configs"))
             .as("%s binds to a setting", name)
             .isTrue();
       }
@@ -175,6 +199,10 @@ class ConfigurationMetadataTests {
     d.put("deadline", s.get("deadline"));
     d.put("min-attempt-time", s.get("minAttemptTime"));
     d.put("max-requests", s.get("maxRequests"));
+    // OkHttp's, for the OkHttpClient the SDK makes when the application gives none.
+    d.put("connect-timeout", Duration.ofMillis(new OkHttpClient().connectTimeoutMillis()));
+    d.put(
+        "retryable-statuses", s.<Set<Integer>>get("retryableStatuses").stream().sorted().toList());
     d.put("retry.max-attempts", s.get("maxAttempts"));
     d.put("retry.backoff-base", s.get("backoffBase"));
     d.put("retry.backoff-cap", s.get("backoffCap"));
@@ -291,6 +319,12 @@ class ConfigurationMetadataTests {
         metadata.read("$.hints[?(@.name == 'failover.defaults.hedge.mode')].values[*].description");
     assertThat(descriptions).hasSize(hinted.size()).allSatisfy(d -> assertThat(d).isNotBlank());
     List<String> hints = metadata.read("$.hints[*].name");
-    assertThat(hints).allSatisfy(h -> assertThat(h).startsWith(DEFAULTS));
+    assertThat(hints)
+        .allSatisfy(
+            h -> assertThat(h.startsWith(DEFAULTS) || h.equals("failover.configs.keys")).isTrue());
+    assertThat(
+            metadata.<List<String>>read(
+                "$.hints[?(@.name == 'failover.configs.keys')].values[*].value"))
+        .containsExactly("default");
   }
 }

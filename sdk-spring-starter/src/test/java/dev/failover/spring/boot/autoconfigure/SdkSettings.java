@@ -5,8 +5,9 @@ import java.lang.reflect.Field;
 import java.lang.reflect.Method;
 
 /**
- * Reads a built client's settings for assertions. The SDK keeps them private (immutable client, no
- * getters), so tests read the record it holds by reflection, by accessor name.
+ * Reads a built client's settings for assertions. The SDK keeps them private (no getters), so tests
+ * read the record held by the client's current core (its state's current generation) by reflection,
+ * by accessor name.
  */
 final class SdkSettings {
   private final Object settings;
@@ -17,9 +18,15 @@ final class SdkSettings {
 
   static SdkSettings of(FailoverClient client) {
     try {
-      Field field = FailoverClient.class.getDeclaredField("settings");
-      field.setAccessible(true);
-      return new SdkSettings(field.get(client));
+      Field state = FailoverClient.class.getDeclaredField("state");
+      state.setAccessible(true);
+      Object s = state.get(client);
+      Method current = s.getClass().getDeclaredMethod("current");
+      current.setAccessible(true);
+      Object generation = current.invoke(s);
+      Field settings = generation.getClass().getDeclaredField("settings");
+      settings.setAccessible(true);
+      return new SdkSettings(settings.get(generation));
     } catch (ReflectiveOperationException e) {
       throw new AssertionError("cannot read the client's settings", e);
     }

@@ -1,0 +1,163 @@
+package dev.failover.spring.boot.autoconfigure;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.failover.FailoverClient;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import okhttp3.Request;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * The application's own FailoverClient bean for a service makes the starter build none for it,
+ * whatever the bean's name; the starter never closes it, and closes its own clients only after the
+ * beans that use them.
+ */
+class UserClientBeanTests {
+
+  private final ApplicationContextRunner runner =
+      new ApplicationContextRunner()
+          .withConfiguration(AutoConfigurations.of(FailoverAutoConfiguration.class))
+          .withPropertyValues(FailoverAutoConfigurationTests.DIRECTORY)
+          .withPropertyValues(FailoverAutoConfigurationTests.GROUPS);
+
+  /** Every client this test's JVM built and has not closed, seen by their threads. */
+  private static Set<String> liveClientThreads(String service) {
+    return Thread.getAllStackTraces().keySet().stream()
+        .filter(Thread::isAlive)
+        .map(Thread::getName)
+        .filter(n -> n.startsWith("failover-" + service + "-"))
+        .collect(Collectors.toSet());
+  }
+
+  @Test
+  void theApplicationsBeanForAServiceIsTheClientWhateverItsName() {
+    runner
+        .withUserConfiguration(
+            MyDirectory.class, FailoverAutoConfigurationTests.QualifiedInjection.class)
+        .run(
+            context -> {
+              assertThat(context).hasNotFailed();
+              FailoverClient mine = context.getBean("myDirectory", FailoverClient.class);
+              // By name, by qualifier and by the RestClient: the application's client.
+              assertThat(context.getBean("directoryFailoverClient")).isSameAs(mine);
+              assertThat(
+                      context
+                          .getBean(FailoverAutoConfigurationTests.QualifiedInjection.Holder.class)
+                          .client())
+                  .isSameAs(mine);
+              assertThat(mine.endpoints())
+                  .singleElement()
+                  .satisfies(e -> assertThat(e.address()).isEqualTo("http://127.0.0.1:9"));
+              assertThat(context).hasBean("directoryRestClient");
+              // The other client is the starter's.
+              FailoverClient groups = context.getBean("groupsFailoverClient", FailoverClient.class);
+              assertThat(groups).isNotSameAs(mine);
+              assertThat(groups.endpoints().get(0).address()).isEqualTo("http://127.0.0.1:4");
+              // One directory client was built, not two: only the application's runs threads
+              // (its scheduler); the starter built none from failover.clients.directory.
+              assertThat(
+                      context.getBeansOfType(FailoverClient.class).values().stream()
+                          .filter(c -> c.service().equals("directory"))
+                          .distinct())
+                  .containsExactly(mine);
+            });
+  }
+
+  @Test
+  void injectionByTypePrefersTheApplicationsClient() {
+    runner
+        .withUserConfiguration(MyDirectory.class, ByType.class)
+        .run(
+            context ->
+                assertThat(context.getBean(ByType.Injected.class).client())
+                    .isSameAs(context.getBean("myDirectory")));
+  }
+
+  @Test
+  void theStarterClosesNeitherTheApplicationsClientEarlyNorItsOwnBeforeTheirUsers() {
+    List<String> closing = new ArrayList<>();
+    List<FailoverClient> clients = new ArrayList<>();
+    runner
+        .withUserConfiguration(MyDirectory.class)
+        .withBean(
+            "userOfBoth",
+            UserOfBoth.class,
+            () -> new UserOfBoth(closing),
+            d -> d.setDestroyMethodName("close"))
+        .run(
+            context -> {
+              UserOfBoth user = context.getBean(UserOfBoth.class);
+              user.directory = context.getBean("directoryFailoverClient", FailoverClient.class);
+              user.groups = context.getBean("groupsFailoverClient", FailoverClient.class);
+              clients.add(user.directory);
+              clients.add(user.groups);
+              context
+                  .getBeanFactory()
+                  .registerDependentBean("directoryFailoverClient", "userOfBoth");
+              context.getBeanFactory().registerDependentBean("groupsFailoverClient", "userOfBoth");
+            });
+    // When the user closed, both clients still took calls.
+    assertThat(closing).containsExactly("directory: open", "groups: open");
+    Request request = new Request.Builder().url("http://groups/x").build();
+    assertThatThrownBy(() -> clients.get(1).newCall(request))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("FailoverClient 'groups' is closed");
+    assertThat(liveClientThreads("groups")).isEmpty();
+    // The application's client was closed by its own bean's destroy method (inferred close()).
+    assertThatThrownBy(
+            () -> clients.get(0).newCall(new Request.Builder().url("http://directory/x").build()))
+        .isInstanceOf(IllegalStateException.class);
+  }
+
+  /** Records, when the context closes it, whether each client still takes calls. */
+  static final class UserOfBoth {
+    final List<String> closing;
+    FailoverClient directory;
+    FailoverClient groups;
+
+    UserOfBoth(List<String> closing) {
+      this.closing = closing;
+    }
+
+    public void close() {
+      for (FailoverClient c : List.of(directory, groups)) {
+        try {
+          c.newCall(new Request.Builder().url("http://" + c.service() + "/x").build());
+          closing.add(c.service() + ": open");
+        } catch (IllegalStateException e) {
+          closing.add(c.service() + ": closed");
+        }
+      }
+    }
+  }
+
+  @Configuration(proxyBeanMethods = false)
+  static class MyDirectory {
+    @Bean
+    FailoverClient myDirectory() {
+      return FailoverClient.builder()
+          .service("directory")
+          .home("us-east-1", "us-east-1a")
+          .endpoint("http://127.0.0.1:9", "us-east-1", "us-east-1a")
+          .build();
+    }
+  }
+
+  @Configuration(proxyBeanMethods = false)
+  static class ByType {
+    record Injected(FailoverClient client) {}
+
+    @Bean
+    Injected byType(FailoverClient client) {
+      return new Injected(client);
+    }
+  }
+}
