@@ -32,6 +32,11 @@ final class SdkSettings {
     }
   }
 
+  /** The settings record itself: the same object as long as the client's core is the same. */
+  Object raw() {
+    return settings;
+  }
+
   @SuppressWarnings("unchecked")
   <T> T get(String accessor) {
     try {
