@@ -108,14 +108,6 @@ class ConfigurationRefreshTests {
         .collect(Collectors.toSet());
   }
 
-  private static FailoverSnapshot.ZoneStatus status(FailoverClient client, String zone) {
-    return client.snapshot().zones().stream()
-        .filter(z -> z.locality().zone().equals(zone))
-        .findFirst()
-        .orElseThrow()
-        .status();
-  }
-
   /**
    * 200 calls from two threads over about 2 s; after 50, the home zone changes from us-east-1a to
    * us-east-1b. No call fails, calls after the change go to the new home zone (but for the one per
@@ -289,14 +281,14 @@ class ConfigurationRefreshTests {
                   context.getBean("directoryFailoverClient", FailoverClient.class);
               String key = "failover.clients.directory.zonal-shifts.us-east-1a";
               change(context, key, Instant.now().plus(Duration.ofHours(1)).toString());
-              assertThat(status(client, "us-east-1a"))
+              assertThat(ZonalShiftStarterTests.status(client, "us-east-1a"))
                   .isEqualTo(FailoverSnapshot.ZoneStatus.SHIFTED);
               // An unrelated change keeps it, and so does the new core the change builds.
               change(context, "failover.clients.directory.deadline", "3s");
-              assertThat(status(client, "us-east-1a"))
+              assertThat(ZonalShiftStarterTests.status(client, "us-east-1a"))
                   .isEqualTo(FailoverSnapshot.ZoneStatus.SHIFTED);
               change(context, key, null);
-              assertThat(status(client, "us-east-1a"))
+              assertThat(ZonalShiftStarterTests.status(client, "us-east-1a"))
                   .isNotEqualTo(FailoverSnapshot.ZoneStatus.SHIFTED);
             });
   }

@@ -29,7 +29,7 @@ class ZonalShiftStarterTests {
               "failover.clients.directory.endpoints[1].region=us-east-1",
               "failover.clients.directory.endpoints[1].zone=us-east-1b");
 
-  private static FailoverSnapshot.ZoneStatus status(FailoverClient client, String zone) {
+  static FailoverSnapshot.ZoneStatus status(FailoverClient client, String zone) {
     return client.snapshot().zones().stream()
         .filter(z -> z.locality().zone().equals(zone))
         .findFirst()
