@@ -38,7 +38,10 @@ class DocumentationTests {
     Set<String> known = new TreeSet<>(names);
     for (String name : names) {
       if (name.startsWith("failover.defaults.")) {
-        known.add("failover.clients.<name>." + name.substring("failover.defaults.".length()));
+        String key = name.substring("failover.defaults.".length());
+        known.add("failover.clients.<name>." + key);
+        known.add("failover.configs.<config>." + key);
+        known.add("failover.configs.default." + key);
       }
     }
     for (String key : List.of("url", "region", "zone", "weight")) {
@@ -49,6 +52,11 @@ class DocumentationTests {
     known.add("failover.clients.<name>.zonal-shifts");
     known.add("failover.clients.<name>.zonal-shifts.<zone>");
     known.add("failover.clients.<name>");
+    known.add("failover.clients.<name>.base-config");
+    known.add("failover.configs.<config>");
+    known.add("failover.configs.default");
+    known.add("failover.configs.<config>.<key>");
+    known.add("failover.configs.default.<key>");
     List<String> groups = JsonPath.parse(Files.readString(METADATA)).read("$.groups[*].name");
     known.addAll(groups);
     known.add("failover.clients.<name>.<key>");
