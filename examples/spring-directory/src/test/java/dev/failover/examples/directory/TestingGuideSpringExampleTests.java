@@ -13,7 +13,6 @@ import dev.failover.FailoverSnapshot;
 import dev.failover.testkit.FakeZones;
 import dev.failover.testkit.ZoneFault;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -63,11 +62,6 @@ class TestingGuideSpringExampleTests {
   @Qualifier("directory")
   FailoverClient failover;
 
-  @AfterEach
-  void forgetOutages() {
-    failover.reset(); // the next test starts with every endpoint healthy again
-  }
-
   @Test
   @Order(1)
   void servesThroughAHomeZoneOutage() {
@@ -85,7 +79,7 @@ class TestingGuideSpringExampleTests {
   @Test
   @Order(2)
   void theNextTestFindsTheHomeZoneHealedAndTheClientFresh() {
-    // FakeZones healed the zone before this test; the reset made the client forget the outage.
+    // FakeZones healed the zone before this test; the starter reset the client after the last.
     assertThat(homeEndpoint().health()).isEqualTo(FailoverSnapshot.Health.HEALTHY);
     assertThat(directory.user("42").name()).isEqualTo("Ada");
     assertThat(zones.zone("us-east-1a").requestCount(getRequestedFor(urlEqualTo("/users/42"))))
