@@ -53,9 +53,10 @@ import org.slf4j.LoggerFactory;
  * the first call). No gauge ever reports NaN: gauges read the last snapshot taken, so a closed
  * client's gauges keep their last values; {@code failover.hedge.delay} exists only for a client
  * with hedging on. Meters of an endpoint or zone that leaves the client's list (discovery) are
- * removed from the registry, and created for those that join. Monitoring a client of a name already
- * monitored (a client rebuilt with new settings) moves that name's meters to the new client and
- * keeps its counters.
+ * removed from the registry, and created for those that join; a client {@linkplain
+ * FailoverClient#reconfigure reconfigured} in place is followed at its next call (its endpoint
+ * list, whether it hedges). Monitoring a client of a name already monitored (another client built
+ * for the same service) moves that name's meters to the new client and keeps its counters.
  *
  * <p>Only this class refers to Micrometer's meter API: a client without it needs no Micrometer on
  * the class path. Thread-safe; listener methods take no lock on their common path.
@@ -224,6 +225,7 @@ public final class FailoverMetrics implements FailoverListener, MeterBinder {
     ClientMeters meters = meters(event.service());
     if (meters != null) {
       meters.call(event.method(), TagValues.callOutcome(event)).record(event.elapsed());
+      meters.follow();
     } else if (bound && warned.add(event.service())) {
       // Only calls tell that monitor() was forgotten: other events (a health check's ejection)
       // may come between build() and monitor().
@@ -271,8 +273,8 @@ public final class FailoverMetrics implements FailoverListener, MeterBinder {
    * stays, so no gauge reads NaN.
    */
   private static final class Snapshots {
+    private volatile FailoverClient client; // written under this
     // Guarded by this.
-    private FailoverClient client;
     private View last;
     private long takenAt;
 
@@ -288,7 +290,7 @@ public final class FailoverMetrics implements FailoverListener, MeterBinder {
       this.takenAt = System.nanoTime();
     }
 
-    synchronized FailoverClient client() {
+    FailoverClient client() {
       return client;
     }
 
@@ -300,9 +302,12 @@ public final class FailoverMetrics implements FailoverListener, MeterBinder {
       return last;
     }
 
-    /** Takes a new snapshot now: the endpoints changed, so the last one lacks some. */
-    synchronized void refresh() {
+    /**
+     * Takes a new snapshot now (the endpoints changed, so the last one lacks some) and returns it.
+     */
+    synchronized View refresh() {
       refresh(System.nanoTime());
+      return last;
     }
 
     private void refresh(long now) {
@@ -329,6 +334,9 @@ public final class FailoverMetrics implements FailoverListener, MeterBinder {
     final Map<String, Timer> calls = new ConcurrentHashMap<>();
     final Map<Locality, ZoneMeters> zones = new ConcurrentHashMap<>();
     final Map<EndpointKey, EndpointMeters> endpoints = new ConcurrentHashMap<>();
+
+    /** The client's endpoint list at the last sync, compared by identity. */
+    private volatile List<Endpoint> synced = List.of();
 
     // Guarded by this: the gauges whose presence depends on the client's settings.
     private final List<Meter> hedgeMeters = new ArrayList<>();
@@ -395,6 +403,14 @@ public final class FailoverMetrics implements FailoverListener, MeterBinder {
     /** Follows {@code client} from now on: settings-dependent gauges, endpoints and zones. */
     synchronized void attach(FailoverClient client, FailoverSnapshot first) {
       snapshots.use(client, first);
+      sync();
+    }
+
+    /**
+     * Registers or removes the gauges whose presence depends on the client's settings (a client
+     * rebuilt, or reconfigured in place, may turn hedging on or off).
+     */
+    private void settingsGauges(FailoverSnapshot first) {
       boolean hedging = first.hedgeDelay() != null;
       if (hedging && hedgeMeters.isEmpty()) {
         hedgeMeters.add(
@@ -419,7 +435,6 @@ public final class FailoverMetrics implements FailoverListener, MeterBinder {
       } else if (!fromSource) {
         removeAll(discoveryMeters);
       }
-      sync();
     }
 
     /** Meters of a client whose endpoints come from a source: how current its list is. */
@@ -485,7 +500,8 @@ public final class FailoverMetrics implements FailoverListener, MeterBinder {
       } catch (RuntimeException closed) {
         return;
       }
-      snapshots.refresh();
+      synced = list;
+      settingsGauges(snapshots.refresh().snapshot());
       Map<EndpointKey, Endpoint> current = new LinkedHashMap<>();
       Set<Locality> localities = new LinkedHashSet<>();
       for (Endpoint endpoint : list) {
@@ -498,6 +514,23 @@ public final class FailoverMetrics implements FailoverListener, MeterBinder {
       current.forEach((key, endpoint) -> endpoints.computeIfAbsent(key, k -> endpointMeters(k)));
       endpoints.entrySet().removeIf(e -> !current.containsKey(e.getKey()) && e.getValue().remove());
       zones.entrySet().removeIf(e -> !localities.contains(e.getKey()) && e.getValue().remove());
+    }
+
+    /**
+     * Syncs if the client's endpoint list is another object than at the last sync: a client
+     * reconfigured in place ({@code FailoverClient.reconfigure}) changes its list, or its settings,
+     * without an {@code EndpointsChanged} event. Cheap: one identity comparison.
+     */
+    void follow() {
+      List<Endpoint> list;
+      try {
+        list = snapshots.client().endpoints();
+      } catch (RuntimeException closed) {
+        return;
+      }
+      if (list != synced) {
+        sync();
+      }
     }
 
     @Nullable EndpointMeters endpoint(Endpoint endpoint) {

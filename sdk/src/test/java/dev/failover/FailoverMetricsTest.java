@@ -278,6 +278,28 @@ class FailoverMetricsTest {
   }
 
   @Test
+  void aClientReconfiguredInPlaceIsFollowedAtItsNextCall() throws IOException {
+    FailoverMetrics metrics = new FailoverMetrics();
+    try (FailoverClient client = Zones3.client(zones).listener(metrics).build()) {
+      metrics.monitor(client).bindTo(registry);
+      assertThat(registry.find("failover.zone.state").tag("zone", "us-west-2a").gauges())
+          .hasSize(4);
+      assertThat(registry.find("failover.hedge.delay").gauge()).isNull();
+
+      client.reconfigure(
+          b ->
+              b.endpoints(Zones3.endpoints(zones).subList(0, 4)) // us-west-2a is gone
+                  .hedging(HedgePolicy.fixed(Duration.ofMillis(30))));
+      call(client, "/users/1", 200);
+
+      assertThat(registry.find("failover.zone.state").tag("zone", "us-west-2a").gauges()).isEmpty();
+      assertThat(registry.find("failover.endpoint.outstanding").gauges()).hasSize(4);
+      assertThat(registry.get("failover.hedge.delay").gauge().value()).isEqualTo(0.03);
+      assertThat(registry.get("failover.calls").timer().count()).isEqualTo(1);
+    }
+  }
+
+  @Test
   void bindingTwiceToTheSameRegistryIsHarmlessAndToAnotherIsRefused() {
     FailoverMetrics metrics = new FailoverMetrics();
     metrics.bindTo(registry);
