@@ -38,6 +38,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Traces with a real tracer, Brave through Micrometer Tracing's bridge, as a Spring Boot app with
@@ -91,8 +93,13 @@ class TracePropagationTest {
   }
 
   private FailoverClient client() {
+    return client(false);
+  }
+
+  private FailoverClient client(boolean callerRuns) {
     return Zones3.client(zones)
         .backoff(Duration.ZERO, Duration.ZERO)
+        .callerRunsFirstAttempt(callerRuns)
         .listener(new FailoverObservations(registry))
         .build();
   }
@@ -112,11 +119,13 @@ class TracePropagationTest {
     return requests.get(0);
   }
 
-  @Test
-  void aRetriedCallIsOneSpanWithTwoClientSpansWhoseHeadersReachedTheirEndpoints()
+  /** Also when the first attempt runs on the caller's thread ({@code callerRunsFirstAttempt}). */
+  @ParameterizedTest(name = "callerRunsFirstAttempt={0}")
+  @ValueSource(booleans = {false, true})
+  void aRetriedCallIsOneSpanWithTwoClientSpansWhoseHeadersReachedTheirEndpoints(boolean callerRuns)
       throws IOException {
     zones.zone("us-east-1a").stubFor(any(anyUrl()).willReturn(serviceUnavailable()));
-    try (FailoverClient client = client();
+    try (FailoverClient client = client(callerRuns);
         Response response = client.newCall(get("/users/42")).execute()) {
       assertThat(response.code()).isEqualTo(200);
     }
