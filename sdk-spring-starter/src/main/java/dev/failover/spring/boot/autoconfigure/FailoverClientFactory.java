@@ -782,6 +782,13 @@ final class FailoverClientFactory implements InitializingBean {
       check =
           durationOf(
               l,
+              "health.no-traffic-interval",
+              s -> s.getHealth().getNoTrafficInterval(),
+              check,
+              HealthCheck::withNoTrafficInterval);
+      check =
+          durationOf(
+              l,
               "health.timeout",
               s -> s.getHealth().getTimeout(),
               check,

@@ -38,8 +38,11 @@ public final class FailoverHealthContributorAutoConfiguration {
   @ConditionalOnMissingBean(name = {"failoverHealthIndicator", "failoverHealthContributor"})
   HealthContributor failoverHealthContributor(ObjectProvider<FailoverClient> clients) {
     Map<String, HealthContributor> indicators = new LinkedHashMap<>();
+    // distinct(): an application's own client backs the starter's fallback bean for its service,
+    // so the provider yields the same object under two names.
     clients
         .orderedStream()
+        .distinct()
         .forEach(
             client -> {
               String key = client.service();

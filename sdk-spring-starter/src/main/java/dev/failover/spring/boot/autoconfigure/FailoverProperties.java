@@ -854,6 +854,13 @@ public class FailoverProperties {
      */
     private @Nullable Duration downInterval;
 
+    /**
+     * Delay between probes of each endpoint once the client has started no call for this long
+     * (Envoy's no_traffic_interval): an idle client, such as a cached test context, stops probing
+     * at the usual rate; the first call brings it back within one interval. When unset, 60s.
+     */
+    private @Nullable Duration noTrafficInterval;
+
     /** Time a probe may take. When unset, 1s. */
     private @Nullable Duration timeout;
 
@@ -933,6 +940,26 @@ public class FailoverProperties {
      */
     public void setDownInterval(@Nullable Duration downInterval) {
       this.downInterval = downInterval;
+    }
+
+    /**
+     * Returns the interval between probes of each endpoint while the client has started no call for
+     * that long.
+     *
+     * @return the interval, or null if unset
+     */
+    public @Nullable Duration getNoTrafficInterval() {
+      return noTrafficInterval;
+    }
+
+    /**
+     * Sets the interval between probes of each endpoint while the client has started no call for
+     * that long (Envoy's {@code no_traffic_interval}).
+     *
+     * @param noTrafficInterval a positive duration
+     */
+    public void setNoTrafficInterval(@Nullable Duration noTrafficInterval) {
+      this.noTrafficInterval = noTrafficInterval;
     }
 
     /**

@@ -214,6 +214,7 @@ class ConfigurationMetadataTests {
     assertThat(HealthCheck.http("/health").interval()).isEqualTo(health.interval());
     d.put("health.interval", health.interval());
     d.put("health.down-interval", health.downInterval());
+    d.put("health.no-traffic-interval", health.noTrafficInterval());
     d.put("health.timeout", health.timeout());
     d.put("health.healthy-threshold", health.healthyThreshold());
     d.put("health.unhealthy-threshold", health.unhealthyThreshold());

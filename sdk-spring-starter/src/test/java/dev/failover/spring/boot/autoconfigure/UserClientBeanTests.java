@@ -72,6 +72,25 @@ class UserClientBeanTests {
   }
 
   @Test
+  void theHealthContributorListsTheApplicationsClientOnce() {
+    runner
+        .withConfiguration(AutoConfigurations.of(FailoverHealthContributorAutoConfiguration.class))
+        .withPropertyValues("management.health.failover.enabled=true")
+        .withUserConfiguration(MyDirectory.class)
+        .run(
+            context -> {
+              org.springframework.boot.health.contributor.CompositeHealthContributor composite =
+                  context.getBean(
+                      "failoverHealthContributor",
+                      org.springframework.boot.health.contributor.CompositeHealthContributor.class);
+              List<String> names = new ArrayList<>();
+              composite.stream().forEach(e -> names.add(e.name()));
+              // The application's client backs the starter's bean for "directory": one entry.
+              assertThat(names).containsExactlyInAnyOrder("directory", "groups");
+            });
+  }
+
+  @Test
   void injectionByTypePrefersTheApplicationsClient() {
     runner
         .withUserConfiguration(MyDirectory.class, ByType.class)
