@@ -1,9 +1,5 @@
 package dev.failover;
 
-import dev.failover.internal.Classifier;
-import dev.failover.internal.ClientCore;
-import dev.failover.internal.Discovery;
-import dev.failover.internal.Settings;
 import java.io.Closeable;
 import java.io.IOException;
 import java.time.Clock;

@@ -1,6 +1,5 @@
 package dev.failover;
 
-import dev.failover.internal.CallObserver;
 import io.micrometer.common.KeyValues;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationConvention;
@@ -138,8 +137,7 @@ public final class FailoverObservations implements FailoverListener, CallObserve
 
   private Response intercept(Interceptor.Chain chain) throws IOException {
     Request request = chain.request();
-    dev.failover.internal.AttemptContext attempt =
-        request.tag(dev.failover.internal.AttemptContext.class);
+    dev.failover.AttemptContext attempt = request.tag(dev.failover.AttemptContext.class);
     if (attempt == null || !(attempt.callContext() instanceof ObservedCall call)) {
       return chain.proceed(request); // a health check, or a call that is not observed
     }
@@ -224,8 +222,7 @@ public final class FailoverObservations implements FailoverListener, CallObserve
     private final Request request;
     private volatile boolean cancelled;
 
-    AttemptContext(
-        CallContext call, dev.failover.internal.AttemptContext attempt, Request request) {
+    AttemptContext(CallContext call, dev.failover.AttemptContext attempt, Request request) {
       super(
           (carrier, key, value) -> {
             if (carrier != null) {

@@ -6,8 +6,6 @@ import static com.github.tomakehurst.wiremock.client.WireMock.serviceUnavailable
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.failover.internal.AttemptContext;
-import dev.failover.internal.CallObserver;
 import dev.failover.testkit.FakeZones;
 import dev.failover.testkit.ZoneFault;
 import java.io.IOException;

@@ -3,7 +3,6 @@ package dev.failover;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.failover.internal.FakeClock;
 import dev.failover.testkit.FakeZones;
 import dev.failover.testkit.ZoneFault;
 import java.time.Duration;

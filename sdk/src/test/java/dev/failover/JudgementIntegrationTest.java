@@ -203,11 +203,12 @@ class JudgementIntegrationTest {
               .build()) {
         // Warm-up: the latency window and the budgets fill.
         fanOuts(client, pool, 10);
-        long callsBefore = client.snapshot().counters().calls();
-        long hedgesBefore = client.snapshot().counters().hedgesSent();
         List<Long> fanOutMillis = fanOuts(client, pool, 30);
-        long calls = client.snapshot().counters().calls() - callsBefore;
-        long hedges = client.snapshot().counters().hedgesSent() - hedgesBefore;
+        // The cap holds over the bucket's window (10 s, the whole run): tokens the warm-up's calls
+        // deposited and did not spend may be spent later, so the measured fan-outs alone can pass
+        // 5% (once 6.3%: the warm-up had hedged little) while the client never did.
+        long calls = client.snapshot().counters().calls();
+        long hedges = client.snapshot().counters().hedgesSent();
         long slowFanOuts = fanOutMillis.stream().filter(ms -> ms >= 1000).count();
         // Unhedged, about 1 - 0.99^100 = 63% of fan-outs would take a second or more.
         assertThat(slowFanOuts).as("%s: fan-outs >= 1 s of 30", policy).isLessThanOrEqualTo(3);

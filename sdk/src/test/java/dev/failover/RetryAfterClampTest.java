@@ -5,7 +5,6 @@ import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
 import static com.github.tomakehurst.wiremock.client.WireMock.serviceUnavailable;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.failover.internal.Backoff;
 import dev.failover.testkit.FakeZones;
 import java.io.IOException;
 import java.time.Duration;

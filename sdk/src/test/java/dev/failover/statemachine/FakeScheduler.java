@@ -1,6 +1,6 @@
 package dev.failover.statemachine;
 
-import dev.failover.internal.FakeClock;
+import dev.failover.FakeClock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

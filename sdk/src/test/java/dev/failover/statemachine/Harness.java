@@ -3,9 +3,9 @@ package dev.failover.statemachine;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.failover.FailoverClient;
+import dev.failover.FakeClock;
 import dev.failover.HedgePolicy;
 import dev.failover.ZonePolicy;
-import dev.failover.internal.FakeClock;
 import java.time.Duration;
 import java.util.function.UnaryOperator;
 import okhttp3.Call;

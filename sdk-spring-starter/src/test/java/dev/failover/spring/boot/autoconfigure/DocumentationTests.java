@@ -76,6 +76,8 @@ class DocumentationTests {
 
   private static boolean isMeter(String name) {
     return name.startsWith("failover.attempts")
+        || name.equals("failover.call")
+        || name.equals("failover.attempt")
         || name.startsWith("failover.retries")
         || name.startsWith("failover.budget.exhausted")
         || name.startsWith("failover.budget.tokens")

@@ -1,0 +1,100 @@
+package dev.failover;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.PortUnreachableException;
+import java.net.SocketException;
+import java.net.UnknownHostException;
+import java.util.Locale;
+import java.util.Set;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+
+/** Classifies outcomes and requests: what is retryable, what is idempotent, what is replayable. */
+final class Classifier {
+  /** RFC 9110 idempotent methods. */
+  private static final Set<String> IDEMPOTENT_METHODS =
+      Set.of("GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE");
+
+  public static final String IDEMPOTENCY_KEY = "Idempotency-Key";
+
+  private Classifier() {}
+
+  /** The statuses retried by default: 429 (throttled) and 502, 503, 504 (unavailable). */
+  public static final Set<Integer> DEFAULT_RETRYABLE_STATUSES = Set.of(429, 502, 503, 504);
+
+  /** Classifies a response status with the default retryable statuses. */
+  public static Outcome classify(int status) {
+    return classify(status, DEFAULT_RETRYABLE_STATUSES);
+  }
+
+  /**
+   * Classifies a response status: a retryable 429 is {@link Outcome#THROTTLED}, any other retryable
+   * status {@link Outcome#UNAVAILABLE}; a 5xx not retryable is a {@link Outcome#SERVER_ERROR}.
+   */
+  public static Outcome classify(int status, Set<Integer> retryable) {
+    if (retryable.contains(status)) {
+      return status == 429 ? Outcome.THROTTLED : Outcome.UNAVAILABLE;
+    }
+    if (status >= 500) {
+      return Outcome.SERVER_ERROR;
+    }
+    return Outcome.SUCCESS;
+  }
+
+  /**
+   * Classifies a failure. {@code sent} tells whether the request reached the network (a connection
+   * was made and writing began, counting OkHttp's own silent retries); if not, the failure is a
+   * connect failure whatever its type, because nothing left the client. If it did, even a connect
+   * failure (of a silent retry) is not: the request may have reached a server.
+   */
+  public static Outcome classify(IOException e, boolean sent, boolean cancelled) {
+    if (cancelled) {
+      return Outcome.CANCELLED;
+    }
+    if (!sent) {
+      return Outcome.CONNECT_FAILED;
+    }
+    if (e instanceof ConnectException
+        || e instanceof NoRouteToHostException
+        || e instanceof UnknownHostException
+        || e instanceof PortUnreachableException) {
+      // A connect failure after the request was already on the network once: OkHttp retried on
+      // its own (after a reset, say) and that retry could not connect. The first try may have
+      // reached the server, so this is not a request that never left.
+      return Outcome.RESET;
+    }
+    if (e instanceof InterruptedIOException) {
+      // SocketTimeoutException, and OkHttp's call timeout ("timeout").
+      return Outcome.TIMEOUT;
+    }
+    String msg = String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT);
+    if (e instanceof SocketException
+        || e instanceof java.io.EOFException
+        || msg.contains("unexpected end of stream")
+        || msg.contains("reset")) {
+      return Outcome.RESET;
+    }
+    return Outcome.PROTOCOL_ERROR;
+  }
+
+  /** Whether a request may be sent more than once. */
+  public static boolean idempotent(Request request) {
+    RequestOptions options = request.tag(RequestOptions.class);
+    if (options != null && options.idempotent() != null) {
+      return options.idempotent();
+    }
+    if (request.header(IDEMPOTENCY_KEY) != null) {
+      return true;
+    }
+    return IDEMPOTENT_METHODS.contains(request.method().toUpperCase(Locale.ROOT));
+  }
+
+  /** Whether a request's body can be written more than once. */
+  public static boolean replayable(Request request) {
+    RequestBody body = request.body();
+    return body == null || (!body.isOneShot() && !body.isDuplex());
+  }
+}

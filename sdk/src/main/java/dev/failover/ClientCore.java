@@ -1,0 +1,549 @@
+package dev.failover;
+
+import java.io.Closeable;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.random.RandomGenerator;
+import okhttp3.ConnectionPool;
+import okhttp3.Cookie;
+import okhttp3.CookieJar;
+import okhttp3.Dispatcher;
+import okhttp3.HttpUrl;
+import okhttp3.Interceptor;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.Response;
+
+/** The shared machinery of one client: routing, budget, transport, timers and health checks. */
+final class ClientCore implements Closeable {
+  final Settings settings;
+  final Ticker ticker;
+  final RandomGenerator random;
+  final Router router;
+  final RetryBudget budget;
+  final Backoff backoff;
+  final Events events;
+  final Hedger hedger;
+  final ClientHealth clientHealth;
+  final @org.jspecify.annotations.Nullable StaleStore stale;
+  final LongAdder calls = new LongAdder();
+  final LongAdder attempts = new LongAdder();
+  final LongAdder retries = new LongAdder();
+  final LongAdder hedgesSent = new LongAdder();
+  final LongAdder hedgesWon = new LongAdder();
+  final LongAdder hedgesCancelled = new LongAdder();
+  final LongAdder hedgesRefused = new LongAdder();
+  final LongAdder budgetExhausted = new LongAdder();
+  final LongAdder staleServed = new LongAdder();
+  final LongAdder failedCalls = new LongAdder();
+  final long minAttemptNanos;
+  final long maxRetryAfterNanos;
+
+  /** The first listener that also watches calls (tracing), or null. */
+  final @org.jspecify.annotations.Nullable CallObserver observer;
+
+  /** For idempotent requests: OkHttp may silently retry stale connections; we count it. */
+  final OkHttpClient retrying;
+
+  /** For the rest: OkHttp never resends on its own. */
+  final OkHttpClient nonRetrying;
+
+  final ScheduledExecutorService scheduler;
+  private final boolean ownScheduler;
+  private final ExecutorService dispatcherExecutor;
+  private final boolean ownPool;
+  private final @org.jspecify.annotations.Nullable HealthChecker healthChecker;
+  private final java.util.concurrent.ScheduledFuture<?> zoneTimer;
+  private final java.util.concurrent.ScheduledFuture<?> clientTick;
+
+  /** Every thread this client started, joined by {@link #close()}. */
+  private final Set<Thread> ownThreads = ConcurrentHashMap.newKeySet();
+
+  private final Set<FailoverCall> active = ConcurrentHashMap.newKeySet();
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  /** Where the endpoints come from; its source is closed with the client. */
+  final Discovery discovery;
+
+  public ClientCore(Settings settings) {
+    this(settings, null, false);
+  }
+
+  /**
+   * A client whose endpoints {@code discovery} keeps current; the router starts with the settings'
+   * endpoints, which are the source's first list when {@code fromSource}, else the fallback.
+   */
+  public ClientCore(
+      Settings settings,
+      @org.jspecify.annotations.Nullable Discovery discovery,
+      boolean fromSource) {
+    this.settings = settings;
+    this.ticker = Ticker.of(settings.clock());
+    RandomGenerator r = settings.random();
+    this.random = r != null ? r : () -> ThreadLocalRandom.current().nextLong();
+    this.events = new Events(settings.listeners());
+    CallObserver watching = null;
+    for (dev.failover.FailoverListener l : settings.listeners()) {
+      if (l instanceof CallObserver o) {
+        if (watching == null) {
+          watching = o;
+        } else {
+          org.slf4j.LoggerFactory.getLogger(ClientCore.class)
+              .warn(
+                  "[{}] only the first CallObserver listener ({}) watches calls; {} does not",
+                  settings.service(),
+                  watching.getClass().getName(),
+                  o.getClass().getName());
+        }
+      }
+    }
+    this.observer = watching;
+    this.router =
+        new Router(
+            settings.service(),
+            settings.home(),
+            settings.endpoints(),
+            settings.regionOrder(),
+            settings.ejection(),
+            settings.zones(),
+            settings.panicThresholdPercent(),
+            settings.panicFailOpen(),
+            settings.clock(),
+            ticker,
+            random,
+            events);
+    this.clientHealth =
+        new ClientHealth(
+            settings.service(), events, ticker.nanos(), ClientHealth.STARTUP_GRACE_NANOS);
+    router.zones().clientStalled(clientHealth::latencyUntrusted);
+    this.budget =
+        new RetryBudget(
+            settings.budgetRatio(),
+            settings.budgetMinPerSecond(),
+            settings.budgetWindow().toNanos());
+    this.backoff = new Backoff(settings.backoffBase(), settings.backoffCap());
+    this.hedger = new Hedger(settings.hedging(), ticker.nanos());
+    this.stale =
+        settings.staleCache().enabled() ? new StaleStore(settings.staleCache(), ticker) : null;
+    this.minAttemptNanos = settings.minAttemptTime().toNanos();
+    this.maxRetryAfterNanos = settings.maxRetryAfter().toNanos();
+
+    String prefix = "failover-" + settings.service();
+    ScheduledExecutorService s = settings.scheduler();
+    if (s == null) {
+      ScheduledThreadPoolExecutor stpe =
+          new ScheduledThreadPoolExecutor(1, threads(prefix + "-scheduler"));
+      stpe.setRemoveOnCancelPolicy(true);
+      stpe.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+      s = stpe;
+      this.ownScheduler = true;
+    } else {
+      this.ownScheduler = false;
+    }
+    this.scheduler = s;
+
+    this.dispatcherExecutor =
+        new ThreadPoolExecutor(
+            0,
+            Integer.MAX_VALUE,
+            60,
+            TimeUnit.SECONDS,
+            new SynchronousQueue<>(),
+            threads(prefix + "-io"));
+    Dispatcher dispatcher = new Dispatcher(dispatcherExecutor);
+    dispatcher.setMaxRequests(settings.maxRequests());
+    dispatcher.setMaxRequestsPerHost(settings.maxRequests());
+    OkHttpClient base = settings.okHttpClient();
+    OkHttpClient.Builder b;
+    if (base == null) {
+      b = new OkHttpClient.Builder().connectionPool(new ConnectionPool());
+      this.ownPool = true;
+    } else {
+      b = base.newBuilder();
+      this.ownPool = false;
+    }
+    // Redirects are not followed: a redirect may lead to a host that is not a configured
+    // endpoint, and OkHttp would carry cookies and custom credential headers there.
+    CookieJar cookieJar = base == null ? CookieJar.NO_COOKIES : base.cookieJar();
+    b.dispatcher(dispatcher)
+        .addInterceptor(new SeenCapture(settings.staleCache().enabled() ? cookieJar : null))
+        .followRedirects(false)
+        .followSslRedirects(false)
+        .addNetworkInterceptor(new TransmissionCounter());
+    Interceptor attemptInterceptor = watching == null ? null : watching.attemptInterceptor();
+    if (attemptInterceptor != null) {
+      // After SeenCapture: what it adds (trace headers) differs per call and is no part of what
+      // the stale cache keys a response on.
+      b.addInterceptor(attemptInterceptor);
+    }
+    this.retrying =
+        b.retryOnConnectionFailure(base == null || base.retryOnConnectionFailure()).build();
+    this.nonRetrying = retrying.newBuilder().retryOnConnectionFailure(false).build();
+
+    this.clientTick =
+        scheduler.scheduleWithFixedDelay(
+            this::tick, ClientHealth.TICK_NANOS, ClientHealth.TICK_NANOS, TimeUnit.NANOSECONDS);
+    // Zone judgement (when enabled), the expiry of zonal shifts and the endpoint list's
+    // confirmations and staleness; zones may come and go with the list, so it always runs.
+    this.zoneTimer = scheduler.scheduleWithFixedDelay(this::evaluateZones, 1, 1, TimeUnit.SECONDS);
+    if (settings.healthCheck().enabled()) {
+      this.healthChecker =
+          new HealthChecker(
+              settings.service(), settings.healthCheck(), nonRetrying, scheduler, random, events);
+      healthChecker.excuseTimeoutsWhen(clientHealth::stalled);
+      healthChecker.watchTraffic(calls::sum);
+      healthChecker.start(router.endpoints());
+    } else {
+      this.healthChecker = null;
+    }
+    if (discovery == null) {
+      this.discovery =
+          Discovery.fixed(settings.service(), settings.endpoints(), settings.clock(), ticker);
+    } else {
+      this.discovery = discovery;
+      discovery.attach(this, settings.endpoints(), fromSource);
+    }
+  }
+
+  /**
+   * Applies a new endpoint list: the router's topology, then the health checks of added and removed
+   * endpoints. Called by {@link Discovery} under its lock (never by user code).
+   */
+  Router.Change applyEndpoints(java.util.List<dev.failover.Endpoint> endpoints) {
+    Router.Change change = router.update(endpoints, ticker.nanos(), true);
+    HealthChecker hc = healthChecker;
+    if (hc != null) {
+      hc.removed(change.removed());
+      hc.added(change.added());
+    }
+    return change;
+  }
+
+  /** The endpoints in use now. */
+  public java.util.List<dev.failover.Endpoint> endpoints() {
+    return discovery.inUse();
+  }
+
+  private ThreadFactory threads(String name) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      ownThreads.removeIf(old -> old.getState() == Thread.State.TERMINATED);
+      ownThreads.add(t);
+      return t;
+    };
+  }
+
+  public FailoverCall newCall(Request request) {
+    if (closed.get()) {
+      throw new IllegalStateException("FailoverClient '" + settings.service() + "' is closed");
+    }
+    HttpUrl url = request.url();
+    if (!url.host().equalsIgnoreCase(settings.service())) {
+      throw new IllegalArgumentException(
+          "request host '"
+              + url.host()
+              + "' must name the service '"
+              + settings.service()
+              + "', as in http://"
+              + settings.service()
+              + url.encodedPath());
+    }
+    return new FailoverCall(this, request);
+  }
+
+  /** Whether execute() runs each call's first attempt on the caller's thread; see the builder. */
+  boolean callerRunsFirstAttempt() {
+    return settings.callerRunsFirstAttempt();
+  }
+
+  boolean isClosed() {
+    return closed.get();
+  }
+
+  void register(FailoverCall call) {
+    active.add(call);
+  }
+
+  void unregister(FailoverCall call) {
+    active.remove(call);
+  }
+
+  private void tick() {
+    try {
+      clientHealth.tick(ticker.nanos());
+    } catch (RuntimeException e) {
+      org.slf4j.LoggerFactory.getLogger(ClientCore.class)
+          .warn("[{}] client health tick failed", settings.service(), e);
+    }
+  }
+
+  private void evaluateZones() {
+    try {
+      router.zones().evaluate(ticker.nanos());
+    } catch (RuntimeException e) {
+      org.slf4j.LoggerFactory.getLogger(ClientCore.class)
+          .warn("[{}] zone evaluation failed", settings.service(), e);
+    }
+    try {
+      discovery.tick();
+    } catch (RuntimeException e) {
+      org.slf4j.LoggerFactory.getLogger(ClientCore.class)
+          .warn("[{}] endpoint list check failed", settings.service(), e);
+    }
+  }
+
+  public FailoverSnapshot snapshot() {
+    long now = ticker.nanos();
+    return new FailoverSnapshot(
+        settings.service(),
+        settings.home(),
+        settings.clock().instant(),
+        budget.balance(now),
+        hedger.enabled() ? Duration.ofNanos(hedger.delayNanos(now)) : null,
+        router.panic(now),
+        clientHealth.stalled(now),
+        clientHealth.stalls(),
+        new FailoverSnapshot.Counters(
+            calls.sum(),
+            attempts.sum(),
+            retries.sum(),
+            hedgesSent.sum(),
+            hedgesWon.sum(),
+            hedgesCancelled.sum(),
+            hedgesRefused.sum(),
+            budgetExhausted.sum(),
+            staleServed.sum(),
+            failedCalls.sum()),
+        router.snapshot(now),
+        discovery.snapshot());
+  }
+
+  /** See {@code FailoverClient.shiftAway}. */
+  public java.time.Instant shiftAway(String zone, Duration duration, String requestedBy) {
+    if (closed.get()) {
+      throw new IllegalStateException("FailoverClient '" + settings.service() + "' is closed");
+    }
+    long now = ticker.nanos();
+    java.time.Instant until = settings.clock().instant().plus(duration);
+    router.zones().shiftAway(zone, now + duration.toNanos(), until, requestedBy, now);
+    return until;
+  }
+
+  /** See {@code FailoverClient.cancelShift}. */
+  public boolean cancelShift(String zone, String requestedBy) {
+    return router.zones().cancelShift(zone, requestedBy, ticker.nanos());
+  }
+
+  /**
+   * Where callbacks due from scheduler tasks run: the dispatcher's threads, never the scheduler.
+   */
+  java.util.concurrent.Executor callbackExecutor() {
+    return dispatcherExecutor;
+  }
+
+  public Router router() {
+    return router;
+  }
+
+  public OkHttpClient transport() {
+    return retrying;
+  }
+
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    // The source first, so that no list arrives while the rest shuts down.
+    discovery.close();
+    dev.failover.EndpointSource source = discovery.source();
+    if (source != null) {
+      try {
+        source.close();
+      } catch (RuntimeException | Error e) {
+        org.slf4j.LoggerFactory.getLogger(ClientCore.class)
+            .error("[{}] closing the endpoint source failed", settings.service(), e);
+      }
+    }
+    if (healthChecker != null) {
+      healthChecker.stop();
+    }
+    zoneTimer.cancel(false);
+    clientTick.cancel(false);
+    for (FailoverCall call : active) {
+      try {
+        call.cancel();
+      } catch (RuntimeException | Error e) {
+        // Whatever a callback did, close() goes on: every call, thread and connection.
+        org.slf4j.LoggerFactory.getLogger(ClientCore.class)
+            .error("[{}] cancelling a call on close failed", settings.service(), e);
+      }
+    }
+    retrying.dispatcher().cancelAll();
+    if (ownScheduler) {
+      scheduler.shutdownNow();
+    }
+    dispatcherExecutor.shutdown();
+    try {
+      if (!dispatcherExecutor.awaitTermination(
+          Duration.ofSeconds(5).toMillis(), TimeUnit.MILLISECONDS)) {
+        dispatcherExecutor.shutdownNow();
+      }
+      if (ownScheduler) {
+        scheduler.awaitTermination(1, TimeUnit.SECONDS);
+      }
+      // A terminated executor's worker may still be on its way out: close() returns only when
+      // every thread this client started has ended (bounded, and never waiting for itself).
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      for (Thread t : ownThreads) {
+        long left = until - System.nanoTime();
+        if (t != Thread.currentThread() && left > 0) {
+          t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (ownPool) {
+      retrying.connectionPool().evictAll();
+    }
+  }
+
+  /**
+   * Runs after the application's own interceptors: records what the server will see of the attempt
+   * (headers, query, cookie-jar cookies), the stale cache's key material, when the stale cache is
+   * on ({@code cookieJar} not null); and gives the caller back an oversized {@code Retry-After}.
+   */
+  static final class SeenCapture implements Interceptor {
+    private final @org.jspecify.annotations.Nullable CookieJar cookieJar;
+
+    SeenCapture(@org.jspecify.annotations.Nullable CookieJar cookieJar) {
+      this.cookieJar = cookieJar;
+    }
+
+    @Override
+    public Response intercept(Chain chain) throws java.io.IOException {
+      Request request = chain.request();
+      AttemptTag tag = request.tag(AttemptTag.class);
+      CookieJar cookieJar = this.cookieJar;
+      if (tag != null && cookieJar != null) {
+        String cookies = "";
+        if (cookieJar != CookieJar.NO_COOKIES) {
+          StringBuilder sb = new StringBuilder();
+          for (Cookie c : cookieJar.loadForRequest(request.url())) {
+            sb.append(c.name()).append('=').append(c.value()).append(';');
+          }
+          cookies = sb.toString();
+        }
+        tag.seen = new StaleStore.Seen(request, cookies);
+      }
+      Response response = chain.proceed(request);
+      String original = tag == null ? null : tag.overflowingRetryAfter;
+      if (original != null) {
+        // The network interceptor made it readable for OkHttp; the caller sees the server's.
+        response = response.newBuilder().header("Retry-After", original).build();
+      }
+      return response;
+    }
+  }
+
+  /** Counts each time OkHttp puts an attempt on the network, to expose its silent retries. */
+  static final class TransmissionCounter implements Interceptor {
+    @Override
+    public Response intercept(Chain chain) throws java.io.IOException {
+      AttemptTag tag = chain.request().tag(AttemptTag.class);
+      if (tag == null) {
+        return chain.proceed(chain.request());
+      }
+      tag.transmissionStarted();
+      Response response = chain.proceed(chain.request());
+      tag.lastWasRedirect = response.isRedirect();
+      String retryAfter = response.header("Retry-After");
+      if (retryAfter != null && overflowsInt(retryAfter.trim())) {
+        // OkHttp reads a Retry-After of digits as an int to decide its own resend of a 503 or 408:
+        // a larger number throws NumberFormatException on the dispatcher thread. Same meaning,
+        // a value it can read; SeenCapture puts the server's value back once OkHttp is done.
+        tag.overflowingRetryAfter = retryAfter;
+        response =
+            response
+                .newBuilder()
+                .header("Retry-After", Integer.toString(Integer.MAX_VALUE))
+                .build();
+        retryAfter = response.header("Retry-After");
+      }
+      if (!tag.idempotent
+          && response.code() == 503
+          && retryAfter != null
+          && retryAfter.trim().matches("0+")) {
+        // OkHttp resends a 503 with Retry-After: 0 on its own, even a POST: not this one.
+        return response.newBuilder().removeHeader("Retry-After").build();
+      }
+      return response;
+    }
+  }
+
+  /** Whether {@code value} is all ASCII digits and more than an int holds. */
+  static boolean overflowsInt(String value) {
+    if (value.isEmpty()) {
+      return false;
+    }
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (c < '0' || c > '9') {
+        return false;
+      }
+    }
+    String digits = value.replaceFirst("^0+(?=.)", "");
+    return digits.length() > 10
+        || (digits.length() == 10 && digits.compareTo(Integer.toString(Integer.MAX_VALUE)) > 0);
+  }
+
+  /** Per-attempt marker carried as a request tag. */
+  static final class AttemptTag {
+    final boolean idempotent;
+    private final AtomicInteger transmissions = new AtomicInteger();
+    private final AtomicInteger silentRetries = new AtomicInteger();
+    volatile boolean lastWasRedirect;
+
+    /**
+     * A Retry-After too large for OkHttp to read, as the server sent it; restored for the caller.
+     */
+    volatile @org.jspecify.annotations.Nullable String overflowingRetryAfter;
+
+    /** What the server saw of this attempt; null until the attempt started executing. */
+    volatile StaleStore.@org.jspecify.annotations.Nullable Seen seen;
+
+    AttemptTag(boolean idempotent) {
+      this.idempotent = idempotent;
+    }
+
+    void transmissionStarted() {
+      if (transmissions.getAndIncrement() > 0 && !lastWasRedirect) {
+        silentRetries.incrementAndGet();
+      }
+      lastWasRedirect = false;
+    }
+
+    boolean sent() {
+      return transmissions.get() > 0;
+    }
+
+    int silentRetries() {
+      return silentRetries.get();
+    }
+  }
+}

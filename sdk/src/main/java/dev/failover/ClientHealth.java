@@ -1,0 +1,141 @@
+package dev.failover;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Whether the client itself is the slow party: its scheduler runs late (a JVM pause, a saturated
+ * host, a cold JVM), or it started moments ago. While it is, and for a grace period after, the
+ * slowness its attempts see (timeouts, races lost to hedges, high latency) is not charged to
+ * endpoints or zones; refusals and error statuses still are.
+ *
+ * <p>The detector is a jHiccup-style tick: a task on the client's scheduler that expects to run
+ * every {@link #TICK_NANOS} and measures how late it runs. A stop-the-world pause, a starved CPU or
+ * a stalled scheduler all show up as lateness, and they are exactly what would make every attempt
+ * look slow. Lateness above {@link #STALL_THRESHOLD_NANOS} marks a stall that lasts until the tick
+ * runs on time again plus {@link #GRACE_NANOS}. Slowness reported from two regions at once ({@link
+ * #slowIn}) marks a stall too. In the first {@link #STARTUP_GRACE_NANOS} after the client was
+ * built, latency is not used to judge zones ({@link #latencyUntrusted}).
+ */
+final class ClientHealth {
+  static final long TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+  static final long STALL_THRESHOLD_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+  static final long GRACE_NANOS = TimeUnit.SECONDS.toNanos(2);
+  static final long SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+  static final long STARTUP_GRACE_NANOS = TimeUnit.SECONDS.toNanos(5);
+
+  private final String service;
+  private final Events events;
+  private final long startupUntil;
+  private final AtomicLong stalledUntil;
+  private final AtomicLong stallsSeen = new AtomicLong();
+
+  /** The worst lateness (or everywhere-slowness) of the stall in force, for {@link #explains}. */
+  private final AtomicLong stallLateness = new AtomicLong();
+
+  // Guarded by this.
+  private long expected;
+  private long stallStartedAt = Long.MIN_VALUE;
+  private long worstLateness;
+  private long slowSlice = Long.MIN_VALUE;
+  private String slowRegion = "";
+
+  ClientHealth(String service, Events events, long now, long startupGraceNanos) {
+    this.service = service;
+    this.events = events;
+    this.startupUntil = now + startupGraceNanos;
+    this.stalledUntil = new AtomicLong(now);
+    this.expected = now + TICK_NANOS;
+  }
+
+  /** Whether slowness seen at {@code now} is the client's own: a stall or its grace period. */
+  boolean stalled(long now) {
+    return now - stalledUntil.get() < 0;
+  }
+
+  /**
+   * Whether the client's own stall explains an attempt that took {@code durationNanos}: a stall is
+   * in force and it was at least half that long. A client 60 ms late does not explain a 333 ms
+   * timeout; it is charged to the endpoint as usual.
+   */
+  boolean explains(long durationNanos, long now) {
+    return stalled(now) && 2 * stallLateness.get() >= durationNanos;
+  }
+
+  /**
+   * Whether latency says nothing about zones at {@code now}: the client stalls, or it started less
+   * than {@link #STARTUP_GRACE_NANOS} ago (a cold JVM loads classes and compiles code on the
+   * threads that run attempts, which the tick does not see; connections are new).
+   */
+  boolean latencyUntrusted(long now) {
+    return now - startupUntil < 0 || stalled(now);
+  }
+
+  /** Counts stalls detected since the client was built. */
+  long stalls() {
+    return stallsSeen.get();
+  }
+
+  /** One tick of the detector, run by the scheduler every {@link #TICK_NANOS}. */
+  void tick(long now) {
+    FailoverEvent event = null;
+    synchronized (this) {
+      long lateness = now - expected;
+      expected = now + TICK_NANOS;
+      if (lateness > STALL_THRESHOLD_NANOS) {
+        event =
+            markLocked(
+                now,
+                lateness,
+                "scheduler ran " + TimeUnit.NANOSECONDS.toMillis(lateness) + " ms late");
+      } else if (stallStartedAt != Long.MIN_VALUE && now - stalledUntil.get() >= 0) {
+        Duration stalledFor = Duration.ofNanos(now - stallStartedAt);
+        stallStartedAt = Long.MIN_VALUE;
+        long worst = worstLateness;
+        worstLateness = 0;
+        stallLateness.set(0);
+        event = new FailoverEvent.ClientRecovered(service, stalledFor, Duration.ofNanos(worst));
+      }
+    }
+    if (event != null) {
+      events.emit(event);
+    }
+  }
+
+  /**
+   * Notes slowness (a timeout, or an attempt overtaken by its hedge) seen in {@code region}.
+   * Slowness in two regions within one {@link #SLICE_NANOS} is everything slower at once: the
+   * client, not the regions, is the slow party.
+   */
+  void slowIn(String region, long durationNanos, long now) {
+    FailoverEvent event = null;
+    synchronized (this) {
+      long slice = Math.floorDiv(now, SLICE_NANOS);
+      if (slice - slowSlice <= 1 && !slowRegion.isEmpty() && !slowRegion.equals(region)) {
+        event =
+            markLocked(now, 0, "attempts slow in " + slowRegion + " and " + region + " at once");
+      }
+      slowSlice = slice;
+      slowRegion = region;
+    }
+    if (event != null) {
+      events.emit(event);
+    }
+  }
+
+  /** Marks a stall observed at {@code now}; returns {@code ClientStalled} when one begins. */
+  private FailoverEvent.@org.jspecify.annotations.Nullable ClientStalled markLocked(
+      long now, long lateness, String cause) {
+    long until = now + GRACE_NANOS;
+    stalledUntil.accumulateAndGet(until, (a, b) -> b - a > 0 ? b : a);
+    worstLateness = Math.max(worstLateness, lateness);
+    stallLateness.accumulateAndGet(lateness, Math::max);
+    if (stallStartedAt != Long.MIN_VALUE) {
+      return null;
+    }
+    stallStartedAt = now - Math.max(0, lateness);
+    stallsSeen.incrementAndGet();
+    return new FailoverEvent.ClientStalled(service, Duration.ofNanos(lateness), cause);
+  }
+}

@@ -1,0 +1,371 @@
+package dev.failover;
+
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.random.RandomGenerator;
+
+/** The live state of one endpoint: breaker, latency, load, health-check and hold-off state. */
+final class EndpointState {
+  /** Latency recorded for a failed attempt, so that the endpoint's cost reflects its failures. */
+  static final long ERROR_PENALTY_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+  static final long EWMA_TAU_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+  /** The endpoint; a new list may give it another weight (same address and locality). */
+  volatile Endpoint endpoint;
+
+  /** Set when the endpoint left the list: it takes no new attempts; calls in flight finish. */
+  volatile boolean removed;
+
+  final int tier;
+  final String zoneKey;
+  final CircuitBreaker breaker;
+  final PeakEwma latency = new PeakEwma(EWMA_TAU_NANOS);
+  final AtomicInteger outstanding = new AtomicInteger();
+  private final AtomicInteger consecutiveFailures = new AtomicInteger();
+
+  /** When the last piece of slowness evidence counted was seen (its attempt's end). */
+  private final AtomicLong lastSlowEvidence;
+
+  private final java.util.concurrent.atomic.AtomicBoolean opening =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
+  /** When the breaker last opened. */
+  private volatile long openedAt;
+
+  /** Base ejection time, for restoring by health checks. */
+  final long baseEjectionNanos;
+
+  private final AtomicLong ejections = new AtomicLong();
+  private final int consecutiveLimit;
+  private final Ticker ticker;
+  private volatile long ejectedUntil;
+  private volatile long holdOffUntil;
+  private volatile boolean down;
+
+  /** When the endpoint last returned to rotation, for slow start; MIN_VALUE if never ejected. */
+  private volatile long restoredAt = Long.MIN_VALUE;
+
+  /** The endpoint's zone; set once by the router right after construction. */
+  @SuppressWarnings("NullAway.Init")
+  ZoneState zone;
+
+  // Health-check streaks; touched only by the scheduler thread.
+  int probeSuccesses;
+  int probeFailures;
+
+  EndpointState(
+      String service,
+      Endpoint endpoint,
+      int tier,
+      EjectionPolicy policy,
+      Clock clock,
+      Ticker ticker,
+      RandomGenerator random,
+      Events events) {
+    this.endpoint = endpoint;
+    this.tier = tier;
+    this.zoneKey = endpoint.locality().toString();
+    this.ticker = ticker;
+    this.holdOffUntil = ticker.nanos();
+    this.ejectedUntil = holdOffUntil;
+    this.lastSlowEvidence = new AtomicLong(holdOffUntil - (1L << 62)); // long before any attempt
+    this.consecutiveLimit = policy.consecutiveFailures();
+    long base = policy.baseEjectionTime().toMillis();
+    this.baseEjectionNanos = policy.baseEjectionTime().toNanos();
+    long max = policy.maxEjectionTime().toMillis();
+    CircuitBreakerConfig config =
+        CircuitBreakerConfig.custom()
+            .clock(clock)
+            .slidingWindow(
+                policy.windowSize(),
+                policy.minimumCalls(),
+                CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+            .failureRateThreshold(policy.failureRatePercent())
+            .slowCallDurationThreshold(policy.slowCallDuration())
+            .slowCallRateThreshold(policy.slowCallRatePercent())
+            .permittedNumberOfCallsInHalfOpenState(policy.halfOpenProbes())
+            .automaticTransitionFromOpenToHalfOpenEnabled(false)
+            .waitIntervalFunctionInOpenState(
+                attempt -> {
+                  long ms = ejectionMillis(base, max, attempt, random);
+                  ejectedUntil = ticker.nanos() + TimeUnit.MILLISECONDS.toNanos(ms);
+                  return ms;
+                })
+            .build();
+    this.breaker = CircuitBreaker.of(service + "@" + endpoint.address(), config);
+    breaker
+        .getEventPublisher()
+        .onStateTransition(
+            e -> {
+              switch (e.getStateTransition().getToState()) {
+                case OPEN -> {
+                  openedAt = ticker.nanos();
+                  ejections.incrementAndGet();
+                  long ms =
+                      TimeUnit.NANOSECONDS.toMillis(Math.max(0, ejectedUntil - ticker.nanos()));
+                  events.emit(
+                      new FailoverEvent.EndpointEjected(
+                          service,
+                          endpoint,
+                          FailoverEvent.Cause.CIRCUIT_BREAKER,
+                          Duration.ofMillis(ms)));
+                }
+                case CLOSED -> {
+                  consecutiveFailures.set(0);
+                  restoredAt = ticker.nanos();
+                  events.emit(
+                      new FailoverEvent.EndpointRestored(
+                          service, endpoint, FailoverEvent.Cause.CIRCUIT_BREAKER));
+                }
+                default -> {}
+              }
+            });
+  }
+
+  /** base x 2^(attempt-1), capped, jittered by +-20%. */
+  static long ejectionMillis(long base, long max, int attempt, RandomGenerator random) {
+    int shift = Math.min(Math.max(attempt - 1, 0), 20);
+    long ms = Math.min(max, base << shift);
+    double jitter = 0.8 + 0.4 * random.nextDouble();
+    return Math.max(1, (long) (ms * jitter));
+  }
+
+  /** Routing's view of this endpoint at {@code now}. */
+  public FailoverSnapshot.Health health(long now) {
+    if (down) {
+      return FailoverSnapshot.Health.DOWN;
+    }
+    if (now - holdOffUntil < 0) {
+      return FailoverSnapshot.Health.HELD_OFF;
+    }
+    return switch (breaker.getState()) {
+      case OPEN, FORCED_OPEN ->
+          now - ejectedUntil < 0
+              ? FailoverSnapshot.Health.EJECTED
+              : FailoverSnapshot.Health.PROBING;
+      case HALF_OPEN -> FailoverSnapshot.Health.PROBING;
+      default -> FailoverSnapshot.Health.HEALTHY;
+    };
+  }
+
+  boolean available(long now) {
+    return health(now).takesTraffic();
+  }
+
+  /** Asks the breaker for permission; false while ejected or when half-open probes are used up. */
+  boolean tryAcquire() {
+    return breaker.tryAcquirePermission();
+  }
+
+  /** Makes an endpoint new to a running client ramp up over the slow start. */
+  void startSlow(long now) {
+    restoredAt = now;
+  }
+
+  /** Slow start: 10% of its weight rising to 100% over {@code slowStartNanos} after a return. */
+  double ramp(long now, long slowStartNanos) {
+    long since = restoredAt;
+    if (since == Long.MIN_VALUE || slowStartNanos <= 0 || now - since >= slowStartNanos) {
+      return 1;
+    }
+    return Math.max(0.1, (double) (now - since) / slowStartNanos);
+  }
+
+  /**
+   * Estimated cost of one more request: Peak-EWMA latency x (outstanding + 1) / (weight x slow
+   * start ramp).
+   */
+  double cost(long now, long slowStartNanos) {
+    double c = latency.cost(now);
+    double share = ramp(now, slowStartNanos) * (zone == null ? 1 : zone.ramp(now, slowStartNanos));
+    return (c + 1) * (outstanding.get() + 1) / (endpoint.weight() * Math.max(share, 0.1));
+  }
+
+  void begin() {
+    outstanding.incrementAndGet();
+  }
+
+  /**
+   * Records the outcome of an attempt against this endpoint and returns whether it counted as
+   * evidence against it.
+   *
+   * <p>Only an attempt's own outcome counts. Slowness (a {@code TIMEOUT}, or {@code slow}: an
+   * attempt overtaken by a later attempt of its call that had run at least twice as long as its
+   * winner) counts only if the attempt started after the last piece of slowness evidence was
+   * counted: attempts that overlapped it saw the same stall, so one stall seen by many concurrent
+   * calls is one piece of evidence. A timeout does not count at all while {@code clientStalled}:
+   * then the client, not the endpoint, may be the slow party. A slow lost race still counts: its
+   * winner ran at the same time on the same client and was at least twice as fast. Refusals, resets
+   * and retryable statuses always count. {@code acquired} tells whether the attempt held a breaker
+   * permission; an attempt sent without one (panic, or a last resort while everything else failed)
+   * never touches a breaker that is not closed, except that its success closes it: the endpoint
+   * answered.
+   */
+  boolean record(
+      Outcome outcome,
+      long durationNanos,
+      long now,
+      boolean slow,
+      boolean clientStalled,
+      boolean acquired) {
+    outstanding.decrementAndGet();
+    boolean closed = breaker.getState() == CircuitBreaker.State.CLOSED;
+    if (!acquired && !closed) {
+      if (outcome == Outcome.SUCCESS) {
+        latency.observe(durationNanos, now);
+        restoreNow();
+      }
+      return false;
+    }
+    boolean slowness = outcome == Outcome.TIMEOUT || (outcome == Outcome.CANCELLED && slow);
+    boolean timedOutWhileStalled = outcome == Outcome.TIMEOUT && clientStalled;
+    if (slowness && (timedOutWhileStalled || !takeSlowEvidence(now - durationNanos, now))) {
+      // Not evidence: the client was the slow party, or this stall was already counted. (A race
+      // lost to a winner that ran less than half as long is relative evidence: both ran on this
+      // client at the same time, so a stall of the client would have slowed both. It counts.)
+      breaker.releasePermission();
+      return false;
+    }
+    if (outcome == Outcome.CANCELLED) {
+      breaker.releasePermission();
+      if (!clientStalled) {
+        // A cancelled attempt still tells us the endpoint was at least this slow.
+        latency.observe(durationNanos, now);
+      }
+      if (!slow) {
+        return false;
+      }
+      if (consecutiveFailures.incrementAndGet() >= consecutiveLimit) {
+        open();
+      }
+      return true;
+    }
+    if (outcome.isEndpointFailure() || outcome == Outcome.THROTTLED) {
+      latency.observe(Math.max(durationNanos, ERROR_PENALTY_NANOS), now);
+    } else {
+      latency.observe(durationNanos, now);
+    }
+    if (outcome.isEndpointFailure()) {
+      breaker.onError(durationNanos, TimeUnit.NANOSECONDS, new EndpointFailure(outcome));
+      int n = consecutiveFailures.incrementAndGet();
+      if (n >= consecutiveLimit) {
+        open();
+      }
+      return true;
+    }
+    // While the client stalls, a slow success is not the endpoint's slow call.
+    breaker.onSuccess(clientStalled ? 0 : durationNanos, TimeUnit.NANOSECONDS);
+    consecutiveFailures.set(0);
+    return false;
+  }
+
+  /** Records an attempt that held a permission, with no slowness and a client that runs well. */
+  void record(Outcome outcome, long durationNanos, long now) {
+    record(outcome, durationNanos, now, false, false, true);
+  }
+
+  /**
+   * Claims a piece of slowness evidence for an attempt that ran from {@code start} to {@code now};
+   * false if the attempt overlapped the piece counted last (it saw the same stall).
+   */
+  private boolean takeSlowEvidence(long start, long now) {
+    long last = lastSlowEvidence.get();
+    return start - last >= 0 && lastSlowEvidence.compareAndSet(last, now);
+  }
+
+  /** Opens the breaker once, whichever thread gets here first (no check-then-act race). */
+  private void open() {
+    if (opening.compareAndSet(false, true)) {
+      try {
+        if (breaker.getState() == CircuitBreaker.State.CLOSED) {
+          breaker.transitionToOpenState();
+        }
+      } catch (RuntimeException e) {
+        // The breaker opened itself on its failure rate in between: it is open, once.
+      } finally {
+        opening.set(false);
+      }
+    }
+  }
+
+  /** Brings an ejected endpoint back at once (it answered), with slow start. */
+  void restoreNow() {
+    CircuitBreaker.State state = breaker.getState();
+    if (state == CircuitBreaker.State.OPEN || state == CircuitBreaker.State.HALF_OPEN) {
+      try {
+        breaker.transitionToClosedState();
+      } catch (RuntimeException e) {
+        // Another thread changed the state first: it is already closed or being handled.
+      }
+    }
+  }
+
+  /** Whether the breaker ejected the endpoint at least {@code nanos} ago and still holds it out. */
+  boolean ejectedLongerThan(long nanos, long now) {
+    CircuitBreaker.State state = breaker.getState();
+    return (state == CircuitBreaker.State.OPEN || state == CircuitBreaker.State.HALF_OPEN)
+        && now - openedAt >= nanos;
+  }
+
+  /** Excludes the endpoint until {@code until} (a server's {@code Retry-After}). */
+  void holdOff(long until) {
+    if (until - holdOffUntil > 0) {
+      holdOffUntil = until;
+    }
+  }
+
+  boolean isDown() {
+    return down;
+  }
+
+  void setDown(boolean down) {
+    if (this.down && !down) {
+      restoredAt = ticker.nanos();
+    } else if (!this.down && down) {
+      ejections.incrementAndGet();
+    }
+    this.down = down;
+  }
+
+  /** A recovering health check lets real traffic test the endpoint at once. */
+  void probeRecovered() {
+    if (breaker.getState() == CircuitBreaker.State.OPEN) {
+      breaker.transitionToHalfOpenState();
+    }
+  }
+
+  FailoverSnapshot.EndpointState snapshot(long now) {
+    return new FailoverSnapshot.EndpointState(
+        endpoint,
+        health(now),
+        breaker.getState().name(),
+        Duration.ofNanos((long) latency.cost(now)),
+        outstanding.get(),
+        ejections.get(),
+        breaker.getMetrics().getFailureRate());
+  }
+
+  Ticker ticker() {
+    return ticker;
+  }
+
+  @Override
+  public String toString() {
+    return endpoint.toString();
+  }
+
+  /** What the breaker records for a failed attempt; cheap, with no stack trace. */
+  static final class EndpointFailure extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    EndpointFailure(Outcome outcome) {
+      super(outcome.name(), null, false, false);
+    }
+  }
+}

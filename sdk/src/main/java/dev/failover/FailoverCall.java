@@ -1,0 +1,1202 @@
+package dev.failover;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import kotlin.jvm.JvmClassMappingKt;
+import kotlin.jvm.functions.Function0;
+import kotlin.reflect.KClass;
+import okhttp3.Call;
+import okhttp3.Callback;
+import okhttp3.EventListener;
+import okhttp3.HttpUrl;
+import okhttp3.Request;
+import okhttp3.Response;
+import okio.Timeout;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One logical call: a state machine of attempts, retries and a deadline, driven asynchronously by
+ * OkHttp callbacks and the client's scheduler. Every state change happens under this object's lock;
+ * the caller's callback runs outside it.
+ */
+final class FailoverCall implements Call {
+  private static final Logger log = LoggerFactory.getLogger(FailoverCall.class);
+
+  private final ClientCore core;
+  private final Request request;
+  private final boolean idempotent;
+  private final boolean replayable;
+  private final String method;
+  private final String path;
+  private final Timeout timeout = new Timeout();
+  private final List<EventListener> eventListeners = new ArrayList<>();
+
+  /** Tags set through {@code tag(type, computeIfAbsent)}; created on first use (rare). */
+  private volatile @Nullable ConcurrentHashMap<Class<?>, Object> tags;
+
+  private final CompletableFuture<Response> result = new CompletableFuture<>();
+
+  /** What the client's observer returned for this call (tracing), set before the first attempt. */
+  private @Nullable Object observerContext;
+
+  // Guarded by this: what the state machine decided under the lock, for drain() to do after it
+  // (events, the observer, the result, the callback: nothing that may run user code runs locked).
+  private @Nullable List<FailoverEvent> pendingEvents;
+  private @Nullable List<InFlight> pendingSends;
+
+  /** The first attempt of an execute() the caller's thread runs itself (see callerRuns). */
+  private @Nullable InFlight callerAttempt;
+
+  private boolean callerRuns;
+  private boolean draining;
+  private boolean started;
+  private boolean completed;
+  private @Nullable Response finalResponse;
+  private @Nullable IOException finalFailure;
+  private FailoverEvent.@Nullable CallFinished finalEvent;
+
+  // Guarded by this.
+  private boolean executed;
+  private boolean canceled;
+  private boolean done;
+  private long start;
+  private Deadline deadline = new Deadline(0);
+  private final List<Attempt> attempts = new ArrayList<>(2);
+  private final List<InFlight> inFlight = new ArrayList<>(2);
+  private final Set<EndpointState> tried = new SmallSet<>();
+  private final Set<String> triedZones = new SmallSet<>();
+  private @Nullable Future<?> deadlineTimer;
+  private @Nullable Future<?> retryTimer;
+  private @Nullable Future<?> hedgeTimer;
+
+  /** When the hedge timer was armed for the attempt sent last. */
+  private long hedgeArmedAt;
+
+  /** The kind of the attempt whose response won, or null (failure, stale copy). */
+  private Attempt.@Nullable Kind winner;
+
+  /** When the winning attempt started. */
+  private long winnerStart;
+
+  private int retries;
+  private int hedges;
+
+  /** Attempts sent that count against maxAttempts: first, retries and hedges (not probes). */
+  private int sent;
+
+  private long attemptTimeoutNanos;
+  private boolean stale;
+  private final boolean hedgeable;
+  private @Nullable Callback callback;
+
+  /** What the server saw of this call's latest attempt: the stale cache's key. */
+  private volatile StaleStore.@Nullable Seen seen;
+
+  FailoverCall(ClientCore core, Request request) {
+    this.core = core;
+    this.request = request;
+    this.idempotent = Classifier.idempotent(request);
+    this.replayable = Classifier.replayable(request);
+    this.hedgeable = idempotent && replayable && core.hedger.enabled();
+    this.method = request.method();
+    this.path = request.url().encodedPath();
+  }
+
+  @Override
+  public Request request() {
+    return request;
+  }
+
+  /**
+   * Runs the call and waits for its result, never longer than its deadline: every attempt runs on
+   * the client's dispatcher (so {@code maxRequests} bounds them, and a blocking DNS lookup or
+   * interceptor cannot hold the caller past the deadline), and the caller's own timed wait ends the
+   * call at its deadline even if the client's scheduler runs late.
+   */
+  @Override
+  public Response execute() throws IOException {
+    long waitNanos = begin(null);
+    InFlight mine;
+    synchronized (this) {
+      mine = callerAttempt;
+      callerAttempt = null;
+    }
+    if (mine != null) {
+      runOnCallersThread(mine);
+      waitNanos = deadline.remaining(core.ticker.nanos());
+    }
+    try {
+      return result.get(Math.max(0, waitNanos), TimeUnit.NANOSECONDS);
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof IOException io) {
+        throw io;
+      }
+      if (cause instanceof RuntimeException re) {
+        throw re;
+      }
+      throw new IOException(cause);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      cancel();
+      InterruptedIOException ie = new InterruptedIOException("interrupted");
+      ie.initCause(e);
+      throw ie;
+    } catch (TimeoutException e) {
+      // The deadline passed: the caller's own timed wait ends the call (no timer is armed for the
+      // deadline of execute(): this wait is it).
+      synchronized (this) {
+        failLocked(FailoverException.Reason.DEADLINE_EXCEEDED);
+      }
+      drain();
+      try {
+        // Completed by drain() above, or being completed by the thread already draining.
+        return result.get();
+      } catch (ExecutionException ee) {
+        if (ee.getCause() instanceof IOException io) {
+          throw io;
+        }
+        throw new IOException(ee.getCause());
+      } catch (InterruptedException ie) {
+        Thread.currentThread().interrupt();
+        InterruptedIOException iie = new InterruptedIOException("interrupted");
+        iie.initCause(ie);
+        throw iie;
+      }
+    }
+  }
+
+  /**
+   * Runs the first attempt on the caller's thread, as a bare OkHttp {@code execute()} does: no
+   * thread hand-off when it succeeds. Its OkHttp timeout (the attempt timeout, at most the time to
+   * the deadline) ends it; a hedge or the call's end cancels it.
+   */
+  private void runOnCallersThread(InFlight f) {
+    Response response;
+    try {
+      response = f.call.execute();
+    } catch (IOException e) {
+      f.onFailure(f.call, e);
+      return;
+    }
+    f.onResponse(f.call, response);
+  }
+
+  @Override
+  public void enqueue(Callback responseCallback) {
+    begin(responseCallback);
+  }
+
+  /** Starts the call; returns the nanoseconds until its deadline. */
+  private long begin(@Nullable Callback cb) {
+    synchronized (this) {
+      if (executed) {
+        throw new IllegalStateException("Already Executed");
+      }
+      executed = true;
+      callback = cb;
+      start = core.ticker.nanos();
+    }
+    CallObserver observer = core.observer;
+    Object context = null;
+    if (observer != null) {
+      try {
+        context = observer.callStarted(request);
+      } catch (RuntimeException | LinkageError e) {
+        log.warn("CallObserver.callStarted threw for {} {}", method, path, e);
+      }
+    }
+    synchronized (this) {
+      observerContext = context;
+      started = true;
+      if (!done) {
+        startLocked(cb);
+      }
+    }
+    drain();
+    return deadline.remaining(core.ticker.nanos());
+  }
+
+  /** Starts a call that was not cancelled while it began. Caller holds the lock. */
+  private void startLocked(@Nullable Callback cb) {
+    callerRuns = cb == null && core.callerRunsFirstAttempt();
+    long total = core.settings.deadline().toNanos();
+    RequestOptions options = request.tag(RequestOptions.class);
+    if (options != null && options.deadline() != null) {
+      total = options.deadline().toNanos();
+    }
+    if (timeout.timeoutNanos() > 0) {
+      total = Math.min(total, timeout.timeoutNanos());
+    }
+    deadline = Deadline.after(start, total);
+    Duration configured = core.settings.attemptTimeout();
+    attemptTimeoutNanos =
+        configured != null
+            ? configured.toNanos()
+            : Math.max(1, total / core.settings.maxAttempts());
+    core.budget.deposit(start);
+    core.hedger.onCall(start);
+    core.calls.increment();
+    core.register(this);
+    if (canceled || core.isClosed()) {
+      failLocked(FailoverException.Reason.CANCELLED);
+    } else {
+      try {
+        if (cb != null) {
+          // execute() needs no timer: the caller's timed wait ends the call at its deadline.
+          deadlineTimer = core.scheduler.schedule(this::onDeadline, total, TimeUnit.NANOSECONDS);
+        }
+        launchLocked(Attempt.Kind.FIRST);
+        probeLocked();
+      } catch (RejectedExecutionException e) {
+        failLocked(FailoverException.Reason.CANCELLED);
+      }
+    }
+  }
+
+  /** Sends one attempt to the best endpoint not yet tried. Caller holds the lock. */
+  private void launchLocked(Attempt.Kind kind) {
+    if (done) {
+      return;
+    }
+    long now = core.ticker.nanos();
+    long remaining = deadline.remaining(now);
+    if (remaining < core.minAttemptNanos) {
+      if (inFlight.isEmpty()) {
+        failLocked(FailoverException.Reason.DEADLINE_EXCEEDED);
+      }
+      return;
+    }
+    // Copied only when an endpoint must be skipped: the usual first pick allocates nothing here.
+    Set<EndpointState> excluded = tried;
+    Router.Pick pick = null;
+    for (int i = 0; i <= core.router.endpoints().size(); i++) {
+      Router.Pick p = core.router.pick(now, excluded, triedZones);
+      if (p == null && !tried.isEmpty() && excluded.size() == tried.size()) {
+        // Every endpoint was tried: start over rather than give up while budget and time remain.
+        excluded = new HashSet<>();
+        p = core.router.pick(now, excluded, List.of());
+      }
+      if (p == null) {
+        break;
+      }
+      if (p.panic() || p.lastResort() || p.endpoint().tryAcquire()) {
+        pick = p;
+        break;
+      }
+      if (excluded == tried) {
+        excluded = new HashSet<>(tried);
+      }
+      excluded.add(p.endpoint());
+    }
+    if (pick == null) {
+      if (!inFlight.isEmpty()) {
+        return; // a hedge found no other endpoint; the attempts in flight decide the call
+      }
+      giveUpLocked(
+          attempts.isEmpty()
+              ? FailoverException.Reason.NO_ENDPOINT
+              : FailoverException.Reason.RETRIES_EXHAUSTED,
+          null);
+      return;
+    }
+    EndpointState ep = pick.endpoint();
+    tried.add(ep);
+    triedZones.add(ep.zoneKey);
+    ClientCore.AttemptTag tag = new ClientCore.AttemptTag(idempotent);
+    int number = attempts.size() + inFlight.size() + 1;
+    Request attemptRequest = attemptRequest(ep, tag, kind, number);
+    Call call = (idempotent ? core.retrying : core.nonRetrying).newCall(attemptRequest);
+    call.timeout().timeout(deadline.attemptTimeout(now, attemptTimeoutNanos), TimeUnit.NANOSECONDS);
+    for (EventListener l : eventListeners) {
+      call.addEventListener(l);
+    }
+    send(ep, call, tag, number, kind, now, !pick.panic() && !pick.lastResort(), pick.lastResort());
+    sent++;
+    if (kind == Attempt.Kind.RETRY) {
+      retries++;
+      core.retries.increment();
+    }
+    scheduleHedgeLocked(now);
+  }
+
+  /** The attempt's OkHttp request: the caller's, sent to {@code ep}, with the attempt's tags. */
+  private Request attemptRequest(
+      EndpointState ep, ClientCore.AttemptTag tag, Attempt.Kind kind, int number) {
+    Request.Builder b =
+        request
+            .newBuilder()
+            .url(rewrite(request.url(), ep.endpoint.url()))
+            .tag(ClientCore.AttemptTag.class, tag);
+    if (core.observer != null) {
+      b.tag(AttemptContext.class, new AttemptContext(observerContext, kind, number, ep.endpoint));
+    }
+    return b.build();
+  }
+
+  private void send(
+      EndpointState ep,
+      Call call,
+      ClientCore.AttemptTag tag,
+      int number,
+      Attempt.Kind kind,
+      long now,
+      boolean acquired,
+      boolean lastResort) {
+    InFlight f = new InFlight(ep, call, tag, number, kind, now);
+    f.acquired = acquired;
+    f.lastResort = lastResort;
+    inFlight.add(f);
+    ep.begin();
+    core.attempts.increment();
+    if (callerRuns && kind == Attempt.Kind.FIRST) {
+      callerRuns = false;
+      callerAttempt = f; // execute() runs it on the caller's thread, after the lock
+      return;
+    }
+    // Enqueued after the lock (flushSends): OkHttp may call back at once, on this thread.
+    List<InFlight> p = pendingSends;
+    if (p == null) {
+      p = new ArrayList<>(2);
+      pendingSends = p;
+    }
+    p.add(f);
+  }
+
+  /** Hands the attempts decided under the lock to OkHttp. Outside the lock. */
+  private void flushSends() {
+    List<InFlight> sends;
+    synchronized (this) {
+      sends = pendingSends;
+      if (sends == null) {
+        return;
+      }
+      pendingSends = null;
+    }
+    for (InFlight f : sends) {
+      // A call that ended meanwhile cancelled f.call: OkHttp then fails it at once (CANCELLED).
+      f.call.enqueue(f);
+    }
+  }
+
+  /**
+   * About once a second per evacuated zone, an idempotent call probes it: the probe is raced at
+   * once with the call's normal first attempt, so it costs the caller nothing.
+   */
+  private void probeLocked() {
+    if (done || !idempotent || !replayable) {
+      return;
+    }
+    long now = core.ticker.nanos();
+    if (deadline.remaining(now) < core.minAttemptNanos) {
+      // The deadline (nearly) passed while the call began: no probe (its timeout would be < 0).
+      return;
+    }
+    ZoneState zone = core.router.zones().probeDue(now);
+    // In panic every endpoint already gets traffic: a probe would only add load. (Checked after
+    // probeDue, which is cheap while no zone is evacuated, to keep panic's scan off the hot path.)
+    if (zone == null || core.router.panic(now)) {
+      return;
+    }
+    EndpointState ep = core.router.probe(zone, now);
+    if (ep == null || !ep.tryAcquire()) {
+      return;
+    }
+    tried.add(ep);
+    ClientCore.AttemptTag tag = new ClientCore.AttemptTag(true);
+    int number = attempts.size() + inFlight.size() + 1;
+    Request attemptRequest = attemptRequest(ep, tag, Attempt.Kind.PROBE, number);
+    Call call = core.retrying.newCall(attemptRequest);
+    call.timeout().timeout(deadline.attemptTimeout(now, attemptTimeoutNanos), TimeUnit.NANOSECONDS);
+    send(ep, call, tag, number, Attempt.Kind.PROBE, now, true, false);
+  }
+
+  /** Arms the timer of the next hedge, if this call may hedge. Caller holds the lock. */
+  private void scheduleHedgeLocked(long now) {
+    if (!hedgeable || done || hedges >= core.hedger.policy.maxHedges()) {
+      return;
+    }
+    Future<?> previous = hedgeTimer;
+    if (previous != null) {
+      previous.cancel(false);
+    }
+    hedgeArmedAt = now;
+    armHedgeLocked(now, core.hedger.delayNanos(now));
+  }
+
+  /** Arms the hedge timer to fire {@code delay} after {@code now}, if time allows. */
+  private void armHedgeLocked(long now, long delay) {
+    if (!deadline.fits(now, delay, core.minAttemptNanos)) {
+      return;
+    }
+    try {
+      hedgeTimer = core.scheduler.schedule(this::hedgeNow, delay, TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException e) {
+      // Closing.
+    }
+  }
+
+  private void hedgeNow() {
+    synchronized (this) {
+      hedgeTimer = null;
+      try {
+        // A timer that waited for the lock while a retry was scheduled hedges nothing: with no
+        // attempt in flight, the retry sends the next attempt.
+        if (retryTimer == null && !inFlight.isEmpty()) {
+          hedgeLocked(true);
+        }
+      } catch (RuntimeException e) {
+        log.error(
+            "Failover: sending a hedge of {} {} failed; the attempts in flight go on",
+            method,
+            path,
+            e);
+      }
+    }
+    drainOffScheduler();
+  }
+
+  /**
+   * Sends a hedge now if the hedge cap and the budgets allow. Returns whether one was sent. On the
+   * timer ({@code onTimer}), a hedge the bucket cannot afford yet waits until the attempt it hedges
+   * has run as long as the affordable percentile instead of being refused.
+   */
+  private boolean hedgeLocked(boolean onTimer) {
+    if (done
+        || !hedgeable
+        || hedges >= core.hedger.policy.maxHedges()
+        || sent >= core.settings.maxAttempts()) {
+      return false;
+    }
+    long now = core.ticker.nanos();
+    Duration delay = Duration.ofNanos(core.hedger.delayNanos(now));
+    if (onTimer) {
+      long required = core.hedger.requiredDelayNanos(now);
+      long ranFor = now - hedgeArmedAt;
+      if (ranFor < required) {
+        // Spend the scarce tokens on the slowest calls: come back when this one is that slow.
+        armHedgeLocked(now, required - ranFor);
+        return false;
+      }
+    }
+    if (!core.hedger.tryAcquire(now, core.budget)) {
+      core.hedgesRefused.increment();
+      emitHedge(FailoverEvent.HedgeAction.REFUSED, null, delay);
+      return false;
+    }
+    hedges++;
+    int before = inFlight.size();
+    launchLocked(Attempt.Kind.HEDGE);
+    if (inFlight.size() > before) {
+      core.hedgesSent.increment();
+      emitHedge(
+          FailoverEvent.HedgeAction.SENT,
+          inFlight.get(inFlight.size() - 1).endpoint.endpoint,
+          delay);
+      return true;
+    }
+    // No endpoint could take the hedge (or too little time was left): give the tokens back.
+    hedges--;
+    core.hedger.refund(now, core.budget);
+    return false;
+  }
+
+  static HttpUrl rewrite(HttpUrl logical, HttpUrl base) {
+    String basePath = base.encodedPath();
+    if (basePath.endsWith("/")) {
+      basePath = basePath.substring(0, basePath.length() - 1);
+    }
+    return base.newBuilder()
+        .encodedPath(basePath + logical.encodedPath())
+        .encodedQuery(logical.encodedQuery())
+        .build();
+  }
+
+  private void onResult(InFlight f, @Nullable Response response, @Nullable IOException failure) {
+    long now = core.ticker.nanos();
+    long duration = now - f.start;
+    Outcome outcome;
+    if (response != null) {
+      outcome = Classifier.classify(response.code(), core.settings.retryableStatuses());
+    } else {
+      outcome = Classifier.classify(requireNonNull(failure), f.tag.sent(), f.cancelled);
+    }
+    // An overtaken attempt is slow only if it stood out: it ran at least twice as long as the
+    // attempt that overtook it. Losing by a hair to a hedge says nothing about the endpoint.
+    boolean slow = f.slowLoser;
+    if (slow || outcome == Outcome.TIMEOUT) {
+      core.clientHealth.slowIn(f.endpoint.endpoint.locality().region(), duration, now);
+    }
+    boolean clientStalled = core.clientHealth.stalled(now);
+    // Only a stall as long as half the attempt explains it away.
+    boolean stallExplains = clientStalled && core.clientHealth.explains(duration, now);
+    boolean counted = f.endpoint.record(outcome, duration, now, slow, stallExplains, f.acquired);
+    if (outcome == Outcome.CANCELLED || outcome == Outcome.TIMEOUT) {
+      if (counted) {
+        // Slowness evidence, once per stall: a zone whose attempts keep losing stands out.
+        f.endpoint.zone.record(true, false, duration, now);
+      }
+    } else if (outcome.isEndpointFailure() || outcome == Outcome.THROTTLED) {
+      f.endpoint.zone.record(true, outcome == Outcome.CONNECT_FAILED, duration, now);
+    } else {
+      f.endpoint.zone.record(false, false, clientStalled ? -1 : duration, now);
+    }
+    if (outcome == Outcome.SUCCESS && f.lastResort) {
+      // Everything in rotation failed and an evacuated zone answered: it was wrongly judged.
+      core.router.zones().restoreNow(f.endpoint.zone, now);
+    }
+    if (outcome == Outcome.SUCCESS
+        || outcome == Outcome.TIMEOUT
+        || (outcome == Outcome.CANCELLED && f.lostRace)) {
+      core.hedger.record(duration, now);
+    }
+    StaleStore staleStore = core.stale;
+    StaleStore.Seen seenByServer = f.tag.seen;
+    if (seenByServer != null) {
+      seen = seenByServer;
+    }
+    if (staleStore != null && response != null && outcome == Outcome.SUCCESS && !f.cancelled) {
+      response = staleStore.offer(request, seenByServer, response);
+    }
+    if (f.tag.sent()) {
+      anyTransmitted = true;
+    }
+    int silent = f.tag.silentRetries();
+    if (silent > 0) {
+      core.budget.charge(now, silent);
+    }
+    synchronized (this) {
+      inFlight.remove(f);
+      Attempt attempt =
+          new Attempt(
+              f.number,
+              f.kind,
+              f.endpoint.endpoint,
+              outcome,
+              response == null ? 0 : response.code(),
+              Duration.ofNanos(f.start - start),
+              Duration.ofNanos(duration),
+              failure == null ? null : describe(failure));
+      attempts.add(attempt);
+      if (core.events.hasListeners()) {
+        emitLocked(
+            new FailoverEvent.AttemptFinished(core.settings.service(), method, path, attempt));
+      }
+      if (response != null && (outcome == Outcome.UNAVAILABLE || outcome == Outcome.THROTTLED)) {
+        Duration retryAfter =
+            Backoff.parseRetryAfter(response.header("Retry-After"), core.settings.clock().millis());
+        if (retryAfter != null && !retryAfter.isZero()) {
+          f.endpoint.holdOff(now + Math.min(retryAfter.toNanos(), core.maxRetryAfterNanos));
+        }
+      }
+      if (outcome == Outcome.CANCELLED && f.lostRace) {
+        core.hedgesCancelled.increment();
+        emitHedge(
+            FailoverEvent.HedgeAction.CANCELLED,
+            f.endpoint.endpoint,
+            Duration.ofNanos(core.hedger.delayNanos(now)));
+      }
+      if (done) {
+        closeQuietly(response);
+      } else if (f.kind == Attempt.Kind.PROBE
+          && outcome != Outcome.SUCCESS
+          && !inFlight.isEmpty()) {
+        // A failed probe of an evacuated zone never decides a call that has other attempts.
+        closeQuietly(response);
+      } else if (!outcome.isRetryable()) {
+        if (f.kind == Attempt.Kind.HEDGE && response != null) {
+          core.hedgesWon.increment();
+          emitHedge(
+              FailoverEvent.HedgeAction.WON,
+              f.endpoint.endpoint,
+              Duration.ofNanos(core.hedger.delayNanos(now)));
+        }
+        if (response != null) {
+          winner = f.kind;
+          winnerStart = f.start;
+        }
+        completeLocked(response, failure);
+      } else {
+        retryOrGiveUpLocked(attempt, response, failure, now);
+      }
+    }
+    drain();
+  }
+
+  /**
+   * Keeps the state machine total: a runtime exception while handling an attempt's outcome ends
+   * that attempt as a failure, and the call carries on (retries, or ends) instead of being stranded
+   * without a callback.
+   */
+  private void onHandlerFailure(InFlight f, @Nullable Response response, RuntimeException e) {
+    log.error(
+        "Failover: handling an attempt of {} {} failed; it counts as a failed attempt",
+        method,
+        path,
+        e);
+    synchronized (this) {
+      if (response != finalResponse) {
+        closeQuietly(response);
+      }
+      boolean wasInFlight = inFlight.remove(f);
+      if (!done) {
+        IOException io = new IOException("internal error while handling the attempt: " + e, e);
+        long now = core.ticker.nanos();
+        try {
+          if (wasInFlight) {
+            Attempt attempt =
+                new Attempt(
+                    f.number,
+                    f.kind,
+                    f.endpoint.endpoint,
+                    Outcome.PROTOCOL_ERROR,
+                    0,
+                    Duration.ofNanos(f.start - start),
+                    Duration.ofNanos(now - f.start),
+                    describe(io));
+            attempts.add(attempt);
+            retryOrGiveUpLocked(attempt, null, io, now);
+          } else if (inFlight.isEmpty()) {
+            lastFailure = io;
+            failLocked(FailoverException.Reason.RETRIES_EXHAUSTED);
+          }
+        } catch (RuntimeException again) {
+          lastFailure = io;
+          failLocked(FailoverException.Reason.RETRIES_EXHAUSTED);
+        }
+      }
+    }
+    drain();
+  }
+
+  /** Whether any attempt of this call reached the network (began writing its request). */
+  private volatile boolean anyTransmitted;
+
+  private @Nullable Response lastResponse;
+  private @Nullable IOException lastFailure;
+
+  private void retryOrGiveUpLocked(
+      Attempt attempt, @Nullable Response response, @Nullable IOException failure, long now) {
+    lastResponse = response;
+    lastFailure = failure;
+    if (!inFlight.isEmpty()) {
+      // Another attempt is still running: a retryable failure fires the next hedge at once,
+      // and the attempts in flight decide the call.
+      closeQuietly(response);
+      lastResponse = null;
+      hedgeLocked(false);
+      return;
+    }
+    // A one-shot body may be sent by a new attempt only if no attempt ever began writing it: the
+    // network never saw any attempt of this call (so writeTo was never called).
+    boolean bodyUntouched = replayable || (attempt.outcome().neverSent() && !anyTransmitted);
+    boolean safe = bodyUntouched && (idempotent || attempt.outcome().neverSent());
+    if (!safe || sent >= core.settings.maxAttempts()) {
+      giveUpLocked(FailoverException.Reason.RETRIES_EXHAUSTED, attempt);
+      return;
+    }
+    long delay = core.backoff.delayNanos(retries + 1, core.random);
+    if (!deadline.fits(now, delay, core.minAttemptNanos)) {
+      giveUpLocked(FailoverException.Reason.DEADLINE_EXCEEDED, attempt);
+      return;
+    }
+    if (!core.budget.tryWithdraw(now)) {
+      core.budgetExhausted.increment();
+      emitLocked(new FailoverEvent.BudgetExhausted(core.settings.service(), method, path, attempt));
+      giveUpLocked(FailoverException.Reason.BUDGET_EXHAUSTED, attempt);
+      return;
+    }
+    emitLocked(
+        new FailoverEvent.RetryScheduled(
+            core.settings.service(), method, path, attempt, Duration.ofNanos(delay)));
+    closeQuietly(response);
+    lastResponse = null;
+    Future<?> pendingHedge = hedgeTimer;
+    if (pendingHedge != null) {
+      // Nothing is in flight: the retry, not a hedge, sends the next attempt.
+      pendingHedge.cancel(false);
+      hedgeTimer = null;
+    }
+    if (delay <= 0) {
+      launchLocked(Attempt.Kind.RETRY);
+    } else {
+      try {
+        retryTimer = core.scheduler.schedule(this::retryNow, delay, TimeUnit.NANOSECONDS);
+      } catch (RejectedExecutionException e) {
+        failLocked(FailoverException.Reason.CANCELLED);
+      }
+    }
+  }
+
+  private void retryNow() {
+    synchronized (this) {
+      retryTimer = null;
+      int before = sent;
+      try {
+        launchLocked(Attempt.Kind.RETRY);
+      } catch (RuntimeException e) {
+        log.error("Failover: sending a retry of {} {} failed", method, path, e);
+        failLocked(FailoverException.Reason.RETRIES_EXHAUSTED);
+      }
+      if (sent == before) {
+        // No endpoint could take the retry, or too little time was left: its token goes back.
+        core.budget.refund(core.ticker.nanos());
+      }
+    }
+    drainOffScheduler();
+  }
+
+  /**
+   * Ends the call with its last outcome: the last response if there was one (a caller sees the
+   * 503), else a {@link FailoverException}.
+   */
+  private void giveUpLocked(FailoverException.Reason reason, @Nullable Attempt last) {
+    Response r = lastResponse;
+    if (r != null && last != null && last.outcome().isRetryable() && serveStaleLocked()) {
+      return;
+    }
+    if (r != null && last != null) {
+      lastResponse = null;
+      completeLocked(r, null);
+    } else {
+      failLocked(reason);
+    }
+  }
+
+  /** Serves a stale copy instead of a failure, if the cache holds one. Caller holds the lock. */
+  private boolean serveStaleLocked() {
+    StaleStore staleStore = core.stale;
+    if (staleStore == null) {
+      return false;
+    }
+    StaleStore.Seen key = seen;
+    for (InFlight f : inFlight) {
+      if (key == null) {
+        // The deadline came while every attempt was still in flight (a hanging zone).
+        key = f.tag.seen;
+      }
+    }
+    Response copy = staleStore.serve(request, key);
+    if (copy == null) {
+      return false;
+    }
+    closeQuietly(lastResponse);
+    lastResponse = null;
+    stale = true;
+    core.staleServed.increment();
+    emitLocked(
+        new FailoverEvent.StaleServed(core.settings.service(), method, path, staleStore.age(copy)));
+    finishLocked(copy, null, copy.code());
+    return true;
+  }
+
+  private void completeLocked(@Nullable Response response, @Nullable IOException failure) {
+    if (response != null) {
+      finishLocked(response, null, response.code());
+    } else {
+      IOException cause = requireNonNull(failure);
+      FailoverException e = exception(FailoverException.Reason.RETRIES_EXHAUSTED);
+      e.initCause(cause);
+      finishLocked(null, e, 0);
+    }
+  }
+
+  private void failLocked(FailoverException.Reason reason) {
+    if (done) {
+      return;
+    }
+    if (reason != FailoverException.Reason.CANCELLED && serveStaleLocked()) {
+      return;
+    }
+    FailoverException e = exception(reason);
+    IOException cause = lastFailure;
+    if (cause != null) {
+      e.initCause(cause);
+    }
+    closeQuietly(lastResponse);
+    lastResponse = null;
+    finishLocked(null, e, 0);
+  }
+
+  private FailoverException exception(FailoverException.Reason reason) {
+    return new FailoverException(
+        method + " " + redact(request.url()),
+        reason,
+        inStartOrder(),
+        Duration.ofNanos(Math.max(0, core.ticker.nanos() - start)));
+  }
+
+  private void finishLocked(
+      @Nullable Response response, @Nullable IOException failure, int status) {
+    if (done) {
+      closeQuietly(response);
+      return;
+    }
+    done = true;
+    Future<?> t = deadlineTimer;
+    if (t != null) {
+      t.cancel(false);
+    }
+    Future<?> r = retryTimer;
+    if (r != null && r.cancel(false)) {
+      // The call ended during the retry's backoff: the retry is never sent, its token goes back.
+      core.budget.refund(core.ticker.nanos());
+    }
+    Future<?> h = hedgeTimer;
+    if (h != null) {
+      h.cancel(false);
+    }
+    for (InFlight f : inFlight) {
+      if (f.kind == Attempt.Kind.PROBE && response != null) {
+        // A probe of an evacuated zone runs to its end (bounded by its own timeout): its real
+        // outcome is what tells whether the zone healed. Its response is closed when it comes.
+        continue;
+      }
+      f.cancelled = true;
+      // Only an attempt that was overtaken (the winner started after it) lost a race: a hedge
+      // that started later and lost to the original says nothing bad about its endpoint, nor
+      // does losing to a probe's luck.
+      f.lostRace =
+          response != null
+              && winner != null
+              && winner != Attempt.Kind.PROBE
+              && winnerStart - f.start > 0;
+      // It stood out if it had run at least twice as long as the attempt that overtook it.
+      long now = core.ticker.nanos();
+      f.slowLoser = f.lostRace && now - f.start >= 2 * (now - winnerStart);
+      f.call.cancel();
+    }
+    if (failure != null) {
+      core.failedCalls.increment();
+    }
+    core.unregister(this);
+    finalResponse = response;
+    finalFailure = failure;
+    if (!core.events.hasListeners() && core.observer == null) {
+      return; // nobody to tell: no summary to build
+    }
+    FailoverEvent.CallFinished summary =
+        new FailoverEvent.CallFinished(
+            core.settings.service(),
+            method,
+            path,
+            status,
+            failure instanceof FailoverException fe ? fe.reason() : null,
+            attempts.size() + inFlight.size(),
+            retries,
+            hedges,
+            stale,
+            Duration.ofNanos(Math.max(0, core.ticker.nanos() - start)));
+    emitLocked(summary);
+    finalEvent = summary;
+  }
+
+  /** Queues an event for {@link #drain()}, which emits it after the lock. Caller holds the lock. */
+  private void emitLocked(FailoverEvent event) {
+    List<FailoverEvent> p = pendingEvents;
+    if (p == null) {
+      p = new ArrayList<>(4);
+      pendingEvents = p;
+    }
+    p.add(event);
+  }
+
+  private void emitHedge(
+      FailoverEvent.HedgeAction action, dev.failover.@Nullable Endpoint endpoint, Duration delay) {
+    emitLocked(
+        new FailoverEvent.Hedge(core.settings.service(), method, path, action, endpoint, delay));
+  }
+
+  /**
+   * Does, outside the lock and in order, what the state machine decided under it: emits the pending
+   * events, then, once the call ended, tells the observer, completes the result and runs the
+   * callback. One thread drains at a time (the others leave their events to it), so a call's events
+   * keep their order; call it after every locked section that may have queued work, never on the
+   * scheduler's thread (see {@link #drainOffScheduler()}).
+   */
+  private void drain() {
+    flushSends();
+    boolean mine = false;
+    while (true) {
+      List<FailoverEvent> events = null;
+      Callback cb = null;
+      synchronized (this) {
+        if (!mine && draining) {
+          return;
+        }
+        List<FailoverEvent> p = pendingEvents;
+        if (p != null && !p.isEmpty()) {
+          events = p;
+          pendingEvents = null;
+        } else if (done && started && !completed) {
+          completed = true;
+          cb = callback;
+          callback = null;
+        } else {
+          draining = false;
+          return;
+        }
+        draining = true;
+        mine = true;
+      }
+      if (events != null) {
+        for (FailoverEvent e : events) {
+          core.events.emit(e);
+        }
+      } else {
+        complete(cb);
+      }
+    }
+  }
+
+  /** Whether {@link #drain()} has anything to do. */
+  private synchronized boolean drainPending() {
+    List<FailoverEvent> p = pendingEvents;
+    return (p != null && !p.isEmpty()) || (done && started && !completed);
+  }
+
+  /** Tells the observer, completes the result, then runs the callback. Outside the lock, once. */
+  private void complete(@Nullable Callback cb) {
+    Response response;
+    IOException failure;
+    FailoverEvent.CallFinished summary;
+    synchronized (this) {
+      response = finalResponse;
+      failure = finalFailure;
+      summary = finalEvent;
+    }
+    CallObserver observer = core.observer;
+    if (observer != null && summary != null) {
+      try {
+        observer.callFinished(observerContext, summary, failure);
+      } catch (RuntimeException | LinkageError e) {
+        log.warn("CallObserver.callFinished threw for {} {}", method, path, e);
+      }
+    }
+    if (response != null) {
+      result.complete(response);
+    } else {
+      result.completeExceptionally(requireNonNull(failure));
+    }
+    if (cb == null) {
+      return;
+    }
+    if (response != null) {
+      try {
+        cb.onResponse(this, response);
+      } catch (IOException | RuntimeException | LinkageError | AssertionError e) {
+        // User code never breaks the SDK: not this call's end, not close(), not other calls.
+        log.warn("Callback.onResponse threw for {} {}", method, path, e);
+      }
+      return;
+    }
+    try {
+      cb.onFailure(this, requireNonNull(failure));
+    } catch (RuntimeException | LinkageError | AssertionError e) {
+      log.warn("Callback.onFailure threw for {} {}", method, path, e);
+    }
+  }
+
+  private void onDeadline() {
+    synchronized (this) {
+      deadlineTimer = null;
+      failLocked(FailoverException.Reason.DEADLINE_EXCEEDED);
+    }
+    drainOffScheduler();
+  }
+
+  /**
+   * Drains from a scheduler task: never on the scheduler's thread (a slow listener or callback
+   * would delay every other deadline, hedge, retry and probe), but on the client's dispatcher,
+   * where OkHttp delivers its own callbacks.
+   */
+  private void drainOffScheduler() {
+    flushSends(); // on this thread: a hedge or retry leaves when its timer fires
+    if (!drainPending()) {
+      return;
+    }
+    try {
+      core.callbackExecutor().execute(this::drain);
+    } catch (RejectedExecutionException e) {
+      drain(); // the client is closing: here rather than never
+    }
+  }
+
+  @Override
+  public void cancel() {
+    synchronized (this) {
+      canceled = true;
+      if (executed) {
+        failLocked(FailoverException.Reason.CANCELLED);
+      }
+    }
+    drain();
+  }
+
+  @Override
+  public synchronized boolean isExecuted() {
+    return executed;
+  }
+
+  @Override
+  public synchronized boolean isCanceled() {
+    return canceled;
+  }
+
+  @Override
+  public Timeout timeout() {
+    return timeout;
+  }
+
+  @Override
+  public synchronized void addEventListener(EventListener eventListener) {
+    eventListeners.add(eventListener);
+  }
+
+  @Override
+  public <T> @Nullable T tag(KClass<T> type) {
+    return tag(JvmClassMappingKt.getJavaClass(type));
+  }
+
+  @Override
+  public <T> @Nullable T tag(Class<? extends T> type) {
+    ConcurrentHashMap<Class<?>, Object> own0 = tags;
+    Object own = own0 == null ? null : own0.get(type);
+    if (own != null) {
+      @SuppressWarnings("unchecked")
+      T t = (T) own;
+      return t;
+    }
+    return request.tag(type);
+  }
+
+  @Override
+  public <T> T tag(KClass<T> type, Function0<? extends T> computeIfAbsent) {
+    return tag(JvmClassMappingKt.getJavaClass(type), computeIfAbsent);
+  }
+
+  @Override
+  public <T> T tag(Class<T> type, Function0<? extends T> computeIfAbsent) {
+    T existing = tag(type);
+    if (existing != null) {
+      return existing;
+    }
+    ConcurrentHashMap<Class<?>, Object> map;
+    synchronized (this) {
+      map = tags;
+      if (map == null) {
+        map = new ConcurrentHashMap<>();
+        tags = map;
+      }
+    }
+    Object value = map.computeIfAbsent(type, k -> computeIfAbsent.invoke());
+    return type.cast(value);
+  }
+
+  @Override
+  public Call clone() {
+    return new FailoverCall(core, request);
+  }
+
+  /** Test and snapshot access: the attempts so far. */
+  public synchronized List<Attempt> attempts() {
+    return inStartOrder();
+  }
+
+  /** The attempts that ended, in order of start (they end in any order). Caller holds the lock. */
+  private List<Attempt> inStartOrder() {
+    List<Attempt> sorted = new ArrayList<>(attempts);
+    sorted.sort(java.util.Comparator.comparingInt(Attempt::number));
+    return List.copyOf(sorted);
+  }
+
+  private static String redact(HttpUrl url) {
+    return url.newBuilder().username("").password("").query(null).fragment(null).build().toString();
+  }
+
+  private static String describe(IOException e) {
+    String m = e.getMessage();
+    return e.getClass().getSimpleName() + (m == null ? "" : ": " + m);
+  }
+
+  private static void closeQuietly(@Nullable Response response) {
+    if (response != null) {
+      response.close();
+    }
+  }
+
+  private static <T> T requireNonNull(@Nullable T value) {
+    if (value == null) {
+      throw new IllegalStateException("missing value");
+    }
+    return value;
+  }
+
+  /** One attempt in flight, and the OkHttp callback that ends it. */
+  private final class InFlight implements Callback {
+    final EndpointState endpoint;
+    final Call call;
+    final ClientCore.AttemptTag tag;
+    final int number;
+    final Attempt.Kind kind;
+    final long start;
+    volatile boolean cancelled;
+    volatile boolean lostRace;
+    volatile boolean slowLoser;
+
+    /** Whether the attempt holds a breaker permission (not in panic or as a last resort). */
+    volatile boolean acquired;
+
+    /**
+     * Whether it went to an evacuated zone or an ejected endpoint because nothing else was left.
+     */
+    volatile boolean lastResort;
+
+    InFlight(
+        EndpointState endpoint,
+        Call call,
+        ClientCore.AttemptTag tag,
+        int number,
+        Attempt.Kind kind,
+        long start) {
+      this.endpoint = endpoint;
+      this.call = call;
+      this.tag = tag;
+      this.number = number;
+      this.kind = kind;
+      this.start = start;
+    }
+
+    @Override
+    public void onResponse(Call call, Response response) {
+      try {
+        onResult(this, response, null);
+      } catch (RuntimeException e) {
+        onHandlerFailure(this, response, e);
+      }
+    }
+
+    @Override
+    public void onFailure(Call call, IOException e) {
+      try {
+        onResult(this, null, e);
+      } catch (RuntimeException re) {
+        onHandlerFailure(this, null, re);
+      }
+    }
+  }
+}

@@ -1,0 +1,280 @@
+package dev.failover;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import java.util.random.RandomGenerator;
+import okhttp3.Call;
+import okhttp3.Callback;
+import okhttp3.HttpUrl;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.Response;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Active health: a jittered HTTP probe per endpoint; faster while the endpoint is down, and once
+ * per {@code noTrafficInterval} while the client has no calls. One probe per endpoint is in flight
+ * at a time, so an endpoint's streak counters need no lock.
+ *
+ * <p>Each endpoint has one task on the scheduler at a time: the next probe, due after the usual
+ * (jittered) interval. While the client is idle the task still comes at that interval, but sends
+ * nothing until {@code noTrafficInterval} has passed since the endpoint's last probe: it only looks
+ * at the call count, so that the first call after a lull brings probes back within one interval.
+ */
+final class HealthChecker {
+  private static final Logger log = LoggerFactory.getLogger(HealthChecker.class);
+
+  private final String service;
+  private final HealthCheck check;
+  private final OkHttpClient http;
+  private final ScheduledExecutorService scheduler;
+  private final RandomGenerator random;
+  private final Events events;
+  private volatile boolean stopped;
+
+  /** Whether a probe that timed out at a given time is the client's fault; set by the client. */
+  private volatile java.util.function.LongPredicate timeoutsExcused = now -> false;
+
+  private final java.util.Map<EndpointState, java.util.concurrent.Future<?>> pending =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** When each endpoint's last probe was sent, on the endpoints' ticker. */
+  private final java.util.Map<EndpointState, Long> probedAt =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  private final long noTrafficNanos;
+
+  /** The client's call count; null until the client sets it: then the client is never idle. */
+  private volatile @org.jspecify.annotations.Nullable LongSupplier calls;
+
+  /** Guards the three fields below: the call count last seen, since when, and the mode logged. */
+  private final Object traffic = new Object();
+
+  private long seenCalls = -1;
+  private long seenCallsAt;
+  private boolean idle;
+
+  HealthChecker(
+      String service,
+      HealthCheck check,
+      OkHttpClient http,
+      ScheduledExecutorService scheduler,
+      RandomGenerator random,
+      Events events) {
+    this.service = service;
+    this.check = check;
+    this.http = http.newBuilder().callTimeout(check.timeout()).build();
+    this.scheduler = scheduler;
+    this.random = random;
+    this.events = events;
+    this.noTrafficNanos = check.noTrafficInterval().toNanos();
+  }
+
+  /**
+   * Sets where the client's call count comes from: once it has not moved for {@code
+   * noTrafficInterval}, each endpoint is probed once per {@code noTrafficInterval}. The count is
+   * read only when a probe is due, never on the call path.
+   */
+  void watchTraffic(LongSupplier calls) {
+    this.calls = calls;
+  }
+
+  /**
+   * Sets when a probe's timeout is charged to nobody: while the client itself is stalled (and for
+   * the grace after), a probe that timed out says nothing about its endpoint. Refusals and bad
+   * statuses still count.
+   */
+  void excuseTimeoutsWhen(java.util.function.LongPredicate excused) {
+    this.timeoutsExcused = excused;
+  }
+
+  void start(List<EndpointState> endpoints) {
+    for (EndpointState ep : endpoints) {
+      long first = (long) (check.interval().toNanos() * random.nextDouble());
+      schedule(ep, first);
+    }
+  }
+
+  /** Starts checking endpoints new to a running client: the first probe goes out at once. */
+  void added(List<EndpointState> endpoints) {
+    for (EndpointState ep : endpoints) {
+      schedule(ep, 0);
+    }
+  }
+
+  /** Stops checking endpoints that left the list (a probe in flight is ignored when it ends). */
+  void removed(List<EndpointState> endpoints) {
+    for (EndpointState ep : endpoints) {
+      probedAt.remove(ep);
+      java.util.concurrent.Future<?> f = pending.remove(ep);
+      if (f != null) {
+        f.cancel(false);
+      }
+    }
+  }
+
+  void stop() {
+    stopped = true;
+    pending.values().forEach(f -> f.cancel(false));
+    pending.clear();
+    probedAt.clear();
+  }
+
+  private void schedule(EndpointState ep, long delayNanos) {
+    if (stopped || ep.removed) {
+      return;
+    }
+    try {
+      pending.put(ep, scheduler.schedule(() -> probe(ep), delayNanos, TimeUnit.NANOSECONDS));
+      if (stopped || ep.removed) {
+        java.util.concurrent.Future<?> f = pending.remove(ep);
+        if (f != null) {
+          f.cancel(false);
+        }
+      }
+    } catch (RejectedExecutionException e) {
+      // The client is closing.
+    }
+  }
+
+  private void probe(EndpointState ep) {
+    if (stopped || ep.removed) {
+      pending.remove(ep);
+      return;
+    }
+    long now = ep.ticker().nanos();
+    Long last = probedAt.get(ep);
+    if (last != null && now - last < noTrafficNanos && idle(now)) {
+      // No calls lately, and this endpoint was probed less than noTrafficInterval ago: look again
+      // at the usual time, for calls or for the next idle probe.
+      schedule(ep, nextDelay(ep));
+      return;
+    }
+    probedAt.put(ep, now);
+    HttpUrl url = probeUrl(ep.endpoint.url(), check.path());
+    Call call = http.newCall(new Request.Builder().url(url).get().build());
+    call.enqueue(
+        new Callback() {
+          @Override
+          public void onResponse(Call c, Response response) {
+            boolean ok;
+            try (response) {
+              ok = response.code() >= 200 && response.code() < 400;
+            }
+            result(ep, ok);
+          }
+
+          @Override
+          public void onFailure(Call c, IOException e) {
+            if (e instanceof java.io.InterruptedIOException
+                && timeoutsExcused.test(ep.ticker().nanos())) {
+              skipped(ep);
+            } else {
+              result(ep, false);
+            }
+          }
+        });
+  }
+
+  static HttpUrl probeUrl(HttpUrl base, String path) {
+    String basePath = base.encodedPath();
+    if (basePath.endsWith("/")) {
+      basePath = basePath.substring(0, basePath.length() - 1);
+    }
+    return base.newBuilder().encodedPath(basePath + path).build();
+  }
+
+  /** A probe that counts for nothing (the client was stalled): the next one as usual. */
+  void skipped(EndpointState ep) {
+    if (stopped || ep.removed) {
+      pending.remove(ep);
+      return;
+    }
+    log.debug(
+        "[{}] probe of {} timed out while the client was stalled: not counted",
+        service,
+        ep.endpoint);
+    schedule(ep, nextDelay(ep));
+  }
+
+  /** Applies one probe result and schedules the next probe. */
+  void result(EndpointState ep, boolean ok) {
+    if (stopped || ep.removed) {
+      pending.remove(ep);
+      return;
+    }
+    if (ok) {
+      ep.probeFailures = 0;
+      ep.probeSuccesses++;
+      if (ep.isDown() && ep.probeSuccesses >= check.healthyThreshold()) {
+        ep.setDown(false);
+        ep.probeRecovered();
+        events.emit(
+            new FailoverEvent.EndpointRestored(
+                service, ep.endpoint, FailoverEvent.Cause.HEALTH_CHECK));
+      } else if (ep.probeSuccesses >= check.healthyThreshold()
+          && ep.ejectedLongerThan(ep.baseEjectionNanos, ep.ticker().nanos())) {
+        // Ejected by its breaker, and its checks pass: back after the base ejection time at most,
+        // however long its breaker's ejection grew (with slow start).
+        ep.restoreNow();
+      }
+    } else {
+      ep.probeSuccesses = 0;
+      ep.probeFailures++;
+      if (!ep.isDown() && ep.probeFailures >= check.unhealthyThreshold()) {
+        ep.setDown(true);
+        events.emit(
+            new FailoverEvent.EndpointEjected(
+                service, ep.endpoint, FailoverEvent.Cause.HEALTH_CHECK, null));
+      }
+    }
+    if (log.isTraceEnabled()) {
+      log.trace("[{}] probe of {}: {}", service, ep.endpoint, ok ? "ok" : "failed");
+    }
+    schedule(ep, nextDelay(ep));
+  }
+
+  /** The usual delay to an endpoint's next probe: its state's interval, jittered by 20%. */
+  private long nextDelay(EndpointState ep) {
+    long base = (ep.isDown() ? check.downInterval() : check.interval()).toNanos();
+    return (long) (base * (0.8 + 0.4 * random.nextDouble()));
+  }
+
+  /**
+   * Whether the client has started no call for {@code noTrafficInterval}. The count is compared
+   * with the one seen last; the first look counts as traffic, so a new client is busy for its first
+   * {@code noTrafficInterval}.
+   */
+  boolean idle(long now) {
+    LongSupplier source = calls;
+    if (source == null) {
+      return false;
+    }
+    long count = source.getAsLong();
+    synchronized (traffic) {
+      if (count != seenCalls) {
+        seenCalls = count;
+        seenCallsAt = now;
+      }
+      boolean quiet = now - seenCallsAt >= noTrafficNanos;
+      if (quiet != idle) {
+        idle = quiet;
+        if (quiet) {
+          log.debug(
+              "[{}] no call for {}: probing each endpoint once per {}",
+              service,
+              check.noTrafficInterval(),
+              check.noTrafficInterval());
+        } else {
+          log.debug("[{}] calls again: probing at the usual interval", service);
+        }
+      }
+      return quiet;
+    }
+  }
+}

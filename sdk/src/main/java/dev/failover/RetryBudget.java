@@ -1,0 +1,72 @@
+package dev.failover;
+
+/**
+ * Finagle-style retry budget: one bucket per client for every extra attempt (retries, hedges,
+ * OkHttp's own silent retries). Each call deposits {@code ratio} of a token; each extra attempt
+ * withdraws one; deposits and withdrawals older than the window are forgotten; a reserve of {@code
+ * minPerSecond} tokens for each second of the window lets a quiet client still retry.
+ *
+ * <p>So in any window, extra attempts never exceed {@code ratio x calls + minPerSecond x
+ * windowSeconds}.
+ *
+ * <p>Every call deposits, so a deposit takes no lock (as in twitter/util's {@code TokenBucket},
+ * where {@code put} is a lock-free add and only {@code tryGet} synchronises): deposits and
+ * withdrawals are counters of a {@link SlidingWindow} of 10 slots. Only taking a token locks, so
+ * that two extra attempts never both take the last one.
+ */
+final class RetryBudget {
+  private static final int SLOTS = 10;
+  private static final int DEPOSITS = 0;
+  private static final int WITHDRAWALS = 1;
+
+  private final double ratio;
+  private final double reserve;
+  private final SlidingWindow window;
+
+  /**
+   * @param ratio tokens deposited per call, 0 to 1
+   * @param minPerSecond retries allowed per second regardless of traffic
+   * @param windowNanos how long deposits and withdrawals count
+   */
+  public RetryBudget(double ratio, int minPerSecond, long windowNanos) {
+    this.ratio = ratio;
+    this.reserve = minPerSecond * (windowNanos / 1e9);
+    this.window = new SlidingWindow(SLOTS, 2, Math.max(1, windowNanos / SLOTS));
+  }
+
+  /** Records a call. Lock-free. */
+  public void deposit(long now) {
+    window.add(now, DEPOSITS, 1);
+  }
+
+  /** Takes one token for an extra attempt if there is one; returns whether it was taken. */
+  public synchronized boolean tryWithdraw(long now) {
+    if (balance(now) < 1) {
+      return false;
+    }
+    window.add(now, WITHDRAWALS, 1);
+    return true;
+  }
+
+  /** Gives back a token taken by {@link #tryWithdraw} for an attempt that was not sent. */
+  public void refund(long now) {
+    window.decrementIfPositive(now, WITHDRAWALS);
+  }
+
+  /** Takes {@code n} tokens for extra attempts that were made anyway (OkHttp's silent retries). */
+  public void charge(long now, int n) {
+    window.add(now, WITHDRAWALS, n);
+  }
+
+  /** Returns the tokens available now. */
+  public double balance(long now) {
+    long[] t = new long[2];
+    window.sums(now, t);
+    return reserve + ratio * t[DEPOSITS] - t[WITHDRAWALS];
+  }
+
+  /** Returns the tokens the window would hold with nothing withdrawn. */
+  public double capacity(long now) {
+    return reserve + ratio * window.sum(now, DEPOSITS);
+  }
+}

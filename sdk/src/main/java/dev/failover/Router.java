@@ -1,0 +1,422 @@
+package dev.failover;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.random.RandomGenerator;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Chooses the endpoint of each attempt.
+ *
+ * <p>Endpoints form tiers by locality relative to home: the home zone, the other zones of the home
+ * region, then each other region in order. A first attempt picks a tier by Envoy's priority rule (a
+ * tier's health is min(100, 1.4 x its healthy share), and traffic spills to the next tiers in
+ * proportion to the health a tier lacks), then an endpoint inside the tier by power of two choices
+ * on Peak-EWMA cost. Evacuated zones count as unhealthy; returning zones and endpoints count with
+ * their slow-start ramp. A retry or hedge goes to an endpoint not yet tried, in a zone not yet
+ * tried where one exists, in the nearest tier that has one, and to an evacuated zone only as a last
+ * resort. When the healthy share of all endpoints is below the panic threshold (or nothing is
+ * healthy), routing panics: health is ignored (fail open) or no endpoint is returned (fail closed).
+ */
+final class Router {
+  static final double OVERPROVISIONING = 1.4;
+
+  /** What routing works on: immutable, replaced as a whole when the endpoint list changes. */
+  private record Topology(List<List<EndpointState>> tiers, List<EndpointState> all) {}
+
+  private volatile Topology topology;
+  private final Zones zones;
+  private final int panicThresholdPercent;
+  private final boolean panicFailOpen;
+  private final RandomGenerator random;
+
+  // For building endpoint states as the list changes; the region list only ever grows, so an
+  // endpoint's tier never changes.
+  private final String service;
+  private final Locality home;
+  private final List<String> regions = new ArrayList<>();
+  private final EjectionPolicy policy;
+  private final long zoneWindowNanos;
+  private final Clock clock;
+  private final Ticker ticker;
+  private final Events events;
+
+  /** Every zone ever seen, so that a zone that empties and returns keeps its shift and history. */
+  private final Map<Locality, ZoneState> zoneStates = new LinkedHashMap<>();
+
+  public Router(
+      String service,
+      Locality home,
+      List<Endpoint> endpoints,
+      List<String> regionOrder,
+      EjectionPolicy policy,
+      ZonePolicy zonePolicy,
+      int panicThresholdPercent,
+      boolean panicFailOpen,
+      Clock clock,
+      Ticker ticker,
+      RandomGenerator random,
+      Events events) {
+    this.panicThresholdPercent = panicThresholdPercent;
+    this.panicFailOpen = panicFailOpen;
+    this.random = random;
+    this.service = service;
+    this.home = home;
+    this.policy = policy;
+    this.zoneWindowNanos = zonePolicy.window().toNanos();
+    this.clock = clock;
+    this.ticker = ticker;
+    this.events = events;
+    regions.add(home.region());
+    for (String r : regionOrder) {
+      if (!regions.contains(r)) {
+        regions.add(r);
+      }
+    }
+    this.zones = new Zones(service, zonePolicy, List.of(), events);
+    this.topology = new Topology(List.of(), List.of());
+    update(endpoints, ticker.nanos(), false);
+  }
+
+  /** What {@link #update} changed. */
+  public record Change(List<EndpointState> added, List<EndpointState> removed) {
+    public boolean isEmpty() {
+      return added.isEmpty() && removed.isEmpty();
+    }
+  }
+
+  /**
+   * Replaces the endpoint list. Endpoints that stay (same address and locality) keep their state
+   * and take a changed weight; new ones are created, ramping up over the slow start when {@code
+   * slowStart}; removed ones are marked so and get no new attempts. An endpoint that moved zones is
+   * removed and added. The first occurrence of an address counts.
+   */
+  public synchronized Change update(List<Endpoint> endpoints, long now, boolean slowStart) {
+    Map<String, EndpointState> current = new LinkedHashMap<>();
+    for (EndpointState s : topology.all()) {
+      current.put(s.endpoint.address(), s);
+    }
+    List<EndpointState> added = new ArrayList<>();
+    Map<String, EndpointState> next = new LinkedHashMap<>();
+    for (Endpoint e : endpoints) {
+      String address = e.address();
+      if (next.containsKey(address)) {
+        continue;
+      }
+      EndpointState old = current.get(address);
+      EndpointState s;
+      if (old != null && old.endpoint.locality().equals(e.locality())) {
+        old.endpoint = e; // a new weight, if any
+        s = old;
+      } else {
+        String region = e.locality().region();
+        if (!regions.contains(region)) {
+          regions.add(region);
+        }
+        int tier = tierOf(e.locality());
+        s = new EndpointState(service, e, tier, policy, clock, ticker, random, events);
+        if (slowStart) {
+          s.startSlow(now);
+        }
+        added.add(s);
+      }
+      next.put(address, s);
+    }
+    List<EndpointState> removed = new ArrayList<>();
+    for (EndpointState s : current.values()) {
+      if (next.get(s.endpoint.address()) != s) {
+        s.removed = true;
+        removed.add(s);
+      }
+    }
+    Map<Locality, List<EndpointState>> byZone = new LinkedHashMap<>();
+    Map<Integer, List<EndpointState>> byTier = new java.util.TreeMap<>();
+    for (EndpointState s : next.values()) {
+      Locality l = s.endpoint.locality();
+      ZoneState z = zoneStates.get(l);
+      if (z == null) {
+        z = new ZoneState(l, s.tier, 10, Math.max(1, zoneWindowNanos / 10));
+        if (slowStart) {
+          z.startSlow(now);
+        }
+        zoneStates.put(l, z);
+      }
+      s.zone = z;
+      byZone.computeIfAbsent(l, k -> new ArrayList<>()).add(s);
+      byTier.computeIfAbsent(s.tier, k -> new ArrayList<>()).add(s);
+    }
+    List<ZoneState> zoneList = new ArrayList<>();
+    for (Map.Entry<Locality, List<EndpointState>> en : byZone.entrySet()) {
+      ZoneState z = java.util.Objects.requireNonNull(zoneStates.get(en.getKey()));
+      z.endpoints = List.copyOf(en.getValue());
+      zoneList.add(z);
+    }
+    for (ZoneState z : zoneStates.values()) {
+      if (!byZone.containsKey(z.locality)) {
+        z.endpoints = List.of();
+      }
+    }
+    zoneList.sort((a, b) -> Integer.compare(a.tier, b.tier));
+    List<List<EndpointState>> ordered = new ArrayList<>();
+    for (List<EndpointState> t : byTier.values()) {
+      ordered.add(List.copyOf(t));
+    }
+    zones.replace(zoneList);
+    topology = new Topology(List.copyOf(ordered), List.copyOf(next.values()));
+    return new Change(List.copyOf(added), List.copyOf(removed));
+  }
+
+  /** Tier 0: home zone; tier 1: rest of home region; tier 1 + i: the i-th other region. */
+  private int tierOf(Locality l) {
+    if (l.equals(home)) {
+      return 0;
+    } else if (l.region().equals(home.region())) {
+      return 1;
+    }
+    return 1 + regions.indexOf(l.region());
+  }
+
+  public List<EndpointState> endpoints() {
+    return topology.all();
+  }
+
+  public Zones zones() {
+    return zones;
+  }
+
+  List<List<EndpointState>> tiers() {
+    return topology.tiers();
+  }
+
+  /** Whether {@code s} may take a first attempt. */
+  private static boolean routable(EndpointState s, long now) {
+    return !s.zone.outOfRotation(now) && s.available(now);
+  }
+
+  /** The share of its weight that {@code s} contributes to its tier's health. */
+  private double effectiveWeight(EndpointState s, long now) {
+    long slow = zones.slowStartNanos;
+    return s.endpoint.weight() * s.ramp(now, slow) * s.zone.ramp(now, slow);
+  }
+
+  /**
+   * Returns each non-empty tier's share of first attempts, in percent, summing to 100; all zero in
+   * panic.
+   */
+  public double[] tierLoads(long now) {
+    return tierLoads(topology.tiers(), now);
+  }
+
+  private double[] tierLoads(List<List<EndpointState>> tiers, long now) {
+    int n = tiers.size();
+    double[] health = new double[n];
+    double sum = 0;
+    for (int i = 0; i < n; i++) {
+      double total = 0;
+      double healthy = 0;
+      for (EndpointState s : tiers.get(i)) {
+        total += s.endpoint.weight();
+        if (routable(s, now)) {
+          healthy += effectiveWeight(s, now);
+        }
+      }
+      health[i] = total == 0 ? 0 : Math.min(100.0, OVERPROVISIONING * 100.0 * healthy / total);
+      sum += health[i];
+    }
+    double[] load = new double[n];
+    if (sum == 0) {
+      return load;
+    }
+    double remaining = 100;
+    for (int i = 0; i < n; i++) {
+      load[i] = Math.min(health[i], remaining);
+      remaining -= load[i];
+    }
+    double total = Math.min(100, sum);
+    if (total < 100) {
+      for (int i = 0; i < n; i++) {
+        load[i] = load[i] * 100 / total;
+      }
+    }
+    return load;
+  }
+
+  /** Whether routing is in panic at {@code now}. */
+  public boolean panic(long now) {
+    return panic(topology.all(), now);
+  }
+
+  private boolean panic(List<EndpointState> all, long now) {
+    long total = 0;
+    long healthy = 0;
+    for (EndpointState s : all) {
+      total += s.endpoint.weight();
+      if (routable(s, now)) {
+        healthy += s.endpoint.weight();
+      }
+    }
+    return healthy == 0 || healthy * 100 < (long) panicThresholdPercent * total;
+  }
+
+  /**
+   * Picks the endpoint of an attempt, excluding those in {@code tried}; {@code triedZones} holds
+   * the zones already tried by this call. Returns null when nothing may be tried.
+   */
+  public @Nullable Pick pick(
+      long now, Collection<EndpointState> tried, Collection<String> triedZones) {
+    Topology t = topology;
+    List<List<EndpointState>> tiers = t.tiers();
+    boolean panic = panic(t.all(), now);
+    if (panic && !panicFailOpen) {
+      return null;
+    }
+    if (tried.isEmpty() && !panic) {
+      double[] loads = tierLoads(tiers, now);
+      double r = random.nextDouble() * 100;
+      for (int i = 0; i < loads.length; i++) {
+        r -= loads[i];
+        if (r < 0 || i == loads.length - 1) {
+          EndpointState s = p2c(tiers.get(i), now, tried, Mode.ROUTABLE);
+          if (s != null) {
+            return new Pick(s, false, false);
+          }
+        }
+      }
+    }
+    // A retry or hedge (or a first attempt in panic, or whose tier had nothing): the nearest tier
+    // holding an untried endpoint in an untried zone, then any untried endpoint, then evacuated
+    // zones as a last resort.
+    Mode[] passes =
+        panic
+            ? new Mode[] {Mode.ANY_NEW_ZONE, Mode.ANY}
+            : new Mode[] {Mode.ROUTABLE_NEW_ZONE, Mode.ROUTABLE, Mode.AVAILABLE, Mode.LAST_RESORT};
+    for (Mode mode : passes) {
+      for (List<EndpointState> tier : tiers) {
+        List<EndpointState> candidates = new ArrayList<>(tier.size());
+        for (EndpointState s : tier) {
+          if (tried.contains(s)) {
+            continue;
+          }
+          if (mode.newZone && triedZones.contains(s.zoneKey)) {
+            continue;
+          }
+          candidates.add(s);
+        }
+        EndpointState s = p2c(candidates, now, List.of(), mode);
+        if (s != null) {
+          boolean lastResort = !panic && (mode == Mode.LAST_RESORT || s.zone.outOfRotation(now));
+          return new Pick(s, panic, lastResort);
+        }
+      }
+    }
+    return null;
+  }
+
+  /** Picks an endpoint of {@code zone} for a probe, or null if none takes traffic. */
+  @Nullable EndpointState probe(ZoneState zone, long now) {
+    return p2c(zone.endpoints, now, List.of(), Mode.AVAILABLE);
+  }
+
+  private enum Mode {
+    ROUTABLE(false),
+    ROUTABLE_NEW_ZONE(true),
+    AVAILABLE(false),
+    ANY(false),
+    ANY_NEW_ZONE(true),
+    LAST_RESORT(false);
+
+    final boolean newZone;
+
+    Mode(boolean newZone) {
+      this.newZone = newZone;
+    }
+
+    boolean accepts(EndpointState s, long now) {
+      return switch (this) {
+        case ROUTABLE, ROUTABLE_NEW_ZONE -> routable(s, now);
+        case AVAILABLE -> s.available(now);
+        case ANY, ANY_NEW_ZONE -> true;
+        // Ejected or down endpoints, when nothing else is left; never one a server held off.
+        case LAST_RESORT -> s.health(now) != FailoverSnapshot.Health.HELD_OFF;
+      };
+    }
+  }
+
+  /** Power of two choices on cost among the acceptable, untried members of {@code group}. */
+  private @Nullable EndpointState p2c(
+      List<EndpointState> group, long now, Collection<EndpointState> tried, Mode mode) {
+    EndpointState a = null;
+    EndpointState b = null;
+    int seen = 0;
+    // Reservoir-sample two distinct candidates in one pass.
+    for (EndpointState s : group) {
+      if (tried.contains(s) || !mode.accepts(s, now)) {
+        continue;
+      }
+      seen++;
+      if (seen == 1) {
+        a = s;
+      } else if (seen == 2) {
+        b = s;
+      } else {
+        int j = random.nextInt(seen);
+        if (j == 0) {
+          a = s;
+        } else if (j == 1) {
+          b = s;
+        }
+      }
+    }
+    if (b == null) {
+      return a;
+    }
+    if (a == null) {
+      return b;
+    }
+    long slow = zones.slowStartNanos;
+    double ca = a.cost(now, slow);
+    double cb = b.cost(now, slow);
+    if (ca == cb) {
+      return random.nextBoolean() ? a : b;
+    }
+    return ca < cb ? a : b;
+  }
+
+  /** A live snapshot of every zone. */
+  public List<FailoverSnapshot.Zone> snapshot(long now) {
+    List<FailoverSnapshot.Zone> out = new ArrayList<>();
+    for (ZoneState z : zones.all()) {
+      List<FailoverSnapshot.EndpointState> eps = new ArrayList<>();
+      for (EndpointState s : z.endpoints) {
+        eps.add(s.snapshot(now));
+      }
+      long[] t = z.totals(now);
+      boolean shifted = z.shifted(now);
+      out.add(
+          new FailoverSnapshot.Zone(
+              z.locality,
+              z.tier,
+              shifted
+                  ? FailoverSnapshot.ZoneStatus.SHIFTED
+                  : FailoverSnapshot.ZoneStatus.valueOf(z.phase.name()),
+              shifted
+                  ? "shifted away by " + z.shiftedBy + " until " + z.shiftedUntilInstant
+                  : z.reason,
+              z.evacuations.get(),
+              t[0] == 0 ? 0 : (float) (100.0 * t[1] / t[0]),
+              java.time.Duration.ofNanos(t[2] == 0 ? 0 : t[3] / t[2]),
+              eps));
+    }
+    return out;
+  }
+
+  /**
+   * A chosen endpoint; {@code panic} tells that it was chosen regardless of health, {@code
+   * lastResort} that everything in rotation was tried and it is in an evacuated zone or ejected.
+   */
+  public record Pick(EndpointState endpoint, boolean panic, boolean lastResort) {}
+}

@@ -1,0 +1,134 @@
+package dev.failover;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * Counters over a sliding window of equal time slots, recorded without a lock: the one window type
+ * behind the retry budget, the zones' statistics and the hedge latency window. Each slot holds
+ * {@code width} counters and the period it counts; a slot is reset (under this object's lock) by
+ * the first write of a new period, and every other write is a single atomic add.
+ *
+ * <p>Reads sum the slots whose period lies in the window, without a lock: a read racing a write or
+ * a reset may miss that one sample. A write whose thread stalled for a whole window between reading
+ * the slot's period and adding may land in the slot's next period: one sample counted late, never
+ * lost twice or doubled. A write for a period older than the one its slot already holds is dropped
+ * (its thread read the time long before), where resetting the slot would lose a whole slot's newer
+ * samples.
+ */
+final class SlidingWindow {
+  private static final VarHandle PERIOD = MethodHandles.arrayElementVarHandle(long[].class);
+
+  private final int slots;
+  private final int width;
+  private final long slotNanos;
+  private final long[] period;
+  private final AtomicLongArray counts;
+
+  /**
+   * @param slots how many slots the window has
+   * @param width counters per slot
+   * @param slotNanos how long each slot counts
+   */
+  SlidingWindow(int slots, int width, long slotNanos) {
+    this.slots = slots;
+    this.width = width;
+    this.slotNanos = Math.max(1, slotNanos);
+    this.period = new long[slots];
+    this.counts = new AtomicLongArray(slots * width);
+    java.util.Arrays.fill(period, Long.MIN_VALUE);
+  }
+
+  /** Adds {@code delta} to counter {@code counter} of the slot {@code now} falls in. */
+  void add(long now, int counter, long delta) {
+    int s = slotFor(now);
+    if (s >= 0) {
+      counts.getAndAdd(s * width + counter, delta);
+    }
+  }
+
+  /**
+   * Takes one from counter {@code counter} of the slot {@code now} falls in, if it holds more than
+   * zero; returns whether it did.
+   */
+  boolean decrementIfPositive(long now, int counter) {
+    int s = slotFor(now);
+    if (s < 0) {
+      return false;
+    }
+    int i = s * width + counter;
+    while (true) {
+      long v = counts.get(i);
+      if (v <= 0) {
+        return false;
+      }
+      if (counts.compareAndSet(i, v, v - 1)) {
+        return true;
+      }
+    }
+  }
+
+  /** The sum of counter {@code counter} over the window ending at {@code now}. */
+  long sum(long now, int counter) {
+    long current = Math.floorDiv(now, slotNanos);
+    long n = 0;
+    for (int s = 0; s < slots; s++) {
+      if (inWindow(s, current)) {
+        n += counts.get(s * width + counter);
+      }
+    }
+    return n;
+  }
+
+  /** Every counter's sum over the window ending at {@code now}, into {@code into}. */
+  void sums(long now, long[] into) {
+    java.util.Arrays.fill(into, 0, width, 0);
+    long current = Math.floorDiv(now, slotNanos);
+    for (int s = 0; s < slots; s++) {
+      if (inWindow(s, current)) {
+        int base = s * width;
+        for (int c = 0; c < width; c++) {
+          into[c] += counts.get(base + c);
+        }
+      }
+    }
+  }
+
+  /** Forgets everything counted so far. */
+  synchronized void clear() {
+    for (int s = 0; s < slots; s++) {
+      PERIOD.setRelease(period, s, Long.MIN_VALUE);
+    }
+  }
+
+  private boolean inWindow(int s, long current) {
+    long p = (long) PERIOD.getAcquire(period, s);
+    return p > current - slots && p <= current;
+  }
+
+  /** The slot {@code now} falls in, made current if a new period begins there; -1 if too old. */
+  private int slotFor(long now) {
+    long index = Math.floorDiv(now, slotNanos);
+    int s = (int) Math.floorMod(index, (long) slots);
+    long held = (long) PERIOD.getAcquire(period, s);
+    if (held == index) {
+      return s;
+    }
+    synchronized (this) {
+      held = (long) PERIOD.getAcquire(period, s);
+      if (held == index) {
+        return s;
+      }
+      if (held > index) {
+        return -1;
+      }
+      int base = s * width;
+      for (int c = 0; c < width; c++) {
+        counts.set(base + c, 0);
+      }
+      PERIOD.setRelease(period, s, index);
+      return s;
+    }
+  }
+}

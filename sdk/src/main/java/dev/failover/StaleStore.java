@@ -1,0 +1,385 @@
+package dev.failover;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import okhttp3.Headers;
+import okhttp3.MediaType;
+import okhttp3.Protocol;
+import okhttp3.Request;
+import okhttp3.Response;
+import okhttp3.ResponseBody;
+import okio.Buffer;
+import okio.BufferedSource;
+import okio.ForwardingSource;
+import okio.Okio;
+import okio.Source;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Recent good GET responses, kept in a bounded Caffeine cache, served when everything failed.
+ *
+ * <p>Safety rules, each with a test: the key is built from what the server saw (the request after
+ * the application's OkHttp interceptors, plus the cookie jar's cookies), so a response fetched with
+ * one caller's credentials is never served to a caller with other ones; {@code Cache-Control:
+ * no-store} (request or response) and {@code Vary: *} are never kept; {@code Cache-Control:
+ * private} is kept only for a request that carried an identity; {@code Set-Cookie} is never kept or
+ * served; {@code Vary} is honoured. The body is copied while the caller reads it: the caller never
+ * waits for the cache, and only a body read to its end within {@code maxBodyBytes} is kept.
+ */
+final class StaleStore {
+  /**
+   * Request headers that never identify a caller and are left out of the key: transport and tracing
+   * headers that OkHttp or tracing libraries set per attempt. Every other header is in it.
+   */
+  static final Set<String> NOT_IN_KEY =
+      Set.of(
+          "accept-encoding",
+          "user-agent",
+          "host",
+          "connection",
+          "content-length",
+          "te",
+          "traceparent",
+          "tracestate",
+          "baggage",
+          "b3",
+          "x-b3-traceid",
+          "x-b3-spanid",
+          "x-b3-parentspanid",
+          "x-b3-sampled",
+          "x-b3-flags",
+          "x-request-id",
+          "x-correlation-id",
+          "x-amzn-trace-id");
+
+  /** Response headers never kept: a stale copy must not set another caller's cookies. */
+  private static final Set<String> NEVER_KEPT = Set.of("set-cookie", "set-cookie2");
+
+  private final StaleCache config;
+  private final Cache<String, Entry> cache;
+  private final Ticker ticker;
+
+  StaleStore(StaleCache config, Ticker ticker) {
+    this.config = config;
+    this.ticker = ticker;
+    this.cache =
+        Caffeine.newBuilder()
+            .maximumSize(config.maxEntries())
+            .expireAfterWrite(config.maxAge().toNanos(), TimeUnit.NANOSECONDS)
+            .ticker(ticker::nanos)
+            .executor(Runnable::run)
+            .build();
+  }
+
+  static boolean eligible(Request request) {
+    return request.method().equals("GET");
+  }
+
+  /**
+   * Returns {@code response} with a body that keeps a copy as the caller reads it, if the response
+   * may be kept; else {@code response} itself. Never reads anything on its own.
+   *
+   * @param logical the caller's request (names the service)
+   * @param seen what the server saw of it, as captured after the application's interceptors
+   */
+  Response offer(Request logical, @Nullable Seen seen, Response response) {
+    if (seen == null || !eligible(logical) || response.code() < 200 || response.code() > 299) {
+      return response;
+    }
+    if (hasDirective(seen.request.headers("Cache-Control"), "no-store")) {
+      return response;
+    }
+    List<String> cacheControl = response.headers("Cache-Control");
+    if (hasDirective(cacheControl, "no-store")) {
+      return response;
+    }
+    if (hasDirective(cacheControl, "private") && !seen.hasIdentity()) {
+      // Meant for one user: kept only when the key binds it to that user's identity.
+      return response;
+    }
+    List<String> vary = varyNames(response);
+    if (vary.contains("*")) {
+      return response;
+    }
+    ResponseBody body = response.body();
+    long length = body.contentLength();
+    if (length > config.maxBodyBytes()) {
+      return response;
+    }
+    String key = key(logical, seen);
+    Headers kept = keptHeaders(response.headers());
+    Map<String, List<String>> varyValues = varyValues(vary, seen.request);
+    MediaType type = body.contentType();
+    int code = response.code();
+    String message = response.message();
+    Teeing teeing =
+        new Teeing(
+            body.source(),
+            config.maxBodyBytes(),
+            bytes ->
+                cache.put(
+                    key,
+                    new Entry(
+                        code,
+                        message,
+                        kept,
+                        type == null ? null : type.toString(),
+                        bytes,
+                        varyValues,
+                        ticker.nanos())));
+    BufferedSource copying = Okio.buffer(teeing);
+    return response.newBuilder().body(ResponseBody.create(copying, type, length)).build();
+  }
+
+  /** A stale copy of the response to {@code logical}, marked as such, or null. */
+  @Nullable Response serve(Request logical, @Nullable Seen seen) {
+    if (seen == null || !eligible(logical)) {
+      return null;
+    }
+    if (hasDirective(seen.request.headers("Cache-Control"), "no-store")) {
+      return null;
+    }
+    Entry e = cache.getIfPresent(key(logical, seen));
+    if (e == null) {
+      return null;
+    }
+    for (Map.Entry<String, List<String>> v : e.vary.entrySet()) {
+      if (!v.getValue().equals(seen.request.headers(v.getKey()))) {
+        return null;
+      }
+    }
+    long ageSeconds = TimeUnit.NANOSECONDS.toSeconds(Math.max(0, ticker.nanos() - e.storedAt));
+    MediaType type = e.contentType == null ? null : MediaType.parse(e.contentType);
+    return new Response.Builder()
+        .request(logical)
+        .protocol(Protocol.HTTP_1_1)
+        .code(e.code)
+        .message(e.message)
+        .headers(e.headers)
+        .header("Age", Long.toString(ageSeconds))
+        .addHeader("Warning", "110 - \"Response is Stale\"")
+        .body(ResponseBody.create(e.body, type))
+        .build();
+  }
+
+  Duration age(Response stale) {
+    String age = stale.header("Age");
+    return Duration.ofSeconds(age == null ? 0 : Long.parseLong(age));
+  }
+
+  /**
+   * The logical URL's path with the query the server saw, and a SHA-256 digest of every request
+   * header the server saw (but {@link #NOT_IN_KEY}) and of the cookie jar's cookies: never another
+   * caller's data, never a secret in clear.
+   */
+  static String key(Request logical, Seen seen) {
+    String query = seen.request.url().encodedQuery();
+    StringBuilder sb =
+        new StringBuilder(logical.url().newBuilder().encodedQuery(query).build().toString());
+    String identity = seen.identity();
+    if (!identity.isEmpty()) {
+      sb.append('\n').append(sha256(identity));
+    }
+    return sb.toString();
+  }
+
+  private static Headers keptHeaders(Headers headers) {
+    Headers.Builder b = headers.newBuilder();
+    for (String name : NEVER_KEPT) {
+      b.removeAll(name);
+    }
+    return b.build();
+  }
+
+  private static List<String> varyNames(Response response) {
+    List<String> names = new ArrayList<>();
+    for (String v : response.headers("Vary")) {
+      for (String part : v.split(",", -1)) {
+        String name = part.trim().toLowerCase(Locale.ROOT);
+        if (!name.isEmpty()) {
+          names.add(name);
+        }
+      }
+    }
+    return names;
+  }
+
+  /** The values (none when absent) of the request headers a {@code Vary} response names. */
+  private static Map<String, List<String>> varyValues(List<String> names, Request seen) {
+    Map<String, List<String>> values = new HashMap<>();
+    for (String name : names) {
+      values.put(name, seen.headers(name));
+    }
+    return Map.copyOf(values);
+  }
+
+  static boolean hasDirective(List<String> cacheControl, String directive) {
+    for (String v : cacheControl) {
+      for (String part : v.split(",", -1)) {
+        String d = part.trim().toLowerCase(Locale.ROOT);
+        int eq = d.indexOf('=');
+        if ((eq < 0 ? d : d.substring(0, eq).trim()).equals(directive)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  private static String sha256(String s) {
+    try {
+      MessageDigest d = MessageDigest.getInstance("SHA-256");
+      return HexFormat.of().formatHex(d.digest(s.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is required of every JVM", e);
+    }
+  }
+
+  /**
+   * What the server saw of one attempt: the request after the application's interceptors, and the
+   * cookies the client's cookie jar adds to it. Captured by an interceptor that runs after the
+   * application's own.
+   */
+  static final class Seen {
+    final Request request;
+    final String cookies;
+
+    Seen(Request request, String cookies) {
+      this.request = request;
+      this.cookies = cookies;
+    }
+
+    /**
+     * Every header that may identify the caller, sorted, plus cookies; empty when there is none.
+     */
+    String identity() {
+      TreeMap<String, List<String>> sorted = new TreeMap<>();
+      Headers h = request.headers();
+      for (int i = 0; i < h.size(); i++) {
+        String name = h.name(i).toLowerCase(Locale.ROOT);
+        if (!NOT_IN_KEY.contains(name)) {
+          sorted.computeIfAbsent(name, n -> new ArrayList<>()).add(h.value(i));
+        }
+      }
+      StringBuilder sb = new StringBuilder();
+      sorted.forEach(
+          (name, values) -> {
+            for (String v : values) {
+              sb.append(name).append(':').append(v).append('\n');
+            }
+          });
+      if (!cookies.isEmpty()) {
+        sb.append("cookie-jar:").append(cookies).append('\n');
+      }
+      return sb.toString();
+    }
+
+    /** Whether the request carried credentials: an identity header, a cookie, or URL user info. */
+    boolean hasIdentity() {
+      if (!cookies.isEmpty() || !request.url().username().isEmpty()) {
+        return true;
+      }
+      for (String name : request.headers().names()) {
+        if (isCredential(name)) {
+          return true;
+        }
+      }
+      return false;
+    }
+  }
+
+  /** Headers that identify a caller: Authorization, Cookie, and any *key*, *token*, *auth*... */
+  static boolean isCredential(String name) {
+    String n = name.toLowerCase(Locale.ROOT);
+    return n.equals("authorization")
+        || n.equals("cookie")
+        || n.contains("auth")
+        || n.contains("token")
+        || n.contains("key")
+        || n.contains("session")
+        || n.contains("secret")
+        || n.contains("password")
+        || n.contains("credential")
+        || n.contains("user")
+        || n.contains("tenant");
+  }
+
+  /** Copies what the caller reads, up to a limit; hands the copy over when the body ends. */
+  private static final class Teeing extends ForwardingSource {
+    private final long limit;
+    private final java.util.function.Consumer<byte[]> onComplete;
+    private @Nullable Buffer copy = new Buffer();
+
+    Teeing(Source delegate, long limit, java.util.function.Consumer<byte[]> onComplete) {
+      super(delegate);
+      this.limit = limit;
+      this.onComplete = onComplete;
+    }
+
+    @Override
+    public long read(Buffer sink, long byteCount) throws IOException {
+      long before = sink.size();
+      long n;
+      try {
+        n = super.read(sink, byteCount);
+      } catch (IOException | RuntimeException e) {
+        copy = null; // a body that broke off is never kept
+        throw e;
+      }
+      Buffer c = copy;
+      if (c == null) {
+        return n;
+      }
+      if (n == -1) {
+        copy = null;
+        onComplete.accept(c.readByteArray());
+      } else if (c.size() + n > limit) {
+        copy = null; // too large to keep
+      } else {
+        sink.copyTo(c, before, n);
+      }
+      return n;
+    }
+  }
+
+  private static final class Entry {
+    final int code;
+    final String message;
+    final Headers headers;
+    final @Nullable String contentType;
+    final okio.ByteString body;
+    final Map<String, List<String>> vary;
+    final long storedAt;
+
+    Entry(
+        int code,
+        String message,
+        Headers headers,
+        @Nullable String contentType,
+        byte[] body,
+        Map<String, List<String>> vary,
+        long storedAt) {
+      this.code = code;
+      this.message = message;
+      this.headers = headers;
+      this.contentType = contentType;
+      this.body = okio.ByteString.of(body);
+      this.vary = vary;
+      this.storedAt = storedAt;
+    }
+  }
+}

@@ -1,0 +1,142 @@
+package dev.failover;
+
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** One zone: its endpoints, its recent outcomes, and whether it is evacuated or ramping back. */
+final class ZoneState {
+  enum Phase {
+    ACTIVE,
+    EVACUATED,
+    RAMPING
+  }
+
+  final Locality locality;
+  final String key;
+  final int tier;
+
+  /** The zone's endpoints now; replaced as a whole by the router when the list changes. */
+  volatile List<EndpointState> endpoints = List.of();
+
+  /** Per slot: attempts, failures, timed successes, their latency sum, hard failures. */
+  private final SlidingWindow window;
+
+  private static final int ATTEMPTS = 0;
+  private static final int FAILURES = 1;
+  private static final int SUCCESSES = 2;
+  private static final int LATENCY_SUM = 3;
+  private static final int HARD = 4;
+
+  // Written by the evaluating thread only; read by routing.
+  volatile Phase phase = Phase.ACTIVE;
+  volatile long phaseSince;
+  volatile String reason = "";
+  long cleanSince = -1;
+
+  /** Whether the zone was evacuated on hard evidence (refusals or failing health checks). */
+  boolean corroborated;
+
+  private final java.util.concurrent.atomic.AtomicInteger successesSinceFailure =
+      new java.util.concurrent.atomic.AtomicInteger();
+  int level;
+  long lastRestored = Long.MIN_VALUE;
+  final AtomicLong lastProbe = new AtomicLong(Long.MIN_VALUE);
+  final AtomicLong evacuations = new AtomicLong();
+
+  ZoneState(Locality locality, int tier, int slots, long slotNanos) {
+    this.locality = locality;
+    this.key = locality.toString();
+    this.tier = tier;
+    this.window = new SlidingWindow(slots, 5, slotNanos);
+  }
+
+  /** Makes a zone new to a running client ramp up over the slow start, as a returning zone does. */
+  void startSlow(long now) {
+    phase = Phase.RAMPING;
+    phaseSince = now;
+  }
+
+  boolean evacuated() {
+    return phase == Phase.EVACUATED;
+  }
+
+  /** When an operator's zonal shift ends (ticker time), or MIN_VALUE with none. */
+  volatile long shiftedUntil = Long.MIN_VALUE;
+
+  /** Who asked for the zonal shift in force. */
+  volatile String shiftedBy = "";
+
+  /** When the zonal shift in force ends, in wall-clock time, for display. */
+  volatile java.time.@org.jspecify.annotations.Nullable Instant shiftedUntilInstant;
+
+  /** Whether an operator's zonal shift holds the zone out of rotation at {@code now}. */
+  boolean shifted(long now) {
+    long until = shiftedUntil;
+    return until != Long.MIN_VALUE && now - until < 0;
+  }
+
+  /** Whether the zone gets no first attempts at {@code now}: evacuated or shifted away. */
+  boolean outOfRotation(long now) {
+    return phase == Phase.EVACUATED || shifted(now);
+  }
+
+  /** Share of traffic a returning zone may take now: 10% rising to 100% over slow start. */
+  double ramp(long now, long slowStartNanos) {
+    if (shifted(now)) {
+      return 0;
+    }
+    if (phase != Phase.RAMPING || slowStartNanos <= 0) {
+      return phase == Phase.EVACUATED ? 0 : 1;
+    }
+    double f = (double) (now - phaseSince) / slowStartNanos;
+    return Math.min(1, Math.max(0.1, f));
+  }
+
+  /**
+   * Records one attempt's outcome. {@code hard} marks a failure that corroborates an outage by
+   * itself (a refused or failed connection); a success with {@code latencyNanos < 0} counts without
+   * a latency (its latency was the client's, not the zone's).
+   */
+  void record(boolean failure, boolean hard, long latencyNanos, long now) {
+    window.add(now, ATTEMPTS, 1);
+    if (failure) {
+      successesSinceFailure.set(0);
+      window.add(now, FAILURES, 1);
+      if (hard) {
+        window.add(now, HARD, 1);
+      }
+    } else {
+      successesSinceFailure.incrementAndGet();
+      if (latencyNanos >= 0) {
+        window.add(now, SUCCESSES, 1);
+        window.add(now, LATENCY_SUM, latencyNanos);
+      }
+    }
+  }
+
+  void record(boolean failure, long latencyNanos, long now) {
+    record(failure, false, latencyNanos, now);
+  }
+
+  /** [attempts, failures, timed successes, latencySum, hard failures] over the window. */
+  long[] totals(long now) {
+    long[] t = new long[5];
+    window.sums(now, t);
+    return t;
+  }
+
+  /** Successful attempts since the last failed one. */
+  int successesSinceFailure() {
+    return successesSinceFailure.get();
+  }
+
+  /** Forgets the window: a returning zone is judged on what happens after its return. */
+  void clearWindow() {
+    window.clear();
+  }
+
+  @Override
+  public String toString() {
+    return key;
+  }
+}

@@ -1,0 +1,475 @@
+package dev.failover;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Judges zones as failure domains once a second: evacuates a zone whose endpoints are mostly
+ * ejected or whose error rate or latency stands out against the others, and returns it after it
+ * stayed clean for the hysteresis time.
+ */
+final class Zones {
+  static final long PROBE_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
+  static final double MAD_SCALE = 1.4826;
+  static final double MIN_ERROR_DELTA = 0.10;
+  static final double MIN_LATENCY_RATIO = 1.0;
+  static final int MIN_PROBE_SAMPLES = 2;
+  static final int MIN_POOLED_SAMPLES = 10;
+  static final double MIN_LATENCY_DELTA_NANOS = 20e6;
+
+  /** Hysteresis doubles on a re-evacuation at most this many times: 4 x the base at most. */
+  static final int MAX_LEVEL = 2;
+
+  /**
+   * A zone re-evacuated within this time after its return waits a doubled hysteresis; one that
+   * stayed in rotation this long starts from the base again.
+   */
+  static final long REEVACUATION_MEMORY_NANOS = TimeUnit.SECONDS.toNanos(60);
+
+  /** Successful attempts in a row that show a zone evacuated on hard evidence answers again. */
+  static final int MIN_RECOVERY_SUCCESSES = 3;
+
+  /** Refused connections in the window that corroborate a zone's outage by themselves. */
+  static final int MIN_HARD_FAILURES = 3;
+
+  private final String service;
+  private final ZonePolicy policy;
+  private volatile List<ZoneState> zones;
+  private final Events events;
+  final long slowStartNanos;
+
+  /** Whether the client itself is the slow party at a given time; set by the client. */
+  private volatile java.util.function.LongPredicate clientStalled = now -> false;
+
+  Zones(String service, ZonePolicy policy, List<ZoneState> zones, Events events) {
+    this.service = service;
+    this.policy = policy;
+    this.zones = List.copyOf(zones);
+    this.events = events;
+    this.slowStartNanos = policy.slowStart().toNanos();
+  }
+
+  void clientStalled(java.util.function.LongPredicate stalled) {
+    this.clientStalled = stalled;
+  }
+
+  /** Replaces the zones, when the endpoint list changed; ordered by tier. */
+  synchronized void replace(List<ZoneState> zones) {
+    this.zones = List.copyOf(zones);
+  }
+
+  List<ZoneState> all() {
+    return zones;
+  }
+
+  boolean enabled() {
+    return policy.enabled();
+  }
+
+  /** Claims a probe of an evacuated zone if one is due; returns the zone or null. */
+  @org.jspecify.annotations.Nullable
+  ZoneState probeDue(long now) {
+    if (!policy.enabled()) {
+      return null;
+    }
+    for (ZoneState z : zones) {
+      if (z.evacuated() && !z.shifted(now)) {
+        long last = z.lastProbe.get();
+        if ((last == Long.MIN_VALUE || now - last >= PROBE_INTERVAL_NANOS)
+            && z.lastProbe.compareAndSet(last, now)) {
+          return z;
+        }
+      }
+    }
+    return null;
+  }
+
+  /** One judgement of every zone. Called once a second from the scheduler, or by tests. */
+  public synchronized void evaluate(long now) {
+    for (ZoneState z : zones) {
+      if (z.shiftedUntil != Long.MIN_VALUE && !z.shifted(now)) {
+        endShift(z, now, "expired");
+      }
+    }
+    if (!policy.enabled() || zones.size() < 2) {
+      // Not judged: a zone that came with a new endpoint list (or whose shift ended) still
+      // finishes its slow start.
+      for (ZoneState z : zones) {
+        if (z.phase == ZoneState.Phase.RAMPING && now - z.phaseSince >= slowStartNanos) {
+          z.phase = ZoneState.Phase.ACTIVE;
+          z.phaseSince = now;
+        }
+      }
+      return;
+    }
+    int n = zones.size();
+    long[][] totals = new long[n][];
+    double[] errorRate = new double[n];
+    double[] latency = new double[n];
+    boolean[] judged = new boolean[n];
+    // A zone sets the latency reference only with enough timed answers: hedges and probes that lost
+    // their race carry no latency, and a zone with attempts but no timed answer would count as 0
+    // ms.
+    boolean[] timed = new boolean[n];
+    for (int i = 0; i < n; i++) {
+      ZoneState z = zones.get(i);
+      totals[i] = z.totals(now);
+      long attempts = totals[i][0];
+      errorRate[i] = attempts == 0 ? 0 : (double) totals[i][1] / attempts;
+      latency[i] = totals[i][2] == 0 ? 0 : (double) totals[i][3] / totals[i][2];
+      judged[i] = attempts >= policy.minSamples() && !z.evacuated();
+      timed[i] = judged[i] && totals[i][2] >= MIN_POOLED_SAMPLES;
+    }
+    // Reference values from the zones with enough traffic that are not evacuated.
+    double[] errRef = medianMad(errorRate, judged, null, null);
+    Map<String, double[]> latRef = new HashMap<>();
+    for (ZoneState z : zones) {
+      String region = z.locality.region();
+      latRef.computeIfAbsent(region, r -> medianMad(latency, timed, zones, r));
+    }
+    // While the client is the slow party, latency says nothing about the zones.
+    boolean stalled = clientStalled.test(now);
+    for (int i = 0; i < n; i++) {
+      ZoneState z = zones.get(i);
+      String bad = ejection(z, now);
+      long attempts = totals[i][0];
+      boolean enough =
+          z.evacuated() ? attempts >= MIN_PROBE_SAMPLES : attempts >= policy.minSamples();
+      double[] er = errRef != null ? errRef : pooled(totals, i, false, null);
+      if (bad == null && enough && er != null) {
+        double limit = er[0] + Math.max(policy.outlierK() * MAD_SCALE * er[1], MIN_ERROR_DELTA);
+        if (errorRate[i] > limit) {
+          bad =
+              String.format(
+                  Locale.ROOT,
+                  errRef != null
+                      ? "error rate %.0f%% vs median %.0f%% across zones"
+                      : "error rate %.0f%% vs %.0f%% in the other zones",
+                  100 * errorRate[i],
+                  100 * er[0]);
+        }
+      }
+      double[] lr = latRef.get(z.locality.region());
+      if (lr == null) {
+        lr = pooled(totals, i, true, z.locality.region());
+      }
+      if (bad == null && enough && lr != null && totals[i][2] > 0 && !stalled) {
+        double limit =
+            lr[0]
+                + Math.max(
+                    policy.outlierK() * MAD_SCALE * lr[1],
+                    Math.max(MIN_LATENCY_RATIO * lr[0], MIN_LATENCY_DELTA_NANOS));
+        if (latency[i] > limit) {
+          bad =
+              String.format(
+                  Locale.ROOT,
+                  "mean latency %.1f ms vs %.1f ms in other zones of %s",
+                  latency[i] / 1e6,
+                  lr[0] / 1e6,
+                  z.locality.region());
+        }
+      }
+      switch (z.phase) {
+        case ACTIVE, RAMPING -> {
+          if (bad != null && mayEvacuate(z, totals, i, now)) {
+            z.corroborated = corroborated(z, totals[i]);
+            evacuate(z, bad, now);
+          } else if (z.phase == ZoneState.Phase.RAMPING && now - z.phaseSince >= slowStartNanos) {
+            z.phase = ZoneState.Phase.ACTIVE;
+            z.phaseSince = now;
+          }
+        }
+        case EVACUATED -> {
+          // A zone evacuated on hard evidence (refusals, failing checks) that now answers every
+          // probe is clean without waiting for its old failures to leave the window.
+          boolean recovered =
+              z.corroborated
+                  && ejection(z, now) == null
+                  && z.successesSinceFailure() >= MIN_RECOVERY_SUCCESSES;
+          boolean clean = recovered || (bad == null && (enough || z.reason.startsWith("ejected")));
+          if (!clean) {
+            z.cleanSince = -1;
+          } else {
+            if (z.cleanSince < 0) {
+              z.cleanSince = now;
+            }
+            long wait = hysteresisNanos(z);
+            if (z.corroborated && checksPass(z)) {
+              // Active health checks confirm the recovery of a hard outage: half the wait.
+              wait /= 2;
+            }
+            if (now - z.cleanSince >= wait) {
+              restore(z, now);
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /** Whether every endpoint of {@code z} passes active health checks (false without checks). */
+  private static boolean checksPass(ZoneState z) {
+    for (EndpointState s : z.endpoints) {
+      if (s.isDown() || s.probeSuccesses < 1) {
+        return false;
+      }
+    }
+    return !z.endpoints.isEmpty();
+  }
+
+  /** How long {@code z} must stay clean before it returns: the base, doubled per level, capped. */
+  long hysteresisNanos(ZoneState z) {
+    return policy.hysteresis().toNanos() << Math.min(z.level, MAX_LEVEL);
+  }
+
+  /**
+   * The blast-radius rules: passive evidence alone (latency, errors, ejections by breakers)
+   * evacuates at most {@code maxEvacuatedPercent} of the zones, and never a zone in a second region
+   * at once; evidence corroborated by refused connections or failing health checks is not capped.
+   * Nothing ever evacuates the last zone in rotation that still answers.
+   */
+  private boolean mayEvacuate(ZoneState z, long[][] totals, int self, long now) {
+    int n = zones.size();
+    int evacuated = 0;
+    boolean otherRegion = false;
+    boolean anotherAnswers = false;
+    for (int j = 0; j < n; j++) {
+      ZoneState o = zones.get(j);
+      if (o == z) {
+        continue;
+      }
+      if (o.evacuated()) {
+        evacuated++;
+        otherRegion |= !o.locality.region().equals(z.locality.region());
+      } else if (!o.shifted(now) && answers(o, totals[j], now)) {
+        anotherAnswers = true;
+      }
+    }
+    if (!anotherAnswers) {
+      return false;
+    }
+    if (corroborated(z, totals[self])) {
+      return true;
+    }
+    return !otherRegion && (evacuated + 1) * 100 <= policy.maxEvacuatedPercent() * n;
+  }
+
+  /** Whether a zone in rotation still answers: some success in the window, or no failure. */
+  private static boolean answers(ZoneState z, long[] totals, long now) {
+    if (totals[1] == 0 || totals[0] > totals[1]) {
+      for (EndpointState s : z.endpoints) {
+        if (s.available(now)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /** Whether active evidence backs the zone's outage: refused connections or failing checks. */
+  private static boolean corroborated(ZoneState z, long[] totals) {
+    if (totals[4] >= MIN_HARD_FAILURES) {
+      return true;
+    }
+    int down = 0;
+    for (EndpointState s : z.endpoints) {
+      if (s.isDown()) {
+        down++;
+      }
+    }
+    return down * 2 > z.endpoints.size();
+  }
+
+  /**
+   * An operator's zonal shift: {@code zone} gets no first attempts (and no probes) until {@code
+   * until}, whatever the detectors say. Refused when no other zone in rotation would be left to
+   * serve.
+   *
+   * @throws IllegalArgumentException if no zone has that name, or two regions have one
+   * @throws IllegalStateException if it is the last zone in rotation with an endpoint that takes
+   *     traffic
+   */
+  public synchronized ZoneState shiftAway(
+      String zone, long until, java.time.Instant untilInstant, String requestedBy, long now) {
+    ZoneState z = byName(zone);
+    boolean another = false;
+    for (ZoneState o : zones) {
+      if (o != z && !o.outOfRotation(now)) {
+        for (EndpointState s : o.endpoints) {
+          another |= s.available(now);
+        }
+      }
+    }
+    if (!another) {
+      throw new IllegalStateException(
+          "cannot shift traffic away from zone '"
+              + zone
+              + "': no other zone in rotation has an endpoint that takes traffic");
+    }
+    z.shiftedBy = requestedBy;
+    z.shiftedUntilInstant = untilInstant;
+    z.shiftedUntil = until;
+    events.emit(new FailoverEvent.ZoneShifted(service, z.locality, untilInstant, requestedBy));
+    return z;
+  }
+
+  /** Ends the zonal shift of {@code zone}, if any; returns whether one was in force. */
+  public synchronized boolean cancelShift(String zone, String requestedBy, long now) {
+    ZoneState z = byName(zone);
+    if (!z.shifted(now)) {
+      return false;
+    }
+    endShift(z, now, "cancelled by " + requestedBy);
+    return true;
+  }
+
+  private void endShift(ZoneState z, long now, String reason) {
+    z.shiftedUntil = Long.MIN_VALUE;
+    z.shiftedUntilInstant = null;
+    z.shiftedBy = "";
+    if (z.phase == ZoneState.Phase.ACTIVE && slowStartNanos > 0) {
+      // Back with slow start, as after an evacuation.
+      z.phase = ZoneState.Phase.RAMPING;
+      z.phaseSince = now;
+    }
+    events.emit(new FailoverEvent.ZoneShiftEnded(service, z.locality, reason));
+  }
+
+  private ZoneState byName(String zone) {
+    ZoneState found = null;
+    for (ZoneState z : zones) {
+      if (z.locality.zone().equals(zone)) {
+        if (found != null) {
+          throw new IllegalArgumentException(
+              "zone '" + zone + "' names a zone in two regions; zones are " + zones);
+        }
+        found = z;
+      }
+    }
+    if (found == null) {
+      throw new IllegalArgumentException("no zone '" + zone + "'; zones are " + zones);
+    }
+    return found;
+  }
+
+  /**
+   * Brings an evacuated zone back at once: everything in rotation failed and this zone answered, so
+   * it was wrongly judged (or has healed). Returns with slow start.
+   */
+  public synchronized void restoreNow(ZoneState z, long now) {
+    if (z.evacuated()) {
+      restore(z, now);
+    }
+  }
+
+  private @org.jspecify.annotations.Nullable String ejection(ZoneState z, long now) {
+    int total = z.endpoints.size();
+    int out = 0;
+    for (EndpointState s : z.endpoints) {
+      if (!s.available(now)) {
+        out++;
+      }
+    }
+    if (total > 0 && out * 100 > policy.ejectedPercent() * total) {
+      return "ejected " + out + " of " + total + " endpoints";
+    }
+    return null;
+  }
+
+  private void evacuate(ZoneState z, String reason, long now) {
+    if (z.lastRestored != Long.MIN_VALUE && now - z.lastRestored < REEVACUATION_MEMORY_NANOS) {
+      z.level = Math.min(MAX_LEVEL, z.level + 1);
+    } else {
+      z.level = 0;
+    }
+    z.phase = ZoneState.Phase.EVACUATED;
+    z.phaseSince = now;
+    z.reason = reason;
+    z.cleanSince = -1;
+    z.evacuations.incrementAndGet();
+    events.emit(new FailoverEvent.ZoneEvacuated(service, z.locality, reason));
+  }
+
+  private void restore(ZoneState z, long now) {
+    Duration evacuatedFor = Duration.ofNanos(now - z.phaseSince);
+    // Judge the zone on what happens from now on, and let traffic test its ejected endpoints.
+    z.clearWindow();
+    for (EndpointState s : z.endpoints) {
+      s.probeRecovered();
+    }
+    z.phase = slowStartNanos > 0 ? ZoneState.Phase.RAMPING : ZoneState.Phase.ACTIVE;
+    z.phaseSince = now;
+    z.reason = "";
+    z.cleanSince = -1;
+    z.lastRestored = now;
+    events.emit(new FailoverEvent.ZoneRestored(service, z.locality, evacuatedFor));
+  }
+
+  /**
+   * With fewer than three zones to compare, the pooled error rate (or mean latency, within {@code
+   * region}) of every other zone, as {median, 0}; null with too few samples.
+   */
+  private double @org.jspecify.annotations.Nullable [] pooled(
+      long[][] totals,
+      int self,
+      boolean latency,
+      @org.jspecify.annotations.Nullable String region) {
+    long attempts = 0;
+    long failures = 0;
+    long successes = 0;
+    long latencySum = 0;
+    for (int j = 0; j < totals.length; j++) {
+      if (j == self || (region != null && !zones.get(j).locality.region().equals(region))) {
+        continue;
+      }
+      attempts += totals[j][0];
+      failures += totals[j][1];
+      successes += totals[j][2];
+      latencySum += totals[j][3];
+    }
+    if (latency) {
+      return successes < MIN_POOLED_SAMPLES
+          ? null
+          : new double[] {(double) latencySum / successes, 0};
+    }
+    return attempts < MIN_POOLED_SAMPLES ? null : new double[] {(double) failures / attempts, 0};
+  }
+
+  /**
+   * Median and median absolute deviation of {@code values} over the judged zones (of {@code region}
+   * when given); null with fewer than three such zones.
+   */
+  private static double @org.jspecify.annotations.Nullable [] medianMad(
+      double[] values,
+      boolean[] judged,
+      @org.jspecify.annotations.Nullable List<ZoneState> zones,
+      @org.jspecify.annotations.Nullable String region) {
+    List<Double> picked = new ArrayList<>();
+    for (int i = 0; i < values.length; i++) {
+      if (judged[i]
+          && (region == null || zones == null || zones.get(i).locality.region().equals(region))) {
+        picked.add(values[i]);
+      }
+    }
+    if (picked.size() < 3) {
+      return null;
+    }
+    double[] v = picked.stream().mapToDouble(Double::doubleValue).toArray();
+    double median = median(v);
+    double[] dev = Arrays.stream(v).map(x -> Math.abs(x - median)).toArray();
+    return new double[] {median, median(dev)};
+  }
+
+  static double median(double[] v) {
+    double[] s = v.clone();
+    Arrays.sort(s);
+    int m = s.length / 2;
+    return s.length % 2 == 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+  }
+}

@@ -1,0 +1,100 @@
+package dev.failover;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class BudgetBackoffTest {
+  private final FakeClock clock = new FakeClock();
+
+  @Test
+  void budgetAllowsRatioOfCallsPlusReserve() {
+    RetryBudget budget = new RetryBudget(0.1, 1, Duration.ofSeconds(10).toNanos());
+    // Reserve: 1 per second x 10 s.
+    assertThat(budget.balance(clock.nanos())).isEqualTo(10.0);
+    for (int i = 0; i < 100; i++) {
+      budget.deposit(clock.nanos());
+    }
+    assertThat(budget.balance(clock.nanos())).isEqualTo(20.0);
+    int granted = 0;
+    while (budget.tryWithdraw(clock.nanos())) {
+      granted++;
+    }
+    assertThat(granted).isEqualTo(20);
+    assertThat(budget.tryWithdraw(clock.nanos())).isFalse();
+  }
+
+  @Test
+  void budgetForgetsOldCallsAndRetries() {
+    RetryBudget budget = new RetryBudget(0.2, 0, Duration.ofSeconds(10).toNanos());
+    for (int i = 0; i < 50; i++) {
+      budget.deposit(clock.nanos());
+    }
+    assertThat(budget.balance(clock.nanos())).isEqualTo(10.0);
+    for (int i = 0; i < 10; i++) {
+      assertThat(budget.tryWithdraw(clock.nanos())).isTrue();
+    }
+    assertThat(budget.tryWithdraw(clock.nanos())).isFalse();
+    clock.advance(Duration.ofSeconds(5));
+    assertThat(budget.balance(clock.nanos())).isEqualTo(0.0);
+    clock.advance(Duration.ofSeconds(6));
+    assertThat(budget.balance(clock.nanos())).isEqualTo(0.0);
+    budget.deposit(clock.nanos());
+    assertThat(budget.balance(clock.nanos())).isEqualTo(0.2);
+  }
+
+  @Test
+  void chargesForSilentRetriesCount() {
+    RetryBudget budget = new RetryBudget(0.1, 1, Duration.ofSeconds(10).toNanos());
+    budget.charge(clock.nanos(), 9);
+    assertThat(budget.tryWithdraw(clock.nanos())).isTrue();
+    assertThat(budget.tryWithdraw(clock.nanos())).isFalse();
+  }
+
+  @Test
+  void backoffIsExponentialWithFullJitterAndACap() {
+    Backoff b = new Backoff(Duration.ofMillis(25), Duration.ofMillis(250));
+    assertThat(b.ceilingNanos(1)).isEqualTo(Duration.ofMillis(25).toNanos());
+    assertThat(b.ceilingNanos(2)).isEqualTo(Duration.ofMillis(50).toNanos());
+    assertThat(b.ceilingNanos(3)).isEqualTo(Duration.ofMillis(100).toNanos());
+    assertThat(b.ceilingNanos(4)).isEqualTo(Duration.ofMillis(200).toNanos());
+    assertThat(b.ceilingNanos(5)).isEqualTo(Duration.ofMillis(250).toNanos());
+    assertThat(b.ceilingNanos(64)).isEqualTo(Duration.ofMillis(250).toNanos());
+    Random r = new Random(3);
+    long min = Long.MAX_VALUE;
+    long max = 0;
+    for (int i = 0; i < 10_000; i++) {
+      long d = b.delayNanos(3, r);
+      assertThat(d).isBetween(0L, Duration.ofMillis(100).toNanos());
+      min = Math.min(min, d);
+      max = Math.max(max, d);
+    }
+    // Full jitter spreads over the whole range.
+    assertThat(min).isLessThan(Duration.ofMillis(5).toNanos());
+    assertThat(max).isGreaterThan(Duration.ofMillis(95).toNanos());
+  }
+
+  @Test
+  void zeroBackoffNeverWaits() {
+    Backoff b = new Backoff(Duration.ZERO, Duration.ZERO);
+    assertThat(b.delayNanos(1, new Random(1))).isZero();
+  }
+
+  @Test
+  void retryAfterParsesSecondsAndDates() {
+    long now = Instant.parse("2026-11-24T10:00:00Z").toEpochMilli();
+    assertThat(Backoff.parseRetryAfter("7", now)).isEqualTo(Duration.ofSeconds(7));
+    String date =
+        DateTimeFormatter.RFC_1123_DATE_TIME.format(
+            Instant.parse("2026-11-24T10:00:30Z").atZone(ZoneOffset.UTC));
+    assertThat(Backoff.parseRetryAfter(date, now)).isEqualTo(Duration.ofSeconds(30));
+    assertThat(Backoff.parseRetryAfter("soon", now)).isNull();
+    assertThat(Backoff.parseRetryAfter(null, now)).isNull();
+    assertThat(Backoff.parseRetryAfter(" ", now)).isNull();
+  }
+}

@@ -1,0 +1,158 @@
+package dev.failover;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.ConnectException;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
+import okhttp3.MediaType;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okio.BufferedSink;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class ClassifierTest {
+
+  @ParameterizedTest
+  @CsvSource({
+    "200, SUCCESS",
+    "204, SUCCESS",
+    "301, SUCCESS",
+    "404, SUCCESS",
+    "409, SUCCESS",
+    "429, THROTTLED",
+    "500, SERVER_ERROR",
+    "501, SERVER_ERROR",
+    "502, UNAVAILABLE",
+    "503, UNAVAILABLE",
+    "504, UNAVAILABLE",
+    "599, SERVER_ERROR"
+  })
+  void statuses(int status, Outcome outcome) {
+    assertThat(Classifier.classify(status)).isEqualTo(outcome);
+  }
+
+  @Test
+  void failures() {
+    assertThat(Classifier.classify(new ConnectException("refused"), false, false))
+        .isEqualTo(Outcome.CONNECT_FAILED);
+    assertThat(Classifier.classify(new UnknownHostException("x"), false, false))
+        .isEqualTo(Outcome.CONNECT_FAILED);
+    // Nothing was written: whatever the failure, the request never left the client.
+    assertThat(Classifier.classify(new SocketTimeoutException("connect timed out"), false, false))
+        .isEqualTo(Outcome.CONNECT_FAILED);
+    assertThat(Classifier.classify(new IOException("handshake"), false, false))
+        .isEqualTo(Outcome.CONNECT_FAILED);
+    // OkHttp silently retried after a reset and the retry's connect failed: the first try was on
+    // the network, so the request may have reached a server.
+    assertThat(Classifier.classify(new ConnectException("refused"), true, false))
+        .isEqualTo(Outcome.RESET);
+    assertThat(Classifier.classify(new SocketTimeoutException("timeout"), true, false))
+        .isEqualTo(Outcome.TIMEOUT);
+    assertThat(Classifier.classify(new InterruptedIOException("timeout"), true, false))
+        .isEqualTo(Outcome.TIMEOUT);
+    assertThat(Classifier.classify(new SocketException("Connection reset"), true, false))
+        .isEqualTo(Outcome.RESET);
+    assertThat(Classifier.classify(new EOFException(), true, false)).isEqualTo(Outcome.RESET);
+    assertThat(Classifier.classify(new IOException("unexpected end of stream on x"), true, false))
+        .isEqualTo(Outcome.RESET);
+    assertThat(Classifier.classify(new java.net.ProtocolException("bad"), true, false))
+        .isEqualTo(Outcome.PROTOCOL_ERROR);
+    assertThat(Classifier.classify(new IOException("Canceled"), true, true))
+        .isEqualTo(Outcome.CANCELLED);
+  }
+
+  @Test
+  void onlyConnectFailuresProveTheRequestNeverLeft() {
+    for (Outcome o : Outcome.values()) {
+      assertThat(o.neverSent()).isEqualTo(o == Outcome.CONNECT_FAILED);
+    }
+  }
+
+  @ParameterizedTest
+  @CsvSource({
+    "GET, true",
+    "HEAD, true",
+    "OPTIONS, true",
+    "PUT, true",
+    "DELETE, true",
+    "POST, false",
+    "PATCH, false"
+  })
+  void idempotencyByMethod(String method, boolean idempotent) {
+    RequestBody body =
+        method.equals("GET") || method.equals("HEAD") || method.equals("OPTIONS")
+            ? null
+            : RequestBody.create(new byte[0], MediaType.get("application/json"));
+    Request r = new Request.Builder().url("http://directory/x").method(method, body).build();
+    assertThat(Classifier.idempotent(r)).isEqualTo(idempotent);
+  }
+
+  @Test
+  void idempotencyByHeaderOrMark() {
+    RequestBody body = RequestBody.create(new byte[0], MediaType.get("application/json"));
+    Request keyed =
+        new Request.Builder()
+            .url("http://directory/x")
+            .post(body)
+            .header("Idempotency-Key", "k-1")
+            .build();
+    assertThat(Classifier.idempotent(keyed)).isTrue();
+    Request marked =
+        new Request.Builder()
+            .url("http://directory/x")
+            .post(body)
+            .tag(RequestOptions.class, RequestOptions.markIdempotent())
+            .build();
+    assertThat(Classifier.idempotent(marked)).isTrue();
+    Request unmarked =
+        new Request.Builder()
+            .url("http://directory/x")
+            .tag(RequestOptions.class, RequestOptions.markNotIdempotent())
+            .build();
+    assertThat(Classifier.idempotent(unmarked)).isFalse();
+  }
+
+  @Test
+  void oneShotBodiesAreNotReplayable() {
+    RequestBody oneShot =
+        new RequestBody() {
+          @Override
+          public MediaType contentType() {
+            return MediaType.get("text/plain");
+          }
+
+          @Override
+          public void writeTo(BufferedSink sink) throws IOException {
+            sink.writeUtf8("x");
+          }
+
+          @Override
+          public boolean isOneShot() {
+            return true;
+          }
+        };
+    Request r = new Request.Builder().url("http://directory/x").put(oneShot).build();
+    assertThat(Classifier.replayable(r)).isFalse();
+    assertThat(Classifier.replayable(new Request.Builder().url("http://directory/x").build()))
+        .isTrue();
+  }
+
+  @Test
+  void rewriteKeepsPathAndQueryUnderTheBasePath() {
+    okhttp3.HttpUrl logical = okhttp3.HttpUrl.get("http://directory/users/42?expand=groups");
+    assertThat(
+            FailoverCall.rewrite(logical, okhttp3.HttpUrl.get("https://dir-a.internal:8443/api/"))
+                .toString())
+        .isEqualTo("https://dir-a.internal:8443/api/users/42?expand=groups");
+    assertThat(
+            FailoverCall.rewrite(logical, okhttp3.HttpUrl.get("http://127.0.0.1:8080")).toString())
+        .isEqualTo("http://127.0.0.1:8080/users/42?expand=groups");
+  }
+}

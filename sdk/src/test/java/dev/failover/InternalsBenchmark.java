@@ -1,0 +1,114 @@
+package dev.failover;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+
+/**
+ * The SDK's per-call building blocks, measured from inside their package (they are not public):
+ * picking a first attempt's endpoint ({@link Router#pick}: tier split, power of two choices on
+ * Peak-EWMA cost, over the drill's 10 endpoints in 5 zones), a retry budget deposit and withdrawal,
+ * and recording a latency into the adaptive hedger and reading its delay. Outcome recording on an
+ * endpoint is package-private; it is measured as part of the whole in-memory call in {@code
+ * InMemoryCallBenchmark} (benchmarks module).
+ *
+ * <p>Run with:
+ *
+ * <pre>
+ * ./mvnw -q -f sdk/pom.xml test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt -Dmdep.includeScope=test
+ * java -cp "sdk/target/test-classes:sdk/target/classes:$(cat sdk/target/cp.txt)" org.openjdk.jmh.Main InternalsBenchmark -prof gc -f 3 -wi 3 -i 5 -w 1s -r 1s
+ * </pre>
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+public class InternalsBenchmark {
+  private final Ticker ticker = Ticker.system();
+  private @Nullable Router router;
+  private RetryBudget budget = new RetryBudget(0.1, 1, TimeUnit.SECONDS.toNanos(10));
+  private Hedger hedger = new Hedger(HedgePolicy.adaptive(0.05), System.nanoTime());
+
+  /** Builds a router over the drill's topology. */
+  @Setup
+  public void setUp() {
+    List<Endpoint> endpoints = new ArrayList<>();
+    int port = 10_000;
+    String[][] zones = {
+      {"us-east-1", "us-east-1a"},
+      {"us-east-1", "us-east-1b"},
+      {"us-east-1", "us-east-1c"},
+      {"us-west-2", "us-west-2a"},
+      {"us-west-2", "us-west-2b"}
+    };
+    for (String[] z : zones) {
+      for (int i = 0; i < 2; i++) {
+        endpoints.add(Endpoint.of("http://127.0.0.1:" + port++, z[0], z[1]));
+      }
+    }
+    router =
+        new Router(
+            "directory",
+            Locality.of("us-east-1", "us-east-1a"),
+            endpoints,
+            List.of(),
+            EjectionPolicy.defaults(),
+            ZonePolicy.defaults(),
+            0,
+            true,
+            Clock.systemUTC(),
+            ticker,
+            () -> ThreadLocalRandom.current().nextLong(),
+            new Events(List.of()));
+    budget = new RetryBudget(0.1, 1, TimeUnit.SECONDS.toNanos(10));
+    hedger = new Hedger(HedgePolicy.adaptive(0.05), ticker.nanos());
+  }
+
+  /**
+   * Picks a first attempt's endpoint.
+   *
+   * @return the endpoint
+   */
+  @Benchmark
+  public @Nullable Object pick() {
+    Router r = router;
+    if (r == null) {
+      throw new IllegalStateException("not set up");
+    }
+    Router.Pick p = r.pick(ticker.nanos(), List.<EndpointState>of(), List.<String>of());
+    return p == null ? null : p.endpoint();
+  }
+
+  /**
+   * One call's deposit and one retry's withdrawal from the retry budget.
+   *
+   * @return whether the retry was allowed
+   */
+  @Benchmark
+  public boolean budget() {
+    long now = ticker.nanos();
+    budget.deposit(now);
+    return budget.tryWithdraw(now);
+  }
+
+  /**
+   * Records an attempt's latency into the adaptive hedger and reads the hedge delay.
+   *
+   * @return the delay in nanoseconds
+   */
+  @Benchmark
+  public long hedgeDelay() {
+    long now = ticker.nanos();
+    hedger.record(1_000_000L + (now & 0xFFFF), now);
+    return hedger.delayNanos(now);
+  }
+}

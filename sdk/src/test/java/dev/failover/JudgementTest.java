@@ -1,0 +1,558 @@
+package dev.failover;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.failover.FailoverSnapshot.Health;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The rules of judgement, each on a fake clock: what counts as evidence, the client's own stalls,
+ * the blast radius of evacuations, the last resort, and bounded fail-back.
+ */
+class JudgementTest {
+  private static final long MS = TimeUnit.MILLISECONDS.toNanos(1);
+  private final FakeClock clock = new FakeClock();
+  private final List<FailoverEvent> events = new CopyOnWriteArrayList<>();
+  private final Events sink =
+      new Events(
+          List.of(
+              new FailoverListener() {
+                @Override
+                public void onEjected(FailoverEvent.EndpointEjected e) {
+                  events.add(e);
+                }
+
+                @Override
+                public void onRestored(FailoverEvent.EndpointRestored e) {
+                  events.add(e);
+                }
+
+                @Override
+                public void onZoneEvacuated(FailoverEvent.ZoneEvacuated e) {
+                  events.add(e);
+                }
+
+                @Override
+                public void onZoneRestored(FailoverEvent.ZoneRestored e) {
+                  events.add(e);
+                }
+
+                @Override
+                public void onZoneShiftEnded(FailoverEvent.ZoneShiftEnded e) {
+                  events.add(e);
+                }
+
+                @Override
+                public void onClientStalled(FailoverEvent.ClientStalled e) {
+                  events.add(e);
+                }
+
+                @Override
+                public void onClientRecovered(FailoverEvent.ClientRecovered e) {
+                  events.add(e);
+                }
+              }));
+
+  private Router router(ZonePolicy policy, String... zones) {
+    List<Endpoint> endpoints = new ArrayList<>();
+    int port = 10000;
+    for (String z : zones) {
+      String region = z.substring(0, z.length() - 1);
+      endpoints.add(Endpoint.of("http://127.0.0.1:" + port++, region, z));
+      endpoints.add(Endpoint.of("http://127.0.0.1:" + port++, region, z));
+    }
+    return new Router(
+        "directory",
+        Locality.of("us-east-1", "us-east-1a"),
+        endpoints,
+        List.of(),
+        EjectionPolicy.defaults().withEjectionTime(Duration.ofSeconds(5), Duration.ofSeconds(60)),
+        policy,
+        0,
+        true,
+        clock,
+        clock,
+        new Random(5),
+        sink);
+  }
+
+  private Router router(String... zones) {
+    return router(ZonePolicy.defaults(), zones);
+  }
+
+  private static ZoneState zone(Router r, String name) {
+    return r.zones().all().stream()
+        .filter(z -> z.locality.zone().equals(name))
+        .findFirst()
+        .orElseThrow();
+  }
+
+  private static EndpointState endpoint(Router r, String zone) {
+    return zone(r, zone).endpoints.get(0);
+  }
+
+  /** An attempt that held a permission, ran {@code duration} and ended now. */
+  private boolean attempt(EndpointState ep, Outcome outcome, long duration, boolean slow) {
+    return attempt(ep, outcome, duration, slow, false);
+  }
+
+  private boolean attempt(
+      EndpointState ep, Outcome outcome, long duration, boolean slow, boolean stalled) {
+    assertThat(ep.tryAcquire()).isTrue();
+    ep.begin();
+    return ep.record(outcome, duration, clock.nanos(), slow, stalled, true);
+  }
+
+  /** One second of traffic to a zone: {@code n} attempts, some failed, some of those refused. */
+  private void traffic(Router r, String name, int n, double errorRate, boolean refused) {
+    ZoneState z = zone(r, name);
+    int failures = (int) Math.round(n * errorRate);
+    for (int i = 0; i < n; i++) {
+      z.record(i < failures, refused, 5 * MS, clock.nanos());
+    }
+  }
+
+  private List<String> evacuated(Router r) {
+    List<String> out = new ArrayList<>();
+    for (ZoneState z : r.zones().all()) {
+      if (z.evacuated()) {
+        out.add(z.locality.zone());
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void aRaceLostByAHairIsNotEvidence() {
+    EndpointState ep = endpoint(router("us-east-1a", "us-east-1b"), "us-east-1a");
+    for (int i = 0; i < 20; i++) {
+      clock.advance(Duration.ofMillis(100));
+      // Overtaken by a hedge, but it had not run twice as long as the winner: not slow.
+      assertThat(attempt(ep, Outcome.CANCELLED, 12 * MS, false)).isFalse();
+    }
+    assertThat(ep.health(clock.nanos())).isEqualTo(Health.HEALTHY);
+  }
+
+  @Test
+  void oneStallSeenByEightConcurrentCallsIsOnePieceOfEvidence() {
+    EndpointState ep = endpoint(router("us-east-1a", "us-east-1b"), "us-east-1a");
+    // Eight calls started within the same 10 ms, the endpoint paused 80 ms, all eight were
+    // overtaken by their hedges.
+    int counted = 0;
+    for (int i = 0; i < 8; i++) {
+      clock.advance(Duration.ofMillis(1));
+      counted += attempt(ep, Outcome.CANCELLED, (80 - i) * MS, true) ? 1 : 0;
+    }
+    assertThat(counted).isEqualTo(1);
+    // Three more overlapping stalls a second apart are still fewer than 5 in a row...
+    for (int s = 0; s < 3; s++) {
+      clock.advance(Duration.ofSeconds(1));
+      for (int i = 0; i < 8; i++) {
+        clock.advance(Duration.ofMillis(1));
+        attempt(ep, Outcome.TIMEOUT, 300 * MS, false);
+      }
+    }
+    assertThat(ep.health(clock.nanos())).isEqualTo(Health.HEALTHY);
+    // ...but an endpoint that really hangs gives a new piece with every new attempt.
+    clock.advance(Duration.ofSeconds(1));
+    attempt(ep, Outcome.TIMEOUT, 300 * MS, false);
+    assertThat(ep.health(clock.nanos())).isEqualTo(Health.EJECTED);
+  }
+
+  @Test
+  void aStalledClientChargesNoTimeoutButStillChargesRefusalsAndRacesLostByFar() {
+    EndpointState ep = endpoint(router("us-east-1a", "us-east-1b"), "us-east-1a");
+    for (int i = 0; i < 10; i++) {
+      clock.advance(Duration.ofSeconds(1));
+      assertThat(attempt(ep, Outcome.TIMEOUT, 300 * MS, false, true)).isFalse();
+      // Overtaken, but not by far: no evidence, stalled or not.
+      assertThat(attempt(ep, Outcome.CANCELLED, 300 * MS, false, true)).isFalse();
+    }
+    assertThat(ep.health(clock.nanos())).isEqualTo(Health.HEALTHY);
+    // A race lost to a winner at least twice as fast is relative evidence: the winner ran on the
+    // same stalled client at the same time. It counts.
+    clock.advance(Duration.ofSeconds(1));
+    assertThat(attempt(ep, Outcome.CANCELLED, 300 * MS, true, true)).isTrue();
+    attempt(ep, Outcome.SUCCESS, MS, false, true);
+    for (int i = 0; i < 5; i++) {
+      assertThat(attempt(ep, Outcome.CONNECT_FAILED, MS, false, true)).isTrue();
+    }
+    assertThat(ep.health(clock.nanos())).isEqualTo(Health.EJECTED);
+  }
+
+  @Test
+  void theSchedulersLatenessMarksAStallWithAGracePeriodAndEvents() {
+    ClientHealth health = new ClientHealth("directory", sink, clock.nanos(), 0);
+    for (int i = 0; i < 10; i++) {
+      clock.advance(Duration.ofMillis(20));
+      health.tick(clock.nanos());
+    }
+    assertThat(health.stalled(clock.nanos())).isFalse();
+    // A 300 ms pause: the next tick runs 300 ms late.
+    clock.advance(Duration.ofMillis(320));
+    health.tick(clock.nanos());
+    assertThat(health.stalled(clock.nanos())).isTrue();
+    assertThat(health.stalls()).isEqualTo(1);
+    assertThat(events).singleElement().isInstanceOf(FailoverEvent.ClientStalled.class);
+    assertThat(((FailoverEvent.ClientStalled) events.get(0)).cause())
+        .isEqualTo("scheduler ran 300 ms late");
+    // A 300 ms stall explains a 500 ms timeout, not a 1 s one.
+    assertThat(health.explains(500 * MS, clock.nanos())).isTrue();
+    assertThat(health.explains(1000 * MS, clock.nanos())).isFalse();
+    // On time again: still stalled for the 2 s grace, then recovered, once.
+    for (int i = 0; i < 99; i++) {
+      clock.advance(Duration.ofMillis(20));
+      health.tick(clock.nanos());
+      assertThat(health.stalled(clock.nanos())).isTrue();
+    }
+    clock.advance(Duration.ofMillis(20));
+    health.tick(clock.nanos());
+    assertThat(health.stalled(clock.nanos())).isFalse();
+    assertThat(events).hasSize(2);
+    assertThat(events.get(1)).isInstanceOf(FailoverEvent.ClientRecovered.class);
+  }
+
+  @Test
+  void slownessInTwoRegionsAtOnceIsTheClient() {
+    ClientHealth health = new ClientHealth("directory", sink, clock.nanos(), 0);
+    health.slowIn("us-east-1", 300 * MS, clock.nanos());
+    clock.advance(Duration.ofMillis(100));
+    health.slowIn("us-east-1", 300 * MS, clock.nanos());
+    assertThat(health.stalled(clock.nanos())).isFalse();
+    clock.advance(Duration.ofMillis(100));
+    health.slowIn("us-west-2", 300 * MS, clock.nanos());
+    assertThat(health.stalled(clock.nanos())).isTrue();
+    assertThat(((FailoverEvent.ClientStalled) events.get(0)).cause())
+        .isEqualTo("attempts slow in us-east-1 and us-west-2 at once");
+  }
+
+  @Test
+  void latencyIsNotTrustedInTheFirstSecondsAfterStart() {
+    ClientHealth health =
+        new ClientHealth("directory", sink, clock.nanos(), ClientHealth.STARTUP_GRACE_NANOS);
+    assertThat(health.latencyUntrusted(clock.nanos())).isTrue();
+    assertThat(health.stalled(clock.nanos())).isFalse();
+    clock.advance(Duration.ofNanos(ClientHealth.STARTUP_GRACE_NANOS));
+    assertThat(health.latencyUntrusted(clock.nanos())).isFalse();
+  }
+
+  /** Ejects every endpoint of {@code zone} with five failures each, and feeds its window. */
+  private void eject(Router r, String zone, Outcome outcome) {
+    for (EndpointState ep : zone(r, zone).endpoints) {
+      for (int i = 0; i < 5; i++) {
+        attempt(ep, outcome, MS, false);
+        zone(r, zone).record(true, outcome == Outcome.CONNECT_FAILED, MS, clock.nanos());
+      }
+      assertThat(ep.health(clock.nanos())).isEqualTo(Health.EJECTED);
+    }
+  }
+
+  @Test
+  void passiveEvidenceNeverEvacuatesZonesInTwoRegionsAtOnce() {
+    Router r = router("us-east-1a", "us-east-1b", "us-east-1c", "us-west-2a", "us-west-2b");
+    for (int s = 0; s < 3; s++) {
+      // 503s (no refusals, checks pass): passive evidence only, in zones of two regions.
+      traffic(r, "us-east-1a", 50, 0.5, false);
+      traffic(r, "us-east-1b", 50, 0.0, false);
+      traffic(r, "us-east-1c", 50, 0.0, false);
+      traffic(r, "us-west-2a", 50, 0.5, false);
+      traffic(r, "us-west-2b", 50, 0.0, false);
+      clock.advance(Duration.ofSeconds(1));
+    }
+    r.zones().evaluate(clock.nanos());
+    assertThat(evacuated(r)).containsExactly("us-east-1a");
+  }
+
+  @Test
+  void ejectionsAloneEvacuateAtMostHalfTheZones() {
+    Router r = router("us-east-1a", "us-east-1b", "us-east-1c", "us-west-2a");
+    // Every endpoint of three zones ejected by its breaker on 503s: passive evidence alone.
+    eject(r, "us-east-1a", Outcome.UNAVAILABLE);
+    eject(r, "us-east-1b", Outcome.UNAVAILABLE);
+    eject(r, "us-east-1c", Outcome.UNAVAILABLE);
+    r.zones().evaluate(clock.nanos());
+    assertThat(evacuated(r)).containsExactly("us-east-1a", "us-east-1b");
+    // A lower cap is honoured too.
+    Router strict =
+        router(
+            ZonePolicy.defaults().withMaxEvacuatedPercent(25),
+            "us-east-1a",
+            "us-east-1b",
+            "us-east-1c",
+            "us-west-2a");
+    eject(strict, "us-east-1a", Outcome.UNAVAILABLE);
+    eject(strict, "us-east-1b", Outcome.UNAVAILABLE);
+    strict.zones().evaluate(clock.nanos());
+    assertThat(evacuated(strict)).containsExactly("us-east-1a");
+  }
+
+  @Test
+  void refusalsCorroborateAndAreNotCappedButTheLastAnsweringZoneStays() {
+    Router r = router("us-east-1a", "us-east-1b", "us-east-1c", "us-west-2a");
+    eject(r, "us-east-1a", Outcome.CONNECT_FAILED);
+    eject(r, "us-east-1b", Outcome.CONNECT_FAILED);
+    eject(r, "us-east-1c", Outcome.CONNECT_FAILED);
+    traffic(r, "us-west-2a", 50, 0.0, false);
+    r.zones().evaluate(clock.nanos());
+    assertThat(evacuated(r)).containsExactly("us-east-1a", "us-east-1b", "us-east-1c");
+
+    // Now the last zone in rotation refuses too: it is never evacuated.
+    clock.advance(Duration.ofSeconds(11));
+    eject(r, "us-west-2a", Outcome.CONNECT_FAILED);
+    r.zones().evaluate(clock.nanos());
+    assertThat(zone(r, "us-west-2a").evacuated()).isFalse();
+  }
+
+  @Test
+  void whenEverythingInRotationWasTriedEvacuatedZonesAndEjectedEndpointsAreTheLastResort() {
+    Router r = router("us-east-1a", "us-east-1b");
+    for (int s = 0; s < 3; s++) {
+      traffic(r, "us-east-1a", 50, 1.0, true);
+      traffic(r, "us-east-1b", 50, 0.0, false);
+      clock.advance(Duration.ofSeconds(1));
+    }
+    r.zones().evaluate(clock.nanos());
+    assertThat(evacuated(r)).containsExactly("us-east-1a");
+    // Both endpoints of us-east-1b were tried and failed, and one of them is ejected.
+    Set<EndpointState> tried = new HashSet<>(zone(r, "us-east-1b").endpoints);
+    EndpointState ejected = zone(r, "us-east-1a").endpoints.get(1);
+    for (int i = 0; i < 5; i++) {
+      attempt(ejected, Outcome.CONNECT_FAILED, MS, false);
+    }
+    Router.Pick p = r.pick(clock.nanos(), tried, Set.of("us-east-1/us-east-1b"));
+    assertThat(p).isNotNull();
+    assertThat(p.lastResort()).isTrue();
+    assertThat(p.endpoint()).isEqualTo(zone(r, "us-east-1a").endpoints.get(0));
+    tried.add(p.endpoint());
+    Router.Pick last = r.pick(clock.nanos(), tried, Set.of());
+    assertThat(last).isNotNull();
+    assertThat(last.endpoint()).isEqualTo(ejected);
+    assertThat(last.lastResort()).isTrue();
+
+    // The ejected endpoint answers: back at once, and so is its zone.
+    ejected.begin();
+    ejected.record(Outcome.SUCCESS, MS, clock.nanos(), false, false, false);
+    assertThat(ejected.health(clock.nanos())).isEqualTo(Health.HEALTHY);
+    r.zones().restoreNow(zone(r, "us-east-1a"), clock.nanos());
+    assertThat(zone(r, "us-east-1a").evacuated()).isFalse();
+  }
+
+  @Test
+  void failBackIsBoundedAndItsGrowthIsForgotten() {
+    Router r = router("us-east-1a", "us-east-1b", "us-east-1c");
+    ZoneState a = zone(r, "us-east-1a");
+    long base = TimeUnit.SECONDS.toNanos(10);
+    List<Long> waits = new ArrayList<>();
+    for (int round = 0; round < 4; round++) {
+      // Evacuate on refusals...
+      for (int s = 0; s < 3; s++) {
+        traffic(r, "us-east-1a", 50, 1.0, true);
+        traffic(r, "us-east-1b", 50, 0.0, false);
+        traffic(r, "us-east-1c", 50, 0.0, false);
+        clock.advance(Duration.ofSeconds(1));
+      }
+      r.zones().evaluate(clock.nanos());
+      assertThat(a.evacuated()).isTrue();
+      // ...then clean: probes succeed once a second until it returns.
+      long cleanFrom = clock.nanos();
+      clock.advance(Duration.ofSeconds(10)); // the failures leave the window
+      long start = clock.nanos();
+      while (a.evacuated() && clock.nanos() - cleanFrom < TimeUnit.SECONDS.toNanos(120)) {
+        traffic(r, "us-east-1a", 2, 0.0, false);
+        traffic(r, "us-east-1b", 50, 0.0, false);
+        traffic(r, "us-east-1c", 50, 0.0, false);
+        clock.advance(Duration.ofSeconds(1));
+        r.zones().evaluate(clock.nanos());
+      }
+      assertThat(a.evacuated()).isFalse();
+      waits.add(clock.nanos() - start);
+    }
+    // 1x, 2x, 4x, and never more than 4x the base hysteresis (plus the 1 s evaluation step).
+    assertThat(waits.get(0)).isBetween(base, base + 2 * TimeUnit.SECONDS.toNanos(1));
+    assertThat(waits.get(1)).isBetween(2 * base, 2 * base + 2 * TimeUnit.SECONDS.toNanos(1));
+    assertThat(waits.get(2)).isBetween(4 * base, 4 * base + 2 * TimeUnit.SECONDS.toNanos(1));
+    assertThat(waits.get(3)).isBetween(4 * base, 4 * base + 2 * TimeUnit.SECONDS.toNanos(1));
+    assertThat(r.zones().hysteresisNanos(a)).isEqualTo(4 * base);
+
+    // A zone that stays in rotation for a minute starts from the base again.
+    clock.advance(Duration.ofSeconds(61));
+    for (int s = 0; s < 3; s++) {
+      traffic(r, "us-east-1a", 50, 1.0, true);
+      traffic(r, "us-east-1b", 50, 0.0, false);
+      traffic(r, "us-east-1c", 50, 0.0, false);
+      clock.advance(Duration.ofSeconds(1));
+    }
+    r.zones().evaluate(clock.nanos());
+    assertThat(a.evacuated()).isTrue();
+    assertThat(r.zones().hysteresisNanos(a)).isEqualTo(base);
+  }
+
+  @Test
+  void aZoneDownOnRefusalsReturnsOnFreshSuccessesAndHalfTheWaitWhenChecksPass() {
+    for (boolean checks : new boolean[] {false, true}) {
+      Router r = router("us-east-1a", "us-east-1b", "us-west-2a");
+      ZoneState a = zone(r, "us-east-1a");
+      eject(r, "us-east-1a", Outcome.CONNECT_FAILED);
+      traffic(r, "us-east-1b", 50, 0.0, false);
+      r.zones().evaluate(clock.nanos());
+      assertThat(a.evacuated()).isTrue();
+      // It heals 6 s later: the breakers' ejection is over, the window still holds the refusals.
+      clock.advance(Duration.ofSeconds(6));
+      for (EndpointState ep : a.endpoints) {
+        ep.probeSuccesses = checks ? 2 : 0;
+      }
+      long healed = clock.nanos();
+      while (a.evacuated() && clock.nanos() - healed < TimeUnit.SECONDS.toNanos(30)) {
+        a.record(false, false, 5 * MS, clock.nanos()); // a probe a second succeeds
+        traffic(r, "us-east-1b", 50, 0.0, false);
+        clock.advance(Duration.ofSeconds(1));
+        r.zones().evaluate(clock.nanos());
+      }
+      long waited = clock.nanos() - healed;
+      // Clean after 3 good probes; then the hysteresis (10 s), halved when checks pass too.
+      long expected = TimeUnit.SECONDS.toNanos(checks ? 3 + 5 : 3 + 10);
+      assertThat(waited)
+          .isBetween(
+              expected - TimeUnit.SECONDS.toNanos(1), expected + TimeUnit.SECONDS.toNanos(1));
+    }
+  }
+
+  @Test
+  void anAttemptSentWithoutAPermitNeverReleasesOneItDidNotTake() {
+    EndpointState ep = endpoint(router("us-east-1a", "us-east-1b"), "us-east-1a");
+    for (int i = 0; i < 5; i++) {
+      attempt(ep, Outcome.CONNECT_FAILED, MS, false);
+    }
+    clock.advance(Duration.ofSeconds(7));
+    // Half-open: three probes may go through; one is taken by a real attempt.
+    assertThat(ep.tryAcquire()).isTrue();
+    ep.begin();
+    // Attempts sent in panic or as a last resort took no permit: their failures, and cancels,
+    // must not hand back permits (which would let more than three probes through).
+    for (int i = 0; i < 5; i++) {
+      ep.begin();
+      assertThat(ep.record(Outcome.CANCELLED, MS, clock.nanos(), false, false, false)).isFalse();
+      ep.begin();
+      assertThat(ep.record(Outcome.CONNECT_FAILED, MS, clock.nanos(), false, false, false))
+          .isFalse();
+    }
+    assertThat(ep.tryAcquire()).isTrue();
+    assertThat(ep.tryAcquire()).isTrue();
+    assertThat(ep.tryAcquire()).as("no fourth probe").isFalse();
+  }
+
+  @Test
+  void failuresFromManyThreadsAtOnceOpenTheBreakerOnceWithTheFirstEjectionTime() throws Exception {
+    EndpointState ep = endpoint(router("us-east-1a", "us-east-1b"), "us-east-1a");
+    int threads = 8;
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(threads);
+    java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+    List<java.util.concurrent.Future<?>> done = new ArrayList<>();
+    try {
+      for (int t = 0; t < threads; t++) {
+        done.add(
+            pool.submit(
+                () -> {
+                  go.await();
+                  for (int i = 0; i < 20; i++) {
+                    if (ep.tryAcquire()) {
+                      ep.begin();
+                      ep.record(Outcome.UNAVAILABLE, MS, clock.nanos());
+                    }
+                  }
+                  return null;
+                }));
+      }
+      go.countDown();
+      for (java.util.concurrent.Future<?> f : done) {
+        f.get(10, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    List<FailoverEvent> ejections =
+        events.stream().filter(e -> e instanceof FailoverEvent.EndpointEjected).toList();
+    // Opened once, for the first ejection's time (5 s +-20%), not a doubled second one.
+    assertThat(ejections).hasSize(1);
+    assertThat(((FailoverEvent.EndpointEjected) ejections.get(0)).duration())
+        .isBetween(Duration.ofSeconds(4), Duration.ofSeconds(6));
+  }
+
+  @Test
+  void aZonalShiftEndsByItselfAtItsExpiryWithSlowStart() {
+    Router r = router("us-east-1a", "us-east-1b");
+    ZoneState a = zone(r, "us-east-1a");
+    long now = clock.nanos();
+    r.zones()
+        .shiftAway("us-east-1a", now + TimeUnit.MINUTES.toNanos(10), clock.instant(), "test", now);
+    assertThat(a.shifted(clock.nanos())).isTrue();
+    assertThat(r.tierLoads(clock.nanos())[0]).isZero();
+    clock.advance(Duration.ofMinutes(10).minusSeconds(1));
+    r.zones().evaluate(clock.nanos());
+    assertThat(a.shifted(clock.nanos())).isTrue();
+    clock.advance(Duration.ofSeconds(1));
+    r.zones().evaluate(clock.nanos());
+    assertThat(a.shifted(clock.nanos())).isFalse();
+    assertThat(events.get(events.size() - 1))
+        .isEqualTo(new FailoverEvent.ZoneShiftEnded("directory", a.locality, "expired"));
+    // Back with slow start: 10% of its share at first.
+    assertThat(a.ramp(clock.nanos(), r.zones().slowStartNanos)).isEqualTo(0.1);
+  }
+
+  @Test
+  void anEndpointEjectedByItsBreakerReturnsWhenHealthChecksPass() {
+    Router r = router("us-east-1a", "us-east-1b");
+    EndpointState ep = endpoint(r, "us-east-1a");
+    // Ejected three times in a row: its breaker would now hold it out for about 20 s.
+    for (int round = 0; round < 3; round++) {
+      for (int i = 0; i < 5; i++) {
+        clock.advance(Duration.ofMillis(1));
+        if (ep.tryAcquire()) {
+          ep.begin();
+          ep.record(Outcome.UNAVAILABLE, MS, clock.nanos());
+        }
+      }
+      // Past this ejection: the next failures eject it again, for longer.
+      clock.advance(Duration.ofSeconds(5L << round));
+    }
+    for (int i = 0; i < 5; i++) {
+      if (ep.tryAcquire()) {
+        ep.begin();
+        ep.record(Outcome.UNAVAILABLE, MS, clock.nanos());
+      }
+    }
+    assertThat(ep.health(clock.nanos())).isEqualTo(Health.EJECTED);
+    HealthCheck check = HealthCheck.http("/health");
+    HealthChecker checker =
+        new HealthChecker(
+            "directory",
+            check,
+            new okhttp3.OkHttpClient(),
+            new java.util.concurrent.ScheduledThreadPoolExecutor(1),
+            new Random(1),
+            sink);
+    try {
+      // Checks pass, but not yet for the base ejection time: still out.
+      for (int i = 0; i < check.healthyThreshold(); i++) {
+        checker.result(ep, true);
+      }
+      assertThat(ep.health(clock.nanos())).isEqualTo(Health.EJECTED);
+      clock.advance(Duration.ofSeconds(5));
+      checker.result(ep, true);
+      assertThat(ep.health(clock.nanos())).isEqualTo(Health.HEALTHY);
+      // It returns with slow start.
+      assertThat(ep.ramp(clock.nanos(), TimeUnit.SECONDS.toNanos(10))).isLessThan(0.2);
+    } finally {
+      checker.stop();
+    }
+  }
+}

@@ -1,0 +1,248 @@
+package dev.failover;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class RouterTest {
+  private final FakeClock clock = new FakeClock();
+  private final Random random = new Random(42);
+  private final Locality home = Locality.of("us-east-1", "us-east-1a");
+
+  private Router router(List<Endpoint> endpoints) {
+    return new Router(
+        "directory",
+        home,
+        endpoints,
+        List.of(),
+        EjectionPolicy.defaults(),
+        ZonePolicy.defaults(),
+        0,
+        true,
+        clock,
+        clock,
+        random,
+        new Events(List.of()));
+  }
+
+  private static List<Endpoint> zone(String region, String zone, int count, int firstPort) {
+    List<Endpoint> list = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      list.add(Endpoint.of("http://127.0.0.1:" + (firstPort + i), region, zone));
+    }
+    return list;
+  }
+
+  private static void eject(EndpointState s) {
+    s.breaker.transitionToOpenState();
+  }
+
+  @Test
+  void tiersFollowLocality() {
+    List<Endpoint> all = new ArrayList<>();
+    all.addAll(zone("us-west-2", "us-west-2a", 1, 3000));
+    all.addAll(zone("us-east-1", "us-east-1b", 1, 2000));
+    all.addAll(zone("us-east-1", "us-east-1a", 1, 1000));
+    all.addAll(zone("eu-west-1", "eu-west-1a", 1, 4000));
+    Router r = router(all);
+    assertThat(r.tiers()).hasSize(4);
+    assertThat(r.tiers().get(0).get(0).endpoint.locality().zone()).isEqualTo("us-east-1a");
+    assertThat(r.tiers().get(1).get(0).endpoint.locality().zone()).isEqualTo("us-east-1b");
+    assertThat(r.tiers().get(2).get(0).endpoint.locality().zone()).isEqualTo("us-west-2a");
+    assertThat(r.tiers().get(3).get(0).endpoint.locality().zone()).isEqualTo("eu-west-1a");
+  }
+
+  /** Envoy's priority rule with overprovisioning 1.4, tier 1 fully healthy. */
+  @ParameterizedTest(name = "home tier {0}% healthy -> {1}/{2}")
+  @CsvSource({"100, 100, 0", "80, 100, 0", "71, 99.4, 0.6", "50, 70, 30", "0, 0, 100"})
+  void tierSpill(int healthyPercent, double load0, double load1) {
+    List<Endpoint> all = new ArrayList<>(zone("us-east-1", "us-east-1a", 100, 10000));
+    all.addAll(zone("us-east-1", "us-east-1b", 10, 20000));
+    Router r = router(all);
+    List<EndpointState> tier0 = r.tiers().get(0);
+    for (int i = 0; i < 100 - healthyPercent; i++) {
+      eject(tier0.get(i));
+    }
+    double[] loads = r.tierLoads(clock.nanos());
+    assertThat(loads[0]).isCloseTo(load0, within(0.001));
+    assertThat(loads[1]).isCloseTo(load1, within(0.001));
+    assertThat(r.panic(clock.nanos())).isFalse();
+
+    // The picks follow the loads.
+    int inTier0 = 0;
+    int n = 20_000;
+    for (int i = 0; i < n; i++) {
+      Router.Pick p = r.pick(clock.nanos(), Set.of(), Set.of());
+      assertThat(p).isNotNull();
+      assertThat(p.endpoint().available(clock.nanos())).isTrue();
+      if (p.endpoint().tier == 0) {
+        inTier0++;
+      }
+    }
+    assertThat(100.0 * inTier0 / n).isCloseTo(load0, within(1.5));
+  }
+
+  @Test
+  void partialHealthEverywhereIsNormalized() {
+    List<Endpoint> all = new ArrayList<>(zone("us-east-1", "us-east-1a", 10, 10000));
+    all.addAll(zone("us-east-1", "us-east-1b", 10, 20000));
+    Router r = router(all);
+    for (int i = 0; i < 5; i++) {
+      eject(r.tiers().get(0).get(i)); // 50% -> health 70
+    }
+    for (int i = 0; i < 9; i++) {
+      eject(r.tiers().get(1).get(i)); // 10% -> health 14
+    }
+    double[] loads = r.tierLoads(clock.nanos());
+    assertThat(loads[0]).isCloseTo(70 * 100 / 84.0, within(0.001));
+    assertThat(loads[1]).isCloseTo(14 * 100 / 84.0, within(0.001));
+  }
+
+  @Test
+  void panicWhenNothingIsHealthyTriesEverythingInTierOrder() {
+    List<Endpoint> all = new ArrayList<>(zone("us-east-1", "us-east-1a", 2, 10000));
+    all.addAll(zone("us-west-2", "us-west-2a", 2, 20000));
+    Router r = router(all);
+    r.endpoints().forEach(RouterTest::eject);
+    assertThat(r.panic(clock.nanos())).isTrue();
+    Router.Pick p = r.pick(clock.nanos(), Set.of(), Set.of());
+    assertThat(p).isNotNull();
+    assertThat(p.panic()).isTrue();
+    assertThat(p.endpoint().tier).isZero();
+  }
+
+  @Test
+  void panicFailClosedReturnsNothing() {
+    Router r =
+        new Router(
+            "directory",
+            home,
+            zone("us-east-1", "us-east-1a", 2, 10000),
+            List.of(),
+            EjectionPolicy.defaults(),
+            ZonePolicy.defaults(),
+            50,
+            false,
+            clock,
+            clock,
+            random,
+            new Events(List.of()));
+    eject(r.endpoints().get(0)); // 50% healthy is not below 50%
+    assertThat(r.pick(clock.nanos(), Set.of(), Set.of())).isNotNull();
+    eject(r.endpoints().get(1));
+    assertThat(r.pick(clock.nanos(), Set.of(), Set.of())).isNull();
+  }
+
+  @Test
+  void retryPrefersAnUntriedZoneThenTheNearestTier() {
+    List<Endpoint> all = new ArrayList<>(zone("us-east-1", "us-east-1a", 2, 10000));
+    all.addAll(zone("us-east-1", "us-east-1b", 2, 20000));
+    all.addAll(zone("us-west-2", "us-west-2a", 2, 30000));
+    Router r = router(all);
+    EndpointState first = r.tiers().get(0).get(0);
+    for (int i = 0; i < 200; i++) {
+      Router.Pick p = r.pick(clock.nanos(), Set.of(first), Set.of(first.zoneKey));
+      assertThat(p).isNotNull();
+      assertThat(p.endpoint().endpoint.locality().zone()).isEqualTo("us-east-1b");
+    }
+    // With both home-region zones tried, the other region.
+    EndpointState second = r.tiers().get(1).get(0);
+    Router.Pick p =
+        r.pick(clock.nanos(), Set.of(first, second), Set.of(first.zoneKey, second.zoneKey));
+    assertThat(p).isNotNull();
+    assertThat(p.endpoint().endpoint.locality().region()).isEqualTo("us-west-2");
+  }
+
+  @Test
+  void powerOfTwoChoicesPrefersTheFasterEndpointAndRetriesTheSlowOneAsItsCostDecays() {
+    Router r = router(zone("us-east-1", "us-east-1a", 2, 10000));
+    EndpointState fast = r.endpoints().get(0);
+    EndpointState slow = r.endpoints().get(1);
+    long ms = TimeUnit.MILLISECONDS.toNanos(1);
+    fast.begin();
+    fast.record(Outcome.SUCCESS, 10 * ms, clock.nanos());
+    slow.begin();
+    slow.record(Outcome.SUCCESS, 50 * ms, clock.nanos());
+
+    Map<EndpointState, Integer> counts = pickCounts(r, 1000);
+    assertThat(counts.getOrDefault(slow, 0)).isZero();
+
+    // The fast endpoint keeps answering in 10 ms; the slow one gets no traffic, so its cost
+    // decays toward zero (tau 10 s) until it is cheaper and gets tried again.
+    boolean slowTried = false;
+    for (int second = 0; second < 60 && !slowTried; second++) {
+      clock.advance(Duration.ofSeconds(1));
+      fast.begin();
+      fast.record(Outcome.SUCCESS, 10 * ms, clock.nanos());
+      Router.Pick p = r.pick(clock.nanos(), Set.of(), Set.of());
+      slowTried = p != null && p.endpoint() == slow;
+    }
+    assertThat(slowTried).isTrue();
+    // 50 ms x exp(-t / 10 s) < 10 ms needs t > 16 s.
+    assertThat(slow.latency.cost(clock.nanos())).isLessThan(10.0 * ms);
+  }
+
+  @Test
+  void outstandingRequestsRaiseTheCost() {
+    Router r = router(zone("us-east-1", "us-east-1a", 2, 10000));
+    EndpointState a = r.endpoints().get(0);
+    EndpointState b = r.endpoints().get(1);
+    long ms = TimeUnit.MILLISECONDS.toNanos(1);
+    a.begin();
+    a.record(Outcome.SUCCESS, 10 * ms, clock.nanos());
+    b.begin();
+    b.record(Outcome.SUCCESS, 15 * ms, clock.nanos());
+    for (int i = 0; i < 3; i++) {
+      a.begin(); // 3 in flight: cost 10 x 4 = 40 > 15
+    }
+    assertThat(pickCounts(r, 100).getOrDefault(b, 0)).isEqualTo(100);
+  }
+
+  @Test
+  void errorsPenalizeAnEndpoint() {
+    Router r = router(zone("us-east-1", "us-east-1a", 2, 10000));
+    EndpointState a = r.endpoints().get(0);
+    EndpointState b = r.endpoints().get(1);
+    long ms = TimeUnit.MILLISECONDS.toNanos(1);
+    a.begin();
+    a.record(Outcome.UNAVAILABLE, 2 * ms, clock.nanos());
+    b.begin();
+    b.record(Outcome.SUCCESS, 20 * ms, clock.nanos());
+    assertThat(pickCounts(r, 100).getOrDefault(b, 0)).isEqualTo(100);
+  }
+
+  @Test
+  void snapshotListsZonesInTierOrder() {
+    List<Endpoint> all = new ArrayList<>(zone("us-west-2", "us-west-2a", 1, 30000));
+    all.addAll(zone("us-east-1", "us-east-1a", 2, 10000));
+    Router r = router(all);
+    eject(r.tiers().get(0).get(1));
+    List<FailoverSnapshot.Zone> zones = r.snapshot(clock.nanos());
+    assertThat(zones)
+        .extracting(z -> z.locality().zone())
+        .containsExactly("us-east-1a", "us-west-2a");
+    assertThat(zones.get(0).healthyEndpoints()).isEqualTo(1);
+    assertThat(zones.get(0).endpoints().get(1).health()).isEqualTo(FailoverSnapshot.Health.EJECTED);
+  }
+
+  private Map<EndpointState, Integer> pickCounts(Router r, int n) {
+    Map<EndpointState, Integer> counts = new HashMap<>();
+    for (int i = 0; i < n; i++) {
+      Router.Pick p = r.pick(clock.nanos(), Set.of(), Set.of());
+      assertThat(p).isNotNull();
+      counts.merge(p.endpoint(), 1, Integer::sum);
+    }
+    return counts;
+  }
+}

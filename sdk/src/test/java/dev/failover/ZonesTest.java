@@ -1,0 +1,282 @@
+package dev.failover;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class ZonesTest {
+  private static final long MS = TimeUnit.MILLISECONDS.toNanos(1);
+  private final FakeClock clock = new FakeClock();
+  private final List<FailoverEvent> events = new ArrayList<>();
+  private final ZonePolicy policy =
+      ZonePolicy.defaults()
+          .withReturn(Duration.ofSeconds(10), Duration.ofSeconds(10))
+          .withOutliers(3.0, 20, Duration.ofSeconds(10));
+
+  private Router router(String... zones) {
+    List<Endpoint> endpoints = new ArrayList<>();
+    int port = 10000;
+    for (String z : zones) {
+      String region = z.substring(0, z.length() - 1);
+      endpoints.add(Endpoint.of("http://127.0.0.1:" + port++, region, z));
+      endpoints.add(Endpoint.of("http://127.0.0.1:" + port++, region, z));
+    }
+    return new Router(
+        "directory",
+        Locality.of("us-east-1", "us-east-1a"),
+        endpoints,
+        List.of(),
+        EjectionPolicy.defaults(),
+        policy,
+        0,
+        true,
+        clock,
+        clock,
+        new Random(5),
+        new Events(
+            List.of(
+                new FailoverListener() {
+                  @Override
+                  public void onZoneEvacuated(FailoverEvent.ZoneEvacuated e) {
+                    events.add(e);
+                  }
+
+                  @Override
+                  public void onZoneRestored(FailoverEvent.ZoneRestored e) {
+                    events.add(e);
+                  }
+                })));
+  }
+
+  private ZoneState zone(Router r, String name) {
+    return r.zones().all().stream()
+        .filter(z -> z.locality.zone().equals(name))
+        .findFirst()
+        .orElseThrow();
+  }
+
+  /** One second of traffic: {@code n} attempts per zone with the given error rate and latency. */
+  private void traffic(Router r, String name, int n, double errorRate, long latencyNanos) {
+    ZoneState z = zone(r, name);
+    int failures = (int) Math.round(n * errorRate);
+    for (int i = 0; i < n; i++) {
+      z.record(i < failures, latencyNanos, clock.nanos());
+    }
+  }
+
+  @Test
+  void zonesWithoutTimedAnswersDoNotSetTheLatencyReference() {
+    // A fan-out: the home zone takes every first attempt (30 ms under load); the other zones see
+    // only hedges and probes that lost their race, which carry no latency. Their "0 ms" must not
+    // make the home zone a latency outlier.
+    Router r = router("us-east-1a", "us-east-1b", "us-east-1c");
+    for (int s = 0; s < 3; s++) {
+      traffic(r, "us-east-1a", 50, 0.0, 30 * MS);
+      traffic(r, "us-east-1b", 25, 0.0, -1);
+      traffic(r, "us-east-1c", 25, 0.0, -1);
+      clock.advance(Duration.ofSeconds(1));
+    }
+    r.zones().evaluate(clock.nanos());
+    assertThat(zone(r, "us-east-1a").evacuated()).isFalse();
+    assertThat(events).isEmpty();
+  }
+
+  @Test
+  void aZoneWhoseErrorRateStandsOutIsEvacuatedAndGetsNoFirstAttempts() {
+    Router r = router("us-east-1a", "us-east-1b", "us-east-1c", "us-west-2a");
+    for (int s = 0; s < 3; s++) {
+      traffic(r, "us-east-1a", 50, 0.2, 5 * MS);
+      traffic(r, "us-east-1b", 50, 0.0, 5 * MS);
+      traffic(r, "us-east-1c", 50, 0.02, 5 * MS);
+      traffic(r, "us-west-2a", 50, 0.0, 40 * MS);
+      clock.advance(Duration.ofSeconds(1));
+    }
+    r.zones().evaluate(clock.nanos());
+    assertThat(zone(r, "us-east-1a").evacuated()).isTrue();
+    assertThat(zone(r, "us-east-1c").evacuated()).isFalse();
+    assertThat(events).singleElement().isInstanceOf(FailoverEvent.ZoneEvacuated.class);
+    assertThat(((FailoverEvent.ZoneEvacuated) events.get(0)).reason())
+        .isEqualTo("error rate 20% vs median 1% across zones");
+    // The home zone's share moves to the rest of the home region.
+    double[] loads = r.tierLoads(clock.nanos());
+    assertThat(loads[0]).isZero();
+    assertThat(loads[1]).isCloseTo(100, within(0.001));
+    for (int i = 0; i < 200; i++) {
+      Router.Pick p = r.pick(clock.nanos(), Set.of(), Set.of());
+      assertThat(p).isNotNull();
+      assertThat(p.endpoint().endpoint.locality().zone()).isNotEqualTo("us-east-1a");
+    }
+  }
+
+  @Test
+  void aZoneWhoseLatencyStandsOutInItsRegionIsEvacuated() {
+    Router r = router("us-east-1a", "us-east-1b", "us-east-1c", "us-west-2a");
+    for (int s = 0; s < 3; s++) {
+      traffic(r, "us-east-1a", 50, 0, 5 * MS);
+      traffic(r, "us-east-1b", 50, 0, 60 * MS);
+      traffic(r, "us-east-1c", 50, 0, 6 * MS);
+      // Far, but that is distance, not a fault: compared only within its region.
+      traffic(r, "us-west-2a", 50, 0, 40 * MS);
+      clock.advance(Duration.ofSeconds(1));
+    }
+    r.zones().evaluate(clock.nanos());
+    assertThat(zone(r, "us-east-1b").evacuated()).isTrue();
+    assertThat(zone(r, "us-west-2a").evacuated()).isFalse();
+    assertThat(zone(r, "us-east-1b").reason).startsWith("mean latency 60.0 ms vs");
+  }
+
+  @Test
+  void withTwoZonesTheOthersArePooled() {
+    Router r = router("us-east-1a", "us-east-1b");
+    for (int s = 0; s < 3; s++) {
+      traffic(r, "us-east-1a", 50, 0.2, 5 * MS);
+      traffic(r, "us-east-1b", 10, 0.0, 5 * MS); // only retries reach it
+      clock.advance(Duration.ofSeconds(1));
+    }
+    r.zones().evaluate(clock.nanos());
+    assertThat(zone(r, "us-east-1a").evacuated()).isTrue();
+    assertThat(zone(r, "us-east-1a").reason).isEqualTo("error rate 20% vs 0% in the other zones");
+    assertThat(zone(r, "us-east-1b").evacuated()).isFalse();
+  }
+
+  @Test
+  void tooFewSamplesJudgeNothing() {
+    Router r = router("us-east-1a", "us-east-1b", "us-east-1c");
+    traffic(r, "us-east-1a", 10, 1.0, 5 * MS);
+    traffic(r, "us-east-1b", 10, 0, 5 * MS);
+    traffic(r, "us-east-1c", 10, 0, 5 * MS);
+    r.zones().evaluate(clock.nanos());
+    assertThat(events).isEmpty();
+  }
+
+  @Test
+  void aZoneWithMostEndpointsEjectedIsEvacuatedAsAWhole() {
+    Router r = router("us-east-1a", "us-east-1b", "us-west-2a");
+    zone(r, "us-east-1a").endpoints.get(0).breaker.transitionToOpenState();
+    r.zones().evaluate(clock.nanos());
+    assertThat(zone(r, "us-east-1a").evacuated()).isFalse(); // 1 of 2 is not most
+    zone(r, "us-east-1a").endpoints.get(1).setDown(true);
+    r.zones().evaluate(clock.nanos());
+    assertThat(zone(r, "us-east-1a").evacuated()).isTrue();
+    assertThat(zone(r, "us-east-1a").reason).isEqualTo("ejected 2 of 2 endpoints");
+  }
+
+  @Test
+  void returnWaitsForTheHysteresisThenRampsUp() {
+    Router r = router("us-east-1a", "us-east-1b", "us-east-1c");
+    ZoneState home = zone(r, "us-east-1a");
+    for (int s = 0; s < 3; s++) {
+      traffic(r, "us-east-1a", 50, 0.5, 5 * MS);
+      traffic(r, "us-east-1b", 50, 0, 5 * MS);
+      traffic(r, "us-east-1c", 50, 0, 5 * MS);
+      clock.advance(Duration.ofSeconds(1));
+    }
+    r.zones().evaluate(clock.nanos());
+    assertThat(home.evacuated()).isTrue();
+
+    // Healed: probes (one a second) succeed; old failures age out of the 10 s window.
+    int seconds = 0;
+    while (home.evacuated() && seconds < 60) {
+      traffic(r, "us-east-1a", 1, 0, 5 * MS);
+      traffic(r, "us-east-1b", 60, 0, 5 * MS);
+      traffic(r, "us-east-1c", 60, 0, 5 * MS);
+      clock.advance(Duration.ofSeconds(1));
+      seconds++;
+      r.zones().evaluate(clock.nanos());
+    }
+    // 10 s for the bad samples to leave the window, then 10 s clean.
+    assertThat(seconds).isBetween(19, 23);
+    assertThat(home.phase).isEqualTo(ZoneState.Phase.RAMPING);
+    assertThat(events.get(events.size() - 1)).isInstanceOf(FailoverEvent.ZoneRestored.class);
+    double start = r.tierLoads(clock.nanos())[0];
+    assertThat(start).isCloseTo(14, within(0.01)); // 1.4 x 10%
+    clock.advance(Duration.ofSeconds(5));
+    assertThat(r.tierLoads(clock.nanos())[0]).isCloseTo(70, within(0.01)); // 1.4 x 50%
+    clock.advance(Duration.ofSeconds(5));
+    r.zones().evaluate(clock.nanos());
+    assertThat(home.phase).isEqualTo(ZoneState.Phase.ACTIVE);
+    assertThat(r.tierLoads(clock.nanos())[0]).isCloseTo(100, within(0.01));
+  }
+
+  @Test
+  void aZoneThatFailsAgainSoonAfterReturningWaitsTwiceAsLong() {
+    Router r = router("us-east-1a", "us-east-1b", "us-east-1c");
+    ZoneState home = zone(r, "us-east-1a");
+    home.endpoints.forEach(e -> e.setDown(true));
+    r.zones().evaluate(clock.nanos());
+    assertThat(home.evacuated()).isTrue();
+    home.endpoints.forEach(e -> e.setDown(false));
+    int seconds = 0;
+    while (home.evacuated() && seconds < 60) {
+      clock.advance(Duration.ofSeconds(1));
+      seconds++;
+      r.zones().evaluate(clock.nanos());
+    }
+    assertThat(seconds).isEqualTo(11);
+    // Flaps down again: evacuated, and now needs 20 s clean.
+    home.endpoints.forEach(e -> e.setDown(true));
+    r.zones().evaluate(clock.nanos());
+    assertThat(home.evacuated()).isTrue();
+    home.endpoints.forEach(e -> e.setDown(false));
+    seconds = 0;
+    while (home.evacuated() && seconds < 60) {
+      clock.advance(Duration.ofSeconds(1));
+      seconds++;
+      r.zones().evaluate(clock.nanos());
+    }
+    assertThat(seconds).isEqualTo(21);
+  }
+
+  @Test
+  void aFlappingZoneCausesAtMostOneRoutingChangePerThirtySeconds() {
+    Router r = router("us-east-1a", "us-east-1b", "us-east-1c");
+    ZoneState home = zone(r, "us-east-1a");
+    // Down 5 s, up 5 s, for two minutes.
+    for (int s = 0; s < 120; s++) {
+      boolean down = (s / 5) % 2 == 0;
+      home.endpoints.forEach(e -> e.setDown(down));
+      clock.advance(Duration.ofSeconds(1));
+      r.zones().evaluate(clock.nanos());
+    }
+    // Evacuated once and never bounced back: the clean spells are shorter than the hysteresis.
+    assertThat(events).hasSize(1);
+  }
+
+  @Test
+  void atMostHalfTheZonesAreEvacuatedAsOutliers() {
+    Router r = router("us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d");
+    for (int s = 0; s < 3; s++) {
+      traffic(r, "us-east-1a", 50, 0.5, 5 * MS);
+      traffic(r, "us-east-1b", 50, 0.5, 5 * MS);
+      traffic(r, "us-east-1c", 50, 0.0, 5 * MS);
+      traffic(r, "us-east-1d", 50, 0.0, 5 * MS);
+      clock.advance(Duration.ofSeconds(1));
+    }
+    r.zones().evaluate(clock.nanos());
+    long evacuated = r.zones().all().stream().filter(ZoneState::evacuated).count();
+    assertThat(evacuated).isLessThanOrEqualTo(2);
+  }
+
+  @Test
+  void probesOfEvacuatedZonesAreDueOnceASecond() {
+    Router r = router("us-east-1a", "us-east-1b", "us-east-1c");
+    ZoneState home = zone(r, "us-east-1a");
+    home.endpoints.forEach(e -> e.setDown(true));
+    r.zones().evaluate(clock.nanos());
+    home.endpoints.forEach(e -> e.setDown(false));
+    assertThat(r.zones().probeDue(clock.nanos())).isSameAs(home);
+    assertThat(r.zones().probeDue(clock.nanos())).isNull();
+    clock.advance(Duration.ofMillis(999));
+    assertThat(r.zones().probeDue(clock.nanos())).isNull();
+    clock.advance(Duration.ofMillis(1));
+    assertThat(r.zones().probeDue(clock.nanos())).isSameAs(home);
+    assertThat(r.probe(home, clock.nanos())).isNotNull();
+  }
+}
