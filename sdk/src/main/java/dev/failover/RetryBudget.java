@@ -60,9 +60,7 @@ final class RetryBudget {
 
   /** Returns the tokens available now. */
   public double balance(long now) {
-    long[] t = new long[2];
-    window.sums(now, t);
-    return reserve + ratio * t[DEPOSITS] - t[WITHDRAWALS];
+    return reserve + ratio * window.sum(now, DEPOSITS) - window.sum(now, WITHDRAWALS);
   }
 
   /** Returns the tokens the window would hold with nothing withdrawn. */

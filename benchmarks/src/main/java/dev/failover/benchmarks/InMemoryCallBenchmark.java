@@ -105,6 +105,22 @@ public class InMemoryCallBenchmark {
   }
 
   /**
+   * A bare OkHttp call on the caller's thread with a call timeout (10 s, never reached), as every
+   * attempt of the SDK has one: OkHttp then registers the call with okio's timeout watchdog.
+   *
+   * @return the status
+   * @throws IOException never: the interceptor answers
+   */
+  @Benchmark
+  public int bareExecuteTimed() throws IOException {
+    Call call = bare.newCall(bareRequest);
+    call.timeout().timeout(10, TimeUnit.SECONDS);
+    try (Response r = call.execute()) {
+      return r.code();
+    }
+  }
+
+  /**
    * A bare OkHttp call handed to OkHttp's dispatcher and awaited, as the SDK does with attempts.
    *
    * @return the status
