@@ -125,7 +125,9 @@ final class FailoverCall implements Call {
    * Runs the call and waits for its result, never longer than its deadline: every attempt runs on
    * the client's dispatcher (so {@code maxRequests} bounds them, and a blocking DNS lookup or
    * interceptor cannot hold the caller past the deadline), and the caller's own timed wait ends the
-   * call at its deadline even if the client's scheduler runs late.
+   * call at its deadline. With {@code callerRunsFirstAttempt}, the first attempt runs on the
+   * caller's thread first, bounded by its OkHttp call timeout, and those two guarantees do not hold
+   * for it.
    */
   @Override
   public Response execute() throws IOException {
