@@ -1,5 +1,6 @@
 package dev.failover;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.time.Duration;
@@ -43,6 +44,8 @@ final class FailoverCall implements Call {
   private final String method;
   private final String path;
   private final Timeout timeout = new Timeout();
+
+  @GuardedBy("this")
   private final List<EventListener> eventListeners = new ArrayList<>();
 
   /** Tags set through {@code tag(type, computeIfAbsent)}; created on first use (rare). */
@@ -51,56 +54,109 @@ final class FailoverCall implements Call {
   private final CompletableFuture<Response> result = new CompletableFuture<>();
 
   /** What the client's observer returned for this call (tracing), set before the first attempt. */
+  @GuardedBy("this")
   private @Nullable Object observerContext;
 
-  // Guarded by this: what the state machine decided under the lock, for drain() to do after it
-  // (events, the observer, the result, the callback: nothing that may run user code runs locked).
+  // What the state machine decided under the lock, for drain() to do after it (events, the
+  // observer, the result, the callback: nothing that may run user code runs locked).
+  @GuardedBy("this")
   private @Nullable List<FailoverEvent> pendingEvents;
+
+  @GuardedBy("this")
   private @Nullable List<InFlight> pendingSends;
 
   /** The first attempt of an execute() the caller's thread runs itself (see callerRuns). */
+  @GuardedBy("this")
   private @Nullable InFlight callerAttempt;
 
+  @GuardedBy("this")
   private boolean callerRuns;
+
+  @GuardedBy("this")
   private boolean draining;
+
+  @GuardedBy("this")
   private boolean started;
+
+  @GuardedBy("this")
   private boolean completed;
+
+  @GuardedBy("this")
   private @Nullable Response finalResponse;
+
+  @GuardedBy("this")
   private @Nullable IOException finalFailure;
+
+  @GuardedBy("this")
   private FailoverEvent.@Nullable CallFinished finalEvent;
 
-  // Guarded by this.
+  @GuardedBy("this")
   private boolean executed;
+
+  @GuardedBy("this")
   private boolean canceled;
+
+  @GuardedBy("this")
   private boolean done;
+
+  @GuardedBy("this")
   private long start;
+
+  @GuardedBy("this")
   private Deadline deadline = new Deadline(0);
+
+  @GuardedBy("this")
   private final List<Attempt> attempts = new ArrayList<>(2);
+
+  @GuardedBy("this")
   private final List<InFlight> inFlight = new ArrayList<>(2);
+
+  @GuardedBy("this")
   private final Set<EndpointState> tried = new SmallSet<>();
+
+  @GuardedBy("this")
   private final Set<String> triedZones = new SmallSet<>();
+
+  @GuardedBy("this")
   private @Nullable Future<?> deadlineTimer;
+
+  @GuardedBy("this")
   private @Nullable Future<?> retryTimer;
+
+  @GuardedBy("this")
   private @Nullable Future<?> hedgeTimer;
 
   /** When the hedge timer was armed for the attempt sent last. */
+  @GuardedBy("this")
   private long hedgeArmedAt;
 
   /** The kind of the attempt whose response won, or null (failure, stale copy). */
+  @GuardedBy("this")
   private Attempt.@Nullable Kind winner;
 
   /** When the winning attempt started. */
+  @GuardedBy("this")
   private long winnerStart;
 
+  @GuardedBy("this")
   private int retries;
+
+  @GuardedBy("this")
   private int hedges;
 
   /** Attempts sent that count against maxAttempts: first, retries and hedges (not probes). */
+  @GuardedBy("this")
   private int sent;
 
+  @GuardedBy("this")
   private long attemptTimeoutNanos;
+
+  @GuardedBy("this")
   private boolean stale;
+
   private final boolean hedgeable;
+
+  @GuardedBy("this")
   private @Nullable Callback callback;
 
   /** What the server saw of this call's latest attempt: the stale cache's key. */
@@ -139,7 +195,9 @@ final class FailoverCall implements Call {
     }
     if (mine != null) {
       runOnCallersThread(mine);
-      waitNanos = deadline.remaining(core.ticker.nanos());
+      synchronized (this) {
+        waitNanos = deadline.remaining(core.ticker.nanos());
+      }
     }
     try {
       return result.get(Math.max(0, waitNanos), TimeUnit.NANOSECONDS);
@@ -230,10 +288,13 @@ final class FailoverCall implements Call {
       }
     }
     drain();
-    return deadline.remaining(core.ticker.nanos());
+    synchronized (this) {
+      return deadline.remaining(core.ticker.nanos());
+    }
   }
 
   /** Starts a call that was not cancelled while it began. Caller holds the lock. */
+  @GuardedBy("this")
   private void startLocked(@Nullable Callback cb) {
     callerRuns = cb == null && core.callerRunsFirstAttempt();
     long total = core.settings.deadline().toNanos();
@@ -271,6 +332,7 @@ final class FailoverCall implements Call {
   }
 
   /** Sends one attempt to the best endpoint not yet tried. Caller holds the lock. */
+  @GuardedBy("this")
   private void launchLocked(Attempt.Kind kind) {
     if (done) {
       return;
@@ -337,6 +399,7 @@ final class FailoverCall implements Call {
   }
 
   /** The attempt's OkHttp request: the caller's, sent to {@code ep}, with the attempt's tags. */
+  @GuardedBy("this")
   private Request attemptRequest(
       EndpointState ep, ClientCore.AttemptTag tag, Attempt.Kind kind, int number) {
     Request.Builder b =
@@ -350,6 +413,7 @@ final class FailoverCall implements Call {
     return b.build();
   }
 
+  @GuardedBy("this")
   private void send(
       EndpointState ep,
       Call call,
@@ -399,6 +463,7 @@ final class FailoverCall implements Call {
    * About once a second per evacuated zone, an idempotent call probes it: the probe is raced at
    * once with the call's normal first attempt, so it costs the caller nothing.
    */
+  @GuardedBy("this")
   private void probeLocked() {
     if (done || !idempotent || !replayable) {
       return;
@@ -428,6 +493,7 @@ final class FailoverCall implements Call {
   }
 
   /** Arms the timer of the next hedge, if this call may hedge. Caller holds the lock. */
+  @GuardedBy("this")
   private void scheduleHedgeLocked(long now) {
     if (!hedgeable || done || hedges >= core.hedger.policy.maxHedges()) {
       return;
@@ -441,6 +507,7 @@ final class FailoverCall implements Call {
   }
 
   /** Arms the hedge timer to fire {@code delay} after {@code now}, if time allows. */
+  @GuardedBy("this")
   private void armHedgeLocked(long now, long delay) {
     if (!deadline.fits(now, delay, core.minAttemptNanos)) {
       return;
@@ -477,6 +544,7 @@ final class FailoverCall implements Call {
    * timer ({@code onTimer}), a hedge the bucket cannot afford yet waits until the attempt it hedges
    * has run as long as the affordable percentile instead of being refused.
    */
+  @GuardedBy("this")
   private boolean hedgeLocked(boolean onTimer) {
     if (done
         || !hedgeable
@@ -688,9 +756,13 @@ final class FailoverCall implements Call {
   /** Whether any attempt of this call reached the network (began writing its request). */
   private volatile boolean anyTransmitted;
 
+  @GuardedBy("this")
   private @Nullable Response lastResponse;
+
+  @GuardedBy("this")
   private @Nullable IOException lastFailure;
 
+  @GuardedBy("this")
   private void retryOrGiveUpLocked(
       Attempt attempt, @Nullable Response response, @Nullable IOException failure, long now) {
     lastResponse = response;
@@ -766,6 +838,7 @@ final class FailoverCall implements Call {
    * Ends the call with its last outcome: the last response if there was one (a caller sees the
    * 503), else a {@link FailoverException}.
    */
+  @GuardedBy("this")
   private void giveUpLocked(FailoverException.Reason reason, @Nullable Attempt last) {
     Response r = lastResponse;
     if (r != null && last != null && last.outcome().isRetryable() && serveStaleLocked()) {
@@ -780,6 +853,7 @@ final class FailoverCall implements Call {
   }
 
   /** Serves a stale copy instead of a failure, if the cache holds one. Caller holds the lock. */
+  @GuardedBy("this")
   private boolean serveStaleLocked() {
     StaleStore staleStore = core.stale;
     if (staleStore == null) {
@@ -806,6 +880,7 @@ final class FailoverCall implements Call {
     return true;
   }
 
+  @GuardedBy("this")
   private void completeLocked(@Nullable Response response, @Nullable IOException failure) {
     if (response != null) {
       finishLocked(response, null, response.code());
@@ -817,6 +892,7 @@ final class FailoverCall implements Call {
     }
   }
 
+  @GuardedBy("this")
   private void failLocked(FailoverException.Reason reason) {
     if (done) {
       return;
@@ -834,6 +910,7 @@ final class FailoverCall implements Call {
     finishLocked(null, e, 0);
   }
 
+  @GuardedBy("this")
   private FailoverException exception(FailoverException.Reason reason) {
     return new FailoverException(
         method + " " + redact(request.url()),
@@ -842,6 +919,7 @@ final class FailoverCall implements Call {
         Duration.ofNanos(Math.max(0, core.ticker.nanos() - start)));
   }
 
+  @GuardedBy("this")
   private void finishLocked(
       @Nullable Response response, @Nullable IOException failure, int status) {
     if (done) {
@@ -908,6 +986,7 @@ final class FailoverCall implements Call {
   }
 
   /** Queues an event for {@link #drain()}, which emits it after the lock. Caller holds the lock. */
+  @GuardedBy("this")
   private void emitLocked(FailoverEvent event) {
     List<FailoverEvent> p = pendingEvents;
     if (p == null) {
@@ -917,6 +996,7 @@ final class FailoverCall implements Call {
     p.add(event);
   }
 
+  @GuardedBy("this")
   private void emitHedge(
       FailoverEvent.HedgeAction action, dev.failover.@Nullable Endpoint endpoint, Duration delay) {
     emitLocked(
@@ -976,15 +1056,17 @@ final class FailoverCall implements Call {
     Response response;
     IOException failure;
     FailoverEvent.CallFinished summary;
+    Object context;
     synchronized (this) {
       response = finalResponse;
       failure = finalFailure;
       summary = finalEvent;
+      context = observerContext;
     }
     CallObserver observer = core.observer;
     if (observer != null && summary != null) {
       try {
-        observer.callFinished(observerContext, summary, failure);
+        observer.callFinished(context, summary, failure);
       } catch (RuntimeException | LinkageError e) {
         log.warn("CallObserver.callFinished threw for {} {}", method, path, e);
       }
@@ -1120,6 +1202,7 @@ final class FailoverCall implements Call {
   }
 
   /** The attempts that ended, in order of start (they end in any order). Caller holds the lock. */
+  @GuardedBy("this")
   private List<Attempt> inStartOrder() {
     List<Attempt> sorted = new ArrayList<>(attempts);
     sorted.sort(java.util.Comparator.comparingInt(Attempt::number));
