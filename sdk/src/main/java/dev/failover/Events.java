@@ -24,7 +24,7 @@ final class Events {
     for (FailoverListener l : listeners) {
       try {
         dispatch(l, event);
-      } catch (RuntimeException | LinkageError e) {
+      } catch (RuntimeException | LinkageError | AssertionError e) {
         log.warn("Failover listener {} threw on {}", l.getClass().getName(), event, e);
       }
     }

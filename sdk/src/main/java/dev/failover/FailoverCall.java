@@ -1035,12 +1035,23 @@ final class FailoverCall implements Call {
         draining = true;
         mine = true;
       }
-      if (events != null) {
-        for (FailoverEvent e : events) {
-          core.events.emit(e);
+      boolean handedOver = false;
+      try {
+        if (events != null) {
+          for (FailoverEvent e : events) {
+            core.events.emit(e);
+          }
+        } else {
+          complete(cb);
         }
-      } else {
-        complete(cb);
+        handedOver = true;
+      } finally {
+        if (!handedOver) {
+          // A listener threw an Error: let the next drain go on, so the call still completes.
+          synchronized (this) {
+            draining = false;
+          }
+        }
       }
     }
   }
@@ -1064,17 +1075,21 @@ final class FailoverCall implements Call {
       context = observerContext;
     }
     CallObserver observer = core.observer;
-    if (observer != null && summary != null) {
-      try {
-        observer.callFinished(context, summary, failure);
-      } catch (RuntimeException | LinkageError e) {
-        log.warn("CallObserver.callFinished threw for {} {}", method, path, e);
+    try {
+      if (observer != null && summary != null) {
+        try {
+          observer.callFinished(context, summary, failure);
+        } catch (RuntimeException | LinkageError e) {
+          log.warn("CallObserver.callFinished threw for {} {}", method, path, e);
+        }
       }
-    }
-    if (response != null) {
-      result.complete(response);
-    } else {
-      result.completeExceptionally(requireNonNull(failure));
+    } finally {
+      // Whatever the observer did, the caller gets the result.
+      if (response != null) {
+        result.complete(response);
+      } else {
+        result.completeExceptionally(requireNonNull(failure));
+      }
     }
     if (cb == null) {
       return;

@@ -114,6 +114,34 @@ class CallObserverTest {
   }
 
   @Test
+  void aListenerThatThrowsAnErrorNeitherStrandsTheCallNorTheNextOne() throws IOException {
+    FailoverListener failing =
+        new FailoverListener() {
+          @Override
+          public void onAttempt(FailoverEvent.AttemptFinished event) {
+            throw new AssertionError("a listener's bug");
+          }
+
+          @Override
+          public void onCallFinished(FailoverEvent.CallFinished event) {
+            throw new AssertionError("another");
+          }
+        };
+    try (FailoverClient client =
+        Zones3.client(zones).listener(failing).deadline(Duration.ofSeconds(10)).build()) {
+      for (int i = 0; i < 3; i++) {
+        long start = System.nanoTime();
+        try (Response r = client.newCall(get("/users/" + (10 + i))).execute()) {
+          assertThat(r.code()).isEqualTo(200);
+        }
+        // Returned with the answer, not at the 10 s deadline.
+        assertThat(java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start))
+            .isLessThan(5_000);
+      }
+    }
+  }
+
+  @Test
   void aCallEndedByItsDeadlineIsObservedOffTheSchedulerThread() throws Exception {
     zones.fail(ZoneFault.hang());
     Recording observer = new Recording();
