@@ -779,8 +779,18 @@ final class FailoverCall implements Call {
     // network never saw any attempt of this call (so writeTo was never called).
     boolean bodyUntouched = replayable || (attempt.outcome().neverSent() && !anyTransmitted);
     boolean safe = bodyUntouched && (idempotent || attempt.outcome().neverSent());
-    if (!safe || sent >= core.settings.maxAttempts()) {
+    if (!safe) {
       giveUpLocked(FailoverException.Reason.RETRIES_EXHAUSTED, attempt);
+      return;
+    }
+    if (sent >= core.settings.maxAttempts()) {
+      // The last attempt allowed ended; if it ended because the deadline came (its timeout was
+      // cut to the time left), the deadline is what ended the call, whichever thread saw it first.
+      giveUpLocked(
+          deadline.remaining(now) <= 0
+              ? FailoverException.Reason.DEADLINE_EXCEEDED
+              : FailoverException.Reason.RETRIES_EXHAUSTED,
+          attempt);
       return;
     }
     long delay = core.backoff.delayNanos(retries + 1, core.random);

@@ -59,6 +59,31 @@ class DeadlineTest {
   }
 
   @Test
+  void whenTheLastAttemptEndsAtTheDeadlineTheDeadlineIsTheReason() {
+    zones.fail(ZoneFault.refuse());
+    try (FailoverClient client =
+        Zones3.client(zones)
+            .clock(clock)
+            .deadline(Duration.ofSeconds(1))
+            .backoff(Duration.ZERO, Duration.ZERO)
+            .okHttpClient(stepping(Duration.ofMillis(400)))
+            .build()) {
+      // 400 ms, 800 ms, then the third and last attempt runs to 1,200 ms: past the deadline.
+      assertThatThrownBy(
+              () ->
+                  client
+                      .newCall(new Request.Builder().url("http://directory/users/1").build())
+                      .execute())
+          .isInstanceOfSatisfying(
+              FailoverException.class,
+              e -> {
+                assertThat(e.attempts()).hasSize(3);
+                assertThat(e.reason()).isEqualTo(FailoverException.Reason.DEADLINE_EXCEEDED);
+              });
+    }
+  }
+
+  @Test
   void aRetryWhoseBackoffWouldPassTheDeadlineIsNotScheduled() {
     zones.fail(ZoneFault.refuse());
     try (FailoverClient client =
