@@ -31,23 +31,26 @@ class DeadlineTest {
         .build();
   }
 
+  /** Every zone refuses; the client's deadline is 1 s of the fake clock. */
+  private FailoverClient.Builder refusedForOneSecond() {
+    zones.fail(ZoneFault.refuse());
+    return Zones3.client(zones).clock(clock).deadline(Duration.ofSeconds(1));
+  }
+
+  private static Request get() {
+    return new Request.Builder().url("http://directory/users/1").build();
+  }
+
   @Test
   void noAttemptStartsWithLessThanTheMinimumTimeLeft() {
-    zones.fail(ZoneFault.refuse());
     try (FailoverClient client =
-        Zones3.client(zones)
-            .clock(clock)
-            .deadline(Duration.ofSeconds(1))
+        refusedForOneSecond()
             .minAttemptTime(Duration.ofMillis(300))
             .backoff(Duration.ZERO, Duration.ZERO)
             .okHttpClient(stepping(Duration.ofMillis(400)))
             .build()) {
       // 400 ms, 800 ms: then 200 ms remain, less than the 300 ms minimum.
-      assertThatThrownBy(
-              () ->
-                  client
-                      .newCall(new Request.Builder().url("http://directory/users/1").build())
-                      .execute())
+      assertThatThrownBy(() -> client.newCall(get()).execute())
           .isInstanceOfSatisfying(
               FailoverException.class,
               e -> {
@@ -60,20 +63,13 @@ class DeadlineTest {
 
   @Test
   void whenTheLastAttemptEndsAtTheDeadlineTheDeadlineIsTheReason() {
-    zones.fail(ZoneFault.refuse());
     try (FailoverClient client =
-        Zones3.client(zones)
-            .clock(clock)
-            .deadline(Duration.ofSeconds(1))
+        refusedForOneSecond()
             .backoff(Duration.ZERO, Duration.ZERO)
             .okHttpClient(stepping(Duration.ofMillis(400)))
             .build()) {
       // 400 ms, 800 ms, then the third and last attempt runs to 1,200 ms: past the deadline.
-      assertThatThrownBy(
-              () ->
-                  client
-                      .newCall(new Request.Builder().url("http://directory/users/1").build())
-                      .execute())
+      assertThatThrownBy(() -> client.newCall(get()).execute())
           .isInstanceOfSatisfying(
               FailoverException.class,
               e -> {
@@ -85,20 +81,13 @@ class DeadlineTest {
 
   @Test
   void aRetryWhoseBackoffWouldPassTheDeadlineIsNotScheduled() {
-    zones.fail(ZoneFault.refuse());
     try (FailoverClient client =
-        Zones3.client(zones)
-            .clock(clock)
-            .deadline(Duration.ofSeconds(1))
+        refusedForOneSecond()
             .backoff(Duration.ofSeconds(5), Duration.ofSeconds(5))
             .random(new java.util.Random(1))
             .okHttpClient(stepping(Duration.ofMillis(900)))
             .build()) {
-      assertThatThrownBy(
-              () ->
-                  client
-                      .newCall(new Request.Builder().url("http://directory/users/1").build())
-                      .execute())
+      assertThatThrownBy(() -> client.newCall(get()).execute())
           .isInstanceOfSatisfying(
               FailoverException.class,
               e -> {
