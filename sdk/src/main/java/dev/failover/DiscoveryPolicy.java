@@ -52,7 +52,9 @@ public final class DiscoveryPolicy {
       Duration maxStaleness) {
     this.startTimeout = check("startTimeout", startTimeout, Duration.ZERO, Duration.ofMinutes(10));
     if (maxRemovalPercent < 1 || maxRemovalPercent > 100) {
-      throw new IllegalArgumentException(
+      throw new InvalidSettingException(
+          "discovery.maxRemovalPercent",
+          maxRemovalPercent,
           "discovery maxRemovalPercent must be between 1 and 100 but was " + maxRemovalPercent);
     }
     this.maxRemovalPercent = maxRemovalPercent;
@@ -65,7 +67,9 @@ public final class DiscoveryPolicy {
   private static Duration check(String name, Duration value, Duration min, Duration max) {
     Objects.requireNonNull(value, name);
     if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
-      throw new IllegalArgumentException(
+      throw new InvalidSettingException(
+          "discovery." + name,
+          value,
           "discovery "
               + name
               + " must be between "
@@ -132,7 +136,7 @@ public final class DiscoveryPolicy {
    * @param startTimeout 0 to 10 minutes; 0 fails {@code build()} at once when the source has not
    *     reported a list from {@code start()} and no fallback is configured
    * @return the copy
-   * @throws IllegalArgumentException if out of range
+   * @throws InvalidSettingException if out of range
    */
   public DiscoveryPolicy withStartTimeout(Duration startTimeout) {
     return new DiscoveryPolicy(startTimeout, maxRemovalPercent, removalConfirmation, maxStaleness);
@@ -143,7 +147,7 @@ public final class DiscoveryPolicy {
    *
    * @param maxRemovalPercent 1 to 100; 100 applies every non-empty list at once
    * @return the copy
-   * @throws IllegalArgumentException if out of range
+   * @throws InvalidSettingException if out of range
    */
   public DiscoveryPolicy withMaxRemovalPercent(int maxRemovalPercent) {
     return new DiscoveryPolicy(startTimeout, maxRemovalPercent, removalConfirmation, maxStaleness);
@@ -154,7 +158,7 @@ public final class DiscoveryPolicy {
    *
    * @param removalConfirmation 0 to 24 hours
    * @return the copy
-   * @throws IllegalArgumentException if out of range
+   * @throws InvalidSettingException if out of range
    */
   public DiscoveryPolicy withRemovalConfirmation(Duration removalConfirmation) {
     return new DiscoveryPolicy(startTimeout, maxRemovalPercent, removalConfirmation, maxStaleness);
@@ -165,7 +169,7 @@ public final class DiscoveryPolicy {
    *
    * @param maxStaleness 1 second to 30 days
    * @return the copy
-   * @throws IllegalArgumentException if out of range
+   * @throws InvalidSettingException if out of range
    */
   public DiscoveryPolicy withMaxStaleness(Duration maxStaleness) {
     return new DiscoveryPolicy(startTimeout, maxRemovalPercent, removalConfirmation, maxStaleness);

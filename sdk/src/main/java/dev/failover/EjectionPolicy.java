@@ -65,29 +65,34 @@ public record EjectionPolicy(
    * @param baseEjectionTime the first ejection's length
    * @param maxEjectionTime the longest ejection
    * @param halfOpenProbes calls let through after an ejection to test the endpoint
-   * @throws IllegalArgumentException if a count is below 1, a percentage is outside 1 to 100, a
+   * @throws InvalidSettingException if a count is below 1, a percentage is outside 1 to 100, a
    *     duration is not positive, {@code minimumCalls > windowSize} or {@code maxEjectionTime <
    *     baseEjectionTime}
    */
   public EjectionPolicy {
     atLeastOne("consecutiveFailures", consecutiveFailures);
     percent("failureRatePercent", failureRatePercent);
-    HealthCheck.positive("ejection slowCallDuration", slowCallDuration);
+    HealthCheck.positive(
+        "ejection.slowCallDuration", "ejection slowCallDuration", slowCallDuration);
     percent("slowCallRatePercent", slowCallRatePercent);
     atLeastOne("windowSize", windowSize);
     atLeastOne("minimumCalls", minimumCalls);
     if (minimumCalls > windowSize) {
-      throw new IllegalArgumentException(
+      throw new InvalidSettingException(
+          "ejection.minimumCalls",
+          minimumCalls,
           "ejection minimumCalls ("
               + minimumCalls
               + ") must not exceed windowSize ("
               + windowSize
               + ")");
     }
-    HealthCheck.positive("baseEjectionTime", baseEjectionTime);
-    HealthCheck.positive("maxEjectionTime", maxEjectionTime);
+    HealthCheck.positive("ejection.baseEjectionTime", "baseEjectionTime", baseEjectionTime);
+    HealthCheck.positive("ejection.maxEjectionTime", "maxEjectionTime", maxEjectionTime);
     if (maxEjectionTime.compareTo(baseEjectionTime) < 0) {
-      throw new IllegalArgumentException(
+      throw new InvalidSettingException(
+          "ejection.maxEjectionTime",
+          maxEjectionTime,
           "maxEjectionTime ("
               + maxEjectionTime
               + ") must not be shorter than baseEjectionTime ("
@@ -112,7 +117,7 @@ public record EjectionPolicy(
    *
    * @param consecutiveFailures at least 1
    * @return the copy
-   * @throws IllegalArgumentException if below 1
+   * @throws InvalidSettingException if below 1
    */
   public EjectionPolicy withConsecutiveFailures(int consecutiveFailures) {
     return new EjectionPolicy(
@@ -134,7 +139,7 @@ public record EjectionPolicy(
    * @param windowSize attempts measured
    * @param minimumCalls attempts needed before judging
    * @return the copy
-   * @throws IllegalArgumentException if out of range
+   * @throws InvalidSettingException if out of range
    */
   public EjectionPolicy withFailureRate(int failureRatePercent, int windowSize, int minimumCalls) {
     return new EjectionPolicy(
@@ -155,7 +160,7 @@ public record EjectionPolicy(
    * @param slowCallDuration an attempt slower than this is slow
    * @param slowCallRatePercent 1 to 100
    * @return the copy
-   * @throws IllegalArgumentException if out of range
+   * @throws InvalidSettingException if out of range
    */
   public EjectionPolicy withSlowCalls(Duration slowCallDuration, int slowCallRatePercent) {
     return new EjectionPolicy(
@@ -176,7 +181,7 @@ public record EjectionPolicy(
    * @param baseEjectionTime the first ejection's length
    * @param maxEjectionTime the cap
    * @return the copy
-   * @throws IllegalArgumentException if not positive, or the cap is below the base
+   * @throws InvalidSettingException if not positive, or the cap is below the base
    */
   public EjectionPolicy withEjectionTime(Duration baseEjectionTime, Duration maxEjectionTime) {
     return new EjectionPolicy(
@@ -196,7 +201,7 @@ public record EjectionPolicy(
    *
    * @param halfOpenProbes at least 1
    * @return the copy
-   * @throws IllegalArgumentException if below 1
+   * @throws InvalidSettingException if below 1
    */
   public EjectionPolicy withHalfOpenProbes(int halfOpenProbes) {
     return new EjectionPolicy(
@@ -213,13 +218,16 @@ public record EjectionPolicy(
 
   private static void atLeastOne(String name, int value) {
     if (value < 1) {
-      throw new IllegalArgumentException("ejection " + name + " must be >= 1 but was " + value);
+      throw new InvalidSettingException(
+          "ejection." + name, value, "ejection " + name + " must be >= 1 but was " + value);
     }
   }
 
   private static void percent(String name, int value) {
     if (value < 1 || value > 100) {
-      throw new IllegalArgumentException(
+      throw new InvalidSettingException(
+          "ejection." + name,
+          value,
           "ejection " + name + " must be between 1 and 100 but was " + value);
     }
   }

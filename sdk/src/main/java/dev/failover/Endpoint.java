@@ -34,28 +34,34 @@ public record Endpoint(HttpUrl url, Locality locality, int weight) {
    * @param url the base URL, {@code http} or {@code https}
    * @param locality where the endpoint runs
    * @param weight its relative share inside its zone, 1 to 10,000; 100 is the default
-   * @throws IllegalArgumentException if the URL has user info, a query or a fragment, or if the
+   * @throws InvalidSettingException if the URL has user info, a query or a fragment, or if the
    *     weight is outside 1 to 10,000
    */
   public Endpoint {
     Objects.requireNonNull(url, "url");
     Objects.requireNonNull(locality, "locality");
     if (!url.username().isEmpty() || !url.password().isEmpty()) {
-      throw new IllegalArgumentException(
+      throw new InvalidSettingException(
+          "endpoint.url",
+          redactUserInfo(url.toString()),
           "endpoint URL must not carry credentials (user info) but "
               + redact(url)
               + " does; send credentials in request headers instead");
     }
     if (url.query() != null) {
-      throw new IllegalArgumentException(
-          "endpoint URL must not have a query but was " + redact(url));
+      throw new InvalidSettingException(
+          "endpoint.url", redact(url), "endpoint URL must not have a query but was " + redact(url));
     }
     if (url.fragment() != null) {
-      throw new IllegalArgumentException(
+      throw new InvalidSettingException(
+          "endpoint.url",
+          redact(url),
           "endpoint URL must not have a fragment but was " + redact(url));
     }
     if (weight < 1 || weight > 10_000) {
-      throw new IllegalArgumentException(
+      throw new InvalidSettingException(
+          "endpoint.weight",
+          weight,
           "endpoint weight must be between 1 and 10000 but was " + weight + " for " + redact(url));
     }
   }
@@ -67,8 +73,8 @@ public record Endpoint(HttpUrl url, Locality locality, int weight) {
    * @param region the region, for example {@code us-east-1}
    * @param zone the availability zone, for example {@code us-east-1a}
    * @return the endpoint
-   * @throws IllegalArgumentException if the URL is not a valid {@code http} or {@code https} URL,
-   *     or has user info, a query or a fragment
+   * @throws InvalidSettingException if the URL is not a valid {@code http} or {@code https} URL, or
+   *     has user info, a query or a fragment
    */
   public static Endpoint of(String url, String region, String zone) {
     return new Endpoint(parse(url), Locality.of(region, zone), DEFAULT_WEIGHT);
@@ -80,7 +86,7 @@ public record Endpoint(HttpUrl url, Locality locality, int weight) {
    * @param url the base URL
    * @param locality where it runs
    * @return the endpoint
-   * @throws IllegalArgumentException if the URL is invalid as for {@link #of(String, String,
+   * @throws InvalidSettingException if the URL is invalid as for {@link #of(String, String,
    *     String)}
    */
   public static Endpoint of(String url, Locality locality) {
@@ -92,7 +98,7 @@ public record Endpoint(HttpUrl url, Locality locality, int weight) {
    *
    * @param weight the relative share inside its zone, 1 to 10,000
    * @return the copy
-   * @throws IllegalArgumentException if the weight is out of range
+   * @throws InvalidSettingException if the weight is out of range
    */
   public Endpoint withWeight(int weight) {
     return new Endpoint(url, locality, weight);
@@ -117,7 +123,9 @@ public record Endpoint(HttpUrl url, Locality locality, int weight) {
     Objects.requireNonNull(url, "url");
     HttpUrl parsed = HttpUrl.parse(url);
     if (parsed == null) {
-      throw new IllegalArgumentException(
+      throw new InvalidSettingException(
+          "endpoint.url",
+          redactUserInfo(url),
           "endpoint URL must be an absolute http or https URL but was '"
               + redactUserInfo(url)
               + "'");

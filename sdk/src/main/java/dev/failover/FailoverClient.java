@@ -1112,17 +1112,18 @@ public final class FailoverClient implements Call.Factory, Closeable {
      *
      * @param service a valid host name
      * @return this builder
-     * @throws IllegalArgumentException if the name is not a valid host name
+     * @throws InvalidSettingException if the name is not a valid host name
      */
     public Builder service(String service) {
       Objects.requireNonNull(service, "service");
       if (service.isBlank()
           || okhttp3.HttpUrl.parse("http://" + service + "/") == null
           || !okhttp3.HttpUrl.get("http://" + service + "/").host().equalsIgnoreCase(service)) {
-        throw new IllegalArgumentException(
-            "service must be a host name such as 'directory' but was '"
-                + Endpoint.redactUserInfo(service)
-                + "'");
+        String shown = Endpoint.redactUserInfo(service);
+        throw new InvalidSettingException(
+            "service",
+            shown,
+            "service must be a host name such as 'directory' but was '" + shown + "'");
       }
       this.service = service;
       return this;
@@ -1134,7 +1135,7 @@ public final class FailoverClient implements Call.Factory, Closeable {
      * @param region the home region
      * @param zone the home zone
      * @return this builder
-     * @throws IllegalArgumentException if a name is blank
+     * @throws InvalidSettingException if a name is blank
      */
     public Builder home(String region, String zone) {
       return home(Locality.of(region, zone));
@@ -1169,7 +1170,7 @@ public final class FailoverClient implements Call.Factory, Closeable {
      * @param region its region
      * @param zone its zone
      * @return this builder
-     * @throws IllegalArgumentException if the URL or a name is invalid
+     * @throws InvalidSettingException if the URL or a name is invalid
      */
     public Builder endpoint(String url, String region, String zone) {
       return endpoint(Endpoint.of(url, region, zone));
@@ -1256,10 +1257,10 @@ public final class FailoverClient implements Call.Factory, Closeable {
      *
      * @param deadline 1 ms to 24 h
      * @return this builder
-     * @throws IllegalArgumentException if not positive, or out of range
+     * @throws InvalidSettingException if not positive, or out of range
      */
     public Builder deadline(Duration deadline) {
-      HealthCheck.checkPositive("deadline", deadline);
+      HealthCheck.checkPositive("deadline", "deadline", deadline);
       this.deadline = deadline;
       return this;
     }
@@ -1271,10 +1272,10 @@ public final class FailoverClient implements Call.Factory, Closeable {
      *
      * @param attemptTimeout 1 ms to 24 h
      * @return this builder
-     * @throws IllegalArgumentException if not positive, or out of range
+     * @throws InvalidSettingException if not positive, or out of range
      */
     public Builder attemptTimeout(Duration attemptTimeout) {
-      HealthCheck.checkPositive("attemptTimeout", attemptTimeout);
+      HealthCheck.checkPositive("attemptTimeout", "attemptTimeout", attemptTimeout);
       this.attemptTimeout = attemptTimeout;
       return this;
     }
@@ -1284,10 +1285,10 @@ public final class FailoverClient implements Call.Factory, Closeable {
      *
      * @param minAttemptTime 0 to 24 h
      * @return this builder
-     * @throws IllegalArgumentException if negative, or out of range
+     * @throws InvalidSettingException if negative, or out of range
      */
     public Builder minAttemptTime(Duration minAttemptTime) {
-      HealthCheck.checkNotNegative("minAttemptTime", minAttemptTime);
+      HealthCheck.checkNotNegative("minAttemptTime", "minAttemptTime", minAttemptTime);
       this.minAttemptTime = minAttemptTime;
       return this;
     }
@@ -1299,11 +1300,13 @@ public final class FailoverClient implements Call.Factory, Closeable {
      *
      * @param maxAttempts 1 to 10
      * @return this builder
-     * @throws IllegalArgumentException if out of range
+     * @throws InvalidSettingException if out of range
      */
     public Builder maxAttempts(int maxAttempts) {
       if (maxAttempts < 1 || maxAttempts > 10) {
-        throw new IllegalArgumentException(
+        throw new InvalidSettingException(
+            "maxAttempts",
+            maxAttempts,
             "maxAttempts must be between 1 and 10 but was " + maxAttempts);
       }
       this.maxAttempts = maxAttempts;
@@ -1317,15 +1320,17 @@ public final class FailoverClient implements Call.Factory, Closeable {
      * @param base the first retry's bound, 0 to 24 h
      * @param cap the largest bound, 0 to 24 h
      * @return this builder
-     * @throws IllegalArgumentException if negative, out of range, or the cap is below the base
+     * @throws InvalidSettingException if negative, out of range, or the cap is below the base
      */
     public Builder backoff(Duration base, Duration cap) {
       Objects.requireNonNull(base, "base");
       Objects.requireNonNull(cap, "cap");
-      HealthCheck.checkNotNegative("backoff base", base);
-      HealthCheck.checkNotNegative("backoff cap", cap);
+      HealthCheck.checkNotNegative("backoff.base", "backoff base", base);
+      HealthCheck.checkNotNegative("backoff.cap", "backoff cap", cap);
       if (cap.compareTo(base) < 0) {
-        throw new IllegalArgumentException(
+        throw new InvalidSettingException(
+            "backoff.cap",
+            cap,
             "backoff cap (" + cap + ") must not be below backoff base (" + base + ")");
       }
       this.backoffBase = base;
@@ -1340,10 +1345,10 @@ public final class FailoverClient implements Call.Factory, Closeable {
      *
      * @param maxRetryAfter 1 ms to 24 h
      * @return this builder
-     * @throws IllegalArgumentException if not positive, or out of range
+     * @throws InvalidSettingException if not positive, or out of range
      */
     public Builder maxRetryAfter(Duration maxRetryAfter) {
-      HealthCheck.checkPositive("maxRetryAfter", maxRetryAfter);
+      HealthCheck.checkPositive("maxRetryAfter", "maxRetryAfter", maxRetryAfter);
       this.maxRetryAfter = maxRetryAfter;
       return this;
     }
@@ -1358,13 +1363,15 @@ public final class FailoverClient implements Call.Factory, Closeable {
      *
      * @param statuses HTTP statuses from 400 to 599; may be empty (no status is retried)
      * @return this builder
-     * @throws IllegalArgumentException naming the first status outside 400 to 599
+     * @throws InvalidSettingException naming the first status outside 400 to 599
      */
     public Builder retryableStatuses(Set<Integer> statuses) {
       Objects.requireNonNull(statuses, "retryableStatuses");
       for (Integer status : statuses) {
         if (status == null || status < 400 || status > 599) {
-          throw new IllegalArgumentException(
+          throw new InvalidSettingException(
+              "retryableStatuses",
+              statuses,
               "retryableStatuses must hold HTTP statuses from 400 to 599 but held " + status);
         }
       }
@@ -1382,20 +1389,28 @@ public final class FailoverClient implements Call.Factory, Closeable {
      * @param minPerSecond extra attempts per second allowed regardless of traffic, 0 or more
      * @param window how long calls and retries count, 1 s to 5 min
      * @return this builder
-     * @throws IllegalArgumentException if out of range
+     * @throws InvalidSettingException if out of range
      */
     public Builder retryBudget(double ratio, int minPerSecond, Duration window) {
       if (!(ratio >= 0 && ratio <= 1)) {
-        throw new IllegalArgumentException(
+        throw new InvalidSettingException(
+            "retryBudget.ratio",
+            ratio,
             "retryBudget ratio must be between 0 and 1 but was " + ratio);
       }
       if (minPerSecond < 0) {
-        throw new IllegalArgumentException(
+        throw new InvalidSettingException(
+            "retryBudget.minPerSecond",
+            minPerSecond,
             "retryBudget minPerSecond must not be negative but was " + minPerSecond);
       }
       Objects.requireNonNull(window, "window");
       HealthCheck.checkRange(
-          "retryBudget window", window, Duration.ofSeconds(1), Duration.ofMinutes(5));
+          "retryBudget.window",
+          "retryBudget window",
+          window,
+          Duration.ofSeconds(1),
+          Duration.ofMinutes(5));
       this.budgetRatio = ratio;
       this.budgetMinPerSecond = minPerSecond;
       this.budgetWindow = window;
@@ -1471,11 +1486,13 @@ public final class FailoverClient implements Call.Factory, Closeable {
      * @param thresholdPercent 0 to 100
      * @param failOpen true to ignore health in panic, false to fail calls
      * @return this builder
-     * @throws IllegalArgumentException if out of range
+     * @throws InvalidSettingException if out of range
      */
     public Builder panic(int thresholdPercent, boolean failOpen) {
       if (thresholdPercent < 0 || thresholdPercent > 100) {
-        throw new IllegalArgumentException(
+        throw new InvalidSettingException(
+            "panic.thresholdPercent",
+            thresholdPercent,
             "panic thresholdPercent must be between 0 and 100 but was " + thresholdPercent);
       }
       this.panicThresholdPercent = thresholdPercent;
@@ -1489,11 +1506,12 @@ public final class FailoverClient implements Call.Factory, Closeable {
      *
      * @param maxRequests at least 1
      * @return this builder
-     * @throws IllegalArgumentException if below 1
+     * @throws InvalidSettingException if below 1
      */
     public Builder maxRequests(int maxRequests) {
       if (maxRequests < 1) {
-        throw new IllegalArgumentException("maxRequests must be >= 1 but was " + maxRequests);
+        throw new InvalidSettingException(
+            "maxRequests", maxRequests, "maxRequests must be >= 1 but was " + maxRequests);
       }
       this.maxRequests = maxRequests;
       return this;

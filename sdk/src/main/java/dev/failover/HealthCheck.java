@@ -80,25 +80,30 @@ public record HealthCheck(
    * @param unhealthyThreshold failed probes in a row that mark an up endpoint down
    * @param noTrafficInterval the delay between probes of an endpoint while the client has started
    *     no call for that long
-   * @throws IllegalArgumentException if the path does not start with {@code /}, a duration is
+   * @throws InvalidSettingException if the path does not start with {@code /}, a duration is
    *     outside 1 ms to 24 h, or a threshold is below 1
    */
   public HealthCheck {
     Objects.requireNonNull(path, "path");
     if (!path.startsWith("/")) {
-      throw new IllegalArgumentException(
-          "health check path must start with '/' but was '" + path + "'");
+      throw new InvalidSettingException(
+          "healthCheck.path", path, "health check path must start with '/' but was '" + path + "'");
     }
-    checkPositive("health check interval", interval);
-    checkPositive("health check downInterval", downInterval);
-    checkPositive("health check timeout", timeout);
-    checkPositive("health check noTrafficInterval", noTrafficInterval);
+    checkPositive("healthCheck.interval", "health check interval", interval);
+    checkPositive("healthCheck.downInterval", "health check downInterval", downInterval);
+    checkPositive("healthCheck.timeout", "health check timeout", timeout);
+    checkPositive(
+        "healthCheck.noTrafficInterval", "health check noTrafficInterval", noTrafficInterval);
     if (healthyThreshold < 1) {
-      throw new IllegalArgumentException(
+      throw new InvalidSettingException(
+          "healthCheck.healthyThreshold",
+          healthyThreshold,
           "health check healthyThreshold must be >= 1 but was " + healthyThreshold);
     }
     if (unhealthyThreshold < 1) {
-      throw new IllegalArgumentException(
+      throw new InvalidSettingException(
+          "healthCheck.unhealthyThreshold",
+          unhealthyThreshold,
           "health check unhealthyThreshold must be >= 1 but was " + unhealthyThreshold);
     }
   }
@@ -114,7 +119,7 @@ public record HealthCheck(
    * @param timeout the time a probe may take
    * @param healthyThreshold good probes in a row that mark a down endpoint up
    * @param unhealthyThreshold failed probes in a row that mark an up endpoint down
-   * @throws IllegalArgumentException if the path does not start with {@code /}, a duration is
+   * @throws InvalidSettingException if the path does not start with {@code /}, a duration is
    *     outside 1 ms to 24 h, or a threshold is below 1
    */
   public HealthCheck(
@@ -152,7 +157,7 @@ public record HealthCheck(
    *
    * @param path the path to probe, starting with {@code /}
    * @return the health check
-   * @throws IllegalArgumentException if the path does not start with {@code /}
+   * @throws InvalidSettingException if the path does not start with {@code /}
    */
   public static HealthCheck http(String path) {
     return new HealthCheck(
@@ -171,7 +176,7 @@ public record HealthCheck(
    *
    * @param interval the interval
    * @return the copy
-   * @throws IllegalArgumentException if outside 1 ms to 24 h
+   * @throws InvalidSettingException if outside 1 ms to 24 h
    */
   public HealthCheck withInterval(Duration interval) {
     return new HealthCheck(
@@ -190,7 +195,7 @@ public record HealthCheck(
    *
    * @param downInterval the interval
    * @return the copy
-   * @throws IllegalArgumentException if outside 1 ms to 24 h
+   * @throws InvalidSettingException if outside 1 ms to 24 h
    */
   public HealthCheck withDownInterval(Duration downInterval) {
     return new HealthCheck(
@@ -209,7 +214,7 @@ public record HealthCheck(
    *
    * @param timeout the timeout
    * @return the copy
-   * @throws IllegalArgumentException if outside 1 ms to 24 h
+   * @throws InvalidSettingException if outside 1 ms to 24 h
    */
   public HealthCheck withTimeout(Duration timeout) {
     return new HealthCheck(
@@ -229,7 +234,7 @@ public record HealthCheck(
    * @param healthyThreshold good probes in a row that mark a down endpoint up
    * @param unhealthyThreshold failed probes in a row that mark an up endpoint down
    * @return the copy
-   * @throws IllegalArgumentException if a threshold is below 1
+   * @throws InvalidSettingException if a threshold is below 1
    */
   public HealthCheck withThresholds(int healthyThreshold, int unhealthyThreshold) {
     return new HealthCheck(
@@ -256,7 +261,7 @@ public record HealthCheck(
    *
    * @param noTrafficInterval the interval
    * @return the copy
-   * @throws IllegalArgumentException if outside 1 ms to 24 h
+   * @throws InvalidSettingException if outside 1 ms to 24 h
    */
   public HealthCheck withNoTrafficInterval(Duration noTrafficInterval) {
     return new HealthCheck(
@@ -270,33 +275,36 @@ public record HealthCheck(
         noTrafficInterval);
   }
 
-  static void positive(String name, Duration d) {
+  /** Checks that {@code d} is positive; {@code setting} names it in the exception. */
+  static void positive(String setting, String name, Duration d) {
     Objects.requireNonNull(d, name);
     if (d.isNegative() || d.isZero()) {
-      throw new IllegalArgumentException(name + " must be positive but was " + d);
+      throw new InvalidSettingException(setting, d, name + " must be positive but was " + d);
     }
   }
 
   /** Checks that {@code d} is positive and between 1 ms and 24 h. */
-  static void checkPositive(String name, Duration d) {
-    positive(name, d);
-    checkRange(name, d, MIN_POSITIVE_DURATION, MAX_DURATION);
+  static void checkPositive(String setting, String name, Duration d) {
+    positive(setting, name, d);
+    checkRange(setting, name, d, MIN_POSITIVE_DURATION, MAX_DURATION);
   }
 
   /** Checks that {@code d} is zero or positive, and at most 24 h. */
-  static void checkNotNegative(String name, Duration d) {
+  static void checkNotNegative(String setting, String name, Duration d) {
     Objects.requireNonNull(d, name);
     if (d.isNegative()) {
-      throw new IllegalArgumentException(name + " must not be negative but was " + d);
+      throw new InvalidSettingException(setting, d, name + " must not be negative but was " + d);
     }
-    checkRange(name, d, Duration.ZERO, MAX_DURATION);
+    checkRange(setting, name, d, Duration.ZERO, MAX_DURATION);
   }
 
   /** Checks that {@code d} is between {@code min} and {@code max}, both included. */
-  static void checkRange(String name, Duration d, Duration min, Duration max) {
+  static void checkRange(String setting, String name, Duration d, Duration min, Duration max) {
     Objects.requireNonNull(d, name);
     if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
-      throw new IllegalArgumentException(
+      throw new InvalidSettingException(
+          setting,
+          d,
           name + " must be between " + human(min) + " and " + human(max) + " but was " + d);
     }
   }

@@ -59,21 +59,25 @@ public record HedgePolicy(
    * @param maxExtraLoad the most hedges per call on average, above 0 and at most 0.5
    * @param maxHedges the most hedges one call sends, 1 to 4
    * @param minDelay the floor of the adaptive delay, 0 to 24 h
-   * @throws IllegalArgumentException if a value is out of range
+   * @throws InvalidSettingException if a value is out of range
    */
   public HedgePolicy {
     Objects.requireNonNull(mode, "mode");
-    HealthCheck.checkPositive("hedge delay", delay);
+    HealthCheck.checkPositive("hedging.delay", "hedge delay", delay);
     if (!(maxExtraLoad > 0 && maxExtraLoad <= 0.5)) {
-      throw new IllegalArgumentException(
+      throw new InvalidSettingException(
+          "hedging.maxExtraLoad",
+          maxExtraLoad,
           "hedge maxExtraLoad must be above 0 and at most 0.5 but was " + maxExtraLoad);
     }
     if (maxHedges < 1 || maxHedges > 4) {
-      throw new IllegalArgumentException(
+      throw new InvalidSettingException(
+          "hedging.maxHedges",
+          maxHedges,
           "hedge maxHedges must be between 1 and 4 but was " + maxHedges);
     }
     Objects.requireNonNull(minDelay, "minDelay");
-    HealthCheck.checkNotNegative("hedge minDelay", minDelay);
+    HealthCheck.checkNotNegative("hedging.minDelay", "hedge minDelay", minDelay);
   }
 
   /**
@@ -90,7 +94,7 @@ public record HedgePolicy(
    *
    * @param delay the delay after which a hedge is sent, 1 ms to 24 h
    * @return the policy
-   * @throws IllegalArgumentException if the delay is out of range
+   * @throws InvalidSettingException if the delay is out of range
    */
   public static HedgePolicy fixed(Duration delay) {
     return new HedgePolicy(Mode.FIXED, delay, 0.05, 1, Duration.ofMillis(1));
@@ -101,7 +105,7 @@ public record HedgePolicy(
    *
    * @param maxExtraLoad for example 0.05 for p95 and at most 5% extra attempts
    * @return the policy
-   * @throws IllegalArgumentException if not above 0 and at most 0.5
+   * @throws InvalidSettingException if not above 0 and at most 0.5
    */
   public static HedgePolicy adaptive(double maxExtraLoad) {
     return new HedgePolicy(
@@ -113,7 +117,7 @@ public record HedgePolicy(
    *
    * @param maxHedges 1 to 4
    * @return the copy
-   * @throws IllegalArgumentException if out of range
+   * @throws InvalidSettingException if out of range
    */
   public HedgePolicy withMaxHedges(int maxHedges) {
     return new HedgePolicy(mode, delay, maxExtraLoad, maxHedges, minDelay);
@@ -124,7 +128,7 @@ public record HedgePolicy(
    *
    * @param maxExtraLoad above 0 and at most 0.5
    * @return the copy
-   * @throws IllegalArgumentException if out of range
+   * @throws InvalidSettingException if out of range
    */
   public HedgePolicy withMaxExtraLoad(double maxExtraLoad) {
     return new HedgePolicy(mode, delay, maxExtraLoad, maxHedges, minDelay);
@@ -135,7 +139,7 @@ public record HedgePolicy(
    *
    * @param minDelay 0 to 24 h
    * @return the copy
-   * @throws IllegalArgumentException if out of range
+   * @throws InvalidSettingException if out of range
    */
   public HedgePolicy withMinDelay(Duration minDelay) {
     return new HedgePolicy(mode, delay, maxExtraLoad, maxHedges, minDelay);
@@ -146,7 +150,7 @@ public record HedgePolicy(
    *
    * @param delay 1 ms to 24 h
    * @return the copy
-   * @throws IllegalArgumentException if out of range
+   * @throws InvalidSettingException if out of range
    */
   public HedgePolicy withDelay(Duration delay) {
     return new HedgePolicy(mode, delay, maxExtraLoad, maxHedges, minDelay);

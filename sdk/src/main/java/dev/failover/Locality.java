@@ -19,17 +19,18 @@ public record Locality(String region, String zone) {
    *
    * @param region the region, for example {@code us-east-1}; never blank
    * @param zone the availability zone, for example {@code us-east-1a}; never blank
-   * @throws IllegalArgumentException if a name is blank
+   * @throws InvalidSettingException if a name is blank
    * @throws NullPointerException if a name is null
    */
   public Locality {
     Objects.requireNonNull(region, "region");
     Objects.requireNonNull(zone, "zone");
     if (region.isBlank()) {
-      throw new IllegalArgumentException("region must not be blank");
+      throw new InvalidSettingException("locality.region", region, "region must not be blank");
     }
     if (zone.isBlank()) {
-      throw new IllegalArgumentException("zone must not be blank (region " + region + ")");
+      throw new InvalidSettingException(
+          "locality.zone", zone, "zone must not be blank (region " + region + ")");
     }
   }
 
@@ -39,7 +40,7 @@ public record Locality(String region, String zone) {
    * @param region the region, for example {@code us-east-1}
    * @param zone the availability zone, for example {@code us-east-1a}
    * @return the locality
-   * @throws IllegalArgumentException if a name is blank
+   * @throws InvalidSettingException if a name is blank
    */
   public static Locality of(String region, String zone) {
     return new Locality(region, zone);

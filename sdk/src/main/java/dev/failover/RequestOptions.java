@@ -28,11 +28,12 @@ public record RequestOptions(@Nullable Boolean idempotent, @Nullable Duration de
    *     when its method is POST or PATCH), false to mark it not idempotent (never sent twice, even
    *     a GET), null to decide by method and {@code Idempotency-Key} header
    * @param deadline this call's total deadline instead of the client's, or null
-   * @throws IllegalArgumentException if the deadline is zero or negative
+   * @throws InvalidSettingException if the deadline is zero or negative
    */
   public RequestOptions {
     if (deadline != null && (deadline.isNegative() || deadline.isZero())) {
-      throw new IllegalArgumentException("deadline must be positive but was " + deadline);
+      throw new InvalidSettingException(
+          "requestOptions.deadline", deadline, "deadline must be positive but was " + deadline);
     }
   }
 
@@ -59,7 +60,7 @@ public record RequestOptions(@Nullable Boolean idempotent, @Nullable Duration de
    *
    * @param deadline the deadline spanning every attempt and backoff
    * @return the options
-   * @throws IllegalArgumentException if the deadline is not positive
+   * @throws InvalidSettingException if the deadline is not positive
    */
   public static RequestOptions ofDeadline(Duration deadline) {
     return new RequestOptions(null, deadline);
@@ -70,7 +71,7 @@ public record RequestOptions(@Nullable Boolean idempotent, @Nullable Duration de
    *
    * @param deadline the deadline
    * @return the copy
-   * @throws IllegalArgumentException if the deadline is not positive
+   * @throws InvalidSettingException if the deadline is not positive
    */
   public RequestOptions withDeadline(Duration deadline) {
     return new RequestOptions(idempotent, deadline);

@@ -47,20 +47,25 @@ public record StaleCache(boolean enabled, long maxEntries, long maxBodyBytes, Du
    * @param maxEntries the most responses kept
    * @param maxBodyBytes the largest body kept, 1 to {@link #MAX_BODY_BYTES} (64 MiB)
    * @param maxAge the oldest response served, 1 ms to 24 h
-   * @throws IllegalArgumentException if a bound is out of range
+   * @throws InvalidSettingException if a bound is out of range
    */
   public StaleCache {
     if (maxEntries < 1) {
-      throw new IllegalArgumentException("stale maxEntries must be >= 1 but was " + maxEntries);
+      throw new InvalidSettingException(
+          "staleIfError.maxEntries",
+          maxEntries,
+          "stale maxEntries must be >= 1 but was " + maxEntries);
     }
     if (maxBodyBytes < 1 || maxBodyBytes > MAX_BODY_BYTES) {
-      throw new IllegalArgumentException(
+      throw new InvalidSettingException(
+          "staleIfError.maxBodyBytes",
+          maxBodyBytes,
           "stale maxBodyBytes must be between 1 and "
               + MAX_BODY_BYTES
               + " (64 MiB) but was "
               + maxBodyBytes);
     }
-    HealthCheck.checkPositive("stale maxAge", maxAge);
+    HealthCheck.checkPositive("staleIfError.maxAge", "stale maxAge", maxAge);
   }
 
   /**
@@ -79,7 +84,7 @@ public record StaleCache(boolean enabled, long maxEntries, long maxBodyBytes, Du
    * @param maxBodyBytes the largest body kept, 1 to {@link #MAX_BODY_BYTES} (64 MiB)
    * @param maxAge the oldest response served, 1 ms to 24 h
    * @return the setting
-   * @throws IllegalArgumentException if a bound is out of range
+   * @throws InvalidSettingException if a bound is out of range
    */
   public static StaleCache of(long maxEntries, long maxBodyBytes, Duration maxAge) {
     return new StaleCache(true, maxEntries, maxBodyBytes, maxAge);

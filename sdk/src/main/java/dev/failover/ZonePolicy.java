@@ -68,7 +68,7 @@ public record ZonePolicy(
    * @param window the sliding window of the judgement
    * @param hysteresis how long an evacuated zone must stay clean before it returns
    * @param slowStart how long a returning zone or endpoint takes to reach its full share
-   * @throws IllegalArgumentException if a value is out of range
+   * @throws InvalidSettingException if a value is out of range
    */
   public ZonePolicy(
       boolean enabled,
@@ -92,32 +92,39 @@ public record ZonePolicy(
    * @param hysteresis how long an evacuated zone must stay clean before it returns
    * @param slowStart how long a returning zone or endpoint takes to reach its full share
    * @param maxEvacuatedPercent the most zones, in percent, passive evidence may evacuate at once
-   * @throws IllegalArgumentException if a value is out of range
+   * @throws InvalidSettingException if a value is out of range
    */
   public ZonePolicy {
     if (maxEvacuatedPercent < 1 || maxEvacuatedPercent > 100) {
-      throw new IllegalArgumentException(
+      throw new InvalidSettingException(
+          "zones.maxEvacuatedPercent",
+          maxEvacuatedPercent,
           "zone maxEvacuatedPercent must be between 1 and 100 but was " + maxEvacuatedPercent);
     }
     if (ejectedPercent < 1 || ejectedPercent > 100) {
-      throw new IllegalArgumentException(
+      throw new InvalidSettingException(
+          "zones.ejectedPercent",
+          ejectedPercent,
           "zone ejectedPercent must be between 1 and 100 but was " + ejectedPercent);
     }
     if (!(outlierK > 0)) {
-      throw new IllegalArgumentException("zone outlierK must be positive but was " + outlierK);
+      throw new InvalidSettingException(
+          "zones.outlierK", outlierK, "zone outlierK must be positive but was " + outlierK);
     }
     if (minSamples < 1) {
-      throw new IllegalArgumentException("zone minSamples must be >= 1 but was " + minSamples);
+      throw new InvalidSettingException(
+          "zones.minSamples", minSamples, "zone minSamples must be >= 1 but was " + minSamples);
     }
-    HealthCheck.positive("zone window", window);
+    HealthCheck.positive("zones.window", "zone window", window);
     if (window.compareTo(Duration.ofSeconds(2)) < 0) {
-      throw new IllegalArgumentException("zone window must be at least 2 s but was " + window);
+      throw new InvalidSettingException(
+          "zones.window", window, "zone window must be at least 2 s but was " + window);
     }
-    HealthCheck.positive("zone hysteresis", hysteresis);
+    HealthCheck.positive("zones.hysteresis", "zone hysteresis", hysteresis);
     java.util.Objects.requireNonNull(slowStart, "slowStart");
     if (slowStart.isNegative()) {
-      throw new IllegalArgumentException(
-          "zone slowStart must not be negative but was " + slowStart);
+      throw new InvalidSettingException(
+          "zones.slowStart", slowStart, "zone slowStart must not be negative but was " + slowStart);
     }
   }
 
@@ -154,7 +161,7 @@ public record ZonePolicy(
    * @param hysteresis how long an evacuated zone must stay clean
    * @param slowStart how long a returning zone takes to reach its full share; zero for at once
    * @return the copy
-   * @throws IllegalArgumentException if out of range
+   * @throws InvalidSettingException if out of range
    */
   public ZonePolicy withReturn(Duration hysteresis, Duration slowStart) {
     return new ZonePolicy(
@@ -175,7 +182,7 @@ public record ZonePolicy(
    * @param minSamples attempts a zone needs in the window
    * @param window the sliding window
    * @return the copy
-   * @throws IllegalArgumentException if out of range
+   * @throws InvalidSettingException if out of range
    */
   public ZonePolicy withOutliers(double outlierK, int minSamples, Duration window) {
     return new ZonePolicy(
@@ -194,7 +201,7 @@ public record ZonePolicy(
    *
    * @param ejectedPercent 1 to 100
    * @return the copy
-   * @throws IllegalArgumentException if out of range
+   * @throws InvalidSettingException if out of range
    */
   public ZonePolicy withEjectedPercent(int ejectedPercent) {
     return new ZonePolicy(
@@ -215,7 +222,7 @@ public record ZonePolicy(
    *     rates and breaker ejections may evacuate at once; zones whose outage is corroborated by
    *     refused connections or failing health checks are not counted against it
    * @return the copy
-   * @throws IllegalArgumentException if out of range
+   * @throws InvalidSettingException if out of range
    */
   public ZonePolicy withMaxEvacuatedPercent(int maxEvacuatedPercent) {
     return new ZonePolicy(
