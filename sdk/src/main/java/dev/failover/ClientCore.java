@@ -71,7 +71,7 @@ final class ClientCore implements Closeable {
   /** Every thread this client started, joined by {@link #close()}. */
   private final Set<Thread> ownThreads = ConcurrentHashMap.newKeySet();
 
-  private final Set<FailoverCall> active = ConcurrentHashMap.newKeySet();
+  private final Set<CallStateMachine> active = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean closed = new AtomicBoolean();
 
   /** Where the endpoints come from; its source is closed with the client. */
@@ -274,11 +274,11 @@ final class ClientCore implements Closeable {
     return closed.get();
   }
 
-  void register(FailoverCall call) {
+  void register(CallStateMachine call) {
     active.add(call);
   }
 
-  void unregister(FailoverCall call) {
+  void unregister(CallStateMachine call) {
     active.remove(call);
   }
 
@@ -384,7 +384,7 @@ final class ClientCore implements Closeable {
     }
     zoneTimer.cancel(false);
     clientTick.cancel(false);
-    for (FailoverCall call : active) {
+    for (CallStateMachine call : active) {
       try {
         call.cancel();
       } catch (RuntimeException | Error e) {

@@ -3,9 +3,11 @@ package dev.failover;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.random.RandomGenerator;
 import org.jspecify.annotations.Nullable;
 
@@ -316,6 +318,59 @@ final class Router {
     return null;
   }
 
+  /**
+   * Chooses the endpoint of a call's next attempt (its first, a retry or a hedge) and takes the
+   * endpoint's breaker permission for it: the endpoints the call {@code tried} are skipped, and
+   * {@code triedZones} are avoided where another zone has one. An endpoint whose breaker refuses
+   * the permission is skipped for this attempt and the next best is chosen. When the call tried
+   * every endpoint, it starts over from all of them rather than give up while its budget and time
+   * remain. Returns null when nothing may take the attempt.
+   *
+   * <p>The returned pick {@link Pick#acquired() holds} a permission unless chosen in panic or as a
+   * last resort, which ignore breakers.
+   */
+  @Nullable Pick next(long now, Set<EndpointState> tried, Collection<String> triedZones) {
+    // Copied only when an endpoint must be skipped: the usual first pick allocates nothing here.
+    Set<EndpointState> excluded = tried;
+    int endpoints = topology.all().size();
+    for (int i = 0; i <= endpoints; i++) {
+      Pick p = pick(now, excluded, triedZones);
+      if (p == null && !tried.isEmpty() && excluded.size() == tried.size()) {
+        // Every endpoint was tried: start over.
+        excluded = new HashSet<>();
+        p = pick(now, excluded, List.of());
+      }
+      if (p == null) {
+        return null;
+      }
+      if (!p.acquired() || p.endpoint().tryAcquire()) {
+        return p;
+      }
+      if (excluded == tried) {
+        excluded = new HashSet<>(tried);
+      }
+      excluded.add(p.endpoint());
+    }
+    return null;
+  }
+
+  /**
+   * Chooses the endpoint of a probe, if an evacuated zone is due one (about once a second per
+   * zone), and takes its breaker permission. Returns null when no probe is due, in panic (every
+   * endpoint already gets traffic: a probe would only add load), or when no endpoint of the zone
+   * takes traffic.
+   */
+  @Nullable EndpointState probeFor(long now) {
+    ZoneState zone = zones.probeDue(now);
+    // Panic is checked after probeDue, which is cheap while no zone is evacuated, to keep panic's
+    // scan off the hot path.
+    if (zone == null || panic(now)) {
+      return null;
+    }
+    EndpointState ep = probe(zone, now);
+    return ep != null && ep.tryAcquire() ? ep : null;
+  }
+
   /** Picks an endpoint of {@code zone} for a probe, or null if none takes traffic. */
   @Nullable EndpointState probe(ZoneState zone, long now) {
     return p2c(zone.endpoints, now, List.of(), Mode.AVAILABLE);
@@ -418,5 +473,10 @@ final class Router {
    * A chosen endpoint; {@code panic} tells that it was chosen regardless of health, {@code
    * lastResort} that everything in rotation was tried and it is in an evacuated zone or ejected.
    */
-  public record Pick(EndpointState endpoint, boolean panic, boolean lastResort) {}
+  public record Pick(EndpointState endpoint, boolean panic, boolean lastResort) {
+    /** Whether the attempt holds a breaker permission (not chosen in panic or as a last resort). */
+    boolean acquired() {
+      return !panic && !lastResort;
+    }
+  }
 }

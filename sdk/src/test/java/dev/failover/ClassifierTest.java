@@ -148,11 +148,13 @@ class ClassifierTest {
   void rewriteKeepsPathAndQueryUnderTheBasePath() {
     okhttp3.HttpUrl logical = okhttp3.HttpUrl.get("http://directory/users/42?expand=groups");
     assertThat(
-            FailoverCall.rewrite(logical, okhttp3.HttpUrl.get("https://dir-a.internal:8443/api/"))
+            CallStateMachine.rewrite(
+                    logical, okhttp3.HttpUrl.get("https://dir-a.internal:8443/api/"))
                 .toString())
         .isEqualTo("https://dir-a.internal:8443/api/users/42?expand=groups");
     assertThat(
-            FailoverCall.rewrite(logical, okhttp3.HttpUrl.get("http://127.0.0.1:8080")).toString())
+            CallStateMachine.rewrite(logical, okhttp3.HttpUrl.get("http://127.0.0.1:8080"))
+                .toString())
         .isEqualTo("http://127.0.0.1:8080/users/42?expand=groups");
   }
 }

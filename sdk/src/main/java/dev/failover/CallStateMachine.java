@@ -1,0 +1,1238 @@
+package dev.failover;
+
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import okhttp3.Call;
+import okhttp3.Callback;
+import okhttp3.EventListener;
+import okhttp3.HttpUrl;
+import okhttp3.Request;
+import okhttp3.Response;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The state machine of one logical call: its attempts, retries, hedges, probes and deadline, driven
+ * by OkHttp's callbacks and the client's scheduler. {@link FailoverCall} is its {@code
+ * okhttp3.Call} face.
+ *
+ * <p><b>State.</b> A call moves through {@link State}: {@code NEW} until executed, {@code STARTING}
+ * while the observer is told (outside the lock), {@code RUNNING} while attempts are sent and
+ * judged, {@code FINISHED} once its ending is decided, and {@code COMPLETED} once the caller has
+ * it. Every way a call ends goes through one method, {@link #finishLocked(Ending)}: a decisive
+ * response, a stale copy, or a {@link FailoverException} with its reason.
+ *
+ * <p><b>Threads and ownership.</b> Every mutable field is guarded by this object's monitor
+ * ({@code @GuardedBy("this")}, checked by Error Prone), except the few {@code volatile} ones that
+ * the attempt's own callback writes before it takes the lock. Decisions are taken under the lock;
+ * what they cause (events, OkHttp's {@code enqueue}, the observer, the result, the callback) is
+ * queued under it and done by {@link #drain()} after it, by one thread at a time and in order. The
+ * lock is taken by: the caller's thread ({@code execute}, {@code enqueue}, {@code cancel}), the
+ * dispatcher's threads (OkHttp's callbacks, draining), and the scheduler's thread (the deadline,
+ * retry and hedge timers), which never drains itself but hands the drain to the dispatcher.
+ * OkHttp's {@code cancel()} of an attempt is the one call made under the lock: it only flags the
+ * attempt and closes its socket, and OkHttp reports the failure later, on another thread.
+ */
+final class CallStateMachine {
+  private static final Logger log = LoggerFactory.getLogger(CallStateMachine.class);
+
+  /** Where a call is in its life; see the class comment. */
+  enum State {
+    NEW,
+    STARTING,
+    RUNNING,
+    FINISHED,
+    COMPLETED
+  }
+
+  /**
+   * How a call ends: a response (fresh, or a stale copy of an earlier one) or a failure. Decided
+   * once, by {@link #finishLocked(Ending)}.
+   */
+  private record Ending(
+      @Nullable Response response, @Nullable FailoverException failure, boolean stale) {
+    static Ending served(Response response) {
+      return new Ending(response, null, false);
+    }
+
+    static Ending staleCopy(Response copy) {
+      return new Ending(copy, null, true);
+    }
+
+    static Ending failed(FailoverException failure) {
+      return new Ending(null, failure, false);
+    }
+
+    int status() {
+      Response r = response;
+      return r == null ? 0 : r.code();
+    }
+  }
+
+  private final ClientCore core;
+  private final Request request;
+
+  /** The {@code okhttp3.Call} the caller holds: what its callback is given. */
+  private final Call owner;
+
+  private final boolean idempotent;
+  private final boolean replayable;
+  private final String method;
+  private final String path;
+
+  @GuardedBy("this")
+  private State state = State.NEW;
+
+  @GuardedBy("this")
+  private final List<EventListener> eventListeners = new ArrayList<>(1);
+
+  private final CompletableFuture<Response> result = new CompletableFuture<>();
+
+  /** What the client's observer returned for this call (tracing), set before the first attempt. */
+  @GuardedBy("this")
+  private @Nullable Object observerContext;
+
+  // What the state machine decided under the lock, for drain() to do after it (events, the
+  // observer, the result, the callback: nothing that may run user code runs locked).
+  @GuardedBy("this")
+  private @Nullable List<FailoverEvent> pendingEvents;
+
+  @GuardedBy("this")
+  private @Nullable List<InFlight> pendingSends;
+
+  /** The first attempt of an execute() the caller's thread runs itself (see callerRuns). */
+  @GuardedBy("this")
+  private @Nullable InFlight callerAttempt;
+
+  @GuardedBy("this")
+  private boolean callerRuns;
+
+  @GuardedBy("this")
+  private boolean draining;
+
+  /** How the call ended, once FINISHED. */
+  @GuardedBy("this")
+  private @Nullable Ending ending;
+
+  @GuardedBy("this")
+  private FailoverEvent.@Nullable CallFinished finalEvent;
+
+  /**
+   * Whether the caller cancelled the call (in any state: a call cancelled before it runs fails).
+   */
+  @GuardedBy("this")
+  private boolean canceled;
+
+  @GuardedBy("this")
+  private long start;
+
+  @GuardedBy("this")
+  private Deadline deadline = new Deadline(0);
+
+  @GuardedBy("this")
+  private final List<Attempt> attempts = new ArrayList<>(2);
+
+  @GuardedBy("this")
+  private final List<InFlight> inFlight = new ArrayList<>(2);
+
+  @GuardedBy("this")
+  private final Set<EndpointState> tried = new SmallSet<>();
+
+  @GuardedBy("this")
+  private final Set<String> triedZones = new SmallSet<>();
+
+  @GuardedBy("this")
+  private @Nullable Future<?> deadlineTimer;
+
+  @GuardedBy("this")
+  private @Nullable Future<?> retryTimer;
+
+  @GuardedBy("this")
+  private @Nullable Future<?> hedgeTimer;
+
+  /** When the hedge timer was armed for the attempt sent last. */
+  @GuardedBy("this")
+  private long hedgeArmedAt;
+
+  /** The kind of the attempt whose response won, or null (failure, stale copy). */
+  @GuardedBy("this")
+  private Attempt.@Nullable Kind winner;
+
+  /** When the winning attempt started. */
+  @GuardedBy("this")
+  private long winnerStart;
+
+  @GuardedBy("this")
+  private int retries;
+
+  @GuardedBy("this")
+  private int hedges;
+
+  /** Attempts sent that count against maxAttempts: first, retries and hedges (not probes). */
+  @GuardedBy("this")
+  private int sent;
+
+  @GuardedBy("this")
+  private long attemptTimeoutNanos;
+
+  private final boolean hedgeable;
+
+  @GuardedBy("this")
+  private @Nullable Callback callback;
+
+  /** What the server saw of this call's latest attempt: the stale cache's key. */
+  private volatile StaleStore.@Nullable Seen seen;
+
+  CallStateMachine(ClientCore core, Request request, Call owner) {
+    this.core = core;
+    this.request = request;
+    this.owner = owner;
+    this.idempotent = Classifier.idempotent(request);
+    this.replayable = Classifier.replayable(request);
+    this.hedgeable = idempotent && replayable && core.hedger.enabled();
+    this.method = request.method();
+    this.path = request.url().encodedPath();
+  }
+
+  /** The result, completed once the call ends (after its ending's events and the observer). */
+  CompletableFuture<Response> result() {
+    return result;
+  }
+
+  /**
+   * Runs the first attempt of an {@code execute()} on the caller's thread if the call kept it for
+   * the caller ({@code callerRunsFirstAttempt}); returns the nanoseconds left until the deadline.
+   */
+  long runCallersAttempt() {
+    InFlight mine;
+    synchronized (this) {
+      mine = callerAttempt;
+      callerAttempt = null;
+      if (mine == null) {
+        return deadline.remaining(core.ticker.nanos());
+      }
+    }
+    runOnCallersThread(mine);
+    synchronized (this) {
+      return deadline.remaining(core.ticker.nanos());
+    }
+  }
+
+  /**
+   * The caller's timed wait of {@code execute()} ran out: the deadline ends the call (no timer is
+   * armed for the deadline of {@code execute()}: that wait is it). On return the result is
+   * completed, or being completed by the thread already draining.
+   */
+  void deadlinePassed() {
+    synchronized (this) {
+      failLocked(FailoverException.Reason.DEADLINE_EXCEEDED);
+    }
+    drain();
+  }
+
+  /**
+   * Runs the first attempt on the caller's thread, as a bare OkHttp {@code execute()} does: no
+   * thread hand-off when it succeeds. Its OkHttp timeout (the attempt timeout, at most the time to
+   * the deadline) ends it; a hedge or the call's end cancels it.
+   */
+  private void runOnCallersThread(InFlight f) {
+    Response response;
+    try {
+      response = f.call.execute();
+    } catch (IOException e) {
+      f.onFailure(f.call, e);
+      return;
+    }
+    f.onResponse(f.call, response);
+  }
+
+  /**
+   * Starts the call: {@code cb} is null for {@code execute()}; {@code callTimeoutNanos} is the
+   * OkHttp call timeout the caller set, 0 for none.
+   *
+   * @throws IllegalStateException if the call was already executed
+   */
+  void begin(@Nullable Callback cb, long callTimeoutNanos) {
+    synchronized (this) {
+      if (state != State.NEW) {
+        throw new IllegalStateException("Already Executed");
+      }
+      state = State.STARTING;
+      callback = cb;
+      start = core.ticker.nanos();
+    }
+    CallObserver observer = core.observer;
+    Object context = null;
+    if (observer != null) {
+      try {
+        context = observer.callStarted(request);
+      } catch (RuntimeException | LinkageError e) {
+        log.warn("CallObserver.callStarted threw for {} {}", method, path, e);
+      }
+    }
+    synchronized (this) {
+      observerContext = context;
+      state = State.RUNNING;
+      startLocked(cb, callTimeoutNanos);
+    }
+    drain();
+  }
+
+  /** Starts sending attempts, or fails a call cancelled while it began. Caller holds the lock. */
+  @GuardedBy("this")
+  private void startLocked(@Nullable Callback cb, long callTimeoutNanos) {
+    callerRuns = cb == null && core.callerRunsFirstAttempt();
+    long total = core.settings.deadline().toNanos();
+    RequestOptions options = request.tag(RequestOptions.class);
+    if (options != null && options.deadline() != null) {
+      total = options.deadline().toNanos();
+    }
+    if (callTimeoutNanos > 0) {
+      total = Math.min(total, callTimeoutNanos);
+    }
+    deadline = Deadline.after(start, total);
+    Duration configured = core.settings.attemptTimeout();
+    attemptTimeoutNanos =
+        configured != null
+            ? configured.toNanos()
+            : Math.max(1, total / core.settings.maxAttempts());
+    core.budget.deposit(start);
+    core.hedger.onCall(start);
+    core.calls.increment();
+    core.register(this);
+    if (canceled || core.isClosed()) {
+      failLocked(FailoverException.Reason.CANCELLED);
+    } else {
+      try {
+        if (cb != null) {
+          // execute() needs no timer: the caller's timed wait ends the call at its deadline.
+          deadlineTimer = core.scheduler.schedule(this::onDeadline, total, TimeUnit.NANOSECONDS);
+        }
+        launchLocked(Attempt.Kind.FIRST);
+        probeLocked();
+      } catch (RejectedExecutionException e) {
+        failLocked(FailoverException.Reason.CANCELLED);
+      }
+    }
+  }
+
+  /** Sends one attempt to the best endpoint not yet tried. Caller holds the lock. */
+  @GuardedBy("this")
+  private void launchLocked(Attempt.Kind kind) {
+    if (state != State.RUNNING) {
+      return;
+    }
+    long now = core.ticker.nanos();
+    long remaining = deadline.remaining(now);
+    if (remaining < core.minAttemptNanos) {
+      if (inFlight.isEmpty()) {
+        failLocked(FailoverException.Reason.DEADLINE_EXCEEDED);
+      }
+      return;
+    }
+    Router.Pick pick = core.router.next(now, tried, triedZones);
+    if (pick == null) {
+      if (!inFlight.isEmpty()) {
+        return; // a hedge found no other endpoint; the attempts in flight decide the call
+      }
+      giveUpLocked(
+          attempts.isEmpty()
+              ? FailoverException.Reason.NO_ENDPOINT
+              : FailoverException.Reason.RETRIES_EXHAUSTED,
+          null);
+      return;
+    }
+    EndpointState ep = pick.endpoint();
+    tried.add(ep);
+    triedZones.add(ep.zoneKey);
+    ClientCore.AttemptTag tag = new ClientCore.AttemptTag(idempotent);
+    int number = attempts.size() + inFlight.size() + 1;
+    Request attemptRequest = attemptRequest(ep, tag, kind, number);
+    Call call = (idempotent ? core.retrying : core.nonRetrying).newCall(attemptRequest);
+    call.timeout().timeout(deadline.attemptTimeout(now, attemptTimeoutNanos), TimeUnit.NANOSECONDS);
+    for (EventListener l : eventListeners) {
+      call.addEventListener(l);
+    }
+    send(ep, call, tag, number, kind, now, pick.acquired(), pick.lastResort());
+    sent++;
+    if (kind == Attempt.Kind.RETRY) {
+      retries++;
+      core.retries.increment();
+    }
+    scheduleHedgeLocked(now);
+  }
+
+  /** The attempt's OkHttp request: the caller's, sent to {@code ep}, with the attempt's tags. */
+  @GuardedBy("this")
+  private Request attemptRequest(
+      EndpointState ep, ClientCore.AttemptTag tag, Attempt.Kind kind, int number) {
+    Request.Builder b =
+        request
+            .newBuilder()
+            .url(rewrite(request.url(), ep.endpoint.url()))
+            .tag(ClientCore.AttemptTag.class, tag);
+    if (core.observer != null) {
+      b.tag(AttemptContext.class, new AttemptContext(observerContext, kind, number, ep.endpoint));
+    }
+    return b.build();
+  }
+
+  @GuardedBy("this")
+  private void send(
+      EndpointState ep,
+      Call call,
+      ClientCore.AttemptTag tag,
+      int number,
+      Attempt.Kind kind,
+      long now,
+      boolean acquired,
+      boolean lastResort) {
+    InFlight f = new InFlight(ep, call, tag, number, kind, now);
+    f.acquired = acquired;
+    f.lastResort = lastResort;
+    inFlight.add(f);
+    ep.begin();
+    core.attempts.increment();
+    if (callerRuns && kind == Attempt.Kind.FIRST) {
+      callerRuns = false;
+      callerAttempt = f; // execute() runs it on the caller's thread, after the lock
+      return;
+    }
+    // Enqueued after the lock (flushSends): OkHttp may call back at once, on this thread.
+    List<InFlight> p = pendingSends;
+    if (p == null) {
+      p = new ArrayList<>(2);
+      pendingSends = p;
+    }
+    p.add(f);
+  }
+
+  /** Hands the attempts decided under the lock to OkHttp. Outside the lock. */
+  private void flushSends() {
+    List<InFlight> sends;
+    synchronized (this) {
+      sends = pendingSends;
+      if (sends == null) {
+        return;
+      }
+      pendingSends = null;
+    }
+    for (InFlight f : sends) {
+      // A call that ended meanwhile cancelled f.call: OkHttp then fails it at once (CANCELLED).
+      f.call.enqueue(f);
+    }
+  }
+
+  /**
+   * About once a second per evacuated zone, an idempotent call probes it: the probe is raced at
+   * once with the call's normal first attempt, so it costs the caller nothing.
+   */
+  @GuardedBy("this")
+  private void probeLocked() {
+    if (state != State.RUNNING || !idempotent || !replayable) {
+      return;
+    }
+    long now = core.ticker.nanos();
+    if (deadline.remaining(now) < core.minAttemptNanos) {
+      // The deadline (nearly) passed while the call began: no probe (its timeout would be < 0).
+      return;
+    }
+    EndpointState ep = core.router.probeFor(now);
+    if (ep == null) {
+      return;
+    }
+    tried.add(ep);
+    ClientCore.AttemptTag tag = new ClientCore.AttemptTag(true);
+    int number = attempts.size() + inFlight.size() + 1;
+    Request attemptRequest = attemptRequest(ep, tag, Attempt.Kind.PROBE, number);
+    Call call = core.retrying.newCall(attemptRequest);
+    call.timeout().timeout(deadline.attemptTimeout(now, attemptTimeoutNanos), TimeUnit.NANOSECONDS);
+    send(ep, call, tag, number, Attempt.Kind.PROBE, now, true, false);
+  }
+
+  /** Arms the timer of the next hedge, if this call may hedge. Caller holds the lock. */
+  @GuardedBy("this")
+  private void scheduleHedgeLocked(long now) {
+    if (!hedgeable || state != State.RUNNING || hedges >= core.hedger.policy.maxHedges()) {
+      return;
+    }
+    Future<?> previous = hedgeTimer;
+    if (previous != null) {
+      previous.cancel(false);
+    }
+    hedgeArmedAt = now;
+    armHedgeLocked(now, core.hedger.delayNanos(now));
+  }
+
+  /** Arms the hedge timer to fire {@code delay} after {@code now}, if time allows. */
+  @GuardedBy("this")
+  private void armHedgeLocked(long now, long delay) {
+    if (!deadline.fits(now, delay, core.minAttemptNanos)) {
+      return;
+    }
+    try {
+      hedgeTimer = core.scheduler.schedule(this::hedgeNow, delay, TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException e) {
+      // Closing.
+    }
+  }
+
+  private void hedgeNow() {
+    synchronized (this) {
+      hedgeTimer = null;
+      try {
+        // A timer that waited for the lock while a retry was scheduled hedges nothing: with no
+        // attempt in flight, the retry sends the next attempt.
+        if (retryTimer == null && !inFlight.isEmpty()) {
+          hedgeLocked(true);
+        }
+      } catch (RuntimeException e) {
+        log.error(
+            "Failover: sending a hedge of {} {} failed; the attempts in flight go on",
+            method,
+            path,
+            e);
+      }
+    }
+    drainOffScheduler();
+  }
+
+  /**
+   * Sends a hedge now if the hedge cap and the budgets allow. Returns whether one was sent. On the
+   * timer ({@code onTimer}), a hedge the bucket cannot afford yet waits until the attempt it hedges
+   * has run as long as the affordable percentile instead of being refused.
+   */
+  @GuardedBy("this")
+  private boolean hedgeLocked(boolean onTimer) {
+    if (state != State.RUNNING
+        || !hedgeable
+        || hedges >= core.hedger.policy.maxHedges()
+        || sent >= core.settings.maxAttempts()) {
+      return false;
+    }
+    long now = core.ticker.nanos();
+    Duration delay = Duration.ofNanos(core.hedger.delayNanos(now));
+    if (onTimer) {
+      long required = core.hedger.requiredDelayNanos(now);
+      long ranFor = now - hedgeArmedAt;
+      if (ranFor < required) {
+        // Spend the scarce tokens on the slowest calls: come back when this one is that slow.
+        armHedgeLocked(now, required - ranFor);
+        return false;
+      }
+    }
+    if (!core.hedger.tryAcquire(now, core.budget)) {
+      core.hedgesRefused.increment();
+      emitHedge(FailoverEvent.HedgeAction.REFUSED, null, delay);
+      return false;
+    }
+    hedges++;
+    int before = inFlight.size();
+    launchLocked(Attempt.Kind.HEDGE);
+    if (inFlight.size() > before) {
+      core.hedgesSent.increment();
+      emitHedge(
+          FailoverEvent.HedgeAction.SENT,
+          inFlight.get(inFlight.size() - 1).endpoint.endpoint,
+          delay);
+      return true;
+    }
+    // No endpoint could take the hedge (or too little time was left): give the tokens back.
+    hedges--;
+    core.hedger.refund(now, core.budget);
+    return false;
+  }
+
+  static HttpUrl rewrite(HttpUrl logical, HttpUrl base) {
+    String basePath = base.encodedPath();
+    if (basePath.endsWith("/")) {
+      basePath = basePath.substring(0, basePath.length() - 1);
+    }
+    return base.newBuilder()
+        .encodedPath(basePath + logical.encodedPath())
+        .encodedQuery(logical.encodedQuery())
+        .build();
+  }
+
+  private void onResult(InFlight f, @Nullable Response response, @Nullable IOException failure) {
+    long now = core.ticker.nanos();
+    long duration = now - f.start;
+    Outcome outcome;
+    if (response != null) {
+      outcome = Classifier.classify(response.code(), core.settings.retryableStatuses());
+    } else {
+      outcome = Classifier.classify(requireNonNull(failure), f.tag.sent(), f.cancelled);
+    }
+    // An overtaken attempt is slow only if it stood out: it ran at least twice as long as the
+    // attempt that overtook it. Losing by a hair to a hedge says nothing about the endpoint.
+    boolean slow = f.slowLoser;
+    if (slow || outcome == Outcome.TIMEOUT) {
+      core.clientHealth.slowIn(f.endpoint.endpoint.locality().region(), duration, now);
+    }
+    boolean clientStalled = core.clientHealth.stalled(now);
+    // Only a stall as long as half the attempt explains it away.
+    boolean stallExplains = clientStalled && core.clientHealth.explains(duration, now);
+    boolean counted = f.endpoint.record(outcome, duration, now, slow, stallExplains, f.acquired);
+    if (outcome == Outcome.CANCELLED || outcome == Outcome.TIMEOUT) {
+      if (counted) {
+        // Slowness evidence, once per stall: a zone whose attempts keep losing stands out.
+        f.endpoint.zone.record(true, false, duration, now);
+      }
+    } else if (outcome.isEndpointFailure() || outcome == Outcome.THROTTLED) {
+      f.endpoint.zone.record(true, outcome == Outcome.CONNECT_FAILED, duration, now);
+    } else {
+      f.endpoint.zone.record(false, false, clientStalled ? -1 : duration, now);
+    }
+    if (outcome == Outcome.SUCCESS && f.lastResort) {
+      // Everything in rotation failed and an evacuated zone answered: it was wrongly judged.
+      core.router.zones().restoreNow(f.endpoint.zone, now);
+    }
+    if (outcome == Outcome.SUCCESS
+        || outcome == Outcome.TIMEOUT
+        || (outcome == Outcome.CANCELLED && f.lostRace)) {
+      core.hedger.record(duration, now);
+    }
+    StaleStore staleStore = core.stale;
+    StaleStore.Seen seenByServer = f.tag.seen;
+    if (seenByServer != null) {
+      seen = seenByServer;
+    }
+    if (staleStore != null && response != null && outcome == Outcome.SUCCESS && !f.cancelled) {
+      response = staleStore.offer(request, seenByServer, response);
+    }
+    if (f.tag.sent()) {
+      anyTransmitted = true;
+    }
+    int silent = f.tag.silentRetries();
+    if (silent > 0) {
+      core.budget.charge(now, silent);
+    }
+    synchronized (this) {
+      inFlight.remove(f);
+      Attempt attempt =
+          new Attempt(
+              f.number,
+              f.kind,
+              f.endpoint.endpoint,
+              outcome,
+              response == null ? 0 : response.code(),
+              Duration.ofNanos(f.start - start),
+              Duration.ofNanos(duration),
+              failure == null ? null : describe(failure));
+      attempts.add(attempt);
+      if (core.events.hasListeners()) {
+        emitLocked(
+            new FailoverEvent.AttemptFinished(core.settings.service(), method, path, attempt));
+      }
+      if (response != null && (outcome == Outcome.UNAVAILABLE || outcome == Outcome.THROTTLED)) {
+        Duration retryAfter =
+            Backoff.parseRetryAfter(response.header("Retry-After"), core.settings.clock().millis());
+        if (retryAfter != null && !retryAfter.isZero()) {
+          f.endpoint.holdOff(now + Math.min(retryAfter.toNanos(), core.maxRetryAfterNanos));
+        }
+      }
+      if (outcome == Outcome.CANCELLED && f.lostRace) {
+        core.hedgesCancelled.increment();
+        emitHedge(
+            FailoverEvent.HedgeAction.CANCELLED,
+            f.endpoint.endpoint,
+            Duration.ofNanos(core.hedger.delayNanos(now)));
+      }
+      if (state != State.RUNNING) {
+        closeQuietly(response);
+      } else if (f.kind == Attempt.Kind.PROBE
+          && outcome != Outcome.SUCCESS
+          && !inFlight.isEmpty()) {
+        // A failed probe of an evacuated zone never decides a call that has other attempts.
+        closeQuietly(response);
+      } else if (!outcome.isRetryable()) {
+        if (f.kind == Attempt.Kind.HEDGE && response != null) {
+          core.hedgesWon.increment();
+          emitHedge(
+              FailoverEvent.HedgeAction.WON,
+              f.endpoint.endpoint,
+              Duration.ofNanos(core.hedger.delayNanos(now)));
+        }
+        if (response != null) {
+          winner = f.kind;
+          winnerStart = f.start;
+          finishLocked(Ending.served(response));
+        } else {
+          // A failure that no other endpoint can mend (cancelled, or not safe to repeat).
+          finishLocked(
+              Ending.failed(exception(FailoverException.Reason.RETRIES_EXHAUSTED, failure)));
+        }
+      } else {
+        retryOrGiveUpLocked(attempt, response, failure, now);
+      }
+    }
+    drain();
+  }
+
+  /**
+   * Keeps the state machine total: a runtime exception while handling an attempt's outcome ends
+   * that attempt as a failure, and the call carries on (retries, or ends) instead of being stranded
+   * without a callback.
+   */
+  private void onHandlerFailure(InFlight f, @Nullable Response response, RuntimeException e) {
+    log.error(
+        "Failover: handling an attempt of {} {} failed; it counts as a failed attempt",
+        method,
+        path,
+        e);
+    synchronized (this) {
+      Ending end = ending;
+      if (end == null || response != end.response()) {
+        closeQuietly(response);
+      }
+      boolean wasInFlight = inFlight.remove(f);
+      if (state == State.RUNNING) {
+        IOException io = new IOException("internal error while handling the attempt: " + e, e);
+        long now = core.ticker.nanos();
+        try {
+          if (wasInFlight) {
+            Attempt attempt =
+                new Attempt(
+                    f.number,
+                    f.kind,
+                    f.endpoint.endpoint,
+                    Outcome.PROTOCOL_ERROR,
+                    0,
+                    Duration.ofNanos(f.start - start),
+                    Duration.ofNanos(now - f.start),
+                    describe(io));
+            attempts.add(attempt);
+            retryOrGiveUpLocked(attempt, null, io, now);
+          } else if (inFlight.isEmpty()) {
+            lastFailure = io;
+            failLocked(FailoverException.Reason.RETRIES_EXHAUSTED);
+          }
+        } catch (RuntimeException again) {
+          lastFailure = io;
+          failLocked(FailoverException.Reason.RETRIES_EXHAUSTED);
+        }
+      }
+    }
+    drain();
+  }
+
+  /** Whether any attempt of this call reached the network (began writing its request). */
+  private volatile boolean anyTransmitted;
+
+  @GuardedBy("this")
+  private @Nullable Response lastResponse;
+
+  @GuardedBy("this")
+  private @Nullable IOException lastFailure;
+
+  @GuardedBy("this")
+  private void retryOrGiveUpLocked(
+      Attempt attempt, @Nullable Response response, @Nullable IOException failure, long now) {
+    lastResponse = response;
+    lastFailure = failure;
+    if (!inFlight.isEmpty()) {
+      // Another attempt is still running: a retryable failure fires the next hedge at once,
+      // and the attempts in flight decide the call.
+      closeQuietly(response);
+      lastResponse = null;
+      hedgeLocked(false);
+      return;
+    }
+    // A one-shot body may be sent by a new attempt only if no attempt ever began writing it: the
+    // network never saw any attempt of this call (so writeTo was never called).
+    boolean bodyUntouched = replayable || (attempt.outcome().neverSent() && !anyTransmitted);
+    boolean safe = bodyUntouched && (idempotent || attempt.outcome().neverSent());
+    if (!safe) {
+      giveUpLocked(FailoverException.Reason.RETRIES_EXHAUSTED, attempt);
+      return;
+    }
+    if (sent >= core.settings.maxAttempts()) {
+      // The last attempt allowed ended; if it ended because the deadline came (its timeout was
+      // cut to the time left), the deadline is what ended the call, whichever thread saw it first.
+      giveUpLocked(
+          deadline.remaining(now) <= 0
+              ? FailoverException.Reason.DEADLINE_EXCEEDED
+              : FailoverException.Reason.RETRIES_EXHAUSTED,
+          attempt);
+      return;
+    }
+    long delay = core.backoff.delayNanos(retries + 1, core.random);
+    if (!deadline.fits(now, delay, core.minAttemptNanos)) {
+      giveUpLocked(FailoverException.Reason.DEADLINE_EXCEEDED, attempt);
+      return;
+    }
+    if (!core.budget.tryWithdraw(now)) {
+      core.budgetExhausted.increment();
+      emitLocked(new FailoverEvent.BudgetExhausted(core.settings.service(), method, path, attempt));
+      giveUpLocked(FailoverException.Reason.BUDGET_EXHAUSTED, attempt);
+      return;
+    }
+    emitLocked(
+        new FailoverEvent.RetryScheduled(
+            core.settings.service(), method, path, attempt, Duration.ofNanos(delay)));
+    closeQuietly(response);
+    lastResponse = null;
+    Future<?> pendingHedge = hedgeTimer;
+    if (pendingHedge != null) {
+      // Nothing is in flight: the retry, not a hedge, sends the next attempt.
+      pendingHedge.cancel(false);
+      hedgeTimer = null;
+    }
+    if (delay <= 0) {
+      launchLocked(Attempt.Kind.RETRY);
+    } else {
+      try {
+        retryTimer = core.scheduler.schedule(this::retryNow, delay, TimeUnit.NANOSECONDS);
+      } catch (RejectedExecutionException e) {
+        failLocked(FailoverException.Reason.CANCELLED);
+      }
+    }
+  }
+
+  private void retryNow() {
+    synchronized (this) {
+      retryTimer = null;
+      int before = sent;
+      try {
+        launchLocked(Attempt.Kind.RETRY);
+      } catch (RuntimeException e) {
+        log.error("Failover: sending a retry of {} {} failed", method, path, e);
+        failLocked(FailoverException.Reason.RETRIES_EXHAUSTED);
+      }
+      if (sent == before) {
+        // No endpoint could take the retry, or too little time was left: its token goes back.
+        core.budget.refund(core.ticker.nanos());
+      }
+    }
+    drainOffScheduler();
+  }
+
+  // How a call ends. Three decisions lead to the one end, finishLocked(Ending):
+  // - an attempt's outcome decides it (onResult): its response, or its failure that no other
+  //   endpoint can mend;
+  // - the call gives up after its last attempt (giveUpLocked): the last response if there was one
+  //   (a caller sees the 503), else a stale copy, else the failure;
+  // - something outside the attempts ends it (failLocked: the deadline, a cancel, close()): a stale
+  //   copy if one may be served (never to a cancelled call), else the failure.
+
+  /**
+   * Ends the call after its last attempt, with that attempt's outcome: a stale copy instead of a
+   * retryable response, if the cache holds one; else the last response if there was one (a caller
+   * sees the 503); else as {@link #failLocked}.
+   */
+  @GuardedBy("this")
+  private void giveUpLocked(FailoverException.Reason reason, @Nullable Attempt last) {
+    Response r = lastResponse;
+    if (r != null && last != null && last.outcome().isRetryable() && serveStaleLocked()) {
+      return;
+    }
+    if (r != null && last != null) {
+      lastResponse = null;
+      finishLocked(Ending.served(r));
+    } else {
+      failLocked(reason);
+    }
+  }
+
+  /**
+   * Ends the call for {@code reason} (nothing if it already ended): with a stale copy if the cache
+   * holds one and the call was not cancelled, else with a {@link FailoverException} whose cause is
+   * the last attempt's failure.
+   */
+  @GuardedBy("this")
+  private void failLocked(FailoverException.Reason reason) {
+    if (state != State.RUNNING) {
+      return;
+    }
+    if (reason != FailoverException.Reason.CANCELLED && serveStaleLocked()) {
+      return;
+    }
+    FailoverException e = exception(reason, lastFailure);
+    closeQuietly(lastResponse);
+    lastResponse = null;
+    finishLocked(Ending.failed(e));
+  }
+
+  /** Ends the call with a stale copy, if the cache holds one; returns whether it did. */
+  @GuardedBy("this")
+  private boolean serveStaleLocked() {
+    StaleStore staleStore = core.stale;
+    if (staleStore == null) {
+      return false;
+    }
+    StaleStore.Seen key = seen;
+    for (InFlight f : inFlight) {
+      if (key == null) {
+        // The deadline came while every attempt was still in flight (a hanging zone).
+        key = f.tag.seen;
+      }
+    }
+    Response copy = staleStore.serve(request, key);
+    if (copy == null) {
+      return false;
+    }
+    closeQuietly(lastResponse);
+    lastResponse = null;
+    core.staleServed.increment();
+    emitLocked(
+        new FailoverEvent.StaleServed(core.settings.service(), method, path, staleStore.age(copy)));
+    finishLocked(Ending.staleCopy(copy));
+    return true;
+  }
+
+  @GuardedBy("this")
+  private FailoverException exception(
+      FailoverException.Reason reason, @Nullable IOException cause) {
+    FailoverException e =
+        new FailoverException(
+            method + " " + redact(request.url()),
+            reason,
+            inStartOrder(),
+            Duration.ofNanos(Math.max(0, core.ticker.nanos() - start)));
+    if (cause != null) {
+      e.initCause(cause);
+    }
+    return e;
+  }
+
+  /**
+   * The one way a call ends: records its ending, stops its timers, cancels the attempts still in
+   * flight (a probe that a response overtook runs on: its outcome tells whether its zone healed)
+   * and queues the summary event; {@link #drain()} then tells the observer, completes the result
+   * and runs the callback. A call that already ended closes the response it is given instead.
+   */
+  @GuardedBy("this")
+  private void finishLocked(Ending end) {
+    Response response = end.response();
+    if (state != State.RUNNING) {
+      closeQuietly(response);
+      return;
+    }
+    state = State.FINISHED;
+    ending = end;
+    Future<?> t = deadlineTimer;
+    if (t != null) {
+      t.cancel(false);
+    }
+    Future<?> r = retryTimer;
+    if (r != null && r.cancel(false)) {
+      // The call ended during the retry's backoff: the retry is never sent, its token goes back.
+      core.budget.refund(core.ticker.nanos());
+    }
+    Future<?> h = hedgeTimer;
+    if (h != null) {
+      h.cancel(false);
+    }
+    for (InFlight f : inFlight) {
+      if (f.kind == Attempt.Kind.PROBE && response != null) {
+        // A probe of an evacuated zone runs to its end (bounded by its own timeout): its real
+        // outcome is what tells whether the zone healed. Its response is closed when it comes.
+        continue;
+      }
+      f.cancelled = true;
+      // Only an attempt that was overtaken (the winner started after it) lost a race: a hedge
+      // that started later and lost to the original says nothing bad about its endpoint, nor
+      // does losing to a probe's luck.
+      f.lostRace =
+          response != null
+              && winner != null
+              && winner != Attempt.Kind.PROBE
+              && winnerStart - f.start > 0;
+      // It stood out if it had run at least twice as long as the attempt that overtook it.
+      long now = core.ticker.nanos();
+      f.slowLoser = f.lostRace && now - f.start >= 2 * (now - winnerStart);
+      f.call.cancel();
+    }
+    FailoverException failure = end.failure();
+    if (failure != null) {
+      core.failedCalls.increment();
+    }
+    core.unregister(this);
+    if (!core.events.hasListeners() && core.observer == null) {
+      return; // nobody to tell: no summary to build
+    }
+    FailoverEvent.CallFinished summary =
+        new FailoverEvent.CallFinished(
+            core.settings.service(),
+            method,
+            path,
+            end.status(),
+            failure == null ? null : failure.reason(),
+            attempts.size() + inFlight.size(),
+            retries,
+            hedges,
+            end.stale(),
+            Duration.ofNanos(Math.max(0, core.ticker.nanos() - start)));
+    emitLocked(summary);
+    finalEvent = summary;
+  }
+
+  /** Queues an event for {@link #drain()}, which emits it after the lock. Caller holds the lock. */
+  @GuardedBy("this")
+  private void emitLocked(FailoverEvent event) {
+    List<FailoverEvent> p = pendingEvents;
+    if (p == null) {
+      p = new ArrayList<>(4);
+      pendingEvents = p;
+    }
+    p.add(event);
+  }
+
+  @GuardedBy("this")
+  private void emitHedge(
+      FailoverEvent.HedgeAction action, dev.failover.@Nullable Endpoint endpoint, Duration delay) {
+    emitLocked(
+        new FailoverEvent.Hedge(core.settings.service(), method, path, action, endpoint, delay));
+  }
+
+  /**
+   * Does, outside the lock and in order, what the state machine decided under it: emits the pending
+   * events, then, once the call ended, tells the observer, completes the result and runs the
+   * callback. One thread drains at a time (the others leave their events to it), so a call's events
+   * keep their order; call it after every locked section that may have queued work, never on the
+   * scheduler's thread (see {@link #drainOffScheduler()}).
+   */
+  private void drain() {
+    flushSends();
+    boolean mine = false;
+    while (true) {
+      List<FailoverEvent> events = null;
+      Callback cb = null;
+      synchronized (this) {
+        if (!mine && draining) {
+          return;
+        }
+        List<FailoverEvent> p = pendingEvents;
+        if (p != null && !p.isEmpty()) {
+          events = p;
+          pendingEvents = null;
+        } else if (state == State.FINISHED) {
+          state = State.COMPLETED;
+          cb = callback;
+          callback = null;
+        } else {
+          draining = false;
+          return;
+        }
+        draining = true;
+        mine = true;
+      }
+      boolean handedOver = false;
+      try {
+        if (events != null) {
+          for (FailoverEvent e : events) {
+            core.events.emit(e);
+          }
+        } else {
+          complete(cb);
+        }
+        handedOver = true;
+      } finally {
+        if (!handedOver) {
+          // A listener threw an Error: let the next drain go on, so the call still completes.
+          synchronized (this) {
+            draining = false;
+          }
+        }
+      }
+    }
+  }
+
+  /** Whether {@link #drain()} has anything to do. */
+  private synchronized boolean drainPending() {
+    List<FailoverEvent> p = pendingEvents;
+    return (p != null && !p.isEmpty()) || state == State.FINISHED;
+  }
+
+  /** Tells the observer, completes the result, then runs the callback. Outside the lock, once. */
+  private void complete(@Nullable Callback cb) {
+    Ending end;
+    FailoverEvent.CallFinished summary;
+    Object context;
+    synchronized (this) {
+      end = requireNonNull(ending);
+      summary = finalEvent;
+      context = observerContext;
+    }
+    Response response = end.response();
+    FailoverException failure = end.failure();
+    CallObserver observer = core.observer;
+    try {
+      if (observer != null && summary != null) {
+        try {
+          observer.callFinished(context, summary, failure);
+        } catch (RuntimeException | LinkageError e) {
+          log.warn("CallObserver.callFinished threw for {} {}", method, path, e);
+        }
+      }
+    } finally {
+      // Whatever the observer did, the caller gets the result.
+      if (response != null) {
+        result.complete(response);
+      } else {
+        result.completeExceptionally(requireNonNull(failure));
+      }
+    }
+    if (cb == null) {
+      return;
+    }
+    if (response != null) {
+      try {
+        cb.onResponse(owner, response);
+      } catch (IOException | RuntimeException | LinkageError | AssertionError e) {
+        // User code never breaks the SDK: not this call's end, not close(), not other calls.
+        log.warn("Callback.onResponse threw for {} {}", method, path, e);
+      }
+      return;
+    }
+    try {
+      cb.onFailure(owner, requireNonNull(failure));
+    } catch (RuntimeException | LinkageError | AssertionError e) {
+      log.warn("Callback.onFailure threw for {} {}", method, path, e);
+    }
+  }
+
+  private void onDeadline() {
+    synchronized (this) {
+      deadlineTimer = null;
+      failLocked(FailoverException.Reason.DEADLINE_EXCEEDED);
+    }
+    drainOffScheduler();
+  }
+
+  /**
+   * Drains from a scheduler task: never on the scheduler's thread (a slow listener or callback
+   * would delay every other deadline, hedge, retry and probe), but on the client's dispatcher,
+   * where OkHttp delivers its own callbacks.
+   */
+  private void drainOffScheduler() {
+    flushSends(); // on this thread: a hedge or retry leaves when its timer fires
+    if (!drainPending()) {
+      return;
+    }
+    try {
+      core.callbackExecutor().execute(this::drain);
+    } catch (RejectedExecutionException e) {
+      drain(); // the client is closing: here rather than never
+    }
+  }
+
+  /** Cancels the call: it ends as CANCELLED now if running, or when it starts. */
+  void cancel() {
+    synchronized (this) {
+      canceled = true;
+      failLocked(FailoverException.Reason.CANCELLED);
+    }
+    drain();
+  }
+
+  synchronized boolean isExecuted() {
+    return state != State.NEW;
+  }
+
+  synchronized boolean isCanceled() {
+    return canceled;
+  }
+
+  synchronized void addEventListener(EventListener eventListener) {
+    eventListeners.add(eventListener);
+  }
+
+  /** The attempts that ended so far, in order of start. */
+  synchronized List<Attempt> attempts() {
+    return inStartOrder();
+  }
+
+  /** The attempts that ended, in order of start (they end in any order). Caller holds the lock. */
+  @GuardedBy("this")
+  private List<Attempt> inStartOrder() {
+    List<Attempt> sorted = new ArrayList<>(attempts);
+    sorted.sort(java.util.Comparator.comparingInt(Attempt::number));
+    return List.copyOf(sorted);
+  }
+
+  private static String redact(HttpUrl url) {
+    return url.newBuilder().username("").password("").query(null).fragment(null).build().toString();
+  }
+
+  private static String describe(IOException e) {
+    String m = e.getMessage();
+    return e.getClass().getSimpleName() + (m == null ? "" : ": " + m);
+  }
+
+  private static void closeQuietly(@Nullable Response response) {
+    if (response != null) {
+      response.close();
+    }
+  }
+
+  private static <T> T requireNonNull(@Nullable T value) {
+    if (value == null) {
+      throw new IllegalStateException("missing value");
+    }
+    return value;
+  }
+
+  /** One attempt in flight, and the OkHttp callback that ends it. */
+  private final class InFlight implements Callback {
+    final EndpointState endpoint;
+    final Call call;
+    final ClientCore.AttemptTag tag;
+    final int number;
+    final Attempt.Kind kind;
+    final long start;
+    volatile boolean cancelled;
+    volatile boolean lostRace;
+    volatile boolean slowLoser;
+
+    /** Whether the attempt holds a breaker permission (not in panic or as a last resort). */
+    volatile boolean acquired;
+
+    /**
+     * Whether it went to an evacuated zone or an ejected endpoint because nothing else was left.
+     */
+    volatile boolean lastResort;
+
+    InFlight(
+        EndpointState endpoint,
+        Call call,
+        ClientCore.AttemptTag tag,
+        int number,
+        Attempt.Kind kind,
+        long start) {
+      this.endpoint = endpoint;
+      this.call = call;
+      this.tag = tag;
+      this.number = number;
+      this.kind = kind;
+      this.start = start;
+    }
+
+    @Override
+    public void onResponse(Call call, Response response) {
+      try {
+        onResult(this, response, null);
+      } catch (RuntimeException e) {
+        onHandlerFailure(this, response, e);
+      }
+    }
+
+    @Override
+    public void onFailure(Call call, IOException e) {
+      try {
+        onResult(this, null, e);
+      } catch (RuntimeException re) {
+        onHandlerFailure(this, null, re);
+      }
+    }
+  }
+}
