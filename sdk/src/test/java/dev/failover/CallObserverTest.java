@@ -35,7 +35,7 @@ class CallObserverTest {
   }
 
   /** Records what it sees; each call's context is a fresh list of the call's attempts. */
-  static final class Recording implements FailoverListener, CallObserver {
+  static class Recording implements FailoverListener, CallObserver {
     final List<String> seen = new CopyOnWriteArrayList<>();
     final List<AttemptContext> attempts = new CopyOnWriteArrayList<>();
     final List<String> finishedOn = new CopyOnWriteArrayList<>();
@@ -54,7 +54,25 @@ class CallObserverTest {
       seen.add("end " + context + " " + event.status() + " " + (failure != null));
       finishedOn.add(Thread.currentThread().getName());
       okhttp3.Call c = current;
-      finishedHoldingTheCallsLock.add(c != null && Thread.holdsLock(c));
+      finishedHoldingTheCallsLock.add(c != null && lockedByThisThread(c));
+    }
+
+    /**
+     * Whether this thread holds the call's lock: another thread asks the call whether it was
+     * cancelled, which takes that lock (the state machine's, behind the call the client handed
+     * out), and cannot answer while this thread holds it.
+     */
+    private static boolean lockedByThisThread(okhttp3.Call c) {
+      java.util.concurrent.CompletableFuture<Boolean> asked =
+          java.util.concurrent.CompletableFuture.supplyAsync(c::isCanceled);
+      try {
+        asked.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        return false;
+      } catch (java.util.concurrent.TimeoutException e) {
+        return true;
+      } catch (InterruptedException | java.util.concurrent.ExecutionException e) {
+        throw new AssertionError(e);
+      }
     }
 
     @Override
@@ -172,6 +190,35 @@ class CallObserverTest {
       assertThatThrownBy(() -> client.newCall(get("/users/3")).execute())
           .isInstanceOf(FailoverException.class);
       assertThat(observer.seen).contains("end ctx/users/3 0 true");
+    }
+  }
+
+  @Test
+  void aCallCancelledWhileItsObserverIsToldItStartedEndsCancelledWithoutAnAttempt() {
+    Recording observer =
+        new Recording() {
+          @Override
+          public Object callStarted(Request request) {
+            okhttp3.Call c = current;
+            if (c != null) {
+              c.cancel(); // the caller's other thread, say, cancels while the call is starting
+            }
+            return super.callStarted(request);
+          }
+        };
+    try (FailoverClient client = Zones3.client(zones).listener(observer).build()) {
+      okhttp3.Call call = client.newCall(get("/users/4"));
+      observer.current = call;
+      assertThatThrownBy(call::execute)
+          .isInstanceOfSatisfying(
+              FailoverException.class,
+              e -> {
+                assertThat(e.reason()).isEqualTo(FailoverException.Reason.CANCELLED);
+                assertThat(e.attempts()).isEmpty();
+              });
+      assertThat(call.isCanceled()).isTrue();
+      assertThat(observer.seen).contains("end ctx/users/4 0 true");
+      assertThat(observer.attempts).isEmpty();
     }
   }
 }

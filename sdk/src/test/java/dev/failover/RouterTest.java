@@ -236,6 +236,72 @@ class RouterTest {
     assertThat(zones.get(0).endpoints().get(1).health()).isEqualTo(FailoverSnapshot.Health.EJECTED);
   }
 
+  @Test
+  void nextSkipsAnEndpointWhoseBreakerRefusesItsPermissionAndTakesThePermissionOfItsPick() {
+    Router r = router(zone("us-east-1", "us-east-1a", 2, 1000));
+    EndpointState probing = r.endpoints().get(0);
+    EndpointState healthy = r.endpoints().get(1);
+    probing.breaker.transitionToOpenState();
+    probing.breaker.transitionToHalfOpenState();
+    // Use up the half-open probes: the breaker now refuses, while the endpoint still takes traffic.
+    while (probing.tryAcquire()) {
+      // each call takes one of the permitted half-open probes
+    }
+    assertThat(probing.available(clock.nanos())).isTrue();
+    for (int i = 0; i < 20; i++) {
+      Router.Pick pick = r.next(clock.nanos(), new SmallSet<>(), List.of());
+      assertThat(pick).isNotNull();
+      assertThat(pick.endpoint()).isSameAs(healthy);
+      assertThat(pick.acquired()).isTrue();
+    }
+  }
+
+  @Test
+  void nextStartsOverOnceTheCallTriedEveryEndpoint() {
+    Router r = router(zone("us-east-1", "us-east-1a", 2, 1000));
+    Set<EndpointState> tried = new SmallSet<>();
+    tried.addAll(r.endpoints());
+    Router.Pick pick = r.next(clock.nanos(), tried, List.of(r.endpoints().get(0).zoneKey));
+    assertThat(pick).isNotNull();
+    assertThat(r.endpoints()).contains(pick.endpoint());
+    assertThat(tried).hasSize(2); // the call's own set is not changed by the router
+  }
+
+  @Test
+  void nextReturnsNothingWhenEveryBreakerRefuses() {
+    Router r = router(zone("us-east-1", "us-east-1a", 1, 1000));
+    EndpointState only = r.endpoints().get(0);
+    only.breaker.transitionToOpenState();
+    only.breaker.transitionToHalfOpenState();
+    while (only.tryAcquire()) {
+      // use up the half-open probes
+    }
+    assertThat(r.next(clock.nanos(), new SmallSet<>(), List.of())).isNull();
+  }
+
+  @Test
+  void probeForChoosesAnEndpointOfAnEvacuatedZoneOnceItIsDueAndNeverInPanic() {
+    List<Endpoint> all = new ArrayList<>(zone("us-east-1", "us-east-1a", 1, 1000));
+    all.addAll(zone("us-east-1", "us-east-1b", 1, 2000));
+    all.addAll(zone("us-east-1", "us-east-1c", 1, 3000));
+    Router r = router(all);
+    ZoneState homeZone = r.endpoints().get(0).zone;
+    EndpointState homeEndpoint = r.endpoints().get(0);
+    assertThat(r.probeFor(clock.nanos())).isNull(); // nothing evacuated: no probe
+    homeEndpoint.setDown(true);
+    r.zones().evaluate(clock.nanos());
+    assertThat(homeZone.evacuated()).isTrue();
+    homeEndpoint.setDown(false);
+    assertThat(r.probeFor(clock.nanos())).isSameAs(homeEndpoint);
+    assertThat(r.probeFor(clock.nanos())).isNull(); // once a second per zone
+    clock.advance(Duration.ofSeconds(1));
+    // Panic: every other endpoint is down too, so every endpoint already gets traffic.
+    r.endpoints().get(1).setDown(true);
+    r.endpoints().get(2).setDown(true);
+    assertThat(r.panic(clock.nanos())).isTrue();
+    assertThat(r.probeFor(clock.nanos())).isNull();
+  }
+
   private Map<EndpointState, Integer> pickCounts(Router r, int n) {
     Map<EndpointState, Integer> counts = new HashMap<>();
     for (int i = 0; i < n; i++) {
