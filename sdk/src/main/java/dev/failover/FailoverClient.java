@@ -184,6 +184,22 @@ public final class FailoverClient implements Call.Factory, Closeable {
   }
 
   /**
+   * Returns the settings in force: what the builder was given, with every default filled in. It
+   * follows {@link #reconfigure(UnaryOperator)} and {@link #reset()}: each returns a new view (a
+   * reconfiguration that changed nothing keeps the view it had), and a view taken before keeps
+   * describing the configuration it was taken from.
+   *
+   * <pre>{@code
+   * Duration deadline = directory.settings().deadline();
+   * }</pre>
+   *
+   * @return a read-only view of the current configuration
+   */
+  public FailoverSettings settings() {
+    return state.current.view;
+  }
+
+  /**
    * Returns the endpoints in use now: those given to the builder, or, with an {@link
    * EndpointSource}, the last list applied (the fallback endpoints until the source's first list).
    *
@@ -571,9 +587,13 @@ public final class FailoverClient implements Call.Factory, Closeable {
     /** The thread closing the core in the background, if one does. */
     volatile @Nullable Thread closer;
 
+    /** The public view of {@link #settings}, one per generation. */
+    final FailoverSettings view;
+
     Generation(Settings settings, ClientCore core) {
       this.settings = settings;
       this.core = core;
+      this.view = new FailoverSettings(settings);
     }
 
     /** Counts a call in; false if the core is closed or closing. */

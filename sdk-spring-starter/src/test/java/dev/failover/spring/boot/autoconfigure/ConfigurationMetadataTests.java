@@ -9,6 +9,7 @@ import dev.failover.EjectionPolicy;
 import dev.failover.Endpoint;
 import dev.failover.EndpointSource;
 import dev.failover.FailoverClient;
+import dev.failover.FailoverSettings;
 import dev.failover.HealthCheck;
 import dev.failover.HedgePolicy;
 import dev.failover.StaleCache;
@@ -178,38 +179,48 @@ class ConfigurationMetadataTests {
         .run(
             context -> {
               assertThat(context).hasNotFailed();
-              SdkSettings s =
-                  SdkSettings.of(context.getBean("directoryFailoverClient", FailoverClient.class));
+              FailoverSettings s =
+                  context.getBean("directoryFailoverClient", FailoverClient.class).settings();
               context.getBean("registryFailoverClient", FailoverClient.class);
               EndpointSources.Settings discovery = registry.get();
               assertThat(discovery).isNotNull();
               assertDefaults(sdkDefaults(s, discovery));
+              // The SDK's own defaults, from a client built without the starter: the starter
+              // adds no default of its own for an SDK setting.
+              try (FailoverClient plain =
+                  FailoverClient.builder()
+                      .service("directory")
+                      .home("us-east-1", "us-east-1a")
+                      .endpoint("http://127.0.0.1:1", "us-east-1", "us-east-1a")
+                      .build()) {
+                assertDefaults(sdkDefaults(plain.settings(), discovery));
+              }
             });
   }
 
   /** What a client built with no settings has, by key; shares as fractions, sizes in bytes. */
-  private static Map<String, Object> sdkDefaults(SdkSettings s, EndpointSources.Settings registry) {
-    HealthCheck health = s.get("healthCheck");
-    EjectionPolicy ejection = s.get("ejection");
-    HedgePolicy hedge = s.get("hedging");
-    StaleCache stale = s.get("staleCache");
-    ZonePolicy zones = s.get("zones");
-    DiscoveryPolicy discovery = s.get("discovery");
+  private static Map<String, Object> sdkDefaults(
+      FailoverSettings s, EndpointSources.Settings registry) {
+    HealthCheck health = s.healthCheck();
+    EjectionPolicy ejection = s.ejection();
+    HedgePolicy hedge = s.hedging();
+    StaleCache stale = s.staleCache();
+    ZonePolicy zones = s.zones();
+    DiscoveryPolicy discovery = s.discovery();
     Map<String, Object> d = new LinkedHashMap<>();
-    d.put("deadline", s.get("deadline"));
-    d.put("min-attempt-time", s.get("minAttemptTime"));
-    d.put("max-requests", s.get("maxRequests"));
+    d.put("deadline", s.deadline());
+    d.put("min-attempt-time", s.minAttemptTime());
+    d.put("max-requests", s.maxRequests());
     // OkHttp's, for the OkHttpClient the SDK makes when the application gives none.
     d.put("connect-timeout", Duration.ofMillis(new OkHttpClient().connectTimeoutMillis()));
-    d.put(
-        "retryable-statuses", s.<Set<Integer>>get("retryableStatuses").stream().sorted().toList());
-    d.put("retry.max-attempts", s.get("maxAttempts"));
-    d.put("retry.backoff-base", s.get("backoffBase"));
-    d.put("retry.backoff-cap", s.get("backoffCap"));
-    d.put("retry.max-retry-after", s.get("maxRetryAfter"));
-    d.put("budget.ratio", s.get("budgetRatio"));
-    d.put("budget.min-per-second", s.get("budgetMinPerSecond"));
-    d.put("budget.window", s.get("budgetWindow"));
+    d.put("retryable-statuses", s.retryableStatuses().stream().sorted().toList());
+    d.put("retry.max-attempts", s.maxAttempts());
+    d.put("retry.backoff-base", s.backoffBase());
+    d.put("retry.backoff-cap", s.backoffCap());
+    d.put("retry.max-retry-after", s.maxRetryAfter());
+    d.put("budget.ratio", s.budgetRatio());
+    d.put("budget.min-per-second", s.budgetMinPerSecond());
+    d.put("budget.window", s.budgetWindow());
     // Probes are off by default; these are what a health.path turns on.
     assertThat(HealthCheck.http("/health").interval()).isEqualTo(health.interval());
     d.put("health.interval", health.interval());
@@ -227,8 +238,8 @@ class ConfigurationMetadataTests {
     d.put("ejection.base-ejection-time", ejection.baseEjectionTime());
     d.put("ejection.max-ejection-time", ejection.maxEjectionTime());
     d.put("ejection.half-open-probes", ejection.halfOpenProbes());
-    d.put("panic.threshold", s.get("panicThresholdPercent"));
-    d.put("panic.fail-open", s.get("panicFailOpen"));
+    d.put("panic.threshold", s.panicThresholdPercent());
+    d.put("panic.fail-open", s.panicFailOpen());
     d.put("hedge.mode", hedge.mode());
     d.put("hedge.delay", hedge.delay());
     d.put("hedge.max-extra-load", hedge.maxExtraLoad());

@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.failover.Endpoint;
 import dev.failover.EndpointSource;
 import dev.failover.FailoverClient;
+import dev.failover.FailoverSettings;
 import dev.failover.FailoverSnapshot;
 import dev.failover.Locality;
 import dev.failover.testkit.FakeZones;
@@ -194,34 +195,31 @@ class ConfigurationRefreshTests {
               FailoverClient directory =
                   context.getBean("directoryFailoverClient", FailoverClient.class);
               FailoverClient groups = context.getBean("groupsFailoverClient", FailoverClient.class);
-              Object directoryBefore = SdkSettings.of(directory).raw();
-              Object groupsBefore = SdkSettings.of(groups).raw();
+              FailoverSettings directoryBefore = directory.settings();
+              FailoverSettings groupsBefore = groups.settings();
 
               change(context, "spring.application.name", "elsewhere");
-              assertThat(SdkSettings.of(directory).raw()).isSameAs(directoryBefore);
-              assertThat(SdkSettings.of(groups).raw()).isSameAs(groupsBefore);
+              assertThat(directory.settings()).isSameAs(directoryBefore);
+              assertThat(groups.settings()).isSameAs(groupsBefore);
 
               change(context, "failover.clients.directory.deadline", "3s");
-              assertThat(SdkSettings.of(directory).<Duration>get("deadline"))
-                  .isEqualTo(Duration.ofSeconds(3));
-              assertThat(SdkSettings.of(groups).raw()).isSameAs(groupsBefore);
+              assertThat(directory.settings().deadline()).isEqualTo(Duration.ofSeconds(3));
+              assertThat(groups.settings()).isSameAs(groupsBefore);
 
               // A default that groups overrides: groups comes out the same and keeps its core.
-              Object directoryNow = SdkSettings.of(directory).raw();
+              FailoverSettings directoryNow = directory.settings();
               change(context, "failover.defaults.deadline", "4s");
-              assertThat(SdkSettings.of(groups).raw()).isSameAs(groupsBefore);
-              assertThat(SdkSettings.of(directory).raw()).isSameAs(directoryNow); // its own 3s
+              assertThat(groups.settings()).isSameAs(groupsBefore);
+              assertThat(directory.settings()).isSameAs(directoryNow); // its own 3s
 
               change(context, "failover.configs.default.retryable-statuses", "500,503");
-              assertThat(SdkSettings.of(groups).<Set<Integer>>get("retryableStatuses"))
-                  .containsExactlyInAnyOrder(500, 503);
-              assertThat(SdkSettings.of(directory).<Set<Integer>>get("retryableStatuses"))
+              assertThat(groups.settings().retryableStatuses()).containsExactlyInAnyOrder(500, 503);
+              assertThat(directory.settings().retryableStatuses())
                   .containsExactlyInAnyOrder(500, 503);
 
               // Removed again: back to the SDK's default, not the last value.
               change(context, "failover.clients.directory.deadline", null);
-              assertThat(SdkSettings.of(directory).<Duration>get("deadline"))
-                  .isEqualTo(Duration.ofSeconds(4));
+              assertThat(directory.settings().deadline()).isEqualTo(Duration.ofSeconds(4));
             });
   }
 
@@ -232,7 +230,7 @@ class ConfigurationRefreshTests {
             context -> {
               FailoverClient client =
                   context.getBean("directoryFailoverClient", FailoverClient.class);
-              Object before = SdkSettings.of(client).raw();
+              FailoverSettings before = client.settings();
 
               change(context, "failover.clients.directory.deadline", "-1s");
               assertThat(output)
@@ -254,7 +252,7 @@ class ConfigurationRefreshTests {
               assertThat(output)
                   .contains(
                       "failover.clients.directory.base-config: names no shared configuration");
-              assertThat(SdkSettings.of(client).raw()).isSameAs(before);
+              assertThat(client.settings()).isSameAs(before);
               assertThat(
                       client
                           .newCall(

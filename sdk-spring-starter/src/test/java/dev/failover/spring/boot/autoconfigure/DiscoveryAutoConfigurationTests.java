@@ -60,7 +60,7 @@ class DiscoveryAutoConfigurationTests {
           FailoverSnapshot.Discovery discovery = client.snapshot().discovery();
           assertThat(discovery.source()).isEqualTo("spring-cloud-discovery directory-service");
           assertThat(discovery.status()).isEqualTo(FailoverSnapshot.ListStatus.CURRENT);
-          assertThat(SdkSettings.of(client).<DiscoveryPolicy>get("discovery"))
+          assertThat(client.settings().discovery())
               .hasToString(DiscoveryPolicy.defaults().toString());
         });
   }
@@ -127,8 +127,7 @@ class DiscoveryAutoConfigurationTests {
         .run(
             context -> {
               assertThat(context).hasNotFailed();
-              DiscoveryPolicy policy =
-                  SdkSettings.of(context.getBean(FailoverClient.class)).get("discovery");
+              DiscoveryPolicy policy = context.getBean(FailoverClient.class).settings().discovery();
               assertThat(policy.removalConfirmation()).isEqualTo(Duration.ofSeconds(100));
               assertThat(policy.maxStaleness()).isEqualTo(Duration.ofSeconds(1000));
               assertThat(policy.startTimeout()).isEqualTo(Duration.ofSeconds(1));

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.failover.EjectionPolicy;
 import dev.failover.Endpoint;
 import dev.failover.FailoverClient;
+import dev.failover.FailoverSettings;
 import dev.failover.HealthCheck;
 import dev.failover.HedgePolicy;
 import dev.failover.Locality;
@@ -116,16 +117,16 @@ class FailoverAutoConfigurationTests {
         .withPropertyValues(DIRECTORY)
         .run(
             context -> {
-              SdkSettings s = SdkSettings.of(context.getBean(FailoverClient.class));
-              assertThat(s.<Duration>get("deadline")).isEqualTo(Duration.ofSeconds(10));
-              assertThat(s.<Integer>get("maxAttempts")).isEqualTo(3);
-              assertThat(s.<HealthCheck>get("healthCheck")).isEqualTo(HealthCheck.disabled());
-              assertThat(s.<EjectionPolicy>get("ejection")).isEqualTo(EjectionPolicy.defaults());
-              assertThat(s.<Integer>get("panicThresholdPercent")).isZero();
-              assertThat(s.<Boolean>get("panicFailOpen")).isTrue();
-              assertThat(s.<HedgePolicy>get("hedging")).isEqualTo(HedgePolicy.off());
-              assertThat(s.<StaleCache>get("staleCache")).isEqualTo(StaleCache.disabled());
-              assertThat(s.<ZonePolicy>get("zones")).isEqualTo(ZonePolicy.defaults());
+              FailoverSettings s = context.getBean(FailoverClient.class).settings();
+              assertThat(s.deadline()).isEqualTo(Duration.ofSeconds(10));
+              assertThat(s.maxAttempts()).isEqualTo(3);
+              assertThat(s.healthCheck()).isEqualTo(HealthCheck.disabled());
+              assertThat(s.ejection()).isEqualTo(EjectionPolicy.defaults());
+              assertThat(s.panicThresholdPercent()).isZero();
+              assertThat(s.panicFailOpen()).isTrue();
+              assertThat(s.hedging()).isEqualTo(HedgePolicy.off());
+              assertThat(s.staleCache()).isEqualTo(StaleCache.disabled());
+              assertThat(s.zones()).isEqualTo(ZonePolicy.defaults());
             });
   }
 
@@ -162,21 +163,21 @@ class FailoverAutoConfigurationTests {
             c + "panic.fail-open=false")
         .run(
             context -> {
-              SdkSettings s = SdkSettings.of(context.getBean(FailoverClient.class));
-              assertThat(s.<Duration>get("deadline")).isEqualTo(Duration.ofSeconds(3));
-              assertThat(s.<Duration>get("attemptTimeout")).isEqualTo(Duration.ofMillis(700));
-              assertThat(s.<Duration>get("minAttemptTime")).isEqualTo(Duration.ofMillis(5));
-              assertThat(s.<Integer>get("maxRequests")).isEqualTo(64);
-              assertThat(s.<List<String>>get("regionOrder")).containsExactly("us-west-2");
-              assertThat(s.<Integer>get("maxAttempts")).isEqualTo(4);
-              assertThat(s.<Duration>get("backoffBase")).isEqualTo(Duration.ofMillis(10));
-              assertThat(s.<Duration>get("backoffCap")).isEqualTo(Duration.ofMillis(80));
-              assertThat(s.<Duration>get("maxRetryAfter")).isEqualTo(Duration.ofSeconds(5));
-              assertThat(s.<Double>get("budgetRatio")).isEqualTo(0.2);
-              assertThat(s.<Integer>get("budgetMinPerSecond")).isEqualTo(3);
-              assertThat(s.<Duration>get("budgetWindow")).isEqualTo(Duration.ofSeconds(20));
-              assertThat(s.<HealthCheck>get("healthCheck").enabled()).isFalse();
-              assertThat(s.<EjectionPolicy>get("ejection"))
+              FailoverSettings s = context.getBean(FailoverClient.class).settings();
+              assertThat(s.deadline()).isEqualTo(Duration.ofSeconds(3));
+              assertThat(s.attemptTimeout()).contains(Duration.ofMillis(700));
+              assertThat(s.minAttemptTime()).isEqualTo(Duration.ofMillis(5));
+              assertThat(s.maxRequests()).isEqualTo(64);
+              assertThat(s.regionOrder()).containsExactly("us-west-2");
+              assertThat(s.maxAttempts()).isEqualTo(4);
+              assertThat(s.backoffBase()).isEqualTo(Duration.ofMillis(10));
+              assertThat(s.backoffCap()).isEqualTo(Duration.ofMillis(80));
+              assertThat(s.maxRetryAfter()).isEqualTo(Duration.ofSeconds(5));
+              assertThat(s.budgetRatio()).isEqualTo(0.2);
+              assertThat(s.budgetMinPerSecond()).isEqualTo(3);
+              assertThat(s.budgetWindow()).isEqualTo(Duration.ofSeconds(20));
+              assertThat(s.healthCheck().enabled()).isFalse();
+              assertThat(s.ejection())
                   .isEqualTo(
                       new EjectionPolicy(
                           7,
@@ -188,8 +189,8 @@ class FailoverAutoConfigurationTests {
                           Duration.ofSeconds(2),
                           Duration.ofSeconds(30),
                           2));
-              assertThat(s.<Integer>get("panicThresholdPercent")).isEqualTo(30);
-              assertThat(s.<Boolean>get("panicFailOpen")).isFalse();
+              assertThat(s.panicThresholdPercent()).isEqualTo(30);
+              assertThat(s.panicFailOpen()).isFalse();
             });
   }
 
@@ -217,8 +218,8 @@ class FailoverAutoConfigurationTests {
             c + "zones.slow-start=0s")
         .run(
             context -> {
-              SdkSettings s = SdkSettings.of(context.getBean(FailoverClient.class));
-              assertThat(s.<HedgePolicy>get("hedging"))
+              FailoverSettings s = context.getBean(FailoverClient.class).settings();
+              assertThat(s.hedging())
                   .isEqualTo(
                       new HedgePolicy(
                           HedgePolicy.Mode.ADAPTIVE,
@@ -226,9 +227,9 @@ class FailoverAutoConfigurationTests {
                           0.05,
                           2,
                           Duration.ofMillis(3)));
-              assertThat(s.<StaleCache>get("staleCache"))
+              assertThat(s.staleCache())
                   .isEqualTo(StaleCache.of(500, 128 * 1024, Duration.ofMinutes(2)));
-              assertThat(s.<ZonePolicy>get("zones"))
+              assertThat(s.zones())
                   .isEqualTo(
                       new ZonePolicy(
                           true,
@@ -250,8 +251,7 @@ class FailoverAutoConfigurationTests {
             "failover.defaults.hedge.mode=fixed", "failover.defaults.hedge.max-extra-load=" + value)
         .run(
             context -> {
-              HedgePolicy hedging =
-                  SdkSettings.of(context.getBean(FailoverClient.class)).get("hedging");
+              HedgePolicy hedging = context.getBean(FailoverClient.class).settings().hedging();
               assertThat(hedging.mode()).isEqualTo(HedgePolicy.Mode.FIXED);
               assertThat(hedging.delay()).isEqualTo(Duration.ofMillis(100));
               assertThat(hedging.maxExtraLoad()).isEqualTo(0.05);
@@ -293,16 +293,15 @@ class FailoverAutoConfigurationTests {
             })
         .run(
             context -> {
-              SdkSettings directory =
-                  SdkSettings.of(context.getBean("directoryFailoverClient", FailoverClient.class));
-              SdkSettings groups =
-                  SdkSettings.of(context.getBean("groupsFailoverClient", FailoverClient.class));
-              assertThat(directory.<HedgePolicy>get("hedging").maxExtraLoad()).isEqualTo(0.25);
-              assertThat(directory.<Double>get("budgetRatio")).isEqualTo(0.2);
-              assertThat(groups.<HedgePolicy>get("hedging").maxExtraLoad()).isEqualTo(0.05);
-              assertThat(groups.<HedgePolicy>get("hedging").mode())
-                  .isEqualTo(HedgePolicy.Mode.ADAPTIVE);
-              assertThat(groups.<Double>get("budgetRatio")).isEqualTo(0.3);
+              FailoverSettings directory =
+                  context.getBean("directoryFailoverClient", FailoverClient.class).settings();
+              FailoverSettings groups =
+                  context.getBean("groupsFailoverClient", FailoverClient.class).settings();
+              assertThat(directory.hedging().maxExtraLoad()).isEqualTo(0.25);
+              assertThat(directory.budgetRatio()).isEqualTo(0.2);
+              assertThat(groups.hedging().maxExtraLoad()).isEqualTo(0.05);
+              assertThat(groups.hedging().mode()).isEqualTo(HedgePolicy.Mode.ADAPTIVE);
+              assertThat(groups.budgetRatio()).isEqualTo(0.3);
               FailoverProperties properties = context.getBean(FailoverProperties.class);
               assertThat(properties.getDefaults().getBudget().getRatio())
                   .isEqualTo(Percentage.valueOf("100%"));
@@ -317,9 +316,7 @@ class FailoverAutoConfigurationTests {
         .withPropertyValues("failover.defaults.stale.max-age=1m")
         .run(
             context ->
-                assertThat(
-                        SdkSettings.of(context.getBean(FailoverClient.class))
-                            .<StaleCache>get("staleCache"))
+                assertThat(context.getBean(FailoverClient.class).settings().staleCache())
                     .isEqualTo(new StaleCache(false, 1000, 64 * 1024, Duration.ofMinutes(1))));
   }
 
@@ -337,9 +334,7 @@ class FailoverAutoConfigurationTests {
             c + "health.unhealthy-threshold=4")
         .run(
             context ->
-                assertThat(
-                        SdkSettings.of(context.getBean(FailoverClient.class))
-                            .<HealthCheck>get("healthCheck"))
+                assertThat(context.getBean(FailoverClient.class).settings().healthCheck())
                     .isEqualTo(
                         new HealthCheck(
                             true,
@@ -377,24 +372,21 @@ class FailoverAutoConfigurationTests {
                 })
         .run(
             context -> {
-              SdkSettings directory =
-                  SdkSettings.of(context.getBean("directoryFailoverClient", FailoverClient.class));
-              SdkSettings groups =
-                  SdkSettings.of(context.getBean("groupsFailoverClient", FailoverClient.class));
+              FailoverSettings directory =
+                  context.getBean("directoryFailoverClient", FailoverClient.class).settings();
+              FailoverSettings groups =
+                  context.getBean("groupsFailoverClient", FailoverClient.class).settings();
               // groups sets nothing: defaults everywhere
-              assertThat(groups.<Duration>get("deadline")).isEqualTo(Duration.ofMillis(1000));
-              assertThat(groups.<Duration>get("backoffBase")).isEqualTo(Duration.ofMillis(1000));
-              assertThat(groups.<EjectionPolicy>get("ejection").baseEjectionTime())
-                  .isEqualTo(Duration.ofMillis(1000));
+              assertThat(groups.deadline()).isEqualTo(Duration.ofMillis(1000));
+              assertThat(groups.backoffBase()).isEqualTo(Duration.ofMillis(1000));
+              assertThat(groups.ejection().baseEjectionTime()).isEqualTo(Duration.ofMillis(1000));
               // directory: its own values beat the defaults, field by field inside a group
-              assertThat(directory.<Duration>get("deadline")).isEqualTo(Duration.ofMillis(100));
-              assertThat(directory.<EjectionPolicy>get("ejection").baseEjectionTime())
-                  .isEqualTo(Duration.ofMillis(100));
-              assertThat(directory.<EjectionPolicy>get("ejection").maxEjectionTime())
-                  .isEqualTo(Duration.ofMillis(1000));
-              assertThat(directory.<Duration>get("backoffCap")).isEqualTo(Duration.ofMillis(1000));
+              assertThat(directory.deadline()).isEqualTo(Duration.ofMillis(100));
+              assertThat(directory.ejection().baseEjectionTime()).isEqualTo(Duration.ofMillis(100));
+              assertThat(directory.ejection().maxEjectionTime()).isEqualTo(Duration.ofMillis(1000));
+              assertThat(directory.backoffCap()).isEqualTo(Duration.ofMillis(1000));
               // and the customizer beats both
-              assertThat(directory.<Duration>get("backoffBase")).isEqualTo(Duration.ofMillis(10));
+              assertThat(directory.backoffBase()).isEqualTo(Duration.ofMillis(10));
             });
   }
 
@@ -435,28 +427,23 @@ class FailoverAutoConfigurationTests {
                 })
         .run(
             context -> {
-              SdkSettings groups =
-                  SdkSettings.of(context.getBean("groupsFailoverClient", FailoverClient.class));
-              SdkSettings directory =
-                  SdkSettings.of(context.getBean("directoryFailoverClient", FailoverClient.class));
-              SdkSettings audit =
-                  SdkSettings.of(context.getBean("auditFailoverClient", FailoverClient.class));
+              FailoverSettings groups =
+                  context.getBean("groupsFailoverClient", FailoverClient.class).settings();
+              FailoverSettings directory =
+                  context.getBean("directoryFailoverClient", FailoverClient.class).settings();
+              FailoverSettings audit =
+                  context.getBean("auditFailoverClient", FailoverClient.class).settings();
               // groups sets nothing: the defaults
-              assertThat(groups.<HedgePolicy>get("hedging").delay())
-                  .isEqualTo(Duration.ofMillis(1000));
-              assertThat(groups.<ZonePolicy>get("zones").hysteresis())
-                  .isEqualTo(Duration.ofSeconds(1000));
+              assertThat(groups.hedging().delay()).isEqualTo(Duration.ofMillis(1000));
+              assertThat(groups.zones().hysteresis()).isEqualTo(Duration.ofSeconds(1000));
               // directory: its own values beat the defaults, field by field inside the group
-              assertThat(directory.<HedgePolicy>get("hedging"))
+              assertThat(directory.hedging())
                   .isEqualTo(HedgePolicy.fixed(Duration.ofMillis(100)).withMaxHedges(3));
-              assertThat(directory.<ZonePolicy>get("zones").hysteresis())
-                  .isEqualTo(Duration.ofSeconds(100));
-              assertThat(directory.<ZonePolicy>get("zones").ejectedPercent()).isEqualTo(70);
+              assertThat(directory.zones().hysteresis()).isEqualTo(Duration.ofSeconds(100));
+              assertThat(directory.zones().ejectedPercent()).isEqualTo(70);
               // audit: the customizer beats both
-              assertThat(audit.<HedgePolicy>get("hedging").delay())
-                  .isEqualTo(Duration.ofMillis(10));
-              assertThat(audit.<ZonePolicy>get("zones").hysteresis())
-                  .isEqualTo(Duration.ofSeconds(10));
+              assertThat(audit.hedging().delay()).isEqualTo(Duration.ofMillis(10));
+              assertThat(audit.zones().hysteresis()).isEqualTo(Duration.ofSeconds(10));
             });
   }
 
@@ -472,9 +459,10 @@ class FailoverAutoConfigurationTests {
                   .containsExactly(
                       "first:directory", "second:directory", "first:groups", "second:groups");
               assertThat(
-                      SdkSettings.of(
-                              context.getBean("directoryFailoverClient", FailoverClient.class))
-                          .<Duration>get("deadline"))
+                      context
+                          .getBean("directoryFailoverClient", FailoverClient.class)
+                          .settings()
+                          .deadline())
                   .isEqualTo(Duration.ofMillis(1000));
             });
   }
@@ -512,10 +500,8 @@ class FailoverAutoConfigurationTests {
         .withBean(OkHttpClient.class, () -> okHttp)
         .run(
             context ->
-                assertThat(
-                        SdkSettings.of(context.getBean(FailoverClient.class))
-                            .<OkHttpClient>get("okHttpClient"))
-                    .isSameAs(okHttp));
+                assertThat(context.getBean(FailoverClient.class).settings().okHttpClient())
+                    .containsSame(okHttp));
   }
 
   @Test

@@ -3,8 +3,8 @@ package dev.failover.spring.boot.autoconfigure;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.failover.FailoverClient;
+import dev.failover.FailoverSettings;
 import java.time.Duration;
-import java.util.Set;
 import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -35,8 +35,8 @@ class SharedConfigurationTests {
               C + "audit.endpoints[0].region=us-east-1",
               C + "audit.endpoints[0].zone=us-east-1a");
 
-  private static SdkSettings settings(AssertableApplicationContext context, String name) {
-    return SdkSettings.of(context.getBean(name + "FailoverClient", FailoverClient.class));
+  private static FailoverSettings settings(AssertableApplicationContext context, String name) {
+    return context.getBean(name + "FailoverClient", FailoverClient.class).settings();
   }
 
   private static FailoverConfigurationException failure(AssertableApplicationContext context) {
@@ -79,25 +79,22 @@ class SharedConfigurationTests {
             context -> {
               assertThat(context).hasNotFailed();
               // groups: no base-config, so configs.default over failover.defaults
-              SdkSettings groups = settings(context, "groups");
-              assertThat(groups.<Duration>get("deadline")).isEqualTo(Duration.ofSeconds(100));
-              assertThat(groups.<Duration>get("maxRetryAfter")).isEqualTo(Duration.ofSeconds(100));
-              assertThat(groups.<Integer>get("maxAttempts")).isEqualTo(3); // the SDK's
+              FailoverSettings groups = settings(context, "groups");
+              assertThat(groups.deadline()).isEqualTo(Duration.ofSeconds(100));
+              assertThat(groups.maxRetryAfter()).isEqualTo(Duration.ofSeconds(100));
+              assertThat(groups.maxAttempts()).isEqualTo(3); // the SDK's
               // directory: its own deadline, its base-config's other values
-              SdkSettings directory = settings(context, "directory");
-              assertThat(directory.<Duration>get("deadline")).isEqualTo(Duration.ofSeconds(1));
-              assertThat(directory.<Duration>get("maxRetryAfter"))
-                  .isEqualTo(Duration.ofSeconds(10));
-              assertThat(directory.<Integer>get("maxAttempts")).isEqualTo(5);
+              FailoverSettings directory = settings(context, "directory");
+              assertThat(directory.deadline()).isEqualTo(Duration.ofSeconds(1));
+              assertThat(directory.maxRetryAfter()).isEqualTo(Duration.ofSeconds(10));
+              assertThat(directory.maxAttempts()).isEqualTo(5);
               // ... then configs.default, then failover.defaults, inside one group too
-              assertThat(directory.<dev.failover.EjectionPolicy>get("ejection").maxEjectionTime())
-                  .isEqualTo(Duration.ofSeconds(100));
-              assertThat(directory.<dev.failover.EjectionPolicy>get("ejection").baseEjectionTime())
-                  .isEqualTo(Duration.ofSeconds(1));
+              assertThat(directory.ejection().maxEjectionTime()).isEqualTo(Duration.ofSeconds(100));
+              assertThat(directory.ejection().baseEjectionTime()).isEqualTo(Duration.ofSeconds(1));
               // audit: the same base-config, and the customizer of audit alone beats all
-              SdkSettings audit = settings(context, "audit");
-              assertThat(audit.<Duration>get("deadline")).isEqualTo(Duration.ofMillis(100));
-              assertThat(audit.<Duration>get("maxRetryAfter")).isEqualTo(Duration.ofSeconds(10));
+              FailoverSettings audit = settings(context, "audit");
+              assertThat(audit.deadline()).isEqualTo(Duration.ofMillis(100));
+              assertThat(audit.maxRetryAfter()).isEqualTo(Duration.ofSeconds(10));
             });
   }
 
@@ -108,7 +105,7 @@ class SharedConfigurationTests {
             "failover.configs.default.deadline=100s", C + "directory.base-config=default")
         .run(
             context ->
-                assertThat(settings(context, "directory").<Duration>get("deadline"))
+                assertThat(settings(context, "directory").deadline())
                     .isEqualTo(Duration.ofSeconds(100)));
   }
 
@@ -149,13 +146,12 @@ class SharedConfigurationTests {
         .run(
             context -> {
               assertThat(context).hasNotFailed();
-              assertThat(settings(context, "groups").<Set<Integer>>get("retryableStatuses"))
+              assertThat(settings(context, "groups").retryableStatuses())
                   .containsExactlyInAnyOrder(502, 503);
-              assertThat(settings(context, "audit").<Set<Integer>>get("retryableStatuses"))
+              assertThat(settings(context, "audit").retryableStatuses())
                   .containsExactlyInAnyOrder(500, 502, 503, 504);
               // Empty: no status is retried.
-              assertThat(settings(context, "directory").<Set<Integer>>get("retryableStatuses"))
-                  .isEmpty();
+              assertThat(settings(context, "directory").retryableStatuses()).isEmpty();
             });
   }
 
@@ -163,10 +159,9 @@ class SharedConfigurationTests {
   void unsetRetryableStatusesAndConnectTimeoutKeepTheDefaults() {
     runner.run(
         context -> {
-          SdkSettings s = settings(context, "directory");
-          assertThat(s.<Set<Integer>>get("retryableStatuses"))
-              .containsExactlyInAnyOrder(429, 502, 503, 504);
-          assertThat(s.<OkHttpClient>get("okHttpClient")).isNull(); // the SDK makes its own
+          FailoverSettings s = settings(context, "directory");
+          assertThat(s.retryableStatuses()).containsExactlyInAnyOrder(429, 502, 503, 504);
+          assertThat(s.okHttpClient()).isEmpty(); // the SDK makes its own
         });
   }
 
@@ -193,12 +188,12 @@ class SharedConfigurationTests {
             "failover.configs.default.connect-timeout=2s", C + "directory.connect-timeout=750ms")
         .run(
             context -> {
-              OkHttpClient directory =
-                  settings(context, "directory").<OkHttpClient>get("okHttpClient");
+              OkHttpClient directory = settings(context, "directory").okHttpClient().orElseThrow();
               assertThat(directory.connectTimeoutMillis()).isEqualTo(750);
               assertThat(
                       settings(context, "groups")
-                          .<OkHttpClient>get("okHttpClient")
+                          .okHttpClient()
+                          .orElseThrow()
                           .connectTimeoutMillis())
                   .isEqualTo(2000);
             });
@@ -208,12 +203,10 @@ class SharedConfigurationTests {
         .withBean(OkHttpClient.class, () -> application)
         .run(
             context -> {
-              OkHttpClient directory =
-                  settings(context, "directory").<OkHttpClient>get("okHttpClient");
+              OkHttpClient directory = settings(context, "directory").okHttpClient().orElseThrow();
               assertThat(directory.connectTimeoutMillis()).isEqualTo(750);
               assertThat(directory.connectionPool()).isSameAs(application.connectionPool());
-              assertThat(settings(context, "groups").<OkHttpClient>get("okHttpClient"))
-                  .isSameAs(application);
+              assertThat(settings(context, "groups").okHttpClient()).containsSame(application);
             });
   }
 

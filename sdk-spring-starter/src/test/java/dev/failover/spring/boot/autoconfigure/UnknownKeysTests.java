@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.failover.FailoverClient;
+import dev.failover.FailoverSettings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -177,11 +178,11 @@ class UnknownKeysTests {
         .run(
             context -> {
               assertThat(context).hasNotFailed();
-              SdkSettings s =
-                  SdkSettings.of(context.getBean("directoryFailoverClient", FailoverClient.class));
-              assertThat(s.<Integer>get("maxAttempts")).isEqualTo(4);
-              assertThat(s.<Duration>get("backoffBase")).isEqualTo(Duration.ofMillis(10));
-              assertThat(s.<Duration>get("deadline")).isEqualTo(Duration.ofSeconds(3));
+              FailoverSettings s =
+                  context.getBean("directoryFailoverClient", FailoverClient.class).settings();
+              assertThat(s.maxAttempts()).isEqualTo(4);
+              assertThat(s.backoffBase()).isEqualTo(Duration.ofMillis(10));
+              assertThat(s.deadline()).isEqualTo(Duration.ofSeconds(3));
             });
   }
 
@@ -197,9 +198,9 @@ class UnknownKeysTests {
         .run(
             context -> {
               assertThat(context).hasNotFailed();
-              SdkSettings s = SdkSettings.of(context.getBean(FailoverClient.class));
-              assertThat(s.<Integer>get("maxAttempts")).isEqualTo(4);
-              assertThat(s.<Duration>get("backoffBase")).isEqualTo(Duration.ofMillis(10));
+              FailoverSettings s = context.getBean(FailoverClient.class).settings();
+              assertThat(s.maxAttempts()).isEqualTo(4);
+              assertThat(s.backoffBase()).isEqualTo(Duration.ofMillis(10));
             });
   }
 
