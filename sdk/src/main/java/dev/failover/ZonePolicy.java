@@ -107,6 +107,10 @@ public record ZonePolicy(
           ejectedPercent,
           "zone ejectedPercent must be between 1 and 100 but was " + ejectedPercent);
     }
+    if (Double.isInfinite(outlierK)) {
+      throw new InvalidSettingException(
+          "zones.outlierK", outlierK, "zone outlierK must be finite but was " + outlierK);
+    }
     if (!(outlierK > 0)) {
       throw new InvalidSettingException(
           "zones.outlierK", outlierK, "zone outlierK must be positive but was " + outlierK);

@@ -105,6 +105,10 @@ class InvalidSettingTest {
         bad(() -> zones.withEjectedPercent(0), "zones.ejectedPercent", 0),
         bad(() -> zones.withMaxEvacuatedPercent(101), "zones.maxEvacuatedPercent", 101),
         bad(() -> zones.withOutliers(-1, 20, tenSeconds), "zones.outlierK", -1.0),
+        bad(
+            () -> zones.withOutliers(Double.POSITIVE_INFINITY, 20, tenSeconds),
+            "zones.outlierK",
+            Double.POSITIVE_INFINITY),
         bad(() -> zones.withOutliers(3, 0, tenSeconds), "zones.minSamples", 0),
         bad(
             () -> zones.withOutliers(3, 20, Duration.ofMillis(1500)),

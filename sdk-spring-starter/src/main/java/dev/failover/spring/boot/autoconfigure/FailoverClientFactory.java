@@ -6,6 +6,7 @@ import dev.failover.EndpointSource;
 import dev.failover.FailoverClient;
 import dev.failover.HealthCheck;
 import dev.failover.HedgePolicy;
+import dev.failover.InvalidSettingException;
 import dev.failover.Locality;
 import dev.failover.StaleCache;
 import dev.failover.ZonePolicy;
@@ -21,13 +22,13 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.Function;
-import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.InitializingBean;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.context.properties.PropertyMapper;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.source.ConfigurationProperty;
 import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
@@ -47,7 +48,17 @@ final class FailoverClientFactory implements InitializingBean {
   private static final Logger LOG = LoggerFactory.getLogger(FailoverClientFactory.class);
   private static final String PREFIX = "failover.";
   private static final String DEFAULT_CONFIG = "default";
-  private static final Duration MIN_ZONE_WINDOW = Duration.ofSeconds(2);
+
+  // The SDK's defaults of the settings its builder takes in pairs or triples (backoff, retry
+  // budget, panic), for a layer that sets one of them; ConfigurationMetadataTests checks them
+  // against a client built without the starter.
+  private static final Duration BACKOFF_BASE = Duration.ofMillis(25);
+  private static final Duration BACKOFF_CAP = Duration.ofMillis(250);
+  private static final double BUDGET_RATIO = 0.1;
+  private static final int BUDGET_MIN_PER_SECOND = 1;
+  private static final Duration BUDGET_WINDOW = Duration.ofSeconds(10);
+  private static final int PANIC_THRESHOLD = 0;
+  private static final boolean PANIC_FAIL_OPEN = true;
   private static final Duration DEFAULT_REFRESH_INTERVAL = Duration.ofSeconds(30);
   private static final Duration MIN_REFRESH_INTERVAL = Duration.ofMillis(100);
 
@@ -411,7 +422,16 @@ final class FailoverClientFactory implements InitializingBean {
       boolean withSource) {
     FailoverClient.Builder builder = FailoverClient.builder();
     String clientPrefix = PREFIX + "clients." + name;
-    apply(clientPrefix, name, () -> builder.service(name), "use a host name such as 'directory'");
+    try {
+      builder.service(name);
+    } catch (InvalidSettingException e) {
+      throw invalid(
+          clientPrefix,
+          e.value(),
+          String.valueOf(e.getMessage()),
+          "use a host name such as 'directory'",
+          e);
+    }
     Locality home = home(props);
     builder.home(home);
     String serviceId = client.getDiscovery().getServiceId();
@@ -577,26 +597,18 @@ final class FailoverClientFactory implements InitializingBean {
       }
       dev.failover.Endpoint endpoint;
       try {
-        if (HttpUrl.parse(url) == null) {
-          throw new IllegalArgumentException(
-              "not an absolute http or https URL; an endpoint URL looks like"
-                  + " https://dir-a.internal:8443 or http://10.0.1.7:8080/api");
-        }
         endpoint = dev.failover.Endpoint.of(url, region, zone);
         Integer weight = e.getWeight();
         if (weight != null) {
           endpoint = endpoint.withWeight(weight);
         }
-      } catch (IllegalArgumentException ex) {
-        String property =
-            ex.getMessage() != null && ex.getMessage().contains("weight")
-                ? at + ".weight"
-                : at + ".url";
+      } catch (InvalidSettingException ex) {
+        boolean weight = ex.setting().equals("endpoint.weight");
         throw invalid(
-            property,
-            property.endsWith("weight") ? e.getWeight() : redact(url),
+            weight ? at + ".weight" : at + ".url",
+            weight ? e.getWeight() : ex.value(),
             String.valueOf(ex.getMessage()),
-            property.endsWith("weight")
+            weight
                 ? "use a weight between 1 and 10000"
                 : "use an absolute http or https base URL without credentials, query or fragment",
             ex);
@@ -622,296 +634,155 @@ final class FailoverClientFactory implements InitializingBean {
 
   /** Applies the settings shared with failover.defaults; returns the connect timeout, if set. */
   private @Nullable Duration applySettings(Layers l, FailoverClient.Builder builder) {
-
-    Setting<Duration> deadline = l.pick("deadline", FailoverProperties.Settings::getDeadline);
-    if (deadline != null) {
-      positive(deadline);
-      apply(deadline.property, deadline.value, () -> builder.deadline(deadline.value), "");
-    }
-    Setting<Duration> attemptTimeout =
-        l.pick("attempt-timeout", FailoverProperties.Settings::getAttemptTimeout);
-    if (attemptTimeout != null) {
-      positive(attemptTimeout);
-      apply(
-          attemptTimeout.property,
-          attemptTimeout.value,
-          () -> builder.attemptTimeout(attemptTimeout.value),
-          "");
-    }
-    Setting<Duration> minAttemptTime =
-        l.pick("min-attempt-time", FailoverProperties.Settings::getMinAttemptTime);
-    if (minAttemptTime != null) {
-      notNegative(minAttemptTime);
-      builder.minAttemptTime(minAttemptTime.value);
-    }
-    Setting<Integer> maxRequests =
-        l.pick("max-requests", FailoverProperties.Settings::getMaxRequests);
-    if (maxRequests != null) {
-      apply(
-          maxRequests.property,
-          maxRequests.value,
-          () -> builder.maxRequests(maxRequests.value),
-          "use 1 or more");
-    }
-    Setting<List<Integer>> statuses =
-        l.pick("retryable-statuses", FailoverProperties.Settings::getRetryableStatuses);
-    if (statuses != null) {
-      apply(
-          statuses.property,
-          statuses.value,
-          () -> builder.retryableStatuses(new LinkedHashSet<>(statuses.value)),
-          "list HTTP statuses from 400 to 599, such as 500,502,503,504");
-    }
     Setting<Duration> connectTimeout =
         l.pick("connect-timeout", FailoverProperties.Settings::getConnectTimeout);
     if (connectTimeout != null) {
+      // OkHttp's setting, not the SDK's: 0 would mean no timeout, so the starter checks it.
       positive(connectTimeout);
-      // What OkHttp accepts (1 ms to about 24 days), checked on a throwaway builder.
-      apply(
-          connectTimeout.property,
-          connectTimeout.value,
-          () -> new OkHttpClient.Builder().connectTimeout(connectTimeout.value),
-          "use a duration such as 500ms or 2s");
+      try {
+        // What OkHttp accepts (1 ms to about 24 days), checked on a throwaway builder.
+        new OkHttpClient.Builder().connectTimeout(connectTimeout.value);
+      } catch (IllegalArgumentException e) {
+        throw invalid(
+            connectTimeout.property,
+            connectTimeout.value,
+            String.valueOf(e.getMessage()),
+            "use a duration such as 500ms or 2s",
+            e);
+      }
     }
-    Setting<List<String>> regionOrder =
-        l.pick("region-order", FailoverProperties.Settings::getRegionOrder);
-    if (regionOrder != null) {
-      builder.regionOrder(regionOrder.value);
+    try {
+      applySdkSettings(l, builder);
+    } catch (InvalidSettingException e) {
+      throw rejected(l, e);
     }
+    return connectTimeout == null ? null : connectTimeout.value;
+  }
+
+  /**
+   * Maps the properties onto the builder and the policies. The SDK checks every value; its {@link
+   * InvalidSettingException} names the setting, which {@link #rejected} turns into the property.
+   */
+  private void applySdkSettings(Layers l, FailoverClient.Builder builder) {
+    l.from("deadline", FailoverProperties.Settings::getDeadline).to(builder::deadline);
+    l.from("attempt-timeout", FailoverProperties.Settings::getAttemptTimeout)
+        .to(builder::attemptTimeout);
+    l.from("min-attempt-time", FailoverProperties.Settings::getMinAttemptTime)
+        .to(builder::minAttemptTime);
+    l.from("max-requests", FailoverProperties.Settings::getMaxRequests).to(builder::maxRequests);
+    l.from("retryable-statuses", FailoverProperties.Settings::getRetryableStatuses)
+        .as(LinkedHashSet::new)
+        .to(builder::retryableStatuses);
+    l.from("region-order", FailoverProperties.Settings::getRegionOrder).to(builder::regionOrder);
 
     // retry
-    Setting<Integer> maxAttempts = l.pick("retry.max-attempts", s -> s.getRetry().getMaxAttempts());
-    if (maxAttempts != null) {
-      apply(
-          maxAttempts.property,
-          maxAttempts.value,
-          () -> builder.maxAttempts(maxAttempts.value),
-          "use 1 (no retries) to 10");
-    }
-    Setting<Duration> backoffBase =
-        l.pick("retry.backoff-base", s -> s.getRetry().getBackoffBase());
-    Setting<Duration> backoffCap = l.pick("retry.backoff-cap", s -> s.getRetry().getBackoffCap());
+    l.from("retry.max-attempts", s -> s.getRetry().getMaxAttempts()).to(builder::maxAttempts);
+    Duration backoffBase = l.value("retry.backoff-base", s -> s.getRetry().getBackoffBase());
+    Duration backoffCap = l.value("retry.backoff-cap", s -> s.getRetry().getBackoffCap());
     if (backoffBase != null || backoffCap != null) {
-      Duration base = backoffBase != null ? backoffBase.value : Duration.ofMillis(25);
-      Duration cap = backoffCap != null ? backoffCap.value : Duration.ofMillis(250);
-      if (backoffBase != null) {
-        notNegative(backoffBase);
-      }
-      if (backoffCap != null) {
-        notNegative(backoffCap);
-      }
-      if (cap.compareTo(base) < 0) {
-        // Only the base was raised above the default cap: follow it, as the user meant.
-        if (backoffCap == null) {
-          cap = base;
-        } else {
-          throw invalid(
-              backoffCap.property,
-              backoffCap.value,
-              "backoff cap (" + cap + ") must not be below backoff base (" + base + ")",
-              "raise " + backoffCap.property + " or lower the backoff base",
-              null);
-        }
-      }
+      Duration base = backoffBase != null ? backoffBase : BACKOFF_BASE;
+      // Only the base was raised above the default cap: the cap follows it, as the user meant.
+      Duration cap =
+          backoffCap != null ? backoffCap : base.compareTo(BACKOFF_CAP) > 0 ? base : BACKOFF_CAP;
       builder.backoff(base, cap);
     }
-    Setting<Duration> maxRetryAfter =
-        l.pick("retry.max-retry-after", s -> s.getRetry().getMaxRetryAfter());
-    if (maxRetryAfter != null) {
-      positive(maxRetryAfter);
-      builder.maxRetryAfter(maxRetryAfter.value);
-    }
+    l.from("retry.max-retry-after", s -> s.getRetry().getMaxRetryAfter())
+        .to(builder::maxRetryAfter);
 
     // budget
-    Setting<Percentage> ratio = l.pick("budget.ratio", s -> s.getBudget().getRatio());
-    Setting<Integer> minPerSecond =
-        l.pick("budget.min-per-second", s -> s.getBudget().getMinPerSecond());
-    Setting<Duration> window = l.pick("budget.window", s -> s.getBudget().getWindow());
+    Percentage ratio = l.value("budget.ratio", s -> s.getBudget().getRatio());
+    Integer minPerSecond = l.value("budget.min-per-second", s -> s.getBudget().getMinPerSecond());
+    Duration window = l.value("budget.window", s -> s.getBudget().getWindow());
     if (ratio != null || minPerSecond != null || window != null) {
-      double r = ratio != null ? ratio.value.fraction() : 0.1;
-      int m = minPerSecond != null ? minPerSecond.value : 1;
-      Duration w = window != null ? window.value : Duration.ofSeconds(10);
-      if (ratio != null && !(r >= 0 && r <= 1)) {
-        throw invalid(
-            ratio.property,
-            ratio.value,
-            "must be between 0 and 1 (0% and 100%)",
-            "use for example 0.1 or 10%",
-            null);
-      }
-      if (minPerSecond != null && m < 0) {
-        throw invalid(minPerSecond.property, m, "must not be negative", "use 0 or more", null);
-      }
-      if (window != null) {
-        positive(window);
-      }
-      Setting<Duration> windowSetting = window;
-      apply(
-          windowSetting != null ? windowSetting.property : l.clientPrefix + "budget",
-          w,
-          () -> builder.retryBudget(r, m, w),
-          "use a window between 1s and 5m");
+      builder.retryBudget(
+          ratio != null ? ratio.fraction() : BUDGET_RATIO,
+          minPerSecond != null ? minPerSecond : BUDGET_MIN_PER_SECOND,
+          window != null ? window : BUDGET_WINDOW);
     }
 
-    // health
-    Setting<Boolean> enabled = l.pick("health.enabled", s -> s.getHealth().getEnabled());
-    Setting<String> path = l.pick("health.path", s -> s.getHealth().getPath());
-    boolean probe = enabled != null ? enabled.value : path != null;
-    if (probe) {
-      String p = path != null ? path.value : "/health";
-      HealthCheck check =
-          apply(
-              path != null ? path.property : l.clientPrefix + "health.path",
-              p,
-              () -> HealthCheck.http(p),
-              "use a path starting with '/', such as /health");
-      check =
-          durationOf(
-              l,
-              "health.interval",
-              s -> s.getHealth().getInterval(),
-              check,
-              HealthCheck::withInterval);
-      check =
-          durationOf(
-              l,
-              "health.down-interval",
-              s -> s.getHealth().getDownInterval(),
-              check,
-              HealthCheck::withDownInterval);
-      check =
-          durationOf(
-              l,
-              "health.no-traffic-interval",
-              s -> s.getHealth().getNoTrafficInterval(),
-              check,
-              HealthCheck::withNoTrafficInterval);
-      check =
-          durationOf(
-              l,
-              "health.timeout",
-              s -> s.getHealth().getTimeout(),
-              check,
-              HealthCheck::withTimeout);
-      Setting<Integer> healthy =
-          l.pick("health.healthy-threshold", s -> s.getHealth().getHealthyThreshold());
-      Setting<Integer> unhealthy =
-          l.pick("health.unhealthy-threshold", s -> s.getHealth().getUnhealthyThreshold());
-      if (healthy != null) {
-        atLeastOne(healthy);
-      }
-      if (unhealthy != null) {
-        atLeastOne(unhealthy);
-      }
-      check =
-          check.withThresholds(
-              healthy != null ? healthy.value : check.healthyThreshold(),
-              unhealthy != null ? unhealthy.value : check.unhealthyThreshold());
-      builder.healthCheck(check);
-    }
-
-    // ejection
-    EjectionPolicy ejection = EjectionPolicy.defaults();
-    Setting<Integer> consecutive =
-        l.pick("ejection.consecutive-failures", s -> s.getEjection().getConsecutiveFailures());
-    if (consecutive != null) {
-      atLeastOne(consecutive);
-      ejection = ejection.withConsecutiveFailures(consecutive.value);
-    }
-    Setting<Integer> failureRate =
-        l.pick("ejection.failure-rate", s -> s.getEjection().getFailureRate());
-    Setting<Integer> windowSize =
-        l.pick("ejection.window-size", s -> s.getEjection().getWindowSize());
-    Setting<Integer> minimumCalls =
-        l.pick("ejection.minimum-calls", s -> s.getEjection().getMinimumCalls());
-    if (failureRate != null) {
-      percent(failureRate, 1);
-    }
-    if (windowSize != null) {
-      atLeastOne(windowSize);
-    }
-    if (minimumCalls != null) {
-      atLeastOne(minimumCalls);
-    }
-    int ws = windowSize != null ? windowSize.value : ejection.windowSize();
-    int mc = minimumCalls != null ? minimumCalls.value : ejection.minimumCalls();
-    if (mc > ws) {
-      if (minimumCalls == null) {
-        mc = ws; // only the window shrank below the default minimum: follow it
-      } else {
-        throw invalid(
-            minimumCalls.property,
-            mc,
-            "must not exceed the window size (" + ws + ")",
-            "lower " + minimumCalls.property + " or raise the window size",
-            null);
-      }
-    }
-    ejection =
-        ejection.withFailureRate(
-            failureRate != null ? failureRate.value : ejection.failureRatePercent(), ws, mc);
-    Setting<Duration> slow =
-        l.pick("ejection.slow-call-duration", s -> s.getEjection().getSlowCallDuration());
-    Setting<Integer> slowRate =
-        l.pick("ejection.slow-call-rate", s -> s.getEjection().getSlowCallRate());
-    if (slow != null) {
-      positive(slow);
-    }
-    if (slowRate != null) {
-      percent(slowRate, 1);
-    }
-    ejection =
-        ejection.withSlowCalls(
-            slow != null ? slow.value : ejection.slowCallDuration(),
-            slowRate != null ? slowRate.value : ejection.slowCallRatePercent());
-    Setting<Duration> baseEjection =
-        l.pick("ejection.base-ejection-time", s -> s.getEjection().getBaseEjectionTime());
-    Setting<Duration> maxEjection =
-        l.pick("ejection.max-ejection-time", s -> s.getEjection().getMaxEjectionTime());
-    if (baseEjection != null) {
-      positive(baseEjection);
-    }
-    if (maxEjection != null) {
-      positive(maxEjection);
-    }
-    Duration be = baseEjection != null ? baseEjection.value : ejection.baseEjectionTime();
-    Duration me = maxEjection != null ? maxEjection.value : ejection.maxEjectionTime();
-    if (me.compareTo(be) < 0) {
-      if (maxEjection == null) {
-        me = be;
-      } else {
-        throw invalid(
-            maxEjection.property,
-            me,
-            "must not be shorter than the base ejection time (" + be + ")",
-            "raise " + maxEjection.property + " or lower the base ejection time",
-            null);
-      }
-    }
-    ejection = ejection.withEjectionTime(be, me);
-    Setting<Integer> halfOpen =
-        l.pick("ejection.half-open-probes", s -> s.getEjection().getHalfOpenProbes());
-    if (halfOpen != null) {
-      atLeastOne(halfOpen);
-      ejection = ejection.withHalfOpenProbes(halfOpen.value);
-    }
-    builder.ejection(ejection);
-
+    applyHealth(l, builder);
+    applyEjection(l, builder);
     applyHedging(l, builder);
     applyStale(l, builder);
     applyZones(l, builder);
 
     // panic
-    Setting<Integer> threshold = l.pick("panic.threshold", s -> s.getPanic().getThreshold());
-    Setting<Boolean> failOpen = l.pick("panic.fail-open", s -> s.getPanic().getFailOpen());
+    Integer threshold = l.value("panic.threshold", s -> s.getPanic().getThreshold());
+    Boolean failOpen = l.value("panic.fail-open", s -> s.getPanic().getFailOpen());
     if (threshold != null || failOpen != null) {
-      if (threshold != null) {
-        percent(threshold, 0);
-      }
       builder.panic(
-          threshold != null ? threshold.value : 0, failOpen != null ? failOpen.value : true);
+          threshold != null ? threshold : PANIC_THRESHOLD,
+          failOpen != null ? failOpen : PANIC_FAIL_OPEN);
     }
-    return connectTimeout == null ? null : connectTimeout.value;
+  }
+
+  /** Active health checks: on with a path (or enabled), over {@link HealthCheck#http}'s values. */
+  private static void applyHealth(Layers l, FailoverClient.Builder builder) {
+    Boolean enabled = l.value("health.enabled", s -> s.getHealth().getEnabled());
+    String path = l.value("health.path", s -> s.getHealth().getPath());
+    if (!(enabled != null ? enabled : path != null)) {
+      return;
+    }
+    HealthCheck check = HealthCheck.http(path != null ? path : HealthCheck.disabled().path());
+    check =
+        l.from("health.interval", s -> s.getHealth().getInterval())
+            .to(check, HealthCheck::withInterval);
+    check =
+        l.from("health.down-interval", s -> s.getHealth().getDownInterval())
+            .to(check, HealthCheck::withDownInterval);
+    check =
+        l.from("health.no-traffic-interval", s -> s.getHealth().getNoTrafficInterval())
+            .to(check, HealthCheck::withNoTrafficInterval);
+    check =
+        l.from("health.timeout", s -> s.getHealth().getTimeout())
+            .to(check, HealthCheck::withTimeout);
+    Integer healthy = l.value("health.healthy-threshold", s -> s.getHealth().getHealthyThreshold());
+    Integer unhealthy =
+        l.value("health.unhealthy-threshold", s -> s.getHealth().getUnhealthyThreshold());
+    check =
+        check.withThresholds(
+            healthy != null ? healthy : check.healthyThreshold(),
+            unhealthy != null ? unhealthy : check.unhealthyThreshold());
+    builder.healthCheck(check);
+  }
+
+  /** Passive health, over {@link EjectionPolicy#defaults()}. */
+  private static void applyEjection(Layers l, FailoverClient.Builder builder) {
+    EjectionPolicy ejection = EjectionPolicy.defaults();
+    ejection =
+        l.from("ejection.consecutive-failures", s -> s.getEjection().getConsecutiveFailures())
+            .to(ejection, EjectionPolicy::withConsecutiveFailures);
+    Integer failureRate = l.value("ejection.failure-rate", s -> s.getEjection().getFailureRate());
+    Integer windowSize = l.value("ejection.window-size", s -> s.getEjection().getWindowSize());
+    Integer minimumCalls =
+        l.value("ejection.minimum-calls", s -> s.getEjection().getMinimumCalls());
+    int ws = windowSize != null ? windowSize : ejection.windowSize();
+    // Only the window shrank below the default minimum: the minimum follows it.
+    int mc = minimumCalls != null ? minimumCalls : Math.min(ejection.minimumCalls(), ws);
+    ejection =
+        ejection.withFailureRate(
+            failureRate != null ? failureRate : ejection.failureRatePercent(), ws, mc);
+    Duration slow =
+        l.value("ejection.slow-call-duration", s -> s.getEjection().getSlowCallDuration());
+    Integer slowRate = l.value("ejection.slow-call-rate", s -> s.getEjection().getSlowCallRate());
+    ejection =
+        ejection.withSlowCalls(
+            slow != null ? slow : ejection.slowCallDuration(),
+            slowRate != null ? slowRate : ejection.slowCallRatePercent());
+    Duration base =
+        l.value("ejection.base-ejection-time", s -> s.getEjection().getBaseEjectionTime());
+    Duration max = l.value("ejection.max-ejection-time", s -> s.getEjection().getMaxEjectionTime());
+    Duration be = base != null ? base : ejection.baseEjectionTime();
+    // Only the base rose above the default maximum: the maximum follows it.
+    Duration me =
+        max != null
+            ? max
+            : be.compareTo(ejection.maxEjectionTime()) > 0 ? be : ejection.maxEjectionTime();
+    ejection = ejection.withEjectionTime(be, me);
+    ejection =
+        l.from("ejection.half-open-probes", s -> s.getEjection().getHalfOpenProbes())
+            .to(ejection, EjectionPolicy::withHalfOpenProbes);
+    builder.ejection(ejection);
   }
 
   /**
@@ -985,50 +856,21 @@ final class FailoverClientFactory implements InitializingBean {
     }
 
     DiscoveryPolicy policy = DiscoveryPolicy.defaults();
-    Setting<Duration> startTimeout =
-        l.pick("discovery.start-timeout", s -> s.getDiscovery().getStartTimeout());
-    if (startTimeout != null) {
-      DiscoveryPolicy p = policy;
+    try {
       policy =
-          apply(
-              startTimeout.property,
-              startTimeout.value,
-              () -> p.withStartTimeout(startTimeout.value),
-              "use a duration between 0s and 10m, such as 5s");
-    }
-    Setting<Integer> maxRemoval =
-        l.pick("discovery.max-removal-percent", s -> s.getDiscovery().getMaxRemovalPercent());
-    if (maxRemoval != null) {
-      percent(maxRemoval, 1);
-      DiscoveryPolicy p = policy;
+          l.from("discovery.start-timeout", s -> s.getDiscovery().getStartTimeout())
+              .to(policy, DiscoveryPolicy::withStartTimeout);
       policy =
-          apply(
-              maxRemoval.property,
-              maxRemoval.value,
-              () -> p.withMaxRemovalPercent(maxRemoval.value),
-              "use a whole number of percent between 1 and 100, such as 50");
-    }
-    Setting<Duration> confirmation =
-        l.pick("discovery.removal-confirmation", s -> s.getDiscovery().getRemovalConfirmation());
-    if (confirmation != null) {
-      DiscoveryPolicy p = policy;
+          l.from("discovery.max-removal-percent", s -> s.getDiscovery().getMaxRemovalPercent())
+              .to(policy, DiscoveryPolicy::withMaxRemovalPercent);
       policy =
-          apply(
-              confirmation.property,
-              confirmation.value,
-              () -> p.withRemovalConfirmation(confirmation.value),
-              "use a duration between 0s and 24h, such as 60s");
-    }
-    Setting<Duration> maxStaleness =
-        l.pick("discovery.max-staleness", s -> s.getDiscovery().getMaxStaleness());
-    if (maxStaleness != null) {
-      DiscoveryPolicy p = policy;
+          l.from("discovery.removal-confirmation", s -> s.getDiscovery().getRemovalConfirmation())
+              .to(policy, DiscoveryPolicy::withRemovalConfirmation);
       policy =
-          apply(
-              maxStaleness.property,
-              maxStaleness.value,
-              () -> p.withMaxStaleness(maxStaleness.value),
-              "use a duration between 1s and 30d, such as 5m");
+          l.from("discovery.max-staleness", s -> s.getDiscovery().getMaxStaleness())
+              .to(policy, DiscoveryPolicy::withMaxStaleness);
+    } catch (InvalidSettingException e) {
+      throw rejected(l, e);
     }
 
     if (!withSource) {
@@ -1087,13 +929,12 @@ final class FailoverClientFactory implements InitializingBean {
   }
 
   /** Hedging: the mode, then each setting, over the SDK's defaults ({@link HedgePolicy#off()}). */
-  private void applyHedging(Layers l, FailoverClient.Builder builder) {
-    Setting<HedgePolicy.Mode> mode = l.pick("hedge.mode", s -> s.getHedge().getMode());
-    Setting<Duration> delay = l.pick("hedge.delay", s -> s.getHedge().getDelay());
-    Setting<Percentage> maxExtraLoad =
-        l.pick("hedge.max-extra-load", s -> s.getHedge().getMaxExtraLoad());
-    Setting<Integer> maxHedges = l.pick("hedge.max-hedges", s -> s.getHedge().getMaxHedges());
-    Setting<Duration> minDelay = l.pick("hedge.min-delay", s -> s.getHedge().getMinDelay());
+  private static void applyHedging(Layers l, FailoverClient.Builder builder) {
+    HedgePolicy.Mode mode = l.value("hedge.mode", s -> s.getHedge().getMode());
+    Duration delay = l.value("hedge.delay", s -> s.getHedge().getDelay());
+    Percentage maxExtraLoad = l.value("hedge.max-extra-load", s -> s.getHedge().getMaxExtraLoad());
+    Integer maxHedges = l.value("hedge.max-hedges", s -> s.getHedge().getMaxHedges());
+    Duration minDelay = l.value("hedge.min-delay", s -> s.getHedge().getMinDelay());
     if (mode == null
         && delay == null
         && maxExtraLoad == null
@@ -1101,103 +942,46 @@ final class FailoverClientFactory implements InitializingBean {
         && minDelay == null) {
       return;
     }
-    if (delay != null) {
-      positive(delay);
-    }
-    if (maxExtraLoad != null) {
-      double x = maxExtraLoad.value.fraction();
-      if (!(x > 0 && x <= 0.5)) {
-        throw invalid(
-            maxExtraLoad.property,
-            maxExtraLoad.value,
-            "must be above 0 and at most 0.5 (50%) but was " + maxExtraLoad.value,
-            "use a share of extra attempts such as 5% or 0.05",
-            null);
-      }
-    }
-    if (maxHedges != null && (maxHedges.value < 1 || maxHedges.value > 4)) {
-      throw invalid(
-          maxHedges.property,
-          maxHedges.value,
-          "must be between 1 and 4",
-          "use 1 to 4 hedges per call",
-          null);
-    }
-    if (minDelay != null) {
-      notNegative(minDelay);
-    }
     HedgePolicy d = HedgePolicy.off();
-    HedgePolicy policy =
-        apply(
-            l.clientPrefix + "hedge",
-            null,
-            () ->
-                new HedgePolicy(
-                    mode != null ? mode.value : d.mode(),
-                    delay != null ? delay.value : d.delay(),
-                    maxExtraLoad != null ? maxExtraLoad.value.fraction() : d.maxExtraLoad(),
-                    maxHedges != null ? maxHedges.value : d.maxHedges(),
-                    minDelay != null ? minDelay.value : d.minDelay()),
-            "");
-    builder.hedging(policy);
+    builder.hedging(
+        new HedgePolicy(
+            mode != null ? mode : d.mode(),
+            delay != null ? delay : d.delay(),
+            maxExtraLoad != null ? maxExtraLoad.fraction() : d.maxExtraLoad(),
+            maxHedges != null ? maxHedges : d.maxHedges(),
+            minDelay != null ? minDelay : d.minDelay()));
   }
 
   /** Stale-if-error, over the SDK's defaults ({@link StaleCache#disabled()}). */
-  private void applyStale(Layers l, FailoverClient.Builder builder) {
-    Setting<Boolean> enabled = l.pick("stale.enabled", s -> s.getStale().getEnabled());
-    Setting<Long> maxEntries = l.pick("stale.max-entries", s -> s.getStale().getMaxEntries());
-    Setting<DataSize> maxBodySize =
-        l.pick("stale.max-body-size", s -> s.getStale().getMaxBodySize());
-    Setting<Duration> maxAge = l.pick("stale.max-age", s -> s.getStale().getMaxAge());
+  private static void applyStale(Layers l, FailoverClient.Builder builder) {
+    Boolean enabled = l.value("stale.enabled", s -> s.getStale().getEnabled());
+    Long maxEntries = l.value("stale.max-entries", s -> s.getStale().getMaxEntries());
+    DataSize maxBodySize = l.value("stale.max-body-size", s -> s.getStale().getMaxBodySize());
+    Duration maxAge = l.value("stale.max-age", s -> s.getStale().getMaxAge());
     if (enabled == null && maxEntries == null && maxBodySize == null && maxAge == null) {
       return;
     }
-    if (maxEntries != null && maxEntries.value < 1) {
-      throw invalid(
-          maxEntries.property,
-          maxEntries.value,
-          "must be 1 or more",
-          "use 1 or more, such as 1000",
-          null);
-    }
-    if (maxBodySize != null && maxBodySize.value.toBytes() < 1) {
-      throw invalid(
-          maxBodySize.property,
-          maxBodySize.value,
-          "must be at least 1B but was " + maxBodySize.value,
-          "use a size such as 64KB or 1MB",
-          null);
-    }
-    if (maxAge != null) {
-      positive(maxAge);
-    }
     StaleCache d = StaleCache.disabled();
-    StaleCache cache =
-        apply(
-            l.clientPrefix + "stale",
-            null,
-            () ->
-                new StaleCache(
-                    enabled != null && enabled.value,
-                    maxEntries != null ? maxEntries.value : d.maxEntries(),
-                    maxBodySize != null ? maxBodySize.value.toBytes() : d.maxBodyBytes(),
-                    maxAge != null ? maxAge.value : d.maxAge()),
-            "");
-    builder.staleIfError(cache);
+    builder.staleIfError(
+        new StaleCache(
+            enabled != null && enabled,
+            maxEntries != null ? maxEntries : d.maxEntries(),
+            maxBodySize != null ? maxBodySize.toBytes() : d.maxBodyBytes(),
+            maxAge != null ? maxAge : d.maxAge()));
   }
 
   /** Zone evacuation, over the SDK's defaults ({@link ZonePolicy#defaults()}). */
-  private void applyZones(Layers l, FailoverClient.Builder builder) {
-    Setting<Boolean> enabled = l.pick("zones.enabled", s -> s.getZones().getEnabled());
-    Setting<Integer> ejectedPercent =
-        l.pick("zones.ejected-percent", s -> s.getZones().getEjectedPercent());
-    Setting<Double> outlierK = l.pick("zones.outlier-k", s -> s.getZones().getOutlierK());
-    Setting<Integer> minSamples = l.pick("zones.min-samples", s -> s.getZones().getMinSamples());
-    Setting<Duration> window = l.pick("zones.window", s -> s.getZones().getWindow());
-    Setting<Duration> hysteresis = l.pick("zones.hysteresis", s -> s.getZones().getHysteresis());
-    Setting<Duration> slowStart = l.pick("zones.slow-start", s -> s.getZones().getSlowStart());
-    Setting<Integer> maxEvacuatedPercent =
-        l.pick("zones.max-evacuated-percent", s -> s.getZones().getMaxEvacuatedPercent());
+  private static void applyZones(Layers l, FailoverClient.Builder builder) {
+    Boolean enabled = l.value("zones.enabled", s -> s.getZones().getEnabled());
+    Integer ejectedPercent =
+        l.value("zones.ejected-percent", s -> s.getZones().getEjectedPercent());
+    Double outlierK = l.value("zones.outlier-k", s -> s.getZones().getOutlierK());
+    Integer minSamples = l.value("zones.min-samples", s -> s.getZones().getMinSamples());
+    Duration window = l.value("zones.window", s -> s.getZones().getWindow());
+    Duration hysteresis = l.value("zones.hysteresis", s -> s.getZones().getHysteresis());
+    Duration slowStart = l.value("zones.slow-start", s -> s.getZones().getSlowStart());
+    Integer maxEvacuatedPercent =
+        l.value("zones.max-evacuated-percent", s -> s.getZones().getMaxEvacuatedPercent());
     if (maxEvacuatedPercent == null
         && enabled == null
         && ejectedPercent == null
@@ -1208,76 +992,46 @@ final class FailoverClientFactory implements InitializingBean {
         && slowStart == null) {
       return;
     }
-    if (ejectedPercent != null) {
-      percent(ejectedPercent, 1);
-    }
-    if (maxEvacuatedPercent != null) {
-      percent(maxEvacuatedPercent, 1);
-    }
-    if (outlierK != null && !(outlierK.value > 0 && Double.isFinite(outlierK.value))) {
-      throw invalid(
-          outlierK.property,
-          outlierK.value,
-          "must be a positive number but was " + outlierK.value,
-          "use a positive number of median absolute deviations, such as 3",
-          null);
-    }
-    if (minSamples != null) {
-      atLeastOne(minSamples);
-    }
-    if (window != null) {
-      positive(window);
-      if (window.value.compareTo(MIN_ZONE_WINDOW) < 0) {
-        throw invalid(
-            window.property,
-            window.value,
-            "must be at least 2s but was " + window.value,
-            "use a window of 2s or more, such as 10s",
-            null);
-      }
-    }
-    if (hysteresis != null) {
-      positive(hysteresis);
-    }
-    if (slowStart != null) {
-      notNegative(slowStart);
-    }
     ZonePolicy d = ZonePolicy.defaults();
-    ZonePolicy policy =
-        apply(
-            l.clientPrefix + "zones",
-            null,
-            () ->
-                new ZonePolicy(
-                    enabled != null ? enabled.value : d.enabled(),
-                    ejectedPercent != null ? ejectedPercent.value : d.ejectedPercent(),
-                    outlierK != null ? outlierK.value : d.outlierK(),
-                    minSamples != null ? minSamples.value : d.minSamples(),
-                    window != null ? window.value : d.window(),
-                    hysteresis != null ? hysteresis.value : d.hysteresis(),
-                    slowStart != null ? slowStart.value : d.slowStart(),
-                    maxEvacuatedPercent != null
-                        ? maxEvacuatedPercent.value
-                        : d.maxEvacuatedPercent()),
-            "");
-    builder.zones(policy);
+    builder.zones(
+        new ZonePolicy(
+            enabled != null ? enabled : d.enabled(),
+            ejectedPercent != null ? ejectedPercent : d.ejectedPercent(),
+            outlierK != null ? outlierK : d.outlierK(),
+            minSamples != null ? minSamples : d.minSamples(),
+            window != null ? window : d.window(),
+            hysteresis != null ? hysteresis : d.hysteresis(),
+            slowStart != null ? slowStart : d.slowStart(),
+            maxEvacuatedPercent != null ? maxEvacuatedPercent : d.maxEvacuatedPercent()));
   }
 
-  private HealthCheck durationOf(
-      Layers l,
-      String key,
-      Function<FailoverProperties.Settings, @Nullable Duration> getter,
-      HealthCheck check,
-      java.util.function.BiFunction<HealthCheck, Duration, HealthCheck> with) {
-    Setting<Duration> d = l.pick(key, getter);
-    if (d == null) {
-      return check;
+  /**
+   * The SDK's rejection of a value as the property that supplied it: the layer that set the key the
+   * SDK setting maps to (or, for a value the starter derived, the client's own key), its value as
+   * written, the reason and the advice.
+   */
+  private FailoverConfigurationException rejected(Layers l, InvalidSettingException e) {
+    SettingKeys.Key key = SettingKeys.of(e.setting());
+    if (key == null) {
+      return invalid(
+          l.clientPrefix.substring(0, l.clientPrefix.length() - 1),
+          e.value(),
+          String.valueOf(e.getMessage()),
+          "correct the value",
+          e);
     }
-    positive(d);
-    return with.apply(check, d.value);
+    Setting<?> picked = l.picked(key.suffix());
+    String property = picked != null ? picked.property : l.clientPrefix + key.suffix();
+    Object value = picked != null ? picked.value : e.value();
+    return invalid(
+        property,
+        value,
+        SettingKeys.reason(key, value, e),
+        SettingKeys.action(key, property, value),
+        e);
   }
 
-  // ---- checks that name the property ----
+  // ---- checks of the starter's own settings, naming the property ----
 
   private void positive(Setting<Duration> d) {
     if (d.value.isNegative() || d.value.isZero()) {
@@ -1286,17 +1040,6 @@ final class FailoverClientFactory implements InitializingBean {
           d.value,
           "must be a positive duration but was " + d.value,
           "use a positive duration such as 500ms or 2s",
-          null);
-    }
-  }
-
-  private void notNegative(Setting<Duration> d) {
-    if (d.value.isNegative()) {
-      throw invalid(
-          d.property,
-          d.value,
-          "must not be a negative duration but was " + d.value,
-          "use zero or a positive duration such as 25ms",
           null);
     }
   }
@@ -1315,40 +1058,6 @@ final class FailoverClientFactory implements InitializingBean {
           "must list one or more metadata keys, none blank",
           "list metadata keys such as zone,topology.kubernetes.io/zone",
           null);
-    }
-  }
-
-  private void atLeastOne(Setting<Integer> n) {
-    if (n.value < 1) {
-      throw invalid(n.property, n.value, "must be 1 or more", "use 1 or more", null);
-    }
-  }
-
-  private void percent(Setting<Integer> n, int min) {
-    if (n.value < min || n.value > 100) {
-      throw invalid(
-          n.property,
-          n.value,
-          "must be a percentage between " + min + " and 100",
-          "use a whole number of percent between " + min + " and 100, such as 50",
-          null);
-    }
-  }
-
-  private <T> T apply(
-      String property,
-      @Nullable Object value,
-      java.util.function.Supplier<T> setter,
-      String action) {
-    try {
-      return setter.get();
-    } catch (IllegalArgumentException e) {
-      throw invalid(
-          property,
-          value,
-          String.valueOf(e.getMessage()),
-          action.isEmpty() ? "correct the value" : action,
-          e);
     }
   }
 
@@ -1416,16 +1125,38 @@ final class FailoverClientFactory implements InitializingBean {
       this.layers = List.copyOf(layers);
     }
 
+    /** The settings picked so far, by key: where an SDK error's value came from. */
+    private final Map<String, Setting<?>> picked = new HashMap<>();
+
     /** The value of the first layer that sets {@code key}, with its property; null if none. */
     <T> @Nullable Setting<T> pick(
         String key, Function<FailoverProperties.Settings, @Nullable T> getter) {
       for (Layer layer : layers) {
         T value = getter.apply(layer.settings());
         if (value != null) {
-          return new Setting<>(value, layer.prefix() + key);
+          Setting<T> setting = new Setting<>(value, layer.prefix() + key);
+          picked.put(key, setting);
+          return setting;
         }
       }
       return null;
+    }
+
+    /** The value of the first layer that sets {@code key}; null if none. */
+    <T> @Nullable T value(String key, Function<FailoverProperties.Settings, @Nullable T> getter) {
+      Setting<T> setting = pick(key, getter);
+      return setting == null ? null : setting.value();
+    }
+
+    /** The value of the first layer that sets {@code key}, to map onto the builder. */
+    <T> PropertyMapper.Source<T> from(
+        String key, Function<FailoverProperties.Settings, @Nullable T> getter) {
+      return PropertyMapper.get().from(value(key, getter));
+    }
+
+    /** The setting picked for {@code key}, or null if no layer set it. */
+    @Nullable Setting<?> picked(String key) {
+      return picked.get(key);
     }
   }
 }
