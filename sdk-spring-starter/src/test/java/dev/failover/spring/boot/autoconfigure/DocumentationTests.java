@@ -6,11 +6,15 @@ import com.jayway.jsonpath.JsonPath;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -72,6 +76,46 @@ class DocumentationTests {
     documented.removeIf(d -> d.equals("failover") || d.startsWith("failover.calls") || isMeter(d));
     assertThat(documented).isNotEmpty();
     assertThat(documented).as("properties in %s that do not exist", DOC).isSubsetOf(known);
+  }
+
+  /**
+   * The default column of the page's property table says what the metadata says (which
+   * ConfigurationMetadataTests holds to the SDK's own defaults): {@code `10s`}, or a list such as
+   * {@code `429`, `502`}; a row whose property has a metadata default must show it.
+   */
+  @Test
+  void everyDocumentedDefaultIsTheMetadataDefault() throws IOException {
+    List<Map<String, Object>> properties =
+        JsonPath.parse(Files.readString(METADATA)).read("$.properties[*]");
+    Map<String, String> metadataDefaults = new TreeMap<>();
+    for (Map<String, Object> property : properties) {
+      Object value = property.get("defaultValue");
+      if (value != null && ((String) property.get("name")).startsWith("failover.")) {
+        metadataDefaults.put(
+            (String) property.get("name"),
+            value instanceof List<?> list
+                ? list.stream().map(String::valueOf).collect(Collectors.joining(","))
+                : String.valueOf(value));
+      }
+    }
+    Matcher row =
+        Pattern.compile("(?m)^\\| `(failover\\.[a-z0-9.-]+)` \\| ([^|]*) \\|")
+            .matcher(Files.readString(DOC));
+    Map<String, String> documented = new TreeMap<>();
+    while (row.find()) {
+      Matcher value = Pattern.compile("`([^`]*)`").matcher(row.group(2));
+      List<String> values = new ArrayList<>();
+      while (value.find()) {
+        values.add(value.group(1));
+      }
+      documented.put(row.group(1), String.join(",", values));
+    }
+    assertThat(documented).containsKey("failover.defaults.deadline");
+    for (Map.Entry<String, String> d : metadataDefaults.entrySet()) {
+      assertThat(documented)
+          .as("%s's default in %s", d.getKey(), DOC)
+          .containsEntry(d.getKey(), d.getValue());
+    }
   }
 
   private static boolean isMeter(String name) {
