@@ -90,7 +90,7 @@ final class ClientCore implements Closeable {
       @org.jspecify.annotations.Nullable Discovery discovery,
       boolean fromSource) {
     this.settings = settings;
-    this.ticker = Ticker.of(settings.clock());
+    this.ticker = settings.monotonic();
     RandomGenerator r = settings.random();
     this.random = r != null ? r : () -> ThreadLocalRandom.current().nextLong();
     this.events = new Events(settings.listeners());
@@ -120,7 +120,7 @@ final class ClientCore implements Closeable {
             settings.zones(),
             settings.panicThresholdPercent(),
             settings.panicFailOpen(),
-            settings.clock(),
+            Tickers.breakerClock(settings.ticker(), settings.clock()),
             ticker,
             random,
             events);

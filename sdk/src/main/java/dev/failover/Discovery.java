@@ -75,8 +75,8 @@ final class Discovery implements EndpointSource.Updates {
 
   /** A client fed by {@code source}; {@link EndpointSource#start} is the caller's to call. */
   public static Discovery of(
-      String service, EndpointSource source, DiscoveryPolicy policy, Clock clock) {
-    return new Discovery(service, source, source.description(), policy, clock, Ticker.of(clock));
+      String service, EndpointSource source, DiscoveryPolicy policy, Clock clock, Ticker ticker) {
+    return new Discovery(service, source, source.description(), policy, clock, ticker);
   }
 
   private Discovery(

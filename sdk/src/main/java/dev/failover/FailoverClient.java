@@ -954,12 +954,13 @@ public final class FailoverClient implements Call.Factory, Closeable {
 
     /** A new core's intake; it gets reports once {@link #follow} makes it the target. */
     Discovery newIntake(Settings settings) {
-      return Discovery.of(settings.service(), view, settings.discovery(), settings.clock());
+      return Discovery.of(
+          settings.service(), view, settings.discovery(), settings.clock(), settings.monotonic());
     }
 
     /** The first core's intake, before the source starts. */
-    Discovery first(String service, DiscoveryPolicy policy, Clock clock) {
-      Discovery d = Discovery.of(service, view, policy, clock);
+    Discovery first(String service, DiscoveryPolicy policy, Clock clock, Ticker ticker) {
+      Discovery d = Discovery.of(service, view, policy, clock, ticker);
       target = d;
       return d;
     }
@@ -1085,6 +1086,7 @@ public final class FailoverClient implements Call.Factory, Closeable {
     private boolean callerRunsFirstAttempt;
     private final List<FailoverListener> listeners = new ArrayList<>();
     private Clock clock = Clock.systemUTC();
+    private @Nullable Ticker ticker;
     private @Nullable ScheduledExecutorService scheduler;
     private @Nullable RandomGenerator random;
     private @Nullable EndpointSource endpointSource;
@@ -1120,6 +1122,7 @@ public final class FailoverClient implements Call.Factory, Closeable {
       callerRunsFirstAttempt = s.callerRunsFirstAttempt();
       listeners.addAll(s.listeners());
       clock = s.clock();
+      ticker = s.ticker();
       scheduler = s.scheduler();
       random = s.random();
       discovery = s.discovery();
@@ -1577,14 +1580,34 @@ public final class FailoverClient implements Call.Factory, Closeable {
     }
 
     /**
-     * Sets the clock for deadlines, latency, budgets and breakers. For tests; default the system
-     * clock (read through {@link System#nanoTime()}).
+     * Sets the wall clock: what a {@code Retry-After} date is compared with, and the instants a
+     * zonal shift ends and an endpoint list was last good. For tests; default {@code
+     * Clock.systemUTC()}. Unless a {@link #ticker(Ticker) ticker} is set, a clock other than the
+     * system's also drives the client's monotonic time (deadlines, latency, budgets, breakers,
+     * zones), read from its instants.
      *
      * @param clock the clock
      * @return this builder
      */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * Sets the monotonic time the client measures on: deadlines and the time left for attempts,
+     * elapsed times, retry budgets, latency and hedge delays, breaker ejections, zone judgement and
+     * the stale cache's ages. For tests that move time by hand; default {@link Ticker#system()} (or
+     * the {@link #clock(Clock) clock}, if one other than the system's was set). Timers (backoff,
+     * hedges, the deadline of an {@code enqueue}) still run on the client's scheduler, and OkHttp
+     * times each attempt out in real time: for a test on fake time throughout, also pass a
+     * scheduler that follows the same ticker.
+     *
+     * @param ticker the ticker
+     * @return this builder
+     */
+    public Builder ticker(Ticker ticker) {
+      this.ticker = Objects.requireNonNull(ticker, "ticker");
       return this;
     }
 
@@ -1634,7 +1657,7 @@ public final class FailoverClient implements Call.Factory, Closeable {
       SourceRelay relay = null;
       if (source != null) {
         relay = new SourceRelay(source);
-        intake = relay.first(s, discovery, clock);
+        intake = relay.first(s, discovery, clock, Tickers.monotonic(ticker, clock));
         initial = startSource(s, source, relay, intake, endpoints);
       }
       try {
@@ -1737,6 +1760,7 @@ public final class FailoverClient implements Call.Factory, Closeable {
           callerRunsFirstAttempt,
           listeners,
           clock,
+          ticker,
           scheduler,
           random,
           source,

@@ -37,10 +37,16 @@ record Settings(
     boolean callerRunsFirstAttempt,
     List<FailoverListener> listeners,
     Clock clock,
+    @Nullable Ticker ticker,
     @Nullable ScheduledExecutorService scheduler,
     @Nullable RandomGenerator random,
     @Nullable EndpointSource endpointSource,
     DiscoveryPolicy discovery) {
+
+  /** The ticker the client measures on; see {@link Tickers#monotonic}. */
+  Ticker monotonic() {
+    return Tickers.monotonic(ticker, clock);
+  }
 
   public Settings {
     endpoints = List.copyOf(endpoints);

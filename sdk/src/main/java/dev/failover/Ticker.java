@@ -1,31 +1,31 @@
 package dev.failover;
 
-import java.time.Clock;
-import java.time.Instant;
-
-/** A source of nanosecond time, injected so that tests can advance it by hand. */
+/**
+ * A source of monotonic nanosecond time: what a client measures deadlines, timeouts, backoff,
+ * budgets, latency, breakers and zone judgement on. The default is {@link #system()}; tests pass
+ * their own to {@link FailoverClient.Builder#ticker(Ticker)} and advance it by hand, as with
+ * Caffeine's {@code Ticker}. Wall-clock time (a {@code Retry-After} date, when a zonal shift ends,
+ * when an endpoint list was last good) comes from the builder's {@code Clock} instead.
+ *
+ * <p>Implementations must be thread-safe and must never go backwards; the origin is arbitrary (only
+ * differences are used).
+ */
 @FunctionalInterface
-interface Ticker {
+public interface Ticker {
 
-  /** Returns the current time in nanoseconds, from an arbitrary origin. */
+  /**
+   * Returns the current time in nanoseconds, from an arbitrary origin.
+   *
+   * @return nanoseconds
+   */
   long nanos();
 
-  /** Returns {@link System#nanoTime()}. */
+  /**
+   * Returns the ticker that reads {@link System#nanoTime()}.
+   *
+   * @return the system ticker
+   */
   static Ticker system() {
     return System::nanoTime;
-  }
-
-  /** Returns a ticker that reads {@code clock}, or the system ticker for the system clock. */
-  static Ticker of(Clock clock) {
-    if (clock instanceof Ticker t) {
-      return t;
-    }
-    if (clock.equals(Clock.systemUTC()) || clock.equals(Clock.system(clock.getZone()))) {
-      return system();
-    }
-    return () -> {
-      Instant now = clock.instant();
-      return now.getEpochSecond() * 1_000_000_000L + now.getNano();
-    };
   }
 }
