@@ -38,9 +38,10 @@ import org.slf4j.LoggerFactory;
  * queued under it and done by {@link #drain()} after it, by one thread at a time and in order. The
  * lock is taken by: the caller's thread ({@code execute}, {@code enqueue}, {@code cancel}), the
  * dispatcher's threads (OkHttp's callbacks, draining), and the scheduler's thread (the deadline,
- * retry and hedge timers), which never drains itself but hands the drain to the dispatcher.
- * OkHttp's {@code cancel()} of an attempt is the one call made under the lock: it only flags the
- * attempt and closes its socket, and OkHttp reports the failure later, on another thread.
+ * retry and hedge timers), which hands OkHttp the attempts its timer sent but leaves the rest of
+ * the drain (events, OkHttp's {@code cancel()} of attempts, the result, the callback) to the
+ * dispatcher. No OkHttp call is made under the lock: OkHttp's {@code enqueue} may call back at once
+ * and its {@code cancel} calls the user's {@code EventListener.canceled}.
  */
 final class CallStateMachine {
   private static final Logger log = LoggerFactory.getLogger(CallStateMachine.class);
@@ -108,6 +109,13 @@ final class CallStateMachine {
 
   @GuardedBy("this")
   private @Nullable List<InFlight> pendingSends;
+
+  /**
+   * Attempts to cancel in OkHttp, after the lock: OkHttp's {@code cancel()} calls the user's {@code
+   * EventListener.canceled} on the cancelling thread.
+   */
+  @GuardedBy("this")
+  private @Nullable List<Call> pendingCancels;
 
   /** The first attempt of an execute() the caller's thread runs itself (see callerRuns). */
   @GuardedBy("this")
@@ -414,6 +422,25 @@ final class CallStateMachine {
       pendingSends = p;
     }
     p.add(f);
+  }
+
+  /**
+   * Cancels in OkHttp the attempts that the call's end cancelled under the lock (their outcome is
+   * already decided: OkHttp's failure report, whenever it comes, only closes what is left). Outside
+   * the lock, on the thread that drains: never the scheduler's.
+   */
+  private void flushCancels() {
+    List<Call> cancels;
+    synchronized (this) {
+      cancels = pendingCancels;
+      if (cancels == null) {
+        return;
+      }
+      pendingCancels = null;
+    }
+    for (Call c : cancels) {
+      c.cancel();
+    }
   }
 
   /** Hands the attempts decided under the lock to OkHttp. Outside the lock. */
@@ -950,7 +977,12 @@ final class CallStateMachine {
       // It stood out if it had run at least twice as long as the attempt that overtook it.
       long now = core.ticker.nanos();
       f.slowLoser = f.lostRace && now - f.start >= 2 * (now - winnerStart);
-      f.call.cancel();
+      List<Call> c = pendingCancels;
+      if (c == null) {
+        c = new ArrayList<>(2);
+        pendingCancels = c;
+      }
+      c.add(f.call); // cancelled by drain(), after the lock
     }
     FailoverException failure = end.failure();
     if (failure != null) {
@@ -1003,6 +1035,7 @@ final class CallStateMachine {
    */
   private void drain() {
     flushSends();
+    flushCancels();
     boolean mine = false;
     while (true) {
       List<FailoverEvent> events = null;
@@ -1050,7 +1083,7 @@ final class CallStateMachine {
   /** Whether {@link #drain()} has anything to do. */
   private synchronized boolean drainPending() {
     List<FailoverEvent> p = pendingEvents;
-    return (p != null && !p.isEmpty()) || state == State.FINISHED;
+    return (p != null && !p.isEmpty()) || state == State.FINISHED || pendingCancels != null;
   }
 
   /** Tells the observer, completes the result, then runs the callback. Outside the lock, once. */
@@ -1190,6 +1223,9 @@ final class CallStateMachine {
     final int number;
     final Attempt.Kind kind;
     final long start;
+
+    // Set under the call's lock when the call ends; read by this attempt's callback, which
+    // classifies the outcome before it takes the lock.
     volatile boolean cancelled;
     volatile boolean lostRace;
     volatile boolean slowLoser;

@@ -221,4 +221,55 @@ class CallObserverTest {
       assertThat(observer.attempts).isEmpty();
     }
   }
+
+  @Test
+  void anEventListenerHearsOfItsAttemptsCancellationOutsideTheCallsLock() throws Exception {
+    zones.fail(ZoneFault.hang());
+    List<Boolean> cancelledHoldingTheCallsLock = new CopyOnWriteArrayList<>();
+    java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicReference<okhttp3.Call> userCall =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    okhttp3.EventListener listener =
+        new okhttp3.EventListener() {
+          @Override
+          public void callStart(okhttp3.Call attempt) {
+            started.countDown();
+          }
+
+          @Override
+          public void canceled(okhttp3.Call attempt) {
+            okhttp3.Call c = userCall.get();
+            cancelledHoldingTheCallsLock.add(c != null && Recording.lockedByThisThread(c));
+          }
+        };
+    try (FailoverClient client = Zones3.client(zones).deadline(Duration.ofSeconds(30)).build()) {
+      okhttp3.Call call = client.newCall(get("/users/5"));
+      userCall.set(call);
+      call.addEventListener(listener);
+      java.util.concurrent.CompletableFuture<IOException> failed =
+          new java.util.concurrent.CompletableFuture<>();
+      call.enqueue(
+          new okhttp3.Callback() {
+            @Override
+            public void onFailure(okhttp3.Call c, IOException e) {
+              failed.complete(e);
+            }
+
+            @Override
+            public void onResponse(okhttp3.Call c, Response response) {
+              response.close();
+              failed.completeExceptionally(new AssertionError("a hanging zone answered"));
+            }
+          });
+      // The first attempt is in flight (every zone hangs, its timeout is 10 s away): cancel the
+      // call, which cancels that attempt in OkHttp, and OkHttp tells the listener.
+      assertThat(started.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      call.cancel();
+      assertThat(failed.get(20, java.util.concurrent.TimeUnit.SECONDS))
+          .isInstanceOfSatisfying(
+              FailoverException.class,
+              e -> assertThat(e.reason()).isEqualTo(FailoverException.Reason.CANCELLED));
+    }
+    assertThat(cancelledHoldingTheCallsLock).isNotEmpty().containsOnly(false);
+  }
 }
