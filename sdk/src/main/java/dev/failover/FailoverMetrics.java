@@ -61,6 +61,10 @@ import org.slf4j.LoggerFactory;
  * <p>Only this class refers to Micrometer's meter API: a client without it needs no Micrometer on
  * the class path. Thread-safe; listener methods take no lock on their common path.
  */
+// Its API takes Micrometer types on purpose: Micrometer is optional (the module requires it
+// statically), so javac's -Xlint:exports warning, that readers of dev.failover do not read
+// Micrometer, is expected here and nowhere else.
+@SuppressWarnings("exports")
 public final class FailoverMetrics implements FailoverListener, MeterBinder {
   private static final Logger log = LoggerFactory.getLogger(FailoverMetrics.class);
   private static final String CLIENT_NAME = TagValues.CLIENT_NAME;

@@ -53,6 +53,10 @@ import org.jspecify.annotations.Nullable;
  * <p>A client uses the first listener that is a {@code FailoverObservations}. This class needs only
  * {@code micrometer-observation} on the class path; a client without it needs no Micrometer at all.
  */
+// Its API takes Micrometer types on purpose: Micrometer is optional (the module requires it
+// statically), so javac's -Xlint:exports warning, that readers of dev.failover do not read
+// Micrometer, is expected here and nowhere else.
+@SuppressWarnings("exports")
 public final class FailoverObservations implements FailoverListener, CallObserver {
   private static final CallConvention DEFAULT_CALL = new CallConvention() {};
   private static final AttemptConvention DEFAULT_ATTEMPT = new AttemptConvention() {};
