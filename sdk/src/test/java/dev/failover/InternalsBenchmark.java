@@ -18,9 +18,10 @@ import org.openjdk.jmh.annotations.State;
  * The SDK's per-call building blocks, measured from inside their package (they are not public):
  * picking a first attempt's endpoint ({@link Router#pick}: tier split, power of two choices on
  * Peak-EWMA cost, over the drill's 10 endpoints in 5 zones), a retry budget deposit and withdrawal,
- * and recording a latency into the adaptive hedger and reading its delay. Outcome recording on an
- * endpoint is package-private; it is measured as part of the whole in-memory call in {@code
- * InMemoryCallBenchmark} (benchmarks module).
+ * recording a latency into the adaptive hedger and reading its delay, building an attempt's URL and
+ * request (the caller's request copied with the endpoint's URL and the attempt's tag), and
+ * recording a success on an endpoint (its Resilience4j breaker and Peak-EWMA latency). The whole
+ * in-memory call is {@code InMemoryCallBenchmark} (benchmarks module).
  *
  * <p>Run with:
  *
@@ -110,5 +111,54 @@ public class InternalsBenchmark {
     long now = ticker.nanos();
     hedger.record(1_000_000L + (now & 0xFFFF), now);
     return hedger.delayNanos(now);
+  }
+
+  private final okhttp3.HttpUrl logicalUrl = okhttp3.HttpUrl.get("http://directory/users/42");
+  private final okhttp3.HttpUrl endpointUrl = okhttp3.HttpUrl.get("http://127.0.0.1:10000");
+  private final okhttp3.Request logicalRequest =
+      new okhttp3.Request.Builder().url(logicalUrl).build();
+
+  /**
+   * The URL of an attempt: the endpoint's base URL with the logical request's path and query (an
+   * OkHttp {@code HttpUrl}, built once per attempt).
+   *
+   * @return the URL
+   */
+  @Benchmark
+  public okhttp3.HttpUrl attemptUrl() {
+    return CallStateMachine.rewrite(logicalUrl, endpointUrl);
+  }
+
+  /**
+   * The request of an attempt: the caller's request copied with the attempt's URL and tag, as every
+   * attempt is built.
+   *
+   * @return the request
+   */
+  @Benchmark
+  public okhttp3.Request attemptRequest() {
+    return logicalRequest
+        .newBuilder()
+        .url(CallStateMachine.rewrite(logicalUrl, endpointUrl))
+        .tag(ClientCore.AttemptTag.class, new ClientCore.AttemptTag(true))
+        .build();
+  }
+
+  /**
+   * A successful attempt's record on its endpoint: breaker (Resilience4j), Peak-EWMA latency and
+   * the success streak.
+   *
+   * @return whether it counted
+   */
+  @Benchmark
+  public boolean recordSuccess() {
+    Router r = router;
+    if (r == null) {
+      throw new IllegalStateException("not set up");
+    }
+    EndpointState ep = r.endpoints().get(0);
+    long now = ticker.nanos();
+    boolean permitted = ep.tryAcquire();
+    return ep.record(Outcome.SUCCESS, 1_000_000L, now, false, false, permitted);
   }
 }
