@@ -2,17 +2,23 @@ package dev.failover;
 
 import java.time.Duration;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * How a client treats the lists of its {@link EndpointSource}: how long it waits for the first one,
  * which lists it refuses to apply, and when it warns that it is serving from an old list.
  *
- * <p>Immutable; start from {@link #defaults()} and change what you need:
+ * <p>Immutable; start from {@link #defaults()} or {@link #builder()} and change what you need
+ * ({@link #toBuilder()} and the {@code with...} methods copy a policy with changes):
  *
  * <pre>{@code
  * DiscoveryPolicy policy = DiscoveryPolicy.defaults()
  *     .withStartTimeout(Duration.ofSeconds(3))
  *     .withMaxRemovalPercent(30);
+ * DiscoveryPolicy same = DiscoveryPolicy.builder()
+ *     .startTimeout(Duration.ofSeconds(3))
+ *     .maxRemovalPercent(30)
+ *     .build();
  * }</pre>
  *
  * <p>Defaults and why:
@@ -37,50 +43,18 @@ import java.util.Objects;
  */
 public final class DiscoveryPolicy {
 
-  private static final DiscoveryPolicy DEFAULTS =
-      new DiscoveryPolicy(Duration.ofSeconds(5), 50, Duration.ofSeconds(60), Duration.ofMinutes(5));
+  private static final DiscoveryPolicy DEFAULTS = new DiscoveryPolicy(new Builder());
 
   private final Duration startTimeout;
   private final int maxRemovalPercent;
   private final Duration removalConfirmation;
   private final Duration maxStaleness;
 
-  private DiscoveryPolicy(
-      Duration startTimeout,
-      int maxRemovalPercent,
-      Duration removalConfirmation,
-      Duration maxStaleness) {
-    this.startTimeout = check("startTimeout", startTimeout, Duration.ZERO, Duration.ofMinutes(10));
-    if (maxRemovalPercent < 1 || maxRemovalPercent > 100) {
-      throw new InvalidSettingException(
-          "discovery.maxRemovalPercent",
-          maxRemovalPercent,
-          "discovery maxRemovalPercent must be between 1 and 100 but was " + maxRemovalPercent);
-    }
-    this.maxRemovalPercent = maxRemovalPercent;
-    this.removalConfirmation =
-        check("removalConfirmation", removalConfirmation, Duration.ZERO, Duration.ofHours(24));
-    this.maxStaleness =
-        check("maxStaleness", maxStaleness, Duration.ofSeconds(1), Duration.ofDays(30));
-  }
-
-  private static Duration check(String name, Duration value, Duration min, Duration max) {
-    Objects.requireNonNull(value, name);
-    if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
-      throw new InvalidSettingException(
-          "discovery." + name,
-          value,
-          "discovery "
-              + name
-              + " must be between "
-              + min.toMillis()
-              + " ms and "
-              + max.toMillis()
-              + " ms but was "
-              + value.toMillis()
-              + " ms");
-    }
-    return value;
+  private DiscoveryPolicy(Builder b) {
+    this.startTimeout = checkStartTimeout(b.startTimeout);
+    this.maxRemovalPercent = checkMaxRemovalPercent(b.maxRemovalPercent);
+    this.removalConfirmation = checkRemovalConfirmation(b.removalConfirmation);
+    this.maxStaleness = checkMaxStaleness(b.maxStaleness);
   }
 
   /**
@@ -91,6 +65,24 @@ public final class DiscoveryPolicy {
    */
   public static DiscoveryPolicy defaults() {
     return DEFAULTS;
+  }
+
+  /**
+   * Returns a builder holding the {@link #defaults()}.
+   *
+   * @return a new builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Returns a builder holding this policy's settings.
+   *
+   * @return a new builder
+   */
+  public Builder toBuilder() {
+    return new Builder(this);
   }
 
   /**
@@ -139,7 +131,7 @@ public final class DiscoveryPolicy {
    * @throws InvalidSettingException if out of range
    */
   public DiscoveryPolicy withStartTimeout(Duration startTimeout) {
-    return new DiscoveryPolicy(startTimeout, maxRemovalPercent, removalConfirmation, maxStaleness);
+    return toBuilder().startTimeout(startTimeout).build();
   }
 
   /**
@@ -150,7 +142,7 @@ public final class DiscoveryPolicy {
    * @throws InvalidSettingException if out of range
    */
   public DiscoveryPolicy withMaxRemovalPercent(int maxRemovalPercent) {
-    return new DiscoveryPolicy(startTimeout, maxRemovalPercent, removalConfirmation, maxStaleness);
+    return toBuilder().maxRemovalPercent(maxRemovalPercent).build();
   }
 
   /**
@@ -161,7 +153,7 @@ public final class DiscoveryPolicy {
    * @throws InvalidSettingException if out of range
    */
   public DiscoveryPolicy withRemovalConfirmation(Duration removalConfirmation) {
-    return new DiscoveryPolicy(startTimeout, maxRemovalPercent, removalConfirmation, maxStaleness);
+    return toBuilder().removalConfirmation(removalConfirmation).build();
   }
 
   /**
@@ -172,7 +164,24 @@ public final class DiscoveryPolicy {
    * @throws InvalidSettingException if out of range
    */
   public DiscoveryPolicy withMaxStaleness(Duration maxStaleness) {
-    return new DiscoveryPolicy(startTimeout, maxRemovalPercent, removalConfirmation, maxStaleness);
+    return toBuilder().maxStaleness(maxStaleness).build();
+  }
+
+  @Override
+  public boolean equals(@Nullable Object o) {
+    if (o == this) {
+      return true;
+    }
+    return o instanceof DiscoveryPolicy p
+        && startTimeout.equals(p.startTimeout)
+        && maxRemovalPercent == p.maxRemovalPercent
+        && removalConfirmation.equals(p.removalConfirmation)
+        && maxStaleness.equals(p.maxStaleness);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(startTimeout, maxRemovalPercent, removalConfirmation, maxStaleness);
   }
 
   @Override
@@ -186,5 +195,126 @@ public final class DiscoveryPolicy {
         + ", maxStaleness="
         + maxStaleness
         + "]";
+  }
+
+  /**
+   * Builds a {@link DiscoveryPolicy}; starts from the defaults. Each setter checks its value at
+   * once.
+   */
+  public static final class Builder {
+    private Duration startTimeout = Duration.ofSeconds(5);
+    private int maxRemovalPercent = 50;
+    private Duration removalConfirmation = Duration.ofSeconds(60);
+    private Duration maxStaleness = Duration.ofMinutes(5);
+
+    private Builder() {}
+
+    private Builder(DiscoveryPolicy p) {
+      startTimeout = p.startTimeout;
+      maxRemovalPercent = p.maxRemovalPercent;
+      removalConfirmation = p.removalConfirmation;
+      maxStaleness = p.maxStaleness;
+    }
+
+    /**
+     * Sets how long {@code build()} waits for the source's first list when no fallback endpoints
+     * are configured. Default 5 s.
+     *
+     * @param startTimeout 0 to 10 minutes
+     * @return this builder
+     * @throws InvalidSettingException if out of range
+     */
+    public Builder startTimeout(Duration startTimeout) {
+      this.startTimeout = checkStartTimeout(startTimeout);
+      return this;
+    }
+
+    /**
+     * Sets the largest share of the current endpoints, in percent, that one list may remove before
+     * it is held. Default 50.
+     *
+     * @param maxRemovalPercent 1 to 100
+     * @return this builder
+     * @throws InvalidSettingException if out of range
+     */
+    public Builder maxRemovalPercent(int maxRemovalPercent) {
+      this.maxRemovalPercent = checkMaxRemovalPercent(maxRemovalPercent);
+      return this;
+    }
+
+    /**
+     * Sets how long a held list must stay the source's answer before it is applied. Default 60 s.
+     *
+     * @param removalConfirmation 0 to 24 hours
+     * @return this builder
+     * @throws InvalidSettingException if out of range
+     */
+    public Builder removalConfirmation(Duration removalConfirmation) {
+      this.removalConfirmation = checkRemovalConfirmation(removalConfirmation);
+      return this;
+    }
+
+    /**
+     * Sets how long the client serves from a list the source no longer confirms before it warns.
+     * Default 5 min.
+     *
+     * @param maxStaleness 1 second to 30 days
+     * @return this builder
+     * @throws InvalidSettingException if out of range
+     */
+    public Builder maxStaleness(Duration maxStaleness) {
+      this.maxStaleness = checkMaxStaleness(maxStaleness);
+      return this;
+    }
+
+    /**
+     * Returns the policy.
+     *
+     * @return the policy
+     */
+    public DiscoveryPolicy build() {
+      return new DiscoveryPolicy(this);
+    }
+  }
+
+  private static Duration checkStartTimeout(Duration startTimeout) {
+    return check("startTimeout", startTimeout, Duration.ZERO, Duration.ofMinutes(10));
+  }
+
+  private static int checkMaxRemovalPercent(int maxRemovalPercent) {
+    if (maxRemovalPercent < 1 || maxRemovalPercent > 100) {
+      throw new InvalidSettingException(
+          "discovery.maxRemovalPercent",
+          maxRemovalPercent,
+          "discovery maxRemovalPercent must be between 1 and 100 but was " + maxRemovalPercent);
+    }
+    return maxRemovalPercent;
+  }
+
+  private static Duration checkRemovalConfirmation(Duration removalConfirmation) {
+    return check("removalConfirmation", removalConfirmation, Duration.ZERO, Duration.ofHours(24));
+  }
+
+  private static Duration checkMaxStaleness(Duration maxStaleness) {
+    return check("maxStaleness", maxStaleness, Duration.ofSeconds(1), Duration.ofDays(30));
+  }
+
+  private static Duration check(String name, Duration value, Duration min, Duration max) {
+    Objects.requireNonNull(value, name);
+    if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
+      throw new InvalidSettingException(
+          "discovery." + name,
+          value,
+          "discovery "
+              + name
+              + " must be between "
+              + min.toMillis()
+              + " ms and "
+              + max.toMillis()
+              + " ms but was "
+              + value.toMillis()
+              + " ms");
+    }
+    return value;
   }
 }

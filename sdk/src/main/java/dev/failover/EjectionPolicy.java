@@ -1,6 +1,8 @@
 package dev.failover;
 
 import java.time.Duration;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Passive health: when real traffic ejects an endpoint, and for how long.
@@ -20,63 +22,35 @@ import java.time.Duration;
  * failure, a reset, a timeout, a protocol error or a 5xx response; 4xx responses, 429 and cancelled
  * attempts are not failures.
  *
- * @param consecutiveFailures failures in a row that eject an endpoint at once
- * @param failureRatePercent failure rate, 1 to 100, that ejects an endpoint
- * @param slowCallDuration an attempt slower than this counts as slow
- * @param slowCallRatePercent share of slow attempts, 1 to 100, that ejects an endpoint
- * @param windowSize attempts over which the rates are measured
- * @param minimumCalls attempts needed in the window before the rates are judged
- * @param baseEjectionTime the first ejection's length
- * @param maxEjectionTime the longest ejection
- * @param halfOpenProbes calls let through after an ejection to test the endpoint
+ * <p>Immutable. {@link #defaults()} (the client's default) and {@link #builder()} start from the
+ * defaults; {@link #toBuilder()} and the {@code with...} methods copy a policy with changes:
+ *
+ * <pre>{@code
+ * builder.ejection(EjectionPolicy.defaults().withConsecutiveFailures(3));
+ * builder.ejection(EjectionPolicy.builder().consecutiveFailures(3).halfOpenProbes(1).build());
+ * }</pre>
  */
-public record EjectionPolicy(
-    int consecutiveFailures,
-    int failureRatePercent,
-    Duration slowCallDuration,
-    int slowCallRatePercent,
-    int windowSize,
-    int minimumCalls,
-    Duration baseEjectionTime,
-    Duration maxEjectionTime,
-    int halfOpenProbes) {
+public final class EjectionPolicy {
 
-  private static final EjectionPolicy DEFAULTS =
-      new EjectionPolicy(
-          5,
-          50,
-          Duration.ofSeconds(2),
-          80,
-          50,
-          20,
-          Duration.ofSeconds(5),
-          Duration.ofSeconds(60),
-          3);
+  private static final EjectionPolicy DEFAULTS = new EjectionPolicy(new Builder());
 
-  /**
-   * Checks every setting.
-   *
-   * @param consecutiveFailures failures in a row that eject an endpoint at once
-   * @param failureRatePercent failure rate, 1 to 100, that ejects an endpoint
-   * @param slowCallDuration an attempt slower than this counts as slow
-   * @param slowCallRatePercent share of slow attempts, 1 to 100, that ejects an endpoint
-   * @param windowSize attempts over which the rates are measured
-   * @param minimumCalls attempts needed in the window before the rates are judged
-   * @param baseEjectionTime the first ejection's length
-   * @param maxEjectionTime the longest ejection
-   * @param halfOpenProbes calls let through after an ejection to test the endpoint
-   * @throws InvalidSettingException if a count is below 1, a percentage is outside 1 to 100, a
-   *     duration is not positive, {@code minimumCalls > windowSize} or {@code maxEjectionTime <
-   *     baseEjectionTime}
-   */
-  public EjectionPolicy {
-    atLeastOne("consecutiveFailures", consecutiveFailures);
-    percent("failureRatePercent", failureRatePercent);
-    HealthCheck.positive(
-        "ejection.slowCallDuration", "ejection slowCallDuration", slowCallDuration);
-    percent("slowCallRatePercent", slowCallRatePercent);
-    atLeastOne("windowSize", windowSize);
-    atLeastOne("minimumCalls", minimumCalls);
+  private final int consecutiveFailures;
+  private final int failureRatePercent;
+  private final Duration slowCallDuration;
+  private final int slowCallRatePercent;
+  private final int windowSize;
+  private final int minimumCalls;
+  private final Duration baseEjectionTime;
+  private final Duration maxEjectionTime;
+  private final int halfOpenProbes;
+
+  private EjectionPolicy(Builder b) {
+    this.consecutiveFailures = atLeastOne("consecutiveFailures", b.consecutiveFailures);
+    this.failureRatePercent = percent("failureRatePercent", b.failureRatePercent);
+    this.slowCallDuration = checkSlowCallDuration(b.slowCallDuration);
+    this.slowCallRatePercent = percent("slowCallRatePercent", b.slowCallRatePercent);
+    this.windowSize = atLeastOne("windowSize", b.windowSize);
+    this.minimumCalls = atLeastOne("minimumCalls", b.minimumCalls);
     if (minimumCalls > windowSize) {
       throw new InvalidSettingException(
           "ejection.minimumCalls",
@@ -87,8 +61,8 @@ public record EjectionPolicy(
               + windowSize
               + ")");
     }
-    HealthCheck.positive("ejection.baseEjectionTime", "baseEjectionTime", baseEjectionTime);
-    HealthCheck.positive("ejection.maxEjectionTime", "maxEjectionTime", maxEjectionTime);
+    this.baseEjectionTime = checkBaseEjectionTime(b.baseEjectionTime);
+    this.maxEjectionTime = checkMaxEjectionTime(b.maxEjectionTime);
     if (maxEjectionTime.compareTo(baseEjectionTime) < 0) {
       throw new InvalidSettingException(
           "ejection.maxEjectionTime",
@@ -99,7 +73,7 @@ public record EjectionPolicy(
               + baseEjectionTime
               + ")");
     }
-    atLeastOne("halfOpenProbes", halfOpenProbes);
+    this.halfOpenProbes = atLeastOne("halfOpenProbes", b.halfOpenProbes);
   }
 
   /**
@@ -113,6 +87,105 @@ public record EjectionPolicy(
   }
 
   /**
+   * Returns a builder holding the {@link #defaults()}.
+   *
+   * @return a new builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Returns a builder holding this policy's settings.
+   *
+   * @return a new builder
+   */
+  public Builder toBuilder() {
+    return new Builder(this);
+  }
+
+  /**
+   * Returns how many failures in a row eject an endpoint at once.
+   *
+   * @return at least 1
+   */
+  public int consecutiveFailures() {
+    return consecutiveFailures;
+  }
+
+  /**
+   * Returns the failure rate that ejects an endpoint.
+   *
+   * @return 1 to 100
+   */
+  public int failureRatePercent() {
+    return failureRatePercent;
+  }
+
+  /**
+   * Returns the duration beyond which an attempt counts as slow.
+   *
+   * @return positive
+   */
+  public Duration slowCallDuration() {
+    return slowCallDuration;
+  }
+
+  /**
+   * Returns the share of slow attempts that ejects an endpoint.
+   *
+   * @return 1 to 100
+   */
+  public int slowCallRatePercent() {
+    return slowCallRatePercent;
+  }
+
+  /**
+   * Returns the attempts over which the rates are measured.
+   *
+   * @return at least 1
+   */
+  public int windowSize() {
+    return windowSize;
+  }
+
+  /**
+   * Returns the attempts needed in the window before the rates are judged.
+   *
+   * @return 1 to {@link #windowSize()}
+   */
+  public int minimumCalls() {
+    return minimumCalls;
+  }
+
+  /**
+   * Returns the first ejection's length.
+   *
+   * @return positive
+   */
+  public Duration baseEjectionTime() {
+    return baseEjectionTime;
+  }
+
+  /**
+   * Returns the longest ejection.
+   *
+   * @return at least {@link #baseEjectionTime()}
+   */
+  public Duration maxEjectionTime() {
+    return maxEjectionTime;
+  }
+
+  /**
+   * Returns how many calls are let through after an ejection to test the endpoint.
+   *
+   * @return at least 1
+   */
+  public int halfOpenProbes() {
+    return halfOpenProbes;
+  }
+
+  /**
    * Returns a copy with another number of failures in a row that eject.
    *
    * @param consecutiveFailures at least 1
@@ -120,16 +193,7 @@ public record EjectionPolicy(
    * @throws InvalidSettingException if below 1
    */
   public EjectionPolicy withConsecutiveFailures(int consecutiveFailures) {
-    return new EjectionPolicy(
-        consecutiveFailures,
-        failureRatePercent,
-        slowCallDuration,
-        slowCallRatePercent,
-        windowSize,
-        minimumCalls,
-        baseEjectionTime,
-        maxEjectionTime,
-        halfOpenProbes);
+    return toBuilder().consecutiveFailures(consecutiveFailures).build();
   }
 
   /**
@@ -142,16 +206,11 @@ public record EjectionPolicy(
    * @throws InvalidSettingException if out of range
    */
   public EjectionPolicy withFailureRate(int failureRatePercent, int windowSize, int minimumCalls) {
-    return new EjectionPolicy(
-        consecutiveFailures,
-        failureRatePercent,
-        slowCallDuration,
-        slowCallRatePercent,
-        windowSize,
-        minimumCalls,
-        baseEjectionTime,
-        maxEjectionTime,
-        halfOpenProbes);
+    return toBuilder()
+        .failureRatePercent(failureRatePercent)
+        .windowSize(windowSize)
+        .minimumCalls(minimumCalls)
+        .build();
   }
 
   /**
@@ -163,16 +222,10 @@ public record EjectionPolicy(
    * @throws InvalidSettingException if out of range
    */
   public EjectionPolicy withSlowCalls(Duration slowCallDuration, int slowCallRatePercent) {
-    return new EjectionPolicy(
-        consecutiveFailures,
-        failureRatePercent,
-        slowCallDuration,
-        slowCallRatePercent,
-        windowSize,
-        minimumCalls,
-        baseEjectionTime,
-        maxEjectionTime,
-        halfOpenProbes);
+    return toBuilder()
+        .slowCallDuration(slowCallDuration)
+        .slowCallRatePercent(slowCallRatePercent)
+        .build();
   }
 
   /**
@@ -184,16 +237,7 @@ public record EjectionPolicy(
    * @throws InvalidSettingException if not positive, or the cap is below the base
    */
   public EjectionPolicy withEjectionTime(Duration baseEjectionTime, Duration maxEjectionTime) {
-    return new EjectionPolicy(
-        consecutiveFailures,
-        failureRatePercent,
-        slowCallDuration,
-        slowCallRatePercent,
-        windowSize,
-        minimumCalls,
-        baseEjectionTime,
-        maxEjectionTime,
-        halfOpenProbes);
+    return toBuilder().baseEjectionTime(baseEjectionTime).maxEjectionTime(maxEjectionTime).build();
   }
 
   /**
@@ -204,7 +248,29 @@ public record EjectionPolicy(
    * @throws InvalidSettingException if below 1
    */
   public EjectionPolicy withHalfOpenProbes(int halfOpenProbes) {
-    return new EjectionPolicy(
+    return toBuilder().halfOpenProbes(halfOpenProbes).build();
+  }
+
+  @Override
+  public boolean equals(@Nullable Object o) {
+    if (o == this) {
+      return true;
+    }
+    return o instanceof EjectionPolicy e
+        && consecutiveFailures == e.consecutiveFailures
+        && failureRatePercent == e.failureRatePercent
+        && slowCallDuration.equals(e.slowCallDuration)
+        && slowCallRatePercent == e.slowCallRatePercent
+        && windowSize == e.windowSize
+        && minimumCalls == e.minimumCalls
+        && baseEjectionTime.equals(e.baseEjectionTime)
+        && maxEjectionTime.equals(e.maxEjectionTime)
+        && halfOpenProbes == e.halfOpenProbes;
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(
         consecutiveFailures,
         failureRatePercent,
         slowCallDuration,
@@ -216,19 +282,211 @@ public record EjectionPolicy(
         halfOpenProbes);
   }
 
-  private static void atLeastOne(String name, int value) {
+  @Override
+  public String toString() {
+    return "EjectionPolicy[consecutiveFailures="
+        + consecutiveFailures
+        + ", failureRatePercent="
+        + failureRatePercent
+        + ", slowCallDuration="
+        + slowCallDuration
+        + ", slowCallRatePercent="
+        + slowCallRatePercent
+        + ", windowSize="
+        + windowSize
+        + ", minimumCalls="
+        + minimumCalls
+        + ", baseEjectionTime="
+        + baseEjectionTime
+        + ", maxEjectionTime="
+        + maxEjectionTime
+        + ", halfOpenProbes="
+        + halfOpenProbes
+        + "]";
+  }
+
+  /**
+   * Builds an {@link EjectionPolicy}; starts from the defaults. Each setter checks its value at
+   * once; {@link #build()} checks that {@code minimumCalls <= windowSize} and {@code
+   * maxEjectionTime >= baseEjectionTime}.
+   */
+  public static final class Builder {
+    private int consecutiveFailures = 5;
+    private int failureRatePercent = 50;
+    private Duration slowCallDuration = Duration.ofSeconds(2);
+    private int slowCallRatePercent = 80;
+    private int windowSize = 50;
+    private int minimumCalls = 20;
+    private Duration baseEjectionTime = Duration.ofSeconds(5);
+    private Duration maxEjectionTime = Duration.ofSeconds(60);
+    private int halfOpenProbes = 3;
+
+    private Builder() {}
+
+    private Builder(EjectionPolicy e) {
+      consecutiveFailures = e.consecutiveFailures;
+      failureRatePercent = e.failureRatePercent;
+      slowCallDuration = e.slowCallDuration;
+      slowCallRatePercent = e.slowCallRatePercent;
+      windowSize = e.windowSize;
+      minimumCalls = e.minimumCalls;
+      baseEjectionTime = e.baseEjectionTime;
+      maxEjectionTime = e.maxEjectionTime;
+      halfOpenProbes = e.halfOpenProbes;
+    }
+
+    /**
+     * Sets how many failures in a row eject an endpoint at once. Default 5.
+     *
+     * @param consecutiveFailures at least 1
+     * @return this builder
+     * @throws InvalidSettingException if below 1
+     */
+    public Builder consecutiveFailures(int consecutiveFailures) {
+      this.consecutiveFailures = atLeastOne("consecutiveFailures", consecutiveFailures);
+      return this;
+    }
+
+    /**
+     * Sets the failure rate over the window that ejects an endpoint. Default 50.
+     *
+     * @param failureRatePercent 1 to 100
+     * @return this builder
+     * @throws InvalidSettingException if out of range
+     */
+    public Builder failureRatePercent(int failureRatePercent) {
+      this.failureRatePercent = percent("failureRatePercent", failureRatePercent);
+      return this;
+    }
+
+    /**
+     * Sets the duration beyond which an attempt counts as slow. Default 2 s.
+     *
+     * @param slowCallDuration positive
+     * @return this builder
+     * @throws InvalidSettingException if not positive
+     */
+    public Builder slowCallDuration(Duration slowCallDuration) {
+      this.slowCallDuration = checkSlowCallDuration(slowCallDuration);
+      return this;
+    }
+
+    /**
+     * Sets the share of slow attempts over the window that ejects an endpoint. Default 80.
+     *
+     * @param slowCallRatePercent 1 to 100
+     * @return this builder
+     * @throws InvalidSettingException if out of range
+     */
+    public Builder slowCallRatePercent(int slowCallRatePercent) {
+      this.slowCallRatePercent = percent("slowCallRatePercent", slowCallRatePercent);
+      return this;
+    }
+
+    /**
+     * Sets the attempts over which the rates are measured. Default 50.
+     *
+     * @param windowSize at least 1, and at least {@code minimumCalls} when built
+     * @return this builder
+     * @throws InvalidSettingException if below 1
+     */
+    public Builder windowSize(int windowSize) {
+      this.windowSize = atLeastOne("windowSize", windowSize);
+      return this;
+    }
+
+    /**
+     * Sets the attempts needed in the window before the rates are judged. Default 20.
+     *
+     * @param minimumCalls at least 1, and at most {@code windowSize} when built
+     * @return this builder
+     * @throws InvalidSettingException if below 1
+     */
+    public Builder minimumCalls(int minimumCalls) {
+      this.minimumCalls = atLeastOne("minimumCalls", minimumCalls);
+      return this;
+    }
+
+    /**
+     * Sets the first ejection's length. Default 5 s.
+     *
+     * @param baseEjectionTime positive, and no longer than the longest ejection when built
+     * @return this builder
+     * @throws InvalidSettingException if not positive
+     */
+    public Builder baseEjectionTime(Duration baseEjectionTime) {
+      this.baseEjectionTime = checkBaseEjectionTime(baseEjectionTime);
+      return this;
+    }
+
+    /**
+     * Sets the longest ejection. Default 60 s.
+     *
+     * @param maxEjectionTime positive, and no shorter than the first ejection when built
+     * @return this builder
+     * @throws InvalidSettingException if not positive
+     */
+    public Builder maxEjectionTime(Duration maxEjectionTime) {
+      this.maxEjectionTime = checkMaxEjectionTime(maxEjectionTime);
+      return this;
+    }
+
+    /**
+     * Sets how many calls are let through after an ejection to test the endpoint. Default 3.
+     *
+     * @param halfOpenProbes at least 1
+     * @return this builder
+     * @throws InvalidSettingException if below 1
+     */
+    public Builder halfOpenProbes(int halfOpenProbes) {
+      this.halfOpenProbes = atLeastOne("halfOpenProbes", halfOpenProbes);
+      return this;
+    }
+
+    /**
+     * Returns the policy.
+     *
+     * @return the policy
+     * @throws InvalidSettingException ({@code ejection.minimumCalls}) if {@code minimumCalls >
+     *     windowSize}, or ({@code ejection.maxEjectionTime}) if {@code maxEjectionTime <
+     *     baseEjectionTime}
+     */
+    public EjectionPolicy build() {
+      return new EjectionPolicy(this);
+    }
+  }
+
+  private static Duration checkSlowCallDuration(Duration slowCallDuration) {
+    HealthCheck.positive(
+        "ejection.slowCallDuration", "ejection slowCallDuration", slowCallDuration);
+    return slowCallDuration;
+  }
+
+  private static Duration checkBaseEjectionTime(Duration baseEjectionTime) {
+    HealthCheck.positive("ejection.baseEjectionTime", "baseEjectionTime", baseEjectionTime);
+    return baseEjectionTime;
+  }
+
+  private static Duration checkMaxEjectionTime(Duration maxEjectionTime) {
+    HealthCheck.positive("ejection.maxEjectionTime", "maxEjectionTime", maxEjectionTime);
+    return maxEjectionTime;
+  }
+
+  private static int atLeastOne(String name, int value) {
     if (value < 1) {
       throw new InvalidSettingException(
           "ejection." + name, value, "ejection " + name + " must be >= 1 but was " + value);
     }
+    return value;
   }
 
-  private static void percent(String name, int value) {
+  private static int percent(String name, int value) {
     if (value < 1 || value > 100) {
       throw new InvalidSettingException(
           "ejection." + name,
           value,
           "ejection " + name + " must be between 1 and 100 but was " + value);
     }
+    return value;
   }
 }

@@ -1075,10 +1075,10 @@ public final class FailoverClient implements Call.Factory, Closeable {
     private double budgetRatio = 0.1;
     private int budgetMinPerSecond = 1;
     private Duration budgetWindow = Duration.ofSeconds(10);
-    private HealthCheck healthCheck = HealthCheck.disabled();
+    private HealthCheck healthCheck = HealthCheck.off();
     private EjectionPolicy ejection = EjectionPolicy.defaults();
     private HedgePolicy hedging = HedgePolicy.off();
-    private StaleCache staleCache = StaleCache.disabled();
+    private StaleCache staleCache = StaleCache.off();
     private ZonePolicy zones = ZonePolicy.defaults();
     private int panicThresholdPercent = 0;
     private boolean panicFailOpen = true;
@@ -1441,8 +1441,8 @@ public final class FailoverClient implements Call.Factory, Closeable {
     }
 
     /**
-     * Sets active health checking. Default {@link HealthCheck#disabled()}: health then comes from
-     * real traffic alone. {@link #build()} logs a warning when the probe timeout is longer than the
+     * Sets active health checking. Default {@link HealthCheck#off()}: health then comes from real
+     * traffic alone. {@link #build()} logs a warning when the probe timeout is longer than the
      * interval: probes of an endpoint never overlap, so a hanging endpoint is then probed less
      * often than the interval says.
      *
@@ -1478,7 +1478,7 @@ public final class FailoverClient implements Call.Factory, Closeable {
     }
 
     /**
-     * Sets stale-if-error. Default {@link StaleCache#disabled()}.
+     * Sets stale-if-error. Default {@link StaleCache#off()}.
      *
      * @param staleCache the cache settings
      * @return this builder

@@ -164,7 +164,7 @@ public final class FailoverSettings {
   /**
    * Returns the active health check.
    *
-   * @return {@link HealthCheck#disabled()} by default
+   * @return {@link HealthCheck#off()} by default
    */
   public HealthCheck healthCheck() {
     return settings.healthCheck();
@@ -191,7 +191,7 @@ public final class FailoverSettings {
   /**
    * Returns the stale-if-error settings.
    *
-   * @return {@link StaleCache#disabled()} by default
+   * @return {@link StaleCache#off()} by default
    */
   public StaleCache staleCache() {
     return settings.staleCache();

@@ -2,6 +2,7 @@ package dev.failover;
 
 import java.time.Duration;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Active health checking: a jittered HTTP GET to every endpoint, on a schedule.
@@ -20,134 +21,71 @@ import java.util.Objects;
  * one {@code interval} (or {@code downInterval}). A new client counts as busy for its first {@code
  * noTrafficInterval}, so that it learns its endpoints' state at the usual rate.
  *
+ * <p>Immutable. {@link #http(String)} and {@link #builder()} start from the defaults; {@link
+ * #toBuilder()} and the {@code with...} methods copy a health check with changes; {@link #off()}
+ * (the client's default) sends no probes:
+ *
  * <pre>{@code
  * HealthCheck check = HealthCheck.http("/health").withInterval(Duration.ofSeconds(2));
+ * HealthCheck same = HealthCheck.builder().path("/health").interval(Duration.ofSeconds(2)).build();
  * }</pre>
  *
- * @param enabled whether probes are sent at all
- * @param path the path probed, appended to each endpoint's base URL
- * @param interval the delay between probes of an endpoint that is up
- * @param downInterval the delay between probes of an endpoint that is down
- * @param timeout the time a probe may take
- * @param healthyThreshold good probes in a row that mark a down endpoint up
- * @param unhealthyThreshold failed probes in a row that mark an up endpoint down
- * @param noTrafficInterval the delay between probes of an endpoint while the client has started no
- *     call for that long
+ * <p>{@link #off()} has no settings to change: its {@link #toBuilder()} and {@code with...} methods
+ * throw {@link IllegalStateException} instead of quietly turning probes on (start from {@link
+ * #http(String)} or {@link #builder()}). Its accessors return the defaults, which it does not use.
  */
-public record HealthCheck(
-    boolean enabled,
-    String path,
-    Duration interval,
-    Duration downInterval,
-    Duration timeout,
-    int healthyThreshold,
-    int unhealthyThreshold,
-    Duration noTrafficInterval) {
+public final class HealthCheck {
 
   /**
    * The longest duration any setting of the SDK accepts: 24 h. Longer values would only hide a unit
    * mistake, and would overflow nanosecond arithmetic at some point. (This and the next constant
-   * come before {@code DISABLED}, whose construction checks against them.)
+   * come before {@code OFF}, whose construction checks against them.)
    */
   static final Duration MAX_DURATION = Duration.ofHours(24);
 
   /** The shortest positive duration a setting accepts: 1 ms. */
   static final Duration MIN_POSITIVE_DURATION = Duration.ofMillis(1);
 
+  private static final String DEFAULT_PATH = "/health";
+  private static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(2);
+  private static final Duration DEFAULT_DOWN_INTERVAL = Duration.ofMillis(500);
+  private static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(1);
+  private static final int DEFAULT_THRESHOLD = 2;
+
   /** Envoy's default {@code no_traffic_interval}. */
   private static final Duration DEFAULT_NO_TRAFFIC_INTERVAL = Duration.ofSeconds(60);
 
-  private static final HealthCheck DISABLED =
-      new HealthCheck(
-          false,
-          "/health",
-          Duration.ofSeconds(2),
-          Duration.ofMillis(500),
-          Duration.ofSeconds(1),
-          2,
-          2,
-          DEFAULT_NO_TRAFFIC_INTERVAL);
+  private static final HealthCheck OFF = new HealthCheck(false, new Builder());
 
-  /**
-   * Checks every setting.
-   *
-   * @param enabled whether probes are sent at all
-   * @param path the path probed, appended to each endpoint's base URL
-   * @param interval the delay between probes of an endpoint that is up
-   * @param downInterval the delay between probes of an endpoint that is down
-   * @param timeout the time a probe may take
-   * @param healthyThreshold good probes in a row that mark a down endpoint up
-   * @param unhealthyThreshold failed probes in a row that mark an up endpoint down
-   * @param noTrafficInterval the delay between probes of an endpoint while the client has started
-   *     no call for that long
-   * @throws InvalidSettingException if the path does not start with {@code /}, a duration is
-   *     outside 1 ms to 24 h, or a threshold is below 1
-   */
-  public HealthCheck {
-    Objects.requireNonNull(path, "path");
-    if (!path.startsWith("/")) {
-      throw new InvalidSettingException(
-          "healthCheck.path", path, "health check path must start with '/' but was '" + path + "'");
-    }
-    checkPositive("healthCheck.interval", "health check interval", interval);
-    checkPositive("healthCheck.downInterval", "health check downInterval", downInterval);
-    checkPositive("healthCheck.timeout", "health check timeout", timeout);
-    checkPositive(
-        "healthCheck.noTrafficInterval", "health check noTrafficInterval", noTrafficInterval);
-    if (healthyThreshold < 1) {
-      throw new InvalidSettingException(
-          "healthCheck.healthyThreshold",
-          healthyThreshold,
-          "health check healthyThreshold must be >= 1 but was " + healthyThreshold);
-    }
-    if (unhealthyThreshold < 1) {
-      throw new InvalidSettingException(
-          "healthCheck.unhealthyThreshold",
-          unhealthyThreshold,
-          "health check unhealthyThreshold must be >= 1 but was " + unhealthyThreshold);
-    }
+  private final boolean enabled;
+  private final String path;
+  private final Duration interval;
+  private final Duration downInterval;
+  private final Duration timeout;
+  private final int healthyThreshold;
+  private final int unhealthyThreshold;
+  private final Duration noTrafficInterval;
+
+  private HealthCheck(boolean enabled, Builder b) {
+    this.enabled = enabled;
+    this.path = checkPath(b.path);
+    this.interval = checkInterval(b.interval);
+    this.downInterval = checkDownInterval(b.downInterval);
+    this.timeout = checkTimeout(b.timeout);
+    this.noTrafficInterval = checkNoTrafficInterval(b.noTrafficInterval);
+    this.healthyThreshold = checkHealthyThreshold(b.healthyThreshold);
+    this.unhealthyThreshold = checkUnhealthyThreshold(b.unhealthyThreshold);
   }
 
   /**
-   * Checks every setting; {@code noTrafficInterval} is the default, 60 s. This was the record's
-   * constructor before {@code noTrafficInterval} came; it stays so that code built against it runs.
+   * Returns the setting that sends no probes: health then comes from real traffic alone. The
+   * client's default. Always the same instance; it is the only health check whose {@link
+   * #enabled()} is false.
    *
-   * @param enabled whether probes are sent at all
-   * @param path the path probed, appended to each endpoint's base URL
-   * @param interval the delay between probes of an endpoint that is up
-   * @param downInterval the delay between probes of an endpoint that is down
-   * @param timeout the time a probe may take
-   * @param healthyThreshold good probes in a row that mark a down endpoint up
-   * @param unhealthyThreshold failed probes in a row that mark an up endpoint down
-   * @throws InvalidSettingException if the path does not start with {@code /}, a duration is
-   *     outside 1 ms to 24 h, or a threshold is below 1
+   * @return no active health checks
    */
-  public HealthCheck(
-      boolean enabled,
-      String path,
-      Duration interval,
-      Duration downInterval,
-      Duration timeout,
-      int healthyThreshold,
-      int unhealthyThreshold) {
-    this(
-        enabled,
-        path,
-        interval,
-        downInterval,
-        timeout,
-        healthyThreshold,
-        unhealthyThreshold,
-        DEFAULT_NO_TRAFFIC_INTERVAL);
-  }
-
-  /**
-   * Returns the setting that sends no probes: health then comes from real traffic alone.
-   *
-   * @return the disabled health check; this is the client's default
-   */
-  public static HealthCheck disabled() {
-    return DISABLED;
+  public static HealthCheck off() {
+    return OFF;
   }
 
   /**
@@ -160,15 +98,104 @@ public record HealthCheck(
    * @throws InvalidSettingException if the path does not start with {@code /}
    */
   public static HealthCheck http(String path) {
-    return new HealthCheck(
-        true,
-        path,
-        DISABLED.interval,
-        DISABLED.downInterval,
-        DISABLED.timeout,
-        DISABLED.healthyThreshold,
-        DISABLED.unhealthyThreshold,
-        DISABLED.noTrafficInterval);
+    return builder().path(path).build();
+  }
+
+  /**
+   * Returns a builder holding the defaults of {@link #http(String)} and the path {@code /health}.
+   *
+   * @return a new builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Returns a builder holding this health check's settings.
+   *
+   * @return a new builder
+   * @throws IllegalStateException on {@link #off()}, which has no settings to change
+   */
+  public Builder toBuilder() {
+    if (!enabled) {
+      throw new IllegalStateException(
+          "HealthCheck.off() has no settings to change; start from HealthCheck.http(path) or"
+              + " HealthCheck.builder() to turn health checks on");
+    }
+    return new Builder(this);
+  }
+
+  /**
+   * Whether probes are sent at all.
+   *
+   * @return false only for {@link #off()}
+   */
+  public boolean enabled() {
+    return enabled;
+  }
+
+  /**
+   * Returns the path probed, appended to each endpoint's base URL.
+   *
+   * @return the path, starting with {@code /}
+   */
+  public String path() {
+    return path;
+  }
+
+  /**
+   * Returns the delay between probes of an endpoint that is up.
+   *
+   * @return 1 ms to 24 h
+   */
+  public Duration interval() {
+    return interval;
+  }
+
+  /**
+   * Returns the delay between probes of an endpoint that is down.
+   *
+   * @return 1 ms to 24 h
+   */
+  public Duration downInterval() {
+    return downInterval;
+  }
+
+  /**
+   * Returns the time a probe may take.
+   *
+   * @return 1 ms to 24 h
+   */
+  public Duration timeout() {
+    return timeout;
+  }
+
+  /**
+   * Returns how many good probes in a row mark a down endpoint up.
+   *
+   * @return at least 1
+   */
+  public int healthyThreshold() {
+    return healthyThreshold;
+  }
+
+  /**
+   * Returns how many failed probes in a row mark an up endpoint down.
+   *
+   * @return at least 1
+   */
+  public int unhealthyThreshold() {
+    return unhealthyThreshold;
+  }
+
+  /**
+   * Returns the delay between probes of an endpoint while the client has started no call for that
+   * long.
+   *
+   * @return 1 ms to 24 h
+   */
+  public Duration noTrafficInterval() {
+    return noTrafficInterval;
   }
 
   /**
@@ -177,17 +204,10 @@ public record HealthCheck(
    * @param interval the interval
    * @return the copy
    * @throws InvalidSettingException if outside 1 ms to 24 h
+   * @throws IllegalStateException on {@link #off()}
    */
   public HealthCheck withInterval(Duration interval) {
-    return new HealthCheck(
-        enabled,
-        path,
-        interval,
-        downInterval,
-        timeout,
-        healthyThreshold,
-        unhealthyThreshold,
-        noTrafficInterval);
+    return toBuilder().interval(interval).build();
   }
 
   /**
@@ -196,17 +216,10 @@ public record HealthCheck(
    * @param downInterval the interval
    * @return the copy
    * @throws InvalidSettingException if outside 1 ms to 24 h
+   * @throws IllegalStateException on {@link #off()}
    */
   public HealthCheck withDownInterval(Duration downInterval) {
-    return new HealthCheck(
-        enabled,
-        path,
-        interval,
-        downInterval,
-        timeout,
-        healthyThreshold,
-        unhealthyThreshold,
-        noTrafficInterval);
+    return toBuilder().downInterval(downInterval).build();
   }
 
   /**
@@ -215,17 +228,10 @@ public record HealthCheck(
    * @param timeout the timeout
    * @return the copy
    * @throws InvalidSettingException if outside 1 ms to 24 h
+   * @throws IllegalStateException on {@link #off()}
    */
   public HealthCheck withTimeout(Duration timeout) {
-    return new HealthCheck(
-        enabled,
-        path,
-        interval,
-        downInterval,
-        timeout,
-        healthyThreshold,
-        unhealthyThreshold,
-        noTrafficInterval);
+    return toBuilder().timeout(timeout).build();
   }
 
   /**
@@ -235,17 +241,13 @@ public record HealthCheck(
    * @param unhealthyThreshold failed probes in a row that mark an up endpoint down
    * @return the copy
    * @throws InvalidSettingException if a threshold is below 1
+   * @throws IllegalStateException on {@link #off()}
    */
   public HealthCheck withThresholds(int healthyThreshold, int unhealthyThreshold) {
-    return new HealthCheck(
-        enabled,
-        path,
-        interval,
-        downInterval,
-        timeout,
-        healthyThreshold,
-        unhealthyThreshold,
-        noTrafficInterval);
+    return toBuilder()
+        .healthyThreshold(healthyThreshold)
+        .unhealthyThreshold(unhealthyThreshold)
+        .build();
   }
 
   /**
@@ -262,9 +264,31 @@ public record HealthCheck(
    * @param noTrafficInterval the interval
    * @return the copy
    * @throws InvalidSettingException if outside 1 ms to 24 h
+   * @throws IllegalStateException on {@link #off()}
    */
   public HealthCheck withNoTrafficInterval(Duration noTrafficInterval) {
-    return new HealthCheck(
+    return toBuilder().noTrafficInterval(noTrafficInterval).build();
+  }
+
+  @Override
+  public boolean equals(@Nullable Object o) {
+    if (o == this) {
+      return true;
+    }
+    return o instanceof HealthCheck h
+        && enabled == h.enabled
+        && path.equals(h.path)
+        && interval.equals(h.interval)
+        && downInterval.equals(h.downInterval)
+        && timeout.equals(h.timeout)
+        && healthyThreshold == h.healthyThreshold
+        && unhealthyThreshold == h.unhealthyThreshold
+        && noTrafficInterval.equals(h.noTrafficInterval);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(
         enabled,
         path,
         interval,
@@ -273,6 +297,196 @@ public record HealthCheck(
         healthyThreshold,
         unhealthyThreshold,
         noTrafficInterval);
+  }
+
+  /** The settings; the path without its query, which might carry a token. */
+  @Override
+  public String toString() {
+    if (!enabled) {
+      return "HealthCheck.off()";
+    }
+    int query = path.indexOf('?');
+    return "HealthCheck[path="
+        + (query < 0 ? path : path.substring(0, query) + "?***")
+        + ", interval="
+        + interval
+        + ", downInterval="
+        + downInterval
+        + ", timeout="
+        + timeout
+        + ", healthyThreshold="
+        + healthyThreshold
+        + ", unhealthyThreshold="
+        + unhealthyThreshold
+        + ", noTrafficInterval="
+        + noTrafficInterval
+        + "]";
+  }
+
+  /**
+   * Builds a {@link HealthCheck}; starts from the defaults of {@link HealthCheck#http(String)} with
+   * the path {@code /health}. Each setter checks its value at once.
+   */
+  public static final class Builder {
+    private String path = DEFAULT_PATH;
+    private Duration interval = DEFAULT_INTERVAL;
+    private Duration downInterval = DEFAULT_DOWN_INTERVAL;
+    private Duration timeout = DEFAULT_TIMEOUT;
+    private int healthyThreshold = DEFAULT_THRESHOLD;
+    private int unhealthyThreshold = DEFAULT_THRESHOLD;
+    private Duration noTrafficInterval = DEFAULT_NO_TRAFFIC_INTERVAL;
+
+    private Builder() {}
+
+    private Builder(HealthCheck h) {
+      path = h.path;
+      interval = h.interval;
+      downInterval = h.downInterval;
+      timeout = h.timeout;
+      healthyThreshold = h.healthyThreshold;
+      unhealthyThreshold = h.unhealthyThreshold;
+      noTrafficInterval = h.noTrafficInterval;
+    }
+
+    /**
+     * Sets the path probed, appended to each endpoint's base URL. Default {@code /health}.
+     *
+     * @param path starting with {@code /}
+     * @return this builder
+     * @throws InvalidSettingException if the path does not start with {@code /}
+     */
+    public Builder path(String path) {
+      this.path = checkPath(path);
+      return this;
+    }
+
+    /**
+     * Sets the delay between probes of an endpoint that is up. Default 2 s.
+     *
+     * @param interval 1 ms to 24 h
+     * @return this builder
+     * @throws InvalidSettingException if out of range
+     */
+    public Builder interval(Duration interval) {
+      this.interval = checkInterval(interval);
+      return this;
+    }
+
+    /**
+     * Sets the delay between probes of an endpoint that is down. Default 500 ms.
+     *
+     * @param downInterval 1 ms to 24 h
+     * @return this builder
+     * @throws InvalidSettingException if out of range
+     */
+    public Builder downInterval(Duration downInterval) {
+      this.downInterval = checkDownInterval(downInterval);
+      return this;
+    }
+
+    /**
+     * Sets the time a probe may take. Default 1 s.
+     *
+     * @param timeout 1 ms to 24 h
+     * @return this builder
+     * @throws InvalidSettingException if out of range
+     */
+    public Builder timeout(Duration timeout) {
+      this.timeout = checkTimeout(timeout);
+      return this;
+    }
+
+    /**
+     * Sets how many good probes in a row mark a down endpoint up. Default 2.
+     *
+     * @param healthyThreshold at least 1
+     * @return this builder
+     * @throws InvalidSettingException if below 1
+     */
+    public Builder healthyThreshold(int healthyThreshold) {
+      this.healthyThreshold = checkHealthyThreshold(healthyThreshold);
+      return this;
+    }
+
+    /**
+     * Sets how many failed probes in a row mark an up endpoint down. Default 2.
+     *
+     * @param unhealthyThreshold at least 1
+     * @return this builder
+     * @throws InvalidSettingException if below 1
+     */
+    public Builder unhealthyThreshold(int unhealthyThreshold) {
+      this.unhealthyThreshold = checkUnhealthyThreshold(unhealthyThreshold);
+      return this;
+    }
+
+    /**
+     * Sets the delay between probes while the client has started no call for that long; see {@link
+     * HealthCheck#withNoTrafficInterval(Duration)}. Default 60 s.
+     *
+     * @param noTrafficInterval 1 ms to 24 h
+     * @return this builder
+     * @throws InvalidSettingException if out of range
+     */
+    public Builder noTrafficInterval(Duration noTrafficInterval) {
+      this.noTrafficInterval = checkNoTrafficInterval(noTrafficInterval);
+      return this;
+    }
+
+    /**
+     * Returns the health check; probes are on.
+     *
+     * @return the health check
+     */
+    public HealthCheck build() {
+      return new HealthCheck(true, this);
+    }
+  }
+
+  private static String checkPath(String path) {
+    Objects.requireNonNull(path, "path");
+    if (!path.startsWith("/")) {
+      throw new InvalidSettingException(
+          "healthCheck.path", path, "health check path must start with '/' but was '" + path + "'");
+    }
+    return path;
+  }
+
+  private static Duration checkInterval(Duration interval) {
+    checkPositive("healthCheck.interval", "health check interval", interval);
+    return interval;
+  }
+
+  private static Duration checkDownInterval(Duration downInterval) {
+    checkPositive("healthCheck.downInterval", "health check downInterval", downInterval);
+    return downInterval;
+  }
+
+  private static Duration checkTimeout(Duration timeout) {
+    checkPositive("healthCheck.timeout", "health check timeout", timeout);
+    return timeout;
+  }
+
+  private static Duration checkNoTrafficInterval(Duration noTrafficInterval) {
+    checkPositive(
+        "healthCheck.noTrafficInterval", "health check noTrafficInterval", noTrafficInterval);
+    return noTrafficInterval;
+  }
+
+  private static int checkHealthyThreshold(int healthyThreshold) {
+    return threshold("healthyThreshold", healthyThreshold);
+  }
+
+  private static int checkUnhealthyThreshold(int unhealthyThreshold) {
+    return threshold("unhealthyThreshold", unhealthyThreshold);
+  }
+
+  private static int threshold(String name, int value) {
+    if (value < 1) {
+      throw new InvalidSettingException(
+          "healthCheck." + name, value, "health check " + name + " must be >= 1 but was " + value);
+    }
+    return value;
   }
 
   /** Checks that {@code d} is positive; {@code setting} names it in the exception. */

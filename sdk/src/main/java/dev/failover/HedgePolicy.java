@@ -2,6 +2,7 @@ package dev.failover;
 
 import java.time.Duration;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Hedged requests: when an idempotent call has no answer after the hedge delay, send one more
@@ -22,24 +23,27 @@ import java.util.Objects;
  * response wins; every other attempt is cancelled and its body closed. A retryable failure of an
  * attempt fires the next hedge at once instead of waiting for the delay.
  *
+ * <p>Immutable. {@link #fixed(Duration)}, {@link #adaptive(double)} and {@link #builder()} (which
+ * starts from {@code adaptive(0.05)}) turn hedging on; {@link #toBuilder()} and the {@code with...}
+ * methods copy a policy with changes; {@link #off()} (the client's default) is the one way to say
+ * "no hedging":
+ *
  * <pre>{@code
  * builder.hedging(HedgePolicy.adaptive(0.05));                      // p95, at most 5% extra
  * builder.hedging(HedgePolicy.fixed(Duration.ofMillis(50)).withMaxHedges(2));
+ * builder.hedging(HedgePolicy.builder().mode(HedgePolicy.Mode.FIXED)
+ *     .delay(Duration.ofMillis(50)).maxHedges(2).build());       // the same
  * }</pre>
  *
- * @param mode off, fixed or adaptive
- * @param delay the fixed delay; for adaptive, the delay used until enough latency was seen; 1 ms to
- *     24 h
- * @param maxExtraLoad the most hedges per call on average, above 0 and at most 0.5
- * @param maxHedges the most hedges one call sends, 1 to 4
- * @param minDelay the floor of the adaptive delay, 0 to 24 h
+ * <p>{@link #off()} has no settings to change: its {@link #toBuilder()} and {@code with...} methods
+ * throw {@link IllegalStateException} instead of quietly turning hedging on. Its {@link #mode()} is
+ * {@link Mode#OFF}; its other accessors return the defaults, which it does not use.
  */
-public record HedgePolicy(
-    Mode mode, Duration delay, double maxExtraLoad, int maxHedges, Duration minDelay) {
+public final class HedgePolicy {
 
   /** How the hedge delay is chosen. */
   public enum Mode {
-    /** No hedging. */
+    /** No hedging: the mode of {@link HedgePolicy#off()} alone; a builder does not accept it. */
     OFF,
     /** A fixed delay. */
     FIXED,
@@ -47,41 +51,25 @@ public record HedgePolicy(
     ADAPTIVE
   }
 
-  private static final HedgePolicy OFF =
-      new HedgePolicy(Mode.OFF, Duration.ofMillis(100), 0.05, 1, Duration.ofMillis(1));
+  private static final HedgePolicy OFF = new HedgePolicy(Mode.OFF, new Builder());
 
-  /**
-   * Checks every setting.
-   *
-   * @param mode off, fixed or adaptive
-   * @param delay the fixed delay; for adaptive, the delay used until enough latency was seen; 1 ms
-   *     to 24 h
-   * @param maxExtraLoad the most hedges per call on average, above 0 and at most 0.5
-   * @param maxHedges the most hedges one call sends, 1 to 4
-   * @param minDelay the floor of the adaptive delay, 0 to 24 h
-   * @throws InvalidSettingException if a value is out of range
-   */
-  public HedgePolicy {
-    Objects.requireNonNull(mode, "mode");
-    HealthCheck.checkPositive("hedging.delay", "hedge delay", delay);
-    if (!(maxExtraLoad > 0 && maxExtraLoad <= 0.5)) {
-      throw new InvalidSettingException(
-          "hedging.maxExtraLoad",
-          maxExtraLoad,
-          "hedge maxExtraLoad must be above 0 and at most 0.5 but was " + maxExtraLoad);
-    }
-    if (maxHedges < 1 || maxHedges > 4) {
-      throw new InvalidSettingException(
-          "hedging.maxHedges",
-          maxHedges,
-          "hedge maxHedges must be between 1 and 4 but was " + maxHedges);
-    }
-    Objects.requireNonNull(minDelay, "minDelay");
-    HealthCheck.checkNotNegative("hedging.minDelay", "hedge minDelay", minDelay);
+  private final Mode mode;
+  private final Duration delay;
+  private final double maxExtraLoad;
+  private final int maxHedges;
+  private final Duration minDelay;
+
+  private HedgePolicy(Mode mode, Builder b) {
+    this.mode = Objects.requireNonNull(mode, "mode");
+    this.delay = checkDelay(b.delay);
+    this.maxExtraLoad = checkMaxExtraLoad(b.maxExtraLoad);
+    this.maxHedges = checkMaxHedges(b.maxHedges);
+    this.minDelay = checkMinDelay(b.minDelay);
   }
 
   /**
-   * Returns the policy that never hedges; the client's default.
+   * Returns the policy that never hedges; the client's default. Always the same instance; it is the
+   * only policy whose {@link #enabled()} is false.
    *
    * @return no hedging
    */
@@ -97,7 +85,7 @@ public record HedgePolicy(
    * @throws InvalidSettingException if the delay is out of range
    */
   public static HedgePolicy fixed(Duration delay) {
-    return new HedgePolicy(Mode.FIXED, delay, 0.05, 1, Duration.ofMillis(1));
+    return builder().mode(Mode.FIXED).delay(delay).build();
   }
 
   /**
@@ -108,8 +96,86 @@ public record HedgePolicy(
    * @throws InvalidSettingException if not above 0 and at most 0.5
    */
   public static HedgePolicy adaptive(double maxExtraLoad) {
-    return new HedgePolicy(
-        Mode.ADAPTIVE, Duration.ofMillis(100), maxExtraLoad, 1, Duration.ofMillis(1));
+    return builder().maxExtraLoad(maxExtraLoad).build();
+  }
+
+  /**
+   * Returns a builder holding the defaults: adaptive, 5% extra load (p95), an initial delay of 100
+   * ms, one hedge per call, a 1 ms floor; that is, {@code adaptive(0.05)}.
+   *
+   * @return a new builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Returns a builder holding this policy's settings.
+   *
+   * @return a new builder
+   * @throws IllegalStateException on {@link #off()}, which has no settings to change
+   */
+  public Builder toBuilder() {
+    if (mode == Mode.OFF) {
+      throw new IllegalStateException(
+          "HedgePolicy.off() has no settings to change; start from HedgePolicy.fixed(delay),"
+              + " HedgePolicy.adaptive(maxExtraLoad) or HedgePolicy.builder() to turn hedging on");
+    }
+    return new Builder(this);
+  }
+
+  /**
+   * Returns how the hedge delay is chosen.
+   *
+   * @return {@link Mode#OFF} only for {@link #off()}; otherwise fixed or adaptive
+   */
+  public Mode mode() {
+    return mode;
+  }
+
+  /**
+   * Returns the fixed delay; for adaptive, the delay used until enough latency was seen.
+   *
+   * @return 1 ms to 24 h
+   */
+  public Duration delay() {
+    return delay;
+  }
+
+  /**
+   * Returns the most hedges per call on average (and, if adaptive, {@code 1 -} the percentile).
+   *
+   * @return above 0 and at most 0.5
+   */
+  public double maxExtraLoad() {
+    return maxExtraLoad;
+  }
+
+  /**
+   * Returns the most hedges one call sends.
+   *
+   * @return 1 to 4
+   */
+  public int maxHedges() {
+    return maxHedges;
+  }
+
+  /**
+   * Returns the floor of the adaptive delay.
+   *
+   * @return 0 to 24 h
+   */
+  public Duration minDelay() {
+    return minDelay;
+  }
+
+  /**
+   * Whether hedges are sent at all.
+   *
+   * @return false only for {@link #off()}
+   */
+  public boolean enabled() {
+    return mode != Mode.OFF;
   }
 
   /**
@@ -118,9 +184,10 @@ public record HedgePolicy(
    * @param maxHedges 1 to 4
    * @return the copy
    * @throws InvalidSettingException if out of range
+   * @throws IllegalStateException on {@link #off()}
    */
   public HedgePolicy withMaxHedges(int maxHedges) {
-    return new HedgePolicy(mode, delay, maxExtraLoad, maxHedges, minDelay);
+    return toBuilder().maxHedges(maxHedges).build();
   }
 
   /**
@@ -129,9 +196,10 @@ public record HedgePolicy(
    * @param maxExtraLoad above 0 and at most 0.5
    * @return the copy
    * @throws InvalidSettingException if out of range
+   * @throws IllegalStateException on {@link #off()}
    */
   public HedgePolicy withMaxExtraLoad(double maxExtraLoad) {
-    return new HedgePolicy(mode, delay, maxExtraLoad, maxHedges, minDelay);
+    return toBuilder().maxExtraLoad(maxExtraLoad).build();
   }
 
   /**
@@ -140,9 +208,10 @@ public record HedgePolicy(
    * @param minDelay 0 to 24 h
    * @return the copy
    * @throws InvalidSettingException if out of range
+   * @throws IllegalStateException on {@link #off()}
    */
   public HedgePolicy withMinDelay(Duration minDelay) {
-    return new HedgePolicy(mode, delay, maxExtraLoad, maxHedges, minDelay);
+    return toBuilder().minDelay(minDelay).build();
   }
 
   /**
@@ -151,17 +220,178 @@ public record HedgePolicy(
    * @param delay 1 ms to 24 h
    * @return the copy
    * @throws InvalidSettingException if out of range
+   * @throws IllegalStateException on {@link #off()}
    */
   public HedgePolicy withDelay(Duration delay) {
-    return new HedgePolicy(mode, delay, maxExtraLoad, maxHedges, minDelay);
+    return toBuilder().delay(delay).build();
+  }
+
+  @Override
+  public boolean equals(@Nullable Object o) {
+    if (o == this) {
+      return true;
+    }
+    return o instanceof HedgePolicy h
+        && mode == h.mode
+        && delay.equals(h.delay)
+        && Double.compare(maxExtraLoad, h.maxExtraLoad) == 0
+        && maxHedges == h.maxHedges
+        && minDelay.equals(h.minDelay);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(mode, delay, maxExtraLoad, maxHedges, minDelay);
+  }
+
+  @Override
+  public String toString() {
+    if (mode == Mode.OFF) {
+      return "HedgePolicy.off()";
+    }
+    return "HedgePolicy[mode="
+        + mode
+        + ", delay="
+        + delay
+        + ", maxExtraLoad="
+        + maxExtraLoad
+        + ", maxHedges="
+        + maxHedges
+        + ", minDelay="
+        + minDelay
+        + "]";
   }
 
   /**
-   * Whether hedges are sent at all.
-   *
-   * @return false for {@link Mode#OFF}
+   * Builds a {@link HedgePolicy}; starts from {@code adaptive(0.05)}. Each setter checks its value
+   * at once.
    */
-  public boolean enabled() {
-    return mode != Mode.OFF;
+  public static final class Builder {
+    private Mode mode = Mode.ADAPTIVE;
+    private Duration delay = Duration.ofMillis(100);
+    private double maxExtraLoad = 0.05;
+    private int maxHedges = 1;
+    private Duration minDelay = Duration.ofMillis(1);
+
+    private Builder() {}
+
+    private Builder(HedgePolicy p) {
+      mode = p.mode;
+      delay = p.delay;
+      maxExtraLoad = p.maxExtraLoad;
+      maxHedges = p.maxHedges;
+      minDelay = p.minDelay;
+    }
+
+    /**
+     * Sets how the delay is chosen. Default {@link Mode#ADAPTIVE}.
+     *
+     * @param mode {@link Mode#FIXED} or {@link Mode#ADAPTIVE}
+     * @return this builder
+     * @throws InvalidSettingException for {@link Mode#OFF}: {@link HedgePolicy#off()} is the one
+     *     policy without hedging
+     */
+    public Builder mode(Mode mode) {
+      Objects.requireNonNull(mode, "mode");
+      if (mode == Mode.OFF) {
+        throw new InvalidSettingException(
+            "hedging.mode",
+            mode,
+            "hedge mode must be FIXED or ADAPTIVE but was OFF; use HedgePolicy.off() for no"
+                + " hedging");
+      }
+      this.mode = mode;
+      return this;
+    }
+
+    /**
+     * Sets the fixed delay; for adaptive, the delay used until enough latency was seen. Default 100
+     * ms.
+     *
+     * @param delay 1 ms to 24 h
+     * @return this builder
+     * @throws InvalidSettingException if out of range
+     */
+    public Builder delay(Duration delay) {
+      this.delay = checkDelay(delay);
+      return this;
+    }
+
+    /**
+     * Sets the most hedges per call on average (and, if adaptive, the percentile: 0.05 is p95).
+     * Default 0.05.
+     *
+     * @param maxExtraLoad above 0 and at most 0.5
+     * @return this builder
+     * @throws InvalidSettingException if out of range
+     */
+    public Builder maxExtraLoad(double maxExtraLoad) {
+      this.maxExtraLoad = checkMaxExtraLoad(maxExtraLoad);
+      return this;
+    }
+
+    /**
+     * Sets the most hedges one call sends. Default 1.
+     *
+     * @param maxHedges 1 to 4
+     * @return this builder
+     * @throws InvalidSettingException if out of range
+     */
+    public Builder maxHedges(int maxHedges) {
+      this.maxHedges = checkMaxHedges(maxHedges);
+      return this;
+    }
+
+    /**
+     * Sets the floor of the adaptive delay. Default 1 ms.
+     *
+     * @param minDelay 0 to 24 h
+     * @return this builder
+     * @throws InvalidSettingException if out of range
+     */
+    public Builder minDelay(Duration minDelay) {
+      this.minDelay = checkMinDelay(minDelay);
+      return this;
+    }
+
+    /**
+     * Returns the policy; hedging is on.
+     *
+     * @return the policy
+     */
+    public HedgePolicy build() {
+      return new HedgePolicy(mode, this);
+    }
+  }
+
+  private static Duration checkDelay(Duration delay) {
+    HealthCheck.checkPositive("hedging.delay", "hedge delay", delay);
+    return delay;
+  }
+
+  private static double checkMaxExtraLoad(double maxExtraLoad) {
+    if (!(maxExtraLoad > 0 && maxExtraLoad <= 0.5)) {
+      throw new InvalidSettingException(
+          "hedging.maxExtraLoad",
+          maxExtraLoad,
+          "hedge maxExtraLoad must be above 0 and at most 0.5 but was " + maxExtraLoad);
+    }
+    return maxExtraLoad;
+  }
+
+  private static int checkMaxHedges(int maxHedges) {
+    if (maxHedges < 1 || maxHedges > 4) {
+      throw new InvalidSettingException(
+          "hedging.maxHedges",
+          maxHedges,
+          "hedge maxHedges must be between 1 and 4 but was " + maxHedges);
+    }
+    return maxHedges;
+  }
+
+  private static Duration checkMinDelay(Duration minDelay) {
+    Objects.requireNonNull(minDelay, "minDelay");
+    HealthCheck.checkNotNegative("hedging.minDelay", "hedge minDelay", minDelay);
+    return minDelay;
   }
 }

@@ -1,6 +1,7 @@
 package dev.failover;
 
 import java.time.Duration;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -14,27 +15,27 @@ import org.jspecify.annotations.Nullable;
  *     .build();
  * }</pre>
  *
- * @param idempotent true to mark the request idempotent (it may then be retried and hedged even
- *     when its method is POST or PATCH), false to mark it not idempotent (never sent twice, even a
- *     GET), null to decide by method and {@code Idempotency-Key} header
- * @param deadline this call's total deadline instead of the client's, or null
+ * <p>Immutable. The factories cover the usual cases; {@link #builder()} (nothing set: the client
+ * decides) and {@link #toBuilder()} combine them:
+ *
+ * <pre>{@code
+ * RequestOptions options = RequestOptions.builder()
+ *     .idempotent(true)
+ *     .deadline(Duration.ofSeconds(2))
+ *     .build();  // the same as markIdempotent().withDeadline(Duration.ofSeconds(2))
+ * }</pre>
  */
-public record RequestOptions(@Nullable Boolean idempotent, @Nullable Duration deadline) {
+public final class RequestOptions {
 
-  /**
-   * Checks the deadline.
-   *
-   * @param idempotent true to mark the request idempotent (it may then be retried and hedged even
-   *     when its method is POST or PATCH), false to mark it not idempotent (never sent twice, even
-   *     a GET), null to decide by method and {@code Idempotency-Key} header
-   * @param deadline this call's total deadline instead of the client's, or null
-   * @throws InvalidSettingException if the deadline is zero or negative
-   */
-  public RequestOptions {
-    if (deadline != null && (deadline.isNegative() || deadline.isZero())) {
-      throw new InvalidSettingException(
-          "requestOptions.deadline", deadline, "deadline must be positive but was " + deadline);
-    }
+  private static final RequestOptions IDEMPOTENT = builder().idempotent(Boolean.TRUE).build();
+  private static final RequestOptions NOT_IDEMPOTENT = builder().idempotent(Boolean.FALSE).build();
+
+  private final @Nullable Boolean idempotent;
+  private final @Nullable Duration deadline;
+
+  private RequestOptions(Builder b) {
+    this.idempotent = b.idempotent;
+    this.deadline = checkDeadline(b.deadline);
   }
 
   /**
@@ -43,7 +44,7 @@ public record RequestOptions(@Nullable Boolean idempotent, @Nullable Duration de
    * @return the options
    */
   public static RequestOptions markIdempotent() {
-    return new RequestOptions(Boolean.TRUE, null);
+    return IDEMPOTENT;
   }
 
   /**
@@ -52,7 +53,7 @@ public record RequestOptions(@Nullable Boolean idempotent, @Nullable Duration de
    * @return the options
    */
   public static RequestOptions markNotIdempotent() {
-    return new RequestOptions(Boolean.FALSE, null);
+    return NOT_IDEMPOTENT;
   }
 
   /**
@@ -63,7 +64,46 @@ public record RequestOptions(@Nullable Boolean idempotent, @Nullable Duration de
    * @throws InvalidSettingException if the deadline is not positive
    */
   public static RequestOptions ofDeadline(Duration deadline) {
-    return new RequestOptions(null, deadline);
+    return builder().deadline(deadline).build();
+  }
+
+  /**
+   * Returns a builder with nothing set: idempotency decided by method and {@code Idempotency-Key}
+   * header, and the client's deadline.
+   *
+   * @return a new builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Returns a builder holding these options.
+   *
+   * @return a new builder
+   */
+  public Builder toBuilder() {
+    return new Builder(this);
+  }
+
+  /**
+   * Returns whether the request is marked idempotent.
+   *
+   * @return true if marked idempotent (it may then be retried and hedged even when its method is
+   *     POST or PATCH), false if marked not idempotent (never sent twice, even a GET), null to
+   *     decide by method and {@code Idempotency-Key} header
+   */
+  public @Nullable Boolean idempotent() {
+    return idempotent;
+  }
+
+  /**
+   * Returns this call's total deadline.
+   *
+   * @return the deadline instead of the client's, or null for the client's
+   */
+  public @Nullable Duration deadline() {
+    return deadline;
   }
 
   /**
@@ -74,6 +114,83 @@ public record RequestOptions(@Nullable Boolean idempotent, @Nullable Duration de
    * @throws InvalidSettingException if the deadline is not positive
    */
   public RequestOptions withDeadline(Duration deadline) {
-    return new RequestOptions(idempotent, deadline);
+    return toBuilder().deadline(deadline).build();
+  }
+
+  @Override
+  public boolean equals(@Nullable Object o) {
+    if (o == this) {
+      return true;
+    }
+    return o instanceof RequestOptions r
+        && Objects.equals(idempotent, r.idempotent)
+        && Objects.equals(deadline, r.deadline);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(idempotent, deadline);
+  }
+
+  @Override
+  public String toString() {
+    return "RequestOptions[idempotent=" + idempotent + ", deadline=" + deadline + "]";
+  }
+
+  /**
+   * Builds {@link RequestOptions}; starts with nothing set. Each setter checks its value at once.
+   */
+  public static final class Builder {
+    private @Nullable Boolean idempotent;
+    private @Nullable Duration deadline;
+
+    private Builder() {}
+
+    private Builder(RequestOptions o) {
+      idempotent = o.idempotent;
+      deadline = o.deadline;
+    }
+
+    /**
+     * Marks the request idempotent or not. Default null.
+     *
+     * @param idempotent true to mark the request idempotent (it may then be retried and hedged even
+     *     when its method is POST or PATCH), false to mark it not idempotent (never sent twice,
+     *     even a GET), null to decide by method and {@code Idempotency-Key} header
+     * @return this builder
+     */
+    public Builder idempotent(@Nullable Boolean idempotent) {
+      this.idempotent = idempotent;
+      return this;
+    }
+
+    /**
+     * Sets this call's total deadline, spanning every attempt and backoff. Default null.
+     *
+     * @param deadline positive, or null for the client's deadline
+     * @return this builder
+     * @throws InvalidSettingException if the deadline is zero or negative
+     */
+    public Builder deadline(@Nullable Duration deadline) {
+      this.deadline = checkDeadline(deadline);
+      return this;
+    }
+
+    /**
+     * Returns the options.
+     *
+     * @return the options
+     */
+    public RequestOptions build() {
+      return new RequestOptions(this);
+    }
+  }
+
+  private static @Nullable Duration checkDeadline(@Nullable Duration deadline) {
+    if (deadline != null && (deadline.isNegative() || deadline.isZero())) {
+      throw new InvalidSettingException(
+          "requestOptions.deadline", deadline, "deadline must be positive but was " + deadline);
+    }
+    return deadline;
   }
 }

@@ -1,6 +1,8 @@
 package dev.failover;
 
 import java.time.Duration;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Zones as failure domains: when a whole zone stops getting first attempts, and how it returns.
@@ -27,114 +29,49 @@ import java.time.Duration;
  * not bounce traffic back and forth), then ramps its share of traffic up from 10% over {@code
  * slowStart}. Restored endpoints ramp the same way inside their zone.
  *
- * @param enabled whether zones are judged as a whole
- * @param ejectedPercent the share of ejected endpoints, 1 to 100, beyond which a zone is evacuated
- * @param outlierK how many median absolute deviations make an outlier
- * @param minSamples the attempts a zone needs in the window to be judged on its errors and latency
- * @param window the sliding window of the judgement
- * @param hysteresis how long an evacuated zone must stay clean before it returns
- * @param slowStart how long a returning zone or endpoint takes to reach its full share
- * @param maxEvacuatedPercent the most zones, in percent of all, that passive evidence alone may
- *     evacuate at once (1 to 100)
+ * <p>Immutable. {@link #defaults()} (the client's default) and {@link #builder()} judge zones;
+ * {@link #toBuilder()} and the {@code with...} methods copy a policy with changes; {@link #off()}
+ * never evacuates a zone as a whole (endpoints are still ejected one by one):
+ *
+ * <pre>{@code
+ * builder.zones(ZonePolicy.defaults().withReturn(Duration.ofSeconds(30), Duration.ofSeconds(20)));
+ * builder.zones(ZonePolicy.builder().hysteresis(Duration.ofSeconds(30)).build());
+ * builder.zones(ZonePolicy.off());
+ * }</pre>
+ *
+ * <p>{@link #off()} has no settings to change: its {@link #toBuilder()} and {@code with...} methods
+ * throw {@link IllegalStateException} instead of quietly turning zone judgement on. Its accessors
+ * return the defaults; of them the client still uses {@link #slowStart()}, the ramp of endpoints
+ * that return from ejection.
  */
-public record ZonePolicy(
-    boolean enabled,
-    int ejectedPercent,
-    double outlierK,
-    int minSamples,
-    Duration window,
-    Duration hysteresis,
-    Duration slowStart,
-    int maxEvacuatedPercent) {
+public final class ZonePolicy {
 
-  private static final ZonePolicy DEFAULTS =
-      new ZonePolicy(
-          true,
-          50,
-          3.0,
-          20,
-          Duration.ofSeconds(10),
-          Duration.ofSeconds(10),
-          Duration.ofSeconds(10),
-          50);
+  private static final ZonePolicy DEFAULTS = new ZonePolicy(true, new Builder());
+  private static final ZonePolicy OFF = new ZonePolicy(false, new Builder());
 
-  /**
-   * The policy with the default {@code maxEvacuatedPercent} of 50.
-   *
-   * @param enabled whether zones are judged as a whole
-   * @param ejectedPercent the share of ejected endpoints beyond which a zone is evacuated
-   * @param outlierK how many median absolute deviations make an outlier
-   * @param minSamples the attempts a zone needs in the window to be judged
-   * @param window the sliding window of the judgement
-   * @param hysteresis how long an evacuated zone must stay clean before it returns
-   * @param slowStart how long a returning zone or endpoint takes to reach its full share
-   * @throws InvalidSettingException if a value is out of range
-   */
-  public ZonePolicy(
-      boolean enabled,
-      int ejectedPercent,
-      double outlierK,
-      int minSamples,
-      Duration window,
-      Duration hysteresis,
-      Duration slowStart) {
-    this(enabled, ejectedPercent, outlierK, minSamples, window, hysteresis, slowStart, 50);
+  private final boolean enabled;
+  private final int ejectedPercent;
+  private final double outlierK;
+  private final int minSamples;
+  private final Duration window;
+  private final Duration hysteresis;
+  private final Duration slowStart;
+  private final int maxEvacuatedPercent;
+
+  private ZonePolicy(boolean enabled, Builder b) {
+    this.enabled = enabled;
+    this.maxEvacuatedPercent = checkMaxEvacuatedPercent(b.maxEvacuatedPercent);
+    this.ejectedPercent = checkEjectedPercent(b.ejectedPercent);
+    this.outlierK = checkOutlierK(b.outlierK);
+    this.minSamples = checkMinSamples(b.minSamples);
+    this.window = checkWindow(b.window);
+    this.hysteresis = checkHysteresis(b.hysteresis);
+    this.slowStart = checkSlowStart(b.slowStart);
   }
 
   /**
-   * Checks every setting.
-   *
-   * @param enabled whether zones are judged as a whole
-   * @param ejectedPercent the share of ejected endpoints beyond which a zone is evacuated
-   * @param outlierK how many median absolute deviations make an outlier
-   * @param minSamples the attempts a zone needs in the window to be judged
-   * @param window the sliding window of the judgement
-   * @param hysteresis how long an evacuated zone must stay clean before it returns
-   * @param slowStart how long a returning zone or endpoint takes to reach its full share
-   * @param maxEvacuatedPercent the most zones, in percent, passive evidence may evacuate at once
-   * @throws InvalidSettingException if a value is out of range
-   */
-  public ZonePolicy {
-    if (maxEvacuatedPercent < 1 || maxEvacuatedPercent > 100) {
-      throw new InvalidSettingException(
-          "zones.maxEvacuatedPercent",
-          maxEvacuatedPercent,
-          "zone maxEvacuatedPercent must be between 1 and 100 but was " + maxEvacuatedPercent);
-    }
-    if (ejectedPercent < 1 || ejectedPercent > 100) {
-      throw new InvalidSettingException(
-          "zones.ejectedPercent",
-          ejectedPercent,
-          "zone ejectedPercent must be between 1 and 100 but was " + ejectedPercent);
-    }
-    if (Double.isInfinite(outlierK)) {
-      throw new InvalidSettingException(
-          "zones.outlierK", outlierK, "zone outlierK must be finite but was " + outlierK);
-    }
-    if (!(outlierK > 0)) {
-      throw new InvalidSettingException(
-          "zones.outlierK", outlierK, "zone outlierK must be positive but was " + outlierK);
-    }
-    if (minSamples < 1) {
-      throw new InvalidSettingException(
-          "zones.minSamples", minSamples, "zone minSamples must be >= 1 but was " + minSamples);
-    }
-    HealthCheck.positive("zones.window", "zone window", window);
-    if (window.compareTo(Duration.ofSeconds(2)) < 0) {
-      throw new InvalidSettingException(
-          "zones.window", window, "zone window must be at least 2 s but was " + window);
-    }
-    HealthCheck.positive("zones.hysteresis", "zone hysteresis", hysteresis);
-    java.util.Objects.requireNonNull(slowStart, "slowStart");
-    if (slowStart.isNegative()) {
-      throw new InvalidSettingException(
-          "zones.slowStart", slowStart, "zone slowStart must not be negative but was " + slowStart);
-    }
-  }
-
-  /**
-   * Returns the defaults: evacuate beyond 50% ejected or 3 MADs (with 20 samples in 10 s); return
-   * after 10 s clean, ramping over 10 s.
+   * Returns the defaults: evacuate beyond 50% ejected or 3 MADs (with 20 samples in 10 s); at most
+   * 50% of the zones on passive evidence alone; return after 10 s clean, ramping over 10 s.
    *
    * @return the default policy
    */
@@ -143,20 +80,109 @@ public record ZonePolicy(
   }
 
   /**
-   * Returns the policy that never evacuates a zone as a whole (endpoints are still ejected).
+   * Returns the policy that never evacuates a zone as a whole (endpoints are still ejected). Always
+   * the same instance; it is the only policy whose {@link #enabled()} is false.
    *
    * @return zone judgement off
    */
-  public static ZonePolicy disabled() {
-    return new ZonePolicy(
-        false,
-        DEFAULTS.ejectedPercent,
-        DEFAULTS.outlierK,
-        DEFAULTS.minSamples,
-        DEFAULTS.window,
-        DEFAULTS.hysteresis,
-        DEFAULTS.slowStart,
-        DEFAULTS.maxEvacuatedPercent);
+  public static ZonePolicy off() {
+    return OFF;
+  }
+
+  /**
+   * Returns a builder holding the {@link #defaults()}.
+   *
+   * @return a new builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Returns a builder holding this policy's settings.
+   *
+   * @return a new builder
+   * @throws IllegalStateException on {@link #off()}, which has no settings to change
+   */
+  public Builder toBuilder() {
+    if (!enabled) {
+      throw new IllegalStateException(
+          "ZonePolicy.off() has no settings to change; start from ZonePolicy.defaults() or"
+              + " ZonePolicy.builder() to turn zone judgement on");
+    }
+    return new Builder(this);
+  }
+
+  /**
+   * Whether zones are judged as a whole.
+   *
+   * @return false only for {@link #off()}
+   */
+  public boolean enabled() {
+    return enabled;
+  }
+
+  /**
+   * Returns the share of ejected endpoints beyond which a zone is evacuated.
+   *
+   * @return 1 to 100
+   */
+  public int ejectedPercent() {
+    return ejectedPercent;
+  }
+
+  /**
+   * Returns how many median absolute deviations make an outlier.
+   *
+   * @return positive and finite
+   */
+  public double outlierK() {
+    return outlierK;
+  }
+
+  /**
+   * Returns the attempts a zone needs in the window to be judged on its errors and latency.
+   *
+   * @return at least 1
+   */
+  public int minSamples() {
+    return minSamples;
+  }
+
+  /**
+   * Returns the sliding window of the judgement.
+   *
+   * @return at least 2 s
+   */
+  public Duration window() {
+    return window;
+  }
+
+  /**
+   * Returns how long an evacuated zone must stay clean before it returns.
+   *
+   * @return positive
+   */
+  public Duration hysteresis() {
+    return hysteresis;
+  }
+
+  /**
+   * Returns how long a returning zone or endpoint takes to reach its full share.
+   *
+   * @return zero (at once) or positive
+   */
+  public Duration slowStart() {
+    return slowStart;
+  }
+
+  /**
+   * Returns the most zones, in percent of all, that passive evidence alone may evacuate at once.
+   *
+   * @return 1 to 100
+   */
+  public int maxEvacuatedPercent() {
+    return maxEvacuatedPercent;
   }
 
   /**
@@ -166,17 +192,10 @@ public record ZonePolicy(
    * @param slowStart how long a returning zone takes to reach its full share; zero for at once
    * @return the copy
    * @throws InvalidSettingException if out of range
+   * @throws IllegalStateException on {@link #off()}
    */
   public ZonePolicy withReturn(Duration hysteresis, Duration slowStart) {
-    return new ZonePolicy(
-        enabled,
-        ejectedPercent,
-        outlierK,
-        minSamples,
-        window,
-        hysteresis,
-        slowStart,
-        maxEvacuatedPercent);
+    return toBuilder().hysteresis(hysteresis).slowStart(slowStart).build();
   }
 
   /**
@@ -187,17 +206,10 @@ public record ZonePolicy(
    * @param window the sliding window
    * @return the copy
    * @throws InvalidSettingException if out of range
+   * @throws IllegalStateException on {@link #off()}
    */
   public ZonePolicy withOutliers(double outlierK, int minSamples, Duration window) {
-    return new ZonePolicy(
-        enabled,
-        ejectedPercent,
-        outlierK,
-        minSamples,
-        window,
-        hysteresis,
-        slowStart,
-        maxEvacuatedPercent);
+    return toBuilder().outlierK(outlierK).minSamples(minSamples).window(window).build();
   }
 
   /**
@@ -206,17 +218,10 @@ public record ZonePolicy(
    * @param ejectedPercent 1 to 100
    * @return the copy
    * @throws InvalidSettingException if out of range
+   * @throws IllegalStateException on {@link #off()}
    */
   public ZonePolicy withEjectedPercent(int ejectedPercent) {
-    return new ZonePolicy(
-        enabled,
-        ejectedPercent,
-        outlierK,
-        minSamples,
-        window,
-        hysteresis,
-        slowStart,
-        maxEvacuatedPercent);
+    return toBuilder().ejectedPercent(ejectedPercent).build();
   }
 
   /**
@@ -227,9 +232,31 @@ public record ZonePolicy(
    *     refused connections or failing health checks are not counted against it
    * @return the copy
    * @throws InvalidSettingException if out of range
+   * @throws IllegalStateException on {@link #off()}
    */
   public ZonePolicy withMaxEvacuatedPercent(int maxEvacuatedPercent) {
-    return new ZonePolicy(
+    return toBuilder().maxEvacuatedPercent(maxEvacuatedPercent).build();
+  }
+
+  @Override
+  public boolean equals(@Nullable Object o) {
+    if (o == this) {
+      return true;
+    }
+    return o instanceof ZonePolicy z
+        && enabled == z.enabled
+        && ejectedPercent == z.ejectedPercent
+        && Double.compare(outlierK, z.outlierK) == 0
+        && minSamples == z.minSamples
+        && window.equals(z.window)
+        && hysteresis.equals(z.hysteresis)
+        && slowStart.equals(z.slowStart)
+        && maxEvacuatedPercent == z.maxEvacuatedPercent;
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(
         enabled,
         ejectedPercent,
         outlierK,
@@ -238,5 +265,207 @@ public record ZonePolicy(
         hysteresis,
         slowStart,
         maxEvacuatedPercent);
+  }
+
+  @Override
+  public String toString() {
+    if (!enabled) {
+      return "ZonePolicy.off()";
+    }
+    return "ZonePolicy[ejectedPercent="
+        + ejectedPercent
+        + ", outlierK="
+        + outlierK
+        + ", minSamples="
+        + minSamples
+        + ", window="
+        + window
+        + ", hysteresis="
+        + hysteresis
+        + ", slowStart="
+        + slowStart
+        + ", maxEvacuatedPercent="
+        + maxEvacuatedPercent
+        + "]";
+  }
+
+  /**
+   * Builds a {@link ZonePolicy}; starts from the defaults. Each setter checks its value at once.
+   */
+  public static final class Builder {
+    private int ejectedPercent = 50;
+    private double outlierK = 3.0;
+    private int minSamples = 20;
+    private Duration window = Duration.ofSeconds(10);
+    private Duration hysteresis = Duration.ofSeconds(10);
+    private Duration slowStart = Duration.ofSeconds(10);
+    private int maxEvacuatedPercent = 50;
+
+    private Builder() {}
+
+    private Builder(ZonePolicy z) {
+      ejectedPercent = z.ejectedPercent;
+      outlierK = z.outlierK;
+      minSamples = z.minSamples;
+      window = z.window;
+      hysteresis = z.hysteresis;
+      slowStart = z.slowStart;
+      maxEvacuatedPercent = z.maxEvacuatedPercent;
+    }
+
+    /**
+     * Sets the share of ejected, down or held-off endpoints beyond which a zone is evacuated.
+     * Default 50.
+     *
+     * @param ejectedPercent 1 to 100
+     * @return this builder
+     * @throws InvalidSettingException if out of range
+     */
+    public Builder ejectedPercent(int ejectedPercent) {
+      this.ejectedPercent = checkEjectedPercent(ejectedPercent);
+      return this;
+    }
+
+    /**
+     * Sets how many median absolute deviations make an outlier. Default 3.0.
+     *
+     * @param outlierK positive and finite
+     * @return this builder
+     * @throws InvalidSettingException if not positive or not finite
+     */
+    public Builder outlierK(double outlierK) {
+      this.outlierK = checkOutlierK(outlierK);
+      return this;
+    }
+
+    /**
+     * Sets the attempts a zone needs in the window to be judged on its errors and latency. Default
+     * 20.
+     *
+     * @param minSamples at least 1
+     * @return this builder
+     * @throws InvalidSettingException if below 1
+     */
+    public Builder minSamples(int minSamples) {
+      this.minSamples = checkMinSamples(minSamples);
+      return this;
+    }
+
+    /**
+     * Sets the sliding window of the judgement. Default 10 s.
+     *
+     * @param window at least 2 s
+     * @return this builder
+     * @throws InvalidSettingException if shorter than 2 s
+     */
+    public Builder window(Duration window) {
+      this.window = checkWindow(window);
+      return this;
+    }
+
+    /**
+     * Sets how long an evacuated zone must stay clean before it returns. Default 10 s.
+     *
+     * @param hysteresis positive
+     * @return this builder
+     * @throws InvalidSettingException if not positive
+     */
+    public Builder hysteresis(Duration hysteresis) {
+      this.hysteresis = checkHysteresis(hysteresis);
+      return this;
+    }
+
+    /**
+     * Sets how long a returning zone or endpoint takes to reach its full share. Default 10 s.
+     *
+     * @param slowStart zero (at once) or positive
+     * @return this builder
+     * @throws InvalidSettingException if negative
+     */
+    public Builder slowStart(Duration slowStart) {
+      this.slowStart = checkSlowStart(slowStart);
+      return this;
+    }
+
+    /**
+     * Sets the most zones, in percent of all, that passive evidence alone may evacuate at once; see
+     * {@link ZonePolicy#withMaxEvacuatedPercent(int)}. Default 50.
+     *
+     * @param maxEvacuatedPercent 1 to 100
+     * @return this builder
+     * @throws InvalidSettingException if out of range
+     */
+    public Builder maxEvacuatedPercent(int maxEvacuatedPercent) {
+      this.maxEvacuatedPercent = checkMaxEvacuatedPercent(maxEvacuatedPercent);
+      return this;
+    }
+
+    /**
+     * Returns the policy; zones are judged.
+     *
+     * @return the policy
+     */
+    public ZonePolicy build() {
+      return new ZonePolicy(true, this);
+    }
+  }
+
+  private static int checkMaxEvacuatedPercent(int maxEvacuatedPercent) {
+    return percent("maxEvacuatedPercent", maxEvacuatedPercent);
+  }
+
+  private static int checkEjectedPercent(int ejectedPercent) {
+    return percent("ejectedPercent", ejectedPercent);
+  }
+
+  private static int percent(String name, int value) {
+    if (value < 1 || value > 100) {
+      throw new InvalidSettingException(
+          "zones." + name, value, "zone " + name + " must be between 1 and 100 but was " + value);
+    }
+    return value;
+  }
+
+  private static double checkOutlierK(double outlierK) {
+    if (Double.isInfinite(outlierK)) {
+      throw new InvalidSettingException(
+          "zones.outlierK", outlierK, "zone outlierK must be finite but was " + outlierK);
+    }
+    if (!(outlierK > 0)) {
+      throw new InvalidSettingException(
+          "zones.outlierK", outlierK, "zone outlierK must be positive but was " + outlierK);
+    }
+    return outlierK;
+  }
+
+  private static int checkMinSamples(int minSamples) {
+    if (minSamples < 1) {
+      throw new InvalidSettingException(
+          "zones.minSamples", minSamples, "zone minSamples must be >= 1 but was " + minSamples);
+    }
+    return minSamples;
+  }
+
+  private static Duration checkWindow(Duration window) {
+    HealthCheck.positive("zones.window", "zone window", window);
+    if (window.compareTo(Duration.ofSeconds(2)) < 0) {
+      throw new InvalidSettingException(
+          "zones.window", window, "zone window must be at least 2 s but was " + window);
+    }
+    return window;
+  }
+
+  private static Duration checkHysteresis(Duration hysteresis) {
+    HealthCheck.positive("zones.hysteresis", "zone hysteresis", hysteresis);
+    return hysteresis;
+  }
+
+  private static Duration checkSlowStart(Duration slowStart) {
+    Objects.requireNonNull(slowStart, "slowStart");
+    if (slowStart.isNegative()) {
+      throw new InvalidSettingException(
+          "zones.slowStart", slowStart, "zone slowStart must not be negative but was " + slowStart);
+    }
+    return slowStart;
   }
 }

@@ -234,7 +234,7 @@ class BuilderRangeValidationTest {
         .isEmpty();
     assertThat(
             FailoverClient.warnings(
-                Locality.of("us-east-1", "us-east-1a"), endpoints(), HealthCheck.disabled()))
+                Locality.of("us-east-1", "us-east-1a"), endpoints(), HealthCheck.off()))
         .isEmpty();
   }
 
@@ -257,6 +257,6 @@ class BuilderRangeValidationTest {
   }
 
   private static List<String> warnings(Locality home) {
-    return FailoverClient.warnings(home, endpoints(), HealthCheck.disabled());
+    return FailoverClient.warnings(home, endpoints(), HealthCheck.off());
   }
 }

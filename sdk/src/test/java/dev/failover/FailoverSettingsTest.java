@@ -42,10 +42,10 @@ class FailoverSettingsTest {
       assertThat(s.budgetRatio()).isEqualTo(0.1);
       assertThat(s.budgetMinPerSecond()).isEqualTo(1);
       assertThat(s.budgetWindow()).isEqualTo(Duration.ofSeconds(10));
-      assertThat(s.healthCheck()).isSameAs(HealthCheck.disabled());
+      assertThat(s.healthCheck()).isSameAs(HealthCheck.off());
       assertThat(s.ejection()).isSameAs(EjectionPolicy.defaults());
       assertThat(s.hedging()).isSameAs(HedgePolicy.off());
-      assertThat(s.staleCache()).isSameAs(StaleCache.disabled());
+      assertThat(s.staleCache()).isSameAs(StaleCache.off());
       assertThat(s.zones()).isSameAs(ZonePolicy.defaults());
       assertThat(s.panicThresholdPercent()).isZero();
       assertThat(s.panicFailOpen()).isTrue();
@@ -79,7 +79,7 @@ class FailoverSettingsTest {
             .healthCheck(check)
             .hedging(hedging)
             .staleIfError(StaleCache.of(10, 1024, Duration.ofMinutes(1)))
-            .zones(ZonePolicy.disabled())
+            .zones(ZonePolicy.off())
             .ejection(EjectionPolicy.defaults().withConsecutiveFailures(7))
             .panic(30, false)
             .maxRequests(64)

@@ -60,7 +60,7 @@ final class Harness implements AutoCloseable {
             .clock(clock)
             .scheduler(scheduler)
             .random(random)
-            .zones(ZonePolicy.disabled())
+            .zones(ZonePolicy.off())
             .deadline(DEADLINE)
             .minAttemptTime(MIN_ATTEMPT)
             .listener(events);

@@ -131,17 +131,17 @@ class HealthCheckNoTrafficTest {
   @Test
   void theNoTrafficIntervalIsCheckedAndDefaultsToEnvoys60Seconds() {
     assertThat(HealthCheck.http("/health").noTrafficInterval()).isEqualTo(Duration.ofSeconds(60));
-    assertThat(HealthCheck.disabled().noTrafficInterval()).isEqualTo(Duration.ofSeconds(60));
-    // The record's constructor from before the setting existed keeps the default.
+    assertThat(HealthCheck.off().noTrafficInterval()).isEqualTo(Duration.ofSeconds(60));
+    // A health check built without the setting (as code from before it existed) keeps the default.
     HealthCheck old =
-        new HealthCheck(
-            true,
-            "/health",
-            Duration.ofSeconds(2),
-            Duration.ofMillis(500),
-            Duration.ofSeconds(1),
-            2,
-            2);
+        HealthCheck.builder()
+            .path("/health")
+            .interval(Duration.ofSeconds(2))
+            .downInterval(Duration.ofMillis(500))
+            .timeout(Duration.ofSeconds(1))
+            .healthyThreshold(2)
+            .unhealthyThreshold(2)
+            .build();
     assertThat(old).isEqualTo(HealthCheck.http("/health"));
     assertThat(CHECK.withNoTrafficInterval(Duration.ofMinutes(5)).noTrafficInterval())
         .isEqualTo(Duration.ofMinutes(5));

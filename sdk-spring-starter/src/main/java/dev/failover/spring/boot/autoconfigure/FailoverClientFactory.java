@@ -723,7 +723,7 @@ final class FailoverClientFactory implements InitializingBean {
     if (!(enabled != null ? enabled : path != null)) {
       return;
     }
-    HealthCheck check = HealthCheck.http(path != null ? path : HealthCheck.disabled().path());
+    HealthCheck check = HealthCheck.http(path != null ? path : HealthCheck.off().path());
     check =
         l.from("health.interval", s -> s.getHealth().getInterval())
             .to(check, HealthCheck::withInterval);
@@ -928,7 +928,11 @@ final class FailoverClientFactory implements InitializingBean {
     return keys.stream().map(String::trim).toList();
   }
 
-  /** Hedging: the mode, then each setting, over the SDK's defaults ({@link HedgePolicy#off()}). */
+  /**
+   * Hedging: each setting over {@link HedgePolicy#builder()}'s defaults, checked even while hedging
+   * is off; on with a mode of fixed or adaptive, otherwise {@link HedgePolicy#off()} (the SDK's
+   * default).
+   */
   private static void applyHedging(Layers l, FailoverClient.Builder builder) {
     HedgePolicy.Mode mode = l.value("hedge.mode", s -> s.getHedge().getMode());
     Duration delay = l.value("hedge.delay", s -> s.getHedge().getDelay());
@@ -942,17 +946,25 @@ final class FailoverClientFactory implements InitializingBean {
         && minDelay == null) {
       return;
     }
-    HedgePolicy d = HedgePolicy.off();
-    builder.hedging(
-        new HedgePolicy(
-            mode != null ? mode : d.mode(),
-            delay != null ? delay : d.delay(),
-            maxExtraLoad != null ? maxExtraLoad.fraction() : d.maxExtraLoad(),
-            maxHedges != null ? maxHedges : d.maxHedges(),
-            minDelay != null ? minDelay : d.minDelay()));
+    PropertyMapper map = PropertyMapper.get();
+    HedgePolicy.Builder hedge = HedgePolicy.builder();
+    map.from(delay).to(hedge::delay);
+    map.from(maxExtraLoad).as(Percentage::fraction).to(hedge::maxExtraLoad);
+    map.from(maxHedges).to(hedge::maxHedges);
+    map.from(minDelay).to(hedge::minDelay);
+    boolean on = mode != null && mode != HedgePolicy.Mode.OFF;
+    if (mode != null && on) {
+      hedge.mode(mode);
+    }
+    HedgePolicy checked = hedge.build();
+    builder.hedging(on ? checked : HedgePolicy.off());
   }
 
-  /** Stale-if-error, over the SDK's defaults ({@link StaleCache#disabled()}). */
+  /**
+   * Stale-if-error: each setting over {@link StaleCache#builder()}'s values, checked even while the
+   * cache is off; on only with {@code stale.enabled=true}, otherwise {@link StaleCache#off()} (the
+   * SDK's default).
+   */
   private static void applyStale(Layers l, FailoverClient.Builder builder) {
     Boolean enabled = l.value("stale.enabled", s -> s.getStale().getEnabled());
     Long maxEntries = l.value("stale.max-entries", s -> s.getStale().getMaxEntries());
@@ -961,17 +973,22 @@ final class FailoverClientFactory implements InitializingBean {
     if (enabled == null && maxEntries == null && maxBodySize == null && maxAge == null) {
       return;
     }
-    StaleCache d = StaleCache.disabled();
-    builder.staleIfError(
-        new StaleCache(
-            enabled != null && enabled,
-            maxEntries != null ? maxEntries : d.maxEntries(),
-            maxBodySize != null ? maxBodySize.toBytes() : d.maxBodyBytes(),
-            maxAge != null ? maxAge : d.maxAge()));
+    PropertyMapper map = PropertyMapper.get();
+    StaleCache.Builder stale = StaleCache.builder();
+    map.from(maxEntries).to(stale::maxEntries);
+    map.from(maxBodySize).as(DataSize::toBytes).to(stale::maxBodyBytes);
+    map.from(maxAge).to(stale::maxAge);
+    StaleCache checked = stale.build();
+    builder.staleIfError(Boolean.TRUE.equals(enabled) ? checked : StaleCache.off());
   }
 
-  /** Zone evacuation, over the SDK's defaults ({@link ZonePolicy#defaults()}). */
-  private static void applyZones(Layers l, FailoverClient.Builder builder) {
+  /**
+   * Zone evacuation: each setting over the SDK's defaults ({@link ZonePolicy#defaults()}), checked
+   * even while zones are off; {@code zones.enabled=false} gives {@link ZonePolicy#off()}. Of its
+   * settings the client still uses the slow start of returning endpoints, which is then the
+   * default's: another {@code zones.slow-start} is rejected rather than dropped.
+   */
+  private void applyZones(Layers l, FailoverClient.Builder builder) {
     Boolean enabled = l.value("zones.enabled", s -> s.getZones().getEnabled());
     Integer ejectedPercent =
         l.value("zones.ejected-percent", s -> s.getZones().getEjectedPercent());
@@ -992,17 +1009,33 @@ final class FailoverClientFactory implements InitializingBean {
         && slowStart == null) {
       return;
     }
-    ZonePolicy d = ZonePolicy.defaults();
-    builder.zones(
-        new ZonePolicy(
-            enabled != null ? enabled : d.enabled(),
-            ejectedPercent != null ? ejectedPercent : d.ejectedPercent(),
-            outlierK != null ? outlierK : d.outlierK(),
-            minSamples != null ? minSamples : d.minSamples(),
-            window != null ? window : d.window(),
-            hysteresis != null ? hysteresis : d.hysteresis(),
-            slowStart != null ? slowStart : d.slowStart(),
-            maxEvacuatedPercent != null ? maxEvacuatedPercent : d.maxEvacuatedPercent()));
+    PropertyMapper map = PropertyMapper.get();
+    ZonePolicy.Builder zones = ZonePolicy.builder();
+    map.from(maxEvacuatedPercent).to(zones::maxEvacuatedPercent);
+    map.from(ejectedPercent).to(zones::ejectedPercent);
+    map.from(outlierK).to(zones::outlierK);
+    map.from(minSamples).to(zones::minSamples);
+    map.from(window).to(zones::window);
+    map.from(hysteresis).to(zones::hysteresis);
+    map.from(slowStart).to(zones::slowStart);
+    ZonePolicy checked = zones.build();
+    if (!Boolean.FALSE.equals(enabled)) {
+      builder.zones(checked);
+      return;
+    }
+    Setting<?> slow = l.picked("zones.slow-start");
+    if (slow != null && !checked.slowStart().equals(ZonePolicy.off().slowStart())) {
+      throw invalid(
+          slow.property(),
+          slow.value(),
+          "zones are off (zones.enabled=false), and then endpoints returning from an ejection"
+              + " ramp up over ZonePolicy.off()'s slow start of "
+              + ZonePolicy.off().slowStart().toSeconds()
+              + "s, not another",
+          "remove zones.slow-start, or turn zones on",
+          null);
+    }
+    builder.zones(ZonePolicy.off());
   }
 
   /**

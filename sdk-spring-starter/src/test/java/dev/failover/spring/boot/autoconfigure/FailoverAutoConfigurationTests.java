@@ -120,12 +120,12 @@ class FailoverAutoConfigurationTests {
               FailoverSettings s = context.getBean(FailoverClient.class).settings();
               assertThat(s.deadline()).isEqualTo(Duration.ofSeconds(10));
               assertThat(s.maxAttempts()).isEqualTo(3);
-              assertThat(s.healthCheck()).isEqualTo(HealthCheck.disabled());
+              assertThat(s.healthCheck()).isEqualTo(HealthCheck.off());
               assertThat(s.ejection()).isEqualTo(EjectionPolicy.defaults());
               assertThat(s.panicThresholdPercent()).isZero();
               assertThat(s.panicFailOpen()).isTrue();
               assertThat(s.hedging()).isEqualTo(HedgePolicy.off());
-              assertThat(s.staleCache()).isEqualTo(StaleCache.disabled());
+              assertThat(s.staleCache()).isEqualTo(StaleCache.off());
               assertThat(s.zones()).isEqualTo(ZonePolicy.defaults());
             });
   }
@@ -179,16 +179,17 @@ class FailoverAutoConfigurationTests {
               assertThat(s.healthCheck().enabled()).isFalse();
               assertThat(s.ejection())
                   .isEqualTo(
-                      new EjectionPolicy(
-                          7,
-                          40,
-                          Duration.ofMillis(900),
-                          60,
-                          30,
-                          10,
-                          Duration.ofSeconds(2),
-                          Duration.ofSeconds(30),
-                          2));
+                      EjectionPolicy.builder()
+                          .consecutiveFailures(7)
+                          .failureRatePercent(40)
+                          .slowCallDuration(Duration.ofMillis(900))
+                          .slowCallRatePercent(60)
+                          .windowSize(30)
+                          .minimumCalls(10)
+                          .baseEjectionTime(Duration.ofSeconds(2))
+                          .maxEjectionTime(Duration.ofSeconds(30))
+                          .halfOpenProbes(2)
+                          .build());
               assertThat(s.panicThresholdPercent()).isEqualTo(30);
               assertThat(s.panicFailOpen()).isFalse();
             });
@@ -221,24 +222,25 @@ class FailoverAutoConfigurationTests {
               FailoverSettings s = context.getBean(FailoverClient.class).settings();
               assertThat(s.hedging())
                   .isEqualTo(
-                      new HedgePolicy(
-                          HedgePolicy.Mode.ADAPTIVE,
-                          Duration.ofMillis(40),
-                          0.05,
-                          2,
-                          Duration.ofMillis(3)));
+                      HedgePolicy.builder()
+                          .mode(HedgePolicy.Mode.ADAPTIVE)
+                          .delay(Duration.ofMillis(40))
+                          .maxExtraLoad(0.05)
+                          .maxHedges(2)
+                          .minDelay(Duration.ofMillis(3))
+                          .build());
               assertThat(s.staleCache())
                   .isEqualTo(StaleCache.of(500, 128 * 1024, Duration.ofMinutes(2)));
               assertThat(s.zones())
                   .isEqualTo(
-                      new ZonePolicy(
-                          true,
-                          60,
-                          2.5,
-                          30,
-                          Duration.ofSeconds(20),
-                          Duration.ofSeconds(15),
-                          Duration.ZERO));
+                      ZonePolicy.builder()
+                          .ejectedPercent(60)
+                          .outlierK(2.5)
+                          .minSamples(30)
+                          .window(Duration.ofSeconds(20))
+                          .hysteresis(Duration.ofSeconds(15))
+                          .slowStart(Duration.ZERO)
+                          .build());
             });
   }
 
@@ -317,7 +319,7 @@ class FailoverAutoConfigurationTests {
         .run(
             context ->
                 assertThat(context.getBean(FailoverClient.class).settings().staleCache())
-                    .isEqualTo(new StaleCache(false, 1000, 64 * 1024, Duration.ofMinutes(1))));
+                    .isSameAs(StaleCache.off()));
   }
 
   @Test
@@ -336,14 +338,14 @@ class FailoverAutoConfigurationTests {
             context ->
                 assertThat(context.getBean(FailoverClient.class).settings().healthCheck())
                     .isEqualTo(
-                        new HealthCheck(
-                            true,
-                            "/health",
-                            Duration.ofSeconds(3),
-                            Duration.ofMillis(300),
-                            Duration.ofMillis(200),
-                            3,
-                            4)));
+                        HealthCheck.builder()
+                            .path("/health")
+                            .interval(Duration.ofSeconds(3))
+                            .downInterval(Duration.ofMillis(300))
+                            .timeout(Duration.ofMillis(200))
+                            .healthyThreshold(3)
+                            .unhealthyThreshold(4)
+                            .build()));
   }
 
   /** defaults (1000 ms) < client (100 ms) < customizer (10 ms), field by field. */
