@@ -5,15 +5,16 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A setting of the client or of one of its policies was given a value it does not accept. Thrown at
- * once by the {@link FailoverClient.Builder} setters and by the factories, constructors and {@code
+ * once by the {@link FailoverClient.Builder} setters, by the builder setters, factories and {@code
  * with...} methods of {@link HealthCheck}, {@link EjectionPolicy}, {@link HedgePolicy}, {@link
- * StaleCache}, {@link ZonePolicy}, {@link DiscoveryPolicy}, {@link Endpoint}, {@link Locality} and
- * {@link RequestOptions}. It is an {@link IllegalArgumentException}, so code that catches that
- * keeps working; the message still says what is wrong, with the value and the range allowed.
+ * StaleCache}, {@link ZonePolicy}, {@link DiscoveryPolicy} and {@link RequestOptions}, and by the
+ * factories and constructors of {@link Endpoint} and {@link Locality}. It is an {@link
+ * IllegalArgumentException}, so code that catches that keeps working; the message still says what
+ * is wrong, with the value and the range allowed.
  *
  * <p>{@link #setting()} names the setting as the builder and docs/configuration.md name it: the
  * builder method for a plain setting ({@code "deadline"}, {@code "maxAttempts"}), the builder
- * method and the component, separated by a dot, for a setting inside a policy or a setter that
+ * method and the policy setting, separated by a dot, for a setting inside a policy or a setter that
  * takes several values ({@code "hedging.maxExtraLoad"}, {@code "healthCheck.interval"}, {@code
  * "backoff.cap"}, {@code "retryBudget.window"}, {@code "endpoint.weight"}). A framework that maps
  * its own configuration keys onto the builder (as the Spring Boot starter does) can map the error
