@@ -11,6 +11,7 @@ import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import okhttp3.Call;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
@@ -30,8 +31,8 @@ import org.openjdk.jmh.annotations.Threads;
  * threads, TCP_NODELAY, 2-byte body, keep-alive), through a bare {@link OkHttpClient} and through a
  * {@link FailoverClient} with one endpoint and default settings (each with its own connection
  * pool), and through the same client with {@code callerRunsFirstAttempt(true)} (first attempts on
- * the caller's thread), on 1 and on 4 threads. Throughput mode gives calls per second; sample mode
- * gives p50 and p99.
+ * the caller's thread), on 1 and on 4 threads, and bare OkHttp with a call timeout (as every SDK
+ * attempt has one). Throughput mode gives calls per second; sample mode gives p50 and p99.
  *
  * <p>Run with:
  *
@@ -121,6 +122,16 @@ public class LoopbackCallBenchmark {
     }
   }
 
+  /** A bare call with a call timeout, as every attempt of the SDK carries one. */
+  private int bareTimedCall() throws IOException {
+    Call call = bare.newCall(bareRequest);
+    call.timeout().timeout(10, TimeUnit.SECONDS);
+    try (Response r = call.execute()) {
+      r.body().bytes();
+      return r.code();
+    }
+  }
+
   private int failoverCall() throws IOException {
     return call(Objects.requireNonNull(failover, "not set up"));
   }
@@ -202,5 +213,30 @@ public class LoopbackCallBenchmark {
   @Threads(4)
   public int callerRuns4() throws IOException {
     return call(Objects.requireNonNull(callerRuns, "not set up"));
+  }
+
+  /**
+   * Bare OkHttp with a 10 s call timeout (never reached), one thread: what OkHttp's timeout
+   * watchdog, which every SDK attempt enters, costs over loopback.
+   *
+   * @return the status
+   * @throws IOException if the call fails
+   */
+  @Benchmark
+  @Threads(1)
+  public int bareTimed1() throws IOException {
+    return bareTimedCall();
+  }
+
+  /**
+   * Bare OkHttp with a 10 s call timeout, four threads.
+   *
+   * @return the status
+   * @throws IOException if the call fails
+   */
+  @Benchmark
+  @Threads(4)
+  public int bareTimed4() throws IOException {
+    return bareTimedCall();
   }
 }
