@@ -177,4 +177,16 @@ public class InMemoryCallBenchmark {
       return r.code();
     }
   }
+
+  /**
+   * Only the call objects of a failover call, created and never run: what {@code newCall} allocates
+   * before any attempt (the call handed out, its state machine, their lists, sets and result).
+   *
+   * @return the call
+   */
+  @Benchmark
+  public Call failoverNewCall() {
+    FailoverClient f = Objects.requireNonNull(callerRuns, "not set up");
+    return f.newCall(failoverRequest);
+  }
 }
