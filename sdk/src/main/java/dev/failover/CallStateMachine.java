@@ -40,8 +40,10 @@ import org.slf4j.LoggerFactory;
  * dispatcher's threads (OkHttp's callbacks, draining), and the scheduler's thread (the deadline,
  * retry and hedge timers), which hands OkHttp the attempts its timer sent but leaves the rest of
  * the drain (events, OkHttp's {@code cancel()} of attempts, the result, the callback) to the
- * dispatcher. No OkHttp call is made under the lock: OkHttp's {@code enqueue} may call back at once
- * and its {@code cancel} calls the user's {@code EventListener.canceled}.
+ * dispatcher. OkHttp's {@code enqueue}, {@code execute} and {@code cancel} of attempts are called
+ * after the lock: {@code enqueue} may call back at once, and {@code cancel} calls the user's {@code
+ * EventListener.canceled}. An attempt's {@code newCall} is still made under it, which runs an
+ * {@code EventListener.Factory} set on the application's own {@code OkHttpClient} there.
  */
 final class CallStateMachine {
   private static final Logger log = LoggerFactory.getLogger(CallStateMachine.class);
