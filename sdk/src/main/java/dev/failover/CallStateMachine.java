@@ -14,6 +14,7 @@ import okhttp3.Call;
 import okhttp3.Callback;
 import okhttp3.EventListener;
 import okhttp3.HttpUrl;
+import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
 import org.jspecify.annotations.Nullable;
@@ -40,10 +41,10 @@ import org.slf4j.LoggerFactory;
  * dispatcher's threads (OkHttp's callbacks, draining), and the scheduler's thread (the deadline,
  * retry and hedge timers), which hands OkHttp the attempts its timer sent but leaves the rest of
  * the drain (events, OkHttp's {@code cancel()} of attempts, the result, the callback) to the
- * dispatcher. OkHttp's {@code enqueue}, {@code execute} and {@code cancel} of attempts are called
- * after the lock: {@code enqueue} may call back at once, and {@code cancel} calls the user's {@code
- * EventListener.canceled}. An attempt's {@code newCall} is still made under it, which runs an
- * {@code EventListener.Factory} set on the application's own {@code OkHttpClient} there.
+ * dispatcher. No OkHttp call is made under the lock: an attempt's {@code newCall} (which runs the
+ * {@code EventListener.Factory} of the application's own {@code OkHttpClient}), {@code enqueue}
+ * (which may call back at once), {@code execute} and {@code cancel} (which calls the user's {@code
+ * EventListener.canceled}) are all made after it.
  */
 final class CallStateMachine {
   private static final Logger log = LoggerFactory.getLogger(CallStateMachine.class);
@@ -117,7 +118,7 @@ final class CallStateMachine {
    * EventListener.canceled} on the cancelling thread.
    */
   @GuardedBy("this")
-  private @Nullable List<Call> pendingCancels;
+  private @Nullable List<InFlight> pendingCancels;
 
   /** The first attempt of an execute() the caller's thread runs itself (see callerRuns). */
   @GuardedBy("this")
@@ -255,14 +256,15 @@ final class CallStateMachine {
    * the deadline) ends it; a hedge or the call's end cancels it.
    */
   private void runOnCallersThread(InFlight f) {
+    Call c = newAttemptCall(f);
     Response response;
     try {
-      response = f.call.execute();
+      response = c.execute();
     } catch (IOException e) {
-      f.onFailure(f.call, e);
+      f.onFailure(c, e);
       return;
     }
-    f.onResponse(f.call, response);
+    f.onResponse(c, response);
   }
 
   /**
@@ -367,12 +369,18 @@ final class CallStateMachine {
     ClientCore.AttemptTag tag = new ClientCore.AttemptTag(idempotent);
     int number = attempts.size() + inFlight.size() + 1;
     Request attemptRequest = attemptRequest(ep, tag, kind, number);
-    Call call = (idempotent ? core.retrying : core.nonRetrying).newCall(attemptRequest);
-    call.timeout().timeout(deadline.attemptTimeout(now, attemptTimeoutNanos), TimeUnit.NANOSECONDS);
-    for (EventListener l : eventListeners) {
-      call.addEventListener(l);
-    }
-    send(ep, call, tag, number, kind, now, pick.acquired(), pick.lastResort());
+    send(
+        ep,
+        idempotent ? core.retrying : core.nonRetrying,
+        attemptRequest,
+        deadline.attemptTimeout(now, attemptTimeoutNanos),
+        eventListeners.isEmpty() ? List.of() : List.copyOf(eventListeners),
+        tag,
+        number,
+        kind,
+        now,
+        pick.acquired(),
+        pick.lastResort());
     sent++;
     if (kind == Attempt.Kind.RETRY) {
       retries++;
@@ -396,17 +404,25 @@ final class CallStateMachine {
     return b.build();
   }
 
+  /**
+   * Records an attempt as in flight and queues it to be sent after the lock, where its OkHttp call
+   * is made ({@link #newAttemptCall}). Caller holds the lock.
+   */
   @GuardedBy("this")
   private void send(
       EndpointState ep,
-      Call call,
+      OkHttpClient client,
+      Request attemptRequest,
+      long timeoutNanos,
+      List<EventListener> listeners,
       ClientCore.AttemptTag tag,
       int number,
       Attempt.Kind kind,
       long now,
       boolean acquired,
       boolean lastResort) {
-    InFlight f = new InFlight(ep, call, tag, number, kind, now);
+    InFlight f =
+        new InFlight(ep, client, attemptRequest, timeoutNanos, listeners, tag, number, kind, now);
     f.acquired = acquired;
     f.lastResort = lastResort;
     inFlight.add(f);
@@ -432,7 +448,7 @@ final class CallStateMachine {
    * the lock, on the thread that drains: never the scheduler's.
    */
   private void flushCancels() {
-    List<Call> cancels;
+    List<InFlight> cancels;
     synchronized (this) {
       cancels = pendingCancels;
       if (cancels == null) {
@@ -440,8 +456,14 @@ final class CallStateMachine {
       }
       pendingCancels = null;
     }
-    for (Call c : cancels) {
-      c.cancel();
+    for (InFlight f : cancels) {
+      Call c;
+      synchronized (this) {
+        c = f.call;
+      }
+      if (c != null) {
+        c.cancel();
+      } // else not made yet: newAttemptCall cancels it once made
     }
   }
 
@@ -456,9 +478,31 @@ final class CallStateMachine {
       pendingSends = null;
     }
     for (InFlight f : sends) {
-      // A call that ended meanwhile cancelled f.call: OkHttp then fails it at once (CANCELLED).
-      f.call.enqueue(f);
+      newAttemptCall(f).enqueue(f);
     }
+  }
+
+  /**
+   * Makes an attempt's OkHttp call, outside the lock: OkHttp's {@code newCall} runs the {@code
+   * EventListener.Factory} of the application's {@code OkHttpClient}. If the call ended meanwhile,
+   * the attempt's call is cancelled before it is sent, and OkHttp fails it at once (CANCELLED); if
+   * the call ends after, its drain cancels it ({@link #flushCancels}).
+   */
+  private Call newAttemptCall(InFlight f) {
+    Call c = f.client.newCall(f.attemptRequest);
+    c.timeout().timeout(f.timeoutNanos, TimeUnit.NANOSECONDS);
+    for (EventListener l : f.listeners) {
+      c.addEventListener(l);
+    }
+    boolean ended;
+    synchronized (this) {
+      f.call = c;
+      ended = f.cancelled;
+    }
+    if (ended) {
+      c.cancel();
+    }
+    return c;
   }
 
   /**
@@ -483,9 +527,18 @@ final class CallStateMachine {
     ClientCore.AttemptTag tag = new ClientCore.AttemptTag(true);
     int number = attempts.size() + inFlight.size() + 1;
     Request attemptRequest = attemptRequest(ep, tag, Attempt.Kind.PROBE, number);
-    Call call = core.retrying.newCall(attemptRequest);
-    call.timeout().timeout(deadline.attemptTimeout(now, attemptTimeoutNanos), TimeUnit.NANOSECONDS);
-    send(ep, call, tag, number, Attempt.Kind.PROBE, now, true, false);
+    send(
+        ep,
+        core.retrying,
+        attemptRequest,
+        deadline.attemptTimeout(now, attemptTimeoutNanos),
+        List.of(),
+        tag,
+        number,
+        Attempt.Kind.PROBE,
+        now,
+        true,
+        false);
   }
 
   /** Arms the timer of the next hedge, if this call may hedge. Caller holds the lock. */
@@ -979,12 +1032,12 @@ final class CallStateMachine {
       // It stood out if it had run at least twice as long as the attempt that overtook it.
       long now = core.ticker.nanos();
       f.slowLoser = f.lostRace && now - f.start >= 2 * (now - winnerStart);
-      List<Call> c = pendingCancels;
+      List<InFlight> c = pendingCancels;
       if (c == null) {
         c = new ArrayList<>(2);
         pendingCancels = c;
       }
-      c.add(f.call); // cancelled by drain(), after the lock
+      c.add(f); // cancelled in OkHttp by drain(), after the lock
     }
     FailoverException failure = end.failure();
     if (failure != null) {
@@ -1220,7 +1273,20 @@ final class CallStateMachine {
   /** One attempt in flight, and the OkHttp callback that ends it. */
   private final class InFlight implements Callback {
     final EndpointState endpoint;
-    final Call call;
+
+    // How OkHttp sends it, decided under the lock; its Call is made after it (newAttemptCall).
+    final OkHttpClient client;
+    final Request attemptRequest;
+    final long timeoutNanos;
+    final List<EventListener> listeners;
+
+    /**
+     * OkHttp's call, once the thread that sends the attempt made it; null before. Set and read
+     * under the call's lock, together with {@link #cancelled} (volatile only because Error Prone
+     * cannot check the enclosing call's lock through an {@code InFlight} parameter).
+     */
+    volatile @Nullable Call call;
+
     final ClientCore.AttemptTag tag;
     final int number;
     final Attempt.Kind kind;
@@ -1242,13 +1308,19 @@ final class CallStateMachine {
 
     InFlight(
         EndpointState endpoint,
-        Call call,
+        OkHttpClient client,
+        Request attemptRequest,
+        long timeoutNanos,
+        List<EventListener> listeners,
         ClientCore.AttemptTag tag,
         int number,
         Attempt.Kind kind,
         long start) {
       this.endpoint = endpoint;
-      this.call = call;
+      this.client = client;
+      this.attemptRequest = attemptRequest;
+      this.timeoutNanos = timeoutNanos;
+      this.listeners = listeners;
       this.tag = tag;
       this.number = number;
       this.kind = kind;

@@ -272,4 +272,31 @@ class CallObserverTest {
     }
     assertThat(cancelledHoldingTheCallsLock).isNotEmpty().containsOnly(false);
   }
+
+  @Test
+  void theApplicationsEventListenerFactoryRunsOutsideTheCallsLock() throws IOException {
+    List<Boolean> madeHoldingTheCallsLock = new CopyOnWriteArrayList<>();
+    java.util.concurrent.atomic.AtomicReference<okhttp3.Call> userCall =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    okhttp3.OkHttpClient own =
+        new okhttp3.OkHttpClient.Builder()
+            .eventListenerFactory(
+                attempt -> {
+                  okhttp3.Call c = userCall.get();
+                  if (c != null && attempt.request().url().encodedPath().equals("/users/6")) {
+                    madeHoldingTheCallsLock.add(Recording.lockedByThisThread(c));
+                  }
+                  return okhttp3.EventListener.NONE;
+                })
+            .build();
+    try (FailoverClient client = Zones3.client(zones).okHttpClient(own).build()) {
+      okhttp3.Call call = client.newCall(get("/users/6"));
+      userCall.set(call);
+      try (Response r = call.execute()) {
+        assertThat(r.code()).isEqualTo(200);
+      }
+    }
+    // OkHttp's newCall of the attempt ran the factory: not under the call's lock.
+    assertThat(madeHoldingTheCallsLock).isNotEmpty().containsOnly(false);
+  }
 }
