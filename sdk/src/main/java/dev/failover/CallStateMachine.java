@@ -256,7 +256,13 @@ final class CallStateMachine {
    * the deadline) ends it; a hedge or the call's end cancels it.
    */
   private void runOnCallersThread(InFlight f) {
-    Call c = newAttemptCall(f);
+    Call c;
+    try {
+      c = newAttemptCall(f);
+    } catch (RuntimeException e) {
+      f.notMade(e);
+      return;
+    }
     Response response;
     try {
       response = c.execute();
@@ -478,7 +484,14 @@ final class CallStateMachine {
       pendingSends = null;
     }
     for (InFlight f : sends) {
-      newAttemptCall(f).enqueue(f);
+      Call c;
+      try {
+        c = newAttemptCall(f);
+      } catch (RuntimeException e) {
+        f.notMade(e);
+        continue;
+      }
+      c.enqueue(f);
     }
   }
 
@@ -1334,6 +1347,16 @@ final class CallStateMachine {
       } catch (RuntimeException e) {
         onHandlerFailure(this, response, e);
       }
+    }
+
+    /**
+     * OkHttp could not make the attempt's call (the application's {@code EventListener.Factory}
+     * threw): it fails as an attempt that never left, so the call carries on (another endpoint, or
+     * its end) instead of waiting for its deadline.
+     */
+    void notMade(RuntimeException e) {
+      log.warn("Failover: OkHttp could not make an attempt of {} {}", method, path, e);
+      onFailure(owner, new IOException("the attempt's OkHttp call could not be made: " + e, e));
     }
 
     @Override

@@ -299,4 +299,32 @@ class CallObserverTest {
     // OkHttp's newCall of the attempt ran the factory: not under the call's lock.
     assertThat(madeHoldingTheCallsLock).isNotEmpty().containsOnly(false);
   }
+
+  @Test
+  void anEventListenerFactoryThatThrowsFailsOnlyThatAttempt() throws IOException {
+    java.util.concurrent.atomic.AtomicInteger made =
+        new java.util.concurrent.atomic.AtomicInteger();
+    okhttp3.OkHttpClient own =
+        new okhttp3.OkHttpClient.Builder()
+            .eventListenerFactory(
+                attempt -> {
+                  if (attempt.request().url().encodedPath().equals("/users/7")
+                      && made.incrementAndGet() == 1) {
+                    throw new IllegalStateException("a listener factory's bug");
+                  }
+                  return okhttp3.EventListener.NONE;
+                })
+            .build();
+    try (FailoverClient client =
+        Zones3.client(zones).okHttpClient(own).deadline(Duration.ofSeconds(20)).build()) {
+      long start = System.nanoTime();
+      try (Response r = client.newCall(get("/users/7")).execute()) {
+        assertThat(r.code()).isEqualTo(200);
+      }
+      // The failed attempt was retried at once, not left to the 20 s deadline.
+      assertThat(java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start))
+          .isLessThan(10_000);
+    }
+    assertThat(made).hasValueGreaterThanOrEqualTo(2);
+  }
 }
