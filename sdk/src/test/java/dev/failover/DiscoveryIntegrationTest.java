@@ -125,6 +125,9 @@ class DiscoveryIntegrationTest {
     private volatile boolean stop;
     private final AtomicInteger inFlight = new AtomicInteger();
 
+    /** The numbers of the calls begun and not yet ended. */
+    final java.util.Set<Long> running = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     Load(FailoverClient client, Duration max) {
       thread =
           new Thread(
@@ -142,6 +145,8 @@ class DiscoveryIntegrationTest {
                     java.util.concurrent.locks.LockSupport.parkNanos(wait);
                   }
                   inFlight.incrementAndGet();
+                  long number = n;
+                  running.add(number);
                   long sent = System.nanoTime();
                   Request r =
                       new Request.Builder().url("http://directory/api/v1/users/" + n).build();
@@ -159,12 +164,14 @@ class DiscoveryIntegrationTest {
                                   failures.add("status " + response.code());
                                 }
                               }
+                              running.remove(number);
                               inFlight.decrementAndGet();
                             }
 
                             @Override
                             public void onFailure(Call call, IOException e) {
                               failures.add(e.toString());
+                              running.remove(number);
                               inFlight.decrementAndGet();
                             }
                           });
@@ -213,6 +220,19 @@ class DiscoveryIntegrationTest {
     }
   }
 
+  /**
+   * Waits (bounded) until every call begun so far has ended: a call that picked an endpoint before
+   * a list change may still send that attempt there (documented), so attempts counted after this
+   * come only from calls that began after the change.
+   */
+  private static void awaitCallsBegunSoFar(Load load) throws InterruptedException {
+    java.util.Set<Long> begun = java.util.Set.copyOf(load.running);
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (!Collections.disjoint(begun, load.running) && System.nanoTime() - until < 0) {
+      Thread.sleep(5);
+    }
+  }
+
   private int attempts(List<Endpoint> endpoints) {
     int n = 0;
     for (Endpoint e : endpoints) {
@@ -240,6 +260,7 @@ class DiscoveryIntegrationTest {
         registry.update(concat(endpoints("us-east-1a", 1, 2, 3), b, w));
         underLoad(load, RATE / 2);
         registry.update(concat(endpoints("us-east-1a", 2, 3), b, w));
+        awaitCallsBegunSoFar(load);
         attemptsByAddress.clear();
         underLoad(load, RATE);
       }
