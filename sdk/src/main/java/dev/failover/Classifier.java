@@ -25,23 +25,75 @@ final class Classifier {
   /** The statuses retried by default: 429 (throttled) and 502, 503, 504 (unavailable). */
   public static final Set<Integer> DEFAULT_RETRYABLE_STATUSES = Set.of(429, 502, 503, 504);
 
+  private static final RetryableStatuses DEFAULT_RETRYABLE =
+      RetryableStatuses.of(DEFAULT_RETRYABLE_STATUSES);
+
   /** Classifies a response status with the default retryable statuses. */
   public static Outcome classify(int status) {
-    return classify(status, DEFAULT_RETRYABLE_STATUSES);
+    return classify(status, DEFAULT_RETRYABLE);
   }
 
   /**
    * Classifies a response status: a retryable 429 is {@link Outcome#THROTTLED}, any other retryable
    * status {@link Outcome#UNAVAILABLE}; a 5xx not retryable is a {@link Outcome#SERVER_ERROR}.
+   * Boxes the status to look it up: on the call path, use {@link #classify(int,
+   * RetryableStatuses)}.
    */
   public static Outcome classify(int status, Set<Integer> retryable) {
-    if (retryable.contains(status)) {
+    return classify(status, retryable.contains(status));
+  }
+
+  /** As {@link #classify(int, Set)}, with the statuses made into a {@link RetryableStatuses}. */
+  public static Outcome classify(int status, RetryableStatuses retryable) {
+    return classify(status, retryable.contains(status));
+  }
+
+  private static Outcome classify(int status, boolean retryable) {
+    if (retryable) {
       return status == 429 ? Outcome.THROTTLED : Outcome.UNAVAILABLE;
     }
     if (status >= 500) {
       return Outcome.SERVER_ERROR;
     }
     return Outcome.SUCCESS;
+  }
+
+  /**
+   * The retryable statuses as a plain {@code int} array, looked up without boxing: built once per
+   * client from its {@code Set<Integer>} setting. A client's set holds a few statuses, so a linear
+   * scan is as quick as any table.
+   */
+  static final class RetryableStatuses {
+    private final int[] statuses;
+
+    private RetryableStatuses(int[] statuses) {
+      this.statuses = statuses;
+    }
+
+    /** Copies {@code statuses}. */
+    static RetryableStatuses of(Set<Integer> statuses) {
+      int[] copy = new int[statuses.size()];
+      int i = 0;
+      for (Integer status : statuses) {
+        copy[i++] = status;
+      }
+      return new RetryableStatuses(copy);
+    }
+
+    /** Whether {@code status} is one of the statuses. */
+    boolean contains(int status) {
+      for (int s : statuses) {
+        if (s == status) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    @Override
+    public String toString() {
+      return java.util.Arrays.toString(statuses);
+    }
   }
 
   /**

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.random.RandomGenerator;
 
 /** The live state of one endpoint: breaker, latency, load, health-check and hold-off state. */
@@ -50,6 +51,19 @@ final class EndpointState {
 
   /** When the endpoint last returned to rotation, for slow start; MIN_VALUE if never ejected. */
   private volatile long restoredAt = Long.MIN_VALUE;
+
+  /** The breaker state whose transition into was last handled (see {@link #observe}). */
+  private final AtomicReference<CircuitBreaker.State> seen =
+      new AtomicReference<>(CircuitBreaker.State.CLOSED);
+
+  private final String service;
+  private final Events events;
+
+  /** The endpoint as first listed: ejection and restore events name it (a new weight aside). */
+  private final Endpoint listedAs;
+
+  /** This endpoint as a first attempt's pick (in rotation, holding a permission), made once. */
+  final Router.Pick routed = new Router.Pick(this, false, false);
 
   /** The endpoint's zone; set once by the router right after construction. */
   @SuppressWarnings("NullAway.Init")
@@ -98,34 +112,72 @@ final class EndpointState {
                   return ms;
                 })
             .build();
+    // No consumer on the breaker's event publisher: with one, Resilience4j builds an event (with
+    // a timestamp and a duration) on every success and error. Every transition happens inside a
+    // call this class makes into the breaker, and each such call is followed by observe(), which
+    // handles the change of state.
     this.breaker = CircuitBreaker.of(service + "@" + endpoint.address(), config);
-    breaker
-        .getEventPublisher()
-        .onStateTransition(
-            e -> {
-              switch (e.getStateTransition().getToState()) {
-                case OPEN -> {
-                  openedAt = ticker.nanos();
-                  ejections.incrementAndGet();
-                  long ms =
-                      TimeUnit.NANOSECONDS.toMillis(Math.max(0, ejectedUntil - ticker.nanos()));
-                  events.emit(
-                      new FailoverEvent.EndpointEjected(
-                          service,
-                          endpoint,
-                          FailoverEvent.Cause.CIRCUIT_BREAKER,
-                          Duration.ofMillis(ms)));
-                }
-                case CLOSED -> {
-                  consecutiveFailures.set(0);
-                  restoredAt = ticker.nanos();
-                  events.emit(
-                      new FailoverEvent.EndpointRestored(
-                          service, endpoint, FailoverEvent.Cause.CIRCUIT_BREAKER));
-                }
-                default -> {}
-              }
-            });
+    this.service = service;
+    this.events = events;
+    this.listedAs = endpoint;
+  }
+
+  /**
+   * Handles the breaker's transitions since the state last handled: an endpoint that entered {@code
+   * OPEN} is ejected (counted, timed, announced), one that entered {@code CLOSED} is restored (with
+   * slow start). Called right after every call into the breaker that can change its state, by the
+   * thread that made it, so a transition is handled where Resilience4j's state transition event
+   * would have been consumed. The state last handled is swapped atomically, so concurrent callers
+   * handle each change once.
+   *
+   * <p>Only the state is compared, not Resilience4j's internal state object: a change that leaves
+   * the state as it was (OPEN to OPEN on a new ejection time, CLOSED to CLOSED) is internal and has
+   * no event, as with Resilience4j's listener. A change seen as CLOSED to HALF_OPEN passed through
+   * OPEN (CLOSED leaves only to OPEN here), so the endpoint is counted as ejected. Two transitions
+   * by other threads between one thread's transition and its observe() that bring the state back to
+   * the one last handled (OPEN then CLOSED at once) are seen as none.
+   */
+  private void observe() {
+    while (true) {
+      CircuitBreaker.State last = java.util.Objects.requireNonNull(seen.get());
+      CircuitBreaker.State now = breaker.getState();
+      if (now == last) {
+        return;
+      }
+      if (seen.compareAndSet(last, now)) {
+        transitioned(last, now);
+      }
+    }
+  }
+
+  /**
+   * Notes that a half-open probe permission was taken or a health check half-opened the breaker: an
+   * OPEN to HALF_OPEN change has nothing to handle, and is only marked as seen, without handling
+   * (or announcing) a change made by another thread that is still to observe it.
+   */
+  private void observeHalfOpen() {
+    if (seen.get() == CircuitBreaker.State.OPEN
+        && breaker.getState() == CircuitBreaker.State.HALF_OPEN) {
+      seen.compareAndSet(CircuitBreaker.State.OPEN, CircuitBreaker.State.HALF_OPEN);
+    }
+  }
+
+  private void transitioned(CircuitBreaker.State from, CircuitBreaker.State to) {
+    if (to == CircuitBreaker.State.OPEN
+        || (from == CircuitBreaker.State.CLOSED && to == CircuitBreaker.State.HALF_OPEN)) {
+      openedAt = ticker.nanos();
+      ejections.incrementAndGet();
+      long ms = TimeUnit.NANOSECONDS.toMillis(Math.max(0, ejectedUntil - ticker.nanos()));
+      events.emit(
+          new FailoverEvent.EndpointEjected(
+              service, listedAs, FailoverEvent.Cause.CIRCUIT_BREAKER, Duration.ofMillis(ms)));
+    } else if (to == CircuitBreaker.State.CLOSED) {
+      consecutiveFailures.set(0);
+      restoredAt = ticker.nanos();
+      events.emit(
+          new FailoverEvent.EndpointRestored(
+              service, listedAs, FailoverEvent.Cause.CIRCUIT_BREAKER));
+    }
   }
 
   /** base x 2^(attempt-1), capped, jittered by +-20%. */
@@ -160,7 +212,10 @@ final class EndpointState {
 
   /** Asks the breaker for permission; false while ejected or when half-open probes are used up. */
   boolean tryAcquire() {
-    return breaker.tryAcquirePermission();
+    // Past its ejection time, an open breaker half-opens here.
+    boolean permitted = breaker.tryAcquirePermission();
+    observeHalfOpen();
+    return permitted;
   }
 
   /** Makes an endpoint new to a running client ramp up over the slow start. */
@@ -253,6 +308,7 @@ final class EndpointState {
     }
     if (outcome.isEndpointFailure()) {
       breaker.onError(durationNanos, TimeUnit.NANOSECONDS, new EndpointFailure(outcome));
+      observe();
       int n = consecutiveFailures.incrementAndGet();
       if (n >= consecutiveLimit) {
         open();
@@ -261,6 +317,7 @@ final class EndpointState {
     }
     // While the client stalls, a slow success is not the endpoint's slow call.
     breaker.onSuccess(clientStalled ? 0 : durationNanos, TimeUnit.NANOSECONDS);
+    observe();
     consecutiveFailures.set(0);
     return false;
   }
@@ -291,6 +348,7 @@ final class EndpointState {
       } finally {
         opening.set(false);
       }
+      observe();
     }
   }
 
@@ -303,6 +361,7 @@ final class EndpointState {
       } catch (RuntimeException e) {
         // Another thread changed the state first: it is already closed or being handled.
       }
+      observe();
     }
   }
 
@@ -337,6 +396,7 @@ final class EndpointState {
   void probeRecovered() {
     if (breaker.getState() == CircuitBreaker.State.OPEN) {
       breaker.transitionToHalfOpenState();
+      observeHalfOpen();
     }
   }
 

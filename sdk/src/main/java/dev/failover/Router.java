@@ -207,26 +207,16 @@ final class Router {
 
   /**
    * Returns each non-empty tier's share of first attempts, in percent, summing to 100; all zero in
-   * panic.
+   * panic. Allocates the array: for snapshots and tests; {@link #pick} chooses its tier with {@link
+   * #firstTier}, which computes the same shares without arrays.
    */
   public double[] tierLoads(long now) {
-    return tierLoads(topology.tiers(), now);
-  }
-
-  private double[] tierLoads(List<List<EndpointState>> tiers, long now) {
+    List<List<EndpointState>> tiers = topology.tiers();
     int n = tiers.size();
     double[] health = new double[n];
     double sum = 0;
     for (int i = 0; i < n; i++) {
-      double total = 0;
-      double healthy = 0;
-      for (EndpointState s : tiers.get(i)) {
-        total += s.endpoint.weight();
-        if (routable(s, now)) {
-          healthy += effectiveWeight(s, now);
-        }
-      }
-      health[i] = total == 0 ? 0 : Math.min(100.0, OVERPROVISIONING * 100.0 * healthy / total);
+      health[i] = tierHealth(tiers.get(i), now);
       sum += health[i];
     }
     double[] load = new double[n];
@@ -247,6 +237,56 @@ final class Router {
     return load;
   }
 
+  /**
+   * A tier's health in percent: min(100, 1.4 x the share of its weight that is routable, counted
+   * with slow start).
+   */
+  private double tierHealth(List<EndpointState> tier, long now) {
+    double total = 0;
+    double healthy = 0;
+    for (int j = 0, m = tier.size(); j < m; j++) {
+      EndpointState s = tier.get(j);
+      total += s.endpoint.weight();
+      if (routable(s, now)) {
+        healthy += effectiveWeight(s, now);
+      }
+    }
+    return total == 0 ? 0 : Math.min(100.0, OVERPROVISIONING * 100.0 * healthy / total);
+  }
+
+  /**
+   * The tier a first attempt starts from for a {@code draw} in [0, 100): the first tier whose
+   * cumulative share of {@link #tierLoads} exceeds the draw, else the last tier; -1 without tiers.
+   * The shares are computed as {@link #tierLoads} computes them, operation for operation, without
+   * arrays: one pass sums the tiers' health, a second recomputes it tier by tier only until the
+   * draw falls in a tier (usually the first).
+   */
+  int firstTier(List<List<EndpointState>> tiers, long now, double draw) {
+    int n = tiers.size();
+    double sum = 0;
+    for (int i = 0; i < n; i++) {
+      sum += tierHealth(tiers.get(i), now);
+    }
+    double total = Math.min(100, sum);
+    double remaining = 100;
+    double r = draw;
+    for (int i = 0; i < n; i++) {
+      double load = 0;
+      if (sum != 0) {
+        load = Math.min(tierHealth(tiers.get(i), now), remaining);
+        remaining -= load;
+        if (total < 100) {
+          load = load * 100 / total;
+        }
+      }
+      r -= load;
+      if (r < 0 || i == n - 1) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
   /** Whether routing is in panic at {@code now}. */
   public boolean panic(long now) {
     return panic(topology.all(), now);
@@ -255,7 +295,8 @@ final class Router {
   private boolean panic(List<EndpointState> all, long now) {
     long total = 0;
     long healthy = 0;
-    for (EndpointState s : all) {
+    for (int i = 0, n = all.size(); i < n; i++) {
+      EndpointState s = all.get(i);
       total += s.endpoint.weight();
       if (routable(s, now)) {
         healthy += s.endpoint.weight();
@@ -264,9 +305,17 @@ final class Router {
     return healthy == 0 || healthy * 100 < (long) panicThresholdPercent * total;
   }
 
+  private static final Mode[] PANIC_PASSES = {Mode.ANY_NEW_ZONE, Mode.ANY};
+  private static final Mode[] PASSES = {
+    Mode.ROUTABLE_NEW_ZONE, Mode.ROUTABLE, Mode.AVAILABLE, Mode.LAST_RESORT
+  };
+
   /**
    * Picks the endpoint of an attempt, excluding those in {@code tried}; {@code triedZones} holds
    * the zones already tried by this call. Returns null when nothing may be tried.
+   *
+   * <p>A first attempt outside panic allocates nothing: the tier is chosen without arrays, the
+   * lists are walked by index, and the pick is the endpoint's own {@link EndpointState#routed}.
    */
   public @Nullable Pick pick(
       long now, Collection<EndpointState> tried, Collection<String> triedZones) {
@@ -277,41 +326,24 @@ final class Router {
       return null;
     }
     if (tried.isEmpty() && !panic) {
-      double[] loads = tierLoads(tiers, now);
-      double r = random.nextDouble() * 100;
-      for (int i = 0; i < loads.length; i++) {
-        r -= loads[i];
-        if (r < 0 || i == loads.length - 1) {
-          EndpointState s = p2c(tiers.get(i), now, tried, Mode.ROUTABLE);
-          if (s != null) {
-            return new Pick(s, false, false);
-          }
+      int first = firstTier(tiers, now, random.nextDouble() * 100);
+      for (int i = Math.max(first, 0); first >= 0 && i < tiers.size(); i++) {
+        EndpointState s = p2c(tiers.get(i), now, tried, null, Mode.ROUTABLE);
+        if (s != null) {
+          return s.routed;
         }
       }
     }
     // A retry or hedge (or a first attempt in panic, or whose tier had nothing): the nearest tier
     // holding an untried endpoint in an untried zone, then any untried endpoint, then evacuated
     // zones as a last resort.
-    Mode[] passes =
-        panic
-            ? new Mode[] {Mode.ANY_NEW_ZONE, Mode.ANY}
-            : new Mode[] {Mode.ROUTABLE_NEW_ZONE, Mode.ROUTABLE, Mode.AVAILABLE, Mode.LAST_RESORT};
+    Mode[] passes = panic ? PANIC_PASSES : PASSES;
     for (Mode mode : passes) {
-      for (List<EndpointState> tier : tiers) {
-        List<EndpointState> candidates = new ArrayList<>(tier.size());
-        for (EndpointState s : tier) {
-          if (tried.contains(s)) {
-            continue;
-          }
-          if (mode.newZone && triedZones.contains(s.zoneKey)) {
-            continue;
-          }
-          candidates.add(s);
-        }
-        EndpointState s = p2c(candidates, now, List.of(), mode);
+      for (int i = 0, n = tiers.size(); i < n; i++) {
+        EndpointState s = p2c(tiers.get(i), now, tried, mode.newZone ? triedZones : null, mode);
         if (s != null) {
           boolean lastResort = !panic && (mode == Mode.LAST_RESORT || s.zone.outOfRotation(now));
-          return new Pick(s, panic, lastResort);
+          return lastResort || panic ? new Pick(s, panic, lastResort) : s.routed;
         }
       }
     }
@@ -373,7 +405,7 @@ final class Router {
 
   /** Picks an endpoint of {@code zone} for a probe, or null if none takes traffic. */
   @Nullable EndpointState probe(ZoneState zone, long now) {
-    return p2c(zone.endpoints, now, List.of(), Mode.AVAILABLE);
+    return p2c(zone.endpoints, now, List.of(), null, Mode.AVAILABLE);
   }
 
   private enum Mode {
@@ -401,15 +433,27 @@ final class Router {
     }
   }
 
-  /** Power of two choices on cost among the acceptable, untried members of {@code group}. */
+  /**
+   * Power of two choices on cost among the acceptable members of {@code group} that are not in
+   * {@code tried} and, when {@code triedZones} is given, not in one of those zones. The candidates
+   * are walked in list order and sampled as they come, so the random draws are those of sampling
+   * the filtered list.
+   */
   private @Nullable EndpointState p2c(
-      List<EndpointState> group, long now, Collection<EndpointState> tried, Mode mode) {
+      List<EndpointState> group,
+      long now,
+      Collection<EndpointState> tried,
+      @Nullable Collection<String> triedZones,
+      Mode mode) {
     EndpointState a = null;
     EndpointState b = null;
     int seen = 0;
     // Reservoir-sample two distinct candidates in one pass.
-    for (EndpointState s : group) {
-      if (tried.contains(s) || !mode.accepts(s, now)) {
+    for (int i = 0, n = group.size(); i < n; i++) {
+      EndpointState s = group.get(i);
+      if (tried.contains(s)
+          || (triedZones != null && triedZones.contains(s.zoneKey))
+          || !mode.accepts(s, now)) {
         continue;
       }
       seen++;

@@ -78,7 +78,10 @@ final class Zones {
     if (!policy.enabled()) {
       return null;
     }
-    for (ZoneState z : zones) {
+    // By index: an iterator over the immutable list would be allocated on every call.
+    List<ZoneState> all = zones;
+    for (int i = 0, n = all.size(); i < n; i++) {
+      ZoneState z = all.get(i);
       if (z.evacuated() && !z.shifted(now)) {
         long last = z.lastProbe.get();
         if ((last == Long.MIN_VALUE || now - last >= PROBE_INTERVAL_NANOS)

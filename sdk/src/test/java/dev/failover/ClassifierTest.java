@@ -9,6 +9,8 @@ import java.net.ConnectException;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
+import java.util.List;
+import java.util.Set;
 import okhttp3.MediaType;
 import okhttp3.Request;
 import okhttp3.RequestBody;
@@ -156,5 +158,27 @@ class ClassifierTest {
             CallStateMachine.rewrite(logical, okhttp3.HttpUrl.get("http://127.0.0.1:8080"))
                 .toString())
         .isEqualTo("http://127.0.0.1:8080/users/42?expand=groups");
+  }
+
+  /**
+   * The unboxed lookup the call path uses classifies every status as the set does: the default
+   * statuses, a custom set, and an empty one.
+   */
+  @Test
+  void retryableStatusesClassifyAsTheirSet() {
+    List<Set<Integer>> sets =
+        List.of(Classifier.DEFAULT_RETRYABLE_STATUSES, Set.of(408, 500, 503, 599), Set.of());
+    for (Set<Integer> set : sets) {
+      Classifier.RetryableStatuses statuses = Classifier.RetryableStatuses.of(set);
+      for (int status = 100; status < 1000; status++) {
+        assertThat(Classifier.classify(status, statuses))
+            .as("status %d with %s", status, set)
+            .isEqualTo(Classifier.classify(status, set));
+      }
+    }
+    assertThat(Classifier.classify(500, Classifier.RetryableStatuses.of(Set.of(500))))
+        .isEqualTo(Outcome.UNAVAILABLE);
+    assertThat(Classifier.classify(429, Classifier.RetryableStatuses.of(Set.of())))
+        .isEqualTo(Outcome.SUCCESS);
   }
 }

@@ -39,9 +39,8 @@ public class InternalsBenchmark {
   private RetryBudget budget = new RetryBudget(0.1, 1, TimeUnit.SECONDS.toNanos(10));
   private Hedger hedger = new Hedger(HedgePolicy.adaptive(0.05), System.nanoTime());
 
-  /** Builds a router over the drill's topology. */
-  @Setup
-  public void setUp() {
+  /** The drill's endpoints: two in each of three zones of us-east-1 and two of us-west-2. */
+  static List<Endpoint> drill() {
     List<Endpoint> endpoints = new ArrayList<>();
     int port = 10_000;
     String[][] zones = {
@@ -56,11 +55,17 @@ public class InternalsBenchmark {
         endpoints.add(Endpoint.of("http://127.0.0.1:" + port++, z[0], z[1]));
       }
     }
+    return endpoints;
+  }
+
+  /** Builds a router over the drill's topology. */
+  @Setup
+  public void setUp() {
     router =
         new Router(
             "directory",
             Locality.of("us-east-1", "us-east-1a"),
-            endpoints,
+            drill(),
             List.of(),
             EjectionPolicy.defaults(),
             ZonePolicy.defaults(),
@@ -87,6 +92,67 @@ public class InternalsBenchmark {
     }
     Router.Pick p = r.pick(ticker.nanos(), List.<EndpointState>of(), List.<String>of());
     return p == null ? null : p.endpoint();
+  }
+
+  private final SmallSet<EndpointState> noneTried = new SmallSet<>();
+
+  /**
+   * Chooses a first attempt's endpoint and takes its breaker permission, as every call does ({@link
+   * Router#next}, with the call's empty set of tried endpoints), then asks whether an evacuated
+   * zone is due a probe ({@link Router#probeFor}), as every idempotent call does.
+   *
+   * @return the endpoint
+   */
+  @Benchmark
+  public @Nullable Object next() {
+    Router r = router;
+    if (r == null) {
+      throw new IllegalStateException("not set up");
+    }
+    long now = ticker.nanos();
+    Router.Pick p = r.next(now, noneTried, List.<String>of());
+    EndpointState probe = r.probeFor(now);
+    return p == null ? probe : p.endpoint();
+  }
+
+  private final Classifier.RetryableStatuses retryable =
+      Classifier.RetryableStatuses.of(Classifier.DEFAULT_RETRYABLE_STATUSES);
+
+  /**
+   * Classifies a 200 response, as every answered attempt is, with a client's retryable statuses.
+   *
+   * @return the outcome
+   */
+  @Benchmark
+  public Outcome classify() {
+    return Classifier.classify(200 + (int) (ticker.nanos() & 1), retryable);
+  }
+
+  /**
+   * Classifies a 200 response against the statuses as a {@code Set<Integer>} (boxes the status).
+   *
+   * @return the outcome
+   */
+  @Benchmark
+  public Outcome classifyWithSet() {
+    return Classifier.classify(
+        200 + (int) (ticker.nanos() & 1), Classifier.DEFAULT_RETRYABLE_STATUSES);
+  }
+
+  /**
+   * A successful attempt's record on its zone's statistics ({@link ZoneState#record}).
+   *
+   * @return the zone's successes since its last failure
+   */
+  @Benchmark
+  public int zoneRecordSuccess() {
+    Router r = router;
+    if (r == null) {
+      throw new IllegalStateException("not set up");
+    }
+    ZoneState z = r.endpoints().get(0).zone;
+    z.record(false, false, 1_000_000L, ticker.nanos());
+    return z.successesSinceFailure();
   }
 
   /**

@@ -302,6 +302,124 @@ class RouterTest {
     assertThat(r.probeFor(clock.nanos())).isNull();
   }
 
+  /**
+   * A first attempt's tier, chosen without arrays, is the tier the shares of {@link
+   * Router#tierLoads} give for the same draw: in full health, with ejections that spill and
+   * normalize, with endpoints and zones in slow start, and with an evacuated zone.
+   */
+  @Test
+  void aFirstAttemptsTierIsTheOneItsDrawFallsInAmongTheTierLoads() {
+    List<Endpoint> all = new ArrayList<>(zone("us-east-1", "us-east-1a", 10, 10000));
+    all.addAll(zone("us-east-1", "us-east-1b", 4, 20000));
+    all.addAll(zone("us-west-2", "us-west-2a", 3, 30000));
+    all.addAll(zone("us-west-2", "us-west-2b", 3, 31000));
+    all.addAll(zone("eu-west-1", "eu-west-1a", 2, 40000));
+    Router r = router(all);
+    List<List<EndpointState>> tiers = r.tiers();
+    assertThat(tiers).hasSize(4);
+    Random draws = new Random(11);
+    int checked = 0;
+    for (int step = 0; step < 12; step++) {
+      switch (step) {
+        case 1 -> eject(tiers.get(0).get(0)); // 90%: still 100 after overprovisioning
+        case 2 -> {
+          for (int i = 1; i < 6; i++) {
+            eject(tiers.get(0).get(i)); // 40% -> 56, spills
+          }
+        }
+        case 3 -> tiers.get(1).get(0).startSlow(clock.nanos());
+        case 4 -> clock.advance(Duration.ofSeconds(7)); // part way through the slow start
+        case 5 -> {
+          for (int i = 1; i < 4; i++) {
+            eject(tiers.get(1).get(i)); // tier 1 mostly ejected: the shares normalize
+          }
+        }
+        case 6 -> tiers.get(2).get(0).zone.startSlow(clock.nanos());
+        case 7 -> clock.advance(Duration.ofSeconds(3));
+        case 8 -> tiers.get(2).get(3).zone.phase = ZoneState.Phase.EVACUATED;
+        case 9 -> {
+          for (EndpointState s : tiers.get(2)) {
+            eject(s);
+          }
+        }
+        case 10 -> {
+          for (EndpointState s : tiers.get(3)) {
+            eject(s);
+          }
+        }
+        case 11 -> {
+          for (EndpointState s : tiers.get(0)) {
+            eject(s); // every tier's health is 0: the draw always lands in the last tier
+          }
+        }
+        default -> {}
+      }
+      long now = clock.nanos();
+      double[] loads = r.tierLoads(now);
+      for (int i = 0; i < 2_000; i++) {
+        // The bounds of the range, a grid, and random draws.
+        double draw =
+            i < 200 ? i * 0.5 : i == 200 ? Math.nextDown(100.0) : draws.nextDouble() * 100;
+        assertThat(r.firstTier(tiers, now, draw))
+            .as("step %d, draw %s, loads %s", step, draw, java.util.Arrays.toString(loads))
+            .isEqualTo(tierOfDraw(loads, draw));
+        checked++;
+      }
+    }
+    assertThat(checked).isEqualTo(24_000);
+  }
+
+  /** The tier a draw falls in, as a first pick chose it from the array of shares. */
+  private static int tierOfDraw(double[] loads, double draw) {
+    double r = draw;
+    for (int i = 0; i < loads.length; i++) {
+      r -= loads[i];
+      if (r < 0 || i == loads.length - 1) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * Choosing a first attempt's endpoint and taking its permission allocates nothing: no arrays, no
+   * iterators, no pick object (each endpoint has its own). Measured with the JVM's per-thread
+   * allocation counter, which counts every byte this thread allocates whatever is compiled.
+   */
+  @Test
+  void aFirstAttemptsPickAllocatesNothing() {
+    Router r = router(InternalsBenchmark.drill());
+    eject(r.tiers().get(0).get(0)); // the home tier spills a little: every tier is looked at
+    com.sun.management.ThreadMXBean threads =
+        (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    Set<EndpointState> tried = new SmallSet<>();
+    List<String> triedZones = List.of();
+    long now = clock.nanos();
+    int tiers = 0;
+    // Once untimed, so that classes are loaded and initialized.
+    for (int i = 0; i < 1_000; i++) {
+      tiers += pickAndNext(r, now, tried, triedZones);
+    }
+    long before = threads.getCurrentThreadAllocatedBytes();
+    for (int i = 0; i < 1_000; i++) {
+      tiers += pickAndNext(r, now, tried, triedZones);
+    }
+    long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+    assertThat(tiers).isPositive();
+    assertThat(allocated).isZero();
+  }
+
+  private static int pickAndNext(
+      Router r, long now, Set<EndpointState> tried, List<String> triedZones) {
+    Router.Pick p = r.pick(now, tried, triedZones);
+    Router.Pick q = r.next(now, tried, triedZones);
+    EndpointState probe = r.probeFor(now);
+    if (p == null || q == null || probe != null || !p.acquired() || !q.acquired()) {
+      throw new AssertionError("a first attempt in rotation expected, got " + p + " and " + q);
+    }
+    return p.endpoint().tier + q.endpoint().tier + 1;
+  }
+
   private Map<EndpointState, Integer> pickCounts(Router r, int n) {
     Map<EndpointState, Integer> counts = new HashMap<>();
     for (int i = 0; i < n; i++) {

@@ -1,0 +1,186 @@
+package dev.failover;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.failover.FailoverSnapshot.Health;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.core.EventProcessor;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * How an endpoint sees its breaker's transitions without a consumer on the breaker's event
+ * publisher: each transition into OPEN is one ejection (counted, announced), each into CLOSED one
+ * restore, whichever call into the breaker made it, and once however many threads race.
+ */
+class EndpointStateTest {
+  private final FakeClock clock = new FakeClock();
+  private final Zones3.Recorder recorder = new Zones3.Recorder();
+  private final List<FailoverEvent> events = recorder.events;
+  private final Endpoint endpoint = Endpoint.of("http://127.0.0.1:9", "us-east-1", "us-east-1a");
+
+  private EndpointState endpoint(EjectionPolicy policy) {
+    return new EndpointState(
+        "directory",
+        endpoint,
+        0,
+        policy,
+        clock,
+        clock,
+        new Random(7),
+        new Events(List.of(recorder)));
+  }
+
+  private final EndpointState ep =
+      endpoint(
+          EjectionPolicy.defaults()
+              .withEjectionTime(Duration.ofSeconds(5), Duration.ofSeconds(60))
+              .withHalfOpenProbes(1));
+
+  private void attempt(EndpointState s, Outcome outcome, Duration took) {
+    assertThat(s.tryAcquire()).isTrue();
+    s.begin();
+    s.record(outcome, took.toNanos(), clock.nanos());
+  }
+
+  private void eject(EndpointState s) {
+    for (int i = 0; i < 5; i++) {
+      attempt(s, Outcome.CONNECT_FAILED, Duration.ofMillis(3));
+    }
+    assertThat(s.health(clock.nanos())).isEqualTo(Health.EJECTED);
+  }
+
+  private List<Class<?>> kinds() {
+    List<Class<?>> kinds = new ArrayList<>();
+    for (FailoverEvent e : events) {
+      kinds.add(e.getClass());
+    }
+    return kinds;
+  }
+
+  @Test
+  void theBreakerHasNoEventConsumerSoItBuildsNoEventPerCall() {
+    eject(ep);
+    clock.advance(Duration.ofSeconds(7));
+    attempt(ep, Outcome.SUCCESS, Duration.ofMillis(3));
+    assertThat(ep.breaker.getState()).isEqualTo(CircuitBreaker.State.CLOSED);
+    // Resilience4j builds an event (with a timestamp and a duration) on every success and error
+    // only when its publisher has a consumer.
+    assertThat(((EventProcessor<?>) ep.breaker.getEventPublisher()).hasConsumers()).isFalse();
+    assertThat(kinds())
+        .containsExactly(FailoverEvent.EndpointEjected.class, FailoverEvent.EndpointRestored.class);
+  }
+
+  @Test
+  void aFailedHalfOpenProbeIsASecondEjectionAndTheEventsNameTheEndpoint() {
+    eject(ep);
+    clock.advance(Duration.ofSeconds(7));
+    // The permission half-opens the breaker (no event); the probe's failure opens it again.
+    assertThat(ep.tryAcquire()).isTrue();
+    assertThat(ep.breaker.getState()).isEqualTo(CircuitBreaker.State.HALF_OPEN);
+    assertThat(events).hasSize(1);
+    ep.begin();
+    ep.record(Outcome.RESET, TimeUnit.MILLISECONDS.toNanos(3), clock.nanos());
+    assertThat(ep.health(clock.nanos())).isEqualTo(Health.EJECTED);
+    assertThat(kinds())
+        .containsExactly(FailoverEvent.EndpointEjected.class, FailoverEvent.EndpointEjected.class);
+    FailoverEvent.EndpointEjected second = (FailoverEvent.EndpointEjected) events.get(1);
+    assertThat(second.endpoint()).isEqualTo(endpoint);
+    assertThat(second.service()).isEqualTo("directory");
+    assertThat(second.cause()).isEqualTo(FailoverEvent.Cause.CIRCUIT_BREAKER);
+    assertThat(second.duration()).isBetween(Duration.ofSeconds(8), Duration.ofSeconds(12));
+    assertThat(ep.snapshot(clock.nanos()).ejections()).isEqualTo(2);
+  }
+
+  @Test
+  void aHealthCheckHalfOpensWithoutAnEventAndAProbeThatAnswersRestoresOnce() {
+    eject(ep);
+    ep.probeRecovered();
+    assertThat(ep.breaker.getState()).isEqualTo(CircuitBreaker.State.HALF_OPEN);
+    assertThat(events).hasSize(1);
+    attempt(ep, Outcome.SUCCESS, Duration.ofMillis(3));
+    assertThat(ep.breaker.getState()).isEqualTo(CircuitBreaker.State.CLOSED);
+    // Restored with slow start: its share of traffic starts again from 10%.
+    assertThat(ep.ramp(clock.nanos(), Duration.ofSeconds(30).toNanos())).isEqualTo(0.1);
+    ep.restoreNow(); // already closed: nothing happens
+    assertThat(kinds())
+        .containsExactly(FailoverEvent.EndpointEjected.class, FailoverEvent.EndpointRestored.class);
+  }
+
+  @Test
+  void anAttemptWithoutAPermissionThatAnswersRestoresAnEjectedEndpointOnce() {
+    eject(ep);
+    ep.begin();
+    // Sent in panic or as a last resort: no permission, and its success closes the breaker.
+    ep.record(
+        Outcome.SUCCESS, TimeUnit.MILLISECONDS.toNanos(3), clock.nanos(), false, false, false);
+    ep.restoreNow();
+    assertThat(ep.health(clock.nanos())).isEqualTo(Health.HEALTHY);
+    assertThat(kinds())
+        .containsExactly(FailoverEvent.EndpointEjected.class, FailoverEvent.EndpointRestored.class);
+    // The streak starts again after the restore: four more failures do not eject.
+    for (int i = 0; i < 4; i++) {
+      attempt(ep, Outcome.CONNECT_FAILED, Duration.ofMillis(3));
+    }
+    assertThat(ep.health(clock.nanos())).isEqualTo(Health.HEALTHY);
+  }
+
+  @Test
+  void slowSuccessesEjectThroughTheBreakersSlowCallRate() {
+    EndpointState slow =
+        endpoint(
+            EjectionPolicy.defaults()
+                .withSlowCalls(Duration.ofMillis(100), 50)
+                .withFailureRate(50, 10, 10));
+    for (int i = 0; i < 10; i++) {
+      attempt(slow, Outcome.SUCCESS, Duration.ofMillis(500));
+    }
+    assertThat(slow.health(clock.nanos())).isEqualTo(Health.EJECTED);
+    assertThat(kinds()).containsExactly(FailoverEvent.EndpointEjected.class);
+  }
+
+  @Test
+  void threadsThatFailAtOnceEjectTheEndpointOnce() throws Exception {
+    int threads = 4;
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      CountDownLatch start = new CountDownLatch(1);
+      List<Future<?>> done = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        done.add(
+            pool.submit(
+                () -> {
+                  start.await();
+                  for (int i = 0; i < 50; i++) {
+                    ep.begin();
+                    ep.record(
+                        Outcome.CONNECT_FAILED,
+                        TimeUnit.MILLISECONDS.toNanos(3),
+                        clock.nanos(),
+                        false,
+                        false,
+                        true);
+                  }
+                  return null;
+                }));
+      }
+      start.countDown();
+      for (Future<?> f : done) {
+        f.get(30, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(ep.health(clock.nanos())).isEqualTo(Health.EJECTED);
+    assertThat(kinds()).containsExactly(FailoverEvent.EndpointEjected.class);
+    assertThat(ep.snapshot(clock.nanos()).ejections()).isEqualTo(1);
+  }
+}
