@@ -115,6 +115,26 @@ public class InternalsBenchmark {
     return p == null ? probe : p.endpoint();
   }
 
+  /**
+   * A call's sets of tried endpoints and zones, as each call makes them, with its first attempt
+   * added and looked up.
+   *
+   * @return whether the endpoint's zone was tried
+   */
+  @Benchmark
+  public boolean triedSets() {
+    Router r = router;
+    if (r == null) {
+      throw new IllegalStateException("not set up");
+    }
+    EndpointState ep = r.endpoints().get(0);
+    SmallSet<EndpointState> tried = new SmallSet<>();
+    SmallSet<String> triedZones = new SmallSet<>();
+    tried.add(ep);
+    triedZones.add(ep.zoneKey);
+    return tried.contains(ep) && triedZones.contains(ep.zoneKey);
+  }
+
   private final Classifier.RetryableStatuses retryable =
       Classifier.RetryableStatuses.of(Classifier.DEFAULT_RETRYABLE_STATUSES);
 
