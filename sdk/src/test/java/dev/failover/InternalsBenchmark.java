@@ -13,6 +13,7 @@ import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.infra.Blackhole;
 
 /**
  * The SDK's per-call building blocks, measured from inside their package (they are not public):
@@ -117,12 +118,14 @@ public class InternalsBenchmark {
 
   /**
    * A call's sets of tried endpoints and zones, as each call makes them, with its first attempt
-   * added and looked up.
+   * added and looked up. The sets escape (into the blackhole) as they do into the call that holds
+   * them, so that the JIT cannot leave them unallocated.
    *
+   * @param blackhole takes the sets
    * @return whether the endpoint's zone was tried
    */
   @Benchmark
-  public boolean triedSets() {
+  public boolean triedSets(Blackhole blackhole) {
     Router r = router;
     if (r == null) {
       throw new IllegalStateException("not set up");
@@ -132,6 +135,8 @@ public class InternalsBenchmark {
     SmallSet<String> triedZones = new SmallSet<>();
     tried.add(ep);
     triedZones.add(ep.zoneKey);
+    blackhole.consume(tried);
+    blackhole.consume(triedZones);
     return tried.contains(ep) && triedZones.contains(ep.zoneKey);
   }
 
