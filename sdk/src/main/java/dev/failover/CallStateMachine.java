@@ -2,6 +2,7 @@ package dev.failover;
 
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -96,8 +97,12 @@ final class CallStateMachine {
   @GuardedBy("this")
   private State state = State.NEW;
 
+  /**
+   * The caller's listeners ({@code Call.addEventListener}), added to every attempt; few calls have
+   * one.
+   */
   @GuardedBy("this")
-  private final List<EventListener> eventListeners = new ArrayList<>(1);
+  private List<EventListener> eventListeners = List.of();
 
   private final CompletableFuture<Response> result = new CompletableFuture<>();
 
@@ -147,7 +152,7 @@ final class CallStateMachine {
   private long start;
 
   @GuardedBy("this")
-  private Deadline deadline = new Deadline(0);
+  private Deadline deadline = Deadline.NONE;
 
   @GuardedBy("this")
   private final List<Attempt> attempts = new ArrayList<>(2);
@@ -439,7 +444,7 @@ final class CallStateMachine {
       callerAttempt = f; // execute() runs it on the caller's thread, after the lock
       return;
     }
-    // Enqueued after the lock (flushSends): OkHttp may call back at once, on this thread.
+    // Enqueued after the lock (sendAll): OkHttp may call back at once, on this thread.
     List<InFlight> p = pendingSends;
     if (p == null) {
       p = new ArrayList<>(2);
@@ -449,39 +454,51 @@ final class CallStateMachine {
   }
 
   /**
-   * Cancels in OkHttp the attempts that the call's end cancelled under the lock (their outcome is
-   * already decided: OkHttp's failure report, whenever it comes, only closes what is left). Outside
-   * the lock, on the thread that drains: never the scheduler's.
+   * Takes the OkHttp calls of the attempts that the call's end cancelled under the lock, for {@link
+   * #cancelAll} after it (their outcome is already decided: OkHttp's failure report, whenever it
+   * comes, only closes what is left). An attempt whose call is not made yet is cancelled by {@link
+   * #newAttemptCall} once made. Caller holds the lock.
    */
-  private void flushCancels() {
-    List<InFlight> cancels;
-    synchronized (this) {
-      cancels = pendingCancels;
-      if (cancels == null) {
-        return;
-      }
-      pendingCancels = null;
+  @GuardedBy("this")
+  private @Nullable List<Call> takeCancelsLocked() {
+    List<InFlight> cancelled = pendingCancels;
+    if (cancelled == null) {
+      return null;
     }
-    for (InFlight f : cancels) {
-      Call c;
-      synchronized (this) {
-        c = f.call;
-      }
+    pendingCancels = null;
+    List<Call> calls = new ArrayList<>(cancelled.size());
+    for (InFlight f : cancelled) {
+      Call c = f.call;
       if (c != null) {
+        calls.add(c);
+      }
+    }
+    return calls;
+  }
+
+  /**
+   * Cancels attempts' OkHttp calls, outside the lock, on the thread that drains: never the
+   * scheduler's.
+   */
+  private static void cancelAll(@Nullable List<Call> calls) {
+    if (calls != null) {
+      for (Call c : calls) {
         c.cancel();
-      } // else not made yet: newAttemptCall cancels it once made
+      }
     }
   }
 
+  /** Takes the attempts decided under the lock, for {@link #sendAll} after it. */
+  private synchronized @Nullable List<InFlight> takeSends() {
+    List<InFlight> sends = pendingSends;
+    pendingSends = null;
+    return sends;
+  }
+
   /** Hands the attempts decided under the lock to OkHttp. Outside the lock. */
-  private void flushSends() {
-    List<InFlight> sends;
-    synchronized (this) {
-      sends = pendingSends;
-      if (sends == null) {
-        return;
-      }
-      pendingSends = null;
+  private void sendAll(@Nullable List<InFlight> sends) {
+    if (sends == null) {
+      return;
     }
     for (InFlight f : sends) {
       Call c;
@@ -499,24 +516,52 @@ final class CallStateMachine {
    * Makes an attempt's OkHttp call, outside the lock: OkHttp's {@code newCall} runs the {@code
    * EventListener.Factory} of the application's {@code OkHttpClient}. If the call ended meanwhile,
    * the attempt's call is cancelled before it is sent, and OkHttp fails it at once (CANCELLED); if
-   * the call ends after, its drain cancels it ({@link #flushCancels}).
+   * the call ends after, its drain cancels it ({@link #cancelAll}).
    */
   private Call newAttemptCall(InFlight f) {
     Call c = f.client.newCall(f.attemptRequest);
-    c.timeout().timeout(f.timeoutNanos, TimeUnit.NANOSECONDS);
-    for (EventListener l : f.listeners) {
-      c.addEventListener(l);
+    for (int i = 0; i < f.listeners.size(); i++) {
+      c.addEventListener(f.listeners.get(i));
     }
+    c.addEventListener(ATTEMPT_END);
     boolean ended;
     synchronized (this) {
       f.call = c;
-      ended = f.cancelled;
+      ended = f.cancelled || f.timedOut;
     }
     if (ended) {
       c.cancel();
+    } else {
+      f.tag.timeout = core.timeouts.arm(f.timeoutNanos, f);
     }
     return c;
   }
+
+  /**
+   * Disarms an attempt's timeout when OkHttp ends its call: once its response body is closed (or at
+   * once when an interceptor answered without the network), or when it failed. Until then the
+   * timeout bounds reading the body, as OkHttp's own call timeout did.
+   */
+  private static final EventListener ATTEMPT_END =
+      new EventListener() {
+        @Override
+        public void callEnd(Call call) {
+          disarm(call);
+        }
+
+        @Override
+        public void callFailed(Call call, IOException ioe) {
+          disarm(call);
+        }
+
+        private void disarm(Call call) {
+          ClientCore.AttemptTag tag = call.request().tag(ClientCore.AttemptTag.class);
+          Timeouts.Timeout t = tag == null ? null : tag.timeout;
+          if (t != null) {
+            t.disarm();
+          }
+        }
+      };
 
   /**
    * About once a second per evacuated zone, an idempotent call probes it: the probe is raced at
@@ -1102,48 +1147,71 @@ final class CallStateMachine {
    * scheduler's thread (see {@link #drainOffScheduler()}).
    */
   private void drain() {
-    flushSends();
-    flushCancels();
+    boolean first = true;
     boolean mine = false;
     while (true) {
+      List<InFlight> sends = null;
+      List<Call> cancels = null;
       List<FailoverEvent> events = null;
+      Ending end = null;
       Callback cb = null;
+      FailoverEvent.CallFinished summary = null;
+      Object context = null;
+      boolean more = true;
       synchronized (this) {
+        if (first) {
+          // Whichever thread drains: what this thread decided is sent and cancelled by it.
+          first = false;
+          sends = pendingSends;
+          pendingSends = null;
+          cancels = takeCancelsLocked();
+        }
         if (!mine && draining) {
-          return;
-        }
-        List<FailoverEvent> p = pendingEvents;
-        if (p != null && !p.isEmpty()) {
-          events = p;
-          pendingEvents = null;
-        } else if (state == State.FINISHED) {
-          state = State.COMPLETED;
-          cb = callback;
-          callback = null;
+          more = false; // the thread draining emits the events this one queued
         } else {
-          draining = false;
-          return;
+          List<FailoverEvent> p = pendingEvents;
+          if (p != null && !p.isEmpty()) {
+            events = p;
+            pendingEvents = null;
+          } else if (state == State.FINISHED) {
+            state = State.COMPLETED;
+            end = requireNonNull(ending);
+            cb = callback;
+            callback = null;
+            summary = finalEvent;
+            context = observerContext;
+          } else {
+            draining = false;
+            more = false;
+          }
+          if (more) {
+            draining = true;
+            mine = true;
+          }
         }
-        draining = true;
-        mine = true;
       }
       boolean handedOver = false;
       try {
+        sendAll(sends);
+        cancelAll(cancels);
         if (events != null) {
           for (FailoverEvent e : events) {
             core.events.emit(e);
           }
-        } else {
-          complete(cb);
+        } else if (end != null) {
+          complete(end, cb, summary, context);
         }
         handedOver = true;
       } finally {
-        if (!handedOver) {
+        if (!handedOver && mine) {
           // A listener threw an Error: let the next drain go on, so the call still completes.
           synchronized (this) {
             draining = false;
           }
         }
+      }
+      if (!more) {
+        return;
       }
     }
   }
@@ -1155,15 +1223,11 @@ final class CallStateMachine {
   }
 
   /** Tells the observer, completes the result, then runs the callback. Outside the lock, once. */
-  private void complete(@Nullable Callback cb) {
-    Ending end;
-    FailoverEvent.CallFinished summary;
-    Object context;
-    synchronized (this) {
-      end = requireNonNull(ending);
-      summary = finalEvent;
-      context = observerContext;
-    }
+  private void complete(
+      Ending end,
+      @Nullable Callback cb,
+      FailoverEvent.@Nullable CallFinished summary,
+      @Nullable Object context) {
     Response response = end.response();
     FailoverException failure = end.failure();
     CallObserver observer = core.observer;
@@ -1216,7 +1280,7 @@ final class CallStateMachine {
    * where OkHttp delivers its own callbacks.
    */
   private void drainOffScheduler() {
-    flushSends(); // on this thread: a hedge or retry leaves when its timer fires
+    sendAll(takeSends()); // on this thread: a hedge or retry leaves when its timer fires
     if (!drainPending()) {
       return;
     }
@@ -1245,6 +1309,9 @@ final class CallStateMachine {
   }
 
   synchronized void addEventListener(EventListener eventListener) {
+    if (eventListeners.isEmpty()) {
+      eventListeners = new ArrayList<>(1);
+    }
     eventListeners.add(eventListener);
   }
 
@@ -1284,7 +1351,7 @@ final class CallStateMachine {
   }
 
   /** One attempt in flight, and the OkHttp callback that ends it. */
-  private final class InFlight implements Callback {
+  private final class InFlight implements Callback, Timeouts.Target {
     final EndpointState endpoint;
 
     // How OkHttp sends it, decided under the lock; its Call is made after it (newAttemptCall).
@@ -1308,6 +1375,12 @@ final class CallStateMachine {
     // Set under the call's lock when the call ends; read by this attempt's callback, which
     // classifies the outcome before it takes the lock.
     volatile boolean cancelled;
+
+    /**
+     * Set under the call's lock when its timeout expired; the failure that follows is a timeout.
+     */
+    volatile boolean timedOut;
+
     volatile boolean lostRace;
     volatile boolean slowLoser;
 
@@ -1359,8 +1432,31 @@ final class CallStateMachine {
       onFailure(owner, new IOException("the attempt's OkHttp call could not be made: " + e, e));
     }
 
+    /**
+     * The attempt's timeout expired (on the dispatcher, never the timeouts' thread): OkHttp's call
+     * is cancelled, and its failure is reported as the timeout it is.
+     */
+    @Override
+    public void timedOut() {
+      Call c;
+      synchronized (CallStateMachine.this) {
+        timedOut = true;
+        c = call;
+      }
+      if (c != null) {
+        c.cancel();
+      } // else not made yet: newAttemptCall cancels it once made
+    }
+
     @Override
     public void onFailure(Call call, IOException e) {
+      if (timedOut && !cancelled && !(e instanceof InterruptedIOException)) {
+        // What OkHttp's own call timeout reported: the cancellation that ended the attempt is the
+        // cause.
+        InterruptedIOException timeout = new InterruptedIOException("timeout");
+        timeout.initCause(e);
+        e = timeout;
+      }
       try {
         onResult(this, null, e);
       } catch (RuntimeException re) {

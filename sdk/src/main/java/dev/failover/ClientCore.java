@@ -14,6 +14,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.random.RandomGenerator;
 import okhttp3.ConnectionPool;
@@ -63,6 +64,10 @@ final class ClientCore implements Closeable {
   final ScheduledExecutorService scheduler;
   private final boolean ownScheduler;
   private final ExecutorService dispatcherExecutor;
+
+  /** The attempts' timeouts (in place of OkHttp's call timeout; see {@link Timeouts}). */
+  final Timeouts timeouts;
+
   private final boolean ownPool;
   private final @org.jspecify.annotations.Nullable HealthChecker healthChecker;
   private final java.util.concurrent.ScheduledFuture<?> zoneTimer;
@@ -162,6 +167,7 @@ final class ClientCore implements Closeable {
             TimeUnit.SECONDS,
             new SynchronousQueue<>(),
             threads(prefix + "-io"));
+    this.timeouts = new Timeouts(threads(prefix + "-timeouts"), dispatcherExecutor);
     Dispatcher dispatcher = new Dispatcher(dispatcherExecutor);
     dispatcher.setMaxRequests(settings.maxRequests());
     dispatcher.setMaxRequestsPerHost(settings.maxRequests());
@@ -394,6 +400,7 @@ final class ClientCore implements Closeable {
       }
     }
     retrying.dispatcher().cancelAll();
+    timeouts.close();
     if (ownScheduler) {
       scheduler.shutdownNow();
     }
@@ -514,9 +521,14 @@ final class ClientCore implements Closeable {
 
   /** Per-attempt marker carried as a request tag. */
   static final class AttemptTag {
+    private static final AtomicIntegerFieldUpdater<AttemptTag> TRANSMISSIONS =
+        AtomicIntegerFieldUpdater.newUpdater(AttemptTag.class, "transmissions");
+    private static final AtomicIntegerFieldUpdater<AttemptTag> SILENT_RETRIES =
+        AtomicIntegerFieldUpdater.newUpdater(AttemptTag.class, "silentRetries");
+
     final boolean idempotent;
-    private final AtomicInteger transmissions = new AtomicInteger();
-    private final AtomicInteger silentRetries = new AtomicInteger();
+    private volatile int transmissions;
+    private volatile int silentRetries;
     volatile boolean lastWasRedirect;
 
     /**
@@ -527,23 +539,29 @@ final class ClientCore implements Closeable {
     /** What the server saw of this attempt; null until the attempt started executing. */
     volatile StaleStore.@org.jspecify.annotations.Nullable Seen seen;
 
+    /**
+     * The attempt's timeout, armed before OkHttp runs it and disarmed when OkHttp ends its call
+     * (after the response body, for the attempt whose response the caller reads).
+     */
+    volatile Timeouts.@org.jspecify.annotations.Nullable Timeout timeout;
+
     AttemptTag(boolean idempotent) {
       this.idempotent = idempotent;
     }
 
     void transmissionStarted() {
-      if (transmissions.getAndIncrement() > 0 && !lastWasRedirect) {
-        silentRetries.incrementAndGet();
+      if (TRANSMISSIONS.getAndIncrement(this) > 0 && !lastWasRedirect) {
+        SILENT_RETRIES.incrementAndGet(this);
       }
       lastWasRedirect = false;
     }
 
     boolean sent() {
-      return transmissions.get() > 0;
+      return transmissions > 0;
     }
 
     int silentRetries() {
-      return silentRetries.get();
+      return silentRetries;
     }
   }
 }

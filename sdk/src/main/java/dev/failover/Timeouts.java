@@ -1,0 +1,195 @@
+package dev.failover;
+
+import java.util.PriorityQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The attempts' timeouts, in real time, on one thread per client: what OkHttp's call timeout did
+ * for them, without its cost. OkHttp's call timeout (okio's {@code AsyncTimeout}) takes a lock and
+ * wakes its watchdog thread whenever a call becomes the earliest to time out, which is every call
+ * when calls do not overlap: about 1.6 us per call on a 2-core machine (docs/benchmarks.md).
+ *
+ * <p>Here, arming a timeout is a lock-free push onto a stack and disarming it a volatile write;
+ * neither wakes this thread unless the new timeout is due before the thread's next wake-up. The
+ * thread wakes at the earliest timeout due, and at least every {@link #SWEEP_NANOS} while any is
+ * armed (to drop the disarmed ones, which would otherwise pile up), and parks while none is. When a
+ * timeout expires, its target is told on {@code actions} (the client's dispatcher), never on this
+ * thread: the target cancels an OkHttp call, which calls the application's {@code
+ * EventListener.canceled}.
+ */
+final class Timeouts implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Timeouts.class);
+
+  /** How often the thread looks at the armed timeouts while any is armed. */
+  static final long SWEEP_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+
+  /** Told when its timeout expires, on the client's dispatcher. */
+  interface Target {
+    void timedOut();
+  }
+
+  /** One armed timeout: {@link #disarm()} it once what it bounds has ended. */
+  static final class Timeout {
+    final long at;
+    private volatile @Nullable Target target;
+
+    /** The stack's link: written before the push publishes it, read by the thread after. */
+    @Nullable Timeout next;
+
+    Timeout(long at, Target target) {
+      this.at = at;
+      this.target = target;
+    }
+
+    void disarm() {
+      target = null;
+    }
+
+    boolean armed() {
+      return target != null;
+    }
+
+    /** Takes the target to tell, or null if disarmed (one thread only: the timeouts' thread). */
+    @Nullable Target take() {
+      Target t = target;
+      target = null;
+      return t;
+    }
+  }
+
+  private final AtomicReference<@Nullable Timeout> incoming = new AtomicReference<>();
+  private final Executor actions;
+  private final Thread thread;
+
+  /** When the thread wakes next, if it sleeps with a timeout armed; see {@link #idle}. */
+  private volatile long nextWake;
+
+  /** Whether the thread parks until a timeout is armed (none is). */
+  private volatile boolean idle;
+
+  private volatile boolean closed;
+
+  /** The armed timeouts the thread took from the stack, earliest first. The thread's alone. */
+  private final PriorityQueue<Timeout> queue =
+      new PriorityQueue<>((a, b) -> Long.compare(a.at - b.at, 0));
+
+  /** The queue's size at which disarmed timeouts are swept out of it. The thread's alone. */
+  private int sweepAt = 256;
+
+  Timeouts(ThreadFactory threads, Executor actions) {
+    this.actions = actions;
+    this.thread = threads.newThread(this::run);
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  /** Arms a timeout that tells {@code target} after {@code delayNanos}, unless disarmed before. */
+  Timeout arm(long delayNanos, Target target) {
+    Timeout t = new Timeout(System.nanoTime() + delayNanos, target);
+    Timeout head;
+    do {
+      head = incoming.get();
+      t.next = head;
+    } while (!incoming.compareAndSet(head, t));
+    // Read after the push: the thread writes these before it looks at the stack for the last time
+    // before it sleeps, so either it sees this timeout or this sees when it wakes.
+    if (idle || t.at - nextWake < 0) {
+      LockSupport.unpark(thread);
+    }
+    return t;
+  }
+
+  private void run() {
+    while (!closed) {
+      long now = System.nanoTime();
+      take();
+      expire(now);
+      if (queue.size() >= sweepAt) {
+        queue.removeIf(t -> !t.armed());
+        sweepAt = Math.max(256, queue.size() * 2);
+      }
+      Timeout first = queue.peek();
+      if (first == null) {
+        idle = true;
+        if (!armedBefore(Long.MAX_VALUE) && !closed) {
+          LockSupport.park(this);
+        }
+        idle = false;
+      } else {
+        long wake = first.at - now < SWEEP_NANOS ? first.at : now + SWEEP_NANOS;
+        nextWake = wake;
+        if (!armedBefore(wake) && !closed) {
+          LockSupport.parkNanos(this, wake - now);
+        }
+      }
+    }
+  }
+
+  /** Moves the timeouts armed since the last look into the queue, dropping disarmed ones. */
+  private void take() {
+    Timeout t = incoming.getAndSet(null);
+    while (t != null) {
+      Timeout n = t.next;
+      t.next = null;
+      if (t.armed()) {
+        queue.add(t);
+      }
+      t = n;
+    }
+  }
+
+  /** Tells the targets of the timeouts due at {@code now}, on the dispatcher. */
+  private void expire(long now) {
+    Timeout first;
+    while ((first = queue.peek()) != null && (!first.armed() || first.at - now <= 0)) {
+      queue.poll();
+      Target target = first.take();
+      if (target != null) {
+        try {
+          actions.execute(target::timedOut);
+        } catch (RejectedExecutionException e) {
+          // The client is closing (its close() cancels every call): here rather than never.
+          tell(target);
+        }
+      }
+    }
+  }
+
+  private static void tell(Target target) {
+    try {
+      target.timedOut();
+    } catch (RuntimeException e) {
+      log.error("Failover: ending a timed-out attempt failed", e);
+    }
+  }
+
+  /** Whether a timeout armed since the last look is due before {@code wake}. */
+  private boolean armedBefore(long wake) {
+    for (Timeout t = incoming.get(); t != null; t = t.next) {
+      if (t.armed() && (wake == Long.MAX_VALUE || t.at - wake < 0)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Stops the thread; timeouts still armed never expire (the client cancels its calls). */
+  @Override
+  public void close() {
+    closed = true;
+    LockSupport.unpark(thread);
+  }
+
+  /** The thread, for {@code close()} to wait for. */
+  Thread thread() {
+    return thread;
+  }
+}

@@ -1,0 +1,166 @@
+package dev.failover;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.any;
+import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.failover.testkit.FakeZones;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.InterruptedIOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.Response;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The attempt's timeout (the SDK's own, on its timeouts thread): it ends an attempt that hangs, as
+ * a timeout, and it bounds reading the body of the response the caller got, as OkHttp's call
+ * timeout did. Real sockets: the margins (a 1 s timeout against a 60 s hang, waits of 30 s) hold on
+ * a busy machine.
+ */
+class AttemptTimeoutTest {
+  private static final Duration ATTEMPT_TIMEOUT = Duration.ofSeconds(1);
+
+  @org.junit.jupiter.api.extension.RegisterExtension static FakeZones zones = Zones3.zones();
+
+  @BeforeEach
+  void stub() {
+    Zones3.stub(zones);
+  }
+
+  private static Request get(String path) {
+    return new Request.Builder().url("http://directory" + path).build();
+  }
+
+  @ParameterizedTest(name = "callerRuns={0}")
+  @ValueSource(booleans = {false, true})
+  void anAttemptThatHangsTimesOutAndTheNextEndpointAnswers(boolean callerRuns) throws IOException {
+    // Every endpoint of the home zone hangs for a minute before it answers.
+    zones
+        .zone("us-east-1a")
+        .stubFor(any(anyUrl()).willReturn(aResponse().withStatus(200).withFixedDelay(60_000)));
+    Zones3.Recorder events = new Zones3.Recorder();
+    try (FailoverClient client =
+        Zones3.client(zones)
+            .attemptTimeout(ATTEMPT_TIMEOUT)
+            .deadline(Duration.ofSeconds(30))
+            .hedging(HedgePolicy.off())
+            .callerRunsFirstAttempt(callerRuns)
+            .listener(events)
+            .build()) {
+      long start = System.nanoTime();
+      try (Response r = client.newCall(get("/hang")).execute()) {
+        assertThat(r.code()).isEqualTo(200);
+      }
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(25));
+      List<Attempt> attempts = events.attempts();
+      assertThat(attempts).hasSizeGreaterThanOrEqualTo(2);
+      Attempt first = attempts.get(0);
+      assertThat(first.outcome()).isEqualTo(Outcome.TIMEOUT);
+      // Reported as OkHttp's own call timeout was.
+      assertThat(first.error())
+          .isEqualTo(InterruptedIOException.class.getSimpleName() + ": timeout");
+      assertThat(first.duration()).isGreaterThanOrEqualTo(ATTEMPT_TIMEOUT);
+      assertThat(attempts.get(attempts.size() - 1).outcome()).isEqualTo(Outcome.SUCCESS);
+    }
+  }
+
+  @ParameterizedTest(name = "callerRuns={0}")
+  @ValueSource(booleans = {false, true})
+  void theTimeoutBoundsReadingTheBody(boolean callerRuns) throws Exception {
+    // A server that sends the headers and the first bytes of a 100 kB body, then nothing more.
+    ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    Thread serving = new Thread(() -> serveHalfABody(server), "half-a-body");
+    serving.setDaemon(true);
+    serving.start();
+    try (FailoverClient client =
+        FailoverClient.builder()
+            .service("directory")
+            .home("us-east-1", "us-east-1a")
+            .endpoint("http://127.0.0.1:" + server.getLocalPort(), "us-east-1", "us-east-1a")
+            // OkHttp's read timeout (10 s by default) must not be what ends the read.
+            .okHttpClient(new OkHttpClient.Builder().readTimeout(Duration.ofMinutes(2)).build())
+            .attemptTimeout(ATTEMPT_TIMEOUT)
+            .deadline(Duration.ofSeconds(30))
+            .hedging(HedgePolicy.off())
+            .callerRunsFirstAttempt(callerRuns)
+            .build()) {
+      Response r = client.newCall(get("/half")).execute();
+      long start = System.nanoTime();
+      try (r) {
+        assertThat(r.code()).isEqualTo(200);
+        assertThatThrownBy(() -> r.body().string()).isInstanceOf(IOException.class);
+      }
+      // Ended by the attempt's timeout (1 s after the attempt began), not by the server, which
+      // holds the connection for as long as the test runs, nor by OkHttp's read timeout.
+      assertThat(System.nanoTime() - start).isLessThan(TimeUnit.SECONDS.toNanos(25));
+    } finally {
+      server.close();
+      serving.join(TimeUnit.SECONDS.toMillis(30));
+    }
+  }
+
+  /** Answers each connection with headers and a tenth of the body, then holds it until closed. */
+  private static void serveHalfABody(ServerSocket server) {
+    List<Socket> held = new ArrayList<>();
+    try {
+      while (true) {
+        Socket s = server.accept();
+        held.add(s);
+        s.setSoTimeout((int) TimeUnit.SECONDS.toMillis(30));
+        BufferedReader in =
+            new BufferedReader(
+                new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
+        String line;
+        while ((line = in.readLine()) != null && !line.isEmpty()) {
+          // the request's head, up to the blank line
+        }
+        OutputStream out = s.getOutputStream();
+        out.write(
+            ("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100000\r\n\r\n"
+                    + "x".repeat(10_000))
+                .getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+      }
+    } catch (IOException closed) {
+      // The test closed the server socket: close what is held too.
+    } finally {
+      for (Socket s : held) {
+        try {
+          s.close();
+        } catch (IOException ignored) {
+          // closing anyway
+        }
+      }
+    }
+  }
+
+  @Test
+  void aBodyReadToItsEndBeforeTheTimeoutIsNotCut() throws IOException {
+    try (FailoverClient client =
+        Zones3.client(zones).attemptTimeout(ATTEMPT_TIMEOUT).callerRunsFirstAttempt(true).build()) {
+      for (int i = 0; i < 20; i++) {
+        try (Response r = client.newCall(get("/users/" + i)).execute()) {
+          assertThat(r.body().string()).contains("ACTIVE");
+        }
+      }
+      assertThat(client.snapshot().counters().attempts()).isEqualTo(20);
+    }
+  }
+}

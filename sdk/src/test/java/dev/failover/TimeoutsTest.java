@@ -1,0 +1,194 @@
+package dev.failover;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The attempts' timeouts: real time on their own thread, so every wait here is bounded by seconds
+ * while the timeouts are milliseconds; nothing asserts how late a timeout fires.
+ */
+class TimeoutsTest {
+  private static final long WAIT_SECONDS = 20;
+
+  private final ThreadFactory threads = r -> new Thread(r, "test-timeouts");
+  private final ExecutorService actions =
+      Executors.newSingleThreadExecutor(r -> new Thread(r, "test-actions"));
+  private final List<Timeouts> made = new ArrayList<>();
+
+  @AfterEach
+  void tearDown() throws InterruptedException {
+    for (Timeouts t : made) {
+      t.close();
+      t.thread().join(TimeUnit.SECONDS.toMillis(WAIT_SECONDS));
+    }
+    actions.shutdownNow();
+  }
+
+  private Timeouts timeouts() {
+    Timeouts t = new Timeouts(threads, actions);
+    made.add(t);
+    return t;
+  }
+
+  /** A target that counts how often, and remembers on which thread, it was told. */
+  private static final class Target implements Timeouts.Target {
+    final AtomicInteger told = new AtomicInteger();
+    final AtomicReference<String> thread = new AtomicReference<>();
+    final CountDownLatch latch = new CountDownLatch(1);
+
+    @Override
+    public void timedOut() {
+      thread.set(Thread.currentThread().getName());
+      told.incrementAndGet();
+      latch.countDown();
+    }
+
+    boolean await() throws InterruptedException {
+      return latch.await(WAIT_SECONDS, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void anExpiredTimeoutTellsItsTargetOnceOnTheActionsExecutor() throws Exception {
+    Timeouts timeouts = timeouts();
+    Target target = new Target();
+
+    timeouts.arm(TimeUnit.MILLISECONDS.toNanos(5), target);
+
+    assertThat(target.await()).isTrue();
+    // Never on the timeouts' own thread: the target cancels OkHttp calls, which runs user code.
+    assertThat(target.thread.get()).isEqualTo("test-actions");
+    // Another timeout after it fires too, and the first is not told again.
+    Target later = new Target();
+    timeouts.arm(TimeUnit.MILLISECONDS.toNanos(5), later);
+    assertThat(later.await()).isTrue();
+    assertThat(target.told.get()).isEqualTo(1);
+  }
+
+  @Test
+  void aDisarmedTimeoutNeverFires() throws Exception {
+    Timeouts timeouts = timeouts();
+    Target disarmed = new Target();
+    Target armed = new Target();
+
+    timeouts.arm(TimeUnit.MILLISECONDS.toNanos(20), disarmed).disarm();
+    timeouts.arm(TimeUnit.MILLISECONDS.toNanos(60), armed);
+
+    assertThat(armed.await()).isTrue();
+    // The disarmed one was due first: had it fired, it would have been told before the other.
+    actions.submit(() -> {}).get(WAIT_SECONDS, TimeUnit.SECONDS);
+    assertThat(disarmed.told.get()).isZero();
+  }
+
+  @Test
+  void aTimeoutArmedWhileTheThreadIsIdleWakesIt() throws Exception {
+    Timeouts timeouts = timeouts();
+    Target first = new Target();
+    timeouts.arm(1, first);
+    assertThat(first.await()).isTrue();
+    // Nothing is armed now: the thread parks until the next timeout is armed.
+    awaitParked(timeouts.thread());
+
+    Target second = new Target();
+    timeouts.arm(TimeUnit.MILLISECONDS.toNanos(1), second);
+
+    assertThat(second.await()).isTrue();
+  }
+
+  @Test
+  void timeoutsArmedFromManyThreadsExpireOnlyIfNotDisarmed() throws Exception {
+    Timeouts timeouts = timeouts();
+    int threadsCount = 4;
+    int perThread = 5_000;
+    List<Target> kept = new ArrayList<>();
+    List<Thread> armers = new ArrayList<>();
+    List<List<Target>> keptPerThread = new ArrayList<>();
+    AtomicInteger disarmedTold = new AtomicInteger();
+    for (int t = 0; t < threadsCount; t++) {
+      List<Target> mine = new ArrayList<>();
+      keptPerThread.add(mine);
+      Thread armer =
+          new Thread(
+              () -> {
+                for (int i = 0; i < perThread; i++) {
+                  Timeouts.Target counting = disarmedTold::incrementAndGet;
+                  // Most are disarmed at once, as attempts that answer are; one in 500 is kept.
+                  if (i % 500 == 0) {
+                    Target target = new Target();
+                    mine.add(target);
+                    timeouts.arm(TimeUnit.MILLISECONDS.toNanos(1 + i % 7), target);
+                  } else {
+                    timeouts.arm(TimeUnit.MILLISECONDS.toNanos(1 + i % 7), counting).disarm();
+                  }
+                }
+              });
+      armers.add(armer);
+      armer.start();
+    }
+    for (Thread armer : armers) {
+      armer.join(TimeUnit.SECONDS.toMillis(WAIT_SECONDS));
+      assertThat(armer.isAlive()).isFalse();
+    }
+    keptPerThread.forEach(kept::addAll);
+
+    assertThat(kept).hasSize(threadsCount * perThread / 500);
+    for (Target target : kept) {
+      assertThat(target.await()).isTrue();
+    }
+    actions.submit(() -> {}).get(WAIT_SECONDS, TimeUnit.SECONDS);
+    assertThat(kept).allSatisfy(t -> assertThat(t.told.get()).isEqualTo(1));
+    assertThat(disarmedTold.get()).isZero();
+  }
+
+  @Test
+  void closeEndsTheThreadAndLeavesArmedTimeoutsUntold() throws Exception {
+    Timeouts timeouts = timeouts();
+    Target target = new Target();
+    timeouts.arm(TimeUnit.HOURS.toNanos(1), target);
+
+    timeouts.close();
+
+    timeouts.thread().join(TimeUnit.SECONDS.toMillis(WAIT_SECONDS));
+    assertThat(timeouts.thread().isAlive()).isFalse();
+    assertThat(target.told.get()).isZero();
+  }
+
+  @Test
+  void whenTheActionsExecutorRejectsTheTargetIsToldOnTheTimeoutsThread() throws Exception {
+    Timeouts timeouts =
+        new Timeouts(
+            threads,
+            r -> {
+              throw new RejectedExecutionException("closing");
+            });
+    made.add(timeouts);
+    Target target = new Target();
+
+    timeouts.arm(1, target);
+
+    // The client is closing: told here rather than never.
+    assertThat(target.await()).isTrue();
+    assertThat(target.thread.get()).isEqualTo("test-timeouts");
+  }
+
+  /** Waits (bounded) until {@code t} parks with nothing to do. */
+  private static void awaitParked(Thread t) throws InterruptedException {
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+    while (t.getState() != Thread.State.WAITING) {
+      assertThat(System.nanoTime() - until).as("the timeouts' thread never parked").isNegative();
+      Thread.yield();
+    }
+  }
+}
