@@ -47,7 +47,7 @@ import org.slf4j.LoggerFactory;
  * (which may call back at once), {@code execute} and {@code cancel} (which calls the user's {@code
  * EventListener.canceled}) are all made after it.
  */
-final class CallStateMachine {
+final class CallStateMachine implements Timeouts.Target {
   private static final Logger log = LoggerFactory.getLogger(CallStateMachine.class);
 
   /** Where a call is in its life; see the class comment. */
@@ -92,7 +92,6 @@ final class CallStateMachine {
   private final boolean idempotent;
   private final boolean replayable;
   private final String method;
-  private final String path;
 
   @GuardedBy("this")
   private State state = State.NEW;
@@ -166,8 +165,13 @@ final class CallStateMachine {
   @GuardedBy("this")
   private final Set<String> triedZones = new SmallSet<>();
 
+  /** The deadline timer of an {@code enqueue()} on fake time (a test's ticker and scheduler). */
   @GuardedBy("this")
   private @Nullable Future<?> deadlineTimer;
+
+  /** The deadline timeout of an {@code enqueue()} on real time (see ClientCore#realTime). */
+  @GuardedBy("this")
+  private Timeouts.@Nullable Timeout deadlineTimeout;
 
   @GuardedBy("this")
   private @Nullable Future<?> retryTimer;
@@ -216,7 +220,11 @@ final class CallStateMachine {
     this.replayable = Classifier.replayable(request);
     this.hedgeable = idempotent && replayable && core.hedger.enabled();
     this.method = request.method();
-    this.path = request.url().encodedPath();
+  }
+
+  /** The request's path, for events and logs: computed when needed (a string per call). */
+  private String path() {
+    return request.url().encodedPath();
   }
 
   /** The result, completed once the call ends (after its ending's events and the observer). */
@@ -299,7 +307,7 @@ final class CallStateMachine {
       try {
         context = observer.callStarted(request);
       } catch (RuntimeException | LinkageError e) {
-        log.warn("CallObserver.callStarted threw for {} {}", method, path, e);
+        log.warn("CallObserver.callStarted threw for {} {}", method, path(), e);
       }
     }
     synchronized (this) {
@@ -338,7 +346,11 @@ final class CallStateMachine {
       try {
         if (cb != null) {
           // execute() needs no timer: the caller's timed wait ends the call at its deadline.
-          deadlineTimer = core.scheduler.schedule(this::onDeadline, total, TimeUnit.NANOSECONDS);
+          if (core.realTime) {
+            deadlineTimeout = core.timeouts.arm(total, this);
+          } else {
+            deadlineTimer = core.scheduler.schedule(this::onDeadline, total, TimeUnit.NANOSECONDS);
+          }
         }
         launchLocked(Attempt.Kind.FIRST);
         probeLocked();
@@ -639,7 +651,7 @@ final class CallStateMachine {
         log.error(
             "Failover: sending a hedge of {} {} failed; the attempts in flight go on",
             method,
-            path,
+            path(),
             e);
       }
     }
@@ -708,7 +720,7 @@ final class CallStateMachine {
     long duration = now - f.start;
     Outcome outcome;
     if (response != null) {
-      outcome = Classifier.classify(response.code(), core.settings.retryableStatuses());
+      outcome = Classifier.classify(response.code(), core.retryableStatuses);
     } else {
       outcome = Classifier.classify(requireNonNull(failure), f.tag.sent(), f.cancelled);
     }
@@ -771,7 +783,7 @@ final class CallStateMachine {
       attempts.add(attempt);
       if (core.events.hasListeners()) {
         emitLocked(
-            new FailoverEvent.AttemptFinished(core.settings.service(), method, path, attempt));
+            new FailoverEvent.AttemptFinished(core.settings.service(), method, path(), attempt));
       }
       if (response != null && (outcome == Outcome.UNAVAILABLE || outcome == Outcome.THROTTLED)) {
         Duration retryAfter =
@@ -827,7 +839,7 @@ final class CallStateMachine {
     log.error(
         "Failover: handling an attempt of {} {} failed; it counts as a failed attempt",
         method,
-        path,
+        path(),
         e);
     synchronized (this) {
       Ending end = ending;
@@ -912,13 +924,14 @@ final class CallStateMachine {
     }
     if (!core.budget.tryWithdraw(now)) {
       core.budgetExhausted.increment();
-      emitLocked(new FailoverEvent.BudgetExhausted(core.settings.service(), method, path, attempt));
+      emitLocked(
+          new FailoverEvent.BudgetExhausted(core.settings.service(), method, path(), attempt));
       giveUpLocked(FailoverException.Reason.BUDGET_EXHAUSTED, attempt);
       return;
     }
     emitLocked(
         new FailoverEvent.RetryScheduled(
-            core.settings.service(), method, path, attempt, Duration.ofNanos(delay)));
+            core.settings.service(), method, path(), attempt, Duration.ofNanos(delay)));
     closeQuietly(response);
     lastResponse = null;
     Future<?> pendingHedge = hedgeTimer;
@@ -945,7 +958,7 @@ final class CallStateMachine {
       try {
         launchLocked(Attempt.Kind.RETRY);
       } catch (RuntimeException e) {
-        log.error("Failover: sending a retry of {} {} failed", method, path, e);
+        log.error("Failover: sending a retry of {} {} failed", method, path(), e);
         failLocked(FailoverException.Reason.RETRIES_EXHAUSTED);
       }
       if (sent == before) {
@@ -1024,7 +1037,8 @@ final class CallStateMachine {
     lastResponse = null;
     core.staleServed.increment();
     emitLocked(
-        new FailoverEvent.StaleServed(core.settings.service(), method, path, staleStore.age(copy)));
+        new FailoverEvent.StaleServed(
+            core.settings.service(), method, path(), staleStore.age(copy)));
     finishLocked(Ending.staleCopy(copy));
     return true;
   }
@@ -1062,6 +1076,10 @@ final class CallStateMachine {
     Future<?> t = deadlineTimer;
     if (t != null) {
       t.cancel(false);
+    }
+    Timeouts.Timeout dt = deadlineTimeout;
+    if (dt != null) {
+      dt.disarm();
     }
     Future<?> r = retryTimer;
     if (r != null && r.cancel(false)) {
@@ -1109,7 +1127,7 @@ final class CallStateMachine {
         new FailoverEvent.CallFinished(
             core.settings.service(),
             method,
-            path,
+            path(),
             end.status(),
             failure == null ? null : failure.reason(),
             attempts.size() + inFlight.size(),
@@ -1136,7 +1154,7 @@ final class CallStateMachine {
   private void emitHedge(
       FailoverEvent.HedgeAction action, dev.failover.@Nullable Endpoint endpoint, Duration delay) {
     emitLocked(
-        new FailoverEvent.Hedge(core.settings.service(), method, path, action, endpoint, delay));
+        new FailoverEvent.Hedge(core.settings.service(), method, path(), action, endpoint, delay));
   }
 
   /**
@@ -1236,7 +1254,7 @@ final class CallStateMachine {
         try {
           observer.callFinished(context, summary, failure);
         } catch (RuntimeException | LinkageError e) {
-          log.warn("CallObserver.callFinished threw for {} {}", method, path, e);
+          log.warn("CallObserver.callFinished threw for {} {}", method, path(), e);
         }
       }
     } finally {
@@ -1255,15 +1273,28 @@ final class CallStateMachine {
         cb.onResponse(owner, response);
       } catch (IOException | RuntimeException | LinkageError | AssertionError e) {
         // User code never breaks the SDK: not this call's end, not close(), not other calls.
-        log.warn("Callback.onResponse threw for {} {}", method, path, e);
+        log.warn("Callback.onResponse threw for {} {}", method, path(), e);
       }
       return;
     }
     try {
       cb.onFailure(owner, requireNonNull(failure));
     } catch (RuntimeException | LinkageError | AssertionError e) {
-      log.warn("Callback.onFailure threw for {} {}", method, path, e);
+      log.warn("Callback.onFailure threw for {} {}", method, path(), e);
     }
+  }
+
+  /**
+   * The deadline of an {@code enqueue()} on real time passed: on the dispatcher, never the
+   * timeouts' thread.
+   */
+  @Override
+  public void timedOut() {
+    synchronized (this) {
+      deadlineTimeout = null;
+      failLocked(FailoverException.Reason.DEADLINE_EXCEEDED);
+    }
+    drain();
   }
 
   private void onDeadline() {
@@ -1428,7 +1459,7 @@ final class CallStateMachine {
      * its end) instead of waiting for its deadline.
      */
     void notMade(RuntimeException e) {
-      log.warn("Failover: OkHttp could not make an attempt of {} {}", method, path, e);
+      log.warn("Failover: OkHttp could not make an attempt of {} {}", method, path(), e);
       onFailure(owner, new IOException("the attempt's OkHttp call could not be made: " + e, e));
     }
 

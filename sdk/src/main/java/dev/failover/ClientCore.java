@@ -68,6 +68,16 @@ final class ClientCore implements Closeable {
   /** The attempts' timeouts (in place of OkHttp's call timeout; see {@link Timeouts}). */
   final Timeouts timeouts;
 
+  /**
+   * Whether the client measures on the system's ticker. Then the deadlines of {@code enqueue()}
+   * calls are real-time {@link #timeouts} too, with no task per call on the scheduler; on a test's
+   * ticker they are scheduler tasks, which its fake scheduler runs when its time comes.
+   */
+  final boolean realTime;
+
+  /** The retryable statuses, looked up without boxing a status. */
+  final Classifier.RetryableStatuses retryableStatuses;
+
   private final boolean ownPool;
   private final @org.jspecify.annotations.Nullable HealthChecker healthChecker;
   private final java.util.concurrent.ScheduledFuture<?> zoneTimer;
@@ -96,6 +106,7 @@ final class ClientCore implements Closeable {
       boolean fromSource) {
     this.settings = settings;
     this.ticker = settings.monotonic();
+    this.realTime = ticker == Ticker.system();
     RandomGenerator r = settings.random();
     this.random = r != null ? r : () -> ThreadLocalRandom.current().nextLong();
     this.events = new Events(settings.listeners());
@@ -142,6 +153,7 @@ final class ClientCore implements Closeable {
     this.hedger = new Hedger(settings.hedging(), ticker.nanos());
     this.stale =
         settings.staleCache().enabled() ? new StaleStore(settings.staleCache(), ticker) : null;
+    this.retryableStatuses = Classifier.RetryableStatuses.of(settings.retryableStatuses());
     this.minAttemptNanos = settings.minAttemptTime().toNanos();
     this.maxRetryAfterNanos = settings.maxRetryAfter().toNanos();
 

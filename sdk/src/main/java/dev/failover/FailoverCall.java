@@ -26,7 +26,10 @@ import org.jspecify.annotations.Nullable;
 final class FailoverCall implements Call {
   private final ClientCore core;
   private final Request request;
-  private final Timeout timeout = new Timeout();
+
+  /** The call timeout, made when first asked for: most calls never set one. */
+  private volatile @Nullable Timeout timeout;
+
   private final CallStateMachine machine;
 
   /** Tags set through {@code tag(type, computeIfAbsent)}; created on first use (rare). */
@@ -48,12 +51,12 @@ final class FailoverCall implements Call {
    * the client's dispatcher (so {@code maxRequests} bounds them, and a blocking DNS lookup or
    * interceptor cannot hold the caller past the deadline), and the caller's own timed wait ends the
    * call at its deadline. With {@code callerRunsFirstAttempt}, the first attempt runs on the
-   * caller's thread first, bounded by its OkHttp call timeout, and those two guarantees do not hold
-   * for it.
+   * caller's thread first, bounded by its attempt timeout, and those two guarantees do not hold for
+   * it.
    */
   @Override
   public Response execute() throws IOException {
-    machine.begin(null, timeout.timeoutNanos());
+    machine.begin(null, timeoutNanos());
     long waitNanos = machine.runCallersAttempt();
     try {
       return machine.result().get(Math.max(0, waitNanos), TimeUnit.NANOSECONDS);
@@ -96,7 +99,7 @@ final class FailoverCall implements Call {
 
   @Override
   public void enqueue(Callback responseCallback) {
-    machine.begin(responseCallback, timeout.timeoutNanos());
+    machine.begin(responseCallback, timeoutNanos());
   }
 
   @Override
@@ -116,7 +119,23 @@ final class FailoverCall implements Call {
 
   @Override
   public Timeout timeout() {
-    return timeout;
+    Timeout t = timeout;
+    if (t == null) {
+      synchronized (this) {
+        t = timeout;
+        if (t == null) {
+          t = new Timeout();
+          timeout = t;
+        }
+      }
+    }
+    return t;
+  }
+
+  /** The call timeout the caller set, 0 for none. */
+  private long timeoutNanos() {
+    Timeout t = timeout;
+    return t == null ? 0 : t.timeoutNanos();
   }
 
   @Override
