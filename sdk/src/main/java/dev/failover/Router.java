@@ -258,18 +258,41 @@ final class Router {
    * The tier a first attempt starts from for a {@code draw} in [0, 100): the first tier whose
    * cumulative share of {@link #tierLoads} exceeds the draw, else the last tier; -1 without tiers.
    * The shares are computed as {@link #tierLoads} computes them, operation for operation, without
-   * arrays: one pass sums the tiers' health, a second recomputes it tier by tier only until the
-   * draw falls in a tier (usually the first).
+   * arrays, and usually from the first tier alone.
+   *
+   * <p>Once the tiers' health summed so far reaches 100, so does the sum over all tiers: {@link
+   * #tierLoads}' total is then 100 and its shares need no normalizing, so each is known as soon as
+   * its tier's health is, and the draw's tier is found in the same pass (a healthy home tier, at
+   * 100 by itself, is the only tier looked at). Only when all the tiers' health sums to less than
+   * 100 are the shares normalized, in a second pass that computes them again until the draw falls
+   * in a tier.
    */
   int firstTier(List<List<EndpointState>> tiers, long now, double draw) {
     int n = tiers.size();
     double sum = 0;
-    for (int i = 0; i < n; i++) {
-      sum += tierHealth(tiers.get(i), now);
-    }
-    double total = Math.min(100, sum);
     double remaining = 100;
     double r = draw;
+    int chosen = -1;
+    for (int i = 0; i < n; i++) {
+      double health = tierHealth(tiers.get(i), now);
+      sum += health;
+      if (chosen < 0) {
+        // The share as if the total were 100; right once the sum reaches 100.
+        double load = Math.min(health, remaining);
+        remaining -= load;
+        r -= load;
+        if (r < 0 || i == n - 1) {
+          chosen = i;
+        }
+      }
+      if (sum >= 100 && chosen >= 0) {
+        return chosen;
+      }
+    }
+    // The health of all tiers sums to less than 100: the shares are normalized to sum to 100.
+    double total = Math.min(100, sum);
+    remaining = 100;
+    r = draw;
     for (int i = 0; i < n; i++) {
       double load = 0;
       if (sum != 0) {

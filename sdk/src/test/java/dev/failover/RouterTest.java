@@ -384,7 +384,9 @@ class RouterTest {
   /**
    * Choosing a first attempt's endpoint and taking its permission allocates nothing: no arrays, no
    * iterators, no pick object (each endpoint has its own). Measured with the JVM's per-thread
-   * allocation counter, which counts every byte this thread allocates whatever is compiled.
+   * allocation counter, which counts every byte this thread allocates whatever is compiled. The
+   * bound leaves room for the JVM's own one-off allocations (a deoptimization, say), far below the
+   * 16 bytes per pick (16,000 in all) of the smallest object made on every pick.
    */
   @Test
   void aFirstAttemptsPickAllocatesNothing() {
@@ -397,16 +399,17 @@ class RouterTest {
     long now = clock.nanos();
     int tiers = 0;
     // Once untimed, so that classes are loaded and initialized.
+    long before = threads.getCurrentThreadAllocatedBytes();
     for (int i = 0; i < 1_000; i++) {
       tiers += pickAndNext(r, now, tried, triedZones);
     }
-    long before = threads.getCurrentThreadAllocatedBytes();
+    before = threads.getCurrentThreadAllocatedBytes();
     for (int i = 0; i < 1_000; i++) {
       tiers += pickAndNext(r, now, tried, triedZones);
     }
     long allocated = threads.getCurrentThreadAllocatedBytes() - before;
     assertThat(tiers).isPositive();
-    assertThat(allocated).isZero();
+    assertThat(allocated).as("bytes allocated by 1,000 picks").isLessThan(1_000);
   }
 
   private static int pickAndNext(
