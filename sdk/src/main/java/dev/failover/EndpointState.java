@@ -318,7 +318,11 @@ final class EndpointState {
     // While the client stalls, a slow success is not the endpoint's slow call.
     breaker.onSuccess(clientStalled ? 0 : durationNanos, TimeUnit.NANOSECONDS);
     observe();
-    consecutiveFailures.set(0);
+    // Read first: while the endpoint succeeds the streak is already 0, and concurrent successes
+    // need not all write the shared counter.
+    if (consecutiveFailures.get() != 0) {
+      consecutiveFailures.set(0);
+    }
     return false;
   }
 
