@@ -19,11 +19,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Here, arming a timeout is a lock-free push onto a stack and disarming it a volatile write;
  * neither wakes this thread unless the new timeout is due before the thread's next wake-up. The
- * thread wakes at the earliest timeout due, and at least every {@link #SWEEP_NANOS} while any is
- * armed (to drop the disarmed ones, which would otherwise pile up), and parks while none is. When a
- * timeout expires, its target is told on {@code actions} (the client's dispatcher), never on this
- * thread: the target cancels an OkHttp call, which calls the application's {@code
- * EventListener.canceled}.
+ * thread wakes at the earliest timeout due, and every {@link #SWEEP_NANOS} while any is armed (to
+ * drop the disarmed ones, which would otherwise pile up) or any was armed since it last looked; it
+ * parks once a sweep found none. When a timeout expires, its target is told on {@code actions} (the
+ * client's dispatcher), never on this thread: the target cancels an OkHttp call, which calls the
+ * application's {@code EventListener.canceled}.
  */
 final class Timeouts implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Timeouts.class);
@@ -110,14 +110,22 @@ final class Timeouts implements AutoCloseable {
   private void run() {
     while (!closed) {
       long now = System.nanoTime();
-      take();
+      boolean traffic = take();
       expire(now);
       if (queue.size() >= sweepAt) {
         queue.removeIf(t -> !t.armed());
         sweepAt = Math.max(256, queue.size() * 2);
       }
       Timeout first = queue.peek();
-      if (first == null) {
+      if (first == null && traffic) {
+        // Calls came and went since the last look: look again after a sweep rather than park
+        // until the next one arms a timeout (which would wake this thread for nearly every call).
+        long wake = now + SWEEP_NANOS;
+        nextWake = wake;
+        if (!armedBefore(wake) && !closed) {
+          LockSupport.parkNanos(this, SWEEP_NANOS);
+        }
+      } else if (first == null) {
         idle = true;
         if (!armedBefore(Long.MAX_VALUE) && !closed) {
           LockSupport.park(this);
@@ -133,9 +141,13 @@ final class Timeouts implements AutoCloseable {
     }
   }
 
-  /** Moves the timeouts armed since the last look into the queue, dropping disarmed ones. */
-  private void take() {
+  /**
+   * Moves the timeouts armed since the last look into the queue, dropping disarmed ones; returns
+   * whether any was armed since.
+   */
+  private boolean take() {
     Timeout t = incoming.getAndSet(null);
+    boolean any = t != null;
     while (t != null) {
       Timeout n = t.next;
       t.next = null;
@@ -144,6 +156,7 @@ final class Timeouts implements AutoCloseable {
       }
       t = n;
     }
+    return any;
   }
 
   /** Tells the targets of the timeouts due at {@code now}, on the dispatcher. */

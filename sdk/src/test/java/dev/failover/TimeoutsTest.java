@@ -83,8 +83,9 @@ class TimeoutsTest {
     Target disarmed = new Target();
     Target armed = new Target();
 
-    timeouts.arm(TimeUnit.MILLISECONDS.toNanos(20), disarmed).disarm();
-    timeouts.arm(TimeUnit.MILLISECONDS.toNanos(60), armed);
+    // Far enough apart that no pause of this thread lets the first expire before it is disarmed.
+    timeouts.arm(TimeUnit.MILLISECONDS.toNanos(500), disarmed).disarm();
+    timeouts.arm(TimeUnit.MILLISECONDS.toNanos(1_000), armed);
 
     assertThat(armed.await()).isTrue();
     // The disarmed one was due first: had it fired, it would have been told before the other.
@@ -124,13 +125,14 @@ class TimeoutsTest {
               () -> {
                 for (int i = 0; i < perThread; i++) {
                   Timeouts.Target counting = disarmedTold::incrementAndGet;
-                  // Most are disarmed at once, as attempts that answer are; one in 500 is kept.
+                  // Most are disarmed at once, as attempts that answer are (due in an hour, so
+                  // that a pause of this thread cannot let one expire first); one in 500 is kept.
                   if (i % 500 == 0) {
                     Target target = new Target();
                     mine.add(target);
                     timeouts.arm(TimeUnit.MILLISECONDS.toNanos(1 + i % 7), target);
                   } else {
-                    timeouts.arm(TimeUnit.MILLISECONDS.toNanos(1 + i % 7), counting).disarm();
+                    timeouts.arm(TimeUnit.HOURS.toNanos(1), counting).disarm();
                   }
                 }
               });
