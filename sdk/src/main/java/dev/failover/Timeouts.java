@@ -180,7 +180,7 @@ final class Timeouts implements AutoCloseable {
     try {
       target.timedOut();
     } catch (RuntimeException e) {
-      log.error("Failover: ending a timed-out attempt failed", e);
+      log.error("Failover: ending what timed out (an attempt or a call) failed", e);
     }
   }
 
