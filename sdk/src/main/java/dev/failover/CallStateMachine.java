@@ -265,15 +265,12 @@ final class CallStateMachine implements Timeouts.Target {
 
   /**
    * Runs the first attempt on the caller's thread, as a bare OkHttp {@code execute()} does: no
-   * thread hand-off when it succeeds. Its OkHttp timeout (the attempt timeout, at most the time to
-   * the deadline) ends it; a hedge or the call's end cancels it.
+   * thread hand-off when it succeeds. Its timeout (the attempt timeout, at most the time to the
+   * deadline) ends it; a hedge or the call's end cancels it.
    */
   private void runOnCallersThread(InFlight f) {
-    Call c;
-    try {
-      c = newAttemptCall(f);
-    } catch (RuntimeException e) {
-      f.notMade(e);
+    Call c = newAttemptCall(f);
+    if (c == null) {
       return;
     }
     Response response;
@@ -513,14 +510,10 @@ final class CallStateMachine implements Timeouts.Target {
       return;
     }
     for (InFlight f : sends) {
-      Call c;
-      try {
-        c = newAttemptCall(f);
-      } catch (RuntimeException e) {
-        f.notMade(e);
-        continue;
+      Call c = newAttemptCall(f);
+      if (c != null) {
+        c.enqueue(f);
       }
-      c.enqueue(f);
     }
   }
 
@@ -528,10 +521,17 @@ final class CallStateMachine implements Timeouts.Target {
    * Makes an attempt's OkHttp call, outside the lock: OkHttp's {@code newCall} runs the {@code
    * EventListener.Factory} of the application's {@code OkHttpClient}. If the call ended meanwhile,
    * the attempt's call is cancelled before it is sent, and OkHttp fails it at once (CANCELLED); if
-   * the call ends after, its drain cancels it ({@link #cancelAll}).
+   * the call ends after, its drain cancels it ({@link #cancelAll}). Returns null if OkHttp could
+   * not make it (the factory threw): the attempt has then failed as one that never left.
    */
-  private Call newAttemptCall(InFlight f) {
-    Call c = f.client.newCall(f.attemptRequest);
+  private @Nullable Call newAttemptCall(InFlight f) {
+    Call c;
+    try {
+      c = f.client.newCall(f.attemptRequest);
+    } catch (RuntimeException e) {
+      f.notMade(e);
+      return null;
+    }
     for (int i = 0; i < f.listeners.size(); i++) {
       c.addEventListener(f.listeners.get(i));
     }
