@@ -6,6 +6,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadFactory;
@@ -180,58 +181,83 @@ final class ClientCore implements Closeable {
             new SynchronousQueue<>(),
             threads(prefix + "-io"));
     this.timeouts = new Timeouts(threads(prefix + "-timeouts"), dispatcherExecutor);
-    Dispatcher dispatcher = new Dispatcher(dispatcherExecutor);
-    dispatcher.setMaxRequests(settings.maxRequests());
-    dispatcher.setMaxRequestsPerHost(settings.maxRequests());
-    OkHttpClient base = settings.okHttpClient();
-    OkHttpClient.Builder b;
-    if (base == null) {
-      b = new OkHttpClient.Builder().connectionPool(new ConnectionPool());
-      this.ownPool = true;
-    } else {
-      b = base.newBuilder();
-      this.ownPool = false;
-    }
-    // Redirects are not followed: a redirect may lead to a host that is not a configured
-    // endpoint, and OkHttp would carry cookies and custom credential headers there.
-    CookieJar cookieJar = base == null ? CookieJar.NO_COOKIES : base.cookieJar();
-    b.dispatcher(dispatcher)
-        .addInterceptor(new SeenCapture(settings.staleCache().enabled() ? cookieJar : null))
-        .followRedirects(false)
-        .followSslRedirects(false)
-        .addNetworkInterceptor(new TransmissionCounter());
-    Interceptor attemptInterceptor = watching == null ? null : watching.attemptInterceptor();
-    if (attemptInterceptor != null) {
-      // After SeenCapture: what it adds (trace headers) differs per call and is no part of what
-      // the stale cache keys a response on.
-      b.addInterceptor(attemptInterceptor);
-    }
-    this.retrying =
-        b.retryOnConnectionFailure(base == null || base.retryOnConnectionFailure()).build();
-    this.nonRetrying = retrying.newBuilder().retryOnConnectionFailure(false).build();
+    // From here on threads run and tasks are scheduled: a failure stops them before it is thrown,
+    // so that no thread or timer outlives a client that was never built.
+    ScheduledFuture<?> tickTask = null;
+    ScheduledFuture<?> zoneTask = null;
+    HealthChecker checker = null;
+    try {
+      Dispatcher dispatcher = new Dispatcher(dispatcherExecutor);
+      dispatcher.setMaxRequests(settings.maxRequests());
+      dispatcher.setMaxRequestsPerHost(settings.maxRequests());
+      OkHttpClient base = settings.okHttpClient();
+      OkHttpClient.Builder b;
+      if (base == null) {
+        b = new OkHttpClient.Builder().connectionPool(new ConnectionPool());
+        this.ownPool = true;
+      } else {
+        b = base.newBuilder();
+        this.ownPool = false;
+      }
+      // Redirects are not followed: a redirect may lead to a host that is not a configured
+      // endpoint, and OkHttp would carry cookies and custom credential headers there.
+      CookieJar cookieJar = base == null ? CookieJar.NO_COOKIES : base.cookieJar();
+      b.dispatcher(dispatcher)
+          .addInterceptor(new SeenCapture(settings.staleCache().enabled() ? cookieJar : null))
+          .followRedirects(false)
+          .followSslRedirects(false)
+          .addNetworkInterceptor(new TransmissionCounter());
+      Interceptor attemptInterceptor = watching == null ? null : watching.attemptInterceptor();
+      if (attemptInterceptor != null) {
+        // After SeenCapture: what it adds (trace headers) differs per call and is no part of what
+        // the stale cache keys a response on.
+        b.addInterceptor(attemptInterceptor);
+      }
+      this.retrying =
+          b.retryOnConnectionFailure(base == null || base.retryOnConnectionFailure()).build();
+      this.nonRetrying = retrying.newBuilder().retryOnConnectionFailure(false).build();
 
-    this.clientTick =
-        scheduler.scheduleWithFixedDelay(
-            this::tick, ClientHealth.TICK_NANOS, ClientHealth.TICK_NANOS, TimeUnit.NANOSECONDS);
-    // Zone judgement (when enabled), the expiry of zonal shifts and the endpoint list's
-    // confirmations and staleness; zones may come and go with the list, so it always runs.
-    this.zoneTimer = scheduler.scheduleWithFixedDelay(this::evaluateZones, 1, 1, TimeUnit.SECONDS);
-    if (settings.healthCheck().enabled()) {
-      this.healthChecker =
-          new HealthChecker(
-              settings.service(), settings.healthCheck(), nonRetrying, scheduler, random, events);
-      healthChecker.excuseTimeoutsWhen(clientHealth::stalled);
-      healthChecker.watchTraffic(calls::sum);
-      healthChecker.start(router.endpoints());
-    } else {
-      this.healthChecker = null;
-    }
-    if (discovery == null) {
-      this.discovery =
-          Discovery.fixed(settings.service(), settings.endpoints(), settings.clock(), ticker);
-    } else {
-      this.discovery = discovery;
-      discovery.attach(this, settings.endpoints(), fromSource);
+      tickTask =
+          scheduler.scheduleWithFixedDelay(
+              this::tick, ClientHealth.TICK_NANOS, ClientHealth.TICK_NANOS, TimeUnit.NANOSECONDS);
+      this.clientTick = tickTask;
+      // Zone judgement (when enabled), the expiry of zonal shifts and the endpoint list's
+      // confirmations and staleness; zones may come and go with the list, so it always runs.
+      zoneTask = scheduler.scheduleWithFixedDelay(this::evaluateZones, 1, 1, TimeUnit.SECONDS);
+      this.zoneTimer = zoneTask;
+      if (settings.healthCheck().enabled()) {
+        checker =
+            new HealthChecker(
+                settings.service(), settings.healthCheck(), nonRetrying, scheduler, random, events);
+        checker.excuseTimeoutsWhen(clientHealth::stalled);
+        checker.watchTraffic(calls::sum);
+        checker.start(router.endpoints());
+      }
+      this.healthChecker = checker;
+      if (discovery == null) {
+        this.discovery =
+            Discovery.fixed(settings.service(), settings.endpoints(), settings.clock(), ticker);
+      } else {
+        this.discovery = discovery;
+        discovery.attach(this, settings.endpoints(), fromSource);
+      }
+    } catch (RuntimeException | Error e) {
+      if (checker != null) {
+        checker.stop();
+      }
+      if (zoneTask != null) {
+        zoneTask.cancel(false);
+      }
+      if (tickTask != null) {
+        tickTask.cancel(false);
+      }
+      timeouts.close();
+      if (ownScheduler) {
+        scheduler.shutdownNow();
+      }
+      dispatcherExecutor.shutdownNow();
+      joinOwnThreads();
+      throw e;
     }
   }
 
@@ -425,9 +451,22 @@ final class ClientCore implements Closeable {
       if (ownScheduler) {
         scheduler.awaitTermination(1, TimeUnit.SECONDS);
       }
-      // A terminated executor's worker may still be on its way out: close() returns only when
-      // every thread this client started has ended (bounded, and never waiting for itself).
-      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    joinOwnThreads();
+    if (ownPool) {
+      retrying.connectionPool().evictAll();
+    }
+  }
+
+  /**
+   * Waits until every thread this client started has ended: a terminated executor's worker may
+   * still be on its way out. Bounded (5 s in all), and never waits for the calling thread.
+   */
+  private void joinOwnThreads() {
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    try {
       for (Thread t : ownThreads) {
         long left = until - System.nanoTime();
         if (t != Thread.currentThread() && left > 0) {
@@ -436,9 +475,6 @@ final class ClientCore implements Closeable {
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    }
-    if (ownPool) {
-      retrying.connectionPool().evictAll();
     }
   }
 

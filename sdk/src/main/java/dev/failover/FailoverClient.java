@@ -363,8 +363,9 @@ public final class FailoverClient implements Call.Factory, Closeable {
    *     client, and may run again if another reconfiguration wins a race.
    * @throws IllegalArgumentException if the change names another service or an endpoint source, or
    *     a setter rejects a value; the client keeps its settings
-   * @throws IllegalStateException if the settings do not fit together (as {@link Builder#build()}
-   *     checks), or the client is closed; the client keeps its settings
+   * @throws InvalidConfigurationException (an {@code IllegalStateException}) if the settings do not
+   *     fit together (as {@link Builder#build()} checks); the client keeps its settings
+   * @throws IllegalStateException if the client is closed
    */
   public void reconfigure(UnaryOperator<Builder> change) {
     Objects.requireNonNull(change, "change");
@@ -1645,9 +1646,12 @@ public final class FailoverClient implements Call.Factory, Closeable {
      * logged, since it is then probably misspelt.
      *
      * @return the client
-     * @throws IllegalStateException if the service, home or endpoints are missing, an endpoint is
-     *     listed twice, {@code regionOrder} names a region that no endpoint is in, the attempt
-     *     timeout exceeds the deadline, or {@code minAttemptTime} is not shorter than the deadline
+     * @throws InvalidConfigurationException (an {@code IllegalStateException}) if the service, home
+     *     or endpoints are missing, an endpoint is listed twice, {@code regionOrder} names a region
+     *     that no endpoint is in, the attempt timeout exceeds the deadline, or {@code
+     *     minAttemptTime} is not shorter than the deadline
+     * @throws IllegalStateException if the endpoint source fails to start, or lists no endpoint
+     *     within its start timeout while no fallback endpoint is configured
      */
     public FailoverClient build() {
       EndpointSource source = endpointSource;
@@ -1683,27 +1687,38 @@ public final class FailoverClient implements Call.Factory, Closeable {
     private String validate(boolean withSource) {
       String s = service;
       if (s == null) {
-        throw new IllegalStateException("service is required, e.g. builder.service(\"directory\")");
+        throw new InvalidConfigurationException(
+            "service", null, null, "service is required, e.g. builder.service(\"directory\")");
       }
       if (home == null) {
-        throw new IllegalStateException(
+        throw new InvalidConfigurationException(
+            "home",
+            null,
+            null,
             "home is required, e.g. builder.home(\"us-east-1\", \"us-east-1a\")");
       }
       if (endpoints.isEmpty() && !withSource) {
-        throw new IllegalStateException(
+        throw new InvalidConfigurationException(
+            "endpoint",
+            null,
+            null,
             "at least one endpoint, or an endpointSource, is required for service " + s);
       }
       Set<String> seen = new HashSet<>();
       for (Endpoint e : endpoints) {
         if (!seen.add(e.address())) {
-          throw new IllegalStateException("endpoint " + e.address() + " is listed twice");
+          throw new InvalidConfigurationException(
+              "endpoint", e.address(), "endpoint", "endpoint " + e.address() + " is listed twice");
         }
       }
       List<String> regions = endpoints.stream().map(e -> e.locality().region()).distinct().toList();
       for (String r : regionOrder) {
         // With a source, regions come and go with its lists: any region may be ordered.
         if (!withSource && !regions.contains(r)) {
-          throw new IllegalStateException(
+          throw new InvalidConfigurationException(
+              "regionOrder",
+              r,
+              "endpoint",
               "regionOrder names region '"
                   + r
                   + "', which no endpoint is in; endpoints are in "
@@ -1712,7 +1727,10 @@ public final class FailoverClient implements Call.Factory, Closeable {
         }
       }
       if (minAttemptTime.compareTo(deadline) >= 0) {
-        throw new IllegalStateException(
+        throw new InvalidConfigurationException(
+            "minAttemptTime",
+            minAttemptTime,
+            "deadline",
             "minAttemptTime ("
                 + minAttemptTime
                 + ") must be shorter than deadline ("
@@ -1720,7 +1738,10 @@ public final class FailoverClient implements Call.Factory, Closeable {
                 + ")");
       }
       if (attemptTimeout != null && attemptTimeout.compareTo(deadline) > 0) {
-        throw new IllegalStateException(
+        throw new InvalidConfigurationException(
+            "attemptTimeout",
+            attemptTimeout,
+            "deadline",
             "attemptTimeout (" + attemptTimeout + ") must not exceed deadline (" + deadline + ")");
       }
       return s;

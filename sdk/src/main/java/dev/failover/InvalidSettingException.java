@@ -39,10 +39,10 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Settings that are each acceptable but do not fit together (an attempt timeout longer than the
  * deadline, an endpoint listed twice, a region order naming a region without endpoints) are found
- * by {@link FailoverClient.Builder#build()}, which throws {@link IllegalStateException} as before.
- * Two checks inside one policy are reported here, on the setting that must change: {@code
- * "ejection.minimumCalls"} (above the window size), {@code "ejection.maxEjectionTime"} (below the
- * base) and {@code "backoff.cap"} (below the base).
+ * by {@link FailoverClient.Builder#build()}, which throws {@link InvalidConfigurationException} (an
+ * {@link IllegalStateException}, as before). Two checks inside one policy are reported here, on the
+ * setting that must change: {@code "ejection.minimumCalls"} (above the window size), {@code
+ * "ejection.maxEjectionTime"} (below the base) and {@code "backoff.cap"} (below the base).
  */
 public final class InvalidSettingException extends IllegalArgumentException {
   private static final long serialVersionUID = 1L;

@@ -2,8 +2,10 @@ package dev.failover;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class BuilderValidationTest {
@@ -100,6 +102,63 @@ class BuilderValidationTest {
                     .attemptTimeout(Duration.ofSeconds(2))
                     .build())
         .hasMessage("attemptTimeout (PT2S) must not exceed deadline (PT1S)");
+  }
+
+  @Test
+  void buildNamesTheSettingToChangeAndWhatItConflictsWith() {
+    assertThat(configurationError(FailoverClient.builder()))
+        .extracting(
+            InvalidConfigurationException::setting,
+            InvalidConfigurationException::value,
+            InvalidConfigurationException::conflictsWith)
+        .containsExactly("service", null, null);
+    assertThat(configurationError(FailoverClient.builder().service("directory")))
+        .extracting(InvalidConfigurationException::setting, InvalidConfigurationException::value)
+        .containsExactly("home", null);
+    assertThat(
+            configurationError(
+                FailoverClient.builder().service("directory").home("us-east-1", "us-east-1a")))
+        .extracting(InvalidConfigurationException::setting, InvalidConfigurationException::value)
+        .containsExactly("endpoint", null);
+    assertThat(
+            configurationError(valid().endpoint("http://127.0.0.1:1/", "us-east-1", "us-east-1b")))
+        .extracting(
+            InvalidConfigurationException::setting,
+            InvalidConfigurationException::value,
+            InvalidConfigurationException::conflictsWith)
+        .containsExactly("endpoint", "http://127.0.0.1:1", "endpoint");
+    InvalidConfigurationException region =
+        configurationError(valid().regionOrder(List.of("us-east-1", "eu-west-1")));
+    assertThat(region)
+        .extracting(
+            InvalidConfigurationException::setting,
+            InvalidConfigurationException::value,
+            InvalidConfigurationException::conflictsWith)
+        .containsExactly("regionOrder", "eu-west-1", "endpoint");
+    assertThat(region).hasMessageStartingWith("regionOrder names region 'eu-west-1'");
+    assertThat(
+            configurationError(
+                valid().deadline(Duration.ofSeconds(1)).minAttemptTime(Duration.ofSeconds(1))))
+        .extracting(
+            InvalidConfigurationException::setting,
+            InvalidConfigurationException::value,
+            InvalidConfigurationException::conflictsWith)
+        .containsExactly("minAttemptTime", Duration.ofSeconds(1), "deadline");
+    assertThat(
+            configurationError(
+                valid().deadline(Duration.ofSeconds(1)).attemptTimeout(Duration.ofSeconds(2))))
+        .extracting(
+            InvalidConfigurationException::setting,
+            InvalidConfigurationException::value,
+            InvalidConfigurationException::conflictsWith)
+        .containsExactly("attemptTimeout", Duration.ofSeconds(2), "deadline");
+  }
+
+  /** The error {@code builder.build()} throws, which is still an {@code IllegalStateException}. */
+  private static InvalidConfigurationException configurationError(FailoverClient.Builder builder) {
+    Throwable thrown = catchThrowable(builder::build);
+    assertThat(thrown).isInstanceOf(IllegalStateException.class);
+    return (InvalidConfigurationException) thrown;
   }
 
   @Test
