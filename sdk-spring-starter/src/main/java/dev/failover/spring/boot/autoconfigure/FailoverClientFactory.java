@@ -6,6 +6,7 @@ import dev.failover.EndpointSource;
 import dev.failover.FailoverClient;
 import dev.failover.HealthCheck;
 import dev.failover.HedgePolicy;
+import dev.failover.InvalidConfigurationException;
 import dev.failover.InvalidSettingException;
 import dev.failover.Locality;
 import dev.failover.StaleCache;
@@ -210,22 +211,33 @@ final class FailoverClientFactory implements InitializingBean {
     }
     // No lock held: customizers and listeners run here (Spring Cloud's ContextRefresher
     // publishes one change at a time).
+    List<Prepared> prepared = new ArrayList<>(1);
     try {
-      c.reconfigure(b -> prepare(fresh, state.name, client, state, false).builder());
+      c.reconfigure(
+          b -> {
+            Prepared p = prepare(fresh, state.name, client, state, false);
+            prepared.add(p);
+            return p.builder();
+          });
       applyZonalShifts(prefix, client, state, false);
     } catch (FailoverConfigurationException e) {
-      LOG.error(
-          "failover configuration change not applied to {}: {}{}; {}",
-          prefix,
-          e.getMessage(),
-          e.origin() == null ? "" : " (" + e.origin() + ")",
-          e.action());
+      notApplied(prefix, e);
+    } catch (InvalidConfigurationException e) {
+      FailoverConfigurationException mapped =
+          prepared.isEmpty() ? null : misfit(prepared.get(0), e);
+      notApplied(prefix, mapped != null ? mapped : notBuilt(state.name, e));
     } catch (IllegalArgumentException | IllegalStateException e) {
-      LOG.error(
-          "failover configuration change not applied to {}: {}",
-          prefix,
-          notBuilt(state.name, e).getMessage());
+      notApplied(prefix, notBuilt(state.name, e));
     }
+  }
+
+  private static void notApplied(String prefix, FailoverConfigurationException e) {
+    LOG.error(
+        "failover configuration change not applied to {}: {}{}; {}",
+        prefix,
+        e.getMessage(),
+        e.origin() == null ? "" : " (" + e.origin() + ")",
+        e.action());
   }
 
   /**
@@ -358,7 +370,12 @@ final class FailoverClientFactory implements InitializingBean {
       if (!(e instanceof IllegalStateException || e instanceof IllegalArgumentException)) {
         throw e;
       }
-      if (source != null) {
+      if (e instanceof InvalidConfigurationException misfit) {
+        FailoverConfigurationException mapped = misfit(prepared, misfit);
+        if (mapped != null) {
+          throw mapped;
+        }
+      } else if (source != null) {
         if (client.getEndpoints().isEmpty()) {
           // Without fallback endpoints, build() fails when the registry gave no usable list in
           // time: name the setting that made the client depend on it.
@@ -405,8 +422,133 @@ final class FailoverClientFactory implements InitializingBean {
         e);
   }
 
-  /** A builder with every setting of one client applied, and the endpoint source it started. */
-  private record Prepared(FailoverClient.Builder builder, @Nullable EndpointSource source) {}
+  /**
+   * {@code build()}'s error about settings that do not fit together (an attempt timeout beyond the
+   * deadline, an endpoint listed twice ...) as the property that set the setting to change: the
+   * layer that set it, as for a value the SDK rejects ({@link #rejected}), with advice that names
+   * the property it conflicts with. Null for an error that no property maps to (a service or home
+   * that a customizer removed), which {@link #notBuilt} reports against the client.
+   */
+  private @Nullable FailoverConfigurationException misfit(
+      Prepared prepared, InvalidConfigurationException e) {
+    Layers l = prepared.layers();
+    String problem = String.valueOf(e.getMessage());
+    switch (e.setting()) {
+      case "attemptTimeout", "minAttemptTime" -> {
+        boolean timeout = e.setting().equals("attemptTimeout");
+        String suffix = timeout ? "attempt-timeout" : "min-attempt-time";
+        Setting<?> own = l.picked(suffix);
+        String property = own != null ? own.property() : l.clientPrefix + suffix;
+        Setting<?> deadline = l.picked("deadline");
+        String deadlineProperty =
+            deadline != null ? deadline.property() : l.clientPrefix + "deadline";
+        String limit = deadline != null ? " (" + deadline.value() + ")" : "";
+        String reason =
+            deadline == null
+                ? problem
+                : (timeout ? "must not exceed" : "must be shorter than")
+                    + " the deadline ("
+                    + deadline.value()
+                    + ", set by "
+                    + deadlineProperty
+                    + ") but was "
+                    + (own != null ? own.value() : e.value());
+        return invalid(
+            property,
+            own != null ? own.value() : e.value(),
+            reason,
+            "lower "
+                + property
+                + (timeout ? " to at most the deadline" : " below the deadline")
+                + limit
+                + ", or raise "
+                + deadlineProperty,
+            e);
+      }
+      case "regionOrder" -> {
+        Setting<?> order = l.picked("region-order");
+        String property = order != null ? order.property() : l.clientPrefix + "region-order";
+        if (order != null && order.value() instanceof List<?> regions) {
+          // Written as a YAML list, each region has its own key, with its own line.
+          String item = property + "[" + regions.indexOf(e.value()) + "]";
+          if (configured(item) != null) {
+            property = item;
+          }
+        }
+        return invalid(
+            property,
+            e.value(),
+            problem,
+            "correct the region's name, remove it from "
+                + property
+                + ", or list an endpoint in region '"
+                + e.value()
+                + "' under "
+                + l.clientPrefix
+                + "endpoints",
+            e);
+      }
+      case "endpoint" -> {
+        Object duplicate = e.value();
+        if (duplicate == null) {
+          return invalid(
+              l.clientPrefix + "endpoints",
+              null,
+              problem,
+              "list the service's endpoints under "
+                  + l.clientPrefix
+                  + "endpoints, and check that no FailoverClientCustomizer removes them",
+              e);
+        }
+        // The starter rejects an endpoint its properties list twice: a customizer added it again.
+        List<FailoverProperties.Endpoint> endpoints = prepared.client().getEndpoints();
+        for (int i = 0; i < endpoints.size(); i++) {
+          FailoverProperties.Endpoint endpoint = endpoints.get(i);
+          if (duplicate.equals(address(endpoint))) {
+            return invalid(
+                l.clientPrefix + "endpoints[" + i + "].url",
+                duplicate,
+                problem + " (by this property and by a FailoverClientCustomizer)",
+                "remove "
+                    + l.clientPrefix
+                    + "endpoints["
+                    + i
+                    + "], or stop the FailoverClientCustomizer adding the endpoint again",
+                e);
+          }
+        }
+        return null;
+      }
+      default -> {
+        return null;
+      }
+    }
+  }
+
+  /** The address of an endpoint of the properties, as the SDK writes it; null if it has none. */
+  private static @Nullable String address(FailoverProperties.Endpoint endpoint) {
+    String url = endpoint.getUrl();
+    String region = endpoint.getRegion();
+    String zone = endpoint.getZone();
+    if (url == null || region == null || zone == null) {
+      return null;
+    }
+    try {
+      return dev.failover.Endpoint.of(url, region, zone).address();
+    } catch (InvalidSettingException e) {
+      return null; // rejected before build(), so not this one
+    }
+  }
+
+  /**
+   * A builder with every setting of one client applied, the endpoint source it started, and where
+   * each setting came from.
+   */
+  private record Prepared(
+      FailoverClient.Builder builder,
+      @Nullable EndpointSource source,
+      Layers layers,
+      FailoverProperties.Client client) {}
 
   /**
    * Applies the properties of client {@code name} from {@code props}, then the instrumentation
@@ -446,7 +588,7 @@ final class FailoverClientFactory implements InitializingBean {
     }
     instrumentation.orderedStream().forEach(i -> builder.listener(i.listener(name)));
     customizers.orderedStream().forEach(c -> c.customize(name, builder));
-    return new Prepared(builder, source);
+    return new Prepared(builder, source, l, client);
   }
 
   /**
@@ -1120,7 +1262,12 @@ final class FailoverClientFactory implements InitializingBean {
 
   /** The property as configured, with where it comes from, such as a line of application.yml. */
   private @Nullable ConfigurationProperty configured(String property) {
-    ConfigurationPropertyName name = ConfigurationPropertyName.of(property);
+    // A client's name is a map key, which may hold capitals or underscores that a canonical
+    // property name may not: adapt such a name rather than fail on it.
+    ConfigurationPropertyName name = ConfigurationPropertyName.ofIfValid(property);
+    if (name == null) {
+      name = ConfigurationPropertyName.adapt(property, '.');
+    }
     for (ConfigurationPropertySource source : ConfigurationPropertySources.get(environment)) {
       ConfigurationProperty found = source.getConfigurationProperty(name);
       if (found != null) {

@@ -223,6 +223,39 @@ class ConfigurationRefreshTests {
             });
   }
 
+  /**
+   * A change whose settings do not fit together (build()'s InvalidConfigurationException) is logged
+   * naming the property to change, its value, origin and the advice; nothing is applied.
+   */
+  @Test
+  void aChangeWhoseSettingsConflictIsLoggedNamingTheProperty(CapturedOutput output) {
+    runner()
+        .run(
+            context -> {
+              FailoverClient client =
+                  context.getBean("directoryFailoverClient", FailoverClient.class);
+              FailoverSettings before = client.settings();
+              String d = "failover.clients.directory.";
+              change(context, Map.of(d + "deadline", "1s", d + "attempt-timeout", "2s"));
+              assertThat(output)
+                  .contains(
+                      "failover configuration change not applied to failover.clients.directory:"
+                          + " Property "
+                          + d
+                          + "attempt-timeout with value '2s' is invalid: must not exceed the"
+                          + " deadline (PT1S, set by "
+                          + d
+                          + "deadline) but was PT2S (\""
+                          + d
+                          + "attempt-timeout\" from property source \"changes\"); lower "
+                          + d
+                          + "attempt-timeout to at most the deadline (PT1S), or raise "
+                          + d
+                          + "deadline");
+              assertThat(client.settings()).isSameAs(before);
+            });
+  }
+
   @Test
   void aWrongChangeIsLoggedAndTheClientKeepsItsSettings(CapturedOutput output) {
     runner()
@@ -236,8 +269,8 @@ class ConfigurationRefreshTests {
               assertThat(output)
                   .contains(
                       "failover configuration change not applied to failover.clients.directory:"
-                          + " failover.clients.directory.deadline: must be a positive duration"
-                          + " but was PT-1S");
+                          + " Property failover.clients.directory.deadline with value '-1s' is"
+                          + " invalid: must be a positive duration but was PT-1S");
               change(context, "failover.clients.directory.deadline", "soon");
               assertThat(output)
                   .contains("failover configuration change not applied: Failed to bind properties")
@@ -246,12 +279,14 @@ class ConfigurationRefreshTests {
               change(context, "failover.clients.directory.dedline", "2s");
               assertThat(output)
                   .contains(
-                      "failover configuration change not applied: failover.clients.directory.dedline");
+                      "failover configuration change not applied: Property"
+                          + " failover.clients.directory.dedline");
               change(context, "failover.clients.directory.dedline", null);
               change(context, "failover.clients.directory.base-config", "nope");
               assertThat(output)
                   .contains(
-                      "failover.clients.directory.base-config: names no shared configuration");
+                      "Property failover.clients.directory.base-config with value 'nope' is"
+                          + " invalid: names no shared configuration");
               assertThat(client.settings()).isSameAs(before);
               assertThat(
                       client

@@ -3,27 +3,44 @@ package dev.failover.spring.boot.autoconfigure;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
+import dev.failover.InvalidSettingException;
 import java.io.IOException;
+import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.Enumeration;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.springframework.beans.factory.support.DefaultListableBeanFactory;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.diagnostics.FailureAnalyzer;
+import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.boot.test.util.TestPropertyValues;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.Environment;
+import org.springframework.core.io.DefaultResourceLoader;
 import org.springframework.core.io.support.SpringFactoriesLoader;
+import org.springframework.mock.env.MockEnvironment;
 
 class FailoverFailureAnalyzerTests {
 
@@ -89,8 +106,8 @@ class FailoverFailureAnalyzerTests {
         Arguments.of(
             "attempt timeout beyond deadline",
             with(d + "deadline=1s", d + "attempt-timeout=2s"),
-            "failover.clients.directory",
-            "attemptTimeout"),
+            d + "attempt-timeout",
+            "lower " + d + "attempt-timeout to at most the deadline"),
         Arguments.of(
             "bad health path",
             with(d + "health.path=health"),
@@ -268,6 +285,161 @@ class FailoverFailureAnalyzerTests {
             + "\nAction:\n\n"
             + analysis.getAction()
             + "\n");
+  }
+
+  /**
+   * A real application prints our report, not Boot's generic one for its {@link
+   * InvalidConfigurationPropertyValueException}: even with Boot's own spring.factories first on the
+   * class path, as a class path that lists spring-boot.jar before the starter has it.
+   */
+  @Test
+  @ExtendWith(OutputCaptureExtension.class)
+  void aRealApplicationPrintsTheFailoverReportBeforeBootsOwn(CapturedOutput output) {
+    ClassLoader bootFirst = new BootFactoriesFirst(getClass().getClassLoader());
+    SpringApplication application =
+        new SpringApplication(new DefaultResourceLoader(bootFirst), BadApp.class);
+    application.setWebApplicationType(WebApplicationType.NONE);
+    application.setLogStartupInfo(false);
+    String[] args =
+        Arrays.stream(with("failover.clients.directory.deadline=-2s"))
+            .map(p -> "--" + p)
+            .toArray(String[]::new);
+    Throwable failure = catchThrowable(() -> application.run(args));
+    assertThat(failure).isNotNull();
+    assertThat(output)
+        .contains("APPLICATION FAILED TO START")
+        .contains(
+            "Invalid failover client configuration:\n\n"
+                + "    Property: failover.clients.directory.deadline\n"
+                + "    Value: \"-2s\"\n"
+                + "    Origin: \"failover.clients.directory.deadline\" from property source"
+                + " \"commandLineArgs\"\n"
+                + "    Reason: must be a positive duration but was PT-2S\n")
+        .contains(
+            "Update your application's configuration: use a positive duration such as 500ms or 2s")
+        // Boot's InvalidConfigurationPropertyValueFailureAnalyzer would have written this:
+        .doesNotContain("Invalid value '-2s' for configuration property");
+  }
+
+  /** Lists the spring.factories of spring-boot.jar before all others. */
+  private static final class BootFactoriesFirst extends ClassLoader {
+    BootFactoriesFirst(ClassLoader parent) {
+      super(parent);
+    }
+
+    @Override
+    public Enumeration<URL> getResources(String name) throws IOException {
+      List<URL> urls = Collections.list(super.getResources(name));
+      if (name.equals("META-INF/spring.factories")) {
+        urls.sort(Comparator.comparing((URL url) -> !url.toString().contains("/spring-boot-4")));
+        assertThat(urls.get(0).toString()).contains("/spring-boot-4");
+      }
+      return Collections.enumeration(urls);
+    }
+  }
+
+  @Test
+  void analyzersAreOrderedBeforeBootsWhateverTheClassPathOrder() {
+    List<FailureAnalyzer> analyzers =
+        SpringFactoriesLoader.forDefaultResourceLocation(
+                new BootFactoriesFirst(getClass().getClassLoader()))
+            .load(
+                FailureAnalyzer.class,
+                SpringFactoriesLoader.ArgumentResolver.of(Environment.class, new MockEnvironment()),
+                SpringFactoriesLoader.FailureHandler.handleMessage((message, failure) -> {}));
+    List<String> names = analyzers.stream().map(a -> a.getClass().getSimpleName()).toList();
+    assertThat(names)
+        .contains("InvalidConfigurationPropertyValueFailureAnalyzer")
+        .first()
+        .isEqualTo("FailoverConfigurationFailureAnalyzer");
+  }
+
+  /** A wrong failover property is Boot's exception, with Boot's name, value and reason. */
+  @Test
+  void aWrongPropertyIsBootsInvalidConfigurationPropertyValueException() {
+    InvalidConfigurationPropertyValueException e =
+        caught(with("failover.clients.directory.deadline=-2s"));
+    assertThat(e.getName()).isEqualTo("failover.clients.directory.deadline");
+    assertThat(e.getValue()).isEqualTo("-2s");
+    assertThat(e.getReason()).isEqualTo("must be a positive duration but was PT-2S");
+    assertThat(e.getMessage())
+        .isEqualTo(
+            "Property failover.clients.directory.deadline with value '-2s' is invalid: must be"
+                + " a positive duration but was PT-2S");
+    assertThat(e.getCause()).isInstanceOf(InvalidSettingException.class);
+    FailoverConfigurationException f = (FailoverConfigurationException) e;
+    assertThat(f.property()).isEqualTo(e.getName());
+    assertThat(f.value()).isEqualTo(e.getValue());
+    assertThat(f.origin())
+        .isEqualTo("\"failover.clients.directory.deadline\" from property source \"test\"");
+    assertThat(f.action()).isEqualTo("use a positive duration such as 500ms or 2s");
+  }
+
+  /** A missing property has no value, and the message says so without "null". */
+  @Test
+  void aMissingPropertyHasNoValue() {
+    InvalidConfigurationPropertyValueException e = caught(without("failover.home.zone"));
+    assertThat(e.getName()).isEqualTo("failover.home.zone");
+    assertThat(e.getValue()).isNull();
+    assertThat(e.getMessage())
+        .isEqualTo("Property failover.home.zone is invalid: is required but is not set");
+  }
+
+  /** What building the directory client from {@code properties} throws, caught as Boot's. */
+  private static InvalidConfigurationPropertyValueException caught(String[] properties) {
+    FailoverClientFactory factory = factory(properties);
+    try {
+      factory.create("directory").close();
+    } catch (InvalidConfigurationPropertyValueException e) {
+      return e;
+    }
+    throw new AssertionError("the client was built");
+  }
+
+  /**
+   * A client's name is a map key, which may hold capitals that a canonical property name may not:
+   * its properties are still named, with their origin, and the report is ours.
+   */
+  @Test
+  void aClientNameWithCapitalsIsNamedAsWritten() {
+    String[] properties =
+        Arrays.stream(with("failover.clients.directory.deadline=-2s"))
+            .map(p -> p.replace("clients.directory.", "clients.myDirectory."))
+            .toArray(String[]::new);
+    runner
+        .withPropertyValues(properties)
+        .run(
+            context -> {
+              assertThat(analysis(context).getDescription())
+                  .contains("Property: failover.clients.myDirectory.deadline\n")
+                  .contains("Value: \"-2s\"\n")
+                  .contains(
+                      "Origin: \"failover.clients.myDirectory.deadline\" from property source");
+            });
+  }
+
+  /** Our analysis of the context's start-up failure, which must have one. */
+  static FailureAnalysis analysis(AssertableApplicationContext context) {
+    assertThat(context).hasFailed();
+    FailureAnalysis analysis =
+        new FailoverConfigurationFailureAnalyzer().analyze(context.getStartupFailure());
+    assertThat(analysis).as("analysis of %s", context.getStartupFailure()).isNotNull();
+    return analysis;
+  }
+
+  private static FailoverClientFactory factory(String[] properties) {
+    MockEnvironment environment = new MockEnvironment();
+    TestPropertyValues.of(properties).applyTo(environment, TestPropertyValues.Type.MAP, "test");
+    FailoverProperties bound =
+        Binder.get(environment).bindOrCreate("failover", FailoverProperties.class);
+    DefaultListableBeanFactory beans = new DefaultListableBeanFactory();
+    return new FailoverClientFactory(
+        bound,
+        environment,
+        beans.getBeanProvider(FailoverClientCustomizer.class),
+        beans.getBeanProvider(ClientInstrumentation.class),
+        beans.getBeanProvider(OkHttpClient.class),
+        beans.getBeanProvider(EndpointSources.class));
   }
 
   @Configuration(proxyBeanMethods = false)

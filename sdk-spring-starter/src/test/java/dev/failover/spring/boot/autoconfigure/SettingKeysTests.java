@@ -113,7 +113,14 @@ class SettingKeysTests {
               assertThat(t).as("%s", context.getStartupFailure()).isNotNull();
               FailoverConfigurationException e = (FailoverConfigurationException) t;
               assertThat(e.property()).isEqualTo(property);
-              assertThat(e.getMessage()).isEqualTo(property + ": " + reason);
+              assertThat(e.getMessage())
+                  .isEqualTo(
+                      "Property "
+                          + property
+                          + " with value '"
+                          + e.value()
+                          + "' is invalid: "
+                          + reason);
               assertThat(e.action()).contains(action);
               assertThat(e.getCause()).isInstanceOf(InvalidSettingException.class);
             });

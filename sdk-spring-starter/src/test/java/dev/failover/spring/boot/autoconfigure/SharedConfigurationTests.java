@@ -39,7 +39,8 @@ class SharedConfigurationTests {
     return context.getBean(name + "FailoverClient", FailoverClient.class).settings();
   }
 
-  private static FailoverConfigurationException failure(AssertableApplicationContext context) {
+  /** The failover exception behind the context's start-up failure, which must have one. */
+  static FailoverConfigurationException failure(AssertableApplicationContext context) {
     Throwable t = context.getStartupFailure();
     while (t != null && !(t instanceof FailoverConfigurationException)) {
       t = t.getCause();
@@ -123,8 +124,8 @@ class SharedConfigurationTests {
               assertThat(e.value()).isEqualTo("slwo");
               assertThat(e.getMessage())
                   .isEqualTo(
-                      "failover.clients.directory.base-config: names no shared configuration;"
-                          + " failover.configs defines [slow, fast]");
+                      "Property failover.clients.directory.base-config with value 'slwo' is invalid:"
+                          + " names no shared configuration; failover.configs defines [slow, fast]");
               assertThat(e.action()).isEqualTo("did you mean 'slow'?");
             });
     runner
