@@ -10,6 +10,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import okhttp3.Call;
 import okhttp3.Callback;
@@ -212,6 +213,14 @@ final class CallStateMachine implements Timeouts.Target {
   /** What the server saw of this call's latest attempt: the stale cache's key. */
   private volatile StaleStore.@Nullable Seen seen;
 
+  /**
+   * This call's hash, fixed when it is made. {@link ClientCore#register} adds the call to a hash
+   * set while the call's monitor is held; {@code Object}'s identity hash, computed then, would make
+   * the JVM inflate the monitor, for every call (a cost of its own, and work for the JVM's monitor
+   * deflation thread).
+   */
+  private final int hash = ThreadLocalRandom.current().nextInt();
+
   CallStateMachine(ClientCore core, Request request, Call owner) {
     this.core = core;
     this.request = request;
@@ -220,6 +229,17 @@ final class CallStateMachine implements Timeouts.Target {
     this.replayable = Classifier.replayable(request);
     this.hedgeable = idempotent && replayable && core.hedger.enabled();
     this.method = request.method();
+  }
+
+  /** Identity, as {@code Object}'s. */
+  @Override
+  public boolean equals(@Nullable Object other) {
+    return this == other;
+  }
+
+  @Override
+  public int hashCode() {
+    return hash;
   }
 
   /** The request's path, for events and logs: computed when needed (a string per call). */
