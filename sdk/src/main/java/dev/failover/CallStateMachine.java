@@ -517,13 +517,6 @@ final class CallStateMachine implements Timeouts.Target {
     }
   }
 
-  /** Takes the attempts decided under the lock, for {@link #sendAll} after it. */
-  private synchronized @Nullable List<InFlight> takeSends() {
-    List<InFlight> sends = pendingSends;
-    pendingSends = null;
-    return sends;
-  }
-
   /** Hands the attempts decided under the lock to OkHttp. Outside the lock. */
   private void sendAll(@Nullable List<InFlight> sends) {
     if (sends == null) {
@@ -1257,7 +1250,10 @@ final class CallStateMachine implements Timeouts.Target {
   /** Whether {@link #drain()} has anything to do. */
   private synchronized boolean drainPending() {
     List<FailoverEvent> p = pendingEvents;
-    return (p != null && !p.isEmpty()) || state == State.FINISHED || pendingCancels != null;
+    return (p != null && !p.isEmpty())
+        || state == State.FINISHED
+        || pendingCancels != null
+        || pendingSends != null;
   }
 
   /** Tells the observer, completes the result, then runs the callback. Outside the lock, once. */
@@ -1328,10 +1324,11 @@ final class CallStateMachine implements Timeouts.Target {
   /**
    * Drains from a scheduler task: never on the scheduler's thread (a slow listener or callback
    * would delay every other deadline, hedge, retry and probe), but on the client's dispatcher,
-   * where OkHttp delivers its own callbacks.
+   * where OkHttp delivers its own callbacks. That includes sending the hedge or retry the timer
+   * decided: making and enqueueing its OkHttp call runs the application's {@code
+   * EventListener.Factory} and {@code EventListener.callStart}.
    */
   private void drainOffScheduler() {
-    sendAll(takeSends()); // on this thread: a hedge or retry leaves when its timer fires
     if (!drainPending()) {
       return;
     }

@@ -180,6 +180,7 @@ final class ClientCore implements Closeable {
             TimeUnit.SECONDS,
             new SynchronousQueue<>(),
             threads(prefix + "-io"));
+    events.tellOffSchedulerOn(dispatcherExecutor);
     this.timeouts = new Timeouts(threads(prefix + "-timeouts"), dispatcherExecutor);
     // From here on threads run and tasks are scheduled: a failure stops them before it is thrown,
     // so that no thread or timer outlives a client that was never built.
@@ -219,11 +220,16 @@ final class ClientCore implements Closeable {
 
       tickTask =
           scheduler.scheduleWithFixedDelay(
-              this::tick, ClientHealth.TICK_NANOS, ClientHealth.TICK_NANOS, TimeUnit.NANOSECONDS);
+              Events.schedulerTask(this::tick),
+              ClientHealth.TICK_NANOS,
+              ClientHealth.TICK_NANOS,
+              TimeUnit.NANOSECONDS);
       this.clientTick = tickTask;
       // Zone judgement (when enabled), the expiry of zonal shifts and the endpoint list's
       // confirmations and staleness; zones may come and go with the list, so it always runs.
-      zoneTask = scheduler.scheduleWithFixedDelay(this::evaluateZones, 1, 1, TimeUnit.SECONDS);
+      zoneTask =
+          scheduler.scheduleWithFixedDelay(
+              Events.schedulerTask(this::evaluateZones), 1, 1, TimeUnit.SECONDS);
       this.zoneTimer = zoneTask;
       if (settings.healthCheck().enabled()) {
         checker =

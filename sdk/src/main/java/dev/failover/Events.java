@@ -1,17 +1,61 @@
 package dev.failover;
 
 import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Fans events out to listeners and logs them; a listener that throws is logged and skipped. */
+/**
+ * Fans events out to listeners and logs them; a listener that throws is logged and skipped.
+ *
+ * <p>Listeners are user code, which never runs on the client's scheduler thread: an event emitted
+ * by a scheduler task (wrapped with {@link #schedulerTask}: zone judging, the pause detector, the
+ * endpoint list's checks, a call's timers) is told on the client's dispatcher instead, after the
+ * task, in the order emitted.
+ */
 final class Events {
   private static final Logger log = LoggerFactory.getLogger("dev.failover.FailoverClient");
 
+  /** Set while the current thread runs a scheduler task of a client. */
+  private static final ThreadLocal<Boolean> ON_SCHEDULER = new ThreadLocal<>();
+
   private final List<FailoverListener> listeners;
+
+  /** Where events emitted on the scheduler are told; null until the client has its dispatcher. */
+  private volatile @Nullable Executor offScheduler;
+
+  /** Events emitted on the scheduler, waiting to be told, in order. */
+  private final ConcurrentLinkedQueue<FailoverEvent> deferred = new ConcurrentLinkedQueue<>();
+
+  /** Whether a dispatcher thread is telling the deferred events (one at a time keeps the order). */
+  private final AtomicBoolean telling = new AtomicBoolean();
 
   public Events(List<FailoverListener> listeners) {
     this.listeners = List.copyOf(listeners);
+  }
+
+  /** Tells the events that scheduler tasks emit on {@code executor} (the client's dispatcher). */
+  void tellOffSchedulerOn(Executor executor) {
+    this.offScheduler = executor;
+  }
+
+  /**
+   * Wraps a task for the client's scheduler: the events it emits are told on the dispatcher (see
+   * {@link #tellOffSchedulerOn}), never on the scheduler's thread.
+   */
+  static Runnable schedulerTask(Runnable task) {
+    return () -> {
+      ON_SCHEDULER.set(Boolean.TRUE);
+      try {
+        task.run();
+      } finally {
+        ON_SCHEDULER.remove();
+      }
+    };
   }
 
   /** Whether any listener is registered (events no listener or log wants need not be built). */
@@ -20,7 +64,46 @@ final class Events {
   }
 
   public void emit(FailoverEvent event) {
+    Executor executor = offScheduler;
+    if (executor != null && ON_SCHEDULER.get() != null && !listeners.isEmpty()) {
+      logEvent(event);
+      deferred.add(event);
+      tellDeferred(executor);
+      return;
+    }
     logEvent(event);
+    tell(event);
+  }
+
+  /** Starts a dispatcher thread telling the deferred events, unless one is. */
+  private void tellDeferred(Executor executor) {
+    if (!telling.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      executor.execute(this::tellDeferredNow);
+    } catch (RejectedExecutionException e) {
+      // The client is closing and its dispatcher is gone: the events are logged, not told.
+      telling.set(false);
+      deferred.clear();
+    }
+  }
+
+  /** Tells the deferred events in order; on a dispatcher thread, one at a time. */
+  private void tellDeferredNow() {
+    while (true) {
+      for (FailoverEvent e = deferred.poll(); e != null; e = deferred.poll()) {
+        tell(e);
+      }
+      telling.set(false);
+      // An event added after the last poll but before the flag was cleared found it set.
+      if (deferred.isEmpty() || !telling.compareAndSet(false, true)) {
+        return;
+      }
+    }
+  }
+
+  private void tell(FailoverEvent event) {
     for (FailoverListener l : listeners) {
       try {
         dispatch(l, event);

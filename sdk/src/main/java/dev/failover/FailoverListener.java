@@ -3,9 +3,10 @@ package dev.failover;
 /**
  * Receives a {@link FailoverClient}'s events, one method per event type.
  *
- * <p>Methods are called on the thread where the event happened (an OkHttp dispatcher thread or the
- * client's scheduler) and must return quickly. A listener that throws is logged and never breaks a
- * call.
+ * <p>Methods are called on the thread where the event happened (the application's thread or a
+ * thread of the client's dispatcher), never under a lock of the client and never on its scheduler
+ * thread (what a timer decides is told on a dispatcher thread), and must return quickly. A listener
+ * that throws is logged and never breaks a call.
  *
  * <pre>{@code
  * FailoverListener listener = new FailoverListener() {

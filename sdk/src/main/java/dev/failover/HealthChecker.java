@@ -156,9 +156,20 @@ final class HealthChecker {
       return;
     }
     probedAt.put(ep, now);
-    HttpUrl url = probeUrl(ep.endpoint.url(), check.path());
-    Call call = http.newCall(new Request.Builder().url(url).get().build());
-    call.enqueue(
+    Request probe =
+        new Request.Builder().url(probeUrl(ep.endpoint.url(), check.path())).get().build();
+    try {
+      // Made and enqueued on the client's dispatcher, never on this scheduler thread: OkHttp runs
+      // the application's EventListener.Factory and EventListener.callStart as it does so.
+      http.dispatcher().executorService().execute(() -> send(ep, probe));
+    } catch (RejectedExecutionException e) {
+      pending.remove(ep); // the client is closing
+    }
+  }
+
+  /** Sends one probe; on the client's dispatcher. */
+  private void send(EndpointState ep, Request probe) {
+    Callback callback =
         new Callback() {
           @Override
           public void onResponse(Call c, Response response) {
@@ -178,7 +189,15 @@ final class HealthChecker {
               result(ep, false);
             }
           }
-        });
+        };
+    try {
+      http.newCall(probe).enqueue(callback);
+    } catch (RuntimeException e) {
+      // The application's EventListener.Factory or callStart threw before OkHttp took the probe:
+      // none was sent, so none is counted; the next one as usual.
+      log.warn("[{}] probe of {} could not be sent", service, ep.endpoint, e);
+      schedule(ep, nextDelay(ep));
+    }
   }
 
   static HttpUrl probeUrl(HttpUrl base, String path) {

@@ -1,5 +1,6 @@
 package dev.failover;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -44,6 +45,13 @@ final class Zones {
   private final Events events;
   final long slowStartNanos;
 
+  /**
+   * Events decided under this object's lock, told to the listeners after it is released (a listener
+   * is user code, which never runs under an SDK lock).
+   */
+  @GuardedBy("this")
+  private final List<FailoverEvent> pending = new ArrayList<>();
+
   /** Whether the client itself is the slow party at a given time; set by the client. */
   private volatile java.util.function.LongPredicate clientStalled = now -> false;
 
@@ -53,6 +61,24 @@ final class Zones {
     this.zones = List.copyOf(zones);
     this.events = events;
     this.slowStartNanos = policy.slowStart().toNanos();
+  }
+
+  /** Takes the events decided under the lock, to be told after it. */
+  @GuardedBy("this")
+  private List<FailoverEvent> takePending() {
+    if (pending.isEmpty()) {
+      return List.of();
+    }
+    List<FailoverEvent> told = List.copyOf(pending);
+    pending.clear();
+    return told;
+  }
+
+  /** Tells {@code told} to the listeners, in order; never under the lock. */
+  private void tell(List<FailoverEvent> told) {
+    for (FailoverEvent e : told) {
+      events.emit(e);
+    }
   }
 
   void clientStalled(java.util.function.LongPredicate stalled) {
@@ -94,7 +120,17 @@ final class Zones {
   }
 
   /** One judgement of every zone. Called once a second from the scheduler, or by tests. */
-  public synchronized void evaluate(long now) {
+  public void evaluate(long now) {
+    List<FailoverEvent> told;
+    synchronized (this) {
+      evaluateLocked(now);
+      told = takePending();
+    }
+    tell(told);
+  }
+
+  @GuardedBy("this")
+  private void evaluateLocked(long now) {
     for (ZoneState z : zones) {
       if (z.shiftedUntil != Long.MIN_VALUE && !z.shifted(now)) {
         endShift(z, now, "expired");
@@ -298,7 +334,23 @@ final class Zones {
    * @throws IllegalStateException if it is the last zone in rotation with an endpoint that takes
    *     traffic
    */
-  public synchronized ZoneState shiftAway(
+  public ZoneState shiftAway(
+      String zone, long until, java.time.Instant untilInstant, String requestedBy, long now) {
+    ZoneState result;
+    List<FailoverEvent> told;
+    synchronized (this) {
+      try {
+        result = shiftAwayLocked(zone, until, untilInstant, requestedBy, now);
+      } finally {
+        told = takePending();
+      }
+    }
+    tell(told);
+    return result;
+  }
+
+  @GuardedBy("this")
+  private ZoneState shiftAwayLocked(
       String zone, long until, java.time.Instant untilInstant, String requestedBy, long now) {
     ZoneState z = byName(zone);
     boolean another = false;
@@ -318,12 +370,27 @@ final class Zones {
     z.shiftedBy = requestedBy;
     z.shiftedUntilInstant = untilInstant;
     z.shiftedUntil = until;
-    events.emit(new FailoverEvent.ZoneShifted(service, z.locality, untilInstant, requestedBy));
+    pending.add(new FailoverEvent.ZoneShifted(service, z.locality, untilInstant, requestedBy));
     return z;
   }
 
   /** Ends the zonal shift of {@code zone}, if any; returns whether one was in force. */
-  public synchronized boolean cancelShift(String zone, String requestedBy, long now) {
+  public boolean cancelShift(String zone, String requestedBy, long now) {
+    boolean result;
+    List<FailoverEvent> told;
+    synchronized (this) {
+      try {
+        result = cancelShiftLocked(zone, requestedBy, now);
+      } finally {
+        told = takePending();
+      }
+    }
+    tell(told);
+    return result;
+  }
+
+  @GuardedBy("this")
+  private boolean cancelShiftLocked(String zone, String requestedBy, long now) {
     ZoneState z = byName(zone);
     if (!z.shifted(now)) {
       return false;
@@ -332,6 +399,7 @@ final class Zones {
     return true;
   }
 
+  @GuardedBy("this")
   private void endShift(ZoneState z, long now, String reason) {
     z.shiftedUntil = Long.MIN_VALUE;
     z.shiftedUntilInstant = null;
@@ -341,7 +409,7 @@ final class Zones {
       z.phase = ZoneState.Phase.RAMPING;
       z.phaseSince = now;
     }
-    events.emit(new FailoverEvent.ZoneShiftEnded(service, z.locality, reason));
+    pending.add(new FailoverEvent.ZoneShiftEnded(service, z.locality, reason));
   }
 
   private ZoneState byName(String zone) {
@@ -365,7 +433,17 @@ final class Zones {
    * Brings an evacuated zone back at once: everything in rotation failed and this zone answered, so
    * it was wrongly judged (or has healed). Returns with slow start.
    */
-  public synchronized void restoreNow(ZoneState z, long now) {
+  public void restoreNow(ZoneState z, long now) {
+    List<FailoverEvent> told;
+    synchronized (this) {
+      restoreNowLocked(z, now);
+      told = takePending();
+    }
+    tell(told);
+  }
+
+  @GuardedBy("this")
+  private void restoreNowLocked(ZoneState z, long now) {
     if (z.evacuated()) {
       restore(z, now);
     }
@@ -385,6 +463,7 @@ final class Zones {
     return null;
   }
 
+  @GuardedBy("this")
   private void evacuate(ZoneState z, String reason, long now) {
     if (z.lastRestored != Long.MIN_VALUE && now - z.lastRestored < REEVACUATION_MEMORY_NANOS) {
       z.level = Math.min(MAX_LEVEL, z.level + 1);
@@ -396,9 +475,10 @@ final class Zones {
     z.reason = reason;
     z.cleanSince = -1;
     z.evacuations.incrementAndGet();
-    events.emit(new FailoverEvent.ZoneEvacuated(service, z.locality, reason));
+    pending.add(new FailoverEvent.ZoneEvacuated(service, z.locality, reason));
   }
 
+  @GuardedBy("this")
   private void restore(ZoneState z, long now) {
     Duration evacuatedFor = Duration.ofNanos(now - z.phaseSince);
     // Judge the zone on what happens from now on, and let traffic test its ejected endpoints.
@@ -411,7 +491,7 @@ final class Zones {
     z.reason = "";
     z.cleanSince = -1;
     z.lastRestored = now;
-    events.emit(new FailoverEvent.ZoneRestored(service, z.locality, evacuatedFor));
+    pending.add(new FailoverEvent.ZoneRestored(service, z.locality, evacuatedFor));
   }
 
   /**

@@ -36,7 +36,7 @@ class CallerRunsTest {
   }
 
   private static Request get(int id) {
-    return new Request.Builder().url("http://directory/api/v1/users/" + id).build();
+    return Zones3.user(id);
   }
 
   /** An OkHttp client whose interceptor records the thread of every attempt. */
@@ -81,12 +81,7 @@ class CallerRunsTest {
             .deadline(Duration.ofSeconds(10))
             .callerRunsFirstAttempt(true)
             .build()) {
-      // Hedges are paid for by calls (5% of a token each): 60 calls fill the hedge bucket.
-      for (int i = 0; i < 60; i++) {
-        try (Response r = client.newCall(get(100 + i)).execute()) {
-          assertThat(r.code()).isEqualTo(200);
-        }
-      }
+      Zones3.fillHedgeBucket(client, 100);
       zones
           .zone("us-east-1a")
           .stubFor(any(anyUrl()).willReturn(okJson("{\"slow\":true}").withFixedDelay(5_000)));

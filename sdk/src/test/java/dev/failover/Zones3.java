@@ -12,6 +12,8 @@ import dev.failover.testkit.FakeZones;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import okhttp3.Request;
+import okhttp3.Response;
 
 /** Shared set-up of the integration tests: three zones in two regions, helpers to build clients. */
 final class Zones3 {
@@ -37,6 +39,23 @@ final class Zones3 {
       list.add(Endpoint.of(d.url(), d.region(), d.zone()));
     }
     return list;
+  }
+
+  /** {@code GET http://directory/api/v1/users/<id>}. */
+  static Request user(int id) {
+    return new Request.Builder().url("http://directory/api/v1/users/" + id).build();
+  }
+
+  /**
+   * Makes the 60 calls (users {@code firstId} on) that fill a client's hedge bucket: hedges are
+   * paid for by calls, 5% of a token each.
+   */
+  static void fillHedgeBucket(FailoverClient client, int firstId) throws java.io.IOException {
+    for (int i = 0; i < 60; i++) {
+      try (Response r = client.newCall(user(firstId + i)).execute()) {
+        org.assertj.core.api.Assertions.assertThat(r.code()).isEqualTo(200);
+      }
+    }
   }
 
   static FailoverClient.Builder client(FakeZones zones) {

@@ -1,0 +1,167 @@
+package dev.failover;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.any;
+import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
+import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
+import static com.github.tomakehurst.wiremock.client.WireMock.serviceUnavailable;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.failover.testkit.FakeZones;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import okhttp3.Call;
+import okhttp3.EventListener;
+import okhttp3.OkHttpClient;
+import okhttp3.Response;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * User code never runs on the SDK's scheduler thread or under an SDK lock. The application's OkHttp
+ * {@code EventListener.Factory} and {@code EventListener} are user code that OkHttp runs on the
+ * thread that makes and enqueues a call: the SDK makes no OkHttp call on its scheduler thread, not
+ * for a hedge or a retry that a timer sends, nor for a health check. A {@code FailoverListener} is
+ * told of zone events outside the zones' lock, and of those a scheduler task decides (a shift's
+ * expiry) on a dispatcher thread.
+ */
+class UserCodeThreadsTest {
+
+  @RegisterExtension static FakeZones zones = Zones3.zones();
+
+  @BeforeEach
+  void stub() {
+    Zones3.stub(zones);
+  }
+
+  /** An OkHttp client whose event listeners record where OkHttp runs them, and for what path. */
+  private static OkHttpClient recording(List<String> seen) {
+    return new OkHttpClient.Builder()
+        .eventListenerFactory(
+            call -> {
+              seen.add("create " + call.request().url().encodedPath() + " on " + thread());
+              return new EventListener() {
+                @Override
+                public void callStart(Call c) {
+                  seen.add("callStart " + c.request().url().encodedPath() + " on " + thread());
+                }
+              };
+            })
+        .build();
+  }
+
+  private static String thread() {
+    return Thread.currentThread().getName();
+  }
+
+  @Test
+  void aHedgeSentByItsTimerRunsNoListenerOnTheScheduler() throws IOException {
+    List<String> seen = new CopyOnWriteArrayList<>();
+    try (FailoverClient client =
+        Zones3.client(zones)
+            .okHttpClient(recording(seen))
+            .hedging(HedgePolicy.fixed(Duration.ofMillis(50)))
+            .deadline(Duration.ofSeconds(10))
+            .build()) {
+      Zones3.fillHedgeBucket(client, 100);
+      zones
+          .zone("us-east-1a")
+          .stubFor(any(anyUrl()).willReturn(okJson("{\"slow\":true}").withFixedDelay(3_000)));
+      seen.clear();
+      try (Response r = client.newCall(Zones3.user(3)).execute()) {
+        assertThat(r.body().string()).doesNotContain("slow");
+      }
+      // The first attempt and its hedge: each made and started once, neither on the scheduler.
+      assertThat(seen).filteredOn(s -> s.startsWith("callStart /api/v1/users/3 ")).hasSize(2);
+      assertThat(seen).noneMatch(s -> s.contains("-scheduler-"));
+    }
+  }
+
+  @Test
+  void aRetrySentAfterItsBackoffRunsNoListenerOnTheScheduler() throws IOException {
+    List<String> seen = new CopyOnWriteArrayList<>();
+    zones.zone("us-east-1a").stubFor(any(anyUrl()).willReturn(serviceUnavailable()));
+    try (FailoverClient client =
+        Zones3.client(zones)
+            .okHttpClient(recording(seen))
+            .backoff(Duration.ofMillis(20), Duration.ofMillis(40))
+            .build()) {
+      try (Response r = client.newCall(Zones3.user(4)).execute()) {
+        assertThat(r.code()).isEqualTo(200);
+      }
+      assertThat(seen).filteredOn(s -> s.startsWith("callStart /api/v1/users/4 ")).hasSize(2);
+      assertThat(seen).noneMatch(s -> s.contains("-scheduler-"));
+    }
+  }
+
+  @Test
+  void healthChecksRunNoListenerOnTheScheduler() throws InterruptedException, IOException {
+    List<String> seen = new CopyOnWriteArrayList<>();
+    try (FailoverClient client =
+        Zones3.client(zones)
+            .okHttpClient(recording(seen))
+            .healthCheck(HealthCheck.http("/health").withInterval(Duration.ofMillis(100)))
+            .build()) {
+      // Every endpoint is probed at start and then every 100 ms: wait (bounded) for 12 probes.
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (seen.stream().filter(s -> s.startsWith("callStart /health ")).count() < 12
+          && System.nanoTime() < until) {
+        Thread.sleep(20);
+      }
+      assertThat(seen).filteredOn(s -> s.startsWith("callStart /health ")).hasSizeGreaterThan(11);
+      // The probes found every endpoint up: calls are served.
+      try (Response r = client.newCall(Zones3.user(5)).execute()) {
+        assertThat(r.code()).isEqualTo(200);
+      }
+      assertThat(seen).noneMatch(s -> s.contains("-scheduler-"));
+    }
+  }
+
+  @Test
+  void aZoneEventIsToldOutsideTheSdksLockAndAnExpiryOffTheScheduler() throws Exception {
+    AtomicReference<String> endedOn = new AtomicReference<>();
+    CountDownLatch ended = new CountDownLatch(1);
+    AtomicBoolean otherThreadGotIn = new AtomicBoolean();
+    AtomicReference<FailoverClient> self = new AtomicReference<>();
+    FailoverListener listener =
+        new FailoverListener() {
+          @Override
+          public void onZoneShifted(FailoverEvent.ZoneShifted event) {
+            // Another thread asks the client's zones for something while this listener runs: it
+            // would wait for the lock for ever if the listener ran under it.
+            Thread other =
+                new Thread(
+                    () -> {
+                      self.get().cancelShift("us-east-1b", "test:other");
+                      otherThreadGotIn.set(true);
+                    });
+            other.start();
+            try {
+              other.join(TimeUnit.SECONDS.toMillis(20));
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+
+          @Override
+          public void onZoneShiftEnded(FailoverEvent.ZoneShiftEnded event) {
+            endedOn.set(thread());
+            ended.countDown();
+          }
+        };
+    try (FailoverClient client = Zones3.client(zones).listener(listener).build()) {
+      self.set(client);
+      client.shiftAway("us-east-1a", Duration.ofSeconds(1), "test:alice");
+      assertThat(otherThreadGotIn).isTrue();
+      // The shift expires on the client's 1 s zone tick, a scheduler task.
+      assertThat(ended.await(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(endedOn.get()).startsWith("failover-directory-").doesNotContain("-scheduler-");
+    }
+  }
+}
