@@ -13,9 +13,9 @@ import org.slf4j.LoggerFactory;
  * Fans events out to listeners and logs them; a listener that throws is logged and skipped.
  *
  * <p>Listeners are user code, which never runs on the client's scheduler thread: an event emitted
- * by a scheduler task (wrapped with {@link #schedulerTask}: zone judging, the pause detector, the
- * endpoint list's checks, a call's timers) is told on the client's dispatcher instead, after the
- * task, in the order emitted.
+ * by a scheduler task wrapped with {@link #schedulerTask} (zone judging with the endpoint list's
+ * checks, and the pause detector) is told on the client's dispatcher instead, in the order emitted.
+ * A call's timers hand their whole step to the dispatcher themselves.
  */
 final class Events {
   private static final Logger log = LoggerFactory.getLogger("dev.failover.FailoverClient");

@@ -121,12 +121,18 @@ final class Zones {
 
   /** One judgement of every zone. Called once a second from the scheduler, or by tests. */
   public void evaluate(long now) {
-    List<FailoverEvent> told;
-    synchronized (this) {
-      evaluateLocked(now);
-      told = takePending();
+    List<FailoverEvent> told = List.of();
+    try {
+      synchronized (this) {
+        try {
+          evaluateLocked(now);
+        } finally {
+          told = takePending();
+        }
+      }
+    } finally {
+      tell(told); // what was decided before a failure too
     }
-    tell(told);
   }
 
   @GuardedBy("this")
@@ -336,17 +342,18 @@ final class Zones {
    */
   public ZoneState shiftAway(
       String zone, long until, java.time.Instant untilInstant, String requestedBy, long now) {
-    ZoneState result;
-    List<FailoverEvent> told;
-    synchronized (this) {
-      try {
-        result = shiftAwayLocked(zone, until, untilInstant, requestedBy, now);
-      } finally {
-        told = takePending();
+    List<FailoverEvent> told = List.of();
+    try {
+      synchronized (this) {
+        try {
+          return shiftAwayLocked(zone, until, untilInstant, requestedBy, now);
+        } finally {
+          told = takePending();
+        }
       }
+    } finally {
+      tell(told);
     }
-    tell(told);
-    return result;
   }
 
   @GuardedBy("this")
@@ -376,17 +383,18 @@ final class Zones {
 
   /** Ends the zonal shift of {@code zone}, if any; returns whether one was in force. */
   public boolean cancelShift(String zone, String requestedBy, long now) {
-    boolean result;
-    List<FailoverEvent> told;
-    synchronized (this) {
-      try {
-        result = cancelShiftLocked(zone, requestedBy, now);
-      } finally {
-        told = takePending();
+    List<FailoverEvent> told = List.of();
+    try {
+      synchronized (this) {
+        try {
+          return cancelShiftLocked(zone, requestedBy, now);
+        } finally {
+          told = takePending();
+        }
       }
+    } finally {
+      tell(told);
     }
-    tell(told);
-    return result;
   }
 
   @GuardedBy("this")
@@ -434,12 +442,18 @@ final class Zones {
    * it was wrongly judged (or has healed). Returns with slow start.
    */
   public void restoreNow(ZoneState z, long now) {
-    List<FailoverEvent> told;
-    synchronized (this) {
-      restoreNowLocked(z, now);
-      told = takePending();
+    List<FailoverEvent> told = List.of();
+    try {
+      synchronized (this) {
+        try {
+          restoreNowLocked(z, now);
+        } finally {
+          told = takePending();
+        }
+      }
+    } finally {
+      tell(told); // what was decided before a failure too
     }
-    tell(told);
   }
 
   @GuardedBy("this")
