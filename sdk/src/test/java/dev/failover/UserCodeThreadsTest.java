@@ -14,6 +14,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import okhttp3.Call;
 import okhttp3.EventListener;
@@ -162,6 +163,45 @@ class UserCodeThreadsTest {
       // The shift expires on the client's 1 s zone tick, a scheduler task.
       assertThat(ended.await(30, TimeUnit.SECONDS)).isTrue();
       assertThat(endedOn.get()).startsWith("failover-directory-").doesNotContain("-scheduler-");
+    }
+  }
+
+  @Test
+  void aHealthProbeThatTheApplicationsListenerFactoryFailsIsNotCounted()
+      throws InterruptedException, IOException {
+    AtomicInteger refused = new AtomicInteger();
+    OkHttpClient failing =
+        new OkHttpClient.Builder()
+            .eventListenerFactory(
+                call -> {
+                  if (call.request().url().encodedPath().equals("/health")) {
+                    refused.incrementAndGet();
+                    throw new IllegalStateException("listener factory refuses health probes");
+                  }
+                  return EventListener.NONE;
+                })
+            .build();
+    Zones3.Recorder recorder = new Zones3.Recorder();
+    try (FailoverClient client =
+        Zones3.client(zones)
+            .okHttpClient(failing)
+            .listener(recorder)
+            .healthCheck(
+                HealthCheck.http("/health")
+                    .withInterval(Duration.ofMillis(50))
+                    .withThresholds(1, 1))
+            .build()) {
+      // No probe can be made; each failed one is followed by the next: wait (bounded) for 30.
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (refused.get() < 30 && System.nanoTime() < until) {
+        Thread.sleep(20);
+      }
+      assertThat(refused.get()).isGreaterThanOrEqualTo(30);
+      // A probe that was never sent says nothing of an endpoint: none is marked down.
+      assertThat(recorder.events).noneMatch(e -> e instanceof FailoverEvent.EndpointEjected);
+      try (Response r = client.newCall(Zones3.user(6)).execute()) {
+        assertThat(r.code()).isEqualTo(200);
+      }
     }
   }
 }
