@@ -30,6 +30,15 @@ final class EndpointState {
   final AtomicInteger outstanding = new AtomicInteger();
   private final AtomicInteger consecutiveFailures = new AtomicInteger();
 
+  /**
+   * The endpoint's usual latency: a running average of its successful attempts, 0 until the first
+   * success. It leans to the fast side: a faster sample weighs 1/4, a slower one 1/8 and counts as
+   * at most twice the average, so a tail of slow answers (or a cold first answer) does not carry it
+   * away, while a lasting change is followed within a few dozen answers. An overtaken attempt is
+   * judged against it (see {@link #slowForItself}).
+   */
+  private volatile long usualNanos;
+
   /** When the last piece of slowness evidence counted was seen (its attempt's end). */
   private final AtomicLong lastSlowEvidence;
 
@@ -254,10 +263,13 @@ final class EndpointState {
    * attempt overtaken by a later attempt of its call that had run at least twice as long as its
    * winner) counts only if the attempt started after the last piece of slowness evidence was
    * counted: attempts that overlapped it saw the same stall, so one stall seen by many concurrent
-   * calls is one piece of evidence. A timeout does not count at all while {@code clientStalled}:
-   * then the client, not the endpoint, may be the slow party. A slow lost race still counts: its
-   * winner ran at the same time on the same client and was at least twice as fast. Refusals, resets
-   * and retryable statuses always count. {@code acquired} tells whether the attempt held a breaker
+   * calls is one piece of evidence. An overtaken attempt is slow only if it also ran at least twice
+   * this endpoint's own usual latency ({@link #slowForItself}): a far endpoint (another region, 35
+   * ms away) hedged after 10 ms to a near zone that answers in 4 ms loses every race by far without
+   * being slow for itself. A timeout does not count at all while {@code clientStalled}: then the
+   * client, not the endpoint, may be the slow party. A slow lost race still counts: its winner ran
+   * at the same time on the same client and was at least twice as fast. Refusals, resets and
+   * retryable statuses always count. {@code acquired} tells whether the attempt held a breaker
    * permission; an attempt sent without one (panic, or a last resort while everything else failed)
    * never touches a breaker that is not closed, except that its success closes it: the endpoint
    * answered.
@@ -274,11 +286,17 @@ final class EndpointState {
     if (!acquired && !closed) {
       if (outcome == Outcome.SUCCESS) {
         latency.observe(durationNanos, now);
+        if (!clientStalled) {
+          learnUsual(durationNanos);
+        }
         restoreNow();
       }
       return false;
     }
-    boolean slowness = outcome == Outcome.TIMEOUT || (outcome == Outcome.CANCELLED && slow);
+    // A lost race is measured against the winner by the caller, and against the endpoint's own
+    // usual latency here: losing to a nearer endpoint is not being slow.
+    boolean slowLoss = outcome == Outcome.CANCELLED && slow && slowForItself(durationNanos);
+    boolean slowness = outcome == Outcome.TIMEOUT || slowLoss;
     boolean timedOutWhileStalled = outcome == Outcome.TIMEOUT && clientStalled;
     if (slowness && (timedOutWhileStalled || !takeSlowEvidence(now - durationNanos, now))) {
       // Not evidence: the client was the slow party, or this stall was already counted. (A race
@@ -293,7 +311,7 @@ final class EndpointState {
         // A cancelled attempt still tells us the endpoint was at least this slow.
         latency.observe(durationNanos, now);
       }
-      if (!slow) {
+      if (!slowLoss) {
         return false;
       }
       if (consecutiveFailures.incrementAndGet() >= consecutiveLimit) {
@@ -315,6 +333,9 @@ final class EndpointState {
       }
       return true;
     }
+    if (outcome == Outcome.SUCCESS && !clientStalled) {
+      learnUsual(durationNanos);
+    }
     // While the client stalls, a slow success is not the endpoint's slow call.
     breaker.onSuccess(clientStalled ? 0 : durationNanos, TimeUnit.NANOSECONDS);
     observe();
@@ -324,6 +345,41 @@ final class EndpointState {
       consecutiveFailures.set(0);
     }
     return false;
+  }
+
+  /**
+   * Whether an attempt that ran {@code durationNanos} and was overtaken had run at least twice this
+   * endpoint's usual latency; true while the endpoint has no usual latency yet (never answered), so
+   * that then the race alone decides, as before one is known.
+   */
+  boolean slowForItself(long durationNanos) {
+    long usual = usualNanos;
+    return usual == 0 || durationNanos >= 2 * usual;
+  }
+
+  /** The endpoint's usual latency in nanoseconds; 0 until its first success. */
+  long usualNanos() {
+    return usualNanos;
+  }
+
+  /**
+   * Averages a success's latency into the usual latency. A lost update under concurrency only drops
+   * one sample of an estimate.
+   */
+  private void learnUsual(long durationNanos) {
+    long sample = Math.max(1, durationNanos);
+    long usual = usualNanos;
+    long next;
+    if (usual == 0) {
+      next = sample;
+    } else if (sample < usual) {
+      next = usual - (usual - sample) / 4;
+    } else {
+      next = usual + (Math.min(sample, 2 * usual) - usual) / 8;
+    }
+    if (next != usual) {
+      usualNanos = Math.max(1, next);
+    }
   }
 
   /** Records an attempt that held a permission, with no slowness and a client that runs well. */
