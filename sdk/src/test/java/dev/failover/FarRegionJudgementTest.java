@@ -54,6 +54,14 @@ class FarRegionJudgementTest {
     }
   }
 
+  /** {@code times} successes 10 ms apart, each of which took {@code took}. */
+  private void answered(int times, long took) {
+    for (int i = 0; i < times; i++) {
+      clock.advance(Duration.ofMillis(10));
+      attempt(Outcome.SUCCESS, took, false);
+    }
+  }
+
   @Test
   void racesLostToANearZoneByAFarEndpointThatIsNotSlowForItselfAreNotEvidence() {
     answeredFromAfar(10);
@@ -100,16 +108,12 @@ class FarRegionJudgementTest {
       samples.add(i % 20 < 3 ? 404 * MS : 4 * MS);
     }
     for (long s : samples) {
-      clock.advance(Duration.ofMillis(10));
-      attempt(Outcome.SUCCESS, s, false);
+      answered(1, s);
     }
     assertThat(west.usualNanos()).isBetween(4 * MS, 8 * MS);
     assertThat(west.slowForItself(16 * MS)).isTrue();
     // An endpoint that moved far away for good: its usual latency follows within about 50 answers.
-    for (int i = 0; i < 50; i++) {
-      clock.advance(Duration.ofMillis(10));
-      attempt(Outcome.SUCCESS, 40 * MS, false);
-    }
+    answered(50, 40 * MS);
     assertThat(west.usualNanos()).isBetween(35 * MS, 40 * MS);
     assertThat(west.slowForItself(14 * MS)).isFalse();
   }
@@ -118,12 +122,8 @@ class FarRegionJudgementTest {
   void aColdFirstAnswerDoesNotHideTheRacesLostLater() {
     // The first answer took 500 ms (a cold JVM); the next ones 4 ms. Within 30 answers the usual
     // latency is back near 4 ms, so a race lost after 20 ms counts again.
-    clock.advance(Duration.ofMillis(10));
-    attempt(Outcome.SUCCESS, 500 * MS, false);
-    for (int i = 0; i < 30; i++) {
-      clock.advance(Duration.ofMillis(10));
-      attempt(Outcome.SUCCESS, 4 * MS, false);
-    }
+    answered(1, 500 * MS);
+    answered(30, 4 * MS);
     assertThat(west.usualNanos()).isBetween(4 * MS, 5 * MS);
     assertThat(west.slowForItself(20 * MS)).isTrue();
   }
