@@ -34,8 +34,9 @@ final class EndpointState {
    * The endpoint's usual latency: a running average of its successful attempts, 0 until the first
    * success. It leans to the fast side: a faster sample weighs 1/4, a slower one 1/8 and counts as
    * at most twice the average, so a tail of slow answers (or a cold first answer) does not carry it
-   * away, while a lasting change is followed within a few dozen answers. An overtaken attempt is
-   * judged against it (see {@link #slowForItself}).
+   * away, while a lasting change is followed within a few dozen answers. The lowest among a
+   * region's endpoints is the region's usual latency, against which an overtaken attempt is judged
+   * (see {@link #slowForItself}).
    */
   private volatile long usualNanos;
 
@@ -264,11 +265,11 @@ final class EndpointState {
    * winner) counts only if the attempt started after the last piece of slowness evidence was
    * counted: attempts that overlapped it saw the same stall, so one stall seen by many concurrent
    * calls is one piece of evidence. An overtaken attempt is slow only if it also ran at least twice
-   * this endpoint's own usual latency ({@link #slowForItself}): a far endpoint (another region, 35
-   * ms away) hedged after 10 ms to a near zone that answers in 4 ms loses every race by far without
-   * being slow for itself. A timeout does not count at all while {@code clientStalled}: then the
-   * client, not the endpoint, may be the slow party. A slow lost race still counts: its winner ran
-   * at the same time on the same client and was at least twice as fast. Refusals, resets and
+   * its region's usual latency ({@link #slowForItself}): a far endpoint (another region, 35 ms
+   * away) hedged after 10 ms to a near zone that answers in 4 ms loses every race by far without
+   * being slow for where it is. A timeout does not count at all while {@code clientStalled}: then
+   * the client, not the endpoint, may be the slow party. A slow lost race still counts: its winner
+   * ran at the same time on the same client and was at least twice as fast. Refusals, resets and
    * retryable statuses always count. {@code acquired} tells whether the attempt held a breaker
    * permission; an attempt sent without one (panic, or a last resort while everything else failed)
    * never touches a breaker that is not closed, except that its success closes it: the endpoint
@@ -348,13 +349,16 @@ final class EndpointState {
   }
 
   /**
-   * Whether an attempt that ran {@code durationNanos} and was overtaken had run at least twice this
-   * endpoint's usual latency; true while the endpoint has no usual latency yet (never answered), so
-   * that then the race alone decides, as before one is known.
+   * Whether an attempt that ran {@code durationNanos} and was overtaken had run at least twice the
+   * usual latency of its region (the lowest usual latency of the region's endpoints that answered;
+   * this endpoint's own when it is not in a router's topology). False while no endpoint of the
+   * region has answered yet: a race lost by an endpoint of a region never heard from says nothing
+   * about it, since the region may simply be far (its attempts' timeouts and failures still count).
    */
   boolean slowForItself(long durationNanos) {
-    long usual = usualNanos;
-    return usual == 0 || durationNanos >= 2 * usual;
+    ZoneState z = zone;
+    long usual = z == null ? usualNanos : z.regionUsualNanos();
+    return usual > 0 && durationNanos >= 2 * usual;
   }
 
   /** The endpoint's usual latency in nanoseconds; 0 until its first success. */

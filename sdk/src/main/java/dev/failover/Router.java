@@ -163,6 +163,13 @@ final class Router {
       }
     }
     zoneList.sort((a, b) -> Integer.compare(a.tier, b.tier));
+    Map<String, List<ZoneState>> byRegion = new LinkedHashMap<>();
+    for (ZoneState z : zoneList) {
+      byRegion.computeIfAbsent(z.locality.region(), k -> new ArrayList<>()).add(z);
+    }
+    for (ZoneState z : zoneList) {
+      z.regionZones = List.copyOf(byRegion.get(z.locality.region()));
+    }
     List<List<EndpointState>> ordered = new ArrayList<>();
     for (List<EndpointState> t : byTier.values()) {
       ordered.add(List.copyOf(t));

@@ -18,6 +18,12 @@ final class ZoneState {
   /** The zone's endpoints now; replaced as a whole by the router when the list changes. */
   volatile List<EndpointState> endpoints = List.of();
 
+  /**
+   * The zones of this zone's region (this one included), set by the router with the endpoints: an
+   * overtaken attempt is judged against its region's usual latency ({@link #regionUsualNanos}).
+   */
+  volatile List<ZoneState> regionZones = List.of(this);
+
   /** Per slot: attempts, failures, timed successes, their latency sum, hard failures. */
   private final SlidingWindow window;
 
@@ -48,6 +54,25 @@ final class ZoneState {
     this.key = locality.toString();
     this.tier = tier;
     this.window = new SlidingWindow(slots, 5, slotNanos);
+  }
+
+  /**
+   * The region's usual latency: the lowest usual latency of the region's endpoints that have
+   * answered (each leans to its fast side, see {@link EndpointState#usualNanos}); 0 if none has
+   * answered yet. Zones of one region are near each other, so an endpoint of the region that takes
+   * twice this is slow for where it is; another region's distance is not held against it.
+   */
+  long regionUsualNanos() {
+    long lowest = 0;
+    for (ZoneState z : regionZones) {
+      for (EndpointState e : z.endpoints) {
+        long u = e.usualNanos();
+        if (u > 0 && (lowest == 0 || u < lowest)) {
+          lowest = u;
+        }
+      }
+    }
+    return lowest;
   }
 
   /** Makes a zone new to a running client ramp up over the slow start, as a returning zone does. */

@@ -144,6 +144,8 @@ class JudgementTest {
   @Test
   void oneStallSeenByEightConcurrentCallsIsOnePieceOfEvidence() {
     EndpointState ep = endpoint(router("us-east-1a", "us-east-1b"), "us-east-1a");
+    // It answers in 5 ms as a rule: its region's usual latency.
+    attempt(ep, Outcome.SUCCESS, 5 * MS, false);
     // Eight calls started within the same 10 ms, the endpoint paused 80 ms, all eight were
     // overtaken by their hedges.
     int counted = 0;
@@ -170,6 +172,8 @@ class JudgementTest {
   @Test
   void aStalledClientChargesNoTimeoutButStillChargesRefusalsAndRacesLostByFar() {
     EndpointState ep = endpoint(router("us-east-1a", "us-east-1b"), "us-east-1a");
+    // It answers in 5 ms as a rule: its region's usual latency.
+    attempt(ep, Outcome.SUCCESS, 5 * MS, false);
     for (int i = 0; i < 10; i++) {
       clock.advance(Duration.ofSeconds(1));
       assertThat(attempt(ep, Outcome.TIMEOUT, 300 * MS, false, true)).isFalse();
