@@ -142,6 +142,40 @@ class JudgementTest {
   }
 
   @Test
+  void anOvertakenAttemptIsJudgedByItsRegionsUsualLatencyNotByItsOwnHistory() {
+    // See FarRegionJudgementTest for the drill's case.
+    Router r = router("us-east-1a", "us-west-2a", "us-west-2b");
+    EndpointState answered = endpoint(r, "us-west-2a");
+    EndpointState fresh = zone(r, "us-west-2b").endpoints.get(1);
+    for (int i = 0; i < 10; i++) {
+      clock.advance(Duration.ofMillis(100));
+      attempt(answered, Outcome.SUCCESS, 38 * MS, false);
+    }
+    // A west endpoint that never answered itself loses races to the near zones: its region is
+    // known to be 38 ms away, so 14 ms is not slow.
+    for (int i = 0; i < 10; i++) {
+      clock.advance(Duration.ofMillis(100));
+      assertThat(attempt(fresh, Outcome.CANCELLED, 14 * MS, true)).isFalse();
+    }
+    assertThat(fresh.health(clock.nanos())).isEqualTo(Health.HEALTHY);
+    // An endpoint slow from the start (its own history would call 60 ms usual) in a region that
+    // answers in 4 ms: its races lost after 30 ms are evidence.
+    Router east = router("us-east-1a", "us-east-1b");
+    EndpointState near = endpoint(east, "us-east-1a");
+    EndpointState gray = endpoint(east, "us-east-1b");
+    for (int i = 0; i < 10; i++) {
+      clock.advance(Duration.ofMillis(100));
+      attempt(near, Outcome.SUCCESS, 4 * MS, false);
+      attempt(gray, Outcome.SUCCESS, 60 * MS, false);
+    }
+    for (int i = 0; i < 5; i++) {
+      clock.advance(Duration.ofMillis(100));
+      assertThat(attempt(gray, Outcome.CANCELLED, 30 * MS, true)).isTrue();
+    }
+    assertThat(gray.health(clock.nanos())).isEqualTo(Health.EJECTED);
+  }
+
+  @Test
   void oneStallSeenByEightConcurrentCallsIsOnePieceOfEvidence() {
     EndpointState ep = endpoint(router("us-east-1a", "us-east-1b"), "us-east-1a");
     // It answers in 5 ms as a rule: its region's usual latency.
