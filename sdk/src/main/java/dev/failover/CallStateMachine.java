@@ -738,8 +738,10 @@ final class CallStateMachine implements Timeouts.Target {
       outcome = Classifier.classify(requireNonNull(failure), f.tag.sent(), f.cancelled);
     }
     // An overtaken attempt is slow only if it stood out: it ran at least twice as long as the
-    // attempt that overtook it. Losing by a hair to a hedge says nothing about the endpoint.
-    boolean slow = f.slowLoser;
+    // attempt that overtook it, and at least twice its region's usual latency. Losing by a hair to
+    // a hedge says nothing about the endpoint, nor does losing to a nearer region: a far region is
+    // not slow (nor is the client, which slowness in two regions at once would suggest).
+    boolean slow = f.slowLoser && f.endpoint.slowForItself(duration);
     if (slow || outcome == Outcome.TIMEOUT) {
       core.clientHealth.slowIn(f.endpoint.endpoint.locality().region(), duration, now);
     }
