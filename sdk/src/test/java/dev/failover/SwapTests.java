@@ -61,6 +61,17 @@ final class SwapTests {
   }
 
   /**
+   * The threads that tell a core of the client "directory" apart: its scheduler and timeouts
+   * threads. Dispatcher threads come and go (and OkHttp renames one while it runs an attempt, so a
+   * snapshot taken as a call returns may miss it).
+   */
+  static Set<Thread> coreThreads() {
+    return clientThreads().stream()
+        .filter(t -> t.getName().contains("-scheduler-") || t.getName().contains("-timeouts-"))
+        .collect(Collectors.toSet());
+  }
+
+  /**
    * Joins each of {@code oldThreads} and the threads closing a replaced core (real asynchronous
    * ends, bounded); returns those still alive.
    */
