@@ -741,7 +741,7 @@ final class CallStateMachine implements Timeouts.Target {
     // attempt that overtook it, and at least twice its region's usual latency. Losing by a hair to
     // a hedge says nothing about the endpoint, nor does losing to a nearer region: a far region is
     // not slow (nor is the client, which slowness in two regions at once would suggest).
-    boolean slow = f.slowLoser && f.endpoint.slowForItself(duration);
+    boolean slow = f.slowLoser && f.endpoint.slowForItsRegion(duration);
     if (slow || outcome == Outcome.TIMEOUT) {
       core.clientHealth.slowIn(f.endpoint.endpoint.locality().region(), duration, now);
     }

@@ -36,7 +36,7 @@ final class EndpointState {
    * at most twice the average, so a tail of slow answers (or a cold first answer) does not carry it
    * away, while a lasting change is followed within a few dozen answers. The lowest among a
    * region's endpoints is the region's usual latency, against which an overtaken attempt is judged
-   * (see {@link #slowForItself}).
+   * (see {@link #slowForItsRegion}).
    */
   private volatile long usualNanos;
 
@@ -265,7 +265,7 @@ final class EndpointState {
    * winner) counts only if the attempt started after the last piece of slowness evidence was
    * counted: attempts that overlapped it saw the same stall, so one stall seen by many concurrent
    * calls is one piece of evidence. An overtaken attempt is slow only if it also ran at least twice
-   * its region's usual latency ({@link #slowForItself}): a far endpoint (another region, 35 ms
+   * its region's usual latency ({@link #slowForItsRegion}): a far endpoint (another region, 35 ms
    * away) hedged after 10 ms to a near zone that answers in 4 ms loses every race by far without
    * being slow for where it is. A timeout does not count at all while {@code clientStalled}: then
    * the client, not the endpoint, may be the slow party. A slow lost race still counts: its winner
@@ -294,9 +294,9 @@ final class EndpointState {
       }
       return false;
     }
-    // A lost race is measured against the winner by the caller, and against the endpoint's own
-    // usual latency here: losing to a nearer endpoint is not being slow.
-    boolean slowLoss = outcome == Outcome.CANCELLED && slow && slowForItself(durationNanos);
+    // A lost race is measured against the winner by the caller, and against the usual latency of
+    // the endpoint's region here: losing to a nearer region is not being slow.
+    boolean slowLoss = outcome == Outcome.CANCELLED && slow && slowForItsRegion(durationNanos);
     boolean slowness = outcome == Outcome.TIMEOUT || slowLoss;
     boolean timedOutWhileStalled = outcome == Outcome.TIMEOUT && clientStalled;
     if (slowness && (timedOutWhileStalled || !takeSlowEvidence(now - durationNanos, now))) {
@@ -355,7 +355,7 @@ final class EndpointState {
    * region has answered yet: a race lost by an endpoint of a region never heard from says nothing
    * about it, since the region may simply be far (its attempts' timeouts and failures still count).
    */
-  boolean slowForItself(long durationNanos) {
+  boolean slowForItsRegion(long durationNanos) {
     ZoneState z = zone;
     long usual = z == null ? usualNanos : z.regionUsualNanos();
     return usual > 0 && durationNanos >= 2 * usual;

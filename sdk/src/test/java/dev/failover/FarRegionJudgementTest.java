@@ -124,11 +124,11 @@ class FarRegionJudgementTest {
       answered(1, s);
     }
     assertThat(west.usualNanos()).isBetween(4 * MS, 8 * MS);
-    assertThat(west.slowForItself(16 * MS)).isTrue();
+    assertThat(west.slowForItsRegion(16 * MS)).isTrue();
     // An endpoint that moved far away for good: its usual latency follows within about 50 answers.
     answered(50, 40 * MS);
     assertThat(west.usualNanos()).isBetween(35 * MS, 40 * MS);
-    assertThat(west.slowForItself(14 * MS)).isFalse();
+    assertThat(west.slowForItsRegion(14 * MS)).isFalse();
   }
 
   @Test
@@ -138,7 +138,7 @@ class FarRegionJudgementTest {
     answered(1, 500 * MS);
     answered(30, 4 * MS);
     assertThat(west.usualNanos()).isBetween(4 * MS, 5 * MS);
-    assertThat(west.slowForItself(20 * MS)).isTrue();
+    assertThat(west.slowForItsRegion(20 * MS)).isTrue();
   }
 
   @Test
