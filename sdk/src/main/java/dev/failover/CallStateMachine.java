@@ -48,7 +48,7 @@ import org.slf4j.LoggerFactory;
  * (which may call back at once), {@code execute} and {@code cancel} (which calls the user's {@code
  * EventListener.canceled}) are all made after it.
  */
-final class CallStateMachine implements Timeouts.Target {
+final class CallStateMachine extends RunningCalls.Member implements Timeouts.Target {
   private static final Logger log = LoggerFactory.getLogger(CallStateMachine.class);
 
   /** Where a call is in its life; see the class comment. */
@@ -214,10 +214,10 @@ final class CallStateMachine implements Timeouts.Target {
   private volatile StaleStore.@Nullable Seen seen;
 
   /**
-   * This call's hash, fixed when it is made. {@link ClientCore#register} adds the call to a hash
-   * set while the call's monitor is held; {@code Object}'s identity hash, computed then, would make
-   * the JVM inflate the monitor, for every call (a cost of its own, and work for the JVM's monitor
-   * deflation thread).
+   * This call's hash, fixed when it is made: it picks the call's list in {@link RunningCalls},
+   * which the call joins while its monitor is held. {@code Object}'s identity hash, computed then,
+   * would make the JVM inflate the monitor, for every call (a cost of its own, and work for the
+   * JVM's monitor deflation thread).
    */
   private final int hash = ThreadLocalRandom.current().nextInt();
 
@@ -258,17 +258,17 @@ final class CallStateMachine implements Timeouts.Target {
    */
   long runCallersAttempt() {
     InFlight mine;
+    Deadline d;
     synchronized (this) {
       mine = callerAttempt;
       callerAttempt = null;
+      d = deadline; // set once, as the call started
       if (mine == null) {
-        return deadline.remaining(core.ticker.nanos());
+        return d.remaining(core.ticker.nanos());
       }
     }
     runOnCallersThread(mine);
-    synchronized (this) {
-      return deadline.remaining(core.ticker.nanos());
-    }
+    return d.remaining(core.ticker.nanos());
   }
 
   /**
@@ -310,29 +310,60 @@ final class CallStateMachine implements Timeouts.Target {
    * @throws IllegalStateException if the call was already executed
    */
   void begin(@Nullable Callback cb, long callTimeoutNanos) {
-    synchronized (this) {
-      if (state != State.NEW) {
-        throw new IllegalStateException("Already Executed");
-      }
-      state = State.STARTING;
-      callback = cb;
-      start = core.ticker.nanos();
-    }
     CallObserver observer = core.observer;
-    Object context = null;
-    if (observer != null) {
+    boolean pending;
+    if (observer == null) {
+      // No user code to run between the two steps: one turn of the lock.
+      synchronized (this) {
+        beginLocked(cb);
+        state = State.RUNNING;
+        startLocked(cb, callTimeoutNanos);
+        pending = drainDueLocked();
+      }
+    } else {
+      synchronized (this) {
+        beginLocked(cb);
+      }
+      Object context = null;
       try {
         context = observer.callStarted(request);
       } catch (RuntimeException | LinkageError e) {
         log.warn("CallObserver.callStarted threw for {} {}", method, path(), e);
       }
+      synchronized (this) {
+        observerContext = context;
+        state = State.RUNNING;
+        startLocked(cb, callTimeoutNanos);
+        pending = drainDueLocked();
+      }
     }
-    synchronized (this) {
-      observerContext = context;
-      state = State.RUNNING;
-      startLocked(cb, callTimeoutNanos);
+    if (pending) {
+      drain();
     }
-    drain();
+  }
+
+  @GuardedBy("this")
+  private void beginLocked(@Nullable Callback cb) {
+    if (state != State.NEW) {
+      throw new IllegalStateException("Already Executed");
+    }
+    state = State.STARTING;
+    callback = cb;
+    start = core.ticker.nanos();
+  }
+
+  /**
+   * Whether {@link #drain()} has anything to do for this thread: the usual start of an {@code
+   * execute()} that runs its first attempt itself queues nothing, and skips it. Caller holds the
+   * lock.
+   */
+  @GuardedBy("this")
+  private boolean drainDueLocked() {
+    List<FailoverEvent> p = pendingEvents;
+    return (p != null && !p.isEmpty())
+        || state == State.FINISHED
+        || pendingCancels != null
+        || pendingSends != null;
   }
 
   /** Starts sending attempts, or fails a call cancelled while it began. Caller holds the lock. */
@@ -719,13 +750,13 @@ final class CallStateMachine implements Timeouts.Target {
 
   static HttpUrl rewrite(HttpUrl logical, HttpUrl base) {
     String basePath = base.encodedPath();
-    if (basePath.endsWith("/")) {
-      basePath = basePath.substring(0, basePath.length() - 1);
+    String path = logical.encodedPath();
+    if (!basePath.equals("/")) {
+      // A base with a path of its own (http://host/api/): the call's path goes under it.
+      path =
+          (basePath.endsWith("/") ? basePath.substring(0, basePath.length() - 1) : basePath) + path;
     }
-    return base.newBuilder()
-        .encodedPath(basePath + logical.encodedPath())
-        .encodedQuery(logical.encodedQuery())
-        .build();
+    return base.newBuilder().encodedPath(path).encodedQuery(logical.encodedQuery()).build();
   }
 
   private void onResult(InFlight f, @Nullable Response response, @Nullable IOException failure) {
@@ -1251,11 +1282,7 @@ final class CallStateMachine implements Timeouts.Target {
 
   /** Whether {@link #drain()} has anything to do. */
   private synchronized boolean drainPending() {
-    List<FailoverEvent> p = pendingEvents;
-    return (p != null && !p.isEmpty())
-        || state == State.FINISHED
-        || pendingCancels != null
-        || pendingSends != null;
+    return drainDueLocked();
   }
 
   /** Tells the observer, completes the result, then runs the callback. Outside the lock, once. */

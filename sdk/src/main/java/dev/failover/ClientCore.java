@@ -87,7 +87,7 @@ final class ClientCore implements Closeable {
   /** Every thread this client started, joined by {@link #close()}. */
   private final Set<Thread> ownThreads = ConcurrentHashMap.newKeySet();
 
-  private final Set<CallStateMachine> active = ConcurrentHashMap.newKeySet();
+  private final RunningCalls<CallStateMachine> active = new RunningCalls<>();
   private final AtomicBoolean closed = new AtomicBoolean();
 
   /** Where the endpoints come from; its source is closed with the client. */
@@ -434,7 +434,7 @@ final class ClientCore implements Closeable {
     }
     zoneTimer.cancel(false);
     clientTick.cancel(false);
-    for (CallStateMachine call : active) {
+    for (CallStateMachine call : active.snapshot()) {
       try {
         call.cancel();
       } catch (RuntimeException | Error e) {

@@ -1,15 +1,25 @@
 package dev.failover;
 
+import java.util.concurrent.atomic.AtomicLong;
+
 /**
  * Finagle's Peak-EWMA latency estimate: a new peak is taken at once, lower samples are averaged in
  * with a weight that decays with the time since the last sample, and a read decays the estimate
  * toward zero while no sample arrives, so that an endpoint that was slow is tried again in time.
+ *
+ * <p>Lock-free: every pick reads the estimate of two endpoints and every attempt adds a sample,
+ * from any number of threads at once, so a lock here is a point where the callers of one endpoint
+ * queue. A sample is folded in with a compare-and-set of the estimate and never lost (a peak always
+ * stays); the time of the last sample is a separate maximum, so a reader may see a new estimate
+ * with the previous sample's time and decay it a little more, for a moment. A read writes nothing.
  */
 final class PeakEwma {
+  /** The estimate's bits ({@link Double#doubleToRawLongBits}); {@link #NONE} before any sample. */
+  private static final long NONE = -1L; // the bits of a NaN, which no estimate is
+
   private final double tauNanos;
-  private double ewma;
-  private long stamp;
-  private boolean observed;
+  private final AtomicLong ewma = new AtomicLong(NONE);
+  private final AtomicLong stamp = new AtomicLong(Long.MIN_VALUE);
 
   public PeakEwma(long tauNanos) {
     if (tauNanos <= 0) {
@@ -19,29 +29,47 @@ final class PeakEwma {
   }
 
   /** Adds one sample of {@code rttNanos} taken at {@code now}. */
-  public synchronized void observe(long rttNanos, long now) {
+  public void observe(long rttNanos, long now) {
     double rtt = Math.max(0, rttNanos);
-    if (!observed) {
-      ewma = rtt;
-      observed = true;
-    } else if (rtt > ewma) {
-      ewma = rtt;
-    } else {
-      double dt = Math.max(0, now - stamp);
-      double w = Math.exp(-dt / tauNanos);
-      ewma = ewma * w + rtt * (1 - w);
+    while (true) {
+      long bits = ewma.get();
+      long last = stamp.get();
+      double next;
+      if (bits == NONE) {
+        next = rtt;
+      } else {
+        double current = Double.longBitsToDouble(bits);
+        if (rtt > current) {
+          next = rtt;
+        } else {
+          double dt = last == Long.MIN_VALUE ? 0 : Math.max(0, now - last);
+          double w = Math.exp(-dt / tauNanos);
+          next = current * w + rtt * (1 - w);
+        }
+      }
+      long nextBits = Double.doubleToRawLongBits(next);
+      if (nextBits == bits || ewma.compareAndSet(bits, nextBits)) {
+        break;
+      }
     }
-    stamp = Math.max(stamp, now);
+    long last;
+    while ((last = stamp.get()) == Long.MIN_VALUE || now - last > 0) {
+      if (stamp.compareAndSet(last, now)) {
+        break;
+      }
+    }
   }
 
   /**
    * Returns the estimate at {@code now} in nanoseconds, decayed for the time since the last sample.
    */
-  public synchronized double cost(long now) {
-    if (!observed) {
+  public double cost(long now) {
+    long bits = ewma.get();
+    if (bits == NONE) {
       return 0;
     }
-    double dt = Math.max(0, now - stamp);
-    return ewma * Math.exp(-dt / tauNanos);
+    long last = stamp.get();
+    double dt = last == Long.MIN_VALUE ? 0 : Math.max(0, now - last);
+    return Double.longBitsToDouble(bits) * Math.exp(-dt / tauNanos);
   }
 }

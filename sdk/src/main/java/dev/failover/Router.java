@@ -323,6 +323,16 @@ final class Router {
   }
 
   private boolean panic(List<EndpointState> all, long now) {
+    if (panicThresholdPercent == 0) {
+      // Panic only when nothing is healthy (weights are at least 1): the first routable endpoint
+      // settles it, which is the usual first one, so a pick does not walk every endpoint.
+      for (int i = 0, n = all.size(); i < n; i++) {
+        if (routable(all.get(i), now)) {
+          return false;
+        }
+      }
+      return true;
+    }
     long total = 0;
     long healthy = 0;
     for (int i = 0, n = all.size(); i < n; i++) {

@@ -158,6 +158,15 @@ class ClassifierTest {
             CallStateMachine.rewrite(logical, okhttp3.HttpUrl.get("http://127.0.0.1:8080"))
                 .toString())
         .isEqualTo("http://127.0.0.1:8080/users/42?expand=groups");
+    assertThat(
+            CallStateMachine.rewrite(logical, okhttp3.HttpUrl.get("http://10.0.0.7/api"))
+                .toString())
+        .isEqualTo("http://10.0.0.7/api/users/42?expand=groups");
+    assertThat(
+            CallStateMachine.rewrite(
+                    okhttp3.HttpUrl.get("http://directory/"), okhttp3.HttpUrl.get("http://h/"))
+                .toString())
+        .isEqualTo("http://h/");
   }
 
   /**
