@@ -123,6 +123,12 @@ public final class Drill {
         "Machine at start: "
             + atStart.describe()
             + (atStart.busy() ? "; busier than its processors: the timing may suffer" : ""));
+    if (mode.equals("embedded")) {
+      // Both clients' load, on zones that are not yet part of any measurement.
+      out.println(
+          ZoneWarmUp.run(scenario.endpoints(), o.seed(), 2 * o.rate(), ZoneWarmUp.LONGEST)
+              .describe());
+    }
     LoadClock clock = new LoadClock(Ticker.system());
     List<String> zoneNames = scenario.zoneNames();
     EventLog events = new EventLog(out, clock);

@@ -146,6 +146,9 @@ class DrillEndToEndTest {
         .contains("phase        client    calls failed stale")
         .contains("HTML report: ")
         .contains("JSON results: ");
+    // The embedded zones were warmed before the clients were built.
+    assertThat(console).containsPattern("Fake zones warmed up: [0-9]+ requests in [0-9.]+ s");
+    assertThat(console.indexOf("Fake zones warmed up")).isLessThan(console.indexOf("Drill: "));
   }
 
   @Test
