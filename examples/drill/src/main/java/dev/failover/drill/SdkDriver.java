@@ -25,6 +25,7 @@ import okhttp3.Callback;
 import okhttp3.Request;
 import okhttp3.Response;
 import okhttp3.ResponseBody;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The Failover SDK as a user would set it up for the directory: home zone, active health checks,
@@ -39,6 +40,10 @@ final class SdkDriver extends ClientDriver {
    */
   static final boolean ENQUEUE =
       Boolean.parseBoolean(System.getProperty("drill.sdk.enqueue", "true"));
+
+  /** The {@code CallFinished} of the call whose callback this thread runs next (enqueue only). */
+  private static final ThreadLocal<FailoverEvent.@Nullable CallFinished> FINISHED =
+      new ThreadLocal<>();
 
   private final FailoverClient client;
   private final EventLog log;
@@ -105,6 +110,7 @@ final class SdkDriver extends ClientDriver {
           @Override
           public void onResponse(Call call, Response response) {
             guard.cancel(false);
+            countAttempts(offsetNanos);
             try (response) {
               done.accept(classify(response));
             } catch (IOException | RuntimeException e) {
@@ -115,9 +121,22 @@ final class SdkDriver extends ClientDriver {
           @Override
           public void onFailure(Call call, IOException e) {
             guard.cancel(false);
+            countAttempts(offsetNanos);
             done.accept(Stats.Result.FAILED);
           }
         });
+  }
+
+  /**
+   * Counts the attempts, retries and hedges of the call whose callback this thread runs, in the
+   * second the call was due: its {@code CallFinished}, told just before on this thread.
+   */
+  private void countAttempts(long offsetNanos) {
+    FailoverEvent.CallFinished event = FINISHED.get();
+    FINISHED.remove();
+    if (event != null) {
+      recordAttempts(offsetNanos, event.attempts(), event.retries(), event.hedges());
+    }
   }
 
   /** Reads the body, as the application would, and classifies the answer. */
@@ -173,6 +192,14 @@ final class SdkDriver extends ClientDriver {
 
     @Override
     public void onCallFinished(FailoverEvent.CallFinished event) {
+      if (ENQUEUE) {
+        // Told on the thread that runs this call's callback next (the SDK tells CallFinished
+        // before the callback, in the same drain): the callback knows when its call was due and
+        // counts the attempts there. Estimating it here from the event's elapsed time put a late
+        // call's attempts in the next phase on a busy machine (the generator lagged 200 ms).
+        FINISHED.set(event);
+        return;
+      }
       long callStart = clock.now() - event.elapsed().toNanos();
       recordAttempts(clock.offset(callStart), event.attempts(), event.retries(), event.hedges());
     }
