@@ -154,8 +154,13 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   @GuardedBy("this")
   private Deadline deadline = Deadline.NONE;
 
+  /**
+   * The attempts that ended, in the order they ended; each makes its public {@link Attempt} only
+   * when something asks for it (an event, a failure, {@link #attempts()}): a call that succeeds
+   * with nobody listening never builds one.
+   */
   @GuardedBy("this")
-  private final List<Attempt> attempts = new ArrayList<>(2);
+  private final List<InFlight> ended = new ArrayList<>(2);
 
   @GuardedBy("this")
   private final List<InFlight> inFlight = new ArrayList<>(2);
@@ -254,7 +259,8 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
 
   /**
    * Runs the first attempt of an {@code execute()} on the caller's thread if the call kept it for
-   * the caller ({@code callerRunsFirstAttempt}); returns the nanoseconds left until the deadline.
+   * the caller ({@code callerRunsFirstAttempt}); returns the nanoseconds left until the deadline,
+   * or 0 when the result is complete already (nothing to wait for).
    */
   long runCallersAttempt() {
     InFlight mine;
@@ -268,7 +274,8 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       }
     }
     runOnCallersThread(mine);
-    return d.remaining(core.ticker.nanos());
+    // Usually the attempt ended the call: no wait, and no need to read the clock.
+    return result.isDone() ? 0 : d.remaining(core.ticker.nanos());
   }
 
   /**
@@ -400,8 +407,9 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
             deadlineTimer = core.scheduler.schedule(this::onDeadline, total, TimeUnit.NANOSECONDS);
           }
         }
-        launchLocked(Attempt.Kind.FIRST);
-        probeLocked();
+        // The call's start is the first attempt's and the probe's "now": the clock is read once.
+        launchLocked(Attempt.Kind.FIRST, start);
+        probeLocked(start);
       } catch (RejectedExecutionException e) {
         failLocked(FailoverException.Reason.CANCELLED);
       }
@@ -411,10 +419,15 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   /** Sends one attempt to the best endpoint not yet tried. Caller holds the lock. */
   @GuardedBy("this")
   private void launchLocked(Attempt.Kind kind) {
+    launchLocked(kind, core.ticker.nanos());
+  }
+
+  /** Sends one attempt, {@code now} being the time read under this lock. Caller holds the lock. */
+  @GuardedBy("this")
+  private void launchLocked(Attempt.Kind kind, long now) {
     if (state != State.RUNNING) {
       return;
     }
-    long now = core.ticker.nanos();
     long remaining = deadline.remaining(now);
     if (remaining < core.minAttemptNanos) {
       if (inFlight.isEmpty()) {
@@ -428,7 +441,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
         return; // a hedge found no other endpoint; the attempts in flight decide the call
       }
       giveUpLocked(
-          attempts.isEmpty()
+          ended.isEmpty()
               ? FailoverException.Reason.NO_ENDPOINT
               : FailoverException.Reason.RETRIES_EXHAUSTED,
           null);
@@ -438,7 +451,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     tried.add(ep);
     triedZones.add(ep.zoneKey);
     ClientCore.AttemptTag tag = new ClientCore.AttemptTag(idempotent);
-    int number = attempts.size() + inFlight.size() + 1;
+    int number = ended.size() + inFlight.size() + 1;
     Request attemptRequest = attemptRequest(ep, tag, kind, number);
     send(
         ep,
@@ -468,7 +481,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
         request
             .newBuilder()
             .url(rewrite(request.url(), ep.endpoint.url()))
-            .tag(ClientCore.AttemptTag.class, tag);
+            .tag(ClientCore.AttemptTag.KEY, tag);
     if (core.observer != null) {
       b.tag(AttemptContext.class, new AttemptContext(observerContext, kind, number, ep.endpoint));
     }
@@ -588,7 +601,11 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     if (ended) {
       c.cancel();
     } else {
-      f.tag.timeout = core.timeouts.arm(f.timeoutNanos, f);
+      // On real time the attempt's start is a reading of System.nanoTime: no need for another.
+      f.tag.timeout =
+          core.realTime
+              ? core.timeouts.armAt(f.start + f.timeoutNanos, f)
+              : core.timeouts.arm(f.timeoutNanos, f);
     }
     return c;
   }
@@ -611,7 +628,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
         }
 
         private void disarm(Call call) {
-          ClientCore.AttemptTag tag = call.request().tag(ClientCore.AttemptTag.class);
+          ClientCore.AttemptTag tag = call.request().tag(ClientCore.AttemptTag.KEY);
           Timeouts.Timeout t = tag == null ? null : tag.timeout;
           if (t != null) {
             t.disarm();
@@ -624,11 +641,10 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
    * once with the call's normal first attempt, so it costs the caller nothing.
    */
   @GuardedBy("this")
-  private void probeLocked() {
+  private void probeLocked(long now) {
     if (state != State.RUNNING || !idempotent || !replayable) {
       return;
     }
-    long now = core.ticker.nanos();
     if (deadline.remaining(now) < core.minAttemptNanos) {
       // The deadline (nearly) passed while the call began: no probe (its timeout would be < 0).
       return;
@@ -639,7 +655,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     }
     tried.add(ep);
     ClientCore.AttemptTag tag = new ClientCore.AttemptTag(true);
-    int number = attempts.size() + inFlight.size() + 1;
+    int number = ended.size() + inFlight.size() + 1;
     Request attemptRequest = attemptRequest(ep, tag, Attempt.Kind.PROBE, number);
     send(
         ep,
@@ -733,7 +749,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     }
     hedges++;
     int before = inFlight.size();
-    launchLocked(Attempt.Kind.HEDGE);
+    launchLocked(Attempt.Kind.HEDGE, now);
     if (inFlight.size() > before) {
       core.hedgesSent.increment();
       emitHedge(
@@ -816,20 +832,12 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     }
     synchronized (this) {
       inFlight.remove(f);
-      Attempt attempt =
-          new Attempt(
-              f.number,
-              f.kind,
-              f.endpoint.endpoint,
-              outcome,
-              response == null ? 0 : response.code(),
-              Duration.ofNanos(f.start - start),
-              Duration.ofNanos(duration),
-              failure == null ? null : describe(failure));
-      attempts.add(attempt);
+      f.ended(outcome, response == null ? 0 : response.code(), duration, failure);
+      ended.add(f);
       if (core.events.hasListeners()) {
         emitLocked(
-            new FailoverEvent.AttemptFinished(core.settings.service(), method, path(), attempt));
+            new FailoverEvent.AttemptFinished(
+                core.settings.service(), method, path(), f.attempt(start)));
       }
       if (response != null && (outcome == Outcome.UNAVAILABLE || outcome == Outcome.THROTTLED)) {
         Duration retryAfter =
@@ -870,7 +878,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
               Ending.failed(exception(FailoverException.Reason.RETRIES_EXHAUSTED, failure)));
         }
       } else {
-        retryOrGiveUpLocked(attempt, response, failure, now);
+        retryOrGiveUpLocked(f.attempt(start), response, failure, now);
       }
     }
     drain();
@@ -898,18 +906,9 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
         long now = core.ticker.nanos();
         try {
           if (wasInFlight) {
-            Attempt attempt =
-                new Attempt(
-                    f.number,
-                    f.kind,
-                    f.endpoint.endpoint,
-                    Outcome.PROTOCOL_ERROR,
-                    0,
-                    Duration.ofNanos(f.start - start),
-                    Duration.ofNanos(now - f.start),
-                    describe(io));
-            attempts.add(attempt);
-            retryOrGiveUpLocked(attempt, null, io, now);
+            f.ended(Outcome.PROTOCOL_ERROR, 0, now - f.start, io);
+            ended.add(f);
+            retryOrGiveUpLocked(f.attempt(start), null, io, now);
           } else if (inFlight.isEmpty()) {
             lastFailure = io;
             failLocked(FailoverException.Reason.RETRIES_EXHAUSTED);
@@ -1176,7 +1175,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
             path(),
             end.status(),
             failure == null ? null : failure.reason(),
-            attempts.size() + inFlight.size(),
+            ended.size() + inFlight.size(),
             retries,
             hedges,
             end.stale(),
@@ -1400,7 +1399,10 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   /** The attempts that ended, in order of start (they end in any order). Caller holds the lock. */
   @GuardedBy("this")
   private List<Attempt> inStartOrder() {
-    List<Attempt> sorted = new ArrayList<>(attempts);
+    List<Attempt> sorted = new ArrayList<>(ended.size());
+    for (InFlight f : ended) {
+      sorted.add(f.attempt(start));
+    }
     sorted.sort(java.util.Comparator.comparingInt(Attempt::number));
     return List.copyOf(sorted);
   }
@@ -1464,6 +1466,13 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     /** Whether the attempt holds a breaker permission (not in panic or as a last resort). */
     volatile boolean acquired;
 
+    // How it ended: set once under the call's lock, when it did (ended), and read under it.
+    private @Nullable Outcome outcome;
+    private int status;
+    private long duration;
+    private @Nullable IOException failure;
+    private @Nullable Attempt attempt;
+
     /**
      * Whether it went to an evacuated zone or an ejected endpoint because nothing else was left.
      */
@@ -1488,6 +1497,36 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       this.number = number;
       this.kind = kind;
       this.start = start;
+    }
+
+    /** Records how the attempt ended. Caller holds the call's lock. */
+    void ended(Outcome outcome, int status, long duration, @Nullable IOException failure) {
+      this.outcome = outcome;
+      this.status = status;
+      this.duration = duration;
+      this.failure = failure;
+    }
+
+    /**
+     * The ended attempt as users see it, made on first use; {@code callStart} is when its call
+     * started. Caller holds the call's lock.
+     */
+    Attempt attempt(long callStart) {
+      Attempt a = attempt;
+      if (a == null) {
+        a =
+            new Attempt(
+                number,
+                kind,
+                endpoint.endpoint,
+                requireNonNull(outcome),
+                status,
+                Duration.ofNanos(start - callStart),
+                Duration.ofNanos(duration),
+                failure == null ? null : describe(failure));
+        attempt = a;
+      }
+      return a;
     }
 
     @Override

@@ -302,7 +302,8 @@ final class ClientCore implements Closeable {
       throw new IllegalStateException("FailoverClient '" + settings.service() + "' is closed");
     }
     HttpUrl url = request.url();
-    if (!url.host().equalsIgnoreCase(settings.service())) {
+    String host = url.host(); // lower case: OkHttp canonicalises hosts
+    if (!host.equals(settings.service()) && !host.equalsIgnoreCase(settings.service())) {
       throw new IllegalArgumentException(
           "request host '"
               + url.host()
@@ -499,7 +500,7 @@ final class ClientCore implements Closeable {
     @Override
     public Response intercept(Chain chain) throws java.io.IOException {
       Request request = chain.request();
-      AttemptTag tag = request.tag(AttemptTag.class);
+      AttemptTag tag = request.tag(AttemptTag.KEY);
       CookieJar cookieJar = this.cookieJar;
       if (tag != null && cookieJar != null) {
         String cookies = "";
@@ -526,7 +527,7 @@ final class ClientCore implements Closeable {
   static final class TransmissionCounter implements Interceptor {
     @Override
     public Response intercept(Chain chain) throws java.io.IOException {
-      AttemptTag tag = chain.request().tag(AttemptTag.class);
+      AttemptTag tag = chain.request().tag(AttemptTag.KEY);
       if (tag == null) {
         return chain.proceed(chain.request());
       }
@@ -575,6 +576,13 @@ final class ClientCore implements Closeable {
 
   /** Per-attempt marker carried as a request tag. */
   static final class AttemptTag {
+    /**
+     * The tag's key, made once: OkHttp 5 keys tags by {@code KClass}, and its {@code Class}
+     * overloads make a new one on every call.
+     */
+    static final kotlin.reflect.KClass<AttemptTag> KEY =
+        kotlin.jvm.JvmClassMappingKt.getKotlinClass(AttemptTag.class);
+
     private static final AtomicIntegerFieldUpdater<AttemptTag> TRANSMISSIONS =
         AtomicIntegerFieldUpdater.newUpdater(AttemptTag.class, "transmissions");
     private static final AtomicIntegerFieldUpdater<AttemptTag> SILENT_RETRIES =

@@ -93,7 +93,15 @@ final class Timeouts implements AutoCloseable {
 
   /** Arms a timeout that tells {@code target} after {@code delayNanos}, unless disarmed before. */
   Timeout arm(long delayNanos, Target target) {
-    Timeout t = new Timeout(System.nanoTime() + delayNanos, target);
+    return armAt(System.nanoTime() + delayNanos, target);
+  }
+
+  /**
+   * Arms a timeout that tells {@code target} at {@code atNanos} on {@link System#nanoTime()}'s
+   * scale, unless disarmed before: for a caller that has read the clock already.
+   */
+  Timeout armAt(long atNanos, Target target) {
+    Timeout t = new Timeout(atNanos, target);
     Timeout head;
     do {
       head = incoming.get();

@@ -93,6 +93,25 @@ class TimeoutsTest {
     assertThat(disarmed.told.get()).isZero();
   }
 
+  /**
+   * {@code armAt} takes a time on {@code System.nanoTime()}'s scale (an attempt armed from its
+   * start): a time already past fires at once, one an hour away does not fire before it.
+   */
+  @Test
+  void aTimeoutArmedAtAnAbsoluteTimeFiresWhenThatTimeComes() throws Exception {
+    Timeouts timeouts = timeouts();
+    Target later = new Target();
+    Target past = new Target();
+
+    timeouts.armAt(System.nanoTime() + TimeUnit.HOURS.toNanos(1), later);
+    timeouts.armAt(System.nanoTime() - TimeUnit.SECONDS.toNanos(1), past);
+
+    assertThat(past.await()).isTrue();
+    actions.submit(() -> {}).get(WAIT_SECONDS, TimeUnit.SECONDS);
+    assertThat(later.told.get()).isZero();
+    assertThat(past.told.get()).isEqualTo(1);
+  }
+
   @Test
   void aTimeoutArmedWhileTheThreadIsIdleWakesIt() throws Exception {
     Timeouts timeouts = timeouts();
