@@ -378,7 +378,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   private void startLocked(@Nullable Callback cb, long callTimeoutNanos) {
     callerRuns = cb == null && core.callerRunsFirstAttempt();
     long total = core.settings.deadline().toNanos();
-    RequestOptions options = request.tag(RequestOptions.class);
+    RequestOptions options = request.tag(RequestOptions.KEY);
     if (options != null && options.deadline() != null) {
       total = options.deadline().toNanos();
     }

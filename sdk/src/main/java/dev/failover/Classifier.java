@@ -134,7 +134,7 @@ final class Classifier {
 
   /** Whether a request may be sent more than once. */
   public static boolean idempotent(Request request) {
-    RequestOptions options = request.tag(RequestOptions.class);
+    RequestOptions options = request.tag(RequestOptions.KEY);
     if (options != null && options.idempotent() != null) {
       return options.idempotent();
     }

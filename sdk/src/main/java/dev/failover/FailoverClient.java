@@ -730,10 +730,13 @@ public final class FailoverClient implements Call.Factory, Closeable {
 
     // Guarded by this.
     private Generation generation;
-    private Call delegate;
     private boolean executed;
     private boolean canceled;
     private @Nullable List<EventListener> eventListeners;
+
+    // Written under this lock (by begin(), once); volatile so that the call's hot path reads it
+    // without taking the lock again.
+    private volatile Call delegate;
 
     /** The call that holds the tags: the first delegate, still when the call runs on another. */
     private final Call tags;
@@ -840,7 +843,7 @@ public final class FailoverClient implements Call.Factory, Closeable {
       }
     }
 
-    private synchronized Call delegate() {
+    private Call delegate() {
       return delegate;
     }
 

@@ -26,6 +26,12 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  */
 public final class RequestOptions {
+  /**
+   * The tag's key, made once: OkHttp 5 keys tags by {@code KClass}, and its {@code Class} overloads
+   * make a new one on every lookup.
+   */
+  static final kotlin.reflect.KClass<RequestOptions> KEY =
+      kotlin.jvm.JvmClassMappingKt.getKotlinClass(RequestOptions.class);
 
   private static final RequestOptions IDEMPOTENT = builder().idempotent(Boolean.TRUE).build();
   private static final RequestOptions NOT_IDEMPOTENT = builder().idempotent(Boolean.FALSE).build();

@@ -3,6 +3,7 @@ package dev.failover;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicLongArray;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Counters over a sliding window of equal time slots, recorded without a lock: the one window type
@@ -25,6 +26,18 @@ final class SlidingWindow {
   private final long slotNanos;
   private final long[] period;
   private final AtomicLongArray counts;
+
+  /**
+   * The latest period a write found or made current, and where it begins: a write that falls in it
+   * (nearly every write) finds its slot without the two divisions. Null until the first write.
+   */
+  private volatile @Nullable Latest latest;
+
+  /**
+   * A period: its index, its slot, and its first nanosecond ({@code index * slotNanos}, modulo
+   * 2^64, so that {@code now - from} is right even where the product overflows).
+   */
+  private record Latest(long index, int slot, long from) {}
 
   /**
    * @param slots how many slots the window has
@@ -109,26 +122,36 @@ final class SlidingWindow {
 
   /** The slot {@code now} falls in, made current if a new period begins there; -1 if too old. */
   private int slotFor(long now) {
+    Latest l = latest;
+    if (l != null) {
+      long into = now - l.from;
+      // Still the slot's period: clear() or a later period would have changed it.
+      if (into >= 0 && into < slotNanos && (long) PERIOD.getAcquire(period, l.slot) == l.index) {
+        return l.slot;
+      }
+    }
     long index = Math.floorDiv(now, slotNanos);
     int s = (int) Math.floorMod(index, (long) slots);
     long held = (long) PERIOD.getAcquire(period, s);
-    if (held == index) {
-      return s;
+    if (held != index) {
+      synchronized (this) {
+        held = (long) PERIOD.getAcquire(period, s);
+        if (held > index) {
+          return -1;
+        }
+        if (held != index) {
+          int base = s * width;
+          for (int c = 0; c < width; c++) {
+            counts.set(base + c, 0);
+          }
+          PERIOD.setRelease(period, s, index);
+        }
+      }
     }
-    synchronized (this) {
-      held = (long) PERIOD.getAcquire(period, s);
-      if (held == index) {
-        return s;
-      }
-      if (held > index) {
-        return -1;
-      }
-      int base = s * width;
-      for (int c = 0; c < width; c++) {
-        counts.set(base + c, 0);
-      }
-      PERIOD.setRelease(period, s, index);
-      return s;
+    if (l == null || index > l.index) {
+      // Racing writers may leave an older period here: the next write then takes this path again.
+      latest = new Latest(index, s, index * slotNanos);
     }
+    return s;
   }
 }

@@ -29,6 +29,37 @@ class SlidingWindowTest {
     assertThat(w.sum(10_000, 0)).isZero();
   }
 
+  /**
+   * Writes in the period of the latest write skip the divisions: they must still land in the right
+   * slot after a clear, at a period's last nanosecond, at negative times, and where the period's
+   * start overflows a long.
+   */
+  @Test
+  void writesInTheLatestPeriodLandInItsSlotAtItsEdgesAndAfterAClear() {
+    SlidingWindow w = new SlidingWindow(3, 1, SLOT);
+    w.add(1_000, 0, 1);
+    w.add(1_999, 0, 2); // the same period's last nanosecond
+    w.add(2_000, 0, 4); // the next period's first
+    assertThat(w.sum(1_999, 0)).isEqualTo(3);
+    assertThat(w.sum(2_000, 0)).isEqualTo(7);
+    w.clear();
+    w.add(2_500, 0, 8); // the latest period again, but its slot was cleared: counted afresh
+    assertThat(w.sum(2_500, 0)).isEqualTo(8);
+
+    SlidingWindow negative = new SlidingWindow(3, 1, SLOT);
+    negative.add(-1, 0, 1); // period -1: -1,000 to -1
+    negative.add(-1_000, 0, 2);
+    negative.add(0, 0, 4); // period 0
+    assertThat(negative.sum(-1, 0)).isEqualTo(3);
+    assertThat(negative.sum(0, 0)).isEqualTo(7);
+
+    long slot = Long.MAX_VALUE / 2; // Long.MIN_VALUE's period begins below Long.MIN_VALUE
+    SlidingWindow edge = new SlidingWindow(3, 1, slot);
+    edge.add(Long.MIN_VALUE, 0, 1);
+    edge.add(Long.MIN_VALUE + 1, 0, 2);
+    assertThat(edge.sum(Long.MIN_VALUE + 1, 0)).isEqualTo(3);
+  }
+
   @Test
   void aWriteForAnOlderPeriodThanItsSlotHoldsIsDroppedNotAReset() {
     SlidingWindow w = new SlidingWindow(3, 1, SLOT);
