@@ -1,0 +1,243 @@
+package dev.failover.benchmarks;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.HdrHistogram.Histogram;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Bare OkHttp against the SDK ({@code callerRunsFirstAttempt(true)}) over loopback, interleaved in
+ * one JVM: the same server and clients as {@link LoopbackCallBenchmark}, called in alternating
+ * slices of a fixed time (ABBA order: bare then SDK, then SDK then bare, and so on), so that the
+ * machine's drift over minutes, which moved JMH's separate runs of the two by more than the 3%
+ * target, falls on both alike. Each pair of slices gives one ratio of calls completed; the report
+ * gives their median, their mean with its 95% interval, the ratio of all calls, and each client's
+ * p50 and p99 over every slice.
+ *
+ * <p>Run with (each run is one JVM; run it three times for three "forks"):
+ *
+ * <pre>
+ * java -Xms2g -Xmx2g -XX:+AlwaysPreTouch -cp benchmarks/target/benchmarks.jar dev.failover.benchmarks.LoopbackPairs
+ * java ... dev.failover.benchmarks.LoopbackPairs --threads 1,4 --pairs 60 --slice-ms 250 --warmup-pairs 20
+ * </pre>
+ */
+public final class LoopbackPairs {
+  private static final long MAX_CALLS_PER_SLICE = 10_000_000;
+
+  private LoopbackPairs() {}
+
+  /** The two clients compared, as indexes into the counts and histograms. */
+  private static final int BARE = 0;
+
+  private static final int SDK = 1;
+  private static final String[] LABELS = {"bare OkHttp", "SDK, caller runs"};
+
+  /**
+   * Runs the comparison.
+   *
+   * @param args {@code --threads 1,4}, {@code --pairs N}, {@code --slice-ms N}, {@code
+   *     --warmup-pairs N}
+   * @throws Exception if the server cannot start or a thread is interrupted
+   */
+  public static void main(String[] args) throws Exception {
+    int[] threadCounts = {1, 4};
+    int pairs = 60;
+    long sliceMillis = 250;
+    int warmupPairs = 20;
+    for (int i = 0; i < args.length; i += 2) {
+      String value = i + 1 < args.length ? args[i + 1] : "";
+      switch (args[i]) {
+        case "--threads" ->
+            threadCounts = Arrays.stream(value.split(",")).mapToInt(Integer::parseInt).toArray();
+        case "--pairs" -> pairs = Integer.parseInt(value);
+        case "--slice-ms" -> sliceMillis = Long.parseLong(value);
+        case "--warmup-pairs" -> warmupPairs = Integer.parseInt(value);
+        default ->
+            throw new IllegalArgumentException(
+                "unknown option '"
+                    + args[i]
+                    + "': use --threads 1,4, --pairs N, --slice-ms N, --warmup-pairs N");
+      }
+    }
+    if (pairs < 2 || sliceMillis < 10 || warmupPairs < 0) {
+      throw new IllegalArgumentException(
+          "--pairs must be at least 2 (was "
+              + pairs
+              + "), --slice-ms at least 10 (was "
+              + sliceMillis
+              + "), --warmup-pairs at least 0 (was "
+              + warmupPairs
+              + ")");
+    }
+    LoopbackCallBenchmark b = new LoopbackCallBenchmark();
+    b.setUp();
+    try {
+      for (int threads : threadCounts) {
+        run(b, threads, pairs, TimeUnit.MILLISECONDS.toNanos(sliceMillis), warmupPairs);
+      }
+    } finally {
+      b.tearDown();
+    }
+  }
+
+  private static void run(
+      LoopbackCallBenchmark b, int threads, int pairs, long sliceNanos, int warmupPairs)
+      throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      Histogram[][] latency = new Histogram[2][threads];
+      for (Histogram[] perClient : latency) {
+        for (int t = 0; t < threads; t++) {
+          perClient[t] = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
+        }
+      }
+      long[][] counts = new long[2][pairs];
+      long failures = 0;
+      for (int p = -warmupPairs; p < pairs; p++) {
+        boolean measured = p >= 0;
+        int first = Math.floorMod(p, 2) == 0 ? BARE : SDK;
+        for (int c : new int[] {first, 1 - first}) {
+          long[] slice = slice(b, pool, threads, c, sliceNanos, measured ? latency[c] : null);
+          failures += slice[1];
+          if (measured) {
+            counts[c][p] = slice[0];
+          }
+        }
+      }
+      report(threads, pairs, sliceNanos, counts, latency, failures);
+    } finally {
+      pool.shutdownNow();
+      pool.awaitTermination(10, TimeUnit.SECONDS);
+    }
+  }
+
+  /** One slice of one client on every thread: returns {calls completed, calls failed}. */
+  private static long[] slice(
+      LoopbackCallBenchmark b,
+      ExecutorService pool,
+      int threads,
+      int client,
+      long sliceNanos,
+      Histogram @Nullable [] latency)
+      throws Exception {
+    long end = System.nanoTime() + sliceNanos;
+    List<Future<long[]>> results = new ArrayList<>(threads);
+    for (int t = 0; t < threads; t++) {
+      @Nullable Histogram h = latency == null ? null : latency[t];
+      Callable<long[]> task =
+          () -> {
+            long ok = 0;
+            long failed = 0;
+            long now = System.nanoTime();
+            while (now - end < 0 && ok + failed < MAX_CALLS_PER_SLICE) {
+              try {
+                if (client == BARE) {
+                  b.bare1();
+                } else {
+                  b.callerRuns1();
+                }
+                long done = System.nanoTime();
+                if (h != null) {
+                  h.recordValue(Math.min(done - now, h.getHighestTrackableValue()));
+                }
+                ok++;
+                now = done;
+              } catch (java.io.IOException e) {
+                failed++;
+                now = System.nanoTime();
+              }
+            }
+            return new long[] {ok, failed};
+          };
+      results.add(pool.submit(task));
+    }
+    long ok = 0;
+    long failed = 0;
+    for (Future<long[]> f : results) {
+      long[] r = f.get(sliceNanos + TimeUnit.SECONDS.toNanos(60), TimeUnit.NANOSECONDS);
+      ok += r[0];
+      failed += r[1];
+    }
+    return new long[] {ok, failed};
+  }
+
+  private static void report(
+      int threads,
+      int pairs,
+      long sliceNanos,
+      long[][] counts,
+      Histogram[][] latency,
+      long failures) {
+    double[] ratios = new double[pairs];
+    long bare = 0;
+    long sdk = 0;
+    for (int p = 0; p < pairs; p++) {
+      bare += counts[BARE][p];
+      sdk += counts[SDK][p];
+      ratios[p] = (double) counts[SDK][p] / counts[BARE][p];
+    }
+    double[] sorted = ratios.clone();
+    Arrays.sort(sorted);
+    double median =
+        pairs % 2 == 1 ? sorted[pairs / 2] : (sorted[pairs / 2 - 1] + sorted[pairs / 2]) / 2;
+    double mean = Arrays.stream(ratios).average().orElse(Double.NaN);
+    double var = 0;
+    for (double r : ratios) {
+      var += (r - mean) * (r - mean);
+    }
+    double half = 1.96 * Math.sqrt(var / (pairs - 1)) / Math.sqrt(pairs);
+    System.out.printf(
+        Locale.ROOT,
+        "threads %d: %d pairs of %d ms slices (ABBA), load average %s%n",
+        threads,
+        pairs,
+        TimeUnit.NANOSECONDS.toMillis(sliceNanos),
+        loadAverage());
+    double[] p99 = new double[2];
+    for (int c : new int[] {BARE, SDK}) {
+      Histogram all = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
+      for (Histogram h : latency[c]) {
+        all.add(h);
+      }
+      p99[c] = all.getValueAtPercentile(99) / 1_000.0;
+      System.out.printf(
+          Locale.ROOT,
+          "  %-17s %,d calls, mean %.1f us, p50 %.1f us, p99 %.1f us%n",
+          LABELS[c],
+          all.getTotalCount(),
+          all.getMean() / 1_000.0,
+          all.getValueAtPercentile(50) / 1_000.0,
+          p99[c]);
+    }
+    System.out.printf(
+        Locale.ROOT,
+        "  throughput SDK/bare: all calls %.1f%%; pairs: median %.1f%%, mean %.1f%% +- %.1f%% (95%%),"
+            + " range %.1f%% to %.1f%%%n",
+        100.0 * sdk / bare,
+        100 * median,
+        100 * mean,
+        100 * half,
+        100 * sorted[0],
+        100 * sorted[pairs - 1]);
+    System.out.printf(
+        Locale.ROOT,
+        "  p99 SDK vs bare: %+.1f%%; failed calls: %d%n",
+        100 * (p99[SDK] / p99[BARE] - 1),
+        failures);
+  }
+
+  private static String loadAverage() {
+    try {
+      return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).trim();
+    } catch (java.io.IOException | RuntimeException e) {
+      return "unknown";
+    }
+  }
+}
