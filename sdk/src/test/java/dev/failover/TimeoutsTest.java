@@ -95,18 +95,23 @@ class TimeoutsTest {
 
   /**
    * {@code armAt} takes a time on {@code System.nanoTime()}'s scale (an attempt armed from its
-   * start): a time already past fires at once, one an hour away does not fire before it.
+   * start): a time already past fires at once, one 20 ms away fires then, one an hour away does not
+   * fire before them.
    */
   @Test
   void aTimeoutArmedAtAnAbsoluteTimeFiresWhenThatTimeComes() throws Exception {
     Timeouts timeouts = timeouts();
     Target later = new Target();
     Target past = new Target();
+    Target soon = new Target();
 
     timeouts.armAt(System.nanoTime() + TimeUnit.HOURS.toNanos(1), later);
     timeouts.armAt(System.nanoTime() - TimeUnit.SECONDS.toNanos(1), past);
+    // Read as a delay rather than a time, this would be centuries away.
+    timeouts.armAt(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(20), soon);
 
     assertThat(past.await()).isTrue();
+    assertThat(soon.await()).isTrue();
     actions.submit(() -> {}).get(WAIT_SECONDS, TimeUnit.SECONDS);
     assertThat(later.told.get()).isZero();
     assertThat(past.told.get()).isEqualTo(1);
