@@ -25,6 +25,14 @@ final class EndpointState {
 
   final int tier;
   final String zoneKey;
+
+  /**
+   * The path of the endpoint's URL that every call's path goes under, without its trailing slash:
+   * empty for {@code http://host/} (see {@link CallStateMachine#rewrite}). Its address never
+   * changes, so neither does this.
+   */
+  final String basePath;
+
   final CircuitBreaker breaker;
   final PeakEwma latency = new PeakEwma(EWMA_TAU_NANOS);
   final AtomicInteger outstanding = new AtomicInteger();
@@ -95,6 +103,7 @@ final class EndpointState {
     this.endpoint = endpoint;
     this.tier = tier;
     this.zoneKey = endpoint.locality().toString();
+    this.basePath = CallStateMachine.basePath(endpoint.url());
     this.ticker = ticker;
     this.holdOffUntil = ticker.nanos();
     this.ejectedUntil = holdOffUntil;

@@ -17,7 +17,15 @@ final class PeakEwma {
   /** The estimate's bits ({@link Double#doubleToRawLongBits}); {@link #NONE} before any sample. */
   private static final long NONE = -1L; // the bits of a NaN, which no estimate is
 
-  private final double tauNanos;
+  /**
+   * Below this fraction of tau since the last sample, the decay is computed as its Taylor
+   * polynomial (see {@link #decay}).
+   */
+  static final double SMALL = 1e-3;
+
+  /** 1 / tau, so that the decay multiplies rather than divides. */
+  private final double perNano;
+
   private final AtomicLong ewma = new AtomicLong(NONE);
   private final AtomicLong stamp = new AtomicLong(Long.MIN_VALUE);
 
@@ -25,7 +33,7 @@ final class PeakEwma {
     if (tauNanos <= 0) {
       throw new IllegalArgumentException("tau must be positive but was " + tauNanos + " ns");
     }
-    this.tauNanos = tauNanos;
+    this.perNano = 1.0 / tauNanos;
   }
 
   /** Adds one sample of {@code rttNanos} taken at {@code now}. */
@@ -43,7 +51,7 @@ final class PeakEwma {
           next = rtt;
         } else {
           double dt = last == Long.MIN_VALUE ? 0 : Math.max(0, now - last);
-          double w = Math.exp(-dt / tauNanos);
+          double w = decay(dt);
           next = current * w + rtt * (1 - w);
         }
       }
@@ -70,6 +78,21 @@ final class PeakEwma {
     }
     long last = stamp.get();
     double dt = last == Long.MIN_VALUE ? 0 : Math.max(0, now - last);
-    return Double.longBitsToDouble(bits) * Math.exp(-dt / tauNanos);
+    return Double.longBitsToDouble(bits) * decay(dt);
+  }
+
+  /**
+   * {@code e^(-dt / tau)} for {@code dt >= 0}. An endpoint with traffic is read and sampled far
+   * more often than tau (microseconds to milliseconds apart, against seconds), and every call
+   * computes this three times; below {@link #SMALL} x tau it is {@code 1 - x + x^2 / 2}, which
+   * differs from the exponential by less than {@code x^3 / 6} (under 2e-10) at a fraction of its
+   * cost.
+   */
+  double decay(double dt) {
+    double x = dt * perNano;
+    if (x < SMALL) {
+      return 1 - x + x * x * 0.5;
+    }
+    return Math.exp(-x);
   }
 }

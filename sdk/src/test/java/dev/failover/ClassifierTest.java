@@ -167,6 +167,10 @@ class ClassifierTest {
                     okhttp3.HttpUrl.get("http://directory/"), okhttp3.HttpUrl.get("http://h/"))
                 .toString())
         .isEqualTo("http://h/");
+    // What an endpoint keeps of its URL, so that no attempt computes it again.
+    assertThat(CallStateMachine.basePath(okhttp3.HttpUrl.get("http://h/"))).isEmpty();
+    assertThat(CallStateMachine.basePath(okhttp3.HttpUrl.get("http://h/api/"))).isEqualTo("/api");
+    assertThat(CallStateMachine.basePath(okhttp3.HttpUrl.get("http://h/api"))).isEqualTo("/api");
   }
 
   /**

@@ -65,6 +65,29 @@ class PeakEwmaTest {
   }
 
   @Test
+  void decaysAsTheExponentialAtEveryGapAndNeverRisesWithTheGap() {
+    PeakEwma ewma = new PeakEwma(TAU);
+    double boundary = PeakEwma.SMALL * TAU;
+    List<Double> gaps = new ArrayList<>();
+    for (double dt = 0; dt < 5.0 * TAU; dt = dt * 1.01 + 1) {
+      gaps.add(dt);
+    }
+    for (double d = -1_000; d <= 1_000; d++) {
+      gaps.add(boundary + d); // both sides of the switch to Math.exp
+    }
+    gaps.sort(null);
+    double previous = Double.POSITIVE_INFINITY;
+    for (double dt : gaps) {
+      double exact = Math.exp(-dt / TAU);
+      double w = ewma.decay(dt);
+      assertThat(w).as("gap %.0f ns", dt).isCloseTo(exact, within(1e-9 * exact));
+      assertThat(w).as("gap %.0f ns", dt).isLessThanOrEqualTo(previous);
+      previous = w;
+    }
+    assertThat(ewma.decay(0)).isEqualTo(1.0);
+  }
+
+  @Test
   void takesAPeakAtOnceAndDecaysWhileIdle() {
     PeakEwma ewma = new PeakEwma(TAU);
     ewma.observe(5_000_000, 0);

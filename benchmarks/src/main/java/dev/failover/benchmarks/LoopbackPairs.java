@@ -55,10 +55,13 @@ public final class LoopbackPairs {
       String value = i + 1 < args.length ? args[i + 1] : "";
       switch (args[i]) {
         case "--threads" ->
-            threadCounts = Arrays.stream(value.split(",")).mapToInt(Integer::parseInt).toArray();
-        case "--pairs" -> pairs = Integer.parseInt(value);
-        case "--slice-ms" -> sliceMillis = Long.parseLong(value);
-        case "--warmup-pairs" -> warmupPairs = Integer.parseInt(value);
+            threadCounts =
+                Arrays.stream(value.split(","))
+                    .mapToInt(v -> (int) PairStats.number("--threads", v))
+                    .toArray();
+        case "--pairs" -> pairs = (int) PairStats.number("--pairs", value);
+        case "--slice-ms" -> sliceMillis = PairStats.number("--slice-ms", value);
+        case "--warmup-pairs" -> warmupPairs = (int) PairStats.number("--warmup-pairs", value);
         default ->
             throw new IllegalArgumentException(
                 "unknown option '"
@@ -66,15 +69,14 @@ public final class LoopbackPairs {
                     + "': use --threads 1,4, --pairs N, --slice-ms N, --warmup-pairs N");
       }
     }
-    if (pairs < 2 || sliceMillis < 10 || warmupPairs < 0) {
-      throw new IllegalArgumentException(
-          "--pairs must be at least 2 (was "
-              + pairs
-              + "), --slice-ms at least 10 (was "
-              + sliceMillis
-              + "), --warmup-pairs at least 0 (was "
-              + warmupPairs
-              + ")");
+    PairStats.checkOptions(pairs, sliceMillis, warmupPairs);
+    for (int t : threadCounts) {
+      if (t < 1) {
+        throw new IllegalArgumentException(
+            "--threads takes counts of at least 1, but was '"
+                + Arrays.toString(threadCounts)
+                + "'");
+      }
     }
     LoopbackCallBenchmark b = new LoopbackCallBenchmark();
     b.setUp();
@@ -185,21 +187,16 @@ public final class LoopbackPairs {
     }
     double[] sorted = ratios.clone();
     Arrays.sort(sorted);
-    double median =
-        pairs % 2 == 1 ? sorted[pairs / 2] : (sorted[pairs / 2 - 1] + sorted[pairs / 2]) / 2;
-    double mean = Arrays.stream(ratios).average().orElse(Double.NaN);
-    double var = 0;
-    for (double r : ratios) {
-      var += (r - mean) * (r - mean);
-    }
-    double half = 1.96 * Math.sqrt(var / (pairs - 1)) / Math.sqrt(pairs);
+    double median = PairStats.median(ratios);
+    double mean = PairStats.mean(ratios);
+    double half = PairStats.halfInterval95(ratios);
     System.out.printf(
         Locale.ROOT,
         "threads %d: %d pairs of %d ms slices (ABBA), load average %s%n",
         threads,
         pairs,
         TimeUnit.NANOSECONDS.toMillis(sliceNanos),
-        loadAverage());
+        PairStats.loadAverage());
     double[] p99 = new double[2];
     for (int c : new int[] {BARE, SDK}) {
       Histogram all = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
@@ -231,13 +228,5 @@ public final class LoopbackPairs {
         "  p99 SDK vs bare: %+.1f%%; failed calls: %d%n",
         100 * (p99[SDK] / p99[BARE] - 1),
         failures);
-  }
-
-  private static String loadAverage() {
-    try {
-      return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).trim();
-    } catch (java.io.IOException | RuntimeException e) {
-      return "unknown";
-    }
   }
 }

@@ -1,0 +1,142 @@
+package dev.failover.benchmarks;
+
+import java.lang.management.ManagementFactory;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The SDK's own work per call in memory, as {@link InMemoryCallBenchmark} measures it, with bare
+ * OkHttp and the SDK ({@code callerRunsFirstAttempt(true)}) interleaved in one JVM: alternating
+ * slices of a fixed time in ABBA order (bare then SDK, then SDK then bare, and so on). Each pair of
+ * slices gives one difference of nanoseconds per call, SDK minus bare, taken within half a second,
+ * so that a slowdown of the whole machine lasting seconds, which on a shared 2-core VM came and
+ * went during JMH's separate forks of the two (both clients ran 45% slower in the same seconds),
+ * falls on both alike. The report gives the differences' median, their mean with its 95% interval
+ * and their range, and the bytes each call allocates on the calling thread (the JVM's count, as
+ * JMH's {@code -prof gc} reads it).
+ *
+ * <p>Run with (each run is one JVM; run it three times for three "forks"):
+ *
+ * <pre>
+ * java -Xms2g -Xmx2g -XX:+AlwaysPreTouch -cp benchmarks/target/benchmarks.jar dev.failover.benchmarks.InMemoryPairs
+ * java ... dev.failover.benchmarks.InMemoryPairs --pairs 60 --slice-ms 250 --warmup-pairs 20
+ * </pre>
+ */
+public final class InMemoryPairs {
+  private static final long MAX_CALLS_PER_SLICE = 50_000_000;
+  private static final int BARE = 0;
+  private static final int SDK = 1;
+
+  private InMemoryPairs() {}
+
+  /**
+   * Runs the comparison.
+   *
+   * @param args {@code --pairs N}, {@code --slice-ms N}, {@code --warmup-pairs N}
+   * @throws Exception if a call fails (the interceptor answers every call, so none should)
+   */
+  public static void main(String[] args) throws Exception {
+    int pairs = 60;
+    long sliceMillis = 250;
+    int warmupPairs = 20;
+    for (int i = 0; i < args.length; i += 2) {
+      String value = i + 1 < args.length ? args[i + 1] : "";
+      switch (args[i]) {
+        case "--pairs" -> pairs = (int) PairStats.number("--pairs", value);
+        case "--slice-ms" -> sliceMillis = PairStats.number("--slice-ms", value);
+        case "--warmup-pairs" -> warmupPairs = (int) PairStats.number("--warmup-pairs", value);
+        default ->
+            throw new IllegalArgumentException(
+                "unknown option '" + args[i] + "': use --pairs N, --slice-ms N, --warmup-pairs N");
+      }
+    }
+    PairStats.checkOptions(pairs, sliceMillis, warmupPairs);
+    com.sun.management.ThreadMXBean threads =
+        (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    InMemoryCallBenchmark b = new InMemoryCallBenchmark();
+    b.setUp();
+    try {
+      long sliceNanos = TimeUnit.MILLISECONDS.toNanos(sliceMillis);
+      double[][] nanosPerCall = new double[2][pairs];
+      long[] calls = new long[2];
+      long[] bytes = new long[2];
+      long sink = 0;
+      for (int p = -warmupPairs; p < pairs; p++) {
+        int first = Math.floorMod(p, 2) == 0 ? BARE : SDK;
+        for (int c : new int[] {first, 1 - first}) {
+          long allocatedBefore = threads.getCurrentThreadAllocatedBytes();
+          long start = System.nanoTime();
+          long end = start + sliceNanos;
+          long n = 0;
+          long now = start;
+          // The clock is read every 1,000 calls: a reading costs about as much as 1% of a call.
+          while (now - end < 0 && n < MAX_CALLS_PER_SLICE) {
+            for (int i = 0; i < 1_000; i++) {
+              sink += c == BARE ? b.bareExecute() : b.failoverCallerRuns();
+            }
+            n += 1_000;
+            now = System.nanoTime();
+          }
+          long allocated = threads.getCurrentThreadAllocatedBytes() - allocatedBefore;
+          if (p >= 0) {
+            nanosPerCall[c][p] = (double) (now - start) / n;
+            calls[c] += n;
+            bytes[c] += allocated;
+          }
+        }
+      }
+      report(pairs, sliceMillis, nanosPerCall, calls, bytes, sink);
+    } finally {
+      b.tearDown();
+    }
+  }
+
+  private static void report(
+      int pairs, long sliceMillis, double[][] nanosPerCall, long[] calls, long[] bytes, long sink) {
+    double[] own = new double[pairs];
+    for (int p = 0; p < pairs; p++) {
+      own[p] = nanosPerCall[SDK][p] - nanosPerCall[BARE][p];
+    }
+    double[] sorted = own.clone();
+    Arrays.sort(sorted);
+    double median = PairStats.median(own);
+    double mean = PairStats.mean(own);
+    double half = PairStats.halfInterval95(own);
+    double bareMedian = PairStats.median(nanosPerCall[BARE]);
+    double sdkMedian = PairStats.median(nanosPerCall[SDK]);
+    double bareBytes = (double) bytes[BARE] / calls[BARE];
+    double sdkBytes = (double) bytes[SDK] / calls[SDK];
+    System.out.printf(
+        Locale.ROOT,
+        "in memory: %d pairs of %d ms slices (ABBA), load average %s%n",
+        pairs,
+        sliceMillis,
+        PairStats.loadAverage());
+    System.out.printf(
+        Locale.ROOT,
+        "  bare OkHttp        %,d calls, median %.0f ns/call, %.0f B/call%n",
+        calls[BARE],
+        bareMedian,
+        bareBytes);
+    System.out.printf(
+        Locale.ROOT,
+        "  SDK, caller runs   %,d calls, median %.0f ns/call, %.0f B/call%n",
+        calls[SDK],
+        sdkMedian,
+        sdkBytes);
+    System.out.printf(
+        Locale.ROOT,
+        "  own work per call: median %.0f ns, mean %.0f +- %.0f ns (95%%), range %.0f to %.0f ns;"
+            + " %+.0f B%n",
+        median,
+        mean,
+        half,
+        sorted[0],
+        sorted[pairs - 1],
+        sdkBytes - bareBytes);
+    if (sink == 0) {
+      System.out.println("  (no call answered)"); // keeps the calls' results alive
+    }
+  }
+}
