@@ -593,11 +593,11 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       c.addEventListener(f.listeners.get(i));
     }
     c.addEventListener(ATTEMPT_END);
-    boolean ended;
-    synchronized (this) {
-      f.call = c;
-      ended = f.cancelled || f.timedOut;
-    }
+    // No lock: the call is published, then the flags are read, all volatile. Whoever ends the
+    // attempt sets its flag, then reads its call (takeCancelsLocked, timedOut): so at least one
+    // side sees the other and cancels (OkHttp's cancel() may run twice; it is idempotent).
+    f.call = c;
+    boolean ended = f.cancelled || f.timedOut;
     if (ended) {
       c.cancel();
     } else {
@@ -1454,9 +1454,9 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     final List<EventListener> listeners;
 
     /**
-     * OkHttp's call, once the thread that sends the attempt made it; null before. Set and read
-     * under the call's lock, together with {@link #cancelled} (volatile only because Error Prone
-     * cannot check the enclosing call's lock through an {@code InFlight} parameter).
+     * OkHttp's call, once the thread that sends the attempt made it; null before. Set without the
+     * call's lock, then {@link #cancelled} and {@link #timedOut} are read; whoever sets one of
+     * those reads this after (a handshake of volatiles: see newAttemptCall).
      */
     volatile @Nullable Call call;
 

@@ -18,8 +18,9 @@ import org.jspecify.annotations.Nullable;
  * slices of a fixed time (ABBA order: bare then SDK, then SDK then bare, and so on), so that the
  * machine's drift over minutes, which moved JMH's separate runs of the two by more than the 3%
  * target, falls on both alike. Each pair of slices gives one ratio of calls completed; the report
- * gives their median, their mean with its 95% interval, the ratio of all calls, and each client's
- * p50 and p99 over every slice.
+ * gives their median, their mean with its 95% interval, the ratio of all calls, each client's p50
+ * and p99 over every slice, and the process's CPU time per call during each client's slices (a cost
+ * that, unlike throughput, does not depend on how the threads were scheduled).
  *
  * <p>Run with (each run is one JVM; run it three times for three "forks"):
  *
@@ -102,18 +103,27 @@ public final class LoopbackPairs {
       }
       long[][] counts = new long[2][pairs];
       long failures = 0;
+      // The whole process's CPU time per slice: the client's threads, the server's, the SDK's own
+      // (timeouts, scheduler) and OkHttp's (connection pool, okio's watchdog), and the JVM's.
+      long[] cpuNanos = new long[2];
+      com.sun.management.OperatingSystemMXBean os =
+          (com.sun.management.OperatingSystemMXBean)
+              java.lang.management.ManagementFactory.getOperatingSystemMXBean();
       for (int p = -warmupPairs; p < pairs; p++) {
         boolean measured = p >= 0;
         int first = Math.floorMod(p, 2) == 0 ? BARE : SDK;
         for (int c : new int[] {first, 1 - first}) {
+          long cpuBefore = os.getProcessCpuTime();
           long[] slice = slice(b, pool, threads, c, sliceNanos, measured ? latency[c] : null);
+          long cpu = os.getProcessCpuTime() - cpuBefore;
           failures += slice[1];
           if (measured) {
             counts[c][p] = slice[0];
+            cpuNanos[c] += cpu;
           }
         }
       }
-      report(threads, pairs, sliceNanos, counts, latency, failures);
+      report(threads, pairs, sliceNanos, counts, latency, cpuNanos, failures);
     } finally {
       pool.shutdownNow();
       pool.awaitTermination(10, TimeUnit.SECONDS);
@@ -176,6 +186,7 @@ public final class LoopbackPairs {
       long sliceNanos,
       long[][] counts,
       Histogram[][] latency,
+      long[] cpuNanos,
       long failures) {
     double[] ratios = new double[pairs];
     long bare = 0;
@@ -223,6 +234,14 @@ public final class LoopbackPairs {
         100 * half,
         100 * sorted[0],
         100 * sorted[pairs - 1]);
+    double bareCpu = cpuNanos[BARE] / 1_000.0 / bare;
+    double sdkCpu = cpuNanos[SDK] / 1_000.0 / sdk;
+    System.out.printf(
+        Locale.ROOT,
+        "  process CPU per call: bare %.1f us, SDK %.1f us (%+.1f us)%n",
+        bareCpu,
+        sdkCpu,
+        sdkCpu - bareCpu);
     System.out.printf(
         Locale.ROOT,
         "  p99 SDK vs bare: %+.1f%%; failed calls: %d%n",
