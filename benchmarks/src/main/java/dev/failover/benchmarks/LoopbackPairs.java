@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -106,6 +107,7 @@ public final class LoopbackPairs {
       // The whole process's CPU time per slice: the client's threads, the server's, the SDK's own
       // (timeouts, scheduler) and OkHttp's (connection pool, okio's watchdog), and the JVM's.
       long[] cpuNanos = new long[2];
+      ThreadCpu byThread = new ThreadCpu();
       com.sun.management.OperatingSystemMXBean os =
           (com.sun.management.OperatingSystemMXBean)
               java.lang.management.ManagementFactory.getOperatingSystemMXBean();
@@ -113,6 +115,7 @@ public final class LoopbackPairs {
         boolean measured = p >= 0;
         int first = Math.floorMod(p, 2) == 0 ? BARE : SDK;
         for (int c : new int[] {first, 1 - first}) {
+          Map<Long, Long> threadsBefore = measured ? byThread.snapshot() : Map.of();
           long cpuBefore = os.getProcessCpuTime();
           long[] slice = slice(b, pool, threads, c, sliceNanos, measured ? latency[c] : null);
           long cpu = os.getProcessCpuTime() - cpuBefore;
@@ -120,10 +123,16 @@ public final class LoopbackPairs {
           if (measured) {
             counts[c][p] = slice[0];
             cpuNanos[c] += cpu;
+            byThread.add(c, threadsBefore);
           }
         }
       }
       report(threads, pairs, sliceNanos, counts, latency, cpuNanos, failures);
+      long[] calls = new long[2];
+      for (int c : new int[] {BARE, SDK}) {
+        calls[c] = Arrays.stream(counts[c]).sum();
+      }
+      byThread.print(LABELS, calls);
     } finally {
       pool.shutdownNow();
       pool.awaitTermination(10, TimeUnit.SECONDS);
