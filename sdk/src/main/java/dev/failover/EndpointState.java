@@ -9,6 +9,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.random.RandomGenerator;
+import org.jspecify.annotations.Nullable;
 
 /** The live state of one endpoint: breaker, latency, load, health-check and hold-off state. */
 final class EndpointState {
@@ -70,6 +71,23 @@ final class EndpointState {
   /** When the endpoint last returned to rotation, for slow start; MIN_VALUE if never ejected. */
   private volatile long restoredAt = Long.MIN_VALUE;
 
+  /**
+   * Fast successes recorded in a row into the breaker's window while it was closed, and that window
+   * (Resilience4j's metrics object, a new one whenever the breaker changes state). Once the window
+   * holds nothing but fast successes, recording one more would leave its counts as they are, so
+   * {@link #recordSuccess} skips Resilience4j (a lock every call shares, and an object per call)
+   * until the next failure or slow success, which resets the streak before and after it is
+   * recorded. Written while the streak grows (at most {@link #windowSize} times after each failure
+   * or transition) and on failures; read on every success.
+   */
+  private final AtomicReference<Streak> streak = new AtomicReference<>(new Streak(null, 0));
+
+  /** The breaker's window, in calls. */
+  private final int windowSize;
+
+  /** Above this, Resilience4j counts a success as slow. */
+  private final long slowCallNanos;
+
   /** The breaker state whose transition into was last handled (see {@link #observe}). */
   private final AtomicReference<CircuitBreaker.State> seen =
       new AtomicReference<>(CircuitBreaker.State.CLOSED);
@@ -109,6 +127,8 @@ final class EndpointState {
     this.ejectedUntil = holdOffUntil;
     this.lastSlowEvidence = new AtomicLong(holdOffUntil - (1L << 62)); // long before any attempt
     this.consecutiveLimit = policy.consecutiveFailures();
+    this.windowSize = policy.windowSize();
+    this.slowCallNanos = policy.slowCallDuration().toNanos();
     long base = policy.baseEjectionTime().toMillis();
     this.baseEjectionNanos = policy.baseEjectionTime().toNanos();
     long max = policy.maxEjectionTime().toMillis();
@@ -335,7 +355,9 @@ final class EndpointState {
       latency.observe(durationNanos, now);
     }
     if (outcome.isEndpointFailure()) {
+      breakStreak();
       breaker.onError(durationNanos, TimeUnit.NANOSECONDS, new EndpointFailure(outcome));
+      breakStreak();
       observe();
       int n = consecutiveFailures.incrementAndGet();
       if (n >= consecutiveLimit) {
@@ -347,7 +369,7 @@ final class EndpointState {
       learnUsual(durationNanos);
     }
     // While the client stalls, a slow success is not the endpoint's slow call.
-    breaker.onSuccess(clientStalled ? 0 : durationNanos, TimeUnit.NANOSECONDS);
+    recordSuccess(clientStalled ? 0 : durationNanos, closed);
     observe();
     // Read first: while the endpoint succeeds the streak is already 0, and concurrent successes
     // need not all write the shared counter.
@@ -356,6 +378,54 @@ final class EndpointState {
     }
     return false;
   }
+
+  /**
+   * Records a success in the breaker, unless its window holds only fast successes already and this
+   * one is fast: then Resilience4j's count-based window would rotate one fast success out and one
+   * in, its counts unchanged. {@code closed} is the breaker's state as the caller read it.
+   *
+   * <p>A streak counts a success only if no failure was reset into it between the read and the
+   * count (the compare-and-set fails, and the streak undercounts: one more success recorded than
+   * needed). A success that skips on a streak read just before a concurrent failure is as if it had
+   * come before that failure. At worst a failure stays in the window, while fast successes skip,
+   * for the few instructions between its record and its thread's reset that follows.
+   */
+  private void recordSuccess(long durationNanos, boolean closed) {
+    Streak s = java.util.Objects.requireNonNull(streak.get());
+    boolean fast = durationNanos <= slowCallNanos;
+    Object window = breaker.getMetrics();
+    if (fast && closed && s.window == window && s.successes >= windowSize) {
+      return;
+    }
+    if (!fast) {
+      breakStreak();
+    }
+    breaker.onSuccess(durationNanos, TimeUnit.NANOSECONDS);
+    if (!fast) {
+      breakStreak();
+    } else if (closed) {
+      int n = s.window == window ? s.successes + 1 : 1;
+      if (n <= windowSize) {
+        streak.compareAndSet(s, new Streak(window, n));
+      }
+    }
+  }
+
+  /** Whether a fast success now skips the breaker: its window holds nothing else (for tests). */
+  boolean skipsFastSuccesses() {
+    Streak s = java.util.Objects.requireNonNull(streak.get());
+    return breaker.getState() == CircuitBreaker.State.CLOSED
+        && s.window == breaker.getMetrics()
+        && s.successes >= windowSize;
+  }
+
+  /** Starts the streak of fast successes over: something else goes into the window. */
+  private void breakStreak() {
+    streak.set(new Streak(null, 0)); // a new object: a stale compare-and-set cannot match it
+  }
+
+  /** A run of fast successes recorded into one window of the breaker. */
+  private record Streak(@Nullable Object window, int successes) {}
 
   /**
    * Whether an attempt that ran {@code durationNanos} and was overtaken had run at least twice the

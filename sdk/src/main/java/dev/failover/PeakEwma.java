@@ -1,6 +1,7 @@
 package dev.failover;
 
-import java.util.concurrent.atomic.AtomicLong;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 
 /**
  * Finagle's Peak-EWMA latency estimate: a new peak is taken at once, lower samples are averaged in
@@ -12,6 +13,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * queue. A sample is folded in with a compare-and-set of the estimate and never lost (a peak always
  * stays); the time of the last sample is a separate maximum, so a reader may see a new estimate
  * with the previous sample's time and decay it a little more, for a moment. A read writes nothing.
+ * Both are fields of this object, one cache line, since every attempt writes both.
  */
 final class PeakEwma {
   /** The estimate's bits ({@link Double#doubleToRawLongBits}); {@link #NONE} before any sample. */
@@ -26,8 +28,22 @@ final class PeakEwma {
   /** 1 / tau, so that the decay multiplies rather than divides. */
   private final double perNano;
 
-  private final AtomicLong ewma = new AtomicLong(NONE);
-  private final AtomicLong stamp = new AtomicLong(Long.MIN_VALUE);
+  private static final VarHandle EWMA;
+  private static final VarHandle STAMP;
+
+  static {
+    try {
+      MethodHandles.Lookup lookup = MethodHandles.lookup();
+      EWMA = lookup.findVarHandle(PeakEwma.class, "ewma", long.class);
+      STAMP = lookup.findVarHandle(PeakEwma.class, "stamp", long.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  private volatile long ewma = NONE;
+
+  private volatile long stamp = Long.MIN_VALUE;
 
   public PeakEwma(long tauNanos) {
     if (tauNanos <= 0) {
@@ -40,8 +56,8 @@ final class PeakEwma {
   public void observe(long rttNanos, long now) {
     double rtt = Math.max(0, rttNanos);
     while (true) {
-      long bits = ewma.get();
-      long last = stamp.get();
+      long bits = ewma;
+      long last = stamp;
       double next;
       if (bits == NONE) {
         next = rtt;
@@ -56,13 +72,13 @@ final class PeakEwma {
         }
       }
       long nextBits = Double.doubleToRawLongBits(next);
-      if (nextBits == bits || ewma.compareAndSet(bits, nextBits)) {
+      if (nextBits == bits || EWMA.compareAndSet(this, bits, nextBits)) {
         break;
       }
     }
     long last;
-    while ((last = stamp.get()) == Long.MIN_VALUE || now - last > 0) {
-      if (stamp.compareAndSet(last, now)) {
+    while ((last = stamp) == Long.MIN_VALUE || now - last > 0) {
+      if (STAMP.compareAndSet(this, last, now)) {
         break;
       }
     }
@@ -72,11 +88,11 @@ final class PeakEwma {
    * Returns the estimate at {@code now} in nanoseconds, decayed for the time since the last sample.
    */
   public double cost(long now) {
-    long bits = ewma.get();
+    long bits = ewma;
     if (bits == NONE) {
       return 0;
     }
-    long last = stamp.get();
+    long last = stamp;
     double dt = last == Long.MIN_VALUE ? 0 : Math.max(0, now - last);
     return Double.longBitsToDouble(bits) * decay(dt);
   }

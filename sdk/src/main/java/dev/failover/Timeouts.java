@@ -5,7 +5,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.LockSupport;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -18,11 +18,13 @@ import org.slf4j.LoggerFactory;
  * when calls do not overlap: about 1.6 us per call on a 2-core machine (docs/benchmarks.md).
  *
  * <p>Here, arming a timeout is a lock-free push onto a stack and disarming it a volatile write;
- * neither wakes this thread unless the new timeout is due before the thread's next wake-up. The
- * thread wakes at the earliest timeout due, and every {@link #SWEEP_NANOS} while any is armed (to
- * drop the disarmed ones, which would otherwise pile up) or any was armed since it last looked; it
- * parks once a sweep found none. When a timeout expires, its target is told on {@code actions} (the
- * client's dispatcher), never on this thread: the target cancels an OkHttp call, which calls the
+ * neither wakes this thread unless the new timeout is due before the thread's next wake-up. There
+ * is a stack for each of a few groups of calling threads, each on a cache line of its own, so that
+ * threads on different cores do not pass one line back and forth on every call. The thread wakes at
+ * the earliest timeout due, and every {@link #SWEEP_NANOS} while any is armed (to drop the disarmed
+ * ones, which would otherwise pile up) or any was armed since it last looked; it parks once a sweep
+ * found none. When a timeout expires, its target is told on {@code actions} (the client's
+ * dispatcher), never on this thread: the target cancels an OkHttp call, which calls the
  * application's {@code EventListener.canceled}.
  */
 final class Timeouts implements AutoCloseable {
@@ -65,7 +67,16 @@ final class Timeouts implements AutoCloseable {
     }
   }
 
-  private final AtomicReference<@Nullable Timeout> incoming = new AtomicReference<>();
+  /** How many stacks of newly armed timeouts there are (a power of two). */
+  private static final int STACKS = 8;
+
+  /** Slots between two stacks' heads: 16 references span 64 bytes, a cache line, or more. */
+  private static final int SPACING = 16;
+
+  /** The stacks' heads, {@link #SPACING} slots apart; a thread pushes onto its own group's. */
+  private final AtomicReferenceArray<@Nullable Timeout> incoming =
+      new AtomicReferenceArray<>(STACKS * SPACING);
+
   private final Executor actions;
   private final Thread thread;
 
@@ -102,17 +113,24 @@ final class Timeouts implements AutoCloseable {
    */
   Timeout armAt(long atNanos, Target target) {
     Timeout t = new Timeout(atNanos, target);
+    int stack = stackOf(Thread.currentThread());
     Timeout head;
     do {
-      head = incoming.get();
+      head = incoming.get(stack);
       t.next = head;
-    } while (!incoming.compareAndSet(head, t));
+    } while (!incoming.compareAndSet(stack, head, t));
     // Read after the push: the thread writes these before it looks at the stack for the last time
     // before it sleeps, so either it sees this timeout or this sees when it wakes.
     if (idle || t.at - nextWake < 0) {
       LockSupport.unpark(thread);
     }
     return t;
+  }
+
+  /** The head slot of the stack {@code thread} pushes onto. */
+  private static int stackOf(Thread thread) {
+    int h = thread.hashCode();
+    return ((h ^ (h >>> 16)) & (STACKS - 1)) * SPACING;
   }
 
   private void run() {
@@ -154,15 +172,19 @@ final class Timeouts implements AutoCloseable {
    * whether any was armed since.
    */
   private boolean take() {
-    Timeout t = incoming.getAndSet(null);
-    boolean any = t != null;
-    while (t != null) {
-      Timeout n = t.next;
-      t.next = null;
-      if (t.armed()) {
-        queue.add(t);
+    boolean any = false;
+    for (int stack = 0; stack < STACKS * SPACING; stack += SPACING) {
+      // Read before taking: an empty stack's line stays with the core that pushes onto it.
+      Timeout t = incoming.get(stack) == null ? null : incoming.getAndSet(stack, null);
+      any |= t != null;
+      while (t != null) {
+        Timeout n = t.next;
+        t.next = null;
+        if (t.armed()) {
+          queue.add(t);
+        }
+        t = n;
       }
-      t = n;
     }
     return any;
   }
@@ -194,9 +216,11 @@ final class Timeouts implements AutoCloseable {
 
   /** Whether a timeout armed since the last look is due before {@code wake}. */
   private boolean armedBefore(long wake) {
-    for (Timeout t = incoming.get(); t != null; t = t.next) {
-      if (t.armed() && (wake == Long.MAX_VALUE || t.at - wake < 0)) {
-        return true;
+    for (int stack = 0; stack < STACKS * SPACING; stack += SPACING) {
+      for (Timeout t = incoming.get(stack); t != null; t = t.next) {
+        if (t.armed() && (wake == Long.MAX_VALUE || t.at - wake < 0)) {
+          return true;
+        }
       }
     }
     return false;

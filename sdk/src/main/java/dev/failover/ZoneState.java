@@ -131,7 +131,10 @@ final class ZoneState {
         window.add(now, HARD, 1);
       }
     } else {
-      successesSinceFailure.incrementAndGet();
+      // Only "at least MIN_RECOVERY_SUCCESSES" is ever asked: past it, no shared write per call.
+      if (successesSinceFailure.get() < Zones.MIN_RECOVERY_SUCCESSES) {
+        successesSinceFailure.incrementAndGet();
+      }
       if (latencyNanos >= 0) {
         window.add(now, SUCCESSES, 1);
         window.add(now, LATENCY_SUM, latencyNanos);
@@ -150,7 +153,10 @@ final class ZoneState {
     return t;
   }
 
-  /** Successful attempts since the last failed one. */
+  /**
+   * Successful attempts since the last failed one, counted up to {@link
+   * Zones#MIN_RECOVERY_SUCCESSES} (all that is asked of it).
+   */
   int successesSinceFailure() {
     return successesSinceFailure.get();
   }

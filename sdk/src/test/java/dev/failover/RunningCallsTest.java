@@ -7,6 +7,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -18,7 +20,7 @@ import org.junit.jupiter.api.Test;
 /** The set of running calls that close() cancels: a set, whatever the order of adds and removes. */
 class RunningCallsTest {
 
-  /** A member with a chosen hash, so that several share one list. */
+  /** A member with a chosen hash (which the set does not use: a call joins its thread's list). */
   private static final class Call extends RunningCalls.Member {
     private final int id;
     private final int hash;
@@ -52,7 +54,7 @@ class RunningCallsTest {
       Set<Call> reference = new HashSet<>();
       List<Call> calls = new ArrayList<>();
       for (int i = 0; i < 40; i++) {
-        // Few hashes: most lists hold several calls, so heads, middles and tails are unlinked.
+        // One thread: one list holds every call, so heads, middles and tails are unlinked.
         calls.add(new Call(i, random.nextInt(3) * 16 + random.nextInt(2)));
       }
       for (int step = 0; step < 300; step++) {
@@ -106,6 +108,68 @@ class RunningCallsTest {
       for (Future<List<Call>> f : kept) {
         expected.addAll(f.get(30, TimeUnit.SECONDS));
       }
+      assertThat(running.snapshot()).containsExactlyInAnyOrderElementsOf(expected);
+    } finally {
+      pool.shutdownNow();
+      assertThat(pool.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+    }
+  }
+
+  @Test
+  void callsEndedOnOtherThreadsThanTheOnesThatStartedThemLeaveTheirStartersLists()
+      throws Exception {
+    RunningCalls<Call> running = new RunningCalls<>();
+    int perStarter = 5_000;
+    BlockingQueue<Call> toEnd = new ArrayBlockingQueue<>(2 * perStarter + 2);
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    try {
+      CountDownLatch go = new CountDownLatch(1);
+      List<Future<List<Call>>> starters = new ArrayList<>();
+      for (int t = 0; t < 2; t++) {
+        int base = t * perStarter;
+        starters.add(
+            pool.submit(
+                () -> {
+                  go.await();
+                  List<Call> mine = new ArrayList<>();
+                  for (int i = 0; i < perStarter; i++) {
+                    Call c = new Call(base + i, 0);
+                    running.add(c);
+                    if (i % 10 == 0) {
+                      mine.add(c); // still running at the end
+                    } else {
+                      toEnd.put(c); // ended by another thread
+                    }
+                  }
+                  return mine;
+                }));
+      }
+      Call done = new Call(-1, 0);
+      List<Future<Integer>> enders = new ArrayList<>();
+      for (int t = 0; t < 2; t++) {
+        enders.add(
+            pool.submit(
+                () -> {
+                  int n = 0;
+                  for (Call c = toEnd.take(); c != done; c = toEnd.take()) {
+                    running.remove(c);
+                    n++;
+                  }
+                  return n;
+                }));
+      }
+      go.countDown();
+      List<Call> expected = new ArrayList<>();
+      for (Future<List<Call>> f : starters) {
+        expected.addAll(f.get(30, TimeUnit.SECONDS));
+      }
+      toEnd.put(done);
+      toEnd.put(done);
+      int endedByEnders = 0;
+      for (Future<Integer> f : enders) {
+        endedByEnders += f.get(30, TimeUnit.SECONDS);
+      }
+      assertThat(endedByEnders).isEqualTo(2 * perStarter * 9 / 10);
       assertThat(running.snapshot()).containsExactlyInAnyOrderElementsOf(expected);
     } finally {
       pool.shutdownNow();

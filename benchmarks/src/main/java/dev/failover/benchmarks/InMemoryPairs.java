@@ -1,8 +1,14 @@
 package dev.failover.benchmarks;
 
 import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -16,11 +22,16 @@ import java.util.concurrent.TimeUnit;
  * and their range, and the bytes each call allocates on the calling thread (the JVM's count, as
  * JMH's {@code -prof gc} reads it).
  *
+ * <p>With {@code --threads N} each slice runs on N threads at once (they start together and stop at
+ * the same time), and a call's time is N times the slice over the calls all threads made: the CPU
+ * time a call took. On a 2-core machine, 2 threads show what calls cost each other when they run on
+ * both cores at once, through the state every call writes.
+ *
  * <p>Run with (each run is one JVM; run it three times for three "forks"):
  *
  * <pre>
  * java -Xms2g -Xmx2g -XX:+AlwaysPreTouch -cp benchmarks/target/benchmarks.jar dev.failover.benchmarks.InMemoryPairs
- * java ... dev.failover.benchmarks.InMemoryPairs --pairs 60 --slice-ms 250 --warmup-pairs 20
+ * java ... dev.failover.benchmarks.InMemoryPairs --pairs 60 --slice-ms 250 --warmup-pairs 20 --threads 1
  * </pre>
  */
 public final class InMemoryPairs {
@@ -33,29 +44,37 @@ public final class InMemoryPairs {
   /**
    * Runs the comparison.
    *
-   * @param args {@code --pairs N}, {@code --slice-ms N}, {@code --warmup-pairs N}
+   * @param args {@code --pairs N}, {@code --slice-ms N}, {@code --warmup-pairs N}, {@code --threads
+   *     N}
    * @throws Exception if a call fails (the interceptor answers every call, so none should)
    */
   public static void main(String[] args) throws Exception {
     int pairs = 60;
     long sliceMillis = 250;
     int warmupPairs = 20;
+    int threadCount = 1;
     for (int i = 0; i < args.length; i += 2) {
       String value = i + 1 < args.length ? args[i + 1] : "";
       switch (args[i]) {
         case "--pairs" -> pairs = (int) PairStats.number("--pairs", value);
         case "--slice-ms" -> sliceMillis = PairStats.number("--slice-ms", value);
         case "--warmup-pairs" -> warmupPairs = (int) PairStats.number("--warmup-pairs", value);
+        case "--threads" -> threadCount = (int) PairStats.number("--threads", value);
         default ->
             throw new IllegalArgumentException(
-                "unknown option '" + args[i] + "': use --pairs N, --slice-ms N, --warmup-pairs N");
+                "unknown option '"
+                    + args[i]
+                    + "': use --pairs N, --slice-ms N, --warmup-pairs N, --threads N");
       }
     }
     PairStats.checkOptions(pairs, sliceMillis, warmupPairs);
-    com.sun.management.ThreadMXBean threads =
-        (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    if (threadCount < 1 || threadCount > 64) {
+      throw new IllegalArgumentException(
+          "--threads must be between 1 and 64 but was " + threadCount);
+    }
     InMemoryCallBenchmark b = new InMemoryCallBenchmark();
     b.setUp();
+    ExecutorService pool = Executors.newFixedThreadPool(threadCount);
     try {
       long sliceNanos = TimeUnit.MILLISECONDS.toNanos(sliceMillis);
       double[][] nanosPerCall = new double[2][pairs];
@@ -65,35 +84,78 @@ public final class InMemoryPairs {
       for (int p = -warmupPairs; p < pairs; p++) {
         int first = Math.floorMod(p, 2) == 0 ? BARE : SDK;
         for (int c : new int[] {first, 1 - first}) {
-          long allocatedBefore = threads.getCurrentThreadAllocatedBytes();
-          long start = System.nanoTime();
-          long end = start + sliceNanos;
-          long n = 0;
-          long now = start;
-          // The clock is read every 1,000 calls: a reading costs about as much as 1% of a call.
-          while (now - end < 0 && n < MAX_CALLS_PER_SLICE) {
-            for (int i = 0; i < 1_000; i++) {
-              sink += c == BARE ? b.bareExecute() : b.failoverCallerRuns();
-            }
-            n += 1_000;
-            now = System.nanoTime();
-          }
-          long allocated = threads.getCurrentThreadAllocatedBytes() - allocatedBefore;
+          Slice slice = slice(pool, threadCount, b, c, sliceNanos);
+          sink += slice.sink;
           if (p >= 0) {
-            nanosPerCall[c][p] = (double) (now - start) / n;
-            calls[c] += n;
-            bytes[c] += allocated;
+            nanosPerCall[c][p] = (double) slice.threadNanos / slice.calls;
+            calls[c] += slice.calls;
+            bytes[c] += slice.bytes;
           }
         }
       }
-      report(pairs, sliceMillis, nanosPerCall, calls, bytes, sink);
+      report(pairs, sliceMillis, threadCount, nanosPerCall, calls, bytes, sink);
     } finally {
+      pool.shutdownNow();
       b.tearDown();
     }
   }
 
+  /** What one slice did, summed over its threads: calls, thread-nanoseconds, bytes allocated. */
+  private record Slice(long calls, long threadNanos, long bytes, long sink) {}
+
+  /** Runs one client for a slice on {@code threadCount} threads that start together. */
+  private static Slice slice(
+      ExecutorService pool, int threadCount, InMemoryCallBenchmark b, int client, long sliceNanos)
+      throws Exception {
+    CyclicBarrier start = new CyclicBarrier(threadCount);
+    List<Future<Slice>> parts = new ArrayList<>();
+    for (int t = 0; t < threadCount; t++) {
+      parts.add(
+          pool.submit(
+              () -> {
+                com.sun.management.ThreadMXBean threads =
+                    (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+                start.await();
+                long allocatedBefore = threads.getCurrentThreadAllocatedBytes();
+                long begin = System.nanoTime();
+                long end = begin + sliceNanos;
+                long n = 0;
+                long now = begin;
+                long sink = 0;
+                // The clock is read every 1,000 calls: a reading costs about 1% of a call.
+                while (now - end < 0 && n < MAX_CALLS_PER_SLICE) {
+                  for (int i = 0; i < 1_000; i++) {
+                    sink += client == BARE ? b.bareExecute() : b.failoverCallerRuns();
+                  }
+                  n += 1_000;
+                  now = System.nanoTime();
+                }
+                long allocated = threads.getCurrentThreadAllocatedBytes() - allocatedBefore;
+                return new Slice(n, now - begin, allocated, sink);
+              }));
+    }
+    long calls = 0;
+    long threadNanos = 0;
+    long bytes = 0;
+    long sink = 0;
+    for (Future<Slice> f : parts) {
+      Slice s = f.get(sliceNanos / 1_000_000 + 60_000, TimeUnit.MILLISECONDS);
+      calls += s.calls;
+      threadNanos += s.threadNanos;
+      bytes += s.bytes;
+      sink += s.sink;
+    }
+    return new Slice(calls, threadNanos, bytes, sink);
+  }
+
   private static void report(
-      int pairs, long sliceMillis, double[][] nanosPerCall, long[] calls, long[] bytes, long sink) {
+      int pairs,
+      long sliceMillis,
+      int threadCount,
+      double[][] nanosPerCall,
+      long[] calls,
+      long[] bytes,
+      long sink) {
     double[] own = new double[pairs];
     for (int p = 0; p < pairs; p++) {
       own[p] = nanosPerCall[SDK][p] - nanosPerCall[BARE][p];
@@ -109,7 +171,9 @@ public final class InMemoryPairs {
     double sdkBytes = (double) bytes[SDK] / calls[SDK];
     System.out.printf(
         Locale.ROOT,
-        "in memory: %d pairs of %d ms slices (ABBA), load average %s%n",
+        "in memory, %d thread%s: %d pairs of %d ms slices (ABBA), load average %s%n",
+        threadCount,
+        threadCount == 1 ? "" : "s",
         pairs,
         sliceMillis,
         PairStats.loadAverage());
