@@ -34,8 +34,9 @@ final class RunningCalls<T extends RunningCalls.Member> {
   }
 
   /**
-   * One list: its head, and enough unused fields after it that the next list's head and lock word
-   * (the object header) are at least a cache line away.
+   * One list: its head, and 56 bytes of unused fields, so that the lists (allocated one after the
+   * other, at least 72 bytes each, 8-byte aligned) never have two heads or lock words (the headers)
+   * in one 64-byte cache line.
    */
   @SuppressWarnings("unused") // the padding is never read or written
   private static final class Stripe {
