@@ -14,30 +14,17 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 
 /** The set of running calls that close() cancels: a set, whatever the order of adds and removes. */
 class RunningCallsTest {
 
-  /** A member with a chosen hash (which the set does not use: a call joins its thread's list). */
+  /** A member: identity is all the set needs (a call joins the list of its thread). */
   private static final class Call extends RunningCalls.Member {
     private final int id;
-    private final int hash;
 
-    Call(int id, int hash) {
+    Call(int id) {
       this.id = id;
-      this.hash = hash;
-    }
-
-    @Override
-    public boolean equals(@Nullable Object o) {
-      return this == o;
-    }
-
-    @Override
-    public int hashCode() {
-      return hash;
     }
 
     @Override
@@ -55,7 +42,7 @@ class RunningCallsTest {
       List<Call> calls = new ArrayList<>();
       for (int i = 0; i < 40; i++) {
         // One thread: one list holds every call, so heads, middles and tails are unlinked.
-        calls.add(new Call(i, random.nextInt(3) * 16 + random.nextInt(2)));
+        calls.add(new Call(i));
       }
       for (int step = 0; step < 300; step++) {
         Call c = calls.get(random.nextInt(calls.size()));
@@ -92,7 +79,7 @@ class RunningCallsTest {
                   go.await();
                   List<Call> mine = new ArrayList<>();
                   for (int i = 0; i < perThread; i++) {
-                    Call c = new Call(base + i, base + i);
+                    Call c = new Call(base + i);
                     running.add(c);
                     if (i % 10 == 0) {
                       mine.add(c); // still running at the end
@@ -133,7 +120,7 @@ class RunningCallsTest {
                   go.await();
                   List<Call> mine = new ArrayList<>();
                   for (int i = 0; i < perStarter; i++) {
-                    Call c = new Call(base + i, 0);
+                    Call c = new Call(base + i);
                     running.add(c);
                     if (i % 10 == 0) {
                       mine.add(c); // still running at the end
@@ -144,7 +131,7 @@ class RunningCallsTest {
                   return mine;
                 }));
       }
-      Call done = new Call(-1, 0);
+      Call done = new Call(-1);
       List<Future<Integer>> enders = new ArrayList<>();
       for (int t = 0; t < 2; t++) {
         enders.add(
