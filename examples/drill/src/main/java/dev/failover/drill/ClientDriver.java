@@ -34,6 +34,9 @@ abstract class ClientDriver implements Closeable {
    * drill's start (negative in the warm-up, which is not recorded).
    */
   final void send(String path, long dueNanos, long offset) {
+    if (offset >= 0) {
+      stats.handed(offset);
+    }
     if (!inFlight.tryAcquire()) {
       if (offset >= 0) {
         stats.call(offset, 0, Stats.Result.NOT_SENT);

@@ -188,8 +188,8 @@ public final class Drill {
       out.printf(
           Locale.ROOT,
           "Warm-up: %d s of the same load, not recorded; the drill's 0 s is when it has ended.%n"
-              + "One line per second and client, %d s behind so that the second's calls have"
-              + " ended.%n",
+              + "One line per second and client, at least %d s behind: once all of the second's"
+              + " calls have ended.%n",
           WARM_UP.toSeconds(),
           behind);
       runLoad(o, scenario, drivers, clock, events, lag, tail, behind, out);
@@ -298,7 +298,7 @@ public final class Drill {
                       ticks.scheduleAtFixedRate(
                           () -> {
                             long elapsed = (clock.now() - start) / 1_000_000_000L;
-                            console.printUpTo((int) elapsed - behind);
+                            console.printUpTo((int) elapsed - behind, false);
                             if (zones != null && elapsed % 5 == 0) {
                               zones.resetCounts(); // the drill never reads the journals
                             }
@@ -377,7 +377,7 @@ public final class Drill {
       ticks.awaitTermination(5, TimeUnit.SECONDS);
       events.begin(clock.started() ? clock.start() : clock.now()); // if the drill never started
     }
-    console.printUpTo(Integer.MAX_VALUE);
+    console.printUpTo(Integer.MAX_VALUE, true);
   }
 
   private static ScheduledThreadPoolExecutor daemonScheduler(String name) {
@@ -430,14 +430,18 @@ public final class Drill {
       this.out = out;
     }
 
-    /** Prints the seconds that ended by {@code second} from the start (drill's, then tail's). */
-    synchronized void printUpTo(int second) {
+    /**
+     * Prints the seconds that ended by {@code second} from the start (drill's, then tail's), in
+     * order, each once every client's calls of that second have ended; with {@code force}, whatever
+     * has ended (at the end of the run, when nothing is in flight any more or never will end).
+     */
+    synchronized void printUpTo(int second, boolean force) {
       if (drivers.isEmpty()) {
         return;
       }
       int count = drivers.get(0).stats.secondCount();
       int last = Math.min(second, count - 1);
-      while (next <= last) {
+      while (next <= last && (force || settled(next, false))) {
         Stats.Summary s = null;
         for (ClientDriver d : drivers) {
           s = d.stats.second(next);
@@ -455,7 +459,7 @@ public final class Drill {
       // Tail second k ends at end + k + 1; print it once that is 'second' or earlier.
       long lastTail =
           Math.min(tail.seconds() - 1L, second - (long) Math.ceil(end.toMillis() / 1000.0));
-      while (nextTail <= lastTail) {
+      while (nextTail <= lastTail && (force || settled(nextTail, true))) {
         double at = end.toMillis() / 1000.0 + nextTail;
         for (ClientDriver d : drivers) {
           out.println(TextReport.tailLine(at, d.name, d.stats.tailSecond(nextTail), homeZone));
@@ -466,6 +470,16 @@ public final class Drill {
         }
         nextTail++;
       }
+    }
+
+    /** Whether every client's calls of a second (of the drill, or of its tail) have ended. */
+    private boolean settled(int i, boolean inTail) {
+      for (ClientDriver d : drivers) {
+        if (!(inTail ? d.stats.tailSecondSettled(i) : d.stats.secondSettled(i))) {
+          return false;
+        }
+      }
+      return true;
     }
   }
 }

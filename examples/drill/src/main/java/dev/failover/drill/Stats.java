@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -28,6 +29,9 @@ final class Stats {
   private final long endNanos;
   private final Bucket[] tailSeconds;
   private final Bucket tailTotal;
+
+  /** The latest due offset of a call handed to the client; MIN_VALUE before the first. */
+  private final AtomicLong latestHanded = new AtomicLong(Long.MIN_VALUE);
 
   Stats(String client, List<Phase> phases, List<String> zones, Duration duration) {
     this(client, phases, zones, duration, Duration.ZERO);
@@ -75,6 +79,39 @@ final class Stats {
    * @param offsetNanos intended send time, from the start of the drill
    * @param latencyNanos from the intended send time to the end; ignored for NOT_SENT
    */
+  /**
+   * Records that the generator handed the client a call due {@code offsetNanos} after the start,
+   * before the client sends it: each such call later ends in {@link #call} at the same offset.
+   */
+  void handed(long offsetNanos) {
+    secondAt(offsetNanos).hand();
+    latestHanded.accumulateAndGet(offsetNanos, Math::max);
+  }
+
+  /**
+   * Whether every call due in second {@code i} was handed to the client and has ended: the calls
+   * are handed in due order, so once one due after the second was handed, none of the second's is
+   * still to come.
+   */
+  boolean secondSettled(int i) {
+    return latestHanded.get() >= TimeUnit.SECONDS.toNanos(i + 1L) && seconds[i].settled();
+  }
+
+  /** Whether every call due in second {@code i} of the tail was handed and has ended. */
+  boolean tailSecondSettled(int i) {
+    return latestHanded.get() >= endNanos + TimeUnit.SECONDS.toNanos(i + 1L)
+        && tailSeconds[i].settled();
+  }
+
+  /** The bucket of the second (of the drill or of its tail) a call due at that offset is in. */
+  private Bucket secondAt(long offsetNanos) {
+    if (offsetNanos >= endNanos && tailSeconds.length > 0) {
+      return tailSeconds[
+          (int) Math.min(tailSeconds.length - 1, (offsetNanos - endNanos) / 1_000_000_000L)];
+    }
+    return seconds[(int) Math.min(seconds.length - 1, Math.max(0, offsetNanos / 1_000_000_000L))];
+  }
+
   void call(long offsetNanos, long latencyNanos, Result result) {
     for (Bucket b : bucketsAt(offsetNanos)) {
       b.call(latencyNanos, result);
@@ -94,13 +131,7 @@ final class Stats {
    * own call start counts it (the sdk's listener does). Only the seconds count these.
    */
   void started(long offsetNanos) {
-    if (offsetNanos >= endNanos && tailSeconds.length > 0) {
-      int t = (int) Math.min(tailSeconds.length - 1, (offsetNanos - endNanos) / 1_000_000_000L);
-      tailSeconds[t].start();
-      return;
-    }
-    int s = (int) Math.min(seconds.length - 1, Math.max(0, offsetNanos / 1_000_000_000L));
-    seconds[s].start();
+    secondAt(offsetNanos).start();
   }
 
   /** Records the zone of a call's first attempt. */
@@ -246,6 +277,7 @@ final class Stats {
     private long hedges;
     private long retries;
     private long started;
+    private long handed;
 
     Bucket(Phase phase) {
       this.phase = phase;
@@ -282,6 +314,15 @@ final class Stats {
 
     synchronized void start() {
       started++;
+    }
+
+    synchronized void hand() {
+      handed++;
+    }
+
+    /** Whether every call handed for this bucket has ended. */
+    synchronized boolean settled() {
+      return calls >= handed;
     }
 
     synchronized long startedCount() {
