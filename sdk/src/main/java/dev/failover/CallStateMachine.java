@@ -119,6 +119,14 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   private @Nullable List<InFlight> pendingSends;
 
   /**
+   * Responses the state machine let go of under the lock, for {@link #drain()} to close after it:
+   * closing a body runs the application's {@code EventListener} ({@code responseBodyEnd}, {@code
+   * callEnd}) and reads what is left of the body to reuse the connection.
+   */
+  @GuardedBy("this")
+  private @Nullable List<Response> pendingCloses;
+
+  /**
    * Attempts to cancel in OkHttp, after the lock: OkHttp's {@code cancel()} calls the user's {@code
    * EventListener.canceled} on the cancelling thread.
    */
@@ -306,6 +314,17 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     } catch (IOException e) {
       f.onFailure(c, e);
       return;
+    } catch (RuntimeException | Error t) {
+      // The application's code in the attempt threw (an interceptor, an EventListener, a Dns): as
+      // OkHttp's dispatcher does with an enqueued call, the attempt is cancelled and fails with an
+      // IOException caused by the throwable, so the call ends as it would on the dispatcher.
+      // An Error still reaches the caller, once the call has ended.
+      c.cancel();
+      f.onFailure(c, new IOException("canceled due to " + t, t));
+      if (t instanceof Error error) {
+        throw error;
+      }
+      return;
     }
     f.onResponse(c, response);
   }
@@ -370,7 +389,8 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     return (p != null && !p.isEmpty())
         || state == State.FINISHED
         || pendingCancels != null
-        || pendingSends != null;
+        || pendingSends != null
+        || pendingCloses != null;
   }
 
   /** Starts sending attempts, or fails a call cancelled while it began. Caller holds the lock. */
@@ -796,7 +816,9 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     if (response != null) {
       outcome = Classifier.classify(response.code(), core.retryableStatuses);
     } else {
-      outcome = Classifier.classify(requireNonNull(failure), f.tag.sent(), f.cancelled);
+      outcome =
+          Classifier.classify(
+              requireNonNull(failure), f.tag.sent(), f.cancelled || f.cancelledElsewhere);
     }
     // An overtaken attempt is slow only if it stood out: it ran at least twice as long as the
     // attempt that overtook it, and at least twice its region's usual latency. Losing by a hair to
@@ -868,12 +890,12 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
             Duration.ofNanos(core.hedger.delayNanos(now)));
       }
       if (state != State.RUNNING) {
-        closeQuietly(response);
+        closeAfterLock(response);
       } else if (f.kind == Attempt.Kind.PROBE
           && outcome != Outcome.SUCCESS
           && !inFlight.isEmpty()) {
         // A failed probe of an evacuated zone never decides a call that has other attempts.
-        closeQuietly(response);
+        closeAfterLock(response);
       } else if (!outcome.isRetryable()) {
         if (f.kind == Attempt.Kind.HEDGE && response != null) {
           core.hedgesWon.increment();
@@ -912,7 +934,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     synchronized (this) {
       Ending end = ending;
       if (end == null || response != end.response()) {
-        closeQuietly(response);
+        closeAfterLock(response);
       }
       boolean wasInFlight = inFlight.remove(f);
       if (state == State.RUNNING) {
@@ -953,7 +975,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     if (!inFlight.isEmpty()) {
       // Another attempt is still running: a retryable failure fires the next hedge at once,
       // and the attempts in flight decide the call.
-      closeQuietly(response);
+      closeAfterLock(response);
       lastResponse = null;
       hedgeLocked(false);
       return;
@@ -991,7 +1013,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     emitLocked(
         new FailoverEvent.RetryScheduled(
             core.settings.service(), method, path(), attempt, Duration.ofNanos(delay)));
-    closeQuietly(response);
+    closeAfterLock(response);
     lastResponse = null;
     Future<?> pendingHedge = hedgeTimer;
     if (pendingHedge != null) {
@@ -1069,7 +1091,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       return;
     }
     FailoverException e = exception(reason, lastFailure);
-    closeQuietly(lastResponse);
+    closeAfterLock(lastResponse);
     lastResponse = null;
     finishLocked(Ending.failed(e));
   }
@@ -1092,7 +1114,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     if (copy == null) {
       return false;
     }
-    closeQuietly(lastResponse);
+    closeAfterLock(lastResponse);
     lastResponse = null;
     core.staleServed.increment();
     emitLocked(
@@ -1127,7 +1149,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   private void finishLocked(Ending end) {
     Response response = end.response();
     if (state != State.RUNNING) {
-      closeQuietly(response);
+      closeAfterLock(response);
       return;
     }
     state = State.FINISHED;
@@ -1229,6 +1251,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     while (true) {
       List<InFlight> sends = null;
       List<Call> cancels = null;
+      List<Response> closes = null;
       List<FailoverEvent> events = null;
       Ending end = null;
       Callback cb = null;
@@ -1242,6 +1265,8 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
           sends = pendingSends;
           pendingSends = null;
           cancels = takeCancelsLocked();
+          closes = pendingCloses;
+          pendingCloses = null;
         }
         if (!mine && draining) {
           more = false; // the thread draining emits the events this one queued
@@ -1269,6 +1294,8 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       }
       boolean handedOver = false;
       try {
+        // Closed first: a retry may then reuse the connection the closed response held.
+        closeAll(closes);
         sendAll(sends);
         cancelAll(cancels);
         if (events != null) {
@@ -1430,9 +1457,32 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     return e.getClass().getSimpleName() + (m == null ? "" : ": " + m);
   }
 
-  private static void closeQuietly(@Nullable Response response) {
-    if (response != null) {
-      response.close();
+  /** Queues {@code response}, if any, for {@link #drain()} to close after the lock. */
+  @GuardedBy("this")
+  private void closeAfterLock(@Nullable Response response) {
+    if (response == null) {
+      return;
+    }
+    List<Response> p = pendingCloses;
+    if (p == null) {
+      p = new ArrayList<>(2);
+      pendingCloses = p;
+    }
+    p.add(response);
+  }
+
+  /** Closes the responses the state machine let go of. Outside the lock. */
+  private void closeAll(@Nullable List<Response> responses) {
+    if (responses == null) {
+      return;
+    }
+    for (Response r : responses) {
+      try {
+        r.close();
+      } catch (RuntimeException e) {
+        // The application's EventListener threw: the call goes on.
+        log.warn("Failover: closing a response of {} {} threw", method, path(), e);
+      }
     }
   }
 
@@ -1473,6 +1523,12 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
      * Set under the call's lock when its timeout expired; the failure that follows is a timeout.
      */
     volatile boolean timedOut;
+
+    /**
+     * Whether the attempt's OkHttp call ended cancelled though the SDK did not cancel it: see
+     * {@link #onFailure}. Written before {@link CallStateMachine#onResult} reads it, on its thread.
+     */
+    boolean cancelledElsewhere;
 
     volatile boolean lostRace;
     volatile boolean slowLoser;
@@ -1580,6 +1636,13 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
 
     @Override
     public void onFailure(Call call, IOException e) {
+      if (call != owner && !cancelled && !timedOut && call.isCanceled()) {
+        // Cancelled by no one in the SDK: OkHttp cancels an attempt whose interceptor, event
+        // listener or DNS threw (and so does the runner of the caller's attempt), and the
+        // application's EventListener may cancel it. Nothing the endpoint did: not evidence against
+        // it, and not retried (the same code would run again).
+        cancelledElsewhere = true;
+      }
       if (timedOut && !cancelled && !(e instanceof InterruptedIOException)) {
         // What OkHttp's own call timeout reported: the cancellation that ended the attempt is the
         // cause.

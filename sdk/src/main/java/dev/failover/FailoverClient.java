@@ -916,7 +916,8 @@ public final class FailoverClient implements Call.Factory, Closeable {
 
     @Override
     public String toString() {
-      return "Call{" + request.method() + " " + request.url() + "}";
+      // No user info, query or fragment: a call is printed in logs, and those carry no credentials.
+      return "Call{" + request.method() + " " + Endpoint.redact(request.url()) + "}";
     }
   }
 

@@ -67,7 +67,7 @@ public final class RequestOptions {
    *
    * @param deadline the deadline spanning every attempt and backoff
    * @return the options
-   * @throws InvalidSettingException if the deadline is not positive
+   * @throws InvalidSettingException if the deadline is not positive, or longer than 24 h
    */
   public static RequestOptions ofDeadline(Duration deadline) {
     return builder().deadline(deadline).build();
@@ -117,7 +117,7 @@ public final class RequestOptions {
    *
    * @param deadline the deadline
    * @return the copy
-   * @throws InvalidSettingException if the deadline is not positive
+   * @throws InvalidSettingException if the deadline is not positive, or longer than 24 h
    */
   public RequestOptions withDeadline(Duration deadline) {
     return toBuilder().deadline(deadline).build();
@@ -196,6 +196,17 @@ public final class RequestOptions {
     if (deadline != null && (deadline.isNegative() || deadline.isZero())) {
       throw new InvalidSettingException(
           "requestOptions.deadline", deadline, "deadline must be positive but was " + deadline);
+    }
+    if (deadline != null && deadline.compareTo(HealthCheck.MAX_DURATION) > 0) {
+      // As the client's deadline: longer would only hide a unit mistake, and overflow the call's
+      // nanosecond arithmetic.
+      throw new InvalidSettingException(
+          "requestOptions.deadline",
+          deadline,
+          "deadline must be at most "
+              + HealthCheck.human(HealthCheck.MAX_DURATION)
+              + " but was "
+              + deadline);
     }
     return deadline;
   }

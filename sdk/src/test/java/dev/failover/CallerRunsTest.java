@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import okhttp3.Call;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
@@ -137,6 +138,110 @@ class CallerRunsTest {
         throw new AssertionError(e);
       }
       assertThat(sent.get()).isEqualTo(1);
+    }
+  }
+
+  /** An OkHttp client whose application interceptor throws {@code thrown} on every attempt. */
+  private static OkHttpClient throwing(Throwable thrown, AtomicInteger onNetwork) {
+    return new OkHttpClient.Builder()
+        .addInterceptor(
+            chain -> {
+              if (thrown instanceof RuntimeException re) {
+                throw re;
+              }
+              throw (Error) thrown;
+            })
+        .addNetworkInterceptor(
+            chain -> {
+              onNetwork.incrementAndGet();
+              return chain.proceed(chain.request());
+            })
+        .build();
+  }
+
+  private static int outstanding(FailoverClient client) {
+    int n = 0;
+    for (FailoverSnapshot.Zone z : client.snapshot().zones()) {
+      for (FailoverSnapshot.EndpointState e : z.endpoints()) {
+        n += e.outstanding();
+      }
+    }
+    return n;
+  }
+
+  /**
+   * The application's code in an attempt throws (an interceptor, say a token provider that failed):
+   * with or without callerRunsFirstAttempt, the attempt is cancelled as OkHttp's dispatcher cancels
+   * an enqueued call whose interceptor threw, and the call ends at once with a FailoverException
+   * caused by the throwable. Not retried (the same code would run again), and no evidence against
+   * the endpoint or its zone. Before, on the caller's thread, the exception left execute() with the
+   * attempt still counted in flight and the call never ended; on the dispatcher, the attempt
+   * counted as a refused connection against a healthy endpoint and was retried on the others.
+   */
+  @org.junit.jupiter.params.ParameterizedTest(name = "callerRunsFirstAttempt {0}")
+  @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
+  void anExceptionFromTheApplicationsInterceptorEndsTheCallAndChargesNoEndpoint(boolean callerRuns)
+      throws Exception {
+    Zones3.Recorder recorder = new Zones3.Recorder();
+    AtomicInteger onNetwork = new AtomicInteger();
+    IllegalStateException thrown = new IllegalStateException("token provider failed");
+    try (FailoverClient client =
+        Zones3.client(zones)
+            .okHttpClient(throwing(thrown, onNetwork))
+            .callerRunsFirstAttempt(callerRuns)
+            .listener(recorder)
+            .build()) {
+      assertThatThrownBy(() -> client.newCall(get(1)).execute())
+          .isInstanceOf(FailoverException.class)
+          .satisfies(
+              e ->
+                  assertThat(e.getCause())
+                      .isInstanceOf(IOException.class)
+                      .hasMessageContaining("canceled due to")
+                      .cause()
+                      .isSameAs(thrown));
+      assertEndedByItsOnlyAttempt(client, recorder, onNetwork);
+    }
+  }
+
+  /**
+   * The call ended before execute() returned: nothing in flight, its summary told, one attempt,
+   * cancelled, never on the network, not retried, and no error charged to any zone.
+   */
+  private static void assertEndedByItsOnlyAttempt(
+      FailoverClient client, Zones3.Recorder recorder, AtomicInteger onNetwork) {
+    assertThat(outstanding(client)).isZero();
+    assertThat(recorder.events).filteredOn(FailoverEvent.CallFinished.class::isInstance).hasSize(1);
+    assertThat(recorder.events)
+        .filteredOn(FailoverEvent.AttemptFinished.class::isInstance)
+        .map(e -> ((FailoverEvent.AttemptFinished) e).attempt().outcome())
+        .containsExactly(Outcome.CANCELLED);
+    assertThat(recorder.events).noneMatch(FailoverEvent.RetryScheduled.class::isInstance);
+    assertThat(onNetwork).hasValue(0);
+    for (FailoverSnapshot.Zone z : client.snapshot().zones()) {
+      assertThat(z.errorRatePercent()).as("errors charged to %s", z.locality()).isZero();
+    }
+  }
+
+  /**
+   * An Error in the caller's own attempt (a StackOverflowError in an interceptor, say) still
+   * reaches the caller, as from a bare OkHttp execute(); the call has ended first, so nothing of it
+   * stays in flight and no timer of it (a hedge, a retry) is left to fire.
+   */
+  @Test
+  void anErrorInTheCallersAttemptReachesTheCallerAfterTheCallEnded() throws Exception {
+    Zones3.Recorder recorder = new Zones3.Recorder();
+    AtomicInteger onNetwork = new AtomicInteger();
+    StackOverflowError thrown = new StackOverflowError("deep interceptor");
+    try (FailoverClient client =
+        Zones3.client(zones)
+            .okHttpClient(throwing(thrown, onNetwork))
+            .callerRunsFirstAttempt(true)
+            .listener(recorder)
+            .build()) {
+      Call call = client.newCall(get(2));
+      assertThatThrownBy(call::execute).isSameAs(thrown);
+      assertEndedByItsOnlyAttempt(client, recorder, onNetwork);
     }
   }
 }

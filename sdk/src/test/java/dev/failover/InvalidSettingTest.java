@@ -146,7 +146,16 @@ class InvalidSettingTest {
         bad(() -> Locality.of(" ", "z"), "locality.region", " "),
         bad(() -> Locality.of("r", ""), "locality.zone", ""),
         // RequestOptions
-        bad(() -> RequestOptions.ofDeadline(NEGATIVE), "requestOptions.deadline", NEGATIVE));
+        bad(() -> RequestOptions.ofDeadline(NEGATIVE), "requestOptions.deadline", NEGATIVE),
+        // Longer would overflow the call's nanoseconds (ChronoUnit.FOREVER threw from execute()).
+        bad(
+            () -> RequestOptions.ofDeadline(Duration.ofHours(25)),
+            "requestOptions.deadline",
+            Duration.ofHours(25)),
+        bad(
+            () -> RequestOptions.ofDeadline(java.time.temporal.ChronoUnit.FOREVER.getDuration()),
+            "requestOptions.deadline",
+            java.time.temporal.ChronoUnit.FOREVER.getDuration()));
   }
 
   private static Arguments bad(ThrowingCallable call, String setting, Object value) {

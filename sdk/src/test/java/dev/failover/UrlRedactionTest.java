@@ -86,4 +86,21 @@ class UrlRedactionTest {
             "endpoint URL must not carry credentials (user info) but https://x/api does; send"
                 + " credentials in request headers instead");
   }
+
+  @Test
+  void aCallPrintsItsUrlWithoutUserInfoOrQuery() {
+    try (FailoverClient client =
+        FailoverClient.builder()
+            .service("directory")
+            .home("us-east-1", "us-east-1a")
+            .endpoint("http://127.0.0.1:1", "us-east-1", "us-east-1a")
+            .build()) {
+      okhttp3.Call call =
+          client.newCall(
+              new okhttp3.Request.Builder()
+                  .url("http://bob:hunter2@directory/api/v1/users?token=s3cret#frag")
+                  .build());
+      assertThat(call.toString()).isEqualTo("Call{GET http://directory/api/v1/users}");
+    }
+  }
 }

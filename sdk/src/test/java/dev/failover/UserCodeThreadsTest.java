@@ -204,4 +204,70 @@ class UserCodeThreadsTest {
       }
     }
   }
+
+  /** The SDK monitors the current thread holds. */
+  private static String sdkMonitorsHeld() {
+    java.lang.management.ThreadInfo info =
+        java.lang.management.ManagementFactory.getThreadMXBean()
+            .getThreadInfo(new long[] {Thread.currentThread().getId()}, true, false)[0];
+    StringBuilder held = new StringBuilder();
+    for (java.lang.management.MonitorInfo m : info.getLockedMonitors()) {
+      if (m.getClassName().startsWith("dev.failover.")) {
+        held.append(m.getClassName()).append(' ');
+      }
+    }
+    return held.toString();
+  }
+
+  /**
+   * A response the SDK does not hand to the caller (a 503 it retries, here) is closed after the
+   * call's lock: closing a body runs the application's EventListener ({@code responseBodyEnd},
+   * {@code callEnd}) and reads what is left of the body. Before, it was closed under the lock.
+   */
+  @Test
+  void aRetriedResponseIsClosedOutsideTheCallsLock() throws IOException {
+    List<String> underLock = new CopyOnWriteArrayList<>();
+    AtomicInteger bodiesEnded = new AtomicInteger();
+    OkHttpClient ok =
+        new OkHttpClient.Builder()
+            .eventListenerFactory(
+                call ->
+                    new EventListener() {
+                      private void check(String what) {
+                        String held = sdkMonitorsHeld();
+                        if (!held.isEmpty()) {
+                          underLock.add(what + " on " + thread() + " holding " + held);
+                        }
+                      }
+
+                      @Override
+                      public void responseBodyEnd(Call c, long byteCount) {
+                        bodiesEnded.incrementAndGet();
+                        check("responseBodyEnd");
+                      }
+
+                      @Override
+                      public void callEnd(Call c) {
+                        check("callEnd");
+                      }
+                    })
+            .build();
+    zones
+        .zone("us-east-1a")
+        .stubFor(
+            any(anyUrl())
+                .willReturn(
+                    com.github.tomakehurst.wiremock.client.WireMock.aResponse()
+                        .withStatus(503)
+                        .withBody("busy, try later")));
+    try (FailoverClient client = Zones3.client(zones).okHttpClient(ok).build()) {
+      try (Response r = client.newCall(Zones3.user(7)).execute()) {
+        assertThat(r.code()).isEqualTo(200);
+        r.body().string();
+      }
+    }
+    // The 503's body and the 200's were both read to their end (so the listener ran for both).
+    assertThat(bodiesEnded.get()).isGreaterThanOrEqualTo(2);
+    assertThat(underLock).isEmpty();
+  }
 }
