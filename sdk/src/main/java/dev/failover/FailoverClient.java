@@ -454,6 +454,11 @@ public final class FailoverClient implements Call.Factory, Closeable {
         won = !state.closed && state.current == old;
         if (won) {
           state = state.replacedBy(fresh);
+          if (r != null && intake != null) {
+            // Aimed in the order the cores replace each other: two changes that overlap must not
+            // leave the source reporting to the one that lost, whichever thread gets here first.
+            r.aim(intake);
+          }
         }
       }
       if (!won) {
@@ -461,7 +466,7 @@ public final class FailoverClient implements Call.Factory, Closeable {
         continue;
       }
       if (r != null && intake != null) {
-        r.follow(intake);
+        r.catchUp(intake);
       }
       int running = Math.max(0, old.running.get());
       log.info(
@@ -957,7 +962,7 @@ public final class FailoverClient implements Call.Factory, Closeable {
           };
     }
 
-    /** A new core's intake; it gets reports once {@link #follow} makes it the target. */
+    /** A new core's intake; it gets reports once {@link #aim} makes it the target. */
     Discovery newIntake(Settings settings) {
       return Discovery.of(
           settings.service(), view, settings.discovery(), settings.clock(), settings.monotonic());
@@ -1004,12 +1009,20 @@ public final class FailoverClient implements Call.Factory, Closeable {
     }
 
     /**
-     * Sends the source's reports to {@code intake} from now on, starting with the latest one: a
-     * report recorded after it was read here reaches {@code intake} through the source's own
-     * delivery or through another round of this loop, so {@code intake} ends on the latest.
+     * Sends the source's reports to {@code intake} from now on; the caller holds the client's lock,
+     * under which the core it belongs to became current, so that intakes are aimed at in the order
+     * their cores replaced each other. Then {@link #catchUp}.
      */
-    void follow(Discovery intake) {
+    void aim(Discovery intake) {
       target = intake;
+    }
+
+    /**
+     * Gives {@code intake}, just aimed at, the latest report: a report recorded after it was read
+     * here reaches {@code intake} through the source's own delivery (if it is still the target) or
+     * through another round of this loop, so {@code intake} ends on the latest.
+     */
+    void catchUp(Discovery intake) {
       long delivered = -1;
       while (true) {
         List<Endpoint> list;

@@ -161,7 +161,8 @@ final class DiscoveryClientEndpointSource implements EndpointSource {
     try {
       instances = discoveryClient.getInstances(settings.serviceId());
     } catch (RuntimeException e) {
-      log.debug("{}: getInstances failed", description(), e);
+      // Its text only, redacted: a registry's exception may quote a URL with credentials.
+      log.debug("{}: getInstances failed: {}", description(), redact(e.toString()));
       target.failed(
           new IllegalStateException(
               "getInstances(\"" + settings.serviceId() + "\") failed: " + redact(e.toString())));
@@ -190,8 +191,26 @@ final class DiscoveryClientEndpointSource implements EndpointSource {
     Set<String> problems = new HashSet<>();
     for (ServiceInstance instance : instances) {
       Map<String, String> metadata = metadata(instance);
-      URI uri = instance.getUri();
       String id = instance.getInstanceId();
+      URI uri;
+      try {
+        // Spring Cloud's default builds it with URI.create: a host with a space or a '%' throws.
+        uri = instance.getUri();
+      } catch (RuntimeException e) {
+        uri = null;
+      }
+      if (uri == null) {
+        String name = redact(id != null ? id : instance.getHost() + ":" + instance.getPort());
+        warn(
+            problems,
+            name + " no URI",
+            "{}: instance {} is skipped: it has no valid URI (host '{}', port {})",
+            description(),
+            name,
+            redact(String.valueOf(instance.getHost())),
+            instance.getPort());
+        continue;
+      }
       String name = redact(id != null ? id + " (" + uri + ")" : String.valueOf(uri));
       String zone = first(metadata, mapping.zoneKeys());
       if (zone == null) {

@@ -297,6 +297,12 @@ final class FailoverClientFactory implements InitializingBean {
     /** An OkHttpClient this factory created for it: its pool is the factory's to empty. */
     @Nullable OkHttpClient own;
 
+    /**
+     * The settings its registry source was created with (null without one): a change at run time
+     * keeps the source, and says so when these would have changed.
+     */
+    volatile EndpointSources.@Nullable Settings sourceSettings;
+
     /** Its OkHttpClient with a connect timeout, what it was made from, and the timeout. */
     private @Nullable OkHttpClient timed;
 
@@ -581,7 +587,7 @@ final class FailoverClientFactory implements InitializingBean {
     applyEndpoints(name, client, builder, serviceId != null);
     Duration connectTimeout = applySettings(l, builder);
     @Nullable EndpointSource source =
-        serviceId == null ? null : applyDiscovery(l, serviceId, home, builder, withSource);
+        serviceId == null ? null : applyDiscovery(l, serviceId, home, builder, state, withSource);
     OkHttpClient http = state.okHttpClient(okHttpClient.getIfUnique(), connectTimeout);
     if (http != null) {
       builder.okHttpClient(http);
@@ -939,6 +945,7 @@ final class FailoverClientFactory implements InitializingBean {
       String serviceId,
       Locality home,
       FailoverClient.Builder builder,
+      Built state,
       boolean withSource) {
     String name = l.name;
     String serviceIdProperty = l.clientPrefix + "discovery.service-id";
@@ -1015,22 +1022,6 @@ final class FailoverClientFactory implements InitializingBean {
       throw rejected(l, e);
     }
 
-    if (!withSource) {
-      builder.discovery(policy); // the client keeps the source it has
-      return null;
-    }
-    EndpointSources sources = endpointSources.getIfAvailable();
-    if (sources == null) {
-      throw invalid(
-          serviceIdProperty,
-          serviceId,
-          "needs Spring Cloud Commons and a DiscoveryClient on the class path",
-          "add a Spring Cloud discovery client, such as spring-cloud-starter-netflix-eureka-client,"
-              + " or list the endpoints under "
-              + l.clientPrefix
-              + "endpoints instead",
-          null);
-    }
     EndpointSources.Settings settings =
         new EndpointSources.Settings(
             serviceId.trim(),
@@ -1048,6 +1039,32 @@ final class FailoverClientFactory implements InitializingBean {
                 weightKey != null
                     ? weightKey.value.trim()
                     : EndpointSources.InstanceMapping.WEIGHT_KEY));
+    if (!withSource) {
+      builder.discovery(policy); // the client keeps the source it has
+      EndpointSources.Settings started = state.sourceSettings;
+      if (started != null && !started.equals(settings)) {
+        LOG.warn(
+            "{}discovery: the registry source's settings changed while the application runs"
+                + " (from {} to {}): the source keeps the settings it started with until the next"
+                + " start; the rest of the change is applied",
+            l.clientPrefix,
+            started,
+            settings);
+      }
+      return null;
+    }
+    EndpointSources sources = endpointSources.getIfAvailable();
+    if (sources == null) {
+      throw invalid(
+          serviceIdProperty,
+          serviceId,
+          "needs Spring Cloud Commons and a DiscoveryClient on the class path",
+          "add a Spring Cloud discovery client, such as spring-cloud-starter-netflix-eureka-client,"
+              + " or list the endpoints under "
+              + l.clientPrefix
+              + "endpoints instead",
+          null);
+    }
     EndpointSource source;
     try {
       source = sources.create(name, settings);
@@ -1063,6 +1080,7 @@ final class FailoverClientFactory implements InitializingBean {
           e);
     }
     builder.endpointSource(source).discovery(policy);
+    state.sourceSettings = settings;
     return source;
   }
 

@@ -76,7 +76,10 @@ final class FailoverClientsRegistrar implements ImportBeanDefinitionRegistrar, E
                 FailoverClientBeans.BEAN_NAME,
                 FailoverClientBeans.FACTORY_METHOD,
                 name);
-        // Closed by FailoverClientBeans, which knows whether the starter built it.
+        // Closed by FailoverClientBeans, which knows whether the starter built it: no destroy
+        // method here, where Spring would infer close() (a FailoverClient is Closeable) and close
+        // the application's own client, which this bean may be, before that client's users.
+        definition.setDestroyMethodName("");
         definition.setFallback(true);
         registry.registerBeanDefinition(clientBean, definition);
       }

@@ -384,6 +384,17 @@ class ConfigurationRefreshTests {
               registry.update(fewer);
               assertThat(client.endpoints()).isEqualTo(fewer);
 
+              // The source's own settings stay as it started with, and a change to them says so.
+              change(context, "failover.clients.registry.discovery.refresh-interval", "45s");
+              assertThat(output)
+                  .contains(
+                      "failover.clients.registry.discovery: the registry source's settings changed"
+                          + " while the application runs")
+                  .contains("refreshInterval=PT45S");
+              assertThat(created).hasValue(1);
+              registry.update(all.get());
+              assertThat(client.endpoints()).isEqualTo(all.get());
+
               change(context, "failover.clients.registry.discovery.service-id", "other-service");
               assertThat(output)
                   .contains(

@@ -119,6 +119,39 @@ class DiscoveryClientEndpointSourceTests {
             Endpoint.of("http://10.0.0.2:8080", "us-east-1", "us-east-1a"));
   }
 
+  /**
+   * An instance whose URI cannot be made (Spring Cloud builds it with URI.create: a host with a
+   * space throws) is skipped, as the other unusable instances are: before, it failed the whole
+   * answer, and the client followed no change of the list while that instance was registered.
+   */
+  @Test
+  void anInstanceWhoseUriCannotBeMadeIsSkippedAndTheOthersAreKept() {
+    ServiceInstance broken =
+        new DefaultServiceInstance(
+            "broken", "directory", "bad host", 8080, false, Map.of("zone", "us-east-1a"));
+    ServiceInstance none =
+        new DefaultServiceInstance(
+            "none", "directory", "10.0.0.4", 8080, false, Map.of("zone", "us-east-1a")) {
+          @Override
+          public java.net.URI getUri() {
+            return null;
+          }
+        };
+    List<ServiceInstance> instances =
+        List.of(
+            broken,
+            instance("a", "http://10.0.0.1:8080", Map.of("zone", "us-east-1a")),
+            none,
+            instance("b", "http://10.0.0.2:8080", Map.of("zone", "us-east-1b")));
+    org.assertj.core.api.Assertions.assertThatThrownBy(broken::getUri)
+        .isInstanceOf(IllegalArgumentException.class);
+
+    assertThat(source(MAPPING, null).endpoints(instances))
+        .containsExactly(
+            Endpoint.of("http://10.0.0.1:8080", "us-east-1", "us-east-1a"),
+            Endpoint.of("http://10.0.0.2:8080", "us-east-1", "us-east-1b"));
+  }
+
   @Test
   void reportsTheCompleteListAtOnceAndAFailureWhenTheRegistryThrows() {
     registry.instances.set(

@@ -136,6 +136,49 @@ class UserClientBeanTests {
         .isInstanceOf(IllegalStateException.class);
   }
 
+  /**
+   * The starter never closes the application's client: an application that closes it itself (here
+   * {@code destroyMethod = ""}, as it would to close it after its own users) finds it open when the
+   * context has closed. Before, Spring inferred close() on {@code directoryFailoverClient}, which
+   * is that same object, and closed it before the beans that use it by type.
+   */
+  @Test
+  void theStarterNeverClosesTheApplicationsClient() {
+    List<FailoverClient> clients = new ArrayList<>();
+    runner
+        .withUserConfiguration(MyDirectoryClosedByTheApplication.class)
+        .run(
+            context -> {
+              FailoverClient mine = context.getBean("myDirectory", FailoverClient.class);
+              assertThat(context.getBean("directoryFailoverClient")).isSameAs(mine);
+              clients.add(mine);
+            });
+    Request request = new Request.Builder().url("http://directory/x").build();
+    try (FailoverClient mine = clients.get(0)) {
+      assertThat(mine.newCall(request)).isNotNull();
+    }
+    assertThatThrownBy(() -> clients.get(0).newCall(request))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("FailoverClient 'directory' is closed");
+  }
+
+  /** The application's own client for service {@code directory}. */
+  static FailoverClient directoryClient() {
+    return FailoverClient.builder()
+        .service("directory")
+        .home("us-east-1", "us-east-1a")
+        .endpoint("http://127.0.0.1:9", "us-east-1", "us-east-1a")
+        .build();
+  }
+
+  @Configuration(proxyBeanMethods = false)
+  static class MyDirectoryClosedByTheApplication {
+    @Bean(destroyMethod = "")
+    FailoverClient myDirectory() {
+      return directoryClient();
+    }
+  }
+
   /** Records, when the context closes it, whether each client still takes calls. */
   static final class UserOfBoth {
     final List<String> closing;
@@ -162,11 +205,7 @@ class UserClientBeanTests {
   static class MyDirectory {
     @Bean
     FailoverClient myDirectory() {
-      return FailoverClient.builder()
-          .service("directory")
-          .home("us-east-1", "us-east-1a")
-          .endpoint("http://127.0.0.1:9", "us-east-1", "us-east-1a")
-          .build();
+      return directoryClient();
     }
   }
 
