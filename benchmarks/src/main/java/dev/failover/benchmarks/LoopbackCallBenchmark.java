@@ -82,7 +82,10 @@ public class LoopbackCallBenchmark {
             out.write(BODY);
           }
         });
-    ExecutorService threads = Executors.newFixedThreadPool(4);
+    java.util.concurrent.atomic.AtomicInteger named =
+        new java.util.concurrent.atomic.AtomicInteger();
+    ExecutorService threads =
+        Executors.newFixedThreadPool(4, r -> new Thread(r, "server-" + named.incrementAndGet()));
     s.setExecutor(threads);
     s.start();
     server = s;

@@ -28,7 +28,14 @@ import org.jspecify.annotations.Nullable;
  * <pre>
  * java -Xms2g -Xmx2g -XX:+AlwaysPreTouch -cp benchmarks/target/benchmarks.jar dev.failover.benchmarks.LoopbackPairs
  * java ... dev.failover.benchmarks.LoopbackPairs --threads 1,4 --pairs 60 --slice-ms 250 --warmup-pairs 20
+ * java ... dev.failover.benchmarks.LoopbackPairs --threads 4 --spin-ns 2000
  * </pre>
+ *
+ * <p>The callers' threads are named {@code caller-#} and the server's {@code server-#}, so that the
+ * CPU by thread tells the calls' own work from the server's. {@code --spin-ns N} is a calibration:
+ * in place of the SDK, bare OkHttp followed by N ns of arithmetic on the calling thread (a chain of
+ * multiplications, touching no memory), which tells what N ns of CPU per call on the callers costs
+ * in throughput against bare OkHttp.
  */
 public final class LoopbackPairs {
   private static final long MAX_CALLS_PER_SLICE = 10_000_000;
@@ -40,6 +47,13 @@ public final class LoopbackPairs {
 
   private static final int SDK = 1;
   private static final String[] LABELS = {"bare OkHttp", "SDK, caller runs"};
+
+  /** Iterations of {@link #spin} in place of the SDK's call; 0 to call the SDK. */
+  private static long spinIterations;
+
+  /** Keeps {@link #spin}'s result alive: written so that the JIT keeps the loop, never read. */
+  @SuppressWarnings("UnusedVariable")
+  private static volatile long spun;
 
   /**
    * Runs the comparison.
@@ -53,6 +67,7 @@ public final class LoopbackPairs {
     int pairs = 60;
     long sliceMillis = 250;
     int warmupPairs = 20;
+    long spinNanos = 0;
     for (int i = 0; i < args.length; i += 2) {
       String value = i + 1 < args.length ? args[i + 1] : "";
       switch (args[i]) {
@@ -64,11 +79,13 @@ public final class LoopbackPairs {
         case "--pairs" -> pairs = (int) PairStats.number("--pairs", value);
         case "--slice-ms" -> sliceMillis = PairStats.number("--slice-ms", value);
         case "--warmup-pairs" -> warmupPairs = (int) PairStats.number("--warmup-pairs", value);
+        case "--spin-ns" -> spinNanos = PairStats.number("--spin-ns", value);
         default ->
             throw new IllegalArgumentException(
                 "unknown option '"
                     + args[i]
-                    + "': use --threads 1,4, --pairs N, --slice-ms N, --warmup-pairs N");
+                    + "': use --threads 1,4, --pairs N, --slice-ms N, --warmup-pairs N,"
+                    + " --spin-ns N");
       }
     }
     PairStats.checkOptions(pairs, sliceMillis, warmupPairs);
@@ -79,6 +96,10 @@ public final class LoopbackPairs {
                 + Arrays.toString(threadCounts)
                 + "'");
       }
+    }
+    if (spinNanos > 0) {
+      calibrateSpin(spinNanos);
+      LABELS[SDK] = "bare + " + spinNanos + " ns";
     }
     LoopbackCallBenchmark b = new LoopbackCallBenchmark();
     b.setUp();
@@ -94,7 +115,11 @@ public final class LoopbackPairs {
   private static void run(
       LoopbackCallBenchmark b, int threads, int pairs, long sliceNanos, int warmupPairs)
       throws Exception {
-    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    java.util.concurrent.atomic.AtomicInteger callers =
+        new java.util.concurrent.atomic.AtomicInteger();
+    ExecutorService pool =
+        Executors.newFixedThreadPool(
+            threads, r -> new Thread(r, "caller-" + callers.incrementAndGet()));
     try {
       Histogram[][] latency = new Histogram[2][threads];
       for (Histogram[] perClient : latency) {
@@ -139,6 +164,33 @@ public final class LoopbackPairs {
     }
   }
 
+  /** A chain of {@code n} dependent multiply-adds: CPU time that touches no memory. */
+  private static long spin(long n) {
+    long x = n;
+    for (long i = 0; i < n; i++) {
+      x = x * 6364136223846793005L + 1442695040888963407L;
+    }
+    return x;
+  }
+
+  /** Sets {@link #spinIterations} to what takes {@code nanos} on this machine, and says so. */
+  private static void calibrateSpin(long nanos) {
+    long n = 10_000_000;
+    double perIteration = Double.MAX_VALUE;
+    for (int round = 0; round < 5; round++) {
+      long start = System.nanoTime();
+      spun = spin(n);
+      perIteration = Math.min(perIteration, (double) (System.nanoTime() - start) / n);
+    }
+    spinIterations = Math.max(1, Math.round(nanos / perIteration));
+    System.out.printf(
+        Locale.ROOT,
+        "calibration: %d ns of arithmetic a call = %,d iterations of %.3f ns (fastest of 5 rounds)%n",
+        nanos,
+        spinIterations,
+        perIteration);
+  }
+
   /** One slice of one client on every thread: returns {calls completed, calls failed}. */
   private static long[] slice(
       LoopbackCallBenchmark b,
@@ -161,6 +213,9 @@ public final class LoopbackPairs {
               try {
                 if (client == BARE) {
                   b.bare1();
+                } else if (spinIterations > 0) {
+                  b.bare1();
+                  spun = spin(spinIterations);
                 } else {
                   b.callerRuns1();
                 }
