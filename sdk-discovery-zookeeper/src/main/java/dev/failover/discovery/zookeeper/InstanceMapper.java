@@ -55,7 +55,8 @@ final class InstanceMapper<T> {
    */
   List<Endpoint> endpoints(List<ServiceInstance<T>> instances) {
     List<ServiceInstance<T>> sorted = new ArrayList<>(instances);
-    sorted.sort(Comparator.comparing(ServiceInstance::getId));
+    // By id as text: a custom serializer may give an instance no id, which must not stop the watch.
+    sorted.sort(Comparator.comparing(instance -> String.valueOf(instance.getId())));
     List<Endpoint> out = new ArrayList<>(sorted.size());
     Set<String> seen = new HashSet<>();
     for (ServiceInstance<T> instance : sorted) {

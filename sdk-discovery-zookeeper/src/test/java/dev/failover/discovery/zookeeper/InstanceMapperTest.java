@@ -48,6 +48,49 @@ class InstanceMapperTest {
             Endpoint.of("http://[::1]:8080", "us-east-1", "us-east-1a"));
   }
 
+  /**
+   * {@code instance} as a custom serializer might give it: with no id (Curator's checks skipped).
+   */
+  private static ServiceInstance<Map<String, String>> withoutId(
+      ServiceInstance<Map<String, String>> instance) {
+    return new ServiceInstance<>(
+        instance.getName(),
+        "unused",
+        instance.getAddress(),
+        instance.getPort(),
+        instance.getSslPort(),
+        instance.getPayload(),
+        instance.getRegistrationTimeUTC(),
+        instance.getServiceType(),
+        instance.getUriSpec(),
+        instance.isEnabled()) {
+      @Override
+      public String getId() {
+        return null;
+      }
+    };
+  }
+
+  /**
+   * An instance without an id (a custom serializer may give one none) is mapped like any other:
+   * before, sorting by id threw a NullPointerException, which ended the source's watch for good.
+   */
+  @Test
+  void anInstanceWithoutAnIdStillMapsAndTheOthersKeepTheirOrder() {
+    List<Endpoint> endpoints =
+        mapper.endpoints(
+            List.of(
+                instance("b", "10.0.0.2", 8080, null, true),
+                withoutId(instance("x", "10.0.0.9", 8080, null, true)),
+                instance("a", "10.0.0.1", 8080, null, true)));
+
+    assertThat(endpoints)
+        .containsExactly(
+            Endpoint.of("http://10.0.0.1:8080", "us-east-1", "us-east-1a"),
+            Endpoint.of("http://10.0.0.2:8080", "us-east-1", "us-east-1a"),
+            Endpoint.of("http://10.0.0.9:8080", "us-east-1", "us-east-1a"));
+  }
+
   @Test
   void unusableInstancesAreLeftOut() {
     List<Endpoint> endpoints =
