@@ -39,6 +39,14 @@ class ResetTest {
   void stub() {
     Zones3.stub(zones);
     SwapTests.stubSlow(zones);
+    // A call that must still be out after a reset and a first call on the fresh state, which on a
+    // busy machine (new threads, new connections) can take more than /slow's 700 ms; 2 s is well
+    // within the default attempt timeout (10 s / 3).
+    zones.stubAll(
+        com.github.tomakehurst.wiremock.client.WireMock.get(
+                com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo("/slower"))
+            .willReturn(
+                com.github.tomakehurst.wiremock.client.WireMock.ok("slow").withFixedDelay(2_000)));
   }
 
   @Test
@@ -97,7 +105,7 @@ class ResetTest {
   void aCallInFlightFinishesOnTheOldStateWhoseThreadsEndAfterIt() throws Exception {
     try (FailoverClient client = Zones3.client(zones).listener(recorder).build()) {
       ok200(client, "/api/v1/users/1"); // the old core's I/O thread exists
-      CompletableFuture<Response> slow = enqueue(client.newCall(request("/slow")));
+      CompletableFuture<Response> slow = enqueue(client.newCall(request("/slower")));
       Set<Thread> oldThreads = clientThreads();
       assertThat(oldThreads).isNotEmpty();
 
@@ -147,7 +155,7 @@ class ResetTest {
   void closeWhileAnOldStateDrainsCancelsItsCallsAndLeavesNoThread() throws Exception {
     FailoverClient client = Zones3.client(zones).listener(recorder).build();
     ok200(client, "/api/v1/users/1");
-    CompletableFuture<Response> slow = enqueue(client.newCall(request("/slow")));
+    CompletableFuture<Response> slow = enqueue(client.newCall(request("/slower")));
     client.reset();
     ok200(client, "/api/v1/users/2");
 
