@@ -820,7 +820,17 @@ public final class FailoverClient implements Call.Factory, Closeable {
         State s = state;
         Generation g = s.current;
         if (g.enter()) {
-          Call fresh = g.core.newCall(request);
+          Call fresh;
+          try {
+            fresh = g.core.newCall(request);
+          } catch (IllegalStateException e) {
+            if (!state.closed) {
+              throw e;
+            }
+            // close() claimed this core between enter() and here: the call runs on none, and its
+            // delegate (of a closed core too) fails it at once, through the callback of enqueue().
+            return null;
+          }
           Timeout from = delegate.timeout();
           fresh.timeout().timeout(from.timeoutNanos(), TimeUnit.NANOSECONDS);
           if (from.hasDeadline()) {
