@@ -88,6 +88,7 @@ final class ClientHealth {
             markLocked(
                 now,
                 lateness,
+                lateness,
                 "scheduler ran " + TimeUnit.NANOSECONDS.toMillis(lateness) + " ms late");
       } else if (stallStartedAt != Long.MIN_VALUE && now - stalledUntil.get() >= 0) {
         Duration stalledFor = Duration.ofNanos(now - stallStartedAt);
@@ -113,8 +114,14 @@ final class ClientHealth {
     synchronized (this) {
       long slice = Math.floorDiv(now, SLICE_NANOS);
       if (slice - slowSlice <= 1 && !slowRegion.isEmpty() && !slowRegion.equals(region)) {
+        // No lateness was measured; what it explains is attempts as slow as this one (up to twice
+        // as long, as a late scheduler explains attempts up to twice its lateness).
         event =
-            markLocked(now, 0, "attempts slow in " + slowRegion + " and " + region + " at once");
+            markLocked(
+                now,
+                0,
+                durationNanos,
+                "attempts slow in " + slowRegion + " and " + region + " at once");
       }
       slowSlice = slice;
       slowRegion = region;
@@ -124,13 +131,16 @@ final class ClientHealth {
     }
   }
 
-  /** Marks a stall observed at {@code now}; returns {@code ClientStalled} when one begins. */
+  /**
+   * Marks a stall observed at {@code now}, {@code lateness} late, that explains attempts up to
+   * twice {@code explainsNanos} long; returns {@code ClientStalled} when one begins.
+   */
   private FailoverEvent.@org.jspecify.annotations.Nullable ClientStalled markLocked(
-      long now, long lateness, String cause) {
+      long now, long lateness, long explainsNanos, String cause) {
     long until = now + GRACE_NANOS;
     stalledUntil.accumulateAndGet(until, (a, b) -> b - a > 0 ? b : a);
     worstLateness = Math.max(worstLateness, lateness);
-    stallLateness.accumulateAndGet(lateness, Math::max);
+    stallLateness.accumulateAndGet(explainsNanos, Math::max);
     if (stallStartedAt != Long.MIN_VALUE) {
       return null;
     }

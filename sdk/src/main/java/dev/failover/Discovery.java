@@ -55,6 +55,13 @@ final class Discovery implements EndpointSource.Updates {
   private @Nullable HoldKind holdKind;
   private Instant lastGood;
   private final Instant lastGoodAtStart;
+
+  /**
+   * Whether the client still routes over its fallback list: no list from the source was applied
+   * yet. The status says FALLBACK too, until a hold turns it STALE; this does not change with it.
+   */
+  private boolean onFallback = true;
+
   private @Nullable Instant heldSince;
   private long heldSinceNanos;
   private boolean staleReported;
@@ -140,6 +147,7 @@ final class Discovery implements EndpointSource.Updates {
       List<Endpoint> later = early;
       early = null;
       if (fromSource) {
+        onFallback = false;
         status = FailoverSnapshot.ListStatus.CURRENT;
         updates = 1;
         if (later != null && !later.equals(initial)) {
@@ -280,8 +288,10 @@ final class Discovery implements EndpointSource.Updates {
       hold(HoldKind.EMPTY, "the source reported no endpoints", out);
       return;
     }
-    if (status == FailoverSnapshot.ListStatus.FALLBACK) {
-      apply(list, out); // the source's first list replaces the fallback, whatever it removes
+    if (onFallback) {
+      // The source's first list replaces the fallback, whatever it removes, also once a source
+      // that failed from the start has been held long enough to be reported STALE.
+      apply(list, out);
       return;
     }
     Set<String> next = new HashSet<>();
@@ -328,6 +338,7 @@ final class Discovery implements EndpointSource.Updates {
     ClientCore c = Objects.requireNonNull(core);
     Router.Change change = c.applyEndpoints(list);
     inUse = list;
+    onFallback = false;
     status = FailoverSnapshot.ListStatus.CURRENT;
     reason = null;
     holdKind = null;

@@ -270,6 +270,11 @@ class JudgementTest {
     assertThat(health.stalled(clock.nanos())).isTrue();
     assertThat(((FailoverEvent.ClientStalled) events.get(0)).cause())
         .isEqualTo("attempts slow in us-east-1 and us-west-2 at once");
+    // Such a stall explains timeouts as long as those attempts (up to twice), as documented:
+    // charged to no endpoint or zone. Before, it explained none (no lateness was measured).
+    assertThat(health.explains(333 * MS, clock.nanos())).isTrue();
+    assertThat(health.explains(600 * MS, clock.nanos())).isTrue();
+    assertThat(health.explains(601 * MS, clock.nanos())).isFalse();
   }
 
   @Test

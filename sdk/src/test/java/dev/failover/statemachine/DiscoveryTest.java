@@ -67,6 +67,29 @@ class DiscoveryTest {
     }
   }
 
+  /**
+   * A source that fails from the start is held on the fallback, and after maxStaleness reported
+   * STALE; its first list still replaces the fallback at once, whatever it removes. Before, the
+   * STALE status hid that the fallback was in use, and the first list was held for the removal
+   * confirmation as if it removed a list the source had given.
+   */
+  @Test
+  void theFirstListReplacesTheFallbackEvenAfterTheSourceWasReportedStale() {
+    try (Harness h =
+        harness(
+            List.of(A1),
+            b ->
+                b.discovery(DiscoveryPolicy.defaults().withMaxStaleness(Duration.ofSeconds(30))))) {
+      push.fail(new IOException("connection refused"));
+      h.scheduler.advance(Duration.ofSeconds(31));
+      assertThat(h.client.snapshot().discovery().status()).isEqualTo(ListStatus.STALE);
+
+      push.update(List.of(A2, B1));
+      assertThat(addresses(h.client.endpoints())).containsExactly(A2.address(), B1.address());
+      assertThat(h.client.snapshot().discovery().status()).isEqualTo(ListStatus.CURRENT);
+    }
+  }
+
   @Test
   void aListPushedBeforeTheClientStartsIsItsFirstList() {
     push.update(List.of(A1, B1));
