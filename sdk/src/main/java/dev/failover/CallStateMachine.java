@@ -831,8 +831,15 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     boolean clientStalled = core.clientHealth.stalled(now);
     // Only a stall as long as half the attempt explains it away.
     boolean stallExplains = clientStalled && core.clientHealth.explains(duration, now);
-    boolean counted = f.endpoint.record(outcome, duration, now, slow, stallExplains, f.acquired);
-    if (outcome == Outcome.CANCELLED || outcome == Outcome.TIMEOUT) {
+    boolean excused =
+        Classifier.timedOutBeforeSending(outcome, failure, f.tag.reachedSdk, stallExplains);
+    boolean counted =
+        excused
+            ? f.endpoint.excuse(f.acquired)
+            : f.endpoint.record(outcome, duration, now, slow, stallExplains, f.acquired);
+    if (excused) {
+      // Says nothing about the zone either.
+    } else if (outcome == Outcome.CANCELLED || outcome == Outcome.TIMEOUT) {
       if (counted) {
         // Slowness evidence, once per stall: a zone whose attempts keep losing stands out.
         f.endpoint.zone.record(true, false, duration, now);

@@ -132,6 +132,25 @@ final class Classifier {
     return Outcome.PROTOCOL_ERROR;
   }
 
+  /**
+   * Whether an attempt that failed with {@code outcome} and {@code failure} timed out before it was
+   * sent for reasons of the client's own, so that it is no evidence against its endpoint or zone:
+   * it never reached the SDK's interceptor ({@code reachedSdk} false: it waited for a free slot of
+   * {@code maxRequests}, or in the application's own interceptors), or it was connecting while a
+   * stall of the client long enough to explain it ran ({@code stallExplains}), as a timeout's
+   * slowness is excused then. A connection that was refused, or that timed out with no stall (a
+   * blackholed zone), is still evidence.
+   */
+  static boolean timedOutBeforeSending(
+      Outcome outcome,
+      @org.jspecify.annotations.Nullable IOException failure,
+      boolean reachedSdk,
+      boolean stallExplains) {
+    return outcome == Outcome.CONNECT_FAILED
+        && failure instanceof InterruptedIOException
+        && (!reachedSdk || stallExplains);
+  }
+
   /** Whether a request may be sent more than once. */
   public static boolean idempotent(Request request) {
     RequestOptions options = request.tag(RequestOptions.KEY);

@@ -486,9 +486,10 @@ final class ClientCore implements Closeable {
   }
 
   /**
-   * Runs after the application's own interceptors: records what the server will see of the attempt
-   * (headers, query, cookie-jar cookies), the stale cache's key material, when the stale cache is
-   * on ({@code cookieJar} not null); and gives the caller back an oversized {@code Retry-After}.
+   * Runs after the application's own interceptors: marks the attempt as {@linkplain
+   * AttemptTag#reachedSdk begun}; records what the server will see of the attempt (headers, query,
+   * cookie-jar cookies), the stale cache's key material, when the stale cache is on ({@code
+   * cookieJar} not null); and gives the caller back an oversized {@code Retry-After}.
    */
   static final class SeenCapture implements Interceptor {
     private final @org.jspecify.annotations.Nullable CookieJar cookieJar;
@@ -501,6 +502,11 @@ final class ClientCore implements Closeable {
     public Response intercept(Chain chain) throws java.io.IOException {
       Request request = chain.request();
       AttemptTag tag = request.tag(AttemptTag.KEY);
+      if (tag != null && !chain.call().isCanceled()) {
+        // Not when it was cancelled (timed out) while it waited: OkHttp still runs the
+        // application's interceptors and this one before it fails such a call.
+        tag.reachedSdk = true;
+      }
       CookieJar cookieJar = this.cookieJar;
       if (tag != null && cookieJar != null) {
         String cookies = "";
@@ -597,6 +603,14 @@ final class ClientCore implements Closeable {
      * A Retry-After too large for OkHttp to read, as the server sent it; restored for the caller.
      */
     volatile @org.jspecify.annotations.Nullable String overflowingRetryAfter;
+
+    /**
+     * Whether OkHttp ran the attempt as far as the SDK's first interceptor: false while it waits
+     * for a free slot of the dispatcher ({@code maxRequests}) or runs the application's own
+     * interceptors, and stays false if it timed out (was cancelled) before. An attempt that times
+     * out before then says nothing about its endpoint.
+     */
+    volatile boolean reachedSdk;
 
     /** What the server saw of this attempt; null until the attempt started executing. */
     volatile StaleStore.@org.jspecify.annotations.Nullable Seen seen;

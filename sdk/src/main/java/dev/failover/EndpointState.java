@@ -286,6 +286,19 @@ final class EndpointState {
   }
 
   /**
+   * Ends an attempt whose outcome says nothing about this endpoint (it timed out before it was
+   * sent, for the client's own reasons): it no longer counts as outstanding, gives back its breaker
+   * permission and is not recorded. Returns false: it is no evidence.
+   */
+  boolean excuse(boolean acquired) {
+    outstanding.decrementAndGet();
+    if (acquired) {
+      breaker.releasePermission();
+    }
+    return false;
+  }
+
+  /**
    * Records the outcome of an attempt against this endpoint and returns whether it counted as
    * evidence against it.
    *

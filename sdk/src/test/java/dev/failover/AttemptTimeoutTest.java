@@ -3,6 +3,7 @@ package dev.failover;
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.any;
 import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -78,6 +79,82 @@ class AttemptTimeoutTest {
           .isEqualTo(InterruptedIOException.class.getSimpleName() + ": timeout");
       assertThat(first.duration()).isGreaterThanOrEqualTo(ATTEMPT_TIMEOUT);
       assertThat(attempts.get(attempts.size() - 1).outcome()).isEqualTo(Outcome.SUCCESS);
+    }
+  }
+
+  @Test
+  void attemptsThatTimeOutWaitingForAFreeSlotAreNoEvidenceAgainstTheirEndpoints() throws Exception {
+    // One slot (maxRequests 1), held for 6 s by a call to the home zone. The other calls' first
+    // attempts wait for that slot in OkHttp's dispatcher and time out there after 2 s, before they
+    // were sent; OkHttp reports them once the slot is free. Their endpoints, healthy, did nothing:
+    // no endpoint or zone may be charged.
+    zones
+        .zone("us-east-1a")
+        .stubFor(
+            any(urlPathEqualTo("/held"))
+                .willReturn(aResponse().withStatus(200).withFixedDelay(6_000)));
+    Zones3.Recorder events = new Zones3.Recorder();
+    int waiting = 12;
+    try (FailoverClient client =
+        Zones3.client(zones)
+            .maxRequests(1)
+            // An attempt may take a fifth of the deadline: 2 s, and 24 s for the held call.
+            .maxAttempts(5)
+            .deadline(Duration.ofSeconds(10))
+            .hedging(HedgePolicy.off())
+            .listener(events)
+            .build()) {
+      java.util.concurrent.CountDownLatch done =
+          new java.util.concurrent.CountDownLatch(waiting + 1);
+      okhttp3.Callback count =
+          new okhttp3.Callback() {
+            @Override
+            public void onFailure(okhttp3.Call call, IOException e) {
+              done.countDown();
+            }
+
+            @Override
+            public void onResponse(okhttp3.Call call, Response response) {
+              response.close();
+              done.countDown();
+            }
+          };
+      client
+          .newCall(
+              get("/held")
+                  .newBuilder()
+                  .tag(RequestOptions.class, RequestOptions.ofDeadline(Duration.ofMinutes(2)))
+                  .build())
+          .enqueue(count);
+      // The held call has the slot (its request reached the zone) before the others start.
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (zones.zone("us-east-1a").requestCount() == 0 && System.nanoTime() < until) {
+        Thread.sleep(10);
+      }
+      assertThat(zones.zone("us-east-1a").requestCount()).isEqualTo(1);
+      for (int i = 0; i < waiting; i++) {
+        client.newCall(Zones3.user(i)).enqueue(count);
+      }
+      assertThat(done.await(60, TimeUnit.SECONDS)).isTrue();
+      List<Attempt> timedOut =
+          events.attempts().stream()
+              .filter(a -> a.error() != null && a.error().equals("InterruptedIOException: timeout"))
+              .toList();
+      assertThat(timedOut).hasSize(waiting);
+      for (Attempt a : timedOut) {
+        // Never sent, so even a non-idempotent request could be sent again: reported as before.
+        assertThat(a.outcome()).isEqualTo(Outcome.CONNECT_FAILED);
+        assertThat(a.number()).isEqualTo(1);
+      }
+      assertThat(events.of(FailoverEvent.EndpointEjected.class)).isEmpty();
+      assertThat(events.of(FailoverEvent.ZoneEvacuated.class)).isEmpty();
+      for (FailoverSnapshot.Zone z : client.snapshot().zones()) {
+        assertThat(z.errorRatePercent()).as("error rate of %s", z.locality()).isZero();
+        for (FailoverSnapshot.EndpointState e : z.endpoints()) {
+          assertThat(e.breakerState()).as("breaker of %s", e.endpoint()).isEqualTo("CLOSED");
+          assertThat(e.ejections()).as("ejections of %s", e.endpoint()).isZero();
+        }
+      }
     }
   }
 

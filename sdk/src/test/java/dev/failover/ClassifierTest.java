@@ -77,6 +77,29 @@ class ClassifierTest {
     }
   }
 
+  @Test
+  void onlyTimeoutsBeforeSendingForTheClientsOwnReasonsAreNoEvidence() {
+    IOException timeout = new InterruptedIOException("timeout");
+    IOException connectTimeout = new SocketTimeoutException("connect timed out");
+    IOException refused = new ConnectException("Connection refused");
+    Outcome failed = Outcome.CONNECT_FAILED;
+    // Waited for a free slot of maxRequests (or in the application's interceptors) and timed out.
+    assertThat(Classifier.timedOutBeforeSending(failed, timeout, false, false)).isTrue();
+    // Timed out connecting, while a stall of the client explains it; or with no stall: evidence
+    // (a blackholed zone answers nothing).
+    assertThat(Classifier.timedOutBeforeSending(failed, timeout, true, true)).isTrue();
+    assertThat(Classifier.timedOutBeforeSending(failed, connectTimeout, true, true)).isTrue();
+    assertThat(Classifier.timedOutBeforeSending(failed, timeout, true, false)).isFalse();
+    assertThat(Classifier.timedOutBeforeSending(failed, connectTimeout, true, false)).isFalse();
+    // A refusal is the endpoint's answer, stall or not; and a failure that is not a timeout.
+    assertThat(Classifier.timedOutBeforeSending(failed, refused, true, true)).isFalse();
+    assertThat(Classifier.timedOutBeforeSending(failed, refused, false, true)).isFalse();
+    // Once sent it is a TIMEOUT, judged as slowness elsewhere.
+    assertThat(Classifier.timedOutBeforeSending(Outcome.TIMEOUT, timeout, true, true)).isFalse();
+    assertThat(Classifier.timedOutBeforeSending(Outcome.CANCELLED, timeout, false, false))
+        .isFalse();
+  }
+
   @ParameterizedTest
   @CsvSource({
     "GET, true",
