@@ -847,10 +847,15 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     } else if (outcome.isEndpointFailure() || outcome == Outcome.THROTTLED) {
       f.endpoint.zone.record(true, outcome == Outcome.CONNECT_FAILED, duration, now);
     } else {
-      f.endpoint.zone.record(false, false, clientStalled ? -1 : duration, now);
+      // No latency while the client stalls or in its first seconds (a cold JVM): the zone's
+      // window outlasts the start-up grace, and would judge that latency once it ended.
+      f.endpoint.zone.record(
+          false, false, core.clientHealth.latencyUntrusted(now) ? -1 : duration, now);
     }
-    if (outcome == Outcome.SUCCESS && f.lastResort) {
-      // Everything in rotation failed and an evacuated zone answered: it was wrongly judged.
+    if (outcome == Outcome.SUCCESS && f.lastResort && f.kind != Attempt.Kind.HEDGE) {
+      // Everything in rotation failed and an evacuated zone answered: it was wrongly judged. (A
+      // hedge goes there when everything in rotation was tried but may still be running, merely
+      // slow: its win proves no such thing, and the zone returns through its probes.)
       core.router.zones().restoreNow(f.endpoint.zone, now);
     }
     if (outcome == Outcome.SUCCESS

@@ -12,9 +12,11 @@ import static org.assertj.core.api.Assertions.tuple;
 import dev.failover.Attempt;
 import dev.failover.FailoverEvent;
 import dev.failover.FailoverException;
+import dev.failover.FailoverSnapshot;
 import dev.failover.statemachine.FakeTransport.Exchange;
 import java.io.IOException;
 import java.net.ConnectException;
+import java.time.Duration;
 import okhttp3.Call;
 import org.junit.jupiter.api.Test;
 
@@ -23,6 +25,42 @@ import org.junit.jupiter.api.Test;
  * Error cannot stop close().
  */
 class RegressionTest {
+
+  /**
+   * failover-semantics.md: "for the first 5 s after build() [...] latency is not used to judge
+   * zones". The successes of those seconds entered the zone's 10 s window with their latency, and
+   * were judged from 5 s on: a cold home zone, which takes most first calls, could look slow.
+   */
+  @Test
+  void latencyOfTheFirstSecondsNeverReachesTheZoneWindow() {
+    try (Harness h = new Harness()) {
+      for (int i = 0; i < 3; i++) {
+        answerAfter(h, "/cold/" + i, Duration.ofMillis(300));
+      }
+      // The start-up grace is over; the zone's window (10 s) still spans those calls.
+      h.scheduler.advance(Duration.ofSeconds(5));
+      assertThat(homeZone(h).meanLatency()).isZero();
+      // From now on latency counts.
+      answerAfter(h, "/warm", Duration.ofMillis(40));
+      assertThat(homeZone(h).meanLatency()).isEqualTo(Duration.ofMillis(40));
+      h.quiesce();
+    }
+  }
+
+  private static void answerAfter(Harness h, String path, Duration latency) {
+    RecordingCallback cb = new RecordingCallback();
+    h.enqueue(get(path), cb);
+    Exchange e = h.transport.next();
+    assertThat(e.host()).isEqualTo(A1);
+    h.scheduler.advance(latency);
+    e.respond(200);
+    assertThat(cb.awaitStatus()).isEqualTo(200);
+    h.events.awaitCallFinished(path);
+  }
+
+  private static FailoverSnapshot.Zone homeZone(Harness h) {
+    return h.client.snapshot().zones().get(0);
+  }
 
   /**
    * failover-semantics.md: "attempts() lists every attempt that had ended (in order of start)". The
