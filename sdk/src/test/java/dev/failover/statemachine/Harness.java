@@ -117,6 +117,29 @@ final class Harness implements AutoCloseable {
   }
 
   /**
+   * Makes {@code n} calls ({@code pathPrefix} + 0, 1, ...), one after the other, whose first
+   * attempt goes to {@link #A1} and ends as {@code failA1} answers it, and whose retry {@link #B1}
+   * answers with 200.
+   */
+  void failOnA1ThenServeOnB1(
+      String pathPrefix, int n, java.util.function.Consumer<FakeTransport.Exchange> failA1) {
+    for (int i = 0; i < n; i++) {
+      String path = pathPrefix + i;
+      RecordingCallback cb = new RecordingCallback();
+      enqueue(get(path), cb);
+      FakeTransport.Exchange first = transport.next();
+      assertThat(first.host()).isEqualTo(A1);
+      failA1.accept(first);
+      scheduler.advance(awaitRetryTimer(path, 1));
+      FakeTransport.Exchange retry = transport.next();
+      assertThat(retry.host()).isEqualTo(B1);
+      retry.respond(200);
+      assertThat(cb.awaitStatus()).isEqualTo(200);
+      events.awaitCallFinished(path);
+    }
+  }
+
+  /**
    * Waits until the {@code n}-th retry of {@code path} is scheduled and its timer armed (the event
    * comes just before the timer); returns its backoff. Call it before the fake time moves on from
    * the failure that led to the retry.

@@ -38,21 +38,8 @@ class LastResortTest {
                     .maxAttempts(3)
                     .ejection(EjectionPolicy.builder().consecutiveFailures(2).build()));
     try {
-      for (int i = 0; i < 2; i++) {
-        // a1 refuses; the call is retried on b1.
-        String path = "/eject-a1/" + i;
-        RecordingCallback cb = new RecordingCallback();
-        h.enqueue(get(path), cb);
-        Exchange first = h.transport.next();
-        assertThat(first.host()).isEqualTo(A1);
-        first.fail(new ConnectException("refused a1"));
-        h.scheduler.advance(h.awaitRetryTimer(path, 1));
-        Exchange retry = h.transport.next();
-        assertThat(retry.host()).isEqualTo(B1);
-        retry.respond(200);
-        assertThat(cb.awaitStatus()).isEqualTo(200);
-        h.events.awaitCallFinished(path);
-      }
+      h.failOnA1ThenServeOnB1(
+          "/eject-a1/", 2, first -> first.fail(new ConnectException("refused a1")));
       // Its only endpoint ejected, the zone is evacuated at the next judgement (once a second).
       h.scheduler.advance(Duration.ofSeconds(1));
       assertThat(home(h).status()).isEqualTo(FailoverSnapshot.ZoneStatus.EVACUATED);

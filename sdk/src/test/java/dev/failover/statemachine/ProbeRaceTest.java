@@ -35,20 +35,7 @@ class ProbeRaceTest {
     try {
       // Five 503s in a row eject a1 (each call is then answered by b1): its zone, all ejected,
       // is evacuated at the next judgement.
-      for (int i = 0; i < 5; i++) {
-        String path = "/evacuate/" + i;
-        RecordingCallback cb = new RecordingCallback();
-        h.enqueue(get(path), cb);
-        Exchange first = h.transport.next();
-        assertThat(first.host()).isEqualTo(A1);
-        first.respond(503);
-        h.scheduler.advance(h.awaitRetryTimer(path, 1));
-        Exchange retry = h.transport.next();
-        assertThat(retry.host()).isEqualTo(B1);
-        retry.respond(200);
-        assertThat(cb.awaitStatus()).isEqualTo(200);
-        h.events.awaitCallFinished(path);
-      }
+      h.failOnA1ThenServeOnB1("/evacuate/", 5, first -> first.respond(503));
       h.events.await(FailoverEvent.EndpointEjected.class, 1, e -> true);
       h.scheduler.advance(Duration.ofSeconds(1));
       FailoverEvent.ZoneEvacuated evacuated =
