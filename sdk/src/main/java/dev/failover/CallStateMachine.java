@@ -190,6 +190,10 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   @GuardedBy("this")
   private @Nullable Future<?> retryTimer;
 
+  /** When the pending retry took its budget token: a refund goes back to that instant's slot. */
+  @GuardedBy("this")
+  private long retryTokenAt;
+
   @GuardedBy("this")
   private @Nullable Future<?> hedgeTimer;
 
@@ -1015,7 +1019,9 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       giveUpLocked(FailoverException.Reason.DEADLINE_EXCEEDED, attempt);
       return;
     }
-    if (!core.budget.tryWithdraw(now)) {
+    if (core.budget.tryWithdraw(now)) {
+      retryTokenAt = now;
+    } else {
       core.budgetExhausted.increment();
       emitLocked(
           new FailoverEvent.BudgetExhausted(core.settings.service(), method, path(), attempt));
@@ -1034,7 +1040,12 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       hedgeTimer = null;
     }
     if (delay <= 0) {
+      int before = sent;
       launchLocked(Attempt.Kind.RETRY);
+      if (sent == before) {
+        // No endpoint could take the retry: its token goes back, as after a backoff.
+        core.budget.refund(retryTokenAt);
+      }
     } else {
       try {
         retryTimer = core.scheduler.schedule(this::retryNow, delay, TimeUnit.NANOSECONDS);
@@ -1056,7 +1067,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       }
       if (sent == before) {
         // No endpoint could take the retry, or too little time was left: its token goes back.
-        core.budget.refund(core.ticker.nanos());
+        core.budget.refund(retryTokenAt);
       }
     }
     drainOffScheduler();
@@ -1177,7 +1188,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     Future<?> r = retryTimer;
     if (r != null && r.cancel(false)) {
       // The call ended during the retry's backoff: the retry is never sent, its token goes back.
-      core.budget.refund(core.ticker.nanos());
+      core.budget.refund(retryTokenAt);
     }
     Future<?> h = hedgeTimer;
     if (h != null) {

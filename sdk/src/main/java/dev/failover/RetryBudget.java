@@ -48,9 +48,13 @@ final class RetryBudget {
     return true;
   }
 
-  /** Gives back a token taken by {@link #tryWithdraw} for an attempt that was not sent. */
-  public void refund(long now) {
-    window.decrementIfPositive(now, WITHDRAWALS);
+  /**
+   * Gives back a token taken by {@link #tryWithdraw} at {@code withdrawnAt} for an attempt that was
+   * not sent: from the slot it was taken in, even if time has moved on to another (a retry's
+   * backoff); nothing if that slot has already left the window, which forgot the withdrawal.
+   */
+  public void refund(long withdrawnAt) {
+    window.decrementIfPositive(withdrawnAt, WITHDRAWALS);
   }
 
   /** Takes {@code n} tokens for extra attempts that were made anyway (OkHttp's silent retries). */

@@ -62,12 +62,15 @@ final class SlidingWindow {
   }
 
   /**
-   * Takes one from counter {@code counter} of the slot {@code now} falls in, if it holds more than
-   * zero; returns whether it did.
+   * Takes one from counter {@code counter} of the slot {@code at} fell in, if that slot still
+   * counts {@code at}'s period and holds more than zero; returns whether it did. For giving back
+   * what was added at {@code at}: where the slot moved on to a later period, what was added there
+   * is already forgotten. Locks (slots are reset under the lock), so it is for rare writes.
    */
-  boolean decrementIfPositive(long now, int counter) {
-    int s = slotFor(now);
-    if (s < 0) {
+  synchronized boolean decrementIfPositive(long at, int counter) {
+    long index = Math.floorDiv(at, slotNanos);
+    int s = (int) Math.floorMod(index, (long) slots);
+    if ((long) PERIOD.getAcquire(period, s) != index) {
       return false;
     }
     int i = s * width + counter;

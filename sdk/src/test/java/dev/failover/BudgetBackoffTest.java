@@ -49,6 +49,28 @@ class BudgetBackoffTest {
   }
 
   @Test
+  void aRefundGoesBackToTheSlotItsTokenWasTakenFrom() {
+    RetryBudget budget = new RetryBudget(0, 1, Duration.ofSeconds(10).toNanos());
+    long takenAt = clock.nanos();
+    assertThat(budget.balance(takenAt)).isEqualTo(10.0);
+    assertThat(budget.tryWithdraw(takenAt)).isTrue();
+    // A retry's backoff crosses into the next of the window's 1 s slots before the token is
+    // given back: it still comes back.
+    clock.advance(Duration.ofMillis(1_500));
+    budget.refund(takenAt);
+    assertThat(budget.balance(clock.nanos())).isEqualTo(10.0);
+    // A refund for a token whose slot left the window gives nothing: the window forgot it.
+    long old = clock.nanos();
+    assertThat(budget.tryWithdraw(old)).isTrue();
+    clock.advance(Duration.ofSeconds(11));
+    budget.refund(old);
+    assertThat(budget.balance(clock.nanos())).isEqualTo(10.0);
+    assertThat(budget.tryWithdraw(clock.nanos())).isTrue();
+    budget.refund(old);
+    assertThat(budget.balance(clock.nanos())).isEqualTo(9.0);
+  }
+
+  @Test
   void chargesForSilentRetriesCount() {
     RetryBudget budget = new RetryBudget(0.1, 1, Duration.ofSeconds(10).toNanos());
     budget.charge(clock.nanos(), 9);

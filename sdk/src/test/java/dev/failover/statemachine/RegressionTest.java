@@ -27,6 +27,64 @@ import org.junit.jupiter.api.Test;
 class RegressionTest {
 
   /**
+   * A retry token goes back to the budget's slot it was taken from: a call cancelled during its
+   * retry's backoff, once the budget window (ten 1 s slots) moved on to the next slot, lost the
+   * token for the whole window (the refund looked for it in the current slot).
+   */
+  @Test
+  void aRetryTokenGoesBackAfterItsBackoffCrossedIntoAnotherSlot() {
+    try (Harness h =
+        new Harness(
+            b ->
+                b.backoff(Duration.ofSeconds(10), Duration.ofSeconds(10))
+                    .retryBudget(0, 10, Duration.ofSeconds(10)))) {
+      RecordingCallback cb = new RecordingCallback();
+      Call call = h.enqueue(get("/backoff"), cb);
+      h.transport.next().respond(503);
+      Duration backoff = h.awaitRetryTimer("/backoff", 1);
+      assertThat(h.client.snapshot().budgetTokens()).isEqualTo(99.0);
+      // The seeded random draws a backoff long enough to cross a slot before the cancel.
+      assertThat(backoff).isGreaterThan(Duration.ofMillis(1_500));
+      h.scheduler.advance(Duration.ofMillis(1_200));
+      call.cancel();
+      assertThat(cb.awaitFailure().reason()).isEqualTo(FailoverException.Reason.CANCELLED);
+      assertThat(h.client.snapshot().budgetTokens()).isEqualTo(100.0);
+      h.quiesce();
+    }
+  }
+
+  /**
+   * A retry token goes back when its retry finds no endpoint: it did after a backoff, not when the
+   * backoff was zero (the retry is then sent at once, from the failed attempt's callback).
+   */
+  @Test
+  void aRetryWithNoBackoffThatFindsNoEndpointGivesItsTokenBack() {
+    try (Harness h =
+        new Harness(
+            b ->
+                b.backoff(Duration.ZERO, Duration.ZERO)
+                    .maxAttempts(4)
+                    // With nothing healthy, no attempt is sent (rather than ignore health).
+                    .panic(0, false)
+                    .retryBudget(0, 10, Duration.ofSeconds(10)))) {
+      assertThat(h.client.snapshot().budgetTokens()).isEqualTo(100.0);
+      RecordingCallback cb = new RecordingCallback();
+      h.enqueue(get("/held-off"), cb);
+      // Each endpoint asks for a minute's pause: the fourth attempt finds none to go to.
+      for (String host : new String[] {A1, B1, W1}) {
+        Exchange e = h.transport.next();
+        assertThat(e.host()).isEqualTo(host);
+        e.respond(503, "Retry-After", "60");
+      }
+      assertThat(cb.awaitFailure().reason()).isEqualTo(FailoverException.Reason.RETRIES_EXHAUSTED);
+      FailoverEvent.CallFinished finished = h.events.awaitCallFinished("/held-off");
+      assertThat(finished.retries()).isEqualTo(2);
+      assertThat(h.client.snapshot().budgetTokens()).isEqualTo(98.0);
+      h.quiesce();
+    }
+  }
+
+  /**
    * failover-semantics.md: "for the first 5 s after build() [...] latency is not used to judge
    * zones". The successes of those seconds entered the zone's 10 s window with their latency, and
    * were judged from 5 s on: a cold home zone, which takes most first calls, could look slow.
