@@ -172,9 +172,14 @@ public final class FakeEndpoint implements FakeTarget {
     }
   }
 
-  /** Heals, clears the journal and re-seeds the randomness, as at start. */
+  /**
+   * Heals, clears the journal and re-seeds the randomness, as at start. Unlike {@link
+   * FakeTarget#heal()}, connections held by a hang or blackhole fault are reset (TCP RST) rather
+   * than resumed, in the same step as the heal, so that nothing a test sent into the fault reaches
+   * WireMock, its journal or a client after the reset.
+   */
   void reset(long seed) {
-    apply(null, System.nanoTime());
+    apply(null, System.nanoTime(), true);
     Node n = running();
     n.server.resetRequests();
     n.random.setSeed(mix(seed));
@@ -199,11 +204,16 @@ public final class FakeEndpoint implements FakeTarget {
 
   // ---- faults ----
 
-  synchronized void apply(@Nullable ZoneFault fault, long startNanos) {
+  void apply(@Nullable ZoneFault fault, long startNanos) {
+    apply(fault, startNanos, false);
+  }
+
+  /** With {@code dropHeld}, resets the connections the fault in force holds instead of resuming. */
+  private synchronized void apply(@Nullable ZoneFault fault, long startNanos, boolean dropHeld) {
     Node n = running();
     Applied a = fault == null ? null : new Applied(fault, startNanos, ++generation);
     applied = a;
-    n.proxy.setMode(socketMode(a, System.nanoTime()));
+    n.proxy.setMode(socketMode(a, System.nanoTime()), dropHeld);
     if (a != null
         && a.fault().kind() == ZoneFault.Kind.FLAPPING
         && a.fault().socketKind() != null) {

@@ -44,7 +44,8 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * <p><b>Lifecycle.</b> In a {@code static} field the endpoints start before the class's first test
  * and stop after its last (per class); in an instance field they start before each test and stop
  * after it (per test), as with WireMock's {@code WireMockExtension}. Per class, before each test,
- * {@link #reset()} heals every fault, restores declared distances, clears the request journals and
+ * {@link #reset()} heals every fault (resetting the connections a hang or blackhole fault held, so
+ * that none reaches the next test), restores declared distances, clears the request journals and
  * re-seeds the randomness; stubs are kept, so stubs registered in {@code @BeforeAll} serve every
  * test. Without JUnit, call {@link #start()} and {@link #close()} (try-with-resources). Ports are
  * fixed while running; a restart picks new ones.
@@ -275,6 +276,12 @@ public final class FakeZones
    * distances declared on the builder, clears the request journals and re-seeds the randomness;
    * then runs the actions registered with {@link #onReset(Runnable)}, in the order registered. The
    * extension calls it before each test when it runs per class.
+   *
+   * <p>Unlike {@link #heal()}, it does not resume the connections held by a {@link
+   * ZoneFault#hang()} or {@link ZoneFault#blackhole()} fault: every connection open to an endpoint
+   * while one of them is in force (idle keep-alive ones included) is reset (TCP RST) before the
+   * endpoint heals, so that a request held in one test is neither answered nor journaled in the
+   * next. Each endpoint's journal is cleared after that.
    *
    * @throws IllegalStateException if not running
    * @throws RuntimeException the first exception an action threw, once every action has run (the

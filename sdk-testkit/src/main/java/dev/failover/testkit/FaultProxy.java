@@ -31,9 +31,12 @@ import org.jspecify.annotations.Nullable;
  * <ul>
  *   <li>{@link Mode#OPEN}: bytes flow both ways. The connection to WireMock is opened when the
  *       first request byte has to go there.
- *   <li>{@link Mode#HANG}: accepted and read (up to one buffer), never forwarded nor answered,
- *       never closed by the proxy; what was held back flows when the mode returns to OPEN. A client
- *       that closes a hung connection lets the proxy drop it, and the bytes it held.
+ *   <li>{@link Mode#HANG}: accepted and read, never forwarded nor answered, never closed by the
+ *       proxy. The first 16 KiB the client sends are held, and flow when the mode returns to OPEN;
+ *       whatever it sends beyond them is read and discarded, so that the proxy always sees the
+ *       client's close, and such a truncated connection is reset, not resumed, when the mode
+ *       returns to OPEN. A client that closes a hung connection lets the proxy drop it, and the
+ *       bytes it held.
  *   <li>{@link Mode#RESET}: requests flow; the first response byte resets the client's connection
  *       (SO_LINGER 0, then close).
  *   <li>{@link Mode#REFUSE}: nothing listens on the port; every connection is reset.
@@ -42,6 +45,17 @@ import org.jspecify.annotations.Nullable;
  *       full (backlog 1, filled by two connections of the proxy's own), and a kernel drops a SYN to
  *       such a listener instead of answering it: Linux does, and the testkit's tests check it.
  * </ul>
+ *
+ * <p>{@link #setMode(Mode, boolean)} with {@code dropHeld} (the zones' reset) resets every
+ * connection held by HANG or BLACKHOLE instead of letting it flow.
+ *
+ * <p>The port stays reserved while the proxy lives, across REFUSE: a socket bound to it with
+ * SO_REUSEPORT, which never listens, is opened first, and every listener shares the port with it. A
+ * connect to a port with a bound socket but no listener is refused, and no other socket (of this
+ * process or another, ephemeral ports included; only one of the same user that sets SO_REUSEPORT
+ * too) can bind the port meanwhile, so leaving REFUSE cannot find it taken. Only where the JDK does
+ * not offer SO_REUSEPORT (Windows) is the port released in REFUSE; leaving REFUSE then fails,
+ * naming the port, if something else took it.
  *
  * <p>Thread-safe: the methods hand their work to the loop and return once it is done.
  */
@@ -100,6 +114,8 @@ final class FaultProxy implements AutoCloseable {
   // Only on the loop thread:
   private final Set<Connection> connections = new HashSet<>();
   private final List<Socket> fillers = new ArrayList<>();
+  private final ByteBuffer discarded = ByteBuffer.allocate(BUFFER_BYTES); // what HANG drops
+  private @Nullable SocketChannel reservation; // keeps the port while nothing listens
   private @Nullable ServerSocketChannel listener;
   private boolean closed;
 
@@ -112,7 +128,7 @@ final class FaultProxy implements AutoCloseable {
       loop.run(
           () -> {
             try {
-              listen(0, BACKLOG, true);
+              listenOnReservedPort();
             } catch (IOException e) {
               throw new UncheckedIOException(e);
             }
@@ -152,7 +168,17 @@ final class FaultProxy implements AutoCloseable {
    *     REFUSE
    */
   void setMode(Mode next) {
-    loop.run(() -> apply(next), System.nanoTime() + CALL_TIMEOUT_NANOS);
+    setMode(next, false);
+  }
+
+  /**
+   * As {@link #setMode(Mode)}; with {@code dropHeld}, first resets (TCP RST) every connection the
+   * current mode holds (all those open in HANG or BLACKHOLE), so that nothing sent into the fault
+   * flows once {@code next} forwards. Both happen in one step on the loop, so no held byte reaches
+   * WireMock and no held response reaches a client after this returns.
+   */
+  void setMode(Mode next, boolean dropHeld) {
+    loop.run(() -> apply(next, dropHeld), System.nanoTime() + CALL_TIMEOUT_NANOS);
   }
 
   /** Closes with a bound of 5 seconds; see {@link #close(long)}. */
@@ -177,15 +203,24 @@ final class FaultProxy implements AutoCloseable {
           stopListening();
           List.copyOf(connections).forEach(Connection::abort);
           loop.completeCloses();
+          closeQuietly(reservation);
+          reservation = null;
         },
         deadlineNanos);
   }
 
   // ---- on the loop thread ----
 
-  private void apply(Mode next) {
+  private void apply(Mode next, boolean dropHeld) {
     Mode previous = mode;
-    if (closed || next == previous) {
+    if (closed) {
+      return;
+    }
+    if (dropHeld && !previous.forwards() && !connections.isEmpty()) {
+      List.copyOf(connections).forEach(Connection::abort); // held by HANG or BLACKHOLE
+      loop.completeCloses();
+    }
+    if (next == previous) {
       return;
     }
     if (previous.listening() != next.listening()) {
@@ -219,10 +254,51 @@ final class FaultProxy implements AutoCloseable {
     loop.completeCloses(); // resets sent now, not at the next event
   }
 
+  /**
+   * Reserves a free port with a socket that is bound and never listens (SO_REUSEPORT), then listens
+   * on it. Without SO_REUSEPORT, or if the reservation fails, listens on a free port without one.
+   */
+  private void listenOnReservedPort() throws IOException {
+    int reserved = reserve();
+    if (reserved != 0) {
+      try {
+        listen(reserved, BACKLOG, true);
+        return;
+      } catch (IOException e) {
+        closeQuietly(reservation);
+        reservation = null;
+      }
+    }
+    listen(0, BACKLOG, true);
+  }
+
+  /** Binds the reservation to a free port and returns it; 0 if it cannot be made. */
+  private int reserve() {
+    SocketChannel reserving = null;
+    try {
+      reserving = SocketChannel.open();
+      if (!reserving.supportedOptions().contains(StandardSocketOptions.SO_REUSEPORT)) {
+        closeQuietly(reserving);
+        return 0;
+      }
+      reserving.setOption(StandardSocketOptions.SO_REUSEPORT, true);
+      reserving.bind(new InetSocketAddress(LOOPBACK, 0));
+      int reservedPort = ((InetSocketAddress) reserving.getLocalAddress()).getPort();
+      reservation = reserving;
+      return reservedPort;
+    } catch (IOException e) {
+      closeQuietly(reserving);
+      return 0;
+    }
+  }
+
   private void listen(int onPort, int backlog, boolean accepting) throws IOException {
     ServerSocketChannel channel = ServerSocketChannel.open();
     try {
       channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+      if (reservation != null) {
+        channel.setOption(StandardSocketOptions.SO_REUSEPORT, true); // shares the reserved port
+      }
       channel.bind(new InetSocketAddress(LOOPBACK, onPort), backlog);
       channel.configureBlocking(false);
       if (accepting) {
@@ -324,6 +400,7 @@ final class FaultProxy implements AutoCloseable {
     private boolean serverEof;
     private boolean serverShut; // client's EOF passed on
     private boolean clientShut; // WireMock's EOF passed on
+    private boolean truncated; // bytes the client sent while held were discarded
     private boolean isClosed;
 
     Connection(SocketChannel client) {
@@ -336,8 +413,14 @@ final class FaultProxy implements AutoCloseable {
         SocketChannel s = server;
         ByteBuffer d = down;
         if (key.channel() == client) {
-          if (key.isReadable() && up.hasRemaining() && client.read(up) < 0) {
-            clientEof = true;
+          if (key.isReadable()) {
+            if (up.hasRemaining()) {
+              if (client.read(up) < 0) {
+                clientEof = true;
+              }
+            } else if (!mode.forwards()) {
+              discard(); // held and full: keep reading, or the client's close would go unseen
+            }
           }
         } else if (s != null && d != null) {
           if (key.isConnectable() && s.finishConnect()) {
@@ -379,6 +462,10 @@ final class FaultProxy implements AutoCloseable {
         interest(false);
         return;
       }
+      if (truncated) {
+        abort(); // part of what the client sent while held is gone: it cannot be resumed
+        return;
+      }
       ByteBuffer d = down;
       if (m == Mode.RESET && d != null && d.position() > 0) {
         abort(); // the response starts to come back
@@ -416,6 +503,17 @@ final class FaultProxy implements AutoCloseable {
       interest(true);
     }
 
+    /** Reads what a held client sends beyond the held buffer, and drops it. */
+    private void discard() throws IOException {
+      discarded.clear();
+      int read = client.read(discarded);
+      if (read < 0) {
+        clientEof = true;
+      } else if (read > 0) {
+        truncated = true;
+      }
+    }
+
     private SocketChannel connectBackend() throws IOException {
       SocketChannel s = SocketChannel.open();
       server = s;
@@ -442,8 +540,8 @@ final class FaultProxy implements AutoCloseable {
     private void interest(boolean forwarding) {
       ByteBuffer d = down;
       int c = 0;
-      if (!clientEof && up.hasRemaining()) {
-        c |= SelectionKey.OP_READ;
+      if (!clientEof && (up.hasRemaining() || !forwarding)) {
+        c |= SelectionKey.OP_READ; // held: read on, to see the client's close
       }
       if (forwarding && d != null && d.position() > 0) {
         c |= SelectionKey.OP_WRITE;

@@ -81,7 +81,11 @@ public final class ZoneFault {
   /**
    * Connection refused, as when the process or host is down: nothing listens on the endpoint's
    * port, so a connect attempt fails at once with {@link java.net.ConnectException}, and every
-   * established connection is reset. {@link FakeTarget#heal()} listens on the same port again.
+   * established connection is reset. {@link FakeTarget#heal()} listens on the same port again. The
+   * port stays reserved meanwhile (a socket is bound to it that never listens), so that no other
+   * server and no outgoing connection takes it; that needs SO_REUSEPORT (Linux, macOS). Where the
+   * JDK has no SO_REUSEPORT (Windows) the port is free while refused, and {@code heal()} throws an
+   * {@link java.io.UncheckedIOException} naming the port if something took it.
    *
    * @return the fault
    */
@@ -114,9 +118,13 @@ public final class ZoneFault {
    * A hung server, or a partition that strikes after connect: connections are still accepted and
    * their requests read, but no byte is forwarded in either direction, on new and on already open
    * (keep-alive) connections, and the proxy closes nothing. Clients wait until their own (read)
-   * timeout. Bytes held back are delivered if the fault is healed while the client still holds the
-   * connection; a client that closes a hung connection lets the proxy drop it. For connect attempts
-   * that time out, use {@link #blackhole()}.
+   * timeout. Up to 16 KiB of what a client sends are held back, and delivered if the fault is
+   * healed while the client still holds the connection; anything it sends beyond them is read and
+   * discarded (so that its close is always seen), and such a connection is reset at heal instead of
+   * resumed. A client that closes a hung connection lets the proxy drop it. {@link
+   * FakeZones#reset()} (between tests) resets every connection held by this fault or by {@link
+   * #blackhole()}, instead of resuming it, so that a request of one test never reaches the next.
+   * For connect attempts that time out, use {@link #blackhole()}.
    *
    * @return the fault
    */

@@ -8,12 +8,20 @@ import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.BindException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketException;
 import java.net.SocketTimeoutException;
+import java.net.StandardSocketOptions;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -197,6 +205,117 @@ class SocketFaultsTest {
 
       Http.Outcome outcome = call.get(5, TimeUnit.SECONDS);
       assertThat(outcome.body()).isEqualTo("alice");
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"hang", "blackhole"})
+  void zonesResetDropsARequestHeldByTheFaultInsteadOfAnsweringIt(String faultName)
+      throws Exception {
+    ZoneFault fault = faultName.equals("hang") ? ZoneFault.hang() : ZoneFault.blackhole();
+    FakeEndpoint endpoint = zones.zone("us-east-1a").endpoint(0);
+    int accepted = endpoint.proxy().acceptedConnections();
+    try (Socket socket = new Socket()) {
+      socket.connect(new InetSocketAddress("127.0.0.1", endpoint.port()), 5_000);
+      Await.until(
+          Duration.ofSeconds(10),
+          "the proxy to accept the connection",
+          () -> endpoint.proxy().acceptedConnections() == accepted + 1);
+      endpoint.fail(fault);
+      socket
+          .getOutputStream()
+          .write(
+              "GET /users/42 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                  .getBytes(StandardCharsets.US_ASCII));
+      socket.setSoTimeout(10_000);
+
+      zones.reset();
+
+      int firstByte;
+      try {
+        firstByte = socket.getInputStream().read();
+      } catch (SocketException e) {
+        firstByte = -1; // reset: what the proxy does with a held connection
+      }
+      assertThat(firstByte).as("the held request is dropped, never answered").isEqualTo(-1);
+    }
+    assertThat(endpoint.requestCount()).as("the held request never reached WireMock").isZero();
+    try (Http http = new Http()) {
+      assertThat(http.call(url("us-east-1a")).body()).isEqualTo("alice");
+    }
+    assertThat(endpoint.requestCount()).as("only the request sent after the reset").isEqualTo(1);
+  }
+
+  @Test
+  void aHungConnectionStillSeesItsClientCloseAfterMoreThanItHolds() throws Exception {
+    FakeEndpoint endpoint = zones.zone("us-east-1a").endpoint(0);
+    Await.until(
+        Duration.ofSeconds(10),
+        "the connections of earlier tests to close",
+        () -> endpoint.proxy().openConnections() == 0);
+    endpoint.fail(ZoneFault.hang());
+    byte[] body = new byte[64 * 1024];
+    byte[] head =
+        ("POST /users HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " + body.length + "\r\n\r\n")
+            .getBytes(StandardCharsets.US_ASCII);
+    Socket socket = new Socket();
+    try {
+      socket.connect(new InetSocketAddress("127.0.0.1", endpoint.port()), 5_000);
+      Await.until(
+          Duration.ofSeconds(10),
+          "the proxy to hold the connection",
+          () -> endpoint.proxy().openConnections() == 1);
+      OutputStream out = socket.getOutputStream();
+      CompletableFuture.runAsync(
+              () -> {
+                try {
+                  out.write(head);
+                  out.write(body); // 64 KiB: the proxy holds 16 KiB, the kernel the rest at most
+                  out.flush();
+                } catch (IOException e) {
+                  throw new UncheckedIOException(e);
+                }
+              })
+          .get(10, TimeUnit.SECONDS);
+    } finally {
+      socket.close();
+    }
+
+    Await.until(
+        Duration.ofSeconds(10),
+        "the proxy to see the client close the hung connection",
+        () -> endpoint.proxy().openConnections() == 0);
+    assertThat(endpoint.requestCount()).isZero();
+  }
+
+  @Test
+  void aRefusedPortStaysReservedSoThatHealListensOnItAgain() throws IOException {
+    try (Socket probe = new Socket()) {
+      assumeTrue(
+          probe.supportedOptions().contains(StandardSocketOptions.SO_REUSEPORT),
+          "the port is reserved with SO_REUSEPORT");
+    }
+    FakeEndpoint endpoint = zones.zone("us-east-1a").endpoint(0);
+    int port = endpoint.port();
+    InetSocketAddress address = new InetSocketAddress("127.0.0.1", port);
+    endpoint.fail(ZoneFault.refuse());
+
+    try (Socket outgoing = new Socket();
+        ServerSocket server = new ServerSocket()) {
+      outgoing.setReuseAddress(false);
+      assertThatThrownBy(() -> outgoing.bind(address))
+          .as("a socket binding the refused port %s", port)
+          .isInstanceOf(BindException.class);
+      server.setReuseAddress(true);
+      assertThatThrownBy(() -> server.bind(address))
+          .as("a server binding the refused port %s with SO_REUSEADDR", port)
+          .isInstanceOf(BindException.class);
+    }
+    try (Http http = new Http()) {
+      assertThat(http.call(url("us-east-1a")).error()).isInstanceOf(ConnectException.class);
+      endpoint.heal();
+      assertThat(endpoint.port()).isEqualTo(port);
+      assertThat(http.call(url("us-east-1a")).body()).isEqualTo("alice");
     }
   }
 

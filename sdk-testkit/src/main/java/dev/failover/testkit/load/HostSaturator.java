@@ -21,6 +21,13 @@ import org.jspecify.annotations.Nullable;
  * thread outlives either. Its threads are named {@code <name>-busy-<n>} and {@code
  * <name>-saturator}.
  *
+ * <p>The pauser and the pause listener are called on the saturator's own thread, and so is the log
+ * for its lines in the middle and at the natural end of a burst. They may call {@link #stop()} or
+ * {@link #close()}: that ends the burst whose thread calls, waits for its busy threads and returns
+ * (the calling thread ends once its callback returns); it never waits for the calling thread
+ * itself, nor for a lock that another thread holds while it stops the saturator. They must not call
+ * {@link #saturate(Duration)}, which throws there.
+ *
  * <pre>{@code
  * try (HostSaturator host = HostSaturator.perCore("bench")) {
  *   host.pauseWith(generator::pause);
@@ -45,7 +52,7 @@ public final class HostSaturator implements AutoCloseable {
   private volatile @Nullable Consumer<Duration> pauser;
   private volatile Consumer<String> log = s -> {};
   private volatile Consumer<ForcedPause> onPause = p -> {};
-  private @Nullable Burst current;
+  private volatile @Nullable Burst current; // written under this
 
   /**
    * A saturator of {@code threads} busy threads.
@@ -138,16 +145,37 @@ public final class HostSaturator implements AutoCloseable {
    * running first. Returns at once.
    *
    * @param length how long the burst lasts
+   * @throws IllegalStateException if called from the saturator's own thread (from a callback)
    */
-  public synchronized void saturate(Duration length) {
-    stop();
-    Burst b = new Burst(length);
-    current = b;
-    b.begin();
+  public void saturate(Duration length) {
+    if (ownBurst() != null) {
+      throw new IllegalStateException(
+          "saturate() was called from the saturator's own thread; call it from another thread");
+    }
+    synchronized (this) {
+      stopCurrent();
+      Burst b = new Burst(length);
+      current = b;
+      b.begin();
+    }
   }
 
-  /** Ends the burst in progress, if any, and waits for its threads to end. */
-  public synchronized void stop() {
+  /**
+   * Ends the burst in progress, if any, and waits for its threads to end. From the saturator's own
+   * thread (a callback), ends the burst that thread belongs to and waits for its busy threads only.
+   */
+  public void stop() {
+    Burst own = ownBurst();
+    if (own != null) {
+      own.end(); // without the lock: another thread may hold it while it waits for this one
+      return;
+    }
+    synchronized (this) {
+      stopCurrent();
+    }
+  }
+
+  private void stopCurrent() {
     Burst b = current;
     current = null;
     if (b != null) {
@@ -155,12 +183,19 @@ public final class HostSaturator implements AutoCloseable {
     }
   }
 
+  /** The burst whose control thread is the calling thread, if it is one of this saturator's. */
+  private @Nullable Burst ownBurst() {
+    return Thread.currentThread() instanceof ControlThread c && c.saturator() == this
+        ? c.burst
+        : null;
+  }
+
   /**
    * Whether any thread of a burst is still alive.
    *
    * @return true while a burst runs
    */
-  public synchronized boolean running() {
+  public boolean running() {
     Burst b = current;
     return b != null && b.alive();
   }
@@ -176,7 +211,7 @@ public final class HostSaturator implements AutoCloseable {
     private final long startNanos = System.nanoTime();
     private final long deadline;
     private final List<Thread> busy = new ArrayList<>();
-    private final Thread control;
+    private final ControlThread control;
 
     Burst(Duration length) {
       this.deadline = startNanos + length.toNanos();
@@ -186,8 +221,7 @@ public final class HostSaturator implements AutoCloseable {
         t.setDaemon(true);
         busy.add(t);
       }
-      control = new Thread(() -> control(startNanos + length.toNanos() / 2), name + "-saturator");
-      control.setDaemon(true);
+      control = new ControlThread(this, startNanos + length.toNanos() / 2);
     }
 
     void begin() {
@@ -224,6 +258,9 @@ public final class HostSaturator implements AutoCloseable {
       Consumer<Duration> p = pauser;
       if (p != null) {
         p.accept(PAUSE);
+        if (stopped.get()) {
+          return; // stopped by the pauser
+        }
       }
       long before = System.nanoTime();
       long allocated;
@@ -286,15 +323,21 @@ public final class HostSaturator implements AutoCloseable {
       return control.isAlive() || busy.stream().anyMatch(Thread::isAlive);
     }
 
+    /**
+     * Stops the threads and waits for them, all but the calling thread: the control thread may end
+     * its own burst from a callback.
+     */
     void end() {
-      boolean wasRunning = busy.stream().anyMatch(Thread::isAlive);
-      stopped.set(true);
-      control.interrupt();
+      boolean wasRunning = !stopped.getAndSet(true) && busy.stream().anyMatch(Thread::isAlive);
+      Thread self = Thread.currentThread();
+      if (control != self) {
+        control.interrupt();
+      }
       boolean interrupted = false;
       List<Thread> all = new ArrayList<>(busy);
       all.add(control);
       for (Thread t : all) {
-        while (t.isAlive()) {
+        while (t != self && t.isAlive()) {
           try {
             t.join();
           } catch (InterruptedException e) {
@@ -312,6 +355,28 @@ public final class HostSaturator implements AutoCloseable {
       if (interrupted) {
         Thread.currentThread().interrupt();
       }
+    }
+  }
+
+  /** A burst's control thread: runs the forced pause and the callbacks. */
+  private final class ControlThread extends Thread {
+    final Burst burst;
+    private final long pauseAt;
+
+    ControlThread(Burst burst, long pauseAt) {
+      super(name + "-saturator");
+      this.burst = burst;
+      this.pauseAt = pauseAt;
+      setDaemon(true);
+    }
+
+    HostSaturator saturator() {
+      return HostSaturator.this;
+    }
+
+    @Override
+    public void run() {
+      burst.control(pauseAt);
     }
   }
 }

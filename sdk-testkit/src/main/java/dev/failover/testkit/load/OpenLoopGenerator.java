@@ -8,13 +8,15 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * An open-loop load on one thread, bounded in calls and time. First the warm-up: {@code warmUp x
- * rate} unrecorded calls, one every {@code 1 / rate} from the moment {@link #run()} is called. Then
- * the load's zero, its start, is fixed on the {@link LoadClock}: when the warm-up's last call is
- * sent and its time is up, so that neither a slow client build nor a late warm-up shifts a call.
- * Call {@code i} is due at {@code start + i / rate} and is sent then, whatever happened to earlier
- * calls; if the generator is late (its thread was not scheduled, the JVM paused), it sends the
- * calls it owes at once and tells the {@link LagSink} how late each was. Measure latency from the
- * due time, so that a late generator cannot hide its own delay (no coordinated omission).
+ * rate} (rounded down) unrecorded calls, one every {@code 1 / rate} from the moment {@link #run()}
+ * is called. Then the load's zero, its start, is fixed on the {@link LoadClock}: when the warm-up's
+ * last call is sent and its time is up, so that neither a slow client build nor a late warm-up
+ * shifts a call. Call {@code i} is due at {@code start + i / rate} and is sent then, whatever
+ * happened to earlier calls; the load's calls are those due before {@code start + duration}, {@code
+ * duration x rate} of them rounded up (a duration of 1.25 s at 2 per second sends the calls due at
+ * 0, 0.5 and 1 s); if the generator is late (its thread was not scheduled, the JVM paused), it
+ * sends the calls it owes at once and tells the {@link LagSink} how late each was. Measure latency
+ * from the due time, so that a late generator cannot hide its own delay (no coordinated omission).
  *
  * <p>After the {@code duration}, an optional tail: the same schedule goes on for up to {@code
  * tailMax}, one whole second at a time, for as long as the {@link Tail} says so; it is asked at the
@@ -92,10 +94,11 @@ public final class OpenLoopGenerator {
     this.clock = b.clock;
     this.rate = b.rate;
     this.warmUpCalls = b.warmUp.toNanos() * rate / SECOND;
-    this.calls = duration.toNanos() * rate / SECOND;
     this.endNanos = duration.toNanos();
-    // The tail's calls are those due from the end on, for tailMax.
-    this.firstTailCall = ceilDiv(endNanos * rate, SECOND);
+    // The load's calls are those due before the end: i / rate < duration, i.e. i < ceil(duration
+    // x rate). The tail's are those due from the end on, for tailMax, so it starts where they stop.
+    this.calls = ceilDiv(endNanos * rate, SECOND);
+    this.firstTailCall = calls;
     this.tailEnd = ceilDiv(duration.plus(b.tailMax).toNanos() * rate, SECOND);
     this.tail = b.tail;
     this.sink = sink;
@@ -114,7 +117,8 @@ public final class OpenLoopGenerator {
   }
 
   /**
-   * Calls after the warm-up and before any tail: {@code duration x rate}.
+   * Calls after the warm-up and before any tail: those due before the duration ends, {@code
+   * duration x rate} rounded up.
    *
    * @return the count
    */

@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -56,6 +58,94 @@ class HostSaturatorTest {
       assertThat(log).contains("forced pause: " + p.describe());
     }
     assertThat(threadsOf("kit-pause")).isEmpty();
+  }
+
+  @Test
+  void stopFromItsOwnCallbackEndsTheBurstAndReturns() throws Exception {
+    HostSaturator s = new HostSaturator("kit-self-stop", 2);
+    CompletableFuture<List<String>> aliveAfterStop = new CompletableFuture<>();
+    s.pauseWith(
+        pause -> {
+          s.stop();
+          aliveAfterStop.complete(
+              threadsOf("kit-self-stop").stream().map(Thread::getName).toList());
+        });
+    s.saturate(Duration.ofSeconds(1));
+
+    assertThat(aliveAfterStop.get(30, TimeUnit.SECONDS))
+        .as("stop() returned in the callback, its busy threads ended")
+        .containsExactly("kit-self-stop-saturator");
+    awaitNoThreadOf("kit-self-stop");
+    assertThat(s.running()).isFalse();
+    s.close();
+  }
+
+  @Test
+  void stopFromACallbackWhileAnotherThreadStopsDoesNotDeadlock() throws Exception {
+    HostSaturator s = new HostSaturator("kit-both-stop", 1);
+    AtomicBoolean stopperEntering = new AtomicBoolean();
+    CompletableFuture<Thread> stopperThread = new CompletableFuture<>();
+    CompletableFuture<Void> callbackStopped = new CompletableFuture<>();
+    s.pauseWith(
+        pause -> {
+          Thread stopper =
+              new Thread(
+                  () -> {
+                    stopperEntering.set(true);
+                    s.stop();
+                  },
+                  "kit-both-stop-test-stopper");
+          stopper.setDaemon(true);
+          stopperThread.complete(stopper);
+          stopper.start();
+          // Bounded wait until the other thread, inside stop(), waits for this one's burst.
+          long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+          while (!(stopperEntering.get() && stopper.getState() == Thread.State.WAITING)
+              && System.nanoTime() < deadline) {
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+          }
+          s.stop();
+          callbackStopped.complete(null);
+        });
+    s.saturate(Duration.ofSeconds(1));
+
+    callbackStopped.get(30, TimeUnit.SECONDS);
+    Thread stopper = stopperThread.get(30, TimeUnit.SECONDS);
+    stopper.join(TimeUnit.SECONDS.toMillis(30));
+    assertThat(stopper.isAlive()).as("the other thread's stop() returned").isFalse();
+    awaitNoThreadOf("kit-both-stop");
+    assertThat(s.running()).isFalse();
+  }
+
+  @Test
+  void saturateFromItsOwnCallbackIsRefused() throws Exception {
+    HostSaturator s = new HostSaturator("kit-self-saturate", 1);
+    CompletableFuture<RuntimeException> refused = new CompletableFuture<>();
+    s.pauseWith(
+        pause -> {
+          try {
+            s.saturate(Duration.ofMinutes(1));
+            refused.completeExceptionally(new AssertionError("saturate() from the callback ran"));
+          } catch (IllegalStateException e) {
+            refused.complete(e);
+          }
+          s.stop();
+        });
+    s.saturate(Duration.ofSeconds(1));
+
+    assertThat(refused.get(30, TimeUnit.SECONDS))
+        .hasMessage(
+            "saturate() was called from the saturator's own thread; call it from another thread");
+    awaitNoThreadOf("kit-self-saturate");
+    s.close();
+  }
+
+  /** Waits, up to 30 s, for every thread named after the saturator to end. */
+  private static void awaitNoThreadOf(String name) throws InterruptedException {
+    for (Thread t : threadsOf(name)) {
+      t.join(TimeUnit.SECONDS.toMillis(30));
+    }
+    assertThat(threadsOf(name)).isEmpty();
   }
 
   @Test

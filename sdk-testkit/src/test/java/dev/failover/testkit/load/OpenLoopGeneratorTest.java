@@ -176,6 +176,44 @@ class OpenLoopGeneratorTest {
   }
 
   @Test
+  void aFractionalLengthSendsEveryCallDueBeforeItsEnd() throws InterruptedException {
+    // 1.25 s at 2 per second: calls due at 0, 0.5 and 1 s, all before the end.
+    OpenLoopGenerator g =
+        generator().rate(2).warmUp(Duration.ZERO).duration(Duration.ofMillis(1250)).build();
+
+    assertThat(g.calls()).isEqualTo(3);
+    g.run();
+
+    assertThat(afterWarmUp()).extracting(Sent::offset).containsExactly(0L, 500 * MS, 1000 * MS);
+    assertThat(lateness.summary().calls()).isEqualTo(3);
+  }
+
+  @Test
+  void aFractionalLengthsTailGoesOnFromTheFirstCallDueAfterItsEnd() throws InterruptedException {
+    List<Integer> asked = new ArrayList<>();
+
+    generator()
+        .rate(2)
+        .warmUp(Duration.ZERO)
+        .duration(Duration.ofMillis(1250))
+        .tail(
+            Duration.ofSeconds(2),
+            k -> {
+              asked.add(k);
+              return true;
+            })
+        .build()
+        .run();
+
+    // The load's calls, then the tail's from 1.5 s (due 0.25 s and 0.75 s into its first second,
+    // 1.25 s and 1.75 s into its second): one every 0.5 s, none left out.
+    assertThat(afterWarmUp())
+        .extracting(Sent::offset)
+        .containsExactly(0L, 500 * MS, 1000 * MS, 1500 * MS, 2000 * MS, 2500 * MS, 3000 * MS);
+    assertThat(asked).containsExactly(0, 1);
+  }
+
+  @Test
   void theBuilderChecksEverySettingAtOnce() {
     assertThatThrownBy(() -> OpenLoopGenerator.builder(clock).rate(0))
         .hasMessage("rate must be at least 1 but was 0");
