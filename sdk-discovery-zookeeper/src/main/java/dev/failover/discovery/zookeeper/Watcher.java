@@ -7,11 +7,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.BlockingDeque;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
@@ -39,12 +39,19 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>a suspended or lost connection: {@code failed()} at once;
- *   <li>connected again (or a failure still to be cleared): the instances are read from ZooKeeper
+ *   <li>reconnected (or a failure still to be cleared): the instances are read from ZooKeeper
  *       itself (not the cache, which may not have caught up) and reported;
  *   <li>a cache change: the cache's instances are reported;
  *   <li>for a while after such a read, the cache is checked once a second against what was reported
  *       (see {@link #settle()}).
  * </ul>
+ *
+ * <p>When the cache's first contents are reported, what was signalled while it started is dropped:
+ * its changes and the connection it was opened on are in those contents. A suspended or lost
+ * connection is kept though, the latest one (see {@link #awaitCacheInitialized()}): the connection
+ * may have dropped after the cache read its contents, and the outage must be reported at once, not
+ * only at the next signal. A {@code CONNECTED} signal is never acted on: it announces the first
+ * connection of a client, which the cache is always opened on.
  */
 final class Watcher<T> {
 
@@ -79,9 +86,9 @@ final class Watcher<T> {
   private final String description;
 
   // ---- any thread: Curator's listeners only offer ----
-  private final BlockingQueue<Signal> signals = new LinkedBlockingQueue<>();
+  private final BlockingDeque<Signal> signals = new LinkedBlockingDeque<>();
   private final ConnectionStateListener connectionListener =
-      (client, state) -> signals.offer(new Signal(state));
+      (client, state) -> connectionStateChanged(state);
   private final ServiceCacheListener cacheListener =
       new ServiceCacheListener() {
         @Override
@@ -101,6 +108,9 @@ final class Watcher<T> {
   private @Nullable Thread worker;
   private boolean started;
   private boolean closed;
+
+  // ---- set by tests before start ----
+  private volatile @Nullable Runnable cacheInitializedHook;
 
   // ---- only the worker thread ----
   private @Nullable ServiceDiscoveryImpl<T> discovery;
@@ -135,6 +145,20 @@ final class Watcher<T> {
 
   String description() {
     return description;
+  }
+
+  /** What {@link #connectionListener} does with a connection state: queues it for the worker. */
+  void connectionStateChanged(ConnectionState state) {
+    signals.offer(new Signal(state));
+  }
+
+  /**
+   * For tests: runs {@code hook} on the worker each time the cache's first contents are in, before
+   * the signals that arrived meanwhile are sorted out and the contents reported; a connection state
+   * it hands to {@link #connectionStateChanged} arrives at the moment the cache initialises.
+   */
+  void onCacheInitialized(Runnable hook) {
+    cacheInitializedHook = Objects.requireNonNull(hook, "hook");
   }
 
   void start(Updates target) {
@@ -296,12 +320,37 @@ final class Watcher<T> {
     }
   }
 
-  /** Reports the cache's first contents, or a failure each connect timeout that passes. */
+  /**
+   * Reports the cache's first contents, or a failure each connect timeout that passes.
+   *
+   * <p>Of the signals that arrived while the cache started, cache changes and connections are
+   * dropped: what they announced is in the contents read now (and a stale connection signal acted
+   * on would read ZooKeeper again, which may fail on its own). The latest suspended or lost
+   * connection among them is kept, at the head of the queue, for {@link #watch} to report at once:
+   * the connection may have dropped after the cache read its contents, or just after it said so,
+   * and no other signal may follow for as long as the session lasts. Once the connection is back (a
+   * {@code RECONNECTED}, or the retry a failure brings), the instances are read again.
+   */
   private void awaitCacheInitialized() throws InterruptedException {
     CountDownLatch latch = Objects.requireNonNull(cacheInitialized);
     if (latch.await(connectTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
       cacheInitialized = null;
-      signals.clear(); // what they announced is in the contents read now
+      Runnable hook = cacheInitializedHook;
+      if (hook != null) {
+        hook.run();
+      }
+      List<Signal> meanwhile = new ArrayList<>();
+      signals.drainTo(meanwhile);
+      Signal loss = null;
+      for (Signal signal : meanwhile) {
+        if (isLoss(signal.state())) {
+          loss = signal;
+        }
+      }
+      if (loss != null) {
+        // Ahead of any signal that arrived since the drain: they came after it.
+        signals.offerFirst(loss);
+      }
       report(Objects.requireNonNull(cache).getInstances());
     } else {
       fail(
@@ -332,9 +381,11 @@ final class Watcher<T> {
       ConnectionState state = signal.state();
       if (state == null) {
         changed = true;
-      } else if (state == ConnectionState.SUSPENDED || state == ConnectionState.LOST) {
+      } else if (isLoss(state)) {
         loss = state;
-      } else if (state.isConnected()) {
+      } else if (state.isConnected() && state != ConnectionState.CONNECTED) {
+        // RECONNECTED (or READ_ONLY). CONNECTED is the client's first connection, which the cache
+        // was opened on: acted on, late, it would only read ZooKeeper again for nothing.
         reconnected = true;
       }
     }
@@ -364,6 +415,10 @@ final class Watcher<T> {
     } else if (settleUntil != 0) {
       settle();
     }
+  }
+
+  private static boolean isLoss(@Nullable ConnectionState state) {
+    return state == ConnectionState.SUSPENDED || state == ConnectionState.LOST;
   }
 
   /**

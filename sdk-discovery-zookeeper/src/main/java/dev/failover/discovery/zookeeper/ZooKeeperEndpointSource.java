@@ -19,8 +19,9 @@ import org.jspecify.annotations.Nullable;
  * complete list of instances each time it changes; each instance becomes an endpoint: {@code
  * https://address:sslPort} when it has an SSL port, else {@code http://address:port}, in the
  * locality read from its metadata. When the connection to ZooKeeper is suspended or lost it reports
- * a failure at once (the client keeps serving from its last good list); when it is back, it reads
- * the service's instances again and reports them.
+ * a failure at once, even when that happens just as the source reads its first list (the client
+ * keeps serving from its last good list); when it is back, it reads the service's instances again
+ * and reports them.
  *
  * <pre>{@code
  * ZooKeeperEndpointSource source = ZooKeeperEndpointSource.builder()
@@ -137,6 +138,11 @@ public final class ZooKeeperEndpointSource implements EndpointSource {
   @Override
   public String toString() {
     return "ZooKeeperEndpointSource[" + description() + "]";
+  }
+
+  /** The worker, for tests in this package. */
+  Watcher<?> watcher() {
+    return watcher;
   }
 
   /**

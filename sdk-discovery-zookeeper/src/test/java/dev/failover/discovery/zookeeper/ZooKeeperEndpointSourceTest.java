@@ -11,6 +11,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.imps.CuratorFrameworkState;
@@ -22,6 +24,8 @@ import org.apache.curator.x.discovery.ServiceInstance;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /** The source against a real ZooKeeper ({@link TestingServer} on a random port). */
 class ZooKeeperEndpointSourceTest {
@@ -141,6 +145,106 @@ class ZooKeeperEndpointSourceTest {
     server.restart();
     List<Endpoint> again = recorder.awaitList(afterFailure, "the list again", l -> l.size() == 2);
     assertThat(urls(again)).containsExactly(url(8081), url(8082));
+  }
+
+  @ParameterizedTest
+  @EnumSource(
+      value = ConnectionState.class,
+      names = {"SUSPENDED", "LOST"})
+  void aConnectionLossAsTheCacheInitialisesIsReportedAtOnceAndClearedByAFreshRead(
+      ConnectionState loss) throws Exception {
+    registry.register(SERVICE, "a", 8081, Registry.zone("r", "z1"));
+    ZooKeeperEndpointSource source = source().build();
+    Watcher<?> watcher = source.watcher();
+    // Handed to the worker between the cache's "initialised" and its first report: a signal queued
+    // then was dropped along with the stale ones, and the outage went unreported.
+    watcher.onCacheInitialized(() -> watcher.connectionStateChanged(loss));
+    started(source);
+
+    Throwable failure = recorder.awaitFailure(0);
+
+    assertThat(failure)
+        .hasMessageContaining("ZooKeeper connection " + loss)
+        .hasMessageContaining("/services/directory");
+    List<Recorder.Report> reports = recorder.reports();
+    // (Its contents may miss "a": the registry re-registers, delete and create, on its CONNECTED.)
+    assertThat(reports.get(0).isList()).as("the cache's first contents come first").isTrue();
+    int afterFailure = indexOfFirstFailure(reports) + 1;
+    // ZooKeeper never went away: the failure is cleared by a read from ZooKeeper itself, which
+    // goes on, with the cache, to the registered instance.
+    recorder.awaitList(afterFailure, "a again", l -> urls(l).equals(List.of(url(8081))));
+  }
+
+  @Test
+  void zookeeperStoppedAndBackAsTheCacheInitialisesIsReportedAndThenTheListAgain()
+      throws Exception {
+    registry.register(SERVICE, "a", 8081, Registry.zone("r", "z1"));
+    CuratorFramework client =
+        CuratorFrameworkFactory.builder()
+            .connectString(server.getConnectString())
+            .sessionTimeoutMs(60_000) // the session outlives the outage: SUSPENDED, RECONNECTED
+            .connectionTimeoutMs(2_000)
+            .retryPolicy(new RetryOneTime(100))
+            .build();
+    CountDownLatch suspended = new CountDownLatch(1);
+    CountDownLatch reconnected = new CountDownLatch(1);
+    client
+        .getConnectionStateListenable()
+        .addListener(
+            (c, state) -> {
+              if (state == ConnectionState.SUSPENDED) {
+                suspended.countDown();
+              } else if (state == ConnectionState.RECONNECTED) {
+                reconnected.countDown();
+              }
+            });
+    client.start();
+    toClose.add(client::close);
+    ZooKeeperEndpointSource source =
+        ZooKeeperEndpointSource.builder().curatorFramework(client).serviceName(SERVICE).build();
+    Watcher<?> watcher = source.watcher();
+    watcher.onCacheInitialized(
+        () -> {
+          // After the cache has read its contents, before they are reported, ZooKeeper stops and
+          // comes back. Curator hands each state to every listener before the next state, so once
+          // this test's listener has RECONNECTED, the source's has had SUSPENDED.
+          try {
+            server.stop();
+            await(suspended, "SUSPENDED");
+            server.restart();
+            await(reconnected, "RECONNECTED");
+          } catch (Exception e) {
+            throw new AssertionError(e);
+          }
+        });
+    started(source);
+
+    Throwable failure = recorder.awaitFailure(0);
+
+    assertThat(failure)
+        .hasMessageContaining("ZooKeeper connection SUSPENDED")
+        .hasMessageContaining("/services/directory");
+    List<Recorder.Report> reports = recorder.reports();
+    assertThat(reports.get(0).isList()).as("the cache's first contents come first").isTrue();
+    // Connected again: the failure is cleared by a read from ZooKeeper itself, which goes on, with
+    // the cache, to the registered instance (the registry re-registers "a" on its reconnection).
+    recorder.awaitList(
+        indexOfFirstFailure(reports) + 1, "a again", l -> urls(l).equals(List.of(url(8081))));
+  }
+
+  private static void await(CountDownLatch latch, String what) throws InterruptedException {
+    if (!latch.await(Recorder.WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+      throw new AssertionError("no " + what + " within " + Recorder.WAIT.toSeconds() + " s");
+    }
+  }
+
+  private static int indexOfFirstFailure(List<Recorder.Report> reports) {
+    for (int i = 0; i < reports.size(); i++) {
+      if (!reports.get(i).isList()) {
+        return i;
+      }
+    }
+    throw new AssertionError("no failure in " + reports);
   }
 
   @Test
