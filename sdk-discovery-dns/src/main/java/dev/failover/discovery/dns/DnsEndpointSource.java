@@ -72,7 +72,8 @@ import org.xbill.DNS.TextParseException;
  * Builder#timeout(Duration) timeout}, every server answered SERVFAIL or REFUSED, or a record could
  * not be turned into an endpoint, such as a target the locality mapping cannot place) is reported
  * to {@link Updates#failed(Throwable)} as an {@link IOException} that names the query and each
- * server's outcome; {@link #start(Updates)} itself never throws for DNS trouble.
+ * server's outcome, each server as {@code host:port} with an IPv6 address in brackets ({@code
+ * [0:0:0:0:0:0:0:1]:53}); {@link #start(Updates)} itself never throws for DNS trouble.
  *
  * <p><b>Threads and sockets.</b> One daemon thread per started source, named {@code failover-dns}
  * and the source's description, runs every lookup; each query opens a UDP socket (and a TCP one for
@@ -335,7 +336,8 @@ public final class DnsEndpointSource implements EndpointSource {
    * Returns what this source follows, for events, logs and the snapshot.
    *
    * @return for example {@code dns-srv _directory._tcp.example.internal @127.0.0.1:5353} (the
-   *     servers are named only when set with {@link Builder#server(String, int)})
+   *     servers are named only when set with {@link Builder#server(String, int)}, an IPv6 address
+   *     in brackets: {@code @[0:0:0:0:0:0:0:1]:5353})
    */
   @Override
   public String description() {
@@ -355,8 +357,7 @@ public final class DnsEndpointSource implements EndpointSource {
   private static String describeServers(List<InetSocketAddress> servers) {
     List<String> out = new ArrayList<>();
     for (InetSocketAddress s : servers) {
-      String host = s.getHostString();
-      out.add((host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + s.getPort());
+      out.add(DnsTransport.describe(s));
     }
     return String.join(",", out);
   }

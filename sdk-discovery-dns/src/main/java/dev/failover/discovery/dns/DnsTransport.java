@@ -75,6 +75,7 @@ final class DnsTransport {
    *
    * @return the first NOERROR or NXDOMAIN answer
    * @throws IOException if no server gave one within the timeout, naming each server's outcome
+   *     (each server as {@link #describe(InetSocketAddress)} writes it)
    */
   Answer query(Name name, int type) throws IOException {
     long deadline = System.nanoTime() + timeout.toNanos();
@@ -252,8 +253,15 @@ final class DnsTransport {
     return "failed: " + e;
   }
 
-  private static String describe(InetSocketAddress server) {
-    return server.getHostString() + ":" + server.getPort();
+  /**
+   * Returns a server as messages and descriptions name it: {@code host:port}, an IPv6 address in
+   * brackets so that the port stands apart ({@code [0:0:0:0:0:0:0:1]:53}), an IPv4 address or a
+   * name as it is ({@code 127.0.0.1:53}).
+   */
+  static String describe(InetSocketAddress server) {
+    String host = server.getHostString();
+    boolean ipv6 = host.indexOf(':') >= 0 && !host.startsWith("[");
+    return (ipv6 ? "[" + host + "]" : host) + ":" + server.getPort();
   }
 
   private static void closeQuietly(@Nullable Closeable closeable) {

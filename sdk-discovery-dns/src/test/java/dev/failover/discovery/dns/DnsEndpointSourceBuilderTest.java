@@ -111,6 +111,9 @@ class DnsEndpointSourceBuilderTest {
         .isEqualTo("dns-srv _directory._tcp.example.internal @127.0.0.1:5353");
     assertThat(addresses().ipv6(false).build().description())
         .isEqualTo("dns-a us-east-1a=directory.us-east-1a.internal @127.0.0.1:5353");
+    // An IPv6 server in brackets, as the lookups' failure messages name it.
+    assertThat(srv().server("::1", 53).build().description())
+        .isEqualTo("dns-srv _directory._tcp.example.internal @127.0.0.1:5353,[0:0:0:0:0:0:0:1]:53");
     assertThat(
             DnsEndpointSource.srv("_directory._tcp.example.internal.")
                 .locality(SrvLocalities.zoneLabel(1))

@@ -84,6 +84,37 @@ class DnsTransportTest {
   }
 
   @Test
+  void aFailureNamesAnIpv6ServerInBracketsAndAnIpv4OneAsItIs() throws Exception {
+    try (FakeDnsServer ipv4 =
+        new FakeDnsServer(q -> List.of(responseTo(q, Rcode.SERVFAIL).toWire()))) {
+      int port = ipv4.port(); // bound on 127.0.0.1 only: nothing answers on ::1
+      DnsTransport transport =
+          new DnsTransport(
+              List.of(new InetSocketAddress("::1", port), new InetSocketAddress("127.0.0.1", port)),
+              Duration.ofSeconds(5));
+
+      assertThatThrownBy(() -> transport.query(SERVICE, Type.SRV))
+          .isInstanceOf(IOException.class)
+          // ::1's own outcome (unreachable, no answer, no IPv6 at all) depends on the machine.
+          .hasMessageStartingWith(
+              "DNS SRV lookup of _directory._tcp.example.internal. failed: [0:0:0:0:0:0:0:1]:"
+                  + port
+                  + " ")
+          .hasMessageEndingWith("; 127.0.0.1:" + port + " answered SERVFAIL");
+    }
+  }
+
+  @Test
+  void aServerIsNamedHostColonPortWithAnIpv6AddressInBrackets() {
+    assertThat(DnsTransport.describe(new InetSocketAddress("127.0.0.1", 53)))
+        .isEqualTo("127.0.0.1:53");
+    assertThat(DnsTransport.describe(new InetSocketAddress("::1", 53)))
+        .isEqualTo("[0:0:0:0:0:0:0:1]:53");
+    assertThat(DnsTransport.describe(InetSocketAddress.createUnresolved("dns.internal", 53)))
+        .isEqualTo("dns.internal:53");
+  }
+
+  @Test
   void anNxdomainIsLookedUpAgainAfterTheSoasNegativeTtl() throws Exception {
     try (FakeDnsServer server =
         new FakeDnsServer(
