@@ -415,7 +415,9 @@ final class Router {
       if (p == null) {
         return null;
       }
-      if (!p.acquired() || p.endpoint().tryAcquire()) {
+      // An endpoint removed from the list while this pick read the one before gets no attempt:
+      // the list is replaced after its removed endpoints are marked, so the next pick reads it.
+      if (!p.endpoint().removed && (!p.acquired() || p.endpoint().tryAcquire())) {
         return p;
       }
       if (excluded == tried) {
@@ -440,7 +442,7 @@ final class Router {
       return null;
     }
     EndpointState ep = probe(zone, now);
-    return ep != null && ep.tryAcquire() ? ep : null;
+    return ep != null && !ep.removed && ep.tryAcquire() ? ep : null;
   }
 
   /** Picks an endpoint of {@code zone} for a probe, or null if none takes traffic. */

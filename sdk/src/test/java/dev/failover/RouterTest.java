@@ -257,6 +257,23 @@ class RouterTest {
   }
 
   @Test
+  void nextNeverPicksAnEndpointRemovedWhileItReadTheOldList() {
+    Router r = router(zone("us-east-1", "us-east-1a", 2, 1000));
+    EndpointState leaving = r.endpoints().get(0);
+    EndpointState staying = r.endpoints().get(1);
+    // The state between marking the removed endpoints and publishing the new list: a pick that
+    // read the old list still finds the endpoint there.
+    leaving.removed = true;
+    for (int i = 0; i < 20; i++) {
+      Router.Pick pick = r.next(clock.nanos(), new SmallSet<>(), List.of());
+      assertThat(pick).isNotNull();
+      assertThat(pick.endpoint()).isSameAs(staying);
+    }
+    staying.removed = true;
+    assertThat(r.next(clock.nanos(), new SmallSet<>(), List.of())).isNull();
+  }
+
+  @Test
   void nextStartsOverOnceTheCallTriedEveryEndpoint() {
     Router r = router(zone("us-east-1", "us-east-1a", 2, 1000));
     Set<EndpointState> tried = new SmallSet<>();
