@@ -445,6 +445,9 @@ final class ClientCore implements Closeable {
       }
     }
     retrying.dispatcher().cancelAll();
+    if (stale != null) {
+      stale.close(); // no call serves from it now; a closed client may stay reachable
+    }
     timeouts.close();
     if (ownScheduler) {
       scheduler.shutdownNow();

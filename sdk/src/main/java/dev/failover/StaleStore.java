@@ -72,6 +72,7 @@ final class StaleStore {
   private final StaleCache config;
   private final Cache<String, Entry> cache;
   private final Ticker ticker;
+  private volatile boolean closed;
 
   StaleStore(StaleCache config, Ticker ticker) {
     this.config = config;
@@ -131,7 +132,7 @@ final class StaleStore {
             body.source(),
             config.maxBodyBytes(),
             bytes ->
-                cache.put(
+                keep(
                     key,
                     new Entry(
                         code,
@@ -143,6 +144,27 @@ final class StaleStore {
                         ticker.nanos())));
     BufferedSource copying = Okio.buffer(teeing);
     return response.newBuilder().body(ResponseBody.create(copying, type, length)).build();
+  }
+
+  /** Keeps a copy, unless the store was closed (a body read to its end after the client closed). */
+  private void keep(String key, Entry entry) {
+    if (closed) {
+      return;
+    }
+    cache.put(key, entry);
+    if (closed) {
+      cache.invalidate(key); // close() ran meanwhile and may have missed it
+    }
+  }
+
+  /**
+   * Forgets every copy, for good: the client closed. A closed client may stay reachable (the
+   * application or a meter registry holds it), and its users' responses must not stay with it.
+   */
+  void close() {
+    closed = true;
+    cache.invalidateAll();
+    cache.cleanUp();
   }
 
   /** A stale copy of the response to {@code logical}, marked as such, or null. */
