@@ -835,8 +835,15 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     boolean clientStalled = core.clientHealth.stalled(now);
     // Only a stall as long as half the attempt explains it away.
     boolean stallExplains = clientStalled && core.clientHealth.explains(duration, now);
+    boolean reachedSdk = f.tag.reachedSdk;
     boolean excused =
-        Classifier.timedOutBeforeSending(outcome, failure, f.tag.reachedSdk, stallExplains);
+        Classifier.clientsOwnTimeout(
+            outcome,
+            failure,
+            reachedSdk,
+            reachedSdk && 2 * (f.tag.reachedSdkAt - f.start) > f.timeoutNanos,
+            f.timedOut && !f.cancelled,
+            stallExplains);
     boolean counted =
         excused
             ? f.endpoint.excuse(f.acquired)
@@ -851,19 +858,15 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     } else if (outcome.isEndpointFailure() || outcome == Outcome.THROTTLED) {
       f.endpoint.zone.record(true, outcome == Outcome.CONNECT_FAILED, duration, now);
     } else {
-      // No latency while the client stalls or in its first seconds (a cold JVM): the zone's
-      // window outlasts the start-up grace, and would judge that latency once it ended.
-      f.endpoint.zone.record(
-          false, false, core.clientHealth.latencyUntrusted(now) ? -1 : duration, now);
-    }
-    if (outcome == Outcome.SUCCESS && f.lastResort && f.kind != Attempt.Kind.HEDGE) {
-      // Everything in rotation failed and an evacuated zone answered: it was wrongly judged. (A
-      // hedge goes there when everything in rotation was tried but may still be running, merely
-      // slow: its win proves no such thing, and the zone returns through its probes.)
-      core.router.zones().restoreNow(f.endpoint.zone, now);
+      // No latency while the client stalls or from its first seconds (a cold JVM), even for an
+      // attempt that ends after them: the zone's window outlasts the start-up grace, and would
+      // judge that latency once it ended.
+      boolean untrusted =
+          core.clientHealth.latencyUntrusted(now) || core.clientHealth.startingUp(f.start);
+      f.endpoint.zone.record(false, false, untrusted ? -1 : duration, now);
     }
     if (outcome == Outcome.SUCCESS
-        || outcome == Outcome.TIMEOUT
+        || (outcome == Outcome.TIMEOUT && !excused)
         || (outcome == Outcome.CANCELLED && f.lostRace)) {
       core.hedger.record(duration, now);
     }
@@ -882,8 +885,14 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     if (silent > 0) {
       core.budget.charge(now, silent);
     }
+    boolean restoreZone;
     synchronized (this) {
       inFlight.remove(f);
+      // Everything in rotation failed (none of this call's attempts there still runs) and an
+      // evacuated zone answered: it was wrongly judged. A last resort that wins while attempts in
+      // rotation still run (a hedge racing slow ones) proves no such thing: the zone returns
+      // through its probes.
+      restoreZone = outcome == Outcome.SUCCESS && f.lastResort && !inRotationInFlightLocked();
       f.ended(outcome, response == null ? 0 : response.code(), duration, failure);
       ended.add(f);
       if (core.events.hasListeners()) {
@@ -933,7 +942,23 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
         retryOrGiveUpLocked(f.attempt(start), response, failure, now);
       }
     }
+    if (restoreZone) {
+      core.router.zones().restoreNow(f.endpoint.zone, now);
+    }
     drain();
+  }
+
+  /**
+   * Whether an attempt of this call to an endpoint in rotation (not a probe or last resort) runs.
+   */
+  @GuardedBy("this")
+  private boolean inRotationInFlightLocked() {
+    for (InFlight g : inFlight) {
+      if (g.kind != Attempt.Kind.PROBE && !g.lastResort) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
@@ -1050,6 +1075,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       try {
         retryTimer = core.scheduler.schedule(this::retryNow, delay, TimeUnit.NANOSECONDS);
       } catch (RejectedExecutionException e) {
+        core.budget.refund(retryTokenAt); // the retry is never sent
         failLocked(FailoverException.Reason.CANCELLED);
       }
     }

@@ -133,22 +133,38 @@ final class Classifier {
   }
 
   /**
-   * Whether an attempt that failed with {@code outcome} and {@code failure} timed out before it was
-   * sent for reasons of the client's own, so that it is no evidence against its endpoint or zone:
-   * it never reached the SDK's interceptor ({@code reachedSdk} false: it waited for a free slot of
-   * {@code maxRequests}, or in the application's own interceptors), or it was connecting while a
-   * stall of the client long enough to explain it ran ({@code stallExplains}), as a timeout's
-   * slowness is excused then. A connection that was refused, or that timed out with no stall (a
-   * blackholed zone), is still evidence.
+   * Whether an attempt that ended with {@code outcome} and {@code failure} timed out for reasons of
+   * the client's own, so that it is no evidence against its endpoint or zone:
+   *
+   * <ul>
+   *   <li>it timed out before it was sent ({@code CONNECT_FAILED} with a timeout) and never reached
+   *       the SDK's interceptor ({@code reachedSdk} false: it waited for a free slot of {@code
+   *       maxRequests}, or in the application's own interceptors), or a stall of the client long
+   *       enough to explain it ran ({@code stallExplains});
+   *   <li>its own timeout ended it ({@code byAttemptTimeout}, whether before or after sending) and
+   *       it reached the SDK's interceptor with less than half of that timeout left ({@code
+   *       reachedLate}): the wait for a slot, not the endpoint, took its time.
+   * </ul>
+   *
+   * A connection that was refused, or that timed out with no stall (a blackholed zone), and a
+   * timeout of an attempt that had most of its time on the network, are still evidence.
    */
-  static boolean timedOutBeforeSending(
+  static boolean clientsOwnTimeout(
       Outcome outcome,
       @org.jspecify.annotations.Nullable IOException failure,
       boolean reachedSdk,
+      boolean reachedLate,
+      boolean byAttemptTimeout,
       boolean stallExplains) {
-    return outcome == Outcome.CONNECT_FAILED
-        && failure instanceof InterruptedIOException
-        && (!reachedSdk || stallExplains);
+    boolean timeout = failure instanceof InterruptedIOException;
+    if (outcome == Outcome.CONNECT_FAILED && timeout && (!reachedSdk || stallExplains)) {
+      return true;
+    }
+    return (outcome == Outcome.CONNECT_FAILED || outcome == Outcome.TIMEOUT)
+        && timeout
+        && byAttemptTimeout
+        && reachedSdk
+        && reachedLate;
   }
 
   /** Whether a request may be sent more than once. */

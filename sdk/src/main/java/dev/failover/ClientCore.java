@@ -204,7 +204,8 @@ final class ClientCore implements Closeable {
       // endpoint, and OkHttp would carry cookies and custom credential headers there.
       CookieJar cookieJar = base == null ? CookieJar.NO_COOKIES : base.cookieJar();
       b.dispatcher(dispatcher)
-          .addInterceptor(new SeenCapture(settings.staleCache().enabled() ? cookieJar : null))
+          .addInterceptor(
+              new SeenCapture(settings.staleCache().enabled() ? cookieJar : null, ticker))
           .followRedirects(false)
           .followSslRedirects(false)
           .addNetworkInterceptor(new TransmissionCounter());
@@ -496,9 +497,11 @@ final class ClientCore implements Closeable {
    */
   static final class SeenCapture implements Interceptor {
     private final @org.jspecify.annotations.Nullable CookieJar cookieJar;
+    private final Ticker ticker;
 
-    SeenCapture(@org.jspecify.annotations.Nullable CookieJar cookieJar) {
+    SeenCapture(@org.jspecify.annotations.Nullable CookieJar cookieJar, Ticker ticker) {
       this.cookieJar = cookieJar;
+      this.ticker = ticker;
     }
 
     @Override
@@ -508,7 +511,8 @@ final class ClientCore implements Closeable {
       if (tag != null && !chain.call().isCanceled()) {
         // Not when it was cancelled (timed out) while it waited: OkHttp still runs the
         // application's interceptors and this one before it fails such a call.
-        tag.reachedSdk = true;
+        tag.reachedSdkAt = ticker.nanos();
+        tag.reachedSdk = true; // publishes reachedSdkAt
       }
       CookieJar cookieJar = this.cookieJar;
       if (tag != null && cookieJar != null) {
@@ -614,6 +618,9 @@ final class ClientCore implements Closeable {
      * out before then says nothing about its endpoint.
      */
     volatile boolean reachedSdk;
+
+    /** When it did (the client's ticker); read only after {@link #reachedSdk} reads true. */
+    long reachedSdkAt;
 
     /** What the server saw of this attempt; null until the attempt started executing. */
     volatile StaleStore.@org.jspecify.annotations.Nullable Seen seen;

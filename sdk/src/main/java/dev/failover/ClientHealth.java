@@ -72,6 +72,11 @@ final class ClientHealth {
     return now - startupUntil < 0 || stalled(now);
   }
 
+  /** Whether {@code t} falls in the first {@link #STARTUP_GRACE_NANOS} after the client started. */
+  boolean startingUp(long t) {
+    return t - startupUntil < 0;
+  }
+
   /** Counts stalls detected since the client was built. */
   long stalls() {
     return stallsSeen.get();

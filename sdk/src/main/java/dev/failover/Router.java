@@ -131,7 +131,6 @@ final class Router {
     List<EndpointState> removed = new ArrayList<>();
     for (EndpointState s : current.values()) {
       if (next.get(s.endpoint.address()) != s) {
-        s.removed = true;
         removed.add(s);
       }
     }
@@ -176,6 +175,11 @@ final class Router {
     }
     zones.replace(zoneList);
     topology = new Topology(List.copyOf(ordered), List.copyOf(next.values()));
+    // Marked after the new list is published: a pick that read the old list and finds its choice
+    // marked reads the new one when it picks again (a whole list replaced is not "no endpoint").
+    for (EndpointState s : removed) {
+      s.removed = true;
+    }
     return new Change(List.copyOf(added), List.copyOf(removed));
   }
 
@@ -416,7 +420,7 @@ final class Router {
         return null;
       }
       // An endpoint removed from the list while this pick read the one before gets no attempt:
-      // the list is replaced after its removed endpoints are marked, so the next pick reads it.
+      // removed endpoints are marked after the new list is published, so the next pick reads it.
       if (!p.endpoint().removed && (!p.acquired() || p.endpoint().tryAcquire())) {
         return p;
       }

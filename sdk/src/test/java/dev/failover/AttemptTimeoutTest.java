@@ -4,6 +4,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.any;
 import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -106,19 +107,7 @@ class AttemptTimeoutTest {
             .build()) {
       java.util.concurrent.CountDownLatch done =
           new java.util.concurrent.CountDownLatch(waiting + 1);
-      okhttp3.Callback count =
-          new okhttp3.Callback() {
-            @Override
-            public void onFailure(okhttp3.Call call, IOException e) {
-              done.countDown();
-            }
-
-            @Override
-            public void onResponse(okhttp3.Call call, Response response) {
-              response.close();
-              done.countDown();
-            }
-          };
+      okhttp3.Callback count = countDown(done);
       client
           .newCall(
               get("/held")
@@ -156,6 +145,81 @@ class AttemptTimeoutTest {
         }
       }
     }
+  }
+
+  @Test
+  void anAttemptLetOutOfTheQueueWithLessThanHalfItsTimeIsNoEvidenceWhenItTimesOut()
+      throws Exception {
+    // One slot (maxRequests 1), held 2.5 s. Three calls wait for it; their attempts may take 4 s.
+    // The first to get the slot has 1.5 s left, less than half, and its endpoint takes 5 s to
+    // answer: it times out there, sent. The wait for the slot, not the endpoint, used its time.
+    // The other two time out still waiting.
+    zones
+        .zone("us-east-1a")
+        .stubFor(
+            any(urlPathEqualTo("/held-briefly"))
+                .willReturn(aResponse().withStatus(200).withFixedDelay(2_500)));
+    zones.stubAll(
+        any(urlPathMatching("/slow-user/.*"))
+            .willReturn(aResponse().withStatus(200).withFixedDelay(5_000)));
+    Zones3.Recorder events = new Zones3.Recorder();
+    int waiting = 3;
+    try (FailoverClient client =
+        Zones3.client(zones)
+            .maxRequests(1)
+            .maxAttempts(5)
+            .deadline(Duration.ofSeconds(20))
+            // No retries: every attempt is one of the three waiting calls' first.
+            .retryBudget(0, 0, Duration.ofSeconds(10))
+            .hedging(HedgePolicy.off())
+            .listener(events)
+            .build()) {
+      java.util.concurrent.CountDownLatch done =
+          new java.util.concurrent.CountDownLatch(waiting + 1);
+      okhttp3.Callback count = countDown(done);
+      client
+          .newCall(
+              get("/held-briefly")
+                  .newBuilder()
+                  .tag(RequestOptions.class, RequestOptions.ofDeadline(Duration.ofMinutes(2)))
+                  .build())
+          .enqueue(count);
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (zones.zone("us-east-1a").requestCount() == 0 && System.nanoTime() < until) {
+        Thread.sleep(10);
+      }
+      assertThat(zones.zone("us-east-1a").requestCount()).isEqualTo(1);
+      for (int i = 0; i < waiting; i++) {
+        client.newCall(get("/slow-user/" + i)).enqueue(count);
+      }
+      assertThat(done.await(60, TimeUnit.SECONDS)).isTrue();
+      List<Attempt> attempts = events.attempts().stream().filter(a -> a.error() != null).toList();
+      assertThat(attempts).hasSize(waiting);
+      // The one let out late was sent and timed out; the others never left.
+      assertThat(attempts)
+          .extracting(Attempt::outcome)
+          .containsExactlyInAnyOrder(
+              Outcome.TIMEOUT, Outcome.CONNECT_FAILED, Outcome.CONNECT_FAILED);
+      assertThat(events.of(FailoverEvent.EndpointEjected.class)).isEmpty();
+      for (FailoverSnapshot.Zone z : client.snapshot().zones()) {
+        assertThat(z.errorRatePercent()).as("error rate of %s", z.locality()).isZero();
+      }
+    }
+  }
+
+  private static okhttp3.Callback countDown(java.util.concurrent.CountDownLatch done) {
+    return new okhttp3.Callback() {
+      @Override
+      public void onFailure(okhttp3.Call call, IOException e) {
+        done.countDown();
+      }
+
+      @Override
+      public void onResponse(okhttp3.Call call, Response response) {
+        response.close();
+        done.countDown();
+      }
+    };
   }
 
   @ParameterizedTest(name = "callerRuns={0}")

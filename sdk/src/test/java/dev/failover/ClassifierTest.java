@@ -78,25 +78,47 @@ class ClassifierTest {
   }
 
   @Test
-  void onlyTimeoutsBeforeSendingForTheClientsOwnReasonsAreNoEvidence() {
+  void onlyTimeoutsOfTheClientsOwnMakingAreNoEvidence() {
     IOException timeout = new InterruptedIOException("timeout");
     IOException connectTimeout = new SocketTimeoutException("connect timed out");
     IOException refused = new ConnectException("Connection refused");
     Outcome failed = Outcome.CONNECT_FAILED;
+    // Arguments: outcome, failure, reachedSdk, reachedLate, byAttemptTimeout, stallExplains.
     // Waited for a free slot of maxRequests (or in the application's interceptors) and timed out.
-    assertThat(Classifier.timedOutBeforeSending(failed, timeout, false, false)).isTrue();
-    // Timed out connecting, while a stall of the client explains it; or with no stall: evidence
-    // (a blackholed zone answers nothing).
-    assertThat(Classifier.timedOutBeforeSending(failed, timeout, true, true)).isTrue();
-    assertThat(Classifier.timedOutBeforeSending(failed, connectTimeout, true, true)).isTrue();
-    assertThat(Classifier.timedOutBeforeSending(failed, timeout, true, false)).isFalse();
-    assertThat(Classifier.timedOutBeforeSending(failed, connectTimeout, true, false)).isFalse();
-    // A refusal is the endpoint's answer, stall or not; and a failure that is not a timeout.
-    assertThat(Classifier.timedOutBeforeSending(failed, refused, true, true)).isFalse();
-    assertThat(Classifier.timedOutBeforeSending(failed, refused, false, true)).isFalse();
-    // Once sent it is a TIMEOUT, judged as slowness elsewhere.
-    assertThat(Classifier.timedOutBeforeSending(Outcome.TIMEOUT, timeout, true, true)).isFalse();
-    assertThat(Classifier.timedOutBeforeSending(Outcome.CANCELLED, timeout, false, false))
+    assertThat(Classifier.clientsOwnTimeout(failed, timeout, false, false, true, false)).isTrue();
+    // Timed out connecting while a stall of the client explains it: no evidence. With no stall,
+    // evidence (a blackholed zone answers nothing), whether OkHttp's connect timeout or the
+    // attempt's own ended it.
+    assertThat(Classifier.clientsOwnTimeout(failed, timeout, true, false, true, true)).isTrue();
+    assertThat(Classifier.clientsOwnTimeout(failed, connectTimeout, true, false, false, true))
+        .isTrue();
+    assertThat(Classifier.clientsOwnTimeout(failed, timeout, true, false, true, false)).isFalse();
+    assertThat(Classifier.clientsOwnTimeout(failed, connectTimeout, true, false, false, false))
+        .isFalse();
+    // Reached the SDK with less than half its time left (it waited for a slot), then its own
+    // timeout ended it, connecting or waiting for the answer: no evidence.
+    assertThat(Classifier.clientsOwnTimeout(failed, timeout, true, true, true, false)).isTrue();
+    assertThat(Classifier.clientsOwnTimeout(Outcome.TIMEOUT, timeout, true, true, true, false))
+        .isTrue();
+    // ...but OkHttp's own connect or read timeout after a late start is the endpoint's silence.
+    assertThat(Classifier.clientsOwnTimeout(failed, connectTimeout, true, true, false, false))
+        .isFalse();
+    assertThat(
+            Classifier.clientsOwnTimeout(
+                Outcome.TIMEOUT,
+                new SocketTimeoutException("Read timed out"),
+                true,
+                true,
+                false,
+                false))
+        .isFalse();
+    // A timeout with most of its time on the network is judged as slowness elsewhere.
+    assertThat(Classifier.clientsOwnTimeout(Outcome.TIMEOUT, timeout, true, false, true, true))
+        .isFalse();
+    // A refusal is the endpoint's answer, stall or not, late or not.
+    assertThat(Classifier.clientsOwnTimeout(failed, refused, true, true, false, true)).isFalse();
+    assertThat(Classifier.clientsOwnTimeout(failed, refused, false, false, false, true)).isFalse();
+    assertThat(Classifier.clientsOwnTimeout(Outcome.CANCELLED, timeout, false, false, true, false))
         .isFalse();
   }
 

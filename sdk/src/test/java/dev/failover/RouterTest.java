@@ -261,16 +261,26 @@ class RouterTest {
     Router r = router(zone("us-east-1", "us-east-1a", 2, 1000));
     EndpointState leaving = r.endpoints().get(0);
     EndpointState staying = r.endpoints().get(1);
-    // The state between marking the removed endpoints and publishing the new list: a pick that
-    // read the old list still finds the endpoint there.
+    // What a pick that read the old list sees once the new one is published: the endpoint is
+    // still in the list it read, and marked.
     leaving.removed = true;
     for (int i = 0; i < 20; i++) {
       Router.Pick pick = r.next(clock.nanos(), new SmallSet<>(), List.of());
       assertThat(pick).isNotNull();
       assertThat(pick.endpoint()).isSameAs(staying);
     }
-    staying.removed = true;
-    assertThat(r.next(clock.nanos(), new SmallSet<>(), List.of())).isNull();
+  }
+
+  @Test
+  void aWholeListReplacedIsMarkedRemovedOnlyOnceTheNewListIsInForce() {
+    Router r = router(zone("us-east-1", "us-east-1a", 2, 1000));
+    List<EndpointState> old = r.endpoints();
+    Router.Change change = r.update(zone("us-east-1", "us-east-1a", 2, 2000), clock.nanos(), false);
+    assertThat(change.removed()).containsExactlyInAnyOrderElementsOf(old);
+    assertThat(old).allMatch(s -> s.removed);
+    Router.Pick pick = r.next(clock.nanos(), new SmallSet<>(), List.of());
+    assertThat(pick).isNotNull();
+    assertThat(pick.endpoint().endpoint.url().port()).isBetween(2000, 2001);
   }
 
   @Test

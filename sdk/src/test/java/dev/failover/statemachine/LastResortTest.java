@@ -89,6 +89,33 @@ class LastResortTest {
   }
 
   @Test
+  void aHedgeThatWinsThereOnceEverythingInRotationFailedRestoresIt() {
+    try (Harness h = evacuatedHome()) {
+      RecordingCallback cb = new RecordingCallback();
+      h.enqueue(get("/all-failed"), cb);
+      Exchange first = h.transport.next();
+      assertThat(first.host()).isEqualTo(B1);
+      h.scheduler.advance(HEDGE_DELAY);
+      Exchange hedge = h.transport.next();
+      assertThat(hedge.host()).isEqualTo(W1);
+      // The hedge fails while the first still runs: the next hedge goes out at once, to the
+      // evacuated zone, everything in rotation being tried.
+      hedge.fail(new ConnectException("refused w1"));
+      Exchange lastResort = h.transport.next();
+      assertThat(lastResort.host()).isEqualTo(A1);
+      first.fail(new ConnectException("refused b1"));
+      h.events.awaitAttempt("/all-failed", 2);
+      // Nothing in rotation runs any more when the evacuated zone answers.
+      lastResort.respond(200);
+      assertThat(cb.awaitStatus()).isEqualTo(200);
+      h.events.awaitCallFinished("/all-failed");
+      assertThat(home(h).status()).isNotEqualTo(FailoverSnapshot.ZoneStatus.EVACUATED);
+      assertThat(h.events.of(FailoverEvent.ZoneRestored.class)).hasSize(1);
+      h.quiesce();
+    }
+  }
+
+  @Test
   void aRetryThatSucceedsInAnEvacuatedZoneAfterEverythingElseFailedRestoresIt() {
     try (Harness h = evacuatedHome()) {
       RecordingCallback cb = new RecordingCallback();

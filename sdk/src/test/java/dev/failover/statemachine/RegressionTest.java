@@ -92,11 +92,15 @@ class RegressionTest {
   @Test
   void latencyOfTheFirstSecondsNeverReachesTheZoneWindow() {
     try (Harness h = new Harness()) {
+      long built = h.scheduler.now();
       for (int i = 0; i < 3; i++) {
         answerAfter(h, "/cold/" + i, Duration.ofMillis(300));
       }
+      // One more begins just before the grace ends and ends after it: still cold.
+      h.scheduler.advanceTo(built + Duration.ofMillis(4_900).toNanos());
+      answerAfter(h, "/straddling", Duration.ofMillis(400));
       // The start-up grace is over; the zone's window (10 s) still spans those calls.
-      h.scheduler.advance(Duration.ofSeconds(5));
+      h.scheduler.advance(Duration.ofSeconds(1));
       assertThat(homeZone(h).meanLatency()).isZero();
       // From now on latency counts.
       answerAfter(h, "/warm", Duration.ofMillis(40));
