@@ -108,19 +108,7 @@ class AttemptTimeoutTest {
       java.util.concurrent.CountDownLatch done =
           new java.util.concurrent.CountDownLatch(waiting + 1);
       okhttp3.Callback count = countDown(done);
-      client
-          .newCall(
-              get("/held")
-                  .newBuilder()
-                  .tag(RequestOptions.class, RequestOptions.ofDeadline(Duration.ofMinutes(2)))
-                  .build())
-          .enqueue(count);
-      // The held call has the slot (its request reached the zone) before the others start.
-      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      while (zones.zone("us-east-1a").requestCount() == 0 && System.nanoTime() < until) {
-        Thread.sleep(10);
-      }
-      assertThat(zones.zone("us-east-1a").requestCount()).isEqualTo(1);
+      takeTheOnlySlot(client, "/held", count);
       for (int i = 0; i < waiting; i++) {
         client.newCall(Zones3.user(i)).enqueue(count);
       }
@@ -177,18 +165,7 @@ class AttemptTimeoutTest {
       java.util.concurrent.CountDownLatch done =
           new java.util.concurrent.CountDownLatch(waiting + 1);
       okhttp3.Callback count = countDown(done);
-      client
-          .newCall(
-              get("/held-briefly")
-                  .newBuilder()
-                  .tag(RequestOptions.class, RequestOptions.ofDeadline(Duration.ofMinutes(2)))
-                  .build())
-          .enqueue(count);
-      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      while (zones.zone("us-east-1a").requestCount() == 0 && System.nanoTime() < until) {
-        Thread.sleep(10);
-      }
-      assertThat(zones.zone("us-east-1a").requestCount()).isEqualTo(1);
+      takeTheOnlySlot(client, "/held-briefly", count);
       for (int i = 0; i < waiting; i++) {
         client.newCall(get("/slow-user/" + i)).enqueue(count);
       }
@@ -205,6 +182,26 @@ class AttemptTimeoutTest {
         assertThat(z.errorRatePercent()).as("error rate of %s", z.locality()).isZero();
       }
     }
+  }
+
+  /**
+   * Starts a call to {@code path} that may take two minutes, and waits until its request reached
+   * the home zone: it holds the client's only slot of {@code maxRequests} from then on.
+   */
+  private static void takeTheOnlySlot(FailoverClient client, String path, okhttp3.Callback cb)
+      throws InterruptedException {
+    client
+        .newCall(
+            get(path)
+                .newBuilder()
+                .tag(RequestOptions.class, RequestOptions.ofDeadline(Duration.ofMinutes(2)))
+                .build())
+        .enqueue(cb);
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (zones.zone("us-east-1a").requestCount() == 0 && System.nanoTime() < until) {
+      Thread.sleep(10);
+    }
+    assertThat(zones.zone("us-east-1a").requestCount()).isEqualTo(1);
   }
 
   private static okhttp3.Callback countDown(java.util.concurrent.CountDownLatch done) {
