@@ -861,8 +861,8 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       // No latency while the client stalls or from its first seconds (a cold JVM), even for an
       // attempt that ends after them: the zone's window outlasts the start-up grace, and would
       // judge that latency once it ended.
-      boolean untrusted =
-          core.clientHealth.latencyUntrusted(now) || core.clientHealth.startingUp(f.start);
+      // (One that ends in the grace began in it: testing when it began covers both.)
+      boolean untrusted = clientStalled || core.clientHealth.startingUp(f.start);
       f.endpoint.zone.record(false, false, untrusted ? -1 : duration, now);
     }
     if (outcome == Outcome.SUCCESS
