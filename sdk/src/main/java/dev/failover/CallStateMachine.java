@@ -323,7 +323,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       // OkHttp's dispatcher does with an enqueued call, the attempt is cancelled and fails with an
       // IOException caused by the throwable, so the call ends as it would on the dispatcher.
       // An Error still reaches the caller, once the call has ended.
-      c.cancel();
+      cancelQuietly(c);
       f.onFailure(c, new IOException("canceled due to " + t, t));
       if (t instanceof Error error) {
         throw error;
@@ -580,8 +580,21 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   private static void cancelAll(@Nullable List<Call> calls) {
     if (calls != null) {
       for (Call c : calls) {
-        c.cancel();
+        cancelQuietly(c);
       }
+    }
+  }
+
+  /**
+   * Cancels an attempt's OkHttp call. OkHttp tells the application's {@code EventListener} last
+   * ({@code canceled}), once the call is cancelled: if the listener throws, the call is cancelled
+   * all the same, and the SDK goes on (the other attempts, the call's events and its end).
+   */
+  static void cancelQuietly(Call c) {
+    try {
+      c.cancel();
+    } catch (RuntimeException e) {
+      log.warn("Failover: an EventListener threw from canceled(); the attempt is cancelled", e);
     }
   }
 
@@ -593,7 +606,17 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     for (InFlight f : sends) {
       Call c = newAttemptCall(f);
       if (c != null) {
-        c.enqueue(f);
+        try {
+          c.enqueue(f);
+        } catch (RuntimeException e) {
+          // OkHttp runs the application's EventListener.callStart in enqueue(), before it hands
+          // the call to its dispatcher: when it throws, the call never runs and no callback comes.
+          // As OkHttp does when a listener throws on its dispatcher, the attempt is cancelled and
+          // fails with an IOException caused by it: cancelled by the application's code, it
+          // counts against no endpoint and is not retried.
+          cancelQuietly(c);
+          f.onFailure(c, new IOException("canceled due to " + e, e));
+        }
       }
     }
   }
@@ -623,7 +646,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     f.call = c;
     boolean ended = f.cancelled || f.timedOut;
     if (ended) {
-      c.cancel();
+      cancelQuietly(c);
     } else {
       // On real time the attempt's start is a reading of System.nanoTime: no need for another.
       f.tag.timeout =
@@ -837,13 +860,14 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     boolean stallExplains = clientStalled && core.clientHealth.explains(duration, now);
     boolean reachedSdk = f.tag.reachedSdk;
     boolean excused =
-        Classifier.clientsOwnTimeout(
-            outcome,
-            failure,
-            reachedSdk,
-            reachedSdk && 2 * (f.tag.reachedSdkAt - f.start) > f.timeoutNanos,
-            f.timedOut && !f.cancelled,
-            stallExplains);
+        f.notMade
+            || Classifier.clientsOwnTimeout(
+                outcome,
+                failure,
+                reachedSdk,
+                reachedSdk && 2 * (f.tag.reachedSdkAt - f.start) > f.timeoutNanos,
+                f.timedOut && !f.cancelled,
+                stallExplains);
     boolean counted =
         excused
             ? f.endpoint.excuse(f.acquired)
@@ -1579,6 +1603,9 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
      */
     boolean cancelledElsewhere;
 
+    /** OkHttp could not make the attempt's call: the application's listener factory threw. */
+    boolean notMade;
+
     volatile boolean lostRace;
     volatile boolean slowLoser;
 
@@ -1664,6 +1691,9 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
      */
     void notMade(RuntimeException e) {
       log.warn("Failover: OkHttp could not make an attempt of {} {}", method, path(), e);
+      // The application's code failed, not the endpoint: the attempt never left (so it may be
+      // retried) and counts against no endpoint or zone.
+      notMade = true;
       onFailure(owner, new IOException("the attempt's OkHttp call could not be made: " + e, e));
     }
 
@@ -1679,7 +1709,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
         c = call;
       }
       if (c != null) {
-        c.cancel();
+        cancelQuietly(c);
       } // else not made yet: newAttemptCall cancels it once made
     }
 

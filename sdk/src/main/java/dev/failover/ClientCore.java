@@ -445,7 +445,20 @@ final class ClientCore implements Closeable {
             .error("[{}] cancelling a call on close failed", settings.service(), e);
       }
     }
-    retrying.dispatcher().cancelAll();
+    try {
+      retrying.dispatcher().cancelAll();
+    } catch (RuntimeException e) {
+      // An application EventListener threw from canceled(): the calls are cancelled all the
+      // same (OkHttp tells the listener last), and close() goes on.
+      org.slf4j.LoggerFactory.getLogger(ClientCore.class)
+          .warn("[{}] an EventListener threw while close() cancelled calls", settings.service(), e);
+      for (okhttp3.Call c : retrying.dispatcher().runningCalls()) {
+        CallStateMachine.cancelQuietly(c);
+      }
+      for (okhttp3.Call c : retrying.dispatcher().queuedCalls()) {
+        CallStateMachine.cancelQuietly(c);
+      }
+    }
     if (stale != null) {
       stale.close(); // no call serves from it now; a closed client may stay reachable
     }
@@ -524,7 +537,7 @@ final class ClientCore implements Closeable {
           }
           cookies = sb.toString();
         }
-        tag.seen = new StaleStore.Seen(request, cookies);
+        tag.seen = new StaleStore.Seen(request, cookies, chain.call().request().url());
       }
       Response response = chain.proceed(request);
       String original = tag == null ? null : tag.overflowingRetryAfter;
@@ -545,6 +558,11 @@ final class ClientCore implements Closeable {
         return chain.proceed(chain.request());
       }
       tag.transmissionStarted();
+      StaleStore.Seen seen = tag.seen;
+      if (seen != null) {
+        // Only with the stale cache on: what a network interceptor or an Authenticator added.
+        seen.sentOnNetwork(chain.request());
+      }
       Response response = chain.proceed(chain.request());
       tag.lastWasRedirect = response.isRedirect();
       String retryAfter = response.header("Retry-After");

@@ -3,6 +3,7 @@ package dev.failover;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -65,6 +66,17 @@ final class FailoverCall implements Call {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       machine.cancel();
+      // The call may have ended with a response just before: no one will read it, so it is
+      // closed (now, or when the thread that is completing the call hands it over).
+      CompletableFuture<Response> unused =
+          machine
+              .result()
+              .whenComplete(
+                  (response, failure) -> {
+                    if (response != null) {
+                      response.close();
+                    }
+                  });
       throw interrupted(e);
     } catch (TimeoutException e) {
       machine.deadlinePassed();
@@ -132,10 +144,22 @@ final class FailoverCall implements Call {
     return t;
   }
 
-  /** The call timeout the caller set, 0 for none. */
+  /**
+   * The call timeout the caller set through {@link #timeout()}, 0 for none: its timeout, or the
+   * time left to its deadline if that is sooner, as OkHttp's own call timeout counts them (a
+   * deadline already past leaves 1 ns).
+   */
   private long timeoutNanos() {
     Timeout t = timeout;
-    return t == null ? 0 : t.timeoutNanos();
+    if (t == null) {
+      return 0;
+    }
+    long nanos = t.timeoutNanos();
+    if (t.hasDeadline()) {
+      long left = Math.max(1, t.deadlineNanoTime() - System.nanoTime());
+      nanos = nanos == 0 ? left : Math.min(nanos, left);
+    }
+    return nanos;
   }
 
   @Override

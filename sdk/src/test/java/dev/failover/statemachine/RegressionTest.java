@@ -202,4 +202,27 @@ class RegressionTest {
       h.client.close();
     }
   }
+
+  /**
+   * A deadline set on the call's {@code timeout()} ends the call, as OkHttp's own call timeout
+   * counts it (it was read only as a timeout, so such a call ran to the client's 60 s deadline).
+   */
+  @Test
+  void aDeadlineSetOnTheCallsTimeoutEndsTheCall() {
+    try (Harness h = new Harness(b -> b.minAttemptTime(Duration.ofMillis(25)))) {
+      String path = "/timeout/deadline";
+      long t0 = h.scheduler.now();
+      RecordingCallback cb = new RecordingCallback();
+      Call call = h.client.newCall(get(path));
+      call.timeout().deadline(200, java.util.concurrent.TimeUnit.MILLISECONDS);
+      call.enqueue(cb);
+      h.transport.next(); // never answered
+      h.scheduler.advanceTo(t0 + Duration.ofMillis(250).toNanos());
+      FailoverException e = cb.awaitFailure();
+      assertThat(e.reason()).isEqualTo(FailoverException.Reason.DEADLINE_EXCEEDED);
+      assertThat(h.events.of(FailoverEvent.CallFinished.class, path))
+          .singleElement()
+          .satisfies(f -> assertThat(f.elapsed()).isLessThanOrEqualTo(Duration.ofMillis(200)));
+    }
+  }
 }

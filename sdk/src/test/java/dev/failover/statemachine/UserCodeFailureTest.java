@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.tuple;
 
 import dev.failover.Attempt;
+import dev.failover.EjectionPolicy;
 import dev.failover.FailoverEvent;
 import dev.failover.FailoverException;
 import dev.failover.FailoverListener;
@@ -23,6 +24,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import okhttp3.Call;
+import okhttp3.EventListener;
 import okhttp3.Response;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -260,6 +262,133 @@ class UserCodeFailureTest {
           .contains("listener boom on RetryScheduled")
           .contains("listener boom on CallFinished")
           .contains("Failover listener");
+    }
+  }
+
+  /** The snapshot's state of the endpoint on {@code host}. */
+  private static dev.failover.FailoverSnapshot.EndpointState endpoint(Harness h, String host) {
+    return h.client.snapshot().zones().stream()
+        .flatMap(z -> z.endpoints().stream())
+        .filter(e -> e.endpoint().url().host().equals(host))
+        .findFirst()
+        .orElseThrow();
+  }
+
+  /**
+   * OkHttp runs an EventListener's callStart inside enqueue(), before its dispatcher has the call:
+   * when it throws, that attempt never runs and no callback would ever come for it.
+   */
+  @Test
+  void anEventListenerThatThrowsFromCallStartEndsItsAttemptAtOnceAndBlamesNoEndpoint() {
+    String path = "/listener/call-start";
+    try (Harness h =
+        new Harness(b -> b.ejection(EjectionPolicy.defaults().withConsecutiveFailures(1)))) {
+      RecordingCallback cb = new RecordingCallback();
+      Call call = h.client.newCall(get(path));
+      call.addEventListener(
+          new EventListener() {
+            @Override
+            public void callStart(Call c) {
+              throw new IllegalStateException("callStart boom");
+            }
+          });
+      assertThatCode(() -> call.enqueue(cb)).doesNotThrowAnyException();
+
+      // At once: the fake clock never moves, so no timer can have ended the call.
+      FailoverException e = cb.awaitFailure();
+      assertThat(e.reason()).isEqualTo(FailoverException.Reason.RETRIES_EXHAUSTED);
+      assertThat(e).hasRootCauseMessage("callStart boom");
+      assertThat(h.events.attempts(path))
+          .extracting(Attempt::outcome)
+          .containsExactly(Outcome.CANCELLED);
+      assertThat(endpoint(h, A1).outstanding()).isZero();
+      assertThat(endpoint(h, A1).health()).isEqualTo(dev.failover.FailoverSnapshot.Health.HEALTHY);
+
+      nextCallWorks(h, "/listener/after-call-start");
+      h.quiesce();
+      assertThat(cb.invocations()).isEqualTo(1);
+    }
+  }
+
+  /**
+   * OkHttp tells an EventListener canceled() last, once the call is cancelled: when it throws, the
+   * other attempts are still cancelled and the call's events and end still come.
+   */
+  @Test
+  void anEventListenerThatThrowsFromCanceledLosesNoEventAndStopsNothing() {
+    String path = "/listener/canceled";
+    try (StderrCapture err = new StderrCapture();
+        Harness h = Harness.hedging()) {
+      RecordingCallback cb = new RecordingCallback();
+      Call call = h.client.newCall(get(path));
+      call.addEventListener(
+          new EventListener() {
+            @Override
+            public void canceled(Call c) {
+              throw new IllegalStateException("canceled boom");
+            }
+          });
+      call.enqueue(cb);
+      Exchange first = h.transport.next();
+      h.scheduler.advance(Harness.HEDGE_DELAY);
+      Exchange hedge = h.transport.next();
+      hedge.respond(200);
+      assertThat(cb.awaitStatus()).isEqualTo(200);
+
+      h.events.awaitCallFinished(path);
+      assertThat(first.call.isCanceled()).as("the losing attempt is cancelled").isTrue();
+      nextCallWorks(h, "/listener/after-canceled");
+      h.quiesce();
+      assertThat(cb.invocations()).isEqualTo(1);
+      assertThat(err.text()).contains("canceled boom");
+    }
+  }
+
+  /**
+   * The application's EventListener.Factory is the application's code, not the endpoint's: the
+   * attempt never left, so the call retries it, and the endpoint is not blamed.
+   */
+  @Test
+  void anEventListenerFactoryThatThrowsBlamesNoEndpoint() {
+    String path = "/listener/factory";
+    AtomicInteger thrown = new AtomicInteger();
+    FakeTransport transport = new FakeTransport();
+    okhttp3.OkHttpClient base = transport.okHttpClient();
+    EventListener.Factory hooks = base.eventListenerFactory();
+    okhttp3.OkHttpClient throwing =
+        base.newBuilder()
+            .eventListenerFactory(
+                c -> {
+                  if (c.request().url().encodedPath().equals(path)
+                      && thrown.getAndIncrement() == 0) {
+                    throw new IllegalStateException("factory boom");
+                  }
+                  return hooks.create(c);
+                })
+            .build();
+    try (StderrCapture err = new StderrCapture();
+        Harness h =
+            new Harness(
+                b ->
+                    b.okHttpClient(throwing)
+                        .ejection(EjectionPolicy.defaults().withConsecutiveFailures(1)))) {
+      RecordingCallback cb = new RecordingCallback();
+      h.enqueue(get(path), cb);
+      h.scheduler.advance(h.awaitRetryTimer(path, 1));
+      Exchange retry = transport.next();
+      assertThat(retry.host()).isEqualTo(B1);
+      retry.respond(200);
+      assertThat(cb.awaitStatus()).isEqualTo(200);
+
+      h.events.awaitCallFinished(path);
+      assertThat(h.events.attempts(path))
+          .extracting(a -> a.endpoint().url().host(), Attempt::outcome)
+          .containsExactly(tuple(A1, Outcome.CONNECT_FAILED), tuple(B1, Outcome.SUCCESS));
+      assertThat(endpoint(h, A1).health()).isEqualTo(dev.failover.FailoverSnapshot.Health.HEALTHY);
+      assertThat(endpoint(h, A1).ejections()).isZero();
+      assertThat(endpoint(h, A1).outstanding()).isZero();
+      h.quiesce();
+      assertThat(err.text()).contains("factory boom");
     }
   }
 }
