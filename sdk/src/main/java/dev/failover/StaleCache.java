@@ -11,16 +11,18 @@ import org.jspecify.annotations.Nullable;
  * <p>A stale response carries {@code Warning: 110 - "Response is Stale"} and an {@code Age} header,
  * and the listener receives {@link FailoverEvent.StaleServed}. Only 2xx responses to GET whose body
  * is at most {@code maxBodyBytes} are kept, for at most {@code maxAge}, at most {@code maxEntries}
- * of them (Caffeine's size eviction, W-TinyLFU, picks what goes). The key is the URL, the {@code
- * Accept} header and a SHA-256 digest of the request's credential headers ({@code Authorization},
- * {@code Cookie}, and any header whose name contains {@code auth}, {@code token}, {@code key},
- * {@code session}, {@code secret}, {@code password} or {@code credential}), so a caller is never
- * served a response fetched with other credentials, and no credential is kept in clear. Responses
- * marked {@code Cache-Control: no-store} are never kept. A stale copy replaces a final retryable
- * failure (a 502, 503, 504 or 429 after the last attempt) or an exception; a 500 or 4xx is the
- * server's answer and is returned as is. Keeping a copy reads the body (at most {@code
- * maxBodyBytes}) before the response is handed over. Nothing else changes what the caller sees: a
- * fresh response is always preferred.
+ * of them (Caffeine's size eviction, W-TinyLFU, picks what goes). The key is what the server saw
+ * after the application's interceptors: the path and query they sent, and a SHA-256 digest of every
+ * request header but transport and tracing ones, of the cookie jar's cookies and of the URL's user
+ * info; so a caller is never served a response fetched with other credentials (or another tenant's
+ * path), and no credential is kept in clear. A request that gains a header below the application's
+ * interceptors (a network interceptor, an {@code Authenticator}) is neither kept nor served: the
+ * key could not tell its callers apart. Responses marked {@code Cache-Control: no-store} are never
+ * kept. A stale copy replaces a final retryable failure (a 502, 503, 504 or 429 after the last
+ * attempt) or an exception; a 500 or 4xx is the server's answer and is returned as is. The body is
+ * copied as the caller reads it (the caller never waits for the cache); only a body read to its end
+ * within {@code maxBodyBytes} is kept. Nothing else changes what the caller sees: a fresh response
+ * is always preferred.
  *
  * <p>Immutable. {@link #of(long, long, Duration)} and {@link #builder()} turn the cache on; {@link
  * #toBuilder()} copies one with changes; {@link #off()} (the client's default) keeps nothing:

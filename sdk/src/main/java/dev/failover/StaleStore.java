@@ -17,6 +17,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import okhttp3.Headers;
+import okhttp3.HttpUrl;
 import okhttp3.MediaType;
 import okhttp3.Protocol;
 import okhttp3.Request;
@@ -66,6 +67,13 @@ final class StaleStore {
           "x-correlation-id",
           "x-amzn-trace-id");
 
+  /**
+   * Request headers OkHttp's bridge sets below the application's interceptors: never an identity of
+   * their own ({@code Cookie} there is the cookie jar's, which the key already holds).
+   */
+  private static final Set<String> SET_BY_OKHTTP =
+      Set.of("content-type", "transfer-encoding", "cookie");
+
   /** Response headers never kept: a stale copy must not set another caller's cookies. */
   private static final Set<String> NEVER_KEPT = Set.of("set-cookie", "set-cookie2");
 
@@ -98,7 +106,11 @@ final class StaleStore {
    * @param seen what the server saw of it, as captured after the application's interceptors
    */
   Response offer(Request logical, @Nullable Seen seen, Response response) {
-    if (seen == null || !eligible(logical) || response.code() < 200 || response.code() > 299) {
+    if (seen == null
+        || seen.identityAddedBelow
+        || !eligible(logical)
+        || response.code() < 200
+        || response.code() > 299) {
       return response;
     }
     if (hasDirective(seen.request.headers("Cache-Control"), "no-store")) {
@@ -169,7 +181,7 @@ final class StaleStore {
 
   /** A stale copy of the response to {@code logical}, marked as such, or null. */
   @Nullable Response serve(Request logical, @Nullable Seen seen) {
-    if (seen == null || !eligible(logical)) {
+    if (seen == null || seen.identityAddedBelow || !eligible(logical)) {
       return null;
     }
     if (hasDirective(seen.request.headers("Cache-Control"), "no-store")) {
@@ -204,15 +216,39 @@ final class StaleStore {
   }
 
   /**
-   * The logical URL's path with the query the server saw, and a SHA-256 digest of every request
-   * header the server saw (but {@link #NOT_IN_KEY}) and of the cookie jar's cookies: never another
-   * caller's data, never a secret in clear.
+   * The logical URL's scheme, host and port with the path (less the endpoint's base path) and query
+   * the server saw, the server when an interceptor sent it elsewhere, and a SHA-256 digest of every
+   * request header the server saw (but {@link #NOT_IN_KEY}), of the cookie jar's cookies and of the
+   * URL's user info: never another caller's data, never a secret in clear.
    */
   static String key(Request logical, Seen seen) {
-    String query = seen.request.url().encodedQuery();
-    StringBuilder sb =
-        new StringBuilder(logical.url().newBuilder().encodedQuery(query).build().toString());
+    HttpUrl url = logical.url();
+    HttpUrl sent = seen.request.url();
+    String path = url.encodedPath();
+    String madePath = seen.made.encodedPath();
+    String sentPath = sent.encodedPath();
+    if (!sentPath.equals(madePath)) {
+      // An application interceptor changed the path (per tenant, say): the key holds the path it
+      // sent, less the endpoint's base path, so that every endpoint's copy shares it.
+      String base =
+          madePath.endsWith(path) ? madePath.substring(0, madePath.length() - path.length()) : "";
+      path = sentPath.startsWith(base) ? sentPath.substring(base.length()) : sentPath;
+    }
+    StringBuilder sb = new StringBuilder(url.scheme()).append("://").append(url.host()).append(':');
+    sb.append(url.port()).append(path);
+    String query = sent.encodedQuery();
+    if (query != null) {
+      sb.append('?').append(query);
+    }
+    if (!sent.host().equals(seen.made.host()) || sent.port() != seen.made.port()) {
+      // Sent to another server than the endpoint: the copy is that server's.
+      sb.append('\n').append(sent.scheme()).append("://").append(sent.host()).append(':');
+      sb.append(sent.port());
+    }
     String identity = seen.identity();
+    if (!url.encodedUsername().isEmpty() || !url.encodedPassword().isEmpty()) {
+      identity += "userinfo:" + url.encodedUsername() + ':' + url.encodedPassword() + '\n';
+    }
     if (!identity.isEmpty()) {
       sb.append('\n').append(sha256(identity));
     }
@@ -280,9 +316,48 @@ final class StaleStore {
     final Request request;
     final String cookies;
 
+    /** The attempt's URL as the SDK made it, before the application's interceptors. */
+    final HttpUrl made;
+
+    /**
+     * Set when the request gained a header that may identify the caller below the application's
+     * interceptors (a network interceptor, an {@code Authenticator}'s follow-up): the key, built
+     * from what the application's interceptors sent, cannot tell its callers apart, so its response
+     * is never kept, and no copy is served to it.
+     */
+    volatile boolean identityAddedBelow;
+
     Seen(Request request, String cookies) {
+      this(request, cookies, request.url());
+    }
+
+    Seen(Request request, String cookies, HttpUrl made) {
       this.request = request;
       this.cookies = cookies;
+      this.made = made;
+    }
+
+    /**
+     * Marks this attempt if the request as it goes on the network carries a header that may
+     * identify the caller and that the application's interceptors did not send with that value. The
+     * headers OkHttp's bridge sets (and the cookie jar's cookies, already in the key) are not such
+     * headers.
+     */
+    void sentOnNetwork(Request network) {
+      if (identityAddedBelow) {
+        return;
+      }
+      Headers h = network.headers();
+      for (String name : h.names()) {
+        String n = name.toLowerCase(Locale.ROOT);
+        if (NOT_IN_KEY.contains(n) || SET_BY_OKHTTP.contains(n)) {
+          continue;
+        }
+        if (!h.values(name).equals(request.headers(name))) {
+          identityAddedBelow = true;
+          return;
+        }
+      }
     }
 
     /**

@@ -88,14 +88,7 @@ class StaleCacheSafetyTest {
                   return chain.proceed(r);
                 })
             .build();
-    return FailoverClient.builder()
-        .service("directory")
-        .home("us-east-1", "us-east-1a")
-        .endpoint(zones.endpoints().get(0).url(), "us-east-1", "us-east-1a")
-        .okHttpClient(withAuth)
-        .deadline(Duration.ofSeconds(10))
-        .staleIfError(StaleCache.of(100, 64 * 1024, Duration.ofMinutes(1)))
-        .build();
+    return clientOn(withAuth);
   }
 
   private static Request call(String path) {
@@ -202,6 +195,105 @@ class StaleCacheSafetyTest {
         assertThat(r.header("Warning")).isEqualTo("110 - \"Response is Stale\"");
         assertThat(r.body().string()).isEqualTo("{\"me\":\"carol-private\"}");
       }
+    }
+  }
+
+  /** A client of the one fake endpoint, with a stale cache, on {@code okHttp}. */
+  private static FailoverClient clientOn(OkHttpClient okHttp) {
+    return FailoverClient.builder()
+        .service("directory")
+        .home("us-east-1", "us-east-1a")
+        .endpoint(zones.endpoints().get(0).url(), "us-east-1", "us-east-1a")
+        .okHttpClient(okHttp)
+        .deadline(Duration.ofSeconds(10))
+        .staleIfError(StaleCache.of(100, 64 * 1024, Duration.ofMinutes(1)))
+        .build();
+  }
+
+  @Test
+  void aPathAnInterceptorRewritesPerTenantIsPartOfTheKey() throws Exception {
+    zones.stubAll(get(urlPathEqualTo("/t/acme/me")).willReturn(ok("{\"tenant\":\"acme\"}")));
+    zones.stubAll(get(urlPathEqualTo("/t/globex/me")).willReturn(ok("{\"tenant\":\"globex\"}")));
+    AtomicReference<String> tenant = new AtomicReference<>("acme");
+    OkHttpClient perTenant =
+        new OkHttpClient.Builder()
+            .addInterceptor(
+                chain -> {
+                  Request r = chain.request();
+                  String path = "/t/" + tenant.get() + r.url().encodedPath();
+                  return chain.proceed(
+                      r.newBuilder().url(r.url().newBuilder().encodedPath(path).build()).build());
+                })
+            .build();
+    try (FailoverClient client = clientOn(perTenant)) {
+      assertThat(body(client, call("/me"))).isEqualTo("{\"tenant\":\"acme\"}");
+
+      zones.fail(ZoneFault.refuse());
+      tenant.set("globex");
+      assertThatThrownBy(() -> client.newCall(call("/me")).execute())
+          .isInstanceOf(FailoverException.class);
+      // The tenant whose copy it is still gets it.
+      tenant.set("acme");
+      try (Response r = client.newCall(call("/me")).execute()) {
+        assertThat(r.body().string()).isEqualTo("{\"tenant\":\"acme\"}");
+        assertThat(r.header("Warning")).isEqualTo("110 - \"Response is Stale\"");
+      }
+    }
+  }
+
+  @Test
+  void credentialsAddedBelowTheApplicationsInterceptorsKeepNothing() throws Exception {
+    // A network interceptor signs each request for the current user.
+    OkHttpClient signing =
+        new OkHttpClient.Builder()
+            .addNetworkInterceptor(
+                chain ->
+                    chain.proceed(
+                        chain
+                            .request()
+                            .newBuilder()
+                            .header("Authorization", "Bearer " + token.get())
+                            .build()))
+            .build();
+    try (FailoverClient client = clientOn(signing)) {
+      token.set("carol");
+      assertThat(body(client, call("/me"))).isEqualTo("{\"me\":\"carol-private\"}");
+
+      zones.fail(ZoneFault.refuse());
+      token.set("dave");
+      assertThatThrownBy(() -> client.newCall(call("/me")).execute())
+          .isInstanceOf(FailoverException.class);
+      assertThat(client.snapshot().counters().staleServed()).isZero();
+    }
+  }
+
+  @Test
+  void credentialsAnAuthenticatorAddsKeepNothing() throws Exception {
+    zones.stubAll(
+        get(urlPathEqualTo("/me"))
+            .withHeader("Authorization", com.github.tomakehurst.wiremock.client.WireMock.absent())
+            .willReturn(aResponse().withStatus(401).withHeader("WWW-Authenticate", "Bearer")));
+    OkHttpClient authenticating =
+        new OkHttpClient.Builder()
+            .authenticator(
+                (route, response) ->
+                    response.request().header("Authorization") != null
+                        ? null
+                        : response
+                            .request()
+                            .newBuilder()
+                            .header("Authorization", "Bearer " + token.get())
+                            .build())
+            .build();
+    try (FailoverClient client = clientOn(authenticating)) {
+      token.set("carol");
+      assertThat(body(client, call("/me"))).isEqualTo("{\"me\":\"carol-private\"}");
+
+      zones.fail(ZoneFault.refuse());
+      token.set("dave");
+      assertThatThrownBy(() -> client.newCall(call("/me")).execute())
+          .isInstanceOf(FailoverException.class);
+      assertThat(client.snapshot().counters().staleServed()).isZero();
     }
   }
 }
