@@ -138,10 +138,11 @@ class AttemptTimeoutTest {
   @Test
   void anAttemptLetOutOfTheQueueWithLessThanHalfItsTimeIsNoEvidenceWhenItTimesOut()
       throws Exception {
-    // One slot (maxRequests 1), held 2.5 s. Three calls wait for it; their attempts may take 4 s.
-    // The first to get the slot has 1.5 s left, less than half, and its endpoint takes 5 s to
-    // answer: it times out there, sent. The wait for the slot, not the endpoint, used its time.
-    // The other two time out still waiting.
+    // One slot (maxRequests 1), held 2.5 s. Three calls wait for it. The first's attempt may take
+    // 4 s: it gets the slot with 1.5 s left, less than half, and its endpoint takes 5 s to answer:
+    // it times out there at 4 s, sent. The wait for the slot, not the endpoint, used its time.
+    // The other two (3 s attempts) time out at 3 s, still waiting: a second before the slot frees
+    // again, so that none of them can get it in the moment its own timer fires.
     zones
         .zone("us-east-1a")
         .stubFor(
@@ -167,7 +168,15 @@ class AttemptTimeoutTest {
       okhttp3.Callback count = countDown(done);
       takeTheOnlySlot(client, "/held-briefly", count);
       for (int i = 0; i < waiting; i++) {
-        client.newCall(get("/slow-user/" + i)).enqueue(count);
+        Request r = get("/slow-user/" + i);
+        if (i > 0) {
+          // 15 s / 5 attempts: 3 s.
+          r =
+              r.newBuilder()
+                  .tag(RequestOptions.class, RequestOptions.ofDeadline(Duration.ofSeconds(15)))
+                  .build();
+        }
+        client.newCall(r).enqueue(count);
       }
       assertThat(done.await(60, TimeUnit.SECONDS)).isTrue();
       List<Attempt> attempts = events.attempts().stream().filter(a -> a.error() != null).toList();
