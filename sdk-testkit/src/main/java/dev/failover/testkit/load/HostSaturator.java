@@ -16,10 +16,11 @@ import org.jspecify.annotations.Nullable;
  * Saturates this JVM, the client's host, for a while: busy threads (usually one per core), and
  * halfway through one forced pause, in which the load generator's thread may be held for {@link
  * #PAUSE} ({@link #pauseWith}) and {@value #ALLOCATED_OBJECTS} small objects (48 MB) allocated and
- * kept alive end in {@link System#gc()} (a full, stop-the-world collection). The busy threads end
- * by themselves at the end of the burst, and at once on {@link #stop()} or {@link #close()}; no
- * thread outlives either. Its threads are named {@code <name>-busy-<n>} and {@code
- * <name>-saturator}.
+ * kept alive end in {@link System#gc()} (a full, stop-the-world collection). On a host so busy that
+ * the allocation takes more than a third of the time left in the burst, it stops there with fewer
+ * objects, so that the collection too ends within the burst. The busy threads end by themselves at
+ * the end of the burst, and at once on {@link #stop()} or {@link #close()}; no thread outlives
+ * either. Its threads are named {@code <name>-busy-<n>} and {@code <name>-saturator}.
  *
  * <p>The pauser and the pause listener are called on the saturator's own thread, and so is the log
  * for its lines in the middle and at the natural end of a burst. They may call {@link #stop()} or
@@ -40,7 +41,10 @@ public final class HostSaturator implements AutoCloseable {
   /** How long the forced pause holds the load generator. */
   public static final Duration PAUSE = Duration.ofMillis(300);
 
-  /** Objects allocated, and kept alive through the forced collection. */
+  /**
+   * Objects allocated, and kept alive through the forced collection (fewer if allocating them takes
+   * more than a third of the time left in the burst).
+   */
   public static final int ALLOCATED_OBJECTS = 1 << 20;
 
   /** Where the busy threads leave their result, so that their work cannot be optimised away. */
@@ -119,7 +123,8 @@ public final class HostSaturator implements AutoCloseable {
   /**
    * What the forced pause measured.
    *
-   * @param objects objects allocated and kept alive
+   * @param objects objects allocated and kept alive: {@link #ALLOCATED_OBJECTS}, or fewer on a host
+   *     too busy to allocate them in a third of the time left in the burst
    * @param allocatedMillis how long their allocation took
    * @param collectedMillis how long {@link System#gc()} then took
    */
@@ -263,12 +268,21 @@ public final class HostSaturator implements AutoCloseable {
         }
       }
       long before = System.nanoTime();
+      // On a host so busy that allocating takes long, the allocation stops at a third of the time
+      // left in the burst: the collection that follows, whose length grows with what is alive,
+      // then still ends within the burst instead of holding the next phase's start.
+      long allocateUntil = before + Math.max(0, deadline - before) / 3;
       long allocated;
       long collected;
+      int count = 0;
       Object[] kept = new Object[ALLOCATED_OBJECTS];
       try {
-        for (int i = 0; i < kept.length; i++) {
-          kept[i] = new long[4];
+        while (count < kept.length) {
+          kept[count] = new long[4];
+          count++;
+          if ((count & 4095) == 0 && System.nanoTime() - allocateUntil >= 0) {
+            break;
+          }
         }
         allocated = System.nanoTime();
         System.gc(); // with everything allocated still alive: a full, stop-the-world collection
@@ -278,7 +292,7 @@ public final class HostSaturator implements AutoCloseable {
       }
       ForcedPause pause =
           new ForcedPause(
-              ALLOCATED_OBJECTS,
+              count,
               TimeUnit.NANOSECONDS.toMillis(allocated - before),
               TimeUnit.NANOSECONDS.toMillis(collected - allocated));
       log.accept(

@@ -49,7 +49,8 @@ class HostSaturatorTest {
     try (HostSaturator s = new HostSaturator("kit-pause", 1)) {
       s.logTo(log::add);
       s.onPause(pause::complete);
-      s.saturate(Duration.ofMillis(100));
+      // Long enough for the whole allocation, even on a busy machine (1.5 s seen under load).
+      s.saturate(Duration.ofSeconds(12));
 
       HostSaturator.ForcedPause p = pause.get(60, TimeUnit.SECONDS);
 
@@ -58,6 +59,26 @@ class HostSaturatorTest {
       assertThat(log).contains("forced pause: " + p.describe());
     }
     assertThat(threadsOf("kit-pause")).isEmpty();
+  }
+
+  @Test
+  void theForcedPauseAllocatesOnlyWhatFitsInAThirdOfTheBurstsRemainingTime() throws Exception {
+    CompletableFuture<HostSaturator.ForcedPause> pause = new CompletableFuture<>();
+    List<String> log = new CopyOnWriteArrayList<>();
+    try (HostSaturator s = new HostSaturator("kit-short-pause", 1)) {
+      s.logTo(log::add);
+      s.onPause(pause::complete);
+      // The pause at 15 ms may allocate for 5 ms: far too little for a million objects (48 MB
+      // in 5 ms would take some 10 GB/s), so the collection that follows has less to keep alive.
+      s.saturate(Duration.ofMillis(30));
+
+      HostSaturator.ForcedPause p = pause.get(60, TimeUnit.SECONDS);
+
+      assertThat(p.objects()).isPositive().isLessThan(HostSaturator.ALLOCATED_OBJECTS);
+      assertThat(p.describe()).startsWith(p.objects() + " objects (");
+      assertThat(log).contains("forced pause: " + p.describe());
+    }
+    assertThat(threadsOf("kit-short-pause")).isEmpty();
   }
 
   @Test
