@@ -15,7 +15,6 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
-import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,7 +41,6 @@ final class DiscoveryClientEndpointSource implements EndpointSource {
   private static final Logger log = LoggerFactory.getLogger(DiscoveryClientEndpointSource.class);
   private static final long HEARTBEAT_SPACING_NANOS = TimeUnit.SECONDS.toNanos(1);
   private static final long CLOSE_TIMEOUT_SECONDS = 5;
-  private static final Pattern USER_INFO = Pattern.compile("(?<=://)[^/@\\s]+@");
 
   private final String clientName;
   private final DiscoveryClient discoveryClient;
@@ -162,23 +160,29 @@ final class DiscoveryClientEndpointSource implements EndpointSource {
       instances = discoveryClient.getInstances(settings.serviceId());
     } catch (RuntimeException e) {
       // Its text only, redacted: a registry's exception may quote a URL with credentials.
-      log.debug("{}: getInstances failed: {}", description(), redact(e.toString()));
+      log.debug("{}: getInstances failed: {}", description(), Redaction.userInfo(e.toString()));
       target.failed(
           new IllegalStateException(
-              "getInstances(\"" + settings.serviceId() + "\") failed: " + redact(e.toString())));
+              "getInstances(\""
+                  + settings.serviceId()
+                  + "\") failed: "
+                  + Redaction.userInfo(e.toString())));
       return;
     }
     List<Endpoint> endpoints;
     try {
       endpoints = endpoints(instances);
     } catch (RuntimeException e) {
-      log.warn("{}: cannot read the instances", description(), e);
+      // With its stack, for the bug it is, but its text redacted: it may quote an instance's URI.
+      RuntimeException redacted = new IllegalStateException(Redaction.userInfo(e.toString()));
+      redacted.setStackTrace(e.getStackTrace());
+      log.warn("{}: cannot read the instances", description(), redacted);
       target.failed(
           new IllegalStateException(
               "cannot read the instances of '"
                   + settings.serviceId()
                   + "': "
-                  + redact(e.toString())));
+                  + Redaction.userInfo(e.toString())));
       return;
     }
     target.endpoints(endpoints);
@@ -200,18 +204,19 @@ final class DiscoveryClientEndpointSource implements EndpointSource {
         uri = null;
       }
       if (uri == null) {
-        String name = redact(id != null ? id : instance.getHost() + ":" + instance.getPort());
+        String name =
+            Redaction.userInfo(id != null ? id : instance.getHost() + ":" + instance.getPort());
         warn(
             problems,
             name + " no URI",
             "{}: instance {} is skipped: it has no valid URI (host '{}', port {})",
             description(),
             name,
-            redact(String.valueOf(instance.getHost())),
+            Redaction.userInfo(String.valueOf(instance.getHost())),
             instance.getPort());
         continue;
       }
-      String name = redact(id != null ? id + " (" + uri + ")" : String.valueOf(uri));
+      String name = Redaction.userInfo(id != null ? id + " (" + uri + ")" : String.valueOf(uri));
       String zone = first(metadata, mapping.zoneKeys());
       if (zone == null) {
         zone = mapping.defaultZone();
@@ -290,10 +295,6 @@ final class DiscoveryClientEndpointSource implements EndpointSource {
       }
     }
     return null;
-  }
-
-  static String redact(String text) {
-    return USER_INFO.matcher(text).replaceAll("***@");
   }
 
   @Override

@@ -8,6 +8,7 @@ import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.BeanCreationException;
 import org.springframework.beans.factory.BeanCurrentlyInCreationException;
 import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.DisposableBean;
@@ -74,7 +75,11 @@ final class FailoverClientBeans implements DisposableBean {
   /**
    * The application's own FailoverClient bean for service {@code name}, whatever its bean name, or
    * null. Every singleton FailoverClient bean that is not a configured client's {@code
-   * <client>FailoverClient} is created to read its service.
+   * <client>FailoverClient} is created to read its service, except one that cannot be created yet
+   * because it needs a bean being created, such as this client: a variant the application builds
+   * from it ({@code @Qualifier("<name>") FailoverClient c} and {@code c.newBuilder()...build()}) is
+   * not the client of the service. Spring creates that bean later; any other failure to create a
+   * bean is thrown.
    */
   private @Nullable FailoverClient applicationClient(String name, FailoverClientFactory f) {
     if (!(beanFactory instanceof ListableBeanFactory beans)) {
@@ -91,8 +96,13 @@ final class FailoverClientBeans implements DisposableBean {
       FailoverClient client;
       try {
         client = beans.getBean(bean, FailoverClient.class);
-      } catch (BeanCurrentlyInCreationException e) {
-        continue; // it needs this client: it cannot be the one for this service
+      } catch (BeanCreationException e) {
+        // Thrown as is when the bean itself is being created, wrapped (such as in an
+        // UnsatisfiedDependencyException) when it needs one that is, such as this client.
+        if (e.contains(BeanCurrentlyInCreationException.class)) {
+          continue; // it needs this client: it cannot be the one for this service
+        }
+        throw e;
       }
       if (client.service().equals(name)) {
         if (beanFactory instanceof ConfigurableBeanFactory c) {

@@ -1295,16 +1295,6 @@ final class FailoverClientFactory implements InitializingBean {
     return null;
   }
 
-  /** The text with the user info of a URL in it replaced by {@code ***}. */
-  static String redact(String url) {
-    int at = url.indexOf('@');
-    int scheme = url.indexOf("://");
-    if (at > 0 && scheme >= 0 && at > scheme) {
-      return url.substring(0, scheme + 3) + "***@" + url.substring(at + 1);
-    }
-    return url;
-  }
-
   /** A resolved setting: its value and the property that supplied it. */
   private record Setting<T>(T value, String property) {}
 

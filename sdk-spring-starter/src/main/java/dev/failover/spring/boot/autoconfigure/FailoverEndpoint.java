@@ -10,11 +10,14 @@ import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.actuate.endpoint.Access;
+import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
 import org.springframework.boot.actuate.endpoint.OperationResponseBody;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
 import org.springframework.boot.actuate.endpoint.annotation.Selector;
 import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
+import org.springframework.boot.convert.DurationStyle;
 
 /**
  * The {@code failover} Actuator endpoint: every failover client with its hedge delay and counters,
@@ -22,8 +25,11 @@ import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
  * routing order with their status, and their endpoints, with live state. {@code GET
  * /actuator/failover} lists every client; {@code GET /actuator/failover/{client}} one. Expose it
  * with {@code management.endpoints.web.exposure.include=health,failover}.
+ *
+ * <p>Its default access is read-only: exposing it does not allow its write operation (a zonal
+ * shift), which needs {@code management.endpoint.failover.access=unrestricted}.
  */
-@Endpoint(id = "failover")
+@Endpoint(id = "failover", defaultAccess = Access.READ_ONLY)
 public class FailoverEndpoint {
   private final ObjectProvider<FailoverClient> clients;
 
@@ -68,8 +74,8 @@ public class FailoverEndpoint {
    * Shifts traffic away from a zone of one client until an expiry, or ends a shift: {@code POST
    * /actuator/failover/{client}} with a JSON body {@code {"zone": "us-east-1a", "duration": "2h",
    * "requestedBy": "alice"}}, or {@code {"zone": "us-east-1a", "cancel": true, "requestedBy":
-   * "alice"}}. The write operation needs the endpoint's access to allow it ({@code
-   * management.endpoint.failover.access=unrestricted}); secure it like any other write endpoint.
+   * "alice"}}. The endpoint's default access is read-only: the write operation needs {@code
+   * management.endpoint.failover.access=unrestricted}; secure it like any other write endpoint.
    *
    * @param name the client's name
    * @param zone the zone's name
@@ -77,8 +83,8 @@ public class FailoverEndpoint {
    * @param requestedBy who asks, for the log line and the event
    * @param cancel true to end the zone's shift instead
    * @return the client, with the zone's new status, or null (404) if there is none of that name
-   * @throws IllegalArgumentException if the zone or the duration is not valid (400)
-   * @throws IllegalStateException if it would leave no zone serving (400)
+   * @throws InvalidEndpointRequestException (400) if the duration is missing or not valid, the
+   *     client has no such zone, or the shift would leave no zone serving
    */
   @WriteOperation
   public @Nullable ClientDescriptor shift(
@@ -93,26 +99,35 @@ public class FailoverEndpoint {
       return null;
     }
     String who = "actuator:" + requestedBy;
-    if (Boolean.TRUE.equals(cancel)) {
-      client.cancelShift(zone, who);
-    } else {
-      if (duration == null) {
-        throw new IllegalArgumentException("duration is required to shift, such as 30m or 2h");
+    try {
+      if (Boolean.TRUE.equals(cancel)) {
+        client.cancelShift(zone, who);
+      } else {
+        client.shiftAway(zone, parse(duration), who);
       }
-      Duration d;
-      try {
-        d = org.springframework.boot.convert.DurationStyle.detectAndParse(duration);
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException(
-            "duration must be a duration such as 30m or 2h but was '" + duration + "'", e);
-      }
-      try {
-        client.shiftAway(zone, d, who);
-      } catch (IllegalStateException e) {
-        throw new IllegalArgumentException(e.getMessage(), e);
-      }
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      // No such zone, a duration out of range, or no other zone left to serve: the request's fault.
+      throw invalid(String.valueOf(e.getMessage()), e);
     }
     return describe(client);
+  }
+
+  private static Duration parse(@Nullable String duration) {
+    if (duration == null) {
+      throw invalid("duration is required to shift, such as 30m or 2h", null);
+    }
+    try {
+      return DurationStyle.detectAndParse(duration);
+    } catch (IllegalArgumentException e) {
+      throw invalid("duration must be a duration such as 30m or 2h but was '" + duration + "'", e);
+    }
+  }
+
+  /** A bad request: Actuator answers 400 with the reason. */
+  private static InvalidEndpointRequestException invalid(String reason, @Nullable Throwable cause) {
+    return cause == null
+        ? new InvalidEndpointRequestException(reason, reason)
+        : new InvalidEndpointRequestException(reason, reason, cause);
   }
 
   static ClientDescriptor describe(FailoverClient client) {

@@ -249,7 +249,7 @@ final class FailoverKeys {
               name,
               new Unknown(
                   written(name),
-                  value == null ? null : FailoverClientFactory.redact(String.valueOf(value)),
+                  value == null ? null : Redaction.value(name.toString(), String.valueOf(value)),
                   origin,
                   nearest(name)));
         }

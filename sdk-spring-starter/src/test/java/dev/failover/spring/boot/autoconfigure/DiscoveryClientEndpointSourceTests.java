@@ -17,6 +17,9 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.cloud.client.DefaultServiceInstance;
 import org.springframework.cloud.client.ServiceInstance;
 import org.springframework.cloud.client.discovery.DiscoveryClient;
@@ -170,6 +173,49 @@ class DiscoveryClientEndpointSourceTests {
     assertThat(updates.failures.get(0).getMessage())
         .contains("getInstances(\"directory\") failed", "Connection refused")
         .doesNotContain("pw");
+  }
+
+  /** The failure's reason (shown in health and the snapshot) masks user info to its last '@'. */
+  @Test
+  void aFailureQuotingAUrlWithAnAtInItsPasswordShowsNoneOfIt() {
+    registry.instances.set(
+        List.of(instance("a", "http://10.0.0.1:8080", Map.of("zone", "us-east-1a"))));
+    DiscoveryClientEndpointSource source = started(source(MAPPING, null));
+    await().atMost(Duration.ofSeconds(30)).until(() -> updates.lists.size() == 1);
+
+    registry.failure.set(
+        new IllegalStateException(
+            "Connection refused: http://admin:p@ss@registry:8761/eureka, reg:s3cr3t@backup:8761"));
+    source.poll();
+
+    assertThat(updates.failures).hasSize(1);
+    assertThat(updates.failures.get(0).getMessage())
+        .contains("http://***@registry:8761/eureka", "***@backup:8761")
+        .doesNotContain("ss@", "s3cr3t");
+  }
+
+  /** An instance the registry cannot describe: the warning keeps the stack, not the secret. */
+  @Test
+  @ExtendWith(OutputCaptureExtension.class)
+  void anInstanceThatThrowsIsLoggedWithoutTheCredentialsItQuotes(CapturedOutput output) {
+    ServiceInstance broken =
+        new DefaultServiceInstance("b", "directory", "10.0.0.2", 8080, false, Map.of()) {
+          @Override
+          public String getInstanceId() {
+            throw new IllegalStateException(
+                "lookup failed for http://admin:p@ss@registry:8761/eureka");
+          }
+        };
+    registry.instances.set(List.of(broken));
+    started(source(MAPPING, null));
+    await().atMost(Duration.ofSeconds(30)).until(() -> updates.failures.size() == 1);
+
+    assertThat(updates.failures.get(0).getMessage())
+        .contains("http://***@registry:8761/eureka")
+        .doesNotContain("ss@");
+    assertThat(output.getAll())
+        .contains("cannot read the instances", "http://***@registry:8761/eureka", "getInstanceId")
+        .doesNotContain("ss@registry");
   }
 
   @Test

@@ -153,6 +153,62 @@ class UnknownKeysTests {
             });
   }
 
+  static Stream<Arguments> secretsInUnknownKeys() {
+    return Stream.of(
+        Arguments.of(
+            "password with an @",
+            D + "endpoints[0].ulr=https://svc:p@ss@dir-b",
+            "p@ss",
+            "Value: \"https://***@dir-b\""),
+        Arguments.of(
+            "no scheme",
+            D + "endpoints[0].ulr=svc:secret@dir-b:8443",
+            "secret",
+            "Value: \"***@dir-b:8443\""),
+        Arguments.of(
+            "header",
+            D + "default-header.Authorization=Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig",
+            "eyJ",
+            "Value: \"******\""),
+        Arguments.of("sensitive key", D + "client-secret=hunter2", "hunter2", "Value: \"******\""),
+        Arguments.of(
+            "bearer value under any key",
+            D + "auth=Bearer abc.def",
+            "abc.def",
+            "Value: \"******\""));
+  }
+
+  /**
+   * The analysis shows no credential of an unknown key's value, first or listed among the others:
+   * neither the user info of a URL (up to its last '@', with or without a scheme), nor the value of
+   * a key that looks sensitive or of an Authorization header.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("secretsInUnknownKeys")
+  void noCredentialOfAnUnknownKeyIsShown(
+      String name, String property, String secret, String shown) {
+    runner
+        .withPropertyValues(property)
+        .run(
+            context -> {
+              FailureAnalysis analysis =
+                  new FailoverConfigurationFailureAnalyzer().analyze(context.getStartupFailure());
+              assertThat(analysis.getDescription()).contains(shown).doesNotContain(secret);
+              assertThat(analysis.getAction()).doesNotContain(secret);
+              assertThat(context.getStartupFailure()).hasMessageNotContaining(secret);
+            });
+    runner
+        .withPropertyValues(D + "dedline=2s", property)
+        .run(
+            context ->
+                assertThat(
+                        new FailoverConfigurationFailureAnalyzer()
+                            .analyze(context.getStartupFailure())
+                            .getDescription())
+                    .contains("Also not failover settings:")
+                    .doesNotContain(secret));
+  }
+
   @Test
   void relaxedNamesMapKeysAndIndexesAreSettings() {
     String shiftEnd = Instant.now().plus(Duration.ofHours(1)).toString();

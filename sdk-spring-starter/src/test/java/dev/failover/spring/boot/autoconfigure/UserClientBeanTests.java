@@ -4,12 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.failover.FailoverClient;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 import okhttp3.Request;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
@@ -160,6 +162,97 @@ class UserClientBeanTests {
     assertThatThrownBy(() -> clients.get(0).newCall(request))
         .isInstanceOf(IllegalStateException.class)
         .hasMessage("FailoverClient 'directory' is closed");
+  }
+
+  /**
+   * A variant the application builds from the starter's client (docs/configuration.md's {@code
+   * newBuilder()} pattern) is not the client of the service, whichever bean Spring creates first:
+   * before, a bean that needs the starter's client, created before the variant, made the starter
+   * create the variant, which needs that client too, and start-up failed.
+   */
+  @Test
+  void aVariantBuiltFromTheStartersClientIsNotTheClientOfTheService() {
+    for (Class<?> configuration : List.of(UserThenVariant.class, VariantThenUser.class)) {
+      runner
+          .withUserConfiguration(configuration)
+          .run(
+              context -> {
+                assertThat(context).as("%s", configuration.getSimpleName()).hasNotFailed();
+                FailoverClient starters =
+                    context.getBean("directoryFailoverClient", FailoverClient.class);
+                FailoverClient slow = context.getBean("slowDirectory", FailoverClient.class);
+                // The starter built the client of the service from the properties; the user of
+                // @Qualifier("directory") has it, and the variant is another client, built on it.
+                assertThat(context.getBean("user", UsesDirectory.class).client())
+                    .isSameAs(starters);
+                assertThat(slow).isNotSameAs(starters);
+                assertThat(slow.service()).isEqualTo("directory");
+                assertThat(starters.settings().deadline()).isEqualTo(Duration.ofSeconds(10));
+                assertThat(slow.settings().deadline()).isEqualTo(Duration.ofSeconds(30));
+                assertThat(slow.endpoints()).isEqualTo(starters.endpoints());
+                Request request = new Request.Builder().url("http://directory/x").build();
+                assertThat(starters.newCall(request)).isNotNull();
+                assertThat(slow.newCall(request)).isNotNull();
+              });
+    }
+  }
+
+  /** A bean that fails to be created is not taken for a variant: its failure stops start-up. */
+  @Test
+  void aFailoverClientBeanThatCannotBeCreatedStillFailsStartUp() {
+    runner
+        .withUserConfiguration(UserThenBroken.class)
+        .run(
+            context ->
+                assertThat(context)
+                    .getFailure()
+                    .rootCause()
+                    .hasMessage("broken on purpose: no secrets"));
+  }
+
+  record UsesDirectory(FailoverClient client) {}
+
+  static FailoverClient slowVariant(FailoverClient directory) {
+    return directory.newBuilder().deadline(Duration.ofSeconds(30)).build();
+  }
+
+  @Configuration(proxyBeanMethods = false)
+  static class UserThenVariant {
+    @Bean
+    UsesDirectory user(@Qualifier("directory") FailoverClient client) {
+      return new UsesDirectory(client);
+    }
+
+    @Bean
+    FailoverClient slowDirectory(@Qualifier("directory") FailoverClient directory) {
+      return slowVariant(directory);
+    }
+  }
+
+  @Configuration(proxyBeanMethods = false)
+  static class VariantThenUser {
+    @Bean
+    FailoverClient slowDirectory(@Qualifier("directory") FailoverClient directory) {
+      return slowVariant(directory);
+    }
+
+    @Bean
+    UsesDirectory user(@Qualifier("directory") FailoverClient client) {
+      return new UsesDirectory(client);
+    }
+  }
+
+  @Configuration(proxyBeanMethods = false)
+  static class UserThenBroken {
+    @Bean
+    UsesDirectory user(@Qualifier("directory") FailoverClient client) {
+      return new UsesDirectory(client);
+    }
+
+    @Bean
+    FailoverClient broken() {
+      throw new IllegalStateException("broken on purpose: no secrets");
+    }
   }
 
   /** The application's own client for service {@code directory}. */

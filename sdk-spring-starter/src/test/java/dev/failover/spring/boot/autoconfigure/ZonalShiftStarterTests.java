@@ -8,6 +8,7 @@ import dev.failover.FailoverSnapshot;
 import java.time.Duration;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
+import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 
@@ -86,13 +87,23 @@ class ZonalShiftStarterTests {
           assertThat(status(client, "us-east-1a"))
               .isNotEqualTo(FailoverSnapshot.ZoneStatus.SHIFTED);
           assertThat(endpoint.shift("nope", "us-east-1a", "30m", "alice", null)).isNull();
+          // A bad request is Actuator's InvalidEndpointRequestException: 400 over HTTP.
           assertThatThrownBy(() -> endpoint.shift("directory", "us-east-1a", "soon", "alice", null))
-              .isInstanceOf(IllegalArgumentException.class)
+              .isInstanceOf(InvalidEndpointRequestException.class)
               .hasMessage("duration must be a duration such as 30m or 2h but was 'soon'");
+          assertThatThrownBy(() -> endpoint.shift("directory", "us-east-1a", null, "alice", null))
+              .isInstanceOf(InvalidEndpointRequestException.class)
+              .hasMessage("duration is required to shift, such as 30m or 2h");
+          assertThatThrownBy(() -> endpoint.shift("directory", "us-east-1x", "30m", "alice", null))
+              .isInstanceOf(InvalidEndpointRequestException.class)
+              .hasMessageStartingWith("no zone 'us-east-1x'");
+          assertThatThrownBy(() -> endpoint.shift("directory", "us-east-1x", null, "alice", true))
+              .isInstanceOf(InvalidEndpointRequestException.class)
+              .hasMessageStartingWith("no zone 'us-east-1x'");
           // The last zone in rotation is refused.
           endpoint.shift("directory", "us-east-1a", "30m", "alice", null);
           assertThatThrownBy(() -> endpoint.shift("directory", "us-east-1b", "30m", "alice", null))
-              .isInstanceOf(IllegalArgumentException.class)
+              .isInstanceOf(InvalidEndpointRequestException.class)
               .hasMessageContaining("no other zone in rotation");
         });
   }
