@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import retrofit2.Response;
@@ -34,6 +35,34 @@ class RetrofitExampleTest {
           .endpointsPerZone(1)
           .seed(3)
           .build();
+
+  /**
+   * Warms the in-JVM fake zones first: a cold WireMock server on a busy 2-core machine can take
+   * longer than an attempt's share of the example's 2 s deadline to answer its first requests.
+   */
+  @BeforeAll
+  static void warmTheZones() throws IOException {
+    okhttp3.OkHttpClient plain =
+        new okhttp3.OkHttpClient.Builder().callTimeout(Duration.ofSeconds(30)).build();
+    try {
+      for (dev.failover.testkit.FakeZone zone : zones.zones()) {
+        for (int i = 0; i < 20; i++) {
+          try (okhttp3.Response r =
+              plain
+                  .newCall(
+                      new okhttp3.Request.Builder()
+                          .url(zone.endpoint(0).url() + "/warm-up")
+                          .build())
+                  .execute()) {
+            r.body().string();
+          }
+        }
+      }
+    } finally {
+      plain.dispatcher().executorService().shutdown();
+      plain.connectionPool().evictAll();
+    }
+  }
 
   @Test
   void aRetrofitCallRidesThroughAHomeZoneOutage() throws IOException {
