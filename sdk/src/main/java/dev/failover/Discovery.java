@@ -166,6 +166,11 @@ final class Discovery implements EndpointSource.Updates {
     emit(out);
   }
 
+  /** Whether the source has given a list yet (the fallback no longer serves). */
+  synchronized boolean leftFallback() {
+    return !onFallback;
+  }
+
   @Override
   public void endpoints(List<Endpoint> endpoints) {
     List<Endpoint> list = dedupe(Objects.requireNonNull(endpoints, "endpoints"));

@@ -210,6 +210,14 @@ public final class FailoverClient implements Call.Factory, Closeable {
   }
 
   /**
+   * A different object after every {@link #reconfigure} and {@link #reset()}: for the meters that
+   * follow the client's settings, which may change while its endpoint list stays the same object.
+   */
+  Object generation() {
+    return state.current;
+  }
+
+  /**
    * Returns a read-only picture of the live state of every zone and endpoint. Its counters are
    * totals since the client was built, across {@link #reconfigure(UnaryOperator)} and {@link
    * #reset()}; the rest describes the configuration in force.
@@ -325,7 +333,16 @@ public final class FailoverClient implements Call.Factory, Closeable {
    * @throws IllegalStateException if the client is closed
    */
   public void reset() {
-    Generation old = replace(g -> g.settings, true);
+    // With a source, the list in use now, not the one the client was built with.
+    Generation old =
+        replace(
+            g -> {
+              SourceRelay r = relay;
+              return r == null
+                  ? g.settings
+                  : new Builder(g.settings).check(g.core.endpoints(), r.source);
+            },
+            true);
     if (old == null) {
       return;
     }
@@ -445,8 +462,9 @@ public final class FailoverClient implements Call.Factory, Closeable {
       boolean fromSource = false;
       if (r != null) {
         intake = r.newIntake(settings);
-        fromSource =
-            old.core.snapshot().discovery().status() != FailoverSnapshot.ListStatus.FALLBACK;
+        // Whether the source has given a list yet: a source that failed from the start is
+        // reported STALE while the fallback still serves, and its first list must replace it.
+        fromSource = old.core.discovery.leftFallback();
       }
       Generation fresh = new Generation(settings, new ClientCore(settings, intake, fromSource));
       boolean won;

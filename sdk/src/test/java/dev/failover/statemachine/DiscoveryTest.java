@@ -90,6 +90,52 @@ class DiscoveryTest {
     }
   }
 
+  /** reset() keeps the list in use: it started over on the list the client was built with. */
+  @Test
+  void resetKeepsTheSourcesLastListWhileTheSourceFails() {
+    try (Harness h = harness(List.of(A1))) {
+      push.update(List.of(A2, B1, W1));
+      push.fail(new IOException("registry unreachable"));
+      h.client.reset();
+      assertThat(addresses(h.client.endpoints()))
+          .containsExactly(A2.address(), B1.address(), W1.address());
+    }
+  }
+
+  /** Nor is the source's last list held as a large removal from the build-time list. */
+  @Test
+  void resetAfterEveryEndpointWasReplacedKeepsTheListInUse() {
+    try (Harness h = harness(List.of(A1, B1))) {
+      push.update(List.of(A1, B1));
+      push.update(List.of(A2, B1));
+      push.update(List.of(A2, B2));
+      h.client.reset();
+      assertThat(addresses(h.client.endpoints())).containsExactly(A2.address(), B2.address());
+      assertThat(h.client.snapshot().discovery().status()).isEqualTo(ListStatus.CURRENT);
+    }
+  }
+
+  /**
+   * A reconfiguration while the fallback still serves keeps the first list's right to replace it.
+   */
+  @Test
+  void theFirstListReplacesTheFallbackAfterAReconfigurationWhileStale() {
+    try (Harness h =
+        harness(
+            List.of(A1),
+            b ->
+                b.discovery(DiscoveryPolicy.defaults().withMaxStaleness(Duration.ofSeconds(30))))) {
+      push.fail(new IOException("connection refused"));
+      h.scheduler.advance(Duration.ofSeconds(31));
+      assertThat(h.client.snapshot().discovery().status()).isEqualTo(ListStatus.STALE);
+      h.client.reconfigure(b -> b.maxAttempts(2));
+
+      push.update(List.of(A2, B1));
+      assertThat(addresses(h.client.endpoints())).containsExactly(A2.address(), B1.address());
+      assertThat(h.client.snapshot().discovery().status()).isEqualTo(ListStatus.CURRENT);
+    }
+  }
+
   @Test
   void aListPushedBeforeTheClientStartsIsItsFirstList() {
     push.update(List.of(A1, B1));
