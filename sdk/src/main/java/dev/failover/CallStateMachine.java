@@ -1704,6 +1704,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     @Override
     public void timedOut() {
       Call c;
+      tag.timedOut = true; // before the cancel: an observation of the attempt reads it then
       synchronized (CallStateMachine.this) {
         timedOut = true;
         c = call;

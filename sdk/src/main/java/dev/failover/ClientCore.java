@@ -640,6 +640,9 @@ final class ClientCore implements Closeable {
     /** When it did (the client's ticker); read only after {@link #reachedSdk} reads true. */
     long reachedSdkAt;
 
+    /** Whether the attempt's own timeout ended it (the SDK cancels its OkHttp call to do so). */
+    volatile boolean timedOut;
+
     /** What the server saw of this attempt; null until the attempt started executing. */
     volatile StaleStore.@org.jspecify.annotations.Nullable Seen seen;
 

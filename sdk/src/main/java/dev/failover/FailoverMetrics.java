@@ -342,6 +342,9 @@ public final class FailoverMetrics implements FailoverListener, MeterBinder {
     /** The client's endpoint list at the last sync, compared by identity. */
     private volatile List<Endpoint> synced = List.of();
 
+    /** The client's configuration at the last sync, compared by identity. */
+    private volatile @Nullable Object syncedGeneration;
+
     // Guarded by this: the gauges whose presence depends on the client's settings.
     private final List<Meter> hedgeMeters = new ArrayList<>();
     private final List<Meter> discoveryMeters = new ArrayList<>();
@@ -499,12 +502,16 @@ public final class FailoverMetrics implements FailoverListener, MeterBinder {
      */
     synchronized void sync() {
       List<Endpoint> list;
+      Object generation;
       try {
-        list = snapshots.client().endpoints();
+        FailoverClient client = snapshots.client();
+        generation = client.generation();
+        list = client.endpoints();
       } catch (RuntimeException closed) {
         return;
       }
       synced = list;
+      syncedGeneration = generation;
       settingsGauges(snapshots.refresh().snapshot());
       Map<EndpointKey, Endpoint> current = new LinkedHashMap<>();
       Set<Locality> localities = new LinkedHashSet<>();
@@ -521,18 +528,22 @@ public final class FailoverMetrics implements FailoverListener, MeterBinder {
     }
 
     /**
-     * Syncs if the client's endpoint list is another object than at the last sync: a client
-     * reconfigured in place ({@code FailoverClient.reconfigure}) changes its list, or its settings,
-     * without an {@code EndpointsChanged} event. Cheap: one identity comparison.
+     * Syncs if the client's endpoint list, or its configuration, is another object than at the last
+     * sync: a client reconfigured in place ({@code FailoverClient.reconfigure}) changes its list,
+     * or its settings (whether it hedges), without an {@code EndpointsChanged} event; with an
+     * endpoint source its list may stay the same object. Cheap: two identity comparisons.
      */
     void follow() {
       List<Endpoint> list;
+      Object generation;
       try {
-        list = snapshots.client().endpoints();
+        FailoverClient client = snapshots.client();
+        generation = client.generation();
+        list = client.endpoints();
       } catch (RuntimeException closed) {
         return;
       }
-      if (list != synced) {
+      if (list != synced || generation != syncedGeneration) {
         sync();
       }
     }

@@ -158,7 +158,10 @@ public final class FailoverObservations implements FailoverListener, CallObserve
       context.setResponse(response);
       return response;
     } catch (IOException | RuntimeException | Error e) {
-      context.cancelled = chain.call().isCanceled();
+      // The SDK ends an attempt at its timeout by cancelling its call: that is a timeout.
+      ClientCore.AttemptTag tag = request.tag(ClientCore.AttemptTag.KEY);
+      context.timedOut = tag != null && tag.timedOut;
+      context.cancelled = !context.timedOut && chain.call().isCanceled();
       observation.error(e);
       throw e;
     } finally {
@@ -225,6 +228,7 @@ public final class FailoverObservations implements FailoverListener, CallObserve
     private final Endpoint endpoint;
     private final Request request;
     private volatile boolean cancelled;
+    private volatile boolean timedOut;
 
     AttemptContext(CallContext call, dev.failover.AttemptContext attempt, Request request) {
       super(
@@ -444,6 +448,9 @@ public final class FailoverObservations implements FailoverListener, CallObserve
       Response response = context.getResponse();
       if (response != null) {
         return TagValues.series(response.code());
+      }
+      if (context.timedOut) {
+        return "timeout";
       }
       if (context.isCancelled()) {
         return "cancelled";

@@ -299,6 +299,28 @@ class FailoverMetricsTest {
     }
   }
 
+  /** With an endpoint source the list can stay the same object: the settings are followed too. */
+  @Test
+  void aClientWithAnEndpointSourceReconfiguredToHedgeIsFollowedAtItsNextCall() throws IOException {
+    FailoverMetrics metrics = new FailoverMetrics();
+    try (FailoverClient client =
+        Zones3.client(zones)
+            .endpointSource(new EndpointSource.Push("registry"))
+            .listener(metrics)
+            .build()) {
+      metrics.monitor(client).bindTo(registry);
+      assertThat(registry.find("failover.hedge.delay").gauge()).isNull();
+
+      client.reconfigure(b -> b.hedging(HedgePolicy.fixed(Duration.ofMillis(30))));
+      call(client, "/users/1", 200);
+      assertThat(registry.get("failover.hedge.delay").gauge().value()).isEqualTo(0.03);
+
+      client.reconfigure(b -> b.hedging(HedgePolicy.off()));
+      call(client, "/users/2", 200);
+      assertThat(registry.find("failover.hedge.delay").gauge()).isNull();
+    }
+  }
+
   @Test
   void bindingTwiceToTheSameRegistryIsHarmlessAndToAnotherIsRefused() {
     FailoverMetrics metrics = new FailoverMetrics();

@@ -180,6 +180,28 @@ class FailoverObservationsTest {
             });
   }
 
+  /** The SDK ends an attempt at its timeout by cancelling it: the observation says timeout. */
+  @Test
+  void anAttemptEndedByItsTimeoutIsATimeoutNotACancellation() {
+    zones.stubAll(
+        com.github.tomakehurst.wiremock.client.WireMock.get(
+                com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo("/slow"))
+            .willReturn(
+                com.github.tomakehurst.wiremock.client.WireMock.ok("late").withFixedDelay(3_000)));
+    try (FailoverClient client =
+        client(null).maxAttempts(1).attemptTimeout(Duration.ofMillis(300)).build()) {
+      assertThatThrownBy(() -> client.newCall(get("/slow")).execute())
+          .isInstanceOf(FailoverException.class);
+    }
+    assertThat(attempts())
+        .singleElement()
+        .satisfies(
+            a -> {
+              assertThat(low(a, "outcome")).isEqualTo("timeout");
+              assertThat(a.isCancelled()).isFalse();
+            });
+  }
+
   @Test
   void anEnqueuedCallIsAChildOfTheObservationCurrentWhereItWasStarted() throws Exception {
     Observation request = Observation.start("app.request", registry);
