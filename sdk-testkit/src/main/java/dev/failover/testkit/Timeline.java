@@ -15,7 +15,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A script of faults that switch on and off at given offsets, with named phases, such as an outage
- * drill: run it with {@link #start(FakeZones)}. Immutable; one timeline can run many times.
+ * drill: run it with {@link #start(FakeZones)}, or with {@link #start(FakeZones, long)} to count
+ * the offsets from a zero fixed elsewhere. Immutable; one timeline can run many times.
  *
  * <pre>{@code
  * Timeline drill = Timeline.builder()
@@ -95,8 +96,31 @@ public final class Timeline {
    * @return the run, to ask for its phase, wait for it or stop it
    */
   public Run start(FakeZones zones) {
+    return start(zones, System.nanoTime());
+  }
+
+  /**
+   * Starts running the steps against {@code zones}, on a new daemon thread, with offsets counted
+   * from {@code originNanos}: each step runs at {@code originNanos + offset}, and a step already
+   * due (an origin in the past) runs at once, in offset order. Use it when the timeline's zero is
+   * fixed elsewhere, such as a load generator's start, so that starting the run a moment later does
+   * not shift every step. A step that throws is recorded (see {@link Run#await(Duration)}) and the
+   * others still run.
+   *
+   * <pre>{@code
+   * long zero = System.nanoTime(); // the instant results are labelled from
+   * // ... other work ...
+   * try (Timeline.Run run = drill.start(zones, zero)) { ... }
+   * }</pre>
+   *
+   * @param zones the fake zones the steps act on; normally running
+   * @param originNanos the run's zero, a {@link System#nanoTime()} value (in the past, now or in
+   *     the future); {@link Run#elapsed()} counts from it
+   * @return the run, to ask for its phase, wait for it or stop it
+   */
+  public Run start(FakeZones zones, long originNanos) {
     Objects.requireNonNull(zones, "zones");
-    return new Run(this, zones);
+    return new Run(this, zones, originNanos);
   }
 
   @Override
@@ -113,10 +137,10 @@ public final class Timeline {
     private final List<String> activePhases = new ArrayList<>();
     private final AtomicReference<@Nullable RuntimeException> failure = new AtomicReference<>();
 
-    private Run(Timeline timeline, FakeZones zones) {
+    private Run(Timeline timeline, FakeZones zones, long originNanos) {
       this.executor = new ScheduledThreadPoolExecutor(1, threads);
       this.executor.setRemoveOnCancelPolicy(true);
-      this.startNanos = System.nanoTime();
+      this.startNanos = originNanos;
       // Steps at the same offset run as one task, in a fixed order: the ends of phases first,
       // then the rest as declared, so that a phase's end never undoes the next phase's start.
       java.util.TreeMap<Long, List<Step>> byOffset = new java.util.TreeMap<>();
@@ -135,6 +159,7 @@ public final class Timeline {
             ordered.add(step);
           }
         }
+        // Steps already due get no delay: scheduled in offset order, they run so, at once.
         long delay = startNanos + group.getKey() - System.nanoTime();
         Future<?> unused =
             executor.schedule(
@@ -181,7 +206,8 @@ public final class Timeline {
     }
 
     /**
-     * Returns the time since the run started.
+     * Returns the time since the run's origin: since it started, or since the origin given to
+     * {@link Timeline#start(FakeZones, long)} (negative while that is still to come).
      *
      * @return the elapsed time
      */

@@ -37,6 +37,67 @@ class TimelineTest {
   }
 
   @Test
+  void aRunFromAnOriginInThePastRunsItsStepsAtOriginPlusOffset() throws Exception {
+    List<String> log = Collections.synchronizedList(new ArrayList<>());
+    long[] ranAt = new long[2];
+    Timeline timeline =
+        Timeline.builder()
+            .at(
+                Duration.ZERO,
+                z -> {
+                  ranAt[0] = System.nanoTime();
+                  log.add("0 s");
+                })
+            .at(
+                Duration.ofMillis(5200),
+                z -> {
+                  ranAt[1] = System.nanoTime();
+                  log.add("5.2 s");
+                })
+            .at(Duration.ofSeconds(60), z -> log.add("60 s"))
+            .build();
+    long origin = System.nanoTime() - Duration.ofSeconds(5).toNanos();
+
+    try (Timeline.Run run = timeline.start(zones, origin)) {
+      // Counted from now, the second step would take 5.2 s; from the origin it is due in 0.2 s.
+      Await.until(Duration.ofSeconds(3), "the steps due by origin + 5.2 s", () -> log.size() >= 2);
+      assertThat(log).containsExactly("0 s", "5.2 s");
+      assertThat(run.elapsed()).isGreaterThanOrEqualTo(Duration.ofMillis(5200));
+      assertThat(run.isDone()).as("the step at 60 s still waits").isFalse();
+    }
+    synchronized (log) {
+      assertThat(ranAt[0] - origin).isGreaterThanOrEqualTo(0);
+      // Never early: at origin + offset or later.
+      assertThat(ranAt[1] - origin).isGreaterThanOrEqualTo(Duration.ofMillis(5200).toNanos());
+    }
+    assertThat(log).containsExactly("0 s", "5.2 s");
+  }
+
+  @Test
+  void aRunFromAnOriginInTheFutureWaitsForIt() throws Exception {
+    long[] ranAt = new long[1];
+    Timeline timeline =
+        Timeline.builder()
+            .at(
+                Duration.ZERO,
+                z -> {
+                  synchronized (ranAt) {
+                    ranAt[0] = System.nanoTime();
+                  }
+                })
+            .build();
+    long origin = System.nanoTime() + Duration.ofMillis(300).toNanos();
+
+    try (Timeline.Run run = timeline.start(zones, origin)) {
+      assertThat(run.await(Duration.ofSeconds(5))).isTrue();
+      assertThat(run.currentPhase()).isEmpty();
+    }
+    synchronized (ranAt) {
+      assertThat(ranAt[0] - origin).isGreaterThanOrEqualTo(0);
+    }
+  }
+
+  @Test
   void aPhaseEndsBeforeTheNextOneStartsAtTheSameOffset() throws Exception {
     for (int round = 0; round < 20; round++) {
       List<String> log = Collections.synchronizedList(new ArrayList<>());

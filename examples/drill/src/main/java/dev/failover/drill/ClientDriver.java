@@ -50,9 +50,14 @@ abstract class ClientDriver implements Closeable {
             return;
           }
           long end = clock.now();
-          inFlight.release();
-          if (offset >= 0) {
-            stats.call(offset, end - dueNanos, result);
+          try {
+            if (offset >= 0) {
+              stats.call(offset, end - dueNanos, result);
+            }
+          } finally {
+            // Only once counted: awaitIdle() returning means every call ended is in the stats
+            // (released first, the final lines were once printed a call short).
+            inFlight.release();
           }
         };
     if (offset >= 0) {

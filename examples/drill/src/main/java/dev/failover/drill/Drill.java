@@ -23,7 +23,9 @@ import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -132,7 +134,8 @@ public final class Drill {
     LoadClock clock = new LoadClock(Ticker.system());
     List<String> zoneNames = scenario.zoneNames();
     EventLog events = new EventLog(out, clock);
-    scenario.onPhaseStarted(name -> events.add("drill", "phase " + name + " begins"));
+    // Told by the phase's timeline step once its faults are in place: timed when they went on.
+    scenario.onPhaseStarted(name -> events.add("drill", EventLog.phaseBegins(name)));
     HostSaturator saturator = scenario.saturator();
     if (saturator != null) {
       saturator.logTo(text -> events.add("drill", text));
@@ -239,21 +242,31 @@ public final class Drill {
       out.println();
       out.print(TextReport.tail(result, tail));
     }
-    write(o.report(), HtmlReport.render(result));
-    out.println("HTML report: " + o.report().toAbsolutePath().normalize());
+    // Each report on its own: one that cannot be written does not cost the other.
+    IOException failed = write("--report", o.report(), () -> HtmlReport.render(result), null);
+    if (failed == null) {
+      out.println("HTML report: " + o.report().toAbsolutePath().normalize());
+    }
     Path json = o.json();
     if (json != null) {
-      write(json, JsonReport.render(result));
-      out.println("JSON results: " + json.toAbsolutePath().normalize());
+      IOException jsonFailed = write("--json", json, () -> JsonReport.render(result), failed);
+      if (jsonFailed == null) {
+        out.println("JSON results: " + json.toAbsolutePath().normalize());
+      }
+      failed = failed == null ? jsonFailed : failed;
+    }
+    if (failed != null) {
+      throw failed;
     }
     return result;
   }
 
   /**
    * Sends the load open loop on its own thread ({@link OpenLoopGenerator}): the warm-up, then call
-   * {@code i} due at {@code start + i / rate}. At the start the held warm-up events are printed,
-   * the timeline of faults starts, and a line per second and client follows, {@code behind} seconds
-   * behind.
+   * {@code i} due at {@code start + i / rate}. At the start the timeline of faults starts, counting
+   * from {@code start} itself (so a phase's faults go on at {@code start + phase.start}, however
+   * late this thread gets to it), then the held warm-up events are printed, and a line per second
+   * and client follows, {@code behind} seconds behind.
    */
   private static void runLoad(
       Options o,
@@ -266,12 +279,19 @@ public final class Drill {
       int behind,
       PrintStream out)
       throws InterruptedException {
-    ScheduledThreadPoolExecutor ticks = daemonScheduler("drill-ticks");
-    AtomicReference<@Nullable Future<Timeline.@Nullable Run>> run = new AtomicReference<>();
-    AtomicReference<@Nullable Future<?>> printer = new AtomicReference<>();
-    Console console = new Console(drivers, lag, tail, scenario.homeZone(), o.duration(), out);
     Timeline timeline = scenario.timeline();
     FakeZones zones = scenario.zones();
+    if (timeline != null && clock.ticker() != Ticker.system()) {
+      // The timeline counts from a System.nanoTime() value: the load's start must be one.
+      throw new IllegalStateException("the timeline needs a load clock on Ticker.system()");
+    }
+    ScheduledThreadPoolExecutor ticks = daemonScheduler("drill-ticks");
+    // Set as soon as the timeline runs, so that however the drill ends, the run is stopped.
+    AtomicReference<Timeline.@Nullable Run> timelineRun = new AtomicReference<>();
+    AtomicBoolean stopping = new AtomicBoolean();
+    AtomicReference<@Nullable Future<?>> begun = new AtomicReference<>();
+    AtomicReference<@Nullable Future<?>> printer = new AtomicReference<>();
+    Console console = new Console(drivers, lag, tail, scenario.homeZone(), o.duration(), out);
     Duration tailMax = tail == null ? Duration.ZERO : tail.max();
     OpenLoopGenerator.Builder builder =
         OpenLoopGenerator.builder(clock)
@@ -288,11 +308,19 @@ public final class Drill {
             .lag(lag)
             .onStart(
                 start -> {
-                  run.set(
+                  begun.set(
                       ticks.submit(
                           () -> {
-                            events.begin(start);
-                            return timeline == null || zones == null ? null : timeline.start(zones);
+                            if (timeline != null && zones != null) {
+                              // 'start' is a System.nanoTime() value (checked above): the steps
+                              // run at start + offset, the instants the calls are labelled from.
+                              Timeline.Run r = timeline.start(zones, start);
+                              timelineRun.set(r);
+                              if (stopping.get()) {
+                                r.close(); // the drill ended meanwhile
+                              }
+                            }
+                            events.begin(start); // prints the warm-up's events, on their thread
                           }));
                   printer.set(
                       ticks.scheduleAtFixedRate(
@@ -333,7 +361,6 @@ public final class Drill {
             "drill-load");
     load.setDaemon(true);
     events.add("drill", "warm-up begins: " + WARM_UP.toSeconds() + " s of load, not recorded");
-    Timeline.Run r = null;
     try {
       load.start();
       Duration bound = o.duration().plus(WARM_UP).plus(tailMax).plusSeconds(30);
@@ -351,9 +378,10 @@ public final class Drill {
           out.println(d.name + ": calls still in flight after the deadline; counting what ended.");
         }
       }
-      Future<Timeline.@Nullable Run> started = run.get();
+      Future<?> started = begun.get();
       if (started != null) {
-        r = started.get(5, TimeUnit.SECONDS);
+        started.get(5, TimeUnit.SECONDS);
+        Timeline.Run r = timelineRun.get();
         if (r != null) {
           r.await(Duration.ofSeconds(5));
         }
@@ -365,19 +393,46 @@ public final class Drill {
     } catch (ExecutionException | TimeoutException e) {
       throw new IllegalStateException("the timeline did not start", e);
     } finally {
+      stopping.set(true);
       generator.stop();
       load.interrupt();
+      stop(ticks, timelineRun, saturator);
+      events.begin(clock.started() ? clock.start() : clock.now()); // if the drill never started
+      events.close(); // every event printed before the last seconds' lines
+    }
+    console.printUpTo(Integer.MAX_VALUE, true);
+  }
+
+  /**
+   * Stops what runs beside the load, whatever ended the drill: the ticks (no timeline can start
+   * after this), then the timeline's run if one started (no fault goes on or off after this), then
+   * the host saturation. Keeps an interrupt for the caller.
+   */
+  private static void stop(
+      ScheduledThreadPoolExecutor ticks,
+      AtomicReference<Timeline.@Nullable Run> timelineRun,
+      @Nullable HostSaturator saturator) {
+    boolean interrupted = false;
+    try {
+      ticks.shutdownNow();
+      try {
+        // The task that starts the timeline sets it before it ends: wait for it.
+        ticks.awaitTermination(5, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+      Timeline.Run r = timelineRun.get();
       if (r != null) {
         r.close();
       }
+    } finally {
       if (saturator != null) {
         saturator.stop();
       }
-      ticks.shutdownNow();
-      ticks.awaitTermination(5, TimeUnit.SECONDS);
-      events.begin(clock.started() ? clock.start() : clock.now()); // if the drill never started
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
-    console.printUpTo(Integer.MAX_VALUE, true);
   }
 
   private static ScheduledThreadPoolExecutor daemonScheduler(String name) {
@@ -393,12 +448,26 @@ public final class Drill {
     return s;
   }
 
-  private static void write(Path file, String text) throws IOException {
-    Path parent = file.toAbsolutePath().getParent();
-    if (parent != null) {
-      Files.createDirectories(parent);
+  /**
+   * Writes one report; returns the failure, named after its option, instead of throwing it (added
+   * to {@code earlier} as suppressed, if there is one), or null once written.
+   */
+  private static @Nullable IOException write(
+      String option, Path file, Supplier<String> text, @Nullable IOException earlier) {
+    try {
+      Path parent = file.toAbsolutePath().getParent();
+      if (parent != null) {
+        Files.createDirectories(parent);
+      }
+      Files.writeString(file, text.get(), StandardCharsets.UTF_8);
+      return null;
+    } catch (IOException | RuntimeException e) {
+      IOException failed = new IOException("could not write " + option + " " + file + ": " + e, e);
+      if (earlier != null) {
+        earlier.addSuppressed(failed);
+      }
+      return failed;
     }
-    Files.writeString(file, text, StandardCharsets.UTF_8);
   }
 
   /**

@@ -7,6 +7,7 @@ import java.math.RoundingMode;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /** The results as JSON, written by hand; the schema is in docs/drill.md. */
 final class JsonReport {
@@ -41,6 +42,8 @@ final class JsonReport {
       sb.append("{\"name\": ").append(str(p.name()));
       sb.append(", \"start_s\": ").append(num(p.start().toMillis() / 1000.0));
       sb.append(", \"end_s\": ").append(num(p.end().toMillis() / 1000.0));
+      Double began = began(r.events(), p);
+      sb.append(", \"began_s\": ").append(began == null ? "null" : num(began));
       sb.append(", \"description\": ").append(str(p.description()));
       sb.append(", \"saturates_client\": ").append(p.saturatesClient()).append('}');
     }
@@ -92,6 +95,21 @@ final class JsonReport {
     }
     sb.append(expectations.isEmpty() ? "]\n}\n" : "\n  ]\n}\n");
     return sb.toString();
+  }
+
+  /**
+   * When the phase's faults actually went on: the time of its {@code phase <name> begins} event,
+   * told once its timeline step has run; null if there is none (no scripted fault, or the drill
+   * ended first).
+   */
+  static @Nullable Double began(List<EventLog.Entry> events, Phase p) {
+    String text = EventLog.phaseBegins(p.name());
+    for (EventLog.Entry e : events) {
+      if (e.client().equals("drill") && e.text().equals(text)) {
+        return e.offsetSeconds();
+      }
+    }
+    return null;
   }
 
   /** The fail-back tail, apart from the phases; null when there is none to watch. */

@@ -1,5 +1,6 @@
 package dev.failover.drill;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
@@ -163,6 +164,11 @@ record Options(
     }
     if (!help) {
       check(duration, deadline, clients, topology, home, healthPath, tail);
+      // Before the drill runs, not after: a report that cannot be written is found at once.
+      writable("--report", report);
+      if (json != null) {
+        writable("--json", json);
+      }
     }
     if (tail == null) {
       tail = topology == null && clients.sdk() ? DEFAULT_TAIL : Duration.ZERO;
@@ -286,7 +292,16 @@ record Options(
       throw new UsageException(
           name + " must be a positive duration such as 60s, 1500ms or 2m, but was '" + value + "'");
     }
-    return Duration.ofMillis(Math.round(amount * factorMillis));
+    // Whole milliseconds: what is checked is what the drill uses.
+    long millis = Math.round(amount * factorMillis);
+    if (millis <= 0) {
+      throw new UsageException(
+          name
+              + " must be a positive duration such as 60s, 1500ms or 2m, but was '"
+              + value
+              + "', which is 0ms in whole milliseconds");
+    }
+    return Duration.ofMillis(millis);
   }
 
   /** Parses the tail: a whole number of seconds from 0 (none) to {@link #MAX_TAIL}. */
@@ -354,6 +369,37 @@ record Options(
       throw new UsageException(name + " needs a file name");
     }
     return Path.of(value);
+  }
+
+  /**
+   * Checks that the drill can write {@code file} once it has run: not a directory, and in a
+   * directory that exists and is writable, or that can be created (its nearest existing ancestor is
+   * a writable directory).
+   */
+  static void writable(String name, Path file) throws UsageException {
+    Path absolute = file.toAbsolutePath().normalize();
+    String problem = null;
+    if (Files.isDirectory(absolute)) {
+      problem = "it is a directory";
+    } else if (Files.exists(absolute) && !Files.isWritable(absolute)) {
+      problem = "the file is not writable";
+    } else {
+      Path dir = absolute.getParent();
+      while (dir != null && !Files.exists(dir)) {
+        dir = dir.getParent();
+      }
+      if (dir == null) {
+        problem = "none of its directories exists";
+      } else if (!Files.isDirectory(dir)) {
+        problem = dir + " is not a directory";
+      } else if (!Files.isWritable(dir)) {
+        problem = "the directory " + dir + " is not writable";
+      }
+    }
+    if (problem != null) {
+      throw new UsageException(
+          name + " must be a file the drill can write, but was '" + file + "': " + problem);
+    }
   }
 
   static String format(Duration d) {

@@ -223,6 +223,32 @@ final class Scenario implements AutoCloseable {
               + "; its regions are "
               + endpoints.stream().map(DrillEndpoint::region).distinct().toList());
     }
+    String z = zone;
+    if (endpoints.stream().noneMatch(e -> e.region().equals(r) && e.zone().equals(z))) {
+      // Every home figure would read 0%: no endpoint is in the home zone.
+      List<String> elsewhere =
+          endpoints.stream()
+              .filter(e -> e.zone().equals(z))
+              .map(DrillEndpoint::region)
+              .distinct()
+              .toList();
+      throw new UsageException(
+          "--home '"
+              + home
+              + "': zone '"
+              + zone
+              + "' has no endpoint in region '"
+              + region
+              + "' in "
+              + file
+              + (elsewhere.isEmpty() ? "" : " (it is in " + String.join(", ", elsewhere) + ")")
+              + "; the region's zones are "
+              + endpoints.stream()
+                  .filter(e -> e.region().equals(r))
+                  .map(DrillEndpoint::zone)
+                  .distinct()
+                  .toList());
+    }
     Random random = new Random(seed);
     Supplier<String> mix = () -> "/users/" + (1 + random.nextInt(1000));
     return new Scenario(

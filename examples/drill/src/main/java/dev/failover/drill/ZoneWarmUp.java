@@ -9,6 +9,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
 import okhttp3.Call;
 import okhttp3.Callback;
 import okhttp3.Dispatcher;
@@ -67,6 +68,18 @@ final class ZoneWarmUp {
    * {@code endpoints}, until the zones are warm or {@code longest} passes.
    */
   static Result run(List<DrillEndpoint> endpoints, long seed, int ratePerSecond, Duration longest) {
+    // The same users and groups as the zones' stubs, in another order than the clients' mix.
+    DirectoryApi.Mix mix = new DirectoryApi.Mix(new DirectoryApi(seed), ~seed);
+    return run(endpoints, mix::next, ratePerSecond, longest);
+  }
+
+  /**
+   * Sends rounds of {@value #ROUND} requests to the paths {@code paths} gives (appended to each
+   * endpoint's URL), one every {@code 1 / ratePerSecond}, round robin over {@code endpoints}, until
+   * the zones are warm or {@code longest} passes. Every path must be answered 2xx.
+   */
+  static Result run(
+      List<DrillEndpoint> endpoints, Supplier<String> paths, int ratePerSecond, Duration longest) {
     Dispatcher dispatcher = new Dispatcher();
     dispatcher.setMaxRequests(256);
     dispatcher.setMaxRequestsPerHost(64);
@@ -76,8 +89,6 @@ final class ZoneWarmUp {
             .callTimeout(Duration.ofSeconds(2))
             .retryOnConnectionFailure(false)
             .build();
-    // The same users and groups as the zones' stubs, in another order than the clients' mix.
-    DirectoryApi.Mix mix = new DirectoryApi.Mix(new DirectoryApi(seed), ~seed);
     long gap = TimeUnit.SECONDS.toNanos(1) / Math.max(1, ratePerSecond);
     long start = System.nanoTime();
     long end = start + longest.toNanos();
@@ -99,7 +110,7 @@ final class ZoneWarmUp {
           }
           due += gap;
           DrillEndpoint e = endpoints.get((requests + i) % endpoints.size());
-          Request request = new Request.Builder().url(e.url() + mix.next()).build();
+          Request request = new Request.Builder().url(e.url() + paths.get()).build();
           int slot = i;
           long sent = System.nanoTime();
           http.newCall(request)

@@ -2,13 +2,18 @@ package dev.failover.drill;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -79,6 +84,9 @@ class OptionsTest {
         "--duration|-5s|--duration must be a positive duration such as 60s, 1500ms or 2m, but was '-5s'",
         "--duration|3s|--duration must be at least 7s with the embedded zones (7 phases) but was 3s",
         "--deadline|10ms|--deadline must be between 30ms and 60s but was 10ms",
+        "--duration|0.0004s|--duration must be a positive duration such as 60s, 1500ms or 2m, but was '0.0004s', which is 0ms in whole milliseconds",
+        "--deadline|0.4ms|--deadline must be a positive duration such as 60s, 1500ms or 2m, but was '0.4ms', which is 0ms in whole milliseconds",
+        "--tail|0.0004s|--tail must be a whole number of seconds from 0 (no tail) to 600, such as 30s, 45 or 1m, but was '0.0004s'",
         "--client|all|--client must be sdk, baseline or both, but was 'all'",
         "--seed|x1|--seed must be a whole number but was 'x1'",
         "--home|us-east-1,us-east-1a|--home only applies with --topology",
@@ -141,6 +149,69 @@ class OptionsTest {
         .isInstanceOf(UsageException.class)
         .hasMessage(
             "--home must be 'region,zone' such as 'us-east-1,us-east-1a' but was 'us-east-1'");
+  }
+
+  @Test
+  void reportPathsAreCheckedBeforeTheDrillRuns(@TempDir Path dir) throws Exception {
+    Path file = Files.writeString(dir.resolve("a-file"), "x");
+    for (String option : List.of("--report", "--json")) {
+      assertThatThrownBy(() -> Options.parse(option, dir.toString()))
+          .isInstanceOf(UsageException.class)
+          .hasMessage(
+              option
+                  + " must be a file the drill can write, but was '"
+                  + dir
+                  + "': it is a directory");
+      Path under = file.resolve("r.out");
+      assertThatThrownBy(() -> Options.parse(option, under.toString()))
+          .isInstanceOf(UsageException.class)
+          .hasMessage(
+              option
+                  + " must be a file the drill can write, but was '"
+                  + under
+                  + "': "
+                  + file.toAbsolutePath().normalize()
+                  + " is not a directory");
+      // Directories that do not exist yet are created when the report is written.
+      Path deep = dir.resolve("new").resolve("dirs").resolve("r.out");
+      Options o = Options.parse(option, deep.toString());
+      assertThat(option.equals("--report") ? o.report() : o.json()).isEqualTo(deep);
+      assertThat(dir.resolve("new")).doesNotExist();
+    }
+  }
+
+  @Test
+  void aReportInADirectoryThatCannotBeWrittenIsAnError(@TempDir Path dir) throws Exception {
+    Path locked = Files.createDirectory(dir.resolve("locked"));
+    Files.setPosixFilePermissions(locked, PosixFilePermissions.fromString("r-xr-xr-x"));
+    try {
+      assumeFalse(Files.isWritable(locked), "this user (root?) can write anywhere");
+      Path report = locked.resolve("sub").resolve("r.html");
+      assertThatThrownBy(() -> Options.parse("--report", report.toString()))
+          .isInstanceOf(UsageException.class)
+          .hasMessage(
+              "--report must be a file the drill can write, but was '"
+                  + report
+                  + "': the directory "
+                  + locked.toAbsolutePath().normalize()
+                  + " is not writable");
+    } finally {
+      Files.setPosixFilePermissions(locked, PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+  }
+
+  @Test
+  void aBadReportPathStopsTheDrillWithExitCode2BeforeItRuns(@TempDir Path dir) {
+    Run run = drill("--duration", "7s", "--report", dir.toString());
+    assertThat(run.code()).isEqualTo(2);
+    assertThat(run.out()).as("nothing ran").isEmpty();
+    assertThat(run.err())
+        .contains("drill: --report must be a file the drill can write, but was '" + dir + "'")
+        .contains("it is a directory");
+    run = drill("--duration", "7s", "--json=" + dir);
+    assertThat(run.code()).isEqualTo(2);
+    assertThat(run.out()).isEmpty();
+    assertThat(run.err()).contains("drill: --json must be a file the drill can write");
   }
 
   /** What {@link Drill#run} returned and printed. */
