@@ -18,11 +18,12 @@ interface CallObserver {
   /**
    * A call starts: before its first attempt is sent.
    *
-   * @param request the caller's request (its host names the service)
+   * @param service the client's service name, as given to its builder
+   * @param request the caller's request
    * @return the call's context, handed to {@link #callFinished} and carried by every attempt's
    *     {@link AttemptContext}; may be null
    */
-  @Nullable Object callStarted(Request request);
+  @Nullable Object callStarted(String service, Request request);
 
   /**
    * The call ended: once, after every event of the call was emitted and before the caller gets the

@@ -356,7 +356,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       }
       Object context = null;
       try {
-        context = observer.callStarted(request);
+        context = observer.callStarted(core.settings.service(), request);
       } catch (RuntimeException | LinkageError e) {
         log.warn("CallObserver.callStarted threw for {} {}", method, path(), e);
       }

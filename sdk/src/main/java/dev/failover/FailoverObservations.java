@@ -96,12 +96,13 @@ public final class FailoverObservations implements FailoverListener, CallObserve
   /**
    * Starts the call's observation. Called by the client, not by applications.
    *
+   * @param service the client's service name (the observations' {@code client.name})
    * @param request the caller's request
    * @return the observed call, or null when the observation is disabled
    */
   @Override
-  public @Nullable Object callStarted(Request request) {
-    CallContext context = new CallContext(request);
+  public @Nullable Object callStarted(String service, Request request) {
+    CallContext context = new CallContext(service, request);
     Observation observation =
         Observation.createNotStarted(callConvention, DEFAULT_CALL, () -> context, registry);
     if (observation.isNoop()) {
@@ -183,13 +184,14 @@ public final class FailoverObservations implements FailoverListener, CallObserve
     private final Request request;
     private volatile FailoverEvent.@Nullable CallFinished result;
 
-    CallContext(Request request) {
+    CallContext(String service, Request request) {
       this.request = request;
-      this.clientName = request.url().host();
+      this.clientName = service;
     }
 
     /**
-     * Returns the client's name: its service name, the host the caller's request names.
+     * Returns the client's name: its service name, as given to its builder (the {@code client.name}
+     * of its meters).
      *
      * @return for example {@code directory}
      */

@@ -43,7 +43,7 @@ class CallObserverTest {
     volatile okhttp3.@Nullable Call current;
 
     @Override
-    public Object callStarted(Request request) {
+    public Object callStarted(String service, Request request) {
       seen.add("start " + request.url().encodedPath() + " on " + Thread.currentThread().getName());
       return "ctx" + request.url().encodedPath();
     }
@@ -198,12 +198,12 @@ class CallObserverTest {
     Recording observer =
         new Recording() {
           @Override
-          public Object callStarted(Request request) {
+          public Object callStarted(String service, Request request) {
             okhttp3.Call c = current;
             if (c != null) {
               c.cancel(); // the caller's other thread, say, cancels while the call is starting
             }
-            return super.callStarted(request);
+            return super.callStarted(service, request);
           }
         };
     try (FailoverClient client = Zones3.client(zones).listener(observer).build()) {

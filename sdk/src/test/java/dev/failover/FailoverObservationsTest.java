@@ -180,6 +180,18 @@ class FailoverObservationsTest {
             });
   }
 
+  /** client.name is the service name as given, as on the meters: not the lowercased host. */
+  @Test
+  void theClientNameIsTheServiceNameAsGiven() throws IOException {
+    try (FailoverClient client = client(null).service("Directory").build()) {
+      try (Response r = client.newCall(get("/users/42")).execute()) {
+        assertThat(r.code()).isEqualTo(200);
+      }
+    }
+    assertThat(low(calls().get(0), "client.name")).isEqualTo("Directory");
+    assertThat(low(attempts().get(0), "client.name")).isEqualTo("Directory");
+  }
+
   /** The SDK ends an attempt at its timeout by cancelling it: the observation says timeout. */
   @Test
   void anAttemptEndedByItsTimeoutIsATimeoutNotACancellation() {
