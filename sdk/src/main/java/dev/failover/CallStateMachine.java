@@ -613,7 +613,12 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
           // the call to its dispatcher: when it throws, the call never runs and no callback comes.
           // As OkHttp does when a listener throws on its dispatcher, the attempt is cancelled and
           // fails with an IOException caused by it: cancelled by the application's code, it
-          // counts against no endpoint and is not retried.
+          // counts against no endpoint and is not retried. (If OkHttp had queued it after all, a
+          // listener throwing from dispatcherQueueStart, it fails it too: told once, taken once.)
+          Timeouts.Timeout t = f.tag.timeout;
+          if (t != null) {
+            t.disarm();
+          }
           cancelQuietly(c);
           f.onFailure(c, new IOException("canceled due to " + e, e));
         }
@@ -1567,6 +1572,9 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   }
 
   /** One attempt in flight, and the OkHttp callback that ends it. */
+  private static final java.util.concurrent.atomic.AtomicIntegerFieldUpdater<InFlight> DELIVERED =
+      java.util.concurrent.atomic.AtomicIntegerFieldUpdater.newUpdater(InFlight.class, "delivered");
+
   private final class InFlight implements Callback, Timeouts.Target {
     final EndpointState endpoint;
 
@@ -1605,6 +1613,10 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
 
     /** OkHttp could not make the attempt's call: the application's listener factory threw. */
     boolean notMade;
+
+    /** 1 once the attempt's result was taken: it is handled once, however often it is told. */
+    @SuppressWarnings("UnusedVariable") // read and written through DELIVERED
+    private volatile int delivered;
 
     volatile boolean lostRace;
     volatile boolean slowLoser;
@@ -1677,6 +1689,10 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
 
     @Override
     public void onResponse(Call call, Response response) {
+      if (!DELIVERED.compareAndSet(this, 0, 1)) {
+        response.close();
+        return;
+      }
       try {
         onResult(this, response, null);
       } catch (RuntimeException e) {
@@ -1704,9 +1720,11 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     @Override
     public void timedOut() {
       Call c;
-      tag.timedOut = true; // before the cancel: an observation of the attempt reads it then
       synchronized (CallStateMachine.this) {
         timedOut = true;
+        // Before the cancel, which an observation of the attempt follows; not for an attempt its
+        // call had already cancelled (the deadline, a winner): that one was cancelled.
+        tag.timedOut = !cancelled;
         c = call;
       }
       if (c != null) {
@@ -1716,6 +1734,9 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
 
     @Override
     public void onFailure(Call call, IOException e) {
+      if (!DELIVERED.compareAndSet(this, 0, 1)) {
+        return;
+      }
       if (call != owner && !cancelled && !timedOut && call.isCanceled()) {
         // Cancelled by no one in the SDK: OkHttp cancels an attempt whose interceptor, event
         // listener or DNS threw (and so does the runner of the caller's attempt), and the

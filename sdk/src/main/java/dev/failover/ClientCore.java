@@ -214,6 +214,10 @@ final class ClientCore implements Closeable {
         // After SeenCapture: what it adds (trace headers) differs per call and is no part of what
         // the stale cache keys a response on.
         b.addInterceptor(attemptInterceptor);
+        if (settings.staleCache().enabled()) {
+          // What the network request is compared with: the request with the trace headers.
+          b.addInterceptor(new LeftSdk());
+        }
       }
       this.retrying =
           b.retryOnConnectionFailure(base == null || base.retryOnConnectionFailure()).build();
@@ -549,11 +553,32 @@ final class ClientCore implements Closeable {
     }
   }
 
+  /**
+   * Records the request as it leaves the SDK's own interceptors (after the observations' tracing
+   * headers), for the stale cache's check of what the network request gained below them.
+   */
+  static final class LeftSdk implements Interceptor {
+    @Override
+    public Response intercept(Chain chain) throws java.io.IOException {
+      AttemptTag tag = chain.request().tag(AttemptTag.KEY);
+      StaleStore.Seen seen = tag == null ? null : tag.seen;
+      if (seen != null) {
+        seen.leftSdk = chain.request();
+      }
+      return chain.proceed(chain.request());
+    }
+  }
+
   /** Counts each time OkHttp puts an attempt on the network, to expose its silent retries. */
   static final class TransmissionCounter implements Interceptor {
     @Override
     public Response intercept(Chain chain) throws java.io.IOException {
       AttemptTag tag = chain.request().tag(AttemptTag.KEY);
+      if (tag == null) {
+        // A request an Authenticator or a network interceptor built anew, without its tags: the
+        // call's own request still has them.
+        tag = chain.call().request().tag(AttemptTag.KEY);
+      }
       if (tag == null) {
         return chain.proceed(chain.request());
       }

@@ -66,17 +66,7 @@ final class FailoverCall implements Call {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       machine.cancel();
-      // The call may have ended with a response just before: no one will read it, so it is
-      // closed (now, or when the thread that is completing the call hands it over).
-      CompletableFuture<Response> unused =
-          machine
-              .result()
-              .whenComplete(
-                  (response, failure) -> {
-                    if (response != null) {
-                      response.close();
-                    }
-                  });
+      closeUnread();
       throw interrupted(e);
     } catch (TimeoutException e) {
       machine.deadlinePassed();
@@ -87,9 +77,27 @@ final class FailoverCall implements Call {
         throw unwrap(ee);
       } catch (InterruptedException ie) {
         Thread.currentThread().interrupt();
+        closeUnread();
         throw interrupted(ie);
       }
     }
+  }
+
+  /**
+   * The caller gave up waiting (interrupted), but the call may have ended with a response just
+   * before: no one will read it, so it is closed, now or when the thread completing the call hands
+   * it over.
+   */
+  private void closeUnread() {
+    CompletableFuture<Response> unused =
+        machine
+            .result()
+            .whenComplete(
+                (response, failure) -> {
+                  if (response != null) {
+                    response.close();
+                  }
+                });
   }
 
   private static IOException unwrap(ExecutionException e) {

@@ -50,7 +50,6 @@ final class StaleStore {
       Set.of(
           "accept-encoding",
           "user-agent",
-          "host",
           "connection",
           "content-length",
           "te",
@@ -72,7 +71,7 @@ final class StaleStore {
    * their own ({@code Cookie} there is the cookie jar's, which the key already holds).
    */
   private static final Set<String> SET_BY_OKHTTP =
-      Set.of("content-type", "transfer-encoding", "cookie");
+      Set.of("host", "content-type", "transfer-encoding", "if-none-match", "if-modified-since");
 
   /** Response headers never kept: a stale copy must not set another caller's cookies. */
   private static final Set<String> NEVER_KEPT = Set.of("set-cookie", "set-cookie2");
@@ -327,6 +326,12 @@ final class StaleStore {
      */
     volatile boolean identityAddedBelow;
 
+    /**
+     * The request as it left the SDK's own interceptors (the observations' tracing headers added),
+     * what the network request is compared with; the request above until then.
+     */
+    volatile Request leftSdk;
+
     Seen(Request request, String cookies) {
       this(request, cookies, request.url());
     }
@@ -335,6 +340,7 @@ final class StaleStore {
       this.request = request;
       this.cookies = cookies;
       this.made = made;
+      this.leftSdk = request;
     }
 
     /**
@@ -348,16 +354,36 @@ final class StaleStore {
         return;
       }
       Headers h = network.headers();
+      Request above = leftSdk;
       for (String name : h.names()) {
         String n = name.toLowerCase(Locale.ROOT);
-        if (NOT_IN_KEY.contains(n) || SET_BY_OKHTTP.contains(n)) {
+        if (NOT_IN_KEY.contains(n) || (SET_BY_OKHTTP.contains(n) && above.header(name) == null)) {
+          continue; // OkHttp's own, where the application set none (the key holds the one it set)
+        }
+        List<String> values = h.values(name);
+        if (values.equals(above.headers(name))) {
           continue;
         }
-        if (!h.values(name).equals(request.headers(name))) {
-          identityAddedBelow = true;
-          return;
+        if (n.equals("cookie") && values.equals(List.of(jarCookieHeader()))) {
+          continue; // the cookie jar's, as OkHttp's bridge writes them: already in the key
+        }
+        identityAddedBelow = true;
+        return;
+      }
+    }
+
+    /** The cookie jar's cookies as OkHttp's bridge writes them in a {@code Cookie} header. */
+    private String jarCookieHeader() {
+      StringBuilder sb = new StringBuilder();
+      for (String c : cookies.split(";", -1)) {
+        if (!c.isEmpty()) {
+          if (sb.length() > 0) {
+            sb.append("; ");
+          }
+          sb.append(c);
         }
       }
+      return sb.toString();
     }
 
     /**

@@ -296,4 +296,38 @@ class StaleCacheSafetyTest {
       assertThat(client.snapshot().counters().staleServed()).isZero();
     }
   }
+
+  /**
+   * OkHttp's own cache adds If-None-Match below the application's interceptors: no identity, so a
+   * copy is still served to a call whose attempts reached the network with it.
+   */
+  @Test
+  void aRevalidationByOkHttpsOwnCacheStillGetsItsCopy(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    zones.stubAll(
+        get(urlPathEqualTo("/etag"))
+            .willReturn(
+                ok("{\"v\":1}")
+                    .withHeader("ETag", "\"v1\"")
+                    .withHeader("Cache-Control", "no-cache")));
+    OkHttpClient caching =
+        new OkHttpClient.Builder().cache(new okhttp3.Cache(dir.toFile(), 1 << 20)).build();
+    try (FailoverClient client = clientOn(caching)) {
+      assertThat(body(client, call("/etag"))).isEqualTo("{\"v\":1}");
+      // The next attempts carry If-None-Match: "v1" and are answered 503.
+      zones.stubAll(get(urlPathEqualTo("/etag")).willReturn(aResponse().withStatus(503)));
+      try (Response r = client.newCall(call("/etag")).execute()) {
+        assertThat(r.header("Warning")).isEqualTo("110 - \"Response is Stale\"");
+        assertThat(r.body().string()).isEqualTo("{\"v\":1}");
+      }
+      assertThat(
+              zones.requestCount(
+                  com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor(
+                          urlPathEqualTo("/etag"))
+                      .withHeader("If-None-Match", equalTo("\"v1\""))))
+          .isPositive();
+    } finally {
+      caching.cache().close();
+    }
+  }
 }

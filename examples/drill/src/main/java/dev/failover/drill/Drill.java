@@ -396,9 +396,12 @@ public final class Drill {
       stopping.set(true);
       generator.stop();
       load.interrupt();
-      stop(ticks, timelineRun, saturator);
-      events.begin(clock.started() ? clock.start() : clock.now()); // if the drill never started
-      events.close(); // every event printed before the last seconds' lines
+      try {
+        stop(ticks, timelineRun, saturator);
+      } finally {
+        events.begin(clock.started() ? clock.start() : clock.now()); // if the drill never started
+        events.close(); // every event printed before the last seconds' lines
+      }
     }
     console.printUpTo(Integer.MAX_VALUE, true);
   }

@@ -28,8 +28,11 @@ class SlowConsoleDrillTest {
   /** What the console takes for each warm-up line: far more than the margin below. */
   static final Duration SLOW_LINE = Duration.ofMillis(1500);
 
-  /** How late a phase's faults may go on: room for a busy machine, well under SLOW_LINE. */
-  static final double MARGIN_S = 0.5;
+  /**
+   * How late a phase's faults may go on: room for a busy machine (a collection of the client-busy
+   * phase's forced pause at a boundary), still under SLOW_LINE (1.5 s late on the old code).
+   */
+  static final double MARGIN_S = 1.0;
 
   @TempDir static Path dir;
   static int code;

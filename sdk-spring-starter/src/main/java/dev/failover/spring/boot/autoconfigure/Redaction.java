@@ -24,10 +24,12 @@ final class Redaction {
 
   /**
    * The user info of an authority: from the start of the authority (after {@code ://}, or at the
-   * start of a word) up to its last {@code @}. An authority ends at {@code /}, {@code ?}, {@code #}
-   * or a space.
+   * start of a word) up to the last {@code @} before a space or a comma (lists of URLs). A password
+   * may hold {@code /}, {@code ?} or {@code #}, so this may mask more than the user info (up to an
+   * {@code @} further in a path or query): safe.
    */
-  private static final Pattern USER_INFO = Pattern.compile("(?:(?<=://)|(?<!\\S))[^\\s/?#]*@");
+  private static final Pattern USER_INFO =
+      Pattern.compile("(?:(?<=://)|(?<![^\\s,])(?![^\\s,]*://))[^\\s,]*@");
 
   /** Key segments, lower case without separators, whose values are masked where they appear. */
   private static final List<String> SENSITIVE_PARTS =

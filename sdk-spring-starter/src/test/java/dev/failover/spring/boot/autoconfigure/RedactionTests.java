@@ -16,14 +16,17 @@ class RedactionTests {
         "https://dir-b.internal:8443/api                | https://dir-b.internal:8443/api",
         "https://admin:secret@dir-b                     | https://***@dir-b",
         "https://svc:p@ss@dir-b                         | https://***@dir-b",
-        "https://svc:p@ss@dir-b:8443/users/@me?x=a@b#c@d | https://***@dir-b:8443/users/@me?x=a@b#c@d",
+        // Up to the last '@' before a space or comma: more than the user info here, never less.
+        "https://svc:p@ss@dir-b:8443/users/@me?x=a@b#c@d | https://***@d",
+        "https://svc:p#ss@dir-b/x                       | https://***@dir-b/x",
+        "http://u:p?w@h and http://v:p/w@h2             | http://***@h and http://***@h2",
         "svc:secret@dir-b:8443                          | ***@dir-b:8443",
         "svc:p@ss@dir-b:8443/api                        | ***@dir-b:8443/api",
         "refused: http://a:b@r1/x and https://c:d@e@r2  | refused: http://***@r1/x and https://***@r2",
         "urls=http://a:b@r1,http://c:d@r2               | urls=http://***@r1,http://***@r2",
         "us-east-1a                                     | us-east-1a",
       })
-  void userInfoIsMaskedUpToTheLastAtOfTheAuthority(String text, String shown) {
+  void userInfoIsMaskedUpToTheLastAtOfItsWord(String text, String shown) {
     assertThat(Redaction.userInfo(text)).isEqualTo(shown);
   }
 
