@@ -1571,10 +1571,11 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     return value;
   }
 
-  /** One attempt in flight, and the OkHttp callback that ends it. */
+  /** Takes an attempt's result once: {@link InFlight#delivered}. */
   private static final java.util.concurrent.atomic.AtomicIntegerFieldUpdater<InFlight> DELIVERED =
       java.util.concurrent.atomic.AtomicIntegerFieldUpdater.newUpdater(InFlight.class, "delivered");
 
+  /** One attempt in flight, and the OkHttp callback that ends it. */
   private final class InFlight implements Callback, Timeouts.Target {
     final EndpointState endpoint;
 

@@ -67,8 +67,9 @@ final class StaleStore {
           "x-amzn-trace-id");
 
   /**
-   * Request headers OkHttp's bridge sets below the application's interceptors: never an identity of
-   * their own ({@code Cookie} there is the cookie jar's, which the key already holds).
+   * Request headers OkHttp sets below the application's interceptors (its bridge, its HTTP cache)
+   * where the application set none: no identity of their own. A {@code Host} the application set is
+   * in the key; the cookie jar's {@code Cookie} is checked apart ({@link Seen#sentOnNetwork}).
    */
   private static final Set<String> SET_BY_OKHTTP =
       Set.of("host", "content-type", "transfer-encoding", "if-none-match", "if-modified-since");
