@@ -419,6 +419,26 @@ final class ClientCore implements Closeable {
     return retrying;
   }
 
+  /**
+   * Stops the work a replaced configuration no longer needs once its calls have ended (health
+   * checks, zone judgement, the client tick), then waits until the timeouts of its last attempts
+   * are done: a body still being read stays bounded by its attempt's timeout. Returns early if the
+   * timeouts close meanwhile ({@link #stopWaitingForBodies}).
+   */
+  void quiesceUntilBodiesRead() throws InterruptedException {
+    if (healthChecker != null) {
+      healthChecker.stop();
+    }
+    zoneTimer.cancel(false);
+    clientTick.cancel(false);
+    boolean unused = timeouts.awaitDrained();
+  }
+
+  /** Ends {@link #quiesceUntilBodiesRead}'s wait: the client closes. */
+  void stopWaitingForBodies() {
+    timeouts.close();
+  }
+
   @Override
   public void close() {
     if (!closed.compareAndSet(false, true)) {

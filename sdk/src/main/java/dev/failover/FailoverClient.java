@@ -104,6 +104,9 @@ public final class FailoverClient implements Call.Factory, Closeable {
   private volatile State state;
 
   /** The zonal shifts asked for through this client, carried over to a new core. */
+  /** Who ended a shift that a {@link #cancelShift} ended while it was being carried over. */
+  private static final String CANCELLED_DURING_CHANGE = "cancelShift during a reconfiguration";
+
   private final Map<String, Shift> shifts = new ConcurrentHashMap<>();
 
   private FailoverClient(
@@ -299,9 +302,11 @@ public final class FailoverClient implements Call.Factory, Closeable {
   public boolean cancelShift(String zone, String requestedBy) {
     Objects.requireNonNull(zone, "zone");
     Objects.requireNonNull(requestedBy, "requestedBy");
-    shifts.remove(zone);
+    // In force if the client held it, even if a configuration that replaced the one it was given
+    // to has not been given it yet (carryOver ends it there).
+    boolean was = shifts.remove(zone) != null;
     Generation g = state.current;
-    boolean was = g.core.cancelShift(zone, requestedBy);
+    was |= g.core.cancelShift(zone, requestedBy);
     Generation now = state.current;
     if (now != g) {
       was |= now.core.cancelShift(zone, requestedBy);
@@ -348,8 +353,10 @@ public final class FailoverClient implements Call.Factory, Closeable {
     }
     for (Shift shift : List.copyOf(shifts.values())) {
       if (shifts.remove(shift.zone(), shift)) {
-        // On the old core, for the event and the log line; the new core never had it.
+        // On the old core, for the event and the log line; the new core never had it, unless a
+        // shiftAway on another thread gave it there as the reset began: it ends too.
         old.core.cancelShift(shift.zone(), RESET);
+        state.current.core.cancelShift(shift.zone(), RESET);
       }
     }
   }
@@ -421,11 +428,19 @@ public final class FailoverClient implements Call.Factory, Closeable {
     return next.equals(g.settings) ? null : next;
   }
 
-  /** Gives {@code shift} to {@code g}'s core with what remains of it; logs what it cannot. */
+  /**
+   * Gives {@code shift} to {@code g}'s core with what remains of it; logs what it cannot. A {@link
+   * #cancelShift} or {@link #shiftAway} of the zone on another thread may reach {@code g}'s core
+   * before this does: so once given, the shift is checked against {@link #shifts} again, and the
+   * core is made to hold what the map holds now (no shift, or the newer one).
+   */
   private void carryOver(Generation g, Shift shift) {
-    Duration left = Duration.between(g.settings.clock().instant(), shift.until());
-    if (left.isNegative() || left.isZero() || !shift.equals(shifts.get(shift.zone()))) {
+    if (!shift.equals(shifts.get(shift.zone()))) {
       return; // ended or replaced meanwhile
+    }
+    Duration left = Duration.between(g.settings.clock().instant(), shift.until());
+    if (left.isNegative() || left.isZero()) {
+      return;
     }
     try {
       g.core.shiftAway(shift.zone(), left, shift.requestedBy());
@@ -437,6 +452,13 @@ public final class FailoverClient implements Call.Factory, Closeable {
           shift.zone(),
           shift.requestedBy(),
           e.getMessage());
+      return;
+    }
+    Shift now = shifts.get(shift.zone());
+    if (now == null) {
+      g.core.cancelShift(shift.zone(), CANCELLED_DURING_CHANGE);
+    } else if (!now.equals(shift)) {
+      carryOver(g, now);
     }
   }
 
@@ -503,13 +525,20 @@ public final class FailoverClient implements Call.Factory, Closeable {
    * Closes a drained, replaced core on a thread of its own: never one of that core's threads. It
    * first waits (up to 5 s) for the core's dispatcher to be idle: the attempt that carried a call's
    * response is still running on it until its callback has returned, and closing would cancel it
-   * and the body the caller is about to read. A body read after that no longer needs the core.
+   * and the body the caller is about to read. Then it stops the core's health checks and timers and
+   * waits until the attempts' timeouts that still bound bodies being read have expired or been
+   * disarmed (each at most its attempt's timeout; {@link #close()} ends the wait).
    */
   private void closeInBackground(Generation g) {
     Thread t =
         new Thread(
             () -> {
               awaitIdle(g.core.transport().dispatcher(), Duration.ofSeconds(5));
+              try {
+                g.core.quiesceUntilBodiesRead();
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
               finish(g);
             },
             "failover-" + service + "-retire");
@@ -572,6 +601,10 @@ public final class FailoverClient implements Call.Factory, Closeable {
       if (g.claim()) {
         finish(g);
       }
+    }
+    for (Generation g : s.retiring) {
+      // A replaced core that its closer holds may be waiting for bodies being read: close now.
+      g.core.stopWaitingForBodies();
     }
     try {
       for (Generation g : s.retiring) {

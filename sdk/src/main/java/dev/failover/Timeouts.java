@@ -1,6 +1,7 @@
 package dev.failover;
 
 import java.util.PriorityQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
@@ -88,6 +89,14 @@ final class Timeouts implements AutoCloseable {
 
   private volatile boolean closed;
 
+  /**
+   * Whether {@link #awaitDrained} waits: the thread then tells {@link #drained} when none is armed.
+   */
+  private volatile boolean draining;
+
+  /** Counted down once no timeout is armed after {@link #awaitDrained} began, or on close. */
+  private final CountDownLatch drained = new CountDownLatch(1);
+
   /** The armed timeouts the thread took from the stack, earliest first. The thread's alone. */
   private final PriorityQueue<Timeout> queue =
       new PriorityQueue<>((a, b) -> Long.compare(a.at - b.at, 0));
@@ -138,6 +147,10 @@ final class Timeouts implements AutoCloseable {
       long now = System.nanoTime();
       boolean traffic = take();
       expire(now);
+      if (draining && queue.isEmpty() && !armedBefore(Long.MAX_VALUE)) {
+        // expire() took every disarmed timeout off the head: an empty queue holds none armed.
+        drained.countDown();
+      }
       if (queue.size() >= sweepAt) {
         queue.removeIf(t -> !t.armed());
         sweepAt = Math.max(256, queue.size() * 2);
@@ -226,10 +239,29 @@ final class Timeouts implements AutoCloseable {
     return false;
   }
 
+  /**
+   * Waits until no timeout is armed: each one armed expired (its target told) or was disarmed. For
+   * a configuration that {@code reconfigure} or {@code reset} replaced, whose last calls' bodies
+   * may still be read under their attempts' timeouts. No new timeout may be armed meanwhile (the
+   * replaced configuration takes no new call). Returns early, false, if this closes or its thread
+   * ends.
+   */
+  boolean awaitDrained() throws InterruptedException {
+    draining = true;
+    LockSupport.unpark(thread);
+    while (!drained.await(1, TimeUnit.SECONDS)) {
+      if (!thread.isAlive()) {
+        return false;
+      }
+    }
+    return !closed;
+  }
+
   /** Stops the thread; timeouts still armed never expire (the client cancels its calls). */
   @Override
   public void close() {
     closed = true;
+    drained.countDown();
     LockSupport.unpark(thread);
   }
 

@@ -1,5 +1,8 @@
 package dev.failover;
 
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.ok;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static dev.failover.SwapTests.clientThreads;
 import static dev.failover.SwapTests.coreThreads;
 import static dev.failover.SwapTests.enqueue;
@@ -96,6 +99,102 @@ class ReconfigureTest {
       assertThat(stillAliveAfterJoining(oldThreads)).isEmpty();
     }
     assertThat(clientThreads()).isEmpty();
+  }
+
+  @Test
+  void aBodyReadWhileTheConfigurationIsReplacedKeepsItsAttemptTimeout() throws Exception {
+    // Headers at once, then ten bytes over 8 s: far longer than the attempt's 2 s timeout, and
+    // each gap far inside OkHttp's 10 s read timeout.
+    zones.stubAll(
+        get(urlPathEqualTo("/dribble"))
+            .willReturn(ok("0123456789").withChunkedDribbleDelay(10, 8000)));
+    Set<Thread> oldThreads = new java.util.HashSet<>();
+    try (FailoverClient client =
+        Zones3.client(zones).deadline(Duration.ofSeconds(2)).maxAttempts(1).build()) {
+      try (Response r = client.newCall(request("/dribble")).execute()) {
+        long start = System.nanoTime();
+        oldThreads.addAll(coreThreads());
+        // The call has ended (its body is the caller's): the replaced configuration has no call
+        // left and closes, but the body still being read keeps its attempt's timeout.
+        client.reconfigure(b -> b.maxAttempts(2));
+        // The timeout cancels the attempt's call: the read fails as its socket closes.
+        assertThatThrownBy(() -> r.body().string()).isInstanceOf(IOException.class);
+        // 2 s from the attempt's start, not the 8 s of the whole body; a wide margin for load.
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(6));
+      }
+      // The replaced configuration's threads end once the body's timeout has done its work.
+      assertThat(stillAliveAfterJoining(oldThreads)).isEmpty();
+    }
+    assertThat(clientThreads()).isEmpty();
+  }
+
+  /**
+   * A wall clock that, the first time the reconfiguration's carry-over of shifts reads it once
+   * {@link #armed}, runs {@link #meanwhile}: another thread's shift operation landing between the
+   * carry-over's look at the client's shifts and its giving the shift to the new configuration.
+   */
+  private static final class CarryOverClock extends java.time.Clock {
+    final java.util.concurrent.atomic.AtomicBoolean armed =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    volatile Runnable meanwhile = () -> {};
+
+    @Override
+    public java.time.Instant instant() {
+      if (armed.get()
+          && StackWalker.getInstance()
+              .walk(f -> f.anyMatch(frame -> frame.getMethodName().equals("carryOver")))
+          && armed.compareAndSet(true, false)) {
+        meanwhile.run();
+      }
+      return java.time.Instant.now();
+    }
+
+    @Override
+    public java.time.ZoneId getZone() {
+      return java.time.ZoneOffset.UTC;
+    }
+
+    @Override
+    public java.time.Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+  }
+
+  @Test
+  void aShiftCancelledWhileAReconfigurationCarriesItOverStaysCancelled() throws Exception {
+    CarryOverClock clock = new CarryOverClock();
+    try (FailoverClient client = Zones3.client(zones).clock(clock).build()) {
+      client.shiftAway("us-east-1a", Duration.ofMinutes(30), "test:alice");
+      java.util.concurrent.atomic.AtomicBoolean wasInForce =
+          new java.util.concurrent.atomic.AtomicBoolean();
+      clock.meanwhile = () -> wasInForce.set(client.cancelShift("us-east-1a", "test:bob"));
+      clock.armed.set(true);
+      client.reconfigure(b -> b.maxAttempts(2));
+
+      assertThat(clock.armed.get()).isFalse(); // the cancel did land inside the carry-over
+      assertThat(wasInForce.get()).isTrue();
+      assertThat(zone(client.snapshot(), "us-east-1a").status())
+          .isNotEqualTo(FailoverSnapshot.ZoneStatus.SHIFTED);
+      client.reconfigure(b -> b.maxAttempts(3));
+      assertThat(zone(client.snapshot(), "us-east-1a").status())
+          .isNotEqualTo(FailoverSnapshot.ZoneStatus.SHIFTED);
+    }
+  }
+
+  @Test
+  void aShiftRenewedWhileAReconfigurationCarriesItOverKeepsTheRenewal() throws Exception {
+    CarryOverClock clock = new CarryOverClock();
+    try (FailoverClient client = Zones3.client(zones).clock(clock).build()) {
+      client.shiftAway("us-east-1a", Duration.ofMinutes(30), "test:alice");
+      clock.meanwhile = () -> client.shiftAway("us-east-1a", Duration.ofHours(2), "test:bob");
+      clock.armed.set(true);
+      client.reconfigure(b -> b.maxAttempts(2));
+
+      assertThat(clock.armed.get()).isFalse();
+      FailoverSnapshot.Zone shifted = zone(client.snapshot(), "us-east-1a");
+      assertThat(shifted.status()).isEqualTo(FailoverSnapshot.ZoneStatus.SHIFTED);
+      assertThat(shifted.reason()).startsWith("shifted away by test:bob until ");
+    }
   }
 
   @Test

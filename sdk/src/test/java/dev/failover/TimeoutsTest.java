@@ -178,6 +178,53 @@ class TimeoutsTest {
     assertThat(disarmedTold.get()).isZero();
   }
 
+  /** Starts a thread waiting in {@code awaitDrained}; the latch opens when it returns. */
+  private static CountDownLatch awaitDrainedOn(Timeouts timeouts, AtomicReference<Boolean> result) {
+    CountDownLatch drained = new CountDownLatch(1);
+    Thread waiter =
+        new Thread(
+            () -> {
+              try {
+                result.set(timeouts.awaitDrained());
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+              drained.countDown();
+            });
+    waiter.start();
+    return drained;
+  }
+
+  @Test
+  void awaitDrainedReturnsOnceEveryArmedTimeoutIsDisarmedOrExpired() throws Exception {
+    Timeouts timeouts = timeouts();
+    Target expires = new Target();
+    Timeouts.Timeout expiring = timeouts.arm(TimeUnit.MILLISECONDS.toNanos(50), expires);
+    Timeouts.Timeout held = timeouts.arm(TimeUnit.HOURS.toNanos(1), new Target());
+    AtomicReference<Boolean> result = new AtomicReference<>();
+    CountDownLatch drained = awaitDrainedOn(timeouts, result);
+    assertThat(expires.await()).isTrue();
+    // One is still armed (an hour): the wait goes on after the other expired.
+    assertThat(drained.await(200, TimeUnit.MILLISECONDS)).isFalse();
+    assertThat(expiring.armed()).isFalse();
+    held.disarm();
+    assertThat(drained.await(WAIT_SECONDS, TimeUnit.SECONDS)).isTrue();
+    assertThat(result.get()).isTrue();
+  }
+
+  @Test
+  void closeEndsAnAwaitDrainedWithTimeoutsStillArmed() throws Exception {
+    Timeouts timeouts = timeouts();
+    Target never = new Target();
+    timeouts.arm(TimeUnit.HOURS.toNanos(1), never);
+    AtomicReference<Boolean> result = new AtomicReference<>();
+    CountDownLatch drained = awaitDrainedOn(timeouts, result);
+    timeouts.close();
+    assertThat(drained.await(WAIT_SECONDS, TimeUnit.SECONDS)).isTrue();
+    assertThat(result.get()).isFalse();
+    assertThat(never.told.get()).isZero();
+  }
+
   @Test
   void closeEndsTheThreadAndLeavesArmedTimeoutsUntold() throws Exception {
     Timeouts timeouts = timeouts();
