@@ -856,14 +856,20 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     // attempt that overtook it, and at least twice its region's usual latency. Losing by a hair to
     // a hedge says nothing about the endpoint, nor does losing to a nearer region: a far region is
     // not slow (nor is the client, which slowness in two regions at once would suggest).
-    boolean slow = f.slowLoser && f.endpoint.slowForItsRegion(duration);
+    boolean reachedSdk = f.tag.reachedSdk;
+    // What the endpoint is judged on: the time since the attempt reached the SDK's interceptor, not
+    // since it was handed to OkHttp. Before that it waited in the client (for a slot of
+    // maxRequests, in the application's interceptors), which says nothing about the endpoint. A
+    // timeout is the exception: it ran its whole time, and when it began is judged by the rules
+    // below.
+    long judged = reachedSdk && outcome != Outcome.TIMEOUT ? now - f.tag.reachedSdkAt : duration;
+    boolean slow = f.slowLoser && f.endpoint.slowForItsRegion(judged);
     if (slow || outcome == Outcome.TIMEOUT) {
-      core.clientHealth.slowIn(f.endpoint.endpoint.locality().region(), duration, now);
+      core.clientHealth.slowIn(f.endpoint.endpoint.locality().region(), judged, now);
     }
     boolean clientStalled = core.clientHealth.stalled(now);
     // Only a stall as long as half the attempt explains it away.
     boolean stallExplains = clientStalled && core.clientHealth.explains(duration, now);
-    boolean reachedSdk = f.tag.reachedSdk;
     boolean excused =
         f.notMade
             || Classifier.clientsOwnTimeout(
@@ -876,28 +882,28 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     boolean counted =
         excused
             ? f.endpoint.excuse(f.acquired)
-            : f.endpoint.record(outcome, duration, now, slow, stallExplains, f.acquired);
+            : f.endpoint.record(outcome, judged, now, slow, stallExplains, f.acquired);
     if (excused) {
       // Says nothing about the zone either.
     } else if (outcome == Outcome.CANCELLED || outcome == Outcome.TIMEOUT) {
       if (counted) {
         // Slowness evidence, once per stall: a zone whose attempts keep losing stands out.
-        f.endpoint.zone.record(true, false, duration, now);
+        f.endpoint.zone.record(true, false, judged, now);
       }
     } else if (outcome.isEndpointFailure() || outcome == Outcome.THROTTLED) {
-      f.endpoint.zone.record(true, outcome == Outcome.CONNECT_FAILED, duration, now);
+      f.endpoint.zone.record(true, outcome == Outcome.CONNECT_FAILED, judged, now);
     } else {
       // No latency while the client stalls or from its first seconds (a cold JVM), even for an
       // attempt that ends after them: the zone's window outlasts the start-up grace, and would
       // judge that latency once it ended.
       // (One that ends in the grace began in it: testing when it began covers both.)
       boolean untrusted = clientStalled || core.clientHealth.startingUp(f.start);
-      f.endpoint.zone.record(false, false, untrusted ? -1 : duration, now);
+      f.endpoint.zone.record(false, false, untrusted ? -1 : judged, now);
     }
     if (outcome == Outcome.SUCCESS
         || (outcome == Outcome.TIMEOUT && !excused)
         || (outcome == Outcome.CANCELLED && f.lostRace)) {
-      core.hedger.record(duration, now);
+      core.hedger.record(judged, now);
     }
     StaleStore staleStore = core.stale;
     StaleStore.Seen seenByServer = f.tag.seen;
@@ -1264,9 +1270,12 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
               && winner != null
               && winner != Attempt.Kind.PROBE
               && winnerStart - f.start > 0;
-      // It stood out if it had run at least twice as long as the attempt that overtook it.
+      // It stood out if it had run at least twice as long as the attempt that overtook it, counted
+      // from when it reached the SDK: one still held in the client (a slot of maxRequests, the
+      // application's interceptors) never reached its endpoint, and says nothing about it.
       long now = core.ticker.nanos();
-      f.slowLoser = f.lostRace && now - f.start >= 2 * (now - winnerStart);
+      f.slowLoser =
+          f.lostRace && f.tag.reachedSdk && now - f.tag.reachedSdkAt >= 2 * (now - winnerStart);
       List<InFlight> c = pendingCancels;
       if (c == null) {
         c = new ArrayList<>(2);

@@ -3,8 +3,9 @@ package dev.failover;
 /**
  * Receives a {@link FailoverClient}'s events, one method per event type.
  *
- * <p>Methods are called on the thread where the event happened (the application's thread or a
- * thread of the client's dispatcher), never under a lock of the client and never on its scheduler
+ * <p>Methods are called on the thread where the event happened (the application's thread, a thread
+ * of the client's dispatcher, or, for a new endpoint list or a failed lookup, the thread of the
+ * endpoint source that delivered it), never under a lock of the client and never on its scheduler
  * thread (what a timer decides is told on a dispatcher thread), and must return quickly. A listener
  * that throws is logged and never breaks a call.
  *

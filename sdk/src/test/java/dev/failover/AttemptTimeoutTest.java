@@ -213,7 +213,7 @@ class AttemptTimeoutTest {
     assertThat(zones.zone("us-east-1a").requestCount()).isEqualTo(1);
   }
 
-  private static okhttp3.Callback countDown(java.util.concurrent.CountDownLatch done) {
+  static okhttp3.Callback countDown(java.util.concurrent.CountDownLatch done) {
     return new okhttp3.Callback() {
       @Override
       public void onFailure(okhttp3.Call call, IOException e) {

@@ -864,13 +864,14 @@ final class FailoverClientFactory implements InitializingBean {
     }
   }
 
-  /** Active health checks: on with a path (or enabled), over {@link HealthCheck#http}'s values. */
+  /**
+   * Active health checks: each setting over {@link HealthCheck#http}'s values, checked even while
+   * checks are off; on with a path (or {@code health.enabled=true}), otherwise {@link
+   * HealthCheck#off()} (the SDK's default).
+   */
   private static void applyHealth(Layers l, FailoverClient.Builder builder) {
     Boolean enabled = l.value("health.enabled", s -> s.getHealth().getEnabled());
     String path = l.value("health.path", s -> s.getHealth().getPath());
-    if (!(enabled != null ? enabled : path != null)) {
-      return;
-    }
     HealthCheck check = HealthCheck.http(path != null ? path : HealthCheck.off().path());
     check =
         l.from("health.interval", s -> s.getHealth().getInterval())
@@ -891,7 +892,8 @@ final class FailoverClientFactory implements InitializingBean {
         check.withThresholds(
             healthy != null ? healthy : check.healthyThreshold(),
             unhealthy != null ? unhealthy : check.unhealthyThreshold());
-    builder.healthCheck(check);
+    boolean on = enabled != null ? enabled : path != null;
+    builder.healthCheck(on ? check : HealthCheck.off());
   }
 
   /** Passive health, over {@link EjectionPolicy#defaults()}. */

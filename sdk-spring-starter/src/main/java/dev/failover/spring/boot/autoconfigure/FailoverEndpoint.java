@@ -295,7 +295,8 @@ public class FailoverEndpoint {
    * @param region the region
    * @param zone the zone
    * @param tier 0 for the home zone, 1 for the rest of the home region, 2 and up for other regions
-   * @param status ACTIVE, EVACUATED (no first attempts) or RAMPING (back, its share ramping up)
+   * @param status ACTIVE, EVACUATED (no first attempts), RAMPING (back, its share ramping up) or
+   *     SHIFTED (an operator's zonal shift: no first attempts until it ends)
    * @param reason why it is evacuated, or empty
    * @param evacuations times it was evacuated since the client started
    * @param errorRatePercent its attempts' error rate over the zone window

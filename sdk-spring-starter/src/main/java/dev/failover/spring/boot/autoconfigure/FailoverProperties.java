@@ -35,6 +35,8 @@ import org.springframework.util.unit.DataSize;
  */
 @ConfigurationProperties("failover")
 public class FailoverProperties {
+  /** Creates the properties with their defaults; Spring binds {@code failover.*} onto them. */
+  public FailoverProperties() {}
 
   /** Whether to create failover clients, their RestClients and their Actuator and metrics parts. */
   private boolean enabled = true;
@@ -142,6 +144,8 @@ public class FailoverProperties {
 
   /** Where this application runs. */
   public static class Home {
+    /** Creates these properties with their defaults (every key unset). */
+    public Home() {}
 
     /** Region this application runs in, such as us-east-1. Required when a client is configured. */
     private @Nullable String region;
@@ -578,6 +582,8 @@ public class FailoverProperties {
 
   /** One endpoint of a client. */
   public static class Endpoint {
+    /** Creates these properties with their defaults (every key unset). */
+    public Endpoint() {}
 
     /**
      * Base URL, http or https, such as https://dir-a.internal:8443 or https://dir-a.internal/api.
@@ -669,6 +675,8 @@ public class FailoverProperties {
 
   /** Retries: how many attempts and how far apart. */
   public static class Retry {
+    /** Creates these properties with their defaults (every key unset). */
+    public Retry() {}
 
     /**
      * Most attempts one call makes, the first included, 1 to 10; 1 turns retries off. When unset,
@@ -765,6 +773,8 @@ public class FailoverProperties {
 
   /** Retry budget: extra attempts never exceed ratio times the calls, plus a small floor. */
   public static class Budget {
+    /** Creates these properties with their defaults (every key unset). */
+    public Budget() {}
 
     /**
      * Extra attempts (retries and hedges) allowed per call, 0 to 1, as a fraction (0.1) or a
@@ -835,6 +845,8 @@ public class FailoverProperties {
 
   /** Active health checks. */
   public static class Health {
+    /** Creates these properties with their defaults (every key unset). */
+    public Health() {}
 
     /**
      * Whether to probe every endpoint. When unset, probes are sent if a path is set (here or in
@@ -1019,6 +1031,8 @@ public class FailoverProperties {
 
   /** Passive health: a circuit breaker per endpoint, fed by real traffic. */
   public static class Ejection {
+    /** Creates these properties with their defaults (every key unset). */
+    public Ejection() {}
 
     /** Failures in a row that eject an endpoint at once. When unset, 5. */
     private @Nullable Integer consecutiveFailures;
@@ -1214,6 +1228,8 @@ public class FailoverProperties {
 
   /** Panic: when the healthy share of endpoints is too low, health is ignored (or calls fail). */
   public static class Panic {
+    /** Creates these properties with their defaults (every key unset). */
+    public Panic() {}
 
     /**
      * Healthy share of all endpoints, in percent (0 to 100), below which routing panics. When
@@ -1269,6 +1285,8 @@ public class FailoverProperties {
    * goes to another endpoint (in another zone where one exists) and the first good answer wins.
    */
   public static class Hedge {
+    /** Creates these properties with their defaults (every key unset). */
+    public Hedge() {}
 
     /**
      * How the hedge delay is chosen: off (no hedging), fixed (the delay below), or adaptive (a high
@@ -1392,6 +1410,8 @@ public class FailoverProperties {
    * header) when every attempt of a later GET for the same URL failed.
    */
   public static class Stale {
+    /** Creates these properties with their defaults (every key unset). */
+    public Stale() {}
 
     /** Whether to keep GET responses and serve them when every attempt fails. When unset, false. */
     private @Nullable Boolean enabled;
@@ -1483,6 +1503,8 @@ public class FailoverProperties {
    * stand out against the other zones, gets no first attempts until it has been clean for a while.
    */
   public static class Zones {
+    /** Creates these properties with their defaults (every key unset). */
+    public Zones() {}
 
     /**
      * Whether to judge and evacuate zones as a whole; endpoints are ejected either way. When unset,
@@ -1680,6 +1702,8 @@ public class FailoverProperties {
    * metadata, and which lists the client refuses to apply.
    */
   public static class Discovery {
+    /** Creates these properties with their defaults (every key unset). */
+    public Discovery() {}
 
     /**
      * How often to ask the DiscoveryClient for the service's instances. When unset, 30s, as Spring
@@ -1950,6 +1974,8 @@ public class FailoverProperties {
 
   /** Discovery settings of one client: the shared ones plus the service id. */
   public static class ClientDiscovery extends Discovery {
+    /** Creates these properties with their defaults (every key unset). */
+    public ClientDiscovery() {}
 
     /**
      * Service id to look up in the application's Spring Cloud DiscoveryClient, such as

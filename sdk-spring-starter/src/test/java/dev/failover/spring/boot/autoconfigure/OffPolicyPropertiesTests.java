@@ -80,6 +80,40 @@ class OffPolicyPropertiesTests {
   }
 
   @Test
+  void healthSettingsAreCheckedWhileHealthChecksAreOff() {
+    // Off because no path is set anywhere.
+    runner
+        .withPropertyValues("failover.defaults.health.interval=-1s")
+        .run(
+            context ->
+                assertFailure(
+                    context.getStartupFailure(),
+                    "failover.defaults.health.interval",
+                    "positive duration"));
+    // Off although a path is set.
+    runner
+        .withPropertyValues(
+            C + "health.enabled=false", C + "health.path=/ready", C + "health.timeout=25h")
+        .run(context -> assertFailure(context.getStartupFailure(), C + "health.timeout", "24 h"));
+    runner
+        .withPropertyValues(C + "health.enabled=false", C + "health.unhealthy-threshold=0")
+        .run(
+            context ->
+                assertFailure(
+                    context.getStartupFailure(), C + "health.unhealthy-threshold", "1 or more"));
+    runner
+        .withPropertyValues(C + "health.enabled=false", C + "health.path=ready")
+        .run(context -> assertFailure(context.getStartupFailure(), C + "health.path", "'/'"));
+    // Valid settings of checks that are off still give HealthCheck.off().
+    runner
+        .withPropertyValues("failover.defaults.health.interval=5s", C + "health.timeout=200ms")
+        .run(
+            context ->
+                assertThat(context.getBean(FailoverClient.class).settings().healthCheck())
+                    .isSameAs(HealthCheck.off()));
+  }
+
+  @Test
   void aSlowStartForZonesThatAreOffIsRejectedNotDropped() {
     runner
         .withPropertyValues("failover.defaults.zones.slow-start=0s", C + "zones.enabled=false")

@@ -1,0 +1,165 @@
+package dev.failover;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.failover.testkit.EndpointDescriptor;
+import dev.failover.testkit.FakeZones;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
+import okhttp3.Interceptor;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.Response;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Time an attempt spends in the client before it reaches the SDK's interceptor (waiting for a slot
+ * of {@code maxRequests}, in the application's interceptors) is the client's, not the endpoint's:
+ * an endpoint that answers at once is not judged slow because the client held the request, and an
+ * attempt the client still held when a hedge won did not lose a race at its endpoint. Real sockets;
+ * the client's delays are 2.5 s and up to 3 s against answers in milliseconds.
+ */
+class ClientSideDelayTest {
+
+  @RegisterExtension static FakeZones zones = Zones3.zones();
+
+  private final Zones3.Recorder recorder = new Zones3.Recorder();
+
+  @BeforeEach
+  void stub() {
+    Zones3.stub(zones);
+  }
+
+  private static Request user(int id, boolean held) {
+    Request.Builder b = new Request.Builder().url("http://directory/api/v1/users/" + id);
+    if (held) {
+      b.header("X-Held-By-The-Client", "1");
+    }
+    return b.build();
+  }
+
+  @Test
+  void anAnswerTheClientHeldBackIsNotJudgedSlowAtItsEndpoint() throws Exception {
+    // An application interceptor that takes 2.5 s for one request, inside the client's only slot
+    // of maxRequests: that call's attempt, and the call queued behind it, reach their endpoints
+    // 2.5 s late, and are answered at once.
+    Interceptor slowForOne =
+        chain -> {
+          if (chain.request().header("X-Held-By-The-Client") != null) {
+            try {
+              Thread.sleep(2_500); // the application's own slow work, not a wait of the test
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+          return chain.proceed(chain.request());
+        };
+    try (FailoverClient client =
+        Zones3.client(zones)
+            .okHttpClient(new OkHttpClient.Builder().addInterceptor(slowForOne).build())
+            .maxRequests(1)
+            .deadline(Duration.ofSeconds(30))
+            .attemptTimeout(Duration.ofSeconds(10))
+            .hedging(HedgePolicy.off())
+            .listener(recorder)
+            .build()) {
+      CountDownLatch done = new CountDownLatch(2);
+      client.newCall(user(1, true)).enqueue(AttemptTimeoutTest.countDown(done));
+      client.newCall(user(2, false)).enqueue(AttemptTimeoutTest.countDown(done));
+      assertThat(done.await(60, TimeUnit.SECONDS)).isTrue();
+
+      assertThat(recorder.attempts()).hasSize(2).allMatch(a -> a.outcome() == Outcome.SUCCESS);
+      // Each call took 2.5 s or more; their endpoints answered in milliseconds.
+      assertThat(recorder.attempts())
+          .allMatch(a -> a.duration().compareTo(Duration.ofMillis(2_400)) >= 0);
+      for (FailoverSnapshot.Zone z : client.snapshot().zones()) {
+        for (FailoverSnapshot.EndpointState e : z.endpoints()) {
+          assertThat(e.latency())
+              .as("latency of %s", e.endpoint())
+              .isLessThan(Duration.ofSeconds(1));
+        }
+      }
+    }
+  }
+
+  @Test
+  void anAttemptTheClientStillHeldWhenAHedgeWonDidNotLoseARaceAtItsEndpoint() throws Exception {
+    Set<Integer> homePorts =
+        zones.endpoints().stream()
+            .filter(d -> d.zone().equals("us-east-1a"))
+            .map(EndpointDescriptor::url)
+            .map(u -> okhttp3.HttpUrl.get(u).port())
+            .collect(Collectors.toSet());
+    AtomicBoolean holdHome = new AtomicBoolean();
+    // An application interceptor that holds attempts to the home zone (a rate limiter, a token
+    // refresh) until they are cancelled, 3 s at most: the hedge to the next zone, 100 ms later,
+    // answers first.
+    Interceptor slowForHome =
+        chain -> {
+          if (holdHome.get() && homePorts.contains(chain.request().url().port())) {
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+            while (!chain.call().isCanceled() && System.nanoTime() < until) {
+              java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+            }
+          }
+          return chain.proceed(chain.request());
+        };
+    try (FailoverClient client =
+        Zones3.client(zones)
+            .okHttpClient(new OkHttpClient.Builder().addInterceptor(slowForHome).build())
+            .deadline(Duration.ofSeconds(10))
+            .hedging(HedgePolicy.fixed(Duration.ofMillis(100)).withMaxExtraLoad(0.5))
+            .listener(recorder)
+            .build()) {
+      // The home zone's usual latency, and tokens for the hedges (half a token a call).
+      for (int i = 0; i < 40; i++) {
+        ok(client, user(i, false));
+      }
+      holdHome.set(true);
+      for (int i = 0; i < 12; i++) {
+        ok(client, user(100 + i, false));
+        // One at a time: the next call begins once this one's held attempt has ended, so that
+        // no two of them overlap (overlapping slowness is one piece of evidence, not several).
+        int lost = i + 1;
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (cancelledFirstAttempts() < lost
+            && recorder.of(FailoverEvent.EndpointEjected.class).isEmpty()
+            && System.nanoTime() < until) {
+          Thread.sleep(10);
+        }
+        assertThat(recorder.of(FailoverEvent.EndpointEjected.class)).isEmpty();
+        assertThat(cancelledFirstAttempts()).isEqualTo(lost);
+      }
+      assertThat(recorder.of(FailoverEvent.Hedge.class))
+          .as("hedges sent")
+          .filteredOn(h -> h.action() == FailoverEvent.HedgeAction.SENT)
+          .hasSizeGreaterThanOrEqualTo(10);
+      assertThat(recorder.of(FailoverEvent.EndpointEjected.class)).isEmpty();
+      for (FailoverSnapshot.EndpointState e :
+          SwapTests.zone(client.snapshot(), "us-east-1a").endpoints()) {
+        assertThat(e.health())
+            .as("health of %s", e.endpoint())
+            .isEqualTo(FailoverSnapshot.Health.HEALTHY);
+      }
+    }
+  }
+
+  private long cancelledFirstAttempts() {
+    return recorder.attempts().stream()
+        .filter(a -> a.kind() == Attempt.Kind.FIRST && a.outcome() == Outcome.CANCELLED)
+        .count();
+  }
+
+  private static void ok(FailoverClient client, Request request) throws IOException {
+    try (Response r = client.newCall(request).execute()) {
+      assertThat(r.code()).isEqualTo(200);
+    }
+  }
+}
