@@ -103,10 +103,10 @@ public final class FailoverClient implements Call.Factory, Closeable {
   /** The core that new calls use, the cores still finishing calls, and totals of closed cores. */
   private volatile State state;
 
-  /** The zonal shifts asked for through this client, carried over to a new core. */
   /** Who ended a shift that a {@link #cancelShift} ended while it was being carried over. */
   private static final String CANCELLED_DURING_CHANGE = "cancelShift during a reconfiguration";
 
+  /** The zonal shifts asked for through this client, carried over to a new core. */
   private final Map<String, Shift> shifts = new ConcurrentHashMap<>();
 
   private FailoverClient(

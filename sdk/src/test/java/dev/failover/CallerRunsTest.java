@@ -74,15 +74,36 @@ class CallerRunsTest {
     }
   }
 
+  /** {@code POST /api/v1/users}: never hedged, and never sent twice once it reached a server. */
+  private static Request post() {
+    return new Request.Builder()
+        .url("http://directory/api/v1/users")
+        .post(okhttp3.RequestBody.create("{}", okhttp3.MediaType.get("application/json")))
+        .build();
+  }
+
+  /**
+   * Fills a client's hedge bucket with calls that are never hedged (POSTs): with an extra load of
+   * 0.5 (half a token a call) ten calls leave five tokens, and no call spends one however slow the
+   * machine, so the next GET can afford its hedge.
+   */
+  private static void fillHedgeBucketWithoutHedging(FailoverClient client) throws IOException {
+    for (int i = 0; i < 10; i++) {
+      try (Response r = client.newCall(post()).execute()) {
+        assertThat(r.code()).isEqualTo(200);
+      }
+    }
+  }
+
   @Test
   void aHedgeWinsWhileTheCallersAttemptHangsAndCancelsIt() throws IOException {
     try (FailoverClient client =
         Zones3.client(zones)
-            .hedging(HedgePolicy.fixed(Duration.ofMillis(50)))
+            .hedging(HedgePolicy.fixed(Duration.ofMillis(50)).withMaxExtraLoad(0.5))
             .deadline(Duration.ofSeconds(10))
             .callerRunsFirstAttempt(true)
             .build()) {
-      Zones3.fillHedgeBucket(client, 100);
+      fillHedgeBucketWithoutHedging(client);
       zones
           .zone("us-east-1a")
           .stubFor(any(anyUrl()).willReturn(okJson("{\"slow\":true}").withFixedDelay(5_000)));
@@ -93,6 +114,9 @@ class CallerRunsTest {
       }
       // The home zone answers after 5 s; the hedge leaves after 50 ms. Margin for a busy machine.
       assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isLessThan(3_000);
+      // This call's hedge, the only one the client sent, won.
+      assertThat(client.snapshot().counters().hedgesSent()).isEqualTo(1);
+      assertThat(client.snapshot().counters().hedgesWon()).isEqualTo(1);
     }
   }
 
@@ -127,12 +151,7 @@ class CallerRunsTest {
             .build();
     try (FailoverClient client =
         Zones3.client(zones).okHttpClient(counting).callerRunsFirstAttempt(true).build()) {
-      Request post =
-          new Request.Builder()
-              .url("http://directory/api/v1/users")
-              .post(okhttp3.RequestBody.create("{}", okhttp3.MediaType.get("application/json")))
-              .build();
-      try (Response r = client.newCall(post).execute()) {
+      try (Response r = client.newCall(post()).execute()) {
         assertThat(r.code()).isEqualTo(503);
       } catch (IOException e) {
         throw new AssertionError(e);

@@ -60,7 +60,15 @@ class FailoverIntegrationTest {
   void homeZoneRefusingConnectionsEveryGetSucceedsFromTheNextZone() throws IOException {
     zones.zone("us-east-1a").fail(ZoneFault.refuse());
     Mark mark = zones.mark();
-    try (FailoverClient client = Zones3.client(zones).listener(recorder).build()) {
+    try (FailoverClient client =
+        Zones3.client(zones)
+            .listener(recorder)
+            // Ejections that outlast the test however slow the machine (the default 5 s could end
+            // within the 40 calls, and a returning endpoint be ejected a second time).
+            .ejection(
+                EjectionPolicy.defaults()
+                    .withEjectionTime(Duration.ofMinutes(10), Duration.ofMinutes(10)))
+            .build()) {
       for (int i = 0; i < 40; i++) {
         try (Response r = client.newCall(get("/api/v1/users/" + i)).execute()) {
           assertThat(r.code()).isEqualTo(200);

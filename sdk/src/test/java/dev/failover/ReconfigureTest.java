@@ -50,24 +50,37 @@ class ReconfigureTest {
 
   @Test
   void newCallsTakeTheNewSettingsWhileACallInFlightFinishesOnTheOld() throws Exception {
+    // 3.5 s: inside the old settings' 5 s (deadline and attempt timeout), outside the new 2 s,
+    // with 1.5 s to spare each way for a slow machine.
+    zones.stubAll(get(urlPathEqualTo("/slower")).willReturn(ok("slower").withFixedDelay(3_500)));
     try (FailoverClient client =
-        Zones3.client(zones).listener(recorder).deadline(Duration.ofSeconds(5)).build()) {
+        Zones3.client(zones)
+            .listener(recorder)
+            .deadline(Duration.ofSeconds(5))
+            .attemptTimeout(Duration.ofSeconds(5))
+            .build()) {
       ok200(client, "/api/v1/users/1");
-      CompletableFuture<Response> slowOld = enqueue(client.newCall(request("/slow")));
+      CompletableFuture<Response> slowOld = enqueue(client.newCall(request("/slower")));
       Set<Thread> oldThreads = clientThreads();
 
-      // 300 ms: a 700 ms answer no longer fits; and only zone 1b's endpoints.
+      // 2 s: a 3.5 s answer no longer fits (yet each of the ten calls below has room on a busy
+      // machine); and only zone 1b's endpoints.
       List<Endpoint> zoneB =
           Zones3.endpoints(zones).stream()
               .filter(e -> e.locality().zone().equals("us-east-1b"))
               .toList();
-      client.reconfigure(b -> b.deadline(Duration.ofMillis(300)).maxAttempts(1).endpoints(zoneB));
+      client.reconfigure(
+          b ->
+              b.deadline(Duration.ofSeconds(2))
+                  .attemptTimeout(Duration.ofSeconds(2))
+                  .maxAttempts(1)
+                  .endpoints(zoneB));
 
       assertThat(client.endpoints()).isEqualTo(zoneB);
       try (FailoverClient copy = client.newBuilder().build()) {
         assertThat(copy.endpoints()).isEqualTo(zoneB);
       }
-      assertThatThrownBy(() -> client.newCall(request("/slow")).execute())
+      assertThatThrownBy(() -> client.newCall(request("/slower")).execute())
           .isInstanceOf(FailoverException.class)
           .satisfies(
               e ->
@@ -92,7 +105,8 @@ class ReconfigureTest {
           .hasSize(10)
           .containsOnly("us-east-1b");
 
-      // The call made before the change still has its 5 s deadline and all endpoints.
+      // The call made before the change still has its 5 s deadline and all endpoints: its 3.5 s
+      // answer came.
       try (Response r = slowOld.get(10, TimeUnit.SECONDS)) {
         assertThat(r.code()).isEqualTo(200);
       }

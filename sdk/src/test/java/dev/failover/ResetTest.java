@@ -55,6 +55,11 @@ class ResetTest {
         Zones3.client(zones)
             .listener(recorder)
             .zones(ZonePolicy.defaults().withReturn(Duration.ofMinutes(5), Duration.ZERO))
+            // Ejections that outlast the 40 calls however slow the machine (the default 5 s could
+            // end within them, and a returning endpoint be ejected a second time).
+            .ejection(
+                EjectionPolicy.defaults()
+                    .withEjectionTime(Duration.ofMinutes(10), Duration.ofMinutes(10)))
             .build()) {
       zones.zone("us-east-1a").fail(ZoneFault.refuse());
       for (int i = 0; i < 40; i++) {

@@ -202,15 +202,20 @@ class HttpFaultsTest {
 
   @Test
   void flappingErrorsAlternate() {
-    zones
-        .zone("us-east-1a")
-        .fail(
-            ZoneFault.flapping(
-                ZoneFault.errors(500, 1.0), Duration.ofMillis(100), Duration.ofMillis(100)));
     List<Integer> transitions = new ArrayList<>();
     try (Http http = new Http()) {
-      long deadline = System.nanoTime() + Duration.ofMillis(700).toNanos();
-      for (int i = 0; i < 500 && System.nanoTime() < deadline; i++) {
+      // Warm first (the client, its connection, the endpoint), so that the first request after
+      // fail() lands in the first down phase; phases of 1 s, so that a scheduling hiccup on a busy
+      // machine cannot skip one.
+      assertThat(http.call(url("us-east-1a", "/users/1")).status()).isEqualTo(200);
+      zones
+          .zone("us-east-1a")
+          .fail(
+              ZoneFault.flapping(
+                  ZoneFault.errors(500, 1.0), Duration.ofSeconds(1), Duration.ofSeconds(1)));
+      // Four phases take 3 s and a little: stop once four statuses are seen, or at 8 s.
+      long deadline = System.nanoTime() + Duration.ofSeconds(8).toNanos();
+      for (int i = 0; i < 2_000 && transitions.size() < 4 && System.nanoTime() < deadline; i++) {
         int status = http.call(url("us-east-1a", "/users/1")).status();
         if (transitions.isEmpty() || transitions.get(transitions.size() - 1) != status) {
           transitions.add(status);

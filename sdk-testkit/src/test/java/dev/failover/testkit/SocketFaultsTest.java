@@ -348,13 +348,18 @@ class SocketFaultsTest {
   void flappingRefuseAlternatesDownAndUp() {
     FakeZone zone = zones.zone("us-east-1a");
     String port = zone.endpoint(0).url();
-    zone.fail(
-        ZoneFault.flapping(ZoneFault.refuse(), Duration.ofMillis(150), Duration.ofMillis(150)));
 
     List<Boolean> seen = new ArrayList<>();
     try (Http http = new Http()) {
-      long deadline = System.nanoTime() + Duration.ofMillis(1_300).toNanos();
-      for (int i = 0; i < 200 && System.nanoTime() < deadline; i++) {
+      // Warm first (the client and the endpoint), so that the first call after fail() lands in
+      // the first down phase; phases of 1 s, so that a scheduling hiccup on a busy machine cannot
+      // skip one.
+      assertThat(http.callFresh(url("us-east-1a")).ok()).isTrue();
+      zone.fail(
+          ZoneFault.flapping(ZoneFault.refuse(), Duration.ofSeconds(1), Duration.ofSeconds(1)));
+      // Four phases take 3 s and a little: stop once four states are seen, or at 8 s.
+      long deadline = System.nanoTime() + Duration.ofSeconds(8).toNanos();
+      for (int i = 0; i < 1_000 && seen.size() < 4 && System.nanoTime() < deadline; i++) {
         Http.Outcome outcome = http.callFresh(url("us-east-1a"));
         boolean up = outcome.ok();
         if (seen.isEmpty() || seen.get(seen.size() - 1) != up) {

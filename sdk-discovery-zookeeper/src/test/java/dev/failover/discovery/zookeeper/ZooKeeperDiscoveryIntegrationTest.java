@@ -16,7 +16,11 @@ import dev.failover.FailoverSnapshot.ListStatus;
 import dev.failover.testkit.FakeEndpoint;
 import dev.failover.testkit.FakeZones;
 import dev.failover.testkit.ZoneFault;
+import java.io.IOException;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -25,8 +29,12 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
+import okhttp3.Call;
+import okhttp3.Callback;
 import okhttp3.Request;
+import okhttp3.Response;
 import org.apache.curator.test.TestingServer;
 import org.apache.curator.x.discovery.ServiceInstance;
 import org.junit.jupiter.api.AfterEach;
@@ -156,6 +164,70 @@ class ZooKeeperDiscoveryIntegrationTest {
     return out;
   }
 
+  /**
+   * The client as the load sees it, noting in {@code running} the number of each call from its
+   * enqueue until its callback has returned.
+   */
+  private static Call.Factory tracked(FailoverClient client, Set<Long> running) {
+    AtomicLong numbers = new AtomicLong();
+    return request -> {
+      Call call = client.newCall(request);
+      return (Call)
+          Proxy.newProxyInstance(
+              Call.class.getClassLoader(),
+              new Class<?>[] {Call.class},
+              (proxy, method, args) -> {
+                if (method.getName().equals("enqueue")) {
+                  long number = numbers.incrementAndGet();
+                  Callback callback = (Callback) args[0];
+                  running.add(number);
+                  call.enqueue(
+                      new Callback() {
+                        @Override
+                        public void onResponse(Call c, Response response) throws IOException {
+                          try {
+                            callback.onResponse(c, response);
+                          } finally {
+                            running.remove(number);
+                          }
+                        }
+
+                        @Override
+                        public void onFailure(Call c, IOException e) {
+                          try {
+                            callback.onFailure(c, e);
+                          } finally {
+                            running.remove(number);
+                          }
+                        }
+                      });
+                  return null;
+                }
+                try {
+                  return method.invoke(call, args);
+                } catch (InvocationTargetException e) {
+                  throw e.getCause();
+                }
+              });
+    };
+  }
+
+  /**
+   * Waits (bounded) until every call begun so far has ended, as DiscoveryIntegrationTest does: a
+   * call that picked an endpoint before a list change may still send that attempt there
+   * (documented), so attempts counted after this come only from calls that began after the change.
+   */
+  private static void awaitCallsBegunSoFar(Set<Long> running) throws InterruptedException {
+    Set<Long> begun = Set.copyOf(running);
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (!Collections.disjoint(begun, running)) {
+      if (System.nanoTime() - until > 0) {
+        fail("calls begun before the last list change still running after 30 s");
+      }
+      Thread.sleep(5); // waiting for those calls to end, not for a result to pass
+    }
+  }
+
   private int attempts(FakeEndpoint e) {
     AtomicInteger n = attemptsByAddress.get(endpoint(e).address());
     return n == null ? 0 : n.get();
@@ -169,7 +241,13 @@ class ZooKeeperDiscoveryIntegrationTest {
     }
     try (FailoverClient client = client()) {
       await("the client takes ZooKeeper's six endpoints", () -> client.endpoints().size() == 6);
-      Load load = load(client, Duration.ofSeconds(90));
+      Set<Long> running = ConcurrentHashMap.newKeySet();
+      Load load =
+          new Load(
+              tracked(client, running),
+              new Request.Builder().url("http://directory/api/v1/users/7").build(),
+              RATE,
+              Duration.ofSeconds(90));
       try {
         underLoad(load, RATE);
         for (int old = 0; old < 2; old++) {
@@ -187,6 +265,7 @@ class ZooKeeperDiscoveryIntegrationTest {
           underLoad(load, RATE / 4);
           replaced.fail(ZoneFault.refuse()); // and shuts down after a short drain.
         }
+        awaitCallsBegunSoFar(running);
         attemptsByAddress.clear();
         underLoad(load, RATE);
       } finally {

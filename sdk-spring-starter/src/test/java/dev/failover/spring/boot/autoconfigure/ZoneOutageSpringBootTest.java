@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.jayway.jsonpath.DocumentContext;
 import com.jayway.jsonpath.JsonPath;
+import dev.failover.testkit.FakeEndpoint;
 import dev.failover.testkit.FakeZones;
 import dev.failover.testkit.ZoneFault;
 import java.io.IOException;
@@ -16,6 +17,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.Response;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -37,8 +41,14 @@ import org.springframework.web.client.RestClient;
     properties = {
       "failover.home.region=us-east-1",
       "failover.home.zone=us-east-1a",
-      "failover.defaults.deadline=2s",
+      // Room for an attempt (deadline / 3 attempts) to a zone's first request on a busy machine:
+      // a timed-out attempt would be retried once more than the call below counts.
+      "failover.defaults.deadline=10s",
       "failover.clients.directory.ejection.consecutive-failures=1",
+      // The home endpoint stays ejected (48-60 s with jitter) until every assertion has run,
+      // however
+      // slow the machine: it must not return, nor be ejected a second time, while the test reads.
+      "failover.clients.directory.ejection.base-ejection-time=60s",
       "management.endpoints.web.exposure.include=health,failover,metrics",
       "management.endpoint.health.show-details=always",
       "management.health.failover.enabled=true",
@@ -68,6 +78,8 @@ class ZoneOutageSpringBootTest {
   @Test
   void callSurvivesHomeZoneRefusingConnectionsAndActuatorShowsIt() throws IOException {
     zones.stubAll(get(urlPathMatching("/users/.*")).willReturn(okJson("{\"id\":42}")));
+    RestClient actuator = RestClient.create("http://127.0.0.1:" + port + "/actuator");
+    warmUp(actuator);
     zones.zone("us-east-1a").fail(ZoneFault.refuse());
 
     String body = directory.get().uri("/users/42").retrieve().body(String.class);
@@ -76,10 +88,10 @@ class ZoneOutageSpringBootTest {
     assertThat(zones.zone("us-east-1b").requestCount()).isEqualTo(1);
     assertThat(zones.zone("us-east-1a").requestCount()).isZero();
 
-    RestClient actuator = RestClient.create("http://127.0.0.1:" + port + "/actuator");
     // Its only endpoint ejected, the home zone is evacuated at the client's next judgement (each
-    // second), well before the ejection ends (5 s); the wait stops there. Its bound leaves room for
-    // the actuator's first, cold request on a busy machine.
+    // second), long before the ejection ends (at least 48 s); the wait stops there. Its bound
+    // leaves
+    // room for a slow request to the actuator on a busy machine.
     await()
         .atMost(Duration.ofSeconds(10))
         .pollInterval(Duration.ofMillis(50))
@@ -162,6 +174,51 @@ class ZoneOutageSpringBootTest {
     assertThat(JsonPath.parse(evacuations).read("$.measurements[0].value", Double.class))
         .isEqualTo(1.0);
     assertThat(attempts).contains("\"connect_failed\"").contains("\"us-east-1a\"");
+  }
+
+  /**
+   * Warms the in-JVM zones and the actuator's endpoints before the fault, so that neither the
+   * call's attempt to a zone nor the actuator's first requests are a cold JVM's: a plain OkHttp
+   * client (not the failover client, whose counters the test reads) sends the test's request to
+   * every endpoint, then the zones' request counts are cleared. Every request here has been
+   * answered (and journaled) when it returns.
+   */
+  private static void warmUp(RestClient actuator) throws IOException {
+    OkHttpClient plain = new OkHttpClient.Builder().callTimeout(Duration.ofSeconds(30)).build();
+    try {
+      for (FakeEndpoint endpoint : zones.fakeEndpoints()) {
+        for (int i = 0; i < 20; i++) {
+          try (Response r =
+              plain
+                  .newCall(new Request.Builder().url(endpoint.url() + "/users/42").build())
+                  .execute()) {
+            assertThat(r.code()).isEqualTo(200);
+            r.body().string();
+          }
+        }
+      }
+    } finally {
+      plain.dispatcher().executorService().shutdown();
+      plain.connectionPool().evictAll();
+    }
+    zones.resetCounts();
+    for (int i = 0; i < 5; i++) {
+      for (String uri :
+          List.of(
+              "/health/failover",
+              "/failover",
+              "/metrics",
+              "/metrics/failover.attempts",
+              "/metrics/failover.zone.evacuations")) {
+        // A meter that no attempt has made yet is a 404: the request is warm all the same.
+        actuator
+            .get()
+            .uri(uri)
+            .retrieve()
+            .onStatus(status -> true, (request, response) -> {})
+            .toBodilessEntity();
+      }
+    }
   }
 
   private static void save(String name, String json) throws IOException {
