@@ -240,7 +240,8 @@ final class ClientCore implements Closeable {
         checker =
             new HealthChecker(
                 settings.service(), settings.healthCheck(), nonRetrying, scheduler, random, events);
-        checker.excuseTimeoutsWhen(clientHealth::stalled);
+        // A probe's timeout is excused only by a stall long enough to explain it, as an attempt's.
+        checker.excuseTimeoutsWhen(clientHealth::explains);
         checker.watchTraffic(calls::sum);
         checker.start(router.endpoints());
       }

@@ -15,8 +15,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * a stalled scheduler all show up as lateness, and they are exactly what would make every attempt
  * look slow. Lateness above {@link #STALL_THRESHOLD_NANOS} marks a stall that lasts until the tick
  * runs on time again plus {@link #GRACE_NANOS}. Slowness reported from two regions at once ({@link
- * #slowIn}) marks a stall too. In the first {@link #STARTUP_GRACE_NANOS} after the client was
- * built, latency is not used to judge zones ({@link #latencyUntrusted}).
+ * #slowIn}) marks a stall too, which measured no lateness: it stops latency from judging zones but
+ * explains no timeout ({@link #explains}). In the first {@link #STARTUP_GRACE_NANOS} after the
+ * client was built, latency is not used to judge zones ({@link #latencyUntrusted}).
  */
 final class ClientHealth {
   static final long TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
@@ -31,8 +32,14 @@ final class ClientHealth {
   private final AtomicLong stalledUntil;
   private final AtomicLong stallsSeen = new AtomicLong();
 
-  /** The worst lateness (or everywhere-slowness) of the stall in force, for {@link #explains}. */
-  private final AtomicLong stallLateness = new AtomicLong();
+  // Guarded by this: the lateness the tick measured, for {@link #explains}. The worst in the last
+  // GRACE_NANOS (a long pause explains timeouts for as long as it keeps the client stalled, not for
+  // as long as shorter pauses after it do), and the latest, which takes over when the worst is
+  // older.
+  private long worstRecent;
+  private long worstRecentAt = Long.MIN_VALUE;
+  private long latest;
+  private long latestAt = Long.MIN_VALUE;
 
   // Guarded by this.
   private long expected;
@@ -56,11 +63,18 @@ final class ClientHealth {
 
   /**
    * Whether the client's own stall explains an attempt that took {@code durationNanos}: a stall is
-   * in force and it was at least half that long. A client 60 ms late does not explain a 333 ms
-   * timeout; it is charged to the endpoint as usual.
+   * in force and the tick measured, in the last {@link #GRACE_NANOS}, lateness at least half that
+   * long. A client 60 ms late does not explain a 333 ms timeout; it is charged to the endpoint as
+   * usual. Slowness in two regions at once ({@link #slowIn}) explains none: it is evidence that the
+   * client is slow, not of how slow, and a region that fails outright next to one with the odd
+   * timeout would otherwise pass for it.
    */
   boolean explains(long durationNanos, long now) {
-    return stalled(now) && 2 * stallLateness.get() >= durationNanos;
+    long lateness;
+    synchronized (this) {
+      lateness = recent(worstRecentAt, now) ? worstRecent : recent(latestAt, now) ? latest : 0;
+    }
+    return stalled(now) && lateness > 0 && 2 * lateness >= durationNanos;
   }
 
   /**
@@ -100,7 +114,8 @@ final class ClientHealth {
         stallStartedAt = Long.MIN_VALUE;
         long worst = worstLateness;
         worstLateness = 0;
-        stallLateness.set(0);
+        worstRecentAt = Long.MIN_VALUE;
+        latestAt = Long.MIN_VALUE;
         event = new FailoverEvent.ClientRecovered(service, stalledFor, Duration.ofNanos(worst));
       }
     }
@@ -119,14 +134,9 @@ final class ClientHealth {
     synchronized (this) {
       long slice = Math.floorDiv(now, SLICE_NANOS);
       if (slice - slowSlice <= 1 && !slowRegion.isEmpty() && !slowRegion.equals(region)) {
-        // No lateness was measured; what it explains is attempts as slow as this one (up to twice
-        // as long, as a late scheduler explains attempts up to twice its lateness).
+        // No lateness was measured: latency is not trusted meanwhile, but no timeout is excused.
         event =
-            markLocked(
-                now,
-                0,
-                durationNanos,
-                "attempts slow in " + slowRegion + " and " + region + " at once");
+            markLocked(now, 0, 0, "attempts slow in " + slowRegion + " and " + region + " at once");
       }
       slowSlice = slice;
       slowRegion = region;
@@ -134,6 +144,11 @@ final class ClientHealth {
     if (event != null) {
       events.emit(event);
     }
+  }
+
+  /** Whether a lateness measured {@code at} is from the last {@link #GRACE_NANOS}. */
+  private static boolean recent(long at, long now) {
+    return at != Long.MIN_VALUE && now - at <= GRACE_NANOS;
   }
 
   /**
@@ -145,7 +160,14 @@ final class ClientHealth {
     long until = now + GRACE_NANOS;
     stalledUntil.accumulateAndGet(until, (a, b) -> b - a > 0 ? b : a);
     worstLateness = Math.max(worstLateness, lateness);
-    stallLateness.accumulateAndGet(explainsNanos, Math::max);
+    if (explainsNanos > 0) {
+      latest = explainsNanos;
+      latestAt = now;
+      if (explainsNanos >= worstRecent || !recent(worstRecentAt, now)) {
+        worstRecent = explainsNanos;
+        worstRecentAt = now;
+      }
+    }
     if (stallStartedAt != Long.MIN_VALUE) {
       return null;
     }

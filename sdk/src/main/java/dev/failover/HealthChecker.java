@@ -38,7 +38,12 @@ final class HealthChecker {
   private volatile boolean stopped;
 
   /** Whether a probe that timed out at a given time is the client's fault; set by the client. */
-  private volatile java.util.function.LongPredicate timeoutsExcused = now -> false;
+  /** Whether a probe that timed out after {@code durationNanos} is the client's doing. */
+  interface TimeoutExcuse {
+    boolean excused(long durationNanos, long now);
+  }
+
+  private volatile TimeoutExcuse timeoutsExcused = (duration, now) -> false;
 
   private final java.util.Map<EndpointState, java.util.concurrent.Future<?>> pending =
       new java.util.concurrent.ConcurrentHashMap<>();
@@ -85,11 +90,11 @@ final class HealthChecker {
   }
 
   /**
-   * Sets when a probe's timeout is charged to nobody: while the client itself is stalled (and for
-   * the grace after), a probe that timed out says nothing about its endpoint. Refusals and bad
-   * statuses still count.
+   * Sets when a probe's timeout is charged to nobody: while the client itself is stalled long
+   * enough to explain it (and for the grace after), a probe that timed out says nothing about its
+   * endpoint. Refusals and bad statuses still count.
    */
-  void excuseTimeoutsWhen(java.util.function.LongPredicate excused) {
+  void excuseTimeoutsWhen(TimeoutExcuse excused) {
     this.timeoutsExcused = excused;
   }
 
@@ -161,14 +166,14 @@ final class HealthChecker {
     try {
       // Made and enqueued on the client's dispatcher, never on this scheduler thread: OkHttp runs
       // the application's EventListener.Factory and EventListener.callStart as it does so.
-      http.dispatcher().executorService().execute(() -> send(ep, probe));
+      http.dispatcher().executorService().execute(() -> send(ep, probe, now));
     } catch (RejectedExecutionException e) {
       pending.remove(ep); // the client is closing
     }
   }
 
-  /** Sends one probe; on the client's dispatcher. */
-  private void send(EndpointState ep, Request probe) {
+  /** Sends one probe, due at {@code sentAt}; on the client's dispatcher. */
+  private void send(EndpointState ep, Request probe, long sentAt) {
     Callback callback =
         new Callback() {
           @Override
@@ -182,8 +187,9 @@ final class HealthChecker {
 
           @Override
           public void onFailure(Call c, IOException e) {
+            long now = ep.ticker().nanos();
             if (e instanceof java.io.InterruptedIOException
-                && timeoutsExcused.test(ep.ticker().nanos())) {
+                && timeoutsExcused.excused(now - sentAt, now)) {
               skipped(ep);
             } else {
               result(ep, false);

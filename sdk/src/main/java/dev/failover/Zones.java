@@ -237,7 +237,13 @@ final class Zones {
               z.corroborated
                   && ejection(z, now) == null
                   && z.successesSinceFailure() >= MIN_RECOVERY_SUCCESSES;
-          boolean clean = recovered || (bad == null && (enough || z.reason.startsWith("ejected")));
+          // A zone that no attempt has reached for a whole window (a client that sends only
+          // non-idempotent calls, which never probe, or none at all) has no evidence left against
+          // it: it is clean, as a zone evacuated for its breakers is, and returns after the wait
+          // (if it is still bad, its first failures evacuate it again, for twice as long).
+          boolean noNews = attempts == 0;
+          boolean clean =
+              recovered || (bad == null && (enough || noNews || z.reason.startsWith("ejected")));
           if (!clean) {
             z.cleanSince = -1;
           } else {

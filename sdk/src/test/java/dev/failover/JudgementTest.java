@@ -270,11 +270,50 @@ class JudgementTest {
     assertThat(health.stalled(clock.nanos())).isTrue();
     assertThat(((FailoverEvent.ClientStalled) events.get(0)).cause())
         .isEqualTo("attempts slow in us-east-1 and us-west-2 at once");
-    // Such a stall explains timeouts as long as those attempts (up to twice), as documented:
-    // charged to no endpoint or zone. Before, it explained none (no lateness was measured).
-    assertThat(health.explains(333 * MS, clock.nanos())).isTrue();
+    // Latency is not trusted meanwhile; but such a stall explains no timeout: no lateness was
+    // measured, and a region that hangs next to one with the odd timeout looks the same.
+    assertThat(health.latencyUntrusted(clock.nanos())).isTrue();
+    assertThat(health.explains(1, clock.nanos())).isFalse();
+    assertThat(health.explains(333 * MS, clock.nanos())).isFalse();
+  }
+
+  @Test
+  void aRegionThatHangsNextToOneWithTheOddTimeoutIsNotExcused() {
+    // us-east-1 hangs (every attempt times out at 300 ms); us-west-2, serving the failover, has a
+    // timeout every 1.5 s. For 30 s, none of us-east-1's timeouts is the client's.
+    ClientHealth health = new ClientHealth("directory", sink, clock.nanos(), 0);
+    for (int ms = 10; ms <= 30_000; ms += 10) {
+      clock.advance(Duration.ofMillis(10));
+      if (ms % 20 == 0) {
+        health.tick(clock.nanos()); // on time
+      }
+      if (ms % 1_500 == 0) {
+        health.slowIn("us-west-2", 300 * MS, clock.nanos());
+      }
+      health.slowIn("us-east-1", 300 * MS, clock.nanos());
+      assertThat(health.explains(300 * MS, clock.nanos())).as("at %d ms", ms).isFalse();
+    }
+  }
+
+  @Test
+  void aLongPauseExplainsTimeoutsForItsGraceNotForAsLongAsShortPausesFollowIt() {
+    ClientHealth health = new ClientHealth("directory", sink, clock.nanos(), 0);
+    clock.advance(Duration.ofMillis(320));
+    health.tick(clock.nanos()); // a 300 ms pause
     assertThat(health.explains(600 * MS, clock.nanos())).isTrue();
-    assertThat(health.explains(601 * MS, clock.nanos())).isFalse();
+    // Then on time, but 60 ms late every 1.5 s (routine young collections): the client stays
+    // stalled, and the 300 ms pause explains nothing once 2 s have passed since it.
+    for (int ms = 20; ms <= 30_000; ms += 20) {
+      boolean late = ms % 1_500 == 0;
+      clock.advance(Duration.ofMillis(late ? 80 : 20));
+      health.tick(clock.nanos());
+      assertThat(health.stalled(clock.nanos())).isTrue();
+      if (ms > 2_100) {
+        assertThat(health.explains(500 * MS, clock.nanos())).as("at %d ms", ms).isFalse();
+        // The latest short pause still explains what it can: a timeout up to twice its 60 ms.
+        assertThat(health.explains(120 * MS, clock.nanos())).as("at %d ms", ms).isTrue();
+      }
+    }
   }
 
   @Test

@@ -206,6 +206,36 @@ class ZonesTest {
   }
 
   @Test
+  void aZoneThatNoAttemptReachesAnyMoreReturnsOnceItsEvidenceHasAgedOut() {
+    // A client that sends only POSTs: an evacuated zone gets no probes (they are only raced with
+    // idempotent calls), so no attempt reaches it; it must not stay evacuated for good.
+    Router r = router("us-east-1a", "us-east-1b", "us-east-1c");
+    ZoneState home = zone(r, "us-east-1a");
+    for (int s = 0; s < 3; s++) {
+      traffic(r, "us-east-1a", 50, 0.5, 5 * MS);
+      traffic(r, "us-east-1b", 50, 0, 5 * MS);
+      traffic(r, "us-east-1c", 50, 0, 5 * MS);
+      clock.advance(Duration.ofSeconds(1));
+    }
+    r.zones().evaluate(clock.nanos());
+    assertThat(home.evacuated()).isTrue();
+    assertThat(home.reason).startsWith("error rate");
+
+    int seconds = 0;
+    while (home.evacuated() && seconds < 120) {
+      traffic(r, "us-east-1b", 60, 0, 5 * MS);
+      traffic(r, "us-east-1c", 60, 0, 5 * MS);
+      clock.advance(Duration.ofSeconds(1));
+      seconds++;
+      r.zones().evaluate(clock.nanos());
+    }
+    // 10 s for its failures to leave the window, then the 10 s wait, as for a zone that heals.
+    assertThat(seconds).isBetween(19, 23);
+    assertThat(home.phase).isEqualTo(ZoneState.Phase.RAMPING);
+    assertThat(events.get(events.size() - 1)).isInstanceOf(FailoverEvent.ZoneRestored.class);
+  }
+
+  @Test
   void aZoneThatFailsAgainSoonAfterReturningWaitsTwiceAsLong() {
     Router r = router("us-east-1a", "us-east-1b", "us-east-1c");
     ZoneState home = zone(r, "us-east-1a");

@@ -44,7 +44,9 @@ class HealthProbeStallTest {
   }
 
   private static void stall(Harness h) {
-    h.clock.advance(Duration.ofMillis(300)); // the scheduler's tick runs 300 ms late
+    // The scheduler's tick runs 1.5 s late: a stall that explains a probe's timeout up to 3 s
+    // long (a shorter stall explains no probe that ran this long).
+    h.clock.advance(Duration.ofMillis(1500));
     h.scheduler.runDue();
     assertThat(h.client.snapshot().clientStalled()).isTrue();
   }
@@ -61,6 +63,28 @@ class HealthProbeStallTest {
       h.scheduler.advance(Duration.ofMillis(1200));
       assertThat(h.client.snapshot().clientStalled()).isFalse();
       assertThat(h.events.of(FailoverEvent.EndpointEjected.class)).isEmpty();
+      answerRound(h, new SocketTimeoutException("timeout"));
+      FailoverEvent.EndpointEjected ejected =
+          h.events.await(FailoverEvent.EndpointEjected.class, 1, e -> true);
+      assertThat(ejected.endpoint().url().host()).isEqualTo(Harness.A1);
+      assertThat(ejected.cause()).isEqualTo(FailoverEvent.Cause.HEALTH_CHECK);
+    }
+  }
+
+  @Test
+  void aStallTooShortToExplainAProbesTimeoutExcusesNothing() {
+    try (Harness h = harness()) {
+      h.scheduler.advance(Duration.ofMillis(1000)); // the first probes go out at random in 1 s
+      answerRound(h, null);
+      // The tick runs 100 ms late: the client is stalled, but a 100 ms stall explains timeouts of
+      // up to 200 ms. The next probes go out 0.8 to 1.2 s after the last ones were answered (all
+      // of them within the next 1.2 s), and are answered 700 ms later at least, still in the grace.
+      h.clock.advance(Duration.ofMillis(100));
+      h.scheduler.runDue();
+      assertThat(h.client.snapshot().clientStalled()).isTrue();
+      h.scheduler.advance(Duration.ofMillis(1200));
+      h.scheduler.advance(Duration.ofMillis(700));
+      assertThat(h.client.snapshot().clientStalled()).isTrue();
       answerRound(h, new SocketTimeoutException("timeout"));
       FailoverEvent.EndpointEjected ejected =
           h.events.await(FailoverEvent.EndpointEjected.class, 1, e -> true);
