@@ -872,6 +872,9 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     boolean stallExplains = clientStalled && core.clientHealth.explains(duration, now);
     boolean excused =
         f.notMade
+            // Cancelled before it reached the SDK (held in the queue for maxRequests or in the
+            // application's interceptors): it never reached its endpoint, and its time is not one.
+            || (outcome == Outcome.CANCELLED && !reachedSdk)
             || Classifier.clientsOwnTimeout(
                 outcome,
                 failure,
@@ -903,7 +906,8 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     if (outcome == Outcome.SUCCESS
         || (outcome == Outcome.TIMEOUT && !excused)
         || (outcome == Outcome.CANCELLED && f.lostRace)) {
-      core.hedger.record(judged, now);
+      // What the caller waited, as the hedge timer counts from when the attempt was sent.
+      core.hedger.record(duration, now);
     }
     StaleStore staleStore = core.stale;
     StaleStore.Seen seenByServer = f.tag.seen;

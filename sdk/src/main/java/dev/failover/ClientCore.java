@@ -421,21 +421,27 @@ final class ClientCore implements Closeable {
   }
 
   /**
-   * Stops the work a replaced configuration no longer needs once its calls have ended (health
-   * checks, zone judgement, the client tick), then waits until the timeouts of its last attempts
-   * are done: a body still being read stays bounded by its attempt's timeout. Returns early if the
-   * timeouts close meanwhile ({@link #stopWaitingForBodies}).
+   * Stops the work a replaced configuration no longer needs once its calls have ended: health
+   * checks, zone judgement, the client tick.
    */
-  void quiesceUntilBodiesRead() throws InterruptedException {
+  void stopBackgroundWork() {
     if (healthChecker != null) {
       healthChecker.stop();
     }
     zoneTimer.cancel(false);
     clientTick.cancel(false);
+  }
+
+  /**
+   * Waits until the timeouts of a replaced configuration's last attempts are done: a body still
+   * being read stays bounded by its attempt's timeout. Returns early if the timeouts close
+   * meanwhile ({@link #stopWaitingForBodies}).
+   */
+  void awaitBodiesRead() throws InterruptedException {
     boolean unused = timeouts.awaitDrained();
   }
 
-  /** Ends {@link #quiesceUntilBodiesRead}'s wait: the client closes. */
+  /** Ends {@link #awaitBodiesRead}'s wait: the client closes. */
   void stopWaitingForBodies() {
     timeouts.close();
   }

@@ -109,6 +109,9 @@ public final class FailoverClient implements Call.Factory, Closeable {
   /** The zonal shifts asked for through this client, carried over to a new core. */
   private final Map<String, Shift> shifts = new ConcurrentHashMap<>();
 
+  /** Who last cancelled each zone's shift: named when a carry-over ends one cancelled meanwhile. */
+  private final Map<String, String> cancelledBy = new ConcurrentHashMap<>();
+
   private FailoverClient(
       Settings settings,
       @Nullable Discovery discovery,
@@ -302,10 +305,12 @@ public final class FailoverClient implements Call.Factory, Closeable {
   public boolean cancelShift(String zone, String requestedBy) {
     Objects.requireNonNull(zone, "zone");
     Objects.requireNonNull(requestedBy, "requestedBy");
-    // In force if the client held it, even if a configuration that replaced the one it was given
-    // to has not been given it yet (carryOver ends it there).
-    boolean was = shifts.remove(zone) != null;
+    // In force if the client held it and it has not expired, even if a configuration that
+    // replaced the one it was given to has not been given it yet (carryOver ends it there).
+    cancelledBy.put(zone, requestedBy);
+    Shift held = shifts.remove(zone);
     Generation g = state.current;
+    boolean was = held != null && held.until().isAfter(g.settings.clock().instant());
     was |= g.core.cancelShift(zone, requestedBy);
     Generation now = state.current;
     if (now != g) {
@@ -356,7 +361,11 @@ public final class FailoverClient implements Call.Factory, Closeable {
         // On the old core, for the event and the log line; the new core never had it, unless a
         // shiftAway on another thread gave it there as the reset began: it ends too.
         old.core.cancelShift(shift.zone(), RESET);
-        state.current.core.cancelShift(shift.zone(), RESET);
+        try {
+          state.current.core.cancelShift(shift.zone(), RESET);
+        } catch (IllegalArgumentException e) {
+          // The new core's list no longer has the zone (a source changed it): no shift there.
+        }
       }
     }
   }
@@ -445,6 +454,10 @@ public final class FailoverClient implements Call.Factory, Closeable {
     try {
       g.core.shiftAway(shift.zone(), left, shift.requestedBy());
     } catch (RuntimeException e) {
+      if (g != state.current) {
+        // Replaced meanwhile (and maybe closed): the shift is the newer core's carry-over's.
+        return;
+      }
       shifts.remove(shift.zone(), shift);
       log.warn(
           "[{}] the zonal shift of '{}' by {} ends with the new configuration: {}",
@@ -456,7 +469,8 @@ public final class FailoverClient implements Call.Factory, Closeable {
     }
     Shift now = shifts.get(shift.zone());
     if (now == null) {
-      g.core.cancelShift(shift.zone(), CANCELLED_DURING_CHANGE);
+      g.core.cancelShift(
+          shift.zone(), cancelledBy.getOrDefault(shift.zone(), CANCELLED_DURING_CHANGE));
     } else if (!now.equals(shift)) {
       carryOver(g, now);
     }
@@ -533,9 +547,10 @@ public final class FailoverClient implements Call.Factory, Closeable {
     Thread t =
         new Thread(
             () -> {
+              g.core.stopBackgroundWork();
               awaitIdle(g.core.transport().dispatcher(), Duration.ofSeconds(5));
               try {
-                g.core.quiesceUntilBodiesRead();
+                g.core.awaitBodiesRead();
               } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
               }

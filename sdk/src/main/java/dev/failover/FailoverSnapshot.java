@@ -15,8 +15,8 @@ import org.jspecify.annotations.Nullable;
  * @param hedgeDelay the hedge delay in force, or null when hedging is off
  * @param panic whether routing is in panic (too few healthy endpoints, so health is ignored)
  * @param clientStalled whether the client itself is the slow party now (its scheduler ran late, or
- *     attempts were slow in two regions at once), so that no endpoint or zone is charged for
- *     timeouts and slowness
+ *     attempts were slow in two regions at once): latency then judges no zone, and timeouts that
+ *     the scheduler's lateness explains (up to twice as long) are charged to no endpoint or zone
  * @param clientStalls how many times the client found itself stalled since it was built
  * @param counters totals since the client was built
  * @param zones every zone, in routing order (home zone first)

@@ -37,12 +37,12 @@ final class HealthChecker {
   private final Events events;
   private volatile boolean stopped;
 
-  /** Whether a probe that timed out at a given time is the client's fault; set by the client. */
   /** Whether a probe that timed out after {@code durationNanos} is the client's doing. */
   interface TimeoutExcuse {
     boolean excused(long durationNanos, long now);
   }
 
+  /** When a probe's timeout is the client's doing; set by the client. */
   private volatile TimeoutExcuse timeoutsExcused = (duration, now) -> false;
 
   private final java.util.Map<EndpointState, java.util.concurrent.Future<?>> pending =

@@ -237,11 +237,12 @@ final class Zones {
               z.corroborated
                   && ejection(z, now) == null
                   && z.successesSinceFailure() >= MIN_RECOVERY_SUCCESSES;
-          // A zone that no attempt has reached for a whole window (a client that sends only
-          // non-idempotent calls, which never probe, or none at all) has no evidence left against
-          // it: it is clean, as a zone evacuated for its breakers is, and returns after the wait
-          // (if it is still bad, its first failures evacuate it again, for twice as long).
-          boolean noNews = attempts == 0;
+          // A zone that too few attempts reached to judge it, none of them failed, for a whole
+          // window (a client that sends only non-idempotent calls, which never probe, or few or
+          // none at all) has no evidence left against it: it is clean, as a zone evacuated for its
+          // breakers is, and returns after the wait (if it is still bad, its first failures
+          // evacuate it again, for twice as long).
+          boolean noNews = attempts < MIN_PROBE_SAMPLES && totals[i][1] == 0;
           boolean clean =
               recovered || (bad == null && (enough || noNews || z.reason.startsWith("ejected")));
           if (!clean) {

@@ -99,4 +99,22 @@ class ZonalShiftTest {
           .hasSize(2);
     }
   }
+
+  @Test
+  void cancellingAShiftThatHasExpiredSaysNoneWasInForce() throws Exception {
+    try (FailoverClient client = Zones3.client(zones).listener(recorder).build()) {
+      client.shiftAway("us-east-1a", Duration.ofSeconds(1), "test:alice");
+      // The zone judgement (once a second) ends it once its second is over.
+      long until = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+      while (recorder.of(FailoverEvent.ZoneShiftEnded.class).isEmpty()
+          && System.nanoTime() < until) {
+        Thread.sleep(20);
+      }
+      assertThat(recorder.of(FailoverEvent.ZoneShiftEnded.class))
+          .singleElement()
+          .satisfies(e -> assertThat(e.reason()).isEqualTo("expired"));
+      assertThat(client.cancelShift("us-east-1a", "test:bob")).isFalse();
+      assertThat(recorder.of(FailoverEvent.ZoneShiftEnded.class)).hasSize(1);
+    }
+  }
 }

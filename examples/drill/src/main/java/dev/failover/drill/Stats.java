@@ -74,12 +74,6 @@ final class Stats {
   }
 
   /**
-   * Records a call that ended (or could not be sent).
-   *
-   * @param offsetNanos intended send time, from the start of the drill
-   * @param latencyNanos from the intended send time to the end; ignored for NOT_SENT
-   */
-  /**
    * Records that the generator handed the client a call due {@code offsetNanos} after the start,
    * before the client sends it: each such call later ends in {@link #call} at the same offset.
    */
@@ -112,6 +106,12 @@ final class Stats {
     return seconds[(int) Math.min(seconds.length - 1, Math.max(0, offsetNanos / 1_000_000_000L))];
   }
 
+  /**
+   * Records a call that ended (or could not be sent).
+   *
+   * @param offsetNanos intended send time, from the start of the drill
+   * @param latencyNanos from the intended send time to the end; ignored for NOT_SENT
+   */
   void call(long offsetNanos, long latencyNanos, Result result) {
     for (Bucket b : bucketsAt(offsetNanos)) {
       b.call(latencyNanos, result);

@@ -45,9 +45,8 @@ import org.springframework.web.client.RestClient;
       // a timed-out attempt would be retried once more than the call below counts.
       "failover.defaults.deadline=10s",
       "failover.clients.directory.ejection.consecutive-failures=1",
-      // The home endpoint stays ejected (48-60 s with jitter) until every assertion has run,
-      // however
-      // slow the machine: it must not return, nor be ejected a second time, while the test reads.
+      // The home endpoint stays ejected (48-60 s with jitter) until every assertion has run on
+      // however slow a machine: it must not return, nor be ejected again, while the test reads.
       "failover.clients.directory.ejection.base-ejection-time=60s",
       "management.endpoints.web.exposure.include=health,failover,metrics",
       "management.endpoint.health.show-details=always",
@@ -90,8 +89,7 @@ class ZoneOutageSpringBootTest {
 
     // Its only endpoint ejected, the home zone is evacuated at the client's next judgement (each
     // second), long before the ejection ends (at least 48 s); the wait stops there. Its bound
-    // leaves
-    // room for a slow request to the actuator on a busy machine.
+    // leaves room for a slow request to the actuator on a busy machine.
     await()
         .atMost(Duration.ofSeconds(10))
         .pollInterval(Duration.ofMillis(50))
