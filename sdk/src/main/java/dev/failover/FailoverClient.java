@@ -537,9 +537,9 @@ public final class FailoverClient implements Call.Factory, Closeable {
 
   /**
    * Closes a drained, replaced core on a thread of its own: never one of that core's threads. It
-   * first waits (up to 5 s) for the core's dispatcher to be idle: the attempt that carried a call's
-   * response is still running on it until its callback has returned, and closing would cancel it
-   * and the body the caller is about to read. Then it stops the core's health checks and timers and
+   * stops the core's health checks and timers, then waits (up to 5 s) for the core's dispatcher to
+   * be idle: the attempt that carried a call's response is still running on it until its callback
+   * has returned, and closing would cancel it and the body the caller is about to read. Then it
    * waits until the attempts' timeouts that still bound bodies being read have expired or been
    * disarmed (each at most its attempt's timeout; {@link #close()} ends the wait).
    */
