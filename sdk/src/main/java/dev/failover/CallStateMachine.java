@@ -793,6 +793,16 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
         armHedgeLocked(now, required - ranFor);
         return false;
       }
+      if (hedgedAttemptHeldLocked() && core.retrying.dispatcher().queuedCallsCount() > 0) {
+        // The attempt it would hedge has not left the client yet and every slot of maxRequests is
+        // taken, so it is likely still queued for one: its endpoint is not slow, and a hedge
+        // would queue behind it, spending a hedge and a retry token on the client's own delay.
+        // Look again one delay later. (Held in the application's interceptors with slots free, it
+        // is hedged: an interceptor that holds one destination, a per-host rate limiter, may let
+        // another through.)
+        armHedgeLocked(now, delay.toNanos());
+        return false;
+      }
     }
     if (!core.hedger.tryAcquire(now, core.budget)) {
       core.hedgesRefused.increment();
@@ -813,6 +823,21 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     // No endpoint could take the hedge (or too little time was left): give the tokens back.
     hedges--;
     core.hedger.refund(now, core.budget);
+    return false;
+  }
+
+  /**
+   * Whether the attempt the hedge timer counts for, the one sent last (probes aside), is still held
+   * in the client: it has not reached the SDK's interceptor. Caller holds the lock.
+   */
+  @GuardedBy("this")
+  private boolean hedgedAttemptHeldLocked() {
+    for (int i = inFlight.size() - 1; i >= 0; i--) {
+      InFlight g = inFlight.get(i);
+      if (g.kind != Attempt.Kind.PROBE) {
+        return !g.tag.reachedSdk;
+      }
+    }
     return false;
   }
 

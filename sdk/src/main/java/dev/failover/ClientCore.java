@@ -430,6 +430,7 @@ final class ClientCore implements Closeable {
     }
     zoneTimer.cancel(false);
     clientTick.cancel(false);
+    clientHealth.stopTicking();
   }
 
   /**
@@ -467,6 +468,7 @@ final class ClientCore implements Closeable {
     }
     zoneTimer.cancel(false);
     clientTick.cancel(false);
+    clientHealth.stopTicking();
     for (CallStateMachine call : active.snapshot()) {
       try {
         call.cancel();
@@ -534,8 +536,8 @@ final class ClientCore implements Closeable {
   }
 
   /**
-   * Runs after the application's own interceptors: marks the attempt as {@linkplain
-   * AttemptTag#reachedSdk begun}; records what the server will see of the attempt (headers, query,
+   * Runs after the application's own interceptors: marks the attempt or health probe as {@linkplain
+   * Reach#reachedSdk begun}; records what the server will see of the attempt (headers, query,
    * cookie-jar cookies), the stale cache's key material, when the stale cache is on ({@code
    * cookieJar} not null); and gives the caller back an oversized {@code Retry-After}.
    */
@@ -552,11 +554,21 @@ final class ClientCore implements Closeable {
     public Response intercept(Chain chain) throws java.io.IOException {
       Request request = chain.request();
       AttemptTag tag = request.tag(AttemptTag.KEY);
-      if (tag != null && !chain.call().isCanceled()) {
+      Reach reach = tag;
+      if (reach == null) {
+        // A health probe; or an attempt whose request the application's interceptor built anew,
+        // without its tags: the call's own request still has them.
+        Request original = chain.call().request();
+        reach = original.tag(AttemptTag.KEY);
+        if (reach == null) {
+          reach = original.tag(Reach.KEY);
+        }
+      }
+      if (reach != null && !chain.call().isCanceled()) {
         // Not when it was cancelled (timed out) while it waited: OkHttp still runs the
         // application's interceptors and this one before it fails such a call.
-        tag.reachedSdkAt = ticker.nanos();
-        tag.reachedSdk = true; // publishes reachedSdkAt
+        reach.reachedSdkAt = ticker.nanos();
+        reach.reachedSdk = true; // publishes reachedSdkAt
       }
       CookieJar cookieJar = this.cookieJar;
       if (tag != null && cookieJar != null) {
@@ -657,8 +669,30 @@ final class ClientCore implements Closeable {
         || (digits.length() == 10 && digits.compareTo(Integer.toString(Integer.MAX_VALUE)) > 0);
   }
 
+  /**
+   * Whether and when a request of the SDK's (an attempt, or a health probe, which carries one of
+   * these as its tag) got past the application's interceptors and the dispatcher's queue to the
+   * SDK's first interceptor. Time before that was the client's, not the endpoint's.
+   */
+  static class Reach {
+    /** The tag's key for a health probe (an attempt is tagged with its {@link AttemptTag}). */
+    static final kotlin.reflect.KClass<Reach> KEY =
+        kotlin.jvm.JvmClassMappingKt.getKotlinClass(Reach.class);
+
+    /**
+     * Whether OkHttp ran the request as far as the SDK's first interceptor: false while it waits
+     * for a free slot of the dispatcher ({@code maxRequests}) or runs the application's own
+     * interceptors, and stays false if it timed out (was cancelled) before. A request that times
+     * out before then says nothing about its endpoint.
+     */
+    volatile boolean reachedSdk;
+
+    /** When it did (the client's ticker); read only after {@link #reachedSdk} reads true. */
+    long reachedSdkAt;
+  }
+
   /** Per-attempt marker carried as a request tag. */
-  static final class AttemptTag {
+  static final class AttemptTag extends Reach {
     /**
      * The tag's key, made once: OkHttp 5 keys tags by {@code KClass}, and its {@code Class}
      * overloads make a new one on every call.
@@ -680,17 +714,6 @@ final class ClientCore implements Closeable {
      * A Retry-After too large for OkHttp to read, as the server sent it; restored for the caller.
      */
     volatile @org.jspecify.annotations.Nullable String overflowingRetryAfter;
-
-    /**
-     * Whether OkHttp ran the attempt as far as the SDK's first interceptor: false while it waits
-     * for a free slot of the dispatcher ({@code maxRequests}) or runs the application's own
-     * interceptors, and stays false if it timed out (was cancelled) before. An attempt that times
-     * out before then says nothing about its endpoint.
-     */
-    volatile boolean reachedSdk;
-
-    /** When it did (the client's ticker); read only after {@link #reachedSdk} reads true. */
-    long reachedSdkAt;
 
     /** Whether the attempt's own timeout ended it (the SDK cancels its OkHttp call to do so). */
     volatile boolean timedOut;

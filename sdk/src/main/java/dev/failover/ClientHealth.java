@@ -16,8 +16,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * look slow. Lateness above {@link #STALL_THRESHOLD_NANOS} marks a stall that lasts until the tick
  * runs on time again plus {@link #GRACE_NANOS}. Slowness reported from two regions at once ({@link
  * #slowIn}) marks a stall too, which measured no lateness: it stops latency from judging zones but
- * explains no timeout ({@link #explains}). In the first {@link #STARTUP_GRACE_NANOS} after the
- * client was built, latency is not used to judge zones ({@link #latencyUntrusted}).
+ * explains no timeout ({@link #explains}). A tick overdue by more than the threshold counts as a
+ * stall as it is (the tick marks it once it runs). In the first {@link #STARTUP_GRACE_NANOS} after
+ * the client was built, latency is not used to judge zones ({@link #latencyUntrusted}).
  */
 final class ClientHealth {
   static final long TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
@@ -41,8 +42,18 @@ final class ClientHealth {
   private long latest;
   private long latestAt = Long.MIN_VALUE;
 
-  // Guarded by this.
+  // Guarded by this; also published in tickDue for reads without the lock.
   private long expected;
+
+  /**
+   * When the next tick is due ({@link #expected}), for {@link #overdue}: results handled after a
+   * pause and before the tick runs again see the stall the tick has yet to measure.
+   */
+  private volatile long tickDue;
+
+  /** False once the tick is stopped ({@link #stopTicking}): an overdue tick then means nothing. */
+  private volatile boolean ticking = true;
+
   private long stallStartedAt = Long.MIN_VALUE;
   private long worstLateness;
   private long slowSlice = Long.MIN_VALUE;
@@ -54,11 +65,26 @@ final class ClientHealth {
     this.startupUntil = now + startupGraceNanos;
     this.stalledUntil = new AtomicLong(now);
     this.expected = now + TICK_NANOS;
+    this.tickDue = expected;
   }
 
-  /** Whether slowness seen at {@code now} is the client's own: a stall or its grace period. */
+  /**
+   * Whether slowness seen at {@code now} is the client's own: a stall or its grace period, or a
+   * tick overdue by more than {@link #STALL_THRESHOLD_NANOS} (the client is paused, or the results
+   * of a pause arrive before the tick has run to measure it).
+   */
   boolean stalled(long now) {
-    return now - stalledUntil.get() < 0;
+    return now - stalledUntil.get() < 0 || overdue(now) > STALL_THRESHOLD_NANOS;
+  }
+
+  /** How late the tick is at {@code now} (negative when it is not yet due). */
+  private long overdue(long now) {
+    return ticking ? now - tickDue : Long.MIN_VALUE;
+  }
+
+  /** The tick is stopped (the configuration was replaced, or the client closes). */
+  void stopTicking() {
+    ticking = false;
   }
 
   /**
@@ -70,11 +96,19 @@ final class ClientHealth {
    * timeout would otherwise pass for it.
    */
   boolean explains(long durationNanos, long now) {
+    if (!stalled(now)) {
+      return false;
+    }
     long lateness;
     synchronized (this) {
       lateness = recent(worstRecentAt, now) ? worstRecent : recent(latestAt, now) ? latest : 0;
     }
-    return stalled(now) && lateness > 0 && 2 * lateness >= durationNanos;
+    long overdue = overdue(now);
+    if (overdue > STALL_THRESHOLD_NANOS) {
+      // A pause still going on, or whose results come before the tick that measures it.
+      lateness = Math.max(lateness, overdue);
+    }
+    return lateness > 0 && 2 * lateness >= durationNanos;
   }
 
   /**
@@ -102,6 +136,7 @@ final class ClientHealth {
     synchronized (this) {
       long lateness = now - expected;
       expected = now + TICK_NANOS;
+      tickDue = expected;
       if (lateness > STALL_THRESHOLD_NANOS) {
         event =
             markLocked(

@@ -53,6 +53,7 @@ final class HealthChecker {
       new java.util.concurrent.ConcurrentHashMap<>();
 
   private final long noTrafficNanos;
+  private final long timeoutNanos;
 
   /** The client's call count; null until the client sets it: then the client is never idle. */
   private volatile @org.jspecify.annotations.Nullable LongSupplier calls;
@@ -78,6 +79,7 @@ final class HealthChecker {
     this.random = random;
     this.events = events;
     this.noTrafficNanos = check.noTrafficInterval().toNanos();
+    this.timeoutNanos = check.timeout().toNanos();
   }
 
   /**
@@ -162,7 +164,11 @@ final class HealthChecker {
     }
     probedAt.put(ep, now);
     Request probe =
-        new Request.Builder().url(probeUrl(ep.endpoint.url(), check.path())).get().build();
+        new Request.Builder()
+            .url(probeUrl(ep.endpoint.url(), check.path()))
+            .tag(ClientCore.Reach.KEY, new ClientCore.Reach())
+            .get()
+            .build();
     try {
       // Made and enqueued on the client's dispatcher, never on this scheduler thread: OkHttp runs
       // the application's EventListener.Factory and EventListener.callStart as it does so.
@@ -189,7 +195,8 @@ final class HealthChecker {
           public void onFailure(Call c, IOException e) {
             long now = ep.ticker().nanos();
             if (e instanceof java.io.InterruptedIOException
-                && timeoutsExcused.excused(now - sentAt, now)) {
+                && (heldByClient(probe, sentAt, timeoutNanos)
+                    || timeoutsExcused.excused(now - sentAt, now))) {
               skipped(ep);
             } else {
               result(ep, false);
@@ -204,6 +211,20 @@ final class HealthChecker {
       log.warn("[{}] probe of {} could not be sent", service, ep.endpoint, e);
       schedule(ep, nextDelay(ep));
     }
+  }
+
+  /**
+   * Whether a probe that timed out spent its time in the client rather than at its endpoint: it
+   * never got past the application's interceptors and the dispatcher's queue to the SDK's own
+   * interceptor (a slow token refresh, every slot of {@code maxRequests} taken), or got there only
+   * after half of its timeout had gone by since it was due. The rule attempts follow.
+   */
+  static boolean heldByClient(Request probe, long dueAt, long timeoutNanos) {
+    ClientCore.Reach reach = probe.tag(ClientCore.Reach.KEY);
+    if (reach == null) {
+      return false; // never so: the probe is made with one
+    }
+    return !reach.reachedSdk || 2 * (reach.reachedSdkAt - dueAt) > timeoutNanos;
   }
 
   static HttpUrl probeUrl(HttpUrl base, String path) {

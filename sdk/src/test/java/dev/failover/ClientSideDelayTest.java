@@ -18,6 +18,8 @@ import okhttp3.Response;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Time an attempt spends in the client before it reaches the SDK's interceptor (waiting for a slot
@@ -45,21 +47,35 @@ class ClientSideDelayTest {
     return b.build();
   }
 
-  @Test
-  void anAnswerTheClientHeldBackIsNotJudgedSlowAtItsEndpoint() throws Exception {
+  /**
+   * With {@code rebuilt}, the interceptor also builds each request anew, without its tags (as one
+   * that copies URL, method, headers and body does): the SDK finds its tags on the call's request.
+   */
+  @ParameterizedTest(name = "request rebuilt by the interceptor: {0}")
+  @ValueSource(booleans = {false, true})
+  void anAnswerTheClientHeldBackIsNotJudgedSlowAtItsEndpoint(boolean rebuilt) throws Exception {
     // An application interceptor that takes 2.5 s for one request, inside the client's only slot
     // of maxRequests: that call's attempt, and the call queued behind it, reach their endpoints
     // 2.5 s late, and are answered at once.
     Interceptor slowForOne =
         chain -> {
-          if (chain.request().header("X-Held-By-The-Client") != null) {
+          Request r = chain.request();
+          if (r.header("X-Held-By-The-Client") != null) {
             try {
               Thread.sleep(2_500); // the application's own slow work, not a wait of the test
             } catch (InterruptedException e) {
               Thread.currentThread().interrupt();
             }
           }
-          return chain.proceed(chain.request());
+          if (rebuilt) {
+            r =
+                new Request.Builder()
+                    .url(r.url())
+                    .headers(r.headers())
+                    .method(r.method(), r.body())
+                    .build();
+          }
+          return chain.proceed(r);
         };
     try (FailoverClient client =
         Zones3.client(zones)

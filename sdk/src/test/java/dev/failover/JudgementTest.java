@@ -262,10 +262,10 @@ class JudgementTest {
   void slownessInTwoRegionsAtOnceIsTheClient() {
     ClientHealth health = new ClientHealth("directory", sink, clock.nanos(), 0);
     health.slowIn("us-east-1", 300 * MS, clock.nanos());
-    clock.advance(Duration.ofMillis(100));
+    onTime(health, 100);
     health.slowIn("us-east-1", 300 * MS, clock.nanos());
     assertThat(health.stalled(clock.nanos())).isFalse();
-    clock.advance(Duration.ofMillis(100));
+    onTime(health, 100);
     health.slowIn("us-west-2", 300 * MS, clock.nanos());
     assertThat(health.stalled(clock.nanos())).isTrue();
     assertThat(((FailoverEvent.ClientStalled) events.get(0)).cause())
@@ -322,8 +322,44 @@ class JudgementTest {
         new ClientHealth("directory", sink, clock.nanos(), ClientHealth.STARTUP_GRACE_NANOS);
     assertThat(health.latencyUntrusted(clock.nanos())).isTrue();
     assertThat(health.stalled(clock.nanos())).isFalse();
-    clock.advance(Duration.ofNanos(ClientHealth.STARTUP_GRACE_NANOS));
+    onTime(health, TimeUnit.NANOSECONDS.toMillis(ClientHealth.STARTUP_GRACE_NANOS));
     assertThat(health.latencyUntrusted(clock.nanos())).isFalse();
+  }
+
+  /**
+   * A pause whose results arrive before the tick has run to measure it: the overdue tick is a stall
+   * as it is, and explains timeouts up to twice as long as it is overdue. Before, the first results
+   * after a pause were judged as if the client had run on time.
+   */
+  @Test
+  void aTickOverdueAfterAPauseIsAStallBeforeItRuns() {
+    ClientHealth health = new ClientHealth("directory", sink, clock.nanos(), 0);
+    onTime(health, 200);
+    clock.advance(Duration.ofMillis(40)); // due 20 ms ago: on time enough
+    assertThat(health.stalled(clock.nanos())).isFalse();
+    clock.advance(Duration.ofMillis(280)); // a 300 ms pause, the tick not yet run
+    assertThat(health.stalled(clock.nanos())).isTrue();
+    assertThat(health.latencyUntrusted(clock.nanos())).isTrue();
+    assertThat(health.explains(500 * MS, clock.nanos())).isTrue();
+    assertThat(health.explains(700 * MS, clock.nanos())).isFalse();
+    assertThat(events).isEmpty(); // the tick marks the stall, and tells it, when it runs
+    health.tick(clock.nanos());
+    assertThat(health.stalls()).isEqualTo(1);
+    assertThat(health.explains(500 * MS, clock.nanos())).isTrue();
+    // A stopped tick (the configuration was replaced) is never overdue.
+    ClientHealth stopped = new ClientHealth("directory", sink, clock.nanos(), 0);
+    stopped.stopTicking();
+    clock.advance(Duration.ofSeconds(10));
+    assertThat(stopped.stalled(clock.nanos())).isFalse();
+    assertThat(stopped.explains(MS, clock.nanos())).isFalse();
+  }
+
+  /** Moves the clock {@code ms} on with the tick running on time every 20 ms. */
+  private void onTime(ClientHealth health, long ms) {
+    for (long t = 20; t <= ms; t += 20) {
+      clock.advance(Duration.ofMillis(20));
+      health.tick(clock.nanos());
+    }
   }
 
   /** Ejects every endpoint of {@code zone} with five failures each, and feeds its window. */

@@ -292,12 +292,12 @@ class DiscoveryTest {
       h.enqueue(Harness.get("/held"), cb);
       FakeTransport.Exchange held = h.transport.next();
       assertThat(held.host()).isEqualTo(Harness.A1);
-      FailoverSnapshot.EndpointState a1 = endpoint(h, Harness.A1);
+      FailoverSnapshot.EndpointState a1 = h.endpoint(Harness.A1);
       assertThat(a1.endpoint().weight()).isEqualTo(Endpoint.DEFAULT_WEIGHT);
       assertThat(a1.outstanding()).isEqualTo(1);
 
       push.update(List.of(A1.withWeight(300), B1, W1));
-      FailoverSnapshot.EndpointState after = endpoint(h, Harness.A1);
+      FailoverSnapshot.EndpointState after = h.endpoint(Harness.A1);
       assertThat(after.endpoint().weight()).isEqualTo(300);
       assertThat(after.outstanding())
           .as("the same live state, with its attempt in flight")
@@ -435,13 +435,5 @@ class DiscoveryTest {
       assertThat(d.source()).isEqualTo("static");
       assertThat(d.endpoints()).isEqualTo(3);
     }
-  }
-
-  private static FailoverSnapshot.EndpointState endpoint(Harness h, String host) {
-    return h.client.snapshot().zones().stream()
-        .flatMap(z -> z.endpoints().stream())
-        .filter(e -> e.endpoint().url().host().equals(host))
-        .findFirst()
-        .orElseThrow();
   }
 }

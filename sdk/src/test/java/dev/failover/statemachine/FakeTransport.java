@@ -1,5 +1,7 @@
 package dev.failover.statemachine;
 
+import dev.failover.ReachedSdk;
+import dev.failover.Ticker;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.util.List;
@@ -15,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 import okhttp3.Call;
 import okhttp3.EventListener;
 import okhttp3.Headers;
@@ -38,10 +41,30 @@ import okio.Okio;
  * its call ends). Every wait is bounded, so a defect fails a test instead of hanging it.
  */
 final class FakeTransport {
+  private final Ticker ticker;
+  private volatile Predicate<Request> heldInClient = r -> false;
   private final BlockingQueue<Exchange> arrivals = new LinkedBlockingQueue<>();
   private final List<Exchange> all = new CopyOnWriteArrayList<>();
   private final Map<Call, Exchange> byCall = new ConcurrentHashMap<>();
   private final AtomicInteger numbers = new AtomicInteger();
+
+  /**
+   * A transport that marks each attempt as having reached the SDK's interceptor at {@code ticker}'s
+   * time when it arrives, as if it ran after it, on the network: an attempt is judged by its
+   * endpoint from then on. An attempt OkHttp cancelled before it got here is not marked.
+   */
+  FakeTransport(Ticker ticker) {
+    this.ticker = ticker;
+  }
+
+  /**
+   * Makes the attempts that {@code which} matches look held in the client: they arrive here as
+   * usual but are not marked as having reached the SDK, as if they still ran the application's
+   * interceptors or waited for a slot of the dispatcher.
+   */
+  void holdInClient(Predicate<Request> which) {
+    this.heldInClient = which;
+  }
 
   /** The client to pass to {@code FailoverClient.Builder.okHttpClient}. */
   OkHttpClient okHttpClient() {
@@ -81,6 +104,9 @@ final class FakeTransport {
   }
 
   private Response intercept(Interceptor.Chain chain) throws IOException {
+    if (!chain.call().isCanceled() && !heldInClient.test(chain.request())) {
+      ReachedSdk.mark(chain.request(), ticker.nanos());
+    }
     Exchange e = new Exchange(numbers.incrementAndGet(), chain.request(), chain.call());
     byCall.put(chain.call(), e);
     all.add(e);
@@ -164,6 +190,14 @@ final class FakeTransport {
 
     String path() {
       return request.url().encodedPath();
+    }
+
+    /**
+     * Marks an attempt that arrived {@linkplain #holdInClient held in the client} as having reached
+     * the SDK's interceptor now, as when the client lets it go at last.
+     */
+    void reachSdk(Ticker ticker) {
+      ReachedSdk.mark(request, ticker.nanos());
     }
 
     /** Answers with a response of this status. */

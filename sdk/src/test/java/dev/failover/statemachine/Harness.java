@@ -40,7 +40,7 @@ final class Harness implements AutoCloseable {
   final FakeClock clock = new FakeClock();
   final FakeScheduler scheduler = new FakeScheduler(clock);
   final SeededRandom random = new SeededRandom(20_240_601L);
-  final FakeTransport transport = new FakeTransport();
+  final FakeTransport transport = new FakeTransport(clock);
   final EventRecorder events = new EventRecorder();
   final FailoverClient client;
 
@@ -157,6 +157,15 @@ final class Harness implements AutoCloseable {
    */
   long predictFirstBackoff(Duration ceiling) {
     return random.copy().nextLong(ceiling.toNanos() + 1);
+  }
+
+  /** The client's snapshot of the endpoint on {@code host}. */
+  dev.failover.FailoverSnapshot.EndpointState endpoint(String host) {
+    return client.snapshot().zones().stream()
+        .flatMap(z -> z.endpoints().stream())
+        .filter(e -> e.endpoint().url().host().equals(host))
+        .findFirst()
+        .orElseThrow();
   }
 
   /**

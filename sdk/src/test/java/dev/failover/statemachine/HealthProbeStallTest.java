@@ -71,6 +71,27 @@ class HealthProbeStallTest {
     }
   }
 
+  /**
+   * The client pauses 1.5 s and the probes' timeouts are handled before its tick has run to measure
+   * the pause: the overdue tick is the stall, and explains them.
+   */
+  @Test
+  void aProbeTimeoutHandledAfterAPauseBeforeTheTickRanIsNotCounted() {
+    try (Harness h = harness()) {
+      h.scheduler.advance(Duration.ofMillis(1000)); // the first probes go out at random in 1 s
+      answerRound(h, null);
+      h.scheduler.advance(Duration.ofMillis(1200)); // the next round is out
+      h.clock.advance(Duration.ofMillis(1500)); // the pause: no task has run yet
+      answerRound(h, new SocketTimeoutException("timeout"));
+      assertThat(h.client.snapshot().clientStalled()).isTrue();
+      h.scheduler.runDue(); // the tick measures the pause
+      assertThat(h.client.snapshot().clientStalls()).isEqualTo(1);
+      assertThat(h.events.of(FailoverEvent.EndpointEjected.class)).isEmpty();
+      assertThat(h.endpoint(Harness.A1).health())
+          .isEqualTo(dev.failover.FailoverSnapshot.Health.HEALTHY);
+    }
+  }
+
   @Test
   void aStallTooShortToExplainAProbesTimeoutExcusesNothing() {
     try (Harness h = harness()) {

@@ -42,25 +42,16 @@ class ProbeRaceTest {
           h.events.await(FailoverEvent.ZoneEvacuated.class, 1, e -> true);
       assertThat(evacuated.zone().zone()).isEqualTo("us-east-1a");
       // The ejection ends (5 s to 60 s): a1 takes probes again while its zone stays evacuated.
-      for (int s = 0; s < 70 && health(h, A1) == FailoverSnapshot.Health.EJECTED; s++) {
+      for (int s = 0; s < 70 && h.endpoint(A1).health() == FailoverSnapshot.Health.EJECTED; s++) {
         h.scheduler.advance(Duration.ofSeconds(1));
       }
-      assertThat(health(h, A1)).isEqualTo(FailoverSnapshot.Health.PROBING);
+      assertThat(h.endpoint(A1).health()).isEqualTo(FailoverSnapshot.Health.PROBING);
       assertThat(zoneStatus(h, "us-east-1a")).isEqualTo(FailoverSnapshot.ZoneStatus.EVACUATED);
       return h;
     } catch (RuntimeException | Error e) {
       h.client.close();
       throw e;
     }
-  }
-
-  private static FailoverSnapshot.Health health(Harness h, String host) {
-    return h.client.snapshot().zones().stream()
-        .flatMap(z -> z.endpoints().stream())
-        .filter(e -> e.endpoint().url().host().equals(host))
-        .findFirst()
-        .orElseThrow()
-        .health();
   }
 
   private static FailoverSnapshot.ZoneStatus zoneStatus(Harness h, String zone) {

@@ -265,15 +265,6 @@ class UserCodeFailureTest {
     }
   }
 
-  /** The snapshot's state of the endpoint on {@code host}. */
-  private static dev.failover.FailoverSnapshot.EndpointState endpoint(Harness h, String host) {
-    return h.client.snapshot().zones().stream()
-        .flatMap(z -> z.endpoints().stream())
-        .filter(e -> e.endpoint().url().host().equals(host))
-        .findFirst()
-        .orElseThrow();
-  }
-
   /**
    * OkHttp runs an EventListener's callStart inside enqueue(), before its dispatcher has the call:
    * when it throws, that attempt never runs and no callback would ever come for it.
@@ -301,8 +292,8 @@ class UserCodeFailureTest {
       assertThat(h.events.attempts(path))
           .extracting(Attempt::outcome)
           .containsExactly(Outcome.CANCELLED);
-      assertThat(endpoint(h, A1).outstanding()).isZero();
-      assertThat(endpoint(h, A1).health()).isEqualTo(dev.failover.FailoverSnapshot.Health.HEALTHY);
+      assertThat(h.endpoint(A1).outstanding()).isZero();
+      assertThat(h.endpoint(A1).health()).isEqualTo(dev.failover.FailoverSnapshot.Health.HEALTHY);
 
       nextCallWorks(h, "/listener/after-call-start");
       h.quiesce();
@@ -352,7 +343,10 @@ class UserCodeFailureTest {
   void anEventListenerFactoryThatThrowsBlamesNoEndpoint() {
     String path = "/listener/factory";
     AtomicInteger thrown = new AtomicInteger();
-    FakeTransport transport = new FakeTransport();
+    // The harness's clock, for the transport made before the harness.
+    java.util.concurrent.atomic.AtomicReference<Harness> harness =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    FakeTransport transport = new FakeTransport(() -> harness.get().clock.nanos());
     okhttp3.OkHttpClient base = transport.okHttpClient();
     EventListener.Factory hooks = base.eventListenerFactory();
     okhttp3.OkHttpClient throwing =
@@ -372,6 +366,7 @@ class UserCodeFailureTest {
                 b ->
                     b.okHttpClient(throwing)
                         .ejection(EjectionPolicy.defaults().withConsecutiveFailures(1)))) {
+      harness.set(h);
       RecordingCallback cb = new RecordingCallback();
       h.enqueue(get(path), cb);
       h.scheduler.advance(h.awaitRetryTimer(path, 1));
@@ -384,9 +379,9 @@ class UserCodeFailureTest {
       assertThat(h.events.attempts(path))
           .extracting(a -> a.endpoint().url().host(), Attempt::outcome)
           .containsExactly(tuple(A1, Outcome.CONNECT_FAILED), tuple(B1, Outcome.SUCCESS));
-      assertThat(endpoint(h, A1).health()).isEqualTo(dev.failover.FailoverSnapshot.Health.HEALTHY);
-      assertThat(endpoint(h, A1).ejections()).isZero();
-      assertThat(endpoint(h, A1).outstanding()).isZero();
+      assertThat(h.endpoint(A1).health()).isEqualTo(dev.failover.FailoverSnapshot.Health.HEALTHY);
+      assertThat(h.endpoint(A1).ejections()).isZero();
+      assertThat(h.endpoint(A1).outstanding()).isZero();
       h.quiesce();
       assertThat(err.text()).contains("factory boom");
     }

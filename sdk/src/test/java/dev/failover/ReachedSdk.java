@@ -1,0 +1,25 @@
+package dev.failover;
+
+import okhttp3.Request;
+
+/**
+ * For fake transports that answer as an application interceptor, and so run before the SDK's own
+ * interceptor: marks a request (an attempt or a health probe) as having reached the SDK, as the
+ * SDK's interceptor does when a real transport follows it. Without it every attempt would look held
+ * in the client, which the SDK does not judge its endpoint by.
+ */
+public final class ReachedSdk {
+  private ReachedSdk() {}
+
+  /** Marks {@code request} as having reached the SDK's interceptor at {@code nanos}. */
+  public static void mark(Request request, long nanos) {
+    ClientCore.Reach reach = request.tag(ClientCore.AttemptTag.KEY);
+    if (reach == null) {
+      reach = request.tag(ClientCore.Reach.KEY);
+    }
+    if (reach != null) {
+      reach.reachedSdkAt = nanos;
+      reach.reachedSdk = true;
+    }
+  }
+}

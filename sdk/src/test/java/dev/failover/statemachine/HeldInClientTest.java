@@ -1,0 +1,140 @@
+package dev.failover.statemachine;
+
+import static dev.failover.statemachine.Harness.A1;
+import static dev.failover.statemachine.Harness.B1;
+import static dev.failover.statemachine.Harness.HEDGE_DELAY;
+import static dev.failover.statemachine.Harness.get;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.failover.FailoverEvent;
+import dev.failover.FailoverSnapshot;
+import dev.failover.HealthCheck;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Requests the client itself holds before they reach the SDK's interceptor (a slot of {@code
+ * maxRequests}, the application's interceptors, such as a slow token refresh), on fake time: their
+ * wait is the client's, so a hedge does not queue behind it, and a probe's timeout does not count
+ * against its endpoint.
+ */
+class HeldInClientTest {
+
+  /**
+   * A hedge of an attempt still queued for a slot of {@code maxRequests} would queue behind it,
+   * spending a hedge and a retry token on the client's own delay: the hedge waits until the attempt
+   * is on its way, and goes a hedge delay after the timer looked.
+   */
+  @Test
+  void noHedgeLeavesWhileTheAttemptItHedgesIsQueuedInTheClient() {
+    try (Harness h = Harness.hedging(b -> b.maxRequests(1))) {
+      // A POST (never hedged) takes the only slot.
+      RecordingCallback blockerDone = new RecordingCallback();
+      h.enqueue(Harness.post("/blocker"), blockerDone);
+      FakeTransport.Exchange blocker = h.transport.next();
+      String path = "/queued";
+      RecordingCallback cb = new RecordingCallback();
+      long start = h.scheduler.now();
+      h.enqueue(get(path), cb);
+      h.scheduler.awaitOneShotAt(start + HEDGE_DELAY.toNanos()); // its hedge timer
+      h.scheduler.advance(HEDGE_DELAY);
+      // The timer looked again one delay later instead of sending.
+      h.scheduler.awaitOneShotAt(start + 2 * HEDGE_DELAY.toNanos());
+      assertThat(h.events.of(FailoverEvent.Hedge.class, path)).isEmpty();
+      assertThat(h.client.snapshot().counters().hedgesSent()).isZero();
+      assertThat(h.transport.untaken()).isZero();
+
+      blocker.respond(200); // the slot frees: the call's first attempt goes to its endpoint
+      assertThat(blockerDone.awaitStatus()).isEqualTo(200);
+      FakeTransport.Exchange first = h.transport.next();
+      assertThat(first.host()).isEqualTo(A1);
+      assertThat(first.path()).isEqualTo(path);
+      h.scheduler.advance(HEDGE_DELAY);
+      FailoverEvent.Hedge sent =
+          h.events.await(FailoverEvent.Hedge.class, 1, e -> path.equals(e.path()));
+      assertThat(sent.action()).isEqualTo(FailoverEvent.HedgeAction.SENT);
+      assertThat(sent.endpoint().url().host()).isEqualTo(B1);
+      first.respond(200);
+      assertThat(cb.awaitStatus()).isEqualTo(200);
+      h.events.awaitCallFinished(path);
+      assertThat(h.client.snapshot().counters().hedgesSent()).isEqualTo(1);
+      h.quiesce();
+    }
+  }
+
+  /**
+   * Held in the application's interceptors with slots free (an interceptor that holds one
+   * destination, a per-host rate limiter), an attempt is hedged as usual: the hedge may get
+   * through.
+   */
+  @Test
+  void anAttemptHeldInAnInterceptorWithSlotsFreeIsHedged() {
+    try (Harness h = Harness.hedging()) {
+      String path = "/held-first";
+      h.transport.holdInClient(r -> r.url().host().equals(A1));
+      RecordingCallback cb = new RecordingCallback();
+      h.enqueue(get(path), cb);
+      FakeTransport.Exchange first = h.transport.next();
+      assertThat(first.host()).isEqualTo(A1);
+      h.scheduler.advance(HEDGE_DELAY);
+      FakeTransport.Exchange hedge = h.transport.next();
+      assertThat(hedge.host()).isEqualTo(B1);
+      hedge.respond(200);
+      assertThat(cb.awaitStatus()).isEqualTo(200);
+      h.events.awaitCallFinished(path);
+      assertThat(first.cancelled()).isTrue();
+      h.quiesce();
+    }
+  }
+
+  /**
+   * A health probe that timed out in the application's interceptors (a token refresh that hung)
+   * never reached its endpoint: it counts for nothing, where before it marked the endpoint down.
+   * Once probes reach the endpoint again, a timeout counts.
+   */
+  @Test
+  void aProbeThatTimedOutBeforeItReachedTheSdkIsNotCounted() {
+    try (Harness h =
+        new Harness(
+            b ->
+                b.healthCheck(
+                    HealthCheck.http("/health")
+                        .withInterval(Duration.ofSeconds(1))
+                        .withTimeout(Duration.ofSeconds(60))
+                        .withThresholds(1, 1)))) {
+      h.transport.holdInClient(r -> r.url().encodedPath().equals("/health"));
+      h.scheduler.advance(Duration.ofMillis(1000)); // the first probes go out at random in 1 s
+      answerRound(h);
+      h.scheduler.advance(Duration.ofMillis(1200));
+      answerRound(h);
+      assertThat(h.endpoint(A1).health()).isEqualTo(FailoverSnapshot.Health.HEALTHY);
+      assertThat(h.events.of(FailoverEvent.EndpointEjected.class)).isEmpty();
+
+      h.transport.holdInClient(r -> false);
+      h.scheduler.advance(Duration.ofMillis(1200));
+      answerRound(h);
+      FailoverEvent.EndpointEjected ejected =
+          h.events.await(FailoverEvent.EndpointEjected.class, 1, e -> true);
+      assertThat(ejected.endpoint().url().host()).isEqualTo(A1);
+      assertThat(ejected.cause()).isEqualTo(FailoverEvent.Cause.HEALTH_CHECK);
+      assertThat(h.events.of(FailoverEvent.EndpointEjected.class)).hasSize(1);
+      assertThat(h.endpoint(A1).health()).isNotEqualTo(FailoverSnapshot.Health.HEALTHY);
+    }
+  }
+
+  /** Answers the next probe of each of the three endpoints: a timeout for a1, 200 for the rest. */
+  private static void answerRound(Harness h) {
+    for (int i = 0; i < 3; i++) {
+      FakeTransport.Exchange e = h.transport.next();
+      assertThat(e.path()).isEqualTo("/health");
+      if (e.host().equals(A1)) {
+        e.fail(new SocketTimeoutException("timeout"));
+      } else {
+        e.respond(200);
+      }
+    }
+    // Each endpoint's next probe is scheduled once its result was handled (on OkHttp's thread).
+    h.scheduler.awaitOneShots(3);
+  }
+}
