@@ -197,6 +197,17 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   @GuardedBy("this")
   private @Nullable Future<?> hedgeTimer;
 
+  /**
+   * Whether the hedge timer last found the attempt it hedges still queued in the client: once that
+   * attempt leaves the queue, it gets a whole hedge delay before its hedge.
+   */
+  @GuardedBy("this")
+  private boolean hedgeHeld;
+
+  /** Whether the caller's thread runs the first attempt ({@code execute()}): it never queues. */
+  @GuardedBy("this")
+  private boolean firstRunByCaller;
+
   /** When the hedge timer was armed for the attempt sent last. */
   @GuardedBy("this")
   private long hedgeArmedAt;
@@ -539,6 +550,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     if (callerRuns && kind == Attempt.Kind.FIRST) {
       callerRuns = false;
       callerAttempt = f; // execute() runs it on the caller's thread, after the lock
+      firstRunByCaller = true;
       return;
     }
     // Enqueued after the lock (sendAll): OkHttp may call back at once, on this thread.
@@ -734,6 +746,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       previous.cancel(false);
     }
     hedgeArmedAt = now;
+    hedgeHeld = false;
     armHedgeLocked(now, core.hedger.delayNanos(now));
   }
 
@@ -793,15 +806,30 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
         armHedgeLocked(now, required - ranFor);
         return false;
       }
-      if (hedgedAttemptHeldLocked() && core.retrying.dispatcher().queuedCallsCount() > 0) {
+      InFlight hedged = hedgedAttemptLocked();
+      if (hedged != null
+          && !hedged.tag.reachedSdk
+          && !(firstRunByCaller && hedged.kind == Attempt.Kind.FIRST)
+          && core.retrying.dispatcher().queuedCallsCount() > 0) {
         // The attempt it would hedge has not left the client yet and every slot of maxRequests is
         // taken, so it is likely still queued for one: its endpoint is not slow, and a hedge
         // would queue behind it, spending a hedge and a retry token on the client's own delay.
-        // Look again one delay later. (Held in the application's interceptors with slots free, it
-        // is hedged: an interceptor that holds one destination, a per-host rate limiter, may let
-        // another through.)
-        armHedgeLocked(now, delay.toNanos());
+        // Look again one delay later (at least a tick of the pause detector, so that a short
+        // adaptive delay does not poll). Held in the application's interceptors with slots free,
+        // it is hedged: an interceptor that holds one destination (a per-host rate limiter) may
+        // let another through.
+        hedgeHeld = true;
+        armHedgeLocked(now, Math.max(delay.toNanos(), ClientHealth.TICK_NANOS));
         return false;
+      }
+      if (hedgeHeld && hedged != null && hedged.tag.reachedSdk) {
+        // It left the queue since: its endpoint gets a whole hedge delay from then.
+        long left = hedged.tag.reachedSdkAt + delay.toNanos() - now;
+        hedgeHeld = false;
+        if (left > 0) {
+          armHedgeLocked(now, left);
+          return false;
+        }
       }
     }
     if (!core.hedger.tryAcquire(now, core.budget)) {
@@ -827,18 +855,18 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   }
 
   /**
-   * Whether the attempt the hedge timer counts for, the one sent last (probes aside), is still held
-   * in the client: it has not reached the SDK's interceptor. Caller holds the lock.
+   * The attempt the hedge timer counts for: the one sent last, probes aside; null if none is in
+   * flight. Caller holds the lock.
    */
   @GuardedBy("this")
-  private boolean hedgedAttemptHeldLocked() {
+  private @Nullable InFlight hedgedAttemptLocked() {
     for (int i = inFlight.size() - 1; i >= 0; i--) {
       InFlight g = inFlight.get(i);
       if (g.kind != Attempt.Kind.PROBE) {
-        return !g.tag.reachedSdk;
+        return g;
       }
     }
-    return false;
+    return null;
   }
 
   static HttpUrl rewrite(HttpUrl logical, HttpUrl base) {

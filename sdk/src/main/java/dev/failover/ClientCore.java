@@ -223,6 +223,8 @@ final class ClientCore implements Closeable {
           b.retryOnConnectionFailure(base == null || base.retryOnConnectionFailure()).build();
       this.nonRetrying = retrying.newBuilder().retryOnConnectionFailure(false).build();
 
+      // Building the OkHttp clients can take a while on a cold JVM: the tick is due from now.
+      clientHealth.restartTick(ticker.nanos());
       tickTask =
           scheduler.scheduleWithFixedDelay(
               Events.schedulerTask(this::tick),
@@ -230,6 +232,7 @@ final class ClientCore implements Closeable {
               ClientHealth.TICK_NANOS,
               TimeUnit.NANOSECONDS);
       this.clientTick = tickTask;
+      clientHealth.watchTick(tickTask);
       // Zone judgement (when enabled), the expiry of zonal shifts and the endpoint list's
       // confirmations and staleness; zones may come and go with the list, so it always runs.
       zoneTask =
@@ -559,10 +562,8 @@ final class ClientCore implements Closeable {
         // A health probe; or an attempt whose request the application's interceptor built anew,
         // without its tags: the call's own request still has them.
         Request original = chain.call().request();
-        reach = original.tag(AttemptTag.KEY);
-        if (reach == null) {
-          reach = original.tag(Reach.KEY);
-        }
+        tag = original.tag(AttemptTag.KEY);
+        reach = tag != null ? tag : original.tag(Reach.KEY);
       }
       if (reach != null && !chain.call().isCanceled()) {
         // Not when it was cancelled (timed out) while it waited: OkHttp still runs the

@@ -54,6 +54,12 @@ final class ClientHealth {
   /** False once the tick is stopped ({@link #stopTicking}): an overdue tick then means nothing. */
   private volatile boolean ticking = true;
 
+  /**
+   * The tick's scheduled task, once scheduled: a task that ended (its scheduler was shut down, or
+   * it threw) is not overdue but gone, and judgement goes on without it.
+   */
+  private volatile java.util.concurrent.@org.jspecify.annotations.Nullable Future<?> tickTask;
+
   private long stallStartedAt = Long.MIN_VALUE;
   private long worstLateness;
   private long slowSlice = Long.MIN_VALUE;
@@ -77,14 +83,35 @@ final class ClientHealth {
     return now - stalledUntil.get() < 0 || overdue(now) > STALL_THRESHOLD_NANOS;
   }
 
-  /** How late the tick is at {@code now} (negative when it is not yet due). */
+  /** How late the tick is at {@code now} (negative when it is not yet due, or not running). */
   private long overdue(long now) {
-    return ticking ? now - tickDue : Long.MIN_VALUE;
+    if (!ticking) {
+      return Long.MIN_VALUE;
+    }
+    long late = now - tickDue;
+    if (late > STALL_THRESHOLD_NANOS) {
+      java.util.concurrent.Future<?> task = tickTask;
+      if (task != null && task.isDone()) {
+        return Long.MIN_VALUE;
+      }
+    }
+    return late;
   }
 
   /** The tick is stopped (the configuration was replaced, or the client closes). */
   void stopTicking() {
     ticking = false;
+  }
+
+  /** The tick's first run is due {@link #TICK_NANOS} after {@code now}: it is being scheduled. */
+  synchronized void restartTick(long now) {
+    expected = now + TICK_NANOS;
+    tickDue = expected;
+  }
+
+  /** The tick's scheduled task, whose end means the tick is no longer overdue but gone. */
+  void watchTick(java.util.concurrent.Future<?> task) {
+    this.tickTask = task;
   }
 
   /**

@@ -194,9 +194,9 @@ final class HealthChecker {
           @Override
           public void onFailure(Call c, IOException e) {
             long now = ep.ticker().nanos();
-            if (e instanceof java.io.InterruptedIOException
-                && (heldByClient(probe, sentAt, timeoutNanos)
-                    || timeoutsExcused.excused(now - sentAt, now))) {
+            if (e instanceof java.io.InterruptedIOException timeout
+                && (heldByClient(probe, timeout, now, timeoutNanos)
+                    || timeoutsExcused.excused(now - ranFrom(probe, sentAt), now))) {
               skipped(ep);
             } else {
               result(ep, false);
@@ -214,17 +214,34 @@ final class HealthChecker {
   }
 
   /**
-   * Whether a probe that timed out spent its time in the client rather than at its endpoint: it
-   * never got past the application's interceptors and the dispatcher's queue to the SDK's own
-   * interceptor (a slow token refresh, every slot of {@code maxRequests} taken), or got there only
-   * after half of its timeout had gone by since it was due. The rule attempts follow.
+   * Whether a probe that timed out at {@code now} with {@code failure} spent its time in the client
+   * rather than at its endpoint. OkHttp's call timeout starts once the probe leaves the
+   * dispatcher's queue, so what can use it up before the endpoint is the application's interceptors
+   * (they run for probes too: a token refresh that hangs): the probe never got to the SDK's own
+   * interceptor, or the call timeout ended it with less than half of that timeout spent past the
+   * SDK's interceptor. A socket's own timeout (connect or read) ran at the endpoint.
    */
-  static boolean heldByClient(Request probe, long dueAt, long timeoutNanos) {
+  static boolean heldByClient(
+      Request probe, java.io.InterruptedIOException failure, long now, long timeoutNanos) {
     ClientCore.Reach reach = probe.tag(ClientCore.Reach.KEY);
     if (reach == null) {
       return false; // never so: the probe is made with one
     }
-    return !reach.reachedSdk || 2 * (reach.reachedSdkAt - dueAt) > timeoutNanos;
+    if (!reach.reachedSdk) {
+      return true;
+    }
+    return !(failure instanceof java.net.SocketTimeoutException)
+        && 2 * (now - reach.reachedSdkAt) < timeoutNanos;
+  }
+
+  /**
+   * When a probe began to run at its endpoint, for the stall's rule: when it reached the SDK's
+   * interceptor (after the dispatcher's queue and the application's interceptors), else when it was
+   * due.
+   */
+  private static long ranFrom(Request probe, long dueAt) {
+    ClientCore.Reach reach = probe.tag(ClientCore.Reach.KEY);
+    return reach != null && reach.reachedSdk ? reach.reachedSdkAt : dueAt;
   }
 
   static HttpUrl probeUrl(HttpUrl base, String path) {

@@ -111,6 +111,23 @@ final class SlidingWindow {
     }
   }
 
+  /**
+   * Counter {@code counter} of each slot, by slot, over the window ending at {@code now}: 0 for a
+   * slot whose period lies outside it. Windows with the same slots and slot length line up: slot
+   * {@code s} of each counts the same period.
+   */
+  void perSlot(long now, int counter, long[] into) {
+    long current = Math.floorDiv(now, slotNanos);
+    for (int s = 0; s < slots; s++) {
+      into[s] = inWindow(s, current) ? counts.get(s * width + counter) : 0;
+    }
+  }
+
+  /** How many slots the window has. */
+  int slots() {
+    return slots;
+  }
+
   /** Forgets everything counted so far. */
   synchronized void clear() {
     for (int s = 0; s < slots; s++) {

@@ -154,6 +154,21 @@ final class ZoneState {
   }
 
   /**
+   * The timed successes and their latency sum of each slot of the window ending at {@code now}, by
+   * slot: zones' windows line up slot by slot, so that their latency can be compared at the same
+   * times.
+   */
+  void timedPerSlot(long now, long[] successes, long[] latencySums) {
+    window.perSlot(now, SUCCESSES, successes);
+    window.perSlot(now, LATENCY_SUM, latencySums);
+  }
+
+  /** How many slots the zone's window has. */
+  int slots() {
+    return window.slots();
+  }
+
+  /**
    * Successful attempts since the last failed one, counted up to {@link
    * Zones#MIN_RECOVERY_SUCCESSES} (all that is asked of it).
    */

@@ -210,7 +210,7 @@ final class Zones {
                 + Math.max(
                     policy.outlierK() * MAD_SCALE * lr[1],
                     Math.max(MIN_LATENCY_RATIO * lr[0], MIN_LATENCY_DELTA_NANOS));
-        if (latency[i] > limit) {
+        if (latency[i] > limit && slowerAtTheSameTimes(i, now)) {
           bad =
               String.format(
                   Locale.ROOT,
@@ -513,6 +513,60 @@ final class Zones {
     z.cleanSince = -1;
     z.lastRestored = now;
     pending.add(new FailoverEvent.ZoneRestored(service, z.locality, evacuatedFor));
+  }
+
+  /**
+   * Whether zone {@code i} is also slower than the other zones of its region (those not evacuated)
+   * when compared at the same times: over the window's slots in which both it and they had timed
+   * answers, each slot's mean latency weighted alike on both sides (by the smaller of the two
+   * counts), it is above {@code others + max(others x MIN_LATENCY_RATIO, MIN_LATENCY_DELTA)}. A
+   * zone's mean over the window mixes the moments it happened to get traffic: the zone that takes
+   * the failover traffic in the second the client or its host was slow (the retries of a zone that
+   * just went down) would otherwise stand out against a zone that got its traffic only afterwards.
+   * With too few answers at the same times ({@code MIN_POOLED_SAMPLES}), the zone was not seen
+   * beside the others and is not judged slow.
+   */
+  private boolean slowerAtTheSameTimes(int i, long now) {
+    ZoneState z = zones.get(i);
+    int slots = z.slots();
+    long[] mine = new long[slots];
+    long[] mineSum = new long[slots];
+    z.timedPerSlot(now, mine, mineSum);
+    long[] others = new long[slots];
+    long[] othersSum = new long[slots];
+    long[] count = new long[slots];
+    long[] sum = new long[slots];
+    for (ZoneState o : zones) {
+      if (o == z
+          || o.evacuated()
+          || o.slots() != slots
+          || !o.locality.region().equals(z.locality.region())) {
+        continue;
+      }
+      o.timedPerSlot(now, count, sum);
+      for (int s = 0; s < slots; s++) {
+        others[s] += count[s];
+        othersSum[s] += sum[s];
+      }
+    }
+    double weights = 0;
+    double mineWeighted = 0;
+    double othersWeighted = 0;
+    for (int s = 0; s < slots; s++) {
+      if (mine[s] == 0 || others[s] == 0) {
+        continue;
+      }
+      double w = Math.min(mine[s], others[s]);
+      weights += w;
+      mineWeighted += w * ((double) mineSum[s] / mine[s]);
+      othersWeighted += w * ((double) othersSum[s] / others[s]);
+    }
+    if (weights < MIN_POOLED_SAMPLES) {
+      return false;
+    }
+    double mean = mineWeighted / weights;
+    double reference = othersWeighted / weights;
+    return mean > reference + Math.max(MIN_LATENCY_RATIO * reference, MIN_LATENCY_DELTA_NANOS);
   }
 
   /**

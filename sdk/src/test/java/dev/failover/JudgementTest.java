@@ -352,6 +352,19 @@ class JudgementTest {
     clock.advance(Duration.ofSeconds(10));
     assertThat(stopped.stalled(clock.nanos())).isFalse();
     assertThat(stopped.explains(MS, clock.nanos())).isFalse();
+    // Nor is a tick whose task ended (a scheduler of the application's that was shut down).
+    ClientHealth gone = new ClientHealth("directory", sink, clock.nanos(), 0);
+    gone.watchTick(java.util.concurrent.CompletableFuture.completedFuture(null));
+    clock.advance(Duration.ofSeconds(10));
+    assertThat(gone.stalled(clock.nanos())).isFalse();
+    // The tick is due from when it is scheduled, not from when the client began to be built.
+    ClientHealth late = new ClientHealth("directory", sink, clock.nanos(), 0);
+    clock.advance(Duration.ofMillis(300));
+    late.restartTick(clock.nanos());
+    assertThat(late.stalled(clock.nanos())).isFalse();
+    clock.advance(Duration.ofMillis(20));
+    late.tick(clock.nanos());
+    assertThat(late.stalls()).isZero();
   }
 
   /** Moves the clock {@code ms} on with the tick running on time every 20 ms. */

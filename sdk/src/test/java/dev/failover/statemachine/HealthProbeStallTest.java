@@ -30,9 +30,27 @@ class HealthProbeStallTest {
 
   /** Answers the next probe of each of the three endpoints; {@code a1} gets {@code forA1}. */
   private static void answerRound(Harness h, IOException forA1) {
+    answer(h, takeRound(h), forA1);
+  }
+
+  /**
+   * Takes the next probe of each of the three endpoints as it arrives, marked as having reached the
+   * SDK at the fake time of its arrival: take them before moving the time on, to fix that time.
+   */
+  private static java.util.List<FakeTransport.Exchange> takeRound(Harness h) {
+    java.util.List<FakeTransport.Exchange> round = new java.util.ArrayList<>();
     for (int i = 0; i < 3; i++) {
       FakeTransport.Exchange e = h.transport.next();
       assertThat(e.path()).isEqualTo("/health");
+      round.add(e);
+    }
+    return round;
+  }
+
+  /** Answers a round of probes; {@code a1} gets {@code forA1}, the others 200. */
+  private static void answer(
+      Harness h, java.util.List<FakeTransport.Exchange> round, IOException forA1) {
+    for (FakeTransport.Exchange e : round) {
       if (e.host().equals(Harness.A1) && forA1 != null) {
         e.fail(forA1);
       } else {
@@ -104,9 +122,10 @@ class HealthProbeStallTest {
       h.scheduler.runDue();
       assertThat(h.client.snapshot().clientStalled()).isTrue();
       h.scheduler.advance(Duration.ofMillis(1200));
+      java.util.List<FakeTransport.Exchange> round = takeRound(h); // they ran from here
       h.scheduler.advance(Duration.ofMillis(700));
       assertThat(h.client.snapshot().clientStalled()).isTrue();
-      answerRound(h, new SocketTimeoutException("timeout"));
+      answer(h, round, new SocketTimeoutException("timeout"));
       FailoverEvent.EndpointEjected ejected =
           h.events.await(FailoverEvent.EndpointEjected.class, 1, e -> true);
       assertThat(ejected.endpoint().url().host()).isEqualTo(Harness.A1);

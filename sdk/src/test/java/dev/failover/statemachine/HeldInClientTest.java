@@ -9,6 +9,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.failover.FailoverEvent;
 import dev.failover.FailoverSnapshot;
 import dev.failover.HealthCheck;
+import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -24,7 +26,7 @@ class HeldInClientTest {
   /**
    * A hedge of an attempt still queued for a slot of {@code maxRequests} would queue behind it,
    * spending a hedge and a retry token on the client's own delay: the hedge waits until the attempt
-   * is on its way, and goes a hedge delay after the timer looked.
+   * left the queue, and goes a whole hedge delay after that.
    */
   @Test
   void noHedgeLeavesWhileTheAttemptItHedgesIsQueuedInTheClient() {
@@ -45,12 +47,19 @@ class HeldInClientTest {
       assertThat(h.client.snapshot().counters().hedgesSent()).isZero();
       assertThat(h.transport.untaken()).isZero();
 
+      Duration half = HEDGE_DELAY.dividedBy(2);
+      h.scheduler.advance(half);
       blocker.respond(200); // the slot frees: the call's first attempt goes to its endpoint
       assertThat(blockerDone.awaitStatus()).isEqualTo(200);
       FakeTransport.Exchange first = h.transport.next();
       assertThat(first.host()).isEqualTo(A1);
       assertThat(first.path()).isEqualTo(path);
-      h.scheduler.advance(HEDGE_DELAY);
+      // The timer looks again half a delay after it left the queue: its endpoint gets a whole
+      // delay from then before its hedge.
+      h.scheduler.advance(half);
+      h.scheduler.awaitOneShotAt(start + 2 * HEDGE_DELAY.toNanos() + half.toNanos());
+      assertThat(h.events.of(FailoverEvent.Hedge.class, path)).isEmpty();
+      h.scheduler.advance(half);
       FailoverEvent.Hedge sent =
           h.events.await(FailoverEvent.Hedge.class, 1, e -> path.equals(e.path()));
       assertThat(sent.action()).isEqualTo(FailoverEvent.HedgeAction.SENT);
@@ -105,15 +114,16 @@ class HeldInClientTest {
                         .withThresholds(1, 1)))) {
       h.transport.holdInClient(r -> r.url().encodedPath().equals("/health"));
       h.scheduler.advance(Duration.ofMillis(1000)); // the first probes go out at random in 1 s
-      answerRound(h);
+      // OkHttp's call timeout ends them in the interceptors.
+      answerRound(h, new InterruptedIOException("timeout"));
       h.scheduler.advance(Duration.ofMillis(1200));
-      answerRound(h);
+      answerRound(h, new InterruptedIOException("timeout"));
       assertThat(h.endpoint(A1).health()).isEqualTo(FailoverSnapshot.Health.HEALTHY);
       assertThat(h.events.of(FailoverEvent.EndpointEjected.class)).isEmpty();
 
       h.transport.holdInClient(r -> false);
       h.scheduler.advance(Duration.ofMillis(1200));
-      answerRound(h);
+      answerRound(h, new SocketTimeoutException("Read timed out")); // at the endpoint
       FailoverEvent.EndpointEjected ejected =
           h.events.await(FailoverEvent.EndpointEjected.class, 1, e -> true);
       assertThat(ejected.endpoint().url().host()).isEqualTo(A1);
@@ -123,13 +133,15 @@ class HeldInClientTest {
     }
   }
 
-  /** Answers the next probe of each of the three endpoints: a timeout for a1, 200 for the rest. */
-  private static void answerRound(Harness h) {
+  /**
+   * Answers the next probe of each of the three endpoints: {@code forA1} for a1, 200 for the rest.
+   */
+  private static void answerRound(Harness h, IOException forA1) {
     for (int i = 0; i < 3; i++) {
       FakeTransport.Exchange e = h.transport.next();
       assertThat(e.path()).isEqualTo("/health");
       if (e.host().equals(A1)) {
-        e.fail(new SocketTimeoutException("timeout"));
+        e.fail(forA1);
       } else {
         e.respond(200);
       }
