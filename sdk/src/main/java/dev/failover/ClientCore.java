@@ -232,7 +232,7 @@ final class ClientCore implements Closeable {
               ClientHealth.TICK_NANOS,
               TimeUnit.NANOSECONDS);
       this.clientTick = tickTask;
-      clientHealth.watchTick(tickTask);
+      clientHealth.watchTick(tickTask, scheduler);
       // Zone judgement (when enabled), the expiry of zonal shifts and the endpoint list's
       // confirmations and staleness; zones may come and go with the list, so it always runs.
       zoneTask =
@@ -565,9 +565,11 @@ final class ClientCore implements Closeable {
         tag = original.tag(AttemptTag.KEY);
         reach = tag != null ? tag : original.tag(Reach.KEY);
       }
-      if (reach != null && !chain.call().isCanceled()) {
+      if (reach != null && !reach.reachedSdk && !chain.call().isCanceled()) {
         // Not when it was cancelled (timed out) while it waited: OkHttp still runs the
-        // application's interceptors and this one before it fails such a call.
+        // application's interceptors and this one before it fails such a call. Only the first
+        // time: an interceptor of the application's that retries runs this again, and the
+        // endpoint's time began with the first pass.
         reach.reachedSdkAt = ticker.nanos();
         reach.reachedSdk = true; // publishes reachedSdkAt
       }
@@ -601,6 +603,10 @@ final class ClientCore implements Closeable {
     @Override
     public Response intercept(Chain chain) throws java.io.IOException {
       AttemptTag tag = chain.request().tag(AttemptTag.KEY);
+      if (tag == null) {
+        // Rebuilt without its tags by an interceptor: the call's own request has them.
+        tag = chain.call().request().tag(AttemptTag.KEY);
+      }
       StaleStore.Seen seen = tag == null ? null : tag.seen;
       if (seen != null) {
         seen.leftSdk = chain.request();

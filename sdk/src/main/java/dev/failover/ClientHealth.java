@@ -27,6 +27,14 @@ final class ClientHealth {
   static final long SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
   static final long STARTUP_GRACE_NANOS = TimeUnit.SECONDS.toNanos(5);
 
+  /**
+   * The longest an overdue tick counts as a stall before it runs: a tick later than this is taken
+   * for one that no longer runs (a scheduler stuck, or shut down with {@code shutdownNow}, which
+   * does not cancel periodic tasks), which must not excuse timeouts for good. A pause that long is
+   * still measured by the tick once it runs.
+   */
+  static final long MAX_OVERDUE_NANOS = TimeUnit.SECONDS.toNanos(10);
+
   private final String service;
   private final Events events;
   private final long startupUntil;
@@ -60,6 +68,10 @@ final class ClientHealth {
    */
   private volatile java.util.concurrent.@org.jspecify.annotations.Nullable Future<?> tickTask;
 
+  /** The scheduler that runs the tick, once scheduled: shut down, it runs no more ticks. */
+  private volatile java.util.concurrent.@org.jspecify.annotations.Nullable ExecutorService
+      tickScheduler;
+
   private long stallStartedAt = Long.MIN_VALUE;
   private long worstLateness;
   private long slowSlice = Long.MIN_VALUE;
@@ -91,7 +103,10 @@ final class ClientHealth {
     long late = now - tickDue;
     if (late > STALL_THRESHOLD_NANOS) {
       java.util.concurrent.Future<?> task = tickTask;
-      if (task != null && task.isDone()) {
+      java.util.concurrent.ExecutorService runner = tickScheduler;
+      if (late > MAX_OVERDUE_NANOS
+          || (task != null && task.isDone())
+          || (runner != null && runner.isShutdown())) {
         return Long.MIN_VALUE;
       }
     }
@@ -109,9 +124,13 @@ final class ClientHealth {
     tickDue = expected;
   }
 
-  /** The tick's scheduled task, whose end means the tick is no longer overdue but gone. */
-  void watchTick(java.util.concurrent.Future<?> task) {
+  /**
+   * The tick's scheduled task and its scheduler: once the task ended or the scheduler was shut
+   * down, the tick is no longer overdue but gone.
+   */
+  void watchTick(java.util.concurrent.Future<?> task, java.util.concurrent.ExecutorService runner) {
     this.tickTask = task;
+    this.tickScheduler = runner;
   }
 
   /**

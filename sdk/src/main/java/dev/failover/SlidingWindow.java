@@ -112,14 +112,21 @@ final class SlidingWindow {
   }
 
   /**
-   * Counter {@code counter} of each slot, by slot, over the window ending at {@code now}: 0 for a
-   * slot whose period lies outside it. Windows with the same slots and slot length line up: slot
-   * {@code s} of each counts the same period.
+   * Counters {@code a} and {@code b} of each slot, by slot, over the window ending at {@code now}:
+   * 0 for a slot whose period lies outside it, or that moved on to a new period while it was read.
+   * Windows with the same slots and slot length line up: slot {@code s} of each counts the same
+   * period.
    */
-  void perSlot(long now, int counter, long[] into) {
+  void perSlot(long now, int a, int b, long[] intoA, long[] intoB) {
     long current = Math.floorDiv(now, slotNanos);
     for (int s = 0; s < slots; s++) {
-      into[s] = inWindow(s, current) ? counts.get(s * width + counter) : 0;
+      long p = (long) PERIOD.getAcquire(period, s);
+      long va = counts.get(s * width + a);
+      long vb = counts.get(s * width + b);
+      boolean same = (long) PERIOD.getAcquire(period, s) == p;
+      boolean in = same && p > current - slots && p <= current;
+      intoA[s] = in ? va : 0;
+      intoB[s] = in ? vb : 0;
     }
   }
 

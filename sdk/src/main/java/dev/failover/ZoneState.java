@@ -159,8 +159,7 @@ final class ZoneState {
    * times.
    */
   void timedPerSlot(long now, long[] successes, long[] latencySums) {
-    window.perSlot(now, SUCCESSES, successes);
-    window.perSlot(now, LATENCY_SUM, latencySums);
+    window.perSlot(now, SUCCESSES, LATENCY_SUM, successes, latencySums);
   }
 
   /** How many slots the zone's window has. */

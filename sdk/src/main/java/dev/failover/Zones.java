@@ -210,7 +210,9 @@ final class Zones {
                 + Math.max(
                     policy.outlierK() * MAD_SCALE * lr[1],
                     Math.max(MIN_LATENCY_RATIO * lr[0], MIN_LATENCY_DELTA_NANOS));
-        if (latency[i] > limit && slowerAtTheSameTimes(i, now)) {
+        // An evacuated zone gets a probe a second, too few answers to compare at the same times:
+        // its slow probes keep it out, as before.
+        if (latency[i] > limit && (z.evacuated() || slowerAtTheSameTimes(i, now))) {
           bad =
               String.format(
                   Locale.ROOT,
@@ -516,15 +518,15 @@ final class Zones {
   }
 
   /**
-   * Whether zone {@code i} is also slower than the other zones of its region (those not evacuated)
-   * when compared at the same times: over the window's slots in which both it and they had timed
-   * answers, each slot's mean latency weighted alike on both sides (by the smaller of the two
-   * counts), it is above {@code others + max(others x MIN_LATENCY_RATIO, MIN_LATENCY_DELTA)}. A
-   * zone's mean over the window mixes the moments it happened to get traffic: the zone that takes
-   * the failover traffic in the second the client or its host was slow (the retries of a zone that
-   * just went down) would otherwise stand out against a zone that got its traffic only afterwards.
-   * With too few answers at the same times ({@code MIN_POOLED_SAMPLES}), the zone was not seen
-   * beside the others and is not judged slow.
+   * Whether zone {@code i} is also slower than the other zones of its region (the zones the pooled
+   * reference takes) when compared at the same times: over the window's slots in which both it and
+   * they had timed answers, each slot's mean latency weighted alike on both sides (by the smaller
+   * of the two counts), it is above {@code others + max(others x MIN_LATENCY_RATIO,
+   * MIN_LATENCY_DELTA)}. A zone's mean over the window mixes the moments it happened to get
+   * traffic: the zone that takes the failover traffic in the second the client or its host was slow
+   * (the retries of a zone that just went down) would otherwise stand out against a zone that got
+   * its traffic only afterwards. With too few answers at the same times ({@code
+   * MIN_POOLED_SAMPLES}), the zone was not seen beside the others and is not judged slow.
    */
   private boolean slowerAtTheSameTimes(int i, long now) {
     ZoneState z = zones.get(i);
@@ -537,10 +539,7 @@ final class Zones {
     long[] count = new long[slots];
     long[] sum = new long[slots];
     for (ZoneState o : zones) {
-      if (o == z
-          || o.evacuated()
-          || o.slots() != slots
-          || !o.locality.region().equals(z.locality.region())) {
+      if (o == z || o.slots() != slots || !o.locality.region().equals(z.locality.region())) {
         continue;
       }
       o.timedPerSlot(now, count, sum);

@@ -354,9 +354,24 @@ class JudgementTest {
     assertThat(stopped.explains(MS, clock.nanos())).isFalse();
     // Nor is a tick whose task ended (a scheduler of the application's that was shut down).
     ClientHealth gone = new ClientHealth("directory", sink, clock.nanos(), 0);
-    gone.watchTick(java.util.concurrent.CompletableFuture.completedFuture(null));
-    clock.advance(Duration.ofSeconds(10));
+    java.util.concurrent.ScheduledExecutorService scheduler =
+        java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+    scheduler.shutdownNow();
+    gone.watchTick(java.util.concurrent.CompletableFuture.completedFuture(null), scheduler);
+    clock.advance(Duration.ofSeconds(1));
     assertThat(gone.stalled(clock.nanos())).isFalse();
+    // Shut down with shutdownNow, whose periodic task is never cancelled: its scheduler says so.
+    ClientHealth shut = new ClientHealth("directory", sink, clock.nanos(), 0);
+    shut.watchTick(new java.util.concurrent.CompletableFuture<Void>(), scheduler);
+    clock.advance(Duration.ofSeconds(1));
+    assertThat(shut.stalled(clock.nanos())).isFalse();
+    // A tick overdue by more than 10 s is taken for one that no longer runs: it excuses nothing.
+    ClientHealth stuck = new ClientHealth("directory", sink, clock.nanos(), 0);
+    clock.advance(Duration.ofSeconds(9));
+    assertThat(stuck.stalled(clock.nanos())).isTrue();
+    clock.advance(Duration.ofSeconds(2));
+    assertThat(stuck.stalled(clock.nanos())).isFalse();
+    assertThat(stuck.explains(MS, clock.nanos())).isFalse();
     // The tick is due from when it is scheduled, not from when the client began to be built.
     ClientHealth late = new ClientHealth("directory", sink, clock.nanos(), 0);
     clock.advance(Duration.ofMillis(300));

@@ -172,6 +172,31 @@ class ZonesTest {
     return r;
   }
 
+  /**
+   * An evacuated zone gets a probe a second: too few answers to compare at the same times, so its
+   * slow probes alone keep it out (compared at the same times, it came back while still slow).
+   */
+  @Test
+  void aZoneEvacuatedForLatencyWhoseProbesStaySlowStaysOut() {
+    Router r = router("us-east-1a", "us-east-1b", "us-east-1c");
+    for (int s = 0; s < 3; s++) {
+      traffic(r, "us-east-1a", 50, 0, 5 * MS);
+      traffic(r, "us-east-1b", 50, 0, 60 * MS);
+      traffic(r, "us-east-1c", 50, 0, 6 * MS);
+      clock.advance(Duration.ofSeconds(1));
+    }
+    r.zones().evaluate(clock.nanos());
+    assertThat(zone(r, "us-east-1b").evacuated()).isTrue();
+    for (int s = 0; s < 30; s++) {
+      traffic(r, "us-east-1a", 50, 0, 5 * MS);
+      traffic(r, "us-east-1b", 1, 0, 60 * MS); // its probe
+      traffic(r, "us-east-1c", 50, 0, 6 * MS);
+      clock.advance(Duration.ofSeconds(1));
+      r.zones().evaluate(clock.nanos());
+      assertThat(zone(r, "us-east-1b").evacuated()).as("after %d s", s + 1).isTrue();
+    }
+  }
+
   @Test
   void withTwoZonesTheOthersArePooled() {
     Router r = router("us-east-1a", "us-east-1b");

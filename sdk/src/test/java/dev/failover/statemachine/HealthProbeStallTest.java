@@ -35,7 +35,8 @@ class HealthProbeStallTest {
 
   /**
    * Takes the next probe of each of the three endpoints as it arrives, marked as having reached the
-   * SDK at the fake time of its arrival: take them before moving the time on, to fix that time.
+   * SDK at the fake time of its arrival (which the scheduler's advance may move while they arrive):
+   * taken before the time moves on further, they ran at least from then.
    */
   private static java.util.List<FakeTransport.Exchange> takeRound(Harness h) {
     java.util.List<FakeTransport.Exchange> round = new java.util.ArrayList<>();
@@ -122,7 +123,7 @@ class HealthProbeStallTest {
       h.scheduler.runDue();
       assertThat(h.client.snapshot().clientStalled()).isTrue();
       h.scheduler.advance(Duration.ofMillis(1200));
-      java.util.List<FakeTransport.Exchange> round = takeRound(h); // they ran from here
+      java.util.List<FakeTransport.Exchange> round = takeRound(h); // they ran from here at least
       h.scheduler.advance(Duration.ofMillis(700));
       assertThat(h.client.snapshot().clientStalled()).isTrue();
       answer(h, round, new SocketTimeoutException("timeout"));
