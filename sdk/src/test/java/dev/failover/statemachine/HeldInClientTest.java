@@ -73,6 +73,57 @@ class HeldInClientTest {
   }
 
   /**
+   * The first attempt of an {@code execute()} that the caller's thread runs ({@code
+   * callerRunsFirstAttempt}) never waits in the dispatcher's queue: held in an interceptor while
+   * other calls queue, it is hedged as usual.
+   */
+  @Test
+  void anAttemptTheCallersThreadRunsIsHedgedWhileOtherCallsQueue() throws Exception {
+    java.util.concurrent.ExecutorService caller =
+        java.util.concurrent.Executors.newSingleThreadExecutor();
+    try (Harness h = Harness.hedging(b -> b.maxRequests(1).callerRunsFirstAttempt(true))) {
+      // Two POSTs (never hedged): one takes the only slot, the other queues for it.
+      RecordingCallback blockerDone = new RecordingCallback();
+      h.enqueue(Harness.post("/blocker"), blockerDone);
+      FakeTransport.Exchange blocker = h.transport.next();
+      RecordingCallback queuedDone = new RecordingCallback();
+      h.enqueue(Harness.post("/queued"), queuedDone);
+      String path = "/on-the-callers-thread";
+      h.transport.holdInClient(r -> r.url().encodedPath().equals(path));
+      long start = h.scheduler.now();
+      java.util.concurrent.CompletableFuture<Integer> executed =
+          java.util.concurrent.CompletableFuture.supplyAsync(
+              () -> {
+                try (okhttp3.Response r = h.client.newCall(get(path)).execute()) {
+                  return r.code();
+                } catch (java.io.IOException e) {
+                  throw new java.io.UncheckedIOException(e);
+                }
+              },
+              caller);
+      FakeTransport.Exchange first = h.transport.next();
+      assertThat(first.path()).isEqualTo(path);
+      h.scheduler.awaitOneShotAt(start + HEDGE_DELAY.toNanos());
+      h.scheduler.advance(HEDGE_DELAY);
+      FailoverEvent.Hedge sent =
+          h.events.await(FailoverEvent.Hedge.class, 1, e -> path.equals(e.path()));
+      assertThat(sent.action()).isEqualTo(FailoverEvent.HedgeAction.SENT);
+
+      first.respond(200);
+      assertThat(executed.get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(200);
+      blocker.respond(200);
+      assertThat(blockerDone.awaitStatus()).isEqualTo(200);
+      FakeTransport.Exchange queued = h.transport.next();
+      assertThat(queued.path()).isEqualTo("/queued");
+      queued.respond(200);
+      assertThat(queuedDone.awaitStatus()).isEqualTo(200);
+      h.quiesce();
+    } finally {
+      caller.shutdownNow();
+    }
+  }
+
+  /**
    * Held in the application's interceptors with slots free (an interceptor that holds one
    * destination, a per-host rate limiter), an attempt is hedged as usual: the hedge may get
    * through.
