@@ -198,11 +198,12 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   private @Nullable Future<?> hedgeTimer;
 
   /**
-   * Whether the hedge timer last found the attempt it hedges still queued in the client: once that
-   * attempt leaves the queue, it gets a whole hedge delay before its hedge.
+   * How many times in a row the hedge timer found the attempt it hedges still queued in the client
+   * (0: it did not): each look waits twice as long as the last, up to a second, and once the
+   * attempt has left the queue its endpoint gets a whole hedge delay before its hedge.
    */
   @GuardedBy("this")
-  private boolean hedgeHeld;
+  private int hedgeHeldLooks;
 
   /** Whether the caller's thread runs the first attempt ({@code execute()}): it never queues. */
   @GuardedBy("this")
@@ -746,7 +747,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       previous.cancel(false);
     }
     hedgeArmedAt = now;
-    hedgeHeld = false;
+    hedgeHeldLooks = 0;
     armHedgeLocked(now, core.hedger.delayNanos(now));
   }
 
@@ -814,18 +815,23 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
         // The attempt it would hedge has not left the client yet and every slot of maxRequests is
         // taken, so it is likely still queued for one: its endpoint is not slow, and a hedge
         // would queue behind it, spending a hedge and a retry token on the client's own delay.
-        // Look again one delay later (at least a tick of the pause detector, so that a short
-        // adaptive delay does not poll). Held in the application's interceptors with slots free,
-        // it is hedged: an interceptor that holds one destination (a per-host rate limiter) may
-        // let another through.
-        hedgeHeld = true;
-        armHedgeLocked(now, Math.max(delay.toNanos(), ClientHealth.TICK_NANOS));
+        // Look again later: one delay (at least a tick of the pause detector), then twice as long
+        // each time up to a second, so that a long queue of calls does not keep the scheduler
+        // busy. Held in the application's interceptors with slots free, it is hedged: an
+        // interceptor that holds one destination (a per-host rate limiter) may let another through.
+        long look = Math.max(delay.toNanos(), ClientHealth.TICK_NANOS);
+        long most = Math.max(look, Hedger.SECOND);
+        int doublings = Math.min(hedgeHeldLooks, 16);
+        hedgeHeldLooks++;
+        armHedgeLocked(now, Math.min(most, look << doublings));
         return false;
       }
-      if (hedgeHeld && hedged != null && hedged.tag.reachedSdk) {
-        // It left the queue since: its endpoint gets a whole hedge delay from then.
-        long left = hedged.tag.reachedSdkAt + delay.toNanos() - now;
-        hedgeHeld = false;
+      if (hedgeHeldLooks > 0 && hedged != null) {
+        // It left the queue since: its endpoint gets a whole hedge delay from when it reached the
+        // SDK (from now, if it is still in the application's interceptors).
+        hedgeHeldLooks = 0;
+        long from = hedged.tag.reachedSdk ? hedged.tag.reachedSdkAt : now;
+        long left = from + delay.toNanos() - now;
         if (left > 0) {
           armHedgeLocked(now, left);
           return false;

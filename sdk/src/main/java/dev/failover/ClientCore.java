@@ -560,10 +560,13 @@ final class ClientCore implements Closeable {
       Reach reach = tag;
       if (reach == null) {
         // A health probe; or an attempt whose request the application's interceptor built anew,
-        // without its tags: the call's own request still has them.
+        // without its tags: the call's own request still has them. Not a request of its own to
+        // another origin (a token fetched through the chain before the real request).
         Request original = chain.call().request();
-        tag = original.tag(AttemptTag.KEY);
-        reach = tag != null ? tag : original.tag(Reach.KEY);
+        if (sameOrigin(request.url(), original.url())) {
+          tag = original.tag(AttemptTag.KEY);
+          reach = tag != null ? tag : original.tag(Reach.KEY);
+        }
       }
       if (reach != null && !reach.reachedSdk && !chain.call().isCanceled()) {
         // Not when it was cancelled (timed out) while it waited: OkHttp still runs the
@@ -604,8 +607,11 @@ final class ClientCore implements Closeable {
     public Response intercept(Chain chain) throws java.io.IOException {
       AttemptTag tag = chain.request().tag(AttemptTag.KEY);
       if (tag == null) {
-        // Rebuilt without its tags by an interceptor: the call's own request has them.
-        tag = chain.call().request().tag(AttemptTag.KEY);
+        Request original = chain.call().request();
+        if (sameOrigin(chain.request().url(), original.url())) {
+          // Rebuilt without its tags by an interceptor: the call's own request has them.
+          tag = original.tag(AttemptTag.KEY);
+        }
       }
       StaleStore.Seen seen = tag == null ? null : tag.seen;
       if (seen != null) {
@@ -658,6 +664,11 @@ final class ClientCore implements Closeable {
       }
       return response;
     }
+  }
+
+  /** Whether two URLs have the same scheme, host and port. */
+  static boolean sameOrigin(okhttp3.HttpUrl a, okhttp3.HttpUrl b) {
+    return a.port() == b.port() && a.host().equals(b.host()) && a.scheme().equals(b.scheme());
   }
 
   /** Whether {@code value} is all ASCII digits and more than an int holds. */

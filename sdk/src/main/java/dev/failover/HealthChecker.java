@@ -55,6 +55,11 @@ final class HealthChecker {
   private final long noTrafficNanos;
   private final long timeoutNanos;
 
+  private static final long HELD_WARN_NANOS = TimeUnit.MINUTES.toNanos(1);
+
+  /** When a probe held in the client was last said at WARN; MIN_VALUE before the first. */
+  private volatile long heldWarnedAt = Long.MIN_VALUE;
+
   /** The client's call count; null until the client sets it: then the client is never idle. */
   private volatile @org.jspecify.annotations.Nullable LongSupplier calls;
 
@@ -195,8 +200,10 @@ final class HealthChecker {
           public void onFailure(Call c, IOException e) {
             long now = ep.ticker().nanos();
             if (e instanceof java.io.InterruptedIOException timeout
-                && (heldByClient(probe, timeout, now, timeoutNanos)
-                    || timeoutsExcused.excused(now - ranFrom(probe, sentAt), now))) {
+                && heldByClient(probe, timeout, now, timeoutNanos)) {
+              heldInClient(ep, now);
+            } else if (e instanceof java.io.InterruptedIOException
+                && timeoutsExcused.excused(now - ranFrom(probe, sentAt), now)) {
               skipped(ep);
             } else {
               result(ep, false);
@@ -262,6 +269,28 @@ final class HealthChecker {
         "[{}] probe of {} timed out while the client was stalled: not counted",
         service,
         ep.endpoint);
+    schedule(ep, nextDelay(ep));
+  }
+
+  /**
+   * A probe whose timeout the client's own interceptors used up counts for nothing: the next one as
+   * usual. Said at WARN at most once a minute: if it happens to every probe, health checks judge
+   * nothing.
+   */
+  private void heldInClient(EndpointState ep, long now) {
+    long last = heldWarnedAt;
+    if (last == Long.MIN_VALUE || now - last >= HELD_WARN_NANOS) {
+      heldWarnedAt = now;
+      log.warn(
+          "[{}] probe of {} timed out in the application's interceptors, before it reached the"
+              + " endpoint: not counted (said at most once a minute)",
+          service,
+          ep.endpoint);
+    }
+    if (stopped || ep.removed) {
+      pending.remove(ep);
+      return;
+    }
     schedule(ep, nextDelay(ep));
   }
 

@@ -31,10 +31,7 @@ class HeldInClientTest {
   @Test
   void noHedgeLeavesWhileTheAttemptItHedgesIsQueuedInTheClient() {
     try (Harness h = Harness.hedging(b -> b.maxRequests(1))) {
-      // A POST (never hedged) takes the only slot.
-      RecordingCallback blockerDone = new RecordingCallback();
-      h.enqueue(Harness.post("/blocker"), blockerDone);
-      FakeTransport.Exchange blocker = h.transport.next();
+      Slot slot = takeTheOnlySlot(h);
       String path = "/queued";
       RecordingCallback cb = new RecordingCallback();
       long start = h.scheduler.now();
@@ -49,8 +46,7 @@ class HeldInClientTest {
 
       Duration half = HEDGE_DELAY.dividedBy(2);
       h.scheduler.advance(half);
-      blocker.respond(200); // the slot frees: the call's first attempt goes to its endpoint
-      assertThat(blockerDone.awaitStatus()).isEqualTo(200);
+      slot.free(); // the call's first attempt goes to its endpoint
       FakeTransport.Exchange first = h.transport.next();
       assertThat(first.host()).isEqualTo(A1);
       assertThat(first.path()).isEqualTo(path);
@@ -68,6 +64,44 @@ class HeldInClientTest {
       assertThat(cb.awaitStatus()).isEqualTo(200);
       h.events.awaitCallFinished(path);
       assertThat(h.client.snapshot().counters().hedgesSent()).isEqualTo(1);
+      h.quiesce();
+    }
+  }
+
+  /**
+   * A long wait in the queue is looked at less and less often (each look waits twice as long, up to
+   * a second), so that many queued calls do not keep the scheduler busy. An attempt that left the
+   * queue but is still in the application's interceptors at the next look gets a whole delay more.
+   */
+  @Test
+  void aLongQueueIsLookedAtLessOftenAndTheAttemptGetsAWholeDelayAfterIt() {
+    try (Harness h = Harness.hedging(b -> b.maxRequests(1))) {
+      Slot slot = takeTheOnlySlot(h);
+      String path = "/queued-long";
+      h.transport.holdInClient(r -> r.url().encodedPath().equals(path));
+      RecordingCallback cb = new RecordingCallback();
+      long start = h.scheduler.now();
+      long d = HEDGE_DELAY.toNanos();
+      h.enqueue(get(path), cb);
+      h.scheduler.awaitOneShotAt(start + d);
+      h.scheduler.advance(HEDGE_DELAY); // first look: queued, again in one delay
+      h.scheduler.awaitOneShotAt(start + 2 * d);
+      h.scheduler.advance(HEDGE_DELAY); // second look: queued, again in two delays
+      h.scheduler.awaitOneShotAt(start + 4 * d);
+
+      slot.free(); // its attempt gets the slot, and is held in an interceptor
+      FakeTransport.Exchange first = h.transport.next();
+      assertThat(first.path()).isEqualTo(path);
+      h.scheduler.advance(HEDGE_DELAY.multipliedBy(2)); // third look: out of the queue, not yet
+      h.scheduler.awaitOneShotAt(start + 5 * d); // a whole delay from this look
+      assertThat(h.events.of(FailoverEvent.Hedge.class, path)).isEmpty();
+      h.scheduler.advance(HEDGE_DELAY);
+      FailoverEvent.Hedge sent =
+          h.events.await(FailoverEvent.Hedge.class, 1, e -> path.equals(e.path()));
+      assertThat(sent.action()).isEqualTo(FailoverEvent.HedgeAction.SENT);
+      first.respond(200);
+      assertThat(cb.awaitStatus()).isEqualTo(200);
+      h.events.awaitCallFinished(path);
       h.quiesce();
     }
   }
@@ -155,14 +189,15 @@ class HeldInClientTest {
    */
   @Test
   void aProbeThatTimedOutBeforeItReachedTheSdkIsNotCounted() {
-    try (Harness h =
-        new Harness(
-            b ->
-                b.healthCheck(
-                    HealthCheck.http("/health")
-                        .withInterval(Duration.ofSeconds(1))
-                        .withTimeout(Duration.ofSeconds(60))
-                        .withThresholds(1, 1)))) {
+    try (StderrCapture err = new StderrCapture();
+        Harness h =
+            new Harness(
+                b ->
+                    b.healthCheck(
+                        HealthCheck.http("/health")
+                            .withInterval(Duration.ofSeconds(1))
+                            .withTimeout(Duration.ofSeconds(60))
+                            .withThresholds(1, 1)))) {
       h.transport.holdInClient(r -> r.url().encodedPath().equals("/health"));
       h.scheduler.advance(Duration.ofMillis(1000)); // the first probes go out at random in 1 s
       // OkHttp's call timeout ends them in the interceptors.
@@ -171,6 +206,9 @@ class HeldInClientTest {
       answerRound(h, new InterruptedIOException("timeout"));
       assertThat(h.endpoint(A1).health()).isEqualTo(FailoverSnapshot.Health.HEALTHY);
       assertThat(h.events.of(FailoverEvent.EndpointEjected.class)).isEmpty();
+      // Said, at most once a minute: two within 1.2 s, one line.
+      String said = "timed out in the application's interceptors";
+      assertThat(err.text().split(said, -1)).hasSize(2);
 
       h.transport.holdInClient(r -> false);
       h.scheduler.advance(Duration.ofMillis(1200));
@@ -199,5 +237,20 @@ class HeldInClientTest {
     }
     // Each endpoint's next probe is scheduled once its result was handled (on OkHttp's thread).
     h.scheduler.awaitOneShots(3);
+  }
+
+  /** A POST (never hedged) holding the client's only slot of {@code maxRequests(1)}. */
+  private record Slot(FakeTransport.Exchange exchange, RecordingCallback done) {
+    /** Answers it: the slot frees. */
+    void free() {
+      exchange.respond(200);
+      assertThat(done.awaitStatus()).isEqualTo(200);
+    }
+  }
+
+  private static Slot takeTheOnlySlot(Harness h) {
+    RecordingCallback done = new RecordingCallback();
+    h.enqueue(Harness.post("/blocker"), done);
+    return new Slot(h.transport.next(), done);
   }
 }

@@ -15,12 +15,8 @@ import dev.failover.FailoverException;
 import dev.failover.FailoverListener;
 import dev.failover.Outcome;
 import dev.failover.statemachine.FakeTransport.Exchange;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.io.PrintStream;
 import java.net.ConnectException;
-import java.nio.charset.StandardCharsets;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import okhttp3.Call;
@@ -51,46 +47,6 @@ class UserCodeFailureTest {
     public void onFailure(Call call, IOException e) {
       super.onFailure(call, e);
       throw new IllegalStateException(message);
-    }
-  }
-
-  /** Copies what is written to System.err (where slf4j-simple logs) while open. */
-  private static final class StderrCapture implements AutoCloseable {
-    private final PrintStream original = System.err;
-    private final ByteArrayOutputStream copy = new ByteArrayOutputStream();
-
-    StderrCapture() {
-      OutputStream tee =
-          new OutputStream() {
-            @Override
-            public void write(int b) {
-              synchronized (copy) {
-                copy.write(b);
-              }
-              original.write(b);
-            }
-
-            @Override
-            public void write(byte[] b, int off, int len) {
-              synchronized (copy) {
-                copy.write(b, off, len);
-              }
-              original.write(b, off, len);
-            }
-          };
-      System.setErr(new PrintStream(tee, true, StandardCharsets.UTF_8));
-    }
-
-    String text() {
-      synchronized (copy) {
-        return copy.toString(StandardCharsets.UTF_8);
-      }
-    }
-
-    @Override
-    public void close() {
-      System.err.flush();
-      System.setErr(original);
     }
   }
 
