@@ -278,6 +278,10 @@ final class HealthChecker {
    * nothing.
    */
   private void heldInClient(EndpointState ep, long now) {
+    if (stopped || ep.removed) {
+      pending.remove(ep);
+      return;
+    }
     long last = heldWarnedAt;
     if (last == Long.MIN_VALUE || now - last >= HELD_WARN_NANOS) {
       heldWarnedAt = now;
@@ -286,10 +290,6 @@ final class HealthChecker {
               + " endpoint: not counted (said at most once a minute)",
           service,
           ep.endpoint);
-    }
-    if (stopped || ep.removed) {
-      pending.remove(ep);
-      return;
     }
     schedule(ep, nextDelay(ep));
   }

@@ -167,6 +167,46 @@ class ClientSideDelayTest {
     }
   }
 
+  /**
+   * An application interceptor that sends the attempt twice (its own retry: here a first pass to a
+   * path the endpoint answers in 1.5 s, discarded, then the real one, answered at once): the
+   * endpoint's time began with the first pass through the SDK's interceptor, not the last.
+   */
+  @Test
+  void anAttemptAnInterceptorSendsTwiceIsTimedFromItsFirstPass() throws Exception {
+    zones.stubAll(
+        com.github.tomakehurst.wiremock.client.WireMock.get(
+                com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo("/slow-first-pass"))
+            .willReturn(
+                com.github.tomakehurst.wiremock.client.WireMock.okJson("{}")
+                    .withFixedDelay(1_500)));
+    Interceptor triesTwice =
+        chain -> {
+          Request r = chain.request();
+          okhttp3.HttpUrl slow = r.url().newBuilder().encodedPath("/slow-first-pass").build();
+          try (Response discarded = chain.proceed(r.newBuilder().url(slow).build())) {
+            assertThat(discarded.code()).isEqualTo(200);
+          }
+          return chain.proceed(r);
+        };
+    try (FailoverClient client =
+        Zones3.client(zones)
+            .okHttpClient(new OkHttpClient.Builder().addInterceptor(triesTwice).build())
+            .deadline(Duration.ofSeconds(30))
+            .attemptTimeout(Duration.ofSeconds(10))
+            .hedging(HedgePolicy.off())
+            .build()) {
+      ok(client, user(1, false));
+      long slowest = 0;
+      for (FailoverSnapshot.Zone z : client.snapshot().zones()) {
+        for (FailoverSnapshot.EndpointState e : z.endpoints()) {
+          slowest = Math.max(slowest, e.latency().toMillis());
+        }
+      }
+      assertThat(slowest).as("the slowest endpoint latency, ms").isGreaterThanOrEqualTo(1_000);
+    }
+  }
+
   private long cancelledFirstAttempts() {
     return recorder.attempts().stream()
         .filter(a -> a.kind() == Attempt.Kind.FIRST && a.outcome() == Outcome.CANCELLED)
