@@ -168,23 +168,24 @@ final class HealthChecker {
       return;
     }
     probedAt.put(ep, now);
+    ClientCore.Reach reach = new ClientCore.Reach(); // marked by the SDK's interceptor
     Request probe =
         new Request.Builder()
             .url(probeUrl(ep.endpoint.url(), check.path()))
-            .tag(ClientCore.Reach.KEY, new ClientCore.Reach())
+            .tag(ClientCore.Reach.KEY, reach)
             .get()
             .build();
     try {
       // Made and enqueued on the client's dispatcher, never on this scheduler thread: OkHttp runs
       // the application's EventListener.Factory and EventListener.callStart as it does so.
-      http.dispatcher().executorService().execute(() -> send(ep, probe, now));
+      http.dispatcher().executorService().execute(() -> send(ep, probe, reach, now));
     } catch (RejectedExecutionException e) {
       pending.remove(ep); // the client is closing
     }
   }
 
   /** Sends one probe, due at {@code sentAt}; on the client's dispatcher. */
-  private void send(EndpointState ep, Request probe, long sentAt) {
+  private void send(EndpointState ep, Request probe, ClientCore.Reach reach, long sentAt) {
     Callback callback =
         new Callback() {
           @Override
@@ -200,10 +201,13 @@ final class HealthChecker {
           public void onFailure(Call c, IOException e) {
             long now = ep.ticker().nanos();
             if (e instanceof java.io.InterruptedIOException timeout
-                && heldByClient(probe, timeout, now, timeoutNanos)) {
+                && heldByClient(reach, timeout, now, timeoutNanos)) {
               heldInClient(ep, now);
             } else if (e instanceof java.io.InterruptedIOException
-                && timeoutsExcused.excused(now - ranFrom(probe, sentAt), now)) {
+                // The stall's rule, on the time since it reached the SDK's interceptor (after the
+                // queue and the application's interceptors), else since it was due.
+                && timeoutsExcused.excused(
+                    now - (reach.reachedSdk ? reach.reachedSdkAt : sentAt), now)) {
               skipped(ep);
             } else {
               result(ep, false);
@@ -229,26 +233,12 @@ final class HealthChecker {
    * SDK's interceptor. A socket's own timeout (connect or read) ran at the endpoint.
    */
   static boolean heldByClient(
-      Request probe, java.io.InterruptedIOException failure, long now, long timeoutNanos) {
-    ClientCore.Reach reach = probe.tag(ClientCore.Reach.KEY);
-    if (reach == null) {
-      return false; // never so: the probe is made with one
-    }
+      ClientCore.Reach reach, java.io.InterruptedIOException failure, long now, long timeoutNanos) {
     if (!reach.reachedSdk) {
       return true;
     }
     return !(failure instanceof java.net.SocketTimeoutException)
         && 2 * (now - reach.reachedSdkAt) < timeoutNanos;
-  }
-
-  /**
-   * When a probe began to run at its endpoint, for the stall's rule: when it reached the SDK's
-   * interceptor (after the dispatcher's queue and the application's interceptors), else when it was
-   * due.
-   */
-  private static long ranFrom(Request probe, long dueAt) {
-    ClientCore.Reach reach = probe.tag(ClientCore.Reach.KEY);
-    return reach != null && reach.reachedSdk ? reach.reachedSdkAt : dueAt;
   }
 
   static HttpUrl probeUrl(HttpUrl base, String path) {

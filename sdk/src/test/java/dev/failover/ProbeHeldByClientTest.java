@@ -27,20 +27,27 @@ class ProbeHeldByClientTest {
         .build();
   }
 
+  private static boolean held(
+      Request probe, InterruptedIOException failure, long now, long timeoutNanos) {
+    return HealthChecker.heldByClient(
+        java.util.Objects.requireNonNull(probe.tag(ClientCore.Reach.KEY)),
+        failure,
+        now,
+        timeoutNanos);
+  }
+
   @Test
   void aProbeThatNeverReachedTheSdkWasHeldByTheClient() {
-    assertThat(HealthChecker.heldByClient(probe(), CALL_TIMEOUT, 5_000 * MS, TIMEOUT)).isTrue();
+    assertThat(held(probe(), CALL_TIMEOUT, 5_000 * MS, TIMEOUT)).isTrue();
   }
 
   @Test
   void aProbeLeftLessThanHalfItsTimeoutAtTheEndpointWasHeldByTheClient() {
     Request p = probe();
     ReachedSdk.mark(p, 4_600 * MS); // 400 ms at the endpoint when it timed out at 5 s
-    assertThat(HealthChecker.heldByClient(p, CALL_TIMEOUT, 5_000 * MS, TIMEOUT)).isTrue();
+    assertThat(held(p, CALL_TIMEOUT, 5_000 * MS, TIMEOUT)).isTrue();
     // A socket's own timeout (connect, read) ran at the endpoint, however soon.
-    assertThat(
-            HealthChecker.heldByClient(
-                p, new SocketTimeoutException("Read timed out"), 5_000 * MS, TIMEOUT))
+    assertThat(held(p, new SocketTimeoutException("Read timed out"), 5_000 * MS, TIMEOUT))
         .isFalse();
   }
 
@@ -48,10 +55,10 @@ class ProbeHeldByClientTest {
   void aProbeThatHadHalfItsTimeoutOrMoreAtTheEndpointCounts() {
     Request p = probe();
     ReachedSdk.mark(p, 4_500 * MS); // 500 ms at the endpoint
-    assertThat(HealthChecker.heldByClient(p, CALL_TIMEOUT, 5_000 * MS, TIMEOUT)).isFalse();
+    assertThat(held(p, CALL_TIMEOUT, 5_000 * MS, TIMEOUT)).isFalse();
     // However long it was queued before: the queue does not use up OkHttp's timeout.
     Request queued = probe();
     ReachedSdk.mark(queued, 60_000 * MS);
-    assertThat(HealthChecker.heldByClient(queued, CALL_TIMEOUT, 61_000 * MS, TIMEOUT)).isFalse();
+    assertThat(held(queued, CALL_TIMEOUT, 61_000 * MS, TIMEOUT)).isFalse();
   }
 }

@@ -233,6 +233,24 @@ class ZonesTest {
     assertThat(zone(r, "us-east-1a").reason).isEqualTo("ejected 2 of 2 endpoints");
   }
 
+  /**
+   * Seconds of healthy traffic (60 calls a second to us-east-1b and us-east-1c, {@code probes} to
+   * the evacuated home zone), judged each second, until {@code home} returns or {@code limit}
+   * seconds have passed.
+   */
+  private int secondsToReturn(Router r, ZoneState home, int probes, int limit) {
+    int seconds = 0;
+    while (home.evacuated() && seconds < limit) {
+      traffic(r, "us-east-1a", probes, 0, 5 * MS);
+      traffic(r, "us-east-1b", 60, 0, 5 * MS);
+      traffic(r, "us-east-1c", 60, 0, 5 * MS);
+      clock.advance(Duration.ofSeconds(1));
+      seconds++;
+      r.zones().evaluate(clock.nanos());
+    }
+    return seconds;
+  }
+
   /** Three seconds of 50% errors in the home zone of three: it is evacuated; returns it. */
   private ZoneState evacuateHomeForItsErrors(Router r) {
     ZoneState home = zone(r, "us-east-1a");
@@ -253,15 +271,7 @@ class ZonesTest {
     ZoneState home = evacuateHomeForItsErrors(r);
 
     // Healed: probes (one a second) succeed; old failures age out of the 10 s window.
-    int seconds = 0;
-    while (home.evacuated() && seconds < 60) {
-      traffic(r, "us-east-1a", 1, 0, 5 * MS);
-      traffic(r, "us-east-1b", 60, 0, 5 * MS);
-      traffic(r, "us-east-1c", 60, 0, 5 * MS);
-      clock.advance(Duration.ofSeconds(1));
-      seconds++;
-      r.zones().evaluate(clock.nanos());
-    }
+    int seconds = secondsToReturn(r, home, 1, 60);
     // 10 s for the bad samples to leave the window, then 10 s clean.
     assertThat(seconds).isBetween(19, 23);
     assertThat(home.phase).isEqualTo(ZoneState.Phase.RAMPING);
@@ -284,14 +294,7 @@ class ZonesTest {
     ZoneState home = evacuateHomeForItsErrors(r);
     assertThat(home.reason).startsWith("error rate");
 
-    int seconds = 0;
-    while (home.evacuated() && seconds < 120) {
-      traffic(r, "us-east-1b", 60, 0, 5 * MS);
-      traffic(r, "us-east-1c", 60, 0, 5 * MS);
-      clock.advance(Duration.ofSeconds(1));
-      seconds++;
-      r.zones().evaluate(clock.nanos());
-    }
+    int seconds = secondsToReturn(r, home, 0, 120);
     // 10 s for its failures to leave the window, then the 10 s wait, as for a zone that heals.
     assertThat(seconds).isBetween(19, 23);
     assertThat(home.phase).isEqualTo(ZoneState.Phase.RAMPING);
