@@ -142,7 +142,15 @@ public final class FailoverObservations implements FailoverListener, CallObserve
 
   private Response intercept(Interceptor.Chain chain) throws IOException {
     Request request = chain.request();
+    Request tagged = request;
     dev.failover.AttemptContext attempt = request.tag(dev.failover.AttemptContext.class);
+    if (attempt == null && ClientCore.sameOrigin(request.url(), chain.call().request().url())) {
+      // Rebuilt without its tags by an application interceptor: the attempt's own request has them
+      // (a health probe's has none; a request of the application's to another origin is not the
+      // attempt).
+      tagged = chain.call().request();
+      attempt = tagged.tag(dev.failover.AttemptContext.class);
+    }
     if (attempt == null || !(attempt.callContext() instanceof ObservedCall call)) {
       return chain.proceed(request); // a health check, or a call that is not observed
     }
@@ -160,7 +168,7 @@ public final class FailoverObservations implements FailoverListener, CallObserve
       return response;
     } catch (IOException | RuntimeException | Error e) {
       // The SDK ends an attempt at its timeout by cancelling its call: that is a timeout.
-      ClientCore.AttemptTag tag = request.tag(ClientCore.AttemptTag.KEY);
+      ClientCore.AttemptTag tag = tagged.tag(ClientCore.AttemptTag.KEY);
       context.timedOut = tag != null && tag.timedOut;
       context.cancelled = !context.timedOut && chain.call().isCanceled();
       observation.error(e);

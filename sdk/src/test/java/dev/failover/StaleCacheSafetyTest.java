@@ -10,8 +10,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.failover.testkit.FakeZones;
 import dev.failover.testkit.ZoneFault;
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationHandler;
+import io.micrometer.observation.ObservationRegistry;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
@@ -20,6 +24,8 @@ import okio.BufferedSource;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The stale cache never serves one caller's data to another: it keys on what the server saw (after
@@ -199,9 +205,12 @@ class StaleCacheSafetyTest {
   }
 
   /** A client of the one fake endpoint, with a stale cache, on {@code okHttp}. */
-  private static FailoverClient clientOn(OkHttpClient okHttp) {
-    return FailoverClient.builder()
-        .service("directory")
+  private static FailoverClient clientOn(OkHttpClient okHttp, FailoverListener... listeners) {
+    FailoverClient.Builder b = FailoverClient.builder();
+    for (FailoverListener l : listeners) {
+      b.listener(l);
+    }
+    return b.service("directory")
         .home("us-east-1", "us-east-1a")
         .endpoint(zones.endpoints().get(0).url(), "us-east-1", "us-east-1a")
         .okHttpClient(okHttp)
@@ -264,6 +273,53 @@ class StaleCacheSafetyTest {
       assertThatThrownBy(() -> client.newCall(call("/me")).execute())
           .isInstanceOf(FailoverException.class);
       assertThat(client.snapshot().counters().staleServed()).isZero();
+    }
+  }
+
+  /**
+   * The SDK's own observations add trace headers below the application's interceptors, here one no
+   * list of tracing headers knows (a tracer of its own, a new value per attempt): they are the
+   * SDK's, not an identity, so a copy is still kept and served, also when an application
+   * interceptor rebuilt the request without its tags.
+   */
+  @ParameterizedTest(name = "request rebuilt by the interceptor: {0}")
+  @ValueSource(booleans = {false, true})
+  void traceHeadersTheSdksObservationsAddStillGetACopy(boolean rebuilt) throws Exception {
+    zones.stubAll(get(urlPathEqualTo("/users/42")).willReturn(ok("{\"id\":42}")));
+    ObservationRegistry registry = ObservationRegistry.create();
+    AtomicInteger traced = new AtomicInteger();
+    registry
+        .observationConfig()
+        .observationHandler(
+            new ObservationHandler<FailoverObservations.AttemptContext>() {
+              @Override
+              public boolean supportsContext(Observation.Context context) {
+                return context instanceof FailoverObservations.AttemptContext;
+              }
+
+              @Override
+              public void onStart(FailoverObservations.AttemptContext context) {
+                context
+                    .getSetter()
+                    .set(context.getCarrier(), "X-Own-Tracer", "span-" + traced.incrementAndGet());
+              }
+            });
+    OkHttpClient okHttp =
+        new OkHttpClient.Builder()
+            .addInterceptor(
+                chain ->
+                    chain.proceed(rebuilt ? Zones3.withoutTags(chain.request()) : chain.request()))
+            .build();
+    try (FailoverClient client = clientOn(okHttp, new FailoverObservations(registry))) {
+      assertThat(body(client, call("/users/42"))).isEqualTo("{\"id\":42}");
+      assertThat(traced.get()).isEqualTo(1);
+
+      zones.fail(ZoneFault.refuse());
+      try (Response r = client.newCall(call("/users/42")).execute()) {
+        assertThat(r.body().string()).isEqualTo("{\"id\":42}");
+        assertThat(r.header("Warning")).isEqualTo("110 - \"Response is Stale\"");
+      }
+      assertThat(client.snapshot().counters().staleServed()).isEqualTo(1);
     }
   }
 

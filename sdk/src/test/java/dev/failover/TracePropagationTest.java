@@ -158,6 +158,34 @@ class TracePropagationTest {
     assertThat(toRetry.getHeader("X-B3-SpanId")).isEqualTo(retry.id());
   }
 
+  /**
+   * An application interceptor that builds each request anew, copying URL, method, headers and body
+   * but not the tags: the attempt is still a client span whose headers reach its endpoint.
+   */
+  @Test
+  void anAttemptWhoseRequestAnInterceptorRebuiltIsTraced() throws IOException {
+    OkHttpClient rebuilding =
+        new OkHttpClient.Builder()
+            .addInterceptor(chain -> chain.proceed(Zones3.withoutTags(chain.request())))
+            .build();
+    try (FailoverClient client =
+            Zones3.client(zones)
+                .okHttpClient(rebuilding)
+                .listener(new FailoverObservations(registry))
+                .build();
+        Response response = client.newCall(get("/users/42")).execute()) {
+      assertThat(response.code()).isEqualTo(200);
+    }
+    assertThat(spans).hasSize(2);
+    MutableSpan call = span("failover get");
+    MutableSpan first = span("failover get first");
+    assertThat(first.parentId()).isEqualTo(call.id());
+    assertThat(first.tag("zone")).isEqualTo("us-east-1a");
+    LoggedRequest request = onlyRequest("us-east-1a");
+    assertThat(request.getHeader("X-B3-TraceId")).isEqualTo(call.traceId());
+    assertThat(request.getHeader("X-B3-SpanId")).isEqualTo(first.id());
+  }
+
   @Test
   void aCallMadeWhileASpanIsCurrentContinuesItsTrace() throws IOException {
     Span app = tracer.nextSpan().name("handle request").start();

@@ -47,6 +47,18 @@ final class Zones3 {
   }
 
   /**
+   * {@code r} built anew, as an application interceptor that copies URL, method, headers and body
+   * does: without its tags.
+   */
+  static Request withoutTags(Request r) {
+    return new Request.Builder()
+        .url(r.url())
+        .headers(r.headers())
+        .method(r.method(), r.body())
+        .build();
+  }
+
+  /**
    * Makes the 60 calls (users {@code firstId} on) that fill a client's hedge bucket: hedges are
    * paid for by calls, 5% of a token each.
    */
