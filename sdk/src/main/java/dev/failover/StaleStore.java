@@ -346,16 +346,26 @@ final class StaleStore {
 
     /**
      * Marks this attempt if the request as it goes on the network carries a header that may
-     * identify the caller and that the application's interceptors did not send with that value. The
-     * headers OkHttp's bridge sets (and the cookie jar's cookies, already in the key) are not such
-     * headers.
+     * identify the caller and that the application's interceptors did not send with that value, or
+     * a URL whose user info, path or query they did not send (a network interceptor that adds an
+     * access token or a tenant to the URL). The headers OkHttp's bridge sets (and the cookie jar's
+     * cookies, already in the key) are not such headers.
      */
     void sentOnNetwork(Request network) {
       if (identityAddedBelow) {
         return;
       }
-      Headers h = network.headers();
       Request above = leftSdk;
+      HttpUrl sent = network.url();
+      HttpUrl keyed = above.url();
+      if (!sent.encodedPath().equals(keyed.encodedPath())
+          || !java.util.Objects.equals(sent.encodedQuery(), keyed.encodedQuery())
+          || !sent.encodedUsername().equals(keyed.encodedUsername())
+          || !sent.encodedPassword().equals(keyed.encodedPassword())) {
+        identityAddedBelow = true;
+        return;
+      }
+      Headers h = network.headers();
       for (String name : h.names()) {
         String n = name.toLowerCase(Locale.ROOT);
         if (NOT_IN_KEY.contains(n) || (SET_BY_OKHTTP.contains(n) && above.header(name) == null)) {

@@ -323,6 +323,40 @@ class StaleCacheSafetyTest {
     }
   }
 
+  /** A network interceptor that puts the caller's token in the URL: nothing is kept. */
+  @Test
+  void credentialsANetworkInterceptorAddsToTheUrlKeepNothing() throws Exception {
+    zones.stubAll(
+        get(urlPathEqualTo("/me"))
+            .withQueryParam("access_token", equalTo("carol"))
+            .willReturn(ok("{\"me\":\"carol-private\"}")));
+    OkHttpClient signing =
+        new OkHttpClient.Builder()
+            .addNetworkInterceptor(
+                chain -> {
+                  Request r = chain.request();
+                  return chain.proceed(
+                      r.newBuilder()
+                          .url(
+                              r.url()
+                                  .newBuilder()
+                                  .addQueryParameter("access_token", token.get())
+                                  .build())
+                          .build());
+                })
+            .build();
+    try (FailoverClient client = clientOn(signing)) {
+      token.set("carol");
+      assertThat(body(client, call("/me"))).isEqualTo("{\"me\":\"carol-private\"}");
+
+      zones.fail(ZoneFault.refuse());
+      token.set("dave");
+      assertThatThrownBy(() -> client.newCall(call("/me")).execute())
+          .isInstanceOf(FailoverException.class);
+      assertThat(client.snapshot().counters().staleServed()).isZero();
+    }
+  }
+
   @Test
   void credentialsAnAuthenticatorAddsKeepNothing() throws Exception {
     zones.stubAll(
