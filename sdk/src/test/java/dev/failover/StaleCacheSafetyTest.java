@@ -204,6 +204,18 @@ class StaleCacheSafetyTest {
     }
   }
 
+  /** Carol's call succeeds; every endpoint refuses; Dave's call fails and gets no copy of hers. */
+  private void assertDaveGetsNoCopyOfCarols(FailoverClient client) throws Exception {
+    token.set("carol");
+    assertThat(body(client, call("/me"))).isEqualTo("{\"me\":\"carol-private\"}");
+
+    zones.fail(ZoneFault.refuse());
+    token.set("dave");
+    assertThatThrownBy(() -> client.newCall(call("/me")).execute())
+        .isInstanceOf(FailoverException.class);
+    assertThat(client.snapshot().counters().staleServed()).isZero();
+  }
+
   /** A client of the one fake endpoint, with a stale cache, on {@code okHttp}. */
   private static FailoverClient clientOn(OkHttpClient okHttp, FailoverListener... listeners) {
     FailoverClient.Builder b = FailoverClient.builder();
@@ -265,14 +277,7 @@ class StaleCacheSafetyTest {
                             .build()))
             .build();
     try (FailoverClient client = clientOn(signing)) {
-      token.set("carol");
-      assertThat(body(client, call("/me"))).isEqualTo("{\"me\":\"carol-private\"}");
-
-      zones.fail(ZoneFault.refuse());
-      token.set("dave");
-      assertThatThrownBy(() -> client.newCall(call("/me")).execute())
-          .isInstanceOf(FailoverException.class);
-      assertThat(client.snapshot().counters().staleServed()).isZero();
+      assertDaveGetsNoCopyOfCarols(client);
     }
   }
 
@@ -346,14 +351,7 @@ class StaleCacheSafetyTest {
                 })
             .build();
     try (FailoverClient client = clientOn(signing)) {
-      token.set("carol");
-      assertThat(body(client, call("/me"))).isEqualTo("{\"me\":\"carol-private\"}");
-
-      zones.fail(ZoneFault.refuse());
-      token.set("dave");
-      assertThatThrownBy(() -> client.newCall(call("/me")).execute())
-          .isInstanceOf(FailoverException.class);
-      assertThat(client.snapshot().counters().staleServed()).isZero();
+      assertDaveGetsNoCopyOfCarols(client);
     }
   }
 
@@ -376,14 +374,7 @@ class StaleCacheSafetyTest {
                             .build())
             .build();
     try (FailoverClient client = clientOn(authenticating)) {
-      token.set("carol");
-      assertThat(body(client, call("/me"))).isEqualTo("{\"me\":\"carol-private\"}");
-
-      zones.fail(ZoneFault.refuse());
-      token.set("dave");
-      assertThatThrownBy(() -> client.newCall(call("/me")).execute())
-          .isInstanceOf(FailoverException.class);
-      assertThat(client.snapshot().counters().staleServed()).isZero();
+      assertDaveGetsNoCopyOfCarols(client);
     }
   }
 
