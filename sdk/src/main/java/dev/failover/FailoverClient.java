@@ -434,7 +434,10 @@ public final class FailoverClient implements Call.Factory, Closeable {
     SourceRelay r = relay;
     List<Endpoint> endpoints = r == null ? b.endpoints : g.core.endpoints();
     Settings next = b.check(endpoints, r == null ? null : r.source);
-    return next.equals(g.settings) ? null : next;
+    // With a source, the list in use is the one it reported last, not the one the core was built
+    // with: a change that changes nothing else keeps the core (and what it learned).
+    Settings now = r == null ? g.settings : g.settings.withEndpoints(endpoints);
+    return next.equals(now) ? null : next;
   }
 
   /**

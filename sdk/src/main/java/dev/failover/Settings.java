@@ -48,6 +48,43 @@ record Settings(
     return Tickers.monotonic(ticker, clock);
   }
 
+  /** These settings with another endpoint list (what a source reported since). */
+  Settings withEndpoints(List<Endpoint> endpoints) {
+    return new Settings(
+        service,
+        home,
+        endpoints,
+        regionOrder,
+        okHttpClient,
+        deadline,
+        attemptTimeout,
+        minAttemptTime,
+        maxAttempts,
+        backoffBase,
+        backoffCap,
+        maxRetryAfter,
+        retryableStatuses,
+        budgetRatio,
+        budgetMinPerSecond,
+        budgetWindow,
+        healthCheck,
+        ejection,
+        hedging,
+        staleCache,
+        zones,
+        panicThresholdPercent,
+        panicFailOpen,
+        maxRequests,
+        callerRunsFirstAttempt,
+        listeners,
+        clock,
+        ticker,
+        scheduler,
+        random,
+        endpointSource,
+        discovery);
+  }
+
   public Settings {
     endpoints = List.copyOf(endpoints);
     regionOrder = List.copyOf(regionOrder);

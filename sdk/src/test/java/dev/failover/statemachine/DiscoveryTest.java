@@ -8,6 +8,7 @@ import dev.failover.Endpoint;
 import dev.failover.EndpointSource;
 import dev.failover.FailoverClient;
 import dev.failover.FailoverEvent;
+import dev.failover.FailoverSettings;
 import dev.failover.FailoverSnapshot;
 import dev.failover.FailoverSnapshot.ListStatus;
 import dev.failover.HealthCheck;
@@ -133,6 +134,35 @@ class DiscoveryTest {
       push.update(List.of(A2, B1));
       assertThat(addresses(h.client.endpoints())).containsExactly(A2.address(), B1.address());
       assertThat(h.client.snapshot().discovery().status()).isEqualTo(ListStatus.CURRENT);
+    }
+  }
+
+  /**
+   * A reconfiguration that changes nothing keeps the client's state after the source changed the
+   * list: before, the list the client was built with was compared with the source's, and every such
+   * call (a Spring refresh of an unrelated key) started the client over, ejections and evacuations
+   * forgotten.
+   */
+  @Test
+  void aReconfigurationThatChangesNothingKeepsTheStateAfterTheSourceChangedTheList() {
+    try (Harness h = harness(List.of(A1, B1))) {
+      push.update(List.of(A1, B1, W1));
+      FailoverSettings before = h.client.settings();
+      long updates = h.client.snapshot().discovery().updates();
+
+      h.client.reconfigure(b -> b);
+      h.client.reconfigure(b -> b.maxAttempts(before.maxAttempts()));
+
+      assertThat(h.client.settings()).isSameAs(before);
+      assertThat(h.client.snapshot().discovery().updates()).isEqualTo(updates);
+      assertThat(addresses(h.client.endpoints()))
+          .containsExactly(A1.address(), B1.address(), W1.address());
+
+      h.client.reconfigure(b -> b.maxAttempts(before.maxAttempts() + 1)); // a real change
+      assertThat(h.client.settings()).isNotSameAs(before);
+      assertThat(h.client.settings().maxAttempts()).isEqualTo(before.maxAttempts() + 1);
+      assertThat(addresses(h.client.endpoints()))
+          .containsExactly(A1.address(), B1.address(), W1.address());
     }
   }
 
