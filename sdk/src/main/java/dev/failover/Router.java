@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.random.RandomGenerator;
 import org.jspecify.annotations.Nullable;
 
@@ -49,6 +50,19 @@ final class Router {
 
   /** Every zone ever seen, so that a zone that empties and returns keeps its shift and history. */
   private final Map<Locality, ZoneState> zoneStates = new LinkedHashMap<>();
+
+  /**
+   * How long a removed endpoint's state is kept for its return: an endpoint that a source drops for
+   * one answer (a registry that re-registers its instances after an outage, DNS servers that
+   * disagree, a flapping list) comes back as it left, its ejection, breaker, latency and history
+   * kept, not as a new endpoint in slow start that would push the home zone's traffic out.
+   */
+  static final long REMEMBER_REMOVED_NANOS = TimeUnit.MINUTES.toNanos(5);
+
+  /** Endpoints removed in the last {@link #REMEMBER_REMOVED_NANOS}, by address; guarded by this. */
+  private final Map<String, Removed> recentlyRemoved = new LinkedHashMap<>();
+
+  private record Removed(EndpointState state, long at) {}
 
   public Router(
       String service,
@@ -111,9 +125,18 @@ final class Router {
       }
       EndpointState old = current.get(address);
       EndpointState s;
+      Removed back = old == null ? recentlyRemoved.remove(address) : null;
       if (old != null && old.endpoint.locality().equals(e.locality())) {
         old.endpoint = e; // a new weight, if any
         s = old;
+      } else if (back != null
+          && back.state.endpoint.locality().equals(e.locality())
+          && now - back.at <= REMEMBER_REMOVED_NANOS) {
+        // Back soon after it left: the same state (its in-flight attempts, if any, still count).
+        s = back.state;
+        s.endpoint = e;
+        s.removed = false;
+        added.add(s);
       } else {
         String region = e.locality().region();
         if (!regions.contains(region)) {
@@ -179,7 +202,9 @@ final class Router {
     // marked reads the new one when it picks again (a whole list replaced is not "no endpoint").
     for (EndpointState s : removed) {
       s.removed = true;
+      recentlyRemoved.put(s.endpoint.address(), new Removed(s, now));
     }
+    recentlyRemoved.values().removeIf(r -> now - r.at > REMEMBER_REMOVED_NANOS);
     return new Change(List.copyOf(added), List.copyOf(removed));
   }
 

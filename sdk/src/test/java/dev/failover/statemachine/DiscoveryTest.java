@@ -338,6 +338,47 @@ class DiscoveryTest {
     }
   }
 
+  /**
+   * An endpoint a source drops for one answer and lists again (a registry re-registering its
+   * instances, DNS servers that disagree) comes back as it left: still ejected, its ejection
+   * counted. Before, it came back as a new endpoint, healthy and in slow start, which also pushed
+   * its zone's traffic out for the ramp.
+   */
+  @Test
+  void anEndpointThatLeavesAndComesBackKeepsItsState() {
+    try (Harness h = harness(List.of(A1, B1, W1))) {
+      push.update(List.of(A1, B1, W1));
+      h.failOnA1ThenServeOnB1("/eject/", 5, first -> first.respond(503));
+      h.events.await(FailoverEvent.EndpointEjected.class, 1, e -> true);
+      assertThat(h.endpoint(Harness.A1).health()).isEqualTo(FailoverSnapshot.Health.EJECTED);
+
+      push.update(List.of(B1, W1));
+      assertThat(addresses(h.client.endpoints())).containsExactly(B1.address(), W1.address());
+      h.scheduler.advance(Duration.ofSeconds(1));
+      push.update(List.of(A1, B1, W1));
+
+      FailoverSnapshot.EndpointState back = h.endpoint(Harness.A1);
+      assertThat(back.health()).isEqualTo(FailoverSnapshot.Health.EJECTED);
+      assertThat(back.ejections()).isEqualTo(1);
+    }
+  }
+
+  /** After {@code REMEMBER_REMOVED_NANOS} (5 minutes) an endpoint that returns is a new one. */
+  @Test
+  void anEndpointThatComesBackAfterFiveMinutesIsNew() {
+    try (Harness h = harness(List.of(A1, B1, W1))) {
+      push.update(List.of(A1, B1, W1));
+      h.failOnA1ThenServeOnB1("/eject/", 5, first -> first.respond(503));
+      h.events.await(FailoverEvent.EndpointEjected.class, 1, e -> true);
+
+      push.update(List.of(B1, W1));
+      h.scheduler.advance(Duration.ofMinutes(5).plusSeconds(1));
+      push.update(List.of(A1, B1, W1));
+
+      assertThat(h.endpoint(Harness.A1).ejections()).isZero();
+    }
+  }
+
   @Test
   void anEndpointThatMovesZonesIsRemovedAndAdded() {
     try (Harness h = harness(List.of(A1, B1, W1))) {
