@@ -309,7 +309,14 @@ final class Discovery implements EndpointSource.Updates {
         removed++;
       }
     }
-    if (removed * 100L > (long) policy.maxRemovalPercent() * inUse.size()) {
+    // A list that leaves the home zone without an endpoint moves every call out of it: held as a
+    // large removal is, whatever its share (a lagging DNS server's NXDOMAIN for the home zone's
+    // name, a registry that lost one zone's instances); not with maxRemovalPercent 100, which
+    // applies every non-empty list at once.
+    Locality home = Objects.requireNonNull(core).settings.home();
+    boolean homeEmptied =
+        policy.maxRemovalPercent() < 100 && hasZone(inUse, home) && !hasZone(list, home);
+    if (homeEmptied || removed * 100L > (long) policy.maxRemovalPercent() * inUse.size()) {
       long now = ticker.nanos();
       List<Endpoint> pending = pendingRemoval;
       if (pending == null || !sameAddresses(pending, list)) {
@@ -328,15 +335,26 @@ final class Discovery implements EndpointSource.Updates {
               + removed
               + " of "
               + inUse.size()
-              + " endpoints at once (more than "
-              + policy.maxRemovalPercent()
-              + "%); applied if the source keeps reporting it for "
+              + " endpoints at once ("
+              + (homeEmptied
+                  ? "every endpoint of the home zone " + home.zone()
+                  : "more than " + policy.maxRemovalPercent() + "%")
+              + "); applied if the source keeps reporting it for "
               + policy.removalConfirmation().toSeconds()
               + " s",
           out);
       return;
     }
     apply(list, out);
+  }
+
+  private static boolean hasZone(List<Endpoint> endpoints, Locality zone) {
+    for (Endpoint e : endpoints) {
+      if (e.locality().equals(zone)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private void apply(List<Endpoint> list, List<FailoverEvent> out) {

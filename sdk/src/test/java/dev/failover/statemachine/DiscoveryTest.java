@@ -341,12 +341,13 @@ class DiscoveryTest {
   /**
    * An endpoint a source drops for one answer and lists again (a registry re-registering its
    * instances, DNS servers that disagree) comes back as it left: still ejected, its ejection
-   * counted. Before, it came back as a new endpoint, healthy and in slow start, which also pushed
-   * its zone's traffic out for the ramp.
+   * counted. (Every list applied at once: a1 is the home zone's only endpoint, whose removal would
+   * otherwise be held.) Before, it came back as a new endpoint, healthy and in slow start, which
+   * also pushed its zone's traffic out for the ramp.
    */
   @Test
   void anEndpointThatLeavesAndComesBackKeepsItsState() {
-    try (Harness h = harness(List.of(A1, B1, W1))) {
+    try (Harness h = harness(List.of(A1, B1, W1), DiscoveryTest::appliedAtOnce)) {
       push.update(List.of(A1, B1, W1));
       h.failOnA1ThenServeOnB1("/eject/", 5, first -> first.respond(503));
       h.events.await(FailoverEvent.EndpointEjected.class, 1, e -> true);
@@ -366,7 +367,7 @@ class DiscoveryTest {
   /** After {@code REMEMBER_REMOVED_NANOS} (5 minutes) an endpoint that returns is a new one. */
   @Test
   void anEndpointThatComesBackAfterFiveMinutesIsNew() {
-    try (Harness h = harness(List.of(A1, B1, W1))) {
+    try (Harness h = harness(List.of(A1, B1, W1), DiscoveryTest::appliedAtOnce)) {
       push.update(List.of(A1, B1, W1));
       h.failOnA1ThenServeOnB1("/eject/", 5, first -> first.respond(503));
       h.events.await(FailoverEvent.EndpointEjected.class, 1, e -> true);
@@ -376,6 +377,38 @@ class DiscoveryTest {
       push.update(List.of(A1, B1, W1));
 
       assertThat(h.endpoint(Harness.A1).ejections()).isZero();
+    }
+  }
+
+  private static FailoverClient.Builder appliedAtOnce(FailoverClient.Builder b) {
+    return b.discovery(DiscoveryPolicy.defaults().withMaxRemovalPercent(100));
+  }
+
+  /**
+   * A list that leaves the home zone without an endpoint is held like a large removal, whatever its
+   * share (here 1 of 3): applied once the source keeps reporting it for the confirmation time.
+   * Before, it was applied at once and every call left the home zone on one answer.
+   */
+  @Test
+  void aListThatEmptiesTheHomeZoneIsHeldUntilTheSourceKeepsReportingIt() {
+    try (Harness h = harness(List.of(A1, B1, W1))) {
+      push.update(List.of(A1, B1, W1));
+      push.update(List.of(B1, W1));
+      assertThat(addresses(h.client.endpoints()))
+          .containsExactly(A1.address(), B1.address(), W1.address());
+      FailoverSnapshot.Discovery d = h.client.snapshot().discovery();
+      assertThat(d.status()).isEqualTo(ListStatus.HELD);
+      assertThat(d.reason())
+          .isEqualTo(
+              "the source's list would remove 1 of 3 endpoints at once (every endpoint of the home"
+                  + " zone us-east-1a); applied if the source keeps reporting it for 60 s");
+
+      h.scheduler.advance(Duration.ofSeconds(30));
+      push.update(List.of(B1, W1));
+      assertThat(h.client.endpoints()).hasSize(3);
+      h.scheduler.advance(Duration.ofSeconds(31));
+      assertThat(addresses(h.client.endpoints())).containsExactly(B1.address(), W1.address());
+      assertThat(h.client.snapshot().discovery().status()).isEqualTo(ListStatus.CURRENT);
     }
   }
 
