@@ -499,6 +499,16 @@ final class ClientCore implements Closeable {
       stale.close(); // no call serves from it now; a closed client may stay reachable
     }
     timeouts.close();
+    // What the timeouts still bound is a body being read (the calls are cancelled): its attempt's
+    // OkHttp call is cancelled now, so that its connection closes with the client.
+    for (Timeouts.Target armed : timeouts.takeArmed()) {
+      try {
+        armed.timedOut();
+      } catch (RuntimeException | Error e) {
+        org.slf4j.LoggerFactory.getLogger(ClientCore.class)
+            .error("[{}] ending a body still read on close failed", settings.service(), e);
+      }
+    }
     if (ownScheduler) {
       scheduler.shutdownNow();
     }

@@ -1,5 +1,7 @@
 package dev.failover;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.PriorityQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
@@ -257,12 +259,45 @@ final class Timeouts implements AutoCloseable {
     return !closed;
   }
 
-  /** Stops the thread; timeouts still armed never expire (the client cancels its calls). */
+  /**
+   * Stops the thread; timeouts still armed never expire on their own: {@link #takeArmed} hands them
+   * to {@code close()}, which ends what they bound (a body still being read) at once.
+   */
   @Override
   public void close() {
     closed = true;
     drained.countDown();
     LockSupport.unpark(thread);
+  }
+
+  /**
+   * After {@link #close()}: waits (up to a second) for the thread to end, then takes the targets of
+   * every timeout still armed, for the caller to tell now. Empty if the thread did not end, or if
+   * called on the thread itself.
+   */
+  List<Target> takeArmed() {
+    if (Thread.currentThread() == thread) {
+      return List.of();
+    }
+    try {
+      thread.join(TimeUnit.SECONDS.toMillis(1));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return List.of();
+    }
+    if (thread.isAlive()) {
+      return List.of();
+    }
+    take(); // the thread has ended: its queue and the stacks are this thread's now
+    List<Target> armed = new ArrayList<>();
+    for (Timeout t : queue) {
+      Target target = t.take();
+      if (target != null) {
+        armed.add(target);
+      }
+    }
+    queue.clear();
+    return armed;
   }
 
   /** The thread, for {@code close()} to wait for. */

@@ -143,6 +143,30 @@ class ReconfigureTest {
   }
 
   /**
+   * A body still being read when the client closes: close() ends its attempt's OkHttp call, so the
+   * read fails at once and its connection closes with the client. Before, close() stopped the
+   * timeout that bounded the read and the body went on to its end, 8 s later.
+   */
+  @Test
+  void closeEndsABodyStillBeingRead() throws Exception {
+    zones.stubAll(
+        get(urlPathEqualTo("/dribble"))
+            .willReturn(ok("0123456789").withChunkedDribbleDelay(10, 8000)));
+    FailoverClient client =
+        Zones3.client(zones).deadline(Duration.ofSeconds(30)).maxAttempts(1).build();
+    try (Response r = client.newCall(request("/dribble")).execute()) {
+      long start = System.nanoTime();
+      client.close();
+      assertThatThrownBy(() -> r.body().string()).isInstanceOf(IOException.class);
+      // At once, not at the body's end 8 s later; a wide margin for load.
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(6));
+    } finally {
+      client.close();
+    }
+    assertThat(clientThreads()).isEmpty();
+  }
+
+  /**
    * A wall clock that, the first time the reconfiguration's carry-over of shifts reads it once
    * {@link #armed}, runs {@link #meanwhile}: another thread's shift operation landing between the
    * carry-over's look at the client's shifts and its giving the shift to the new configuration.

@@ -238,6 +238,22 @@ class TimeoutsTest {
     assertThat(target.told.get()).isZero();
   }
 
+  /** After close, the armed timeouts' targets are handed out once; disarmed ones are not. */
+  @Test
+  void takeArmedAfterCloseHandsOutTheTargetsStillArmedOnce() throws Exception {
+    Timeouts timeouts = timeouts();
+    Target armed = new Target();
+    Target disarmed = new Target();
+    timeouts.arm(TimeUnit.HOURS.toNanos(1), armed);
+    timeouts.arm(TimeUnit.HOURS.toNanos(1), disarmed).disarm();
+
+    timeouts.close();
+
+    assertThat(timeouts.takeArmed()).containsExactly(armed);
+    assertThat(timeouts.takeArmed()).isEmpty();
+    assertThat(armed.told.get()).isZero();
+  }
+
   @Test
   void whenTheActionsExecutorRejectsTheTargetIsToldOnTheTimeoutsThread() throws Exception {
     Timeouts timeouts =
