@@ -481,19 +481,14 @@ final class ClientCore implements Closeable {
             .error("[{}] cancelling a call on close failed", settings.service(), e);
       }
     }
-    try {
-      retrying.dispatcher().cancelAll();
-    } catch (RuntimeException e) {
-      // An application EventListener threw from canceled(): the calls are cancelled all the
-      // same (OkHttp tells the listener last), and close() goes on.
-      org.slf4j.LoggerFactory.getLogger(ClientCore.class)
-          .warn("[{}] an EventListener threw while close() cancelled calls", settings.service(), e);
-      for (okhttp3.Call c : retrying.dispatcher().runningCalls()) {
-        CallStateMachine.cancelQuietly(c);
-      }
-      for (okhttp3.Call c : retrying.dispatcher().queuedCalls()) {
-        CallStateMachine.cancelQuietly(c);
-      }
+    // What is left on the dispatcher (a probe, a health check), one by one rather than by its
+    // cancelAll(), which holds the dispatcher's lock while the application's
+    // EventListener.canceled runs; a listener that throws stops nothing (OkHttp tells it last).
+    for (okhttp3.Call c : retrying.dispatcher().queuedCalls()) {
+      CallStateMachine.cancelQuietly(c);
+    }
+    for (okhttp3.Call c : retrying.dispatcher().runningCalls()) {
+      CallStateMachine.cancelQuietly(c);
     }
     if (stale != null) {
       stale.close(); // no call serves from it now; a closed client may stay reachable
@@ -514,8 +509,12 @@ final class ClientCore implements Closeable {
     }
     dispatcherExecutor.shutdown();
     try {
-      if (!dispatcherExecutor.awaitTermination(
-          Duration.ofSeconds(5).toMillis(), TimeUnit.MILLISECONDS)) {
+      // Closed from a callback, on a dispatcher thread: that thread cannot end while it runs this,
+      // so waiting for the executor would only wait 5 s and then interrupt the caller;
+      // joinOwnThreads waits for the other threads.
+      if (!ownThreads.contains(Thread.currentThread())
+          && !dispatcherExecutor.awaitTermination(
+              Duration.ofSeconds(5).toMillis(), TimeUnit.MILLISECONDS)) {
         dispatcherExecutor.shutdownNow();
       }
       if (ownScheduler) {

@@ -167,6 +167,46 @@ class ReconfigureTest {
   }
 
   /**
+   * close() from a call's callback, on a dispatcher thread: it neither waits for that thread to end
+   * (it cannot while it runs close()) nor interrupts it. Before, it waited 5 s for the executor and
+   * then interrupted the callback's own thread.
+   */
+  @Test
+  void closeFromACallbackNeitherWaitsForItsOwnThreadNorInterruptsIt() throws Exception {
+    FailoverClient client = Zones3.client(zones).build();
+    java.util.concurrent.CompletableFuture<Boolean> interrupted =
+        new java.util.concurrent.CompletableFuture<>();
+    java.util.concurrent.atomic.AtomicLong tookNanos = new java.util.concurrent.atomic.AtomicLong();
+    Set<Thread> callbackThread = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    client
+        .newCall(request("/api/v1/users/1"))
+        .enqueue(
+            new okhttp3.Callback() {
+              @Override
+              public void onResponse(okhttp3.Call call, Response response) {
+                response.close();
+                callbackThread.add(Thread.currentThread());
+                long start = System.nanoTime();
+                client.close();
+                tookNanos.set(System.nanoTime() - start);
+                interrupted.complete(Thread.currentThread().isInterrupted());
+              }
+
+              @Override
+              public void onFailure(okhttp3.Call call, IOException e) {
+                interrupted.completeExceptionally(e);
+              }
+            });
+    assertThat(interrupted.get(30, TimeUnit.SECONDS))
+        .as("the callback's thread interrupted")
+        .isFalse();
+    // It waited for the other threads only (the 5 s wait ended in an interrupt before).
+    assertThat(Duration.ofNanos(tookNanos.get())).isLessThan(Duration.ofSeconds(5));
+    assertThat(stillAliveAfterJoining(callbackThread)).isEmpty();
+    assertThat(clientThreads()).isEmpty();
+  }
+
+  /**
    * A wall clock that, the first time the reconfiguration's carry-over of shifts reads it once
    * {@link #armed}, runs {@link #meanwhile}: another thread's shift operation landing between the
    * carry-over's look at the client's shifts and its giving the shift to the new configuration.
