@@ -369,7 +369,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       Object context = null;
       try {
         context = observer.callStarted(core.settings.service(), request);
-      } catch (RuntimeException | LinkageError e) {
+      } catch (RuntimeException | LinkageError | AssertionError e) {
         log.warn("CallObserver.callStarted threw for {} {}", method, path(), e);
       }
       synchronized (this) {
@@ -1488,7 +1488,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       if (observer != null && summary != null) {
         try {
           observer.callFinished(context, summary, failure);
-        } catch (RuntimeException | LinkageError e) {
+        } catch (RuntimeException | LinkageError | AssertionError e) {
           log.warn("CallObserver.callFinished threw for {} {}", method, path(), e);
         }
       }

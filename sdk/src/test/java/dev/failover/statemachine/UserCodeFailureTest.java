@@ -25,6 +25,7 @@ import okhttp3.Response;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Application code that throws: the client logs it, skips it, and keeps working. */
 class UserCodeFailureTest {
@@ -159,6 +160,53 @@ class UserCodeFailureTest {
     @Override
     public void onCallFinished(FailoverEvent.CallFinished event) {
       boom(event);
+    }
+  }
+
+  /**
+   * An observation handler of the application's (Micrometer's {@code ObservationHandler}, run by
+   * the SDK's observations as a call starts and stops) that fails an assertion: logged, and the
+   * call still runs and its callback still comes, as for every other piece of user code. Before,
+   * the error escaped enqueue() (start) or left the callback uncalled (stop).
+   */
+  @ParameterizedTest(name = "throws on {0}")
+  @ValueSource(strings = {"start", "stop"})
+  void anObservationHandlerThatFailsAnAssertionStopsNothing(String when) {
+    io.micrometer.observation.ObservationRegistry registry =
+        io.micrometer.observation.ObservationRegistry.create();
+    registry
+        .observationConfig()
+        .observationHandler(
+            new io.micrometer.observation.ObservationHandler<
+                dev.failover.FailoverObservations.CallContext>() {
+              @Override
+              public boolean supportsContext(io.micrometer.observation.Observation.Context c) {
+                return c instanceof dev.failover.FailoverObservations.CallContext;
+              }
+
+              @Override
+              public void onStart(dev.failover.FailoverObservations.CallContext c) {
+                if (when.equals("start")) {
+                  throw new AssertionError("handler boom on start");
+                }
+              }
+
+              @Override
+              public void onStop(dev.failover.FailoverObservations.CallContext c) {
+                if (when.equals("stop")) {
+                  throw new AssertionError("handler boom on stop");
+                }
+              }
+            });
+    try (StderrCapture err = new StderrCapture();
+        Harness h = new Harness(b -> b.listener(new dev.failover.FailoverObservations(registry)))) {
+      RecordingCallback cb = new RecordingCallback();
+      assertThatCode(() -> h.enqueue(get("/observed/" + when), cb)).doesNotThrowAnyException();
+      h.transport.next().respond(200);
+      assertThat(cb.awaitStatus()).isEqualTo(200);
+      h.quiesce();
+      assertThat(cb.invocations()).isEqualTo(1);
+      assertThat(err.text()).contains("handler boom on " + when);
     }
   }
 
