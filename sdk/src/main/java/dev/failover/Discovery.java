@@ -70,6 +70,9 @@ final class Discovery implements EndpointSource.Updates {
   private @Nullable List<Endpoint> pendingRemoval;
   private long pendingSince;
 
+  /** The number of the last report of the client's relay taken ({@link #outOfOrder}). */
+  private long lastReport;
+
   /** A client whose endpoints were given to the builder and never change. */
   static Discovery fixed(String service, List<Endpoint> endpoints, Clock clock, Ticker ticker) {
     Discovery d = new Discovery(service, null, "static", DiscoveryPolicy.defaults(), clock, ticker);
@@ -173,10 +176,19 @@ final class Discovery implements EndpointSource.Updates {
 
   @Override
   public void endpoints(List<Endpoint> endpoints) {
+    endpoints(endpoints, 0);
+  }
+
+  /**
+   * A list the client's relay numbered {@code report} (from 1 on; 0 for none): a report older than
+   * the last one taken is dropped. Two threads of a source may report at once, and each hands its
+   * report on outside the relay's lock: the older one must not land last.
+   */
+  void endpoints(List<Endpoint> endpoints, long report) {
     List<Endpoint> list = dedupe(Objects.requireNonNull(endpoints, "endpoints"));
     List<FailoverEvent> out = new ArrayList<>();
     synchronized (this) {
-      if (closed) {
+      if (closed || outOfOrder(report)) {
         return;
       }
       if (core == null) {
@@ -192,9 +204,14 @@ final class Discovery implements EndpointSource.Updates {
 
   @Override
   public void failed(Throwable cause) {
+    failed(cause, 0);
+  }
+
+  /** A failure the client's relay numbered {@code report}; see {@link #endpoints(List, long)}. */
+  void failed(Throwable cause, long report) {
     List<FailoverEvent> out = new ArrayList<>();
     synchronized (this) {
-      if (closed) {
+      if (closed || outOfOrder(report)) {
         return;
       }
       lastFailure = cause;
@@ -286,6 +303,18 @@ final class Discovery implements EndpointSource.Updates {
   }
 
   // ---- under the lock ----
+
+  /** Whether report number {@code report} is older than one already taken; takes it if not. */
+  private boolean outOfOrder(long report) {
+    if (report <= 0) {
+      return false;
+    }
+    if (report <= lastReport) {
+      return true;
+    }
+    lastReport = report;
+    return false;
+  }
 
   private void offer(List<Endpoint> list, List<FailoverEvent> out) {
     if (list.isEmpty()) {

@@ -1054,36 +1054,42 @@ public final class FailoverClient implements Call.Factory, Closeable {
       return d;
     }
 
+    // Each report is numbered under this lock and handed on outside it: an intake drops a report
+    // older than one it took (two threads of a source reporting at once, or catchUp racing the
+    // source's own delivery), so that the latest report is the one that lands last.
+
     @Override
     public void endpoints(List<Endpoint> endpoints) {
       Objects.requireNonNull(endpoints, "endpoints");
+      long n;
       synchronized (this) {
         if (closed) {
           return;
         }
         lastList = endpoints;
         lastFailure = null;
-        reports++;
+        n = ++reports;
       }
       Discovery d = target;
       if (d != null) {
-        d.endpoints(endpoints);
+        d.endpoints(endpoints, n);
       }
     }
 
     @Override
     public void failed(Throwable cause) {
       Objects.requireNonNull(cause, "cause");
+      long n;
       synchronized (this) {
         if (closed) {
           return;
         }
         lastFailure = cause;
-        reports++;
+        n = ++reports;
       }
       Discovery d = target;
       if (d != null) {
-        d.failed(cause);
+        d.failed(cause, n);
       }
     }
 
@@ -1116,9 +1122,9 @@ public final class FailoverClient implements Call.Factory, Closeable {
         }
         try {
           if (failure != null) {
-            intake.failed(failure);
+            intake.failed(failure, delivered);
           } else if (list != null) {
-            intake.endpoints(list);
+            intake.endpoints(list, delivered);
           }
         } catch (RuntimeException e) {
           log.warn(
