@@ -24,6 +24,13 @@ final class EndpointState {
   /** Set when the endpoint left the list: it takes no new attempts; calls in flight finish. */
   volatile boolean removed;
 
+  /**
+   * Counts this endpoint's removals from the list (the router, under its lock): a health probe in
+   * flight when it left ends its loop even if the endpoint is back by then, which started a loop of
+   * its own.
+   */
+  volatile int incarnation;
+
   final int tier;
   final String zoneKey;
 

@@ -178,14 +178,19 @@ final class HealthChecker {
     try {
       // Made and enqueued on the client's dispatcher, never on this scheduler thread: OkHttp runs
       // the application's EventListener.Factory and EventListener.callStart as it does so.
-      http.dispatcher().executorService().execute(() -> send(ep, probe, reach, now));
+      int incarnation = ep.incarnation;
+      http.dispatcher().executorService().execute(() -> send(ep, probe, reach, now, incarnation));
     } catch (RejectedExecutionException e) {
       pending.remove(ep); // the client is closing
     }
   }
 
-  /** Sends one probe, due at {@code sentAt}; on the client's dispatcher. */
-  private void send(EndpointState ep, Request probe, ClientCore.Reach reach, long sentAt) {
+  /**
+   * Sends one probe, due at {@code sentAt}, of the endpoint's {@code incarnation} (its loop ends if
+   * the endpoint left the list meanwhile); on the client's dispatcher.
+   */
+  private void send(
+      EndpointState ep, Request probe, ClientCore.Reach reach, long sentAt, int incarnation) {
     Callback callback =
         new Callback() {
           @Override
@@ -194,7 +199,7 @@ final class HealthChecker {
             try (response) {
               ok = response.code() >= 200 && response.code() < 400;
             }
-            result(ep, ok);
+            result(ep, ok, incarnation);
           }
 
           @Override
@@ -202,15 +207,15 @@ final class HealthChecker {
             long now = ep.ticker().nanos();
             if (e instanceof java.io.InterruptedIOException timeout
                 && heldByClient(reach, timeout, now, timeoutNanos)) {
-              heldInClient(ep, now);
+              heldInClient(ep, now, incarnation);
             } else if (e instanceof java.io.InterruptedIOException
                 // The stall's rule, on the time since it reached the SDK's interceptor (after the
                 // queue and the application's interceptors), else since it was due.
                 && timeoutsExcused.excused(
                     now - (reach.reachedSdk ? reach.reachedSdkAt : sentAt), now)) {
-              skipped(ep);
+              skipped(ep, incarnation);
             } else {
-              result(ep, false);
+              result(ep, false, incarnation);
             }
           }
         };
@@ -220,7 +225,9 @@ final class HealthChecker {
       // The application's EventListener.Factory or callStart threw before OkHttp took the probe:
       // none was sent, so none is counted; the next one as usual.
       log.warn("[{}] probe of {} could not be sent", service, ep.endpoint, e);
-      schedule(ep, nextDelay(ep));
+      if (!gone(ep, incarnation)) {
+        schedule(ep, nextDelay(ep));
+      }
     }
   }
 
@@ -249,10 +256,25 @@ final class HealthChecker {
     return base.newBuilder().encodedPath(basePath + path).build();
   }
 
-  /** A probe that counts for nothing (the client was stalled): the next one as usual. */
-  void skipped(EndpointState ep) {
+  /**
+   * Whether a probe of {@code ep}'s {@code incarnation} ends its loop: the checks stopped, or the
+   * endpoint left the list since it was sent. Its pending task is dropped unless a loop of a later
+   * incarnation (the endpoint back in the list) owns it.
+   */
+  private boolean gone(EndpointState ep, int incarnation) {
+    if (ep.incarnation != incarnation) {
+      return true; // left (and maybe came back with a loop of its own): not this loop's to touch
+    }
     if (stopped || ep.removed) {
       pending.remove(ep);
+      return true;
+    }
+    return false;
+  }
+
+  /** A probe that counts for nothing (the client was stalled): the next one as usual. */
+  void skipped(EndpointState ep, int incarnation) {
+    if (gone(ep, incarnation)) {
       return;
     }
     log.debug(
@@ -267,9 +289,8 @@ final class HealthChecker {
    * usual. Said at WARN at most once a minute: if it happens to every probe, health checks judge
    * nothing.
    */
-  private void heldInClient(EndpointState ep, long now) {
-    if (stopped || ep.removed) {
-      pending.remove(ep);
+  private void heldInClient(EndpointState ep, long now, int incarnation) {
+    if (gone(ep, incarnation)) {
       return;
     }
     long last = heldWarnedAt;
@@ -286,8 +307,12 @@ final class HealthChecker {
 
   /** Applies one probe result and schedules the next probe. */
   void result(EndpointState ep, boolean ok) {
-    if (stopped || ep.removed) {
-      pending.remove(ep);
+    result(ep, ok, ep.incarnation);
+  }
+
+  /** Applies one probe result of the endpoint's {@code incarnation}, and schedules the next. */
+  void result(EndpointState ep, boolean ok, int incarnation) {
+    if (gone(ep, incarnation)) {
       return;
     }
     if (ok) {

@@ -654,6 +654,45 @@ class JudgementTest {
     assertThat(a.ramp(clock.nanos(), r.zones().slowStartNanos)).isEqualTo(0.1);
   }
 
+  /**
+   * A probe in flight when its endpoint left the list, which came back (the same state) before the
+   * probe ended: its result belongs to a loop that ended, not to the one the return started.
+   * Before, it was applied and scheduled a second loop of probes beside the new one, for good.
+   */
+  @Test
+  void aProbeResultFromBeforeTheEndpointLeftAndCameBackIsIgnored() {
+    Router r = router("us-east-1a", "us-east-1b");
+    EndpointState ep = endpoint(r, "us-east-1a");
+    int sentIn = ep.incarnation; // the probe in flight
+    List<Endpoint> all = r.endpoints().stream().map(s -> s.endpoint).toList();
+    r.update(all.stream().filter(e -> e != ep.endpoint).toList(), clock.nanos(), false);
+    r.update(all, clock.nanos(), false);
+    assertThat(r.endpoints()).contains(ep);
+    assertThat(ep.removed).isFalse();
+    java.util.concurrent.ScheduledThreadPoolExecutor scheduler =
+        new java.util.concurrent.ScheduledThreadPoolExecutor(1);
+    HealthChecker checker =
+        new HealthChecker(
+            "directory",
+            HealthCheck.http("/health").withThresholds(1, 1),
+            new okhttp3.OkHttpClient(),
+            scheduler,
+            new Random(1),
+            sink);
+    try {
+      checker.result(ep, false, sentIn);
+      assertThat(ep.isDown()).isFalse();
+      assertThat(scheduler.getQueue()).as("no probe loop of its own").isEmpty();
+
+      checker.result(ep, false, ep.incarnation); // a probe of the loop the return started
+      assertThat(ep.isDown()).isTrue();
+      assertThat(scheduler.getQueue()).hasSize(1);
+    } finally {
+      checker.stop();
+      scheduler.shutdownNow();
+    }
+  }
+
   @Test
   void anEndpointEjectedByItsBreakerReturnsWhenHealthChecksPass() {
     Router r = router("us-east-1a", "us-east-1b");
