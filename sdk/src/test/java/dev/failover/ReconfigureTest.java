@@ -201,7 +201,7 @@ class ReconfigureTest {
         .as("the callback's thread interrupted")
         .isFalse();
     // It waited for the other threads only (the 5 s wait ended in an interrupt before).
-    assertThat(Duration.ofNanos(tookNanos.get())).isLessThan(Duration.ofSeconds(5));
+    assertThat(Duration.ofNanos(tookNanos.get())).isLessThan(Duration.ofSeconds(4));
     assertThat(stillAliveAfterJoining(callbackThread)).isEmpty();
     assertThat(clientThreads()).isEmpty();
   }
