@@ -169,37 +169,6 @@ final class Discovery implements EndpointSource.Updates {
     emit(out);
   }
 
-  /**
-   * Takes over {@code old}'s view of the source, for a core that replaces old's ({@code
-   * reconfigure}, {@code reset}): whether a list is held and since when, the stale report, the
-   * pending removal and its confirmation clock, and the last report taken, so that the catch-up's
-   * delivery of that report again counts nothing. The list in use is already the same (the new core
-   * was built with it). Before the new intake is aimed at: it takes no report yet.
-   */
-  void inherit(Discovery old) {
-    synchronized (old) {
-      synchronized (this) {
-        status = old.status;
-        reason = old.reason;
-        holdKind = old.holdKind;
-        lastGood = old.lastGood;
-        onFallback = old.onFallback;
-        heldSince = old.heldSince;
-        heldSinceNanos = old.heldSinceNanos;
-        staleReported = old.staleReported;
-        // The client's snapshot adds every core's counts: this one counts only what it takes from
-        // now on (not the list it was built with, which the old one counted).
-        updates = 0;
-        held = 0;
-        pendingRemoval = old.pendingRemoval;
-        pendingSince = old.pendingSince;
-        lastReport = old.lastReport;
-        lastFailure = old.lastFailure;
-        publish();
-      }
-    }
-  }
-
   /** Whether the source has given a list yet (the fallback no longer serves). */
   synchronized boolean leftFallback() {
     return !onFallback;

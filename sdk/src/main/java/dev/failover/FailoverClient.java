@@ -506,11 +506,6 @@ public final class FailoverClient implements Call.Factory, Closeable {
         fromSource = old.core.discovery.leftFallback();
       }
       Generation fresh = new Generation(settings, new ClientCore(settings, intake, fromSource));
-      if (intake != null) {
-        // Before it is aimed at: the registry's outage, if any, goes on where it was (its held and
-        // stale clocks, the pending removal, the counters); catchUp then gives it what came since.
-        intake.inherit(old.core.discovery);
-      }
       boolean won;
       synchronized (lock) {
         won = !state.closed && state.current == old;

@@ -108,14 +108,14 @@ final class HealthChecker {
   void start(List<EndpointState> endpoints) {
     for (EndpointState ep : endpoints) {
       long first = (long) (check.interval().toNanos() * random.nextDouble());
-      schedule(ep, first);
+      schedule(ep, first, ep.incarnation);
     }
   }
 
   /** Starts checking endpoints new to a running client: the first probe goes out at once. */
   void added(List<EndpointState> endpoints) {
     for (EndpointState ep : endpoints) {
-      schedule(ep, 0);
+      schedule(ep, 0, ep.incarnation);
     }
   }
 
@@ -137,26 +137,29 @@ final class HealthChecker {
     probedAt.clear();
   }
 
-  private void schedule(EndpointState ep, long delayNanos) {
-    if (stopped || ep.removed) {
+  /**
+   * Schedules the next probe of the loop of {@code ep}'s {@code incarnation}: nothing if the
+   * endpoint left the list since (a loop of its return may run).
+   */
+  private void schedule(EndpointState ep, long delayNanos, int incarnation) {
+    if (stopped || ep.removed || ep.incarnation != incarnation) {
       return;
     }
     try {
-      pending.put(ep, scheduler.schedule(() -> probe(ep), delayNanos, TimeUnit.NANOSECONDS));
-      if (stopped || ep.removed) {
-        java.util.concurrent.Future<?> f = pending.remove(ep);
-        if (f != null) {
-          f.cancel(false);
-        }
+      java.util.concurrent.Future<?> f =
+          scheduler.schedule(() -> probe(ep, incarnation), delayNanos, TimeUnit.NANOSECONDS);
+      pending.put(ep, f);
+      if (stopped || ep.removed || ep.incarnation != incarnation) {
+        pending.remove(ep, f); // not another loop's
+        f.cancel(false);
       }
     } catch (RejectedExecutionException e) {
       // The client is closing.
     }
   }
 
-  private void probe(EndpointState ep) {
-    if (stopped || ep.removed) {
-      pending.remove(ep);
+  private void probe(EndpointState ep, int incarnation) {
+    if (gone(ep, incarnation)) {
       return;
     }
     long now = ep.ticker().nanos();
@@ -164,7 +167,7 @@ final class HealthChecker {
     if (last != null && now - last < noTrafficNanos && idle(now)) {
       // No calls lately, and this endpoint was probed less than noTrafficInterval ago: look again
       // at the usual time, for calls or for the next idle probe.
-      schedule(ep, nextDelay(ep));
+      schedule(ep, nextDelay(ep), incarnation);
       return;
     }
     probedAt.put(ep, now);
@@ -178,7 +181,6 @@ final class HealthChecker {
     try {
       // Made and enqueued on the client's dispatcher, never on this scheduler thread: OkHttp runs
       // the application's EventListener.Factory and EventListener.callStart as it does so.
-      int incarnation = ep.incarnation;
       http.dispatcher().executorService().execute(() -> send(ep, probe, reach, now, incarnation));
     } catch (RejectedExecutionException e) {
       pending.remove(ep); // the client is closing
@@ -225,9 +227,7 @@ final class HealthChecker {
       // The application's EventListener.Factory or callStart threw before OkHttp took the probe:
       // none was sent, so none is counted; the next one as usual.
       log.warn("[{}] probe of {} could not be sent", service, ep.endpoint, e);
-      if (!gone(ep, incarnation)) {
-        schedule(ep, nextDelay(ep));
-      }
+      schedule(ep, nextDelay(ep), incarnation);
     }
   }
 
@@ -281,7 +281,7 @@ final class HealthChecker {
         "[{}] probe of {} timed out while the client was stalled: not counted",
         service,
         ep.endpoint);
-    schedule(ep, nextDelay(ep));
+    schedule(ep, nextDelay(ep), incarnation);
   }
 
   /**
@@ -302,7 +302,7 @@ final class HealthChecker {
           service,
           ep.endpoint);
     }
-    schedule(ep, nextDelay(ep));
+    schedule(ep, nextDelay(ep), incarnation);
   }
 
   /** Applies one probe result and schedules the next probe. */
@@ -343,7 +343,7 @@ final class HealthChecker {
     if (log.isTraceEnabled()) {
       log.trace("[{}] probe of {}: {}", service, ep.endpoint, ok ? "ok" : "failed");
     }
-    schedule(ep, nextDelay(ep));
+    schedule(ep, nextDelay(ep), incarnation);
   }
 
   /** The usual delay to an endpoint's next probe: its state's interval, jittered by 20%. */

@@ -201,7 +201,7 @@ final class Router {
     // Marked after the new list is published: a pick that read the old list and finds its choice
     // marked reads the new one when it picks again (a whole list replaced is not "no endpoint").
     for (EndpointState s : removed) {
-      s.incarnation++; // before removed: a probe that sees removed false sees the new incarnation
+      s.incarnation++; // before removed: whoever sees it removed sees the new incarnation too
       s.removed = true;
       recentlyRemoved.put(s.endpoint.address(), new Removed(s, now));
     }

@@ -287,8 +287,9 @@ final class Timeouts implements AutoCloseable {
     }
     if (thread.isAlive()) {
       log.warn(
-          "Failover: the timeouts thread did not end within 1 s of close(); bodies still being read"
-              + " are not ended by close() (their servers end them)");
+          "Failover: the timeouts thread {} did not end within 1 s of close(); bodies still being"
+              + " read are not ended by close() (their servers end them)",
+          thread.getName());
       return List.of();
     }
     take(); // the thread has ended: its queue and the stacks are this thread's now

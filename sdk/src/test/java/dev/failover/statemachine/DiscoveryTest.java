@@ -166,46 +166,6 @@ class DiscoveryTest {
     }
   }
 
-  /**
-   * A reconfiguration and a reset while the registry is down go on with its outage where it was:
-   * held since the same time, reported stale on time, the same counters, one held event. Before,
-   * each rebuilt the client's view of the source: the held clock restarted (stale put off by a
-   * whole maxStaleness each time), the last good list moved to "now", the held event came again and
-   * the counters grew.
-   */
-  @Test
-  void aReconfigurationOrResetWhileTheListIsHeldKeepsTheOutagesClocksAndCounters() {
-    try (Harness h =
-        harness(
-            List.of(A1),
-            b ->
-                b.discovery(DiscoveryPolicy.defaults().withMaxStaleness(Duration.ofSeconds(30))))) {
-      push.update(List.of(A1, B1, W1));
-      h.scheduler.advance(Duration.ofSeconds(5));
-      push.fail(new IOException("registry unreachable"));
-      FailoverSnapshot.Discovery before = h.client.snapshot().discovery();
-      assertThat(before.status()).isEqualTo(ListStatus.HELD);
-
-      h.scheduler.advance(Duration.ofSeconds(20));
-      h.client.reconfigure(b -> b.maxAttempts(2));
-      h.scheduler.advance(Duration.ofSeconds(5));
-      h.client.reset();
-
-      FailoverSnapshot.Discovery after = h.client.snapshot().discovery();
-      assertThat(after.status()).isEqualTo(ListStatus.HELD);
-      assertThat(after.heldSince()).isEqualTo(before.heldSince());
-      assertThat(after.lastGoodList()).isEqualTo(before.lastGoodList());
-      assertThat(after.updates()).isEqualTo(before.updates());
-      assertThat(after.held()).isEqualTo(before.held());
-      assertThat(h.events.of(FailoverEvent.EndpointListHeld.class)).hasSize(1);
-
-      h.scheduler.advance(Duration.ofSeconds(6)); // 31 s since the registry failed
-      assertThat(h.client.snapshot().discovery().status()).isEqualTo(ListStatus.STALE);
-      assertThat(addresses(h.client.endpoints()))
-          .containsExactly(A1.address(), B1.address(), W1.address());
-    }
-  }
-
   @Test
   void aListPushedBeforeTheClientStartsIsItsFirstList() {
     push.update(List.of(A1, B1));
