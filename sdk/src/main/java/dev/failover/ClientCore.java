@@ -208,6 +208,10 @@ final class ClientCore implements Closeable {
               new SeenCapture(settings.staleCache().enabled() ? cookieJar : null, ticker))
           .followRedirects(false)
           .followSslRedirects(false)
+          // The deadline and the attempt timeout replace the application's call timeout: OkHttp
+          // ends a call it times out by cancelling it, which would end a hanging attempt as
+          // cancelled (no failure of its endpoint, never retried) instead of as a timeout.
+          .callTimeout(Duration.ZERO)
           .addNetworkInterceptor(new TransmissionCounter());
       Interceptor attemptInterceptor = watching == null ? null : watching.attemptInterceptor();
       if (attemptInterceptor != null) {

@@ -84,6 +84,37 @@ class AttemptTimeoutTest {
   }
 
   @Test
+  void theApplicationsOwnCallTimeoutDoesNotCutAnAttemptShort() throws IOException {
+    // The application's OkHttpClient has a call timeout shorter than the attempt's. OkHttp ends a
+    // call it times out by cancelling it, which is no failure of the endpoint: if it applied to
+    // the attempts, the hanging attempt would end cancelled, charged to no one and never retried.
+    // The SDK's deadline and attempt timeout replace it.
+    zones
+        .zone("us-east-1a")
+        .stubFor(any(anyUrl()).willReturn(aResponse().withStatus(200).withFixedDelay(60_000)));
+    Zones3.Recorder events = new Zones3.Recorder();
+    OkHttpClient app = new OkHttpClient.Builder().callTimeout(Duration.ofMillis(200)).build();
+    try (FailoverClient client =
+        Zones3.client(zones)
+            .okHttpClient(app)
+            .attemptTimeout(Duration.ofSeconds(2))
+            .deadline(Duration.ofSeconds(30))
+            .hedging(HedgePolicy.off())
+            .listener(events)
+            .build()) {
+      try (Response r = client.newCall(get("/hang")).execute()) {
+        assertThat(r.code()).isEqualTo(200);
+      }
+      List<Attempt> attempts = events.attempts();
+      assertThat(attempts.get(0).outcome()).isEqualTo(Outcome.TIMEOUT);
+      assertThat(attempts.get(0).duration()).isGreaterThanOrEqualTo(Duration.ofSeconds(2));
+      assertThat(attempts.get(attempts.size() - 1).outcome()).isEqualTo(Outcome.SUCCESS);
+    } finally {
+      app.connectionPool().evictAll();
+    }
+  }
+
+  @Test
   void attemptsThatTimeOutWaitingForAFreeSlotAreNoEvidenceAgainstTheirEndpoints() throws Exception {
     // One slot (maxRequests 1), held for 6 s by a call to the home zone. The other calls' first
     // attempts wait for that slot in OkHttp's dispatcher and time out there after 2 s, before they
