@@ -4,6 +4,7 @@ import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
+import com.github.tomakehurst.wiremock.core.Options;
 import com.github.tomakehurst.wiremock.http.Fault;
 import com.github.tomakehurst.wiremock.http.ResponseDefinition;
 import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
@@ -18,6 +19,10 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
+import wiremock.org.eclipse.jetty.util.thread.QueuedThreadPool;
+import wiremock.org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
+import wiremock.org.eclipse.jetty.util.thread.Scheduler;
+import wiremock.org.eclipse.jetty.util.thread.ThreadPool;
 
 /**
  * One fake endpoint: a WireMock server behind a fault-injecting TCP proxy, whose port is the one in
@@ -139,6 +144,7 @@ public final class FakeEndpoint implements FakeTarget {
                 .port(0)
                 .bindAddress(LOOPBACK)
                 .containerThreads(containerThreads)
+                .threadPoolFactory(FakeEndpoint::daemonPool)
                 .jettyAcceptors(1)
                 .http2PlainDisabled(true)
                 .stubRequestLoggingDisabled(true)
@@ -152,6 +158,35 @@ public final class FakeEndpoint implements FakeTarget {
     } catch (IOException e) {
       server.stop();
       throw new UncheckedIOException("cannot start the proxy of " + this, e);
+    } catch (RuntimeException | Error e) {
+      server.stop();
+      throw e;
+    }
+  }
+
+  private static ThreadPool daemonPool(Options options) {
+    return new DaemonPool(options.containerThreads());
+  }
+
+  /**
+   * WireMock's default Jetty pool with daemon threads (Jetty's are not daemons), so that a {@code
+   * main()} that throws before {@code close()} still exits. It is also the server's {@link
+   * Scheduler}: Jetty's connector takes the server's scheduler when it has one and otherwise starts
+   * a scheduler thread of its own that is not a daemon either. The pool starts and stops it.
+   */
+  private static final class DaemonPool extends QueuedThreadPool implements Scheduler {
+    private final ScheduledExecutorScheduler scheduler;
+
+    DaemonPool(int threads) {
+      super(threads);
+      setDaemon(true);
+      scheduler = new ScheduledExecutorScheduler(getName() + "-scheduler", true);
+      addBean(scheduler);
+    }
+
+    @Override
+    public Task schedule(Runnable task, long delay, TimeUnit units) {
+      return scheduler.schedule(task, delay, units);
     }
   }
 

@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Nested;
@@ -124,6 +125,28 @@ class LifecycleTest {
       }
     }
     zones.close(); // a second close does nothing
+  }
+
+  @Test
+  void everyThreadTheZonesStartIsADaemon() {
+    Set<Thread> before = Thread.getAllStackTraces().keySet();
+    try (FakeZones running =
+        FakeZones.builder().region("r", "a", "b").endpointsPerZone(2).build().start()) {
+      running.stubAll(get("/x").willReturn(ok("x")));
+      try (Http http = new Http()) {
+        for (FakeEndpoint endpoint : running.fakeEndpoints()) {
+          assertThat(http.call(endpoint.url() + "/x").body()).isEqualTo("x");
+        }
+      }
+      List<String> userThreads = new ArrayList<>();
+      for (Thread thread : Thread.getAllStackTraces().keySet()) {
+        if (!before.contains(thread) && thread.isAlive() && !thread.isDaemon()) {
+          userThreads.add(thread.getName());
+        }
+      }
+      // A user thread would keep a main() that forgot close() (or threw before it) from exiting.
+      assertThat(userThreads).as("threads started by the zones that are not daemons").isEmpty();
+    }
   }
 
   private static List<String> testkitThreads() {
