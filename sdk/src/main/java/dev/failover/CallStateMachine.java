@@ -308,10 +308,24 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
    * completed, or being completed by the thread already draining.
    */
   void deadlinePassed() {
+    Ending end;
     synchronized (this) {
       failLocked(FailoverException.Reason.DEADLINE_EXCEEDED);
+      end = ending;
     }
     drain();
+    if (end != null && !result.isDone()) {
+      // Another thread drains the call and runs user code before it completes the result (a
+      // listener told of an attempt, the observer): the caller does not wait for it past its
+      // deadline. It gets the call's ending now; the drainer's own completion then does nothing,
+      // and CallFinished and the observation follow on that thread.
+      Response response = end.response();
+      if (response != null) {
+        result.complete(response);
+      } else {
+        result.completeExceptionally(requireNonNull(end.failure()));
+      }
+    }
   }
 
   /**
@@ -1458,9 +1472,20 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
         handedOver = true;
       } finally {
         if (!handedOver && mine) {
-          // A listener threw an Error: let the next drain go on, so the call still completes.
+          // A listener threw an Error that is passed on (a StackOverflowError, say): what is
+          // left (the call's result, its callback) is drained on the dispatcher, since no other
+          // thread may ever drain this call again.
+          boolean left;
           synchronized (this) {
             draining = false;
+            left = drainDueLocked();
+          }
+          if (left) {
+            try {
+              core.callbackExecutor().execute(this::drain);
+            } catch (RejectedExecutionException e) {
+              // The client is closing: close() ends the call and drains it.
+            }
           }
         }
       }

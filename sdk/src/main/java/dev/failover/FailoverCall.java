@@ -71,7 +71,7 @@ final class FailoverCall implements Call {
     } catch (TimeoutException e) {
       machine.deadlinePassed();
       try {
-        // Completed by deadlinePassed(), or being completed by the thread already draining.
+        // Completed by deadlinePassed(), whichever thread drains the call.
         return machine.result().get();
       } catch (ExecutionException ee) {
         throw unwrap(ee);

@@ -41,6 +41,49 @@ class UserCodeThreadsTest {
     Zones3.stub(zones);
   }
 
+  @Test
+  void executeReturnsAtItsDeadlineWhileAListenerOnTheDispatcherStillRuns() throws Exception {
+    // The attempt succeeds; the dispatcher thread that drains the call tells a listener of it,
+    // and the listener blocks (on a lock the caller holds, say). The caller's deadline passes: it
+    // gets the call's ending then, not when the listener lets go.
+    CountDownLatch release = new CountDownLatch(1);
+    CountDownLatch finished = new CountDownLatch(1);
+    FailoverListener blocking =
+        new FailoverListener() {
+          @Override
+          public void onAttempt(FailoverEvent.AttemptFinished event) {
+            try {
+              release.await(20, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+
+          @Override
+          public void onCallFinished(FailoverEvent.CallFinished event) {
+            finished.countDown();
+          }
+        };
+    try (FailoverClient client =
+        Zones3.client(zones)
+            .deadline(Duration.ofSeconds(1))
+            .callerRunsFirstAttempt(false)
+            .listener(blocking)
+            .build()) {
+      long start = System.nanoTime();
+      try (Response r = client.newCall(Zones3.user(1)).execute()) {
+        Duration took = Duration.ofNanos(System.nanoTime() - start);
+        assertThat(r.code()).isEqualTo(200);
+        assertThat(took).as("execute() with a 1 s deadline").isLessThan(Duration.ofSeconds(10));
+      } finally {
+        release.countDown();
+      }
+      assertThat(finished.await(20, TimeUnit.SECONDS))
+          .as("CallFinished told once the listener let go")
+          .isTrue();
+    }
+  }
+
   /** An OkHttp client whose event listeners record where OkHttp runs them, and for what path. */
   private static OkHttpClient recording(List<String> seen) {
     return new OkHttpClient.Builder()

@@ -210,6 +210,37 @@ class UserCodeFailureTest {
     }
   }
 
+  /**
+   * A listener that throws an Error the SDK does not catch (a StackOverflowError passes on, as an
+   * OutOfMemoryError would): it leaves OkHttp's thread, but the call it was told about still ends
+   * and its callback still comes. Before, the thread that drained the call was the only one that
+   * would, and the call stayed unfinished.
+   */
+  @Test
+  void aListenerThatThrowsAnErrorOnTheDispatcherStrandsNoCall() {
+    AtomicInteger thrown = new AtomicInteger();
+    FailoverListener overflowing =
+        new FailoverListener() {
+          @Override
+          public void onAttempt(FailoverEvent.AttemptFinished event) {
+            if (thrown.getAndIncrement() == 0) {
+              throw new StackOverflowError("listener overflow");
+            }
+          }
+        };
+    try (Harness h = new Harness(b -> b.listener(overflowing))) {
+      RecordingCallback cb = new RecordingCallback();
+      h.enqueue(get("/listener/error"), cb);
+      Exchange first = h.transport.next();
+      first.respond(200);
+      assertThat(cb.awaitStatus()).isEqualTo(200);
+      nextCallWorks(h, "/listener/error/next");
+      h.quiesce();
+      assertThat(cb.invocations()).isEqualTo(1);
+      assertThat(thrown.get()).isEqualTo(2);
+    }
+  }
+
   @Test
   void listenersThatThrowAreLoggedAndSkippedAndTheCallsGoOn() {
     ThrowingListener runtime = new ThrowingListener(false);
