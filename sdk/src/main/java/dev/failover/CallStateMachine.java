@@ -937,7 +937,13 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     // below.
     long judged = reachedSdk && outcome != Outcome.TIMEOUT ? now - f.tag.reachedSdkAt : duration;
     boolean slow = f.slowLoser && f.endpoint.slowForItsRegion(judged);
-    if (slow || outcome == Outcome.TIMEOUT) {
+    // A connection that did not open in time (connect, TLS handshake) is slowness, as a timeout
+    // is: a cold JVM's first handshakes, or a starved host, time out on every endpoint at once,
+    // and such a burst is one piece of evidence, never a refusal that corroborates an outage.
+    boolean connectTimedOut =
+        outcome == Outcome.CONNECT_FAILED && failure instanceof InterruptedIOException;
+    boolean timedOut = outcome == Outcome.TIMEOUT || connectTimedOut;
+    if (slow || timedOut) {
       core.clientHealth.slowIn(f.endpoint.endpoint.locality().region(), judged, now);
     }
     boolean clientStalled = core.clientHealth.stalled(now);
@@ -958,10 +964,10 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     boolean counted =
         excused
             ? f.endpoint.excuse(f.acquired)
-            : f.endpoint.record(outcome, judged, now, slow, stallExplains, f.acquired);
+            : f.endpoint.record(outcome, judged, now, slow, stallExplains, f.acquired, timedOut);
     if (excused) {
       // Says nothing about the zone either.
-    } else if (outcome == Outcome.CANCELLED || outcome == Outcome.TIMEOUT) {
+    } else if (outcome == Outcome.CANCELLED || timedOut) {
       if (counted) {
         // Slowness evidence, once per stall: a zone whose attempts keep losing stands out.
         f.endpoint.zone.record(true, false, judged, now);

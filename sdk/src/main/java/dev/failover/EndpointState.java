@@ -130,9 +130,13 @@ final class EndpointState {
     this.zoneKey = endpoint.locality().toString();
     this.basePath = CallStateMachine.basePath(endpoint.url());
     this.ticker = ticker;
-    this.holdOffUntil = ticker.nanos();
-    this.ejectedUntil = holdOffUntil;
-    this.lastSlowEvidence = new AtomicLong(holdOffUntil - (1L << 62)); // long before any attempt
+    // Long before any attempt, and before any time a judgement running beside this endpoint's
+    // arrival may have read: a new endpoint is neither held off nor ejected, whatever "now" it is
+    // judged at.
+    long longAgo = ticker.nanos() - (1L << 62);
+    this.holdOffUntil = longAgo;
+    this.ejectedUntil = longAgo;
+    this.lastSlowEvidence = new AtomicLong(longAgo);
     this.consecutiveLimit = policy.consecutiveFailures();
     this.windowSize = policy.windowSize();
     this.slowCallNanos = policy.slowCallDuration().toNanos();
@@ -331,12 +335,30 @@ final class EndpointState {
       boolean slow,
       boolean clientStalled,
       boolean acquired) {
+    return record(
+        outcome, durationNanos, now, slow, clientStalled, acquired, outcome == Outcome.TIMEOUT);
+  }
+
+  /**
+   * As {@link #record(Outcome, long, long, boolean, boolean, boolean)}, where {@code timedOut}
+   * tells that the attempt ran out of time: a {@code TIMEOUT}, or a {@code CONNECT_FAILED} whose
+   * connection timed out (a connect or TLS handshake that did not finish in time, unlike a
+   * refusal). Either is slowness, counted once per stall like a timeout.
+   */
+  boolean record(
+      Outcome outcome,
+      long durationNanos,
+      long now,
+      boolean slow,
+      boolean clientStalled,
+      boolean acquired,
+      boolean timedOut) {
     outstanding.decrementAndGet();
     boolean closed = breaker.getState() == CircuitBreaker.State.CLOSED;
     if (!acquired && !closed) {
       if (outcome == Outcome.SUCCESS) {
-        latency.observe(durationNanos, now);
         if (!clientStalled) {
+          latency.observe(durationNanos, now);
           learnUsual(durationNanos);
         }
         restoreNow();
@@ -346,8 +368,8 @@ final class EndpointState {
     // A lost race is measured against the winner by the caller, and against the usual latency of
     // the endpoint's region here: losing to a nearer region is not being slow.
     boolean slowLoss = outcome == Outcome.CANCELLED && slow && slowForItsRegion(durationNanos);
-    boolean slowness = outcome == Outcome.TIMEOUT || slowLoss;
-    boolean timedOutWhileStalled = outcome == Outcome.TIMEOUT && clientStalled;
+    boolean slowness = timedOut || slowLoss;
+    boolean timedOutWhileStalled = timedOut && clientStalled;
     if (slowness && (timedOutWhileStalled || !takeSlowEvidence(now - durationNanos, now))) {
       // Not evidence: the client was the slow party, or this stall was already counted. (A race
       // lost to a winner that ran less than half as long is relative evidence: both ran on this
@@ -369,9 +391,12 @@ final class EndpointState {
       }
       return true;
     }
+    // While the client stalls, what an attempt measured is the stall: the endpoint's latency
+    // estimate would take it as a peak at once and steer its traffic away for tens of seconds.
+    boolean measured = !clientStalled;
     if (outcome.isEndpointFailure() || outcome == Outcome.THROTTLED) {
-      latency.observe(Math.max(durationNanos, ERROR_PENALTY_NANOS), now);
-    } else {
+      latency.observe(Math.max(measured ? durationNanos : 0, ERROR_PENALTY_NANOS), now);
+    } else if (measured) {
       latency.observe(durationNanos, now);
     }
     if (outcome.isEndpointFailure()) {

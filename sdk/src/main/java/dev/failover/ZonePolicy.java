@@ -25,8 +25,8 @@ import org.jspecify.annotations.Nullable;
  * not counted against {@code maxAttempts}, and runs to its end (bounded by its attempt timeout) so
  * that its real outcome tells whether the zone healed; the cost is one extra request a second per
  * evacuated zone. A zone returns when it has been clean for {@code hysteresis} (doubled on each
- * evacuation that follows within 5 minutes of a return, up to eight times, so a flapping zone does
- * not bounce traffic back and forth), then ramps its share of traffic up from 10% over {@code
+ * evacuation that follows within 60 seconds of a return, to four times at most, so a flapping zone
+ * does not bounce traffic back and forth), then ramps its share of traffic up from 10% over {@code
  * slowStart}. Restored endpoints ramp the same way inside their zone.
  *
  * <p>Immutable. {@link #defaults()} (the client's default) and {@link #builder()} judge zones;

@@ -467,7 +467,10 @@ final class Zones {
 
   @GuardedBy("this")
   private void restoreNowLocked(ZoneState z, long now) {
-    if (z.evacuated()) {
+    // Not while most of its endpoints are still out: the next judgement would evacuate it again
+    // at once, and with a longer hysteresis. One endpoint answering as a last resort proves that
+    // endpoint, which is restored; the zone returns through its judgement.
+    if (z.evacuated() && ejection(z, now) == null) {
       restore(z, now);
     }
   }

@@ -227,6 +227,34 @@ class JudgementTest {
   }
 
   @Test
+  void aNewEndpointIsHealthyWhenJudgedAtATimeReadBeforeItArrived() {
+    // A zone judgement reads the time, then an endpoint list arrives and the judgement runs.
+    long read = clock.nanos();
+    clock.advance(Duration.ofMillis(1));
+    Router r = router("us-east-1a", "us-east-1b");
+    for (EndpointState ep : zone(r, "us-east-1a").endpoints) {
+      assertThat(ep.health(read)).isEqualTo(Health.HEALTHY);
+    }
+  }
+
+  @Test
+  void aStallOfTheClientIsNotTakenForTheEndpointsLatency() {
+    EndpointState ep = endpoint(router("us-east-1a", "us-east-1b"), "us-east-1a");
+    for (int i = 0; i < 10; i++) {
+      attempt(ep, Outcome.SUCCESS, 5 * MS, false);
+    }
+    // A one-second pause of the client, which explains the attempt in flight across it: a
+    // success that measured the pause.
+    attempt(ep, Outcome.SUCCESS, 1000 * MS, false, true);
+    // Peak-EWMA takes a peak at once: a second taken for the endpoint's latency would steer its
+    // traffic to the zone's other endpoints for tens of seconds.
+    assertThat(ep.latency.cost(clock.nanos())).isLessThan(100.0 * MS);
+    // Outside a stall a slow answer is the endpoint's.
+    attempt(ep, Outcome.SUCCESS, 1000 * MS, false);
+    assertThat(ep.latency.cost(clock.nanos())).isGreaterThan(500.0 * MS);
+  }
+
+  @Test
   void theSchedulersLatenessMarksAStallWithAGracePeriodAndEvents() {
     ClientHealth health = new ClientHealth("directory", sink, clock.nanos(), 0);
     for (int i = 0; i < 10; i++) {
@@ -489,6 +517,35 @@ class JudgementTest {
     assertThat(ejected.health(clock.nanos())).isEqualTo(Health.HEALTHY);
     r.zones().restoreNow(zone(r, "us-east-1a"), clock.nanos());
     assertThat(zone(r, "us-east-1a").evacuated()).isFalse();
+  }
+
+  @Test
+  void aLastResortSuccessDoesNotRestoreAZoneWhoseEndpointsAreStillMostlyOut() {
+    // A zone is evacuated when more than 40% of its endpoints are out: one of its two.
+    Router r = router(ZonePolicy.defaults().withEjectedPercent(40), "us-east-1a", "us-east-1b");
+    ZoneState a = zone(r, "us-east-1a");
+    EndpointState down = a.endpoints.get(1);
+    for (int i = 0; i < 5; i++) {
+      attempt(down, Outcome.CONNECT_FAILED, MS, false);
+    }
+    traffic(r, "us-east-1b", 50, 0.0, false);
+    r.zones().evaluate(clock.nanos());
+    assertThat(evacuated(r)).containsExactly("us-east-1a");
+    // Its other endpoint answers a call as a last resort: that proves the endpoint, not the zone,
+    // which would be evacuated again at the next judgement.
+    EndpointState up = a.endpoints.get(0);
+    up.begin();
+    up.record(Outcome.SUCCESS, MS, clock.nanos(), false, false, false);
+    r.zones().restoreNow(a, clock.nanos());
+    assertThat(a.evacuated()).isTrue();
+    clock.advance(Duration.ofSeconds(1));
+    r.zones().evaluate(clock.nanos());
+    assertThat(a.evacuated()).isTrue();
+    // The endpoint that was out answers as a last resort too: now the zone is back at once.
+    down.begin();
+    down.record(Outcome.SUCCESS, MS, clock.nanos(), false, false, false);
+    r.zones().restoreNow(a, clock.nanos());
+    assertThat(a.evacuated()).isFalse();
   }
 
   @Test

@@ -1,0 +1,76 @@
+package dev.failover.statemachine;
+
+import static dev.failover.statemachine.Harness.A1;
+import static dev.failover.statemachine.Harness.B1;
+import static dev.failover.statemachine.Harness.get;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.failover.FailoverEvent;
+import dev.failover.ZonePolicy;
+import dev.failover.statemachine.FakeTransport.Exchange;
+import java.net.ConnectException;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A connection that did not open in time (a connect or TLS handshake timeout) is slowness, judged
+ * as a timeout is: the attempts that timed out together are one piece of evidence, because a cold
+ * JVM's first handshakes or a starved host time them all out at once. A refused connection is still
+ * a failure each time. On fake time.
+ */
+class ConnectTimeoutJudgementTest {
+  private static final int CALLS = 6;
+
+  /** Starts {@link #CALLS} calls whose first attempts, to A1, fail together with {@code e}. */
+  private static List<RecordingCallback> failTogether(
+      Harness h, String prefix, java.io.IOException e) {
+    List<RecordingCallback> callbacks = new ArrayList<>();
+    List<Exchange> firsts = new ArrayList<>();
+    for (int i = 0; i < CALLS; i++) {
+      RecordingCallback cb = new RecordingCallback();
+      h.enqueue(get(prefix + i), cb);
+      callbacks.add(cb);
+      Exchange first = h.transport.next();
+      assertThat(first.host()).isEqualTo(A1);
+      firsts.add(first);
+    }
+    h.scheduler.advance(Duration.ofMillis(800));
+    Duration longest = Duration.ZERO;
+    for (int i = 0; i < CALLS; i++) {
+      firsts.get(i).fail(e);
+      Duration backoff = h.awaitRetryTimer(prefix + i, 1);
+      longest = backoff.compareTo(longest) > 0 ? backoff : longest;
+    }
+    h.scheduler.advance(longest);
+    for (int i = 0; i < CALLS; i++) {
+      Exchange retry = h.transport.next();
+      assertThat(retry.host()).isEqualTo(B1);
+      retry.respond(200);
+    }
+    for (RecordingCallback cb : callbacks) {
+      assertThat(cb.awaitStatus()).isEqualTo(200);
+    }
+    return callbacks;
+  }
+
+  @Test
+  void connectsThatTimeOutTogetherAreOnePieceOfEvidence() {
+    try (Harness h = new Harness(b -> b.zones(ZonePolicy.defaults()))) {
+      failTogether(h, "/cold/", new SocketTimeoutException("connect timed out"));
+      assertThat(h.endpoint(A1).breakerState()).isEqualTo("CLOSED");
+      assertThat(h.endpoint(A1).ejections()).isZero();
+      assertThat(h.events.of(FailoverEvent.EndpointEjected.class)).isEmpty();
+    }
+  }
+
+  @Test
+  void refusedConnectionsCountEachTime() {
+    try (Harness h = new Harness(b -> b.zones(ZonePolicy.defaults()))) {
+      failTogether(h, "/refused/", new ConnectException("Connection refused"));
+      assertThat(h.endpoint(A1).ejections()).isEqualTo(1);
+    }
+  }
+}
