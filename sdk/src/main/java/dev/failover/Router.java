@@ -376,6 +376,16 @@ final class Router {
   }
 
   private static final Mode[] PANIC_PASSES = {Mode.ANY_NEW_ZONE, Mode.ANY};
+
+  /**
+   * Panic with no endpoint in rotation that takes traffic: an endpoint that takes traffic in an
+   * evacuated (or shifted) zone comes before the ejected and refusing ones in rotation, as it does
+   * for a retry's last resort.
+   */
+  private static final Mode[] UNROUTABLE_PANIC_PASSES = {
+    Mode.AVAILABLE_NEW_ZONE, Mode.AVAILABLE, Mode.ANY_NEW_ZONE, Mode.ANY
+  };
+
   private static final Mode[] PASSES = {
     Mode.ROUTABLE_NEW_ZONE, Mode.ROUTABLE, Mode.AVAILABLE, Mode.LAST_RESORT
   };
@@ -407,17 +417,34 @@ final class Router {
     // A retry or hedge (or a first attempt in panic, or whose tier had nothing): the nearest tier
     // holding an untried endpoint in an untried zone, then any untried endpoint, then evacuated
     // zones as a last resort.
-    Mode[] passes = panic ? PANIC_PASSES : PASSES;
+    Mode[] passes = PASSES;
+    if (panic) {
+      passes = anyRoutable(t.all(), now) ? PANIC_PASSES : UNROUTABLE_PANIC_PASSES;
+    }
     for (Mode mode : passes) {
       for (int i = 0, n = tiers.size(); i < n; i++) {
         EndpointState s = p2c(tiers.get(i), now, tried, mode.newZone ? triedZones : null, mode);
         if (s != null) {
-          boolean lastResort = !panic && (mode == Mode.LAST_RESORT || s.zone.outOfRotation(now));
+          // In panic too, an attempt in a zone out of rotation is a last resort: if it answers
+          // while nothing in rotation does, its zone was wrongly judged and returns at once.
+          boolean lastResort = (!panic && mode == Mode.LAST_RESORT) || s.zone.outOfRotation(now);
           return lastResort || panic ? new Pick(s, panic, lastResort) : s.routed;
         }
       }
     }
     return null;
+  }
+
+  /**
+   * Whether some endpoint in rotation takes traffic (panic may still hold, below its threshold).
+   */
+  private static boolean anyRoutable(List<EndpointState> all, long now) {
+    for (int i = 0, n = all.size(); i < n; i++) {
+      if (routable(all.get(i), now)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
@@ -484,6 +511,7 @@ final class Router {
     ROUTABLE(false),
     ROUTABLE_NEW_ZONE(true),
     AVAILABLE(false),
+    AVAILABLE_NEW_ZONE(true),
     ANY(false),
     ANY_NEW_ZONE(true),
     LAST_RESORT(false);
@@ -497,7 +525,7 @@ final class Router {
     boolean accepts(EndpointState s, long now) {
       return switch (this) {
         case ROUTABLE, ROUTABLE_NEW_ZONE -> routable(s, now);
-        case AVAILABLE -> s.available(now);
+        case AVAILABLE, AVAILABLE_NEW_ZONE -> s.available(now);
         case ANY, ANY_NEW_ZONE -> true;
         // Ejected or down endpoints, when nothing else is left; never one a server held off.
         case LAST_RESORT -> s.health(now) != FailoverSnapshot.Health.HELD_OFF;

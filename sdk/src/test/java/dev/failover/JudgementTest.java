@@ -549,6 +549,44 @@ class JudgementTest {
   }
 
   @Test
+  void inPanicWithNothingInRotationAZoneOutOfRotationThatAnswersComesFirst() {
+    Router r = router("us-east-1a", "us-east-1b");
+    // us-east-1b refused for three seconds and was evacuated...
+    for (int s = 0; s < 3; s++) {
+      traffic(r, "us-east-1a", 50, 0.0, false);
+      traffic(r, "us-east-1b", 50, 1.0, true);
+      clock.advance(Duration.ofSeconds(1));
+    }
+    r.zones().evaluate(clock.nanos());
+    assertThat(evacuated(r)).containsExactly("us-east-1b");
+    // ...then the home zone's endpoints were all ejected: nothing in rotation takes traffic, and
+    // routing panics. us-east-1b's endpoints were never ejected.
+    for (EndpointState ep : zone(r, "us-east-1a").endpoints) {
+      for (int i = 0; i < 5; i++) {
+        attempt(ep, Outcome.CONNECT_FAILED, MS, false);
+      }
+    }
+    assertThat(r.panic(clock.nanos())).isTrue();
+    for (int i = 0; i < 20; i++) {
+      Router.Pick p = r.pick(clock.nanos(), Set.of(), Set.of());
+      assertThat(p).isNotNull();
+      assertThat(p.endpoint().zone).isSameAs(zone(r, "us-east-1b"));
+      // A last resort: it takes no breaker permission, and its success brings its zone back.
+      assertThat(p.lastResort()).isTrue();
+      assertThat(p.acquired()).isFalse();
+    }
+    // A retry after it goes to the home zone, which is all that is left.
+    Router.Pick retry =
+        r.pick(
+            clock.nanos(),
+            new HashSet<>(zone(r, "us-east-1b").endpoints),
+            Set.of("us-east-1/us-east-1b"));
+    assertThat(retry).isNotNull();
+    assertThat(retry.endpoint().zone).isSameAs(zone(r, "us-east-1a"));
+    assertThat(retry.lastResort()).isFalse();
+  }
+
+  @Test
   void failBackIsBoundedAndItsGrowthIsForgotten() {
     Router r = router("us-east-1a", "us-east-1b", "us-east-1c");
     ZoneState a = zone(r, "us-east-1a");
