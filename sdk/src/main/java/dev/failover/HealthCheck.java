@@ -305,9 +305,8 @@ public final class HealthCheck {
     if (!enabled) {
       return "HealthCheck.off()";
     }
-    int query = path.indexOf('?');
     return "HealthCheck[path="
-        + (query < 0 ? path : path.substring(0, query) + "?***")
+        + maskQuery(path)
         + ", interval="
         + interval
         + ", downInterval="
@@ -446,10 +445,26 @@ public final class HealthCheck {
   private static String checkPath(String path) {
     Objects.requireNonNull(path, "path");
     if (!path.startsWith("/")) {
+      String shown = maskQuery(path);
       throw new InvalidSettingException(
-          "healthCheck.path", path, "health check path must start with '/' but was '" + path + "'");
+          "healthCheck.path",
+          shown,
+          "health check path must start with '/' but was '" + shown + "'");
+    }
+    if (path.indexOf('#') >= 0) {
+      String shown = maskQuery(path);
+      throw new InvalidSettingException(
+          "healthCheck.path",
+          shown,
+          "health check path must not have a fragment ('#') but was '" + shown + "'");
     }
     return path;
+  }
+
+  /** The path with its query's values hidden: a query may carry a token. */
+  private static String maskQuery(String path) {
+    int query = path.indexOf('?');
+    return query < 0 ? path : path.substring(0, query) + "?***";
   }
 
   private static Duration checkInterval(Duration interval) {

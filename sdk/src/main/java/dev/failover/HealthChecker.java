@@ -248,12 +248,23 @@ final class HealthChecker {
         && 2 * (now - reach.reachedSdkAt) < timeoutNanos;
   }
 
+  /**
+   * The probe's URL: the endpoint's path followed by the check's path, and the check's query, if it
+   * has one (a path such as {@code /health?full=true}: its {@code ?} starts a query, as in a URL).
+   */
   static HttpUrl probeUrl(HttpUrl base, String path) {
     String basePath = base.encodedPath();
     if (basePath.endsWith("/")) {
       basePath = basePath.substring(0, basePath.length() - 1);
     }
-    return base.newBuilder().encodedPath(basePath + path).build();
+    int query = path.indexOf('?');
+    if (query < 0) {
+      return base.newBuilder().encodedPath(basePath + path).build();
+    }
+    return base.newBuilder()
+        .encodedPath(basePath + path.substring(0, query))
+        .encodedQuery(path.substring(query + 1))
+        .build();
   }
 
   /**

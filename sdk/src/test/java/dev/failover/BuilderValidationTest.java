@@ -165,6 +165,24 @@ class BuilderValidationTest {
   void healthCheckAndEjectionPolicyAreChecked() {
     assertThatThrownBy(() -> HealthCheck.http("health"))
         .hasMessage("health check path must start with '/' but was 'health'");
+    // A query may carry a token: its values are not repeated.
+    assertThatThrownBy(() -> HealthCheck.http("health?access_token=s3cr3t"))
+        .hasMessage("health check path must start with '/' but was 'health?***'")
+        .isInstanceOfSatisfying(
+            InvalidSettingException.class, e -> assertThat(e.value()).isEqualTo("health?***"));
+    assertThatThrownBy(() -> HealthCheck.http("/health#top"))
+        .hasMessage("health check path must not have a fragment ('#') but was '/health#top'");
+    // A query is sent as one.
+    assertThat(
+            HealthChecker.probeUrl(
+                    okhttp3.HttpUrl.get("http://127.0.0.1:8080/directory/"),
+                    "/health?full=true&token=a%20b")
+                .toString())
+        .isEqualTo("http://127.0.0.1:8080/directory/health?full=true&token=a%20b");
+    assertThat(
+            HealthChecker.probeUrl(okhttp3.HttpUrl.get("http://127.0.0.1:8080"), "/health")
+                .toString())
+        .isEqualTo("http://127.0.0.1:8080/health");
     assertThatThrownBy(() -> HealthCheck.http("/health").withThresholds(0, 1))
         .hasMessage("health check healthyThreshold must be >= 1 but was 0");
     assertThatThrownBy(() -> EjectionPolicy.defaults().withFailureRate(101, 10, 5))
