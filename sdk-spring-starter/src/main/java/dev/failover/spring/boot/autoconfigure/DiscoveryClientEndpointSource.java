@@ -160,13 +160,13 @@ final class DiscoveryClientEndpointSource implements EndpointSource {
       instances = discoveryClient.getInstances(settings.serviceId());
     } catch (RuntimeException e) {
       // Its text only, redacted: a registry's exception may quote a URL with credentials.
-      log.debug("{}: getInstances failed: {}", description(), Redaction.userInfo(e.toString()));
+      log.debug("{}: getInstances failed: {}", description(), Redaction.text(e.toString()));
       target.failed(
           new IllegalStateException(
               "getInstances(\""
                   + settings.serviceId()
                   + "\") failed: "
-                  + Redaction.userInfo(e.toString())));
+                  + Redaction.text(e.toString())));
       return;
     }
     List<Endpoint> endpoints;
@@ -174,7 +174,7 @@ final class DiscoveryClientEndpointSource implements EndpointSource {
       endpoints = endpoints(instances);
     } catch (RuntimeException e) {
       // With its stack, for the bug it is, but its text redacted: it may quote an instance's URI.
-      RuntimeException redacted = new IllegalStateException(Redaction.userInfo(e.toString()));
+      RuntimeException redacted = new IllegalStateException(Redaction.text(e.toString()));
       redacted.setStackTrace(e.getStackTrace());
       log.warn("{}: cannot read the instances", description(), redacted);
       target.failed(
@@ -182,7 +182,7 @@ final class DiscoveryClientEndpointSource implements EndpointSource {
               "cannot read the instances of '"
                   + settings.serviceId()
                   + "': "
-                  + Redaction.userInfo(e.toString())));
+                  + Redaction.text(e.toString())));
       return;
     }
     target.endpoints(endpoints);
@@ -205,18 +205,18 @@ final class DiscoveryClientEndpointSource implements EndpointSource {
       }
       if (uri == null) {
         String name =
-            Redaction.userInfo(id != null ? id : instance.getHost() + ":" + instance.getPort());
+            Redaction.text(id != null ? id : instance.getHost() + ":" + instance.getPort());
         warn(
             problems,
             name + " no URI",
             "{}: instance {} is skipped: it has no valid URI (host '{}', port {})",
             description(),
             name,
-            Redaction.userInfo(String.valueOf(instance.getHost())),
+            Redaction.text(String.valueOf(instance.getHost())),
             instance.getPort());
         continue;
       }
-      String name = Redaction.userInfo(id != null ? id + " (" + uri + ")" : String.valueOf(uri));
+      String name = Redaction.text(id != null ? id + " (" + uri + ")" : String.valueOf(uri));
       String zone = first(metadata, mapping.zoneKeys());
       if (zone == null) {
         zone = mapping.defaultZone();
@@ -250,7 +250,7 @@ final class DiscoveryClientEndpointSource implements EndpointSource {
             "{}: instance {} is skipped: {}",
             description(),
             name,
-            String.valueOf(e.getMessage()));
+            Redaction.text(String.valueOf(e.getMessage())));
         continue;
       }
       String weight = metadata.get(mapping.weightKey());

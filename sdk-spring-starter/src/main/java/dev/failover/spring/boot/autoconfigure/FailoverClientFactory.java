@@ -1268,16 +1268,27 @@ final class FailoverClientFactory implements InitializingBean {
       String action,
       @Nullable Throwable cause) {
     ConfigurationProperty configured = configured(property);
-    Object shown = value;
+    Object written = value;
     String origin = null;
     if (configured != null) {
       // Show the value as written (-2s rather than PT-2S), except for URLs, which may hold secrets.
       if (!property.endsWith(".url") && configured.getValue() != null) {
-        shown = configured.getValue();
+        written = configured.getValue();
       }
       origin = configured.getOrigin() != null ? configured.getOrigin().toString() : null;
     }
-    return new FailoverConfigurationException(property, shown, origin, problem, action, cause);
+    // Masked as Redaction.value does (a health path's ?access_token=, a URL's user info), also
+    // where the reason or the advice quote it, as written or as bound.
+    String raw = written == null ? null : String.valueOf(written);
+    String shown = raw == null ? null : Redaction.value(property, raw);
+    String bound = value == null ? null : String.valueOf(value);
+    String boundShown = bound == null ? "" : Redaction.value(property, bound);
+    String reason =
+        Redaction.quoting(
+            Redaction.quoting(problem, raw, String.valueOf(shown)), bound, boundShown);
+    String advice =
+        Redaction.quoting(Redaction.quoting(action, raw, String.valueOf(shown)), bound, boundShown);
+    return new FailoverConfigurationException(property, shown, origin, reason, advice, cause);
   }
 
   /** The property as configured, with where it comes from, such as a line of application.yml. */

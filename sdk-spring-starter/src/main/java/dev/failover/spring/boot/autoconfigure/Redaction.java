@@ -3,6 +3,7 @@ package dev.failover.spring.boot.autoconfigure;
 import java.util.List;
 import java.util.Locale;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Masks credentials in text the starter shows: failure analyses, health reasons and log lines.
@@ -12,10 +13,16 @@ import java.util.regex.Pattern;
  *       without a scheme ({@code https://svc:p@ss@dir-b/x} and {@code svc:p@ss@dir-b:8443} become
  *       {@code https://***@dir-b/x} and {@code ***@dir-b:8443}), up to the last {@code @} of the
  *       authority, since a password may hold an {@code @};
+ *   <li>{@link #queryValues(String)}: the value of every query or fragment parameter in a text
+ *       ({@code health?access_token=abc&x=1} becomes {@code health?access_token=***&x=***}),
+ *       whatever its name: tokens, signatures and keys travel under many names ({@code sig}, {@code
+ *       X-Amz-Credential}, {@code code}, {@code jsessionid}...), and a parameter's value is seldom
+ *       what a diagnosis needs, while its name stays;
+ *   <li>{@link #text(String)}: both, for free text such as an exception's message;
  *   <li>{@link #value(String, String)}: a property's value, entirely ({@value #MASK}) when its key
  *       looks sensitive ({@link #sensitiveKey(String)}, after Spring Boot's {@code Sanitizer}), or
  *       the value is an {@code Authorization} header's value ({@code Bearer ...}, {@code Basic
- *       ...}); else its user info.
+ *       ...}); else as {@link #text(String)} shows it.
  * </ul>
  */
 final class Redaction {
@@ -30,6 +37,15 @@ final class Redaction {
    */
   private static final Pattern USER_INFO =
       Pattern.compile("(?:(?<=://)|(?<![^\\s,])(?![^\\s,]*://))[^\\s,]*@");
+
+  /**
+   * A query or fragment parameter's name with its {@code =} (group 1) and its value: after {@code
+   * ?}, {@code &}, {@code #} or {@code ;} (matrix parameters, {@code ;jsessionid=}), up to the next
+   * parameter, a space, a comma (lists of URLs) or a quote or bracket that closes the text quoting
+   * it.
+   */
+  private static final Pattern QUERY_VALUE =
+      Pattern.compile("([?&#;][^\\s=&#?;,'\"]*=)[^\\s&#;,'\"()\\[\\]<>]+");
 
   /** Key segments, lower case without separators, whose values are masked where they appear. */
   private static final List<String> SENSITIVE_PARTS =
@@ -55,19 +71,58 @@ final class Redaction {
   }
 
   /**
+   * The text with the value of every query or fragment parameter in it replaced by {@code ***}.
+   *
+   * @param text any text, such as a path or an exception's message
+   * @return the text with parameter names but no parameter values
+   */
+  static String queryValues(String text) {
+    return QUERY_VALUE.matcher(text).replaceAll("$1***");
+  }
+
+  /**
+   * The text without user info ({@link #userInfo}) or query parameter values ({@link
+   * #queryValues}): for free text that may quote URLs, such as an exception's message.
+   *
+   * @param text any text
+   * @return the text as it may be shown
+   */
+  static String text(String text) {
+    return queryValues(userInfo(text));
+  }
+
+  /**
    * A property's value as it may be shown.
    *
    * @param key the property's key, or its last segment, such as {@code
    *     failover.clients.directory.default-header.Authorization}
    * @param value its value
    * @return {@value #MASK} for a sensitive key or an Authorization header's value, else the value
-   *     without user info
+   *     without user info or query parameter values
    */
   static String value(String key, String value) {
     if (sensitiveKey(key) || AUTHORIZATION_VALUE.matcher(value).find()) {
       return MASK;
     }
-    return userInfo(value);
+    return text(value);
+  }
+
+  /**
+   * A text that may quote a property's value, such as the reason it is wrong, as it may be shown:
+   * each occurrence of the value as written replaced by {@code shown}, its form in {@link
+   * #value(String, String)}, then as {@link #text(String)}.
+   *
+   * @param text the text
+   * @param value the value as written, or null
+   * @param shown how the value is shown
+   * @return the text as it may be shown
+   */
+  static String quoting(String text, @Nullable String value, String shown) {
+    String t = text;
+    if (value != null && !value.isEmpty() && !value.equals(shown)) {
+      t = t.replace(value, shown);
+    }
+    return text(t);
   }
 
   /**

@@ -194,6 +194,25 @@ class DiscoveryClientEndpointSourceTests {
         .doesNotContain("ss@", "s3cr3t");
   }
 
+  /** The failure's reason masks the values of query parameters, such as a token. */
+  @Test
+  void aFailureQuotingAUrlWithATokenInItsQueryShowsNoneOfIt() {
+    registry.instances.set(
+        List.of(instance("a", "http://10.0.0.1:8080", Map.of("zone", "us-east-1a"))));
+    DiscoveryClientEndpointSource source = started(source(MAPPING, null));
+    await().atMost(Duration.ofSeconds(30)).until(() -> updates.lists.size() == 1);
+
+    registry.failure.set(
+        new IllegalStateException(
+            "403 from http://registry:8500/v1/health/service/directory?token=s3cr3t&dc=eu1"));
+    source.poll();
+
+    assertThat(updates.failures).hasSize(1);
+    assertThat(updates.failures.get(0).getMessage())
+        .contains("/v1/health/service/directory?token=***&dc=***")
+        .doesNotContain("s3cr3t");
+  }
+
   /** An instance the registry cannot describe: the warning keeps the stack, not the secret. */
   @Test
   @ExtendWith(OutputCaptureExtension.class)

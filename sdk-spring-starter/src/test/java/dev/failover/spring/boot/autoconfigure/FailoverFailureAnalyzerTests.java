@@ -226,6 +226,30 @@ class FailoverFailureAnalyzerTests {
             });
   }
 
+  /**
+   * A value with a credential in its query string (a health path missing its slash): the analysis
+   * shows it, and the reason quoting it, with the parameter's value masked.
+   */
+  @Test
+  void analysisMasksAQueryParameterValueInTheValueAndTheReason() {
+    runner
+        .withPropertyValues(
+            with("failover.clients.directory.health.path=health?access_token=abc123"))
+        .run(
+            context -> {
+              FailureAnalysis analysis =
+                  new FailoverConfigurationFailureAnalyzer().analyze(context.getStartupFailure());
+              assertThat(analysis.getDescription())
+                  .contains("Property: failover.clients.directory.health.path\n")
+                  .contains("Value: \"health?access_token=***\"\n")
+                  .contains("Reason: ")
+                  .contains("but was 'health?access_token=***'")
+                  .doesNotContain("abc123");
+              assertThat(analysis.getAction()).doesNotContain("abc123");
+              assertThat(context.getStartupFailure().getMessage()).doesNotContain("abc123");
+            });
+  }
+
   @Test
   void analysisShowsAPercentageAsWritten() {
     runner

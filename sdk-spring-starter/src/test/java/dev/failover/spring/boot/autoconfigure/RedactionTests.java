@@ -71,4 +71,63 @@ class RedactionTests {
     assertThat(Redaction.value("failover.clients.directory.dedline", value))
         .isEqualTo(Redaction.MASK);
   }
+
+  /** Every query or fragment parameter's value is masked, its name kept, whatever the name. */
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "health?access_token=abc                         | health?access_token=***",
+        "/health?ACCESS_TOKEN=abc&mode=deep              | /health?ACCESS_TOKEN=***&mode=***",
+        "https://h/x?sig=s1&X-Amz-Credential=c#id_token=t | https://h/x?sig=***&X-Amz-Credential=***#id_token=***",
+        "http://h/a;jsessionid=0A1B?password=p            | http://h/a;jsessionid=***",
+        "but was 'health?api_key=k9'                     | but was 'health?api_key=***'",
+        "refused: http://r1/x?token=a, http://r2/y?key=b | refused: http://r1/x?token=***, http://r2/y?key=***",
+        "(http://r1/x?client_secret=s) done              | (http://r1/x?client_secret=***) done",
+        "http://u:p@h/x?secret=s                         | http://***@h/x?secret=***",
+        "/health?flag&empty=                             | /health?flag&empty=",
+        "a plain reason; use 2s                          | a plain reason; use 2s",
+      })
+  void queryParameterValuesAreMaskedAndTheirNamesKept(String text, String shown) {
+    assertThat(Redaction.text(text)).isEqualTo(shown);
+    assertThat(Redaction.value("failover.clients.directory.health.path", text)).isEqualTo(shown);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(
+      strings = {
+        "token",
+        "access_token",
+        "id_token",
+        "refresh_token",
+        "sig",
+        "signature",
+        "key",
+        "api_key",
+        "apikey",
+        "password",
+        "secret",
+        "client_secret",
+        "auth",
+        "Token",
+        "AUTH"
+      })
+  void theUsualCredentialParametersAreMasked(String name) {
+    assertThat(Redaction.text("http://h/x?a=1&" + name + "=s3cr3t"))
+        .isEqualTo("http://h/x?a=***&" + name + "=***")
+        .doesNotContain("s3cr3t");
+  }
+
+  @org.junit.jupiter.api.Test
+  void aReasonQuotingAMaskedValueQuotesItMasked() {
+    assertThat(
+            Redaction.quoting(
+                "health check path must start with '/' but was 'health?access_token=abc'",
+                "health?access_token=abc",
+                "health?access_token=***"))
+        .isEqualTo("health check path must start with '/' but was 'health?access_token=***'");
+    assertThat(Redaction.quoting("header value 'Bearer abc' is wrong", "Bearer abc", "******"))
+        .isEqualTo("header value '******' is wrong");
+    assertThat(Redaction.quoting("must be 1 or more", "0", "0")).isEqualTo("must be 1 or more");
+  }
 }
