@@ -30,11 +30,13 @@ import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.InitializingBean;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.context.properties.PropertyMapper;
+import org.springframework.boot.context.properties.bind.BindException;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.source.ConfigurationProperty;
 import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
 import org.springframework.boot.context.properties.source.ConfigurationPropertySource;
 import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
+import org.springframework.core.NestedExceptionUtils;
 import org.springframework.core.env.Environment;
 import org.springframework.util.unit.DataSize;
 
@@ -164,8 +166,16 @@ final class FailoverClientFactory implements InitializingBean {
     try {
       fresh = Binder.get(environment).bindOrCreate("failover", FailoverProperties.class);
       FailoverKeys.check(environment, fresh.isIgnoreUnknownKeys());
+    } catch (BindException e) {
+      notApplied(null, unbound(e));
+      return;
+    } catch (FailoverConfigurationException e) {
+      notApplied(null, e);
+      return;
     } catch (RuntimeException e) {
-      LOG.error("failover configuration change not applied: {}", e.getMessage());
+      LOG.error(
+          "failover configuration change not applied: {}",
+          Redaction.text(String.valueOf(e.getMessage())));
       return;
     }
     List<Built> clients;
@@ -231,10 +241,65 @@ final class FailoverClientFactory implements InitializingBean {
     }
   }
 
-  private static void notApplied(String prefix, FailoverConfigurationException e) {
+  /**
+   * A value of a change that does not bind (such as {@code deadline=soon}) as the property at
+   * fault: its name, its value (masked as {@link Redaction#value} masks it), its origin, why it
+   * does not convert (the root cause, quoting the value masked) and advice for its type.
+   */
+  static FailoverConfigurationException unbound(BindException e) {
+    ConfigurationProperty p = e.getProperty();
+    String property = (p != null ? p.getName() : e.getName()).toString();
+    String raw = p == null || p.getValue() == null ? null : String.valueOf(p.getValue());
+    String shown = raw == null ? null : Redaction.value(property, raw);
+    String origin = p == null || p.getOrigin() == null ? null : p.getOrigin().toString();
+    Class<?> type = e.getTarget().getType().resolve(Object.class);
+    Throwable root = NestedExceptionUtils.getMostSpecificCause(e);
+    String why = root == e ? "" : " (" + root.getMessage() + ")";
+    String problem = "cannot be converted to " + type.getSimpleName() + why;
+    return new FailoverConfigurationException(
+        property,
+        shown,
+        origin,
+        Redaction.quoting(problem, raw, String.valueOf(shown)),
+        advice(type),
+        e);
+  }
+
+  /** What to write for a value of {@code type}. */
+  private static String advice(Class<?> type) {
+    if (type == Duration.class) {
+      return "use a duration such as 500ms or 2s";
+    }
+    if (type == DataSize.class) {
+      return "use a size such as 64KB";
+    }
+    if (type == Boolean.class || type == boolean.class) {
+      return "use true or false";
+    }
+    if (type == Integer.class || type == int.class || type == Long.class || type == long.class) {
+      return "use a whole number";
+    }
+    if (type == Percentage.class) {
+      return "use a share such as 10% or 0.1";
+    }
+    if (type == Instant.class) {
+      return "use an instant such as 2030-01-01T00:00:00Z";
+    }
+    if (type.isEnum()) {
+      List<String> names = new ArrayList<>();
+      for (Object constant : type.getEnumConstants()) {
+        names.add(((Enum<?>) constant).name().toLowerCase(Locale.ROOT).replace('_', '-'));
+      }
+      return "use one of " + names;
+    }
+    return "use a value that converts to " + type.getSimpleName();
+  }
+
+  /** Logs a change not applied: to the clients under {@code prefix}, or (null) to every client. */
+  private static void notApplied(@Nullable String prefix, FailoverConfigurationException e) {
     LOG.error(
-        "failover configuration change not applied to {}: {}{}; {}",
-        prefix,
+        "failover configuration change not applied{}: {}{}; {}",
+        prefix == null ? "" : " to " + prefix,
         e.getMessage(),
         e.origin() == null ? "" : " (" + e.origin() + ")",
         e.action());

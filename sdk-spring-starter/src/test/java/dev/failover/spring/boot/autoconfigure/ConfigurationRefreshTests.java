@@ -271,16 +271,32 @@ class ConfigurationRefreshTests {
                       "failover configuration change not applied to failover.clients.directory:"
                           + " Property failover.clients.directory.deadline with value '-1s' is"
                           + " invalid: must be a positive duration but was PT-1S");
+              // A value that does not bind: the property, its value, origin, why and advice.
               change(context, "failover.clients.directory.deadline", "soon");
               assertThat(output)
-                  .contains("failover configuration change not applied: Failed to bind properties")
-                  .contains("failover.clients.directory.deadline");
+                  .contains(
+                      "failover configuration change not applied: Property"
+                          + " failover.clients.directory.deadline with value 'soon' is invalid:"
+                          + " cannot be converted to Duration (")
+                  .contains(
+                      "(\"failover.clients.directory.deadline\" from property source"
+                          + " \"changes\"); use a duration such as 500ms or 2s");
+              // Masked as everywhere: the value, and the reason that quotes it.
+              change(context, "failover.clients.directory.deadline", "2s?access_token=s3cr3t");
+              assertThat(output)
+                  .contains(
+                      "Property failover.clients.directory.deadline with value"
+                          + " '2s?access_token=***' is invalid")
+                  .doesNotContain("s3cr3t");
               change(context, "failover.clients.directory.deadline", null);
               change(context, "failover.clients.directory.dedline", "2s");
               assertThat(output)
                   .contains(
                       "failover configuration change not applied: Property"
-                          + " failover.clients.directory.dedline");
+                          + " failover.clients.directory.dedline with value '2s' is invalid: is not"
+                          + " a failover setting; did you mean failover.clients.directory.deadline?"
+                          + " (\"failover.clients.directory.dedline\" from property source"
+                          + " \"changes\"); ");
               change(context, "failover.clients.directory.dedline", null);
               change(context, "failover.clients.directory.base-config", "nope");
               assertThat(output)
