@@ -55,6 +55,9 @@ final class DiscoveryClientEndpointSource implements EndpointSource {
   private @Nullable Updates updates;
   private boolean closed;
 
+  /** The source's thread: close() called on it (from a listener of the list) does not wait. */
+  private volatile @Nullable Thread thread;
+
   // Written by the heartbeat publisher's thread, read by the polling thread.
   private volatile long lastHeartbeatNanos;
   private volatile long lastPollNanos;
@@ -91,6 +94,7 @@ final class DiscoveryClientEndpointSource implements EndpointSource {
               r -> {
                 Thread t = new Thread(r, "failover-discovery-" + clientName);
                 t.setDaemon(true);
+                thread = t;
                 return t;
               });
       started.setRemoveOnCancelPolicy(true);
@@ -99,11 +103,20 @@ final class DiscoveryClientEndpointSource implements EndpointSource {
     }
     lastHeartbeatNanos = nanoTime.getAsLong();
     heartbeats.subscribe(onHeartbeat);
-    // The first poll runs at once, on the source's thread: build() waits for it only as long as
-    // the policy's start timeout, and not at all with fallback endpoints.
-    Future<?> unused =
-        started.scheduleWithFixedDelay(
-            this::poll, 0, settings.refreshInterval().toNanos(), TimeUnit.NANOSECONDS);
+    synchronized (lock) {
+      if (closed) {
+        // close() ran since the block above, and its unsubscribe may have come before this
+        // subscribe: leave nothing subscribed, schedule nothing on the executor it shut down.
+        heartbeats.unsubscribe(onHeartbeat);
+        return;
+      }
+      // The first poll runs at once, on the source's thread: build() waits for it only as long as
+      // the policy's start timeout, and not at all with fallback endpoints. Under the lock, so
+      // that close() cannot shut the executor down in between.
+      Future<?> unused =
+          started.scheduleWithFixedDelay(
+              this::poll, 0, settings.refreshInterval().toNanos(), TimeUnit.NANOSECONDS);
+    }
   }
 
   /**
@@ -314,6 +327,12 @@ final class DiscoveryClientEndpointSource implements EndpointSource {
       return;
     }
     stopping.shutdownNow();
+    if (Thread.currentThread() == thread) {
+      // Called on the source's own thread (a listener of the list it reports closed the client):
+      // that thread cannot end while it runs this, and ends once it returns, the executor being
+      // shut down. Waiting would only take the whole timeout and end in a misleading warning.
+      return;
+    }
     boolean interrupted = false;
     boolean stopped = false;
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(CLOSE_TIMEOUT_SECONDS);

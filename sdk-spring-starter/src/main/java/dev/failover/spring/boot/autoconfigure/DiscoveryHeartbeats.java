@@ -12,7 +12,7 @@ import org.springframework.context.ApplicationListener;
  * running {@link DiscoveryClientEndpointSource}, so that it asks at once rather than at its next
  * refresh.
  */
-final class DiscoveryHeartbeats implements ApplicationListener<HeartbeatEvent> {
+class DiscoveryHeartbeats implements ApplicationListener<HeartbeatEvent> {
   private static final Logger log = LoggerFactory.getLogger(DiscoveryHeartbeats.class);
 
   private final CopyOnWriteArraySet<Runnable> subscribers = new CopyOnWriteArraySet<>();
@@ -34,5 +34,10 @@ final class DiscoveryHeartbeats implements ApplicationListener<HeartbeatEvent> {
 
   void unsubscribe(Runnable subscriber) {
     subscribers.remove(subscriber);
+  }
+
+  /** How many sources are subscribed now. */
+  int subscribers() {
+    return subscribers.size();
   }
 }

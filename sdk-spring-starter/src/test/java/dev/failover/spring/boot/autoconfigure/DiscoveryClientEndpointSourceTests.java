@@ -305,6 +305,87 @@ class DiscoveryClientEndpointSourceTests {
     assertThat(source.description()).isEqualTo("spring-cloud-discovery directory");
   }
 
+  /**
+   * A listener of the list that closes the client closes the source on the source's own thread:
+   * close() returns at once, without the 5 s wait for that thread and its misleading warning, and
+   * the thread ends when the listener returns.
+   */
+  @Test
+  @ExtendWith(OutputCaptureExtension.class)
+  void closeOnItsOwnThreadDoesNotWaitForThatThread(CapturedOutput output) {
+    registry.instances.set(
+        List.of(instance("a", "http://10.0.0.1:8080", Map.of("zone", "us-east-1a"))));
+    AtomicReference<@Nullable DiscoveryClientEndpointSource> self = new AtomicReference<>();
+    AtomicLong closeNanos = new AtomicLong(-1);
+    DiscoveryClientEndpointSource source =
+        new DiscoveryClientEndpointSource(
+            "self-closing",
+            registry,
+            new EndpointSources.Settings("directory", Duration.ofHours(1), null, MAPPING),
+            heartbeats,
+            nanos::get);
+    self.set(source);
+    source.start(
+        new EndpointSource.Updates() {
+          @Override
+          public void endpoints(List<Endpoint> endpoints) {
+            long start = System.nanoTime();
+            java.util.Objects.requireNonNull(self.get()).close();
+            closeNanos.set(System.nanoTime() - start);
+          }
+
+          @Override
+          public void failed(Throwable cause) {}
+        });
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> closeNanos.get() >= 0);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> threads("failover-discovery-self-closing").isEmpty());
+    // It waited for nothing (before: the whole 5 s, then a warning); a wide margin for load.
+    assertThat(Duration.ofNanos(closeNanos.get())).isLessThan(Duration.ofSeconds(4));
+    assertThat(output.getAll()).doesNotContain("did not stop");
+    assertThat(heartbeats.subscribers()).isZero();
+  }
+
+  /**
+   * A close() that comes after start() has created the thread but before it subscribed to
+   * heartbeats: start() leaves no subscription behind and schedules nothing on the shut-down
+   * executor (it threw a RejectedExecutionException).
+   */
+  @Test
+  void aCloseWhileStartingLeavesNoSubscriptionAndNoThread() {
+    registry.instances.set(
+        List.of(instance("a", "http://10.0.0.1:8080", Map.of("zone", "us-east-1a"))));
+    AtomicReference<@Nullable DiscoveryClientEndpointSource> self = new AtomicReference<>();
+    DiscoveryHeartbeats closingFirst =
+        new DiscoveryHeartbeats() {
+          @Override
+          void subscribe(Runnable subscriber) {
+            // The close() of another thread, landing just before the subscription.
+            java.util.Objects.requireNonNull(self.get()).close();
+            super.subscribe(subscriber);
+          }
+        };
+    DiscoveryClientEndpointSource source =
+        new DiscoveryClientEndpointSource(
+            "closed-while-starting",
+            registry,
+            new EndpointSources.Settings("directory", Duration.ofHours(1), null, MAPPING),
+            closingFirst,
+            nanos::get);
+    self.set(source);
+
+    source.start(updates);
+
+    assertThat(closingFirst.subscribers()).isZero();
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> threads("failover-discovery-closed-while-starting").isEmpty());
+    assertThat(updates.lists).isEmpty();
+    assertThat(registry.calls.get()).isZero();
+  }
+
   private DiscoveryClientEndpointSource source(
       EndpointSources.InstanceMapping mapping, @Nullable Duration heartbeatTimeout) {
     return new DiscoveryClientEndpointSource(
