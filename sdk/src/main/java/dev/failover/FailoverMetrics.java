@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -58,6 +59,13 @@ import org.slf4j.LoggerFactory;
  * list, whether it hedges). Monitoring a client of a name already monitored (another client built
  * for the same service) moves that name's meters to the new client and keeps its counters.
  *
+ * <p><b>Closing a client.</b> Call {@link #unmonitor} before closing a client for good: its meters
+ * leave the registry, and this object forgets it. A registry often outlives the clients (Spring
+ * Boot adds every application context's registry to {@code Metrics.globalRegistry}), and a closed
+ * client's meters would stay there, reading its last values. This object holds a client only
+ * weakly, gauges included: a client closed and dropped without {@code unmonitor} can still be
+ * garbage-collected, and its gauges then keep the last values read.
+ *
  * <p>Only this class refers to Micrometer's meter API: a client without it needs no Micrometer on
  * the class path. Thread-safe; listener methods take no lock on their common path.
  */
@@ -74,8 +82,8 @@ public final class FailoverMetrics implements FailoverListener, MeterBinder {
 
   private final Object lock = new Object();
 
-  // Guarded by lock.
-  private final Map<String, FailoverClient> monitored = new LinkedHashMap<>();
+  // Guarded by lock: each client monitored, held weakly, with its snapshot when it was monitored.
+  private final Map<String, Monitored> monitored = new LinkedHashMap<>();
   private @Nullable MeterRegistry registry;
 
   /** Meters of each client both monitored and bound; read without lock by the listener methods. */
@@ -99,12 +107,13 @@ public final class FailoverMetrics implements FailoverListener, MeterBinder {
     Objects.requireNonNull(client, "client");
     FailoverSnapshot first = client.snapshot();
     synchronized (lock) {
-      monitored.put(client.service(), client);
+      monitored.put(client.service(), new Monitored(new WeakReference<>(client), first));
+      warned.remove(client.service());
       MeterRegistry r = registry;
       if (r != null) {
         ClientMeters meters = clients.get(client.service());
         if (meters == null) {
-          clients.put(client.service(), new ClientMeters(r, client, first));
+          clients.put(client.service(), new ClientMeters(r, client.service(), client, first));
         } else {
           meters.attach(client, first);
         }
@@ -112,6 +121,38 @@ public final class FailoverMetrics implements FailoverListener, MeterBinder {
     }
     return this;
   }
+
+  /**
+   * Stops monitoring a client: if it is the client monitored under its name (not one that another
+   * client of the same name has replaced since), every meter of that name leaves the registry, its
+   * counters included, and this object holds nothing of the client any more. Call it before closing
+   * a client for good; the client's events are no longer counted (nor warned about). Doing it
+   * twice, or for a client never monitored, does nothing.
+   *
+   * @param client the client
+   * @return this object
+   */
+  public FailoverMetrics unmonitor(FailoverClient client) {
+    Objects.requireNonNull(client, "client");
+    String name = client.service();
+    synchronized (lock) {
+      Monitored m = monitored.get(name);
+      if (m == null || m.client().get() != client) {
+        return this;
+      }
+      monitored.remove(name);
+      // Calls still ending on it (close() cancels them) are no forgotten monitor().
+      warned.add(name);
+      ClientMeters meters = clients.remove(name);
+      if (meters != null) {
+        meters.removeAll();
+      }
+    }
+    return this;
+  }
+
+  /** A client monitored, held weakly, and its snapshot when it was monitored. */
+  private record Monitored(WeakReference<FailoverClient> client, FailoverSnapshot first) {}
 
   /**
    * Registers the meters of every monitored client, and of clients monitored later, in {@code
@@ -136,8 +177,17 @@ public final class FailoverMetrics implements FailoverListener, MeterBinder {
                 + "; bind it once, to a CompositeMeterRegistry to publish to several registries");
       }
       this.registry = registry;
-      for (FailoverClient client : monitored.values()) {
-        clients.put(client.service(), new ClientMeters(registry, client, client.snapshot()));
+      for (Map.Entry<String, Monitored> e : monitored.entrySet()) {
+        FailoverClient client = e.getValue().client().get();
+        FailoverSnapshot first = e.getValue().first();
+        if (client != null) {
+          try {
+            first = client.snapshot();
+          } catch (RuntimeException closed) {
+            // Closed since: its meters read the snapshot taken when it was monitored.
+          }
+        }
+        clients.put(e.getKey(), new ClientMeters(registry, e.getKey(), client, first));
       }
       bound = true;
     }
@@ -228,7 +278,10 @@ public final class FailoverMetrics implements FailoverListener, MeterBinder {
   public void onCallFinished(FailoverEvent.CallFinished event) {
     ClientMeters meters = meters(event.service());
     if (meters != null) {
-      meters.call(event.method(), TagValues.callOutcome(event)).record(event.elapsed());
+      Timer timer = meters.call(event.method(), TagValues.callOutcome(event));
+      if (timer != null) {
+        timer.record(event.elapsed());
+      }
       meters.follow();
     } else if (bound && warned.add(event.service())) {
       // Only calls tell that monitor() was forgotten: other events (a health check's ejection)
@@ -273,29 +326,31 @@ public final class FailoverMetrics implements FailoverListener, MeterBinder {
 
   /**
    * The snapshot of the client a name stands for, taken at most twice a second however many gauges
-   * read it. Never empty: when a snapshot cannot be taken (the client is closed), the last one
-   * stays, so no gauge reads NaN.
+   * read it. Never empty: when a snapshot cannot be taken (the client is closed, or was collected),
+   * the last one stays, so no gauge reads NaN. The client is held weakly: the registry holds the
+   * gauges, and they hold this, but not a client that the application dropped.
    */
   private static final class Snapshots {
-    private volatile FailoverClient client; // written under this
+    private volatile WeakReference<FailoverClient> client; // written under this
     // Guarded by this.
     private View last;
     private long takenAt;
 
-    Snapshots(FailoverClient client, FailoverSnapshot first) {
-      this.client = client;
+    Snapshots(@Nullable FailoverClient client, FailoverSnapshot first) {
+      this.client = new WeakReference<>(client);
       this.last = View.of(first);
       this.takenAt = System.nanoTime();
     }
 
-    synchronized void use(FailoverClient client, FailoverSnapshot first) {
-      this.client = client;
+    synchronized void use(@Nullable FailoverClient client, FailoverSnapshot first) {
+      this.client = new WeakReference<>(client);
       this.last = View.of(first);
       this.takenAt = System.nanoTime();
     }
 
-    FailoverClient client() {
-      return client;
+    /** The client, or null once it was collected. */
+    @Nullable FailoverClient client() {
+      return client.get();
     }
 
     synchronized View get() {
@@ -315,8 +370,11 @@ public final class FailoverMetrics implements FailoverListener, MeterBinder {
     }
 
     private void refresh(long now) {
+      FailoverClient c = client.get();
       try {
-        last = View.of(client.snapshot());
+        if (c != null) {
+          last = View.of(c.snapshot());
+        }
       } catch (RuntimeException closed) {
         // Keep the last snapshot: its values are the client's last known state.
       }
@@ -327,7 +385,6 @@ public final class FailoverMetrics implements FailoverListener, MeterBinder {
   /** The meters of one client name. */
   private static final class ClientMeters {
     final MeterRegistry registry;
-    final String name;
     final Tags tags;
     final Snapshots snapshots;
     final Counter budgetExhausted;
@@ -342,16 +399,28 @@ public final class FailoverMetrics implements FailoverListener, MeterBinder {
     /** The client's endpoint list at the last sync, compared by identity. */
     private volatile List<Endpoint> synced = List.of();
 
-    /** The client's configuration at the last sync, compared by identity. */
-    private volatile @Nullable Object syncedGeneration;
+    /**
+     * The client's configuration at the last sync, compared by identity; held weakly, since it
+     * holds the client's core.
+     */
+    private volatile WeakReference<@Nullable Object> syncedGeneration = new WeakReference<>(null);
 
     // Guarded by this: the gauges whose presence depends on the client's settings.
     private final List<Meter> hedgeMeters = new ArrayList<>();
     private final List<Meter> discoveryMeters = new ArrayList<>();
 
-    ClientMeters(MeterRegistry registry, FailoverClient client, FailoverSnapshot first) {
+    /** The meters of the client as a whole, whatever its settings; guarded by this. */
+    private final List<Meter> fixed = new ArrayList<>();
+
+    /** Whether {@link #removeAll()} ran: no meter is registered any more; guarded by this. */
+    private boolean removed;
+
+    ClientMeters(
+        MeterRegistry registry,
+        String name,
+        @Nullable FailoverClient client,
+        FailoverSnapshot first) {
       this.registry = registry;
-      this.name = client.service();
       this.tags = Tags.of(CLIENT_NAME, name);
       this.snapshots = new Snapshots(client, first);
       budgetExhausted =
@@ -359,11 +428,13 @@ public final class FailoverMetrics implements FailoverListener, MeterBinder {
               .description("Retries refused because the retry budget was empty")
               .tags(tags)
               .register(registry);
+      fixed.add(budgetExhausted);
       staleServed =
           Counter.builder("failover.stale.served")
               .description("Stale responses served because every attempt failed")
               .tags(tags)
               .register(registry);
+      fixed.add(staleServed);
       for (Outcome outcome : Outcome.values()) {
         retries.put(
             outcome,
@@ -373,6 +444,7 @@ public final class FailoverMetrics implements FailoverListener, MeterBinder {
                 .tag("outcome", TagValues.lower(outcome))
                 .register(registry));
       }
+      fixed.addAll(retries.values());
       for (FailoverEvent.HedgeAction action : FailoverEvent.HedgeAction.values()) {
         hedges.put(
             action,
@@ -383,34 +455,56 @@ public final class FailoverMetrics implements FailoverListener, MeterBinder {
                 .tag("action", TagValues.lower(action))
                 .register(registry));
       }
-      gauge(
-          "failover.budget.tokens",
-          tags,
-          v -> v.snapshot().budgetTokens(),
-          "Retries the retry budget would allow now");
-      gauge(
-          "failover.panic",
-          tags,
-          v -> v.snapshot().panic() ? 1 : 0,
-          "1 while routing ignores health because too few endpoints are healthy");
-      gauge(
-          "failover.client.stalled",
-          tags,
-          v -> v.snapshot().clientStalled() ? 1 : 0,
-          "1 while the client itself is the slow party (its scheduler runs late), so that timeouts"
-              + " are charged to no endpoint or zone");
-      FunctionCounter.builder(
-              "failover.client.stalls", snapshots, s -> s.get().snapshot().clientStalls())
-          .description("Times the client found itself stalled since it was built")
-          .tags(tags)
-          .register(registry);
+      fixed.addAll(hedges.values());
+      fixed.add(
+          gauge(
+              "failover.budget.tokens",
+              tags,
+              v -> v.snapshot().budgetTokens(),
+              "Retries the retry budget would allow now"));
+      fixed.add(
+          gauge(
+              "failover.panic",
+              tags,
+              v -> v.snapshot().panic() ? 1 : 0,
+              "1 while routing ignores health because too few endpoints are healthy"));
+      fixed.add(
+          gauge(
+              "failover.client.stalled",
+              tags,
+              v -> v.snapshot().clientStalled() ? 1 : 0,
+              "1 while the client itself is the slow party (its scheduler runs late), so that"
+                  + " timeouts are charged to no endpoint or zone"));
+      fixed.add(
+          FunctionCounter.builder(
+                  "failover.client.stalls", snapshots, s -> s.get().snapshot().clientStalls())
+              .description("Times the client found itself stalled since it was built")
+              .tags(tags)
+              .register(registry));
       attach(client, first);
     }
 
     /** Follows {@code client} from now on: settings-dependent gauges, endpoints and zones. */
-    synchronized void attach(FailoverClient client, FailoverSnapshot first) {
+    synchronized void attach(@Nullable FailoverClient client, FailoverSnapshot first) {
       snapshots.use(client, first);
       sync();
+    }
+
+    /**
+     * Removes every meter of the name from the registry; none is registered from then on (events
+     * that were under way count on meters no longer in it).
+     */
+    synchronized void removeAll() {
+      removed = true;
+      removeAll(fixed);
+      removeAll(hedgeMeters);
+      removeAll(discoveryMeters);
+      calls.values().forEach(registry::remove);
+      calls.clear();
+      zones.values().forEach(ZoneMeters::remove);
+      zones.clear();
+      endpoints.values().forEach(EndpointMeters::remove);
+      endpoints.clear();
     }
 
     /**
@@ -501,17 +595,20 @@ public final class FailoverMetrics implements FailoverListener, MeterBinder {
      * for those that joined, none left for those that went.
      */
     synchronized void sync() {
+      FailoverClient client = snapshots.client();
+      if (removed || client == null) {
+        return;
+      }
       List<Endpoint> list;
       Object generation;
       try {
-        FailoverClient client = snapshots.client();
         generation = client.generation();
         list = client.endpoints();
       } catch (RuntimeException closed) {
         return;
       }
       synced = list;
-      syncedGeneration = generation;
+      syncedGeneration = new WeakReference<>(generation);
       settingsGauges(snapshots.refresh().snapshot());
       Map<EndpointKey, Endpoint> current = new LinkedHashMap<>();
       Set<Locality> localities = new LinkedHashSet<>();
@@ -534,16 +631,19 @@ public final class FailoverMetrics implements FailoverListener, MeterBinder {
      * endpoint source its list may stay the same object. Cheap: two identity comparisons.
      */
     void follow() {
+      FailoverClient client = snapshots.client();
+      if (client == null) {
+        return;
+      }
       List<Endpoint> list;
       Object generation;
       try {
-        FailoverClient client = snapshots.client();
         generation = client.generation();
         list = client.endpoints();
       } catch (RuntimeException closed) {
         return;
       }
-      if (list != synced || generation != syncedGeneration) {
+      if (list != synced || generation != syncedGeneration.get()) {
         sync();
       }
     }
@@ -565,17 +665,28 @@ public final class FailoverMetrics implements FailoverListener, MeterBinder {
       }
     }
 
-    Timer call(String method, String outcome) {
-      return calls.computeIfAbsent(
-          method + ' ' + outcome,
-          k ->
-              Timer.builder("failover.calls")
-                  .description(
-                      "Calls through the failover client, every attempt and backoff included")
-                  .tags(tags)
-                  .tag("method", method)
-                  .tag("outcome", outcome)
-                  .register(registry));
+    /** The timer of calls of a method and outcome, or null once the meters are removed. */
+    @Nullable Timer call(String method, String outcome) {
+      String key = method + ' ' + outcome;
+      Timer timer = calls.get(key);
+      if (timer != null) {
+        return timer;
+      }
+      synchronized (this) {
+        if (removed) {
+          return null;
+        }
+        return calls.computeIfAbsent(
+            key,
+            k ->
+                Timer.builder("failover.calls")
+                    .description(
+                        "Calls through the failover client, every attempt and backoff included")
+                    .tags(tags)
+                    .tag("method", method)
+                    .tag("outcome", outcome)
+                    .register(registry));
+      }
     }
 
     Meter gauge(String name, Tags tags, ToDoubleFunction<View> value, String description) {

@@ -24,4 +24,14 @@ interface ClientInstrumentation {
    * @param client the client
    */
   void bind(String clientName, FailoverClient client);
+
+  /**
+   * Called before the starter closes a client it built (the context closes, or starting it failed
+   * after {@link #bind}): nothing of the client may stay behind, such as meters in a registry that
+   * outlives the context.
+   *
+   * @param clientName the client's name
+   * @param client the client
+   */
+  void unbind(String clientName, FailoverClient client);
 }

@@ -121,7 +121,10 @@ final class FailoverClientBeans implements DisposableBean {
     return null;
   }
 
-  /** Closes the clients built here, last built first, then empties the pools made for them. */
+  /**
+   * Closes the clients built here, last built first, each once its instrumentation is unbound (its
+   * meters removed from the registry), then empties the pools made for them.
+   */
   @Override
   public void destroy() {
     List<FailoverClient> clients;
@@ -133,6 +136,9 @@ final class FailoverClientBeans implements DisposableBean {
     }
     for (int i = clients.size() - 1; i >= 0; i--) {
       try {
+        if (f != null) {
+          f.unbind(clients.get(i)); // its meters leave the registry, which may outlive the context
+        }
         clients.get(i).close();
       } catch (RuntimeException e) {
         LOG.warn("closing failover client '{}' failed", clients.get(i).service(), e);

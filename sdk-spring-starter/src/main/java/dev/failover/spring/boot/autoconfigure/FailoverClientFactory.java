@@ -359,6 +359,9 @@ final class FailoverClientFactory implements InitializingBean {
     /** The zonal shifts its properties asked for: zone to end. */
     final Map<String, Instant> shifts = new java.util.concurrent.ConcurrentHashMap<>();
 
+    /** The instrumentation bound to the client, to unbind when it closes. */
+    volatile List<ClientInstrumentation> bound = List.of();
+
     /** An OkHttpClient this factory created for it: its pool is the factory's to empty. */
     @Nullable OkHttpClient own;
 
@@ -474,11 +477,54 @@ final class FailoverClientFactory implements InitializingBean {
       built.close();
       throw e;
     }
-    instrumentation.orderedStream().forEach(i -> i.bind(name, built));
+    List<ClientInstrumentation> bound = new ArrayList<>();
+    try {
+      instrumentation
+          .orderedStream()
+          .forEach(
+              i -> {
+                bound.add(i); // before bind(): one that fails halfway is undone too
+                i.bind(name, built);
+              });
+    } catch (RuntimeException | Error e) {
+      unbind(name, built, bound);
+      built.close();
+      throw e;
+    }
+    state.bound = List.copyOf(bound);
     synchronized (this) {
       this.built.put(name, state);
     }
     return built;
+  }
+
+  /**
+   * Undoes what the instrumentation did for a client this factory built (its meters leave the
+   * registry); called before the client is closed.
+   */
+  void unbind(FailoverClient client) {
+    Built state = null;
+    synchronized (this) {
+      for (Built b : built.values()) {
+        if (b.client == client) {
+          state = b;
+        }
+      }
+    }
+    if (state != null) {
+      unbind(state.name, client, state.bound);
+    }
+  }
+
+  private static void unbind(
+      String name, FailoverClient client, List<ClientInstrumentation> instrumentations) {
+    for (ClientInstrumentation i : instrumentations) {
+      try {
+        i.unbind(name, client);
+      } catch (RuntimeException e) {
+        LOG.warn("failover.clients.{}: releasing its instrumentation failed", name, e);
+      }
+    }
   }
 
   private static FailoverConfigurationException notBuilt(String name, RuntimeException e) {

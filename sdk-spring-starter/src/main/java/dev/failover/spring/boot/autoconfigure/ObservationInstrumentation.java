@@ -25,4 +25,9 @@ final class ObservationInstrumentation implements ClientInstrumentation {
   public void bind(String clientName, FailoverClient client) {
     // Observations need nothing from the built client.
   }
+
+  @Override
+  public void unbind(String clientName, FailoverClient client) {
+    // Nothing was bound.
+  }
 }
