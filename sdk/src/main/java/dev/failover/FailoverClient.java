@@ -106,6 +106,13 @@ public final class FailoverClient implements Call.Factory, Closeable {
   /** Who ended a shift that a {@link #cancelShift} ended while it was being carried over. */
   private static final String CANCELLED_DURING_CHANGE = "cancelShift during a reconfiguration";
 
+  /**
+   * How long {@link #close()} waits for the threads closing replaced cores: over the 11 s that
+   * {@code ClientCore.close()} may take (5 s for the dispatcher, 1 s for the scheduler, 5 s to join
+   * its threads), with a margin.
+   */
+  private static final Duration RETIRED_CLOSE_BOUND = Duration.ofSeconds(15);
+
   /** The zonal shifts asked for through this client, carried over to a new core. */
   private final Map<String, Shift> shifts = new ConcurrentHashMap<>();
 
@@ -542,16 +549,17 @@ public final class FailoverClient implements Call.Factory, Closeable {
    * Closes a drained, replaced core on a thread of its own: never one of that core's threads. It
    * stops the core's health checks and timers, then waits (up to 5 s) for the core's dispatcher to
    * be idle: the attempt that carried a call's response is still running on it until its callback
-   * has returned, and closing would cancel it and the body the caller is about to read. Then it
-   * waits until the attempts' timeouts that still bound bodies being read have expired or been
-   * disarmed (each at most its attempt's timeout; {@link #close()} ends the wait).
+   * has returned, and closing would cancel it and the body the caller is about to read ({@link
+   * #close()} ends the wait). Then it waits until the attempts' timeouts that still bound bodies
+   * being read have expired or been disarmed (each at most its attempt's timeout; {@link #close()}
+   * ends the wait).
    */
   private void closeInBackground(Generation g) {
     Thread t =
         new Thread(
             () -> {
               g.core.stopBackgroundWork();
-              awaitIdle(g.core.transport().dispatcher(), Duration.ofSeconds(5));
+              awaitIdle(g.core.transport().dispatcher(), g.idle, Duration.ofSeconds(5));
               try {
                 g.core.awaitBodiesRead();
               } catch (InterruptedException e) {
@@ -565,8 +573,12 @@ public final class FailoverClient implements Call.Factory, Closeable {
     t.start();
   }
 
-  private static void awaitIdle(okhttp3.Dispatcher dispatcher, Duration atMost) {
-    CountDownLatch idle = new CountDownLatch(1);
+  /**
+   * Waits until the dispatcher is idle, at most {@code atMost}; {@code idle} is counted down when
+   * it is, or by {@link #close()}, which cancels what still runs and must not wait the whole time.
+   */
+  private static void awaitIdle(
+      okhttp3.Dispatcher dispatcher, CountDownLatch idle, Duration atMost) {
     dispatcher.setIdleCallback(idle::countDown);
     try {
       if (dispatcher.runningCallsCount() > 0) {
@@ -596,7 +608,10 @@ public final class FailoverClient implements Call.Factory, Closeable {
    * Cancels calls in flight, stops health checks and releases threads, timers and, if the client
    * created its own OkHttp connection pool, every pooled connection; also those of a configuration
    * that {@link #reconfigure(UnaryOperator)} or {@link #reset()} replaced and whose calls are still
-   * running. Calling it again does nothing.
+   * running, or that a thread of their own is closing (their waits for an idle dispatcher and for
+   * bodies being read end now). Returns once those threads have ended, every wait bounded (5 s for
+   * application code still running on a core's threads, then an interrupt and 5 s more; 15 s for
+   * the threads closing replaced cores). Calling it again does nothing.
    */
   @Override
   public void close() {
@@ -621,15 +636,25 @@ public final class FailoverClient implements Call.Factory, Closeable {
       }
     }
     for (Generation g : s.retiring) {
-      // A replaced core that its closer holds may be waiting for bodies being read: close now.
+      // A replaced core that its closer holds may be waiting for its dispatcher to be idle, or for
+      // bodies being read: close now.
+      g.idle.countDown();
       g.core.stopWaitingForBodies();
     }
+    // Each closer now closes its core: at most 5 s for a callback still running, then an
+    // interrupt and up to 5 s more for the core's threads (ClientCore.close()), and they run side
+    // by side. Wait for the closers' threads to end, bounded with a margin over that.
+    long until = System.nanoTime() + RETIRED_CLOSE_BOUND.toNanos();
     try {
       for (Generation g : s.retiring) {
-        g.closed.await(10, TimeUnit.SECONDS);
         Thread t = g.closer;
+        if (t == Thread.currentThread()) {
+          continue; // close() from that closer (a listener it runs): it ends once this returns
+        }
+        g.closed.await(Math.max(0, until - System.nanoTime()), TimeUnit.NANOSECONDS);
+        t = g.closer;
         if (t != null && t != Thread.currentThread()) {
-          t.join(TimeUnit.SECONDS.toMillis(1));
+          t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(until - System.nanoTime())));
         }
       }
     } catch (InterruptedException e) {
@@ -658,6 +683,12 @@ public final class FailoverClient implements Call.Factory, Closeable {
 
     /** Counted down when the core is closed. */
     final CountDownLatch closed = new CountDownLatch(1);
+
+    /**
+     * Counted down when the core's dispatcher is idle, or when the client closes: ends the closer's
+     * wait for it.
+     */
+    final CountDownLatch idle = new CountDownLatch(1);
 
     /** The thread closing the core in the background, if one does. */
     volatile @Nullable Thread closer;
