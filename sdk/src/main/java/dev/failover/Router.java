@@ -379,11 +379,12 @@ final class Router {
 
   /**
    * Panic with no endpoint in rotation that takes traffic: an endpoint that takes traffic in an
-   * evacuated (or shifted) zone comes before the ejected and refusing ones in rotation, as it does
-   * for a retry's last resort.
+   * evacuated zone comes before the ejected and refusing ones in rotation, as it does for a retry's
+   * last resort; a zone not yet tried comes first, so that a retry leaves a zone whose attempt
+   * failed. A zone an operator shifted away gets no first attempts here either.
    */
   private static final Mode[] UNROUTABLE_PANIC_PASSES = {
-    Mode.AVAILABLE_NEW_ZONE, Mode.AVAILABLE, Mode.ANY_NEW_ZONE, Mode.ANY
+    Mode.UNSHIFTED_NEW_ZONE, Mode.ANY_NEW_ZONE, Mode.UNSHIFTED, Mode.ANY
   };
 
   private static final Mode[] PASSES = {
@@ -418,16 +419,23 @@ final class Router {
     // holding an untried endpoint in an untried zone, then any untried endpoint, then evacuated
     // zones as a last resort.
     Mode[] passes = PASSES;
+    boolean unroutable = false;
     if (panic) {
-      passes = anyRoutable(t.all(), now) ? PANIC_PASSES : UNROUTABLE_PANIC_PASSES;
+      unroutable = !anyRoutable(t.all(), now);
+      passes = unroutable ? UNROUTABLE_PANIC_PASSES : PANIC_PASSES;
     }
     for (Mode mode : passes) {
       for (int i = 0, n = tiers.size(); i < n; i++) {
         EndpointState s = p2c(tiers.get(i), now, tried, mode.newZone ? triedZones : null, mode);
         if (s != null) {
-          // In panic too, an attempt in a zone out of rotation is a last resort: if it answers
-          // while nothing in rotation does, its zone was wrongly judged and returns at once.
-          boolean lastResort = (!panic && mode == Mode.LAST_RESORT) || s.zone.outOfRotation(now);
+          // In a panic with nothing in rotation taking traffic, an attempt in a zone out of
+          // rotation is a last resort too: if it answers, that zone was wrongly judged and
+          // returns at once. (Below the panic threshold, with endpoints in rotation answering, a
+          // success there proves nothing of the kind.)
+          boolean lastResort =
+              panic
+                  ? unroutable && s.zone.outOfRotation(now)
+                  : mode == Mode.LAST_RESORT || s.zone.outOfRotation(now);
           return lastResort || panic ? new Pick(s, panic, lastResort) : s.routed;
         }
       }
@@ -511,7 +519,8 @@ final class Router {
     ROUTABLE(false),
     ROUTABLE_NEW_ZONE(true),
     AVAILABLE(false),
-    AVAILABLE_NEW_ZONE(true),
+    UNSHIFTED(false),
+    UNSHIFTED_NEW_ZONE(true),
     ANY(false),
     ANY_NEW_ZONE(true),
     LAST_RESORT(false);
@@ -525,7 +534,9 @@ final class Router {
     boolean accepts(EndpointState s, long now) {
       return switch (this) {
         case ROUTABLE, ROUTABLE_NEW_ZONE -> routable(s, now);
-        case AVAILABLE, AVAILABLE_NEW_ZONE -> s.available(now);
+        case AVAILABLE -> s.available(now);
+        // Takes traffic, in a zone no operator shifted away (an evacuated one is fine).
+        case UNSHIFTED, UNSHIFTED_NEW_ZONE -> s.available(now) && !s.zone.shifted(now);
         case ANY, ANY_NEW_ZONE -> true;
         // Ejected or down endpoints, when nothing else is left; never one a server held off.
         case LAST_RESORT -> s.health(now) != FailoverSnapshot.Health.HELD_OFF;

@@ -550,8 +550,12 @@ class JudgementTest {
 
   @Test
   void inPanicWithNothingInRotationAZoneOutOfRotationThatAnswersComesFirst() {
-    Router r = router("us-east-1a", "us-east-1b");
-    // us-east-1b refused for three seconds and was evacuated...
+    Router r = router("us-east-1a", "us-east-1b", "us-east-1c");
+    long now0 = clock.nanos();
+    // An operator shifted us-east-1c away for a deploy...
+    r.zones()
+        .shiftAway("us-east-1c", now0 + TimeUnit.MINUTES.toNanos(10), clock.instant(), "t", now0);
+    // ...us-east-1b refused for three seconds and was evacuated...
     for (int s = 0; s < 3; s++) {
       traffic(r, "us-east-1a", 50, 0.0, false);
       traffic(r, "us-east-1b", 50, 1.0, true);
@@ -560,7 +564,7 @@ class JudgementTest {
     r.zones().evaluate(clock.nanos());
     assertThat(evacuated(r)).containsExactly("us-east-1b");
     // ...then the home zone's endpoints were all ejected: nothing in rotation takes traffic, and
-    // routing panics. us-east-1b's endpoints were never ejected.
+    // routing panics. us-east-1b's and us-east-1c's endpoints were never ejected.
     for (EndpointState ep : zone(r, "us-east-1a").endpoints) {
       for (int i = 0; i < 5; i++) {
         attempt(ep, Outcome.CONNECT_FAILED, MS, false);
@@ -570,19 +574,67 @@ class JudgementTest {
     for (int i = 0; i < 20; i++) {
       Router.Pick p = r.pick(clock.nanos(), Set.of(), Set.of());
       assertThat(p).isNotNull();
+      // The evacuated zone that answers, never the one shifted away, nor the dead home zone.
       assertThat(p.endpoint().zone).isSameAs(zone(r, "us-east-1b"));
       // A last resort: it takes no breaker permission, and its success brings its zone back.
       assertThat(p.lastResort()).isTrue();
       assertThat(p.acquired()).isFalse();
     }
-    // A retry after it goes to the home zone, which is all that is left.
+    // A retry after an attempt there failed leaves that zone: the nearest untried zone, the home
+    // zone, dead as it is, before the other endpoint of the zone that just failed.
+    Router.Pick first = r.pick(clock.nanos(), Set.of(), Set.of());
+    Router.Pick retry =
+        r.pick(clock.nanos(), Set.of(first.endpoint()), Set.of("us-east-1/us-east-1b"));
+    assertThat(retry).isNotNull();
+    assertThat(retry.endpoint().zone).isSameAs(zone(r, "us-east-1a"));
+    assertThat(retry.lastResort()).isFalse();
+  }
+
+  @Test
+  void belowAPanicThresholdWithEndpointsInRotationAZoneOutOfRotationIsNoLastResort() {
+    List<Endpoint> endpoints = new ArrayList<>();
+    int port = 10000;
+    for (String z : List.of("us-east-1a", "us-east-1b")) {
+      for (int i = 0; i < 4; i++) {
+        endpoints.add(Endpoint.of("http://127.0.0.1:" + port++, "us-east-1", z));
+      }
+    }
+    Router r =
+        new Router(
+            "directory",
+            Locality.of("us-east-1", "us-east-1a"),
+            endpoints,
+            List.of(),
+            EjectionPolicy.defaults(),
+            ZonePolicy.defaults(),
+            90,
+            true,
+            clock,
+            clock,
+            new Random(5),
+            sink);
+    long now0 = clock.nanos();
+    r.zones()
+        .shiftAway("us-east-1b", now0 + TimeUnit.MINUTES.toNanos(10), clock.instant(), "t", now0);
+    // One of the home zone's four endpoints ejected: 3 of 8 take traffic, below 90%, a panic,
+    // but endpoints in rotation still answer.
+    for (int i = 0; i < 5; i++) {
+      attempt(zone(r, "us-east-1a").endpoints.get(0), Outcome.CONNECT_FAILED, MS, false);
+    }
+    assertThat(r.panic(clock.nanos())).isTrue();
+    for (int i = 0; i < 200; i++) {
+      Router.Pick p = r.pick(clock.nanos(), Set.of(), Set.of());
+      assertThat(p).isNotNull();
+      assertThat(p.lastResort()).isFalse();
+    }
+    // Panic ignores the shift (health and rotation are ignored below the threshold)...
     Router.Pick retry =
         r.pick(
             clock.nanos(),
-            new HashSet<>(zone(r, "us-east-1b").endpoints),
-            Set.of("us-east-1/us-east-1b"));
-    assertThat(retry).isNotNull();
-    assertThat(retry.endpoint().zone).isSameAs(zone(r, "us-east-1a"));
+            new HashSet<>(zone(r, "us-east-1a").endpoints),
+            Set.of("us-east-1/us-east-1a"));
+    assertThat(retry.endpoint().zone).isSameAs(zone(r, "us-east-1b"));
+    // ...but a success there proves nothing about the zone: no last resort.
     assertThat(retry.lastResort()).isFalse();
   }
 

@@ -46,7 +46,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * The fault matrix: every fault of {@link RawServer} on the home-zone endpoint, crossed with the
  * request methods (and their idempotency and replayability) and with {@code execute()} and {@code
- * enqueue()}, against a client with a 1 s deadline over three endpoints in three zones of two
+ * enqueue()}, against a client with a 3 s deadline over three endpoints in three zones of two
  * regions. Each cell checks the caller's outcome, the receipts of the request at every endpoint,
  * the elapsed time, the attempts the call made, and (for {@code enqueue()}) that the callback ran
  * exactly once. The table in docs/failover-semantics.md, "The fault matrix", states the same
