@@ -937,18 +937,20 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     // below.
     long judged = reachedSdk && outcome != Outcome.TIMEOUT ? now - f.tag.reachedSdkAt : duration;
     boolean slow = f.slowLoser && f.endpoint.slowForItsRegion(judged);
-    // A connection that did not open in time (connect, TLS handshake) is slowness, as a timeout
-    // is: a cold JVM's first handshakes, or a starved host, time out on every endpoint at once,
-    // and such a burst is one piece of evidence, never a refusal that corroborates an outage.
-    boolean connectTimedOut =
-        outcome == Outcome.CONNECT_FAILED && failure instanceof InterruptedIOException;
-    boolean timedOut = outcome == Outcome.TIMEOUT || connectTimedOut;
-    if (slow || timedOut) {
+    if (slow || outcome == Outcome.TIMEOUT) {
       core.clientHealth.slowIn(f.endpoint.endpoint.locality().region(), judged, now);
     }
     boolean clientStalled = core.clientHealth.stalled(now);
     // Only a stall as long as half the attempt explains it away.
     boolean stallExplains = clientStalled && core.clientHealth.explains(duration, now);
+    // A connection that did not open in time (a connect or TLS handshake timeout) is no refusal:
+    // it never corroborates an outage by itself. While the client starts up or stalls, when a cold
+    // JVM's first handshakes or a starved host time out every endpoint's connects at once, it
+    // counts as a timeout does, once per stall; otherwise (a blackholed endpoint) each one counts.
+    boolean connectTimedOut = Classifier.connectTimedOut(outcome, failure);
+    boolean oncePerStall =
+        outcome == Outcome.TIMEOUT
+            || (connectTimedOut && (clientStalled || core.clientHealth.startingUp(f.start)));
     boolean excused =
         f.notMade
             // Cancelled before it reached the SDK (held in the queue for maxRequests or in the
@@ -964,16 +966,17 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     boolean counted =
         excused
             ? f.endpoint.excuse(f.acquired)
-            : f.endpoint.record(outcome, judged, now, slow, stallExplains, f.acquired, timedOut);
+            : f.endpoint.record(
+                outcome, judged, now, slow, stallExplains, f.acquired, oncePerStall);
     if (excused) {
       // Says nothing about the zone either.
-    } else if (outcome == Outcome.CANCELLED || timedOut) {
+    } else if (outcome == Outcome.CANCELLED || oncePerStall) {
       if (counted) {
         // Slowness evidence, once per stall: a zone whose attempts keep losing stands out.
         f.endpoint.zone.record(true, false, judged, now);
       }
     } else if (outcome.isEndpointFailure() || outcome == Outcome.THROTTLED) {
-      f.endpoint.zone.record(true, outcome == Outcome.CONNECT_FAILED, judged, now);
+      f.endpoint.zone.record(true, Classifier.refused(outcome, failure), judged, now);
     } else {
       // No latency while the client stalls or from its first seconds (a cold JVM), even for an
       // attempt that ends after them: the zone's window outlasts the start-up grace, and would

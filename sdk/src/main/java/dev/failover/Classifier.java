@@ -167,6 +167,24 @@ final class Classifier {
         && reachedLate;
   }
 
+  /**
+   * Whether an attempt's connection did not open in time: a {@code CONNECT_FAILED} that timed out
+   * (a connect or TLS handshake that did not finish, or the attempt's timeout while it connected)
+   * rather than one refused or unreachable.
+   */
+  static boolean connectTimedOut(
+      Outcome outcome, @org.jspecify.annotations.Nullable IOException failure) {
+    return outcome == Outcome.CONNECT_FAILED && failure instanceof InterruptedIOException;
+  }
+
+  /**
+   * Whether an attempt's connection was refused or unreachable: a {@code CONNECT_FAILED} that did
+   * not time out. Such failures corroborate a zone's outage by themselves.
+   */
+  static boolean refused(Outcome outcome, @org.jspecify.annotations.Nullable IOException failure) {
+    return outcome == Outcome.CONNECT_FAILED && !(failure instanceof InterruptedIOException);
+  }
+
   /** Whether a request may be sent more than once. */
   public static boolean idempotent(Request request) {
     RequestOptions options = request.tag(RequestOptions.KEY);

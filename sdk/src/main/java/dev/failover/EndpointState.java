@@ -341,9 +341,8 @@ final class EndpointState {
 
   /**
    * As {@link #record(Outcome, long, long, boolean, boolean, boolean)}, where {@code timedOut}
-   * tells that the attempt ran out of time: a {@code TIMEOUT}, or a {@code CONNECT_FAILED} whose
-   * connection timed out (a connect or TLS handshake that did not finish in time, unlike a
-   * refusal). Either is slowness, counted once per stall like a timeout.
+   * tells that the attempt is slowness, counted once per stall: a {@code TIMEOUT}, or a {@code
+   * CONNECT_FAILED} whose connection did not open in time while the client started up or stalled.
    */
   boolean record(
       Outcome outcome,

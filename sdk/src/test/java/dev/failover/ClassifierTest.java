@@ -21,6 +21,26 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 class ClassifierTest {
 
+  @Test
+  void aConnectThatTimedOutIsNoRefusal() {
+    assertThat(Classifier.refused(Outcome.CONNECT_FAILED, new ConnectException("refused")))
+        .isTrue();
+    assertThat(Classifier.refused(Outcome.CONNECT_FAILED, new UnknownHostException("x"))).isTrue();
+    assertThat(Classifier.refused(Outcome.CONNECT_FAILED, new SocketTimeoutException("connect")))
+        .isFalse();
+    assertThat(Classifier.refused(Outcome.CONNECT_FAILED, new InterruptedIOException("timeout")))
+        .isFalse();
+    assertThat(Classifier.refused(Outcome.RESET, new ConnectException("refused"))).isFalse();
+    assertThat(
+            Classifier.connectTimedOut(
+                Outcome.CONNECT_FAILED, new SocketTimeoutException("connect timed out")))
+        .isTrue();
+    assertThat(Classifier.connectTimedOut(Outcome.CONNECT_FAILED, new ConnectException("x")))
+        .isFalse();
+    assertThat(Classifier.connectTimedOut(Outcome.TIMEOUT, new SocketTimeoutException("read")))
+        .isFalse();
+  }
+
   @ParameterizedTest
   @CsvSource({
     "200, SUCCESS",

@@ -16,10 +16,10 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * A connection that did not open in time (a connect or TLS handshake timeout) is slowness, judged
- * as a timeout is: the attempts that timed out together are one piece of evidence, because a cold
- * JVM's first handshakes or a starved host time them all out at once. A refused connection is still
- * a failure each time. On fake time.
+ * A connection that did not open in time (a connect or TLS handshake timeout) while the client
+ * starts up or stalls is judged as a timeout is: the attempts that timed out together are one piece
+ * of evidence, because a cold JVM's first handshakes or a starved host time them all out at once.
+ * Otherwise each counts, as a refused connection does. On fake time.
  */
 class ConnectTimeoutJudgementTest {
   private static final int CALLS = 6;
@@ -57,12 +57,24 @@ class ConnectTimeoutJudgementTest {
   }
 
   @Test
-  void connectsThatTimeOutTogetherAreOnePieceOfEvidence() {
+  void connectsThatTimeOutTogetherWhileTheClientStartsAreOnePieceOfEvidence() {
     try (Harness h = new Harness(b -> b.zones(ZonePolicy.defaults()))) {
+      // In the client's first seconds: a cold JVM's first handshakes.
       failTogether(h, "/cold/", new SocketTimeoutException("connect timed out"));
       assertThat(h.endpoint(A1).breakerState()).isEqualTo("CLOSED");
       assertThat(h.endpoint(A1).ejections()).isZero();
       assertThat(h.events.of(FailoverEvent.EndpointEjected.class)).isEmpty();
+    }
+  }
+
+  @Test
+  void onceTheClientIsWarmEachConnectThatTimesOutCounts() {
+    try (Harness h = new Harness(b -> b.zones(ZonePolicy.defaults()))) {
+      // Past the client's start-up, with no stall: a blackholed endpoint, whose every connect
+      // times out, is ejected as promptly as one that refuses.
+      h.scheduler.advance(Duration.ofSeconds(6));
+      failTogether(h, "/blackholed/", new SocketTimeoutException("connect timed out"));
+      assertThat(h.endpoint(A1).ejections()).isEqualTo(1);
     }
   }
 
