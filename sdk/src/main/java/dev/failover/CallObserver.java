@@ -27,7 +27,8 @@ interface CallObserver {
 
   /**
    * The call ended: once, after every event of the call was emitted and before the caller gets the
-   * result ({@code execute()} returns, or the callback runs).
+   * result ({@code execute()} returns, or the callback runs). Only an {@code execute()} whose
+   * deadline passes while another thread is still in a listener of the call returns first.
    *
    * @param context what {@link #callStarted} returned
    * @param event the call's summary

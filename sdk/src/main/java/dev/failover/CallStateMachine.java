@@ -305,7 +305,8 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   /**
    * The caller's timed wait of {@code execute()} ran out: the deadline ends the call (no timer is
    * armed for the deadline of {@code execute()}: that wait is it). On return the result is
-   * completed, or being completed by the thread already draining.
+   * completed, even when another thread drains the call and is still in the application's code (it
+   * then tells the observer and listeners of the end after the caller has the result).
    */
   void deadlinePassed() {
     Ending end;
@@ -383,7 +384,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       Object context = null;
       try {
         context = observer.callStarted(core.settings.service(), request);
-      } catch (RuntimeException | LinkageError | AssertionError e) {
+      } catch (RuntimeException | Error e) {
         log.warn("CallObserver.callStarted threw for {} {}", method, path(), e);
       }
       synchronized (this) {
@@ -620,7 +621,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   static void cancelQuietly(Call c) {
     try {
       c.cancel();
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
       log.warn("Failover: an EventListener threw from canceled(); the attempt is cancelled", e);
     }
   }
@@ -635,7 +636,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       if (c != null) {
         try {
           c.enqueue(f);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
           // OkHttp runs the application's EventListener.callStart in enqueue(), before it hands
           // the call to its dispatcher: when it throws, the call never runs and no callback comes.
           // As OkHttp does when a listener throws on its dispatcher, the attempt is cancelled and
@@ -664,7 +665,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     Call c;
     try {
       c = f.client.newCall(f.attemptRequest);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
       f.notMade(e);
       return null;
     }
@@ -1481,9 +1482,10 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
         handedOver = true;
       } finally {
         if (!handedOver && mine) {
-          // A listener threw an Error that is passed on (a StackOverflowError, say): what is
-          // left (the call's result, its callback) is drained on the dispatcher, since no other
-          // thread may ever drain this call again.
+          // Something threw past the guards around the application's code (a defect of the SDK,
+          // an error of the JVM's own): what is left (the call's result, its callback) is drained
+          // on the dispatcher, since no other thread may ever drain this call again; here if the
+          // dispatcher is gone (the client is closing).
           boolean left;
           synchronized (this) {
             draining = false;
@@ -1493,7 +1495,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
             try {
               core.callbackExecutor().execute(this::drain);
             } catch (RejectedExecutionException e) {
-              // The client is closing: close() ends the call and drains it.
+              drain();
             }
           }
         }
@@ -1522,7 +1524,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       if (observer != null && summary != null) {
         try {
           observer.callFinished(context, summary, failure);
-        } catch (RuntimeException | LinkageError | AssertionError e) {
+        } catch (RuntimeException | Error e) {
           log.warn("CallObserver.callFinished threw for {} {}", method, path(), e);
         }
       }
@@ -1540,7 +1542,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     if (response != null) {
       try {
         cb.onResponse(owner, response);
-      } catch (IOException | RuntimeException | LinkageError | AssertionError e) {
+      } catch (IOException | RuntimeException | Error e) {
         // User code never breaks the SDK: not this call's end, not close(), not other calls.
         log.warn("Callback.onResponse threw for {} {}", method, path(), e);
       }
@@ -1548,7 +1550,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     }
     try {
       cb.onFailure(owner, requireNonNull(failure));
-    } catch (RuntimeException | LinkageError | AssertionError e) {
+    } catch (RuntimeException | Error e) {
       log.warn("Callback.onFailure threw for {} {}", method, path(), e);
     }
   }
@@ -1663,7 +1665,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     for (Response r : responses) {
       try {
         r.close();
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | Error e) {
         // The application's EventListener threw: the call goes on.
         log.warn("Failover: closing a response of {} {} threw", method, path(), e);
       }
@@ -1812,7 +1814,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
      * threw): it fails as an attempt that never left, so the call carries on (another endpoint, or
      * its end) instead of waiting for its deadline.
      */
-    void notMade(RuntimeException e) {
+    void notMade(Throwable e) {
       log.warn("Failover: OkHttp could not make an attempt of {} {}", method, path(), e);
       // The application's code failed, not the endpoint: the attempt never left (so it may be
       // retried) and counts against no endpoint or zone.

@@ -107,7 +107,10 @@ final class Events {
     for (FailoverListener l : listeners) {
       try {
         dispatch(l, event);
-      } catch (RuntimeException | LinkageError | AssertionError e) {
+      } catch (RuntimeException | Error e) {
+        // Whatever a listener throws, an Error too (a StackOverflowError): the other listeners
+        // are told, and the thread telling them (OkHttp's, which would cancel the attempt whose
+        // response a call is about to hand over; the scheduler's) goes on.
         log.warn("Failover listener {} threw on {}", l.getClass().getName(), event, e);
       }
     }

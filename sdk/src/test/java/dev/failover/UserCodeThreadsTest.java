@@ -66,7 +66,7 @@ class UserCodeThreadsTest {
         };
     try (FailoverClient client =
         Zones3.client(zones)
-            .deadline(Duration.ofSeconds(1))
+            .deadline(Duration.ofSeconds(5))
             .callerRunsFirstAttempt(false)
             .listener(blocking)
             .build()) {
@@ -74,7 +74,8 @@ class UserCodeThreadsTest {
       try (Response r = client.newCall(Zones3.user(1)).execute()) {
         Duration took = Duration.ofNanos(System.nanoTime() - start);
         assertThat(r.code()).isEqualTo(200);
-        assertThat(took).as("execute() with a 1 s deadline").isLessThan(Duration.ofSeconds(10));
+        // The listener holds its thread 20 s.
+        assertThat(took).as("execute() with a 5 s deadline").isLessThan(Duration.ofSeconds(15));
       } finally {
         release.countDown();
       }

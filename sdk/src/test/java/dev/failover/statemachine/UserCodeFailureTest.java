@@ -211,13 +211,14 @@ class UserCodeFailureTest {
   }
 
   /**
-   * A listener that throws an Error the SDK does not catch (a StackOverflowError passes on, as an
-   * OutOfMemoryError would): it leaves OkHttp's thread, but the call it was told about still ends
-   * and its callback still comes. Before, the thread that drained the call was the only one that
-   * would, and the call stayed unfinished.
+   * A listener that throws an Error (a StackOverflowError): logged and skipped like an exception.
+   * The other listeners hear every event, the call ends with its callback, and the attempt that
+   * carried the response is not cancelled (OkHttp cancels a call whose callback throws, which would
+   * break the body the caller is about to read). Before, the call stayed unfinished.
    */
   @Test
   void aListenerThatThrowsAnErrorOnTheDispatcherStrandsNoCall() {
+    EventRecorder after = new EventRecorder();
     AtomicInteger thrown = new AtomicInteger();
     FailoverListener overflowing =
         new FailoverListener() {
@@ -228,16 +229,21 @@ class UserCodeFailureTest {
             }
           }
         };
-    try (Harness h = new Harness(b -> b.listener(overflowing))) {
+    try (StderrCapture err = new StderrCapture();
+        Harness h = new Harness(b -> b.listener(overflowing).listener(after))) {
       RecordingCallback cb = new RecordingCallback();
       h.enqueue(get("/listener/error"), cb);
       Exchange first = h.transport.next();
       first.respond(200);
       assertThat(cb.awaitStatus()).isEqualTo(200);
+      after.awaitCallFinished("/listener/error");
+      assertThat(after.attempts("/listener/error")).hasSize(1);
+      assertThat(first.call.isCanceled()).as("the winning attempt's call").isFalse();
       nextCallWorks(h, "/listener/error/next");
       h.quiesce();
       assertThat(cb.invocations()).isEqualTo(1);
       assertThat(thrown.get()).isEqualTo(2);
+      assertThat(err.text()).contains("listener overflow");
     }
   }
 

@@ -58,7 +58,10 @@ final class SettingKeys {
           other("retryBudget.ratio", "budget.ratio", "use for example 0.1 or 10%"),
           other("retryBudget.minPerSecond", "budget.min-per-second", "use 0 or more"),
           positive("retryBudget.window", "budget.window", "use a window between 1s and 5m"),
-          other("healthCheck.path", "health.path", "use a path starting with '/', such as /health"),
+          other(
+              "healthCheck.path",
+              "health.path",
+              "use a path starting with '/' and without a fragment ('#'), such as /health"),
           positive("healthCheck.interval", "health.interval", ""),
           positive("healthCheck.downInterval", "health.down-interval", ""),
           positive("healthCheck.noTrafficInterval", "health.no-traffic-interval", ""),
