@@ -1,5 +1,7 @@
 package dev.failover;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
@@ -119,7 +121,10 @@ public interface EndpointSource extends AutoCloseable {
 
   /**
    * A source the application feeds. Lists pushed before the client starts are kept and handed over
-   * when it starts; only the last one counts.
+   * when it starts; only the last one counts. Lists and failures reach the client one at a time, in
+   * the order they were pushed, whatever threads push them: one pushed while another is being
+   * handed over is handed over by that thread, after it (so {@link #update} may return before its
+   * list has reached the client).
    */
   final class Push implements EndpointSource {
     private final String description;
@@ -127,6 +132,12 @@ public interface EndpointSource extends AutoCloseable {
     private @Nullable Updates updates;
     private @Nullable List<Endpoint> pending;
     private boolean closed;
+
+    /** Lists (a {@code List}) and failures (a {@code Throwable}) not yet handed over, in order. */
+    private final ArrayDeque<Object> queue = new ArrayDeque<>();
+
+    /** Whether a thread is handing over what is queued. */
+    private boolean delivering;
 
     /**
      * Creates a push source.
@@ -139,18 +150,18 @@ public interface EndpointSource extends AutoCloseable {
 
     @Override
     public void start(Updates updates) {
-      List<Endpoint> first;
       synchronized (lock) {
         if (this.updates != null) {
           throw new IllegalStateException("push source '" + description + "' already started");
         }
         this.updates = Objects.requireNonNull(updates, "updates");
-        first = pending;
+        List<Endpoint> first = pending;
         pending = null;
+        if (first == null || !enqueueLocked(first)) {
+          return;
+        }
       }
-      if (first != null) {
-        updates.endpoints(first);
-      }
+      deliver();
     }
 
     /**
@@ -160,18 +171,19 @@ public interface EndpointSource extends AutoCloseable {
      */
     public void update(List<Endpoint> endpoints) {
       List<Endpoint> copy = List.copyOf(endpoints);
-      Updates target;
       synchronized (lock) {
         if (closed) {
           return;
         }
-        target = updates;
-        if (target == null) {
+        if (updates == null) {
           pending = copy;
           return;
         }
+        if (!enqueueLocked(copy)) {
+          return;
+        }
       }
-      target.endpoints(copy);
+      deliver();
     }
 
     /**
@@ -181,12 +193,56 @@ public interface EndpointSource extends AutoCloseable {
      */
     public void fail(Throwable cause) {
       Objects.requireNonNull(cause, "cause");
-      @Nullable Updates target;
       synchronized (lock) {
-        target = closed ? null : updates;
+        if (closed || updates == null || !enqueueLocked(cause)) {
+          return;
+        }
       }
-      if (target != null) {
-        target.failed(cause);
+      deliver();
+    }
+
+    /** Queues a report; returns whether this thread is to hand it over (none is handing over). */
+    @GuardedBy("lock")
+    private boolean enqueueLocked(Object report) {
+      queue.add(report);
+      if (delivering) {
+        return false;
+      }
+      delivering = true;
+      return true;
+    }
+
+    /** Hands over what is queued, in order, outside the lock, until nothing is left. */
+    @SuppressWarnings("unchecked")
+    private void deliver() {
+      boolean done = false;
+      try {
+        while (true) {
+          Object next;
+          Updates target;
+          synchronized (lock) {
+            next = closed ? null : queue.poll();
+            target = updates;
+            if (next == null || target == null) {
+              queue.clear();
+              delivering = false;
+              done = true;
+              return;
+            }
+          }
+          if (next instanceof Throwable cause) {
+            target.failed(cause);
+          } else {
+            target.endpoints((List<Endpoint>) next);
+          }
+        }
+      } finally {
+        if (!done) {
+          // The client's code threw: what is still queued goes with the next push.
+          synchronized (lock) {
+            delivering = false;
+          }
+        }
       }
     }
 
@@ -196,6 +252,7 @@ public interface EndpointSource extends AutoCloseable {
         closed = true;
         updates = null;
         pending = null;
+        queue.clear();
       }
     }
 
