@@ -69,18 +69,22 @@ import org.xbill.DNS.TextParseException;
  * reads that as confirmation). An NXDOMAIN or an empty answer is reported as an empty list: the
  * source says what DNS says, and the client holds its last good list, warns and reports the source
  * as stale. A lookup that failed (no server answered within the {@linkplain
- * Builder#timeout(Duration) timeout}, every server answered SERVFAIL or REFUSED, or a record could
- * not be turned into an endpoint, such as a target the locality mapping cannot place) is reported
- * to {@link Updates#failed(Throwable)} as an {@link IOException} that names the query and each
- * server's outcome, each server as {@code host:port} with an IPv6 address in brackets ({@code
- * [0:0:0:0:0:0:0:1]:53}); {@link #start(Updates)} itself never throws for DNS trouble.
+ * Builder#timeout(Duration) timeout}, or only with malformed messages, every server answered
+ * SERVFAIL or REFUSED, or a record could not be turned into an endpoint, such as a target the
+ * locality mapping cannot place or throws for, an Error too) is reported to {@link
+ * Updates#failed(Throwable)} as an {@link IOException} that names the query and each server's
+ * outcome, each server as {@code host:port} with an IPv6 address in brackets ({@code
+ * [0:0:0:0:0:0:0:1]:53}); {@link #start(Updates)} itself never throws for DNS trouble. Anything
+ * else a lookup throws is reported there as it is (an Error is logged at ERROR too); either way the
+ * next lookup follows after the backoff.
  *
  * <p><b>Threads and sockets.</b> One daemon thread per started source, named {@code failover-dns}
  * and the source's description, runs every lookup; each query opens a UDP socket (and a TCP one for
  * a truncated answer) and closes it before the next. {@link #close()} closes the socket in use,
- * stops the thread and waits for it to end, so nothing of the source outlives it. dnsjava builds
- * and parses the DNS messages; its resolvers, whose selector thread is shared by the whole JVM, are
- * not used.
+ * stops the thread and waits for it to end, so nothing of the source outlives it; called on that
+ * thread (from an update callback), it neither waits nor interrupts it, and the thread ends as soon
+ * as the callback returns. dnsjava builds and parses the DNS messages; its resolvers, whose
+ * selector thread is shared by the whole JVM, are not used.
  *
  * <p>Names are looked up as given, made absolute: the resolver's search list is not applied. Built
  * sources are thread-safe; each is started at most once.
@@ -224,7 +228,12 @@ public final class DnsEndpointSource implements EndpointSource {
       failures = 0;
       report(u -> u.endpoints(result.endpoints()));
       delay = refreshAfter(result.ttlSeconds(), minRefresh, maxRefresh);
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException | RuntimeException | Error e) {
+      // An Error too (one from dnsjava, say): escaping, FutureTask would keep it, nothing would be
+      // reported and no lookup would follow, leaving the client on its last list for good.
+      if (e instanceof Error) {
+        log.error("DNS source '{}': the lookup threw; reported as failed", description, e);
+      }
       failures++;
       report(u -> u.failed(e));
       delay = backoff(failures, initialBackoff, maxBackoff);
@@ -252,7 +261,7 @@ public final class DnsEndpointSource implements EndpointSource {
     }
     try {
       call.accept(target);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
       log.warn("DNS source '{}': the client's update callback threw; ignored", description, e);
     }
   }
@@ -285,8 +294,9 @@ public final class DnsEndpointSource implements EndpointSource {
 
   /**
    * Stops looking up: closes the socket in use, stops the source's thread and waits up to 10
-   * seconds for it to end (not when called from that thread itself, from an update callback).
-   * Reports after this are not made. Idempotent.
+   * seconds for it to end. Called from that thread itself (from an update callback), it neither
+   * waits nor interrupts it: the thread ends as soon as the callback returns. Reports after this
+   * are not made. Idempotent.
    */
   @Override
   public void close() {
@@ -309,10 +319,15 @@ public final class DnsEndpointSource implements EndpointSource {
     if (ex == null) {
       return;
     }
-    ex.shutdownNow();
     if (Thread.currentThread() == thread) {
-      return; // closed from an update callback: the thread ends when this task returns
+      // Closed from an update callback, on the source's thread: the next lookup is cancelled
+      // already and the thread ends when this task returns. shutdownNow() would interrupt the
+      // caller itself, and what it does after this (the client's own bounded waits) would return
+      // at once.
+      ex.shutdown();
+      return;
     }
+    ex.shutdownNow();
     // The executor terminates just before its thread ends: join the thread itself too.
     Thread worker = thread;
     long deadline = System.nanoTime() + CLOSE_WAIT.toNanos();
@@ -462,8 +477,9 @@ public final class DnsEndpointSource implements EndpointSource {
      * .locality(t -> t.port() == 8443 ? west : east)             // anything else
      * }</pre>
      *
-     * <p>The function runs on the source's thread for each record of each lookup; if it throws (or
-     * returns null) for a record, the lookup is reported as failed, naming the record.
+     * <p>The function runs on the source's thread for each record of each lookup; if it throws (an
+     * Error too) or returns null for a record, the lookup is reported as failed, naming the record,
+     * and the next lookup follows after the backoff.
      *
      * @param locality gives the locality of a target
      * @return this builder

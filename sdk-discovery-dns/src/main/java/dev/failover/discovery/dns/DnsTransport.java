@@ -144,18 +144,28 @@ final class DnsTransport {
     query.addRecord(new OPTRecord(EDNS_PAYLOAD, 0, 0), Section.ADDITIONAL);
     byte[] wire = query.toWire();
     byte[] buffer = new byte[MAX_MESSAGE];
+    // The latest datagram that was not a DNS message, named if nothing valid follows in time.
+    IOException malformed = null;
     try (DatagramSocket socket = register(new DatagramSocket())) {
       socket.connect(server);
       socket.send(new DatagramPacket(wire, wire.length));
       // Bounded by the deadline: every pass waits for a datagram with the time left.
       while (true) {
-        socket.setSoTimeout(millisLeft(deadline));
         DatagramPacket packet = new DatagramPacket(buffer, buffer.length);
-        socket.receive(packet);
+        try {
+          socket.setSoTimeout(millisLeft(deadline));
+          socket.receive(packet);
+        } catch (SocketTimeoutException e) {
+          if (malformed != null) {
+            throw new MalformedAnswerException(malformed);
+          }
+          throw e;
+        }
         Message response;
         try {
           response = new Message(Arrays.copyOf(buffer, packet.getLength()));
-        } catch (IOException malformed) {
+        } catch (IOException e) {
+          malformed = e;
           continue; // not a DNS message: keep waiting for the real answer
         }
         if (!answers(query, response)) {
@@ -244,6 +254,9 @@ final class DnsTransport {
   }
 
   private static String describe(IOException e, long shareNanos) {
+    if (e instanceof MalformedAnswerException malformed) {
+      return malformed.description;
+    }
     if (e instanceof PortUnreachableException) {
       return "is unreachable (ICMP port unreachable: no DNS server listening)";
     }
@@ -262,6 +275,26 @@ final class DnsTransport {
     String host = server.getHostString();
     boolean ipv6 = host.indexOf(':') >= 0 && !host.startsWith("[");
     return (ipv6 ? "[" + host + "]" : host) + ":" + server.getPort();
+  }
+
+  /**
+   * A server's only replies within its share of the timeout were not DNS messages: said as such,
+   * rather than as no answer at all.
+   */
+  static final class MalformedAnswerException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    /** What it says of the server, after its name. */
+    final String description;
+
+    MalformedAnswerException(IOException parseError) {
+      this("answered a malformed message (" + parseError.getMessage() + ")", parseError);
+    }
+
+    private MalformedAnswerException(String description, IOException parseError) {
+      super(description, parseError);
+      this.description = description;
+    }
   }
 
   private static void closeQuietly(@Nullable Closeable closeable) {

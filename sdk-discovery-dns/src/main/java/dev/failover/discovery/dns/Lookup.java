@@ -79,9 +79,12 @@ interface Lookup {
       try {
         where =
             Objects.requireNonNull(locality.apply(target), "the locality mapping returned null");
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | Error e) {
+        // An Error too (an AssertionError, a StackOverflowError): it fails this lookup like an
+        // exception, and the next lookup follows after the backoff.
+        String why = e instanceof Error || e.getMessage() == null ? e.toString() : e.getMessage();
         throw new IOException(
-            "SRV record '" + target + "' of " + name + " has no locality: " + e.getMessage(), e);
+            "SRV record '" + target + "' of " + name + " has no locality: " + why, e);
       }
       try {
         HttpUrl url =

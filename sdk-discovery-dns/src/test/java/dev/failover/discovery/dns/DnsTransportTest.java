@@ -65,6 +65,28 @@ class DnsTransportTest {
     }
   }
 
+  /**
+   * A server that answers only with datagrams that are not DNS messages is named as such once its
+   * time is up; before, the failure said it did not answer at all.
+   */
+  @Test
+  void aServerThatAnswersOnlyMalformedMessagesIsNamedAsSuch() throws Exception {
+    try (FakeDnsServer server =
+        new FakeDnsServer(query -> List.of("not dns".getBytes(StandardCharsets.US_ASCII)))) {
+      DnsTransport transport =
+          new DnsTransport(
+              List.of(new InetSocketAddress("127.0.0.1", server.port())), Duration.ofMillis(500));
+
+      assertThatThrownBy(() -> transport.query(SERVICE, Type.SRV))
+          .isInstanceOf(IOException.class)
+          .hasMessageStartingWith(
+              "DNS SRV lookup of _directory._tcp.example.internal. failed: 127.0.0.1:"
+                  + server.port()
+                  + " answered a malformed message (")
+          .hasMessageNotContaining("did not answer");
+    }
+  }
+
   @Test
   void servfailFromEveryServerIsAFailureNamingEachServer() throws Exception {
     try (FakeDnsServer first =
