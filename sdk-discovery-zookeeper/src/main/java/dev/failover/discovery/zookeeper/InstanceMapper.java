@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Turns Curator service instances into endpoints: {@code https} on the SSL port when there is one,
  * else {@code http} on the port; the locality from the configured mapping. Instances that cannot be
- * used are left out with one warning per instance and reason (disabled instances at debug level).
+ * used are left out with one warning per instance and reason (disabled instances at debug level);
+ * an address is named in them without its user info, which may hold a password.
  *
  * <p>Only the source's worker thread calls {@link #endpoints}: not thread-safe.
  */
@@ -95,7 +96,8 @@ final class InstanceMapper<T> {
     try {
       url = new HttpUrl.Builder().scheme(scheme).host(address.trim()).port(chosen).build();
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("its address '" + address + "' is not a host name or IP");
+      throw new IllegalArgumentException(
+          "its address '" + withoutUserInfo(address) + "' is not a host name or IP");
     }
     @Nullable Locality where;
     try {
@@ -122,10 +124,22 @@ final class InstanceMapper<T> {
         "ZooKeeper instance {} of service {} (address {}, port {}, SSL port {}) left out: {}",
         id,
         service,
-        instance.getAddress(),
+        withoutUserInfo(instance.getAddress()),
         instance.getPort(),
         instance.getSslPort(),
         reason);
+  }
+
+  /**
+   * Returns an address as logs and reasons may show it: anything up to its last {@code @} (the user
+   * info of {@code user:password@host}, or of a URL given as the address) replaced by {@code ***}.
+   */
+  static @Nullable String withoutUserInfo(@Nullable String address) {
+    if (address == null) {
+      return null;
+    }
+    int at = address.lastIndexOf('@');
+    return at < 0 ? address : "***" + address.substring(at);
   }
 
   /**

@@ -108,6 +108,33 @@ class InstanceMapperTest {
     assertThat(endpoints).extracting(Endpoint::address).containsExactly("http://10.0.0.9:8080");
   }
 
+  /**
+   * An address with user info, as {@code user:password@host} or as a URL, is not a host: the
+   * instance is left out, and its warning names the address without the password (it was logged
+   * twice, as the address and in the reason).
+   */
+  @Test
+  void anAddressWithUserInfoIsLeftOutAndItsPasswordIsNotLogged() {
+    List<Endpoint> endpoints;
+    String log;
+    try (StderrCapture err = new StderrCapture()) {
+      endpoints =
+          mapper.endpoints(
+              List.of(
+                  instance("with-password", "svc:s3cret@10.0.1.7", 8080, null, true),
+                  instance("url", "http://svc:s3cret@10.0.1.8:8080/", 8080, null, true),
+                  instance("good", "10.0.0.9", 8080, null, true)));
+      log = err.text();
+    }
+
+    assertThat(endpoints).extracting(Endpoint::address).containsExactly("http://10.0.0.9:8080");
+    assertThat(log)
+        .contains("ZooKeeper instance with-password of service directory (address ***@10.0.1.7,")
+        .contains("left out: its address '***@10.0.1.7' is not a host name or IP")
+        .contains("ZooKeeper instance url of service directory (address ***@10.0.1.8:8080/,")
+        .doesNotContain("s3cret");
+  }
+
   @Test
   void aLocalityFunctionThatThrowsOrReturnsNullLeavesTheInstanceOut() {
     InstanceMapper<Map<String, String>> custom =
