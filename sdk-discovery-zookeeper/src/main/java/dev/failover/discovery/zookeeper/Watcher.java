@@ -108,11 +108,15 @@ final class Watcher<T> {
   private @Nullable Thread worker;
   private boolean started;
   private boolean closed;
+  private boolean exiting; // the worker has left its loop: close() interrupts it no more
 
   // ---- set by tests before start ----
   private volatile @Nullable Runnable cacheInitializedHook;
 
-  // ---- only the worker thread ----
+  // ---- only the worker thread (close() runs there when a listener calls it) ----
+  private @Nullable CuratorFramework client; // the client in use, with our listener on it
+  private @Nullable OwnThreads ownThreads; // set when the client is the source's own
+  private @Nullable ExecutorService runSafe; // set when the client is the source's own
   private @Nullable ServiceDiscoveryImpl<T> discovery;
   private @Nullable ServiceCache<T> cache;
   private @Nullable CountDownLatch cacheInitialized;
@@ -195,11 +199,23 @@ final class Watcher<T> {
       closed = true;
       updates = null;
       thread = worker;
+      if (thread != null && thread != Thread.currentThread() && !exiting) {
+        // Under the lock, with closed: a worker that sees closed (under the lock) has the
+        // interrupt already and clears it, under the lock, before it cleans up. Sent after the
+        // lock, it could land in the cleanup, and ZooKeeper's wait for its own threads to end
+        // would return at once, leaving them running after close().
+        thread.interrupt();
+      }
     }
-    if (thread == null || thread == Thread.currentThread()) {
+    if (thread == null) {
       return;
     }
-    thread.interrupt();
+    if (thread == Thread.currentThread()) {
+      // From a listener of the client, on the worker: the worker ends as soon as the listener
+      // returns, but the cache, the own client, its session and its threads are closed now.
+      cleanUp();
+      return;
+    }
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_WAIT_MILLIS);
     if (!OwnThreads.join(thread, deadline)) {
       log.warn("{}: worker thread did not end within {} ms", description, CLOSE_WAIT_MILLIS);
@@ -215,34 +231,60 @@ final class Watcher<T> {
   // ---- the worker ----
 
   private void run() {
-    OwnThreads ownThreads = null;
-    ExecutorService runSafe = null;
-    CuratorFramework client = givenClient;
     try {
-      if (client == null) {
-        ownThreads = new OwnThreads("failover-zookeeper-curator-" + serviceName);
-        runSafe = Executors.newSingleThreadExecutor(ownThreads);
-        client = ownClient(ownThreads, runSafe);
-        client.getConnectionStateListenable().addListener(connectionListener);
-        client.start();
+      CuratorFramework inUse = givenClient;
+      if (inUse == null) {
+        OwnThreads threads = new OwnThreads("failover-zookeeper-curator-" + serviceName);
+        ownThreads = threads;
+        ExecutorService executor = Executors.newSingleThreadExecutor(threads);
+        runSafe = executor;
+        inUse = ownClient(threads, executor);
+        client = inUse;
+        inUse.getConnectionStateListenable().addListener(connectionListener);
+        inUse.start();
       } else {
-        client.getConnectionStateListenable().addListener(connectionListener);
+        client = inUse;
+        inUse.getConnectionStateListenable().addListener(connectionListener);
       }
-      loop(client);
+      loop(inUse);
     } catch (InterruptedException e) {
       // close(): fall through to clean up
     } catch (RuntimeException | Error e) {
-      log.error("{}: stopped watching after an unexpected error", description, e);
-      fail(e);
-    } finally {
-      Thread.interrupted(); // clean up without the interrupt that ended the loop
-      closeCache();
-      if (client != null) {
-        client.getConnectionStateListenable().removeListener(connectionListener);
-        if (ownThreads != null && runSafe != null) {
-          closeOwnClient(client, ownThreads, runSafe);
-        }
+      if (isClosed()) {
+        // Closed by a listener on this thread, which closed the client under the loop's feet.
+        log.debug("{}: stopped after close", description, e);
+      } else {
+        log.error("{}: stopped watching after an unexpected error", description, e);
+        fail(e);
       }
+    } finally {
+      synchronized (lock) {
+        // Clean up without the interrupt that ended the loop; close() sends none after this.
+        exiting = true;
+        Thread.interrupted();
+      }
+      cleanUp();
+    }
+  }
+
+  /**
+   * Closes the cache and removes the source's listener from the client; closes the client too when
+   * it is the source's own, and waits for its threads. On the worker, as its run ends, or in
+   * close() when a listener called it there. Idempotent.
+   */
+  private void cleanUp() {
+    closeCache();
+    CuratorFramework inUse = client;
+    OwnThreads threads = ownThreads;
+    ExecutorService executor = runSafe;
+    client = null;
+    ownThreads = null;
+    runSafe = null;
+    if (inUse != null) {
+      inUse.getConnectionStateListenable().removeListener(connectionListener);
+    }
+    if (threads != null && executor != null) {
+      closeOwnClient(inUse, threads, executor);
     }
   }
 
@@ -263,11 +305,13 @@ final class Watcher<T> {
   }
 
   private void closeOwnClient(
-      CuratorFramework client, OwnThreads threads, ExecutorService runSafe) {
-    try {
-      client.close();
-    } catch (RuntimeException e) {
-      log.warn("{}: closing the Curator client failed", description, e);
+      @Nullable CuratorFramework client, OwnThreads threads, ExecutorService runSafe) {
+    if (client != null) {
+      try {
+        client.close();
+      } catch (RuntimeException e) {
+        log.warn("{}: closing the Curator client failed", description, e);
+      }
     }
     runSafe.shutdownNow();
     List<String> alive =
@@ -391,6 +435,9 @@ final class Watcher<T> {
     }
     if (loss != null && !failing) {
       fail(new IOException("ZooKeeper connection " + loss + " (" + description + ")"));
+      if (isClosed()) {
+        return; // by the listener told of it: the client may be closed already
+      }
     }
     if (!client.getZookeeperClient().isConnected()) {
       if (!failing) {
@@ -539,8 +586,10 @@ final class Watcher<T> {
     }
   }
 
-  /** Waits before the next try; close() interrupts it. */
-  private static void pause() throws InterruptedException {
-    Thread.sleep(RETRY_MILLIS);
+  /** Waits before the next try; close() interrupts it (none when closed by a listener). */
+  private void pause() throws InterruptedException {
+    if (!isClosed()) {
+      Thread.sleep(RETRY_MILLIS);
+    }
   }
 }

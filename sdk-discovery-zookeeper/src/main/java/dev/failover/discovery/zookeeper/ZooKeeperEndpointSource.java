@@ -51,7 +51,8 @@ import org.jspecify.annotations.Nullable;
  * reported as a failure once {@link Builder#connectTimeout(Duration)} has passed); one thread of
  * the source's own connects, reads and reports. {@link #close()} stops it, closes the cache, and,
  * when the source built its own Curator client from a connect string, closes that client and waits
- * for its threads; a client given with {@link Builder#curatorFramework(CuratorFramework)} stays
+ * for its threads (also when called on the source's own thread, from a listener, which ends as the
+ * listener returns); a client given with {@link Builder#curatorFramework(CuratorFramework)} stays
  * open, for its owner to close.
  */
 public final class ZooKeeperEndpointSource implements EndpointSource {
@@ -117,8 +118,11 @@ public final class ZooKeeperEndpointSource implements EndpointSource {
 
   /**
    * Stops reporting, closes the service cache and, if the source built its own Curator client, that
-   * client, and returns once the source's threads have ended (at most about 10 s). A client given
-   * to the builder stays open. Calling it again does nothing.
+   * client, and returns once the source's threads have ended (at most about 10 s). Called on the
+   * source's own thread (by a listener of the client, told there of a list or a failure), it closes
+   * all of it too, and its threads but that one have ended when it returns; that one ends as soon
+   * as the listener returns. A client given to the builder stays open. Calling it again does
+   * nothing.
    */
   @Override
   public void close() {

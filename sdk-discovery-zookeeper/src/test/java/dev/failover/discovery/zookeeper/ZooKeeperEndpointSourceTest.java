@@ -4,6 +4,7 @@ import static dev.failover.discovery.zookeeper.Recorder.urls;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.failover.Endpoint;
+import dev.failover.EndpointSource;
 import dev.failover.Locality;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -13,6 +14,7 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.imps.CuratorFrameworkState;
@@ -454,9 +456,61 @@ class ZooKeeperEndpointSourceTest {
     assertThat(sourceThreads()).isEmpty();
   }
 
+  /**
+   * A listener of the client runs on the source's worker, and may close the client, so the source:
+   * close() there closes the cache, the own Curator client and its ZooKeeper session, and returns
+   * once their threads have ended. Before, it returned at once, and all of it lived on until the
+   * listener returned.
+   */
+  @Test
+  void closedFromItsOwnListenerItsCuratorAndZooKeeperThreadsHaveEndedWhenCloseReturns()
+      throws Exception {
+    registry.register(SERVICE, "a", 8081, Registry.zone("r", "z1"));
+    ZooKeeperEndpointSource source = source().build();
+    toClose.add(source);
+    AtomicReference<Thread> worker = new AtomicReference<>();
+    AtomicReference<List<String>> beforeClose = new AtomicReference<>();
+    AtomicReference<List<String>> afterClose = new AtomicReference<>();
+    CountDownLatch closed = new CountDownLatch(1);
+    source.start(
+        new EndpointSource.Updates() {
+          @Override
+          public void endpoints(List<Endpoint> endpoints) {
+            if (worker.compareAndSet(null, Thread.currentThread())) {
+              beforeClose.set(sourceThreadsBut(Thread.currentThread()));
+              source.close();
+              afterClose.set(sourceThreadsBut(Thread.currentThread()));
+              closed.countDown();
+            }
+          }
+
+          @Override
+          public void failed(Throwable cause) {}
+        });
+
+    await(closed, "the first list");
+
+    assertThat(beforeClose.get())
+        .as("the source's other threads before close()")
+        .anyMatch(n -> n.startsWith("failover-zookeeper-curator-" + SERVICE + "-"))
+        .anyMatch(n -> n.contains("-SendThread("))
+        .anyMatch(n -> n.endsWith("-EventThread"));
+    assertThat(afterClose.get()).as("the source's other threads after close()").isEmpty();
+    Thread thread = worker.get();
+    assertThat(thread.getName()).isEqualTo("failover-zookeeper-" + SERVICE);
+    thread.join(Recorder.WAIT.toMillis());
+    assertThat(thread.isAlive()).as("the worker, after the listener returned").isFalse();
+    assertThat(sourceThreads()).isEmpty();
+  }
+
   private static List<String> sourceThreads() {
+    return sourceThreadsBut(null);
+  }
+
+  /** The live threads the source started (their names say so), but {@code except}. */
+  private static List<String> sourceThreadsBut(Thread except) {
     return Thread.getAllStackTraces().keySet().stream()
-        .filter(Thread::isAlive)
+        .filter(t -> t != except && t.isAlive())
         .map(Thread::getName)
         .filter(n -> n.startsWith("failover-zookeeper-"))
         .toList();
