@@ -19,8 +19,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Turns Curator service instances into endpoints: {@code https} on the SSL port when there is one,
  * else {@code http} on the port; the locality from the configured mapping. Instances that cannot be
- * used are left out with one warning per instance and reason (disabled instances at debug level);
- * an address is named in them without its user info, which may hold a password.
+ * used are left out with one warning per instance and reason (disabled instances at debug level),
+ * among them an instance the mapping throws for, an Error too; an address is named in them without
+ * its user info, which may hold a password.
  *
  * <p>Only the source's worker thread calls {@link #endpoints}: not thread-safe.
  */
@@ -102,7 +103,9 @@ final class InstanceMapper<T> {
     @Nullable Locality where;
     try {
       where = locality.apply(instance);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
+      // An Error too (an AssertionError, an ExceptionInInitializerError): it leaves this instance
+      // out like an exception. Escaping, it ended the source's watch for good.
       throw new IllegalArgumentException("the locality mapping failed: " + e, e);
     }
     if (where == null) {

@@ -534,8 +534,10 @@ final class Watcher<T> {
     lastReported = List.copyOf(endpoints);
     try {
       target.endpoints(lastReported);
-    } catch (RuntimeException e) {
-      log.warn("{}: the client's endpoints() threw", description, e);
+    } catch (RuntimeException | Error e) {
+      // An Error too (a StackOverflowError from an application listener): escaping, it ended the
+      // worker's loop, and the client never got another list.
+      log.warn("{}: the client's endpoints() threw; ignored", description, e);
     }
   }
 
@@ -553,8 +555,9 @@ final class Watcher<T> {
     failing = true;
     try {
       target.failed(cause);
-    } catch (RuntimeException e) {
-      log.warn("{}: the client's failed() threw", description, e);
+    } catch (RuntimeException | Error e) {
+      // An Error too, as in report(): the watch goes on.
+      log.warn("{}: the client's failed() threw; ignored", description, e);
     }
   }
 

@@ -49,11 +49,12 @@ import org.jspecify.annotations.Nullable;
  *
  * <p><b>Threads.</b> {@link #start(Updates)} returns at once, even when ZooKeeper is down (that is
  * reported as a failure once {@link Builder#connectTimeout(Duration)} has passed); one thread of
- * the source's own connects, reads and reports. {@link #close()} stops it, closes the cache, and,
- * when the source built its own Curator client from a connect string, closes that client and waits
- * for its threads (also when called on the source's own thread, from a listener, which ends as the
- * listener returns); a client given with {@link Builder#curatorFramework(CuratorFramework)} stays
- * open, for its owner to close.
+ * the source's own connects, reads and reports; an update callback that throws there (an Error too)
+ * is logged at WARN and ignored, and the watch goes on. {@link #close()} stops it, closes the
+ * cache, and, when the source built its own Curator client from a connect string, closes that
+ * client and waits for its threads (also when called on the source's own thread, from a listener,
+ * which ends as the listener returns); a client given with {@link
+ * Builder#curatorFramework(CuratorFramework)} stays open, for its owner to close.
  */
 public final class ZooKeeperEndpointSource implements EndpointSource {
 
@@ -266,8 +267,9 @@ public final class ZooKeeperEndpointSource implements EndpointSource {
 
     /**
      * Replaces the metadata mapping with a function that returns each instance's locality; an
-     * instance for which it returns null (or throws) is left out with a warning. The defaults
-     * ({@link #defaultZone(String)}, {@link #defaultRegion(String)}) are not applied to it.
+     * instance for which it returns null or throws (an Error too) is left out with a warning, and
+     * the source goes on watching. The defaults ({@link #defaultZone(String)}, {@link
+     * #defaultRegion(String)}) are not applied to it.
      *
      * @param locality returns the instance's locality, or null if unknown
      * @return this builder

@@ -6,6 +6,7 @@ import dev.failover.Endpoint;
 import dev.failover.Locality;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.curator.x.discovery.ServiceInstance;
 import org.apache.curator.x.discovery.ServiceType;
 import org.junit.jupiter.api.Test;
@@ -154,6 +155,48 @@ class InstanceMapperTest {
                 instance("ok", "10.0.0.3", 8080, null, true)));
 
     assertThat(endpoints).containsExactly(Endpoint.of("http://10.0.0.3:8080", "r", "z"));
+  }
+
+  /**
+   * A locality function that throws an Error (a class that failed to initialise, an assertion)
+   * leaves the instance out like an exception, and the next call maps it: before, the Error escaped
+   * and ended the source's watch for good.
+   */
+  @Test
+  void aLocalityFunctionThatThrowsAnErrorLeavesTheInstanceOutForThatCallOnly() {
+    AtomicBoolean thrown = new AtomicBoolean();
+    InstanceMapper<Map<String, String>> custom =
+        new InstanceMapper<>(
+            "directory",
+            i -> {
+              if (i.getId().equals("throws") && thrown.compareAndSet(false, true)) {
+                throw new ExceptionInInitializerError("zone table");
+              }
+              return Locality.of("r", "z");
+            });
+    List<ServiceInstance<Map<String, String>>> instances =
+        List.of(
+            instance("throws", "10.0.0.1", 8080, null, true),
+            instance("ok", "10.0.0.3", 8080, null, true));
+
+    String log;
+    List<Endpoint> first;
+    try (StderrCapture err = new StderrCapture()) {
+      first = custom.endpoints(instances);
+      log = err.text();
+    }
+    List<Endpoint> second = custom.endpoints(instances);
+
+    assertThat(first).containsExactly(Endpoint.of("http://10.0.0.3:8080", "r", "z"));
+    assertThat(log)
+        .contains("ZooKeeper instance throws of service directory")
+        .contains(
+            "left out: the locality mapping failed: java.lang.ExceptionInInitializerError: zone"
+                + " table");
+    assertThat(second) // in id order: "ok", then "throws"
+        .containsExactly(
+            Endpoint.of("http://10.0.0.3:8080", "r", "z"),
+            Endpoint.of("http://10.0.0.1:8080", "r", "z"));
   }
 
   @Test
