@@ -5,6 +5,7 @@ import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.LoggerFactory;
 
 /**
  * Where a client's endpoints come from while it runs: a service registry (DNS, ZooKeeper, Eureka,
@@ -230,15 +231,20 @@ public interface EndpointSource extends AutoCloseable {
               return;
             }
           }
-          if (next instanceof Throwable cause) {
-            target.failed(cause);
-          } else {
-            target.endpoints((List<Endpoint>) next);
+          try {
+            if (next instanceof Throwable cause) {
+              target.failed(cause);
+            } else {
+              target.endpoints((List<Endpoint>) next);
+            }
+          } catch (RuntimeException | Error e) {
+            // What is queued behind it still goes: the client's code threw for this one report.
+            LoggerFactory.getLogger(EndpointSource.class)
+                .warn("push source '{}': handing a report to the client threw", description, e);
           }
         }
       } finally {
         if (!done) {
-          // The client's code threw: what is still queued goes with the next push.
           synchronized (lock) {
             delivering = false;
           }

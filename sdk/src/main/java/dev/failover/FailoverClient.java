@@ -107,9 +107,9 @@ public final class FailoverClient implements Call.Factory, Closeable {
   private static final String CANCELLED_DURING_CHANGE = "cancelShift during a reconfiguration";
 
   /**
-   * How long {@link #close()} waits for the threads closing replaced cores: over the 11 s that
-   * {@code ClientCore.close()} may take (5 s for the dispatcher, 1 s for the scheduler, 5 s to join
-   * its threads), with a margin.
+   * How long {@link #close()} waits for the threads closing replaced cores: over the 12 s that
+   * {@code ClientCore.close()} may take (5 s for the dispatcher, 1 s for the scheduler, 1 s for the
+   * timeouts thread, 5 s to join its threads), with a margin.
    */
   private static final Duration RETIRED_CLOSE_BOUND = Duration.ofSeconds(15);
 
@@ -648,8 +648,10 @@ public final class FailoverClient implements Call.Factory, Closeable {
     try {
       for (Generation g : s.retiring) {
         Thread t = g.closer;
-        if (t == Thread.currentThread()) {
-          continue; // close() from that closer (a listener it runs): it ends once this returns
+        if (t == Thread.currentThread() || g.core.runsOn(Thread.currentThread())) {
+          // close() from that closer (a listener it runs), or from a callback on that core's
+          // dispatcher, which the closer waits for: either ends once this returns.
+          continue;
         }
         g.closed.await(Math.max(0, until - System.nanoTime()), TimeUnit.NANOSECONDS);
         t = g.closer;

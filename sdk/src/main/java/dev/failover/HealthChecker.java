@@ -223,7 +223,7 @@ final class HealthChecker {
         };
     try {
       http.newCall(probe).enqueue(callback);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
       // The application's EventListener.Factory or callStart threw before OkHttp took the probe:
       // none was sent, so none is counted; the next one as usual.
       log.warn("[{}] probe of {} could not be sent", service, ep.endpoint, e);

@@ -96,4 +96,45 @@ class PushSourceOrderTest {
     push.update(List.of(C));
     assertThat(updates.seen).hasSize(4);
   }
+
+  @Test
+  void aReportTheClientThrowsOnDoesNotHoldBackTheOnesQueuedBehindIt() throws Exception {
+    EndpointSource.Push push = new EndpointSource.Push("registry");
+    List<Object> seen = new CopyOnWriteArrayList<>();
+    CountDownLatch holding = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    push.start(
+        new EndpointSource.Updates() {
+          @Override
+          public void endpoints(List<Endpoint> endpoints) {
+            seen.add(endpoints);
+            if (seen.size() == 1) {
+              holding.countDown();
+              await(release);
+              throw new IllegalStateException("client boom");
+            }
+          }
+
+          @Override
+          public void failed(Throwable cause) {
+            seen.add(cause.getMessage());
+          }
+        });
+    Thread first = new Thread(() -> catchAll(() -> push.update(List.of(A))), "first");
+    first.start();
+    await(holding);
+    push.update(List.of(A, B)); // queued behind the first, which will throw
+    release.countDown();
+    first.join(20_000);
+    assertThat(first.isAlive()).isFalse();
+    assertThat(seen).containsExactly(List.of(A), List.of(A, B));
+  }
+
+  private static void catchAll(Runnable r) {
+    try {
+      r.run();
+    } catch (RuntimeException e) {
+      // what the old code let through
+    }
+  }
 }

@@ -229,8 +229,9 @@ class UserCodeThreadsTest {
     }
   }
 
-  @Test
-  void aHealthProbeThatTheApplicationsListenerFactoryFailsIsNotCounted()
+  @org.junit.jupiter.params.ParameterizedTest(name = "an Error: {0}")
+  @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+  void aHealthProbeThatTheApplicationsListenerFactoryFailsIsNotCounted(boolean error)
       throws InterruptedException, IOException {
     AtomicInteger refused = new AtomicInteger();
     OkHttpClient failing =
@@ -239,6 +240,10 @@ class UserCodeThreadsTest {
                 call -> {
                   if (call.request().url().encodedPath().equals("/health")) {
                     refused.incrementAndGet();
+                    if (error) {
+                      // An Error ended that endpoint's probes for good.
+                      throw new AssertionError("listener factory refuses health probes");
+                    }
                     throw new IllegalStateException("listener factory refuses health probes");
                   }
                   return EventListener.NONE;
