@@ -509,7 +509,9 @@ final class Watcher<T> {
         instances.add(serializer.deserialize(data));
       } catch (InterruptedException e) {
         throw e;
-      } catch (Exception e) {
+      } catch (Exception | Error e) {
+        // The serializer may be the application's: an Error too leaves this instance out (it
+        // reached the worker's loop and ended the watch for good).
         log.warn("{}: instance {} left out: it could not be read: {}", description, id, e);
       }
     }

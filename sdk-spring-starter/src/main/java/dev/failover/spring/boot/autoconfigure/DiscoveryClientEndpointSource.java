@@ -326,13 +326,16 @@ final class DiscoveryClientEndpointSource implements EndpointSource {
     if (stopping == null) {
       return;
     }
-    stopping.shutdownNow();
     if (Thread.currentThread() == thread) {
       // Called on the source's own thread (a listener of the list it reports closed the client):
       // that thread cannot end while it runs this, and ends once it returns, the executor being
-      // shut down. Waiting would only take the whole timeout and end in a misleading warning.
+      // shut down (its delayed and periodic polls are dropped by its policies). Waiting would only
+      // take the whole timeout and end in a misleading warning; shutdownNow() would interrupt this
+      // very thread, and the rest of the client's close() would skip its bounded waits.
+      stopping.shutdown();
       return;
     }
+    stopping.shutdownNow();
     boolean interrupted = false;
     boolean stopped = false;
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(CLOSE_TIMEOUT_SECONDS);

@@ -119,8 +119,13 @@ final class Redaction {
    */
   static String quoting(String text, @Nullable String value, String shown) {
     String t = text;
-    if (value != null && !value.isEmpty() && !value.equals(shown)) {
-      t = t.replace(value, shown);
+    if (value != null && !value.isBlank() && !value.equals(shown)) {
+      // Whole occurrences only: a short value ("10") inside a longer word or number ("100") is
+      // not the value, and a blank one would mask every space.
+      t =
+          Pattern.compile("(?<![\\w])" + Pattern.quote(value) + "(?![\\w])")
+              .matcher(t)
+              .replaceAll(java.util.regex.Matcher.quoteReplacement(shown));
     }
     return text(t);
   }

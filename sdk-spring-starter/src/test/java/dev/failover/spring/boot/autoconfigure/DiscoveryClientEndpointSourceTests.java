@@ -317,6 +317,8 @@ class DiscoveryClientEndpointSourceTests {
         List.of(instance("a", "http://10.0.0.1:8080", Map.of("zone", "us-east-1a"))));
     AtomicReference<@Nullable DiscoveryClientEndpointSource> self = new AtomicReference<>();
     AtomicLong closeNanos = new AtomicLong(-1);
+    java.util.concurrent.atomic.AtomicBoolean interrupted =
+        new java.util.concurrent.atomic.AtomicBoolean();
     DiscoveryClientEndpointSource source =
         new DiscoveryClientEndpointSource(
             "self-closing",
@@ -331,6 +333,8 @@ class DiscoveryClientEndpointSourceTests {
           public void endpoints(List<Endpoint> endpoints) {
             long start = System.nanoTime();
             java.util.Objects.requireNonNull(self.get()).close();
+            // The rest of the client's close() runs on this thread: not interrupted.
+            interrupted.set(Thread.currentThread().isInterrupted());
             closeNanos.set(System.nanoTime() - start);
           }
 
@@ -346,6 +350,7 @@ class DiscoveryClientEndpointSourceTests {
     assertThat(Duration.ofNanos(closeNanos.get())).isLessThan(Duration.ofSeconds(4));
     assertThat(output.getAll()).doesNotContain("did not stop");
     assertThat(heartbeats.subscribers()).isZero();
+    assertThat(interrupted.get()).as("the closing thread interrupted").isFalse();
   }
 
   /**

@@ -129,5 +129,10 @@ class RedactionTests {
     assertThat(Redaction.quoting("header value 'Bearer abc' is wrong", "Bearer abc", "******"))
         .isEqualTo("header value '******' is wrong");
     assertThat(Redaction.quoting("must be 1 or more", "0", "0")).isEqualTo("must be 1 or more");
+    // Only whole occurrences: a blank value, or one inside a longer word or number, is left alone.
+    assertThat(Redaction.quoting("must not be blank", " ", "******"))
+        .isEqualTo("must not be blank");
+    assertThat(Redaction.quoting("must be between 1 and 100 but was 10", "10", "******"))
+        .isEqualTo("must be between 1 and 100 but was ******");
   }
 }
