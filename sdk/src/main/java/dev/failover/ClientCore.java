@@ -87,11 +87,6 @@ final class ClientCore implements Closeable {
   /** Every thread this client started, joined by {@link #close()}. */
   private final Set<Thread> ownThreads = ConcurrentHashMap.newKeySet();
 
-  /** Whether {@code t} is one of this core's threads (its dispatcher's, or its scheduler's). */
-  boolean runsOn(Thread t) {
-    return ownThreads.contains(t);
-  }
-
   private final RunningCalls<CallStateMachine> active = new RunningCalls<>();
   private final AtomicBoolean closed = new AtomicBoolean();
 

@@ -125,7 +125,8 @@ public interface EndpointSource extends AutoCloseable {
    * when it starts; only the last one counts. Lists and failures reach the client one at a time, in
    * the order they were pushed, whatever threads push them: one pushed while another is being
    * handed over is handed over by that thread, after it (so {@link #update} may return before its
-   * list has reached the client).
+   * list has reached the client). If the client's code throws on a report, that is logged and the
+   * reports behind it are still handed over.
    */
   final class Push implements EndpointSource {
     private final String description;

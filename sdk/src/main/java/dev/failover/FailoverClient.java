@@ -648,10 +648,8 @@ public final class FailoverClient implements Call.Factory, Closeable {
     try {
       for (Generation g : s.retiring) {
         Thread t = g.closer;
-        if (t == Thread.currentThread() || g.core.runsOn(Thread.currentThread())) {
-          // close() from that closer (a listener it runs), or from a callback on that core's
-          // dispatcher, which the closer waits for: either ends once this returns.
-          continue;
+        if (t == Thread.currentThread()) {
+          continue; // close() from that closer (a listener it runs): it ends once this returns
         }
         g.closed.await(Math.max(0, until - System.nanoTime()), TimeUnit.NANOSECONDS);
         t = g.closer;

@@ -101,49 +101,4 @@ class CloseAfterResetTest {
       Thread.currentThread().interrupt();
     }
   }
-
-  /**
-   * close() from a callback running on a replaced core's dispatcher: the thread closing that core
-   * waits for its dispatcher, so close() must not wait for that thread in turn. Before, both waited
-   * until the core's close() gave up after 5 s and interrupted the callback's thread.
-   */
-  @Test
-  void closeFromACallbackOnAReplacedCoreNeitherWaitsForItselfNorIsInterrupted() throws Exception {
-    FailoverClient client = Zones3.client(zones).build();
-    CountDownLatch inCallback = new CountDownLatch(1);
-    CountDownLatch go = new CountDownLatch(1);
-    CompletableFuture<Boolean> interrupted = new CompletableFuture<>();
-    CompletableFuture<Duration> took = new CompletableFuture<>();
-    client
-        .newCall(Zones3.user(1))
-        .enqueue(
-            new okhttp3.Callback() {
-              @Override
-              public void onResponse(okhttp3.Call call, okhttp3.Response response) {
-                response.close();
-                inCallback.countDown();
-                try {
-                  go.await(30, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                  Thread.currentThread().interrupt();
-                }
-                long start = System.nanoTime();
-                client.close();
-                took.complete(Duration.ofNanos(System.nanoTime() - start));
-                interrupted.complete(Thread.currentThread().isInterrupted());
-              }
-
-              @Override
-              public void onFailure(okhttp3.Call call, IOException e) {
-                interrupted.completeExceptionally(e);
-              }
-            });
-    assertThat(inCallback.await(30, TimeUnit.SECONDS)).isTrue();
-    client.reset(); // the core running the callback is now a replaced one
-    go.countDown();
-    assertThat(interrupted.get(60, TimeUnit.SECONDS))
-        .as("the callback's thread interrupted")
-        .isFalse();
-    assertThat(took.get(1, TimeUnit.SECONDS)).isLessThan(Duration.ofSeconds(4));
-  }
 }

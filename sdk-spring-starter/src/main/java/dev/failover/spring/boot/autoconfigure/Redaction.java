@@ -122,12 +122,20 @@ final class Redaction {
     if (value != null && !value.isBlank() && !value.equals(shown)) {
       // Whole occurrences only: a short value ("10") inside a longer word or number ("100") is
       // not the value, and a blank one would mask every space.
+      // (A boundary is asked for only where the value's own edge is a word character: a value
+      // that begins or ends with '/', '?' or a space is matched wherever it occurs.)
+      String before = wordChar(value.charAt(0)) ? "(?<!\\w)" : "";
+      String after = wordChar(value.charAt(value.length() - 1)) ? "(?!\\w)" : "";
       t =
-          Pattern.compile("(?<![\\w])" + Pattern.quote(value) + "(?![\\w])")
+          Pattern.compile(before + Pattern.quote(value) + after)
               .matcher(t)
               .replaceAll(java.util.regex.Matcher.quoteReplacement(shown));
     }
     return text(t);
+  }
+
+  private static boolean wordChar(char c) {
+    return Character.isLetterOrDigit(c) || c == '_';
   }
 
   /**

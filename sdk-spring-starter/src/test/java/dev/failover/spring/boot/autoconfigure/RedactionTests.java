@@ -134,5 +134,8 @@ class RedactionTests {
         .isEqualTo("must not be blank");
     assertThat(Redaction.quoting("must be between 1 and 100 but was 10", "10", "******"))
         .isEqualTo("must be between 1 and 100 but was ******");
+    // A value whose edge is no word character is matched wherever it occurs.
+    assertThat(Redaction.quoting("cannot reach http://h/x/health", "http://h/x/", "***"))
+        .isEqualTo("cannot reach ***health");
   }
 }
