@@ -143,19 +143,29 @@ public record Endpoint(HttpUrl url, Locality locality, int weight) {
    * http://}, {@code http//}, {@code http:/}, {@code http:}, {@code //}), so that a password shows
    * whether or not the text has a well-formed scheme separator. The text is not a URL that parsed,
    * so an {@code @} in what would be its path is hidden too: a message may say too little, never a
-   * password.
+   * password. Whatever follows the first {@code ?} or {@code #} after that is hidden too ({@code
+   * ?***}): a query may carry a token.
    *
    * @param text any text, such as an unparseable URL
-   * @return the text, with whatever could be user info replaced by {@code ***}
+   * @return the text, with whatever could be user info, a query or a fragment replaced by {@code
+   *     ***}
    */
   static String redactUserInfo(String text) {
+    String shown = text;
     int at = text.lastIndexOf('@');
-    if (at < 0) {
-      return text;
+    if (at >= 0) {
+      Matcher prefix = SCHEME_PREFIX.matcher(text);
+      int keep = prefix.lookingAt() ? prefix.end() : 0;
+      shown = text.substring(0, Math.min(keep, at)) + "***" + text.substring(at);
     }
-    Matcher prefix = SCHEME_PREFIX.matcher(text);
-    int keep = prefix.lookingAt() ? prefix.end() : 0;
-    return text.substring(0, Math.min(keep, at)) + "***" + text.substring(at);
+    int query = indexOfQuery(shown);
+    return query < 0 ? shown : shown.substring(0, query + 1) + "***";
+  }
+
+  private static int indexOfQuery(String text) {
+    int q = text.indexOf('?');
+    int f = text.indexOf('#');
+    return q < 0 ? f : f < 0 ? q : Math.min(q, f);
   }
 
   /**

@@ -140,6 +140,9 @@ public final class FailoverObservations implements FailoverListener, CallObserve
     return interceptor;
   }
 
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(FailoverObservations.class);
+
   private Response intercept(Interceptor.Chain chain) throws IOException {
     Request request = chain.request();
     Request tagged = request;
@@ -151,7 +154,12 @@ public final class FailoverObservations implements FailoverListener, CallObserve
       tagged = chain.call().request();
       attempt = tagged.tag(dev.failover.AttemptContext.class);
     }
-    if (attempt == null || !(attempt.callContext() instanceof ObservedCall call)) {
+    if (attempt == null
+        || !(attempt.callContext() instanceof ObservedCall call)
+        // A request of the application's own to another origin (an interceptor that fetches a
+        // token through the chain, with the attempt's tags) is not the attempt: no span, and no
+        // trace headers for a host that is not the endpoint.
+        || !ClientCore.sameOrigin(request.url(), attempt.endpoint().url())) {
       return chain.proceed(request); // a health check, or a call that is not observed
     }
     AttemptContext context = new AttemptContext(call.context, attempt, request);
@@ -159,10 +167,11 @@ public final class FailoverObservations implements FailoverListener, CallObserve
         Observation.createNotStarted(attemptConvention, DEFAULT_ATTEMPT, () -> context, registry)
             .parentObservation(call.observation)
             .start(); // the tracing handler adds the span's headers to the carrier here
-    Request.Builder carrier = context.getCarrier();
-    Request traced = carrier == null ? request : carrier.build();
-    Observation.Scope scope = observation.openScope(); // current while the request is sent
+    Observation.Scope scope = null;
     try {
+      Request.Builder carrier = context.getCarrier();
+      Request traced = carrier == null ? request : carrier.build();
+      scope = observation.openScope(); // current while the request is sent
       Response response = chain.proceed(traced);
       context.setResponse(response);
       return response;
@@ -174,8 +183,20 @@ public final class FailoverObservations implements FailoverListener, CallObserve
       observation.error(e);
       throw e;
     } finally {
-      scope.close();
-      observation.stop();
+      // Each guarded: the observation is stopped whatever its scope or handlers throw, and a
+      // handler that throws on stop loses no response (its connection would leak).
+      try {
+        if (scope != null) {
+          scope.close();
+        }
+      } catch (RuntimeException | Error e) {
+        log.warn("Failover: closing the scope of an attempt's observation threw", e);
+      }
+      try {
+        observation.stop();
+      } catch (RuntimeException | Error e) {
+        log.warn("Failover: stopping an attempt's observation threw", e);
+      }
     }
   }
 
@@ -244,7 +265,13 @@ public final class FailoverObservations implements FailoverListener, CallObserve
       super(
           (carrier, key, value) -> {
             if (carrier != null) {
-              carrier.header(key, value);
+              try {
+                carrier.header(key, value);
+              } catch (IllegalArgumentException e) {
+                // A value OkHttp refuses in a header (not ASCII: a baggage field copied from an
+                // inbound request): that header is not sent, and the attempt goes on.
+                log.debug("Failover: trace header {} not sent: {}", key, e.getMessage());
+              }
             }
           });
       this.call = call;

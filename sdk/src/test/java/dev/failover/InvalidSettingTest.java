@@ -139,7 +139,7 @@ class InvalidSettingTest {
         bad(
             () -> Endpoint.of("https://admin:secret@dir-b/?q=1", "r", "z"),
             "endpoint.url",
-            "https://***@dir-b/?q=1"),
+            "https://***@dir-b/?***"),
         bad(() -> Endpoint.of("https://dir-b/?q=1", "r", "z"), "endpoint.url", "https://dir-b/"),
         bad(() -> Endpoint.of("https://dir-b/#f", "r", "z"), "endpoint.url", "https://dir-b/"),
         bad(() -> Endpoint.of("https://dir-b", "r", "z").withWeight(0), "endpoint.weight", 0),

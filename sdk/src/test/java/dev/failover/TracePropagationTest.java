@@ -186,6 +186,42 @@ class TracePropagationTest {
     assertThat(request.getHeader("X-B3-SpanId")).isEqualTo(first.id());
   }
 
+  /**
+   * An application interceptor that first sends a request of its own to another host through the
+   * chain (a token fetch), keeping the attempt's tags: that request is not the attempt. It gets no
+   * span and no trace headers; the attempt gets one span.
+   */
+  @Test
+  void aRequestToAnotherOriginThroughTheChainIsNotTheAttempt() throws IOException {
+    String authServer = zones.zone("us-west-2a").endpoint(0).url();
+    OkHttpClient fetchingAToken =
+        new OkHttpClient.Builder()
+            .addInterceptor(
+                chain -> {
+                  Request token =
+                      chain.request().newBuilder().url(authServer + "/users/42").build();
+                  try (Response r = chain.proceed(token)) {
+                    assertThat(r.code()).isEqualTo(200);
+                  }
+                  return chain.proceed(chain.request());
+                })
+            .build();
+    try (FailoverClient client =
+            Zones3.client(zones)
+                .okHttpClient(fetchingAToken)
+                .listener(new FailoverObservations(registry))
+                .build();
+        Response response = client.newCall(get("/users/42")).execute()) {
+      assertThat(response.code()).isEqualTo(200);
+    }
+    assertThat(spans)
+        .extracting(MutableSpan::name)
+        .containsExactlyInAnyOrder("failover get", "failover get first");
+    assertThat(onlyRequest("us-west-2a").getHeader("X-B3-TraceId")).isNull();
+    assertThat(onlyRequest("us-east-1a").getHeader("X-B3-TraceId"))
+        .isEqualTo(span("failover get").traceId());
+  }
+
   @Test
   void aCallMadeWhileASpanIsCurrentContinuesItsTrace() throws IOException {
     Span app = tracer.nextSpan().name("handle request").start();

@@ -60,10 +60,31 @@ class UrlRedactionTest {
         "htp//bob:hunter2@x         | ***@x",
         "http://bob:p@ss@x/path     | http://***@x/path",
         "http://x/no-user-info      | http://x/no-user-info",
-        "http//x                    | http//x"
+        "http//x                    | http//x",
+        "x:8443/api?access_token=s3 | x:8443/api?***",
+        "bob:pw@x/api#token=s3      | ***@x/api#***",
+        "x/api?email=a@b            | ***@b"
       })
   void whatIsKeptAroundTheUserInfo(String text, String redacted) {
     assertThat(Endpoint.redactUserInfo(text)).isEqualTo(redacted);
+  }
+
+  @Test
+  void aMalformedEndpointUrlNeverShowsItsQuery() {
+    assertThatThrownBy(() -> Endpoint.of("dir-a.internal:8443/api?access_token=s3cret", "r", "r-a"))
+        .hasMessage(
+            "endpoint URL must be an absolute http or https URL but was"
+                + " 'dir-a.internal:8443/api?***'")
+        .isInstanceOfSatisfying(
+            InvalidSettingException.class,
+            e -> assertThat(String.valueOf(e.value())).doesNotContain("s3cret"));
+    assertThatThrownBy(() -> Endpoint.of("https://bob:pw@x/api?access_token=s3cret", "r", "r-a"))
+        .isInstanceOfSatisfying(
+            InvalidSettingException.class,
+            e -> {
+              assertThat(e.getMessage()).doesNotContain("s3cret").doesNotContain("pw");
+              assertThat(String.valueOf(e.value())).doesNotContain("s3cret");
+            });
   }
 
   @Test
