@@ -616,12 +616,14 @@ public final class FailoverMetrics implements FailoverListener, MeterBinder {
         current.putIfAbsent(EndpointKey.of(endpoint), endpoint);
         localities.add(endpoint.locality());
       }
+      // Those that went first, then those that joined: whoever sees a new meter sees the old
+      // ones gone.
+      endpoints.entrySet().removeIf(e -> !current.containsKey(e.getKey()) && e.getValue().remove());
+      zones.entrySet().removeIf(e -> !localities.contains(e.getKey()) && e.getValue().remove());
       for (Locality locality : localities) {
         zones.computeIfAbsent(locality, l -> new ZoneMeters(this, l));
       }
       current.forEach((key, endpoint) -> endpoints.computeIfAbsent(key, k -> endpointMeters(k)));
-      endpoints.entrySet().removeIf(e -> !current.containsKey(e.getKey()) && e.getValue().remove());
-      zones.entrySet().removeIf(e -> !localities.contains(e.getKey()) && e.getValue().remove());
     }
 
     /**
