@@ -320,12 +320,17 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       // listener told of an attempt, the observer): the caller does not wait for it past its
       // deadline. It gets the call's ending now; the drainer's own completion then does nothing,
       // and CallFinished and the observation follow on that thread.
-      Response response = end.response();
-      if (response != null) {
-        result.complete(response);
-      } else {
-        result.completeExceptionally(requireNonNull(end.failure()));
-      }
+      completeResult(end);
+    }
+  }
+
+  /** Hands the call's ending to {@link #result}; once only, whoever calls it first. */
+  private void completeResult(Ending end) {
+    Response response = end.response();
+    if (response != null) {
+      result.complete(response);
+    } else {
+      result.completeExceptionally(requireNonNull(end.failure()));
     }
   }
 
@@ -1530,11 +1535,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       }
     } finally {
       // Whatever the observer did, the caller gets the result.
-      if (response != null) {
-        result.complete(response);
-      } else {
-        result.completeExceptionally(requireNonNull(failure));
-      }
+      completeResult(end);
     }
     if (cb == null) {
       return;

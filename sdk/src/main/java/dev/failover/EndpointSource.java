@@ -217,38 +217,28 @@ public interface EndpointSource extends AutoCloseable {
     /** Hands over what is queued, in order, outside the lock, until nothing is left. */
     @SuppressWarnings("unchecked")
     private void deliver() {
-      boolean done = false;
-      try {
-        while (true) {
-          Object next;
-          Updates target;
-          synchronized (lock) {
-            next = closed ? null : queue.poll();
-            target = updates;
-            if (next == null || target == null) {
-              queue.clear();
-              delivering = false;
-              done = true;
-              return;
-            }
-          }
-          try {
-            if (next instanceof Throwable cause) {
-              target.failed(cause);
-            } else {
-              target.endpoints((List<Endpoint>) next);
-            }
-          } catch (RuntimeException | Error e) {
-            // What is queued behind it still goes: the client's code threw for this one report.
-            LoggerFactory.getLogger(EndpointSource.class)
-                .warn("push source '{}': handing a report to the client threw", description, e);
+      while (true) {
+        Object next;
+        Updates target;
+        synchronized (lock) {
+          next = closed ? null : queue.poll();
+          target = updates;
+          if (next == null || target == null) {
+            queue.clear();
+            delivering = false;
+            return;
           }
         }
-      } finally {
-        if (!done) {
-          synchronized (lock) {
-            delivering = false;
+        try {
+          if (next instanceof Throwable cause) {
+            target.failed(cause);
+          } else {
+            target.endpoints((List<Endpoint>) next);
           }
+        } catch (RuntimeException | Error e) {
+          // What is queued behind it still goes: the client's code threw for this one report.
+          LoggerFactory.getLogger(EndpointSource.class)
+              .warn("push source '{}': handing a report to the client threw", description, e);
         }
       }
     }
