@@ -667,6 +667,13 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
    * not make it (the factory threw): the attempt has then failed as one that never left.
    */
   private @Nullable Call newAttemptCall(InFlight f) {
+    if (f.cancelled) {
+      // The call ended after this retry or hedge was decided and before this thread got to send
+      // it: it is never made, so the application's listener factory, callStart and interceptors
+      // never run for it, and its tokens go back.
+      overtaken(f);
+      return null;
+    }
     Call c;
     try {
       c = f.client.newCall(f.attemptRequest);
@@ -693,6 +700,23 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
               : core.timeouts.arm(f.timeoutNanos, f);
     }
     return c;
+  }
+
+  /**
+   * Ends an attempt that the call's end overtook before its OkHttp call was made: it never left,
+   * blames no endpoint, and the budget tokens it took go back.
+   */
+  private void overtaken(InFlight f) {
+    synchronized (this) {
+      f.lostRace = false; // it raced nothing
+      f.slowLoser = false;
+      if (f.kind == Attempt.Kind.RETRY) {
+        core.budget.refund(retryTokenAt);
+      } else if (f.kind == Attempt.Kind.HEDGE) {
+        core.hedger.refund(f.start, core.budget); // taken when it was decided, its start
+      }
+    }
+    f.onFailure(owner, new IOException("Canceled"));
   }
 
   /**

@@ -128,7 +128,7 @@ final class FakeTransport {
     if (reply.failure != null) {
       throw reply.failure;
     }
-    TrackedBody body = new TrackedBody(e + " " + reply.code);
+    TrackedBody body = new TrackedBody(e + " " + reply.code, e.closing, e.closeResume);
     e.body = body;
     return new Response.Builder()
         .request(chain.request())
@@ -172,6 +172,8 @@ final class FakeTransport {
     private volatile TrackedBody body;
     private volatile CountDownLatch paused;
     private volatile CountDownLatch resume;
+    private volatile CountDownLatch closing;
+    private volatile CountDownLatch closeResume;
 
     Exchange(int number, Request request, Call call) {
       this.number = number;
@@ -219,6 +221,27 @@ final class FakeTransport {
       paused = new CountDownLatch(1);
       resume = new CountDownLatch(1);
       respond(code);
+    }
+
+    /**
+     * Answers with a response of this status whose body's {@code close()} holds the thread that
+     * closes it until {@link #resumeClose()}: the client closes a retried response on the thread
+     * that decided the retry, before it sends the retry, so the call can end in between.
+     */
+    void respondAndHoldClose(int code) {
+      closing = new CountDownLatch(1);
+      closeResume = new CountDownLatch(1);
+      respond(code);
+    }
+
+    /** Waits until a thread is held closing the body made by {@link #respondAndHoldClose}. */
+    void awaitCloseHeld() {
+      await(closing, "the client to close the body of attempt " + this);
+    }
+
+    /** Lets the close held by {@link #respondAndHoldClose} go on. */
+    void resumeClose() {
+      closeResume.countDown();
     }
 
     /** Waits until OkHttp holds the response made by {@link #respondAndHoldDelivery}. */
@@ -283,7 +306,8 @@ final class FakeTransport {
     private final long length;
     private final BufferedSource source;
 
-    TrackedBody(String text) {
+    /** A body whose close counts {@code closing} down, then waits for {@code resume}, if given. */
+    TrackedBody(String text, CountDownLatch closing, CountDownLatch resume) {
       Buffer buffer = new Buffer().writeUtf8(text);
       this.length = buffer.size();
       this.source =
@@ -291,6 +315,10 @@ final class FakeTransport {
               new ForwardingSource(buffer) {
                 @Override
                 public void close() throws IOException {
+                  if (closing != null && !closed.get()) {
+                    closing.countDown();
+                    Exchange.await(resume, "the test to resume closing " + text);
+                  }
                   closed.set(true);
                   super.close();
                 }

@@ -254,4 +254,55 @@ class RegressionTest {
           .satisfies(f -> assertThat(f.elapsed()).isLessThanOrEqualTo(Duration.ofSeconds(5)));
     }
   }
+
+  /**
+   * A retry decided just before its call ended was still made and enqueued, already cancelled: the
+   * application's EventListener.Factory and callStart ran for an attempt that never went out, and
+   * its budget token was never given back. Here the call is cancelled while the thread that decided
+   * the retry closes the retried 503, which it does before it sends the retry.
+   */
+  @Test
+  void aRetryTheCallsEndOvertookIsNeverMadeAndGivesItsTokenBack() {
+    String path = "/overtaken";
+    java.util.concurrent.atomic.AtomicInteger made =
+        new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicReference<Harness> harness =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    FakeTransport transport = new FakeTransport(() -> harness.get().clock.nanos());
+    okhttp3.OkHttpClient base = transport.okHttpClient();
+    okhttp3.EventListener.Factory hooks = base.eventListenerFactory();
+    okhttp3.OkHttpClient counting =
+        base.newBuilder()
+            .eventListenerFactory(
+                c -> {
+                  if (c.request().url().encodedPath().equals(path)) {
+                    made.incrementAndGet();
+                  }
+                  return hooks.create(c);
+                })
+            .build();
+    try (Harness h =
+        new Harness(
+            b ->
+                b.okHttpClient(counting)
+                    .backoff(Duration.ZERO, Duration.ZERO)
+                    .retryBudget(0, 10, Duration.ofSeconds(10)))) {
+      harness.set(h);
+      RecordingCallback cb = new RecordingCallback();
+      Call call = h.enqueue(get(path), cb);
+      Exchange first = transport.next();
+      first.respondAndHoldClose(503);
+      first.awaitCloseHeld();
+      // The retry is decided, its token taken; the thread that decided it has not sent it yet.
+      assertThat(h.client.snapshot().budgetTokens()).isEqualTo(99.0);
+      call.cancel();
+      first.resumeClose();
+      assertThat(cb.awaitFailure().reason()).isEqualTo(FailoverException.Reason.CANCELLED);
+      // The callback comes after the retry was handled by the thread that decided it.
+      assertThat(made.get()).isEqualTo(1);
+      assertThat(h.client.snapshot().budgetTokens()).isEqualTo(100.0);
+      assertThat(transport.exchanges()).hasSize(1);
+      h.quiesce();
+    }
+  }
 }
