@@ -278,7 +278,7 @@ public final class FailoverMetrics implements FailoverListener, MeterBinder {
   public void onCallFinished(FailoverEvent.CallFinished event) {
     ClientMeters meters = meters(event.service());
     if (meters != null) {
-      Timer timer = meters.call(event.method(), TagValues.callOutcome(event));
+      Timer timer = meters.call(TagValues.method(event.method()), TagValues.callOutcome(event));
       if (timer != null) {
         timer.record(event.elapsed());
       }

@@ -10,7 +10,6 @@ import java.io.InterruptedIOException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.UnknownHostException;
-import java.util.Locale;
 import java.util.Objects;
 import okhttp3.Interceptor;
 import okhttp3.Request;
@@ -355,8 +354,10 @@ public final class FailoverObservations implements FailoverListener, CallObserve
    * };
    * }</pre>
    *
-   * <p>Name {@code failover.call}; contextual (span) name {@code failover <method>}, lowercase.
-   * Low-cardinality keys: {@code client.name}, {@code method}, {@code outcome} (the class of the
+   * <p>Name {@code failover.call}; contextual (span) name {@code failover <method>}, lowercase
+   * ({@code failover http} for a method other than the nine of RFC 9110 and PATCH). Low-cardinality
+   * keys: {@code client.name}, {@code method} (as the request has it, or {@code _OTHER} for a
+   * method other than those nine, as OpenTelemetry has it), {@code outcome} (the class of the
    * returned status, {@code success}, {@code client_error}, ..., or the failure reason, {@code
    * retries_exhausted}, {@code deadline_exceeded}, ...), {@code status} (or {@code none}).
    * High-cardinality keys: {@code uri} (the request's path, without query), {@code attempts},
@@ -375,7 +376,7 @@ public final class FailoverObservations implements FailoverListener, CallObserve
 
     @Override
     default String getContextualName(CallContext context) {
-      return "failover " + context.getRequest().method().toLowerCase(Locale.ROOT);
+      return "failover " + TagValues.spanMethod(context.getRequest().method());
     }
 
     @Override
@@ -385,7 +386,7 @@ public final class FailoverObservations implements FailoverListener, CallObserve
           TagValues.CLIENT_NAME,
           context.getClientName(),
           "method",
-          context.getRequest().method(),
+          TagValues.method(context.getRequest().method()),
           "outcome",
           result == null ? "unknown" : TagValues.callOutcome(result),
           "status",
@@ -438,7 +439,7 @@ public final class FailoverObservations implements FailoverListener, CallObserve
     @Override
     default String getContextualName(AttemptContext context) {
       return "failover "
-          + context.getRequest().method().toLowerCase(Locale.ROOT)
+          + TagValues.spanMethod(context.getRequest().method())
           + " "
           + TagValues.lower(context.getAttemptKind());
     }
@@ -451,7 +452,7 @@ public final class FailoverObservations implements FailoverListener, CallObserve
           TagValues.CLIENT_NAME,
           context.getCall().getClientName(),
           "method",
-          context.getRequest().method(),
+          TagValues.method(context.getRequest().method()),
           "attempt.kind",
           TagValues.lower(context.getAttemptKind()),
           "outcome",

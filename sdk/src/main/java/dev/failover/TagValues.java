@@ -1,6 +1,7 @@
 package dev.failover;
 
 import java.util.Locale;
+import java.util.Set;
 
 /**
  * Tag and key values shared by {@link FailoverMetrics} and {@link FailoverObservations}: lowercase,
@@ -44,6 +45,31 @@ final class TagValues {
       case 5 -> "server_error";
       default -> "unknown";
     };
+  }
+
+  /** The value of {@code method} for a method not in {@link #METHODS}, as OpenTelemetry has it. */
+  static final String OTHER_METHOD = "_OTHER";
+
+  /**
+   * The methods of RFC 9110 and PATCH (RFC 5789), as OpenTelemetry's HTTP conventions know them.
+   */
+  private static final Set<String> METHODS =
+      Set.of("GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH");
+
+  /**
+   * The request's method as a tag value: as the request has it if it is a known method, else {@code
+   * _OTHER}, so that a client sending made-up methods does not make a meter for each.
+   */
+  static String method(String method) {
+    return METHODS.contains(method) ? method : OTHER_METHOD;
+  }
+
+  /**
+   * The method in a span's name: a known method, lowercase ({@code get}), else {@code http}, as
+   * OpenTelemetry names the span of an unknown method.
+   */
+  static String spanMethod(String method) {
+    return METHODS.contains(method) ? method.toLowerCase(Locale.ROOT) : "http";
   }
 
   /** The status as a key value, {@code none} when there was no response. */

@@ -159,6 +159,26 @@ class FailoverMetricsTest {
     }
   }
 
+  /** Made-up methods do not make a series each: they share {@code method="_OTHER"}. */
+  @Test
+  void aMethodOutsideTheKnownNineIsCountedAsOther() throws IOException {
+    FailoverMetrics metrics = new FailoverMetrics();
+    try (FailoverClient client = Zones3.client(zones).listener(metrics).build()) {
+      metrics.monitor(client).bindTo(registry);
+      for (String method : new String[] {"PURGE", "MKCALENDAR", "get", "GET"}) {
+        Request request =
+            new Request.Builder().url("http://directory/users/42").method(method, null).build();
+        try (Response r = client.newCall(request).execute()) {
+          assertThat(r.code()).isEqualTo(200);
+        }
+      }
+    }
+    assertThat(registry.get("failover.calls").tags("method", "_OTHER").timer().count())
+        .isEqualTo(3);
+    assertThat(registry.get("failover.calls").tags("method", "GET").timer().count()).isEqualTo(1);
+    assertThat(registry.find("failover.calls").timers()).hasSize(2);
+  }
+
   @Test
   void noGaugeReportsNaNWithHedgingOffOnOrAfterClose() {
     FailoverMetrics metrics = new FailoverMetrics();

@@ -192,6 +192,33 @@ class FailoverObservationsTest {
     assertThat(low(attempts().get(0), "client.name")).isEqualTo("Directory");
   }
 
+  /**
+   * A method OpenTelemetry does not know is tagged {@code _OTHER} and its spans are named {@code
+   * failover http}: made-up methods do not make a series each.
+   */
+  @Test
+  void aMethodOutsideTheKnownNineIsTaggedOther() throws IOException {
+    try (FailoverClient client = client(null).build()) {
+      for (String method : new String[] {"PURGE", "get"}) {
+        Request request =
+            new Request.Builder().url("http://directory/users/42").method(method, null).build();
+        try (Response r = client.newCall(request).execute()) {
+          assertThat(r.code()).isEqualTo(200);
+        }
+      }
+    }
+    for (Observation.Context c : started) {
+      assertThat(low(c, "method")).isEqualTo("_OTHER");
+    }
+    assertThat(calls())
+        .extracting(Observation.Context::getContextualName)
+        .containsOnly("failover http");
+    assertThat(attempts())
+        .extracting(Observation.Context::getContextualName)
+        .containsOnly("failover http first");
+    assertThat(calls()).hasSize(2);
+  }
+
   /** The SDK ends an attempt at its timeout by cancelling it: the observation says timeout. */
   @Test
   void anAttemptEndedByItsTimeoutIsATimeoutNotACancellation() {
