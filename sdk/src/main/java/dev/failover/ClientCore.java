@@ -299,6 +299,11 @@ final class ClientCore implements Closeable {
     return discovery.inUse();
   }
 
+  /** Whether {@code t} is one of the threads this core started (its dispatcher's, its timers'). */
+  boolean ownsThread(Thread t) {
+    return ownThreads.contains(t);
+  }
+
   private ThreadFactory threads(String name) {
     AtomicInteger n = new AtomicInteger();
     return r -> {

@@ -611,7 +611,9 @@ public final class FailoverClient implements Call.Factory, Closeable {
    * running, or that a thread of their own is closing (their waits for an idle dispatcher and for
    * bodies being read end now). Returns once those threads have ended, every wait bounded (5 s for
    * application code still running on a core's threads, then an interrupt and 5 s more; 15 s for
-   * the threads closing replaced cores). Calling it again does nothing.
+   * the threads closing replaced cores). Called from one of the client's own threads (a callback, a
+   * listener, an interceptor of an attempt or probe), it does not wait for that thread, which ends
+   * once the application's code returns. Calling it again does nothing.
    */
   @Override
   public void close() {
@@ -648,8 +650,11 @@ public final class FailoverClient implements Call.Factory, Closeable {
     try {
       for (Generation g : s.retiring) {
         Thread t = g.closer;
-        if (t == Thread.currentThread()) {
-          continue; // close() from that closer (a listener it runs): it ends once this returns
+        if (t == Thread.currentThread() || g.core.ownsThread(Thread.currentThread())) {
+          // close() from that closer (a listener it runs), or from the application's code on one
+          // of that core's threads (a probe's EventListener), which the closer waits for: it ends
+          // once this returns, and waiting here would only wait for the closer to interrupt it.
+          continue;
         }
         g.closed.await(Math.max(0, until - System.nanoTime()), TimeUnit.NANOSECONDS);
         t = g.closer;

@@ -81,6 +81,60 @@ class CloseAfterResetTest {
     assertThat(clientThreads()).isEmpty();
   }
 
+  /**
+   * Application code on a replaced core's dispatcher (an interceptor of that core's health probe)
+   * closes the client. close() waited for the thread closing that core, which waited 5 s for that
+   * core's dispatcher, the very thread in close(), and then interrupted it. It now returns without
+   * waiting for itself, uninterrupted, and the closer ends once the probe does.
+   */
+  @Test
+  void closeFromApplicationCodeOnAReplacedCoresThreadIsNotWaitedForNorInterrupted()
+      throws Exception {
+    AtomicBoolean once = new AtomicBoolean(true);
+    CountDownLatch probing = new CountDownLatch(1);
+    CountDownLatch replaced = new CountDownLatch(1);
+    CompletableFuture<Boolean> interruptedInClose = new CompletableFuture<>();
+    CompletableFuture<FailoverClient> built = new CompletableFuture<>();
+    Interceptor closing =
+        chain -> {
+          if (chain.request().url().encodedPath().equals("/health")
+              && once.compareAndSet(true, false)) {
+            probing.countDown();
+            awaitIgnoringInterrupts(replaced, Duration.ofSeconds(60)); // bounded
+            try {
+              built.get(30, TimeUnit.SECONDS).close();
+              interruptedInClose.complete(Thread.currentThread().isInterrupted());
+            } catch (Exception | Error e) {
+              interruptedInClose.completeExceptionally(e);
+            }
+            throw new IOException("the client is closed");
+          }
+          return chain.proceed(chain.request());
+        };
+    FailoverClient client =
+        Zones3.client(zones)
+            .okHttpClient(new OkHttpClient.Builder().addInterceptor(closing).build())
+            .healthCheck(HealthCheck.http("/health").withInterval(Duration.ofMillis(50)))
+            .build();
+    try {
+      built.complete(client);
+      assertThat(probing.await(30, TimeUnit.SECONDS)).isTrue();
+      client.reset(); // the probe now runs on a replaced core
+      replaced.countDown();
+      assertThat(interruptedInClose.get(60, TimeUnit.SECONDS))
+          .as("interrupted while closing the client from the replaced core's thread")
+          .isFalse();
+    } finally {
+      replaced.countDown();
+      client.close();
+    }
+    long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    for (Thread t : clientThreads()) {
+      t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(until - System.nanoTime())));
+    }
+    assertThat(clientThreads()).isEmpty();
+  }
+
   private static Set<Thread> retireThreads() {
     return clientThreads().stream()
         .filter(t -> t.getName().equals("failover-directory-retire"))
