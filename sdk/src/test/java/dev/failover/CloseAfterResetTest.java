@@ -73,12 +73,7 @@ class CloseAfterResetTest {
       release.countDown();
       client.close();
     }
-    // Threads that close() ended may still be on their way out: each is joined, bounded.
-    long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    for (Thread t : clientThreads()) {
-      t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(until - System.nanoTime())));
-    }
-    assertThat(clientThreads()).isEmpty();
+    assertClientThreadsEnd();
   }
 
   /**
@@ -128,6 +123,11 @@ class CloseAfterResetTest {
       replaced.countDown();
       client.close();
     }
+    assertClientThreadsEnd();
+  }
+
+  /** Threads that close() ended may still be on their way out: each is joined, bounded. */
+  private static void assertClientThreadsEnd() throws InterruptedException {
     long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     for (Thread t : clientThreads()) {
       t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(until - System.nanoTime())));
