@@ -31,12 +31,14 @@ final class Tickers {
   }
 
   /**
-   * The clock the endpoints' Resilience4j breakers measure their ejections on: the given ticker's
-   * time when there is one, so that an ejection ends on the same time as everything else; else the
-   * builder's clock.
+   * The clock the endpoints' Resilience4j breakers measure their ejections on: the client's
+   * monotonic time ({@link #monotonic}), so that an ejection ends when the endpoint's own record of
+   * it does, on the same time as everything else. The wall clock it once was by default could step
+   * (NTP, a VM resumed): back, and an endpoint that routing took for probing was refused by its
+   * breaker for as long as the step; forward, and the breaker half-opened early.
    */
   static Clock breakerClock(@Nullable Ticker ticker, Clock clock) {
-    return ticker == null ? clock : new TickerClock(ticker);
+    return new TickerClock(monotonic(ticker, clock));
   }
 
   /** A clock whose instants are a ticker's nanoseconds: only their differences mean anything. */

@@ -37,7 +37,12 @@ final class ZoneState {
   volatile Phase phase = Phase.ACTIVE;
   volatile long phaseSince;
   volatile String reason = "";
-  long cleanSince = -1;
+
+  /** When the evacuated zone's evidence last became clean; {@link #NOT_CLEAN} while it is not. */
+  long cleanSince = NOT_CLEAN;
+
+  /** {@link #cleanSince} while the zone is not clean: a ticker's readings may be negative. */
+  static final long NOT_CLEAN = Long.MIN_VALUE;
 
   /** Whether the zone was evacuated on hard evidence (refusals or failing health checks). */
   boolean corroborated;

@@ -248,9 +248,9 @@ final class Zones {
           boolean clean =
               recovered || (bad == null && (enough || noNews || z.reason.startsWith("ejected")));
           if (!clean) {
-            z.cleanSince = -1;
+            z.cleanSince = ZoneState.NOT_CLEAN;
           } else {
-            if (z.cleanSince < 0) {
+            if (z.cleanSince == ZoneState.NOT_CLEAN) {
               z.cleanSince = now;
             }
             long wait = hysteresisNanos(z);
@@ -499,7 +499,7 @@ final class Zones {
     z.phase = ZoneState.Phase.EVACUATED;
     z.phaseSince = now;
     z.reason = reason;
-    z.cleanSince = -1;
+    z.cleanSince = ZoneState.NOT_CLEAN;
     z.evacuations.incrementAndGet();
     pending.add(new FailoverEvent.ZoneEvacuated(service, z.locality, reason));
   }
@@ -515,7 +515,7 @@ final class Zones {
     z.phase = slowStartNanos > 0 ? ZoneState.Phase.RAMPING : ZoneState.Phase.ACTIVE;
     z.phaseSince = now;
     z.reason = "";
-    z.cleanSince = -1;
+    z.cleanSince = ZoneState.NOT_CLEAN;
     z.lastRestored = now;
     pending.add(new FailoverEvent.ZoneRestored(service, z.locality, evacuatedFor));
   }

@@ -147,6 +147,21 @@ class TickerTest {
     }
   }
 
+  /**
+   * With no ticker set, the breakers measure ejections on the system ticker, as everything else
+   * does: on the wall clock (their default once), a clock stepped back kept an endpoint that
+   * routing took for probing refused by its breaker for as long as the step.
+   */
+  @Test
+  void withNoTickerSetTheBreakersMeasureOnTheSystemTicker() {
+    java.time.Clock breakers = Tickers.breakerClock(null, java.time.Clock.systemUTC());
+    long before = System.nanoTime();
+    long millis = breakers.millis();
+    long after = System.nanoTime();
+    assertThat(millis)
+        .isBetween(Math.floorDiv(before, 1_000_000L), Math.floorDiv(after, 1_000_000L));
+  }
+
   private static FailoverSnapshot.Health health(FailoverClient client) {
     return client.snapshot().zones().get(0).endpoints().get(0).health();
   }

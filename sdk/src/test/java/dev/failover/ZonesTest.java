@@ -286,6 +286,23 @@ class ZonesTest {
     assertThat(r.tierLoads(clock.nanos())[0]).isCloseTo(100, within(0.01));
   }
 
+  /**
+   * A ticker's origin is arbitrary: on one whose readings are negative, an evacuated zone never
+   * returned (the time it became clean, -1 when it was not, was taken for "not clean" again at
+   * every evaluation).
+   */
+  @Test
+  void anEvacuatedZoneReturnsOnATickerWhoseReadingsAreNegative() {
+    clock.advance(Duration.ofNanos(-clock.nanos()).minus(Duration.ofDays(1)));
+    assertThat(clock.nanos()).isNegative();
+    Router r = router("us-east-1a", "us-east-1b", "us-east-1c");
+    ZoneState home = evacuateHomeForItsErrors(r);
+
+    int seconds = secondsToReturn(r, home, 1, 60);
+    assertThat(seconds).isBetween(19, 23);
+    assertThat(home.phase).isEqualTo(ZoneState.Phase.RAMPING);
+  }
+
   @Test
   void aZoneThatNoAttemptReachesAnyMoreReturnsOnceItsEvidenceHasAgedOut() {
     // A client that sends only POSTs: an evacuated zone gets no probes (they are only raced with
