@@ -263,7 +263,14 @@ final class EndpointState {
   /** Asks the breaker for permission; false while ejected or when half-open probes are used up. */
   boolean tryAcquire() {
     // Past its ejection time, an open breaker half-opens here.
-    boolean permitted = breaker.tryAcquirePermission();
+    boolean permitted;
+    try {
+      permitted = breaker.tryAcquirePermission();
+    } catch (RuntimeException e) {
+      // Another thread closed the breaker (a health check, a last resort restored the endpoint)
+      // as this one half-opened it: Resilience4j refuses that move. Ask the state that won.
+      permitted = breaker.tryAcquirePermission();
+    }
     observeHalfOpen();
     return permitted;
   }
@@ -582,7 +589,11 @@ final class EndpointState {
   /** A recovering health check lets real traffic test the endpoint at once. */
   void probeRecovered() {
     if (breaker.getState() == CircuitBreaker.State.OPEN) {
-      breaker.transitionToHalfOpenState();
+      try {
+        breaker.transitionToHalfOpenState();
+      } catch (RuntimeException e) {
+        // Another thread closed it first (a last resort, a half-open probe): it takes traffic.
+      }
       observeHalfOpen();
     }
   }

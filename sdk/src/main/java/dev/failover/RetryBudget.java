@@ -39,13 +39,25 @@ final class RetryBudget {
     window.add(now, DEPOSITS, 1);
   }
 
-  /** Takes one token for an extra attempt if there is one; returns whether it was taken. */
+  /**
+   * The latest time a withdrawal was judged at. A caller reads its time before it gets here (before
+   * the locks of a retry storm): one whose reading is older than another's that withdrew first
+   * would judge the window that ended before that withdrawal, and take a token already taken.
+   */
+  private long latest = Long.MIN_VALUE;
+
+  /**
+   * Takes one token for an extra attempt if there is one; returns whether it was taken. Judged at
+   * {@code now}, or at the latest time a withdrawal was judged at if that is later.
+   */
   public synchronized boolean tryWithdraw(long now) {
-    if (balance(now) < 1) {
+    long at = latest == Long.MIN_VALUE || now - latest > 0 ? now : latest;
+    latest = at;
+    if (balance(at) < 1) {
       return false;
     }
-    window.add(now, WITHDRAWALS, 1);
-    return true;
+    // Dropped if a write from a full window later moved its slot on: no token without its record.
+    return window.add(at, WITHDRAWALS, 1);
   }
 
   /**
@@ -64,7 +76,11 @@ final class RetryBudget {
 
   /** Returns the tokens available now. */
   public double balance(long now) {
-    return reserve + ratio * window.sum(now, DEPOSITS) - window.sum(now, WITHDRAWALS);
+    // One pass over the slots: a slot moving on between two passes would count its deposits and
+    // not its withdrawals.
+    long[] sums = new long[2];
+    window.sums(now, sums);
+    return reserve + ratio * sums[DEPOSITS] - sums[WITHDRAWALS];
   }
 
   /** Returns the tokens the window would hold with nothing withdrawn. */

@@ -53,12 +53,17 @@ final class SlidingWindow {
     java.util.Arrays.fill(period, Long.MIN_VALUE);
   }
 
-  /** Adds {@code delta} to counter {@code counter} of the slot {@code now} falls in. */
-  void add(long now, int counter, long delta) {
+  /**
+   * Adds {@code delta} to counter {@code counter} of the slot {@code now} falls in; returns false
+   * if it was dropped, its slot having moved on to a later period.
+   */
+  boolean add(long now, int counter, long delta) {
     int s = slotFor(now);
     if (s >= 0) {
       counts.getAndAdd(s * width + counter, delta);
+      return true;
     }
+    return false;
   }
 
   /**
@@ -97,14 +102,18 @@ final class SlidingWindow {
     return n;
   }
 
-  /** Every counter's sum over the window ending at {@code now}, into {@code into}. */
+  /**
+   * Every counter's sum over the window ending at {@code now}, into {@code into}. A slot's counters
+   * are read last to first: a writer that adds to a counter before a later one (attempts, then
+   * failures) is never seen with the later one counted and the earlier not.
+   */
   void sums(long now, long[] into) {
     java.util.Arrays.fill(into, 0, width, 0);
     long current = Math.floorDiv(now, slotNanos);
     for (int s = 0; s < slots; s++) {
       if (inWindow(s, current)) {
         int base = s * width;
-        for (int c = 0; c < width; c++) {
+        for (int c = width - 1; c >= 0; c--) {
           into[c] += counts.get(base + c);
         }
       }

@@ -34,6 +34,8 @@ final class ZoneState {
   private static final int HARD = 4;
 
   // Written by the evaluating thread only; read by routing.
+  // phaseSince is written before phase (a router reads phase, then phaseSince): one that reads a
+  // new phase reads its start, never the previous phase's. ACTIVE has no start that anything reads.
   volatile Phase phase = Phase.ACTIVE;
   volatile long phaseSince;
   volatile String reason = "";
@@ -82,8 +84,8 @@ final class ZoneState {
 
   /** Makes a zone new to a running client ramp up over the slow start, as a returning zone does. */
   void startSlow(long now) {
+    phaseSince = now; // first: a router that reads RAMPING reads this since too
     phase = Phase.RAMPING;
-    phaseSince = now;
   }
 
   boolean evacuated() {

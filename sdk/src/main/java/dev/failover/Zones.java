@@ -148,7 +148,6 @@ final class Zones {
       for (ZoneState z : zones) {
         if (z.phase == ZoneState.Phase.RAMPING && now - z.phaseSince >= slowStartNanos) {
           z.phase = ZoneState.Phase.ACTIVE;
-          z.phaseSince = now;
         }
       }
       return;
@@ -229,7 +228,6 @@ final class Zones {
             evacuate(z, bad, now);
           } else if (z.phase == ZoneState.Phase.RAMPING && now - z.phaseSince >= slowStartNanos) {
             z.phase = ZoneState.Phase.ACTIVE;
-            z.phaseSince = now;
           }
         }
         case EVACUATED -> {
@@ -423,8 +421,8 @@ final class Zones {
     z.shiftedBy = "";
     if (z.phase == ZoneState.Phase.ACTIVE && slowStartNanos > 0) {
       // Back with slow start, as after an evacuation.
-      z.phase = ZoneState.Phase.RAMPING;
       z.phaseSince = now;
+      z.phase = ZoneState.Phase.RAMPING;
     }
     pending.add(new FailoverEvent.ZoneShiftEnded(service, z.locality, reason));
   }
@@ -496,8 +494,8 @@ final class Zones {
     } else {
       z.level = 0;
     }
-    z.phase = ZoneState.Phase.EVACUATED;
     z.phaseSince = now;
+    z.phase = ZoneState.Phase.EVACUATED;
     z.reason = reason;
     z.cleanSince = ZoneState.NOT_CLEAN;
     z.evacuations.incrementAndGet();
@@ -512,8 +510,8 @@ final class Zones {
     for (EndpointState s : z.endpoints) {
       s.probeRecovered();
     }
-    z.phase = slowStartNanos > 0 ? ZoneState.Phase.RAMPING : ZoneState.Phase.ACTIVE;
     z.phaseSince = now;
+    z.phase = slowStartNanos > 0 ? ZoneState.Phase.RAMPING : ZoneState.Phase.ACTIVE;
     z.reason = "";
     z.cleanSince = ZoneState.NOT_CLEAN;
     z.lastRestored = now;

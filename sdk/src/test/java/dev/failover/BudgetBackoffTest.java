@@ -29,6 +29,27 @@ class BudgetBackoffTest {
     assertThat(budget.tryWithdraw(clock.nanos())).isFalse();
   }
 
+  /**
+   * A caller reads its time before the locks of a retry storm: one whose reading fell in the slot
+   * before another's that emptied the budget judged the window that ended before those withdrawals,
+   * and took tokens already taken; one whose reading was a window old had its withdrawal dropped
+   * and took a token that was never recorded.
+   */
+  @Test
+  void aWithdrawalJudgedAtAnOlderTimeThanTheLastTakesNoTokenAlreadyTaken() {
+    RetryBudget budget = new RetryBudget(0, 1, Duration.ofSeconds(10).toNanos());
+    long start = clock.nanos();
+    long fresh = start + Duration.ofMillis(1_500).toNanos();
+    int granted = 0;
+    while (budget.tryWithdraw(fresh)) {
+      granted++;
+    }
+    assertThat(granted).isEqualTo(10); // the reserve: 1 a second for 10 s
+    assertThat(budget.tryWithdraw(start + Duration.ofMillis(900).toNanos())).isFalse();
+    assertThat(budget.tryWithdraw(start - Duration.ofSeconds(9).toNanos())).isFalse();
+    assertThat(budget.balance(fresh)).isZero();
+  }
+
   @Test
   void budgetForgetsOldCallsAndRetries() {
     RetryBudget budget = new RetryBudget(0.2, 0, Duration.ofSeconds(10).toNanos());
