@@ -1303,6 +1303,11 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     if (staleStore == null) {
       return false;
     }
+    if (identityAddedBelow(ended) || identityAddedBelow(inFlight)) {
+      // One attempt showed that this call gets identity below the application's interceptors:
+      // the key cannot tell it from other callers, whatever a later attempt got to show.
+      return false;
+    }
     StaleStore.Seen key = seen;
     for (InFlight f : inFlight) {
       if (key == null) {
@@ -1322,6 +1327,17 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
             core.settings.service(), method, path(), staleStore.age(copy)));
     finishLocked(Ending.staleCopy(copy));
     return true;
+  }
+
+  /** Whether any of these attempts went on the network with identity added below. */
+  private static boolean identityAddedBelow(List<InFlight> attempts) {
+    for (InFlight f : attempts) {
+      StaleStore.Seen s = f.tag.seen;
+      if (s != null && s.identityAddedBelow) {
+        return true;
+      }
+    }
+    return false;
   }
 
   @GuardedBy("this")

@@ -282,6 +282,52 @@ class StaleCacheSafetyTest {
   }
 
   /**
+   * A call one of whose attempts showed that identity is added below the application's interceptors
+   * is served no copy, though a later attempt never got that far (refused before a network
+   * interceptor ran): the call's last attempt alone was asked, and the copy kept for a call with no
+   * identity was served to it.
+   */
+  @Test
+  void aCallThatAnEarlierAttemptShowedGetsIdentityBelowIsServedNoCopy() throws Exception {
+    zones.stubAll(get(urlPathEqualTo("/profile")).willReturn(ok("public")));
+    zones.stubAll(
+        get(urlPathEqualTo("/profile"))
+            .withHeader("Authorization", equalTo("Bearer carol"))
+            .willReturn(aResponse().withStatus(503)));
+    // Signs a request for the current user, if there is one (none in a system context).
+    OkHttpClient signing =
+        new OkHttpClient.Builder()
+            .addNetworkInterceptor(
+                chain -> {
+                  String t = token.get();
+                  Request r = chain.request();
+                  if (!t.isEmpty()) {
+                    r = r.newBuilder().header("Authorization", "Bearer " + t).build();
+                  }
+                  return chain.proceed(r);
+                })
+            .build();
+    try (FailoverClient client =
+        FailoverClient.builder()
+            .service("directory")
+            .home("us-east-1", "us-east-1a")
+            .endpoint(zones.endpoints().get(0).url(), "us-east-1", "us-east-1a")
+            .endpoint("http://127.0.0.1:9", "us-east-1", "us-east-1b") // refuses
+            .okHttpClient(signing)
+            .maxAttempts(2)
+            .deadline(Duration.ofSeconds(10))
+            .staleIfError(StaleCache.of(100, 64 * 1024, Duration.ofMinutes(1)))
+            .build()) {
+      assertThat(body(client, call("/profile"))).isEqualTo("public"); // kept: nothing added
+      token.set("carol");
+      // The first attempt is signed below and answered 503; the retry is refused.
+      assertThatThrownBy(() -> client.newCall(call("/profile")).execute().close())
+          .isInstanceOf(FailoverException.class);
+      assertThat(client.snapshot().counters().staleServed()).isZero();
+    }
+  }
+
+  /**
    * The SDK's own observations add trace headers below the application's interceptors, here one no
    * list of tracing headers knows (a tracer of its own, a new value per attempt): they are the
    * SDK's, not an identity, so a copy is still kept and served, also when an application
