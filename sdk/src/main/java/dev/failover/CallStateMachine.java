@@ -1028,6 +1028,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     }
     if (staleStore != null && response != null && outcome == Outcome.SUCCESS && !f.cancelled) {
       response = staleStore.offer(request, seenByServer, response);
+      f.servedAs = response; // the cache's copy-taking wrapper: what the call ends with
     }
     if (f.tag.sent()) {
       anyTransmitted = true;
@@ -1125,7 +1126,9 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
         e);
     synchronized (this) {
       Ending end = ending;
-      if (end == null || response != end.response()) {
+      // The call may have ended with it, wrapped by the stale cache: then it is the caller's.
+      Response servedAs = f.servedAs != null ? f.servedAs : response;
+      if (end == null || servedAs != end.response()) {
         closeAfterLock(response);
       }
       boolean wasInFlight = inFlight.remove(f);
@@ -1763,6 +1766,12 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
 
     /** OkHttp could not make the attempt's call: the application's listener factory threw. */
     boolean notMade;
+
+    /**
+     * Its response as the call would end with it, when the stale cache wrapped it to take a copy;
+     * null otherwise. Written and read by the thread that handles its response.
+     */
+    @Nullable Response servedAs;
 
     /** 1 once the attempt's result was taken: it is handled once, however often it is told. */
     @SuppressWarnings("UnusedVariable") // read and written through DELIVERED

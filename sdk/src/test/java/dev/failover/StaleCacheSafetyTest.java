@@ -82,19 +82,18 @@ class StaleCacheSafetyTest {
   }
 
   private FailoverClient client() {
-    OkHttpClient withAuth =
-        new OkHttpClient.Builder()
-            .addInterceptor(
-                chain -> {
-                  String t = token.get();
-                  Request r = chain.request();
-                  if (!t.isEmpty()) {
-                    r = r.newBuilder().header("Authorization", "Bearer " + t).build();
-                  }
-                  return chain.proceed(r);
-                })
-            .build();
+    OkHttpClient withAuth = new OkHttpClient.Builder().addInterceptor(this::signed).build();
     return clientOn(withAuth);
+  }
+
+  /** Signs the request for the current user, if there is one (none in a system context). */
+  private Response signed(okhttp3.Interceptor.Chain chain) throws java.io.IOException {
+    String t = token.get();
+    Request r = chain.request();
+    if (!t.isEmpty()) {
+      r = r.newBuilder().header("Authorization", "Bearer " + t).build();
+    }
+    return chain.proceed(r);
   }
 
   private static Request call(String path) {
@@ -294,19 +293,7 @@ class StaleCacheSafetyTest {
         get(urlPathEqualTo("/profile"))
             .withHeader("Authorization", equalTo("Bearer carol"))
             .willReturn(aResponse().withStatus(503)));
-    // Signs a request for the current user, if there is one (none in a system context).
-    OkHttpClient signing =
-        new OkHttpClient.Builder()
-            .addNetworkInterceptor(
-                chain -> {
-                  String t = token.get();
-                  Request r = chain.request();
-                  if (!t.isEmpty()) {
-                    r = r.newBuilder().header("Authorization", "Bearer " + t).build();
-                  }
-                  return chain.proceed(r);
-                })
-            .build();
+    OkHttpClient signing = new OkHttpClient.Builder().addNetworkInterceptor(this::signed).build();
     try (FailoverClient client =
         FailoverClient.builder()
             .service("directory")
