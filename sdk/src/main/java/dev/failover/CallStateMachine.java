@@ -506,12 +506,15 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     EndpointState ep = pick.endpoint();
     tried.add(ep);
     triedZones.add(ep.zoneKey);
-    ClientCore.AttemptTag tag = new ClientCore.AttemptTag(idempotent);
+    // OkHttp may resend within the attempt only a request the SDK would send again: idempotent,
+    // with a body it can write twice (OkHttp's own guards look at isOneShot(), not isDuplex()).
+    boolean resendable = idempotent && replayable;
+    ClientCore.AttemptTag tag = new ClientCore.AttemptTag(resendable);
     int number = ended.size() + inFlight.size() + 1;
     Request attemptRequest = attemptRequest(ep, tag, kind, number);
     send(
         ep,
-        idempotent ? core.retrying : core.nonRetrying,
+        resendable ? core.retrying : core.nonRetrying,
         attemptRequest,
         deadline.attemptTimeout(now, attemptTimeoutNanos),
         eventListeners.isEmpty() ? List.of() : List.copyOf(eventListeners),

@@ -741,7 +741,9 @@ final class ClientCore implements Closeable {
     private static final AtomicIntegerFieldUpdater<AttemptTag> SILENT_RETRIES =
         AtomicIntegerFieldUpdater.newUpdater(AttemptTag.class, "silentRetries");
 
+    /** Whether OkHttp may resend the attempt: an idempotent request with a replayable body. */
     final boolean idempotent;
+
     private volatile int transmissions;
     private volatile int silentRetries;
     volatile boolean lastWasRedirect;

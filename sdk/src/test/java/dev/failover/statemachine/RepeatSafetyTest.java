@@ -143,4 +143,59 @@ class RepeatSafetyTest {
           .isEqualTo(FailoverException.Reason.BUDGET_EXHAUSTED);
     }
   }
+
+  /**
+   * An idempotent PUT whose body is duplex (and not one-shot) runs on the client that never
+   * resends: OkHttp's own resends (a stale pooled connection, a 503 with Retry-After: 0) look only
+   * at isOneShot(), and would write the body again, which the SDK never does for a duplex body.
+   */
+  @Test
+  void anIdempotentRequestWithADuplexBodyIsNeverResentByOkHttp() {
+    java.util.Map<String, Boolean> mayResend = new java.util.concurrent.ConcurrentHashMap<>();
+    java.util.concurrent.atomic.AtomicReference<Harness> harness =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    FakeTransport transport = new FakeTransport(() -> harness.get().clock.nanos());
+    okhttp3.OkHttpClient.Builder okHttp = transport.okHttpClient().newBuilder();
+    okHttp
+        .interceptors()
+        .add(
+            0,
+            chain -> {
+              mayResend.put(
+                  chain.request().url().encodedPath(), chain.getRetryOnConnectionFailure());
+              return chain.proceed(chain.request());
+            });
+    okhttp3.MediaType json = okhttp3.MediaType.get("application/json");
+    okhttp3.RequestBody duplex =
+        new okhttp3.RequestBody() {
+          @Override
+          public okhttp3.MediaType contentType() {
+            return json;
+          }
+
+          @Override
+          public void writeTo(okio.BufferedSink sink) throws java.io.IOException {
+            sink.writeUtf8("{}");
+          }
+
+          @Override
+          public boolean isDuplex() {
+            return true;
+          }
+        };
+    try (Harness h = new Harness(b -> b.okHttpClient(okHttp.build()))) {
+      harness.set(h);
+      for (String path : new String[] {"/plain", "/duplex"}) {
+        okhttp3.RequestBody body =
+            path.equals("/duplex") ? duplex : okhttp3.RequestBody.create("{}", json);
+        RecordingCallback cb = new RecordingCallback();
+        h.enqueue(
+            new okhttp3.Request.Builder().url("http://" + Harness.SERVICE + path).put(body).build(),
+            cb);
+        transport.next().respond(200);
+        assertThat(cb.awaitStatus()).isEqualTo(200);
+      }
+    }
+    assertThat(mayResend).containsEntry("/plain", true).containsEntry("/duplex", false);
+  }
 }
