@@ -302,7 +302,9 @@ public final class FailoverClient implements Call.Factory, Closeable {
   }
 
   /**
-   * Ends the zonal shift of a zone before its expiry; the zone returns with slow start.
+   * Ends the zonal shift of a zone before its expiry; the zone returns with slow start. A zone that
+   * the endpoint list emptied since it was shifted can still be named (for up to 5 minutes after it
+   * emptied; a shifted zone is kept until its shift ends).
    *
    * @param zone the zone's name
    * @param requestedBy who or what asks, for the log and the event
@@ -318,7 +320,14 @@ public final class FailoverClient implements Call.Factory, Closeable {
     Shift held = shifts.remove(zone);
     Generation g = state.current;
     boolean was = held != null && held.until().isAfter(g.settings.clock().instant());
-    was |= g.core.cancelShift(zone, requestedBy);
+    try {
+      was |= g.core.cancelShift(zone, requestedBy);
+    } catch (IllegalArgumentException noSuchZone) {
+      if (held == null) {
+        cancelledBy.remove(zone, requestedBy); // a name no zone has is not remembered
+      }
+      throw noSuchZone;
+    }
     Generation now = state.current;
     if (now != g) {
       was |= now.core.cancelShift(zone, requestedBy);

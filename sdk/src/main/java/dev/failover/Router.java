@@ -48,7 +48,10 @@ final class Router {
   private final Ticker ticker;
   private final Events events;
 
-  /** Every zone ever seen, so that a zone that empties and returns keeps its shift and history. */
+  /**
+   * Every zone seen, so that a zone that empties and returns keeps its shift and history; one empty
+   * for longer than {@link #REMEMBER_REMOVED_NANOS} (and not shifted, and not home) is forgotten.
+   */
   private final Map<Locality, ZoneState> zoneStates = new LinkedHashMap<>();
 
   /**
@@ -179,9 +182,21 @@ final class Router {
       z.endpoints = List.copyOf(en.getValue());
       zoneList.add(z);
     }
-    for (ZoneState z : zoneStates.values()) {
-      if (!byZone.containsKey(z.locality)) {
-        z.endpoints = List.of();
+    for (java.util.Iterator<ZoneState> it = zoneStates.values().iterator(); it.hasNext(); ) {
+      ZoneState z = it.next();
+      if (byZone.containsKey(z.locality)) {
+        z.emptiedAt = ZoneState.NOT_EMPTIED;
+        continue;
+      }
+      z.endpoints = List.of();
+      if (z.emptiedAt == ZoneState.NOT_EMPTIED) {
+        z.emptiedAt = now;
+      } else if (now - z.emptiedAt > REMEMBER_REMOVED_NANOS
+          && !z.shifted(now)
+          && !z.locality.equals(home)) {
+        // Gone for longer than a flapping list is remembered (zone labels that change, a zone
+        // retired): forgotten, so that labels that keep changing do not pile up.
+        it.remove();
       }
     }
     zoneList.sort((a, b) -> Integer.compare(a.tier, b.tier));
@@ -196,7 +211,7 @@ final class Router {
     for (List<EndpointState> t : byTier.values()) {
       ordered.add(List.copyOf(t));
     }
-    zones.replace(zoneList);
+    zones.replace(zoneList, List.copyOf(zoneStates.values()));
     topology = new Topology(List.copyOf(ordered), List.copyOf(next.values()));
     // Marked after the new list is published: a pick that read the old list and finds its choice
     // marked reads the new one when it picks again (a whole list replaced is not "no endpoint").

@@ -40,6 +40,12 @@ final class ZoneState {
   volatile long phaseSince;
   volatile String reason = "";
 
+  /** When the router's list last left the zone without endpoints; {@link #NOT_EMPTIED} if not. */
+  long emptiedAt = NOT_EMPTIED;
+
+  /** {@link #emptiedAt} while the zone has endpoints. */
+  static final long NOT_EMPTIED = Long.MIN_VALUE;
+
   /** When the evacuated zone's evidence last became clean; {@link #NOT_CLEAN} while it is not. */
   long cleanSince = NOT_CLEAN;
 

@@ -85,13 +85,29 @@ final class Zones {
     this.clientStalled = stalled;
   }
 
-  /** Replaces the zones, when the endpoint list changed; ordered by tier. */
-  synchronized void replace(List<ZoneState> zones) {
+  /**
+   * Every zone the router still knows: those with endpoints and those emptied lately, whose zonal
+   * shift an operator may still cancel (and which keep it until it expires, should they return).
+   */
+  @GuardedBy("this")
+  private List<ZoneState> known = List.of();
+
+  /**
+   * Replaces the zones, when the endpoint list changed: {@code zones} those with endpoints, ordered
+   * by tier; {@code known} those and the ones emptied lately.
+   */
+  synchronized void replace(List<ZoneState> zones, List<ZoneState> known) {
     this.zones = List.copyOf(zones);
+    this.known = List.copyOf(known);
   }
 
   List<ZoneState> all() {
     return zones;
+  }
+
+  /** The zones with endpoints and those emptied lately (see {@link #replace}). */
+  synchronized List<ZoneState> known() {
+    return known;
   }
 
   boolean enabled() {
@@ -137,7 +153,7 @@ final class Zones {
 
   @GuardedBy("this")
   private void evaluateLocked(long now) {
-    for (ZoneState z : zones) {
+    for (ZoneState z : known) {
       if (z.shiftedUntil != Long.MIN_VALUE && !z.shifted(now)) {
         endShift(z, now, "expired");
       }
@@ -366,7 +382,7 @@ final class Zones {
   @GuardedBy("this")
   private ZoneState shiftAwayLocked(
       String zone, long until, java.time.Instant untilInstant, String requestedBy, long now) {
-    ZoneState z = byName(zone);
+    ZoneState z = byName(zone, zones);
     boolean another = false;
     for (ZoneState o : zones) {
       if (o != z && !o.outOfRotation(now)) {
@@ -406,7 +422,8 @@ final class Zones {
 
   @GuardedBy("this")
   private boolean cancelShiftLocked(String zone, String requestedBy, long now) {
-    ZoneState z = byName(zone);
+    // Also a zone emptied since it was shifted: it would come back shifted until the expiry.
+    ZoneState z = byName(zone, known);
     if (!z.shifted(now)) {
       return false;
     }
@@ -427,7 +444,7 @@ final class Zones {
     pending.add(new FailoverEvent.ZoneShiftEnded(service, z.locality, reason));
   }
 
-  private ZoneState byName(String zone) {
+  private static ZoneState byName(String zone, List<ZoneState> zones) {
     ZoneState found = null;
     for (ZoneState z : zones) {
       if (z.locality.zone().equals(zone)) {

@@ -48,6 +48,49 @@ class RouterTest {
     s.breaker.transitionToOpenState();
   }
 
+  /**
+   * Zone labels that keep changing (a zone key naming a per-pod label) made a zone state each, kept
+   * for good; one emptied for longer than a flapping list is remembered is now forgotten, unless it
+   * is shifted away (an operator may still cancel it) or home.
+   */
+  @Test
+  void aZoneEmptyForLongerThanAFlapIsRememberedIsForgottenUnlessShiftedOrHome() {
+    Router r = router(zone("us-east-1", "us-east-1a", 1, 10000));
+    List<Endpoint> list = new ArrayList<>(zone("us-east-1", "us-east-1a", 1, 10000));
+    list.addAll(zone("us-east-1", "us-east-1b", 1, 10001));
+    r.update(list, clock.nanos(), false);
+    r.zones()
+        .shiftAway(
+            "us-east-1b",
+            clock.nanos() + Duration.ofHours(1).toNanos(),
+            clock.instant(),
+            "test",
+            clock.nanos());
+    for (int i = 0; i < 12; i++) {
+      // Endpoint 10002 gets a new zone label each minute; 1b empties at the first change.
+      List<Endpoint> next = new ArrayList<>(zone("us-east-1", "us-east-1a", 1, 10000));
+      next.addAll(zone("us-east-1", "us-east-1-pod" + i, 1, 10002));
+      r.update(next, clock.nanos(), false);
+      clock.advance(Duration.ofMinutes(1));
+    }
+    List<String> known = r.zones().known().stream().map(z -> z.locality.zone()).toList();
+    // The home zone, the shifted 1b, the label in use (pod11), and the labels emptied at most 5
+    // minutes before the last list (pod5, emptied by the list of minute 6, is 5 minutes gone).
+    assertThat(known)
+        .containsExactlyInAnyOrder(
+            "us-east-1a",
+            "us-east-1b",
+            "us-east-1-pod5",
+            "us-east-1-pod6",
+            "us-east-1-pod7",
+            "us-east-1-pod8",
+            "us-east-1-pod9",
+            "us-east-1-pod10",
+            "us-east-1-pod11");
+    // 1b, emptied while shifted, keeps its shift until an operator cancels it.
+    assertThat(r.zones().cancelShift("us-east-1b", "test", clock.nanos())).isTrue();
+  }
+
   @Test
   void tiersFollowLocality() {
     List<Endpoint> all = new ArrayList<>();
