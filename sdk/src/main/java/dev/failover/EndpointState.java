@@ -62,7 +62,7 @@ final class EndpointState {
   private final java.util.concurrent.atomic.AtomicBoolean opening =
       new java.util.concurrent.atomic.AtomicBoolean();
 
-  /** When the breaker last opened. */
+  /** When the breaker last opened: set as its open state is made, before others can see it. */
   private volatile long openedAt;
 
   /** Base ejection time, for restoring by health checks. */
@@ -158,7 +158,12 @@ final class EndpointState {
             .waitIntervalFunctionInOpenState(
                 attempt -> {
                   long ms = ejectionMillis(base, max, attempt, random);
-                  ejectedUntil = ticker.nanos() + TimeUnit.MILLISECONDS.toNanos(ms);
+                  long now = ticker.nanos();
+                  // Here, as the open state is made and before it is published: a thread that
+                  // sees the breaker open sees when (a health probe asks whether it opened long
+                  // enough ago to be restored).
+                  openedAt = now;
+                  ejectedUntil = now + TimeUnit.MILLISECONDS.toNanos(ms);
                   return ms;
                 })
             .build();
@@ -215,8 +220,7 @@ final class EndpointState {
   private void transitioned(CircuitBreaker.State from, CircuitBreaker.State to) {
     if (to == CircuitBreaker.State.OPEN
         || (from == CircuitBreaker.State.CLOSED && to == CircuitBreaker.State.HALF_OPEN)) {
-      openedAt = ticker.nanos();
-      ejections.incrementAndGet();
+      ejections.incrementAndGet(); // openedAt was set as the open state was made
       long ms = TimeUnit.NANOSECONDS.toMillis(Math.max(0, ejectedUntil - ticker.nanos()));
       events.emit(
           new FailoverEvent.EndpointEjected(
