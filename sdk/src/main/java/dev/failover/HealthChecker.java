@@ -171,6 +171,10 @@ final class HealthChecker {
       return;
     }
     probedAt.put(ep, now);
+    if (gone(ep, incarnation)) {
+      probedAt.remove(ep, now); // removed in between: its removal already cleared the map
+      return;
+    }
     ClientCore.Reach reach = new ClientCore.Reach(); // marked by the SDK's interceptor
     Request probe =
         new Request.Builder()
