@@ -650,7 +650,15 @@ final class ClientCore implements Closeable {
         tag = chain.call().request().tag(AttemptTag.KEY);
       }
       if (tag == null) {
-        return chain.proceed(chain.request());
+        // A health probe: OkHttp must still be able to read its Retry-After (see below).
+        Response response = chain.proceed(chain.request());
+        String retryAfter = response.header("Retry-After");
+        return retryAfter != null && overflowsInt(retryAfter.trim())
+            ? response
+                .newBuilder()
+                .header("Retry-After", Integer.toString(Integer.MAX_VALUE))
+                .build()
+            : response;
       }
       tag.transmissionStarted();
       StaleStore.Seen seen = tag.seen;

@@ -70,6 +70,12 @@ final class HealthChecker {
   private long seenCallsAt;
   private boolean idle;
 
+  /** Probes sent and not yet answered, at most {@link #maxInFlight}. */
+  private final java.util.concurrent.atomic.AtomicInteger inFlight =
+      new java.util.concurrent.atomic.AtomicInteger();
+
+  private final int maxInFlight;
+
   HealthChecker(
       String service,
       HealthCheck check,
@@ -79,7 +85,16 @@ final class HealthChecker {
       Events events) {
     this.service = service;
     this.check = check;
-    this.http = http.newBuilder().callTimeout(check.timeout()).build();
+    // A probe is a GET the SDK owns: OkHttp may resend it after a failure on a pooled connection
+    // the server had closed (an idle keep-alive, as after a lull with probes a minute apart),
+    // which a real GET survives; without it, such a probe failed and counted against a healthy
+    // endpoint.
+    this.http =
+        http.newBuilder().callTimeout(check.timeout()).retryOnConnectionFailure(true).build();
+    // Probes share the dispatcher's maxRequests with real attempts: at most a quarter of it, so
+    // that probes of many dead endpoints (each holding a slot for its whole timeout) never queue
+    // the application's calls behind them.
+    this.maxInFlight = Math.max(1, http.dispatcher().getMaxRequests() / 4);
     this.scheduler = scheduler;
     this.random = random;
     this.events = events;
@@ -170,8 +185,15 @@ final class HealthChecker {
       schedule(ep, nextDelay(ep), incarnation);
       return;
     }
+    if (inFlight.incrementAndGet() > maxInFlight) {
+      // As many probes in flight as they may take of maxRequests: this one waits its next turn.
+      inFlight.decrementAndGet();
+      schedule(ep, nextDelay(ep), incarnation);
+      return;
+    }
     probedAt.put(ep, now);
     if (gone(ep, incarnation)) {
+      inFlight.decrementAndGet();
       probedAt.remove(ep, now); // removed in between: its removal already cleared the map
       return;
     }
@@ -187,6 +209,7 @@ final class HealthChecker {
       // the application's EventListener.Factory and EventListener.callStart as it does so.
       http.dispatcher().executorService().execute(() -> send(ep, probe, reach, now, incarnation));
     } catch (RejectedExecutionException e) {
+      inFlight.decrementAndGet();
       pending.remove(ep); // the client is closing
     }
   }
@@ -201,6 +224,7 @@ final class HealthChecker {
         new Callback() {
           @Override
           public void onResponse(Call c, Response response) {
+            inFlight.decrementAndGet();
             boolean ok;
             try (response) {
               ok = response.code() >= 200 && response.code() < 400;
@@ -210,8 +234,19 @@ final class HealthChecker {
 
           @Override
           public void onFailure(Call c, IOException e) {
+            inFlight.decrementAndGet();
             long now = ep.ticker().nanos();
-            if (e instanceof java.io.InterruptedIOException timeout
+            if (!(e instanceof java.io.InterruptedIOException) && c.isCanceled()) {
+              // Cancelled, not timed out: OkHttp cancels a call whose interceptor, event listener
+              // or Dns threw (the application's code, which may expect a caller's context that a
+              // probe does not have), and the application's EventListener may cancel it. Nothing
+              // the endpoint did: not counted, as for an attempt.
+              log.debug(
+                  "[{}] probe of {} cancelled in the client: not counted", service, ep.endpoint, e);
+              if (!gone(ep, incarnation)) {
+                schedule(ep, nextDelay(ep), incarnation);
+              }
+            } else if (e instanceof java.io.InterruptedIOException timeout
                 && heldByClient(reach, timeout, now, timeoutNanos)) {
               heldInClient(ep, now, incarnation);
             } else if (e instanceof java.io.InterruptedIOException
@@ -230,6 +265,7 @@ final class HealthChecker {
     } catch (RuntimeException | Error e) {
       // The application's EventListener.Factory or callStart threw before OkHttp took the probe:
       // none was sent, so none is counted; the next one as usual.
+      inFlight.decrementAndGet();
       log.warn("[{}] probe of {} could not be sent", service, ep.endpoint, e);
       schedule(ep, nextDelay(ep), incarnation);
     }

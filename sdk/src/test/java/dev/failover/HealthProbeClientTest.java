@@ -1,0 +1,231 @@
+package dev.failover;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import okhttp3.Dispatcher;
+import okhttp3.OkHttpClient;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The OkHttp client health probes run on: the application's code that fails a probe is not the
+ * endpoint's failure, probes never take more than a quarter of maxRequests, and a probe may be
+ * resent on a fresh connection as a real GET is.
+ */
+class HealthProbeClientTest {
+  private static final Duration WAIT = Duration.ofSeconds(30);
+
+  private final FakeClock clock = new FakeClock();
+  private final ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1);
+  private final List<OkHttpClient> clients = new ArrayList<>();
+
+  @AfterEach
+  void stop() {
+    scheduler.shutdownNow();
+    for (OkHttpClient c : clients) {
+      c.dispatcher().cancelAll();
+      c.dispatcher().executorService().shutdownNow();
+    }
+  }
+
+  private Router router(int endpoints) {
+    List<Endpoint> list = new ArrayList<>();
+    for (int i = 0; i < endpoints; i++) {
+      list.add(Endpoint.of("http://127.0.0.1:" + (10000 + i), "us-east-1", "us-east-1a"));
+    }
+    return router(list);
+  }
+
+  private Router router(List<Endpoint> list) {
+    return new Router(
+        "directory",
+        Locality.of("us-east-1", "us-east-1a"),
+        list,
+        List.of(),
+        EjectionPolicy.defaults(),
+        ZonePolicy.off(),
+        0,
+        true,
+        clock,
+        clock,
+        new Random(1),
+        new Events(List.of()));
+  }
+
+  private HealthChecker checker(OkHttpClient http) {
+    return checker(http, new Events(List.of()));
+  }
+
+  private HealthChecker checker(OkHttpClient http, Events events) {
+    clients.add(http);
+    return new HealthChecker(
+        "directory",
+        HealthCheck.http("/health").withInterval(Duration.ofMillis(20)).withThresholds(1, 1),
+        http,
+        scheduler,
+        new Random(1),
+        events);
+  }
+
+  /**
+   * An interceptor of the application that throws on a probe (it expects a caller's context that a
+   * probe does not have, or a token service is down): OkHttp cancels the probe, which counted as a
+   * failed probe, and every endpoint went down while every one was healthy.
+   */
+  @Test
+  void aProbeTheApplicationsCodeFailedIsNotCountedAgainstTheEndpoint() throws Exception {
+    Router r = router(1);
+    EndpointState ep = r.endpoints().get(0);
+    CountDownLatch thrice = new CountDownLatch(3);
+    OkHttpClient http =
+        new OkHttpClient.Builder()
+            .addInterceptor(
+                chain -> {
+                  thrice.countDown();
+                  throw new IllegalStateException("no tenant in this context");
+                })
+            .build();
+    HealthChecker checker = checker(http);
+    try {
+      checker.start(r.endpoints());
+      // Each probe is sent once the one before it was handled: two were handled by the third.
+      assertThat(thrice.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+      assertThat(ep.isDown()).isFalse();
+    } finally {
+      checker.stop();
+    }
+  }
+
+  /**
+   * Probes share the dispatcher's maxRequests with real attempts: of many dead endpoints, each
+   * holding a slot for its whole timeout, they took every slot and real calls queued behind them.
+   * Now at most a quarter of it (here 1 of 4) is in flight.
+   */
+  @Test
+  void probesTakeAtMostAQuarterOfMaxRequests() throws Exception {
+    Router r = router(3);
+    AtomicInteger inFlight = new AtomicInteger();
+    AtomicInteger most = new AtomicInteger();
+    CountDownLatch held = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    Dispatcher dispatcher = new Dispatcher();
+    dispatcher.setMaxRequests(4);
+    OkHttpClient http =
+        new OkHttpClient.Builder()
+            .dispatcher(dispatcher)
+            .addInterceptor(
+                chain -> {
+                  most.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+                  try {
+                    held.countDown();
+                    boolean unused = release.await(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+                    throw new java.io.IOException("dead endpoint");
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new java.io.InterruptedIOException("interrupted");
+                  } finally {
+                    inFlight.decrementAndGet();
+                  }
+                })
+            .build();
+    HealthChecker checker = checker(http);
+    try {
+      checker.start(r.endpoints());
+      assertThat(held.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+      // The other endpoints' probes come due many times (every 20 ms) while the first is held.
+      long seen = scheduler.getCompletedTaskCount();
+      long until = System.nanoTime() + WAIT.toNanos();
+      while (scheduler.getCompletedTaskCount() < seen + 20 && System.nanoTime() < until) {
+        Thread.onSpinWait();
+      }
+      assertThat(scheduler.getCompletedTaskCount()).isGreaterThanOrEqualTo(seen + 20);
+      assertThat(most.get()).isEqualTo(1);
+    } finally {
+      release.countDown();
+      checker.stop();
+    }
+  }
+
+  /**
+   * OkHttp reads a Retry-After of digits as an int: a health answer's {@code 503} with a larger one
+   * threw on the dispatcher thread (killing it), and the probe ended cancelled, not as the failed
+   * probe it was. The SDK's network interceptor hands OkHttp a value it can read, for probes too.
+   */
+  @Test
+  void aHealthAnswerWithARetryAfterTooLargeForAnIntIsAFailedProbe() throws Exception {
+    try (dev.failover.testkit.FakeZones zones =
+        dev.failover.testkit.FakeZones.builder()
+            .region("us-east-1", "us-east-1a")
+            .endpointsPerZone(1)
+            .build()
+            .start()) {
+      zones.stubAll(
+          com.github.tomakehurst.wiremock.client.WireMock.get(
+                  com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo("/health"))
+              .willReturn(
+                  com.github.tomakehurst.wiremock.client.WireMock.aResponse()
+                      .withStatus(503)
+                      .withHeader("Retry-After", "9999999999")));
+      Router r =
+          router(
+              List.of(Endpoint.of(zones.fakeEndpoints().get(0).url(), "us-east-1", "us-east-1a")));
+      CountDownLatch down = new CountDownLatch(1);
+      OkHttpClient http =
+          new OkHttpClient.Builder()
+              .addNetworkInterceptor(new ClientCore.TransmissionCounter())
+              .build();
+      HealthChecker checker =
+          checker(
+              http,
+              new Events(
+                  List.of(
+                      new FailoverListener() {
+                        @Override
+                        public void onEjected(FailoverEvent.EndpointEjected e) {
+                          down.countDown();
+                        }
+                      })));
+      try {
+        checker.start(r.endpoints());
+        assertThat(down.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+        assertThat(r.endpoints().get(0).isDown()).isTrue();
+      } finally {
+        checker.stop();
+      }
+    }
+  }
+
+  /** A probe is a GET the SDK owns: OkHttp may resend it on a fresh connection. */
+  @Test
+  void aProbeMayBeResentAfterAFailureOnAPooledConnection() throws Exception {
+    Router r = router(1);
+    CountDownLatch asked = new CountDownLatch(1);
+    AtomicInteger resends = new AtomicInteger(-1);
+    OkHttpClient http =
+        new OkHttpClient.Builder()
+            .retryOnConnectionFailure(false) // the application's choice, for its own calls
+            .addInterceptor(
+                chain -> {
+                  resends.compareAndSet(-1, chain.getRetryOnConnectionFailure() ? 1 : 0);
+                  asked.countDown();
+                  throw new java.io.IOException("not sent");
+                })
+            .build();
+    HealthChecker checker = checker(http);
+    try {
+      checker.start(r.endpoints());
+      assertThat(asked.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+      assertThat(resends.get()).isEqualTo(1);
+    } finally {
+      checker.stop();
+    }
+  }
+}
