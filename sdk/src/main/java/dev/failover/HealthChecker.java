@@ -89,8 +89,14 @@ final class HealthChecker {
     // the server had closed (an idle keep-alive, as after a lull with probes a minute apart),
     // which a real GET survives; without it, such a probe failed and counted against a healthy
     // endpoint.
+    // Nor does a probe read or write the application's cookie jar: its cookies are its users',
+    // and a health answer's Set-Cookie (a load balancer's stickiness, a session) is no user's.
     this.http =
-        http.newBuilder().callTimeout(check.timeout()).retryOnConnectionFailure(true).build();
+        http.newBuilder()
+            .callTimeout(check.timeout())
+            .retryOnConnectionFailure(true)
+            .cookieJar(okhttp3.CookieJar.NO_COOKIES)
+            .build();
     // Probes share the dispatcher's maxRequests with real attempts: at most a quarter of it, so
     // that probes of many dead endpoints (each holding a slot for its whole timeout) never queue
     // the application's calls behind them.

@@ -203,6 +203,47 @@ class HealthProbeClientTest {
     }
   }
 
+  /**
+   * A probe neither sends the application's cookies nor stores a health answer's Set-Cookie in its
+   * jar (a load balancer's stickiness cookie would replace a user's).
+   */
+  @Test
+  void aProbeNeitherReadsNorWritesTheApplicationsCookieJar() throws Exception {
+    Router r = router(1);
+    CountDownLatch asked = new CountDownLatch(2); // the second once the first was handled
+    AtomicInteger jarUsed = new AtomicInteger();
+    okhttp3.CookieJar jar =
+        new okhttp3.CookieJar() {
+          @Override
+          public void saveFromResponse(okhttp3.HttpUrl url, List<okhttp3.Cookie> cookies) {
+            jarUsed.incrementAndGet();
+          }
+
+          @Override
+          public List<okhttp3.Cookie> loadForRequest(okhttp3.HttpUrl url) {
+            jarUsed.incrementAndGet();
+            return List.of();
+          }
+        };
+    OkHttpClient http =
+        new OkHttpClient.Builder()
+            .cookieJar(jar)
+            .addInterceptor(
+                chain -> {
+                  asked.countDown();
+                  return chain.proceed(chain.request());
+                })
+            .build();
+    HealthChecker checker = checker(http);
+    try {
+      checker.start(r.endpoints()); // nothing listens there: refused, after the bridge's cookies
+      assertThat(asked.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+    } finally {
+      checker.stop();
+    }
+    assertThat(jarUsed.get()).isZero();
+  }
+
   /** A probe is a GET the SDK owns: OkHttp may resend it on a fresh connection. */
   @Test
   void aProbeMayBeResentAfterAFailureOnAPooledConnection() throws Exception {
