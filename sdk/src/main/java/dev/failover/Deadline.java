@@ -25,7 +25,8 @@ record Deadline(long at) {
    * an attempt before the deadline.
    */
   boolean fits(long now, long delayNanos, long minAttemptNanos) {
-    return now + delayNanos + minAttemptNanos <= at;
+    // Differences, not instants: a ticker's readings may wrap (its origin is arbitrary).
+    return delayNanos + minAttemptNanos <= remaining(now);
   }
 
   /** The longest an attempt starting at {@code now} may run: its own timeout, or what is left. */

@@ -118,4 +118,14 @@ class DeadlineTest {
               FailoverException.class, e -> assertThat(e.attempts()).hasSize(2));
     }
   }
+
+  /** A ticker's origin is arbitrary: near the end of its range, a deadline past the wrap fits. */
+  @Test
+  void aDeadlineAcrossTheTickersWrapStillFits() {
+    long now = Long.MAX_VALUE - 1_000;
+    Deadline d = Deadline.after(now, 10_000_000_000L); // 10 s: past the wrap
+    assertThat(d.remaining(now)).isEqualTo(10_000_000_000L);
+    assertThat(d.fits(now, 100_000_000L, 100_000_000L)).isTrue();
+    assertThat(d.fits(now, 9_950_000_000L, 100_000_000L)).isFalse();
+  }
 }
