@@ -14,6 +14,7 @@ import dev.failover.ZonePolicy;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -76,7 +77,7 @@ final class FailoverClientFactory implements InitializingBean {
   private final Map<String, Built> built = new LinkedHashMap<>();
 
   /** The clients configured at start: those that have beans. */
-  private Set<String> startNames = Set.of();
+  private volatile Set<String> startNames = Set.of();
 
   FailoverClientFactory(
       FailoverProperties properties,
@@ -103,7 +104,7 @@ final class FailoverClientFactory implements InitializingBean {
   @Override
   public void afterPropertiesSet() {
     FailoverKeys.check(environment, properties.isIgnoreUnknownKeys());
-    startNames = Set.copyOf(properties.getClients().keySet());
+    startNames = Collections.unmodifiableSet(new LinkedHashSet<>(properties.getClients().keySet()));
     customizers
         .orderedStream()
         .forEach(
@@ -144,6 +145,14 @@ final class FailoverClientFactory implements InitializingBean {
   /** Names of the configured clients, in the order configured. */
   Set<String> clientNames() {
     return properties.getClients().keySet();
+  }
+
+  /**
+   * Names of the clients configured at start, in the order configured: those whose beans {@code
+   * <name>FailoverClient} exist (a client added at run time has none).
+   */
+  Set<String> startNames() {
+    return startNames;
   }
 
   /**

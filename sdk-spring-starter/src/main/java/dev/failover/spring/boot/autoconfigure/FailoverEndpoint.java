@@ -9,7 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
-import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.boot.actuate.endpoint.Access;
 import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
 import org.springframework.boot.actuate.endpoint.OperationResponseBody;
@@ -26,20 +26,26 @@ import org.springframework.boot.convert.DurationStyle;
  * /actuator/failover} lists every client; {@code GET /actuator/failover/{client}} one. Expose it
  * with {@code management.endpoints.web.exposure.include=health,failover}.
  *
+ * <p>A client configured under {@code failover.clients.<name>} is listed under {@code <name>}: its
+ * bean {@code <name>FailoverClient}, the client {@code @Qualifier("<name>")} injects. Any other
+ * {@link FailoverClient} bean, such as a variant built from a configured client with {@code
+ * newBuilder()}, is listed under its bean name (see {@link NamedClients}).
+ *
  * <p>Its default access is read-only: exposing it does not allow its write operation (a zonal
  * shift), which needs {@code management.endpoint.failover.access=unrestricted}.
  */
 @Endpoint(id = "failover", defaultAccess = Access.READ_ONLY)
 public class FailoverEndpoint {
-  private final ObjectProvider<FailoverClient> clients;
+  private final NamedClients clients;
 
   /**
    * Creates the endpoint.
    *
-   * @param clients the failover clients
+   * @param beans where the failover clients are found: the configured clients by their bean names
+   *     {@code <name>FailoverClient}, and every other FailoverClient bean
    */
-  public FailoverEndpoint(ObjectProvider<FailoverClient> clients) {
-    this.clients = clients;
+  public FailoverEndpoint(ListableBeanFactory beans) {
+    this.clients = new NamedClients(beans);
   }
 
   /**
@@ -50,24 +56,21 @@ public class FailoverEndpoint {
   @ReadOperation
   public ClientsDescriptor clients() {
     Map<String, ClientDescriptor> all = new LinkedHashMap<>();
-    clients.orderedStream().forEach(c -> all.putIfAbsent(c.service(), describe(c)));
+    clients.all().forEach((name, client) -> all.put(name, describe(client)));
     return new ClientsDescriptor(all);
   }
 
   /**
    * Describes one client.
    *
-   * @param name the client's name
+   * @param name the client's name: its name under {@code failover.clients}, or the bean name of
+   *     another FailoverClient bean
    * @return the client, or null (404) if there is none of that name
    */
   @ReadOperation
   public @Nullable ClientDescriptor client(@Selector String name) {
-    return clients
-        .orderedStream()
-        .filter(c -> c.service().equals(name))
-        .findFirst()
-        .map(FailoverEndpoint::describe)
-        .orElse(null);
+    FailoverClient client = clients.get(name);
+    return client == null ? null : describe(client);
   }
 
   /**
@@ -77,7 +80,7 @@ public class FailoverEndpoint {
    * "alice"}}. The endpoint's default access is read-only: the write operation needs {@code
    * management.endpoint.failover.access=unrestricted}; secure it like any other write endpoint.
    *
-   * @param name the client's name
+   * @param name the client's name, as {@link #client(String)} takes it
    * @param zone the zone's name
    * @param duration how long the shift lasts (1s to 3d), such as {@code 30m}; ignored to cancel
    * @param requestedBy who asks, for the log line and the event
@@ -93,8 +96,7 @@ public class FailoverEndpoint {
       @Nullable String duration,
       String requestedBy,
       @Nullable Boolean cancel) {
-    FailoverClient client =
-        clients.orderedStream().filter(c -> c.service().equals(name)).findFirst().orElse(null);
+    FailoverClient client = clients.get(name);
     if (client == null) {
       return null;
     }

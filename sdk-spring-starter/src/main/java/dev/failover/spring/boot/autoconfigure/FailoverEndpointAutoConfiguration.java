@@ -1,7 +1,7 @@
 package dev.failover.spring.boot.autoconfigure;
 
 import dev.failover.FailoverClient;
-import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -21,7 +21,7 @@ public final class FailoverEndpointAutoConfiguration {
   @Bean
   @ConditionalOnMissingBean
   @ConditionalOnAvailableEndpoint(FailoverEndpoint.class)
-  FailoverEndpoint failoverEndpoint(ObjectProvider<FailoverClient> clients) {
-    return new FailoverEndpoint(clients);
+  FailoverEndpoint failoverEndpoint(ListableBeanFactory beans) {
+    return new FailoverEndpoint(beans);
   }
 }

@@ -3,7 +3,7 @@ package dev.failover.spring.boot.autoconfigure;
 import dev.failover.FailoverClient;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -16,10 +16,12 @@ import org.springframework.context.annotation.Bean;
 
 /**
  * Auto-configuration of the {@code failover} health contributor: one indicator per failover client,
- * named after the client ({@code /actuator/health/failover/directory}). Off by default, turned on
- * by {@code management.health.failover.enabled=true}: a downstream outage must not take the app's
- * own health down (a load balancer or Kubernetes probing {@code /actuator/health} would pull every
- * instance out). Once on, put it in a health group of its own, not in liveness or readiness.
+ * named after the client ({@code /actuator/health/failover/directory}); a FailoverClient bean that
+ * is not a configured client is named after its bean (see {@link NamedClients}). Off by default,
+ * turned on by {@code management.health.failover.enabled=true}: a downstream outage must not take
+ * the app's own health down (a load balancer or Kubernetes probing {@code /actuator/health} would
+ * pull every instance out). Once on, put it in a health group of its own, not in liveness or
+ * readiness.
  */
 @AutoConfiguration(after = FailoverAutoConfiguration.class)
 @ConditionalOnClass({FailoverClient.class, HealthIndicator.class})
@@ -36,22 +38,13 @@ public final class FailoverHealthContributorAutoConfiguration {
       name = "enabled",
       havingValue = "true")
   @ConditionalOnMissingBean(name = {"failoverHealthIndicator", "failoverHealthContributor"})
-  HealthContributor failoverHealthContributor(ObjectProvider<FailoverClient> clients) {
+  HealthContributor failoverHealthContributor(ListableBeanFactory beans) {
     Map<String, HealthContributor> indicators = new LinkedHashMap<>();
-    // distinct(): an application's own client backs the starter's fallback bean for its service,
-    // so the provider yields the same object under two names.
-    clients
-        .orderedStream()
-        .distinct()
-        .forEach(
-            client -> {
-              String key = client.service();
-              int n = 2;
-              while (indicators.containsKey(key)) {
-                key = client.service() + "-" + n++;
-              }
-              indicators.put(key, new FailoverHealthIndicator(client));
-            });
+    // Named as the failover endpoint names them: a configured client under its name, other
+    // FailoverClient beans (such as a variant built with newBuilder()) under their bean names.
+    new NamedClients(beans)
+        .all()
+        .forEach((name, client) -> indicators.put(name, new FailoverHealthIndicator(client)));
     return CompositeHealthContributor.fromMap(indicators);
   }
 }

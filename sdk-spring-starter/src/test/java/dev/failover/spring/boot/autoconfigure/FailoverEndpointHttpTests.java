@@ -4,12 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.failover.FailoverClient;
 import dev.failover.FailoverSnapshot;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.context.annotation.Bean;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.test.annotation.DirtiesContext;
@@ -44,6 +46,10 @@ class FailoverEndpointHttpTests {
   @Autowired
   @Qualifier("inventory")
   FailoverClient inventory;
+
+  @Autowired
+  @Qualifier("slowInventory")
+  FailoverClient slowInventory;
 
   @LocalServerPort int port;
 
@@ -135,6 +141,45 @@ class FailoverEndpointHttpTests {
         .isEqualTo(FailoverSnapshot.ZoneStatus.ACTIVE);
   }
 
+  /** GETs {@code /actuator/failover<path>}, whatever the answer's status. */
+  private ResponseEntity<String> get(String path) {
+    return RestClient.create("http://127.0.0.1:" + port + "/actuator")
+        .get()
+        .uri("/failover" + path)
+        .retrieve()
+        .onStatus(status -> true, (request, response) -> {})
+        .toEntity(String.class);
+  }
+
+  /**
+   * The application's variant of the client ({@code slowInventory}, service {@code inventory} too)
+   * is listed under its bean name; {@code /actuator/failover/inventory} is the client the starter
+   * built, which {@code @Qualifier("inventory")} injects.
+   */
+  @Test
+  void theConfiguredClientIsShiftedNotAVariantOfTheSameService() {
+    assertThat(get("").getBody())
+        .contains("\"inventory\":{\"service\":\"inventory\"")
+        .contains("\"slowInventory\":{\"service\":\"inventory\"");
+
+    ResponseEntity<String> shifted =
+        post(port, "{\"zone\": \"us-east-1a\", \"duration\": \"2h\", \"requestedBy\": \"alice\"}");
+
+    assertThat(shifted.getStatusCode().value()).isEqualTo(200);
+    assertThat(ZonalShiftStarterTests.status(inventory, "us-east-1a"))
+        .isEqualTo(FailoverSnapshot.ZoneStatus.SHIFTED);
+    assertThat(ZonalShiftStarterTests.status(slowInventory, "us-east-1a"))
+        .isEqualTo(FailoverSnapshot.ZoneStatus.ACTIVE);
+    assertThat(get("/inventory").getBody()).contains("shifted away by actuator:alice until ");
+    assertThat(get("/slowInventory").getBody()).doesNotContain("shifted away");
+  }
+
   @SpringBootApplication
-  static class InventoryApp {}
+  static class InventoryApp {
+    /** A variant of the starter's client, as docs/spring-boot.md shows: service inventory too. */
+    @Bean
+    FailoverClient slowInventory(@Qualifier("inventory") FailoverClient inventory) {
+      return inventory.newBuilder().deadline(Duration.ofSeconds(30)).build();
+    }
+  }
 }

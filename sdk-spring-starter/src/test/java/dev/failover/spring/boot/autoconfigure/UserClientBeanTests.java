@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.failover.FailoverClient;
+import dev.failover.FailoverSnapshot;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,6 +14,8 @@ import okhttp3.Request;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.health.contributor.CompositeHealthContributor;
+import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -193,6 +196,71 @@ class UserClientBeanTests {
                 Request request = new Request.Builder().url("http://directory/x").build();
                 assertThat(starters.newCall(request)).isNotNull();
                 assertThat(slow.newCall(request)).isNotNull();
+              });
+    }
+  }
+
+  /**
+   * The Actuator endpoint and the health contributor name the client the starter built from {@code
+   * failover.clients.directory} {@code directory}, whatever order Spring creates the beans in, and
+   * list a variant built from it (whose service is also {@code directory}) under its bean name: a
+   * shift of {@code directory} shifts the client the application's beans use, not the variant.
+   */
+  @Test
+  void theEndpointAndHealthNameTheStartersClientDirectoryAndAVariantByItsBeanName() {
+    for (Class<?> configuration : List.of(UserThenVariant.class, VariantThenUser.class)) {
+      runner
+          .withConfiguration(
+              AutoConfigurations.of(
+                  FailoverEndpointAutoConfiguration.class,
+                  FailoverHealthContributorAutoConfiguration.class))
+          .withPropertyValues(
+              "management.endpoints.web.exposure.include=failover",
+              "management.health.failover.enabled=true")
+          .withUserConfiguration(configuration)
+          .run(
+              context -> {
+                String name = configuration.getSimpleName();
+                FailoverClient starters =
+                    context.getBean("directoryFailoverClient", FailoverClient.class);
+                FailoverClient slow = context.getBean("slowDirectory", FailoverClient.class);
+                FailoverEndpoint endpoint = context.getBean(FailoverEndpoint.class);
+
+                assertThat(endpoint.clients().clients().keySet())
+                    .as(name)
+                    .containsExactly("directory", "groups", "slowDirectory");
+                endpoint.shift("directory", "us-east-1a", "30m", "alice", null);
+                assertThat(ZonalShiftStarterTests.status(starters, "us-east-1a"))
+                    .as(name)
+                    .isEqualTo(FailoverSnapshot.ZoneStatus.SHIFTED);
+                assertThat(ZonalShiftStarterTests.status(slow, "us-east-1a"))
+                    .as(name)
+                    .isEqualTo(FailoverSnapshot.ZoneStatus.ACTIVE);
+                // Read back under the same names: the starter's client shifted, the variant not.
+                assertThat(endpoint.client("directory"))
+                    .extracting(d -> d.zones().get(0).status())
+                    .isEqualTo("SHIFTED");
+                assertThat(endpoint.client("slowDirectory"))
+                    .extracting(d -> d.zones().get(0).status())
+                    .isEqualTo("ACTIVE");
+                endpoint.shift("slowDirectory", "us-east-1b", "30m", "alice", null);
+                assertThat(ZonalShiftStarterTests.status(slow, "us-east-1b"))
+                    .isEqualTo(FailoverSnapshot.ZoneStatus.SHIFTED);
+                assertThat(ZonalShiftStarterTests.status(starters, "us-east-1b"))
+                    .isEqualTo(FailoverSnapshot.ZoneStatus.ACTIVE);
+
+                CompositeHealthContributor composite =
+                    context.getBean("failoverHealthContributor", CompositeHealthContributor.class);
+                List<String> names = new ArrayList<>();
+                composite.stream().forEach(e -> names.add(e.name()));
+                assertThat(names).as(name).containsExactly("directory", "groups", "slowDirectory");
+                assertThat(
+                        ((HealthIndicator) composite.getContributor("directory"))
+                            .health()
+                            .getDetails())
+                    .extractingByKey("zones")
+                    .asString()
+                    .contains("shifted away by actuator:alice");
               });
     }
   }
