@@ -7,7 +7,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.boot.actuate.endpoint.Access;
@@ -36,6 +38,12 @@ import org.springframework.boot.convert.DurationStyle;
  */
 @Endpoint(id = "failover", defaultAccess = Access.READ_ONLY)
 public class FailoverEndpoint {
+  /** Most characters {@code requestedBy} may have. */
+  static final int MAX_REQUESTED_BY = 200;
+
+  /** A duration without a unit, which Spring's simple style takes as milliseconds. */
+  private static final Pattern BARE_NUMBER = Pattern.compile("[+-]?\\d+");
+
   private final NamedClients clients;
 
   /**
@@ -82,25 +90,29 @@ public class FailoverEndpoint {
    *
    * @param name the client's name, as {@link #client(String)} takes it
    * @param zone the zone's name
-   * @param duration how long the shift lasts (1s to 3d), such as {@code 30m}; ignored to cancel
-   * @param requestedBy who asks, for the log line and the event
+   * @param duration how long the shift lasts (1s to 3d), with its unit, such as {@code 30m}, {@code
+   *     2h} or {@code PT2H}; ignored to cancel
+   * @param requestedBy who asks, for the log line, the event and the zone's reason: 1 to 200
+   *     characters, not blank, no control characters (line breaks, tabs)
    * @param cancel true to end the zone's shift instead
-   * @return the client, with the zone's new status, or null (404) if there is none of that name
-   * @throws InvalidEndpointRequestException (400) if the duration is missing or not valid, the
-   *     client has no such zone, or the shift would leave no zone serving
+   * @return the client, with the zone's new status
+   * @throws InvalidEndpointRequestException (400) if there is no client of that name, {@code
+   *     requestedBy} is not valid, the duration is missing, has no unit or is not valid, the client
+   *     has no such zone, or the shift would leave no zone serving
    */
   @WriteOperation
-  public @Nullable ClientDescriptor shift(
+  public ClientDescriptor shift(
       @Selector String name,
       String zone,
       @Nullable String duration,
       String requestedBy,
       @Nullable Boolean cancel) {
-    FailoverClient client = clients.get(name);
+    Map<String, FailoverClient> all = clients.all();
+    FailoverClient client = all.get(name);
     if (client == null) {
-      return null;
+      throw invalid("no failover client '" + shown(name) + "'; clients are " + all.keySet(), null);
     }
-    String who = "actuator:" + requestedBy;
+    String who = "actuator:" + requester(requestedBy);
     try {
       if (Boolean.TRUE.equals(cancel)) {
         client.cancelShift(zone, who);
@@ -114,14 +126,85 @@ public class FailoverEndpoint {
     return describe(client);
   }
 
+  /**
+   * {@code requestedBy} checked: it goes into a WARN log line, an event and the zone's reason, so
+   * it must name someone, and may not forge log lines or flood them.
+   */
+  private static String requester(String requestedBy) {
+    if (requestedBy.isBlank()) {
+      throw invalid(
+          "requestedBy must name who asks, such as alice or CHG-1234, but was '"
+              + shown(requestedBy)
+              + "'",
+          null);
+    }
+    if (requestedBy.codePoints().anyMatch(FailoverEndpoint::isControl)) {
+      throw invalid(
+          "requestedBy must not contain control characters such as line breaks or tabs but was '"
+              + shown(requestedBy)
+              + "'",
+          null);
+    }
+    if (requestedBy.length() > MAX_REQUESTED_BY) {
+      throw invalid(
+          "requestedBy must have at most "
+              + MAX_REQUESTED_BY
+              + " characters but had "
+              + requestedBy.length()
+              + ": '"
+              + shown(requestedBy)
+              + "'",
+          null);
+    }
+    return requestedBy;
+  }
+
+  private static boolean isControl(int c) {
+    return Character.isISOControl(c) || c == 0x2028 || c == 0x2029; // line, paragraph separator
+  }
+
+  /**
+   * A value of a request, to quote in an error: line breaks and tabs as Java writes them, other
+   * control characters as Java's unicode escapes, and cut after {@link #MAX_REQUESTED_BY}
+   * characters.
+   */
+  static String shown(String value) {
+    StringBuilder out = new StringBuilder();
+    for (int i = 0; i < value.length(); i++) {
+      if (i == MAX_REQUESTED_BY) {
+        return out.append("...").toString();
+      }
+      char c = value.charAt(i);
+      switch (c) {
+        case '\n' -> out.append("\\n");
+        case '\r' -> out.append("\\r");
+        case '\t' -> out.append("\\t");
+        default -> {
+          if (isControl(c)) {
+            out.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+          } else {
+            out.append(c);
+          }
+        }
+      }
+    }
+    return out.toString();
+  }
+
   private static Duration parse(@Nullable String duration) {
     if (duration == null) {
       throw invalid("duration is required to shift, such as 30m or 2h", null);
     }
+    if (BARE_NUMBER.matcher(duration.strip()).matches()) {
+      // Spring's simple style would take it as milliseconds: 7200 would shift for 7.2 s.
+      throw invalid(
+          "duration must have a unit, such as 30m or 2h, but was '" + shown(duration) + "'", null);
+    }
     try {
       return DurationStyle.detectAndParse(duration);
     } catch (IllegalArgumentException e) {
-      throw invalid("duration must be a duration such as 30m or 2h but was '" + duration + "'", e);
+      throw invalid(
+          "duration must be a duration such as 30m or 2h but was '" + shown(duration) + "'", e);
     }
   }
 

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.failover.FailoverClient;
 import dev.failover.FailoverSnapshot;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Qualifier;
@@ -55,9 +56,14 @@ class FailoverEndpointHttpTests {
 
   /** POSTs a JSON body to {@code /actuator/failover/inventory}, whatever the answer's status. */
   static ResponseEntity<String> post(int port, String json) {
+    return post(port, "inventory", json);
+  }
+
+  /** POSTs a JSON body to {@code /actuator/failover/<client>}, whatever the answer's status. */
+  static ResponseEntity<String> post(int port, String client, String json) {
     return RestClient.create("http://127.0.0.1:" + port + "/actuator")
         .post()
-        .uri("/failover/inventory")
+        .uri("/failover/{client}", client)
         .contentType(MediaType.APPLICATION_JSON)
         .body(json)
         .retrieve()
@@ -172,6 +178,61 @@ class FailoverEndpointHttpTests {
         .isEqualTo(FailoverSnapshot.ZoneStatus.ACTIVE);
     assertThat(get("/inventory").getBody()).contains("shifted away by actuator:alice until ");
     assertThat(get("/slowInventory").getBody()).doesNotContain("shifted away");
+  }
+
+  /** A typo in the client's name is not a success (204): 400, naming the clients there are. */
+  @Test
+  void anUnknownClientAnswers400NamingTheClients() {
+    ResponseEntity<String> shift =
+        post(
+            port,
+            "inventroy",
+            "{\"zone\": \"us-east-1a\", \"duration\": \"2h\", \"requestedBy\": \"alice\"}");
+    ResponseEntity<String> cancel =
+        post(
+            port,
+            "inventroy",
+            "{\"zone\": \"us-east-1a\", \"cancel\": true, \"requestedBy\": \"alice\"}");
+
+    for (ResponseEntity<String> answer : List.of(shift, cancel)) {
+      assertThat(answer.getStatusCode().value()).isEqualTo(400);
+      assertThat(answer.getBody())
+          .contains("no failover client 'inventroy'; clients are [inventory, slowInventory]");
+    }
+    assertThat(get("/inventroy").getStatusCode().value()).isEqualTo(404);
+  }
+
+  /**
+   * A requester with a line break (a forged log line), a blank one or a duration without a unit
+   * answers 400 naming the field and the value; nothing is shifted.
+   */
+  @Test
+  void aBadRequesterOrADurationWithoutUnitAnswers400() {
+    ResponseEntity<String> forged =
+        post(
+            port,
+            "{\"zone\": \"us-east-1a\", \"duration\": \"2h\","
+                + " \"requestedBy\": \"alice\\r\\n2026-01-01 WARN forged\"}");
+    ResponseEntity<String> blank =
+        post(port, "{\"zone\": \"us-east-1a\", \"duration\": \"2h\", \"requestedBy\": \" \"}");
+    ResponseEntity<String> bare =
+        post(
+            port, "{\"zone\": \"us-east-1a\", \"duration\": \"7200\", \"requestedBy\": \"alice\"}");
+
+    assertThat(forged.getStatusCode().value()).isEqualTo(400);
+    assertThat(forged.getBody())
+        .contains("requestedBy must not contain control characters")
+        .contains("alice\\\\r\\\\n2026-01-01 WARN forged");
+    assertThat(blank.getStatusCode().value()).isEqualTo(400);
+    assertThat(blank.getBody()).contains("requestedBy must name who asks");
+    ResponseEntity<String> missing = post(port, "{\"zone\": \"us-east-1a\", \"duration\": \"2h\"}");
+    assertThat(missing.getStatusCode().value()).isEqualTo(400);
+    assertThat(missing.getBody()).contains("requestedBy");
+    assertThat(bare.getStatusCode().value()).isEqualTo(400);
+    assertThat(bare.getBody())
+        .contains("duration must have a unit, such as 30m or 2h, but was '7200'");
+    assertThat(ZonalShiftStarterTests.status(inventory, "us-east-1a"))
+        .isEqualTo(FailoverSnapshot.ZoneStatus.ACTIVE);
   }
 
   @SpringBootApplication

@@ -7,6 +7,9 @@ import dev.failover.FailoverClient;
 import dev.failover.FailoverSnapshot;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
+import org.assertj.core.api.AbstractThrowableAssert;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -71,6 +74,56 @@ class ZonalShiftStarterTests {
                     .hasMessageContaining("no zone 'us-east-1x'"));
   }
 
+  /** A request the write operation refuses: Actuator's InvalidEndpointRequestException, a 400. */
+  private static AbstractThrowableAssert<?, ? extends Throwable> refused(ThrowingCallable request) {
+    return assertThatThrownBy(request).isInstanceOf(InvalidEndpointRequestException.class);
+  }
+
+  /**
+   * {@code requestedBy} goes into a WARN log line, the event and the zone's reason: blank, with
+   * control characters (a forged log line) or longer than 200 characters, it is refused, naming the
+   * field and the value (escaped, cut); a duration without a unit is refused rather than taken as
+   * milliseconds.
+   */
+  @Test
+  void theActuatorWriteOperationRefusesABadRequesterOrADurationWithoutUnit() {
+    runner.run(
+        context -> {
+          FailoverEndpoint endpoint = context.getBean(FailoverEndpoint.class);
+          FailoverClient client = context.getBean(FailoverClient.class);
+          for (String blank : List.of("", "   ")) {
+            refused(() -> endpoint.shift("directory", "us-east-1a", "30m", blank, null))
+                .hasMessage(
+                    "requestedBy must name who asks, such as alice or CHG-1234, but was '"
+                        + blank
+                        + "'");
+          }
+          refused(
+                  () ->
+                      endpoint.shift(
+                          "directory", "us-east-1a", "30m", "alice\r\nWARN forged\u001b", null))
+              .hasMessage(
+                  "requestedBy must not contain control characters such as line breaks or tabs"
+                      + " but was 'alice\\r\\nWARN forged\\u001b'");
+          refused(() -> endpoint.shift("directory", "us-east-1a", null, "a\tb", true))
+              .hasMessageContaining("but was 'a\\tb'");
+          String longest = "x".repeat(200);
+          refused(() -> endpoint.shift("directory", "us-east-1a", "30m", longest + "y", null))
+              .hasMessage(
+                  "requestedBy must have at most 200 characters but had 201: '" + longest + "...'");
+          for (String bare : List.of("7200", "7200000", " 30 ", "-5")) {
+            refused(() -> endpoint.shift("directory", "us-east-1a", bare, "alice", null))
+                .hasMessage("duration must have a unit, such as 30m or 2h, but was '" + bare + "'");
+          }
+          assertThat(status(client, "us-east-1a")).isEqualTo(FailoverSnapshot.ZoneStatus.ACTIVE);
+
+          // 200 characters, and ISO-8601, are taken.
+          endpoint.shift("directory", "us-east-1a", "PT2H", longest, null);
+          assertThat(client.snapshot().zones().get(0).reason())
+              .startsWith("shifted away by actuator:" + longest + " until ");
+        });
+  }
+
   @Test
   void theActuatorWriteOperationShiftsAndCancels() {
     runner.run(
@@ -86,7 +139,13 @@ class ZonalShiftStarterTests {
           endpoint.shift("directory", "us-east-1a", null, "alice", true);
           assertThat(status(client, "us-east-1a"))
               .isNotEqualTo(FailoverSnapshot.ZoneStatus.SHIFTED);
-          assertThat(endpoint.shift("nope", "us-east-1a", "30m", "alice", null)).isNull();
+          // A client name that does not exist is the request's fault, named with the clients.
+          refused(() -> endpoint.shift("nope", "us-east-1a", "30m", "alice", null))
+              .hasMessage("no failover client 'nope'; clients are [directory]");
+          refused(() -> endpoint.shift("nope", "us-east-1a", null, "alice", true))
+              .hasMessage("no failover client 'nope'; clients are [directory]");
+          // A read of a client that does not exist is null: 404 over HTTP.
+          assertThat(endpoint.client("nope")).isNull();
           // A bad request is Actuator's InvalidEndpointRequestException: 400 over HTTP.
           assertThatThrownBy(() -> endpoint.shift("directory", "us-east-1a", "soon", "alice", null))
               .isInstanceOf(InvalidEndpointRequestException.class)
