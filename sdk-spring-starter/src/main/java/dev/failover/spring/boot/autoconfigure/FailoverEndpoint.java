@@ -34,7 +34,8 @@ import org.springframework.boot.convert.DurationStyle;
  * newBuilder()}, is listed under its bean name (see {@link NamedClients}).
  *
  * <p>Its default access is read-only: exposing it does not allow its write operation (a zonal
- * shift), which needs {@code management.endpoint.failover.access=unrestricted}.
+ * shift), which needs {@code management.endpoint.failover.access=unrestricted} set explicitly (see
+ * {@link FailoverEndpointAutoConfiguration}).
  */
 @Endpoint(id = "failover", defaultAccess = Access.READ_ONLY)
 public class FailoverEndpoint {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.failover.FailoverClient;
 import dev.failover.FailoverSnapshot;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Qualifier;
@@ -12,13 +13,17 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.http.ResponseEntity;
 import org.springframework.test.annotation.DirtiesContext;
+import org.springframework.test.context.TestPropertySource;
 import org.springframework.web.client.RestClient;
 
 /**
  * Exposing the {@code failover} endpoint, as the docs do to read it, does not allow its write
- * operation: the endpoint's default access is read-only, and a POST shifts no zone.
+ * operation: the endpoint's default access is read-only, and a POST shifts no zone. Nor does
+ * unrestricted access for every endpoint.
  */
 @SpringBootTest(
+    // Named, for the nested class too (its search would find every test's application).
+    classes = FailoverEndpointReadOnlyHttpTests.InventoryApp.class,
     webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
     properties = {
       "failover.home.region=us-east-1",
@@ -45,6 +50,30 @@ class FailoverEndpointReadOnlyHttpTests {
 
   @Test
   void exposedTheEndpointIsReadButAPostShiftsNothing() {
+    readButNotWritten(port, inventory);
+  }
+
+  /**
+   * Unrestricted access for every endpoint, which Boot alone would give the {@code failover}
+   * endpoint too, does not allow its write operation: that needs {@code
+   * management.endpoint.failover.access=unrestricted} itself.
+   */
+  @Nested
+  @TestPropertySource(properties = "management.endpoints.access.default=unrestricted")
+  class WithUnrestrictedAccessForEveryEndpoint {
+    @Autowired
+    @Qualifier("inventory")
+    FailoverClient inventory;
+
+    @LocalServerPort int port;
+
+    @Test
+    void theEndpointIsReadButAPostShiftsNothing() {
+      readButNotWritten(port, inventory);
+    }
+  }
+
+  private static void readButNotWritten(int port, FailoverClient inventory) {
     ResponseEntity<String> read =
         RestClient.create("http://127.0.0.1:" + port + "/actuator")
             .get()
