@@ -238,7 +238,7 @@ final class FailoverClientFactory implements InitializingBean {
             prepared.add(p);
             return p.builder();
           });
-      applyZonalShifts(prefix, client, state, false);
+      state.plans.apply(client.getZonalShifts(), false);
     } catch (FailoverConfigurationException e) {
       notApplied(prefix, e);
     } catch (InvalidConfigurationException e) {
@@ -365,8 +365,8 @@ final class FailoverClientFactory implements InitializingBean {
     final @Nullable String serviceId;
     @Nullable FailoverClient client;
 
-    /** The zonal shifts its properties asked for: zone to end. */
-    final Map<String, Instant> shifts = new java.util.concurrent.ConcurrentHashMap<>();
+    /** The zonal shifts its properties ask for (zonal-shifts.<zone>). */
+    final PlannedShifts plans;
 
     /** The instrumentation bound to the client, to unbind when it closes. */
     volatile List<ClientInstrumentation> bound = List.of();
@@ -386,9 +386,10 @@ final class FailoverClientFactory implements InitializingBean {
     private @Nullable OkHttpClient timedFrom;
     private @Nullable Duration timedTimeout;
 
-    Built(String name, @Nullable String serviceId) {
+    Built(String name, @Nullable String serviceId, PlannedShifts plans) {
       this.name = name;
       this.serviceId = serviceId;
+      this.plans = plans;
     }
 
     /**
@@ -440,7 +441,9 @@ final class FailoverClientFactory implements InitializingBean {
     }
     String clientPrefix = PREFIX + "clients." + name;
     String serviceId = client.getDiscovery().getServiceId();
-    Built state = new Built(name, serviceId);
+    Built state =
+        new Built(
+            name, serviceId, new PlannedShifts(clientPrefix, serviceId != null, this::invalid));
     Prepared prepared = prepare(properties, name, client, state, true);
     @Nullable EndpointSource source = prepared.source();
     FailoverClient built;
@@ -481,7 +484,8 @@ final class FailoverClientFactory implements InitializingBean {
     }
     state.client = built;
     try {
-      applyZonalShifts(clientPrefix, client, state, true);
+      state.plans.attach(built);
+      state.plans.apply(client.getZonalShifts(), true);
     } catch (RuntimeException e) {
       built.close();
       throw e;
@@ -713,6 +717,11 @@ final class FailoverClientFactory implements InitializingBean {
       builder.okHttpClient(http);
     }
     instrumentation.orderedStream().forEach(i -> builder.listener(i.listener(name)));
+    if (serviceId != null) {
+      // Applies the planned shifts of zones that come back in the registry's list. The same
+      // object each time: a change at run time that changes nothing else keeps the client's core.
+      builder.listener(state.plans);
+    }
     customizers.orderedStream().forEach(c -> c.customize(name, builder));
     return new Prepared(builder, source, l, client);
   }
@@ -753,57 +762,6 @@ final class FailoverClientFactory implements InitializingBean {
     }
     layers.add(new Layer(props.getDefaults(), PREFIX + "defaults."));
     return new Layers(name, clientPrefix, layers);
-  }
-
-  /**
-   * Planned zonal shifts from {@code failover.clients.<name>.zonal-shifts.<zone>}: at start, every
-   * one (a wrong one fails start-up); on a change at run time, those added or given another end (a
-   * shift an operator cancelled stays cancelled until its property changes), and the end of those
-   * removed (a wrong one is logged).
-   */
-  private void applyZonalShifts(
-      String clientPrefix, FailoverProperties.Client client, Built state, boolean atStart) {
-    FailoverClient c = Objects.requireNonNull(state.client);
-    Map<String, Instant> wanted = client.getZonalShifts();
-    for (String zone : List.copyOf(state.shifts.keySet())) {
-      if (!wanted.containsKey(zone)) {
-        state.shifts.remove(zone);
-        String property = clientPrefix + ".zonal-shifts." + zone;
-        try {
-          c.cancelShift(zone, "property " + property + " removed");
-        } catch (IllegalArgumentException e) {
-          LOG.info("{} removed: {}", property, e.getMessage()); // its zone is gone too
-        }
-      }
-    }
-    Instant now = Instant.now();
-    for (Map.Entry<String, Instant> shift : wanted.entrySet()) {
-      String property = clientPrefix + ".zonal-shifts." + shift.getKey();
-      if (!atStart && shift.getValue().equals(state.shifts.get(shift.getKey()))) {
-        continue;
-      }
-      state.shifts.put(shift.getKey(), shift.getValue());
-      Duration left = Duration.between(now, shift.getValue());
-      if (left.compareTo(Duration.ofSeconds(1)) < 0) {
-        LOG.info("{}: the zonal shift until {} has ended; ignored", property, shift.getValue());
-        continue;
-      }
-      try {
-        c.shiftAway(shift.getKey(), left, "property " + property);
-      } catch (IllegalArgumentException | IllegalStateException e) {
-        FailoverConfigurationException wrong =
-            invalid(
-                property,
-                shift.getValue(),
-                String.valueOf(e.getMessage()),
-                "name a zone of one of the client's endpoints, with an end at most 3 days ahead",
-                e);
-        if (atStart) {
-          throw wrong;
-        }
-        LOG.error("configuration change not applied: {}", wrong.getMessage());
-      }
-    }
   }
 
   private Locality home(FailoverProperties props) {

@@ -28,6 +28,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -321,17 +322,29 @@ class ConfigurationRefreshTests {
             });
   }
 
+  /** The planned shift of the directory client's zone us-east-1a. */
+  private static final String DIRECTORY_SHIFT =
+      "failover.clients.directory.zonal-shifts.us-east-1a";
+
+  /**
+   * Plans, by a change of its property, a shift of the directory client's zone us-east-1a for an
+   * hour; returns the client, shifted by the property.
+   */
+  private FailoverClient plannedShiftOfDirectory(ConfigurableApplicationContext context) {
+    FailoverClient client = context.getBean("directoryFailoverClient", FailoverClient.class);
+    change(context, DIRECTORY_SHIFT, Instant.now().plus(Duration.ofHours(1)).toString());
+    assertThat(shiftReason(client, "us-east-1a"))
+        .startsWith("shifted away by property " + DIRECTORY_SHIFT + " until ");
+    return client;
+  }
+
   @Test
   void zonalShiftPropertiesFollowTheChange() {
     runner()
         .run(
             context -> {
-              FailoverClient client =
-                  context.getBean("directoryFailoverClient", FailoverClient.class);
-              String key = "failover.clients.directory.zonal-shifts.us-east-1a";
-              change(context, key, Instant.now().plus(Duration.ofHours(1)).toString());
-              assertThat(ZonalShiftStarterTests.status(client, "us-east-1a"))
-                  .isEqualTo(FailoverSnapshot.ZoneStatus.SHIFTED);
+              FailoverClient client = plannedShiftOfDirectory(context);
+              String key = DIRECTORY_SHIFT;
               // An unrelated change keeps it, and so does the new core the change builds.
               change(context, "failover.clients.directory.deadline", "3s");
               assertThat(ZonalShiftStarterTests.status(client, "us-east-1a"))
@@ -340,6 +353,174 @@ class ConfigurationRefreshTests {
               assertThat(ZonalShiftStarterTests.status(client, "us-east-1a"))
                   .isNotEqualTo(FailoverSnapshot.ZoneStatus.SHIFTED);
             });
+  }
+
+  /** A planned shift whose end is changed to a time that has passed ends at once. */
+  @Test
+  void aPlannedShiftChangedToAnEndThatHasPassedEndsNow() {
+    runner()
+        .run(
+            context -> {
+              FailoverClient client = plannedShiftOfDirectory(context);
+
+              change(
+                  context, DIRECTORY_SHIFT, Instant.now().minus(Duration.ofMinutes(5)).toString());
+
+              assertThat(ZonalShiftStarterTests.status(client, "us-east-1a"))
+                  .isNotEqualTo(FailoverSnapshot.ZoneStatus.SHIFTED);
+            });
+  }
+
+  /**
+   * A property removed, or changed to an end that has passed, ends only the shift it made: an
+   * operator's shift made since stays.
+   */
+  @Test
+  void aPlannedShiftPropertyLeavesAnOperatorsNewerShift() {
+    runner()
+        .run(
+            context -> {
+              FailoverClient client = plannedShiftOfDirectory(context);
+              String key = DIRECTORY_SHIFT;
+              client.shiftAway("us-east-1a", Duration.ofHours(2), "actuator:alice");
+
+              change(context, key, null);
+
+              assertThat(shiftReason(client, "us-east-1a"))
+                  .startsWith("shifted away by actuator:alice until ");
+
+              // Added again, the property's shift replaces the operator's; the operator's next one
+              // stays when the property's end is moved into the past.
+              change(context, key, Instant.now().plus(Duration.ofHours(1)).toString());
+              assertThat(shiftReason(client, "us-east-1a"))
+                  .startsWith("shifted away by property " + key + " until ");
+              client.shiftAway("us-east-1a", Duration.ofHours(2), "actuator:bob");
+
+              change(context, key, Instant.now().minus(Duration.ofMinutes(5)).toString());
+
+              assertThat(shiftReason(client, "us-east-1a"))
+                  .startsWith("shifted away by actuator:bob until ");
+            });
+  }
+
+  /** The reason of a zone's status; its status must be SHIFTED. */
+  private static String shiftReason(FailoverClient client, String zone) {
+    FailoverSnapshot.Zone z =
+        client.snapshot().zones().stream()
+            .filter(each -> each.locality().zone().equals(zone))
+            .findFirst()
+            .orElseThrow();
+    assertThat(z.status()).isEqualTo(FailoverSnapshot.ZoneStatus.SHIFTED);
+    return z.reason();
+  }
+
+  /**
+   * A context with a client {@code registry} fed by {@code registry}, whose first list is every
+   * fake endpoint but those of {@code missing}.
+   */
+  private ApplicationContextRunner registryRunner(EndpointSource.Push registry, String missing) {
+    return runner()
+        .withPropertyValues("failover.clients.registry.discovery.service-id=registry-service")
+        .withBean(EndpointSources.class, () -> (name, settings) -> registry)
+        .withInitializer(c -> registry.update(endpointsBut(missing)));
+  }
+
+  /** Every fake endpoint, but those of {@code zone} (null for none). */
+  private static List<Endpoint> endpointsBut(@Nullable String zone) {
+    return zones.endpoints().stream()
+        .filter(d -> !d.zone().equals(zone))
+        .map(d -> Endpoint.of(d.url(), d.region(), d.zone()))
+        .toList();
+  }
+
+  private static List<String> zoneNames(FailoverClient client) {
+    return client.snapshot().zones().stream().map(z -> z.locality().zone()).toList();
+  }
+
+  /**
+   * Planned maintenance: the zone's instances are deregistered when the application starts, with
+   * its shift planned in the properties. The application starts, and the shift is applied when the
+   * registry lists the zone's endpoints again, requested by the property.
+   */
+  @Test
+  void aPlannedShiftOfAZoneTheRegistryDoesNotListAtStartIsAppliedWhenItReturns(
+      CapturedOutput output) {
+    EndpointSource.Push registry = new EndpointSource.Push("test-registry");
+    String key = "failover.clients.registry.zonal-shifts.us-east-1b";
+    registryRunner(registry, "us-east-1b")
+        .withPropertyValues(key + "=" + Instant.now().plus(Duration.ofHours(1)))
+        .run(
+            context -> {
+              assertThat(context).hasNotFailed();
+              FailoverClient client =
+                  context.getBean("registryFailoverClient", FailoverClient.class);
+              assertThat(zoneNames(client)).doesNotContain("us-east-1b");
+              assertThat(output)
+                  .contains(
+                      key
+                          + ": no endpoint of the client is in zone 'us-east-1b' now; its zonal"
+                          + " shift until ");
+
+              registry.update(endpointsBut(null));
+
+              assertThat(shiftReason(client, "us-east-1b"))
+                  .startsWith("shifted away by property " + key + " until ");
+            });
+  }
+
+  /**
+   * A planned shift added at run time for a zone the registry does not list is held, not recorded
+   * as applied: it is applied when the zone's endpoints return. Removed while held, it is not.
+   */
+  @Test
+  void aPlannedShiftAddedWhileItsZoneIsNotListedIsAppliedWhenItReturns() {
+    EndpointSource.Push registry = new EndpointSource.Push("test-registry");
+    String key = "failover.clients.registry.zonal-shifts.us-east-1b";
+    registryRunner(registry, "us-east-1b")
+        .run(
+            context -> {
+              FailoverClient client =
+                  context.getBean("registryFailoverClient", FailoverClient.class);
+              change(context, key, Instant.now().plus(Duration.ofHours(1)).toString());
+              assertThat(zoneNames(client)).doesNotContain("us-east-1b");
+
+              registry.update(endpointsBut(null));
+
+              assertThat(shiftReason(client, "us-east-1b"))
+                  .startsWith("shifted away by property " + key + " until ");
+
+              // The zone leaves the list, shifted, and its property is removed meanwhile: it
+              // returns unshifted.
+              registry.update(endpointsBut("us-east-1b"));
+              change(context, key, null);
+              registry.update(endpointsBut(null));
+              assertThat(ZonalShiftStarterTests.status(client, "us-east-1b"))
+                  .isNotEqualTo(FailoverSnapshot.ZoneStatus.SHIFTED);
+
+              // Added and removed while the zone is not listed: never applied.
+              registry.update(endpointsBut("us-east-1b"));
+              change(context, key, Instant.now().plus(Duration.ofHours(1)).toString());
+              change(context, key, null);
+              registry.update(endpointsBut(null));
+              assertThat(ZonalShiftStarterTests.status(client, "us-east-1b"))
+                  .isNotEqualTo(FailoverSnapshot.ZoneStatus.SHIFTED);
+            });
+  }
+
+  /** An end too far ahead fails start-up, listed zone or not. */
+  @Test
+  void aPlannedShiftOfAnUnlistedZoneEndingTooFarAheadStopsTheApp() {
+    EndpointSource.Push registry = new EndpointSource.Push("test-registry");
+    registryRunner(registry, "us-east-1b")
+        .withPropertyValues(
+            "failover.clients.registry.zonal-shifts.us-east-1b="
+                + Instant.now().plus(Duration.ofDays(4)))
+        .run(
+            context ->
+                assertThat(context)
+                    .getFailure()
+                    .rootCause()
+                    .hasMessageContaining("between 1 s and 3 days"));
   }
 
   /**
