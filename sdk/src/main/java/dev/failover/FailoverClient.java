@@ -325,6 +325,8 @@ public final class FailoverClient implements Call.Factory, Closeable {
     } catch (IllegalArgumentException noSuchZone) {
       if (held == null) {
         cancelledBy.remove(zone, requestedBy); // a name no zone has is not remembered
+      } else {
+        shifts.putIfAbsent(zone, held); // not cancelled: still carried over to a new core
       }
       throw noSuchZone;
     }

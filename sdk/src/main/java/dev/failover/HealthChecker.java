@@ -13,6 +13,7 @@ import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,6 +60,9 @@ final class HealthChecker {
 
   /** When a probe held in the client was last said at WARN; MIN_VALUE before the first. */
   private volatile long heldWarnedAt = Long.MIN_VALUE;
+
+  /** When a probe cancelled in the client was last warned about (at most once a minute). */
+  private volatile long cancelledWarnedAt = Long.MIN_VALUE;
 
   /** The client's call count; null until the client sets it: then the client is never idle. */
   private volatile @org.jspecify.annotations.Nullable LongSupplier calls;
@@ -191,15 +195,17 @@ final class HealthChecker {
       schedule(ep, nextDelay(ep), incarnation);
       return;
     }
+    abandonLost();
     if (inFlight.incrementAndGet() > maxInFlight) {
       // As many probes in flight as they may take of maxRequests: this one waits its next turn.
       inFlight.decrementAndGet();
       schedule(ep, nextDelay(ep), incarnation);
       return;
     }
+    Slot slot = new Slot(ep, incarnation);
     probedAt.put(ep, now);
     if (gone(ep, incarnation)) {
-      inFlight.decrementAndGet();
+      slot.release();
       probedAt.remove(ep, now); // removed in between: its removal already cleared the map
       return;
     }
@@ -213,10 +219,76 @@ final class HealthChecker {
     try {
       // Made and enqueued on the client's dispatcher, never on this scheduler thread: OkHttp runs
       // the application's EventListener.Factory and EventListener.callStart as it does so.
-      http.dispatcher().executorService().execute(() -> send(ep, probe, reach, now, incarnation));
+      http.dispatcher()
+          .executorService()
+          .execute(() -> send(ep, probe, reach, now, incarnation, slot));
     } catch (RejectedExecutionException e) {
-      inFlight.decrementAndGet();
+      slot.release();
       pending.remove(ep); // the client is closing
+    }
+  }
+
+  /** Longer than a probe's timeout, twice over, a probe's callback is not waited for. */
+  private static final long ABANDON_MARGIN_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+  /** Probes holding a slot of {@link #inFlight}, at most {@link #maxInFlight} of them. */
+  private final java.util.Set<Slot> outstanding =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  /**
+   * One probe's share of {@link #inFlight}: given back once, by whichever comes first of its
+   * callback, its failure to be sent, or its abandonment ({@link #abandonLost}); what comes after
+   * is ignored. Its age is real time, as OkHttp's timeouts are.
+   */
+  private final class Slot {
+    final EndpointState ep;
+    final int incarnation;
+    final long since = System.nanoTime();
+    private final java.util.concurrent.atomic.AtomicBoolean released =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    volatile @Nullable Call call;
+
+    Slot(EndpointState ep, int incarnation) {
+      this.ep = ep;
+      this.incarnation = incarnation;
+      outstanding.add(this);
+    }
+
+    /** Gives the slot back; true for the one caller that did. */
+    boolean release() {
+      if (!released.compareAndSet(false, true)) {
+        return false;
+      }
+      outstanding.remove(this);
+      inFlight.decrementAndGet();
+      return true;
+    }
+  }
+
+  /**
+   * Gives back the slots of probes whose callback has not come long after their timeout (the
+   * application's code in them hangs ignoring cancellation, or a listener of OkHttp's dispatcher
+   * threw, and OkHttp never ran them): they would hold a share of maxRequests for good, and with it
+   * the probes of every endpoint. Their loops go on. On the scheduler, before each probe.
+   */
+  private void abandonLost() {
+    long now = System.nanoTime();
+    for (Slot slot : outstanding) {
+      if (now - slot.since > 2 * timeoutNanos + ABANDON_MARGIN_NANOS && slot.release()) {
+        log.warn(
+            "[{}] probe of {} got no answer {} ms after its timeout (the application's code in it"
+                + " hangs, or a listener threw): not counted",
+            service,
+            slot.ep.endpoint,
+            TimeUnit.NANOSECONDS.toMillis(now - slot.since - timeoutNanos));
+        Call c = slot.call;
+        if (c != null) {
+          c.cancel();
+        }
+        if (!gone(slot.ep, slot.incarnation)) {
+          schedule(slot.ep, nextDelay(slot.ep), slot.incarnation);
+        }
+      }
     }
   }
 
@@ -225,12 +297,20 @@ final class HealthChecker {
    * the endpoint left the list meanwhile); on the client's dispatcher.
    */
   private void send(
-      EndpointState ep, Request probe, ClientCore.Reach reach, long sentAt, int incarnation) {
+      EndpointState ep,
+      Request probe,
+      ClientCore.Reach reach,
+      long sentAt,
+      int incarnation,
+      Slot slot) {
     Callback callback =
         new Callback() {
           @Override
           public void onResponse(Call c, Response response) {
-            inFlight.decrementAndGet();
+            if (!slot.release()) {
+              response.close(); // abandoned, or failed to be sent: handled already
+              return;
+            }
             boolean ok;
             try (response) {
               ok = response.code() >= 200 && response.code() < 400;
@@ -240,15 +320,26 @@ final class HealthChecker {
 
           @Override
           public void onFailure(Call c, IOException e) {
-            inFlight.decrementAndGet();
+            if (!slot.release()) {
+              return; // abandoned, or failed to be sent: handled already
+            }
             long now = ep.ticker().nanos();
             if (!(e instanceof java.io.InterruptedIOException) && c.isCanceled()) {
               // Cancelled, not timed out: OkHttp cancels a call whose interceptor, event listener
               // or Dns threw (the application's code, which may expect a caller's context that a
               // probe does not have), and the application's EventListener may cancel it. Nothing
-              // the endpoint did: not counted, as for an attempt.
-              log.debug(
-                  "[{}] probe of {} cancelled in the client: not counted", service, ep.endpoint, e);
+              // the endpoint did: not counted, as for an attempt; said at most once a minute,
+              // since health checks that judge nothing hide real failures.
+              long last = cancelledWarnedAt;
+              if (last == Long.MIN_VALUE || now - last >= HELD_WARN_NANOS) {
+                cancelledWarnedAt = now;
+                log.warn(
+                    "[{}] probe of {} was cancelled in the client (the application's code in it"
+                        + " threw, or cancelled it): not counted (said at most once a minute)",
+                    service,
+                    ep.endpoint,
+                    e);
+              }
               if (!gone(ep, incarnation)) {
                 schedule(ep, nextDelay(ep), incarnation);
               }
@@ -266,14 +357,22 @@ final class HealthChecker {
             }
           }
         };
+    Call c = null;
     try {
-      http.newCall(probe).enqueue(callback);
+      c = http.newCall(probe);
+      slot.call = c;
+      c.enqueue(callback);
     } catch (RuntimeException | Error e) {
-      // The application's EventListener.Factory or callStart threw before OkHttp took the probe:
-      // none was sent, so none is counted; the next one as usual.
-      inFlight.decrementAndGet();
-      log.warn("[{}] probe of {} could not be sent", service, ep.endpoint, e);
-      schedule(ep, nextDelay(ep), incarnation);
+      // The application's EventListener.Factory or callStart threw before OkHttp took the probe
+      // (or dispatcherQueueStart, after OkHttp queued it: it is cancelled, and its callback, if
+      // it comes, is ignored): none was sent, so none is counted; the next one as usual.
+      if (c != null) {
+        c.cancel();
+      }
+      if (slot.release()) {
+        log.warn("[{}] probe of {} could not be sent", service, ep.endpoint, e);
+        schedule(ep, nextDelay(ep), incarnation);
+      }
     }
   }
 

@@ -422,8 +422,15 @@ final class Zones {
 
   @GuardedBy("this")
   private boolean cancelShiftLocked(String zone, String requestedBy, long now) {
-    // Also a zone emptied since it was shifted: it would come back shifted until the expiry.
-    ZoneState z = byName(zone, known);
+    // Also a zone emptied since it was shifted (it would come back shifted until the expiry); a
+    // zone with endpoints first, so that a name an emptied zone of another region shares is not
+    // taken for two.
+    ZoneState z;
+    try {
+      z = byName(zone, zones);
+    } catch (IllegalArgumentException notListed) {
+      z = byName(zone, known);
+    }
     if (!z.shifted(now)) {
       return false;
     }

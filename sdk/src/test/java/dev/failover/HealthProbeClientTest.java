@@ -66,9 +66,13 @@ class HealthProbeClientTest {
 
   private HealthChecker checker(OkHttpClient http, Events events) {
     clients.add(http);
+    // A timeout far longer than any test holds a probe: none is abandoned (abandonLost) here.
     return new HealthChecker(
         "directory",
-        HealthCheck.http("/health").withInterval(Duration.ofMillis(20)).withThresholds(1, 1),
+        HealthCheck.http("/health")
+            .withInterval(Duration.ofMillis(20))
+            .withTimeout(Duration.ofSeconds(20))
+            .withThresholds(1, 1),
         http,
         scheduler,
         new Random(1),
@@ -242,6 +246,64 @@ class HealthProbeClientTest {
       checker.stop();
     }
     assertThat(jarUsed.get()).isZero();
+  }
+
+  /**
+   * A probe whose callback never comes (here the application's interceptor hangs, ignoring
+   * cancellation) gave its share of maxRequests back never: with a cap of one, no endpoint was
+   * probed again. Long after its timeout its slot goes back, and the others are probed.
+   */
+  @Test
+  void aProbeThatNeverAnswersGivesItsSlotBackLongAfterItsTimeout() throws Exception {
+    Router r = router(2);
+    String hung = r.endpoints().get(0).endpoint.url().toString();
+    CountDownLatch release = new CountDownLatch(1);
+    CountDownLatch hanging = new CountDownLatch(1);
+    CountDownLatch otherProbed = new CountDownLatch(1);
+    Dispatcher dispatcher = new Dispatcher();
+    dispatcher.setMaxRequests(4); // probes may take 1
+    OkHttpClient http =
+        new OkHttpClient.Builder()
+            .dispatcher(dispatcher)
+            .addInterceptor(
+                chain -> {
+                  if (chain.request().url().toString().startsWith(hung)) {
+                    hanging.countDown();
+                    long until = System.nanoTime() + WAIT.toNanos();
+                    while (release.getCount() > 0 && System.nanoTime() < until) {
+                      try {
+                        boolean unused = release.await(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+                      } catch (InterruptedException ignoredOnPurpose) {
+                        // application code that ignores cancellation
+                      }
+                    }
+                    throw new java.io.IOException("released");
+                  }
+                  otherProbed.countDown();
+                  throw new java.io.IOException("refused");
+                })
+            .build();
+    clients.add(http);
+    HealthChecker checker =
+        new HealthChecker(
+            "directory",
+            HealthCheck.http("/health")
+                .withInterval(Duration.ofMillis(20))
+                .withTimeout(Duration.ofMillis(100))
+                .withThresholds(1, 1),
+            http,
+            scheduler,
+            new Random(1),
+            new Events(List.of()));
+    try {
+      checker.start(List.of(r.endpoints().get(0)));
+      assertThat(hanging.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+      checker.added(List.of(r.endpoints().get(1)));
+      assertThat(otherProbed.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+    } finally {
+      release.countDown();
+      checker.stop();
+    }
   }
 
   /** A probe is a GET the SDK owns: OkHttp may resend it on a fresh connection. */

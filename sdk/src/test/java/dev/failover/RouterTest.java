@@ -91,6 +91,27 @@ class RouterTest {
     assertThat(r.zones().cancelShift("us-east-1b", "test", clock.nanos())).isTrue();
   }
 
+  /**
+   * Zone names may repeat across regions (Azure's 1, 2, 3): a shift of a zone whose namesake in
+   * another region has just emptied is cancelled by its name, the zone with endpoints first.
+   */
+  @Test
+  void aShiftIsCancelledByNameWhileANamesakeInAnotherRegionWasEmptiedLately() {
+    List<Endpoint> both = new ArrayList<>(zone("eastus", "1", 1, 10000));
+    both.addAll(zone("eastus", "2", 1, 10001));
+    both.addAll(zone("westus", "1", 1, 10002));
+    Router r = router(both);
+    r.update(both.subList(0, 2), clock.nanos(), false); // westus/1 empties
+    r.zones()
+        .shiftAway(
+            "1",
+            clock.nanos() + Duration.ofHours(1).toNanos(),
+            clock.instant(),
+            "test",
+            clock.nanos());
+    assertThat(r.zones().cancelShift("1", "test", clock.nanos())).isTrue();
+  }
+
   @Test
   void tiersFollowLocality() {
     List<Endpoint> all = new ArrayList<>();
