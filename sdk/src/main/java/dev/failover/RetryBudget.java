@@ -56,8 +56,9 @@ final class RetryBudget {
     if (balance(at) < 1) {
       return false;
     }
-    // Dropped if a write from a full window later moved its slot on: no token without its record.
-    return window.add(at, WITHDRAWALS, 1);
+    // Recorded at the caller's time, where a refund (which knows only that time) looks for it; at
+    // the time judged if that slot has moved on: no token without its record.
+    return window.add(now, WITHDRAWALS, 1) || window.add(at, WITHDRAWALS, 1);
   }
 
   /**

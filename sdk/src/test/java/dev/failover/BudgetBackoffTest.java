@@ -50,6 +50,20 @@ class BudgetBackoffTest {
     assertThat(budget.balance(fresh)).isZero();
   }
 
+  /** A token taken by a caller with an older time goes back when that caller refunds it. */
+  @Test
+  void aTokenTakenAtAnOlderTimeThanTheLastWithdrawalIsRefundedByThatTime() {
+    RetryBudget budget = new RetryBudget(0, 1, Duration.ofSeconds(10).toNanos());
+    long start = clock.nanos();
+    long fresh = start + Duration.ofMillis(1_500).toNanos();
+    long stale = start + Duration.ofMillis(900).toNanos();
+    assertThat(budget.tryWithdraw(fresh)).isTrue();
+    assertThat(budget.tryWithdraw(stale)).isTrue();
+    assertThat(budget.balance(fresh)).isEqualTo(8.0);
+    budget.refund(stale); // its retry was never sent
+    assertThat(budget.balance(fresh)).isEqualTo(9.0);
+  }
+
   @Test
   void budgetForgetsOldCallsAndRetries() {
     RetryBudget budget = new RetryBudget(0.2, 0, Duration.ofSeconds(10).toNanos());
