@@ -9,6 +9,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
+import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
@@ -100,7 +101,12 @@ final class FaultProxy implements AutoCloseable {
   private static final int FILLER_CONNECT_TIMEOUT_MILLIS = 500;
   private static final int BUFFER_BYTES = 16 * 1024;
   private static final long CALL_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(5);
-  private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
+
+  /**
+   * 127.0.0.1, which the endpoints' URLs name and WireMock binds, whatever the JVM prefers: {@link
+   * InetAddress#getLoopbackAddress()} is ::1 with {@code -Djava.net.preferIPv6Addresses=true}.
+   */
+  static final InetAddress LOOPBACK = ipv4Loopback();
 
   private final String name;
   private final InetSocketAddress backend;
@@ -335,6 +341,14 @@ final class FaultProxy implements AutoCloseable {
         throw e;
       }
       fillers.add(filler);
+    }
+  }
+
+  private static InetAddress ipv4Loopback() {
+    try {
+      return InetAddress.getByAddress("127.0.0.1", new byte[] {127, 0, 0, 1});
+    } catch (UnknownHostException e) {
+      throw new AssertionError("four bytes are a valid address", e);
     }
   }
 
