@@ -6,8 +6,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
@@ -98,7 +96,6 @@ final class FaultProxy implements AutoCloseable {
   private static final int BACKLOG = 1024;
 
   private static final int FULL_BACKLOG = 1;
-  private static final int FILLER_CONNECT_TIMEOUT_MILLIS = 500;
   private static final int BUFFER_BYTES = 16 * 1024;
   private static final long CALL_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(5);
 
@@ -119,7 +116,7 @@ final class FaultProxy implements AutoCloseable {
 
   // Only on the loop thread:
   private final Set<Connection> connections = new HashSet<>();
-  private final List<Socket> fillers = new ArrayList<>();
+  private final List<SocketChannel> fillers = new ArrayList<>();
   private final ByteBuffer discarded = ByteBuffer.allocate(BUFFER_BYTES); // what HANG drops
   private @Nullable SocketChannel reservation; // keeps the port while nothing listens
   private @Nullable ServerSocketChannel listener;
@@ -325,22 +322,31 @@ final class FaultProxy implements AutoCloseable {
 
   /**
    * Fills the accept queue of the listener, which is not accepting: the kernel keeps backlog + 1
-   * connections waiting on Linux, so two are made. A filler that times out means the queue is full
-   * already.
+   * connections waiting on Linux, so two are made. The connects are non-blocking, so that the loop
+   * never waits for one: on loopback the handshake of each is done by the time {@code connect}
+   * returns, and one that is not (the queue was full already, say of clients that connected in the
+   * instant the listener was made) finishes on the loop, or never, which is as good.
    */
   private void fillQueue() throws IOException {
     for (int i = 0; i <= FULL_BACKLOG; i++) {
-      Socket filler = new Socket();
-      try {
-        filler.connect(new InetSocketAddress(LOOPBACK, port), FILLER_CONNECT_TIMEOUT_MILLIS);
-      } catch (SocketTimeoutException e) {
-        filler.close();
-        return;
-      } catch (IOException e) {
-        filler.close();
-        throw e;
+      SocketChannel filler = SocketChannel.open();
+      fillers.add(filler); // closed with the listener
+      filler.configureBlocking(false);
+      if (!filler.connect(new InetSocketAddress(LOOPBACK, port))) {
+        filler.register(
+            loop.selector(), SelectionKey.OP_CONNECT, (ProxyLoop.Handler) FaultProxy::connected);
       }
-      fillers.add(filler);
+    }
+  }
+
+  /** A filler's handshake is done (or failed): nothing more to do with it until it is closed. */
+  private static void connected(SelectionKey key) {
+    try {
+      if (((SocketChannel) key.channel()).finishConnect()) {
+        key.interestOps(0);
+      }
+    } catch (IOException e) {
+      key.cancel(); // no room in the queue, or the listener went: it is closed with the others
     }
   }
 

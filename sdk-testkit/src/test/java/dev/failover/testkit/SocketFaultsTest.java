@@ -21,6 +21,8 @@ import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.net.StandardSocketOptions;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -125,6 +127,51 @@ class SocketFaultsTest {
     }
     assertThat(endpoint.proxy().acceptedConnections()).isEqualTo(acceptedBefore);
     assertThat(endpoint.requestCount()).isZero();
+  }
+
+  /**
+   * The proxy fills a black-holed port's accept queue with connects of its own; one that gets no
+   * answer (the queue is full already, as a flood of clients can make it) must not hold the one
+   * thread every proxy shares. Here a listener of the test shares the port (SO_REUSEPORT) with a
+   * full queue, and the kernel hands it about half of the proxy's connects.
+   */
+  @Test
+  void applyingBlackholeNeverWaitsOnTheProxyThread() throws IOException {
+    FakeEndpoint endpoint = zones.zone("us-east-1a").endpoint(0);
+    try (ServerSocketChannel probe = ServerSocketChannel.open()) {
+      assumeTrue(
+          probe.supportedOptions().contains(StandardSocketOptions.SO_REUSEPORT),
+          "a second listener shares the port with SO_REUSEPORT");
+    }
+    endpoint.fail(ZoneFault.refuse()); // nothing of the proxy listens: the test's listener fills
+    InetSocketAddress address = new InetSocketAddress("127.0.0.1", endpoint.port());
+    List<SocketChannel> queued = new ArrayList<>();
+    try (ServerSocketChannel full = ServerSocketChannel.open()) {
+      full.setOption(StandardSocketOptions.SO_REUSEPORT, true);
+      full.bind(address, 1);
+      for (int i = 0; i < 2; i++) {
+        SocketChannel client = SocketChannel.open(); // blocking: in the queue once it returns
+        queued.add(client);
+        client.connect(address);
+      }
+
+      long slowest = 0;
+      long total = 0;
+      for (int i = 0; i < 20; i++) {
+        long start = System.nanoTime();
+        endpoint.fail(ZoneFault.blackhole());
+        long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        slowest = Math.max(slowest, took);
+        total += took;
+        endpoint.fail(ZoneFault.refuse());
+      }
+      // A connect the proxy waited for would cost 500 ms, for about three applies in four.
+      assertThat(total).as("20 applies of blackhole, slowest %s ms", slowest).isLessThan(4_000);
+    } finally {
+      for (SocketChannel client : queued) {
+        client.close();
+      }
+    }
   }
 
   @Test
