@@ -43,7 +43,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  *
  * <p><b>Lifecycle.</b> In a {@code static} field the endpoints start before the class's first test
  * and stop after its last (per class); in an instance field they start before each test and stop
- * after it (per test), as with WireMock's {@code WireMockExtension}. Per class, before each test,
+ * after it (per test), as with WireMock's {@code WireMockExtension}. Zones already running when the
+ * class starts (started elsewhere, such as a static holder several classes share) are used as they
+ * are and left running: the extension closes only what it started. Per class, before each test,
  * {@link #reset()} heals every fault (resetting the connections a hang or blackhole fault held, so
  * that none reaches the next test), restores declared distances, clears the request journals and
  * re-seeds the randomness; stubs are kept, so stubs registered in {@code @BeforeAll} serve every
@@ -89,6 +91,7 @@ public final class FakeZones
   private @Nullable DaemonThreads proxyThreads;
   private @Nullable DaemonThreads timerThreads;
   private boolean perTest;
+  private boolean perClass; // started by beforeAll: afterAll of the outermost class closes them
   private int classDepth;
 
   // Guarded by lifecycle; registered while running, dropped when the zones close.
@@ -499,7 +502,11 @@ public final class FakeZones
     }
   }
 
-  /** Starts the endpoints for the test class (a static field). */
+  /**
+   * Starts the endpoints for the test class (a static field), unless they are running already:
+   * zones started elsewhere (shared by several classes from a static holder, say) are used as they
+   * are, and left running after the class.
+   */
   @Override
   public void beforeAll(ExtensionContext context) {
     synchronized (lifecycle) {
@@ -507,17 +514,24 @@ public final class FakeZones
       if (proxyLoop == null) {
         start();
         perTest = false;
+        perClass = true;
       }
     }
   }
 
-  /** Stops the endpoints after the outermost test class that started them. */
+  /**
+   * Stops the endpoints after the outermost test class, if this extension started them for it (they
+   * were not running before): zones someone else started are theirs to close.
+   */
   @Override
   public void afterAll(ExtensionContext context) {
     boolean last;
     synchronized (lifecycle) {
       classDepth = Math.max(0, classDepth - 1);
-      last = classDepth == 0 && !perTest;
+      last = classDepth == 0 && perClass;
+      if (last) {
+        perClass = false;
+      }
     }
     if (last) {
       close();

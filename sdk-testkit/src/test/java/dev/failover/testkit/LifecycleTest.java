@@ -4,11 +4,13 @@ import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static com.github.tomakehurst.wiremock.client.WireMock.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Nested;
@@ -16,6 +18,7 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.platform.launcher.listeners.TestExecutionSummary;
 
 /** The extension's per-class and per-test lifecycles, and use without JUnit. */
 class LifecycleTest {
@@ -146,6 +149,75 @@ class LifecycleTest {
       }
       // A user thread would keep a main() that forgot close() (or threw before it) from exiting.
       assertThat(userThreads).as("threads started by the zones that are not daemons").isEmpty();
+    }
+  }
+
+  /**
+   * Zones started elsewhere (a static holder shared by classes, as a suite may do) and registered
+   * in two classes are theirs to close: each class uses them as they are, on the same ports. Zones
+   * the extension started for a class are closed after it.
+   */
+  @Test
+  void theExtensionClosesOnlyTheZonesItStarted() {
+    SharedZones.SEEN.clear();
+    try {
+      TestExecutionSummary summary =
+          JUnitRuns.run(
+              selectClass(FirstOnSharedZones.class),
+              selectClass(SecondOnSharedZones.class),
+              selectClass(OnItsOwnZones.class));
+
+      assertThat(summary.getTotalFailureCount()).as(JUnitRuns.failures(summary)).isZero();
+      assertThat(summary.getTestsSucceededCount()).isEqualTo(3);
+      assertThat(SharedZones.ZONES.isRunning()).as("the shared zones, after both classes").isTrue();
+      int port = SharedZones.ZONES.zone("a").endpoint(0).port();
+      assertThat(SharedZones.SEEN)
+          .as("the ports each class saw")
+          .containsExactly(
+              "FirstOnSharedZones " + port, "SecondOnSharedZones " + port, "OnItsOwnZones");
+      assertThat(OnItsOwnZones.zones.isRunning()).as("the class's own zones, after it").isFalse();
+    } finally {
+      SharedZones.ZONES.close();
+    }
+  }
+
+  /** Zones started once, outside any extension, for classes to share. */
+  static final class SharedZones {
+    static final FakeZones ZONES = FakeZones.builder().region("r", "a").build().start();
+    static final List<String> SEEN = new CopyOnWriteArrayList<>();
+
+    private SharedZones() {}
+  }
+
+  @Order(1)
+  static class FirstOnSharedZones {
+    @RegisterExtension static FakeZones zones = SharedZones.ZONES;
+
+    @Test
+    void usesTheSharedZones() {
+      SharedZones.SEEN.add("FirstOnSharedZones " + zones.zone("a").endpoint(0).port());
+    }
+  }
+
+  @Order(2)
+  static class SecondOnSharedZones {
+    @RegisterExtension static FakeZones zones = SharedZones.ZONES;
+
+    @Test
+    void usesTheSharedZonesStillRunningOnTheSamePorts() {
+      assertThat(zones.isRunning()).isTrue();
+      SharedZones.SEEN.add("SecondOnSharedZones " + zones.zone("a").endpoint(0).port());
+    }
+  }
+
+  @Order(3)
+  static class OnItsOwnZones {
+    @RegisterExtension static FakeZones zones = FakeZones.builder().region("r", "a").build();
+
+    @Test
+    void usesZonesStartedForIt() {
+      assertThat(zones.isRunning()).isTrue();
+      SharedZones.SEEN.add("OnItsOwnZones");
     }
   }
 

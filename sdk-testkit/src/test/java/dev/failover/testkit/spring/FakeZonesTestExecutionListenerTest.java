@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 
 import dev.failover.testkit.FakeZones;
+import dev.failover.testkit.JUnitRuns;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
@@ -15,14 +16,9 @@ import okhttp3.Request;
 import okhttp3.Response;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.ClassOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.platform.engine.DiscoverySelector;
-import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
-import org.junit.platform.launcher.core.LauncherFactory;
-import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
 import org.junit.platform.launcher.listeners.TestExecutionSummary;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Value;
@@ -55,9 +51,9 @@ class FakeZonesTestExecutionListenerTest {
   @Test
   void twoClassesOfOneBaseGetAContextEachOnTheirOwnZones() {
     TestExecutionSummary summary =
-        run(selectClass(FirstOfBase.class), selectClass(SecondOfBase.class));
+        JUnitRuns.run(selectClass(FirstOfBase.class), selectClass(SecondOfBase.class));
 
-    assertThat(summary.getTotalFailureCount()).as(failures(summary)).isZero();
+    assertThat(summary.getTotalFailureCount()).as(JUnitRuns.failures(summary)).isZero();
     assertThat(CALLS).containsExactly("FirstOfBase 200", "SecondOfBase 200");
     // Same configuration, but the first context was closed with the first class's zones: the
     // second class got a context on the zones it started (new ports), not the cached one.
@@ -69,9 +65,10 @@ class FakeZonesTestExecutionListenerTest {
 
   @Test
   void theContextOfAClassWhoseZonesClosedIsClosedBeforeTheNextClassRuns() {
-    TestExecutionSummary summary = run(selectClass(Lonely.class), selectClass(Witness.class));
+    TestExecutionSummary summary =
+        JUnitRuns.run(selectClass(Lonely.class), selectClass(Witness.class));
 
-    assertThat(summary.getTotalFailureCount()).as(failures(summary)).isZero();
+    assertThat(summary.getTotalFailureCount()).as(JUnitRuns.failures(summary)).isZero();
     // Witness ran after Lonely and saw Lonely's probe already closed: nothing in the cached
     // context could call the closed ports while Witness ran.
     assertThat(CALLS).containsExactly("Lonely 200", "Witness saw Lonely's probe closed: true");
@@ -81,9 +78,10 @@ class FakeZonesTestExecutionListenerTest {
   void aContextOnZonesThatKeepRunningStaysCached() {
     try {
       TestExecutionSummary summary =
-          run(selectClass(OnLongLivedZones.class), selectClass(AgainOnLongLivedZones.class));
+          JUnitRuns.run(
+              selectClass(OnLongLivedZones.class), selectClass(AgainOnLongLivedZones.class));
 
-      assertThat(summary.getTotalFailureCount()).as(failures(summary)).isZero();
+      assertThat(summary.getTotalFailureCount()).as(JUnitRuns.failures(summary)).isZero();
       assertThat(CALLS).containsExactly("OnLongLivedZones 200", "AgainOnLongLivedZones 200");
       assertThat(PROBES).singleElement().satisfies(p -> assertThat(p.closed).isFalse());
     } finally {
@@ -104,26 +102,6 @@ class FakeZonesTestExecutionListenerTest {
       assertThat(FakeZonesTestExecutionListener.closedZones(Holder.Inner.class)).isEmpty();
     }
     assertThat(FakeZonesTestExecutionListener.closedZones(String.class)).isEmpty();
-  }
-
-  private static TestExecutionSummary run(DiscoverySelector... classes) {
-    SummaryGeneratingListener listener = new SummaryGeneratingListener();
-    LauncherFactory.create()
-        .execute(
-            LauncherDiscoveryRequestBuilder.request()
-                .selectors(classes)
-                .configurationParameter(
-                    ClassOrderer.DEFAULT_ORDER_PROPERTY_NAME,
-                    ClassOrderer.OrderAnnotation.class.getName())
-                .build(),
-            listener);
-    return listener.getSummary();
-  }
-
-  private static String failures(TestExecutionSummary summary) {
-    StringBuilder out = new StringBuilder();
-    summary.getFailures().forEach(f -> out.append(f.getException()).append('\n'));
-    return out.toString();
   }
 
   /** Calls {@code url}; returns "status" or the exception. */
