@@ -4,7 +4,6 @@ import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
-import com.github.tomakehurst.wiremock.core.Options;
 import com.github.tomakehurst.wiremock.http.Fault;
 import com.github.tomakehurst.wiremock.http.ResponseDefinition;
 import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
@@ -22,7 +21,6 @@ import org.jspecify.annotations.Nullable;
 import wiremock.org.eclipse.jetty.util.thread.QueuedThreadPool;
 import wiremock.org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
 import wiremock.org.eclipse.jetty.util.thread.Scheduler;
-import wiremock.org.eclipse.jetty.util.thread.ThreadPool;
 
 /**
  * One fake endpoint: a WireMock server behind a fault-injecting TCP proxy, whose port is the one in
@@ -138,13 +136,18 @@ public final class FakeEndpoint implements FakeTarget {
   // ---- lifecycle, called by FakeZones ----
 
   void start(ProxyLoop loop, ScheduledExecutorService scheduler, long seed) {
+    DaemonPool pool = new DaemonPool(containerThreads);
+    DelayedResponses delayed = new DelayedResponses(pool, pool);
     WireMockServer server =
         new WireMockServer(
             options()
                 .port(0)
                 .bindAddress(LOOPBACK)
                 .containerThreads(containerThreads)
-                .threadPoolFactory(FakeEndpoint::daemonPool)
+                .threadPoolFactory(options -> pool)
+                .httpServerFactory(delayed::server)
+                // A delayed response waits in the request's asynchronous cycle: no time-out.
+                .timeout(Integer.MAX_VALUE)
                 .jettyAcceptors(1)
                 .http2PlainDisabled(true)
                 .stubRequestLoggingDisabled(true)
@@ -154,7 +157,7 @@ public final class FakeEndpoint implements FakeTarget {
     try {
       FaultProxy proxy = new FaultProxy(zone.name() + "-" + index, server.port(), loop);
       applied = null;
-      node = new Node(server, proxy, scheduler, new Random(mix(seed)));
+      node = new Node(server, proxy, delayed, scheduler, new Random(mix(seed)));
     } catch (IOException e) {
       server.stop();
       throw new UncheckedIOException("cannot start the proxy of " + this, e);
@@ -164,15 +167,13 @@ public final class FakeEndpoint implements FakeTarget {
     }
   }
 
-  private static ThreadPool daemonPool(Options options) {
-    return new DaemonPool(options.containerThreads());
-  }
-
   /**
    * WireMock's default Jetty pool with daemon threads (Jetty's are not daemons), so that a {@code
    * main()} that throws before {@code close()} still exits. It is also the server's {@link
    * Scheduler}: Jetty's connector takes the server's scheduler when it has one and otherwise starts
-   * a scheduler thread of its own that is not a daemon either. The pool starts and stops it.
+   * a scheduler thread of its own that is not a daemon either. The pool starts and stops it. The
+   * endpoint's delayed responses wait on it too (see {@link DelayedResponses}), and are written on
+   * the pool when due.
    */
   private static final class DaemonPool extends QueuedThreadPool implements Scheduler {
     private final ScheduledExecutorScheduler scheduler;
@@ -211,9 +212,11 @@ public final class FakeEndpoint implements FakeTarget {
    * Heals, clears the journal and re-seeds the randomness, as at start. Unlike {@link
    * FakeTarget#heal()}, connections held by a hang or blackhole fault are reset (TCP RST) rather
    * than resumed, in the same step as the heal, so that nothing a test sent into the fault reaches
-   * WireMock, its journal or a client after the reset.
+   * WireMock, its journal or a client after the reset; and first, the responses still waiting for
+   * their delay are dropped (their connections closed), so that none is sent after the reset.
    */
   void reset(long seed) {
+    running().delayed.drop();
     apply(null, System.nanoTime(), true);
     Node n = running();
     n.server.resetRequests();
@@ -222,6 +225,11 @@ public final class FakeEndpoint implements FakeTarget {
 
   FaultProxy proxy() {
     return running().proxy;
+  }
+
+  /** Responses waiting for their delay now; lets tests see them wait. */
+  int delayedResponses() {
+    return running().delayed.waiting();
   }
 
   private long mix(long seed) {
@@ -291,7 +299,11 @@ public final class FakeEndpoint implements FakeTarget {
     };
   }
 
-  /** Applies distance and HTTP faults to one response; called by WireMock for every request. */
+  /**
+   * Applies distance and HTTP faults to one response; called by WireMock for every request, on the
+   * Jetty thread that handles it. A delay becomes the response's fixed delay, which WireMock's
+   * servlet waits out without a thread (see {@link DelayedResponses}).
+   */
   ResponseDefinition respond(ServeEvent event) {
     ResponseDefinition response = event.getResponseDefinition();
     Node n = node;
@@ -379,5 +391,9 @@ public final class FakeEndpoint implements FakeTarget {
 
   /** What exists while running. */
   private record Node(
-      WireMockServer server, FaultProxy proxy, ScheduledExecutorService scheduler, Random random) {}
+      WireMockServer server,
+      FaultProxy proxy,
+      DelayedResponses delayed,
+      ScheduledExecutorService scheduler,
+      Random random) {}
 }

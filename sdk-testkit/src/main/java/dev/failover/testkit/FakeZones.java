@@ -46,11 +46,12 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * after it (per test), as with WireMock's {@code WireMockExtension}. Zones already running when the
  * class starts (started elsewhere, such as a static holder several classes share) are used as they
  * are and left running: the extension closes only what it started. Per class, before each test,
- * {@link #reset()} heals every fault (resetting the connections a hang or blackhole fault held, so
- * that none reaches the next test), restores declared distances, clears the request journals and
- * re-seeds the randomness; stubs are kept, so stubs registered in {@code @BeforeAll} serve every
- * test. Without JUnit, call {@link #start()} and {@link #close()} (try-with-resources). Ports are
- * fixed while running; a restart picks new ones.
+ * {@link #reset()} heals every fault (resetting the connections a hang or blackhole fault held, and
+ * closing those of responses still waiting for their delay, so that none reaches the next test),
+ * restores declared distances, clears the request journals and re-seeds the randomness; stubs are
+ * kept, so stubs registered in {@code @BeforeAll} serve every test. Without JUnit, call {@link
+ * #start()} and {@link #close()} (try-with-resources). Ports are fixed while running; a restart
+ * picks new ones.
  *
  * <p><b>Clients.</b> A client built against the zones keeps what it learned (ejected endpoints,
  * evacuated zones) from one test to the next, and a client that outlives the zones keeps probing
@@ -62,8 +63,11 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * <p><b>Endpoints.</b> Each endpoint is a WireMock server on an internal port, behind a small TCP
  * proxy on the public port its URL names; the proxy injects the socket faults (see {@link
  * ZoneFault}). The proxies are non-blocking and share one selector thread, so connections held by a
- * fault cost no thread; one more thread switches flapping faults. All threads are daemon threads,
- * and {@link #close()} returns only once every one of them has terminated.
+ * fault cost no thread; one more thread switches flapping faults. A delay (distance, latency, a
+ * stub's own) holds no thread either: the response waits on the endpoint's Jetty scheduler, so any
+ * number of requests wait out their delays at once and the others are answered meanwhile. All
+ * threads are daemon threads, and {@link #close()} returns only once every one of them has
+ * terminated.
  *
  * <p>Thread-safe: faults may be changed from any thread, while requests are in flight.
  */
@@ -284,7 +288,9 @@ public final class FakeZones
    * ZoneFault#hang()} or {@link ZoneFault#blackhole()} fault: every connection open to an endpoint
    * while one of them is in force (idle keep-alive ones included) is reset (TCP RST) before the
    * endpoint heals, so that a request held in one test is neither answered nor journaled in the
-   * next. Each endpoint's journal is cleared after that.
+   * next. Likewise a response still waiting for its delay (distance, latency, a stub's own) is
+   * never sent: its connection is closed first, and its client sees the connection end without an
+   * answer. Each endpoint's journal is cleared after that.
    *
    * @throws IllegalStateException if not running
    * @throws RuntimeException the first exception an action threw, once every action has run (the
