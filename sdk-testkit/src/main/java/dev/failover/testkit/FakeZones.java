@@ -430,7 +430,9 @@ public final class FakeZones
    * Runs the actions registered with {@link #onClose(Runnable)}, then stops every endpoint, proxy
    * connection, timer and thread, and returns only once every thread the fake zones started has
    * terminated: after {@code close()} returns, no {@code failover-testkit-*} thread of these zones
-   * is alive. Sockets are closed and threads interrupted so that they end; waiting is bounded at 5
+   * is alive. Sockets are closed and threads interrupted so that they end; the endpoints stop all
+   * at once, each on a short-lived thread of its own, since one whose Jetty thread is busy writing
+   * a response (a dribbled body, say) waits up to half a second for it. Waiting is bounded at 5
    * seconds in all (an interrupt does not cut it short, and is kept). Does nothing if not running.
    *
    * @throws IllegalStateException if a thread is still alive after 5 seconds (the endpoints are
@@ -476,11 +478,17 @@ public final class FakeZones
       timerThreads = null;
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(STOP_TIMEOUT_SECONDS);
       timer.shutdownNow();
+      DaemonThreads stopFactory = new DaemonThreads("failover-testkit-stop");
+      List<RuntimeException> failures = stopEndpoints(stopFactory, deadline);
+      if (loop != null) {
+        loop.close();
+      }
+      List<String> alive = new ArrayList<>(stopFactory.joinAll(deadline));
+      alive.addAll(timerFactory.joinAll(deadline));
+      alive.addAll(proxyFactory.joinAll(deadline));
       RuntimeException failure = null;
-      for (FakeEndpoint endpoint : endpoints) {
-        try {
-          endpoint.stop(deadline);
-        } catch (RuntimeException e) {
+      synchronized (failures) {
+        for (RuntimeException e : failures) {
           if (failure == null) {
             failure = e;
           } else {
@@ -488,11 +496,6 @@ public final class FakeZones
           }
         }
       }
-      if (loop != null) {
-        loop.close();
-      }
-      List<String> alive = new ArrayList<>(timerFactory.joinAll(deadline));
-      alive.addAll(proxyFactory.joinAll(deadline));
       if (!alive.isEmpty()) {
         IllegalStateException stuck =
             new IllegalStateException(
@@ -506,6 +509,35 @@ public final class FakeZones
         throw failure;
       }
     }
+  }
+
+  /**
+   * Stops every endpoint, each on a thread of its own, all at once: an endpoint's stop waits for
+   * its Jetty threads, up to half a second for one still busy (a response being written), and one
+   * after another those waits would add up past the bound of {@link #close()}. Returns once every
+   * stop has ended or at {@code deadline}; the threads that are still alive then are joined (and
+   * named) with the others.
+   *
+   * @return what the stops threw; guarded by itself
+   */
+  private List<RuntimeException> stopEndpoints(DaemonThreads threads, long deadline) {
+    List<RuntimeException> failures = new ArrayList<>();
+    for (FakeEndpoint endpoint : endpoints) {
+      Thread thread =
+          threads.newThread(
+              () -> {
+                try {
+                  endpoint.stop(deadline);
+                } catch (RuntimeException e) {
+                  synchronized (failures) {
+                    failures.add(e);
+                  }
+                }
+              });
+      thread.start();
+    }
+    List<String> unused = threads.joinAll(deadline); // those still alive are named by the caller
+    return failures;
   }
 
   /**

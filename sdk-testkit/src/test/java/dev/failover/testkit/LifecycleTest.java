@@ -6,11 +6,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Nested;
@@ -149,6 +154,47 @@ class LifecycleTest {
       }
       // A user thread would keep a main() that forgot close() (or threw before it) from exiting.
       assertThat(userThreads).as("threads started by the zones that are not daemons").isEmpty();
+    }
+  }
+
+  @Test
+  void closeKeepsItsBoundWhileEveryEndpointHasResponsesInFlight() throws IOException {
+    // 24 endpoints, each with a Jetty thread busy writing a dribbled response and a response
+    // waiting for its delay: an endpoint's stop waits up to half a second for its busy thread.
+    FakeZones zones =
+        FakeZones.builder().region("r", "a", "b", "c").endpointsPerZone(8).build().start();
+    List<Socket> clients = new ArrayList<>();
+    try {
+      zones.stubAll(get("/drip").willReturn(ok("0123456789").withChunkedDribbleDelay(10, 20_000)));
+      zones.stubAll(get("/x").willReturn(ok("x")));
+      zones.fail(ZoneFault.latency(Latency.fixed(Duration.ofSeconds(30))).sparing("/drip"));
+      for (FakeEndpoint endpoint : zones.fakeEndpoints()) {
+        for (String path : List.of("/drip", "/x")) {
+          Socket client = new Socket();
+          clients.add(client);
+          client.connect(new InetSocketAddress("127.0.0.1", endpoint.port()), 5_000);
+          client
+              .getOutputStream()
+              .write(
+                  ("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                      .getBytes(StandardCharsets.US_ASCII));
+        }
+      }
+      Await.until(
+          Duration.ofSeconds(20),
+          "every endpoint to be answering both requests",
+          () -> zones.fakeEndpoints().stream().allMatch(e -> e.requestCount() == 2));
+
+      long start = System.nanoTime();
+      zones.close(); // throws if a thread outlives its bound of 5 s
+
+      assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isLessThan(4_000L);
+      assertThat(testkitThreads()).isEmpty();
+    } finally {
+      for (Socket client : clients) {
+        client.close();
+      }
+      zones.close();
     }
   }
 
