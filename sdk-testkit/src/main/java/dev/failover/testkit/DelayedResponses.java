@@ -6,7 +6,9 @@ import com.github.tomakehurst.wiremock.http.HttpServer;
 import com.github.tomakehurst.wiremock.http.StubRequestHandler;
 import com.github.tomakehurst.wiremock.jetty11.Jetty11HttpServer;
 import com.github.tomakehurst.wiremock.servlet.WireMockHandlerDispatchingServlet;
+import java.io.IOException;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.AbstractExecutorService;
@@ -20,8 +22,19 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
+import wiremock.jakarta.servlet.AsyncContext;
+import wiremock.jakarta.servlet.DispatcherType;
+import wiremock.jakarta.servlet.Filter;
+import wiremock.jakarta.servlet.FilterChain;
+import wiremock.jakarta.servlet.ServletException;
+import wiremock.jakarta.servlet.ServletRequest;
+import wiremock.jakarta.servlet.ServletResponse;
+import wiremock.jakarta.servlet.http.HttpServletRequest;
+import wiremock.jakarta.servlet.http.HttpServletResponse;
+import wiremock.jakarta.servlet.http.HttpServletResponseWrapper;
 import wiremock.org.eclipse.jetty.io.EndPoint;
 import wiremock.org.eclipse.jetty.server.HttpConnection;
+import wiremock.org.eclipse.jetty.servlet.FilterHolder;
 import wiremock.org.eclipse.jetty.servlet.ServletContextHandler;
 import wiremock.org.eclipse.jetty.util.thread.Scheduler;
 
@@ -38,10 +51,17 @@ import wiremock.org.eclipse.jetty.util.thread.Scheduler;
  * number of requests wait out their delays at once, each its own, and the pool stays free for the
  * requests that are not delayed.
  *
+ * <p>It also delays WireMock's 404 for a request that no stub matched, which WireMock itself sends
+ * without any delay: {@link FakeEndpoint} asks for that delay with {@link #delayUnmatched(long)}
+ * while WireMock handles the request, and a servlet filter holds the 404 back for it.
+ *
  * <p>{@link #drop()} ends every response still waiting: its connection is closed, so that it is
  * never answered (the zones' reset, between tests).
  */
 final class DelayedResponses extends AbstractExecutorService implements ScheduledExecutorService {
+
+  /** The delay asked for the unmatched request being handled on this thread, if any. */
+  private static final ThreadLocal<long @Nullable []> UNMATCHED_DELAY = new ThreadLocal<>();
 
   private final Scheduler timer;
   private final Executor writers;
@@ -59,7 +79,7 @@ final class DelayedResponses extends AbstractExecutorService implements Schedule
 
   /**
    * A WireMock server factory whose servers delay their responses here: WireMock's Jetty server,
-   * with this executor in its stub context.
+   * with this executor and the filter for unmatched requests in its stub context.
    */
   HttpServer server(
       Options options, AdminRequestHandler adminRequestHandler, StubRequestHandler stubs) {
@@ -70,8 +90,22 @@ final class DelayedResponses extends AbstractExecutorService implements Schedule
         context.setAttribute(
             WireMockHandlerDispatchingServlet.ASYNCHRONOUS_RESPONSE_EXECUTOR,
             DelayedResponses.this);
+        FilterHolder filter = new FilterHolder(new UnmatchedFilter());
+        filter.setAsyncSupported(true);
+        context.addFilter(filter, "/*", EnumSet.of(DispatcherType.REQUEST));
       }
     };
+  }
+
+  /**
+   * Asks that WireMock's 404 for the request being handled on this thread, which no stub matched,
+   * come {@code millis} late. Called by {@link FakeEndpoint} while WireMock handles the request.
+   */
+  static void delayUnmatched(long millis) {
+    long[] delay = UNMATCHED_DELAY.get();
+    if (delay != null) {
+      delay[0] = millis;
+    }
   }
 
   /** How many responses wait for their delay now. */
@@ -207,6 +241,74 @@ final class DelayedResponses extends AbstractExecutorService implements Schedule
     @Override
     public int compareTo(Delayed other) {
       return Long.compare(getDelay(TimeUnit.NANOSECONDS), other.getDelay(TimeUnit.NANOSECONDS));
+    }
+  }
+
+  /**
+   * Holds back WireMock's 404 for an unmatched request for the delay {@link FakeEndpoint} asked
+   * for: the request goes asynchronous, and the 404 (WireMock's report, as without a delay) is sent
+   * when due.
+   */
+  private final class UnmatchedFilter implements Filter {
+    @Override
+    public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain)
+        throws IOException, ServletException {
+      if (!(request instanceof HttpServletRequest http)
+          || !(response instanceof HttpServletResponse httpResponse)) {
+        chain.doFilter(request, response);
+        return;
+      }
+      long[] delay = {0};
+      UNMATCHED_DELAY.set(delay);
+      try {
+        chain.doFilter(request, new DelayedNotFound(http, httpResponse, delay));
+      } finally {
+        UNMATCHED_DELAY.remove();
+      }
+    }
+  }
+
+  /** A response whose {@code sendError} waits for the delay asked for the request, if any. */
+  private final class DelayedNotFound extends HttpServletResponseWrapper {
+    private final HttpServletRequest request;
+    private final long[] delay;
+    private boolean held; // on the request's thread
+
+    DelayedNotFound(HttpServletRequest request, HttpServletResponse response, long[] delay) {
+      super(response);
+      this.request = request;
+      this.delay = delay;
+    }
+
+    @Override
+    public void sendError(int status) throws IOException {
+      sendError(status, null);
+    }
+
+    @Override
+    public void sendError(int status, @Nullable String message) throws IOException {
+      if (held) {
+        return; // sent when due; Jetty's file servlet, which WireMock forwards a GET to, asks twice
+      }
+      long millis = delay[0];
+      if (millis <= 0 || shutdown) {
+        super.sendError(status, message);
+        return;
+      }
+      held = true;
+      AsyncContext async = request.startAsync();
+      HttpServletResponse response = (HttpServletResponse) getResponse();
+      Runnable send =
+          () -> {
+            try {
+              response.sendError(status, message);
+            } catch (IOException e) {
+              // The client has gone.
+            } finally {
+              async.complete();
+            }
+          };
+      ScheduledFuture<?> unused = schedule(send, millis, TimeUnit.MILLISECONDS);
     }
   }
 }

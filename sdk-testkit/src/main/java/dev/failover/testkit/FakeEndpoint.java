@@ -302,7 +302,8 @@ public final class FakeEndpoint implements FakeTarget {
   /**
    * Applies distance and HTTP faults to one response; called by WireMock for every request, on the
    * Jetty thread that handles it. A delay becomes the response's fixed delay, which WireMock's
-   * servlet waits out without a thread (see {@link DelayedResponses}).
+   * servlet waits out without a thread (see {@link DelayedResponses}); a request that no stub
+   * matched has its 404 held back by {@link DelayedResponses#delayUnmatched(long)} instead.
    */
   ResponseDefinition respond(ServeEvent event) {
     ResponseDefinition response = event.getResponseDefinition();
@@ -355,6 +356,10 @@ public final class FakeEndpoint implements FakeTarget {
       }
     }
     if (delay > 0) {
+      if (!response.wasConfigured()) {
+        DelayedResponses.delayUnmatched(delay); // WireMock's 404 takes no delay of a definition
+        return response;
+      }
       Integer own = response.getFixedDelayMilliseconds();
       long total = Math.min(Integer.MAX_VALUE, delay + (own == null ? 0 : own));
       response = ResponseDefinitionBuilder.like(response).withFixedDelay((int) total).build();

@@ -15,6 +15,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import okhttp3.MediaType;
+import okhttp3.Request;
+import okhttp3.RequestBody;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -23,11 +26,16 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * Delays (distance, latency, a stub's own) hold no thread while they wait: many requests wait out
  * theirs at once, requests without a delay are answered meanwhile, and nothing of a test's delayed
- * requests is left for the next.
+ * requests is left for the next. A request no stub matches is delayed too.
  */
 class DelayedResponsesTest {
 
-  @RegisterExtension static FakeZones zones = FakeZones.builder().region("r", "a", "b").build();
+  @RegisterExtension
+  static FakeZones zones =
+      FakeZones.builder()
+          .region("r", "a", "b", "far")
+          .distance("far", Duration.ofMillis(400))
+          .build();
 
   /** Runs the calls a test does not wait for at once. */
   private static final ExecutorService pool = Executors.newCachedThreadPool();
@@ -167,5 +175,37 @@ class DelayedResponsesTest {
       assertThat(http.callFresh(url("b", "/x")).body()).isEqualTo("x");
     }
     assertThat(endpoint.requestCount()).isEqualTo(1);
+  }
+
+  @Test
+  void aRequestNoStubMatchesGetsTheDistanceAndTheLatencyToo() {
+    try (Http http = new Http()) {
+      // Warm: WireMock's first report of a request not matched takes a while to make.
+      assertThat(http.call(url("a", "/warm-up")).status()).isEqualTo(404);
+
+      Http.Outcome far = http.call(url("far", "/missing"));
+      assertThat(far.status()).as("%s", far).isEqualTo(404);
+      assertThat(far.body()).as("WireMock's report, as without a delay").contains("not matched");
+      assertThat(far.millis()).as("the distance of 400 ms, %s", far).isGreaterThanOrEqualTo(395L);
+
+      Http.Outcome post =
+          http.call(
+              new Request.Builder()
+                  .url(url("far", "/missing"))
+                  .post(RequestBody.create("", MediaType.get("text/plain")))
+                  .build());
+      assertThat(post.status()).as("%s", post).isEqualTo(404);
+      assertThat(post.millis()).as("%s", post).isGreaterThanOrEqualTo(395L);
+
+      zones.zone("a").fail(ZoneFault.latency(Latency.fixed(Duration.ofMillis(400))));
+      Http.Outcome slow = http.call(url("a", "/missing"));
+      assertThat(slow.status()).as("%s", slow).isEqualTo(404);
+      assertThat(slow.millis()).as("the latency of 400 ms, %s", slow).isGreaterThanOrEqualTo(395L);
+
+      zones.zone("a").heal();
+      Http.Outcome near = http.call(url("a", "/missing"));
+      assertThat(near.millis()).as("no distance, no latency: %s", near).isLessThan(395L);
+    }
+    assertThat(zones.zone("far").requestCount()).isEqualTo(2);
   }
 }
