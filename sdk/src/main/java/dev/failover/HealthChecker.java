@@ -283,7 +283,12 @@ final class HealthChecker {
             TimeUnit.NANOSECONDS.toMillis(now - slot.since - timeoutNanos));
         Call c = slot.call;
         if (c != null) {
-          c.cancel();
+          // Off this scheduler thread: OkHttp tells the application's EventListener.canceled.
+          try {
+            http.dispatcher().executorService().execute(() -> CallStateMachine.cancelQuietly(c));
+          } catch (RejectedExecutionException closing) {
+            // The client is closing: close() cancels what is left.
+          }
         }
         if (!gone(slot.ep, slot.incarnation)) {
           schedule(slot.ep, nextDelay(slot.ep), slot.incarnation);
@@ -367,7 +372,7 @@ final class HealthChecker {
       // (or dispatcherQueueStart, after OkHttp queued it: it is cancelled, and its callback, if
       // it comes, is ignored): none was sent, so none is counted; the next one as usual.
       if (c != null) {
-        c.cancel();
+        CallStateMachine.cancelQuietly(c);
       }
       if (slot.release()) {
         log.warn("[{}] probe of {} could not be sent", service, ep.endpoint, e);
