@@ -65,6 +65,16 @@ final class EndpointState {
   /** When the breaker last opened: set as its open state is made, before others can see it. */
   private volatile long openedAt;
 
+  /**
+   * The number of the ejection in effect (1 after a close), for its doubling, and how many more
+   * Resilience4j counts: it numbers an OPEN to OPEN transition as a new ejection. Written only in
+   * the breaker's wait-interval function, inside its atomic state update (a retried update writes
+   * the same values).
+   */
+  private volatile int ejectionNumber;
+
+  private volatile int attemptOffset;
+
   /** Base ejection time, for restoring by health checks. */
   final long baseEjectionNanos;
 
@@ -157,8 +167,22 @@ final class EndpointState {
             .automaticTransitionFromOpenToHalfOpenEnabled(false)
             .waitIntervalFunctionInOpenState(
                 attempt -> {
-                  long ms = ejectionMillis(base, max, attempt, random);
                   long now = ticker.nanos();
+                  // Resilience4j calls this inside its state's atomic update, while the state
+                  // being replaced is still the breaker's. OPEN to OPEN is the breaker tripping
+                  // itself on its failure rate between open()'s check and its transition: one
+                  // ejection, which keeps its end, and whose number the next ejection follows
+                  // (Resilience4j counts it as one more).
+                  if (EndpointState.this.breaker.getState() == CircuitBreaker.State.OPEN) {
+                    attemptOffset = attempt - ejectionNumber;
+                    return Math.max(1, TimeUnit.NANOSECONDS.toMillis(ejectedUntil - now));
+                  }
+                  if (attempt == 1) {
+                    attemptOffset = 0;
+                  }
+                  int number = Math.max(1, attempt - attemptOffset);
+                  ejectionNumber = number;
+                  long ms = ejectionMillis(base, max, number, random);
                   // Here, as the open state is made and before it is published: a thread that
                   // sees the breaker open sees when (a health probe asks whether it opened long
                   // enough ago to be restored).

@@ -101,6 +101,34 @@ class EndpointStateTest {
   }
 
   @Test
+  void anOpenBreakerOpenedAgainKeepsItsEjectionAndTheNextOneDoublesOnce() {
+    eject(ep);
+    // What open() does when the breaker tripped itself on its failure rate between open()'s look
+    // at its state and its transition: Resilience4j moves OPEN to OPEN and numbers it a second
+    // ejection.
+    clock.advance(Duration.ofSeconds(1));
+    ep.breaker.transitionToOpenState();
+    assertThat(ep.breaker.getState()).isEqualTo(CircuitBreaker.State.OPEN);
+    // The first ejection's end holds (5 s +-20% from its start), not a doubled one from now.
+    clock.advance(Duration.ofMillis(5_100));
+    assertThat(ep.health(clock.nanos())).isEqualTo(Health.PROBING);
+    assertThat(ep.snapshot(clock.nanos()).ejections()).isEqualTo(1);
+    // A failed half-open probe is the second ejection: twice the base, not four times.
+    assertThat(ep.tryAcquire()).isTrue();
+    ep.begin();
+    ep.record(Outcome.RESET, TimeUnit.MILLISECONDS.toNanos(3), clock.nanos());
+    FailoverEvent.EndpointEjected second = (FailoverEvent.EndpointEjected) events.get(1);
+    assertThat(second.duration()).isBetween(Duration.ofSeconds(8), Duration.ofSeconds(12));
+    // And after a close the count starts again from the base.
+    clock.advance(Duration.ofSeconds(13));
+    attempt(ep, Outcome.SUCCESS, Duration.ofMillis(3));
+    assertThat(ep.breaker.getState()).isEqualTo(CircuitBreaker.State.CLOSED);
+    eject(ep);
+    FailoverEvent.EndpointEjected third = (FailoverEvent.EndpointEjected) events.get(3);
+    assertThat(third.duration()).isBetween(Duration.ofSeconds(4), Duration.ofSeconds(6));
+  }
+
+  @Test
   void aHealthCheckHalfOpensWithoutAnEventAndAProbeThatAnswersRestoresOnce() {
     eject(ep);
     ep.probeRecovered();
