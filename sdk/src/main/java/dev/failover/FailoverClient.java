@@ -378,7 +378,11 @@ public final class FailoverClient implements Call.Factory, Closeable {
       if (shifts.remove(shift.zone(), shift)) {
         // On the old core, for the event and the log line; the new core never had it, unless a
         // shiftAway on another thread gave it there as the reset began: it ends too.
-        old.core.cancelShift(shift.zone(), RESET);
+        try {
+          old.core.cancelShift(shift.zone(), RESET);
+        } catch (IllegalArgumentException e) {
+          // The old core forgot the zone: its shift expired and the list had emptied it.
+        }
         try {
           state.current.core.cancelShift(shift.zone(), RESET);
         } catch (IllegalArgumentException e) {

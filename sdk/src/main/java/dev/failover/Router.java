@@ -192,10 +192,12 @@ final class Router {
       if (z.emptiedAt == ZoneState.NOT_EMPTIED) {
         z.emptiedAt = now;
       } else if (now - z.emptiedAt > REMEMBER_REMOVED_NANOS
-          && !z.shifted(now)
+          && z.shiftedUntil == Long.MIN_VALUE
           && !z.locality.equals(home)) {
         // Gone for longer than a flapping list is remembered (zone labels that change, a zone
-        // retired): forgotten, so that labels that keep changing do not pile up.
+        // retired): forgotten, so that labels that keep changing do not pile up. Not while it
+        // holds a shift, even one expired since the zones were last evaluated: that evaluation
+        // ends it with its event.
         it.remove();
       }
     }

@@ -231,4 +231,55 @@ class ResetTest {
     }
     assertThat(closes).hasValue(1);
   }
+
+  /**
+   * A shift that expired on a zone the list emptied, which the old state then forgot: reset() threw
+   * {@code IllegalArgumentException} for it, after the state was already replaced.
+   */
+  @Test
+  void resetEndsHeldShiftsEvenOneWhoseZoneTheOldStateForgot() throws Exception {
+    FakeClock clock = new FakeClock();
+    java.util.concurrent.CountDownLatch expired = new java.util.concurrent.CountDownLatch(1);
+    EndpointSource.Push registry = new EndpointSource.Push("test-registry");
+    List<Endpoint> withB =
+        List.of(
+            Endpoint.of("http://127.0.0.1:9", "us-east-1", "us-east-1a"),
+            Endpoint.of("http://127.0.0.2:9", "us-east-1", "us-east-1a"),
+            Endpoint.of("http://127.0.0.3:9", "us-east-1", "us-east-1a"),
+            Endpoint.of("http://127.0.0.4:9", "us-east-1", "us-east-1b"));
+    List<Endpoint> withoutB = withB.subList(0, 3); // a quarter removed: applied at once
+    registry.update(withB);
+    try (FailoverClient client =
+        FailoverClient.builder()
+            .service("directory")
+            .home("us-east-1", "us-east-1a")
+            .endpointSource(registry)
+            .clock(clock)
+            .ticker(clock)
+            .listener(
+                new FailoverListener() {
+                  @Override
+                  public void onZoneShiftEnded(FailoverEvent.ZoneShiftEnded event) {
+                    if (event.reason().equals("expired")) {
+                      expired.countDown();
+                    }
+                  }
+                })
+            .build()) {
+      client.shiftAway("us-east-1b", Duration.ofMinutes(1), "test:bob");
+      registry.update(withoutB);
+      assertThat(client.endpoints()).isEqualTo(withoutB);
+      clock.advance(Duration.ofMinutes(6));
+      // The zones' next evaluation (on the client's scheduler) ends the expired shift.
+      assertThat(expired.await(30, TimeUnit.SECONDS)).isTrue();
+      registry.update(withB.subList(0, 2)); // a list after 5 minutes empty forgets 1b
+      // Forgotten: no zone has that name any more (the client still holds the shift).
+      assertThatThrownBy(() -> client.cancelShift("us-east-1b", "test:carol"))
+          .isInstanceOf(IllegalArgumentException.class);
+
+      client.reset();
+
+      assertThat(client.endpoints()).isEqualTo(withB.subList(0, 2));
+    }
+  }
 }

@@ -92,6 +92,50 @@ class RouterTest {
   }
 
   /**
+   * A shift that expired while its zone was emptied is ended with its event before the zone is
+   * forgotten: pruning it at the first list after its expiry lost the {@code ZoneShiftEnded}.
+   */
+  @Test
+  void aShiftThatExpiredOnAnEmptiedZoneEndsWithItsEventBeforeTheZoneIsForgotten() {
+    Zones3.Recorder recorder = new Zones3.Recorder();
+    List<Endpoint> both = new ArrayList<>(zone("us-east-1", "us-east-1a", 1, 10000));
+    both.addAll(zone("us-east-1", "us-east-1b", 1, 10001));
+    Router r =
+        new Router(
+            "directory",
+            home,
+            both,
+            List.of(),
+            EjectionPolicy.defaults(),
+            ZonePolicy.defaults(),
+            0,
+            true,
+            clock,
+            clock,
+            random,
+            new Events(List.of(recorder)));
+    r.zones()
+        .shiftAway(
+            "us-east-1b",
+            clock.nanos() + Duration.ofMinutes(1).toNanos(),
+            clock.instant(),
+            "test",
+            clock.nanos());
+    List<Endpoint> onlyA = zone("us-east-1", "us-east-1a", 1, 10000);
+    r.update(onlyA, clock.nanos(), false); // 1b empties
+    clock.advance(Duration.ofMinutes(6)); // its shift expired, and it is empty for longer than 5
+    r.update(onlyA, clock.nanos(), false);
+    r.zones().evaluate(clock.nanos());
+    assertThat(recorder.events)
+        .filteredOn(e -> e instanceof FailoverEvent.ZoneShiftEnded)
+        .singleElement()
+        .satisfies(
+            e -> assertThat(((FailoverEvent.ZoneShiftEnded) e).reason()).isEqualTo("expired"));
+    r.update(onlyA, clock.nanos(), false); // now forgotten
+    assertThat(r.zones().known()).extracting(z -> z.locality.zone()).containsExactly("us-east-1a");
+  }
+
+  /**
    * Zone names may repeat across regions (Azure's 1, 2, 3): a shift of a zone whose namesake in
    * another region has just emptied is cancelled by its name, the zone with endpoints first.
    */
