@@ -21,6 +21,10 @@ class RouterTest {
   private final Locality home = Locality.of("us-east-1", "us-east-1a");
 
   private Router router(List<Endpoint> endpoints) {
+    return router(endpoints, new Events(List.of()));
+  }
+
+  private Router router(List<Endpoint> endpoints, Events events) {
     return new Router(
         "directory",
         home,
@@ -33,7 +37,7 @@ class RouterTest {
         clock,
         clock,
         random,
-        new Events(List.of()));
+        events);
   }
 
   private static List<Endpoint> zone(String region, String zone, int count, int firstPort) {
@@ -100,20 +104,7 @@ class RouterTest {
     Zones3.Recorder recorder = new Zones3.Recorder();
     List<Endpoint> both = new ArrayList<>(zone("us-east-1", "us-east-1a", 1, 10000));
     both.addAll(zone("us-east-1", "us-east-1b", 1, 10001));
-    Router r =
-        new Router(
-            "directory",
-            home,
-            both,
-            List.of(),
-            EjectionPolicy.defaults(),
-            ZonePolicy.defaults(),
-            0,
-            true,
-            clock,
-            clock,
-            random,
-            new Events(List.of(recorder)));
+    Router r = router(both, new Events(List.of(recorder)));
     r.zones()
         .shiftAway(
             "us-east-1b",
