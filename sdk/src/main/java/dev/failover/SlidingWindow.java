@@ -110,11 +110,24 @@ final class SlidingWindow {
   void sums(long now, long[] into) {
     java.util.Arrays.fill(into, 0, width, 0);
     long current = Math.floorDiv(now, slotNanos);
+    long[] slot = null;
     for (int s = 0; s < slots; s++) {
-      if (inWindow(s, current)) {
+      long p = (long) PERIOD.getVolatile(period, s);
+      if (p > current - slots && p <= current) {
+        if (slot == null) {
+          slot = new long[width];
+        }
         int base = s * width;
         for (int c = width - 1; c >= 0; c--) {
-          into[c] += counts.get(base + c);
+          slot[c] = counts.get(base + c);
+        }
+        // A slot reset for a new period meanwhile (marked first, its counters zeroed, then its
+        // period set) is left out whole: read half before and half after, it could show a slot's
+        // failures without its attempts.
+        if ((long) PERIOD.getVolatile(period, s) == p) {
+          for (int c = 0; c < width; c++) {
+            into[c] += slot[c];
+          }
         }
       }
     }
@@ -129,10 +142,10 @@ final class SlidingWindow {
   void perSlot(long now, int a, int b, long[] intoA, long[] intoB) {
     long current = Math.floorDiv(now, slotNanos);
     for (int s = 0; s < slots; s++) {
-      long p = (long) PERIOD.getAcquire(period, s);
+      long p = (long) PERIOD.getVolatile(period, s);
       long va = counts.get(s * width + a);
       long vb = counts.get(s * width + b);
-      boolean same = (long) PERIOD.getAcquire(period, s) == p;
+      boolean same = (long) PERIOD.getVolatile(period, s) == p;
       boolean in = same && p > current - slots && p <= current;
       intoA[s] = in ? va : 0;
       intoB[s] = in ? vb : 0;
@@ -176,11 +189,14 @@ final class SlidingWindow {
           return -1;
         }
         if (held != index) {
+          // Marked as no period first: a reader that saw the old period and then reads it again
+          // (sums, perSlot) knows that the counters it read in between may be half reset.
+          PERIOD.setVolatile(period, s, Long.MIN_VALUE);
           int base = s * width;
           for (int c = 0; c < width; c++) {
             counts.set(base + c, 0);
           }
-          PERIOD.setRelease(period, s, index);
+          PERIOD.setVolatile(period, s, index);
         }
       }
     }
