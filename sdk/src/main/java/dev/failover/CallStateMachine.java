@@ -1309,7 +1309,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     if (staleStore == null) {
       return false;
     }
-    if (identityAddedBelow(ended) || identityAddedBelow(inFlight)) {
+    if (anySeen(ended, s -> s.identityAddedBelow) || anySeen(inFlight, s -> s.identityAddedBelow)) {
       // One attempt showed that this call gets identity below the application's interceptors:
       // the key cannot tell it from other callers, whatever a later attempt got to show.
       return false;
@@ -1321,7 +1321,11 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
         key = f.tag.seen;
       }
     }
-    Response copy = staleStore.serve(request, key);
+    Response copy =
+        staleStore.serve(
+            request,
+            key,
+            anySeen(ended, s -> s.checkedOnNetwork) || anySeen(inFlight, s -> s.checkedOnNetwork));
     if (copy == null) {
       return false;
     }
@@ -1335,11 +1339,15 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     return true;
   }
 
-  /** Whether any of these attempts went on the network with identity added below. */
-  private static boolean identityAddedBelow(List<InFlight> attempts) {
+  /**
+   * Whether what the server saw of any of these attempts shows {@code shown}: identity added below
+   * the application's interceptors, or a check on the network layer.
+   */
+  private static boolean anySeen(
+      List<InFlight> attempts, java.util.function.Predicate<StaleStore.Seen> shown) {
     for (InFlight f : attempts) {
       StaleStore.Seen s = f.tag.seen;
-      if (s != null && s.identityAddedBelow) {
+      if (s != null && shown.test(s)) {
         return true;
       }
     }

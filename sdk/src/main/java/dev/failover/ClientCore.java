@@ -152,8 +152,16 @@ final class ClientCore implements Closeable {
             settings.budgetWindow().toNanos());
     this.backoff = new Backoff(settings.backoffBase(), settings.backoffCap());
     this.hedger = new Hedger(settings.hedging(), ticker.nanos());
+    OkHttpClient application = settings.okHttpClient();
     this.stale =
-        settings.staleCache().enabled() ? new StaleStore(settings.staleCache(), ticker) : null;
+        settings.staleCache().enabled()
+            ? new StaleStore(
+                settings.staleCache(),
+                ticker,
+                application != null
+                    && !application.networkInterceptors().isEmpty()
+                    && !settings.staleCache().networkInterceptorsAddNoIdentity())
+            : null;
     this.retryableStatuses = Classifier.RetryableStatuses.of(settings.retryableStatuses());
     this.minAttemptNanos = settings.minAttemptTime().toNanos();
     this.maxRetryAfterNanos = settings.maxRetryAfter().toNanos();
@@ -203,9 +211,13 @@ final class ClientCore implements Closeable {
       // Redirects are not followed: a redirect may lead to a host that is not a configured
       // endpoint, and OkHttp would carry cookies and custom credential headers there.
       CookieJar cookieJar = base == null ? CookieJar.NO_COOKIES : base.cookieJar();
+      Interceptor attemptInterceptor = watching == null ? null : watching.attemptInterceptor();
       b.dispatcher(dispatcher)
           .addInterceptor(
-              new SeenCapture(settings.staleCache().enabled() ? cookieJar : null, ticker))
+              new SeenCapture(
+                  settings.staleCache().enabled() ? cookieJar : null,
+                  ticker,
+                  attemptInterceptor != null))
           .followRedirects(false)
           .followSslRedirects(false)
           // The deadline and the attempt timeout replace the application's call timeout: OkHttp
@@ -213,13 +225,13 @@ final class ClientCore implements Closeable {
           // cancelled (no failure of its endpoint, never retried) instead of as a timeout.
           .callTimeout(Duration.ZERO)
           .addNetworkInterceptor(new TransmissionCounter());
-      Interceptor attemptInterceptor = watching == null ? null : watching.attemptInterceptor();
       if (attemptInterceptor != null) {
-        // After SeenCapture: what it adds (trace headers) differs per call and is no part of what
-        // the stale cache keys a response on.
+        // After SeenCapture (the attempt's start is taken before the observations' work).
         b.addInterceptor(attemptInterceptor);
         if (settings.staleCache().enabled()) {
-          // What the network request is compared with: the request with the trace headers.
+          // What the stale cache keys on and compares the network request with: the request with
+          // the headers the observations' handlers added (trace context is left out of the key;
+          // baggage, which may name a user or a tenant, is in it).
           b.addInterceptor(new LeftSdk());
         }
       }
@@ -307,7 +319,10 @@ final class ClientCore implements Closeable {
   private ThreadFactory threads(String name) {
     AtomicInteger n = new AtomicInteger();
     return r -> {
-      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+      // Inheriting no InheritableThreadLocal: a dispatcher thread made while one caller's call
+      // started would carry that caller's context (a security context, a tenant) into the
+      // interceptors of every later caller's attempts it runs.
+      Thread t = new Thread(null, r, name + "-" + n.incrementAndGet(), 0, false);
       t.setDaemon(true);
       ownThreads.removeIf(old -> old.getState() == Thread.State.TERMINATED);
       ownThreads.add(t);
@@ -565,10 +580,15 @@ final class ClientCore implements Closeable {
   static final class SeenCapture implements Interceptor {
     private final @org.jspecify.annotations.Nullable CookieJar cookieJar;
     private final Ticker ticker;
+    private final boolean leftSdkFollows;
 
-    SeenCapture(@org.jspecify.annotations.Nullable CookieJar cookieJar, Ticker ticker) {
+    SeenCapture(
+        @org.jspecify.annotations.Nullable CookieJar cookieJar,
+        Ticker ticker,
+        boolean leftSdkFollows) {
       this.cookieJar = cookieJar;
       this.ticker = ticker;
+      this.leftSdkFollows = leftSdkFollows;
     }
 
     @Override
@@ -604,7 +624,16 @@ final class ClientCore implements Closeable {
           }
           cookies = sb.toString();
         }
-        tag.seen = new StaleStore.Seen(request, cookies, chain.call().request().url());
+        StaleStore.Seen earlier = tag.seen;
+        StaleStore.Seen seen =
+            new StaleStore.Seen(request, cookies, chain.call().request().url(), leftSdkFollows);
+        if (earlier != null && earlier.identityAddedBelow) {
+          // An application interceptor that sends the request again (its own retry): the pass
+          // before showed identity added below, which holds for this attempt whatever this pass
+          // gets to show.
+          seen.identityAddedBelow = true;
+        }
+        tag.seen = seen;
       }
       Response response = chain.proceed(request);
       String original = tag == null ? null : tag.overflowingRetryAfter;

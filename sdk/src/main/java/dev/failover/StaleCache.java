@@ -50,12 +50,14 @@ public final class StaleCache {
   private final long maxEntries;
   private final long maxBodyBytes;
   private final Duration maxAge;
+  private final boolean networkInterceptorsAddNoIdentity;
 
   private StaleCache(boolean enabled, Builder b) {
     this.enabled = enabled;
     this.maxEntries = checkMaxEntries(b.maxEntries);
     this.maxBodyBytes = checkMaxBodyBytes(b.maxBodyBytes);
     this.maxAge = checkMaxAge(b.maxAge);
+    this.networkInterceptorsAddNoIdentity = b.networkInterceptorsAddNoIdentity;
   }
 
   /**
@@ -143,6 +145,16 @@ public final class StaleCache {
     return maxAge;
   }
 
+  /**
+   * Returns whether the application declared that its {@code OkHttpClient}'s network interceptors
+   * add nothing that identifies a caller.
+   *
+   * @return false unless declared with {@link Builder#networkInterceptorsAddNoIdentity(boolean)}
+   */
+  public boolean networkInterceptorsAddNoIdentity() {
+    return networkInterceptorsAddNoIdentity;
+  }
+
   @Override
   public boolean equals(@Nullable Object o) {
     if (o == this) {
@@ -152,12 +164,14 @@ public final class StaleCache {
         && enabled == c.enabled
         && maxEntries == c.maxEntries
         && maxBodyBytes == c.maxBodyBytes
-        && maxAge.equals(c.maxAge);
+        && maxAge.equals(c.maxAge)
+        && networkInterceptorsAddNoIdentity == c.networkInterceptorsAddNoIdentity;
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(enabled, maxEntries, maxBodyBytes, maxAge);
+    return Objects.hash(
+        enabled, maxEntries, maxBodyBytes, maxAge, networkInterceptorsAddNoIdentity);
   }
 
   @Override
@@ -171,6 +185,7 @@ public final class StaleCache {
         + maxBodyBytes
         + ", maxAge="
         + maxAge
+        + (networkInterceptorsAddNoIdentity ? ", networkInterceptorsAddNoIdentity" : "")
         + "]";
   }
 
@@ -182,6 +197,7 @@ public final class StaleCache {
     private long maxEntries = 1000;
     private long maxBodyBytes = 64 * 1024;
     private Duration maxAge = Duration.ofMinutes(5);
+    private boolean networkInterceptorsAddNoIdentity;
 
     private Builder() {}
 
@@ -189,6 +205,7 @@ public final class StaleCache {
       maxEntries = c.maxEntries;
       maxBodyBytes = c.maxBodyBytes;
       maxAge = c.maxAge;
+      networkInterceptorsAddNoIdentity = c.networkInterceptorsAddNoIdentity;
     }
 
     /**
@@ -224,6 +241,22 @@ public final class StaleCache {
      */
     public Builder maxAge(Duration maxAge) {
       this.maxAge = checkMaxAge(maxAge);
+      return this;
+    }
+
+    /**
+     * Declares that the network interceptors of the {@code OkHttpClient} given to the client add
+     * nothing that identifies a caller (a logging interceptor, say). Starts false: network
+     * interceptors run only for an attempt that reached the network, so a call whose every
+     * connection failed (a zone that refuses) never shows whether they would have added its
+     * caller's identity, and while the client's {@code OkHttpClient} has any, such a call is served
+     * no copy. An attempt that reaches the network is still checked, whatever this says.
+     *
+     * @param addNoIdentity true if no network interceptor adds a credential, a user or a tenant
+     * @return this builder
+     */
+    public Builder networkInterceptorsAddNoIdentity(boolean addNoIdentity) {
+      this.networkInterceptorsAddNoIdentity = addNoIdentity;
       return this;
     }
 

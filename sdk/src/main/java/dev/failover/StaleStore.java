@@ -43,19 +43,19 @@ import org.jspecify.annotations.Nullable;
  */
 final class StaleStore {
   /**
-   * Request headers that never identify a caller and are left out of the key: transport and tracing
-   * headers that OkHttp or tracing libraries set per attempt. Every other header is in it.
+   * Request headers that never identify a caller and are left out of the key: transport headers,
+   * and trace context that tracing libraries set per attempt. Every other header is in it: {@code
+   * baggage} too (it may carry a user or a tenant), and {@code Accept-Encoding} (a caller that sets
+   * it gets the body still compressed).
    */
   static final Set<String> NOT_IN_KEY =
       Set.of(
-          "accept-encoding",
           "user-agent",
           "connection",
           "content-length",
           "te",
           "traceparent",
           "tracestate",
-          "baggage",
           "b3",
           "x-b3-traceid",
           "x-b3-spanid",
@@ -72,7 +72,13 @@ final class StaleStore {
    * in the key; the cookie jar's {@code Cookie} is checked apart ({@link Seen#sentOnNetwork}).
    */
   private static final Set<String> SET_BY_OKHTTP =
-      Set.of("host", "content-type", "transfer-encoding", "if-none-match", "if-modified-since");
+      Set.of(
+          "host",
+          "content-type",
+          "transfer-encoding",
+          "accept-encoding",
+          "if-none-match",
+          "if-modified-since");
 
   /** Response headers never kept: a stale copy must not set another caller's cookies. */
   private static final Set<String> NEVER_KEPT = Set.of("set-cookie", "set-cookie2");
@@ -80,15 +86,37 @@ final class StaleStore {
   private final StaleCache config;
   private final Cache<String, Entry> cache;
   private final Ticker ticker;
+
+  /**
+   * Whether a call must have shown what the application's network interceptors add before it is
+   * served a copy: they run only for an attempt that reached the network, so a call whose every
+   * connection failed never showed whether they would add its caller's identity.
+   */
+  private final boolean networkLayerUnchecked;
+
   private volatile boolean closed;
 
   StaleStore(StaleCache config, Ticker ticker) {
+    this(config, ticker, false);
+  }
+
+  /**
+   * @param networkLayerUnchecked the application's {@code OkHttpClient} has network interceptors,
+   *     and the setting does not declare that they add no identity
+   */
+  StaleStore(StaleCache config, Ticker ticker, boolean networkLayerUnchecked) {
     this.config = config;
     this.ticker = ticker;
+    this.networkLayerUnchecked = networkLayerUnchecked;
+    long maxAgeNanos = config.maxAge().toNanos();
     this.cache =
         Caffeine.newBuilder()
             .maximumSize(config.maxEntries())
-            .expireAfterWrite(config.maxAge().toNanos(), TimeUnit.NANOSECONDS)
+            // From when the response arrived, not from when its body was read to its end.
+            .expireAfter(
+                com.github.benmanes.caffeine.cache.Expiry.<String, Entry>writing(
+                    (key, e) ->
+                        Duration.ofNanos(Math.max(0, maxAgeNanos - (ticker.nanos() - e.storedAt)))))
             .ticker(ticker::nanos)
             .executor(Runnable::run)
             .build();
@@ -113,14 +141,23 @@ final class StaleStore {
         || response.code() > 299) {
       return response;
     }
-    if (hasDirective(seen.request.headers("Cache-Control"), "no-store")) {
+    long arrived = ticker.nanos();
+    Request keyed = seen.keyed();
+    if (keyed == null || hasDirective(keyed.headers("Cache-Control"), "no-store")) {
       return response;
     }
     List<String> cacheControl = response.headers("Cache-Control");
-    if (hasDirective(cacheControl, "no-store")) {
+    if (hasDirective(cacheControl, "no-store")
+        || hasDirective(cacheControl, "must-revalidate")
+        || hasDirective(cacheControl, "proxy-revalidate")) {
+      // Must not be served stale without the origin's say (RFC 9111 5.2.2.2 and 5.2.2.8).
       return response;
     }
-    if (hasDirective(cacheControl, "private") && !seen.hasIdentity()) {
+    if (closeDelimited(response)) {
+      // Its end is the connection's: one that broke off reads as a whole, shorter body.
+      return response;
+    }
+    if (hasDirective(cacheControl, "private") && !seen.hasIdentity(keyed)) {
       // Meant for one user: kept only when the key binds it to that user's identity.
       return response;
     }
@@ -134,8 +171,11 @@ final class StaleStore {
       return response;
     }
     String key = key(logical, seen);
+    if (key == null) {
+      return response;
+    }
     Headers kept = keptHeaders(response.headers());
-    Map<String, List<String>> varyValues = varyValues(vary, seen.request);
+    Map<String, List<String>> varyValues = varyValues(vary, keyed);
     MediaType type = body.contentType();
     int code = response.code();
     String message = response.message();
@@ -153,7 +193,7 @@ final class StaleStore {
                         type == null ? null : type.toString(),
                         bytes,
                         varyValues,
-                        ticker.nanos())));
+                        arrived)));
     BufferedSource copying = Okio.buffer(teeing);
     return response.newBuilder().body(ResponseBody.create(copying, type, length)).build();
   }
@@ -179,20 +219,40 @@ final class StaleStore {
     cache.cleanUp();
   }
 
-  /** A stale copy of the response to {@code logical}, marked as such, or null. */
+  /** As {@link #serve(Request, Seen, boolean)} for a call one of whose attempts went out. */
   @Nullable Response serve(Request logical, @Nullable Seen seen) {
-    if (seen == null || seen.identityAddedBelow || !eligible(logical)) {
+    return serve(logical, seen, true);
+  }
+
+  /**
+   * A stale copy of the response to {@code logical}, marked as such, or null.
+   *
+   * @param checkedOnNetwork whether one of the call's attempts reached the network layer, where
+   *     what the application's network interceptors add was checked
+   */
+  @Nullable Response serve(Request logical, @Nullable Seen seen, boolean checkedOnNetwork) {
+    if (seen == null
+        || seen.identityAddedBelow
+        || !eligible(logical)
+        || (networkLayerUnchecked && !checkedOnNetwork)) {
       return null;
     }
-    if (hasDirective(seen.request.headers("Cache-Control"), "no-store")) {
+    Request keyed = seen.keyed();
+    if (keyed == null) {
       return null;
     }
-    Entry e = cache.getIfPresent(key(logical, seen));
+    List<String> asked = keyed.headers("Cache-Control");
+    if (hasDirective(asked, "no-store") || hasDirective(asked, "no-cache") || maxAgeZero(asked)) {
+      // The caller asked for a fresh response (OkHttp's CacheControl.FORCE_NETWORK, say).
+      return null;
+    }
+    String key = key(logical, seen);
+    Entry e = key == null ? null : cache.getIfPresent(key);
     if (e == null) {
       return null;
     }
     for (Map.Entry<String, List<String>> v : e.vary.entrySet()) {
-      if (!v.getValue().equals(seen.request.headers(v.getKey()))) {
+      if (!v.getValue().equals(keyed.headers(v.getKey()))) {
         return null;
       }
     }
@@ -221,7 +281,11 @@ final class StaleStore {
    * request header the server saw (but {@link #NOT_IN_KEY}), of the cookie jar's cookies and of the
    * URL's user info: never another caller's data, never a secret in clear.
    */
-  static String key(Request logical, Seen seen) {
+  static @Nullable String key(Request logical, Seen seen) {
+    Request keyed = seen.keyed();
+    if (keyed == null) {
+      return null; // the attempt never left the SDK's interceptors: what it sent is not known
+    }
     HttpUrl url = logical.url();
     HttpUrl sent = seen.request.url();
     String path = url.encodedPath();
@@ -245,7 +309,7 @@ final class StaleStore {
       sb.append('\n').append(sent.scheme()).append("://").append(sent.host()).append(':');
       sb.append(sent.port());
     }
-    String identity = seen.identity();
+    String identity = seen.identity(keyed);
     if (!url.encodedUsername().isEmpty() || !url.encodedPassword().isEmpty()) {
       identity += "userinfo:" + url.encodedUsername() + ':' + url.encodedPassword() + '\n';
     }
@@ -283,6 +347,40 @@ final class StaleStore {
       values.put(name, seen.headers(name));
     }
     return Map.copyOf(values);
+  }
+
+  /** Whether a request's {@code Cache-Control} asks for nothing older than 0 seconds. */
+  private static boolean maxAgeZero(List<String> cacheControl) {
+    for (String v : cacheControl) {
+      for (String part : v.split(",", -1)) {
+        String d = part.trim().toLowerCase(Locale.ROOT).replace(" ", "");
+        if (d.equals("max-age=0") || d.equals("max-age=\"0\"")) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Whether the response's body ends only where its HTTP/1 connection closes: neither a length nor
+   * chunks, nor a compression whose end OkHttp checks. A connection that broke off would end it
+   * early without an error. A response from OkHttp's own cache ({@code networkResponse} null) was
+   * framed when it was stored.
+   */
+  private static boolean closeDelimited(Response response) {
+    Response network = response.networkResponse();
+    if (network == null
+        || (network.protocol() != Protocol.HTTP_1_0 && network.protocol() != Protocol.HTTP_1_1)) {
+      return false;
+    }
+    int code = network.code();
+    if (code == 204 || code == 205 || code == 304) {
+      return false; // no body
+    }
+    return network.header("Content-Length") == null
+        && !"chunked".equalsIgnoreCase(network.header("Transfer-Encoding"))
+        && !"gzip".equalsIgnoreCase(network.header("Content-Encoding"));
   }
 
   static boolean hasDirective(List<String> cacheControl, String directive) {
@@ -328,20 +426,34 @@ final class StaleStore {
     volatile boolean identityAddedBelow;
 
     /**
-     * The request as it left the SDK's own interceptors (the observations' tracing headers added),
-     * what the network request is compared with; the request above until then.
+     * The request as it left the SDK's own interceptors (with the headers the observations'
+     * handlers add: trace context, and baggage that may name a user or a tenant): what the key is
+     * built from and what the network request is compared with. The request above when the SDK adds
+     * nothing; null until the SDK's last interceptor recorded it, when it does.
      */
-    volatile Request leftSdk;
+    volatile @Nullable Request leftSdk;
+
+    /** Set once the attempt reached the network layer and was checked there. */
+    volatile boolean checkedOnNetwork;
 
     Seen(Request request, String cookies) {
-      this(request, cookies, request.url());
+      this(request, cookies, request.url(), false);
     }
 
-    Seen(Request request, String cookies, HttpUrl made) {
+    /**
+     * @param leftSdkFollows the SDK's own interceptors (its observations) run after this capture,
+     *     and its last one records the request as it left them
+     */
+    Seen(Request request, String cookies, HttpUrl made, boolean leftSdkFollows) {
       this.request = request;
       this.cookies = cookies;
       this.made = made;
-      this.leftSdk = request;
+      this.leftSdk = leftSdkFollows ? null : request;
+    }
+
+    /** What the key is built from: the request as it left the SDK, or null if not yet known. */
+    @Nullable Request keyed() {
+      return leftSdk;
     }
 
     /**
@@ -356,6 +468,10 @@ final class StaleStore {
         return;
       }
       Request above = leftSdk;
+      if (above == null) {
+        identityAddedBelow = true; // cannot be: the SDK's last interceptor runs before the network
+        return;
+      }
       HttpUrl sent = network.url();
       HttpUrl keyed = above.url();
       if (!sent.encodedPath().equals(keyed.encodedPath())
@@ -381,6 +497,7 @@ final class StaleStore {
         identityAddedBelow = true;
         return;
       }
+      checkedOnNetwork = true;
     }
 
     /** The cookie jar's cookies as OkHttp's bridge writes them in a {@code Cookie} header. */
@@ -400,9 +517,9 @@ final class StaleStore {
     /**
      * Every header that may identify the caller, sorted, plus cookies; empty when there is none.
      */
-    String identity() {
+    String identity(Request keyed) {
       TreeMap<String, List<String>> sorted = new TreeMap<>();
-      Headers h = request.headers();
+      Headers h = keyed.headers();
       for (int i = 0; i < h.size(); i++) {
         String name = h.name(i).toLowerCase(Locale.ROOT);
         if (!NOT_IN_KEY.contains(name)) {
@@ -422,13 +539,16 @@ final class StaleStore {
       return sb.toString();
     }
 
-    /** Whether the request carried credentials: an identity header, a cookie, or URL user info. */
-    boolean hasIdentity() {
+    /**
+     * Whether the request carried credentials in what the key holds: an identity header, a cookie,
+     * or URL user info. A header left out of the key ({@code User-Agent}) binds no copy to anyone.
+     */
+    boolean hasIdentity(Request keyed) {
       if (!cookies.isEmpty() || !request.url().username().isEmpty()) {
         return true;
       }
-      for (String name : request.headers().names()) {
-        if (isCredential(name)) {
+      for (String name : keyed.headers().names()) {
+        if (!NOT_IN_KEY.contains(name.toLowerCase(Locale.ROOT)) && isCredential(name)) {
           return true;
         }
       }
@@ -455,10 +575,10 @@ final class StaleStore {
   /** Copies what the caller reads, up to a limit; hands the copy over when the body ends. */
   private static final class Teeing extends ForwardingSource {
     private final long limit;
-    private final java.util.function.Consumer<byte[]> onComplete;
+    private final java.util.function.Consumer<okio.ByteString> onComplete;
     private @Nullable Buffer copy = new Buffer();
 
-    Teeing(Source delegate, long limit, java.util.function.Consumer<byte[]> onComplete) {
+    Teeing(Source delegate, long limit, java.util.function.Consumer<okio.ByteString> onComplete) {
       super(delegate);
       this.limit = limit;
       this.onComplete = onComplete;
@@ -480,7 +600,7 @@ final class StaleStore {
       }
       if (n == -1) {
         copy = null;
-        onComplete.accept(c.readByteArray());
+        onComplete.accept(c.readByteString());
       } else if (c.size() + n > limit) {
         copy = null; // too large to keep
       } else {
@@ -504,14 +624,14 @@ final class StaleStore {
         String message,
         Headers headers,
         @Nullable String contentType,
-        byte[] body,
+        okio.ByteString body,
         Map<String, List<String>> vary,
         long storedAt) {
       this.code = code;
       this.message = message;
       this.headers = headers;
       this.contentType = contentType;
-      this.body = okio.ByteString.of(body);
+      this.body = body;
       this.vary = vary;
       this.storedAt = storedAt;
     }

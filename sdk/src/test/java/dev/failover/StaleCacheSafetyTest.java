@@ -216,6 +216,40 @@ class StaleCacheSafetyTest {
   }
 
   /** A client of the one fake endpoint, with a stale cache, on {@code okHttp}. */
+  /** An OkHttp client whose application interceptor sets a header. */
+  private static OkHttpClient adding(String name, java.util.function.Supplier<String> value) {
+    return new OkHttpClient.Builder()
+        .addInterceptor(
+            chain -> chain.proceed(chain.request().newBuilder().header(name, value.get()).build()))
+        .build();
+  }
+
+  /** The call fails as the outage makes it: no copy is served in its place. */
+  private static void assertNoCopy(FailoverClient client, Request request) {
+    long served = client.snapshot().counters().staleServed();
+    assertThatThrownBy(() -> client.newCall(request).execute().close())
+        .isInstanceOf(FailoverException.class);
+    assertThat(client.snapshot().counters().staleServed()).isEqualTo(served);
+  }
+
+  /** Names the current user, if there is one, below the application's interceptors. */
+  private Response onBehalfOf(okhttp3.Interceptor.Chain chain) throws java.io.IOException {
+    String t = token.get();
+    Request r = chain.request();
+    return chain.proceed(t.isEmpty() ? r : r.newBuilder().header("X-On-Behalf-Of", t).build());
+  }
+
+  private static FailoverClient clientOn(OkHttpClient okHttp, StaleCache stale) {
+    return FailoverClient.builder()
+        .service("directory")
+        .home("us-east-1", "us-east-1a")
+        .endpoint(zones.endpoints().get(0).url(), "us-east-1", "us-east-1a")
+        .okHttpClient(okHttp)
+        .deadline(Duration.ofSeconds(10))
+        .staleIfError(stale)
+        .build();
+  }
+
   private static FailoverClient clientOn(OkHttpClient okHttp, FailoverListener... listeners) {
     FailoverClient.Builder b = FailoverClient.builder();
     for (FailoverListener l : listeners) {
@@ -315,9 +349,8 @@ class StaleCacheSafetyTest {
   }
 
   /**
-   * The SDK's own observations add trace headers below the application's interceptors, here one no
-   * list of tracing headers knows (a tracer of its own, a new value per attempt): they are the
-   * SDK's, not an identity, so a copy is still kept and served, also when an application
+   * The SDK's own observations add trace context below the application's interceptors, a new value
+   * per attempt: not an identity, so a copy is still kept and served, also when an application
    * interceptor rebuilt the request without its tags.
    */
   @ParameterizedTest(name = "request rebuilt by the interceptor: {0}")
@@ -339,7 +372,10 @@ class StaleCacheSafetyTest {
               public void onStart(FailoverObservations.AttemptContext context) {
                 context
                     .getSetter()
-                    .set(context.getCarrier(), "X-Own-Tracer", "span-" + traced.incrementAndGet());
+                    .set(
+                        context.getCarrier(),
+                        "traceparent",
+                        String.format("00-%032x-%016x-01", traced.incrementAndGet(), traced.get()));
               }
             });
     OkHttpClient okHttp =
@@ -442,6 +478,321 @@ class StaleCacheSafetyTest {
           .isPositive();
     } finally {
       caching.cache().close();
+    }
+  }
+
+  /** An observation handler that writes the current tenant, as a baggage remote field does. */
+  private static ObservationRegistry tenantPropagating(AtomicReference<String> tenant) {
+    ObservationRegistry registry = ObservationRegistry.create();
+    registry
+        .observationConfig()
+        .observationHandler(
+            new ObservationHandler<FailoverObservations.AttemptContext>() {
+              @Override
+              public boolean supportsContext(Observation.Context context) {
+                return context instanceof FailoverObservations.AttemptContext;
+              }
+
+              @Override
+              public void onStart(FailoverObservations.AttemptContext context) {
+                context.getSetter().set(context.getCarrier(), "X-Tenant-Id", tenant.get());
+              }
+            });
+    return registry;
+  }
+
+  /**
+   * A header the SDK's observations add other than trace context (Boot's baggage remote fields
+   * propagate a tenant so) is part of the key: one tenant's copy was served to another, the
+   * observations' headers being left out of both the key and the check below it.
+   */
+  @Test
+  void aTenantTheObservationsPropagateIsPartOfTheKey() throws Exception {
+    zones.stubAll(
+        get(urlPathEqualTo("/orders"))
+            .withHeader("X-Tenant-Id", equalTo("acme"))
+            .willReturn(ok("{\"orders\":\"acme\"}")));
+    zones.stubAll(
+        get(urlPathEqualTo("/orders"))
+            .withHeader("X-Tenant-Id", equalTo("globex"))
+            .willReturn(ok("{\"orders\":\"globex\"}")));
+    AtomicReference<String> tenant = new AtomicReference<>("acme");
+    try (FailoverClient client =
+        clientOn(
+            new OkHttpClient.Builder().build(),
+            new FailoverObservations(tenantPropagating(tenant)))) {
+      assertThat(body(client, call("/orders"))).isEqualTo("{\"orders\":\"acme\"}");
+      zones.fail(ZoneFault.refuse());
+      tenant.set("globex");
+      assertThatThrownBy(() -> client.newCall(call("/orders")).execute().close())
+          .isInstanceOf(FailoverException.class);
+      tenant.set("acme");
+      assertThat(body(client, call("/orders"))).isEqualTo("{\"orders\":\"acme\"}");
+      assertThat(client.snapshot().counters().staleServed()).isEqualTo(1);
+    }
+  }
+
+  /** {@code baggage} may carry a user or a tenant: it is part of the key. */
+  @Test
+  void baggageIsPartOfTheKey() throws Exception {
+    zones.stubAll(get(urlPathEqualTo("/orders")).willReturn(ok("{\"orders\":\"someone\"}")));
+    AtomicReference<String> baggage = new AtomicReference<>("tenant=acme");
+    try (FailoverClient client = clientOn(adding("baggage", baggage::get))) {
+      body(client, call("/orders"));
+      zones.fail(ZoneFault.refuse());
+      baggage.set("tenant=globex");
+      assertNoCopy(client, call("/orders"));
+    }
+  }
+
+  /**
+   * A network interceptor that adds a caller's identity only to some calls (a user's, not a
+   * system's): a call whose every connection is refused never reaches it, so never shows it. While
+   * the application's client has network interceptors, such a call gets no copy, unless the
+   * application declares that they add no identity.
+   */
+  @ParameterizedTest(name = "network interceptors declared to add no identity: {0}")
+  @ValueSource(booleans = {false, true})
+  void aCallThatNeverReachedTheNetworkInterceptorsGetsNoCopyUnlessTheyAreDeclaredHarmless(
+      boolean declared) throws Exception {
+    zones.stubAll(get(urlPathEqualTo("/profile")).willReturn(ok("public")));
+    OkHttpClient signing =
+        new OkHttpClient.Builder().addNetworkInterceptor(this::onBehalfOf).build();
+    try (FailoverClient client =
+        clientOn(
+            signing,
+            StaleCache.builder()
+                .maxAge(Duration.ofMinutes(1))
+                .networkInterceptorsAddNoIdentity(declared)
+                .build())) {
+      assertThat(body(client, call("/profile"))).isEqualTo("public"); // a system call: kept
+      // No pooled connection left: an attempt sent on one would reach the network interceptor.
+      signing.connectionPool().evictAll();
+      zones.fail(ZoneFault.refuse());
+      token.set("carol");
+      if (declared) {
+        // What the application declared: the copy is served.
+        assertThat(body(client, call("/profile"))).isEqualTo("public");
+        assertThat(client.snapshot().counters().staleServed()).isEqualTo(1);
+      } else {
+        assertNoCopy(client, call("/profile"));
+      }
+    }
+  }
+
+  /**
+   * {@code User-Agent} is left out of the key, so it binds a {@code Cache-Control: private}
+   * response to nobody: such a response was kept ({@code user} in its name read as an identity) and
+   * served to every caller of the URL.
+   */
+  @Test
+  void aUserAgentIsNoIdentityForAPrivateResponse() throws Exception {
+    zones.stubAll(
+        get(urlPathEqualTo("/account"))
+            .willReturn(ok("{\"account\":\"x\"}").withHeader("Cache-Control", "private")));
+    try (FailoverClient client = clientOn(adding("User-Agent", () -> "svc/1.4"))) {
+      body(client, call("/account"));
+      zones.fail(ZoneFault.refuse());
+      assertNoCopy(client, call("/account"));
+    }
+  }
+
+  /**
+   * A response that must be revalidated once stale is not kept, and a caller that asks for a fresh
+   * response ({@code no-cache}, {@code max-age=0}) is served no copy (RFC 9111).
+   */
+  @Test
+  void mustRevalidateIsNotKeptAndACallerAskingForAFreshResponseGetsNoCopy() throws Exception {
+    zones.stubAll(
+        get(urlPathEqualTo("/balance"))
+            .willReturn(ok("100").withHeader("Cache-Control", "max-age=0, must-revalidate")));
+    zones.stubAll(get(urlPathEqualTo("/users/7")).willReturn(ok("{\"id\":7}")));
+    Request fresh =
+        new Request.Builder()
+            .url("http://directory/users/7")
+            .cacheControl(okhttp3.CacheControl.FORCE_NETWORK)
+            .build();
+    Request young =
+        new Request.Builder()
+            .url("http://directory/users/7")
+            .header("Cache-Control", "max-age=0")
+            .build();
+    try (FailoverClient client = clientOn(new OkHttpClient.Builder().build())) {
+      body(client, call("/balance"));
+      body(client, fresh);
+      body(client, young);
+      zones.fail(ZoneFault.refuse());
+      assertThatThrownBy(() -> client.newCall(call("/balance")).execute().close())
+          .isInstanceOf(FailoverException.class);
+      assertThatThrownBy(() -> client.newCall(fresh).execute().close())
+          .isInstanceOf(FailoverException.class);
+      assertThatThrownBy(() -> client.newCall(young).execute().close())
+          .isInstanceOf(FailoverException.class);
+      assertThat(client.snapshot().counters().staleServed()).isZero();
+    }
+  }
+
+  /**
+   * A caller that sets {@code Accept-Encoding} itself gets the body still compressed (OkHttp
+   * decompresses only what it asked for): its copy is not served to a caller that did not.
+   */
+  @Test
+  void anAcceptEncodingTheCallerSetIsPartOfTheKey() throws Exception {
+    zones.stubAll(get(urlPathEqualTo("/users/8")).willReturn(ok("{\"id\":8}")));
+    Request gzip =
+        new Request.Builder()
+            .url("http://directory/users/8")
+            .header("Accept-Encoding", "gzip")
+            .build();
+    try (FailoverClient client = clientOn(new OkHttpClient.Builder().build())) {
+      try (Response r = client.newCall(gzip).execute()) {
+        r.body().bytes();
+      }
+      zones.fail(ZoneFault.refuse());
+      assertThatThrownBy(() -> client.newCall(call("/users/8")).execute().close())
+          .isInstanceOf(FailoverException.class);
+      try (Response r = client.newCall(gzip).execute()) {
+        assertThat(r.header("Warning")).isEqualTo("110 - \"Response is Stale\"");
+      }
+    }
+  }
+
+  /**
+   * The SDK's threads inherit no {@code InheritableThreadLocal}: a dispatcher thread made while one
+   * caller's call started carried that caller's context into the interceptors of later callers'
+   * attempts (a token relayed from a security context kept with the thread).
+   */
+  @Test
+  void theSdksThreadsCarryNoCallersInheritableContext() throws Exception {
+    zones.stubAll(get(urlPathEqualTo("/users/9")).willReturn(ok("{\"id\":9}")));
+    InheritableThreadLocal<String> user = new InheritableThreadLocal<>();
+    java.util.List<String> seenByInterceptor = new java.util.concurrent.CopyOnWriteArrayList<>();
+    OkHttpClient relaying =
+        new OkHttpClient.Builder()
+            .addInterceptor(
+                chain -> {
+                  seenByInterceptor.add(String.valueOf(user.get()));
+                  return chain.proceed(chain.request());
+                })
+            .build();
+    try (FailoverClient client = clientOn(relaying)) {
+      Thread alice =
+          new Thread(
+              () -> {
+                user.set("alice");
+                try {
+                  body(client, call("/users/9"));
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
+                }
+              });
+      alice.start();
+      alice.join(30_000);
+      assertThat(alice.isAlive()).isFalse();
+      body(client, call("/users/9"));
+      // Both attempts ran on the SDK's dispatcher threads, made on Alice's thread or later.
+      assertThat(seenByInterceptor).containsExactly("null", "null");
+    }
+  }
+
+  /**
+   * An application interceptor that sends a request twice (its own retry): the first pass showed
+   * identity added below, the second never reached the network. The second pass's capture forgot
+   * what the first showed, and the call was served the copy kept for a caller with no identity.
+   */
+  @Test
+  void identityShownBelowByAFirstPassHoldsWhenAnInterceptorSendsAgain() throws Exception {
+    zones.stubAll(get(urlPathEqualTo("/profile")).willReturn(ok("public")));
+    java.util.concurrent.atomic.AtomicBoolean down =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.concurrent.atomic.AtomicBoolean sendTwice =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    AtomicReference<OkHttpClient> self = new AtomicReference<>();
+    OkHttpClient resending =
+        new OkHttpClient.Builder()
+            // Connections refused from the moment the outage begins, before any network
+            // interceptor runs.
+            .socketFactory(
+                new javax.net.SocketFactory() {
+                  private final javax.net.SocketFactory real = javax.net.SocketFactory.getDefault();
+
+                  @Override
+                  public java.net.Socket createSocket() {
+                    return new java.net.Socket() {
+                      @Override
+                      public void connect(java.net.SocketAddress to, int timeout)
+                          throws java.io.IOException {
+                        if (down.get()) {
+                          throw new java.net.ConnectException("refused (test)");
+                        }
+                        super.connect(to, timeout);
+                      }
+                    };
+                  }
+
+                  @Override
+                  public java.net.Socket createSocket(String host, int port)
+                      throws java.io.IOException {
+                    return real.createSocket(host, port);
+                  }
+
+                  @Override
+                  public java.net.Socket createSocket(
+                      String host, int port, java.net.InetAddress local, int localPort)
+                      throws java.io.IOException {
+                    return real.createSocket(host, port, local, localPort);
+                  }
+
+                  @Override
+                  public java.net.Socket createSocket(java.net.InetAddress host, int port)
+                      throws java.io.IOException {
+                    return real.createSocket(host, port);
+                  }
+
+                  @Override
+                  public java.net.Socket createSocket(
+                      java.net.InetAddress host,
+                      int port,
+                      java.net.InetAddress local,
+                      int localPort)
+                      throws java.io.IOException {
+                    return real.createSocket(host, port, local, localPort);
+                  }
+                })
+            .addInterceptor(
+                chain -> {
+                  if (!sendTwice.getAndSet(false)) {
+                    return chain.proceed(chain.request());
+                  }
+                  Request once = chain.request().newBuilder().header("Connection", "close").build();
+                  try (Response first = chain.proceed(once)) {
+                    first.body().string(); // reached the network: signed below
+                  }
+                  self.get().connectionPool().evictAll();
+                  down.set(true);
+                  return chain.proceed(chain.request()); // refused before the network
+                })
+            .addNetworkInterceptor(this::onBehalfOf)
+            .build();
+    self.set(resending);
+    try (FailoverClient client =
+        clientOn(
+            resending,
+            // Declared (wrongly) to add no identity: only the check of what reached the
+            // network stands between Carol and the system's copy.
+            StaleCache.builder()
+                .maxAge(Duration.ofMinutes(1))
+                .networkInterceptorsAddNoIdentity(true)
+                .build())) {
+      assertThat(body(client, call("/profile"))).isEqualTo("public"); // a system call: kept
+      token.set("carol");
+      sendTwice.set(true);
+      assertThatThrownBy(() -> client.newCall(call("/profile")).execute().close())
+          .isInstanceOf(FailoverException.class);
+      assertThat(client.snapshot().counters().staleServed()).isZero();
+      token.set("");
+      // What the outage serves a caller with no identity: the copy (so Carol's refusal was hers).
+      assertThat(body(client, call("/profile"))).isEqualTo("public");
     }
   }
 }

@@ -58,4 +58,58 @@ class StaleStoreTest {
     read(store, request, seen, fresh("{\"me\":\"carol-again\"}"));
     assertThat(store.serve(request, seen)).isNull();
   }
+
+  private Response fromNetwork(String body, okhttp3.Headers networkHeaders) {
+    Response network =
+        new Response.Builder()
+            .request(request)
+            .protocol(Protocol.HTTP_1_1)
+            .code(200)
+            .message("OK")
+            .headers(networkHeaders)
+            .build();
+    return fresh(body).newBuilder().networkResponse(network).build();
+  }
+
+  /**
+   * An HTTP/1 body that ends only where its connection closes (no length, no chunks) is not kept: a
+   * connection that broke off ends it early without an error, and the shorter body was kept and
+   * served as whole. One with a length is.
+   */
+  @Test
+  void aBodyThatEndsWithItsConnectionIsNotKept() throws IOException {
+    StaleStore store =
+        new StaleStore(StaleCache.of(100, 65_536, java.time.Duration.ofMinutes(5)), clock);
+    read(store, request, seen, fromNetwork("{\"me\":\"car", okhttp3.Headers.of()));
+    assertThat(store.serve(request, seen)).isNull();
+    read(
+        store,
+        request,
+        seen,
+        fromNetwork("{\"me\":\"carol\"}", okhttp3.Headers.of("Content-Length", "14")));
+    try (Response stale = store.serve(request, seen)) {
+      assertThat(stale).isNotNull();
+    }
+  }
+
+  /**
+   * A copy's age counts from when its response arrived, not from when the caller finished reading
+   * its body: a body read over 4 minutes was served 9 minutes after the server made it, within a
+   * 5-minute {@code maxAge}.
+   */
+  @Test
+  void aCopysAgeCountsFromWhenItsResponseArrived() throws IOException {
+    StaleStore store =
+        new StaleStore(StaleCache.of(100, 65_536, java.time.Duration.ofMinutes(5)), clock);
+    try (Response offered = store.offer(request, seen, fresh("{\"me\":\"carol\"}"))) {
+      clock.advance(java.time.Duration.ofMinutes(4));
+      offered.body().string();
+    }
+    try (Response stale = store.serve(request, seen)) {
+      assertThat(stale).isNotNull();
+      assertThat(stale.header("Age")).isEqualTo("240");
+    }
+    clock.advance(java.time.Duration.ofMinutes(1).plusSeconds(1));
+    assertThat(store.serve(request, seen)).isNull();
+  }
 }
