@@ -46,6 +46,12 @@ import org.jspecify.annotations.Nullable;
  */
 public final class ZonePolicy {
 
+  /** The shortest window: 2 s, two slots of the one-second judgement. */
+  private static final Duration MIN_WINDOW = Duration.ofSeconds(2);
+
+  /** The longest duration of any setting: 24 h. */
+  private static final Duration MAX_DURATION = HealthCheck.MAX_DURATION;
+
   private static final ZonePolicy DEFAULTS = new ZonePolicy(true, new Builder());
   private static final ZonePolicy OFF = new ZonePolicy(false, new Builder());
 
@@ -152,7 +158,7 @@ public final class ZonePolicy {
   /**
    * Returns the sliding window of the judgement.
    *
-   * @return at least 2 s
+   * @return 2 s to 24 h
    */
   public Duration window() {
     return window;
@@ -161,7 +167,7 @@ public final class ZonePolicy {
   /**
    * Returns how long an evacuated zone must stay clean before it returns.
    *
-   * @return positive
+   * @return 1 ms to 24 h
    */
   public Duration hysteresis() {
     return hysteresis;
@@ -170,7 +176,7 @@ public final class ZonePolicy {
   /**
    * Returns how long a returning zone or endpoint takes to reach its full share.
    *
-   * @return zero (at once) or positive
+   * @return zero (at once) to 24 h
    */
   public Duration slowStart() {
     return slowStart;
@@ -188,8 +194,8 @@ public final class ZonePolicy {
   /**
    * Returns a copy with other return settings.
    *
-   * @param hysteresis how long an evacuated zone must stay clean
-   * @param slowStart how long a returning zone takes to reach its full share; zero for at once
+   * @param hysteresis how long an evacuated zone must stay clean, 1 ms to 24 h
+   * @param slowStart how long a returning zone takes to reach its full share, 0 (at once) to 24 h
    * @return the copy
    * @throws InvalidSettingException if out of range
    * @throws IllegalStateException on {@link #off()}
@@ -203,7 +209,7 @@ public final class ZonePolicy {
    *
    * @param outlierK median absolute deviations that make an outlier
    * @param minSamples attempts a zone needs in the window
-   * @param window the sliding window
+   * @param window the sliding window, 2 s to 24 h
    * @return the copy
    * @throws InvalidSettingException if out of range
    * @throws IllegalStateException on {@link #off()}
@@ -354,9 +360,9 @@ public final class ZonePolicy {
     /**
      * Sets the sliding window of the judgement. Default 10 s.
      *
-     * @param window at least 2 s
+     * @param window 2 s to 24 h
      * @return this builder
-     * @throws InvalidSettingException if shorter than 2 s
+     * @throws InvalidSettingException if shorter than 2 s or longer than 24 h
      */
     public Builder window(Duration window) {
       this.window = checkWindow(window);
@@ -366,9 +372,9 @@ public final class ZonePolicy {
     /**
      * Sets how long an evacuated zone must stay clean before it returns. Default 10 s.
      *
-     * @param hysteresis positive
+     * @param hysteresis 1 ms to 24 h (doubled, up to four times, for a zone that flaps)
      * @return this builder
-     * @throws InvalidSettingException if not positive
+     * @throws InvalidSettingException if not positive, or out of range
      */
     public Builder hysteresis(Duration hysteresis) {
       this.hysteresis = checkHysteresis(hysteresis);
@@ -378,9 +384,9 @@ public final class ZonePolicy {
     /**
      * Sets how long a returning zone or endpoint takes to reach its full share. Default 10 s.
      *
-     * @param slowStart zero (at once) or positive
+     * @param slowStart zero (at once) to 24 h
      * @return this builder
-     * @throws InvalidSettingException if negative
+     * @throws InvalidSettingException if negative, or longer than 24 h
      */
     public Builder slowStart(Duration slowStart) {
       this.slowStart = checkSlowStart(slowStart);
@@ -448,24 +454,27 @@ public final class ZonePolicy {
 
   private static Duration checkWindow(Duration window) {
     HealthCheck.positive("zones.window", "zone window", window);
-    if (window.compareTo(Duration.ofSeconds(2)) < 0) {
+    if (window.compareTo(MIN_WINDOW) < 0) {
       throw new InvalidSettingException(
           "zones.window", window, "zone window must be at least 2 s but was " + window);
     }
+    // At most 24 h, as every duration: longer is a unit mistake, and the router measures the
+    // window in nanoseconds.
+    HealthCheck.checkRange("zones.window", "zone window", window, MIN_WINDOW, MAX_DURATION);
     return window;
   }
 
   private static Duration checkHysteresis(Duration hysteresis) {
-    HealthCheck.positive("zones.hysteresis", "zone hysteresis", hysteresis);
+    // 1 ms to 24 h: the wait is measured in nanoseconds and doubled up to four times for a zone
+    // that flaps, so an unbounded one ("never return on its own") would overflow and either fail
+    // every judgement or bring the zone back at once. 4 x 24 h is far from overflowing.
+    HealthCheck.checkPositive("zones.hysteresis", "zone hysteresis", hysteresis);
     return hysteresis;
   }
 
   private static Duration checkSlowStart(Duration slowStart) {
     Objects.requireNonNull(slowStart, "slowStart");
-    if (slowStart.isNegative()) {
-      throw new InvalidSettingException(
-          "zones.slowStart", slowStart, "zone slowStart must not be negative but was " + slowStart);
-    }
+    HealthCheck.checkNotNegative("zones.slowStart", "zone slowStart", slowStart);
     return slowStart;
   }
 }

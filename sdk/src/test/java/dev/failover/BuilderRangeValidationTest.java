@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.stream.Stream;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
@@ -24,6 +25,8 @@ class BuilderRangeValidationTest {
   private static final Duration CENTURIES = Duration.ofDays(300L * 365);
   private static final Duration DAY = Duration.ofHours(24);
   private static final Duration JUST_OVER = DAY.plusNanos(1);
+  private static final Duration FOREVER = ChronoUnit.FOREVER.getDuration();
+  private static final Duration HALF_MS = Duration.ofNanos(500_000);
 
   private static FailoverClient.Builder valid() {
     return FailoverClient.builder()
@@ -129,7 +132,41 @@ class BuilderRangeValidationTest {
         bad(
             "stale maxAge overflowing",
             () -> StaleCache.of(10, 1024, HUGE),
-            "stale maxAge must be between 1 ms and 24 h but was " + HUGE));
+            "stale maxAge must be between 1 ms and 24 h but was " + HUGE),
+        // A hysteresis meant as "never return on its own" overflowed the zone judgement's
+        // nanoseconds every second (or, for centuries, brought a re-evacuated zone back at once).
+        bad(
+            "zone hysteresis FOREVER",
+            () -> ZonePolicy.defaults().withReturn(FOREVER, Duration.ofSeconds(10)),
+            "zone hysteresis must be between 1 ms and 24 h but was " + FOREVER),
+        bad(
+            "zone hysteresis of a century",
+            () -> ZonePolicy.builder().hysteresis(Duration.ofDays(36500)),
+            "zone hysteresis must be between 1 ms and 24 h but was PT876000H"),
+        bad(
+            "zone hysteresis just over a day",
+            () -> ZonePolicy.builder().hysteresis(JUST_OVER),
+            "zone hysteresis must be between 1 ms and 24 h but was PT24H0.000000001S"),
+        bad(
+            "zone hysteresis below a millisecond",
+            () -> ZonePolicy.builder().hysteresis(HALF_MS),
+            "zone hysteresis must be between 1 ms and 24 h but was PT0.0005S"),
+        bad(
+            "zone window overflowing",
+            () -> ZonePolicy.defaults().withOutliers(3.0, 20, HUGE),
+            "zone window must be between 2 s and 24 h but was " + HUGE),
+        bad(
+            "zone window FOREVER",
+            () -> ZonePolicy.builder().window(FOREVER),
+            "zone window must be between 2 s and 24 h but was " + FOREVER),
+        bad(
+            "zone slowStart overflowing",
+            () -> ZonePolicy.defaults().withReturn(Duration.ofSeconds(10), HUGE),
+            "zone slowStart must be between 0 s and 24 h but was " + HUGE),
+        bad(
+            "zone slowStart FOREVER",
+            () -> ZonePolicy.builder().slowStart(FOREVER),
+            "zone slowStart must be between 0 s and 24 h but was " + FOREVER));
   }
 
   private static Arguments bad(String name, ThrowingCallable call, String message) {
@@ -170,6 +207,26 @@ class BuilderRangeValidationTest {
               StaleCache.of(1, 1, Duration.ofMillis(1));
             })
         .doesNotThrowAnyException();
+  }
+
+  @Test
+  void theZoneBoundsThemselvesAreAcceptedAndBuild() {
+    ZonePolicy longest = ZonePolicy.builder().window(DAY).hysteresis(DAY).slowStart(DAY).build();
+    ZonePolicy shortest =
+        ZonePolicy.defaults()
+            .withOutliers(3.0, 20, Duration.ofSeconds(2))
+            .withReturn(Duration.ofMillis(1), Duration.ZERO);
+    for (ZonePolicy zones : List.of(longest, shortest)) {
+      try (FailoverClient client = valid().zones(zones).build()) {
+        assertThat(client.settings().zones()).isEqualTo(zones);
+      }
+    }
+    // The zone judgement doubles the hysteresis of a flapping zone up to MAX_LEVEL times, in
+    // nanoseconds: the longest hysteresis accepted stays far from overflowing there.
+    long longestWait = DAY.toNanos() << Zones.MAX_LEVEL;
+    assertThat(longestWait)
+        .isEqualTo(Math.multiplyExact(DAY.toNanos(), 1L << Zones.MAX_LEVEL))
+        .isLessThan(Long.MAX_VALUE / 1000);
   }
 
   @Test
