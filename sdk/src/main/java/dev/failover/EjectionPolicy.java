@@ -32,6 +32,19 @@ import org.jspecify.annotations.Nullable;
  */
 public final class EjectionPolicy {
 
+  /**
+   * The largest {@code windowSize}: 10,000 attempts. The breaker keeps one slot per attempt of the
+   * window for each endpoint, allocated again on every change of its state; a larger window would
+   * only spend memory (and, near {@code Integer.MAX_VALUE}, run out of it).
+   */
+  public static final int MAX_WINDOW_SIZE = 10_000;
+
+  /**
+   * The largest {@code halfOpenProbes}: 1,000 calls. The breaker allocates one slot per probe each
+   * time an ejection ends, on the thread of the call that ends it.
+   */
+  public static final int MAX_HALF_OPEN_PROBES = 1_000;
+
   private static final EjectionPolicy DEFAULTS = new EjectionPolicy(new Builder());
 
   private final int consecutiveFailures;
@@ -49,7 +62,7 @@ public final class EjectionPolicy {
     this.failureRatePercent = percent("failureRatePercent", b.failureRatePercent);
     this.slowCallDuration = checkSlowCallDuration(b.slowCallDuration);
     this.slowCallRatePercent = percent("slowCallRatePercent", b.slowCallRatePercent);
-    this.windowSize = atLeastOne("windowSize", b.windowSize);
+    this.windowSize = checkWindowSize(b.windowSize);
     this.minimumCalls = atLeastOne("minimumCalls", b.minimumCalls);
     if (minimumCalls > windowSize) {
       throw new InvalidSettingException(
@@ -73,7 +86,7 @@ public final class EjectionPolicy {
               + baseEjectionTime
               + ")");
     }
-    this.halfOpenProbes = atLeastOne("halfOpenProbes", b.halfOpenProbes);
+    this.halfOpenProbes = checkHalfOpenProbes(b.halfOpenProbes);
   }
 
   /**
@@ -125,7 +138,7 @@ public final class EjectionPolicy {
   /**
    * Returns the duration beyond which an attempt counts as slow.
    *
-   * @return positive
+   * @return 1 ms to 24 h
    */
   public Duration slowCallDuration() {
     return slowCallDuration;
@@ -143,7 +156,7 @@ public final class EjectionPolicy {
   /**
    * Returns the attempts over which the rates are measured.
    *
-   * @return at least 1
+   * @return 1 to {@value #MAX_WINDOW_SIZE}
    */
   public int windowSize() {
     return windowSize;
@@ -161,7 +174,7 @@ public final class EjectionPolicy {
   /**
    * Returns the first ejection's length.
    *
-   * @return positive
+   * @return 1 ms to 24 h
    */
   public Duration baseEjectionTime() {
     return baseEjectionTime;
@@ -170,7 +183,7 @@ public final class EjectionPolicy {
   /**
    * Returns the longest ejection.
    *
-   * @return at least {@link #baseEjectionTime()}
+   * @return at least {@link #baseEjectionTime()}, at most 24 h
    */
   public Duration maxEjectionTime() {
     return maxEjectionTime;
@@ -179,7 +192,7 @@ public final class EjectionPolicy {
   /**
    * Returns how many calls are let through after an ejection to test the endpoint.
    *
-   * @return at least 1
+   * @return 1 to {@value #MAX_HALF_OPEN_PROBES}
    */
   public int halfOpenProbes() {
     return halfOpenProbes;
@@ -200,8 +213,8 @@ public final class EjectionPolicy {
    * Returns a copy with another failure-rate rule.
    *
    * @param failureRatePercent 1 to 100
-   * @param windowSize attempts measured
-   * @param minimumCalls attempts needed before judging
+   * @param windowSize attempts measured, 1 to {@value #MAX_WINDOW_SIZE}
+   * @param minimumCalls attempts needed before judging, 1 to {@code windowSize}
    * @return the copy
    * @throws InvalidSettingException if out of range
    */
@@ -216,7 +229,7 @@ public final class EjectionPolicy {
   /**
    * Returns a copy with another slow-call rule.
    *
-   * @param slowCallDuration an attempt slower than this is slow
+   * @param slowCallDuration an attempt slower than this is slow, 1 ms to 24 h
    * @param slowCallRatePercent 1 to 100
    * @return the copy
    * @throws InvalidSettingException if out of range
@@ -231,10 +244,10 @@ public final class EjectionPolicy {
   /**
    * Returns a copy with other ejection times.
    *
-   * @param baseEjectionTime the first ejection's length
-   * @param maxEjectionTime the cap
+   * @param baseEjectionTime the first ejection's length, 1 ms to 24 h
+   * @param maxEjectionTime the cap, 1 ms to 24 h
    * @return the copy
-   * @throws InvalidSettingException if not positive, or the cap is below the base
+   * @throws InvalidSettingException if not positive, out of range, or the cap is below the base
    */
   public EjectionPolicy withEjectionTime(Duration baseEjectionTime, Duration maxEjectionTime) {
     return toBuilder().baseEjectionTime(baseEjectionTime).maxEjectionTime(maxEjectionTime).build();
@@ -243,9 +256,9 @@ public final class EjectionPolicy {
   /**
    * Returns a copy with another number of half-open probes.
    *
-   * @param halfOpenProbes at least 1
+   * @param halfOpenProbes 1 to {@value #MAX_HALF_OPEN_PROBES}
    * @return the copy
-   * @throws InvalidSettingException if below 1
+   * @throws InvalidSettingException if out of range
    */
   public EjectionPolicy withHalfOpenProbes(int halfOpenProbes) {
     return toBuilder().halfOpenProbes(halfOpenProbes).build();
@@ -362,9 +375,9 @@ public final class EjectionPolicy {
     /**
      * Sets the duration beyond which an attempt counts as slow. Default 2 s.
      *
-     * @param slowCallDuration positive
+     * @param slowCallDuration 1 ms to 24 h
      * @return this builder
-     * @throws InvalidSettingException if not positive
+     * @throws InvalidSettingException if not positive, or out of range
      */
     public Builder slowCallDuration(Duration slowCallDuration) {
       this.slowCallDuration = checkSlowCallDuration(slowCallDuration);
@@ -386,12 +399,13 @@ public final class EjectionPolicy {
     /**
      * Sets the attempts over which the rates are measured. Default 50.
      *
-     * @param windowSize at least 1, and at least {@code minimumCalls} when built
+     * @param windowSize 1 to {@value #MAX_WINDOW_SIZE}, and at least {@code minimumCalls} when
+     *     built
      * @return this builder
-     * @throws InvalidSettingException if below 1
+     * @throws InvalidSettingException if out of range
      */
     public Builder windowSize(int windowSize) {
-      this.windowSize = atLeastOne("windowSize", windowSize);
+      this.windowSize = checkWindowSize(windowSize);
       return this;
     }
 
@@ -410,9 +424,9 @@ public final class EjectionPolicy {
     /**
      * Sets the first ejection's length. Default 5 s.
      *
-     * @param baseEjectionTime positive, and no longer than the longest ejection when built
+     * @param baseEjectionTime 1 ms to 24 h, and no longer than the longest ejection when built
      * @return this builder
-     * @throws InvalidSettingException if not positive
+     * @throws InvalidSettingException if not positive, or out of range
      */
     public Builder baseEjectionTime(Duration baseEjectionTime) {
       this.baseEjectionTime = checkBaseEjectionTime(baseEjectionTime);
@@ -422,9 +436,9 @@ public final class EjectionPolicy {
     /**
      * Sets the longest ejection. Default 60 s.
      *
-     * @param maxEjectionTime positive, and no shorter than the first ejection when built
+     * @param maxEjectionTime 1 ms to 24 h, and no shorter than the first ejection when built
      * @return this builder
-     * @throws InvalidSettingException if not positive
+     * @throws InvalidSettingException if not positive, or out of range
      */
     public Builder maxEjectionTime(Duration maxEjectionTime) {
       this.maxEjectionTime = checkMaxEjectionTime(maxEjectionTime);
@@ -434,12 +448,12 @@ public final class EjectionPolicy {
     /**
      * Sets how many calls are let through after an ejection to test the endpoint. Default 3.
      *
-     * @param halfOpenProbes at least 1
+     * @param halfOpenProbes 1 to {@value #MAX_HALF_OPEN_PROBES}
      * @return this builder
-     * @throws InvalidSettingException if below 1
+     * @throws InvalidSettingException if out of range
      */
     public Builder halfOpenProbes(int halfOpenProbes) {
-      this.halfOpenProbes = atLeastOne("halfOpenProbes", halfOpenProbes);
+      this.halfOpenProbes = checkHalfOpenProbes(halfOpenProbes);
       return this;
     }
 
@@ -456,20 +470,42 @@ public final class EjectionPolicy {
     }
   }
 
+  // Durations: 1 ms to 24 h, as every duration of the SDK. The breaker counts ejections in whole
+  // milliseconds (a shorter base would be 0 ms, never doubling) and the client in nanoseconds
+  // (a longer one would overflow them, failing build() without naming the setting).
+
   private static Duration checkSlowCallDuration(Duration slowCallDuration) {
-    HealthCheck.positive(
+    HealthCheck.checkPositive(
         "ejection.slowCallDuration", "ejection slowCallDuration", slowCallDuration);
     return slowCallDuration;
   }
 
   private static Duration checkBaseEjectionTime(Duration baseEjectionTime) {
-    HealthCheck.positive("ejection.baseEjectionTime", "baseEjectionTime", baseEjectionTime);
+    HealthCheck.checkPositive("ejection.baseEjectionTime", "baseEjectionTime", baseEjectionTime);
     return baseEjectionTime;
   }
 
   private static Duration checkMaxEjectionTime(Duration maxEjectionTime) {
-    HealthCheck.positive("ejection.maxEjectionTime", "maxEjectionTime", maxEjectionTime);
+    HealthCheck.checkPositive("ejection.maxEjectionTime", "maxEjectionTime", maxEjectionTime);
     return maxEjectionTime;
+  }
+
+  private static int checkWindowSize(int windowSize) {
+    return between("windowSize", windowSize, MAX_WINDOW_SIZE);
+  }
+
+  private static int checkHalfOpenProbes(int halfOpenProbes) {
+    return between("halfOpenProbes", halfOpenProbes, MAX_HALF_OPEN_PROBES);
+  }
+
+  private static int between(String name, int value, int max) {
+    if (value < 1 || value > max) {
+      throw new InvalidSettingException(
+          "ejection." + name,
+          value,
+          "ejection " + name + " must be between 1 and " + max + " but was " + value);
+    }
+    return value;
   }
 
   private static int atLeastOne(String name, int value) {

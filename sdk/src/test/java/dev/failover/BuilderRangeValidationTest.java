@@ -166,7 +166,64 @@ class BuilderRangeValidationTest {
         bad(
             "zone slowStart FOREVER",
             () -> ZonePolicy.builder().slowStart(FOREVER),
-            "zone slowStart must be between 0 s and 24 h but was " + FOREVER));
+            "zone slowStart must be between 0 s and 24 h but was " + FOREVER),
+        // Ejection durations overflowed the breaker's nanoseconds in build() (a bare
+        // ArithmeticException), and a base below 1 ms became 0 ms: every ejection 1 ms, never
+        // doubling.
+        bad(
+            "ejection times FOREVER",
+            () -> EjectionPolicy.defaults().withEjectionTime(FOREVER, FOREVER),
+            "baseEjectionTime must be between 1 ms and 24 h but was " + FOREVER),
+        bad(
+            "base ejection time overflowing",
+            () -> EjectionPolicy.builder().baseEjectionTime(HUGE),
+            "baseEjectionTime must be between 1 ms and 24 h but was " + HUGE),
+        bad(
+            "base ejection time below a millisecond",
+            () -> EjectionPolicy.builder().baseEjectionTime(HALF_MS),
+            "baseEjectionTime must be between 1 ms and 24 h but was PT0.0005S"),
+        bad(
+            "max ejection time overflowing",
+            () -> EjectionPolicy.builder().maxEjectionTime(HUGE),
+            "maxEjectionTime must be between 1 ms and 24 h but was " + HUGE),
+        bad(
+            "max ejection time of centuries",
+            () -> EjectionPolicy.defaults().withEjectionTime(Duration.ofSeconds(5), CENTURIES),
+            "maxEjectionTime must be between 1 ms and 24 h but was PT2628000H"),
+        bad(
+            "max ejection time below a millisecond",
+            () -> EjectionPolicy.builder().maxEjectionTime(HALF_MS),
+            "maxEjectionTime must be between 1 ms and 24 h but was PT0.0005S"),
+        bad(
+            "slow call duration FOREVER",
+            () -> EjectionPolicy.defaults().withSlowCalls(FOREVER, 80),
+            "ejection slowCallDuration must be between 1 ms and 24 h but was " + FOREVER),
+        bad(
+            "slow call duration below a millisecond",
+            () -> EjectionPolicy.builder().slowCallDuration(HALF_MS),
+            "ejection slowCallDuration must be between 1 ms and 24 h but was PT0.0005S"),
+        // One slot per attempt of the window (or per probe), per endpoint, allocated again on
+        // every change of the breaker's state: Integer.MAX_VALUE ran the heap out.
+        bad(
+            "ejection window of Integer.MAX_VALUE",
+            () -> EjectionPolicy.builder().windowSize(Integer.MAX_VALUE),
+            "ejection windowSize must be between 1 and 10000 but was 2147483647"),
+        bad(
+            "ejection window just over the bound",
+            () -> EjectionPolicy.defaults().withFailureRate(50, 10_001, 20),
+            "ejection windowSize must be between 1 and 10000 but was 10001"),
+        bad(
+            "ejection window of zero",
+            () -> EjectionPolicy.builder().windowSize(0),
+            "ejection windowSize must be between 1 and 10000 but was 0"),
+        bad(
+            "half-open probes of Integer.MAX_VALUE",
+            () -> EjectionPolicy.builder().halfOpenProbes(Integer.MAX_VALUE),
+            "ejection halfOpenProbes must be between 1 and 1000 but was 2147483647"),
+        bad(
+            "half-open probes just over the bound",
+            () -> EjectionPolicy.defaults().withHalfOpenProbes(1001),
+            "ejection halfOpenProbes must be between 1 and 1000 but was 1001"));
   }
 
   private static Arguments bad(String name, ThrowingCallable call, String message) {
@@ -207,6 +264,32 @@ class BuilderRangeValidationTest {
               StaleCache.of(1, 1, Duration.ofMillis(1));
             })
         .doesNotThrowAnyException();
+  }
+
+  @Test
+  void theEjectionBoundsThemselvesAreAcceptedAndBuild() {
+    EjectionPolicy longest =
+        EjectionPolicy.builder()
+            .slowCallDuration(DAY)
+            .baseEjectionTime(DAY)
+            .maxEjectionTime(DAY)
+            .windowSize(EjectionPolicy.MAX_WINDOW_SIZE)
+            .minimumCalls(EjectionPolicy.MAX_WINDOW_SIZE)
+            .halfOpenProbes(EjectionPolicy.MAX_HALF_OPEN_PROBES)
+            .build();
+    EjectionPolicy shortest =
+        EjectionPolicy.defaults()
+            .withFailureRate(50, 1, 1)
+            .withSlowCalls(Duration.ofMillis(1), 80)
+            .withEjectionTime(Duration.ofMillis(1), Duration.ofMillis(1))
+            .withHalfOpenProbes(1);
+    assertThat(EjectionPolicy.MAX_WINDOW_SIZE).isEqualTo(10_000);
+    assertThat(EjectionPolicy.MAX_HALF_OPEN_PROBES).isEqualTo(1_000);
+    for (EjectionPolicy ejection : List.of(longest, shortest)) {
+      try (FailoverClient client = valid().ejection(ejection).build()) {
+        assertThat(client.settings().ejection()).isEqualTo(ejection);
+      }
+    }
   }
 
   @Test

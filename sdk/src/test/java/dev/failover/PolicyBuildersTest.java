@@ -190,6 +190,19 @@ class PolicyBuildersTest {
         bad("ejection.baseEjectionTime", () -> EjectionPolicy.builder().baseEjectionTime(MS_0)),
         bad("ejection.maxEjectionTime", () -> EjectionPolicy.builder().maxEjectionTime(MS_0)),
         bad("ejection.halfOpenProbes", () -> EjectionPolicy.builder().halfOpenProbes(0)),
+        bad("ejection.windowSize", () -> EjectionPolicy.builder().windowSize(Integer.MAX_VALUE)),
+        bad(
+            "ejection.halfOpenProbes",
+            () -> EjectionPolicy.builder().halfOpenProbes(Integer.MAX_VALUE)),
+        bad(
+            "ejection.slowCallDuration",
+            () -> EjectionPolicy.builder().slowCallDuration(Duration.ofHours(25))),
+        bad(
+            "ejection.baseEjectionTime",
+            () -> EjectionPolicy.builder().baseEjectionTime(Duration.ofNanos(500_000))),
+        bad(
+            "ejection.maxEjectionTime",
+            () -> EjectionPolicy.builder().maxEjectionTime(Duration.ofHours(25))),
         bad("hedging.mode", () -> HedgePolicy.builder().mode(HedgePolicy.Mode.OFF)),
         bad("hedging.delay", () -> HedgePolicy.builder().delay(MS_0)),
         bad("hedging.maxExtraLoad", () -> HedgePolicy.builder().maxExtraLoad(0.6)),
