@@ -72,6 +72,40 @@ class BuilderValidationTest {
         .hasMessage("region must not be blank");
   }
 
+  /**
+   * A zone or region name with whitespace at an end ({@code zone=us-east-1a } in a .properties file
+   * keeps its trailing space) would be a zone of its own next to {@code us-east-1a}: two zones of
+   * one endpoint each, judged and evacuated apart. Rejected, naming the setting and the value.
+   */
+  @Test
+  void localityNamesWithWhitespaceAtAnEndAreRejected() {
+    assertThatThrownBy(() -> Locality.of("us-east-1", "us-east-1a "))
+        .isInstanceOfSatisfying(
+            InvalidSettingException.class,
+            e -> {
+              assertThat(e.setting()).isEqualTo("locality.zone");
+              assertThat(e.value()).isEqualTo("us-east-1a ");
+            })
+        .hasMessage(
+            "zone must not start or end with whitespace but was 'us-east-1a ' (region us-east-1)");
+    assertThatThrownBy(() -> Locality.of("\tus-east-1", "us-east-1a"))
+        .isInstanceOfSatisfying(
+            InvalidSettingException.class,
+            e -> assertThat(e.setting()).isEqualTo("locality.region"))
+        .hasMessage("region must not start or end with whitespace but was '\tus-east-1'");
+    assertThatThrownBy(() -> Endpoint.of("http://x", "us-east-1", "us-east-1a\n"))
+        .isInstanceOf(InvalidSettingException.class)
+        .hasMessageStartingWith("zone must not start or end with whitespace");
+    assertThatThrownBy(() -> FailoverClient.builder().home("us-east-1", " us-east-1a"))
+        .isInstanceOf(InvalidSettingException.class)
+        .hasMessageStartingWith("zone must not start or end with whitespace");
+    assertThatThrownBy(() -> valid().endpoint("http://x", "us-east-1 ", "us-east-1a"))
+        .isInstanceOf(InvalidSettingException.class)
+        .hasMessageStartingWith("region must not start or end with whitespace");
+    // Whitespace inside a name is the name's own business.
+    assertThat(Locality.of("on prem", "rack 1").zone()).isEqualTo("rack 1");
+  }
+
   @Test
   void buildChecksThatSettingsFitTogether() {
     assertThatThrownBy(

@@ -145,6 +145,8 @@ class InvalidSettingTest {
         bad(() -> Endpoint.of("https://dir-b", "r", "z").withWeight(0), "endpoint.weight", 0),
         bad(() -> Locality.of(" ", "z"), "locality.region", " "),
         bad(() -> Locality.of("r", ""), "locality.zone", ""),
+        bad(() -> Locality.of("us-east-1", "us-east-1a "), "locality.zone", "us-east-1a "),
+        bad(() -> Locality.of(" us-east-1", "us-east-1a"), "locality.region", " us-east-1"),
         // RequestOptions
         bad(() -> RequestOptions.ofDeadline(NEGATIVE), "requestOptions.deadline", NEGATIVE),
         // Longer would overflow the call's nanoseconds (ChronoUnit.FOREVER threw from execute()).

@@ -664,7 +664,7 @@ final class FailoverClientFactory implements InitializingBean {
       return null;
     }
     try {
-      return dev.failover.Endpoint.of(url, region, zone).address();
+      return dev.failover.Endpoint.of(url, region.strip(), zone.strip()).address();
     } catch (InvalidSettingException e) {
       return null; // rejected before build(), so not this one
     }
@@ -779,7 +779,21 @@ final class FailoverClientFactory implements InitializingBean {
           "set failover.home.zone to the availability zone this application runs in, such as"
               + " us-east-1a");
     }
-    return Locality.of(region, zone);
+    try {
+      // Stripped, as the discovery settings' names are: a .properties file keeps a trailing
+      // space, which would make a zone of its own (the SDK rejects such a name).
+      return Locality.of(region.strip(), zone.strip());
+    } catch (InvalidSettingException e) {
+      boolean ofZone = e.setting().equals("locality.zone");
+      throw invalid(
+          PREFIX + (ofZone ? "home.zone" : "home.region"),
+          ofZone ? zone : region,
+          String.valueOf(e.getMessage()),
+          ofZone
+              ? "name an availability zone such as us-east-1a"
+              : "name a region such as us-east-1",
+          e);
+    }
   }
 
   /**
@@ -823,21 +837,44 @@ final class FailoverClientFactory implements InitializingBean {
       }
       dev.failover.Endpoint endpoint;
       try {
-        endpoint = dev.failover.Endpoint.of(url, region, zone);
+        // Names stripped, as home()'s: "us-east-1a " (a .properties file keeps a trailing space)
+        // is the zone us-east-1a, not a zone of its own.
+        endpoint = dev.failover.Endpoint.of(url, region.strip(), zone.strip());
         Integer weight = e.getWeight();
         if (weight != null) {
           endpoint = endpoint.withWeight(weight);
         }
       } catch (InvalidSettingException ex) {
-        boolean weight = ex.setting().equals("endpoint.weight");
-        throw invalid(
-            weight ? at + ".weight" : at + ".url",
-            weight ? e.getWeight() : ex.value(),
-            String.valueOf(ex.getMessage()),
-            weight
-                ? "use a weight between 1 and 10000"
-                : "use an absolute http or https base URL without credentials, query or fragment",
-            ex);
+        throw switch (ex.setting()) {
+          case "endpoint.weight" ->
+              invalid(
+                  at + ".weight",
+                  e.getWeight(),
+                  String.valueOf(ex.getMessage()),
+                  "use a weight between 1 and 10000",
+                  ex);
+          case "locality.region" ->
+              invalid(
+                  at + ".region",
+                  region,
+                  String.valueOf(ex.getMessage()),
+                  "give the endpoint's region, such as us-east-1",
+                  ex);
+          case "locality.zone" ->
+              invalid(
+                  at + ".zone",
+                  zone,
+                  String.valueOf(ex.getMessage()),
+                  "give the endpoint's availability zone, such as us-east-1a",
+                  ex);
+          default ->
+              invalid(
+                  at + ".url",
+                  ex.value(),
+                  String.valueOf(ex.getMessage()),
+                  "use an absolute http or https base URL without credentials, query or fragment",
+                  ex);
+        };
       }
       Integer first = seen.putIfAbsent(endpoint.address(), i);
       if (first != null) {
