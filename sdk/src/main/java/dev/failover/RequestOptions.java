@@ -67,7 +67,7 @@ public final class RequestOptions {
    *
    * @param deadline the deadline spanning every attempt and backoff
    * @return the options
-   * @throws InvalidSettingException if the deadline is not positive, or longer than 24 h
+   * @throws InvalidSettingException if the deadline is not positive, or outside 1 ms to 24 h
    */
   public static RequestOptions ofDeadline(Duration deadline) {
     return builder().deadline(deadline).build();
@@ -117,7 +117,7 @@ public final class RequestOptions {
    *
    * @param deadline the deadline
    * @return the copy
-   * @throws InvalidSettingException if the deadline is not positive, or longer than 24 h
+   * @throws InvalidSettingException if the deadline is not positive, or outside 1 ms to 24 h
    */
   public RequestOptions withDeadline(Duration deadline) {
     return toBuilder().deadline(deadline).build();
@@ -173,9 +173,9 @@ public final class RequestOptions {
     /**
      * Sets this call's total deadline, spanning every attempt and backoff. Default null.
      *
-     * @param deadline positive, or null for the client's deadline
+     * @param deadline 1 ms to 24 h, as the client's, or null for the client's deadline
      * @return this builder
-     * @throws InvalidSettingException if the deadline is zero or negative
+     * @throws InvalidSettingException if the deadline is not positive, or out of range
      */
     public Builder deadline(@Nullable Duration deadline) {
       this.deadline = checkDeadline(deadline);
@@ -193,20 +193,11 @@ public final class RequestOptions {
   }
 
   private static @Nullable Duration checkDeadline(@Nullable Duration deadline) {
-    if (deadline != null && (deadline.isNegative() || deadline.isZero())) {
-      throw new InvalidSettingException(
-          "requestOptions.deadline", deadline, "deadline must be positive but was " + deadline);
-    }
-    if (deadline != null && deadline.compareTo(HealthCheck.MAX_DURATION) > 0) {
-      // As the client's deadline: longer would only hide a unit mistake, and overflow the call's
-      // nanosecond arithmetic.
-      throw new InvalidSettingException(
-          "requestOptions.deadline",
-          deadline,
-          "deadline must be at most "
-              + HealthCheck.human(HealthCheck.MAX_DURATION)
-              + " but was "
-              + deadline);
+    if (deadline != null) {
+      // As the client's deadline (1 ms to 24 h): shorter fails every call before its first
+      // attempt; longer would only hide a unit mistake, and overflow the call's nanosecond
+      // arithmetic.
+      HealthCheck.checkPositive("requestOptions.deadline", "deadline", deadline);
     }
     return deadline;
   }

@@ -54,6 +54,14 @@ class BuilderRangeValidationTest {
             () -> b.deadline(Duration.ofNanos(999_999)),
             "deadline must be between 1 ms and 24 h but was PT0.000999999S"),
         bad(
+            "request deadline below a millisecond, as the client's",
+            () -> RequestOptions.ofDeadline(Duration.ofNanos(1)),
+            "deadline must be between 1 ms and 24 h but was PT0.000000001S"),
+        bad(
+            "request deadline just over a day, as the client's",
+            () -> RequestOptions.markIdempotent().withDeadline(JUST_OVER),
+            "deadline must be between 1 ms and 24 h but was PT24H0.000000001S"),
+        bad(
             "attemptTimeout of centuries",
             () -> b.attemptTimeout(CENTURIES),
             "attemptTimeout must be between 1 ms and 24 h but was PT2628000H"),

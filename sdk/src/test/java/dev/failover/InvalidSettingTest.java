@@ -149,6 +149,15 @@ class InvalidSettingTest {
         bad(() -> Locality.of(" us-east-1", "us-east-1a"), "locality.region", " us-east-1"),
         // RequestOptions
         bad(() -> RequestOptions.ofDeadline(NEGATIVE), "requestOptions.deadline", NEGATIVE),
+        // Checked as the client's deadline: 1 ms at least.
+        bad(
+            () -> RequestOptions.ofDeadline(Duration.ofNanos(1)),
+            "requestOptions.deadline",
+            Duration.ofNanos(1)),
+        bad(
+            () -> RequestOptions.builder().deadline(Duration.ofNanos(999_999)),
+            "requestOptions.deadline",
+            Duration.ofNanos(999_999)),
         // Longer would overflow the call's nanoseconds (ChronoUnit.FOREVER threw from execute()).
         bad(
             () -> RequestOptions.ofDeadline(Duration.ofHours(25)),
