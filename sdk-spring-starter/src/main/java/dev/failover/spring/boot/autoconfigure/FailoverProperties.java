@@ -200,8 +200,8 @@ public class FailoverProperties {
   public static class Settings {
 
     /**
-     * Total time a call may take: every attempt, backoff and wait. When unset, 10s. A request can
-     * shorten it with a RequestOptions attribute.
+     * Total time a call may take: every attempt, backoff and wait, 1ms to 24h. When unset, 10s. A
+     * request can replace it, with a shorter or a longer one, through a RequestOptions attribute.
      */
     private @Nullable Duration deadline;
 
