@@ -65,6 +65,10 @@ final class FailoverClientFactory implements InitializingBean {
   private static final boolean PANIC_FAIL_OPEN = true;
   private static final Duration DEFAULT_REFRESH_INTERVAL = Duration.ofSeconds(30);
   private static final Duration MIN_REFRESH_INTERVAL = Duration.ofMillis(100);
+  // The longest duration the SDK takes for any setting: the registry source's intervals go into
+  // nanosecond arithmetic too (an overflow there stopped the source without naming the property).
+  private static final Duration MAX_DURATION = Duration.ofHours(24);
+  private static final Duration MIN_HEARTBEAT_TIMEOUT = Duration.ofMillis(1);
 
   private final FailoverProperties properties;
   private final Environment environment;
@@ -1079,20 +1083,22 @@ final class FailoverClientFactory implements InitializingBean {
         l.pick("discovery.refresh-interval", s -> s.getDiscovery().getRefreshInterval());
     if (refresh != null) {
       positive(refresh);
-      if (refresh.value.compareTo(MIN_REFRESH_INTERVAL) < 0) {
-        throw invalid(
-            refresh.property,
-            refresh.value,
-            "must be at least 100ms but was " + refresh.value,
-            "use an interval of 100ms or more, such as 30s",
-            null);
-      }
+      between(
+          refresh,
+          MIN_REFRESH_INTERVAL,
+          "100ms",
+          "use an interval between 100ms and 24h, such as 30s");
       refreshInterval = refresh.value;
     }
     Setting<Duration> heartbeat =
         l.pick("discovery.heartbeat-timeout", s -> s.getDiscovery().getHeartbeatTimeout());
     if (heartbeat != null) {
       positive(heartbeat);
+      between(
+          heartbeat,
+          MIN_HEARTBEAT_TIMEOUT,
+          "1ms",
+          "use a timeout between 1ms and 24h, such as 90s");
     }
     Setting<String> region = l.pick("discovery.region", s -> s.getDiscovery().getRegion());
     if (region != null) {
@@ -1350,6 +1356,18 @@ final class FailoverClientFactory implements InitializingBean {
           d.value,
           "must be a positive duration but was " + d.value,
           "use a positive duration such as 500ms or 2s",
+          null);
+    }
+  }
+
+  /** Checks that {@code d} is between {@code min} (written {@code minText}) and 24 h, inclusive. */
+  private void between(Setting<Duration> d, Duration min, String minText, String action) {
+    if (d.value.compareTo(min) < 0 || d.value.compareTo(MAX_DURATION) > 0) {
+      throw invalid(
+          d.property,
+          d.value,
+          "must be between " + minText + " and 24h but was " + d.value,
+          action,
           null);
     }
   }

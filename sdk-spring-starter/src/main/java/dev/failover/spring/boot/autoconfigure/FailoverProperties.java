@@ -1042,25 +1042,30 @@ public class FailoverProperties {
      */
     private @Nullable Integer failureRate;
 
-    /** Attempts over which the failure and slow-call rates are measured. When unset, 50. */
+    /**
+     * Attempts over which the failure and slow-call rates are measured, 1 to 10000. When unset, 50.
+     */
     private @Nullable Integer windowSize;
 
     /** Attempts needed in the window before the rates are judged. When unset, 20. */
     private @Nullable Integer minimumCalls;
 
-    /** An attempt slower than this counts as slow. When unset, 2s. */
+    /** An attempt slower than this counts as slow, 1ms to 24h. When unset, 2s. */
     private @Nullable Duration slowCallDuration;
 
     /** Share of slow attempts, in percent (1 to 100), that ejects an endpoint. When unset, 80. */
     private @Nullable Integer slowCallRate;
 
-    /** Length of the first ejection; it doubles on each ejection that follows. When unset, 5s. */
+    /**
+     * Length of the first ejection, 1ms to 24h; it doubles on each ejection that follows. When
+     * unset, 5s.
+     */
     private @Nullable Duration baseEjectionTime;
 
-    /** Longest ejection. When unset, 60s. */
+    /** Longest ejection, 1ms to 24h. When unset, 60s. */
     private @Nullable Duration maxEjectionTime;
 
-    /** Calls let through after an ejection to test the endpoint. When unset, 3. */
+    /** Calls let through after an ejection to test the endpoint, 1 to 1000. When unset, 3. */
     private @Nullable Integer halfOpenProbes;
 
     /**
@@ -1536,18 +1541,18 @@ public class FailoverProperties {
      */
     private @Nullable Integer minSamples;
 
-    /** Sliding window over which zones are judged, at least 2s. When unset, 10s. */
+    /** Sliding window over which zones are judged, 2s to 24h. When unset, 10s. */
     private @Nullable Duration window;
 
     /**
-     * How long an evacuated zone must stay clean before it returns; doubled for a zone that flaps.
-     * When unset, 10s.
+     * How long an evacuated zone must stay clean before it returns, 1ms to 24h; doubled for a zone
+     * that flaps. When unset, 10s.
      */
     private @Nullable Duration hysteresis;
 
     /**
      * How long a returning zone or endpoint takes to ramp up to its full share of traffic, from
-     * 10%; 0 for at once. When unset, 10s.
+     * 10%, 0 to 24h; 0 for at once. When unset, 10s.
      */
     private @Nullable Duration slowStart;
 
@@ -1706,9 +1711,9 @@ public class FailoverProperties {
     public Discovery() {}
 
     /**
-     * How often to ask the DiscoveryClient for the service's instances. When unset, 30s, as Spring
-     * Cloud LoadBalancer's cache; a HeartbeatEvent (Eureka publishes one after each registry fetch)
-     * asks at once, at most once a second.
+     * How often to ask the DiscoveryClient for the service's instances, 100ms to 24h. When unset,
+     * 30s, as Spring Cloud LoadBalancer's cache; a HeartbeatEvent (Eureka publishes one after each
+     * registry fetch) asks at once, at most once a second.
      */
     private @Nullable Duration refreshInterval;
 
@@ -1741,10 +1746,11 @@ public class FailoverProperties {
 
     /**
      * Longest gap between two HeartbeatEvents before the DiscoveryClient's answers count as
-     * failures (its cache is no longer refreshed, so the registry is likely unreachable). Set it
-     * for Eureka, whose client answers from a cache and publishes a HeartbeatEvent after each
-     * successful fetch, to about three fetch intervals (90s with Eureka's defaults). When unset,
-     * heartbeats are not watched: right for registries that publish HeartbeatEvents only on change.
+     * failures (its cache is no longer refreshed, so the registry is likely unreachable), 1ms to
+     * 24h. Set it for Eureka, whose client answers from a cache and publishes a HeartbeatEvent
+     * after each successful fetch, to about three fetch intervals (90s with Eureka's defaults).
+     * When unset, heartbeats are not watched: right for registries that publish HeartbeatEvents
+     * only on change.
      */
     private @Nullable Duration heartbeatTimeout;
 

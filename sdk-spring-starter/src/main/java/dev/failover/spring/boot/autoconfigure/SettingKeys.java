@@ -1,5 +1,6 @@
 package dev.failover.spring.boot.autoconfigure;
 
+import dev.failover.EjectionPolicy;
 import dev.failover.InvalidSettingException;
 import java.time.Duration;
 import java.util.Map;
@@ -70,7 +71,12 @@ final class SettingKeys {
           count("healthCheck.unhealthyThreshold", "health.unhealthy-threshold"),
           count("ejection.consecutiveFailures", "ejection.consecutive-failures"),
           percent("ejection.failureRatePercent", "ejection.failure-rate"),
-          count("ejection.windowSize", "ejection.window-size"),
+          Map.entry(
+              "ejection.windowSize",
+              new Key(
+                  "ejection.window-size",
+                  Kind.AT_LEAST_ONE,
+                  "use 1 to " + EjectionPolicy.MAX_WINDOW_SIZE + " attempts, such as 50")),
           Map.entry(
               "ejection.minimumCalls",
               new Key(
@@ -84,7 +90,12 @@ final class SettingKeys {
               "ejection.maxEjectionTime",
               "ejection.max-ejection-time",
               "raise it or lower the base ejection time"),
-          count("ejection.halfOpenProbes", "ejection.half-open-probes"),
+          Map.entry(
+              "ejection.halfOpenProbes",
+              new Key(
+                  "ejection.half-open-probes",
+                  Kind.AT_LEAST_ONE,
+                  "use 1 to " + EjectionPolicy.MAX_HALF_OPEN_PROBES + " calls, such as 3")),
           positive("hedging.delay", "hedge.delay", ""),
           other(
               "hedging.maxExtraLoad",
@@ -105,7 +116,7 @@ final class SettingKeys {
               "zones.outlier-k",
               "use a positive number of median absolute deviations, such as 3"),
           count("zones.minSamples", "zones.min-samples"),
-          positive("zones.window", "zones.window", "use a window of 2s or more, such as 10s"),
+          positive("zones.window", "zones.window", "use a window between 2s and 24h, such as 10s"),
           positive("zones.hysteresis", "zones.hysteresis", ""),
           notNegative("zones.slowStart", "zones.slow-start", ""),
           Map.entry(
@@ -159,7 +170,9 @@ final class SettingKeys {
       case POSITIVE_DURATION ->
           notPositive(value)
               ? "must be a positive duration but was " + value
-              : key.suffix().equals("zones.window") ? "must be at least 2s but was " + value : sdk;
+              : key.suffix().equals("zones.window") && belowTwoSeconds(value)
+                  ? "must be at least 2s but was " + value
+                  : sdk;
       case NON_NEGATIVE_DURATION ->
           negative(value) ? "must not be a negative duration but was " + value : sdk;
       case AT_LEAST_ONE -> belowOne(value) ? "must be 1 or more" : sdk;
@@ -189,9 +202,22 @@ final class SettingKeys {
    */
   static String action(Key key, String property, @Nullable Object value) {
     String given = key.action().isEmpty() ? "correct the value" : key.action();
+    // The advice for a pair that does not fit ("raise it or lower the base") is wrong for a value
+    // beyond the range every duration has.
+    boolean pairAdvice = given.startsWith("raise ");
     return switch (key.kind()) {
-      case POSITIVE_DURATION -> notPositive(value) ? POSITIVE : named(given, property);
-      case NON_NEGATIVE_DURATION -> negative(value) ? NOT_NEGATIVE : named(given, property);
+      case POSITIVE_DURATION ->
+          notPositive(value)
+              ? POSITIVE
+              : pairAdvice && outside(value, Duration.ofMillis(1))
+                  ? "use a duration between 1ms and 24h"
+                  : named(given, property);
+      case NON_NEGATIVE_DURATION ->
+          negative(value)
+              ? NOT_NEGATIVE
+              : pairAdvice && outside(value, Duration.ZERO)
+                  ? "use a duration between 0s and 24h"
+                  : named(given, property);
       case AT_LEAST_ONE ->
           belowOne(value) && !given.startsWith("use ") ? "use 1 or more" : named(given, property);
       case PERCENT -> "use a whole number of percent between 1 and 100, such as 50";
@@ -206,6 +232,16 @@ final class SettingKeys {
 
   private static boolean notPositive(@Nullable Object value) {
     return value instanceof Duration d && (d.isNegative() || d.isZero());
+  }
+
+  /** Whether {@code value} is a duration below {@code min} or above 24 h, the SDK's range. */
+  private static boolean outside(@Nullable Object value, Duration min) {
+    return value instanceof Duration d
+        && (d.compareTo(min) < 0 || d.compareTo(Duration.ofHours(24)) > 0);
+  }
+
+  private static boolean belowTwoSeconds(@Nullable Object value) {
+    return value instanceof Duration d && d.compareTo(Duration.ofSeconds(2)) < 0;
   }
 
   private static boolean negative(@Nullable Object value) {

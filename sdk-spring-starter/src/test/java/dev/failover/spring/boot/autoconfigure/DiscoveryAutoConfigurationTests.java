@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.health.contributor.Health;
@@ -139,8 +140,22 @@ class DiscoveryAutoConfigurationTests {
     return Stream.of(
         Arguments.of(D + "discovery.refresh-interval", "0s", "use a positive duration"),
         Arguments.of(
-            "failover.defaults.discovery.refresh-interval", "50ms", "use an interval of 100ms"),
+            "failover.defaults.discovery.refresh-interval",
+            "50ms",
+            "use an interval between 100ms and 24h"),
+        // Longer overflowed the source's nanoseconds: it never started (or, for the heartbeat
+        // timeout, stopped polling), and only without fallback endpoints did start-up fail, naming
+        // discovery.service-id.
+        Arguments.of(
+            D + "discovery.refresh-interval", "25h", "use an interval between 100ms and 24h"),
+        Arguments.of(
+            D + "discovery.refresh-interval", "300000d", "use an interval between 100ms and 24h"),
         Arguments.of(D + "discovery.heartbeat-timeout", "-1s", "use a positive duration"),
+        Arguments.of(D + "discovery.heartbeat-timeout", "25h", "use a timeout between 1ms and 24h"),
+        Arguments.of(
+            D + "discovery.heartbeat-timeout", "300000d", "use a timeout between 1ms and 24h"),
+        Arguments.of(
+            D + "discovery.heartbeat-timeout", "500us", "use a timeout between 1ms and 24h"),
         Arguments.of(D + "discovery.max-removal-percent", "150", "between 1 and 100"),
         Arguments.of(D + "discovery.start-timeout", "11m", "between 0s and 10m"),
         Arguments.of(D + "discovery.removal-confirmation", "-1s", "between 0s and 24h"),
@@ -164,6 +179,34 @@ class DiscoveryAutoConfigurationTests {
               String expected = property.endsWith("[0]") ? property.replace("[0]", "") : property;
               assertThat(analysis.getDescription()).contains("Property: " + expected);
               assertThat(analysis.getAction()).contains(action);
+            });
+  }
+
+  /**
+   * With fallback endpoints, start-up does not wait for the registry: an interval that overflowed
+   * the source's nanoseconds let the application start on its fallback list for good, the source
+   * never polling. Now it fails naming the property, with its range.
+   */
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"discovery.refresh-interval", "discovery.heartbeat-timeout"})
+  void anIntervalBeyondADayFailsStartUpWithFallbackEndpointsToo(String key) {
+    runner
+        .withPropertyValues(
+            D + "endpoints[0].url=http://10.9.9.9:8080",
+            D + "endpoints[0].region=us-east-1",
+            D + "endpoints[0].zone=us-east-1a",
+            D + key + "=300000d")
+        .run(
+            context -> {
+              assertThat(context).hasFailed();
+              FailureAnalysis analysis =
+                  new FailoverConfigurationFailureAnalyzer().analyze(context.getStartupFailure());
+              assertThat(analysis).as("analysis of %s", context.getStartupFailure()).isNotNull();
+              assertThat(analysis.getDescription())
+                  .contains("Property: " + D + key + "\n")
+                  .contains("Value: \"300000d\"")
+                  .containsPattern(
+                      "Reason: must be between (100ms|1ms) and 24h but was PT7200000H\n");
             });
   }
 

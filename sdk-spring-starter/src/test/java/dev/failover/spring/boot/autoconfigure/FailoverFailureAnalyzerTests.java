@@ -160,7 +160,7 @@ class FailoverFailureAnalyzerTests {
             "zone window below 2s",
             with("failover.defaults.zones.window=1500ms"),
             "failover.defaults.zones.window",
-            "use a window of 2s or more"),
+            "use a window between 2s and 24h"),
         Arguments.of(
             "zone ejected percent out of range",
             with(d + "zones.ejected-percent=0"),

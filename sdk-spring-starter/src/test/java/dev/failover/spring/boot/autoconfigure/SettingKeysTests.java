@@ -75,6 +75,53 @@ class SettingKeysTests {
             "failover.configs.default.budget.window",
             "retryBudget window must be between 1 s and 5 min but was PT10M",
             "use a window between 1s and 5m"),
+        // Beyond the SDK's upper bounds: the SDK's range, and advice that does not say "1 or more"
+        // or "2s or more" of a value that is too large.
+        Arguments.of(
+            new String[] {D + "zones.window=25h"},
+            D + "zones.window",
+            "zone window must be between 2 s and 24 h but was PT25H",
+            "use a window between 2s and 24h"),
+        Arguments.of(
+            new String[] {"failover.defaults.zones.hysteresis=300000d"},
+            "failover.defaults.zones.hysteresis",
+            "zone hysteresis must be between 1 ms and 24 h but was PT7200000H",
+            "correct the value"),
+        Arguments.of(
+            new String[] {D + "zones.slow-start=300000d"},
+            D + "zones.slow-start",
+            "zone slowStart must be between 0 s and 24 h but was PT7200000H",
+            "correct the value"),
+        Arguments.of(
+            new String[] {D + "ejection.window-size=2147483647"},
+            D + "ejection.window-size",
+            "ejection windowSize must be between 1 and 10000 but was 2147483647",
+            "use 1 to 10000 attempts"),
+        Arguments.of(
+            new String[] {D + "ejection.half-open-probes=1001"},
+            D + "ejection.half-open-probes",
+            "ejection halfOpenProbes must be between 1 and 1000 but was 1001",
+            "use 1 to 1000 calls"),
+        Arguments.of(
+            new String[] {D + "ejection.max-ejection-time=300000d"},
+            D + "ejection.max-ejection-time",
+            "maxEjectionTime must be between 1 ms and 24 h but was PT7200000H",
+            "use a duration between 1ms and 24h"),
+        Arguments.of(
+            new String[] {D + "retry.backoff-cap=25h"},
+            D + "retry.backoff-cap",
+            "backoff cap must be between 0 s and 24 h but was PT25H",
+            "use a duration between 0s and 24h"),
+        Arguments.of(
+            new String[] {D + "ejection.base-ejection-time=500us"},
+            D + "ejection.base-ejection-time",
+            "baseEjectionTime must be between 1 ms and 24 h but was PT0.0005S",
+            "correct the value"),
+        Arguments.of(
+            new String[] {D + "ejection.slow-call-duration=300000d"},
+            D + "ejection.slow-call-duration",
+            "ejection slowCallDuration must be between 1 ms and 24 h but was PT7200000H",
+            "correct the value"),
         Arguments.of(
             new String[] {D + "zones.outlier-k=Infinity"},
             D + "zones.outlier-k",
