@@ -22,7 +22,8 @@ import org.jspecify.annotations.Nullable;
  *   <li>{@link #value(String, String)}: a property's value, entirely ({@value #MASK}) when its key
  *       looks sensitive ({@link #sensitiveKey(String)}, after Spring Boot's {@code Sanitizer}), or
  *       the value is an {@code Authorization} header's value ({@code Bearer ...}, {@code Basic
- *       ...}); else as {@link #text(String)} shows it.
+ *       ...}); a path's whole query ({@code health?s3cr3t} becomes {@code health?***}, as the SDK
+ *       shows a health check path); else as {@link #text(String)} shows it.
  * </ul>
  */
 final class Redaction {
@@ -97,14 +98,27 @@ final class Redaction {
    * @param key the property's key, or its last segment, such as {@code
    *     failover.clients.directory.default-header.Authorization}
    * @param value its value
-   * @return {@value #MASK} for a sensitive key or an Authorization header's value, else the value
-   *     without user info or query parameter values
+   * @return {@value #MASK} for a sensitive key or an Authorization header's value; for a path
+   *     ({@code health.path}), the value with everything after its first {@code ?} replaced by
+   *     {@code ***}; else the value without user info or query parameter values
    */
   static String value(String key, String value) {
     if (sensitiveKey(key) || AUTHORIZATION_VALUE.matcher(value).find()) {
       return MASK;
     }
-    return text(value);
+    String shown = text(value);
+    if (pathKey(key)) {
+      // A query may be a bare token (health?s3cr3t), with no name=value for queryValues to mask:
+      // hide it all, as the SDK's HealthCheck shows a path in its messages.
+      int query = shown.indexOf('?');
+      return query < 0 ? shown : shown.substring(0, query) + "?***";
+    }
+    return shown;
+  }
+
+  /** Whether the key's last segment is {@code path}, such as {@code health.path}. */
+  private static boolean pathKey(String key) {
+    return uniform(key.substring(key.lastIndexOf('.') + 1)).equals("path");
   }
 
   /**

@@ -22,6 +22,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.beans.factory.support.DefaultListableBeanFactory;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.WebApplicationType;
@@ -241,13 +242,35 @@ class FailoverFailureAnalyzerTests {
                   new FailoverConfigurationFailureAnalyzer().analyze(context.getStartupFailure());
               assertThat(analysis.getDescription())
                   .contains("Property: failover.clients.directory.health.path\n")
-                  .contains("Value: \"health?access_token=***\"\n")
+                  .contains("Value: \"health?***\"\n")
                   .contains("Reason: ")
                   // The SDK's own message hides the whole query.
                   .contains("but was 'health?***'")
                   .doesNotContain("abc123");
               assertThat(analysis.getAction()).doesNotContain("abc123");
               assertThat(context.getStartupFailure().getMessage()).doesNotContain("abc123");
+            });
+  }
+
+  /**
+   * A health path's query may be a bare token, without a name: the analysis hides the whole query,
+   * as the SDK's message does ({@code health?***}), in the value, the reason and the advice.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"health?s3cr3t", "/health?s3cr3t#x"})
+  void analysisMasksAHealthPathsBareQueryToken(String path) {
+    runner
+        .withPropertyValues(with("failover.clients.directory.health.path=" + path))
+        .run(
+            context -> {
+              FailureAnalysis analysis =
+                  new FailoverConfigurationFailureAnalyzer().analyze(context.getStartupFailure());
+              assertThat(analysis.getDescription())
+                  .contains("Property: failover.clients.directory.health.path\n")
+                  .contains("?***")
+                  .doesNotContain("s3cr3t");
+              assertThat(analysis.getAction()).doesNotContain("s3cr3t");
+              assertThat(context.getStartupFailure().getMessage()).doesNotContain("s3cr3t");
             });
   }
 

@@ -90,7 +90,28 @@ class RedactionTests {
       })
   void queryParameterValuesAreMaskedAndTheirNamesKept(String text, String shown) {
     assertThat(Redaction.text(text)).isEqualTo(shown);
-    assertThat(Redaction.value("failover.clients.directory.health.path", text)).isEqualTo(shown);
+    assertThat(Redaction.value("failover.clients.directory.region-order", text)).isEqualTo(shown);
+  }
+
+  /**
+   * A path's query is hidden whole, as the SDK shows a health check path ({@code health?***}): a
+   * bare token ({@code health?s3cr3t}) has no {@code name=} for the parameter masking to keep.
+   */
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "health?s3cr3t                     | health?***",
+        "/health?s3cr3t#x                  | /health?***",
+        "/health?access_token=abc&mode=deep | /health?***",
+        "/health?flag&empty=               | /health?***",
+        "/health#frag=f                    | /health#frag=***",
+        "/health                           | /health",
+        "health                            | health",
+      })
+  void aPathsQueryIsMaskedWhole(String path, String shown) {
+    assertThat(Redaction.value("failover.clients.directory.health.path", path)).isEqualTo(shown);
+    assertThat(Redaction.value("failover.defaults.health.path", path)).isEqualTo(shown);
   }
 
   @ParameterizedTest(name = "{0}")
