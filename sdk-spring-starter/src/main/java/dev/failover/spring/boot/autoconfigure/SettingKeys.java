@@ -114,7 +114,7 @@ final class SettingKeys {
           other(
               "zones.outlierK",
               "zones.outlier-k",
-              "use a positive number of median absolute deviations, such as 3"),
+              "use a positive, finite number of median absolute deviations, such as 3"),
           count("zones.minSamples", "zones.min-samples"),
           positive("zones.window", "zones.window", "use a window between 2s and 24h, such as 10s"),
           positive("zones.hysteresis", "zones.hysteresis", ""),
@@ -182,7 +182,11 @@ final class SettingKeys {
           switch (key.suffix()) {
             case "hedge.max-extra-load" -> "must be above 0 and at most 0.5 (50%) but was " + value;
             case "budget.ratio" -> "must be between 0 and 1 (0% and 100%)";
-            case "zones.outlier-k" -> "must be a positive number but was " + value;
+            case "zones.outlier-k" ->
+                // Infinity is positive: the SDK's reason ("must be finite") is the one that holds.
+                value instanceof Double k && Double.isInfinite(k)
+                    ? sdk
+                    : "must be a positive number but was " + value;
             case "hedge.max-hedges" -> "must be between 1 and 4";
             case "stale.max-body-size" ->
                 value instanceof DataSize size && size.toBytes() < 1

@@ -125,7 +125,17 @@ class SettingKeysTests {
         Arguments.of(
             new String[] {D + "zones.outlier-k=Infinity"},
             D + "zones.outlier-k",
-            "must be a positive number but was Infinity",
+            "zone outlierK must be finite but was Infinity",
+            "such as 3"),
+        Arguments.of(
+            new String[] {D + "zones.outlier-k=-Infinity"},
+            D + "zones.outlier-k",
+            "zone outlierK must be finite but was -Infinity",
+            "such as 3"),
+        Arguments.of(
+            new String[] {D + "zones.outlier-k=0"},
+            D + "zones.outlier-k",
+            "must be a positive number but was 0.0",
             "such as 3"),
         Arguments.of(
             new String[] {D + "stale.max-body-size=65MB"},
