@@ -1253,7 +1253,15 @@ final class FailoverClientFactory implements InitializingBean {
     Long maxEntries = l.value("stale.max-entries", s -> s.getStale().getMaxEntries());
     DataSize maxBodySize = l.value("stale.max-body-size", s -> s.getStale().getMaxBodySize());
     Duration maxAge = l.value("stale.max-age", s -> s.getStale().getMaxAge());
-    if (enabled == null && maxEntries == null && maxBodySize == null && maxAge == null) {
+    Boolean addNoIdentity =
+        l.value(
+            "stale.network-interceptors-add-no-identity",
+            s -> s.getStale().getNetworkInterceptorsAddNoIdentity());
+    if (enabled == null
+        && maxEntries == null
+        && maxBodySize == null
+        && maxAge == null
+        && addNoIdentity == null) {
       return;
     }
     PropertyMapper map = PropertyMapper.get();
@@ -1261,6 +1269,7 @@ final class FailoverClientFactory implements InitializingBean {
     map.from(maxEntries).to(stale::maxEntries);
     map.from(maxBodySize).as(DataSize::toBytes).to(stale::maxBodyBytes);
     map.from(maxAge).to(stale::maxAge);
+    map.from(addNoIdentity).to(stale::networkInterceptorsAddNoIdentity);
     StaleCache checked = stale.build();
     builder.staleIfError(Boolean.TRUE.equals(enabled) ? checked : StaleCache.off());
   }

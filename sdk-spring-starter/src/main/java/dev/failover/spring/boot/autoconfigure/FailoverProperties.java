@@ -1431,6 +1431,13 @@ public class FailoverProperties {
     private @Nullable Duration maxAge;
 
     /**
+     * Declares that the OkHttpClient's network interceptors add nothing that identifies a caller;
+     * while false and it has any, a call whose every connection failed is served no copy. When
+     * unset, false.
+     */
+    private @Nullable Boolean networkInterceptorsAddNoIdentity;
+
+    /**
      * Returns whether stale responses are served.
      *
      * @return the flag, or null if unset
@@ -1500,6 +1507,25 @@ public class FailoverProperties {
      */
     public void setMaxAge(@Nullable Duration maxAge) {
       this.maxAge = maxAge;
+    }
+
+    /**
+     * Returns whether the network interceptors are declared to add no identity.
+     *
+     * @return the flag, or null if unset
+     */
+    public @Nullable Boolean getNetworkInterceptorsAddNoIdentity() {
+      return networkInterceptorsAddNoIdentity;
+    }
+
+    /**
+     * Sets whether the network interceptors are declared to add no identity.
+     *
+     * @param networkInterceptorsAddNoIdentity the flag
+     */
+    public void setNetworkInterceptorsAddNoIdentity(
+        @Nullable Boolean networkInterceptorsAddNoIdentity) {
+      this.networkInterceptorsAddNoIdentity = networkInterceptorsAddNoIdentity;
     }
   }
 

@@ -249,6 +249,7 @@ class ConfigurationMetadataTests {
     d.put("stale.max-entries", stale.maxEntries());
     d.put("stale.max-body-size", stale.maxBodyBytes());
     d.put("stale.max-age", stale.maxAge());
+    d.put("stale.network-interceptors-add-no-identity", stale.networkInterceptorsAddNoIdentity());
     d.put("zones.enabled", zones.enabled());
     d.put("zones.ejected-percent", zones.ejectedPercent());
     d.put("zones.max-evacuated-percent", zones.maxEvacuatedPercent());

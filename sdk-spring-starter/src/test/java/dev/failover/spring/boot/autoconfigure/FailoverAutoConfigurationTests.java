@@ -210,6 +210,7 @@ class FailoverAutoConfigurationTests {
             c + "stale.max-entries=500",
             c + "stale.max-body-size=128KB",
             c + "stale.max-age=2m",
+            c + "stale.network-interceptors-add-no-identity=true",
             c + "zones.enabled=true",
             c + "zones.ejected-percent=60",
             c + "zones.outlier-k=2.5",
@@ -230,7 +231,13 @@ class FailoverAutoConfigurationTests {
                           .minDelay(Duration.ofMillis(3))
                           .build());
               assertThat(s.staleCache())
-                  .isEqualTo(StaleCache.of(500, 128 * 1024, Duration.ofMinutes(2)));
+                  .isEqualTo(
+                      StaleCache.builder()
+                          .maxEntries(500)
+                          .maxBodyBytes(128 * 1024)
+                          .maxAge(Duration.ofMinutes(2))
+                          .networkInterceptorsAddNoIdentity(true)
+                          .build());
               assertThat(s.zones())
                   .isEqualTo(
                       ZonePolicy.builder()
