@@ -6,7 +6,10 @@ import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Future;
@@ -28,8 +31,14 @@ import org.jspecify.annotations.Nullable;
 /**
  * What a user writes by hand today: one OkHttpClient, round robin over every endpoint of every zone
  * and region, and a Resilience4j Retry of 3 attempts with exponential backoff (50 ms, then 100 ms)
- * on I/O errors and 5xx answers, each attempt on the next endpoint. Each attempt has a third of the
- * deadline (OkHttp {@code callTimeout}); the call as a whole has the deadline.
+ * on I/O errors and 5xx answers. Each attempt has a third of the deadline (OkHttp {@code
+ * callTimeout}); the call as a whole has the deadline.
+ *
+ * <p>The endpoints are taken one of each zone in turn ({@link #interleave}: the zones in the order
+ * their first endpoints are listed, then each zone's second endpoint, and so on), so that the round
+ * robin's next endpoint is in another zone; a retry goes to the next endpoint after the previous
+ * attempt's in that order that is in another zone ({@link #nextInAnotherZone}), as a sensible
+ * hand-written retry does, rather than to the same zone's other endpoint.
  */
 final class BaselineDriver extends ClientDriver {
   private final List<DrillEndpoint> endpoints;
@@ -45,7 +54,7 @@ final class BaselineDriver extends ClientDriver {
   BaselineDriver(
       Scenario scenario, Stats stats, LoadClock clock, int maxInFlight, Duration deadline) {
     super("baseline", stats, clock, maxInFlight);
-    this.endpoints = scenario.endpoints();
+    this.endpoints = interleave(scenario.endpoints());
     this.deadline = deadline;
     // OkHttp allows 5 calls per host by default, and every endpoint here is on one host; a user
     // who load-tests raises the limits. Same limits as the SDK's default.
@@ -76,6 +85,48 @@ final class BaselineDriver extends ClientDriver {
             });
     s.setRemoveOnCancelPolicy(true);
     this.scheduler = s;
+  }
+
+  /**
+   * The endpoints one of each zone in turn: the first endpoint of every zone (zones in the order
+   * their first endpoints are listed), then the second of every zone that has one, and so on. A
+   * zone is its region and its name.
+   */
+  static List<DrillEndpoint> interleave(List<DrillEndpoint> endpoints) {
+    Map<List<String>, List<DrillEndpoint>> byZone = new LinkedHashMap<>();
+    for (DrillEndpoint e : endpoints) {
+      byZone.computeIfAbsent(List.of(e.region(), e.zone()), z -> new ArrayList<>()).add(e);
+    }
+    List<DrillEndpoint> out = new ArrayList<>(endpoints.size());
+    for (int k = 0; out.size() < endpoints.size(); k++) {
+      for (List<DrillEndpoint> zone : byZone.values()) {
+        if (k < zone.size()) {
+          out.add(zone.get(k));
+        }
+      }
+    }
+    return List.copyOf(out);
+  }
+
+  /**
+   * Where the attempt after one on {@code order.get(from)} goes: the next endpoint after it, round
+   * the list, in another zone (region and name); the next one if every endpoint is in its zone.
+   */
+  static int nextInAnotherZone(List<DrillEndpoint> order, int from) {
+    DrillEndpoint previous = order.get(from);
+    for (int j = 1; j < order.size(); j++) {
+      int i = (from + j) % order.size();
+      DrillEndpoint e = order.get(i);
+      if (!e.zone().equals(previous.zone()) || !e.region().equals(previous.region())) {
+        return i;
+      }
+    }
+    return (from + 1) % order.size();
+  }
+
+  /** The endpoints in the order the baseline goes round them ({@link #interleave}). */
+  List<DrillEndpoint> order() {
+    return endpoints;
   }
 
   @Override
@@ -111,12 +162,19 @@ final class BaselineDriver extends ClientDriver {
             });
   }
 
-  /** One logical call: its attempts go to consecutive endpoints. */
+  /**
+   * One logical call: its first attempt goes to the round robin's endpoint, each retry to the next
+   * endpoint in another zone than the attempt before.
+   */
   private final class OneCall {
     final String path;
     final long offsetNanos;
     final int first;
     final AtomicInteger sent = new AtomicInteger();
+
+    /** The endpoint of the attempt before, by index; the attempts run one after the other. */
+    private volatile int previous;
+
     private volatile boolean expired;
     private volatile @Nullable Call current;
 
@@ -141,7 +199,9 @@ final class BaselineDriver extends ClientDriver {
         return answer;
       }
       int k = sent.getAndIncrement();
-      DrillEndpoint endpoint = endpoints.get((first + k) % endpoints.size());
+      int index = k == 0 ? first : nextInAnotherZone(endpoints, previous);
+      previous = index;
+      DrillEndpoint endpoint = endpoints.get(index);
       if (k == 0) {
         recordFirst(offsetNanos, endpoint.zone());
       }

@@ -66,7 +66,7 @@ final class HtmlReport {
         .append(o.seed())
         .append(". sdk: FailoverClient with health checks, adaptive hedging (5%), stale-if-error. ")
         .append("baseline: OkHttp round robin over every endpoint + Resilience4j Retry ")
-        .append("(3 attempts, exponential backoff).</p>\n");
+        .append("(3 attempts, exponential backoff, each retry in another zone).</p>\n");
     sb.append("<p class=\"meta\">Warm-up: ")
         .append(r.warmUp().toSeconds())
         .append(" s of the same load before 0 s, not recorded; the clock starts when the clients")

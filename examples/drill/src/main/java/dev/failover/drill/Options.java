@@ -65,7 +65,8 @@ record Options(
       Runs two clients side by side through a scripted outage of an Okta-style directory API
       served by embedded fake zones (us-east-1 a/b/c and us-west-2 a/b, two endpoints each;
       the clients live in us-east-1a): the Failover SDK, and a baseline written by hand today
-      (OkHttp, round robin over every endpoint, Resilience4j Retry with 3 attempts).
+      (OkHttp, round robin over every endpoint, one zone after another, Resilience4j Retry
+      with 3 attempts, each retry in another zone than the attempt before).
       Phases, each a seventh of --duration:
         healthy -> client-busy (every zone serves, but the drill's own JVM is saturated:
         a busy thread per core and one forced pause) -> zone-refuse (us-east-1a refuses
