@@ -106,7 +106,8 @@ final class Scenario implements AutoCloseable {
             Locale.ROOT,
             "every zone serves; the drill's own JVM is saturated: %d busy thread%s (one per core)"
                 + " and, halfway, a forced pause (load generator held %d ms, allocation burst and"
-                + " System.gc()); expected: the sdk keeps serving home and evacuates nothing",
+                + " System.gc()); expected: the sdk keeps serving home, ejects no endpoint and"
+                + " evacuates no zone",
             saturator.threads(),
             saturator.threads() == 1 ? "" : "s",
             HostSaturator.PAUSE.toMillis()),

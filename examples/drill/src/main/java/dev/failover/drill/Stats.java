@@ -127,11 +127,13 @@ final class Stats {
 
   /**
    * Records that a call was handed to the client {@code offsetNanos} after the start, by the clock,
-   * not by its due time: the second its first attempt is counted in, as a client that stamps its
-   * own call start counts it (the sdk's listener does). Only the seconds count these.
+   * not by its due time: the second (and phase) its first attempt is counted in, as a client that
+   * stamps its own call start counts it (the sdk's listener does).
    */
   void started(long offsetNanos) {
-    secondAt(offsetNanos).start();
+    for (Bucket b : bucketsAt(offsetNanos)) {
+      b.start();
+    }
   }
 
   /** Records the zone of a call's first attempt. */
@@ -231,6 +233,10 @@ final class Stats {
    * @param latency latency percentiles, or null with no call sent
    * @param shareByZone fraction of first attempts per zone; empty with no first attempt
    * @param firstAttempts first attempts counted
+   * @param started calls handed to the client in the bucket, by when they were (see {@link
+   *     Stats#started(long)}): the calls whose first attempts the bucket counts, with or without
+   *     one
+   * @param firstByZone first attempts per zone, counted
    */
   record Summary(
       Phase phase,
@@ -244,7 +250,9 @@ final class Stats {
       long retries,
       @Nullable Percentiles latency,
       Map<String, Double> shareByZone,
-      long firstAttempts) {
+      long firstAttempts,
+      long started,
+      Map<String, Long> firstByZone) {
 
     double successPercent() {
       return calls == 0 ? Double.NaN : 100.0 * ok / calls;
@@ -258,6 +266,23 @@ final class Stats {
     double share(String zone) {
       Double d = shareByZone.get(zone);
       return d == null ? Double.NaN : d;
+    }
+
+    /**
+     * The share of the calls started in the bucket whose first attempt went to {@code zone}: a call
+     * that never sent one (it failed first, or was answered from the stale cache) counts as not
+     * there. NaN with no call started.
+     */
+    double shareOfStarted(String zone) {
+      // A call stamped started just before a boundary may have its first attempt stamped just
+      // after it (the sdk stamps its own start): never count more first attempts than calls.
+      long of = Math.max(started, firstAttempts);
+      return of == 0 ? Double.NaN : firstByZone.getOrDefault(zone, 0L) / (double) of;
+    }
+
+    /** The share of calls answered 2xx fresh, not from the stale cache; NaN with no call. */
+    double freshPercent() {
+      return calls == 0 ? Double.NaN : 100.0 * (ok - stale) / calls;
     }
   }
 
@@ -352,7 +377,20 @@ final class Stats {
         }
       }
       return new Summary(
-          phase, calls, ok, stale, failed, notSent, attempts, hedges, retries, pct, share, firsts);
+          phase,
+          calls,
+          ok,
+          stale,
+          failed,
+          notSent,
+          attempts,
+          hedges,
+          retries,
+          pct,
+          share,
+          firsts,
+          started,
+          Map.copyOf(first));
     }
   }
 }
