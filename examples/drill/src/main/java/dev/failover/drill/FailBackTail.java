@@ -40,9 +40,16 @@ final class FailBackTail implements OpenLoopGenerator.Tail {
 
   /** Why the tail ended. */
   enum Ended {
-    /** The sdk was back home: {@link #IN_A_ROW} home seconds in a row. */
+    /**
+     * The sdk was back home: {@link #IN_A_ROW} home seconds in a row, seen while the tail ran, or
+     * only by the final counts, in its last seconds, as its time was up ({@link
+     * #homeSeenAtTheEnd}).
+     */
     HOME,
-    /** The tail's time was up (or the load was stopped) before the sdk was back home. */
+    /**
+     * The tail's time was up (or the load was stopped), and by the final counts the sdk was not
+     * back home.
+     */
     TIME,
     /** There was no tail ({@code --tail 0}). */
     OFF
@@ -143,12 +150,25 @@ final class FailBackTail implements OpenLoopGenerator.Tail {
     return homeZone;
   }
 
-  /** Why the tail ended. */
+  /**
+   * Why the tail ended, once the load has ended and its calls are counted: the generator does not
+   * look again after the tail's last second (nor when the load is stopped), so the sdk may be back
+   * home by the final counts though the tail's time was up; that is {@link Ended#HOME}, so that the
+   * reason and {@link #homeBackAt()} always agree.
+   */
   Ended ended() {
-    if (home) {
-      return Ended.HOME;
+    if (max.isZero()) {
+      return Ended.OFF;
     }
-    return max.isZero() ? Ended.OFF : Ended.TIME;
+    return home || homeBackAt() != null ? Ended.HOME : Ended.TIME;
+  }
+
+  /**
+   * Whether the tail ran until its time was up and only the final counts, once its last calls had
+   * ended, showed the sdk back home: it came home in the tail's last seconds.
+   */
+  boolean homeSeenAtTheEnd() {
+    return !home && !max.isZero() && homeBackAt() != null;
   }
 
   /**

@@ -603,9 +603,12 @@ final class HtmlReport {
                     t.stop().toMillis() / 1000.0,
                     t.seconds(),
                     t.max().toSeconds(),
-                    t.ended() == FailBackTail.Ended.HOME
-                        ? "it ended as the sdk was back home"
-                        : "its time was up before the sdk was back home",
+                    t.ended() != FailBackTail.Ended.HOME
+                        ? "its time was up before the sdk was back home"
+                        : t.homeSeenAtTheEnd()
+                            ? "its time was up as the sdk came back home (seen once its last calls"
+                                + " ended)"
+                            : "it ended as the sdk was back home",
                     FailBackTail.HOME_SHARE * 100,
                     t.homeZone(),
                     FailBackTail.IN_A_ROW,

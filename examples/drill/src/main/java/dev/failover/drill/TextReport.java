@@ -99,21 +99,7 @@ final class TextReport {
               FailBackTail.HOME_SHARE * 100,
               t.homeZone(),
               FailBackTail.IN_A_ROW));
-      sb.append(
-          String.format(
-              Locale.ROOT,
-              "  ran %.1f s to %.1f s (%d s): %s%n",
-              t.start().toMillis() / 1000.0,
-              t.stop().toMillis() / 1000.0,
-              t.seconds(),
-              switch (t.ended()) {
-                case HOME ->
-                    t.seconds() == 0
-                        ? "the sdk was already back home when the last phase ended"
-                        : "ended as the sdk was back home";
-                case TIME -> "its time was up before the sdk was back home";
-                case OFF -> "off";
-              }));
+      sb.append(tailRan(t)).append('\n');
       for (Stats st : r.clients()) {
         Stats.Summary s = st.tailTotal();
         Stats.Percentiles p = s.latency();
@@ -143,6 +129,30 @@ final class TextReport {
     }
     sb.append(t.verdict()).append('\n');
     return sb.toString();
+  }
+
+  /** How long the tail ran and why it ended, such as {@code ran 70.0 s to 80.0 s (10 s): ...}. */
+  static String tailRan(FailBackTail t) {
+    String why =
+        switch (t.ended()) {
+          case HOME -> {
+            if (t.seconds() == 0) {
+              yield "the sdk was already back home when the last phase ended";
+            }
+            yield t.homeSeenAtTheEnd()
+                ? "its time was up as the sdk came back home (seen once its last calls ended)"
+                : "ended as the sdk was back home";
+          }
+          case TIME -> "its time was up before the sdk was back home";
+          case OFF -> "off";
+        };
+    return String.format(
+        Locale.ROOT,
+        "  ran %.1f s to %.1f s (%d s): %s",
+        t.start().toMillis() / 1000.0,
+        t.stop().toMillis() / 1000.0,
+        t.seconds(),
+        why);
   }
 
   /**

@@ -295,6 +295,9 @@ class LoadGeneratorTest {
 
     // 12 s and 13 s are home; known at 14.0 s, before the call due then: four whole seconds.
     assertThat(run.tail.ended()).isEqualTo(FailBackTail.Ended.HOME);
+    assertThat(run.tail.homeSeenAtTheEnd()).isFalse();
+    assertThat(TextReport.tailRan(run.tail))
+        .isEqualTo("  ran 10.0 s to 14.0 s (4 s): ended as the sdk was back home");
     assertThat(run.tail.seconds()).isEqualTo(4);
     assertThat(run.tail.stop()).isEqualTo(Duration.ofSeconds(14));
     assertThat(run.sentInTail()).isEqualTo(400);
@@ -353,6 +356,31 @@ class LoadGeneratorTest {
         .isEqualTo(
             "sdk first attempts not back home within the 3 s tail (>= 90% in home); every zone"
                 + " healed at 5.0 s");
+    assertThat(run.tail.homeSeenAtTheEnd()).isFalse();
+    assertThat(TextReport.tailRan(run.tail))
+        .isEqualTo("  ran 10.0 s to 13.0 s (3 s): its time was up before the sdk was back home");
+  }
+
+  @Test
+  void aTailWhoseTimeIsUpAsTheSdkComesHomeEndsHomeByTheFinalCounts() throws InterruptedException {
+    // Home from 11.0 s: 11 s and 12 s are home, but the 3 s tail is up at 13.0 s, and the
+    // generator does not look again after its last second.
+    TailRun run = new TailRun(Duration.ofSeconds(3), FAKE_SERVER, homeFrom(11_000));
+
+    assertThat(run.tail.seconds()).isEqualTo(3);
+    assertThat(run.sentInTail()).isEqualTo(300);
+    // The reason, the time and the sentences agree: home, at 11.0 s.
+    assertThat(run.tail.homeBackAt()).isEqualTo(11.0);
+    assertThat(run.tail.ended()).isEqualTo(FailBackTail.Ended.HOME);
+    assertThat(run.tail.homeSeenAtTheEnd()).isTrue();
+    assertThat(run.tail.verdict())
+        .isEqualTo(
+            "sdk first attempts back home (>= 90% in home) at 11.0 s, 6.0 s after every zone"
+                + " healed");
+    assertThat(TextReport.tailRan(run.tail))
+        .isEqualTo(
+            "  ran 10.0 s to 13.0 s (3 s): its time was up as the sdk came back home (seen once"
+                + " its last calls ended)");
   }
 
   @Test
