@@ -210,6 +210,10 @@ public final class Drill {
     MachineLoad atEnd = MachineLoad.now();
     List<Stats> stats = drivers.stream().map(d -> d.stats).toList();
     List<EventLog.Entry> entries = events.entries();
+    if (tail != null && failBack != null) {
+      // The return is timed from when the zones actually healed, not when they were to.
+      tail.healBegan(JsonReport.began(entries, failBack));
+    }
     DrillResult result =
         new DrillResult(
             o,

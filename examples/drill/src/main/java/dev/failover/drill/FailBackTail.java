@@ -63,6 +63,7 @@ final class FailBackTail implements OpenLoopGenerator.Tail {
   private final List<Integer> watched = new ArrayList<>();
   private volatile int seconds;
   private volatile boolean home;
+  private volatile @Nullable Double healBegan;
 
   /**
    * @param healed the last phase, in which every zone has healed; the watch starts with it
@@ -141,9 +142,32 @@ final class FailBackTail implements OpenLoopGenerator.Tail {
     return end.plusSeconds(seconds);
   }
 
-  /** When every zone had healed: the last phase's start. */
+  /** When every zone was to heal: the last phase's planned start. */
   Duration healedAt() {
     return healed.start();
+  }
+
+  /**
+   * Tells when every zone actually healed, in seconds from the start: when the last phase's step
+   * had healed them ({@code phase fail-back begins}), later than planned if that step ran late;
+   * null if it never ran (the drill ended first). Call once the load has ended, before the reports.
+   */
+  void healBegan(@Nullable Double seconds) {
+    this.healBegan = seconds;
+  }
+
+  /** When every zone actually healed ({@link #healBegan}), or null if not told or it never did. */
+  @Nullable Double healBegan() {
+    return healBegan;
+  }
+
+  /**
+   * When every zone healed, in seconds from the start, as the return is timed from: when it
+   * actually did ({@link #healBegan}), or else when it was to.
+   */
+  double healedSeconds() {
+    Double began = healBegan;
+    return began != null ? began : healed.start().toMillis() / 1000.0;
   }
 
   String homeZone() {
@@ -175,7 +199,8 @@ final class FailBackTail implements OpenLoopGenerator.Tail {
    * When the sdk was back home, in seconds from the drill's start: the start of the first of {@link
    * #IN_A_ROW} seconds in a row (the last phase's and the tail's, in order) in each of which at
    * least {@link #HOME_SHARE} of the sdk's first attempts went home, by the final counts (once
-   * every call has ended); at the earliest when every zone healed. Null if it never was.
+   * every call has ended); at the earliest when every zone healed ({@link #healedSeconds()}). Null
+   * if it never was.
    */
   @Nullable Double homeBackAt() {
     List<Double> starts = new ArrayList<>();
@@ -192,7 +217,7 @@ final class FailBackTail implements OpenLoopGenerator.Tail {
     for (int j = 0; j < buckets.size(); j++) {
       run = buckets.get(j).share(homeZone) >= HOME_SHARE ? run + 1 : 0;
       if (run >= IN_A_ROW) {
-        return Math.max(starts.get(j - IN_A_ROW + 1), healed.start().toMillis() / 1000.0);
+        return Math.max(starts.get(j - IN_A_ROW + 1), healedSeconds());
       }
     }
     return null;
@@ -200,12 +225,13 @@ final class FailBackTail implements OpenLoopGenerator.Tail {
 
   /**
    * The sentence the reports give, such as {@code sdk first attempts back home (>= 90% in
-   * us-east-1a) at 67.0 s, 7.0 s after every zone healed}.
+   * us-east-1a) at 67.0 s, 7.0 s after every zone healed}, timed from when every zone actually
+   * healed ({@link #healedSeconds()}).
    */
   String verdict() {
     Double back = homeBackAt();
     String rule = String.format(Locale.ROOT, "(>= %.0f%% in %s)", HOME_SHARE * 100, homeZone);
-    double healedS = healed.start().toMillis() / 1000.0;
+    double healedS = healedSeconds();
     if (back != null) {
       return String.format(
           Locale.ROOT,

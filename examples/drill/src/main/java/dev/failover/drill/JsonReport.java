@@ -120,17 +120,18 @@ final class JsonReport {
       return;
     }
     Double back = t.homeBackAt();
-    double healed = t.healedAt().toMillis() / 1000.0;
+    Double began = t.healBegan();
     sb.append("{\"max_s\": ").append(t.max().toSeconds());
     sb.append(", \"start_s\": ").append(num(t.start().toMillis() / 1000.0));
     sb.append(", \"end_s\": ").append(num(t.stop().toMillis() / 1000.0));
-    sb.append(", \"healed_s\": ").append(num(healed));
+    sb.append(", \"healed_s\": ").append(num(t.healedAt().toMillis() / 1000.0));
+    sb.append(", \"heal_began_s\": ").append(began == null ? "null" : num(began));
     sb.append(",\n    \"rule\": {\"zone\": ").append(str(t.homeZone()));
     sb.append(", \"share\": ").append(num(FailBackTail.HOME_SHARE));
     sb.append(", \"seconds_in_a_row\": ").append(FailBackTail.IN_A_ROW).append('}');
     sb.append(", \"ended\": ").append(str(t.ended().name().toLowerCase(Locale.ROOT)));
     sb.append(", \"home_back_at_s\": ").append(back == null ? "null" : num(back));
-    sb.append(", \"back_after_s\": ").append(back == null ? "null" : num(back - healed));
+    sb.append(", \"back_after_s\": ").append(back == null ? "null" : num(back - t.healedSeconds()));
     sb.append(",\n    \"verdict\": ").append(str(t.verdict()));
     sb.append(",\n    \"generator\": {");
     lag(sb, r.generator().tailTotal());

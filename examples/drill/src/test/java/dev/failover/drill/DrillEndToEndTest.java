@@ -262,21 +262,30 @@ class DrillEndToEndTest {
       assertThat(num(obj(c.get("total")), "calls")).isEqualTo(840);
     }
     assertThat(num(obj(json.get("generator")), "calls")).isEqualTo(840);
+    // Every zone actually healed when the fail-back phase's step had run: its began_s, at or
+    // after the planned 18 s; the return is timed from then.
+    double healed = num(tail, "heal_began_s");
+    Map<String, Object> failBack = obj(arr(obj(json.get("drill")).get("phases")).get(6));
+    assertThat(failBack.get("name")).isEqualTo("fail-back");
+    assertThat(healed).isEqualTo(num(failBack, "began_s")).isBetween(18.0, 21.0);
     Object back = tail.get("home_back_at_s");
     if (tail.get("ended").equals("home")) {
       // Stopped early: two home seconds in a row (>= 90% of the sdk's first attempts).
       assertThat(back).isNotNull();
       assertThat(seconds.size()).isLessThan(30);
       assertThat((Double) back).isBetween(18.0, 21.0 + seconds.size() - 2);
-      assertThat(num(tail, "back_after_s")).isEqualTo((Double) back - 18, within(1e-3));
-      assertThat(console)
-          .contains(
-              String.format(
-                  java.util.Locale.ROOT,
-                  "sdk first attempts back home (>= 90%% in us-east-1a) at %.1f s, %.1f s after"
-                      + " every zone healed",
-                  (Double) back,
-                  (Double) back - 18));
+      assertThat(num(tail, "back_after_s")).isEqualTo((Double) back - healed, within(1e-3));
+      String verdict = (String) tail.get("verdict");
+      assertThat(console).contains(verdict);
+      java.util.regex.Matcher m =
+          java.util.regex.Pattern.compile(
+                  "sdk first attempts back home \\(>= 90% in us-east-1a\\) at ([0-9.]+) s,"
+                      + " ([0-9.]+) s after every zone healed")
+              .matcher(verdict);
+      assertThat(m.matches()).as(verdict).isTrue();
+      assertThat(m.group(1)).isEqualTo(String.format(java.util.Locale.ROOT, "%.1f", (Double) back));
+      assertThat(Double.parseDouble(m.group(2)))
+          .isCloseTo(num(tail, "back_after_s"), within(0.05 + 1e-3));
     } else {
       assertThat(tail.get("ended")).isEqualTo("time");
       assertThat(seconds).hasSize(30);

@@ -384,6 +384,31 @@ class LoadGeneratorTest {
   }
 
   @Test
+  void theReturnIsTimedFromWhenTheZonesActuallyHealed() throws InterruptedException {
+    TailRun run = new TailRun(TAIL, FAKE_SERVER, homeFrom(12_000));
+    assertThat(run.tail.healedSeconds()).isEqualTo(5.0); // not told: as planned
+    assertThat(run.tail.verdict()).endsWith("at 12.0 s, 7.0 s after every zone healed");
+
+    // The fail-back phase's step healed the zones 0.4 s late.
+    run.tail.healBegan(5.4);
+
+    assertThat(run.tail.healedAt()).isEqualTo(Duration.ofSeconds(5)); // the plan
+    assertThat(run.tail.healedSeconds()).isEqualTo(5.4);
+    assertThat(run.tail.homeBackAt()).isEqualTo(12.0);
+    assertThat(run.tail.verdict()).endsWith("at 12.0 s, 6.6 s after every zone healed");
+  }
+
+  @Test
+  void homeBeforeTheZonesActuallyHealedDoesNotCount() throws InterruptedException {
+    // Home from the phase's planned start, but its step healed the zones only at 5.4 s.
+    TailRun run = new TailRun(TAIL, FAKE_SERVER, homeFrom(5_000));
+    run.tail.healBegan(5.4);
+
+    assertThat(run.tail.homeBackAt()).isEqualTo(5.4);
+    assertThat(run.tail.verdict()).endsWith("at 5.4 s, 0.0 s after every zone healed");
+  }
+
+  @Test
   void noTailSecondWhenTheSdkIsHomeBeforeTheLastPhaseEnds() throws InterruptedException {
     TailRun run = new TailRun(TAIL, FAKE_SERVER, homeFrom(7_000));
 
