@@ -12,10 +12,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
@@ -45,6 +48,11 @@ final class BaselineDriver extends ClientDriver {
   private final OkHttpClient http;
   private final Retry retry;
   private final ScheduledExecutorService scheduler;
+  private final Shutdown.Named retryThreads = new Shutdown.Named("drill-baseline-retry");
+  private final Shutdown.Named httpThreads = new Shutdown.Named("drill-baseline-http");
+  private final ExecutorService httpExecutor =
+      new ThreadPoolExecutor(
+          0, Integer.MAX_VALUE, 60, TimeUnit.SECONDS, new SynchronousQueue<>(), httpThreads);
   private final Duration deadline;
   private final AtomicInteger next = new AtomicInteger();
 
@@ -58,7 +66,8 @@ final class BaselineDriver extends ClientDriver {
     this.deadline = deadline;
     // OkHttp allows 5 calls per host by default, and every endpoint here is on one host; a user
     // who load-tests raises the limits. Same limits as the SDK's default.
-    Dispatcher dispatcher = new Dispatcher();
+    // OkHttp's own executor, with threads of the drill's name, so that close() can wait for them.
+    Dispatcher dispatcher = new Dispatcher(httpExecutor);
     dispatcher.setMaxRequests(256);
     dispatcher.setMaxRequestsPerHost(256);
     this.http =
@@ -75,14 +84,7 @@ final class BaselineDriver extends ClientDriver {
                 .retryExceptions(IOException.class)
                 .retryOnResult(answer -> answer.status() >= 500)
                 .build());
-    ScheduledThreadPoolExecutor s =
-        new ScheduledThreadPoolExecutor(
-            1,
-            r -> {
-              Thread t = new Thread(r, "drill-baseline-retry");
-              t.setDaemon(true);
-              return t;
-            });
+    ScheduledThreadPoolExecutor s = new ScheduledThreadPoolExecutor(1, retryThreads);
     s.setRemoveOnCancelPolicy(true);
     this.scheduler = s;
   }
@@ -235,11 +237,13 @@ final class BaselineDriver extends ClientDriver {
     }
   }
 
+  /** Cancels what is in flight and waits (bounded) until every thread of the baseline's ended. */
   @Override
   public void close() {
     scheduler.shutdownNow();
     http.dispatcher().cancelAll();
-    http.dispatcher().executorService().shutdown();
+    Shutdown.stop(scheduler, retryThreads, true, Duration.ofSeconds(5));
+    Shutdown.stop(httpExecutor, httpThreads, false, Duration.ofSeconds(5));
     http.connectionPool().evictAll();
   }
 }

@@ -289,7 +289,9 @@ public final class Drill {
       // The timeline counts from a System.nanoTime() value: the load's start must be one.
       throw new IllegalStateException("the timeline needs a load clock on Ticker.system()");
     }
-    ScheduledThreadPoolExecutor ticks = daemonScheduler("drill-ticks");
+    Shutdown.Named tickThreads = new Shutdown.Named("drill-ticks");
+    ScheduledThreadPoolExecutor ticks = new ScheduledThreadPoolExecutor(1, tickThreads);
+    ticks.setRemoveOnCancelPolicy(true);
     // Set as soon as the timeline runs, so that however the drill ends, the run is stopped.
     AtomicReference<Timeline.@Nullable Run> timelineRun = new AtomicReference<>();
     AtomicBoolean stopping = new AtomicBoolean();
@@ -400,8 +402,13 @@ public final class Drill {
       stopping.set(true);
       generator.stop();
       load.interrupt();
+      // The load's thread may be in the middle of a call's send: wait for it (bounded), so that
+      // no call is sent after the drill has counted, nor the thread left behind.
+      if (!Shutdown.join(load, Duration.ofSeconds(10))) {
+        out.println("The load's thread did not end within 10 s of being stopped.");
+      }
       try {
-        stop(ticks, timelineRun, saturator);
+        stop(ticks, tickThreads, timelineRun, saturator);
       } finally {
         events.begin(clock.started() ? clock.start() : clock.now()); // if the drill never started
         events.close(); // every event printed before the last seconds' lines
@@ -417,17 +424,13 @@ public final class Drill {
    */
   private static void stop(
       ScheduledThreadPoolExecutor ticks,
+      Shutdown.Named tickThreads,
       AtomicReference<Timeline.@Nullable Run> timelineRun,
       @Nullable HostSaturator saturator) {
-    boolean interrupted = false;
     try {
-      ticks.shutdownNow();
-      try {
-        // The task that starts the timeline sets it before it ends: wait for it.
-        ticks.awaitTermination(5, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        interrupted = true;
-      }
+      // The task that starts the timeline sets it before it ends: wait for it (the interrupt of
+      // a drill being stopped is kept, not taken for the end of the wait).
+      Shutdown.stop(ticks, tickThreads, true, Duration.ofSeconds(5));
       Timeline.Run r = timelineRun.get();
       if (r != null) {
         r.close();
@@ -436,23 +439,7 @@ public final class Drill {
       if (saturator != null) {
         saturator.stop();
       }
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
     }
-  }
-
-  private static ScheduledThreadPoolExecutor daemonScheduler(String name) {
-    ScheduledThreadPoolExecutor s =
-        new ScheduledThreadPoolExecutor(
-            1,
-            r -> {
-              Thread t = new Thread(r, name);
-              t.setDaemon(true);
-              return t;
-            });
-    s.setRemoveOnCancelPolicy(true);
-    return s;
   }
 
   /**

@@ -15,9 +15,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import okhttp3.Call;
@@ -48,9 +46,11 @@ final class SdkDriver extends ClientDriver {
   private final FailoverClient client;
   private final EventLog log;
   private final Duration deadline;
-  private final ExecutorService callers = Executors.newCachedThreadPool(daemon("drill-sdk-caller"));
+  private final Shutdown.Named callerThreads = new Shutdown.Named("drill-sdk-caller");
+  private final Shutdown.Named guardThreads = new Shutdown.Named("drill-sdk-guard");
+  private final ExecutorService callers = Executors.newCachedThreadPool(callerThreads);
   private final ScheduledThreadPoolExecutor guards =
-      new ScheduledThreadPoolExecutor(1, daemon("drill-sdk-guard"));
+      new ScheduledThreadPoolExecutor(1, guardThreads);
   private final AtomicLong lostCallbacks = new AtomicLong();
 
   SdkDriver(
@@ -163,20 +163,22 @@ final class SdkDriver extends ClientDriver {
     return false;
   }
 
+  /**
+   * Closes the client, which waits (bounded) for its own threads, and waits (bounded) for the
+   * drill's threads of this client, even if the drill was interrupted (the interrupt is kept).
+   */
   @Override
   public void close() {
-    client.close();
-    callers.shutdownNow();
-    guards.shutdownNow();
-  }
-
-  private static ThreadFactory daemon(String name) {
-    AtomicInteger n = new AtomicInteger();
-    return r -> {
-      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
+    boolean interrupted = Thread.interrupted(); // the client's close() waits only if not
+    try {
+      client.close();
+      Shutdown.stop(callers, callerThreads, true, Duration.ofSeconds(5));
+      Shutdown.stop(guards, guardThreads, true, Duration.ofSeconds(5));
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   /** Counts attempts per call and first attempts per zone; logs zone moves. */

@@ -6,6 +6,9 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
@@ -80,7 +83,11 @@ final class ZoneWarmUp {
    */
   static Result run(
       List<DrillEndpoint> endpoints, Supplier<String> paths, int ratePerSecond, Duration longest) {
-    Dispatcher dispatcher = new Dispatcher();
+    Shutdown.Named threads = new Shutdown.Named("drill-warm-up-http");
+    ExecutorService executor =
+        new ThreadPoolExecutor(
+            0, Integer.MAX_VALUE, 60, TimeUnit.SECONDS, new SynchronousQueue<>(), threads);
+    Dispatcher dispatcher = new Dispatcher(executor);
     dispatcher.setMaxRequests(256);
     dispatcher.setMaxRequestsPerHost(64);
     OkHttpClient http =
@@ -151,7 +158,7 @@ final class ZoneWarmUp {
       Thread.currentThread().interrupt();
     } finally {
       dispatcher.cancelAll();
-      dispatcher.executorService().shutdown();
+      Shutdown.stop(executor, threads, false, Duration.ofSeconds(5));
       http.connectionPool().evictAll();
     }
     return new Result(

@@ -31,6 +31,7 @@ class DrillEndToEndTest {
   @TempDir static Path dir;
   static String console;
   static Map<String, Object> json;
+  static List<String> aliveAtReturn;
 
   @BeforeAll
   static void runShortDrill() throws Exception {
@@ -50,6 +51,7 @@ class DrillEndToEndTest {
             dir.resolve("report.html").toString(),
             "--json",
             dir.resolve("drill.json").toString());
+    aliveAtReturn = InterruptedDrillTest.drillThreads();
     console = out.toString(StandardCharsets.UTF_8);
     Files.writeString(Path.of("target", "e2e-console.txt"), console + "\n--- stderr\n" + err);
     assertThat(code).as("exit code; stderr: %s", err).isZero();
@@ -106,6 +108,13 @@ class DrillEndToEndTest {
             .containsOnlyKeys("us-east-1a", "us-east-1b", "us-east-1c", "us-west-2a", "us-west-2b");
       }
     }
+  }
+
+  @Test
+  void noThreadOfTheDrillOutlivesIt() {
+    // Every thread the drill, its clients, its zones and its timeline started was joined before
+    // Drill.run returned: nothing to wait for here.
+    assertThat(aliveAtReturn).as("threads alive when the drill returned").isEmpty();
   }
 
   @Test

@@ -71,11 +71,23 @@ class InterruptedDrillTest {
     assertThat(alive).as("threads of the drill still alive").isEmpty();
   }
 
-  private static List<String> drillThreads() {
+  /**
+   * The threads a drill starts, alive: its own ({@code drill-load}, {@code drill-ticks}, {@code
+   * drill-events}, {@code drill-busy-*}, {@code drill-saturator}, {@code drill-sdk-*}, {@code
+   * drill-baseline-*}, {@code drill-warm-up-http-*}), the SDK's ({@code failover-directory-*}), the
+   * testkit's ({@code failover-testkit-*}: the timeline, the zones' proxies) and the zones' Jetty
+   * servers ({@code qtp*}); not the thread that runs a drill in a test ({@code drill-under-test}).
+   */
+  static List<String> drillThreads() {
     return Thread.getAllStackTraces().keySet().stream()
         .filter(Thread::isAlive)
         .map(Thread::getName)
-        .filter(n -> n.startsWith("failover-testkit-timeline") || n.equals("drill-events"))
+        .filter(
+            n ->
+                (n.startsWith("drill-") && !n.equals("drill-under-test"))
+                    || n.startsWith("failover-")
+                    || n.startsWith("qtp"))
+        .sorted()
         .toList();
   }
 }

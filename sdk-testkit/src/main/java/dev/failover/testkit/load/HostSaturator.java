@@ -19,8 +19,10 @@ import org.jspecify.annotations.Nullable;
  * kept alive end in {@link System#gc()} (a full, stop-the-world collection). On a host so busy that
  * the allocation takes more than a third of the time left in the burst, it stops there with fewer
  * objects, so that the collection too ends within the burst. The busy threads end by themselves at
- * the end of the burst, and at once on {@link #stop()} or {@link #close()}; no thread outlives
- * either. Its threads are named {@code <name>-busy-<n>} and {@code <name>-saturator}.
+ * the end of the burst, and at once on {@link #stop()} or {@link #close()}, however far the forced
+ * pause has got: its allocation stops within a few thousand objects and the collection is then
+ * skipped (only a {@link System#gc()} already running is waited for); no thread outlives either.
+ * Its threads are named {@code <name>-busy-<n>} and {@code <name>-saturator}.
  *
  * <p>The pauser and the pause listener are called on the saturator's own thread, and so is the log
  * for its lines in the middle and at the natural end of a burst. They may call {@link #stop()} or
@@ -56,6 +58,7 @@ public final class HostSaturator implements AutoCloseable {
   private volatile @Nullable Consumer<Duration> pauser;
   private volatile Consumer<String> log = s -> {};
   private volatile Consumer<ForcedPause> onPause = p -> {};
+  private volatile Runnable allocating = () -> {};
   private volatile @Nullable Burst current; // written under this
 
   /**
@@ -119,6 +122,17 @@ public final class HostSaturator implements AutoCloseable {
   public void onPause(Consumer<ForcedPause> onPause) {
     this.onPause = Objects.requireNonNull(onPause, "onPause");
   }
+
+  /**
+   * Sets what the forced pause runs on its own thread after each {@value #CHUNK} objects it
+   * allocates; for tests, which hold the allocation there.
+   */
+  void onAllocating(Runnable allocating) {
+    this.allocating = Objects.requireNonNull(allocating, "allocating");
+  }
+
+  /** The forced pause looks at the time and at {@link #stop()} every this many objects. */
+  static final int CHUNK = 4096;
 
   /**
    * What the forced pause measured.
@@ -276,12 +290,19 @@ public final class HostSaturator implements AutoCloseable {
       long collected;
       int count = 0;
       Object[] kept = new Object[ALLOCATED_OBJECTS];
+      Runnable chunk = allocating;
       try {
         while (count < kept.length) {
           kept[count] = new long[4];
           count++;
-          if ((count & 4095) == 0 && System.nanoTime() - allocateUntil >= 0) {
-            break;
+          if (count % CHUNK == 0) {
+            chunk.run();
+            if (stopped.get()) {
+              return; // stop() waits for this thread: no allocation or collection after it
+            }
+            if (System.nanoTime() - allocateUntil >= 0) {
+              break;
+            }
           }
         }
         allocated = System.nanoTime();

@@ -84,6 +84,41 @@ class HostSaturatorTest {
   }
 
   @Test
+  void stopInTheMiddleOfTheForcedPausesAllocationEndsItThereWithoutACollection() throws Exception {
+    List<String> log = new CopyOnWriteArrayList<>();
+    List<HostSaturator.ForcedPause> pauses = new CopyOnWriteArrayList<>();
+    CompletableFuture<Void> allocating = new CompletableFuture<>();
+    AtomicBoolean heldUntilInterrupted = new AtomicBoolean();
+    HostSaturator s = new HostSaturator("kit-stop-alloc", 1);
+    s.logTo(log::add);
+    s.onPause(pauses::add);
+    // Holds the allocation after its first chunk until stop() interrupts the thread (bounded).
+    s.onAllocating(
+        () -> {
+          if (allocating.complete(null)) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!Thread.currentThread().isInterrupted() && System.nanoTime() < deadline) {
+              LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+            }
+            heldUntilInterrupted.set(Thread.currentThread().isInterrupted());
+          }
+        });
+    // Its pause at 1 s: without a look at stop(), the allocation would go on once held no more,
+    // and the collection follow, before stop() could return.
+    s.saturate(Duration.ofSeconds(2));
+    allocating.get(60, TimeUnit.SECONDS);
+
+    s.stop();
+
+    assertThat(heldUntilInterrupted).as("stop() came while it allocated").isTrue();
+    assertThat(threadsOf("kit-stop-alloc")).isEmpty();
+    assertThat(pauses).as("no forced pause ran to its end").isEmpty();
+    assertThat(log)
+        .noneMatch(l -> l.startsWith("forced pause: "))
+        .noneMatch(l -> l.startsWith("host saturation over"));
+  }
+
+  @Test
   void stopFromItsOwnCallbackEndsTheBurstAndReturns() throws Exception {
     HostSaturator s = new HostSaturator("kit-self-stop", 2);
     CompletableFuture<List<String>> aliveAfterStop = new CompletableFuture<>();
