@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
@@ -304,13 +305,7 @@ public final class Drill {
             .rate(o.rate())
             .warmUp(WARM_UP)
             .duration(o.duration())
-            .sink(
-                (due, offset) -> {
-                  String path = scenario.nextPath();
-                  for (ClientDriver d : drivers) {
-                    d.send(path, due, offset);
-                  }
-                })
+            .sink(sendInTurn(drivers, scenario::nextPath))
             .lag(lag)
             .onStart(
                 start -> {
@@ -415,6 +410,27 @@ public final class Drill {
       }
     }
     console.printUpTo(Integer.MAX_VALUE, true);
+  }
+
+  /**
+   * The load's sink: each call, with the next path of the mix, to every client, the first client
+   * first for even calls (warm-up included, from 0) and the last client first for odd ones. A
+   * client's send (routing, its client's enqueue) takes time on the load's thread, and a call's
+   * latency counts from its due time, so whoever is sent second pays for the first one's send, and
+   * for a preemption in the middle of it: taking turns shares that cost evenly and
+   * deterministically.
+   */
+  static OpenLoopGenerator.Sink sendInTurn(List<ClientDriver> drivers, Supplier<String> paths) {
+    List<ClientDriver> forward = List.copyOf(drivers);
+    List<ClientDriver> backward = new ArrayList<>(forward);
+    Collections.reverse(backward);
+    long[] call = {0}; // the sink runs on the load's thread alone
+    return (due, offset) -> {
+      String path = paths.get();
+      for (ClientDriver d : (call[0]++ % 2 == 0 ? forward : backward)) {
+        d.send(path, due, offset);
+      }
+    };
   }
 
   /**

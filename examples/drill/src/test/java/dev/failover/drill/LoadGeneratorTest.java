@@ -188,6 +188,89 @@ class LoadGeneratorTest {
     assertThat(generator(3).dueAfter(3)).isEqualTo(1_000_000_000L);
   }
 
+  // ---- the order the clients are sent in ----
+
+  /**
+   * A client whose send takes {@link #SEND} of the load thread's time (routing, an enqueue), and
+   * records, for each call of the drill, how long after its due time its send began.
+   */
+  static final class SlowSendClient extends ClientDriver {
+    static final long SEND = 5 * MS;
+    private final FakeTicker ticker;
+    private final List<String> order;
+    final List<Long> sendLag = new ArrayList<>();
+
+    SlowSendClient(
+        String name, Stats stats, LoadClock clock, FakeTicker ticker, List<String> order) {
+      super(name, stats, clock, 10_000);
+      this.ticker = ticker;
+      this.order = order;
+    }
+
+    @Override
+    void start(String path, long offsetNanos, Consumer<Stats.Result> done) {
+      if (offsetNanos >= 0) {
+        order.add(name);
+        sendLag.add(clock.offset(ticker.nanoTime()) - offsetNanos);
+      }
+      ticker.advance(Duration.ofNanos(SEND));
+      ticker.at(ticker.nanoTime() + FAKE_SERVER, () -> done.accept(Stats.Result.OK));
+    }
+
+    @Override
+    public void close() {}
+  }
+
+  @Test
+  void theClientsTakeTurnsToBeSentFirstSoNeitherAlwaysPaysForTheOthersSend()
+      throws InterruptedException {
+    List<String> order = new ArrayList<>();
+    Stats sdkStats = new Stats("sdk", List.of(ALL), List.of("z"), DURATION);
+    Stats baselineStats = new Stats("baseline", List.of(ALL), List.of("z"), DURATION);
+    SlowSendClient sdk = new SlowSendClient("sdk", sdkStats, clock, ticker, order);
+    SlowSendClient baseline = new SlowSendClient("baseline", baselineStats, clock, ticker, order);
+    List<String> paths = new ArrayList<>();
+    OpenLoopGenerator g =
+        OpenLoopGenerator.builder(clock)
+            .rate(100)
+            .warmUp(Duration.ofSeconds(3))
+            .duration(DURATION)
+            .sink(
+                Drill.sendInTurn(
+                    List.of(sdk, baseline),
+                    () -> {
+                      String path = "/x" + paths.size();
+                      paths.add(path);
+                      return path;
+                    }))
+            .lag(lag)
+            .build();
+
+    run(g);
+
+    // 300 warm-up calls (0 to 299), so the drill's call i is the load's 300 + i: the sdk first
+    // for even i, the baseline first for odd i.
+    assertThat(order).hasSize(2000);
+    for (int i = 0; i < 1000; i++) {
+      List<String> pair = order.subList(2 * i, 2 * i + 2);
+      assertThat(pair)
+          .as("call %d", i)
+          .containsExactlyElementsOf(
+              i % 2 == 0 ? List.of("sdk", "baseline") : List.of("baseline", "sdk"));
+    }
+    // One path a call, the same for both clients.
+    assertThat(paths).hasSize(1300);
+    // The two 5 ms sends fill the 10 ms between calls: the generator keeps time, and each client
+    // is sent on time for half of its calls and 5 ms late, behind the other, for the other half.
+    assertThat(lag.total().late()).isZero();
+    for (SlowSendClient c : List.of(sdk, baseline)) {
+      assertThat(c.sendLag).hasSize(1000);
+      assertThat(c.sendLag.stream().filter(l -> l == 0)).hasSize(500);
+      assertThat(c.sendLag.stream().filter(l -> l == SlowSendClient.SEND)).hasSize(500);
+    }
+    assertThat(sdkStats.total().latency().p99()).isEqualTo(baselineStats.total().latency().p99());
+  }
+
   // ---- the fail-back tail ----
 
   static final Duration TAIL = Duration.ofSeconds(30);
