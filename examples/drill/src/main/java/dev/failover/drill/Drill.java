@@ -148,6 +148,7 @@ public final class Drill {
     int maxInFlight = (int) Math.ceil(o.rate() * (o.deadline().toMillis() / 1000.0) * 2) + 16;
     List<ClientDriver> drivers = new ArrayList<>();
     FailBackTail tail = null;
+    long planned;
     try {
       if (o.clients().sdk()) {
         Stats stats = new Stats("sdk", scenario.phases(), zoneNames, o.duration(), tailMax);
@@ -196,7 +197,7 @@ public final class Drill {
               + " calls have ended.%n",
           WARM_UP.toSeconds(),
           behind);
-      runLoad(o, scenario, drivers, clock, events, lag, tail, behind, out);
+      planned = runLoad(o, scenario, drivers, clock, events, lag, tail, behind, out);
     } finally {
       for (ClientDriver d : drivers) {
         d.close();
@@ -230,6 +231,7 @@ public final class Drill {
             atStart,
             atEnd,
             lag,
+            planned,
             Expectation.check(scenario.phases(), stats, entries, scenario.homeZone()),
             tail);
     out.println();
@@ -238,6 +240,9 @@ public final class Drill {
     out.println(
         "ok % counts 2xx answers (stale copies included); latency from the intended send time;"
             + " zone columns: share of first attempts.");
+    for (String line : TextReport.unaccounted(result)) {
+      out.println(line);
+    }
     out.println();
     out.print(TextReport.generator(result));
     for (Expectation e : result.expectations()) {
@@ -271,9 +276,10 @@ public final class Drill {
    * {@code i} due at {@code start + i / rate}. At the start the timeline of faults starts, counting
    * from {@code start} itself (so a phase's faults go on at {@code start + phase.start}, however
    * late this thread gets to it), then the held warm-up events are printed, and a line per second
-   * and client follows, {@code behind} seconds behind.
+   * and client follows, {@code behind} seconds behind. Returns the calls the load was to send in
+   * the phases.
    */
-  private static void runLoad(
+  private static long runLoad(
       Options o,
       Scenario scenario,
       List<ClientDriver> drivers,
@@ -410,6 +416,7 @@ public final class Drill {
       }
     }
     console.printUpTo(Integer.MAX_VALUE, true);
+    return generator.calls();
   }
 
   /**

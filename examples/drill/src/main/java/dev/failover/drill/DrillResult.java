@@ -12,6 +12,8 @@ import org.jspecify.annotations.Nullable;
  * @param loadAtStart the machine's load before the fake zones and clients started
  * @param loadAtEnd the machine's load when the load had ended
  * @param generator how late the load generator itself sent the calls
+ * @param plannedCalls the calls the load generator was to send in the phases (not the tail's): more
+ *     than {@code generator.total().calls()} if the load was stopped before its end
  * @param expectations what the drill expected of the clients in some phases, and what it saw
  * @param tail the fail-back tail after the last phase, or null when there is no fail-back to watch
  *     (real endpoints, or no sdk); with {@code --tail 0} present, with no second
@@ -30,6 +32,7 @@ record DrillResult(
     MachineLoad loadAtStart,
     MachineLoad loadAtEnd,
     GeneratorLag generator,
+    long plannedCalls,
     List<Expectation> expectations,
     @Nullable FailBackTail tail) {
 

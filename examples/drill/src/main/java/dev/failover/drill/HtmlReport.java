@@ -546,6 +546,9 @@ final class HtmlReport {
             + "latency from the intended send time, over every call sent; attempts/call counts "
             + "first attempts, retries, hedges and probes; zone columns = share of first "
             + "attempts.</p>\n");
+    for (String line : TextReport.unaccounted(r)) {
+      sb.append("<p class=\"warn\">").append(esc(line)).append("</p>\n");
+    }
   }
 
   /** The phases, then {@code all phases} if there is more than one. */

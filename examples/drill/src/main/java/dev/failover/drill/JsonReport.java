@@ -167,6 +167,7 @@ final class JsonReport {
   private static void generator(StringBuilder sb, DrillResult r) {
     GeneratorLag lag = r.generator();
     sb.append("{\"late_threshold_ms\": ").append(Lateness.LATE.toMillis());
+    sb.append(", \"planned\": ").append(r.plannedCalls());
     sb.append(", \"lagged\": ").append(lag.lagged());
     sb.append(", ");
     lag(sb, lag.total());
@@ -196,12 +197,13 @@ final class JsonReport {
     sb.append(", \"max_lag_ms\": ").append(num(s.maxLagMillis()));
   }
 
-  private static void bucket(StringBuilder sb, Stats.Summary s, String key, List<String> zones) {
+  static void bucket(StringBuilder sb, Stats.Summary s, String key, List<String> zones) {
     Stats.Percentiles p = s.latency();
     sb.append('{').append(key);
     sb.append(", \"calls\": ").append(s.calls());
     sb.append(", \"ok\": ").append(s.ok());
     sb.append(", \"failed\": ").append(s.failed());
+    sb.append(", \"unfinished\": ").append(s.unfinished());
     sb.append(", \"stale\": ").append(s.stale());
     sb.append(", \"not_sent\": ").append(s.notSent());
     sb.append(", \"attempts\": ").append(s.attempts());

@@ -78,7 +78,9 @@ final class Stats {
    * before the client sends it: each such call later ends in {@link #call} at the same offset.
    */
   void handed(long offsetNanos) {
-    secondAt(offsetNanos).hand();
+    for (Bucket b : bucketsAt(offsetNanos)) {
+      b.hand();
+    }
     latestHanded.accumulateAndGet(offsetNanos, Math::max);
   }
 
@@ -95,15 +97,6 @@ final class Stats {
   boolean tailSecondSettled(int i) {
     return latestHanded.get() >= endNanos + TimeUnit.SECONDS.toNanos(i + 1L)
         && tailSeconds[i].settled();
-  }
-
-  /** The bucket of the second (of the drill or of its tail) a call due at that offset is in. */
-  private Bucket secondAt(long offsetNanos) {
-    if (offsetNanos >= endNanos && tailSeconds.length > 0) {
-      return tailSeconds[
-          (int) Math.min(tailSeconds.length - 1, (offsetNanos - endNanos) / 1_000_000_000L)];
-    }
-    return seconds[(int) Math.min(seconds.length - 1, Math.max(0, offsetNanos / 1_000_000_000L))];
   }
 
   /**
@@ -237,6 +230,8 @@ final class Stats {
    *     Stats#started(long)}): the calls whose first attempts the bucket counts, with or without
    *     one
    * @param firstByZone first attempts per zone, counted
+   * @param handed calls handed to the client in the bucket (by intended send time): every call that
+   *     ended (in {@code calls}) and those that had not when the summary was taken
    */
   record Summary(
       Phase phase,
@@ -252,7 +247,16 @@ final class Stats {
       Map<String, Double> shareByZone,
       long firstAttempts,
       long started,
-      Map<String, Long> firstByZone) {
+      Map<String, Long> firstByZone,
+      long handed) {
+
+    /**
+     * Calls handed to the client that had not ended when the summary was taken: still in flight
+     * when the drill stopped waiting for them, so in no other figure.
+     */
+    long unfinished() {
+      return Math.max(0, handed - calls);
+    }
 
     double successPercent() {
       return calls == 0 ? Double.NaN : 100.0 * ok / calls;
@@ -390,7 +394,8 @@ final class Stats {
           share,
           firsts,
           started,
-          Map.copyOf(first));
+          Map.copyOf(first),
+          handed);
     }
   }
 }

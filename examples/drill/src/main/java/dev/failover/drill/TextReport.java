@@ -1,6 +1,7 @@
 package dev.failover.drill;
 
 import dev.failover.testkit.load.Lateness;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.jspecify.annotations.Nullable;
@@ -129,6 +130,54 @@ final class TextReport {
     }
     sb.append(t.verdict()).append('\n');
     return sb.toString();
+  }
+
+  /**
+   * What no figure counts, in sentences, one a line; none when everything was counted: per client,
+   * calls handed to it that had not ended when the drill stopped waiting for them (the deadline
+   * plus 5 s after the load), by phase and in the tail; and calls the load never sent because it
+   * was stopped before its end.
+   */
+  static List<String> unaccounted(DrillResult r) {
+    List<String> lines = new ArrayList<>();
+    for (Stats st : r.clients()) {
+      List<String> where = new ArrayList<>();
+      long all = 0;
+      for (Phase p : r.phases()) {
+        long n = st.phase(p.name()).unfinished();
+        if (n > 0) {
+          where.add(p.name() + " " + n);
+          all += n;
+        }
+      }
+      long inTail = st.tailSecondCapacity() == 0 ? 0 : st.tailTotal().unfinished();
+      if (inTail > 0) {
+        where.add(Stats.TAIL + " " + inTail);
+        all += inTail;
+      }
+      if (all > 0) {
+        lines.add(
+            String.format(
+                Locale.ROOT,
+                "%s: %d call%s never ended (still in flight when the drill stopped waiting; in no"
+                    + " figure above): %s",
+                st.client,
+                all,
+                all == 1 ? "" : "s",
+                String.join(", ", where)));
+      }
+    }
+    long sent = r.generator().total().calls();
+    if (sent < r.plannedCalls()) {
+      lines.add(
+          String.format(
+              Locale.ROOT,
+              "The load was stopped before its end: %d of its %d calls were never sent (in no"
+                  + " figure above).",
+              r.plannedCalls() - sent,
+              r.plannedCalls()));
+    }
+    return lines;
   }
 
   /** How long the tail ran and why it ended, such as {@code ran 70.0 s to 80.0 s (10 s): ...}. */
