@@ -126,6 +126,8 @@ public final class Drill {
         "Machine at start: "
             + atStart.describe()
             + (atStart.busy() ? "; busier than its processors: the timing may suffer" : ""));
+    Provenance provenance = Provenance.current();
+    out.println("Build and JVM:    " + provenance.describe());
     if (mode.equals("embedded")) {
       // Both clients' load, on zones that are not yet part of any measurement.
       out.println(
@@ -219,6 +221,7 @@ public final class Drill {
     DrillResult result =
         new DrillResult(
             o,
+            provenance,
             mode,
             scenario.description(),
             scenario.homeRegion(),

@@ -8,6 +8,7 @@ import org.jspecify.annotations.Nullable;
 /**
  * Everything a drill produced, for the reports.
  *
+ * @param provenance the drill's build and the JVM that ran it
  * @param warmUp the unrecorded load before the drill's start
  * @param loadAtStart the machine's load before the fake zones and clients started
  * @param loadAtEnd the machine's load when the load had ended
@@ -20,6 +21,7 @@ import org.jspecify.annotations.Nullable;
  */
 record DrillResult(
     Options options,
+    Provenance provenance,
     String mode,
     String description,
     String homeRegion,

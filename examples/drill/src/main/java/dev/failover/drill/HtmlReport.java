@@ -75,6 +75,9 @@ final class HtmlReport {
         .append(" at start; ")
         .append(esc(r.loadAtEnd().describe()))
         .append(" at end.</p>\n");
+    sb.append("<p class=\"meta\">Build and JVM: ")
+        .append(esc(r.provenance().describe()))
+        .append(".</p>\n");
     List<String> warning = TextReport.lagWarning(r);
     if (warning != null) {
       sb.append("<p class=\"warn\">").append(esc(String.join(" ", warning))).append("</p>\n");

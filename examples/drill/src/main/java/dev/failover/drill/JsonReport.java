@@ -34,7 +34,9 @@ final class JsonReport {
     load(sb, r.loadAtStart());
     sb.append(", \"load_end\": ");
     load(sb, r.loadAtEnd());
-    sb.append("},\n    \"phases\": [");
+    sb.append("},\n    \"provenance\": ");
+    provenance(sb, r.provenance());
+    sb.append(",\n    \"phases\": [");
     List<Phase> phases = r.phases();
     for (int i = 0; i < phases.size(); i++) {
       Phase p = phases.get(i);
@@ -156,6 +158,18 @@ final class JsonReport {
       sb.append('}');
     }
     sb.append("]}");
+  }
+
+  private static void provenance(StringBuilder sb, Provenance p) {
+    sb.append("{\"version\": ").append(str(p.version()));
+    sb.append(", \"commit\": ").append(str(p.commit()));
+    sb.append(", \"java_version\": ").append(str(p.javaVersion()));
+    sb.append(", \"java_vendor\": ").append(str(p.javaVendor()));
+    sb.append(", \"gc\": [");
+    for (int i = 0; i < p.gc().size(); i++) {
+      sb.append(i == 0 ? "" : ", ").append(str(p.gc().get(i)));
+    }
+    sb.append("], \"max_heap_mb\": ").append(p.maxHeapBytes() >> 20).append('}');
   }
 
   private static void load(StringBuilder sb, MachineLoad m) {

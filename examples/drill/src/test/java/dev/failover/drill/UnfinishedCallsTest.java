@@ -74,6 +74,7 @@ class UnfinishedCallsTest {
     DrillResult r =
         new DrillResult(
             Options.parse(),
+            Provenance.current(),
             "embedded",
             "test",
             "r",
@@ -117,6 +118,7 @@ class UnfinishedCallsTest {
     DrillResult r =
         new DrillResult(
             Options.parse(),
+            Provenance.current(),
             "embedded",
             "test",
             "r",
