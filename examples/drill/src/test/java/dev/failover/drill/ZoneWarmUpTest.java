@@ -2,6 +2,7 @@ package dev.failover.drill;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
 import static com.github.tomakehurst.wiremock.client.WireMock.serviceUnavailable;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -36,6 +37,42 @@ class ZoneWarmUpTest {
           .startsWith("Fake zones warmed up: " + r.requests() + " requests in ")
           .doesNotContain("still not warm");
     }
+  }
+
+  @Test
+  void atTheLowestRatesTheWarmUpStillFitsInItsTimeAndBlamesNothing() {
+    // --rate 1: both clients' load is 2 a second; rounds of 100 at that pace took 50 s each.
+    try (Scenario scenario = Scenario.embedded(Duration.ofSeconds(7), 1)) {
+      ZoneWarmUp.Result r = ZoneWarmUp.run(scenario.endpoints(), 1, 2, Duration.ofSeconds(60));
+
+      assertThat(r.warm()).as(r.describe()).isTrue();
+      assertThat(r.took()).isLessThan(Duration.ofSeconds(60));
+      assertThat(r.requests() % 100).isZero();
+      assertThat(r.describe()).doesNotContain("still not warm").doesNotContain("time up");
+    }
+  }
+
+  @Test
+  void theWarmUpsTimeIsLookedAtWithinARound() {
+    failing.stubAll(get(anyUrl()).willReturn(okJson("{}")));
+    List<DrillEndpoint> endpoints = new ArrayList<>();
+    failing
+        .endpoints()
+        .forEach(e -> endpoints.add(new DrillEndpoint(e.url(), e.region(), e.zone())));
+
+    // At 100 a second a round takes 0.99 s at the least: 0.5 s ends the first round midway.
+    ZoneWarmUp.Result r = ZoneWarmUp.run(endpoints, () -> "/", 1, Duration.ofMillis(500));
+
+    assertThat(r.warm()).isFalse();
+    assertThat(r.rounds()).isZero();
+    assertThat(r.requests()).isBetween(1, 51);
+    // The round cut short is not judged, and nothing is blamed on the zones or the machine.
+    assertThat(r.describe())
+        .endsWith(
+            "last round p99 -1 ms, 0 failed (time up after 0.5 s with 0 of 3 warm rounds in a"
+                + " row; the healthy phase may show it)");
+    // Its answers are awaited (each within its 2 s call timeout, 5 s in all).
+    assertThat(r.took()).isBetween(Duration.ofMillis(500), Duration.ofMillis(500 + 5_000 + 1_000));
   }
 
   @Test
