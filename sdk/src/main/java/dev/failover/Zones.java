@@ -158,6 +158,7 @@ final class Zones {
         endShift(z, now, "expired");
       }
     }
+    restoreIfNothingElseServesLocked(now);
     if (!policy.enabled() || zones.size() < 2) {
       // Not judged: a zone that came with a new endpoint list (or whose shift ended) still
       // finishes its slow start.
@@ -276,6 +277,34 @@ final class Zones {
               restore(z, now);
             }
           }
+        }
+      }
+    }
+  }
+
+  /**
+   * Brings the evacuated zones back when no zone with endpoints is left in rotation: the list lost
+   * every zone that was serving (removed while another was evacuated), or operators shifted the
+   * rest away. Routing is then in panic, which sends no probes, so nothing would ever show them
+   * clean; a fail-closed client would answer {@code NO_ENDPOINT} for good. As nothing evacuates the
+   * last zone in rotation that answers, nothing keeps the last zones out of it.
+   */
+  @GuardedBy("this")
+  private void restoreIfNothingElseServesLocked(long now) {
+    boolean evacuated = false;
+    for (ZoneState z : zones) {
+      if (z.endpoints.isEmpty()) {
+        continue;
+      }
+      if (!z.outOfRotation(now)) {
+        return;
+      }
+      evacuated |= z.evacuated();
+    }
+    if (evacuated) {
+      for (ZoneState z : zones) {
+        if (z.evacuated() && !z.endpoints.isEmpty()) {
+          restore(z, now);
         }
       }
     }

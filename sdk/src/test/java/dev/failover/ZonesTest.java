@@ -71,6 +71,37 @@ class ZonesTest {
     }
   }
 
+  /**
+   * A zone evacuated while another served, whose list then lost every zone that served: routing is
+   * in panic, which sends no probes, so it never came back (a fail-closed client answered
+   * NO_ENDPOINT for good). With nothing else in rotation it returns at the next judgement.
+   */
+  @Test
+  void anEvacuatedZoneReturnsWhenTheListLeavesNoOtherZoneInRotation() {
+    Router r = router("us-east-1a", "us-east-1b", "us-east-1c", "us-west-2a");
+    for (int s = 0; s < 3; s++) {
+      traffic(r, "us-east-1a", 50, 0.2, 5 * MS);
+      traffic(r, "us-east-1b", 50, 0.0, 5 * MS);
+      traffic(r, "us-east-1c", 50, 0.02, 5 * MS);
+      traffic(r, "us-west-2a", 50, 0.0, 40 * MS);
+      clock.advance(Duration.ofSeconds(1));
+    }
+    r.zones().evaluate(clock.nanos());
+    assertThat(zone(r, "us-east-1a").evacuated()).isTrue();
+    List<Endpoint> onlyA =
+        r.endpoints().stream()
+            .map(s -> s.endpoint)
+            .filter(e -> e.locality().zone().equals("us-east-1a"))
+            .toList();
+    r.update(onlyA, clock.nanos(), false);
+    assertThat(r.next(clock.nanos(), new SmallSet<>(), List.of())).isNotNull(); // panic: any
+    clock.advance(Duration.ofSeconds(1));
+    r.zones().evaluate(clock.nanos());
+    assertThat(zone(r, "us-east-1a").evacuated()).isFalse();
+    assertThat(events).last().isInstanceOf(FailoverEvent.ZoneRestored.class);
+    assertThat(r.panic(clock.nanos())).isFalse();
+  }
+
   @Test
   void zonesWithoutTimedAnswersDoNotSetTheLatencyReference() {
     // A fan-out: the home zone takes every first attempt (30 ms under load); the other zones see
