@@ -384,6 +384,11 @@ final class Router {
     long healthy = 0;
     for (int i = 0, n = all.size(); i < n; i++) {
       EndpointState s = all.get(i);
+      if (s.zone.shifted(now)) {
+        // Out by an operator's choice, not for its health: a shift of a large zone must not
+        // itself push routing into panic, which would send traffic back there.
+        continue;
+      }
       total += s.endpoint.weight();
       if (routable(s, now)) {
         healthy += s.endpoint.weight();
@@ -392,16 +397,28 @@ final class Router {
     return healthy == 0 || healthy * 100 < (long) panicThresholdPercent * total;
   }
 
-  private static final Mode[] PANIC_PASSES = {Mode.ANY_NEW_ZONE, Mode.ANY};
+  /**
+   * Panic with endpoints in rotation that take traffic (too few of them): every endpoint whatever
+   * its health, as Envoy's panic routing, but zones an operator shifted away only when nothing else
+   * is left.
+   */
+  private static final Mode[] PANIC_PASSES = {
+    Mode.NOT_SHIFTED_NEW_ZONE, Mode.NOT_SHIFTED, Mode.ANY_NEW_ZONE, Mode.ANY
+  };
 
   /**
    * Panic with no endpoint in rotation that takes traffic: an endpoint that takes traffic in an
    * evacuated zone comes before the ejected and refusing ones in rotation, as it does for a retry's
    * last resort; a zone not yet tried comes first, so that a retry leaves a zone whose attempt
-   * failed. A zone an operator shifted away gets no first attempts here either.
+   * failed. A zone an operator shifted away is tried only when no other zone has an endpoint left.
    */
   private static final Mode[] UNROUTABLE_PANIC_PASSES = {
-    Mode.UNSHIFTED_NEW_ZONE, Mode.ANY_NEW_ZONE, Mode.UNSHIFTED, Mode.ANY
+    Mode.UNSHIFTED_NEW_ZONE,
+    Mode.NOT_SHIFTED_NEW_ZONE,
+    Mode.UNSHIFTED,
+    Mode.NOT_SHIFTED,
+    Mode.ANY_NEW_ZONE,
+    Mode.ANY
   };
 
   private static final Mode[] PASSES = {
@@ -540,6 +557,8 @@ final class Router {
     UNSHIFTED_NEW_ZONE(true),
     ANY(false),
     ANY_NEW_ZONE(true),
+    NOT_SHIFTED(false),
+    NOT_SHIFTED_NEW_ZONE(true),
     LAST_RESORT(false);
 
     final boolean newZone;
@@ -555,6 +574,8 @@ final class Router {
         // Takes traffic, in a zone no operator shifted away (an evacuated one is fine).
         case UNSHIFTED, UNSHIFTED_NEW_ZONE -> s.available(now) && !s.zone.shifted(now);
         case ANY, ANY_NEW_ZONE -> true;
+        // Whatever its health, in a zone no operator shifted away.
+        case NOT_SHIFTED, NOT_SHIFTED_NEW_ZONE -> !s.zone.shifted(now);
         // Ejected or down endpoints, when nothing else is left; never one a server held off.
         case LAST_RESORT -> s.health(now) != FailoverSnapshot.Health.HELD_OFF;
       };

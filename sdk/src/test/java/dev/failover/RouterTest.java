@@ -208,6 +208,54 @@ class RouterTest {
     assertThat(loads[1]).isCloseTo(14 * 100 / 84.0, within(0.001));
   }
 
+  /**
+   * With a panic threshold above 0, an operator's shift of a zone holding most endpoints counted
+   * them as unhealthy: routing went into panic, whose picks ignored the shift, and every first
+   * attempt went back to the shifted zone. A shifted zone is now left out of the panic's count, and
+   * a panic (here from ejections) tries it only when nothing else is left.
+   */
+  @Test
+  void aShiftIsHonouredUnderAPanicThreshold() {
+    List<Endpoint> all = new ArrayList<>(zone("us-east-1", "us-east-1a", 3, 10000));
+    all.addAll(zone("us-east-1", "us-east-1b", 2, 20000));
+    Router r =
+        new Router(
+            "directory",
+            home,
+            all,
+            List.of(),
+            EjectionPolicy.defaults(),
+            ZonePolicy.defaults(),
+            50,
+            true,
+            clock,
+            clock,
+            random,
+            new Events(List.of()));
+    r.zones()
+        .shiftAway(
+            "us-east-1a",
+            clock.nanos() + Duration.ofHours(2).toNanos(),
+            clock.instant(),
+            "ops",
+            clock.nanos());
+    assertThat(r.panic(clock.nanos())).isFalse();
+    for (int i = 0; i < 200; i++) {
+      Router.Pick p = r.pick(clock.nanos(), Set.of(), Set.of());
+      assertThat(p).isNotNull();
+      assertThat(p.endpoint().endpoint.locality().zone()).isEqualTo("us-east-1b");
+    }
+    eject(r.tiers().get(1).get(0)); // 1 of 2 in rotation healthy: 50%, not below it
+    assertThat(r.panic(clock.nanos())).isFalse();
+    eject(r.tiers().get(1).get(1));
+    assertThat(r.panic(clock.nanos())).isTrue();
+    for (int i = 0; i < 200; i++) {
+      Router.Pick p = r.pick(clock.nanos(), Set.of(), Set.of());
+      assertThat(p).isNotNull();
+      assertThat(p.endpoint().endpoint.locality().zone()).isEqualTo("us-east-1b");
+    }
+  }
+
   @Test
   void panicWhenNothingIsHealthyTriesEverythingInTierOrder() {
     List<Endpoint> all = new ArrayList<>(zone("us-east-1", "us-east-1a", 2, 10000));
