@@ -504,6 +504,16 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       return;
     }
     EndpointState ep = pick.endpoint();
+    if (pick.startedOver()) {
+      // Every endpoint was tried: a new round, in which the ones still in flight count as tried,
+      // so that the next attempts go round the others again rather than start over each time.
+      tried.clear();
+      triedZones.clear();
+      for (InFlight f : inFlight) {
+        tried.add(f.endpoint);
+        triedZones.add(f.endpoint.zoneKey);
+      }
+    }
     tried.add(ep);
     triedZones.add(ep.zoneKey);
     // OkHttp may resend within the attempt only a request the SDK would send again: idempotent,

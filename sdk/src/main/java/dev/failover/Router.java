@@ -494,35 +494,53 @@ final class Router {
    * endpoint's breaker permission for it: the endpoints the call {@code tried} are skipped, and
    * {@code triedZones} are avoided where another zone has one. An endpoint whose breaker refuses
    * the permission is skipped for this attempt and the next best is chosen. When the call tried
-   * every endpoint, it starts over from all of them rather than give up while its budget and time
-   * remain. Returns null when nothing may take the attempt.
+   * every endpoint (or tried it or had its permission refused), it starts over from all of them but
+   * the refused ones rather than give up while its budget and time remain: the pick then says
+   * {@link Pick#startedOver() so}, and the call starts a new round of tried endpoints from it.
+   * Returns null when nothing may take the attempt.
    *
    * <p>The returned pick {@link Pick#acquired() holds} a permission unless chosen in panic or as a
-   * last resort, which ignore breakers.
+   * last resort, which ignore breakers. A pick is a last resort only when every endpoint in
+   * rotation was tried: one that an endpoint's refused permission (a half-open breaker whose probes
+   * are out) pushed out of rotation is an ordinary attempt, which takes a permission and whose
+   * success brings no evacuated zone back.
    */
   @Nullable Pick next(long now, Set<EndpointState> tried, Collection<String> triedZones) {
     // Copied only when an endpoint must be skipped: the usual first pick allocates nothing here.
     Set<EndpointState> excluded = tried;
+    Set<EndpointState> refused = null;
+    Collection<String> zonesTried = triedZones;
+    boolean startedOver = false;
     int endpoints = topology.all().size();
-    for (int i = 0; i <= endpoints; i++) {
-      Pick p = pick(now, excluded, triedZones);
-      if (p == null && !tried.isEmpty() && excluded.size() == tried.size()) {
-        // Every endpoint was tried: start over.
-        excluded = new HashSet<>();
-        p = pick(now, excluded, List.of());
+    for (int i = 0; i <= endpoints + 1; i++) {
+      Pick p = pick(now, excluded, zonesTried);
+      if (p == null && !tried.isEmpty() && !startedOver) {
+        // Every endpoint was tried or refused its permission: start over, but the refused ones.
+        startedOver = true;
+        excluded = refused == null ? new HashSet<>() : new HashSet<>(refused);
+        zonesTried = List.of();
+        p = pick(now, excluded, zonesTried);
       }
       if (p == null) {
         return null;
       }
+      if (refused != null && p.lastResort() && !p.panic()) {
+        // Out of rotation only because a permission was refused here: not a last resort.
+        p = new Pick(p.endpoint(), false, false);
+      }
       // An endpoint removed from the list while this pick read the one before gets no attempt:
       // removed endpoints are marked after the new list is published, so the next pick reads it.
       if (!p.endpoint().removed && (!p.acquired() || p.endpoint().tryAcquire())) {
-        return p;
+        return startedOver ? new Pick(p.endpoint(), p.panic(), p.lastResort(), true) : p;
       }
       if (excluded == tried) {
         excluded = new HashSet<>(tried);
       }
       excluded.add(p.endpoint());
+      if (refused == null) {
+        refused = new HashSet<>();
+      }
+      refused.add(p.endpoint());
     }
     return null;
   }
@@ -666,7 +684,12 @@ final class Router {
    * A chosen endpoint; {@code panic} tells that it was chosen regardless of health, {@code
    * lastResort} that everything in rotation was tried and it is in an evacuated zone or ejected.
    */
-  public record Pick(EndpointState endpoint, boolean panic, boolean lastResort) {
+  public record Pick(
+      EndpointState endpoint, boolean panic, boolean lastResort, boolean startedOver) {
+    Pick(EndpointState endpoint, boolean panic, boolean lastResort) {
+      this(endpoint, panic, lastResort, false);
+    }
+
     /** Whether the attempt holds a breaker permission (not chosen in panic or as a last resort). */
     boolean acquired() {
       return !panic && !lastResort;

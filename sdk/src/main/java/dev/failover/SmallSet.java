@@ -65,6 +65,16 @@ final class SmallSet<T> extends AbstractSet<T> {
   }
 
   @Override
+  public void clear() {
+    first = null;
+    second = null;
+    if (size > 2) {
+      Arrays.fill(more, 0, size - 2, null);
+    }
+    size = 0;
+  }
+
+  @Override
   public Iterator<T> iterator() {
     return new Iterator<T>() {
       private int next;

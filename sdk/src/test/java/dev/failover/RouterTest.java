@@ -256,6 +256,31 @@ class RouterTest {
     }
   }
 
+  /**
+   * An endpoint whose half-open breaker refused a permit (its probes are out) was counted as tried:
+   * the next pick, an endpoint of an evacuated zone, was taken for a last resort, whose success
+   * brings that zone back at once, though nothing in rotation had failed.
+   */
+  @Test
+  void aRefusedPermitMakesNoLastResort() {
+    List<Endpoint> all = new ArrayList<>(zone("us-east-1", "us-east-1a", 1, 10000));
+    all.addAll(zone("us-east-1", "us-east-1b", 1, 20000));
+    Router r = router(all);
+    EndpointState a1 = r.tiers().get(0).get(0);
+    EndpointState b1 = r.tiers().get(1).get(0);
+    b1.zone.phase = ZoneState.Phase.EVACUATED;
+    eject(a1);
+    clock.advance(Duration.ofSeconds(7)); // past its ejection: it half-opens at the next permit
+    for (int i = 0; i < EjectionPolicy.defaults().halfOpenProbes(); i++) {
+      assertThat(a1.tryAcquire()).isTrue();
+    }
+    Router.Pick p = r.next(clock.nanos(), new SmallSet<>(), List.of());
+    assertThat(p).isNotNull();
+    assertThat(p.endpoint()).isSameAs(b1);
+    assertThat(p.lastResort()).isFalse();
+    assertThat(p.acquired()).isTrue();
+  }
+
   @Test
   void panicWhenNothingIsHealthyTriesEverythingInTierOrder() {
     List<Endpoint> all = new ArrayList<>(zone("us-east-1", "us-east-1a", 2, 10000));

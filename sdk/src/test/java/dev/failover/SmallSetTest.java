@@ -35,6 +35,13 @@ class SmallSetTest {
       assertThat(small.contains(null)).isFalse();
       assertThat(small).isEqualTo(reference);
       assertThat(small.hashCode()).isEqualTo(reference.hashCode());
+      // Cleared (a call's new round of tried endpoints), it is empty and fills again.
+      small.clear();
+      assertThat(small).isEmpty();
+      assertThat(small.contains("zone-" + random.nextInt(12))).isFalse();
+      assertThat(small.add("zone-1")).isTrue();
+      assertThat(small.add("zone-1")).isFalse();
+      assertThat(small).containsExactly("zone-1");
     }
   }
 
