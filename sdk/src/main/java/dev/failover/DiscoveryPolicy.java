@@ -299,22 +299,13 @@ public final class DiscoveryPolicy {
     return check("maxStaleness", maxStaleness, Duration.ofSeconds(1), Duration.ofDays(30));
   }
 
+  /**
+   * Checks a duration against its bounds. The message prints the value as it was given (a {@link
+   * Duration} too large for milliseconds must not throw {@link ArithmeticException} instead, and a
+   * value over the bound by less than a millisecond must not print as a value in range).
+   */
   private static Duration check(String name, Duration value, Duration min, Duration max) {
-    Objects.requireNonNull(value, name);
-    if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
-      throw new InvalidSettingException(
-          "discovery." + name,
-          value,
-          "discovery "
-              + name
-              + " must be between "
-              + min.toMillis()
-              + " ms and "
-              + max.toMillis()
-              + " ms but was "
-              + value.toMillis()
-              + " ms");
-    }
+    HealthCheck.checkRange("discovery." + name, "discovery " + name, value, min, max);
     return value;
   }
 }

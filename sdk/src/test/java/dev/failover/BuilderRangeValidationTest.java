@@ -231,7 +231,25 @@ class BuilderRangeValidationTest {
         bad(
             "half-open probes just over the bound",
             () -> EjectionPolicy.defaults().withHalfOpenProbes(1001),
-            "ejection halfOpenProbes must be between 1 and 1000 but was 1001"));
+            "ejection halfOpenProbes must be between 1 and 1000 but was 1001"),
+        // DiscoveryPolicy printed the value in milliseconds: ArithmeticException for these, and a
+        // value just over the bound printed as the bound itself.
+        bad(
+            "discovery startTimeout overflowing",
+            () -> DiscoveryPolicy.defaults().withStartTimeout(HUGE),
+            "discovery startTimeout must be between 0 s and 10 min but was " + HUGE),
+        bad(
+            "discovery removalConfirmation overflowing",
+            () -> DiscoveryPolicy.builder().removalConfirmation(HUGE),
+            "discovery removalConfirmation must be between 0 s and 24 h but was " + HUGE),
+        bad(
+            "discovery maxStaleness overflowing",
+            () -> DiscoveryPolicy.defaults().withMaxStaleness(HUGE),
+            "discovery maxStaleness must be between 1 s and 720 h but was " + HUGE),
+        bad(
+            "discovery startTimeout just over ten minutes",
+            () -> DiscoveryPolicy.builder().startTimeout(Duration.ofMinutes(10).plusNanos(1)),
+            "discovery startTimeout must be between 0 s and 10 min but was PT10M0.000000001S"));
   }
 
   private static Arguments bad(String name, ThrowingCallable call, String message) {
