@@ -1111,20 +1111,30 @@ public final class FailoverClient implements Call.Factory, Closeable {
 
     @Override
     public void endpoints(List<Endpoint> endpoints) {
-      Objects.requireNonNull(endpoints, "endpoints");
+      // A copy: the list is kept for the intake of a core that replaces the current one, and a
+      // source may reuse (clear, refill) the list it reported.
+      List<Endpoint> copy = copyOf(endpoints);
       long n;
       synchronized (this) {
         if (closed) {
           return;
         }
-        lastList = endpoints;
+        lastList = copy;
         lastFailure = null;
         n = ++reports;
       }
       Discovery d = target;
       if (d != null) {
-        d.endpoints(endpoints, n);
+        d.endpoints(copy, n);
       }
+    }
+
+    private static List<Endpoint> copyOf(List<Endpoint> endpoints) {
+      Objects.requireNonNull(endpoints, "endpoints");
+      for (Endpoint e : endpoints) {
+        Objects.requireNonNull(e, "the source reported a list with a null endpoint");
+      }
+      return List.copyOf(endpoints);
     }
 
     @Override
