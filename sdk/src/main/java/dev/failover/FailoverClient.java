@@ -1977,7 +1977,8 @@ public final class FailoverClient implements Call.Factory, Closeable {
                   + " start while the registry is down",
               e);
         }
-        intake.failed(e);
+        // Through the relay, which keeps it for the intake of a core that replaces this one.
+        relay.failed(e);
         return fallback;
       }
       if (!fallback.isEmpty()) {

@@ -2,9 +2,12 @@ package dev.failover.statemachine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.failover.DiscoveryPolicy;
 import dev.failover.Endpoint;
 import dev.failover.EndpointSource;
+import dev.failover.FailoverSnapshot;
 import dev.failover.FailoverSnapshot.ListStatus;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -65,6 +68,44 @@ class DiscoveryHandoverTest {
           .containsExactly(A1.address(), B1.address(), W1.address());
       assertThat(h.client.snapshot().discovery().status()).isEqualTo(ListStatus.CURRENT);
       assertThat(h.client.snapshot().discovery().reason()).isNull();
+    }
+  }
+
+  /**
+   * A source whose start() throws leaves the client on its fallback, held for that failure, and a
+   * new core takes the failure over: still held with its reason, and reported STALE after
+   * maxStaleness. Before, the failure went to the first core's intake only (not through the relay
+   * that keeps the source's latest report): after reset() the client said FALLBACK with no reason,
+   * and never turned STALE.
+   */
+  @Test
+  void aFailureThrownByStartIsTakenOverByANewCore() {
+    EndpointSource broken =
+        new EndpointSource() {
+          @Override
+          public void start(Updates updates) {
+            throw new IllegalStateException("registry down");
+          }
+
+          @Override
+          public void close() {}
+        };
+    try (Harness h =
+        new Harness(
+            b ->
+                b.endpoints(List.of(A1, B1))
+                    .endpointSource(broken)
+                    .discovery(
+                        DiscoveryPolicy.defaults().withMaxStaleness(Duration.ofSeconds(30))))) {
+      h.client.reset();
+
+      FailoverSnapshot.Discovery d = h.client.snapshot().discovery();
+      assertThat(d.status()).isEqualTo(ListStatus.FALLBACK);
+      assertThat(d.reason()).contains("registry down");
+      assertThat(d.heldSince()).isNotNull();
+      h.scheduler.advance(Duration.ofSeconds(31));
+      assertThat(h.client.snapshot().discovery().status()).isEqualTo(ListStatus.STALE);
+      assertThat(addresses(h.client.endpoints())).containsExactly(A1.address(), B1.address());
     }
   }
 }
