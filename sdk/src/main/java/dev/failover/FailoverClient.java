@@ -1822,16 +1822,18 @@ public final class FailoverClient implements Call.Factory, Closeable {
       List<Endpoint> initial = endpoints;
       Discovery intake = null;
       SourceRelay relay = null;
-      if (source != null) {
-        relay = new SourceRelay(source);
-        intake = relay.first(s, discovery, clock, Tickers.monotonic(ticker, clock));
-        initial = startSource(s, source, relay, intake, endpoints);
-      }
       try {
+        if (source != null) {
+          relay = new SourceRelay(source);
+          intake = relay.first(s, discovery, clock, Tickers.monotonic(ticker, clock));
+          initial = startSource(s, source, relay, intake, endpoints);
+        }
         return new FailoverClient(settings(initial, source), intake, initial != endpoints, relay);
       } catch (RuntimeException | Error e) {
         if (source != null) {
-          closeQuietly(source); // started above: its threads must not outlive a failed build
+          // Started above (also when start() threw, an Error too: it may have started threads
+          // first): its threads must not outlive a failed build.
+          closeQuietly(source);
         }
         throw e;
       }
@@ -1953,7 +1955,8 @@ public final class FailoverClient implements Call.Factory, Closeable {
 
     /**
      * Starts the source; returns the endpoints to start with: the fallback if there is one, else
-     * the source's first list, waited for up to the start timeout.
+     * the source's first list, waited for up to the start timeout. Whatever it throws, build()
+     * closes the source.
      */
     private List<Endpoint> startSource(
         String service,
@@ -1965,7 +1968,6 @@ public final class FailoverClient implements Call.Factory, Closeable {
         source.start(relay);
       } catch (RuntimeException e) {
         if (fallback.isEmpty()) {
-          closeQuietly(source);
           throw new IllegalStateException(
               "endpoint source '"
                   + source.description()
@@ -1993,7 +1995,6 @@ public final class FailoverClient implements Call.Factory, Closeable {
       }
       if (first == null) {
         Throwable failure = intake.lastFailure();
-        closeQuietly(source);
         throw new IllegalStateException(
             "endpoint source '"
                 + source.description()
@@ -2013,7 +2014,7 @@ public final class FailoverClient implements Call.Factory, Closeable {
     private static void closeQuietly(EndpointSource source) {
       try {
         source.close();
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | Error e) {
         log.warn("closing endpoint source '{}' failed", source.description(), e);
       }
     }
