@@ -12,10 +12,12 @@ import org.slf4j.LoggerFactory;
  * Consul, Kubernetes through Spring Cloud), or the application itself pushing lists.
  *
  * <p>The client calls {@link #start(Updates)} once, when it is built, and {@link #close()} once,
- * when it is closed. From then on the source reports each complete, current list of endpoints to
- * {@link Updates#endpoints(List)}, and each failure to get one (the registry is down, a lookup
- * timed out) to {@link Updates#failed(Throwable)}, from any thread it likes. The client decides
- * what to do with them:
+ * when it is closed (or when its build fails, whatever {@code start} threw). A source feeds one
+ * client: {@link FailoverClient.Builder#build()} refuses a source that another client, not yet
+ * closed, uses (it neither starts nor closes it). From then on the source reports each complete,
+ * current list of endpoints to {@link Updates#endpoints(List)}, and each failure to get one (the
+ * registry is down, a lookup timed out) to {@link Updates#failed(Throwable)}, from any thread it
+ * likes. The client decides what to do with them:
  *
  * <ul>
  *   <li>Endpoints that stay keep their state (breaker, latency, health checks); new ones enter with
@@ -127,6 +129,10 @@ public interface EndpointSource extends AutoCloseable {
    * handed over is handed over by that thread, after it (so {@link #update} may return before its
    * list has reached the client). If the client's code throws on a report, that is logged and the
    * reports behind it are still handed over.
+   *
+   * <p>A push source feeds one client, once: it cannot start again once started or closed, and a
+   * client's {@code build()} refuses it then. To feed several clients, give each its own and push
+   * each list to all of them.
    */
   final class Push implements EndpointSource {
     private final String description;
@@ -150,11 +156,19 @@ public interface EndpointSource extends AutoCloseable {
       this.description = Objects.requireNonNull(description, "description");
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * @throws IllegalStateException if this push source was started before, or closed: a push
+     *     source feeds one client, once (a client refuses it in {@code build()} without starting
+     *     it)
+     */
     @Override
     public void start(Updates updates) {
       synchronized (lock) {
-        if (this.updates != null) {
-          throw new IllegalStateException("push source '" + description + "' already started");
+        String why = unavailableLocked();
+        if (why != null) {
+          throw new IllegalStateException("push source '" + description + "' " + why);
         }
         this.updates = Objects.requireNonNull(updates, "updates");
         List<Endpoint> first = pending;
@@ -164,6 +178,27 @@ public interface EndpointSource extends AutoCloseable {
         }
       }
       deliver();
+    }
+
+    /**
+     * Why this source cannot be started, or null if it can: for {@code build()}, which refuses it
+     * before starting it.
+     */
+    @Nullable String unavailable() {
+      synchronized (lock) {
+        return unavailableLocked();
+      }
+    }
+
+    @GuardedBy("lock")
+    private @Nullable String unavailableLocked() {
+      if (closed) {
+        return "is closed (its client was closed, or it was closed by hand)";
+      }
+      if (updates != null) {
+        return "was already started";
+      }
+      return null;
     }
 
     /**

@@ -1063,6 +1063,15 @@ public final class FailoverClient implements Call.Factory, Closeable {
    * once, in {@link #close()}.
    */
   private static final class SourceRelay implements EndpointSource.Updates {
+    /**
+     * The sources that clients use, from build() until the client's close() (or the failed build's
+     * end): by identity, and held weakly, so that a client dropped without close() is not kept
+     * reachable through here.
+     */
+    private static final List<Owner> IN_USE = new ArrayList<>();
+
+    private record Owner(java.lang.ref.WeakReference<EndpointSource> source, String service) {}
+
     final EndpointSource source;
     private final EndpointSource view;
     private volatile @Nullable Discovery target;
@@ -1090,6 +1099,53 @@ public final class FailoverClient implements Call.Factory, Closeable {
               return source.description();
             }
           };
+    }
+
+    /**
+     * A relay for a client of {@code service} that is being built, once {@code source} is known to
+     * be free: a source that another client uses (not yet closed), or an {@link
+     * EndpointSource.Push} that was started or closed, is refused without being started or closed.
+     */
+    static SourceRelay claim(EndpointSource source, String service) {
+      synchronized (IN_USE) {
+        for (java.util.Iterator<Owner> it = IN_USE.iterator(); it.hasNext(); ) {
+          Owner o = it.next();
+          EndpointSource used = o.source().get();
+          if (used == null) {
+            it.remove();
+          } else if (used == source) {
+            throw new InvalidConfigurationException(
+                "endpointSource",
+                source.description(),
+                null,
+                "endpoint source '"
+                    + source.description()
+                    + "' already feeds a client of service "
+                    + o.service()
+                    + " that is not closed; a source feeds one client: give the client of service "
+                    + service
+                    + " a source of its own");
+          }
+        }
+        if (source instanceof EndpointSource.Push push) {
+          String why = push.unavailable();
+          if (why != null) {
+            throw new InvalidConfigurationException(
+                "endpointSource",
+                source.description(),
+                null,
+                "push source '"
+                    + source.description()
+                    + "' "
+                    + why
+                    + "; a push source feeds one client, once: give the client of service "
+                    + service
+                    + " a new EndpointSource.Push");
+          }
+        }
+        IN_USE.add(new Owner(new java.lang.ref.WeakReference<>(source), service));
+      }
+      return new SourceRelay(source);
     }
 
     /** A new core's intake; it gets reports once {@link #aim} makes it the target. */
@@ -1194,6 +1250,7 @@ public final class FailoverClient implements Call.Factory, Closeable {
       }
     }
 
+    /** Closes the source, then frees it (another client may use it, if it can start again). */
     void close() {
       synchronized (this) {
         closed = true;
@@ -1202,6 +1259,10 @@ public final class FailoverClient implements Call.Factory, Closeable {
         source.close();
       } catch (RuntimeException | Error e) {
         log.error("closing endpoint source '{}' failed", source.description(), e);
+      } finally {
+        synchronized (IN_USE) {
+          IN_USE.removeIf(o -> o.source().get() == source || o.source().get() == null);
+        }
       }
     }
   }
@@ -1370,7 +1431,9 @@ public final class FailoverClient implements Call.Factory, Closeable {
      * replaces them with the source's first list. Without fallback endpoints, {@link #build()}
      * waits up to {@link DiscoveryPolicy#startTimeout()} for the source's first non-empty list and
      * fails if none comes. The client starts the source in {@code build()} and closes it in {@link
-     * FailoverClient#close()}; a source feeds one client.
+     * FailoverClient#close()} (or when {@code build()} fails); a source feeds one client: {@code
+     * build()} refuses a source that another client, not yet closed, uses, and an {@link
+     * EndpointSource.Push} started or closed before, without starting or closing it.
      *
      * @param source the source
      * @return this builder
@@ -1813,28 +1876,29 @@ public final class FailoverClient implements Call.Factory, Closeable {
      *     or endpoints are missing, an endpoint is listed twice, {@code regionOrder} names a region
      *     that no endpoint is in, the attempt timeout exceeds the deadline, or {@code
      *     minAttemptTime} is not shorter than the deadline
+     * @throws InvalidConfigurationException with {@code setting()} {@code endpointSource} if the
+     *     endpoint source feeds another client that is not closed, or is an {@link
+     *     EndpointSource.Push} that was started or closed before
      * @throws IllegalStateException if the endpoint source fails to start, or lists no endpoint
      *     within its start timeout while no fallback endpoint is configured
      */
     public FailoverClient build() {
       EndpointSource source = endpointSource;
       String s = validate(source != null);
-      List<Endpoint> initial = endpoints;
-      Discovery intake = null;
-      SourceRelay relay = null;
+      if (source == null) {
+        return new FailoverClient(settings(endpoints, null), null, false, null);
+      }
+      // Refused before it is started: a source another client uses is neither started nor closed
+      // here (closing it would freeze that client's list without a word).
+      SourceRelay relay = SourceRelay.claim(source, s);
       try {
-        if (source != null) {
-          relay = new SourceRelay(source);
-          intake = relay.first(s, discovery, clock, Tickers.monotonic(ticker, clock));
-          initial = startSource(s, source, relay, intake, endpoints);
-        }
+        Discovery intake = relay.first(s, discovery, clock, Tickers.monotonic(ticker, clock));
+        List<Endpoint> initial = startSource(s, source, relay, intake, endpoints);
         return new FailoverClient(settings(initial, source), intake, initial != endpoints, relay);
       } catch (RuntimeException | Error e) {
-        if (source != null) {
-          // Started above (also when start() threw, an Error too: it may have started threads
-          // first): its threads must not outlive a failed build.
-          closeQuietly(source);
-        }
+        // Started above (also when start() threw: it may have started threads first), so closed
+        // here: its threads must not outlive a failed build. Then free for another client.
+        relay.close();
         throw e;
       }
     }
@@ -2009,14 +2073,6 @@ public final class FailoverClient implements Call.Factory, Closeable {
             failure);
       }
       return first;
-    }
-
-    private static void closeQuietly(EndpointSource source) {
-      try {
-        source.close();
-      } catch (RuntimeException | Error e) {
-        log.warn("closing endpoint source '{}' failed", source.description(), e);
-      }
     }
   }
 
