@@ -294,10 +294,11 @@ final class ClientCore implements Closeable {
 
   /**
    * Applies a new endpoint list: the router's topology, then the health checks of added and removed
-   * endpoints. Called by {@link Discovery} under its lock (never by user code).
+   * endpoints; new endpoints and zones ramp up when {@code slowStart}. Called by {@link Discovery}
+   * under its lock (never by user code).
    */
-  Router.Change applyEndpoints(java.util.List<dev.failover.Endpoint> endpoints) {
-    Router.Change change = router.update(endpoints, ticker.nanos(), true);
+  Router.Change applyEndpoints(java.util.List<dev.failover.Endpoint> endpoints, boolean slowStart) {
+    Router.Change change = router.update(endpoints, ticker.nanos(), slowStart);
     HealthChecker hc = healthChecker;
     if (hc != null) {
       hc.removed(change.removed());

@@ -388,7 +388,11 @@ final class Discovery implements EndpointSource.Updates {
 
   private void apply(List<Endpoint> list, List<FailoverEvent> out) {
     ClientCore c = Objects.requireNonNull(core);
-    Router.Change change = c.applyEndpoints(list);
+    // The source's first list, replacing the fallback, is applied as a client built on it starts:
+    // without slow start. Its endpoints and zones are new to the client but not to the service, and
+    // ramping them (a home zone the fallback did not have at a tenth of its weight) would send the
+    // home zone's calls to other zones and regions for the ramp.
+    Router.Change change = c.applyEndpoints(list, !onFallback);
     inUse = list;
     onFallback = false;
     status = FailoverSnapshot.ListStatus.CURRENT;

@@ -21,7 +21,9 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>Endpoints that stay keep their state (breaker, latency, health checks); new ones enter with
- *       slow start; removed ones take no new attempts, and calls in flight on them finish.
+ *       slow start (not those of the first list, which replaces the fallback endpoints as if the
+ *       client had been built on it); removed ones take no new attempts, and calls in flight on
+ *       them finish.
  *   <li>A failure, an empty list, or a list that would remove more than {@link
  *       DiscoveryPolicy#maxRemovalPercent()} of the endpoints at once does not change the
  *       endpoints: the client keeps serving from the last good list (static stability), and says so

@@ -515,6 +515,7 @@ class DiscoveryTest {
   @Test
   void aZoneNewToTheClientRampsUpAndThenIsActiveEvenWithZonesNotJudged() {
     try (Harness h = harness(List.of(A1))) { // the harness disables zone judgement
+      push.update(List.of(A1)); // the first list, which replaces the fallback without slow start
       push.update(List.of(A1, B1));
       assertThat(zoneStatus(h, "us-east-1b")).isEqualTo(FailoverSnapshot.ZoneStatus.RAMPING);
       assertThat(zoneStatus(h, "us-east-1a")).isEqualTo(FailoverSnapshot.ZoneStatus.ACTIVE);
