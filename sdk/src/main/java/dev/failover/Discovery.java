@@ -169,9 +169,12 @@ final class Discovery implements EndpointSource.Updates {
     emit(out);
   }
 
-  /** Whether the source has given a list yet (the fallback no longer serves). */
-  synchronized boolean leftFallback() {
-    return !onFallback;
+  /** The list in use, and whether the source gave it (the fallback no longer serves). */
+  record InUse(List<Endpoint> endpoints, boolean fromSource) {}
+
+  /** The list in use and where it came from, read together (a list may land between two reads). */
+  synchronized InUse inUseAndOrigin() {
+    return new InUse(inUse, !onFallback);
   }
 
   @Override

@@ -364,11 +364,9 @@ public final class FailoverClient implements Call.Factory, Closeable {
     // With a source, the list in use now, not the one the client was built with.
     Generation old =
         replace(
-            g -> {
+            (g, inUse) -> {
               SourceRelay r = relay;
-              return r == null
-                  ? g.settings
-                  : new Builder(g.settings).check(g.core.endpoints(), r.source);
+              return r == null ? g.settings : new Builder(g.settings).check(inUse, r.source);
             },
             true);
     if (old == null) {
@@ -424,7 +422,7 @@ public final class FailoverClient implements Call.Factory, Closeable {
    */
   public void reconfigure(UnaryOperator<Builder> change) {
     Objects.requireNonNull(change, "change");
-    Generation old = replace(g -> next(g, change), false);
+    Generation old = replace((g, inUse) -> next(g, inUse, change), false);
     if (old == null) {
       return;
     }
@@ -434,8 +432,12 @@ public final class FailoverClient implements Call.Factory, Closeable {
     }
   }
 
-  /** The settings a reconfiguration leads to, checked; null if they are the same. */
-  private @Nullable Settings next(Generation g, UnaryOperator<Builder> change) {
+  /**
+   * The settings a reconfiguration leads to, checked; null if they are the same. {@code inUse} is
+   * the list in use (with a source, the one it reported last).
+   */
+  private @Nullable Settings next(
+      Generation g, List<Endpoint> inUse, UnaryOperator<Builder> change) {
     Builder b =
         Objects.requireNonNull(
             change.apply(new Builder(g.settings)), "reconfigure's change returned null");
@@ -454,7 +456,7 @@ public final class FailoverClient implements Call.Factory, Closeable {
               + "'; build a new client for another service");
     }
     SourceRelay r = relay;
-    List<Endpoint> endpoints = r == null ? b.endpoints : g.core.endpoints();
+    List<Endpoint> endpoints = r == null ? b.endpoints : inUse;
     Settings next = b.check(endpoints, r == null ? null : r.source);
     // With a source, the list in use is the one it reported last, not the one the core was built
     // with: a change that changes nothing else keeps the core (and what it learned).
@@ -502,30 +504,35 @@ public final class FailoverClient implements Call.Factory, Closeable {
   }
 
   /**
-   * Builds a core from what {@code next} returns for the current one and makes it current; the old
-   * one finishes its calls, then closes. Returns the old generation, or null if {@code next}
-   * returned null (nothing to change).
+   * Builds a core from what {@code next} returns for the current one and the list it uses, and
+   * makes it current; the old one finishes its calls, then closes. Returns the old generation, or
+   * null if {@code next} returned null (nothing to change).
    */
   private @Nullable Generation replace(
-      java.util.function.Function<Generation, @Nullable Settings> next, boolean reset) {
+      java.util.function.BiFunction<Generation, List<Endpoint>, @Nullable Settings> next,
+      boolean reset) {
     while (true) {
       State s = state;
       if (s.closed) {
         throw new IllegalStateException("FailoverClient '" + service + "' is closed");
       }
       Generation old = s.current;
-      Settings settings = next.apply(old);
+      // The list in use and whether the source gave it (the fallback no longer serves), in one
+      // read: read apart, the source's first list could land between the two, and the new core
+      // would be built on the fallback as if the source had given it, then hold the source's list
+      // as a removal of the whole fallback.
+      Discovery.InUse inUse = old.core.discovery.inUseAndOrigin();
+      Settings settings = next.apply(old, inUse.endpoints());
       if (settings == null) {
         return null;
       }
       SourceRelay r = relay;
       Discovery intake = null;
-      boolean fromSource = false;
+      // Whether the source has given a list yet: a source that failed from the start is reported
+      // STALE while the fallback still serves, and its first list must replace it.
+      boolean fromSource = r != null && inUse.fromSource();
       if (r != null) {
         intake = r.newIntake(settings);
-        // Whether the source has given a list yet: a source that failed from the start is
-        // reported STALE while the fallback still serves, and its first list must replace it.
-        fromSource = old.core.discovery.leftFallback();
       }
       Generation fresh = new Generation(settings, new ClientCore(settings, intake, fromSource));
       boolean won;

@@ -7,7 +7,12 @@ import dev.failover.Endpoint;
 import dev.failover.EndpointSource;
 import dev.failover.FailoverSnapshot;
 import dev.failover.FailoverSnapshot.ListStatus;
+import dev.failover.FakeClock;
+import dev.failover.Ticker;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -22,6 +27,7 @@ class DiscoveryHandoverTest {
   private static final Endpoint A1 = Endpoint.of("http://" + Harness.A1, "us-east-1", "us-east-1a");
   private static final Endpoint B1 = Endpoint.of("http://" + Harness.B1, "us-east-1", "us-east-1b");
   private static final Endpoint W1 = Endpoint.of("http://" + Harness.W1, "us-west-2", "us-west-2a");
+  private static final Endpoint A2 = Endpoint.of("http://a2.sm.test", "us-east-1", "us-east-1a");
 
   /** A source that keeps what the client gave it, for a test to report through directly. */
   private static final class Captured implements EndpointSource {
@@ -106,6 +112,79 @@ class DiscoveryHandoverTest {
       h.scheduler.advance(Duration.ofSeconds(31));
       assertThat(h.client.snapshot().discovery().status()).isEqualTo(ListStatus.STALE);
       assertThat(addresses(h.client.endpoints())).containsExactly(A1.address(), B1.address());
+    }
+  }
+
+  /**
+   * A clock that runs a task the next time the arming thread reads it; its ticker (the client's
+   * monotonic time) is not hooked.
+   */
+  private static final class HookedClock extends Clock implements Ticker {
+    private final FakeClock time = new FakeClock();
+    private volatile @Nullable Runnable next;
+    private volatile @Nullable Thread arming;
+    private volatile boolean ran;
+
+    void onNextInstant(Runnable task) {
+      arming = Thread.currentThread();
+      next = task;
+    }
+
+    boolean ran() {
+      return ran;
+    }
+
+    @Override
+    public Instant instant() {
+      Runnable task = next;
+      if (task != null && Thread.currentThread() == arming) {
+        next = null;
+        task.run();
+        ran = true;
+      }
+      return time.instant();
+    }
+
+    @Override
+    public long nanos() {
+      return time.nanos();
+    }
+
+    @Override
+    public ZoneId getZone() {
+      return time.getZone();
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+      return this;
+    }
+  }
+
+  /**
+   * The source's first list lands while reset() builds the new core: after reset() read the list in
+   * use (the fallback) and before it read whether the fallback still served (the hooked clock
+   * delivers it when the new core's intake reads the time, between the two reads as they were).
+   * Before, the new core was built on the fallback as if the source had given it, and the source's
+   * list, caught up, was held for the removal confirmation as a removal of the whole list: the
+   * client kept routing to the fallback, HELD. Now the two are read together.
+   */
+  @Test
+  void theFirstListLandingDuringResetReplacesTheFallbackOfTheNewCore() {
+    EndpointSource.Push push = new EndpointSource.Push("test-registry");
+    HookedClock clock = new HookedClock();
+    try (Harness h = new Harness(b -> b.endpoints(List.of(A1)).endpointSource(push).clock(clock))) {
+      assertThat(h.client.snapshot().discovery().status()).isEqualTo(ListStatus.FALLBACK);
+      clock.onNextInstant(() -> push.update(List.of(A2, B1, W1)));
+
+      h.client.reset();
+
+      assertThat(clock.ran()).isTrue();
+      assertThat(addresses(h.client.endpoints()))
+          .containsExactly(A2.address(), B1.address(), W1.address());
+      FailoverSnapshot.Discovery d = h.client.snapshot().discovery();
+      assertThat(d.status()).isEqualTo(ListStatus.CURRENT);
+      assertThat(d.reason()).isNull();
     }
   }
 }
