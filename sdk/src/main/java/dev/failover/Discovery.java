@@ -341,14 +341,21 @@ final class Discovery implements EndpointSource.Updates {
         removed++;
       }
     }
+    int added = list.size() - (inUse.size() - removed);
+    // What is held is a list that shrinks: a registry that lost its data, a partitioned registry
+    // node or one half-way through a restore answers with fewer members, not with as many others.
+    // So the net loss counts, not the members replaced: a single replica replaced by its successor,
+    // or most members replaced in one answer (a rolling restart faster than the poll, DNS answers
+    // that rotate), is applied at once, since the old members are most likely gone.
+    int shrinkage = inUse.size() - list.size();
     // A list that leaves the home zone without an endpoint moves every call out of it: held as a
-    // large removal is, whatever its share (a lagging DNS server's NXDOMAIN for the home zone's
+    // large shrinkage is, whatever its share (a lagging DNS server's NXDOMAIN for the home zone's
     // name, a registry that lost one zone's instances); not with maxRemovalPercent 100, which
     // applies every non-empty list at once.
     Locality home = Objects.requireNonNull(core).settings.home();
     boolean homeEmptied =
         policy.maxRemovalPercent() < 100 && hasZone(inUse, home) && !hasZone(list, home);
-    if (homeEmptied || removed * 100L > (long) policy.maxRemovalPercent() * inUse.size()) {
+    if (homeEmptied || shrinkage * 100L > (long) policy.maxRemovalPercent() * inUse.size()) {
       long now = ticker.nanos();
       List<Endpoint> pending = pendingRemoval;
       if (pending == null || !sameAddresses(pending, list)) {
@@ -367,10 +374,17 @@ final class Discovery implements EndpointSource.Updates {
               + removed
               + " of "
               + inUse.size()
-              + " endpoints at once ("
+              + " endpoints at once"
+              + (added > 0 ? " and add " + added : "")
+              + " ("
               + (homeEmptied
                   ? "every endpoint of the home zone " + home.zone()
-                  : "more than " + policy.maxRemovalPercent() + "%")
+                  : inUse.size()
+                      + " to "
+                      + list.size()
+                      + " endpoints: fewer by more than "
+                      + policy.maxRemovalPercent()
+                      + "%")
               + "); applied if the source keeps reporting it for "
               + policy.removalConfirmation().toSeconds()
               + " s",

@@ -28,12 +28,17 @@ import org.jspecify.annotations.Nullable;
  *       source's first list when no fallback endpoints are configured (with fallback endpoints it
  *       does not wait). Long enough for a registry lookup over a slow network, short enough that an
  *       application with a dead registry fails its start with a clear error.
- *   <li>{@code maxRemovalPercent} 50: a list that would remove more than half of the current
- *       endpoints at once is held, not applied: a registry that lost its data, a partitioned
- *       registry node or a bad deployment of the registry looks exactly like that, and the
- *       endpoints themselves are usually still there (Envoy and Eureka's self-preservation keep the
- *       last good membership for the same reason). Replacing endpoints one by one, scaling in steps
- *       and moving endpoints between zones are never held.
+ *   <li>{@code maxRemovalPercent} 50: a list with fewer endpoints than the list in use by more than
+ *       half of it ({@code (inUse - new) * 100 > maxRemovalPercent * inUse}) is held, not applied:
+ *       a registry that lost its data, a partitioned registry node or a bad deployment of the
+ *       registry answers like that, and the endpoints themselves are usually still there (Envoy and
+ *       Eureka's self-preservation keep the last membership for the same reason). The net loss
+ *       counts, not how many members are replaced: the only endpoint replaced by another, or every
+ *       endpoint replaced by as many others, is applied at once (a registry that lost its data
+ *       answers with fewer members, not with as many others). A list that leaves the home zone
+ *       without an endpoint is held too, whatever its size (not with 100, which applies every
+ *       non-empty list at once). Replacing endpoints, scaling in steps and moving endpoints between
+ *       zones are never held (unless they empty the home zone).
  *   <li>{@code removalConfirmation} 60 s: a held list is applied once the source has reported it
  *       (and nothing else) for this long, so a real, large scale-in still takes effect.
  *   <li>{@code maxStaleness} 5 min: when the source has failed, or its lists were held, for this
@@ -95,8 +100,8 @@ public final class DiscoveryPolicy {
   }
 
   /**
-   * Returns the largest share of the current endpoints, in percent, that one list may remove before
-   * it is held.
+   * Returns the largest share of the endpoints in use, in percent, by which one list may have fewer
+   * endpoints before it is held (members it replaces do not count; see the class description).
    *
    * @return 1 to 100
    */
@@ -137,7 +142,8 @@ public final class DiscoveryPolicy {
   /**
    * Returns a copy with another removal limit.
    *
-   * @param maxRemovalPercent 1 to 100; 100 applies every non-empty list at once
+   * @param maxRemovalPercent 1 to 100: the largest share of the endpoints in use by which one list
+   *     may have fewer endpoints before it is held; 100 applies every non-empty list at once
    * @return the copy
    * @throws InvalidSettingException if out of range
    */
@@ -230,8 +236,8 @@ public final class DiscoveryPolicy {
     }
 
     /**
-     * Sets the largest share of the current endpoints, in percent, that one list may remove before
-     * it is held. Default 50.
+     * Sets the largest share of the endpoints in use, in percent, by which one list may have fewer
+     * endpoints before it is held (members it replaces do not count). Default 50.
      *
      * @param maxRemovalPercent 1 to 100
      * @return this builder

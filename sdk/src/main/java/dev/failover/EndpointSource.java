@@ -24,10 +24,13 @@ import org.slf4j.LoggerFactory;
  *       slow start (not those of the first list, which replaces the fallback endpoints as if the
  *       client had been built on it); removed ones take no new attempts, and calls in flight on
  *       them finish.
- *   <li>A failure, an empty list, or a list that would remove more than {@link
- *       DiscoveryPolicy#maxRemovalPercent()} of the endpoints at once does not change the
- *       endpoints: the client keeps serving from the last good list (static stability), and says so
- *       in a {@link FailoverEvent.EndpointListHeld} event, the snapshot and a log line.
+ *   <li>A failure, an empty list, a list with fewer endpoints than the list in use by more than
+ *       {@link DiscoveryPolicy#maxRemovalPercent()} of it, or one that leaves the home zone without
+ *       an endpoint, does not change the endpoints (the last two until the source has kept
+ *       reporting them for {@link DiscoveryPolicy#removalConfirmation()}): the client keeps serving
+ *       from the last good list (static stability), and says so in a {@link
+ *       FailoverEvent.EndpointListHeld} event, the snapshot and a log line. A list that replaces
+ *       members without shrinking that much is applied at once.
  * </ul>
  *
  * <p>An implementation never blocks in {@link Updates} calls' callers for long and never throws
