@@ -49,6 +49,10 @@ final class Discovery implements EndpointSource.Updates {
   private boolean closed;
   private @Nullable List<Endpoint> early;
   private @Nullable Throwable lastFailure;
+
+  /** Whether the last report taken was a failure (a list since then clears it), for attach. */
+  private boolean failedLast;
+
   private List<Endpoint> inUse = List.of();
   private FailoverSnapshot.ListStatus status;
   private @Nullable String reason;
@@ -149,6 +153,9 @@ final class Discovery implements EndpointSource.Updates {
       lastGood = clock.instant();
       List<Endpoint> later = early;
       early = null;
+      // What the source reported before the client existed counts as it would have after: its
+      // last list (a non-empty one replaces the fallback, an empty one is held), then a failure
+      // reported after that list.
       if (fromSource) {
         onFallback = false;
         status = FailoverSnapshot.ListStatus.CURRENT;
@@ -158,11 +165,14 @@ final class Discovery implements EndpointSource.Updates {
         }
       } else {
         status = FailoverSnapshot.ListStatus.FALLBACK;
-        if (later != null && !later.isEmpty()) {
-          apply(later, out);
-        } else if (lastFailure != null) {
-          hold(HoldKind.FAILED, "the source failed: " + describe(lastFailure), out);
+        if (later != null) {
+          offer(later, out);
         }
+      }
+      Throwable failure = lastFailure;
+      if (failedLast && failure != null) {
+        pendingRemoval = null;
+        hold(HoldKind.FAILED, "the source failed: " + describe(failure), out);
       }
       publish();
     }
@@ -194,6 +204,7 @@ final class Discovery implements EndpointSource.Updates {
       if (closed || outOfOrder(report)) {
         return;
       }
+      failedLast = false;
       if (core == null) {
         early = list;
         notifyAll();
@@ -218,6 +229,7 @@ final class Discovery implements EndpointSource.Updates {
         return;
       }
       lastFailure = cause;
+      failedLast = true;
       if (core == null) {
         return;
       }
