@@ -283,6 +283,10 @@ final class Discovery implements EndpointSource.Updates {
     }
   }
 
+  /**
+   * Stops taking reports and judging the list: when the client closes, or when a core replaces the
+   * one this intake belongs to. The list in use and the snapshot stay as they are.
+   */
   void close() {
     synchronized (this) {
       closed = true;

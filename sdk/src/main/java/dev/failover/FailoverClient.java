@@ -552,6 +552,11 @@ public final class FailoverClient implements Call.Factory, Closeable {
         continue;
       }
       if (r != null && intake != null) {
+        // The old core's intake gets no more reports, and must not go on judging the list on its
+        // own timeline while its calls finish: it would apply a held removal, or report the list
+        // stale, a second time beside the new core's intake (a report in flight to it is dropped;
+        // catchUp hands the latest to the new one).
+        old.core.discovery.close();
         r.catchUp(intake);
       }
       int running = Math.max(0, old.running.get());

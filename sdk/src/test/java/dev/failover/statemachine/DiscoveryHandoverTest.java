@@ -5,10 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.failover.DiscoveryPolicy;
 import dev.failover.Endpoint;
 import dev.failover.EndpointSource;
+import dev.failover.FailoverEvent;
 import dev.failover.FailoverSnapshot;
 import dev.failover.FailoverSnapshot.ListStatus;
 import dev.failover.FakeClock;
 import dev.failover.Ticker;
+import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -28,6 +30,7 @@ class DiscoveryHandoverTest {
   private static final Endpoint B1 = Endpoint.of("http://" + Harness.B1, "us-east-1", "us-east-1b");
   private static final Endpoint W1 = Endpoint.of("http://" + Harness.W1, "us-west-2", "us-west-2a");
   private static final Endpoint A2 = Endpoint.of("http://a2.sm.test", "us-east-1", "us-east-1a");
+  private static final Endpoint B2 = Endpoint.of("http://b2.sm.test", "us-east-1", "us-east-1b");
 
   /** A source that keeps what the client gave it, for a test to report through directly. */
   private static final class Captured implements EndpointSource {
@@ -185,6 +188,81 @@ class DiscoveryHandoverTest {
       FailoverSnapshot.Discovery d = h.client.snapshot().discovery();
       assertThat(d.status()).isEqualTo(ListStatus.CURRENT);
       assertThat(d.reason()).isNull();
+    }
+  }
+
+  /** A call that stays in flight on the current core until {@link #finish}. */
+  private static FakeTransport.Exchange callInFlight(Harness h, RecordingCallback cb) {
+    h.enqueue(Harness.get("/long"), cb);
+    return h.transport.next();
+  }
+
+  private static void finish(FakeTransport.Exchange exchange, RecordingCallback cb) {
+    exchange.respond(200);
+    assertThat(cb.awaitStatus()).isEqualTo(200);
+  }
+
+  /**
+   * A core replaced while a call still runs on it stops judging the list: only the new core's
+   * intake reports it stale, from when it took the failure over. Before, the old core's intake kept
+   * ticking while its call finished and reported the list stale on its own timeline too.
+   */
+  @Test
+  void aReplacedCoreDoesNotReportTheListStaleWhileItsCallsFinish() {
+    EndpointSource.Push push = new EndpointSource.Push("test-registry");
+    try (Harness h =
+        new Harness(
+            b ->
+                b.endpoints(List.of(A1))
+                    .endpointSource(push)
+                    .discovery(
+                        DiscoveryPolicy.defaults().withMaxStaleness(Duration.ofSeconds(30))))) {
+      push.update(List.of(A1, B1, W1));
+      push.fail(new IOException("registry unreachable")); // held from t = 0
+      RecordingCallback cb = new RecordingCallback();
+      FakeTransport.Exchange inFlight = callInFlight(h, cb);
+      h.scheduler.advance(Duration.ofSeconds(20));
+
+      h.client.reconfigure(b -> b.maxAttempts(2)); // the new core holds the failure from t = 20
+      h.scheduler.advance(Duration.ofSeconds(15)); // t = 35: the old core's 30 s have passed
+      finish(inFlight, cb);
+      h.quiesce(); // every event there will be has been delivered
+
+      assertThat(h.events.of(FailoverEvent.EndpointListStale.class)).isEmpty();
+    }
+  }
+
+  /**
+   * Nor does it apply a held removal a second time: the confirmed list is applied once, by the new
+   * core, with one EndpointsChanged. Before, the old core applied it too, and announced it.
+   */
+  @Test
+  void aReplacedCoreDoesNotApplyAHeldRemovalWhileItsCallsFinish() {
+    EndpointSource.Push push = new EndpointSource.Push("test-registry");
+    try (Harness h =
+        new Harness(
+            b ->
+                b.endpoints(List.of(A1))
+                    .endpointSource(push)
+                    .discovery(
+                        DiscoveryPolicy.defaults()
+                            .withRemovalConfirmation(Duration.ofSeconds(30))))) {
+      push.update(List.of(A1, A2, B1, B2));
+      int before = h.events.of(FailoverEvent.EndpointsChanged.class).size();
+      push.update(List.of(A1)); // held from t = 0, confirmed after 30 s
+      RecordingCallback cb = new RecordingCallback();
+      FakeTransport.Exchange inFlight = callInFlight(h, cb);
+      h.scheduler.advance(Duration.ofSeconds(10));
+
+      h.client.reconfigure(b -> b.maxAttempts(2)); // the new core holds it from t = 10
+      h.scheduler.advance(Duration.ofSeconds(25)); // t = 35: the old core's 30 s have passed
+      finish(inFlight, cb);
+      h.scheduler.advance(Duration.ofSeconds(6)); // t = 41: the new core's 30 s have passed
+      h.events.await(FailoverEvent.EndpointsChanged.class, before + 1, e -> true);
+      h.quiesce();
+
+      assertThat(h.client.endpoints()).containsExactly(A1);
+      assertThat(h.events.of(FailoverEvent.EndpointsChanged.class)).hasSize(before + 1);
     }
   }
 }
