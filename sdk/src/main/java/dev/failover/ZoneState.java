@@ -120,13 +120,25 @@ final class ZoneState {
 
   /** Share of traffic a returning zone may take now: 10% rising to 100% over slow start. */
   double ramp(long now, long slowStartNanos) {
-    if (shifted(now)) {
-      return 0;
+    long until = shiftedUntil;
+    if (until != Long.MIN_VALUE) {
+      if (now - until < 0) {
+        return 0; // shifted away
+      }
+      if (phase == Phase.ACTIVE && slowStartNanos > 0) {
+        // The shift expired and the next judgement has not ended it yet: the zone ramps from its
+        // expiry already (that judgement starts the ramp there), not at full weight until then.
+        return rampFrom(until, now, slowStartNanos);
+      }
     }
     if (phase != Phase.RAMPING || slowStartNanos <= 0) {
       return phase == Phase.EVACUATED ? 0 : 1;
     }
-    double f = (double) (now - phaseSince) / slowStartNanos;
+    return rampFrom(phaseSince, now, slowStartNanos);
+  }
+
+  private static double rampFrom(long since, long now, long slowStartNanos) {
+    double f = (double) (now - since) / slowStartNanos;
     return Math.min(1, Math.max(0.1, f));
   }
 

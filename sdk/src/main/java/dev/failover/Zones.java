@@ -469,14 +469,17 @@ final class Zones {
 
   @GuardedBy("this")
   private void endShift(ZoneState z, long now, String reason) {
+    long until = z.shiftedUntil;
+    if (z.phase == ZoneState.Phase.ACTIVE && slowStartNanos > 0) {
+      // Back with slow start, as after an evacuation: from its expiry if it expired (the zone has
+      // ramped from then, ZoneState.ramp), else from now. Before the shift is cleared, so that no
+      // reader sees the zone at full weight in between.
+      z.phaseSince = until != Long.MIN_VALUE && now - until >= 0 ? until : now;
+      z.phase = ZoneState.Phase.RAMPING;
+    }
     z.shiftedUntil = Long.MIN_VALUE;
     z.shiftedUntilInstant = null;
     z.shiftedBy = "";
-    if (z.phase == ZoneState.Phase.ACTIVE && slowStartNanos > 0) {
-      // Back with slow start, as after an evacuation.
-      z.phaseSince = now;
-      z.phase = ZoneState.Phase.RAMPING;
-    }
     pending.add(new FailoverEvent.ZoneShiftEnded(service, z.locality, reason));
   }
 

@@ -802,6 +802,29 @@ class JudgementTest {
   }
 
   /**
+   * Between a shift's expiry and the next judgement (a second, more on a busy host) the zone took
+   * every first attempt at full weight, then dropped to a tenth as the judgement started its slow
+   * start: it ramps from its expiry now, before and after that judgement alike.
+   */
+  @Test
+  void aZoneWhoseShiftExpiredRampsFromItsExpiryBeforeTheJudgementEndsIt() {
+    Router r = router("us-east-1a", "us-east-1b");
+    ZoneState a = zone(r, "us-east-1a");
+    long now = clock.nanos();
+    long slow = r.zones().slowStartNanos;
+    r.zones()
+        .shiftAway("us-east-1a", now + TimeUnit.MINUTES.toNanos(10), clock.instant(), "test", now);
+    clock.advance(Duration.ofMinutes(10).plusMillis(1)); // expired, not yet judged
+    assertThat(a.ramp(clock.nanos(), slow)).isEqualTo(0.1);
+    assertThat(r.tierLoads(clock.nanos())[0]).isLessThan(100);
+    clock.advance(Duration.ofNanos(slow / 2));
+    double before = a.ramp(clock.nanos(), slow);
+    assertThat(before).isCloseTo(0.5, org.assertj.core.data.Offset.offset(0.01));
+    r.zones().evaluate(clock.nanos()); // ends the shift: the ramp goes on from the expiry
+    assertThat(a.ramp(clock.nanos(), slow)).isEqualTo(before);
+  }
+
+  /**
    * A probe in flight when its endpoint left the list, which came back (the same state) before the
    * probe ended: its result belongs to a loop that ended, not to the one the return started.
    * Before, it was applied and scheduled a second loop of probes beside the new one, for good.

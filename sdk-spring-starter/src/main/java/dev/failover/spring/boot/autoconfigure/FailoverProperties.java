@@ -1787,9 +1787,9 @@ public class FailoverProperties {
     private @Nullable Duration startTimeout;
 
     /**
-     * Largest share of the endpoints in use, in percent (1 to 100), that one list may remove; a
-     * list that removes more is held (not applied) until it has been the registry's answer for
-     * removal-confirmation. When unset, 50.
+     * Largest share of the endpoints in use, in percent (1 to 100), by which one list may have
+     * fewer endpoints; a list that shrinks by more is held (not applied) until it has been the
+     * registry's answer for removal-confirmation. When unset, 50.
      */
     private @Nullable Integer maxRemovalPercent;
 
