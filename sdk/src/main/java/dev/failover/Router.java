@@ -253,10 +253,16 @@ final class Router {
     return !s.zone.outOfRotation(now) && s.available(now);
   }
 
-  /** The share of its weight that {@code s} contributes to its tier's health. */
+  /**
+   * The share of its weight that {@code s} contributes to its tier's health: its zone's ramp (a
+   * zone returning from evacuation or a shift takes its share back gradually), not its own. An
+   * endpoint's slow start spreads the tier's traffic inside the tier (its cost, {@link
+   * EndpointState#cost}), as Envoy's does within a locality: counted in the tier's health,
+   * endpoints added to a healthy home zone (capacity added) sent part of its first attempts to
+   * other zones and regions for their ramp.
+   */
   private double effectiveWeight(EndpointState s, long now) {
-    long slow = zones.slowStartNanos;
-    return s.endpoint.weight() * s.ramp(now, slow) * s.zone.ramp(now, slow);
+    return s.endpoint.weight() * s.zone.ramp(now, zones.slowStartNanos);
   }
 
   /**

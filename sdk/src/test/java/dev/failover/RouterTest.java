@@ -281,6 +281,24 @@ class RouterTest {
     assertThat(p.acquired()).isTrue();
   }
 
+  /**
+   * Endpoints added to a healthy home zone start slow inside it, but the zone keeps every first
+   * attempt: their slow start counted in the tier's health (2 + 2 x 10% of 4 = 77), and 23% of
+   * first attempts left home because capacity was added.
+   */
+  @Test
+  void endpointsAddedToAHealthyZoneDoNotSendItsTrafficElsewhere() {
+    List<Endpoint> all = new ArrayList<>(zone("us-east-1", "us-east-1a", 2, 10000));
+    all.addAll(zone("us-west-2", "us-west-2a", 2, 20000));
+    Router r = router(all);
+    List<Endpoint> scaled = new ArrayList<>(all);
+    scaled.addAll(zone("us-east-1", "us-east-1a", 2, 10002));
+    r.update(scaled, clock.nanos(), true);
+    assertThat(r.tierLoads(clock.nanos())[0]).isEqualTo(100);
+    EndpointState added = r.tiers().get(0).get(3);
+    assertThat(added.ramp(clock.nanos(), r.zones().slowStartNanos)).isEqualTo(0.1);
+  }
+
   @Test
   void panicWhenNothingIsHealthyTriesEverythingInTierOrder() {
     List<Endpoint> all = new ArrayList<>(zone("us-east-1", "us-east-1a", 2, 10000));
