@@ -267,7 +267,8 @@ public final class FailoverClient implements Call.Factory, Closeable {
    * end), logs at WARN with {@code requestedBy}, and shows the zone as {@link
    * FailoverSnapshot.ZoneStatus#SHIFTED} in the snapshot.
    *
-   * @param zone the zone's name, such as {@code us-east-1a}
+   * @param zone the zone's name, such as {@code us-east-1a}; as {@code region/zone} ({@code
+   *     westus/1}) where zone names repeat across regions
    * @param duration how long the shift lasts, 1 s to 3 days
    * @param requestedBy who or what asks, for the log and the event (not blank)
    * @return when the shift ends
@@ -306,7 +307,7 @@ public final class FailoverClient implements Call.Factory, Closeable {
    * the endpoint list emptied since it was shifted can still be named (for up to 5 minutes after it
    * emptied; a shifted zone is kept until its shift ends).
    *
-   * @param zone the zone's name
+   * @param zone the zone's name, or {@code region/zone} where zone names repeat across regions
    * @param requestedBy who or what asks, for the log and the event
    * @return whether a shift was in force
    * @throws IllegalArgumentException if no zone has that name

@@ -483,18 +483,34 @@ final class Zones {
     pending.add(new FailoverEvent.ZoneShiftEnded(service, z.locality, reason));
   }
 
+  /**
+   * The zone named {@code zone}: by its name alone, or, where zone names repeat across regions
+   * (Azure's {@code 1}, {@code 2}, {@code 3}), as {@code region/zone}.
+   */
   private static ZoneState byName(String zone, List<ZoneState> zones) {
     ZoneState found = null;
     for (ZoneState z : zones) {
       if (z.locality.zone().equals(zone)) {
         if (found != null) {
           throw new IllegalArgumentException(
-              "zone '" + zone + "' names a zone in two regions; zones are " + zones);
+              "zone '"
+                  + zone
+                  + "' names a zone in two regions; name it as region/zone (such as '"
+                  + z.locality.region()
+                  + "/"
+                  + zone
+                  + "'); zones are "
+                  + zones);
         }
         found = z;
       }
     }
     if (found == null) {
+      for (ZoneState z : zones) {
+        if (zone.equals(z.locality.region() + "/" + z.locality.zone())) {
+          return z;
+        }
+      }
       throw new IllegalArgumentException("no zone '" + zone + "'; zones are " + zones);
     }
     return found;

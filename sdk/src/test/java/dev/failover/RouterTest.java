@@ -1,6 +1,7 @@
 package dev.failover;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import java.time.Duration;
@@ -145,6 +146,26 @@ class RouterTest {
             "test",
             clock.nanos());
     assertThat(r.zones().cancelShift("1", "test", clock.nanos())).isTrue();
+  }
+
+  /**
+   * A zone name used in two regions could be neither shifted nor cancelled: the operator override
+   * failed with "names a zone in two regions". It is named as region/zone.
+   */
+  @Test
+  void aZoneNameRepeatedAcrossRegionsIsShiftedAsRegionSlashZone() {
+    List<Endpoint> both = new ArrayList<>(zone("eastus", "1", 1, 10000));
+    both.addAll(zone("eastus", "2", 1, 10001));
+    both.addAll(zone("westus", "1", 1, 10002));
+    Router r = router(both);
+    long until = clock.nanos() + Duration.ofHours(1).toNanos();
+    assertThatThrownBy(() -> r.zones().shiftAway("1", until, clock.instant(), "ops", clock.nanos()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("name it as region/zone");
+    ZoneState shifted =
+        r.zones().shiftAway("westus/1", until, clock.instant(), "ops", clock.nanos());
+    assertThat(shifted.locality).isEqualTo(Locality.of("westus", "1"));
+    assertThat(r.zones().cancelShift("westus/1", "ops", clock.nanos())).isTrue();
   }
 
   @Test

@@ -272,7 +272,7 @@ final class PlannedShifts implements FailoverListener {
    */
   private boolean ours(FailoverClient c, String zone) {
     for (FailoverSnapshot.Zone z : c.snapshot().zones()) {
-      if (z.locality().zone().equals(zone)) {
+      if (names(z.locality(), zone)) {
         return z.status() == FailoverSnapshot.ZoneStatus.SHIFTED
             && z.reason().startsWith(SHIFTED_BY + requester(zone) + " until ");
       }
@@ -282,11 +282,16 @@ final class PlannedShifts implements FailoverListener {
 
   private static boolean listed(FailoverClient c, String zone) {
     for (Endpoint e : c.endpoints()) {
-      if (e.locality().zone().equals(zone)) {
+      if (names(e.locality(), zone)) {
         return true;
       }
     }
     return false;
+  }
+
+  /** Whether {@code zone} names {@code l}: by its name, or as {@code region/zone}. */
+  private static boolean names(dev.failover.Locality l, String zone) {
+    return l.zone().equals(zone) || zone.equals(l.region() + "/" + l.zone());
   }
 
   private static Set<String> zones(FailoverClient c) {

@@ -60,6 +60,33 @@ class ZonalShiftStarterTests {
             });
   }
 
+  /** A zone name repeated across regions (Azure's 1, 2, 3) is planned as region/zone. */
+  @Test
+  void aPlannedShiftNamesARepeatedZoneAsRegionSlashZone() {
+    new ApplicationContextRunner()
+        .withConfiguration(AutoConfigurations.of(FailoverAutoConfiguration.class))
+        .withPropertyValues(
+            "failover.home.region=eastus",
+            "failover.home.zone=1",
+            "failover.clients.directory.endpoints[0].url=http://127.0.0.1:1",
+            "failover.clients.directory.endpoints[0].region=eastus",
+            "failover.clients.directory.endpoints[0].zone=1",
+            "failover.clients.directory.endpoints[1].url=http://127.0.0.1:2",
+            "failover.clients.directory.endpoints[1].region=westus",
+            "failover.clients.directory.endpoints[1].zone=1",
+            "failover.clients.directory.zonal-shifts.[westus/1]="
+                + Instant.now().plus(Duration.ofHours(1)))
+        .run(
+            context -> {
+              FailoverClient client = context.getBean(FailoverClient.class);
+              assertThat(
+                      client.snapshot().zones().stream()
+                          .filter(z -> z.status() == FailoverSnapshot.ZoneStatus.SHIFTED)
+                          .map(z -> z.locality().region()))
+                  .containsExactly("westus");
+            });
+  }
+
   @Test
   void aShiftOfAnUnknownZoneStopsTheAppNamingTheProperty() {
     runner
