@@ -87,6 +87,10 @@ final class ClientCore implements Closeable {
   /** Every thread this client started, joined by {@link #close()}. */
   private final Set<Thread> ownThreads = ConcurrentHashMap.newKeySet();
 
+  /** The context class loader of the thread that built the client: its threads get it. */
+  private final @org.jspecify.annotations.Nullable ClassLoader contextClassLoader =
+      Thread.currentThread().getContextClassLoader();
+
   private final RunningCalls<CallStateMachine> active = new RunningCalls<>();
   private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -320,15 +324,27 @@ final class ClientCore implements Closeable {
   private ThreadFactory threads(String name) {
     AtomicInteger n = new AtomicInteger();
     return r -> {
-      // Inheriting no InheritableThreadLocal: a dispatcher thread made while one caller's call
-      // started would carry that caller's context (a security context, a tenant) into the
-      // interceptors of every later caller's attempts it runs.
-      Thread t = new Thread(null, r, name + "-" + n.incrementAndGet(), 0, false);
+      Thread t = newThread(r, name + "-" + n.incrementAndGet());
       t.setDaemon(true);
       ownThreads.removeIf(old -> old.getState() == Thread.State.TERMINATED);
       ownThreads.add(t);
       return t;
     };
+  }
+
+  /**
+   * A thread of the SDK's. It inherits no {@code InheritableThreadLocal}: a dispatcher thread made
+   * while one caller's call started would carry that caller's context (a security context, a
+   * tenant) into the interceptors of every later caller's attempts it runs. Its context class
+   * loader is the one of the thread that built the client (the application's), whichever thread
+   * made it: from Java 19 on, a thread that inherits no thread locals gets the system class loader
+   * instead, and the application's callbacks and interceptors running on it would not find their
+   * classes through it ({@code ServiceLoader}, JAXB, Jackson type ids).
+   */
+  Thread newThread(Runnable r, String name) {
+    Thread t = new Thread(null, r, name, 0, false);
+    t.setContextClassLoader(contextClassLoader);
+    return t;
   }
 
   public FailoverCall newCall(Request request) {

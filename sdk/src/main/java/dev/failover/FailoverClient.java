@@ -584,7 +584,7 @@ public final class FailoverClient implements Call.Factory, Closeable {
    */
   private void closeInBackground(Generation g) {
     Thread t =
-        new Thread(
+        g.core.newThread(
             () -> {
               g.core.stopBackgroundWork();
               awaitIdle(g.core.transport().dispatcher(), g.idle, Duration.ofSeconds(5));
@@ -1120,6 +1120,8 @@ public final class FailoverClient implements Call.Factory, Closeable {
      * EndpointSource.Push} that was started or closed, is refused without being started or closed.
      */
     static SourceRelay claim(EndpointSource source, String service) {
+      // Asked before the lock: a custom source's description() is the application's code.
+      String description = source.description();
       synchronized (IN_USE) {
         for (java.util.Iterator<Owner> it = IN_USE.iterator(); it.hasNext(); ) {
           Owner o = it.next();
@@ -1129,10 +1131,10 @@ public final class FailoverClient implements Call.Factory, Closeable {
           } else if (used == source) {
             throw new InvalidConfigurationException(
                 "endpointSource",
-                source.description(),
+                description,
                 null,
                 "endpoint source '"
-                    + source.description()
+                    + description
                     + "' already feeds a client of service "
                     + o.service()
                     + " that is not closed; a source feeds one client: give the client of service "
@@ -1145,10 +1147,10 @@ public final class FailoverClient implements Call.Factory, Closeable {
           if (why != null) {
             throw new InvalidConfigurationException(
                 "endpointSource",
-                source.description(),
+                description,
                 null,
                 "push source '"
-                    + source.description()
+                    + description
                     + "' "
                     + why
                     + "; a push source feeds one client, once: give the client of service "

@@ -255,14 +255,17 @@ final class Router {
 
   /**
    * The share of its weight that {@code s} contributes to its tier's health: its zone's ramp (a
-   * zone returning from evacuation or a shift takes its share back gradually), not its own. An
-   * endpoint's slow start spreads the tier's traffic inside the tier (its cost, {@link
-   * EndpointState#cost}), as Envoy's does within a locality: counted in the tier's health,
-   * endpoints added to a healthy home zone (capacity added) sent part of its first attempts to
-   * other zones and regions for their ramp.
+   * zone returning from evacuation or a shift takes its share back gradually), and its own ramp if
+   * it is returning from an ejection or a failed health check (a tier whose only endpoint returns
+   * takes its traffic back gradually). An endpoint new to the client ramps inside its tier only
+   * (its cost, {@link EndpointState#cost}), as Envoy's does within a locality: counted in the
+   * tier's health, endpoints added to a healthy home zone (capacity added) sent part of its first
+   * attempts to other zones and regions for their ramp.
    */
   private double effectiveWeight(EndpointState s, long now) {
-    return s.endpoint.weight() * s.zone.ramp(now, zones.slowStartNanos);
+    long slow = zones.slowStartNanos;
+    double own = s.returning ? s.ramp(now, slow) : 1;
+    return s.endpoint.weight() * own * s.zone.ramp(now, slow);
   }
 
   /**
@@ -543,10 +546,12 @@ final class Router {
         excluded = new HashSet<>(tried);
       }
       excluded.add(p.endpoint());
-      if (refused == null) {
-        refused = new HashSet<>();
+      if (!p.endpoint().removed) {
+        if (refused == null) {
+          refused = new HashSet<>();
+        }
+        refused.add(p.endpoint()); // its breaker refused the permission
       }
-      refused.add(p.endpoint());
     }
     return null;
   }

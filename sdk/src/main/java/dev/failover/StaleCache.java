@@ -20,12 +20,12 @@ import org.jspecify.annotations.Nullable;
  * key could not tell its callers apart; and while the {@code OkHttpClient} has network
  * interceptors, a call none of whose attempts reached them is served nothing, unless {@link
  * Builder#networkInterceptorsAddNoIdentity(boolean)} declares them harmless. Responses marked
- * {@code Cache-Control: no-store} or {@code must-revalidate} are never kept, and a request asking
- * {@code no-cache} is served nothing. A stale copy replaces a final retryable failure (a 502, 503,
- * 504 or 429 after the last attempt) or an exception; a 500 or 4xx is the server's answer and is
- * returned as is. The body is copied as the caller reads it (the caller never waits for the cache);
- * only a body read to its end within {@code maxBodyBytes} is kept. Nothing else changes what the
- * caller sees: a fresh response is always preferred.
+ * {@code Cache-Control: no-store}, {@code no-cache} or {@code must-revalidate} are never kept, and
+ * a request asking {@code no-cache} is served nothing. A stale copy replaces a final retryable
+ * failure (a 502, 503, 504 or 429 after the last attempt) or an exception; a 500 or 4xx is the
+ * server's answer and is returned as is. The body is copied as the caller reads it (the caller
+ * never waits for the cache); only a body read to its end within {@code maxBodyBytes} is kept.
+ * Nothing else changes what the caller sees: a fresh response is always preferred.
  *
  * <p>Immutable. {@link #of(long, long, Duration)} and {@link #builder()} turn the cache on; {@link
  * #toBuilder()} copies one with changes; {@link #off()} (the client's default) keeps nothing:

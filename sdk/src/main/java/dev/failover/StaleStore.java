@@ -148,12 +148,15 @@ final class StaleStore {
     }
     List<String> cacheControl = response.headers("Cache-Control");
     if (hasDirective(cacheControl, "no-store")
+        || hasDirective(cacheControl, "no-cache")
         || hasDirective(cacheControl, "must-revalidate")
-        || hasDirective(cacheControl, "proxy-revalidate")) {
-      // Must not be served stale without the origin's say (RFC 9111 5.2.2.2 and 5.2.2.8).
+        || hasDirective(cacheControl, "proxy-revalidate")
+        || hasDirective(cacheControl, "s-maxage")) {
+      // Must not be served stale without the origin's say (RFC 9111 4.2.4): this cache is shared
+      // by the client's callers, so s-maxage and proxy-revalidate bind it too.
       return response;
     }
-    if (closeDelimited(response)) {
+    if (closeDelimited(response, keyed)) {
       // Its end is the connection's: one that broke off reads as a whole, shorter body.
       return response;
     }
@@ -368,7 +371,7 @@ final class StaleStore {
    * early without an error. A response from OkHttp's own cache ({@code networkResponse} null) was
    * framed when it was stored.
    */
-  private static boolean closeDelimited(Response response) {
+  private static boolean closeDelimited(Response response, Request keyed) {
     Response network = response.networkResponse();
     if (network == null
         || (network.protocol() != Protocol.HTTP_1_0 && network.protocol() != Protocol.HTTP_1_1)) {
@@ -378,9 +381,14 @@ final class StaleStore {
     if (code == 204 || code == 205 || code == 304) {
       return false; // no body
     }
+    // A gzip body's end is checked only where OkHttp decompresses it: not when the caller asked
+    // for it compressed (its own Accept-Encoding), which OkHttp hands over as it came.
+    boolean checkedGzip =
+        "gzip".equalsIgnoreCase(network.header("Content-Encoding"))
+            && keyed.header("Accept-Encoding") == null;
     return network.header("Content-Length") == null
         && !"chunked".equalsIgnoreCase(network.header("Transfer-Encoding"))
-        && !"gzip".equalsIgnoreCase(network.header("Content-Encoding"));
+        && !checkedGzip;
   }
 
   static boolean hasDirective(List<String> cacheControl, String directive) {

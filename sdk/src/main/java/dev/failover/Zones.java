@@ -303,8 +303,8 @@ final class Zones {
     }
     if (evacuated) {
       for (ZoneState z : zones) {
-        if (z.evacuated() && !z.endpoints.isEmpty()) {
-          restore(z, now);
+        if (z.evacuated() && !z.endpoints.isEmpty() && !z.shifted(now)) {
+          restore(z, now); // a shifted one returns from its evacuation when its shift ends
         }
       }
     }

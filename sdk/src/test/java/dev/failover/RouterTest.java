@@ -320,6 +320,28 @@ class RouterTest {
     assertThat(added.ramp(clock.nanos(), r.zones().slowStartNanos)).isEqualTo(0.1);
   }
 
+  /**
+   * An endpoint returning from an ejection still takes its tier's share back gradually (its tier's
+   * only endpoint, here), unlike an endpoint new to the client.
+   */
+  @Test
+  void aReturningEndpointTakesItsTiersShareBackGradually() {
+    List<Endpoint> all = new ArrayList<>(zone("us-east-1", "us-east-1a", 1, 10000));
+    all.addAll(zone("us-west-2", "us-west-2a", 1, 20000));
+    Router r = router(all);
+    EndpointState home = r.tiers().get(0).get(0);
+    for (int i = 0; i < 5; i++) {
+      assertThat(home.tryAcquire()).isTrue();
+      home.begin();
+      home.record(Outcome.CONNECT_FAILED, TimeUnit.MILLISECONDS.toNanos(3), clock.nanos());
+    }
+    assertThat(home.available(clock.nanos())).isFalse();
+    home.restoreNow();
+    assertThat(r.tierLoads(clock.nanos())[0]).isCloseTo(14, within(0.001));
+    clock.advance(Duration.ofNanos(r.zones().slowStartNanos));
+    assertThat(r.tierLoads(clock.nanos())[0]).isEqualTo(100);
+  }
+
   @Test
   void panicWhenNothingIsHealthyTriesEverythingInTierOrder() {
     List<Endpoint> all = new ArrayList<>(zone("us-east-1", "us-east-1a", 2, 10000));

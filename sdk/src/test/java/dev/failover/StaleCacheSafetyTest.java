@@ -459,7 +459,8 @@ class StaleCacheSafetyTest {
             .willReturn(
                 ok("{\"v\":1}")
                     .withHeader("ETag", "\"v1\"")
-                    .withHeader("Cache-Control", "no-cache")));
+                    // Stale at once: OkHttp's cache revalidates it on the next call.
+                    .withHeader("Cache-Control", "max-age=0")));
     OkHttpClient caching =
         new OkHttpClient.Builder().cache(new okhttp3.Cache(dir.toFile(), 1 << 20)).build();
     try (FailoverClient client = clientOn(caching)) {
@@ -598,14 +599,21 @@ class StaleCacheSafetyTest {
   }
 
   /**
-   * A response that must be revalidated once stale is not kept, and a caller that asks for a fresh
-   * response ({@code no-cache}, {@code max-age=0}) is served no copy (RFC 9111).
+   * A response that must be revalidated before it is served stale ({@code must-revalidate}, {@code
+   * no-cache}, and {@code s-maxage} in a cache shared by callers) is not kept, and a caller that
+   * asks for a fresh response ({@code no-cache}, {@code max-age=0}) is served no copy (RFC 9111
+   * 4.2.4).
    */
   @Test
   void mustRevalidateIsNotKeptAndACallerAskingForAFreshResponseGetsNoCopy() throws Exception {
     zones.stubAll(
         get(urlPathEqualTo("/balance"))
             .willReturn(ok("100").withHeader("Cache-Control", "max-age=0, must-revalidate")));
+    zones.stubAll(
+        get(urlPathEqualTo("/quote")).willReturn(ok("7").withHeader("Cache-Control", "no-cache")));
+    zones.stubAll(
+        get(urlPathEqualTo("/shared"))
+            .willReturn(ok("8").withHeader("Cache-Control", "public, s-maxage=60")));
     zones.stubAll(get(urlPathEqualTo("/users/7")).willReturn(ok("{\"id\":7}")));
     Request fresh =
         new Request.Builder()
@@ -619,10 +627,16 @@ class StaleCacheSafetyTest {
             .build();
     try (FailoverClient client = clientOn(new OkHttpClient.Builder().build())) {
       body(client, call("/balance"));
+      body(client, call("/quote"));
+      body(client, call("/shared"));
       body(client, fresh);
       body(client, young);
       zones.fail(ZoneFault.refuse());
       assertThatThrownBy(() -> client.newCall(call("/balance")).execute().close())
+          .isInstanceOf(FailoverException.class);
+      assertThatThrownBy(() -> client.newCall(call("/quote")).execute().close())
+          .isInstanceOf(FailoverException.class);
+      assertThatThrownBy(() -> client.newCall(call("/shared")).execute().close())
           .isInstanceOf(FailoverException.class);
       assertThatThrownBy(() -> client.newCall(fresh).execute().close())
           .isInstanceOf(FailoverException.class);
@@ -663,7 +677,8 @@ class StaleCacheSafetyTest {
    * attempts (a token relayed from a security context kept with the thread).
    */
   @Test
-  void theSdksThreadsCarryNoCallersInheritableContext() throws Exception {
+  void theSdksThreadsCarryNoCallersInheritableContextAndTheApplicationsClassLoader()
+      throws Exception {
     zones.stubAll(get(urlPathEqualTo("/users/9")).willReturn(ok("{\"id\":9}")));
     InheritableThreadLocal<String> user = new InheritableThreadLocal<>();
     java.util.List<String> seenByInterceptor = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -672,6 +687,18 @@ class StaleCacheSafetyTest {
             .addInterceptor(
                 chain -> {
                   seenByInterceptor.add(String.valueOf(user.get()));
+                  return chain.proceed(chain.request());
+                })
+            .build();
+    ClassLoader builders = Thread.currentThread().getContextClassLoader();
+    ClassLoader alices = new java.net.URLClassLoader(new java.net.URL[0], builders);
+    java.util.List<ClassLoader> loaders = new java.util.concurrent.CopyOnWriteArrayList<>();
+    relaying =
+        relaying
+            .newBuilder()
+            .addInterceptor(
+                chain -> {
+                  loaders.add(Thread.currentThread().getContextClassLoader());
                   return chain.proceed(chain.request());
                 })
             .build();
@@ -686,12 +713,16 @@ class StaleCacheSafetyTest {
                   throw new IllegalStateException(e);
                 }
               });
+      alice.setContextClassLoader(alices);
       alice.start();
       alice.join(30_000);
       assertThat(alice.isAlive()).isFalse();
       body(client, call("/users/9"));
       // Both attempts ran on the SDK's dispatcher threads, made on Alice's thread or later.
       assertThat(seenByInterceptor).containsExactly("null", "null");
+      // Whose context class loader is the application's, as the client was built with: not the
+      // system's (what a thread without inherited thread locals gets from Java 19 on), nor Alice's.
+      assertThat(loaders).containsOnly(builders);
     }
   }
 

@@ -40,4 +40,39 @@ class StartOverTest {
       assertThat(hosts.get(4)).isNotEqualTo(hosts.get(3));
     }
   }
+
+  /**
+   * A hedge that finds every endpoint tried, each still running: starting over would put a second
+   * attempt on an endpoint this call already waits on. None is sent, and the call goes on with the
+   * attempts in flight.
+   */
+  @Test
+  void aHedgeIsNotSentToAnEndpointTheCallAlreadyWaitsOn() {
+    try (Harness h =
+        Harness.hedging(b -> b.hedging(Harness.HEDGING.withMaxHedges(3)).maxAttempts(5))) {
+      // Quick calls fill the hedge bucket for three hedges (each adds half a token).
+      for (int i = 0; i < 6; i++) {
+        RecordingCallback fill = new RecordingCallback();
+        h.enqueue(get("/fill/" + i), fill);
+        h.transport.next().respond(200);
+        assertThat(fill.awaitStatus()).isEqualTo(200);
+        h.events.awaitCallFinished("/fill/" + i);
+      }
+      RecordingCallback cb = new RecordingCallback();
+      h.enqueue(get("/everything-slow"), cb);
+      List<Exchange> running = new ArrayList<>();
+      running.add(h.transport.next());
+      for (int i = 0; i < 2; i++) {
+        h.scheduler.advance(Harness.HEDGE_DELAY);
+        running.add(h.transport.next());
+      }
+      assertThat(running).extracting(Exchange::host).doesNotHaveDuplicates();
+      h.scheduler.advance(Harness.HEDGE_DELAY);
+      h.scheduler.advance(Harness.HEDGE_DELAY);
+      running.get(1).respond(200);
+      assertThat(cb.awaitStatus()).isEqualTo(200);
+      assertThat(h.events.awaitCallFinished("/everything-slow").attempts()).isEqualTo(3);
+      assertThat(h.transport.exchanges()).hasSize(3 + 7); // the warm-up and fills, then three
+    }
+  }
 }
