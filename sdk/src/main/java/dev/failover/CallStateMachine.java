@@ -491,7 +491,9 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       }
       return;
     }
-    Router.Pick pick = core.router.next(now, tried, triedZones);
+    Router.Pick pick =
+        core.router.next(
+            now, tried, triedZones, inFlight.isEmpty() ? List.of() : runningEndpointsLocked());
     if (pick == null) {
       if (!inFlight.isEmpty()) {
         return; // a hedge found no other endpoint; the attempts in flight decide the call
@@ -548,6 +550,16 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       core.retries.increment();
     }
     scheduleHedgeLocked(now);
+  }
+
+  /** The endpoints of this call's attempts in flight. Caller holds the lock. */
+  @GuardedBy("this")
+  private List<EndpointState> runningEndpointsLocked() {
+    List<EndpointState> running = new ArrayList<>(inFlight.size());
+    for (InFlight f : inFlight) {
+      running.add(f.endpoint);
+    }
+    return running;
   }
 
   /** Whether one of this call's attempts in flight runs on {@code ep}. Caller holds the lock. */

@@ -88,8 +88,7 @@ final class ClientCore implements Closeable {
   private final Set<Thread> ownThreads = ConcurrentHashMap.newKeySet();
 
   /** The context class loader of the thread that built the client: its threads get it. */
-  private final @org.jspecify.annotations.Nullable ClassLoader contextClassLoader =
-      Thread.currentThread().getContextClassLoader();
+  private final @org.jspecify.annotations.Nullable ClassLoader contextClassLoader;
 
   private final RunningCalls<CallStateMachine> active = new RunningCalls<>();
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -98,7 +97,7 @@ final class ClientCore implements Closeable {
   final Discovery discovery;
 
   public ClientCore(Settings settings) {
-    this(settings, null, false);
+    this(settings, null, false, Thread.currentThread().getContextClassLoader());
   }
 
   /**
@@ -108,7 +107,9 @@ final class ClientCore implements Closeable {
   public ClientCore(
       Settings settings,
       @org.jspecify.annotations.Nullable Discovery discovery,
-      boolean fromSource) {
+      boolean fromSource,
+      @org.jspecify.annotations.Nullable ClassLoader contextClassLoader) {
+    this.contextClassLoader = contextClassLoader;
     this.settings = settings;
     this.ticker = settings.monotonic();
     this.realTime = ticker == Ticker.system();

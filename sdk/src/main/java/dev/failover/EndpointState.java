@@ -89,13 +89,6 @@ final class EndpointState {
   private volatile long restoredAt = Long.MIN_VALUE;
 
   /**
-   * Whether the slow start in course is a return (from an ejection, or a health check's down), not
-   * an endpoint new to the client: a returning endpoint's ramp also counts in its tier's health.
-   * Written before {@link #restoredAt}.
-   */
-  volatile boolean returning;
-
-  /**
    * Fast successes recorded in a row into the breaker's window while it was closed, and that window
    * (Resilience4j's metrics object, a new one whenever the breaker changes state). Once the window
    * holds nothing but fast successes, recording one more would leave its counts as they are, so
@@ -258,7 +251,6 @@ final class EndpointState {
               service, listedAs, FailoverEvent.Cause.CIRCUIT_BREAKER, Duration.ofMillis(ms)));
     } else if (to == CircuitBreaker.State.CLOSED) {
       consecutiveFailures.set(0);
-      returning = true;
       restoredAt = ticker.nanos();
       events.emit(
           new FailoverEvent.EndpointRestored(
@@ -313,7 +305,6 @@ final class EndpointState {
 
   /** Makes an endpoint new to a running client ramp up over the slow start. */
   void startSlow(long now) {
-    returning = false;
     restoredAt = now;
   }
 
@@ -621,7 +612,6 @@ final class EndpointState {
 
   void setDown(boolean down) {
     if (this.down && !down) {
-      returning = true;
       restoredAt = ticker.nanos();
     } else if (!this.down && down) {
       ejections.incrementAndGet();

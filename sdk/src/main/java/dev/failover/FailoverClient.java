@@ -94,6 +94,13 @@ public final class FailoverClient implements Call.Factory, Closeable {
 
   private final String service;
 
+  /**
+   * The context class loader of the thread that built the client (the application's): every core's
+   * threads get it, also a core that a reconfigure() or reset() on another thread builds.
+   */
+  private final @Nullable ClassLoader contextClassLoader =
+      Thread.currentThread().getContextClassLoader();
+
   /** Passes the endpoint source's reports to the current core; null without a source. */
   private final @Nullable SourceRelay relay;
 
@@ -127,7 +134,9 @@ public final class FailoverClient implements Call.Factory, Closeable {
     this.service = settings.service();
     this.relay = relay;
     this.state =
-        State.of(new Generation(settings, new ClientCore(settings, discovery, fromSource)));
+        State.of(
+            new Generation(
+                settings, new ClientCore(settings, discovery, fromSource, contextClassLoader)));
   }
 
   /**
@@ -535,7 +544,9 @@ public final class FailoverClient implements Call.Factory, Closeable {
       if (r != null) {
         intake = r.newIntake(settings);
       }
-      Generation fresh = new Generation(settings, new ClientCore(settings, intake, fromSource));
+      Generation fresh =
+          new Generation(
+              settings, new ClientCore(settings, intake, fromSource, contextClassLoader));
       boolean won;
       synchronized (lock) {
         won = !state.closed && state.current == old;

@@ -255,17 +255,17 @@ final class Router {
 
   /**
    * The share of its weight that {@code s} contributes to its tier's health: its zone's ramp (a
-   * zone returning from evacuation or a shift takes its share back gradually), and its own ramp if
-   * it is returning from an ejection or a failed health check (a tier whose only endpoint returns
-   * takes its traffic back gradually). An endpoint new to the client ramps inside its tier only
-   * (its cost, {@link EndpointState#cost}), as Envoy's does within a locality: counted in the
-   * tier's health, endpoints added to a healthy home zone (capacity added) sent part of its first
-   * attempts to other zones and regions for their ramp.
+   * zone returning from evacuation or a shift takes its share back gradually), not its own. An
+   * endpoint's slow start (new to the client, or back from an ejection) spreads traffic inside its
+   * tier (its cost, {@link EndpointState#cost}), as Envoy's does within a locality. Counted in the
+   * tier's health, it sent part of a healthy home zone's first attempts to other zones and regions
+   * while endpoints added to it ramped; and when every tier's endpoints came back at once (a blip
+   * that opened every breaker), the equal ramps cancelled out and first attempts were split evenly
+   * over the tiers, far regions included; multiplied by a returning zone's ramp, it started a zone
+   * that a last resort had just proven at a hundredth of its share.
    */
   private double effectiveWeight(EndpointState s, long now) {
-    long slow = zones.slowStartNanos;
-    double own = s.returning ? s.ramp(now, slow) : 1;
-    return s.endpoint.weight() * own * s.zone.ramp(now, slow);
+    return s.endpoint.weight() * s.zone.ramp(now, zones.slowStartNanos);
   }
 
   /**
@@ -515,6 +515,19 @@ final class Router {
    * success brings no evacuated zone back.
    */
   @Nullable Pick next(long now, Set<EndpointState> tried, Collection<String> triedZones) {
+    return next(now, tried, triedZones, List.of());
+  }
+
+  /**
+   * As {@link #next(long, Set, Collection)}, where {@code running} are the endpoints of the call's
+   * attempts in flight: a start over leaves them out (a hedge goes to another endpoint than the
+   * attempts it hedges), and finds nothing if nothing else is left.
+   */
+  @Nullable Pick next(
+      long now,
+      Set<EndpointState> tried,
+      Collection<String> triedZones,
+      Collection<EndpointState> running) {
     // Copied only when an endpoint must be skipped: the usual first pick allocates nothing here.
     Set<EndpointState> excluded = tried;
     Set<EndpointState> refused = null;
@@ -526,7 +539,10 @@ final class Router {
       if (p == null && !tried.isEmpty() && !startedOver) {
         // Every endpoint was tried or refused its permission: start over, but the refused ones.
         startedOver = true;
-        excluded = refused == null ? new HashSet<>() : new HashSet<>(refused);
+        excluded = new HashSet<>(running);
+        if (refused != null) {
+          excluded.addAll(refused);
+        }
         zonesTried = List.of();
         p = pick(now, excluded, zonesTried);
       }

@@ -382,10 +382,12 @@ final class StaleStore {
       return false; // no body
     }
     // A gzip body's end is checked only where OkHttp decompresses it: not when the caller asked
-    // for it compressed (its own Accept-Encoding), which OkHttp hands over as it came.
+    // for it compressed (its own Accept-Encoding) or for a range, which OkHttp hands over as it
+    // came.
     boolean checkedGzip =
         "gzip".equalsIgnoreCase(network.header("Content-Encoding"))
-            && keyed.header("Accept-Encoding") == null;
+            && keyed.header("Accept-Encoding") == null
+            && keyed.header("Range") == null;
     return network.header("Content-Length") == null
         && !"chunked".equalsIgnoreCase(network.header("Transfer-Encoding"))
         && !checkedGzip;

@@ -540,7 +540,7 @@ final class Zones {
     // Not while most of its endpoints are still out: the next judgement would evacuate it again
     // at once, and with a longer hysteresis. One endpoint answering as a last resort proves that
     // endpoint, which is restored; the zone returns through its judgement.
-    if (z.evacuated() && ejection(z, now) == null) {
+    if (z.evacuated() && !z.shifted(now) && ejection(z, now) == null) {
       restore(z, now);
     }
   }

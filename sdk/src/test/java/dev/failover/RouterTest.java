@@ -321,25 +321,29 @@ class RouterTest {
   }
 
   /**
-   * An endpoint returning from an ejection still takes its tier's share back gradually (its tier's
-   * only endpoint, here), unlike an endpoint new to the client.
+   * Every tier's endpoints back at once (a blip opened every breaker): the home tier takes its
+   * first attempts back at once, while each endpoint ramps inside its tier. With the endpoints'
+   * ramps in the tiers' health, the equal ramps cancelled out and first attempts were split evenly
+   * over the tiers, far regions included.
    */
   @Test
-  void aReturningEndpointTakesItsTiersShareBackGradually() {
+  void endpointsReturningEverywhereAtOnceKeepFirstAttemptsHome() {
     List<Endpoint> all = new ArrayList<>(zone("us-east-1", "us-east-1a", 1, 10000));
-    all.addAll(zone("us-west-2", "us-west-2a", 1, 20000));
+    all.addAll(zone("us-east-1", "us-east-1b", 1, 20000));
+    all.addAll(zone("us-west-2", "us-west-2a", 1, 30000));
     Router r = router(all);
-    EndpointState home = r.tiers().get(0).get(0);
-    for (int i = 0; i < 5; i++) {
-      assertThat(home.tryAcquire()).isTrue();
-      home.begin();
-      home.record(Outcome.CONNECT_FAILED, TimeUnit.MILLISECONDS.toNanos(3), clock.nanos());
+    for (EndpointState s : r.endpoints()) {
+      for (int i = 0; i < 5; i++) {
+        assertThat(s.tryAcquire()).isTrue();
+        s.begin();
+        s.record(Outcome.CONNECT_FAILED, TimeUnit.MILLISECONDS.toNanos(3), clock.nanos());
+      }
+      assertThat(s.available(clock.nanos())).isFalse();
     }
-    assertThat(home.available(clock.nanos())).isFalse();
-    home.restoreNow();
-    assertThat(r.tierLoads(clock.nanos())[0]).isCloseTo(14, within(0.001));
-    clock.advance(Duration.ofNanos(r.zones().slowStartNanos));
+    r.endpoints().forEach(EndpointState::restoreNow);
     assertThat(r.tierLoads(clock.nanos())[0]).isEqualTo(100);
+    assertThat(r.tiers().get(0).get(0).ramp(clock.nanos(), r.zones().slowStartNanos))
+        .isEqualTo(0.1);
   }
 
   @Test

@@ -720,9 +720,19 @@ class StaleCacheSafetyTest {
       body(client, call("/users/9"));
       // Both attempts ran on the SDK's dispatcher threads, made on Alice's thread or later.
       assertThat(seenByInterceptor).containsExactly("null", "null");
+      // A reconfiguration on a thread of another class loader builds a core whose threads keep
+      // the application's too.
+      Thread ops =
+          new Thread(() -> client.reconfigure(b -> b.deadline(java.time.Duration.ofSeconds(9))));
+      ops.setContextClassLoader(alices);
+      ops.start();
+      ops.join(30_000);
+      assertThat(ops.isAlive()).isFalse();
+      assertThat(client.settings().deadline()).isEqualTo(java.time.Duration.ofSeconds(9));
+      body(client, call("/users/9"));
       // Whose context class loader is the application's, as the client was built with: not the
       // system's (what a thread without inherited thread locals gets from Java 19 on), nor Alice's.
-      assertThat(loaders).containsOnly(builders);
+      assertThat(loaders).hasSize(3).containsOnly(builders);
     }
   }
 

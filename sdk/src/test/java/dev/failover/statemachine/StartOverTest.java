@@ -46,18 +46,23 @@ class StartOverTest {
    * attempt on an endpoint this call already waits on. None is sent, and the call goes on with the
    * attempts in flight.
    */
+  /** A hedging client that may send three hedges, its bucket filled for them. */
+  private static Harness threeHedges() {
+    Harness h = Harness.hedging(b -> b.hedging(Harness.HEDGING.withMaxHedges(3)).maxAttempts(5));
+    // Quick calls fill the hedge bucket for three hedges (each adds half a token).
+    for (int i = 0; i < 6; i++) {
+      RecordingCallback fill = new RecordingCallback();
+      h.enqueue(get("/fill/" + i), fill);
+      h.transport.next().respond(200);
+      assertThat(fill.awaitStatus()).isEqualTo(200);
+      h.events.awaitCallFinished("/fill/" + i);
+    }
+    return h;
+  }
+
   @Test
   void aHedgeIsNotSentToAnEndpointTheCallAlreadyWaitsOn() {
-    try (Harness h =
-        Harness.hedging(b -> b.hedging(Harness.HEDGING.withMaxHedges(3)).maxAttempts(5))) {
-      // Quick calls fill the hedge bucket for three hedges (each adds half a token).
-      for (int i = 0; i < 6; i++) {
-        RecordingCallback fill = new RecordingCallback();
-        h.enqueue(get("/fill/" + i), fill);
-        h.transport.next().respond(200);
-        assertThat(fill.awaitStatus()).isEqualTo(200);
-        h.events.awaitCallFinished("/fill/" + i);
-      }
+    try (Harness h = threeHedges()) {
       RecordingCallback cb = new RecordingCallback();
       h.enqueue(get("/everything-slow"), cb);
       List<Exchange> running = new ArrayList<>();
@@ -73,6 +78,30 @@ class StartOverTest {
       assertThat(cb.awaitStatus()).isEqualTo(200);
       assertThat(h.events.awaitCallFinished("/everything-slow").attempts()).isEqualTo(3);
       assertThat(h.transport.exchanges()).hasSize(3 + 7); // the warm-up and fills, then three
+    }
+  }
+
+  /**
+   * A hedge that finds every endpoint tried while the first attempt still runs starts over among
+   * the others: it was dropped, since the round begun again went back to the endpoint in flight.
+   */
+  @Test
+  void aHedgeThatStartsOverGoesToAnEndpointNotInFlight() {
+    try (Harness h = threeHedges()) {
+      RecordingCallback cb = new RecordingCallback();
+      h.enqueue(get("/one-hangs"), cb);
+      Exchange hanging = h.transport.next();
+      h.scheduler.advance(Harness.HEDGE_DELAY);
+      Exchange second = h.transport.next();
+      assertThat(second.host()).isNotEqualTo(hanging.host());
+      second.respond(503); // the first still runs: a hedge goes out at once
+      Exchange third = h.transport.next();
+      assertThat(third.host()).isNotIn(hanging.host(), second.host());
+      third.respond(503); // every endpoint tried: a new round, without the one in flight
+      Exchange fourth = h.transport.next();
+      assertThat(fourth.host()).isNotEqualTo(hanging.host());
+      fourth.respond(200);
+      assertThat(cb.awaitStatus()).isEqualTo(200);
     }
   }
 }
