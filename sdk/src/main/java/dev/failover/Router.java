@@ -543,7 +543,17 @@ final class Router {
         if (refused != null) {
           excluded.addAll(refused);
         }
-        zonesTried = List.of();
+        // The new round's tried zones are those of the attempts still in flight, as the call
+        // counts them once this pick is made: a hedge leaves the zone of the attempt it hedges.
+        if (running.isEmpty()) {
+          zonesTried = List.of();
+        } else {
+          Set<String> zonesRunning = new HashSet<>();
+          for (EndpointState s : running) {
+            zonesRunning.add(s.zoneKey);
+          }
+          zonesTried = zonesRunning;
+        }
         p = pick(now, excluded, zonesTried);
       }
       if (p == null) {

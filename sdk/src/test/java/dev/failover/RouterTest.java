@@ -346,6 +346,33 @@ class RouterTest {
         .isEqualTo(0.1);
   }
 
+  /**
+   * A start over leaves out the endpoints of the call's attempts in flight, and prefers a zone
+   * other than theirs: a hedge of a slow attempt on A1 whose other tries failed went to A2, in the
+   * slow attempt's own zone, though B1 was there.
+   */
+  @Test
+  void aStartOverLeavesOutTheAttemptsInFlightAndTheirZones() {
+    List<Endpoint> all = new ArrayList<>(zone("us-east-1", "us-east-1a", 2, 10000));
+    all.addAll(zone("us-east-1", "us-east-1b", 1, 20000));
+    Router r = router(all);
+    EndpointState a1 = r.tiers().get(0).get(0);
+    EndpointState a2 = r.tiers().get(0).get(1);
+    EndpointState b1 = r.tiers().get(1).get(0);
+    Set<EndpointState> tried = new SmallSet<>();
+    tried.addAll(List.of(a1, a2, b1));
+    List<String> zones = List.of(a1.zoneKey, b1.zoneKey);
+    for (int i = 0; i < 20; i++) {
+      Router.Pick p = r.next(clock.nanos(), tried, zones, List.of(a1));
+      assertThat(p).isNotNull();
+      assertThat(p.startedOver()).isTrue();
+      assertThat(p.endpoint()).isSameAs(b1);
+      b1.releasePermission();
+    }
+    // Nothing else is left than what runs: no pick.
+    assertThat(r.next(clock.nanos(), tried, zones, List.of(a1, a2, b1))).isNull();
+  }
+
   @Test
   void panicWhenNothingIsHealthyTriesEverythingInTierOrder() {
     List<Endpoint> all = new ArrayList<>(zone("us-east-1", "us-east-1a", 2, 10000));
