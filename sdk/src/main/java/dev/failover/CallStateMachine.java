@@ -506,14 +506,6 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       return;
     }
     EndpointState ep = pick.endpoint();
-    if (pick.startedOver() && runsOn(ep)) {
-      // A new round would put a second attempt (a hedge) on an endpoint this call is already
-      // waiting on: none is sent, and the attempts in flight decide the call.
-      if (pick.acquired()) {
-        ep.releasePermission();
-      }
-      return;
-    }
     if (pick.startedOver()) {
       // Every endpoint was tried: a new round, in which the ones still in flight count as tried,
       // so that the next attempts go round the others again rather than start over each time.
@@ -560,17 +552,6 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       running.add(f.endpoint);
     }
     return running;
-  }
-
-  /** Whether one of this call's attempts in flight runs on {@code ep}. Caller holds the lock. */
-  @GuardedBy("this")
-  private boolean runsOn(EndpointState ep) {
-    for (InFlight f : inFlight) {
-      if (f.endpoint == ep) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /** The attempt's OkHttp request: the caller's, sent to {@code ep}, with the attempt's tags. */

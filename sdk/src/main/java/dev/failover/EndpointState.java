@@ -574,11 +574,6 @@ final class EndpointState {
     }
   }
 
-  /** Gives back a permission {@link #tryAcquire} took for an attempt that is not sent. */
-  void releasePermission() {
-    breaker.releasePermission();
-  }
-
   /** Brings an ejected endpoint back at once (it answered), with slow start. */
   void restoreNow() {
     CircuitBreaker.State state = breaker.getState();

@@ -143,15 +143,16 @@ final class StaleStore {
     }
     long arrived = ticker.nanos();
     Request keyed = seen.keyed();
-    if (keyed == null || hasDirective(keyed.headers("Cache-Control"), "no-store")) {
+    if (keyed == null || keyed.cacheControl().noStore()) {
       return response;
     }
-    List<String> cacheControl = response.headers("Cache-Control");
-    if (hasDirective(cacheControl, "no-store")
-        || hasDirective(cacheControl, "no-cache")
-        || hasDirective(cacheControl, "must-revalidate")
-        || hasDirective(cacheControl, "proxy-revalidate")
-        || hasDirective(cacheControl, "s-maxage")) {
+    okhttp3.CacheControl cacheControl = response.cacheControl();
+    if (cacheControl.noStore()
+        || cacheControl.noCache()
+        || cacheControl.mustRevalidate()
+        || cacheControl.sMaxAgeSeconds() != -1
+        // OkHttp's CacheControl has no proxy-revalidate: read here.
+        || hasDirective(response.headers("Cache-Control"), "proxy-revalidate")) {
       // Must not be served stale without the origin's say (RFC 9111 4.2.4): this cache is shared
       // by the client's callers, so s-maxage and proxy-revalidate bind it too.
       return response;
@@ -160,7 +161,7 @@ final class StaleStore {
       // Its end is the connection's: one that broke off reads as a whole, shorter body.
       return response;
     }
-    if (hasDirective(cacheControl, "private") && !seen.hasIdentity(keyed)) {
+    if (cacheControl.isPrivate() && !seen.hasIdentity(keyed)) {
       // Meant for one user: kept only when the key binds it to that user's identity.
       return response;
     }
@@ -244,8 +245,8 @@ final class StaleStore {
     if (keyed == null) {
       return null;
     }
-    List<String> asked = keyed.headers("Cache-Control");
-    if (hasDirective(asked, "no-store") || hasDirective(asked, "no-cache") || maxAgeZero(asked)) {
+    okhttp3.CacheControl asked = keyed.cacheControl();
+    if (asked.noStore() || asked.noCache() || asked.maxAgeSeconds() == 0) {
       // The caller asked for a fresh response (OkHttp's CacheControl.FORCE_NETWORK, say).
       return null;
     }
@@ -350,19 +351,6 @@ final class StaleStore {
       values.put(name, seen.headers(name));
     }
     return Map.copyOf(values);
-  }
-
-  /** Whether a request's {@code Cache-Control} asks for nothing older than 0 seconds. */
-  private static boolean maxAgeZero(List<String> cacheControl) {
-    for (String v : cacheControl) {
-      for (String part : v.split(",", -1)) {
-        String d = part.trim().toLowerCase(Locale.ROOT).replace(" ", "");
-        if (d.equals("max-age=0") || d.equals("max-age=\"0\"")) {
-          return true;
-        }
-      }
-    }
-    return false;
   }
 
   /**

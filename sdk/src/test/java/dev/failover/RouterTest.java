@@ -367,7 +367,7 @@ class RouterTest {
       assertThat(p).isNotNull();
       assertThat(p.startedOver()).isTrue();
       assertThat(p.endpoint()).isSameAs(b1);
-      b1.releasePermission();
+      b1.breaker.releasePermission();
     }
     // Nothing else is left than what runs: no pick.
     assertThat(r.next(clock.nanos(), tried, zones, List.of(a1, a2, b1))).isNull();
