@@ -351,6 +351,18 @@ final class DiscoveryClientEndpointSource implements EndpointSource {
         interrupted = true;
       }
     }
+    Thread t = thread;
+    if (stopped && t != null) {
+      // The executor counts as terminated once its worker left its loop; the thread itself may
+      // still be ending (a busy machine shows it alive a moment longer): close() returns when it
+      // has ended, within what is left of the bound.
+      try {
+        t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+      stopped = !t.isAlive();
+    }
     if (!stopped) {
       log.warn(
           "{}: the discovery thread did not stop within {} s (a getInstances call still running)",
