@@ -164,13 +164,30 @@ public final class FailoverObservations implements FailoverListener, CallObserve
     AttemptContext context = new AttemptContext(call.context, attempt, request);
     Observation observation =
         Observation.createNotStarted(attemptConvention, DEFAULT_ATTEMPT, () -> context, registry)
-            .parentObservation(call.observation)
-            .start(); // the tracing handler adds the span's headers to the carrier here
+            .parentObservation(call.observation);
+    try {
+      observation.start(); // the tracing handler adds the span's headers to the carrier here
+    } catch (RuntimeException | Error e) {
+      // A handler of the application's threw: the attempt goes out unobserved rather than fail
+      // (OkHttp would cancel it, and a cancelled attempt is never retried). The handlers that
+      // started are stopped.
+      handlerThrew("starting", e);
+      try {
+        observation.stop();
+      } catch (RuntimeException | Error stopFailed) {
+        handlerThrew("stopping", stopFailed);
+      }
+      return chain.proceed(request);
+    }
     Observation.Scope scope = null;
     try {
       Request.Builder carrier = context.getCarrier();
       Request traced = carrier == null ? request : carrier.build();
-      scope = observation.openScope(); // current while the request is sent
+      try {
+        scope = observation.openScope(); // current while the request is sent
+      } catch (RuntimeException | Error e) {
+        handlerThrew("opening the scope of", e); // sent all the same, outside its scope
+      }
       Response response = chain.proceed(traced);
       context.setResponse(response);
       return response;
@@ -189,13 +206,38 @@ public final class FailoverObservations implements FailoverListener, CallObserve
           scope.close();
         }
       } catch (RuntimeException | Error e) {
-        log.warn("Failover: closing the scope of an attempt's observation threw", e);
+        handlerThrew("closing the scope of", e);
       }
       try {
         observation.stop();
       } catch (RuntimeException | Error e) {
-        log.warn("Failover: stopping an attempt's observation threw", e);
+        handlerThrew("stopping", e);
       }
+    }
+  }
+
+  /** When a handler's failure was last said at WARN (at most once a minute; DEBUG between). */
+  private final java.util.concurrent.atomic.AtomicLong lastWarnNanos =
+      new java.util.concurrent.atomic.AtomicLong(System.nanoTime() - WARN_EVERY_NANOS);
+
+  private static final long WARN_EVERY_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(1);
+
+  /**
+   * Says that an observation handler threw while the SDK was {@code doing} an attempt's
+   * observation: the attempt goes on. At WARN at most once a minute (a handler that throws does so
+   * for every attempt), at DEBUG the other times.
+   */
+  private void handlerThrew(String doing, Throwable e) {
+    long now = System.nanoTime();
+    long last = lastWarnNanos.get();
+    if (now - last >= WARN_EVERY_NANOS && lastWarnNanos.compareAndSet(last, now)) {
+      log.warn(
+          "Failover: {} an attempt's observation threw; the attempt goes on (said at most once a"
+              + " minute)",
+          doing,
+          e);
+    } else {
+      log.debug("Failover: {} an attempt's observation threw; the attempt goes on", doing, e);
     }
   }
 

@@ -364,4 +364,56 @@ class FailoverObservationsTest {
     }
     TestObservationRegistryAssert.assertThat(filtered).doesNotHaveAnyObservation();
   }
+
+  @Test
+  void aHandlerThatThrowsOnAnAttemptsStartOrScopeFailsNoCall() throws IOException {
+    for (String where : List.of("start", "scope")) {
+      long attempts;
+      TestObservationRegistry throwing = TestObservationRegistry.create();
+      List<Observation.Context> stops = new CopyOnWriteArrayList<>();
+      throwing
+          .observationConfig()
+          .observationHandler(
+              new ObservationHandler<>() {
+                @Override
+                public void onStart(Observation.Context context) {
+                  if (where.equals("start")
+                      && context instanceof FailoverObservations.AttemptContext) {
+                    throw new IllegalStateException("no caller context on this thread");
+                  }
+                }
+
+                @Override
+                public void onScopeOpened(Observation.Context context) {
+                  if (where.equals("scope")
+                      && context instanceof FailoverObservations.AttemptContext) {
+                    throw new IllegalStateException("no caller context on this thread");
+                  }
+                }
+
+                @Override
+                public void onStop(Observation.Context context) {
+                  stops.add(context);
+                }
+
+                @Override
+                public boolean supportsContext(Observation.Context context) {
+                  return true;
+                }
+              });
+      try (FailoverClient client =
+              Zones3.client(zones).listener(new FailoverObservations(throwing)).build();
+          Response response = client.newCall(get("/users/1")).execute()) {
+        // Before, OkHttp cancelled the attempt the exception left the interceptor by, and the
+        // call failed (a cancelled attempt is not retried).
+        assertThat(response.code()).as(where).isEqualTo(200);
+        attempts = client.snapshot().counters().attempts();
+      }
+      // Every attempt's observation was stopped, the one whose start threw too (a hedge may
+      // have been sent on a busy machine: one observation each).
+      assertThat(stops.stream().filter(FailoverObservations.AttemptContext.class::isInstance))
+          .as(where)
+          .hasSize((int) attempts);
+    }
+  }
 }
