@@ -348,6 +348,11 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     try {
       response = c.execute();
     } catch (IOException e) {
+      if (Thread.currentThread().isInterrupted()) {
+        // The caller's thread was interrupted (Okio then fails a read or write "interrupted").
+        callerInterrupted(f, c, e);
+        return;
+      }
       f.onFailure(c, e);
       return;
     } catch (RuntimeException | Error t) {
@@ -361,8 +366,34 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
         throw error;
       }
       return;
+    } catch (Exception e) {
+      // OkHttp's execute() throws the InterruptedException of a caller interrupted while it waits
+      // for a connection, though it declares none; the flag is cleared by then.
+      Thread.currentThread().interrupt();
+      callerInterrupted(f, c, e);
+      return;
     }
     f.onResponse(c, response);
+  }
+
+  /** What the caller's thread saw of its interrupt while it ran the first attempt, if it was. */
+  private volatile @Nullable Exception callerInterruptedBy;
+
+  /**
+   * The caller's thread was interrupted while it ran the first attempt: as when it is interrupted
+   * while it waits for the call, the call is cancelled (its attempt then says nothing about its
+   * endpoint and is not retried), and {@code execute()} throws an {@code InterruptedIOException}
+   * (see {@link #callerInterruptedBy()}), the interrupt flag kept.
+   */
+  private void callerInterrupted(InFlight f, Call c, Exception e) {
+    callerInterruptedBy = e;
+    cancel();
+    f.onFailure(c, e instanceof IOException io ? io : new IOException("interrupted", e));
+  }
+
+  /** What the caller's thread saw of its interrupt while it ran the first attempt; null if none. */
+  @Nullable Exception callerInterruptedBy() {
+    return callerInterruptedBy;
   }
 
   /**
@@ -1934,6 +1965,13 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
         // listener or DNS threw (and so does the runner of the caller's attempt), and the
         // application's EventListener may cancel it. Nothing the endpoint did: not evidence against
         // it, and not retried (the same code would run again).
+        cancelledElsewhere = true;
+      } else if (call != owner && !cancelled && !timedOut && !tag.reachedSdk) {
+        // Failed before it reached the SDK's interceptor, which runs after the application's and
+        // before DNS, connect and the network: an IOException of the application's interceptor
+        // (its token service is down, say). The same: nothing the endpoint did (counted against
+        // it, every endpoint in turn would be ejected for the application's outage), and not
+        // retried.
         cancelledElsewhere = true;
       }
       if (timedOut && !cancelled && !(e instanceof InterruptedIOException)) {

@@ -59,6 +59,15 @@ final class FailoverCall implements Call {
   public Response execute() throws IOException {
     machine.begin(null, timeoutNanos());
     long waitNanos = machine.runCallersAttempt();
+    Exception interruptedBy = machine.callerInterruptedBy();
+    if (interruptedBy != null) {
+      // Interrupted while it ran the first attempt (callerRunsFirstAttempt): the call is cancelled,
+      // as below when the wait is interrupted.
+      closeUnread();
+      InterruptedIOException ie = new InterruptedIOException("interrupted");
+      ie.initCause(interruptedBy);
+      throw ie;
+    }
     try {
       return machine.result().get(Math.max(0, waitNanos), TimeUnit.NANOSECONDS);
     } catch (ExecutionException e) {

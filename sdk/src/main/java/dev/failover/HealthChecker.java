@@ -329,18 +329,22 @@ final class HealthChecker {
               return; // abandoned, or failed to be sent: handled already
             }
             long now = ep.ticker().nanos();
-            if (!(e instanceof java.io.InterruptedIOException) && c.isCanceled()) {
+            if (!(e instanceof java.io.InterruptedIOException)
+                && (c.isCanceled() || !reach.reachedSdk)) {
               // Cancelled, not timed out: OkHttp cancels a call whose interceptor, event listener
               // or Dns threw (the application's code, which may expect a caller's context that a
-              // probe does not have), and the application's EventListener may cancel it. Nothing
-              // the endpoint did: not counted, as for an attempt; said at most once a minute,
-              // since health checks that judge nothing hide real failures.
+              // probe does not have), and the application's EventListener may cancel it. Or failed
+              // before it reached the SDK's interceptor: an IOException of the application's
+              // interceptor (its token service is down). Nothing the endpoint did: not counted,
+              // as for an attempt; said at most once a minute, since health checks that judge
+              // nothing hide real failures.
               long last = cancelledWarnedAt;
               if (last == Long.MIN_VALUE || now - last >= HELD_WARN_NANOS) {
                 cancelledWarnedAt = now;
                 log.warn(
-                    "[{}] probe of {} was cancelled in the client (the application's code in it"
-                        + " threw, or cancelled it): not counted (said at most once a minute)",
+                    "[{}] probe of {} was cancelled or failed in the client (the application's"
+                        + " code in it threw, or cancelled it): not counted (said at most once a"
+                        + " minute)",
                     service,
                     ep.endpoint,
                     e);

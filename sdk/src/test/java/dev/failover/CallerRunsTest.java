@@ -263,4 +263,39 @@ class CallerRunsTest {
       assertEndedByItsOnlyAttempt(client, recorder, onNetwork);
     }
   }
+
+  @Test
+  void aCallerInterruptedWhileItRunsTheFirstAttemptGetsAnInterruptedIOException() throws Exception {
+    // A server that accepts connections and never answers: OkHttp waits for the connection or
+    // the response on the caller's thread, whose interrupt flag is set.
+    try (java.net.ServerSocket silent =
+            new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+        FailoverClient client =
+            FailoverClient.builder()
+                .service("silent")
+                .home("r", "z")
+                .endpoint("http://127.0.0.1:" + silent.getLocalPort(), "r", "z")
+                .callerRunsFirstAttempt(true)
+                .deadline(Duration.ofSeconds(30))
+                .build()) {
+      Call call = client.newCall(new Request.Builder().url("http://silent/x").build());
+      Thread.currentThread().interrupt();
+      try {
+        // Before: OkHttp's undeclared InterruptedException escaped, the flag cleared, and the
+        // call never ended (no deadline timer for execute()); or the interrupted read was a
+        // TIMEOUT charged to the endpoint and retried.
+        assertThatThrownBy(call::execute).isInstanceOf(java.io.InterruptedIOException.class);
+        assertThat(Thread.currentThread().isInterrupted()).as("interrupt flag kept").isTrue();
+      } finally {
+        boolean unused = Thread.interrupted();
+      }
+      assertThat(call.isCanceled()).isTrue();
+      FailoverSnapshot s = client.snapshot();
+      assertThat(s.counters().failedCalls()).isEqualTo(1);
+      assertThat(s.counters().attempts()).isEqualTo(1);
+      FailoverSnapshot.EndpointState e = s.zones().get(0).endpoints().get(0);
+      assertThat(e.outstanding()).isZero();
+      assertThat(e.health()).isEqualTo(FailoverSnapshot.Health.HEALTHY);
+    }
+  }
 }

@@ -109,6 +109,45 @@ class HealthProbeClientTest {
   }
 
   /**
+   * An interceptor of the application that fails a probe with an IOException of its own (its token
+   * service is down) before the SDK's interceptor: not counted, as an attempt; a probe that fails
+   * below the SDK's interceptor (a refused connection) still is.
+   */
+  @Test
+  void aProbeFailedByTheApplicationsInterceptorIsNotCountedButARefusalIs() throws Exception {
+    // Nothing listens on either port: the second endpoint's probes are refused.
+    Router r = router(2);
+    EndpointState own = r.endpoints().get(0);
+    EndpointState refused = r.endpoints().get(1);
+    CountDownLatch thrice = new CountDownLatch(3);
+    CountDownLatch twiceRefused = new CountDownLatch(2);
+    OkHttpClient http =
+        new OkHttpClient.Builder()
+            .addInterceptor(
+                chain -> {
+                  if (chain.request().url().port() == own.endpoint.url().port()) {
+                    thrice.countDown();
+                    throw new java.io.IOException("token service unavailable");
+                  }
+                  twiceRefused.countDown();
+                  return chain.proceed(chain.request());
+                })
+            .addInterceptor(new ClientCore.SeenCapture(null, clock, false))
+            .build();
+    HealthChecker checker = checker(http);
+    try {
+      checker.start(r.endpoints());
+      // Each probe is sent once the one before it was handled: by the second, the first was.
+      assertThat(thrice.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+      assertThat(twiceRefused.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+      assertThat(refused.isDown()).as("refused").isTrue();
+      assertThat(own.isDown()).as("failed by the application's interceptor").isFalse();
+    } finally {
+      checker.stop();
+    }
+  }
+
+  /**
    * Probes share the dispatcher's maxRequests with real attempts: of many dead endpoints, each
    * holding a slot for its whole timeout, they took every slot and real calls queued behind them.
    * Now at most a quarter of it (here 1 of 4) is in flight.

@@ -427,4 +427,29 @@ class UserCodeFailureTest {
       assertThat(err.text()).contains("factory boom");
     }
   }
+
+  @Test
+  void anIOExceptionOfAnInterceptorBeforeTheSdkBlamesNoEndpointAndIsNotRetried() {
+    // The application's interceptor throws its own IOException before proceed (its token
+    // service is down): before, it was a refused connection of the endpoint (it never reached the
+    // network), retried on B1, then W1, each ejected in turn (with one failure enough here).
+    try (Harness h =
+        new Harness(b -> b.ejection(EjectionPolicy.defaults().withConsecutiveFailures(1)))) {
+      h.transport.holdInClient(r -> true); // never past the application's interceptor
+      RecordingCallback cb = new RecordingCallback();
+      h.enqueue(Harness.post("/user/token"), cb);
+      IOException own = new IOException("token service unavailable");
+      h.transport.next().fail(own);
+      FailoverException e = cb.awaitFailure();
+      assertThat(e.reason()).isEqualTo(FailoverException.Reason.RETRIES_EXHAUSTED);
+      assertThat(e.attempts()).extracting(Attempt::outcome).containsExactly(Outcome.CANCELLED);
+      h.events.awaitCallFinished("/user/token");
+      assertThat(h.endpoint(A1).breakerState()).isEqualTo("CLOSED");
+      assertThat(h.events.of(FailoverEvent.EndpointEjected.class)).isEmpty();
+
+      h.transport.holdInClient(r -> false);
+      nextCallWorks(h, "/user/after-token");
+      h.quiesce();
+    }
+  }
 }
