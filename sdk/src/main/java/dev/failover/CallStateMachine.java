@@ -487,11 +487,16 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     } else {
       try {
         if (cb != null) {
-          // execute() needs no timer: the caller's timed wait ends the call at its deadline.
+          // execute() needs no timer: the caller's timed wait ends the call at its deadline. The
+          // deadline counts from the call's start, before the observer's callStarted ran.
           if (core.realTime) {
-            deadlineTimeout = core.timeouts.arm(total, this);
+            deadlineTimeout = core.timeouts.armAt(start + total, this);
           } else {
-            deadlineTimer = core.scheduler.schedule(this::onDeadline, total, TimeUnit.NANOSECONDS);
+            deadlineTimer =
+                core.scheduler.schedule(
+                    this::onDeadline,
+                    Math.max(0, deadline.remaining(core.ticker.nanos())),
+                    TimeUnit.NANOSECONDS);
           }
         }
         // The call's start is the first attempt's and the probe's "now": the clock is read once.

@@ -216,6 +216,12 @@ final class Timeouts implements AutoCloseable {
         } catch (RejectedExecutionException e) {
           // The client is closing (its close() cancels every call): here rather than never.
           tell(target);
+        } catch (RuntimeException | Error e) {
+          // The dispatcher could not take it (OutOfMemoryError: unable to create native thread,
+          // with many attempts hanging): told here rather than never, and this thread lives on,
+          // or no attempt timeout or deadline of the client would ever fire again.
+          log.error("Failover: handing a timeout to the dispatcher failed; told at once", e);
+          tell(target);
         }
       }
     }
@@ -224,7 +230,7 @@ final class Timeouts implements AutoCloseable {
   private static void tell(Target target) {
     try {
       target.timedOut();
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
       log.error("Failover: ending what timed out (an attempt or a call) failed", e);
     }
   }

@@ -272,6 +272,31 @@ class TimeoutsTest {
     assertThat(target.thread.get()).isEqualTo("test-timeouts");
   }
 
+  @Test
+  void whenTheActionsExecutorFailsWithAnErrorTheTargetIsToldAndLaterTimeoutsStillFire()
+      throws Exception {
+    AtomicInteger handed = new AtomicInteger();
+    Timeouts timeouts =
+        new Timeouts(
+            threads,
+            r -> {
+              if (handed.getAndIncrement() == 0) {
+                throw new OutOfMemoryError("unable to create native thread");
+              }
+              actions.execute(r);
+            });
+    made.add(timeouts);
+    Target first = new Target();
+    timeouts.arm(1, first);
+    // Before, the Error ended the timeouts' thread: no timeout of the client fired again.
+    assertThat(first.await()).isTrue();
+    assertThat(first.thread.get()).isEqualTo("test-timeouts");
+    Target later = new Target();
+    timeouts.arm(1, later);
+    assertThat(later.await()).isTrue();
+    assertThat(later.thread.get()).isEqualTo("test-actions");
+  }
+
   /** Waits (bounded) until {@code t} parks with nothing to do. */
   private static void awaitParked(Thread t) throws InterruptedException {
     long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);

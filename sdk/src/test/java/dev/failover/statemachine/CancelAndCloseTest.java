@@ -243,4 +243,29 @@ class CancelAndCloseTest {
       assertThat(h.client.snapshot().counters().attempts()).isZero();
     }
   }
+
+  @Test
+  void anEnqueuedCallsDeadlineCountsFromItsStartNotFromWhenTheObserverReturned() {
+    java.util.concurrent.atomic.AtomicReference<Harness> ref =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    // The application's observer (a tracing handler on a cold JVM) takes 2 s of the call's time:
+    // before, the deadline timer was armed for the whole deadline from when it returned.
+    try (Harness h =
+        new Harness(
+            b ->
+                b.listener(
+                    new dev.failover.SlowCallObserver(
+                        () -> ref.get().clock.advance(Duration.ofSeconds(2)))))) {
+      ref.set(h);
+      long t0 = h.scheduler.now();
+      RecordingCallback cb = new RecordingCallback();
+      h.enqueue(get("/deadline/observed"), cb);
+      Exchange first = h.transport.next();
+      h.scheduler.awaitOneShotAt(t0 + Harness.DEADLINE.toNanos());
+      h.scheduler.advanceTo(t0 + Harness.DEADLINE.toNanos());
+      assertThat(cb.awaitFailure().reason()).isEqualTo(FailoverException.Reason.DEADLINE_EXCEEDED);
+      assertThat(first.cancelled()).isTrue();
+      h.quiesce();
+    }
+  }
 }
