@@ -466,6 +466,22 @@ final class ClientCore implements Closeable {
   }
 
   /**
+   * A newer configuration replaced this one, whose calls still run: its health checks and zone
+   * judgement stop at once (the new core probes and judges the same endpoints and zones, and both
+   * told the application's listeners of each change); its stall detector runs on while its calls
+   * do, to excuse their timeouts, but tells no one (the new core's tells of the same stall).
+   * Returns the stalls it had counted.
+   */
+  long retire() {
+    if (healthChecker != null) {
+      healthChecker.stop();
+    }
+    zoneTimer.cancel(false);
+    events.muteClientHealth();
+    return clientHealth.stalls();
+  }
+
+  /**
    * Stops the work a replaced configuration no longer needs once its calls have ended: health
    * checks, zone judgement, the client tick.
    */

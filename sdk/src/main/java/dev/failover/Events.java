@@ -63,7 +63,23 @@ final class Events {
     return !listeners.isEmpty();
   }
 
+  /**
+   * The client's own health is told by a newer configuration's core from now on: this one's stall
+   * events are logged at DEBUG only.
+   */
+  void muteClientHealth() {
+    clientHealthMuted = true;
+  }
+
+  private volatile boolean clientHealthMuted;
+
   public void emit(FailoverEvent event) {
+    if (clientHealthMuted
+        && (event instanceof FailoverEvent.ClientStalled
+            || event instanceof FailoverEvent.ClientRecovered)) {
+      log.debug("replaced configuration, not told: {}", event);
+      return;
+    }
     Executor executor = offScheduler;
     if (executor != null && ON_SCHEDULER.get() != null && !listeners.isEmpty()) {
       logEvent(event);

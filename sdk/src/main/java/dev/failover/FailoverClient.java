@@ -254,7 +254,7 @@ public final class FailoverClient implements Call.Factory, Closeable {
     }
     Totals totals = s.carried.plus(Totals.of(now));
     for (Generation g : s.retiring) {
-      totals = totals.plus(Totals.of(g.core.snapshot()));
+      totals = totals.plus(g.totals());
     }
     return totals.into(now);
   }
@@ -571,6 +571,7 @@ public final class FailoverClient implements Call.Factory, Closeable {
         old.core.discovery.close();
         r.catchUp(intake);
       }
+      old.stallsWhenRetired = old.core.retire();
       int running = Math.max(0, old.running.get());
       log.info(
           "[{}] {}; {} call(s) in flight finish on the previous state",
@@ -632,7 +633,7 @@ public final class FailoverClient implements Call.Factory, Closeable {
   private void finish(Generation g) {
     try {
       g.core.close();
-      Totals last = Totals.of(g.core.snapshot());
+      Totals last = g.totals();
       synchronized (lock) {
         state = state.without(g, last);
       }
@@ -724,6 +725,21 @@ public final class FailoverClient implements Call.Factory, Closeable {
 
     /** Whether a newer core replaced this one: it closes when its last call ends. */
     private volatile boolean retired;
+
+    /**
+     * The stalls the core had counted when a newer core replaced it, -1 before: its detector runs
+     * on for its calls, and the newer core counts the same stalls.
+     */
+    volatile long stallsWhenRetired = -1;
+
+    /** What the core adds to the client's totals. */
+    Totals totals() {
+      Totals t = Totals.of(core.snapshot());
+      long atRetirement = stallsWhenRetired;
+      return atRetirement < 0 || t.clientStalls() <= atRetirement
+          ? t
+          : new Totals(t.counters(), atRetirement, t.listUpdates(), t.listsHeld());
+    }
 
     /** Counted down when the core is closed. */
     final CountDownLatch closed = new CountDownLatch(1);

@@ -116,6 +116,59 @@ class ReconfigureTest {
   }
 
   @Test
+  void aReplacedCoreStillRunningACallNoLongerProbesNorTellsOfHealth() throws Exception {
+    // A call keeps the old core running for 8 s after the change.
+    zones.stubAll(get(urlPathEqualTo("/held")).willReturn(ok("held").withFixedDelay(8_000)));
+    List<FailoverEvent.EndpointEjected> ejected = new java.util.concurrent.CopyOnWriteArrayList<>();
+    CountDownLatch firstEjection = new CountDownLatch(1);
+    FailoverListener listener =
+        new FailoverListener() {
+          @Override
+          public void onEjected(FailoverEvent.EndpointEjected e) {
+            ejected.add(e);
+            firstEjection.countDown();
+          }
+        };
+    try (FailoverClient client =
+        Zones3.client(zones)
+            .listener(listener)
+            .deadline(Duration.ofSeconds(10))
+            .attemptTimeout(Duration.ofSeconds(10))
+            .healthCheck(
+                HealthCheck.http("/health")
+                    .withInterval(Duration.ofMillis(50))
+                    .withDownInterval(Duration.ofMillis(50))
+                    .withThresholds(1, 1))
+            .build()) {
+      CompletableFuture<Response> held = enqueue(client.newCall(request("/held")));
+      client.reconfigure(b -> b.maxAttempts(2));
+      dev.failover.testkit.FakeEndpoint bad = zones.fakeEndpoints().get(5);
+      com.github.tomakehurst.wiremock.client.MappingBuilder health = get(urlPathEqualTo("/health"));
+      bad.server()
+          .stubFor(health.willReturn(com.github.tomakehurst.wiremock.client.WireMock.notFound()));
+      assertThat(firstEjection.await(10, TimeUnit.SECONDS)).isTrue();
+      // Six more probes of it, by whichever core probes: the old one, probing every 50 ms as
+      // well, would have marked it down by then too. Before, both cores told of each change.
+      int seen = probes(bad);
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (probes(bad) < seen + 6 && System.nanoTime() < until) {
+        java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+      }
+      assertThat(probes(bad)).isGreaterThanOrEqualTo(seen + 6);
+      assertThat(ejected).hasSize(1);
+      assertThat(held.isDone()).as("the old core still runs its call").isFalse();
+    }
+  }
+
+  private static int probes(dev.failover.testkit.FakeEndpoint e) {
+    return e.server()
+        .findAll(
+            com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor(
+                urlPathEqualTo("/health")))
+        .size();
+  }
+
+  @Test
   void aBodyReadWhileTheConfigurationIsReplacedKeepsItsAttemptTimeout() throws Exception {
     // Headers at once, then ten bytes over 8 s: far longer than the attempt's 2 s timeout, and
     // each gap far inside OkHttp's 10 s read timeout.
