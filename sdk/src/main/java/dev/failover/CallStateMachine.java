@@ -863,14 +863,25 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       return;
     }
     try {
-      hedgeTimer = core.scheduler.schedule(this::hedgeNow, delay, TimeUnit.NANOSECONDS);
+      int arming = ++hedgeArmings;
+      hedgeTimer = core.scheduler.schedule(() -> hedgeNow(arming), delay, TimeUnit.NANOSECONDS);
     } catch (RejectedExecutionException e) {
       // Closing.
     }
   }
 
-  private void hedgeNow() {
+  /**
+   * How many times the hedge timer was armed: a timer that fired while another was armed after it
+   * (it waited for the lock while a retry re-armed it) is not the current one, and does nothing.
+   */
+  @GuardedBy("this")
+  private int hedgeArmings;
+
+  private void hedgeNow(int arming) {
     synchronized (this) {
+      if (arming != hedgeArmings) {
+        return; // the timer armed after it is the current one, and still cancellable
+      }
       hedgeTimer = null;
       try {
         // A timer that waited for the lock while a retry was scheduled hedges nothing: with no
