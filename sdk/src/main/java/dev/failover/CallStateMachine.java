@@ -1058,6 +1058,8 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
             // Cancelled before it reached the SDK (held in the queue for maxRequests or in the
             // application's interceptors): it never reached its endpoint, and its time is not one.
             || (outcome == Outcome.CANCELLED && !reachedSdk)
+            // The client's host ran out of ports or file descriptors: nothing the endpoint did.
+            || (outcome == Outcome.CONNECT_FAILED && Classifier.clientResourcesExhausted(failure))
             || Classifier.clientsOwnTimeout(
                 outcome,
                 failure,

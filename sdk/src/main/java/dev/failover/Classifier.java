@@ -178,11 +178,31 @@ final class Classifier {
   }
 
   /**
-   * Whether an attempt's connection was refused or unreachable: a {@code CONNECT_FAILED} that did
-   * not time out. Such failures corroborate a zone's outage by themselves.
+   * Whether an attempt's connection was refused or unreachable: a {@code CONNECT_FAILED} with a
+   * {@code ConnectException}, {@code NoRouteToHostException} or {@code PortUnreachableException}.
+   * Such failures corroborate a zone's outage by themselves. Other connect failures (a name that
+   * did not resolve, a TLS handshake that failed) count against the endpoint and its zone as any
+   * failure, without corroborating an outage.
    */
   static boolean refused(Outcome outcome, @org.jspecify.annotations.Nullable IOException failure) {
-    return outcome == Outcome.CONNECT_FAILED && !(failure instanceof InterruptedIOException);
+    return outcome == Outcome.CONNECT_FAILED
+        && (failure instanceof ConnectException
+            || failure instanceof NoRouteToHostException
+            || failure instanceof PortUnreachableException);
+  }
+
+  /**
+   * Whether a connection failed for want of the client's own resources: no local port to bind
+   * ({@code BindException}, "Cannot assign requested address" when the host ran out of ephemeral
+   * ports) or no file descriptor ("Too many open files"). A saturated client host, not the
+   * endpoint: no evidence against it or its zone.
+   */
+  static boolean clientResourcesExhausted(@org.jspecify.annotations.Nullable IOException failure) {
+    if (failure instanceof java.net.BindException) {
+      return true;
+    }
+    String message = failure instanceof SocketException ? failure.getMessage() : null;
+    return message != null && message.contains("Too many open files");
   }
 
   /** Whether a request may be sent more than once. */

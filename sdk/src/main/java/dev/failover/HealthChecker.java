@@ -330,12 +330,15 @@ final class HealthChecker {
             }
             long now = ep.ticker().nanos();
             if (!(e instanceof java.io.InterruptedIOException)
-                && (c.isCanceled() || !reach.reachedSdk)) {
+                && (c.isCanceled()
+                    || !reach.reachedSdk
+                    || Classifier.clientResourcesExhausted(e))) {
               // Cancelled, not timed out: OkHttp cancels a call whose interceptor, event listener
               // or Dns threw (the application's code, which may expect a caller's context that a
               // probe does not have), and the application's EventListener may cancel it. Or failed
               // before it reached the SDK's interceptor: an IOException of the application's
-              // interceptor (its token service is down). Nothing the endpoint did: not counted,
+              // interceptor (its token service is down). Or the client's host ran out of ports or
+              // file descriptors. Nothing the endpoint did: not counted,
               // as for an attempt; said at most once a minute, since health checks that judge
               // nothing hide real failures.
               long last = cancelledWarnedAt;

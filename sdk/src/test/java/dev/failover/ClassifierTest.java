@@ -25,7 +25,25 @@ class ClassifierTest {
   void aConnectThatTimedOutIsNoRefusal() {
     assertThat(Classifier.refused(Outcome.CONNECT_FAILED, new ConnectException("refused")))
         .isTrue();
-    assertThat(Classifier.refused(Outcome.CONNECT_FAILED, new UnknownHostException("x"))).isTrue();
+    assertThat(Classifier.refused(Outcome.CONNECT_FAILED, new java.net.NoRouteToHostException()))
+        .isTrue();
+    // A name that did not resolve may be the client's own resolver failing for every endpoint:
+    // evidence against the endpoint, but no corroboration of a zone's outage (which would lift
+    // the cap on evacuations). Nor is a failed TLS handshake, nor the client's own exhaustion.
+    assertThat(Classifier.refused(Outcome.CONNECT_FAILED, new UnknownHostException("x"))).isFalse();
+    assertThat(
+            Classifier.refused(
+                Outcome.CONNECT_FAILED, new javax.net.ssl.SSLHandshakeException("handshake")))
+        .isFalse();
+    java.net.BindException noPort = new java.net.BindException("Cannot assign requested address");
+    assertThat(Classifier.refused(Outcome.CONNECT_FAILED, noPort)).isFalse();
+    assertThat(Classifier.clientResourcesExhausted(noPort)).isTrue();
+    assertThat(
+            Classifier.clientResourcesExhausted(
+                new java.net.SocketException("Too many open files")))
+        .isTrue();
+    assertThat(Classifier.clientResourcesExhausted(new ConnectException("Connection refused")))
+        .isFalse();
     assertThat(Classifier.refused(Outcome.CONNECT_FAILED, new SocketTimeoutException("connect")))
         .isFalse();
     assertThat(Classifier.refused(Outcome.CONNECT_FAILED, new InterruptedIOException("timeout")))

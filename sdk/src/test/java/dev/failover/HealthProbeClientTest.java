@@ -147,6 +147,64 @@ class HealthProbeClientTest {
     }
   }
 
+  /** The client's host out of ephemeral ports: its probes say nothing about the endpoint. */
+  @Test
+  void aProbeThatFindsNoLocalPortIsNotCounted() throws Exception {
+    Router r = router(1);
+    EndpointState ep = r.endpoints().get(0);
+    CountDownLatch thrice = new CountDownLatch(3);
+    javax.net.SocketFactory noPorts =
+        new javax.net.SocketFactory() {
+          @Override
+          public java.net.Socket createSocket() {
+            return new java.net.Socket() {
+              @Override
+              public void connect(java.net.SocketAddress to, int timeout)
+                  throws java.io.IOException {
+                thrice.countDown();
+                throw new java.net.BindException("Cannot assign requested address");
+              }
+            };
+          }
+
+          @Override
+          public java.net.Socket createSocket(String host, int port) {
+            throw new UnsupportedOperationException();
+          }
+
+          @Override
+          public java.net.Socket createSocket(
+              String host, int port, java.net.InetAddress local, int localPort) {
+            throw new UnsupportedOperationException();
+          }
+
+          @Override
+          public java.net.Socket createSocket(java.net.InetAddress host, int port) {
+            throw new UnsupportedOperationException();
+          }
+
+          @Override
+          public java.net.Socket createSocket(
+              java.net.InetAddress host, int port, java.net.InetAddress local, int localPort) {
+            throw new UnsupportedOperationException();
+          }
+        };
+    OkHttpClient http =
+        new OkHttpClient.Builder()
+            .socketFactory(noPorts)
+            .addInterceptor(new ClientCore.SeenCapture(null, clock, false))
+            .build();
+    HealthChecker checker = checker(http);
+    try {
+      checker.start(r.endpoints());
+      // Each probe is sent once the one before it was handled: two were handled by the third.
+      assertThat(thrice.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+      assertThat(ep.isDown()).isFalse();
+    } finally {
+      checker.stop();
+    }
+  }
+
   /**
    * Probes share the dispatcher's maxRequests with real attempts: of many dead endpoints, each
    * holding a slot for its whole timeout, they took every slot and real calls queued behind them.

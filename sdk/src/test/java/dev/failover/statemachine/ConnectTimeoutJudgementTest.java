@@ -85,4 +85,23 @@ class ConnectTimeoutJudgementTest {
       assertThat(h.endpoint(A1).ejections()).isEqualTo(1);
     }
   }
+
+  @Test
+  void aClientOutOfPortsOrFileDescriptorsBlamesNoEndpointNorZone() {
+    // The client's host ran out of ephemeral ports, then of file descriptors: before, each was a
+    // refused connection of the home endpoint, which ejected it and, as a refusal corroborates an
+    // outage by itself, evacuated the home zone past the cap.
+    try (Harness h = new Harness(b -> b.zones(ZonePolicy.defaults()))) {
+      h.failOnA1ThenServeOnB1(
+          "/no-port/",
+          5,
+          e -> e.fail(new java.net.BindException("Cannot assign requested address")));
+      h.failOnA1ThenServeOnB1(
+          "/no-fd/", 5, e -> e.fail(new java.net.SocketException("Too many open files")));
+      h.scheduler.advance(Duration.ofSeconds(2)); // zone judgement runs every second
+      assertThat(h.endpoint(A1).breakerState()).isEqualTo("CLOSED");
+      assertThat(h.events.of(FailoverEvent.EndpointEjected.class)).isEmpty();
+      assertThat(h.events.of(FailoverEvent.ZoneEvacuated.class)).isEmpty();
+    }
+  }
 }
