@@ -2,8 +2,10 @@ package dev.failover.testkit;
 
 import com.github.tomakehurst.wiremock.client.MappingBuilder;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -57,8 +59,10 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * evacuated zones) from one test to the next, and a client that outlives the zones keeps probing
  * ports that are gone. {@link #onReset(Runnable)} runs an action whenever the zones reset, such as
  * {@code client::reset}, and {@link #onClose(Runnable)} runs one before they stop, such as {@code
- * client::close}. In Spring tests, the testkit closes a test class's application context when the
- * class's zones close (see {@code dev.failover.testkit.spring.FakeZonesTestExecutionListener}).
+ * client::close}. Actions registered while a test class runs are the class's: when the class ends
+ * and the zones keep running (shared by several classes), its close actions run then, and its
+ * actions are dropped. In Spring tests, the testkit closes a test class's application context when
+ * the class's zones close (see {@code dev.failover.testkit.spring.FakeZonesTestExecutionListener}).
  *
  * <p><b>Endpoints.</b> Each endpoint is a WireMock server on an internal port, behind a small TCP
  * proxy on the public port its URL names; the proxy injects the socket faults (see {@link
@@ -98,9 +102,11 @@ public final class FakeZones
   private boolean perClass; // started by beforeAll: afterAll of the outermost class closes them
   private int classDepth;
 
-  // Guarded by lifecycle; registered while running, dropped when the zones close.
-  private final List<Runnable> resetActions = new ArrayList<>();
-  private final List<Runnable> closeActions = new ArrayList<>();
+  // Guarded by lifecycle; registered while running, dropped when the zones close, or when the test
+  // class they were registered for ends (see ClassScope).
+  private final List<Hook> resetActions = new ArrayList<>();
+  private final List<Hook> closeActions = new ArrayList<>();
+  private final Deque<ClassScope> classScopes = new ArrayDeque<>(); // innermost class first
 
   private FakeZones(Builder builder) {
     this.seed = builder.seed;
@@ -303,7 +309,7 @@ public final class FakeZones
     for (FakeEndpoint endpoint : endpoints) {
       endpoint.reset(seed);
     }
-    List<Runnable> actions;
+    List<Hook> actions;
     synchronized (lifecycle) {
       actions = List.copyOf(resetActions);
     }
@@ -328,7 +334,10 @@ public final class FakeZones
    * }</pre>
    *
    * <p>The action runs on the thread that resets, outside the zones' locks. It stays registered
-   * until the zones close.
+   * until the zones close, or, if it was registered while a test class that registers these zones
+   * ran (its {@code @BeforeAll}, its tests), until that class ends without closing them: zones
+   * shared by several classes (started once, from a static holder) run one class's reset actions
+   * only while that class runs, never the actions of a class before, whose client may be closed.
    *
    * @param action what to run, such as {@code client::reset}
    * @return this
@@ -345,6 +354,13 @@ public final class FakeZones
    * the thread that closes, outside the zones' locks; then they and the {@link #onReset} actions
    * are dropped (a restart starts with none).
    *
+   * <p>An action registered while a test class that registers these zones runs (in its
+   * {@code @BeforeAll}, say) belongs to that class: if the class ends and the zones keep running
+   * (zones shared by several classes, which the extension does not close), the extension runs the
+   * class's close actions then, in reverse order, and drops them and the class's reset actions, so
+   * that the class's client is closed after its last test and the next class's tests never reset
+   * it.
+   *
    * @param action what to run, such as {@code client::close}
    * @return this
    * @throws IllegalStateException if not running
@@ -353,24 +369,50 @@ public final class FakeZones
     return register("onClose", closeActions, action);
   }
 
-  private FakeZones register(String what, List<Runnable> actions, Runnable action) {
+  private FakeZones register(String what, List<Hook> actions, Runnable action) {
     Objects.requireNonNull(action, "action");
     synchronized (lifecycle) {
       if (proxyLoop == null) {
         throw new IllegalStateException(
             what + " needs running zones: call start(), or register them with @RegisterExtension");
       }
-      actions.add(action);
+      Hook hook = new Hook(action);
+      actions.add(hook);
+      ClassScope scope = classScopes.peekFirst();
+      if (scope != null) {
+        scope.hooks.add(hook);
+      }
     }
     return this;
   }
 
+  /**
+   * One registration of an action; compared by identity, so that dropping a class's hooks drops
+   * exactly what it registered, even an action another class registered too.
+   */
+  private static final class Hook {
+    final Runnable action;
+
+    Hook(Runnable action) {
+      this.action = action;
+    }
+  }
+
+  /**
+   * The hooks registered between a test class's {@code beforeAll} and its {@code afterAll} (its
+   * {@code @BeforeAll} methods, its tests, and those of classes nested in it that register the
+   * zones themselves belong to the innermost one). Guarded by {@code lifecycle}.
+   */
+  private static final class ClassScope {
+    final List<Hook> hooks = new ArrayList<>();
+  }
+
   /** Runs every action; returns the first exception, the later ones suppressed in it. */
-  private static @Nullable RuntimeException runAll(List<Runnable> actions) {
+  private static @Nullable RuntimeException runAll(List<Hook> actions) {
     RuntimeException failure = null;
-    for (Runnable action : actions) {
+    for (Hook hook : actions) {
       try {
-        action.run();
+        hook.action.run();
       } catch (RuntimeException e) {
         if (failure == null) {
           failure = e;
@@ -442,12 +484,13 @@ public final class FakeZones
    */
   @Override
   public void close() {
-    List<Runnable> actions;
+    List<Hook> actions;
     synchronized (lifecycle) {
       actions = new ArrayList<>(closeActions);
       Collections.reverse(actions);
       closeActions.clear();
       resetActions.clear();
+      classScopes.forEach(scope -> scope.hooks.clear()); // run now: never again at a class's end
     }
     RuntimeException actionFailure = runAll(actions);
     try {
@@ -543,12 +586,14 @@ public final class FakeZones
   /**
    * Starts the endpoints for the test class (a static field), unless they are running already:
    * zones started elsewhere (shared by several classes from a static holder, say) are used as they
-   * are, and left running after the class.
+   * are, and left running after the class. The hooks registered from now until the class's {@code
+   * afterAll} are the class's (see {@link #afterAll}).
    */
   @Override
   public void beforeAll(ExtensionContext context) {
     synchronized (lifecycle) {
       classDepth++;
+      classScopes.addFirst(new ClassScope());
       if (proxyLoop == null) {
         start();
         perTest = false;
@@ -559,20 +604,41 @@ public final class FakeZones
 
   /**
    * Stops the endpoints after the outermost test class, if this extension started them for it (they
-   * were not running before): zones someone else started are theirs to close.
+   * were not running before): zones someone else started are theirs to close. When it does not
+   * close them, it runs the {@link #onClose} actions registered while the class ran (in reverse
+   * order) and drops them and the class's {@link #onReset} actions: the class's client is closed
+   * after its last test, and the next class to share the zones never resets it.
+   *
+   * @throws RuntimeException the first exception a close action threw, once every one has run
    */
   @Override
   public void afterAll(ExtensionContext context) {
     boolean last;
+    List<Hook> classCloseActions = new ArrayList<>();
     synchronized (lifecycle) {
       classDepth = Math.max(0, classDepth - 1);
       last = classDepth == 0 && perClass;
       if (last) {
         perClass = false;
       }
+      ClassScope scope = classScopes.pollFirst();
+      if (scope != null && !last) {
+        for (Hook hook : scope.hooks) {
+          if (closeActions.remove(hook)) {
+            classCloseActions.add(hook);
+          }
+          resetActions.remove(hook);
+        }
+        Collections.reverse(classCloseActions);
+      }
     }
     if (last) {
       close();
+      return;
+    }
+    RuntimeException failure = runAll(classCloseActions);
+    if (failure != null) {
+      throw failure;
     }
   }
 

@@ -4,6 +4,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static com.github.tomakehurst.wiremock.client.WireMock.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -16,6 +17,7 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.platform.launcher.listeners.TestExecutionSummary;
 
 /**
  * {@code onReset} and {@code onClose}: what a client built against the zones needs so that one
@@ -61,6 +63,113 @@ class ClientHooksTest {
       assertThat(zones.isRunning()).isTrue();
       assertThat(SEEN).containsExactly("reset: healed", "reset: healed");
     }
+  }
+
+  /**
+   * Zones shared by classes from a static holder, each class registering its own client's hooks in
+   * {@code @BeforeAll}, as the guide shows: each class's hooks end with the class. The next class's
+   * tests never reset the client of a class before (which throws once that client is closed), and a
+   * class's client is closed after its last test, not when the shared zones close.
+   */
+  @Test
+  void hooksRegisteredByATestClassEndWithTheClassWhenTheZonesAreShared() {
+    SharedZones.LOG.clear();
+    try {
+      TestExecutionSummary summary =
+          JUnitRuns.run(
+              selectClass(FirstOnSharedZones.class), selectClass(SecondOnSharedZones.class));
+
+      assertThat(summary.getTotalFailureCount()).as(JUnitRuns.failures(summary)).isZero();
+      assertThat(summary.getTestsSucceededCount()).isEqualTo(2);
+      assertThat(SharedZones.ZONES.isRunning()).isTrue();
+      assertThat(SharedZones.LOG)
+          .containsExactly(
+              "holder's reset", // registered outside any class: for every class
+              "client of First reset",
+              "client of First closed", // by its own @AfterAll; the hook's close does nothing
+              "holder's reset",
+              "client of Second reset",
+              "client of Second closed"); // by its hook, at the end of its class
+    } finally {
+      SharedZones.ZONES.close();
+    }
+    assertThat(SharedZones.LOG).as("the class's close action ran once").hasSize(6);
+  }
+
+  /** Stands for a FailoverClient: reset() throws once closed, as FailoverClient.reset() does. */
+  static final class FakeClient {
+    private final String name;
+    private boolean closed;
+
+    FakeClient(String name) {
+      this.name = name;
+    }
+
+    synchronized void reset() {
+      if (closed) {
+        throw new IllegalStateException(name + " is closed");
+      }
+      SharedZones.LOG.add(name + " reset");
+    }
+
+    synchronized void close() {
+      if (!closed) {
+        closed = true;
+        SharedZones.LOG.add(name + " closed");
+      }
+    }
+  }
+
+  /** Zones started once, outside any extension, for classes to share. */
+  static final class SharedZones {
+    static final List<String> LOG = new CopyOnWriteArrayList<>();
+    static final FakeZones ZONES =
+        FakeZones.builder()
+            .region("r", "a")
+            .build()
+            .start()
+            .onReset(() -> LOG.add("holder's reset"));
+
+    private SharedZones() {}
+
+    /** Builds a client and ties it to the zones, as a class's {@code @BeforeAll} does. */
+    static FakeClient clientWithHooks(String name) {
+      FakeClient client = new FakeClient(name);
+      ZONES.onReset(client::reset).onClose(client::close);
+      return client;
+    }
+  }
+
+  @Order(1)
+  static class FirstOnSharedZones {
+    @RegisterExtension static FakeZones zones = SharedZones.ZONES;
+    static FakeClient client;
+
+    @BeforeAll
+    static void client() {
+      client = SharedZones.clientWithHooks("client of First");
+    }
+
+    @AfterAll
+    static void closeClient() {
+      client.close();
+    }
+
+    @Test
+    void one() {}
+  }
+
+  @Order(2)
+  static class SecondOnSharedZones {
+    @RegisterExtension static FakeZones zones = SharedZones.ZONES;
+
+    @BeforeAll
+    static void client() {
+      FakeClient unused = SharedZones.clientWithHooks("client of Second"); // closed by its hook
+    }
+
+    @Test
+    void two() {}
   }
 
   @Test
