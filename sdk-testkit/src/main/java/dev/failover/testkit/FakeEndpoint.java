@@ -210,10 +210,12 @@ public final class FakeEndpoint implements FakeTarget {
 
   /**
    * Heals, clears the journal and re-seeds the randomness, as at start. Unlike {@link
-   * FakeTarget#heal()}, connections held by a hang or blackhole fault are reset (TCP RST) rather
-   * than resumed, in the same step as the heal, so that nothing a test sent into the fault reaches
-   * WireMock, its journal or a client after the reset; and first, the responses still waiting for
-   * their delay are dropped (their connections closed), so that none is sent after the reset.
+   * FakeTarget#heal()}, the connections a hang or blackhole fault holds with a request in them are
+   * reset (TCP RST) rather than resumed, in the same step as the heal, so that nothing a test sent
+   * into the fault reaches WireMock, its journal or a client after the reset; idle keep-alive ones
+   * resume (see {@link FaultProxy#setMode(FaultProxy.Mode, boolean)}). First, the responses still
+   * waiting for their delay are dropped (their connections closed), so that none is sent after the
+   * reset.
    */
   void reset(long seed) {
     running().delayed.drop();

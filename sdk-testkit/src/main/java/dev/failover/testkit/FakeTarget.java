@@ -69,8 +69,8 @@ public sealed interface FakeTarget permits FakeZones, FakeRegion, FakeZone, Fake
   /**
    * Removes the fault of every endpoint of this target: refused ports listen again, hung
    * connections resume (but one whose client sent more than 16 KiB while held is reset, see {@link
-   * ZoneFault#hang()}). Distance is kept. {@link FakeZones#reset()} heals too, but resets the held
-   * connections instead of resuming them.
+   * ZoneFault#hang()}). Distance is kept. {@link FakeZones#reset()} heals too, but resets the
+   * connections held with a request in them instead of resuming them.
    *
    * @throws IllegalStateException if the fake zones are not running
    */

@@ -48,12 +48,12 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * after it (per test), as with WireMock's {@code WireMockExtension}. Zones already running when the
  * class starts (started elsewhere, such as a static holder several classes share) are used as they
  * are and left running: the extension closes only what it started. Per class, before each test,
- * {@link #reset()} heals every fault (resetting the connections a hang or blackhole fault held, and
- * closing those of responses still waiting for their delay, so that none reaches the next test),
- * restores declared distances, clears the request journals and re-seeds the randomness; stubs are
- * kept, so stubs registered in {@code @BeforeAll} serve every test. Without JUnit, call {@link
- * #start()} and {@link #close()} (try-with-resources). Ports are fixed while running; a restart
- * picks new ones.
+ * {@link #reset()} heals every fault (resetting the connections in which a hang or blackhole fault
+ * held a request, and closing those of responses still waiting for their delay, so that none
+ * reaches the next test), restores declared distances, clears the request journals and re-seeds the
+ * randomness; stubs are kept, so stubs registered in {@code @BeforeAll} serve every test. Without
+ * JUnit, call {@link #start()} and {@link #close()} (try-with-resources). Ports are fixed while
+ * running; a restart picks new ones.
  *
  * <p><b>Clients.</b> A client built against the zones keeps what it learned (ejected endpoints,
  * evacuated zones) from one test to the next, and a client that outlives the zones keeps probing
@@ -290,13 +290,16 @@ public final class FakeZones
    * then runs the actions registered with {@link #onReset(Runnable)}, in the order registered. The
    * extension calls it before each test when it runs per class.
    *
-   * <p>Unlike {@link #heal()}, it does not resume the connections held by a {@link
-   * ZoneFault#hang()} or {@link ZoneFault#blackhole()} fault: every connection open to an endpoint
-   * while one of them is in force (idle keep-alive ones included) is reset (TCP RST) before the
-   * endpoint heals, so that a request held in one test is neither answered nor journaled in the
-   * next. Likewise a response still waiting for its delay (distance, latency, a stub's own) is
-   * never sent: its connection is closed first, and its client sees the connection end without an
-   * answer. Each endpoint's journal is cleared after that.
+   * <p>Unlike {@link #heal()}, it does not resume the connections a {@link ZoneFault#hang()} or
+   * {@link ZoneFault#blackhole()} fault holds with something in them: a connection to an endpoint
+   * in one of those faults is reset (TCP RST) before the endpoint heals if its client sent anything
+   * into the fault, if it waits for the answer to a request sent before the fault, or if a side has
+   * closed it, so that a request held in one test is neither answered nor journaled in the next. An
+   * idle keep-alive connection (its last request answered, nothing sent since) resumes, so that a
+   * client's pooled connection serves the next test. Likewise a response still waiting for its
+   * delay (distance, latency, a stub's own) is never sent: its connection is closed first, and its
+   * client sees the connection end without an answer. Each endpoint's journal is cleared after
+   * that.
    *
    * @throws IllegalStateException if not running
    * @throws RuntimeException the first exception an action threw, once every action has run (the

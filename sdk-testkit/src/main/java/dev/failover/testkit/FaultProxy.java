@@ -46,7 +46,11 @@ import org.jspecify.annotations.Nullable;
  * </ul>
  *
  * <p>{@link #setMode(Mode, boolean)} with {@code dropHeld} (the zones' reset) resets every
- * connection held by HANG or BLACKHOLE instead of letting it flow.
+ * connection held by HANG or BLACKHOLE that carries something of the fault's time instead of
+ * letting it flow: bytes the client sent (held, or discarded), a request WireMock has not begun to
+ * answer, response bytes held back, or a side that has closed. An idle keep-alive connection, whose
+ * last request was answered and which has sent nothing since, resumes as it would on heal, so that
+ * a client's pooled connection still serves after the reset.
  *
  * <p>The port stays reserved while the proxy lives, across REFUSE: a socket bound to it with
  * SO_REUSEPORT, which never listens, is opened first, and every listener shares the port with it. A
@@ -176,9 +180,11 @@ final class FaultProxy implements AutoCloseable {
 
   /**
    * As {@link #setMode(Mode)}; with {@code dropHeld}, first resets (TCP RST) every connection the
-   * current mode holds (all those open in HANG or BLACKHOLE), so that nothing sent into the fault
-   * flows once {@code next} forwards. Both happen in one step on the loop, so no held byte reaches
-   * WireMock and no held response reaches a client after this returns.
+   * current mode holds (those open in HANG or BLACKHOLE) that is not idle, so that nothing sent
+   * into the fault, nor the answer to a request sent before it, flows once {@code next} forwards;
+   * idle keep-alive connections resume. Both happen in one step on the loop, after reading what the
+   * connections' sockets have received, so no held byte reaches WireMock and no held response
+   * reaches a client after this returns.
    */
   void setMode(Mode next, boolean dropHeld) {
     loop.run(() -> apply(next, dropHeld), System.nanoTime() + CALL_TIMEOUT_NANOS);
@@ -220,7 +226,7 @@ final class FaultProxy implements AutoCloseable {
       return;
     }
     if (dropHeld && !previous.forwards() && !connections.isEmpty()) {
-      List.copyOf(connections).forEach(Connection::abort); // held by HANG or BLACKHOLE
+      List.copyOf(connections).forEach(Connection::abortUnlessIdle); // held by HANG or BLACKHOLE
       loop.completeCloses();
     }
     if (next == previous) {
@@ -421,6 +427,7 @@ final class FaultProxy implements AutoCloseable {
     private boolean serverShut; // client's EOF passed on
     private boolean clientShut; // WireMock's EOF passed on
     private boolean truncated; // bytes the client sent while held were discarded
+    private boolean awaitingResponse; // request bytes went to WireMock, no response byte since
     private boolean isClosed;
 
     Connection(SocketChannel client) {
@@ -446,8 +453,8 @@ final class FaultProxy implements AutoCloseable {
           if (key.isConnectable() && s.finishConnect()) {
             serverConnected = true;
           }
-          if (key.isValid() && key.isReadable() && d.hasRemaining() && s.read(d) < 0) {
-            serverEof = true;
+          if (key.isValid() && key.isReadable() && d.hasRemaining()) {
+            readServer(s, d);
           }
         }
         step();
@@ -505,7 +512,9 @@ final class FaultProxy implements AutoCloseable {
         d = down;
       }
       if (serverConnected && d != null) {
-        flush(up, s);
+        if (flush(up, s) > 0) {
+          awaitingResponse = true;
+        }
         if (clientEof && up.position() == 0 && !serverShut) {
           s.shutdownOutput();
           serverShut = true;
@@ -521,6 +530,62 @@ final class FaultProxy implements AutoCloseable {
         }
       }
       interest(true);
+    }
+
+    private void readServer(SocketChannel s, ByteBuffer d) throws IOException {
+      int read = s.read(d);
+      if (read < 0) {
+        serverEof = true;
+      } else if (read > 0) {
+        awaitingResponse = false;
+      }
+    }
+
+    /**
+     * The zones' reset, on a connection held by HANG or BLACKHOLE: resets it (TCP RST) unless it is
+     * an idle keep-alive connection, which resumes when the mode forwards again. First reads what
+     * its sockets have received and the loop has not seen yet (a request written just before the
+     * reset), so that it counts.
+     *
+     * <p>Idle: the client has sent nothing since its last request was answered (nothing held, nor
+     * discarded), WireMock owes no answer and has sent nothing held back, and neither side has
+     * closed. A response WireMock paused in the middle of its body (between two chunks) when the
+     * fault struck looks idle, and its rest flows once healed: the proxy does not parse HTTP.
+     */
+    void abortUnlessIdle() {
+      if (isClosed) {
+        return;
+      }
+      try {
+        if (!clientEof) {
+          if (up.hasRemaining()) {
+            if (client.read(up) < 0) {
+              clientEof = true;
+            }
+          } else {
+            discard();
+          }
+        }
+        SocketChannel s = server;
+        ByteBuffer d = down;
+        if (s != null && d != null && serverConnected && !serverEof && d.hasRemaining()) {
+          readServer(s, d);
+        }
+      } catch (IOException | RuntimeException e) {
+        abort();
+        return;
+      }
+      ByteBuffer d = down;
+      boolean idle =
+          up.position() == 0
+              && !truncated
+              && !awaitingResponse
+              && !clientEof
+              && !serverEof
+              && (d == null || d.position() == 0);
+      if (!idle) {
+        abort();
+      }
     }
 
     /** Reads what a held client sends beyond the held buffer, and drops it. */
@@ -545,13 +610,14 @@ final class FaultProxy implements AutoCloseable {
       return s;
     }
 
-    private void flush(ByteBuffer buffer, SocketChannel to) throws IOException {
+    /** Writes what {@code buffer} holds to {@code to}; returns how many bytes went. */
+    private int flush(ByteBuffer buffer, SocketChannel to) throws IOException {
       if (buffer.position() == 0) {
-        return;
+        return 0;
       }
       buffer.flip();
       try {
-        to.write(buffer);
+        return to.write(buffer);
       } finally {
         buffer.compact();
       }

@@ -122,9 +122,10 @@ public final class ZoneFault {
    * healed while the client still holds the connection; anything it sends beyond them is read and
    * discarded (so that its close is always seen), and such a connection is reset at heal instead of
    * resumed. A client that closes a hung connection lets the proxy drop it. {@link
-   * FakeZones#reset()} (between tests) resets every connection held by this fault or by {@link
-   * #blackhole()}, instead of resuming it, so that a request of one test never reaches the next.
-   * For connect attempts that time out, use {@link #blackhole()}.
+   * FakeZones#reset()} (between tests) resets every connection this fault or {@link #blackhole()}
+   * holds with a request in it (sent into the fault, or sent before it and not yet answered),
+   * instead of resuming it, so that a request of one test never reaches the next; idle keep-alive
+   * connections resume. For connect attempts that time out, use {@link #blackhole()}.
    *
    * @return the fault
    */

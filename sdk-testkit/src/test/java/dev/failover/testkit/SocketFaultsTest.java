@@ -293,6 +293,32 @@ class SocketFaultsTest {
     assertThat(endpoint.requestCount()).as("only the request sent after the reset").isEqualTo(1);
   }
 
+  /**
+   * A client's idle keep-alive connection to an endpoint that was hung or black-holed (the test
+   * sent nothing more to it) serves the next test: OkHttp reuses a pooled connection for a GET
+   * without checking it, so a connection the reset had dropped would fail the next test's first
+   * call with "Connection reset".
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"hang", "blackhole"})
+  void zonesResetResumesAnIdleKeepAliveConnection(String faultName) {
+    ZoneFault fault = faultName.equals("hang") ? ZoneFault.hang() : ZoneFault.blackhole();
+    FakeEndpoint endpoint = zones.zone("us-east-1a").endpoint(0);
+    try (Http http = new Http()) {
+      assertThat(http.call(url("us-east-1a")).ok()).isTrue(); // leaves a pooled connection
+      int accepted = endpoint.proxy().acceptedConnections();
+      endpoint.fail(fault);
+
+      zones.reset(); // as before the next test
+
+      Http.Outcome next = http.call(url("us-east-1a"));
+      assertThat(next.body()).as("the next test's first call: %s", next).isEqualTo("alice");
+      assertThat(endpoint.proxy().acceptedConnections())
+          .as("it went on the pooled connection")
+          .isEqualTo(accepted);
+    }
+  }
+
   @Test
   void aHungConnectionStillSeesItsClientCloseAfterMoreThanItHolds() throws Exception {
     FakeEndpoint endpoint = zones.zone("us-east-1a").endpoint(0);
