@@ -14,6 +14,7 @@ import java.util.Objects;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
@@ -107,6 +108,11 @@ public final class FakeZones
   private final List<Hook> resetActions = new ArrayList<>();
   private final List<Hook> closeActions = new ArrayList<>();
   private final Deque<ClassScope> classScopes = new ArrayDeque<>(); // innermost class first
+
+  /**
+   * Runs before each endpoint starts, under the lifecycle lock; lets tests fail a start halfway.
+   */
+  Consumer<FakeEndpoint> beforeEndpointStart = endpoint -> {};
 
   private FakeZones(Builder builder) {
     this.seed = builder.seed;
@@ -434,6 +440,9 @@ public final class FakeZones
    *
    * @return this, for {@code try (FakeZones zones = FakeZones.builder()...build().start())}
    * @throws IllegalStateException if already running
+   * @throws RuntimeException or {@link Error}, what failed the start, once every server, proxy,
+   *     port and thread already started is stopped again (not running then); a failure of that stop
+   *     is suppressed in it
    */
   public FakeZones start() {
     synchronized (lifecycle) {
@@ -450,10 +459,17 @@ public final class FakeZones
         ProxyLoop loop = new ProxyLoop(proxyFactory);
         proxyLoop = loop;
         for (FakeEndpoint endpoint : endpoints) {
+          beforeEndpointStart.accept(endpoint);
           endpoint.start(loop, timer, seed);
         }
-      } catch (RuntimeException e) {
-        stop(); // no action can be registered yet
+      } catch (RuntimeException | Error e) {
+        // An Error too (no native thread left for a server's pool, say): what started is stopped,
+        // so that no thread, port or timer outlives the failed start, and it is not running.
+        try {
+          stop(); // no action can be registered yet
+        } catch (RuntimeException | Error stopFailure) {
+          e.addSuppressed(stopFailure); // the start's failure is what the caller needs to see
+        }
         throw e;
       }
       return this;
@@ -569,18 +585,21 @@ public final class FakeZones
   private List<RuntimeException> stopEndpoints(DaemonThreads threads, long deadline) {
     List<RuntimeException> failures = new ArrayList<>();
     for (FakeEndpoint endpoint : endpoints) {
-      Thread thread =
-          threads.newThread(
-              () -> {
-                try {
-                  endpoint.stop(deadline);
-                } catch (RuntimeException e) {
-                  synchronized (failures) {
-                    failures.add(e);
-                  }
-                }
-              });
-      thread.start();
+      Runnable stop =
+          () -> {
+            try {
+              endpoint.stop(deadline);
+            } catch (RuntimeException e) {
+              synchronized (failures) {
+                failures.add(e);
+              }
+            }
+          };
+      try {
+        threads.newThread(stop).start();
+      } catch (OutOfMemoryError e) {
+        stop.run(); // no native thread left: stopped here, one after another, but stopped
+      }
     }
     List<String> unused = threads.joinAll(deadline); // those still alive are named by the caller
     return failures;

@@ -41,7 +41,12 @@ final class ProxyLoop implements AutoCloseable {
       throw new UncheckedIOException("cannot open a selector for the fault proxies", e);
     }
     thread = threads.newThread(this::loop);
-    thread.start();
+    try {
+      thread.start();
+    } catch (RuntimeException | Error e) {
+      closeQuietly(selector); // no native thread left, say: nothing else holds the selector
+      throw e;
+    }
   }
 
   /** The selector, to register channels with; only on the loop thread. */

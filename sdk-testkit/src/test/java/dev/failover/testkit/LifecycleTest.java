@@ -199,6 +199,38 @@ class LifecycleTest {
   }
 
   /**
+   * An Error halfway through start (a JVM out of native threads fails a server's pool this way)
+   * stops what had started: no thread, server or port of the zones is left, they are not running,
+   * and a later start works.
+   */
+  @Test
+  void anErrorHalfwayThroughStartStopsWhatHadStarted() {
+    FakeZones zones = FakeZones.builder().region("r", "a", "b", "c").build();
+    OutOfMemoryError noThread = new OutOfMemoryError("unable to create native thread");
+    zones.beforeEndpointStart =
+        endpoint -> {
+          if (endpoint.zone().name().equals("b")) {
+            throw noThread; // zone a's endpoint, its server and proxy, and the proxy loop run
+          }
+        };
+
+    assertThatThrownBy(zones::start).isSameAs(noThread);
+
+    assertThat(zones.isRunning()).isFalse();
+    assertThat(testkitThreads()).as("threads of the failed start").isEmpty();
+    assertThatThrownBy(() -> zones.zone("a").endpoint(0).server())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("not running");
+    zones.beforeEndpointStart = endpoint -> {};
+    try (FakeZones again = zones.start()) {
+      again.stubAll(get("/x").willReturn(ok("x")));
+      try (Http http = new Http()) {
+        assertThat(http.call(again.zone("b").endpoint(0).url() + "/x").body()).isEqualTo("x");
+      }
+    }
+  }
+
+  /**
    * Zones started elsewhere (a static holder shared by classes, as a suite may do) and registered
    * in two classes are theirs to close: each class uses them as they are, on the same ports. Zones
    * the extension started for a class are closed after it.
