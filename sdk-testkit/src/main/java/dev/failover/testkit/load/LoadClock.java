@@ -51,7 +51,7 @@ public final class LoadClock {
    * @param startNanos the start, as {@link Ticker#nanoTime()}
    * @throws IllegalStateException if the start is already fixed
    */
-  public void start(long startNanos) {
+  public synchronized void start(long startNanos) {
     if (started) {
       throw new IllegalStateException("the load's start is already fixed");
     }

@@ -152,12 +152,17 @@ public final class OpenLoopGenerator {
   /**
    * Sends the warm-up, fixes the start, sends the calls, then the tail's for as long as the {@link
    * Tail} says so; on the calling thread. Returns when the last call is sent (not when it ends), or
-   * at the next call after {@link #stop()}.
+   * at the next call after {@link #stop()}. Stopped during the warm-up, it returns without fixing
+   * the start (the clock stays unstarted) and without telling {@code onStart}, where faults may be
+   * set to go on.
    *
    * @throws InterruptedException if the thread is interrupted while it waits
-   * @throws IllegalStateException if the clock's start is already fixed
+   * @throws IllegalStateException if the clock's start is already fixed (before any call is sent)
    */
   public void run() throws InterruptedException {
+    if (clock.started()) {
+      throw new IllegalStateException("the load's start is already fixed");
+    }
     Ticker ticker = clock.ticker();
     long zero = ticker.nanoTime();
     long planned = zero + dueAfter(warmUpCalls);
@@ -166,7 +171,13 @@ public final class OpenLoopGenerator {
       ticker.parkUntil(due);
       sink.send(due, due - planned);
     }
+    if (stopped) {
+      return; // in the warm-up: no start, so no onStart
+    }
     ticker.parkUntil(planned);
+    if (stopped) {
+      return; // while it waited for the start
+    }
     long start = Math.max(planned, ticker.nanoTime());
     clock.start(start);
     onStart.accept(start);
@@ -211,7 +222,10 @@ public final class OpenLoopGenerator {
     pauseRequest.set(pause.toNanos());
   }
 
-  /** Sends no more calls; a parked generator notices at its next call (interrupt its thread). */
+  /**
+   * Sends no more calls; a parked generator notices when it wakes for its next call (interrupt its
+   * thread to wake it at once). In the warm-up, the start is then never fixed.
+   */
   public void stop() {
     stopped = true;
   }

@@ -167,6 +167,57 @@ class OpenLoopGeneratorTest {
   }
 
   @Test
+  void stopInTheWarmUpEndsTheRunThereWithoutAStart() throws InterruptedException {
+    OpenLoopGenerator g = generator().build();
+    long zero = ticker.nanoTime();
+    afterSend =
+        s -> {
+          if (sent.size() == 10) {
+            g.stop(); // the warm-up's tenth call, due at 90 ms of its 2 s
+          }
+        };
+
+    g.run();
+
+    assertThat(sent).hasSize(10);
+    assertThat(ticker.nanoTime() - zero)
+        .as("returned at once, not at the warm-up's end")
+        .isEqualTo(90 * MS);
+    assertThat(clock.started()).as("the start is never fixed").isFalse();
+    assertThat(starts).as("onStart, where faults go on, is never told").isEmpty();
+    assertThat(lateness.summary().calls()).isZero();
+  }
+
+  @Test
+  void stopWhileItWaitsForTheStartEndsTheRunWithoutOne() throws InterruptedException {
+    OpenLoopGenerator g = generator().build();
+    long zero = ticker.nanoTime();
+    // The warm-up's last call is due at 1.99 s; the start, at 2 s, is waited for after it.
+    ticker.at(zero + 1995 * MS, g::stop);
+
+    g.run();
+
+    assertThat(sent).hasSize(200);
+    assertThat(clock.started()).isFalse();
+    assertThat(starts).isEmpty();
+  }
+
+  @Test
+  void aRunOnAClockAlreadyStartedThrowsBeforeItSendsAnything() {
+    clock.start(ticker.nanoTime());
+    OpenLoopGenerator g = generator().build();
+    long zero = ticker.nanoTime();
+
+    assertThatThrownBy(g::run)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("the load's start is already fixed");
+
+    assertThat(sent).as("not even the warm-up").isEmpty();
+    assertThat(ticker.nanoTime()).as("no time waited").isEqualTo(zero);
+    assertThat(starts).isEmpty();
+  }
+
+  @Test
   void callsAreRateTimesLength() {
     OpenLoopGenerator g = generator().rate(3).warmUp(Duration.ofMillis(999)).build();
 
