@@ -135,7 +135,11 @@ public final class FakeEndpoint implements FakeTarget {
 
   // ---- lifecycle, called by FakeZones ----
 
-  void start(ProxyLoop loop, ScheduledExecutorService scheduler, long seed) {
+  void start(
+      ProxyLoop loop,
+      ScheduledExecutorService scheduler,
+      long seed,
+      @Nullable Long backendIdleTimeoutMillis) {
     DaemonPool pool = new DaemonPool(containerThreads);
     DelayedResponses delayed = new DelayedResponses(pool, pool);
     WireMockServer server =
@@ -149,6 +153,7 @@ public final class FakeEndpoint implements FakeTarget {
                 // A delayed response waits in the request's asynchronous cycle: no time-out.
                 .timeout(Integer.MAX_VALUE)
                 .jettyAcceptors(1)
+                .jettyIdleTimeout(backendIdleTimeoutMillis) // null: Jetty's default, 30 s
                 .http2PlainDisabled(true)
                 .stubRequestLoggingDisabled(true)
                 .notifier(new QuietNotifier(zone.name() + "#" + index))

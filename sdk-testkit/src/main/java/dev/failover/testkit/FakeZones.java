@@ -93,6 +93,7 @@ public final class FakeZones
   private final List<FakeZone> zones;
   private final List<FakeEndpoint> endpoints;
   private final long seed;
+  private final @Nullable Long backendIdleTimeoutMillis; // Jetty's own (30 s) when null
 
   private final Object lifecycle = new Object();
   private @Nullable ProxyLoop proxyLoop;
@@ -116,6 +117,7 @@ public final class FakeZones
 
   private FakeZones(Builder builder) {
     this.seed = builder.seed;
+    this.backendIdleTimeoutMillis = builder.backendIdleTimeoutMillis;
     int[] nextIndex = {0};
     FakeRegion.Topology topology =
         new FakeRegion.Topology() {
@@ -460,7 +462,7 @@ public final class FakeZones
         proxyLoop = loop;
         for (FakeEndpoint endpoint : endpoints) {
           beforeEndpointStart.accept(endpoint);
-          endpoint.start(loop, timer, seed);
+          endpoint.start(loop, timer, seed, backendIdleTimeoutMillis);
         }
       } catch (RuntimeException | Error e) {
         // An Error too (no native thread left for a server's pool, say): what started is stopped,
@@ -718,6 +720,7 @@ public final class FakeZones
     private final Map<String, Long> distances = new HashMap<>();
     private int endpointsPerZone = 1;
     private long seed = 1;
+    private @Nullable Long backendIdleTimeoutMillis;
 
     private Builder() {}
 
@@ -801,6 +804,16 @@ public final class FakeZones
      */
     public Builder seed(long seed) {
       this.seed = seed;
+      return this;
+    }
+
+    /**
+     * Sets how long a WireMock server keeps an idle connection from its proxy open (Jetty's idle
+     * timeout, 30 s by default); lets tests see a held request outlive it without waiting that
+     * long.
+     */
+    Builder backendIdleTimeout(Duration timeout) {
+      this.backendIdleTimeoutMillis = timeout.toMillis();
       return this;
     }
 

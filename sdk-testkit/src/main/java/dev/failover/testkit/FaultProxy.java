@@ -35,7 +35,9 @@ import org.jspecify.annotations.Nullable;
  *       whatever it sends beyond them is read and discarded, so that the proxy always sees the
  *       client's close, and such a truncated connection is reset, not resumed, when the mode
  *       returns to OPEN. A client that closes a hung connection lets the proxy drop it, and the
- *       bytes it held.
+ *       bytes it held. WireMock closing an idle connection meanwhile (Jetty's idle timeout, 30 s)
+ *       is not passed on: when the mode forwards again, and WireMock owes no answer, the proxy
+ *       connects to WireMock again for what the client sends.
  *   <li>{@link Mode#RESET}: requests flow; the first response byte resets the client's connection
  *       (SO_LINGER 0, then close).
  *   <li>{@link Mode#REFUSE}: nothing listens on the port; every connection is reset.
@@ -114,6 +116,7 @@ final class FaultProxy implements AutoCloseable {
   private final ProxyLoop loop;
   private final AtomicInteger accepted = new AtomicInteger();
   private final AtomicInteger open = new AtomicInteger();
+  private final AtomicInteger backendsClosed = new AtomicInteger();
   private final int port;
 
   private volatile Mode mode = Mode.OPEN; // written only on the loop thread
@@ -159,6 +162,20 @@ final class FaultProxy implements AutoCloseable {
   /** Connections accepted since the proxy started; lets tests see keep-alive reuse. */
   int acceptedConnections() {
     return accepted.get();
+  }
+
+  /** Times WireMock closed a connection (its idle timeout, say); lets tests wait for it. */
+  int backendsClosed() {
+    return backendsClosed.get();
+  }
+
+  /** Whether a connection holds bytes its client sent; lets tests wait for a held request. */
+  boolean holdsClientBytes() {
+    boolean[] holds = {false};
+    loop.run(
+        () -> holds[0] = connections.stream().anyMatch(c -> c.up.position() > 0),
+        System.nanoTime() + CALL_TIMEOUT_NANOS);
+    return holds[0];
   }
 
   /** Connections open now. */
@@ -424,6 +441,7 @@ final class FaultProxy implements AutoCloseable {
     private boolean serverConnected;
     private boolean clientEof;
     private boolean serverEof;
+    private boolean serverEofWhileHeld; // WireMock closed while the mode held the connection
     private boolean serverShut; // client's EOF passed on
     private boolean clientShut; // WireMock's EOF passed on
     private boolean truncated; // bytes the client sent while held were discarded
@@ -493,6 +511,12 @@ final class FaultProxy implements AutoCloseable {
         abort(); // part of what the client sent while held is gone: it cannot be resumed
         return;
       }
+      if (serverEofWhileHeld && !awaitingResponse && !clientShut && isEmpty(down)) {
+        // WireMock closed an idle connection while held (its idle timeout outlasted by a long
+        // hang): an artifact of the fake, not of the server it stands for. A new connection to
+        // WireMock carries what the client sent meanwhile, or will send.
+        dropBackend();
+      }
       ByteBuffer d = down;
       if (m == Mode.RESET && d != null && d.position() > 0) {
         abort(); // the response starts to come back
@@ -536,6 +560,8 @@ final class FaultProxy implements AutoCloseable {
       int read = s.read(d);
       if (read < 0) {
         serverEof = true;
+        serverEofWhileHeld = !mode.forwards();
+        backendsClosed.incrementAndGet();
       } else if (read > 0) {
         awaitingResponse = false;
       }
@@ -548,9 +574,11 @@ final class FaultProxy implements AutoCloseable {
      * reset), so that it counts.
      *
      * <p>Idle: the client has sent nothing since its last request was answered (nothing held, nor
-     * discarded), WireMock owes no answer and has sent nothing held back, and neither side has
-     * closed. A response WireMock paused in the middle of its body (between two chunks) when the
-     * fault struck looks idle, and its rest flows once healed: the proxy does not parse HTTP.
+     * discarded), WireMock owes no answer and has sent nothing held back, and the client has not
+     * closed, nor been told WireMock did (WireMock closing while held, its idle timeout, does not
+     * count: the connection to it is made again). A response WireMock paused in the middle of its
+     * body (between two chunks) when the fault struck looks idle, and its rest flows once healed:
+     * the proxy does not parse HTTP.
      */
     void abortUnlessIdle() {
       if (isClosed) {
@@ -575,17 +603,37 @@ final class FaultProxy implements AutoCloseable {
         abort();
         return;
       }
-      ByteBuffer d = down;
       boolean idle =
           up.position() == 0
               && !truncated
               && !awaitingResponse
               && !clientEof
-              && !serverEof
-              && (d == null || d.position() == 0);
+              && (!serverEof || serverEofWhileHeld) // the latter reconnects (see step)
+              && !clientShut
+              && isEmpty(down);
       if (!idle) {
         abort();
       }
+    }
+
+    private static boolean isEmpty(@Nullable ByteBuffer buffer) {
+      return buffer == null || buffer.position() == 0;
+    }
+
+    /** Closes the connection to WireMock; the next byte the client sends opens another. */
+    private void dropBackend() {
+      SelectionKey sk = serverKey;
+      if (sk != null) {
+        sk.cancel();
+      }
+      closeQuietly(server);
+      server = null;
+      serverKey = null;
+      down = null;
+      serverConnected = false;
+      serverEof = false;
+      serverEofWhileHeld = false;
+      serverShut = false;
     }
 
     /** Reads what a held client sends beyond the held buffer, and drops it. */

@@ -121,7 +121,9 @@ public final class ZoneFault {
    * timeout. Up to 16 KiB of what a client sends are held back, and delivered if the fault is
    * healed while the client still holds the connection; anything it sends beyond them is read and
    * discarded (so that its close is always seen), and such a connection is reset at heal instead of
-   * resumed. A client that closes a hung connection lets the proxy drop it. {@link
+   * resumed. A hang may outlast WireMock's idle timeout (30 s), which closes the proxy's idle
+   * connection to it: the proxy connects again for what the client sends, so the client sees
+   * nothing of it. A client that closes a hung connection lets the proxy drop it. {@link
    * FakeZones#reset()} (between tests) resets every connection this fault or {@link #blackhole()}
    * holds with a request in it (sent into the fault, or sent before it and not yet answered),
    * instead of resuming it, so that a request of one test never reaches the next; idle keep-alive

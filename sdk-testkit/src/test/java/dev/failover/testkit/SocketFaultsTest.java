@@ -255,6 +255,80 @@ class SocketFaultsTest {
     }
   }
 
+  /**
+   * A request held by a hang longer than WireMock keeps an idle connection open (Jetty's idle
+   * timeout, 30 s, here made 1 s) still reaches WireMock on heal: the proxy's connection to
+   * WireMock was idle, WireMock closed it meanwhile, and the heal opens another for the request.
+   */
+  @Test
+  void healDeliversARequestHeldLongerThanWireMockKeepsAnIdleConnection() throws Exception {
+    longHangOnAPooledConnection(
+        hung -> {
+          CompletableFuture<Http.Outcome> call = CompletableFuture.supplyAsync(hung::call);
+          hung.awaitWireMockClosing(true);
+          hung.endpoint.heal();
+          return call.get(10, TimeUnit.SECONDS);
+        });
+  }
+
+  /** The same for the zones' reset, of an idle pooled connection the hang outlasted. */
+  @Test
+  void resetResumesAnIdleConnectionHeldLongerThanWireMockKeepsIt() throws Exception {
+    longHangOnAPooledConnection(
+        hung -> {
+          hung.awaitWireMockClosing(false);
+          hung.zones.reset();
+          return hung.call();
+        });
+  }
+
+  /** An endpoint that hangs, with a client whose pooled connection it holds. */
+  record Hung(FakeZones zones, FakeEndpoint endpoint, Http http, int backendsClosedBefore) {
+    Http.Outcome call() {
+      return http.call(endpoint.url() + "/users/42");
+    }
+
+    void awaitWireMockClosing(boolean requestHeld) {
+      Await.until(
+          Duration.ofSeconds(10),
+          "WireMock to close its idle connection while the endpoint hangs",
+          () ->
+              endpoint.proxy().backendsClosed() > backendsClosedBefore
+                  && endpoint.proxy().holdsClientBytes() == requestHeld);
+    }
+  }
+
+  /** What a test does once the endpoint hangs; returns the outcome of the call it made. */
+  interface WhileHung {
+    Http.Outcome run(Hung hung) throws Exception;
+  }
+
+  private static void longHangOnAPooledConnection(WhileHung whileHung) throws Exception {
+    try (FakeZones own =
+            FakeZones.builder()
+                .region("r", "a")
+                .backendIdleTimeout(Duration.ofSeconds(1))
+                .build()
+                .start();
+        Http http = new Http(Duration.ofSeconds(10))) {
+      own.stubAll(get("/users/42").willReturn(ok("alice")));
+      FakeEndpoint endpoint = own.zone("a").endpoint(0);
+      Hung hung = new Hung(own, endpoint, http, endpoint.proxy().backendsClosed());
+      assertThat(hung.call().body()).isEqualTo("alice"); // a pooled connection, to WireMock too
+      int accepted = endpoint.proxy().acceptedConnections();
+      endpoint.fail(ZoneFault.hang());
+
+      Http.Outcome outcome = whileHung.run(hung);
+
+      assertThat(outcome.body())
+          .as("the call on the pooled connection: %s", outcome)
+          .isEqualTo("alice");
+      assertThat(endpoint.proxy().acceptedConnections())
+          .as("it went on the pooled connection")
+          .isEqualTo(accepted);
+    }
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"hang", "blackhole"})
   void zonesResetDropsARequestHeldByTheFaultInsteadOfAnsweringIt(String faultName)
