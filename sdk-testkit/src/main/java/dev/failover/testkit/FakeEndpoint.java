@@ -339,8 +339,8 @@ public final class FakeEndpoint implements FakeTarget {
                 ResponseDefinitionBuilder.responseDefinition().withStatus(f.status());
             Duration retryAfter = f.retryAfter();
             if (retryAfter != null) {
-              long seconds = (retryAfter.toMillis() + 999) / 1000;
-              error.withHeader("Retry-After", Long.toString(seconds));
+              error.withHeader(
+                  "Retry-After", Long.toString(ZoneFault.retryAfterSeconds(retryAfter)));
             }
             response = error.build();
           }

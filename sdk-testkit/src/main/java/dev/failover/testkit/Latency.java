@@ -9,8 +9,9 @@ import java.util.Random;
  *
  * <p>Delays are drawn from the endpoint's seeded {@link Random} (see {@link
  * FakeZones.Builder#seed(long)}), so a run that sends requests in the same order sees the same
- * delays. WireMock applies delays in whole milliseconds; each sample is rounded to the nearest
- * millisecond.
+ * delays. WireMock applies delays in whole milliseconds: a duration given here is cut to whole
+ * milliseconds (1.9 ms is 1 ms, and a delay under 1 ms is none), and a log-normal draw is rounded
+ * to the nearest millisecond.
  *
  * <pre>{@code
  * Latency.fixed(Duration.ofMillis(200));                      // every response 200 ms later

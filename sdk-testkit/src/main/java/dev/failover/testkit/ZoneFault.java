@@ -5,6 +5,7 @@ import java.util.LinkedHashSet;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -181,7 +182,8 @@ public final class ZoneFault {
 
   /**
    * Like {@link #errors(int, double)}, with a {@code Retry-After} header in whole seconds (rounded
-   * up), as a throttling or overloaded service sends with 429 or 503.
+   * up, so that any wait above zero, 1 ms say, is at least {@code 1}), as a throttling or
+   * overloaded service sends with 429 or 503.
    *
    * @param status the HTTP status, in [400, 599]
    * @param rate the share of requests that fail, in (0, 1]
@@ -330,6 +332,15 @@ public final class ZoneFault {
 
   @Nullable Duration retryAfter() {
     return retryAfter;
+  }
+
+  /**
+   * The {@code Retry-After} header's value for {@code retryAfter}: whole seconds, rounded up from
+   * the nanosecond, so that any wait but none asks for at least a second.
+   */
+  static long retryAfterSeconds(Duration retryAfter) {
+    long second = TimeUnit.SECONDS.toNanos(1);
+    return (retryAfter.toNanos() + second - 1) / second; // at most 10 minutes: no overflow
   }
 
   @Nullable ZoneFault inner() {

@@ -151,6 +151,24 @@ class ValuesAndBuildersTest {
   }
 
   @Test
+  void retryAfterIsInWholeSecondsRoundedUpFromTheNanosecond() {
+    assertThat(ZoneFault.retryAfterSeconds(Duration.ZERO)).isZero();
+    assertThat(ZoneFault.retryAfterSeconds(Duration.ofNanos(500_000))).as("0.5 ms").isEqualTo(1);
+    assertThat(ZoneFault.retryAfterSeconds(Duration.ofNanos(1))).isEqualTo(1);
+    assertThat(ZoneFault.retryAfterSeconds(Duration.ofSeconds(1))).isEqualTo(1);
+    assertThat(ZoneFault.retryAfterSeconds(Duration.ofMillis(1001))).isEqualTo(2);
+    assertThat(ZoneFault.retryAfterSeconds(Duration.ofMinutes(10))).isEqualTo(600);
+  }
+
+  @Test
+  void aLatencysDurationsAreCutToWholeMilliseconds() {
+    Random random = new Random(7);
+    assertThat(Latency.fixed(Duration.ofNanos(1_900_000)).sampleMillis(random)).isEqualTo(1);
+    assertThat(Latency.fixed(Duration.ofNanos(900_000)).sampleMillis(random)).isZero();
+    assertThat(Latency.tail(1.0, Duration.ofNanos(2_999_999)).sampleMillis(random)).isEqualTo(2);
+  }
+
+  @Test
   void endpointDescriptorIsAValue() {
     EndpointDescriptor a = new EndpointDescriptor("http://127.0.0.1:1", "r", "z");
     assertThat(a).isEqualTo(new EndpointDescriptor("http://127.0.0.1:1", "r", "z"));
