@@ -8,11 +8,15 @@ import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 
 /**
- * Health of one failover client: UP while some endpoint in some tier takes traffic, DOWN when none
- * does. Details: home, panic, budget tokens, and per zone its tier, status (ACTIVE, EVACUATED with
- * the reason, or RAMPING) and endpoints with their state, latency, outstanding attempts and
- * ejections. For a client whose endpoints come from a registry, the state of its list (CURRENT,
- * HELD, ...). Endpoint URLs never carry credentials.
+ * Health of one failover client, as its routing sees it: UP while some endpoint takes calls, DOWN
+ * when none does. Outside panic, UP while some endpoint in some tier is healthy. In panic (too few
+ * endpoints healthy, or none), a client that fails open sends calls to every endpoint whatever its
+ * health, so it is UP (the detail {@code routing} says so), and one that fails closed fails every
+ * call with {@code NO_ENDPOINT}, so it is DOWN however many endpoints are healthy. Details: home,
+ * panic, budget tokens, and per zone its tier, status (ACTIVE, EVACUATED with the reason, or
+ * RAMPING) and endpoints with their state, latency, outstanding attempts and ejections. For a
+ * client whose endpoints come from a registry, the state of its list (CURRENT, HELD, ...). Endpoint
+ * URLs never carry credentials.
  */
 final class FailoverHealthIndicator implements HealthIndicator {
   private final FailoverClient client;
@@ -21,8 +25,17 @@ final class FailoverHealthIndicator implements HealthIndicator {
     this.client = client;
   }
 
+  /** The detail {@code routing} of a client in panic that fails open. */
+  static final String PANIC_FAIL_OPEN =
+      "panic, fail open: health is ignored, every endpoint takes calls";
+
+  /** The detail {@code routing} of a client in panic that fails closed. */
+  static final String PANIC_FAIL_CLOSED =
+      "panic, fail closed: every call fails with NO_ENDPOINT, healthy endpoints included";
+
   @Override
   public Health health() {
+    boolean failOpen = client.settings().panicFailOpen();
     FailoverSnapshot snapshot = client.snapshot();
     long serving = 0;
     long total = 0;
@@ -49,11 +62,17 @@ final class FailoverHealthIndicator implements HealthIndicator {
       z.put("endpoints", endpoints);
       zones.put(zone.locality().toString(), z);
     }
-    Health.Builder builder = serving > 0 ? Health.up() : Health.down();
+    // What routing does: in panic, every endpoint takes calls (fail open) or none does.
+    boolean takesCalls = snapshot.panic() ? failOpen : serving > 0;
+    Health.Builder builder = takesCalls ? Health.up() : Health.down();
     builder
         .withDetail("home", snapshot.home().toString())
         .withDetail("serving", serving + "/" + total)
-        .withDetail("panic", snapshot.panic())
+        .withDetail("panic", snapshot.panic());
+    if (snapshot.panic()) {
+      builder.withDetail("routing", failOpen ? PANIC_FAIL_OPEN : PANIC_FAIL_CLOSED);
+    }
+    builder
         .withDetail("clientStalled", snapshot.clientStalled())
         .withDetail("budgetTokens", Math.round(snapshot.budgetTokens() * 100) / 100.0);
     FailoverSnapshot.Discovery discovery = snapshot.discovery();
