@@ -1359,6 +1359,12 @@ public final class FailoverClient implements Call.Factory, Closeable {
     private @Nullable EndpointSource endpointSource;
     private DiscoveryPolicy discovery = DiscoveryPolicy.defaults();
 
+    /**
+     * Which client the settings this builder was made from belong to: a reconfiguration ({@link
+     * #check}) keeps it, {@link #build()} gives each client a new one.
+     */
+    private Events.@Nullable Origin origin;
+
     Builder() {}
 
     Builder(Settings s) {
@@ -1387,7 +1393,13 @@ public final class FailoverClient implements Call.Factory, Closeable {
       panicFailOpen = s.panicFailOpen();
       maxRequests = s.maxRequests();
       callerRunsFirstAttempt = s.callerRunsFirstAttempt();
-      listeners.addAll(s.listeners());
+      for (FailoverListener l : s.listeners()) {
+        if (l instanceof Events.Origin o) {
+          origin = o;
+        } else {
+          listeners.add(l);
+        }
+      }
       clock = s.clock();
       ticker = s.ticker();
       scheduler = s.scheduler();
@@ -1927,8 +1939,11 @@ public final class FailoverClient implements Call.Factory, Closeable {
     public FailoverClient build() {
       EndpointSource source = endpointSource;
       String s = validate(source != null);
+      // Its own, also when this builder holds another client's settings (newBuilder()): a
+      // listener told which client emits events (FailoverMetrics) tells the two apart.
+      Events.Origin built = Events.Origin.building();
       if (source == null) {
-        return new FailoverClient(settings(endpoints, null), null, false, null);
+        return built.of(new FailoverClient(settings(endpoints, null, built), null, false, null));
       }
       // Refused before it is started: a source another client uses is neither started nor closed
       // here (closing it would freeze that client's list without a word).
@@ -1936,7 +1951,9 @@ public final class FailoverClient implements Call.Factory, Closeable {
       try {
         Discovery intake = relay.first(s, discovery, clock, Tickers.monotonic(ticker, clock));
         List<Endpoint> initial = startSource(s, source, relay, intake, endpoints);
-        return new FailoverClient(settings(initial, source), intake, initial != endpoints, relay);
+        return built.of(
+            new FailoverClient(
+                settings(initial, source, built), intake, initial != endpoints, relay));
       } catch (RuntimeException | Error e) {
         // Started above (also when start() threw: it may have started threads first), so closed
         // here: its threads must not outlive a failed build. Then free for another client.
@@ -1951,7 +1968,10 @@ public final class FailoverClient implements Call.Factory, Closeable {
      */
     Settings check(List<Endpoint> endpoints, @Nullable EndpointSource source) {
       validate(source != null);
-      return settings(endpoints, source);
+      // A builder that FailoverClient did not give (reconfigure's change may return any) knows no
+      // client: its events' client stays unknown.
+      Events.Origin o = origin;
+      return settings(endpoints, source, o != null ? o : Events.Origin.unknown());
     }
 
     /** Checks that the settings fit together; returns the service name. */
@@ -2018,12 +2038,18 @@ public final class FailoverClient implements Call.Factory, Closeable {
       return s;
     }
 
-    /** The checked settings, with {@code initial} as the endpoints in use; logs the warnings. */
-    private Settings settings(List<Endpoint> initial, @Nullable EndpointSource source) {
+    /**
+     * The checked settings, with {@code initial} as the endpoints in use and {@code origin} among
+     * the listeners; logs the warnings.
+     */
+    private Settings settings(
+        List<Endpoint> initial, @Nullable EndpointSource source, Events.Origin origin) {
       Locality h = Objects.requireNonNull(home);
       for (String warning : warnings(h, initial, healthCheck)) {
         log.warn("{}", warning);
       }
+      List<FailoverListener> told = new ArrayList<>(listeners);
+      told.add(origin);
       return new Settings(
           Objects.requireNonNull(service),
           h,
@@ -2050,7 +2076,7 @@ public final class FailoverClient implements Call.Factory, Closeable {
           panicFailOpen,
           maxRequests,
           callerRunsFirstAttempt,
-          listeners,
+          told,
           clock,
           ticker,
           scheduler,

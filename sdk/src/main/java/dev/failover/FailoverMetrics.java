@@ -59,6 +59,12 @@ import org.slf4j.LoggerFactory;
  * list, whether it hedges). Monitoring a client of a name already monitored (another client built
  * for the same service) moves that name's meters to the new client and keeps its counters.
  *
+ * <p><b>One client per name.</b> Only the events of the client monitored under a name are counted.
+ * Another client of the same name that has this object among its listeners is not: one built with
+ * {@link FailoverClient#newBuilder()} from a monitored client (which copies its listeners), or one
+ * built for the same service with this listener and not monitored. Its first call that finishes
+ * logs one line saying so (once per name until the name is monitored again).
+ *
  * <p><b>Closing a client.</b> Call {@link #unmonitor} before closing a client for good: its meters
  * leave the registry, and this object forgets it. A registry often outlives the clients (Spring
  * Boot adds every application context's registry to {@code Metrics.globalRegistry}), and a closed
@@ -73,7 +79,8 @@ import org.slf4j.LoggerFactory;
 // statically), so javac's -Xlint:exports warning, that readers of dev.failover do not read
 // Micrometer, is expected here and nowhere else.
 @SuppressWarnings("exports")
-public final class FailoverMetrics implements FailoverListener, MeterBinder {
+public final class FailoverMetrics extends Events.ClientListener
+    implements FailoverListener, MeterBinder {
   private static final Logger log = LoggerFactory.getLogger(FailoverMetrics.class);
   private static final String CLIENT_NAME = TagValues.CLIENT_NAME;
 
@@ -195,6 +202,39 @@ public final class FailoverMetrics implements FailoverListener, MeterBinder {
 
   private @Nullable ClientMeters meters(String service) {
     return clients.get(service);
+  }
+
+  /**
+   * Whether an event is counted: not when it comes from a client other than the one monitored under
+   * its name (such as one built with {@code newBuilder()} from it, which copies its listeners), nor
+   * from a client still being built. The event of a client whose builder did not come from the
+   * client ({@code reconfigure} given a builder of the application's own) is counted by its name
+   * alone, as an event passed to a listener method directly is.
+   */
+  @Override
+  boolean takes(FailoverEvent event, Events.@Nullable Origin origin) {
+    if (origin == null || !origin.known()) {
+      return true;
+    }
+    ClientMeters meters = meters(event.service());
+    if (meters == null) {
+      return true; // not monitored or not bound: counted nowhere, and onCallFinished says why
+    }
+    FailoverClient from = origin.client();
+    if (from != null && from == meters.snapshots.client()) {
+      return true;
+    }
+    if (from != null
+        && event instanceof FailoverEvent.CallFinished
+        && warned.add(event.service())) {
+      log.info(
+          "[{}] FailoverMetrics gets the calls of a client of this name that is not the one passed"
+              + " to monitor() (built with newBuilder(), which copies the listeners, or for the"
+              + " same service): they are not recorded; this name's meters count the monitored"
+              + " client's alone",
+          event.service());
+    }
+    return false;
   }
 
   @Override

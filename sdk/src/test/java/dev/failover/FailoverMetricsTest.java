@@ -352,6 +352,91 @@ class FailoverMetricsTest {
         .hasMessageContaining("CompositeMeterRegistry");
   }
 
+  /** Every {@code failover.calls} of the name, whatever its method and outcome. */
+  private long callsOf(String name) {
+    return registry.find("failover.calls").tag("client.name", name).timers().stream()
+        .mapToLong(t -> t.count())
+        .sum();
+  }
+
+  /** Every {@code failover.attempts} of the name. */
+  private double attemptsOf(String name) {
+    return registry.find("failover.attempts").tag("client.name", name).counters().stream()
+        .mapToDouble(c -> c.count())
+        .sum();
+  }
+
+  private double retriesOf(String name) {
+    return registry.find("failover.retries").tag("client.name", name).counters().stream()
+        .mapToDouble(c -> c.count())
+        .sum();
+  }
+
+  /**
+   * A client built with {@code newBuilder()} from a monitored one copies its listeners, this one
+   * included, and has the same name: its calls, attempts and retries are not counted in the meters
+   * of the client it came from, which count that client's own (also once reconfigured in place,
+   * through its builder or through one of the application's own, as the Spring Boot starter does).
+   */
+  @Test
+  void aClientBuiltWithNewBuilderIsNotCountedInTheMetersOfTheMonitoredOne() throws IOException {
+    zones.zone("us-east-1a").stubFor(any(anyUrl()).willReturn(serviceUnavailable()));
+    FailoverMetrics metrics = new FailoverMetrics();
+    metrics.bindTo(registry);
+    FailoverClient.Builder builder =
+        Zones3.client(zones).backoff(Duration.ZERO, Duration.ZERO).listener(metrics);
+    try (FailoverClient directory = builder.build();
+        FailoverClient variant = directory.newBuilder().deadline(Duration.ofSeconds(30)).build();
+        FailoverClient twin = builder.build()) {
+      metrics.monitor(directory);
+      for (int i = 0; i < 3; i++) {
+        call(variant, "/users/" + i, 200); // a 503 from us-east-1a, then a retry
+        call(twin, "/users/" + i, 200);
+      }
+      assertThat(variant.snapshot().counters().calls()).isEqualTo(3);
+      assertThat(directory.snapshot().counters().calls()).isZero();
+      assertThat(callsOf("directory")).isZero();
+      assertThat(attemptsOf("directory")).isZero();
+      assertThat(retriesOf("directory")).isZero();
+
+      call(directory, "/users/42", 200);
+      assertThat(callsOf("directory")).isEqualTo(1);
+      assertThat(attemptsOf("directory")).isEqualTo(2);
+      assertThat(retriesOf("directory")).isEqualTo(1);
+
+      // Reconfigured through its own builder, then through another that says the same: still the
+      // client counted, and still the same core.
+      directory.reconfigure(b -> b.maxAttempts(4));
+      FailoverSettings before = directory.settings();
+      directory.reconfigure(
+          b ->
+              Zones3.client(zones)
+                  .backoff(Duration.ZERO, Duration.ZERO)
+                  .maxAttempts(4)
+                  .listener(metrics));
+      assertThat(directory.settings()).as("a change that changes nothing").isSameAs(before);
+      call(directory, "/users/43", 200);
+      call(variant, "/users/44", 200);
+      assertThat(callsOf("directory")).isEqualTo(2);
+
+      // Monitored instead, the variant takes the name's meters; the first client is not counted.
+      metrics.monitor(variant);
+      call(directory, "/users/45", 200);
+      call(variant, "/users/46", 200);
+      assertThat(callsOf("directory")).isEqualTo(3);
+      metrics.monitor(directory);
+
+      // Reconfigured through a builder of the application's own that changes a setting (as the
+      // Spring Boot starter does): still counted, the variant still not.
+      directory.reconfigure(
+          b -> Zones3.client(zones).backoff(Duration.ZERO, Duration.ZERO).listener(metrics));
+      assertThat(directory.settings().maxAttempts()).isEqualTo(3);
+      call(directory, "/users/47", 200);
+      call(variant, "/users/48", 200);
+      assertThat(callsOf("directory")).isEqualTo(4);
+    }
+  }
+
   @Test
   void aClientNotMonitoredRecordsNothingAndBreaksNothing() throws IOException {
     FailoverMetrics metrics = new FailoverMetrics();

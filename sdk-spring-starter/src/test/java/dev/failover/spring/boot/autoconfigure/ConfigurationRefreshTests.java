@@ -13,6 +13,8 @@ import dev.failover.FailoverSnapshot;
 import dev.failover.Locality;
 import dev.failover.testkit.FakeZones;
 import dev.failover.testkit.Mark;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -221,6 +223,56 @@ class ConfigurationRefreshTests {
               // Removed again: back to the SDK's default, not the last value.
               change(context, "failover.clients.directory.deadline", null);
               assertThat(directory.settings().deadline()).isEqualTo(Duration.ofSeconds(4));
+            });
+  }
+
+  /** Calls {@code GET /users/<id>} through the client itself. */
+  private static void call(FailoverClient client, int id) throws java.io.IOException {
+    okhttp3.Request request =
+        new okhttp3.Request.Builder().url("http://" + client.service() + "/users/" + id).build();
+    try (okhttp3.Response response = client.newCall(request).execute()) {
+      assertThat(response.code()).isEqualTo(200);
+    }
+  }
+
+  private static long calls(MeterRegistry registry) {
+    return registry.find("failover.calls").tag("client.name", "directory").timers().stream()
+        .mapToLong(t -> t.count())
+        .sum();
+  }
+
+  /**
+   * A client the application builds from a starter's client with {@code newBuilder()} carries the
+   * starter's metric listener (the builder copies the listeners) and the same name, yet is not
+   * counted in that client's meters; nor once a change has reconfigured the starter's client
+   * through a builder of the starter's own.
+   */
+  @Test
+  void aClientBuiltFromAStartersClientIsNotCountedInItsMetersBeforeOrAfterAChange() {
+    runner()
+        .withConfiguration(AutoConfigurations.of(FailoverMetricsAutoConfiguration.class))
+        .withBean(MeterRegistry.class, SimpleMeterRegistry::new)
+        .run(
+            context -> {
+              MeterRegistry registry = context.getBean(MeterRegistry.class);
+              FailoverClient directory =
+                  context.getBean("directoryFailoverClient", FailoverClient.class);
+              try (FailoverClient slow =
+                  directory.newBuilder().deadline(Duration.ofSeconds(30)).build()) {
+                for (int i = 0; i < 3; i++) {
+                  call(slow, i);
+                }
+                call(directory, 42);
+                assertThat(slow.snapshot().counters().calls()).isEqualTo(3);
+                assertThat(calls(registry)).isEqualTo(1);
+
+                change(context, "failover.clients.directory.deadline", "3s");
+                assertThat(directory.settings().deadline()).isEqualTo(Duration.ofSeconds(3));
+                call(slow, 3);
+                call(directory, 43);
+                assertThat(calls(registry)).isEqualTo(2);
+                assertThat(calls(registry)).isEqualTo(directory.snapshot().counters().calls());
+              }
             });
   }
 
