@@ -507,7 +507,8 @@ public final class FailoverMetrics extends Events.ClientListener
               "failover.panic",
               tags,
               v -> v.snapshot().panic() ? 1 : 0,
-              "1 while routing ignores health because too few endpoints are healthy"));
+              "1 while routing is in panic (too few endpoints healthy): it ignores health, or fails"
+                  + " every call when it fails closed"));
       fixed.add(
           gauge(
               "failover.client.stalled",
@@ -849,12 +850,14 @@ public final class FailoverMetrics extends Events.ClientListener
         Tags causeTags = tags.and("cause", TagValues.lower(cause));
         Counter ejected =
             Counter.builder("failover.endpoint.ejections")
-                .description("Times the endpoint was taken out of rotation")
+                .description(
+                    "Times the endpoint was ejected: its breaker opened, or its health check"
+                        + " marked it down (a Retry-After pause is not counted)")
                 .tags(causeTags)
                 .register(registry);
         Counter restored =
             Counter.builder("failover.endpoint.restorations")
-                .description("Times the endpoint returned to rotation")
+                .description("Times the endpoint returned from an ejection")
                 .tags(causeTags)
                 .register(registry);
         ejections.put(cause, ejected);
