@@ -1,7 +1,5 @@
 package dev.failover;
 
-import java.lang.ref.WeakReference;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
@@ -19,9 +17,8 @@ import org.slf4j.LoggerFactory;
  * checks, and the pause detector) is told on the client's dispatcher instead, in the order emitted.
  * A call's timers hand their whole step to the dispatcher themselves.
  *
- * <p>The listeners a client is built with carry its {@link Origin} (added by the builder, never
- * told anything): a {@link ClientListener} is asked, before each event, whether it takes an event
- * of that client.
+ * <p>A {@link ClientListener} is asked, before each event, whether it takes an event of the client
+ * whose core emits it (these events).
  */
 final class Events {
   private static final Logger log = LoggerFactory.getLogger("dev.failover.FailoverClient");
@@ -30,9 +27,6 @@ final class Events {
   private static final ThreadLocal<Boolean> ON_SCHEDULER = new ThreadLocal<>();
 
   private final List<FailoverListener> listeners;
-
-  /** Which client emits these events; null when the listeners carry no origin (tests). */
-  private final @Nullable Origin origin;
 
   /** Where events emitted on the scheduler are told; null until the client has its dispatcher. */
   private volatile @Nullable Executor offScheduler;
@@ -44,17 +38,7 @@ final class Events {
   private final AtomicBoolean telling = new AtomicBoolean();
 
   public Events(List<FailoverListener> listeners) {
-    List<FailoverListener> told = new ArrayList<>(listeners.size());
-    Origin from = null;
-    for (FailoverListener l : listeners) {
-      if (l instanceof Origin o) {
-        from = o;
-      } else {
-        told.add(l);
-      }
-    }
-    this.listeners = List.copyOf(told);
-    this.origin = from;
+    this.listeners = List.copyOf(listeners);
   }
 
   /** Tells the events that scheduler tasks emit on {@code executor} (the client's dispatcher). */
@@ -141,7 +125,7 @@ final class Events {
   private void tell(FailoverEvent event) {
     for (FailoverListener l : listeners) {
       try {
-        if (l instanceof ClientListener c && !c.takes(event, origin)) {
+        if (l instanceof ClientListener c && !c.takes(event, this)) {
           continue;
         }
         dispatch(l, event);
@@ -155,67 +139,6 @@ final class Events {
   }
 
   /**
-   * Which client a list of listeners belongs to: {@code FailoverClient.Builder} adds one to the
-   * listeners of each client it builds, and names the client in it once built. A reconfiguration
-   * through a builder that {@code FailoverClient} gave ({@code reconfigure}'s, {@code reset}'s)
-   * keeps it; a client built from a copy ({@code newBuilder()}) gets its own. A builder of the
-   * application's own that {@code reconfigure}'s change returns (the Spring Boot starter's) gets an
-   * {@linkplain #unknown() unknown} one. Told nothing; holds the client weakly.
-   *
-   * <p>Every origin equals every other: which client settings belong to is not one of them, so that
-   * a reconfiguration that changes no setting still changes nothing.
-   */
-  static final class Origin implements FailoverListener {
-    private final boolean known;
-    private volatile WeakReference<@Nullable FailoverClient> client = new WeakReference<>(null);
-
-    private Origin(boolean known) {
-      this.known = known;
-    }
-
-    /** The origin of a client being built, named by {@link #of} once it is. */
-    static Origin building() {
-      return new Origin(true);
-    }
-
-    /** The origin of settings whose client cannot be known. */
-    static Origin unknown() {
-      return new Origin(false);
-    }
-
-    /** Names the client built; returns it. */
-    FailoverClient of(FailoverClient built) {
-      this.client = new WeakReference<>(built);
-      return built;
-    }
-
-    /** Whether the client is known: false for {@link #unknown()}. */
-    boolean known() {
-      return known;
-    }
-
-    /** The client; null when unknown, while it is being built, or once it was collected. */
-    @Nullable FailoverClient client() {
-      return client.get();
-    }
-
-    @Override
-    public boolean equals(@Nullable Object other) {
-      return other instanceof Origin;
-    }
-
-    @Override
-    public int hashCode() {
-      return Origin.class.hashCode();
-    }
-
-    @Override
-    public String toString() {
-      return known ? "Origin" : "Origin[unknown]";
-    }
-  }
-
-  /**
    * A listener told which client emitted an event: {@link FailoverMetrics}, whose meters stand for
    * the one client monitored under a name, and which must not count another client of that name. A
    * class, not an interface, so that the question stays out of the listener's public API.
@@ -225,10 +148,11 @@ final class Events {
      * Whether the listener is told {@code event}.
      *
      * @param event the event
-     * @param origin the emitting client's origin; null when the listeners had none (tests)
+     * @param from the events of the client core that emits it ({@link FailoverClient#emits} tells
+     *     whether a client's current or replaced core does)
      * @return true to tell the listener, false to skip it
      */
-    abstract boolean takes(FailoverEvent event, @Nullable Origin origin);
+    abstract boolean takes(FailoverEvent event, Events from);
   }
 
   private static void dispatch(FailoverListener l, FailoverEvent event) {

@@ -240,6 +240,24 @@ public final class FailoverClient implements Call.Factory, Closeable {
   }
 
   /**
+   * Whether {@code events} are those of this client's core in force or of a replaced core still
+   * running calls: a listener shared by clients of one name ({@link FailoverMetrics}) tells them
+   * apart by it.
+   */
+  boolean emits(Events events) {
+    State s = state;
+    if (s.current.core.events == events) {
+      return true;
+    }
+    for (Generation g : s.retiring) {
+      if (g.core.events == events) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
    * Returns a read-only picture of the live state of every zone and endpoint. Its counters are
    * totals since the client was built, across {@link #reconfigure(UnaryOperator)} and {@link
    * #reset()}; the rest describes the configuration in force.
@@ -1359,12 +1377,6 @@ public final class FailoverClient implements Call.Factory, Closeable {
     private @Nullable EndpointSource endpointSource;
     private DiscoveryPolicy discovery = DiscoveryPolicy.defaults();
 
-    /**
-     * Which client the settings this builder was made from belong to: a reconfiguration ({@link
-     * #check}) keeps it, {@link #build()} gives each client a new one.
-     */
-    private Events.@Nullable Origin origin;
-
     Builder() {}
 
     Builder(Settings s) {
@@ -1393,13 +1405,7 @@ public final class FailoverClient implements Call.Factory, Closeable {
       panicFailOpen = s.panicFailOpen();
       maxRequests = s.maxRequests();
       callerRunsFirstAttempt = s.callerRunsFirstAttempt();
-      for (FailoverListener l : s.listeners()) {
-        if (l instanceof Events.Origin o) {
-          origin = o;
-        } else {
-          listeners.add(l);
-        }
-      }
+      listeners.addAll(s.listeners());
       clock = s.clock();
       ticker = s.ticker();
       scheduler = s.scheduler();
@@ -1939,11 +1945,8 @@ public final class FailoverClient implements Call.Factory, Closeable {
     public FailoverClient build() {
       EndpointSource source = endpointSource;
       String s = validate(source != null);
-      // Its own, also when this builder holds another client's settings (newBuilder()): a
-      // listener told which client emits events (FailoverMetrics) tells the two apart.
-      Events.Origin built = Events.Origin.building();
       if (source == null) {
-        return built.of(new FailoverClient(settings(endpoints, null, built), null, false, null));
+        return new FailoverClient(settings(endpoints, null), null, false, null);
       }
       // Refused before it is started: a source another client uses is neither started nor closed
       // here (closing it would freeze that client's list without a word).
@@ -1951,9 +1954,7 @@ public final class FailoverClient implements Call.Factory, Closeable {
       try {
         Discovery intake = relay.first(s, discovery, clock, Tickers.monotonic(ticker, clock));
         List<Endpoint> initial = startSource(s, source, relay, intake, endpoints);
-        return built.of(
-            new FailoverClient(
-                settings(initial, source, built), intake, initial != endpoints, relay));
+        return new FailoverClient(settings(initial, source), intake, initial != endpoints, relay);
       } catch (RuntimeException | Error e) {
         // Started above (also when start() threw: it may have started threads first), so closed
         // here: its threads must not outlive a failed build. Then free for another client.
@@ -1968,10 +1969,7 @@ public final class FailoverClient implements Call.Factory, Closeable {
      */
     Settings check(List<Endpoint> endpoints, @Nullable EndpointSource source) {
       validate(source != null);
-      // A builder that FailoverClient did not give (reconfigure's change may return any) knows no
-      // client: its events' client stays unknown.
-      Events.Origin o = origin;
-      return settings(endpoints, source, o != null ? o : Events.Origin.unknown());
+      return settings(endpoints, source);
     }
 
     /** Checks that the settings fit together; returns the service name. */
@@ -2038,18 +2036,12 @@ public final class FailoverClient implements Call.Factory, Closeable {
       return s;
     }
 
-    /**
-     * The checked settings, with {@code initial} as the endpoints in use and {@code origin} among
-     * the listeners; logs the warnings.
-     */
-    private Settings settings(
-        List<Endpoint> initial, @Nullable EndpointSource source, Events.Origin origin) {
+    /** The checked settings, with {@code initial} as the endpoints in use; logs the warnings. */
+    private Settings settings(List<Endpoint> initial, @Nullable EndpointSource source) {
       Locality h = Objects.requireNonNull(home);
       for (String warning : warnings(h, initial, healthCheck)) {
         log.warn("{}", warning);
       }
-      List<FailoverListener> told = new ArrayList<>(listeners);
-      told.add(origin);
       return new Settings(
           Objects.requireNonNull(service),
           h,
@@ -2076,7 +2068,7 @@ public final class FailoverClient implements Call.Factory, Closeable {
           panicFailOpen,
           maxRequests,
           callerRunsFirstAttempt,
-          told,
+          listeners,
           clock,
           ticker,
           scheduler,

@@ -206,27 +206,20 @@ public final class FailoverMetrics extends Events.ClientListener
 
   /**
    * Whether an event is counted: not when it comes from a client other than the one monitored under
-   * its name (such as one built with {@code newBuilder()} from it, which copies its listeners), nor
-   * from a client still being built. The event of a client whose builder did not come from the
-   * client ({@code reconfigure} given a builder of the application's own) is counted by its name
-   * alone, as an event passed to a listener method directly is.
+   * its name (such as one built with {@code newBuilder()} from it, which copies its listeners, or
+   * one built for the same service with this listener and not monitored).
    */
   @Override
-  boolean takes(FailoverEvent event, Events.@Nullable Origin origin) {
-    if (origin == null || !origin.known()) {
-      return true;
-    }
+  boolean takes(FailoverEvent event, Events from) {
     ClientMeters meters = meters(event.service());
     if (meters == null) {
       return true; // not monitored or not bound: counted nowhere, and onCallFinished says why
     }
-    FailoverClient from = origin.client();
-    if (from != null && from == meters.snapshots.client()) {
+    FailoverClient monitored = meters.snapshots.client();
+    if (monitored == null || monitored.emits(from)) {
       return true;
     }
-    if (from != null
-        && event instanceof FailoverEvent.CallFinished
-        && warned.add(event.service())) {
+    if (event instanceof FailoverEvent.CallFinished && warned.add(event.service())) {
       log.info(
           "[{}] FailoverMetrics gets the calls of a client of this name that is not the one passed"
               + " to monitor() (built with newBuilder(), which copies the listeners, or for the"
