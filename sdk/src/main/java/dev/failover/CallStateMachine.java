@@ -1491,8 +1491,13 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       // from when it reached the SDK: one still held in the client (a slot of maxRequests, the
       // application's interceptors) never reached its endpoint, and says nothing about it.
       long now = core.ticker.nanos();
+      // Not when a pause of the client's came between the two starts: the winner (a hedge whose
+      // timer was late too) never saw what held the loser.
       f.slowLoser =
-          f.lostRace && f.tag.reachedSdk && now - f.tag.reachedSdkAt >= 2 * (now - winnerStart);
+          f.lostRace
+              && f.tag.reachedSdk
+              && now - f.tag.reachedSdkAt >= 2 * (now - winnerStart)
+              && !core.clientHealth.pausedBetween(f.tag.reachedSdkAt, winnerStart, now);
       List<InFlight> c = pendingCancels;
       if (c == null) {
         c = new ArrayList<>(2);

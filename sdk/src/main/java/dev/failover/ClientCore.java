@@ -264,8 +264,13 @@ final class ClientCore implements Closeable {
         checker =
             new HealthChecker(
                 settings.service(), settings.healthCheck(), nonRetrying, scheduler, random, events);
-        // A probe's timeout is excused only by a stall long enough to explain it, as an attempt's.
-        checker.excuseTimeoutsWhen(clientHealth::explains);
+        // A probe's timeout is excused by a stall long enough to explain it, as an attempt's; and
+        // when the probe began in the client's first seconds (a cold JVM's first connections and
+        // TLS handshakes time out on every endpoint at once, and a probe that marks an endpoint
+        // down corroborates its zone's outage by itself: the cold client evacuated its home zone).
+        checker.excuseTimeoutsWhen(
+            (duration, now) ->
+                clientHealth.explains(duration, now) || clientHealth.startingUp(now - duration));
         checker.watchTraffic(calls::sum);
         checker.start(router.endpoints());
       }

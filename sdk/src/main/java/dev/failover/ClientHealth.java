@@ -158,6 +158,27 @@ final class ClientHealth {
   }
 
   /**
+   * Whether a pause of the client (a recent lateness of the tick, or the tick overdue now) began
+   * before {@code to} and ended after {@code from}: an attempt that started at {@code from} went
+   * through some of it that one started at {@code to} never saw, and the two are not comparable.
+   */
+  boolean pausedBetween(long from, long to, long now) {
+    long overdue = overdue(now);
+    if (overdue > STALL_THRESHOLD_NANOS && tickDue - to < 0) {
+      return true; // a pause still going on, begun when the tick was due
+    }
+    synchronized (this) {
+      return pausedBetweenLocked(worstRecentAt, worstRecent, from, to, now)
+          || pausedBetweenLocked(latestAt, latest, from, to, now);
+    }
+  }
+
+  private static boolean pausedBetweenLocked(long at, long lateness, long from, long to, long now) {
+    // The pause the tick measured at {@code at} spanned [at - lateness, at].
+    return recent(at, now) && lateness > 0 && at - lateness - to < 0 && at - from > 0;
+  }
+
+  /**
    * Whether latency says nothing about zones at {@code now}: the client stalls, or it started less
    * than {@link #STARTUP_GRACE_NANOS} ago (a cold JVM loads classes and compiles code on the
    * threads that run attempts, which the tick does not see; connections are new).

@@ -1,0 +1,56 @@
+package dev.failover.statemachine;
+
+import static dev.failover.statemachine.Harness.A1;
+import static dev.failover.statemachine.Harness.B1;
+import static dev.failover.statemachine.Harness.HEDGE_DELAY;
+import static dev.failover.statemachine.Harness.get;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.failover.Attempt;
+import dev.failover.FailoverSnapshot;
+import dev.failover.Outcome;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/** The client's own pauses, on fake time: what they must not charge to the endpoints. */
+class PauseJudgementTest {
+
+  @Test
+  void aRaceLostToAHedgeSentAfterAPauseIsNoEvidence() {
+    try (Harness h = Harness.hedging()) {
+      String path = "/pause/hedged";
+      long t0 = h.scheduler.now();
+      RecordingCallback cb = new RecordingCallback();
+      h.enqueue(get(path), cb);
+      FakeTransport.Exchange first = h.transport.next();
+      assertThat(first.host()).isEqualTo(A1);
+      h.scheduler.awaitOneShotAt(t0 + HEDGE_DELAY.toNanos());
+      // A stop-the-world pause of 1 s: nothing runs. Then the tick measures it, and the hedge
+      // timer, late too, sends a hedge that never saw the pause, and wins at once.
+      h.clock.advance(Duration.ofSeconds(1));
+      h.scheduler.runDue();
+      assertThat(h.client.snapshot().clientStalled()).isTrue();
+      FakeTransport.Exchange hedge = h.transport.next();
+      assertThat(hedge.host()).isEqualTo(B1);
+      hedge.respond(200);
+      assertThat(cb.awaitStatus()).isEqualTo(200);
+      h.events.awaitCallFinished(path);
+      h.events.awaitAttempt(path, 2);
+      assertThat(h.events.attempts(path))
+          .filteredOn(a -> a.kind() == Attempt.Kind.FIRST)
+          .singleElement()
+          .extracting(Attempt::outcome)
+          .isEqualTo(Outcome.CANCELLED);
+      // Before, the first attempt had lost "by far" (1 s against nothing): a failure of A1 and of
+      // its zone, one per pause.
+      FailoverSnapshot s = h.client.snapshot();
+      FailoverSnapshot.Zone home =
+          s.zones().stream()
+              .filter(z -> z.locality().zone().equals("us-east-1a"))
+              .findFirst()
+              .orElseThrow();
+      assertThat(home.errorRatePercent()).isZero();
+      h.quiesce();
+    }
+  }
+}
