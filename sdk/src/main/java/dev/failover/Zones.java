@@ -27,6 +27,9 @@ final class Zones {
   /** Hysteresis doubles on a re-evacuation at most this many times: 4 x the base at most. */
   static final int MAX_LEVEL = 2;
 
+  /** How the reason of a zone evacuated for its latency begins. */
+  private static final String LATENCY_REASON = "mean latency";
+
   /**
    * A zone re-evacuated within this time after its return waits a doubled hysteresis; one that
    * stayed in rotation this long starts from the base again.
@@ -232,7 +235,7 @@ final class Zones {
           bad =
               String.format(
                   Locale.ROOT,
-                  "mean latency %.1f ms vs %.1f ms in other zones of %s",
+                  LATENCY_REASON + " %.1f ms vs %.1f ms in other zones of %s",
                   latency[i] / 1e6,
                   lr[0] / 1e6,
                   z.locality.region());
@@ -262,8 +265,18 @@ final class Zones {
           boolean noNews = attempts < MIN_PROBE_SAMPLES && totals[i][1] == 0;
           boolean clean =
               recovered || (bad == null && (enough || noNews || z.reason.startsWith("ejected")));
+          // A zone out for its latency is not shown clean while latency says nothing (the client
+          // stalls, or starts): its clean time does not begin then, else it returned still slow
+          // and flapped. Up to twice its wait after it was evacuated: fail-back stays bounded for a
+          // client that never stops stalling.
+          boolean latencyUnjudged =
+              stalled
+                  && z.reason.startsWith(LATENCY_REASON)
+                  && now - z.phaseSince < 2 * hysteresisNanos(z);
           if (!clean) {
             z.cleanSince = ZoneState.NOT_CLEAN;
+          } else if (latencyUnjudged && z.cleanSince == ZoneState.NOT_CLEAN) {
+            // Nothing shows it clean yet.
           } else {
             if (z.cleanSince == ZoneState.NOT_CLEAN) {
               z.cleanSince = now;

@@ -162,6 +162,49 @@ class ZonesTest {
   }
 
   /**
+   * A zone out for its latency while the client stalls for longer than its wait: latency says
+   * nothing meanwhile, and before, the zone counted as clean and returned after the wait, still ten
+   * times slower (and went again once the stall ended). It stays out until latency can judge it,
+   * for up to twice its wait.
+   */
+  @Test
+  void aZoneOutForItsLatencyIsNotCleanWhileTheClientStalls() {
+    Router r = router("us-east-1a", "us-east-1b", "us-east-1c", "us-west-2a");
+    boolean[] stalled = {false};
+    r.zones().clientStalled(now -> stalled[0]);
+    for (int s = 0; s < 3; s++) {
+      traffic(r, "us-east-1a", 50, 0, 5 * MS);
+      traffic(r, "us-east-1b", 50, 0, 60 * MS);
+      traffic(r, "us-east-1c", 50, 0, 6 * MS);
+      clock.advance(Duration.ofSeconds(1));
+    }
+    r.zones().evaluate(clock.nanos());
+    ZoneState b = zone(r, "us-east-1b");
+    assertThat(b.evacuated()).isTrue();
+    long wait = r.zones().hysteresisNanos(b);
+    stalled[0] = true;
+    long until = clock.nanos() + 2 * wait - TimeUnit.SECONDS.toNanos(1);
+    while (clock.nanos() < until) {
+      traffic(r, "us-east-1a", 20, 0, 5 * MS);
+      traffic(r, "us-east-1b", 2, 0, 60 * MS); // its probes: still slow
+      traffic(r, "us-east-1c", 20, 0, 6 * MS);
+      clock.advance(Duration.ofSeconds(1));
+      r.zones().evaluate(clock.nanos());
+      assertThat(b.evacuated()).as("after %d ms", clock.nanos() / MS).isTrue();
+    }
+    // The stall ends: latency judges it again, still slow.
+    stalled[0] = false;
+    for (int s = 0; s < 3; s++) {
+      traffic(r, "us-east-1a", 20, 0, 5 * MS);
+      traffic(r, "us-east-1b", 2, 0, 60 * MS);
+      traffic(r, "us-east-1c", 20, 0, 6 * MS);
+      clock.advance(Duration.ofSeconds(1));
+      r.zones().evaluate(clock.nanos());
+    }
+    assertThat(b.evacuated()).isTrue();
+  }
+
+  /**
    * The second the home zone went down, the client's host was slow (seen in a drill on a busy
    * machine): the retries all landed in us-east-1b, slow, while us-east-1c got no traffic yet. Over
    * the window 1b's mean was 103 ms against 1c's 5 ms, and 1b was evacuated for latency; at the
