@@ -84,7 +84,13 @@ final class Events {
       return;
     }
     Executor executor = offScheduler;
-    if (executor != null && ON_SCHEDULER.get() != null && !listeners.isEmpty()) {
+    if (executor != null
+        && !listeners.isEmpty()
+        && (ON_SCHEDULER.get() != null || (describesState(event) && stateQueued()))) {
+      // Also an endpoint's, zone's or the client's state told on another thread while such events
+      // from the scheduler wait to be told: after them, in order (a ZoneRestored of a last resort
+      // told before the ZoneEvacuated it ends left a listener believing the zone out). A call's
+      // own events are told on its thread as ever (CallFinished before the caller has the result).
       logEvent(event);
       deferred.add(event);
       tellDeferred(executor);
@@ -92,6 +98,26 @@ final class Events {
     }
     logEvent(event);
     tell(event);
+  }
+
+  /** Whether events emitted on the scheduler wait to be told, or are being told now. */
+  private boolean stateQueued() {
+    return telling.get() || !deferred.isEmpty();
+  }
+
+  /** Whether an event tells of an endpoint's, a zone's or the client's own state. */
+  private static boolean describesState(FailoverEvent event) {
+    return event instanceof FailoverEvent.EndpointEjected
+        || event instanceof FailoverEvent.EndpointRestored
+        || event instanceof FailoverEvent.ZoneEvacuated
+        || event instanceof FailoverEvent.ZoneRestored
+        || event instanceof FailoverEvent.ZoneShifted
+        || event instanceof FailoverEvent.ZoneShiftEnded
+        || event instanceof FailoverEvent.ClientStalled
+        || event instanceof FailoverEvent.ClientRecovered
+        || event instanceof FailoverEvent.EndpointsChanged
+        || event instanceof FailoverEvent.EndpointListHeld
+        || event instanceof FailoverEvent.EndpointListStale;
   }
 
   /** Starts a dispatcher thread telling the deferred events, unless one is. */
