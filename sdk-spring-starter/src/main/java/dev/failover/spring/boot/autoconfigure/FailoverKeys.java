@@ -174,7 +174,9 @@ final class FailoverKeys {
 
   /**
    * Reports every key under {@code failover.} in the environment's enumerable property sources that
-   * binds to no setting: start-up fails, or with {@code ignoreUnknownKeys} each is logged.
+   * binds to no setting: start-up fails, or with {@code ignoreUnknownKeys} each is logged. From the
+   * system environment, only names under a top-level key ({@code FAILOVER_CLIENTS_...}, {@code
+   * FAILOVER_HOME_...}) are checked: other programs' variables may start with {@code FAILOVER_}.
    *
    * @param environment the application's environment
    * @param ignoreUnknownKeys whether to log a warning rather than fail
@@ -237,6 +239,12 @@ final class FailoverKeys {
         if (found.containsKey(name)) {
           continue;
         }
+        if (fromEnvironment && !underGroup(name)) {
+          // Not meant for the starter: FAILOVER_DASHBOARD_PORT, which Kubernetes gives every pod
+          // of a namespace with a Service called failover-dashboard.
+          LOG.debug("{} is not under a failover group and is not checked", name);
+          continue;
+        }
         ConfigurationProperty property = source.getConfigurationProperty(name);
         Object value = property == null ? null : property.getValue();
         boolean empty = value == null || String.valueOf(value).isEmpty();
@@ -256,6 +264,28 @@ final class FailoverKeys {
       }
     }
     return List.copyOf(found.values());
+  }
+
+  /**
+   * Whether a name from the system environment starts with a top-level key ({@code clients}, {@code
+   * defaults}, {@code home}, {@code ignore-unknown-keys} ...), its elements joined as Boot joins
+   * them ({@code FAILOVER_IGNORE_UNKNOWN_KEYS}). Only these are checked there: any program or
+   * platform may set a variable that starts with {@code FAILOVER_}, such as the service links
+   * {@code FAILOVER_DASHBOARD_SERVICE_HOST} and {@code FAILOVER_DASHBOARD_PORT} that Kubernetes
+   * gives every pod of a namespace with a Service called {@code failover-dashboard}.
+   */
+  private boolean underGroup(ConfigurationPropertyName name) {
+    int size = name.getNumberOfElements();
+    for (Property property : root.properties) {
+      StringBuilder joined = new StringBuilder();
+      for (int j = 1; j < size && joined.length() < property.uniform.length(); j++) {
+        joined.append(name.getElement(j, ConfigurationPropertyName.Form.UNIFORM));
+        if (property.uniform.contentEquals(joined)) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   /** A key that binds to no setting. */

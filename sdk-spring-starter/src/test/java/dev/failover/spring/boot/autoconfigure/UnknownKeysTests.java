@@ -275,6 +275,44 @@ class UnknownKeysTests {
             });
   }
 
+  /**
+   * Kubernetes gives every pod of a namespace the service links of each Service: one called
+   * failover-dashboard makes FAILOVER_DASHBOARD_*, which are no failover keys and no typos of one.
+   */
+  @Test
+  void kubernetesServiceLinksOfAServiceCalledFailoverSomethingDoNotStopStartUp() {
+    withEnvironment(
+            Map.of(
+                "FAILOVER_DASHBOARD_SERVICE_HOST", "10.0.0.7",
+                "FAILOVER_DASHBOARD_SERVICE_PORT", "80",
+                "FAILOVER_DASHBOARD_PORT", "tcp://10.0.0.7:80",
+                "FAILOVER_DASHBOARD_PORT_80_TCP_ADDR", "10.0.0.7",
+                "FAILOVER_HOMEPAGE_URL", "https://failover.dev"))
+        .run(context -> assertThat(context).hasNotFailed());
+  }
+
+  @Test
+  void aMisspelledEnvironmentVariableUnderEachTopLevelKeyIsStillReported() {
+    for (String variable :
+        List.of(
+            "FAILOVER_HOME_ZONEE",
+            "FAILOVER_DEFAULTS_DEDLINE",
+            "FAILOVER_CONFIGS_SLOW_DEDLINE",
+            "FAILOVER_CLIENTS_DIRECTORY_DEDLINE",
+            "FAILOVER_IGNORE_UNKNOWN_KEYS_NOW",
+            "FAILOVER_ENABLED_ALWAYS")) {
+      withEnvironment(Map.of(variable, "2s"))
+          .run(
+              context -> {
+                assertThat(context).as(variable).hasFailed();
+                assertThat(context.getStartupFailure())
+                    .as(variable)
+                    .rootCause()
+                    .hasMessageContaining("is not a failover setting");
+              });
+    }
+  }
+
   /** The runner with environment variables, mapped as Boot maps the system environment. */
   private ApplicationContextRunner withEnvironment(Map<String, Object> variables) {
     return runner.withInitializer(
