@@ -83,6 +83,13 @@ final class FailoverClientFactory implements InitializingBean {
   /** The clients configured at start: those that have beans. */
   private volatile Set<String> startNames = Set.of();
 
+  /**
+   * The value of each key under {@code failover} as last seen (at start, or at the last change),
+   * placeholders resolved: to find the keys that a change of another key reaches through a
+   * placeholder. Guarded by this.
+   */
+  private Map<String, String> lastValues = Map.of();
+
   FailoverClientFactory(
       FailoverProperties properties,
       Environment environment,
@@ -109,6 +116,9 @@ final class FailoverClientFactory implements InitializingBean {
   public void afterPropertiesSet() {
     FailoverKeys.check(environment, properties.isIgnoreUnknownKeys());
     startNames = Collections.unmodifiableSet(new LinkedHashSet<>(properties.getClients().keySet()));
+    synchronized (this) {
+      lastValues = FailoverKeys.values(environment);
+    }
     customizers
         .orderedStream()
         .forEach(
@@ -168,10 +178,24 @@ final class FailoverClientFactory implements InitializingBean {
    * unknown key, a wrong value) is logged and not applied: the clients keep their settings. Clients
    * added or removed, and a changed discovery.service-id, take effect at the next start.
    *
+   * <p>A key outside {@code failover} may reach a failover setting through a placeholder ({@code
+   * failover.clients.directory.deadline=${directory.deadline:2s}}): the change then concerns the
+   * clients whose keys' values, placeholders resolved, differ from those last seen.
+   *
    * @param changedKeys the names of the properties that changed, in their sources' forms
    */
   void refresh(Set<String> changedKeys) {
-    Set<String> names = affected(changedKeys);
+    Set<String> keys = new LinkedHashSet<>(changedKeys);
+    Map<String, String> now = FailoverKeys.values(environment);
+    Map<String, String> before;
+    synchronized (this) {
+      before = lastValues;
+      lastValues = now;
+    }
+    if (keys.stream().anyMatch(k -> !isFailoverKey(k))) {
+      keys.addAll(differences(before, now));
+    }
+    Set<String> names = affected(keys);
     if (names != null && names.isEmpty()) {
       return;
     }
@@ -316,6 +340,30 @@ final class FailoverClientFactory implements InitializingBean {
         e.getMessage(),
         e.origin() == null ? "" : " (" + e.origin() + ")",
         e.action());
+  }
+
+  private static boolean isFailoverKey(String key) {
+    String lower = key.toLowerCase(Locale.ROOT);
+    return lower.startsWith("failover.") || lower.startsWith("failover_");
+  }
+
+  /**
+   * The keys whose values differ between two {@link FailoverKeys#values} (added or removed too).
+   */
+  static Set<String> differences(Map<String, String> before, Map<String, String> now) {
+    Set<String> changed = new LinkedHashSet<>();
+    now.forEach(
+        (k, v) -> {
+          if (!v.equals(before.get(k))) {
+            changed.add(k);
+          }
+        });
+    for (String k : before.keySet()) {
+      if (!now.containsKey(k)) {
+        changed.add(k);
+      }
+    }
+    return changed;
   }
 
   /**

@@ -4,10 +4,12 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -228,6 +230,51 @@ final class FailoverKeys {
   /** The unknown keys of an environment, each once, as its highest-priority source has it. */
   List<Unknown> find(Environment environment) {
     Map<ConfigurationPropertyName, Unknown> found = new LinkedHashMap<>();
+    forEachKey(
+        environment,
+        (source, name, fromEnvironment) -> {
+          if (found.containsKey(name)) {
+            return;
+          }
+          if (fromEnvironment && !underGroup(name)) {
+            // Not meant for the starter: FAILOVER_DASHBOARD_PORT, which Kubernetes gives every pod
+            // of a namespace with a Service called failover-dashboard.
+            LOG.debug("{} is not under a failover group and is not checked", name);
+            return;
+          }
+          ConfigurationProperty property = source.getConfigurationProperty(name);
+          Object value = property == null ? null : property.getValue();
+          boolean empty = value == null || String.valueOf(value).isEmpty();
+          if (!accepts(name, fromEnvironment, empty)) {
+            String origin =
+                property == null || property.getOrigin() == null
+                    ? null
+                    : String.valueOf(property.getOrigin());
+            found.put(
+                name,
+                new Unknown(
+                    written(name),
+                    value == null ? null : Redaction.value(name.toString(), String.valueOf(value)),
+                    origin,
+                    nearest(name)));
+          }
+        });
+    return List.copyOf(found.values());
+  }
+
+  /** Something done with each name under {@code failover} of a source. */
+  private interface KeyVisitor {
+    void visit(
+        ConfigurationPropertySource source,
+        ConfigurationPropertyName name,
+        boolean fromEnvironment);
+  }
+
+  /**
+   * Visits every name under {@code failover} of the environment's enumerable property sources,
+   * highest priority first; a name in several sources is visited for each.
+   */
+  private static void forEachKey(Environment environment, KeyVisitor visitor) {
     for (ConfigurationPropertySource source : ConfigurationPropertySources.get(environment)) {
       if (!(source instanceof IterableConfigurationPropertySource iterable)) {
         continue;
@@ -236,34 +283,9 @@ final class FailoverKeys {
           source.getUnderlyingSource() instanceof SystemEnvironmentPropertySource;
       List<ConfigurationPropertyName> names = iterable.stream().filter(ROOT::isAncestorOf).toList();
       for (ConfigurationPropertyName name : names) {
-        if (found.containsKey(name)) {
-          continue;
-        }
-        if (fromEnvironment && !underGroup(name)) {
-          // Not meant for the starter: FAILOVER_DASHBOARD_PORT, which Kubernetes gives every pod
-          // of a namespace with a Service called failover-dashboard.
-          LOG.debug("{} is not under a failover group and is not checked", name);
-          continue;
-        }
-        ConfigurationProperty property = source.getConfigurationProperty(name);
-        Object value = property == null ? null : property.getValue();
-        boolean empty = value == null || String.valueOf(value).isEmpty();
-        if (!accepts(name, fromEnvironment, empty)) {
-          String origin =
-              property == null || property.getOrigin() == null
-                  ? null
-                  : String.valueOf(property.getOrigin());
-          found.put(
-              name,
-              new Unknown(
-                  written(name),
-                  value == null ? null : Redaction.value(name.toString(), String.valueOf(value)),
-                  origin,
-                  nearest(name)));
-        }
+        visitor.visit(source, name, fromEnvironment);
       }
     }
-    return List.copyOf(found.values());
   }
 
   /**
@@ -286,6 +308,38 @@ final class FailoverKeys {
       }
     }
     return false;
+  }
+
+  /**
+   * The value of every key under {@code failover} in the environment's enumerable property sources,
+   * as its highest-priority source has it, placeholders resolved ({@code ${directory.deadline:2s}}
+   * gives {@code directory.deadline}'s value). A key is written as {@link
+   * FailoverClientFactory#affected} reads it: from the system environment in its form ({@code
+   * FAILOVER_CLIENTS_MY_CLIENT_DEADLINE}), since which client it names is not certain; from any
+   * other source as a property name.
+   *
+   * @param environment the application's environment
+   * @return the values by key
+   */
+  static Map<String, String> values(Environment environment) {
+    Set<ConfigurationPropertyName> seen = new HashSet<>();
+    Map<String, String> values = new LinkedHashMap<>();
+    forEachKey(
+        environment,
+        (source, name, fromEnvironment) -> {
+          if (!seen.add(name)) {
+            return;
+          }
+          ConfigurationProperty property = source.getConfigurationProperty(name);
+          Object value = property == null ? null : property.getValue();
+          String key =
+              fromEnvironment
+                  ? name.toString().toUpperCase(Locale.ROOT).replace('.', '_')
+                  : name.toString();
+          values.put(
+              key, value == null ? "" : environment.resolvePlaceholders(String.valueOf(value)));
+        });
+    return values;
   }
 
   /** A key that binds to no setting. */

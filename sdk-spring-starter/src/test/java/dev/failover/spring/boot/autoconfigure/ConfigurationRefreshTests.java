@@ -277,6 +277,42 @@ class ConfigurationRefreshTests {
   }
 
   /**
+   * A key outside failover that a failover key takes through a placeholder: Spring Cloud's refresh
+   * names only that key, and the client it reaches follows it; the other client is not rebuilt.
+   */
+  @Test
+  void aChangeReachingAFailoverKeyThroughAPlaceholderIsApplied() {
+    Map<String, AtomicInteger> customized = new HashMap<>();
+    runner()
+        .withPropertyValues("failover.clients.directory.deadline=${directory.deadline:2s}")
+        .withBean(
+            FailoverClientCustomizer.class,
+            () ->
+                (name, builder) ->
+                    customized.computeIfAbsent(name, n -> new AtomicInteger()).incrementAndGet())
+        .run(
+            context -> {
+              FailoverClient directory =
+                  context.getBean("directoryFailoverClient", FailoverClient.class);
+              assertThat(directory.settings().deadline()).isEqualTo(Duration.ofSeconds(2));
+
+              change(context, "directory.deadline", "5s");
+              assertThat(directory.settings().deadline()).isEqualTo(Duration.ofSeconds(5));
+              assertThat(customized.get("directory")).hasValue(2);
+              assertThat(customized.get("groups")).hasValue(1);
+
+              // A key that no failover key takes: no client is rebuilt.
+              change(context, "spring.application.name", "elsewhere");
+              assertThat(customized.get("directory")).hasValue(2);
+
+              // Removed again: the placeholder's default.
+              change(context, "directory.deadline", null);
+              assertThat(directory.settings().deadline()).isEqualTo(Duration.ofSeconds(2));
+              assertThat(customized.get("groups")).hasValue(1);
+            });
+  }
+
+  /**
    * A change whose settings do not fit together (build()'s InvalidConfigurationException) is logged
    * naming the property to change, its value, origin and the advice; nothing is applied.
    */
