@@ -259,14 +259,29 @@ final class FailoverClientFactory implements InitializingBean {
     // No lock held: customizers and listeners run here (Spring Cloud's ContextRefresher
     // publishes one change at a time).
     List<Prepared> prepared = new ArrayList<>(1);
+    String customizerSource = state.customizerSource;
     try {
-      c.reconfigure(
-          b -> {
-            Prepared p = prepare(fresh, state.name, client, state, false);
-            prepared.add(p);
-            return p.builder();
-          });
+      if (customizerSource == null) {
+        c.reconfigure(
+            b -> {
+              Prepared p = prepare(fresh, state.name, client, state, false);
+              prepared.add(p);
+              return p.builder();
+            });
+      }
       state.plans.apply(client.getZonalShifts(), false);
+      if (customizerSource != null) {
+        // The customizers would give the builder a new source, which reconfigure() refuses, and
+        // the SDK's builder cannot drop it again: so they do not run (nor make a source that no
+        // one starts or closes), and the client keeps its settings.
+        LOG.error(
+            "failover configuration change not applied to {}: a FailoverClientCustomizer gives the"
+                + " client its endpoint source '{}', and a client's source cannot change while it"
+                + " runs (only its zonal-shifts properties follow changes); restart the"
+                + " application to apply the change",
+            prefix,
+            Redaction.text(customizerSource));
+      }
     } catch (FailoverConfigurationException e) {
       notApplied(prefix, e);
     } catch (InvalidConfigurationException e) {
@@ -423,6 +438,12 @@ final class FailoverClientFactory implements InitializingBean {
     /** The instrumentation bound to the client, to unbind when it closes. */
     volatile List<ClientInstrumentation> bound = List.of();
 
+    /**
+     * The description of the endpoint source a customizer gave the client (null if none did): a
+     * change at run time cannot be applied to it, since the customizers would give it a new source.
+     */
+    volatile @Nullable String customizerSource;
+
     /** An OkHttpClient this factory created for it: its pool is the factory's to empty. */
     @Nullable OkHttpClient own;
 
@@ -535,6 +556,15 @@ final class FailoverClientFactory implements InitializingBean {
           name, (RuntimeException) e); // IllegalStateException or IllegalArgumentException
     }
     state.client = built;
+    String used = built.settings().endpointSource().orElse(null);
+    if (used != null && (source == null || !used.equals(source.description()))) {
+      // A customizer gave the client a source (the SDK keeps the last one given): the starter's,
+      // if it made one, was never started.
+      state.customizerSource = used;
+      if (source != null) {
+        source.close();
+      }
+    }
     try {
       state.plans.attach(built);
       state.plans.apply(client.getZonalShifts(), true);

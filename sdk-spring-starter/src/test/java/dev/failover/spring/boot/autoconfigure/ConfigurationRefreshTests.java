@@ -623,35 +623,10 @@ class ConfigurationRefreshTests {
     AtomicReference<List<Endpoint>> all = new AtomicReference<>();
     runner()
         .withPropertyValues("failover.clients.registry.discovery.service-id=registry-service")
-        .withBean(
-            EndpointSources.class,
-            () ->
-                (name, settings) -> {
-                  created.incrementAndGet();
-                  return new EndpointSource() {
-                    @Override
-                    public void start(Updates updates) {
-                      registry.start(updates);
-                    }
-
-                    @Override
-                    public void close() {
-                      closed.incrementAndGet();
-                      registry.close();
-                    }
-
-                    @Override
-                    public String description() {
-                      return registry.description();
-                    }
-                  };
-                })
+        .withBean(EndpointSources.class, () -> counting(registry, created, closed))
         .withInitializer(
             c -> {
-              List<Endpoint> list =
-                  zones.endpoints().stream()
-                      .map(d -> Endpoint.of(d.url(), d.region(), d.zone()))
-                      .toList();
+              List<Endpoint> list = zoneEndpoints();
               all.set(list);
               registry.update(list);
             })
@@ -690,5 +665,105 @@ class ConfigurationRefreshTests {
               assertThat(created).hasValue(1);
             });
     assertThat(closed).hasValue(1);
+  }
+
+  /**
+   * A customizer that gives a client its endpoint source would give it a new one on every change,
+   * which reconfigure refuses: the customizers do not run again (no source is made that no one
+   * starts or closes), the change is logged as not applied, and planned shifts still follow.
+   */
+  @Test
+  void aClientWhoseCustomizerGivesItsSourceKeepsItsSettingsAndSaysSo(CapturedOutput output) {
+    AtomicInteger sources = new AtomicInteger();
+    runner()
+        .withBean(
+            FailoverClientCustomizer.class,
+            () ->
+                FailoverClientCustomizer.forClient(
+                    "directory",
+                    b -> {
+                      sources.incrementAndGet();
+                      b.endpointSource(new EndpointSource.Push("custom-registry"));
+                    }))
+        .run(
+            context -> {
+              FailoverClient directory =
+                  context.getBean("directoryFailoverClient", FailoverClient.class);
+              FailoverClient groups = context.getBean("groupsFailoverClient", FailoverClient.class);
+              FailoverSettings before = directory.settings();
+              assertThat(before.endpointSource()).hasValue("custom-registry");
+
+              change(context, "failover.defaults.deadline", "3s");
+              assertThat(output)
+                  .contains(
+                      "failover configuration change not applied to failover.clients.directory: a"
+                          + " FailoverClientCustomizer gives the client its endpoint source"
+                          + " 'custom-registry'");
+              assertThat(sources).hasValue(1);
+              assertThat(directory.settings()).isSameAs(before);
+              assertThat(groups.settings().deadline()).isEqualTo(Duration.ofSeconds(3));
+
+              plannedShiftOfDirectory(context);
+              assertThat(sources).hasValue(1);
+            });
+  }
+
+  /** The registry source the starter made for a client, replaced by a customizer's, is closed. */
+  @Test
+  void aRegistrySourceThatACustomizerReplacedIsClosed() {
+    EndpointSource.Push custom = new EndpointSource.Push("custom-registry");
+    AtomicInteger created = new AtomicInteger();
+    AtomicInteger closed = new AtomicInteger();
+    runner()
+        .withPropertyValues("failover.clients.registry.discovery.service-id=registry-service")
+        .withBean(
+            EndpointSources.class,
+            () -> counting(new EndpointSource.Push("starter-registry"), created, closed))
+        .withBean(
+            FailoverClientCustomizer.class,
+            () -> FailoverClientCustomizer.forClient("registry", b -> b.endpointSource(custom)))
+        .withInitializer(c -> custom.update(zoneEndpoints()))
+        .run(
+            context -> {
+              FailoverClient client =
+                  context.getBean("registryFailoverClient", FailoverClient.class);
+              assertThat(client.settings().endpointSource()).hasValue("custom-registry");
+              assertThat(created).hasValue(1);
+              assertThat(closed).hasValue(1);
+            });
+    assertThat(closed).hasValue(1);
+  }
+
+  /** The endpoints of the fake zones. */
+  private static List<Endpoint> zoneEndpoints() {
+    return zones.endpoints().stream().map(d -> Endpoint.of(d.url(), d.region(), d.zone())).toList();
+  }
+
+  /**
+   * Registry sources for the starter that each pass to {@code registry}, counting how many were
+   * created and closed.
+   */
+  private static EndpointSources counting(
+      EndpointSource.Push registry, AtomicInteger created, AtomicInteger closed) {
+    return (name, settings) -> {
+      created.incrementAndGet();
+      return new EndpointSource() {
+        @Override
+        public void start(Updates updates) {
+          registry.start(updates);
+        }
+
+        @Override
+        public void close() {
+          closed.incrementAndGet();
+          registry.close();
+        }
+
+        @Override
+        public String description() {
+          return registry.description();
+        }
+      };
+    };
   }
 }
