@@ -1753,8 +1753,10 @@ public class FailoverProperties {
     private @Nullable String defaultZone;
 
     /**
-     * Metadata keys read for an instance's zone, first found wins. When unset, zone, then
-     * topology.kubernetes.io/zone.
+     * Keys of ServiceInstance.getMetadata() read for an instance's zone, first found wins. When
+     * unset, zone, then topology.kubernetes.io/zone. Spring Cloud Kubernetes puts neither there
+     * (pod labels go to podMetadata(), and the topology labels are the node's): set default-zone,
+     * or list the endpoints per zone.
      */
     private @Nullable List<String> zoneKeys;
 
