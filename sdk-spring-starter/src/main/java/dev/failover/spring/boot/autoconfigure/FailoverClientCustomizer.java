@@ -30,6 +30,11 @@ import java.util.function.Consumer;
  *
  * <p>Customizers run again when the configuration changes at run time (Spring Cloud's refresh), on
  * a builder made afresh from the properties, so that a change never stacks on an earlier one.
+ *
+ * <p>A customizer of one client may take another client's {@code RestClient} in its bean method (a
+ * customizer of {@code directory} that fetches tokens with the {@code auth} client). One that takes
+ * the {@code RestClient} of a client it customizes itself fails start-up: take an {@code
+ * ObjectProvider<RestClient>} and get the client when it is used.
  */
 @FunctionalInterface
 public interface FailoverClientCustomizer {

@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -28,8 +29,15 @@ import okhttp3.OkHttpClient;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.BeanCreationException;
+import org.springframework.beans.factory.BeanCurrentlyInCreationException;
+import org.springframework.beans.factory.BeanFactory;
+import org.springframework.beans.factory.BeanFactoryAware;
+import org.springframework.beans.factory.BeanFactoryUtils;
 import org.springframework.beans.factory.InitializingBean;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.SmartInitializingSingleton;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.context.properties.PropertyMapper;
 import org.springframework.boot.context.properties.bind.BindException;
 import org.springframework.boot.context.properties.bind.Binder;
@@ -38,6 +46,8 @@ import org.springframework.boot.context.properties.source.ConfigurationPropertyN
 import org.springframework.boot.context.properties.source.ConfigurationPropertySource;
 import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
 import org.springframework.core.NestedExceptionUtils;
+import org.springframework.core.Ordered;
+import org.springframework.core.annotation.Order;
 import org.springframework.core.env.Environment;
 import org.springframework.util.unit.DataSize;
 
@@ -48,7 +58,8 @@ import org.springframework.util.unit.DataSize;
  * {@link FailoverConfigurationException} naming its property. When the configuration changes at run
  * time ({@link #refresh(Set)}), it reconfigures the clients it built in place.
  */
-final class FailoverClientFactory implements InitializingBean {
+final class FailoverClientFactory
+    implements InitializingBean, SmartInitializingSingleton, BeanFactoryAware {
   private static final Logger LOG = LoggerFactory.getLogger(FailoverClientFactory.class);
   private static final String PREFIX = "failover.";
   private static final String DEFAULT_CONFIG = "default";
@@ -79,6 +90,15 @@ final class FailoverClientFactory implements InitializingBean {
 
   /** The clients this factory built, by name; guarded by this. */
   private final Map<String, Built> built = new LinkedHashMap<>();
+
+  /** The application's bean factory; null when built outside Spring (tests). */
+  private volatile @Nullable ConfigurableListableBeanFactory beanFactory;
+
+  /**
+   * By client, the customizer beans left out of it because they were being created when it was
+   * built ({@link #customizers(String)}), until {@link #checkSkipped} checks them. Guarded by this.
+   */
+  private final Map<String, Set<String>> skipped = new LinkedHashMap<>();
 
   /** The clients configured at start: those that have beans. */
   private volatile Set<String> startNames = Set.of();
@@ -119,27 +139,183 @@ final class FailoverClientFactory implements InitializingBean {
     synchronized (this) {
       lastValues = FailoverKeys.values(environment);
     }
-    customizers
-        .orderedStream()
-        .forEach(
-            c -> {
-              if (c instanceof ClientCustomizer one && !startNames.contains(one.clientName())) {
-                String near = nearest(one.clientName(), startNames);
-                throw new FailoverConfigurationException(
-                    PREFIX + "clients." + one.clientName(),
-                    null,
-                    null,
-                    "a FailoverClientCustomizer.forClient(\""
-                        + one.clientName()
-                        + "\", ...) bean names no configured client; clients are "
-                        + startNames,
-                    near != null
-                        ? "did you mean '" + near + "'? Correct the name given to forClient"
-                        : "correct the name given to forClient, or configure failover.clients."
-                            + one.clientName(),
-                    null);
+    // The customizers are not created here: one that uses another client (its RestClient) would
+    // need this factory, still being created. They are created when the first client is built.
+  }
+
+  /**
+   * Checks every customizer, all created by now: each {@code forClient} name is a configured
+   * client, and none that was still being created when a client was built ({@link
+   * #customizers(String)}) applies to that client.
+   *
+   * @throws FailoverConfigurationException naming the client and the customizer
+   */
+  @Override
+  public void afterSingletonsInstantiated() {
+    checkSkipped();
+    customizers.orderedStream().forEach(this::checkName);
+  }
+
+  @Override
+  public void setBeanFactory(BeanFactory beanFactory) {
+    if (beanFactory instanceof ConfigurableListableBeanFactory listable) {
+      this.beanFactory = listable;
+    }
+  }
+
+  /**
+   * The customizer beans, in order, that can customize client {@code name} now: all of them but
+   * those that need this client, directly or through another bean: a customizer whose bean method
+   * takes the client's RestClient (a customizer of the directory client that fetches tokens with
+   * the auth client), while the auth client is being built. Such a customizer is being created
+   * (when it is what asked for the client), or cannot be created before the client is (Spring's
+   * BeanCurrentlyInCreationException): so it is left out, and once it exists, {@link #checkSkipped}
+   * checks that it is not meant for this client.
+   */
+  private List<FailoverClientCustomizer> customizers(String name) {
+    ConfigurableListableBeanFactory beans = beanFactory;
+    List<FailoverClientCustomizer> found;
+    if (beans == null) {
+      found = customizers.orderedStream().toList();
+    } else {
+      List<String> leftOut = new ArrayList<>();
+      for (String bean : beans.getBeanNamesForType(FailoverClientCustomizer.class, true, false)) {
+        if (beans.isCurrentlyInCreation(bean)) {
+          leftOut.add(bean);
+        }
+      }
+      List<FailoverClientCustomizer> all = leftOut.isEmpty() ? inOrder() : null;
+      found = all != null ? all : ordered(beans, leftOut);
+      if (!leftOut.isEmpty()) {
+        synchronized (this) {
+          skipped.computeIfAbsent(name, n -> new LinkedHashSet<>()).addAll(leftOut);
+        }
+      }
+    }
+    found.forEach(this::checkName);
+    return found;
+  }
+
+  /**
+   * Every customizer bean in order, as {@link ObjectProvider#orderedStream()} gives them; null if
+   * one cannot be created before the client being built.
+   */
+  private @Nullable List<FailoverClientCustomizer> inOrder() {
+    try {
+      return customizers.orderedStream().toList();
+    } catch (BeanCreationException e) {
+      if (!e.contains(BeanCurrentlyInCreationException.class)) {
+        throw e;
+      }
+      return null;
+    }
+  }
+
+  /**
+   * The customizer beans that can be created now, but {@code leftOut}, in the order {@link
+   * ObjectProvider#orderedStream()} gives: {@link Ordered}, else {@link Order} on the bean method
+   * or class, else last; ties in the order the beans were registered. One that cannot be created
+   * before the client being built is added to {@code leftOut}.
+   */
+  private static List<FailoverClientCustomizer> ordered(
+      ConfigurableListableBeanFactory beans, List<String> leftOut) {
+    record Found(int order, FailoverClientCustomizer customizer) {}
+    List<Found> found = new ArrayList<>();
+    for (String bean :
+        BeanFactoryUtils.beanNamesForTypeIncludingAncestors(
+            beans, FailoverClientCustomizer.class, true, true)) {
+      if (leftOut.contains(bean)
+          || (beans.containsBeanDefinition(bean)
+              && !beans.getBeanDefinition(bean).isAutowireCandidate())) {
+        continue;
+      }
+      FailoverClientCustomizer c;
+      try {
+        c = beans.getBean(bean, FailoverClientCustomizer.class);
+      } catch (BeanCreationException e) {
+        if (!e.contains(BeanCurrentlyInCreationException.class)) {
+          throw e;
+        }
+        leftOut.add(bean);
+        continue;
+      }
+      Order order = beans.findAnnotationOnBean(bean, Order.class);
+      int o =
+          c instanceof Ordered ordered
+              ? ordered.getOrder()
+              : order != null ? order.value() : Ordered.LOWEST_PRECEDENCE;
+      found.add(new Found(o, c));
+    }
+    found.sort(Comparator.comparingInt(Found::order)); // stable
+    return found.stream().map(Found::customizer).toList();
+  }
+
+  /**
+   * Checks the customizers left out of a client as being created ({@link #customizers(String)})
+   * that exist by now: one meant for that client fails start-up, since the client was built without
+   * it.
+   */
+  private void checkSkipped() {
+    ConfigurableListableBeanFactory beans = beanFactory;
+    if (beans == null) {
+      return;
+    }
+    Map<String, List<String>> ready = new LinkedHashMap<>();
+    synchronized (this) {
+      skipped.forEach(
+          (client, names) -> {
+            for (String bean : List.copyOf(names)) {
+              if (!beans.isCurrentlyInCreation(bean)) {
+                names.remove(bean);
+                ready.computeIfAbsent(client, c -> new ArrayList<>()).add(bean);
               }
-            });
+            }
+          });
+      skipped.values().removeIf(Set::isEmpty);
+    }
+    ready.forEach(
+        (client, names) -> {
+          for (String bean : names) {
+            FailoverClientCustomizer c = beans.getBean(bean, FailoverClientCustomizer.class);
+            if (c instanceof ClientCustomizer one && !one.clientName().equals(client)) {
+              continue; // another client's: nothing was missed
+            }
+            throw new FailoverConfigurationException(
+                PREFIX + "clients." + client,
+                null,
+                null,
+                "the FailoverClientCustomizer bean '"
+                    + bean
+                    + "' customizes this client and needs it (its bean method takes the client's"
+                    + " RestClient or FailoverClient, or a bean that does): it was still being"
+                    + " created when the client was built, so it could not customize it",
+                "take ObjectProvider<RestClient> (with the same @Qualifier) in the customizer's bean"
+                    + " method and get the client only when the customizer's code calls it, or make"
+                    + " the customizer FailoverClientCustomizer.forClient(...) of the clients it"
+                    + " does not need",
+                null);
+          }
+        });
+  }
+
+  /** Fails start-up for a {@code forClient} customizer that names no configured client. */
+  private void checkName(FailoverClientCustomizer c) {
+    if (c instanceof ClientCustomizer one && !startNames.contains(one.clientName())) {
+      String near = nearest(one.clientName(), startNames);
+      throw new FailoverConfigurationException(
+          PREFIX + "clients." + one.clientName(),
+          null,
+          null,
+          "a FailoverClientCustomizer.forClient(\""
+              + one.clientName()
+              + "\", ...) bean names no configured client; clients are "
+              + startNames,
+          near != null
+              ? "did you mean '" + near + "'? Correct the name given to forClient"
+              : "correct the name given to forClient, or configure failover.clients."
+                  + one.clientName(),
+          null);
+    }
   }
 
   /** The name within two edits of {@code name}, or null. */
@@ -502,6 +678,7 @@ final class FailoverClientFactory implements InitializingBean {
    * @throws FailoverConfigurationException if a property is wrong
    */
   FailoverClient create(String name) {
+    checkSkipped(); // with lazy initialization, no afterSingletonsInstantiated() comes
     FailoverProperties.Client client = properties.getClients().get(name);
     if (client == null) {
       throw new FailoverConfigurationException(
@@ -804,7 +981,7 @@ final class FailoverClientFactory implements InitializingBean {
       // object each time: a change at run time that changes nothing else keeps the client's core.
       builder.listener(state.plans);
     }
-    customizers.orderedStream().forEach(c -> c.customize(name, builder));
+    customizers(name).forEach(c -> c.customize(name, builder));
     return new Prepared(builder, source, l, client);
   }
 
