@@ -367,10 +367,17 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       }
       return;
     } catch (Exception e) {
-      // OkHttp's execute() throws the InterruptedException of a caller interrupted while it waits
-      // for a connection, though it declares none; the flag is cleared by then.
-      Thread.currentThread().interrupt();
-      callerInterrupted(f, c, e);
+      if (e instanceof InterruptedException) {
+        // OkHttp's execute() throws the InterruptedException of a caller interrupted while it
+        // waits for a connection, though it declares none; the flag is cleared by then.
+        Thread.currentThread().interrupt();
+        callerInterrupted(f, c, e);
+        return;
+      }
+      // Another checked exception the application's (Kotlin) code threw undeclared: as for an
+      // unchecked one above.
+      cancelQuietly(c);
+      f.onFailure(c, new IOException("canceled due to " + e, e));
       return;
     }
     f.onResponse(c, response);
@@ -1038,7 +1045,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     // timeout is the exception: it ran its whole time, and when it began is judged by the rules
     // below.
     long judged = reachedSdk && outcome != Outcome.TIMEOUT ? now - f.tag.reachedSdkAt : duration;
-    boolean slow = f.slowLoser && f.endpoint.slowForItsRegion(judged);
+    boolean slow = f.slowLoser && f.endpoint.slowForItsRegion(judged - f.pauseHeld);
     if (slow || outcome == Outcome.TIMEOUT) {
       core.clientHealth.slowIn(f.endpoint.endpoint.locality().region(), judged, now);
     }
@@ -1291,6 +1298,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       // Nothing is in flight: the retry, not a hedge, sends the next attempt.
       pendingHedge.cancel(false);
       hedgeTimer = null;
+      hedgeArmings++; // a timer already waiting for the lock does nothing
     }
     if (delay <= 0) {
       int before = sent;
@@ -1472,6 +1480,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     if (h != null) {
       h.cancel(false);
     }
+    hedgeArmings++; // a timer already waiting for the lock does nothing
     for (InFlight f : inFlight) {
       if (f.kind == Attempt.Kind.PROBE && response != null) {
         // A probe of an evacuated zone runs to its end (bounded by its own timeout): its real
@@ -1491,13 +1500,12 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       // from when it reached the SDK: one still held in the client (a slot of maxRequests, the
       // application's interceptors) never reached its endpoint, and says nothing about it.
       long now = core.ticker.nanos();
-      // Not when a pause of the client's came between the two starts: the winner (a hedge whose
-      // timer was late too) never saw what held the loser.
-      f.slowLoser =
-          f.lostRace
-              && f.tag.reachedSdk
-              && now - f.tag.reachedSdkAt >= 2 * (now - winnerStart)
-              && !core.clientHealth.pausedBetween(f.tag.reachedSdkAt, winnerStart, now);
+      // Less what a pause of the client's held it between the two starts: the winner (a hedge
+      // whose timer was late too) never saw it.
+      boolean reached = f.lostRace && f.tag.reachedSdk;
+      long held = reached ? core.clientHealth.pauseWithin(f.tag.reachedSdkAt, winnerStart, now) : 0;
+      f.pauseHeld = held;
+      f.slowLoser = reached && now - f.tag.reachedSdkAt - held >= 2 * (now - winnerStart);
       List<InFlight> c = pendingCancels;
       if (c == null) {
         c = new ArrayList<>(2);
@@ -1867,6 +1875,9 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     volatile boolean lostRace;
     volatile boolean slowLoser;
 
+    /** How much of its time a pause of the client held it before the attempt that overtook it. */
+    volatile long pauseHeld;
+
     /** Whether the attempt holds a breaker permission (not in panic or as a last resort). */
     volatile boolean acquired;
 
@@ -1989,7 +2000,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
         // application's EventListener may cancel it. Nothing the endpoint did: not evidence against
         // it, and not retried (the same code would run again).
         cancelledElsewhere = true;
-      } else if (call != owner && !cancelled && !timedOut && !tag.reachedSdk) {
+      } else if (call != owner && !cancelled && !timedOut && !tag.passedSdk) {
         // Failed before it reached the SDK's interceptor, which runs after the application's and
         // before DNS, connect and the network: an IOException of the application's interceptor
         // (its token service is down, say). The same: nothing the endpoint did (counted against

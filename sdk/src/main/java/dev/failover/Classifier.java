@@ -178,17 +178,19 @@ final class Classifier {
   }
 
   /**
-   * Whether an attempt's connection was refused or unreachable: a {@code CONNECT_FAILED} with a
-   * {@code ConnectException}, {@code NoRouteToHostException} or {@code PortUnreachableException}.
-   * Such failures corroborate a zone's outage by themselves. Other connect failures (a name that
-   * did not resolve, a TLS handshake that failed) count against the endpoint and its zone as any
-   * failure, without corroborating an outage.
+   * Whether an attempt's connection was refused or unreachable: a {@code CONNECT_FAILED} that did
+   * not time out ({@code ConnectException}, {@code NoRouteToHostException}, a {@code
+   * SocketException} "Network is unreachable", ...). Such failures corroborate a zone's outage by
+   * themselves. Not a name that did not resolve (the client's own resolver may be failing for every
+   * endpoint) nor a TLS handshake that failed, which count against the endpoint and its zone as any
+   * failure, nor the client's own exhaustion ({@link #clientResourcesExhausted}), no evidence.
    */
   static boolean refused(Outcome outcome, @org.jspecify.annotations.Nullable IOException failure) {
     return outcome == Outcome.CONNECT_FAILED
-        && (failure instanceof ConnectException
-            || failure instanceof NoRouteToHostException
-            || failure instanceof PortUnreachableException);
+        && !(failure instanceof InterruptedIOException)
+        && !(failure instanceof UnknownHostException)
+        && !(failure instanceof javax.net.ssl.SSLException)
+        && !clientResourcesExhausted(failure);
   }
 
   /**

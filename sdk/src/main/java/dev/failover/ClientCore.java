@@ -109,6 +109,19 @@ final class ClientCore implements Closeable {
       @org.jspecify.annotations.Nullable Discovery discovery,
       boolean fromSource,
       @org.jspecify.annotations.Nullable ClassLoader contextClassLoader) {
+    this(settings, discovery, fromSource, contextClassLoader, false);
+  }
+
+  /**
+   * As above; {@code replacing} when the core replaces another of the same client ({@code
+   * reconfigure}, {@code reset}): the JVM is warm, and the probes' start-up excuse does not apply.
+   */
+  public ClientCore(
+      Settings settings,
+      @org.jspecify.annotations.Nullable Discovery discovery,
+      boolean fromSource,
+      @org.jspecify.annotations.Nullable ClassLoader contextClassLoader,
+      boolean replacing) {
     this.contextClassLoader = contextClassLoader;
     this.settings = settings;
     this.ticker = settings.monotonic();
@@ -268,9 +281,13 @@ final class ClientCore implements Closeable {
         // when the probe began in the client's first seconds (a cold JVM's first connections and
         // TLS handshakes time out on every endpoint at once, and a probe that marks an endpoint
         // down corroborates its zone's outage by itself: the cold client evacuated its home zone).
+        // (Not for a core that replaces another: the JVM is warm.)
         checker.excuseTimeoutsWhen(
-            (duration, now) ->
-                clientHealth.explains(duration, now) || clientHealth.startingUp(now - duration));
+            replacing
+                ? clientHealth::explains
+                : (duration, now) ->
+                    clientHealth.explains(duration, now)
+                        || clientHealth.startingUp(now - duration));
         checker.watchTraffic(calls::sum);
         checker.start(router.endpoints());
       }
@@ -640,10 +657,17 @@ final class ClientCore implements Closeable {
         // without its tags: the call's own request still has them. Not a request of its own to
         // another origin (a token fetched through the chain before the real request).
         Request original = chain.call().request();
-        if (sameOrigin(request.url(), original.url())) {
-          tag = original.tag(AttemptTag.KEY);
-          reach = tag != null ? tag : original.tag(Reach.KEY);
+        AttemptTag own = original.tag(AttemptTag.KEY);
+        Reach ownReach = own != null ? own : original.tag(Reach.KEY);
+        if (ownReach != null) {
+          ownReach.passedSdk = true; // whatever origin the application sent it to
         }
+        if (sameOrigin(request.url(), original.url())) {
+          tag = own;
+          reach = ownReach;
+        }
+      } else {
+        reach.passedSdk = true;
       }
       if (reach != null && !reach.reachedSdk && !chain.call().isCanceled()) {
         // Not when it was cancelled (timed out) while it waited: OkHttp still runs the
@@ -801,6 +825,14 @@ final class ClientCore implements Closeable {
 
     /** When it did (the client's ticker); read only after {@link #reachedSdk} reads true. */
     long reachedSdkAt;
+
+    /**
+     * Whether OkHttp ran the request's call as far as the SDK's first interceptor at all, whatever
+     * the application's interceptors made of the request (one sent to another origin, or
+     * cancelled): false only when it failed before (in the queue, or in the application's
+     * interceptors).
+     */
+    volatile boolean passedSdk;
   }
 
   /** Per-attempt marker carried as a request tag. */

@@ -158,24 +158,34 @@ final class ClientHealth {
   }
 
   /**
-   * Whether a pause of the client (a recent lateness of the tick, or the tick overdue now) began
-   * before {@code to} and ended after {@code from}: an attempt that started at {@code from} went
-   * through some of it that one started at {@code to} never saw, and the two are not comparable.
+   * How much of a pause of the client (a recent lateness of the tick, or the tick overdue now) fell
+   * between {@code from} and {@code to}: an attempt that started at {@code from} went through that
+   * much of it, which one started at {@code to} never saw. 0 if none did.
    */
-  boolean pausedBetween(long from, long to, long now) {
+  long pauseWithin(long from, long to, long now) {
+    long within = 0;
     long overdue = overdue(now);
-    if (overdue > STALL_THRESHOLD_NANOS && tickDue - to < 0) {
-      return true; // a pause still going on, begun when the tick was due
+    if (overdue > STALL_THRESHOLD_NANOS) {
+      within = overlap(tickDue, now, from, to); // a pause still going on, begun when it was due
     }
     synchronized (this) {
-      return pausedBetweenLocked(worstRecentAt, worstRecent, from, to, now)
-          || pausedBetweenLocked(latestAt, latest, from, to, now);
+      if (recent(worstRecentAt, now) && worstRecent > 0) {
+        within = Math.max(within, overlap(worstRecentAt - worstRecent, worstRecentAt, from, to));
+      }
+      if (recent(latestAt, now) && latest > 0) {
+        within = Math.max(within, overlap(latestAt - latest, latestAt, from, to));
+      }
     }
+    return within;
   }
 
-  private static boolean pausedBetweenLocked(long at, long lateness, long from, long to, long now) {
-    // The pause the tick measured at {@code at} spanned [at - lateness, at].
-    return recent(at, now) && lateness > 0 && at - lateness - to < 0 && at - from > 0;
+  /**
+   * The length of [{@code a}, {@code b}] within [{@code from}, {@code to}], on nanoTime's scale.
+   */
+  private static long overlap(long a, long b, long from, long to) {
+    long start = a - from > 0 ? a : from;
+    long end = b - to < 0 ? b : to;
+    return Math.max(0, end - start);
   }
 
   /**

@@ -76,12 +76,19 @@ final class Events {
 
   private volatile boolean clientHealthMuted;
 
+  /** Whether the last of the client's stall events told was a {@code ClientStalled}. */
+  private volatile boolean stallTold;
+
   public void emit(FailoverEvent event) {
-    if (clientHealthMuted
-        && (event instanceof FailoverEvent.ClientStalled
-            || event instanceof FailoverEvent.ClientRecovered)) {
-      log.debug("replaced configuration, not told: {}", event);
-      return;
+    if (event instanceof FailoverEvent.ClientStalled
+        || event instanceof FailoverEvent.ClientRecovered) {
+      boolean stalled = event instanceof FailoverEvent.ClientStalled;
+      if (clientHealthMuted && (stalled || !stallTold)) {
+        // A stall that began before the core was replaced was told: its recovery is told too.
+        log.debug("replaced configuration, not told: {}", event);
+        return;
+      }
+      stallTold = stalled;
     }
     Executor executor = offScheduler;
     if (executor != null
@@ -91,8 +98,8 @@ final class Events {
       // from the scheduler wait to be told: after them, in order (a ZoneRestored of a last resort
       // told before the ZoneEvacuated it ends left a listener believing the zone out). A call's
       // own events are told on its thread as ever (CallFinished before the caller has the result).
+      deferred.add(event); // first: a state event on another thread now finds it queued
       logEvent(event);
-      deferred.add(event);
       tellDeferred(executor);
       return;
     }
@@ -105,19 +112,18 @@ final class Events {
     return telling.get() || !deferred.isEmpty();
   }
 
-  /** Whether an event tells of an endpoint's, a zone's or the client's own state. */
+  /**
+   * Whether an event tells of an endpoint's or a zone's health, or the client's: what the
+   * scheduler's judgement and calls' outcomes both change. (Shifts, told on the thread of the
+   * operator's call, and endpoint lists, told on the thread that delivered them, are not.)
+   */
   private static boolean describesState(FailoverEvent event) {
     return event instanceof FailoverEvent.EndpointEjected
         || event instanceof FailoverEvent.EndpointRestored
         || event instanceof FailoverEvent.ZoneEvacuated
         || event instanceof FailoverEvent.ZoneRestored
-        || event instanceof FailoverEvent.ZoneShifted
-        || event instanceof FailoverEvent.ZoneShiftEnded
         || event instanceof FailoverEvent.ClientStalled
-        || event instanceof FailoverEvent.ClientRecovered
-        || event instanceof FailoverEvent.EndpointsChanged
-        || event instanceof FailoverEvent.EndpointListHeld
-        || event instanceof FailoverEvent.EndpointListStale;
+        || event instanceof FailoverEvent.ClientRecovered;
   }
 
   /** Starts a dispatcher thread telling the deferred events, unless one is. */
@@ -129,6 +135,13 @@ final class Events {
       executor.execute(this::tellDeferredNow);
     } catch (RejectedExecutionException e) {
       // The client is closing and its dispatcher is gone: the events are logged, not told.
+      telling.set(false);
+      deferred.clear();
+    } catch (RuntimeException | Error e) {
+      // No thread for it (OutOfMemoryError: unable to create native thread): these events are
+      // logged, not told, and the next ones are tried again (left set, the flag would queue every
+      // later state event for good).
+      log.error("Failover: no dispatcher thread to tell events; they are logged only", e);
       telling.set(false);
       deferred.clear();
     }

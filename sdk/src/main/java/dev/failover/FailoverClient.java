@@ -564,7 +564,7 @@ public final class FailoverClient implements Call.Factory, Closeable {
       }
       Generation fresh =
           new Generation(
-              settings, new ClientCore(settings, intake, fromSource, contextClassLoader));
+              settings, new ClientCore(settings, intake, fromSource, contextClassLoader, true));
       boolean won;
       synchronized (lock) {
         won = !state.closed && state.current == old;

@@ -6,8 +6,9 @@ package dev.failover;
  * <p>Methods are called on the thread where the event happened (the application's thread, a thread
  * of the client's dispatcher, or, for a new endpoint list or a failed lookup, the thread of the
  * endpoint source that delivered it), never under a lock of the client and never on its scheduler
- * thread (what a timer decides is told on a dispatcher thread), and must return quickly. A listener
- * that throws is logged and never breaks a call.
+ * thread (what a timer decides is told on a dispatcher thread; an endpoint's or a zone's health or
+ * a stall emitted while such events wait to be told is told after them, on that thread), and must
+ * return quickly. A listener that throws is logged and never breaks a call.
  *
  * <pre>{@code
  * FailoverListener listener = new FailoverListener() {

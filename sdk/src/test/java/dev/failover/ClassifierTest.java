@@ -27,6 +27,10 @@ class ClassifierTest {
         .isTrue();
     assertThat(Classifier.refused(Outcome.CONNECT_FAILED, new java.net.NoRouteToHostException()))
         .isTrue();
+    assertThat(
+            Classifier.refused(
+                Outcome.CONNECT_FAILED, new java.net.SocketException("Network is unreachable")))
+        .isTrue();
     // A name that did not resolve may be the client's own resolver failing for every endpoint:
     // evidence against the endpoint, but no corroboration of a zone's outage (which would lift
     // the cap on evacuations). Nor is a failed TLS handshake, nor the client's own exhaustion.

@@ -56,6 +56,48 @@ class FailoverIntegrationTest {
         .build();
   }
 
+  /**
+   * An interceptor of the application's that sends the home zone's attempts elsewhere, in a request
+   * built anew (a sidecar's address, say), which refuses: the SDK's interceptor still ran for them,
+   * so their failures are the network's, judged and retried as ever (not the application's own
+   * failure before the SDK, which is not retried).
+   */
+  @Test
+  void anAttemptAnInterceptorSentToAnotherOriginIsStillRetried() throws IOException {
+    int dead;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      dead = s.getLocalPort(); // closed: nothing listens there
+    }
+    List<Integer> home =
+        zones.zone("us-east-1a").fakeEndpoints().stream().map(e -> e.port()).toList();
+    OkHttpClient app =
+        new OkHttpClient.Builder()
+            .addInterceptor(
+                chain -> {
+                  Request r = chain.request();
+                  if (!home.contains(r.url().port())) {
+                    return chain.proceed(r);
+                  }
+                  return chain.proceed(
+                      new Request.Builder()
+                          .url(r.url().newBuilder().host("127.0.0.1").port(dead).build())
+                          .headers(r.headers())
+                          .method(r.method(), r.body())
+                          .build());
+                })
+            .build();
+    try (FailoverClient client = Zones3.client(zones).listener(recorder).okHttpClient(app).build();
+        Response r = client.newCall(get("/api/v1/users/1")).execute()) {
+      assertThat(r.code()).isEqualTo(200);
+      assertThat(recorder.attempts())
+          .filteredOn(a -> a.kind() == Attempt.Kind.FIRST)
+          .singleElement()
+          .extracting(Attempt::outcome)
+          .isEqualTo(Outcome.CONNECT_FAILED);
+      assertThat(recorder.attempts()).extracting(Attempt::outcome).contains(Outcome.SUCCESS);
+    }
+  }
+
   @Test
   void homeZoneRefusingConnectionsEveryGetSucceedsFromTheNextZone() throws IOException {
     zones.zone("us-east-1a").fail(ZoneFault.refuse());

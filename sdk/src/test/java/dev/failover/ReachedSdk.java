@@ -20,6 +20,7 @@ public final class ReachedSdk {
     if (reach != null) {
       reach.reachedSdkAt = nanos;
       reach.reachedSdk = true;
+      reach.passedSdk = true;
     }
   }
 }

@@ -95,6 +95,22 @@ class HealthProbeStallTest {
     }
   }
 
+  @Test
+  void aProbeTimeoutRightAfterAResetCounts() {
+    // The first seconds' excuse is for a cold JVM: a core that replaces another (reset, or a
+    // reconfigure) runs in a warm one, and a blackholed endpoint must not go unseen for 5 s after
+    // each change.
+    try (Harness h = harness()) {
+      pastStartUp(h);
+      h.client.reset();
+      h.scheduler.advance(Duration.ofMillis(1200)); // the new core's first probes
+      answerRound(h, new SocketTimeoutException("timeout"));
+      FailoverEvent.EndpointEjected ejected =
+          h.events.await(FailoverEvent.EndpointEjected.class, 1, e -> true);
+      assertThat(ejected.endpoint().url().host()).isEqualTo(Harness.A1);
+    }
+  }
+
   private static void stall(Harness h) {
     // The scheduler's tick runs 1.5 s late: a stall that explains a probe's timeout up to 3 s
     // long (a shorter stall explains no probe that ran this long).

@@ -32,6 +32,9 @@ class PauseJudgementTest {
       assertThat(h.client.snapshot().clientStalled()).isTrue();
       FakeTransport.Exchange hedge = h.transport.next();
       assertThat(hedge.host()).isEqualTo(B1);
+      // The hedge takes twice the hedge delay: without the pause, the first attempt would have run
+      // 100 + 200 ms against the hedge's 200 ms, no loss by far.
+      h.clock.advance(HEDGE_DELAY.multipliedBy(2));
       hedge.respond(200);
       assertThat(cb.awaitStatus()).isEqualTo(200);
       h.events.awaitCallFinished(path);
@@ -41,8 +44,9 @@ class PauseJudgementTest {
           .singleElement()
           .extracting(Attempt::outcome)
           .isEqualTo(Outcome.CANCELLED);
-      // Before, the first attempt had lost "by far" (1 s against nothing): a failure of A1 and of
-      // its zone, one per pause.
+      // Before, the first attempt had lost "by far" (1.2 s against 0.2 s): a failure of A1 and of
+      // its zone, one per pause. Now the pause it went through and the hedge never saw is taken
+      // off its time.
       FailoverSnapshot s = h.client.snapshot();
       FailoverSnapshot.Zone home =
           s.zones().stream()
