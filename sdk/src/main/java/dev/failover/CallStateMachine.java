@@ -393,8 +393,16 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
    * (see {@link #callerInterruptedBy()}), the interrupt flag kept.
    */
   private void callerInterrupted(InFlight f, Call c, Exception e) {
-    callerInterruptedBy = e;
-    cancel();
+    boolean answered;
+    synchronized (this) {
+      // A hedge may have won meanwhile: the call then ends with its response, interrupted or not.
+      Ending end = ending;
+      answered = end != null && end.response() != null;
+    }
+    if (!answered) {
+      callerInterruptedBy = e;
+      cancel();
+    }
     f.onFailure(c, e instanceof IOException io ? io : new IOException("interrupted", e));
   }
 
@@ -1067,6 +1075,10 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
             || (outcome == Outcome.CANCELLED && !reachedSdk)
             // The client's host ran out of ports or file descriptors: nothing the endpoint did.
             || (outcome == Outcome.CONNECT_FAILED && Classifier.clientResourcesExhausted(failure))
+            // It got through the SDK's interceptor only with requests to another origin (a token
+            // fetched through the chain whose service is down, a sidecar): the endpoint was never
+            // asked. (Retried all the same: it never left for the endpoint.)
+            || (f.tag.passedSdk && !reachedSdk && outcome != Outcome.SUCCESS)
             || Classifier.clientsOwnTimeout(
                 outcome,
                 failure,

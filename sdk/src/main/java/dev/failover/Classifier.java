@@ -178,18 +178,17 @@ final class Classifier {
   }
 
   /**
-   * Whether an attempt's connection was refused or unreachable: a {@code CONNECT_FAILED} that did
-   * not time out ({@code ConnectException}, {@code NoRouteToHostException}, a {@code
-   * SocketException} "Network is unreachable", ...). Such failures corroborate a zone's outage by
+   * Whether an attempt's connection was refused or unreachable: a {@code CONNECT_FAILED} with a
+   * {@code SocketException} ({@code ConnectException}, {@code NoRouteToHostException}, "Network is
+   * unreachable", a reset during the handshake...). Such failures corroborate a zone's outage by
    * themselves. Not a name that did not resolve (the client's own resolver may be failing for every
-   * endpoint) nor a TLS handshake that failed, which count against the endpoint and its zone as any
-   * failure, nor the client's own exhaustion ({@link #clientResourcesExhausted}), no evidence.
+   * endpoint), a TLS handshake that failed, a proxy's refusal or a protocol the client will not
+   * speak, which count against the endpoint and its zone as any failure; nor the client's own
+   * exhaustion ({@link #clientResourcesExhausted}), which is no evidence.
    */
   static boolean refused(Outcome outcome, @org.jspecify.annotations.Nullable IOException failure) {
     return outcome == Outcome.CONNECT_FAILED
-        && !(failure instanceof InterruptedIOException)
-        && !(failure instanceof UnknownHostException)
-        && !(failure instanceof javax.net.ssl.SSLException)
+        && failure instanceof SocketException
         && !clientResourcesExhausted(failure);
   }
 

@@ -37,6 +37,13 @@ final class ClientCore implements Closeable {
   final RetryBudget budget;
   final Backoff backoff;
   final Events events;
+
+  /**
+   * The end of the client's first seconds (its first core's, carried to the cores that replace it),
+   * on the ticker's scale: a health probe begun before then that timed out is not counted.
+   */
+  private final long coldUntil;
+
   final Hedger hedger;
   final ClientHealth clientHealth;
   final @org.jspecify.annotations.Nullable StaleStore stale;
@@ -109,19 +116,19 @@ final class ClientCore implements Closeable {
       @org.jspecify.annotations.Nullable Discovery discovery,
       boolean fromSource,
       @org.jspecify.annotations.Nullable ClassLoader contextClassLoader) {
-    this(settings, discovery, fromSource, contextClassLoader, false);
+    this(settings, discovery, fromSource, contextClassLoader, null);
   }
 
   /**
-   * As above; {@code replacing} when the core replaces another of the same client ({@code
-   * reconfigure}, {@code reset}): the JVM is warm, and the probes' start-up excuse does not apply.
+   * As above; {@code replaced} is the core this one replaces ({@code reconfigure}, {@code reset}),
+   * whose client's first seconds (a cold JVM) this one keeps rather than starting anew.
    */
   public ClientCore(
       Settings settings,
       @org.jspecify.annotations.Nullable Discovery discovery,
       boolean fromSource,
       @org.jspecify.annotations.Nullable ClassLoader contextClassLoader,
-      boolean replacing) {
+      @org.jspecify.annotations.Nullable ClientCore replaced) {
     this.contextClassLoader = contextClassLoader;
     this.settings = settings;
     this.ticker = settings.monotonic();
@@ -159,9 +166,11 @@ final class ClientCore implements Closeable {
             ticker,
             random,
             events);
+    long startedAt = ticker.nanos();
+    this.coldUntil =
+        replaced != null ? replaced.coldUntil : startedAt + ClientHealth.STARTUP_GRACE_NANOS;
     this.clientHealth =
-        new ClientHealth(
-            settings.service(), events, ticker.nanos(), ClientHealth.STARTUP_GRACE_NANOS);
+        new ClientHealth(settings.service(), events, startedAt, ClientHealth.STARTUP_GRACE_NANOS);
     router.zones().clientStalled(clientHealth::latencyUntrusted);
     this.budget =
         new RetryBudget(
@@ -281,13 +290,10 @@ final class ClientCore implements Closeable {
         // when the probe began in the client's first seconds (a cold JVM's first connections and
         // TLS handshakes time out on every endpoint at once, and a probe that marks an endpoint
         // down corroborates its zone's outage by itself: the cold client evacuated its home zone).
-        // (Not for a core that replaces another: the JVM is warm.)
+        // (The client's first seconds, not a replacing core's: the JVM is warm by then.)
+        long cold = coldUntil;
         checker.excuseTimeoutsWhen(
-            replacing
-                ? clientHealth::explains
-                : (duration, now) ->
-                    clientHealth.explains(duration, now)
-                        || clientHealth.startingUp(now - duration));
+            (duration, now) -> clientHealth.explains(duration, now) || now - duration - cold < 0);
         checker.watchTraffic(calls::sum);
         checker.start(router.endpoints());
       }
@@ -499,6 +505,12 @@ final class ClientCore implements Closeable {
       healthChecker.stop();
     }
     zoneTimer.cancel(false);
+    // A stall it told ends with it: its tick stops once its calls have ended, and listeners must
+    // not be left believing the client stalled (the new core tells of the stall if it goes on).
+    FailoverEvent.ClientRecovered ended = clientHealth.endStall(ticker.nanos());
+    if (ended != null) {
+      events.emit(ended);
+    }
     events.muteClientHealth();
     return clientHealth.stalls();
   }

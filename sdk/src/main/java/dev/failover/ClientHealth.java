@@ -169,14 +169,17 @@ final class ClientHealth {
       within = overlap(tickDue, now, from, to); // a pause still going on, begun when it was due
     }
     synchronized (this) {
-      if (recent(worstRecentAt, now) && worstRecent > 0) {
-        within = Math.max(within, overlap(worstRecentAt - worstRecent, worstRecentAt, from, to));
-      }
-      if (recent(latestAt, now) && latest > 0) {
-        within = Math.max(within, overlap(latestAt - latest, latestAt, from, to));
-      }
+      // The worst and the latest pauses the tick measured: distinct ones add up (the tick's
+      // measurements never overlap), the same one counts once.
+      long worst =
+          recent(worstRecentAt, now) && worstRecent > 0
+              ? overlap(worstRecentAt - worstRecent, worstRecentAt, from, to)
+              : 0;
+      long last =
+          recent(latestAt, now) && latest > 0 ? overlap(latestAt - latest, latestAt, from, to) : 0;
+      within += latestAt == worstRecentAt ? Math.max(worst, last) : worst + last;
     }
-    return within;
+    return Math.min(within, Math.max(0, to - from));
   }
 
   /**
@@ -205,6 +208,22 @@ final class ClientHealth {
   /** Counts stalls detected since the client was built. */
   long stalls() {
     return stallsSeen.get();
+  }
+
+  /**
+   * The configuration was replaced during a stall: the stall's end as this detector tells it
+   * ({@code ClientRecovered}, the newer core's detector telling of the same stall if it goes on),
+   * or null if none was in progress. What explains its calls' timeouts is kept.
+   */
+  synchronized FailoverEvent.@org.jspecify.annotations.Nullable ClientRecovered endStall(long now) {
+    if (stallStartedAt == Long.MIN_VALUE) {
+      return null;
+    }
+    Duration stalledFor = Duration.ofNanos(now - stallStartedAt);
+    long worst = worstLateness;
+    stallStartedAt = Long.MIN_VALUE;
+    worstLateness = 0;
+    return new FailoverEvent.ClientRecovered(service, stalledFor, Duration.ofNanos(worst));
   }
 
   /** One tick of the detector, run by the scheduler every {@link #TICK_NANOS}. */

@@ -141,9 +141,9 @@ final class Events {
       // No thread for it (OutOfMemoryError: unable to create native thread): these events are
       // logged, not told, and the next ones are tried again (left set, the flag would queue every
       // later state event for good).
-      log.error("Failover: no dispatcher thread to tell events; they are logged only", e);
       telling.set(false);
       deferred.clear();
+      log.error("Failover: no dispatcher thread to tell events; they are logged only", e);
     }
   }
 

@@ -60,9 +60,7 @@ final class FailoverCall implements Call {
     machine.begin(null, timeoutNanos());
     long waitNanos = machine.runCallersAttempt();
     Exception interruptedBy = machine.callerInterruptedBy();
-    CompletableFuture<Response> result = machine.result();
-    if (interruptedBy != null
-        && !(result.isDone() && !result.isCompletedExceptionally() && !result.isCancelled())) {
+    if (interruptedBy != null) {
       // Interrupted while it ran the first attempt (callerRunsFirstAttempt): the call is cancelled,
       // as below when the wait is interrupted.
       closeUnread();

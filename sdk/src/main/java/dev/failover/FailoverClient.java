@@ -564,7 +564,7 @@ public final class FailoverClient implements Call.Factory, Closeable {
       }
       Generation fresh =
           new Generation(
-              settings, new ClientCore(settings, intake, fromSource, contextClassLoader, true));
+              settings, new ClientCore(settings, intake, fromSource, contextClassLoader, old.core));
       boolean won;
       synchronized (lock) {
         won = !state.closed && state.current == old;

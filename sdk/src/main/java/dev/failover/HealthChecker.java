@@ -330,7 +330,9 @@ final class HealthChecker {
             }
             long now = ep.ticker().nanos();
             if (!(e instanceof java.io.InterruptedIOException)
-                && (c.isCanceled() || !reach.passedSdk || Classifier.clientResourcesExhausted(e))) {
+                && (c.isCanceled()
+                    || !reach.reachedSdk
+                    || Classifier.clientResourcesExhausted(e))) {
               // Cancelled, not timed out: OkHttp cancels a call whose interceptor, event listener
               // or Dns threw (the application's code, which may expect a caller's context that a
               // probe does not have), and the application's EventListener may cancel it. Or failed

@@ -98,6 +98,52 @@ class FailoverIntegrationTest {
     }
   }
 
+  /**
+   * An interceptor of the application's that fetches a token through the chain from its own
+   * service, which is down (refuses): its failure is no evidence against the endpoints, which were
+   * never asked. Before, each attempt was a refusal of its endpoint: every endpoint was ejected.
+   */
+  @Test
+  void aTokenServiceThatRefusesThroughTheChainEjectsNoEndpoint() throws IOException {
+    int dead;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      dead = s.getLocalPort(); // closed: nothing listens there
+    }
+    OkHttpClient app =
+        new OkHttpClient.Builder()
+            .addInterceptor(
+                chain -> {
+                  try (Response token =
+                      chain.proceed(
+                          new Request.Builder()
+                              .url("http://127.0.0.1:" + dead + "/token")
+                              .build())) {
+                    return chain.proceed(
+                        chain
+                            .request()
+                            .newBuilder()
+                            .header("Authorization", token.header("t"))
+                            .build());
+                  }
+                })
+            .build();
+    try (FailoverClient client =
+        Zones3.client(zones)
+            .listener(recorder)
+            .okHttpClient(app)
+            .ejection(EjectionPolicy.defaults().withConsecutiveFailures(1))
+            .build()) {
+      for (int i = 0; i < 3; i++) {
+        Call call = client.newCall(get("/api/v1/users/" + i));
+        assertThatThrownBy(call::execute).isInstanceOf(FailoverException.class);
+      }
+      assertThat(recorder.of(FailoverEvent.EndpointEjected.class)).isEmpty();
+      assertThat(client.snapshot().zones())
+          .allSatisfy(
+              z -> assertThat(z.endpoints()).allSatisfy(e -> assertThat(e.ejections()).isZero()));
+    }
+  }
+
   @Test
   void homeZoneRefusingConnectionsEveryGetSucceedsFromTheNextZone() throws IOException {
     zones.zone("us-east-1a").fail(ZoneFault.refuse());

@@ -111,6 +111,33 @@ class HealthProbeStallTest {
     }
   }
 
+  @Test
+  void aResetInTheClientsFirstSecondsKeepsTheirExcuse() {
+    // A configuration change right at start-up (a refresh applied as the application starts): the
+    // JVM is still cold, and the new core's probe timeouts in those seconds are not counted either.
+    try (Harness h = harness()) {
+      h.client.reset(); // before the first core's first probes (at random in its first second)
+      h.scheduler.advance(Duration.ofMillis(1200)); // the new core's first probes
+      answerRound(h, new SocketTimeoutException("timeout"));
+      h.scheduler.advance(Duration.ofMillis(1200));
+      answerRound(h, new SocketTimeoutException("timeout"));
+      assertThat(h.events.of(FailoverEvent.EndpointEjected.class)).isEmpty();
+    }
+  }
+
+  @Test
+  void aStallToldBeforeAResetIsToldOverWithIt() {
+    // The old core's tick stops once its calls have ended: without the end of its stall told at
+    // the change, listeners believed the client stalled for good.
+    try (Harness h = harness()) {
+      pastStartUp(h);
+      stall(h);
+      h.events.await(FailoverEvent.ClientStalled.class, 1, e -> true);
+      h.client.reset();
+      h.events.await(FailoverEvent.ClientRecovered.class, 1, e -> true);
+    }
+  }
+
   private static void stall(Harness h) {
     // The scheduler's tick runs 1.5 s late: a stall that explains a probe's timeout up to 3 s
     // long (a shorter stall explains no probe that ran this long).
