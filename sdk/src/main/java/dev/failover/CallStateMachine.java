@@ -1090,7 +1090,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
         excused
             ? f.endpoint.excuse(f.acquired)
             : f.endpoint.record(
-                outcome, judged, now, slow, stallExplains, f.acquired, oncePerStall);
+                outcome, judged, now, slow, stallExplains, f.acquired, oncePerStall, clientStalled);
     if (excused) {
       // Says nothing about the zone either.
     } else if (outcome == Outcome.CANCELLED || oncePerStall) {

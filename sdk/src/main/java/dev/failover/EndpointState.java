@@ -387,11 +387,31 @@ final class EndpointState {
       boolean clientStalled,
       boolean acquired,
       boolean timedOut) {
+    return record(
+        outcome, durationNanos, now, slow, clientStalled, acquired, timedOut, clientStalled);
+  }
+
+  /**
+   * As above, where {@code clientStalled} tells that a stall of the client explains the attempt's
+   * slowness (no evidence), and {@code measuredInStall} that the client stalls at all: what the
+   * attempt measured then is not the endpoint's latency (a success that ran across a pause, three
+   * times as long as the pause, is still the pause's), and feeds no estimate.
+   */
+  boolean record(
+      Outcome outcome,
+      long durationNanos,
+      long now,
+      boolean slow,
+      boolean clientStalled,
+      boolean acquired,
+      boolean timedOut,
+      boolean measuredInStall) {
+    boolean stalled = clientStalled || measuredInStall;
     outstanding.decrementAndGet();
     boolean closed = breaker.getState() == CircuitBreaker.State.CLOSED;
     if (!acquired && !closed) {
       if (outcome == Outcome.SUCCESS) {
-        if (!clientStalled) {
+        if (!stalled) {
           latency.observe(durationNanos, now);
           learnUsual(durationNanos);
         }
@@ -413,7 +433,7 @@ final class EndpointState {
     }
     if (outcome == Outcome.CANCELLED) {
       breaker.releasePermission();
-      if (!clientStalled) {
+      if (!stalled) {
         // A cancelled attempt still tells us the endpoint was at least this slow.
         latency.observe(durationNanos, now);
       }
@@ -427,7 +447,7 @@ final class EndpointState {
     }
     // While the client stalls, what an attempt measured is the stall: the endpoint's latency
     // estimate would take it as a peak at once and steer its traffic away for tens of seconds.
-    boolean measured = !clientStalled;
+    boolean measured = !stalled;
     if (outcome.isEndpointFailure() || outcome == Outcome.THROTTLED) {
       latency.observe(Math.max(measured ? durationNanos : 0, ERROR_PENALTY_NANOS), now);
     } else if (measured) {
@@ -444,11 +464,11 @@ final class EndpointState {
       }
       return true;
     }
-    if (outcome == Outcome.SUCCESS && !clientStalled) {
+    if (outcome == Outcome.SUCCESS && !stalled) {
       learnUsual(durationNanos);
     }
     // While the client stalls, a slow success is not the endpoint's slow call.
-    recordSuccess(clientStalled ? 0 : durationNanos, closed);
+    recordSuccess(stalled ? 0 : durationNanos, closed);
     observe();
     // Read first: while the endpoint succeeds the streak is already 0, and concurrent successes
     // need not all write the shared counter.

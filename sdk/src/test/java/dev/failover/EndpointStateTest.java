@@ -211,4 +211,28 @@ class EndpointStateTest {
     assertThat(kinds()).containsExactly(FailoverEvent.EndpointEjected.class);
     assertThat(ep.snapshot(clock.nanos()).ejections()).isEqualTo(1);
   }
+
+  @Test
+  void aSuccessThatRanAcrossAPauseOfTheClientFeedsNoLatencyEstimate() {
+    for (int i = 0; i < 20; i++) {
+      attempt(ep, Outcome.SUCCESS, Duration.ofMillis(5));
+      clock.advance(Duration.ofMillis(50));
+    }
+    double before = ep.latency.cost(clock.nanos());
+    // A 3 s success across a 1 s pause of the client: too long for the stall to explain it (no
+    // excuse as evidence), but what it measured was the pause. Before, Peak-EWMA took it as a 3 s
+    // peak at once and steered the endpoint's traffic away for tens of seconds.
+    assertThat(ep.tryAcquire()).isTrue();
+    ep.begin();
+    ep.record(
+        Outcome.SUCCESS,
+        Duration.ofSeconds(3).toNanos(),
+        clock.nanos(),
+        false,
+        false,
+        true,
+        false,
+        true);
+    assertThat(ep.latency.cost(clock.nanos())).isEqualTo(before);
+  }
 }
