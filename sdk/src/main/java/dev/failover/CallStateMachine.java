@@ -786,9 +786,14 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     synchronized (this) {
       f.lostRace = false; // it raced nothing
       f.slowLoser = false;
+      f.overtaken = true;
+      // Nor is it counted: it was counted as it was decided.
+      core.attempts.decrement();
       if (f.kind == Attempt.Kind.RETRY) {
+        core.retries.decrement();
         core.budget.refund(retryTokenAt);
       } else if (f.kind == Attempt.Kind.HEDGE) {
+        core.hedgesSent.decrement();
         core.hedger.refund(f.start, core.budget); // taken when it was decided, its start
       }
     }
@@ -1139,11 +1144,14 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       // through its probes.
       restoreZone = outcome == Outcome.SUCCESS && f.lastResort && !inRotationInFlightLocked();
       f.ended(outcome, response == null ? 0 : response.code(), duration, failure);
-      ended.add(f);
-      if (core.events.hasListeners()) {
-        emitLocked(
-            new FailoverEvent.AttemptFinished(
-                core.settings.service(), method, path(), f.attempt(start)));
+      if (!f.overtaken) {
+        // (One the call's end overtook before it was made is no attempt of the call.)
+        ended.add(f);
+        if (core.events.hasListeners()) {
+          emitLocked(
+              new FailoverEvent.AttemptFinished(
+                  core.settings.service(), method, path(), f.attempt(start)));
+        }
       }
       if (response != null && (outcome == Outcome.UNAVAILABLE || outcome == Outcome.THROTTLED)) {
         Duration retryAfter =
@@ -1889,6 +1897,9 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
 
     /** How much of its time a pause of the client held it before the attempt that overtook it. */
     volatile long pauseHeld;
+
+    /** Whether the call's end overtook it before its OkHttp call was made: it never left. */
+    volatile boolean overtaken;
 
     /** Whether the attempt holds a breaker permission (not in panic or as a last resort). */
     volatile boolean acquired;

@@ -303,6 +303,10 @@ class RegressionTest {
       assertThat(h.client.snapshot().budgetTokens()).isEqualTo(100.0);
       assertThat(transport.exchanges()).hasSize(1);
       h.quiesce();
+      // Nor is it counted, nor told as an attempt: it never left.
+      assertThat(h.client.snapshot().counters().attempts()).isEqualTo(1);
+      assertThat(h.client.snapshot().counters().retries()).isZero();
+      assertThat(h.events.attempts(path)).hasSize(1);
     }
   }
 }
