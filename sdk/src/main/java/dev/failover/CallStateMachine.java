@@ -758,7 +758,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       return null;
     }
     for (int i = 0; i < f.listeners.size(); i++) {
-      c.addEventListener(f.listeners.get(i));
+      c.addEventListener(GuardedEventListener.of(f.listeners.get(i)));
     }
     c.addEventListener(ATTEMPT_END);
     // No lock: the call is published, then the flags are read, all volatile. Whoever ends the

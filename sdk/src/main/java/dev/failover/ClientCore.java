@@ -232,7 +232,10 @@ final class ClientCore implements Closeable {
         b = new OkHttpClient.Builder().connectionPool(new ConnectionPool());
         this.ownPool = true;
       } else {
-        b = base.newBuilder();
+        // The application's listeners, guarded where OkHttp's dispatcher cannot bear them throwing.
+        b =
+            base.newBuilder()
+                .eventListenerFactory(GuardedEventListener.of(base.eventListenerFactory()));
         this.ownPool = false;
       }
       // Redirects are not followed: a redirect may lead to a host that is not a configured

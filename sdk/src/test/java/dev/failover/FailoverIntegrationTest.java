@@ -144,6 +144,80 @@ class FailoverIntegrationTest {
     }
   }
 
+  /**
+   * OkHttp's dispatcher tells the application's EventListener {@code dispatcherQueueEnd} of each
+   * queued call it promotes, in the loop that then runs them: one that throws there ended the loop,
+   * and the calls promoted after it were counted as running and never run (slots of {@code
+   * maxRequests} lost for good: here every later call waited for its deadline).
+   */
+  @Test
+  void anEventListenerThatThrowsAsQueuedCallsArePromotedStopsNoCall() throws Exception {
+    zones.stubAll(
+        com.github.tomakehurst.wiremock.client.WireMock.get(urlPathMatching("/slow/.*"))
+            .willReturn(
+                com.github.tomakehurst.wiremock.client.WireMock.ok("slow").withFixedDelay(200)));
+    OkHttpClient app =
+        new OkHttpClient.Builder()
+            .eventListenerFactory(
+                call ->
+                    new okhttp3.EventListener() {
+                      @Override
+                      public void dispatcherQueueEnd(Call c, okhttp3.Dispatcher d) {
+                        throw new IllegalStateException("no tracing context on this thread");
+                      }
+                    })
+            .build();
+    try (FailoverClient client =
+        Zones3.client(zones)
+            .okHttpClient(app)
+            .maxRequests(1)
+            .deadline(Duration.ofSeconds(20))
+            .attemptTimeout(Duration.ofSeconds(20))
+            .build()) {
+      List<CompletableFuture<Integer>> codes = new java.util.ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        CompletableFuture<Integer> code = new CompletableFuture<>();
+        client
+            .newCall(get("/slow/" + i))
+            .enqueue(
+                new Callback() {
+                  @Override
+                  public void onResponse(Call call, Response response) {
+                    try (response) {
+                      code.complete(response.code());
+                    }
+                  }
+
+                  @Override
+                  public void onFailure(Call call, IOException e) {
+                    code.completeExceptionally(e);
+                  }
+                });
+        codes.add(code);
+      }
+      for (CompletableFuture<Integer> code : codes) {
+        assertThat(code.get(30, TimeUnit.SECONDS)).isEqualTo(200);
+      }
+    }
+  }
+
+  @Test
+  void theGuardedListenerPassesOnEveryMethodOfOkHttpsEventListener() throws Exception {
+    // A method OkHttp adds to EventListener that the guard did not pass on would be silently lost
+    // for the application's listener: checked at every OkHttp upgrade.
+    for (java.lang.reflect.Method m : okhttp3.EventListener.class.getDeclaredMethods()) {
+      int mod = m.getModifiers();
+      if (!java.lang.reflect.Modifier.isPublic(mod)
+          || java.lang.reflect.Modifier.isStatic(mod)
+          || java.lang.reflect.Modifier.isFinal(mod)) {
+        continue;
+      }
+      assertThat(GuardedEventListener.class.getDeclaredMethod(m.getName(), m.getParameterTypes()))
+          .as(m.getName())
+          .isNotNull();
+    }
+  }
+
   @Test
   void homeZoneRefusingConnectionsEveryGetSucceedsFromTheNextZone() throws IOException {
     zones.zone("us-east-1a").fail(ZoneFault.refuse());
