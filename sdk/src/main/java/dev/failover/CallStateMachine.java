@@ -722,8 +722,9 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
           // the call to its dispatcher: when it throws, the call never runs and no callback comes.
           // As OkHttp does when a listener throws on its dispatcher, the attempt is cancelled and
           // fails with an IOException caused by it: cancelled by the application's code, it
-          // counts against no endpoint and is not retried. (If OkHttp had queued it after all, a
-          // listener throwing from dispatcherQueueStart, it fails it too: told once, taken once.)
+          // counts against no endpoint and is not retried. (What the application's listeners throw
+          // from dispatcherQueueStart is skipped by GuardedEventListener; should OkHttp have
+          // queued it all the same, it fails it too: told once, taken once.)
           Timeouts.Timeout t = f.tag.timeout;
           if (t != null) {
             t.disarm();

@@ -393,9 +393,10 @@ final class EndpointState {
 
   /**
    * As above, where {@code clientStalled} tells that a stall of the client explains the attempt's
-   * slowness (no evidence), and {@code measuredInStall} that the client stalls at all: what the
-   * attempt measured then is not the endpoint's latency (a success that ran across a pause, three
-   * times as long as the pause, is still the pause's), and feeds no estimate.
+   * slowness (no evidence: neither a timeout nor a slow call of the breaker), and {@code
+   * measuredInStall} that the client stalls at all: what the attempt measured then is not the
+   * endpoint's latency (a success that ran across a pause, three times as long as the pause, is
+   * still the pause's), and feeds no latency estimate (Peak-EWMA, the usual latency).
    */
   boolean record(
       Outcome outcome,
@@ -467,8 +468,9 @@ final class EndpointState {
     if (outcome == Outcome.SUCCESS && !stalled) {
       learnUsual(durationNanos);
     }
-    // While the client stalls, a slow success is not the endpoint's slow call.
-    recordSuccess(stalled ? 0 : durationNanos, closed);
+    // A slow success the client's stall explains is not the endpoint's slow call (only one it
+    // explains: the breaker's slow-call rate is evidence, and judged as evidence is).
+    recordSuccess(clientStalled ? 0 : durationNanos, closed);
     observe();
     // Read first: while the endpoint succeeds the streak is already 0, and concurrent successes
     // need not all write the shared counter.

@@ -376,8 +376,8 @@ final class HealthChecker {
       c.enqueue(callback);
     } catch (RuntimeException | Error e) {
       // The application's EventListener.Factory or callStart threw before OkHttp took the probe
-      // (or dispatcherQueueStart, after OkHttp queued it: it is cancelled, and its callback, if
-      // it comes, is ignored): none was sent, so none is counted; the next one as usual.
+      // (should OkHttp have queued it all the same, it is cancelled, and its callback, if it
+      // comes, is ignored): none was sent, so none is counted; the next one as usual.
       if (c != null) {
         CallStateMachine.cancelQuietly(c);
       }
