@@ -216,11 +216,8 @@ public final class FailoverObservations implements FailoverListener, CallObserve
     }
   }
 
-  /** When a handler's failure was last said at WARN (at most once a minute; DEBUG between). */
-  private final java.util.concurrent.atomic.AtomicLong lastWarnNanos =
-      new java.util.concurrent.atomic.AtomicLong(System.nanoTime() - WARN_EVERY_NANOS);
-
-  private static final long WARN_EVERY_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(1);
+  /** A handler's failure is said at WARN at most once a minute (every attempt may throw). */
+  private final OnceAMinute warnings = new OnceAMinute();
 
   /**
    * Says that an observation handler threw while the SDK was {@code doing} an attempt's
@@ -228,9 +225,7 @@ public final class FailoverObservations implements FailoverListener, CallObserve
    * for every attempt), at DEBUG the other times.
    */
   private void handlerThrew(String doing, Throwable e) {
-    long now = System.nanoTime();
-    long last = lastWarnNanos.get();
-    if (now - last >= WARN_EVERY_NANOS && lastWarnNanos.compareAndSet(last, now)) {
+    if (warnings.due()) {
       log.warn(
           "Failover: {} an attempt's observation threw; the attempt goes on (said at most once a"
               + " minute)",

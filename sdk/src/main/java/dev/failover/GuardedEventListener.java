@@ -47,19 +47,14 @@ final class GuardedEventListener extends EventListener {
     return call -> of(factory.create(call));
   }
 
-  private static final long WARN_EVERY_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(1);
-
-  /** When a failure was last said at WARN (at most once a minute; DEBUG between). */
-  private static final java.util.concurrent.atomic.AtomicLong lastWarnNanos =
-      new java.util.concurrent.atomic.AtomicLong(System.nanoTime() - WARN_EVERY_NANOS);
+  /** Failures are said at WARN at most once a minute (every call may throw), DEBUG between. */
+  private static final OnceAMinute warnings = new OnceAMinute();
 
   private void thrown(String method, Throwable e) {
     if (e instanceof VirtualMachineError vm) {
       throw vm;
     }
-    long now = System.nanoTime();
-    long last = lastWarnNanos.get();
-    if (now - last >= WARN_EVERY_NANOS && lastWarnNanos.compareAndSet(last, now)) {
+    if (warnings.due()) {
       log.warn(
           "Failover: the application's EventListener {} threw from {}; skipped (OkHttp's"
               + " dispatcher would stop running the calls it promotes; said at most once a minute)",
