@@ -519,14 +519,10 @@ final class ClientCore implements Closeable {
   }
 
   /**
-   * Stops the work a replaced configuration no longer needs once its calls have ended: health
-   * checks, zone judgement, the client tick.
+   * Stops the tick of a replaced configuration once its calls have ended (its health checks and
+   * zone judgement stopped when it was replaced: {@link #retire}).
    */
-  void stopBackgroundWork() {
-    if (healthChecker != null) {
-      healthChecker.stop();
-    }
-    zoneTimer.cancel(false);
+  void stopTicking() {
     clientTick.cancel(false);
     clientHealth.stopTicking();
   }

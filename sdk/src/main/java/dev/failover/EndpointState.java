@@ -371,32 +371,25 @@ final class EndpointState {
       boolean clientStalled,
       boolean acquired) {
     return record(
-        outcome, durationNanos, now, slow, clientStalled, acquired, outcome == Outcome.TIMEOUT);
+        outcome,
+        durationNanos,
+        now,
+        slow,
+        clientStalled,
+        acquired,
+        outcome == Outcome.TIMEOUT,
+        clientStalled);
   }
 
   /**
    * As {@link #record(Outcome, long, long, boolean, boolean, boolean)}, where {@code timedOut}
-   * tells that the attempt is slowness, counted once per stall: a {@code TIMEOUT}, or a {@code
-   * CONNECT_FAILED} whose connection did not open in time while the client started up or stalled.
-   */
-  boolean record(
-      Outcome outcome,
-      long durationNanos,
-      long now,
-      boolean slow,
-      boolean clientStalled,
-      boolean acquired,
-      boolean timedOut) {
-    return record(
-        outcome, durationNanos, now, slow, clientStalled, acquired, timedOut, clientStalled);
-  }
-
-  /**
-   * As above, where {@code clientStalled} tells that a stall of the client explains the attempt's
-   * slowness (no evidence: neither a timeout nor a slow call of the breaker), and {@code
-   * measuredInStall} that the client stalls at all: what the attempt measured then is not the
-   * endpoint's latency (a success that ran across a pause, three times as long as the pause, is
-   * still the pause's), and feeds no latency estimate (Peak-EWMA, the usual latency).
+   * tells that the attempt is slowness, counted once per stall (a {@code TIMEOUT}, or a {@code
+   * CONNECT_FAILED} whose connection did not open in time while the client started up or stalled),
+   * {@code clientStalled} that a stall of the client explains the attempt's slowness (no evidence:
+   * neither a timeout nor a slow call of the breaker), and {@code measuredInStall} that the client
+   * stalls at all: what the attempt measured then is not the endpoint's latency (a success that ran
+   * across a pause, three times as long as the pause, is still the pause's), and feeds no latency
+   * estimate (Peak-EWMA, the usual latency).
    */
   boolean record(
       Outcome outcome,

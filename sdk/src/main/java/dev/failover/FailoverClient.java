@@ -605,18 +605,18 @@ public final class FailoverClient implements Call.Factory, Closeable {
 
   /**
    * Closes a drained, replaced core on a thread of its own: never one of that core's threads. It
-   * stops the core's health checks and timers, then waits (up to 5 s) for the core's dispatcher to
-   * be idle: the attempt that carried a call's response is still running on it until its callback
-   * has returned, and closing would cancel it and the body the caller is about to read ({@link
-   * #close()} ends the wait). Then it waits until the attempts' timeouts that still bound bodies
-   * being read have expired or been disarmed (each at most its attempt's timeout; {@link #close()}
-   * ends the wait).
+   * stops the core's tick (its health checks and zone judgement stopped when it was replaced), then
+   * waits (up to 5 s) for the core's dispatcher to be idle: the attempt that carried a call's
+   * response is still running on it until its callback has returned, and closing would cancel it
+   * and the body the caller is about to read ({@link #close()} ends the wait). Then it waits until
+   * the attempts' timeouts that still bound bodies being read have expired or been disarmed (each
+   * at most its attempt's timeout; {@link #close()} ends the wait).
    */
   private void closeInBackground(Generation g) {
     Thread t =
         g.core.newThread(
             () -> {
-              g.core.stopBackgroundWork();
+              g.core.stopTicking();
               awaitIdle(g.core.transport().dispatcher(), g.idle, Duration.ofSeconds(5));
               try {
                 g.core.awaitBodiesRead();
