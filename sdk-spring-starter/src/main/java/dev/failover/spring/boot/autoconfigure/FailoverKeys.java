@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -244,6 +245,11 @@ final class FailoverKeys {
           }
           ConfigurationProperty property = source.getConfigurationProperty(name);
           Object value = property == null ? null : property.getValue();
+          if (fromEnvironment && serviceLink(name, value)) {
+            // FAILOVER_HOME_SERVICE_HOST, of a Service called failover-home.
+            LOG.debug("{} is a Kubernetes service link and is not checked", name);
+            return;
+          }
           boolean empty = value == null || String.valueOf(value).isEmpty();
           if (!accepts(name, fromEnvironment, empty)) {
             String origin =
@@ -308,6 +314,67 @@ final class FailoverKeys {
       }
     }
     return false;
+  }
+
+  private static final Pattern IP_ADDRESS =
+      Pattern.compile("[0-9]{1,3}(\\.[0-9]{1,3}){3}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*");
+  private static final Pattern PORT = Pattern.compile("[0-9]{1,5}");
+  private static final Pattern PORT_URL =
+      Pattern.compile("(tcp|udp|sctp)://([0-9.]+|\\[[0-9A-Fa-f:.]+\\]):[0-9]{1,5}");
+  private static final Pattern PROTOCOL = Pattern.compile("TCP|UDP|SCTP");
+
+  /**
+   * Whether a variable of the system environment is one of the service links Kubernetes gives every
+   * pod of a namespace for each Service in it, by both its name and its value: for a Service called
+   * {@code failover-home}, {@code FAILOVER_HOME_SERVICE_HOST} (an address), {@code
+   * FAILOVER_HOME_SERVICE_PORT} and {@code FAILOVER_HOME_SERVICE_PORT_<port name>} (a port), {@code
+   * FAILOVER_HOME_PORT} and {@code FAILOVER_HOME_PORT_80_TCP} ({@code tcp://10.0.0.7:80}), {@code
+   * FAILOVER_HOME_PORT_80_TCP_PROTO} ({@code tcp}), {@code ..._PORT} (a port) and {@code ..._ADDR}
+   * (an address). Such a variable looks like a key under a top-level group when the Service's name
+   * begins with one ({@code failover-home}, {@code failover-clients-directory}), but it is not
+   * meant for the starter, and its value tells it from a misspelt key. The Service's name takes at
+   * least one element after {@code failover}.
+   */
+  static boolean serviceLink(ConfigurationPropertyName name, @Nullable Object value) {
+    if (value == null) {
+      return false;
+    }
+    String v = String.valueOf(value);
+    int n = name.getNumberOfElements();
+    String[] e = new String[n];
+    for (int i = 0; i < n; i++) {
+      e[i] = name.getElement(i, ConfigurationPropertyName.Form.UNIFORM);
+    }
+    // ..._SERVICE_HOST and ..._SERVICE_PORT[_<port name>]
+    for (int i = 2; i + 1 < n; i++) {
+      if (e[i].equals("service")) {
+        if (i + 2 == n && e[i + 1].equals("host")) {
+          return IP_ADDRESS.matcher(v).matches();
+        }
+        if (e[i + 1].equals("port")) {
+          return PORT.matcher(v).matches();
+        }
+      }
+    }
+    // ..._PORT_<n>_<PROTOCOL>[_PROTO|_PORT|_ADDR], then ..._PORT
+    for (int i = 2; i + 2 < n; i++) {
+      if (e[i].equals("port")
+          && PORT.matcher(e[i + 1]).matches()
+          && PROTOCOL.matcher(e[i + 2].toUpperCase(Locale.ROOT)).matches()) {
+        if (i + 3 == n) {
+          return PORT_URL.matcher(v).matches();
+        }
+        if (i + 4 == n) {
+          return switch (e[i + 3]) {
+            case "proto" -> PROTOCOL.matcher(v.toUpperCase(Locale.ROOT)).matches();
+            case "port" -> PORT.matcher(v).matches();
+            case "addr" -> IP_ADDRESS.matcher(v).matches();
+            default -> false;
+          };
+        }
+      }
+    }
+    return n >= 3 && e[n - 1].equals("port") && PORT_URL.matcher(v).matches();
   }
 
   /**

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -289,6 +290,56 @@ class UnknownKeysTests {
                 "FAILOVER_DASHBOARD_PORT_80_TCP_ADDR", "10.0.0.7",
                 "FAILOVER_HOMEPAGE_URL", "https://failover.dev"))
         .run(context -> assertThat(context).hasNotFailed());
+  }
+
+  /**
+   * A Service whose name begins with a top-level key (failover-home, failover-clients-directory)
+   * makes variables that look like keys under it; their values tell them from misspelt keys.
+   */
+  @Test
+  void kubernetesServiceLinksUnderATopLevelKeyDoNotStopStartUp() {
+    Map<String, Object> links = new LinkedHashMap<>();
+    for (String service : List.of("FAILOVER_HOME", "FAILOVER_CLIENTS_DIRECTORY")) {
+      links.put(service + "_SERVICE_HOST", "10.96.0.7");
+      links.put(service + "_SERVICE_PORT", "80");
+      links.put(service + "_SERVICE_PORT_HTTP_API", "80");
+      links.put(service + "_PORT", "tcp://10.96.0.7:80");
+      links.put(service + "_PORT_80_TCP", "tcp://10.96.0.7:80");
+      links.put(service + "_PORT_80_TCP_PROTO", "tcp");
+      links.put(service + "_PORT_80_TCP_PORT", "80");
+      links.put(service + "_PORT_80_TCP_ADDR", "10.96.0.7");
+      links.put(service + "_PORT_53_UDP_ADDR", "fd00:10:96::7");
+    }
+    links.put("FAILOVER_CONFIGS_SLOW_PORT", "tcp://[fd00:10:96::7]:8080");
+    withEnvironment(links)
+        .run(
+            context -> {
+              assertThat(context).hasNotFailed();
+              assertThat(context).hasSingleBean(FailoverClient.class);
+            });
+  }
+
+  /** The same names with values no Kubernetes link has are misspelt keys, and reported. */
+  @Test
+  void aVariableShapedLikeAServiceLinkWithAnotherValueIsStillReported() {
+    for (Map.Entry<String, String> variable :
+        Map.of(
+                "FAILOVER_HOME_SERVICE_HOST", "us-east-1a",
+                "FAILOVER_HOME_PORT", "8080",
+                "FAILOVER_CLIENTS_DIRECTORY_SERVICE_PORT", "http://10.0.0.7",
+                "FAILOVER_CLIENTS_DIRECTORY_PORT_80_TCP_ADDR", "dir-a.internal",
+                "FAILOVER_CLIENTS_DIRECTORY_PORT_80_TCP_PROTO", "http")
+            .entrySet()) {
+      withEnvironment(Map.of(variable.getKey(), variable.getValue()))
+          .run(
+              context -> {
+                assertThat(context).as(variable.getKey()).hasFailed();
+                assertThat(context.getStartupFailure())
+                    .as(variable.getKey())
+                    .rootCause()
+                    .hasMessageContaining("is not a failover setting");
+              });
+    }
   }
 
   @Test
