@@ -2001,16 +2001,28 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     @Override
     public void timedOut() {
       Call c;
+      boolean ends;
       synchronized (CallStateMachine.this) {
         timedOut = true;
         // Before the cancel, which an observation of the attempt follows; not for an attempt its
         // call had already cancelled (the deadline, a winner): that one was cancelled.
-        tag.timedOut = !cancelled;
+        ends = !cancelled;
+        tag.timedOut = ends;
         c = call;
       }
       if (c != null) {
         cancelQuietly(c);
       } // else not made yet: newAttemptCall cancels it once made
+      if (ends && tag.reachedSdk && tag.abandon()) {
+        // Past the SDK's interceptor and not on the network yet, where OkHttp's cancel may not end
+        // it soon: a DNS lookup of the endpoint's host name blocks until the resolver gives up
+        // (seconds, whatever the timeout). The attempt ends now, as the timeout before sending it
+        // is (a connect timeout), and the call goes on (a retry, or its end); the request can no
+        // longer leave (abandon), and OkHttp's late callback is dropped. Not an attempt still
+        // waiting for a slot of maxRequests or in the application's interceptors: OkHttp fails it
+        // once it gets there, and a retry would only queue again behind it.
+        onFailure(c != null ? c : owner, new InterruptedIOException("timeout"));
+      }
     }
 
     @Override

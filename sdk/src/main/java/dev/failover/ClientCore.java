@@ -888,11 +888,34 @@ final class ClientCore implements Closeable {
       this.idempotent = idempotent;
     }
 
-    void transmissionStarted() {
-      if (TRANSMISSIONS.getAndIncrement(this) > 0 && !lastWasRedirect) {
+    /**
+     * Counts a transmission as OkHttp puts the attempt on the network; fails it instead if its
+     * timeout {@linkplain #abandon() abandoned} it first.
+     */
+    void transmissionStarted() throws java.io.IOException {
+      int t;
+      do {
+        t = transmissions;
+        if (t < 0) {
+          // Abandoned: the SDK ended the attempt as never sent, and may have sent its request
+          // elsewhere (a POST too).
+          throw new java.io.IOException("Canceled");
+        }
+      } while (!TRANSMISSIONS.compareAndSet(this, t, t + 1));
+      if (t > 0 && !lastWasRedirect) {
         SILENT_RETRIES.incrementAndGet(this);
       }
       lastWasRedirect = false;
+    }
+
+    /**
+     * Marks the attempt as never to be put on the network, if it was not yet; returns whether it
+     * was not. Its timeout does this when OkHttp's cancel cannot end it at once (a DNS lookup
+     * blocks, uninterruptibly, until the resolver gives up), so that the attempt can end as the
+     * connect timeout it is and its call go on, without its request ever leaving after that.
+     */
+    boolean abandon() {
+      return TRANSMISSIONS.compareAndSet(this, 0, -1);
     }
 
     boolean sent() {

@@ -83,6 +83,103 @@ class AttemptTimeoutTest {
     }
   }
 
+  /**
+   * The home zone's endpoints are given by host name, and their lookups hang (a resolver that does
+   * not answer: OkHttp's cancel cannot interrupt a lookup). The attempt's timeout still ends the
+   * attempt, as a connect timeout, and the call goes on to another zone: a POST too, which never
+   * left. Before, every call waited for the lookup and ended at its deadline with no retry, and the
+   * endpoint was never charged. The lookup, once it returns, sends nothing.
+   */
+  @ParameterizedTest(name = "method={0}")
+  @ValueSource(strings = {"GET", "POST"})
+  void anAttemptWhoseLookupHangsTimesOutAndTheNextZoneAnswers(String method) throws Exception {
+    java.util.concurrent.CountDownLatch lookupsHang = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch hungCallEnded = new java.util.concurrent.CountDownLatch(1);
+    okhttp3.Dns dns =
+        host -> {
+          if (host.endsWith(".hanging-dns.test")) {
+            try {
+              lookupsHang.await(60, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+          return List.of(InetAddress.getLoopbackAddress());
+        };
+    OkHttpClient app =
+        new OkHttpClient.Builder()
+            .dns(dns)
+            .eventListener(
+                new okhttp3.EventListener() {
+                  @Override
+                  public void callFailed(okhttp3.Call call, IOException ioe) {
+                    if (call.request().url().host().endsWith(".hanging-dns.test")) {
+                      hungCallEnded.countDown();
+                    }
+                  }
+                })
+            .build();
+    List<Endpoint> endpoints = new ArrayList<>();
+    for (Endpoint e : Zones3.endpoints(zones)) {
+      boolean home = e.locality().zone().equals("us-east-1a");
+      okhttp3.HttpUrl url = e.url();
+      endpoints.add(
+          home
+              ? Endpoint.of(
+                  url.newBuilder().host("ep" + url.port() + ".hanging-dns.test").build().toString(),
+                  e.locality())
+              : e);
+    }
+    String path = "/api/v1/users/dns-" + method;
+    Request request =
+        method.equals("GET")
+            ? get(path)
+            : get(path)
+                .newBuilder()
+                .post(okhttp3.RequestBody.create("{}", okhttp3.MediaType.get("application/json")))
+                .build();
+    Zones3.Recorder events = new Zones3.Recorder();
+    try (FailoverClient client =
+        FailoverClient.builder()
+            .service("directory")
+            .home("us-east-1", "us-east-1a")
+            .endpoints(endpoints)
+            .okHttpClient(app)
+            .attemptTimeout(ATTEMPT_TIMEOUT)
+            .deadline(Duration.ofSeconds(30))
+            .hedging(HedgePolicy.off())
+            .healthCheck(HealthCheck.off())
+            .listener(events)
+            .build()) {
+      long start = System.nanoTime();
+      try (Response r = client.newCall(request).execute()) {
+        assertThat(r.code()).isEqualTo(200);
+      } finally {
+        lookupsHang.countDown();
+      }
+      // The lookup hangs up to 60 s, the deadline is 30 s: the timeout, not either, ended it.
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(20));
+      List<Attempt> attempts = events.attempts();
+      assertThat(attempts).hasSize(2);
+      assertThat(attempts.get(0).endpoint().locality().zone()).isEqualTo("us-east-1a");
+      assertThat(attempts.get(0).outcome()).isEqualTo(Outcome.CONNECT_FAILED);
+      assertThat(attempts.get(0).error())
+          .isEqualTo(InterruptedIOException.class.getSimpleName() + ": timeout");
+      assertThat(attempts.get(1).endpoint().locality().zone()).isNotEqualTo("us-east-1a");
+      assertThat(attempts.get(1).outcome()).isEqualTo(Outcome.SUCCESS);
+      // The hung attempt, its lookup answered, ends without sending: one request in all.
+      assertThat(hungCallEnded.await(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(zones.zone("us-east-1a").requestCount()).isZero();
+      assertThat(
+              zones.findAll(
+                  com.github.tomakehurst.wiremock.client.WireMock.anyRequestedFor(
+                      urlPathEqualTo(path))))
+          .hasSize(1);
+    } finally {
+      app.connectionPool().evictAll();
+    }
+  }
+
   @Test
   void theApplicationsOwnCallTimeoutDoesNotCutAnAttemptShort() throws IOException {
     // The application's OkHttpClient has a call timeout shorter than the attempt's. OkHttp ends a
