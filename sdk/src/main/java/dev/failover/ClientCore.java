@@ -476,6 +476,24 @@ final class ClientCore implements Closeable {
     return until;
   }
 
+  /**
+   * A zonal shift of {@code zone} until {@code until} (wall time), as {@link #shiftAway} makes, for
+   * a shift carried over from a replaced core: the same expiry, told with it.
+   */
+  void shiftAwayUntil(String zone, java.time.Instant until, String requestedBy) {
+    if (closed.get()) {
+      throw new IllegalStateException("FailoverClient '" + settings.service() + "' is closed");
+    }
+    long now = ticker.nanos();
+    Duration left = Duration.between(settings.clock().instant(), until);
+    router.zones().shiftAway(zone, now + left.toNanos(), until, requestedBy, now);
+  }
+
+  /** Whether the shift of {@code zone} until {@code until} by {@code requestedBy} is in force. */
+  boolean shiftInForce(String zone, java.time.Instant until, String requestedBy) {
+    return router.zones().shiftInForce(zone, until, requestedBy, ticker.nanos());
+  }
+
   /** See {@code FailoverClient.cancelShift}. */
   public boolean cancelShift(String zone, String requestedBy) {
     return router.zones().cancelShift(zone, requestedBy, ticker.nanos());

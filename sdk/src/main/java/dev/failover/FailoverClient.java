@@ -507,7 +507,10 @@ public final class FailoverClient implements Call.Factory, Closeable {
       return;
     }
     try {
-      g.core.shiftAway(shift.zone(), left, shift.requestedBy());
+      if (!g.core.shiftInForce(shift.zone(), shift.until(), shift.requestedBy())) {
+        // Not given to the core before it was published (see replace), or made since.
+        g.core.shiftAwayUntil(shift.zone(), shift.until(), shift.requestedBy());
+      }
     } catch (RuntimeException e) {
       if (g != state.current) {
         // Replaced meanwhile (and maybe closed): the shift is the newer core's carry-over's.
@@ -565,6 +568,19 @@ public final class FailoverClient implements Call.Factory, Closeable {
       Generation fresh =
           new Generation(
               settings, new ClientCore(settings, intake, fromSource, contextClassLoader, old.core));
+      // The shifts in force, before the core serves a call: published first, it would send first
+      // attempts to a shifted zone until the carry-over after this. Told by it as it takes each
+      // (ZoneShifted, the same expiry); one it cannot take is left to the carry-over, which warns.
+      // Not at a reset, which ends them.
+      for (Shift shift : reset ? List.<Shift>of() : List.copyOf(shifts.values())) {
+        if (shift.until().isAfter(settings.clock().instant())) {
+          try {
+            fresh.core.shiftAwayUntil(shift.zone(), shift.until(), shift.requestedBy());
+          } catch (RuntimeException e) {
+            log.debug("[{}] shift of '{}' left to the carry-over: {}", service, shift.zone(), e);
+          }
+        }
+      }
       boolean won;
       synchronized (lock) {
         won = !state.closed && state.current == old;

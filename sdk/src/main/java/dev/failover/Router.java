@@ -430,8 +430,19 @@ final class Router {
     Mode.ANY
   };
 
+  /**
+   * Outside panic: in rotation (an untried zone first); then as a last resort an endpoint that
+   * takes traffic in an evacuated zone, then an ejected or down one; a zone an operator shifted
+   * away only after all of these, as in panic (the operator took it out, the detectors only judged
+   * the others).
+   */
   private static final Mode[] PASSES = {
-    Mode.ROUTABLE_NEW_ZONE, Mode.ROUTABLE, Mode.AVAILABLE, Mode.LAST_RESORT
+    Mode.ROUTABLE_NEW_ZONE,
+    Mode.ROUTABLE,
+    Mode.UNSHIFTED,
+    Mode.UNSHIFTED_LAST_RESORT,
+    Mode.AVAILABLE,
+    Mode.LAST_RESORT
   };
 
   /**
@@ -478,7 +489,7 @@ final class Router {
           boolean lastResort =
               panic
                   ? unroutable && s.zone.outOfRotation(now)
-                  : mode == Mode.LAST_RESORT || s.zone.outOfRotation(now);
+                  : mode.lastResort || s.zone.outOfRotation(now);
           return lastResort || panic ? new Pick(s, panic, lastResort) : s.routed;
         }
       }
@@ -614,9 +625,13 @@ final class Router {
     ANY_NEW_ZONE(true),
     NOT_SHIFTED(false),
     NOT_SHIFTED_NEW_ZONE(true),
+    UNSHIFTED_LAST_RESORT(false),
     LAST_RESORT(false);
 
     final boolean newZone;
+
+    /** Whether a pick in this pass is a last resort, whatever its zone. */
+    final boolean lastResort = name().endsWith("LAST_RESORT");
 
     Mode(boolean newZone) {
       this.newZone = newZone;
@@ -633,6 +648,8 @@ final class Router {
         case NOT_SHIFTED, NOT_SHIFTED_NEW_ZONE -> !s.zone.shifted(now);
         // Ejected or down endpoints, when nothing else is left; never one a server held off.
         case LAST_RESORT -> s.health(now) != FailoverSnapshot.Health.HELD_OFF;
+        case UNSHIFTED_LAST_RESORT ->
+            !s.zone.shifted(now) && s.health(now) != FailoverSnapshot.Health.HELD_OFF;
       };
     }
   }

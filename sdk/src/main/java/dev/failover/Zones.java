@@ -273,7 +273,9 @@ final class Zones {
               stalled
                   && z.reason.startsWith(LATENCY_REASON)
                   && now - z.phaseSince < 2 * hysteresisNanos(z);
-          if (!clean) {
+          if (!clean || z.shifted(now)) {
+            // A zone shifted away gets no attempts and no probes: no news is no evidence that it
+            // recovered. It stays evacuated through its shift and is judged again after it.
             z.cleanSince = ZoneState.NOT_CLEAN;
           } else if (latencyUnjudged && z.cleanSince == ZoneState.NOT_CLEAN) {
             // Nothing shows it clean yet.
@@ -446,6 +448,18 @@ final class Zones {
     return z;
   }
 
+  /** Whether {@code zone} is shifted away until {@code until} by {@code requestedBy}. */
+  public synchronized boolean shiftInForce(
+      String zone, java.time.Instant until, String requestedBy, long now) {
+    ZoneState z;
+    try {
+      z = byName(zone, zones);
+    } catch (IllegalArgumentException notListed) {
+      return false;
+    }
+    return z.shifted(now) && until.equals(z.shiftedUntilInstant) && requestedBy.equals(z.shiftedBy);
+  }
+
   /** Ends the zonal shift of {@code zone}, if any; returns whether one was in force. */
   public boolean cancelShift(String zone, String requestedBy, long now) {
     List<FailoverEvent> told = List.of();
@@ -483,7 +497,8 @@ final class Zones {
   @GuardedBy("this")
   private void endShift(ZoneState z, long now, String reason) {
     long until = z.shiftedUntil;
-    if (z.phase == ZoneState.Phase.ACTIVE && slowStartNanos > 0) {
+    if ((z.phase == ZoneState.Phase.ACTIVE || z.phase == ZoneState.Phase.RAMPING)
+        && slowStartNanos > 0) {
       // Back with slow start, as after an evacuation: from its expiry if it expired (the zone has
       // ramped from then, ZoneState.ramp), else from now. Before the shift is cleared, so that no
       // reader sees the zone at full weight in between.

@@ -312,6 +312,42 @@ class ReconfigureTest {
     }
   }
 
+  /**
+   * The new configuration serves calls as soon as it is published, before the carry-over after it:
+   * it must already hold the shifts (it sent first attempts to the shifted zone in between).
+   */
+  @Test
+  void aReconfiguredClientHonoursTheShiftsFromItsFirstCall() throws Exception {
+    CarryOverClock clock = new CarryOverClock();
+    try (FailoverClient client = Zones3.client(zones).clock(clock).listener(recorder).build()) {
+      client.shiftAway("us-east-1a", Duration.ofMinutes(30), "test:alice");
+      java.util.concurrent.atomic.AtomicReference<FailoverSnapshot.ZoneStatus> status =
+          new java.util.concurrent.atomic.AtomicReference<>();
+      List<String> firstZones = new java.util.concurrent.CopyOnWriteArrayList<>();
+      clock.meanwhile =
+          () -> {
+            status.set(zone(client.snapshot(), "us-east-1a").status());
+            recorder.events.clear();
+            try {
+              for (int i = 0; i < 5; i++) {
+                ok200(client, "/api/v1/users/" + i);
+              }
+            } catch (IOException e) {
+              throw new java.io.UncheckedIOException(e);
+            }
+            firstZones.addAll(firstAttemptZones(recorder));
+          };
+      clock.armed.set(true);
+      client.reconfigure(b -> b.maxAttempts(2));
+
+      assertThat(clock.armed.get()).isFalse(); // the calls did run inside the carry-over
+      assertThat(status.get()).isEqualTo(FailoverSnapshot.ZoneStatus.SHIFTED);
+      assertThat(firstZones).hasSize(5).doesNotContain("us-east-1a");
+      assertThat(zone(client.snapshot(), "us-east-1a").status())
+          .isEqualTo(FailoverSnapshot.ZoneStatus.SHIFTED);
+    }
+  }
+
   @Test
   void aShiftRenewedWhileAReconfigurationCarriesItOverKeepsTheRenewal() throws Exception {
     CarryOverClock clock = new CarryOverClock();

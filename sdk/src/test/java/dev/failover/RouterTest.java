@@ -282,6 +282,45 @@ class RouterTest {
    * the next pick, an endpoint of an evacuated zone, was taken for a last resort, whose success
    * brings that zone back at once, though nothing in rotation had failed.
    */
+  /**
+   * A retry went to a zone an operator shifted away before an evacuated one, and before an ejected
+   * endpoint of a zone in rotation: the operator's zone comes last, as in panic.
+   */
+  @Test
+  void aRetryTriesEvacuatedZonesAndEjectedEndpointsBeforeAShiftedZone() {
+    List<Endpoint> all = new ArrayList<>(zone("us-east-1", "us-east-1a", 1, 10000));
+    all.addAll(zone("us-east-1", "us-east-1b", 2, 20000));
+    all.addAll(zone("us-west-2", "us-west-2a", 1, 30000));
+    Router r = router(all);
+    EndpointState a1 = r.tiers().get(0).get(0);
+    EndpointState b1 = r.tiers().get(1).get(0);
+    EndpointState b2 = r.tiers().get(1).get(1);
+    EndpointState w1 = r.tiers().get(2).get(0);
+    r.zones()
+        .shiftAway(
+            "us-east-1a",
+            clock.nanos() + Duration.ofHours(1).toNanos(),
+            clock.instant().plus(Duration.ofHours(1)),
+            "test",
+            clock.nanos());
+    w1.zone.phase = ZoneState.Phase.EVACUATED;
+    eject(b2);
+    for (int i = 0; i < 50; i++) {
+      Router.Pick p = r.next(clock.nanos(), Set.of(b1), List.of("us-east-1/us-east-1b"));
+      assertThat(p).isNotNull();
+      assertThat(p.endpoint()).isSameAs(w1); // the evacuated zone
+      assertThat(p.lastResort()).isTrue();
+    }
+    Router.Pick p = r.next(clock.nanos(), Set.of(b1, w1), List.of());
+    assertThat(p).isNotNull();
+    assertThat(p.endpoint()).isSameAs(b2); // ejected, in a zone in rotation
+    assertThat(p.lastResort()).isTrue();
+    p = r.next(clock.nanos(), Set.of(b1, w1, b2), List.of());
+    assertThat(p).isNotNull();
+    assertThat(p.endpoint()).isSameAs(a1); // the shifted zone, when nothing else is left
+    assertThat(p.lastResort()).isTrue();
+  }
+
   @Test
   void aRefusedPermitMakesNoLastResort() {
     List<Endpoint> all = new ArrayList<>(zone("us-east-1", "us-east-1a", 1, 10000));

@@ -337,6 +337,60 @@ class ZonesTest {
     return home;
   }
 
+  /**
+   * A zone evacuated and then shifted away gets no attempts and no probes: "no news" made it clean,
+   * and it returned during the shift, never judged. It stays evacuated through the shift and is
+   * judged again after it.
+   */
+  @Test
+  void anEvacuatedZoneShiftedAwayDoesNotReturnDuringItsShift() {
+    Router r = router("us-east-1a", "us-east-1b", "us-east-1c");
+    ZoneState home = evacuateHomeForItsErrors(r);
+    r.zones()
+        .shiftAway(
+            "us-east-1a",
+            clock.nanos() + Duration.ofMinutes(10).toNanos(),
+            clock.instant().plus(Duration.ofMinutes(10)),
+            "test",
+            clock.nanos());
+    // Nine minutes, the other zones busy and clean, the shifted one silent.
+    for (int s = 0; s < 540; s++) {
+      traffic(r, "us-east-1b", 60, 0, 5 * MS);
+      traffic(r, "us-east-1c", 60, 0, 5 * MS);
+      clock.advance(Duration.ofSeconds(1));
+      r.zones().evaluate(clock.nanos());
+    }
+    assertThat(home.evacuated()).isTrue();
+    assertThat(events).last().isInstanceOf(FailoverEvent.ZoneEvacuated.class);
+    r.zones().cancelShift("us-east-1a", "test", clock.nanos());
+    // Judged again: its probes answer, and it returns after its wait.
+    assertThat(secondsToReturn(r, home, 1, 60)).isBetween(5, 23);
+    assertThat(home.phase).isEqualTo(ZoneState.Phase.RAMPING);
+  }
+
+  /**
+   * A zone shifted away while it ramped back came back at the ramp it had reached as if it had
+   * ramped through the shift; it starts its slow start again when the shift ends.
+   */
+  @Test
+  void aZoneShiftedWhileItRampsStartsItsSlowStartAgainWhenTheShiftEnds() {
+    Router r = router("us-east-1a", "us-east-1b", "us-east-1c");
+    ZoneState home = evacuateHomeForItsErrors(r);
+    secondsToReturn(r, home, 1, 60);
+    assertThat(home.phase).isEqualTo(ZoneState.Phase.RAMPING);
+    r.zones()
+        .shiftAway(
+            "us-east-1a",
+            clock.nanos() + Duration.ofMinutes(1).toNanos(),
+            clock.instant().plus(Duration.ofMinutes(1)),
+            "test",
+            clock.nanos());
+    clock.advance(Duration.ofSeconds(8));
+    r.zones().cancelShift("us-east-1a", "test", clock.nanos());
+    assertThat(home.phase).isEqualTo(ZoneState.Phase.RAMPING);
+    assertThat(r.tierLoads(clock.nanos())[0]).isCloseTo(14, within(0.01)); // 1.4 x 10%
+  }
+
   @Test
   void returnWaitsForTheHysteresisThenRampsUp() {
     Router r = router("us-east-1a", "us-east-1b", "us-east-1c");
