@@ -346,13 +346,7 @@ class ZonesTest {
   void anEvacuatedZoneShiftedAwayDoesNotReturnDuringItsShift() {
     Router r = router("us-east-1a", "us-east-1b", "us-east-1c");
     ZoneState home = evacuateHomeForItsErrors(r);
-    r.zones()
-        .shiftAway(
-            "us-east-1a",
-            clock.nanos() + Duration.ofMinutes(10).toNanos(),
-            clock.instant().plus(Duration.ofMinutes(10)),
-            "test",
-            clock.nanos());
+    shiftHome(r, Duration.ofMinutes(10));
     // Nine minutes, the other zones busy and clean, the shifted one silent.
     for (int s = 0; s < 540; s++) {
       traffic(r, "us-east-1b", 60, 0, 5 * MS);
@@ -378,17 +372,22 @@ class ZonesTest {
     ZoneState home = evacuateHomeForItsErrors(r);
     secondsToReturn(r, home, 1, 60);
     assertThat(home.phase).isEqualTo(ZoneState.Phase.RAMPING);
-    r.zones()
-        .shiftAway(
-            "us-east-1a",
-            clock.nanos() + Duration.ofMinutes(1).toNanos(),
-            clock.instant().plus(Duration.ofMinutes(1)),
-            "test",
-            clock.nanos());
+    shiftHome(r, Duration.ofMinutes(1));
     clock.advance(Duration.ofSeconds(8));
     r.zones().cancelShift("us-east-1a", "test", clock.nanos());
     assertThat(home.phase).isEqualTo(ZoneState.Phase.RAMPING);
     assertThat(r.tierLoads(clock.nanos())[0]).isCloseTo(14, within(0.01)); // 1.4 x 10%
+  }
+
+  /** Shifts the home zone away for {@code d}, by "test". */
+  private void shiftHome(Router r, Duration d) {
+    r.zones()
+        .shiftAway(
+            "us-east-1a",
+            clock.nanos() + d.toNanos(),
+            clock.instant().plus(d),
+            "test",
+            clock.nanos());
   }
 
   @Test
