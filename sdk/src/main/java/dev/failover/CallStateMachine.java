@@ -818,6 +818,26 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
           disarm(call);
         }
 
+        /**
+         * Reading a response's body failed: after the SDK counted its attempt a success if it got
+         * the headers (the body of an answer broke off: a reset, a truncated body), which counts
+         * against its endpoint; not a cancel (the caller's, the call's end, the attempt's timeout,
+         * whose slowness may be the caller's reading) nor a read timeout.
+         */
+        @Override
+        public void responseFailed(Call call, IOException ioe) {
+          ClientCore.AttemptTag tag = call.request().tag(ClientCore.AttemptTag.KEY);
+          EndpointState answeredBy = tag == null ? null : tag.answeredBy;
+          if (answeredBy == null || tag.timedOut || call.isCanceled()) {
+            return;
+          }
+          Outcome outcome = Classifier.classify(ioe, true, false);
+          if (outcome == Outcome.RESET || outcome == Outcome.PROTOCOL_ERROR) {
+            tag.answeredBy = null;
+            answeredBy.bodyFailed(outcome);
+          }
+        }
+
         private void disarm(Call call) {
           ClientCore.AttemptTag tag = call.request().tag(ClientCore.AttemptTag.KEY);
           Timeouts.Timeout t = tag == null ? null : tag.timeout;
@@ -1113,6 +1133,10 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       // (One that ends in the grace began in it: testing when it began covers both.)
       boolean untrusted = clientStalled || core.clientHealth.startingUp(f.start);
       f.endpoint.zone.record(false, false, untrusted ? -1 : judged, now);
+    }
+    if (outcome == Outcome.SUCCESS && response != null && !excused) {
+      // Its body may still break off as the caller reads it: that counts too.
+      f.tag.answeredBy = f.endpoint;
     }
     if (outcome == Outcome.SUCCESS
         || (outcome == Outcome.TIMEOUT && !excused)

@@ -890,6 +890,13 @@ final class ClientCore implements Closeable {
      */
     volatile @org.jspecify.annotations.Nullable String overflowingRetryAfter;
 
+    /**
+     * The endpoint whose answer this attempt was, counted as a success at its headers: should its
+     * body break off while the caller reads it, that counts against the endpoint ({@link
+     * EndpointState#bodyFailed}). Null otherwise, and once told.
+     */
+    volatile @org.jspecify.annotations.Nullable EndpointState answeredBy;
+
     /** Whether the attempt's own timeout ended it (the SDK cancels its OkHttp call to do so). */
     volatile boolean timedOut;
 

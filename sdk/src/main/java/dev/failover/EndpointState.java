@@ -589,6 +589,32 @@ final class EndpointState {
     }
   }
 
+  /**
+   * The body of a response this endpoint answered with (an attempt counted as a success at its
+   * headers) broke off: a reset or a protocol error while the caller read it. It counts as one more
+   * failed attempt of the endpoint and of its zone: the breaker's failure rate and streak, the
+   * latency penalty that steers picks away, the zone's error rate. Not for an endpoint out of
+   * rotation, whose breaker counts only the attempts it lets through.
+   */
+  void bodyFailed(Outcome outcome) {
+    if (breaker.getState() != CircuitBreaker.State.CLOSED) {
+      return;
+    }
+    long now = ticker.nanos();
+    latency.observe(ERROR_PENALTY_NANOS, now);
+    breakStreak();
+    breaker.onError(0, TimeUnit.NANOSECONDS, new EndpointFailure(outcome));
+    breakStreak();
+    observe();
+    if (consecutiveFailures.incrementAndGet() >= consecutiveLimit) {
+      open();
+    }
+    ZoneState z = zone;
+    if (z != null) {
+      z.record(true, false, -1, now);
+    }
+  }
+
   /** Brings an ejected endpoint back at once (it answered), with slow start. */
   void restoreNow() {
     CircuitBreaker.State state = breaker.getState();

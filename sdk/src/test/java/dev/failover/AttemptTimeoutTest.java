@@ -385,6 +385,11 @@ class AttemptTimeoutTest {
       // Ended by the attempt's timeout (1 s after the attempt began), not by the server, which
       // holds the connection for as long as the test runs, nor by OkHttp's read timeout.
       assertThat(System.nanoTime() - start).isLessThan(TimeUnit.SECONDS.toNanos(25));
+      // A body cut by the attempt's timeout is no evidence: the caller may have read it slowly.
+      FailoverSnapshot.EndpointState ep = client.snapshot().zones().get(0).endpoints().get(0);
+      // (A failure would have set its latency estimate to the 1 s penalty.)
+      assertThat(ep.latency()).isLessThan(Duration.ofMillis(900));
+      assertThat(ep.health()).isEqualTo(FailoverSnapshot.Health.HEALTHY);
     } finally {
       server.close();
       serving.join(TimeUnit.SECONDS.toMillis(30));
