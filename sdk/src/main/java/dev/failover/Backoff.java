@@ -109,11 +109,58 @@ final class Backoff {
       }
       return min(Duration.ofSeconds(Long.parseLong(v, first, v.length(), 10)), max);
     }
+    Instant at = httpDate(v, nowEpochMillis);
+    if (at == null) {
+      return null;
+    }
     try {
-      Instant at = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
       Duration delay = Duration.between(Instant.ofEpochMilli(nowEpochMillis), at);
       return delay.isNegative() ? Duration.ZERO : min(delay, max);
-    } catch (DateTimeException | ArithmeticException e) {
+    } catch (ArithmeticException e) {
+      return null;
+    }
+  }
+
+  /** asctime's form: {@code Sun Nov 6 08:49:37 1994} (the day padded with a space), in GMT. */
+  private static final DateTimeFormatter ASCTIME =
+      DateTimeFormatter.ofPattern("EEE MMM ppd HH:mm:ss yyyy", java.util.Locale.US)
+          .withZone(java.time.ZoneOffset.UTC);
+
+  /**
+   * An HTTP date in any of the three forms RFC 9110 (5.6.7) has a recipient accept: IMF-fixdate
+   * ({@code Sun, 06 Nov 1994 08:49:37 GMT}), the obsolete RFC 850 form ({@code Sunday, 06-Nov-94
+   * 08:49:37 GMT}, whose two-digit year is the latest one not more than 50 years ahead of now) and
+   * asctime's; null if it is none of them.
+   */
+  static @Nullable Instant httpDate(String v, long nowEpochMillis) {
+    try {
+      return ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+    } catch (DateTimeException e) {
+      // Not IMF-fixdate: one of the obsolete forms?
+    }
+    if (v.indexOf('-') > 0) {
+      int year =
+          Instant.ofEpochMilli(nowEpochMillis).atZone(java.time.ZoneOffset.UTC).getYear() + 50;
+      DateTimeFormatter rfc850 =
+          new java.time.format.DateTimeFormatterBuilder()
+              .appendPattern("EEEE, dd-MMM-")
+              .appendValueReduced(
+                  java.time.temporal.ChronoField.YEAR,
+                  2,
+                  2,
+                  java.time.LocalDate.of(year - 99, 1, 1))
+              .appendPattern(" HH:mm:ss 'GMT'")
+              .toFormatter(java.util.Locale.US)
+              .withZone(java.time.ZoneOffset.UTC);
+      try {
+        return ZonedDateTime.parse(v, rfc850).toInstant();
+      } catch (DateTimeException e) {
+        return null;
+      }
+    }
+    try {
+      return ZonedDateTime.parse(v, ASCTIME).toInstant();
+    } catch (DateTimeException e) {
       return null;
     }
   }

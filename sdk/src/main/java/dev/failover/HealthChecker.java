@@ -46,8 +46,44 @@ final class HealthChecker {
   /** When a probe's timeout is the client's doing; set by the client. */
   private volatile TimeoutExcuse timeoutsExcused = (duration, now) -> false;
 
-  private final java.util.Map<EndpointState, java.util.concurrent.Future<?>> pending =
+  /** Each endpoint's next probe, as scheduled. */
+  private final java.util.Map<EndpointState, Next> pending =
       new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * A probe scheduled, put in {@link #pending} before it is handed to the scheduler: a probe due at
+   * once may run, and its loop schedule the next one, before the scheduler has returned this one's
+   * future; the next one'"'"'s entry then stays the endpoint'"'"'s, and the one that cancels finds
+   * the live probe (with the future put after, it found a probe long run, and the live one outlived
+   * the endpoint'"'"'s removal and {@code close()}).
+   */
+  private final class Next implements Runnable {
+    private final EndpointState ep;
+    private final int incarnation;
+    private volatile java.util.concurrent.@org.jspecify.annotations.Nullable Future<?> future;
+    private volatile boolean cancelled;
+
+    Next(EndpointState ep, int incarnation) {
+      this.ep = ep;
+      this.incarnation = incarnation;
+    }
+
+    @Override
+    public void run() {
+      if (!cancelled) {
+        probe(ep, incarnation);
+      }
+    }
+
+    /** Cancels it: flagged first, then its future if it has one (else schedule() cancels it). */
+    void cancel() {
+      cancelled = true;
+      java.util.concurrent.Future<?> f = future;
+      if (f != null) {
+        f.cancel(false);
+      }
+    }
+  }
 
   /** When each endpoint's last probe was sent, on the endpoints' ticker. */
   private final java.util.Map<EndpointState, Long> probedAt =
@@ -148,16 +184,16 @@ final class HealthChecker {
   void removed(List<EndpointState> endpoints) {
     for (EndpointState ep : endpoints) {
       probedAt.remove(ep);
-      java.util.concurrent.Future<?> f = pending.remove(ep);
-      if (f != null) {
-        f.cancel(false);
+      Next next = pending.remove(ep);
+      if (next != null) {
+        next.cancel();
       }
     }
   }
 
   void stop() {
     stopped = true;
-    pending.values().forEach(f -> f.cancel(false));
+    pending.values().forEach(Next::cancel);
     pending.clear();
     probedAt.clear();
   }
@@ -170,16 +206,21 @@ final class HealthChecker {
     if (stopped || ep.removed || ep.incarnation != incarnation) {
       return;
     }
+    Next next = new Next(ep, incarnation);
+    pending.put(ep, next);
     try {
-      java.util.concurrent.Future<?> f =
-          scheduler.schedule(() -> probe(ep, incarnation), delayNanos, TimeUnit.NANOSECONDS);
-      pending.put(ep, f);
-      if (stopped || ep.removed || ep.incarnation != incarnation) {
-        pending.remove(ep, f); // not another loop's
-        f.cancel(false);
+      next.future = scheduler.schedule(next, delayNanos, TimeUnit.NANOSECONDS);
+      if (next.cancelled) {
+        next.cancel(); // cancelled before its future was set
       }
     } catch (RejectedExecutionException e) {
       // The client is closing.
+      pending.remove(ep, next);
+      return;
+    }
+    if (stopped || ep.removed || ep.incarnation != incarnation) {
+      pending.remove(ep, next); // not another loop's
+      next.cancel();
     }
   }
 

@@ -80,6 +80,101 @@ class HealthProbeClientTest {
   }
 
   /**
+   * A probe due at once (an endpoint added to the list) can run, answer and schedule the next probe
+   * before the scheduler has returned its own future: the checker kept that run future as the
+   * endpoint's, and the live next probe outlived the endpoint's removal (and close(), on a
+   * scheduler the application gave). Here the probe runs, and is answered, on the thread that
+   * schedules it.
+   */
+  @Test
+  void aProbeThatRunsBeforeItsScheduleReturnsLeavesNoProbeBehindItsEndpointsRemoval() {
+    Router r = router(1);
+    EndpointState ep = r.endpoints().get(0);
+    List<java.util.concurrent.ScheduledFuture<?>> later = new ArrayList<>();
+    ScheduledThreadPoolExecutor inline =
+        new ScheduledThreadPoolExecutor(1) {
+          @Override
+          public java.util.concurrent.ScheduledFuture<?> schedule(
+              Runnable command, long delay, TimeUnit unit) {
+            if (delay == 0) {
+              command.run(); // due at once: run before the future is returned
+              return super.schedule(() -> {}, 0, unit);
+            }
+            java.util.concurrent.ScheduledFuture<?> f = super.schedule(command, delay, unit);
+            later.add(f);
+            return f;
+          }
+        };
+    java.util.concurrent.ExecutorService sameThread =
+        new java.util.concurrent.AbstractExecutorService() {
+          private volatile boolean shut;
+
+          @Override
+          public void execute(Runnable command) {
+            command.run();
+          }
+
+          @Override
+          public void shutdown() {
+            shut = true;
+          }
+
+          @Override
+          public List<Runnable> shutdownNow() {
+            shut = true;
+            return List.of();
+          }
+
+          @Override
+          public boolean isShutdown() {
+            return shut;
+          }
+
+          @Override
+          public boolean isTerminated() {
+            return shut;
+          }
+
+          @Override
+          public boolean awaitTermination(long timeout, TimeUnit unit) {
+            return true;
+          }
+        };
+    OkHttpClient http =
+        new OkHttpClient.Builder()
+            .dispatcher(new Dispatcher(sameThread))
+            .addInterceptor(
+                chain ->
+                    new okhttp3.Response.Builder()
+                        .request(chain.request())
+                        .protocol(okhttp3.Protocol.HTTP_1_1)
+                        .code(200)
+                        .message("OK")
+                        .body(okhttp3.ResponseBody.create("up", null))
+                        .build())
+            .build();
+    clients.add(http);
+    HealthChecker checker =
+        new HealthChecker(
+            "directory",
+            HealthCheck.http("/health").withInterval(Duration.ofHours(1)).withThresholds(1, 1),
+            http,
+            inline,
+            new Random(1),
+            new Events(List.of()));
+    try {
+      checker.added(List.of(ep));
+      assertThat(later).hasSize(1); // the next probe, an hour on
+      ep.removed = true;
+      checker.removed(List.of(ep));
+      assertThat(later).allMatch(java.util.concurrent.Future::isCancelled);
+    } finally {
+      checker.stop();
+      inline.shutdownNow();
+    }
+  }
+
+  /**
    * An interceptor of the application that throws on a probe (it expects a caller's context that a
    * probe does not have, or a token service is down): OkHttp cancels the probe, which counted as a
    * failed probe, and every endpoint went down while every one was healthy.

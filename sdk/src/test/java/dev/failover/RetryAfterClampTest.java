@@ -87,6 +87,22 @@ class RetryAfterClampTest {
         .isEqualTo(Duration.ofSeconds(30));
   }
 
+  /** RFC 9110 (5.6.7): a recipient accepts the two obsolete forms of an HTTP date too. */
+  @Test
+  void theObsoleteDateFormsAreRead() {
+    // RFC 850: a two-digit year, the latest not more than 50 years ahead.
+    assertThat(Backoff.parseRetryAfter("Tuesday, 24-Nov-26 10:00:30 GMT", NOW))
+        .isEqualTo(Duration.ofSeconds(30));
+    assertThat(Backoff.parseRetryAfter("Sunday, 06-Nov-94 08:49:37 GMT", NOW)).isZero();
+    // asctime: no zone (GMT), the day padded with a space.
+    assertThat(Backoff.parseRetryAfter("Tue Nov 24 10:00:30 2026", NOW))
+        .isEqualTo(Duration.ofSeconds(30));
+    assertThat(Backoff.parseRetryAfter("Wed Dec  2 10:00:00 2026", NOW))
+        .isEqualTo(Duration.ofDays(1)); // eight days ahead: the cap
+    assertThat(Backoff.parseRetryAfter("Wednesday, 24-Nov-26 10:00:30 GMT", NOW)).isNull();
+    assertThat(Backoff.parseRetryAfter("Tue Nov 24 10:00:30", NOW)).isNull();
+  }
+
   @Test
   void aDateInThePastMeansNoPause() {
     assertThat(Backoff.parseRetryAfter("Thu, 01 Jan 1970 00:00:00 GMT", NOW)).isZero();

@@ -171,7 +171,10 @@ final class DiscoveryClientEndpointSource implements EndpointSource {
     List<ServiceInstance> instances;
     try {
       instances = discoveryClient.getInstances(settings.serviceId());
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
+      // An Error too (a LinkageError of a registry client, a StackOverflowError): thrown out of
+      // this periodic task, it would end the polls for good, silently, the list never reported
+      // stale.
       // Its text only, redacted: a registry's exception may quote a URL with credentials.
       log.debug("{}: getInstances failed: {}", description(), Redaction.text(e.toString()));
       target.failed(
@@ -185,7 +188,7 @@ final class DiscoveryClientEndpointSource implements EndpointSource {
     List<Endpoint> endpoints;
     try {
       endpoints = endpoints(instances);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
       // With its stack, for the bug it is, but its text redacted: it may quote an instance's URI.
       RuntimeException redacted = new IllegalStateException(Redaction.text(e.toString()));
       redacted.setStackTrace(e.getStackTrace());
@@ -198,7 +201,12 @@ final class DiscoveryClientEndpointSource implements EndpointSource {
                   + Redaction.text(e.toString())));
       return;
     }
-    target.endpoints(endpoints);
+    try {
+      target.endpoints(endpoints);
+    } catch (RuntimeException | Error e) {
+      // The client's handling of the list failed: logged, and the polls go on.
+      log.warn("{}: the client could not take the list", description(), e);
+    }
   }
 
   /** Maps instances to endpoints, skipping (and warning once about) those that cannot be used. */

@@ -175,6 +175,29 @@ class DiscoveryClientEndpointSourceTests {
         .doesNotContain("pw");
   }
 
+  /**
+   * An Error from the registry's client thrown out of the periodic poll ended the polls for good,
+   * silently: no failure reported, no later list. It is a failure of that poll; the next one runs.
+   */
+  @Test
+  void anErrorFromTheRegistryIsAFailureAndThePollsGoOn() {
+    registry.instances.set(
+        List.of(instance("a", "http://10.0.0.1:8080", Map.of("zone", "us-east-1a"))));
+    registry.error.set(new StackOverflowError("in the registry client"));
+    started(
+        new DiscoveryClientEndpointSource(
+            "directory",
+            registry,
+            new EndpointSources.Settings("directory", Duration.ofMillis(50), null, MAPPING),
+            heartbeats,
+            nanos::get));
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> updates.lists.size() == 1);
+    assertThat(updates.failures).hasSize(1);
+    assertThat(updates.failures.get(0).getMessage())
+        .contains("getInstances(\"directory\") failed", "StackOverflowError");
+  }
+
   /** The failure's reason (shown in health and the snapshot) masks user info to its last '@'. */
   @Test
   void aFailureQuotingAUrlWithAnAtInItsPasswordShowsNoneOfIt() {
@@ -438,6 +461,7 @@ class DiscoveryClientEndpointSourceTests {
   static final class FakeDiscoveryClient implements DiscoveryClient {
     final AtomicReference<List<ServiceInstance>> instances = new AtomicReference<>(List.of());
     final AtomicReference<@Nullable RuntimeException> failure = new AtomicReference<>();
+    final AtomicReference<@Nullable Error> error = new AtomicReference<>();
     final AtomicInteger calls = new AtomicInteger();
 
     @Override
@@ -451,6 +475,10 @@ class DiscoveryClientEndpointSourceTests {
       RuntimeException e = failure.get();
       if (e != null) {
         throw e;
+      }
+      Error err = error.getAndSet(null);
+      if (err != null) {
+        throw err;
       }
       return instances.get();
     }
