@@ -458,7 +458,7 @@ final class Router {
     List<List<EndpointState>> tiers = t.tiers();
     boolean panic = panic(t.all(), now);
     if (panic && !panicFailOpen) {
-      return null;
+      return failClosedLastResort(tiers, now, tried, triedZones);
     }
     if (tried.isEmpty() && !panic) {
       int first = firstTier(tiers, now, random.nextDouble() * 100);
@@ -496,6 +496,34 @@ final class Router {
     }
     return null;
   }
+
+  /**
+   * A fail-closed panic returns no endpoint, but when nothing in rotation takes traffic at all, an
+   * endpoint that does in an evacuated zone is tried before the call gives up (a zone out of
+   * rotation may have been wrongly judged, and no probe goes out in panic to show it): a last
+   * resort, in a zone the call has not tried first, nearest tier first; never a zone an operator
+   * shifted away. Null otherwise.
+   */
+  private @Nullable Pick failClosedLastResort(
+      List<List<EndpointState>> tiers,
+      long now,
+      Collection<EndpointState> tried,
+      Collection<String> triedZones) {
+    if (anyRoutable(topology.all(), now)) {
+      return null;
+    }
+    for (Mode mode : FAIL_CLOSED_LAST_RESORT) {
+      for (int i = 0, n = tiers.size(); i < n; i++) {
+        EndpointState s = p2c(tiers.get(i), now, tried, mode.newZone ? triedZones : null, mode);
+        if (s != null) {
+          return new Pick(s, true, true);
+        }
+      }
+    }
+    return null;
+  }
+
+  private static final Mode[] FAIL_CLOSED_LAST_RESORT = {Mode.UNSHIFTED_NEW_ZONE, Mode.UNSHIFTED};
 
   /**
    * Whether some endpoint in rotation takes traffic (panic may still hold, below its threshold).

@@ -321,6 +321,54 @@ class RouterTest {
     assertThat(p.lastResort()).isTrue();
   }
 
+  /**
+   * A fail-closed panic returned no endpoint even when an evacuated zone had endpoints taking
+   * traffic and nothing in rotation did: every call failed NO_ENDPOINT until "no news" brought the
+   * zone back (10 s to 40 s), though evacuated zones are to be tried before giving up.
+   */
+  @Test
+  void aFailClosedPanicTriesAnEvacuatedZoneBeforeGivingUp() {
+    List<Endpoint> all = new ArrayList<>(zone("us-east-1", "us-east-1a", 1, 10000));
+    all.addAll(zone("us-east-1", "us-east-1b", 1, 20000));
+    all.addAll(zone("us-west-2", "us-west-2a", 1, 30000));
+    Router r =
+        new Router(
+            "directory",
+            home,
+            all,
+            List.of(),
+            EjectionPolicy.defaults(),
+            ZonePolicy.defaults(),
+            0,
+            false,
+            clock,
+            clock,
+            random,
+            new Events(List.of()));
+    EndpointState a1 = r.tiers().get(0).get(0);
+    EndpointState b1 = r.tiers().get(1).get(0);
+    r.zones()
+        .shiftAway(
+            "us-west-2a",
+            clock.nanos() + Duration.ofHours(1).toNanos(),
+            clock.instant().plus(Duration.ofHours(1)),
+            "test",
+            clock.nanos());
+    b1.zone.phase = ZoneState.Phase.EVACUATED;
+    assertThat(r.next(clock.nanos(), Set.of(), List.of()).endpoint()).isSameAs(a1);
+    eject(a1);
+    assertThat(r.panic(clock.nanos())).isTrue();
+    for (int i = 0; i < 20; i++) {
+      Router.Pick p = r.next(clock.nanos(), Set.of(), List.of());
+      assertThat(p).isNotNull();
+      assertThat(p.endpoint()).isSameAs(b1); // never the ejected a1, nor the shifted zone
+      assertThat(p.lastResort()).isTrue();
+    }
+    // Its endpoint ejected too: nothing takes traffic outside the shifted zone; fail closed.
+    eject(b1);
+    assertThat(r.next(clock.nanos(), Set.of(), List.of())).isNull();
+  }
+
   @Test
   void aRefusedPermitMakesNoLastResort() {
     List<Endpoint> all = new ArrayList<>(zone("us-east-1", "us-east-1a", 1, 10000));
