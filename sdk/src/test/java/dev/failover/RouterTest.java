@@ -49,6 +49,18 @@ class RouterTest {
     return list;
   }
 
+  /** Shifts {@code zone} away for an hour, by "test". */
+  private void shiftForAnHour(Router r, String zone) {
+    Duration hour = Duration.ofHours(1);
+    r.zones()
+        .shiftAway(
+            zone,
+            clock.nanos() + hour.toNanos(),
+            clock.instant().plus(hour),
+            "test",
+            clock.nanos());
+  }
+
   private static void eject(EndpointState s) {
     s.breaker.transitionToOpenState();
   }
@@ -296,13 +308,7 @@ class RouterTest {
     EndpointState b1 = r.tiers().get(1).get(0);
     EndpointState b2 = r.tiers().get(1).get(1);
     EndpointState w1 = r.tiers().get(2).get(0);
-    r.zones()
-        .shiftAway(
-            "us-east-1a",
-            clock.nanos() + Duration.ofHours(1).toNanos(),
-            clock.instant().plus(Duration.ofHours(1)),
-            "test",
-            clock.nanos());
+    shiftForAnHour(r, "us-east-1a");
     w1.zone.phase = ZoneState.Phase.EVACUATED;
     eject(b2);
     for (int i = 0; i < 50; i++) {
@@ -347,13 +353,7 @@ class RouterTest {
             new Events(List.of()));
     EndpointState a1 = r.tiers().get(0).get(0);
     EndpointState b1 = r.tiers().get(1).get(0);
-    r.zones()
-        .shiftAway(
-            "us-west-2a",
-            clock.nanos() + Duration.ofHours(1).toNanos(),
-            clock.instant().plus(Duration.ofHours(1)),
-            "test",
-            clock.nanos());
+    shiftForAnHour(r, "us-west-2a");
     b1.zone.phase = ZoneState.Phase.EVACUATED;
     assertThat(r.next(clock.nanos(), Set.of(), List.of()).endpoint()).isSameAs(a1);
     eject(a1);
