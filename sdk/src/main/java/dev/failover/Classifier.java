@@ -106,7 +106,7 @@ final class Classifier {
     if (cancelled) {
       return Outcome.CANCELLED;
     }
-    if (!sent) {
+    if (!sent || unprocessed(e)) {
       return Outcome.CONNECT_FAILED;
     }
     if (e instanceof ConnectException
@@ -130,6 +130,20 @@ final class Classifier {
       return Outcome.RESET;
     }
     return Outcome.PROTOCOL_ERROR;
+  }
+
+  /**
+   * Whether HTTP/2 says the server did not process the request, though it went out: the server
+   * refused its stream ({@code REFUSED_STREAM}, RFC 9113 section 8.7; OkHttp also fails the streams
+   * above a GOAWAY's last stream id with it), or OkHttp could not open its stream on a connection
+   * that was shutting down (a GOAWAY came first). Such a request may be sent again, a POST too.
+   * Matched by class name and message: both are OkHttp's internal types.
+   */
+  static boolean unprocessed(IOException e) {
+    String type = e.getClass().getName();
+    return type.equals("okhttp3.internal.http2.ConnectionShutdownException")
+        || (type.equals("okhttp3.internal.http2.StreamResetException")
+            && String.valueOf(e.getMessage()).endsWith("REFUSED_STREAM"));
   }
 
   /**

@@ -112,6 +112,49 @@ class ClassifierTest {
         .isEqualTo(Outcome.CANCELLED);
   }
 
+  /**
+   * HTTP/2 says when a server did not process a request that went out: a stream refused
+   * (REFUSED_STREAM, RFC 9113 8.7, also what OkHttp fails the streams above a GOAWAY's last id
+   * with), or a stream OkHttp could not open on a connection shutting down. Such a request may be
+   * sent again, a POST too.
+   */
+  @Test
+  void anHttp2RequestTheServerDidNotProcessNeverLeft() {
+    assertThat(
+            Classifier.classify(
+                new okhttp3.internal.http2.StreamResetException(
+                    okhttp3.internal.http2.ErrorCode.REFUSED_STREAM),
+                true,
+                false))
+        .isEqualTo(Outcome.CONNECT_FAILED);
+    assertThat(
+            Classifier.classify(
+                new okhttp3.internal.http2.ConnectionShutdownException(), true, false))
+        .isEqualTo(Outcome.CONNECT_FAILED);
+    // Any other reset of a stream may have been processed.
+    assertThat(
+            Classifier.classify(
+                new okhttp3.internal.http2.StreamResetException(
+                    okhttp3.internal.http2.ErrorCode.CANCEL),
+                true,
+                false))
+        .isEqualTo(Outcome.RESET);
+    assertThat(
+            Classifier.classify(
+                new okhttp3.internal.http2.StreamResetException(
+                    okhttp3.internal.http2.ErrorCode.INTERNAL_ERROR),
+                true,
+                false))
+        .isEqualTo(Outcome.RESET);
+    // Neither is a refused connection, which corroborates an outage by itself.
+    assertThat(
+            Classifier.refused(
+                Outcome.CONNECT_FAILED,
+                new okhttp3.internal.http2.StreamResetException(
+                    okhttp3.internal.http2.ErrorCode.REFUSED_STREAM)))
+        .isFalse();
+  }
+
   @Test
   void onlyConnectFailuresProveTheRequestNeverLeft() {
     for (Outcome o : Outcome.values()) {
