@@ -120,39 +120,23 @@ class ClassifierTest {
    */
   @Test
   void anHttp2RequestTheServerDidNotProcessNeverLeft() {
-    assertThat(
-            Classifier.classify(
-                new okhttp3.internal.http2.StreamResetException(
-                    okhttp3.internal.http2.ErrorCode.REFUSED_STREAM),
-                true,
-                false))
+    assertThat(Classifier.classify(streamReset("REFUSED_STREAM"), true, false))
         .isEqualTo(Outcome.CONNECT_FAILED);
     assertThat(
             Classifier.classify(
                 new okhttp3.internal.http2.ConnectionShutdownException(), true, false))
         .isEqualTo(Outcome.CONNECT_FAILED);
     // Any other reset of a stream may have been processed.
-    assertThat(
-            Classifier.classify(
-                new okhttp3.internal.http2.StreamResetException(
-                    okhttp3.internal.http2.ErrorCode.CANCEL),
-                true,
-                false))
-        .isEqualTo(Outcome.RESET);
-    assertThat(
-            Classifier.classify(
-                new okhttp3.internal.http2.StreamResetException(
-                    okhttp3.internal.http2.ErrorCode.INTERNAL_ERROR),
-                true,
-                false))
+    assertThat(Classifier.classify(streamReset("CANCEL"), true, false)).isEqualTo(Outcome.RESET);
+    assertThat(Classifier.classify(streamReset("INTERNAL_ERROR"), true, false))
         .isEqualTo(Outcome.RESET);
     // Neither is a refused connection, which corroborates an outage by itself.
-    assertThat(
-            Classifier.refused(
-                Outcome.CONNECT_FAILED,
-                new okhttp3.internal.http2.StreamResetException(
-                    okhttp3.internal.http2.ErrorCode.REFUSED_STREAM)))
-        .isFalse();
+    assertThat(Classifier.refused(Outcome.CONNECT_FAILED, streamReset("REFUSED_STREAM"))).isFalse();
+  }
+
+  private static IOException streamReset(String errorCode) {
+    return new okhttp3.internal.http2.StreamResetException(
+        okhttp3.internal.http2.ErrorCode.valueOf(errorCode));
   }
 
   @Test
