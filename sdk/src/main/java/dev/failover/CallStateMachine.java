@@ -828,7 +828,10 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
         public void responseFailed(Call call, IOException ioe) {
           ClientCore.AttemptTag tag = call.request().tag(ClientCore.AttemptTag.KEY);
           EndpointState answeredBy = tag == null ? null : tag.answeredBy;
-          if (answeredBy == null || tag.timedOut || call.isCanceled()) {
+          if (answeredBy == null
+              || tag.timedOut
+              || call.isCanceled()
+              || Classifier.closedByReader(ioe)) {
             return;
           }
           Outcome outcome = Classifier.classify(ioe, true, false);

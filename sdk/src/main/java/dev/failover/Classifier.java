@@ -133,6 +133,20 @@ final class Classifier {
   }
 
   /**
+   * Whether a failed read of a response body is what the reader's own close did to it (the body
+   * closed on another thread while one read it): OkHttp's "closed" (HTTP/1.1) and "stream closed"
+   * (HTTP/2), and an HTTP/2 stream the client reset itself ({@code CANCEL}). Not the server's
+   * doing.
+   */
+  static boolean closedByReader(IOException e) {
+    String message = String.valueOf(e.getMessage());
+    return message.equals("closed")
+        || message.equals("stream closed")
+        || (e.getClass().getName().equals("okhttp3.internal.http2.StreamResetException")
+            && message.endsWith(": CANCEL"));
+  }
+
+  /**
    * Whether HTTP/2 says the server did not process the request, though it went out: the server
    * refused its stream ({@code REFUSED_STREAM}, RFC 9113 section 8.7; OkHttp also fails the streams
    * above a GOAWAY's last stream id with it), or OkHttp could not open its stream on a connection

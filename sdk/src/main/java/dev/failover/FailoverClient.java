@@ -458,6 +458,13 @@ public final class FailoverClient implements Call.Factory, Closeable {
     for (Shift shift : List.copyOf(shifts.values())) {
       carryOver(now, shift);
     }
+    // Given to the core before it was published and not announced since: cancelled (or renewed)
+    // in between, on the core that was current then. Taken back, as never told.
+    for (Shift shift : List.copyOf(now.givenUntold)) {
+      if (now.givenUntold.remove(shift) && !shift.equals(shifts.get(shift.zone()))) {
+        now.core.dropUntoldShift(shift.zone(), shift.until(), shift.requestedBy());
+      }
+    }
   }
 
   /**
@@ -509,7 +516,9 @@ public final class FailoverClient implements Call.Factory, Closeable {
     try {
       if (!g.core.shiftInForce(shift.zone(), shift.until(), shift.requestedBy())) {
         // Not given to the core before it was published (see replace), or made since.
-        g.core.shiftAwayUntil(shift.zone(), shift.until(), shift.requestedBy());
+        g.core.shiftAwayUntil(shift.zone(), shift.until(), shift.requestedBy(), true);
+      } else if (g.givenUntold.remove(shift)) {
+        g.core.tellShift(shift.zone()); // given before it was published: announced now
       }
     } catch (RuntimeException e) {
       if (g != state.current) {
@@ -569,13 +578,15 @@ public final class FailoverClient implements Call.Factory, Closeable {
           new Generation(
               settings, new ClientCore(settings, intake, fromSource, contextClassLoader, old.core));
       // The shifts in force, before the core serves a call: published first, it would send first
-      // attempts to a shifted zone until the carry-over after this. Told by it as it takes each
-      // (ZoneShifted, the same expiry); one it cannot take is left to the carry-over, which warns.
-      // Not at a reset, which ends them.
+      // attempts to a shifted zone until the carry-over after this. Untold: the carry-over
+      // announces each once the core is published (a core that loses a race to another change is
+      // never told of), and takes back one cancelled meanwhile; one the core cannot take is left
+      // to the carry-over, which warns. Not at a reset, which ends them.
       for (Shift shift : reset ? List.<Shift>of() : List.copyOf(shifts.values())) {
         if (shift.until().isAfter(settings.clock().instant())) {
           try {
-            fresh.core.shiftAwayUntil(shift.zone(), shift.until(), shift.requestedBy());
+            fresh.core.shiftAwayUntil(shift.zone(), shift.until(), shift.requestedBy(), false);
+            fresh.givenUntold.add(shift);
           } catch (RuntimeException e) {
             log.debug("[{}] shift of '{}' left to the carry-over: {}", service, shift.zone(), e);
           }
@@ -789,6 +800,9 @@ public final class FailoverClient implements Call.Factory, Closeable {
 
     /** The public view of {@link #settings}, one per generation. */
     final FailoverSettings view;
+
+    /** Shifts given to the core before it was published, not yet announced (see carryOver). */
+    final Set<Shift> givenUntold = ConcurrentHashMap.newKeySet();
 
     Generation(Settings settings, ClientCore core) {
       this.settings = settings;

@@ -134,6 +134,21 @@ class ClassifierTest {
     assertThat(Classifier.refused(Outcome.CONNECT_FAILED, streamReset("REFUSED_STREAM"))).isFalse();
   }
 
+  /** A body closed by its reader (on another thread) fails the read: not the server's doing. */
+  @Test
+  void aReadFailedByTheReadersOwnCloseIsToldApart() {
+    assertThat(Classifier.closedByReader(new IOException("closed"))).isTrue();
+    assertThat(Classifier.closedByReader(new IOException("stream closed"))).isTrue();
+    assertThat(Classifier.closedByReader(streamReset("CANCEL"))).isTrue();
+    assertThat(Classifier.closedByReader(streamReset("INTERNAL_ERROR"))).isFalse();
+    assertThat(Classifier.closedByReader(new java.net.SocketException("Connection reset")))
+        .isFalse();
+    assertThat(Classifier.closedByReader(new java.io.EOFException())).isFalse();
+    assertThat(
+            Classifier.closedByReader(new java.net.ProtocolException("unexpected end of stream")))
+        .isFalse();
+  }
+
   private static IOException streamReset(String errorCode) {
     return new okhttp3.internal.http2.StreamResetException(
         okhttp3.internal.http2.ErrorCode.valueOf(errorCode));

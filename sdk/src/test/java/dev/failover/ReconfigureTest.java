@@ -269,11 +269,14 @@ class ReconfigureTest {
         new java.util.concurrent.atomic.AtomicBoolean();
     volatile Runnable meanwhile = () -> {};
 
+    /** The method of FailoverClient whose reading of the clock runs {@link #meanwhile}. */
+    volatile String inside = "carryOver";
+
     @Override
     public java.time.Instant instant() {
       if (armed.get()
           && StackWalker.getInstance()
-              .walk(f -> f.anyMatch(frame -> frame.getMethodName().equals("carryOver")))
+              .walk(f -> f.anyMatch(frame -> frame.getMethodName().equals(inside)))
           && armed.compareAndSet(true, false)) {
         meanwhile.run();
       }
@@ -345,6 +348,33 @@ class ReconfigureTest {
       assertThat(firstZones).hasSize(5).doesNotContain("us-east-1a");
       assertThat(zone(client.snapshot(), "us-east-1a").status())
           .isEqualTo(FailoverSnapshot.ZoneStatus.SHIFTED);
+    }
+  }
+
+  /**
+   * A cancel that lands while the new configuration is being given the shifts, before it is
+   * published, acts on the configuration then current: the new one must not keep the shift (it did,
+   * until its expiry, and told no one).
+   */
+  @Test
+  void aShiftCancelledBeforeTheNewConfigurationIsPublishedStaysCancelled() throws Exception {
+    CarryOverClock clock = new CarryOverClock();
+    clock.inside = "shiftAwayUntil"; // the new configuration taking the shift, before publication
+    try (FailoverClient client = Zones3.client(zones).clock(clock).listener(recorder).build()) {
+      client.shiftAway("us-east-1a", Duration.ofMinutes(30), "test:alice");
+      java.util.concurrent.atomic.AtomicBoolean wasInForce =
+          new java.util.concurrent.atomic.AtomicBoolean();
+      clock.meanwhile = () -> wasInForce.set(client.cancelShift("us-east-1a", "test:bob"));
+      clock.armed.set(true);
+      client.reconfigure(b -> b.maxAttempts(2));
+
+      assertThat(clock.armed.get()).isFalse(); // the cancel did land before the publication
+      assertThat(wasInForce.get()).isTrue();
+      assertThat(zone(client.snapshot(), "us-east-1a").status())
+          .isNotEqualTo(FailoverSnapshot.ZoneStatus.SHIFTED);
+      // Announced once, by the first configuration, and ended once.
+      assertThat(recorder.of(FailoverEvent.ZoneShifted.class)).hasSize(1);
+      assertThat(recorder.of(FailoverEvent.ZoneShiftEnded.class)).hasSize(1);
     }
   }
 

@@ -290,11 +290,6 @@ class RouterTest {
   }
 
   /**
-   * An endpoint whose half-open breaker refused a permit (its probes are out) was counted as tried:
-   * the next pick, an endpoint of an evacuated zone, was taken for a last resort, whose success
-   * brings that zone back at once, though nothing in rotation had failed.
-   */
-  /**
    * A retry went to a zone an operator shifted away before an evacuated one, and before an ejected
    * endpoint of a zone in rotation: the operator's zone comes last, as in panic.
    */
@@ -369,6 +364,11 @@ class RouterTest {
     assertThat(r.next(clock.nanos(), Set.of(), List.of())).isNull();
   }
 
+  /**
+   * An endpoint whose half-open breaker refused a permit (its probes are out) was counted as tried:
+   * the next pick, an endpoint of an evacuated zone, was taken for a last resort, whose success
+   * brings that zone back at once, though nothing in rotation had failed.
+   */
   @Test
   void aRefusedPermitMakesNoLastResort() {
     List<Endpoint> all = new ArrayList<>(zone("us-east-1", "us-east-1a", 1, 10000));

@@ -363,6 +363,33 @@ class ZonesTest {
   }
 
   /**
+   * A zone evacuated and then shifted held a share of the evacuation cap for the whole shift (up to
+   * three days), where a zone only shifted held none: a second bad zone could not be evacuated.
+   */
+  @Test
+  void anEvacuatedZoneShiftedAwayHoldsNoShareOfTheCap() {
+    Router r = router("us-east-1a", "us-east-1b", "us-east-1c");
+    evacuateHomeForItsErrors(r);
+    shiftHome(r, Duration.ofHours(2));
+    // The home zone's failures leave the window.
+    for (int s = 0; s < 12; s++) {
+      traffic(r, "us-east-1b", 50, 0, 5 * MS);
+      traffic(r, "us-east-1c", 50, 0, 5 * MS);
+      clock.advance(Duration.ofSeconds(1));
+      r.zones().evaluate(clock.nanos());
+    }
+    assertThat(zone(r, "us-east-1a").evacuated()).isTrue();
+    for (int s = 0; s < 3; s++) {
+      traffic(r, "us-east-1b", 50, 0.5, 5 * MS);
+      traffic(r, "us-east-1c", 50, 0, 5 * MS);
+      clock.advance(Duration.ofSeconds(1));
+    }
+    r.zones().evaluate(clock.nanos());
+    assertThat(zone(r, "us-east-1b").evacuated()).isTrue();
+    assertThat(zone(r, "us-east-1c").evacuated()).isFalse();
+  }
+
+  /**
    * A zone shifted away while it ramped back came back at the ramp it had reached as if it had
    * ramped through the shift; it starts its slow start again when the shift ends.
    */
