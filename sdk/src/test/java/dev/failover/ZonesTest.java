@@ -348,12 +348,7 @@ class ZonesTest {
     ZoneState home = evacuateHomeForItsErrors(r);
     shiftHome(r, Duration.ofMinutes(10));
     // Nine minutes, the other zones busy and clean, the shifted one silent.
-    for (int s = 0; s < 540; s++) {
-      traffic(r, "us-east-1b", 60, 0, 5 * MS);
-      traffic(r, "us-east-1c", 60, 0, 5 * MS);
-      clock.advance(Duration.ofSeconds(1));
-      r.zones().evaluate(clock.nanos());
-    }
+    othersCleanFor(r, 540);
     assertThat(home.evacuated()).isTrue();
     assertThat(events).last().isInstanceOf(FailoverEvent.ZoneEvacuated.class);
     r.zones().cancelShift("us-east-1a", "test", clock.nanos());
@@ -371,13 +366,7 @@ class ZonesTest {
     Router r = router("us-east-1a", "us-east-1b", "us-east-1c");
     evacuateHomeForItsErrors(r);
     shiftHome(r, Duration.ofHours(2));
-    // The home zone's failures leave the window.
-    for (int s = 0; s < 12; s++) {
-      traffic(r, "us-east-1b", 50, 0, 5 * MS);
-      traffic(r, "us-east-1c", 50, 0, 5 * MS);
-      clock.advance(Duration.ofSeconds(1));
-      r.zones().evaluate(clock.nanos());
-    }
+    othersCleanFor(r, 12); // the home zone's failures leave the window
     assertThat(zone(r, "us-east-1a").evacuated()).isTrue();
     for (int s = 0; s < 3; s++) {
       traffic(r, "us-east-1b", 50, 0.5, 5 * MS);
@@ -404,6 +393,16 @@ class ZonesTest {
     r.zones().cancelShift("us-east-1a", "test", clock.nanos());
     assertThat(home.phase).isEqualTo(ZoneState.Phase.RAMPING);
     assertThat(r.tierLoads(clock.nanos())[0]).isCloseTo(14, within(0.01)); // 1.4 x 10%
+  }
+
+  /** {@code seconds} of clean traffic in 1b and 1c, none in 1a, judged each second. */
+  private void othersCleanFor(Router r, int seconds) {
+    for (int s = 0; s < seconds; s++) {
+      traffic(r, "us-east-1b", 60, 0, 5 * MS);
+      traffic(r, "us-east-1c", 60, 0, 5 * MS);
+      clock.advance(Duration.ofSeconds(1));
+      r.zones().evaluate(clock.nanos());
+    }
   }
 
   /** Shifts the home zone away for {@code d}, by "test". */
