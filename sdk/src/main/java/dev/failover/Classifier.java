@@ -133,17 +133,13 @@ final class Classifier {
   }
 
   /**
-   * Whether a failed read of a response body is what the reader's own close did to it (the body
-   * closed on another thread while one read it): OkHttp's "closed" (HTTP/1.1) and "stream closed"
-   * (HTTP/2), and an HTTP/2 stream the client reset itself ({@code CANCEL}). Not the server's
-   * doing.
+   * Whether a failed read of a response body is what the reader's own close did to it: an HTTP/2
+   * body closed on another thread while one read it fails that read with "stream closed". Not the
+   * server's doing. (A stream reset with {@code CANCEL} is not told apart: OkHttp also fails the
+   * streams of a connection the server ended that way.)
    */
   static boolean closedByReader(IOException e) {
-    String message = String.valueOf(e.getMessage());
-    return message.equals("closed")
-        || message.equals("stream closed")
-        || (e.getClass().getName().equals("okhttp3.internal.http2.StreamResetException")
-            && message.endsWith(": CANCEL"));
+    return "stream closed".equals(e.getMessage());
   }
 
   /**

@@ -478,30 +478,15 @@ final class ClientCore implements Closeable {
 
   /**
    * A zonal shift of {@code zone} until {@code until} (wall time), as {@link #shiftAway} makes, for
-   * a shift carried over from a replaced core: the same expiry; told ({@code ZoneShifted}) if
-   * {@code tell}, else left for {@link #tellShift} once this core is published.
+   * a shift carried over from a replaced core: the same expiry, told with it.
    */
-  void shiftAwayUntil(String zone, java.time.Instant until, String requestedBy, boolean tell) {
+  void shiftAwayUntil(String zone, java.time.Instant until, String requestedBy) {
     if (closed.get()) {
       throw new IllegalStateException("FailoverClient '" + settings.service() + "' is closed");
     }
     long now = ticker.nanos();
     Duration left = Duration.between(settings.clock().instant(), until);
-    if (tell) {
-      router.zones().shiftAway(zone, now + left.toNanos(), until, requestedBy, now);
-    } else {
-      router.zones().shiftAwayUntold(zone, now + left.toNanos(), until, requestedBy, now);
-    }
-  }
-
-  /** Announces the shift of {@code zone} in force, given untold before this core was published. */
-  void tellShift(String zone) {
-    router.zones().tellShift(zone, ticker.nanos());
-  }
-
-  /** Takes back, untold, a shift given untold that was cancelled before it was announced. */
-  void dropUntoldShift(String zone, java.time.Instant until, String requestedBy) {
-    router.zones().dropUntoldShift(zone, until, requestedBy, ticker.nanos());
+    router.zones().shiftAway(zone, now + left.toNanos(), until, requestedBy, now);
   }
 
   /** Whether the shift of {@code zone} until {@code until} by {@code requestedBy} is in force. */

@@ -458,11 +458,16 @@ public final class FailoverClient implements Call.Factory, Closeable {
     for (Shift shift : List.copyOf(shifts.values())) {
       carryOver(now, shift);
     }
-    // Given to the core before it was published and not announced since: cancelled (or renewed)
-    // in between, on the core that was current then. Taken back, as never told.
-    for (Shift shift : List.copyOf(now.givenUntold)) {
-      if (now.givenUntold.remove(shift) && !shift.equals(shifts.get(shift.zone()))) {
-        now.core.dropUntoldShift(shift.zone(), shift.until(), shift.requestedBy());
+    // Given to the core before it was published, and cancelled in between on the core that was
+    // current then: ended here too. (One renewed in between was replaced by the carry-over.)
+    for (Shift shift : List.copyOf(now.givenBeforePublication)) {
+      if (now.givenBeforePublication.remove(shift) && !shifts.containsKey(shift.zone())) {
+        try {
+          now.core.cancelShift(
+              shift.zone(), cancelledBy.getOrDefault(shift.zone(), CANCELLED_DURING_CHANGE));
+        } catch (RuntimeException e) {
+          // The core forgot the zone (its list emptied it long enough), or it closed: no shift.
+        }
       }
     }
   }
@@ -516,9 +521,7 @@ public final class FailoverClient implements Call.Factory, Closeable {
     try {
       if (!g.core.shiftInForce(shift.zone(), shift.until(), shift.requestedBy())) {
         // Not given to the core before it was published (see replace), or made since.
-        g.core.shiftAwayUntil(shift.zone(), shift.until(), shift.requestedBy(), true);
-      } else if (g.givenUntold.remove(shift)) {
-        g.core.tellShift(shift.zone()); // given before it was published: announced now
+        g.core.shiftAwayUntil(shift.zone(), shift.until(), shift.requestedBy());
       }
     } catch (RuntimeException e) {
       if (g != state.current) {
@@ -578,15 +581,15 @@ public final class FailoverClient implements Call.Factory, Closeable {
           new Generation(
               settings, new ClientCore(settings, intake, fromSource, contextClassLoader, old.core));
       // The shifts in force, before the core serves a call: published first, it would send first
-      // attempts to a shifted zone until the carry-over after this. Untold: the carry-over
-      // announces each once the core is published (a core that loses a race to another change is
-      // never told of), and takes back one cancelled meanwhile; one the core cannot take is left
-      // to the carry-over, which warns. Not at a reset, which ends them.
+      // attempts to a shifted zone until the carry-over after this. Told by it as it takes each
+      // (ZoneShifted, the same expiry; each core tells of its own shifts, and their ends); the
+      // carry-over ends one cancelled meanwhile. One it cannot take is left to the carry-over,
+      // which warns. Not at a reset, which ends them.
       for (Shift shift : reset ? List.<Shift>of() : List.copyOf(shifts.values())) {
         if (shift.until().isAfter(settings.clock().instant())) {
           try {
-            fresh.core.shiftAwayUntil(shift.zone(), shift.until(), shift.requestedBy(), false);
-            fresh.givenUntold.add(shift);
+            fresh.core.shiftAwayUntil(shift.zone(), shift.until(), shift.requestedBy());
+            fresh.givenBeforePublication.add(shift);
           } catch (RuntimeException e) {
             log.debug("[{}] shift of '{}' left to the carry-over: {}", service, shift.zone(), e);
           }
@@ -801,8 +804,8 @@ public final class FailoverClient implements Call.Factory, Closeable {
     /** The public view of {@link #settings}, one per generation. */
     final FailoverSettings view;
 
-    /** Shifts given to the core before it was published, not yet announced (see carryOver). */
-    final Set<Shift> givenUntold = ConcurrentHashMap.newKeySet();
+    /** Shifts given to the core before it was published (see reconfigure). */
+    final Set<Shift> givenBeforePublication = ConcurrentHashMap.newKeySet();
 
     Generation(Settings settings, ClientCore core) {
       this.settings = settings;

@@ -273,9 +273,7 @@ final class Zones {
               stalled
                   && z.reason.startsWith(LATENCY_REASON)
                   && now - z.phaseSince < 2 * hysteresisNanos(z);
-          if (!clean || z.shifted(now)) {
-            // A zone shifted away gets no attempts and no probes: no news is no evidence that it
-            // recovered. It stays evacuated through its shift and is judged again after it.
+          if (!clean) {
             z.cleanSince = ZoneState.NOT_CLEAN;
           } else if (latencyUnjudged && z.cleanSince == ZoneState.NOT_CLEAN) {
             // Nothing shows it clean yet.
@@ -356,10 +354,7 @@ final class Zones {
       if (o == z) {
         continue;
       }
-      if (o.evacuated() && !o.shifted(now)) {
-        // A zone shifted away counts as shifted, evacuated or not: an operator's choice, it takes
-        // no share of the cap (else a zone evacuated, then shifted for days, held the cap all
-        // along, where one only shifted did not).
+      if (o.evacuated()) {
         evacuated++;
         otherRegion |= !o.locality.region().equals(z.locality.region());
       } else if (!o.shifted(now) && answers(o, totals[j], now)) {
@@ -423,55 +418,6 @@ final class Zones {
       }
     } finally {
       tell(told);
-    }
-  }
-
-  /**
-   * As {@link #shiftAway}, told to no one: for a shift carried over to a configuration before it is
-   * published, which {@link #tellShift} announces once it is (a configuration that loses a race to
-   * another is never told of).
-   */
-  public synchronized void shiftAwayUntold(
-      String zone, long until, java.time.Instant untilInstant, String requestedBy, long now) {
-    shiftAwayLocked(zone, until, untilInstant, requestedBy, now);
-    pending.removeIf(e -> e instanceof FailoverEvent.ZoneShifted);
-  }
-
-  /** Announces the shift of {@code zone} in force ({@code ZoneShifted}), if one is. */
-  public void tellShift(String zone, long now) {
-    List<FailoverEvent> told = List.of();
-    try {
-      synchronized (this) {
-        ZoneState z = byName(zone, zones);
-        java.time.Instant until = z.shiftedUntilInstant;
-        if (z.shifted(now) && until != null) {
-          pending.add(new FailoverEvent.ZoneShifted(service, z.locality, until, z.shiftedBy));
-        }
-        told = takePending();
-      }
-    } finally {
-      tell(told);
-    }
-  }
-
-  /**
-   * Takes back, untold, a shift that {@link #shiftAwayUntold} gave and that was cancelled before it
-   * could be announced: the zone is as if never shifted here.
-   */
-  public synchronized void dropUntoldShift(
-      String zone, java.time.Instant untilInstant, String requestedBy, long now) {
-    ZoneState z;
-    try {
-      z = byName(zone, zones);
-    } catch (IllegalArgumentException gone) {
-      return;
-    }
-    if (z.shifted(now)
-        && untilInstant.equals(z.shiftedUntilInstant)
-        && requestedBy.equals(z.shiftedBy)) {
-      z.shiftedUntil = Long.MIN_VALUE;
-      z.shiftedUntilInstant = null;
-      z.shiftedBy = "";
     }
   }
 

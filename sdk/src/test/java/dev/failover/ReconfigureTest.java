@@ -372,9 +372,11 @@ class ReconfigureTest {
       assertThat(wasInForce.get()).isTrue();
       assertThat(zone(client.snapshot(), "us-east-1a").status())
           .isNotEqualTo(FailoverSnapshot.ZoneStatus.SHIFTED);
-      // Announced once, by the first configuration, and ended once.
-      assertThat(recorder.of(FailoverEvent.ZoneShifted.class)).hasSize(1);
-      assertThat(recorder.of(FailoverEvent.ZoneShiftEnded.class)).hasSize(1);
+      // Each configuration that took the shift told of it, and of its end.
+      assertThat(recorder.of(FailoverEvent.ZoneShifted.class)).hasSize(2);
+      assertThat(recorder.of(FailoverEvent.ZoneShiftEnded.class))
+          .hasSize(2)
+          .allSatisfy(e -> assertThat(e.reason()).isEqualTo("cancelled by test:bob"));
     }
   }
 

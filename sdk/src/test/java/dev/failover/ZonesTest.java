@@ -338,36 +338,19 @@ class ZonesTest {
   }
 
   /**
-   * A zone evacuated and then shifted away gets no attempts and no probes: "no news" made it clean,
-   * and it returned during the shift, never judged. It stays evacuated through the shift and is
-   * judged again after it.
+   * A zone evacuated and then shifted away gets no attempts and no probes: with no news against it
+   * it returns from its evacuation during the shift, after its wait, and so holds no share of the
+   * evacuation cap for the rest of the shift (up to three days): a second bad zone can still be
+   * evacuated. When the shift ends it comes back with slow start.
    */
   @Test
-  void anEvacuatedZoneShiftedAwayDoesNotReturnDuringItsShift() {
+  void anEvacuatedZoneShiftedAwayReturnsDuringItsShiftAndLeavesTheCap() {
     Router r = router("us-east-1a", "us-east-1b", "us-east-1c");
     ZoneState home = evacuateHomeForItsErrors(r);
-    shiftHome(r, Duration.ofMinutes(10));
-    // Nine minutes, the other zones busy and clean, the shifted one silent.
-    othersCleanFor(r, 540);
-    assertThat(home.evacuated()).isTrue();
-    assertThat(events).last().isInstanceOf(FailoverEvent.ZoneEvacuated.class);
-    r.zones().cancelShift("us-east-1a", "test", clock.nanos());
-    // Judged again: its probes answer, and it returns after its wait.
-    assertThat(secondsToReturn(r, home, 1, 60)).isBetween(5, 23);
-    assertThat(home.phase).isEqualTo(ZoneState.Phase.RAMPING);
-  }
-
-  /**
-   * A zone evacuated and then shifted held a share of the evacuation cap for the whole shift (up to
-   * three days), where a zone only shifted held none: a second bad zone could not be evacuated.
-   */
-  @Test
-  void anEvacuatedZoneShiftedAwayHoldsNoShareOfTheCap() {
-    Router r = router("us-east-1a", "us-east-1b", "us-east-1c");
-    evacuateHomeForItsErrors(r);
     shiftHome(r, Duration.ofHours(2));
-    othersCleanFor(r, 12); // the home zone's failures leave the window
-    assertThat(zone(r, "us-east-1a").evacuated()).isTrue();
+    othersCleanFor(r, 30);
+    assertThat(home.evacuated()).isFalse();
+    assertThat(home.shifted(clock.nanos())).isTrue();
     for (int s = 0; s < 3; s++) {
       traffic(r, "us-east-1b", 50, 0.5, 5 * MS);
       traffic(r, "us-east-1c", 50, 0, 5 * MS);
@@ -375,7 +358,8 @@ class ZonesTest {
     }
     r.zones().evaluate(clock.nanos());
     assertThat(zone(r, "us-east-1b").evacuated()).isTrue();
-    assertThat(zone(r, "us-east-1c").evacuated()).isFalse();
+    r.zones().cancelShift("us-east-1a", "test", clock.nanos());
+    assertThat(home.phase).isEqualTo(ZoneState.Phase.RAMPING);
   }
 
   /**
