@@ -592,9 +592,10 @@ final class EndpointState {
   /**
    * The body of a response this endpoint answered with (an attempt counted as a success at its
    * headers) broke off: a reset or a protocol error while the caller read it. It counts as one more
-   * failed attempt of the endpoint and of its zone: the breaker's failure rate and streak, the
-   * latency penalty that steers picks away, the zone's error rate. Not for an endpoint out of
-   * rotation, whose breaker counts only the attempts it lets through.
+   * failed attempt of the endpoint and of its zone: the breaker's failure rate (its streak too,
+   * which the success at the headers had broken), the latency penalty that steers picks away, the
+   * zone's error rate. Not for an endpoint out of rotation, whose breaker counts only the attempts
+   * it lets through.
    */
   void bodyFailed(Outcome outcome) {
     if (breaker.getState() != CircuitBreaker.State.CLOSED) {
