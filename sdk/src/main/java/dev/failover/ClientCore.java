@@ -494,6 +494,14 @@ final class ClientCore implements Closeable {
     return router.zones().shiftInForce(zone, until, requestedBy, ticker.nanos());
   }
 
+  /**
+   * Ends the shift of {@code zone} only if it is the one until {@code until} by {@code requestedBy}
+   * (a carried shift the client no longer holds), not one made since.
+   */
+  void cancelShiftIf(String zone, java.time.Instant until, String requestedBy, String by) {
+    router.zones().cancelShiftIf(zone, until, requestedBy, by, ticker.nanos());
+  }
+
   /** See {@code FailoverClient.cancelShift}. */
   public boolean cancelShift(String zone, String requestedBy) {
     return router.zones().cancelShift(zone, requestedBy, ticker.nanos());

@@ -463,8 +463,12 @@ public final class FailoverClient implements Call.Factory, Closeable {
     for (Shift shift : List.copyOf(now.givenBeforePublication)) {
       if (now.givenBeforePublication.remove(shift) && !shifts.containsKey(shift.zone())) {
         try {
-          now.core.cancelShift(
-              shift.zone(), cancelledBy.getOrDefault(shift.zone(), CANCELLED_DURING_CHANGE));
+          // Only that shift: a new one made on the core since (shiftAway on another thread) stays.
+          now.core.cancelShiftIf(
+              shift.zone(),
+              shift.until(),
+              shift.requestedBy(),
+              cancelledBy.getOrDefault(shift.zone(), CANCELLED_DURING_CHANGE));
         } catch (RuntimeException e) {
           // The core forgot the zone (its list emptied it long enough), or it closed: no shift.
         }
@@ -539,8 +543,12 @@ public final class FailoverClient implements Call.Factory, Closeable {
     }
     Shift now = shifts.get(shift.zone());
     if (now == null) {
-      g.core.cancelShift(
-          shift.zone(), cancelledBy.getOrDefault(shift.zone(), CANCELLED_DURING_CHANGE));
+      // Only the shift carried: one made on the core since by another thread stays.
+      g.core.cancelShiftIf(
+          shift.zone(),
+          shift.until(),
+          shift.requestedBy(),
+          cancelledBy.getOrDefault(shift.zone(), CANCELLED_DURING_CHANGE));
     } else if (!now.equals(shift)) {
       carryOver(g, now);
     }

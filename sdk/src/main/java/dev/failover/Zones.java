@@ -446,16 +446,56 @@ final class Zones {
     return z;
   }
 
-  /** Whether {@code zone} is shifted away until {@code until} by {@code requestedBy}. */
+  /**
+   * Whether {@code zone} is shifted away until {@code until} by {@code requestedBy}; also a zone
+   * the list emptied since, which keeps its shift.
+   */
   public synchronized boolean shiftInForce(
       String zone, java.time.Instant until, String requestedBy, long now) {
-    ZoneState z;
+    ZoneState z = listedOrKnown(zone);
+    return z != null && isShift(z, until, requestedBy, now);
+  }
+
+  /**
+   * Ends the shift of {@code zone} if it is the one until {@code until} by {@code requestedBy}
+   * (told, as {@link #cancelShift}); a shift made since stays.
+   */
+  public void cancelShiftIf(
+      String zone, java.time.Instant until, String requestedBy, String by, long now) {
+    List<FailoverEvent> told = List.of();
     try {
-      z = byName(zone, zones);
-    } catch (IllegalArgumentException notListed) {
-      return false;
+      synchronized (this) {
+        try {
+          ZoneState z = listedOrKnown(zone);
+          if (z != null && isShift(z, until, requestedBy, now)) {
+            endShift(z, now, "cancelled by " + by);
+          }
+        } finally {
+          told = takePending();
+        }
+      }
+    } finally {
+      tell(told);
     }
+  }
+
+  private static boolean isShift(
+      ZoneState z, java.time.Instant until, String requestedBy, long now) {
     return z.shifted(now) && until.equals(z.shiftedUntilInstant) && requestedBy.equals(z.shiftedBy);
+  }
+
+  /** The zone of that name with endpoints, else one the list emptied since; null if none. */
+  @GuardedBy("this")
+  private @org.jspecify.annotations.Nullable ZoneState listedOrKnown(String zone) {
+    try {
+      return byName(zone, zones);
+    } catch (IllegalArgumentException notListed) {
+      try {
+        return byName(zone, known);
+      } catch (IllegalArgumentException unknown) {
+        return null;
+      }
+    }
   }
 
   /** Ends the zonal shift of {@code zone}, if any; returns whether one was in force. */

@@ -380,6 +380,54 @@ class ReconfigureTest {
     }
   }
 
+  /**
+   * The carry-over ends, on the new configuration, a shift cancelled before it was published: only
+   * that shift. One an operator made there since (after the cancel) stays: it was ended too, though
+   * the client held it, and its zone took traffic.
+   */
+  @Test
+  void endingAShiftCancelledBeforePublicationLeavesANewerShiftAlone() throws Exception {
+    CarryOverClock clock = new CarryOverClock();
+    clock.inside = "shiftAwayUntil"; // the new configuration taking the shift, before publication
+    java.util.concurrent.atomic.AtomicBoolean armed =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.concurrent.atomic.AtomicReference<FailoverClient> ref =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    Ticker ticker =
+        () -> {
+          if (armed.get()
+              && StackWalker.getInstance()
+                  .walk(
+                      f -> {
+                        List<String> names = f.map(StackWalker.StackFrame::getMethodName).toList();
+                        return names.contains("reconfigure")
+                            && names.stream().anyMatch(n -> n.startsWith("cancelShift"));
+                      })
+              && armed.compareAndSet(true, false)) {
+            // As the carry-over ends the cancelled shift: an operator shifts the zone again.
+            ref.get().shiftAway("us-east-1a", Duration.ofHours(1), "test:carol");
+          }
+          return System.nanoTime();
+        };
+    try (FailoverClient client = Zones3.client(zones).clock(clock).ticker(ticker).build()) {
+      ref.set(client);
+      client.shiftAway("us-east-1a", Duration.ofMinutes(30), "test:alice");
+      clock.meanwhile =
+          () -> {
+            assertThat(client.cancelShift("us-east-1a", "test:bob")).isTrue();
+            armed.set(true);
+          };
+      clock.armed.set(true);
+      client.reconfigure(b -> b.maxAttempts(2));
+
+      assertThat(clock.armed.get()).isFalse();
+      assertThat(armed.get()).isFalse(); // carol's shift was made as the carry-over ended alice's
+      FailoverSnapshot.Zone home = zone(client.snapshot(), "us-east-1a");
+      assertThat(home.status()).isEqualTo(FailoverSnapshot.ZoneStatus.SHIFTED);
+      assertThat(home.reason()).startsWith("shifted away by test:carol until ");
+    }
+  }
+
   @Test
   void aShiftRenewedWhileAReconfigurationCarriesItOverKeepsTheRenewal() throws Exception {
     CarryOverClock clock = new CarryOverClock();
