@@ -97,6 +97,13 @@ class BodyFailureTest {
         .deadline(Duration.ofSeconds(20))
         .hedging(HedgePolicy.off())
         .healthCheck(HealthCheck.off())
+        // Nothing but the breaker decides, and its ejection outlasts the test however slow the
+        // machine: no probe of an evacuated zone, no half-open trial, races a call to the home
+        // zone.
+        .zones(ZonePolicy.off())
+        .ejection(
+            EjectionPolicy.defaults()
+                .withEjectionTime(Duration.ofMinutes(10), Duration.ofMinutes(10)))
         .build();
   }
 
