@@ -375,6 +375,7 @@ class AttemptTimeoutTest {
             .deadline(Duration.ofSeconds(30))
             .hedging(HedgePolicy.off())
             .callerRunsFirstAttempt(callerRuns)
+            .ejection(EjectionPolicy.defaults().withConsecutiveFailures(1))
             .build()) {
       Response r = client.newCall(get("/half")).execute();
       long start = System.nanoTime();
@@ -387,9 +388,9 @@ class AttemptTimeoutTest {
       assertThat(System.nanoTime() - start).isLessThan(TimeUnit.SECONDS.toNanos(25));
       // A body cut by the attempt's timeout is no evidence: the caller may have read it slowly.
       FailoverSnapshot.EndpointState ep = client.snapshot().zones().get(0).endpoints().get(0);
-      // (A failure would have set its latency estimate to the 1 s penalty.)
-      assertThat(ep.latency()).isLessThan(Duration.ofMillis(900));
+      // (One failure ejects it here.)
       assertThat(ep.health()).isEqualTo(FailoverSnapshot.Health.HEALTHY);
+      assertThat(ep.ejections()).isZero();
     } finally {
       server.close();
       serving.join(TimeUnit.SECONDS.toMillis(30));
