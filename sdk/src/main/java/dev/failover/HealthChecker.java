@@ -53,9 +53,9 @@ final class HealthChecker {
   /**
    * A probe scheduled, put in {@link #pending} before it is handed to the scheduler: a probe due at
    * once may run, and its loop schedule the next one, before the scheduler has returned this one's
-   * future; the next one'"'"'s entry then stays the endpoint'"'"'s, and the one that cancels finds
-   * the live probe (with the future put after, it found a probe long run, and the live one outlived
-   * the endpoint'"'"'s removal and {@code close()}).
+   * future; the next one's entry then stays the endpoint's, and the one that cancels finds the live
+   * probe (with the future put after, it found a probe long run, and the live one outlived the
+   * endpoint's removal and {@code close()}).
    */
   private final class Next implements Runnable {
     private final EndpointState ep;
