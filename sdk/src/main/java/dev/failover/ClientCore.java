@@ -467,12 +467,8 @@ final class ClientCore implements Closeable {
 
   /** See {@code FailoverClient.shiftAway}. */
   public java.time.Instant shiftAway(String zone, Duration duration, String requestedBy) {
-    if (closed.get()) {
-      throw new IllegalStateException("FailoverClient '" + settings.service() + "' is closed");
-    }
-    long now = ticker.nanos();
     java.time.Instant until = settings.clock().instant().plus(duration);
-    router.zones().shiftAway(zone, now + duration.toNanos(), until, requestedBy, now);
+    shiftAwayUntil(zone, until, requestedBy);
     return until;
   }
 

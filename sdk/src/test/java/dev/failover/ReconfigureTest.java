@@ -294,19 +294,27 @@ class ReconfigureTest {
     }
   }
 
+  /**
+   * Alice shifts the home zone away; a reconfiguration runs, and where {@code clock}'s hook says,
+   * Bob cancels the shift. Returns whether his cancel found it in force.
+   */
+  private static boolean aliceShiftsBobCancelsWithin(CarryOverClock clock, FailoverClient client) {
+    client.shiftAway("us-east-1a", Duration.ofMinutes(30), "test:alice");
+    java.util.concurrent.atomic.AtomicBoolean wasInForce =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    clock.meanwhile = () -> wasInForce.set(client.cancelShift("us-east-1a", "test:bob"));
+    clock.armed.set(true);
+    client.reconfigure(b -> b.maxAttempts(2));
+    assertThat(clock.armed.get()).as("the cancel landed where the hook is").isFalse();
+    return wasInForce.get();
+  }
+
   @Test
   void aShiftCancelledWhileAReconfigurationCarriesItOverStaysCancelled() throws Exception {
     CarryOverClock clock = new CarryOverClock();
     try (FailoverClient client = Zones3.client(zones).clock(clock).build()) {
-      client.shiftAway("us-east-1a", Duration.ofMinutes(30), "test:alice");
-      java.util.concurrent.atomic.AtomicBoolean wasInForce =
-          new java.util.concurrent.atomic.AtomicBoolean();
-      clock.meanwhile = () -> wasInForce.set(client.cancelShift("us-east-1a", "test:bob"));
-      clock.armed.set(true);
-      client.reconfigure(b -> b.maxAttempts(2));
-
-      assertThat(clock.armed.get()).isFalse(); // the cancel did land inside the carry-over
-      assertThat(wasInForce.get()).isTrue();
+      boolean wasInForce = aliceShiftsBobCancelsWithin(clock, client);
+      assertThat(wasInForce).isTrue();
       assertThat(zone(client.snapshot(), "us-east-1a").status())
           .isNotEqualTo(FailoverSnapshot.ZoneStatus.SHIFTED);
       client.reconfigure(b -> b.maxAttempts(3));
@@ -361,15 +369,8 @@ class ReconfigureTest {
     CarryOverClock clock = new CarryOverClock();
     clock.inside = "shiftAwayUntil"; // the new configuration taking the shift, before publication
     try (FailoverClient client = Zones3.client(zones).clock(clock).listener(recorder).build()) {
-      client.shiftAway("us-east-1a", Duration.ofMinutes(30), "test:alice");
-      java.util.concurrent.atomic.AtomicBoolean wasInForce =
-          new java.util.concurrent.atomic.AtomicBoolean();
-      clock.meanwhile = () -> wasInForce.set(client.cancelShift("us-east-1a", "test:bob"));
-      clock.armed.set(true);
-      client.reconfigure(b -> b.maxAttempts(2));
-
-      assertThat(clock.armed.get()).isFalse(); // the cancel did land before the publication
-      assertThat(wasInForce.get()).isTrue();
+      boolean wasInForce = aliceShiftsBobCancelsWithin(clock, client);
+      assertThat(wasInForce).isTrue();
       assertThat(zone(client.snapshot(), "us-east-1a").status())
           .isNotEqualTo(FailoverSnapshot.ZoneStatus.SHIFTED);
       // Each configuration that took the shift told of it, and of its end.

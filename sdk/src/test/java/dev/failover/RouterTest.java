@@ -26,6 +26,16 @@ class RouterTest {
   }
 
   private Router router(List<Endpoint> endpoints, Events events) {
+    return router(endpoints, 0, true, events);
+  }
+
+  /** A router with the given panic threshold and whether panic fails open. */
+  private Router router(List<Endpoint> endpoints, int panicThresholdPercent, boolean failOpen) {
+    return router(endpoints, panicThresholdPercent, failOpen, new Events(List.of()));
+  }
+
+  private Router router(
+      List<Endpoint> endpoints, int panicThresholdPercent, boolean failOpen, Events events) {
     return new Router(
         "directory",
         home,
@@ -33,8 +43,8 @@ class RouterTest {
         List.of(),
         EjectionPolicy.defaults(),
         ZonePolicy.defaults(),
-        0,
-        true,
+        panicThresholdPercent,
+        failOpen,
         clock,
         clock,
         random,
@@ -251,20 +261,7 @@ class RouterTest {
   void aShiftIsHonouredUnderAPanicThreshold() {
     List<Endpoint> all = new ArrayList<>(zone("us-east-1", "us-east-1a", 3, 10000));
     all.addAll(zone("us-east-1", "us-east-1b", 2, 20000));
-    Router r =
-        new Router(
-            "directory",
-            home,
-            all,
-            List.of(),
-            EjectionPolicy.defaults(),
-            ZonePolicy.defaults(),
-            50,
-            true,
-            clock,
-            clock,
-            random,
-            new Events(List.of()));
+    Router r = router(all, 50, true);
     r.zones()
         .shiftAway(
             "us-east-1a",
@@ -332,20 +329,7 @@ class RouterTest {
     List<Endpoint> all = new ArrayList<>(zone("us-east-1", "us-east-1a", 1, 10000));
     all.addAll(zone("us-east-1", "us-east-1b", 1, 20000));
     all.addAll(zone("us-west-2", "us-west-2a", 1, 30000));
-    Router r =
-        new Router(
-            "directory",
-            home,
-            all,
-            List.of(),
-            EjectionPolicy.defaults(),
-            ZonePolicy.defaults(),
-            0,
-            false,
-            clock,
-            clock,
-            random,
-            new Events(List.of()));
+    Router r = router(all, 0, false);
     EndpointState a1 = r.tiers().get(0).get(0);
     EndpointState b1 = r.tiers().get(1).get(0);
     shiftForAnHour(r, "us-west-2a");
@@ -475,20 +459,7 @@ class RouterTest {
 
   @Test
   void panicFailClosedReturnsNothing() {
-    Router r =
-        new Router(
-            "directory",
-            home,
-            zone("us-east-1", "us-east-1a", 2, 10000),
-            List.of(),
-            EjectionPolicy.defaults(),
-            ZonePolicy.defaults(),
-            50,
-            false,
-            clock,
-            clock,
-            random,
-            new Events(List.of()));
+    Router r = router(zone("us-east-1", "us-east-1a", 2, 10000), 50, false);
     eject(r.endpoints().get(0)); // 50% healthy is not below 50%
     assertThat(r.pick(clock.nanos(), Set.of(), Set.of())).isNotNull();
     eject(r.endpoints().get(1));
