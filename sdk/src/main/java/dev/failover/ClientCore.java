@@ -770,12 +770,19 @@ final class ClientCore implements Closeable {
     public Response intercept(Chain chain) throws java.io.IOException {
       AttemptTag tag = chain.request().tag(AttemptTag.KEY);
       if (tag == null) {
-        // A request an Authenticator or a network interceptor built anew, without its tags: the
-        // call's own request still has them.
-        tag = chain.call().request().tag(AttemptTag.KEY);
+        Request original = chain.call().request();
+        if (sameOrigin(chain.request().url(), original.url())) {
+          // A request an Authenticator or an interceptor built anew, without its tags: the call's
+          // own request still has them. Not a request of the application's own to another
+          // origin (a token fetched through the chain before the real request): counted, it made
+          // the real request a silent resend (charged to the retry budget) and a refused
+          // connection look sent.
+          tag = original.tag(AttemptTag.KEY);
+        }
       }
       if (tag == null) {
-        // A health probe: OkHttp must still be able to read its Retry-After (see below).
+        // A health probe, or the application's own request: OkHttp must still be able to read its
+        // Retry-After (see below).
         Response response = chain.proceed(chain.request());
         String retryAfter = response.header("Retry-After");
         return retryAfter != null && overflowsInt(retryAfter.trim())

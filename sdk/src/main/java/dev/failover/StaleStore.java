@@ -127,6 +127,16 @@ final class StaleStore {
   }
 
   /**
+   * Whether the server was sent a GET, as the caller asked: an application interceptor that turns
+   * it into a POST (a long query moved into a form body, with {@code X-HTTP-Method-Override: GET})
+   * sends what the key does not hold, the body, and so gets no copy kept or served. (OkHttp's
+   * {@code Request} refuses a GET with a body.)
+   */
+  private static boolean sentAsGet(Seen seen, Request keyed) {
+    return eligible(seen.request) && eligible(keyed);
+  }
+
+  /**
    * Returns {@code response} with a body that keeps a copy as the caller reads it, if the response
    * may be kept; else {@code response} itself. Never reads anything on its own.
    *
@@ -143,7 +153,7 @@ final class StaleStore {
     }
     long arrived = ticker.nanos();
     Request keyed = seen.keyed();
-    if (keyed == null || keyed.cacheControl().noStore()) {
+    if (keyed == null || !sentAsGet(seen, keyed) || keyed.cacheControl().noStore()) {
       return response;
     }
     okhttp3.CacheControl cacheControl = response.cacheControl();
@@ -161,7 +171,7 @@ final class StaleStore {
       // Its end is the connection's: one that broke off reads as a whole, shorter body.
       return response;
     }
-    if (cacheControl.isPrivate() && !seen.hasIdentity(keyed)) {
+    if (cacheControl.isPrivate() && !seen.hasIdentity(logical, keyed)) {
       // Meant for one user: kept only when the key binds it to that user's identity.
       return response;
     }
@@ -242,7 +252,7 @@ final class StaleStore {
       return null;
     }
     Request keyed = seen.keyed();
-    if (keyed == null) {
+    if (keyed == null || !sentAsGet(seen, keyed)) {
       return null;
     }
     okhttp3.CacheControl asked = keyed.cacheControl();
@@ -472,7 +482,8 @@ final class StaleStore {
       }
       HttpUrl sent = network.url();
       HttpUrl keyed = above.url();
-      if (!sent.encodedPath().equals(keyed.encodedPath())
+      if (!network.method().equals(above.method())
+          || !sent.encodedPath().equals(keyed.encodedPath())
           || !java.util.Objects.equals(sent.encodedQuery(), keyed.encodedQuery())
           || !sent.encodedUsername().equals(keyed.encodedUsername())
           || !sent.encodedPassword().equals(keyed.encodedPassword())) {
@@ -482,10 +493,16 @@ final class StaleStore {
       Headers h = network.headers();
       for (String name : h.names()) {
         String n = name.toLowerCase(Locale.ROOT);
-        if (NOT_IN_KEY.contains(n) || (SET_BY_OKHTTP.contains(n) && above.header(name) == null)) {
-          continue; // OkHttp's own, where the application set none (the key holds the one it set)
-        }
         List<String> values = h.values(name);
+        if (NOT_IN_KEY.contains(n)
+            || (SET_BY_OKHTTP.contains(n)
+                && above.header(name) == null
+                && (!n.equals("host") || values.equals(List.of(hostHeader(sent)))))) {
+          // OkHttp's own, where the application set none (the key holds the one it set); a Host
+          // other than the one OkHttp's bridge writes for the URL was a network interceptor's (a
+          // virtual host per tenant).
+          continue;
+        }
         if (values.equals(above.headers(name))) {
           continue;
         }
@@ -496,6 +513,12 @@ final class StaleStore {
         return;
       }
       checkedOnNetwork = true;
+    }
+
+    /** The {@code Host} header OkHttp's bridge writes for {@code url}. */
+    static String hostHeader(HttpUrl url) {
+      String host = url.host().indexOf(':') >= 0 ? "[" + url.host() + "]" : url.host();
+      return url.port() == HttpUrl.defaultPort(url.scheme()) ? host : host + ":" + url.port();
     }
 
     /** The cookie jar's cookies as OkHttp's bridge writes them in a {@code Cookie} header. */
@@ -541,8 +564,12 @@ final class StaleStore {
      * Whether the request carried credentials in what the key holds: an identity header, a cookie,
      * or URL user info. A header left out of the key ({@code User-Agent}) binds no copy to anyone.
      */
-    boolean hasIdentity(Request keyed) {
-      if (!cookies.isEmpty() || !request.url().username().isEmpty()) {
+    boolean hasIdentity(Request logical, Request keyed) {
+      // The user info of the caller's URL, which the key holds: the SDK's rewrite to an endpoint
+      // drops it from the request the interceptors see.
+      if (!cookies.isEmpty()
+          || !logical.url().encodedUsername().isEmpty()
+          || !logical.url().encodedPassword().isEmpty()) {
         return true;
       }
       for (String name : keyed.headers().names()) {

@@ -4,6 +4,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static com.github.tomakehurst.wiremock.client.WireMock.ok;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -293,6 +294,88 @@ class StaleCacheSafetyTest {
         assertThat(r.header("Warning")).isEqualTo("110 - \"Response is Stale\"");
       }
     }
+  }
+
+  /**
+   * An application interceptor that tunnels a GET as a POST (its query moved into a form body, as
+   * for a query too long or too sensitive for a URL) sends what the key does not hold: every
+   * customer's call had the same URL and headers.
+   */
+  @Test
+  void aGetThatAnInterceptorSendsAsAPostWithABodyKeepsNothing() throws Exception {
+    zones.stubAll(
+        post(urlPathEqualTo("/orders"))
+            .withRequestBody(equalTo("customer=alice"))
+            .willReturn(ok("alice-orders")));
+    zones.stubAll(
+        post(urlPathEqualTo("/orders"))
+            .withRequestBody(equalTo("customer=bob"))
+            .willReturn(aResponse().withStatus(503)));
+    OkHttpClient tunnelling =
+        new OkHttpClient.Builder()
+            .addInterceptor(
+                chain -> {
+                  Request r = chain.request();
+                  String query = r.url().encodedQuery();
+                  return chain.proceed(
+                      r.newBuilder()
+                          .url(r.url().newBuilder().query(null).build())
+                          .header("X-HTTP-Method-Override", "GET")
+                          .post(
+                              okhttp3.RequestBody.create(
+                                  query == null ? "" : query,
+                                  okhttp3.MediaType.get("application/x-www-form-urlencoded")))
+                          .build());
+                })
+            .build();
+    try (FailoverClient client = clientOn(tunnelling)) {
+      assertThat(body(client, call("/orders?customer=alice"))).isEqualTo("alice-orders");
+      assertNoCopyOfAlices(client, call("/orders?customer=bob"));
+    }
+  }
+
+  /**
+   * A network interceptor that names a virtual host per tenant in {@code Host} adds identity below
+   * the application's interceptors: OkHttp's bridge sets that header too, but to the URL's host.
+   */
+  @Test
+  void aHostANetworkInterceptorSetsPerTenantKeepsNothing() throws Exception {
+    zones.stubAll(
+        get(urlPathEqualTo("/tenant"))
+            .withHeader("Host", equalTo("alice.example"))
+            .willReturn(ok("alice-orders")));
+    zones.stubAll(
+        get(urlPathEqualTo("/tenant"))
+            .withHeader("Host", equalTo("bob.example"))
+            .willReturn(aResponse().withStatus(503)));
+    AtomicReference<String> tenant = new AtomicReference<>("alice");
+    OkHttpClient virtualHosts =
+        new OkHttpClient.Builder()
+            .addNetworkInterceptor(
+                chain ->
+                    chain.proceed(
+                        chain
+                            .request()
+                            .newBuilder()
+                            .header("Host", tenant.get() + ".example")
+                            .build()))
+            .build();
+    try (FailoverClient client = clientOn(virtualHosts)) {
+      assertThat(body(client, call("/tenant"))).isEqualTo("alice-orders");
+      tenant.set("bob");
+      assertNoCopyOfAlices(client, call("/tenant"));
+    }
+  }
+
+  /** Bob's call, which the server answers 503, ends without a copy of Alice's response. */
+  private static void assertNoCopyOfAlices(FailoverClient client, Request bobs) throws Exception {
+    try (Response r = client.newCall(bobs).execute()) {
+      assertThat(r.code()).isEqualTo(503);
+      assertThat(r.body().string()).doesNotContain("alice");
+    } catch (FailoverException e) {
+      // as well: the call failed as the outage made it
+    }
+    assertThat(client.snapshot().counters().staleServed()).isZero();
   }
 
   @Test

@@ -425,12 +425,15 @@ final class FailoverClientFactory
     if (!Objects.equals(serviceId, state.serviceId)) {
       LOG.warn(
           "{}.discovery.service-id changed from {} to {} while the application runs: where a"
-              + " client's endpoints come from changes at the next start; this change is not"
-              + " applied",
+              + " client's endpoints come from changes at the next start, and the client keeps"
+              + " service-id {} until then; the rest of the change is applied",
           prefix,
           state.serviceId,
-          serviceId);
-      return;
+          serviceId,
+          state.serviceId);
+      // Read as if it were unchanged (this binding is this change's own), so that the client's
+      // other settings and its planned shifts still follow the properties.
+      client.getDiscovery().setServiceId(state.serviceId);
     }
     // No lock held: customizers and listeners run here (Spring Cloud's ContextRefresher
     // publishes one change at a time).

@@ -663,6 +663,19 @@ class ConfigurationRefreshTests {
                       "failover.clients.registry.discovery.service-id changed from registry-service"
                           + " to other-service while the application runs");
               assertThat(created).hasValue(1);
+              // It keeps its source until the next start, and the client still follows every
+              // other change: its settings, a planned shift of one of its zones.
+              change(context, "failover.clients.registry.deadline", "3s");
+              assertThat(client.settings().deadline()).isEqualTo(Duration.ofSeconds(3));
+              change(
+                  context,
+                  "failover.clients.registry.zonal-shifts.us-east-1b",
+                  Instant.now().plus(Duration.ofHours(1)).toString());
+              assertThat(ZonalShiftStarterTests.status(client, "us-east-1b"))
+                  .isEqualTo(FailoverSnapshot.ZoneStatus.SHIFTED);
+              assertThat(created).hasValue(1);
+              registry.update(fewer);
+              assertThat(client.endpoints()).isEqualTo(fewer);
             });
     assertThat(closed).hasValue(1);
   }
