@@ -27,6 +27,22 @@ final class TopologyFile {
     return parse(file.toString(), lines);
   }
 
+  /**
+   * A line as an error may quote it: without the user info of its URL (up to the last {@code @},
+   * from its {@code ://} or the start of its field; a password may hold commas) or its query.
+   */
+  static String shown(String line) {
+    String shown = line;
+    int at = line.lastIndexOf('@');
+    if (at >= 0) {
+      int scheme = line.indexOf("://");
+      int from = scheme >= 0 && scheme < at ? scheme + 3 : line.lastIndexOf(',', at) + 1;
+      shown = line.substring(0, from) + "***" + line.substring(at);
+    }
+    int query = shown.indexOf('?');
+    return query < 0 ? shown : shown.substring(0, query + 1) + "***";
+  }
+
   static List<DrillEndpoint> parse(String name, List<String> lines) throws UsageException {
     List<DrillEndpoint> endpoints = new ArrayList<>();
     Map<String, Integer> seen = new HashMap<>();
@@ -49,17 +65,17 @@ final class TopologyFile {
                 + fields.length
                 + (fields.length == 1 ? " field" : " fields")
                 + " in '"
-                + line
+                + shown(line)
                 + "'");
       }
       String region = fields[0].strip();
       String zone = fields[1].strip();
       String url = fields[2].strip();
       if (region.isEmpty()) {
-        throw new UsageException(where + "the region is empty in '" + line + "'");
+        throw new UsageException(where + "the region is empty in '" + shown(line) + "'");
       }
       if (zone.isEmpty()) {
-        throw new UsageException(where + "the zone is empty in '" + line + "'");
+        throw new UsageException(where + "the zone is empty in '" + shown(line) + "'");
       }
       Endpoint endpoint;
       try {

@@ -50,6 +50,27 @@ class TopologyFileTest {
         .hasMessage("t.txt:3: endpoint http://a:1 is already listed on line 1");
   }
 
+  /** A line quoted in an error shows no credentials: a password with a comma splits it too. */
+  @Test
+  void aBadLineIsQuotedWithoutCredentials() {
+    assertThatThrownBy(
+            () -> TopologyFile.parse("t.txt", List.of("us-east-1,us-east-1a,http://svc:pa,ss@a:1")))
+        .isInstanceOf(UsageException.class)
+        .hasMessage(
+            "t.txt:1: expected 'region,zone,url' but found 4 fields in"
+                + " 'us-east-1,us-east-1a,http://***@a:1'");
+    assertThatThrownBy(() -> TopologyFile.parse("t.txt", List.of("us-east-1,,https://u:s3@a:2")))
+        .isInstanceOf(UsageException.class)
+        .hasMessage("t.txt:1: the zone is empty in 'us-east-1,,https://***@a:2'");
+    assertThatThrownBy(() -> TopologyFile.parse("t.txt", List.of(",z,u:s3cr3t@a:3")))
+        .isInstanceOf(UsageException.class)
+        .hasMessage("t.txt:1: the region is empty in ',z,***@a:3'");
+    assertThatThrownBy(
+            () -> TopologyFile.parse("t.txt", List.of("r,z,http://a:4/?access_token=abc,")))
+        .isInstanceOf(UsageException.class)
+        .hasMessageEndingWith("found 4 fields in 'r,z,http://a:4/?***'");
+  }
+
   @Test
   void anEmptyFileSaysWhatALineLooksLike() {
     assertThatThrownBy(() -> TopologyFile.parse("t.txt", List.of("# nothing", " ")))

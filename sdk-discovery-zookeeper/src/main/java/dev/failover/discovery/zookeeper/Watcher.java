@@ -43,7 +43,9 @@ import org.slf4j.LoggerFactory;
  *       itself (not the cache, which may not have caught up) and reported;
  *   <li>a cache change: the cache's instances are reported;
  *   <li>for a while after such a read, the cache is checked once a second against what was reported
- *       (see {@link #settle()}).
+ *       (see {@link #settle()});
+ *   <li>connected, with no signal for the confirm interval: the cache's instances are reported
+ *       again, so that the client knows the list is still the registry's.
  * </ul>
  *
  * <p>When the cache's first contents are reported, what was signalled while it started is dropped:
@@ -83,6 +85,10 @@ final class Watcher<T> {
   private final InstanceSerializer<T> serializer;
   private final InstanceMapper<T> mapper;
   private final Duration connectTimeout;
+
+  /** How long a connected source that heard of no change waits before it reports its list again. */
+  private final long confirmMillis;
+
   private final String description;
 
   // ---- any thread: Curator's listeners only offer ----
@@ -132,7 +138,8 @@ final class Watcher<T> {
       String serviceName,
       InstanceSerializer<T> serializer,
       InstanceMapper<T> mapper,
-      Duration connectTimeout) {
+      Duration connectTimeout,
+      Duration confirmInterval) {
     this.connectString = connectString;
     this.givenClient = givenClient;
     this.basePath = basePath;
@@ -141,6 +148,7 @@ final class Watcher<T> {
     this.serializer = serializer;
     this.mapper = mapper;
     this.connectTimeout = connectTimeout;
+    this.confirmMillis = confirmInterval.toMillis();
     this.description =
         "zookeeper "
             + servicePath
@@ -412,7 +420,9 @@ final class Watcher<T> {
   /** Waits for signals and reports what they mean; see the class comment. */
   private void watch(CuratorFramework client) throws InterruptedException {
     boolean timed = failing || settleUntil != 0;
-    Signal first = timed ? signals.poll(RETRY_MILLIS, TimeUnit.MILLISECONDS) : signals.take();
+    Signal first = signals.poll(timed ? RETRY_MILLIS : confirmMillis, TimeUnit.MILLISECONDS);
+    // Nothing happened for confirmMillis: the list the watch holds is vouched for again below.
+    boolean confirm = first == null && !timed;
     List<Signal> batch = new ArrayList<>();
     if (first != null) {
       batch.add(first);
@@ -457,7 +467,7 @@ final class Watcher<T> {
       }
       report(instances);
       settleUntil = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SETTLE_MILLIS);
-    } else if (changed) {
+    } else if (changed || confirm) {
       report(Objects.requireNonNull(cache).getInstances());
     } else if (settleUntil != 0) {
       settle();

@@ -64,6 +64,13 @@ public final class ZooKeeperEndpointSource implements EndpointSource {
   /** The connect timeout of a source built without one. */
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(3);
 
+  /**
+   * How often a source that is connected and heard of no change reports its list again, by default:
+   * as often as the polling sources ask their registry by default, so that a client's list age
+   * means the same whatever its source.
+   */
+  public static final Duration DEFAULT_CONFIRM_INTERVAL = Duration.ofSeconds(30);
+
   private final Watcher<?> watcher;
 
   private ZooKeeperEndpointSource(Watcher<?> watcher) {
@@ -170,6 +177,7 @@ public final class ZooKeeperEndpointSource implements EndpointSource {
     private @Nullable String defaultRegion;
     private @Nullable String defaultZone;
     private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+    private Duration confirmInterval = DEFAULT_CONFIRM_INTERVAL;
 
     private Builder(InstanceSerializer<T> serializer) {
       this.serializer = serializer;
@@ -332,16 +340,43 @@ public final class ZooKeeperEndpointSource implements EndpointSource {
      * @throws IllegalArgumentException if out of range
      */
     public Builder<T> connectTimeout(Duration connectTimeout) {
-      Objects.requireNonNull(connectTimeout, "connectTimeout");
-      if (connectTimeout.compareTo(Duration.ofMillis(100)) < 0
-          || connectTimeout.compareTo(Duration.ofMinutes(10)) > 0) {
+      this.connectTimeout = between("connectTimeout", connectTimeout, Duration.ofMinutes(10));
+      return this;
+    }
+
+    /**
+     * Sets how often the source, while it is connected to ZooKeeper and heard of no change, reports
+     * the list its watch holds again (30 s by default). The watch reports every change at once;
+     * this confirmation keeps the client's list age ({@code FailoverSnapshot.Discovery
+     * lastGoodList}, the {@code failover.discovery.list.age} gauge) meaning "since the source last
+     * vouched for the list", as with sources that poll, instead of growing for as long as the
+     * registry does not change.
+     *
+     * @param confirmInterval from 100 ms to 24 hours
+     * @return this builder
+     * @throws IllegalArgumentException if out of range
+     */
+    public Builder<T> confirmInterval(Duration confirmInterval) {
+      this.confirmInterval = between("confirmInterval", confirmInterval, Duration.ofHours(24));
+      return this;
+    }
+
+    /**
+     * {@code value}, checked to lie from 100 ms to {@code max}; else an error naming the setting.
+     */
+    private static Duration between(String setting, Duration value, Duration max) {
+      Objects.requireNonNull(value, setting);
+      if (value.compareTo(Duration.ofMillis(100)) < 0 || value.compareTo(max) > 0) {
         throw new IllegalArgumentException(
-            "zookeeper connectTimeout must be between 100 ms and 600000 ms but was "
-                + connectTimeout.toMillis()
+            "zookeeper "
+                + setting
+                + " must be between 100 ms and "
+                + max.toMillis()
+                + " ms but was "
+                + value.toMillis()
                 + " ms");
       }
-      this.connectTimeout = connectTimeout;
-      return this;
+      return value;
     }
 
     /**
@@ -380,7 +415,8 @@ public final class ZooKeeperEndpointSource implements EndpointSource {
               service,
               serializer,
               new InstanceMapper<>(service, mapping),
-              connectTimeout));
+              connectTimeout,
+              confirmInterval));
     }
 
     private static String name(String setting, String value) {

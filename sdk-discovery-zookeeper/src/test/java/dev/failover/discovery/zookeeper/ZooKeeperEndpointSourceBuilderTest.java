@@ -34,6 +34,11 @@ class ZooKeeperEndpointSourceBuilderTest {
         .hasMessage("zookeeper connectTimeout must be between 100 ms and 600000 ms but was 99 ms");
     assertThatThrownBy(() -> builder.connectTimeout(Duration.ofMinutes(11)))
         .hasMessageContaining("but was 660000 ms");
+    assertThatThrownBy(() -> builder.confirmInterval(Duration.ofMillis(99)))
+        .hasMessage(
+            "zookeeper confirmInterval must be between 100 ms and 86400000 ms but was 99 ms");
+    assertThatThrownBy(() -> builder.confirmInterval(Duration.ofHours(25)))
+        .hasMessageContaining("but was 90000000 ms");
     assertThatThrownBy(() -> builder.defaultZone(""))
         .hasMessage("zookeeper defaultZone must not be blank but was ''");
     assertThatThrownBy(() -> builder.defaultRegion("\t"))

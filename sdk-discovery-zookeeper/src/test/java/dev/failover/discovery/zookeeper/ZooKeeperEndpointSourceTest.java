@@ -93,6 +93,24 @@ class ZooKeeperEndpointSourceTest {
     assertThat(recorder.reports()).allMatch(Recorder.Report::isList);
   }
 
+  /**
+   * A connected source whose registry does not change vouches for its list again at each confirm
+   * interval: without that, the client's list age grew for as long as nothing changed, and an alert
+   * on it (the registry is down) fired on a quiet registry.
+   */
+  @Test
+  void aConnectedSourceConfirmsItsListWhileNothingChanges() throws Exception {
+    registry.register(SERVICE, "a", 8081, Registry.zone("r", "z1"));
+    started(source().confirmInterval(Duration.ofMillis(200)).build());
+    recorder.awaitList("a", l -> urls(l).equals(List.of(url(8081))));
+    int first = recorder.size() - 1;
+
+    recorder.awaitList(
+        first + 3, "a confirmed three times", l -> urls(l).equals(List.of(url(8081))));
+    assertThat(recorder.reports().subList(first, recorder.size()))
+        .allSatisfy(r -> assertThat(r.urls()).containsExactly(url(8081)));
+  }
+
   @Test
   void registeringAndUnregisteringAreReportedAsWholeLists() throws Exception {
     ServiceInstance<?> a = registry.register(SERVICE, "a", 8081, Registry.zone("r", "z1"));

@@ -185,6 +185,13 @@ final class DiscoveryClientEndpointSource implements EndpointSource {
                   + Redaction.text(e.toString())));
       return;
     }
+    if (instances == null) {
+      // Against DiscoveryClient's contract; a failed answer, not a bug of the mapping's.
+      target.failed(
+          new IllegalStateException(
+              "getInstances(\"" + settings.serviceId() + "\") answered null instead of a list"));
+      return;
+    }
     List<Endpoint> endpoints;
     try {
       endpoints = endpoints(instances);

@@ -59,6 +59,20 @@ final class Redaction {
   private static final Pattern AUTHORIZATION_VALUE =
       Pattern.compile("^\\s*(?:bearer|basic|digest|negotiate)\\s", Pattern.CASE_INSENSITIVE);
 
+  /**
+   * Credentials in free text outside a URL's query: what follows an HTTP authentication scheme
+   * ({@code Bearer eyJ...}), and the value of a name holding token, secret, password, passwd or
+   * api-key written as {@code name=value} or {@code name: value} (a header a registry client
+   * quotes, {@code X-Consul-Token: ...}). Group 1 or 2 is what is kept. A scheme is followed by a
+   * credential of at least 16 characters, so that prose ("basic setup") stays as it is.
+   */
+  private static final Pattern CREDENTIAL =
+      Pattern.compile(
+          "(\\b(?:bearer|basic|digest|negotiate)\\s+)[\\w.~+/=-]{16,}"
+              + "|(\\b[\\w.-]*(?:token|secret|password|passwd|api[-_]?key)[\\w.-]*\\s*[:=]\\s*)"
+              + "(?!\\*\\*\\*)[^\\s&#;,'\"()\\[\\]<>]+",
+          Pattern.CASE_INSENSITIVE);
+
   private Redaction() {}
 
   /**
@@ -82,14 +96,17 @@ final class Redaction {
   }
 
   /**
-   * The text without user info ({@link #userInfo}) or query parameter values ({@link
-   * #queryValues}): for free text that may quote URLs, such as an exception's message.
+   * The text without user info ({@link #userInfo}), query parameter values ({@link #queryValues})
+   * or credentials written out in it (after {@code Bearer}, the value of {@code X-Consul-Token:} or
+   * {@code password=}): for free text that may quote URLs, such as an exception's message.
    *
    * @param text any text
    * @return the text as it may be shown
    */
   static String text(String text) {
-    return queryValues(userInfo(text));
+    return CREDENTIAL
+        .matcher(queryValues(userInfo(text)))
+        .replaceAll(m -> (m.group(1) != null ? m.group(1) : m.group(2)) + "***");
   }
 
   /**

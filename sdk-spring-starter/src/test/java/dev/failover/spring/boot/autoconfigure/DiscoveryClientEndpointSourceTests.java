@@ -199,6 +199,29 @@ class DiscoveryClientEndpointSourceTests {
         .contains("getInstances(\"directory\") failed", "StackOverflowError");
   }
 
+  /**
+   * A registry client that answers null (against DiscoveryClient's contract) fails the poll,
+   * quietly: it was a NullPointerException logged with its stack at every poll as a bug of the
+   * starter's.
+   */
+  @Test
+  @ExtendWith(OutputCaptureExtension.class)
+  void aRegistryThatAnswersNullFailsThePoll(CapturedOutput output) {
+    registry.instances.set(
+        List.of(instance("a", "http://10.0.0.1:8080", Map.of("zone", "us-east-1a"))));
+    DiscoveryClientEndpointSource source = started(source(MAPPING, null));
+    await().atMost(Duration.ofSeconds(30)).until(() -> updates.lists.size() == 1);
+
+    registry.answersNull.set(true);
+    source.poll();
+    source.poll();
+
+    assertThat(updates.failures).hasSize(2);
+    assertThat(updates.failures.get(0).getMessage())
+        .isEqualTo("getInstances(\"directory\") answered null instead of a list");
+    assertThat(output).doesNotContain("NullPointerException", "cannot read the instances");
+  }
+
   /** The failure's reason (shown in health and the snapshot) masks user info to its last '@'. */
   @Test
   void aFailureQuotingAUrlWithAnAtInItsPasswordShowsNoneOfIt() {
@@ -463,6 +486,8 @@ class DiscoveryClientEndpointSourceTests {
     final AtomicReference<List<ServiceInstance>> instances = new AtomicReference<>(List.of());
     final AtomicReference<@Nullable RuntimeException> failure = new AtomicReference<>();
     final AtomicReference<@Nullable Error> error = new AtomicReference<>();
+    final java.util.concurrent.atomic.AtomicBoolean answersNull =
+        new java.util.concurrent.atomic.AtomicBoolean();
     final AtomicInteger calls = new AtomicInteger();
 
     @Override
@@ -481,12 +506,18 @@ class DiscoveryClientEndpointSourceTests {
       if (err != null) {
         throw err;
       }
-      return instances.get();
+      return answersNull.get() ? nothing() : instances.get();
     }
 
     @Override
     public List<String> getServices() {
       return List.of("directory");
+    }
+
+    /** What a registry client that breaks its contract answers. */
+    @SuppressWarnings({"NullAway", "DataFlowIssue"})
+    private static List<ServiceInstance> nothing() {
+      return null;
     }
   }
 

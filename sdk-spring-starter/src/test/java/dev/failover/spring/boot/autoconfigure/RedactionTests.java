@@ -94,6 +94,28 @@ class RedactionTests {
   }
 
   /**
+   * Credentials a registry client's exception may write out of a URL: after an authentication
+   * scheme, and the value of a header or a setting named as a credential.
+   */
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "401 with Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig | 401 with Authorization: Bearer ***",
+        "rejected Basic dXNlcjpzM2NyM3RzM2NyM3Q=                  | rejected Basic ***",
+        "header X-Consul-Token: 8f2a1c9e-token-value refused       | header X-Consul-Token: *** refused",
+        "login failed (password=hunter2, user=ops)                 | login failed (password=***, user=ops)",
+        "client_secret = s3cr3t; retry                             | client_secret = ***; retry",
+        "apiKey:k9, apikey=k8                                      | apiKey:***, apikey=***",
+        "http://h/x?token=abc                                      | http://h/x?token=***",
+        "a basic setup error; use basic auth                       | a basic setup error; use basic auth",
+        "failover.defaults.discovery.zone-keys=zone                | failover.defaults.discovery.zone-keys=zone",
+      })
+  void credentialsWrittenOutInTextAreMasked(String text, String shown) {
+    assertThat(Redaction.text(text)).isEqualTo(shown);
+  }
+
+  /**
    * A path's query is hidden whole, as the SDK shows a health check path ({@code health?***}): a
    * bare token ({@code health?s3cr3t}) has no {@code name=} for the parameter masking to keep.
    */
