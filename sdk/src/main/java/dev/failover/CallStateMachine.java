@@ -1086,6 +1086,13 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     if (slow || outcome == Outcome.TIMEOUT) {
       core.clientHealth.slowIn(f.endpoint.endpoint.locality().region(), judged, now);
     }
+    // "Network is unreachable" in two zones at once: the client's own network (checked after this
+    // one is noted, so that the failure that completes the pair is excused too).
+    boolean unreachable =
+        outcome == Outcome.CONNECT_FAILED && Classifier.networkUnreachable(failure);
+    if (unreachable) {
+      core.clientHealth.unreachableIn(f.endpoint.endpoint.locality(), now);
+    }
     boolean clientStalled = core.clientHealth.stalled(now);
     // Only a stall as long as half the attempt explains it away.
     boolean stallExplains = clientStalled && core.clientHealth.explains(duration, now);
@@ -1104,6 +1111,8 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
             || (outcome == Outcome.CANCELLED && !reachedSdk)
             // The client's host ran out of ports or file descriptors: nothing the endpoint did.
             || (outcome == Outcome.CONNECT_FAILED && Classifier.clientResourcesExhausted(failure))
+            // The client's network is gone: every zone is unreachable from it.
+            || (unreachable && core.clientHealth.networkDown(now))
             // It got through the SDK's interceptor only with requests to another origin (a token
             // fetched through the chain whose service is down, a sidecar): the endpoint was never
             // asked. (Retried all the same: it never left for the endpoint.)

@@ -203,17 +203,37 @@ final class Classifier {
 
   /**
    * Whether an attempt's connection was refused or unreachable: a {@code CONNECT_FAILED} with a
-   * {@code SocketException} ({@code ConnectException}, {@code NoRouteToHostException}, "Network is
-   * unreachable", a reset during the handshake...). Such failures corroborate a zone's outage by
-   * themselves. Not a name that did not resolve (the client's own resolver may be failing for every
-   * endpoint), a TLS handshake that failed, a proxy's refusal or a protocol the client will not
-   * speak, which count against the endpoint and its zone as any failure; nor the client's own
-   * exhaustion ({@link #clientResourcesExhausted}), which is no evidence.
+   * {@code SocketException} ({@code ConnectException}, {@code NoRouteToHostException}, a reset
+   * during the handshake...). Such failures corroborate a zone's outage by themselves. Not "Network
+   * is unreachable" ({@link #networkUnreachable}), the client's own routing as a rule. Not a name
+   * that did not resolve (the client's own resolver may be failing for every endpoint), a TLS
+   * handshake that failed, a proxy's refusal or a protocol the client will not speak, which count
+   * against the endpoint and its zone as any failure; nor the client's own exhaustion ({@link
+   * #clientResourcesExhausted}), which is no evidence.
    */
   static boolean refused(Outcome outcome, @org.jspecify.annotations.Nullable IOException failure) {
     return outcome == Outcome.CONNECT_FAILED
         && failure instanceof SocketException
-        && !clientResourcesExhausted(failure);
+        && !clientResourcesExhausted(failure)
+        && !networkUnreachable(failure);
+  }
+
+  /**
+   * Whether a connection failed with "Network is unreachable" (ENETUNREACH): almost always the
+   * client's own routing (its interface or route withdrawn, a VPN or pod network rebuilt), which
+   * fails every endpoint at once; rarely a router's ICMP answer for one network. It never
+   * corroborates a zone's outage by itself, and in two zones at once it is the client's network
+   * ({@link ClientHealth#unreachableIn}): no evidence at all.
+   */
+  static boolean networkUnreachable(@org.jspecify.annotations.Nullable Throwable failure) {
+    Throwable t = failure;
+    for (int depth = 0; t != null && depth < 4; depth++, t = t.getCause()) {
+      String message = t instanceof SocketException ? t.getMessage() : null;
+      if (message != null && message.contains("Network is unreachable")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**

@@ -297,6 +297,11 @@ final class ClientCore implements Closeable {
         long cold = coldUntil;
         checker.excuseTimeoutsWhen(
             (duration, now) -> clientHealth.explains(duration, now) || now - duration - cold < 0);
+        checker.excuseUnreachableWhen(
+            (zone, now) -> {
+              clientHealth.unreachableIn(zone, now);
+              return clientHealth.networkDown(now);
+            });
         checker.watchTraffic(calls::sum);
         checker.start(router.endpoints());
       }
@@ -771,12 +776,15 @@ final class ClientCore implements Closeable {
       AttemptTag tag = chain.request().tag(AttemptTag.KEY);
       if (tag == null) {
         Request original = chain.call().request();
-        if (sameOrigin(chain.request().url(), original.url())) {
+        Request request = chain.request();
+        if (sameOrigin(request.url(), original.url())
+            || (request.body() != null && request.body() == original.body())) {
           // A request an Authenticator or an interceptor built anew, without its tags: the call's
-          // own request still has them. Not a request of the application's own to another
-          // origin (a token fetched through the chain before the real request): counted, it made
-          // the real request a silent resend (charged to the retry budget) and a refused
-          // connection look sent.
+          // own request still has them; also one an interceptor sent to another origin (an egress
+          // gateway) with the attempt's own body, which must never be sent twice. Not a request
+          // of the application's own to another origin (a token fetched through the chain before
+          // the real request): counted, it made the real request a silent resend (charged to the
+          // retry budget) and a refused connection look sent.
           tag = original.tag(AttemptTag.KEY);
         }
       }

@@ -76,12 +76,18 @@ final class ClientHealth {
   private long worstLateness;
   private long slowSlice = Long.MIN_VALUE;
   private String slowRegion = "";
+  private long unreachableSlice = Long.MIN_VALUE;
+  private @org.jspecify.annotations.Nullable Locality unreachableZone;
+
+  /** Until when the client's own network is taken to be down ({@link #unreachableIn}). */
+  private volatile long networkDownUntil;
 
   ClientHealth(String service, Events events, long now, long startupGraceNanos) {
     this.service = service;
     this.events = events;
     this.startupUntil = now + startupGraceNanos;
     this.stalledUntil = new AtomicLong(now);
+    this.networkDownUntil = now;
     this.expected = now + TICK_NANOS;
     this.tickDue = expected;
   }
@@ -275,6 +281,49 @@ final class ClientHealth {
     if (event != null) {
       events.emit(event);
     }
+  }
+
+  /**
+   * Notes a connection to an endpoint of {@code zone} that failed with "Network is unreachable"
+   * ({@link Classifier#networkUnreachable}). In two zones within one {@link #SLICE_NANOS} it is the
+   * client's own network that is gone (a route withdrawn, an interface that flapped): until {@link
+   * #GRACE_NANOS} after the last such pair, such failures are no evidence ({@link #networkDown}),
+   * and the client is marked stalled (latency says nothing meanwhile; no timeout is excused).
+   */
+  void unreachableIn(Locality zone, long now) {
+    FailoverEvent event = null;
+    synchronized (this) {
+      long slice = Math.floorDiv(now, SLICE_NANOS);
+      Locality before = unreachableZone;
+      if (slice - unreachableSlice <= 1 && before != null && !before.equals(zone)) {
+        long until = now + GRACE_NANOS;
+        if (until - networkDownUntil > 0) {
+          networkDownUntil = until;
+        }
+        event =
+            markLocked(
+                now,
+                0,
+                0,
+                "the network is unreachable from the client to "
+                    + before
+                    + " and "
+                    + zone
+                    + " at once");
+      }
+      unreachableSlice = slice;
+      unreachableZone = zone;
+    }
+    if (event != null) {
+      events.emit(event);
+    }
+  }
+
+  /**
+   * Whether the client's own network is taken to be down at {@code now} ({@link #unreachableIn}).
+   */
+  boolean networkDown(long now) {
+    return now - networkDownUntil < 0;
   }
 
   /** Whether a lateness measured {@code at} is from the last {@link #GRACE_NANOS}. */

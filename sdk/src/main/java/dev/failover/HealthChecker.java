@@ -46,6 +46,16 @@ final class HealthChecker {
   /** When a probe's timeout is the client's doing; set by the client. */
   private volatile TimeoutExcuse timeoutsExcused = (duration, now) -> false;
 
+  /**
+   * Told of a probe whose connection failed with "Network is unreachable" in {@code zone}; says
+   * whether the client's own network is down, which the probe then says nothing against.
+   */
+  interface UnreachableExcuse {
+    boolean excused(Locality zone, long now);
+  }
+
+  private volatile UnreachableExcuse unreachableExcused = (zone, now) -> false;
+
   /** Each endpoint's next probe, as scheduled. */
   private final java.util.Map<EndpointState, Next> pending =
       new java.util.concurrent.ConcurrentHashMap<>();
@@ -164,6 +174,11 @@ final class HealthChecker {
    */
   void excuseTimeoutsWhen(TimeoutExcuse excused) {
     this.timeoutsExcused = excused;
+  }
+
+  /** Sets how a probe's "Network is unreachable" is judged: see {@link UnreachableExcuse}. */
+  void excuseUnreachableWhen(UnreachableExcuse excused) {
+    this.unreachableExcused = excused;
   }
 
   void start(List<EndpointState> endpoints) {
@@ -405,6 +420,9 @@ final class HealthChecker {
                 && timeoutsExcused.excused(
                     now - (reach.reachedSdk ? reach.reachedSdkAt : sentAt), now)) {
               skipped(ep, incarnation);
+            } else if (Classifier.networkUnreachable(e)
+                && unreachableExcused.excused(ep.endpoint.locality(), now)) {
+              skipped(ep, incarnation); // the client's network is down, not the endpoint
             } else {
               result(ep, false, incarnation);
             }
@@ -487,7 +505,7 @@ final class HealthChecker {
       return;
     }
     log.debug(
-        "[{}] probe of {} timed out while the client was stalled: not counted",
+        "[{}] probe of {} not counted: the client stalled, or its network was down",
         service,
         ep.endpoint);
     schedule(ep, nextDelay(ep), incarnation);

@@ -27,10 +27,15 @@ class ClassifierTest {
         .isTrue();
     assertThat(Classifier.refused(Outcome.CONNECT_FAILED, new java.net.NoRouteToHostException()))
         .isTrue();
-    assertThat(
-            Classifier.refused(
-                Outcome.CONNECT_FAILED, new java.net.SocketException("Network is unreachable")))
-        .isTrue();
+    // "Network is unreachable" is as a rule the client's own routing (ClientNetworkTest): no
+    // corroboration by itself; wrapped in OkHttp's ConnectException too.
+    java.net.SocketException noRoute = new java.net.SocketException("Network is unreachable");
+    assertThat(Classifier.refused(Outcome.CONNECT_FAILED, noRoute)).isFalse();
+    assertThat(Classifier.networkUnreachable(noRoute)).isTrue();
+    ConnectException wrapped = new ConnectException("Failed to connect to /10.0.0.1:443");
+    wrapped.initCause(noRoute);
+    assertThat(Classifier.networkUnreachable(wrapped)).isTrue();
+    assertThat(Classifier.networkUnreachable(new ConnectException("Connection refused"))).isFalse();
     // A name that did not resolve may be the client's own resolver failing for every endpoint:
     // evidence against the endpoint, but no corroboration of a zone's outage (which would lift
     // the cap on evacuations). Nor is a failed TLS handshake, nor the client's own exhaustion.

@@ -305,6 +305,41 @@ class JudgementTest {
     assertThat(health.explains(333 * MS, clock.nanos())).isFalse();
   }
 
+  /**
+   * "Network is unreachable" in two zones within one slice is the client's own network: down until
+   * the grace after the last such pair. In one zone, however often, it is that zone's.
+   */
+  @Test
+  void theNetworkUnreachableInTwoZonesAtOnceIsTheClients() {
+    Locality a = Locality.of("us-east-1", "us-east-1a");
+    Locality b = Locality.of("us-east-1", "us-east-1b");
+    ClientHealth health = new ClientHealth("directory", sink, clock.nanos(), 0);
+    for (int i = 0; i < 10; i++) {
+      health.unreachableIn(a, clock.nanos());
+      onTime(health, 100);
+    }
+    assertThat(health.networkDown(clock.nanos())).isFalse();
+    assertThat(health.stalled(clock.nanos())).isFalse();
+
+    health.unreachableIn(b, clock.nanos());
+    assertThat(health.networkDown(clock.nanos())).isTrue();
+    assertThat(((FailoverEvent.ClientStalled) events.get(0)).cause())
+        .isEqualTo(
+            "the network is unreachable from the client to us-east-1/us-east-1a and"
+                + " us-east-1/us-east-1b at once");
+    assertThat(health.explains(1, clock.nanos())).isFalse(); // it excuses no timeout
+    clock.advance(Duration.ofNanos(ClientHealth.GRACE_NANOS - 1));
+    assertThat(health.networkDown(clock.nanos())).isTrue();
+    clock.advance(Duration.ofNanos(1));
+    assertThat(health.networkDown(clock.nanos())).isFalse();
+
+    // Two zones more than a slice apart are not at once.
+    health.unreachableIn(a, clock.nanos());
+    clock.advance(Duration.ofNanos(2 * ClientHealth.SLICE_NANOS));
+    health.unreachableIn(b, clock.nanos());
+    assertThat(health.networkDown(clock.nanos())).isFalse();
+  }
+
   @Test
   void aRegionThatHangsNextToOneWithTheOddTimeoutIsNotExcused() {
     // us-east-1 hangs (every attempt times out at 300 ms); us-west-2, serving the failover, has a

@@ -1,16 +1,21 @@
 package dev.failover;
 
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
+import com.github.tomakehurst.wiremock.http.Fault;
 import dev.failover.testkit.FakeZones;
 import dev.failover.testkit.ZoneFault;
 import java.io.IOException;
 import java.time.Duration;
+import okhttp3.HttpUrl;
 import okhttp3.Interceptor;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
@@ -104,6 +109,45 @@ class RequestsThroughTheChainTest {
           .isNotEmpty()
           .allSatisfy(a -> assertThat(a.outcome()).isEqualTo(Outcome.CONNECT_FAILED));
     }
+  }
+
+  /**
+   * The attempt's own POST that an interceptor builds anew without its tags and sends to another
+   * origin (an egress gateway), which reset it once it had it: it was on the network, and is not
+   * sent again. (Its body is the attempt's: what tells it from a request of the application's own.)
+   */
+  @Test
+  void theAttemptsPostRebuiltForAGatewayIsNeverSentTwice() throws IOException {
+    tokens.stubFor(
+        post(urlPathEqualTo("/users"))
+            .willReturn(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER)));
+    HttpUrl gateway = HttpUrl.get(tokens.baseUrl());
+    Interceptor viaTheGateway =
+        chain -> {
+          Request r = chain.request();
+          return chain.proceed(
+              new Request.Builder()
+                  .url(r.url().newBuilder().host(gateway.host()).port(gateway.port()).build())
+                  .headers(r.headers())
+                  .method(r.method(), r.body())
+                  .build());
+        };
+    Zones3.Recorder events = new Zones3.Recorder();
+    try (FailoverClient client =
+        Zones3.client(zones)
+            .okHttpClient(new OkHttpClient.Builder().addInterceptor(viaTheGateway).build())
+            .deadline(Duration.ofSeconds(30))
+            .hedging(HedgePolicy.off())
+            .listener(events)
+            .build()) {
+      assertThatThrownBy(() -> client.newCall(createUser(1)).execute().close())
+          .isInstanceOf(FailoverException.class);
+    }
+    assertThat(tokens.findAll(postRequestedFor(urlPathEqualTo("/users")))).hasSize(1);
+    assertThat(events.attempts())
+        .singleElement()
+        .extracting(Attempt::outcome)
+        .isEqualTo(Outcome.RESET);
   }
 
   /** Calls that succeed at once cost the retry budget nothing, token fetch or not. */
