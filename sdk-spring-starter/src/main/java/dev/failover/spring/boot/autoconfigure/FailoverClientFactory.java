@@ -422,15 +422,23 @@ final class FailoverClientFactory
       return;
     }
     String serviceId = client.getDiscovery().getServiceId();
+    String customizerSource = state.customizerSource;
+    // A client that starts with static endpoints and is moved to a registry, its endpoints
+    // removed, has nothing to reconfigure with until it restarts: only its planned shifts follow.
+    boolean shiftsOnly = false;
     if (!Objects.equals(serviceId, state.serviceId)) {
+      shiftsOnly = state.serviceId == null && client.getEndpoints().isEmpty();
       LOG.warn(
           "{}.discovery.service-id changed from {} to {} while the application runs: where a"
               + " client's endpoints come from changes at the next start, and the client keeps"
-              + " service-id {} until then; the rest of the change is applied",
+              + " service-id {} until then; {}",
           prefix,
           state.serviceId,
           serviceId,
-          state.serviceId);
+          state.serviceId,
+          customizerSource != null || shiftsOnly
+              ? "only its zonal-shifts properties follow changes until then"
+              : "the rest of the change is applied");
       // Read as if it were unchanged (this binding is this change's own), so that the client's
       // other settings and its planned shifts still follow the properties.
       client.getDiscovery().setServiceId(state.serviceId);
@@ -438,9 +446,8 @@ final class FailoverClientFactory
     // No lock held: customizers and listeners run here (Spring Cloud's ContextRefresher
     // publishes one change at a time).
     List<Prepared> prepared = new ArrayList<>(1);
-    String customizerSource = state.customizerSource;
     try {
-      if (customizerSource == null) {
+      if (customizerSource == null && !shiftsOnly) {
         c.reconfigure(
             b -> {
               Prepared p = prepare(fresh, state.name, client, state, false);

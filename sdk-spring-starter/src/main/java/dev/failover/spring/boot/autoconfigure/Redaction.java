@@ -60,18 +60,31 @@ final class Redaction {
       Pattern.compile("^\\s*(?:bearer|basic|digest|negotiate)\\s", Pattern.CASE_INSENSITIVE);
 
   /**
-   * Credentials in free text outside a URL's query: what follows an HTTP authentication scheme
-   * ({@code Bearer eyJ...}), and the value of a name holding token, secret, password, passwd or
-   * api-key written as {@code name=value} or {@code name: value} (a header a registry client
-   * quotes, {@code X-Consul-Token: ...}). Group 1 or 2 is what is kept. A scheme is followed by a
-   * credential of at least 16 characters, so that prose ("basic setup") stays as it is.
+   * A credential after an HTTP authentication scheme ({@code Bearer eyJ...}), at least 8 characters
+   * of a token68 (RFC 9110 11.2), the scheme capitalised as in a header: prose ("basic setup",
+   * "using bearer tokens") stays as it is. Group 1 is what is kept. No nested quantifier: the match
+   * is linear in the text.
    */
-  private static final Pattern CREDENTIAL =
+  private static final Pattern SCHEME_CREDENTIAL =
       Pattern.compile(
-          "(\\b(?:bearer|basic|digest|negotiate)\\s+)[\\w.~+/=-]{16,}"
-              + "|(\\b[\\w.-]*(?:token|secret|password|passwd|api[-_]?key)[\\w.-]*\\s*[:=]\\s*)"
-              + "(?!\\*\\*\\*)[^\\s&#;,'\"()\\[\\]<>]+",
-          Pattern.CASE_INSENSITIVE);
+          "\\b((?:Bearer|BEARER|Basic|BASIC|Digest|Negotiate|Token)\\s{1,4})[\\w.~+/=-]{8,}");
+
+  /** Name parts whose {@code name=value} or {@code name: value} holds a secret. */
+  private static final List<String> CREDENTIAL_NAMES =
+      List.of(
+          "token",
+          "secret",
+          "password",
+          "passwd",
+          "pwd",
+          "apikey",
+          "accesskey",
+          "privatekey",
+          "credential",
+          "signature",
+          "session",
+          "cookie",
+          "authorization");
 
   private Redaction() {}
 
@@ -104,9 +117,113 @@ final class Redaction {
    * @return the text as it may be shown
    */
   static String text(String text) {
-    return CREDENTIAL
-        .matcher(queryValues(userInfo(text)))
-        .replaceAll(m -> (m.group(1) != null ? m.group(1) : m.group(2)) + "***");
+    String shown = queryValues(userInfo(text));
+    shown = SCHEME_CREDENTIAL.matcher(shown).replaceAll("$1***");
+    return namedValues(shown);
+  }
+
+  /**
+   * The text with the value of every {@code name=value}, {@code name: value} or {@code "name":
+   * "value"} whose name holds one of {@link #CREDENTIAL_NAMES} (ignoring case, {@code -} and {@code
+   * _}) replaced by {@code ***}: a header a registry client quotes ({@code X-Consul-Token: ...}), a
+   * setting ({@code password=...}), a JSON field. An {@code Authorization} value is masked to the
+   * end of its line. A colon needs a space or a quote after it, so that {@code host:port} stays as
+   * it is. One pass, each name read back at most 64 characters from its separator: linear.
+   */
+  static String namedValues(String text) {
+    int length = text.length();
+    StringBuilder out = null;
+    int copied = 0;
+    for (int i = 0; i < length; i++) {
+      char c = text.charAt(i);
+      if (c != '=' && c != ':') {
+        continue;
+      }
+      if (c == ':'
+          && (i + 1 >= length || !(isSpace(text.charAt(i + 1)) || isQuote(text.charAt(i + 1))))) {
+        continue;
+      }
+      int end = i;
+      while (end > 0 && i - end < 4 && isSpace(text.charAt(end - 1))) {
+        end--;
+      }
+      if (end > 0 && isQuote(text.charAt(end - 1))) {
+        end--;
+      }
+      int start = end;
+      while (start > 0 && end - start < 64 && isNameChar(text.charAt(start - 1))) {
+        start--;
+      }
+      String name = uniform(text.substring(start, end));
+      if (name.isEmpty() || !holdsCredentialName(name)) {
+        continue;
+      }
+      int from = i + 1;
+      while (from < length && from - i <= 4 && isSpace(text.charAt(from))) {
+        from++;
+      }
+      char quote = 0;
+      if (from < length && isQuote(text.charAt(from))) {
+        quote = text.charAt(from);
+        from++;
+      }
+      // Quoted, to its closing quote; an Authorization value to the end of its line.
+      boolean wholeValue = quote != 0 || name.endsWith("authorization");
+      int to = from;
+      while (to < length && !endsValue(text.charAt(to), wholeValue)) {
+        to++;
+      }
+      if (to == from || text.startsWith("***", from)) {
+        continue;
+      }
+      if (out == null) {
+        out = new StringBuilder(length);
+      }
+      out.append(text, copied, from).append("***");
+      copied = to;
+      i = to - 1;
+    }
+    return out == null ? text : out.append(text, copied, length).toString();
+  }
+
+  private static boolean holdsCredentialName(String uniformName) {
+    for (String part : CREDENTIAL_NAMES) {
+      if (uniformName.contains(part)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean isNameChar(char c) {
+    return Character.isLetterOrDigit(c) || c == '_' || c == '-' || c == '.';
+  }
+
+  private static boolean isSpace(char c) {
+    return c == ' ' || c == '\t';
+  }
+
+  private static boolean isQuote(char c) {
+    return c == '"' || c == '\'';
+  }
+
+  private static boolean endsValue(char c, boolean wholeLine) {
+    if (c == '\r' || c == '\n' || isQuote(c)) {
+      return true;
+    }
+    return !wholeLine
+        && (Character.isWhitespace(c)
+            || c == '&'
+            || c == '#'
+            || c == ';'
+            || c == ','
+            || c == '('
+            || c == ')'
+            || c == '['
+            || c == ']'
+            || c == '<'
+            || c == '>'
+            || c == '}');
   }
 
   /**

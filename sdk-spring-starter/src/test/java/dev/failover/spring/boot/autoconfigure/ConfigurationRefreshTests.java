@@ -681,6 +681,35 @@ class ConfigurationRefreshTests {
   }
 
   /**
+   * A client with static endpoints moved to a registry at run time, its endpoints removed: it keeps
+   * its endpoints until the next start, says so, and its planned shifts still follow the properties
+   * (no error about the endpoints it no longer lists).
+   */
+  @Test
+  void aStaticClientMovedToARegistryAtRunTimeStillFollowsItsPlannedShifts(CapturedOutput output) {
+    runner()
+        .run(
+            context -> {
+              FailoverClient client =
+                  context.getBean("directoryFailoverClient", FailoverClient.class);
+              FailoverSettings before = client.settings();
+              Map<String, String> move = new HashMap<>();
+              move.put("failover.clients.directory.discovery.service-id", "directory-service");
+              move.put("failover.clients.directory.endpoints", "");
+              change(context, move);
+              assertThat(output)
+                  .contains(
+                      "failover.clients.directory.discovery.service-id changed from null to"
+                          + " directory-service while the application runs")
+                  .contains("only its zonal-shifts properties follow changes until then")
+                  .doesNotContain("failover configuration change not applied");
+              assertThat(client.settings()).isSameAs(before);
+
+              plannedShiftOfDirectory(context);
+            });
+  }
+
+  /**
    * A customizer that gives a client its endpoint source would give it a new one on every change,
    * which reconfigure refuses: the customizers do not run again (no source is made that no one
    * starts or closes), the change is logged as not applied, and planned shifts still follow.

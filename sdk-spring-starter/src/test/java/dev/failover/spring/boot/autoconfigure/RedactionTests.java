@@ -2,6 +2,8 @@ package dev.failover.spring.boot.autoconfigure;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -101,18 +103,45 @@ class RedactionTests {
   @CsvSource(
       delimiter = '|',
       value = {
-        "401 with Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig | 401 with Authorization: Bearer ***",
-        "rejected Basic dXNlcjpzM2NyM3RzM2NyM3Q=                  | rejected Basic ***",
+        "401 with Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig | 401 with Authorization: ***",
+        "rejected Basic dXNlcjpwdw==                               | rejected Basic ***",
+        "sent Bearer shorttoken12 twice                            | sent Bearer *** twice",
         "header X-Consul-Token: 8f2a1c9e-token-value refused       | header X-Consul-Token: *** refused",
         "login failed (password=hunter2, user=ops)                 | login failed (password=***, user=ops)",
         "client_secret = s3cr3t; retry                             | client_secret = ***; retry",
-        "apiKey:k9, apikey=k8                                      | apiKey:***, apikey=***",
+        "apiKey: k9, apikey=k8                                     | apiKey: ***, apikey=***",
+        "access_key=AKIA1, private-key=pk                          | access_key=***, private-key=***",
+        "Cookie: SESSION=abc; path                                 | Cookie: ***; path",
         "http://h/x?token=abc                                      | http://h/x?token=***",
-        "a basic setup error; use basic auth                       | a basic setup error; use basic auth",
+        "a basic setup error; use basic auth with bearer tokens    | a basic setup error; use basic auth with bearer tokens",
         "failover.defaults.discovery.zone-keys=zone                | failover.defaults.discovery.zone-keys=zone",
+        "Connection refused: http://token-service-1:8080           | Connection refused: http://token-service-1:8080",
+        "secret-store.prod.svc.cluster.local:8443 down             | secret-store.prod.svc.cluster.local:8443 down",
       })
   void credentialsWrittenOutInTextAreMasked(String text, String shown) {
     assertThat(Redaction.text(text)).isEqualTo(shown);
+  }
+
+  /** Quoted values, as JSON or a quoting exception writes them. */
+  @Test
+  void quotedCredentialsAreMasked() {
+    assertThat(Redaction.text("{\"token\":\"abc\",\"user\":\"ops\"}"))
+        .isEqualTo("{\"token\":\"***\",\"user\":\"ops\"}");
+    assertThat(Redaction.text("X-Consul-Token: \"abc def\" and password='hunter2'"))
+        .isEqualTo("X-Consul-Token: \"***\" and password='***'");
+  }
+
+  /**
+   * Linear in the text: a registry's message may quote a whole response body. A first version
+   * (nested unbounded quantifiers around the names) took 54 s on 8 KB of "token.".
+   */
+  @Test
+  void longTextsAreMaskedInLinearTime() {
+    for (String unit : List.of("token.", "a.", "x-", "token=", "Bearer ", ": ")) {
+      String text = unit.repeat(65_536 / unit.length());
+      org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+          java.time.Duration.ofSeconds(10), () -> Redaction.text(text), unit);
+    }
   }
 
   /**
