@@ -416,7 +416,24 @@ public final class FakeZones
    */
   private static final class ClassScope {
     final List<Hook> hooks = new ArrayList<>();
+    final @Nullable Class<?> owner;
+
+    ClassScope(@Nullable Class<?> owner) {
+      this.owner = owner;
+    }
   }
+
+  /** The advice of the errors about zones two tests or classes use at the same time. */
+  private static final String PARALLEL_ADVICE =
+      "; a FakeZones in a static field resets its zones before each test (healing the faults the"
+          + " other test set and clearing its journals), and the hooks a class registers end with"
+          + " it: run the tests and classes that share it on one thread (JUnit's"
+          + " @Execution(ExecutionMode.SAME_THREAD), or @ResourceLock on one key, with"
+          + " junit.jupiter.execution.parallel.enabled=true), or give each test its own zones in"
+          + " an instance field";
+
+  /** Tests using these zones (a static field) that have begun and not yet ended. */
+  private int testsRunning;
 
   /** Runs every action; returns the first exception, the later ones suppressed in it. */
   private static @Nullable RuntimeException runAll(List<Hook> actions) {
@@ -615,9 +632,21 @@ public final class FakeZones
    */
   @Override
   public void beforeAll(ExtensionContext context) {
+    Class<?> testClass = context.getTestClass().orElse(null);
     synchronized (lifecycle) {
+      ClassScope outer = classScopes.peekFirst();
       classDepth++;
-      classScopes.addFirst(new ClassScope());
+      classScopes.addFirst(new ClassScope(testClass));
+      if (outer != null && !enclosedBy(testClass, outer.owner)) {
+        // Another class that shares these zones is running: its hooks would end with this one.
+        throw new IllegalStateException(
+            "FakeZones shared by "
+                + name(outer.owner)
+                + " and "
+                + name(testClass)
+                + ", which run at the same time"
+                + PARALLEL_ADVICE);
+      }
       if (proxyLoop == null) {
         start();
         perTest = false;
@@ -645,7 +674,7 @@ public final class FakeZones
       if (last) {
         perClass = false;
       }
-      ClassScope scope = classScopes.pollFirst();
+      ClassScope scope = pollScopeOf(context.getTestClass().orElse(null));
       if (scope != null && !last) {
         for (Hook hook : scope.hooks) {
           if (closeActions.remove(hook)) {
@@ -666,7 +695,12 @@ public final class FakeZones
     }
   }
 
-  /** Starts the endpoints for this test (an instance field), or resets them (a static field). */
+  /**
+   * Starts the endpoints for this test (an instance field), or resets them (a static field).
+   *
+   * @throws IllegalStateException if another test uses these zones at the same time (JUnit's
+   *     parallel execution): the reset would heal that test's faults
+   */
   @Override
   public void beforeEach(ExtensionContext context) {
     synchronized (lifecycle) {
@@ -675,6 +709,17 @@ public final class FakeZones
         perTest = true;
         return;
       }
+      if (testsRunning > 0) {
+        throw new IllegalStateException(
+            "FakeZones used by "
+                + context.getDisplayName()
+                + " while another test uses them"
+                + PARALLEL_ADVICE);
+      }
+      testsRunning++;
+      context
+          .getStore(ExtensionContext.Namespace.create(FakeZones.class, this))
+          .put("running", this);
     }
     reset();
   }
@@ -685,10 +730,42 @@ public final class FakeZones
     boolean started;
     synchronized (lifecycle) {
       started = perTest;
+      if (context
+              .getStore(ExtensionContext.Namespace.create(FakeZones.class, this))
+              .remove("running")
+          != null) {
+        testsRunning--; // this test was counted (not one refused for running alongside another)
+      }
     }
     if (started) {
       close();
     }
+  }
+
+  /** Whether {@code inner} is {@code outer} or a class nested in it (JUnit's {@code @Nested}). */
+  private static boolean enclosedBy(@Nullable Class<?> inner, @Nullable Class<?> outer) {
+    for (Class<?> c = inner; c != null; c = c.getEnclosingClass()) {
+      if (c == outer) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static String name(@Nullable Class<?> testClass) {
+    return testClass == null ? "a test class" : testClass.getName();
+  }
+
+  /** Removes and returns the scope of {@code testClass}, the innermost one if it has several. */
+  private @Nullable ClassScope pollScopeOf(@Nullable Class<?> testClass) {
+    for (java.util.Iterator<ClassScope> it = classScopes.iterator(); it.hasNext(); ) {
+      ClassScope scope = it.next();
+      if (scope.owner == testClass) {
+        it.remove();
+        return scope;
+      }
+    }
+    return classScopes.pollFirst();
   }
 
   @Override
@@ -832,7 +909,15 @@ public final class FakeZones
       int total = zoneCount * endpointsPerZone;
       if (total > MAX_ENDPOINTS) {
         throw new IllegalStateException(
-            "at most " + MAX_ENDPOINTS + " endpoints are supported but there were " + total);
+            "at most "
+                + MAX_ENDPOINTS
+                + " endpoints are supported but there were "
+                + total
+                + " ("
+                + zoneCount
+                + " zones x endpointsPerZone "
+                + endpointsPerZone
+                + ")");
       }
       return new FakeZones(this);
     }

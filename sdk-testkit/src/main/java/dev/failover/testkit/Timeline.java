@@ -147,6 +147,11 @@ public final class Timeline {
       for (Step step : timeline.steps) {
         byOffset.computeIfAbsent(step.offset().toNanos(), k -> new ArrayList<>()).add(step);
       }
+      // One reading of the clock for every delay: each group's trigger is then its offset plus the
+      // time spent scheduling the groups before it, which only grows, so the executor runs them in
+      // offset order. (A reading per group could put a later group first, by a preemption between
+      // the reading and the executor's own.)
+      long now = System.nanoTime();
       for (java.util.Map.Entry<Long, List<Step>> group : byOffset.entrySet()) {
         List<Step> ordered = new ArrayList<>();
         for (Step step : group.getValue()) {
@@ -160,7 +165,7 @@ public final class Timeline {
           }
         }
         // Steps already due get no delay: scheduled in offset order, they run so, at once.
-        long delay = startNanos + group.getKey() - System.nanoTime();
+        long delay = startNanos + group.getKey() - now;
         Future<?> unused =
             executor.schedule(
                 () -> ordered.forEach(step -> run(step, zones)),

@@ -19,6 +19,20 @@ public final class JUnitRuns {
    * @return what ran, passed and failed
    */
   public static TestExecutionSummary run(DiscoverySelector... classes) {
+    return run(java.util.Map.of(), classes);
+  }
+
+  /**
+   * Runs the selected classes with JUnit configuration parameters, such as those of parallel
+   * execution.
+   *
+   * @param parameters configuration parameters, e.g. {@code
+   *     junit.jupiter.execution.parallel.enabled=true}
+   * @param classes the classes
+   * @return what ran, passed and failed
+   */
+  public static TestExecutionSummary run(
+      java.util.Map<String, String> parameters, DiscoverySelector... classes) {
     SummaryGeneratingListener listener = new SummaryGeneratingListener();
     LauncherFactory.create()
         .execute(
@@ -27,6 +41,7 @@ public final class JUnitRuns {
                 .configurationParameter(
                     ClassOrderer.DEFAULT_ORDER_PROPERTY_NAME,
                     ClassOrderer.OrderAnnotation.class.getName())
+                .configurationParameters(parameters)
                 .build(),
             listener);
     return listener.getSummary();

@@ -41,7 +41,8 @@ class ValuesAndBuildersTest {
                     .region("r", "a", "b", "c", "d", "e")
                     .endpointsPerZone(16)
                     .build())
-        .hasMessage("at most 64 endpoints are supported but there were 80");
+        .hasMessage(
+            "at most 64 endpoints are supported but there were 80 (5 zones x endpointsPerZone 16)");
   }
 
   @Test
