@@ -46,15 +46,8 @@ class ParallelUseTest {
   void twoTestsUsingTheZonesAtOnceFailTheSecond() {
     TestExecutionSummary summary = JUnitRuns.run(PARALLEL, selectClass(TwoTestsAtOnce.class));
 
-    assertThat(summary.getTestsSucceededCount()).as(JUnitRuns.failures(summary)).isEqualTo(1);
-    assertThat(summary.getFailures())
-        .singleElement()
-        .satisfies(
-            f ->
-                assertThat(f.getException())
-                    .isInstanceOf(IllegalStateException.class)
-                    .hasMessageContaining("while another test uses them")
-                    .hasMessageContaining("@Execution(ExecutionMode.SAME_THREAD)"));
+    assertSecondRefused(
+        summary, "while another test uses them", "@Execution(ExecutionMode.SAME_THREAD)");
     assertThat(TwoTestsAtOnce.zones.isRunning()).as("closed after the class").isFalse();
   }
 
@@ -65,21 +58,25 @@ class ParallelUseTest {
           JUnitRuns.run(
               PARALLEL, selectClass(FirstClassAtOnce.class), selectClass(SecondClassAtOnce.class));
 
-      assertThat(summary.getTestsSucceededCount()).as(JUnitRuns.failures(summary)).isEqualTo(1);
-      assertThat(summary.getFailures())
-          .singleElement()
-          .satisfies(
-              f ->
-                  assertThat(f.getException())
-                      .isInstanceOf(IllegalStateException.class)
-                      .hasMessageContaining("which run at the same time")
-                      .hasMessageContaining(SecondClassAtOnce.class.getName()));
+      assertSecondRefused(summary, "which run at the same time", SecondClassAtOnce.class.getName());
       assertThat(Shared.CLOSED_WHILE_RUNNING.getCount())
           .as("the first class's hook, at its end")
           .isZero();
     } finally {
       Shared.ZONES.close();
     }
+  }
+
+  /** The first test passed; the second failed at once, its message saying {@code what}. */
+  private static void assertSecondRefused(TestExecutionSummary summary, String... what) {
+    assertThat(summary.getTestsSucceededCount()).as(JUnitRuns.failures(summary)).isEqualTo(1);
+    assertThat(summary.getFailures())
+        .singleElement()
+        .satisfies(
+            f ->
+                assertThat(f.getException())
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContainingAll(what));
   }
 
   /** Lets the second test begin only once the first runs; tells the first when it is over. */
