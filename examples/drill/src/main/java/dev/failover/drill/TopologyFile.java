@@ -29,14 +29,19 @@ final class TopologyFile {
 
   /**
    * A line as an error may quote it: without the user info of its URL (up to the last {@code @},
-   * from its {@code ://} or the start of its field; a password may hold commas) or its query.
+   * from its {@code ://}, else from the third field's start; a password may hold commas) or its
+   * query.
    */
   static String shown(String line) {
     String shown = line;
     int at = line.lastIndexOf('@');
     if (at >= 0) {
       int scheme = line.indexOf("://");
-      int from = scheme >= 0 && scheme < at ? scheme + 3 : line.lastIndexOf(',', at) + 1;
+      int second = line.indexOf(',', line.indexOf(',') + 1);
+      int from =
+          scheme >= 0 && scheme < at
+              ? scheme + 3
+              : second >= 0 && second < at ? second + 1 : line.lastIndexOf(',', at) + 1;
       shown = line.substring(0, from) + "***" + line.substring(at);
     }
     int query = shown.indexOf('?');

@@ -65,6 +65,9 @@ class TopologyFileTest {
     assertThatThrownBy(() -> TopologyFile.parse("t.txt", List.of(",z,u:s3cr3t@a:3")))
         .isInstanceOf(UsageException.class)
         .hasMessage("t.txt:1: the region is empty in ',z,***@a:3'");
+    assertThatThrownBy(() -> TopologyFile.parse("t.txt", List.of("r,z,svc:pa,ss@a:5")))
+        .isInstanceOf(UsageException.class)
+        .hasMessageEndingWith("found 4 fields in 'r,z,***@a:5'");
     assertThatThrownBy(
             () -> TopologyFile.parse("t.txt", List.of("r,z,http://a:4/?access_token=abc,")))
         .isInstanceOf(UsageException.class)
