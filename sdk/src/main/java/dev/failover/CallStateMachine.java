@@ -1145,6 +1145,9 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       // (One that ends in the grace began in it: testing when it began covers both.)
       boolean untrusted = clientStalled || core.clientHealth.startingUp(f.start);
       f.endpoint.zone.record(false, false, untrusted ? -1 : judged, now);
+      if (outcome == Outcome.SUCCESS) {
+        core.clientHealth.answered(f.endpoint.endpoint.locality(), now); // see unreachableIn
+      }
     }
     if (outcome == Outcome.SUCCESS && response != null && !excused) {
       // Its body may still break off as the caller reads it: that counts too.

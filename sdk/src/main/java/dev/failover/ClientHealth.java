@@ -79,6 +79,29 @@ final class ClientHealth {
   private long unreachableSlice = Long.MIN_VALUE;
   private @org.jspecify.annotations.Nullable Locality unreachableZone;
 
+  /** The pair of zones whose unreachability marked the network down last. */
+  private @org.jspecify.annotations.Nullable Locality downZoneA;
+
+  private @org.jspecify.annotations.Nullable Locality downZoneB;
+
+  /**
+   * Two zones found unreachable while a third answered, and until when: the client's network works,
+   * those two are unreachable from it. A pair of them marks nothing meanwhile.
+   */
+  private @org.jspecify.annotations.Nullable Locality partialA;
+
+  private @org.jspecify.annotations.Nullable Locality partialB;
+  private long partialUntil;
+
+  /** How long a pair of zones unreachable while a third answered is taken to be so. */
+  static final long PARTIAL_NANOS = TimeUnit.SECONDS.toNanos(60);
+
+  /**
+   * Until when successes are noted ({@link #answered}): 2 s after the latest unreachable network.
+   * Read by every success, written only by failures that found the network unreachable.
+   */
+  private volatile long watchingUntil;
+
   /** Until when the client's own network is taken to be down ({@link #unreachableIn}). */
   private volatile long networkDownUntil;
 
@@ -88,6 +111,8 @@ final class ClientHealth {
     this.startupUntil = now + startupGraceNanos;
     this.stalledUntil = new AtomicLong(now);
     this.networkDownUntil = now;
+    this.watchingUntil = now;
+    this.partialUntil = now;
     this.expected = now + TICK_NANOS;
     this.tickDue = expected;
   }
@@ -288,14 +313,24 @@ final class ClientHealth {
    * ({@link Classifier#networkUnreachable}). In two zones within one {@link #SLICE_NANOS} it is the
    * client's own network that is gone (a route withdrawn, an interface that flapped): until {@link
    * #GRACE_NANOS} after the last such pair, such failures are no evidence ({@link #networkDown}),
-   * and the client is marked stalled (latency says nothing meanwhile; no timeout is excused).
+   * and the client is marked stalled (latency says nothing meanwhile; no timeout is excused). An
+   * attempt to a third zone that succeeds meanwhile ends the mark ({@link #answered}): the client's
+   * network works, and those two zones are unreachable from it (endpoints with IPv6 addresses only
+   * on a host without IPv6, routes to two networks withdrawn); for {@link #PARTIAL_NANOS} that pair
+   * marks nothing, and their failures count against them.
    */
   void unreachableIn(Locality zone, long now) {
     FailoverEvent event = null;
     synchronized (this) {
       long slice = Math.floorDiv(now, SLICE_NANOS);
       Locality before = unreachableZone;
-      if (slice - unreachableSlice <= 1 && before != null && !before.equals(zone)) {
+      watchingUntil = now + GRACE_NANOS;
+      if (slice - unreachableSlice <= 1
+          && before != null
+          && !before.equals(zone)
+          && !knownPartial(before, zone, now)) {
+        downZoneA = before;
+        downZoneB = zone;
         long until = now + GRACE_NANOS;
         if (until - networkDownUntil > 0) {
           networkDownUntil = until;
@@ -316,6 +351,32 @@ final class ClientHealth {
     }
     if (event != null) {
       events.emit(event);
+    }
+  }
+
+  /** Whether {@code a} and {@code b} are the pair found unreachable while a third zone answered. */
+  private boolean knownPartial(Locality a, Locality b, long now) {
+    return now - partialUntil < 0
+        && ((a.equals(partialA) && b.equals(partialB))
+            || (a.equals(partialB) && b.equals(partialA)));
+  }
+
+  /**
+   * Notes an attempt to {@code zone} that succeeded at {@code now}, while a network found
+   * unreachable is being watched (otherwise nothing: one volatile read). A success in a zone other
+   * than the pair that marked the network down ends that mark: the client's network works.
+   */
+  void answered(Locality zone, long now) {
+    if (now - watchingUntil >= 0) {
+      return;
+    }
+    synchronized (this) {
+      if (networkDown(now) && !zone.equals(downZoneA) && !zone.equals(downZoneB)) {
+        networkDownUntil = now;
+        partialA = downZoneA;
+        partialB = downZoneB;
+        partialUntil = now + PARTIAL_NANOS;
+      }
     }
   }
 

@@ -130,6 +130,28 @@ class ClientNetworkTest {
   }
 
   /**
+   * Two zones unreachable while the third answers (endpoints with IPv6 addresses only on a host
+   * without IPv6, say): the client's network works, and after the first call, whose retry the third
+   * zone answered, their failures count against them.
+   */
+  @Test
+  void twoZonesUnreachableWhileTheThirdAnswersCountAgainstThem() {
+    try (FailoverClient client = client()) {
+      unreachable("us-east-1a", "us-east-1b");
+      for (int i = 0; i < 60; i++) {
+        ok(client, i); // a retry in us-west-2a answers, while the retry budget lasts
+      }
+      assertThat(events.of(FailoverEvent.EndpointEjected.class))
+          .extracting(e -> e.endpoint().locality().zone())
+          .contains("us-east-1a", "us-east-1b")
+          .doesNotContain("us-west-2a");
+      for (int i = 0; i < 20; i++) {
+        assertThat(ok(client, i)).isTrue();
+      }
+    }
+  }
+
+  /**
    * One zone unreachable and the others not (an IPv6-only endpoint on an IPv4-only host, a route to
    * one network withdrawn): evidence against that zone's endpoints as any failed connection, though
    * not a refusal that corroborates an outage by itself.

@@ -340,6 +340,41 @@ class JudgementTest {
     assertThat(health.networkDown(clock.nanos())).isFalse();
   }
 
+  /**
+   * Two zones unreachable while a third answers: the client's network works. The success ends the
+   * mark, and for a minute that pair marks nothing (their failures then count against them); a
+   * success in one of the two ends nothing.
+   */
+  @Test
+  void twoZonesUnreachableWhileAThirdAnswersAreTheirs() {
+    Locality a = Locality.of("us-east-1", "us-east-1a");
+    Locality b = Locality.of("us-east-1", "us-east-1b");
+    Locality c = Locality.of("us-west-2", "us-west-2a");
+    ClientHealth health = new ClientHealth("directory", sink, clock.nanos(), 0);
+    health.unreachableIn(a, clock.nanos());
+    health.unreachableIn(b, clock.nanos());
+    assertThat(health.networkDown(clock.nanos())).isTrue();
+    health.answered(a, clock.nanos());
+    assertThat(health.networkDown(clock.nanos())).as("a success in one of the pair").isTrue();
+
+    health.answered(c, clock.nanos());
+    assertThat(health.networkDown(clock.nanos())).isFalse();
+    for (int i = 0; i < 50; i++) {
+      onTime(health, 100);
+      health.unreachableIn(i % 2 == 0 ? b : a, clock.nanos());
+      assertThat(health.networkDown(clock.nanos())).as("at %d", i).isFalse();
+    }
+    // Another pair is news: the client's network may be going now.
+    health.unreachableIn(c, clock.nanos());
+    assertThat(health.networkDown(clock.nanos())).isTrue();
+    // A minute after the success, the pair is news again.
+    health.answered(c, clock.nanos());
+    clock.advance(Duration.ofNanos(ClientHealth.PARTIAL_NANOS));
+    health.unreachableIn(a, clock.nanos());
+    health.unreachableIn(b, clock.nanos());
+    assertThat(health.networkDown(clock.nanos())).isTrue();
+  }
+
   @Test
   void aRegionThatHangsNextToOneWithTheOddTimeoutIsNotExcused() {
     // us-east-1 hangs (every attempt times out at 300 ms); us-west-2, serving the failover, has a
