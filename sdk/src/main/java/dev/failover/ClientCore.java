@@ -503,6 +503,11 @@ final class ClientCore implements Closeable {
     router.zones().cancelShiftIf(zone, until, requestedBy, by, ticker.nanos());
   }
 
+  /** The zone {@code zone} names, as {@code region/zone} (see {@link Zones#canonicalName}). */
+  String zoneKey(String zone) {
+    return router.zones().canonicalName(zone);
+  }
+
   /** See {@code FailoverClient.cancelShift}. */
   public boolean cancelShift(String zone, String requestedBy) {
     return router.zones().cancelShift(zone, requestedBy, ticker.nanos());

@@ -205,6 +205,16 @@ public final class FailoverClient implements Call.Factory, Closeable {
     return state.current.settings.home();
   }
 
+  /** Whether {@code listener} is one of the listeners of the client's current configuration. */
+  boolean tells(FailoverListener listener) {
+    for (FailoverListener l : state.current.settings.listeners()) {
+      if (l == listener) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /**
    * Returns the settings in force: what the builder was given, with every default filled in. It
    * follows {@link #reconfigure(UnaryOperator)} and {@link #reset()}: each returns a new view (a
@@ -319,8 +329,11 @@ public final class FailoverClient implements Call.Factory, Closeable {
     }
     Generation g = state.current;
     Instant until = g.core.shiftAway(zone, duration, requestedBy);
-    Shift shift = new Shift(zone, until, requestedBy);
-    shifts.put(zone, shift);
+    // Kept as region/zone whichever way it was named: a cancel by the other name ends it here too,
+    // and a later reconfigure() does not bring it back.
+    String key = g.core.zoneKey(zone);
+    Shift shift = new Shift(key, until, requestedBy);
+    shifts.put(key, shift);
     // A core that replaced g meanwhile may have copied the shifts before this one: give it too.
     Generation now = state.current;
     if (now != g) {
@@ -344,17 +357,18 @@ public final class FailoverClient implements Call.Factory, Closeable {
     Objects.requireNonNull(requestedBy, "requestedBy");
     // In force if the client held it and it has not expired, even if a configuration that
     // replaced the one it was given to has not been given it yet (carryOver ends it there).
-    cancelledBy.put(zone, requestedBy);
-    Shift held = shifts.remove(zone);
+    String key = state.current.core.zoneKey(zone); // as shiftAway keeps it
+    cancelledBy.put(key, requestedBy);
+    Shift held = shifts.remove(key);
     Generation g = state.current;
     boolean was = held != null && held.until().isAfter(g.settings.clock().instant());
     try {
       was |= g.core.cancelShift(zone, requestedBy);
     } catch (IllegalArgumentException noSuchZone) {
       if (held == null) {
-        cancelledBy.remove(zone, requestedBy); // a name no zone has is not remembered
+        cancelledBy.remove(key, requestedBy); // a name no zone has is not remembered
       } else {
-        shifts.putIfAbsent(zone, held); // not cancelled: still carried over to a new core
+        shifts.putIfAbsent(key, held); // not cancelled: still carried over to a new core
       }
       throw noSuchZone;
     }

@@ -112,6 +112,15 @@ public final class FailoverMetrics extends Events.ClientListener
    */
   public FailoverMetrics monitor(FailoverClient client) {
     Objects.requireNonNull(client, "client");
+    if (!client.tells(this)) {
+      // Its gauges would follow the client, and its counters and timers stay at 0 for good.
+      log.warn(
+          "FailoverMetrics monitors client '{}', which was not built with it as a listener: its"
+              + " gauges follow the client, but its counters and timers (calls, attempts, retries,"
+              + " hedges, ejections...) stay at 0; build the client with"
+              + " FailoverClient.builder().listener(metrics)",
+          client.service());
+    }
     FailoverSnapshot first = client.snapshot();
     synchronized (lock) {
       monitored.put(client.service(), new Monitored(new WeakReference<>(client), first));

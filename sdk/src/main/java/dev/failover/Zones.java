@@ -484,6 +484,16 @@ final class Zones {
     return z.shifted(now) && until.equals(z.shiftedUntilInstant) && requestedBy.equals(z.shiftedBy);
   }
 
+  /**
+   * The name of the zone {@code zone} names, as {@code region/zone}, whichever way it is named (its
+   * zone name alone, or already so): one key per zone for what is kept by name. {@code zone} itself
+   * if no zone, listed or known, has that name.
+   */
+  public synchronized String canonicalName(String zone) {
+    ZoneState z = listedOrKnown(zone);
+    return z == null ? zone : z.locality.region() + "/" + z.locality.zone();
+  }
+
   /** The zone of that name with endpoints, else one the list emptied since; null if none. */
   @GuardedBy("this")
   private @org.jspecify.annotations.Nullable ZoneState listedOrKnown(String zone) {

@@ -82,6 +82,31 @@ class MetricsUnmonitorTest {
   }
 
   /** A client that another of the same name replaced: its unmonitor leaves the name's meters. */
+  /**
+   * A client monitored but not built with the metrics as a listener: its counters would stay at 0
+   * for good, silently; it is said, once, when it is monitored.
+   */
+  @Test
+  void monitoringAClientThatDoesNotTellTheMetricsSaysSo() {
+    FailoverMetrics metrics = new FailoverMetrics();
+    java.io.PrintStream err = System.err;
+    java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+    try (FailoverClient told = Zones3.client(zones).listener(metrics).build();
+        FailoverClient untold = Zones3.client(zones).service("catalog").build()) {
+      System.setErr(
+          new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+      metrics.monitor(told);
+      assertThat(captured.toString(java.nio.charset.StandardCharsets.UTF_8)).isEmpty();
+      metrics.monitor(untold);
+    } finally {
+      System.setErr(err);
+    }
+    assertThat(captured.toString(java.nio.charset.StandardCharsets.UTF_8))
+        .contains(
+            "FailoverMetrics monitors client 'catalog', which was not built with it as a listener")
+        .contains("listener(metrics)");
+  }
+
   @Test
   void unmonitoringAReplacedClientLeavesTheMetersOfItsSuccessor() throws IOException {
     FailoverMetrics metrics = new FailoverMetrics();

@@ -100,6 +100,36 @@ class ZonalShiftTest {
     }
   }
 
+  private static FailoverSnapshot.ZoneStatus status(FailoverClient client, String zone) {
+    return client.snapshot().zones().stream()
+        .filter(z -> z.locality().zone().equals(zone))
+        .findFirst()
+        .orElseThrow()
+        .status();
+  }
+
+  /**
+   * A shift cancelled by the zone's other name (region/zone, or its name alone) stays cancelled
+   * through a reconfigure(): the client kept shifts by the name they were made with, and the next
+   * configuration brought back the one cancelled by the other name, up to 3 days.
+   */
+  @Test
+  void aShiftCancelledByTheZonesOtherNameStaysCancelledThroughAReconfigure() {
+    try (FailoverClient client = Zones3.client(zones).listener(recorder).build()) {
+      client.shiftAway("us-east-1a", Duration.ofHours(1), "test:alice");
+      assertThat(client.cancelShift("us-east-1/us-east-1a", "test:bob")).isTrue();
+      client.reconfigure(b -> b.deadline(Duration.ofSeconds(3)));
+      assertThat(status(client, "us-east-1a")).isNotEqualTo(FailoverSnapshot.ZoneStatus.SHIFTED);
+
+      // Shifted again by its other name, then cancelled by the first: the later shift is the one.
+      client.shiftAway("us-east-1a", Duration.ofHours(1), "test:alice");
+      client.shiftAway("us-east-1/us-east-1a", Duration.ofHours(2), "test:carol");
+      assertThat(client.cancelShift("us-east-1a", "test:bob")).isTrue();
+      client.reconfigure(b -> b.deadline(Duration.ofSeconds(4)));
+      assertThat(status(client, "us-east-1a")).isNotEqualTo(FailoverSnapshot.ZoneStatus.SHIFTED);
+    }
+  }
+
   @Test
   void cancellingAShiftThatHasExpiredSaysNoneWasInForce() throws Exception {
     try (FailoverClient client = Zones3.client(zones).listener(recorder).build()) {
