@@ -223,9 +223,25 @@ final class Classifier {
    * client's own routing (its interface or route withdrawn, a VPN or pod network rebuilt), which
    * fails every endpoint at once; rarely a router's ICMP answer for one network. It never
    * corroborates a zone's outage by itself, and in two zones at once it is the client's network
-   * ({@link ClientHealth#unreachableIn}): no evidence at all.
+   * ({@link ClientHealth#unreachableIn}): no evidence at all. Only when every address OkHttp tried
+   * failed so: it throws the first route's failure with the others suppressed in it, and on a host
+   * without IPv6 the first route of a name with both kinds of address fails so at once, whatever
+   * the IPv4 address answered (a refusal, which is evidence).
    */
   static boolean networkUnreachable(@org.jspecify.annotations.Nullable Throwable failure) {
+    if (failure == null || !unreachableAlone(failure)) {
+      return false;
+    }
+    for (Throwable other : failure.getSuppressed()) {
+      if (!unreachableAlone(other)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Whether {@code failure}, or one of its first causes, is "Network is unreachable". */
+  private static boolean unreachableAlone(Throwable failure) {
     Throwable t = failure;
     for (int depth = 0; t != null && depth < 4; depth++, t = t.getCause()) {
       String message = t instanceof SocketException ? t.getMessage() : null;

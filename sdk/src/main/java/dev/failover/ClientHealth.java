@@ -35,6 +35,9 @@ final class ClientHealth {
    */
   static final long MAX_OVERDUE_NANOS = TimeUnit.SECONDS.toNanos(10);
 
+  private static final org.slf4j.Logger NETWORK_LOG =
+      org.slf4j.LoggerFactory.getLogger("dev.failover.FailoverClient");
+
   private final String service;
   private final Events events;
   private final long startupUntil;
@@ -312,16 +315,18 @@ final class ClientHealth {
    * Notes a connection to an endpoint of {@code zone} that failed with "Network is unreachable"
    * ({@link Classifier#networkUnreachable}). In two zones within one {@link #SLICE_NANOS} it is the
    * client's own network that is gone (a route withdrawn, an interface that flapped): until {@link
-   * #GRACE_NANOS} after the last such pair, such failures are no evidence ({@link #networkDown}),
-   * and the client is marked stalled (latency says nothing meanwhile; no timeout is excused). An
-   * attempt to a third zone that succeeds meanwhile ends the mark ({@link #answered}): the client's
-   * network works, and those two zones are unreachable from it (endpoints with IPv6 addresses only
-   * on a host without IPv6, routes to two networks withdrawn); for {@link #PARTIAL_NANOS} that pair
-   * marks nothing, and their failures count against them.
+   * #GRACE_NANOS} after the last such pair, such failures are no evidence ({@link #networkDown});
+   * said once at WARN when it begins (not a stall: nothing else is excused, latency still judges).
+   * An attempt to a third zone that succeeds meanwhile ends the mark ({@link #answered}): the
+   * client's network works, and those two zones are unreachable from it (endpoints with IPv6
+   * addresses only on a host without IPv6, routes to two networks withdrawn); for {@link
+   * #PARTIAL_NANOS} that pair marks nothing, and their failures count against them.
    */
   void unreachableIn(Locality zone, long now) {
-    FailoverEvent event = null;
+    boolean began = false;
+    Locality other;
     synchronized (this) {
+      other = unreachableZone;
       long slice = Math.floorDiv(now, SLICE_NANOS);
       Locality before = unreachableZone;
       watchingUntil = now + GRACE_NANOS;
@@ -332,25 +337,23 @@ final class ClientHealth {
         downZoneA = before;
         downZoneB = zone;
         long until = now + GRACE_NANOS;
+        began = !networkDown(now);
         if (until - networkDownUntil > 0) {
           networkDownUntil = until;
         }
-        event =
-            markLocked(
-                now,
-                0,
-                0,
-                "the network is unreachable from the client to "
-                    + before
-                    + " and "
-                    + zone
-                    + " at once");
       }
       unreachableSlice = slice;
       unreachableZone = zone;
     }
-    if (event != null) {
-      events.emit(event);
+    if (began) {
+      NETWORK_LOG.warn(
+          "[{}] the network is unreachable from the client to {} and {} at once: such failures"
+              + " count against no endpoint or zone until an attempt to another zone succeeds or"
+              + " none is seen for {} s",
+          service,
+          other,
+          zone,
+          TimeUnit.NANOSECONDS.toSeconds(GRACE_NANOS));
     }
   }
 

@@ -36,6 +36,15 @@ class ClassifierTest {
     wrapped.initCause(noRoute);
     assertThat(Classifier.networkUnreachable(wrapped)).isTrue();
     assertThat(Classifier.networkUnreachable(new ConnectException("Connection refused"))).isFalse();
+    // OkHttp throws the first route's failure with the others suppressed: a name with an IPv6
+    // address on a host without IPv6, whose IPv4 address refused, is a refusal.
+    java.net.SocketException firstRoute = new java.net.SocketException("Network is unreachable");
+    firstRoute.addSuppressed(new ConnectException("Failed to connect to /127.0.0.1:1"));
+    assertThat(Classifier.networkUnreachable(firstRoute)).isFalse();
+    assertThat(Classifier.refused(Outcome.CONNECT_FAILED, firstRoute)).isTrue();
+    java.net.SocketException everyRoute = new java.net.SocketException("Network is unreachable");
+    everyRoute.addSuppressed(new java.net.SocketException("Network is unreachable"));
+    assertThat(Classifier.networkUnreachable(everyRoute)).isTrue();
     // A name that did not resolve may be the client's own resolver failing for every endpoint:
     // evidence against the endpoint, but no corroboration of a zone's outage (which would lift
     // the cap on evacuations). Nor is a failed TLS handshake, nor the client's own exhaustion.

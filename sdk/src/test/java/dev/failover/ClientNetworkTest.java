@@ -152,6 +152,90 @@ class ClientNetworkTest {
   }
 
   /**
+   * Endpoints named by host names with an IPv6 address the client's host cannot reach and an IPv4
+   * address that refuses (a zone down, on a host without IPv6): OkHttp throws the first route's
+   * "Network is unreachable" with the refusal suppressed in it. That is a refusal, and two zones of
+   * them an outage: taken for the client's network, it excused them all, and a review measured 5
+   * calls of 553 succeed where 543 had.
+   */
+  @Test
+  void refusalsBehindAnUnreachableIpv6AddressStillCount() throws Exception {
+    java.net.InetAddress v6 = java.net.InetAddress.getByName("2001:db8::1");
+    java.util.List<Endpoint> named = new java.util.ArrayList<>();
+    for (EndpointDescriptor d : zones.endpoints()) {
+      int port = okhttp3.HttpUrl.get(d.url()).port();
+      named.add(Endpoint.of("http://e" + port + ".test:" + port, d.region(), d.zone()));
+    }
+    OkHttpClient http =
+        new OkHttpClient.Builder()
+            .dns(
+                host ->
+                    java.util.List.of(
+                        v6, java.net.InetAddress.getByAddress(host, new byte[] {127, 0, 0, 1})))
+            .socketFactory(new NoIpv6())
+            .connectionPool(new ConnectionPool(0, 1, TimeUnit.MILLISECONDS))
+            .build();
+    zones.zone("us-east-1a").fail(dev.failover.testkit.ZoneFault.refuse());
+    zones.zone("us-east-1b").fail(dev.failover.testkit.ZoneFault.refuse());
+    try (FailoverClient client =
+        FailoverClient.builder()
+            .service("directory")
+            .home("us-east-1", "us-east-1a")
+            .endpoints(named)
+            .okHttpClient(http)
+            .listener(events)
+            .build()) {
+      // Refusals corroborate an outage by themselves: both zones go, past the cap of one zone in
+      // three that passive evidence has (zone judgement runs once a second).
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      for (int i = 0;
+          events.of(FailoverEvent.ZoneEvacuated.class).size() < 2 && System.nanoTime() < until;
+          i++) {
+        ok(client, i);
+      }
+      assertThat(events.of(FailoverEvent.ZoneEvacuated.class))
+          .extracting(e -> e.zone().zone())
+          .containsExactlyInAnyOrder("us-east-1a", "us-east-1b");
+    }
+  }
+
+  /** Connects to IPv4 addresses as the JDK does; IPv6 ones fail as on a host without IPv6. */
+  private static final class NoIpv6 extends SocketFactory {
+    @Override
+    public Socket createSocket() {
+      return new Socket() {
+        @Override
+        public void connect(SocketAddress to, int timeout) throws IOException {
+          if (((InetSocketAddress) to).getAddress() instanceof java.net.Inet6Address) {
+            throw new SocketException("Network is unreachable");
+          }
+          super.connect(to, timeout);
+        }
+      };
+    }
+
+    @Override
+    public Socket createSocket(String host, int port) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public Socket createSocket(String host, int port, InetAddress local, int localPort) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public Socket createSocket(InetAddress host, int port) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public Socket createSocket(InetAddress host, int port, InetAddress local, int localPort) {
+      throw new UnsupportedOperationException();
+    }
+  }
+
+  /**
    * One zone unreachable and the others not (an IPv6-only endpoint on an IPv4-only host, a route to
    * one network withdrawn): evidence against that zone's endpoints as any failed connection, though
    * not a refusal that corroborates an outage by itself.
