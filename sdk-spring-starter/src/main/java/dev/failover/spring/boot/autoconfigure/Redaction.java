@@ -37,7 +37,7 @@ final class Redaction {
    * {@code @} further in a path or query): safe.
    */
   private static final Pattern USER_INFO =
-      Pattern.compile("(?:(?<=://)|(?<![^\\s,])(?![^\\s,]*://))[^\\s,]*@");
+      Pattern.compile("(?:(?<=://)|(?<![^\\s,])(?![^\\s,]{0,512}://))[^\\s,]{0,512}@");
 
   /**
    * A query or fragment parameter's name with its {@code =} (group 1) and its value: after {@code
@@ -66,8 +66,7 @@ final class Redaction {
    * is linear in the text.
    */
   private static final Pattern SCHEME_CREDENTIAL =
-      Pattern.compile(
-          "\\b((?:Bearer|BEARER|Basic|BASIC|Digest|Negotiate|Token)\\s{1,4})[\\w.~+/=-]{8,}");
+      Pattern.compile("\\b((?i:bearer|basic|digest|negotiate|token)\\s{1,4})([\\w.~+/=-]{8,})");
 
   /** Name parts whose {@code name=value} or {@code name: value} holds a secret. */
   private static final List<String> CREDENTIAL_NAMES =
@@ -82,7 +81,7 @@ final class Redaction {
           "privatekey",
           "credential",
           "signature",
-          "session",
+          "sessionid",
           "cookie",
           "authorization");
 
@@ -118,8 +117,29 @@ final class Redaction {
    */
   static String text(String text) {
     String shown = queryValues(userInfo(text));
-    shown = SCHEME_CREDENTIAL.matcher(shown).replaceAll("$1***");
+    shown =
+        SCHEME_CREDENTIAL
+            .matcher(shown)
+            .replaceAll(
+                m ->
+                    java.util.regex.Matcher.quoteReplacement(
+                        looksLikeACredential(m.group(2)) ? m.group(1) + "***" : m.group()));
     return namedValues(shown);
+  }
+
+  /**
+   * Whether a word after an authentication scheme is a credential rather than prose ("basic
+   * authentication", "token validation"): it holds a digit, one of {@code = + / . _ ~}, or a
+   * capital letter past its first character.
+   */
+  private static boolean looksLikeACredential(String word) {
+    for (int i = 0; i < word.length(); i++) {
+      char c = word.charAt(i);
+      if (Character.isDigit(c) || "=+/._~".indexOf(c) >= 0 || (i > 0 && Character.isUpperCase(c))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
@@ -127,8 +147,10 @@ final class Redaction {
    * "value"} whose name holds one of {@link #CREDENTIAL_NAMES} (ignoring case, {@code -} and {@code
    * _}) replaced by {@code ***}: a header a registry client quotes ({@code X-Consul-Token: ...}), a
    * setting ({@code password=...}), a JSON field. An {@code Authorization} value is masked to the
-   * end of its line. A colon needs a space or a quote after it, so that {@code host:port} stays as
-   * it is. One pass, each name read back at most 64 characters from its separator: linear.
+   * end of its line, a quoted value to its closing quote, any other to the next space, comma or
+   * bracket. After a colon, digits that end there or at a {@code /} are a port ({@code
+   * token-service:8080/x}), not a value. One pass, each name read back at most 64 characters from
+   * its separator: linear.
    */
   static String namedValues(String text) {
     int length = text.length();
@@ -139,8 +161,7 @@ final class Redaction {
       if (c != '=' && c != ':') {
         continue;
       }
-      if (c == ':'
-          && (i + 1 >= length || !(isSpace(text.charAt(i + 1)) || isQuote(text.charAt(i + 1))))) {
+      if (c == ':' && isPort(text, i + 1)) {
         continue;
       }
       int end = i;
@@ -168,9 +189,9 @@ final class Redaction {
         from++;
       }
       // Quoted, to its closing quote; an Authorization value to the end of its line.
-      boolean wholeValue = quote != 0 || name.endsWith("authorization");
+      boolean wholeLine = name.endsWith("authorization");
       int to = from;
-      while (to < length && !endsValue(text.charAt(to), wholeValue)) {
+      while (to < length && !endsValue(text.charAt(to), quote, wholeLine)) {
         to++;
       }
       if (to == from || text.startsWith("***", from)) {
@@ -207,23 +228,34 @@ final class Redaction {
     return c == '"' || c == '\'';
   }
 
-  private static boolean endsValue(char c, boolean wholeLine) {
-    if (c == '\r' || c == '\n' || isQuote(c)) {
+  /** Whether {@code c} ends a value opened by {@code quote} (0: none). */
+  private static boolean endsValue(char c, char quote, boolean wholeLine) {
+    if (c == '\r' || c == '\n') {
+      return true;
+    }
+    if (quote != 0) {
+      return c == quote;
+    }
+    if (isQuote(c)) {
       return true;
     }
     return !wholeLine
         && (Character.isWhitespace(c)
             || c == '&'
-            || c == '#'
-            || c == ';'
             || c == ','
-            || c == '('
             || c == ')'
-            || c == '['
             || c == ']'
-            || c == '<'
             || c == '>'
             || c == '}');
+  }
+
+  /** Whether {@code text} at {@code from} holds a port: digits, then its end or a non-name char. */
+  private static boolean isPort(String text, int from) {
+    int to = from;
+    while (to < text.length() && Character.isDigit(text.charAt(to))) {
+      to++;
+    }
+    return to > from && (to == text.length() || !isNameChar(text.charAt(to)));
   }
 
   /**

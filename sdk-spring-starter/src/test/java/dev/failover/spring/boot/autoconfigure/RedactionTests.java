@@ -106,12 +106,19 @@ class RedactionTests {
         "401 with Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig | 401 with Authorization: ***",
         "rejected Basic dXNlcjpwdw==                               | rejected Basic ***",
         "sent Bearer shorttoken12 twice                            | sent Bearer *** twice",
+        "bearer eyJhbGciOiJIUzI1NiJ9.payload                      | bearer ***",
+        "Basic authentication is required; Token validation failed | Basic authentication is required; Token validation failed",
+        "[password:hunter2] [X-Consul-Token:abcdef123456]          | [password:***] [X-Consul-Token:***]",
+        "password=p#ssw0rd and password=abc;def                    | password=*** and password=***",
+        "ZooKeeper session expired, sessionTimeout=4000ms          | ZooKeeper session expired, sessionTimeout=4000ms",
+        "JSESSIONID=0A1B2C, sessionid=77                           | JSESSIONID=***, sessionid=***",
+        "http://token-service:8080/x, secret-store:8443            | http://token-service:8080/x, secret-store:8443",
         "header X-Consul-Token: 8f2a1c9e-token-value refused       | header X-Consul-Token: *** refused",
         "login failed (password=hunter2, user=ops)                 | login failed (password=***, user=ops)",
-        "client_secret = s3cr3t; retry                             | client_secret = ***; retry",
+        "client_secret = s3cr3t; retry                             | client_secret = *** retry",
         "apiKey: k9, apikey=k8                                     | apiKey: ***, apikey=***",
         "access_key=AKIA1, private-key=pk                          | access_key=***, private-key=***",
-        "Cookie: SESSION=abc; path                                 | Cookie: ***; path",
+        "Cookie: SESSION=abc; path                                 | Cookie: *** path",
         "http://h/x?token=abc                                      | http://h/x?token=***",
         "a basic setup error; use basic auth with bearer tokens    | a basic setup error; use basic auth with bearer tokens",
         "failover.defaults.discovery.zone-keys=zone                | failover.defaults.discovery.zone-keys=zone",
@@ -129,6 +136,8 @@ class RedactionTests {
         .isEqualTo("{\"token\":\"***\",\"user\":\"ops\"}");
     assertThat(Redaction.text("X-Consul-Token: \"abc def\" and password='hunter2'"))
         .isEqualTo("X-Consul-Token: \"***\" and password='***'");
+    assertThat(Redaction.text("password='pa\"ss word' user=ops"))
+        .isEqualTo("password='***' user=ops");
   }
 
   /**
@@ -137,7 +146,7 @@ class RedactionTests {
    */
   @Test
   void longTextsAreMaskedInLinearTime() {
-    for (String unit : List.of("token.", "a.", "x-", "token=", "Bearer ", ": ")) {
+    for (String unit : List.of("token.", "a.", "x-", "token=", "Bearer ", ": ", "a://", "u@")) {
       String text = unit.repeat(65_536 / unit.length());
       org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
           java.time.Duration.ofSeconds(10), () -> Redaction.text(text), unit);
