@@ -427,10 +427,10 @@ public final class FakeZones
   private static final String PARALLEL_ADVICE =
       "; a FakeZones in a static field resets its zones before each test (healing the faults the"
           + " other test set and clearing its journals), and the hooks a class registers end with"
-          + " it: run the tests and classes that share it on one thread (JUnit's"
-          + " @Execution(ExecutionMode.SAME_THREAD), or @ResourceLock on one key, with"
-          + " junit.jupiter.execution.parallel.enabled=true), or give each test its own zones in"
-          + " an instance field";
+          + " it: run the tests and classes that share it one at a time (JUnit's"
+          + " @ResourceLock on one key on every class that shares it, or"
+          + " @Execution(ExecutionMode.SAME_THREAD) for the tests of one class), or give each test"
+          + " its own zones in an instance field";
 
   /** Tests using these zones (a static field) that have begun and not yet ended. */
   private int testsRunning;
