@@ -301,7 +301,8 @@ final class ClientCore implements Closeable {
             (zone, now) -> {
               clientHealth.unreachableIn(zone, now);
               return clientHealth.networkDown(now);
-            });
+            },
+            clientHealth::answered);
         checker.watchTraffic(calls::sum);
         checker.start(router.endpoints());
       }

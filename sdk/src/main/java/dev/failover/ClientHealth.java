@@ -1,6 +1,8 @@
 package dev.failover;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -82,28 +84,28 @@ final class ClientHealth {
   private long unreachableSlice = Long.MIN_VALUE;
   private @org.jspecify.annotations.Nullable Locality unreachableZone;
 
-  /** The pair of zones whose unreachability marked the network down last. */
-  private @org.jspecify.annotations.Nullable Locality downZoneA;
+  /** The zones found unreachable since the network was marked down (its episode). */
+  private final java.util.Set<Locality> downZones = new java.util.HashSet<>();
 
-  private @org.jspecify.annotations.Nullable Locality downZoneB;
+  /** When the episode began: it excuses nothing past {@link #MAX_DOWN_NANOS}. */
+  private long downSince;
 
   /**
-   * Two zones found unreachable while a third answered, and until when: the client's network works,
-   * those two are unreachable from it. A pair of them marks nothing meanwhile.
+   * Zones found unreachable while another zone answered, and until when: the client's network
+   * works, those are unreachable from it; a pair with one of them marks nothing meanwhile.
    */
-  private @org.jspecify.annotations.Nullable Locality partialA;
+  private final Map<Locality, Long> partialUntil = new java.util.HashMap<>();
 
-  private @org.jspecify.annotations.Nullable Locality partialB;
-  private long partialUntil;
-
-  /** How long a pair of zones unreachable while a third answered is taken to be so. */
+  /** How long a zone unreachable while another answered is taken to be so. */
   static final long PARTIAL_NANOS = TimeUnit.SECONDS.toNanos(60);
 
   /**
-   * Until when successes are noted ({@link #answered}): 2 s after the latest unreachable network.
-   * Read by every success, written only by failures that found the network unreachable.
+   * The longest the network is taken to be down without news: past it, such failures count again
+   * (never corroborating an outage, so passive evidence's cap bounds what they do): a pair that
+   * never let a third zone be tried (calls with two attempts, no health checks elsewhere) or a real
+   * outage answered by routers' ICMP would otherwise be excused for good.
    */
-  private volatile long watchingUntil;
+  static final long MAX_DOWN_NANOS = TimeUnit.SECONDS.toNanos(30);
 
   /** Until when the client's own network is taken to be down ({@link #unreachableIn}). */
   private volatile long networkDownUntil;
@@ -114,8 +116,6 @@ final class ClientHealth {
     this.startupUntil = now + startupGraceNanos;
     this.stalledUntil = new AtomicLong(now);
     this.networkDownUntil = now;
-    this.watchingUntil = now;
-    this.partialUntil = now;
     this.expected = now + TICK_NANOS;
     this.tickDue = expected;
   }
@@ -317,10 +317,11 @@ final class ClientHealth {
    * client's own network that is gone (a route withdrawn, an interface that flapped): until {@link
    * #GRACE_NANOS} after the last such pair, such failures are no evidence ({@link #networkDown});
    * said once at WARN when it begins (not a stall: nothing else is excused, latency still judges).
-   * An attempt to a third zone that succeeds meanwhile ends the mark ({@link #answered}): the
-   * client's network works, and those two zones are unreachable from it (endpoints with IPv6
-   * addresses only on a host without IPv6, routes to two networks withdrawn); for {@link
-   * #PARTIAL_NANOS} that pair marks nothing, and their failures count against them.
+   * An attempt or probe that succeeds in a zone not found unreachable ends the mark ({@link
+   * #answered}): the client's network works, and the zones found unreachable are so from it (IPv6
+   * addresses only on a host without IPv6, routes to their networks withdrawn); for {@link
+   * #PARTIAL_NANOS} no pair with one of them marks anything, and their failures count against them.
+   * So does a mark that lasted {@link #MAX_DOWN_NANOS}.
    */
   void unreachableIn(Locality zone, long now) {
     boolean began = false;
@@ -329,17 +330,26 @@ final class ClientHealth {
       other = unreachableZone;
       long slice = Math.floorDiv(now, SLICE_NANOS);
       Locality before = unreachableZone;
-      watchingUntil = now + GRACE_NANOS;
       if (slice - unreachableSlice <= 1
           && before != null
           && !before.equals(zone)
-          && !knownPartial(before, zone, now)) {
-        downZoneA = before;
-        downZoneB = zone;
-        long until = now + GRACE_NANOS;
+          && !partial(before, now)
+          && !partial(zone, now)) {
         began = !networkDown(now);
-        if (until - networkDownUntil > 0) {
-          networkDownUntil = until;
+        if (began) {
+          downZones.clear();
+          downSince = now;
+        }
+        downZones.add(before);
+        downZones.add(zone);
+        if (now - downSince > MAX_DOWN_NANOS) {
+          // Down that long with no news: taken as those zones' own, and counted again.
+          endEpisodeLocked(now);
+        } else {
+          long until = now + GRACE_NANOS;
+          if (until - networkDownUntil > 0) {
+            networkDownUntil = until;
+          }
         }
       }
       unreachableSlice = slice;
@@ -357,28 +367,43 @@ final class ClientHealth {
     }
   }
 
-  /** Whether {@code a} and {@code b} are the pair found unreachable while a third zone answered. */
-  private boolean knownPartial(Locality a, Locality b, long now) {
-    return now - partialUntil < 0
-        && ((a.equals(partialA) && b.equals(partialB))
-            || (a.equals(partialB) && b.equals(partialA)));
+  /** Whether {@code zone} was found unreachable while another zone answered, lately. */
+  @GuardedBy("this")
+  private boolean partial(Locality zone, long now) {
+    Long until = partialUntil.get(zone);
+    if (until == null) {
+      return false;
+    }
+    if (now - until >= 0) {
+      partialUntil.remove(zone);
+      return false;
+    }
+    return true;
+  }
+
+  /** Ends the network's mark: the zones of its episode are unreachable from a working network. */
+  @GuardedBy("this")
+  private void endEpisodeLocked(long now) {
+    networkDownUntil = now;
+    for (Locality z : downZones) {
+      partialUntil.put(z, now + PARTIAL_NANOS);
+    }
+    downZones.clear();
   }
 
   /**
-   * Notes an attempt to {@code zone} that succeeded at {@code now}, while a network found
-   * unreachable is being watched (otherwise nothing: one volatile read). A success in a zone other
-   * than the pair that marked the network down ends that mark: the client's network works.
+   * Notes an attempt or a health probe to {@code zone} that succeeded at {@code now}. While the
+   * network is marked down (otherwise nothing: one volatile read), a success in a zone not found
+   * unreachable ends the mark: the client's network works, and the zones found unreachable are so
+   * from it.
    */
   void answered(Locality zone, long now) {
-    if (now - watchingUntil >= 0) {
+    if (now - networkDownUntil >= 0) {
       return;
     }
     synchronized (this) {
-      if (networkDown(now) && !zone.equals(downZoneA) && !zone.equals(downZoneB)) {
-        networkDownUntil = now;
-        partialA = downZoneA;
-        partialB = downZoneB;
-        partialUntil = now + PARTIAL_NANOS;
+      if (networkDown(now) && !downZones.contains(zone)) {
+        endEpisodeLocked(now);
       }
     }
   }

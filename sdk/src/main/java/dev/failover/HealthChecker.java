@@ -56,6 +56,9 @@ final class HealthChecker {
 
   private volatile UnreachableExcuse unreachableExcused = (zone, now) -> false;
 
+  /** Told of each probe that succeeded: a zone that answers ends the network's mark. */
+  private volatile java.util.function.ObjLongConsumer<Locality> answered = (zone, now) -> {};
+
   /** Each endpoint's next probe, as scheduled. */
   private final java.util.Map<EndpointState, Next> pending =
       new java.util.concurrent.ConcurrentHashMap<>();
@@ -176,9 +179,14 @@ final class HealthChecker {
     this.timeoutsExcused = excused;
   }
 
-  /** Sets how a probe's "Network is unreachable" is judged: see {@link UnreachableExcuse}. */
-  void excuseUnreachableWhen(UnreachableExcuse excused) {
+  /**
+   * Sets how a probe's "Network is unreachable" is judged ({@link UnreachableExcuse}), and whom a
+   * probe that succeeded tells of its zone.
+   */
+  void excuseUnreachableWhen(
+      UnreachableExcuse excused, java.util.function.ObjLongConsumer<Locality> answered) {
     this.unreachableExcused = excused;
+    this.answered = answered;
   }
 
   void start(List<EndpointState> endpoints) {
@@ -543,6 +551,7 @@ final class HealthChecker {
       return;
     }
     if (ok) {
+      answered.accept(ep.endpoint.locality(), ep.ticker().nanos());
       ep.probeFailures = 0;
       ep.probeSuccesses++;
       if (ep.isDown() && ep.probeSuccesses >= check.healthyThreshold()) {

@@ -339,38 +339,59 @@ class JudgementTest {
   }
 
   /**
-   * Two zones unreachable while a third answers: the client's network works. The success ends the
-   * mark, and for a minute that pair marks nothing (their failures then count against them); a
-   * success in one of the two ends nothing.
+   * Zones unreachable while another answers: the client's network works. The success ends the mark,
+   * and for a minute no pair with one of those zones marks anything (their failures count against
+   * them), however many there are (a review found three such zones marked the network down again on
+   * every call); a success in one of them ends nothing.
    */
   @Test
-  void twoZonesUnreachableWhileAThirdAnswersAreTheirs() {
-    Locality a = Locality.of("us-east-1", "us-east-1a");
-    Locality b = Locality.of("us-east-1", "us-east-1b");
-    Locality c = Locality.of("us-west-2", "us-west-2a");
+  void zonesUnreachableWhileAnotherAnswersAreTheirs() {
+    Locality a = Locality.of("r", "a");
+    Locality b = Locality.of("r", "b");
+    Locality c = Locality.of("r", "c");
+    Locality d = Locality.of("r", "d");
     ClientHealth health = new ClientHealth("directory", sink, clock.nanos(), 0);
     health.unreachableIn(a, clock.nanos());
     health.unreachableIn(b, clock.nanos());
-    assertThat(health.networkDown(clock.nanos())).isTrue();
-    health.answered(a, clock.nanos());
-    assertThat(health.networkDown(clock.nanos())).as("a success in one of the pair").isTrue();
-
-    health.answered(c, clock.nanos());
-    assertThat(health.networkDown(clock.nanos())).isFalse();
-    for (int i = 0; i < 50; i++) {
-      onTime(health, 100);
-      health.unreachableIn(i % 2 == 0 ? b : a, clock.nanos());
-      assertThat(health.networkDown(clock.nanos())).as("at %d", i).isFalse();
-    }
-    // Another pair is news: the client's network may be going now.
     health.unreachableIn(c, clock.nanos());
     assertThat(health.networkDown(clock.nanos())).isTrue();
-    // A minute after the success, the pair is news again.
-    health.answered(c, clock.nanos());
+    health.answered(a, clock.nanos());
+    assertThat(health.networkDown(clock.nanos())).as("a success in one of them").isTrue();
+
+    health.answered(d, clock.nanos());
+    assertThat(health.networkDown(clock.nanos())).isFalse();
+    Locality[] cycle = {a, b, c};
+    for (int i = 0; i < 300; i++) {
+      onTime(health, 100);
+      health.unreachableIn(cycle[i % 3], clock.nanos());
+      assertThat(health.networkDown(clock.nanos())).as("at %d", i).isFalse();
+    }
+    // A minute after the success, they are news again.
     clock.advance(Duration.ofNanos(ClientHealth.PARTIAL_NANOS));
     health.unreachableIn(a, clock.nanos());
     health.unreachableIn(b, clock.nanos());
     assertThat(health.networkDown(clock.nanos())).isTrue();
+  }
+
+  /**
+   * A probe or an attempt that never reaches a third zone (two attempts a call, no health checks
+   * there) cannot end the mark: it ends after 30 s of no news, and the two zones count again.
+   */
+  @Test
+  void theNetworkIsTakenToBeDownForThirtySecondsAtMost() {
+    Locality a = Locality.of("r", "a");
+    Locality b = Locality.of("r", "b");
+    ClientHealth health = new ClientHealth("directory", sink, clock.nanos(), 0);
+    boolean down = true;
+    for (int ms = 0; ms <= 40_000; ms += 100) {
+      onTime(health, 100);
+      health.unreachableIn(ms % 200 == 0 ? a : b, clock.nanos());
+      down = health.networkDown(clock.nanos());
+      if (ms > 0 && ms < 29_000) {
+        assertThat(down).as("at %d ms", ms).isTrue();
+      }
+    }
+    assertThat(down).isFalse();
   }
 
   @Test

@@ -81,10 +81,9 @@ class MetricsUnmonitorTest {
     }
   }
 
-  /** A client that another of the same name replaced: its unmonitor leaves the name's meters. */
   /**
    * A client monitored but not built with the metrics as a listener: its counters would stay at 0
-   * for good, silently; it is said, once, when it is monitored.
+   * for good, silently; it is said when it is monitored (and not for a client that tells them).
    */
   @Test
   void monitoringAClientThatDoesNotTellTheMetricsSaysSo() {
@@ -107,6 +106,7 @@ class MetricsUnmonitorTest {
         .contains("listener(metrics)");
   }
 
+  /** A client that another of the same name replaced: its unmonitor leaves the name's meters. */
   @Test
   void unmonitoringAReplacedClientLeavesTheMetersOfItsSuccessor() throws IOException {
     FailoverMetrics metrics = new FailoverMetrics();
