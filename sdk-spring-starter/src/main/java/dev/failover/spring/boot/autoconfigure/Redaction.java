@@ -31,15 +31,6 @@ final class Redaction {
   static final String MASK = "******";
 
   /**
-   * The user info of an authority: from the start of the authority (after {@code ://}, or at the
-   * start of a word) up to the last {@code @} before a space or a comma (lists of URLs). A password
-   * may hold {@code /}, {@code ?} or {@code #}, so this may mask more than the user info (up to an
-   * {@code @} further in a path or query): safe.
-   */
-  private static final Pattern USER_INFO =
-      Pattern.compile("(?:(?<=://)|(?<![^\\s,])(?![^\\s,]{0,512}://))[^\\s,]{0,512}@");
-
-  /**
    * A query or fragment parameter's name with its {@code =} (group 1) and its value: after {@code
    * ?}, {@code &}, {@code #} or {@code ;} (matrix parameters, {@code ;jsessionid=}), up to the next
    * parameter, a space, a comma (lists of URLs) or a quote or bracket that closes the text quoting
@@ -88,13 +79,52 @@ final class Redaction {
   private Redaction() {}
 
   /**
-   * The text with the user info of every URL or authority in it replaced by {@code ***}.
+   * The text with the user info of every URL or authority in it replaced by {@code ***}: in each
+   * word (text between white space and commas, as in lists of URLs), from the start of its
+   * authority (after its first {@code ://}, else the word's start) up to its last {@code @}. A
+   * password may hold {@code /}, {@code ?} or {@code #}, so this may mask more than the user info
+   * (up to an {@code @} further in a path or query): safe. One pass: linear in the text.
    *
    * @param text any text, such as a URL or an exception's message
    * @return the text without user info
    */
   static String userInfo(String text) {
-    return USER_INFO.matcher(text).replaceAll("***@");
+    int length = text.length();
+    StringBuilder out = null;
+    int copied = 0;
+    int i = 0;
+    while (i < length) {
+      while (i < length && endsWord(text.charAt(i))) {
+        i++;
+      }
+      int start = i;
+      int scheme = -1;
+      int lastAt = -1;
+      while (i < length && !endsWord(text.charAt(i))) {
+        char c = text.charAt(i);
+        if (c == '@') {
+          lastAt = i;
+        } else if (c == ':' && scheme < 0 && text.startsWith("//", i + 1)) {
+          scheme = i;
+        }
+        i++;
+      }
+      // From the authority's start (after "://", else the word's), up to the word's last '@'.
+      int from = scheme >= 0 ? scheme + 3 : start;
+      if (lastAt >= from) {
+        if (out == null) {
+          out = new StringBuilder(length);
+        }
+        out.append(text, copied, from).append("***");
+        copied = lastAt;
+      }
+    }
+    return out == null ? text : out.append(text, copied, length).toString();
+  }
+
+  /** Whether {@code c} ends a word that may hold a URL: white space or a comma (lists of URLs). */
+  private static boolean endsWord(char c) {
+    return Character.isWhitespace(c) || c == ',';
   }
 
   /**
@@ -128,14 +158,17 @@ final class Redaction {
   }
 
   /**
-   * Whether a word after an authentication scheme is a credential rather than prose ("basic
-   * authentication", "token validation"): it holds a digit, one of {@code = + / . _ ~}, or a
-   * capital letter past its first character.
+   * Whether a word after an authentication scheme, or right after a colon, is a credential rather
+   * than prose ("basic authentication", "token validation"): 16 characters or more, or it holds a
+   * digit, one of {@code = + /}, or a capital letter past its first character.
    */
   private static boolean looksLikeACredential(String word) {
+    if (word.length() >= 16) {
+      return true;
+    }
     for (int i = 0; i < word.length(); i++) {
       char c = word.charAt(i);
-      if (Character.isDigit(c) || "=+/._~".indexOf(c) >= 0 || (i > 0 && Character.isUpperCase(c))) {
+      if (Character.isDigit(c) || "=+/".indexOf(c) >= 0 || (i > 0 && Character.isUpperCase(c))) {
         return true;
       }
     }
@@ -161,6 +194,11 @@ final class Redaction {
       if (c != '=' && c != ':') {
         continue;
       }
+      boolean tight =
+          c == ':'
+              && i + 1 < length
+              && !isSpace(text.charAt(i + 1))
+              && !isQuote(text.charAt(i + 1));
       if (c == ':' && isPort(text, i + 1)) {
         continue;
       }
@@ -194,7 +232,11 @@ final class Redaction {
       while (to < length && !endsValue(text.charAt(to), quote, wholeLine)) {
         to++;
       }
-      if (to == from || text.startsWith("***", from)) {
+      if (to == from
+          || text.startsWith("***", from)
+          // name:value with nothing between: a value only if it looks like one (not a word, such
+          // as an exception's "TokenFetchException:timeout")
+          || (tight && !looksLikeACredential(beforeSlash(text.substring(from, to))))) {
         continue;
       }
       if (out == null) {
@@ -207,7 +249,16 @@ final class Redaction {
     return out == null ? text : out.append(text, copied, length).toString();
   }
 
+  /** {@code word} up to its first {@code /} (a path after {@code host:scheme}, say). */
+  private static String beforeSlash(String word) {
+    int slash = word.indexOf('/');
+    return slash < 0 ? word : word.substring(0, slash);
+  }
+
   private static boolean holdsCredentialName(String uniformName) {
+    if (uniformName.equals("session")) {
+      return true; // Spring Session's cookie; not sessionTimeout
+    }
     for (String part : CREDENTIAL_NAMES) {
       if (uniformName.contains(part)) {
         return true;
@@ -249,13 +300,17 @@ final class Redaction {
             || c == '}');
   }
 
-  /** Whether {@code text} at {@code from} holds a port: digits, then its end or a non-name char. */
+  /**
+   * Whether {@code text} at {@code from} holds a port: 1 to 5 digits, then its end or a character
+   * that is not a name's ({@code host:8080/x}). Longer runs of digits are values ({@code
+   * password:123456}).
+   */
   private static boolean isPort(String text, int from) {
     int to = from;
     while (to < text.length() && Character.isDigit(text.charAt(to))) {
       to++;
     }
-    return to > from && (to == text.length() || !isNameChar(text.charAt(to)));
+    return to > from && to - from <= 5 && (to == text.length() || !isNameChar(text.charAt(to)));
   }
 
   /**

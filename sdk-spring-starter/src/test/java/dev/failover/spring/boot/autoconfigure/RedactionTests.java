@@ -113,6 +113,12 @@ class RedactionTests {
         "ZooKeeper session expired, sessionTimeout=4000ms          | ZooKeeper session expired, sessionTimeout=4000ms",
         "JSESSIONID=0A1B2C, sessionid=77                           | JSESSIONID=***, sessionid=***",
         "http://token-service:8080/x, secret-store:8443            | http://token-service:8080/x, secret-store:8443",
+        "Bearer abcdefghijklmnopq; Bearer sk-abcdefghijklmnop x    | Bearer ***; Bearer *** x",
+        "SESSION=YjM0ZTk2 expired                                  | SESSION=*** expired",
+        "[password:123456] token:20240101 apikey:987654/xyz        | [password:***] token:*** apikey:***",
+        "Token expired; basic auth.properties missing              | Token expired; basic auth.properties missing",
+        "dev.failover.TokenFetchException:timeout                  | dev.failover.TokenFetchException:timeout",
+        "http://token-service:http/x                               | http://token-service:http/x",
         "header X-Consul-Token: 8f2a1c9e-token-value refused       | header X-Consul-Token: *** refused",
         "login failed (password=hunter2, user=ops)                 | login failed (password=***, user=ops)",
         "client_secret = s3cr3t; retry                             | client_secret = *** retry",
@@ -127,6 +133,13 @@ class RedactionTests {
       })
   void credentialsWrittenOutInTextAreMasked(String text, String shown) {
     assertThat(Redaction.text(text)).isEqualTo(shown);
+  }
+
+  /** User info of any length, as a token used as a password (a long JWT, a PAT) is. */
+  @Test
+  void longUserInfoIsMasked() {
+    String secret = "x".repeat(600);
+    assertThat(Redaction.text("https://ci:" + secret + "@host/x")).isEqualTo("https://***@host/x");
   }
 
   /** Quoted values, as JSON or a quoting exception writes them. */
