@@ -325,11 +325,10 @@ final class ClientHealth {
    */
   void unreachableIn(Locality zone, long now) {
     boolean began = false;
-    Locality other;
+    Locality before;
     synchronized (this) {
-      other = unreachableZone;
       long slice = Math.floorDiv(now, SLICE_NANOS);
-      Locality before = unreachableZone;
+      before = unreachableZone;
       if (slice - unreachableSlice <= 1
           && before != null
           && !before.equals(zone)
@@ -361,7 +360,7 @@ final class ClientHealth {
               + " count against no endpoint or zone until an attempt to another zone succeeds or"
               + " none is seen for {} s",
           service,
-          other,
+          before,
           zone,
           TimeUnit.NANOSECONDS.toSeconds(GRACE_NANOS));
     }
@@ -385,6 +384,7 @@ final class ClientHealth {
   @GuardedBy("this")
   private void endEpisodeLocked(long now) {
     networkDownUntil = now;
+    partialUntil.values().removeIf(until -> now - until >= 0); // zones the list dropped, say
     for (Locality z : downZones) {
       partialUntil.put(z, now + PARTIAL_NANOS);
     }
