@@ -1145,8 +1145,9 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       // (One that ends in the grace began in it: testing when it began covers both.)
       boolean untrusted = clientStalled || core.clientHealth.startingUp(f.start);
       f.endpoint.zone.record(false, false, untrusted ? -1 : judged, now);
-      if (outcome == Outcome.SUCCESS) {
-        core.clientHealth.answered(f.endpoint.endpoint.locality(), now); // see unreachableIn
+      if (outcome == Outcome.SUCCESS && response != null && response.networkResponse() != null) {
+        // The network answered (not OkHttp's cache): see ClientHealth.unreachableIn.
+        core.clientHealth.answered(f.endpoint.endpoint.locality(), f.start, now);
       }
     }
     if (outcome == Outcome.SUCCESS && response != null && !excused) {

@@ -87,7 +87,10 @@ final class ClientHealth {
   /** The zones found unreachable since the network was marked down (its episode). */
   private final java.util.Set<Locality> downZones = new java.util.HashSet<>();
 
-  /** When the episode began: it excuses nothing past {@link #MAX_DOWN_NANOS}. */
+  /**
+   * When the episode began: it excuses nothing past {@link #MAX_DOWN_NANOS}. A mark that lapses and
+   * comes back within that time (calls seconds apart, bursts) is the same episode.
+   */
   private long downSince;
 
   /**
@@ -106,6 +109,9 @@ final class ClientHealth {
    * outage answered by routers' ICMP would otherwise be excused for good.
    */
   static final long MAX_DOWN_NANOS = TimeUnit.SECONDS.toNanos(30);
+
+  /** How long the zones of an episode that reached {@link #MAX_DOWN_NANOS} count as their own. */
+  static final long CAPPED_NANOS = TimeUnit.MINUTES.toNanos(10);
 
   /** Until when the client's own network is taken to be down ({@link #unreachableIn}). */
   private volatile long networkDownUntil;
@@ -334,16 +340,19 @@ final class ClientHealth {
           && !before.equals(zone)
           && !partial(before, now)
           && !partial(zone, now)) {
-        began = !networkDown(now);
-        if (began) {
-          downZones.clear();
-          downSince = now;
+        if (!networkDown(now)) {
+          began = true;
+          if (downZones.isEmpty() || now - networkDownUntil > MAX_DOWN_NANOS) {
+            downZones.clear(); // else the lapsed mark's episode goes on, and its 30 s with it
+            downSince = now;
+          }
         }
         downZones.add(before);
         downZones.add(zone);
         if (now - downSince > MAX_DOWN_NANOS) {
           // Down that long with no news: taken as those zones' own, and counted again.
-          endEpisodeLocked(now);
+          endEpisodeLocked(now, CAPPED_NANOS);
+          began = false;
         } else {
           long until = now + GRACE_NANOS;
           if (until - networkDownUntil > 0) {
@@ -357,12 +366,13 @@ final class ClientHealth {
     if (began) {
       NETWORK_LOG.warn(
           "[{}] the network is unreachable from the client to {} and {} at once: such failures"
-              + " count against no endpoint or zone until an attempt to another zone succeeds or"
-              + " none is seen for {} s",
+              + " count against no endpoint or zone until an attempt or probe to another zone"
+              + " succeeds, none is seen for {} s, or {} s have passed",
           service,
           before,
           zone,
-          TimeUnit.NANOSECONDS.toSeconds(GRACE_NANOS));
+          TimeUnit.NANOSECONDS.toSeconds(GRACE_NANOS),
+          TimeUnit.NANOSECONDS.toSeconds(MAX_DOWN_NANOS));
     }
   }
 
@@ -380,30 +390,34 @@ final class ClientHealth {
     return true;
   }
 
-  /** Ends the network's mark: the zones of its episode are unreachable from a working network. */
+  /**
+   * Ends the network's mark: the zones of its episode are unreachable from a working network, for
+   * {@code forNanos}.
+   */
   @GuardedBy("this")
-  private void endEpisodeLocked(long now) {
+  private void endEpisodeLocked(long now, long forNanos) {
     networkDownUntil = now;
     partialUntil.values().removeIf(until -> now - until >= 0); // zones the list dropped, say
     for (Locality z : downZones) {
-      partialUntil.put(z, now + PARTIAL_NANOS);
+      partialUntil.put(z, now + forNanos);
     }
     downZones.clear();
   }
 
   /**
-   * Notes an attempt or a health probe to {@code zone} that succeeded at {@code now}. While the
-   * network is marked down (otherwise nothing: one volatile read), a success in a zone not found
-   * unreachable ends the mark: the client's network works, and the zones found unreachable are so
-   * from it.
+   * Notes an attempt or a health probe to {@code zone}, begun at {@code startedAt}, that the
+   * network answered at {@code now} (not OkHttp's cache). While the network is marked down
+   * (otherwise nothing: one volatile read), a success in a zone not found unreachable, begun since
+   * the episode began, ends the mark: the client's network works, and the zones found unreachable
+   * are so from it. One begun before (its answer was on its way as the route went) proves nothing.
    */
-  void answered(Locality zone, long now) {
+  void answered(Locality zone, long startedAt, long now) {
     if (now - networkDownUntil >= 0) {
       return;
     }
     synchronized (this) {
-      if (networkDown(now) && !downZones.contains(zone)) {
-        endEpisodeLocked(now);
+      if (networkDown(now) && startedAt - downSince >= 0 && !downZones.contains(zone)) {
+        endEpisodeLocked(now, PARTIAL_NANOS);
       }
     }
   }

@@ -56,8 +56,13 @@ final class HealthChecker {
 
   private volatile UnreachableExcuse unreachableExcused = (zone, now) -> false;
 
+  /** Told of a probe that the network answered, and when it was sent. */
+  interface Answered {
+    void answered(Locality zone, long sentAt, long now);
+  }
+
   /** Told of each probe that succeeded: a zone that answers ends the network's mark. */
-  private volatile java.util.function.ObjLongConsumer<Locality> answered = (zone, now) -> {};
+  private volatile Answered answered = (zone, sentAt, now) -> {};
 
   /** Each endpoint's next probe, as scheduled. */
   private final java.util.Map<EndpointState, Next> pending =
@@ -183,8 +188,7 @@ final class HealthChecker {
    * Sets how a probe's "Network is unreachable" is judged ({@link UnreachableExcuse}), and whom a
    * probe that succeeded tells of its zone.
    */
-  void excuseUnreachableWhen(
-      UnreachableExcuse excused, java.util.function.ObjLongConsumer<Locality> answered) {
+  void excuseUnreachableWhen(UnreachableExcuse excused, Answered answered) {
     this.unreachableExcused = excused;
     this.answered = answered;
   }
@@ -384,6 +388,9 @@ final class HealthChecker {
             try (response) {
               ok = response.code() >= 200 && response.code() < 400;
             }
+            if (ok && response.networkResponse() != null) {
+              answered.answered(ep.endpoint.locality(), sentAt, ep.ticker().nanos());
+            }
             result(ep, ok, incarnation);
           }
 
@@ -551,7 +558,6 @@ final class HealthChecker {
       return;
     }
     if (ok) {
-      answered.accept(ep.endpoint.locality(), ep.ticker().nanos());
       ep.probeFailures = 0;
       ep.probeSuccesses++;
       if (ep.isDown() && ep.probeSuccesses >= check.healthyThreshold()) {

@@ -355,10 +355,10 @@ class JudgementTest {
     health.unreachableIn(b, clock.nanos());
     health.unreachableIn(c, clock.nanos());
     assertThat(health.networkDown(clock.nanos())).isTrue();
-    health.answered(a, clock.nanos());
+    health.answered(a, clock.nanos(), clock.nanos());
     assertThat(health.networkDown(clock.nanos())).as("a success in one of them").isTrue();
 
-    health.answered(d, clock.nanos());
+    health.answered(d, clock.nanos(), clock.nanos());
     assertThat(health.networkDown(clock.nanos())).isFalse();
     Locality[] cycle = {a, b, c};
     for (int i = 0; i < 300; i++) {
@@ -371,6 +371,53 @@ class JudgementTest {
     health.unreachableIn(a, clock.nanos());
     health.unreachableIn(b, clock.nanos());
     assertThat(health.networkDown(clock.nanos())).isTrue();
+  }
+
+  /**
+   * A mark that lapses between calls (seconds apart, or in bursts) and comes back is one episode:
+   * its 30 s run on, and past them the zones count for ten minutes (a review found calls 2.5 s
+   * apart excused for good: every lapse restarted the 30 s).
+   */
+  @Test
+  void aMarkThatLapsesBetweenCallsIsOneEpisode() {
+    Locality a = Locality.of("r", "a");
+    Locality b = Locality.of("r", "b");
+    ClientHealth health = new ClientHealth("directory", sink, clock.nanos(), 0);
+    long begin = clock.nanos();
+    boolean down = true;
+    for (int call = 0; call < 60; call++) {
+      health.unreachableIn(a, clock.nanos());
+      health.unreachableIn(b, clock.nanos());
+      down = health.networkDown(clock.nanos());
+      long elapsed = clock.nanos() - begin;
+      if (elapsed <= ClientHealth.MAX_DOWN_NANOS) {
+        assertThat(down).as("call %d", call).isTrue();
+      } else {
+        assertThat(down).as("call %d", call).isFalse();
+      }
+      onTime(health, 2_500);
+    }
+    assertThat(down).isFalse();
+  }
+
+  /**
+   * A success begun before the episode (its answer was on its way as the route went) proves nothing
+   * about the network now: the mark stays.
+   */
+  @Test
+  void aSuccessBegunBeforeTheMarkDoesNotEndIt() {
+    Locality a = Locality.of("r", "a");
+    Locality b = Locality.of("r", "b");
+    Locality c = Locality.of("r", "c");
+    ClientHealth health = new ClientHealth("directory", sink, clock.nanos(), 0);
+    long sentBefore = clock.nanos();
+    onTime(health, 100);
+    health.unreachableIn(a, clock.nanos());
+    health.unreachableIn(b, clock.nanos());
+    health.answered(c, sentBefore, clock.nanos());
+    assertThat(health.networkDown(clock.nanos())).isTrue();
+    health.answered(c, clock.nanos(), clock.nanos());
+    assertThat(health.networkDown(clock.nanos())).isFalse();
   }
 
   /**
