@@ -51,10 +51,10 @@ final class Redaction {
       Pattern.compile("^\\s*(?:bearer|basic|digest|negotiate)\\s", Pattern.CASE_INSENSITIVE);
 
   /**
-   * A credential after an HTTP authentication scheme ({@code Bearer eyJ...}), at least 8 characters
-   * of a token68 (RFC 9110 11.2), the scheme capitalised as in a header: prose ("basic setup",
-   * "using bearer tokens") stays as it is. Group 1 is what is kept. No nested quantifier: the match
-   * is linear in the text.
+   * A word after an HTTP authentication scheme (in any case), at least 8 characters of a token68
+   * (RFC 9110 11.2), group 2; group 1 is what is kept. It is masked only if it looks like a
+   * credential ({@link #looksLikeACredential}): prose ("basic authentication", "using bearer
+   * tokens") stays as it is. No nested quantifier: the match is linear in the text.
    */
   private static final Pattern SCHEME_CREDENTIAL =
       Pattern.compile("\\b((?i:bearer|basic|digest|negotiate|token)\\s{1,4})([\\w.~+/=-]{8,})");
@@ -109,9 +109,11 @@ final class Redaction {
         }
         i++;
       }
-      // From the authority's start (after "://", else the word's), up to the word's last '@'.
+      // From the authority's start (after "://", else the word's), up to the word's last '@'. A
+      // word with no scheme that holds '=' or a quote before it is a name=value or JSON
+      // ("password=Summer@2024"), which namedValues masks whole: not an authority.
       int from = scheme >= 0 ? scheme + 3 : start;
-      if (lastAt >= from) {
+      if (lastAt >= from && (scheme >= 0 || !namesAValue(text, start, lastAt))) {
         if (out == null) {
           out = new StringBuilder(length);
         }
@@ -120,6 +122,17 @@ final class Redaction {
       }
     }
     return out == null ? text : out.append(text, copied, length).toString();
+  }
+
+  /** Whether {@code text} from {@code start} to {@code end} holds '=' or a quote. */
+  private static boolean namesAValue(String text, int start, int end) {
+    for (int i = start; i < end; i++) {
+      char c = text.charAt(i);
+      if (c == '=' || isQuote(c)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Whether {@code c} ends a word that may hold a URL: white space or a comma (lists of URLs). */
@@ -226,17 +239,22 @@ final class Redaction {
         quote = text.charAt(from);
         from++;
       }
+      if (text.startsWith("***", from)) {
+        continue;
+      }
       // Quoted, to its closing quote; an Authorization value to the end of its line.
       boolean wholeLine = name.endsWith("authorization");
+      if (tight && !looksLikeACredential(tightWord(text, from))) {
+        // name:value with nothing between: a value only if it looks like one (not a word, such as
+        // an exception's "TokenFetchException:timeout"). Judged on a bounded prefix, so that
+        // skipping costs no scan of the rest: linear.
+        continue;
+      }
       int to = from;
       while (to < length && !endsValue(text.charAt(to), quote, wholeLine)) {
         to++;
       }
-      if (to == from
-          || text.startsWith("***", from)
-          // name:value with nothing between: a value only if it looks like one (not a word, such
-          // as an exception's "TokenFetchException:timeout")
-          || (tight && !looksLikeACredential(beforeSlash(text.substring(from, to))))) {
+      if (to == from) {
         continue;
       }
       if (out == null) {
@@ -249,10 +267,17 @@ final class Redaction {
     return out == null ? text : out.append(text, copied, length).toString();
   }
 
-  /** {@code word} up to its first {@code /} (a path after {@code host:scheme}, say). */
-  private static String beforeSlash(String word) {
-    int slash = word.indexOf('/');
-    return slash < 0 ? word : word.substring(0, slash);
+  /**
+   * The word at {@code from} after a colon with nothing between, up to its first {@code /} (a path
+   * after {@code host:scheme}, say) or its end, and 64 characters at most.
+   */
+  private static String tightWord(String text, int from) {
+    int to = from;
+    int max = Math.min(text.length(), from + 64);
+    while (to < max && text.charAt(to) != '/' && !endsValue(text.charAt(to), (char) 0, false)) {
+      to++;
+    }
+    return text.substring(from, to);
   }
 
   private static boolean holdsCredentialName(String uniformName) {
@@ -301,16 +326,23 @@ final class Redaction {
   }
 
   /**
-   * Whether {@code text} at {@code from} holds a port: 1 to 5 digits, then its end or a character
-   * that is not a name's ({@code host:8080/x}). Longer runs of digits are values ({@code
-   * password:123456}).
+   * Whether {@code text} at {@code from} holds a port: 1 to 5 digits, then its end, a {@code /},
+   * white space or a comma ({@code host:8080/x}). Longer runs of digits are values ({@code
+   * password:123456}), and so are digits followed by anything else ({@code password:1234!x}).
    */
   private static boolean isPort(String text, int from) {
     int to = from;
-    while (to < text.length() && Character.isDigit(text.charAt(to))) {
+    while (to < text.length() && to - from <= 5 && Character.isDigit(text.charAt(to))) {
       to++;
     }
-    return to > from && to - from <= 5 && (to == text.length() || !isNameChar(text.charAt(to)));
+    if (to == from || to - from > 5) {
+      return false;
+    }
+    if (to == text.length()) {
+      return true;
+    }
+    char next = text.charAt(to);
+    return next == '/' || next == ',' || Character.isWhitespace(next);
   }
 
   /**

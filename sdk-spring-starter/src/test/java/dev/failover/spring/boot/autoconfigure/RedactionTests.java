@@ -119,6 +119,8 @@ class RedactionTests {
         "Token expired; basic auth.properties missing              | Token expired; basic auth.properties missing",
         "dev.failover.TokenFetchException:timeout                  | dev.failover.TokenFetchException:timeout",
         "http://token-service:http/x                               | http://token-service:http/x",
+        "login failed: password=Summer@2024                        | login failed: password=***",
+        "password:1234!xyz and host:8080, port                     | password:*** and host:8080, port",
         "header X-Consul-Token: 8f2a1c9e-token-value refused       | header X-Consul-Token: *** refused",
         "login failed (password=hunter2, user=ops)                 | login failed (password=***, user=ops)",
         "client_secret = s3cr3t; retry                             | client_secret = *** retry",
@@ -149,6 +151,8 @@ class RedactionTests {
         .isEqualTo("{\"token\":\"***\",\"user\":\"ops\"}");
     assertThat(Redaction.text("X-Consul-Token: \"abc def\" and password='hunter2'"))
         .isEqualTo("X-Consul-Token: \"***\" and password='***'");
+    assertThat(Redaction.text("{\"password\":\"hunter@2xyz\"}"))
+        .isEqualTo("{\"password\":\"***\"}");
     assertThat(Redaction.text("password='pa\"ss word' user=ops"))
         .isEqualTo("password='***' user=ops");
   }
@@ -159,7 +163,18 @@ class RedactionTests {
    */
   @Test
   void longTextsAreMaskedInLinearTime() {
-    for (String unit : List.of("token.", "a.", "x-", "token=", "Bearer ", ": ", "a://", "u@")) {
+    for (String unit :
+        List.of(
+            "token.",
+            "a.",
+            "x-",
+            "token=",
+            "Bearer ",
+            ": ",
+            "a://",
+            "u@",
+            "token:a/",
+            "token=***")) {
       String text = unit.repeat(65_536 / unit.length());
       org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
           java.time.Duration.ofSeconds(10), () -> Redaction.text(text), unit);
