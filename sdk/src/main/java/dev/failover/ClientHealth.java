@@ -116,12 +116,19 @@ final class ClientHealth {
   /** Until when the client's own network is taken to be down ({@link #unreachableIn}). */
   private volatile long networkDownUntil;
 
+  /**
+   * Until when the episode is open: {@link #MAX_DOWN_NANOS} after the mark last ran out, unless a
+   * success the network answered closed it before ({@link #answered}). Successes read it.
+   */
+  private volatile long episodeUntil;
+
   ClientHealth(String service, Events events, long now, long startupGraceNanos) {
     this.service = service;
     this.events = events;
     this.startupUntil = now + startupGraceNanos;
     this.stalledUntil = new AtomicLong(now);
     this.networkDownUntil = now;
+    this.episodeUntil = now;
     this.expected = now + TICK_NANOS;
     this.tickDue = expected;
   }
@@ -322,15 +329,16 @@ final class ClientHealth {
    * ({@link Classifier#networkUnreachable}). In two zones within one {@link #SLICE_NANOS} it is the
    * client's own network that is gone (a route withdrawn, an interface that flapped): until {@link
    * #GRACE_NANOS} after the last such pair, such failures are no evidence ({@link #networkDown});
-   * said once at WARN when it begins (not a stall: nothing else is excused, latency still judges).
-   * An attempt or probe that succeeds in a zone not found unreachable ends the mark ({@link
-   * #answered}): the client's network works, and the zones found unreachable are so from it (IPv6
-   * addresses only on a host without IPv6, routes to their networks withdrawn); for {@link
-   * #PARTIAL_NANOS} no pair with one of them marks anything, and their failures count against them.
-   * So does a mark that lasted {@link #MAX_DOWN_NANOS}.
+   * said at WARN when an episode begins, and when it reaches its cap (not a stall: nothing else is
+   * excused, latency still judges). A mark that runs out and comes back with no success in between
+   * is the same episode. An attempt or probe that succeeds in a zone not found unreachable ends the
+   * mark ({@link #answered}): the client's network works, and the zones found unreachable are so
+   * from it (IPv6 addresses only on a host without IPv6, routes to their networks withdrawn); for
+   * {@link #PARTIAL_NANOS} no pair with one of them marks anything, and their failures count
+   * against them. So does a mark that lasted {@link #MAX_DOWN_NANOS}.
    */
   void unreachableIn(Locality zone, long now) {
-    boolean began = false;
+    String said = null;
     Locality before;
     synchronized (this) {
       long slice = Math.floorDiv(now, SLICE_NANOS);
@@ -340,39 +348,47 @@ final class ClientHealth {
           && !before.equals(zone)
           && !partial(before, now)
           && !partial(zone, now)) {
-        if (!networkDown(now)) {
-          began = true;
-          if (downZones.isEmpty() || now - networkDownUntil > MAX_DOWN_NANOS) {
-            downZones.clear(); // else the lapsed mark's episode goes on, and its 30 s with it
-            downSince = now;
-          }
+        if (!networkDown(now) && (downZones.isEmpty() || now - episodeUntil >= 0)) {
+          // A new episode; else the lapsed mark's goes on (no news since), and its 30 s with it.
+          downZones.clear();
+          downSince = now;
+          said =
+              "the network is unreachable from the client to "
+                  + before
+                  + " and "
+                  + zone
+                  + " at once: such failures count against no endpoint or zone until an attempt"
+                  + " or probe to another zone succeeds, or for "
+                  + TimeUnit.NANOSECONDS.toSeconds(MAX_DOWN_NANOS)
+                  + " s at most";
         }
         downZones.add(before);
         downZones.add(zone);
         if (now - downSince > MAX_DOWN_NANOS) {
           // Down that long with no news: taken as those zones' own, and counted again.
+          said =
+              "the network has been unreachable from the client to "
+                  + downZones
+                  + " for "
+                  + TimeUnit.NANOSECONDS.toSeconds(MAX_DOWN_NANOS)
+                  + " s with no other zone answering: such failures count against their zones"
+                  + " again, for "
+                  + TimeUnit.NANOSECONDS.toMinutes(CAPPED_NANOS)
+                  + " minutes";
           endEpisodeLocked(now, CAPPED_NANOS);
-          began = false;
         } else {
           long until = now + GRACE_NANOS;
           if (until - networkDownUntil > 0) {
             networkDownUntil = until;
+            episodeUntil = until + MAX_DOWN_NANOS;
           }
         }
       }
       unreachableSlice = slice;
       unreachableZone = zone;
     }
-    if (began) {
-      NETWORK_LOG.warn(
-          "[{}] the network is unreachable from the client to {} and {} at once: such failures"
-              + " count against no endpoint or zone until an attempt or probe to another zone"
-              + " succeeds, none is seen for {} s, or {} s have passed",
-          service,
-          before,
-          zone,
-          TimeUnit.NANOSECONDS.toSeconds(GRACE_NANOS),
-          TimeUnit.NANOSECONDS.toSeconds(MAX_DOWN_NANOS));
+    if (said != null) {
+      NETWORK_LOG.warn("[{}] {}", service, said);
     }
   }
 
@@ -397,6 +413,7 @@ final class ClientHealth {
   @GuardedBy("this")
   private void endEpisodeLocked(long now, long forNanos) {
     networkDownUntil = now;
+    episodeUntil = now;
     partialUntil.values().removeIf(until -> now - until >= 0); // zones the list dropped, say
     for (Locality z : downZones) {
       partialUntil.put(z, now + forNanos);
@@ -412,11 +429,19 @@ final class ClientHealth {
    * are so from it. One begun before (its answer was on its way as the route went) proves nothing.
    */
   void answered(Locality zone, long startedAt, long now) {
-    if (now - networkDownUntil >= 0) {
+    if (now - episodeUntil >= 0) {
       return;
     }
     synchronized (this) {
-      if (networkDown(now) && startedAt - downSince >= 0 && !downZones.contains(zone)) {
+      if (startedAt - downSince < 0) {
+        return; // its answer may have been on its way as the route went
+      }
+      if (!networkDown(now)) {
+        // The mark ran out and the network answers: the episode is over, and the next pair of
+        // unreachable zones begins another (with its own 30 s).
+        downZones.clear();
+        episodeUntil = now;
+      } else if (!downZones.contains(zone)) {
         endEpisodeLocked(now, PARTIAL_NANOS);
       }
     }

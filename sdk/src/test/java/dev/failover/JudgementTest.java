@@ -401,6 +401,30 @@ class JudgementTest {
   }
 
   /**
+   * Blips of the client's network minutes or seconds apart, with the zones answering in between:
+   * each is an episode of its own and excused (a review found the second joined the first's
+   * episode, past its 30 s, and was counted against every zone).
+   */
+  @Test
+  void blipsWithAnswersInBetweenAreEpisodesOfTheirOwn() {
+    Locality a = Locality.of("r", "a");
+    Locality b = Locality.of("r", "b");
+    Locality c = Locality.of("r", "c");
+    ClientHealth health = new ClientHealth("directory", sink, clock.nanos(), 0);
+    for (int blip = 0; blip < 10; blip++) {
+      health.unreachableIn(a, clock.nanos());
+      health.unreachableIn(b, clock.nanos());
+      health.unreachableIn(c, clock.nanos());
+      assertThat(health.networkDown(clock.nanos())).as("blip %d", blip).isTrue();
+      onTime(health, 3_000); // the mark runs out; then every zone answers
+      for (Locality z : new Locality[] {a, b, c}) {
+        health.answered(z, clock.nanos(), clock.nanos());
+      }
+      onTime(health, 17_000);
+    }
+  }
+
+  /**
    * A success begun before the episode (its answer was on its way as the route went) proves nothing
    * about the network now: the mark stays.
    */

@@ -110,10 +110,10 @@ final class Redaction {
         i++;
       }
       // From the authority's start (after "://", else the word's), up to the word's last '@'. A
-      // word with no scheme that holds '=' or a quote before it is a name=value or JSON
-      // ("password=Summer@2024"), which namedValues masks whole: not an authority.
+      // word with no scheme that begins with a credential's name and '=' or ':'
+      // ("password=Summer@2024", {"password":"a@b"}) is a value namedValues masks whole.
       int from = scheme >= 0 ? scheme + 3 : start;
-      if (lastAt >= from && (scheme >= 0 || !namesAValue(text, start, lastAt))) {
+      if (lastAt >= from && (scheme >= 0 || !namesACredential(text, start, lastAt))) {
         if (out == null) {
           out = new StringBuilder(length);
         }
@@ -124,12 +124,16 @@ final class Redaction {
     return out == null ? text : out.append(text, copied, length).toString();
   }
 
-  /** Whether {@code text} from {@code start} to {@code end} holds '=' or a quote. */
-  private static boolean namesAValue(String text, int start, int end) {
-    for (int i = start; i < end; i++) {
+  /**
+   * Whether {@code text} from {@code start} begins, before {@code end}, with a name that holds a
+   * credential's ({@link #CREDENTIAL_NAMES}) followed by {@code =} or {@code :}.
+   */
+  private static boolean namesACredential(String text, int start, int end) {
+    for (int i = start; i < end && i - start <= 64; i++) {
       char c = text.charAt(i);
-      if (c == '=' || isQuote(c)) {
-        return true;
+      if (c == '=' || c == ':') {
+        String name = uniform(text.substring(start, i));
+        return !name.isEmpty() && holdsCredentialName(name);
       }
     }
     return false;
@@ -244,7 +248,7 @@ final class Redaction {
       }
       // Quoted, to its closing quote; an Authorization value to the end of its line.
       boolean wholeLine = name.endsWith("authorization");
-      if (tight && !looksLikeACredential(tightWord(text, from))) {
+      if (tight && !looksLikeACredential(tightWord(text, from).replace("/", ""))) {
         // name:value with nothing between: a value only if it looks like one (not a word, such as
         // an exception's "TokenFetchException:timeout"). Judged on a bounded prefix, so that
         // skipping costs no scan of the rest: linear.
@@ -268,13 +272,13 @@ final class Redaction {
   }
 
   /**
-   * The word at {@code from} after a colon with nothing between, up to its first {@code /} (a path
-   * after {@code host:scheme}, say) or its end, and 64 characters at most.
+   * The word at {@code from} after a colon with nothing between, 64 characters at most; judged
+   * without its {@code /}s, so that a path ({@code host:http/x}) is no credential.
    */
   private static String tightWord(String text, int from) {
     int to = from;
     int max = Math.min(text.length(), from + 64);
-    while (to < max && text.charAt(to) != '/' && !endsValue(text.charAt(to), (char) 0, false)) {
+    while (to < max && !endsValue(text.charAt(to), (char) 0, false)) {
       to++;
     }
     return text.substring(from, to);
@@ -326,9 +330,10 @@ final class Redaction {
   }
 
   /**
-   * Whether {@code text} at {@code from} holds a port: 1 to 5 digits, then its end, a {@code /},
-   * white space or a comma ({@code host:8080/x}). Longer runs of digits are values ({@code
-   * password:123456}), and so are digits followed by anything else ({@code password:1234!x}).
+   * Whether {@code text} at {@code from} holds a port: 1 to 5 digits, then its end, white space or
+   * one of {@code / , ) ] } > ? #} or a quote ({@code host:8080/x}, {@code (host:8080)}). Longer
+   * runs of digits are values ({@code password:123456}), and so are digits followed by anything
+   * else ({@code password:1234!x}).
    */
   private static boolean isPort(String text, int from) {
     int to = from;
@@ -342,7 +347,7 @@ final class Redaction {
       return true;
     }
     char next = text.charAt(to);
-    return next == '/' || next == ',' || Character.isWhitespace(next);
+    return "/,)]}>?#\"'".indexOf(next) >= 0 || Character.isWhitespace(next);
   }
 
   /**
