@@ -436,13 +436,15 @@ final class ClientHealth {
       if (startedAt - downSince < 0) {
         return; // its answer may have been on its way as the route went
       }
-      if (!networkDown(now)) {
-        // The mark ran out and the network answers: the episode is over, and the next pair of
-        // unreachable zones begins another (with its own 30 s).
+      if (!downZones.contains(zone)) {
+        // A zone not found unreachable answers: the client's network works, and those found
+        // unreachable are so from it (whether the mark still runs or ran out meanwhile).
+        endEpisodeLocked(now, PARTIAL_NANOS);
+      } else if (!networkDown(now)) {
+        // The mark ran out and a zone it found unreachable answers: the episode is over, and the
+        // next pair of unreachable zones begins another (with its own 30 s).
         downZones.clear();
         episodeUntil = now;
-      } else if (!downZones.contains(zone)) {
-        endEpisodeLocked(now, PARTIAL_NANOS);
       }
     }
   }

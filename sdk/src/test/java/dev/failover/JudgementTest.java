@@ -425,6 +425,35 @@ class JudgementTest {
   }
 
   /**
+   * Two zones unreachable from a working network, calls seconds apart with two attempts (the mark
+   * runs out between them): a success in the third zone after the mark ran out makes them count, as
+   * one while it runs does (a review found it only closed the episode, and the next pair opened
+   * another, excusing one zone's failures for good).
+   */
+  @Test
+  void twoZonesUnreachableWithCallsSecondsApartCountAgainstThem() {
+    Locality a = Locality.of("r", "a");
+    Locality b = Locality.of("r", "b");
+    Locality c = Locality.of("r", "c");
+    ClientHealth health = new ClientHealth("directory", sink, clock.nanos(), 0);
+    int excused = 0;
+    for (int call = 0; call < 100; call++) {
+      // Each call: two attempts, alternating which zone goes first; every other call's retry
+      // reaches c, which answers.
+      health.unreachableIn(call % 2 == 0 ? a : b, clock.nanos());
+      if (call % 2 == 0) {
+        health.unreachableIn(b, clock.nanos());
+        excused += health.networkDown(clock.nanos()) ? 1 : 0;
+      } else {
+        health.answered(c, clock.nanos(), clock.nanos());
+      }
+      onTime(health, 3_000);
+    }
+    // The first pair, and one each time the zones' minute runs out (5 minutes here): no more.
+    assertThat(excused).isLessThanOrEqualTo(6);
+  }
+
+  /**
    * A success begun before the episode (its answer was on its way as the route went) proves nothing
    * about the network now: the mark stays.
    */

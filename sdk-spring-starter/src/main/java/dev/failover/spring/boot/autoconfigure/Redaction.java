@@ -109,11 +109,9 @@ final class Redaction {
         }
         i++;
       }
-      // From the authority's start (after "://", else the word's), up to the word's last '@'. A
-      // word with no scheme that begins with a credential's name and '=' or ':'
-      // ("password=Summer@2024", {"password":"a@b"}) is a value namedValues masks whole.
+      // From the authority's start (after "://", else the word's), up to the word's last '@'.
       int from = scheme >= 0 ? scheme + 3 : start;
-      if (lastAt >= from && (scheme >= 0 || !namesACredential(text, start, lastAt))) {
+      if (lastAt >= from) {
         if (out == null) {
           out = new StringBuilder(length);
         }
@@ -122,21 +120,6 @@ final class Redaction {
       }
     }
     return out == null ? text : out.append(text, copied, length).toString();
-  }
-
-  /**
-   * Whether {@code text} from {@code start} begins, before {@code end}, with a name that holds a
-   * credential's ({@link #CREDENTIAL_NAMES}) followed by {@code =} or {@code :}.
-   */
-  private static boolean namesACredential(String text, int start, int end) {
-    for (int i = start; i < end && i - start <= 64; i++) {
-      char c = text.charAt(i);
-      if (c == '=' || c == ':') {
-        String name = uniform(text.substring(start, i));
-        return !name.isEmpty() && holdsCredentialName(name);
-      }
-    }
-    return false;
   }
 
   /** Whether {@code c} ends a word that may hold a URL: white space or a comma (lists of URLs). */
@@ -163,15 +146,17 @@ final class Redaction {
    * @return the text as it may be shown
    */
   static String text(String text) {
-    String shown = queryValues(userInfo(text));
-    shown =
+    // Named values first: a value that holds an '@' ("password=Summer@2024") is masked whole
+    // before the user info's scan would take the word for an authority; then user info (before the
+    // query's values, which would swallow an authority's "@host" after a '?' in a password).
+    String shown =
         SCHEME_CREDENTIAL
-            .matcher(shown)
+            .matcher(text)
             .replaceAll(
                 m ->
                     java.util.regex.Matcher.quoteReplacement(
                         looksLikeACredential(m.group(2)) ? m.group(1) + "***" : m.group()));
-    return namedValues(shown);
+    return queryValues(userInfo(namedValues(shown)));
   }
 
   /**
@@ -216,9 +201,6 @@ final class Redaction {
               && i + 1 < length
               && !isSpace(text.charAt(i + 1))
               && !isQuote(text.charAt(i + 1));
-      if (c == ':' && isPort(text, i + 1)) {
-        continue;
-      }
       int end = i;
       while (end > 0 && i - end < 4 && isSpace(text.charAt(end - 1))) {
         end--;
@@ -230,9 +212,16 @@ final class Redaction {
       while (start > 0 && end - start < 64 && isNameChar(text.charAt(start - 1))) {
         start--;
       }
-      String name = uniform(text.substring(start, end));
+      if (c == '=' && start > 0 && "?&#;".indexOf(text.charAt(start - 1)) >= 0) {
+        continue; // a URL's parameter: queryValues masks its value to the parameter's end
+      }
+      String raw = text.substring(start, end);
+      String name = uniform(raw);
       if (name.isEmpty() || !holdsCredentialName(name)) {
         continue;
+      }
+      if (c == ':' && (raw.indexOf('.') >= 0 || raw.indexOf('-') >= 0) && isPort(text, i + 1)) {
+        continue; // a host's port (token-service:8080), not a value
       }
       int from = i + 1;
       while (from < length && from - i <= 4 && isSpace(text.charAt(from))) {

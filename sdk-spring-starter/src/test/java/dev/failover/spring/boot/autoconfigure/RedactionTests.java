@@ -125,6 +125,9 @@ class RedactionTests {
         "X-Token:ab/CDEFGHIJKLMNOP123 secret:k/9Fq2zz              | X-Token:*** secret:***",
         "svc:pa=ss@dir-b:8443 svc:c2VjcmV0MTI=@dir-b               | ***@dir-b:8443 ***@dir-b",
         "address=svc:hunter2@dir-b:8443                            | ***@dir-b:8443",
+        "svc-token:letmein@consul api-token:hunter@dirb/x          | ***@consul ***@dirb/x",
+        "(password:1234) [pin password:98765] password:4321?       | (password:***) [pin password:***] password:***",
+        "password: Summer@2024 and password=a)b@host               | password: *** and ***@host",
         "header X-Consul-Token: 8f2a1c9e-token-value refused       | header X-Consul-Token: *** refused",
         "login failed (password=hunter2, user=ops)                 | login failed (password=***, user=ops)",
         "client_secret = s3cr3t; retry                             | client_secret = *** retry",
@@ -157,6 +160,8 @@ class RedactionTests {
         .isEqualTo("X-Consul-Token: \"***\" and password='***'");
     assertThat(Redaction.text("{\"password\":\"hunter@2xyz\"}"))
         .isEqualTo("{\"password\":\"***\"}");
+    assertThat(Redaction.text("login failed: \"password\": \"Summer@2024\", {\"token\":12345}"))
+        .isEqualTo("login failed: \"password\": \"***\", {\"token\":***}");
     assertThat(Redaction.text("password='pa\"ss word' user=ops"))
         .isEqualTo("password='***' user=ops");
   }
