@@ -40,14 +40,23 @@ class ClientNetworkTest {
     Zones3.stub(zones);
   }
 
-  /** Connects as the JDK does, but fails as it does for ENETUNREACH to an unreachable port. */
-  private final class Routes extends SocketFactory {
+  /**
+   * Connects as the JDK does, but fails as it does for ENETUNREACH to an address the client's host
+   * has no route to.
+   */
+  private static final class Routes extends SocketFactory {
+    private final java.util.function.Predicate<InetSocketAddress> noRoute;
+
+    Routes(java.util.function.Predicate<InetSocketAddress> noRoute) {
+      this.noRoute = noRoute;
+    }
+
     @Override
     public Socket createSocket() {
       return new Socket() {
         @Override
         public void connect(SocketAddress to, int timeout) throws IOException {
-          if (unreachable.contains(((InetSocketAddress) to).getPort())) {
+          if (noRoute.test((InetSocketAddress) to)) {
             throw new SocketException("Network is unreachable"); // as sun.nio.ch.Net throws it
           }
           super.connect(to, timeout);
@@ -80,7 +89,7 @@ class ClientNetworkTest {
   private FailoverClient client() {
     OkHttpClient http =
         new OkHttpClient.Builder()
-            .socketFactory(new Routes())
+            .socketFactory(new Routes(to -> unreachable.contains(to.getPort())))
             .connectionPool(new ConnectionPool(0, 1, TimeUnit.MILLISECONDS))
             .build();
     return Zones3.client(zones).okHttpClient(http).listener(events).build();
@@ -172,7 +181,8 @@ class ClientNetworkTest {
                 host ->
                     java.util.List.of(
                         v6, java.net.InetAddress.getByAddress(host, new byte[] {127, 0, 0, 1})))
-            .socketFactory(new NoIpv6())
+            // A host without IPv6.
+            .socketFactory(new Routes(to -> to.getAddress() instanceof java.net.Inet6Address))
             .connectionPool(new ConnectionPool(0, 1, TimeUnit.MILLISECONDS))
             .build();
     zones.zone("us-east-1a").fail(dev.failover.testkit.ZoneFault.refuse());
@@ -196,42 +206,6 @@ class ClientNetworkTest {
       assertThat(events.of(FailoverEvent.ZoneEvacuated.class))
           .extracting(e -> e.zone().zone())
           .containsExactlyInAnyOrder("us-east-1a", "us-east-1b");
-    }
-  }
-
-  /** Connects to IPv4 addresses as the JDK does; IPv6 ones fail as on a host without IPv6. */
-  private static final class NoIpv6 extends SocketFactory {
-    @Override
-    public Socket createSocket() {
-      return new Socket() {
-        @Override
-        public void connect(SocketAddress to, int timeout) throws IOException {
-          if (((InetSocketAddress) to).getAddress() instanceof java.net.Inet6Address) {
-            throw new SocketException("Network is unreachable");
-          }
-          super.connect(to, timeout);
-        }
-      };
-    }
-
-    @Override
-    public Socket createSocket(String host, int port) {
-      throw new UnsupportedOperationException();
-    }
-
-    @Override
-    public Socket createSocket(String host, int port, InetAddress local, int localPort) {
-      throw new UnsupportedOperationException();
-    }
-
-    @Override
-    public Socket createSocket(InetAddress host, int port) {
-      throw new UnsupportedOperationException();
-    }
-
-    @Override
-    public Socket createSocket(InetAddress host, int port, InetAddress local, int localPort) {
-      throw new UnsupportedOperationException();
     }
   }
 

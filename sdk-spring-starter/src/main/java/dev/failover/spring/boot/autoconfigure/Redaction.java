@@ -182,10 +182,12 @@ final class Redaction {
    * "value"} whose name holds one of {@link #CREDENTIAL_NAMES} (ignoring case, {@code -} and {@code
    * _}) replaced by {@code ***}: a header a registry client quotes ({@code X-Consul-Token: ...}), a
    * setting ({@code password=...}), a JSON field. An {@code Authorization} value is masked to the
-   * end of its line, a quoted value to its closing quote, any other to the next space, comma or
-   * bracket. After a colon, digits that end there or at a {@code /} are a port ({@code
-   * token-service:8080/x}), not a value. One pass, each name read back at most 64 characters from
-   * its separator: linear.
+   * end of its line, a quoted value to its closing quote, any other to the next space, comma,
+   * {@code &} or closing bracket. A URL's parameters are left to {@link #queryValues}. After a
+   * colon with nothing between, a value only if it looks like a credential ({@link
+   * #looksLikeACredential}), and after a host-like name (with a {@code .} or {@code -}) never a
+   * port ({@link #isPort}: {@code token-service:8080/x}). One pass, each name read back and each
+   * skipped value judged on at most 64 characters: linear.
    */
   static String namedValues(String text) {
     int length = text.length();
