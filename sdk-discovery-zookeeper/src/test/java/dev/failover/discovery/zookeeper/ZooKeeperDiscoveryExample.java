@@ -21,7 +21,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The ZooKeeper source as an application uses it: compiled and run by the build, and quoted in
- * docs/discovery-zookeeper.md.
+ * the ZooKeeper section of docs/discovery.md.
  */
 class ZooKeeperDiscoveryExample {
 

@@ -214,7 +214,10 @@ public class FailoverProperties {
     /** Least time that must remain of the deadline to start another attempt. When unset, 25ms. */
     private @Nullable Duration minAttemptTime;
 
-    /** Most attempts in flight at once across the client. When unset, 256. */
+    /**
+     * Most attempts in flight at once, across the client and to each endpoint host; health probes
+     * count too, at most a quarter of it. When unset, 256.
+     */
     private @Nullable Integer maxRequests;
 
     /**
@@ -679,8 +682,8 @@ public class FailoverProperties {
     public Retry() {}
 
     /**
-     * Most attempts one call makes, the first included, 1 to 10; 1 turns retries off. When unset,
-     * 3.
+     * Most attempts one call makes: the first, its retries and its hedges, 1 to 10; 1 turns retries
+     * and hedges off. When unset, 3.
      */
     private @Nullable Integer maxAttempts;
 
@@ -1571,8 +1574,8 @@ public class FailoverProperties {
     private @Nullable Duration window;
 
     /**
-     * How long an evacuated zone must stay clean before it returns, 1ms to 24h; doubled for a zone
-     * that flaps. When unset, 10s.
+     * How long an evacuated zone must stay clean before it returns, 1ms to 24h; doubled each time
+     * the zone flaps, at most twice (4 times this value). When unset, 10s.
      */
     private @Nullable Duration hysteresis;
 
