@@ -26,7 +26,9 @@ final class EventLog implements AutoCloseable {
     ZONE_EVACUATED,
     ZONE_RESTORED,
     ENDPOINT_EJECTED,
-    ENDPOINT_RESTORED
+    ENDPOINT_RESTORED,
+    CLIENT_STALLED,
+    CLIENT_RECOVERED
   }
 
   /** One event, at {@code offsetSeconds} from the drill's start (negative in the warm-up). */

@@ -227,6 +227,23 @@ final class SdkDriver extends ClientDriver {
     }
 
     @Override
+    public void onClientStalled(FailoverEvent.ClientStalled event) {
+      log.add(name, EventLog.Kind.CLIENT_STALLED, "client stalled: " + event.cause());
+    }
+
+    @Override
+    public void onClientRecovered(FailoverEvent.ClientRecovered event) {
+      log.add(
+          name,
+          EventLog.Kind.CLIENT_RECOVERED,
+          "client recovered after "
+              + event.stalledFor().toMillis()
+              + " ms (worst lateness "
+              + event.worstLateness().toMillis()
+              + " ms)");
+    }
+
+    @Override
     public void onEjected(FailoverEvent.EndpointEjected event) {
       Duration d = event.duration();
       log.add(
