@@ -20,8 +20,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The ZooKeeper source as an application uses it: compiled and run by the build, and quoted in
- * the ZooKeeper section of docs/discovery.md.
+ * The ZooKeeper source as an application uses it: compiled and run by the build, and quoted in the
+ * ZooKeeper section of docs/discovery.md.
  */
 class ZooKeeperDiscoveryExample {
 
