@@ -87,13 +87,6 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   private final ClientCore core;
   private final Request request;
 
-  /**
-   * How much longer than the attempt that overtook it an attempt must have run to count as slow (as
-   * well as twice as long): {@link Zones#MIN_LATENCY_DELTA_NANOS}, the least a zone's latency
-   * outlier stands out by.
-   */
-  static final long SLOW_LOSS_MARGIN_NANOS = (long) Zones.MIN_LATENCY_DELTA_NANOS;
-
   /** The {@code okhttp3.Call} the caller holds: what its callback is given. */
   private final Call owner;
 
@@ -1151,9 +1144,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       // judge that latency once it ended.
       // (One that ends in the grace began in it: testing when it began covers both.)
       boolean untrusted = clientStalled || core.clientHealth.startingUp(f.start);
-      // By the request's kind: zones are compared on the same requests
-      // (Zones#slowerAtTheSameTimes).
-      f.endpoint.zone.record(false, false, untrusted ? -1 : judged, ZoneState.kindOf(request), now);
+      f.endpoint.zone.record(false, false, untrusted ? -1 : judged, now);
       if (outcome == Outcome.SUCCESS && response != null && response.networkResponse() != null) {
         // The network answered (not OkHttp's cache): see ClientHealth.unreachableIn.
         core.clientHealth.answered(f.endpoint.endpoint.locality(), f.start, now);
@@ -1575,13 +1566,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       boolean reached = f.lostRace && f.tag.reachedSdk;
       long held = reached ? core.clientHealth.pauseWithin(f.tag.reachedSdkAt, winnerStart, now) : 0;
       f.pauseHeld = held;
-      long lost = now - f.tag.reachedSdkAt - held;
-      long won = now - winnerStart;
-      // And by at least 20 ms, the floor of a zone's latency outlier: on a fast network the
-      // adaptive hedge fires after a few ms, and an attempt that opens a new connection (to a zone
-      // just back, or taking failover traffic) lost such races by 10 ms, which evacuated healthy
-      // zones on their "error rate" (a review of flapping zones, 2 of 7 runs).
-      f.slowLoser = reached && lost >= 2 * won && lost - won >= SLOW_LOSS_MARGIN_NANOS;
+      f.slowLoser = reached && now - f.tag.reachedSdkAt - held >= 2 * (now - winnerStart);
       List<InFlight> c = pendingCancels;
       if (c == null) {
         c = new ArrayList<>(2);

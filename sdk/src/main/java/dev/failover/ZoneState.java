@@ -24,10 +24,7 @@ final class ZoneState {
    */
   volatile List<ZoneState> regionZones = List.of(this);
 
-  /**
-   * Per slot: attempts, failures, timed successes, their latency sum, hard failures; then the timed
-   * successes and latency sum of each request kind ({@link #KINDS}).
-   */
+  /** Per slot: attempts, failures, timed successes, their latency sum, hard failures. */
   private final SlidingWindow window;
 
   private static final int ATTEMPTS = 0;
@@ -35,17 +32,6 @@ final class ZoneState {
   private static final int SUCCESSES = 2;
   private static final int LATENCY_SUM = 3;
   private static final int HARD = 4;
-
-  /**
-   * How many kinds of request a zone's latency is kept apart for, so that zones are compared on the
-   * same requests ({@link Zones}' same-times test): a request's kind is a hash of its method and
-   * logical URL ({@link #kindOf}). Requests of one kind may differ (two URLs can share a kind),
-   * which only makes the comparison coarser, as it was with one kind.
-   */
-  static final int KINDS = 8;
-
-  private static final int KIND_SUCCESSES = 5;
-  private static final int WIDTH = KIND_SUCCESSES + 2 * KINDS;
 
   // Written by the evaluating thread only; read by routing.
   // phaseSince is written before phase (a router reads phase, then phaseSince): one that reads a
@@ -80,7 +66,7 @@ final class ZoneState {
     this.locality = locality;
     this.key = locality.toString();
     this.tier = tier;
-    this.window = new SlidingWindow(slots, WIDTH, slotNanos);
+    this.window = new SlidingWindow(slots, 5, slotNanos);
   }
 
   /**
@@ -157,31 +143,11 @@ final class ZoneState {
   }
 
   /**
-   * The kind of a request, from 0 to {@link #KINDS} - 1: a hash of its method and its logical URL
-   * (path and query; the host is the service's, the same for every request). {@code
-   * HttpUrl.hashCode} is its string's, computed once per URL object: no allocation.
-   */
-  static int kindOf(okhttp3.Request request) {
-    int h = request.method().hashCode() * 31 + request.url().hashCode();
-    h ^= h >>> 16;
-    h ^= h >>> 8;
-    return h & (KINDS - 1);
-  }
-
-  /**
    * Records one attempt's outcome. {@code hard} marks a failure that corroborates an outage by
    * itself (a refused or failed connection); a success with {@code latencyNanos < 0} counts without
    * a latency (its latency was the client's, not the zone's).
    */
   void record(boolean failure, boolean hard, long latencyNanos, long now) {
-    record(failure, hard, latencyNanos, 0, now);
-  }
-
-  /**
-   * {@link #record(boolean, boolean, long, long)} for a request of kind {@code kind} (see {@link
-   * #kindOf}): a timed success also counts among that kind's.
-   */
-  void record(boolean failure, boolean hard, long latencyNanos, int kind, long now) {
     window.add(now, ATTEMPTS, 1);
     if (failure) {
       successesSinceFailure.set(0);
@@ -195,11 +161,8 @@ final class ZoneState {
         successesSinceFailure.incrementAndGet();
       }
       if (latencyNanos >= 0) {
-        // In the order of the counters (see SlidingWindow#sums).
         window.add(now, SUCCESSES, 1);
         window.add(now, LATENCY_SUM, latencyNanos);
-        window.add(now, KIND_SUCCESSES + 2 * kind, 1);
-        window.add(now, KIND_SUCCESSES + 2 * kind + 1, latencyNanos);
       }
     }
   }
@@ -208,12 +171,9 @@ final class ZoneState {
     record(failure, false, latencyNanos, now);
   }
 
-  /**
-   * [attempts, failures, timed successes, latencySum, hard failures] over the window (then the
-   * request kinds' counters).
-   */
+  /** [attempts, failures, timed successes, latencySum, hard failures] over the window. */
   long[] totals(long now) {
-    long[] t = new long[WIDTH];
+    long[] t = new long[5];
     window.sums(now, t);
     return t;
   }
@@ -225,12 +185,6 @@ final class ZoneState {
    */
   void timedPerSlot(long now, long[] successes, long[] latencySums) {
     window.perSlot(now, SUCCESSES, LATENCY_SUM, successes, latencySums);
-  }
-
-  /** {@link #timedPerSlot}, for the requests of kind {@code kind} only (see {@link #kindOf}). */
-  void timedPerSlot(long now, int kind, long[] successes, long[] latencySums) {
-    window.perSlot(
-        now, KIND_SUCCESSES + 2 * kind, KIND_SUCCESSES + 2 * kind + 1, successes, latencySums);
   }
 
   /** How many slots the zone's window has. */

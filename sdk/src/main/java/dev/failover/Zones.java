@@ -668,10 +668,9 @@ final class Zones {
 
   /**
    * Whether zone {@code i} is also slower than the other zones of its region (the zones the pooled
-   * reference takes) when compared at the same times and on the same kind of request ({@link
-   * ZoneState#kindOf}): over the window's slots in which both it and they had timed answers to
-   * requests of one kind, kind by kind, each slot's mean latency weighted alike on both sides (by
-   * the smaller of the two counts), it is above {@code others + max(others x MIN_LATENCY_RATIO,
+   * reference takes) when compared at the same times: over the window's slots in which both it and
+   * they had timed answers, each slot's mean latency weighted alike on both sides (by the smaller
+   * of the two counts), it is above {@code others + max(others x MIN_LATENCY_RATIO,
    * MIN_LATENCY_DELTA)}. A zone's mean over the window mixes the moments it happened to get
    * traffic: the zone that takes the failover traffic in the second the client or its host was slow
    * (the retries of a zone that just went down) would otherwise stand out against a zone that got
@@ -683,40 +682,32 @@ final class Zones {
     int slots = z.slots();
     long[] mine = new long[slots];
     long[] mineSum = new long[slots];
+    z.timedPerSlot(now, mine, mineSum);
     long[] others = new long[slots];
     long[] othersSum = new long[slots];
     long[] count = new long[slots];
     long[] sum = new long[slots];
+    for (ZoneState o : zones) {
+      if (o == z || o.slots() != slots || !o.locality.region().equals(z.locality.region())) {
+        continue;
+      }
+      o.timedPerSlot(now, count, sum);
+      for (int s = 0; s < slots; s++) {
+        others[s] += count[s];
+        othersSum[s] += sum[s];
+      }
+    }
     double weights = 0;
     double mineWeighted = 0;
     double othersWeighted = 0;
-    // Kind by kind: the zone that carries all of a client's requests (its home) is compared with
-    // the retries and hedges of the same requests in the other zones, not with whatever reached
-    // them. A slow report that is slow everywhere made the home zone, which alone carried it, look
-    // 80 times slower than zones that saw only the retries of fast calls (a review: evacuated).
-    for (int kind = 0; kind < ZoneState.KINDS; kind++) {
-      z.timedPerSlot(now, kind, mine, mineSum);
-      java.util.Arrays.fill(others, 0);
-      java.util.Arrays.fill(othersSum, 0);
-      for (ZoneState o : zones) {
-        if (o == z || o.slots() != slots || !o.locality.region().equals(z.locality.region())) {
-          continue;
-        }
-        o.timedPerSlot(now, kind, count, sum);
-        for (int s = 0; s < slots; s++) {
-          others[s] += count[s];
-          othersSum[s] += sum[s];
-        }
+    for (int s = 0; s < slots; s++) {
+      if (mine[s] == 0 || others[s] == 0) {
+        continue;
       }
-      for (int s = 0; s < slots; s++) {
-        if (mine[s] == 0 || others[s] == 0) {
-          continue;
-        }
-        double w = Math.min(mine[s], others[s]);
-        weights += w;
-        mineWeighted += w * ((double) mineSum[s] / mine[s]);
-        othersWeighted += w * ((double) othersSum[s] / others[s]);
-      }
+      double w = Math.min(mine[s], others[s]);
+      weights += w;
+      mineWeighted += w * ((double) mineSum[s] / mine[s]);
+      othersWeighted += w * ((double) othersSum[s] / others[s]);
     }
     if (weights < MIN_POOLED_SAMPLES) {
       return false;

@@ -245,61 +245,6 @@ class ZonesTest {
   }
 
   /**
-   * The home zone carries every request, a slow report (1.5 s, slow in every zone) among fast
-   * lookups; the other zones see only the retries of lookups (a review saturated the dispatcher
-   * with 300 callers of the report: the queued lookups timed out and were retried elsewhere). Over
-   * the window the home zone's mean is 80 times theirs, and it was evacuated for its latency;
-   * request kind by request kind, it answers as fast as they do.
-   */
-  @Test
-  void aHomeZoneThatAloneCarriesASlowRequestIsNoLatencyOutlier() {
-    Router r = router("us-east-1a", "us-east-1b", "us-east-1c");
-    int report = ZoneState.kindOf(get("/reports/quarterly"));
-    int lookup = ZoneState.kindOf(get("/users/00u1"));
-    assertThat(report).isNotEqualTo(lookup);
-    for (int s = 0; s < 3; s++) {
-      record(r, "us-east-1a", 10, 1500 * MS, report);
-      record(r, "us-east-1a", 40, 10 * MS, lookup);
-      record(r, "us-east-1b", 10, 10 * MS, lookup);
-      record(r, "us-east-1c", 10, 11 * MS, lookup);
-      clock.advance(Duration.ofSeconds(1));
-    }
-    r.zones().evaluate(clock.nanos());
-    assertThat(zone(r, "us-east-1a").evacuated()).isFalse();
-    assertThat(events).isEmpty();
-  }
-
-  /** The same mix with the lookups slow in the home zone too: it is slower on the same requests. */
-  @Test
-  void aHomeZoneSlowOnTheRequestsTheOthersAlsoAnsweredIsALatencyOutlier() {
-    Router r = router("us-east-1a", "us-east-1b", "us-east-1c");
-    int report = ZoneState.kindOf(get("/reports/quarterly"));
-    int lookup = ZoneState.kindOf(get("/users/00u1"));
-    for (int s = 0; s < 3; s++) {
-      record(r, "us-east-1a", 10, 1500 * MS, report);
-      record(r, "us-east-1a", 40, 400 * MS, lookup);
-      record(r, "us-east-1b", 10, 10 * MS, lookup);
-      record(r, "us-east-1c", 10, 11 * MS, lookup);
-      clock.advance(Duration.ofSeconds(1));
-    }
-    r.zones().evaluate(clock.nanos());
-    assertThat(zone(r, "us-east-1a").evacuated()).isTrue();
-    assertThat(zone(r, "us-east-1a").reason).startsWith("mean latency");
-  }
-
-  private static okhttp3.Request get(String path) {
-    return new okhttp3.Request.Builder().url("http://directory" + path).build();
-  }
-
-  /** {@code n} successes of request kind {@code kind} in {@code name}, each {@code latency}. */
-  private void record(Router r, String name, int n, long latencyNanos, int kind) {
-    ZoneState z = zone(r, name);
-    for (int i = 0; i < n; i++) {
-      z.record(false, false, latencyNanos, kind, clock.nanos());
-    }
-  }
-
-  /**
    * An evacuated zone gets a probe a second: too few answers to compare at the same times, so its
    * slow probes alone keep it out (compared at the same times, it came back while still slow).
    */

@@ -2,12 +2,9 @@ package dev.failover.statemachine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.failover.Attempt;
 import dev.failover.FailoverClient;
-import dev.failover.FailoverSnapshot;
 import dev.failover.FakeClock;
 import dev.failover.HedgePolicy;
-import dev.failover.Outcome;
 import dev.failover.ZonePolicy;
 import java.time.Duration;
 import java.util.function.UnaryOperator;
@@ -176,28 +173,6 @@ final class Harness implements AutoCloseable {
    * every callback, event and attempt there will ever be has happened. Checks that no timer task
    * threw.
    */
-  /**
-   * Waits for the call to {@code path} and its two attempts to be told, and checks that its first
-   * attempt lost the race to its hedge (cancelled).
-   */
-  void awaitFirstAttemptOvertaken(String path) {
-    events.awaitCallFinished(path);
-    events.awaitAttempt(path, 2);
-    assertThat(events.attempts(path))
-        .filteredOn(a -> a.kind() == Attempt.Kind.FIRST)
-        .singleElement()
-        .extracting(Attempt::outcome)
-        .isEqualTo(Outcome.CANCELLED);
-  }
-
-  /** The zone named {@code zone} (such as {@code "us-east-1a"}) in the client's snapshot now. */
-  FailoverSnapshot.Zone zone(String zone) {
-    return client.snapshot().zones().stream()
-        .filter(z -> z.locality().zone().equals(zone))
-        .findFirst()
-        .orElseThrow();
-  }
-
   void quiesce() {
     client.close();
     assertThat(scheduler.failures()).as("exceptions thrown by timer tasks").isEmpty();
