@@ -126,6 +126,16 @@ final class EndpointState {
   int probeSuccesses;
   int probeFailures;
 
+  /** Whether a failed probe of the current streak of failures was answered (not a timeout). */
+  boolean probeFailureAnswered;
+
+  /**
+   * Whether the endpoint is down on probes that only timed out: no refusal, no bad status. Written
+   * by the health checker, read by the zones' judgement: such an endpoint does not corroborate its
+   * zone's outage (a client too slow to read its probes' answers times them out everywhere).
+   */
+  volatile boolean downOnTimeouts;
+
   EndpointState(
       String service,
       Endpoint endpoint,
@@ -648,6 +658,9 @@ final class EndpointState {
   }
 
   void setDown(boolean down) {
+    if (!down) {
+      downOnTimeouts = false;
+    }
     if (this.down && !down) {
       restoredAt = ticker.nanos();
     } else if (!this.down && down) {

@@ -439,7 +439,7 @@ final class HealthChecker {
                 && unreachableExcused.excused(ep.endpoint.locality(), now)) {
               skipped(ep, incarnation); // the client's network is down, not the endpoint
             } else {
-              result(ep, false, incarnation);
+              result(ep, false, e instanceof java.io.InterruptedIOException, incarnation);
             }
           }
         };
@@ -554,10 +554,21 @@ final class HealthChecker {
 
   /** Applies one probe result of the endpoint's {@code incarnation}, and schedules the next. */
   void result(EndpointState ep, boolean ok, int incarnation) {
+    result(ep, ok, false, incarnation);
+  }
+
+  /**
+   * Applies one probe result of the endpoint's {@code incarnation}, and schedules the next; {@code
+   * timedOut} for a failed probe that got no answer in time (a timeout, not a refusal or a bad
+   * status). An endpoint that goes down on timeouts alone is down, but does not corroborate its
+   * zone's outage ({@link EndpointState#downOnTimeouts}).
+   */
+  void result(EndpointState ep, boolean ok, boolean timedOut, int incarnation) {
     if (gone(ep, incarnation)) {
       return;
     }
     if (ok) {
+      ep.probeFailureAnswered = false;
       ep.probeFailures = 0;
       ep.probeSuccesses++;
       if (ep.isDown() && ep.probeSuccesses >= check.healthyThreshold()) {
@@ -575,7 +586,15 @@ final class HealthChecker {
     } else {
       ep.probeSuccesses = 0;
       ep.probeFailures++;
-      if (!ep.isDown() && ep.probeFailures >= check.unhealthyThreshold()) {
+      if (!timedOut) {
+        ep.probeFailureAnswered = true;
+      }
+      if (ep.isDown()) {
+        if (!timedOut) {
+          ep.downOnTimeouts = false; // refused or answered badly while down: hard evidence now
+        }
+      } else if (ep.probeFailures >= check.unhealthyThreshold()) {
+        ep.downOnTimeouts = !ep.probeFailureAnswered;
         ep.setDown(true);
         events.emit(
             new FailoverEvent.EndpointEjected(

@@ -382,14 +382,19 @@ final class Zones {
     return false;
   }
 
-  /** Whether active evidence backs the zone's outage: refused connections or failing checks. */
+  /**
+   * Whether active evidence backs the zone's outage: refused connections or failing checks. Not
+   * checks that only timed out: a client whose own host is too slow to read its probes' answers in
+   * time marks endpoints down everywhere at once (a review's overloaded host: 3 zones in two
+   * regions evacuated past the cap), so those count as passive evidence, under the cap.
+   */
   private static boolean corroborated(ZoneState z, long[] totals) {
     if (totals[4] >= MIN_HARD_FAILURES) {
       return true;
     }
     int down = 0;
     for (EndpointState s : z.endpoints) {
-      if (s.isDown()) {
+      if (s.isDown() && !s.downOnTimeouts) {
         down++;
       }
     }

@@ -236,9 +236,64 @@ class HealthProbeClientTest {
       assertThat(thrice.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
       assertThat(twiceRefused.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
       assertThat(refused.isDown()).as("refused").isTrue();
+      // Refused: hard evidence, which corroborates its zone's outage.
+      assertThat(refused.downOnTimeouts).isFalse();
       assertThat(own.isDown()).as("failed by the application's interceptor").isFalse();
     } finally {
       checker.stop();
+    }
+  }
+
+  /**
+   * An endpoint that accepts connections and never answers: its probes time out and it goes down,
+   * on timeouts alone, which do not corroborate its zone's outage (a client too slow to read its
+   * probes' answers times them out everywhere at once).
+   */
+  @Test
+  void anEndpointDownOnProbesThatTimedOutIsDownOnTimeouts() throws Exception {
+    try (java.net.ServerSocket silent =
+        new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+      Router r =
+          router(
+              List.of(
+                  Endpoint.of(
+                      "http://127.0.0.1:" + silent.getLocalPort(), "us-east-1", "us-east-1a")));
+      CountDownLatch down = new CountDownLatch(1);
+      // The SDK's interceptor (a probe that never reached it would not count), and a read timeout:
+      // the socket's own, which ran at the endpoint (the test's clock does not move).
+      OkHttpClient http =
+          new OkHttpClient.Builder()
+              .addInterceptor(new ClientCore.SeenCapture(null, clock, false))
+              .readTimeout(Duration.ofMillis(200))
+              .build();
+      clients.add(http);
+      HealthChecker checker =
+          new HealthChecker(
+              "directory",
+              HealthCheck.http("/health")
+                  .withInterval(Duration.ofMillis(20))
+                  .withTimeout(Duration.ofSeconds(20))
+                  .withThresholds(1, 1),
+              http,
+              scheduler,
+              new Random(1),
+              new Events(
+                  List.of(
+                      new FailoverListener() {
+                        @Override
+                        public void onEjected(FailoverEvent.EndpointEjected e) {
+                          down.countDown();
+                        }
+                      })));
+      try {
+        checker.start(r.endpoints());
+        assertThat(down.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+        EndpointState ep = r.endpoints().get(0);
+        assertThat(ep.isDown()).isTrue();
+        assertThat(ep.downOnTimeouts).isTrue();
+      } finally {
+        checker.stop();
+      }
     }
   }
 

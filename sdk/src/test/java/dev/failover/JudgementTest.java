@@ -657,6 +657,83 @@ class JudgementTest {
     assertThat(evacuated(strict)).containsExactly("us-east-1a");
   }
 
+  /**
+   * A whole host overloaded (a review: 64 busy threads beside the client) timed out the probes of
+   * every endpoint at once: each marked down by its health checks, which corroborated its zone's
+   * outage, and three zones in two regions were evacuated, past the cap. Probes that only time out
+   * are passive evidence now; probes refused or answered with a bad status still corroborate.
+   */
+  @Test
+  void endpointsDownOnProbeTimeoutsAloneEvacuateNoMoreThanPassiveEvidence() {
+    assertThat(evacuatedAfterFailedProbes(true)).containsExactly("us-east-1a", "us-east-1b");
+    assertThat(evacuatedAfterFailedProbes(false))
+        .containsExactly("us-east-1a", "us-east-1b", "us-west-2a");
+  }
+
+  /** An endpoint down on timeouts that is then refused is hard evidence from then on. */
+  @Test
+  void aProbeRefusedWhileDownOnTimeoutsCorroborates() {
+    Router r = router("us-east-1a", "us-east-1b", "us-east-1c", "us-west-2a", "us-west-2b");
+    withChecker(
+        checker -> {
+          failProbes(checker, r, true, "us-east-1a", "us-east-1b", "us-west-2a");
+          for (EndpointState ep : zone(r, "us-west-2a").endpoints) {
+            checker.result(ep, false, false, ep.incarnation);
+          }
+        });
+    traffic(r, "us-east-1c", 50, 0.0, false);
+    traffic(r, "us-west-2b", 50, 0.0, false);
+    r.zones().evaluate(clock.nanos());
+    assertThat(evacuated(r)).containsExactly("us-east-1a", "us-east-1b", "us-west-2a");
+  }
+
+  /**
+   * Every probe of us-east-1a, us-east-1b and us-west-2a fails ({@code timedOut}: by timing out,
+   * else refused), once, with an unhealthy threshold of 1; us-east-1c and us-west-2b serve.
+   */
+  private List<String> evacuatedAfterFailedProbes(boolean timedOut) {
+    Router r = router("us-east-1a", "us-east-1b", "us-east-1c", "us-west-2a", "us-west-2b");
+    withChecker(
+        checker -> failProbes(checker, r, timedOut, "us-east-1a", "us-east-1b", "us-west-2a"));
+    traffic(r, "us-east-1c", 50, 0.0, false);
+    traffic(r, "us-west-2b", 50, 0.0, false);
+    r.zones().evaluate(clock.nanos());
+    return evacuated(r);
+  }
+
+  private static void failProbes(
+      HealthChecker checker, Router r, boolean timedOut, String... zones) {
+    for (String zone : zones) {
+      for (EndpointState ep : r.endpoints()) {
+        if (ep.endpoint.locality().zone().equals(zone)) {
+          checker.result(ep, false, timedOut, ep.incarnation);
+          assertThat(ep.isDown()).isTrue();
+          assertThat(ep.downOnTimeouts).isEqualTo(timedOut);
+        }
+      }
+    }
+  }
+
+  /** Runs {@code use} with a health checker (thresholds 1 and 1) on a scheduler of its own. */
+  private void withChecker(java.util.function.Consumer<HealthChecker> use) {
+    java.util.concurrent.ScheduledThreadPoolExecutor scheduler =
+        new java.util.concurrent.ScheduledThreadPoolExecutor(1);
+    HealthChecker checker =
+        new HealthChecker(
+            "directory",
+            HealthCheck.http("/health").withThresholds(1, 1),
+            new okhttp3.OkHttpClient(),
+            scheduler,
+            new Random(1),
+            sink);
+    try {
+      use.accept(checker);
+    } finally {
+      checker.stop();
+      scheduler.shutdownNow();
+    }
+  }
+
   @Test
   void refusalsCorroborateAndAreNotCappedButTheLastAnsweringZoneStays() {
     Router r = router("us-east-1a", "us-east-1b", "us-east-1c", "us-west-2a");
