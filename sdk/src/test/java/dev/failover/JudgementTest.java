@@ -675,7 +675,7 @@ class JudgementTest {
   void aProbeRefusedWhileDownOnTimeoutsCorroborates() {
     Router r = router("us-east-1a", "us-east-1b", "us-east-1c", "us-west-2a", "us-west-2b");
     withChecker(
-        checker -> {
+        (checker, scheduler) -> {
           failProbes(checker, r, true, "us-east-1a", "us-east-1b", "us-west-2a");
           for (EndpointState ep : zone(r, "us-west-2a").endpoints) {
             checker.result(ep, false, false, ep.incarnation);
@@ -694,7 +694,8 @@ class JudgementTest {
   private List<String> evacuatedAfterFailedProbes(boolean timedOut) {
     Router r = router("us-east-1a", "us-east-1b", "us-east-1c", "us-west-2a", "us-west-2b");
     withChecker(
-        checker -> failProbes(checker, r, timedOut, "us-east-1a", "us-east-1b", "us-west-2a"));
+        (checker, scheduler) ->
+            failProbes(checker, r, timedOut, "us-east-1a", "us-east-1b", "us-west-2a"));
     traffic(r, "us-east-1c", 50, 0.0, false);
     traffic(r, "us-west-2b", 50, 0.0, false);
     r.zones().evaluate(clock.nanos());
@@ -715,7 +716,9 @@ class JudgementTest {
   }
 
   /** Runs {@code use} with a health checker (thresholds 1 and 1) on a scheduler of its own. */
-  private void withChecker(java.util.function.Consumer<HealthChecker> use) {
+  private void withChecker(
+      java.util.function.BiConsumer<HealthChecker, java.util.concurrent.ScheduledThreadPoolExecutor>
+          use) {
     java.util.concurrent.ScheduledThreadPoolExecutor scheduler =
         new java.util.concurrent.ScheduledThreadPoolExecutor(1);
     HealthChecker checker =
@@ -727,7 +730,7 @@ class JudgementTest {
             new Random(1),
             sink);
     try {
-      use.accept(checker);
+      use.accept(checker, scheduler);
     } finally {
       checker.stop();
       scheduler.shutdownNow();
@@ -1105,28 +1108,16 @@ class JudgementTest {
     r.update(all, clock.nanos(), false);
     assertThat(r.endpoints()).contains(ep);
     assertThat(ep.removed).isFalse();
-    java.util.concurrent.ScheduledThreadPoolExecutor scheduler =
-        new java.util.concurrent.ScheduledThreadPoolExecutor(1);
-    HealthChecker checker =
-        new HealthChecker(
-            "directory",
-            HealthCheck.http("/health").withThresholds(1, 1),
-            new okhttp3.OkHttpClient(),
-            scheduler,
-            new Random(1),
-            sink);
-    try {
-      checker.result(ep, false, sentIn);
-      assertThat(ep.isDown()).isFalse();
-      assertThat(scheduler.getQueue()).as("no probe loop of its own").isEmpty();
+    withChecker(
+        (checker, scheduler) -> {
+          checker.result(ep, false, sentIn);
+          assertThat(ep.isDown()).isFalse();
+          assertThat(scheduler.getQueue()).as("no probe loop of its own").isEmpty();
 
-      checker.result(ep, false, ep.incarnation); // a probe of the loop the return started
-      assertThat(ep.isDown()).isTrue();
-      assertThat(scheduler.getQueue()).hasSize(1);
-    } finally {
-      checker.stop();
-      scheduler.shutdownNow();
-    }
+          checker.result(ep, false, ep.incarnation); // a probe of the loop the return started
+          assertThat(ep.isDown()).isTrue();
+          assertThat(scheduler.getQueue()).hasSize(1);
+        });
   }
 
   @Test
