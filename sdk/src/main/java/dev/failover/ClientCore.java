@@ -292,7 +292,7 @@ final class ClientCore implements Closeable {
         // A probe's timeout is excused by a stall long enough to explain it, as an attempt's; and
         // when the probe began in the client's first seconds (a cold JVM's first connections and
         // TLS handshakes time out on every endpoint at once, and a probe that marks an endpoint
-        // down corroborates its zone's outage by itself: the cold client evacuated its home zone).
+        // down counts against its zone: the cold client evacuated its home zone).
         // (The client's first seconds, not a replacing core's: the JVM is warm by then.)
         long cold = coldUntil;
         checker.excuseTimeoutsWhen(

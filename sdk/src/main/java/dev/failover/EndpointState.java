@@ -122,19 +122,22 @@ final class EndpointState {
   @SuppressWarnings("NullAway.Init")
   ZoneState zone;
 
-  // Health-check streaks; touched only by the scheduler thread.
+  // Health-check streaks; touched by the thread that handles the endpoint's probe result (one
+  // probe in flight at a time: a dispatcher thread, or the scheduler's).
   int probeSuccesses;
   int probeFailures;
 
-  /** Whether a failed probe of the current streak of failures was answered (not a timeout). */
-  boolean probeFailureAnswered;
+  /** Whether a failed probe of the current streak of failures was refused or answered badly. */
+  boolean probeFailureCorroborates;
 
   /**
-   * Whether the endpoint is down on probes that only timed out: no refusal, no bad status. Written
-   * by the health checker, read by the zones' judgement: such an endpoint does not corroborate its
-   * zone's outage (a client too slow to read its probes' answers times them out everywhere).
+   * Whether the endpoint is down on failed probes none of which was refused or answered with a bad
+   * status (they timed out, or failed in the client: a name that did not resolve, a TLS handshake).
+   * Written by the health checker before it marks the endpoint down, read by the zones' judgement:
+   * such an endpoint does not lift the evacuation cap (a client too slow to read its probes'
+   * answers times them out on every endpoint at once).
    */
-  volatile boolean downOnTimeouts;
+  volatile boolean downUncorroborated;
 
   EndpointState(
       String service,
@@ -658,9 +661,6 @@ final class EndpointState {
   }
 
   void setDown(boolean down) {
-    if (!down) {
-      downOnTimeouts = false;
-    }
     if (this.down && !down) {
       restoredAt = ticker.nanos();
     } else if (!this.down && down) {

@@ -439,7 +439,7 @@ final class HealthChecker {
                 && unreachableExcused.excused(ep.endpoint.locality(), now)) {
               skipped(ep, incarnation); // the client's network is down, not the endpoint
             } else {
-              result(ep, false, e instanceof java.io.InterruptedIOException, incarnation);
+              result(ep, false, refused(e), incarnation);
             }
           }
         };
@@ -552,23 +552,38 @@ final class HealthChecker {
     result(ep, ok, ep.incarnation);
   }
 
-  /** Applies one probe result of the endpoint's {@code incarnation}, and schedules the next. */
+  /**
+   * Applies one probe result of the endpoint's {@code incarnation}, and schedules the next; a
+   * failure as one that corroborates (a bad status).
+   */
   void result(EndpointState ep, boolean ok, int incarnation) {
-    result(ep, ok, false, incarnation);
+    result(ep, ok, true, incarnation);
+  }
+
+  /**
+   * Whether a probe's failure corroborates its zone's outage: a connection refused, or no route to
+   * the host (as {@link Classifier#refused} for an attempt). Not a timeout (a client too slow to
+   * read the answer times out every probe at once), nor a failure in the client (a name that did
+   * not resolve, a TLS handshake, the client's own network unreachable).
+   */
+  static boolean refused(IOException e) {
+    return (e instanceof java.net.ConnectException || e instanceof java.net.NoRouteToHostException)
+        && !Classifier.networkUnreachable(e)
+        && !Classifier.clientResourcesExhausted(e);
   }
 
   /**
    * Applies one probe result of the endpoint's {@code incarnation}, and schedules the next; {@code
-   * timedOut} for a failed probe that got no answer in time (a timeout, not a refusal or a bad
-   * status). An endpoint that goes down on timeouts alone is down, but does not corroborate its
-   * zone's outage ({@link EndpointState#downOnTimeouts}).
+   * corroborates} for a failed probe that was refused or answered with a bad status. An endpoint
+   * that goes down on failures none of which corroborates is down all the same, but does not lift
+   * the evacuation cap ({@link EndpointState#downUncorroborated}).
    */
-  void result(EndpointState ep, boolean ok, boolean timedOut, int incarnation) {
+  void result(EndpointState ep, boolean ok, boolean corroborates, int incarnation) {
     if (gone(ep, incarnation)) {
       return;
     }
     if (ok) {
-      ep.probeFailureAnswered = false;
+      ep.probeFailureCorroborates = false;
       ep.probeFailures = 0;
       ep.probeSuccesses++;
       if (ep.isDown() && ep.probeSuccesses >= check.healthyThreshold()) {
@@ -586,15 +601,15 @@ final class HealthChecker {
     } else {
       ep.probeSuccesses = 0;
       ep.probeFailures++;
-      if (!timedOut) {
-        ep.probeFailureAnswered = true;
+      if (corroborates) {
+        ep.probeFailureCorroborates = true;
       }
       if (ep.isDown()) {
-        if (!timedOut) {
-          ep.downOnTimeouts = false; // refused or answered badly while down: hard evidence now
+        if (corroborates) {
+          ep.downUncorroborated = false; // refused or answered badly while down: hard evidence now
         }
       } else if (ep.probeFailures >= check.unhealthyThreshold()) {
-        ep.downOnTimeouts = !ep.probeFailureAnswered;
+        ep.downUncorroborated = !ep.probeFailureCorroborates;
         ep.setDown(true);
         events.emit(
             new FailoverEvent.EndpointEjected(

@@ -235,8 +235,8 @@ public final class ZonePolicy {
    *
    * @param maxEvacuatedPercent 1 to 100: the most zones, in percent of all, that latency, error
    *     rates and breaker ejections may evacuate at once; zones whose outage is corroborated by
-   *     refused connections or by health checks refused or answered badly (not ones that only time
-   *     out) are not counted against it
+   *     refused connections or by health checks refused or answered badly (not ones that time out
+   *     or fail in the client) are not counted against it
    * @return the copy
    * @throws InvalidSettingException if out of range
    * @throws IllegalStateException on {@link #off()}

@@ -244,7 +244,7 @@ final class Zones {
       switch (z.phase) {
         case ACTIVE, RAMPING -> {
           if (bad != null && mayEvacuate(z, totals, i, now)) {
-            z.corroborated = corroborated(z, totals[i]);
+            z.corroborated = hardOutage(z, totals[i]);
             evacuate(z, bad, now);
           } else if (z.phase == ZoneState.Phase.RAMPING && now - z.phaseSince >= slowStartNanos) {
             z.phase = ZoneState.Phase.ACTIVE;
@@ -383,18 +383,33 @@ final class Zones {
   }
 
   /**
-   * Whether active evidence backs the zone's outage: refused connections or failing checks. Not
-   * checks that only timed out: a client whose own host is too slow to read its probes' answers in
-   * time marks endpoints down everywhere at once (a review's overloaded host: 3 zones in two
-   * regions evacuated past the cap), so those count as passive evidence, under the cap.
+   * Whether active evidence backs the zone's outage, which lifts the evacuation cap: refused
+   * connections, or checks refused or answered badly. Not checks that only timed out or failed in
+   * the client: a client whose own host is too slow to read its probes' answers in time marks
+   * endpoints down everywhere at once (a review's overloaded host: 3 zones in two regions evacuated
+   * past the cap), so those count as passive evidence, under the cap.
    */
   private static boolean corroborated(ZoneState z, long[] totals) {
+    return hardOutage(z, totals, false);
+  }
+
+  /**
+   * Whether the zone's outage is a hard one, for its return (see {@code ZoneState.corroborated}):
+   * refused connections, or more than half its endpoints down by health checks, whatever failed
+   * their probes. Such an outage ends as a whole: its zone is clean once its endpoints take traffic
+   * and its last attempts succeeded.
+   */
+  private static boolean hardOutage(ZoneState z, long[] totals) {
+    return hardOutage(z, totals, true);
+  }
+
+  private static boolean hardOutage(ZoneState z, long[] totals, boolean anyDown) {
     if (totals[4] >= MIN_HARD_FAILURES) {
       return true;
     }
     int down = 0;
     for (EndpointState s : z.endpoints) {
-      if (s.isDown() && !s.downOnTimeouts) {
+      if (s.isDown() && (anyDown || !s.downUncorroborated)) {
         down++;
       }
     }

@@ -237,7 +237,7 @@ class HealthProbeClientTest {
       assertThat(twiceRefused.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
       assertThat(refused.isDown()).as("refused").isTrue();
       // Refused: hard evidence, which corroborates its zone's outage.
-      assertThat(refused.downOnTimeouts).isFalse();
+      assertThat(refused.downUncorroborated).isFalse();
       assertThat(own.isDown()).as("failed by the application's interceptor").isFalse();
     } finally {
       checker.stop();
@@ -250,7 +250,7 @@ class HealthProbeClientTest {
    * probes' answers times them out everywhere at once).
    */
   @Test
-  void anEndpointDownOnProbesThatTimedOutIsDownOnTimeouts() throws Exception {
+  void anEndpointDownOnProbesThatTimedOutDoesNotLiftTheCap() throws Exception {
     try (java.net.ServerSocket silent =
         new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
       Router r =
@@ -290,7 +290,7 @@ class HealthProbeClientTest {
         assertThat(down.await(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
         EndpointState ep = r.endpoints().get(0);
         assertThat(ep.isDown()).isTrue();
-        assertThat(ep.downOnTimeouts).isTrue();
+        assertThat(ep.downUncorroborated).isTrue();
       } finally {
         checker.stop();
       }

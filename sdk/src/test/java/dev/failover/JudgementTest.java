@@ -675,10 +675,11 @@ class JudgementTest {
   void aProbeRefusedWhileDownOnTimeoutsCorroborates() {
     Router r = router("us-east-1a", "us-east-1b", "us-east-1c", "us-west-2a", "us-west-2b");
     withChecker(
+        1,
         (checker, scheduler) -> {
           failProbes(checker, r, true, "us-east-1a", "us-east-1b", "us-west-2a");
           for (EndpointState ep : zone(r, "us-west-2a").endpoints) {
-            checker.result(ep, false, false, ep.incarnation);
+            checker.result(ep, false, true, ep.incarnation); // refused
           }
         });
     traffic(r, "us-east-1c", 50, 0.0, false);
@@ -688,12 +689,60 @@ class JudgementTest {
   }
 
   /**
+   * With an unhealthy threshold of 2, an endpoint is down on the streak of failures that marked it
+   * down: one refusal among them corroborates; a good probe starts the streak over.
+   */
+  @Test
+  void theStreakThatMarksAnEndpointDownDecidesWhetherItCorroborates() {
+    Router r = router("us-east-1a", "us-east-1b");
+    EndpointState ep = endpoint(r, "us-east-1a");
+    withChecker(
+        2,
+        (checker, scheduler) -> {
+          checker.result(ep, false, true, ep.incarnation); // refused
+          checker.result(ep, true, ep.incarnation);
+          checker.result(ep, false, false, ep.incarnation); // timed out
+          assertThat(ep.isDown()).isFalse();
+          checker.result(ep, false, false, ep.incarnation); // timed out
+          assertThat(ep.isDown()).isTrue();
+          assertThat(ep.downUncorroborated).as("the refusal was before a good probe").isTrue();
+          checker.result(ep, true, ep.incarnation);
+          assertThat(ep.isDown()).isFalse();
+          checker.result(ep, false, true, ep.incarnation); // refused
+          checker.result(ep, false, false, ep.incarnation); // timed out
+          assertThat(ep.isDown()).isTrue();
+          assertThat(ep.downUncorroborated).as("a refusal in the streak").isFalse();
+        });
+  }
+
+  /**
+   * Which failures of a probe corroborate: a refusal or no route; not a timeout or the client's.
+   */
+  @Test
+  void onlyARefusedProbeCorroborates() {
+    assertThat(HealthChecker.refused(new java.net.ConnectException("Connection refused"))).isTrue();
+    assertThat(HealthChecker.refused(new java.net.NoRouteToHostException("No route to host")))
+        .isTrue();
+    assertThat(HealthChecker.refused(new java.net.SocketTimeoutException("connect timed out")))
+        .isFalse();
+    assertThat(HealthChecker.refused(new java.io.InterruptedIOException("timeout"))).isFalse();
+    assertThat(HealthChecker.refused(new java.net.UnknownHostException("dir-a.internal")))
+        .isFalse();
+    assertThat(HealthChecker.refused(new javax.net.ssl.SSLHandshakeException("bad certificate")))
+        .isFalse();
+    assertThat(HealthChecker.refused(new java.net.ConnectException("Network is unreachable")))
+        .isFalse();
+    assertThat(HealthChecker.refused(new java.net.SocketException("Connection reset"))).isFalse();
+  }
+
+  /**
    * Every probe of us-east-1a, us-east-1b and us-west-2a fails ({@code timedOut}: by timing out,
    * else refused), once, with an unhealthy threshold of 1; us-east-1c and us-west-2b serve.
    */
   private List<String> evacuatedAfterFailedProbes(boolean timedOut) {
     Router r = router("us-east-1a", "us-east-1b", "us-east-1c", "us-west-2a", "us-west-2b");
     withChecker(
+        1,
         (checker, scheduler) ->
             failProbes(checker, r, timedOut, "us-east-1a", "us-east-1b", "us-west-2a"));
     traffic(r, "us-east-1c", 50, 0.0, false);
@@ -707,16 +756,20 @@ class JudgementTest {
     for (String zone : zones) {
       for (EndpointState ep : r.endpoints()) {
         if (ep.endpoint.locality().zone().equals(zone)) {
-          checker.result(ep, false, timedOut, ep.incarnation);
+          checker.result(ep, false, !timedOut, ep.incarnation);
           assertThat(ep.isDown()).isTrue();
-          assertThat(ep.downOnTimeouts).isEqualTo(timedOut);
+          assertThat(ep.downUncorroborated).isEqualTo(timedOut);
         }
       }
     }
   }
 
-  /** Runs {@code use} with a health checker (thresholds 1 and 1) on a scheduler of its own. */
+  /**
+   * Runs {@code use} with a health checker (a healthy threshold of 1, an unhealthy one of {@code
+   * unhealthy}) on a scheduler of its own.
+   */
   private void withChecker(
+      int unhealthy,
       java.util.function.BiConsumer<HealthChecker, java.util.concurrent.ScheduledThreadPoolExecutor>
           use) {
     java.util.concurrent.ScheduledThreadPoolExecutor scheduler =
@@ -724,7 +777,7 @@ class JudgementTest {
     HealthChecker checker =
         new HealthChecker(
             "directory",
-            HealthCheck.http("/health").withThresholds(1, 1),
+            HealthCheck.http("/health").withThresholds(1, unhealthy),
             new okhttp3.OkHttpClient(),
             scheduler,
             new Random(1),
@@ -971,20 +1024,57 @@ class JudgementTest {
       for (EndpointState ep : a.endpoints) {
         ep.probeSuccesses = checks ? 2 : 0;
       }
-      long healed = clock.nanos();
-      while (a.evacuated() && clock.nanos() - healed < TimeUnit.SECONDS.toNanos(30)) {
-        a.record(false, false, 5 * MS, clock.nanos()); // a probe a second succeeds
-        traffic(r, "us-east-1b", 50, 0.0, false);
-        clock.advance(Duration.ofSeconds(1));
-        r.zones().evaluate(clock.nanos());
-      }
-      long waited = clock.nanos() - healed;
+      long waited = untilReturned(r, a);
       // Clean after 3 good probes; then the hysteresis (10 s), halved when checks pass too.
       long expected = TimeUnit.SECONDS.toNanos(checks ? 3 + 5 : 3 + 10);
       assertThat(waited)
           .isBetween(
               expected - TimeUnit.SECONDS.toNanos(1), expected + TimeUnit.SECONDS.toNanos(1));
     }
+  }
+
+  /**
+   * A zone whose endpoints went down on probes that only timed out (a zone that hangs) is under the
+   * cap when it is evacuated, but it returns as a hard outage does once its checks pass: after half
+   * the wait (it was evacuated for its endpoints out, and is clean once they take traffic).
+   */
+  @Test
+  void aZoneDownOnProbeTimeoutsReturnsAsAHardOutageDoes() {
+    Router r = router("us-east-1a", "us-east-1b", "us-west-2a");
+    ZoneState a = zone(r, "us-east-1a");
+    withChecker(
+        1,
+        (checker, scheduler) -> {
+          for (EndpointState ep : a.endpoints) {
+            checker.result(ep, false, false, ep.incarnation); // timed out
+          }
+          traffic(r, "us-east-1b", 50, 0.0, false);
+          r.zones().evaluate(clock.nanos());
+          assertThat(a.evacuated()).isTrue();
+          clock.advance(Duration.ofSeconds(6));
+          for (EndpointState ep : a.endpoints) {
+            checker.result(ep, true, ep.incarnation); // it heals: its checks pass
+          }
+        });
+    long waited = untilReturned(r, a);
+    assertThat(waited)
+        .isBetween(TimeUnit.SECONDS.toNanos(5), TimeUnit.SECONDS.toNanos(6))
+        .as("half the hysteresis, judged once a second");
+  }
+
+  /**
+   * From now, a successful probe a second reaches {@code a} and us-east-1b serves, with the zones
+   * judged once a second, until {@code a} returns (30 s at most); returns how long that took.
+   */
+  private long untilReturned(Router r, ZoneState a) {
+    long healed = clock.nanos();
+    while (a.evacuated() && clock.nanos() - healed < TimeUnit.SECONDS.toNanos(30)) {
+      a.record(false, false, 5 * MS, clock.nanos()); // a probe a second succeeds
+      traffic(r, "us-east-1b", 50, 0.0, false);
+      clock.advance(Duration.ofSeconds(1));
+      r.zones().evaluate(clock.nanos());
+    }
+    return clock.nanos() - healed;
   }
 
   @Test
@@ -1109,6 +1199,7 @@ class JudgementTest {
     assertThat(r.endpoints()).contains(ep);
     assertThat(ep.removed).isFalse();
     withChecker(
+        1,
         (checker, scheduler) -> {
           checker.result(ep, false, sentIn);
           assertThat(ep.isDown()).isFalse();

@@ -1555,8 +1555,8 @@ public class FailoverProperties {
     /**
      * Most zones, in percent of all (1 to 100), that passive evidence alone (outliers, breaker
      * ejections) may evacuate at once; refusals, or health checks refused or answered badly (not
-     * ones that only time out), lift the cap, and the last zone that answers is never evacuated.
-     * When unset, 50.
+     * ones that time out or fail in the client), lift the cap, and the last zone that answers is
+     * never evacuated. When unset, 50.
      */
     private @Nullable Integer maxEvacuatedPercent;
 
