@@ -341,8 +341,9 @@ final class Zones {
   /**
    * The blast-radius rules: passive evidence alone (latency, errors, ejections by breakers)
    * evacuates at most {@code maxEvacuatedPercent} of the zones, and never a zone in a second region
-   * at once; evidence corroborated by refused connections or failing health checks is not capped.
-   * Nothing ever evacuates the last zone in rotation that still answers.
+   * at once; evidence corroborated by refused connections, or by health checks refused or answered
+   * badly ({@link #corroborated}), is not capped. Nothing ever evacuates the last zone in rotation
+   * that still answers.
    */
   private boolean mayEvacuate(ZoneState z, long[][] totals, int self, long now) {
     int n = zones.size();
