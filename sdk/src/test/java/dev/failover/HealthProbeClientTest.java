@@ -266,17 +266,9 @@ class HealthProbeClientTest {
               .addInterceptor(new ClientCore.SeenCapture(null, clock, false))
               .readTimeout(Duration.ofMillis(200))
               .build();
-      clients.add(http);
       HealthChecker checker =
-          new HealthChecker(
-              "directory",
-              HealthCheck.http("/health")
-                  .withInterval(Duration.ofMillis(20))
-                  .withTimeout(Duration.ofSeconds(20))
-                  .withThresholds(1, 1),
+          checker(
               http,
-              scheduler,
-              new Random(1),
               new Events(
                   List.of(
                       new FailoverListener() {
