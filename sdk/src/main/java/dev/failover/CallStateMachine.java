@@ -1082,7 +1082,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     // timeout is the exception: it ran its whole time, and when it began is judged by the rules
     // below.
     long judged = reachedSdk && outcome != Outcome.TIMEOUT ? now - f.tag.reachedSdkAt : duration;
-    boolean slow = f.slowLoser && f.endpoint.slowForItsRegion(judged - f.pauseHeld);
+    boolean slow = f.slowLoser && f.endpoint.slowForItsRegion(judged - f.setupNanos - f.pauseHeld);
     if (slow || outcome == Outcome.TIMEOUT) {
       core.clientHealth.slowIn(f.endpoint.endpoint.locality().region(), judged, now);
     }
@@ -1561,12 +1561,20 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       // from when it reached the SDK: one still held in the client (a slot of maxRequests, the
       // application's interceptors) never reached its endpoint, and says nothing about it.
       long now = core.ticker.nanos();
+      // Less a connection it opened before it was sent: an endpoint just back, or first asked,
+      // has no pooled connection, and its handshakes (one round trip or more) made it lose races
+      // that its answer would not have lost. A zone just healed lost enough of them to be evacuated
+      // again. One overtaken while it still connects is judged on its whole time: a zone that
+      // does not answer handshakes (blackholed) is found that way.
+      boolean reached = f.lostRace && f.tag.reachedSdk;
+      long setup = reached ? f.tag.connectionSetupNanos() : 0;
+      long from = f.tag.reachedSdkAt + setup;
       // Less what a pause of the client's held it between the two starts: the winner (a hedge
       // whose timer was late too) never saw it.
-      boolean reached = f.lostRace && f.tag.reachedSdk;
-      long held = reached ? core.clientHealth.pauseWithin(f.tag.reachedSdkAt, winnerStart, now) : 0;
+      long held = reached ? core.clientHealth.pauseWithin(from, winnerStart, now) : 0;
       f.pauseHeld = held;
-      f.slowLoser = reached && now - f.tag.reachedSdkAt - held >= 2 * (now - winnerStart);
+      f.setupNanos = setup;
+      f.slowLoser = reached && now - from - held >= 2 * (now - winnerStart);
       List<InFlight> c = pendingCancels;
       if (c == null) {
         c = new ArrayList<>(2);
@@ -1938,6 +1946,12 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
 
     /** How much of its time a pause of the client held it before the attempt that overtook it. */
     volatile long pauseHeld;
+
+    /**
+     * How long it spent opening a connection before it was sent, when it was overtaken: not counted
+     * in the race it lost.
+     */
+    volatile long setupNanos;
 
     /** Whether the call's end overtook it before its OkHttp call was made: it never left. */
     volatile boolean overtaken;

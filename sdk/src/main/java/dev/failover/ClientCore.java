@@ -254,7 +254,7 @@ final class ClientCore implements Closeable {
           // ends a call it times out by cancelling it, which would end a hanging attempt as
           // cancelled (no failure of its endpoint, never retried) instead of as a timeout.
           .callTimeout(Duration.ZERO)
-          .addNetworkInterceptor(new TransmissionCounter());
+          .addNetworkInterceptor(new TransmissionCounter(ticker));
       if (attemptInterceptor != null) {
         // After SeenCapture (the attempt's start is taken before the observations' work).
         b.addInterceptor(attemptInterceptor);
@@ -777,6 +777,12 @@ final class ClientCore implements Closeable {
 
   /** Counts each time OkHttp puts an attempt on the network, to expose its silent retries. */
   static final class TransmissionCounter implements Interceptor {
+    private final Ticker ticker;
+
+    TransmissionCounter(Ticker ticker) {
+      this.ticker = ticker;
+    }
+
     @Override
     public Response intercept(Chain chain) throws java.io.IOException {
       AttemptTag tag = chain.request().tag(AttemptTag.KEY);
@@ -806,7 +812,7 @@ final class ClientCore implements Closeable {
                 .build()
             : response;
       }
-      tag.transmissionStarted();
+      tag.transmissionStarted(ticker);
       StaleStore.Seen seen = tag.seen;
       if (seen != null) {
         // Only with the stale cache on: what a network interceptor or an Authenticator added.
@@ -908,6 +914,14 @@ final class ClientCore implements Closeable {
 
     private volatile int transmissions;
     private volatile int silentRetries;
+
+    /**
+     * When OkHttp first put the attempt on the network, its connection ready (the client's ticker):
+     * what it spent before, after {@link #reachedSdkAt}, was finding or opening a connection.
+     * Written before the first transmission is counted; read only after {@link #sent()} reads true.
+     */
+    private long firstSentAt;
+
     volatile boolean lastWasRedirect;
 
     /**
@@ -942,7 +956,8 @@ final class ClientCore implements Closeable {
      * Counts a transmission as OkHttp puts the attempt on the network; fails it instead if its
      * timeout {@linkplain #abandon() abandoned} it first.
      */
-    void transmissionStarted() throws java.io.IOException {
+    void transmissionStarted(Ticker ticker) throws java.io.IOException {
+      long at = ticker.nanos();
       int t;
       do {
         t = transmissions;
@@ -950,6 +965,9 @@ final class ClientCore implements Closeable {
           // Abandoned: the SDK ended the attempt as never sent, and may have sent its request
           // elsewhere (a POST too).
           throw new java.io.IOException("Canceled");
+        }
+        if (t == 0) {
+          firstSentAt = at; // published by the compare-and-set below
         }
       } while (!TRANSMISSIONS.compareAndSet(this, t, t + 1));
       if (t > 0 && !lastWasRedirect) {
@@ -970,6 +988,19 @@ final class ClientCore implements Closeable {
 
     boolean sent() {
       return transmissions > 0;
+    }
+
+    /**
+     * How long the attempt spent getting a connection before it was first sent: from when it
+     * {@linkplain #reachedSdk reached the SDK} to its first transmission (a new connection's DNS
+     * lookup, TCP and TLS handshakes; next to nothing for a pooled one). 0 if it was not sent yet
+     * or never reached the SDK.
+     */
+    long connectionSetupNanos() {
+      if (transmissions <= 0 || !reachedSdk) {
+        return 0;
+      }
+      return Math.max(0, firstSentAt - reachedSdkAt);
     }
 
     int silentRetries() {

@@ -423,7 +423,7 @@ class HealthProbeClientTest {
       CountDownLatch down = new CountDownLatch(1);
       OkHttpClient http =
           new OkHttpClient.Builder()
-              .addNetworkInterceptor(new ClientCore.TransmissionCounter())
+              .addNetworkInterceptor(new ClientCore.TransmissionCounter(Ticker.system()))
               .build();
       HealthChecker checker =
           checker(

@@ -23,4 +23,16 @@ public final class ReachedSdk {
       reach.passedSdk = true;
     }
   }
+
+  /**
+   * Marks {@code request}, an attempt, as put on the network at {@code nanos}, its connection
+   * ready, as the SDK's network interceptor does.
+   */
+  public static void sentOnNetwork(Request request, long nanos) throws java.io.IOException {
+    ClientCore.AttemptTag tag = request.tag(ClientCore.AttemptTag.KEY);
+    if (tag == null) {
+      throw new AssertionError("not an attempt: " + request);
+    }
+    tag.transmissionStarted(() -> nanos);
+  }
 }

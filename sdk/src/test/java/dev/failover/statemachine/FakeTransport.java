@@ -202,6 +202,18 @@ final class FakeTransport {
       ReachedSdk.mark(request, ticker.nanos());
     }
 
+    /**
+     * Marks the attempt as put on the network now, as when OkHttp has its connection ready: the
+     * time since it reached the SDK went to finding or opening one.
+     */
+    void sendOnNetwork(Ticker ticker) {
+      try {
+        ReachedSdk.sentOnNetwork(request, ticker.nanos());
+      } catch (IOException e) {
+        throw new AssertionError("the attempt was abandoned before it was sent: " + this, e);
+      }
+    }
+
     /** Answers with a response of this status. */
     void respond(int code, String... headerNamesAndValues) {
       answer(new Reply(code, Headers.of(headerNamesAndValues), null));

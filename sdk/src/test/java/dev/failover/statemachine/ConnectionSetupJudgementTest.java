@@ -1,0 +1,141 @@
+package dev.failover.statemachine;
+
+import static dev.failover.statemachine.Harness.A1;
+import static dev.failover.statemachine.Harness.B1;
+import static dev.failover.statemachine.Harness.HEDGE_DELAY;
+import static dev.failover.statemachine.Harness.W1;
+import static dev.failover.statemachine.Harness.get;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.failover.Attempt;
+import dev.failover.FailoverSnapshot;
+import dev.failover.Outcome;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A race lost by an attempt that had to open a connection first, on fake time: an endpoint just
+ * back (or first asked) has none pooled, and its handshakes are no slowness of its answers.
+ */
+class ConnectionSetupJudgementTest {
+
+  /** The home zone's error rate after one race its first attempt lost to the hedge. */
+  private static double homeErrorRateAfterLostRace(long sentAfterMillis) {
+    try (Harness h = Harness.hedging()) {
+      String path = "/cold/" + sentAfterMillis;
+      long t0 = h.scheduler.now();
+      RecordingCallback cb = new RecordingCallback();
+      h.enqueue(get(path), cb);
+      FakeTransport.Exchange first = h.transport.next();
+      assertThat(first.host()).isEqualTo(A1);
+      if (sentAfterMillis == 0) {
+        first.sendOnNetwork(h.clock); // on a pooled connection
+      }
+      h.scheduler.awaitOneShotAt(t0 + HEDGE_DELAY.toNanos());
+      // Time runs with the scheduler's tasks on time: no pause of the client's.
+      h.scheduler.advanceTo(t0 + HEDGE_DELAY.toNanos());
+      FakeTransport.Exchange hedge = h.transport.next();
+      assertThat(hedge.host()).isEqualTo(B1);
+      // The first attempt has its connection ready sentAfterMillis after it began (at once when 0,
+      // else after the hedge left; never when negative); the hedge answers 100 ms after it left,
+      // 200 ms after the first attempt began.
+      if (sentAfterMillis > 0) {
+        h.scheduler.advanceTo(t0 + Duration.ofMillis(sentAfterMillis).toNanos());
+        first.sendOnNetwork(h.clock);
+      }
+      h.scheduler.advanceTo(t0 + HEDGE_DELAY.multipliedBy(2).toNanos());
+      hedge.respond(200);
+      assertThat(cb.awaitStatus()).isEqualTo(200);
+      h.events.awaitCallFinished(path);
+      h.events.awaitAttempt(path, 2);
+      assertThat(h.events.attempts(path))
+          .filteredOn(a -> a.kind() == Attempt.Kind.FIRST)
+          .singleElement()
+          .extracting(Attempt::outcome)
+          .isEqualTo(Outcome.CANCELLED);
+      h.quiesce();
+      FailoverSnapshot.Zone home =
+          h.client.snapshot().zones().stream()
+              .filter(z -> z.locality().zone().equals("us-east-1a"))
+              .findFirst()
+              .orElseThrow();
+      assertThat(h.client.snapshot().clientStalled()).isFalse();
+      return home.errorRatePercent();
+    }
+  }
+
+  @Test
+  void aRaceLostWhileTheLoserOpenedItsConnectionIsNoEvidence() {
+    // Sent after 150 ms of handshakes, overtaken 50 ms later by a hedge that ran 100 ms: its
+    // answer was not slow. Before, it had lost "by far" (200 ms against 100 ms).
+    assertThat(homeErrorRateAfterLostRace(150)).isZero();
+  }
+
+  @Test
+  void aRaceLostStillConnectingCounts() {
+    // No connection after 200 ms, against a hedge answered in 100 ms: a zone that does not answer
+    // handshakes (blackholed) is found this way.
+    assertThat(homeErrorRateAfterLostRace(-1)).isPositive();
+  }
+
+  @Test
+  void aRaceLostByFarOnAPooledConnectionCounts() {
+    // Sent at once, still unanswered 200 ms later against a hedge's 100 ms: slow.
+    assertThat(homeErrorRateAfterLostRace(0)).isPositive();
+  }
+
+  /**
+   * The west zone's error rate after one race its first attempt, sent after {@code sentAfterMillis}
+   * of handshakes, lost to a hedge to the east answered 25 ms after it left, 125 ms after the first
+   * attempt began. The west region answers in 60 ms as a rule.
+   */
+  private static double farErrorRateAfterLostRace(long sentAfterMillis) {
+    try (Harness h = new Harness(b -> b.hedging(Harness.HEDGING).home("us-west-2", "us-west-2a"))) {
+      for (int i = 0; i < 2; i++) {
+        // Two calls answered in 60 ms: its region's usual latency, and a whole hedge token.
+        RecordingCallback cb = new RecordingCallback();
+        h.enqueue(get("/west/warm-up/" + i), cb);
+        FakeTransport.Exchange e = h.transport.next();
+        assertThat(e.host()).isEqualTo(W1);
+        h.scheduler.advance(Duration.ofMillis(60));
+        e.respond(200);
+        assertThat(cb.awaitStatus()).isEqualTo(200);
+        h.events.awaitCallFinished("/west/warm-up/" + i);
+      }
+      String path = "/west/cold/" + sentAfterMillis;
+      long t0 = h.scheduler.now();
+      RecordingCallback cb = new RecordingCallback();
+      h.enqueue(get(path), cb);
+      FakeTransport.Exchange first = h.transport.next();
+      assertThat(first.host()).isEqualTo(W1);
+      h.scheduler.awaitOneShotAt(t0 + HEDGE_DELAY.toNanos());
+      h.scheduler.advanceTo(t0 + Duration.ofMillis(sentAfterMillis).toNanos());
+      first.sendOnNetwork(h.clock);
+      h.scheduler.advanceTo(t0 + HEDGE_DELAY.toNanos());
+      FakeTransport.Exchange hedge = h.transport.next();
+      assertThat(hedge.host()).isNotEqualTo(W1);
+      h.scheduler.advanceTo(t0 + Duration.ofMillis(125).toNanos());
+      hedge.respond(200);
+      assertThat(cb.awaitStatus()).isEqualTo(200);
+      h.events.awaitCallFinished(path);
+      h.events.awaitAttempt(path, 2);
+      h.quiesce();
+      assertThat(h.client.snapshot().clientStalled()).isFalse();
+      return h.client.snapshot().zones().stream()
+          .filter(z -> z.locality().zone().equals("us-west-2a"))
+          .findFirst()
+          .orElseThrow()
+          .errorRatePercent();
+    }
+  }
+
+  @Test
+  void aFarRegionsRaceIsJudgedAgainstItsUsualLatencyWithoutItsHandshakes() {
+    // Sent after 70 ms of handshakes, overtaken 55 ms later by a hedge that ran 25 ms: lost by far
+    // (55 against 25 ms), but not slow for its region (55 ms, under twice 60). Before, its 125 ms
+    // with the handshakes were (at least 120).
+    assertThat(farErrorRateAfterLostRace(70)).isZero();
+    // Sent after 1 ms, unanswered 124 ms later: slow for its region too.
+    assertThat(farErrorRateAfterLostRace(1)).isPositive();
+  }
+}
