@@ -1600,13 +1600,22 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       // from when it reached the SDK: one still held in the client (a slot of maxRequests, the
       // application's interceptors) never reached its endpoint, and says nothing about it.
       long now = core.ticker.nanos();
-      // Less a connection it opened before it was sent: an endpoint just back, or first asked,
-      // has no pooled connection, and its handshakes (one round trip or more) made it lose races
-      // that its answer would not have lost. A zone just healed lost enough of them to be evacuated
-      // again. One overtaken while it still connects is judged on its whole time: a zone that
-      // does not answer handshakes (blackholed) is found that way.
+      // Less the time it took to get a connection before it was sent: an endpoint just back, or
+      // first asked, has no pooled connection, and its handshakes (a round trip or more) made it
+      // lose races that its answer would not have lost. A zone just healed lost enough of them to
+      // be evacuated again. Not when that set-up itself lost by far (at least twice the winner's
+      // time and twice its region's usual latency): handshakes that slow are the endpoint's, and
+      // over HTTP/1.1 every loser's connection is closed, so such an endpoint would be cold, and
+      // excused, on every call. One overtaken while it still connects (or stamped sent only after
+      // this reading of the time) is judged on its whole time: a zone that does not answer
+      // handshakes (blackholed) is found that way.
       boolean reached = f.lostRace && f.tag.reachedSdk;
       long setup = reached ? f.tag.connectionSetupNanos() : 0;
+      if (setup > 0
+          && (f.tag.reachedSdkAt + setup - now > 0
+              || (setup >= 2 * (now - winnerStart) && f.endpoint.slowForItsRegion(setup)))) {
+        setup = 0;
+      }
       long from = f.tag.reachedSdkAt + setup;
       // Less what a pause of the client's held it between the two starts: the winner (a hedge
       // whose timer was late too) never saw it.

@@ -136,18 +136,15 @@ final class SlidingWindow {
   /**
    * Counters {@code a} and {@code b} of each slot, by slot, over the window ending at {@code now}:
    * 0 for a slot whose period lies outside it, or that moved on to a new period while it was read.
-   * {@code b} is read before {@code a}: counted by a writer that adds to {@code a} first, {@code b}
-   * is never ahead of it. Windows with the same slots and slot length line up: slot {@code s} of
-   * each counts the same period.
+   * Windows with the same slots and slot length line up: slot {@code s} of each counts the same
+   * period.
    */
   void perSlot(long now, int a, int b, long[] intoA, long[] intoB) {
     long current = Math.floorDiv(now, slotNanos);
     for (int s = 0; s < slots; s++) {
       long p = (long) PERIOD.getVolatile(period, s);
-      // b before a: a writer that adds to a before b (timed successes, then their latency sum) is
-      // never seen with b counted and a not (one latency without its count inflates a slot's mean).
-      long vb = counts.get(s * width + b);
       long va = counts.get(s * width + a);
+      long vb = counts.get(s * width + b);
       boolean same = (long) PERIOD.getVolatile(period, s) == p;
       boolean in = same && p > current - slots && p <= current;
       intoA[s] = in ? va : 0;
