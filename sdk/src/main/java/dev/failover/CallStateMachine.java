@@ -194,13 +194,6 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   @GuardedBy("this")
   private long retryTokenAt;
 
-  /**
-   * Whether the pending retry took a budget token: not when the attempt it repeats never left the
-   * client.
-   */
-  @GuardedBy("this")
-  private boolean retryCharged;
-
   @GuardedBy("this")
   private @Nullable Future<?> hedgeTimer;
 
@@ -799,7 +792,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       core.attempts.decrement();
       if (f.kind == Attempt.Kind.RETRY) {
         core.retries.decrement();
-        refundRetryLocked();
+        core.budget.refund(retryTokenAt);
       } else if (f.kind == Attempt.Kind.HEDGE) {
         core.hedgesSent.decrement();
         core.hedger.refund(f.start, core.budget); // taken when it was decided, its start
@@ -1240,7 +1233,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
               Ending.failed(exception(FailoverException.Reason.RETRIES_EXHAUSTED, failure)));
         }
       } else {
-        retryOrGiveUpLocked(f.attempt(start), response, failure, now, neverLeftClient(f));
+        retryOrGiveUpLocked(f.attempt(start), response, failure, now);
       }
     }
     if (restoreZone) {
@@ -1288,7 +1281,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
           if (wasInFlight) {
             f.ended(Outcome.PROTOCOL_ERROR, 0, now - f.start, io);
             ended.add(f);
-            retryOrGiveUpLocked(f.attempt(start), null, io, now, false);
+            retryOrGiveUpLocked(f.attempt(start), null, io, now);
           } else if (inFlight.isEmpty()) {
             lastFailure = io;
             failLocked(FailoverException.Reason.RETRIES_EXHAUSTED);
@@ -1311,34 +1304,9 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   @GuardedBy("this")
   private @Nullable IOException lastFailure;
 
-  /**
-   * Whether nothing of the attempt got past the client: nothing of its call ever passed the SDK's
-   * first interceptor (it was held for a slot of {@code maxRequests} or in the application's
-   * interceptors until it timed out), so nothing of it went onto the network. Repeating it adds no
-   * load to any server, so it takes no retry-budget token.
-   */
-  private static boolean neverLeftClient(InFlight f) {
-    // (The SDK's first interceptor marks every request of the attempt's call that passes it, before
-    // anything of it can reach the network.)
-    return !f.tag.passedSdk;
-  }
-
-  /** Gives the pending retry's budget token back, if it took one. */
-  @GuardedBy("this")
-  private void refundRetryLocked() {
-    if (retryCharged) {
-      retryCharged = false;
-      core.budget.refund(retryTokenAt);
-    }
-  }
-
   @GuardedBy("this")
   private void retryOrGiveUpLocked(
-      Attempt attempt,
-      @Nullable Response response,
-      @Nullable IOException failure,
-      long now,
-      boolean neverLeftClient) {
+      Attempt attempt, @Nullable Response response, @Nullable IOException failure, long now) {
     lastResponse = response;
     lastFailure = failure;
     if (!inFlight.isEmpty()) {
@@ -1372,15 +1340,8 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       giveUpLocked(FailoverException.Reason.DEADLINE_EXCEEDED, attempt);
       return;
     }
-    if (neverLeftClient) {
-      // Held in the client until it timed out: a server never saw it, and its repeat is the
-      // first request of this call any server sees. The budget bounds extra load on servers; a
-      // client that holds its own attempts past their timeout (saturated, or starved of CPU) would
-      // otherwise spend it all on them and have none left for a real outage.
-      retryCharged = false;
-    } else if (core.budget.tryWithdraw(now)) {
+    if (core.budget.tryWithdraw(now)) {
       retryTokenAt = now;
-      retryCharged = true;
     } else {
       core.budgetExhausted.increment();
       emitLocked(
@@ -1405,13 +1366,13 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       launchLocked(Attempt.Kind.RETRY);
       if (sent == before) {
         // No endpoint could take the retry: its token goes back, as after a backoff.
-        refundRetryLocked();
+        core.budget.refund(retryTokenAt);
       }
     } else {
       try {
         retryTimer = core.scheduler.schedule(this::retryNow, delay, TimeUnit.NANOSECONDS);
       } catch (RejectedExecutionException e) {
-        refundRetryLocked(); // the retry is never sent
+        core.budget.refund(retryTokenAt); // the retry is never sent
         failLocked(FailoverException.Reason.CANCELLED);
       }
     }
@@ -1429,7 +1390,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       }
       if (sent == before) {
         // No endpoint could take the retry, or too little time was left: its token goes back.
-        refundRetryLocked();
+        core.budget.refund(retryTokenAt);
       }
     }
     drainOffScheduler();
@@ -1574,7 +1535,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     Future<?> r = retryTimer;
     if (r != null && r.cancel(false)) {
       // The call ended during the retry's backoff: the retry is never sent, its token goes back.
-      refundRetryLocked();
+      core.budget.refund(retryTokenAt);
     }
     Future<?> h = hedgeTimer;
     if (h != null) {

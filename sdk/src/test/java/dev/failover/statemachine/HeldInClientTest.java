@@ -9,7 +9,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.failover.FailoverEvent;
 import dev.failover.FailoverSnapshot;
 import dev.failover.HealthCheck;
-import dev.failover.Outcome;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.SocketTimeoutException;
@@ -188,55 +187,6 @@ class HeldInClientTest {
    * never reached its endpoint: it counts for nothing, where before it marked the endpoint down.
    * Once probes reach the endpoint again, a timeout counts.
    */
-  /**
-   * An attempt the client held until it timed out (a slot of {@code maxRequests}, a slow token
-   * refresh in an interceptor) never reached a server: its retry takes no retry-budget token. A
-   * client that held its own attempts (saturated, or starved of CPU) spent the budget on them, and
-   * had none left for a real outage. An attempt that reached its endpoint and timed out there still
-   * takes one.
-   */
-  @Test
-  void theRetryOfAnAttemptHeldInTheClientUntilItTimedOutTakesNoBudgetToken() {
-    assertThat(budgetAfterARetryOfATimeout(true)).isEqualTo(100.0);
-    assertThat(budgetAfterARetryOfATimeout(false)).isEqualTo(99.0);
-  }
-
-  private static double budgetAfterARetryOfATimeout(boolean heldInClient) {
-    // Attempts' timeouts run in real time, even on a fake clock.
-    Duration attemptTimeout = Duration.ofMillis(200);
-    try (Harness h =
-        new Harness(
-            b ->
-                b.backoff(Duration.ZERO, Duration.ZERO)
-                    // One retry, whose own timeout ends the call: the budget is read after that.
-                    .maxAttempts(2)
-                    .attemptTimeout(attemptTimeout)
-                    .retryBudget(0, 10, Duration.ofSeconds(10)))) {
-      assertThat(h.client.snapshot().budgetTokens()).isEqualTo(100.0);
-      if (heldInClient) {
-        h.transport.holdInClient(r -> r.url().host().equals(A1));
-      }
-      String path = "/timed-out-" + (heldInClient ? "held" : "sent");
-      RecordingCallback cb = new RecordingCallback();
-      h.enqueue(get(path), cb);
-      FakeTransport.Exchange first = h.transport.next();
-      assertThat(first.host()).isEqualTo(A1);
-      if (!heldInClient) {
-        first.sendOnNetwork(h.clock); // it reached its endpoint, which never answered
-      }
-      FakeTransport.Exchange retry = h.transport.next();
-      assertThat(retry.host()).isEqualTo(B1);
-      // Never sent, it ends as a connection that did not open in time.
-      assertThat(h.events.awaitAttempt(path, 1).outcome())
-          .isEqualTo(heldInClient ? Outcome.CONNECT_FAILED : Outcome.TIMEOUT);
-      assertThat(cb.awaitFailure().reason())
-          .isEqualTo(dev.failover.FailoverException.Reason.RETRIES_EXHAUSTED);
-      h.events.awaitCallFinished(path);
-      h.quiesce();
-      return h.client.snapshot().budgetTokens();
-    }
-  }
-
   @Test
   void aProbeThatTimedOutBeforeItReachedTheSdkIsNotCounted() {
     try (StderrCapture err = new StderrCapture();
