@@ -1567,14 +1567,13 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       // be evacuated again. Not when that set-up itself lost by far (at least twice the winner's
       // time and twice its region's usual latency): handshakes that slow are the endpoint's, and
       // over HTTP/1.1 every loser's connection is closed, so such an endpoint would be cold, and
-      // excused, on every call. One overtaken while it still connects (or stamped sent only after
-      // this reading of the time) is judged on its whole time: a zone that does not answer
-      // handshakes (blackholed) is found that way.
+      // excused, on every call. One overtaken while it still connects is judged on its whole
+      // time: a zone that does not answer handshakes (blackholed) is found that way. (One stamped
+      // sent only after this reading of the time has a set-up longer than its whole time: if it
+      // lost by far at all, its set-up did too.)
       boolean reached = f.lostRace && f.tag.reachedSdk;
       long setup = reached ? f.tag.connectionSetupNanos() : 0;
-      if (setup > 0
-          && (f.tag.reachedSdkAt + setup - now > 0
-              || (setup >= 2 * (now - winnerStart) && f.endpoint.slowForItsRegion(setup)))) {
+      if (setup > 0 && setup >= 2 * (now - winnerStart) && f.endpoint.slowForItsRegion(setup)) {
         setup = 0;
       }
       long from = f.tag.reachedSdkAt + setup;
