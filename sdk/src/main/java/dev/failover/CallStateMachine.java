@@ -1956,8 +1956,9 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     volatile long pauseHeld;
 
     /**
-     * How long it spent opening a connection before it was sent, when it was overtaken: not counted
-     * in the race it lost.
+     * How long it spent getting a connection before it was sent, when it was overtaken, that is not
+     * counted in the race it lost: 0 when it was not sent yet, or when that set-up itself lost by
+     * far.
      */
     volatile long setupNanos;
 

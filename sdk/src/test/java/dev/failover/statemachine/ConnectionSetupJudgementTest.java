@@ -150,8 +150,9 @@ class ConnectionSetupJudgementTest {
   @Test
   void aFarRegionsRaceIsJudgedAgainstItsUsualLatencyWithoutItsHandshakes() {
     // Sent after 70 ms of handshakes, overtaken 55 ms later by a hedge that ran 25 ms: lost by far
-    // (55 against 25 ms), but not slow for its region (55 ms, under twice 60). Before, its 125 ms
-    // with the handshakes were (at least 120).
+    // (55 against 25 ms), but not slow for its region (55 ms, under twice 60); nor were its
+    // handshakes (70 ms), which count whole only when they alone are. Before, its 125 ms with the
+    // handshakes were slow for its region (at least 120).
     assertThat(farErrorRateAfterLostRace(70)).isZero();
     // Sent after 1 ms, unanswered 124 ms later: slow for its region too.
     assertThat(farErrorRateAfterLostRace(1)).isPositive();
