@@ -8,7 +8,6 @@ import static dev.failover.statemachine.Harness.get;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.failover.Attempt;
-import dev.failover.FailoverSnapshot;
 import dev.failover.Outcome;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -58,13 +57,8 @@ class ConnectionSetupJudgementTest {
           .extracting(Attempt::outcome)
           .isEqualTo(Outcome.CANCELLED);
       h.quiesce();
-      FailoverSnapshot.Zone home =
-          h.client.snapshot().zones().stream()
-              .filter(z -> z.locality().zone().equals("us-east-1a"))
-              .findFirst()
-              .orElseThrow();
       assertThat(h.client.snapshot().clientStalled()).isFalse();
-      return home.errorRatePercent();
+      return h.zone("us-east-1a").errorRatePercent();
     }
   }
 
@@ -139,11 +133,7 @@ class ConnectionSetupJudgementTest {
       h.events.awaitAttempt(path, 2);
       h.quiesce();
       assertThat(h.client.snapshot().clientStalled()).isFalse();
-      return h.client.snapshot().zones().stream()
-          .filter(z -> z.locality().zone().equals("us-west-2a"))
-          .findFirst()
-          .orElseThrow()
-          .errorRatePercent();
+      return h.zone("us-west-2a").errorRatePercent();
     }
   }
 

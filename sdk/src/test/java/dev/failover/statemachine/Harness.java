@@ -159,6 +159,14 @@ final class Harness implements AutoCloseable {
     return random.copy().nextLong(ceiling.toNanos() + 1);
   }
 
+  /** The client's snapshot of the zone named {@code zone}, such as {@code us-east-1a}. */
+  dev.failover.FailoverSnapshot.Zone zone(String zone) {
+    return client.snapshot().zones().stream()
+        .filter(z -> z.locality().zone().equals(zone))
+        .findFirst()
+        .orElseThrow();
+  }
+
   /** The client's snapshot of the endpoint on {@code host}. */
   dev.failover.FailoverSnapshot.EndpointState endpoint(String host) {
     return client.snapshot().zones().stream()
