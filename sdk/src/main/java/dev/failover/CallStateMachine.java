@@ -837,7 +837,8 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
           Outcome outcome = Classifier.classify(ioe, true, false);
           if (outcome == Outcome.RESET || outcome == Outcome.PROTOCOL_ERROR) {
             tag.answeredBy = null;
-            answeredBy.bodyFailed(outcome);
+            okhttp3.Connection c = tag.connection;
+            answeredBy.bodyFailed(outcome, c != null && Classifier.connectionLost(c) ? c : null);
           }
         }
 
@@ -1060,6 +1061,15 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     return p.endsWith("/") ? p.substring(0, p.length() - 1) : p;
   }
 
+  /**
+   * The connection {@code tag}'s attempt failed on, if that connection was lost as it failed; null
+   * if it was not, or if OkHttp sent the attempt again on another connection since.
+   */
+  private static okhttp3.@Nullable Connection lostConnection(ClientCore.AttemptTag tag) {
+    okhttp3.Connection lost = tag.lostConnection;
+    return lost != null && lost == tag.connection ? lost : null;
+  }
+
   private void onResult(InFlight f, @Nullable Response response, @Nullable IOException failure) {
     long now = core.ticker.nanos();
     long duration = now - f.start;
@@ -1123,7 +1133,12 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
                 reachedSdk,
                 reachedSdk && 2 * (f.tag.reachedSdkAt - f.start) > f.timeoutNanos,
                 f.timedOut && !f.cancelled,
-                stallExplains);
+                stallExplains)
+            // Another attempt on the same connection failed as it died (a stream of one HTTP/2
+            // connection), and was counted: one connection lost is one failure. Tested last, so
+            // that only a failure counted notes its connection.
+            || ((outcome == Outcome.RESET || outcome == Outcome.PROTOCOL_ERROR)
+                && f.endpoint.connectionLostBefore(lostConnection(f.tag)));
     boolean counted =
         excused
             ? f.endpoint.excuse(f.acquired)

@@ -143,6 +143,51 @@ final class Classifier {
   }
 
   /**
+   * OkHttp's own test of a connection's health without I/O ({@code
+   * RealConnection.isHealthy(false)}, false once an HTTP/2 connection is shut down, which OkHttp
+   * does before it fails the connection's streams); null if this OkHttp has no such method. Looked
+   * up by name: an internal type.
+   */
+  private static final java.lang.invoke.@org.jspecify.annotations.Nullable MethodHandle IS_HEALTHY =
+      isHealthy();
+
+  private static java.lang.invoke.@org.jspecify.annotations.Nullable MethodHandle isHealthy() {
+    try {
+      return java.lang.invoke.MethodHandles.publicLookup()
+          .findVirtual(
+              Class.forName("okhttp3.internal.connection.RealConnection"),
+              "isHealthy",
+              java.lang.invoke.MethodType.methodType(boolean.class, boolean.class))
+          .asType(
+              java.lang.invoke.MethodType.methodType(
+                  boolean.class, okhttp3.Connection.class, boolean.class));
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  /**
+   * Whether OkHttp gave {@code connection} up: an HTTP/2 connection shut down (its socket died, or
+   * it was told to go away), a socket closed. Asked as an attempt's failure comes through the SDK's
+   * network interceptor, before OkHttp releases the connection: a failure on a connection given up
+   * then is its loss, and every attempt on it fails with it. Without OkHttp's own test (another
+   * OkHttp version), only a closed socket tells, which OkHttp closes just after failing the
+   * streams: some of them then count apart, as if this were not asked.
+   */
+  static boolean connectionLost(okhttp3.Connection connection) {
+    java.lang.invoke.MethodHandle healthy = IS_HEALTHY;
+    if (healthy != null
+        && "okhttp3.internal.connection.RealConnection".equals(connection.getClass().getName())) {
+      try {
+        return !(boolean) healthy.invokeExact(connection, false);
+      } catch (Throwable e) {
+        // Not expected of a method that does no I/O: tell by the socket.
+      }
+    }
+    return connection.socket().isClosed();
+  }
+
+  /**
    * Whether HTTP/2 says the server did not process the request, though it went out: the server
    * refused its stream ({@code REFUSED_STREAM}, RFC 9113 section 8.7; OkHttp also fails the streams
    * above a GOAWAY's last stream id with it), or OkHttp could not open its stream on a connection

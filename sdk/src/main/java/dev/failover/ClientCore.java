@@ -813,12 +813,22 @@ final class ClientCore implements Closeable {
             : response;
       }
       tag.transmissionStarted(ticker);
+      tag.connection = chain.connection();
       StaleStore.Seen seen = tag.seen;
       if (seen != null) {
         // Only with the stale cache on: what a network interceptor or an Authenticator added.
         seen.sentOnNetwork(chain.request());
       }
-      Response response = chain.proceed(chain.request());
+      Response response;
+      try {
+        response = chain.proceed(chain.request());
+      } catch (java.io.IOException e) {
+        okhttp3.Connection c = chain.connection();
+        if (c != null && Classifier.connectionLost(c)) {
+          tag.lostConnection = c;
+        }
+        throw e;
+      }
       tag.lastWasRedirect = response.isRedirect();
       String retryAfter = response.header("Retry-After");
       if (retryAfter != null && overflowsInt(retryAfter.trim())) {
@@ -938,6 +948,25 @@ final class ClientCore implements Closeable {
 
     /** Whether the attempt's own timeout ended it (the SDK cancels its OkHttp call to do so). */
     volatile boolean timedOut;
+
+    /**
+     * The connection OkHttp last put the attempt on; null until then. When a connection dies, every
+     * attempt on it fails at once (the streams of an HTTP/2 connection): one loss, counted once
+     * against the endpoint ({@link EndpointState#connectionLostBefore}). Not volatile (it is
+     * written on every transmission): written on the thread that runs the attempt's chain, and read
+     * after what publishes it, a read of {@link #lostConnection} (written after it, on that thread)
+     * or the response's hand-off to the caller that reads its body.
+     */
+    okhttp3.@org.jspecify.annotations.Nullable Connection connection;
+
+    /**
+     * The connection the attempt failed on, if OkHttp had given it up as the failure came through
+     * the SDK's network interceptor (a dead HTTP/2 connection is shut down before its streams are
+     * failed); null otherwise. Judged then: OkHttp closes a connection later for other reasons (one
+     * a stream reset made it stop using, once its last call leaves), when every failure on it would
+     * look like its loss.
+     */
+    volatile okhttp3.@org.jspecify.annotations.Nullable Connection lostConnection;
 
     /** What the server saw of this attempt; null until the attempt started executing. */
     volatile StaleStore.@org.jspecify.annotations.Nullable Seen seen;

@@ -59,6 +59,15 @@ final class EndpointState {
   /** When the last piece of slowness evidence counted was seen (its attempt's end). */
   private final AtomicLong lastSlowEvidence;
 
+  /**
+   * The connection whose loss (a reset or a protocol error of an attempt on it, or of a body read
+   * from it, once OkHttp gave the connection up) was counted last, weakly held: a dead connection
+   * is never used again, so a later failure on it is of a stream that was on it as it died (HTTP/2
+   * multiplexes every call to an endpoint on one connection), and the same loss.
+   */
+  private final AtomicReference<java.lang.ref.WeakReference<okhttp3.Connection>> lostConnection =
+      new AtomicReference<>(new java.lang.ref.WeakReference<>(null));
+
   private final java.util.concurrent.atomic.AtomicBoolean opening =
       new java.util.concurrent.atomic.AtomicBoolean();
 
@@ -578,6 +587,31 @@ final class EndpointState {
   }
 
   /**
+   * Whether a failure on {@code lost}, a connection that was lost as the failure came (OkHttp had
+   * given it up: {@link Classifier#connectionLost}), is part of a loss counted already. One
+   * connection that dies is one piece of evidence, however many attempts were on it: N concurrent
+   * streams of one HTTP/2 connection would otherwise count N failures in a row, and one reset would
+   * eject the endpoint. Notes {@code lost} as the connection lost last otherwise. False for null: a
+   * failure on a connection that lived on (the server reset one stream: each such reset counts), or
+   * on none.
+   */
+  boolean connectionLostBefore(okhttp3.@Nullable Connection lost) {
+    if (lost == null) {
+      return false;
+    }
+    while (true) {
+      java.lang.ref.WeakReference<okhttp3.Connection> last =
+          java.util.Objects.requireNonNull(lostConnection.get());
+      if (last.get() == lost) {
+        return true;
+      }
+      if (lostConnection.compareAndSet(last, new java.lang.ref.WeakReference<>(lost))) {
+        return false;
+      }
+    }
+  }
+
+  /**
    * Claims a piece of slowness evidence for an attempt that ran from {@code start} to {@code now};
    * false if the attempt overlapped the piece counted last (it saw the same stall).
    */
@@ -610,8 +644,8 @@ final class EndpointState {
    * zone's error rate. Not for an endpoint out of rotation, whose breaker counts only the attempts
    * it lets through.
    */
-  void bodyFailed(Outcome outcome) {
-    if (breaker.getState() != CircuitBreaker.State.CLOSED) {
+  void bodyFailed(Outcome outcome, okhttp3.@Nullable Connection lost) {
+    if (breaker.getState() != CircuitBreaker.State.CLOSED || connectionLostBefore(lost)) {
       return;
     }
     long now = ticker.nanos();
