@@ -190,6 +190,7 @@ final class Zones {
       judged[i] = attempts >= policy.minSamples() && !z.evacuated();
       timed[i] = judged[i] && totals[i][2] >= MIN_POOLED_SAMPLES;
     }
+    restoreOverTheCap(totals, now);
     // Reference values from the zones with enough traffic that are not evacuated.
     double[] errRef = medianMad(errorRate, judged, null, null);
     Map<String, double[]> latRef = new HashMap<>();
@@ -320,6 +321,44 @@ final class Zones {
           restore(z, now); // a shifted one returns from its evacuation when its shift ends
         }
       }
+    }
+  }
+
+  /**
+   * The cap again, on the zones as they are now: a list that lost zones (a registry that dropped
+   * them) can leave more zones evacuated than passive evidence may evacuate, the cap being a share
+   * of the zones. Then the zones out on passive evidence alone return, the last evacuated first,
+   * until the evacuated zones are within the cap again or none evacuated on passive evidence is
+   * left: what the cap would have refused first. A zone out on corroborated evidence (refused
+   * connections, checks refused or answered badly, when it was evacuated or now) stays, as it is
+   * not capped; so does one that an operator shifted away.
+   */
+  @GuardedBy("this")
+  private void restoreOverTheCap(long[][] totals, long now) {
+    int n = zones.size();
+    int evacuated = 0;
+    for (ZoneState z : zones) {
+      if (z.evacuated()) {
+        evacuated++;
+      }
+    }
+    while (evacuated * 100 > policy.maxEvacuatedPercent() * n) {
+      ZoneState last = null;
+      for (int i = 0; i < n; i++) {
+        ZoneState z = zones.get(i);
+        if (z.evacuated()
+            && !z.shifted(now)
+            && !z.corroborated
+            && !corroborated(z, totals[i])
+            && (last == null || z.phaseSince - last.phaseSince > 0)) {
+          last = z;
+        }
+      }
+      if (last == null) {
+        return;
+      }
+      restore(last, now);
+      evacuated--;
     }
   }
 

@@ -95,6 +95,112 @@ class ZonesTest {
     assertThat(r.panic(clock.nanos())).isFalse();
   }
 
+  /**
+   * Two zones of four evacuated for their errors (50%, the default cap); then the registry drops a
+   * third zone: two of three evacuated is past the cap, and the one evacuated last returns at the
+   * next judgement, as the cap would have refused it on the list as it is now.
+   */
+  @Test
+  void aListThatLostZonesBringsBackTheZonesPastTheCap() {
+    Router r = homeAnd1bOut(false);
+
+    listLosesAndIsJudged(r, "us-east-1c");
+    assertThat(zone(r, "us-east-1b").evacuated()).isFalse();
+    assertThat(zone(r, "us-east-1a").evacuated()).isTrue(); // one of three: within the cap
+    assertOnlyRestored("us-east-1b");
+  }
+
+  /**
+   * As above, but the zone evacuated last refused its connections: corroborated evidence is not
+   * capped, so it stays, and the zone out on passive evidence (errors) returns instead; also once
+   * its refusals have left the window.
+   */
+  @Test
+  void aZoneOutOnRefusalsStaysWhenTheListLosesZonesAndOneOutOnErrorsReturns() {
+    Router r = homeAnd1bOut(true);
+    clock.advance(Duration.ofSeconds(11)); // the 10 s window, not judged meanwhile
+
+    listLosesAndIsJudged(r, "us-east-1c");
+    assertThat(zone(r, "us-east-1b").evacuated()).isTrue();
+    assertThat(zone(r, "us-east-1a").evacuated()).isFalse();
+    assertOnlyRestored("us-east-1a");
+  }
+
+  /**
+   * As above, with both zones out on errors, but the one evacuated last refused its probes since:
+   * its outage is corroborated now, so it stays, and the other returns.
+   */
+  @Test
+  void aZoneWhoseProbesWereRefusedSinceStaysWhenTheListLosesZones() {
+    Router r = homeAnd1bOut(false);
+    ZoneState b = zone(r, "us-east-1b");
+    for (int i = 0; i < Zones.MIN_HARD_FAILURES; i++) {
+      b.record(true, true, 1 * MS, clock.nanos()); // a probe refused
+    }
+
+    listLosesAndIsJudged(r, "us-east-1c");
+    assertThat(b.evacuated()).isTrue();
+    assertThat(zone(r, "us-east-1a").evacuated()).isFalse();
+  }
+
+  /**
+   * Four zones, of which the home zone and then us-east-1b are evacuated for their errors (1b's
+   * refused connections if {@code refused}): two of four, the default cap. Events cleared.
+   */
+  private Router homeAnd1bOut(boolean refused) {
+    Router r = router("us-east-1a", "us-east-1b", "us-east-1c", "us-west-2a");
+    errorsStandOutInTheHomeZone(r);
+    errorsStandOutIn(r, "us-east-1b", refused);
+    assertThat(zone(r, "us-east-1a").evacuated()).isTrue();
+    assertThat(zone(r, "us-east-1b").evacuated()).isTrue();
+    events.clear();
+    return r;
+  }
+
+  /**
+   * Three seconds in which {@code zone} fails half its attempts ({@code refused}: by refused
+   * connections) and the zones in rotation 0 to 2%, then a judgement.
+   */
+  private void errorsStandOutIn(Router r, String zone, boolean refused) {
+    for (int s = 0; s < 3; s++) {
+      for (ZoneState z : r.zones().all()) {
+        if (z.evacuated()) {
+          continue;
+        }
+        String name = z.locality.zone();
+        long latency = name.startsWith("us-west") ? 40 * MS : 5 * MS;
+        if (name.equals(zone)) {
+          for (int i = 0; i < 50; i++) {
+            z.record(i < 25, refused && i < 25, latency, clock.nanos());
+          }
+        } else {
+          traffic(r, name, 50, name.equals("us-east-1c") ? 0.02 : 0.0, latency);
+        }
+      }
+      clock.advance(Duration.ofSeconds(1));
+    }
+    r.zones().evaluate(clock.nanos());
+  }
+
+  /** The endpoint list loses {@code zone}; a second later, a judgement. */
+  private void listLosesAndIsJudged(Router r, String zone) {
+    List<Endpoint> rest =
+        r.endpoints().stream()
+            .map(s -> s.endpoint)
+            .filter(e -> !e.locality().zone().equals(zone))
+            .toList();
+    r.update(rest, clock.nanos(), false);
+    clock.advance(Duration.ofSeconds(1));
+    r.zones().evaluate(clock.nanos());
+  }
+
+  private void assertOnlyRestored(String zone) {
+    assertThat(events)
+        .singleElement()
+        .isInstanceOfSatisfying(
+            FailoverEvent.ZoneRestored.class, e -> assertThat(e.zone().zone()).isEqualTo(zone));
+  }
+
   /** Three seconds in which the home zone fails 20% of attempts and the others 0 to 2%. */
   private void errorsStandOutInTheHomeZone(Router r) {
     for (int s = 0; s < 3; s++) {
