@@ -838,7 +838,11 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
           if (outcome == Outcome.RESET || outcome == Outcome.PROTOCOL_ERROR) {
             tag.answeredBy = null;
             okhttp3.Connection c = tag.connection;
-            answeredBy.bodyFailed(outcome, c != null && Classifier.connectionLost(c) ? c : null);
+            answeredBy.bodyFailed(
+                outcome,
+                c != null && Classifier.connectionFailure(ioe)
+                    ? new EndpointState.Loss(c, ioe, Classifier.connectionGivenUp(c))
+                    : null);
           }
         }
 
@@ -1062,12 +1066,14 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   }
 
   /**
-   * The connection {@code tag}'s attempt failed on, if that connection was lost as it failed; null
-   * if it was not, or if OkHttp sent the attempt again on another connection since.
+   * How {@code tag}'s attempt failed on its connection, if {@code failure} is that failure; null if
+   * it failed otherwise, or if OkHttp tried it again since (a silent retry whose new connection was
+   * refused ends with another failure).
    */
-  private static okhttp3.@Nullable Connection lostConnection(ClientCore.AttemptTag tag) {
-    okhttp3.Connection lost = tag.lostConnection;
-    return lost != null && lost == tag.connection ? lost : null;
+  private static EndpointState.@Nullable Loss lossOf(
+      ClientCore.AttemptTag tag, @Nullable IOException failure) {
+    EndpointState.Loss loss = tag.loss;
+    return loss != null && loss.failure() == failure ? loss : null;
   }
 
   private void onResult(InFlight f, @Nullable Response response, @Nullable IOException failure) {
@@ -1136,9 +1142,9 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
                 stallExplains)
             // Another attempt on the same connection failed as it died (a stream of one HTTP/2
             // connection), and was counted: one connection lost is one failure. Tested last, so
-            // that only a failure counted notes its connection.
+            // that a failure excused otherwise notes nothing.
             || ((outcome == Outcome.RESET || outcome == Outcome.PROTOCOL_ERROR)
-                && f.endpoint.connectionLostBefore(lostConnection(f.tag)));
+                && f.endpoint.sameLoss(lossOf(f.tag, failure)));
     boolean counted =
         excused
             ? f.endpoint.excuse(f.acquired)

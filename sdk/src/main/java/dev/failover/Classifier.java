@@ -145,15 +145,17 @@ final class Classifier {
   /**
    * OkHttp's own test of a connection's health without I/O ({@code
    * RealConnection.isHealthy(false)}, false once an HTTP/2 connection is shut down, which OkHttp
-   * does before it fails the connection's streams); null if this OkHttp has no such method. Looked
-   * up by name: an internal type.
+   * does before it fails the connection's streams); null if it cannot be reached: another OkHttp,
+   * or on the module path, where OkHttp exports its internals only to its own modules (unless the
+   * application adds {@code --add-exports okhttp3/okhttp3.internal.connection=dev.failover}).
+   * Looked up by name: an internal type.
    */
   private static final java.lang.invoke.@org.jspecify.annotations.Nullable MethodHandle IS_HEALTHY =
       isHealthy();
 
   private static java.lang.invoke.@org.jspecify.annotations.Nullable MethodHandle isHealthy() {
     try {
-      return java.lang.invoke.MethodHandles.publicLookup()
+      return java.lang.invoke.MethodHandles.lookup()
           .findVirtual(
               Class.forName("okhttp3.internal.connection.RealConnection"),
               "isHealthy",
@@ -161,7 +163,7 @@ final class Classifier {
           .asType(
               java.lang.invoke.MethodType.methodType(
                   boolean.class, okhttp3.Connection.class, boolean.class));
-    } catch (ReflectiveOperationException | RuntimeException e) {
+    } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
       return null;
     }
   }
@@ -169,12 +171,11 @@ final class Classifier {
   /**
    * Whether OkHttp gave {@code connection} up: an HTTP/2 connection shut down (its socket died, or
    * it was told to go away), a socket closed. Asked as an attempt's failure comes through the SDK's
-   * network interceptor, before OkHttp releases the connection: a failure on a connection given up
-   * then is its loss, and every attempt on it fails with it. Without OkHttp's own test (another
-   * OkHttp version), only a closed socket tells, which OkHttp closes just after failing the
-   * streams: some of them then count apart, as if this were not asked.
+   * network interceptor, before OkHttp releases the connection (or as a body read fails). Without
+   * OkHttp's own test ({@link #IS_HEALTHY} unreachable), only a closed socket tells, which OkHttp
+   * closes just after failing the streams.
    */
-  static boolean connectionLost(okhttp3.Connection connection) {
+  static boolean connectionGivenUp(okhttp3.Connection connection) {
     java.lang.invoke.MethodHandle healthy = IS_HEALTHY;
     if (healthy != null
         && "okhttp3.internal.connection.RealConnection".equals(connection.getClass().getName())) {
@@ -185,6 +186,18 @@ final class Classifier {
       }
     }
     return connection.socket().isClosed();
+  }
+
+  /**
+   * Whether {@code e} is how OkHttp fails the streams of a connection that dies: the socket's own
+   * failure (the same exception for every stream), or a reset with {@code CANCEL} (the connection
+   * closed under them without an error). Not a stream reset the server sent for one stream with
+   * another code ({@code INTERNAL_ERROR}, {@code PROTOCOL_ERROR}, ...), which counts alone even on
+   * a connection OkHttp has stopped using (one draining after a {@code GOAWAY}).
+   */
+  static boolean connectionFailure(IOException e) {
+    return !e.getClass().getName().equals("okhttp3.internal.http2.StreamResetException")
+        || String.valueOf(e.getMessage()).endsWith(": CANCEL");
   }
 
   /**

@@ -824,8 +824,8 @@ final class ClientCore implements Closeable {
         response = chain.proceed(chain.request());
       } catch (java.io.IOException e) {
         okhttp3.Connection c = chain.connection();
-        if (c != null && Classifier.connectionLost(c)) {
-          tag.lostConnection = c;
+        if (c != null && Classifier.connectionFailure(e)) {
+          tag.loss = new EndpointState.Loss(c, e, Classifier.connectionGivenUp(c));
         }
         throw e;
       }
@@ -952,21 +952,20 @@ final class ClientCore implements Closeable {
     /**
      * The connection OkHttp last put the attempt on; null until then. When a connection dies, every
      * attempt on it fails at once (the streams of an HTTP/2 connection): one loss, counted once
-     * against the endpoint ({@link EndpointState#connectionLostBefore}). Not volatile (it is
-     * written on every transmission): written on the thread that runs the attempt's chain, and read
-     * after what publishes it, a read of {@link #lostConnection} (written after it, on that thread)
-     * or the response's hand-off to the caller that reads its body.
+     * against the endpoint ({@link EndpointState#sameLoss}). Not volatile (it is written on every
+     * transmission): written on the thread that runs the attempt's chain, and read after the
+     * response's hand-off to the caller that reads its body.
      */
     okhttp3.@org.jspecify.annotations.Nullable Connection connection;
 
     /**
-     * The connection the attempt failed on, if OkHttp had given it up as the failure came through
-     * the SDK's network interceptor (a dead HTTP/2 connection is shut down before its streams are
-     * failed); null otherwise. Judged then: OkHttp closes a connection later for other reasons (one
-     * a stream reset made it stop using, once its last call leaves), when every failure on it would
-     * look like its loss.
+     * How the attempt's last transmission failed, if the way it failed is how a connection that
+     * dies fails its streams ({@link Classifier#connectionFailure}): its connection, the failure,
+     * and whether OkHttp had given the connection up as the failure came through the SDK's network
+     * interceptor (judged then: OkHttp closes a connection later for other reasons, one a stream
+     * reset made it stop using, once its last call leaves). Null otherwise.
      */
-    volatile okhttp3.@org.jspecify.annotations.Nullable Connection lostConnection;
+    volatile EndpointState.@org.jspecify.annotations.Nullable Loss loss;
 
     /** What the server saw of this attempt; null until the attempt started executing. */
     volatile StaleStore.@org.jspecify.annotations.Nullable Seen seen;

@@ -60,13 +60,31 @@ final class EndpointState {
   private final AtomicLong lastSlowEvidence;
 
   /**
-   * The connection whose loss (a reset or a protocol error of an attempt on it, or of a body read
-   * from it, once OkHttp gave the connection up) was counted last, weakly held: a dead connection
-   * is never used again, so a later failure on it is of a stream that was on it as it died (HTTP/2
-   * multiplexes every call to an endpoint on one connection), and the same loss.
+   * The connection loss counted last ({@link #sameLoss}): its connection and failure, weakly held
+   * (while an attempt that failed with them is still to be judged, its tag holds them).
    */
-  private final AtomicReference<java.lang.ref.WeakReference<okhttp3.Connection>> lostConnection =
-      new AtomicReference<>(new java.lang.ref.WeakReference<>(null));
+  private final AtomicReference<Noted> lastLoss = new AtomicReference<>(new Noted(null, null));
+
+  /**
+   * How an attempt (or a body being read) failed on a connection, in the way a connection that dies
+   * fails its streams ({@link Classifier#connectionFailure}).
+   *
+   * @param connection the connection it failed on
+   * @param failure the failure, which OkHttp gives every stream of a connection whose socket failed
+   * @param givenUp whether OkHttp had given the connection up as the failure came ({@link
+   *     Classifier#connectionGivenUp})
+   */
+  record Loss(okhttp3.Connection connection, java.io.IOException failure, boolean givenUp) {}
+
+  private static final class Noted {
+    final java.lang.ref.WeakReference<okhttp3.@Nullable Connection> connection;
+    final java.lang.ref.WeakReference<java.io.@Nullable IOException> failure;
+
+    Noted(okhttp3.@Nullable Connection connection, java.io.@Nullable IOException failure) {
+      this.connection = new java.lang.ref.WeakReference<>(connection);
+      this.failure = new java.lang.ref.WeakReference<>(failure);
+    }
+  }
 
   private final java.util.concurrent.atomic.AtomicBoolean opening =
       new java.util.concurrent.atomic.AtomicBoolean();
@@ -380,10 +398,11 @@ final class EndpointState {
    * being slow for where it is. A timeout does not count at all while {@code clientStalled}: then
    * the client, not the endpoint, may be the slow party. A slow lost race still counts: its winner
    * ran at the same time on the same client and was at least twice as fast. Refusals, resets and
-   * retryable statuses always count. {@code acquired} tells whether the attempt held a breaker
-   * permission; an attempt sent without one (panic, or a last resort while everything else failed)
-   * never touches a breaker that is not closed, except that its success closes it: the endpoint
-   * answered.
+   * retryable statuses always count (the resets of one connection that dies once: the caller
+   * excuses the others, see {@link #sameLoss}). {@code acquired} tells whether the attempt held a
+   * breaker permission; an attempt sent without one (panic, or a last resort while everything else
+   * failed) never touches a breaker that is not closed, except that its success closes it: the
+   * endpoint answered.
    */
   boolean record(
       Outcome outcome,
@@ -587,25 +606,27 @@ final class EndpointState {
   }
 
   /**
-   * Whether a failure on {@code lost}, a connection that was lost as the failure came (OkHttp had
-   * given it up: {@link Classifier#connectionLost}), is part of a loss counted already. One
-   * connection that dies is one piece of evidence, however many attempts were on it: N concurrent
-   * streams of one HTTP/2 connection would otherwise count N failures in a row, and one reset would
-   * eject the endpoint. Notes {@code lost} as the connection lost last otherwise. False for null: a
-   * failure on a connection that lived on (the server reset one stream: each such reset counts), or
-   * on none.
+   * Whether {@code loss} is part of a connection loss counted already: the same connection as the
+   * loss counted last, and the same failure (OkHttp fails every stream of a connection whose socket
+   * failed with one exception) or a connection OkHttp had given up (one closed under its streams
+   * fails each with a reset of its own). One connection that dies is one piece of evidence, however
+   * many attempts were on it: N concurrent streams of one HTTP/2 connection would otherwise count N
+   * failures in a row, and one reset would eject the endpoint. Notes {@code loss} as the one
+   * counted last otherwise. False for null (a failure that is not a connection's) and while the
+   * breaker is not closed (an ejected endpoint's trial attempts count each, and one without a
+   * permission, which counts for nothing, must not excuse them).
    */
-  boolean connectionLostBefore(okhttp3.@Nullable Connection lost) {
-    if (lost == null) {
+  boolean sameLoss(@Nullable Loss loss) {
+    if (loss == null || breaker.getState() != CircuitBreaker.State.CLOSED) {
       return false;
     }
     while (true) {
-      java.lang.ref.WeakReference<okhttp3.Connection> last =
-          java.util.Objects.requireNonNull(lostConnection.get());
-      if (last.get() == lost) {
+      Noted last = java.util.Objects.requireNonNull(lastLoss.get());
+      if (last.connection.get() == loss.connection()
+          && (loss.givenUp() || last.failure.get() == loss.failure())) {
         return true;
       }
-      if (lostConnection.compareAndSet(last, new java.lang.ref.WeakReference<>(lost))) {
+      if (lastLoss.compareAndSet(last, new Noted(loss.connection(), loss.failure()))) {
         return false;
       }
     }
@@ -644,8 +665,8 @@ final class EndpointState {
    * zone's error rate. Not for an endpoint out of rotation, whose breaker counts only the attempts
    * it lets through.
    */
-  void bodyFailed(Outcome outcome, okhttp3.@Nullable Connection lost) {
-    if (breaker.getState() != CircuitBreaker.State.CLOSED || connectionLostBefore(lost)) {
+  void bodyFailed(Outcome outcome, @Nullable Loss loss) {
+    if (breaker.getState() != CircuitBreaker.State.CLOSED || sameLoss(loss)) {
       return;
     }
     long now = ticker.nanos();

@@ -58,6 +58,87 @@ class EndpointStateTest {
     assertThat(s.health(clock.nanos())).isEqualTo(Health.EJECTED);
   }
 
+  /** A connection, for its identity. */
+  private static final class FakeConnection implements okhttp3.Connection {
+    @Override
+    public okhttp3.Route route() {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public java.net.Socket socket() {
+      return new java.net.Socket();
+    }
+
+    @Override
+    public okhttp3.@org.jspecify.annotations.Nullable Handshake handshake() {
+      return null;
+    }
+
+    @Override
+    public okhttp3.Protocol protocol() {
+      return okhttp3.Protocol.H2_PRIOR_KNOWLEDGE;
+    }
+  }
+
+  /**
+   * A connection whose socket failed fails every stream with the same exception: one loss. Streams
+   * failed with exceptions of their own are one loss only if OkHttp had given the connection up;
+   * another connection, or the same one after another loss was noted, counts again.
+   */
+  @Test
+  void oneConnectionThatDiesIsOneLoss() {
+    okhttp3.Connection c1 = new FakeConnection();
+    okhttp3.Connection c2 = new FakeConnection();
+    java.io.IOException reset = new java.net.SocketException("Connection reset");
+    assertThat(ep.sameLoss(new EndpointState.Loss(c1, reset, false))).isFalse();
+    assertThat(ep.sameLoss(new EndpointState.Loss(c1, reset, false))).isTrue();
+    // Its own failure: the same loss only if OkHttp had given the connection up.
+    assertThat(ep.sameLoss(new EndpointState.Loss(c1, new java.io.IOException("x"), true)))
+        .isTrue();
+    java.io.IOException other = new java.io.IOException("y");
+    assertThat(ep.sameLoss(new EndpointState.Loss(c1, other, false))).isFalse();
+    assertThat(ep.sameLoss(new EndpointState.Loss(c2, other, true))).isFalse();
+    assertThat(ep.sameLoss(new EndpointState.Loss(c2, other, false))).isTrue();
+    assertThat(ep.sameLoss(null)).isFalse();
+  }
+
+  /** An ejected endpoint's failures count each: a trial attempt's is never excused. */
+  @Test
+  void noLossIsMergedWhileTheBreakerIsNotClosed() {
+    eject(ep);
+    okhttp3.Connection c = new FakeConnection();
+    java.io.IOException reset = new java.net.SocketException("Connection reset");
+    assertThat(ep.sameLoss(new EndpointState.Loss(c, reset, true))).isFalse();
+    assertThat(ep.sameLoss(new EndpointState.Loss(c, reset, true))).isFalse();
+  }
+
+  /**
+   * How OkHttp fails the streams of a connection that dies: the socket's own failure, or a reset
+   * with CANCEL (closed under them); not a reset the server sent for one stream.
+   */
+  @Test
+  void whatAConnectionThatDiesFailsItsStreamsWith() {
+    assertThat(Classifier.connectionFailure(new java.net.SocketException("Connection reset")))
+        .isTrue();
+    assertThat(Classifier.connectionFailure(new java.io.EOFException())).isTrue();
+    assertThat(
+            Classifier.connectionFailure(
+                new okhttp3.internal.http2.StreamResetException(
+                    okhttp3.internal.http2.ErrorCode.CANCEL)))
+        .isTrue();
+    for (okhttp3.internal.http2.ErrorCode code :
+        List.of(
+            okhttp3.internal.http2.ErrorCode.INTERNAL_ERROR,
+            okhttp3.internal.http2.ErrorCode.PROTOCOL_ERROR,
+            okhttp3.internal.http2.ErrorCode.REFUSED_STREAM)) {
+      assertThat(
+              Classifier.connectionFailure(new okhttp3.internal.http2.StreamResetException(code)))
+          .as(code.name())
+          .isFalse();
+    }
+  }
+
   private List<Class<?>> kinds() {
     List<Class<?>> kinds = new ArrayList<>();
     for (FailoverEvent e : events) {

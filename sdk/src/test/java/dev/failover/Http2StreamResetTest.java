@@ -160,6 +160,11 @@ class Http2StreamResetTest {
       }
     }
 
+    /** Closes the listener: new connections are refused (the host is gone). */
+    void refuseNewConnections() throws IOException {
+      listener.close();
+    }
+
     /** Resets every connection made so far (SO_LINGER 0, then close: the client reads an RST). */
     void resetAll() throws IOException {
       for (Socket s : accepted) {
@@ -277,6 +282,63 @@ class Http2StreamResetTest {
         answers.forEach(Response::close);
       }
       assertThat(homeState(client).health()).isEqualTo(FailoverSnapshot.Health.HEALTHY);
+    }
+  }
+
+  /**
+   * Four GETs in flight on one connection when the endpoint's host dies: the connection is reset
+   * and new connections are refused. OkHttp retries each GET on a new connection, silently, and
+   * each is refused: four failures of their own, not one loss (three in a row eject it here). The
+   * calls are answered by the other zone.
+   */
+  @Test
+  void refusedReconnectsAfterAConnectionDiedCountEach() throws Exception {
+    Held held = new Held(new MockResponse.Builder().code(200).body("home").build());
+    home.setDispatcher(held);
+    other.setDispatcher(
+        new Dispatcher() {
+          @Override
+          public MockResponse dispatch(RecordedRequest request) {
+            return new MockResponse.Builder().code(200).body("other").build();
+          }
+        });
+    try (Relay relay = new Relay(home.getPort());
+        FailoverClient client = client(relay.url())) {
+      try {
+        try (Response r = client.newCall(get()).execute()) {
+          assertThat(r.code()).isEqualTo(201);
+        }
+        held.hold = true;
+        List<String> bodies = new CopyOnWriteArrayList<>();
+        CountDownLatch done = new CountDownLatch(4);
+        for (int i = 0; i < 4; i++) {
+          client
+              .newCall(get())
+              .enqueue(
+                  new Callback() {
+                    @Override
+                    public void onFailure(Call call, IOException e) {
+                      done.countDown();
+                    }
+
+                    @Override
+                    public void onResponse(Call call, Response response) throws IOException {
+                      try (response) {
+                        bodies.add(response.body().string());
+                      }
+                      done.countDown();
+                    }
+                  });
+        }
+        assertThat(held.arrived.tryAcquire(4, 20, TimeUnit.SECONDS)).isTrue();
+        relay.refuseNewConnections();
+        relay.resetAll();
+        assertThat(done.await(20, TimeUnit.SECONDS)).isTrue();
+        assertThat(bodies).containsExactly("other", "other", "other", "other");
+        assertThat(homeState(client).health()).isEqualTo(FailoverSnapshot.Health.EJECTED);
+      } finally {
+        held.release.countDown();
+      }
     }
   }
 
