@@ -326,39 +326,32 @@ final class Zones {
 
   /**
    * The cap again, on the zones as they are now: a list that lost zones (a registry that dropped
-   * them) can leave more zones evacuated than passive evidence may evacuate, the cap being a share
-   * of the zones. Then the zones out on passive evidence alone return, the last evacuated first,
-   * until the evacuated zones are within the cap again or none evacuated on passive evidence is
-   * left: what the cap would have refused first. A zone out on corroborated evidence (refused
-   * connections, checks refused or answered badly, when it was evacuated or now) stays, as it is
-   * not capped; so does one that an operator shifted away.
+   * them) can leave more zones out on passive evidence alone than the cap allows, the cap being a
+   * share of the zones. Then those zones return, the last evacuated first, until they are within
+   * the cap again: what the cap would have refused first. Zones out on corroborated evidence
+   * (refused connections, checks refused or answered badly, when they were evacuated or now) are
+   * not counted and stay, as they are not capped: a hard outage elsewhere does not bring back a
+   * zone out for its errors (it would send traffic back into a gray zone, or into a region going
+   * down). A zone an operator shifted away stays too.
    */
   @GuardedBy("this")
   private void restoreOverTheCap(long[][] totals, long now) {
     int n = zones.size();
-    int evacuated = 0;
-    for (ZoneState z : zones) {
-      if (z.evacuated()) {
-        evacuated++;
+    List<ZoneState> passive = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      ZoneState z = zones.get(i);
+      if (z.evacuated() && !z.shifted(now) && !z.corroborated && !corroborated(z, totals[i])) {
+        passive.add(z);
       }
     }
-    while (evacuated * 100 > policy.maxEvacuatedPercent() * n) {
-      ZoneState last = null;
-      for (int i = 0; i < n; i++) {
-        ZoneState z = zones.get(i);
-        if (z.evacuated()
-            && !z.shifted(now)
-            && !z.corroborated
-            && !corroborated(z, totals[i])
-            && (last == null || z.phaseSince - last.phaseSince > 0)) {
-          last = z;
-        }
-      }
-      if (last == null) {
-        return;
-      }
-      restore(last, now);
-      evacuated--;
+    int out = passive.size();
+    if (out * 100 <= policy.maxEvacuatedPercent() * n) {
+      return;
+    }
+    // The last evacuated first.
+    passive.sort((x, y) -> Long.signum(y.phaseSince - x.phaseSince));
+    for (int i = 0; out * 100 > policy.maxEvacuatedPercent() * n; i++, out--) {
+      restore(passive.get(i), now);
     }
   }
 
