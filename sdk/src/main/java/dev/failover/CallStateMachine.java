@@ -819,6 +819,28 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
         }
 
         /**
+         * A new connection for the attempt (OkHttp's own retry, or an interceptor's): how it failed
+         * on the one before is not how it ends, whatever exception an interceptor then throws.
+         */
+        @Override
+        public void connectStart(
+            Call call, java.net.InetSocketAddress address, java.net.Proxy proxy) {
+          forgetLoss(call);
+        }
+
+        @Override
+        public void connectionAcquired(Call call, okhttp3.Connection connection) {
+          forgetLoss(call);
+        }
+
+        private void forgetLoss(Call call) {
+          ClientCore.AttemptTag tag = call.request().tag(ClientCore.AttemptTag.KEY);
+          if (tag != null && tag.loss != null) {
+            tag.loss = null;
+          }
+        }
+
+        /**
          * Reading a response's body failed: after the SDK counted its attempt a success if it got
          * the headers (the body of an answer broke off: a reset, a truncated body), which counts
          * against its endpoint; not a cancel (the caller's, the call's end, the attempt's timeout,
@@ -841,7 +863,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
             answeredBy.bodyFailed(
                 outcome,
                 c != null && Classifier.connectionFailure(ioe)
-                    ? new EndpointState.Loss(c, ioe, Classifier.connectionGivenUp(c))
+                    ? new EndpointState.Loss(c, ioe, Classifier.givenUpUnder(c, ioe))
                     : null);
           }
         }

@@ -196,8 +196,23 @@ final class Classifier {
    * a connection OkHttp has stopped using (one draining after a {@code GOAWAY}).
    */
   static boolean connectionFailure(IOException e) {
-    return !e.getClass().getName().equals("okhttp3.internal.http2.StreamResetException")
-        || String.valueOf(e.getMessage()).endsWith(": CANCEL");
+    return !isStreamReset(e) || String.valueOf(e.getMessage()).endsWith(": CANCEL");
+  }
+
+  /**
+   * Whether {@code e}, a {@linkplain #connectionFailure connection's failure} on {@code
+   * connection}, is a stream of a connection closed under it: a reset with {@code CANCEL} (each
+   * stream gets one of its own) on a connection OkHttp had given up ({@link #connectionGivenUp}).
+   * Any other failure is one loss with another only as the very same exception (the socket's own
+   * failure, which OkHttp gives every stream): a malformed answer on a connection draining after a
+   * {@code GOAWAY} counts alone.
+   */
+  static boolean givenUpUnder(okhttp3.Connection connection, IOException e) {
+    return isStreamReset(e) && connectionGivenUp(connection);
+  }
+
+  private static boolean isStreamReset(IOException e) {
+    return e.getClass().getName().equals("okhttp3.internal.http2.StreamResetException");
   }
 
   /**

@@ -825,7 +825,7 @@ final class ClientCore implements Closeable {
       } catch (java.io.IOException e) {
         okhttp3.Connection c = chain.connection();
         if (c != null && Classifier.connectionFailure(e)) {
-          tag.loss = new EndpointState.Loss(c, e, Classifier.connectionGivenUp(c));
+          tag.loss = new EndpointState.Loss(c, e, Classifier.givenUpUnder(c, e));
         }
         throw e;
       }

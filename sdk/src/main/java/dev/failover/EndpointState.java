@@ -63,7 +63,8 @@ final class EndpointState {
    * The connection loss counted last ({@link #sameLoss}): its connection and failure, weakly held
    * (while an attempt that failed with them is still to be judged, its tag holds them).
    */
-  private final AtomicReference<Noted> lastLoss = new AtomicReference<>(new Noted(null, null));
+  private final AtomicReference<Noted> lastLoss =
+      new AtomicReference<>(new Noted(null, null, false));
 
   /**
    * How an attempt (or a body being read) failed on a connection, in the way a connection that dies
@@ -71,18 +72,23 @@ final class EndpointState {
    *
    * @param connection the connection it failed on
    * @param failure the failure, which OkHttp gives every stream of a connection whose socket failed
-   * @param givenUp whether OkHttp had given the connection up as the failure came ({@link
-   *     Classifier#connectionGivenUp})
+   * @param givenUp whether it is a stream of a connection closed under it ({@link
+   *     Classifier#givenUpUnder})
    */
   record Loss(okhttp3.Connection connection, java.io.IOException failure, boolean givenUp) {}
 
   private static final class Noted {
     final java.lang.ref.WeakReference<okhttp3.@Nullable Connection> connection;
     final java.lang.ref.WeakReference<java.io.@Nullable IOException> failure;
+    final boolean givenUp;
 
-    Noted(okhttp3.@Nullable Connection connection, java.io.@Nullable IOException failure) {
+    Noted(
+        okhttp3.@Nullable Connection connection,
+        java.io.@Nullable IOException failure,
+        boolean givenUp) {
       this.connection = new java.lang.ref.WeakReference<>(connection);
       this.failure = new java.lang.ref.WeakReference<>(failure);
+      this.givenUp = givenUp;
     }
   }
 
@@ -608,13 +614,15 @@ final class EndpointState {
   /**
    * Whether {@code loss} is part of a connection loss counted already: the same connection as the
    * loss counted last, and the same failure (OkHttp fails every stream of a connection whose socket
-   * failed with one exception) or a connection OkHttp had given up (one closed under its streams
-   * fails each with a reset of its own). One connection that dies is one piece of evidence, however
-   * many attempts were on it: N concurrent streams of one HTTP/2 connection would otherwise count N
-   * failures in a row, and one reset would eject the endpoint. Notes {@code loss} as the one
-   * counted last otherwise. False for null (a failure that is not a connection's) and while the
-   * breaker is not closed (an ejected endpoint's trial attempts count each, and one without a
-   * permission, which counts for nothing, must not excuse them).
+   * failed with one exception), or both streams of a connection closed under them (each fails with
+   * a {@code CANCEL} reset of its own, OkHttp having given the connection up: a loss noted
+   * otherwise, such as a stream the server reset before, does not absorb the connection's death).
+   * One connection that dies is one piece of evidence, however many attempts were on it: N
+   * concurrent streams of one HTTP/2 connection would otherwise count N failures in a row, and one
+   * reset would eject the endpoint. Notes {@code loss} as the one counted last otherwise. False for
+   * null (a failure that is not a connection's) and while the breaker is not closed (an ejected
+   * endpoint's trial attempts count each, and one without a permission, which counts for nothing,
+   * must not excuse them).
    */
   boolean sameLoss(@Nullable Loss loss) {
     if (loss == null || breaker.getState() != CircuitBreaker.State.CLOSED) {
@@ -623,10 +631,11 @@ final class EndpointState {
     while (true) {
       Noted last = java.util.Objects.requireNonNull(lastLoss.get());
       if (last.connection.get() == loss.connection()
-          && (loss.givenUp() || last.failure.get() == loss.failure())) {
+          && ((loss.givenUp() && last.givenUp) || last.failure.get() == loss.failure())) {
         return true;
       }
-      if (lastLoss.compareAndSet(last, new Noted(loss.connection(), loss.failure()))) {
+      if (lastLoss.compareAndSet(
+          last, new Noted(loss.connection(), loss.failure(), loss.givenUp()))) {
         return false;
       }
     }

@@ -55,6 +55,12 @@ final class ZoneState {
   /** Whether the zone was evacuated on hard evidence (refusals or failing health checks). */
   boolean corroborated;
 
+  /**
+   * Whether the zone was evacuated on evidence the evacuation cap does not limit (refusals, checks
+   * refused or answered badly; not checks that only timed out, which {@link #corroborated} takes).
+   */
+  boolean uncapped;
+
   private final java.util.concurrent.atomic.AtomicInteger successesSinceFailure =
       new java.util.concurrent.atomic.AtomicInteger();
   int level;

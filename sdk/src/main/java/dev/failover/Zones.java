@@ -42,6 +42,9 @@ final class Zones {
   /** Refused connections in the window that corroborate a zone's outage by themselves. */
   static final int MIN_HARD_FAILURES = 3;
 
+  /** How long a zone the endpoint list lost still counts for the evacuation cap's re-check. */
+  static final long LIST_FLAP_NANOS = TimeUnit.SECONDS.toNanos(30);
+
   private final String service;
   private final ZonePolicy policy;
   private volatile List<ZoneState> zones;
@@ -246,6 +249,7 @@ final class Zones {
         case ACTIVE, RAMPING -> {
           if (bad != null && mayEvacuate(z, totals, i, now)) {
             z.corroborated = hardOutage(z, totals[i]);
+            z.uncapped = corroborated(z, totals[i]);
             evacuate(z, bad, now);
           } else if (z.phase == ZoneState.Phase.RAMPING && now - z.phaseSince >= slowStartNanos) {
             z.phase = ZoneState.Phase.ACTIVE;
@@ -336,12 +340,21 @@ final class Zones {
    */
   @GuardedBy("this")
   private void restoreOverTheCap(long[][] totals, long now) {
-    int n = zones.size();
     List<ZoneState> passive = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < zones.size(); i++) {
       ZoneState z = zones.get(i);
-      if (z.evacuated() && !z.shifted(now) && !z.corroborated && !corroborated(z, totals[i])) {
+      if (z.evacuated() && !z.shifted(now) && !z.uncapped && !corroborated(z, totals[i])) {
         passive.add(z);
+      }
+    }
+    // A zone the list lost within LIST_FLAP_NANOS still counts: a registry that drops a zone for a
+    // refresh or two does not bring back a zone out for its errors.
+    int n = zones.size();
+    for (ZoneState z : known) {
+      if (z.endpoints.isEmpty()
+          && z.emptiedAt != ZoneState.NOT_EMPTIED
+          && now - z.emptiedAt < LIST_FLAP_NANOS) {
+        n++;
       }
     }
     int out = passive.size();

@@ -58,8 +58,18 @@ class EndpointStateTest {
     assertThat(s.health(clock.nanos())).isEqualTo(Health.EJECTED);
   }
 
-  /** A connection, for its identity. */
+  /** A connection, for its identity; its socket closed if {@code closed}. */
   private static final class FakeConnection implements okhttp3.Connection {
+    private final java.net.Socket socket = new java.net.Socket();
+
+    FakeConnection() {}
+
+    FakeConnection(boolean closed) throws java.io.IOException {
+      if (closed) {
+        socket.close();
+      }
+    }
+
     @Override
     public okhttp3.Route route() {
       throw new UnsupportedOperationException();
@@ -67,7 +77,7 @@ class EndpointStateTest {
 
     @Override
     public java.net.Socket socket() {
-      return new java.net.Socket();
+      return socket;
     }
 
     @Override
@@ -83,8 +93,9 @@ class EndpointStateTest {
 
   /**
    * A connection whose socket failed fails every stream with the same exception: one loss. Streams
-   * failed with exceptions of their own are one loss only if OkHttp had given the connection up;
-   * another connection, or the same one after another loss was noted, counts again.
+   * failed with resets of their own are one loss only as streams of a connection closed under them
+   * (given up), both of them; another connection, or the same one after another loss was noted,
+   * counts again.
    */
   @Test
   void oneConnectionThatDiesIsOneLoss() {
@@ -93,14 +104,31 @@ class EndpointStateTest {
     java.io.IOException reset = new java.net.SocketException("Connection reset");
     assertThat(ep.sameLoss(new EndpointState.Loss(c1, reset, false))).isFalse();
     assertThat(ep.sameLoss(new EndpointState.Loss(c1, reset, false))).isTrue();
-    // Its own failure: the same loss only if OkHttp had given the connection up.
-    assertThat(ep.sameLoss(new EndpointState.Loss(c1, new java.io.IOException("x"), true)))
-        .isTrue();
+    // A stream reset of its own on the connection given up: not the socket's failure noted.
+    java.io.IOException cancel1 = new java.io.IOException("stream was reset: CANCEL");
+    assertThat(ep.sameLoss(new EndpointState.Loss(c1, cancel1, true))).isFalse();
+    java.io.IOException cancel2 = new java.io.IOException("stream was reset: CANCEL");
+    assertThat(ep.sameLoss(new EndpointState.Loss(c1, cancel2, true))).isTrue();
     java.io.IOException other = new java.io.IOException("y");
     assertThat(ep.sameLoss(new EndpointState.Loss(c1, other, false))).isFalse();
     assertThat(ep.sameLoss(new EndpointState.Loss(c2, other, true))).isFalse();
     assertThat(ep.sameLoss(new EndpointState.Loss(c2, other, false))).isTrue();
     assertThat(ep.sameLoss(null)).isFalse();
+  }
+
+  /**
+   * A stream the server reset counted first on a connection (not given up): the connection's death
+   * that follows, its streams closed under them, is a loss of its own.
+   */
+  @Test
+  void aDeathAfterAStreamResetOnTheSameConnectionCounts() {
+    okhttp3.Connection c = new FakeConnection();
+    java.io.IOException reset = new java.io.IOException("stream was reset: CANCEL");
+    assertThat(ep.sameLoss(new EndpointState.Loss(c, reset, false))).isFalse();
+    java.io.IOException dead1 = new java.io.IOException("stream was reset: CANCEL");
+    java.io.IOException dead2 = new java.io.IOException("stream was reset: CANCEL");
+    assertThat(ep.sameLoss(new EndpointState.Loss(c, dead1, true))).isFalse();
+    assertThat(ep.sameLoss(new EndpointState.Loss(c, dead2, true))).isTrue();
   }
 
   /** An ejected endpoint's failures count each: a trial attempt's is never excused. */
@@ -137,6 +165,21 @@ class EndpointStateTest {
           .as(code.name())
           .isFalse();
     }
+  }
+
+  /**
+   * Only a CANCEL reset on a connection given up is a stream closed under its connection; another
+   * failure there (a malformed answer on a connection draining after a GOAWAY) is not.
+   */
+  @Test
+  void onlyACancelOnAConnectionGivenUpIsAStreamClosedUnderIt() throws java.io.IOException {
+    okhttp3.Connection closed = new FakeConnection(true);
+    okhttp3.Connection open = new FakeConnection(false);
+    java.io.IOException cancel =
+        new okhttp3.internal.http2.StreamResetException(okhttp3.internal.http2.ErrorCode.CANCEL);
+    assertThat(Classifier.givenUpUnder(closed, cancel)).isTrue();
+    assertThat(Classifier.givenUpUnder(open, cancel)).isFalse();
+    assertThat(Classifier.givenUpUnder(closed, new java.net.ProtocolException("bad"))).isFalse();
   }
 
   private List<Class<?>> kinds() {

@@ -165,6 +165,14 @@ class Http2StreamResetTest {
       listener.close();
     }
 
+    /** Closes every connection made so far cleanly (the client reads the end of the stream). */
+    void closeAll() throws IOException {
+      for (Socket s : accepted) {
+        s.close();
+      }
+      accepted.clear();
+    }
+
     /** Resets every connection made so far (SO_LINGER 0, then close: the client reads an RST). */
     void resetAll() throws IOException {
       for (Socket s : accepted) {
@@ -189,13 +197,18 @@ class Http2StreamResetTest {
   }
 
   private FailoverClient client(String homeUrl) {
+    return client(
+        homeUrl,
+        new OkHttpClient.Builder().protocols(List.of(Protocol.H2_PRIOR_KNOWLEDGE)).build());
+  }
+
+  private FailoverClient client(String homeUrl, OkHttpClient base) {
     return FailoverClient.builder()
         .service("directory")
         .home("us-east-1", "us-east-1a")
         .endpoint(homeUrl, "us-east-1", "us-east-1a")
         .endpoint(other.url("/").toString(), "us-east-1", "us-east-1b")
-        .okHttpClient(
-            new OkHttpClient.Builder().protocols(List.of(Protocol.H2_PRIOR_KNOWLEDGE)).build())
+        .okHttpClient(base)
         .hedging(HedgePolicy.off())
         .ejection(EjectionPolicy.builder().consecutiveFailures(3).build())
         .deadline(Duration.ofSeconds(30))
@@ -293,6 +306,16 @@ class Http2StreamResetTest {
    */
   @Test
   void refusedReconnectsAfterAConnectionDiedCountEach() throws Exception {
+    assertRefusedReconnectsEjectHome(
+        new OkHttpClient.Builder().protocols(List.of(Protocol.H2_PRIOR_KNOWLEDGE)).build());
+  }
+
+  /**
+   * Four GETs held on one connection to home; then the relay refuses new connections and resets
+   * that one. Each GET is tried again on a new connection (by {@code base}), refused, and answered
+   * by the other zone; home, its refusals counted each, is ejected (three in a row here).
+   */
+  private void assertRefusedReconnectsEjectHome(OkHttpClient base) throws Exception {
     Held held = new Held(new MockResponse.Builder().code(200).body("home").build());
     home.setDispatcher(held);
     other.setDispatcher(
@@ -303,43 +326,71 @@ class Http2StreamResetTest {
           }
         });
     try (Relay relay = new Relay(home.getPort());
-        FailoverClient client = client(relay.url())) {
+        FailoverClient client = client(relay.url(), base)) {
       try {
         try (Response r = client.newCall(get()).execute()) {
           assertThat(r.code()).isEqualTo(201);
         }
         held.hold = true;
-        List<String> bodies = new CopyOnWriteArrayList<>();
-        CountDownLatch done = new CountDownLatch(4);
-        for (int i = 0; i < 4; i++) {
-          client
-              .newCall(get())
-              .enqueue(
-                  new Callback() {
-                    @Override
-                    public void onFailure(Call call, IOException e) {
-                      done.countDown();
-                    }
-
-                    @Override
-                    public void onResponse(Call call, Response response) throws IOException {
-                      try (response) {
-                        bodies.add(response.body().string());
-                      }
-                      done.countDown();
-                    }
-                  });
-        }
-        assertThat(held.arrived.tryAcquire(4, 20, TimeUnit.SECONDS)).isTrue();
-        relay.refuseNewConnections();
-        relay.resetAll();
-        assertThat(done.await(20, TimeUnit.SECONDS)).isTrue();
-        assertThat(bodies).containsExactly("other", "other", "other", "other");
+        getAtOnce(client, held, 4, relay);
+        assertThat(other.getRequestCount()).isEqualTo(4);
         assertThat(homeState(client).health()).isEqualTo(FailoverSnapshot.Health.EJECTED);
       } finally {
         held.release.countDown();
       }
     }
+  }
+
+  /**
+   * A connection closed cleanly (no GOAWAY) under four POSTs: OkHttp fails each stream with a
+   * CANCEL reset of its own, having given the connection up; one loss, not four failures (three in
+   * a row eject it here).
+   */
+  @Test
+  void aConnectionClosedUnderItsStreamsIsOneFailure() throws Exception {
+    Held held = new Held(new MockResponse.Builder().code(201).body("created").build());
+    home.setDispatcher(held);
+    try (Relay relay = new Relay(home.getPort());
+        FailoverClient client = client(relay.url())) {
+      try {
+        try (Response r = client.newCall(post()).execute()) {
+          assertThat(r.code()).isEqualTo(201);
+        }
+        held.hold = true;
+        failAtOnce(client, held, 4, relay::closeAll);
+        assertThat(homeAttempts()).hasSize(5);
+        assertThat(homeState(client).health()).isEqualTo(FailoverSnapshot.Health.HEALTHY);
+      } finally {
+        held.release.countDown();
+      }
+    }
+  }
+
+  /**
+   * As {@link #refusedReconnectsAfterAConnectionDiedCountEach}, with the retry an application
+   * interceptor's (OkHttp's own off) that rethrows the first failure: the refused reconnect still
+   * counts, each time.
+   */
+  @Test
+  void refusedReconnectsOfAnInterceptorThatRethrowsTheFirstFailureCountEach() throws Exception {
+    assertRefusedReconnectsEjectHome(
+        new OkHttpClient.Builder()
+            .protocols(List.of(Protocol.H2_PRIOR_KNOWLEDGE))
+            .retryOnConnectionFailure(false)
+            .addInterceptor(
+                chain -> {
+                  try {
+                    return chain.proceed(chain.request());
+                  } catch (IOException first) {
+                    try {
+                      return chain.proceed(chain.request());
+                    } catch (IOException again) {
+                      first.addSuppressed(again);
+                      throw first;
+                    }
+                  }
+                })
+            .build());
   }
 
   /**
@@ -371,32 +422,56 @@ class Http2StreamResetTest {
     assertThat(other.getRequestCount()).isZero();
   }
 
-  /**
-   * Sends {@code n} POSTs at once, runs {@code fault} once the server holds all of them, and waits
-   * until every one has failed.
-   */
+  /** Sends {@code n} POSTs at once; see {@link #atOnce}. */
   private static void failAtOnce(FailoverClient client, Held held, int n, IoAction fault)
       throws Exception {
-    CountDownLatch failed = new CountDownLatch(n);
+    atOnce(client, held, post(), n, fault);
+  }
+
+  /**
+   * Sends four GETs at once; once the server holds them, the relay refuses new connections and
+   * resets the one in use.
+   */
+  private static void getAtOnce(FailoverClient client, Held held, int n, Relay relay)
+      throws Exception {
+    atOnce(
+        client,
+        held,
+        get(),
+        n,
+        () -> {
+          relay.refuseNewConnections();
+          relay.resetAll();
+        });
+  }
+
+  /**
+   * Sends {@code n} calls of {@code request} at once, runs {@code fault} once the server holds all
+   * of them, and waits until every one has ended (failed, or answered by another zone).
+   */
+  private static void atOnce(
+      FailoverClient client, Held held, Request request, int n, IoAction fault) throws Exception {
+    CountDownLatch ended = new CountDownLatch(n);
     for (int i = 0; i < n; i++) {
       client
-          .newCall(post())
+          .newCall(request)
           .enqueue(
               new Callback() {
                 @Override
                 public void onFailure(Call call, IOException e) {
-                  failed.countDown();
+                  ended.countDown();
                 }
 
                 @Override
                 public void onResponse(Call call, Response response) {
                   response.close();
+                  ended.countDown();
                 }
               });
     }
     assertThat(held.arrived.tryAcquire(n, 20, TimeUnit.SECONDS)).isTrue();
     fault.run();
-    assertThat(failed.await(20, TimeUnit.SECONDS)).isTrue();
+    assertThat(ended.await(20, TimeUnit.SECONDS)).isTrue();
   }
 
   private interface IoAction {

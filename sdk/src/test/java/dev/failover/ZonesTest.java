@@ -155,13 +155,53 @@ class ZonesTest {
   void aZoneWhoseProbesWereRefusedSinceDoesNotCountAgainstTheCap() {
     Router r = homeAnd1bOut(false);
     ZoneState b = zone(r, "us-east-1b");
+    r.update(without(r, "us-east-1c"), clock.nanos(), false);
+    clock.advance(Duration.ofNanos(Zones.LIST_FLAP_NANOS).plusSeconds(1));
     for (int i = 0; i < Zones.MIN_HARD_FAILURES; i++) {
       b.record(true, true, 1 * MS, clock.nanos()); // a probe refused
     }
-
-    listLosesAndIsJudged(r, "us-east-1c");
+    r.zones().evaluate(clock.nanos());
     assertThat(b.evacuated()).isTrue();
     assertThat(zone(r, "us-east-1a").evacuated()).isTrue();
+    assertThat(events).isEmpty();
+  }
+
+  /**
+   * Zones out because their endpoints are down on health checks that only timed out: passive
+   * evidence (a client too slow to read its probes times them out everywhere), under the cap, and
+   * so counted in its re-check; the one evacuated last returns when the list loses a zone.
+   */
+  @Test
+  void zonesOutOnTimedOutChecksCountAgainstTheCap() {
+    Router r = router("us-east-1a", "us-east-1b", "us-east-1c", "us-west-2a");
+    for (String name : List.of("us-east-1a", "us-east-1b")) {
+      for (EndpointState s : zone(r, name).endpoints) {
+        s.downUncorroborated = true; // its probes timed out
+        s.setDown(true);
+      }
+      clock.advance(Duration.ofSeconds(1));
+      r.zones().evaluate(clock.nanos());
+      assertThat(zone(r, name).evacuated()).isTrue();
+    }
+    events.clear();
+
+    listLosesAndIsJudged(r, "us-east-1c");
+    assertThat(zone(r, "us-east-1a").evacuated()).isTrue();
+    assertOnlyRestored("us-east-1b");
+  }
+
+  /**
+   * A zone the list has just lost still counts for the cap: a registry that drops it for a refresh
+   * or two brings nothing back (2 of 4 zones out, not 2 of 3).
+   */
+  @Test
+  void aListThatLosesAZoneForARefreshBringsNothingBack() {
+    Router r = homeAnd1bOut(false);
+    r.update(without(r, "us-east-1c"), clock.nanos(), false);
+    clock.advance(Duration.ofNanos(Zones.LIST_FLAP_NANOS).minusSeconds(1));
+    r.zones().evaluate(clock.nanos());
+    assertThat(zone(r, "us-east-1a").evacuated()).isTrue();
+    assertThat(zone(r, "us-east-1b").evacuated()).isTrue();
     assertThat(events).isEmpty();
   }
 
@@ -204,16 +244,21 @@ class ZonesTest {
     r.zones().evaluate(clock.nanos());
   }
 
-  /** The endpoint list loses {@code zone}; a second later, a judgement. */
+  /**
+   * The endpoint list loses {@code zone}; a judgement once the lost zone no longer counts (a list
+   * may lose a zone for a refresh: {@link #aListThatLosesAZoneForARefreshBringsNothingBack}).
+   */
   private void listLosesAndIsJudged(Router r, String zone) {
-    List<Endpoint> rest =
-        r.endpoints().stream()
-            .map(s -> s.endpoint)
-            .filter(e -> !e.locality().zone().equals(zone))
-            .toList();
-    r.update(rest, clock.nanos(), false);
-    clock.advance(Duration.ofSeconds(1));
+    r.update(without(r, zone), clock.nanos(), false);
+    clock.advance(Duration.ofNanos(Zones.LIST_FLAP_NANOS).plusSeconds(1));
     r.zones().evaluate(clock.nanos());
+  }
+
+  private static List<Endpoint> without(Router r, String zone) {
+    return r.endpoints().stream()
+        .map(s -> s.endpoint)
+        .filter(e -> !e.locality().zone().equals(zone))
+        .toList();
   }
 
   private void assertOnlyRestored(String zone) {
