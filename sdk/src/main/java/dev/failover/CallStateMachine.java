@@ -820,20 +820,14 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
 
         /**
          * A new connection for the attempt (OkHttp's own retry, or an interceptor's): how it failed
-         * on the one before is not how it ends, whatever exception an interceptor then throws.
+         * on the one before is not how it ends, whatever exception an interceptor then throws. (Not
+         * on a pooled connection's reuse, on every attempt's path: a failure there comes through
+         * the network interceptor, which notes it anew if it is a connection's; an interceptor that
+         * then rethrows the earlier exception is the case this leaves.)
          */
         @Override
         public void connectStart(
             Call call, java.net.InetSocketAddress address, java.net.Proxy proxy) {
-          forgetLoss(call);
-        }
-
-        @Override
-        public void connectionAcquired(Call call, okhttp3.Connection connection) {
-          forgetLoss(call);
-        }
-
-        private void forgetLoss(Call call) {
           ClientCore.AttemptTag tag = call.request().tag(ClientCore.AttemptTag.KEY);
           if (tag != null && tag.loss != null) {
             tag.loss = null;
