@@ -1373,11 +1373,6 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       return;
     }
     long delay = core.backoff.delayNanos(retries + 1, core.random);
-    // Every endpoint that could take the retry is out, and some asked for a pause (Retry-After):
-    // the retry waits for the first pause to end (gRPC's retry pushback), else routing's panic
-    // would send it at once to an endpoint that asked not to be. If that does not fit the
-    // deadline, the call ends with the response it has.
-    delay = Math.max(delay, core.router.heldOffFor(now));
     if (!deadline.fits(now, delay, core.minAttemptNanos)) {
       giveUpLocked(FailoverException.Reason.DEADLINE_EXCEEDED, attempt);
       return;

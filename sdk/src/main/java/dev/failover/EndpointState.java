@@ -713,11 +713,6 @@ final class EndpointState {
         && now - openedAt >= nanos;
   }
 
-  /** How long the endpoint is still held off by a {@code Retry-After}; 0 if it is not. */
-  long heldOffFor(long now) {
-    return Math.max(0, holdOffUntil - now);
-  }
-
   /** Excludes the endpoint until {@code until} (a server's {@code Retry-After}). */
   void holdOff(long until) {
     if (until - holdOffUntil > 0) {

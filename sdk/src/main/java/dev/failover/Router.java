@@ -373,28 +373,6 @@ final class Router {
     return -1;
   }
 
-  /**
-   * How long until the first endpoint held off by a {@code Retry-After} takes traffic again, if no
-   * endpoint takes traffic now and one is held off; 0 otherwise (a retry can go somewhere now, or
-   * nothing it waits for will end). A retry waits this long at least: sent at once, routing's panic
-   * would send it to an endpoint that asked for the pause.
-   */
-  long heldOffFor(long now) {
-    long soonest = Long.MAX_VALUE;
-    List<EndpointState> all = topology.all();
-    for (int i = 0, n = all.size(); i < n; i++) {
-      EndpointState s = all.get(i);
-      FailoverSnapshot.Health h = s.health(now);
-      if (h.takesTraffic()) {
-        return 0;
-      }
-      if (h == FailoverSnapshot.Health.HELD_OFF) {
-        soonest = Math.min(soonest, s.heldOffFor(now));
-      }
-    }
-    return soonest == Long.MAX_VALUE ? 0 : soonest;
-  }
-
   /** Whether routing is in panic at {@code now}. */
   public boolean panic(long now) {
     return panic(topology.all(), now);

@@ -10,7 +10,6 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.assertj.core.api.Assertions.tuple;
 
 import dev.failover.Attempt;
-import dev.failover.EjectionPolicy;
 import dev.failover.FailoverEvent;
 import dev.failover.FailoverException;
 import dev.failover.FailoverSnapshot;
@@ -93,19 +92,17 @@ class RegressionTest {
             b ->
                 b.backoff(Duration.ZERO, Duration.ZERO)
                     .maxAttempts(4)
-                    .ejection(EjectionPolicy.builder().consecutiveFailures(1).build())
                     // With nothing healthy, no attempt is sent (rather than ignore health).
                     .panic(0, false)
                     .retryBudget(0, 10, Duration.ofSeconds(10)))) {
       assertThat(h.client.snapshot().budgetTokens()).isEqualTo(100.0);
       RecordingCallback cb = new RecordingCallback();
       h.enqueue(get("/held-off"), cb);
-      // Each endpoint fails once and is ejected: the fourth attempt finds none to go to. (Not a
-      // Retry-After: a retry waits for the first pause to end, and then has an endpoint.)
+      // Each endpoint asks for a minute's pause: the fourth attempt finds none to go to.
       for (String host : new String[] {A1, B1, W1}) {
         Exchange e = h.transport.next();
         assertThat(e.host()).isEqualTo(host);
-        e.respond(503);
+        e.respond(503, "Retry-After", "60");
       }
       assertThat(cb.awaitFailure().reason()).isEqualTo(FailoverException.Reason.RETRIES_EXHAUSTED);
       FailoverEvent.CallFinished finished = h.events.awaitCallFinished("/held-off");
