@@ -1086,7 +1086,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
    * it failed otherwise, or if OkHttp tried it again since (a silent retry whose new connection was
    * refused ends with another failure).
    */
-  private static EndpointState.@Nullable Loss lossOf(
+  static EndpointState.@Nullable Loss lossOf(
       ClientCore.AttemptTag tag, @Nullable IOException failure) {
     EndpointState.Loss loss = tag.loss;
     return loss != null && loss.failure() == failure ? loss : null;

@@ -131,6 +131,24 @@ class EndpointStateTest {
     assertThat(ep.sameLoss(new EndpointState.Loss(c, dead2, true))).isTrue();
   }
 
+  /**
+   * An attempt's loss is how it ended only if the failure that ended it is the one noted: OkHttp
+   * (or an interceptor) that tried it again on a new connection, refused, ends it with another
+   * failure, which counts on its own. A new connection forgets the noted loss (CallStateMachine's
+   * connectStart).
+   */
+  @Test
+  void aLossIsTheAttemptsOnlyIfItsFailureEndedIt() {
+    ClientCore.AttemptTag tag = new ClientCore.AttemptTag(true);
+    java.io.IOException reset = new java.net.SocketException("Connection reset");
+    EndpointState.Loss loss = new EndpointState.Loss(new FakeConnection(), reset, false);
+    assertThat(CallStateMachine.lossOf(tag, reset)).isNull();
+    tag.loss = loss;
+    assertThat(CallStateMachine.lossOf(tag, reset)).isSameAs(loss);
+    assertThat(CallStateMachine.lossOf(tag, new java.net.ConnectException("refused"))).isNull();
+    assertThat(CallStateMachine.lossOf(tag, null)).isNull();
+  }
+
   /** An ejected endpoint's failures count each: a trial attempt's is never excused. */
   @Test
   void noLossIsMergedWhileTheBreakerIsNotClosed() {

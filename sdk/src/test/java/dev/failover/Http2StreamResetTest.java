@@ -160,11 +160,6 @@ class Http2StreamResetTest {
       }
     }
 
-    /** Closes the listener: new connections are refused (the host is gone). */
-    void refuseNewConnections() throws IOException {
-      listener.close();
-    }
-
     /** Closes every connection made so far cleanly (the client reads the end of the stream). */
     void closeAll() throws IOException {
       for (Socket s : accepted) {
@@ -197,18 +192,13 @@ class Http2StreamResetTest {
   }
 
   private FailoverClient client(String homeUrl) {
-    return client(
-        homeUrl,
-        new OkHttpClient.Builder().protocols(List.of(Protocol.H2_PRIOR_KNOWLEDGE)).build());
-  }
-
-  private FailoverClient client(String homeUrl, OkHttpClient base) {
     return FailoverClient.builder()
         .service("directory")
         .home("us-east-1", "us-east-1a")
         .endpoint(homeUrl, "us-east-1", "us-east-1a")
         .endpoint(other.url("/").toString(), "us-east-1", "us-east-1b")
-        .okHttpClient(base)
+        .okHttpClient(
+            new OkHttpClient.Builder().protocols(List.of(Protocol.H2_PRIOR_KNOWLEDGE)).build())
         .hedging(HedgePolicy.off())
         .ejection(EjectionPolicy.builder().consecutiveFailures(3).build())
         .deadline(Duration.ofSeconds(30))
@@ -299,49 +289,6 @@ class Http2StreamResetTest {
   }
 
   /**
-   * Four GETs in flight on one connection when the endpoint's host dies: the connection is reset
-   * and new connections are refused. OkHttp retries each GET on a new connection, silently, and
-   * each is refused: four failures of their own, not one loss (three in a row eject it here). The
-   * calls are answered by the other zone.
-   */
-  @Test
-  void refusedReconnectsAfterAConnectionDiedCountEach() throws Exception {
-    assertRefusedReconnectsEjectHome(
-        new OkHttpClient.Builder().protocols(List.of(Protocol.H2_PRIOR_KNOWLEDGE)).build());
-  }
-
-  /**
-   * Four GETs held on one connection to home; then the relay refuses new connections and resets
-   * that one. Each GET is tried again on a new connection (by {@code base}), refused, and answered
-   * by the other zone; home, its refusals counted each, is ejected (three in a row here).
-   */
-  private void assertRefusedReconnectsEjectHome(OkHttpClient base) throws Exception {
-    Held held = new Held(new MockResponse.Builder().code(200).body("home").build());
-    home.setDispatcher(held);
-    other.setDispatcher(
-        new Dispatcher() {
-          @Override
-          public MockResponse dispatch(RecordedRequest request) {
-            return new MockResponse.Builder().code(200).body("other").build();
-          }
-        });
-    try (Relay relay = new Relay(home.getPort());
-        FailoverClient client = client(relay.url(), base)) {
-      try {
-        try (Response r = client.newCall(get()).execute()) {
-          assertThat(r.code()).isEqualTo(201);
-        }
-        held.hold = true;
-        getAtOnce(client, held, 4, relay);
-        assertThat(other.getRequestCount()).isEqualTo(4);
-        assertThat(homeState(client).health()).isEqualTo(FailoverSnapshot.Health.EJECTED);
-      } finally {
-        held.release.countDown();
-      }
-    }
-  }
-
-  /**
    * A connection closed cleanly (no GOAWAY) under four POSTs: OkHttp fails each stream with a
    * CANCEL reset of its own, having given the connection up; one loss, not four failures (three in
    * a row eject it here).
@@ -364,33 +311,6 @@ class Http2StreamResetTest {
         held.release.countDown();
       }
     }
-  }
-
-  /**
-   * As {@link #refusedReconnectsAfterAConnectionDiedCountEach}, with the retry an application
-   * interceptor's (OkHttp's own off) that rethrows the first failure: the refused reconnect still
-   * counts, each time.
-   */
-  @Test
-  void refusedReconnectsOfAnInterceptorThatRethrowsTheFirstFailureCountEach() throws Exception {
-    assertRefusedReconnectsEjectHome(
-        new OkHttpClient.Builder()
-            .protocols(List.of(Protocol.H2_PRIOR_KNOWLEDGE))
-            .retryOnConnectionFailure(false)
-            .addInterceptor(
-                chain -> {
-                  try {
-                    return chain.proceed(chain.request());
-                  } catch (IOException first) {
-                    try {
-                      return chain.proceed(chain.request());
-                    } catch (IOException again) {
-                      first.addSuppressed(again);
-                      throw first;
-                    }
-                  }
-                })
-            .build());
   }
 
   /**
@@ -426,23 +346,6 @@ class Http2StreamResetTest {
   private static void failAtOnce(FailoverClient client, Held held, int n, IoAction fault)
       throws Exception {
     atOnce(client, held, post(), n, fault);
-  }
-
-  /**
-   * Sends four GETs at once; once the server holds them, the relay refuses new connections and
-   * resets the one in use.
-   */
-  private static void getAtOnce(FailoverClient client, Held held, int n, Relay relay)
-      throws Exception {
-    atOnce(
-        client,
-        held,
-        get(),
-        n,
-        () -> {
-          relay.refuseNewConnections();
-          relay.resetAll();
-        });
   }
 
   /**
