@@ -612,7 +612,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     Request.Builder b =
         request
             .newBuilder()
-            .url(rewrite(request.url(), ep.endpoint.url(), ep.basePath))
+            .url(ep.url.attemptUrl(request.url()))
             .tag(ClientCore.AttemptTag.KEY, tag);
     if (core.observer != null) {
       b.tag(AttemptContext.class, new AttemptContext(observerContext, kind, number, ep.endpoint));
@@ -1056,29 +1056,9 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     return null;
   }
 
+  /** The caller's URL {@code logical} sent to {@code base} (for tests: endpoints keep theirs). */
   static HttpUrl rewrite(HttpUrl logical, HttpUrl base) {
-    return rewrite(logical, base, basePath(base));
-  }
-
-  /**
-   * The caller's URL sent to {@code base}: its path under {@code basePath} (what {@link
-   * #basePath(HttpUrl)} gives for {@code base}, which an endpoint keeps), and its query.
-   */
-  static HttpUrl rewrite(HttpUrl logical, HttpUrl base, String basePath) {
-    String path = logical.encodedPath();
-    if (!basePath.isEmpty()) {
-      path = basePath + path;
-    }
-    return base.newBuilder().encodedPath(path).encodedQuery(logical.encodedQuery()).build();
-  }
-
-  /**
-   * The path of an endpoint's URL that calls' paths go under, without its trailing slash: empty for
-   * {@code http://host/}, {@code /api} for {@code http://host/api/} and {@code http://host/api}.
-   */
-  static String basePath(HttpUrl base) {
-    String p = base.encodedPath();
-    return p.endsWith("/") ? p.substring(0, p.length() - 1) : p;
+    return new EndpointUrl(base).attemptUrl(logical);
   }
 
   /**

@@ -34,12 +34,8 @@ final class EndpointState {
   final int tier;
   final String zoneKey;
 
-  /**
-   * The path of the endpoint's URL that every call's path goes under, without its trailing slash:
-   * empty for {@code http://host/} (see {@link CallStateMachine#rewrite}). Its address never
-   * changes, so neither does this.
-   */
-  final String basePath;
+  /** The endpoint's URL, ready for attempts: their URLs are made from it. */
+  final EndpointUrl url;
 
   final CircuitBreaker breaker;
   final PeakEwma latency = new PeakEwma(EWMA_TAU_NANOS);
@@ -184,7 +180,7 @@ final class EndpointState {
     this.endpoint = endpoint;
     this.tier = tier;
     this.zoneKey = endpoint.locality().toString();
-    this.basePath = CallStateMachine.basePath(endpoint.url());
+    this.url = new EndpointUrl(endpoint.url());
     this.ticker = ticker;
     // Long before any attempt, and before any time a judgement running beside this endpoint's
     // arrival may have read: a new endpoint is neither held off nor ejected, whatever "now" it is

@@ -311,9 +311,9 @@ class ClassifierTest {
                 .toString())
         .isEqualTo("http://h/");
     // What an endpoint keeps of its URL, so that no attempt computes it again.
-    assertThat(CallStateMachine.basePath(okhttp3.HttpUrl.get("http://h/"))).isEmpty();
-    assertThat(CallStateMachine.basePath(okhttp3.HttpUrl.get("http://h/api/"))).isEqualTo("/api");
-    assertThat(CallStateMachine.basePath(okhttp3.HttpUrl.get("http://h/api"))).isEqualTo("/api");
+    assertThat(new EndpointUrl(okhttp3.HttpUrl.get("http://h/")).basePath).isEmpty();
+    assertThat(new EndpointUrl(okhttp3.HttpUrl.get("http://h/api/")).basePath).isEqualTo("/api");
+    assertThat(new EndpointUrl(okhttp3.HttpUrl.get("http://h/api")).basePath).isEqualTo("/api");
   }
 
   /**

@@ -1,0 +1,249 @@
+package dev.failover;
+
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.util.ArrayList;
+import java.util.List;
+import okhttp3.HttpUrl;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * An endpoint's URL and what every attempt to it needs of it: the caller's URL sent to the
+ * endpoint, its path under the endpoint's base path, and its query ({@link #attemptUrl}).
+ *
+ * <p>OkHttp's public way there ({@code base.newBuilder().encodedPath(..).encodedQuery(..).build()})
+ * parses and checks the path again character by character, and makes about 680 bytes of objects per
+ * attempt for a short URL (docs/benchmarks.md). Both halves are canonical already, the endpoint's
+ * URL and the caller's, so an attempt's URL is the endpoint's origin followed by the caller's path
+ * and query, and its decoded path segments and query parameters are the caller's (after the base
+ * path's): here it is made from those parts directly, with {@code HttpUrl}'s own constructor, and
+ * costs a string and the {@code HttpUrl}. That constructor is private: it is reached by a private
+ * lookup, which works where OkHttp's package is open to the SDK (the class path, where every
+ * package is; on the module path only with {@code --add-opens okhttp3/okhttp3=dev.failover}), and
+ * only after a check at start-up that URLs made this way equal, part by part, the ones OkHttp's
+ * builder makes (another OkHttp whose constructor differs fails it). Otherwise every attempt uses
+ * the builder: the same URLs, at the builder's cost.
+ */
+final class EndpointUrl {
+  /** {@code HttpUrl}'s constructor, checked; null where it cannot be reached or fails the check. */
+  private static final @Nullable MethodHandle NEW_URL;
+
+  /**
+   * The type of {@code HttpUrl}'s constructor: scheme, user name, password, host, port, decoded
+   * path segments, decoded query names and values, fragment, and the whole URL's text.
+   */
+  static final MethodType CONSTRUCTOR =
+      MethodType.methodType(
+          void.class,
+          String.class,
+          String.class,
+          String.class,
+          String.class,
+          int.class,
+          List.class,
+          List.class,
+          String.class,
+          String.class);
+
+  /** The caller's parsed query ({@code HttpUrl.queryNamesAndValues}), read with the constructor. */
+  private static final @Nullable MethodHandle QUERY;
+
+  static {
+    MethodHandle[] handles = lookUp();
+    NEW_URL = handles == null ? null : checked(handles[0], handles[1]);
+    QUERY = NEW_URL == null || handles == null ? null : handles[1];
+  }
+
+  final HttpUrl url;
+
+  /**
+   * The path that every call's path goes under, without its trailing slash: empty for {@code
+   * http://host/}, {@code /api} for {@code http://host/api/} and {@code http://host/api}.
+   */
+  final String basePath;
+
+  /** The URL's text up to its path: {@code http://127.0.0.1:8080}. */
+  private final String origin;
+
+  /** The base path's decoded segments: none for an empty base path. */
+  private final List<String> baseSegments;
+
+  /**
+   * Whether the fast way applies: a URL of an endpoint has no user info, query or fragment ({@link
+   * Endpoint} refuses them), so its text is its origin and then its path.
+   */
+  private final boolean plain;
+
+  EndpointUrl(HttpUrl url) {
+    this.url = url;
+    String path = url.encodedPath();
+    this.basePath = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+    String text = url.toString();
+    this.plain =
+        url.username().isEmpty()
+            && url.password().isEmpty()
+            && url.query() == null
+            && url.fragment() == null
+            && text.endsWith(path);
+    this.origin = plain ? text.substring(0, text.length() - path.length()) : "";
+    List<String> segments = url.pathSegments();
+    if (basePath.isEmpty()) {
+      this.baseSegments = List.of();
+    } else {
+      // "/api/" has the segments "api" and "": the empty last one is the trailing slash.
+      int n = segments.size();
+      this.baseSegments =
+          List.copyOf(
+              n > 0 && segments.get(n - 1).isEmpty() ? segments.subList(0, n - 1) : segments);
+    }
+  }
+
+  /** The caller's URL {@code logical} sent to this endpoint: its path and query, no fragment. */
+  HttpUrl attemptUrl(HttpUrl logical) {
+    MethodHandle newUrl = NEW_URL;
+    MethodHandle query = QUERY;
+    if (newUrl != null && query != null && plain) {
+      HttpUrl fast = fast(newUrl, query, logical);
+      if (fast != null) {
+        return fast;
+      }
+    }
+    return builder(logical);
+  }
+
+  /** What OkHttp's builder makes of it: the reference for the fast way. */
+  HttpUrl builder(HttpUrl logical) {
+    String path = logical.encodedPath();
+    if (!basePath.isEmpty()) {
+      path = basePath + path;
+    }
+    return url.newBuilder().encodedPath(path).encodedQuery(logical.encodedQuery()).build();
+  }
+
+  private @Nullable HttpUrl fast(MethodHandle newUrl, MethodHandle query, HttpUrl logical) {
+    String text = logical.toString();
+    // The path starts at the first '/' after "scheme://" (user info and host have theirs encoded)
+    // and the fragment, if any, at the '#' (encoded everywhere else).
+    int pathStart = text.indexOf('/', logical.scheme().length() + 3);
+    if (pathStart < 0) {
+      return null;
+    }
+    int end = text.indexOf('#', pathStart);
+    if (end < 0) {
+      end = text.length();
+    }
+    StringBuilder s = new StringBuilder(origin.length() + basePath.length() + end - pathStart);
+    String attempt = s.append(origin).append(basePath).append(text, pathStart, end).toString();
+    List<String> segments = logical.pathSegments();
+    if (!baseSegments.isEmpty()) {
+      List<String> joined = new ArrayList<>(baseSegments.size() + segments.size());
+      joined.addAll(baseSegments);
+      joined.addAll(segments);
+      segments = joined;
+    }
+    try {
+      @SuppressWarnings("unchecked")
+      List<@Nullable String> queryNamesAndValues =
+          (List<@Nullable String>) query.invokeExact(logical);
+      return (HttpUrl)
+          newUrl.invokeExact(
+              url.scheme(),
+              url.username(),
+              url.password(),
+              url.host(),
+              url.port(),
+              segments,
+              queryNamesAndValues,
+              (String) null,
+              attempt);
+    } catch (Throwable e) {
+      // Not expected of a constructor that only assigns its fields: build it the public way.
+      return null;
+    }
+  }
+
+  /** The constructor and the query's getter, or null where OkHttp does not open them to the SDK. */
+  private static MethodHandle @Nullable [] lookUp() {
+    try {
+      MethodHandles.Lookup lookup =
+          MethodHandles.privateLookupIn(HttpUrl.class, MethodHandles.lookup());
+      MethodHandle constructor = lookup.findConstructor(HttpUrl.class, CONSTRUCTOR);
+      MethodHandle query = lookup.findGetter(HttpUrl.class, "queryNamesAndValues", List.class);
+      return new MethodHandle[] {constructor, query};
+    } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+      return null;
+    }
+  }
+
+  /**
+   * {@code newUrl} if URLs made with it equal, in every part OkHttp exposes, the ones OkHttp's
+   * builder makes, for URLs with and without base paths, queries, fragments, escapes, user info and
+   * IPv6 hosts; null otherwise.
+   */
+  static @Nullable MethodHandle checked(MethodHandle newUrl, MethodHandle query) {
+    String[] bases = {
+      "http://127.0.0.1:10000", "https://[::1]:8443/api/", "http://h.internal/a%20b"
+    };
+    String[] logicals = {
+      "http://directory/users/42",
+      "http://directory/",
+      "http://directory/a%20b/c%2Fd/?x=1&y=%20z&flag&=v&x=2#frag",
+      "https://user:p%40ss@directory:8443/p/?",
+      "http://directory/users/42?fields=name,email",
+      "http://directory//double//",
+    };
+    try {
+      for (String b : bases) {
+        EndpointUrl endpoint = new EndpointUrl(HttpUrl.get(b));
+        for (String l : logicals) {
+          HttpUrl logical = HttpUrl.get(l);
+          HttpUrl reference = endpoint.builder(logical);
+          HttpUrl made = endpoint.plain ? endpoint.fast(newUrl, query, logical) : null;
+          if (made == null || !sameInEveryPart(made, reference)) {
+            return null;
+          }
+        }
+      }
+      return newUrl;
+    } catch (RuntimeException | LinkageError e) {
+      return null;
+    }
+  }
+
+  /** Whether {@code a} and {@code b} are the same URL in every part OkHttp exposes. */
+  static boolean sameInEveryPart(HttpUrl a, HttpUrl b) {
+    if (!(a.equals(b)
+        && a.hashCode() == b.hashCode()
+        && a.toString().equals(b.toString())
+        && a.scheme().equals(b.scheme())
+        && a.username().equals(b.username())
+        && a.password().equals(b.password())
+        && a.host().equals(b.host())
+        && a.port() == b.port()
+        && a.pathSegments().equals(b.pathSegments())
+        && a.encodedPathSegments().equals(b.encodedPathSegments())
+        && a.encodedPath().equals(b.encodedPath())
+        && java.util.Objects.equals(a.query(), b.query())
+        && java.util.Objects.equals(a.encodedQuery(), b.encodedQuery())
+        && a.querySize() == b.querySize()
+        && a.queryParameterNames().equals(b.queryParameterNames())
+        && java.util.Objects.equals(a.fragment(), b.fragment())
+        && a.uri().equals(b.uri())
+        && a.newBuilder().build().toString().equals(b.toString()))) {
+      return false;
+    }
+    for (int i = 0; i < a.querySize(); i++) {
+      if (!a.queryParameterName(i).equals(b.queryParameterName(i))
+          || !java.util.Objects.equals(a.queryParameterValue(i), b.queryParameterValue(i))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Whether attempts build their URLs the fast way in this JVM (for tests and docs). */
+  static boolean fastWay() {
+    return NEW_URL != null;
+  }
+}

@@ -1,0 +1,135 @@
+package dev.failover;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.util.List;
+import okhttp3.HttpUrl;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.Test;
+
+/**
+ * An attempt's URL made from its parts (the endpoint's origin and base path, the caller's path and
+ * query) is the URL OkHttp's builder makes, in every part; and the check at start-up that decides
+ * whether to make them that way turns down a constructor that makes anything else.
+ */
+class EndpointUrlTest {
+
+  private static final String[] BASES = {
+    "http://127.0.0.1:10000",
+    "http://127.0.0.1:10000/",
+    "https://dir-a.internal:8443/api/",
+    "http://10.0.0.7/api",
+    "https://[2001:db8::7]/v1/users-svc/",
+    "http://h.internal:80/a%20b/c",
+    "https://h.internal:443/",
+    "http://xn--bcher-kva.example/%E2%82%AC/",
+  };
+
+  private static final String[] LOGICALS = {
+    "http://directory/users/42",
+    "http://directory/",
+    "http://directory",
+    "http://directory/users/42?fields=name,email",
+    "http://directory/users/42?",
+    "http://directory/users/42?a=1&a=2&flag&=empty&b=",
+    "http://directory/a%20b/c%2Fd/?x=%20y+z&q=%E2%82%AC#fragment",
+    "http://directory/users/42#only-a-fragment",
+    "https://user:p%40ss@directory:8443/p/?x=1",
+    "http://directory//double//slashes//",
+    "http://directory/%3F/%23?%23=%3F",
+    "http://directory/caf%C3%A9/bücher?name=jürgen",
+    "http://directory/a/./b/../c?",
+  };
+
+  @Test
+  void attemptUrlsAreWhatOkHttpsBuilderMakesInEveryPart() {
+    // On the class path, where the tests run, OkHttp's package is open: the fast way is the one
+    // under test here.
+    assertThat(EndpointUrl.fastWay()).isTrue();
+    for (String b : BASES) {
+      EndpointUrl endpoint = new EndpointUrl(HttpUrl.get(b));
+      for (String l : LOGICALS) {
+        HttpUrl logical = HttpUrl.get(l);
+        HttpUrl made = endpoint.attemptUrl(logical);
+        HttpUrl reference = endpoint.builder(logical);
+        assertThat(EndpointUrl.sameInEveryPart(made, reference))
+            .as("%s sent to %s: made %s, builder %s", l, b, made, reference)
+            .isTrue();
+        // And read back the way OkHttp reads a request's URL.
+        assertThat(made.newBuilder().build()).isEqualTo(reference);
+        assertThat(made.resolve("x")).isEqualTo(reference.resolve("x"));
+      }
+    }
+  }
+
+  @Test
+  void anAttemptUrlKeepsTheCallersPathAndQueryUnderTheBasePath() {
+    EndpointUrl endpoint = new EndpointUrl(HttpUrl.get("https://[2001:db8::7]:8443/v1/"));
+    HttpUrl made =
+        endpoint.attemptUrl(HttpUrl.get("http://directory/a%20b/c?x=%20y&flag#fragment"));
+    assertThat(made.toString()).isEqualTo("https://[2001:db8::7]:8443/v1/a%20b/c?x=%20y&flag");
+    assertThat(made.pathSegments()).containsExactly("v1", "a b", "c");
+    assertThat(made.queryParameter("x")).isEqualTo(" y");
+    assertThat(made.queryParameterNames()).containsExactly("x", "flag");
+    assertThat(made.fragment()).isNull();
+    assertThat(made.host()).isEqualTo("2001:db8::7");
+    assertThat(made.port()).isEqualTo(8443);
+  }
+
+  @Test
+  void theCheckTakesAConstructorThatMakesTheSameUrls() throws Exception {
+    MethodHandle query = queryGetter();
+    assertThat(EndpointUrl.checked(factory("reparsed"), query)).isNotNull();
+  }
+
+  @Test
+  void theCheckTurnsDownAConstructorThatMakesAnythingElse() throws Exception {
+    MethodHandle query = queryGetter();
+    // Each differs from the builder in one part only, or throws.
+    for (String wrong : new String[] {"extraSegment", "noQuery", "otherPort", "throws"}) {
+      assertThat(EndpointUrl.checked(factory(wrong), query)).as(wrong).isNull();
+    }
+  }
+
+  private static MethodHandle queryGetter() throws ReflectiveOperationException {
+    return MethodHandles.privateLookupIn(HttpUrl.class, MethodHandles.lookup())
+        .findGetter(HttpUrl.class, "queryNamesAndValues", List.class);
+  }
+
+  /** A stand-in for HttpUrl's constructor, of its type, that makes its URL as {@code how} says. */
+  private static MethodHandle factory(String how) throws ReflectiveOperationException {
+    MethodHandle make =
+        MethodHandles.lookup()
+            .findStatic(
+                EndpointUrlTest.class,
+                "make",
+                EndpointUrl.CONSTRUCTOR
+                    .changeReturnType(HttpUrl.class)
+                    .appendParameterTypes(String.class));
+    return MethodHandles.insertArguments(make, 9, how);
+  }
+
+  @SuppressWarnings("unused") // called through its handle
+  private static HttpUrl make(
+      String scheme,
+      String username,
+      String password,
+      String host,
+      int port,
+      List<String> pathSegments,
+      @Nullable List<@Nullable String> queryNamesAndValues,
+      @Nullable String fragment,
+      String url,
+      String how) {
+    HttpUrl parsed = HttpUrl.get(url);
+    return switch (how) {
+      case "reparsed" -> parsed;
+      case "extraSegment" -> parsed.newBuilder().addPathSegment("x").build();
+      case "noQuery" -> parsed.newBuilder().query(null).build();
+      case "otherPort" -> parsed.newBuilder().port(port + 1).build();
+      default -> throw new IllegalStateException("a constructor that fails");
+    };
+  }
+}
