@@ -26,34 +26,56 @@ import org.jspecify.annotations.Nullable;
  * the builder: the same URLs, at the builder's cost.
  */
 final class EndpointUrl {
-  /** {@code HttpUrl}'s constructor, checked; null where it cannot be reached or fails the check. */
+  /** Makes an attempt's URL from its parts: {@code HttpUrl}'s constructor, or a test's stand-in. */
+  @FunctionalInterface
+  interface Maker {
+    /**
+     * The URL whose text is {@code text}: {@code endpoint}'s scheme, user info, host and port,
+     * {@code pathSegments} decoded, and {@code logical}'s query, decoded.
+     */
+    HttpUrl make(HttpUrl endpoint, HttpUrl logical, List<String> pathSegments, String text)
+        throws Throwable;
+  }
+
+  /** {@code HttpUrl}'s constructor; null where OkHttp does not open it to the SDK. */
   private static final @Nullable MethodHandle NEW_URL;
 
-  /**
-   * The type of {@code HttpUrl}'s constructor: scheme, user name, password, host, port, decoded
-   * path segments, decoded query names and values, fragment, and the whole URL's text.
-   */
-  static final MethodType CONSTRUCTOR =
-      MethodType.methodType(
-          void.class,
-          String.class,
-          String.class,
-          String.class,
-          String.class,
-          int.class,
-          List.class,
-          List.class,
-          String.class,
-          String.class);
-
-  /** The caller's parsed query ({@code HttpUrl.queryNamesAndValues}), read with the constructor. */
+  /** The parsed query of a URL ({@code HttpUrl.queryNamesAndValues}); null with the above. */
   private static final @Nullable MethodHandle QUERY;
 
   static {
     MethodHandle[] handles = lookUp();
-    NEW_URL = handles == null ? null : checked(handles[0], handles[1]);
-    QUERY = NEW_URL == null || handles == null ? null : handles[1];
+    NEW_URL = handles == null ? null : handles[0];
+    QUERY = handles == null ? null : handles[1];
   }
+
+  /**
+   * {@code HttpUrl}'s constructor as a {@link Maker}. It reads the handles from the static finals
+   * above, which the JIT takes for constants: their calls compile to the constructor's and the
+   * field's own code, where a handle held anywhere else goes through the generic invoker.
+   */
+  private static final Maker CONSTRUCTOR =
+      (endpoint, logical, segments, text) -> {
+        MethodHandle newUrl = NEW_URL;
+        MethodHandle query = QUERY;
+        if (newUrl == null || query == null) {
+          throw new IllegalStateException("HttpUrl's constructor is not open to the SDK");
+        }
+        return (HttpUrl)
+            newUrl.invokeExact(
+                endpoint.scheme(),
+                endpoint.username(),
+                endpoint.password(),
+                endpoint.host(),
+                endpoint.port(),
+                segments,
+                (List<?>) query.invokeExact(logical),
+                (String) null,
+                text);
+      };
+
+  /** Whether attempts' URLs are made from their parts: reached, and passed the check. */
+  private static final boolean FAST = NEW_URL != null && QUERY != null && checked(CONSTRUCTOR);
 
   final HttpUrl url;
 
@@ -101,12 +123,10 @@ final class EndpointUrl {
 
   /** The caller's URL {@code logical} sent to this endpoint: its path and query, no fragment. */
   HttpUrl attemptUrl(HttpUrl logical) {
-    MethodHandle newUrl = NEW_URL;
-    MethodHandle query = QUERY;
-    if (newUrl != null && query != null && plain) {
-      HttpUrl fast = fast(newUrl, query, logical);
-      if (fast != null) {
-        return fast;
+    if (FAST) {
+      HttpUrl made = made(CONSTRUCTOR, logical);
+      if (made != null) {
+        return made;
       }
     }
     return builder(logical);
@@ -121,7 +141,14 @@ final class EndpointUrl {
     return url.newBuilder().encodedPath(path).encodedQuery(logical.encodedQuery()).build();
   }
 
-  private @Nullable HttpUrl fast(MethodHandle newUrl, MethodHandle query, HttpUrl logical) {
+  /**
+   * {@code logical} sent to this endpoint, made by {@code maker} from its parts; null if this
+   * endpoint's URL is not plain, or the maker failed (then the builder makes it).
+   */
+  @Nullable HttpUrl made(Maker maker, HttpUrl logical) {
+    if (!plain) {
+      return null;
+    }
     String text = logical.toString();
     // The path starts at the first '/' after "scheme://" (user info and host have theirs encoded)
     // and the fragment, if any, at the '#' (encoded everywhere else).
@@ -130,35 +157,24 @@ final class EndpointUrl {
       return null;
     }
     int end = text.indexOf('#', pathStart);
-    if (end < 0) {
-      end = text.length();
-    }
-    StringBuilder s = new StringBuilder(origin.length() + basePath.length() + end - pathStart);
-    String attempt = s.append(origin).append(basePath).append(text, pathStart, end).toString();
+    String pathAndQuery = end < 0 ? text.substring(pathStart) : text.substring(pathStart, end);
     List<String> segments = logical.pathSegments();
-    if (!baseSegments.isEmpty()) {
+    String made;
+    if (basePath.isEmpty()) {
+      made = origin.concat(pathAndQuery);
+    } else {
+      made = origin + basePath + pathAndQuery;
       List<String> joined = new ArrayList<>(baseSegments.size() + segments.size());
       joined.addAll(baseSegments);
       joined.addAll(segments);
       segments = joined;
     }
     try {
-      @SuppressWarnings("unchecked")
-      List<@Nullable String> queryNamesAndValues =
-          (List<@Nullable String>) query.invokeExact(logical);
-      return (HttpUrl)
-          newUrl.invokeExact(
-              url.scheme(),
-              url.username(),
-              url.password(),
-              url.host(),
-              url.port(),
-              segments,
-              queryNamesAndValues,
-              (String) null,
-              attempt);
+      return maker.make(url, logical, segments, made);
+    } catch (Error e) {
+      throw e;
     } catch (Throwable e) {
-      // Not expected of a constructor that only assigns its fields: build it the public way.
+      // Not expected of a constructor that only assigns its fields: the builder makes it.
       return null;
     }
   }
@@ -168,7 +184,20 @@ final class EndpointUrl {
     try {
       MethodHandles.Lookup lookup =
           MethodHandles.privateLookupIn(HttpUrl.class, MethodHandles.lookup());
-      MethodHandle constructor = lookup.findConstructor(HttpUrl.class, CONSTRUCTOR);
+      MethodHandle constructor =
+          lookup.findConstructor(
+              HttpUrl.class,
+              MethodType.methodType(
+                  void.class,
+                  String.class,
+                  String.class,
+                  String.class,
+                  String.class,
+                  int.class,
+                  List.class,
+                  List.class,
+                  String.class,
+                  String.class));
       MethodHandle query = lookup.findGetter(HttpUrl.class, "queryNamesAndValues", List.class);
       return new MethodHandle[] {constructor, query};
     } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
@@ -177,11 +206,11 @@ final class EndpointUrl {
   }
 
   /**
-   * {@code newUrl} if URLs made with it equal, in every part OkHttp exposes, the ones OkHttp's
-   * builder makes, for URLs with and without base paths, queries, fragments, escapes, user info and
-   * IPv6 hosts; null otherwise.
+   * Whether URLs that {@code maker} makes equal, in every part OkHttp exposes, the ones OkHttp's
+   * builder makes: for endpoints with and without base paths, and callers' URLs with and without
+   * queries, fragments, escapes, user info, and IPv6 hosts.
    */
-  static @Nullable MethodHandle checked(MethodHandle newUrl, MethodHandle query) {
+  static boolean checked(Maker maker) {
     String[] bases = {
       "http://127.0.0.1:10000", "https://[::1]:8443/api/", "http://h.internal/a%20b"
     };
@@ -198,16 +227,15 @@ final class EndpointUrl {
         EndpointUrl endpoint = new EndpointUrl(HttpUrl.get(b));
         for (String l : logicals) {
           HttpUrl logical = HttpUrl.get(l);
-          HttpUrl reference = endpoint.builder(logical);
-          HttpUrl made = endpoint.plain ? endpoint.fast(newUrl, query, logical) : null;
-          if (made == null || !sameInEveryPart(made, reference)) {
-            return null;
+          HttpUrl made = endpoint.made(maker, logical);
+          if (made == null || !sameInEveryPart(made, endpoint.builder(logical))) {
+            return false;
           }
         }
       }
-      return newUrl;
+      return true;
     } catch (RuntimeException | LinkageError e) {
-      return null;
+      return false;
     }
   }
 
@@ -244,6 +272,6 @@ final class EndpointUrl {
 
   /** Whether attempts build their URLs the fast way in this JVM (for tests and docs). */
   static boolean fastWay() {
-    return NEW_URL != null;
+    return FAST;
   }
 }

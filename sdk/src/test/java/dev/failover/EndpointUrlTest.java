@@ -2,11 +2,7 @@ package dev.failover;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.util.List;
 import okhttp3.HttpUrl;
-import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -79,57 +75,29 @@ class EndpointUrlTest {
   }
 
   @Test
-  void theCheckTakesAConstructorThatMakesTheSameUrls() throws Exception {
-    MethodHandle query = queryGetter();
-    assertThat(EndpointUrl.checked(factory("reparsed"), query)).isNotNull();
+  void theCheckTakesAConstructorThatMakesTheSameUrls() {
+    assertThat(EndpointUrl.checked((endpoint, logical, segments, text) -> HttpUrl.get(text)))
+        .isTrue();
   }
 
   @Test
-  void theCheckTurnsDownAConstructorThatMakesAnythingElse() throws Exception {
-    MethodHandle query = queryGetter();
+  void theCheckTurnsDownAConstructorThatMakesAnythingElse() {
     // Each differs from the builder in one part only, or throws.
-    for (String wrong : new String[] {"extraSegment", "noQuery", "otherPort", "throws"}) {
-      assertThat(EndpointUrl.checked(factory(wrong), query)).as(wrong).isNull();
-    }
-  }
-
-  private static MethodHandle queryGetter() throws ReflectiveOperationException {
-    return MethodHandles.privateLookupIn(HttpUrl.class, MethodHandles.lookup())
-        .findGetter(HttpUrl.class, "queryNamesAndValues", List.class);
-  }
-
-  /** A stand-in for HttpUrl's constructor, of its type, that makes its URL as {@code how} says. */
-  private static MethodHandle factory(String how) throws ReflectiveOperationException {
-    MethodHandle make =
-        MethodHandles.lookup()
-            .findStatic(
-                EndpointUrlTest.class,
-                "make",
-                EndpointUrl.CONSTRUCTOR
-                    .changeReturnType(HttpUrl.class)
-                    .appendParameterTypes(String.class));
-    return MethodHandles.insertArguments(make, 9, how);
-  }
-
-  @SuppressWarnings("unused") // called through its handle
-  private static HttpUrl make(
-      String scheme,
-      String username,
-      String password,
-      String host,
-      int port,
-      List<String> pathSegments,
-      @Nullable List<@Nullable String> queryNamesAndValues,
-      @Nullable String fragment,
-      String url,
-      String how) {
-    HttpUrl parsed = HttpUrl.get(url);
-    return switch (how) {
-      case "reparsed" -> parsed;
-      case "extraSegment" -> parsed.newBuilder().addPathSegment("x").build();
-      case "noQuery" -> parsed.newBuilder().query(null).build();
-      case "otherPort" -> parsed.newBuilder().port(port + 1).build();
-      default -> throw new IllegalStateException("a constructor that fails");
-    };
+    EndpointUrl.Maker extraSegment =
+        (endpoint, logical, segments, text) ->
+            HttpUrl.get(text).newBuilder().addPathSegment("x").build();
+    EndpointUrl.Maker noQuery =
+        (endpoint, logical, segments, text) -> HttpUrl.get(text).newBuilder().query(null).build();
+    EndpointUrl.Maker otherPort =
+        (endpoint, logical, segments, text) ->
+            HttpUrl.get(text).newBuilder().port(endpoint.port() + 1).build();
+    EndpointUrl.Maker fails =
+        (endpoint, logical, segments, text) -> {
+          throw new IllegalStateException("a constructor that fails");
+        };
+    assertThat(EndpointUrl.checked(extraSegment)).as("extra segment").isFalse();
+    assertThat(EndpointUrl.checked(noQuery)).as("no query").isFalse();
+    assertThat(EndpointUrl.checked(otherPort)).as("other port").isFalse();
+    assertThat(EndpointUrl.checked(fails)).as("fails").isFalse();
   }
 }

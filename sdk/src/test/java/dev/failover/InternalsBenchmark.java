@@ -205,19 +205,20 @@ public class InternalsBenchmark {
   }
 
   private final okhttp3.HttpUrl logicalUrl = okhttp3.HttpUrl.get("http://directory/users/42");
-  private final okhttp3.HttpUrl endpointUrl = okhttp3.HttpUrl.get("http://127.0.0.1:10000");
+  private final EndpointUrl endpointUrl =
+      new EndpointUrl(okhttp3.HttpUrl.get("http://127.0.0.1:10000"));
   private final okhttp3.Request logicalRequest =
       new okhttp3.Request.Builder().url(logicalUrl).build();
 
   /**
    * The URL of an attempt: the endpoint's base URL with the logical request's path and query (an
-   * OkHttp {@code HttpUrl}, built once per attempt).
+   * OkHttp {@code HttpUrl}, made once per attempt from its parts: see {@link EndpointUrl}).
    *
    * @return the URL
    */
   @Benchmark
   public okhttp3.HttpUrl attemptUrl() {
-    return CallStateMachine.rewrite(logicalUrl, endpointUrl);
+    return endpointUrl.attemptUrl(logicalUrl);
   }
 
   /**
@@ -230,7 +231,7 @@ public class InternalsBenchmark {
   public okhttp3.Request attemptRequest() {
     return logicalRequest
         .newBuilder()
-        .url(CallStateMachine.rewrite(logicalUrl, endpointUrl))
+        .url(endpointUrl.attemptUrl(logicalUrl))
         .tag(ClientCore.AttemptTag.class, new ClientCore.AttemptTag(true))
         .build();
   }
