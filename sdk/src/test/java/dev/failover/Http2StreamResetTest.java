@@ -215,34 +215,25 @@ class Http2StreamResetTest {
   @Test
   void theStreamsOfOneConnectionThatDiesAreOneFailure() throws Exception {
     Held held = new Held(new MockResponse.Builder().code(201).body("created").build());
-    home.setDispatcher(held);
-    try (Relay relay = new Relay(home.getPort());
-        FailoverClient client = client(relay.url())) {
-      try {
-        // One connection, pooled: the four POSTs that follow are its streams.
-        try (Response r = client.newCall(post()).execute()) {
-          assertThat(r.code()).isEqualTo(201);
-        }
-        held.hold = true;
-        failAtOnce(client, held, 4, relay::resetAll);
-        assertThat(held.connections).hasSize(4).containsOnly(held.connections.get(0));
-        assertThat(homeAttempts())
-            .extracting(Attempt::outcome)
-            .containsExactly(
-                Outcome.SUCCESS, Outcome.RESET, Outcome.RESET, Outcome.RESET, Outcome.RESET);
-        assertThat(homeState(client).health()).isEqualTo(FailoverSnapshot.Health.HEALTHY);
+    throughARelay(
+        held,
+        (relay, client) -> {
+          failAtOnce(client, held, 4, relay::resetAll);
+          assertThat(held.connections).hasSize(4).containsOnly(held.connections.get(0));
+          assertThat(homeAttempts())
+              .extracting(Attempt::outcome)
+              .containsExactly(
+                  Outcome.SUCCESS, Outcome.RESET, Outcome.RESET, Outcome.RESET, Outcome.RESET);
+          assertThat(homeState(client).health()).isEqualTo(FailoverSnapshot.Health.HEALTHY);
 
-        // Two more connections die, one at a time: three losses in a row.
-        failAtOnce(client, held, 1, relay::resetAll);
-        assertThat(homeState(client).health()).isEqualTo(FailoverSnapshot.Health.HEALTHY);
-        failAtOnce(client, held, 1, relay::resetAll);
-        assertThat(held.connections).hasSize(6);
-        assertThat(held.connections.subList(3, 6)).doesNotHaveDuplicates();
-        assertThat(homeState(client).health()).isEqualTo(FailoverSnapshot.Health.EJECTED);
-      } finally {
-        held.release.countDown();
-      }
-    }
+          // Two more connections die, one at a time: three losses in a row.
+          failAtOnce(client, held, 1, relay::resetAll);
+          assertThat(homeState(client).health()).isEqualTo(FailoverSnapshot.Health.HEALTHY);
+          failAtOnce(client, held, 1, relay::resetAll);
+          assertThat(held.connections).hasSize(6);
+          assertThat(held.connections.subList(3, 6)).doesNotHaveDuplicates();
+          assertThat(homeState(client).health()).isEqualTo(FailoverSnapshot.Health.EJECTED);
+        });
     assertThat(other.getRequestCount()).isZero();
   }
 
@@ -261,31 +252,27 @@ class Http2StreamResetTest {
                 .throttleBody(1024, 1, TimeUnit.SECONDS)
                 .build());
     held.release.countDown();
-    home.setDispatcher(held);
-    try (Relay relay = new Relay(home.getPort());
-        FailoverClient client = client(relay.url())) {
-      try (Response r = client.newCall(post()).execute()) {
-        assertThat(r.code()).isEqualTo(201);
-      }
-      held.hold = true;
-      List<Response> answers = new java.util.ArrayList<>();
-      try {
-        for (int i = 0; i < 3; i++) {
-          Response r = client.newCall(get()).execute();
-          answers.add(r);
-          assertThat(r.code()).isEqualTo(200);
-          r.body().source().require(1); // its body has begun
-        }
-        assertThat(held.connections).hasSize(3).containsOnly(held.connections.get(0));
-        relay.resetAll();
-        for (Response r : answers) {
-          assertThatThrownBy(() -> r.body().string()).isInstanceOf(IOException.class);
-        }
-      } finally {
-        answers.forEach(Response::close);
-      }
-      assertThat(homeState(client).health()).isEqualTo(FailoverSnapshot.Health.HEALTHY);
-    }
+    throughARelay(
+        held,
+        (relay, client) -> {
+          List<Response> answers = new java.util.ArrayList<>();
+          try {
+            for (int i = 0; i < 3; i++) {
+              Response r = client.newCall(get()).execute();
+              answers.add(r);
+              assertThat(r.code()).isEqualTo(200);
+              r.body().source().require(1); // its body has begun
+            }
+            assertThat(held.connections).hasSize(3).containsOnly(held.connections.get(0));
+            relay.resetAll();
+            for (Response r : answers) {
+              assertThatThrownBy(() -> r.body().string()).isInstanceOf(IOException.class);
+            }
+          } finally {
+            answers.forEach(Response::close);
+          }
+          assertThat(homeState(client).health()).isEqualTo(FailoverSnapshot.Health.HEALTHY);
+        });
   }
 
   /**
@@ -296,21 +283,13 @@ class Http2StreamResetTest {
   @Test
   void aConnectionClosedUnderItsStreamsIsOneFailure() throws Exception {
     Held held = new Held(new MockResponse.Builder().code(201).body("created").build());
-    home.setDispatcher(held);
-    try (Relay relay = new Relay(home.getPort());
-        FailoverClient client = client(relay.url())) {
-      try {
-        try (Response r = client.newCall(post()).execute()) {
-          assertThat(r.code()).isEqualTo(201);
-        }
-        held.hold = true;
-        failAtOnce(client, held, 4, relay::closeAll);
-        assertThat(homeAttempts()).hasSize(5);
-        assertThat(homeState(client).health()).isEqualTo(FailoverSnapshot.Health.HEALTHY);
-      } finally {
-        held.release.countDown();
-      }
-    }
+    throughARelay(
+        held,
+        (relay, client) -> {
+          failAtOnce(client, held, 4, relay::closeAll);
+          assertThat(homeAttempts()).hasSize(5);
+          assertThat(homeState(client).health()).isEqualTo(FailoverSnapshot.Health.HEALTHY);
+        });
   }
 
   /**
@@ -340,6 +319,32 @@ class Http2StreamResetTest {
       held.release.countDown();
     }
     assertThat(other.getRequestCount()).isZero();
+  }
+
+  /**
+   * Runs {@code scenario} with a client whose home endpoint is a relay in front of the home server,
+   * served by {@code held}: after one POST has opened the client's one connection (pooled: the
+   * calls that follow are its streams), with {@code held} holding every request; then releases what
+   * it still holds.
+   */
+  private void throughARelay(Held held, RelayScenario scenario) throws Exception {
+    home.setDispatcher(held);
+    try (Relay relay = new Relay(home.getPort());
+        FailoverClient client = client(relay.url())) {
+      try {
+        try (Response r = client.newCall(post()).execute()) {
+          assertThat(r.code()).isEqualTo(201);
+        }
+        held.hold = true;
+        scenario.run(relay, client);
+      } finally {
+        held.release.countDown();
+      }
+    }
+  }
+
+  private interface RelayScenario {
+    void run(Relay relay, FailoverClient client) throws Exception;
   }
 
   /** Sends {@code n} POSTs at once; see {@link #atOnce}. */
