@@ -612,7 +612,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     Request.Builder b =
         request
             .newBuilder()
-            .url(ep.url.attemptUrl(request.url()))
+            .url(ep.endpointUrl.attemptUrl(request.url()))
             .tag(ClientCore.AttemptTag.KEY, tag);
     if (core.observer != null) {
       b.tag(AttemptContext.class, new AttemptContext(observerContext, kind, number, ep.endpoint));

@@ -35,7 +35,7 @@ final class EndpointState {
   final String zoneKey;
 
   /** The endpoint's URL, ready for attempts: their URLs are made from it. */
-  final EndpointUrl url;
+  final EndpointUrl endpointUrl;
 
   final CircuitBreaker breaker;
   final PeakEwma latency = new PeakEwma(EWMA_TAU_NANOS);
@@ -180,7 +180,7 @@ final class EndpointState {
     this.endpoint = endpoint;
     this.tier = tier;
     this.zoneKey = endpoint.locality().toString();
-    this.url = new EndpointUrl(endpoint.url());
+    this.endpointUrl = new EndpointUrl(endpoint.url());
     this.ticker = ticker;
     // Long before any attempt, and before any time a judgement running beside this endpoint's
     // arrival may have read: a new endpoint is neither held off nor ejected, whatever "now" it is

@@ -18,12 +18,18 @@ import org.jspecify.annotations.Nullable;
  * URL and the caller's, so an attempt's URL is the endpoint's origin followed by the caller's path
  * and query, and its decoded path segments and query parameters are the caller's (after the base
  * path's): here it is made from those parts directly, with {@code HttpUrl}'s own constructor, and
- * costs a string and the {@code HttpUrl}. That constructor is private: it is reached by a private
- * lookup, which works where OkHttp's package is open to the SDK (the class path, where every
- * package is; on the module path only with {@code --add-opens okhttp3/okhttp3=dev.failover}), and
- * only after a check at start-up that URLs made this way equal, part by part, the ones OkHttp's
- * builder makes (another OkHttp whose constructor differs fails it). Otherwise every attempt uses
- * the builder: the same URLs, at the builder's cost.
+ * costs two short strings and the {@code HttpUrl} (and a list of segments under a base path). That
+ * constructor is private: it is reached by a private lookup, which works where OkHttp's package is
+ * open to the SDK (on the class path, both there and with no security manager refusing it; on the
+ * module path only with {@code --add-opens okhttp3/okhttp3=dev.failover}), and only after a check
+ * at start-up that URLs made this way equal, part by part, the ones OkHttp's builder makes (another
+ * OkHttp whose constructor differs fails it). Otherwise every attempt uses the builder: the same
+ * URLs, at the builder's cost.
+ *
+ * <p>The attempt's URL shares the caller's lists of decoded path segments (without a base path) and
+ * query parameters: {@code HttpUrl} never changes them, nor does the SDK; {@code pathSegments()}
+ * hands the first out as Kotlin's read-only {@code List} (which Java code could still change,
+ * against that contract), and the second not at all.
  */
 final class EndpointUrl {
   /** Makes an attempt's URL from its parts: {@code HttpUrl}'s constructor, or a test's stand-in. */
@@ -36,6 +42,23 @@ final class EndpointUrl {
     HttpUrl make(HttpUrl endpoint, HttpUrl logical, List<String> pathSegments, String text)
         throws Throwable;
   }
+
+  /**
+   * The type of {@code HttpUrl}'s constructor: scheme, user name, password, host, port, decoded
+   * path segments, decoded query names and values, fragment, and the whole URL's text.
+   */
+  static final MethodType HTTP_URL_CONSTRUCTOR =
+      MethodType.methodType(
+          void.class,
+          String.class,
+          String.class,
+          String.class,
+          String.class,
+          int.class,
+          List.class,
+          List.class,
+          String.class,
+          String.class);
 
   /** {@code HttpUrl}'s constructor; null where OkHttp does not open it to the SDK. */
   private static final @Nullable MethodHandle NEW_URL;
@@ -143,7 +166,9 @@ final class EndpointUrl {
 
   /**
    * {@code logical} sent to this endpoint, made by {@code maker} from its parts; null if this
-   * endpoint's URL is not plain, or the maker failed (then the builder makes it).
+   * endpoint's URL is not plain, if {@code logical} is not as OkHttp parses URLs (a dot segment,
+   * which only a builder whose refusal was caught leaves in), or if the maker failed: then the
+   * builder makes it.
    */
   @Nullable HttpUrl made(Maker maker, HttpUrl logical) {
     if (!plain) {
@@ -159,6 +184,12 @@ final class EndpointUrl {
     int end = text.indexOf('#', pathStart);
     String pathAndQuery = end < 0 ? text.substring(pathStart) : text.substring(pathStart, end);
     List<String> segments = logical.pathSegments();
+    for (int i = 0; i < segments.size(); i++) {
+      String segment = segments.get(i);
+      if (segment.equals(".") || segment.equals("..")) {
+        return null;
+      }
+    }
     String made;
     if (basePath.isEmpty()) {
       made = origin.concat(pathAndQuery);
@@ -171,10 +202,11 @@ final class EndpointUrl {
     }
     try {
       return maker.make(url, logical, segments, made);
-    } catch (Error e) {
+    } catch (VirtualMachineError e) {
       throw e;
     } catch (Throwable e) {
-      // Not expected of a constructor that only assigns its fields: the builder makes it.
+      // Not expected of a constructor that only assigns its fields (an AssertionError too, such as
+      // another OkHttp's under -ea): the builder makes it.
       return null;
     }
   }
@@ -184,20 +216,7 @@ final class EndpointUrl {
     try {
       MethodHandles.Lookup lookup =
           MethodHandles.privateLookupIn(HttpUrl.class, MethodHandles.lookup());
-      MethodHandle constructor =
-          lookup.findConstructor(
-              HttpUrl.class,
-              MethodType.methodType(
-                  void.class,
-                  String.class,
-                  String.class,
-                  String.class,
-                  String.class,
-                  int.class,
-                  List.class,
-                  List.class,
-                  String.class,
-                  String.class));
+      MethodHandle constructor = lookup.findConstructor(HttpUrl.class, HTTP_URL_CONSTRUCTOR);
       MethodHandle query = lookup.findGetter(HttpUrl.class, "queryNamesAndValues", List.class);
       return new MethodHandle[] {constructor, query};
     } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
@@ -206,9 +225,9 @@ final class EndpointUrl {
   }
 
   /**
-   * Whether URLs that {@code maker} makes equal, in every part OkHttp exposes, the ones OkHttp's
-   * builder makes: for endpoints with and without base paths, and callers' URLs with and without
-   * queries, fragments, escapes, user info, and IPv6 hosts.
+   * Whether URLs that {@code maker} makes equal the ones OkHttp's builder makes, in every part the
+   * others derive from ({@link #sameInEveryPart}): for endpoints with and without base paths, and
+   * callers' URLs with and without queries, fragments, escapes, user info, and IPv6 hosts.
    */
   static boolean checked(Maker maker) {
     String[] bases = {
@@ -239,7 +258,11 @@ final class EndpointUrl {
     }
   }
 
-  /** Whether {@code a} and {@code b} are the same URL in every part OkHttp exposes. */
+  /**
+   * Whether {@code a} and {@code b} are the same URL in every part that the rest of what {@code
+   * HttpUrl} exposes derives from: text, equality and hash, scheme, user info, host, port, path
+   * (decoded and encoded segments), query (text, names, values), fragment, URI, and a rebuild.
+   */
   static boolean sameInEveryPart(HttpUrl a, HttpUrl b) {
     if (!(a.equals(b)
         && a.hashCode() == b.hashCode()

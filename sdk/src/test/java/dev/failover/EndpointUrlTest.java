@@ -2,6 +2,9 @@ package dev.failover;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.util.List;
 import okhttp3.HttpUrl;
 import org.junit.jupiter.api.Test;
 
@@ -99,5 +102,54 @@ class EndpointUrlTest {
     assertThat(EndpointUrl.checked(noQuery)).as("no query").isFalse();
     assertThat(EndpointUrl.checked(otherPort)).as("other port").isFalse();
     assertThat(EndpointUrl.checked(fails)).as("fails").isFalse();
+  }
+
+  /**
+   * The way another OkHttp's constructor would differ: the same text, its parts taken otherwise
+   * (here the path segments still encoded). Only the check's part-by-part comparison sees it.
+   */
+  @Test
+  void theCheckTurnsDownAConstructorWhosePartsDifferUnderTheSameText() throws Exception {
+    MethodHandles.Lookup lookup =
+        MethodHandles.privateLookupIn(HttpUrl.class, MethodHandles.lookup());
+    MethodHandle constructor =
+        lookup.findConstructor(HttpUrl.class, EndpointUrl.HTTP_URL_CONSTRUCTOR);
+    MethodHandle query = lookup.findGetter(HttpUrl.class, "queryNamesAndValues", List.class);
+    EndpointUrl.Maker encodedSegments =
+        (endpoint, logical, segments, text) ->
+            (HttpUrl)
+                constructor.invoke(
+                    endpoint.scheme(),
+                    endpoint.username(),
+                    endpoint.password(),
+                    endpoint.host(),
+                    endpoint.port(),
+                    HttpUrl.get(text).encodedPathSegments(),
+                    query.invoke(logical),
+                    null,
+                    text);
+    HttpUrl madeThatWay =
+        new EndpointUrl(HttpUrl.get("http://127.0.0.1:10000"))
+            .made(encodedSegments, HttpUrl.get("http://directory/a%20b"));
+    assertThat(madeThatWay).hasToString("http://127.0.0.1:10000/a%20b");
+    assertThat(EndpointUrl.checked(encodedSegments)).isFalse();
+  }
+
+  /**
+   * A caller's URL that OkHttp's parser never makes: a dot segment, which its builder leaves in
+   * when the refusal to set one is caught. The builder resolves it for the attempt, as before.
+   */
+  @Test
+  void aDotSegmentLeftInTheCallersUrlIsResolvedAsTheBuilderDoes() {
+    HttpUrl.Builder b = HttpUrl.get("http://directory/users/42").newBuilder();
+    try {
+      b.setEncodedPathSegment(1, "..");
+    } catch (IllegalArgumentException expected) {
+      // OkHttp refuses it after it has set it.
+    }
+    HttpUrl logical = b.build();
+    EndpointUrl endpoint = new EndpointUrl(HttpUrl.get("https://dir-a.internal:8443/api/"));
+    assertThat(endpoint.made((e, l, segments, text) -> HttpUrl.get(text), logical)).isNull();
+    assertThat(endpoint.attemptUrl(logical)).isEqualTo(endpoint.builder(logical));
   }
 }
