@@ -324,8 +324,8 @@ class Http2StreamResetTest {
   /**
    * Runs {@code scenario} with a client whose home endpoint is a relay in front of the home server,
    * served by {@code held}: after one POST has opened the client's one connection (pooled: the
-   * calls that follow are its streams), with {@code held} holding every request; then releases what
-   * it still holds.
+   * calls that follow are its streams), with {@code held} set to hold every request (answered at
+   * once with its {@code then} where it was released before); then releases what it still holds.
    */
   private void throughARelay(Held held, RelayScenario scenario) throws Exception {
     home.setDispatcher(held);
