@@ -1056,11 +1056,6 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     return null;
   }
 
-  /** The caller's URL {@code logical} sent to {@code base} (for tests: endpoints keep theirs). */
-  static HttpUrl rewrite(HttpUrl logical, HttpUrl base) {
-    return new EndpointUrl(base).attemptUrl(logical);
-  }
-
   /**
    * How {@code tag}'s attempt failed on its connection, if {@code failure} is that failure; null if
    * it failed otherwise, or if OkHttp tried it again since (a silent retry whose new connection was

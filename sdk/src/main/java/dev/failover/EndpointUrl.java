@@ -293,7 +293,7 @@ final class EndpointUrl {
     return true;
   }
 
-  /** Whether attempts build their URLs the fast way in this JVM (for tests and docs). */
+  /** Whether attempts make their URLs from their parts in this JVM (for tests). */
   static boolean fastWay() {
     return FAST;
   }

@@ -289,25 +289,22 @@ class ClassifierTest {
         .isTrue();
   }
 
+  /** The caller's URL {@code logical} sent to {@code base}, as an endpoint there sends it. */
+  private static okhttp3.HttpUrl rewrite(okhttp3.HttpUrl logical, okhttp3.HttpUrl base) {
+    return new EndpointUrl(base).attemptUrl(logical);
+  }
+
   @Test
   void rewriteKeepsPathAndQueryUnderTheBasePath() {
     okhttp3.HttpUrl logical = okhttp3.HttpUrl.get("http://directory/users/42?expand=groups");
-    assertThat(
-            CallStateMachine.rewrite(
-                    logical, okhttp3.HttpUrl.get("https://dir-a.internal:8443/api/"))
-                .toString())
+    assertThat(rewrite(logical, okhttp3.HttpUrl.get("https://dir-a.internal:8443/api/")).toString())
         .isEqualTo("https://dir-a.internal:8443/api/users/42?expand=groups");
-    assertThat(
-            CallStateMachine.rewrite(logical, okhttp3.HttpUrl.get("http://127.0.0.1:8080"))
-                .toString())
+    assertThat(rewrite(logical, okhttp3.HttpUrl.get("http://127.0.0.1:8080")).toString())
         .isEqualTo("http://127.0.0.1:8080/users/42?expand=groups");
-    assertThat(
-            CallStateMachine.rewrite(logical, okhttp3.HttpUrl.get("http://10.0.0.7/api"))
-                .toString())
+    assertThat(rewrite(logical, okhttp3.HttpUrl.get("http://10.0.0.7/api")).toString())
         .isEqualTo("http://10.0.0.7/api/users/42?expand=groups");
     assertThat(
-            CallStateMachine.rewrite(
-                    okhttp3.HttpUrl.get("http://directory/"), okhttp3.HttpUrl.get("http://h/"))
+            rewrite(okhttp3.HttpUrl.get("http://directory/"), okhttp3.HttpUrl.get("http://h/"))
                 .toString())
         .isEqualTo("http://h/");
     // What an endpoint keeps of its URL, so that no attempt computes it again.
