@@ -168,16 +168,25 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
    * with nobody listening never builds one.
    */
   @GuardedBy("this")
-  private final List<InFlight> ended = new ArrayList<>(2);
+  private final List<InFlight> ended = new SmallList<>();
 
   @GuardedBy("this")
-  private final List<InFlight> inFlight = new ArrayList<>(2);
+  private final List<InFlight> inFlight = new SmallList<>();
+
+  /**
+   * The endpoints and zones tried this round; made when a call tries a second endpoint (or probes
+   * one): until then the call tried {@link #firstTried} and its zone, or nothing. Most calls end
+   * with their first attempt and never make them.
+   */
+  @GuardedBy("this")
+  private @Nullable Set<EndpointState> tried;
 
   @GuardedBy("this")
-  private final Set<EndpointState> tried = new SmallSet<>();
+  private @Nullable Set<String> triedZones;
 
+  /** The endpoint of the call's first attempt, while {@link #tried} is not made. */
   @GuardedBy("this")
-  private final Set<String> triedZones = new SmallSet<>();
+  private @Nullable EndpointState firstTried;
 
   /** The deadline timer of an {@code enqueue()} on fake time (a test's ticker and scheduler). */
   @GuardedBy("this")
@@ -542,9 +551,17 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       }
       return;
     }
-    Router.Pick pick =
-        core.router.next(
-            now, tried, triedZones, inFlight.isEmpty() ? List.of() : runningEndpointsLocked());
+    Router.Pick pick;
+    if (tried == null && firstTried == null) {
+      pick = core.router.next(now, Set.of(), Set.of(), List.of());
+    } else {
+      pick =
+          core.router.next(
+              now,
+              triedLocked(),
+              triedZonesLocked(),
+              inFlight.isEmpty() ? List.of() : runningEndpointsLocked());
+    }
     if (pick == null) {
       if (!inFlight.isEmpty()) {
         return; // a hedge found no other endpoint; the attempts in flight decide the call
@@ -560,15 +577,21 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     if (pick.startedOver()) {
       // Every endpoint was tried: a new round, in which the ones still in flight count as tried,
       // so that the next attempts go round the others again rather than start over each time.
-      tried.clear();
-      triedZones.clear();
+      Set<EndpointState> t = triedLocked();
+      Set<String> z = triedZonesLocked();
+      t.clear();
+      z.clear();
       for (InFlight f : inFlight) {
-        tried.add(f.endpoint);
-        triedZones.add(f.endpoint.zoneKey);
+        t.add(f.endpoint);
+        z.add(f.endpoint.zoneKey);
       }
     }
-    tried.add(ep);
-    triedZones.add(ep.zoneKey);
+    if (tried == null && firstTried == null) {
+      firstTried = ep;
+    } else {
+      triedLocked().add(ep);
+      triedZonesLocked().add(ep.zoneKey);
+    }
     // OkHttp may resend within the attempt only a request the SDK would send again: idempotent,
     // with a body it can write twice (OkHttp's own guards look at isOneShot(), not isDuplex()).
     boolean resendable = idempotent && replayable;
@@ -595,6 +618,32 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     scheduleHedgeLocked(now);
   }
 
+  /** The endpoints tried this round, made now if not yet. Caller holds the lock. */
+  @GuardedBy("this")
+  private Set<EndpointState> triedLocked() {
+    Set<EndpointState> t = tried;
+    if (t == null) {
+      t = new SmallSet<>();
+      Set<String> z = new SmallSet<>();
+      EndpointState first = firstTried;
+      if (first != null) {
+        t.add(first);
+        z.add(first.zoneKey);
+        firstTried = null;
+      }
+      tried = t;
+      triedZones = z;
+    }
+    return t;
+  }
+
+  /** The zones tried this round, made now if not yet. Caller holds the lock. */
+  @GuardedBy("this")
+  private Set<String> triedZonesLocked() {
+    triedLocked();
+    return requireNonNull(triedZones);
+  }
+
   /** The endpoints of this call's attempts in flight. Caller holds the lock. */
   @GuardedBy("this")
   private List<EndpointState> runningEndpointsLocked() {
@@ -609,15 +658,14 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   @GuardedBy("this")
   private Request attemptRequest(
       EndpointState ep, ClientCore.AttemptTag tag, Attempt.Kind kind, int number) {
-    Request.Builder b =
-        request
-            .newBuilder()
-            .url(ep.endpointUrl.attemptUrl(request.url()))
-            .tag(ClientCore.AttemptTag.KEY, tag);
-    if (core.observer != null) {
-      b.tag(AttemptContext.class, new AttemptContext(observerContext, kind, number, ep.endpoint));
-    }
-    return b.build();
+    return AttemptRequest.make(
+        request,
+        ep.endpointUrl.attemptUrl(request.url()),
+        ClientCore.AttemptTag.KEY,
+        tag,
+        core.observer == null
+            ? null
+            : new AttemptContext(observerContext, kind, number, ep.endpoint));
   }
 
   /**
@@ -888,7 +936,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     if (ep == null) {
       return;
     }
-    tried.add(ep);
+    triedLocked().add(ep);
     ClientCore.AttemptTag tag = new ClientCore.AttemptTag(true);
     int number = ended.size() + inFlight.size() + 1;
     Request attemptRequest = attemptRequest(ep, tag, Attempt.Kind.PROBE, number);

@@ -222,18 +222,35 @@ public class InternalsBenchmark {
   }
 
   /**
-   * The request of an attempt: the caller's request copied with the attempt's URL and tag, as every
-   * attempt is built.
+   * The request of an attempt: the caller's request with the attempt's URL and tag, as every
+   * attempt is built (the thread's kept builder: see {@link AttemptRequest}).
    *
    * @return the request
    */
   @Benchmark
   public okhttp3.Request attemptRequest() {
-    return logicalRequest
-        .newBuilder()
-        .url(endpointUrl.attemptUrl(logicalUrl))
-        .tag(ClientCore.AttemptTag.class, new ClientCore.AttemptTag(true))
-        .build();
+    return AttemptRequest.make(
+        logicalRequest,
+        endpointUrl.attemptUrl(logicalUrl),
+        ClientCore.AttemptTag.KEY,
+        new ClientCore.AttemptTag(true),
+        null);
+  }
+
+  /**
+   * The same request made OkHttp's public way ({@code newBuilder().url(..).tag(..).build()}): the
+   * reference for {@link #attemptRequest}.
+   *
+   * @return the request
+   */
+  @Benchmark
+  public okhttp3.Request attemptRequestPublicWay() {
+    return AttemptRequest.publicWay(
+        logicalRequest,
+        endpointUrl.attemptUrl(logicalUrl),
+        ClientCore.AttemptTag.KEY,
+        new ClientCore.AttemptTag(true),
+        null);
   }
 
   /**

@@ -1,0 +1,156 @@
+package dev.failover;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import okhttp3.HttpUrl;
+import okhttp3.MediaType;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import org.junit.jupiter.api.Test;
+
+/**
+ * An attempt's request made with the thread's kept builder is the request OkHttp's public way
+ * makes, in every part; the kept builder carries nothing of one request into the next; and requests
+ * made on several threads at once are each their caller's.
+ */
+class AttemptRequestTest {
+
+  private static final HttpUrl TO = HttpUrl.get("https://10.0.0.7:8443/api/users/42?fields=name");
+
+  private static final RequestBody JSON =
+      RequestBody.create("{\"name\":\"Ada\"}", MediaType.get("application/json"));
+
+  private static List<Request> callers() {
+    return List.of(
+        new Request.Builder().url("http://directory/users/42").build(),
+        new Request.Builder()
+            .url("http://directory/users")
+            .header("Authorization", "Bearer secret-of-user-a")
+            .addHeader("Accept", "application/json")
+            .addHeader("Accept", "text/plain")
+            .post(JSON)
+            .tag(String.class, "user-a")
+            .build(),
+        new Request.Builder().url("http://directory/users/7").put(JSON).tag("untyped").build(),
+        new Request.Builder()
+            .url("http://directory/users/42")
+            .cacheUrlOverride(HttpUrl.get("http://directory/cache-key"))
+            .header("Cookie", "session=user-b")
+            .build(),
+        new Request.Builder().url("http://directory/users/42").method("DELETE", null).build(),
+        new Request.Builder().url("http://directory/users/42").delete(JSON).build(),
+        new Request.Builder().url("http://directory/users/42").head().build(),
+        new Request.Builder().url("http://directory/users/42").patch(JSON).build(),
+        new Request.Builder()
+            .url("http://directory/users/42")
+            .method("QUERY", JSON)
+            .tag(Integer.class, 42)
+            .build());
+  }
+
+  @Test
+  void requestsMadeWithTheKeptBuilderAreWhatOkHttpsPublicWayMakesInEveryPart() {
+    // On the class path, where the tests run, OkHttp's members are there and pass the check: the
+    // kept builder is the way under test here.
+    assertThat(AttemptRequest.fastWay()).isTrue();
+    AttemptContext context =
+        new AttemptContext(
+            "call", Attempt.Kind.RETRY, 3, Endpoint.of("http://127.0.0.1:1", "r", "z"));
+    // Every caller after every other, with and without a context: one builder, reused throughout.
+    for (Request before : callers()) {
+      for (Request caller : callers()) {
+        for (AttemptContext c : new AttemptContext[] {null, context}) {
+          ClientCore.AttemptTag tag = new ClientCore.AttemptTag(true);
+          AttemptRequest.make(before, TO, ClientCore.AttemptTag.KEY, tag, context);
+          Request made = AttemptRequest.make(caller, TO, ClientCore.AttemptTag.KEY, tag, c);
+          Request reference =
+              AttemptRequest.publicWay(caller, TO, ClientCore.AttemptTag.KEY, tag, c);
+          assertThat(AttemptRequest.sameInEveryPart(made, reference, caller))
+              .as("%s after %s: made %s, public way %s", caller, before, made, reference)
+              .isTrue();
+          assertThat(made.tag(ClientCore.AttemptTag.KEY)).isSameAs(tag);
+          assertThat(made.tag(AttemptRequest.CONTEXT_KEY)).isSameAs(c);
+          assertThat(made.tag(Object.class)).isEqualTo(caller.tag(Object.class));
+          assertThat(made.tag(Integer.class)).isEqualTo(caller.tag(Integer.class));
+        }
+      }
+    }
+  }
+
+  @Test
+  void nothingOfOneRequestReachesTheNextMadeOnTheSameThread() {
+    Request userA = callers().get(1);
+    Request plain = callers().get(0);
+    ClientCore.AttemptTag tagA = new ClientCore.AttemptTag(false);
+    Request madeA = AttemptRequest.make(userA, TO, ClientCore.AttemptTag.KEY, tagA, null);
+
+    ClientCore.AttemptTag tagB = new ClientCore.AttemptTag(true);
+    Request madeB = AttemptRequest.make(plain, TO, ClientCore.AttemptTag.KEY, tagB, null);
+
+    assertThat(madeB.method()).isEqualTo("GET");
+    assertThat(madeB.body()).isNull();
+    assertThat(madeB.headers().size()).isZero();
+    assertThat(madeB.cacheUrlOverride()).isNull();
+    assertThat(madeB.tag(String.class)).isNull();
+    assertThat(madeB.tag(ClientCore.AttemptTag.KEY)).isSameAs(tagB);
+    // And the first request is whole still: its headers are its own, not the builder's.
+    assertThat(madeA.header("Authorization")).isEqualTo("Bearer secret-of-user-a");
+    assertThat(madeA.headers("Accept")).containsExactly("application/json", "text/plain");
+    assertThat(madeA.body()).isSameAs(JSON);
+    assertThat(madeA.tag(String.class)).isEqualTo("user-a");
+    assertThat(madeA.tag(ClientCore.AttemptTag.KEY)).isSameAs(tagA);
+  }
+
+  @Test
+  void requestsMadeOnSeveralThreadsAtOnceAreEachTheirCallers() throws Exception {
+    int threads = 4;
+    int each = 20_000;
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      List<Future<Integer>> done = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        String user = "user-" + t;
+        done.add(
+            pool.submit(
+                () -> {
+                  int checked = 0;
+                  for (int i = 0; i < each; i++) {
+                    Request caller =
+                        new Request.Builder()
+                            .url("http://directory/users/" + i)
+                            .header("Authorization", "Bearer " + user)
+                            .tag(String.class, user)
+                            .build();
+                    ClientCore.AttemptTag tag = new ClientCore.AttemptTag(true);
+                    Request made =
+                        AttemptRequest.make(caller, TO, ClientCore.AttemptTag.KEY, tag, null);
+                    if (!made.header("Authorization").equals("Bearer " + user)
+                        || made.headers().size() != 1
+                        || !user.equals(made.tag(String.class))
+                        || made.tag(ClientCore.AttemptTag.KEY) != tag) {
+                      throw new AssertionError(user + " got " + made + " " + made.headers());
+                    }
+                    checked++;
+                  }
+                  return checked;
+                }));
+      }
+      for (Future<Integer> f : done) {
+        assertThat(f.get(60, TimeUnit.SECONDS)).isEqualTo(each);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void theStartUpCheckPassesForThisOkHttp() {
+    assertThat(AttemptRequest.checked()).isTrue();
+  }
+}
