@@ -16,7 +16,6 @@ import okhttp3.Call;
 import okhttp3.Callback;
 import okhttp3.EventListener;
 import okhttp3.HttpUrl;
-import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
 import org.jspecify.annotations.Nullable;
@@ -92,7 +91,6 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
 
   private final boolean idempotent;
   private final boolean replayable;
-  private final String method;
 
   @GuardedBy("this")
   private State state = State.NEW;
@@ -266,7 +264,6 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     this.idempotent = Classifier.idempotent(request);
     this.replayable = Classifier.replayable(request);
     this.hedgeable = idempotent && replayable && core.hedger.enabled();
-    this.method = request.method();
   }
 
   /** Identity, as {@code Object}'s. */
@@ -445,7 +442,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       try {
         context = observer.callStarted(core.settings.service(), request);
       } catch (RuntimeException | Error e) {
-        log.warn("CallObserver.callStarted threw for {} {}", method, path(), e);
+        log.warn("CallObserver.callStarted threw for {} {}", request.method(), path(), e);
       }
       synchronized (this) {
         observerContext = context;
@@ -600,7 +597,6 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     Request attemptRequest = attemptRequest(ep, tag, kind, number);
     send(
         ep,
-        resendable ? core.retrying : core.nonRetrying,
         attemptRequest,
         deadline.attemptTimeout(now, attemptTimeoutNanos),
         eventListeners.isEmpty() ? List.of() : List.copyOf(eventListeners),
@@ -675,7 +671,6 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   @GuardedBy("this")
   private void send(
       EndpointState ep,
-      OkHttpClient client,
       Request attemptRequest,
       long timeoutNanos,
       List<EventListener> listeners,
@@ -685,8 +680,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       long now,
       boolean acquired,
       boolean lastResort) {
-    InFlight f =
-        new InFlight(ep, client, attemptRequest, timeoutNanos, listeners, tag, number, kind, now);
+    InFlight f = new InFlight(ep, attemptRequest, timeoutNanos, listeners, tag, number, kind, now);
     f.acquired = acquired;
     f.lastResort = lastResort;
     inFlight.add(f);
@@ -801,7 +795,8 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     }
     Call c;
     try {
-      c = f.client.newCall(f.attemptRequest);
+      // OkHttp resends within the attempt only what the SDK would send again (its tag says).
+      c = (f.tag.idempotent ? core.retrying : core.nonRetrying).newCall(f.attemptRequest);
     } catch (RuntimeException | Error e) {
       f.notMade(e);
       return null;
@@ -942,7 +937,6 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     Request attemptRequest = attemptRequest(ep, tag, Attempt.Kind.PROBE, number);
     send(
         ep,
-        core.retrying,
         attemptRequest,
         deadline.attemptTimeout(now, attemptTimeoutNanos),
         List.of(),
@@ -1005,7 +999,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       } catch (RuntimeException e) {
         log.error(
             "Failover: sending a hedge of {} {} failed; the attempts in flight go on",
-            method,
+            request.method(),
             path(),
             e);
       }
@@ -1251,7 +1245,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
         if (core.events.hasListeners()) {
           emitLocked(
               new FailoverEvent.AttemptFinished(
-                  core.settings.service(), method, path(), f.attempt(start)));
+                  core.settings.service(), request.method(), path(), f.attempt(start)));
         }
       }
       if (response != null && (outcome == Outcome.UNAVAILABLE || outcome == Outcome.THROTTLED)) {
@@ -1323,7 +1317,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   private void onHandlerFailure(InFlight f, @Nullable Response response, RuntimeException e) {
     log.error(
         "Failover: handling an attempt of {} {} failed; it counts as a failed attempt",
-        method,
+        request.method(),
         path(),
         e);
     synchronized (this) {
@@ -1405,13 +1399,14 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     } else {
       core.budgetExhausted.increment();
       emitLocked(
-          new FailoverEvent.BudgetExhausted(core.settings.service(), method, path(), attempt));
+          new FailoverEvent.BudgetExhausted(
+              core.settings.service(), request.method(), path(), attempt));
       giveUpLocked(FailoverException.Reason.BUDGET_EXHAUSTED, attempt);
       return;
     }
     emitLocked(
         new FailoverEvent.RetryScheduled(
-            core.settings.service(), method, path(), attempt, Duration.ofNanos(delay)));
+            core.settings.service(), request.method(), path(), attempt, Duration.ofNanos(delay)));
     closeAfterLock(response);
     lastResponse = null;
     Future<?> pendingHedge = hedgeTimer;
@@ -1445,7 +1440,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       try {
         launchLocked(Attempt.Kind.RETRY);
       } catch (RuntimeException e) {
-        log.error("Failover: sending a retry of {} {} failed", method, path(), e);
+        log.error("Failover: sending a retry of {} {} failed", request.method(), path(), e);
         failLocked(FailoverException.Reason.RETRIES_EXHAUSTED);
       }
       if (sent == before) {
@@ -1534,7 +1529,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     core.staleServed.increment();
     emitLocked(
         new FailoverEvent.StaleServed(
-            core.settings.service(), method, path(), staleStore.age(copy)));
+            core.settings.service(), request.method(), path(), staleStore.age(copy)));
     finishLocked(Ending.staleCopy(copy));
     return true;
   }
@@ -1559,7 +1554,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       FailoverException.Reason reason, @Nullable IOException cause) {
     FailoverException e =
         new FailoverException(
-            method + " " + redact(request.url()),
+            request.method() + " " + redact(request.url()),
             reason,
             inStartOrder(),
             Duration.ofNanos(Math.max(0, core.ticker.nanos() - start)));
@@ -1661,7 +1656,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     FailoverEvent.CallFinished summary =
         new FailoverEvent.CallFinished(
             core.settings.service(),
-            method,
+            request.method(),
             path(),
             end.status(),
             failure == null ? null : failure.reason(),
@@ -1689,7 +1684,8 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   private void emitHedge(
       FailoverEvent.HedgeAction action, dev.failover.@Nullable Endpoint endpoint, Duration delay) {
     emitLocked(
-        new FailoverEvent.Hedge(core.settings.service(), method, path(), action, endpoint, delay));
+        new FailoverEvent.Hedge(
+            core.settings.service(), request.method(), path(), action, endpoint, delay));
   }
 
   /**
@@ -1805,7 +1801,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
         try {
           observer.callFinished(context, summary, failure);
         } catch (RuntimeException | Error e) {
-          log.warn("CallObserver.callFinished threw for {} {}", method, path(), e);
+          log.warn("CallObserver.callFinished threw for {} {}", request.method(), path(), e);
         }
       }
     } finally {
@@ -1820,14 +1816,14 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
         cb.onResponse(owner, response);
       } catch (IOException | RuntimeException | Error e) {
         // User code never breaks the SDK: not this call's end, not close(), not other calls.
-        log.warn("Callback.onResponse threw for {} {}", method, path(), e);
+        log.warn("Callback.onResponse threw for {} {}", request.method(), path(), e);
       }
       return;
     }
     try {
       cb.onFailure(owner, requireNonNull(failure));
     } catch (RuntimeException | Error e) {
-      log.warn("Callback.onFailure threw for {} {}", method, path(), e);
+      log.warn("Callback.onFailure threw for {} {}", request.method(), path(), e);
     }
   }
 
@@ -1943,7 +1939,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
         r.close();
       } catch (RuntimeException | Error e) {
         // The application's EventListener threw: the call goes on.
-        log.warn("Failover: closing a response of {} {} threw", method, path(), e);
+        log.warn("Failover: closing a response of {} {} threw", request.method(), path(), e);
       }
     }
   }
@@ -1963,8 +1959,8 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   private final class InFlight implements Callback, Timeouts.Target {
     final EndpointState endpoint;
 
-    // How OkHttp sends it, decided under the lock; its Call is made after it (newAttemptCall).
-    final OkHttpClient client;
+    // How OkHttp sends it, decided under the lock; its Call is made after it (newAttemptCall),
+    // with the client that its tag's idempotent flag names.
     final Request attemptRequest;
     final long timeoutNanos;
     final List<EventListener> listeners;
@@ -2042,7 +2038,6 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
 
     InFlight(
         EndpointState endpoint,
-        OkHttpClient client,
         Request attemptRequest,
         long timeoutNanos,
         List<EventListener> listeners,
@@ -2051,7 +2046,6 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
         Attempt.Kind kind,
         long start) {
       this.endpoint = endpoint;
-      this.client = client;
       this.attemptRequest = attemptRequest;
       this.timeoutNanos = timeoutNanos;
       this.listeners = listeners;
@@ -2110,7 +2104,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
      * its end) instead of waiting for its deadline.
      */
     void notMade(Throwable e) {
-      log.warn("Failover: OkHttp could not make an attempt of {} {}", method, path(), e);
+      log.warn("Failover: OkHttp could not make an attempt of {} {}", request.method(), path(), e);
       // The application's code failed, not the endpoint: the attempt never left (so it may be
       // retried) and counts against no endpoint or zone.
       notMade = true;
