@@ -5,6 +5,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import kotlin.reflect.KClass;
 import okhttp3.Headers;
 import okhttp3.HttpUrl;
@@ -14,25 +15,32 @@ import okhttp3.RequestBody;
 import org.jspecify.annotations.Nullable;
 
 /**
- * An attempt's OkHttp request: the caller's, sent to an endpoint's URL, with the attempt's tags
- * added to the caller's ({@link #make}).
+ * Makes attempts' OkHttp requests: the caller's, sent to an endpoint's URL, with the attempt's tags
+ * added to the caller's ({@link #make}). One per client core.
  *
  * <p>OkHttp's public way there ({@code request.newBuilder().url(..).tag(..).build()}) copies the
  * caller's headers into a new 20-slot list and back into an array, about 300 bytes of objects per
- * attempt for a request with one header (docs/benchmarks.md). Here each thread keeps one {@code
- * Request.Builder} and fills it for every attempt it makes: its header list is kept (cleared, not
- * made again), so an attempt costs the {@code Request}, its header array and {@code Headers}, and
- * one link of tags per tag added, about 100 bytes. Two of the builder's parts are reached only
- * through members that OkHttp's Kotlin code declares {@code internal} (compiled public, named
- * {@code getHeaders$okhttp} and the like): the builder's header list, and the tags a request
- * carries and a builder starts from. They are looked up once; where they are missing (another
- * OkHttp), where a start-up check finds requests made this way differ from the builder's in any
- * part, or on a virtual thread (which usually lives for one call, so a builder kept for it would
- * cost more than it saves), every attempt uses OkHttp's public way: the same requests, at its cost.
+ * attempt for a request with one header (docs/benchmarks.md). Here a few {@code Request.Builder}s
+ * are kept and each is filled for one attempt at a time: its header list is kept (cleared, not made
+ * again), so an attempt costs the {@code Request}, its header array and {@code Headers}, and one
+ * link of tags per tag added, about 100 bytes. The builders sit in slots a cache line apart, and a
+ * thread takes the one in its slot for the time it fills it (an atomic swap: no two threads ever
+ * hold one builder); a thread that finds its slot empty makes a builder, and leaves it there after.
+ * They belong to this object, not to the threads: {@link #close()} drops them, and nothing is kept
+ * on an application's threads (a builder kept per thread would outlive the client on a container's
+ * worker threads, and with it the class loader that loaded OkHttp).
  *
- * <p>The kept builder holds nothing of a request between two attempts: its header list is cleared,
- * its URL is a placeholder, its body and cache URL are cleared and its tags are OkHttp's empty ones
- * again, whatever happened while it was filled.
+ * <p>Two of the builder's parts are reached only through members that OkHttp's Kotlin code declares
+ * {@code internal} (compiled public, named {@code getHeaders$okhttp} and the like): the builder's
+ * header list, and the tags a request carries and a builder starts from. They are looked up once;
+ * where they are missing (another OkHttp), or where a start-up check finds requests made this way
+ * differ from the public way's in any part, every attempt uses OkHttp's public way: the same
+ * requests, at its cost.
+ *
+ * <p>A builder goes back to its slot only once it holds nothing of the request it made: its header
+ * list cleared, its URL a placeholder, no body, cache URL or tags. If emptying it failed in any
+ * way, or its header list grew long (a caller's request with many headers), it is dropped instead;
+ * and its header list is cleared before it is filled as well.
  */
 final class AttemptRequest {
   /** The tag key of {@link AttemptContext}, made once (OkHttp 5 keys tags by {@code KClass}). */
@@ -54,9 +62,6 @@ final class AttemptRequest {
   /** {@code Headers.Builder.getNamesAndValues$okhttp()}: its list, to clear. */
   private static final @Nullable MethodHandle NAMES_AND_VALUES;
 
-  /** {@code Thread.isVirtual()}: null before Java 21, where every thread is a platform thread. */
-  private static final @Nullable MethodHandle IS_VIRTUAL;
-
   /** The tags of a request that has none: what a kept builder starts from. */
   private static final @Nullable Object NO_TAGS;
 
@@ -67,12 +72,7 @@ final class AttemptRequest {
     HEADERS_OF = handles == null ? null : handles[2];
     NAMES_AND_VALUES = handles == null ? null : handles[3];
     NO_TAGS = noTags();
-    IS_VIRTUAL = isVirtualHandle();
   }
-
-  /** Each platform thread's builder, made on its first attempt. */
-  private static final ThreadLocal<Request.Builder> KEPT =
-      ThreadLocal.withInitial(Request.Builder::new);
 
   /** The attempt's tag in the start-up check (before {@link #FAST}, which runs the check). */
   private static final ClientCore.AttemptTag CHECK_TAG = new ClientCore.AttemptTag(true);
@@ -80,21 +80,66 @@ final class AttemptRequest {
   /** Whether attempts' requests are made with a kept builder: reached, and passed the check. */
   private static final boolean FAST = NO_TAGS != null && checked();
 
-  private AttemptRequest() {}
+  /** How many slots of kept builders there are (a power of two). */
+  private static final int SLOTS = 8;
+
+  /** Slots between two builders: 16 references span 64 bytes, a cache line, or more. */
+  private static final int SPACING = 16;
+
+  /**
+   * The most header names and values a builder's list may hold and go back to its slot: a longer
+   * one (a request with more than 32 headers) is dropped rather than kept at that size.
+   */
+  private static final int MOST_KEPT = 64;
+
+  /** The kept builders, {@link #SPACING} slots apart; null where taken or not made yet. */
+  private final AtomicReferenceArray<Request.@Nullable Builder> kept =
+      new AtomicReferenceArray<>(SLOTS * SPACING);
+
+  private volatile boolean closed;
 
   /**
    * {@code caller} sent to {@code url}, with the caller's tags and {@code tag} under {@code key},
    * and {@code context} under {@link #CONTEXT_KEY} if not null.
    */
-  static <T> Request make(
+  <T> Request make(
       Request caller, HttpUrl url, KClass<T> key, T tag, @Nullable AttemptContext context) {
-    if (FAST && !onVirtualThread()) {
-      Request made = kept(KEPT.get(), caller, url, key, tag, context);
+    if (FAST) {
+      int slot = slotOf(Thread.currentThread());
+      Request.Builder b = kept.get(slot) == null ? null : kept.getAndSet(slot, null);
+      if (b == null) {
+        b = new Request.Builder();
+      }
+      Request made;
+      try {
+        made = kept(b, caller, url, key, tag, context);
+      } finally {
+        if (empty(b) && !closed && kept.compareAndSet(slot, null, b) && closed) {
+          kept.set(slot, null); // close() came between: it keeps none
+        }
+      }
       if (made != null) {
         return made;
       }
     }
     return publicWay(caller, url, key, tag, context);
+  }
+
+  /**
+   * Drops the kept builders (the client core closes): an attempt made after makes a builder of its
+   * own, which is not kept.
+   */
+  void close() {
+    closed = true;
+    for (int slot = 0; slot < SLOTS * SPACING; slot += SPACING) {
+      kept.set(slot, null);
+    }
+  }
+
+  /** The slot {@code thread} takes its builder from. */
+  private static int slotOf(Thread thread) {
+    int h = thread.hashCode();
+    return ((h ^ (h >>> 16)) & (SLOTS - 1)) * SPACING;
   }
 
   /** OkHttp's public way: the reference for the kept builder's. */
@@ -108,8 +153,8 @@ final class AttemptRequest {
   }
 
   /**
-   * The request made with {@code b}, left empty again after; null if any step failed (then the
-   * public way makes it).
+   * The request made with {@code b}, whose header list is cleared first; null if any step failed
+   * (then the public way makes it). {@code b} is left as filled: the caller empties it.
    */
   private static <T> @Nullable Request kept(
       Request.Builder b,
@@ -120,15 +165,21 @@ final class AttemptRequest {
       @Nullable AttemptContext context) {
     MethodHandle tagsOf = TAGS_OF;
     MethodHandle setTags = SET_TAGS;
-    MethodHandle headersOf = HEADERS_OF;
-    Object noTags = NO_TAGS;
-    if (tagsOf == null || setTags == null || headersOf == null || noTags == null) {
+    if (tagsOf == null || setTags == null) {
       return null;
     }
     try {
+      List<String> namesAndValues = namesAndValues(b);
+      namesAndValues.clear();
+      // As the public way copies them: name and value as they are (Headers.Builder.addAll would
+      // trim each value again, which only headers made through OkHttp's internals need).
+      Headers headers = caller.headers();
+      for (int i = 0, n = headers.size(); i < n; i++) {
+        namesAndValues.add(headers.name(i));
+        namesAndValues.add(headers.value(i));
+      }
       b.url(url);
       b.method(caller.method(), caller.body());
-      ((Headers.Builder) headersOf.invokeExact(b)).addAll(caller.headers());
       b.cacheUrlOverride(caller.cacheUrlOverride());
       setTags.invokeExact(b, (Object) tagsOf.invokeExact(caller));
       b.tag(key, tag);
@@ -141,43 +192,44 @@ final class AttemptRequest {
     } catch (Throwable e) {
       // Not expected: the caller's request passed the same checks when it was built.
       return null;
-    } finally {
-      empty(b, noTags);
     }
   }
 
-  /** Leaves {@code b} holding nothing of the last request. */
-  private static void empty(Request.Builder b, Object noTags) {
-    MethodHandle headersOf = HEADERS_OF;
-    MethodHandle namesAndValues = NAMES_AND_VALUES;
+  /**
+   * Leaves {@code b} holding nothing of the last request; returns whether it did, and whether its
+   * header list is short enough to keep: only then may it be kept.
+   */
+  private static boolean empty(Request.Builder b) {
     MethodHandle setTags = SET_TAGS;
-    try {
-      if (headersOf != null && namesAndValues != null && setTags != null) {
-        ((List<?>) namesAndValues.invokeExact((Headers.Builder) headersOf.invokeExact(b))).clear();
-        setTags.invokeExact(b, noTags);
-      }
-      b.cacheUrlOverride(null);
-      b.method("GET", null);
-      b.url(PLACEHOLDER);
-    } catch (VirtualMachineError e) {
-      throw e;
-    } catch (Throwable e) {
-      // Members that resolved at start-up and ran on every attempt since: not expected to fail.
-      // Should they, this thread's next builder is a new one.
-      KEPT.remove();
-    }
-  }
-
-  private static boolean onVirtualThread() {
-    MethodHandle isVirtual = IS_VIRTUAL;
-    if (isVirtual == null) {
+    Object noTags = NO_TAGS;
+    if (setTags == null || noTags == null) {
       return false;
     }
     try {
-      return (boolean) isVirtual.invokeExact(Thread.currentThread());
+      List<String> namesAndValues = namesAndValues(b);
+      boolean keep = namesAndValues.size() <= MOST_KEPT;
+      namesAndValues.clear();
+      setTags.invokeExact(b, noTags);
+      b.cacheUrlOverride(null);
+      b.method("GET", null);
+      b.url(PLACEHOLDER);
+      return keep;
+    } catch (VirtualMachineError e) {
+      throw e; // and the builder is not kept
     } catch (Throwable e) {
-      return true;
+      return false;
     }
+  }
+
+  /** The list of names and values of {@code b}'s {@code Headers.Builder}. */
+  @SuppressWarnings("unchecked") // OkHttp's MutableList<String>
+  private static List<String> namesAndValues(Request.Builder b) throws Throwable {
+    MethodHandle headersOf = HEADERS_OF;
+    MethodHandle namesAndValues = NAMES_AND_VALUES;
+    if (headersOf == null || namesAndValues == null) {
+      throw new IllegalStateException("OkHttp's header list is not reachable");
+    }
+    return (List<String>) namesAndValues.invokeExact((Headers.Builder) headersOf.invokeExact(b));
   }
 
   /** The four members, or null where OkHttp has not all of them. */
@@ -230,15 +282,6 @@ final class AttemptRequest {
     }
   }
 
-  private static @Nullable MethodHandle isVirtualHandle() {
-    try {
-      return MethodHandles.publicLookup()
-          .findVirtual(Thread.class, "isVirtual", MethodType.methodType(boolean.class));
-    } catch (ReflectiveOperationException | RuntimeException e) {
-      return null;
-    }
-  }
-
   /**
    * Whether requests made with one kept builder, one after another, equal the ones OkHttp's public
    * way makes in every part ({@link #sameInEveryPart}): methods with and without bodies, headers
@@ -275,7 +318,8 @@ final class AttemptRequest {
         for (Request caller : callers) {
           AttemptContext c = round == 0 ? null : context;
           Request made = kept(b, caller, to, ClientCore.AttemptTag.KEY, CHECK_TAG, c);
-          if (made == null
+          if (!empty(b)
+              || made == null
               || !sameInEveryPart(
                   made, publicWay(caller, to, ClientCore.AttemptTag.KEY, CHECK_TAG, c), caller)) {
             return false;
@@ -306,6 +350,17 @@ final class AttemptRequest {
         && Objects.equals(a.tag(Integer.class), b.tag(Integer.class))
         && Objects.equals(a.tag(String.class), caller.tag(String.class))
         && a.isHttps() == b.isHttps();
+  }
+
+  /** How many builders are kept now (for tests). */
+  int keptBuilders() {
+    int n = 0;
+    for (int slot = 0; slot < SLOTS * SPACING; slot += SPACING) {
+      if (kept.get(slot) != null) {
+        n++;
+      }
+    }
+    return n;
   }
 
   /** Whether attempts' requests are made with a kept builder in this JVM (for tests). */

@@ -654,7 +654,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   @GuardedBy("this")
   private Request attemptRequest(
       EndpointState ep, ClientCore.AttemptTag tag, Attempt.Kind kind, int number) {
-    return AttemptRequest.make(
+    return core.attemptRequests.make(
         request,
         ep.endpointUrl.attemptUrl(request.url()),
         ClientCore.AttemptTag.KEY,

@@ -76,6 +76,9 @@ final class ClientCore implements Closeable {
   /** The attempts' timeouts (in place of OkHttp's call timeout; see {@link Timeouts}). */
   final Timeouts timeouts;
 
+  /** Makes the attempts' OkHttp requests, with the builders it keeps for them. */
+  final AttemptRequest attemptRequests = new AttemptRequest();
+
   /**
    * Whether the client measures on the system's ticker. Then the deadlines of {@code enqueue()}
    * calls are real-time {@link #timeouts} too, with no task per call on the scheduler; on a test's
@@ -617,6 +620,7 @@ final class ClientCore implements Closeable {
     if (stale != null) {
       stale.close(); // no call serves from it now; a closed client may stay reachable
     }
+    attemptRequests.close();
     timeouts.close();
     // What the timeouts still bound is a body being read (the calls are cancelled): its attempt's
     // OkHttp call is cancelled now, so that its connection closes with the client.

@@ -8,6 +8,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import okhttp3.Headers;
 import okhttp3.HttpUrl;
 import okhttp3.MediaType;
 import okhttp3.Request;
@@ -20,6 +21,8 @@ import org.junit.jupiter.api.Test;
  * made on several threads at once are each their caller's.
  */
 class AttemptRequestTest {
+
+  private final AttemptRequest requests = new AttemptRequest();
 
   private static final HttpUrl TO = HttpUrl.get("https://10.0.0.7:8443/api/users/42?fields=name");
 
@@ -51,6 +54,12 @@ class AttemptRequestTest {
             .url("http://directory/users/42")
             .method("QUERY", JSON)
             .tag(Integer.class, 42)
+            .build(),
+        // Headers made through OkHttp's internals keep what its public builders trim: copied as
+        // they are, as the public way copies them.
+        new Request.Builder()
+            .url("http://directory/users/42")
+            .headers(new Headers(new String[] {"X-Raw", " raw\t", "Accept", "a"}))
             .build());
   }
 
@@ -67,8 +76,8 @@ class AttemptRequestTest {
       for (Request caller : callers()) {
         for (AttemptContext c : new AttemptContext[] {null, context}) {
           ClientCore.AttemptTag tag = new ClientCore.AttemptTag(true);
-          AttemptRequest.make(before, TO, ClientCore.AttemptTag.KEY, tag, context);
-          Request made = AttemptRequest.make(caller, TO, ClientCore.AttemptTag.KEY, tag, c);
+          requests.make(before, TO, ClientCore.AttemptTag.KEY, tag, context);
+          Request made = requests.make(caller, TO, ClientCore.AttemptTag.KEY, tag, c);
           Request reference =
               AttemptRequest.publicWay(caller, TO, ClientCore.AttemptTag.KEY, tag, c);
           assertThat(AttemptRequest.sameInEveryPart(made, reference, caller))
@@ -88,10 +97,10 @@ class AttemptRequestTest {
     Request userA = callers().get(1);
     Request plain = callers().get(0);
     ClientCore.AttemptTag tagA = new ClientCore.AttemptTag(false);
-    Request madeA = AttemptRequest.make(userA, TO, ClientCore.AttemptTag.KEY, tagA, null);
+    Request madeA = requests.make(userA, TO, ClientCore.AttemptTag.KEY, tagA, null);
 
     ClientCore.AttemptTag tagB = new ClientCore.AttemptTag(true);
-    Request madeB = AttemptRequest.make(plain, TO, ClientCore.AttemptTag.KEY, tagB, null);
+    Request madeB = requests.make(plain, TO, ClientCore.AttemptTag.KEY, tagB, null);
 
     assertThat(madeB.method()).isEqualTo("GET");
     assertThat(madeB.body()).isNull();
@@ -108,9 +117,34 @@ class AttemptRequestTest {
   }
 
   @Test
+  void aRequestWithManyHeadersLeavesNoBuilderKeptNorDoesAClosedOne() {
+    Request.Builder many = new Request.Builder().url("http://directory/users/42");
+    for (int i = 0; i < 40; i++) {
+      many.addHeader("X-Header-" + i, "value-" + i);
+    }
+    Request caller = many.build();
+    ClientCore.AttemptTag tag = new ClientCore.AttemptTag(true);
+    AttemptRequest fresh = new AttemptRequest();
+    Request made = fresh.make(caller, TO, ClientCore.AttemptTag.KEY, tag, null);
+    assertThat(made.headers()).isEqualTo(caller.headers());
+    assertThat(fresh.keptBuilders()).isZero();
+
+    Request plain = callers().get(0);
+    fresh.make(plain, TO, ClientCore.AttemptTag.KEY, tag, null);
+    assertThat(fresh.keptBuilders()).isOne();
+    fresh.close();
+    assertThat(fresh.keptBuilders()).isZero();
+    // Closed, it still makes requests (with builders it does not keep).
+    Request after = fresh.make(callers().get(1), TO, ClientCore.AttemptTag.KEY, tag, null);
+    assertThat(after.header("Authorization")).isEqualTo("Bearer secret-of-user-a");
+    assertThat(fresh.keptBuilders()).isZero();
+  }
+
+  @Test
   void requestsMadeOnSeveralThreadsAtOnceAreEachTheirCallers() throws Exception {
-    int threads = 4;
-    int each = 20_000;
+    // More threads than slots: threads share slots, and find them taken.
+    int threads = 16;
+    int each = 5_000;
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     try {
       List<Future<Integer>> done = new ArrayList<>();
@@ -128,8 +162,7 @@ class AttemptRequestTest {
                             .tag(String.class, user)
                             .build();
                     ClientCore.AttemptTag tag = new ClientCore.AttemptTag(true);
-                    Request made =
-                        AttemptRequest.make(caller, TO, ClientCore.AttemptTag.KEY, tag, null);
+                    Request made = requests.make(caller, TO, ClientCore.AttemptTag.KEY, tag, null);
                     if (!made.header("Authorization").equals("Bearer " + user)
                         || made.headers().size() != 1
                         || !user.equals(made.tag(String.class))

@@ -207,6 +207,7 @@ public class InternalsBenchmark {
   private final okhttp3.HttpUrl logicalUrl = okhttp3.HttpUrl.get("http://directory/users/42");
   private final EndpointUrl endpointUrl =
       new EndpointUrl(okhttp3.HttpUrl.get("http://127.0.0.1:10000"));
+  private final AttemptRequest attemptRequests = new AttemptRequest();
   private final okhttp3.Request logicalRequest =
       new okhttp3.Request.Builder().url(logicalUrl).build();
 
@@ -229,7 +230,7 @@ public class InternalsBenchmark {
    */
   @Benchmark
   public okhttp3.Request attemptRequest() {
-    return AttemptRequest.make(
+    return attemptRequests.make(
         logicalRequest,
         endpointUrl.attemptUrl(logicalUrl),
         ClientCore.AttemptTag.KEY,
