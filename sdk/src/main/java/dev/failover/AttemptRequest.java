@@ -59,7 +59,7 @@ final class AttemptRequest {
   /** {@code Request.Builder.getHeaders$okhttp()}: the builder's {@code Headers.Builder}. */
   private static final @Nullable MethodHandle HEADERS_OF;
 
-  /** {@code Headers.Builder.getNamesAndValues$okhttp()}: its list, to clear. */
+  /** {@code Headers.Builder.getNamesAndValues$okhttp()}: its list, to fill and clear. */
   private static final @Nullable MethodHandle NAMES_AND_VALUES;
 
   /** The tags of a request that has none: what a kept builder starts from. */
