@@ -224,7 +224,7 @@ public class InternalsBenchmark {
 
   /**
    * The request of an attempt: the caller's request with the attempt's URL and tag, as every
-   * attempt is built (the thread's kept builder: see {@link AttemptRequest}).
+   * attempt is built (with a builder the client keeps: see {@link AttemptRequest}).
    *
    * @return the request
    */
