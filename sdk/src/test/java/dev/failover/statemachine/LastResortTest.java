@@ -110,6 +110,8 @@ class LastResortTest {
       assertThat(cb.awaitStatus()).isEqualTo(200);
       h.events.awaitCallFinished("/all-failed");
       assertThat(home(h).status()).isNotEqualTo(FailoverSnapshot.ZoneStatus.EVACUATED);
+      // The zone's event reaches listeners on their own thread, not with the call's events.
+      h.events.await(FailoverEvent.ZoneRestored.class, 1, e -> true);
       assertThat(h.events.of(FailoverEvent.ZoneRestored.class)).hasSize(1);
       h.quiesce();
     }
@@ -135,6 +137,8 @@ class LastResortTest {
       h.events.awaitCallFinished("/failing");
       assertThat(h.client.snapshot().panic()).isFalse();
       assertThat(home(h).status()).isNotEqualTo(FailoverSnapshot.ZoneStatus.EVACUATED);
+      // The zone's event reaches listeners on their own thread, not with the call's events.
+      h.events.await(FailoverEvent.ZoneRestored.class, 1, e -> true);
       assertThat(h.events.of(FailoverEvent.ZoneRestored.class)).hasSize(1);
       h.quiesce();
     }
