@@ -4,10 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import okhttp3.Headers;
 import okhttp3.HttpUrl;
 import okhttp3.MediaType;
@@ -179,6 +181,58 @@ class AttemptRequestTest {
       }
     } finally {
       pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void aCloseWhileThreadsMakeRequestsLeavesNoBuilderKept() throws Exception {
+    // close() may come between a thread's emptying of its builder and the builder's return to its
+    // slot: then the thread takes it out again. One thread makes requests while another makes a
+    // few (a different number each round) and closes; no round may end with a builder kept.
+    // (Bounded: 2,000 rounds, at most 5,063 requests each.)
+    Request caller = callers().get(1);
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      for (int round = 0; round < 2_000; round++) {
+        AttemptRequest fresh = new AttemptRequest();
+        AtomicBoolean closed = new AtomicBoolean();
+        CountDownLatch making = new CountDownLatch(1);
+        int before = round % 64;
+        Future<?> maker =
+            pool.submit(
+                () -> {
+                  for (int made = 0; !closed.get() && made < 5_000; made++) {
+                    make(fresh, caller);
+                    making.countDown();
+                  }
+                });
+        Future<?> closer =
+            pool.submit(
+                () -> {
+                  making.await(60, TimeUnit.SECONDS);
+                  for (int made = 0; made < before; made++) {
+                    make(fresh, caller);
+                  }
+                  fresh.close();
+                  closed.set(true);
+                  return null;
+                });
+        closer.get(60, TimeUnit.SECONDS);
+        maker.get(60, TimeUnit.SECONDS);
+        assertThat(fresh.keptBuilders())
+            .as("builders kept after close(), round %d", round)
+            .isZero();
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  private static void make(AttemptRequest requests, Request caller) {
+    ClientCore.AttemptTag tag = new ClientCore.AttemptTag(true);
+    Request made = requests.make(caller, TO, ClientCore.AttemptTag.KEY, tag, null);
+    if (made.tag(ClientCore.AttemptTag.KEY) != tag) {
+      throw new AssertionError("another attempt's request: " + made);
     }
   }
 
