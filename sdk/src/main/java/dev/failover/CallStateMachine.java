@@ -288,24 +288,31 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   }
 
   /**
-   * Runs the first attempt of an {@code execute()} on the caller's thread if the call kept it for
-   * the caller ({@code callerRunsFirstAttempt}); returns the nanoseconds left until the deadline,
-   * or 0 when the result is complete already (nothing to wait for).
+   * Starts an {@code execute()} ({@link #begin} without a callback) and runs its first attempt on
+   * the caller's thread if the call kept it for the caller ({@code callerRunsFirstAttempt});
+   * returns the nanoseconds left until the deadline, or 0 when the result is complete already
+   * (nothing to wait for). The caller's attempt is taken under the lock that started the call.
+   *
+   * @throws IllegalStateException if the call was already executed
    */
-  long runCallersAttempt() {
-    InFlight mine;
-    Deadline d;
-    synchronized (this) {
-      mine = callerAttempt;
-      callerAttempt = null;
-      d = deadline; // set once, as the call started
-      if (mine == null) {
-        return d.remaining(core.ticker.nanos());
-      }
+  long execute(long callTimeoutNanos) {
+    InFlight mine = start(null, callTimeoutNanos);
+    Deadline d = deadlineOfThisThreadsStart();
+    if (mine == null) {
+      return d.remaining(core.ticker.nanos());
     }
     runOnCallersThread(mine);
     // Usually the attempt ended the call: no wait, and no need to read the clock.
     return result.isDone() ? 0 : d.remaining(core.ticker.nanos());
+  }
+
+  /**
+   * The call's deadline, read without the lock by the thread that started the call: it set it under
+   * the lock ({@link #startLocked}), and nothing sets it again.
+   */
+  @SuppressWarnings("GuardedBy")
+  private Deadline deadlineOfThisThreadsStart() {
+    return deadline;
   }
 
   /**
@@ -424,8 +431,17 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
    * @throws IllegalStateException if the call was already executed
    */
   void begin(@Nullable Callback cb, long callTimeoutNanos) {
+    start(cb, callTimeoutNanos);
+  }
+
+  /**
+   * {@link #begin}; returns the first attempt if the call kept it for the caller's thread ({@code
+   * execute()} with {@code callerRunsFirstAttempt}), taken under the lock that launched it.
+   */
+  private @Nullable InFlight start(@Nullable Callback cb, long callTimeoutNanos) {
     CallObserver observer = core.observer;
     boolean pending;
+    InFlight mine;
     if (observer == null) {
       // No user code to run between the two steps: one turn of the lock.
       synchronized (this) {
@@ -433,6 +449,8 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
         state = State.RUNNING;
         startLocked(cb, callTimeoutNanos);
         pending = drainDueLocked();
+        mine = callerAttempt;
+        callerAttempt = null;
       }
     } else {
       synchronized (this) {
@@ -449,11 +467,14 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
         state = State.RUNNING;
         startLocked(cb, callTimeoutNanos);
         pending = drainDueLocked();
+        mine = callerAttempt;
+        callerAttempt = null;
       }
     }
     if (pending) {
       drain();
     }
+    return mine;
   }
 
   @GuardedBy("this")

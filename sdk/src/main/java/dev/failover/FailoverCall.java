@@ -57,8 +57,7 @@ final class FailoverCall implements Call {
    */
   @Override
   public Response execute() throws IOException {
-    machine.begin(null, timeoutNanos());
-    long waitNanos = machine.runCallersAttempt();
+    long waitNanos = machine.execute(timeoutNanos());
     Exception interruptedBy = machine.callerInterruptedBy();
     if (interruptedBy != null) {
       // Interrupted while it ran the first attempt (callerRunsFirstAttempt): the call is cancelled,
