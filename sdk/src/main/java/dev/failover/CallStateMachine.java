@@ -290,8 +290,10 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   /**
    * Starts an {@code execute()} ({@link #begin} without a callback) and runs its first attempt on
    * the caller's thread if the call kept it for the caller ({@code callerRunsFirstAttempt});
-   * returns the nanoseconds left until the deadline, or 0 when the result is complete already
-   * (nothing to wait for). The caller's attempt is taken under the lock that started the call.
+   * returns how long the caller may wait for the result: 0 when that attempt completed it (nothing
+   * to wait for), otherwise the nanoseconds left until the deadline (0 or less once it passed, as
+   * it may have while the call started). The caller's attempt is taken under the lock that started
+   * the call.
    *
    * @throws IllegalStateException if the call was already executed
    */

@@ -201,9 +201,13 @@ class AttemptRequestTest {
         Future<?> maker =
             pool.submit(
                 () -> {
-                  for (int made = 0; !closed.get() && made < 5_000; made++) {
-                    make(fresh, caller);
-                    making.countDown();
+                  try {
+                    for (int made = 0; !closed.get() && made < 5_000; made++) {
+                      make(fresh, caller);
+                      making.countDown();
+                    }
+                  } finally {
+                    making.countDown(); // a make() that threw does not hold the closer back
                   }
                 });
         Future<?> closer =
