@@ -427,8 +427,9 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   }
 
   /**
-   * Starts the call: {@code cb} is null for {@code execute()}; {@code callTimeoutNanos} is the
-   * OkHttp call timeout the caller set, 0 for none.
+   * Starts the call: {@code cb} is the callback of {@code enqueue()}, null for {@code execute()}
+   * (which {@link #execute} starts); {@code callTimeoutNanos} is the OkHttp call timeout the caller
+   * set, 0 for none.
    *
    * @throws IllegalStateException if the call was already executed
    */
