@@ -153,6 +153,11 @@ final class Classifier {
   private static final java.lang.invoke.@org.jspecify.annotations.Nullable MethodHandle IS_HEALTHY =
       isHealthy();
 
+  /** Whether {@link #connectionGivenUp} can ask OkHttp's own test of a connection's health. */
+  static boolean canAskHealth() {
+    return IS_HEALTHY != null;
+  }
+
   private static java.lang.invoke.@org.jspecify.annotations.Nullable MethodHandle isHealthy() {
     try {
       return java.lang.invoke.MethodHandles.lookup()

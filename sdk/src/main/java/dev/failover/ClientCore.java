@@ -196,6 +196,7 @@ final class ClientCore implements Closeable {
     this.minAttemptNanos = settings.minAttemptTime().toNanos();
     this.maxRetryAfterNanos = settings.maxRetryAfter().toNanos();
 
+    OkHttpInternals.tellOnce();
     String prefix = "failover-" + settings.service();
     ScheduledExecutorService s = settings.scheduler();
     if (s == null) {

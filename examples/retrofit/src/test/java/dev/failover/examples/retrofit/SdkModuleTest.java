@@ -196,19 +196,58 @@ class SdkModuleTest {
 
   @Test
   void aModularApplicationBuildsAClientAndCallsThroughIt() throws Exception {
+    String printed = runTheApplication("plain", List.of());
+    assertThat(printed)
+        .contains("module " + SDK_MODULE + " automatic false")
+        .contains("status 200 body jane");
+    // Without the launch flags, OkHttp's packages are closed to the SDK: one INFO line (SLF4J's
+    // simple logger is on the module path) says what that costs and which flags give them back.
+    // Requests are still made with kept builders: what that reads, OkHttp compiles public.
+    assertThat(printed)
+        .containsOnlyOnce("Failover: without some of OkHttp's internals")
+        .contains("--add-opens okhttp3/okhttp3=dev.failover")
+        .contains("--add-exports okhttp3/okhttp3.internal.connection=dev.failover")
+        .doesNotContain("Request.Builder");
+  }
+
+  @Test
+  void withTheLaunchFlagsTheSdkReachesOkHttpsInternalsAndSaysNothing() throws Exception {
+    String printed =
+        runTheApplication(
+            "flags",
+            List.of(
+                "--add-opens",
+                "okhttp3/okhttp3=dev.failover",
+                "--add-exports",
+                "okhttp3/okhttp3.internal.connection=dev.failover"));
+    assertThat(printed)
+        .contains("status 200 body jane")
+        .doesNotContain("without some of OkHttp's internals");
+  }
+
+  /**
+   * Compiles the application (once) and runs it on the module path, with SLF4J's simple logger,
+   * launched with {@code flags}; returns what it printed, after checking that it exited with 0.
+   */
+  private static String runTheApplication(String name, List<String> flags) throws Exception {
     zones.stubAll(get(urlEqualTo("/users/42")).willReturn(ok("jane")));
-    Path classes = work.resolve("app-classes");
+    Path classes = work.resolve("app-classes-" + name);
     List<String> errors = compile("app", Map.of("app/Main.java", APP_MAIN), classes);
     assertThat(errors).as("javac -Xlint:all -Werror on the module path").isEmpty();
+    Path simpleLogger = modulesOnTheClassPath().get("org.slf4j.simple");
+    assertThat(simpleLogger).as("slf4j-simple on the test class path").isNotNull();
 
     List<String> command = new ArrayList<>();
     command.add(ProcessHandle.current().info().command().orElseThrow());
+    command.addAll(flags);
     command.add("--module-path");
-    command.add(pathString(classes, modulePath));
+    List<Path> runPath = new ArrayList<>(modulePath);
+    runPath.add(simpleLogger);
+    command.add(pathString(classes, runPath));
     command.add("--module");
     command.add("app/app.Main");
     command.add(zones.zone("us-east-1a").endpoint(0).url());
-    Path output = work.resolve("app-output.txt");
+    Path output = work.resolve("app-output-" + name + ".txt");
     Process app =
         new ProcessBuilder(command)
             .redirectErrorStream(true)
@@ -223,9 +262,7 @@ class SdkModuleTest {
     String printed = Files.readString(output, UTF_8);
     assertThat(exited).as("the application exited; it printed:%n%s", printed).isTrue();
     assertThat(app.exitValue()).as("exit status; it printed:%n%s", printed).isZero();
-    assertThat(printed)
-        .contains("module " + SDK_MODULE + " automatic false")
-        .contains("status 200 body jane");
+    return printed;
   }
 
   @Test
