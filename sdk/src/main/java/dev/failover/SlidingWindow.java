@@ -137,14 +137,17 @@ final class SlidingWindow {
    * Counters {@code a} and {@code b} of each slot, by slot, over the window ending at {@code now}:
    * 0 for a slot whose period lies outside it, or that moved on to a new period while it was read.
    * Windows with the same slots and slot length line up: slot {@code s} of each counts the same
-   * period.
+   * period. Counter {@code b} is read before {@code a}: a writer that adds to {@code a} before
+   * {@code b} (a zone's timed successes, then their latency) is never seen with its share of {@code
+   * b} and not of {@code a}, which would make a slot's mean latency look higher than any latency
+   * recorded.
    */
   void perSlot(long now, int a, int b, long[] intoA, long[] intoB) {
     long current = Math.floorDiv(now, slotNanos);
     for (int s = 0; s < slots; s++) {
       long p = (long) PERIOD.getVolatile(period, s);
-      long va = counts.get(s * width + a);
       long vb = counts.get(s * width + b);
+      long va = counts.get(s * width + a);
       boolean same = (long) PERIOD.getVolatile(period, s) == p;
       boolean in = same && p > current - slots && p <= current;
       intoA[s] = in ? va : 0;

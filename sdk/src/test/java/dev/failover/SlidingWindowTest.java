@@ -82,6 +82,47 @@ class SlidingWindowTest {
     assertThat(w.sum(0, 0)).isEqualTo(2);
   }
 
+  /**
+   * A zone adds a timed success, then its latency: a reader of both by slot must never see the
+   * latency without its success, or a slot's mean latency would exceed every latency recorded (a
+   * healthy zone could look slow). Each success here takes exactly 1,000 ns, so no read may show
+   * more than 1,000 ns a success. Bounded: the writer's count, and 30 s for it to finish.
+   */
+  @Test
+  void aReaderBySlotNeverSeesALatencyWithoutItsSuccess() throws Exception {
+    SlidingWindow w = new SlidingWindow(3, 2, SLOT);
+    int successes = 2_000_000;
+    CountDownLatch go = new CountDownLatch(1);
+    Thread writer =
+        startAfter(
+            go,
+            () -> {
+              for (int n = 0; n < successes; n++) {
+                w.add(0, 0, 1);
+                w.add(0, 1, 1_000);
+              }
+            });
+    long[] counted = new long[3];
+    long[] latency = new long[3];
+    long reads = 0;
+    long worst = 0;
+    go.countDown();
+    long stop = System.nanoTime() + 30_000_000_000L;
+    while (writer.isAlive() && System.nanoTime() - stop < 0) {
+      w.perSlot(0, 0, 1, counted, latency);
+      worst = Math.max(worst, latency[0] - counted[0] * 1_000);
+      reads++;
+    }
+    writer.join(30_000);
+    assertThat(writer.isAlive()).as("the writer finished").isFalse();
+    assertThat(worst)
+        .as("latency counted beyond its successes, at worst, over %,d reads", reads)
+        .isLessThanOrEqualTo(0);
+    w.perSlot(0, 0, 1, counted, latency);
+    assertThat(counted[0]).isEqualTo(successes);
+    assertThat(latency[0]).isEqualTo(successes * 1_000L);
+  }
+
   @Test
   void concurrentWritersLoseNothing() throws Exception {
     SlidingWindow w = new SlidingWindow(10, 3, SLOT);
@@ -91,22 +132,15 @@ class SlidingWindowTest {
     List<Thread> all = new ArrayList<>();
     for (int i = 0; i < threads; i++) {
       int counter = i % 3;
-      Thread t =
-          new Thread(
+      all.add(
+          startAfter(
+              go,
               () -> {
-                try {
-                  go.await();
-                } catch (InterruptedException e) {
-                  Thread.currentThread().interrupt();
-                  return;
-                }
                 for (int n = 0; n < perThread; n++) {
                   // Time moves through five slots while they write: rotations race the adds.
                   w.add((n * 5L * SLOT) / perThread, counter, 1);
                 }
-              });
-      t.start();
-      all.add(t);
+              }));
     }
     go.countDown();
     for (Thread t : all) {
@@ -115,5 +149,22 @@ class SlidingWindowTest {
     long[] t = new long[3];
     w.sums(5 * SLOT - 1, t);
     assertThat(t[0] + t[1] + t[2]).isEqualTo((long) threads * perThread);
+  }
+
+  /** Starts a thread that runs {@code work} once {@code go} is counted down. */
+  private static Thread startAfter(CountDownLatch go, Runnable work) {
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                go.await();
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+              }
+              work.run();
+            });
+    t.start();
+    return t;
   }
 }
