@@ -27,11 +27,18 @@ import java.util.concurrent.TimeUnit;
  * time a call took. On a 2-core machine, 2 threads show what calls cost each other when they run on
  * both cores at once, through the state every call writes.
  *
+ * <p>With {@code --evict-kb N} each calling thread writes one word in every 64-byte line of an N KB
+ * array of its own after every call, bare and SDK alike: past the core's L2 cache (2 MB a core on
+ * the Intel machine of docs/benchmarks.md), the next call finds neither its data nor its code in L1
+ * or L2, as after the context switches of a loaded machine. The writes' own time falls on both
+ * clients; what differs is what each client's call then costs in misses.
+ *
  * <p>Run with (each run is one JVM; run it three times for three "forks"):
  *
  * <pre>
  * java -Xms2g -Xmx2g -XX:+AlwaysPreTouch -cp benchmarks/target/benchmarks.jar dev.failover.benchmarks.InMemoryPairs
  * java ... dev.failover.benchmarks.InMemoryPairs --pairs 60 --slice-ms 250 --warmup-pairs 20 --threads 1
+ * java ... dev.failover.benchmarks.InMemoryPairs --evict-kb 4096 --pairs 60
  * </pre>
  */
 public final class InMemoryPairs {
@@ -41,11 +48,24 @@ public final class InMemoryPairs {
 
   private InMemoryPairs() {}
 
+  /** KB of memory each calling thread writes after every call (0: none); see {@code --evict-kb}. */
+  private static int evictKb;
+
+  /**
+   * Writes one word in each 64-byte line of {@code lines}: pushes a call's data out of the caches.
+   */
+  private static long evict(long[] lines) {
+    for (int i = 0; i < lines.length; i += 8) {
+      lines[i]++;
+    }
+    return lines[0];
+  }
+
   /**
    * Runs the comparison.
    *
    * @param args {@code --pairs N}, {@code --slice-ms N}, {@code --warmup-pairs N}, {@code --threads
-   *     N}
+   *     N}, {@code --evict-kb N}
    * @throws Exception if a call fails (the interceptor answers every call, so none should)
    */
   public static void main(String[] args) throws Exception {
@@ -60,14 +80,20 @@ public final class InMemoryPairs {
         case "--slice-ms" -> sliceMillis = PairStats.number("--slice-ms", value);
         case "--warmup-pairs" -> warmupPairs = (int) PairStats.number("--warmup-pairs", value);
         case "--threads" -> threadCount = (int) PairStats.number("--threads", value);
+        case "--evict-kb" -> evictKb = (int) PairStats.number("--evict-kb", value);
         default ->
             throw new IllegalArgumentException(
                 "unknown option '"
                     + args[i]
-                    + "': use --pairs N, --slice-ms N, --warmup-pairs N, --threads N");
+                    + "': use --pairs N, --slice-ms N, --warmup-pairs N, --threads N,"
+                    + " --evict-kb N");
       }
     }
     PairStats.checkOptions(pairs, sliceMillis, warmupPairs);
+    if (evictKb < 0 || evictKb > 1_048_576) {
+      throw new IllegalArgumentException(
+          "--evict-kb must be between 0 and 1048576 (1 GB) but was " + evictKb);
+    }
     if (threadCount < 1 || threadCount > 64) {
       throw new IllegalArgumentException(
           "--threads must be between 1 and 64 but was " + threadCount);
@@ -122,10 +148,14 @@ public final class InMemoryPairs {
                 long n = 0;
                 long now = begin;
                 long sink = 0;
+                long[] lines = new long[evictKb * 128];
                 // The clock is read every 1,000 calls: a reading costs about 1% of a call.
                 while (now - end < 0 && n < MAX_CALLS_PER_SLICE) {
                   for (int i = 0; i < 1_000; i++) {
                     sink += client == BARE ? b.bareExecute() : b.failoverCallerRuns();
+                    if (lines.length > 0) {
+                      sink += evict(lines);
+                    }
                   }
                   n += 1_000;
                   now = System.nanoTime();
@@ -171,9 +201,10 @@ public final class InMemoryPairs {
     double sdkBytes = (double) bytes[SDK] / calls[SDK];
     System.out.printf(
         Locale.ROOT,
-        "in memory, %d thread%s: %d pairs of %d ms slices (ABBA), load average %s%n",
+        "in memory, %d thread%s%s: %d pairs of %d ms slices (ABBA), load average %s%n",
         threadCount,
         threadCount == 1 ? "" : "s",
+        evictKb == 0 ? "" : ", " + evictKb + " KB written after each call",
         pairs,
         sliceMillis,
         PairStats.loadAverage());
