@@ -69,6 +69,21 @@ final class ClientCore implements Closeable {
   /** For the rest: OkHttp never resends on its own. */
   final OkHttpClient nonRetrying;
 
+  /**
+   * {@link #retrying} and {@link #nonRetrying} without OkHttp's socket read and write timeouts (the
+   * same clients where those are off already), for the attempts whose own timeout ends them no
+   * later than either of those could: see {@link #attemptClient}.
+   */
+  private final OkHttpClient retryingUntimed;
+
+  private final OkHttpClient nonRetryingUntimed;
+
+  /**
+   * The longest attempt timeout that ends its attempt before OkHttp's read or write timeout could
+   * fire: the shorter of the two ({@code Long.MAX_VALUE} where neither is set).
+   */
+  private final long socketTimeoutNanos;
+
   final ScheduledExecutorService scheduler;
   private final boolean ownScheduler;
   private final ExecutorService dispatcherExecutor;
@@ -272,6 +287,21 @@ final class ClientCore implements Closeable {
       this.retrying =
           b.retryOnConnectionFailure(base == null || base.retryOnConnectionFailure()).build();
       this.nonRetrying = retrying.newBuilder().retryOnConnectionFailure(false).build();
+      long read = retrying.readTimeoutMillis();
+      long write = retrying.writeTimeoutMillis();
+      this.socketTimeoutNanos =
+          TimeUnit.MILLISECONDS.toNanos(
+              Math.min(read > 0 ? read : Long.MAX_VALUE, write > 0 ? write : Long.MAX_VALUE));
+      if (read == 0 && write == 0) {
+        this.retryingUntimed = retrying;
+        this.nonRetryingUntimed = nonRetrying;
+      } else {
+        // The same pool, dispatcher, interceptors and listeners: only the sockets' timeouts differ.
+        this.retryingUntimed =
+            retrying.newBuilder().readTimeout(Duration.ZERO).writeTimeout(Duration.ZERO).build();
+        this.nonRetryingUntimed =
+            nonRetrying.newBuilder().readTimeout(Duration.ZERO).writeTimeout(Duration.ZERO).build();
+      }
 
       // Building the OkHttp clients can take a while on a cold JVM: the tick is due from now.
       clientHealth.restartTick(ticker.nanos());
@@ -531,6 +561,29 @@ final class ClientCore implements Closeable {
 
   public OkHttpClient transport() {
     return retrying;
+  }
+
+  /**
+   * The OkHttp client that sends an attempt whose own timeout is {@code timeoutNanos}: {@link
+   * #retrying} for an idempotent request, {@link #nonRetrying} for the rest, and either without its
+   * sockets' read and write timeouts when the attempt's timeout is no longer than those.
+   *
+   * <p>The attempt's timeout (armed as the attempt is sent, disarmed only once OkHttp ends its
+   * call: its body closed, or its failure) bounds every read and write of the attempt, from before
+   * the first: where it is the shorter, OkHttp's read or write timeout, which counts from the start
+   * of one read or write, could never fire first, and what it would cost is all that remains. That
+   * cost is okio's: each socket read or write with a timeout takes one lock that every thread of
+   * the JVM shares and, when no other read or write is timed at that moment, wakes okio's watchdog
+   * thread (about 1.3 wake-ups and several microseconds of CPU a call with one calling thread,
+   * docs/benchmarks.md). An attempt with a longer timeout keeps OkHttp's, which may then end it
+   * first, as before.
+   */
+  OkHttpClient attemptClient(boolean idempotent, long timeoutNanos) {
+    boolean untimed = timeoutNanos <= socketTimeoutNanos;
+    if (idempotent) {
+      return untimed ? retryingUntimed : retrying;
+    }
+    return untimed ? nonRetryingUntimed : nonRetrying;
   }
 
   /**

@@ -180,6 +180,51 @@ class AttemptTimeoutTest {
     }
   }
 
+  /**
+   * An attempt's own timeout bounds its every read and write, so where it is no longer than
+   * OkHttp's socket read and write timeouts those could never fire first: the SDK sends it without
+   * them (okio's watchdog, which they wake, is then left alone). An attempt with a longer timeout
+   * keeps them, and OkHttp's read timeout may end it first, as before.
+   */
+  @Test
+  void okHttpsSocketTimeoutsAreLeftOutOnlyWhereTheAttemptsOwnTimeoutEndsItFirst()
+      throws IOException {
+    List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    OkHttpClient app =
+        new OkHttpClient.Builder()
+            .readTimeout(Duration.ofSeconds(2))
+            .addNetworkInterceptor(
+                chain -> {
+                  seen.add(chain.readTimeoutMillis() + "/" + chain.writeTimeoutMillis());
+                  return chain.proceed(chain.request());
+                })
+            .build();
+    try {
+      for (Duration attemptTimeout :
+          List.of(Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(3))) {
+        try (FailoverClient client =
+            Zones3.client(zones)
+                .okHttpClient(app)
+                .attemptTimeout(attemptTimeout)
+                .deadline(Duration.ofSeconds(30))
+                .hedging(HedgePolicy.off())
+                .build()) {
+          for (boolean callerRuns : new boolean[] {false, true}) {
+            try (FailoverClient c = client.newBuilder().callerRunsFirstAttempt(callerRuns).build();
+                Response r = c.newCall(get("/users/42")).execute()) {
+              assertThat(r.code()).isEqualTo(200);
+            }
+          }
+        }
+      }
+      // 1 s and 2 s end their attempts no later than the 2 s read timeout could (the write
+      // timeout is OkHttp's 10 s); 3 s does not, and keeps both.
+      assertThat(seen).containsExactly("0/0", "0/0", "0/0", "0/0", "2000/10000", "2000/10000");
+    } finally {
+      app.connectionPool().evictAll();
+    }
+  }
+
   @Test
   void theApplicationsOwnCallTimeoutDoesNotCutAnAttemptShort() throws IOException {
     // The application's OkHttpClient has a call timeout shorter than the attempt's. OkHttp ends a
