@@ -820,7 +820,9 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     Call c;
     try {
       // OkHttp resends within the attempt only what the SDK would send again (its tag says).
-      c = core.attemptClient(f.tag.idempotent, f.timeoutNanos).newCall(f.attemptRequest);
+      c =
+          core.attemptClient(f.tag.idempotent, f.timeoutNanos, f.attemptRequest.isHttps())
+              .newCall(f.attemptRequest);
     } catch (RuntimeException | Error e) {
       f.notMade(e);
       return null;

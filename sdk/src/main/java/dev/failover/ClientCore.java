@@ -566,7 +566,8 @@ final class ClientCore implements Closeable {
   /**
    * The OkHttp client that sends an attempt whose own timeout is {@code timeoutNanos}: {@link
    * #retrying} for an idempotent request, {@link #nonRetrying} for the rest, and either without its
-   * sockets' read and write timeouts when the attempt's timeout is no longer than those.
+   * sockets' read and write timeouts when the attempt goes over cleartext HTTP and its timeout is
+   * no longer than the shorter of those.
    *
    * <p>The attempt's timeout (armed as the attempt is sent, disarmed only once OkHttp ends its
    * call: its body closed, or its failure) bounds every read and write of the attempt, from before
@@ -577,9 +578,17 @@ final class ClientCore implements Closeable {
    * thread (about 1.3 wake-ups and several microseconds of CPU a call with one calling thread,
    * docs/benchmarks.md). An attempt with a longer timeout keeps OkHttp's, which may then end it
    * first, as before.
+   *
+   * <p>Not over HTTPS: OkHttp bounds a new connection's TLS handshake (and a proxy's {@code
+   * CONNECT}) with the read timeout as the socket's timeout, and its cancel, which is how the
+   * attempt's timeout ends an attempt, closes a connection being set up only once OkHttp has
+   * registered it: a cancel that falls between two steps of the set-up leaves the handshake to run
+   * on, and there the read timeout is what ends it. A cleartext connection has neither step: its
+   * connect is bounded by the connect timeout, and OkHttp checks for a cancel before each exchange,
+   * which a cancel then closes.
    */
-  OkHttpClient attemptClient(boolean idempotent, long timeoutNanos) {
-    boolean untimed = timeoutNanos <= socketTimeoutNanos;
+  OkHttpClient attemptClient(boolean idempotent, long timeoutNanos, boolean https) {
+    boolean untimed = !https && timeoutNanos <= socketTimeoutNanos;
     if (idempotent) {
       return untimed ? retryingUntimed : retrying;
     }

@@ -182,9 +182,11 @@ class AttemptTimeoutTest {
 
   /**
    * An attempt's own timeout bounds its every read and write, so where it is no longer than
-   * OkHttp's socket read and write timeouts those could never fire first: the SDK sends it without
-   * them (okio's watchdog, which they wake, is then left alone). An attempt with a longer timeout
-   * keeps them, and OkHttp's read timeout may end it first, as before.
+   * OkHttp's socket read and write timeouts those could never fire first: over cleartext HTTP the
+   * SDK sends it without them (okio's watchdog, which they wake, is then left alone). An attempt
+   * with a longer timeout keeps them, and OkHttp's read timeout may end it first, as before; so
+   * does every attempt over HTTPS, whose handshake on a new connection only the read timeout bounds
+   * for sure. Timeouts here are long enough that no attempt times out on a busy machine.
    */
   @Test
   void okHttpsSocketTimeoutsAreLeftOutOnlyWhereTheAttemptsOwnTimeoutEndsItFirst()
@@ -192,7 +194,8 @@ class AttemptTimeoutTest {
     List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
     OkHttpClient app =
         new OkHttpClient.Builder()
-            .readTimeout(Duration.ofSeconds(2))
+            .readTimeout(Duration.ofSeconds(20))
+            .writeTimeout(Duration.ofSeconds(40))
             .addNetworkInterceptor(
                 chain -> {
                   seen.add(chain.readTimeoutMillis() + "/" + chain.writeTimeoutMillis());
@@ -201,12 +204,12 @@ class AttemptTimeoutTest {
             .build();
     try {
       for (Duration attemptTimeout :
-          List.of(Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(3))) {
+          List.of(Duration.ofSeconds(10), Duration.ofSeconds(20), Duration.ofSeconds(30))) {
         try (FailoverClient client =
             Zones3.client(zones)
                 .okHttpClient(app)
                 .attemptTimeout(attemptTimeout)
-                .deadline(Duration.ofSeconds(30))
+                .deadline(Duration.ofSeconds(60))
                 .hedging(HedgePolicy.off())
                 .build()) {
           for (boolean callerRuns : new boolean[] {false, true}) {
@@ -217,12 +220,38 @@ class AttemptTimeoutTest {
           }
         }
       }
-      // 1 s and 2 s end their attempts no later than the 2 s read timeout could (the write
-      // timeout is OkHttp's 10 s); 3 s does not, and keeps both.
-      assertThat(seen).containsExactly("0/0", "0/0", "0/0", "0/0", "2000/10000", "2000/10000");
+      // 10 s and 20 s end their attempts no later than the 20 s read timeout could (the shorter
+      // of the two); 30 s does not, and keeps both.
+      assertThat(seen).containsExactly("0/0", "0/0", "0/0", "0/0", "20000/40000", "20000/40000");
     } finally {
       app.connectionPool().evictAll();
     }
+
+    // Over HTTPS every attempt keeps them, however short its timeout (here each is refused).
+    List<String> https = new java.util.concurrent.CopyOnWriteArrayList<>();
+    OkHttpClient tls =
+        new OkHttpClient.Builder()
+            .readTimeout(Duration.ofSeconds(20))
+            .addInterceptor(
+                chain -> {
+                  https.add(chain.readTimeoutMillis() + "/" + chain.writeTimeoutMillis());
+                  return chain.proceed(chain.request());
+                })
+            .build();
+    try (FailoverClient client =
+        FailoverClient.builder()
+            .service("directory")
+            .home("us-east-1", "us-east-1a")
+            .endpoint("https://127.0.0.1:1", "us-east-1", "us-east-1a")
+            .okHttpClient(tls)
+            .attemptTimeout(Duration.ofSeconds(10))
+            .deadline(Duration.ofSeconds(60))
+            .hedging(HedgePolicy.off())
+            .build()) {
+      assertThatThrownBy(() -> client.newCall(get("/users/42")).execute())
+          .isInstanceOf(IOException.class);
+    }
+    assertThat(https).isNotEmpty().containsOnly("20000/10000");
   }
 
   @Test
