@@ -196,11 +196,7 @@ class AttemptTimeoutTest {
         new OkHttpClient.Builder()
             .readTimeout(Duration.ofSeconds(20))
             .writeTimeout(Duration.ofSeconds(40))
-            .addNetworkInterceptor(
-                chain -> {
-                  seen.add(chain.readTimeoutMillis() + "/" + chain.writeTimeoutMillis());
-                  return chain.proceed(chain.request());
-                })
+            .addNetworkInterceptor(recordTimeouts(seen))
             .build();
     try {
       for (Duration attemptTimeout :
@@ -232,11 +228,7 @@ class AttemptTimeoutTest {
     OkHttpClient tls =
         new OkHttpClient.Builder()
             .readTimeout(Duration.ofSeconds(20))
-            .addInterceptor(
-                chain -> {
-                  https.add(chain.readTimeoutMillis() + "/" + chain.writeTimeoutMillis());
-                  return chain.proceed(chain.request());
-                })
+            .addInterceptor(recordTimeouts(https))
             .build();
     try (FailoverClient client =
         FailoverClient.builder()
@@ -521,5 +513,13 @@ class AttemptTimeoutTest {
       }
       assertThat(client.snapshot().counters().attempts()).isEqualTo(20);
     }
+  }
+
+  /** Records each request's socket read and write timeouts as "read/write", in milliseconds. */
+  private static okhttp3.Interceptor recordTimeouts(List<String> into) {
+    return chain -> {
+      into.add(chain.readTimeoutMillis() + "/" + chain.writeTimeoutMillis());
+      return chain.proceed(chain.request());
+    };
   }
 }
