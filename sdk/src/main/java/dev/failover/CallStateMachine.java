@@ -875,7 +875,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
    * once when an interceptor answered without the network), or when it failed. Until then the
    * timeout bounds reading the body, as OkHttp's own call timeout did.
    */
-  private static final EventListener ATTEMPT_END =
+  static final EventListener ATTEMPT_END =
       new EventListener() {
         @Override
         public void callEnd(Call call) {
@@ -931,6 +931,23 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
           }
         }
 
+        /**
+         * A new connection's TLS handshake is about to start: not for an attempt already cancelled
+         * (its timeout, the call's end). OkHttp tells this after it registered the connection for
+         * its cancel, which then closes the socket under the handshake; a cancel that came before
+         * that registration (between the TCP connect's step and this one) closed nothing, and it is
+         * seen here (both sides write, then read, volatile state: at least one sees the other).
+         * Without it such a handshake would run on bounded only by the socket's timeout, which
+         * attempts over HTTPS may go without ({@code ClientCore.attemptClient}). OkHttp fails the
+         * connection with what this throws, as with its own cancel.
+         */
+        @Override
+        public void secureConnectStart(Call call) {
+          if (call.isCanceled()) {
+            throw CallStateMachine.<RuntimeException>sneaky(new IOException("Canceled"));
+          }
+        }
+
         private void disarm(Call call) {
           ClientCore.AttemptTag tag = call.request().tag(ClientCore.AttemptTag.KEY);
           Timeouts.Timeout t = tag == null ? null : tag.timeout;
@@ -939,6 +956,15 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
           }
         }
       };
+
+  /**
+   * Throws {@code e}, a checked exception, from a method that declares none: OkHttp's listener
+   * methods declare none, and OkHttp catches the {@code IOException} where it calls them.
+   */
+  @SuppressWarnings("unchecked")
+  private static <T extends Throwable> RuntimeException sneaky(Throwable e) throws T {
+    throw (T) e;
+  }
 
   /**
    * About once a second per evacuated zone, an idempotent call probes it: the probe is raced at

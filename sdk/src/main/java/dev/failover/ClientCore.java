@@ -84,6 +84,18 @@ final class ClientCore implements Closeable {
    */
   private final long socketTimeoutNanos;
 
+  /**
+   * Whether an HTTPS attempt may go without the sockets' timeouts too: {@link #TUNNEL_NEVER} where
+   * the client's proxy settings can route no request through an HTTP proxy's tunnel, {@link
+   * #TUNNEL_BY_PROPERTIES} where that depends on the JDK's proxy properties (read at each HTTPS
+   * attempt), {@link #TUNNEL_MAYBE} where it can: see {@link #attemptClient}.
+   */
+  private final int httpsTunnels;
+
+  static final int TUNNEL_NEVER = 0;
+  static final int TUNNEL_BY_PROPERTIES = 1;
+  static final int TUNNEL_MAYBE = 2;
+
   final ScheduledExecutorService scheduler;
   private final boolean ownScheduler;
   private final ExecutorService dispatcherExecutor;
@@ -292,6 +304,7 @@ final class ClientCore implements Closeable {
       this.socketTimeoutNanos =
           TimeUnit.MILLISECONDS.toNanos(
               Math.min(read > 0 ? read : Long.MAX_VALUE, write > 0 ? write : Long.MAX_VALUE));
+      this.httpsTunnels = httpsTunnels(retrying);
       if (read == 0 && write == 0) {
         this.retryingUntimed = retrying;
         this.nonRetryingUntimed = nonRetrying;
@@ -579,20 +592,67 @@ final class ClientCore implements Closeable {
    * docs/benchmarks.md). An attempt with a longer timeout keeps OkHttp's, which may then end it
    * first, as before.
    *
-   * <p>Not over HTTPS: OkHttp bounds a new connection's TLS handshake (and a proxy's {@code
-   * CONNECT}) with the read timeout as the socket's timeout, and its cancel, which is how the
-   * attempt's timeout ends an attempt, closes a connection being set up only once OkHttp has
-   * registered it: a cancel that falls between two steps of the set-up leaves the handshake to run
-   * on, and there the read timeout is what ends it. A cleartext connection has neither step: its
-   * connect is bounded by the connect timeout, and OkHttp checks for a cancel before each exchange,
-   * which a cancel then closes.
+   * <p>Over HTTPS, only where no HTTP proxy's tunnel can be on the way ({@link #httpsTunnels}).
+   * OkHttp's cancel, which is how the attempt's timeout ends an attempt, closes a connection being
+   * set up only once OkHttp has registered its step (the TCP connect, then the tunnel and the TLS
+   * handshake), and a cancel that falls between the two steps closes nothing: what then bounds the
+   * rest of the set-up is the read timeout, as the socket's. For the handshake the SDK closes that
+   * gap itself (its attempts' listener, at {@code secureConnectStart}, after the registration,
+   * fails a cancelled attempt's connection before its handshake starts), but nothing is told
+   * between the registration and a proxy's {@code CONNECT}: with a proxy that may tunnel, HTTPS
+   * attempts keep the timeouts. A cleartext connection has neither step: its connect is bounded by
+   * the connect timeout, and OkHttp checks for a cancel before each exchange, which a cancel then
+   * closes.
    */
   OkHttpClient attemptClient(boolean idempotent, long timeoutNanos, boolean https) {
-    boolean untimed = !https && timeoutNanos <= socketTimeoutNanos;
+    boolean untimed = timeoutNanos <= socketTimeoutNanos && (!https || noTunnel());
     if (idempotent) {
       return untimed ? retryingUntimed : retrying;
     }
     return untimed ? nonRetryingUntimed : nonRetrying;
+  }
+
+  /** Whether no HTTPS request of this client can go through an HTTP proxy's tunnel now. */
+  private boolean noTunnel() {
+    int tunnels = httpsTunnels;
+    return tunnels == TUNNEL_NEVER
+        || (tunnels == TUNNEL_BY_PROPERTIES
+            && System.getProperty("https.proxyHost") == null
+            && System.getProperty("proxyHost") == null);
+  }
+
+  /**
+   * Whether {@code client}'s HTTPS requests can go through an HTTP proxy's tunnel: never with a
+   * proxy that is not an HTTP one ({@code Proxy.NO_PROXY}, SOCKS) or OkHttp's own selector for a
+   * JVM without one; by the properties {@code https.proxyHost} and {@code proxyHost} with the JDK's
+   * default selector, if it chooses no HTTP proxy now (it would with {@code
+   * java.net.useSystemProxies} or a {@code net.properties} that names one); maybe with any other
+   * proxy or selector.
+   */
+  static int httpsTunnels(OkHttpClient client) {
+    java.net.Proxy proxy = client.proxy();
+    if (proxy != null) {
+      return proxy.type() == java.net.Proxy.Type.HTTP ? TUNNEL_MAYBE : TUNNEL_NEVER;
+    }
+    java.net.ProxySelector selector = client.proxySelector();
+    String kind = selector.getClass().getName();
+    if (kind.equals("okhttp3.internal.proxy.NullProxySelector")) {
+      return TUNNEL_NEVER;
+    }
+    if (selector != java.net.ProxySelector.getDefault()
+        || !kind.equals("sun.net.spi.DefaultProxySelector")) {
+      return TUNNEL_MAYBE;
+    }
+    try {
+      for (java.net.Proxy p : selector.select(java.net.URI.create("https://failover.invalid/"))) {
+        if (p.type() == java.net.Proxy.Type.HTTP) {
+          return TUNNEL_MAYBE;
+        }
+      }
+    } catch (RuntimeException e) {
+      return TUNNEL_MAYBE;
+    }
+    return TUNNEL_BY_PROPERTIES;
   }
 
   /**

@@ -246,13 +246,60 @@ class AttemptTimeoutTest {
       app.connectionPool().evictAll();
     }
 
-    // Over HTTPS every attempt keeps them, however short its timeout (here each is refused).
-    List<String> https = new java.util.concurrent.CopyOnWriteArrayList<>();
+    // Over HTTPS the same where no HTTP proxy's tunnel can be on the way: no proxy, or the JDK's
+    // own selector while no proxy property names one. An HTTP proxy, such a property, or a
+    // selector of the application's own keeps them, however short the attempt's timeout. (Each
+    // call is refused: the interceptor sees its timeouts before any connection.)
+    java.net.Proxy httpProxy =
+        new java.net.Proxy(
+            java.net.Proxy.Type.HTTP,
+            new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), 1));
+    java.net.ProxySelector own =
+        new java.net.ProxySelector() {
+          @Override
+          public List<java.net.Proxy> select(java.net.URI uri) {
+            return List.of(java.net.Proxy.NO_PROXY);
+          }
+
+          @Override
+          public void connectFailed(java.net.URI uri, java.net.SocketAddress sa, IOException e) {}
+        };
+    assertThat(httpsTimeouts(new OkHttpClient.Builder().proxy(java.net.Proxy.NO_PROXY)))
+        .containsOnly("0/0");
+    assertThat(httpsTimeouts(new OkHttpClient.Builder().proxy(httpProxy)))
+        .containsOnly("20000/10000");
+    assertThat(httpsTimeouts(new OkHttpClient.Builder().proxySelector(own)))
+        .containsOnly("20000/10000");
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        System.getProperty("https.proxyHost") == null
+            && System.getProperty("proxyHost") == null
+            && !Boolean.getBoolean("java.net.useSystemProxies"),
+        "this JVM names a proxy for HTTPS");
+    assertThat(httpsTimeouts(new OkHttpClient.Builder())).containsOnly("0/0");
+    for (String property : List.of("https.proxyHost", "proxyHost")) {
+      // Set after the client was built (which then found no proxy): read at each attempt.
+      try {
+        assertThat(
+                httpsTimeouts(
+                    new OkHttpClient.Builder(), () -> System.setProperty(property, "127.0.0.1")))
+            .as(property)
+            .containsOnly("20000/10000");
+      } finally {
+        System.clearProperty(property);
+      }
+    }
+  }
+
+  /** What an HTTPS call's attempts saw of the sockets' read and write timeouts. */
+  private static List<String> httpsTimeouts(OkHttpClient.Builder app) {
+    return httpsTimeouts(app, () -> {});
+  }
+
+  /** The same, with {@code beforeTheCall} run between the client's build and its call. */
+  private static List<String> httpsTimeouts(OkHttpClient.Builder app, Runnable beforeTheCall) {
+    List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
     OkHttpClient tls =
-        new OkHttpClient.Builder()
-            .readTimeout(Duration.ofSeconds(20))
-            .addInterceptor(recordTimeouts(https))
-            .build();
+        app.readTimeout(Duration.ofSeconds(20)).addInterceptor(recordTimeouts(seen)).build();
     try (FailoverClient client =
         FailoverClient.builder()
             .service("directory")
@@ -263,10 +310,87 @@ class AttemptTimeoutTest {
             .deadline(Duration.ofSeconds(60))
             .hedging(HedgePolicy.off())
             .build()) {
+      beforeTheCall.run();
       assertThatThrownBy(() -> client.newCall(get("/users/42")).execute())
           .isInstanceOf(IOException.class);
+    } finally {
+      tls.connectionPool().evictAll();
     }
-    assertThat(https).isNotEmpty().containsOnly("20000/10000");
+    assertThat(seen).isNotEmpty();
+    return seen;
+  }
+
+  @ParameterizedTest
+  @ValueSource(booleans = {false, true})
+  void aTlsHandshakeThatNeverEndsEndsWithItsAttempt(boolean callerRuns) throws Exception {
+    // A server that takes every connection and never answers the client's hello. The attempts go
+    // without the sockets' timeouts (1 s is shorter than OkHttp's 2 minutes): the attempt's
+    // timeout, which cancels OkHttp's call, is what ends each handshake.
+    ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    List<Socket> held = new java.util.concurrent.CopyOnWriteArrayList<>();
+    Thread accepting =
+        new Thread(
+            () -> {
+              try {
+                while (true) {
+                  held.add(server.accept());
+                }
+              } catch (IOException e) {
+                // closed by the test
+              }
+            },
+            "silent-tls");
+    accepting.setDaemon(true);
+    accepting.start();
+    Zones3.Recorder events = new Zones3.Recorder();
+    OkHttpClient app = new OkHttpClient.Builder().readTimeout(Duration.ofMinutes(2)).build();
+    try (FailoverClient client =
+        FailoverClient.builder()
+            .service("directory")
+            .home("us-east-1", "us-east-1a")
+            .endpoint("https://127.0.0.1:" + server.getLocalPort(), "us-east-1", "us-east-1a")
+            .okHttpClient(app)
+            .attemptTimeout(ATTEMPT_TIMEOUT)
+            .deadline(Duration.ofSeconds(5))
+            .hedging(HedgePolicy.off())
+            .callerRunsFirstAttempt(callerRuns)
+            .listener(events)
+            .build()) {
+      long start = System.nanoTime();
+      assertThatThrownBy(() -> client.newCall(get("/users/42")).execute())
+          .isInstanceOf(IOException.class);
+      // Ended at the call's 5 s deadline at the latest, not at the read timeout.
+      assertThat(System.nanoTime() - start).isLessThan(TimeUnit.SECONDS.toNanos(25));
+      // Each attempt ended at its own timeout: one that never sent its request (the handshake
+      // never ended) counts as a connection that did not open in time.
+      Attempt first = events.attempts().get(0);
+      assertThat(first.outcome()).isEqualTo(Outcome.CONNECT_FAILED);
+      assertThat(first.duration()).isLessThan(Duration.ofSeconds(20));
+      assertThat(held).isNotEmpty();
+    } finally {
+      server.close();
+      for (Socket s : held) {
+        s.close();
+      }
+      app.connectionPool().evictAll();
+    }
+  }
+
+  @Test
+  void aCancelledAttemptsConnectionNeverStartsItsTlsHandshake() {
+    // The gap a cancel can fall into (after OkHttp's TCP step let go of the connection, before
+    // the TLS step took it) cannot be hit from outside on purpose: the listener's part is
+    // checked on its own. A cancelled call fails its handshake before it starts; another goes on.
+    OkHttpClient okHttp = new OkHttpClient();
+    Request request = new Request.Builder().url("https://127.0.0.1:1/").build();
+    okhttp3.Call cancelled = okHttp.newCall(request);
+    cancelled.cancel();
+    assertThatThrownBy(() -> CallStateMachine.ATTEMPT_END.secureConnectStart(cancelled))
+        .isInstanceOf(IOException.class)
+        .hasMessage("Canceled");
+    okhttp3.Call running = okHttp.newCall(request);
+    CallStateMachine.ATTEMPT_END.secureConnectStart(running);
+    assertThat(running.isCanceled()).isFalse();
   }
 
   @Test

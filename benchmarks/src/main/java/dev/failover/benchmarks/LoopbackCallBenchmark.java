@@ -56,6 +56,9 @@ public class LoopbackCallBenchmark {
     System.setProperty("sun.net.httpserver.nodelay", "true");
   }
 
+  /** Whether {@link #setUp} serves HTTPS (HTTP/1.1 over TLS) instead of cleartext HTTP. */
+  private boolean https;
+
   private @Nullable HttpServer server;
   private @Nullable ExecutorService serverThreads;
   private OkHttpClient bare = new OkHttpClient();
@@ -71,8 +74,17 @@ public class LoopbackCallBenchmark {
    */
   @Setup
   public void setUp() throws IOException {
-    HttpServer s =
-        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 128);
+    InetSocketAddress local = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+    @Nullable Tls tls = https ? Tls.selfSigned() : null;
+    HttpServer s;
+    if (tls == null) {
+      s = HttpServer.create(local, 128);
+    } else {
+      com.sun.net.httpserver.HttpsServer secure =
+          com.sun.net.httpserver.HttpsServer.create(local, 128);
+      secure.setHttpsConfigurator(new com.sun.net.httpserver.HttpsConfigurator(tls.server));
+      s = secure;
+    }
     s.createContext(
         "/",
         exchange -> {
@@ -90,17 +102,124 @@ public class LoopbackCallBenchmark {
     s.start();
     server = s;
     serverThreads = threads;
-    String base = "http://127.0.0.1:" + s.getAddress().getPort();
-    bare = new OkHttpClient();
-    failover =
+    String base = (tls == null ? "http" : "https") + "://127.0.0.1:" + s.getAddress().getPort();
+    bare = tls == null ? new OkHttpClient() : tls.client();
+    untimed =
+        bare.newBuilder()
+            .connectionPool(new okhttp3.ConnectionPool())
+            .readTimeout(java.time.Duration.ZERO)
+            .writeTimeout(java.time.Duration.ZERO)
+            .build();
+    FailoverClient.Builder f =
         FailoverClient.builder()
             .service("directory")
             .home("us-east-1", "us-east-1a")
-            .endpoint(base, "us-east-1", "us-east-1a")
-            .build();
+            .endpoint(base, "us-east-1", "us-east-1a");
+    if (tls != null) {
+      // A client of its own (its own pool, as over HTTP), trusting the server's certificate.
+      f.okHttpClient(tls.client());
+    }
+    failover = f.build();
     callerRuns = failover.newBuilder().callerRunsFirstAttempt(true).build();
     bareRequest = new Request.Builder().url(base + "/users/42").build();
     failoverRequest = new Request.Builder().url("http://directory/users/42").build();
+  }
+
+  /** Serves HTTPS from the next {@link #setUp}: for {@code LoopbackPairs --https}. */
+  void https(boolean on) {
+    this.https = on;
+  }
+
+  /**
+   * A self-signed certificate for 127.0.0.1 made with the JDK's {@code keytool}: the server's TLS
+   * context and clients that trust it (and nothing else).
+   */
+  private static final class Tls {
+    final javax.net.ssl.SSLContext server;
+    final javax.net.ssl.SSLContext trusting;
+    final javax.net.ssl.X509TrustManager trustManager;
+
+    private Tls(
+        javax.net.ssl.SSLContext server,
+        javax.net.ssl.SSLContext trusting,
+        javax.net.ssl.X509TrustManager trustManager) {
+      this.server = server;
+      this.trusting = trusting;
+      this.trustManager = trustManager;
+    }
+
+    static Tls selfSigned() throws IOException {
+      java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("loopback-tls");
+      java.nio.file.Path store = dir.resolve("loopback.p12");
+      char[] password = "loopback".toCharArray();
+      try {
+        Process keytool =
+            new ProcessBuilder(
+                    java.nio.file.Path.of(System.getProperty("java.home"), "bin", "keytool")
+                        .toString(),
+                    "-genkeypair",
+                    "-alias",
+                    "loopback",
+                    "-keyalg",
+                    "EC",
+                    "-groupname",
+                    "secp256r1",
+                    "-validity",
+                    "2",
+                    "-dname",
+                    "CN=127.0.0.1",
+                    "-ext",
+                    "SAN=ip:127.0.0.1",
+                    "-storetype",
+                    "PKCS12",
+                    "-keystore",
+                    store.toString(),
+                    "-storepass",
+                    new String(password))
+                .redirectErrorStream(true)
+                .start();
+        String out = new String(keytool.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!keytool.waitFor(60, TimeUnit.SECONDS) || keytool.exitValue() != 0) {
+          throw new IOException("keytool could not make the benchmark's certificate: " + out);
+        }
+        java.security.KeyStore keys = java.security.KeyStore.getInstance("PKCS12");
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(store)) {
+          keys.load(in, password);
+        }
+        javax.net.ssl.KeyManagerFactory km =
+            javax.net.ssl.KeyManagerFactory.getInstance(
+                javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+        km.init(keys, password);
+        javax.net.ssl.SSLContext server = javax.net.ssl.SSLContext.getInstance("TLS");
+        server.init(km.getKeyManagers(), null, null);
+        java.security.KeyStore trusted = java.security.KeyStore.getInstance("PKCS12");
+        trusted.load(null, null);
+        trusted.setCertificateEntry("loopback", keys.getCertificate("loopback"));
+        javax.net.ssl.TrustManagerFactory tm =
+            javax.net.ssl.TrustManagerFactory.getInstance(
+                javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+        tm.init(trusted);
+        javax.net.ssl.X509TrustManager trustManager =
+            (javax.net.ssl.X509TrustManager) tm.getTrustManagers()[0];
+        javax.net.ssl.SSLContext trusting = javax.net.ssl.SSLContext.getInstance("TLS");
+        trusting.init(null, new javax.net.ssl.TrustManager[] {trustManager}, null);
+        return new Tls(server, trusting, trustManager);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted while keytool ran", e);
+      } catch (java.security.GeneralSecurityException e) {
+        throw new IOException("the benchmark's certificate could not be loaded", e);
+      } finally {
+        java.nio.file.Files.deleteIfExists(store);
+        java.nio.file.Files.deleteIfExists(dir);
+      }
+    }
+
+    OkHttpClient client() {
+      return new OkHttpClient.Builder()
+          .sslSocketFactory(trusting.getSocketFactory(), trustManager)
+          .build();
+    }
   }
 
   /** Stops the clients and the server. */
@@ -112,6 +231,10 @@ public class LoopbackCallBenchmark {
     if (callerRuns != null) {
       callerRuns.close();
     }
+    OkHttpClient u = untimed;
+    if (u != null) {
+      u.connectionPool().evictAll();
+    }
     bare.dispatcher().executorService().shutdown();
     bare.connectionPool().evictAll();
     if (server != null) {
@@ -121,6 +244,20 @@ public class LoopbackCallBenchmark {
       serverThreads.shutdownNow();
     }
   }
+
+  /**
+   * Bare OkHttp without its sockets' read and write timeouts, on a pool of its own: what the SDK's
+   * attempts run on (for {@code LoopbackPairs --untimed}).
+   */
+  int untimed1() throws IOException {
+    try (Response r =
+        Objects.requireNonNull(untimed, "not set up").newCall(bareRequest).execute()) {
+      r.body().bytes();
+      return r.code();
+    }
+  }
+
+  private @Nullable OkHttpClient untimed;
 
   private int bareCall() throws IOException {
     try (Response r = bare.newCall(bareRequest).execute()) {

@@ -29,7 +29,19 @@ import org.jspecify.annotations.Nullable;
  * java -Xms2g -Xmx2g -XX:+AlwaysPreTouch -cp benchmarks/target/benchmarks.jar dev.failover.benchmarks.LoopbackPairs
  * java ... dev.failover.benchmarks.LoopbackPairs --threads 1,4 --pairs 60 --slice-ms 250 --warmup-pairs 20
  * java ... dev.failover.benchmarks.LoopbackPairs --threads 4 --spin-ns 2000
+ * java ... dev.failover.benchmarks.LoopbackPairs --threads 4 --https
+ * java ... dev.failover.benchmarks.LoopbackPairs --threads 1 --untimed
  * </pre>
+ *
+ * <p>{@code --untimed} is another calibration: in place of the SDK, bare OkHttp on a pool of its
+ * own without its sockets' read and write timeouts, as the SDK's attempts run where their own
+ * timeout is the shorter (docs/architecture.md).
+ *
+ * <p>{@code --https} serves HTTP/1.1 over TLS (the JDK's {@code HttpsServer}, a self-signed
+ * certificate made with the JDK's {@code keytool} at start) to clients that trust it; the SDK then
+ * runs on an {@code OkHttpClient} of its own given with {@code okHttpClient}. Each report also
+ * gives the tail of both clients' latency (p90, p99.9, the slowest call) and what the calls over 1
+ * ms add to the mean, which tells a mean that differs from the median's story.
  *
  * <p>The callers' threads are named {@code caller-#} and the server's {@code server-#}, so that the
  * CPU by thread tells the calls' own work from the server's. {@code --spin-ns N} is a calibration:
@@ -47,6 +59,9 @@ public final class LoopbackPairs {
 
   private static final int SDK = 1;
   private static final String[] LABELS = {"bare OkHttp", "SDK, caller runs"};
+
+  /** Whether bare OkHttp without socket timeouts is called in place of the SDK. */
+  private static boolean untimed;
 
   /** Iterations of {@link #spin} in place of the SDK's call; 0 to call the SDK. */
   private static long spinIterations;
@@ -68,6 +83,7 @@ public final class LoopbackPairs {
     long sliceMillis = 250;
     int warmupPairs = 20;
     long spinNanos = 0;
+    boolean https = false;
     for (int i = 0; i < args.length; i += 2) {
       String value = i + 1 < args.length ? args[i + 1] : "";
       switch (args[i]) {
@@ -80,12 +96,20 @@ public final class LoopbackPairs {
         case "--slice-ms" -> sliceMillis = PairStats.number("--slice-ms", value);
         case "--warmup-pairs" -> warmupPairs = (int) PairStats.number("--warmup-pairs", value);
         case "--spin-ns" -> spinNanos = PairStats.number("--spin-ns", value);
+        case "--untimed" -> {
+          untimed = true;
+          i--; // takes no value
+        }
+        case "--https" -> {
+          https = true;
+          i--; // takes no value
+        }
         default ->
             throw new IllegalArgumentException(
                 "unknown option '"
                     + args[i]
                     + "': use --threads 1,4, --pairs N, --slice-ms N, --warmup-pairs N,"
-                    + " --spin-ns N");
+                    + " --spin-ns N, --untimed, --https");
       }
     }
     PairStats.checkOptions(pairs, sliceMillis, warmupPairs);
@@ -100,9 +124,13 @@ public final class LoopbackPairs {
     if (spinNanos > 0) {
       calibrateSpin(spinNanos);
       LABELS[SDK] = "bare + " + spinNanos + " ns";
+    } else if (untimed) {
+      LABELS[SDK] = "bare, untimed";
     }
     LoopbackCallBenchmark b = new LoopbackCallBenchmark();
+    b.https(https);
     b.setUp();
+    System.out.println(https ? "HTTPS (HTTP/1.1 over TLS, a self-signed certificate)" : "HTTP");
     try {
       for (int threads : threadCounts) {
         run(b, threads, pairs, TimeUnit.MILLISECONDS.toNanos(sliceMillis), warmupPairs);
@@ -213,6 +241,8 @@ public final class LoopbackPairs {
               try {
                 if (client == BARE) {
                   b.bare1();
+                } else if (untimed) {
+                  b.untimed1();
                 } else if (spinIterations > 0) {
                   b.bare1();
                   spun = spin(spinIterations);
@@ -273,6 +303,7 @@ public final class LoopbackPairs {
         TimeUnit.NANOSECONDS.toMillis(sliceNanos),
         PairStats.loadAverage());
     double[] p99 = new double[2];
+    Histogram[] tails = new Histogram[2];
     for (int c : new int[] {BARE, SDK}) {
       Histogram all = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
       for (Histogram h : latency[c]) {
@@ -287,6 +318,31 @@ public final class LoopbackPairs {
           all.getMean() / 1_000.0,
           all.getValueAtPercentile(50) / 1_000.0,
           p99[c]);
+      tails[c] = all;
+    }
+    // Where the means part: the calls above each percentile, and what they add to the mean.
+    System.out.printf(
+        Locale.ROOT,
+        "  tail (us)          p90    p99.9   max    mean over 1 ms: calls, us a call%n");
+    for (int c : new int[] {BARE, SDK}) {
+      Histogram all = tails[c];
+      long slow = 0;
+      double slowSum = 0;
+      for (org.HdrHistogram.HistogramIterationValue v : all.recordedValues()) {
+        if (v.getValueIteratedTo() > 1_000_000) {
+          slow += v.getCountAtValueIteratedTo();
+          slowSum += (double) v.getValueIteratedTo() * v.getCountAtValueIteratedTo();
+        }
+      }
+      System.out.printf(
+          Locale.ROOT,
+          "  %-17s %6.1f %7.1f %8.1f   %,d, %.2f%n",
+          LABELS[c],
+          all.getValueAtPercentile(90) / 1_000.0,
+          all.getValueAtPercentile(99.9) / 1_000.0,
+          all.getMaxValue() / 1_000.0,
+          slow,
+          slowSum / 1_000.0 / all.getTotalCount());
     }
     System.out.printf(
         Locale.ROOT,
