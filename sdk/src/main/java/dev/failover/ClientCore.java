@@ -92,6 +92,12 @@ final class ClientCore implements Closeable {
    */
   private final int httpsTunnels;
 
+  /**
+   * Whether the client speaks cleartext HTTP/2 with prior knowledge, which OkHttp sends through an
+   * HTTP proxy's tunnel as it does HTTPS.
+   */
+  private final boolean priorKnowledge;
+
   static final int TUNNEL_NEVER = 0;
   static final int TUNNEL_BY_PROPERTIES = 1;
   static final int TUNNEL_MAYBE = 2;
@@ -305,6 +311,7 @@ final class ClientCore implements Closeable {
           TimeUnit.MILLISECONDS.toNanos(
               Math.min(read > 0 ? read : Long.MAX_VALUE, write > 0 ? write : Long.MAX_VALUE));
       this.httpsTunnels = httpsTunnels(retrying);
+      this.priorKnowledge = retrying.protocols().contains(okhttp3.Protocol.H2_PRIOR_KNOWLEDGE);
       if (read == 0 && write == 0) {
         this.retryingUntimed = retrying;
         this.nonRetryingUntimed = nonRetrying;
@@ -579,8 +586,8 @@ final class ClientCore implements Closeable {
   /**
    * The OkHttp client that sends an attempt whose own timeout is {@code timeoutNanos}: {@link
    * #retrying} for an idempotent request, {@link #nonRetrying} for the rest, and either without its
-   * sockets' read and write timeouts when the attempt goes over cleartext HTTP and its timeout is
-   * no longer than the shorter of those.
+   * sockets' read and write timeouts when the attempt's timeout is no longer than the shorter of
+   * those and no HTTP proxy's tunnel can be on its way.
    *
    * <p>The attempt's timeout (armed as the attempt is sent, disarmed only once OkHttp ends its
    * call: its body closed, or its failure) bounds every read and write of the attempt, from before
@@ -592,20 +599,24 @@ final class ClientCore implements Closeable {
    * docs/benchmarks.md). An attempt with a longer timeout keeps OkHttp's, which may then end it
    * first, as before.
    *
-   * <p>Over HTTPS, only where no HTTP proxy's tunnel can be on the way ({@link #httpsTunnels}).
-   * OkHttp's cancel, which is how the attempt's timeout ends an attempt, closes a connection being
-   * set up only once OkHttp has registered its step (the TCP connect, then the tunnel and the TLS
-   * handshake), and a cancel that falls between the two steps closes nothing: what then bounds the
-   * rest of the set-up is the read timeout, as the socket's. For the handshake the SDK closes that
-   * gap itself (its attempts' listener, at {@code secureConnectStart}, after the registration,
-   * fails a cancelled attempt's connection before its handshake starts), but nothing is told
-   * between the registration and a proxy's {@code CONNECT}: with a proxy that may tunnel, HTTPS
-   * attempts keep the timeouts. A cleartext connection has neither step: its connect is bounded by
-   * the connect timeout, and OkHttp checks for a cancel before each exchange, which a cancel then
-   * closes.
+   * <p>Over HTTPS, only where no HTTP proxy's tunnel can be on the way ({@link #httpsTunnels});
+   * over cleartext HTTP/2 with prior knowledge, which OkHttp tunnels through an HTTP proxy too,
+   * only where no proxy selector is asked ({@link #TUNNEL_NEVER}: the JDK's would answer by {@code
+   * http.proxyHost}, which {@link #noTunnel} does not read). OkHttp's cancel, which is how the
+   * attempt's timeout ends an attempt, closes a connection being set up only once OkHttp has
+   * registered its step (the TCP connect, then the tunnel and the TLS handshake), and a cancel that
+   * falls between the two steps closes nothing: what then bounds the rest of the set-up is the read
+   * timeout, as the socket's. For the handshake the SDK closes that gap itself (its attempts'
+   * listener, at {@code secureConnectStart}, after the registration, fails a cancelled attempt's
+   * connection before its handshake starts), but nothing is told between the registration and a
+   * proxy's {@code CONNECT}: with a proxy that may tunnel, HTTPS attempts keep the timeouts. Any
+   * other cleartext connection has neither step: its connect is bounded by the connect timeout, and
+   * OkHttp checks for a cancel before each exchange, which a cancel then closes.
    */
   OkHttpClient attemptClient(boolean idempotent, long timeoutNanos, boolean https) {
-    boolean untimed = timeoutNanos <= socketTimeoutNanos && (!https || noTunnel());
+    boolean untimed =
+        timeoutNanos <= socketTimeoutNanos
+            && (https ? noTunnel() : !priorKnowledge || httpsTunnels == TUNNEL_NEVER);
     if (idempotent) {
       return untimed ? retryingUntimed : retrying;
     }
@@ -625,9 +636,10 @@ final class ClientCore implements Closeable {
    * Whether {@code client}'s HTTPS requests can go through an HTTP proxy's tunnel: never with a
    * proxy that is not an HTTP one ({@code Proxy.NO_PROXY}, SOCKS) or OkHttp's own selector for a
    * JVM without one; by the properties {@code https.proxyHost} and {@code proxyHost} with the JDK's
-   * default selector, if it chooses no HTTP proxy now (it would with {@code
-   * java.net.useSystemProxies} or a {@code net.properties} that names one); maybe with any other
-   * proxy or selector.
+   * default selector, if it chooses no HTTP proxy now (it would where {@code net.properties} names
+   * one); maybe with any other proxy or selector, and with the JDK's where {@code
+   * java.net.useSystemProxies} is on (the system's answer may differ by host, as with a PAC file,
+   * and over time).
    */
   static int httpsTunnels(OkHttpClient client) {
     java.net.Proxy proxy = client.proxy();
@@ -640,7 +652,8 @@ final class ClientCore implements Closeable {
       return TUNNEL_NEVER;
     }
     if (selector != java.net.ProxySelector.getDefault()
-        || !kind.equals("sun.net.spi.DefaultProxySelector")) {
+        || !kind.equals("sun.net.spi.DefaultProxySelector")
+        || usesSystemProxies()) {
       return TUNNEL_MAYBE;
     }
     try {
@@ -653,6 +666,29 @@ final class ClientCore implements Closeable {
       return TUNNEL_MAYBE;
     }
     return TUNNEL_BY_PROPERTIES;
+  }
+
+  /**
+   * Whether the JDK's default proxy selector asks the system: {@code java.net.useSystemProxies} as
+   * a system property or, where that is unset, in the JDK's {@code conf/net.properties} (which is
+   * where the selector reads it); true where the file cannot be read.
+   */
+  static boolean usesSystemProxies() {
+    String property = System.getProperty("java.net.useSystemProxies");
+    if (property != null) {
+      return Boolean.parseBoolean(property);
+    }
+    java.nio.file.Path file =
+        java.nio.file.Path.of(System.getProperty("java.home"), "conf", "net.properties");
+    java.util.Properties net = new java.util.Properties();
+    try (java.io.InputStream in = java.nio.file.Files.newInputStream(file)) {
+      net.load(in);
+    } catch (java.nio.file.NoSuchFileException e) {
+      return false;
+    } catch (java.io.IOException | RuntimeException e) {
+      return true;
+    }
+    return Boolean.parseBoolean(net.getProperty("java.net.useSystemProxies", "false"));
   }
 
   /**

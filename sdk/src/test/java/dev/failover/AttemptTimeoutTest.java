@@ -182,11 +182,12 @@ class AttemptTimeoutTest {
 
   /**
    * An attempt's own timeout bounds its every read and write, so where it is no longer than
-   * OkHttp's socket read and write timeouts those could never fire first: over cleartext HTTP the
-   * SDK sends it without them (okio's watchdog, which they wake, is then left alone). An attempt
-   * with a longer timeout keeps them, and OkHttp's read timeout may end it first, as before; so
-   * does every attempt over HTTPS, whose handshake on a new connection only the read timeout bounds
-   * for sure. Timeouts here are long enough that no attempt times out on a busy machine.
+   * OkHttp's socket read and write timeouts those could never fire first: the SDK sends it without
+   * them (okio's watchdog, which they wake, is then left alone). An attempt with a longer timeout
+   * keeps them, and OkHttp's read timeout may end it first, as before; so does every attempt that
+   * an HTTP proxy may tunnel (HTTPS, and cleartext HTTP/2 with prior knowledge), whose tunnel only
+   * the read timeout bounds for sure. Timeouts here are long enough that no attempt times out on a
+   * busy machine.
    */
   @Test
   void okHttpsSocketTimeoutsAreLeftOutOnlyWhereTheAttemptsOwnTimeoutEndsItFirst()
@@ -266,15 +267,45 @@ class AttemptTimeoutTest {
         };
     assertThat(httpsTimeouts(new OkHttpClient.Builder().proxy(java.net.Proxy.NO_PROXY)))
         .containsOnly("0/0");
+    java.net.Proxy socks =
+        new java.net.Proxy(
+            java.net.Proxy.Type.SOCKS,
+            new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), 1));
+    assertThat(httpsTimeouts(new OkHttpClient.Builder().proxy(socks))).containsOnly("0/0");
+    // Cleartext HTTP/2 with prior knowledge goes through an HTTP proxy's tunnel too: it goes
+    // without them only where no selector is asked (the JDK's answers by http.proxyHost).
+    List<okhttp3.Protocol> h2c = List.of(okhttp3.Protocol.H2_PRIOR_KNOWLEDGE);
+    assertThat(timeouts(new OkHttpClient.Builder().protocols(h2c), "http://127.0.0.1:1", () -> {}))
+        .containsOnly("20000/10000");
+    assertThat(
+            timeouts(
+                new OkHttpClient.Builder().protocols(h2c).proxy(httpProxy),
+                "http://127.0.0.1:1",
+                () -> {}))
+        .containsOnly("20000/10000");
+    assertThat(
+            timeouts(
+                new OkHttpClient.Builder().protocols(h2c).proxy(java.net.Proxy.NO_PROXY),
+                "http://127.0.0.1:1",
+                () -> {}))
+        .containsOnly("0/0");
+    // A JVM without a default selector: OkHttp's own, which chooses no proxy.
+    java.net.ProxySelector jvms = java.net.ProxySelector.getDefault();
+    java.net.ProxySelector.setDefault(null);
+    try {
+      assertThat(httpsTimeouts(new OkHttpClient.Builder())).containsOnly("0/0");
+    } finally {
+      java.net.ProxySelector.setDefault(jvms);
+    }
     assertThat(httpsTimeouts(new OkHttpClient.Builder().proxy(httpProxy)))
         .containsOnly("20000/10000");
     assertThat(httpsTimeouts(new OkHttpClient.Builder().proxySelector(own)))
         .containsOnly("20000/10000");
     org.junit.jupiter.api.Assumptions.assumeTrue(
-        System.getProperty("https.proxyHost") == null
-            && System.getProperty("proxyHost") == null
-            && !Boolean.getBoolean("java.net.useSystemProxies"),
-        "this JVM names a proxy for HTTPS");
+        ClientCore.httpsTunnels(new OkHttpClient()) == ClientCore.TUNNEL_BY_PROPERTIES
+            && System.getProperty("https.proxyHost") == null
+            && System.getProperty("proxyHost") == null,
+        "this JVM names a proxy for HTTPS, or asks the system for one");
     assertThat(httpsTimeouts(new OkHttpClient.Builder())).containsOnly("0/0");
     for (String property : List.of("https.proxyHost", "proxyHost")) {
       // Set after the client was built (which then found no proxy): read at each attempt.
@@ -297,6 +328,12 @@ class AttemptTimeoutTest {
 
   /** The same, with {@code beforeTheCall} run between the client's build and its call. */
   private static List<String> httpsTimeouts(OkHttpClient.Builder app, Runnable beforeTheCall) {
+    return timeouts(app, "https://127.0.0.1:1", beforeTheCall);
+  }
+
+  /** What a call's attempts to {@code endpoint} (refused) saw of the sockets' timeouts. */
+  private static List<String> timeouts(
+      OkHttpClient.Builder app, String endpoint, Runnable beforeTheCall) {
     List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
     OkHttpClient tls =
         app.readTimeout(Duration.ofSeconds(20)).addInterceptor(recordTimeouts(seen)).build();
@@ -304,7 +341,7 @@ class AttemptTimeoutTest {
         FailoverClient.builder()
             .service("directory")
             .home("us-east-1", "us-east-1a")
-            .endpoint("https://127.0.0.1:1", "us-east-1", "us-east-1a")
+            .endpoint(endpoint, "us-east-1", "us-east-1a")
             .okHttpClient(tls)
             .attemptTimeout(Duration.ofSeconds(10))
             .deadline(Duration.ofSeconds(60))
@@ -343,7 +380,12 @@ class AttemptTimeoutTest {
     accepting.setDaemon(true);
     accepting.start();
     Zones3.Recorder events = new Zones3.Recorder();
-    OkHttpClient app = new OkHttpClient.Builder().readTimeout(Duration.ofMinutes(2)).build();
+    List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    OkHttpClient app =
+        new OkHttpClient.Builder()
+            .readTimeout(Duration.ofMinutes(2))
+            .addInterceptor(recordTimeouts(seen))
+            .build();
     try (FailoverClient client =
         FailoverClient.builder()
             .service("directory")
@@ -367,12 +409,35 @@ class AttemptTimeoutTest {
       assertThat(first.outcome()).isEqualTo(Outcome.CONNECT_FAILED);
       assertThat(first.duration()).isLessThan(Duration.ofSeconds(20));
       assertThat(held).isNotEmpty();
+      if (ClientCore.httpsTunnels(app) == ClientCore.TUNNEL_BY_PROPERTIES
+          && System.getProperty("https.proxyHost") == null
+          && System.getProperty("proxyHost") == null) {
+        // (Unless this JVM names a proxy for HTTPS: then the attempts keep them.)
+        assertThat(seen).isNotEmpty().containsOnly("0/0");
+      }
     } finally {
       server.close();
       for (Socket s : held) {
         s.close();
       }
       app.connectionPool().evictAll();
+    }
+  }
+
+  @Test
+  void aJvmThatAsksTheSystemForProxiesKeepsTheSocketTimeoutsOverHttps() {
+    // The system's answer may differ by host (a PAC file) and over time: not worked out once.
+    String before = System.getProperty("java.net.useSystemProxies");
+    System.setProperty("java.net.useSystemProxies", "true");
+    try {
+      assertThat(ClientCore.usesSystemProxies()).isTrue();
+      assertThat(ClientCore.httpsTunnels(new OkHttpClient())).isEqualTo(ClientCore.TUNNEL_MAYBE);
+    } finally {
+      if (before == null) {
+        System.clearProperty("java.net.useSystemProxies");
+      } else {
+        System.setProperty("java.net.useSystemProxies", before);
+      }
     }
   }
 
