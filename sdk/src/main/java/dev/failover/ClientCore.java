@@ -85,8 +85,9 @@ final class ClientCore implements Closeable {
   private final long socketTimeoutNanos;
 
   /**
-   * Whether an HTTPS attempt may go without the sockets' timeouts too: {@link #TUNNEL_NEVER} where
-   * the client's proxy settings can route no request through an HTTP proxy's tunnel, {@link
+   * Whether an HTTPS attempt (or, where it is {@link #TUNNEL_NEVER} only, one of cleartext HTTP/2
+   * with prior knowledge) may go without the sockets' timeouts too: {@link #TUNNEL_NEVER} where the
+   * client's proxy settings can route no request through an HTTP proxy's tunnel, {@link
    * #TUNNEL_BY_PROPERTIES} where that depends on the JDK's proxy properties (read at each HTTPS
    * attempt), {@link #TUNNEL_MAYBE} where it can: see {@link #attemptClient}.
    */
@@ -678,10 +679,10 @@ final class ClientCore implements Closeable {
     if (property != null) {
       return Boolean.parseBoolean(property);
     }
-    java.nio.file.Path file =
-        java.nio.file.Path.of(System.getProperty("java.home"), "conf", "net.properties");
     java.util.Properties net = new java.util.Properties();
-    try (java.io.InputStream in = java.nio.file.Files.newInputStream(file)) {
+    try (java.io.InputStream in =
+        java.nio.file.Files.newInputStream(
+            java.nio.file.Path.of(System.getProperty("java.home"), "conf", "net.properties"))) {
       net.load(in);
     } catch (java.nio.file.NoSuchFileException e) {
       return false;

@@ -302,10 +302,9 @@ class AttemptTimeoutTest {
     assertThat(httpsTimeouts(new OkHttpClient.Builder().proxySelector(own)))
         .containsOnly("20000/10000");
     org.junit.jupiter.api.Assumptions.assumeTrue(
-        ClientCore.httpsTunnels(new OkHttpClient()) == ClientCore.TUNNEL_BY_PROPERTIES
-            && System.getProperty("https.proxyHost") == null
-            && System.getProperty("proxyHost") == null,
-        "this JVM names a proxy for HTTPS, or asks the system for one");
+        namesNoProxyForHttps(), "this JVM names a proxy for HTTPS, or asks the system for one");
+    assertThat(ClientCore.httpsTunnels(new OkHttpClient()))
+        .isEqualTo(ClientCore.TUNNEL_BY_PROPERTIES);
     assertThat(httpsTimeouts(new OkHttpClient.Builder())).containsOnly("0/0");
     for (String property : List.of("https.proxyHost", "proxyHost")) {
       // Set after the client was built (which then found no proxy): read at each attempt.
@@ -319,6 +318,31 @@ class AttemptTimeoutTest {
         System.clearProperty(property);
       }
     }
+  }
+
+  /**
+   * Whether this JVM's default proxy selector names no proxy for HTTPS and does not ask the system,
+   * read from the JVM's settings themselves (the system properties, then the JDK's
+   * conf/net.properties, where the selector reads them).
+   */
+  private static boolean namesNoProxyForHttps() {
+    java.util.Properties net = new java.util.Properties();
+    java.nio.file.Path file =
+        java.nio.file.Path.of(System.getProperty("java.home"), "conf", "net.properties");
+    if (java.nio.file.Files.exists(file)) {
+      try (java.io.InputStream in = java.nio.file.Files.newInputStream(file)) {
+        net.load(in);
+      } catch (IOException e) {
+        return false;
+      }
+    }
+    for (String key : List.of("https.proxyHost", "proxyHost", "java.net.useSystemProxies")) {
+      String value = System.getProperty(key, net.getProperty(key));
+      if (value != null && !value.isEmpty() && !value.equals("false")) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** What an HTTPS call's attempts saw of the sockets' read and write timeouts. */
@@ -409,9 +433,7 @@ class AttemptTimeoutTest {
       assertThat(first.outcome()).isEqualTo(Outcome.CONNECT_FAILED);
       assertThat(first.duration()).isLessThan(Duration.ofSeconds(20));
       assertThat(held).isNotEmpty();
-      if (ClientCore.httpsTunnels(app) == ClientCore.TUNNEL_BY_PROPERTIES
-          && System.getProperty("https.proxyHost") == null
-          && System.getProperty("proxyHost") == null) {
+      if (namesNoProxyForHttps()) {
         // (Unless this JVM names a proxy for HTTPS: then the attempts keep them.)
         assertThat(seen).isNotEmpty().containsOnly("0/0");
       }
@@ -427,6 +449,8 @@ class AttemptTimeoutTest {
   @Test
   void aJvmThatAsksTheSystemForProxiesKeepsTheSocketTimeoutsOverHttps() {
     // The system's answer may differ by host (a PAC file) and over time: not worked out once.
+    // (The JDK's selector reads the setting once, as it is first used: here, before it is set.)
+    java.net.ProxySelector.getDefault();
     String before = System.getProperty("java.net.useSystemProxies");
     System.setProperty("java.net.useSystemProxies", "true");
     try {
