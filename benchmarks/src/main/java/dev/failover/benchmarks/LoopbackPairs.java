@@ -121,6 +121,10 @@ public final class LoopbackPairs {
                 + "'");
       }
     }
+    if (spinNanos > 0 && untimed) {
+      throw new IllegalArgumentException(
+          "--spin-ns " + spinNanos + " and --untimed each replace the SDK: give one of them");
+    }
     if (spinNanos > 0) {
       calibrateSpin(spinNanos);
       LABELS[SDK] = "bare + " + spinNanos + " ns";
