@@ -21,6 +21,7 @@ import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -32,14 +33,19 @@ import org.openjdk.jmh.annotations.Threads;
  * threads, TCP_NODELAY, 2-byte body, keep-alive), through a bare {@link OkHttpClient} and through a
  * {@link FailoverClient} with one endpoint and default settings (each with its own connection
  * pool), and through the same client with {@code callerRunsFirstAttempt(true)} (first attempts on
- * the caller's thread), on 1 and on 4 threads, and bare OkHttp with a call timeout (as every SDK
- * attempt has one). Throughput mode gives calls per second; sample mode gives p50 and p99.
+ * the caller's thread), on 1 and on 4 threads, bare OkHttp with a call timeout (as every SDK
+ * attempt has one), and bare OkHttp without socket read and write timeouts (as the SDK's attempts
+ * run where their own timeout is the shorter). Throughput mode gives calls per second; sample mode
+ * gives p50 and p99.
  *
  * <p>Run with:
  *
  * <pre>
  * java -jar benchmarks/target/benchmarks.jar LoopbackCallBenchmark -bm thrpt,sample -tu us -prof gc -f 3 -wi 3 -i 5 -w 1s -r 1s
+ * java -jar benchmarks/target/benchmarks.jar LoopbackCallBenchmark -p scheme=https -bm sample -tu us -f 3
  * </pre>
+ *
+ * <p>{@link AlternatingForks} runs its clients one fork at a time, in alternating order.
  */
 // A fixed heap, touched before the run: on a VM where first touches of memory are slow (page
 // faults measured at 40 us per call in whole iterations), a growing heap is what gets measured.
@@ -56,8 +62,13 @@ public class LoopbackCallBenchmark {
     System.setProperty("sun.net.httpserver.nodelay", "true");
   }
 
-  /** Whether {@link #setUp} serves HTTPS (HTTP/1.1 over TLS) instead of cleartext HTTP. */
-  private boolean https;
+  /**
+   * What {@link #setUp} serves: {@code http} (cleartext HTTP/1.1, the default) or {@code https}
+   * (HTTP/1.1 over TLS, with a self-signed certificate the clients trust); {@code -p scheme=https}
+   * on JMH's command line.
+   */
+  @Param({"http"})
+  public String scheme = "http";
 
   private @Nullable HttpServer server;
   private @Nullable ExecutorService serverThreads;
@@ -74,6 +85,13 @@ public class LoopbackCallBenchmark {
    */
   @Setup
   public void setUp() throws IOException {
+    boolean https =
+        switch (scheme) {
+          case "http" -> false;
+          case "https" -> true;
+          default ->
+              throw new IllegalArgumentException("scheme must be http or https, was: " + scheme);
+        };
     InetSocketAddress local = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
     @Nullable Tls tls = https ? Tls.selfSigned() : null;
     HttpServer s;
@@ -127,7 +145,7 @@ public class LoopbackCallBenchmark {
 
   /** Serves HTTPS from the next {@link #setUp}: for {@code LoopbackPairs --https}. */
   void https(boolean on) {
-    this.https = on;
+    this.scheme = on ? "https" : "http";
   }
 
   /**
@@ -357,6 +375,32 @@ public class LoopbackCallBenchmark {
   @Threads(4)
   public int callerRuns4() throws IOException {
     return call(Objects.requireNonNull(callerRuns, "not set up"));
+  }
+
+  /**
+   * Bare OkHttp without its sockets' read and write timeouts (its own pool), one thread: what the
+   * SDK's attempts run on, so that the SDK's own cost can be told from what leaving out okio's
+   * socket timeouts saves.
+   *
+   * @return the status
+   * @throws IOException if the call fails
+   */
+  @Benchmark
+  @Threads(1)
+  public int bareUntimed1() throws IOException {
+    return untimed1();
+  }
+
+  /**
+   * Bare OkHttp without its sockets' read and write timeouts, four threads.
+   *
+   * @return the status
+   * @throws IOException if the call fails
+   */
+  @Benchmark
+  @Threads(4)
+  public int bareUntimed4() throws IOException {
+    return untimed1();
   }
 
   /**
