@@ -22,14 +22,16 @@ import org.openjdk.jmh.runner.options.TimeValue;
 import org.openjdk.jmh.runner.options.VerboseMode;
 
 /**
- * {@link LoopbackCallBenchmark}'s clients, each in JMH forks of its own, one fork at a time in
- * turning order: round 1 runs the clients in the order given and each later round starts one client
- * further on (with two clients: AB, BA, AB, ...), so that over every as many rounds as there are
- * clients each client runs once in each place, and the machine's drift over minutes falls on every
- * client alike. Each fork is a fresh JVM that runs one client only, as an application does: no
- * other client's calls shape how the JIT compiles OkHttp's code there (in {@link LoopbackPairs},
- * which runs both clients in one JVM, they do). A fork is JMH's sample mode (every call timed) with
- * 10 x 2 s of warm-up and 5 x 2 s of measurement, and {@code -prof gc}.
+ * {@link LoopbackCallBenchmark}'s clients, each in JMH forks of its own, one fork at a time, in the
+ * orders of a Williams design: over every cycle of rounds (as many rounds as there are clients when
+ * their number is even, twice as many when it is odd; with two clients AB, BA) each client runs
+ * once in each place and follows each other client once, so that neither the machine's drift over
+ * minutes nor what the fork before left behind favours one client. {@code --rounds} must be a whole
+ * number of cycles. Each fork is a fresh JVM that calls one client only, as an application does
+ * (the others are built and stay idle): no other client's calls shape how the JIT compiles OkHttp's
+ * code there (in {@link LoopbackPairs}, which calls both clients in one JVM, they do). A fork is
+ * JMH's sample mode (every call timed) with 10 x 2 s of warm-up and 5 x 2 s of measurement, and
+ * {@code -prof gc}.
  *
  * <p>The report gives every fork's mean, p50, p99 and bytes a call, and for each client the mean of
  * its forks' means against the first client's (a throughput ratio: a closed loop's throughput is
@@ -39,14 +41,15 @@ import org.openjdk.jmh.runner.options.VerboseMode;
  * <p>Run with (about 33 s a fork; the defaults shown):
  *
  * <pre>
- * java -cp benchmarks/target/benchmarks.jar dev.failover.benchmarks.AlternatingForks --threads 1 --rounds 6 --scheme http --clients bare,callerRuns,bareUntimed,failover
+ * java -cp benchmarks/target/benchmarks.jar dev.failover.benchmarks.AlternatingForks --threads 1 --rounds 8 --scheme http --clients bare,callerRuns,bareUntimed,failover
  * </pre>
  *
  * <p>{@code --clients} names {@link LoopbackCallBenchmark}'s methods without their thread count:
  * {@code bare}, {@code callerRuns} (the SDK with {@code callerRunsFirstAttempt(true)}), {@code
  * failover} (the SDK's defaults), {@code bareUntimed} (bare OkHttp without socket timeouts) and
  * {@code bareTimed} (bare OkHttp with a call timeout); the first is the baseline. {@code --threads}
- * is 1 or 4; {@code --scheme https} serves HTTP/1.1 over TLS.
+ * is 1 or 4; {@code --rounds} is 1 to 100 and by default two cycles; {@code --scheme https} serves
+ * HTTP/1.1 over TLS.
  */
 public final class AlternatingForks {
   private static final List<String> CLIENTS =
@@ -69,7 +72,7 @@ public final class AlternatingForks {
    */
   public static void main(String[] args) throws RunnerException {
     int threads = 1;
-    int rounds = 6;
+    int rounds = 0; // two cycles of the Williams design, unless given
     String scheme = "http";
     List<String> clients = List.of("bare", "callerRuns", "bareUntimed", "failover");
     for (int i = 0; i < args.length; i += 2) {
@@ -79,19 +82,22 @@ public final class AlternatingForks {
           threads = (int) PairStats.number("--threads", value);
           if (threads != 1 && threads != 4) {
             throw new IllegalArgumentException(
-                "--threads must be 1 or 4 (LoopbackCallBenchmark's thread counts), was: " + value);
+                "--threads must be 1 or 4 (LoopbackCallBenchmark's thread counts), was: '"
+                    + value
+                    + "'");
           }
         }
         case "--rounds" -> {
           rounds = (int) PairStats.number("--rounds", value);
           if (rounds < 1 || rounds > MAX_ROUNDS) {
             throw new IllegalArgumentException(
-                "--rounds must be between 1 and " + MAX_ROUNDS + ", was: " + value);
+                "--rounds must be between 1 and " + MAX_ROUNDS + ", was: '" + value + "'");
           }
         }
         case "--scheme" -> {
           if (!value.equals("http") && !value.equals("https")) {
-            throw new IllegalArgumentException("--scheme must be http or https, was: " + value);
+            throw new IllegalArgumentException(
+                "--scheme must be http or https, was: '" + value + "'");
           }
           scheme = value;
         }
@@ -100,12 +106,18 @@ public final class AlternatingForks {
           for (String c : named) {
             if (!CLIENTS.contains(c)) {
               throw new IllegalArgumentException(
-                  "--clients must name clients among " + CLIENTS + ", was: " + value);
+                  "--clients must name clients among "
+                      + CLIENTS
+                      + ", was: '"
+                      + value
+                      + "' ('"
+                      + c
+                      + "' is none of them)");
             }
           }
           if (named.stream().distinct().count() != named.size()) {
             throw new IllegalArgumentException(
-                "--clients must name each client once, was: " + value);
+                "--clients must name each client once, was: '" + value + "'");
           }
           clients = named;
         }
@@ -115,6 +127,18 @@ public final class AlternatingForks {
                     + args[i]
                     + " (known: --threads N, --rounds N, --scheme http|https, --clients a,b,...)");
       }
+    }
+    int[][] orders = williams(clients.size());
+    if (rounds == 0) {
+      rounds = 2 * orders.length;
+    } else if (rounds % orders.length != 0) {
+      throw new IllegalArgumentException(
+          "--rounds must be a multiple of "
+              + orders.length
+              + " with "
+              + clients.size()
+              + " clients (one cycle of their orders), was: "
+              + rounds);
     }
     System.out.printf(
         Locale.ROOT,
@@ -126,8 +150,8 @@ public final class AlternatingForks {
     List<Fork> forks = new ArrayList<>();
     for (int round = 1; round <= rounds; round++) {
       List<String> order = new ArrayList<>();
-      for (int j = 0; j < clients.size(); j++) {
-        order.add(clients.get((round - 1 + j) % clients.size()));
+      for (int j : orders[(round - 1) % orders.length]) {
+        order.add(clients.get(j));
       }
       for (String client : order) {
         String load = loadAverage();
@@ -184,6 +208,30 @@ public final class AlternatingForks {
         primary.getStatistics().getPercentile(50),
         primary.getStatistics().getPercentile(99),
         bytes == null ? Double.NaN : bytes.getScore());
+  }
+
+  /**
+   * The rounds' orders of a Williams design for {@code n} clients: row r of the Latin square whose
+   * first row is 0, 1, n-1, 2, n-2, ... with r added to every entry (mod n), and for odd n the same
+   * rows backwards after them (but for one client). Over all rows each client takes each place once
+   * (twice for odd n) and follows each other client once (twice for odd n).
+   */
+  static int[][] williams(int n) {
+    int[] first = new int[n];
+    for (int j = 1; j < n; j++) {
+      first[j] = j % 2 == 1 ? (j + 1) / 2 : n - j / 2;
+    }
+    boolean mirrored = n % 2 == 1 && n > 1;
+    int[][] rows = new int[mirrored ? 2 * n : n][n];
+    for (int r = 0; r < n; r++) {
+      for (int j = 0; j < n; j++) {
+        rows[r][j] = (first[j] + r) % n;
+        if (mirrored) {
+          rows[n + r][n - 1 - j] = (first[j] + r) % n;
+        }
+      }
+    }
+    return rows;
   }
 
   private static void report(List<String> clients, List<Fork> forks) {
