@@ -45,7 +45,8 @@ import org.openjdk.jmh.annotations.Threads;
  * java -jar benchmarks/target/benchmarks.jar LoopbackCallBenchmark -p scheme=https -bm sample -tu us -f 3
  * </pre>
  *
- * <p>{@link AlternatingForks} runs its clients one fork at a time, in alternating order.
+ * <p>{@link AlternatingForks} runs its clients as forks of one client each, one at a time, in the
+ * orders of a Williams design.
  */
 // A fixed heap, touched before the run: on a VM where first touches of memory are slow (page
 // faults measured at 40 us per call in whole iterations), a growing heap is what gets measured.
