@@ -712,9 +712,11 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     core.attempts.increment();
     if (callerRuns && kind == Attempt.Kind.FIRST) {
       callerRuns = false;
-      callerAttempt = f; // execute() runs it on the caller's thread, after the lock
-      firstRunByCaller = true;
-      return;
+      if (core.callerRuns(attemptRequest.isHttps(), !listeners.isEmpty())) {
+        callerAttempt = f; // execute() runs it on the caller's thread, after the lock
+        firstRunByCaller = true;
+        return;
+      }
     }
     // Enqueued after the lock (sendAll): OkHttp may call back at once, on this thread.
     List<InFlight> p = pendingSends;
@@ -885,6 +887,12 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
         @Override
         public void callFailed(Call call, IOException ioe) {
           disarm(call);
+        }
+
+        /** Which attempt the lookup OkHttp asks for next on this thread is for (CallerDns). */
+        @Override
+        public void dnsStart(Call call, String domainName) {
+          CallerDns.LOOKING_UP.set(call);
         }
 
         /**

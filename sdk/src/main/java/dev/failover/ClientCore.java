@@ -22,6 +22,7 @@ import okhttp3.ConnectionPool;
 import okhttp3.Cookie;
 import okhttp3.CookieJar;
 import okhttp3.Dispatcher;
+import okhttp3.Dns;
 import okhttp3.HttpUrl;
 import okhttp3.Interceptor;
 import okhttp3.OkHttpClient;
@@ -92,6 +93,15 @@ final class ClientCore implements Closeable {
    * attempt), {@link #TUNNEL_MAYBE} where it can: see {@link #attemptClient}.
    */
   private final int httpsTunnels;
+
+  /** Whether the application chose to run first attempts on the caller's thread. */
+  private final boolean callerRunsForced;
+
+  /** Why no first attempt runs on the caller's thread (see {@link #notOnCallerByDefault}); null. */
+  private final @org.jspecify.annotations.Nullable String notOnCaller;
+
+  /** Whether HTTPS first attempts may run on the caller's thread (see {@link #callerRuns}). */
+  private final boolean httpsOnCaller;
 
   /**
    * Whether the client speaks cleartext HTTP/2 with prior knowledge, which OkHttp sends through an
@@ -280,6 +290,10 @@ final class ClientCore implements Closeable {
       // endpoint, and OkHttp would carry cookies and custom credential headers there.
       CookieJar cookieJar = base == null ? CookieJar.NO_COOKIES : base.cookieJar();
       Interceptor attemptInterceptor = watching == null ? null : watching.attemptInterceptor();
+      // Lookups of attempts on the callers' threads run on the client's (see CallerDns).
+      b.dns(
+          new CallerDns(
+              base == null ? Dns.SYSTEM : base.dns(), dispatcherExecutor, this::ownsThread));
       b.dispatcher(dispatcher)
           .addInterceptor(
               new SeenCapture(
@@ -312,6 +326,20 @@ final class ClientCore implements Closeable {
           TimeUnit.MILLISECONDS.toNanos(
               Math.min(read > 0 ? read : Long.MAX_VALUE, write > 0 ? write : Long.MAX_VALUE));
       this.httpsTunnels = httpsTunnels(retrying);
+      Boolean chosen = settings.callerRunsFirstAttempt();
+      this.callerRunsForced = chosen != null && chosen;
+      this.notOnCaller =
+          chosen != null
+              ? (chosen ? null : "callerRunsFirstAttempt(false)")
+              : notOnCallerByDefault(base, settings.maxRequests(), watching != null);
+      this.httpsOnCaller = notOnCaller == null && (callerRunsForced || httpsOnCaller(retrying));
+      if (chosen == null && notOnCaller != null) {
+        org.slf4j.LoggerFactory.getLogger(ClientCore.class)
+            .debug(
+                "[{}] first attempts of execute() go through the dispatcher: {}",
+                settings.service(),
+                notOnCaller);
+      }
       this.priorKnowledge = retrying.protocols().contains(okhttp3.Protocol.H2_PRIOR_KNOWLEDGE);
       if (read == 0 && write == 0) {
         this.retryingUntimed = retrying;
@@ -461,7 +489,129 @@ final class ClientCore implements Closeable {
 
   /** Whether execute() runs each call's first attempt on the caller's thread; see the builder. */
   boolean callerRunsFirstAttempt() {
-    return settings.callerRunsFirstAttempt();
+    return notOnCaller == null;
+  }
+
+  /**
+   * Whether the first attempt of an {@code execute()} (which {@link #callerRunsFirstAttempt} let
+   * run on the caller's thread) runs there: always where the application chose so; by default, not
+   * for a call with {@code EventListener}s of its own (the application's code, which may block
+   * where OkHttp's cancel cannot reach), nor over HTTPS unless {@link #httpsOnCaller} and no HTTP
+   * proxy's tunnel can be on the way now (a cancel between the TCP connect and the proxy's {@code
+   * CONNECT} closes nothing; see {@link #attemptClient}).
+   */
+  boolean callerRuns(boolean https, boolean callListeners) {
+    if (callerRunsForced) {
+      return true;
+    }
+    return !callListeners && (!https || (httpsOnCaller && noTunnel()));
+  }
+
+  /**
+   * Why, by default, no first attempt of this client's calls may run on the caller's thread; null
+   * if they may. A first attempt runs there only where every step of it ends when OkHttp cancels it
+   * (its timeout, the call's end or deadline, the caller's {@code cancel()}), so that no caller is
+   * held past its deadline, which is what handing it to the dispatcher guarantees otherwise: no
+   * code of the application's on the attempt's path (interceptors, a cache, cookies,
+   * authenticators, an {@code EventListener} factory, a proxy selector or socket factory of its
+   * own, an asynchronous {@code Dns}; a lookup through a {@code Dns} that answers by {@code
+   * lookup}, the JDK's included, runs on a thread of the client's: {@link CallerDns}), OkHttp's
+   * fast fallback (a cancel that the TCP connect's step misses is then seen within 250 ms), no
+   * HTTP/2 over cleartext (one stream's write can wait, past its cancel, behind another's on a full
+   * socket), no observations' handlers, and {@code maxRequests} left at its default ({@code
+   * maxRequests} bounds the attempts on the dispatcher: one set on purpose bounds them all, as
+   * before).
+   */
+  static @org.jspecify.annotations.Nullable String notOnCallerByDefault(
+      @org.jspecify.annotations.Nullable OkHttpClient base, int maxRequests, boolean observed) {
+    if (maxRequests != FailoverClient.DEFAULT_MAX_REQUESTS) {
+      return "maxRequests(" + maxRequests + ") bounds every attempt";
+    }
+    if (observed) {
+      return "a CallObserver's handlers run on every attempt";
+    }
+    if (base == null) {
+      return null;
+    }
+    if (!base.interceptors().isEmpty() || !base.networkInterceptors().isEmpty()) {
+      return "the OkHttpClient has interceptors";
+    }
+    if (base.cache() != null) {
+      return "the OkHttpClient has a cache";
+    }
+    if (base.cookieJar() != CookieJar.NO_COOKIES) {
+      return "the OkHttpClient has a CookieJar";
+    }
+    if (base.authenticator() != okhttp3.Authenticator.NONE
+        || base.proxyAuthenticator() != okhttp3.Authenticator.NONE) {
+      return "the OkHttpClient has an Authenticator";
+    }
+    if (!listensToNothing(base)) {
+      return "the OkHttpClient has an EventListener";
+    }
+    if (!base.fastFallback()) {
+      return "the OkHttpClient has fastFallback(false)";
+    }
+    if (base.protocols().contains(okhttp3.Protocol.H2_PRIOR_KNOWLEDGE)) {
+      return "the OkHttpClient speaks cleartext HTTP/2";
+    }
+    if (!base.socketFactory().getClass().getName().equals("javax.net.DefaultSocketFactory")) {
+      return "the OkHttpClient has a SocketFactory";
+    }
+    if (base.proxy() == null) {
+      java.net.ProxySelector selector = base.proxySelector();
+      String kind = selector.getClass().getName();
+      if (!kind.equals("okhttp3.internal.proxy.NullProxySelector")
+          && (!kind.equals("sun.net.spi.DefaultProxySelector") || usesSystemProxies())) {
+        return "the OkHttpClient's proxy selector may take its time";
+      }
+    }
+    try {
+      if (!CallerDns.looksUp(base.dns())) {
+        return "the OkHttpClient's Dns answers asynchronously";
+      }
+    } catch (RuntimeException e) {
+      return "the OkHttpClient's Dns threw " + e;
+    }
+    return null;
+  }
+
+  /** Whether {@code client}'s {@code EventListener} factory makes OkHttp's {@code NONE}. */
+  private static boolean listensToNothing(OkHttpClient client) {
+    try {
+      // Not sent: OkHttp makes the call's listener with it (the factory runs once more here).
+      okhttp3.Call probe =
+          client.newCall(new Request.Builder().url("http://failover.invalid/").build());
+      return client.eventListenerFactory().create(probe) == okhttp3.EventListener.NONE;
+    } catch (RuntimeException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Whether, by default, HTTPS first attempts of {@code client} may run on the caller's thread: not
+   * where it may speak HTTP/2 (ALPN may choose it), nor with a TLS set-up of the application's that
+   * may block (a trust manager or hostname verifier that is not the JDK's or OkHttp's; the JDK's
+   * revocation checks, which fetch over the network).
+   */
+  static boolean httpsOnCaller(OkHttpClient client) {
+    if (client.protocols().contains(okhttp3.Protocol.HTTP_2)) {
+      return false;
+    }
+    javax.net.ssl.X509TrustManager trust = client.x509TrustManager();
+    return trust != null
+        && trust.getClass().getName().equals("sun.security.ssl.X509TrustManagerImpl")
+        && client
+            .sslSocketFactory()
+            .getClass()
+            .getName()
+            .equals("sun.security.ssl.SSLSocketFactoryImpl")
+        && client
+            .hostnameVerifier()
+            .getClass()
+            .getName()
+            .equals("okhttp3.internal.tls.OkHostnameVerifier")
+        && !Boolean.getBoolean("com.sun.net.ssl.checkRevocation");
   }
 
   boolean isClosed() {

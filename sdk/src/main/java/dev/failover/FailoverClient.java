@@ -87,6 +87,9 @@ import org.slf4j.LoggerFactory;
  * flight and releases every thread, timer and pooled connection the client created.
  */
 public final class FailoverClient implements Call.Factory, Closeable {
+  /** {@code maxRequests} by default. */
+  static final int DEFAULT_MAX_REQUESTS = 256;
+
   private static final Logger log = LoggerFactory.getLogger(FailoverClient.class);
 
   /** Who asks, in the events and logs of the zonal shifts that {@link #reset()} ends. */
@@ -1422,8 +1425,8 @@ public final class FailoverClient implements Call.Factory, Closeable {
     private ZonePolicy zones = ZonePolicy.defaults();
     private int panicThresholdPercent = 0;
     private boolean panicFailOpen = true;
-    private int maxRequests = 256;
-    private boolean callerRunsFirstAttempt;
+    private int maxRequests = DEFAULT_MAX_REQUESTS;
+    private @Nullable Boolean callerRunsFirstAttempt;
     private final List<FailoverListener> listeners = new ArrayList<>();
     private Clock clock = Clock.systemUTC();
     private @Nullable Ticker ticker;
@@ -1883,30 +1886,40 @@ public final class FailoverClient implements Call.Factory, Closeable {
     }
 
     /**
-     * Lets {@code execute()} run each call's first attempt on the caller's own thread, as a bare
-     * OkHttp {@code execute()} does, instead of handing it to the client's dispatcher and waiting.
-     * Default off. On, a call whose first attempt succeeds costs no thread hand-off (on an idle
-     * machine each hand-off costs tens of microseconds; see docs/benchmarks.md); retries, hedges,
-     * probes and {@code enqueue()} calls still go through the dispatcher, and the deadline, the
-     * attempt timeout (OkHttp's call timeout), hedges and cancellation work as before. The price:
+     * Chooses where {@code execute()} runs each call's first attempt: on the caller's own thread,
+     * as a bare OkHttp {@code execute()} does (true), or handed to the client's dispatcher while
+     * the caller waits (false). A first attempt that succeeds on the caller's thread costs no
+     * thread hand-off (on an idle machine each costs tens of microseconds; see docs/benchmarks.md);
+     * retries, hedges, probes and {@code enqueue()} calls always go through the dispatcher, and the
+     * deadline, the attempt timeout, hedges and cancellation work the same either way.
      *
-     * <ul>
-     *   <li>a first attempt that blocks where OkHttp cannot cancel it (a DNS lookup, an interceptor
-     *       of yours that ignores cancellation) holds the caller past the deadline, as it would a
-     *       bare OkHttp call; off, the caller's own timed wait ends the call at its deadline
-     *       whatever the attempt does;
-     *   <li>{@code maxRequests} no longer bounds first attempts of {@code execute()}: your calling
-     *       threads do, as with bare OkHttp.
-     * </ul>
+     * <p>Unset (the default), the client runs a first attempt on the caller's thread only where
+     * every step of it ends when OkHttp cancels it, so that no caller is held past its deadline:
+     * the {@code OkHttpClient} has no interceptors, cache, cookie jar, authenticators or {@code
+     * EventListener} factory of yours, the JDK's socket factory and proxy selector (or a fixed
+     * proxy, or none), OkHttp's fast fallback, no cleartext HTTP/2 and a {@code Dns} that answers
+     * by {@code lookup}; no {@code CallObserver} is among the listeners; {@code maxRequests} is
+     * left at its default; the call has no {@code EventListener} of its own; and, over HTTPS, the
+     * client does not offer HTTP/2 and uses the JDK's trust managers and OkHttp's hostname
+     * verifier, with no HTTP proxy's tunnel on the way. Elsewhere the attempt is handed to the
+     * dispatcher. A DNS lookup of an attempt on the caller's thread runs on one of the client's
+     * threads, and the caller waits for it only until the attempt is cancelled (its timeout, the
+     * call's deadline or end).
      *
-     * Turn it on for endpoints named by IP address or behind a DNS that answers from a cache, and
-     * OkHttp interceptors that honour cancellation.
+     * <p>True runs every first attempt of {@code execute()} on the caller's thread whatever the
+     * client and the call have. The price: an interceptor or listener of yours that blocks where
+     * OkHttp's cancel cannot reach holds the caller past the deadline, as it would a bare OkHttp
+     * call, and {@code maxRequests} bounds only the attempts on the dispatcher (your calling
+     * threads bound the others, as with bare OkHttp). False hands every attempt to the dispatcher:
+     * the caller's own timed wait then ends the call at its deadline whatever the attempt does, and
+     * {@code maxRequests} bounds every attempt.
      *
-     * @param callerRuns true to run first attempts of {@code execute()} on the caller's thread
+     * @param callerRuns true to run first attempts of {@code execute()} on the caller's thread,
+     *     false to hand them to the dispatcher
      * @return this builder
      */
     public Builder callerRunsFirstAttempt(boolean callerRuns) {
-      this.callerRunsFirstAttempt = callerRuns;
+      this.callerRunsFirstAttempt = Boolean.valueOf(callerRuns);
       return this;
     }
 

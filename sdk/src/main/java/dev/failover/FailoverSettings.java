@@ -234,12 +234,14 @@ public final class FailoverSettings {
   }
 
   /**
-   * Returns whether {@code execute()} runs each call's first attempt on the caller's thread.
+   * Returns whether {@code execute()} runs each call's first attempt on the caller's thread, if the
+   * application chose; see {@link FailoverClient.Builder#callerRunsFirstAttempt(boolean)}.
    *
-   * @return false by default
+   * @return true or false as set, or empty for the default: the client decides by its {@code
+   *     OkHttpClient} and each call
    */
-  public boolean callerRunsFirstAttempt() {
-    return settings.callerRunsFirstAttempt();
+  public Optional<Boolean> callerRunsFirstAttempt() {
+    return Optional.ofNullable(settings.callerRunsFirstAttempt());
   }
 
   /**
@@ -318,7 +320,7 @@ public final class FailoverSettings {
         + ", maxRequests="
         + maxRequests()
         + ", callerRunsFirstAttempt="
-        + callerRunsFirstAttempt()
+        + callerRunsFirstAttempt().map(String::valueOf).orElse("default")
         + ", discovery="
         + discovery()
         + ", endpointSource="

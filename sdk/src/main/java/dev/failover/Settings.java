@@ -34,7 +34,7 @@ record Settings(
     int panicThresholdPercent,
     boolean panicFailOpen,
     int maxRequests,
-    boolean callerRunsFirstAttempt,
+    @Nullable Boolean callerRunsFirstAttempt,
     List<FailoverListener> listeners,
     Clock clock,
     @Nullable Ticker ticker,

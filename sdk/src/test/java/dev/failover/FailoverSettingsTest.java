@@ -50,7 +50,7 @@ class FailoverSettingsTest {
       assertThat(s.panicThresholdPercent()).isZero();
       assertThat(s.panicFailOpen()).isTrue();
       assertThat(s.maxRequests()).isEqualTo(256);
-      assertThat(s.callerRunsFirstAttempt()).isFalse();
+      assertThat(s.callerRunsFirstAttempt()).isEmpty();
       assertThat(s.discovery()).isSameAs(DiscoveryPolicy.defaults());
       assertThat(s.endpointSource()).isEmpty();
       assertThat(s.okHttpClient()).isEmpty();
@@ -107,7 +107,7 @@ class FailoverSettingsTest {
       assertThat(s.panicThresholdPercent()).isEqualTo(30);
       assertThat(s.panicFailOpen()).isFalse();
       assertThat(s.maxRequests()).isEqualTo(64);
-      assertThat(s.callerRunsFirstAttempt()).isTrue();
+      assertThat(s.callerRunsFirstAttempt()).contains(true);
       assertThat(s.okHttpClient()).containsSame(okHttp);
       assertThatThrownBy(() -> s.retryableStatuses().add(404))
           .isInstanceOf(UnsupportedOperationException.class);

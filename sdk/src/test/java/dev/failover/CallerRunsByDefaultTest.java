@@ -1,0 +1,512 @@
+package dev.failover;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
+import javax.net.ssl.HostnameVerifier;
+import okhttp3.Call;
+import okhttp3.Dns;
+import okhttp3.EventListener;
+import okhttp3.OkHttpClient;
+import okhttp3.Protocol;
+import okhttp3.Request;
+import okhttp3.Response;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.Test;
+
+/**
+ * By default {@code execute()} runs a call's first attempt on the caller's thread only where every
+ * step of it ends when OkHttp cancels it; elsewhere it hands it to the dispatcher. Which one ran it
+ * is seen on the caller's thread itself, while the attempt waits on a server that never answers:
+ * its stack is in OkHttp's {@code RealCall.execute} (caller runs) or not (the caller waits).
+ */
+class CallerRunsByDefaultTest {
+
+  private static final OkHttpClient PLAIN = new OkHttpClient();
+
+  // ---- What the client is classified as, at build ----
+
+  @Test
+  void aPlainClientAndTheSdksOwnRunOnTheCaller() {
+    assertThat(ClientCore.notOnCallerByDefault(null, 256, false)).isNull();
+    assertThat(ClientCore.notOnCallerByDefault(PLAIN, 256, false)).isNull();
+    // What needs no code of the application's: a fixed proxy, OkHttp's null selector, a Dns that
+    // answers by lookup (which the SDK moves off the caller's thread), timeouts.
+    assertThat(
+            ClientCore.notOnCallerByDefault(
+                PLAIN
+                    .newBuilder()
+                    .proxy(java.net.Proxy.NO_PROXY)
+                    .dns(host -> List.of(InetAddress.getLoopbackAddress()))
+                    .connectTimeout(Duration.ofSeconds(1))
+                    .readTimeout(Duration.ofSeconds(1))
+                    .build(),
+                256,
+                false))
+        .isNull();
+  }
+
+  @Test
+  void eachPieceOfTheApplicationsCodeOnTheAttemptsPathKeepsItOnTheDispatcher() {
+    okhttp3.Interceptor pass = chain -> chain.proceed(chain.request());
+    assertThat(reason(b -> b.addInterceptor(pass))).contains("interceptors");
+    assertThat(reason(b -> b.addNetworkInterceptor(pass))).contains("interceptors");
+    assertThat(
+            reason(
+                b ->
+                    b.cache(
+                        new okhttp3.Cache(
+                            new java.io.File(System.getProperty("java.io.tmpdir"), "no-cache"),
+                            1024))))
+        .contains("cache");
+    assertThat(
+            reason(
+                b ->
+                    b.cookieJar(
+                        new okhttp3.CookieJar() {
+                          @Override
+                          public void saveFromResponse(
+                              okhttp3.HttpUrl url, List<okhttp3.Cookie> cookies) {}
+
+                          @Override
+                          public List<okhttp3.Cookie> loadForRequest(okhttp3.HttpUrl url) {
+                            return List.of();
+                          }
+                        })))
+        .contains("CookieJar");
+    assertThat(reason(b -> b.authenticator((route, response) -> null))).contains("Authenticator");
+    assertThat(reason(b -> b.proxyAuthenticator((route, response) -> null)))
+        .contains("Authenticator");
+    assertThat(reason(b -> b.eventListener(new EventListener() {}))).contains("EventListener");
+    assertThat(reason(b -> b.eventListenerFactory(call -> new EventListener() {})))
+        .contains("EventListener");
+    assertThat(
+            reason(
+                b ->
+                    b.eventListenerFactory(
+                        call -> {
+                          throw new IllegalStateException("no listener");
+                        })))
+        .contains("EventListener");
+    assertThat(reason(b -> b.fastFallback(false))).contains("fastFallback");
+    assertThat(reason(b -> b.protocols(List.of(Protocol.H2_PRIOR_KNOWLEDGE)))).contains("HTTP/2");
+    assertThat(
+            reason(
+                b ->
+                    b.socketFactory(
+                        new javax.net.SocketFactory() {
+                          @Override
+                          public Socket createSocket() {
+                            return new Socket();
+                          }
+
+                          @Override
+                          public Socket createSocket(String host, int port) {
+                            throw new UnsupportedOperationException();
+                          }
+
+                          @Override
+                          public Socket createSocket(
+                              String host, int port, InetAddress local, int localPort) {
+                            throw new UnsupportedOperationException();
+                          }
+
+                          @Override
+                          public Socket createSocket(InetAddress host, int port) {
+                            throw new UnsupportedOperationException();
+                          }
+
+                          @Override
+                          public Socket createSocket(
+                              InetAddress address, int port, InetAddress local, int localPort) {
+                            throw new UnsupportedOperationException();
+                          }
+                        })))
+        .contains("SocketFactory");
+    assertThat(
+            reason(
+                b ->
+                    b.proxySelector(
+                        new java.net.ProxySelector() {
+                          @Override
+                          public List<java.net.Proxy> select(java.net.URI uri) {
+                            return List.of(java.net.Proxy.NO_PROXY);
+                          }
+
+                          @Override
+                          public void connectFailed(
+                              java.net.URI uri, java.net.SocketAddress sa, IOException e) {}
+                        })))
+        .contains("proxy selector");
+    assertThat(reason(b -> b.dns(new AsyncDns()))).contains("Dns");
+  }
+
+  @Test
+  void aLimitOfTheApplicationsOrObservationsKeepItOnTheDispatcher() {
+    assertThat(ClientCore.notOnCallerByDefault(PLAIN, 64, false)).contains("maxRequests(64)");
+    assertThat(ClientCore.notOnCallerByDefault(PLAIN, 256, true)).contains("CallObserver");
+    assertThat(ClientCore.notOnCallerByDefault(null, 255, false)).contains("maxRequests");
+    assertThat(ClientCore.notOnCallerByDefault(null, 256, true)).contains("CallObserver");
+  }
+
+  @Test
+  void httpsRunsOnTheCallerOnlyWithoutHttp2AndWithTheJdksTls() throws Exception {
+    OkHttpClient http11 = PLAIN.newBuilder().protocols(List.of(Protocol.HTTP_1_1)).build();
+    assertThat(ClientCore.httpsOnCaller(http11)).isTrue();
+    // OkHttp offers HTTP/2 by default, which ALPN may choose.
+    assertThat(ClientCore.httpsOnCaller(PLAIN)).isFalse();
+    HostnameVerifier any = (host, session) -> true;
+    assertThat(ClientCore.httpsOnCaller(http11.newBuilder().hostnameVerifier(any).build()))
+        .isFalse();
+    javax.net.ssl.X509TrustManager trustAll =
+        new javax.net.ssl.X509TrustManager() {
+          @Override
+          public void checkClientTrusted(java.security.cert.X509Certificate[] chain, String a) {}
+
+          @Override
+          public void checkServerTrusted(java.security.cert.X509Certificate[] chain, String a) {}
+
+          @Override
+          public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+            return new java.security.cert.X509Certificate[0];
+          }
+        };
+    javax.net.ssl.SSLContext tls = javax.net.ssl.SSLContext.getInstance("TLS");
+    tls.init(null, new javax.net.ssl.TrustManager[] {trustAll}, null);
+    assertThat(
+            ClientCore.httpsOnCaller(
+                http11.newBuilder().sslSocketFactory(tls.getSocketFactory(), trustAll).build()))
+        .isFalse();
+    // The JDK's own trust manager (as for a trust store of the application's) is fine.
+    javax.net.ssl.TrustManagerFactory tmf =
+        javax.net.ssl.TrustManagerFactory.getInstance(
+            javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+    tmf.init((java.security.KeyStore) null);
+    javax.net.ssl.X509TrustManager jdk = (javax.net.ssl.X509TrustManager) tmf.getTrustManagers()[0];
+    javax.net.ssl.SSLContext jdkTls = javax.net.ssl.SSLContext.getInstance("TLS");
+    jdkTls.init(null, new javax.net.ssl.TrustManager[] {jdk}, null);
+    assertThat(
+            ClientCore.httpsOnCaller(
+                http11.newBuilder().sslSocketFactory(jdkTls.getSocketFactory(), jdk).build()))
+        .isTrue();
+  }
+
+  private static @Nullable String reason(UnaryOperator<OkHttpClient.Builder> change) {
+    return ClientCore.notOnCallerByDefault(change.apply(PLAIN.newBuilder()).build(), 256, false);
+  }
+
+  /** A Dns that answers through OkHttp's asynchronous API (newCall) rather than by lookup. */
+  private static final class AsyncDns implements Dns {
+    @Override
+    public List<InetAddress> lookup(String hostname) {
+      return List.of(InetAddress.getLoopbackAddress());
+    }
+
+    @Override
+    public Dns.Call newCall(Dns.Request request) {
+      return new Dns.Call() {
+        private volatile boolean canceled;
+
+        @Override
+        public Dns.Request getRequest() {
+          return request;
+        }
+
+        @Override
+        public void enqueue(Dns.Callback callback) {
+          callback.onFailure(this, new UnknownHostException(request.hostname()));
+        }
+
+        @Override
+        public void cancel() {
+          canceled = true;
+        }
+
+        @Override
+        public boolean isCanceled() {
+          return canceled;
+        }
+      };
+    }
+  }
+
+  // ---- Which thread runs the first attempt, seen on a server that never answers ----
+
+  /** Takes connections, reads what comes, never answers. */
+  private static final class Silent implements AutoCloseable {
+    final ServerSocket server;
+    final CountDownLatch bytesArrived = new CountDownLatch(1);
+    final List<Socket> held = new CopyOnWriteArrayList<>();
+
+    Silent() throws IOException {
+      server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+      Thread t =
+          new Thread(
+              () -> {
+                try {
+                  while (true) {
+                    Socket s = server.accept();
+                    held.add(s);
+                    Thread r =
+                        new Thread(
+                            () -> {
+                              try (InputStream in = s.getInputStream()) {
+                                while (in.read() >= 0) {
+                                  bytesArrived.countDown();
+                                }
+                              } catch (IOException e) {
+                                // closed
+                              }
+                            },
+                            "silent-reader");
+                    r.setDaemon(true);
+                    r.start();
+                  }
+                } catch (IOException e) {
+                  // closed by the test
+                }
+              },
+              "silent-accept");
+      t.setDaemon(true);
+      t.start();
+    }
+
+    String url(String scheme) {
+      return scheme + "://127.0.0.1:" + server.getLocalPort();
+    }
+
+    @Override
+    public void close() throws IOException {
+      server.close();
+      for (Socket s : held) {
+        s.close();
+      }
+    }
+  }
+
+  /**
+   * Starts the call on a thread of its own, waits until its first bytes reach the silent server,
+   * and returns whether that thread was then in OkHttp's {@code execute()} itself; then cancels the
+   * call and waits for the thread to end.
+   */
+  private static boolean runsOnCaller(
+      String scheme,
+      UnaryOperator<FailoverClient.Builder> configure,
+      @Nullable EventListener callListener)
+      throws Exception {
+    try (Silent silent = new Silent();
+        FailoverClient client =
+            configure
+                .apply(
+                    FailoverClient.builder()
+                        .service("silent")
+                        .home("r", "z")
+                        .endpoint(silent.url(scheme), "r", "z")
+                        .deadline(Duration.ofSeconds(60))
+                        .attemptTimeout(Duration.ofSeconds(60))
+                        .hedging(HedgePolicy.off())
+                        .healthCheck(HealthCheck.off()))
+                .build()) {
+      Call call = client.newCall(new Request.Builder().url(scheme + "://silent/x").build());
+      if (callListener != null) {
+        call.addEventListener(callListener);
+      }
+      List<Throwable> ended = new CopyOnWriteArrayList<>();
+      Thread caller =
+          new Thread(
+              () -> {
+                try (Response r = call.execute()) {
+                  ended.add(new AssertionError("answered " + r.code()));
+                } catch (Throwable t) {
+                  ended.add(t);
+                }
+              },
+              "test-caller");
+      caller.start();
+      try {
+        assertThat(silent.bytesArrived.await(30, TimeUnit.SECONDS))
+            .as("the attempt reached the server")
+            .isTrue();
+        boolean inOkHttp = false;
+        for (StackTraceElement e : caller.getStackTrace()) {
+          if (e.getClassName().equals("okhttp3.internal.connection.RealCall")
+              && e.getMethodName().equals("execute")) {
+            inOkHttp = true;
+          }
+        }
+        return inOkHttp;
+      } finally {
+        call.cancel();
+        caller.join(TimeUnit.SECONDS.toMillis(30));
+        assertThat(caller.isAlive()).as("the caller returned once cancelled").isFalse();
+        assertThat(ended).hasSize(1);
+        assertThat(ended.get(0)).isInstanceOf(IOException.class);
+      }
+    }
+  }
+
+  @Test
+  void byDefaultACleartextFirstAttemptRunsOnTheCallersThread() throws Exception {
+    assertThat(runsOnCaller("http", b -> b, null)).isTrue();
+  }
+
+  @Test
+  void falseHandsItToTheDispatcher() throws Exception {
+    assertThat(runsOnCaller("http", b -> b.callerRunsFirstAttempt(false), null)).isFalse();
+  }
+
+  @Test
+  void aLimitOfTheApplicationsHandsItToTheDispatcher() throws Exception {
+    assertThat(runsOnCaller("http", b -> b.maxRequests(64), null)).isFalse();
+  }
+
+  @Test
+  void anInterceptorHandsItToTheDispatcherUnlessTheApplicationChoseTheCaller() throws Exception {
+    OkHttpClient intercepting =
+        new OkHttpClient.Builder().addInterceptor(chain -> chain.proceed(chain.request())).build();
+    assertThat(runsOnCaller("http", b -> b.okHttpClient(intercepting), null)).isFalse();
+    assertThat(
+            runsOnCaller(
+                "http", b -> b.okHttpClient(intercepting).callerRunsFirstAttempt(true), null))
+        .isTrue();
+  }
+
+  @Test
+  void aCallWithAListenerOfItsOwnHandsItToTheDispatcher() throws Exception {
+    assertThat(runsOnCaller("http", b -> b, new EventListener() {})).isFalse();
+  }
+
+  @Test
+  void httpsRunsOnTheCallerOnlyWhereHttp2IsNotOffered() throws Exception {
+    // The silent server never answers the client's hello: the attempt waits in its handshake.
+    assertThat(runsOnCaller("https", b -> b, null)).isFalse();
+    OkHttpClient http11 = new OkHttpClient.Builder().protocols(List.of(Protocol.HTTP_1_1)).build();
+    try {
+      assertThat(runsOnCaller("https", b -> b.okHttpClient(http11), null)).isTrue();
+    } finally {
+      http11.connectionPool().evictAll();
+    }
+  }
+
+  // ---- A lookup of an attempt on the caller's thread ----
+
+  @Test
+  void aLookupOfTheCallersAttemptRunsOnTheClientsThreadAndAHungOneEndsWithItsAttempt()
+      throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    List<String> lookupThreads = new CopyOnWriteArrayList<>();
+    Dns dns =
+        host -> {
+          lookupThreads.add(Thread.currentThread().getName());
+          if (host.startsWith("hung.")) {
+            try {
+              release.await(60, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+          return List.of(InetAddress.getLoopbackAddress());
+        };
+    OkHttpClient app = new OkHttpClient.Builder().dns(dns).build();
+    com.github.tomakehurst.wiremock.WireMockServer answering =
+        new com.github.tomakehurst.wiremock.WireMockServer(
+            com.github.tomakehurst.wiremock.core.WireMockConfiguration.options()
+                .dynamicPort()
+                .bindAddress("127.0.0.1"));
+    answering.start();
+    try (Silent silent = new Silent()) {
+      answering.stubFor(
+          com.github.tomakehurst.wiremock.client.WireMock.any(
+                  com.github.tomakehurst.wiremock.client.WireMock.anyUrl())
+              .willReturn(com.github.tomakehurst.wiremock.client.WireMock.ok("fine")));
+      List<Endpoint> endpoints = new ArrayList<>();
+      endpoints.add(
+          Endpoint.of("http://hung.test:" + silent.server.getLocalPort(), Locality.of("r", "a")));
+      endpoints.add(Endpoint.of("http://fine.test:" + answering.port(), Locality.of("r", "b")));
+      Zones3.Recorder events = new Zones3.Recorder();
+      try (FailoverClient client =
+          FailoverClient.builder()
+              .service("dns")
+              .home("r", "a")
+              .endpoints(endpoints)
+              .okHttpClient(app)
+              .attemptTimeout(Duration.ofSeconds(1))
+              .deadline(Duration.ofSeconds(30))
+              .hedging(HedgePolicy.off())
+              .healthCheck(HealthCheck.off())
+              .listener(events)
+              .build()) {
+        long start = System.nanoTime();
+        try (Response r =
+            client.newCall(new Request.Builder().url("http://dns/x").build()).execute()) {
+          assertThat(r.code()).isEqualTo(200);
+        } finally {
+          release.countDown();
+        }
+        // The hung lookup would have held the caller 60 s, the deadline 30 s.
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(20));
+        String me = Thread.currentThread().getName();
+        // The first attempt's on one of the client's threads for the caller; the retry's on the
+        // dispatcher's thread that runs it (which OkHttp names after the call).
+        assertThat(lookupThreads).hasSize(2).doesNotContain(me);
+        assertThat(lookupThreads.get(0)).startsWith("failover-dns-io-");
+        List<Attempt> attempts = events.attempts();
+        assertThat(attempts).hasSize(2);
+        assertThat(attempts.get(0).endpoint().locality().zone()).isEqualTo("a");
+        assertThat(attempts.get(0).outcome()).isEqualTo(Outcome.CONNECT_FAILED);
+        assertThat(attempts.get(1).outcome()).isEqualTo(Outcome.SUCCESS);
+        assertThat(silent.held).isEmpty();
+      }
+    } finally {
+      app.connectionPool().evictAll();
+      answering.stop();
+    }
+  }
+
+  @Test
+  void aCallerInterruptedWhileItsLookupRunsGetsAnInterruptedIoException() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    Dns dns =
+        host -> {
+          try {
+            release.await(60, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          return List.of(InetAddress.getLoopbackAddress());
+        };
+    OkHttpClient app = new OkHttpClient.Builder().dns(dns).build();
+    try (FailoverClient client =
+        FailoverClient.builder()
+            .service("dns")
+            .home("r", "a")
+            .endpoint("http://hung.test:9", "r", "a")
+            .okHttpClient(app)
+            .deadline(Duration.ofSeconds(30))
+            .build()) {
+      Call call = client.newCall(new Request.Builder().url("http://dns/x").build());
+      Thread.currentThread().interrupt();
+      try {
+        assertThatThrownBy(call::execute).isInstanceOf(java.io.InterruptedIOException.class);
+        assertThat(Thread.currentThread().isInterrupted()).as("interrupt flag kept").isTrue();
+      } finally {
+        boolean unused = Thread.interrupted();
+        release.countDown();
+      }
+      assertThat(call.isCanceled()).isTrue();
+    }
+  }
+}
