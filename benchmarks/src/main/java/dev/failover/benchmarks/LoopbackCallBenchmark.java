@@ -31,12 +31,13 @@ import org.openjdk.jmh.annotations.Threads;
 /**
  * A whole GET over loopback to a tiny local HTTP/1.1 server (the JDK's {@code HttpServer}, 4
  * threads, TCP_NODELAY, 2-byte body, keep-alive), through a bare {@link OkHttpClient} and through a
- * {@link FailoverClient} with one endpoint and default settings (each with its own connection
- * pool), and through the same client with {@code callerRunsFirstAttempt(true)} (first attempts on
- * the caller's thread), on 1 and on 4 threads, bare OkHttp with a call timeout (as every SDK
- * attempt has one), and bare OkHttp without socket read and write timeouts (as the SDK's attempts
- * run where their own timeout is the shorter). Throughput mode gives calls per second; sample mode
- * gives p50 and p99.
+ * {@link FailoverClient} with one endpoint and default settings (each with its own connection pool;
+ * by default its first attempts run on the caller's thread over HTTP, and are handed to the
+ * dispatcher over HTTPS, where its client offers HTTP/2), and through the same client with {@code
+ * callerRunsFirstAttempt(true)} (first attempts on the caller's thread), on 1 and on 4 threads,
+ * bare OkHttp with a call timeout (as every SDK attempt has one), and bare OkHttp without socket
+ * read and write timeouts (as the SDK's attempts run where their own timeout is the shorter).
+ * Throughput mode gives calls per second; sample mode gives p50 and p99.
  *
  * <p>Run with:
  *
