@@ -355,6 +355,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
    * deadline) ends it; a hedge or the call's end cancels it.
    */
   private void runOnCallersThread(InFlight f) {
+    f.tag.onCaller = true; // before OkHttp runs it, on this thread (a lookup then moves off it)
     Call c = newAttemptCall(f);
     if (c == null) {
       return;
@@ -712,7 +713,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     core.attempts.increment();
     if (callerRuns && kind == Attempt.Kind.FIRST) {
       callerRuns = false;
-      if (core.callerRuns(attemptRequest.isHttps(), !listeners.isEmpty())) {
+      if (core.callerRuns(attemptRequest.isHttps(), !listeners.isEmpty(), attemptRequest.body())) {
         callerAttempt = f; // execute() runs it on the caller's thread, after the lock
         firstRunByCaller = true;
         return;
@@ -889,10 +890,16 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
           disarm(call);
         }
 
-        /** Which attempt the lookup OkHttp asks for next on this thread is for (CallerDns). */
+        /**
+         * The lookup OkHttp asks for next on this thread is for an attempt on its caller's thread:
+         * CallerDns runs it on one of the client's.
+         */
         @Override
         public void dnsStart(Call call, String domainName) {
-          CallerDns.LOOKING_UP.set(call);
+          ClientCore.AttemptTag tag = call.request().tag(ClientCore.AttemptTag.KEY);
+          if (tag != null && tag.onCaller) {
+            CallerDns.LOOKING_UP.set(call);
+          }
         }
 
         /**

@@ -4,46 +4,53 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.function.Predicate;
 import okhttp3.Dns;
 import org.jspecify.annotations.Nullable;
 
 /**
  * The application's {@code Dns} (or {@link Dns#SYSTEM}) on a client whose first attempts may run on
  * the caller's thread: a lookup is the one step of such an attempt that OkHttp's cancel cannot end
- * (the JDK's resolver blocks in native code, for as long as the system's resolver retries). On a
- * thread of the caller's, the lookup runs on one of the client's threads instead, and the caller
- * waits for it only while the attempt is not cancelled: the attempt's timeout, the call's end or
- * deadline and {@code Call.cancel()} all end the wait within {@link #POLL_NANOS}, the attempt then
- * failing as OkHttp fails a cancelled one. On the client's own threads (attempts handed to the
- * dispatcher, probes) the lookup runs where it is, as before: there the caller's own timed wait
- * bounds the call.
+ * (the JDK's resolver blocks in native code, for as long as the system's resolver retries). For an
+ * attempt that runs on the thread that called {@code execute()}, the lookup runs on one of the
+ * client's threads instead, and the caller waits for it only while the attempt is not cancelled:
+ * the attempt's timeout, the call's end or deadline and {@code Call.cancel()} all end the wait
+ * within {@link #POLL_NANOS}, the attempt then failing as OkHttp fails a cancelled one. Callers
+ * that look up the same host at once share one lookup, so a resolver that does not answer holds one
+ * of the client's threads per host, not one per call. Other attempts (handed to the dispatcher,
+ * probes) look up where they run, as before: there the caller's own timed wait bounds the call.
  *
  * <p>Which attempt a lookup is for: OkHttp tells the attempt's listeners {@code dnsStart} on the
- * same thread just before it asks the {@code Dns} ({@link CallStateMachine#ATTEMPT_END} notes the
- * call in {@link #LOOKING_UP}); a lookup with no call noted runs where it is. Only lookups pay for
- * this (a connection from the pool needs none; an IP-literal host never reaches a {@code Dns}).
+ * same thread just before it asks the {@code Dns}; {@link CallStateMachine#ATTEMPT_END} notes the
+ * call in {@link #LOOKING_UP} there if the attempt runs on its caller's thread. Only lookups pay
+ * for this (a connection from the pool needs none; an IP-literal host never reaches a {@code Dns}).
+ *
+ * <p>Two of these are equal when they wrap the same {@code Dns}: OkHttp pools connections by
+ * address, {@code Dns} included, and the clients a {@code reconfigure} makes, or several clients on
+ * one {@code OkHttpClient}, share its pool.
  */
 final class CallerDns implements Dns {
   /** How often a waiting caller looks whether its attempt was cancelled meanwhile. */
   static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
-  /** The attempt whose lookup is about to start on this thread, from its {@code dnsStart}. */
+  /** The caller's attempt whose lookup is about to start on this thread, from its dnsStart. */
   static final ThreadLocal<okhttp3.@Nullable Call> LOOKING_UP = new ThreadLocal<>();
 
   private final Dns delegate;
   private final Executor executor;
-  private final Predicate<Thread> ownThread;
 
-  CallerDns(Dns delegate, Executor executor, Predicate<Thread> ownThread) {
+  /** Lookups running for callers, by host name; each removed as it ends. */
+  private final ConcurrentHashMap<String, CompletableFuture<List<InetAddress>>> running =
+      new ConcurrentHashMap<>();
+
+  CallerDns(Dns delegate, Executor executor) {
     this.delegate = delegate;
     this.executor = executor;
-    this.ownThread = ownThread;
   }
 
   /** Whether {@code dns} answers through {@code lookup}, OkHttp's default for its newer API. */
@@ -51,8 +58,8 @@ final class CallerDns implements Dns {
     return isLookupCall(dns.newCall(new Dns.Request("failover.invalid", 80)));
   }
 
-  private static boolean isLookupCall(Dns.Call call) {
-    return call.getClass().getName().equals("okhttp3.internal.dns.LookupDnsCall");
+  private static boolean isLookupCall(Dns.@Nullable Call call) {
+    return call != null && call.getClass().getName().equals("okhttp3.internal.dns.LookupDnsCall");
   }
 
   @Override
@@ -68,8 +75,8 @@ final class CallerDns implements Dns {
       // OkHttp then calls lookup() on this thread.
       return Dns.super.newCall(request);
     }
-    // The application's own asynchronous Dns: OkHttp runs it as it is (such a client is never
-    // classified safe for the caller's thread by default; see ClientCore.callerRunsByDefault).
+    // The application's own asynchronous Dns, which OkHttp runs as it is (by default a client
+    // with one runs no attempt on the caller's thread: ClientCore.notOnCallerByDefault).
     LOOKING_UP.remove();
     return theirs;
   }
@@ -78,20 +85,12 @@ final class CallerDns implements Dns {
   public List<InetAddress> lookup(String hostname) throws UnknownHostException {
     okhttp3.Call attempt = LOOKING_UP.get();
     LOOKING_UP.remove();
-    Thread current = Thread.currentThread();
-    if (attempt == null || ownThread.test(current)) {
+    if (attempt == null) {
       return delegate.lookup(hostname);
     }
-    CompletableFuture<List<InetAddress>> answer = new CompletableFuture<>();
+    CompletableFuture<List<InetAddress>> answer;
     try {
-      executor.execute(
-          () -> {
-            try {
-              answer.complete(delegate.lookup(hostname));
-            } catch (Throwable t) {
-              answer.completeExceptionally(t);
-            }
-          });
+      answer = running.computeIfAbsent(hostname, this::start);
     } catch (RejectedExecutionException e) {
       // The client is closing: its calls are being cancelled.
       throw unknown(hostname, "the client is closed", e);
@@ -106,12 +105,15 @@ final class CallerDns implements Dns {
       } catch (InterruptedException e) {
         // The caller's thread was interrupted: the flag stays for the SDK to see (as it sees an
         // interrupt while OkHttp reads), and the attempt fails.
-        current.interrupt();
+        Thread.currentThread().interrupt();
         throw unknown(hostname, "interrupted while its lookup ran", e);
       } catch (ExecutionException e) {
         Throwable cause = e.getCause();
         if (cause instanceof UnknownHostException u) {
-          throw u;
+          // A copy: the one failure is shared by the callers that waited for it.
+          UnknownHostException copy = new UnknownHostException(u.getMessage());
+          copy.initCause(u);
+          throw copy;
         }
         if (cause instanceof RuntimeException r) {
           throw r;
@@ -124,6 +126,22 @@ final class CallerDns implements Dns {
     }
   }
 
+  /** Starts a lookup of {@code hostname} on one of the client's threads. */
+  private CompletableFuture<List<InetAddress>> start(String hostname) {
+    CompletableFuture<List<InetAddress>> answer = new CompletableFuture<>();
+    executor.execute(
+        () -> {
+          try {
+            answer.complete(delegate.lookup(hostname));
+          } catch (Throwable t) {
+            answer.completeExceptionally(t);
+          } finally {
+            running.remove(hostname, answer);
+          }
+        });
+    return answer;
+  }
+
   private static UnknownHostException unknown(
       String hostname, String why, @Nullable Throwable cause) {
     UnknownHostException e = new UnknownHostException(hostname + ": " + why);
@@ -131,6 +149,16 @@ final class CallerDns implements Dns {
       e.initCause(cause);
     }
     return e;
+  }
+
+  @Override
+  public boolean equals(@Nullable Object o) {
+    return o instanceof CallerDns other && delegate.equals(other.delegate);
+  }
+
+  @Override
+  public int hashCode() {
+    return delegate.hashCode();
   }
 
   @Override

@@ -290,10 +290,23 @@ final class ClientCore implements Closeable {
       // endpoint, and OkHttp would carry cookies and custom credential headers there.
       CookieJar cookieJar = base == null ? CookieJar.NO_COOKIES : base.cookieJar();
       Interceptor attemptInterceptor = watching == null ? null : watching.attemptInterceptor();
-      // Lookups of attempts on the callers' threads run on the client's (see CallerDns).
-      b.dns(
-          new CallerDns(
-              base == null ? Dns.SYSTEM : base.dns(), dispatcherExecutor, this::ownsThread));
+      Boolean chosen = settings.callerRunsFirstAttempt();
+      this.callerRunsForced = chosen != null && chosen;
+      this.notOnCaller =
+          chosen != null
+              ? (chosen ? null : "callerRunsFirstAttempt(false)")
+              : notOnCallerByDefault(base, settings.maxRequests(), settings.listeners());
+      if (chosen == null && notOnCaller != null) {
+        org.slf4j.LoggerFactory.getLogger(ClientCore.class)
+            .debug(
+                "[{}] first attempts of execute() go through the dispatcher: {}",
+                settings.service(),
+                notOnCaller);
+      }
+      if (notOnCaller == null) {
+        // Lookups of attempts on the callers' threads run on the client's (see CallerDns).
+        b.dns(new CallerDns(base == null ? Dns.SYSTEM : base.dns(), dispatcherExecutor));
+      }
       b.dispatcher(dispatcher)
           .addInterceptor(
               new SeenCapture(
@@ -326,20 +339,7 @@ final class ClientCore implements Closeable {
           TimeUnit.MILLISECONDS.toNanos(
               Math.min(read > 0 ? read : Long.MAX_VALUE, write > 0 ? write : Long.MAX_VALUE));
       this.httpsTunnels = httpsTunnels(retrying);
-      Boolean chosen = settings.callerRunsFirstAttempt();
-      this.callerRunsForced = chosen != null && chosen;
-      this.notOnCaller =
-          chosen != null
-              ? (chosen ? null : "callerRunsFirstAttempt(false)")
-              : notOnCallerByDefault(base, settings.maxRequests(), watching != null);
       this.httpsOnCaller = notOnCaller == null && (callerRunsForced || httpsOnCaller(retrying));
-      if (chosen == null && notOnCaller != null) {
-        org.slf4j.LoggerFactory.getLogger(ClientCore.class)
-            .debug(
-                "[{}] first attempts of execute() go through the dispatcher: {}",
-                settings.service(),
-                notOnCaller);
-      }
       this.priorKnowledge = retrying.protocols().contains(okhttp3.Protocol.H2_PRIOR_KNOWLEDGE);
       if (read == 0 && write == 0) {
         this.retryingUntimed = retrying;
@@ -495,40 +495,83 @@ final class ClientCore implements Closeable {
   /**
    * Whether the first attempt of an {@code execute()} (which {@link #callerRunsFirstAttempt} let
    * run on the caller's thread) runs there: always where the application chose so; by default, not
-   * for a call with {@code EventListener}s of its own (the application's code, which may block
-   * where OkHttp's cancel cannot reach), nor over HTTPS unless {@link #httpsOnCaller} and no HTTP
-   * proxy's tunnel can be on the way now (a cancel between the TCP connect and the proxy's {@code
-   * CONNECT} closes nothing; see {@link #attemptClient}).
+   * for a call with {@code EventListener}s of its own or a request body that is not held in memory
+   * (the application's code, which may block where OkHttp's cancel cannot reach), nor over HTTPS
+   * unless {@link #httpsOnCaller} and no HTTP proxy's tunnel can be on the way now (a cancel
+   * between the TCP connect and the proxy's {@code CONNECT} closes nothing; see {@link
+   * #attemptClient}).
    */
-  boolean callerRuns(boolean https, boolean callListeners) {
+  boolean callerRuns(
+      boolean https,
+      boolean callListeners,
+      okhttp3.@org.jspecify.annotations.Nullable RequestBody body) {
     if (callerRunsForced) {
       return true;
     }
-    return !callListeners && (!https || (httpsOnCaller && noTunnel()));
+    return !callListeners
+        && (body == null || inMemory(body))
+        && (!https || (httpsOnCaller && noTunnel()));
+  }
+
+  /**
+   * Whether writing {@code body} runs no code of the application's and reads from nothing that can
+   * block: OkHttp's bodies of a string, bytes or a {@code ByteString}, a form, and a multipart body
+   * of such parts. (A file, a file descriptor, an okio file system or a body class of the
+   * application's may block where OkHttp's cancel cannot reach.)
+   */
+  static boolean inMemory(okhttp3.RequestBody body) {
+    if (body instanceof okhttp3.FormBody) {
+      return true;
+    }
+    if (body instanceof okhttp3.MultipartBody multipart) {
+      for (okhttp3.MultipartBody.Part part : multipart.parts()) {
+        if (!inMemory(part.body())) {
+          return false;
+        }
+      }
+      return true;
+    }
+    String kind = body.getClass().getName();
+    // RequestBody.create / toRequestBody of a ByteString ($1), of bytes or a string ($3).
+    return kind.equals("okhttp3.RequestBody$Companion$toRequestBody$1")
+        || kind.equals("okhttp3.RequestBody$Companion$toRequestBody$3");
   }
 
   /**
    * Why, by default, no first attempt of this client's calls may run on the caller's thread; null
    * if they may. A first attempt runs there only where every step of it ends when OkHttp cancels it
-   * (its timeout, the call's end or deadline, the caller's {@code cancel()}), so that no caller is
-   * held past its deadline, which is what handing it to the dispatcher guarantees otherwise: no
-   * code of the application's on the attempt's path (interceptors, a cache, cookies,
-   * authenticators, an {@code EventListener} factory, a proxy selector or socket factory of its
-   * own, an asynchronous {@code Dns}; a lookup through a {@code Dns} that answers by {@code
-   * lookup}, the JDK's included, runs on a thread of the client's: {@link CallerDns}), OkHttp's
-   * fast fallback (a cancel that the TCP connect's step misses is then seen within 250 ms), no
-   * HTTP/2 over cleartext (one stream's write can wait, past its cancel, behind another's on a full
-   * socket), no observations' handlers, and {@code maxRequests} left at its default ({@code
-   * maxRequests} bounds the attempts on the dispatcher: one set on purpose bounds them all, as
-   * before).
+   * (its timeout, the call's end or deadline, the caller's {@code cancel()}), and where the code
+   * the call's end runs on that thread is the SDK's, so that no caller is held past its deadline,
+   * which is what handing it to the dispatcher guarantees otherwise: no code of the application's
+   * on the attempt's path (interceptors, a cache, cookies, authenticators, an {@code EventListener}
+   * factory, a proxy selector or socket factory of its own, an asynchronous {@code Dns}; a lookup
+   * through a {@code Dns} that answers by {@code lookup}, the JDK's included, runs on a thread of
+   * the client's: {@link CallerDns}), no {@code FailoverListener} of the application's (the thread
+   * that ends a call tells the listeners; the SDK's own meters and the starter's planned shifts
+   * never wait), OkHttp's fast fallback (a cancel that the TCP connect's step misses is then seen
+   * within 250 ms), no HTTP/2 over cleartext (one stream's write can wait, past its cancel, behind
+   * another's on a full socket), and {@code maxRequests} left at its default ({@code maxRequests}
+   * bounds the attempts on the dispatcher: one set on purpose bounds them all, as before).
    */
   static @org.jspecify.annotations.Nullable String notOnCallerByDefault(
-      @org.jspecify.annotations.Nullable OkHttpClient base, int maxRequests, boolean observed) {
+      @org.jspecify.annotations.Nullable OkHttpClient base,
+      int maxRequests,
+      java.util.List<dev.failover.FailoverListener> listeners) {
     if (maxRequests != FailoverClient.DEFAULT_MAX_REQUESTS) {
       return "maxRequests(" + maxRequests + ") bounds every attempt";
     }
-    if (observed) {
-      return "a CallObserver's handlers run on every attempt";
+    for (dev.failover.FailoverListener l : listeners) {
+      if (l instanceof CallObserver) {
+        return "the FailoverObservations listener's handlers run on every attempt";
+      }
+      if (!(l instanceof Events.ClientListener)
+          && !l.getClass()
+              .getName()
+              .equals("dev.failover.spring.boot.autoconfigure.PlannedShifts")) {
+        return "a FailoverListener of the application's ("
+            + l.getClass().getName()
+            + ") is told on the thread that ends a call";
+      }
     }
     if (base == null) {
       return null;
@@ -592,7 +635,9 @@ final class ClientCore implements Closeable {
    * Whether, by default, HTTPS first attempts of {@code client} may run on the caller's thread: not
    * where it may speak HTTP/2 (ALPN may choose it), nor with a TLS set-up of the application's that
    * may block (a trust manager or hostname verifier that is not the JDK's or OkHttp's; the JDK's
-   * revocation checks, which fetch over the network).
+   * revocation checks and its fetching of missing issuers, which go over the network). Not seen
+   * here: revocation checks set up through the trust manager's own parameters, and a key manager of
+   * the application's in its {@code SSLContext} (docs/configuration.md says to choose false there).
    */
   static boolean httpsOnCaller(OkHttpClient client) {
     if (client.protocols().contains(okhttp3.Protocol.HTTP_2)) {
@@ -611,7 +656,8 @@ final class ClientCore implements Closeable {
             .getClass()
             .getName()
             .equals("okhttp3.internal.tls.OkHostnameVerifier")
-        && !Boolean.getBoolean("com.sun.net.ssl.checkRevocation");
+        && !Boolean.getBoolean("com.sun.net.ssl.checkRevocation")
+        && !Boolean.getBoolean("com.sun.security.enableAIAcaIssuers");
   }
 
   boolean isClosed() {
@@ -1235,6 +1281,12 @@ final class ClientCore implements Closeable {
 
     /** Whether OkHttp may resend the attempt: an idempotent request with a replayable body. */
     final boolean idempotent;
+
+    /**
+     * Whether the attempt runs on the thread that called {@code execute()} (set by that thread
+     * before it runs the attempt, read by it in {@code dnsStart}; see {@link CallerDns}).
+     */
+    boolean onCaller;
 
     private volatile int transmissions;
     private volatile int silentRetries;

@@ -48,12 +48,12 @@ final class FailoverCall implements Call {
   }
 
   /**
-   * Runs the call and waits for its result, never longer than its deadline: every attempt runs on
-   * the client's dispatcher (so {@code maxRequests} bounds them, and a blocking DNS lookup or
-   * interceptor cannot hold the caller past the deadline), and the caller's own timed wait ends the
-   * call at its deadline. With {@code callerRunsFirstAttempt}, the first attempt runs on the
-   * caller's thread first, bounded by its attempt timeout, and those two guarantees do not hold for
-   * it.
+   * Runs the call and waits for its result, never longer than its deadline. The first attempt runs
+   * on the caller's thread where every step of it ends when OkHttp cancels it (see {@code
+   * FailoverClient.Builder.callerRunsFirstAttempt}), bounded by its attempt timeout; every other
+   * attempt runs on the client's dispatcher, and the caller's own timed wait ends the call at its
+   * deadline. With {@code callerRunsFirstAttempt(true)} the first attempt always runs on the
+   * caller's thread, and code of the application's that blocks in it can hold the caller.
    */
   @Override
   public Response execute() throws IOException {

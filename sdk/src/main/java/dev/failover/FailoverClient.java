@@ -1607,8 +1607,12 @@ public final class FailoverClient implements Call.Factory, Closeable {
      * OkHttp's silent retries and charges them to the retry budget; it turns OkHttp's silent
      * retries off for non-idempotent requests (including the resend of a 503 with {@code
      * Retry-After: 0}), and it does not follow redirects (a 3xx is returned to the caller), since a
-     * redirect could carry credentials to a host that is not a configured endpoint. A pool given
-     * here belongs to its owner and is not emptied by {@code close()}. Default: a new client.
+     * redirect could carry credentials to a host that is not a configured endpoint. Where first
+     * attempts may run on the caller's thread (see {@link #callerRunsFirstAttempt}), its {@code
+     * Dns} is asked through a wrapper of the SDK's, which moves the callers' lookups to the
+     * client's threads; OkHttp pools connections by address, {@code Dns} included, so calls you
+     * make directly on this client then share no pooled connection with the SDK's attempts. A pool
+     * given here belongs to its owner and is not emptied by {@code close()}. Default: a new client.
      *
      * @param okHttpClient the client to build on
      * @return this builder
@@ -1869,8 +1873,11 @@ public final class FailoverClient implements Call.Factory, Closeable {
     }
 
     /**
-     * Sets the most attempts in flight at once across the client (and per endpoint host). Default
-     * 256; more wait in OkHttp's dispatcher queue, still bounded by their deadline.
+     * Sets the most attempts in flight at once on the client's dispatcher (and per endpoint host).
+     * Default 256; more wait in OkHttp's dispatcher queue, still bounded by their deadline. First
+     * attempts of {@code execute()} that run on the caller's thread (see {@link
+     * #callerRunsFirstAttempt}) are bounded by the calling threads instead; any value other than
+     * 256 hands them to the dispatcher too, unless {@code callerRunsFirstAttempt(true)}.
      *
      * @param maxRequests at least 1
      * @return this builder
@@ -1894,25 +1901,31 @@ public final class FailoverClient implements Call.Factory, Closeable {
      * deadline, the attempt timeout, hedges and cancellation work the same either way.
      *
      * <p>Unset (the default), the client runs a first attempt on the caller's thread only where
-     * every step of it ends when OkHttp cancels it, so that no caller is held past its deadline:
-     * the {@code OkHttpClient} has no interceptors, cache, cookie jar, authenticators or {@code
+     * every step of it ends when OkHttp cancels it and no code of the application's runs on that
+     * thread before {@code execute()} returns, so that no caller is held past its deadline: the
+     * {@code OkHttpClient} has no interceptors, cache, cookie jar, authenticators or {@code
      * EventListener} factory of yours, the JDK's socket factory and proxy selector (or a fixed
      * proxy, or none), OkHttp's fast fallback, no cleartext HTTP/2 and a {@code Dns} that answers
-     * by {@code lookup}; no {@code CallObserver} is among the listeners; {@code maxRequests} is
-     * left at its default; the call has no {@code EventListener} of its own; and, over HTTPS, the
-     * client does not offer HTTP/2 and uses the JDK's trust managers and OkHttp's hostname
-     * verifier, with no HTTP proxy's tunnel on the way. Elsewhere the attempt is handed to the
-     * dispatcher. A DNS lookup of an attempt on the caller's thread runs on one of the client's
-     * threads, and the caller waits for it only until the attempt is cancelled (its timeout, the
-     * call's deadline or end).
+     * by {@code lookup}; no {@link FailoverListener} of yours (the SDK's {@link FailoverMetrics} is
+     * fine; {@link FailoverObservations} is not: its handlers run on every attempt); {@code
+     * maxRequests} is left at 256; the call has no {@code EventListener} of its own and no request
+     * body but one held in memory (a string, bytes, a form, or a multipart body of those); and,
+     * over HTTPS, the client does not offer HTTP/2 and uses the JDK's trust managers and OkHttp's
+     * hostname verifier, with no HTTP proxy's tunnel on the way. Elsewhere the attempt is handed to
+     * the dispatcher. A DNS lookup of an attempt on the caller's thread runs on one of the client's
+     * threads (shared by the callers looking up the same host), and the caller waits for it only
+     * until the attempt is cancelled (its timeout, the call's deadline or end). Choose false for an
+     * HTTPS client whose {@code SSLContext} may block in its handshake where the SDK cannot see it:
+     * a key manager of yours (a hardware module, a vault), revocation checks set up in the trust
+     * manager's own parameters.
      *
      * <p>True runs every first attempt of {@code execute()} on the caller's thread whatever the
-     * client and the call have. The price: an interceptor or listener of yours that blocks where
-     * OkHttp's cancel cannot reach holds the caller past the deadline, as it would a bare OkHttp
-     * call, and {@code maxRequests} bounds only the attempts on the dispatcher (your calling
-     * threads bound the others, as with bare OkHttp). False hands every attempt to the dispatcher:
-     * the caller's own timed wait then ends the call at its deadline whatever the attempt does, and
-     * {@code maxRequests} bounds every attempt.
+     * client and the call have. The price: code of yours that blocks where OkHttp's cancel cannot
+     * reach (an interceptor, a listener, a request body that streams) holds the caller past the
+     * deadline, as it would a bare OkHttp call, and {@code maxRequests} bounds only the attempts on
+     * the dispatcher (your calling threads bound the others, as with bare OkHttp). False hands
+     * every attempt to the dispatcher: the caller's own timed wait then ends the call at its
+     * deadline whatever the attempt does, and {@code maxRequests} bounds every attempt.
      *
      * @param callerRuns true to run first attempts of {@code execute()} on the caller's thread,
      *     false to hand them to the dispatcher

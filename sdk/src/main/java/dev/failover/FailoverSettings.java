@@ -320,7 +320,7 @@ public final class FailoverSettings {
         + ", maxRequests="
         + maxRequests()
         + ", callerRunsFirstAttempt="
-        + callerRunsFirstAttempt().map(String::valueOf).orElse("default")
+        + callerRunsFirstAttempt().map(String::valueOf).orElse("unset")
         + ", discovery="
         + discovery()
         + ", endpointSource="

@@ -1,7 +1,6 @@
 package dev.failover;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -41,8 +40,8 @@ class CallerRunsByDefaultTest {
 
   @Test
   void aPlainClientAndTheSdksOwnRunOnTheCaller() {
-    assertThat(ClientCore.notOnCallerByDefault(null, 256, false)).isNull();
-    assertThat(ClientCore.notOnCallerByDefault(PLAIN, 256, false)).isNull();
+    assertThat(ClientCore.notOnCallerByDefault(null, 256, List.of())).isNull();
+    assertThat(ClientCore.notOnCallerByDefault(PLAIN, 256, List.of())).isNull();
     // What needs no code of the application's: a fixed proxy, OkHttp's null selector, a Dns that
     // answers by lookup (which the SDK moves off the caller's thread), timeouts.
     assertThat(
@@ -55,7 +54,7 @@ class CallerRunsByDefaultTest {
                     .readTimeout(Duration.ofSeconds(1))
                     .build(),
                 256,
-                false))
+                List.of()))
         .isNull();
   }
 
@@ -155,11 +154,82 @@ class CallerRunsByDefaultTest {
   }
 
   @Test
-  void aLimitOfTheApplicationsOrObservationsKeepItOnTheDispatcher() {
-    assertThat(ClientCore.notOnCallerByDefault(PLAIN, 64, false)).contains("maxRequests(64)");
-    assertThat(ClientCore.notOnCallerByDefault(PLAIN, 256, true)).contains("CallObserver");
-    assertThat(ClientCore.notOnCallerByDefault(null, 255, false)).contains("maxRequests");
-    assertThat(ClientCore.notOnCallerByDefault(null, 256, true)).contains("CallObserver");
+  void aLimitListenersOrObservationsOfTheApplicationsKeepItOnTheDispatcher() {
+    assertThat(ClientCore.notOnCallerByDefault(PLAIN, 64, List.of())).contains("maxRequests(64)");
+    assertThat(ClientCore.notOnCallerByDefault(null, 255, List.of())).contains("maxRequests");
+    FailoverListener observing = new Observing();
+    assertThat(ClientCore.notOnCallerByDefault(null, 256, List.of(observing)))
+        .contains("FailoverObservations");
+    // The thread that ends a call tells the listeners: the caller's, when it ran the attempt.
+    FailoverListener yours = new FailoverListener() {};
+    assertThat(ClientCore.notOnCallerByDefault(null, 256, List.of(yours)))
+        .contains("FailoverListener")
+        .contains(yours.getClass().getName());
+    // The SDK's own meters never wait.
+    FailoverMetrics metrics = new FailoverMetrics();
+    assertThat(ClientCore.notOnCallerByDefault(PLAIN, 256, List.of(metrics))).isNull();
+  }
+
+  /** A listener that watches calls, as FailoverObservations does. */
+  private static final class Observing implements FailoverListener, CallObserver {
+    @Override
+    public @Nullable Object callStarted(String service, Request request) {
+      return null;
+    }
+
+    @Override
+    public void callFinished(
+        @Nullable Object context, FailoverEvent.CallFinished event, @Nullable Throwable failure) {}
+  }
+
+  @Test
+  void onlyBodiesHeldInMemoryAreWrittenOnTheCallersThread() throws Exception {
+    okhttp3.MediaType json = okhttp3.MediaType.get("application/json");
+    assertThat(ClientCore.inMemory(okhttp3.RequestBody.create("{}", json))).isTrue();
+    assertThat(ClientCore.inMemory(okhttp3.RequestBody.create(new byte[] {1, 2}, json))).isTrue();
+    assertThat(ClientCore.inMemory(okhttp3.RequestBody.create(okio.ByteString.of((byte) 1), json)))
+        .isTrue();
+    assertThat(ClientCore.inMemory(new okhttp3.FormBody.Builder().add("a", "b").build())).isTrue();
+    assertThat(
+            ClientCore.inMemory(
+                new okhttp3.MultipartBody.Builder()
+                    .addFormDataPart("a", "b")
+                    .addPart(okhttp3.RequestBody.create("{}", json))
+                    .build()))
+        .isTrue();
+    java.io.File file = java.io.File.createTempFile("body", ".json");
+    file.deleteOnExit();
+    assertThat(ClientCore.inMemory(okhttp3.RequestBody.create(file, json))).isFalse();
+    okhttp3.RequestBody yours =
+        new okhttp3.RequestBody() {
+          @Override
+          public okhttp3.MediaType contentType() {
+            return json;
+          }
+
+          @Override
+          public void writeTo(okio.BufferedSink sink) throws IOException {
+            sink.writeUtf8("{}");
+          }
+        };
+    assertThat(ClientCore.inMemory(yours)).isFalse();
+    assertThat(
+            ClientCore.inMemory(
+                new okhttp3.MultipartBody.Builder()
+                    .addFormDataPart("a", "b")
+                    .addPart(yours)
+                    .build()))
+        .isFalse();
+  }
+
+  @Test
+  void theDnsWrappersOfOneDnsAreEqualSoThatClientsOnOnePoolShareItsConnections() {
+    Dns one = host -> List.of(InetAddress.getLoopbackAddress());
+    Dns other = host -> List.of(InetAddress.getLoopbackAddress());
+    assertThat(new CallerDns(one, Runnable::run)).isEqualTo(new CallerDns(one, Runnable::run));
+    assertThat(new CallerDns(one, Runnable::run).hashCode())
+        .isEqualTo(new CallerDns(one, Runnable::run).hashCode());
+    assertThat(new CallerDns(one, Runnable::run)).isNotEqualTo(new CallerDns(other, Runnable::run));
   }
 
   @Test
@@ -205,7 +275,8 @@ class CallerRunsByDefaultTest {
   }
 
   private static @Nullable String reason(UnaryOperator<OkHttpClient.Builder> change) {
-    return ClientCore.notOnCallerByDefault(change.apply(PLAIN.newBuilder()).build(), 256, false);
+    return ClientCore.notOnCallerByDefault(
+        change.apply(PLAIN.newBuilder()).build(), 256, List.of());
   }
 
   /** A Dns that answers through OkHttp's asynchronous API (newCall) rather than by lookup. */
@@ -307,6 +378,15 @@ class CallerRunsByDefaultTest {
       UnaryOperator<FailoverClient.Builder> configure,
       @Nullable EventListener callListener)
       throws Exception {
+    return runsOnCaller(scheme, configure, callListener, null);
+  }
+
+  private static boolean runsOnCaller(
+      String scheme,
+      UnaryOperator<FailoverClient.Builder> configure,
+      @Nullable EventListener callListener,
+      okhttp3.@Nullable RequestBody body)
+      throws Exception {
     try (Silent silent = new Silent();
         FailoverClient client =
             configure
@@ -320,7 +400,11 @@ class CallerRunsByDefaultTest {
                         .hedging(HedgePolicy.off())
                         .healthCheck(HealthCheck.off()))
                 .build()) {
-      Call call = client.newCall(new Request.Builder().url(scheme + "://silent/x").build());
+      Request.Builder request = new Request.Builder().url(scheme + "://silent/x");
+      if (body != null) {
+        request.put(body);
+      }
+      Call call = client.newCall(request.build());
       if (callListener != null) {
         call.addEventListener(callListener);
       }
@@ -390,6 +474,31 @@ class CallerRunsByDefaultTest {
   }
 
   @Test
+  void aFailoverListenerOfTheApplicationsHandsItToTheDispatcher() throws Exception {
+    assertThat(runsOnCaller("http", b -> b.listener(new FailoverListener() {}), null)).isFalse();
+    assertThat(runsOnCaller("http", b -> b.listener(new FailoverMetrics()), null)).isTrue();
+  }
+
+  @Test
+  void aBodyNotHeldInMemoryHandsItToTheDispatcher() throws Exception {
+    okhttp3.MediaType json = okhttp3.MediaType.get("application/json");
+    assertThat(runsOnCaller("http", b -> b, null, okhttp3.RequestBody.create("{}", json))).isTrue();
+    okhttp3.RequestBody streamed =
+        new okhttp3.RequestBody() {
+          @Override
+          public okhttp3.MediaType contentType() {
+            return json;
+          }
+
+          @Override
+          public void writeTo(okio.BufferedSink sink) throws IOException {
+            sink.writeUtf8("{}");
+          }
+        };
+    assertThat(runsOnCaller("http", b -> b, null, streamed)).isFalse();
+  }
+
+  @Test
   void httpsRunsOnTheCallerOnlyWhereHttp2IsNotOffered() throws Exception {
     // The silent server never answers the client's hello: the attempt waits in its handshake.
     assertThat(runsOnCaller("https", b -> b, null)).isFalse();
@@ -410,7 +519,7 @@ class CallerRunsByDefaultTest {
     List<String> lookupThreads = new CopyOnWriteArrayList<>();
     Dns dns =
         host -> {
-          lookupThreads.add(Thread.currentThread().getName());
+          lookupThreads.add(host + "@" + Thread.currentThread().getName());
           if (host.startsWith("hung.")) {
             try {
               release.await(60, TimeUnit.SECONDS);
@@ -448,6 +557,8 @@ class CallerRunsByDefaultTest {
               .hedging(HedgePolicy.off())
               .healthCheck(HealthCheck.off())
               .listener(events)
+              // A listener of the test's own would hand the attempt to the dispatcher by default.
+              .callerRunsFirstAttempt(true)
               .build()) {
         long start = System.nanoTime();
         try (Response r =
@@ -461,8 +572,8 @@ class CallerRunsByDefaultTest {
         String me = Thread.currentThread().getName();
         // The first attempt's on one of the client's threads for the caller; the retry's on the
         // dispatcher's thread that runs it (which OkHttp names after the call).
-        assertThat(lookupThreads).hasSize(2).doesNotContain(me);
-        assertThat(lookupThreads.get(0)).startsWith("failover-dns-io-");
+        assertThat(lookupThreads).hasSize(2).noneMatch(t -> t.endsWith("@" + me));
+        assertThat(lookupThreads).anyMatch(t -> t.startsWith("hung.test@failover-dns-io-"));
         List<Attempt> attempts = events.attempts();
         assertThat(attempts).hasSize(2);
         assertThat(attempts.get(0).endpoint().locality().zone()).isEqualTo("a");
@@ -479,8 +590,12 @@ class CallerRunsByDefaultTest {
   @Test
   void aCallerInterruptedWhileItsLookupRunsGetsAnInterruptedIoException() throws Exception {
     CountDownLatch release = new CountDownLatch(1);
+    CountDownLatch entered = new CountDownLatch(1);
+    List<String> lookupThreads = new CopyOnWriteArrayList<>();
     Dns dns =
         host -> {
+          lookupThreads.add(Thread.currentThread().getName());
+          entered.countDown();
           try {
             release.await(60, TimeUnit.SECONDS);
           } catch (InterruptedException e) {
@@ -496,17 +611,101 @@ class CallerRunsByDefaultTest {
             .endpoint("http://hung.test:9", "r", "a")
             .okHttpClient(app)
             .deadline(Duration.ofSeconds(30))
+            .attemptTimeout(Duration.ofSeconds(30))
             .build()) {
       Call call = client.newCall(new Request.Builder().url("http://dns/x").build());
-      Thread.currentThread().interrupt();
+      List<Throwable> thrown = new CopyOnWriteArrayList<>();
+      List<Boolean> flagKept = new CopyOnWriteArrayList<>();
+      Thread caller =
+          new Thread(
+              () -> {
+                try (Response r = call.execute()) {
+                  thrown.add(new AssertionError("answered " + r.code()));
+                } catch (Throwable t) {
+                  thrown.add(t);
+                }
+                flagKept.add(Thread.currentThread().isInterrupted());
+              },
+              "test-caller");
+      long start = System.nanoTime();
+      caller.start();
       try {
-        assertThatThrownBy(call::execute).isInstanceOf(java.io.InterruptedIOException.class);
-        assertThat(Thread.currentThread().isInterrupted()).as("interrupt flag kept").isTrue();
+        assertThat(entered.await(30, TimeUnit.SECONDS)).isTrue();
+        caller.interrupt();
+        caller.join(TimeUnit.SECONDS.toMillis(30));
+        assertThat(caller.isAlive()).isFalse();
       } finally {
-        boolean unused = Thread.interrupted();
         release.countDown();
       }
+      // Interrupted in its wait for the lookup, which hangs 60 s: the caller left at once.
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(25));
+      assertThat(lookupThreads).hasSize(1);
+      assertThat(lookupThreads.get(0)).startsWith("failover-dns-io-");
+      assertThat(thrown).hasSize(1);
+      assertThat(thrown.get(0)).isInstanceOf(java.io.InterruptedIOException.class);
+      assertThat(flagKept).containsExactly(true);
       assertThat(call.isCanceled()).isTrue();
+    } finally {
+      app.connectionPool().evictAll();
+    }
+  }
+
+  @Test
+  void callersThatLookUpOneHostAtOnceShareOneLookup() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicInteger lookups =
+        new java.util.concurrent.atomic.AtomicInteger();
+    Dns dns =
+        host -> {
+          lookups.incrementAndGet();
+          try {
+            release.await(60, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          return List.of(InetAddress.getLoopbackAddress());
+        };
+    OkHttpClient app = new OkHttpClient.Builder().dns(dns).build();
+    try (FailoverClient client =
+        FailoverClient.builder()
+            .service("dns")
+            .home("r", "a")
+            .endpoint("http://hung.test:9", "r", "a")
+            .okHttpClient(app)
+            .maxAttempts(1)
+            .deadline(Duration.ofSeconds(4))
+            .healthCheck(HealthCheck.off())
+            .build()) {
+      List<Thread> callers = new ArrayList<>();
+      List<Throwable> thrown = new CopyOnWriteArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        Thread t =
+            new Thread(
+                () -> {
+                  try (Response r =
+                      client.newCall(new Request.Builder().url("http://dns/x").build()).execute()) {
+                    thrown.add(new AssertionError("answered " + r.code()));
+                  } catch (Throwable e) {
+                    thrown.add(e);
+                  }
+                },
+                "test-caller-" + i);
+        callers.add(t);
+        t.start();
+      }
+      try {
+        for (Thread t : callers) {
+          t.join(TimeUnit.SECONDS.toMillis(30));
+          assertThat(t.isAlive()).as("ended by its deadline").isFalse();
+        }
+        // Four calls ended while the one lookup still hung: one thread of the client's held.
+        assertThat(thrown).hasSize(4).allMatch(e -> e instanceof IOException);
+        assertThat(lookups.get()).isEqualTo(1);
+      } finally {
+        release.countDown();
+      }
+    } finally {
+      app.connectionPool().evictAll();
     }
   }
 }
