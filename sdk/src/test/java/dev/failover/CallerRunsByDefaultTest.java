@@ -151,6 +151,10 @@ class CallerRunsByDefaultTest {
                         })))
         .contains("proxy selector");
     assertThat(reason(b -> b.dns(new AsyncDns()))).contains("Dns");
+    // What the SDK relies on to move a lookup off the caller's thread: OkHttp asks a Dns that
+    // answers by lookup through lookup() (an OkHttp that did not would keep attempts off it).
+    assertThat(CallerDns.looksUp(Dns.SYSTEM)).isTrue();
+    assertThat(CallerDns.looksUp(new AsyncDns())).isFalse();
   }
 
   @Test
@@ -587,15 +591,13 @@ class CallerRunsByDefaultTest {
     }
   }
 
-  @Test
-  void aCallerInterruptedWhileItsLookupRunsGetsAnInterruptedIoException() throws Exception {
-    CountDownLatch release = new CountDownLatch(1);
-    CountDownLatch entered = new CountDownLatch(1);
-    List<String> lookupThreads = new CopyOnWriteArrayList<>();
+  /**
+   * A client whose every lookup runs {@code onLookup}, then hangs until released (60 s at most).
+   */
+  private static OkHttpClient hangingLookups(CountDownLatch release, Runnable onLookup) {
     Dns dns =
         host -> {
-          lookupThreads.add(Thread.currentThread().getName());
-          entered.countDown();
+          onLookup.run();
           try {
             release.await(60, TimeUnit.SECONDS);
           } catch (InterruptedException e) {
@@ -603,7 +605,21 @@ class CallerRunsByDefaultTest {
           }
           return List.of(InetAddress.getLoopbackAddress());
         };
-    OkHttpClient app = new OkHttpClient.Builder().dns(dns).build();
+    return new OkHttpClient.Builder().dns(dns).build();
+  }
+
+  @Test
+  void aCallerInterruptedWhileItsLookupRunsGetsAnInterruptedIoException() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    CountDownLatch entered = new CountDownLatch(1);
+    List<String> lookupThreads = new CopyOnWriteArrayList<>();
+    OkHttpClient app =
+        hangingLookups(
+            release,
+            () -> {
+              lookupThreads.add(Thread.currentThread().getName());
+              entered.countDown();
+            });
     try (FailoverClient client =
         FailoverClient.builder()
             .service("dns")
@@ -655,17 +671,7 @@ class CallerRunsByDefaultTest {
     CountDownLatch release = new CountDownLatch(1);
     java.util.concurrent.atomic.AtomicInteger lookups =
         new java.util.concurrent.atomic.AtomicInteger();
-    Dns dns =
-        host -> {
-          lookups.incrementAndGet();
-          try {
-            release.await(60, TimeUnit.SECONDS);
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          }
-          return List.of(InetAddress.getLoopbackAddress());
-        };
-    OkHttpClient app = new OkHttpClient.Builder().dns(dns).build();
+    OkHttpClient app = hangingLookups(release, lookups::incrementAndGet);
     try (FailoverClient client =
         FailoverClient.builder()
             .service("dns")
