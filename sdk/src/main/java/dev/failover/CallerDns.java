@@ -21,9 +21,10 @@ import org.jspecify.annotations.Nullable;
  * client's threads instead, and the caller waits for it only while the attempt is not cancelled:
  * the attempt's timeout, the call's end or deadline and {@code Call.cancel()} all end the wait
  * within {@link #POLL_NANOS}, the attempt then failing as OkHttp fails a cancelled one. Callers
- * that look up the same host at once share one lookup, so a resolver that does not answer holds one
- * of the client's threads per host, not one per call. Other attempts (handed to the dispatcher,
- * probes) look up where they run, as before: there the caller's own timed wait bounds the call.
+ * that look up the same host at once share one lookup (for {@link #SHARED_NANOS} at most), so a
+ * resolver that does not answer holds one of the client's threads per host every 10 s, not one per
+ * call. Other attempts (handed to the dispatcher, probes) look up where they run, as before: there
+ * the caller's own timed wait bounds the call.
  *
  * <p>Which attempt a lookup is for: OkHttp tells the attempt's listeners {@code dnsStart} on the
  * same thread just before it asks the {@code Dns}; {@link CallStateMachine#ATTEMPT_END} notes the
@@ -32,7 +33,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Two of these are equal when they wrap the same {@code Dns}: OkHttp pools connections by
  * address, {@code Dns} included, and the clients a {@code reconfigure} makes, or several clients on
- * one {@code OkHttpClient}, share its pool.
+ * one {@code OkHttpClient}, share its pool (where each has one of these: a client that runs no
+ * first attempt on the caller's thread asks the application's {@code Dns} itself).
  */
 final class CallerDns implements Dns {
   /** How often a waiting caller looks whether its attempt was cancelled meanwhile. */
@@ -43,14 +45,24 @@ final class CallerDns implements Dns {
 
   private final Dns delegate;
   private final Executor executor;
+  private final Ticker ticker;
+
+  /**
+   * How long a lookup still running is shared: a later caller starts one of its own, since a {@code
+   * Dns} of the application's may hang one request and answer the next.
+   */
+  static final long SHARED_NANOS = TimeUnit.SECONDS.toNanos(10);
 
   /** Lookups running for callers, by host name; each removed as it ends. */
-  private final ConcurrentHashMap<String, CompletableFuture<List<InetAddress>>> running =
-      new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Lookup> running = new ConcurrentHashMap<>();
 
-  CallerDns(Dns delegate, Executor executor) {
+  /** A lookup on one of the client's threads, and when it started. */
+  private record Lookup(CompletableFuture<List<InetAddress>> answer, long startNanos) {}
+
+  CallerDns(Dns delegate, Executor executor, Ticker ticker) {
     this.delegate = delegate;
     this.executor = executor;
+    this.ticker = ticker;
   }
 
   /** Whether {@code dns} answers through {@code lookup}, OkHttp's default for its newer API. */
@@ -90,7 +102,14 @@ final class CallerDns implements Dns {
     }
     CompletableFuture<List<InetAddress>> answer;
     try {
-      answer = running.computeIfAbsent(hostname, this::start);
+      long now = ticker.nanos();
+      answer =
+          running
+              .compute(
+                  hostname,
+                  (host, old) ->
+                      old == null || now - old.startNanos() > SHARED_NANOS ? start(host, now) : old)
+              .answer();
     } catch (RejectedExecutionException e) {
       // The client is closing: its calls are being cancelled.
       throw unknown(hostname, "the client is closed", e);
@@ -127,8 +146,9 @@ final class CallerDns implements Dns {
   }
 
   /** Starts a lookup of {@code hostname} on one of the client's threads. */
-  private CompletableFuture<List<InetAddress>> start(String hostname) {
+  private Lookup start(String hostname, long now) {
     CompletableFuture<List<InetAddress>> answer = new CompletableFuture<>();
+    Lookup lookup = new Lookup(answer, now);
     executor.execute(
         () -> {
           try {
@@ -136,10 +156,10 @@ final class CallerDns implements Dns {
           } catch (Throwable t) {
             answer.completeExceptionally(t);
           } finally {
-            running.remove(hostname, answer);
+            running.remove(hostname, lookup);
           }
         });
-    return answer;
+    return lookup;
   }
 
   private static UnknownHostException unknown(

@@ -305,7 +305,7 @@ final class ClientCore implements Closeable {
       }
       if (notOnCaller == null) {
         // Lookups of attempts on the callers' threads run on the client's (see CallerDns).
-        b.dns(new CallerDns(base == null ? Dns.SYSTEM : base.dns(), dispatcherExecutor));
+        b.dns(new CallerDns(base == null ? Dns.SYSTEM : base.dns(), dispatcherExecutor, ticker));
       }
       b.dispatcher(dispatcher)
           .addInterceptor(
@@ -340,6 +340,13 @@ final class ClientCore implements Closeable {
               Math.min(read > 0 ? read : Long.MAX_VALUE, write > 0 ? write : Long.MAX_VALUE));
       this.httpsTunnels = httpsTunnels(retrying);
       this.httpsOnCaller = notOnCaller == null && (callerRunsForced || httpsOnCaller(retrying));
+      if (chosen == null && notOnCaller == null && !httpsOnCaller) {
+        org.slf4j.LoggerFactory.getLogger(ClientCore.class)
+            .debug(
+                "[{}] HTTPS first attempts of execute() go through the dispatcher: the"
+                    + " OkHttpClient offers HTTP/2, or its TLS set-up is not the JDK's",
+                settings.service());
+      }
       this.priorKnowledge = retrying.protocols().contains(okhttp3.Protocol.H2_PRIOR_KNOWLEDGE);
       if (read == 0 && write == 0) {
         this.retryingUntimed = retrying;

@@ -187,7 +187,7 @@ class CallerRunsByDefaultTest {
   }
 
   @Test
-  void onlyBodiesHeldInMemoryAreWrittenOnTheCallersThread() throws Exception {
+  void onlyBodiesHeldInMemoryCountAsSafeForTheCallersThread() throws Exception {
     okhttp3.MediaType json = okhttp3.MediaType.get("application/json");
     assertThat(ClientCore.inMemory(okhttp3.RequestBody.create("{}", json))).isTrue();
     assertThat(ClientCore.inMemory(okhttp3.RequestBody.create(new byte[] {1, 2}, json))).isTrue();
@@ -204,6 +204,13 @@ class CallerRunsByDefaultTest {
     java.io.File file = java.io.File.createTempFile("body", ".json");
     file.deleteOnExit();
     assertThat(ClientCore.inMemory(okhttp3.RequestBody.create(file, json))).isFalse();
+    assertThat(ClientCore.inMemory(okhttp3.RequestBody.create(java.io.FileDescriptor.in, json)))
+        .isFalse();
+    assertThat(
+            ClientCore.inMemory(
+                okhttp3.RequestBody.create(
+                    okio.Path.get(file.getPath()), okio.FileSystem.SYSTEM, json)))
+        .isFalse();
     okhttp3.RequestBody yours =
         new okhttp3.RequestBody() {
           @Override
@@ -230,10 +237,12 @@ class CallerRunsByDefaultTest {
   void theDnsWrappersOfOneDnsAreEqualSoThatClientsOnOnePoolShareItsConnections() {
     Dns one = host -> List.of(InetAddress.getLoopbackAddress());
     Dns other = host -> List.of(InetAddress.getLoopbackAddress());
-    assertThat(new CallerDns(one, Runnable::run)).isEqualTo(new CallerDns(one, Runnable::run));
-    assertThat(new CallerDns(one, Runnable::run).hashCode())
-        .isEqualTo(new CallerDns(one, Runnable::run).hashCode());
-    assertThat(new CallerDns(one, Runnable::run)).isNotEqualTo(new CallerDns(other, Runnable::run));
+    assertThat(new CallerDns(one, Runnable::run, Ticker.system()))
+        .isEqualTo(new CallerDns(one, Runnable::run, Ticker.system()));
+    assertThat(new CallerDns(one, Runnable::run, Ticker.system()).hashCode())
+        .isEqualTo(new CallerDns(one, Runnable::run, Ticker.system()).hashCode());
+    assertThat(new CallerDns(one, Runnable::run, Ticker.system()))
+        .isNotEqualTo(new CallerDns(other, Runnable::run, Ticker.system()));
   }
 
   @Test
@@ -556,7 +565,7 @@ class CallerRunsByDefaultTest {
               .home("r", "a")
               .endpoints(endpoints)
               .okHttpClient(app)
-              .attemptTimeout(Duration.ofSeconds(1))
+              .attemptTimeout(Duration.ofSeconds(5))
               .deadline(Duration.ofSeconds(30))
               .hedging(HedgePolicy.off())
               .healthCheck(HealthCheck.off())
@@ -595,17 +604,20 @@ class CallerRunsByDefaultTest {
    * A client whose every lookup runs {@code onLookup}, then hangs until released (60 s at most).
    */
   private static OkHttpClient hangingLookups(CountDownLatch release, Runnable onLookup) {
-    Dns dns =
-        host -> {
-          onLookup.run();
-          try {
-            release.await(60, TimeUnit.SECONDS);
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          }
-          return List.of(InetAddress.getLoopbackAddress());
-        };
-    return new OkHttpClient.Builder().dns(dns).build();
+    return new OkHttpClient.Builder().dns(hangingDns(release, onLookup)).build();
+  }
+
+  /** A Dns whose every lookup runs {@code onLookup}, then hangs until released (60 s at most). */
+  private static Dns hangingDns(CountDownLatch release, Runnable onLookup) {
+    return host -> {
+      onLookup.run();
+      try {
+        release.await(60, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return List.of(InetAddress.getLoopbackAddress());
+    };
   }
 
   @Test
@@ -713,5 +725,86 @@ class CallerRunsByDefaultTest {
     } finally {
       app.connectionPool().evictAll();
     }
+  }
+
+  @Test
+  void aLookupStillRunningIsSharedForTenSecondsThenALaterCallerStartsItsOwn() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicInteger lookups =
+        new java.util.concurrent.atomic.AtomicInteger();
+    Dns hanging = hangingDns(release, lookups::incrementAndGet);
+    java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong();
+    java.util.concurrent.ExecutorService threads =
+        java.util.concurrent.Executors.newCachedThreadPool();
+    CallerDns dns = new CallerDns(hanging, threads, now::get);
+    OkHttpClient unused = new OkHttpClient();
+    List<Call> attempts = new CopyOnWriteArrayList<>();
+    List<Throwable> ended = new CopyOnWriteArrayList<>();
+    List<Thread> callers = new ArrayList<>();
+    java.util.function.IntConsumer caller =
+        i -> {
+          Call attempt = unused.newCall(new Request.Builder().url("http://h.test/").build());
+          attempts.add(attempt);
+          Thread t =
+              new Thread(
+                  () -> {
+                    CallerDns.LOOKING_UP.set(attempt);
+                    try {
+                      dns.lookup("h.test");
+                      ended.add(new AssertionError("answered"));
+                    } catch (Throwable e) {
+                      ended.add(e);
+                    }
+                  },
+                  "test-lookup-" + i);
+          callers.add(t);
+          t.start();
+        };
+    try {
+      caller.accept(0);
+      awaitLookups(lookups, 1);
+      caller.accept(1); // joins the running lookup
+      awaitWaiting(callers.get(1));
+      now.addAndGet(CallerDns.SHARED_NANOS); // exactly 10 s: still shared
+      caller.accept(2);
+      awaitWaiting(callers.get(2));
+      now.addAndGet(1);
+      caller.accept(3); // more than 10 s: a lookup of its own
+      awaitLookups(lookups, 2);
+      for (Call a : attempts) {
+        a.cancel();
+      }
+      for (Thread t : callers) {
+        t.join(TimeUnit.SECONDS.toMillis(30));
+        assertThat(t.isAlive()).isFalse();
+      }
+      // Each caller left when its attempt was cancelled; two lookups in all.
+      assertThat(ended).hasSize(4).allMatch(e -> e instanceof UnknownHostException);
+      assertThat(lookups.get()).isEqualTo(2);
+    } finally {
+      release.countDown();
+      threads.shutdown();
+    }
+  }
+
+  /** Waits (bounded) until {@code t} waits for a lookup's answer (a timed wait). */
+  private static void awaitWaiting(Thread t) {
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (t.getState() != Thread.State.TIMED_WAITING && System.nanoTime() < until) {
+      Thread.onSpinWait();
+      Thread.yield();
+    }
+    assertThat(t.getState()).isEqualTo(Thread.State.TIMED_WAITING);
+  }
+
+  /** Waits (bounded) until {@code lookups} reaches {@code n}: the lookups' threads have started. */
+  private static void awaitLookups(java.util.concurrent.atomic.AtomicInteger lookups, int n)
+      throws InterruptedException {
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (lookups.get() < n && System.nanoTime() < until) {
+      Thread.onSpinWait();
+      Thread.yield();
+    }
+    assertThat(lookups.get()).isEqualTo(n);
   }
 }

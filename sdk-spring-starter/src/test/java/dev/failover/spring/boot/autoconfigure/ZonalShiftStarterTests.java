@@ -193,4 +193,15 @@ class ZonalShiftStarterTests {
               .hasMessageContaining("no other zone in rotation");
         });
   }
+
+  /**
+   * The SDK runs a call's first attempt on the caller's thread by default only where the client's
+   * listeners are ones that never wait, and it knows the starter's planned shifts by this name: a
+   * rename would hand every starter client with planned shifts to the dispatcher unnoticed.
+   */
+  @Test
+  void theSdkKnowsThePlannedShiftsListenerByItsName() {
+    assertThat(PlannedShifts.class.getName())
+        .isEqualTo("dev.failover.spring.boot.autoconfigure.PlannedShifts");
+  }
 }
