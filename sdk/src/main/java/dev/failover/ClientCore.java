@@ -628,13 +628,25 @@ final class ClientCore implements Closeable {
     return null;
   }
 
-  /** Whether {@code client}'s {@code EventListener} factory makes OkHttp's {@code NONE}. */
+  /**
+   * Whether {@code client}'s {@code EventListener} factory makes OkHttp's {@code NONE}: asked once,
+   * for a call that is never sent, made by a copy of the client that keeps what the factory made.
+   */
   private static boolean listensToNothing(OkHttpClient client) {
+    okhttp3.EventListener.Factory factory = client.eventListenerFactory();
+    okhttp3.EventListener[] made = new okhttp3.EventListener[1];
     try {
-      // Not sent: OkHttp makes the call's listener with it (the factory runs once more here).
-      okhttp3.Call probe =
-          client.newCall(new Request.Builder().url("http://failover.invalid/").build());
-      return client.eventListenerFactory().create(probe) == okhttp3.EventListener.NONE;
+      client
+          .newBuilder()
+          .eventListenerFactory(
+              call -> {
+                okhttp3.EventListener l = factory.create(call);
+                made[0] = l;
+                return l;
+              })
+          .build()
+          .newCall(new Request.Builder().url("http://failover.invalid/").build());
+      return made[0] == okhttp3.EventListener.NONE;
     } catch (RuntimeException e) {
       return false;
     }

@@ -100,6 +100,19 @@ class CallerRunsByDefaultTest {
                           throw new IllegalStateException("no listener");
                         })))
         .contains("EventListener");
+    // Asked once at build, for a call never sent: a factory that counts calls sees one.
+    java.util.concurrent.atomic.AtomicInteger asked =
+        new java.util.concurrent.atomic.AtomicInteger();
+    assertThat(
+            reason(
+                b ->
+                    b.eventListenerFactory(
+                        call -> {
+                          asked.incrementAndGet();
+                          return EventListener.NONE;
+                        })))
+        .isNull();
+    assertThat(asked).hasValue(1);
     assertThat(reason(b -> b.fastFallback(false))).contains("fastFallback");
     assertThat(reason(b -> b.protocols(List.of(Protocol.H2_PRIOR_KNOWLEDGE)))).contains("HTTP/2");
     assertThat(
