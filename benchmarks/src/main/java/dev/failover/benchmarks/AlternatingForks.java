@@ -35,8 +35,9 @@ import org.openjdk.jmh.runner.options.VerboseMode;
  *
  * <p>The report gives every fork's mean, p50, p99 and bytes a call, and for each client the mean of
  * its forks' means against the first client's (a throughput ratio: a closed loop's throughput is
- * the inverse of its mean), the range of the ratios of forks in the same round, and its mean p99
- * against the first client's.
+ * the inverse of its mean), that ratio give or take two standard errors (forks taken as
+ * independent; with few forks a rough guide), the range of the ratios of forks in the same round,
+ * and its mean p99 against the first client's.
  *
  * <p>Run with (about 33 s a fork; the defaults shown):
  *
@@ -242,11 +243,12 @@ public final class AlternatingForks {
     System.out.println();
     System.out.printf(
         Locale.ROOT,
-        "%-12s %5s %14s %16s %22s %14s %12s %10s%n",
+        "%-12s %5s %14s %16s %20s %22s %14s %12s %10s%n",
         "client",
         "forks",
         "mean of means",
         "vs " + baseline,
+        "two std. errors",
         "same-round ratio range",
         "mean p99",
         "p99 vs base",
@@ -268,11 +270,12 @@ public final class AlternatingForks {
       }
       System.out.printf(
           Locale.ROOT,
-          "%-12s %5d %11.1f us %15.1f%% %22s %11.1f us %11s %10.0f%n",
+          "%-12s %5d %11.1f us %15.1f%% %20s %22s %11.1f us %11s %10.0f%n",
           c,
           fs.size(),
           mean,
           baseMean / mean * 100,
+          c.equals(baseline) ? "" : interval(base, fs),
           c.equals(baseline) ? "" : String.format(Locale.ROOT, "%.1f to %.1f%%", lo, hi),
           p99,
           c.equals(baseline)
@@ -280,6 +283,34 @@ public final class AlternatingForks {
               : String.format(Locale.ROOT, "%+.1f%%", (p99 / baseP99 - 1) * 100),
           meanOf(fs, Fork::bytes));
     }
+  }
+
+  /**
+   * The ratio of the baseline's mean of fork means to {@code fs}'s, give or take two standard
+   * errors (the forks taken as independent samples; the ratio's error from its two means' relative
+   * errors in quadrature): "n/a" with fewer than two forks of either.
+   */
+  private static String interval(List<Fork> base, List<Fork> fs) {
+    if (base.size() < 2 || fs.size() < 2) {
+      return "n/a";
+    }
+    double b = meanOf(base, Fork::mean);
+    double m = meanOf(fs, Fork::mean);
+    double ratio = b / m;
+    double relB = standardDeviation(base, b) / b;
+    double relM = standardDeviation(fs, m) / m;
+    double se = ratio * Math.sqrt(relB * relB / base.size() + relM * relM / fs.size());
+    return String.format(
+        Locale.ROOT, "%.1f to %.1f%%", (ratio - 2 * se) * 100, (ratio + 2 * se) * 100);
+  }
+
+  /** The sample standard deviation of the forks' means around {@code mean}. */
+  private static double standardDeviation(List<Fork> forks, double mean) {
+    double sum = 0;
+    for (Fork f : forks) {
+      sum += (f.mean() - mean) * (f.mean() - mean);
+    }
+    return Math.sqrt(sum / (forks.size() - 1));
   }
 
   private static List<Fork> of(List<Fork> forks, String client) {
