@@ -1906,17 +1906,20 @@ public final class FailoverClient implements Call.Factory, Closeable {
      * {@code OkHttpClient} has no interceptors, cache, cookie jar, authenticators or {@code
      * EventListener} factory of yours, the JDK's socket factory and proxy selector (or a fixed
      * proxy, or none), OkHttp's fast fallback, no cleartext HTTP/2 and a {@code Dns} that answers
-     * by {@code lookup}; no {@link FailoverListener} of yours (the SDK's {@link FailoverMetrics} is
-     * fine; {@link FailoverObservations} is not: its handlers run on every attempt); {@code
-     * maxRequests} is left at 256; the call has no {@code EventListener} of its own and no request
-     * body but one held in memory (a string, bytes, a form, or a multipart body of those); and,
-     * over HTTPS, the client does not offer HTTP/2 and uses the JDK's trust managers and OkHttp's
-     * hostname verifier, with no HTTP proxy's tunnel on the way. Elsewhere the attempt is handed to
-     * the dispatcher. A DNS lookup of an attempt on the caller's thread runs on one of the client's
-     * threads (shared by the callers looking up the same host), and the caller waits for it only
-     * until the attempt is cancelled (its timeout, the call's deadline or end). Choose false for an
-     * HTTPS client whose {@code SSLContext} may block in its handshake where the SDK cannot see it:
-     * a key manager of yours (a hardware module, a vault), revocation checks set up in the trust
+     * by {@code lookup}; no {@link FailoverListener} of yours (the SDK's {@link FailoverMetrics}
+     * and the starter's own metrics and planned shifts are fine; {@link FailoverObservations} is
+     * not: its handlers run on every attempt); {@code maxRequests} is left at 256; the call has no
+     * {@code EventListener} of its own and no request body but one held in memory (a string, bytes,
+     * a form, or a multipart body of those); and, over HTTPS, the client does not offer HTTP/2
+     * (OkHttp's default protocols do) and uses the JDK's TLS (its SunJSSE socket factory and trust
+     * managers) and OkHttp's hostname verifier, with neither {@code
+     * com.sun.net.ssl.checkRevocation} nor {@code com.sun.security.enableAIAcaIssuers} set to true
+     * and no HTTP proxy's tunnel on the way. Elsewhere the attempt is handed to the dispatcher. A
+     * DNS lookup of an attempt on the caller's thread runs on one of the client's threads (shared
+     * by the callers looking up the same host), and the caller waits for it only until the attempt
+     * is cancelled (its timeout, the call's deadline or end). Choose false for an HTTPS client
+     * whose {@code SSLContext} may block in its handshake where the SDK cannot see it: a key
+     * manager of yours (a hardware module, a vault), revocation checks set up in the trust
      * manager's own parameters.
      *
      * <p>True runs every first attempt of {@code execute()} on the caller's thread whatever the
