@@ -1202,6 +1202,8 @@ final class FailoverClientFactory
     l.from("min-attempt-time", FailoverProperties.Settings::getMinAttemptTime)
         .to(builder::minAttemptTime);
     l.from("max-requests", FailoverProperties.Settings::getMaxRequests).to(builder::maxRequests);
+    l.from("caller-runs-first-attempt", FailoverProperties.Settings::getCallerRunsFirstAttempt)
+        .to(builder::callerRunsFirstAttempt);
     l.from("retryable-statuses", FailoverProperties.Settings::getRetryableStatuses)
         .as(LinkedHashSet::new)
         .to(builder::retryableStatuses);

@@ -221,6 +221,20 @@ public class FailoverProperties {
     private @Nullable Integer maxRequests;
 
     /**
+     * Where a call's first attempt runs when the application calls execute(): true on the caller's
+     * own thread, like a bare OkHttp call (no thread hand-off when it succeeds), false always on
+     * the client's dispatcher while the caller waits. Retries, hedges, probes and enqueue() always
+     * use the dispatcher. When unset, the client decides per call: the caller's thread only where
+     * nothing of the application's runs on it before execute() returns and OkHttp's cancel ends
+     * every step, so that no caller is held past its deadline; with the observation listener (an
+     * ObservationRegistry bean), an OkHttpClient bean with interceptors, max-requests other than
+     * 256, or HTTPS with HTTP/2 on offer, first attempts are handed off. True trades that guarantee
+     * for speed: code of the application's that blocks on the attempt's path (an interceptor, an
+     * observation handler) holds the caller past the deadline, as it would a bare OkHttp call.
+     */
+    private @Nullable Boolean callerRunsFirstAttempt;
+
+    /**
      * Time to open a connection to an endpoint (OkHttp's connect timeout). When unset, the
      * OkHttpClient's own: 10s for a new one. The attempt timeout bounds the whole attempt, the
      * connection included, so a connect timeout only matters when it is shorter: set it well below
@@ -388,6 +402,25 @@ public class FailoverProperties {
      */
     public void setMaxRequests(@Nullable Integer maxRequests) {
       this.maxRequests = maxRequests;
+    }
+
+    /**
+     * Returns where first attempts of {@code execute()} run.
+     *
+     * @return true for the caller's thread, false for the dispatcher, or null if unset
+     */
+    public @Nullable Boolean getCallerRunsFirstAttempt() {
+      return callerRunsFirstAttempt;
+    }
+
+    /**
+     * Sets where first attempts of {@code execute()} run.
+     *
+     * @param callerRunsFirstAttempt true for the caller's thread, false for the dispatcher, null to
+     *     let the client decide per call
+     */
+    public void setCallerRunsFirstAttempt(@Nullable Boolean callerRunsFirstAttempt) {
+      this.callerRunsFirstAttempt = callerRunsFirstAttempt;
     }
 
     /**

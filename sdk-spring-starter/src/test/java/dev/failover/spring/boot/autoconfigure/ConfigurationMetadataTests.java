@@ -61,6 +61,8 @@ class ConfigurationMetadataTests {
       Map.ofEntries(
           Map.entry("failover.defaults.attempt-timeout", "deadline / max-attempts"),
           Map.entry("failover.defaults.region-order", "the order of the endpoints"),
+          Map.entry(
+              "failover.defaults.caller-runs-first-attempt", "unset: the client decides per call"),
           Map.entry("failover.defaults.health.enabled", "true if health.path is set"),
           Map.entry("failover.defaults.health.path", "setting it turns probes on"),
           Map.entry("failover.defaults.discovery.region", "failover.home.region"),

@@ -127,6 +127,7 @@ class FailoverAutoConfigurationTests {
               assertThat(s.hedging()).isEqualTo(HedgePolicy.off());
               assertThat(s.staleCache()).isEqualTo(StaleCache.off());
               assertThat(s.zones()).isEqualTo(ZonePolicy.defaults());
+              assertThat(s.callerRunsFirstAttempt()).isEmpty();
             });
   }
 
@@ -140,6 +141,7 @@ class FailoverAutoConfigurationTests {
             c + "attempt-timeout=700ms",
             c + "min-attempt-time=5ms",
             c + "max-requests=64",
+            c + "caller-runs-first-attempt=true",
             c + "region-order=us-west-2",
             c + "retry.max-attempts=4",
             c + "retry.backoff-base=10ms",
@@ -168,6 +170,7 @@ class FailoverAutoConfigurationTests {
               assertThat(s.attemptTimeout()).contains(Duration.ofMillis(700));
               assertThat(s.minAttemptTime()).isEqualTo(Duration.ofMillis(5));
               assertThat(s.maxRequests()).isEqualTo(64);
+              assertThat(s.callerRunsFirstAttempt()).contains(true);
               assertThat(s.regionOrder()).containsExactly("us-west-2");
               assertThat(s.maxAttempts()).isEqualTo(4);
               assertThat(s.backoffBase()).isEqualTo(Duration.ofMillis(10));

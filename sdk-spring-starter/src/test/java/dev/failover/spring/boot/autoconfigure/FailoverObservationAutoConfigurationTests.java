@@ -81,13 +81,20 @@ class FailoverObservationAutoConfigurationTests {
     };
   }
 
-  /** An observation handler like a tracer's: it sees every observation that starts. */
+  /**
+   * An observation handler like a tracer's: it sees every observation that starts, and the thread
+   * each attempt's starts on (the attempt's own: the observation listener is an interceptor).
+   */
   static final class Recorder implements ObservationHandler<Observation.Context> {
     final List<Observation.Context> started = new CopyOnWriteArrayList<>();
+    final List<String> attemptThreads = new CopyOnWriteArrayList<>();
 
     @Override
     public void onStart(Observation.Context context) {
       started.add(context);
+      if (context instanceof FailoverObservations.AttemptContext) {
+        attemptThreads.add(Thread.currentThread().getName());
+      }
     }
 
     @Override
@@ -104,6 +111,45 @@ class FailoverObservationAutoConfigurationTests {
     Request request = new Request.Builder().url("http://directory/users/42").build();
     try (Response response = client.newCall(request).execute()) {
       assertThat(response.code()).isEqualTo(200);
+    }
+  }
+
+  /**
+   * The observation listener's handlers run on every attempt, so by default the first attempt is
+   * handed to the dispatcher (a handler that blocks cannot hold the caller past its deadline);
+   * {@code caller-runs-first-attempt=true} runs it on the caller's thread all the same, and {@code
+   * false} hands it off. The retry after the home zone's 503 always runs on the dispatcher.
+   */
+  @Test
+  void callerRunsFirstAttemptChoosesTheFirstAttemptsThread() {
+    String caller = Thread.currentThread().getName();
+    for (String choice : new String[] {"", "true", "false"}) {
+      ApplicationContextRunner withChoice =
+          choice.isEmpty()
+              ? runner
+              : runner.withPropertyValues(
+                  "failover.clients.directory.caller-runs-first-attempt=" + choice);
+      withChoice
+          .withPropertyValues(directory())
+          .withBean(Recorder.class, Recorder::new)
+          .run(
+              context -> {
+                FailoverClient client = context.getBean(FailoverClient.class);
+                assertThat(client.settings().callerRunsFirstAttempt())
+                    .isEqualTo(
+                        choice.isEmpty()
+                            ? java.util.Optional.empty()
+                            : java.util.Optional.of(Boolean.valueOf(choice)));
+                callDirectly(client);
+                List<String> threads = context.getBean(Recorder.class).attemptThreads;
+                assertThat(threads).as("caller-runs-first-attempt=%s", choice).hasSize(2);
+                if (choice.equals("true")) {
+                  assertThat(threads.get(0)).isEqualTo(caller);
+                } else {
+                  assertThat(threads.get(0)).isNotEqualTo(caller);
+                }
+                assertThat(threads.get(1)).isNotEqualTo(caller);
+              });
     }
   }
 
