@@ -135,6 +135,7 @@ final class FailoverClientFactory
   @Override
   public void afterPropertiesSet() {
     FailoverKeys.check(environment, properties.isIgnoreUnknownKeys());
+    FailoverKeys.checkDistinctNames(environment);
     startNames = Collections.unmodifiableSet(new LinkedHashSet<>(properties.getClients().keySet()));
     synchronized (this) {
       lastValues = FailoverKeys.values(environment);
@@ -980,7 +981,7 @@ final class FailoverClientFactory
     applyEndpoints(name, client, builder, serviceId != null);
     Duration connectTimeout = applySettings(l, builder);
     @Nullable EndpointSource source =
-        serviceId == null ? null : applyDiscovery(l, serviceId, home, builder, state, withSource);
+        applyDiscovery(l, serviceId, home, builder, state, withSource);
     OkHttpClient http = state.okHttpClient(okHttpClient.getIfUnique(), connectTimeout);
     if (http != null) {
       builder.okHttpClient(http);
@@ -1324,20 +1325,23 @@ final class FailoverClientFactory
   /**
    * Endpoints from the application's Spring Cloud DiscoveryClient: the source (unless {@code
    * withSource} is false), and the policy over the SDK's defaults ({@link
-   * DiscoveryPolicy#defaults()}).
+   * DiscoveryPolicy#defaults()}). Without a service id, the {@code discovery.*} values are checked
+   * all the same (a wrong one, set for every client under {@code failover.defaults} or before a
+   * registry is switched on, fails start-up now rather than at the start that turns discovery on)
+   * and nothing is applied.
    *
-   * @return the source, not yet started, or null without {@code withSource}
+   * @return the source, not yet started, or null without {@code withSource} or a service id
    */
   private @Nullable EndpointSource applyDiscovery(
       Layers l,
-      String serviceId,
+      @Nullable String serviceId,
       Locality home,
       FailoverClient.Builder builder,
       Built state,
       boolean withSource) {
     String name = l.name;
     String serviceIdProperty = l.clientPrefix + "discovery.service-id";
-    if (serviceId.isBlank()) {
+    if (serviceId != null && serviceId.isBlank()) {
       throw invalid(
           serviceIdProperty,
           serviceId,
@@ -1410,6 +1414,9 @@ final class FailoverClientFactory
               .to(policy, DiscoveryPolicy::withMaxStaleness);
     } catch (InvalidSettingException e) {
       throw rejected(l, e);
+    }
+    if (serviceId == null) {
+      return null; // checked only: the client's endpoints are its own
     }
 
     EndpointSources.Settings settings =

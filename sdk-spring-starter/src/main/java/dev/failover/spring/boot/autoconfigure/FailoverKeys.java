@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
@@ -227,6 +228,87 @@ final class FailoverKeys {
     throw new FailoverConfigurationException(
         first.name, first.value, first.origin, problem.toString(), action, null);
   }
+
+  /**
+   * Fails start-up when two names of clients (or of shared configurations) are one name to Spring
+   * Boot's binder: written differently ({@code Directory} and {@code directory}, {@code
+   * user_service} and {@code userservice}), one of them not in Boot's canonical form, and equal as
+   * property names outside brackets, which compare ignoring case and separators. The binder then
+   * gives each the other's keys too: two clients, both with the endpoints of one of them, and a
+   * required key the other left out never reported. Names that bind apart are left alone: two in
+   * the canonical form ({@code user-service} and {@code userservice}), and a name in brackets
+   * ({@code failover.clients[Directory]}) next to {@code directory}.
+   *
+   * @param environment the application's environment
+   * @throws FailoverConfigurationException naming both names and where each is set
+   */
+  static void checkDistinctNames(Environment environment) {
+    for (String group : List.of("clients", "configs")) {
+      ConfigurationPropertyName parent = ROOT.append(group);
+      // Each name as written, with the property name it binds as, and where it was first seen.
+      Map<String, ConfigurationPropertyName> bound = new LinkedHashMap<>();
+      Map<String, @Nullable String> origins = new LinkedHashMap<>();
+      forEachKey(
+          environment,
+          (source, name, fromEnvironment) -> {
+            if (name.getNumberOfElements() < 4 || !parent.isAncestorOf(name)) {
+              return;
+            }
+            String written = name.getElement(2, ConfigurationPropertyName.Form.ORIGINAL);
+            if (bound.putIfAbsent(written, name.chop(3)) == null) {
+              ConfigurationProperty property = source.getConfigurationProperty(name);
+              origins.put(
+                  written,
+                  property == null || property.getOrigin() == null
+                      ? null
+                      : String.valueOf(property.getOrigin()));
+            }
+          });
+      List<String> names = new ArrayList<>(bound.keySet());
+      for (int i = 0; i < names.size(); i++) {
+        for (int j = i + 1; j < names.size(); j++) {
+          String first = names.get(i);
+          String second = names.get(j);
+          // Two names both written in the canonical form (lower case, letters, digits and '-')
+          // bind apart: the binder looks each key up by that form first. Any other form is looked
+          // up by its canonical form, then by the relaxed comparison, and finds the other's keys.
+          if (Objects.equals(bound.get(first), bound.get(second))
+              && !(canonical(first) && canonical(second))) {
+            String what = group.equals("clients") ? "client" : "shared configuration";
+            String firstOrigin = origins.get(first);
+            throw new FailoverConfigurationException(
+                PREFIX + "." + group + "." + second,
+                null,
+                origins.get(second),
+                "names the same "
+                    + what
+                    + " as "
+                    + PREFIX
+                    + "."
+                    + group
+                    + "."
+                    + first
+                    + (firstOrigin == null ? "" : " (" + firstOrigin + ")")
+                    + " to Spring Boot's binder, which compares names outside brackets ignoring"
+                    + " case and separators such as '_': each would take the other's keys too",
+                "write the name the same way everywhere; an environment variable (FAILOVER_"
+                    + group.toUpperCase(Locale.ROOT)
+                    + "_<NAME>_...) reaches a name in lower case only, so name such a "
+                    + what
+                    + " in lower case, or give the two names that differ in letters or digits",
+                null);
+          }
+        }
+      }
+    }
+  }
+
+  /** Whether a name is written as Boot writes it: lower case letters, digits and dashes. */
+  private static boolean canonical(String name) {
+    return CANONICAL_NAME.matcher(name).matches();
+  }
+
+  private static final Pattern CANONICAL_NAME = Pattern.compile("[a-z0-9-]+");
 
   /** The unknown keys of an environment, each once, as its highest-priority source has it. */
   List<Unknown> find(Environment environment) {

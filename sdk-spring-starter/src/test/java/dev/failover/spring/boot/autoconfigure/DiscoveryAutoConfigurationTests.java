@@ -17,6 +17,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -179,6 +180,34 @@ class DiscoveryAutoConfigurationTests {
               String expected = property.endsWith("[0]") ? property.replace("[0]", "") : property;
               assertThat(analysis.getDescription()).contains("Property: " + expected);
               assertThat(analysis.getAction()).contains(action);
+            });
+  }
+
+  /**
+   * A client without a service id was built with any {@code discovery.*} value, the wrong ones
+   * unseen until a registry was switched on at a later start; they are checked for every client.
+   */
+  @ParameterizedTest(name = "{0}={1}")
+  @CsvSource({
+    "failover.clients.directory.discovery.max-removal-percent,0,between 1 and 100",
+    "failover.clients.directory.discovery.removal-confirmation,-1s,between 0s and 24h",
+    "failover.clients.directory.discovery.refresh-interval,50ms,between 100ms and 24h",
+    "failover.defaults.discovery.max-staleness,500ms,between 1s and 30d",
+    "failover.defaults.discovery.start-timeout,11m,between 0s and 10m"
+  })
+  void badValuesFailStartUpWithoutAServiceIdToo(String property, String value, String action) {
+    new ApplicationContextRunner()
+        .withConfiguration(AutoConfigurations.of(FailoverAutoConfiguration.class))
+        .withPropertyValues(FailoverAutoConfigurationTests.DIRECTORY)
+        .withPropertyValues(property + "=" + value)
+        .run(
+            context -> {
+              assertThat(context).hasFailed();
+              FailureAnalysis analysis =
+                  new FailoverConfigurationFailureAnalyzer().analyze(context.getStartupFailure());
+              assertThat(analysis).as("analysis of %s", context.getStartupFailure()).isNotNull();
+              assertThat(analysis.getDescription()).contains("Property: " + property);
+              assertThat(analysis.getDescription() + analysis.getAction()).contains(action);
             });
   }
 

@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.WebApplicationType;
@@ -495,5 +496,120 @@ class UnknownKeysTests {
       checked++;
     }
     assertThat(checked).isGreaterThan(2);
+  }
+
+  /** The keys of one endpoint of client {@code name}, as written. */
+  private static String[] endpoint(String name, int port) {
+    String e = "failover.clients." + name + ".endpoints[0].";
+    return new String[] {
+      e + "url=http://127.0.0.1:" + port, e + "region=us-east-1", e + "zone=us-east-1a"
+    };
+  }
+
+  /**
+   * Two client names that Boot's binder takes for one (case, an underscore) gave two clients with
+   * the endpoints of one of them, and the other's settings went unchecked: start-up now fails,
+   * naming both.
+   */
+  @ParameterizedTest(name = "{0} and {1}")
+  @CsvSource({"Directory,directory", "user_service,userservice", "USERS,Users"})
+  void twoClientNamesThatBindAsOneFailStartUpNamingBoth(String first, String second) {
+    new ApplicationContextRunner()
+        .withConfiguration(AutoConfigurations.of(FailoverAutoConfiguration.class))
+        .withPropertyValues("failover.home.region=us-east-1", "failover.home.zone=us-east-1a")
+        .withPropertyValues(endpoint(first, 9))
+        .withPropertyValues(endpoint(second, 1))
+        .run(
+            context -> {
+              assertThat(context).hasFailed();
+              FailureAnalysis analysis =
+                  new FailoverConfigurationFailureAnalyzer().analyze(context.getStartupFailure());
+              assertThat(analysis).isNotNull();
+              assertThat(analysis.getDescription())
+                  .contains("Property: failover.clients." + second + "\n")
+                  .contains("names the same client as failover.clients." + first);
+              assertThat(analysis.getAction()).contains("write the name the same way everywhere");
+            });
+  }
+
+  /** The same for shared configurations, whose keys would merge the same way. */
+  @Test
+  void twoSharedConfigurationNamesThatBindAsOneFailStartUp() {
+    runner
+        .withPropertyValues(
+            "failover.configs.Slow.deadline=30s", "failover.configs.slow.deadline=20s")
+        .run(
+            context -> {
+              assertThat(context).hasFailed();
+              FailureAnalysis analysis =
+                  new FailoverConfigurationFailureAnalyzer().analyze(context.getStartupFailure());
+              assertThat(analysis.getDescription())
+                  .contains("Property: failover.configs.slow\n")
+                  .contains("names the same shared configuration as failover.configs.Slow");
+            });
+  }
+
+  /**
+   * An environment variable reaches a client's keys in lower case only: one meant for a client
+   * written {@code Directory} made a second client, {@code directory}, with the first one's
+   * endpoints. Now start-up fails, naming the variable.
+   */
+  @Test
+  void anEnvironmentVariableForAClientNamedWithCapitalsFailsStartUp() {
+    new ApplicationContextRunner()
+        .withConfiguration(AutoConfigurations.of(FailoverAutoConfiguration.class))
+        .withPropertyValues("failover.home.region=us-east-1", "failover.home.zone=us-east-1a")
+        .withPropertyValues(endpoint("Directory", 9))
+        .withInitializer(
+            context ->
+                context
+                    .getEnvironment()
+                    .getPropertySources()
+                    .addFirst(
+                        new SystemEnvironmentPropertySource(
+                            "test-systemEnvironment",
+                            Map.of("FAILOVER_CLIENTS_DIRECTORY_DEADLINE", "3s"))))
+        .run(
+            context -> {
+              assertThat(context).hasFailed();
+              FailureAnalysis analysis =
+                  new FailoverConfigurationFailureAnalyzer().analyze(context.getStartupFailure());
+              assertThat(analysis.getDescription())
+                  .contains("FAILOVER_CLIENTS_DIRECTORY_DEADLINE")
+                  .contains("failover.clients.Directory");
+              assertThat(analysis.getAction()).contains("in lower case");
+            });
+  }
+
+  /**
+   * Names that stay apart as the binder binds them still make two clients, each with its own
+   * endpoints: a name in brackets keeps its case, and a dash is part of a name.
+   */
+  @Test
+  void namesThatBindApartMakeTwoClients() {
+    new ApplicationContextRunner()
+        .withConfiguration(AutoConfigurations.of(FailoverAutoConfiguration.class))
+        .withPropertyValues("failover.home.region=us-east-1", "failover.home.zone=us-east-1a")
+        .withPropertyValues(endpoint("[Directory]", 9))
+        .withPropertyValues(endpoint("directory", 1))
+        .withPropertyValues(endpoint("user-service", 7))
+        .withPropertyValues(endpoint("userservice", 8))
+        .run(
+            context -> {
+              assertThat(context).hasNotFailed();
+              assertThat(port(context.getBean("DirectoryFailoverClient", FailoverClient.class)))
+                  .isEqualTo(9);
+              assertThat(port(context.getBean("directoryFailoverClient", FailoverClient.class)))
+                  .isEqualTo(1);
+              assertThat(port(context.getBean("user-serviceFailoverClient", FailoverClient.class)))
+                  .isEqualTo(7);
+              assertThat(port(context.getBean("userserviceFailoverClient", FailoverClient.class)))
+                  .isEqualTo(8);
+            });
+  }
+
+  private static int port(FailoverClient client) {
+    assertThat(client.endpoints()).hasSize(1);
+    return client.endpoints().get(0).url().port();
   }
 }
