@@ -511,7 +511,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   private void startLocked(@Nullable Callback cb, long callTimeoutNanos) {
     callerRuns = cb == null && core.callerRunsFirstAttempt();
     long total = core.settings.deadline().toNanos();
-    RequestOptions options = request.tag(RequestOptions.KEY);
+    RequestOptions options = RequestOptions.of(request);
     if (options != null && options.deadline() != null) {
       total = options.deadline().toNanos();
     }

@@ -346,7 +346,7 @@ final class Classifier {
 
   /** Whether a request may be sent more than once. */
   public static boolean idempotent(Request request) {
-    RequestOptions options = request.tag(RequestOptions.KEY);
+    RequestOptions options = RequestOptions.of(request);
     if (options != null && options.idempotent() != null) {
       return options.idempotent();
     }

@@ -5,7 +5,9 @@ import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Per-request settings, attached to an OkHttp request as a tag.
+ * Per-request settings, attached to an OkHttp request as a tag: keyed by {@code
+ * RequestOptions.class} as below, or as the request's untyped tag ({@code .tag(options)}), which is
+ * read when there is no tag keyed by the class.
  *
  * <pre>{@code
  * Request request = new Request.Builder()
@@ -32,6 +34,20 @@ public final class RequestOptions {
    */
   static final kotlin.reflect.KClass<RequestOptions> KEY =
       kotlin.jvm.JvmClassMappingKt.getKotlinClass(RequestOptions.class);
+
+  /**
+   * The options of a request: its tag keyed by {@code RequestOptions}, or else its untyped tag
+   * ({@code Request.Builder.tag(Object)}, keyed by {@code Object}) if that is a {@code
+   * RequestOptions}. Either way of attaching them works: the untyped one was once ignored, which
+   * let a GET marked not idempotent be retried and hedged.
+   */
+  static @Nullable RequestOptions of(okhttp3.Request request) {
+    RequestOptions options = request.tag(KEY);
+    if (options == null && request.tag() instanceof RequestOptions untyped) {
+      return untyped;
+    }
+    return options;
+  }
 
   private static final RequestOptions IDEMPOTENT = builder().idempotent(Boolean.TRUE).build();
   private static final RequestOptions NOT_IDEMPOTENT = builder().idempotent(Boolean.FALSE).build();

@@ -262,6 +262,27 @@ class ClassifierTest {
             .tag(RequestOptions.class, RequestOptions.markNotIdempotent())
             .build();
     assertThat(Classifier.idempotent(unmarked)).isFalse();
+    // Attached as the untyped tag (tag(Object), keyed by Object): read all the same. It was once
+    // ignored, and this GET was retried and hedged.
+    Request untyped =
+        new Request.Builder()
+            .url("http://directory/x")
+            .tag(RequestOptions.markNotIdempotent())
+            .build();
+    assertThat(Classifier.idempotent(untyped)).isFalse();
+    assertThat(RequestOptions.of(untyped)).isSameAs(RequestOptions.markNotIdempotent());
+    // The class-keyed tag wins over the untyped one; an untyped tag of another type is no option.
+    Request both =
+        new Request.Builder()
+            .url("http://directory/x")
+            .tag(RequestOptions.markNotIdempotent())
+            .tag(RequestOptions.class, RequestOptions.markIdempotent())
+            .post(body)
+            .build();
+    assertThat(Classifier.idempotent(both)).isTrue();
+    Request other = new Request.Builder().url("http://directory/x").tag("trace-7").build();
+    assertThat(RequestOptions.of(other)).isNull();
+    assertThat(Classifier.idempotent(other)).isTrue();
   }
 
   @Test

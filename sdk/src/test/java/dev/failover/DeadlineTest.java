@@ -116,6 +116,15 @@ class DeadlineTest {
       assertThatThrownBy(() -> client.newCall(request).execute())
           .isInstanceOfSatisfying(
               FailoverException.class, e -> assertThat(e.attempts()).hasSize(2));
+      // The same options as the request's untyped tag (tag(Object)): the same deadline.
+      Request untyped =
+          new Request.Builder()
+              .url("http://directory/users/1")
+              .tag(RequestOptions.ofDeadline(Duration.ofMillis(500)))
+              .build();
+      assertThatThrownBy(() -> client.newCall(untyped).execute())
+          .isInstanceOfSatisfying(
+              FailoverException.class, e -> assertThat(e.attempts()).hasSize(2));
     }
   }
 
