@@ -1275,6 +1275,10 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       // Its body may still break off as the caller reads it: that counts too.
       f.tag.answeredBy = f.endpoint;
     }
+    if (outcome == Outcome.SUCCESS && response != null && response.networkResponse() != null) {
+      // The server answered after it asked for a pause (routing panicked): the pause ends.
+      f.endpoint.successAfterHoldOff(f.start, now);
+    }
     if (outcome == Outcome.SUCCESS
         || (outcome == Outcome.TIMEOUT && !excused)
         || (outcome == Outcome.CANCELLED && f.lostRace)) {
@@ -1319,7 +1323,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
         Duration retryAfter =
             Backoff.parseRetryAfter(response.header("Retry-After"), core.settings.clock().millis());
         if (retryAfter != null && !retryAfter.isZero()) {
-          f.endpoint.holdOff(now + Math.min(retryAfter.toNanos(), core.maxRetryAfterNanos));
+          f.endpoint.holdOff(now, now + Math.min(retryAfter.toNanos(), core.maxRetryAfterNanos));
         }
       }
       if (outcome == Outcome.CANCELLED && f.lostRace) {

@@ -112,6 +112,13 @@ final class EndpointState {
   private final Ticker ticker;
   private volatile long ejectedUntil;
   private volatile long holdOffUntil;
+
+  /** When the latest {@code Retry-After} that set or extended the hold-off arrived. */
+  private volatile long holdOffSince;
+
+  /** Orders a hold-off's changes (a server's pause, a success that ends it); nothing else. */
+  private final Object holdOffLock = new Object();
+
   private volatile boolean down;
 
   /** When the endpoint last returned to rotation, for slow start; MIN_VALUE if never ejected. */
@@ -187,6 +194,7 @@ final class EndpointState {
     // judged at.
     long longAgo = ticker.nanos() - (1L << 62);
     this.holdOffUntil = longAgo;
+    this.holdOffSince = longAgo;
     this.ejectedUntil = longAgo;
     this.lastSlowEvidence = new AtomicLong(longAgo);
     this.consecutiveLimit = policy.consecutiveFailures();
@@ -709,10 +717,33 @@ final class EndpointState {
         && now - openedAt >= nanos;
   }
 
-  /** Excludes the endpoint until {@code until} (a server's {@code Retry-After}). */
-  void holdOff(long until) {
-    if (until - holdOffUntil > 0) {
-      holdOffUntil = until;
+  /**
+   * Excludes the endpoint until {@code until} (a server's {@code Retry-After}, received at {@code
+   * now}). A later end extends the hold-off; an earlier one leaves it.
+   */
+  void holdOff(long now, long until) {
+    synchronized (holdOffLock) {
+      if (until - holdOffUntil > 0) {
+        holdOffUntil = until;
+        holdOffSince = now;
+      }
+    }
+  }
+
+  /**
+   * Ends a hold-off at {@code now} when an attempt sent at {@code attemptStart}, after the latest
+   * {@code Retry-After} that set it, came back a success from the network: the server serves again
+   * (routing panicked, and sent there all the same). An attempt sent before the pause was asked for
+   * proves nothing about it, and ends nothing.
+   */
+  void successAfterHoldOff(long attemptStart, long now) {
+    if (now - holdOffUntil >= 0 || attemptStart - holdOffSince < 0) {
+      return; // not held off, or the attempt left before the pause was asked for
+    }
+    synchronized (holdOffLock) {
+      if (now - holdOffUntil < 0 && attemptStart - holdOffSince >= 0) {
+        holdOffUntil = now;
+      }
     }
   }
 

@@ -122,9 +122,55 @@ class EndpointHealthTest {
 
   @Test
   void retryAfterHoldsAnEndpointOff() {
-    ep.holdOff(clock.nanos() + Duration.ofSeconds(2).toNanos());
+    ep.holdOff(clock.nanos(), clock.nanos() + Duration.ofSeconds(2).toNanos());
     assertThat(ep.health(clock.nanos())).isEqualTo(Health.HELD_OFF);
     clock.advance(Duration.ofMillis(2001));
+    assertThat(ep.health(clock.nanos())).isEqualTo(Health.HEALTHY);
+  }
+
+  /**
+   * A success of an attempt sent after the pause was asked for (routing panicked and sent there)
+   * ends the pause: after a total outage, a zone that serves again was otherwise evacuated as "all
+   * endpoints out" once the others' pauses ended, for its pause and the zone's hysteresis.
+   */
+  @Test
+  void aSuccessSentAfterTheRetryAfterEndsTheHoldOff() {
+    long askedAt = clock.nanos();
+    ep.holdOff(askedAt, askedAt + Duration.ofSeconds(5).toNanos());
+    clock.advance(Duration.ofMillis(100));
+    long sentAt = clock.nanos();
+    clock.advance(Duration.ofMillis(5));
+    ep.successAfterHoldOff(sentAt, clock.nanos());
+    assertThat(ep.health(clock.nanos())).isEqualTo(Health.HEALTHY);
+  }
+
+  /**
+   * One sent before the pause was asked for, or before a later Retry-After extended it, does not.
+   */
+  @Test
+  void aSuccessSentBeforeTheLatestRetryAfterLeavesTheHoldOff() {
+    long earlier = clock.nanos();
+    clock.advance(Duration.ofMillis(10));
+    long firstAsk = clock.nanos();
+    ep.holdOff(firstAsk, firstAsk + Duration.ofSeconds(5).toNanos());
+    clock.advance(Duration.ofMillis(10));
+    ep.successAfterHoldOff(earlier, clock.nanos()); // in flight when the 503 came
+    assertThat(ep.health(clock.nanos())).isEqualTo(Health.HELD_OFF);
+
+    long between = clock.nanos();
+    clock.advance(Duration.ofMillis(10));
+    long secondAsk = clock.nanos();
+    ep.holdOff(secondAsk, secondAsk + Duration.ofSeconds(5).toNanos()); // extends it
+    clock.advance(Duration.ofMillis(10));
+    ep.successAfterHoldOff(between, clock.nanos()); // sent before the second ask
+    assertThat(ep.health(clock.nanos())).isEqualTo(Health.HELD_OFF);
+
+    // A shorter Retry-After inside the pause neither shortens it nor moves when it was asked for.
+    ep.holdOff(clock.nanos(), clock.nanos() + Duration.ofSeconds(1).toNanos());
+    ep.successAfterHoldOff(between, clock.nanos());
+    assertThat(ep.health(clock.nanos())).isEqualTo(Health.HELD_OFF);
+
+    ep.successAfterHoldOff(secondAsk, clock.nanos()); // sent as the second ask arrived: after it
     assertThat(ep.health(clock.nanos())).isEqualTo(Health.HEALTHY);
   }
 

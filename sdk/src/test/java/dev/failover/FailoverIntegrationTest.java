@@ -11,6 +11,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.failover.testkit.FakeEndpoint;
 import dev.failover.testkit.FakeZones;
 import dev.failover.testkit.Mark;
 import dev.failover.testkit.ZoneFault;
@@ -343,6 +344,38 @@ class FailoverIntegrationTest {
       assertThat(client.snapshot().zones().get(0).endpoints())
           .extracting(FailoverSnapshot.EndpointState::health)
           .contains(FailoverSnapshot.Health.HELD_OFF);
+    }
+  }
+
+  /**
+   * With every endpoint held off, routing panics and sends there all the same; a success from the
+   * server that asked for the pause ends it. Before, the endpoint stayed held off for its whole
+   * pause, so after a total outage a zone that served again was evacuated as "all out".
+   */
+  @Test
+  void aSuccessAfterTheRetryAfterEndsTheHoldOff() throws IOException {
+    FakeEndpoint only = zones.zone("us-east-1a").endpoint(0);
+    only.stubFor(any(anyUrl()).willReturn(serviceUnavailable().withHeader("Retry-After", "30")));
+    try (FailoverClient client =
+        FailoverClient.builder()
+            .service("directory")
+            .home("us-east-1", "us-east-1a")
+            .endpoint(only.url(), "us-east-1", "us-east-1a")
+            .maxAttempts(1)
+            .build()) {
+      try (Response r = client.newCall(get("/api/v1/users/1")).execute()) {
+        assertThat(r.code()).isEqualTo(503);
+      }
+      assertThat(client.snapshot().zones().get(0).endpoints())
+          .extracting(FailoverSnapshot.EndpointState::health)
+          .containsExactly(FailoverSnapshot.Health.HELD_OFF);
+      Zones3.stub(zones);
+      try (Response r = client.newCall(get("/api/v1/users/2")).execute()) {
+        assertThat(r.code()).isEqualTo(200); // sent by the panic, to the only endpoint
+      }
+      assertThat(client.snapshot().zones().get(0).endpoints())
+          .extracting(FailoverSnapshot.EndpointState::health)
+          .containsExactly(FailoverSnapshot.Health.HEALTHY);
     }
   }
 
