@@ -763,6 +763,29 @@ final class ClientCore implements Closeable {
     router.zones().shiftAway(zone, now + left.toNanos(), until, requestedBy, now);
   }
 
+  /**
+   * Holds the shift of {@code zone} (named {@code region/zone}) until {@code until} although this
+   * core has no endpoint in it: carried over from a core that had, or that held it for a zone its
+   * registry had emptied. The zone is then one this core knows without endpoints, shifted when its
+   * endpoints come back.
+   *
+   * @throws IllegalArgumentException if {@code zone} is not named {@code region/zone}
+   */
+  void holdShiftOfEmptied(String zone, java.time.Instant until, String requestedBy) {
+    if (closed.get()) {
+      throw new IllegalStateException("FailoverClient '" + settings.service() + "' is closed");
+    }
+    int slash = zone.indexOf('/');
+    if (slash <= 0 || slash == zone.length() - 1) {
+      throw new IllegalArgumentException("no zone of the new configuration is '" + zone + "'");
+    }
+    Locality l = Locality.of(zone.substring(0, slash), zone.substring(slash + 1));
+    long now = ticker.nanos();
+    Duration left = Duration.between(settings.clock().instant(), until);
+    router.knowEmptied(l, now);
+    router.zones().holdShift(l, now + left.toNanos(), until, requestedBy);
+  }
+
   /** Whether the shift of {@code zone} until {@code until} by {@code requestedBy} is in force. */
   boolean shiftInForce(String zone, java.time.Instant until, String requestedBy) {
     return router.zones().shiftInForce(zone, until, requestedBy, ticker.nanos());

@@ -447,11 +447,11 @@ public final class FailoverClient implements Call.Factory, Closeable {
    * }</pre>
    *
    * <p>What carries over: the zonal shifts in force (announced again by the new core with a {@link
-   * FailoverEvent.ZoneShifted}, same expiry; one whose zone no longer exists is dropped with a
-   * warning), the endpoint source (it keeps running, and its last list is the new core's list), and
-   * the snapshot's counters. What starts afresh, as in a new client: endpoint and zone health,
-   * budgets, hedge delay estimates and the stale cache. A change that leaves every setting as it
-   * was does nothing.
+   * FailoverEvent.ZoneShifted}, same expiry; one of a zone where the new core has no endpoint is
+   * held until it ends, and applies if the zone's endpoints come back), the endpoint source (it
+   * keeps running, and its last list is the new core's list), and the snapshot's counters. What
+   * starts afresh, as in a new client: endpoint and zone health, budgets, hedge delay estimates and
+   * the stale cache. A change that leaves every setting as it was does nothing.
    *
    * <p>The service name and the endpoint source cannot change: build a new client for that. With an
    * endpoint source, endpoints given to the builder are ignored (the source's list is in use).
@@ -542,7 +542,14 @@ public final class FailoverClient implements Call.Factory, Closeable {
     try {
       if (!g.core.shiftInForce(shift.zone(), shift.until(), shift.requestedBy())) {
         // Not given to the core before it was published (see replace), or made since.
-        g.core.shiftAwayUntil(shift.zone(), shift.until(), shift.requestedBy());
+        try {
+          g.core.shiftAwayUntil(shift.zone(), shift.until(), shift.requestedBy());
+        } catch (IllegalArgumentException notListed) {
+          // No endpoint of the new core is in the zone (its registry emptied it for the
+          // maintenance, or the new list leaves it out): held all the same, as the replaced core
+          // held it, until it ends or the zone's endpoints come back shifted.
+          g.core.holdShiftOfEmptied(shift.zone(), shift.until(), shift.requestedBy());
+        }
       }
     } catch (RuntimeException e) {
       if (g != state.current) {

@@ -227,6 +227,25 @@ final class Router {
   }
 
   /** Tier 0: home zone; tier 1: rest of home region; tier 1 + i: the i-th other region. */
+  /**
+   * Makes {@code l} a zone this router knows without endpoints, as if its list had emptied it at
+   * {@code now}, so that it can hold a zonal shift carried over from a core that knew the zone
+   * ({@link Zones#holdShift}); when the zone's endpoints come back, it is the zone they join. A
+   * zone the router knows already is left as it is.
+   */
+  public synchronized void knowEmptied(Locality l, long now) {
+    if (zoneStates.containsKey(l)) {
+      return;
+    }
+    if (!regions.contains(l.region())) {
+      regions.add(l.region()); // as a list with the zone would add it, so its tier is the same
+    }
+    ZoneState z = new ZoneState(l, tierOf(l), 10, Math.max(1, zoneWindowNanos / 10));
+    z.emptiedAt = now;
+    zoneStates.put(l, z);
+    zones.replace(zones.all(), List.copyOf(zoneStates.values()));
+  }
+
   private int tierOf(Locality l) {
     if (l.equals(home)) {
       return 0;

@@ -513,6 +513,42 @@ final class Zones {
   }
 
   /**
+   * Holds a zonal shift carried over to this core on {@code zone}, a zone it knows without
+   * endpoints ({@link Router#knowEmptied}): told as {@link #shiftAway} tells, without its check
+   * that another zone serves (a zone without endpoints takes no traffic).
+   *
+   * @throws IllegalArgumentException if no zone without endpoints is {@code zone}
+   */
+  public void holdShift(
+      Locality zone, long until, java.time.Instant untilInstant, String requestedBy) {
+    List<FailoverEvent> told = List.of();
+    try {
+      synchronized (this) {
+        try {
+          ZoneState z = null;
+          for (ZoneState k : known) {
+            if (k.locality.equals(zone) && !zones.contains(k)) {
+              z = k;
+            }
+          }
+          if (z == null) {
+            throw new IllegalArgumentException("no zone without endpoints is " + zone);
+          }
+          z.shiftedBy = requestedBy;
+          z.shiftedUntilInstant = untilInstant;
+          z.shiftedUntil = until;
+          pending.add(
+              new FailoverEvent.ZoneShifted(service, z.locality, untilInstant, requestedBy));
+        } finally {
+          told = takePending();
+        }
+      }
+    } finally {
+      tell(told);
+    }
+  }
+
+  /**
    * Whether {@code zone} is shifted away until {@code until} by {@code requestedBy}; also a zone
    * the list emptied since, which keeps its shift.
    */

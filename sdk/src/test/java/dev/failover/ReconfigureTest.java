@@ -446,7 +446,7 @@ class ReconfigureTest {
   }
 
   @Test
-  void aZonalShiftOutlivesAReconfigurationUnlessItsZoneIsGone() throws IOException {
+  void aZonalShiftOutlivesAReconfigurationAlsoWhileItsZoneIsGone() throws IOException {
     try (FailoverClient client = Zones3.client(zones).listener(recorder).build()) {
       java.time.Instant until = client.shiftAway("us-east-1a", Duration.ofMinutes(30), "test:eve");
 
@@ -468,7 +468,9 @@ class ReconfigureTest {
       }
       assertThat(firstAttemptZones(recorder)).doesNotContain("us-east-1a");
 
-      // Without zone 1a's endpoints, the shift has nothing to hold: it ends with a warning.
+      // Without zone 1a's endpoints (taken out for the maintenance the shift is for), the new
+      // configuration holds the shift all the same: the zone is not in the snapshot, and no zone
+      // that is shows as shifted. Once, the shift ended here and the zone came back in traffic.
       client.reconfigure(
           b ->
               b.endpoints(
@@ -477,11 +479,42 @@ class ReconfigureTest {
                       .toList()));
       assertThat(client.snapshot().zones())
           .noneMatch(z -> z.status() == FailoverSnapshot.ZoneStatus.SHIFTED);
-      // ... and does not come back with the zone.
+      assertThat(recorder.of(FailoverEvent.ZoneShiftEnded.class)).isEmpty();
+      // ... so the zone comes back shifted, until the shift's end, through any further change.
       client.reconfigure(b -> b.endpoints(Zones3.endpoints(zones)));
+      client.reconfigure(b -> b.deadline(Duration.ofSeconds(4)));
+      FailoverSnapshot.Zone back = zone(client.snapshot(), "us-east-1a");
+      assertThat(back.status()).isEqualTo(FailoverSnapshot.ZoneStatus.SHIFTED);
+      assertThat(back.reason()).startsWith("shifted away by test:eve until ");
+      recorder.events.clear();
+      for (int i = 0; i < 10; i++) {
+        ok200(client, "/api/v1/users/" + i);
+      }
+      assertThat(firstAttemptZones(recorder)).doesNotContain("us-east-1a");
+      assertThat(client.cancelShift("us-east-1a", "test:eve")).isTrue();
       assertThat(zone(client.snapshot(), "us-east-1a").status())
-          .isEqualTo(FailoverSnapshot.ZoneStatus.ACTIVE);
-      assertThat(client.cancelShift("us-east-1a", "test:eve")).isFalse();
+          .isNotEqualTo(FailoverSnapshot.ZoneStatus.SHIFTED);
+    }
+  }
+
+  /** An operator may end a shift that a configuration without the zone's endpoints holds. */
+  @Test
+  void aShiftHeldForAZoneTheConfigurationLeftOutCanBeCancelled() throws IOException {
+    try (FailoverClient client = Zones3.client(zones).listener(recorder).build()) {
+      client.shiftAway("us-east-1b", Duration.ofMinutes(30), "test:eve");
+      client.reconfigure(
+          b ->
+              b.endpoints(
+                  Zones3.endpoints(zones).stream()
+                      .filter(e -> !e.locality().zone().equals("us-east-1b"))
+                      .toList()));
+      assertThat(client.cancelShift("us-east-1b", "test:ops")).isTrue();
+      assertThat(recorder.of(FailoverEvent.ZoneShiftEnded.class))
+          .singleElement()
+          .satisfies(e -> assertThat(e.reason()).isEqualTo("cancelled by test:ops"));
+      client.reconfigure(b -> b.endpoints(Zones3.endpoints(zones)));
+      assertThat(zone(client.snapshot(), "us-east-1b").status())
+          .isNotEqualTo(FailoverSnapshot.ZoneStatus.SHIFTED);
     }
   }
 

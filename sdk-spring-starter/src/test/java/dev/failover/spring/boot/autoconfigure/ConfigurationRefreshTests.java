@@ -595,6 +595,83 @@ class ConfigurationRefreshTests {
             });
   }
 
+  /**
+   * A planned shift holds through a change at run time made while the registry lists none of its
+   * zone's endpoints (deregistered for the maintenance): the zone returns shifted. The new core
+   * once dropped the shift it could not place, and the zone came back in traffic.
+   */
+  @Test
+  void aPlannedShiftHoldsThroughAChangeMadeWhileTheRegistryListsNoneOfItsZone() {
+    EndpointSource.Push registry = new EndpointSource.Push("test-registry");
+    String key = "failover.clients.registry.zonal-shifts.us-east-1b";
+    registryRunner(registry, null)
+        .withPropertyValues(key + "=" + Instant.now().plus(Duration.ofHours(1)))
+        .run(
+            context -> {
+              assertThat(context).hasNotFailed();
+              FailoverClient client =
+                  context.getBean("registryFailoverClient", FailoverClient.class);
+              assertThat(shiftReason(client, "us-east-1b"))
+                  .startsWith("shifted away by property " + key + " until ");
+
+              registry.update(endpointsBut("us-east-1b"));
+              change(context, "failover.clients.registry.deadline", "3s");
+              assertThat(client.settings().deadline()).isEqualTo(Duration.ofSeconds(3));
+              registry.update(endpointsBut(null));
+
+              assertThat(shiftReason(client, "us-east-1b"))
+                  .startsWith("shifted away by property " + key + " until ");
+            });
+  }
+
+  /**
+   * The same for a client with endpoints of its own: a change that leaves the zone's endpoints out,
+   * then one that brings them back, and the zone is shifted again, as the properties in force say.
+   */
+  @Test
+  void aPlannedShiftHoldsWhileAChangeLeavesItsZonesEndpointsOut() {
+    Map<String, String> listed = zones.springProperties("directory");
+    String key = "failover.clients.directory.zonal-shifts.us-east-1b";
+    runner()
+        .withPropertyValues(key + "=" + Instant.now().plus(Duration.ofHours(1)))
+        .run(
+            context -> {
+              assertThat(context).hasNotFailed();
+              FailoverClient client =
+                  context.getBean("directoryFailoverClient", FailoverClient.class);
+              assertThat(shiftReason(client, "us-east-1b"))
+                  .startsWith("shifted away by property " + key + " until ");
+
+              // The endpoints without us-east-1b's, from the first property source: the list
+              // is bound from it as a whole.
+              Map<String, String> without = new HashMap<>();
+              int j = 0;
+              for (int i = 0; listed.containsKey(endpoint(i, "zone")); i++) {
+                if (listed.get(endpoint(i, "zone")).equals("us-east-1b")) {
+                  continue;
+                }
+                for (String field : List.of("url", "region", "zone")) {
+                  without.put(endpoint(j, field), listed.get(endpoint(i, field)));
+                }
+                j++;
+              }
+              change(context, without);
+              assertThat(zoneNames(client)).doesNotContain("us-east-1b");
+
+              Map<String, String> back = new HashMap<>();
+              without.keySet().forEach(k -> back.put(k, null));
+              change(context, back);
+              change(context, "failover.clients.directory.deadline", "3s");
+
+              assertThat(shiftReason(client, "us-east-1b"))
+                  .startsWith("shifted away by property " + key + " until ");
+            });
+  }
+
+  private static String endpoint(int index, String field) {
+    return "failover.clients.directory.endpoints[" + index + "]." + field;
+  }
+
   /** An end too far ahead fails start-up, listed zone or not. */
   @Test
   void aPlannedShiftOfAnUnlistedZoneEndingTooFarAheadStopsTheApp() {
