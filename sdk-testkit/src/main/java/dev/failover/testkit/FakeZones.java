@@ -435,6 +435,9 @@ public final class FakeZones
   /** Tests using these zones (a static field) that have begun and not yet ended. */
   private int testsRunning;
 
+  /** Marks, in a test's store, that {@link #beforeEach} ran for it: once per test. */
+  private static final String ENTERED = "entered";
+
   /** Runs every action; returns the first exception, the later ones suppressed in it. */
   private static @Nullable RuntimeException runAll(List<Hook> actions) {
     RuntimeException failure = null;
@@ -704,6 +707,14 @@ public final class FakeZones
   @Override
   public void beforeEach(ExtensionContext context) {
     synchronized (lifecycle) {
+      ExtensionContext.Store store =
+          context.getStore(ExtensionContext.Namespace.create(FakeZones.class, this));
+      if (store.get(ENTERED) != null) {
+        // These zones registered twice for the same test (an outer class and its @Nested class,
+        // or a class and its superclass, holding the same object): once is enough.
+        return;
+      }
+      store.put(ENTERED, true);
       if (proxyLoop == null) {
         start();
         perTest = true;
@@ -729,6 +740,10 @@ public final class FakeZones
   public void afterEach(ExtensionContext context) {
     boolean started;
     synchronized (lifecycle) {
+      if (context.getStore(ExtensionContext.Namespace.create(FakeZones.class, this)).remove(ENTERED)
+          == null) {
+        return; // the second registration's call for this test (see beforeEach)
+      }
       started = perTest;
       if (context
               .getStore(ExtensionContext.Namespace.create(FakeZones.class, this))

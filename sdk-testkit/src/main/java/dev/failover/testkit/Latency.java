@@ -94,13 +94,13 @@ public final class Latency {
    * @param median the median delay, greater than 0
    * @param sigma the standard deviation of the delay's logarithm, in (0, 4]
    * @return the distribution
-   * @throws IllegalArgumentException if {@code median} is not positive or {@code sigma} is outside
-   *     (0, 4]
+   * @throws IllegalArgumentException if {@code median} is under 1 ms (delays are whole
+   *     milliseconds) or {@code sigma} is outside (0, 4]
    */
   public static Latency logNormal(Duration median, double sigma) {
     long m = millis("median", median);
     if (m <= 0) {
-      throw new IllegalArgumentException("logNormal median must be > 0 but was " + median);
+      throw new IllegalArgumentException("logNormal median must be >= 1 ms but was " + median);
     }
     if (!(sigma > 0 && sigma <= 4)) {
       throw new IllegalArgumentException("logNormal sigma must be in (0, 4] but was " + sigma);

@@ -299,6 +299,97 @@ class LifecycleTest {
     }
   }
 
+  /**
+   * The same zones registered twice for one test (by an outer class and its {@code @Nested} class,
+   * or by a class and its superclass) are set up once for it: the second registration's call was
+   * once taken for another test running at the same time, and every such test failed.
+   */
+  @Test
+  void zonesRegisteredTwiceForATestAreSetUpOnce() {
+    TwiceZones.SEEN.clear();
+    try {
+      TestExecutionSummary summary =
+          JUnitRuns.run(selectClass(OuterAndNested.class), selectClass(SubclassToo.class));
+
+      assertThat(summary.getTotalFailureCount()).as(JUnitRuns.failures(summary)).isZero();
+      assertThat(summary.getTestsSucceededCount()).isEqualTo(4);
+      // The nested test found the zones healed of the outer test's fault: reset for it once.
+      assertThat(TwiceZones.SEEN).containsExactly("outer", "nested 200", "subclass 200");
+      assertThat(OuterAndNested.Nested2.own.isRunning())
+          .as("zones started for the nested class, registered by it twice, after it")
+          .isFalse();
+    } finally {
+      TwiceZones.ZONES.close();
+    }
+  }
+
+  /** Zones started once, for the classes that register them twice. */
+  static final class TwiceZones {
+    static final FakeZones ZONES = started();
+    static final List<String> SEEN = new CopyOnWriteArrayList<>();
+
+    private TwiceZones() {}
+
+    private static FakeZones started() {
+      FakeZones zones = FakeZones.builder().region("r", "a").build().start();
+      zones.stubAll(get("/users/1").willReturn(ok("{}")));
+      return zones;
+    }
+
+    static int status() {
+      try (Http http = new Http()) {
+        return http.call(ZONES.zone("a").endpoint(0).url() + "/users/1").status();
+      }
+    }
+  }
+
+  @Order(4)
+  static class OuterAndNested {
+    @RegisterExtension static FakeZones zones = TwiceZones.ZONES;
+
+    @Test
+    void outer() {
+      zones.zone("a").fail(ZoneFault.errors(503, 1.0));
+      TwiceZones.SEEN.add("outer");
+    }
+
+    @org.junit.jupiter.api.Nested
+    class Nested1 {
+      @RegisterExtension static FakeZones again = TwiceZones.ZONES;
+
+      @Test
+      void nested() {
+        TwiceZones.SEEN.add("nested " + TwiceZones.status());
+      }
+    }
+
+    @org.junit.jupiter.api.Nested
+    class Nested2 {
+      static FakeZones own = FakeZones.builder().region("r", "a").build();
+      @RegisterExtension static FakeZones first = own;
+      @RegisterExtension static FakeZones second = own;
+
+      @Test
+      void startedOnce() {
+        assertThat(own.isRunning()).isTrue();
+      }
+    }
+  }
+
+  static class TwiceBase {
+    @RegisterExtension static FakeZones zones = TwiceZones.ZONES;
+  }
+
+  @Order(5)
+  static class SubclassToo extends TwiceBase {
+    @RegisterExtension static FakeZones zones = TwiceZones.ZONES;
+
+    @Test
+    void subclass() {
+      TwiceZones.SEEN.add("subclass " + TwiceZones.status());
+    }
+  }
+
   private static List<String> testkitThreads() {
     List<String> names = new ArrayList<>();
     for (Thread thread : Thread.getAllStackTraces().keySet()) {

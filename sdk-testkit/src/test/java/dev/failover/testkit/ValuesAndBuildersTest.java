@@ -76,7 +76,10 @@ class ValuesAndBuildersTest {
     assertThatThrownBy(() -> Latency.uniform(Duration.ofMillis(5), Duration.ofMillis(1)))
         .hasMessage("uniform max must be >= min (PT0.005S) but was PT0.001S");
     assertThatThrownBy(() -> Latency.logNormal(Duration.ZERO, 1))
-        .hasMessage("logNormal median must be > 0 but was PT0S");
+        .hasMessage("logNormal median must be >= 1 ms but was PT0S");
+    // Delays are whole milliseconds: half of one is refused, naming it (it once read "> 0").
+    assertThatThrownBy(() -> Latency.logNormal(Duration.ofNanos(500_000), 1))
+        .hasMessage("logNormal median must be >= 1 ms but was PT0.0005S");
     assertThatThrownBy(() -> Latency.logNormal(Duration.ofMillis(1), 5))
         .hasMessage("logNormal sigma must be in (0, 4] but was 5.0");
     assertThatThrownBy(() -> Latency.tail(0, Duration.ofSeconds(1)))
