@@ -783,7 +783,7 @@ final class ClientCore implements Closeable {
     long now = ticker.nanos();
     Duration left = Duration.between(settings.clock().instant(), until);
     router.knowEmptied(l, now);
-    router.zones().holdShift(l, now + left.toNanos(), until, requestedBy);
+    router.zones().holdShift(l, now + left.toNanos(), until, requestedBy, now);
   }
 
   /** Whether the shift of {@code zone} until {@code until} by {@code requestedBy} is in force. */

@@ -226,7 +226,6 @@ final class Router {
     return new Change(List.copyOf(added), List.copyOf(removed));
   }
 
-  /** Tier 0: home zone; tier 1: rest of home region; tier 1 + i: the i-th other region. */
   /**
    * Makes {@code l} a zone this router knows without endpoints, as if its list had emptied it at
    * {@code now}, so that it can hold a zonal shift carried over from a core that knew the zone
@@ -246,6 +245,7 @@ final class Router {
     zones.replace(zones.all(), List.copyOf(zoneStates.values()));
   }
 
+  /** Tier 0: home zone; tier 1: rest of home region; tier 1 + i: the i-th other region. */
   private int tierOf(Locality l) {
     if (l.equals(home)) {
       return 0;

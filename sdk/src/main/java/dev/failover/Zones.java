@@ -517,22 +517,31 @@ final class Zones {
    * endpoints ({@link Router#knowEmptied}): told as {@link #shiftAway} tells, without its check
    * that another zone serves (a zone without endpoints takes no traffic).
    *
-   * @throws IllegalArgumentException if no zone without endpoints is {@code zone}
+   * <p>A list that brought the zone's endpoints back meanwhile makes it a shift as {@link
+   * #shiftAway} makes one, with that check.
+   *
+   * @throws IllegalArgumentException if the zone is not known
+   * @throws IllegalStateException if the zone has endpoints again and is the last one in rotation
    */
   public void holdShift(
-      Locality zone, long until, java.time.Instant untilInstant, String requestedBy) {
+      Locality zone, long until, java.time.Instant untilInstant, String requestedBy, long now) {
     List<FailoverEvent> told = List.of();
     try {
       synchronized (this) {
         try {
           ZoneState z = null;
           for (ZoneState k : known) {
-            if (k.locality.equals(zone) && !zones.contains(k)) {
+            if (k.locality.equals(zone)) {
               z = k;
             }
           }
           if (z == null) {
-            throw new IllegalArgumentException("no zone without endpoints is " + zone);
+            throw new IllegalArgumentException("no zone known is " + zone);
+          }
+          if (zones.contains(z)) {
+            shiftAwayLocked(
+                zone.region() + "/" + zone.zone(), until, untilInstant, requestedBy, now);
+            return;
           }
           z.shiftedBy = requestedBy;
           z.shiftedUntilInstant = untilInstant;
