@@ -1351,6 +1351,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
         if (response != null) {
           winner = f.kind;
           winnerStart = f.start;
+          servedBy = f;
           finishLocked(Ending.served(response));
         } else {
           // A failure that no other endpoint can mend (cancelled, or not safe to repeat).
@@ -1358,6 +1359,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
               Ending.failed(exception(FailoverException.Reason.RETRIES_EXHAUSTED, failure)));
         }
       } else {
+        lastResponseBy = response == null ? null : f;
         retryOrGiveUpLocked(f.attempt(start), response, failure, now);
       }
     }
@@ -1425,6 +1427,18 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
 
   @GuardedBy("this")
   private @Nullable Response lastResponse;
+
+  /** The attempt {@link #lastResponse} came from. */
+  @GuardedBy("this")
+  private @Nullable InFlight lastResponseBy;
+
+  /**
+   * The attempt whose response the call ended with, once it did: its OkHttp call owns the body the
+   * caller may still be reading, which a {@link #cancel} after the end cancels, as OkHttp's own
+   * call's cancel does.
+   */
+  @GuardedBy("this")
+  private @Nullable InFlight servedBy;
 
   @GuardedBy("this")
   private @Nullable IOException lastFailure;
@@ -1543,6 +1557,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     }
     if (r != null && last != null) {
       lastResponse = null;
+      servedBy = lastResponseBy;
       finishLocked(Ending.served(r));
     } else {
       failLocked(reason);
@@ -1937,11 +1952,23 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     }
   }
 
-  /** Cancels the call: it ends as CANCELLED now if running, or when it starts. */
+  /**
+   * Cancels the call: it ends as CANCELLED now if running, or when it starts. After it ended with a
+   * response, the OkHttp call of the attempt that gave it is cancelled: reading its body then
+   * fails, as after a cancel of OkHttp's own call (a body read to its end is not affected).
+   */
   void cancel() {
+    Call served = null;
     synchronized (this) {
       canceled = true;
+      InFlight by = servedBy;
+      if (state != State.RUNNING && by != null) {
+        served = by.call;
+      }
       failLocked(FailoverException.Reason.CANCELLED);
+    }
+    if (served != null) {
+      cancelQuietly(served);
     }
     drain();
   }

@@ -379,6 +379,64 @@ class FailoverIntegrationTest {
     }
   }
 
+  /**
+   * cancel() after the call ended with a response stops the body the caller is still reading, as a
+   * cancel of OkHttp's own call does. Before, the read went on to the body's end (or to the
+   * attempt's timeout), with isCanceled() true all the same.
+   */
+  @Test
+  void cancelAfterTheResponseEndsTheBodyStillBeingRead() throws Exception {
+    zones.stubAll(
+        com.github.tomakehurst.wiremock.client.WireMock.get(urlPathEqualTo("/dribble"))
+            .willReturn(
+                com.github.tomakehurst.wiremock.client.WireMock.ok("0123456789")
+                    .withChunkedDribbleDelay(10, 8000)));
+    try (FailoverClient client =
+        Zones3.client(zones).deadline(Duration.ofSeconds(30)).maxAttempts(1).build()) {
+      Call call = client.newCall(get("/dribble"));
+      try (Response r = call.execute()) {
+        long start = System.nanoTime();
+        call.cancel();
+        assertThat(call.isCanceled()).isTrue();
+        assertThatThrownBy(() -> r.body().string()).isInstanceOf(IOException.class);
+        // At once, not at the body's end 8 s later; a wide margin for load.
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(6));
+      }
+
+      // The same from enqueue()'s callback, on the call it is given.
+      CompletableFuture<Throwable> read = new CompletableFuture<>();
+      client
+          .newCall(get("/dribble"))
+          .enqueue(
+              new Callback() {
+                @Override
+                public void onResponse(Call c, Response response) {
+                  try (response) {
+                    c.cancel();
+                    response.body().string();
+                    read.complete(null);
+                  } catch (IOException e) {
+                    read.complete(e);
+                  }
+                }
+
+                @Override
+                public void onFailure(Call c, IOException e) {
+                  read.completeExceptionally(e);
+                }
+              });
+      assertThat(read.get(20, TimeUnit.SECONDS)).isInstanceOf(IOException.class);
+
+      // A body read to its end is not affected by a cancel that follows.
+      Call done = client.newCall(get("/api/v1/users/1"));
+      try (Response r = done.execute()) {
+        String body = r.body().string();
+        done.cancel();
+        assertThat(body).contains("ACTIVE");
+      }
+    }
+  }
+
   @Test
   void everyCallEndsByItsDeadlineAgainstServersThatNeverAnswer() {
     zones.fail(ZoneFault.hang());
