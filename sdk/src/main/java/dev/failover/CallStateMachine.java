@@ -858,6 +858,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   private void overtaken(InFlight f) {
     synchronized (this) {
       f.lostRace = false; // it raced nothing
+      f.lostToWinner = false;
       f.slowLoser = false;
       f.overtaken = true;
       // Nor is it counted: it was counted as it was decided.
@@ -1326,7 +1327,8 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
           f.endpoint.holdOff(now, now + Math.min(retryAfter.toNanos(), core.maxRetryAfterNanos));
         }
       }
-      if (outcome == Outcome.CANCELLED && f.lostRace) {
+      if (outcome == Outcome.CANCELLED && f.lostToWinner) {
+        // Every loser of a race: a hedge the original beat as well as one the hedge overtook.
         core.hedgesCancelled.increment();
         emitHedge(
             FailoverEvent.HedgeAction.CANCELLED,
@@ -1693,11 +1695,8 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       // Only an attempt that was overtaken (the winner started after it) lost a race: a hedge
       // that started later and lost to the original says nothing bad about its endpoint, nor
       // does losing to a probe's luck.
-      f.lostRace =
-          response != null
-              && winner != null
-              && winner != Attempt.Kind.PROBE
-              && winnerStart - f.start > 0;
+      f.lostToWinner = response != null && winner != null && winner != Attempt.Kind.PROBE;
+      f.lostRace = f.lostToWinner && winnerStart - f.start > 0;
       // It stood out if it had run at least twice as long as the attempt that overtook it, counted
       // from when it reached the SDK: one still held in the client (a slot of maxRequests, the
       // application's interceptors) never reached its endpoint, and says nothing about it.
@@ -2104,6 +2103,13 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     private volatile int delivered;
 
     volatile boolean lostRace;
+
+    /**
+     * Cancelled because another attempt of its call (not a probe) won, whichever started first:
+     * told as a hedge {@code CANCELLED}. {@link #lostRace} is the narrower evidence: overtaken.
+     */
+    volatile boolean lostToWinner;
+
     volatile boolean slowLoser;
 
     /** How much of its time a pause of the client held it before the attempt that overtook it. */

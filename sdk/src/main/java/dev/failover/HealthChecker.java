@@ -162,7 +162,13 @@ final class HealthChecker {
     this.scheduler = scheduler;
     this.random = random;
     this.events = events;
-    this.noTrafficNanos = check.noTrafficInterval().toNanos();
+    // No longer than the interval, it changes nothing (HealthCheck's documented contract): else
+    // an idle client skipped the probes its jitter brought due sooner than it after the last one,
+    // and every downInterval probe, and probed less often than without it.
+    this.noTrafficNanos =
+        check.noTrafficInterval().compareTo(check.interval()) <= 0
+            ? Long.MAX_VALUE
+            : check.noTrafficInterval().toNanos();
     this.timeoutNanos = check.timeout().toNanos();
   }
 

@@ -128,6 +128,28 @@ class HealthCheckNoTrafficTest {
     }
   }
 
+  /**
+   * Equal to the interval changes nothing either, for endpoints up or down. Before, an idle client
+   * skipped each probe its jitter brought due less than the interval after the one before, and
+   * probed a down endpoint once per interval instead of once per downInterval.
+   */
+  @Test
+  void aNoTrafficIntervalEqualToTheIntervalChangesNothingUpOrDown() {
+    HealthCheck check = CHECK.withNoTrafficInterval(Duration.ofSeconds(1));
+    try (Harness h = harness(check)) {
+      runProbes(h, 20 * SECOND, 503);
+      for (String host : List.of(Harness.B1, Harness.W1)) {
+        assertThat(gaps(probes.get(host), 0, 20 * SECOND))
+            .hasSizeGreaterThanOrEqualTo(15)
+            .allSatisfy(g -> assertThat(g).isBetween(0.8, 1.2));
+      }
+      // a1 fails every probe: down after two, then probed every 200 ms, idle client or not.
+      assertThat(gaps(probes.get(Harness.A1), 3 * SECOND, 20 * SECOND))
+          .hasSizeGreaterThanOrEqualTo(60)
+          .allSatisfy(g -> assertThat(g).isBetween(0.16, 0.24));
+    }
+  }
+
   @Test
   void theNoTrafficIntervalIsCheckedAndDefaultsToEnvoys60Seconds() {
     assertThat(HealthCheck.http("/health").noTrafficInterval()).isEqualTo(Duration.ofSeconds(60));

@@ -182,6 +182,42 @@ class TimerRaceTest {
     }
   }
 
+  /**
+   * Whichever wins a hedge race, the loser is told as a hedge {@code CANCELLED} and counted: the
+   * hedge the original beat as well as the original the hedge overtook. Before, only the second
+   * was, so a hedge that lost to its original was sent and never ended in the events or meters.
+   */
+  @ParameterizedTest(name = "the hedge wins: {0}")
+  @ValueSource(booleans = {false, true})
+  void theLoserOfAHedgeRaceIsToldCancelledWhicheverWins(boolean hedgeWins) {
+    try (Harness h = Harness.hedging()) {
+      String path = "/race/hedge-loser-" + hedgeWins;
+      RecordingCallback cb = new RecordingCallback();
+      h.enqueue(get(path), cb);
+      Exchange first = h.transport.next();
+      h.scheduler.advance(HEDGE_DELAY);
+      Exchange hedge = h.transport.next();
+      (hedgeWins ? hedge : first).respond(200);
+      assertThat(cb.awaitStatus()).isEqualTo(200);
+      h.quiesce();
+      assertThat((hedgeWins ? first : hedge).cancelled()).isTrue();
+      h.events.await(FailoverEvent.Hedge.class, hedgeWins ? 3 : 2, e -> path.equals(e.path()));
+      assertThat(h.events.of(FailoverEvent.Hedge.class, path))
+          .extracting(FailoverEvent.Hedge::action, e -> e.endpoint().url().host())
+          .containsExactlyInAnyOrderElementsOf(
+              hedgeWins
+                  ? List.of(
+                      tuple(FailoverEvent.HedgeAction.SENT, B1),
+                      tuple(FailoverEvent.HedgeAction.WON, B1),
+                      tuple(FailoverEvent.HedgeAction.CANCELLED, A1))
+                  : List.of(
+                      tuple(FailoverEvent.HedgeAction.SENT, B1),
+                      tuple(FailoverEvent.HedgeAction.CANCELLED, B1)));
+      assertThat(h.client.snapshot().counters().hedgesCancelled()).isEqualTo(1);
+      assertThat(h.client.snapshot().counters().hedgesWon()).isEqualTo(hedgeWins ? 1 : 0);
+    }
+  }
+
   /** The deadline passes while the first attempt and its hedge are both in flight. */
   @Test
   void theDeadlineCancelsTheOriginalAndItsHedgeAndCallsBackOnce() {
