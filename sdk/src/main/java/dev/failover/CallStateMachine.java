@@ -1276,8 +1276,12 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       // Its body may still break off as the caller reads it: that counts too.
       f.tag.answeredBy = f.endpoint;
     }
-    if (outcome == Outcome.SUCCESS && response != null && response.networkResponse() != null) {
-      // The server answered after it asked for a pause (routing panicked): the pause ends.
+    if (outcome == Outcome.SUCCESS
+        && response != null
+        && response.code() < 400
+        && response.networkResponse() != null) {
+      // The server served after it asked for a pause (routing panicked): the pause no longer
+      // counts against its zone. (Not a 4xx: an edge's 403, or a 429 the client does not retry.)
       f.endpoint.successAfterHoldOff(f.start, now);
     }
     if (outcome == Outcome.SUCCESS

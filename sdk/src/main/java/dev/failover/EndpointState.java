@@ -116,7 +116,13 @@ final class EndpointState {
   /** When the latest {@code Retry-After} that set or extended the hold-off arrived. */
   private volatile long holdOffSince;
 
-  /** Orders a hold-off's changes (a server's pause, a success that ends it); nothing else. */
+  /**
+   * The end of the hold-off that a success answered after it was asked for: while it equals {@link
+   * #holdOffUntil}, the pause is routing's only, not evidence against the endpoint's zone.
+   */
+  private volatile long answeredHoldOffUntil;
+
+  /** Orders a hold-off's changes (a server's pause, a success within it); nothing else. */
   private final Object holdOffLock = new Object();
 
   private volatile boolean down;
@@ -195,6 +201,7 @@ final class EndpointState {
     long longAgo = ticker.nanos() - (1L << 62);
     this.holdOffUntil = longAgo;
     this.holdOffSince = longAgo;
+    this.answeredHoldOffUntil = longAgo - 1; // answers no hold-off
     this.ejectedUntil = longAgo;
     this.lastSlowEvidence = new AtomicLong(longAgo);
     this.consecutiveLimit = policy.consecutiveFailures();
@@ -324,6 +331,24 @@ final class EndpointState {
     if (now - holdOffUntil < 0) {
       return FailoverSnapshot.Health.HELD_OFF;
     }
+    return breakerHealth(now);
+  }
+
+  /**
+   * Whether the endpoint counts as out in its zone's share of endpoints out: as routing sees it,
+   * except that a {@code Retry-After} pause within which its server has since answered a success
+   * (routing panicked and sent there all the same) counts as what the endpoint is without it.
+   * Routing still waits the pause out, as the server asked; its zone is not evacuated for it.
+   */
+  boolean outForItsZone(long now) {
+    FailoverSnapshot.Health h = health(now);
+    if (h == FailoverSnapshot.Health.HELD_OFF && answeredHoldOffUntil == holdOffUntil) {
+      return !breakerHealth(now).takesTraffic();
+    }
+    return !h.takesTraffic();
+  }
+
+  private FailoverSnapshot.Health breakerHealth(long now) {
     return switch (breaker.getState()) {
       case OPEN, FORCED_OPEN ->
           now - ejectedUntil < 0
@@ -723,18 +748,25 @@ final class EndpointState {
    */
   void holdOff(long now, long until) {
     synchronized (holdOffLock) {
-      if (until - holdOffUntil > 0) {
-        holdOffUntil = until;
+      // Every Retry-After is the newest word on the pause: a success sent before it proves
+      // nothing, even where it asks for less than the pause already running.
+      if (now - holdOffSince > 0) {
         holdOffSince = now;
       }
+      if (until - holdOffUntil > 0) {
+        holdOffUntil = until;
+      }
+      answeredHoldOffUntil = holdOffUntil - 1; // answered by no success since
     }
   }
 
   /**
-   * Ends a hold-off at {@code now} when an attempt sent at {@code attemptStart}, after the latest
-   * {@code Retry-After} that set it, came back a success from the network: the server serves again
-   * (routing panicked, and sent there all the same). An attempt sent before the pause was asked for
-   * proves nothing about it, and ends nothing.
+   * Notes that an attempt sent at {@code attemptStart}, after the latest {@code Retry-After} that
+   * set the hold-off, came back a success from the network at {@code now}: the server serves
+   * (routing panicked, and sent there all the same), so the pause no longer counts against the
+   * endpoint's zone ({@link #outForItsZone}). It still holds routing off until it ends, as the
+   * server asked: lifting it would send every call to the first endpoint that answered while the
+   * others still shed load. An attempt sent before the pause was asked for proves nothing.
    */
   void successAfterHoldOff(long attemptStart, long now) {
     if (now - holdOffUntil >= 0 || attemptStart - holdOffSince < 0) {
@@ -742,7 +774,7 @@ final class EndpointState {
     }
     synchronized (holdOffLock) {
       if (now - holdOffUntil < 0 && attemptStart - holdOffSince >= 0) {
-        holdOffUntil = now;
+        answeredHoldOffUntil = holdOffUntil;
       }
     }
   }

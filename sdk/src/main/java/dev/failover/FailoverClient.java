@@ -620,7 +620,13 @@ public final class FailoverClient implements Call.Factory, Closeable {
       for (Shift shift : reset ? List.<Shift>of() : List.copyOf(shifts.values())) {
         if (shift.until().isAfter(settings.clock().instant())) {
           try {
-            fresh.core.shiftAwayUntil(shift.zone(), shift.until(), shift.requestedBy());
+            try {
+              fresh.core.shiftAwayUntil(shift.zone(), shift.until(), shift.requestedBy());
+            } catch (IllegalArgumentException notListed) {
+              // No endpoint of the new core in the zone: held (see carryOver), so that a list
+              // bringing the zone back before the carry-over finds it shifted.
+              fresh.core.holdShiftOfEmptied(shift.zone(), shift.until(), shift.requestedBy());
+            }
             fresh.givenBeforePublication.add(shift);
           } catch (RuntimeException e) {
             log.debug("[{}] shift of '{}' left to the carry-over: {}", service, shift.zone(), e);

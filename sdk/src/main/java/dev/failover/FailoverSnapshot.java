@@ -220,7 +220,10 @@ public record FailoverSnapshot(
     EJECTED,
     /** Marked down by its active health check. */
     DOWN,
-    /** Asked for a pause with {@code Retry-After}; gets no traffic until it ends. */
+    /**
+     * Asked for a pause with {@code Retry-After}; gets no traffic until it ends, unless routing
+     * panics.
+     */
     HELD_OFF;
 
     /**

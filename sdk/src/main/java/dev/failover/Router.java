@@ -240,7 +240,9 @@ final class Router {
       regions.add(l.region()); // as a list with the zone would add it, so its tier is the same
     }
     ZoneState z = new ZoneState(l, tierOf(l), 10, Math.max(1, zoneWindowNanos / 10));
-    z.emptiedAt = now;
+    // Emptied long enough ago not to count as a zone a flapping list just lost (Zones'
+    // restoreOverTheCap): this core never had its endpoints.
+    z.emptiedAt = now - Zones.LIST_FLAP_NANOS;
     zoneStates.put(l, z);
     zones.replace(zones.all(), List.copyOf(zoneStates.values()));
   }

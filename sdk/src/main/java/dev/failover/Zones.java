@@ -736,7 +736,7 @@ final class Zones {
     int total = z.endpoints.size();
     int out = 0;
     for (EndpointState s : z.endpoints) {
-      if (!s.available(now)) {
+      if (s.outForItsZone(now)) {
         out++;
       }
     }

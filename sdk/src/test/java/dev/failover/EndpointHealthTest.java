@@ -130,32 +130,37 @@ class EndpointHealthTest {
 
   /**
    * A success of an attempt sent after the pause was asked for (routing panicked and sent there)
-   * ends the pause: after a total outage, a zone that serves again was otherwise evacuated as "all
-   * endpoints out" once the others' pauses ended, for its pause and the zone's hysteresis.
+   * takes the pause off its zone's count of endpoints out; routing still waits it out, as the
+   * server asked.
    */
   @Test
-  void aSuccessSentAfterTheRetryAfterEndsTheHoldOff() {
+  void aSuccessSentAfterTheRetryAfterTakesThePauseOffItsZonesCount() {
     long askedAt = clock.nanos();
     ep.holdOff(askedAt, askedAt + Duration.ofSeconds(5).toNanos());
+    assertThat(ep.outForItsZone(clock.nanos())).isTrue();
     clock.advance(Duration.ofMillis(100));
     long sentAt = clock.nanos();
     clock.advance(Duration.ofMillis(5));
     ep.successAfterHoldOff(sentAt, clock.nanos());
+    assertThat(ep.health(clock.nanos())).isEqualTo(Health.HELD_OFF);
+    assertThat(ep.outForItsZone(clock.nanos())).isFalse();
+    clock.advance(Duration.ofSeconds(5));
     assertThat(ep.health(clock.nanos())).isEqualTo(Health.HEALTHY);
   }
 
   /**
-   * One sent before the pause was asked for, or before a later Retry-After extended it, does not.
+   * One sent before the pause was asked for, or before any later Retry-After (one that extends the
+   * pause, or one asking for less than what remains), does not.
    */
   @Test
-  void aSuccessSentBeforeTheLatestRetryAfterLeavesTheHoldOff() {
+  void aSuccessSentBeforeTheLatestRetryAfterCountsForNothing() {
     long earlier = clock.nanos();
     clock.advance(Duration.ofMillis(10));
     long firstAsk = clock.nanos();
     ep.holdOff(firstAsk, firstAsk + Duration.ofSeconds(5).toNanos());
     clock.advance(Duration.ofMillis(10));
     ep.successAfterHoldOff(earlier, clock.nanos()); // in flight when the 503 came
-    assertThat(ep.health(clock.nanos())).isEqualTo(Health.HELD_OFF);
+    assertThat(ep.outForItsZone(clock.nanos())).isTrue();
 
     long between = clock.nanos();
     clock.advance(Duration.ofMillis(10));
@@ -163,15 +168,21 @@ class EndpointHealthTest {
     ep.holdOff(secondAsk, secondAsk + Duration.ofSeconds(5).toNanos()); // extends it
     clock.advance(Duration.ofMillis(10));
     ep.successAfterHoldOff(between, clock.nanos()); // sent before the second ask
-    assertThat(ep.health(clock.nanos())).isEqualTo(Health.HELD_OFF);
+    assertThat(ep.outForItsZone(clock.nanos())).isTrue();
 
-    // A shorter Retry-After inside the pause neither shortens it nor moves when it was asked for.
+    long beforeShorter = clock.nanos();
+    clock.advance(Duration.ofMillis(10));
+    // A shorter Retry-After inside the pause does not shorten it, but is the newest word.
     ep.holdOff(clock.nanos(), clock.nanos() + Duration.ofSeconds(1).toNanos());
-    ep.successAfterHoldOff(between, clock.nanos());
-    assertThat(ep.health(clock.nanos())).isEqualTo(Health.HELD_OFF);
+    long shorterAsk = clock.nanos();
+    ep.successAfterHoldOff(beforeShorter, clock.nanos());
+    assertThat(ep.outForItsZone(clock.nanos())).isTrue();
+    clock.advance(Duration.ofSeconds(2));
+    assertThat(ep.health(clock.nanos())).isEqualTo(Health.HELD_OFF); // the longer pause runs on
 
-    ep.successAfterHoldOff(secondAsk, clock.nanos()); // sent as the second ask arrived: after it
-    assertThat(ep.health(clock.nanos())).isEqualTo(Health.HEALTHY);
+    ep.successAfterHoldOff(shorterAsk, clock.nanos()); // sent as the last ask arrived: after it
+    assertThat(ep.outForItsZone(clock.nanos())).isFalse();
+    assertThat(ep.health(clock.nanos())).isEqualTo(Health.HELD_OFF);
   }
 
   @Test

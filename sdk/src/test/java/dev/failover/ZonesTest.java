@@ -479,6 +479,38 @@ class ZonesTest {
   }
 
   /**
+   * A zone whose endpoints all asked for a pause ({@code Retry-After}) is evacuated, as its servers
+   * asked; but not when each has since answered a success within its pause (routing panicked and
+   * sent there): routing still waits the pauses out, and the zone is not evacuated for them. After
+   * a total outage, a home zone that served again was evacuated (hysteresis, slow start) once the
+   * other zones' shorter pauses ended.
+   */
+  @Test
+  void aZoneIsNotEvacuatedForPausesItsServersAnsweredWithin() {
+    Router r = router("us-east-1a", "us-east-1b", "us-west-2a");
+    List<EndpointState> home = zone(r, "us-east-1a").endpoints;
+    long asked = clock.nanos();
+    long until = asked + Duration.ofSeconds(30).toNanos();
+    home.forEach(e -> e.holdOff(asked, until));
+    clock.advance(Duration.ofMillis(100));
+    long sent = clock.nanos();
+    clock.advance(Duration.ofMillis(5));
+    home.forEach(e -> e.successAfterHoldOff(sent, clock.nanos()));
+    r.zones().evaluate(clock.nanos());
+    assertThat(zone(r, "us-east-1a").evacuated()).isFalse();
+    assertThat(home)
+        .allSatisfy(
+            e -> assertThat(e.health(clock.nanos())).isEqualTo(FailoverSnapshot.Health.HELD_OFF));
+
+    // A new Retry-After, unanswered since: the zone's servers ask for a pause again.
+    long again = clock.nanos();
+    home.forEach(e -> e.holdOff(again, again + Duration.ofSeconds(30).toNanos()));
+    r.zones().evaluate(clock.nanos());
+    assertThat(zone(r, "us-east-1a").evacuated()).isTrue();
+    assertThat(zone(r, "us-east-1a").reason).isEqualTo("ejected 2 of 2 endpoints");
+  }
+
+  /**
    * Seconds of healthy traffic (60 calls a second to us-east-1b and us-east-1c, {@code probes} to
    * the evacuated home zone), judged each second, until {@code home} returns or {@code limit}
    * seconds have passed.

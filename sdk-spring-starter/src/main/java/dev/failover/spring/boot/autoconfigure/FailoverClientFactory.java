@@ -380,6 +380,7 @@ final class FailoverClientFactory
     try {
       fresh = Binder.get(environment).bindOrCreate("failover", FailoverProperties.class);
       FailoverKeys.check(environment, fresh.isIgnoreUnknownKeys());
+      FailoverKeys.checkDistinctNames(environment);
     } catch (BindException e) {
       notApplied(null, unbound(e));
       return;

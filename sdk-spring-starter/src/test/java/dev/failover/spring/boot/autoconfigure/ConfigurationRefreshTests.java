@@ -387,6 +387,14 @@ class ConfigurationRefreshTests {
                           + " (\"failover.clients.directory.dedline\" from property source"
                           + " \"changes\"); ");
               change(context, "failover.clients.directory.dedline", null);
+              // A name Spring's binder takes for this client's: not applied, as at start.
+              change(context, "failover.clients.Directory.deadline", "3s");
+              assertThat(output)
+                  .contains(
+                      "failover configuration change not applied: Property"
+                          + " failover.clients.directory is invalid: names the same client as"
+                          + " failover.clients.Directory");
+              change(context, "failover.clients.Directory.deadline", null);
               change(context, "failover.clients.directory.base-config", "nope");
               assertThat(output)
                   .contains(
@@ -615,8 +623,10 @@ class ConfigurationRefreshTests {
                   .startsWith("shifted away by property " + key + " until ");
 
               registry.update(endpointsBut("us-east-1b"));
+              assertThat(zoneNames(client)).doesNotContain("us-east-1b");
               change(context, "failover.clients.registry.deadline", "3s");
               assertThat(client.settings().deadline()).isEqualTo(Duration.ofSeconds(3));
+              assertThat(zoneNames(client)).doesNotContain("us-east-1b");
               registry.update(endpointsBut(null));
 
               assertThat(shiftReason(client, "us-east-1b"))

@@ -81,8 +81,7 @@ class FailoverHealthIndicatorTests {
 
   /**
    * Every endpoint held off by its {@code Retry-After}: none is healthy, routing panics and,
-   * failing open (the default), still sends each call to some endpoint, which answers. (That answer
-   * ends the pause of the endpoint that gave it, and with it the panic.)
+   * failing open (the default), still sends each call to some endpoint, which answers.
    */
   @Test
   void aClientInPanicThatFailsOpenIsUpSinceEveryEndpointTakesCalls() throws IOException {
@@ -93,6 +92,7 @@ class FailoverHealthIndicatorTests {
         assertThat(status(client, "/busy/" + i)).isEqualTo(429);
       }
       assertThat(client.snapshot().panic()).isTrue();
+      assertThat(status(client, "/users/42")).isEqualTo(200);
 
       Health health = new FailoverHealthIndicator(client).health();
 
@@ -101,11 +101,6 @@ class FailoverHealthIndicatorTests {
           .containsEntry("serving", "0/6")
           .containsEntry("panic", true)
           .containsEntry("routing", FailoverHealthIndicator.PANIC_FAIL_OPEN);
-
-      assertThat(status(client, "/users/42")).isEqualTo(200);
-      Health after = new FailoverHealthIndicator(client).health();
-      assertThat(after.getStatus()).isEqualTo(Status.UP);
-      assertThat(after.getDetails()).containsEntry("serving", "1/6").containsEntry("panic", false);
     }
   }
 
