@@ -113,7 +113,7 @@ final class EndpointState {
   private volatile long ejectedUntil;
   private volatile long holdOffUntil;
 
-  /** When the latest {@code Retry-After} that set or extended the hold-off arrived. */
+  /** When the latest {@code Retry-After} arrived (whether or not it moved the hold-off's end). */
   private volatile long holdOffSince;
 
   /**
@@ -761,12 +761,12 @@ final class EndpointState {
   }
 
   /**
-   * Notes that an attempt sent at {@code attemptStart}, after the latest {@code Retry-After} that
-   * set the hold-off, came back a success from the network at {@code now}: the server serves
-   * (routing panicked, and sent there all the same), so the pause no longer counts against the
-   * endpoint's zone ({@link #outForItsZone}). It still holds routing off until it ends, as the
-   * server asked: lifting it would send every call to the first endpoint that answered while the
-   * others still shed load. An attempt sent before the pause was asked for proves nothing.
+   * Notes that an attempt sent at {@code attemptStart}, after the latest {@code Retry-After}, came
+   * back a success from the network at {@code now} (2xx or 3xx): the server serves (routing
+   * panicked, and sent there all the same), so the pause no longer counts against the endpoint's
+   * zone ({@link #outForItsZone}). It still holds routing off until it ends, as the server asked:
+   * lifting it would send every call to the first endpoint that answered while the others still
+   * shed load. An attempt sent before the pause was asked for proves nothing.
    */
   void successAfterHoldOff(long attemptStart, long now) {
     if (now - holdOffUntil >= 0 || attemptStart - holdOffSince < 0) {
