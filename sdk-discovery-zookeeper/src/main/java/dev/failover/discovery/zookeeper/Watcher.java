@@ -65,6 +65,16 @@ final class Watcher<T> {
   /** How long after a read from ZooKeeper itself the cache is checked against it. */
   private static final long SETTLE_MILLIS = 10_000;
 
+  /**
+   * How long the cache must be still after a change before the watch reports it, and the longest a
+   * change in steps may keep it waiting: Curator's cache applies a change of many nodes (one
+   * transaction, a mass deregistration) one node at a time, and each step reported alone is a small
+   * shrink that the client's removal guard lets through.
+   */
+  private static final long QUIET_MILLIS = 200;
+
+  private static final long MAX_QUIET_MILLIS = 2_000;
+
   /** How long {@link #close()} waits for the worker to end. */
   private static final long CLOSE_WAIT_MILLIS = 10_000;
 
@@ -467,10 +477,39 @@ final class Watcher<T> {
       }
       report(instances);
       settleUntil = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SETTLE_MILLIS);
-    } else if (changed || confirm) {
+    } else if (changed) {
+      if (awaitQuiet()) {
+        report(Objects.requireNonNull(cache).getInstances());
+      }
+    } else if (confirm) {
       report(Objects.requireNonNull(cache).getInstances());
     } else if (settleUntil != 0) {
       settle();
+    }
+  }
+
+  /**
+   * Waits until the cache has had no change for {@link #QUIET_MILLIS} (at most {@link
+   * #MAX_QUIET_MILLIS}), so that a change that arrives in steps is reported whole. Returns false,
+   * with the signal put back ahead of a change, when the connection's state changed meanwhile:
+   * acted on first, by the next turn.
+   */
+  private boolean awaitQuiet() throws InterruptedException {
+    long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(MAX_QUIET_MILLIS);
+    while (true) {
+      long left = TimeUnit.NANOSECONDS.toMillis(end - System.nanoTime());
+      if (left <= 0) {
+        return true;
+      }
+      Signal next = signals.poll(Math.min(QUIET_MILLIS, left), TimeUnit.MILLISECONDS);
+      if (next == null) {
+        return true;
+      }
+      if (next.state() != null) {
+        signals.offerFirst(Signal.CHANGED);
+        signals.offerFirst(next);
+        return false;
+      }
     }
   }
 

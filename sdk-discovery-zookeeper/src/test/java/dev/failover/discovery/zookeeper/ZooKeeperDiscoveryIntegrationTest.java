@@ -295,6 +295,66 @@ class ZooKeeperDiscoveryIntegrationTest {
     }
   }
 
+  /**
+   * Most instances deleted in one ZooKeeper transaction (a mass deregistration): the client holds
+   * its list, as for any list that shrinks by more than {@code maxRemovalPercent}. Curator's cache
+   * applies such a change one node at a time, and the source reported each step: every one a small
+   * shrink that the removal guard let through, so most of the fleet was dropped without
+   * confirmation. The source now reports a change once the cache has been still for a moment.
+   */
+  @Test
+  void instancesDeletedInOneTransactionAreHeldAsOneLargeRemoval() throws Exception {
+    for (String zone : List.of("us-east-1a", "us-east-1b", "us-west-2a")) {
+      for (int i = 0; i < 4; i++) {
+        register(zone, i);
+      }
+    }
+    List<Integer> sizes = Collections.synchronizedList(new java.util.ArrayList<>());
+    ZooKeeperEndpointSource source =
+        ZooKeeperEndpointSource.builder()
+            .connectString(server.getConnectString())
+            .serviceName(SERVICE)
+            .build();
+    try (FailoverClient client =
+        FailoverClient.builder()
+            .service(SERVICE)
+            .home("us-east-1", "us-east-1a")
+            .endpointSource(source)
+            .discovery(DiscoveryPolicy.defaults().withStartTimeout(WAIT))
+            .listener(
+                new FailoverListener() {
+                  @Override
+                  public void onEndpointsChanged(FailoverEvent.EndpointsChanged e) {
+                    sizes.add(e.endpoints());
+                  }
+                })
+            .build()) {
+      await("the client takes ZooKeeper's twelve endpoints", () -> client.endpoints().size() == 12);
+      sizes.clear();
+      List<org.apache.curator.framework.api.transaction.CuratorOp> deletes =
+          new java.util.ArrayList<>();
+      for (String id : registered.keySet()) {
+        if (!id.equals("us-east-1a-0")) {
+          deletes.add(
+              registry
+                  .client()
+                  .transactionOp()
+                  .delete()
+                  .forPath("/services/" + SERVICE + "/" + id));
+        }
+      }
+      registry.client().transaction().forOperations(deletes);
+
+      await(
+          "the client holds the source's list of one",
+          () -> client.snapshot().discovery().status() == ListStatus.HELD);
+      assertThat(client.snapshot().discovery().reason())
+          .contains("would remove 11 of 12 endpoints at once");
+      assertThat(client.endpoints()).hasSize(12);
+      assertThat(sizes).as("lists applied after the deletion").isEmpty();
+    }
+  }
+
   @Test
   void aZooKeeperOutageFailsNoCallAndTheClientKeepsTheLastGoodList() throws Exception {
     Duration outage =
