@@ -505,11 +505,18 @@ final class Zones {
               + zone
               + "': no other zone in rotation has an endpoint that takes traffic");
     }
+    markShiftedLocked(z, until, untilInstant, requestedBy);
+    return z;
+  }
+
+  /** Shifts {@code z} away until {@code until} for {@code requestedBy}, and tells of it. */
+  @GuardedBy("this")
+  private void markShiftedLocked(
+      ZoneState z, long until, java.time.Instant untilInstant, String requestedBy) {
     z.shiftedBy = requestedBy;
     z.shiftedUntilInstant = untilInstant;
     z.shiftedUntil = until;
     pending.add(new FailoverEvent.ZoneShifted(service, z.locality, untilInstant, requestedBy));
-    return z;
   }
 
   /**
@@ -543,11 +550,7 @@ final class Zones {
                 zone.region() + "/" + zone.zone(), until, untilInstant, requestedBy, now);
             return;
           }
-          z.shiftedBy = requestedBy;
-          z.shiftedUntilInstant = untilInstant;
-          z.shiftedUntil = until;
-          pending.add(
-              new FailoverEvent.ZoneShifted(service, z.locality, untilInstant, requestedBy));
+          markShiftedLocked(z, until, untilInstant, requestedBy);
         } finally {
           told = takePending();
         }

@@ -498,6 +498,13 @@ class UnknownKeysTests {
     assertThat(checked).isGreaterThan(2);
   }
 
+  /** The starter with a home and no client: each test names its own. */
+  private static ApplicationContextRunner homeOnly() {
+    return new ApplicationContextRunner()
+        .withConfiguration(AutoConfigurations.of(FailoverAutoConfiguration.class))
+        .withPropertyValues("failover.home.region=us-east-1", "failover.home.zone=us-east-1a");
+  }
+
   /** The keys of one endpoint of client {@code name}, as written. */
   private static String[] endpoint(String name, int port) {
     String e = "failover.clients." + name + ".endpoints[0].";
@@ -514,9 +521,7 @@ class UnknownKeysTests {
   @ParameterizedTest(name = "{0} and {1}")
   @CsvSource({"Directory,directory", "user_service,userservice", "USERS,Users"})
   void twoClientNamesThatBindAsOneFailStartUpNamingBoth(String first, String second) {
-    new ApplicationContextRunner()
-        .withConfiguration(AutoConfigurations.of(FailoverAutoConfiguration.class))
-        .withPropertyValues("failover.home.region=us-east-1", "failover.home.zone=us-east-1a")
+    homeOnly()
         .withPropertyValues(endpoint(first, 9))
         .withPropertyValues(endpoint(second, 1))
         .run(
@@ -556,9 +561,7 @@ class UnknownKeysTests {
    */
   @Test
   void anEnvironmentVariableForAClientNamedWithCapitalsFailsStartUp() {
-    new ApplicationContextRunner()
-        .withConfiguration(AutoConfigurations.of(FailoverAutoConfiguration.class))
-        .withPropertyValues("failover.home.region=us-east-1", "failover.home.zone=us-east-1a")
+    homeOnly()
         .withPropertyValues(endpoint("Directory", 9))
         .withInitializer(
             context ->
@@ -587,9 +590,7 @@ class UnknownKeysTests {
    */
   @Test
   void namesThatBindApartMakeTwoClients() {
-    new ApplicationContextRunner()
-        .withConfiguration(AutoConfigurations.of(FailoverAutoConfiguration.class))
-        .withPropertyValues("failover.home.region=us-east-1", "failover.home.zone=us-east-1a")
+    homeOnly()
         .withPropertyValues(endpoint("[Directory]", 9))
         .withPropertyValues(endpoint("directory", 1))
         .withPropertyValues(endpoint("user-service", 7))
