@@ -26,6 +26,7 @@ import org.apache.curator.x.discovery.details.InstanceSerializer;
 import org.apache.curator.x.discovery.details.ServiceCacheListener;
 import org.apache.curator.x.discovery.details.ServiceDiscoveryImpl;
 import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.client.ZKClientConfig;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -80,6 +81,16 @@ final class Watcher<T> {
 
   /** How long an own Curator client's close waits for ZooKeeper's I/O threads. */
   private static final int ZOOKEEPER_SHUTDOWN_MILLIS = 5_000;
+
+  /**
+   * How long the own client's ZooKeeper waits for the answer to one request, unless the system
+   * property {@value ZKClientConfig#ZOOKEEPER_REQUEST_TIMEOUT} says otherwise. ZooKeeper's default
+   * waits for ever, and its close sends a request: against a server that holds the connection and
+   * answers nothing, close() would give up on its worker and leave ZooKeeper's threads running
+   * until the connection timed out. Inside {@link #CLOSE_WAIT_MILLIS} with room for the threads to
+   * end.
+   */
+  static final long REQUEST_TIMEOUT_MILLIS = 4_000;
 
   /** A cache change, or a connection state. */
   private record Signal(@Nullable ConnectionState state) {
@@ -319,7 +330,17 @@ final class Watcher<T> {
         .threadFactory(threads)
         .runSafeService(runSafe)
         .waitForShutdownTimeoutMs(ZOOKEEPER_SHUTDOWN_MILLIS)
+        .zkClientConfig(zooKeeperConfig())
         .build();
+  }
+
+  private static ZKClientConfig zooKeeperConfig() {
+    ZKClientConfig config = new ZKClientConfig();
+    String key = ZKClientConfig.ZOOKEEPER_REQUEST_TIMEOUT;
+    if (config.getProperty(key) == null && System.getProperty(key) == null) {
+      config.setProperty(key, Long.toString(REQUEST_TIMEOUT_MILLIS));
+    }
+    return config;
   }
 
   private void closeOwnClient(

@@ -403,6 +403,24 @@ class ZooKeeperEndpointSourceTest {
     recorder.awaitList(afterFailure, "the good one again", l -> urls(l).equals(List.of(url(8081))));
   }
 
+  /** As docs/discovery.md says: Curator's cache keeps the value it last read. */
+  @Test
+  void aRegistrationOverwrittenWithDataThatCannotBeReadKeepsItsLastAddress() throws Exception {
+    registry.register(SERVICE, "a", 8081, Registry.zone("r", "z1"));
+    registry.register(SERVICE, "b", 8082, Registry.zone("r", "z2"));
+    started(source().build());
+    recorder.awaitList("a and b", l -> l.size() == 2);
+
+    registry
+        .client()
+        .setData()
+        .forPath("/services/directory/b", "not json".getBytes(StandardCharsets.UTF_8));
+    registry.register(SERVICE, "c", 8083, Registry.zone("r", "z3"));
+
+    List<Endpoint> list = recorder.awaitList("c", l -> urls(l).contains(url(8083)));
+    assertThat(urls(list)).containsExactlyInAnyOrder(url(8081), url(8082), url(8083));
+  }
+
   @Test
   void aLocalityFunctionReplacesTheMetadataMapping() throws Exception {
     registry.register(SERVICE, "a", 8081, Map.of("az", "use1-az1"));
@@ -472,6 +490,47 @@ class ZooKeeperEndpointSourceTest {
 
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(8));
     assertThat(sourceThreads()).isEmpty();
+  }
+
+  /**
+   * A ZooKeeper that holds its connections open and answers nothing (its process stopped, packets
+   * dropped): closing the session waits for an answer that never comes. Before the source set a
+   * request timeout on its own client, close() gave up on its worker after 10 s and ZooKeeper's
+   * SendThread and EventThread lived on until the connection timed out (~40 s later).
+   */
+  @ParameterizedTest(name = "frozen {0}")
+  @EnumSource(Freeze.class)
+  void closeWhileZooKeeperHangsReturnsWithinItsBoundAndLeavesNoThread(Freeze when)
+      throws Exception {
+    registry.register(SERVICE, "a", 8081, Registry.zone("r", "z1"));
+    try (FreezingProxy proxy = new FreezingProxy(server.getPort())) {
+      ZooKeeperEndpointSource source =
+          ZooKeeperEndpointSource.builder()
+              .connectString(proxy.connectString())
+              .serviceName(SERVICE)
+              .connectTimeout(Duration.ofMillis(500))
+              .build();
+      if (when == Freeze.BEFORE_START) {
+        proxy.freeze();
+        source.start(recorder);
+        recorder.awaitFailure(0);
+      } else {
+        source.start(recorder);
+        recorder.awaitList("a", l -> l.size() == 1);
+        proxy.freeze();
+      }
+
+      long start = System.nanoTime();
+      source.close();
+
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(9));
+      assertThat(sourceThreads()).isEmpty();
+    }
+  }
+
+  enum Freeze {
+    BEFORE_START,
+    AFTER_FIRST_LIST
   }
 
   /**
