@@ -755,32 +755,48 @@ final class Router {
     return ca < cb ? a : b;
   }
 
-  /** A live snapshot of every zone. */
+  /**
+   * A live snapshot of every zone with endpoints and of every zone shifted away that has none (the
+   * list emptied it, or a new configuration holds its shift until its endpoints come back), in tier
+   * order.
+   */
   public List<FailoverSnapshot.Zone> snapshot(long now) {
     List<FailoverSnapshot.Zone> out = new ArrayList<>();
-    for (ZoneState z : zones.all()) {
-      List<FailoverSnapshot.EndpointState> eps = new ArrayList<>();
-      for (EndpointState s : z.endpoints) {
-        eps.add(s.snapshot(now));
+    List<ZoneState> listed = zones.all();
+    for (ZoneState z : listed) {
+      out.add(snapshot(z, now));
+    }
+    boolean added = false;
+    for (ZoneState z : zones.known()) {
+      if (z.endpoints.isEmpty() && z.shifted(now) && !listed.contains(z)) {
+        out.add(snapshot(z, now));
+        added = true;
       }
-      long[] t = z.totals(now);
-      boolean shifted = z.shifted(now);
-      out.add(
-          new FailoverSnapshot.Zone(
-              z.locality,
-              z.tier,
-              shifted
-                  ? FailoverSnapshot.ZoneStatus.SHIFTED
-                  : FailoverSnapshot.ZoneStatus.valueOf(z.phase.name()),
-              shifted
-                  ? "shifted away by " + z.shiftedBy + " until " + z.shiftedUntilInstant
-                  : z.reason,
-              z.evacuations.get(),
-              t[0] == 0 ? 0 : (float) (100.0 * t[1] / t[0]),
-              java.time.Duration.ofNanos(t[2] == 0 ? 0 : t[3] / t[2]),
-              eps));
+    }
+    if (added) {
+      out.sort(java.util.Comparator.comparingInt(FailoverSnapshot.Zone::tier)); // stable
     }
     return out;
+  }
+
+  private static FailoverSnapshot.Zone snapshot(ZoneState z, long now) {
+    List<FailoverSnapshot.EndpointState> eps = new ArrayList<>();
+    for (EndpointState s : z.endpoints) {
+      eps.add(s.snapshot(now));
+    }
+    long[] t = z.totals(now);
+    boolean shifted = z.shifted(now);
+    return new FailoverSnapshot.Zone(
+        z.locality,
+        z.tier,
+        shifted
+            ? FailoverSnapshot.ZoneStatus.SHIFTED
+            : FailoverSnapshot.ZoneStatus.valueOf(z.phase.name()),
+        shifted ? "shifted away by " + z.shiftedBy + " until " + z.shiftedUntilInstant : z.reason,
+        z.evacuations.get(),
+        t[0] == 0 ? 0 : (float) (100.0 * t[1] / t[0]),
+        java.time.Duration.ofNanos(t[2] == 0 ? 0 : t[3] / t[2]),
+        eps);
   }
 
   /**

@@ -469,8 +469,9 @@ class ReconfigureTest {
       assertThat(firstAttemptZones(recorder)).doesNotContain("us-east-1a");
 
       // Without zone 1a's endpoints (taken out for the maintenance the shift is for), the new
-      // configuration holds the shift all the same: the zone is not in the snapshot, and no zone
-      // that is shows as shifted. Once, the shift ended here and the zone came back in traffic.
+      // configuration holds the shift all the same, and the snapshot shows it: the zone, shifted,
+      // without endpoints, and no other zone shifted. Once, the shift ended here and the zone came
+      // back in traffic; then it was held but left out of the snapshot.
       client.reconfigure(
           b ->
               b.endpoints(
@@ -478,7 +479,15 @@ class ReconfigureTest {
                       .filter(e -> !e.locality().zone().equals("us-east-1a"))
                       .toList()));
       assertThat(client.snapshot().zones())
-          .noneMatch(z -> z.status() == FailoverSnapshot.ZoneStatus.SHIFTED);
+          .filteredOn(z -> z.status() == FailoverSnapshot.ZoneStatus.SHIFTED)
+          .singleElement()
+          .satisfies(
+              z -> {
+                assertThat(z.locality()).isEqualTo(Locality.of("us-east-1", "us-east-1a"));
+                assertThat(z.tier()).isZero();
+                assertThat(z.reason()).startsWith("shifted away by test:eve until ");
+                assertThat(z.endpoints()).isEmpty();
+              });
       assertThat(recorder.of(FailoverEvent.ZoneShiftEnded.class)).isEmpty();
       // ... so the zone comes back shifted, until the shift's end, through any further change.
       client.reconfigure(b -> b.endpoints(Zones3.endpoints(zones)));
@@ -512,6 +521,9 @@ class ReconfigureTest {
       assertThat(recorder.of(FailoverEvent.ZoneShiftEnded.class))
           .singleElement()
           .satisfies(e -> assertThat(e.reason()).isEqualTo("cancelled by test:ops"));
+      // Ended, the zone without endpoints leaves the snapshot.
+      assertThat(client.snapshot().zones())
+          .noneMatch(z -> z.locality().zone().equals("us-east-1b"));
       client.reconfigure(b -> b.endpoints(Zones3.endpoints(zones)));
       assertThat(zone(client.snapshot(), "us-east-1b").status())
           .isNotEqualTo(FailoverSnapshot.ZoneStatus.SHIFTED);

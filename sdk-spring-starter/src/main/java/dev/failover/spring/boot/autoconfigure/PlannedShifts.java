@@ -267,8 +267,8 @@ final class PlannedShifts implements FailoverListener {
 
   /**
    * Whether the shift in force in {@code zone} is the one its property made: the zone's reason
-   * names the property as who asked. A zone the list emptied is not in the snapshot: then, whether
-   * the property's shift was applied and not ended here.
+   * names the property as who asked. A zone the list emptied is in the snapshot only while shifted:
+   * when it is not there, whether the property's shift was applied and not ended here.
    */
   private boolean ours(FailoverClient c, String zone) {
     for (FailoverSnapshot.Zone z : c.snapshot().zones()) {

@@ -529,8 +529,12 @@ class ConfigurationRefreshTests {
         .toList();
   }
 
+  /** The zones with endpoints (a zone without any is in the snapshot while it holds a shift). */
   private static List<String> zoneNames(FailoverClient client) {
-    return client.snapshot().zones().stream().map(z -> z.locality().zone()).toList();
+    return client.snapshot().zones().stream()
+        .filter(z -> !z.endpoints().isEmpty())
+        .map(z -> z.locality().zone())
+        .toList();
   }
 
   /**
@@ -627,6 +631,9 @@ class ConfigurationRefreshTests {
               change(context, "failover.clients.registry.deadline", "3s");
               assertThat(client.settings().deadline()).isEqualTo(Duration.ofSeconds(3));
               assertThat(zoneNames(client)).doesNotContain("us-east-1b");
+              // Held, and shown: the zone without endpoints is in the snapshot, shifted.
+              assertThat(shiftReason(client, "us-east-1b"))
+                  .startsWith("shifted away by property " + key + " until ");
               registry.update(endpointsBut(null));
 
               assertThat(shiftReason(client, "us-east-1b"))
@@ -667,6 +674,8 @@ class ConfigurationRefreshTests {
               }
               change(context, without);
               assertThat(zoneNames(client)).doesNotContain("us-east-1b");
+              assertThat(shiftReason(client, "us-east-1b"))
+                  .startsWith("shifted away by property " + key + " until ");
 
               Map<String, String> back = new HashMap<>();
               without.keySet().forEach(k -> back.put(k, null));
