@@ -830,6 +830,9 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       f.notMade(e);
       return null;
     }
+    if (owner instanceof FailoverCall call) {
+      call.copyTagsTo(c);
+    }
     for (int i = 0; i < f.listeners.size(); i++) {
       c.addEventListener(GuardedEventListener.of(f.listeners.get(i)));
     }
@@ -1221,8 +1224,16 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     boolean oncePerStall =
         outcome == Outcome.TIMEOUT
             || (connectTimedOut && (clientStalled || core.clientHealth.startingUp(f.start)));
+    // Answered in the client, never put on the network (the network interceptor never saw it): by
+    // OkHttp's cache (a hit, or the 504 it makes up for an only-if-cached request it cannot
+    // satisfy), or by an interceptor of the application's that answered itself (a client-side
+    // limiter's 503). The application's own answer: no evidence about the endpoint or its zone
+    // (once, it ejected healthy endpoints), and handed to the caller as it is, as bare OkHttp
+    // hands it.
+    boolean local = response != null && !f.tag.sent();
     boolean excused =
-        f.notMade
+        local
+            || f.notMade
             // Cancelled before it reached the SDK (held in the queue for maxRequests or in the
             // application's interceptors): it never reached its endpoint, and its time is not one.
             || (outcome == Outcome.CANCELLED && !reachedSdk)
@@ -1284,7 +1295,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       // counts against its zone. (Not a 4xx: an edge's 403, or a 429 the client does not retry.)
       f.endpoint.successAfterHoldOff(f.start, now);
     }
-    if (outcome == Outcome.SUCCESS
+    if ((outcome == Outcome.SUCCESS && !local)
         || (outcome == Outcome.TIMEOUT && !excused)
         || (outcome == Outcome.CANCELLED && f.lostRace)) {
       // What the caller waited, as the hedge timer counts from when the attempt was sent.
@@ -1295,7 +1306,13 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     if (seenByServer != null) {
       seen = seenByServer;
     }
-    if (staleStore != null && response != null && outcome == Outcome.SUCCESS && !f.cancelled) {
+    if (staleStore != null
+        && response != null
+        && outcome == Outcome.SUCCESS
+        && !f.cancelled
+        && !local) {
+      // (Not an answer of OkHttp's cache: the copy would seem to have arrived now, and an old one
+      // would be served as new for as long as that cache kept answering.)
       response = staleStore.offer(request, seenByServer, response);
       f.servedAs = response; // the cache's copy-taking wrapper: what the call ends with
     }
@@ -1313,7 +1330,8 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       // evacuated zone answered: it was wrongly judged. A last resort that wins while attempts in
       // rotation still run (a hedge racing slow ones) proves no such thing: the zone returns
       // through its probes.
-      restoreZone = outcome == Outcome.SUCCESS && f.lastResort && !inRotationInFlightLocked();
+      restoreZone =
+          outcome == Outcome.SUCCESS && !local && f.lastResort && !inRotationInFlightLocked();
       f.ended(outcome, response == null ? 0 : response.code(), duration, failure);
       if (!f.overtaken) {
         // (One the call's end overtook before it was made is no attempt of the call.)
@@ -1346,7 +1364,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
           && !inFlight.isEmpty()) {
         // A failed probe of an evacuated zone never decides a call that has other attempts.
         closeAfterLock(response);
-      } else if (!outcome.isRetryable()) {
+      } else if (!outcome.isRetryable() || local) {
         if (f.kind == Attempt.Kind.HEDGE && response != null) {
           core.hedgesWon.increment();
           emitHedge(

@@ -223,6 +223,23 @@ final class FailoverCall implements Call {
     return type.cast(value);
   }
 
+  /**
+   * Gives {@code attempt}, the OkHttp call of one attempt, the tags this call has now, so that the
+   * application's interceptors ({@code chain.call().tag(...)}) and event listeners see them as on a
+   * bare OkHttp call. A tag computed on the attempt's call stays there.
+   */
+  void copyTagsTo(Call attempt) {
+    ConcurrentHashMap<Class<?>, Object> map = tags;
+    if (map != null) {
+      map.forEach((type, value) -> copyTag(attempt, type, value));
+    }
+  }
+
+  private static <T> void copyTag(Call attempt, Class<T> type, Object value) {
+    T t = type.cast(value);
+    attempt.tag(type, () -> t);
+  }
+
   @Override
   public Call clone() {
     return new FailoverCall(core, request);

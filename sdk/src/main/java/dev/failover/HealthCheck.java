@@ -458,6 +458,36 @@ public final class HealthCheck {
           shown,
           "health check path must not have a fragment ('#') but was '" + shown + "'");
     }
+    for (int i = 0; i < path.length(); i++) {
+      char c = path.charAt(i);
+      // OkHttp would send a space as %20 (a path the server does not have: every probe fails and
+      // every endpoint goes down) and drop tabs and line breaks. A value from a properties file
+      // keeps the spaces around it.
+      if (Character.isWhitespace(c) || Character.isISOControl(c) || Character.isSpaceChar(c)) {
+        String shown = maskQuery(path);
+        throw new InvalidSettingException(
+            "healthCheck.path",
+            shown,
+            String.format(
+                "health check path must not have white space or control characters (write a"
+                    + " space as %%20) but was '%s' (U+%04X at index %d)",
+                shown, (int) c, i));
+      }
+    }
+    int query = path.indexOf('?');
+    for (String segment : (query < 0 ? path : path.substring(0, query)).split("/", -1)) {
+      String s = segment.toLowerCase(java.util.Locale.ROOT).replace("%2e", ".");
+      if (s.equals(".") || s.equals("..")) {
+        String shown = maskQuery(path);
+        throw new InvalidSettingException(
+            "healthCheck.path",
+            shown,
+            "health check path must not have '.' or '..' segments (they would leave the"
+                + " endpoint's base path) but was '"
+                + shown
+                + "'");
+      }
+    }
     return path;
   }
 

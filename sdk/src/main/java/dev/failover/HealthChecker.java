@@ -149,11 +149,14 @@ final class HealthChecker {
     // endpoint.
     // Nor does a probe read or write the application's cookie jar: its cookies are its users',
     // and a health answer's Set-Cookie (a load balancer's stickiness, a session) is no user's.
+    // Nor the application's cache: a health answer OkHttp may keep (max-age, or a Last-Modified it
+    // takes as a hint) was answered from it, and a dead endpoint stayed up for as long.
     this.http =
         http.newBuilder()
             .callTimeout(check.timeout())
             .retryOnConnectionFailure(true)
             .cookieJar(okhttp3.CookieJar.NO_COOKIES)
+            .cache(null)
             .build();
     // Probes share the dispatcher's maxRequests with real attempts: at most a quarter of it, so
     // that probes of many dead endpoints (each holding a slot for its whole timeout) never queue
@@ -372,6 +375,36 @@ final class HealthChecker {
   }
 
   /**
+   * A probe that ended in the client, not at its endpoint (cancelled, failed or answered by the
+   * application's code): not counted, and the next one scheduled. Said at most once a minute, since
+   * health checks that judge nothing hide real failures.
+   */
+  private void notJudged(
+      EndpointState ep, int incarnation, long now, @Nullable IOException failure) {
+    long last = cancelledWarnedAt;
+    if (last == Long.MIN_VALUE || now - last >= HELD_WARN_NANOS) {
+      cancelledWarnedAt = now;
+      if (failure == null) {
+        log.warn(
+            "[{}] probe of {} was answered in the client, by the application's interceptor, without"
+                + " a request to the endpoint: not counted (said at most once a minute)",
+            service,
+            ep.endpoint);
+      } else {
+        log.warn(
+            "[{}] probe of {} was cancelled or failed in the client (the application's code in it"
+                + " threw, or cancelled it): not counted (said at most once a minute)",
+            service,
+            ep.endpoint,
+            failure);
+      }
+    }
+    if (!gone(ep, incarnation)) {
+      schedule(ep, nextDelay(ep), incarnation);
+    }
+  }
+
+  /**
    * Sends one probe, due at {@code sentAt}, of the endpoint's {@code incarnation} (its loop ends if
    * the endpoint left the list meanwhile); on the client's dispatcher.
    */
@@ -394,6 +427,13 @@ final class HealthChecker {
             try (response) {
               ok = response.code() >= 200 && response.code() < 400;
             }
+            if (response.networkResponse() == null) {
+              // Answered in the client, without a request to any server (probes use no cache): an
+              // interceptor of the application's answered itself (a client-side limiter's 503).
+              // Not the endpoint's.
+              notJudged(ep, incarnation, ep.ticker().nanos(), null);
+              return;
+            }
             if (ok && response.networkResponse() != null) {
               answered.answered(ep.endpoint.locality(), sentAt, ep.ticker().nanos());
             }
@@ -415,23 +455,8 @@ final class HealthChecker {
               // probe does not have), and the application's EventListener may cancel it. Or failed
               // before it reached the SDK's interceptor: an IOException of the application's
               // interceptor (its token service is down). Or the client's host ran out of ports or
-              // file descriptors. Nothing the endpoint did: not counted,
-              // as for an attempt; said at most once a minute, since health checks that judge
-              // nothing hide real failures.
-              long last = cancelledWarnedAt;
-              if (last == Long.MIN_VALUE || now - last >= HELD_WARN_NANOS) {
-                cancelledWarnedAt = now;
-                log.warn(
-                    "[{}] probe of {} was cancelled or failed in the client (the application's"
-                        + " code in it threw, or cancelled it): not counted (said at most once a"
-                        + " minute)",
-                    service,
-                    ep.endpoint,
-                    e);
-              }
-              if (!gone(ep, incarnation)) {
-                schedule(ep, nextDelay(ep), incarnation);
-              }
+              // file descriptors. Nothing the endpoint did: not counted, as for an attempt.
+              notJudged(ep, incarnation, now, e);
             } else if (e instanceof java.io.InterruptedIOException timeout
                 && heldByClient(reach, timeout, now, timeoutNanos)) {
               heldInClient(ep, now, incarnation);

@@ -206,6 +206,34 @@ class BuilderValidationTest {
             InvalidSettingException.class, e -> assertThat(e.value()).isEqualTo("health?***"));
     assertThatThrownBy(() -> HealthCheck.http("/health#top"))
         .hasMessage("health check path must not have a fragment ('#') but was '/health#top'");
+    // A trailing space (a properties file keeps it) was sent as %20: every probe failed, and
+    // every endpoint went down; a tab or a line break was dropped.
+    assertThatThrownBy(() -> HealthCheck.http("/health "))
+        .isInstanceOfSatisfying(
+            InvalidSettingException.class,
+            e -> assertThat(e.setting()).isEqualTo("healthCheck.path"))
+        .hasMessage(
+            "health check path must not have white space or control characters (write a space as"
+                + " %20) but was '/health ' (U+0020 at index 7)");
+    assertThatThrownBy(() -> HealthCheck.builder().path("/health\tz"))
+        .hasMessageEndingWith("but was '/health\tz' (U+0009 at index 7)");
+    assertThatThrownBy(() -> HealthCheck.http("/health\r\nX-Injected: 1"))
+        .hasMessageContaining("(U+000D at index 7)");
+    assertThatThrownBy(() -> HealthCheck.http("/health?token=a b"))
+        .hasMessageEndingWith("but was '/health?***' (U+0020 at index 15)");
+    // Dot segments would leave the endpoint's base path (https://host/tenant-a/../admin).
+    for (String path : List.of("/../admin", "/a/./health", "/%2e%2E/admin", "/..", "/.")) {
+      assertThatThrownBy(() -> HealthCheck.http(path))
+          .as(path)
+          .hasMessage(
+              "health check path must not have '.' or '..' segments (they would leave the"
+                  + " endpoint's base path) but was '"
+                  + path
+                  + "'");
+    }
+    assertThat(HealthCheck.http("/a/.well-known/health..json?x=..").path())
+        .isEqualTo("/a/.well-known/health..json?x=..");
+    assertThat(HealthCheck.http("/health%20check").path()).isEqualTo("/health%20check");
     // A query is sent as one.
     assertThat(
             HealthChecker.probeUrl(

@@ -25,6 +25,22 @@ public final class ReachedSdk {
   }
 
   /**
+   * For a fake server that answers {@code request} with a response: marks an attempt that reached
+   * the SDK as put on the network when it reached it (no time spent on a connection), unless it was
+   * marked so before, as the SDK's network interceptor does for every response from the network.
+   * Without it the response would look made in the client (OkHttp's cache, an interceptor's own),
+   * which is no evidence about its endpoint and is never retried.
+   */
+  public static void answeredOnNetwork(Request request) throws java.io.IOException {
+    ClientCore.AttemptTag tag = request.tag(ClientCore.AttemptTag.KEY);
+    if (tag == null || tag.sent() || !tag.reachedSdk) {
+      return;
+    }
+    long at = tag.reachedSdkAt;
+    tag.transmissionStarted(() -> at);
+  }
+
+  /**
    * Marks {@code request}, an attempt, as put on the network at {@code nanos}, its connection
    * ready, as the SDK's network interceptor does.
    */

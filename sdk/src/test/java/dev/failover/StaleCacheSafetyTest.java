@@ -565,6 +565,46 @@ class StaleCacheSafetyTest {
     }
   }
 
+  /**
+   * An answer of OkHttp's own cache is no new copy: each hit restarted the copy's age, and a copy
+   * older than {@code maxAge} was served as new (with a server's max-age of an hour, an hour after
+   * the origin last answered).
+   */
+  @Test
+  void anAnswerOfOkHttpsOwnCacheDoesNotMakeTheCopyNew(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    zones.stubAll(
+        get(urlPathEqualTo("/kept"))
+            .willReturn(ok("{\"v\":1}").withHeader("Cache-Control", "max-age=600")));
+    java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong();
+    okhttp3.Cache cache = new okhttp3.Cache(dir.toFile(), 1 << 20);
+    OkHttpClient caching = new OkHttpClient.Builder().cache(cache).build();
+    try (FailoverClient client =
+        FailoverClient.builder()
+            .service("directory")
+            .home("us-east-1", "us-east-1a")
+            .endpoint(zones.endpoints().get(0).url(), "us-east-1", "us-east-1a")
+            .okHttpClient(caching)
+            .ticker(now::get) // moved by hand; one attempt a call, so no backoff waits on it
+            .maxAttempts(1)
+            .staleIfError(StaleCache.of(100, 64 * 1024, Duration.ofSeconds(1)))
+            .build()) {
+      assertThat(body(client, call("/kept"))).isEqualTo("{\"v\":1}"); // the copy, at 0
+      now.addAndGet(Duration.ofMillis(600).toNanos());
+      try (Response hit = client.newCall(call("/kept")).execute()) {
+        assertThat(hit.networkResponse()).as("an answer of OkHttp's cache").isNull();
+        assertThat(hit.body().string()).isEqualTo("{\"v\":1}");
+      }
+      now.addAndGet(Duration.ofMillis(600).toNanos()); // the copy is 1.2 s old: past maxAge
+      cache.evictAll();
+      zones.fail(ZoneFault.refuse());
+
+      assertNoCopy(client, call("/kept"));
+    } finally {
+      cache.close();
+    }
+  }
+
   /** An observation handler that writes the current tenant, as a baggage remote field does. */
   private static ObservationRegistry tenantPropagating(AtomicReference<String> tenant) {
     ObservationRegistry registry = ObservationRegistry.create();

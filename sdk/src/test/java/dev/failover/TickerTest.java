@@ -45,6 +45,9 @@ class TickerTest {
             .addInterceptor(
                 chain -> {
                   attempts.incrementAndGet();
+                  // A fake of the network: the attempt reached the SDK and went out.
+                  ReachedSdk.mark(chain.request(), ticker.nanos());
+                  ReachedSdk.answeredOnNetwork(chain.request());
                   ticker.advance(perAttempt);
                   return new Response.Builder()
                       .request(chain.request())

@@ -128,6 +128,7 @@ final class FakeTransport {
     if (reply.failure != null) {
       throw reply.failure;
     }
+    ReachedSdk.answeredOnNetwork(chain.request()); // a response of the (fake) network
     TrackedBody body = new TrackedBody(e + " " + reply.code, e.closing, e.closeResume);
     e.body = body;
     return new Response.Builder()
