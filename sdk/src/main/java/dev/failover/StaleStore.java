@@ -144,18 +144,35 @@ final class StaleStore {
    * @param seen what the server saw of it, as captured after the application's interceptors
    */
   Response offer(Request logical, @Nullable Seen seen, Response response) {
-    if (seen == null
-        || seen.identityAddedBelow
-        || !eligible(logical)
-        || response.code() < 200
-        || response.code() > 299) {
+    if (seen == null || seen.identityAddedBelow || !eligible(logical)) {
       return response;
+    }
+    Request keyed = seen.keyed();
+    if (keyed == null || !sentAsGet(seen, keyed)) {
+      return response;
+    }
+    Response keeping = keeping(logical, seen, keyed, response);
+    if (keeping != null) {
+      return keeping;
+    }
+    if (response.code() != 304 && !keyed.cacheControl().noStore()) {
+      // The server answered this request anew, with something not kept (a 404 for a user deleted
+      // since, a no-store, a private answer without identity): the older copy is no longer what
+      // it says, and an outage must not bring it back. (Not a 304, which confirms a copy.)
+      String key = key(logical, seen);
+      if (key != null) {
+        cache.invalidate(key);
+      }
+    }
+    return response;
+  }
+
+  /** {@code response} with a body that keeps a copy as it is read, or null if none may be kept. */
+  private @Nullable Response keeping(Request logical, Seen seen, Request keyed, Response response) {
+    if (response.code() < 200 || response.code() > 299 || keyed.cacheControl().noStore()) {
+      return null;
     }
     long arrived = ticker.nanos();
-    Request keyed = seen.keyed();
-    if (keyed == null || !sentAsGet(seen, keyed) || keyed.cacheControl().noStore()) {
-      return response;
-    }
     okhttp3.CacheControl cacheControl = response.cacheControl();
     if (cacheControl.noStore()
         || cacheControl.noCache()
@@ -165,28 +182,28 @@ final class StaleStore {
         || hasDirective(response.headers("Cache-Control"), "proxy-revalidate")) {
       // Must not be served stale without the origin's say (RFC 9111 4.2.4): this cache is shared
       // by the client's callers, so s-maxage and proxy-revalidate bind it too.
-      return response;
+      return null;
     }
     if (closeDelimited(response, keyed)) {
       // Its end is the connection's: one that broke off reads as a whole, shorter body.
-      return response;
+      return null;
     }
     if (cacheControl.isPrivate() && !seen.hasIdentity(logical, keyed)) {
       // Meant for one user: kept only when the key binds it to that user's identity.
-      return response;
+      return null;
     }
     List<String> vary = varyNames(response);
     if (vary.contains("*")) {
-      return response;
+      return null;
     }
     ResponseBody body = response.body();
     long length = body.contentLength();
     if (length > config.maxBodyBytes()) {
-      return response;
+      return null;
     }
     String key = key(logical, seen);
     if (key == null) {
-      return response;
+      return null;
     }
     Headers kept = keptHeaders(response.headers());
     Map<String, List<String>> varyValues = varyValues(vary, keyed);

@@ -24,6 +24,11 @@ public final class ReachedSdk {
     }
   }
 
+  /** Whether {@code request} is an attempt of a call (else a health probe, or another request). */
+  public static boolean isAttempt(Request request) {
+    return request.tag(ClientCore.AttemptTag.KEY) != null;
+  }
+
   /**
    * For a fake server that answers {@code request} with a response: marks an attempt that reached
    * the SDK as put on the network when it reached it (no time spent on a connection), unless it was

@@ -566,6 +566,36 @@ class StaleCacheSafetyTest {
   }
 
   /**
+   * A later answer of the server that is not kept (a 404 for a user deleted since, a no-store) ends
+   * the older copy: an outage served the deleted user's record, as if still there.
+   */
+  @ParameterizedTest(name = "then {0}")
+  @ValueSource(strings = {"404", "no-store", "private"})
+  void aLaterAnswerThatIsNotKeptEndsTheOlderCopy(String then) throws Exception {
+    zones.stubAll(get(urlPathEqualTo("/users/00u7")).willReturn(ok("{\"status\":\"ACTIVE\"}")));
+    try (FailoverClient client = clientOn(new OkHttpClient())) {
+      assertThat(body(client, call("/users/00u7"))).isEqualTo("{\"status\":\"ACTIVE\"}");
+      zones.stubAll(
+          get(urlPathEqualTo("/users/00u7"))
+              .willReturn(
+                  switch (then) {
+                    case "404" -> aResponse().withStatus(404);
+                    case "no-store" ->
+                        ok("{\"status\":\"SUSPENDED\"}").withHeader("Cache-Control", "no-store");
+                    default ->
+                        ok("{\"status\":\"SUSPENDED\"}").withHeader("Cache-Control", "private");
+                  }));
+      try (Response r = client.newCall(call("/users/00u7")).execute()) {
+        assertThat(r.code()).isEqualTo(then.equals("404") ? 404 : 200);
+        r.body().string();
+      }
+      zones.fail(ZoneFault.refuse());
+
+      assertNoCopy(client, call("/users/00u7"));
+    }
+  }
+
+  /**
    * An answer of OkHttp's own cache is no new copy: each hit restarted the copy's age, and a copy
    * older than {@code maxAge} was served as new (with a server's max-age of an hour, an hour after
    * the origin last answered).

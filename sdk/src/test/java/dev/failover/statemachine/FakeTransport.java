@@ -131,14 +131,26 @@ final class FakeTransport {
     ReachedSdk.answeredOnNetwork(chain.request()); // a response of the (fake) network
     TrackedBody body = new TrackedBody(e + " " + reply.code, e.closing, e.closeResume);
     e.body = body;
-    return new Response.Builder()
-        .request(chain.request())
-        .protocol(Protocol.HTTP_1_1)
-        .code(reply.code)
-        .message("scripted " + reply.code)
-        .headers(reply.headers)
-        .body(body)
-        .build();
+    Response.Builder response =
+        new Response.Builder()
+            .request(chain.request())
+            .protocol(Protocol.HTTP_1_1)
+            .code(reply.code)
+            .message("scripted " + reply.code)
+            .headers(reply.headers);
+    if (!ReachedSdk.isAttempt(chain.request())) {
+      // A health probe: the answer of the (fake) network, not one the client made up, which a
+      // probe's judgement leaves out.
+      response.networkResponse(
+          new Response.Builder()
+              .request(chain.request())
+              .protocol(Protocol.HTTP_1_1)
+              .code(reply.code)
+              .message("scripted " + reply.code)
+              .headers(reply.headers)
+              .build());
+    }
+    return response.body(body).build();
   }
 
   /** OkHttp's own signals about an attempt: its cancellation, and the end before the callback. */

@@ -1,9 +1,13 @@
 package dev.failover.spring.boot.autoconfigure;
 
 import dev.failover.FailoverClient;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.Executor;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -11,9 +15,13 @@ import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.BeanCreationException;
 import org.springframework.beans.factory.BeanCurrentlyInCreationException;
 import org.springframework.beans.factory.BeanFactory;
+import org.springframework.beans.factory.BeanFactoryUtils;
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.beans.factory.ListableBeanFactory;
+import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.beans.factory.config.ConfigurableBeanFactory;
+import org.springframework.scheduling.TaskScheduler;
+import org.springframework.scheduling.concurrent.ExecutorConfigurationSupport;
 
 /**
  * The factory of the {@code <name>FailoverClient} beans: {@link FailoverClientsRegistrar} defines
@@ -24,9 +32,11 @@ import org.springframework.beans.factory.config.ConfigurableBeanFactory;
  * <p>When the application defines a {@link FailoverClient} bean of its own for the service, under
  * any name, the starter builds none: {@code <name>FailoverClient} is then that bean (the starter's
  * definitions are fallback beans, so injection by type picks the application's). It closes, when
- * the context closes, only the clients it built, after every bean that uses them.
+ * the context closes, only the clients it built, after every bean that uses them: the task
+ * executors and schedulers of the context count as such, since their tasks may be calling through a
+ * client (see {@link #closeExecutorsFirst()}).
  */
-final class FailoverClientBeans implements DisposableBean {
+final class FailoverClientBeans implements DisposableBean, SmartInitializingSingleton {
   private static final Logger LOG = LoggerFactory.getLogger(FailoverClientBeans.class);
 
   /** Name of this bean; an infrastructure bean that applications do not inject. */
@@ -34,6 +44,14 @@ final class FailoverClientBeans implements DisposableBean {
 
   /** Name of the factory method of the client beans. */
   static final String FACTORY_METHOD = "failoverClient";
+
+  /**
+   * The beans that run tasks, which may call through a client: executors ({@code
+   * applicationTaskExecutor}, an ExecutorService), schedulers ({@code taskScheduler}) and the
+   * factory beans that make them (ThreadPoolExecutorFactoryBean).
+   */
+  private static final List<Class<?>> EXECUTOR_TYPES =
+      List.of(Executor.class, TaskScheduler.class, ExecutorConfigurationSupport.class);
 
   private final BeanFactory beanFactory;
 
@@ -69,7 +87,66 @@ final class FailoverClientBeans implements DisposableBean {
       factory = f;
       built.add(client);
     }
+    closeExecutorsFirst();
     return client;
+  }
+
+  /** Executors defined once the singletons exist (registered by hand during start-up) too. */
+  @Override
+  public void afterSingletonsInstantiated() {
+    boolean any;
+    synchronized (this) {
+      any = !built.isEmpty();
+    }
+    if (any) {
+      closeExecutorsFirst();
+    }
+  }
+
+  /**
+   * Makes every task executor and scheduler bean of this context a dependent of this bean, so that
+   * Spring destroys it before this bean closes the clients. Destroying such a bean stops it, and
+   * waits for its tasks when told to ({@code spring.task.execution.shutdown.await-termination},
+   * {@code setWaitForTasksToCompleteOnShutdown}): a task with a call in flight when the context
+   * closes completes it, as with any other HTTP client. Without this, an executor created before
+   * this bean (Boot's {@code applicationTaskExecutor}, an application's own) is destroyed after it,
+   * and its tasks' calls are cancelled. An executor that itself needs this bean (one that uses a
+   * client the starter builds) is destroyed before it already, and one this bean needs is left
+   * alone; beans of an ancestor context are that context's.
+   */
+  private void closeExecutorsFirst() {
+    if (!(beanFactory instanceof ConfigurableBeanFactory c)
+        || !(beanFactory instanceof ListableBeanFactory beans)) {
+      return;
+    }
+    for (Class<?> type : EXECUTOR_TYPES) {
+      // Only the names: no bean is created here, nor a FactoryBean to learn what it makes.
+      for (String name : beans.getBeanNamesForType(type, false, false)) {
+        String executor = BeanFactoryUtils.transformedBeanName(name);
+        if (!executor.equals(BEAN_NAME) && !dependsOn(c, BEAN_NAME, executor)) {
+          c.registerDependentBean(BEAN_NAME, executor);
+        }
+      }
+    }
+  }
+
+  /** Whether {@code bean} is, directly or not, a dependent of {@code dependency}. */
+  private static boolean dependsOn(ConfigurableBeanFactory c, String bean, String dependency) {
+    Set<String> seen = new HashSet<>();
+    Deque<String> todo = new ArrayDeque<>();
+    todo.add(dependency);
+    while (!todo.isEmpty()) {
+      String next = todo.poll();
+      if (seen.add(next)) {
+        for (String dependent : c.getDependentBeans(next)) {
+          if (dependent.equals(bean)) {
+            return true;
+          }
+          todo.add(dependent);
+        }
+      }
+    }
+    return false;
   }
 
   /**

@@ -4,6 +4,8 @@ import dev.failover.FailoverClient;
 import java.util.Map;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
+import org.springframework.beans.factory.BeanFactory;
+import org.springframework.beans.factory.HierarchicalBeanFactory;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.beans.factory.config.AutowireCapableBeanFactory;
 import org.springframework.beans.factory.config.BeanDefinition;
@@ -32,6 +34,12 @@ import org.springframework.web.client.RestClient;
  * instance supplier, so that Spring AOT can turn it into code. Under AOT this registrar runs at
  * build time only: which clients exist, and so their beans, is fixed then; their settings are bound
  * when the application starts.
+ *
+ * <p>In a child context (SpringApplicationBuilder's {@code child(...)}) no definition is registered
+ * under a name an ancestor context already has a bean by: the child uses its parent's client and
+ * RestClient, as it uses the parent's {@link FailoverClientFactory}. A second client of the same
+ * name, built by that factory, would take the parent's client's place in it: its meters, its
+ * configuration changes, and its end when the child closes.
  */
 final class FailoverClientsRegistrar implements ImportBeanDefinitionRegistrar, EnvironmentAware {
 
@@ -63,13 +71,12 @@ final class FailoverClientsRegistrar implements ImportBeanDefinitionRegistrar, E
         ClassUtils.isPresent(
             "org.springframework.web.client.RestClient",
             FailoverClientsRegistrar.class.getClassLoader());
-    registerFactory(registry, FailoverClientBeans.BEAN_NAME, FailoverClientBeans.class);
-    if (restClient) {
-      registerFactory(registry, RestClientBeans.BEAN_NAME, RestClientBeans.class);
-    }
+    BeanFactory ancestors =
+        registry instanceof HierarchicalBeanFactory h ? h.getParentBeanFactory() : null;
     for (String name : clients.keySet()) {
       String clientBean = name + CLIENT_SUFFIX;
-      if (!registry.containsBeanDefinition(clientBean)) {
+      if (!registry.containsBeanDefinition(clientBean) && !inAncestor(ancestors, clientBean)) {
+        registerFactory(registry, FailoverClientBeans.BEAN_NAME, FailoverClientBeans.class);
         RootBeanDefinition definition =
             clientDefinition(
                 FailoverClient.class,
@@ -84,13 +91,21 @@ final class FailoverClientsRegistrar implements ImportBeanDefinitionRegistrar, E
         registry.registerBeanDefinition(clientBean, definition);
       }
       String restBean = name + REST_CLIENT_SUFFIX;
-      if (restClient && !registry.containsBeanDefinition(restBean)) {
+      if (restClient
+          && !registry.containsBeanDefinition(restBean)
+          && !inAncestor(ancestors, restBean)) {
+        registerFactory(registry, RestClientBeans.BEAN_NAME, RestClientBeans.class);
         registry.registerBeanDefinition(
             restBean,
             clientDefinition(
                 RestClient.class, RestClientBeans.BEAN_NAME, RestClientBeans.FACTORY_METHOD, name));
       }
     }
+  }
+
+  /** Whether an ancestor context has a bean called {@code name}. */
+  private static boolean inAncestor(@Nullable BeanFactory ancestors, String name) {
+    return ancestors != null && ancestors.containsBean(name);
   }
 
   /** A factory of client beans, built with the bean factory as its constructor argument. */

@@ -33,6 +33,11 @@ import org.springframework.core.env.SystemEnvironmentPropertySource;
  * the start-up check that reports every other key with the nearest valid one.
  *
  * <p>A map key (a client name, a zone of {@code zonal-shifts}) and a list index match any element.
+ * The key of a map of values ({@code zonal-shifts}) is one element: Spring Boot's binder joins the
+ * remaining elements of a name into one key only for maps of {@code java.lang} values and enums,
+ * not for the instants of {@code zonal-shifts}, so {@code zonal-shifts.us.east.1b}, {@code
+ * zonal-shifts.us-east-1b.until} and {@code FAILOVER_CLIENTS_DIRECTORY_ZONALSHIFTS_US_EAST_1B} bind
+ * to nothing and are reported, saying how to write such a key ({@code zonal-shifts[us-east-1b]}).
  * Names match in Boot's relaxed forms ({@code max-attempts}, {@code maxAttempts}, {@code
  * max_attempts}) and, from the system environment, in both of Boot's forms ({@code
  * FAILOVER_DEFAULTS_RETRY_MAXATTEMPTS} and {@code FAILOVER_DEFAULTS_RETRY_MAX_ATTEMPTS}).
@@ -122,7 +127,9 @@ final class FailoverKeys {
     return switch (node.kind) {
       case VALUE -> false;
       case VALUE_LIST -> i == size - 1 && isIndex(name, i);
-      case VALUE_MAP -> true; // the rest of the name is the key, dots and all
+      // The key is one element (a bracketed key is one): Boot binds no value for a key of more
+      // elements to a map of instants, where it would join them for a map of strings.
+      case VALUE_MAP -> i == size - 1;
       case LIST -> isIndex(name, i) && matches(element(node), name, i + 1, environment, empty);
       case MAP -> matches(element(node), name, i + 1, environment, empty);
       case BEAN -> {
@@ -147,6 +154,132 @@ final class FailoverKeys {
       }
     };
   }
+
+  /**
+   * A name that follows the settings to a map of values ({@code zonal-shifts}) and has more than
+   * one element after it, which binds to nothing: its map, as a valid key, and those elements.
+   *
+   * @param map the map, such as {@code failover.clients.directory.zonal-shifts}
+   * @param property the map's property, such as {@code zonal-shifts}
+   * @param elements the elements after the map, as written, such as {@code [us, east, 1b]}
+   */
+  private record SplitKey(String map, String property, List<String> elements) {}
+
+  private static @Nullable SplitKey splitKey(
+      Node node,
+      ConfigurationPropertyName name,
+      int i,
+      boolean environment,
+      String display,
+      String property) {
+    int size = name.getNumberOfElements();
+    if (i >= size) {
+      return null;
+    }
+    return switch (node.kind) {
+      case VALUE, VALUE_LIST -> null;
+      case VALUE_MAP -> {
+        if (i == size - 1) {
+          yield null;
+        }
+        List<String> elements = new ArrayList<>();
+        for (int j = i; j < size; j++) {
+          elements.add(name.getElement(j, ConfigurationPropertyName.Form.ORIGINAL));
+        }
+        yield new SplitKey(display, property, List.copyOf(elements));
+      }
+      case LIST ->
+          isIndex(name, i)
+              ? splitKey(
+                  element(node),
+                  name,
+                  i + 1,
+                  environment,
+                  display + "[" + name.getElement(i, ConfigurationPropertyName.Form.UNIFORM) + "]",
+                  property)
+              : null;
+      case MAP ->
+          splitKey(element(node), name, i + 1, environment, display + "." + key(name, i), property);
+      case BEAN -> {
+        for (Property p : node.properties) {
+          StringBuilder joined = new StringBuilder();
+          for (int j = i; j < size && !isIndex(name, j); j++) {
+            joined.append(name.getElement(j, ConfigurationPropertyName.Form.UNIFORM));
+            if (joined.length() > p.uniform.length()) {
+              break;
+            }
+            if (p.uniform.contentEquals(joined)) {
+              SplitKey split =
+                  splitKey(p.node, name, j + 1, environment, display + "." + p.dashed, p.dashed);
+              if (split != null) {
+                yield split;
+              }
+            }
+            if (!environment) {
+              break;
+            }
+          }
+        }
+        yield null;
+      }
+    };
+  }
+
+  /**
+   * For a name with more than one element after {@code zonal-shifts}, which binds to nothing, the
+   * key in brackets and how to write it; else null. From the system environment the elements are
+   * joined with dashes ({@code ..._ZONALSHIFTS_US_EAST_1B} is most likely zone {@code us-east-1b}),
+   * elsewhere with dots ({@code zonal-shifts.us.east.1b} is what Boot would have bound as key
+   * {@code us.east.1b} in a map of strings).
+   */
+  private @Nullable SplitKeyAdvice splitKeyAdvice(
+      ConfigurationPropertyName name, boolean environment) {
+    if (!ROOT.isAncestorOf(name)) {
+      return null;
+    }
+    SplitKey split = splitKey(root, name, 1, environment, PREFIX, "");
+    if (split == null) {
+      return null;
+    }
+    String key =
+        environment
+            ? String.join("-", split.elements).toLowerCase(Locale.ROOT)
+            : String.join(".", split.elements);
+    String suggestion = split.map + "[" + key + "]";
+    boolean zone = split.property.equals("zonal-shifts");
+    String what = zone ? "a zone" : "a key";
+    String value = zone ? "<instant>" : "<value>";
+    String reason =
+        what
+            + " under "
+            + split.property
+            + " is one element of the key, and this key has "
+            + split.elements.size()
+            + " after "
+            + split.property
+            + " ("
+            + String.join(", ", split.elements)
+            + "), so it binds to nothing";
+    String action =
+        "write "
+            + what
+            + " as one element, in brackets if it holds dots ("
+            + suggestion
+            + "="
+            + value
+            + "), with nothing after it; an environment variable cannot write "
+            + what
+            + " with dashes or dots (Spring Boot reads each '_' as a '.'), so set it in a"
+            + " configuration file or with SPRING_APPLICATION_JSON={\""
+            + suggestion
+            + "\":\""
+            + value
+            + "\"}";
+    return new SplitKeyAdvice(suggestion, reason, action);
+  }
+
+  /** The key in brackets a name means, why the name binds to nothing, and how to write it. */
+  private record SplitKeyAdvice(String suggestion, String reason, String action) {}
 
   /**
    * The valid key nearest to a name that binds to none: the least edit distance between canonical
@@ -195,17 +328,20 @@ final class FailoverKeys {
     if (ignoreUnknownKeys) {
       for (Unknown u : unknown) {
         LOG.warn(
-            "{}{} is not a failover setting and is ignored ({}=true); did you mean {}?",
+            "{}{} is not a failover setting and is ignored ({}=true){}; did you mean {}?",
             u.name,
             u.origin == null ? "" : " (" + u.origin + ")",
             IGNORE_UNKNOWN_KEYS,
+            u.reason == null ? "" : ": " + u.reason,
             u.suggestion);
       }
       return;
     }
     Unknown first = unknown.get(0);
     StringBuilder problem =
-        new StringBuilder("is not a failover setting; did you mean ")
+        new StringBuilder("is not a failover setting")
+            .append(first.reason == null ? "" : ": " + first.reason)
+            .append("; did you mean ")
             .append(first.suggestion)
             .append('?');
     if (unknown.size() > 1) {
@@ -222,6 +358,12 @@ final class FailoverKeys {
         (unknown.size() == 1
                 ? "rename " + first.name + " to " + first.suggestion + ", or remove it"
                 : "rename or remove each of these keys")
+            + unknown.stream()
+                .map(Unknown::advice)
+                .filter(Objects::nonNull)
+                .findFirst()
+                .map(a -> "; " + a)
+                .orElse("")
             + "; if a key belongs to a newer version of the failover starter, set "
             + IGNORE_UNKNOWN_KEYS
             + "=true to start anyway with a warning for each unknown key";
@@ -338,13 +480,16 @@ final class FailoverKeys {
                 property == null || property.getOrigin() == null
                     ? null
                     : String.valueOf(property.getOrigin());
+            SplitKeyAdvice split = splitKeyAdvice(name, fromEnvironment);
             found.put(
                 name,
                 new Unknown(
                     written(name),
                     value == null ? null : Redaction.value(name.toString(), String.valueOf(value)),
                     origin,
-                    nearest(name)));
+                    split == null ? nearest(name) : split.suggestion(),
+                    split == null ? null : split.reason(),
+                    split == null ? null : split.action()));
           }
         });
     return List.copyOf(found.values());
@@ -491,8 +636,19 @@ final class FailoverKeys {
     return values;
   }
 
-  /** A key that binds to no setting. */
-  record Unknown(String name, @Nullable String value, @Nullable String origin, String suggestion) {}
+  /**
+   * A key that binds to no setting.
+   *
+   * @param reason why it binds to nothing, when more can be said than that it is no setting
+   * @param advice how to write what it means, when more can be said than to rename or remove it
+   */
+  record Unknown(
+      String name,
+      @Nullable String value,
+      @Nullable String origin,
+      String suggestion,
+      @Nullable String reason,
+      @Nullable String advice) {}
 
   // ---- the model ----
 
