@@ -123,6 +123,16 @@ public final class FailoverClient implements Call.Factory, Closeable {
    */
   private static final Duration RETIRED_CLOSE_BOUND = Duration.ofSeconds(15);
 
+  /**
+   * How long a close() that another thread's close() is running waits for it: past the longest the
+   * first can take (the source's close, each core's 10 s for callbacks and threads, the retired
+   * closers' 15 s), so that it too returns only once the client's threads have ended.
+   */
+  private static final Duration CONCURRENT_CLOSE_BOUND = Duration.ofSeconds(40);
+
+  /** Counted down once the first close() has returned. */
+  private final CountDownLatch closeDone = new CountDownLatch(1);
+
   /** The zonal shifts asked for through this client, carried over to a new core. */
   private final Map<String, Shift> shifts = new ConcurrentHashMap<>();
 
@@ -744,13 +754,49 @@ public final class FailoverClient implements Call.Factory, Closeable {
   @Override
   public void close() {
     State s;
+    boolean first;
     synchronized (lock) {
-      if (state.closed) {
-        return;
+      first = !state.closed;
+      if (first) {
+        state = state.closing();
       }
-      state = state.closing();
       s = state;
     }
+    if (!first) {
+      awaitOtherClose(s);
+      return;
+    }
+    try {
+      closeFirst(s);
+    } finally {
+      closeDone.countDown();
+    }
+  }
+
+  /**
+   * Another thread's close() runs, or ran: returns once it has returned, as it does once every
+   * thread of the client has ended, so that no close() returns before then. At once on a thread of
+   * the client's (a callback, a listener or a retired core's closer), which that close() waits for
+   * or leaves to end by itself.
+   */
+  private void awaitOtherClose(State s) {
+    Thread me = Thread.currentThread();
+    if (s.current.core.ownsThread(me)) {
+      return;
+    }
+    for (Generation g : s.retiring) {
+      if (g.closer == me || g.core.ownsThread(me)) {
+        return;
+      }
+    }
+    try {
+      closeDone.await(CONCURRENT_CLOSE_BOUND.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void closeFirst(State s) {
     SourceRelay r = relay;
     if (r != null) {
       r.close(); // first, so that no list arrives while the rest shuts down

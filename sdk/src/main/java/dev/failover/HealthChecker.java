@@ -445,6 +445,9 @@ final class HealthChecker {
             if (!slot.release()) {
               return; // abandoned, or failed to be sent: handled already
             }
+            if (stopped) {
+              return; // cancelled by the client's close() or a new core: nothing to judge or say
+            }
             long now = ep.ticker().nanos();
             if (!(e instanceof java.io.InterruptedIOException)
                 && (c.isCanceled()
