@@ -59,6 +59,22 @@ final class ClientHealth {
   private long expected;
 
   /**
+   * The tick's recent lateness, for {@link #explains}: when each late tick ran, and how late, the
+   * last {@link #LATE_TICKS} of at least {@link #MIN_LATE_NANOS} (lateness below that is a
+   * scheduler's jitter). A host starved for good (far more runnable threads than cores) makes every
+   * tick late by less than half an attempt, yet their lateness together takes up most of the
+   * attempt's time: the client, not the endpoint, was absent for it. Guarded by this.
+   */
+  private final long[] lateAt = new long[LATE_TICKS];
+
+  private final long[] lateBy = new long[LATE_TICKS];
+  private int lateNext;
+  private int lateCount;
+
+  static final int LATE_TICKS = 128;
+  static final long MIN_LATE_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+
+  /**
    * When the next tick is due ({@link #expected}), for {@link #overdue}: results handled after a
    * pause and before the tick runs again see the stall the tick has yet to measure.
    */
@@ -183,25 +199,38 @@ final class ClientHealth {
   /**
    * Whether the client's own stall explains an attempt that took {@code durationNanos}: a stall is
    * in force and the tick measured, in the last {@link #GRACE_NANOS}, lateness at least half that
-   * long. A client 60 ms late does not explain a 333 ms timeout; it is charged to the endpoint as
-   * usual. Slowness in two regions at once ({@link #slowIn}) explains none: it is evidence that the
-   * client is slow, not of how slow, and a region that fails outright next to one with the odd
-   * timeout would otherwise pass for it.
+   * long, or the lateness of the ticks within the attempt's time adds up to half of it (a host
+   * starved for good, every tick late by less). A client 60 ms late once does not explain a 333 ms
+   * timeout; it is charged to the endpoint as usual. Slowness in two regions at once ({@link
+   * #slowIn}) explains none: it is evidence that the client is slow, not of how slow, and a region
+   * that fails outright next to one with the odd timeout would otherwise pass for it.
    */
   boolean explains(long durationNanos, long now) {
     if (!stalled(now)) {
       return false;
     }
     long lateness;
+    long from = now - durationNanos;
+    long within = 0;
     synchronized (this) {
       lateness = recent(worstRecentAt, now) ? worstRecent : recent(latestAt, now) ? latest : 0;
+      // The lateness of every tick within the attempt's time, added up: a host starved for good.
+      for (int i = 1; i <= lateCount; i++) {
+        int k = Math.floorMod(lateNext - i, LATE_TICKS);
+        if (lateAt[k] - from <= 0) {
+          break; // this one, and those before it, ended before the attempt began
+        }
+        within += overlap(lateAt[k] - lateBy[k], lateAt[k], from, now);
+      }
     }
     long overdue = overdue(now);
     if (overdue > STALL_THRESHOLD_NANOS) {
       // A pause still going on, or whose results come before the tick that measures it.
       lateness = Math.max(lateness, overdue);
+      within += overlap(tickDue, now, from, now);
     }
-    return lateness > 0 && 2 * lateness >= durationNanos;
+    return (lateness > 0 && 2 * lateness >= durationNanos)
+        || (within > 0 && 2 * within >= durationNanos);
   }
 
   /**
@@ -280,6 +309,12 @@ final class ClientHealth {
       long lateness = now - expected;
       expected = now + TICK_NANOS;
       tickDue = expected;
+      if (lateness >= MIN_LATE_NANOS) {
+        lateAt[lateNext] = now;
+        lateBy[lateNext] = lateness;
+        lateNext = (lateNext + 1) % LATE_TICKS;
+        lateCount = Math.min(lateCount + 1, LATE_TICKS);
+      }
       if (lateness > STALL_THRESHOLD_NANOS) {
         event =
             markLocked(

@@ -131,7 +131,7 @@ public final class FailoverClient implements Call.Factory, Closeable {
   private static final Duration CONCURRENT_CLOSE_BOUND = Duration.ofSeconds(40);
 
   /** Counted down once the first close() has returned. */
-  private final CountDownLatch closeDone = new CountDownLatch(1);
+  private final CountDownLatch firstCloseReturned = new CountDownLatch(1);
 
   /** The zonal shifts asked for through this client, carried over to a new core. */
   private final Map<String, Shift> shifts = new ConcurrentHashMap<>();
@@ -769,7 +769,7 @@ public final class FailoverClient implements Call.Factory, Closeable {
     try {
       closeFirst(s);
     } finally {
-      closeDone.countDown();
+      firstCloseReturned.countDown();
     }
   }
 
@@ -790,7 +790,7 @@ public final class FailoverClient implements Call.Factory, Closeable {
       }
     }
     try {
-      closeDone.await(CONCURRENT_CLOSE_BOUND.toNanos(), TimeUnit.NANOSECONDS);
+      firstCloseReturned.await(CONCURRENT_CLOSE_BOUND.toNanos(), TimeUnit.NANOSECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

@@ -286,6 +286,45 @@ class JudgementTest {
     assertThat(events.get(1)).isInstanceOf(FailoverEvent.ClientRecovered.class);
   }
 
+  /**
+   * A host starved for good (many more runnable threads than cores, a cold JVM): every tick runs 80
+   * ms late, never half a 333 ms attempt, yet together the ticks' lateness takes up most of it.
+   * Such timeouts were charged to the endpoints, a new one every 333 ms, and opened the breakers of
+   * a healthy home zone, which was then evacuated. A stall of one tick in an attempt on time
+   * otherwise explains no more than before.
+   */
+  @Test
+  void aHostStarvedForGoodExplainsTheTimeoutsItsLateTicksAddUpTo() {
+    ClientHealth health = new ClientHealth("directory", sink, clock.nanos(), 0);
+    for (int i = 0; i < 10; i++) {
+      clock.advance(Duration.ofMillis(20));
+      health.tick(clock.nanos());
+    }
+    // Every tick 80 ms late, for a second.
+    for (int i = 0; i < 10; i++) {
+      clock.advance(Duration.ofMillis(100));
+      health.tick(clock.nanos());
+    }
+    assertThat(health.stalled(clock.nanos())).isTrue();
+    assertThat(health.explains(333 * MS, clock.nanos())).isTrue();
+    assertThat(health.explains(1000 * MS, clock.nanos())).isTrue();
+    // Not an attempt twice as long as the starvation: 800 ms of lateness in 2 s.
+    assertThat(health.explains(2000 * MS, clock.nanos())).isFalse();
+
+    // On time again, with one tick 60 ms late and the others 10 ms: 150 ms of 333 explain nothing.
+    ClientHealth later = new ClientHealth("directory", sink, clock.nanos(), 0);
+    clock.advance(Duration.ofMillis(80));
+    later.tick(clock.nanos()); // 60 ms late: a stall
+    for (int i = 0; i < 9; i++) {
+      clock.advance(Duration.ofMillis(30));
+      later.tick(clock.nanos()); // 10 ms late each
+    }
+    assertThat(later.stalled(clock.nanos())).isTrue();
+    assertThat(later.explains(333 * MS, clock.nanos())).isFalse();
+    // As before: the 60 ms stall explains an attempt up to twice as long.
+    assertThat(later.explains(120 * MS, clock.nanos())).isTrue();
+  }
+
   @Test
   void slownessInTwoRegionsAtOnceIsTheClient() {
     ClientHealth health = new ClientHealth("directory", sink, clock.nanos(), 0);
