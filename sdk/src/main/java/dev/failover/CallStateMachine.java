@@ -1265,8 +1265,12 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     if (excused) {
       // Says nothing about the zone either.
     } else if (outcome == Outcome.CANCELLED || oncePerStall) {
-      if (counted) {
-        // Slowness evidence, once per stall: a zone whose attempts keep losing stands out.
+      if (counted && (outcome == Outcome.CANCELLED || !clientStalled)) {
+        // Slowness evidence, once per stall: a zone whose attempts keep losing stands out. Not a
+        // timeout while the client stalls, which still counts against its endpoint: which zone's
+        // attempts time out in a stall is an accident of timing (retries and hedges land in its
+        // worst moments), and a healthy zone that took them was evacuated on its error rate. A
+        // race lost by far is relative evidence, and counts.
         f.endpoint.zone.record(true, false, judged, now);
       }
     } else if (outcome.isEndpointFailure() || outcome == Outcome.THROTTLED) {
