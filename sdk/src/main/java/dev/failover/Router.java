@@ -62,6 +62,13 @@ final class Router {
    */
   static final long REMEMBER_REMOVED_NANOS = TimeUnit.MINUTES.toNanos(5);
 
+  /**
+   * The most removed endpoints remembered at once (about 4.5 KB each): a source that replaces its
+   * instances by the thousand every few minutes (new addresses each time) must not hold them all;
+   * beyond this, the oldest are forgotten, and come back as new endpoints.
+   */
+  static final int MAX_REMEMBERED_REMOVED = 1024;
+
   /** Endpoints removed in the last {@link #REMEMBER_REMOVED_NANOS}, by address; guarded by this. */
   private final Map<String, Removed> recentlyRemoved = new LinkedHashMap<>();
 
@@ -223,7 +230,17 @@ final class Router {
       recentlyRemoved.put(s.endpoint.address(), new Removed(s, now));
     }
     recentlyRemoved.values().removeIf(r -> now - r.at > REMEMBER_REMOVED_NANOS);
+    for (java.util.Iterator<Removed> it = recentlyRemoved.values().iterator();
+        recentlyRemoved.size() > MAX_REMEMBERED_REMOVED; ) {
+      it.next();
+      it.remove(); // the oldest first: the map keeps insertion order
+    }
     return new Change(List.copyOf(added), List.copyOf(removed));
+  }
+
+  /** How many removed endpoints are remembered for their return; for tests. */
+  synchronized int rememberedRemoved() {
+    return recentlyRemoved.size();
   }
 
   /**
