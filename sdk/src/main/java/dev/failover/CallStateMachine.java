@@ -228,6 +228,13 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   @GuardedBy("this")
   private long winnerStart;
 
+  /**
+   * Whether the winner's answer was made in the client (OkHttp's cache, an interceptor): the
+   * attempts it ended lost no race at their endpoints.
+   */
+  @GuardedBy("this")
+  private boolean winnerLocal;
+
   @GuardedBy("this")
   private int retries;
 
@@ -1215,7 +1222,10 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     }
     boolean clientStalled = core.clientHealth.stalled(now);
     // Only a stall as long as half the attempt explains it away.
-    boolean stallExplains = clientStalled && core.clientHealth.explains(duration, now);
+    // (Asked only of a failure: a response is no timeout, and explains() adds up the late ticks of
+    // the attempt's time under the detector's lock, which a starved host's results all take.)
+    boolean stallExplains =
+        clientStalled && failure != null && core.clientHealth.explains(duration, now);
     // A connection that did not open in time (a connect or TLS handshake timeout) is no refusal:
     // it never corroborates an outage by itself. While the client starts up or stalls, when a cold
     // JVM's first handshakes or a starved host time out every endpoint's connects at once, it
@@ -1229,8 +1239,14 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     // satisfy), or by an interceptor of the application's that answered itself (a client-side
     // limiter's 503). The application's own answer: no evidence about the endpoint or its zone
     // (once, it ejected healthy endpoints), and handed to the caller as it is, as bare OkHttp
-    // hands it.
-    boolean local = response != null && !f.tag.sent();
+    // hands it. Not a response an interceptor made out of a failure below it (a fallback for a
+    // refused connection stands for that failure), nor one that went through the SDK's
+    // interceptor to another origin only (an egress gateway's, whose request lost its tags).
+    boolean local =
+        response != null
+            && !f.tag.sent()
+            && !f.tag.failedBelow
+            && !(f.tag.passedSdk && !reachedSdk);
     boolean excused =
         local
             || f.notMade
@@ -1265,12 +1281,15 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     if (excused) {
       // Says nothing about the zone either.
     } else if (outcome == Outcome.CANCELLED || oncePerStall) {
-      if (counted && (outcome == Outcome.CANCELLED || !clientStalled)) {
+      if (counted
+          && (outcome == Outcome.CANCELLED
+              || !clientStalled
+              || core.clientHealth.pauseWithin(f.start, now, now) == 0)) {
         // Slowness evidence, once per stall: a zone whose attempts keep losing stands out. Not a
-        // timeout while the client stalls, which still counts against its endpoint: which zone's
-        // attempts time out in a stall is an accident of timing (retries and hedges land in its
-        // worst moments), and a healthy zone that took them was evacuated on its error rate. A
-        // race lost by far is relative evidence, and counts.
+        // timeout that a pause of the client's measured went through, which still counts against
+        // its endpoint: which zone's attempts time out in a stall is an accident of timing
+        // (retries and hedges land in its worst moments), and a healthy zone that took them was
+        // evacuated on its error rate. A race lost by far is relative evidence, and counts.
         f.endpoint.zone.record(true, false, judged, now);
       }
     } else if (outcome.isEndpointFailure() || outcome == Outcome.THROTTLED) {
@@ -1346,7 +1365,9 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
                   core.settings.service(), request.method(), path(), f.attempt(start)));
         }
       }
-      if (response != null && (outcome == Outcome.UNAVAILABLE || outcome == Outcome.THROTTLED)) {
+      if (response != null
+          && !local // a client-side limiter's Retry-After holds no endpoint off
+          && (outcome == Outcome.UNAVAILABLE || outcome == Outcome.THROTTLED)) {
         Duration retryAfter =
             Backoff.parseRetryAfter(response.header("Retry-After"), core.settings.clock().millis());
         if (retryAfter != null && !retryAfter.isZero()) {
@@ -1363,13 +1384,14 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       }
       if (state != State.RUNNING) {
         closeAfterLock(response);
-      } else if (f.kind == Attempt.Kind.PROBE
+      } else if ((f.kind == Attempt.Kind.PROBE || local)
           && outcome != Outcome.SUCCESS
           && !inFlight.isEmpty()) {
-        // A failed probe of an evacuated zone never decides a call that has other attempts.
+        // A failed probe of an evacuated zone never decides a call that has other attempts, nor
+        // does a failure the client made up itself (a limiter's 503 to a hedge).
         closeAfterLock(response);
       } else if (!outcome.isRetryable() || local) {
-        if (f.kind == Attempt.Kind.HEDGE && response != null) {
+        if (f.kind == Attempt.Kind.HEDGE && response != null && !local) {
           core.hedgesWon.increment();
           emitHedge(
               FailoverEvent.HedgeAction.WON,
@@ -1378,6 +1400,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
         }
         if (response != null) {
           winner = f.kind;
+          winnerLocal = local;
           winnerStart = f.start;
           servedBy = f;
           finishLocked(Ending.served(response));
@@ -1721,7 +1744,8 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       // Only an attempt that was overtaken (the winner started after it) lost a race: a hedge
       // that started later and lost to the original says nothing bad about its endpoint, nor
       // does losing to a probe's luck.
-      f.lostToWinner = response != null && winner != null && winner != Attempt.Kind.PROBE;
+      f.lostToWinner =
+          response != null && winner != null && winner != Attempt.Kind.PROBE && !winnerLocal;
       f.lostRace = f.lostToWinner && winnerStart - f.start > 0;
       // It stood out if it had run at least twice as long as the attempt that overtook it, counted
       // from when it reached the SDK: one still held in the client (a slot of maxRequests, the

@@ -1146,7 +1146,17 @@ final class ClientCore implements Closeable {
         }
         tag.seen = seen;
       }
-      Response response = chain.proceed(request);
+      Response response;
+      try {
+        response = chain.proceed(request);
+      } catch (java.io.IOException | RuntimeException e) {
+        if (reach != null) {
+          // An interceptor above may turn this failure into a response of its own (a fallback):
+          // that response stands for the failure, not for an answer made in the client.
+          reach.failedBelow = true;
+        }
+        throw e;
+      }
       String original = tag == null ? null : tag.overflowingRetryAfter;
       if (original != null) {
         // The network interceptor made it readable for OkHttp; the caller sees the server's.
@@ -1307,6 +1317,13 @@ final class ClientCore implements Closeable {
      * interceptors).
      */
     volatile boolean passedSdk;
+
+    /**
+     * Whether what lay below the SDK's interceptor (OkHttp's cache, the connection, the network)
+     * failed for it at least once: a response the caller then gets was made above it, by an
+     * interceptor of the application's, out of that failure.
+     */
+    volatile boolean failedBelow;
   }
 
   /** Per-attempt marker carried as a request tag. */

@@ -133,6 +133,12 @@ public final class FailoverClient implements Call.Factory, Closeable {
   /** Counted down once the first close() has returned. */
   private final CountDownLatch firstCloseReturned = new CountDownLatch(1);
 
+  /**
+   * The thread running the first close(): code of the application's it runs (a callback or a
+   * listener of a call it cancels) may call close() again there.
+   */
+  private volatile @Nullable Thread firstCloser;
+
   /** The zonal shifts asked for through this client, carried over to a new core. */
   private final Map<String, Shift> shifts = new ConcurrentHashMap<>();
 
@@ -759,6 +765,7 @@ public final class FailoverClient implements Call.Factory, Closeable {
       first = !state.closed;
       if (first) {
         state = state.closing();
+        firstCloser = Thread.currentThread();
       }
       s = state;
     }
@@ -781,7 +788,10 @@ public final class FailoverClient implements Call.Factory, Closeable {
    */
   private void awaitOtherClose(State s) {
     Thread me = Thread.currentThread();
-    if (s.current.core.ownsThread(me)) {
+    if (me == firstCloser || SourceRelay.delivering() || s.current.core.ownsThread(me)) {
+      // The first close() itself (a callback of a call it cancelled), or a source's thread that
+      // delivers a list (a listener told of it), which the first may wait for as it closes the
+      // source.
       return;
     }
     for (Generation g : s.retiring) {
@@ -1342,6 +1352,13 @@ public final class FailoverClient implements Call.Factory, Closeable {
     // older than one it took (two threads of a source reporting at once, or catchUp racing the
     // source's own delivery), so that the latest report is the one that lands last.
 
+    /** Set on a source's thread while it delivers a report (and listeners are told of it). */
+    private static final ThreadLocal<Boolean> DELIVERING = new ThreadLocal<>();
+
+    static boolean delivering() {
+      return DELIVERING.get() != null;
+    }
+
     @Override
     public void endpoints(List<Endpoint> endpoints) {
       // A copy: the list is kept for the intake of a core that replaces the current one, and a
@@ -1358,7 +1375,15 @@ public final class FailoverClient implements Call.Factory, Closeable {
       }
       Discovery d = target;
       if (d != null) {
-        d.endpoints(copy, n);
+        boolean outer = DELIVERING.get() == null;
+        DELIVERING.set(Boolean.TRUE);
+        try {
+          d.endpoints(copy, n);
+        } finally {
+          if (outer) {
+            DELIVERING.remove();
+          }
+        }
       }
     }
 
@@ -1383,7 +1408,15 @@ public final class FailoverClient implements Call.Factory, Closeable {
       }
       Discovery d = target;
       if (d != null) {
-        d.failed(cause, n);
+        boolean outer = DELIVERING.get() == null;
+        DELIVERING.set(Boolean.TRUE);
+        try {
+          d.failed(cause, n);
+        } finally {
+          if (outer) {
+            DELIVERING.remove();
+          }
+        }
       }
     }
 

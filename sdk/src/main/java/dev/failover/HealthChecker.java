@@ -427,10 +427,11 @@ final class HealthChecker {
             try (response) {
               ok = response.code() >= 200 && response.code() < 400;
             }
-            if (response.networkResponse() == null) {
-              // Answered in the client, without a request to any server (probes use no cache): an
-              // interceptor of the application's answered itself (a client-side limiter's 503).
-              // Not the endpoint's.
+            if (response.networkResponse() == null && !reach.reachedSdk) {
+              // Answered in the client before the SDK's interceptor, without a request to any
+              // server (probes use no cache): an interceptor of the application's answered itself
+              // (a client-side limiter's 503). Not the endpoint's. (One that made its response
+              // out of a failure below, or rebuilt the server's, passed the SDK's: judged.)
               notJudged(ep, incarnation, ep.ticker().nanos(), null);
               return;
             }

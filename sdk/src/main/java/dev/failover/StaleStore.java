@@ -85,6 +85,13 @@ final class StaleStore {
 
   private final StaleCache config;
   private final Cache<String, Entry> cache;
+
+  /**
+   * When the server last answered a request of a key with something not kept: a copy of an older
+   * response, whose body is read to its end only after that, is not kept.
+   */
+  private final Cache<String, Long> answeredAt;
+
   private final Ticker ticker;
 
   /**
@@ -109,6 +116,13 @@ final class StaleStore {
     this.ticker = ticker;
     this.networkLayerUnchecked = networkLayerUnchecked;
     long maxAgeNanos = config.maxAge().toNanos();
+    this.answeredAt =
+        Caffeine.newBuilder()
+            .maximumSize(config.maxEntries())
+            .expireAfterWrite(config.maxAge())
+            .ticker(ticker::nanos)
+            .executor(Runnable::run)
+            .build();
     this.cache =
         Caffeine.newBuilder()
             .maximumSize(config.maxEntries())
@@ -161,6 +175,7 @@ final class StaleStore {
       // it says, and an outage must not bring it back. (Not a 304, which confirms a copy.)
       String key = key(logical, seen);
       if (key != null) {
+        answeredAt.put(key, ticker.nanos()); // a copy read to its end after this is older
         cache.invalidate(key);
       }
     }
@@ -229,9 +244,17 @@ final class StaleStore {
     return response.newBuilder().body(ResponseBody.create(copying, type, length)).build();
   }
 
-  /** Keeps a copy, unless the store was closed (a body read to its end after the client closed). */
+  /**
+   * Keeps a copy, unless the store was closed (a body read to its end after the client closed), or
+   * the server answered the same request not to be kept after this copy's response arrived (its
+   * body was still being read).
+   */
   private void keep(String key, Entry entry) {
     if (closed) {
+      return;
+    }
+    Long newer = answeredAt.getIfPresent(key);
+    if (newer != null && newer - entry.storedAt > 0) {
       return;
     }
     cache.put(key, entry);
@@ -248,6 +271,7 @@ final class StaleStore {
     closed = true;
     cache.invalidateAll();
     cache.cleanUp();
+    answeredAt.invalidateAll();
   }
 
   /** As {@link #serve(Request, Seen, boolean)} for a call one of whose attempts went out. */

@@ -62,7 +62,7 @@ class ConcurrentCloseTest {
     first.start();
     long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (!closed(client) && System.nanoTime() < until) {
-      Thread.onSpinWait();
+      Thread.sleep(1); // polling, not waiting for time to pass
     }
     assertThat(closed(client)).as("the first close() began").isTrue();
     // The second, from another thread, while the callback still runs.
@@ -77,7 +77,14 @@ class ConcurrentCloseTest {
             },
             "second-closer");
     second.start();
-    second.join(200); // it would have returned by now without waiting (a busy host may be later)
+    // Released once the second close() waits (or has returned, as it did before).
+    long waitUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (second.getState() != Thread.State.WAITING
+        && second.getState() != Thread.State.TIMED_WAITING
+        && second.isAlive()
+        && System.nanoTime() < waitUntil) {
+      Thread.sleep(1);
+    }
     release.countDown();
     first.join(30_000);
     second.join(30_000);
@@ -126,7 +133,7 @@ class ConcurrentCloseTest {
     first.start();
     long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (!closed(client) && System.nanoTime() < until) {
-      Thread.onSpinWait();
+      Thread.sleep(1); // polling, not waiting for time to pass
     }
     firstBegan.countDown();
 
@@ -134,6 +141,40 @@ class ConcurrentCloseTest {
     assertThat(closeFromCallbackMillis.get(10, TimeUnit.SECONDS)).isLessThan(4_000);
     first.join(30_000);
     assertThat(first.isAlive()).isFalse();
+  }
+
+  /**
+   * A callback of a call that close() cancels runs on the thread of that close(), and may call
+   * close() itself: it returns at once. It waited 40 s for the close() it was called from.
+   */
+  @Test
+  void aCloseFromACallbackOfACallTheFirstCloseCancelsReturnsAtOnce() throws Exception {
+    zones.fail(dev.failover.testkit.ZoneFault.hang());
+    FailoverClient client = Zones3.client(zones).build();
+    CompletableFuture<Long> nested = new CompletableFuture<>();
+    client
+        .newCall(Zones3.user(1))
+        .enqueue(
+            new Callback() {
+              @Override
+              public void onFailure(Call call, IOException e) {
+                long start = System.nanoTime();
+                client.close();
+                nested.complete(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+              }
+
+              @Override
+              public void onResponse(Call call, Response response) {
+                response.close();
+                nested.completeExceptionally(new AssertionError("answered"));
+              }
+            });
+    // Queued or in flight, close() cancels it and tells its callback on its own thread.
+    long start = System.nanoTime();
+    client.close();
+
+    assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isLessThan(10_000);
+    assertThat(nested.get(1, TimeUnit.SECONDS)).isLessThan(1_000);
   }
 
   private static boolean closed(FailoverClient client) {

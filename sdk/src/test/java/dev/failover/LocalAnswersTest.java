@@ -169,6 +169,8 @@ class LocalAnswersTest {
                         .protocol(Protocol.HTTP_1_1)
                         .code(503)
                         .message("limited in the client")
+                        // Holds no endpoint off: the server never asked for a pause.
+                        .header("Retry-After", "30")
                         .body(ResponseBody.create("slow down", null))
                         .build())
             .build();
@@ -185,6 +187,58 @@ class LocalAnswersTest {
 
     assertThat(a.requests.get() + b.requests.get()).isZero();
     assertNothingJudged(client, calls);
+  }
+
+  /**
+   * An interceptor that turns a failure below it into a response of its own (a fallback for a
+   * refused connection) hands on that failure, not an answer made in the client: the call fails
+   * over, and the dead endpoint's probes fail.
+   */
+  @Test
+  void aResponseAnInterceptorMakesOutOfAFailureBelowItIsTheFailure() throws Exception {
+    Server a = server();
+    Server b = server();
+    OkHttpClient okHttp =
+        new OkHttpClient.Builder()
+            .addInterceptor(
+                chain -> {
+                  try {
+                    return chain.proceed(chain.request());
+                  } catch (IOException e) {
+                    return new Response.Builder()
+                        .request(chain.request())
+                        .protocol(Protocol.HTTP_1_1)
+                        .code(503)
+                        .message("fallback: " + e.getClass().getSimpleName())
+                        .body(ResponseBody.create("offline", null))
+                        .build();
+                  }
+                })
+            .build();
+    FailoverClient client =
+        client(
+            okHttp,
+            a,
+            b,
+            HealthCheck.http("/health")
+                .withInterval(Duration.ofMillis(100))
+                .withDownInterval(Duration.ofMillis(100))
+                .withThresholds(1, 1));
+    a.close(); // the home zone's endpoint refuses connections
+
+    for (int i = 0; i < 6; i++) {
+      try (Response response =
+          client.newCall(get("/api/v1/users/" + i, new CacheControl.Builder().build())).execute()) {
+        assertThat(response.code()).as("served by b after the fallback's 503").isEqualTo(200);
+      }
+    }
+    assertThat(b.requests.get()).isGreaterThanOrEqualTo(6);
+    long until = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (endpoint(client, a.url()).health() != FailoverSnapshot.Health.DOWN
+        && System.nanoTime() < until) {
+      Thread.sleep(10); // polling the snapshot, not waiting for time to pass
+    }
+    assertThat(endpoint(client, a.url()).health()).isEqualTo(FailoverSnapshot.Health.DOWN);
   }
 
   /**
@@ -210,7 +264,7 @@ class LocalAnswersTest {
     // Three probes of a reached it: none was answered from the cache.
     long until = System.nanoTime() + Duration.ofSeconds(20).toNanos();
     while (a.healthRequests.get() < 3 && System.nanoTime() < until) {
-      Thread.onSpinWait();
+      Thread.sleep(10); // polling, not waiting for time to pass
     }
     assertThat(a.healthRequests.get()).isGreaterThanOrEqualTo(3);
 
@@ -222,7 +276,7 @@ class LocalAnswersTest {
         down = state;
         break;
       }
-      Thread.onSpinWait();
+      Thread.sleep(10);
     }
     assertThat(down).as("a, down on its probes once it died").isNotNull();
     assertThat(endpoint(client, b.url()).health()).isEqualTo(FailoverSnapshot.Health.HEALTHY);

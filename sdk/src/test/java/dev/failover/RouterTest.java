@@ -76,11 +76,6 @@ class RouterTest {
   }
 
   /**
-   * Zone labels that keep changing (a zone key naming a per-pod label) made a zone state each, kept
-   * for good; one emptied for longer than a flapping list is remembered is now forgotten, unless it
-   * is shifted away (an operator may still cancel it) or home.
-   */
-  /**
    * A source that replaces its instances by the thousand (new addresses each time) within the 5
    * minutes removed endpoints are remembered: at most {@link Router#MAX_REMEMBERED_REMOVED} are
    * kept, the latest removed; before, every one was, about 4.5 KB each (15,000 held 60 MB).
@@ -100,6 +95,11 @@ class RouterTest {
     assertThat(r.endpoints()).contains(last);
   }
 
+  /**
+   * Zone labels that keep changing (a zone key naming a per-pod label) made a zone state each, kept
+   * for good; one emptied for longer than a flapping list is remembered is now forgotten, unless it
+   * is shifted away (an operator may still cancel it) or home.
+   */
   @Test
   void aZoneEmptyForLongerThanAFlapIsRememberedIsForgottenUnlessShiftedOrHome() {
     Router r = router(zone("us-east-1", "us-east-1a", 1, 10000));

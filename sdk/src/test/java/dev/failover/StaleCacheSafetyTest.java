@@ -596,6 +596,27 @@ class StaleCacheSafetyTest {
   }
 
   /**
+   * A copy of a response whose body is read to its end after the server answered the same request
+   * with a 404 is not kept: it would have brought back what the server no longer has.
+   */
+  @Test
+  void aCopyReadToItsEndAfterALaterAnswerThatIsNotKeptIsNotKept() throws Exception {
+    zones.stubAll(get(urlPathEqualTo("/users/00u8")).willReturn(ok("{\"status\":\"ACTIVE\"}")));
+    try (FailoverClient client = clientOn(new OkHttpClient())) {
+      try (Response slowReader = client.newCall(call("/users/00u8")).execute()) {
+        zones.stubAll(get(urlPathEqualTo("/users/00u8")).willReturn(aResponse().withStatus(404)));
+        try (Response gone = client.newCall(call("/users/00u8")).execute()) {
+          assertThat(gone.code()).isEqualTo(404);
+        }
+        assertThat(slowReader.body().string()).isEqualTo("{\"status\":\"ACTIVE\"}");
+      }
+      zones.fail(ZoneFault.refuse());
+
+      assertNoCopy(client, call("/users/00u8"));
+    }
+  }
+
+  /**
    * An answer of OkHttp's own cache is no new copy: each hit restarted the copy's age, and a copy
    * older than {@code maxAge} was served as new (with a server's max-age of an hour, an hour after
    * the origin last answered).

@@ -29,10 +29,13 @@ import org.openjdk.jmh.annotations.TearDown;
 /**
  * The SDK's own work per call, without network: an {@link OkHttpClient} whose application
  * interceptor answers every call with a canned 200, called bare and through a {@link
- * FailoverClient} built on it (3 zones, 6 endpoints, default settings: routing, outcome recording,
- * retry budget, deadline timer). The difference between {@code failover} and {@code bareExecute} is
- * what the SDK adds to a call; {@code bareEnqueue} shows how much of it is the hand over to a
- * dispatcher thread that the SDK needs for deadlines and hedges.
+ * FailoverClient} built on it (3 zones, 6 endpoints, default settings: routing, retry budget,
+ * deadline timer). An interceptor's answer never went on the network: since the SDK takes such an
+ * answer for the application's own, it records no outcome for it (endpoint, zone, hedge delay), so
+ * the figures leave that work out (see docs/benchmarks.md, "Not comparable since 2026-12-07"). The
+ * difference between {@code failover} and {@code bareExecute} is what the SDK adds to a call;
+ * {@code bareEnqueue} shows how much of it is the hand over to a dispatcher thread that the SDK
+ * needs for deadlines and hedges.
  *
  * <p>Run with:
  *

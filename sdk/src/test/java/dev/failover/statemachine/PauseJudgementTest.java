@@ -52,11 +52,11 @@ class PauseJudgementTest {
   }
 
   /**
-   * A timeout while the client stalls that the stall does not explain (100 ms of a 1 s attempt)
-   * counts against its endpoint, but not in its zone's statistics: which zone's attempts time out
-   * in a stall is an accident of timing, and a healthy zone that took the retries and hedges of a
-   * starved client was evacuated on its error rate. Without the stall, the same timeout is the
-   * zone's.
+   * A timeout that went through a pause of the client's that does not explain it (100 ms of a 1 s
+   * attempt) counts against its endpoint, but not in its zone's statistics: which zone's attempts
+   * time out in a stall is an accident of timing, and a healthy zone that took the retries and
+   * hedges of a starved client was evacuated on its error rate. Without the stall, the same timeout
+   * is the zone's.
    */
   @org.junit.jupiter.params.ParameterizedTest(name = "stalled {0}")
   @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
@@ -68,17 +68,17 @@ class PauseJudgementTest {
                     .minAttemptTime(Duration.ofMillis(500))
                     .maxAttempts(1))) {
       h.scheduler.advance(Duration.ofSeconds(6)); // past the start-up grace
-      if (stalled) {
-        h.clock.advance(Duration.ofMillis(100)); // the tick runs 100 ms late
-        h.scheduler.runDue();
-      }
-      assertThat(h.client.snapshot().clientStalled()).isEqualTo(stalled);
       String path = "/stall/timeout-" + stalled;
       RecordingCallback cb = new RecordingCallback();
       h.enqueue(get(path), cb);
       FakeTransport.Exchange first = h.transport.next();
       assertThat(first.host()).isEqualTo(A1);
       first.sendOnNetwork(h.clock); // on a connection: its time runs out waiting for the answer
+      if (stalled) {
+        h.clock.advance(Duration.ofMillis(100)); // the tick runs 100 ms late, in the attempt
+        h.scheduler.runDue();
+      }
+      assertThat(h.client.snapshot().clientStalled()).isEqualTo(stalled);
       h.scheduler.advance(Duration.ofSeconds(1)); // its timeout
       cb.awaitResult();
       h.events.awaitAttempt(path, 1);

@@ -161,7 +161,12 @@ public class FailoverEndpoint {
   }
 
   private static boolean isControl(int c) {
-    return Character.isISOControl(c) || c == 0x2028 || c == 0x2029; // line, paragraph separator
+    return Character.isISOControl(c)
+        || c == 0x2028 // line separator
+        || c == 0x2029 // paragraph separator
+        // Format characters: a right-to-left override (U+202E) or zero-width ones would make the
+        // WARN line and the zone's reason read other than they are.
+        || Character.getType(c) == Character.FORMAT;
   }
 
   /**

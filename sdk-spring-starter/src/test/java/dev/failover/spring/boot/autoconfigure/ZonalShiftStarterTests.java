@@ -134,6 +134,9 @@ class ZonalShiftStarterTests {
                       + " but was 'alice\\r\\nWARN forged\\u001b'");
           refused(() -> endpoint.shift("directory", "us-east-1a", null, "a\tb", true))
               .hasMessageContaining("but was 'a\\tb'");
+          // A right-to-left override would make the log line read backwards from there.
+          refused(() -> endpoint.shift("directory", "us-east-1a", "30m", "alice\u202Eecila", null))
+              .hasMessageContaining("but was 'alice\\u202eecila'");
           String longest = "x".repeat(200);
           refused(() -> endpoint.shift("directory", "us-east-1a", "30m", longest + "y", null))
               .hasMessage(
