@@ -108,6 +108,14 @@ class LocalAnswersTest {
     return client;
   }
 
+  /** Probes every 100 ms, one to mark an endpoint up or down. */
+  private static HealthCheck fastChecks() {
+    return HealthCheck.http("/health")
+        .withInterval(Duration.ofMillis(100))
+        .withDownInterval(Duration.ofMillis(100))
+        .withThresholds(1, 1);
+  }
+
   private static Request get(String path, CacheControl cacheControl) {
     return new Request.Builder().url("http://directory" + path).cacheControl(cacheControl).build();
   }
@@ -215,15 +223,7 @@ class LocalAnswersTest {
                   }
                 })
             .build();
-    FailoverClient client =
-        client(
-            okHttp,
-            a,
-            b,
-            HealthCheck.http("/health")
-                .withInterval(Duration.ofMillis(100))
-                .withDownInterval(Duration.ofMillis(100))
-                .withThresholds(1, 1));
+    FailoverClient client = client(okHttp, a, b, fastChecks());
     a.close(); // the home zone's endpoint refuses connections
 
     for (int i = 0; i < 6; i++) {
@@ -251,15 +251,7 @@ class LocalAnswersTest {
     Server b = server();
     OkHttpClient okHttp =
         new OkHttpClient.Builder().cache(new Cache(dir.toFile(), 1 << 20)).build();
-    FailoverClient client =
-        client(
-            okHttp,
-            a,
-            b,
-            HealthCheck.http("/health")
-                .withInterval(Duration.ofMillis(100))
-                .withDownInterval(Duration.ofMillis(100))
-                .withThresholds(1, 1));
+    FailoverClient client = client(okHttp, a, b, fastChecks());
 
     // Three probes of a reached it: none was answered from the cache.
     long until = System.nanoTime() + Duration.ofSeconds(20).toNanos();
