@@ -1359,6 +1359,19 @@ public final class FailoverClient implements Call.Factory, Closeable {
       return DELIVERING.get() != null;
     }
 
+    /** Runs a delivery with {@link #delivering()} true on this thread meanwhile. */
+    private static void delivering(Runnable delivery) {
+      boolean outer = DELIVERING.get() == null;
+      DELIVERING.set(Boolean.TRUE);
+      try {
+        delivery.run();
+      } finally {
+        if (outer) {
+          DELIVERING.remove();
+        }
+      }
+    }
+
     @Override
     public void endpoints(List<Endpoint> endpoints) {
       // A copy: the list is kept for the intake of a core that replaces the current one, and a
@@ -1375,15 +1388,7 @@ public final class FailoverClient implements Call.Factory, Closeable {
       }
       Discovery d = target;
       if (d != null) {
-        boolean outer = DELIVERING.get() == null;
-        DELIVERING.set(Boolean.TRUE);
-        try {
-          d.endpoints(copy, n);
-        } finally {
-          if (outer) {
-            DELIVERING.remove();
-          }
-        }
+        delivering(() -> d.endpoints(copy, n));
       }
     }
 
@@ -1408,15 +1413,7 @@ public final class FailoverClient implements Call.Factory, Closeable {
       }
       Discovery d = target;
       if (d != null) {
-        boolean outer = DELIVERING.get() == null;
-        DELIVERING.set(Boolean.TRUE);
-        try {
-          d.failed(cause, n);
-        } finally {
-          if (outer) {
-            DELIVERING.remove();
-          }
-        }
+        delivering(() -> d.failed(cause, n));
       }
     }
 

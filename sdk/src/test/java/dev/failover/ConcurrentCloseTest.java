@@ -60,11 +60,7 @@ class ConcurrentCloseTest {
     // The first close() waits for the callback.
     Thread first = new Thread(client::close, "first-closer");
     first.start();
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (!closed(client) && System.nanoTime() < until) {
-      Thread.sleep(1); // polling, not waiting for time to pass
-    }
-    assertThat(closed(client)).as("the first close() began").isTrue();
+    awaitClosed(client);
     // The second, from another thread, while the callback still runs.
     AtomicReference<Boolean> callbackAliveAtReturn = new AtomicReference<>();
     AtomicReference<Set<Thread>> clientThreadsAtReturn = new AtomicReference<>();
@@ -131,10 +127,7 @@ class ConcurrentCloseTest {
     assertThat(inCallback.await(10, TimeUnit.SECONDS)).isTrue();
     Thread first = new Thread(client::close, "first-closer");
     first.start();
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (!closed(client) && System.nanoTime() < until) {
-      Thread.sleep(1); // polling, not waiting for time to pass
-    }
+    awaitClosed(client);
     firstBegan.countDown();
 
     // Not the 5 s the first close() gives a callback before it interrupts it.
@@ -175,6 +168,15 @@ class ConcurrentCloseTest {
 
     assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isLessThan(10_000);
     assertThat(nested.get(1, TimeUnit.SECONDS)).isLessThan(1_000);
+  }
+
+  /** Waits, polling, until a close() has begun (newCall then refuses). */
+  private static void awaitClosed(FailoverClient client) throws InterruptedException {
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!closed(client) && System.nanoTime() < until) {
+      Thread.sleep(1); // polling, not waiting for time to pass
+    }
+    assertThat(closed(client)).as("the first close() began").isTrue();
   }
 
   private static boolean closed(FailoverClient client) {
