@@ -1693,7 +1693,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
         new FailoverException(
             request.method() + " " + redact(request.url()),
             reason,
-            inStartOrder(),
+            withInFlight(reason),
             Duration.ofNanos(Math.max(0, core.ticker.nanos() - start)));
     if (cause != null) {
       e.initCause(cause);
@@ -2051,6 +2051,44 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     }
     sorted.sort(java.util.Comparator.comparingInt(Attempt::number));
     return List.copyOf(sorted);
+  }
+
+  /**
+   * The attempts that ended and, after them in order of start, those the call's end cuts short:
+   * each as {@link Outcome#CANCELLED}, with the time it had run. Without them a call that its
+   * deadline ended while its only attempt hung "failed after 0 attempts", and did not say where
+   * that attempt had gone. Caller holds the lock.
+   */
+  @GuardedBy("this")
+  private List<Attempt> withInFlight(FailoverException.Reason reason) {
+    if (inFlight.isEmpty()) {
+      return inStartOrder();
+    }
+    long now = core.ticker.nanos();
+    String why =
+        switch (reason) {
+          case DEADLINE_EXCEEDED -> "in flight when the deadline passed";
+          case CANCELLED -> "in flight when the call was cancelled";
+          default -> "in flight when the call failed";
+        };
+    List<Attempt> all = new ArrayList<>(ended.size() + inFlight.size());
+    for (InFlight f : ended) {
+      all.add(f.attempt(start));
+    }
+    for (InFlight f : inFlight) {
+      all.add(
+          new Attempt(
+              f.number,
+              f.kind,
+              f.endpoint.endpoint,
+              Outcome.CANCELLED,
+              0,
+              Duration.ofNanos(f.start - start),
+              Duration.ofNanos(Math.max(0, now - f.start)),
+              why));
+    }
+    all.sort(java.util.Comparator.comparingInt(Attempt::number));
+    return List.copyOf(all);
   }
 
   private static String redact(HttpUrl url) {

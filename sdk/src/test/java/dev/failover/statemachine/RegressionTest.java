@@ -153,7 +153,7 @@ class RegressionTest {
   }
 
   /**
-   * failover-semantics.md: "attempts() lists every attempt that had ended (in order of start)". The
+   * failover-semantics.md: "attempts() lists every attempt of the call in order of start". The
    * hedge fails before the attempt it hedges, then the original fails, then the retry.
    */
   @Test
@@ -252,6 +252,56 @@ class RegressionTest {
       assertThat(h.events.of(FailoverEvent.CallFinished.class, path))
           .singleElement()
           .satisfies(f -> assertThat(f.elapsed()).isLessThanOrEqualTo(Duration.ofSeconds(5)));
+    }
+  }
+
+  /**
+   * The attempts a call's end cuts short are in its exception, after those that ended: a call whose
+   * deadline passed while its first attempt hung and its hedge had been refused said "failed after
+   * 1 attempt" and named only the hedge, not the endpoint it had waited for.
+   */
+  @Test
+  void theAttemptsInFlightWhenTheDeadlinePassesAreInTheException() {
+    try (Harness h = Harness.hedging()) {
+      String path = "/deadline/in-flight";
+      long t0 = h.scheduler.now();
+      RecordingCallback cb = new RecordingCallback();
+      h.enqueue(get(path), cb);
+      Exchange first = h.transport.next(); // never answered
+      assertThat(first.host()).isEqualTo(A1);
+      h.scheduler.advance(HEDGE_DELAY);
+      Exchange hedge = h.transport.next();
+      hedge.fail(new ConnectException("refused b1"));
+      h.events.awaitAttempt(path, 1);
+      h.scheduler.advanceTo(t0 + Harness.DEADLINE.toNanos());
+
+      FailoverException e = cb.awaitFailure();
+      assertThat(e.reason()).isEqualTo(FailoverException.Reason.DEADLINE_EXCEEDED);
+      assertThat(e.attempts())
+          .extracting(
+              Attempt::number,
+              Attempt::kind,
+              a -> a.endpoint().url().host(),
+              Attempt::outcome,
+              Attempt::error)
+          .containsExactly(
+              tuple(
+                  1,
+                  Attempt.Kind.FIRST,
+                  A1,
+                  dev.failover.Outcome.CANCELLED,
+                  "in flight when the deadline passed"),
+              tuple(
+                  2,
+                  Attempt.Kind.HEDGE,
+                  B1,
+                  dev.failover.Outcome.CONNECT_FAILED,
+                  "ConnectException: refused b1"));
+      assertThat(e.attempts().get(0).duration()).isEqualTo(Harness.DEADLINE);
+      assertThat(e.getMessage())
+          .startsWith("GET http://svc" + path + " failed after 2 attempts in 60000 ms")
+          .contains("#1 FIRST", "in flight when the deadline passed");
+      assertThat(first.cancelled()).isTrue();
     }
   }
 

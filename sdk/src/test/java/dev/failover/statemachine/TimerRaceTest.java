@@ -244,8 +244,15 @@ class TimerRaceTest {
       FailoverException e = cb.awaitFailure();
       assertThat(e.reason()).isEqualTo(FailoverException.Reason.DEADLINE_EXCEEDED);
       assertThat(e.elapsed()).isEqualTo(DEADLINE);
-      // Attempts still in flight at the deadline are cancelled and not listed.
-      assertThat(e.attempts()).isEmpty();
+      // Attempts still in flight at the deadline are cancelled, and listed as such.
+      assertThat(e.attempts())
+          .extracting(
+              Attempt::kind, a -> a.endpoint().url().host(), Attempt::outcome, Attempt::error)
+          .containsExactly(
+              tuple(
+                  Attempt.Kind.FIRST, A1, Outcome.CANCELLED, "in flight when the deadline passed"),
+              tuple(
+                  Attempt.Kind.HEDGE, B1, Outcome.CANCELLED, "in flight when the deadline passed"));
       // A callback a timer made due never runs on the thread that ran the timer (here, this one).
       assertThat(cb.threads()).singleElement().isNotEqualTo(Thread.currentThread().getName());
 
