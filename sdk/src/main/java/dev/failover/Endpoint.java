@@ -1,5 +1,6 @@
 package dev.failover;
 
+import java.util.List;
 import java.util.Objects;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -34,8 +35,8 @@ public record Endpoint(HttpUrl url, Locality locality, int weight) {
    * @param url the base URL, {@code http} or {@code https}
    * @param locality where the endpoint runs
    * @param weight its relative share inside its zone, 1 to 10,000; 100 is the default
-   * @throws InvalidSettingException if the URL has user info, a query or a fragment, or if the
-   *     weight is outside 1 to 10,000
+   * @throws InvalidSettingException if the URL has user info, a query, a fragment or an empty path
+   *     segment ({@code http://host//}), or if the weight is outside 1 to 10,000
    */
   public Endpoint {
     Objects.requireNonNull(url, "url");
@@ -57,6 +58,18 @@ public record Endpoint(HttpUrl url, Locality locality, int weight) {
           "endpoint.url",
           redact(url),
           "endpoint URL must not have a fragment but was " + redact(url));
+    }
+    List<String> segments = url.pathSegments();
+    for (int i = 0; i < segments.size() - 1; i++) {
+      if (segments.get(i).isEmpty()) {
+        // "http://h:1//" or "http://h:1/api//v1": every call's path would go under the empty
+        // segment ("//users"), which servers route as another path or refuse.
+        throw new InvalidSettingException(
+            "endpoint.url",
+            redact(url),
+            "endpoint URL must not have an empty path segment (two slashes in a row) but was "
+                + redact(url));
+      }
     }
     if (weight < 1 || weight > 10_000) {
       throw new InvalidSettingException(

@@ -788,7 +788,8 @@ public final class FailoverClient implements Call.Factory, Closeable {
    */
   private void awaitOtherClose(State s) {
     Thread me = Thread.currentThread();
-    if (me == firstCloser || SourceRelay.delivering() || s.current.core.ownsThread(me)) {
+    SourceRelay r = relay;
+    if (me == firstCloser || (r != null && r.deliveringHere()) || s.current.core.ownsThread(me)) {
       // The first close() itself (a callback of a call it cancelled), or a source's thread that
       // delivers a list (a listener told of it), which the first may wait for as it closes the
       // source.
@@ -1352,20 +1353,33 @@ public final class FailoverClient implements Call.Factory, Closeable {
     // older than one it took (two threads of a source reporting at once, or catchUp racing the
     // source's own delivery), so that the latest report is the one that lands last.
 
-    /** Set on a source's thread while it delivers a report (and listeners are told of it). */
-    private static final ThreadLocal<Boolean> DELIVERING = new ThreadLocal<>();
+    /**
+     * The relays whose reports a thread delivers (and whose listeners are told of them), innermost
+     * last: a listener of one client's delivery may make another client's source deliver. Per
+     * relay, so that a thread delivering one client's list still waits for another client's close()
+     * that runs elsewhere.
+     */
+    private static final ThreadLocal<List<SourceRelay>> DELIVERING = new ThreadLocal<>();
 
-    static boolean delivering() {
-      return DELIVERING.get() != null;
+    /** Whether this thread delivers a report of this relay's source. */
+    boolean deliveringHere() {
+      List<SourceRelay> d = DELIVERING.get();
+      return d != null && d.contains(this);
     }
 
-    /** Runs a delivery with {@link #delivering()} true on this thread meanwhile. */
-    private static void delivering(Runnable delivery) {
-      boolean outer = DELIVERING.get() == null;
-      DELIVERING.set(Boolean.TRUE);
+    /** Runs a delivery with {@link #deliveringHere()} true on this thread meanwhile. */
+    private void delivering(Runnable delivery) {
+      List<SourceRelay> d = DELIVERING.get();
+      boolean outer = d == null;
+      if (d == null) {
+        d = new ArrayList<>(1);
+        DELIVERING.set(d);
+      }
+      d.add(this);
       try {
         delivery.run();
       } finally {
+        d.remove(d.size() - 1);
         if (outer) {
           DELIVERING.remove();
         }

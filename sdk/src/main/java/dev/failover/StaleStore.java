@@ -37,9 +37,10 @@ import org.jspecify.annotations.Nullable;
  * the application's OkHttp interceptors, plus the cookie jar's cookies), so a response fetched with
  * one caller's credentials is never served to a caller with other ones; {@code Cache-Control:
  * no-store} (request or response) and {@code Vary: *} are never kept; {@code Cache-Control:
- * private} is kept only for a request that carried an identity; {@code Set-Cookie} is never kept or
- * served; {@code Vary} is honoured. The body is copied while the caller reads it: the caller never
- * waits for the cache, and only a body read to its end within {@code maxBodyBytes} is kept.
+ * private}, and a response that sets a cookie, are kept only for a request that carried an
+ * identity; {@code Set-Cookie} is never kept or served; {@code Vary} is honoured. The body is
+ * copied while the caller reads it: the caller never waits for the cache, and only a body read to
+ * its end within {@code maxBodyBytes} is kept.
  */
 final class StaleStore {
   /**
@@ -203,8 +204,11 @@ final class StaleStore {
       // Its end is the connection's: one that broke off reads as a whole, shorter body.
       return null;
     }
-    if (cacheControl.isPrivate() && !seen.hasIdentity(logical, keyed)) {
-      // Meant for one user: kept only when the key binds it to that user's identity.
+    if ((cacheControl.isPrivate() || setsCookie(response)) && !seen.hasIdentity(logical, keyed)) {
+      // Meant for one user: kept only when the key binds it to that user's identity. A response
+      // that sets a cookie for a caller without one starts that caller's session, and its body
+      // may be bound to it (a CSRF token, a cart): served to the next anonymous caller, that
+      // would be someone else's.
       return null;
     }
     List<String> vary = varyNames(response);
@@ -372,6 +376,16 @@ final class StaleStore {
       sb.append('\n').append(sha256(identity));
     }
     return sb.toString();
+  }
+
+  private static boolean setsCookie(Response response) {
+    Headers headers = response.headers();
+    for (String name : NEVER_KEPT) {
+      if (headers.get(name) != null) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static Headers keptHeaders(Headers headers) {

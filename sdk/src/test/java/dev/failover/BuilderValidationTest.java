@@ -66,6 +66,17 @@ class BuilderValidationTest {
         .hasMessageNotContaining("secret");
     assertThatThrownBy(() -> Endpoint.of("http://x/?a=1", "us-east-1", "us-east-1a"))
         .hasMessage("endpoint URL must not have a query but was http://x/");
+    // Every call's path would go under the empty segment: "//users".
+    assertThatThrownBy(() -> Endpoint.of("http://x:1//", "us-east-1", "us-east-1a"))
+        .isInstanceOfSatisfying(
+            InvalidSettingException.class, e -> assertThat(e.setting()).isEqualTo("endpoint.url"))
+        .hasMessage(
+            "endpoint URL must not have an empty path segment (two slashes in a row) but was"
+                + " http://x:1//");
+    assertThatThrownBy(() -> Endpoint.of("http://x/api//v1/", "us-east-1", "us-east-1a"))
+        .hasMessageContaining("empty path segment");
+    assertThat(Endpoint.of("http://x/api/v1/", "us-east-1", "us-east-1a").url().encodedPath())
+        .isEqualTo("/api/v1/");
     assertThatThrownBy(() -> Endpoint.of("http://x", "us-east-1", "us-east-1a").withWeight(0))
         .hasMessage("endpoint weight must be between 1 and 10000 but was 0 for http://x/");
     assertThatThrownBy(() -> Endpoint.of("http://x", " ", "us-east-1a"))

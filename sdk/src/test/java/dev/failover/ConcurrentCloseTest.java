@@ -33,29 +33,8 @@ class ConcurrentCloseTest {
   @Test
   void aSecondCloseReturnsOnlyOnceTheFirstHasEndedEveryThread() throws Exception {
     FailoverClient client = Zones3.client(zones).build();
-    CompletableFuture<Thread> inCallback = new CompletableFuture<>();
     CountDownLatch release = new CountDownLatch(1);
-    client
-        .newCall(Zones3.user(1))
-        .enqueue(
-            new Callback() {
-              @Override
-              public void onFailure(Call call, IOException e) {
-                inCallback.completeExceptionally(e);
-              }
-
-              @Override
-              public void onResponse(Call call, Response response) {
-                response.close();
-                inCallback.complete(Thread.currentThread());
-                try {
-                  release.await(10, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                  Thread.currentThread().interrupt();
-                }
-              }
-            });
-    Thread callback = inCallback.get(10, TimeUnit.SECONDS);
+    Thread callback = callbackHeldUntil(client, release);
 
     // The first close() waits for the callback.
     Thread first = new Thread(client::close, "first-closer");
@@ -74,13 +53,7 @@ class ConcurrentCloseTest {
             "second-closer");
     second.start();
     // Released once the second close() waits (or has returned, as it did before).
-    long waitUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (second.getState() != Thread.State.WAITING
-        && second.getState() != Thread.State.TIMED_WAITING
-        && second.isAlive()
-        && System.nanoTime() < waitUntil) {
-      Thread.sleep(1);
-    }
+    awaitWaitingOrEnded(second);
     release.countDown();
     first.join(30_000);
     second.join(30_000);
@@ -168,6 +141,96 @@ class ConcurrentCloseTest {
 
     assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isLessThan(10_000);
     assertThat(nested.get(1, TimeUnit.SECONDS)).isLessThan(1_000);
+  }
+
+  /**
+   * A thread that delivers one client's endpoint list (a listener of it) is excused from waiting
+   * only for that client's close(): one that closes another client, whose close() another thread
+   * runs, waits for it as any thread does. It returned at once, with that client's callback still
+   * running, because the marker of a delivering thread was shared by every client.
+   */
+  @Test
+  void aListenerOfOneClientsSourceThatClosesAnotherClientWaitsForItsFirstClose() throws Exception {
+    FailoverClient other = Zones3.client(zones).build();
+    CountDownLatch release = new CountDownLatch(1);
+    Thread callback = callbackHeldUntil(other, release);
+    Thread first = new Thread(other::close, "first-closer");
+    first.start();
+    awaitClosed(other);
+
+    EndpointSource.Push registry = new EndpointSource.Push("registry");
+    java.util.List<Endpoint> all = Zones3.endpoints(zones);
+    registry.update(all);
+    AtomicReference<Boolean> callbackAliveAtReturn = new AtomicReference<>();
+    try (FailoverClient listening =
+        FailoverClient.builder()
+            .service("directory")
+            .home("us-east-1", "us-east-1a")
+            .endpointSource(registry)
+            .discovery(DiscoveryPolicy.defaults().withMaxRemovalPercent(100))
+            .listener(
+                new FailoverListener() {
+                  @Override
+                  public void onEndpointsChanged(FailoverEvent.EndpointsChanged event) {
+                    other.close();
+                    callbackAliveAtReturn.set(callback.isAlive());
+                  }
+                })
+            .build()) {
+      Thread pusher = new Thread(() -> registry.update(all.subList(0, 4)), "pusher");
+      pusher.start();
+      // Released once the listener's close() waits (or has returned, as it did before).
+      awaitWaitingOrEnded(pusher);
+      release.countDown();
+      first.join(30_000);
+      pusher.join(30_000);
+      assertThat(pusher.isAlive()).isFalse();
+      assertThat(listening.snapshot().zones()).hasSize(2);
+    }
+    assertThat(callbackAliveAtReturn.get())
+        .as("the other client's callback thread, when the listener's close() of it returned")
+        .isFalse();
+  }
+
+  /**
+   * Enqueues a call whose callback holds its dispatcher thread until {@code release}; returns that
+   * thread once the callback runs.
+   */
+  private static Thread callbackHeldUntil(FailoverClient client, CountDownLatch release)
+      throws Exception {
+    CompletableFuture<Thread> inCallback = new CompletableFuture<>();
+    client
+        .newCall(Zones3.user(1))
+        .enqueue(
+            new Callback() {
+              @Override
+              public void onFailure(Call call, IOException e) {
+                inCallback.completeExceptionally(e);
+              }
+
+              @Override
+              public void onResponse(Call call, Response response) {
+                response.close();
+                inCallback.complete(Thread.currentThread());
+                try {
+                  release.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+              }
+            });
+    return inCallback.get(10, TimeUnit.SECONDS);
+  }
+
+  /** Waits, polling, until {@code t} waits or has ended (at most 10 s). */
+  private static void awaitWaitingOrEnded(Thread t) throws InterruptedException {
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (t.getState() != Thread.State.WAITING
+        && t.getState() != Thread.State.TIMED_WAITING
+        && t.isAlive()
+        && System.nanoTime() < until) {
+      Thread.sleep(1); // polling, not waiting for time to pass
+    }
   }
 
   /** Waits, polling, until a close() has begun (newCall then refuses). */

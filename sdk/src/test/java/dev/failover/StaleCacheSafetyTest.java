@@ -141,12 +141,37 @@ class StaleCacheSafetyTest {
       // Cache-Control: private to a caller with no identity: not kept at all.
       assertThatThrownBy(() -> client.newCall(call("/login")).execute())
           .isInstanceOf(FailoverException.class);
-      // A shared response is kept, but never with the first caller's Set-Cookie.
+      // Nor is a response that sets a cookie for a caller with no identity: it started that
+      // caller's session, and its body may be bound to it.
+      assertThatThrownBy(() -> client.newCall(call("/banner")).execute())
+          .isInstanceOf(FailoverException.class);
+      assertThat(banner).isEqualTo("{\"banner\":\"hi\"}");
+    }
+  }
+
+  /**
+   * A response that sets a cookie for a caller with an identity is kept in that identity's key,
+   * without its {@code Set-Cookie}: served again, it sets no cookie, and to nobody else.
+   */
+  @Test
+  void aResponseThatSetsACookieIsKeptOnlyForItsCallersIdentityAndWithoutTheCookie()
+      throws Exception {
+    try (FailoverClient client = client()) {
+      token.set("carol");
+      String banner = body(client, call("/banner"));
+
+      zones.fail(ZoneFault.refuse());
       try (Response r = client.newCall(call("/banner")).execute()) {
         assertThat(r.body().string()).isEqualTo(banner);
         assertThat(r.header("Warning")).isNotNull();
         assertThat(r.headers("Set-Cookie")).isEmpty();
       }
+      token.set("");
+      assertThatThrownBy(() -> client.newCall(call("/banner")).execute())
+          .isInstanceOf(FailoverException.class);
+      token.set("dave");
+      assertThatThrownBy(() -> client.newCall(call("/banner")).execute())
+          .isInstanceOf(FailoverException.class);
     }
   }
 
