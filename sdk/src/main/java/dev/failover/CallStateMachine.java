@@ -1247,8 +1247,13 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
             && !f.tag.sent()
             && !f.tag.failedBelow
             && !(f.tag.passedSdk && !reachedSdk);
+    // The application's request body failed as OkHttp wrote it (its own source broke off), or was
+    // one OkHttp refuses on the connection (duplex on HTTP/1): its own failure, no evidence, and
+    // never sent again (another endpoint would get the same body), as bare OkHttp does not.
+    boolean bodyFailed = response == null && f.tag.applicationBodyFailed;
     boolean excused =
         local
+            || bodyFailed
             || f.notMade
             // Cancelled before it reached the SDK (held in the queue for maxRequests or in the
             // application's interceptors): it never reached its endpoint, and its time is not one.
@@ -1384,13 +1389,14 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       }
       if (state != State.RUNNING) {
         closeAfterLock(response);
-      } else if ((f.kind == Attempt.Kind.PROBE || local)
+      } else if ((f.kind == Attempt.Kind.PROBE || local || bodyFailed)
           && outcome != Outcome.SUCCESS
           && !inFlight.isEmpty()) {
         // A failed probe of an evacuated zone never decides a call that has other attempts, nor
-        // does a failure the client made up itself (a limiter's 503 to a hedge).
+        // does a failure the client made up itself (a limiter's 503 to a hedge, a body that broke
+        // off as a hedge wrote it).
         closeAfterLock(response);
-      } else if (!outcome.isRetryable() || local) {
+      } else if (!outcome.isRetryable() || local || bodyFailed) {
         if (f.kind == Attempt.Kind.HEDGE && response != null && !local) {
           core.hedgesWon.increment();
           emitHedge(

@@ -1227,15 +1227,32 @@ final class ClientCore implements Closeable {
             : response;
       }
       tag.transmissionStarted(ticker);
-      tag.connection = chain.connection();
+      okhttp3.Connection connection = chain.connection();
+      tag.connection = connection;
       StaleStore.Seen seen = tag.seen;
       if (seen != null) {
         // Only with the stale cache on: what a network interceptor or an Authenticator added.
         seen.sentOnNetwork(chain.request());
       }
+      Request request = chain.request();
+      okhttp3.RequestBody body = request.body();
+      if (body != null) {
+        if (!body.isDuplex()) {
+          // Tells the application's failure to write its body from the connection's: only the
+          // connection's says anything about the endpoint.
+          request =
+              request.newBuilder().method(request.method(), new WatchedBody(body, tag)).build();
+        } else if (connection != null
+            && connection.protocol() != okhttp3.Protocol.HTTP_2
+            && connection.protocol() != okhttp3.Protocol.H2_PRIOR_KNOWLEDGE) {
+          // OkHttp refuses a duplex body on HTTP/1 (a ProtocolException once the headers are out):
+          // the application's request, not the endpoint, is at fault.
+          tag.applicationBodyFailed = true;
+        }
+      }
       Response response;
       try {
-        response = chain.proceed(chain.request());
+        response = chain.proceed(request);
       } catch (java.io.IOException e) {
         okhttp3.Connection c = chain.connection();
         if (c != null && Classifier.connectionFailure(e)) {
@@ -1265,6 +1282,97 @@ final class ClientCore implements Closeable {
         return response.newBuilder().removeHeader("Retry-After").build();
       }
       return response;
+    }
+  }
+
+  /**
+   * An attempt's request body as OkHttp writes it: when the application's {@code writeTo} fails
+   * with an exception that no write to the connection threw (its own source broke off: a relayed
+   * upload whose client went away, a file that vanished), marks the attempt {@link
+   * AttemptTag#applicationBodyFailed}. Such a failure says nothing about the endpoint, and another
+   * endpoint would get the same body. Everything else is the body's own.
+   */
+  static final class WatchedBody extends okhttp3.RequestBody {
+    private final okhttp3.RequestBody body;
+    private final AttemptTag tag;
+
+    WatchedBody(okhttp3.RequestBody body, AttemptTag tag) {
+      this.body = body;
+      this.tag = tag;
+    }
+
+    @Override
+    public okhttp3.@org.jspecify.annotations.Nullable MediaType contentType() {
+      return body.contentType();
+    }
+
+    @Override
+    public long contentLength() throws java.io.IOException {
+      return body.contentLength();
+    }
+
+    @Override
+    public boolean isOneShot() {
+      return body.isOneShot();
+    }
+
+    @Override
+    public boolean isDuplex() {
+      return body.isDuplex();
+    }
+
+    @Override
+    public void writeTo(okio.BufferedSink sink) throws java.io.IOException {
+      Connection watched = new Connection(sink);
+      okio.BufferedSink buffered = okio.Okio.buffer(watched);
+      try {
+        body.writeTo(buffered);
+        buffered.emit();
+      } catch (java.io.IOException e) {
+        if (!watched.failed) {
+          tag.applicationBodyFailed = true;
+        }
+        throw e;
+      }
+    }
+
+    /** The connection's sink, remembering whether a write to it failed. */
+    private static final class Connection extends okio.ForwardingSink {
+      boolean failed;
+
+      Connection(okio.Sink delegate) {
+        super(delegate);
+      }
+
+      @Override
+      public void write(okio.Buffer source, long byteCount) throws java.io.IOException {
+        try {
+          super.write(source, byteCount);
+        } catch (java.io.IOException e) {
+          failed = true;
+          throw e;
+        }
+      }
+
+      @Override
+      public void flush() throws java.io.IOException {
+        try {
+          super.flush();
+        } catch (java.io.IOException e) {
+          failed = true;
+          throw e;
+        }
+      }
+
+      @Override
+      public void close() throws java.io.IOException {
+        try {
+          super.close();
+        } catch (java.io.IOException e) {
+          failed = true;
+          throw e;
+        }
+      }
     }
   }
 
@@ -1375,6 +1483,13 @@ final class ClientCore implements Closeable {
 
     /** Whether the attempt's own timeout ended it (the SDK cancels its OkHttp call to do so). */
     volatile boolean timedOut;
+
+    /**
+     * Whether the application's request body failed as OkHttp wrote it (its {@code writeTo} threw
+     * with no write to the connection failing), or was a duplex body on an HTTP/1 connection, which
+     * OkHttp refuses: the application's failure, no evidence about the endpoint.
+     */
+    volatile boolean applicationBodyFailed;
 
     /**
      * The connection OkHttp last put the attempt on; null until then. When a connection dies, every

@@ -441,9 +441,24 @@ final class StaleStore {
         "gzip".equalsIgnoreCase(network.header("Content-Encoding"))
             && keyed.header("Accept-Encoding") == null
             && keyed.header("Range") == null;
-    return network.header("Content-Length") == null
+    return !framedByLength(network.header("Content-Length"))
         && !"chunked".equalsIgnoreCase(network.header("Transfer-Encoding"))
         && !checkedGzip;
+  }
+
+  /**
+   * Whether OkHttp frames a body by this {@code Content-Length}: a number it reads. One it cannot
+   * read ({@code 1,000}) it ignores, and reads the body to the connection's close.
+   */
+  static boolean framedByLength(@Nullable String contentLength) {
+    if (contentLength == null || contentLength.isEmpty()) {
+      return false;
+    }
+    try {
+      return Long.parseLong(contentLength) >= 0;
+    } catch (NumberFormatException e) {
+      return false;
+    }
   }
 
   static boolean hasDirective(List<String> cacheControl, String directive) {
