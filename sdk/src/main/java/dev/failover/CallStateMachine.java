@@ -241,6 +241,13 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   @GuardedBy("this")
   private int hedges;
 
+  /**
+   * Attempts decided that the call's end overtook before they were made: never sent, so not in its
+   * summary ({@link #retries} and {@link #hedges} lose theirs then too).
+   */
+  @GuardedBy("this")
+  private int overtakenAtEnd;
+
   /** Attempts sent that count against maxAttempts: first, retries and hedges (not probes). */
   @GuardedBy("this")
   private int sent;
@@ -820,7 +827,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
    * not make it (the factory threw): the attempt has then failed as one that never left.
    */
   private @Nullable Call newAttemptCall(InFlight f) {
-    if (f.cancelled) {
+    if (!claimMade(f)) {
       // The call ended after this retry or hedge was decided and before this thread got to send
       // it: it is never made, so the application's listener factory, callStart and interceptors
       // never run for it, and its tokens go back.
@@ -1149,10 +1156,17 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     launchLocked(Attempt.Kind.HEDGE, now);
     if (inFlight.size() > before) {
       core.hedgesSent.increment();
-      emitHedge(
-          FailoverEvent.HedgeAction.SENT,
-          inFlight.get(inFlight.size() - 1).endpoint.endpoint,
-          delay);
+      InFlight hedge = inFlight.get(inFlight.size() - 1);
+      FailoverEvent.Hedge sentEvent =
+          new FailoverEvent.Hedge(
+              core.settings.service(),
+              request.method(),
+              path(),
+              FailoverEvent.HedgeAction.SENT,
+              hedge.endpoint.endpoint,
+              delay);
+      hedge.sentEvent = sentEvent; // emitted only if it is made: see sentHedgeMade
+      emitLocked(sentEvent);
       return true;
     }
     // No endpoint could take the hedge (or too little time was left): give the tokens back.
@@ -1424,6 +1438,26 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       core.router.zones().restoreNow(f.endpoint.zone, now);
     }
     drain();
+  }
+
+  /**
+   * Whether the hedge whose {@code Hedge SENT} event this is counts as sent: claims it made if it
+   * was not yet decided either way (so that the call's end counts it too, and its OkHttp call is
+   * made, and cancelled if the call ended). False if the call's end overtook it first.
+   */
+  @SuppressWarnings("ReferenceEquality") // this very event: two hedges' events may be equal
+  private synchronized boolean sentHedgeMade(FailoverEvent.Hedge event) {
+    for (InFlight f : inFlight) {
+      if (f.sentEvent == event) {
+        return claimMade(f);
+      }
+    }
+    for (InFlight f : ended) {
+      if (f.sentEvent == event) {
+        return f.claim == MADE;
+      }
+    }
+    return false; // overtaken, and ended as such (not in the call's attempts)
   }
 
   /**
@@ -1747,6 +1781,15 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
         continue;
       }
       f.cancelled = true;
+      if (claimOvertaken(f)) {
+        // Decided, never made: no attempt of the call (newAttemptCall ends it as overtaken).
+        overtakenAtEnd++;
+        if (f.kind == Attempt.Kind.RETRY) {
+          retries--;
+        } else if (f.kind == Attempt.Kind.HEDGE) {
+          hedges--;
+        }
+      }
       // Only an attempt that was overtaken (the winner started after it) lost a race: a hedge
       // that started later and lost to the original says nothing bad about its endpoint, nor
       // does losing to a probe's luck.
@@ -1801,7 +1844,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
             path(),
             end.status(),
             failure == null ? null : failure.reason(),
-            ended.size() + inFlight.size(),
+            ended.size() + inFlight.size() - overtakenAtEnd,
             retries,
             hedges,
             end.stale(),
@@ -1891,6 +1934,11 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
         cancelAll(cancels);
         if (events != null) {
           for (FailoverEvent e : events) {
+            if (e instanceof FailoverEvent.Hedge h
+                && h.action() == FailoverEvent.HedgeAction.SENT
+                && !sentHedgeMade(h)) {
+              continue; // the call's end overtook it before it was made: it was never sent
+            }
             core.events.emit(e);
           }
         } else if (end != null) {
@@ -2082,6 +2130,9 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       all.add(f.attempt(start));
     }
     for (InFlight f : inFlight) {
+      if (claimOvertaken(f)) {
+        continue; // decided, never made: no attempt of the call (finishLocked counts it so)
+      }
       all.add(
           new Attempt(
               f.number,
@@ -2142,6 +2193,35 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     return value;
   }
 
+  /** Decides once whether a decided attempt is made or overtaken: {@link InFlight#claim}. */
+  private static final java.util.concurrent.atomic.AtomicIntegerFieldUpdater<InFlight> CLAIM =
+      java.util.concurrent.atomic.AtomicIntegerFieldUpdater.newUpdater(InFlight.class, "claim");
+
+  /** {@link InFlight#claim}: decided under the lock, its OkHttp call not made yet. */
+  private static final int DECIDED = 0;
+
+  /** {@link InFlight#claim}: it is made (or its {@code Hedge SENT} event went out): it counts. */
+  private static final int MADE = 1;
+
+  /** {@link InFlight#claim}: the call's end overtook it before it was made: it never counts. */
+  private static final int OVERTAKEN = 2;
+
+  /**
+   * Claims {@code f} for being made, unless the call's end overtook it; returns whether it is (or
+   * was already) claimed so.
+   */
+  private static boolean claimMade(InFlight f) {
+    return CLAIM.compareAndSet(f, DECIDED, MADE) || f.claim == MADE;
+  }
+
+  /**
+   * Claims {@code f}, still in flight as the call ends, as overtaken if it was not made yet;
+   * returns whether it is (or was already) overtaken. Caller holds the call's lock.
+   */
+  private static boolean claimOvertaken(InFlight f) {
+    return CLAIM.compareAndSet(f, DECIDED, OVERTAKEN) || f.claim == OVERTAKEN;
+  }
+
   /** Takes an attempt's result once: {@link InFlight#delivered}. */
   private static final java.util.concurrent.atomic.AtomicIntegerFieldUpdater<InFlight> DELIVERED =
       java.util.concurrent.atomic.AtomicIntegerFieldUpdater.newUpdater(InFlight.class, "delivered");
@@ -2191,6 +2271,17 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
      * null otherwise. Written and read by the thread that handles its response.
      */
     @Nullable Response servedAs;
+
+    /**
+     * Whether it counts as sent: {@link #DECIDED} until the thread that sends it makes its OkHttp
+     * call, or its {@code Hedge SENT} event goes out ({@link #MADE}), or the call's end overtakes
+     * it ({@link #OVERTAKEN}): whichever comes first decides, so the call's summary, its events and
+     * the client's counters agree on it.
+     */
+    volatile int claim;
+
+    /** The {@code Hedge SENT} event of a hedge, or null. */
+    FailoverEvent.@Nullable Hedge sentEvent;
 
     /** 1 once the attempt's result was taken: it is handled once, however often it is told. */
     @SuppressWarnings("UnusedVariable") // read and written through DELIVERED

@@ -357,6 +357,55 @@ class RegressionTest {
       assertThat(h.client.snapshot().counters().attempts()).isEqualTo(1);
       assertThat(h.client.snapshot().counters().retries()).isZero();
       assertThat(h.events.attempts(path)).hasSize(1);
+      // The call's summary agrees.
+      FailoverEvent.CallFinished end = h.events.awaitCallFinished(path);
+      assertThat(end.attempts()).isEqualTo(1);
+      assertThat(end.retries()).isZero();
+    }
+  }
+
+  /**
+   * A hedge decided at once by a failure (a 503 while the original still runs) and overtaken by the
+   * call's end before its thread sent it: it is never made, and neither its {@code Hedge SENT}
+   * event nor the call's summary counts it. Both did (the summary said 3 attempts and 2 hedges of
+   * which 2 were made, and the meter of sent hedges counted it), while the client's counters and
+   * the {@code AttemptFinished} events did not.
+   */
+  @Test
+  void aHedgeTheCallsEndOvertookIsNeitherToldAsSentNorCounted() {
+    try (Harness h = Harness.hedging(b -> b.hedging(Harness.HEDGING.withMaxHedges(2)))) {
+      for (int i = 0; i < 2; i++) {
+        // Two more calls put a second hedge's token in the bucket.
+        RecordingCallback fill = new RecordingCallback();
+        h.enqueue(get("/fill/" + i), fill);
+        h.transport.next().respond(200);
+        assertThat(fill.awaitStatus()).isEqualTo(200);
+      }
+      long hedgesBefore = h.client.snapshot().counters().hedgesSent();
+      String path = "/hedge/overtaken";
+      RecordingCallback cb = new RecordingCallback();
+      Call call = h.enqueue(get(path), cb);
+      Exchange first = h.transport.next(); // never answered
+      assertThat(first.host()).isEqualTo(A1);
+      h.scheduler.advance(HEDGE_DELAY);
+      Exchange hedge = h.transport.next();
+      // Its 503 decides the second hedge at once; the thread closes the 503 before it sends it.
+      hedge.respondAndHoldClose(503);
+      hedge.awaitCloseHeld();
+      call.cancel();
+      hedge.resumeClose();
+
+      assertThat(cb.awaitFailure().reason()).isEqualTo(FailoverException.Reason.CANCELLED);
+      h.quiesce();
+      assertThat(h.transport.exchanges().stream().filter(x -> x.path().equals(path))).hasSize(2);
+      assertThat(h.client.snapshot().counters().hedgesSent()).isEqualTo(hedgesBefore + 1);
+      assertThat(h.events.attempts(path)).hasSize(2);
+      assertThat(h.events.of(FailoverEvent.Hedge.class, path))
+          .filteredOn(e -> e.action() == FailoverEvent.HedgeAction.SENT)
+          .hasSize(1);
+      FailoverEvent.CallFinished end = h.events.awaitCallFinished(path);
+      assertThat(end.attempts()).isEqualTo(2);
+      assertThat(end.hedges()).isEqualTo(1);
     }
   }
 }
