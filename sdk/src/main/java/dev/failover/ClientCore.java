@@ -1017,6 +1017,12 @@ final class ClientCore implements Closeable {
     for (okhttp3.Call c : retrying.dispatcher().runningCalls()) {
       CallStateMachine.cancelQuietly(c);
     }
+    HealthChecker checker = healthChecker;
+    if (checker != null) {
+      for (okhttp3.Call c : checker.calls()) {
+        CallStateMachine.cancelQuietly(c); // probes have a dispatcher of their own
+      }
+    }
     if (stale != null) {
       stale.close(); // no call serves from it now; a closed client may stay reachable
     }

@@ -151,17 +151,23 @@ final class HealthChecker {
     // and a health answer's Set-Cookie (a load balancer's stickiness, a session) is no user's.
     // Nor the application's cache: a health answer OkHttp may keep (max-age, or a Last-Modified it
     // takes as a hint) was answered from it, and a dead endpoint stayed up for as long.
+    // At most a quarter of maxRequests in flight (at least 1), on a dispatcher of their own on
+    // the client's threads: a probe never takes an attempt's slot. Sharing the attempts' slots,
+    // probes of dead endpoints (each holding its slot for its whole timeout) queued the
+    // application's calls behind them: with maxRequests(1), one probe of a hanging endpoint made
+    // calls to a healthy home zone miss their deadlines.
+    this.maxInFlight = Math.max(1, http.dispatcher().getMaxRequests() / 4);
+    okhttp3.Dispatcher probes = new okhttp3.Dispatcher(http.dispatcher().executorService());
+    probes.setMaxRequests(maxInFlight);
+    probes.setMaxRequestsPerHost(maxInFlight);
     this.http =
         http.newBuilder()
+            .dispatcher(probes)
             .callTimeout(check.timeout())
             .retryOnConnectionFailure(true)
             .cookieJar(okhttp3.CookieJar.NO_COOKIES)
             .cache(null)
             .build();
-    // Probes share the dispatcher's maxRequests with real attempts: at most a quarter of it, so
-    // that probes of many dead endpoints (each holding a slot for its whole timeout) never queue
-    // the application's calls behind them.
-    this.maxInFlight = Math.max(1, http.dispatcher().getMaxRequests() / 4);
     this.scheduler = scheduler;
     this.random = random;
     this.events = events;
@@ -232,6 +238,14 @@ final class HealthChecker {
     pending.values().forEach(Next::cancel);
     pending.clear();
     probedAt.clear();
+  }
+
+  /** The probes' OkHttp calls queued or running, for the client's close() to cancel. */
+  List<Call> calls() {
+    okhttp3.Dispatcher d = http.dispatcher();
+    List<Call> calls = new java.util.ArrayList<>(d.queuedCalls());
+    calls.addAll(d.runningCalls());
+    return calls;
   }
 
   /**

@@ -216,7 +216,7 @@ public class FailoverProperties {
 
     /**
      * Most attempts in flight at once, across the client and to each endpoint host; health probes
-     * count too, at most a quarter of it. When unset, 256.
+     * run beside them, never in their slots, at most a quarter of it at once. When unset, 256.
      */
     private @Nullable Integer maxRequests;
 
