@@ -1855,10 +1855,12 @@ public final class FailoverClient implements Call.Factory, Closeable {
     }
 
     /**
-     * Sets the retry budget shared by all calls of the client: extra attempts within any {@code
-     * window} never exceed {@code ratio} times the calls in it plus {@code minPerSecond} per second
-     * of it. Default 10% and 1 per second over 10 s, so an outage adds at most about 10% of load to
-     * the survivors.
+     * Sets the retry budget shared by all calls of the client: an extra attempt is sent only while
+     * the {@code window} that ends then holds fewer than {@code ratio} times its calls plus {@code
+     * minPerSecond} per second of it. Default 10% and 1 per second over 10 s, so an outage adds at
+     * most about 10% of load to the survivors at a steady rate of calls (when traffic drops, the
+     * calls of the window before still pay for retries: docs/failover-semantics.md, "Retry
+     * budget").
      *
      * @param ratio extra attempts per call, 0 to 1
      * @param minPerSecond extra attempts per second allowed regardless of traffic, 0 or more

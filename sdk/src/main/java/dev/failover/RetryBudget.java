@@ -6,8 +6,9 @@ package dev.failover;
  * withdraws one; deposits and withdrawals older than the window are forgotten; a reserve of {@code
  * minPerSecond} tokens for each second of the window lets a quiet client still retry.
  *
- * <p>So in any window, extra attempts never exceed {@code ratio x calls + minPerSecond x
- * windowSeconds}.
+ * <p>So the window that ends at each extra attempt holds at most {@code ratio x calls +
+ * minPerSecond x windowSeconds} of them (as Finagle's budget, judged over its TTL). A window that
+ * holds the retries after traffic dropped and not the busier calls that paid for them holds more.
  *
  * <p>Every call deposits, so a deposit takes no lock (as in twitter/util's {@code TokenBucket},
  * where {@code put} is a lock-free add and only {@code tryGet} synchronises): deposits and
