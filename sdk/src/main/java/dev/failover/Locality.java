@@ -25,38 +25,54 @@ public record Locality(String region, String zone) {
    * @param region the region, for example {@code us-east-1}; never blank, no whitespace at its ends
    * @param zone the availability zone, for example {@code us-east-1a}; never blank, no whitespace
    *     at its ends
-   * @throws InvalidSettingException if a name is blank, or starts or ends with whitespace
+   * @throws InvalidSettingException if a name is blank, starts or ends with whitespace (no-break
+   *     spaces included), or holds a control or format character
    * @throws NullPointerException if a name is null
    */
   public Locality {
     Objects.requireNonNull(region, "region");
     Objects.requireNonNull(zone, "zone");
-    if (region.isBlank()) {
-      throw new InvalidSettingException("locality.region", region, "region must not be blank");
+    check("locality.region", "region", region, "");
+    check("locality.zone", "zone", zone, " (region " + region + ")");
+  }
+
+  /**
+   * Checks one name. White space is Java's and Unicode's both: a no-break space (U+00A0, U+2007,
+   * U+202F) is white space too, though {@code String.isBlank} and {@code strip} leave it.
+   */
+  private static void check(String setting, String what, String name, String where) {
+    if (name.codePoints().allMatch(Locality::space)) {
+      throw new InvalidSettingException(setting, name, what + " must not be blank" + where);
     }
-    if (!region.strip().equals(region)) {
-      // Names are compared exactly: "us-east-1 " would be a region of its own.
+    if (space(name.codePointAt(0)) || space(name.codePointBefore(name.length()))) {
+      // Names are compared exactly: "us-east-1a " next to "us-east-1a" would split one zone into
+      // two, each judged, evacuated and returned on its own.
       throw new InvalidSettingException(
-          "locality.region",
-          region,
-          "region must not start or end with whitespace but was '" + region + "'");
+          setting,
+          name,
+          what + " must not start or end with whitespace but was '" + name + "'" + where);
     }
-    if (zone.isBlank()) {
-      throw new InvalidSettingException(
-          "locality.zone", zone, "zone must not be blank (region " + region + ")");
+    for (int i = 0; i < name.length(); ) {
+      int c = name.codePointAt(i);
+      if (Character.isISOControl(c) || Character.getType(c) == Character.FORMAT) {
+        // Names reach log lines and events: a line break or a direction override would forge them.
+        String shown = String.format("U+%04X", c);
+        throw new InvalidSettingException(
+            setting,
+            name.replaceAll("[\\p{Cc}\\p{Cf}]", "?"),
+            what
+                + " must not hold control or format characters but held "
+                + shown
+                + " at index "
+                + i
+                + where);
+      }
+      i += Character.charCount(c);
     }
-    if (!zone.strip().equals(zone)) {
-      // "us-east-1a " next to "us-east-1a" would split one zone into two, each judged, evacuated
-      // and returned on its own.
-      throw new InvalidSettingException(
-          "locality.zone",
-          zone,
-          "zone must not start or end with whitespace but was '"
-              + zone
-              + "' (region "
-              + region
-              + ")");
-    }
+  }
+
+  private static boolean space(int c) {
+    return Character.isWhitespace(c) || Character.isSpaceChar(c);
   }
 
   /**

@@ -698,10 +698,28 @@ final class Zones {
     if (found == null) {
       for (ZoneState z : zones) {
         if (zone.equals(z.locality.region() + "/" + z.locality.zone())) {
-          return z;
+          if (found != null) {
+            // Names may hold '/': region "eu" with zone "west/1", and region "eu/west" with zone
+            // "1", both read "eu/west/1". Refused rather than one of them picked.
+            throw new IllegalArgumentException(
+                "zone '"
+                    + zone
+                    + "' names two zones as region/zone: region '"
+                    + found.locality.region()
+                    + "' zone '"
+                    + found.locality.zone()
+                    + "', and region '"
+                    + z.locality.region()
+                    + "' zone '"
+                    + z.locality.zone()
+                    + "'; rename one of them");
+          }
+          found = z;
         }
       }
-      throw new IllegalArgumentException("no zone '" + zone + "'; zones are " + zones);
+      if (found == null) {
+        throw new IllegalArgumentException("no zone '" + zone + "'; zones are " + zones);
+      }
     }
     return found;
   }

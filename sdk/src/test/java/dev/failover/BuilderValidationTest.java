@@ -117,6 +117,37 @@ class BuilderValidationTest {
     assertThat(Locality.of("on prem", "rack 1").zone()).isEqualTo("rack 1");
   }
 
+  /**
+   * No-break spaces are white space too ({@code String.isBlank} and {@code strip} leave them): a
+   * zone named {@code us-east-1a} and a no-break space was accepted as a zone of its own, and one
+   * of no-break spaces alone as a name. A control or format character anywhere (a line break, a
+   * direction override) would forge the log lines and events that carry the name.
+   */
+  @Test
+  void localityNamesWithUnicodeSpacesAtAnEndOrControlCharactersAreRejected() {
+    assertThatThrownBy(() -> Locality.of("us-east-1", "\u00a0"))
+        .hasMessage("zone must not be blank (region us-east-1)");
+    assertThatThrownBy(() -> Locality.of("us-east-1", "us-east-1a\u00a0"))
+        .hasMessageStartingWith("zone must not start or end with whitespace");
+    assertThatThrownBy(() -> Locality.of("\u2007us-east-1", "us-east-1a"))
+        .hasMessageStartingWith("region must not start or end with whitespace");
+    assertThatThrownBy(() -> Locality.of("us-east-1", "us-east-1a\u202f"))
+        .hasMessageStartingWith("zone must not start or end with whitespace");
+    assertThatThrownBy(() -> Locality.of("us-east-1", "us-east\n1a"))
+        .isInstanceOfSatisfying(
+            InvalidSettingException.class,
+            e -> {
+              assertThat(e.setting()).isEqualTo("locality.zone");
+              assertThat(e.value()).isEqualTo("us-east?1a");
+            })
+        .hasMessage(
+            "zone must not hold control or format characters but held U+000A at index 7"
+                + " (region us-east-1)");
+    assertThatThrownBy(() -> Locality.of("us-\u202eeast-1", "us-east-1a"))
+        .hasMessage("region must not hold control or format characters but held U+202E at index 3");
+    assertThatThrownBy(() -> Locality.of("us-east-1", "a\u0085")).hasMessageContaining("U+0085");
+  }
+
   @Test
   void buildChecksThatSettingsFitTogether() {
     assertThatThrownBy(

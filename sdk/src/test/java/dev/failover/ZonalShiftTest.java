@@ -130,6 +130,31 @@ class ZonalShiftTest {
     }
   }
 
+  /**
+   * Names may hold '/': region "eu" with zone "west/1" and region "eu/west" with zone "1" both read
+   * "eu/west/1". Such a name is refused as ambiguous, as a zone name in two regions is; one of the
+   * two zones (the home zone here) was shifted.
+   */
+  @Test
+  void aRegionSlashZoneNameThatFitsTwoZonesIsRefused() {
+    try (FailoverClient client =
+        FailoverClient.builder()
+            .service("directory")
+            .home("eu", "west/1")
+            .endpoint("http://127.0.0.1:1", "eu", "west/1")
+            .endpoint("http://127.0.0.1:2", "eu/west", "1")
+            .endpoint("http://127.0.0.1:3", "eu", "x")
+            .build()) {
+      assertThatThrownBy(() -> client.shiftAway("eu/west/1", Duration.ofMinutes(5), "test"))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessage(
+              "zone 'eu/west/1' names two zones as region/zone: region 'eu' zone 'west/1', and"
+                  + " region 'eu/west' zone '1'; rename one of them");
+      assertThat(client.snapshot().zones())
+          .allSatisfy(z -> assertThat(z.status()).isEqualTo(FailoverSnapshot.ZoneStatus.ACTIVE));
+    }
+  }
+
   @Test
   void cancellingAShiftThatHasExpiredSaysNoneWasInForce() throws Exception {
     try (FailoverClient client = Zones3.client(zones).listener(recorder).build()) {
