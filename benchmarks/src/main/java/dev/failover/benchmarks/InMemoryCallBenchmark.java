@@ -8,13 +8,9 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import okhttp3.Call;
 import okhttp3.Callback;
-import okhttp3.Interceptor;
-import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
-import okhttp3.Protocol;
 import okhttp3.Request;
 import okhttp3.Response;
-import okhttp3.ResponseBody;
 import org.jspecify.annotations.Nullable;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -27,15 +23,18 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * The SDK's own work per call, without network: an {@link OkHttpClient} whose application
- * interceptor answers every call with a canned 200, called bare and through a {@link
- * FailoverClient} built on it (3 zones, 6 endpoints, default settings: routing, retry budget,
- * deadline timer). An interceptor's answer never went on the network: since the SDK takes such an
- * answer for the application's own, it records no outcome for it (endpoint, zone, hedge delay), so
- * the figures leave that work out (see docs/benchmarks.md, "Not comparable since 2026-12-07"). The
- * difference between {@code failover} and {@code bareExecute} is what the SDK adds to a call;
- * {@code bareEnqueue} shows how much of it is the hand over to a dispatcher thread that the SDK
- * needs for deadlines and hedges.
+ * The SDK's own work per call, without network: an {@link OkHttpClient} whose sockets answer in
+ * memory ({@link InMemorySockets}: every request is answered at once with a canned 200, on the
+ * caller's thread, with no server and no kernel), called bare and through a {@link FailoverClient}
+ * built on it (3 zones, 6 endpoints, default settings: routing, retry budget, deadline, the
+ * judgement of every outcome). The answer comes through OkHttp's whole network path, so the SDK
+ * takes it for its endpoint's and does all it does for a real one. The difference between {@code
+ * failover} and {@code bareExecute} is what the SDK adds to a call; {@code bareEnqueue} shows what
+ * a hand over to a dispatcher thread costs.
+ *
+ * <p>Until 2026-12-07 the canned answer came from an application interceptor; since the SDK takes
+ * such an answer for the application's own (no outcome recorded), that measured less than the SDK's
+ * work: docs/benchmarks.md, "Not comparable since 2026-12-07".
  *
  * <p>Run with:
  *
@@ -50,27 +49,16 @@ import org.openjdk.jmh.annotations.TearDown;
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 public class InMemoryCallBenchmark {
-  private static final MediaType TEXT = MediaType.get("text/plain");
-
   private OkHttpClient bare = new OkHttpClient();
   private @Nullable FailoverClient failover;
   private @Nullable FailoverClient callerRuns;
   private Request bareRequest = new Request.Builder().url("http://127.0.0.1:1/").build();
   private Request failoverRequest = bareRequest;
 
-  /** Builds both clients on the same canned-response OkHttp client. */
+  /** Builds both clients on the same OkHttp client, whose sockets answer in memory. */
   @Setup
   public void setUp() {
-    Interceptor canned =
-        chain ->
-            new Response.Builder()
-                .request(chain.request())
-                .protocol(Protocol.HTTP_1_1)
-                .code(200)
-                .message("OK")
-                .body(ResponseBody.create("ok", TEXT))
-                .build();
-    bare = new OkHttpClient.Builder().addInterceptor(canned).build();
+    bare = new OkHttpClient.Builder().socketFactory(new InMemorySockets()).build();
     FailoverClient.Builder b =
         FailoverClient.builder().service("directory").home("us-east-1", "us-east-1a");
     String[] zones = {"us-east-1a", "us-east-1b", "us-east-1c"};
@@ -102,7 +90,7 @@ public class InMemoryCallBenchmark {
    * A bare OkHttp call on the caller's thread.
    *
    * @return the status
-   * @throws IOException never: the interceptor answers
+   * @throws IOException never: the socket answers
    */
   @Benchmark
   public int bareExecute() throws IOException {
@@ -116,7 +104,7 @@ public class InMemoryCallBenchmark {
    * attempt of the SDK has one: OkHttp then registers the call with okio's timeout watchdog.
    *
    * @return the status
-   * @throws IOException never: the interceptor answers
+   * @throws IOException never: the socket answers
    */
   @Benchmark
   public int bareExecuteTimed() throws IOException {
@@ -131,7 +119,7 @@ public class InMemoryCallBenchmark {
    * A bare OkHttp call handed to OkHttp's dispatcher and awaited, as the SDK does with attempts.
    *
    * @return the status
-   * @throws Exception never: the interceptor answers
+   * @throws Exception never: the socket answers
    */
   @Benchmark
   public int bareEnqueue() throws Exception {
@@ -160,7 +148,7 @@ public class InMemoryCallBenchmark {
    * The same call through the failover client.
    *
    * @return the status
-   * @throws IOException never: the interceptor answers
+   * @throws IOException never: the socket answers
    */
   @Benchmark
   public int failover() throws IOException {
@@ -175,7 +163,7 @@ public class InMemoryCallBenchmark {
    * hand-off when the first attempt succeeds.
    *
    * @return the status
-   * @throws IOException never: the interceptor answers
+   * @throws IOException never: the socket answers
    */
   @Benchmark
   public int failoverCallerRuns() throws IOException {

@@ -66,7 +66,7 @@ public final class InMemoryPairs {
    *
    * @param args {@code --pairs N}, {@code --slice-ms N}, {@code --warmup-pairs N}, {@code --threads
    *     N}, {@code --evict-kb N}
-   * @throws Exception if a call fails (the interceptor answers every call, so none should)
+   * @throws Exception if a call fails (the in-memory sockets answer every call, so none should)
    */
   public static void main(String[] args) throws Exception {
     int pairs = 60;
