@@ -127,6 +127,16 @@ final class EndpointState {
 
   private volatile boolean down;
 
+  /** Whether the latest failure recorded against the breaker came while the client stalled. */
+  private volatile boolean failedInStall;
+
+  /**
+   * Whether the breaker last opened on a failure recorded while the client stalled (its slow
+   * resolver, a starved host): such an ejection keeps routing away from the endpoint, but says
+   * nothing about its zone ({@link #outForItsZone}).
+   */
+  private volatile boolean openedInStall;
+
   /** When the endpoint last returned to rotation, for slow start; MIN_VALUE if never ejected. */
   private volatile long restoredAt = Long.MIN_VALUE;
 
@@ -301,6 +311,7 @@ final class EndpointState {
   private void transitioned(CircuitBreaker.State from, CircuitBreaker.State to) {
     if (to == CircuitBreaker.State.OPEN
         || (from == CircuitBreaker.State.CLOSED && to == CircuitBreaker.State.HALF_OPEN)) {
+      openedInStall = to == CircuitBreaker.State.OPEN && failedInStall;
       ejections.incrementAndGet(); // openedAt was set as the open state was made
       long ms = TimeUnit.NANOSECONDS.toMillis(Math.max(0, ejectedUntil - ticker.nanos()));
       events.emit(
@@ -338,12 +349,20 @@ final class EndpointState {
    * Whether the endpoint counts as out in its zone's share of endpoints out: as routing sees it,
    * except that a {@code Retry-After} pause within which its server has since answered a success
    * (routing panicked and sent there all the same) counts as what the endpoint is without it.
-   * Routing still waits the pause out, as the server asked; its zone is not evacuated for it.
+   * Routing still waits the pause out, as the server asked; its zone is not evacuated for it. Nor
+   * does an ejection on a failure recorded while the client stalled count.
    */
   boolean outForItsZone(long now) {
     FailoverSnapshot.Health h = health(now);
     if (h == FailoverSnapshot.Health.HELD_OFF && answeredHoldOffUntil == holdOffUntil) {
       return !breakerHealth(now).takesTraffic();
+    }
+    if (openedInStall
+        && (h == FailoverSnapshot.Health.EJECTED || h == FailoverSnapshot.Health.PROBING)) {
+      // Ejected on failures recorded while the client stalled: in every zone at once, as a slow
+      // resolver of the client's ejects them; the zone that lost its endpoints first was
+      // evacuated, healthy as it was. Routing still keeps away from the endpoint.
+      return false;
     }
     return !h.takesTraffic();
   }
@@ -510,6 +529,7 @@ final class EndpointState {
       if (!slowLoss) {
         return false;
       }
+      failedInStall = stalled;
       if (consecutiveFailures.incrementAndGet() >= consecutiveLimit) {
         open();
       }
@@ -524,6 +544,7 @@ final class EndpointState {
       latency.observe(durationNanos, now);
     }
     if (outcome.isEndpointFailure()) {
+      failedInStall = stalled;
       breakStreak();
       breaker.onError(durationNanos, TimeUnit.NANOSECONDS, new EndpointFailure(outcome));
       breakStreak();

@@ -285,6 +285,34 @@ class EndpointStateTest {
         .containsExactly(FailoverEvent.EndpointEjected.class, FailoverEvent.EndpointRestored.class);
   }
 
+  /**
+   * An endpoint ejected on failures recorded while the client stalled (a slow resolver of the
+   * client's times out lookups in every zone at once) stays out of routing, but does not count as
+   * out for its zone: the zone whose endpoints were ejected first was evacuated, healthy as it was.
+   * One ejected on failures recorded otherwise does.
+   */
+  @Test
+  void anEjectionOnFailuresWhileTheClientStalledIsNotCountedAgainstTheZone() {
+    for (int i = 0; i < 5; i++) {
+      assertThat(ep.tryAcquire()).isTrue();
+      ep.begin();
+      ep.record(
+          Outcome.CONNECT_FAILED,
+          TimeUnit.MILLISECONDS.toNanos(400),
+          clock.nanos(),
+          false,
+          true, // the client stalled
+          true);
+    }
+    assertThat(ep.health(clock.nanos())).isEqualTo(Health.EJECTED);
+    assertThat(ep.available(clock.nanos())).isFalse();
+    assertThat(ep.outForItsZone(clock.nanos())).isFalse();
+
+    EndpointState other = endpoint(EjectionPolicy.defaults());
+    eject(other);
+    assertThat(other.outForItsZone(clock.nanos())).isTrue();
+  }
+
   @Test
   void anAttemptWithoutAPermissionThatAnswersRestoresAnEjectedEndpointOnce() {
     eject(ep);
