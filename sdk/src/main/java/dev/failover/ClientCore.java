@@ -746,21 +746,21 @@ final class ClientCore implements Closeable {
   /** See {@code FailoverClient.shiftAway}. */
   public java.time.Instant shiftAway(String zone, Duration duration, String requestedBy) {
     java.time.Instant until = settings.clock().instant().plus(duration);
-    shiftAwayUntil(zone, until, requestedBy);
+    shiftAwayUntil(zone, until, duration.toNanos(), requestedBy);
     return until;
   }
 
   /**
-   * A zonal shift of {@code zone} until {@code until} (wall time), as {@link #shiftAway} makes, for
-   * a shift carried over from a replaced core: the same expiry, told with it.
+   * A zonal shift of {@code zone} for {@code leftNanos} more (monotonic time), as {@link
+   * #shiftAway} makes, for a shift carried over from a replaced core: the same expiry {@code until}
+   * (wall time), told with it.
    */
-  void shiftAwayUntil(String zone, java.time.Instant until, String requestedBy) {
+  void shiftAwayUntil(String zone, java.time.Instant until, long leftNanos, String requestedBy) {
     if (closed.get()) {
       throw new IllegalStateException("FailoverClient '" + settings.service() + "' is closed");
     }
     long now = ticker.nanos();
-    Duration left = Duration.between(settings.clock().instant(), until);
-    router.zones().shiftAway(zone, now + left.toNanos(), until, requestedBy, now);
+    router.zones().shiftAway(zone, now + leftNanos, until, requestedBy, now);
   }
 
   /**
@@ -771,7 +771,8 @@ final class ClientCore implements Closeable {
    *
    * @throws IllegalArgumentException if {@code zone} is not named {@code region/zone}
    */
-  void holdShiftOfEmptied(String zone, java.time.Instant until, String requestedBy) {
+  void holdShiftOfEmptied(
+      String zone, java.time.Instant until, long leftNanos, String requestedBy) {
     if (closed.get()) {
       throw new IllegalStateException("FailoverClient '" + settings.service() + "' is closed");
     }
@@ -781,9 +782,8 @@ final class ClientCore implements Closeable {
     }
     Locality l = Locality.of(zone.substring(0, slash), zone.substring(slash + 1));
     long now = ticker.nanos();
-    Duration left = Duration.between(settings.clock().instant(), until);
     router.knowEmptied(l, now);
-    router.zones().holdShift(l, now + left.toNanos(), until, requestedBy, now);
+    router.zones().holdShift(l, now + leftNanos, until, requestedBy, now);
   }
 
   /** Whether the shift of {@code zone} until {@code until} by {@code requestedBy} is in force. */

@@ -347,11 +347,13 @@ public final class FailoverClient implements Call.Factory, Closeable {
           "zonal shift requestedBy must name who or what asks, e.g. \"actuator:alice\"");
     }
     Generation g = state.current;
+    Ticker ticker = g.settings.monotonic();
+    long started = ticker.nanos();
     Instant until = g.core.shiftAway(zone, duration, requestedBy);
     // Kept as region/zone whichever way it was named: a cancel by the other name ends it here too,
     // and a later reconfigure() does not bring it back.
     String key = g.core.zoneKey(zone);
-    Shift shift = new Shift(key, until, requestedBy);
+    Shift shift = new Shift(key, until, requestedBy, ticker, started + duration.toNanos());
     shifts.put(key, shift);
     // A core that replaced g meanwhile may have copied the shifts before this one: give it too.
     Generation now = state.current;
@@ -380,7 +382,7 @@ public final class FailoverClient implements Call.Factory, Closeable {
     cancelledBy.put(key, requestedBy);
     Shift held = shifts.remove(key);
     Generation g = state.current;
-    boolean was = held != null && held.until().isAfter(g.settings.clock().instant());
+    boolean was = held != null && held.leftNanos() > 0;
     try {
       was |= g.core.cancelShift(zone, requestedBy);
     } catch (IllegalArgumentException noSuchZone) {
@@ -551,20 +553,20 @@ public final class FailoverClient implements Call.Factory, Closeable {
     if (!shift.equals(shifts.get(shift.zone()))) {
       return; // ended or replaced meanwhile
     }
-    Duration left = Duration.between(g.settings.clock().instant(), shift.until());
-    if (left.isNegative() || left.isZero()) {
+    long left = shift.leftNanos();
+    if (left <= 0) {
       return;
     }
     try {
       if (!g.core.shiftInForce(shift.zone(), shift.until(), shift.requestedBy())) {
         // Not given to the core before it was published (see replace), or made since.
         try {
-          g.core.shiftAwayUntil(shift.zone(), shift.until(), shift.requestedBy());
+          g.core.shiftAwayUntil(shift.zone(), shift.until(), left, shift.requestedBy());
         } catch (IllegalArgumentException notListed) {
           // No endpoint of the new core is in the zone (its registry emptied it for the
           // maintenance, or the new list leaves it out): held all the same, as the replaced core
           // held it, until it ends or the zone's endpoints come back shifted.
-          g.core.holdShiftOfEmptied(shift.zone(), shift.until(), shift.requestedBy());
+          g.core.holdShiftOfEmptied(shift.zone(), shift.until(), left, shift.requestedBy());
         }
       }
     } catch (RuntimeException e) {
@@ -634,14 +636,15 @@ public final class FailoverClient implements Call.Factory, Closeable {
       // carry-over ends one cancelled meanwhile. One it cannot take is left to the carry-over,
       // which warns. Not at a reset, which ends them.
       for (Shift shift : reset ? List.<Shift>of() : List.copyOf(shifts.values())) {
-        if (shift.until().isAfter(settings.clock().instant())) {
+        long left = shift.leftNanos();
+        if (left > 0) {
           try {
             try {
-              fresh.core.shiftAwayUntil(shift.zone(), shift.until(), shift.requestedBy());
+              fresh.core.shiftAwayUntil(shift.zone(), shift.until(), left, shift.requestedBy());
             } catch (IllegalArgumentException notListed) {
               // No endpoint of the new core in the zone: held (see carryOver), so that a list
               // bringing the zone back before the carry-over finds it shifted.
-              fresh.core.holdShiftOfEmptied(shift.zone(), shift.until(), shift.requestedBy());
+              fresh.core.holdShiftOfEmptied(shift.zone(), shift.until(), left, shift.requestedBy());
             }
             fresh.givenBeforePublication.add(shift);
           } catch (RuntimeException e) {
@@ -855,8 +858,20 @@ public final class FailoverClient implements Call.Factory, Closeable {
     return "FailoverClient{service=" + service + ", home=" + home() + "}";
   }
 
-  /** A zonal shift asked for through this client. */
-  private record Shift(String zone, Instant until, String requestedBy) {}
+  /**
+   * A zonal shift asked for through this client: its end on the wall clock (what events tell) and
+   * on the monotonic {@code ticker} ({@code untilNanos}), by which it is carried to a new
+   * configuration. By the wall clock alone, a clock stepped forward (an NTP correction, a VM
+   * resumed) dropped the shift at the next {@code reconfigure}, untold, and one stepped back
+   * carried it for that much longer.
+   */
+  private record Shift(
+      String zone, Instant until, String requestedBy, Ticker ticker, long untilNanos) {
+    /** How long the shift has left, on its ticker. */
+    long leftNanos() {
+      return untilNanos - ticker.nanos();
+    }
+  }
 
   /** One core and the settings it was built from, with the count of calls running on it. */
   private static final class Generation {

@@ -260,9 +260,61 @@ class ReconfigureTest {
   }
 
   /**
-   * A wall clock that, the first time the reconfiguration's carry-over of shifts reads it once
-   * {@link #armed}, runs {@link #meanwhile}: another thread's shift operation landing between the
-   * carry-over's look at the client's shifts and its giving the shift to the new configuration.
+   * A shift is carried to a new configuration by the time it has left on the monotonic ticker, not
+   * by the wall clock: the wall clock stepped 2 h forward (an NTP correction, a VM resumed) dropped
+   * a 10-minute shift at the next reconfigure, with no event of its end; stepped 2 h back, it would
+   * have held it 2 h longer.
+   */
+  @Test
+  void aWallClockStepCarriesAShiftForTheTimeItHasLeft() {
+    java.util.concurrent.atomic.AtomicReference<java.time.Duration> step =
+        new java.util.concurrent.atomic.AtomicReference<>(Duration.ZERO);
+    java.time.Clock stepped =
+        new java.time.Clock() {
+          @Override
+          public java.time.Instant instant() {
+            return java.time.Instant.now().plus(step.get());
+          }
+
+          @Override
+          public java.time.ZoneId getZone() {
+            return java.time.ZoneOffset.UTC;
+          }
+
+          @Override
+          public java.time.Clock withZone(java.time.ZoneId zone) {
+            return this;
+          }
+        };
+    for (Duration jump : List.of(Duration.ofHours(2), Duration.ofHours(-2))) {
+      step.set(Duration.ZERO);
+      recorder.events.clear();
+      try (FailoverClient client =
+          Zones3.client(zones)
+              .clock(stepped)
+              .ticker(Ticker.system()) // else the client's monotonic time is read from the clock
+              .listener(recorder)
+              .build()) {
+        java.time.Instant until =
+            client.shiftAway("us-east-1a", Duration.ofMinutes(10), "test:alice");
+        step.set(jump);
+        client.reconfigure(b -> b.maxAttempts(2));
+        assertThat(zone(client.snapshot(), "us-east-1a").status())
+            .as("after a step of %s", jump)
+            .isEqualTo(FailoverSnapshot.ZoneStatus.SHIFTED);
+        assertThat(recorder.of(FailoverEvent.ZoneShifted.class))
+            .hasSize(2)
+            .allSatisfy(e -> assertThat(e.until()).isEqualTo(until));
+        assertThat(recorder.of(FailoverEvent.ZoneShiftEnded.class)).isEmpty();
+      }
+    }
+  }
+
+  /**
+   * A wall clock (and a ticker, {@link #ticker}) that, the first time the reconfiguration's
+   * carry-over of shifts reads it once {@link #armed}, runs {@link #meanwhile}: another thread's
+   * shift operation landing between the carry-over's look at the client's shifts and its giving the
+   * shift to the new configuration.
    */
   private static final class CarryOverClock extends java.time.Clock {
     final java.util.concurrent.atomic.AtomicBoolean armed =
@@ -274,13 +326,29 @@ class ReconfigureTest {
 
     @Override
     public java.time.Instant instant() {
+      hook();
+      return java.time.Instant.now();
+    }
+
+    /**
+     * The client's monotonic time, which a shift is carried by, with the same hook: the carry-over
+     * and the new configuration's taking of a shift read it where they read the wall clock before.
+     */
+    Ticker ticker() {
+      return () -> {
+        hook();
+        return System.nanoTime();
+      };
+    }
+
+    /** Runs {@link #meanwhile} once, if armed, when read inside {@link #inside}. */
+    void hook() {
       if (armed.get()
           && StackWalker.getInstance()
               .walk(f -> f.anyMatch(frame -> frame.getMethodName().equals(inside)))
           && armed.compareAndSet(true, false)) {
         meanwhile.run();
       }
-      return java.time.Instant.now();
     }
 
     @Override
@@ -312,7 +380,7 @@ class ReconfigureTest {
   @Test
   void aShiftCancelledWhileAReconfigurationCarriesItOverStaysCancelled() throws Exception {
     CarryOverClock clock = new CarryOverClock();
-    try (FailoverClient client = Zones3.client(zones).clock(clock).build()) {
+    try (FailoverClient client = Zones3.client(zones).clock(clock).ticker(clock.ticker()).build()) {
       boolean wasInForce = aliceShiftsBobCancelsWithin(clock, client);
       assertThat(wasInForce).isTrue();
       assertThat(zone(client.snapshot(), "us-east-1a").status())
@@ -330,7 +398,8 @@ class ReconfigureTest {
   @Test
   void aReconfiguredClientHonoursTheShiftsFromItsFirstCall() throws Exception {
     CarryOverClock clock = new CarryOverClock();
-    try (FailoverClient client = Zones3.client(zones).clock(clock).listener(recorder).build()) {
+    try (FailoverClient client =
+        Zones3.client(zones).clock(clock).ticker(clock.ticker()).listener(recorder).build()) {
       client.shiftAway("us-east-1a", Duration.ofMinutes(30), "test:alice");
       java.util.concurrent.atomic.AtomicReference<FailoverSnapshot.ZoneStatus> status =
           new java.util.concurrent.atomic.AtomicReference<>();
@@ -368,7 +437,8 @@ class ReconfigureTest {
   void aShiftCancelledBeforeTheNewConfigurationIsPublishedStaysCancelled() throws Exception {
     CarryOverClock clock = new CarryOverClock();
     clock.inside = "shiftAwayUntil"; // the new configuration taking the shift, before publication
-    try (FailoverClient client = Zones3.client(zones).clock(clock).listener(recorder).build()) {
+    try (FailoverClient client =
+        Zones3.client(zones).clock(clock).ticker(clock.ticker()).listener(recorder).build()) {
       boolean wasInForce = aliceShiftsBobCancelsWithin(clock, client);
       assertThat(wasInForce).isTrue();
       assertThat(zone(client.snapshot(), "us-east-1a").status())
@@ -408,6 +478,7 @@ class ReconfigureTest {
             // As the carry-over ends the cancelled shift: an operator shifts the zone again.
             ref.get().shiftAway("us-east-1a", Duration.ofHours(1), "test:carol");
           }
+          clock.hook();
           return System.nanoTime();
         };
     try (FailoverClient client = Zones3.client(zones).clock(clock).ticker(ticker).build()) {
@@ -432,7 +503,7 @@ class ReconfigureTest {
   @Test
   void aShiftRenewedWhileAReconfigurationCarriesItOverKeepsTheRenewal() throws Exception {
     CarryOverClock clock = new CarryOverClock();
-    try (FailoverClient client = Zones3.client(zones).clock(clock).build()) {
+    try (FailoverClient client = Zones3.client(zones).clock(clock).ticker(clock.ticker()).build()) {
       client.shiftAway("us-east-1a", Duration.ofMinutes(30), "test:alice");
       clock.meanwhile = () -> client.shiftAway("us-east-1a", Duration.ofHours(2), "test:bob");
       clock.armed.set(true);
