@@ -270,20 +270,10 @@ class ReconfigureTest {
     java.util.concurrent.atomic.AtomicReference<java.time.Duration> step =
         new java.util.concurrent.atomic.AtomicReference<>(Duration.ZERO);
     java.time.Clock stepped =
-        new java.time.Clock() {
+        new UtcClock() {
           @Override
           public java.time.Instant instant() {
             return java.time.Instant.now().plus(step.get());
-          }
-
-          @Override
-          public java.time.ZoneId getZone() {
-            return java.time.ZoneOffset.UTC;
-          }
-
-          @Override
-          public java.time.Clock withZone(java.time.ZoneId zone) {
-            return this;
           }
         };
     for (Duration jump : List.of(Duration.ofHours(2), Duration.ofHours(-2))) {
@@ -316,7 +306,20 @@ class ReconfigureTest {
    * shift operation landing between the carry-over's look at the client's shifts and its giving the
    * shift to the new configuration.
    */
-  private static final class CarryOverClock extends java.time.Clock {
+  /** A wall clock in UTC; its time is the subclass's. */
+  private abstract static class UtcClock extends java.time.Clock {
+    @Override
+    public java.time.ZoneId getZone() {
+      return java.time.ZoneOffset.UTC;
+    }
+
+    @Override
+    public java.time.Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+  }
+
+  private static final class CarryOverClock extends UtcClock {
     final java.util.concurrent.atomic.AtomicBoolean armed =
         new java.util.concurrent.atomic.AtomicBoolean();
     volatile Runnable meanwhile = () -> {};
@@ -349,16 +352,6 @@ class ReconfigureTest {
           && armed.compareAndSet(true, false)) {
         meanwhile.run();
       }
-    }
-
-    @Override
-    public java.time.ZoneId getZone() {
-      return java.time.ZoneOffset.UTC;
-    }
-
-    @Override
-    public java.time.Clock withZone(java.time.ZoneId zone) {
-      return this;
     }
   }
 
