@@ -284,12 +284,15 @@ record Options(
       number = v;
     }
     double amount;
-    try {
-      amount = Double.parseDouble(number.trim());
-    } catch (NumberFormatException e) {
+    // Digits with at most one decimal point: Double.parseDouble also reads "2d", "2f" (Java's type
+    // suffixes), "0x1p-1" (hexadecimal) and "1e3", which are no durations of the drill's.
+    String digits = number.trim();
+    if (digits.matches("[0-9]+(\\.[0-9]+)?")) {
+      amount = Double.parseDouble(digits);
+    } else {
       amount = Double.NaN;
     }
-    if (!(amount > 0) || amount * factorMillis > 24 * 3600_000.0 || number.contains("e")) {
+    if (!(amount > 0) || amount * factorMillis > 24 * 3600_000.0) {
       throw new UsageException(
           name + " must be a positive duration such as 60s, 1500ms or 2m, but was '" + value + "'");
     }
