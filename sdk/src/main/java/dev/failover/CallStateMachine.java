@@ -1100,6 +1100,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   @GuardedBy("this")
   private boolean hedgeLocked(boolean onTimer) {
     if (state != State.RUNNING
+        || applicationBodyFailure != null
         || !hedgeable
         || hedges >= core.hedger.policy.maxHedges()
         || sent >= core.settings.maxAttempts()) {
@@ -1405,6 +1406,11 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
             f.endpoint.endpoint,
             Duration.ofNanos(core.hedger.delayNanos(now)));
       }
+      if (bodyFailed && applicationBodyFailure == null) {
+        // The call's body is broken: no retry or hedge of it is sent after this, whichever of
+        // its attempts ends next (another endpoint would get the same body).
+        applicationBodyFailure = failure;
+      }
       if (state != State.RUNNING) {
         closeAfterLock(response);
       } else if ((f.kind == Attempt.Kind.PROBE || local || bodyFailed)
@@ -1538,9 +1544,30 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   @GuardedBy("this")
   private @Nullable IOException lastFailure;
 
+  /**
+   * How an attempt of this call failed writing the application's request body (its source broke
+   * off, its length was wrong, a duplex body on HTTP/1), once one did: no retry or hedge of the
+   * call is sent after it, and the call fails with it.
+   */
+  @GuardedBy("this")
+  private @Nullable IOException applicationBodyFailure;
+
   @GuardedBy("this")
   private void retryOrGiveUpLocked(
       Attempt attempt, @Nullable Response response, @Nullable IOException failure, long now) {
+    IOException bodyFailure = applicationBodyFailure;
+    if (bodyFailure != null) {
+      // An attempt of this call failed writing the application's body: nothing is sent again,
+      // and the call fails with that failure once its attempts in flight have ended.
+      closeAfterLock(response);
+      if (inFlight.isEmpty()) {
+        lastResponse = null;
+        lastFailure = bodyFailure;
+        finishLocked(
+            Ending.failed(exception(FailoverException.Reason.RETRIES_EXHAUSTED, bodyFailure)));
+      }
+      return;
+    }
     lastResponse = response;
     lastFailure = failure;
     if (!inFlight.isEmpty()) {

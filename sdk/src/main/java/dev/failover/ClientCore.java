@@ -1242,24 +1242,32 @@ final class ClientCore implements Closeable {
       }
       Request request = chain.request();
       okhttp3.RequestBody body = request.body();
+      // Judged afresh on each pass: an interceptor of the application's that sends again after a
+      // failure gets a connection failure judged as one.
+      tag.applicationBodyFailed = false;
+      boolean duplexOnHttp1 = false;
       if (body != null) {
         if (!body.isDuplex()) {
           // Tells the application's failure to write its body from the connection's: only the
           // connection's says anything about the endpoint.
           request =
               request.newBuilder().method(request.method(), new WatchedBody(body, tag)).build();
-        } else if (connection != null
-            && connection.protocol() != okhttp3.Protocol.HTTP_2
-            && connection.protocol() != okhttp3.Protocol.H2_PRIOR_KNOWLEDGE) {
-          // OkHttp refuses a duplex body on HTTP/1 (a ProtocolException once the headers are out):
-          // the application's request, not the endpoint, is at fault.
-          tag.applicationBodyFailed = true;
+        } else {
+          duplexOnHttp1 =
+              connection != null
+                  && connection.protocol() != okhttp3.Protocol.HTTP_2
+                  && connection.protocol() != okhttp3.Protocol.H2_PRIOR_KNOWLEDGE;
         }
       }
       Response response;
       try {
         response = chain.proceed(request);
       } catch (java.io.IOException e) {
+        if (duplexOnHttp1 && e instanceof java.net.ProtocolException) {
+          // OkHttp refuses a duplex body on HTTP/1 (a ProtocolException once the headers are out):
+          // the application's request, not the endpoint, is at fault.
+          tag.applicationBodyFailed = true;
+        }
         okhttp3.Connection c = chain.connection();
         if (c != null && Classifier.connectionFailure(e)) {
           tag.loss = new EndpointState.Loss(c, e, Classifier.givenUpUnder(c, e));
@@ -1294,7 +1302,8 @@ final class ClientCore implements Closeable {
   /**
    * An attempt's request body as OkHttp writes it: when the application's {@code writeTo} fails
    * with an exception that no write to the connection threw (its own source broke off: a relayed
-   * upload whose client went away, a file that vanished), marks the attempt {@link
+   * upload whose client went away, a file that vanished), or when the body writes more or fewer
+   * bytes than its {@code contentLength()} said (OkHttp refuses both), marks the attempt {@link
    * AttemptTag#applicationBodyFailed}. Such a failure says nothing about the endpoint, and another
    * endpoint would get the same body. Everything else is the body's own.
    */
@@ -1329,33 +1338,52 @@ final class ClientCore implements Closeable {
 
     @Override
     public void writeTo(okio.BufferedSink sink) throws java.io.IOException {
-      Connection watched = new Connection(sink);
+      long declared = body.contentLength();
+      Connection watched = new Connection(sink, declared);
       okio.BufferedSink buffered = okio.Okio.buffer(watched);
       try {
         body.writeTo(buffered);
-        buffered.emit();
+        if (buffered.isOpen()) {
+          // (A body may close its sink, as a JSON writer that closes its stream does.)
+          buffered.emit();
+        }
       } catch (java.io.IOException e) {
         if (!watched.failed) {
           tag.applicationBodyFailed = true;
         }
         throw e;
       }
+      if (declared >= 0 && watched.written != declared) {
+        // More or fewer bytes than its contentLength() said: OkHttp fails the request as it
+        // closes the body's sink, after this (or as it writes, past its buffer). The
+        // application's body, not the connection.
+        tag.applicationBodyFailed = true;
+      }
     }
 
-    /** The connection's sink, remembering whether a write to it failed. */
+    /**
+     * The connection's sink, remembering whether a write to it failed. A write past the body's
+     * declared length is the body's fault, not the connection's: OkHttp refuses it before any
+     * socket write.
+     */
     private static final class Connection extends okio.ForwardingSink {
+      private final long declared;
+      long written;
       boolean failed;
 
-      Connection(okio.Sink delegate) {
+      Connection(okio.Sink delegate, long declared) {
         super(delegate);
+        this.declared = declared;
       }
 
       @Override
       public void write(okio.Buffer source, long byteCount) throws java.io.IOException {
+        written += byteCount;
+        boolean overrun = declared >= 0 && written > declared;
         try {
           super.write(source, byteCount);
         } catch (java.io.IOException e) {
-          failed = true;
+          failed = !overrun;
           throw e;
         }
       }

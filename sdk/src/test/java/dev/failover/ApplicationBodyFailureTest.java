@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.failover.testkit.FakeZones;
+import dev.failover.testkit.ZoneFault;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -12,6 +13,7 @@ import java.net.ProtocolException;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -118,6 +120,98 @@ class ApplicationBodyFailureTest {
   }
 
   /**
+   * A body that closes its sink when done (a JSON writer that closes its stream; Kotlin's {@code
+   * use}) is sent as bare OkHttp sends it: the SDK's watch on the body's writes failed every such
+   * request with "closed".
+   */
+  @Test
+  void aBodyThatClosesItsSinkIsSent() throws Exception {
+    try (FailoverClient client = Zones3.client(zones).build()) {
+      RequestBody closing =
+          json(
+              -1,
+              sink -> {
+                sink.writeUtf8("{\"name\":\"carol\"}");
+                sink.close();
+              });
+      Request put =
+          new Request.Builder().url("http://directory/api/v1/users/7").put(closing).build();
+      try (Response r = client.newCall(put).execute()) {
+        assertThat(r.code()).isEqualTo(200);
+      }
+    }
+  }
+
+  /**
+   * A body that writes more or fewer bytes than its {@code contentLength()} said is refused by
+   * OkHttp: the application's failure, as a body that broke off is, not the endpoint's.
+   */
+  @Test
+  void aBodyWhoseLengthIsWrongIsTheApplicationsFailure() throws Exception {
+    try (FailoverClient client = Zones3.client(zones).build()) {
+      for (int i = 0; i < 12; i++) {
+        long declared = i % 2 == 0 ? 10 : 100;
+        RequestBody wrong =
+            json(
+                declared,
+                sink -> {
+                  sink.writeUtf8("x".repeat(20));
+                });
+        Request put =
+            new Request.Builder().url("http://directory/api/v1/users/" + i).put(wrong).build();
+        assertThatThrownBy(() -> client.newCall(put).execute())
+            .isInstanceOfSatisfying(
+                FailoverException.class, e -> assertThat(e.attempts()).hasSize(1));
+      }
+      assertThat(client.snapshot().counters().retries()).isZero();
+      assertNothingJudgedAndHomeServes(client);
+    }
+  }
+
+  /**
+   * A body that breaks off as a hedge writes it ends the call's sending: the attempt it hedged,
+   * timing out later, is not retried (its retry would write the broken body a third time), and the
+   * call fails with the application's exception.
+   */
+  @Test
+  void noAttemptIsSentAfterTheBodyBrokeOffInAHedge() throws Exception {
+    AtomicInteger writes = new AtomicInteger();
+    RequestBody secondWriteFails =
+        json(
+            -1,
+            sink -> {
+              sink.writeUtf8("{}");
+              if (writes.incrementAndGet() >= 2) {
+                throw new IOException("the file vanished");
+              }
+            });
+    try (FailoverClient client =
+        Zones3.client(zones)
+            .attemptTimeout(Duration.ofMillis(500))
+            .deadline(Duration.ofSeconds(5))
+            .hedging(HedgePolicy.fixed(Duration.ofMillis(50)).withMaxExtraLoad(0.5))
+            .build()) {
+      Zones3.fillHedgeBucket(client, 100);
+      zones.zone("us-east-1a").fail(ZoneFault.hang());
+      Request put =
+          new Request.Builder()
+              .url("http://directory/api/v1/users/1")
+              .put(secondWriteFails)
+              .build();
+      assertThatThrownBy(() -> client.newCall(put).execute())
+          .isInstanceOfSatisfying(
+              FailoverException.class,
+              e -> {
+                assertThat(e.getCause()).hasMessage("the file vanished");
+                assertThat(e.attempts())
+                    .extracting(Attempt::kind)
+                    .containsExactly(Attempt.Kind.FIRST, Attempt.Kind.HEDGE);
+              });
+      assertThat(writes.get()).isEqualTo(2);
+    }
+  }
+
+  /**
    * The control: an endpoint that resets its connection while the body is written fails the attempt
    * as the endpoint's, and the PUT goes to another zone, as before.
    */
@@ -169,8 +263,14 @@ class ApplicationBodyFailureTest {
     assertThat(zones.zone("us-east-1a").requestCount()).isEqualTo(before + 1);
   }
 
-  /** A body that writes 1 KB and then fails: its file vanished as it was read. */
-  private static RequestBody bodyThatThrows(AtomicInteger writes) {
+  /** Writes a request body; may throw as the application's body does. */
+  @FunctionalInterface
+  private interface BodyWriter {
+    void writeTo(BufferedSink sink) throws IOException;
+  }
+
+  /** A JSON request body of {@code length} bytes (-1: unknown) that {@code writer} writes. */
+  private static RequestBody json(long length, BodyWriter writer) {
     return new RequestBody() {
       @Override
       public MediaType contentType() {
@@ -178,13 +278,27 @@ class ApplicationBodyFailureTest {
       }
 
       @Override
+      public long contentLength() {
+        return length;
+      }
+
+      @Override
       public void writeTo(BufferedSink sink) throws IOException {
-        writes.incrementAndGet();
-        sink.writeUtf8("x".repeat(1024));
-        sink.flush();
-        throw new IOException("the file vanished");
+        writer.writeTo(sink);
       }
     };
+  }
+
+  /** A body that writes 1 KB and then fails: its file vanished as it was read. */
+  private static RequestBody bodyThatThrows(AtomicInteger writes) {
+    return json(
+        -1,
+        sink -> {
+          writes.incrementAndGet();
+          sink.writeUtf8("x".repeat(1024));
+          sink.flush();
+          throw new IOException("the file vanished");
+        });
   }
 
   /**
@@ -192,29 +306,23 @@ class ApplicationBodyFailureTest {
    * {@link EOFException}, inside {@code writeAll}.
    */
   private static RequestBody relayedBodyThatBreaksOff(AtomicInteger writes) {
-    return new RequestBody() {
-      @Override
-      public MediaType contentType() {
-        return JSON;
-      }
-
-      @Override
-      public void writeTo(BufferedSink sink) throws IOException {
-        writes.incrementAndGet();
-        Buffer first = new Buffer().writeUtf8("y".repeat(2048));
-        sink.writeAll(
-            new ForwardingSource(first) {
-              @Override
-              public long read(Buffer into, long byteCount) throws IOException {
-                long n = super.read(into, byteCount);
-                if (n == -1) {
-                  throw new EOFException("inbound client went away");
+    return json(
+        -1,
+        sink -> {
+          writes.incrementAndGet();
+          Buffer first = new Buffer().writeUtf8("y".repeat(2048));
+          sink.writeAll(
+              new ForwardingSource(first) {
+                @Override
+                public long read(Buffer into, long byteCount) throws IOException {
+                  long n = super.read(into, byteCount);
+                  if (n == -1) {
+                    throw new EOFException("inbound client went away");
+                  }
+                  return n;
                 }
-                return n;
-              }
-            });
-      }
-    };
+              });
+        });
   }
 
   /** A duplex body: OkHttp sends one only over HTTP/2. */
