@@ -157,9 +157,12 @@ final class HealthChecker {
     // application's calls behind them: with maxRequests(1), one probe of a hanging endpoint made
     // calls to a healthy home zone miss their deadlines.
     this.maxInFlight = Math.max(1, http.dispatcher().getMaxRequests() / 4);
+    // The SDK's own count (inFlight) is the bound, not this dispatcher's: a probe that the
+    // application's code holds past cancellation keeps its OkHttp slot, and with a cap here every
+    // later probe would queue behind it once abandonLost gave its count back.
     okhttp3.Dispatcher probes = new okhttp3.Dispatcher(http.dispatcher().executorService());
-    probes.setMaxRequests(maxInFlight);
-    probes.setMaxRequestsPerHost(maxInFlight);
+    probes.setMaxRequests(Integer.MAX_VALUE);
+    probes.setMaxRequestsPerHost(Integer.MAX_VALUE);
     this.http =
         http.newBuilder()
             .dispatcher(probes)
@@ -359,8 +362,9 @@ final class HealthChecker {
   /**
    * Gives back the slots of probes whose callback has not come long after their timeout (the
    * application's code in them hangs ignoring cancellation, or a listener of OkHttp's dispatcher
-   * threw, and OkHttp never ran them): they would hold a share of maxRequests for good, and with it
-   * the probes of every endpoint. Their loops go on. On the scheduler, before each probe.
+   * threw, and OkHttp never ran them): they would hold the probes' share of maxRequests for good,
+   * and with it the probes of every endpoint. Their loops go on. On the scheduler, before each
+   * probe.
    */
   private void abandonLost() {
     long now = System.nanoTime();
