@@ -695,31 +695,34 @@ final class Zones {
         found = z;
       }
     }
+    // A region holds no '/' (Locality), so at most one zone is named so as region/zone.
+    ZoneState bySlash = null;
+    for (ZoneState z : zones) {
+      if (zone.equals(z.locality.region() + "/" + z.locality.zone())) {
+        bySlash = z;
+      }
+    }
+    if (found != null && bySlash != null && bySlash != found) {
+      // A zone named "eu/west/1" in one region, and zone "west/1" of region "eu": refused rather
+      // than one of them picked.
+      throw new IllegalArgumentException(
+          "zone '"
+              + zone
+              + "' names two zones: zone '"
+              + found.locality.zone()
+              + "' of region '"
+              + found.locality.region()
+              + "', and zone '"
+              + bySlash.locality.zone()
+              + "' of region '"
+              + bySlash.locality.region()
+              + "' as region/zone; rename one of them");
+    }
     if (found == null) {
-      for (ZoneState z : zones) {
-        if (zone.equals(z.locality.region() + "/" + z.locality.zone())) {
-          if (found != null) {
-            // Names may hold '/': region "eu" with zone "west/1", and region "eu/west" with zone
-            // "1", both read "eu/west/1". Refused rather than one of them picked.
-            throw new IllegalArgumentException(
-                "zone '"
-                    + zone
-                    + "' names two zones as region/zone: region '"
-                    + found.locality.region()
-                    + "' zone '"
-                    + found.locality.zone()
-                    + "', and region '"
-                    + z.locality.region()
-                    + "' zone '"
-                    + z.locality.zone()
-                    + "'; rename one of them");
-          }
-          found = z;
-        }
-      }
-      if (found == null) {
-        throw new IllegalArgumentException("no zone '" + zone + "'; zones are " + zones);
-      }
+      found = bySlash;
+    }
+    if (found == null) {
+      throw new IllegalArgumentException("no zone '" + zone + "'; zones are " + zones);
     }
     return found;
   }

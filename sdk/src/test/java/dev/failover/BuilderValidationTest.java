@@ -141,11 +141,30 @@ class BuilderValidationTest {
               assertThat(e.value()).isEqualTo("us-east?1a");
             })
         .hasMessage(
-            "zone must not hold control or format characters but held U+000A at index 7"
-                + " (region us-east-1)");
+            "zone must not hold control, format or line-separator characters but held U+000A at"
+                + " index 7 (region us-east-1)");
     assertThatThrownBy(() -> Locality.of("us-\u202eeast-1", "us-east-1a"))
-        .hasMessage("region must not hold control or format characters but held U+202E at index 3");
-    assertThatThrownBy(() -> Locality.of("us-east-1", "a\u0085")).hasMessageContaining("U+0085");
+        .hasMessage(
+            "region must not hold control, format or line-separator characters but held U+202E at"
+                + " index 3");
+    assertThatThrownBy(() -> Locality.of("us-east-1", "a\u0085b")).hasMessageContaining("U+0085");
+    assertThatThrownBy(() -> Locality.of("us-east-1", "a\u2028b")).hasMessageContaining("U+2028");
+    // A name that ends in a line break is refused as white space, and shown without it.
+    assertThatThrownBy(() -> Locality.of("us-east-1", "a\nFORGED LINE\n"))
+        .isInstanceOfSatisfying(
+            InvalidSettingException.class, e -> assertThat(e.value()).isEqualTo("a?FORGED LINE?"))
+        .hasMessage(
+            "zone must not start or end with whitespace but was 'a?FORGED LINE?' (region"
+                + " us-east-1)");
+    // A region holds no '/': "eu/west/1" would name two zones as region/zone.
+    assertThatThrownBy(() -> Locality.of("eu/west", "1"))
+        .isInstanceOfSatisfying(
+            InvalidSettingException.class,
+            e -> assertThat(e.setting()).isEqualTo("locality.region"))
+        .hasMessage(
+            "region must not hold '/' (it separates region and zone in region/zone names) but was"
+                + " 'eu/west'");
+    assertThat(Locality.of("eu", "west/1").zone()).isEqualTo("west/1");
   }
 
   @Test

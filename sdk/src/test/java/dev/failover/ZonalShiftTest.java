@@ -131,27 +131,30 @@ class ZonalShiftTest {
   }
 
   /**
-   * Names may hold '/': region "eu" with zone "west/1" and region "eu/west" with zone "1" both read
-   * "eu/west/1". Such a name is refused as ambiguous, as a zone name in two regions is; one of the
-   * two zones (the home zone here) was shifted.
+   * Zone names may hold '/' (a region may not): zone "eu/west/1" of region "x" and zone "west/1" of
+   * region "eu" are both named "eu/west/1", plainly and as region/zone. Such a name is refused as
+   * ambiguous, as a zone name in two regions is; one of the two zones was shifted.
    */
   @Test
-  void aRegionSlashZoneNameThatFitsTwoZonesIsRefused() {
+  void aNameThatFitsOneZonePlainlyAndAnotherAsRegionSlashZoneIsRefused() {
     try (FailoverClient client =
         FailoverClient.builder()
             .service("directory")
             .home("eu", "west/1")
             .endpoint("http://127.0.0.1:1", "eu", "west/1")
-            .endpoint("http://127.0.0.1:2", "eu/west", "1")
-            .endpoint("http://127.0.0.1:3", "eu", "x")
+            .endpoint("http://127.0.0.1:2", "x", "eu/west/1")
+            .endpoint("http://127.0.0.1:3", "eu", "y")
             .build()) {
       assertThatThrownBy(() -> client.shiftAway("eu/west/1", Duration.ofMinutes(5), "test"))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessage(
-              "zone 'eu/west/1' names two zones as region/zone: region 'eu' zone 'west/1', and"
-                  + " region 'eu/west' zone '1'; rename one of them");
+              "zone 'eu/west/1' names two zones: zone 'eu/west/1' of region 'x', and zone"
+                  + " 'west/1' of region 'eu' as region/zone; rename one of them");
       assertThat(client.snapshot().zones())
           .allSatisfy(z -> assertThat(z.status()).isEqualTo(FailoverSnapshot.ZoneStatus.ACTIVE));
+      // Named by their other names, each is found.
+      client.shiftAway("x/eu/west/1", Duration.ofMinutes(5), "test");
+      assertThat(client.cancelShift("x/eu/west/1", "test")).isTrue();
     }
   }
 
