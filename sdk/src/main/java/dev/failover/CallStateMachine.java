@@ -2139,10 +2139,10 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   }
 
   /**
-   * The attempts that ended and, after them in order of start, those the call's end cuts short:
-   * each as {@link Outcome#CANCELLED}, with the time it had run. Without them a call that its
-   * deadline ended while its only attempt hung "failed after 0 attempts", and did not say where
-   * that attempt had gone. Caller holds the lock.
+   * Every attempt of the call, in order of start: those that ended, and those the call's end cuts
+   * short, each of these as {@link Outcome#CANCELLED} with the time it had run. Without them a call
+   * that its deadline ended while its only attempt hung "failed after 0 attempts", and did not say
+   * where that attempt had gone. Caller holds the lock.
    */
   @GuardedBy("this")
   private List<Attempt> withInFlight(FailoverException.Reason reason) {

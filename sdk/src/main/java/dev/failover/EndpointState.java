@@ -127,7 +127,10 @@ final class EndpointState {
 
   private volatile boolean down;
 
-  /** Whether the latest failure recorded against the breaker came while the client stalled. */
+  /**
+   * Whether the latest failure recorded against the breaker was slowness (a timeout, a connect that
+   * timed out, a race lost by far) recorded while the client stalled.
+   */
   private volatile boolean failedInStall;
 
   /**
@@ -544,7 +547,10 @@ final class EndpointState {
       latency.observe(durationNanos, now);
     }
     if (outcome.isEndpointFailure()) {
-      failedInStall = stalled;
+      // Only slowness (a timeout, a connect or lookup that outran its attempt) is what a stall
+      // of the client's makes of every endpoint at once: a refusal or an error status while it
+      // stalls is the endpoint's own, and corroborates its zone's outage as ever.
+      failedInStall = stalled && (timedOut || outcome == Outcome.TIMEOUT);
       breakStreak();
       breaker.onError(durationNanos, TimeUnit.NANOSECONDS, new EndpointFailure(outcome));
       breakStreak();
@@ -730,6 +736,7 @@ final class EndpointState {
     }
     long now = ticker.nanos();
     latency.observe(ERROR_PENALTY_NANOS, now);
+    failedInStall = false; // a body that broke off is the endpoint's, stall or not
     breakStreak();
     breaker.onError(0, TimeUnit.NANOSECONDS, new EndpointFailure(outcome));
     breakStreak();

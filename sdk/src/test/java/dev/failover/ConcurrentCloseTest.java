@@ -162,6 +162,7 @@ class ConcurrentCloseTest {
     java.util.List<Endpoint> all = Zones3.endpoints(zones);
     registry.update(all);
     AtomicReference<Boolean> callbackAliveAtReturn = new AtomicReference<>();
+    CountDownLatch listenerCloses = new CountDownLatch(1);
     try (FailoverClient listening =
         FailoverClient.builder()
             .service("directory")
@@ -172,6 +173,7 @@ class ConcurrentCloseTest {
                 new FailoverListener() {
                   @Override
                   public void onEndpointsChanged(FailoverEvent.EndpointsChanged event) {
+                    listenerCloses.countDown();
                     other.close();
                     callbackAliveAtReturn.set(callback.isAlive());
                   }
@@ -179,7 +181,9 @@ class ConcurrentCloseTest {
             .build()) {
       Thread pusher = new Thread(() -> registry.update(all.subList(0, 4)), "pusher");
       pusher.start();
-      // Released once the listener's close() waits (or has returned, as it did before).
+      // Released once the listener's close() waits (or has returned, as it did before): the
+      // pusher waiting after the listener began its close(), not for something else.
+      assertThat(listenerCloses.await(10, TimeUnit.SECONDS)).isTrue();
       awaitWaitingOrEnded(pusher);
       release.countDown();
       first.join(30_000);

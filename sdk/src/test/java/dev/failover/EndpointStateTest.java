@@ -294,6 +294,7 @@ class EndpointStateTest {
   @Test
   void anEjectionOnFailuresWhileTheClientStalledIsNotCountedAgainstTheZone() {
     for (int i = 0; i < 5; i++) {
+      clock.advance(Duration.ofMillis(500)); // attempts one after the other: each is evidence
       assertThat(ep.tryAcquire()).isTrue();
       ep.begin();
       ep.record(
@@ -301,16 +302,35 @@ class EndpointStateTest {
           TimeUnit.MILLISECONDS.toNanos(400),
           clock.nanos(),
           false,
-          true, // the client stalled
-          true);
+          false,
+          true,
+          true, // a connect that timed out, counted once per stall
+          true); // while the client stalled
     }
     assertThat(ep.health(clock.nanos())).isEqualTo(Health.EJECTED);
     assertThat(ep.available(clock.nanos())).isFalse();
     assertThat(ep.outForItsZone(clock.nanos())).isFalse();
 
+    // Ejected on failures recorded otherwise: out for its zone.
     EndpointState other = endpoint(EjectionPolicy.defaults());
     eject(other);
     assertThat(other.outForItsZone(clock.nanos())).isTrue();
+    // Nor do refusals recorded while the client stalls count for nothing: they are the endpoint's.
+    EndpointState refusing = endpoint(EjectionPolicy.defaults());
+    for (int i = 0; i < 5; i++) {
+      assertThat(refusing.tryAcquire()).isTrue();
+      refusing.begin();
+      refusing.record(
+          Outcome.CONNECT_FAILED,
+          TimeUnit.MILLISECONDS.toNanos(1),
+          clock.nanos(),
+          false,
+          false,
+          true,
+          false,
+          true); // while the client stalled
+    }
+    assertThat(refusing.outForItsZone(clock.nanos())).isTrue();
   }
 
   @Test

@@ -300,12 +300,6 @@ class ReconfigureTest {
     }
   }
 
-  /**
-   * A wall clock (and a ticker, {@link #ticker}) that, the first time the reconfiguration's
-   * carry-over of shifts reads it once {@link #armed}, runs {@link #meanwhile}: another thread's
-   * shift operation landing between the carry-over's look at the client's shifts and its giving the
-   * shift to the new configuration.
-   */
   /** A wall clock in UTC; its time is the subclass's. */
   private abstract static class UtcClock extends java.time.Clock {
     @Override
@@ -319,6 +313,12 @@ class ReconfigureTest {
     }
   }
 
+  /**
+   * A wall clock (and a ticker, {@link #ticker}) that, the first time the reconfiguration's
+   * carry-over of shifts reads it once {@link #armed}, runs {@link #meanwhile}: another thread's
+   * shift operation landing between the carry-over's look at the client's shifts and its giving the
+   * shift to the new configuration.
+   */
   private static final class CarryOverClock extends UtcClock {
     final java.util.concurrent.atomic.AtomicBoolean armed =
         new java.util.concurrent.atomic.AtomicBoolean();

@@ -256,7 +256,7 @@ class RegressionTest {
   }
 
   /**
-   * The attempts a call's end cuts short are in its exception, after those that ended: a call whose
+   * The attempts a call's end cuts short are in its exception, in order of start: a call whose
    * deadline passed while its first attempt hung and its hedge had been refused said "failed after
    * 1 attempt" and named only the hedge, not the endpoint it had waited for.
    */
