@@ -1225,12 +1225,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     // below.
     long judged = reachedSdk && outcome != Outcome.TIMEOUT ? now - f.tag.reachedSdkAt : duration;
     boolean slow = f.slowLoser && f.endpoint.slowForItsRegion(judged - f.setupNanos - f.pauseHeld);
-    // A connection that did not open in time (a connect or TLS handshake timeout, a lookup that
-    // outran the attempt's timeout) is slowness too: in two regions at once it is the client's (its
-    // resolver, its host), as for timeouts. Without it, a slow resolver of the client's ejected
-    // endpoints in every zone and evacuated a healthy one, the client never marked stalled.
-    boolean connectTimedOut = Classifier.connectTimedOut(outcome, failure);
-    if (slow || outcome == Outcome.TIMEOUT || connectTimedOut) {
+    if (slow || outcome == Outcome.TIMEOUT) {
       core.clientHealth.slowIn(f.endpoint.endpoint.locality().region(), judged, now);
     }
     // "Network is unreachable" in two zones at once: the client's own network (checked after this
@@ -1250,6 +1245,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     // it never corroborates an outage by itself. While the client starts up or stalls, when a cold
     // JVM's first handshakes or a starved host time out every endpoint's connects at once, it
     // counts as a timeout does, once per stall; otherwise (a blackholed endpoint) each one counts.
+    boolean connectTimedOut = Classifier.connectTimedOut(outcome, failure);
     boolean oncePerStall =
         outcome == Outcome.TIMEOUT
             || (connectTimedOut && (clientStalled || core.clientHealth.startingUp(f.start)));

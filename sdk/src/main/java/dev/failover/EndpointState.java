@@ -127,19 +127,6 @@ final class EndpointState {
 
   private volatile boolean down;
 
-  /**
-   * Whether the latest failure recorded against the breaker was slowness (a timeout, a connect that
-   * timed out, a race lost by far) recorded while the client stalled.
-   */
-  private volatile boolean failedInStall;
-
-  /**
-   * Whether the breaker last opened on a failure recorded while the client stalled (its slow
-   * resolver, a starved host): such an ejection keeps routing away from the endpoint, but says
-   * nothing about its zone ({@link #outForItsZone}).
-   */
-  private volatile boolean openedInStall;
-
   /** When the endpoint last returned to rotation, for slow start; MIN_VALUE if never ejected. */
   private volatile long restoredAt = Long.MIN_VALUE;
 
@@ -314,7 +301,6 @@ final class EndpointState {
   private void transitioned(CircuitBreaker.State from, CircuitBreaker.State to) {
     if (to == CircuitBreaker.State.OPEN
         || (from == CircuitBreaker.State.CLOSED && to == CircuitBreaker.State.HALF_OPEN)) {
-      openedInStall = to == CircuitBreaker.State.OPEN && failedInStall;
       ejections.incrementAndGet(); // openedAt was set as the open state was made
       long ms = TimeUnit.NANOSECONDS.toMillis(Math.max(0, ejectedUntil - ticker.nanos()));
       events.emit(
@@ -352,20 +338,12 @@ final class EndpointState {
    * Whether the endpoint counts as out in its zone's share of endpoints out: as routing sees it,
    * except that a {@code Retry-After} pause within which its server has since answered a success
    * (routing panicked and sent there all the same) counts as what the endpoint is without it.
-   * Routing still waits the pause out, as the server asked; its zone is not evacuated for it. Nor
-   * does an ejection on a failure recorded while the client stalled count.
+   * Routing still waits the pause out, as the server asked; its zone is not evacuated for it.
    */
   boolean outForItsZone(long now) {
     FailoverSnapshot.Health h = health(now);
     if (h == FailoverSnapshot.Health.HELD_OFF && answeredHoldOffUntil == holdOffUntil) {
       return !breakerHealth(now).takesTraffic();
-    }
-    if (openedInStall
-        && (h == FailoverSnapshot.Health.EJECTED || h == FailoverSnapshot.Health.PROBING)) {
-      // Ejected on failures recorded while the client stalled: in every zone at once, as a slow
-      // resolver of the client's ejects them; the zone that lost its endpoints first was
-      // evacuated, healthy as it was. Routing still keeps away from the endpoint.
-      return false;
     }
     return !h.takesTraffic();
   }
@@ -532,7 +510,6 @@ final class EndpointState {
       if (!slowLoss) {
         return false;
       }
-      failedInStall = stalled;
       if (consecutiveFailures.incrementAndGet() >= consecutiveLimit) {
         open();
       }
@@ -547,10 +524,6 @@ final class EndpointState {
       latency.observe(durationNanos, now);
     }
     if (outcome.isEndpointFailure()) {
-      // Only slowness (a timeout, a connect or lookup that outran its attempt) is what a stall
-      // of the client's makes of every endpoint at once: a refusal or an error status while it
-      // stalls is the endpoint's own, and corroborates its zone's outage as ever.
-      failedInStall = stalled && (timedOut || outcome == Outcome.TIMEOUT);
       breakStreak();
       breaker.onError(durationNanos, TimeUnit.NANOSECONDS, new EndpointFailure(outcome));
       breakStreak();
@@ -736,7 +709,6 @@ final class EndpointState {
     }
     long now = ticker.nanos();
     latency.observe(ERROR_PENALTY_NANOS, now);
-    failedInStall = false; // a body that broke off is the endpoint's, stall or not
     breakStreak();
     breaker.onError(0, TimeUnit.NANOSECONDS, new EndpointFailure(outcome));
     breakStreak();

@@ -285,54 +285,6 @@ class EndpointStateTest {
         .containsExactly(FailoverEvent.EndpointEjected.class, FailoverEvent.EndpointRestored.class);
   }
 
-  /**
-   * An endpoint ejected on failures recorded while the client stalled (a slow resolver of the
-   * client's times out lookups in every zone at once) stays out of routing, but does not count as
-   * out for its zone: the zone whose endpoints were ejected first was evacuated, healthy as it was.
-   * One ejected on failures recorded otherwise does.
-   */
-  @Test
-  void anEjectionOnFailuresWhileTheClientStalledIsNotCountedAgainstTheZone() {
-    for (int i = 0; i < 5; i++) {
-      clock.advance(Duration.ofMillis(500)); // attempts one after the other: each is evidence
-      assertThat(ep.tryAcquire()).isTrue();
-      ep.begin();
-      ep.record(
-          Outcome.CONNECT_FAILED,
-          TimeUnit.MILLISECONDS.toNanos(400),
-          clock.nanos(),
-          false,
-          false,
-          true,
-          true, // a connect that timed out, counted once per stall
-          true); // while the client stalled
-    }
-    assertThat(ep.health(clock.nanos())).isEqualTo(Health.EJECTED);
-    assertThat(ep.available(clock.nanos())).isFalse();
-    assertThat(ep.outForItsZone(clock.nanos())).isFalse();
-
-    // Ejected on failures recorded otherwise: out for its zone.
-    EndpointState other = endpoint(EjectionPolicy.defaults());
-    eject(other);
-    assertThat(other.outForItsZone(clock.nanos())).isTrue();
-    // Nor do refusals recorded while the client stalls count for nothing: they are the endpoint's.
-    EndpointState refusing = endpoint(EjectionPolicy.defaults());
-    for (int i = 0; i < 5; i++) {
-      assertThat(refusing.tryAcquire()).isTrue();
-      refusing.begin();
-      refusing.record(
-          Outcome.CONNECT_FAILED,
-          TimeUnit.MILLISECONDS.toNanos(1),
-          clock.nanos(),
-          false,
-          false,
-          true,
-          false,
-          true); // while the client stalled
-    }
-    assertThat(refusing.outForItsZone(clock.nanos())).isTrue();
-  }
-
   @Test
   void anAttemptWithoutAPermissionThatAnswersRestoresAnEjectedEndpointOnce() {
     eject(ep);

@@ -78,36 +78,6 @@ class ConnectTimeoutJudgementTest {
     }
   }
 
-  /**
-   * Connects that time out in two regions at once are the client's slowness (its resolver, its
-   * host), as timeouts are: the client is marked stalled. A slow resolver of the client's, whose
-   * lookups outran every attempt's timeout, ejected endpoints in every zone and evacuated a healthy
-   * one, with the client never marked stalled.
-   */
-  @Test
-  void connectsThatTimeOutInTwoRegionsAtOnceMarkTheClientStalled() {
-    try (Harness h = new Harness(b -> b.zones(ZonePolicy.defaults()))) {
-      h.scheduler.advance(Duration.ofSeconds(6)); // warm: past the client's start-up
-      String path = "/slow-resolver";
-      RecordingCallback cb = new RecordingCallback();
-      h.enqueue(get(path), cb);
-      for (int n = 1; n <= 3; n++) {
-        Exchange attempt = h.transport.next();
-        attempt.fail(new SocketTimeoutException("connect timed out"));
-        if (n < 3) {
-          h.scheduler.advance(h.awaitRetryTimer(path, n));
-        }
-      }
-      cb.awaitFailure();
-      assertThat(h.events.of(FailoverEvent.ClientStalled.class))
-          .singleElement()
-          .satisfies(
-              e ->
-                  assertThat(e.cause())
-                      .isEqualTo("attempts slow in us-east-1 and us-west-2 at once"));
-    }
-  }
-
   @Test
   void refusedConnectionsCountEachTime() {
     try (Harness h = new Harness(b -> b.zones(ZonePolicy.defaults()))) {
