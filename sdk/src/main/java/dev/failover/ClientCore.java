@@ -1243,8 +1243,11 @@ final class ClientCore implements Closeable {
       Request request = chain.request();
       okhttp3.RequestBody body = request.body();
       // Judged afresh on each pass: an interceptor of the application's that sends again after a
-      // failure gets a connection failure judged as one.
-      tag.applicationBodyFailed = false;
+      // failure gets a connection failure judged as one. (Read first: a volatile write on every
+      // attempt would cost a fence where it is nearly always false already.)
+      if (tag.applicationBodyFailed) {
+        tag.applicationBodyFailed = false;
+      }
       boolean duplexOnHttp1 = false;
       if (body != null) {
         if (!body.isDuplex()) {
