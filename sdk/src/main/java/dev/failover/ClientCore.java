@@ -1523,8 +1523,9 @@ final class ClientCore implements Closeable {
 
     /**
      * Whether the application's request body failed as OkHttp wrote it (its {@code writeTo} threw
-     * with no write to the connection failing), or was a duplex body on an HTTP/1 connection, which
-     * OkHttp refuses: the application's failure, no evidence about the endpoint.
+     * with no write to the connection failing, or it wrote more or fewer bytes than its {@code
+     * contentLength()}), or was a duplex body on an HTTP/1 connection, which OkHttp refuses: the
+     * application's failure, no evidence about the endpoint.
      */
     volatile boolean applicationBodyFailed;
 
