@@ -187,8 +187,10 @@ class ApplicationBodyFailureTest {
             });
     try (FailoverClient client =
         Zones3.client(zones)
-            .attemptTimeout(Duration.ofMillis(500))
-            .deadline(Duration.ofSeconds(5))
+            // The hedge (at 50 ms) surely goes before the original times out, on a busy machine
+            // too: else the broken body would come from a retry, with nothing else in flight.
+            .attemptTimeout(Duration.ofSeconds(2))
+            .deadline(Duration.ofSeconds(10))
             .hedging(HedgePolicy.fixed(Duration.ofMillis(50)).withMaxExtraLoad(0.5))
             .build()) {
       Zones3.fillHedgeBucket(client, 100);
