@@ -1557,6 +1557,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       // and the call fails with that failure once its attempts in flight have ended.
       closeAfterLock(response);
       if (inFlight.isEmpty()) {
+        closeAfterLock(lastResponse);
         lastResponse = null;
         lastFailure = bodyFailure;
         finishLocked(
