@@ -157,8 +157,12 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   @GuardedBy("this")
   private long start;
 
+  /**
+   * When the call's deadline passes, on the client's ticker ({@link #deadline()}): a {@code long},
+   * so that a call allocates no {@link Deadline} for it.
+   */
   @GuardedBy("this")
-  private Deadline deadline = Deadline.NONE;
+  private long deadlineAt;
 
   /**
    * The attempts that ended, in the order they ended; each makes its public {@link Attempt} only
@@ -328,7 +332,16 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
    */
   @SuppressWarnings("GuardedBy")
   private Deadline deadlineOfThisThreadsStart() {
-    return deadline;
+    return new Deadline(deadlineAt);
+  }
+
+  /**
+   * The call's deadline. A value made where it is read: short-lived, the JIT keeps it in registers
+   * (see {@link #deadlineAt}).
+   */
+  @GuardedBy("this")
+  private Deadline deadline() {
+    return new Deadline(deadlineAt);
   }
 
   /**
@@ -374,9 +387,16 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     if (c == null) {
       return;
     }
+    boolean direct = direct(f);
+    if (direct) {
+      ClientCore.reachedDirectly(f.tag, c, core.ticker);
+    }
     Response response;
     try {
       response = c.execute();
+      if (direct) {
+        response = ClientCore.restoreRetryAfter(f.tag, response);
+      }
     } catch (IOException e) {
       if (Thread.currentThread().isInterrupted()) {
         // The caller's thread was interrupted (Okio then fails a read or write "interrupted").
@@ -532,7 +552,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     if (callTimeoutNanos > 0) {
       total = Math.min(total, callTimeoutNanos);
     }
-    deadline = Deadline.after(start, total);
+    deadlineAt = Deadline.after(start, total).at();
     Duration configured = core.settings.attemptTimeout();
     attemptTimeoutNanos =
         configured != null
@@ -555,7 +575,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
             deadlineTimer =
                 core.scheduler.schedule(
                     this::onDeadline,
-                    Math.max(0, deadline.remaining(core.ticker.nanos())),
+                    Math.max(0, deadline().remaining(core.ticker.nanos())),
                     TimeUnit.NANOSECONDS);
           }
         }
@@ -580,7 +600,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     if (state != State.RUNNING) {
       return;
     }
-    long remaining = deadline.remaining(now);
+    long remaining = deadline().remaining(now);
     if (remaining < core.minAttemptNanos) {
       if (inFlight.isEmpty()) {
         failLocked(FailoverException.Reason.DEADLINE_EXCEEDED);
@@ -637,7 +657,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     send(
         ep,
         attemptRequest,
-        deadline.attemptTimeout(now, attemptTimeoutNanos),
+        deadline().attemptTimeout(now, attemptTimeoutNanos),
         eventListeners.isEmpty() ? List.of() : List.copyOf(eventListeners),
         tag,
         number,
@@ -838,7 +858,8 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     try {
       // OkHttp resends within the attempt only what the SDK would send again (its tag says).
       c =
-          core.attemptClient(f.tag.idempotent, f.timeoutNanos, f.attemptRequest.isHttps())
+          core.attemptClient(
+                  f.tag.idempotent, f.timeoutNanos, f.attemptRequest.isHttps(), direct(f))
               .newCall(f.attemptRequest);
     } catch (RuntimeException | Error e) {
       f.notMade(e);
@@ -866,6 +887,14 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
               : core.timeouts.arm(f.timeoutNanos, f);
     }
     return c;
+  }
+
+  /**
+   * Whether the attempt goes without the SDK's first interceptor ({@link ClientCore#direct()}): a
+   * first attempt on the caller's thread whose call has no event listener of the application's.
+   */
+  private boolean direct(InFlight f) {
+    return f.tag.onCaller && f.listeners.isEmpty() && core.direct();
   }
 
   /**
@@ -1008,7 +1037,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     if (state != State.RUNNING || !idempotent || !replayable) {
       return;
     }
-    if (deadline.remaining(now) < core.minAttemptNanos) {
+    if (deadline().remaining(now) < core.minAttemptNanos) {
       // The deadline (nearly) passed while the call began: no probe (its timeout would be < 0).
       return;
     }
@@ -1023,7 +1052,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     send(
         ep,
         attemptRequest,
-        deadline.attemptTimeout(now, attemptTimeoutNanos),
+        deadline().attemptTimeout(now, attemptTimeoutNanos),
         List.of(),
         tag,
         number,
@@ -1051,7 +1080,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   /** Arms the hedge timer to fire {@code delay} after {@code now}, if time allows. */
   @GuardedBy("this")
   private void armHedgeLocked(long now, long delay) {
-    if (!deadline.fits(now, delay, core.minAttemptNanos)) {
+    if (!deadline().fits(now, delay, core.minAttemptNanos)) {
       return;
     }
     try {
@@ -1587,14 +1616,14 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       // The last attempt allowed ended; if it ended because the deadline came (its timeout was
       // cut to the time left), the deadline is what ended the call, whichever thread saw it first.
       giveUpLocked(
-          deadline.remaining(now) <= 0
+          deadline().remaining(now) <= 0
               ? FailoverException.Reason.DEADLINE_EXCEEDED
               : FailoverException.Reason.RETRIES_EXHAUSTED,
           attempt);
       return;
     }
     long delay = core.backoff.delayNanos(retries + 1, core.random);
-    if (!deadline.fits(now, delay, core.minAttemptNanos)) {
+    if (!deadline().fits(now, delay, core.minAttemptNanos)) {
       giveUpLocked(FailoverException.Reason.DEADLINE_EXCEEDED, attempt);
       return;
     }

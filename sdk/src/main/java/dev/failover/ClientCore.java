@@ -80,6 +80,17 @@ final class ClientCore implements Closeable {
   private final OkHttpClient nonRetryingUntimed;
 
   /**
+   * The four clients above without {@link SeenCapture} (non-retrying, non-retrying untimed,
+   * retrying, retrying untimed), for first attempts on the caller's thread where nothing of the
+   * application's runs before OkHttp's own interceptors (no application interceptor or {@code
+   * EventListener}, no observations, no stale cache): there the SDK marks the attempt as reaching
+   * it as the caller's thread starts it ({@link #reachedDirectly}), and its first interceptor would
+   * only cost the call a link of OkHttp's interceptor chain (about 250 bytes). Empty where first
+   * attempts never run on the caller's thread or that is not so.
+   */
+  private final OkHttpClient[] direct;
+
+  /**
    * The longest attempt timeout that ends its attempt before OkHttp's read or write timeout could
    * fire: the shorter of the two ({@code Long.MAX_VALUE} where neither is set).
    */
@@ -358,6 +369,18 @@ final class ClientCore implements Closeable {
         this.nonRetryingUntimed =
             nonRetrying.newBuilder().readTimeout(Duration.ZERO).writeTimeout(Duration.ZERO).build();
       }
+      this.direct =
+          notOnCaller == null
+                  && attemptInterceptor == null
+                  && !settings.staleCache().enabled()
+                  && (base == null || (base.interceptors().isEmpty() && listensToNothing(base)))
+              ? new OkHttpClient[] {
+                withoutCapture(nonRetrying),
+                withoutCapture(nonRetryingUntimed),
+                withoutCapture(retrying),
+                withoutCapture(retryingUntimed)
+              }
+              : new OkHttpClient[0];
 
       // Building the OkHttp clients can take a while on a cold JVM: the tick is due from now.
       clientHealth.restartTick(ticker.nanos());
@@ -854,14 +877,60 @@ final class ClientCore implements Closeable {
    * other cleartext connection has neither step: its connect is bounded by the connect timeout, and
    * OkHttp checks for a cancel before each exchange, which a cancel then closes.
    */
-  OkHttpClient attemptClient(boolean idempotent, long timeoutNanos, boolean https) {
+  OkHttpClient attemptClient(
+      boolean idempotent, long timeoutNanos, boolean https, boolean directly) {
     boolean untimed =
         timeoutNanos <= socketTimeoutNanos
             && (https ? noTunnel() : !priorKnowledge || httpsTunnels == TUNNEL_NEVER);
+    if (directly && direct.length > 0) {
+      return direct[(idempotent ? 2 : 0) + (untimed ? 1 : 0)];
+    }
     if (idempotent) {
       return untimed ? retryingUntimed : retrying;
     }
     return untimed ? nonRetryingUntimed : nonRetrying;
+  }
+
+  /**
+   * Whether a first attempt on the caller's thread with no event listener of its call's goes
+   * without {@link SeenCapture} ({@link #direct}): the caller's thread then marks it with {@link
+   * #reachedDirectly} as it starts it, and restores its Retry-After with {@link
+   * #restoreRetryAfter}.
+   */
+  boolean direct() {
+    return direct.length > 0;
+  }
+
+  /** {@code client} without {@link SeenCapture}: the same in every other part. */
+  private static OkHttpClient withoutCapture(OkHttpClient client) {
+    OkHttpClient.Builder b = client.newBuilder();
+    b.interceptors().removeIf(SeenCapture.class::isInstance);
+    return b.build();
+  }
+
+  /**
+   * What {@link SeenCapture} does as a {@linkplain #direct() direct} attempt's call starts on the
+   * caller's thread: nothing of the application's runs before OkHttp's own interceptors, so the
+   * attempt reaches the SDK now (unless its call was cancelled already).
+   */
+  static void reachedDirectly(AttemptTag tag, okhttp3.Call call, Ticker ticker) {
+    tag.passedSdk = true;
+    if (!call.isCanceled()) {
+      tag.reachedSdkAt = ticker.nanos();
+      tag.reachedSdk = true; // publishes reachedSdkAt
+    }
+  }
+
+  /**
+   * What {@link SeenCapture} does with a {@linkplain #direct() direct} attempt's response: gives
+   * the caller back the server's oversized Retry-After, which {@link TransmissionCounter} made
+   * readable for OkHttp.
+   */
+  static Response restoreRetryAfter(AttemptTag tag, Response response) {
+    String original = tag.overflowingRetryAfter;
+    return original == null
+        ? response
+        : response.newBuilder().header("Retry-After", original).build();
   }
 
   /** Whether no HTTPS request of this client can go through an HTTP proxy's tunnel now. */
@@ -1163,12 +1232,9 @@ final class ClientCore implements Closeable {
         }
         throw e;
       }
-      String original = tag == null ? null : tag.overflowingRetryAfter;
-      if (original != null) {
-        // The network interceptor made it readable for OkHttp; the caller sees the server's.
-        response = response.newBuilder().header("Retry-After", original).build();
-      }
-      return response;
+      // The network interceptor made an oversized one readable for OkHttp; the caller sees the
+      // server's.
+      return tag == null ? response : restoreRetryAfter(tag, response);
     }
   }
 

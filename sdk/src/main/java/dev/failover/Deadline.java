@@ -7,8 +7,6 @@ package dev.failover;
  * @param at the ticker time at which the call ends
  */
 record Deadline(long at) {
-  /** The deadline of a call not started yet. */
-  static final Deadline NONE = new Deadline(0);
 
   /** The deadline {@code totalNanos} after {@code start}. */
   static Deadline after(long start, long totalNanos) {

@@ -2,6 +2,7 @@ package dev.failover;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.any;
 import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
+import static com.github.tomakehurst.wiremock.client.WireMock.ok;
 import static com.github.tomakehurst.wiremock.client.WireMock.serviceUnavailable;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -11,6 +12,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.SplittableRandom;
 import java.util.random.RandomGenerator;
+import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
 import org.junit.jupiter.api.BeforeEach;
@@ -179,6 +181,38 @@ class RetryAfterClampTest {
         Request request = new Request.Builder().url("http://directory/api/v1/users/" + i).build();
         try (Response r = client.newCall(request).execute()) {
           assertThat(r.code()).isEqualTo(200);
+        }
+      }
+    }
+  }
+
+  /**
+   * OkHttp cannot read a Retry-After beyond an int, so the SDK's network interceptor hands it a
+   * readable one; the caller still gets the server's value: on the caller's thread without the
+   * SDK's first interceptor (nothing of the application's before OkHttp's), through it (an
+   * application interceptor), and on the dispatcher.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"caller, direct", "caller, interceptor", "dispatcher"})
+  void theCallerGetsTheServersOversizedRetryAfter(String path) throws IOException {
+    for (int i = 0; i < 2; i++) {
+      zones
+          .zone("us-east-1a")
+          .endpoint(i)
+          .stubFor(any(anyUrl()).willReturn(ok().withHeader("Retry-After", "99999999999")));
+    }
+    FailoverClient.Builder b =
+        Zones3.client(zones).callerRunsFirstAttempt(!path.equals("dispatcher"));
+    if (path.endsWith("interceptor")) {
+      b.okHttpClient(
+          new OkHttpClient.Builder().addInterceptor(c -> c.proceed(c.request())).build());
+    }
+    try (FailoverClient client = b.build()) {
+      for (int i = 0; i < 4; i++) {
+        Request request = new Request.Builder().url("http://directory/api/v1/users/" + i).build();
+        try (Response r = client.newCall(request).execute()) {
+          assertThat(r.code()).isEqualTo(200);
+          assertThat(r.header("Retry-After")).isEqualTo("99999999999");
         }
       }
     }
