@@ -36,11 +36,23 @@ import org.springframework.cloud.client.discovery.DiscoveryClient;
  * <p>With a heartbeat timeout, a DiscoveryClient that answers from a cache (Eureka) but has
  * published no heartbeat for that long counts as failed: its answers are reported as failures, so
  * that the client says it serves from a held list instead of trusting a cache nobody refreshes.
+ *
+ * <p>A {@code getInstances} call that has not answered after the refresh interval or 5 s, whichever
+ * is longer, is reported as a failure by a second thread of the source's ({@code
+ * failover-discovery-<name>-watch}), once per call: a registry client blocked on a server that
+ * never answers would otherwise leave the list reported current, since no answer and no exception
+ * ever comes. Its answer, if it comes, is reported as any other.
  */
 final class DiscoveryClientEndpointSource implements EndpointSource {
   private static final Logger log = LoggerFactory.getLogger(DiscoveryClientEndpointSource.class);
   private static final long HEARTBEAT_SPACING_NANOS = TimeUnit.SECONDS.toNanos(1);
   private static final long CLOSE_TIMEOUT_SECONDS = 5;
+
+  /** The shortest time a {@code getInstances} call may take before it counts as failed. */
+  private static final long LEAST_ANSWER_NANOS = TimeUnit.SECONDS.toNanos(5);
+
+  /** What {@link #callStartedNanos} holds while no {@code getInstances} call runs. */
+  private static final long NO_CALL = Long.MIN_VALUE;
 
   private final String clientName;
   private final DiscoveryClient discoveryClient;
@@ -52,6 +64,7 @@ final class DiscoveryClientEndpointSource implements EndpointSource {
   private final Object lock = new Object();
   // Guarded by lock.
   private @Nullable ScheduledThreadPoolExecutor executor;
+  private @Nullable ScheduledThreadPoolExecutor watcher;
   private @Nullable Updates updates;
   private boolean closed;
 
@@ -62,6 +75,19 @@ final class DiscoveryClientEndpointSource implements EndpointSource {
   private volatile long lastHeartbeatNanos;
   private volatile long lastPollNanos;
   private final AtomicBoolean pollPending = new AtomicBoolean();
+
+  /**
+   * When the running {@code getInstances} call started ({@link #NO_CALL} when none runs): written
+   * by the polling thread, read by the watching thread.
+   */
+  private volatile long callStartedNanos = NO_CALL;
+
+  /** The start of the call {@link #watch} reported as not answering; guarded by itself. */
+  private final java.util.concurrent.atomic.AtomicLong reportedCallNanos =
+      new java.util.concurrent.atomic.AtomicLong(NO_CALL);
+
+  /** The watching thread; close() called on it does not wait either. */
+  private volatile @Nullable Thread watchThread;
 
   // Only the polling thread: problems warned about, so each is logged once while it lasts.
   private Set<String> warned = new HashSet<>();
@@ -100,6 +126,17 @@ final class DiscoveryClientEndpointSource implements EndpointSource {
       started.setRemoveOnCancelPolicy(true);
       started.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
       executor = started;
+      ScheduledThreadPoolExecutor watching =
+          new ScheduledThreadPoolExecutor(
+              1,
+              r -> {
+                Thread t = new Thread(r, "failover-discovery-" + clientName + "-watch");
+                t.setDaemon(true);
+                watchThread = t;
+                return t;
+              });
+      watching.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+      watcher = watching;
     }
     lastHeartbeatNanos = nanoTime.getAsLong();
     heartbeats.subscribe(onHeartbeat);
@@ -116,6 +153,12 @@ final class DiscoveryClientEndpointSource implements EndpointSource {
       Future<?> unused =
           started.scheduleWithFixedDelay(
               this::poll, 0, settings.refreshInterval().toNanos(), TimeUnit.NANOSECONDS);
+      ScheduledThreadPoolExecutor watching = watcher;
+      if (watching != null) {
+        long every = Math.min(answerLimitNanos() / 2, TimeUnit.SECONDS.toNanos(1));
+        Future<?> unusedToo =
+            watching.scheduleWithFixedDelay(this::watch, every, every, TimeUnit.NANOSECONDS);
+      }
     }
   }
 
@@ -169,6 +212,7 @@ final class DiscoveryClientEndpointSource implements EndpointSource {
       }
     }
     List<ServiceInstance> instances;
+    callStartedNanos = now;
     try {
       instances = discoveryClient.getInstances(settings.serviceId());
     } catch (RuntimeException | Error e) {
@@ -184,6 +228,8 @@ final class DiscoveryClientEndpointSource implements EndpointSource {
                   + "\") failed: "
                   + Redaction.text(e.toString())));
       return;
+    } finally {
+      callStartedNanos = NO_CALL;
     }
     if (instances == null) {
       // Against DiscoveryClient's contract; a failed answer, not a bug of the mapping's.
@@ -325,6 +371,50 @@ final class DiscoveryClientEndpointSource implements EndpointSource {
     return null;
   }
 
+  /** How long a {@code getInstances} call may take before it counts as failed. */
+  private long answerLimitNanos() {
+    return Math.max(settings.refreshInterval().toNanos(), LEAST_ANSWER_NANOS);
+  }
+
+  /**
+   * Reports the running {@code getInstances} call as failed once it has not answered within {@link
+   * #answerLimitNanos()}; once per call. Never throws.
+   */
+  void watch() {
+    long started = callStartedNanos;
+    if (started == NO_CALL || started == reportedCallNanos.get()) {
+      return;
+    }
+    long running = nanoTime.getAsLong() - started;
+    if (running <= answerLimitNanos()) {
+      return;
+    }
+    Updates target;
+    synchronized (lock) {
+      target = closed ? null : updates;
+    }
+    if (target == null) {
+      return;
+    }
+    long reported = reportedCallNanos.get();
+    if (reported == started || !reportedCallNanos.compareAndSet(reported, started)) {
+      return; // reported by another thread
+    }
+    log.debug("{}: getInstances has not answered for {} ms", description(), running / 1_000_000);
+    try {
+      target.failed(
+          new IllegalStateException(
+              "getInstances(\""
+                  + settings.serviceId()
+                  + "\") has not answered for "
+                  + TimeUnit.NANOSECONDS.toMillis(running)
+                  + " ms (the registry client may be blocked on a server that does not answer)"));
+    } catch (RuntimeException | Error e) {
+      // Thrown out of this periodic task, it would end the watch for good.
+      log.warn("{}: reporting a registry call that does not answer failed", description(), e);
+    }
+  }
+
   @Override
   public void close() {
     ScheduledThreadPoolExecutor stopping;
@@ -336,9 +426,26 @@ final class DiscoveryClientEndpointSource implements EndpointSource {
       updates = null;
       stopping = executor;
       executor = null;
+      if (watcher != null) {
+        // It runs nothing of the application's but the client's handling of a failure it reports,
+        // and ends once that returns (not interrupted when that is what calls this: the rest of
+        // the client's close() would skip its bounded waits).
+        if (Thread.currentThread() == watchThread) {
+          watcher.shutdown();
+        } else {
+          watcher.shutdownNow();
+        }
+        watcher = null;
+      }
     }
     heartbeats.unsubscribe(onHeartbeat);
     if (stopping == null) {
+      return;
+    }
+    if (Thread.currentThread() == watchThread) {
+      // Called as the watch reported a call that does not answer (a listener closed the client):
+      // the polling thread is held in that call, and waiting for it would take the whole bound.
+      stopping.shutdownNow();
       return;
     }
     if (Thread.currentThread() == thread) {

@@ -327,6 +327,55 @@ class DiscoveryClientEndpointSourceTests {
     assertThat(updates.failures).hasSize(1);
   }
 
+  /**
+   * A registry client blocked on a server that never answers neither answers nor throws: the call
+   * is reported as failed once it has run past the refresh interval (or 5 s), once per call, so
+   * that the list is held instead of reported current; its late answer is reported as any other,
+   * and close() stops both threads while it still blocks.
+   */
+  @Test
+  void aCallThatDoesNotAnswerIsReportedOnceAsAFailure() throws Exception {
+    registry.instances.set(
+        List.of(instance("a", "http://10.0.0.1:8080", Map.of("zone", "us-east-1a"))));
+    DiscoveryClientEndpointSource source = started(source(MAPPING, null));
+    await().atMost(Duration.ofSeconds(30)).until(() -> updates.lists.size() == 1);
+    java.util.concurrent.CountDownLatch answer = new java.util.concurrent.CountDownLatch(1);
+    registry.blockUntil.set(answer);
+    int before = registry.calls.get();
+    Thread polling = new Thread(source::poll, "test-poll");
+    polling.start();
+    await().atMost(Duration.ofSeconds(30)).until(() -> registry.calls.get() > before);
+
+    nanos.addAndGet(TimeUnit.HOURS.toNanos(1)); // the refresh interval: not yet
+    source.watch();
+    assertThat(updates.failures).isEmpty();
+
+    nanos.addAndGet(TimeUnit.MILLISECONDS.toNanos(1));
+    source.watch();
+    source.watch();
+    assertThat(updates.failures).hasSize(1);
+    assertThat(updates.failures.get(0).getMessage())
+        .contains("getInstances(\"directory\") has not answered for 3600001 ms");
+
+    registry.instances.set(
+        List.of(instance("b", "http://10.0.0.2:8080", Map.of("zone", "us-east-1b"))));
+    answer.countDown();
+    polling.join(TimeUnit.SECONDS.toMillis(30));
+    assertThat(updates.lists).hasSize(2);
+    assertThat(updates.lists.get(1).get(0).locality().zone()).isEqualTo("us-east-1b");
+    source.watch();
+    assertThat(updates.failures).hasSize(1);
+
+    registry.blockUntil.set(new java.util.concurrent.CountDownLatch(1));
+    int again = registry.calls.get();
+    heartbeats.onApplicationEvent(
+        new org.springframework.cloud.client.discovery.event.HeartbeatEvent(this, 9L));
+    await().atMost(Duration.ofSeconds(30)).until(() -> registry.calls.get() > again);
+    source.close();
+    assertThat(threads("failover-discovery-directory")).isEmpty();
+    assertThat(threads("failover-discovery-directory-watch")).isEmpty();
+  }
+
   @Test
   void closeStopsItsThreadAndReportsNothingMore() {
     registry.instances.set(
@@ -490,6 +539,10 @@ class DiscoveryClientEndpointSourceTests {
         new java.util.concurrent.atomic.AtomicBoolean();
     final AtomicInteger calls = new AtomicInteger();
 
+    /** When set, each call waits for it (at most 30 s; an interrupt ends the wait). */
+    final AtomicReference<java.util.concurrent.@Nullable CountDownLatch> blockUntil =
+        new AtomicReference<>();
+
     @Override
     public String description() {
       return "fake";
@@ -498,6 +551,17 @@ class DiscoveryClientEndpointSourceTests {
     @Override
     public List<ServiceInstance> getInstances(String serviceId) {
       calls.incrementAndGet();
+      java.util.concurrent.CountDownLatch block = blockUntil.get();
+      if (block != null) {
+        try {
+          if (!block.await(30, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("the test never let the call answer");
+          }
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("interrupted", interrupted);
+        }
+      }
       RuntimeException e = failure.get();
       if (e != null) {
         throw e;
