@@ -269,7 +269,7 @@ final class Zones {
           // evacuate it again, for twice as long).
           boolean noNews = attempts < MIN_PROBE_SAMPLES && totals[i][1] == 0;
           boolean clean =
-              recovered || (bad == null && (enough || noNews || z.reason.startsWith("ejected")));
+              recovered || (bad == null && (enough || noNews || forEndpointsOut(z.reason)));
           // A zone out for its latency is not shown clean while latency says nothing (the client
           // stalls, or starts): its clean time does not begin then, else it returned still slow
           // and flapped. Up to twice its wait after it was evacuated: fail-back stays bounded for a
@@ -756,16 +756,42 @@ final class Zones {
     }
   }
 
+  /**
+   * Whether a zone was evacuated for its share of endpoints out ({@link #ejection}): ejected, down
+   * or held off.
+   */
+  private static boolean forEndpointsOut(String reason) {
+    return reason.startsWith("ejected ") || reason.startsWith("held off ");
+  }
+
   private @org.jspecify.annotations.Nullable String ejection(ZoneState z, long now) {
     int total = z.endpoints.size();
     int out = 0;
+    int heldOff = 0;
     for (EndpointState s : z.endpoints) {
       if (s.outForItsZone(now)) {
         out++;
+        if (s.health(now) == FailoverSnapshot.Health.HELD_OFF) {
+          heldOff++;
+        }
       }
     }
     if (total > 0 && out * 100 > policy.ejectedPercent() * total) {
-      return "ejected " + out + " of " + total + " endpoints";
+      // Says which: endpoints held off by their servers' Retry-After are not ejected, and no
+      // ejection event tells of them.
+      if (heldOff == 0) {
+        return "ejected " + out + " of " + total + " endpoints";
+      }
+      if (heldOff == out) {
+        return "held off (Retry-After) " + out + " of " + total + " endpoints";
+      }
+      return "ejected "
+          + (out - heldOff)
+          + " and held off (Retry-After) "
+          + heldOff
+          + " of "
+          + total
+          + " endpoints";
     }
     return null;
   }

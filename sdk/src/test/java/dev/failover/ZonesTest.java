@@ -507,7 +507,43 @@ class ZonesTest {
     home.forEach(e -> e.holdOff(again, again + Duration.ofSeconds(30).toNanos()));
     r.zones().evaluate(clock.nanos());
     assertThat(zone(r, "us-east-1a").evacuated()).isTrue();
-    assertThat(zone(r, "us-east-1a").reason).isEqualTo("ejected 2 of 2 endpoints");
+    // Held off, not ejected: no ejection event tells of them, and the reason says so.
+    assertThat(zone(r, "us-east-1a").reason).isEqualTo("held off (Retry-After) 2 of 2 endpoints");
+  }
+
+  /**
+   * A zone evacuated because its servers asked for pauses returns as one evacuated for ejected
+   * endpoints does: clean once the pauses are over and nothing else is wrong with it.
+   */
+  @Test
+  void aZoneOutForItsPausesReturnsOnceTheyAreOver() {
+    Router r = router("us-east-1a", "us-east-1b", "us-east-1c");
+    ZoneState home = zone(r, "us-east-1a");
+    traffic(r, "us-east-1a", 4, 1.0, 5 * MS); // the 503s that asked for the pauses
+    long asked = clock.nanos();
+    home.endpoints.forEach(e -> e.holdOff(asked, asked + Duration.ofSeconds(5).toNanos()));
+    r.zones().evaluate(clock.nanos());
+    assertThat(home.evacuated()).isTrue();
+    assertThat(home.reason).startsWith("held off");
+
+    int seconds = secondsToReturn(r, home, 1, 120);
+
+    assertThat(home.evacuated()).isFalse();
+    assertThat(seconds).isLessThanOrEqualTo(20);
+  }
+
+  /** A zone out for endpoints of both kinds says how many of each. */
+  @Test
+  void theReasonTellsEjectedFromHeldOffEndpoints() {
+    Router r = router("us-east-1a", "us-east-1b", "us-west-2a");
+    List<EndpointState> home = zone(r, "us-east-1a").endpoints;
+    home.get(0).breaker.transitionToOpenState();
+    long asked = clock.nanos();
+    home.get(1).holdOff(asked, asked + Duration.ofSeconds(30).toNanos());
+    r.zones().evaluate(clock.nanos());
+    assertThat(zone(r, "us-east-1a").evacuated()).isTrue();
+    assertThat(zone(r, "us-east-1a").reason)
+        .isEqualTo("ejected 1 and held off (Retry-After) 1 of 2 endpoints");
   }
 
   /**
