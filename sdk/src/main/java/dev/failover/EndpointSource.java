@@ -100,7 +100,7 @@ public interface EndpointSource extends AutoCloseable {
    * @return the source
    */
   static EndpointSource of(List<Endpoint> endpoints) {
-    List<Endpoint> copy = List.copyOf(endpoints);
+    List<Endpoint> copy = FailoverClient.Builder.copyOf("endpoints", endpoints);
     return new EndpointSource() {
       @Override
       public void start(Updates updates) {
@@ -210,9 +210,10 @@ public interface EndpointSource extends AutoCloseable {
      * Pushes the complete, current list of endpoints.
      *
      * @param endpoints every endpoint there is now
+     * @throws InvalidSettingException if an element is null
      */
     public void update(List<Endpoint> endpoints) {
-      List<Endpoint> copy = List.copyOf(endpoints);
+      List<Endpoint> copy = FailoverClient.Builder.copyOf("endpoints", endpoints);
       synchronized (lock) {
         if (closed) {
           return;

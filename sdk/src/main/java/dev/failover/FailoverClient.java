@@ -1697,9 +1697,10 @@ public final class FailoverClient implements Call.Factory, Closeable {
      *
      * @param endpoints the endpoints
      * @return this builder
+     * @throws InvalidSettingException if an element is null
      */
     public Builder endpoints(List<Endpoint> endpoints) {
-      List<Endpoint> copy = List.copyOf(endpoints);
+      List<Endpoint> copy = copyOf("endpoints", endpoints);
       this.endpoints.clear();
       this.endpoints.addAll(copy);
       return this;
@@ -1712,9 +1713,18 @@ public final class FailoverClient implements Call.Factory, Closeable {
      *
      * @param regions region names, nearest first
      * @return this builder
+     * @throws InvalidSettingException if an element is null or a region is named twice
      */
     public Builder regionOrder(List<String> regions) {
-      this.regionOrder = List.copyOf(regions);
+      List<String> copy = copyOf("regionOrder", regions);
+      Set<String> seen = new HashSet<>();
+      for (String r : copy) {
+        if (!seen.add(r)) {
+          throw new InvalidSettingException(
+              "regionOrder", copy, "regionOrder names region '" + r + "' twice: " + copy);
+        }
+      }
+      this.regionOrder = copy;
       return this;
     }
 
@@ -1855,6 +1865,21 @@ public final class FailoverClient implements Call.Factory, Closeable {
      * @return this builder
      * @throws InvalidSettingException naming the first status outside 400 to 599
      */
+    /**
+     * {@code list} as an immutable copy; refuses a null list or element, naming the setting and the
+     * element's index (where {@code List.copyOf} says nothing of either).
+     */
+    static <T> List<T> copyOf(String setting, List<T> list) {
+      Objects.requireNonNull(list, setting);
+      for (int i = 0; i < list.size(); i++) {
+        if (list.get(i) == null) {
+          throw new InvalidSettingException(
+              setting, null, setting + "[" + i + "] is null: the list may hold no null element");
+        }
+      }
+      return List.copyOf(list);
+    }
+
     public Builder retryableStatuses(Set<Integer> statuses) {
       Objects.requireNonNull(statuses, "retryableStatuses");
       for (Integer status : statuses) {

@@ -4,9 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -55,6 +58,10 @@ class InvalidSettingTest {
             "retryBudget.window",
             Duration.ofMinutes(6)),
         bad(() -> b.panic(101, true), "panic.thresholdPercent", 101),
+        bad(
+            () -> b.regionOrder(List.of("eu-west-1", "us-west-2", "eu-west-1")),
+            "regionOrder",
+            List.of("eu-west-1", "us-west-2", "eu-west-1")),
         bad(() -> b.maxRequests(0), "maxRequests", 0),
         // HealthCheck
         bad(() -> HealthCheck.http("health"), "healthCheck.path", "health"),
@@ -184,5 +191,32 @@ class InvalidSettingTest {
     assertThat(e.value()).isEqualTo(value);
     assertThat(e).isInstanceOf(IllegalArgumentException.class);
     assertThat(e.getMessage()).doesNotContain("secret").doesNotContain("admin");
+  }
+
+  /**
+   * A null element of a list setting is named by its index (List.copyOf threw a
+   * NullPointerException that named neither the setting nor the element).
+   */
+  @Test
+  void aNullElementOfAListIsNamedByItsIndex() {
+    List<Endpoint> endpoints =
+        Arrays.asList(Endpoint.of("http://127.0.0.1:1", "us-east-1", "us-east-1a"), null);
+    List<String> regions = Arrays.asList("us-west-2", null);
+    FailoverClient.Builder b = FailoverClient.builder();
+    EndpointSource.Push push = EndpointSource.push();
+    for (ThrowingCallable call :
+        List.<ThrowingCallable>of(
+            () -> b.endpoints(endpoints),
+            () -> EndpointSource.of(endpoints),
+            () -> push.update(endpoints),
+            () -> b.regionOrder(regions))) {
+      Throwable thrown = catchThrowable(call);
+      assertThat(thrown).isInstanceOf(InvalidSettingException.class);
+      InvalidSettingException e = (InvalidSettingException) thrown;
+      String setting = e.setting();
+      assertThat(setting).isIn("endpoints", "regionOrder");
+      assertThat(e.getMessage())
+          .isEqualTo(setting + "[1] is null: the list may hold no null element");
+    }
   }
 }
