@@ -85,8 +85,8 @@ final class ClientCore implements Closeable {
    * application's runs before OkHttp's own interceptors (no application interceptor or {@code
    * EventListener}, no observations, no stale cache): there the SDK marks the attempt as reaching
    * it as the caller's thread starts it ({@link #reachedDirectly}), and its first interceptor would
-   * only cost the call a link of OkHttp's interceptor chain (about 250 bytes). Empty where first
-   * attempts never run on the caller's thread or that is not so.
+   * only cost the call a link of OkHttp's interceptor chain (112 bytes, and the iterators around
+   * it). Empty where first attempts never run on the caller's thread or that is not so.
    */
   private final OkHttpClient[] direct;
 
@@ -373,7 +373,10 @@ final class ClientCore implements Closeable {
           notOnCaller == null
                   && attemptInterceptor == null
                   && !settings.staleCache().enabled()
-                  && (base == null || (base.interceptors().isEmpty() && listensToNothing(base)))
+                  && (base == null
+                      || (base.interceptors().isEmpty()
+                          // Asked already where the default chose the caller's thread.
+                          && (chosen == null || listensToNothing(base))))
               ? new OkHttpClient[] {
                 withoutCapture(nonRetrying),
                 withoutCapture(nonRetryingUntimed),

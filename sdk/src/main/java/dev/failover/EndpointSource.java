@@ -98,6 +98,7 @@ public interface EndpointSource extends AutoCloseable {
    *
    * @param endpoints the endpoints
    * @return the source
+   * @throws InvalidSettingException if an element is null
    */
   static EndpointSource of(List<Endpoint> endpoints) {
     List<Endpoint> copy = FailoverClient.Builder.copyOf("endpoints", endpoints);

@@ -348,6 +348,16 @@ final class EndpointState {
     return !h.takesTraffic();
   }
 
+  /**
+   * Whether the endpoint is out for its zone ({@link #outForItsZone}) only because its server asked
+   * for a pause ({@code Retry-After}) that it has not answered within: neither down nor ejected.
+   */
+  boolean outOnlyForAPause(long now) {
+    return health(now) == FailoverSnapshot.Health.HELD_OFF
+        && answeredHoldOffUntil != holdOffUntil
+        && breakerHealth(now).takesTraffic();
+  }
+
   private FailoverSnapshot.Health breakerHealth(long now) {
     return switch (breaker.getState()) {
       case OPEN, FORCED_OPEN ->

@@ -1854,18 +1854,6 @@ public final class FailoverClient implements Call.Factory, Closeable {
     }
 
     /**
-     * Sets the response statuses that another attempt may follow. Default 429, 502, 503 and 504. A
-     * retryable status counts against its endpoint like a failed connection (a 429 holds the
-     * endpoint off for its {@code Retry-After} instead, without counting against it); a 5xx that is
-     * not listed counts against the endpoint but is handed to the caller as it is. Add 500 for a
-     * service whose 500s are transient; remove 429 to hand throttling to the caller. Only
-     * idempotent requests are ever sent again after they reached a server, whatever the status.
-     *
-     * @param statuses HTTP statuses from 400 to 599; may be empty (no status is retried)
-     * @return this builder
-     * @throws InvalidSettingException naming the first status outside 400 to 599
-     */
-    /**
      * {@code list} as an immutable copy; refuses a null list or element, naming the setting and the
      * element's index (where {@code List.copyOf} says nothing of either).
      */
@@ -1880,6 +1868,18 @@ public final class FailoverClient implements Call.Factory, Closeable {
       return List.copyOf(list);
     }
 
+    /**
+     * Sets the response statuses that another attempt may follow. Default 429, 502, 503 and 504. A
+     * retryable status counts against its endpoint like a failed connection (a 429 holds the
+     * endpoint off for its {@code Retry-After} instead, without counting against it); a 5xx that is
+     * not listed counts against the endpoint but is handed to the caller as it is. Add 500 for a
+     * service whose 500s are transient; remove 429 to hand throttling to the caller. Only
+     * idempotent requests are ever sent again after they reached a server, whatever the status.
+     *
+     * @param statuses HTTP statuses from 400 to 599; may be empty (no status is retried)
+     * @return this builder
+     * @throws InvalidSettingException naming the first status outside 400 to 599
+     */
     public Builder retryableStatuses(Set<Integer> statuses) {
       Objects.requireNonNull(statuses, "retryableStatuses");
       for (Integer status : statuses) {

@@ -30,12 +30,13 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  *
  * <p>{@link #value()} is the value as given ({@code Duration}, {@code Integer}, {@code Double},
- * {@code Long}, {@code String}, {@code Set<Integer>}), with one exception: a value that may hold a
- * credential is never echoed. An endpoint URL or a service name with user info ({@code
- * https://user:password@host}) is given with the user info replaced by {@code ***} (in {@link
- * #value()} as in the message), and the URL of an endpoint rejected for its query or fragment
- * without them. {@code null} arguments are not reported with this exception but with a {@link
- * NullPointerException} naming the parameter.
+ * {@code Long}, {@code String}, {@code Set<Integer>}, {@code List<String>}), with one exception: a
+ * value that may hold a credential is never echoed. An endpoint URL or a service name with user
+ * info ({@code https://user:password@host}) is given with the user info replaced by {@code ***} (in
+ * {@link #value()} as in the message), and the URL of an endpoint rejected for its query or
+ * fragment without them. {@code null} arguments are not reported with this exception but with a
+ * {@link NullPointerException} naming the parameter; a null element of a list setting is ({@code
+ * endpoints[1] is null}, with a null {@link #value()}).
  *
  * <p>Settings that are each acceptable but do not fit together (an attempt timeout longer than the
  * deadline, an endpoint listed twice, a region order naming a region without endpoints) are found

@@ -771,7 +771,7 @@ final class Zones {
     for (EndpointState s : z.endpoints) {
       if (s.outForItsZone(now)) {
         out++;
-        if (s.health(now) == FailoverSnapshot.Health.HELD_OFF) {
+        if (s.outOnlyForAPause(now)) {
           heldOff++;
         }
       }

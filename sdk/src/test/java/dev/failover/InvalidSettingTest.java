@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
@@ -204,19 +205,21 @@ class InvalidSettingTest {
     List<String> regions = Arrays.asList("us-west-2", null);
     FailoverClient.Builder b = FailoverClient.builder();
     EndpointSource.Push push = EndpointSource.push();
-    for (ThrowingCallable call :
-        List.<ThrowingCallable>of(
-            () -> b.endpoints(endpoints),
-            () -> EndpointSource.of(endpoints),
-            () -> push.update(endpoints),
-            () -> b.regionOrder(regions))) {
-      Throwable thrown = catchThrowable(call);
-      assertThat(thrown).isInstanceOf(InvalidSettingException.class);
-      InvalidSettingException e = (InvalidSettingException) thrown;
-      String setting = e.setting();
-      assertThat(setting).isIn("endpoints", "regionOrder");
-      assertThat(e.getMessage())
-          .isEqualTo(setting + "[1] is null: the list may hold no null element");
-    }
+    Map<String, ThrowingCallable> calls =
+        Map.of(
+            "endpoints", () -> b.endpoints(endpoints),
+            "endpoints ", () -> EndpointSource.of(endpoints),
+            "endpoints  ", () -> push.update(endpoints),
+            "regionOrder", () -> b.regionOrder(regions));
+    calls.forEach(
+        (expected, call) -> {
+          Throwable thrown = catchThrowable(call);
+          assertThat(thrown).isInstanceOf(InvalidSettingException.class);
+          InvalidSettingException e = (InvalidSettingException) thrown;
+          assertThat(e.setting()).isEqualTo(expected.trim());
+          assertThat(e.value()).isNull();
+          assertThat(e.getMessage())
+              .isEqualTo(expected.trim() + "[1] is null: the list may hold no null element");
+        });
   }
 }

@@ -82,9 +82,16 @@ final class DiscoveryClientEndpointSource implements EndpointSource {
    */
   private volatile long callStartedNanos = NO_CALL;
 
-  /** The start of the call {@link #watch} reported as not answering; guarded by itself. */
-  private final java.util.concurrent.atomic.AtomicLong reportedCallNanos =
-      new java.util.concurrent.atomic.AtomicLong(NO_CALL);
+  /**
+   * Orders the watch's report of a call that does not answer before that call's own answer: the
+   * polling thread, its call ended, waits for a report under way (never holding this lock while
+   * either runs the client's code).
+   */
+  private final Object reportLock = new Object();
+
+  // Guarded by reportLock: the start of the call the watch reported, and whether it is reporting.
+  private long reportedCallNanos = NO_CALL;
+  private boolean watchReporting;
 
   /** The watching thread; close() called on it does not wait either. */
   private volatile @Nullable Thread watchThread;
@@ -155,9 +162,8 @@ final class DiscoveryClientEndpointSource implements EndpointSource {
               this::poll, 0, settings.refreshInterval().toNanos(), TimeUnit.NANOSECONDS);
       ScheduledThreadPoolExecutor watching = watcher;
       if (watching != null) {
-        long every = Math.min(answerLimitNanos() / 2, TimeUnit.SECONDS.toNanos(1));
-        Future<?> unusedToo =
-            watching.scheduleWithFixedDelay(this::watch, every, every, TimeUnit.NANOSECONDS);
+        // Every second: the limit is 5 s at least.
+        Future<?> unusedToo = watching.scheduleWithFixedDelay(this::watch, 1, 1, TimeUnit.SECONDS);
       }
     }
   }
@@ -211,7 +217,8 @@ final class DiscoveryClientEndpointSource implements EndpointSource {
         return;
       }
     }
-    List<ServiceInstance> instances;
+    List<ServiceInstance> instances = null;
+    Throwable thrown = null;
     callStartedNanos = now;
     try {
       instances = discoveryClient.getInstances(settings.serviceId());
@@ -219,17 +226,21 @@ final class DiscoveryClientEndpointSource implements EndpointSource {
       // An Error too (a LinkageError of a registry client, a StackOverflowError): thrown out of
       // this periodic task, it would end the polls for good, silently, the list never reported
       // stale.
+      thrown = e;
+    }
+    if (!callEnded()) {
+      return; // interrupted while the watch reported this call: the source closes
+    }
+    if (thrown != null) {
       // Its text only, redacted: a registry's exception may quote a URL with credentials.
-      log.debug("{}: getInstances failed: {}", description(), Redaction.text(e.toString()));
+      log.debug("{}: getInstances failed: {}", description(), Redaction.text(thrown.toString()));
       target.failed(
           new IllegalStateException(
               "getInstances(\""
                   + settings.serviceId()
                   + "\") failed: "
-                  + Redaction.text(e.toString())));
+                  + Redaction.text(thrown.toString())));
       return;
-    } finally {
-      callStartedNanos = NO_CALL;
     }
     if (instances == null) {
       // Against DiscoveryClient's contract; a failed answer, not a bug of the mapping's.
@@ -382,7 +393,7 @@ final class DiscoveryClientEndpointSource implements EndpointSource {
    */
   void watch() {
     long started = callStartedNanos;
-    if (started == NO_CALL || started == reportedCallNanos.get()) {
+    if (started == NO_CALL) {
       return;
     }
     long running = nanoTime.getAsLong() - started;
@@ -396,9 +407,12 @@ final class DiscoveryClientEndpointSource implements EndpointSource {
     if (target == null) {
       return;
     }
-    long reported = reportedCallNanos.get();
-    if (reported == started || !reportedCallNanos.compareAndSet(reported, started)) {
-      return; // reported by another thread
+    synchronized (reportLock) {
+      if (callStartedNanos != started || reportedCallNanos == started) {
+        return; // it answered since, or was reported already
+      }
+      reportedCallNanos = started;
+      watchReporting = true;
     }
     log.debug("{}: getInstances has not answered for {} ms", description(), running / 1_000_000);
     try {
@@ -412,7 +426,32 @@ final class DiscoveryClientEndpointSource implements EndpointSource {
     } catch (RuntimeException | Error e) {
       // Thrown out of this periodic task, it would end the watch for good.
       log.warn("{}: reporting a registry call that does not answer failed", description(), e);
+    } finally {
+      synchronized (reportLock) {
+        watchReporting = false;
+        reportLock.notifyAll();
+      }
     }
+  }
+
+  /**
+   * The polling thread's call ended: no call runs now, and a report of it by the watch, if one is
+   * under way, is done first, so that the call's own answer comes after it. False if interrupted
+   * while it waited (the source closes).
+   */
+  private boolean callEnded() {
+    synchronized (reportLock) {
+      callStartedNanos = NO_CALL;
+      while (watchReporting) {
+        try {
+          reportLock.wait();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return false;
+        }
+      }
+    }
+    return true;
   }
 
   @Override
@@ -484,6 +523,16 @@ final class DiscoveryClientEndpointSource implements EndpointSource {
         interrupted = true;
       }
       stopped = !t.isAlive();
+    }
+    Thread w = watchThread;
+    if (w != null) {
+      // The watch thread ends as soon as what it runs returns (it was interrupted): within what is
+      // left of the bound too.
+      try {
+        w.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
     }
     if (!stopped) {
       log.warn(

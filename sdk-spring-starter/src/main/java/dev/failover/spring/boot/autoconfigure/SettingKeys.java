@@ -48,6 +48,7 @@ final class SettingKeys {
           positive("attemptTimeout", "attempt-timeout", ""),
           notNegative("minAttemptTime", "min-attempt-time", ""),
           other("maxRequests", "max-requests", "use 1 or more"),
+          other("regionOrder", "region-order", "name each region once"),
           other(
               "retryableStatuses",
               "retryable-statuses",

@@ -151,6 +151,20 @@ class ConflictingSettingsTests {
             });
   }
 
+  /** A region named twice is refused at the property, naming the region. */
+  @Test
+  void aRegionOrderNamingARegionTwiceNamesTheRegionOrder() {
+    runner
+        .withPropertyValues(with(D + "region-order=us-west-2,us-west-2"))
+        .run(
+            context -> {
+              FailoverConfigurationException e = SharedConfigurationTests.failure(context);
+              assertThat(e.property()).isEqualTo(D + "region-order");
+              assertThat(e.getReason()).contains("regionOrder names region 'us-west-2' twice");
+              assertThat(e.action()).contains("name each region once");
+            });
+  }
+
   /** The starter rejects its own duplicates; one a customizer adds is named at the property. */
   @Test
   void anEndpointAddedAgainByACustomizerNamesTheEndpointsUrl() {
