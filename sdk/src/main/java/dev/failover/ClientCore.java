@@ -1302,6 +1302,11 @@ final class ClientCore implements Closeable {
             : response;
       }
       tag.transmissionStarted(ticker);
+      if (tag.overflowingRetryAfter != null) {
+        // A follow-up within the attempt (an Authenticator's answer to a 401 that carried one):
+        // only the response this transmission gets may have its Retry-After given back.
+        tag.overflowingRetryAfter = null;
+      }
       okhttp3.Connection connection = chain.connection();
       tag.connection = connection;
       StaleStore.Seen seen = tag.seen;

@@ -1,5 +1,7 @@
 package dev.failover;
 
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.absent;
 import static com.github.tomakehurst.wiremock.client.WireMock.any;
 import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
 import static com.github.tomakehurst.wiremock.client.WireMock.ok;
@@ -214,6 +216,47 @@ class RetryAfterClampTest {
           assertThat(r.code()).isEqualTo(200);
           assertThat(r.header("Retry-After")).isEqualTo("99999999999");
         }
+      }
+    }
+  }
+
+  /**
+   * An oversized Retry-After on a response that OkHttp follows up within the attempt (a 401 its
+   * Authenticator answers) is not put on the response the caller gets, which never carried it.
+   */
+  @Test
+  void anOversizedRetryAfterOfAFollowedUpResponseStaysWithIt() throws IOException {
+    for (int i = 0; i < 2; i++) {
+      zones
+          .zone("us-east-1a")
+          .endpoint(i)
+          .stubFor(
+              any(anyUrl())
+                  .withHeader("Authorization", absent())
+                  .willReturn(
+                      aResponse()
+                          .withStatus(401)
+                          .withHeader("WWW-Authenticate", "Bearer")
+                          .withHeader("Retry-After", "99999999999")));
+    }
+    OkHttpClient authenticating =
+        new OkHttpClient.Builder()
+            .authenticator(
+                (route, response) ->
+                    response.request().header("Authorization") != null
+                        ? null
+                        : response
+                            .request()
+                            .newBuilder()
+                            .header("Authorization", "Bearer t")
+                            .build())
+            .build();
+    try (FailoverClient client = Zones3.client(zones).okHttpClient(authenticating).build()) {
+      Request request = new Request.Builder().url("http://directory/api/v1/users/1").build();
+      try (Response r = client.newCall(request).execute()) {
+        assertThat(r.code()).isEqualTo(200);
+        assertThat(r.header("Retry-After")).isNull();
+        assertThat(r.priorResponse()).isNotNull();
       }
     }
   }

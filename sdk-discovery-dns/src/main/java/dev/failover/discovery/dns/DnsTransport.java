@@ -1,7 +1,6 @@
 package dev.failover.discovery.dns;
 
 import java.io.Closeable;
-import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -192,10 +191,11 @@ final class DnsTransport {
       out.writeShort(wire.length);
       out.write(wire);
       out.flush();
-      DataInputStream in = new DataInputStream(socket.getInputStream());
-      int length = in.readUnsignedShort();
-      byte[] bytes = new byte[length];
-      in.readFully(bytes);
+      java.io.InputStream in = socket.getInputStream();
+      byte[] framing = new byte[2];
+      readFully(socket, in, framing, deadline);
+      byte[] bytes = new byte[((framing[0] & 0xff) << 8) | (framing[1] & 0xff)];
+      readFully(socket, in, bytes, deadline);
       Message response = new Message(bytes);
       if (!answers(query, response)) {
         throw new IOException("TCP answer does not match the query " + query.getQuestion());
@@ -242,6 +242,25 @@ final class DnsTransport {
   private void unregister() {
     synchronized (lock) {
       inFlight = null;
+    }
+  }
+
+  /**
+   * Reads {@code into} whole from the TCP answer, within the query's {@code deadline}: the socket's
+   * timeout bounds one read only, so it is set to what is left before each (a server that sends its
+   * answer a byte at a time, each within the timeout, held a 1 s query for 29 s).
+   */
+  private static void readFully(Socket socket, java.io.InputStream in, byte[] into, long deadline)
+      throws IOException {
+    int read = 0;
+    while (read < into.length) {
+      socket.setSoTimeout(millisLeft(deadline));
+      int n = in.read(into, read, into.length - read);
+      if (n < 0) {
+        throw new java.io.EOFException(
+            "the TCP answer ended after " + read + " of " + into.length + " bytes");
+      }
+      read += n;
     }
   }
 

@@ -205,4 +205,76 @@ class DnsTransportTest {
           .hasMessageContaining("is not a usable endpoint");
     }
   }
+
+  /**
+   * A server whose TCP answer (after a truncated UDP one) comes a byte at a time, each byte within
+   * the socket's timeout, costs its share of the query's timeout and no more: the next server is
+   * asked. The socket's timeout bounds one read only; the query's whole answer took 29 s with a 1 s
+   * timeout, and the next server was never asked.
+   */
+  @Test
+  void aTcpAnswerThatTricklesInCostsItsShareOfTheTimeoutOnly() throws Exception {
+    try (FakeDnsServer truncating =
+            new FakeDnsServer(
+                q -> {
+                  Message tc = responseTo(q, Rcode.NOERROR);
+                  tc.getHeader().setFlag(org.xbill.DNS.Flags.TC);
+                  return List.of(tc.toWire());
+                });
+        FakeDnsServer good =
+            new FakeDnsServer(
+                q -> {
+                  Message m = responseTo(q, Rcode.NOERROR);
+                  m.addRecord(
+                      srv(SERVICE, 30, "a1.us-east-1a.dir.internal.", 8081), Section.ANSWER);
+                  return List.of(m.toWire());
+                });
+        java.net.ServerSocket tcp = new java.net.ServerSocket()) {
+      tcp.bind(new InetSocketAddress("127.0.0.1", truncating.port()));
+      Thread trickler =
+          new Thread(
+              () -> {
+                try (java.net.Socket s = tcp.accept()) {
+                  java.io.DataInputStream in = new java.io.DataInputStream(s.getInputStream());
+                  byte[] query = new byte[in.readUnsignedShort()];
+                  in.readFully(query);
+                  Message m = responseTo(new Message(query), Rcode.NOERROR);
+                  m.addRecord(
+                      srv(SERVICE, 30, "a1.us-east-1a.dir.internal.", 8080), Section.ANSWER);
+                  byte[] answer = m.toWire();
+                  byte[] framed = new byte[answer.length + 2];
+                  framed[0] = (byte) (answer.length >> 8);
+                  framed[1] = (byte) answer.length;
+                  System.arraycopy(answer, 0, framed, 2, answer.length);
+                  java.io.OutputStream out = s.getOutputStream();
+                  for (byte b : framed) { // the fault: a byte every 300 ms (bounded: ~100 bytes)
+                    out.write(b);
+                    out.flush();
+                    Thread.sleep(300);
+                  }
+                } catch (IOException | InterruptedException e) {
+                  // The client gave up and closed, or the test ended.
+                }
+              },
+              "trickling-dns-server");
+      trickler.setDaemon(true);
+      trickler.start();
+      DnsTransport transport =
+          new DnsTransport(
+              List.of(
+                  new InetSocketAddress("127.0.0.1", truncating.port()),
+                  new InetSocketAddress("127.0.0.1", good.port())),
+              Duration.ofSeconds(1));
+
+      long start = System.nanoTime();
+      DnsTransport.Answer answer = transport.query(SERVICE, Type.SRV);
+      long tookMillis = (System.nanoTime() - start) / 1_000_000;
+
+      assertThat(answer.records())
+          .singleElement()
+          .satisfies(r -> assertThat(((SRVRecord) r).getPort()).isEqualTo(8081));
+      assertThat(tookMillis).isLessThan(5_000); // 29 s before; about 0.5 s to 1 s on time
+      trickler.interrupt();
+    }
+  }
 }
