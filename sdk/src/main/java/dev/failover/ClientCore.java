@@ -377,12 +377,7 @@ final class ClientCore implements Closeable {
                       || (base.interceptors().isEmpty()
                           // Asked already where the default chose the caller's thread.
                           && (chosen == null || listensToNothing(base))))
-              ? new OkHttpClient[] {
-                withoutCapture(nonRetrying),
-                withoutCapture(nonRetryingUntimed),
-                withoutCapture(retrying),
-                withoutCapture(retryingUntimed)
-              }
+              ? directClients()
               : new OkHttpClient[0];
 
       // Building the OkHttp clients can take a while on a cold JVM: the tick is due from now.
@@ -902,6 +897,21 @@ final class ClientCore implements Closeable {
    */
   boolean direct() {
     return direct.length > 0;
+  }
+
+  /**
+   * {@link #direct}'s clients; an untimed one that is its timed one (neither socket timeout set) is
+   * built once.
+   */
+  private OkHttpClient[] directClients() {
+    OkHttpClient nonRetryingDirect = withoutCapture(nonRetrying);
+    OkHttpClient retryingDirect = withoutCapture(retrying);
+    return new OkHttpClient[] {
+      nonRetryingDirect,
+      nonRetryingUntimed == nonRetrying ? nonRetryingDirect : withoutCapture(nonRetryingUntimed),
+      retryingDirect,
+      retryingUntimed == retrying ? retryingDirect : withoutCapture(retryingUntimed)
+    };
   }
 
   /** {@code client} without {@link SeenCapture}: the same in every other part. */

@@ -261,6 +261,14 @@ public final class FailoverClient implements Call.Factory, Closeable {
   }
 
   /**
+   * Whether first attempts on the caller's thread go without the SDK's first interceptor in the
+   * configuration in force ({@code ClientCore.direct()}).
+   */
+  boolean firstAttemptsDirect() {
+    return state.current.core.direct();
+  }
+
+  /**
    * A different object after every {@link #reconfigure} and {@link #reset()}: for the meters that
    * follow the client's settings, which may change while its endpoint list stays the same object.
    */

@@ -210,6 +210,7 @@ class RetryAfterClampTest {
           new OkHttpClient.Builder().addInterceptor(c -> c.proceed(c.request())).build());
     }
     try (FailoverClient client = b.build()) {
+      assertThat(client.firstAttemptsDirect()).isEqualTo(path.equals("caller, direct"));
       for (int i = 0; i < 4; i++) {
         Request request = new Request.Builder().url("http://directory/api/v1/users/" + i).build();
         try (Response r = client.newCall(request).execute()) {
