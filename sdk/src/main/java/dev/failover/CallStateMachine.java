@@ -30,22 +30,23 @@ import org.slf4j.LoggerFactory;
  * <p><b>State.</b> A call moves through {@link State}: {@code NEW} until executed, {@code STARTING}
  * while the observer is told (outside the lock), {@code RUNNING} while attempts are sent and
  * judged, {@code FINISHED} once its ending is decided, and {@code COMPLETED} once the caller has
- * it. Every way a call ends goes through one method, {@link #finishLocked(Ending)}: a decisive
- * response, a stale copy, or a {@link FailoverException} with its reason.
+ * it. Every way a call ends goes through one method, {@link #finishLocked(Object, boolean)}: a
+ * decisive response, a stale copy, or a {@link FailoverException} with its reason.
  *
  * <p><b>Threads and ownership.</b> Every mutable field is guarded by this object's monitor
- * ({@code @GuardedBy("this")}, checked by Error Prone), except the few {@code volatile} ones that
- * the attempt's own callback writes before it takes the lock. Decisions are taken under the lock;
- * what they cause (events, OkHttp's {@code enqueue}, the observer, the result, the callback) is
- * queued under it and done by {@link #drain()} after it, by one thread at a time and in order. The
- * lock is taken by: the caller's thread ({@code execute}, {@code enqueue}, {@code cancel}), the
- * dispatcher's threads (OkHttp's callbacks, draining), and the scheduler's thread (the deadline,
- * retry and hedge timers), which hands OkHttp the attempts its timer sent but leaves the rest of
- * the drain (events, OkHttp's {@code cancel()} of attempts, the result, the callback) to the
- * dispatcher. No OkHttp call is made under the lock: an attempt's {@code newCall} (which runs the
- * {@code EventListener.Factory} of the application's own {@code OkHttpClient}), {@code enqueue}
- * (which may call back at once), {@code execute} and {@code cancel} (which calls the user's {@code
- * EventListener.canceled}) are all made after it.
+ * ({@code @GuardedBy("this")}, checked by Error Prone; those that only some calls need are in
+ * {@link Rare}, which is reached only through a field guarded so), except the few {@code volatile}
+ * ones that the attempt's own callback writes before it takes the lock. Decisions are taken under
+ * the lock; what they cause (events, OkHttp's {@code enqueue}, the observer, the result, the
+ * callback) is queued under it and done by {@link #drain()} after it, by one thread at a time and
+ * in order. The lock is taken by: the caller's thread ({@code execute}, {@code enqueue}, {@code
+ * cancel}), the dispatcher's threads (OkHttp's callbacks, draining), and the scheduler's thread
+ * (the deadline, retry and hedge timers), which hands OkHttp the attempts its timer sent but leaves
+ * the rest of the drain (events, OkHttp's {@code cancel()} of attempts, the result, the callback)
+ * to the dispatcher. No OkHttp call is made under the lock: an attempt's {@code newCall} (which
+ * runs the {@code EventListener.Factory} of the application's own {@code OkHttpClient}), {@code
+ * enqueue} (which may call back at once), {@code execute} and {@code cancel} (which calls the
+ * user's {@code EventListener.canceled}) are all made after it.
  */
 final class CallStateMachine extends RunningCalls.Member implements Timeouts.Target {
   private static final Logger log = LoggerFactory.getLogger(CallStateMachine.class);
@@ -59,28 +60,14 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     COMPLETED
   }
 
-  /**
-   * How a call ends: a response (fresh, or a stale copy of an earlier one) or a failure. Decided
-   * once, by {@link #finishLocked(Ending)}.
-   */
-  private record Ending(
-      @Nullable Response response, @Nullable FailoverException failure, boolean stale) {
-    static Ending served(Response response) {
-      return new Ending(response, null, false);
-    }
+  /** The response a call's {@link #ending} is, or null if it is a failure (or not decided). */
+  private static @Nullable Response responseOf(@Nullable Object ending) {
+    return ending instanceof Response r ? r : null;
+  }
 
-    static Ending staleCopy(Response copy) {
-      return new Ending(copy, null, true);
-    }
-
-    static Ending failed(FailoverException failure) {
-      return new Ending(null, failure, false);
-    }
-
-    int status() {
-      Response r = response;
-      return r == null ? 0 : r.code();
-    }
+  /** The failure a call's {@link #ending} is, or null if it is a response (or not decided). */
+  private static @Nullable FailoverException failureOf(@Nullable Object ending) {
+    return ending instanceof FailoverException e ? e : null;
   }
 
   private final ClientCore core;
@@ -102,11 +89,20 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   @GuardedBy("this")
   private List<EventListener> eventListeners = List.of();
 
-  private final CompletableFuture<Response> result = new CompletableFuture<>();
-
-  /** What the client's observer returned for this call (tracing), set before the first attempt. */
+  /**
+   * The result, for whoever waits for it ({@link #result()}): made by the first that asks. A caller
+   * whose own thread ran the attempt that ended the call finds the call's end handed over ({@link
+   * #handedOver()}) and never makes it.
+   */
   @GuardedBy("this")
-  private @Nullable Object observerContext;
+  private @Nullable CompletableFuture<Response> result;
+
+  /**
+   * Whether the call's {@link #ending} was handed over to its caller ({@link #completeResult}):
+   * after its events and the observer. The result, once made, is completed with it.
+   */
+  @GuardedBy("this")
+  private boolean resultReady;
 
   // What the state machine decided under the lock, for drain() to do after it (events, the
   // observer, the result, the callback: nothing that may run user code runs locked).
@@ -124,13 +120,6 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   @GuardedBy("this")
   private @Nullable List<Response> pendingCloses;
 
-  /**
-   * Attempts to cancel in OkHttp, after the lock: OkHttp's {@code cancel()} calls the user's {@code
-   * EventListener.canceled} on the cancelling thread.
-   */
-  @GuardedBy("this")
-  private @Nullable List<InFlight> pendingCancels;
-
   /** The first attempt of an execute() the caller's thread runs itself (see callerRuns). */
   @GuardedBy("this")
   private @Nullable InFlight callerAttempt;
@@ -141,12 +130,13 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   @GuardedBy("this")
   private boolean draining;
 
-  /** How the call ended, once FINISHED. */
+  /**
+   * How the call ended, once FINISHED: its {@link Response} (fresh, or a stale copy of an earlier
+   * one) or its {@link FailoverException}, decided once by {@link #finishLocked(Object, boolean)}.
+   * Held as either, not in an object of its own that every call would make.
+   */
   @GuardedBy("this")
-  private @Nullable Ending ending;
-
-  @GuardedBy("this")
-  private FailoverEvent.@Nullable CallFinished finalEvent;
+  private @Nullable Object ending;
 
   /**
    * Whether the caller cancelled the call (in any state: a call cancelled before it runs fails).
@@ -165,64 +155,34 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   private long deadlineAt;
 
   /**
-   * The attempts that ended, in the order they ended; each makes its public {@link Attempt} only
-   * when something asks for it (an event, a failure, {@link #attempts()}): a call that succeeds
-   * with nobody listening never builds one.
+   * The first attempt that ended ({@link #endedLocked()}: all of them). Each makes its public
+   * {@link Attempt} only when something asks for it (an event, a failure, {@link #attempts()}): a
+   * call that succeeds with nobody listening never builds one.
    */
   @GuardedBy("this")
-  private final List<InFlight> ended = new SmallList<>();
+  private @Nullable InFlight firstEnded;
+
+  /**
+   * The attempts that ended, in the order they ended, once a second one did; null before: most
+   * calls end with their first attempt, and keep it in {@link #firstEnded} alone.
+   */
+  @GuardedBy("this")
+  private @Nullable List<InFlight> allEnded;
 
   @GuardedBy("this")
   private final List<InFlight> inFlight = new SmallList<>();
 
-  /**
-   * The endpoints and zones tried this round; made when a call tries a second endpoint (or probes
-   * one): until then the call tried {@link #firstTried} and its zone, or nothing. Most calls end
-   * with their first attempt and never make them.
-   */
-  @GuardedBy("this")
-  private @Nullable Set<EndpointState> tried;
-
-  @GuardedBy("this")
-  private @Nullable Set<String> triedZones;
-
-  /** The endpoint of the call's first attempt, while {@link #tried} is not made. */
+  /** The endpoint of the call's first attempt, while {@link Rare#tried} is not made. */
   @GuardedBy("this")
   private @Nullable EndpointState firstTried;
-
-  /** The deadline timer of an {@code enqueue()} on fake time (a test's ticker and scheduler). */
-  @GuardedBy("this")
-  private @Nullable Future<?> deadlineTimer;
 
   /** The deadline timeout of an {@code enqueue()} on real time (see ClientCore#realTime). */
   @GuardedBy("this")
   private Timeouts.@Nullable Timeout deadlineTimeout;
 
-  @GuardedBy("this")
-  private @Nullable Future<?> retryTimer;
-
-  /** When the pending retry took its budget token: a refund goes back to that instant's slot. */
-  @GuardedBy("this")
-  private long retryTokenAt;
-
-  @GuardedBy("this")
-  private @Nullable Future<?> hedgeTimer;
-
-  /**
-   * How many times in a row the hedge timer found the attempt it hedges still queued in the client
-   * (0: it did not): each look waits twice as long as the last, up to a second, and once the
-   * attempt has left the queue its endpoint gets a whole hedge delay before its hedge.
-   */
-  @GuardedBy("this")
-  private int hedgeHeldLooks;
-
   /** Whether the caller's thread runs the first attempt ({@code execute()}): it never queues. */
   @GuardedBy("this")
   private boolean firstRunByCaller;
-
-  /** When the hedge timer was armed for the attempt sent last. */
-  @GuardedBy("this")
-  private long hedgeArmedAt;
 
   /** The kind of the attempt whose response won, or null (failure, stale copy). */
   @GuardedBy("this")
@@ -245,13 +205,6 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   @GuardedBy("this")
   private int hedges;
 
-  /**
-   * Attempts decided that the call's end overtook before they were made: never sent, so not in its
-   * summary ({@link #retries} and {@link #hedges} lose theirs then too).
-   */
-  @GuardedBy("this")
-  private int overtakenAtEnd;
-
   /** Attempts sent that count against maxAttempts: first, retries and hedges (not probes). */
   @GuardedBy("this")
   private int sent;
@@ -266,6 +219,91 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
 
   /** What the server saw of this call's latest attempt: the stale cache's key. */
   private volatile StaleStore.@Nullable Seen seen;
+
+  /**
+   * What only some calls need: a retry's or a hedge's timer, a second endpoint, a broken body of
+   * the application's, an observer, listeners. Made by the first thing that needs it ({@link
+   * #rare()}): a call that ends with its first attempt, with nobody listening, never makes it, and
+   * is that much smaller (its fields cost every call 64 bytes when they were the call's own).
+   * Guarded by the lock of the call that holds it: it is reached only through {@link #rare}, which
+   * is.
+   */
+  private static final class Rare {
+    /**
+     * What the client's observer returned for this call (tracing), set before the first attempt.
+     */
+    @Nullable Object observerContext;
+
+    /**
+     * Attempts to cancel in OkHttp, after the lock: OkHttp's {@code cancel()} calls the user's
+     * {@code EventListener.canceled} on the cancelling thread.
+     */
+    @Nullable List<InFlight> pendingCancels;
+
+    FailoverEvent.@Nullable CallFinished finalEvent;
+
+    /**
+     * The endpoints and zones tried this round; made when a call tries a second endpoint (or probes
+     * one): until then the call tried {@link CallStateMachine#firstTried} and its zone, or nothing.
+     */
+    @Nullable Set<EndpointState> tried;
+
+    @Nullable Set<String> triedZones;
+
+    /** The deadline timer of an {@code enqueue()} on fake time (a test's ticker and scheduler). */
+    @Nullable Future<?> deadlineTimer;
+
+    @Nullable Future<?> retryTimer;
+
+    /** When the pending retry took its budget token: a refund goes back to that instant's slot. */
+    long retryTokenAt;
+
+    @Nullable Future<?> hedgeTimer;
+
+    /**
+     * How many times in a row the hedge timer found the attempt it hedges still queued in the
+     * client (0: it did not): each look waits twice as long as the last, up to a second, and once
+     * the attempt has left the queue its endpoint gets a whole hedge delay before its hedge.
+     */
+    int hedgeHeldLooks;
+
+    /** When the hedge timer was armed for the attempt sent last. */
+    long hedgeArmedAt;
+
+    /**
+     * How many times the hedge timer was armed: a timer that fired while another was armed after it
+     * (it waited for the lock while a retry re-armed it) is not the current one, and does nothing.
+     */
+    int hedgeArmings;
+
+    /**
+     * Attempts decided that the call's end overtook before they were made: never sent, so not in
+     * its summary ({@link CallStateMachine#retries} and {@link CallStateMachine#hedges} lose theirs
+     * then too).
+     */
+    int overtakenAtEnd;
+
+    /**
+     * How an attempt of this call failed writing the application's request body (its source broke
+     * off, its length was wrong, a duplex body on HTTP/1), once one did: no retry or hedge of the
+     * call is sent after it, and the call fails with it.
+     */
+    @Nullable IOException applicationBodyFailure;
+  }
+
+  @GuardedBy("this")
+  private @Nullable Rare rare;
+
+  /** The call's {@link Rare} part, made now if not yet. Caller holds the lock. */
+  @GuardedBy("this")
+  private Rare rare() {
+    Rare r = rare;
+    if (r == null) {
+      r = new Rare();
+      rare = r;
+    }
+    return r;
+  }
 
   /**
    * This call's hash, fixed when it is made: it picks the call's list in {@link RunningCalls},
@@ -300,9 +338,32 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     return request.url().encodedPath();
   }
 
-  /** The result, completed once the call ends (after its ending's events and the observer). */
+  /**
+   * The result, completed once the call ends (after its ending's events and the observer); made now
+   * if not yet, completed at once if the call's end was handed over already.
+   */
   CompletableFuture<Response> result() {
-    return result;
+    synchronized (this) {
+      CompletableFuture<Response> r = result;
+      if (r == null) {
+        r = new CompletableFuture<>();
+        result = r;
+        Object end = ending;
+        if (resultReady && end != null) {
+          // Nothing waits on it yet: completing it here runs nothing of the application's.
+          complete(r, end);
+        }
+      }
+      return r;
+    }
+  }
+
+  /**
+   * The call's end (its {@link Response} or its {@link FailoverException}) if it was handed over to
+   * the caller already, as the result would be completed with; null if not yet.
+   */
+  synchronized @Nullable Object handedOver() {
+    return resultReady ? ending : null;
   }
 
   /**
@@ -323,7 +384,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     }
     runOnCallersThread(mine);
     // Usually the attempt ended the call: no wait, and no need to read the clock.
-    return result.isDone() ? 0 : d.remaining(core.ticker.nanos());
+    return handedOver() != null ? 0 : d.remaining(core.ticker.nanos());
   }
 
   /**
@@ -351,13 +412,13 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
    * then tells the observer and listeners of the end after the caller has the result).
    */
   void deadlinePassed() {
-    Ending end;
+    Object end;
     synchronized (this) {
       failLocked(FailoverException.Reason.DEADLINE_EXCEEDED);
       end = ending;
     }
     drain();
-    if (end != null && !result.isDone()) {
+    if (end != null) {
       // Another thread drains the call and runs user code before it completes the result (a
       // listener told of an attempt, the observer): the caller does not wait for it past its
       // deadline. It gets the call's ending now; the drainer's own completion then does nothing,
@@ -366,13 +427,30 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     }
   }
 
-  /** Hands the call's ending to {@link #result}; once only, whoever calls it first. */
-  private void completeResult(Ending end) {
-    Response response = end.response();
+  /**
+   * Hands the call's ending to its caller ({@link #result}, if made); once only, whoever calls it
+   * first.
+   */
+  private void completeResult(Object end) {
+    CompletableFuture<Response> r;
+    synchronized (this) {
+      if (resultReady) {
+        return;
+      }
+      resultReady = true;
+      r = result;
+    }
+    if (r != null) {
+      complete(r, end); // after the lock: what waits on it may run here
+    }
+  }
+
+  private static void complete(CompletableFuture<Response> result, Object end) {
+    Response response = responseOf(end);
     if (response != null) {
       result.complete(response);
     } else {
-      result.completeExceptionally(requireNonNull(end.failure()));
+      result.completeExceptionally(requireNonNull(failureOf(end)));
     }
   }
 
@@ -446,8 +524,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     boolean answered;
     synchronized (this) {
       // A hedge may have won meanwhile: the call then ends with its response, interrupted or not.
-      Ending end = ending;
-      answered = end != null && end.response() != null;
+      answered = responseOf(ending) != null;
     }
     if (!answered) {
       callerInterruptedBy = e;
@@ -501,7 +578,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
         log.warn("CallObserver.callStarted threw for {} {}", request.method(), path(), e);
       }
       synchronized (this) {
-        observerContext = context;
+        rare().observerContext = context;
         state = State.RUNNING;
         startLocked(cb, callTimeoutNanos);
         pending = drainDueLocked();
@@ -535,7 +612,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     List<FailoverEvent> p = pendingEvents;
     return (p != null && !p.isEmpty())
         || state == State.FINISHED
-        || pendingCancels != null
+        || (rare != null && rare.pendingCancels != null)
         || pendingSends != null
         || pendingCloses != null;
   }
@@ -572,7 +649,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
           if (core.realTime) {
             deadlineTimeout = core.timeouts.armAt(start + total, this);
           } else {
-            deadlineTimer =
+            rare().deadlineTimer =
                 core.scheduler.schedule(
                     this::onDeadline,
                     Math.max(0, deadline().remaining(core.ticker.nanos())),
@@ -608,7 +685,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       return;
     }
     Router.Pick pick;
-    if (tried == null && firstTried == null) {
+    if (firstTried == null && (rare == null || rare.tried == null)) {
       pick = core.router.next(now, Set.of(), Set.of(), List.of());
     } else {
       pick =
@@ -623,7 +700,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
         return; // a hedge found no other endpoint; the attempts in flight decide the call
       }
       giveUpLocked(
-          ended.isEmpty()
+          firstEnded == null
               ? FailoverException.Reason.NO_ENDPOINT
               : FailoverException.Reason.RETRIES_EXHAUSTED,
           null);
@@ -642,7 +719,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
         z.add(f.endpoint.zoneKey);
       }
     }
-    if (tried == null && firstTried == null) {
+    if (firstTried == null && (rare == null || rare.tried == null)) {
       firstTried = ep;
     } else {
       triedLocked().add(ep);
@@ -652,7 +729,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     // with a body it can write twice (OkHttp's own guards look at isOneShot(), not isDuplex()).
     boolean resendable = idempotent && replayable;
     ClientCore.AttemptTag tag = new ClientCore.AttemptTag(resendable);
-    int number = ended.size() + inFlight.size() + 1;
+    int number = endedCount() + inFlight.size() + 1;
     Request attemptRequest = attemptRequest(ep, tag, kind, number);
     send(
         ep,
@@ -673,10 +750,46 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     scheduleHedgeLocked(now);
   }
 
+  /** How many attempts ended. Caller holds the lock. */
+  @GuardedBy("this")
+  private int endedCount() {
+    List<InFlight> all = allEnded;
+    return all != null ? all.size() : firstEnded != null ? 1 : 0;
+  }
+
+  /** Records that {@code f} ended. Caller holds the lock. */
+  @GuardedBy("this")
+  private void addEnded(InFlight f) {
+    InFlight first = firstEnded;
+    if (first == null) {
+      firstEnded = f;
+      return;
+    }
+    List<InFlight> all = allEnded;
+    if (all == null) {
+      all = new SmallList<>();
+      all.add(first);
+      allEnded = all;
+    }
+    all.add(f);
+  }
+
+  /** The attempts that ended, in the order they ended. Caller holds the lock. */
+  @GuardedBy("this")
+  private List<InFlight> endedLocked() {
+    List<InFlight> all = allEnded;
+    if (all != null) {
+      return all;
+    }
+    InFlight first = firstEnded;
+    return first == null ? List.of() : List.of(first);
+  }
+
   /** The endpoints tried this round, made now if not yet. Caller holds the lock. */
   @GuardedBy("this")
   private Set<EndpointState> triedLocked() {
-    Set<EndpointState> t = tried;
+    Rare r = rare();
+    Set<EndpointState> t = r.tried;
     if (t == null) {
       t = new SmallSet<>();
       Set<String> z = new SmallSet<>();
@@ -686,8 +799,8 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
         z.add(first.zoneKey);
         firstTried = null;
       }
-      tried = t;
-      triedZones = z;
+      r.tried = t;
+      r.triedZones = z;
     }
     return t;
   }
@@ -696,7 +809,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   @GuardedBy("this")
   private Set<String> triedZonesLocked() {
     triedLocked();
-    return requireNonNull(triedZones);
+    return requireNonNull(rare().triedZones);
   }
 
   /** The endpoints of this call's attempts in flight. Caller holds the lock. */
@@ -720,7 +833,8 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
         tag,
         core.observer == null
             ? null
-            : new AttemptContext(observerContext, kind, number, ep.endpoint));
+            : new AttemptContext(
+                rare == null ? null : rare.observerContext, kind, number, ep.endpoint));
   }
 
   /**
@@ -770,11 +884,12 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
    */
   @GuardedBy("this")
   private @Nullable List<Call> takeCancelsLocked() {
-    List<InFlight> cancelled = pendingCancels;
-    if (cancelled == null) {
+    Rare r = rare;
+    List<InFlight> cancelled = r == null ? null : r.pendingCancels;
+    if (r == null || cancelled == null) {
       return null;
     }
-    pendingCancels = null;
+    r.pendingCancels = null;
     List<Call> calls = new ArrayList<>(cancelled.size());
     for (InFlight f : cancelled) {
       Call c = f.call;
@@ -881,10 +996,8 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       cancelQuietly(c);
     } else {
       // On real time the attempt's start is a reading of System.nanoTime: no need for another.
-      f.tag.timeout =
-          core.realTime
-              ? core.timeouts.armAt(f.start + f.timeoutNanos, f)
-              : core.timeouts.arm(f.timeoutNanos, f);
+      core.timeouts.armAt(f, (core.realTime ? f.start : System.nanoTime()) + f.timeoutNanos, f);
+      f.tag.timeout = f;
     }
     return c;
   }
@@ -911,7 +1024,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       core.attempts.decrement();
       if (f.kind == Attempt.Kind.RETRY) {
         core.retries.decrement();
-        core.budget.refund(retryTokenAt);
+        core.budget.refund(rare().retryTokenAt);
       } else if (f.kind == Attempt.Kind.HEDGE) {
         core.hedgesSent.decrement();
         core.hedger.refund(f.start, core.budget); // taken when it was decided, its start
@@ -1047,7 +1160,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     }
     triedLocked().add(ep);
     ClientCore.AttemptTag tag = new ClientCore.AttemptTag(true);
-    int number = ended.size() + inFlight.size() + 1;
+    int number = endedCount() + inFlight.size() + 1;
     Request attemptRequest = attemptRequest(ep, tag, Attempt.Kind.PROBE, number);
     send(
         ep,
@@ -1068,12 +1181,13 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     if (!hedgeable || state != State.RUNNING || hedges >= core.hedger.policy.maxHedges()) {
       return;
     }
-    Future<?> previous = hedgeTimer;
+    Rare r = rare();
+    Future<?> previous = r.hedgeTimer;
     if (previous != null) {
       previous.cancel(false);
     }
-    hedgeArmedAt = now;
-    hedgeHeldLooks = 0;
+    r.hedgeArmedAt = now;
+    r.hedgeHeldLooks = 0;
     armHedgeLocked(now, core.hedger.delayNanos(now));
   }
 
@@ -1084,30 +1198,25 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       return;
     }
     try {
-      int arming = ++hedgeArmings;
-      hedgeTimer = core.scheduler.schedule(() -> hedgeNow(arming), delay, TimeUnit.NANOSECONDS);
+      Rare r = rare();
+      int arming = ++r.hedgeArmings;
+      r.hedgeTimer = core.scheduler.schedule(() -> hedgeNow(arming), delay, TimeUnit.NANOSECONDS);
     } catch (RejectedExecutionException e) {
       // Closing.
     }
   }
 
-  /**
-   * How many times the hedge timer was armed: a timer that fired while another was armed after it
-   * (it waited for the lock while a retry re-armed it) is not the current one, and does nothing.
-   */
-  @GuardedBy("this")
-  private int hedgeArmings;
-
   private void hedgeNow(int arming) {
     synchronized (this) {
-      if (arming != hedgeArmings) {
+      Rare r = rare();
+      if (arming != r.hedgeArmings) {
         return; // the timer armed after it is the current one, and still cancellable
       }
-      hedgeTimer = null;
+      r.hedgeTimer = null;
       try {
         // A timer that waited for the lock while a retry was scheduled hedges nothing: with no
         // attempt in flight, the retry sends the next attempt.
-        if (retryTimer == null && !inFlight.isEmpty()) {
+        if (r.retryTimer == null && !inFlight.isEmpty()) {
           hedgeLocked(true);
         }
       } catch (RuntimeException e) {
@@ -1129,7 +1238,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   @GuardedBy("this")
   private boolean hedgeLocked(boolean onTimer) {
     if (state != State.RUNNING
-        || applicationBodyFailure != null
+        || (rare != null && rare.applicationBodyFailure != null)
         || !hedgeable
         || hedges >= core.hedger.policy.maxHedges()
         || sent >= core.settings.maxAttempts()) {
@@ -1139,7 +1248,8 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     Duration delay = Duration.ofNanos(core.hedger.delayNanos(now));
     if (onTimer) {
       long required = core.hedger.requiredDelayNanos(now);
-      long ranFor = now - hedgeArmedAt;
+      Rare r = rare();
+      long ranFor = now - r.hedgeArmedAt;
       if (ranFor < required) {
         // Spend the scarce tokens on the slowest calls: come back when this one is that slow.
         armHedgeLocked(now, required - ranFor);
@@ -1159,15 +1269,15 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
         // interceptor that holds one destination (a per-host rate limiter) may let another through.
         long look = Math.max(delay.toNanos(), ClientHealth.TICK_NANOS);
         long most = Math.max(look, Hedger.SECOND);
-        int doublings = Math.min(hedgeHeldLooks, 16);
-        hedgeHeldLooks++;
+        int doublings = Math.min(r.hedgeHeldLooks, 16);
+        r.hedgeHeldLooks++;
         armHedgeLocked(now, Math.min(most, look << doublings));
         return false;
       }
-      if (hedgeHeldLooks > 0 && hedged != null) {
+      if (r.hedgeHeldLooks > 0 && hedged != null) {
         // It left the queue since: its endpoint gets a whole hedge delay from when it reached the
         // SDK (from now, if it is still in the application's interceptors).
-        hedgeHeldLooks = 0;
+        r.hedgeHeldLooks = 0;
         long from = hedged.tag.reachedSdk ? hedged.tag.reachedSdkAt : now;
         long left = from + delay.toNanos() - now;
         if (left > 0) {
@@ -1407,7 +1517,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       f.ended(outcome, response == null ? 0 : response.code(), duration, failure);
       if (!f.overtaken) {
         // (One the call's end overtook before it was made is no attempt of the call.)
-        ended.add(f);
+        addEnded(f);
         if (core.events.hasListeners()) {
           emitLocked(
               new FailoverEvent.AttemptFinished(
@@ -1431,10 +1541,10 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
             f.endpoint.endpoint,
             Duration.ofNanos(core.hedger.delayNanos(now)));
       }
-      if (bodyFailed && applicationBodyFailure == null) {
+      if (bodyFailed && (rare == null || rare.applicationBodyFailure == null)) {
         // The call's body is broken: no retry or hedge of it is sent after this, whichever of
         // its attempts ends next (another endpoint would get the same body).
-        applicationBodyFailure = failure;
+        rare().applicationBodyFailure = failure;
       }
       if (state != State.RUNNING) {
         closeAfterLock(response);
@@ -1458,11 +1568,10 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
           winnerLocal = local;
           winnerStart = f.start;
           servedBy = f;
-          finishLocked(Ending.served(response));
+          finishLocked(response, false);
         } else {
           // A failure that no other endpoint can mend (cancelled, or not safe to repeat).
-          finishLocked(
-              Ending.failed(exception(FailoverException.Reason.RETRIES_EXHAUSTED, failure)));
+          finishLocked(exception(FailoverException.Reason.RETRIES_EXHAUSTED, failure), false);
         }
       } else {
         lastResponseBy = response == null ? null : f;
@@ -1487,7 +1596,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
         return claimMade(f);
       }
     }
-    for (InFlight f : ended) {
+    for (InFlight f : endedLocked()) {
       if (f.sentEvent == event) {
         return f.claim == MADE;
       }
@@ -1520,10 +1629,10 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
         path(),
         e);
     synchronized (this) {
-      Ending end = ending;
+      Response end = responseOf(ending);
       // The call may have ended with it, wrapped by the stale cache: then it is the caller's.
       Response servedAs = f.servedAs != null ? f.servedAs : response;
-      if (end == null || servedAs != end.response()) {
+      if (end == null || servedAs != end) {
         closeAfterLock(response);
       }
       boolean wasInFlight = inFlight.remove(f);
@@ -1533,7 +1642,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
         try {
           if (wasInFlight) {
             f.ended(Outcome.PROTOCOL_ERROR, 0, now - f.start, io);
-            ended.add(f);
+            addEnded(f);
             retryOrGiveUpLocked(f.attempt(start), null, io, now);
           } else if (inFlight.isEmpty()) {
             lastFailure = io;
@@ -1569,18 +1678,10 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   @GuardedBy("this")
   private @Nullable IOException lastFailure;
 
-  /**
-   * How an attempt of this call failed writing the application's request body (its source broke
-   * off, its length was wrong, a duplex body on HTTP/1), once one did: no retry or hedge of the
-   * call is sent after it, and the call fails with it.
-   */
-  @GuardedBy("this")
-  private @Nullable IOException applicationBodyFailure;
-
   @GuardedBy("this")
   private void retryOrGiveUpLocked(
       Attempt attempt, @Nullable Response response, @Nullable IOException failure, long now) {
-    IOException bodyFailure = applicationBodyFailure;
+    IOException bodyFailure = rare == null ? null : rare.applicationBodyFailure;
     if (bodyFailure != null) {
       // An attempt of this call failed writing the application's body: nothing is sent again,
       // and the call fails with that failure once its attempts in flight have ended.
@@ -1589,8 +1690,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
         closeAfterLock(lastResponse);
         lastResponse = null;
         lastFailure = bodyFailure;
-        finishLocked(
-            Ending.failed(exception(FailoverException.Reason.RETRIES_EXHAUSTED, bodyFailure)));
+        finishLocked(exception(FailoverException.Reason.RETRIES_EXHAUSTED, bodyFailure), false);
       }
       return;
     }
@@ -1628,7 +1728,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       return;
     }
     if (core.budget.tryWithdraw(now)) {
-      retryTokenAt = now;
+      rare().retryTokenAt = now;
     } else {
       core.budgetExhausted.increment();
       emitLocked(
@@ -1642,25 +1742,26 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
             core.settings.service(), request.method(), path(), attempt, Duration.ofNanos(delay)));
     closeAfterLock(response);
     lastResponse = null;
-    Future<?> pendingHedge = hedgeTimer;
+    Rare r = rare(); // made by the retry's token above
+    Future<?> pendingHedge = r.hedgeTimer;
     if (pendingHedge != null) {
       // Nothing is in flight: the retry, not a hedge, sends the next attempt.
       pendingHedge.cancel(false);
-      hedgeTimer = null;
-      hedgeArmings++; // a timer already waiting for the lock does nothing
+      r.hedgeTimer = null;
+      r.hedgeArmings++; // a timer already waiting for the lock does nothing
     }
     if (delay <= 0) {
       int before = sent;
       launchLocked(Attempt.Kind.RETRY);
       if (sent == before) {
         // No endpoint could take the retry: its token goes back, as after a backoff.
-        core.budget.refund(retryTokenAt);
+        core.budget.refund(r.retryTokenAt);
       }
     } else {
       try {
-        retryTimer = core.scheduler.schedule(this::retryNow, delay, TimeUnit.NANOSECONDS);
+        r.retryTimer = core.scheduler.schedule(this::retryNow, delay, TimeUnit.NANOSECONDS);
       } catch (RejectedExecutionException e) {
-        core.budget.refund(retryTokenAt); // the retry is never sent
+        core.budget.refund(r.retryTokenAt); // the retry is never sent
         failLocked(FailoverException.Reason.CANCELLED);
       }
     }
@@ -1668,7 +1769,8 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
 
   private void retryNow() {
     synchronized (this) {
-      retryTimer = null;
+      Rare r = rare();
+      r.retryTimer = null;
       int before = sent;
       try {
         launchLocked(Attempt.Kind.RETRY);
@@ -1678,13 +1780,13 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       }
       if (sent == before) {
         // No endpoint could take the retry, or too little time was left: its token goes back.
-        core.budget.refund(retryTokenAt);
+        core.budget.refund(r.retryTokenAt);
       }
     }
     drainOffScheduler();
   }
 
-  // How a call ends. Three decisions lead to the one end, finishLocked(Ending):
+  // How a call ends. Three decisions lead to the one end, finishLocked:
   // - an attempt's outcome decides it (onResult): its response, or its failure that no other
   //   endpoint can mend;
   // - the call gives up after its last attempt (giveUpLocked): the last response if there was one
@@ -1706,7 +1808,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     if (r != null && last != null) {
       lastResponse = null;
       servedBy = lastResponseBy;
-      finishLocked(Ending.served(r));
+      finishLocked(r, false);
     } else {
       failLocked(reason);
     }
@@ -1728,7 +1830,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     FailoverException e = exception(reason, lastFailure);
     closeAfterLock(lastResponse);
     lastResponse = null;
-    finishLocked(Ending.failed(e));
+    finishLocked(e, false);
   }
 
   /** Ends the call with a stale copy, if the cache holds one; returns whether it did. */
@@ -1738,7 +1840,8 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     if (staleStore == null) {
       return false;
     }
-    if (anySeen(ended, s -> s.identityAddedBelow) || anySeen(inFlight, s -> s.identityAddedBelow)) {
+    if (anySeen(endedLocked(), s -> s.identityAddedBelow)
+        || anySeen(inFlight, s -> s.identityAddedBelow)) {
       // One attempt showed that this call gets identity below the application's interceptors:
       // the key cannot tell it from other callers, whatever a later attempt got to show.
       return false;
@@ -1754,7 +1857,8 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
         staleStore.serve(
             request,
             key,
-            anySeen(ended, s -> s.checkedOnNetwork) || anySeen(inFlight, s -> s.checkedOnNetwork));
+            anySeen(endedLocked(), s -> s.checkedOnNetwork)
+                || anySeen(inFlight, s -> s.checkedOnNetwork));
     if (copy == null) {
       return false;
     }
@@ -1764,7 +1868,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     emitLocked(
         new FailoverEvent.StaleServed(
             core.settings.service(), request.method(), path(), staleStore.age(copy)));
-    finishLocked(Ending.staleCopy(copy));
+    finishLocked(copy, true);
     return true;
   }
 
@@ -1803,34 +1907,39 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
    * flight (a probe that a response overtook runs on: its outcome tells whether its zone healed)
    * and queues the summary event; {@link #drain()} then tells the observer, completes the result
    * and runs the callback. A call that already ended closes the response it is given instead.
+   * {@code end} is the call's response ({@code stale}: a stale copy of an earlier one) or its
+   * {@link FailoverException}.
    */
   @GuardedBy("this")
-  private void finishLocked(Ending end) {
-    Response response = end.response();
+  private void finishLocked(Object end, boolean stale) {
+    Response response = responseOf(end);
     if (state != State.RUNNING) {
       closeAfterLock(response);
       return;
     }
     state = State.FINISHED;
     ending = end;
-    Future<?> t = deadlineTimer;
-    if (t != null) {
-      t.cancel(false);
-    }
     Timeouts.Timeout dt = deadlineTimeout;
     if (dt != null) {
       dt.disarm();
     }
-    Future<?> r = retryTimer;
-    if (r != null && r.cancel(false)) {
-      // The call ended during the retry's backoff: the retry is never sent, its token goes back.
-      core.budget.refund(retryTokenAt);
+    Rare rr = rare;
+    if (rr != null) {
+      Future<?> t = rr.deadlineTimer;
+      if (t != null) {
+        t.cancel(false);
+      }
+      Future<?> r = rr.retryTimer;
+      if (r != null && r.cancel(false)) {
+        // The call ended during the retry's backoff: the retry is never sent, its token goes back.
+        core.budget.refund(rr.retryTokenAt);
+      }
+      Future<?> h = rr.hedgeTimer;
+      if (h != null) {
+        h.cancel(false);
+      }
+      rr.hedgeArmings++; // a timer already waiting for the lock does nothing
     }
-    Future<?> h = hedgeTimer;
-    if (h != null) {
-      h.cancel(false);
-    }
-    hedgeArmings++; // a timer already waiting for the lock does nothing
     for (InFlight f : inFlight) {
       if (f.kind == Attempt.Kind.PROBE && response != null) {
         // A probe of an evacuated zone runs to its end (bounded by its own timeout): its real
@@ -1840,7 +1949,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       f.cancelled = true;
       if (claimOvertaken(f)) {
         // Decided, never made: no attempt of the call (newAttemptCall ends it as overtaken).
-        overtakenAtEnd++;
+        rare().overtakenAtEnd++;
         if (f.kind == Attempt.Kind.RETRY) {
           retries--;
         } else if (f.kind == Attempt.Kind.HEDGE) {
@@ -1879,14 +1988,15 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       f.pauseHeld = held;
       f.setupNanos = setup;
       f.slowLoser = reached && now - from - held >= 2 * (now - winnerStart);
-      List<InFlight> c = pendingCancels;
+      Rare r = rare();
+      List<InFlight> c = r.pendingCancels;
       if (c == null) {
         c = new ArrayList<>(2);
-        pendingCancels = c;
+        r.pendingCancels = c;
       }
       c.add(f); // cancelled in OkHttp by drain(), after the lock
     }
-    FailoverException failure = end.failure();
+    FailoverException failure = failureOf(end);
     if (failure != null) {
       core.failedCalls.increment();
     }
@@ -1899,15 +2009,15 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
             core.settings.service(),
             request.method(),
             path(),
-            end.status(),
+            response == null ? 0 : response.code(),
             failure == null ? null : failure.reason(),
-            ended.size() + inFlight.size() - overtakenAtEnd,
+            endedCount() + inFlight.size() - (rare == null ? 0 : rare.overtakenAtEnd),
             retries,
             hedges,
-            end.stale(),
+            stale,
             Duration.ofNanos(Math.max(0, core.ticker.nanos() - start)));
     emitLocked(summary);
-    finalEvent = summary;
+    rare().finalEvent = summary;
   }
 
   /** Queues an event for {@link #drain()}, which emits it after the lock. Caller holds the lock. */
@@ -1944,7 +2054,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       List<Call> cancels = null;
       List<Response> closes = null;
       List<FailoverEvent> events = null;
-      Ending end = null;
+      Object end = null;
       Callback cb = null;
       FailoverEvent.CallFinished summary = null;
       Object context = null;
@@ -1971,8 +2081,11 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
             end = requireNonNull(ending);
             cb = callback;
             callback = null;
-            summary = finalEvent;
-            context = observerContext;
+            Rare r = rare;
+            if (r != null) {
+              summary = r.finalEvent;
+              context = r.observerContext;
+            }
           } else {
             draining = false;
             more = false;
@@ -2035,12 +2148,12 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
 
   /** Tells the observer, completes the result, then runs the callback. Outside the lock, once. */
   private void complete(
-      Ending end,
+      Object end,
       @Nullable Callback cb,
       FailoverEvent.@Nullable CallFinished summary,
       @Nullable Object context) {
-    Response response = end.response();
-    FailoverException failure = end.failure();
+    Response response = responseOf(end);
+    FailoverException failure = failureOf(end);
     CallObserver observer = core.observer;
     try {
       if (observer != null && summary != null) {
@@ -2088,7 +2201,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
 
   private void onDeadline() {
     synchronized (this) {
-      deadlineTimer = null;
+      rare().deadlineTimer = null;
       failLocked(FailoverException.Reason.DEADLINE_EXCEEDED);
     }
     drainOffScheduler();
@@ -2156,8 +2269,8 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   /** The attempts that ended, in order of start (they end in any order). Caller holds the lock. */
   @GuardedBy("this")
   private List<Attempt> inStartOrder() {
-    List<Attempt> sorted = new ArrayList<>(ended.size());
-    for (InFlight f : ended) {
+    List<Attempt> sorted = new ArrayList<>(endedCount());
+    for (InFlight f : endedLocked()) {
       sorted.add(f.attempt(start));
     }
     sorted.sort(java.util.Comparator.comparingInt(Attempt::number));
@@ -2182,8 +2295,8 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
           case CANCELLED -> "in flight when the call was cancelled";
           default -> "in flight when the call failed";
         };
-    List<Attempt> all = new ArrayList<>(ended.size() + inFlight.size());
-    for (InFlight f : ended) {
+    List<Attempt> all = new ArrayList<>(endedCount() + inFlight.size());
+    for (InFlight f : endedLocked()) {
       all.add(f.attempt(start));
     }
     for (InFlight f : inFlight) {
@@ -2283,8 +2396,11 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   private static final java.util.concurrent.atomic.AtomicIntegerFieldUpdater<InFlight> DELIVERED =
       java.util.concurrent.atomic.AtomicIntegerFieldUpdater.newUpdater(InFlight.class, "delivered");
 
-  /** One attempt in flight, and the OkHttp callback that ends it. */
-  private final class InFlight implements Callback, Timeouts.Target {
+  /**
+   * One attempt in flight, the OkHttp callback that ends it, and its timeout (armed once, as its
+   * OkHttp call is made: one object fewer for each attempt).
+   */
+  private final class InFlight extends Timeouts.Timeout implements Callback, Timeouts.Target {
     final EndpointState endpoint;
 
     // How OkHttp sends it, decided under the lock; its Call is made after it (newAttemptCall),

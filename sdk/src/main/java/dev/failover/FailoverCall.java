@@ -67,6 +67,15 @@ final class FailoverCall implements Call {
       ie.initCause(interruptedBy);
       throw ie;
     }
+    if (waitNanos == 0) {
+      // The first attempt, on this thread, ended the call: its end is here, no need to wait.
+      Object end = machine.handedOver();
+      if (end instanceof Response response) {
+        return response;
+      } else if (end instanceof FailoverException failure) {
+        throw failure;
+      }
+    }
     try {
       return machine.result().get(Math.max(0, waitNanos), TimeUnit.NANOSECONDS);
     } catch (ExecutionException e) {
