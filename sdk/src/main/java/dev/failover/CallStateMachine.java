@@ -169,8 +169,19 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   @GuardedBy("this")
   private @Nullable List<InFlight> allEnded;
 
+  /**
+   * The call's attempt in flight while it has only one and {@link #allInFlight} is not made ({@link
+   * #inFlightLocked()}: all of them).
+   */
   @GuardedBy("this")
-  private final List<InFlight> inFlight = new SmallList<>();
+  private @Nullable InFlight soleInFlight;
+
+  /**
+   * The attempts in flight, in the order they were sent, once two were at the same time (a hedge, a
+   * probe); null before: most calls have one attempt in flight at a time, in {@link #soleInFlight}.
+   */
+  @GuardedBy("this")
+  private @Nullable List<InFlight> allInFlight;
 
   /** The endpoint of the call's first attempt, while {@link Rare#tried} is not made. */
   @GuardedBy("this")
@@ -679,7 +690,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     }
     long remaining = deadline().remaining(now);
     if (remaining < core.minAttemptNanos) {
-      if (inFlight.isEmpty()) {
+      if (noneInFlight()) {
         failLocked(FailoverException.Reason.DEADLINE_EXCEEDED);
       }
       return;
@@ -693,10 +704,10 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
               now,
               triedLocked(),
               triedZonesLocked(),
-              inFlight.isEmpty() ? List.of() : runningEndpointsLocked());
+              noneInFlight() ? List.of() : runningEndpointsLocked());
     }
     if (pick == null) {
-      if (!inFlight.isEmpty()) {
+      if (!noneInFlight()) {
         return; // a hedge found no other endpoint; the attempts in flight decide the call
       }
       giveUpLocked(
@@ -714,7 +725,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       Set<String> z = triedZonesLocked();
       t.clear();
       z.clear();
-      for (InFlight f : inFlight) {
+      for (InFlight f : inFlightLocked()) {
         t.add(f.endpoint);
         z.add(f.endpoint.zoneKey);
       }
@@ -729,7 +740,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     // with a body it can write twice (OkHttp's own guards look at isOneShot(), not isDuplex()).
     boolean resendable = idempotent && replayable;
     ClientCore.AttemptTag tag = new ClientCore.AttemptTag(resendable);
-    int number = endedCount() + inFlight.size() + 1;
+    int number = endedCount() + inFlightCount() + 1;
     Request attemptRequest = attemptRequest(ep, tag, kind, number);
     send(
         ep,
@@ -748,6 +759,64 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       core.retries.increment();
     }
     scheduleHedgeLocked(now);
+  }
+
+  /** The attempts in flight, in the order they were sent. Caller holds the lock. */
+  @GuardedBy("this")
+  private List<InFlight> inFlightLocked() {
+    List<InFlight> all = allInFlight;
+    if (all != null) {
+      return all;
+    }
+    InFlight sole = soleInFlight;
+    return sole == null ? List.of() : List.of(sole);
+  }
+
+  /** How many attempts are in flight. Caller holds the lock. */
+  @GuardedBy("this")
+  private int inFlightCount() {
+    List<InFlight> all = allInFlight;
+    return all != null ? all.size() : soleInFlight != null ? 1 : 0;
+  }
+
+  /** Whether no attempt is in flight. Caller holds the lock. */
+  @GuardedBy("this")
+  private boolean noneInFlight() {
+    return inFlightCount() == 0;
+  }
+
+  /** Records {@code f} as in flight, after the others. Caller holds the lock. */
+  @GuardedBy("this")
+  private void addInFlight(InFlight f) {
+    List<InFlight> all = allInFlight;
+    if (all == null) {
+      InFlight sole = soleInFlight;
+      if (sole == null) {
+        soleInFlight = f;
+        return;
+      }
+      all = new SmallList<>();
+      all.add(sole);
+      soleInFlight = null;
+      allInFlight = all;
+    }
+    all.add(f);
+  }
+
+  /**
+   * Takes {@code f} off the attempts in flight; returns whether it was one. Caller holds the lock.
+   */
+  @GuardedBy("this")
+  private boolean removeInFlight(InFlight f) {
+    List<InFlight> all = allInFlight;
+    if (all != null) {
+      return all.remove(f);
+    }
+    if (soleInFlight == f) {
+      soleInFlight = null;
+      return true;
+    }
+    return false;
   }
 
   /** How many attempts ended. Caller holds the lock. */
@@ -815,8 +884,8 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   /** The endpoints of this call's attempts in flight. Caller holds the lock. */
   @GuardedBy("this")
   private List<EndpointState> runningEndpointsLocked() {
-    List<EndpointState> running = new ArrayList<>(inFlight.size());
-    for (InFlight f : inFlight) {
+    List<EndpointState> running = new ArrayList<>(inFlightCount());
+    for (InFlight f : inFlightLocked()) {
       running.add(f.endpoint);
     }
     return running;
@@ -856,7 +925,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     InFlight f = new InFlight(ep, attemptRequest, timeoutNanos, listeners, tag, number, kind, now);
     f.acquired = acquired;
     f.lastResort = lastResort;
-    inFlight.add(f);
+    addInFlight(f);
     ep.begin();
     core.attempts.increment();
     if (callerRuns && kind == Attempt.Kind.FIRST) {
@@ -996,8 +1065,10 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       cancelQuietly(c);
     } else {
       // On real time the attempt's start is a reading of System.nanoTime: no need for another.
-      core.timeouts.armAt(f, (core.realTime ? f.start : System.nanoTime()) + f.timeoutNanos, f);
-      f.tag.timeout = f;
+      f.tag.timeout =
+          core.realTime
+              ? core.timeouts.armAt(f.start + f.timeoutNanos, f)
+              : core.timeouts.arm(f.timeoutNanos, f);
     }
     return c;
   }
@@ -1160,7 +1231,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     }
     triedLocked().add(ep);
     ClientCore.AttemptTag tag = new ClientCore.AttemptTag(true);
-    int number = endedCount() + inFlight.size() + 1;
+    int number = endedCount() + inFlightCount() + 1;
     Request attemptRequest = attemptRequest(ep, tag, Attempt.Kind.PROBE, number);
     send(
         ep,
@@ -1216,7 +1287,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       try {
         // A timer that waited for the lock while a retry was scheduled hedges nothing: with no
         // attempt in flight, the retry sends the next attempt.
-        if (r.retryTimer == null && !inFlight.isEmpty()) {
+        if (r.retryTimer == null && !noneInFlight()) {
           hedgeLocked(true);
         }
       } catch (RuntimeException e) {
@@ -1292,11 +1363,12 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       return false;
     }
     hedges++;
-    int before = inFlight.size();
+    int before = inFlightCount();
     launchLocked(Attempt.Kind.HEDGE, now);
-    if (inFlight.size() > before) {
+    List<InFlight> running = inFlightLocked();
+    if (running.size() > before) {
       core.hedgesSent.increment();
-      InFlight hedge = inFlight.get(inFlight.size() - 1);
+      InFlight hedge = running.get(running.size() - 1);
       FailoverEvent.Hedge sentEvent =
           new FailoverEvent.Hedge(
               core.settings.service(),
@@ -1321,8 +1393,9 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
    */
   @GuardedBy("this")
   private @Nullable InFlight hedgedAttemptLocked() {
-    for (int i = inFlight.size() - 1; i >= 0; i--) {
-      InFlight g = inFlight.get(i);
+    List<InFlight> running = inFlightLocked();
+    for (int i = running.size() - 1; i >= 0; i--) {
+      InFlight g = running.get(i);
       if (g.kind != Attempt.Kind.PROBE) {
         return g;
       }
@@ -1507,7 +1580,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     }
     boolean restoreZone;
     synchronized (this) {
-      inFlight.remove(f);
+      removeInFlight(f);
       // Everything in rotation failed (none of this call's attempts there still runs) and an
       // evacuated zone answered: it was wrongly judged. A last resort that wins while attempts in
       // rotation still run (a hedge racing slow ones) proves no such thing: the zone returns
@@ -1550,7 +1623,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
         closeAfterLock(response);
       } else if ((f.kind == Attempt.Kind.PROBE || local || bodyFailed)
           && outcome != Outcome.SUCCESS
-          && !inFlight.isEmpty()) {
+          && !noneInFlight()) {
         // A failed probe of an evacuated zone never decides a call that has other attempts, nor
         // does a failure the client made up itself (a limiter's 503 to a hedge, a body that broke
         // off as a hedge wrote it).
@@ -1591,7 +1664,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
    */
   @SuppressWarnings("ReferenceEquality") // this very event: two hedges' events may be equal
   private synchronized boolean sentHedgeMade(FailoverEvent.Hedge event) {
-    for (InFlight f : inFlight) {
+    for (InFlight f : inFlightLocked()) {
       if (f.sentEvent == event) {
         return claimMade(f);
       }
@@ -1609,7 +1682,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
    */
   @GuardedBy("this")
   private boolean inRotationInFlightLocked() {
-    for (InFlight g : inFlight) {
+    for (InFlight g : inFlightLocked()) {
       if (g.kind != Attempt.Kind.PROBE && !g.lastResort) {
         return true;
       }
@@ -1635,7 +1708,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       if (end == null || servedAs != end) {
         closeAfterLock(response);
       }
-      boolean wasInFlight = inFlight.remove(f);
+      boolean wasInFlight = removeInFlight(f);
       if (state == State.RUNNING) {
         IOException io = new IOException("internal error while handling the attempt: " + e, e);
         long now = core.ticker.nanos();
@@ -1644,7 +1717,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
             f.ended(Outcome.PROTOCOL_ERROR, 0, now - f.start, io);
             addEnded(f);
             retryOrGiveUpLocked(f.attempt(start), null, io, now);
-          } else if (inFlight.isEmpty()) {
+          } else if (noneInFlight()) {
             lastFailure = io;
             failLocked(FailoverException.Reason.RETRIES_EXHAUSTED);
           }
@@ -1686,7 +1759,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       // An attempt of this call failed writing the application's body: nothing is sent again,
       // and the call fails with that failure once its attempts in flight have ended.
       closeAfterLock(response);
-      if (inFlight.isEmpty()) {
+      if (noneInFlight()) {
         closeAfterLock(lastResponse);
         lastResponse = null;
         lastFailure = bodyFailure;
@@ -1696,7 +1769,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     }
     lastResponse = response;
     lastFailure = failure;
-    if (!inFlight.isEmpty()) {
+    if (!noneInFlight()) {
       // Another attempt is still running: a retryable failure fires the next hedge at once,
       // and the attempts in flight decide the call.
       closeAfterLock(response);
@@ -1841,13 +1914,13 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       return false;
     }
     if (anySeen(endedLocked(), s -> s.identityAddedBelow)
-        || anySeen(inFlight, s -> s.identityAddedBelow)) {
+        || anySeen(inFlightLocked(), s -> s.identityAddedBelow)) {
       // One attempt showed that this call gets identity below the application's interceptors:
       // the key cannot tell it from other callers, whatever a later attempt got to show.
       return false;
     }
     StaleStore.Seen key = seen;
-    for (InFlight f : inFlight) {
+    for (InFlight f : inFlightLocked()) {
       if (key == null) {
         // The deadline came while every attempt was still in flight (a hanging zone).
         key = f.tag.seen;
@@ -1858,7 +1931,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
             request,
             key,
             anySeen(endedLocked(), s -> s.checkedOnNetwork)
-                || anySeen(inFlight, s -> s.checkedOnNetwork));
+                || anySeen(inFlightLocked(), s -> s.checkedOnNetwork));
     if (copy == null) {
       return false;
     }
@@ -1940,7 +2013,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
       }
       rr.hedgeArmings++; // a timer already waiting for the lock does nothing
     }
-    for (InFlight f : inFlight) {
+    for (InFlight f : inFlightLocked()) {
       if (f.kind == Attempt.Kind.PROBE && response != null) {
         // A probe of an evacuated zone runs to its end (bounded by its own timeout): its real
         // outcome is what tells whether the zone healed. Its response is closed when it comes.
@@ -2011,7 +2084,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
             path(),
             response == null ? 0 : response.code(),
             failure == null ? null : failure.reason(),
-            endedCount() + inFlight.size() - (rare == null ? 0 : rare.overtakenAtEnd),
+            endedCount() + inFlightCount() - (rare == null ? 0 : rare.overtakenAtEnd),
             retries,
             hedges,
             stale,
@@ -2285,7 +2358,7 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
    */
   @GuardedBy("this")
   private List<Attempt> withInFlight(FailoverException.Reason reason) {
-    if (inFlight.isEmpty()) {
+    if (noneInFlight()) {
       return inStartOrder();
     }
     long now = core.ticker.nanos();
@@ -2295,11 +2368,11 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
           case CANCELLED -> "in flight when the call was cancelled";
           default -> "in flight when the call failed";
         };
-    List<Attempt> all = new ArrayList<>(endedCount() + inFlight.size());
+    List<Attempt> all = new ArrayList<>(endedCount() + inFlightCount());
     for (InFlight f : endedLocked()) {
       all.add(f.attempt(start));
     }
-    for (InFlight f : inFlight) {
+    for (InFlight f : inFlightLocked()) {
       if (claimOvertaken(f)) {
         continue; // decided, never made: no attempt of the call (finishLocked counts it so)
       }
@@ -2396,11 +2469,8 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   private static final java.util.concurrent.atomic.AtomicIntegerFieldUpdater<InFlight> DELIVERED =
       java.util.concurrent.atomic.AtomicIntegerFieldUpdater.newUpdater(InFlight.class, "delivered");
 
-  /**
-   * One attempt in flight, the OkHttp callback that ends it, and its timeout (armed once, as its
-   * OkHttp call is made: one object fewer for each attempt).
-   */
-  private final class InFlight extends Timeouts.Timeout implements Callback, Timeouts.Target {
+  /** One attempt in flight, and the OkHttp callback that ends it. */
+  private final class InFlight implements Callback, Timeouts.Target {
     final EndpointState endpoint;
 
     // How OkHttp sends it, decided under the lock; its Call is made after it (newAttemptCall),

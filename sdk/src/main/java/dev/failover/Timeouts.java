@@ -41,24 +41,15 @@ final class Timeouts implements AutoCloseable {
     void timedOut();
   }
 
-  /**
-   * One armed timeout: {@link #disarm()} it once what it bounds has ended. What it bounds may be
-   * one itself (a call's attempt), armed once by {@link #armAt(Timeout, long, Target)}: one object
-   * fewer for each.
-   */
-  static class Timeout {
-    /** When it expires: written before the push publishes it, read by the thread after. */
-    long at;
-
+  /** One armed timeout: {@link #disarm()} it once what it bounds has ended. */
+  static final class Timeout {
+    final long at;
     private volatile @Nullable Target target;
 
     /** The stack's link: written before the push publishes it, read by the thread after. */
     @Nullable Timeout next;
 
-    /** Not armed yet: {@link #armAt(Timeout, long, Target)} arms it. */
-    Timeout() {}
-
-    private Timeout(long at, Target target) {
+    Timeout(long at, Target target) {
       this.at = at;
       this.target = target;
     }
@@ -133,21 +124,6 @@ final class Timeouts implements AutoCloseable {
    */
   Timeout armAt(long atNanos, Target target) {
     Timeout t = new Timeout(atNanos, target);
-    push(t);
-    return t;
-  }
-
-  /**
-   * Arms {@code t}, made unarmed ({@link Timeout#Timeout()}) and never armed before, to tell {@code
-   * target} at {@code atNanos}: as {@link #armAt(long, Target)}, with no object made for it.
-   */
-  void armAt(Timeout t, long atNanos, Target target) {
-    t.at = atNanos;
-    t.target = target;
-    push(t);
-  }
-
-  private void push(Timeout t) {
     int stack = stackOf(Thread.currentThread());
     Timeout head;
     do {
@@ -159,6 +135,7 @@ final class Timeouts implements AutoCloseable {
     if (idle || t.at - nextWake < 0) {
       LockSupport.unpark(thread);
     }
+    return t;
   }
 
   /** The head slot of the stack {@code thread} pushes onto. */
