@@ -2327,6 +2327,11 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
     return canceled;
   }
 
+  /** The listeners added to this call ({@code Call.addEventListener}), in order. */
+  synchronized List<EventListener> eventListeners() {
+    return List.copyOf(eventListeners);
+  }
+
   synchronized void addEventListener(EventListener eventListener) {
     if (eventListeners.isEmpty()) {
       eventListeners = new ArrayList<>(1);

@@ -496,7 +496,14 @@ final class ClientCore implements Closeable {
     return t;
   }
 
-  public FailoverCall newCall(Request request) {
+  /**
+   * The state machine of a new call of {@code request} on this core, for {@code owner}, the call
+   * handed out.
+   *
+   * @throws IllegalArgumentException if the request's host is not the service name
+   * @throws IllegalStateException if this core is closed
+   */
+  CallStateMachine newMachine(Request request, okhttp3.Call owner) {
     if (closed.get()) {
       throw new IllegalStateException("FailoverClient '" + settings.service() + "' is closed");
     }
@@ -512,7 +519,7 @@ final class ClientCore implements Closeable {
               + settings.service()
               + url.encodedPath());
     }
-    return new FailoverCall(this, request);
+    return new CallStateMachine(this, request, owner);
   }
 
   /** Whether execute() runs each call's first attempt on the caller's thread; see the builder. */

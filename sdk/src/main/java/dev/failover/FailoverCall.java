@@ -1,8 +1,10 @@
 package dev.failover;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -20,26 +22,54 @@ import okio.Timeout;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The {@code okhttp3.Call} surface of one logical call: its request, tags, call timeout and event
- * listeners, and {@code execute()}'s wait. What the call does lives in its {@link
- * CallStateMachine}; this adapter holds no call state of its own beyond its tags.
+ * The call a {@link FailoverClient} hands out: the {@code okhttp3.Call} surface of one logical call
+ * (its request, tags, call timeout and event listeners, and {@code execute()}'s wait). What the
+ * call does lives in its {@link CallStateMachine}.
+ *
+ * <p>It runs on the client's core that was current when it was made, and counts itself in and out
+ * of that core, so that a core replaced by {@code reconfigure} closes once its last call has ended;
+ * a call made before a replacement but started after its core closed runs on the current core
+ * instead: a new state machine there, with the call's event listeners; its timeout and tags are the
+ * call's own. One object for both roles: every call made one of each before.
  */
 final class FailoverCall implements Call {
-  private final ClientCore core;
+  private final FailoverClient client;
   private final Request request;
+
+  /** The core the call runs on, and its calls' count. */
+  @GuardedBy("this")
+  private FailoverClient.Generation generation;
+
+  @GuardedBy("this")
+  private boolean executed;
+
+  @GuardedBy("this")
+  private boolean canceled;
+
+  /**
+   * The call's state machine, on {@link #generation}'s core. Replaced (under this lock, by {@link
+   * #begin()}, once at most) when the call starts after that core closed; volatile so that the
+   * call's hot path reads it without the lock.
+   */
+  private volatile CallStateMachine machine;
 
   /** The call timeout, made when first asked for: most calls never set one. */
   private volatile @Nullable Timeout timeout;
 
-  private final CallStateMachine machine;
-
   /** Tags set through {@code tag(type, computeIfAbsent)}; created on first use (rare). */
   private volatile @Nullable ConcurrentHashMap<Class<?>, Object> tags;
 
-  FailoverCall(ClientCore core, Request request) {
-    this.core = core;
+  /**
+   * A call of {@code request} on {@code generation}'s core.
+   *
+   * @throws IllegalArgumentException if the request's host is not the service name
+   * @throws IllegalStateException if the core is closed
+   */
+  FailoverCall(FailoverClient client, FailoverClient.Generation generation, Request request) {
+    this.client = client;
     this.request = request;
-    this.machine = new CallStateMachine(core, request, this);
+    this.generation = generation;
+    this.machine = generation.core.newMachine(request, this);
   }
 
   @Override
@@ -57,12 +87,21 @@ final class FailoverCall implements Call {
    */
   @Override
   public Response execute() throws IOException {
+    FailoverClient.Generation g = begin();
+    try {
+      return execute(machine);
+    } finally {
+      client.exited(g);
+    }
+  }
+
+  private Response execute(CallStateMachine machine) throws IOException {
     long waitNanos = machine.execute(timeoutNanos());
     Exception interruptedBy = machine.callerInterruptedBy();
     if (interruptedBy != null) {
       // Interrupted while it ran the first attempt (callerRunsFirstAttempt): the call is cancelled,
       // as below when the wait is interrupted.
-      closeUnread();
+      closeUnread(machine);
       InterruptedIOException ie = new InterruptedIOException("interrupted");
       ie.initCause(interruptedBy);
       throw ie;
@@ -83,7 +122,7 @@ final class FailoverCall implements Call {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       machine.cancel();
-      closeUnread();
+      closeUnread(machine);
       throw interrupted(e);
     } catch (TimeoutException e) {
       machine.deadlinePassed();
@@ -94,7 +133,7 @@ final class FailoverCall implements Call {
         throw unwrap(ee);
       } catch (InterruptedException ie) {
         Thread.currentThread().interrupt();
-        closeUnread();
+        closeUnread(machine);
         throw interrupted(ie);
       }
     }
@@ -105,7 +144,7 @@ final class FailoverCall implements Call {
    * before: no one will read it, so it is closed, now or when the thread completing the call hands
    * it over.
    */
-  private void closeUnread() {
+  private static void closeUnread(CallStateMachine machine) {
     CompletableFuture<Response> unused =
         machine
             .result()
@@ -136,17 +175,92 @@ final class FailoverCall implements Call {
 
   @Override
   public void enqueue(Callback responseCallback) {
-    machine.begin(responseCallback, timeoutNanos());
+    Objects.requireNonNull(responseCallback, "responseCallback");
+    FailoverClient.Generation g = begin();
+    try {
+      machine.begin(
+          g == null
+              ? responseCallback
+              : new Callback() {
+                @Override
+                public void onResponse(Call call, Response response) throws IOException {
+                  try {
+                    responseCallback.onResponse(call, response);
+                  } finally {
+                    client.exited(g);
+                  }
+                }
+
+                @Override
+                public void onFailure(Call call, IOException e) {
+                  try {
+                    responseCallback.onFailure(call, e);
+                  } finally {
+                    client.exited(g);
+                  }
+                }
+              },
+          timeoutNanos());
+    } catch (RuntimeException | Error e) {
+      client.exited(g);
+      throw e;
+    }
+  }
+
+  /**
+   * Marks the call executed and counts it into the core it will run on; returns that core's
+   * generation, or null if it runs on none (cancelled, or the client is closed: its state machine
+   * then fails it at once).
+   *
+   * @throws IllegalStateException if the call was already executed
+   */
+  private synchronized FailoverClient.@Nullable Generation begin() {
+    if (executed) {
+      throw new IllegalStateException("Already Executed");
+    }
+    executed = true;
+    if (generation.enter()) {
+      return generation;
+    }
+    if (canceled) {
+      return null;
+    }
+    FailoverClient.Generation g = client.enterCurrent();
+    if (g == null) {
+      return null; // closed
+    }
+    CallStateMachine fresh;
+    try {
+      fresh = g.core.newMachine(request, this);
+    } catch (IllegalStateException e) {
+      if (!client.isClosed()) {
+        throw e;
+      }
+      // close() claimed this core between enterCurrent() and here: the call runs on none, and its
+      // state machine (of a closed core too) fails it at once, through the callback of enqueue().
+      return null;
+    }
+    for (EventListener l : machine.eventListeners()) {
+      fresh.addEventListener(l);
+    }
+    generation = g;
+    machine = fresh;
+    return g;
   }
 
   @Override
   public void cancel() {
-    machine.cancel();
+    CallStateMachine m;
+    synchronized (this) {
+      canceled = true;
+      m = machine;
+    }
+    m.cancel(); // outside the lock: a callback may run
   }
 
   @Override
-  public boolean isExecuted() {
-    return machine.isExecuted();
+  public synchronized boolean isExecuted() {
+    return executed;
   }
 
   @Override
@@ -188,7 +302,8 @@ final class FailoverCall implements Call {
   }
 
   @Override
-  public void addEventListener(EventListener eventListener) {
+  public synchronized void addEventListener(EventListener eventListener) {
+    // Under this lock: begin() carries the listeners over to a new state machine under it.
     machine.addEventListener(eventListener);
   }
 
@@ -251,7 +366,13 @@ final class FailoverCall implements Call {
 
   @Override
   public Call clone() {
-    return new FailoverCall(core, request);
+    return client.newCall(request);
+  }
+
+  @Override
+  public String toString() {
+    // No user info, query or fragment: a call is printed in logs, and those carry no credentials.
+    return "Call{" + request.method() + " " + Endpoint.redact(request.url()) + "}";
   }
 
   /** Test and snapshot access: the attempts that ended so far, in order of start. */

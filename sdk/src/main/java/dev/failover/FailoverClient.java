@@ -1,7 +1,6 @@
 package dev.failover;
 
 import java.io.Closeable;
-import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -19,15 +18,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 import java.util.random.RandomGenerator;
-import kotlin.jvm.functions.Function0;
-import kotlin.reflect.KClass;
 import okhttp3.Call;
-import okhttp3.Callback;
-import okhttp3.EventListener;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
-import okhttp3.Response;
-import okio.Timeout;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -196,7 +189,7 @@ public final class FailoverClient implements Call.Factory, Closeable {
       State s = state;
       Generation g = s.current;
       try {
-        return new BoundCall(request, g, g.core.newCall(request));
+        return new FailoverCall(this, g, request);
       } catch (IllegalStateException e) {
         // The core closed: the client's (closed), or one just replaced and drained (try again).
         if (s.closed || state.current == g) {
@@ -882,7 +875,7 @@ public final class FailoverClient implements Call.Factory, Closeable {
   }
 
   /** One core and the settings it was built from, with the count of calls running on it. */
-  private static final class Generation {
+  static final class Generation {
     final Settings settings;
     final ClientCore core;
 
@@ -1054,214 +1047,34 @@ public final class FailoverClient implements Call.Factory, Closeable {
   }
 
   /**
-   * The call this client hands out. It runs on the core that was current when it was made and
-   * counts itself in and out of that core, so that a replaced core closes once its last call has
-   * ended; a call made before a replacement but started after its core closed runs on the current
-   * core instead (its timeout and event listeners carried over).
+   * Counts a call into the current core, waiting out a replacement that is being published; returns
+   * that core's generation, or null if the client is closed.
    */
-  private final class BoundCall implements Call {
-    private final Request request;
-
-    // Guarded by this.
-    private Generation generation;
-    private boolean executed;
-    private boolean canceled;
-    private @Nullable List<EventListener> eventListeners;
-
-    // Written under this lock (by begin(), once); volatile so that the call's hot path reads it
-    // without taking the lock again.
-    private volatile Call delegate;
-
-    /** The call that holds the tags: the first delegate, still when the call runs on another. */
-    private final Call tags;
-
-    BoundCall(Request request, Generation generation, Call delegate) {
-      this.request = request;
-      this.generation = generation;
-      this.delegate = delegate;
-      this.tags = delegate;
-    }
-
-    @Override
-    public Request request() {
-      return request;
-    }
-
-    @Override
-    public Response execute() throws IOException {
-      Generation g = begin();
-      try {
-        return delegate().execute();
-      } finally {
-        end(g);
+  @Nullable Generation enterCurrent() {
+    while (true) {
+      State s = state;
+      Generation g = s.current;
+      if (g.enter()) {
+        return g;
       }
-    }
-
-    @Override
-    public void enqueue(Callback responseCallback) {
-      Objects.requireNonNull(responseCallback, "responseCallback");
-      Generation g = begin();
-      try {
-        delegate()
-            .enqueue(
-                new Callback() {
-                  @Override
-                  public void onResponse(Call call, Response response) throws IOException {
-                    try {
-                      responseCallback.onResponse(BoundCall.this, response);
-                    } finally {
-                      end(g);
-                    }
-                  }
-
-                  @Override
-                  public void onFailure(Call call, IOException e) {
-                    try {
-                      responseCallback.onFailure(BoundCall.this, e);
-                    } finally {
-                      end(g);
-                    }
-                  }
-                });
-      } catch (RuntimeException | Error e) {
-        end(g);
-        throw e;
-      }
-    }
-
-    /**
-     * Marks the call executed and counts it into the core it will run on; returns that core's
-     * generation, or null if it runs on none (cancelled, or the client is closed: the delegate then
-     * fails it at once).
-     */
-    private synchronized @Nullable Generation begin() {
-      if (executed) {
-        throw new IllegalStateException("Already Executed");
-      }
-      executed = true;
-      if (generation.enter()) {
-        return generation;
-      }
-      if (canceled) {
+      if (s.closed) {
         return null;
       }
-      while (true) {
-        State s = state;
-        Generation g = s.current;
-        if (g.enter()) {
-          Call fresh;
-          try {
-            fresh = g.core.newCall(request);
-          } catch (IllegalStateException e) {
-            if (!state.closed) {
-              throw e;
-            }
-            // close() claimed this core between enter() and here: the call runs on none, and its
-            // delegate (of a closed core too) fails it at once, through the callback of enqueue().
-            return null;
-          }
-          Timeout from = delegate.timeout();
-          fresh.timeout().timeout(from.timeoutNanos(), TimeUnit.NANOSECONDS);
-          if (from.hasDeadline()) {
-            fresh.timeout().deadlineNanoTime(from.deadlineNanoTime());
-          }
-          List<EventListener> listeners = eventListeners;
-          if (listeners != null) {
-            for (EventListener l : listeners) {
-              fresh.addEventListener(l);
-            }
-          }
-          generation = g;
-          delegate = fresh;
-          return g;
-        }
-        if (s.closed) {
-          return null;
-        }
-      }
     }
+  }
 
-    private void end(@Nullable Generation g) {
-      if (g != null && g.exit()) {
-        closeInBackground(g);
-      }
-    }
+  /** Whether {@link #close()} has begun. */
+  boolean isClosed() {
+    return state.closed;
+  }
 
-    private Call delegate() {
-      return delegate;
-    }
-
-    @Override
-    public void cancel() {
-      Call d;
-      synchronized (this) {
-        canceled = true;
-        d = delegate;
-      }
-      d.cancel(); // outside the lock: a callback may run
-    }
-
-    @Override
-    public synchronized boolean isExecuted() {
-      return executed;
-    }
-
-    @Override
-    public boolean isCanceled() {
-      return delegate().isCanceled();
-    }
-
-    @Override
-    public Timeout timeout() {
-      return delegate().timeout();
-    }
-
-    @Override
-    public void addEventListener(EventListener eventListener) {
-      Call d;
-      synchronized (this) {
-        List<EventListener> l = eventListeners;
-        if (l == null) {
-          l = new ArrayList<>();
-          eventListeners = l;
-        }
-        l.add(eventListener);
-        d = delegate;
-      }
-      d.addEventListener(eventListener);
-    }
-
-    // Call tags stay on the first delegate, whichever core the call runs on.
-
-    @Override
-    public <T> @Nullable T tag(KClass<T> type) {
-      return tags.tag(type);
-    }
-
-    @Override
-    public <T> @Nullable T tag(Class<? extends T> type) {
-      return tags.tag(type);
-    }
-
-    @Override
-    public <T> T tag(KClass<T> type, Function0<? extends T> computeIfAbsent) {
-      return tags.tag(type, computeIfAbsent);
-    }
-
-    @Override
-    public <T> T tag(Class<T> type, Function0<? extends T> computeIfAbsent) {
-      return tags.tag(type, computeIfAbsent);
-    }
-
-    @Override
-    public Call clone() {
-      return newCall(request);
-    }
-
-    @Override
-    public String toString() {
-      // No user info, query or fragment: a call is printed in logs, and those carry no credentials.
-      return "Call{" + request.method() + " " + Endpoint.redact(request.url()) + "}";
+  /**
+   * Counts a call out of the core it ran on ({@code g}; null: none); closes that core if it was
+   * replaced and this was its last call.
+   */
+  void exited(@Nullable Generation g) {
+    if (g != null && g.exit()) {
+      closeInBackground(g);
     }
   }
 
