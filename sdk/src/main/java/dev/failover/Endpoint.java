@@ -1,6 +1,7 @@
 package dev.failover;
 
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -152,12 +153,12 @@ public record Endpoint(HttpUrl url, Locality locality, int weight) {
 
   /**
    * Hides user info in text that may be a malformed URL, for error messages. Everything up to the
-   * last {@code @} is replaced by {@code ***}, except a leading scheme-like prefix ({@code
-   * http://}, {@code http//}, {@code http:/}, {@code http:}, {@code //}), so that a password shows
-   * whether or not the text has a well-formed scheme separator. The text is not a URL that parsed,
-   * so an {@code @} in what would be its path is hidden too: a message may say too little, never a
-   * password. Whatever follows the first {@code ?} or {@code #} after that is hidden too ({@code
-   * ?***}): a query may carry a token.
+   * last {@code @} (or its percent-encoding, {@code %40}) is replaced by {@code ***}, except a
+   * leading scheme-like prefix ({@code http://}, {@code http//}, {@code http:/}, {@code http:},
+   * {@code //}), so that a password shows whether or not the text has a well-formed scheme
+   * separator. The text is not a URL that parsed, so an {@code @} in what would be its path is
+   * hidden too: a message may say too little, never a password. Whatever follows the first {@code
+   * ?} or {@code #} after that is hidden too ({@code ?***}): a query may carry a token.
    *
    * @param text any text, such as an unparseable URL
    * @return the text, with whatever could be user info, a query or a fragment replaced by {@code
@@ -165,7 +166,7 @@ public record Endpoint(HttpUrl url, Locality locality, int weight) {
    */
   static String redactUserInfo(String text) {
     String shown = text;
-    int at = text.lastIndexOf('@');
+    int at = Math.max(text.lastIndexOf('@'), text.toUpperCase(Locale.ROOT).lastIndexOf("%40"));
     if (at >= 0) {
       Matcher prefix = SCHEME_PREFIX.matcher(text);
       int keep = prefix.lookingAt() ? prefix.end() : 0;

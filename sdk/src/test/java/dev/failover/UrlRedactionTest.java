@@ -36,7 +36,10 @@ class UrlRedactionTest {
         "http ://bob:hunter2@x",
         " http//bob:hunter2@x ",
         "HTTP//bob:hunter2@x",
-        "http://bob:hunter2@"
+        "http://bob:hunter2@",
+        "http://bob:hunter2%40x:bad",
+        "bob%3Ahunter2%40x",
+        "http://bob:hunter2%40x"
       })
   void aMalformedEndpointUrlNeverShowsItsPassword(String url) {
     assertThatThrownBy(() -> Endpoint.of(url, "us-east-1", "us-east-1a"))
@@ -63,7 +66,9 @@ class UrlRedactionTest {
         "http//x                    | http//x",
         "x:8443/api?access_token=s3 | x:8443/api?***",
         "bob:pw@x/api#token=s3      | ***@x/api#***",
-        "x/api?email=a@b            | ***@b"
+        "x/api?email=a@b            | ***@b",
+        "http://bob:hunter2%40x:bad | http://***%40x:bad",
+        "bob%3Ahunter2%40x          | ***%40x"
       })
   void whatIsKeptAroundTheUserInfo(String text, String redacted) {
     assertThat(Endpoint.redactUserInfo(text)).isEqualTo(redacted);

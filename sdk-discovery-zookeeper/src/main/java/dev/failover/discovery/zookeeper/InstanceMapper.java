@@ -7,6 +7,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
@@ -135,13 +136,15 @@ final class InstanceMapper<T> {
 
   /**
    * Returns an address as logs and reasons may show it: anything up to its last {@code @} (the user
-   * info of {@code user:password@host}, or of a URL given as the address) replaced by {@code ***}.
+   * info of {@code user:password@host}, or of a URL given as the address), written as such or
+   * percent-encoded ({@code %40}), replaced by {@code ***}.
    */
   static @Nullable String withoutUserInfo(@Nullable String address) {
     if (address == null) {
       return null;
     }
-    int at = address.lastIndexOf('@');
+    int at =
+        Math.max(address.lastIndexOf('@'), address.toUpperCase(Locale.ROOT).lastIndexOf("%40"));
     return at < 0 ? address : "***" + address.substring(at);
   }
 

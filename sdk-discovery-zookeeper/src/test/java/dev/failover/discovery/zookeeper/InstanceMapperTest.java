@@ -110,9 +110,9 @@ class InstanceMapperTest {
   }
 
   /**
-   * An address with user info, as {@code user:password@host} or as a URL, is not a host: the
-   * instance is left out, and its warning names the address without the password (it was logged
-   * twice, as the address and in the reason).
+   * An address with user info, as {@code user:password@host} or as a URL, its {@code @} written as
+   * such or percent-encoded ({@code %40}), is not a host: the instance is left out, and its warning
+   * names the address without the password (it was logged twice, as the address and in the reason).
    */
   @Test
   void anAddressWithUserInfoIsLeftOutAndItsPasswordIsNotLogged() {
@@ -124,6 +124,9 @@ class InstanceMapperTest {
               List.of(
                   instance("with-password", "svc:s3cret@10.0.1.7", 8080, null, true),
                   instance("url", "http://svc:s3cret@10.0.1.8:8080/", 8080, null, true),
+                  // Percent-encoded, its @ as %40: the user info is masked all the same.
+                  instance("encoded", "svc:s3cret%4010.0.1.9", 8080, null, true),
+                  instance("all-encoded", "svc%3As3cret%4010.0.1.10", 8080, null, true),
                   instance("good", "10.0.0.9", 8080, null, true)));
       log = err.text();
     }
@@ -133,6 +136,8 @@ class InstanceMapperTest {
         .contains("ZooKeeper instance with-password of service directory (address ***@10.0.1.7,")
         .contains("left out: its address '***@10.0.1.7' is not a host name or IP")
         .contains("ZooKeeper instance url of service directory (address ***@10.0.1.8:8080/,")
+        .contains("ZooKeeper instance encoded of service directory (address ***%4010.0.1.9,")
+        .contains("ZooKeeper instance all-encoded of service directory (address ***%4010.0.1.10,")
         .doesNotContain("s3cret");
   }
 
