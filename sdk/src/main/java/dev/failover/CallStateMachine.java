@@ -234,10 +234,12 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
   /**
    * What only some calls need: a retry's or a hedge's timer, a second endpoint, a broken body of
    * the application's, an observer, listeners. Made by the first thing that needs it ({@link
-   * #rare()}): a call that ends with its first attempt, with nobody listening, never makes it, and
-   * is that much smaller (its fields cost every call 64 bytes when they were the call's own).
-   * Guarded by the lock of the call that holds it: it is reached only through {@link #rare}, which
-   * is.
+   * #rare()}): a call that ends with its first attempt, on a client without hedging, observer or
+   * listeners, never makes it, and is that much smaller (its fields cost every call 64 bytes when
+   * they were the call's own). A hedgeable call makes it when its hedge timer is armed, a client
+   * with a {@link CallObserver} for every call, an {@code enqueue()} on fake time for its deadline
+   * timer. Guarded by the lock of the call that holds it: it is reached only through {@link #rare},
+   * which is.
    */
   private static final class Rare {
     /**

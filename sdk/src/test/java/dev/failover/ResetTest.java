@@ -17,9 +17,12 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import okhttp3.Call;
+import okhttp3.Callback;
+import okhttp3.EventListener;
 import okhttp3.Response;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -153,6 +156,51 @@ class ResetTest {
       try (Response r = prepared.clone().execute()) {
         assertThat(r.code()).isEqualTo(200);
       }
+    }
+  }
+
+  /**
+   * An enqueued call that starts on the new state keeps the listener added to it before, gives its
+   * callback the very call the application holds, and counts itself out of the new state, which a
+   * second reset then closes at once.
+   */
+  @Test
+  void aCallRunOnTheNewStateKeepsItsListenerIsItsCallbacksCallAndCountsItselfOut()
+      throws Exception {
+    try (FailoverClient client = Zones3.client(zones).build()) {
+      ok200(client, "/api/v1/users/1");
+      Set<Thread> oldThreads = clientThreads();
+      List<String> seen = new CopyOnWriteArrayList<>();
+      Call prepared = client.newCall(request("/api/v1/users/2"));
+      prepared.addEventListener(
+          new EventListener() {
+            @Override
+            public void callStart(Call call) {
+              seen.add("start");
+            }
+          });
+      client.reset();
+      assertThat(stillAliveAfterJoining(oldThreads)).isEmpty();
+      Set<Thread> secondThreads = clientThreads();
+      CompletableFuture<Call> given = new CompletableFuture<>();
+      prepared.enqueue(
+          new Callback() {
+            @Override
+            public void onResponse(Call call, Response response) {
+              response.close();
+              given.complete(call);
+            }
+
+            @Override
+            public void onFailure(Call call, IOException e) {
+              given.completeExceptionally(e);
+            }
+          });
+      assertThat(given.get(10, TimeUnit.SECONDS)).isSameAs(prepared);
+      assertThat(seen).containsExactly("start");
+      client.reset();
+      assertThat(stillAliveAfterJoining(secondThreads)).isEmpty();
+      ok200(client, "/api/v1/users/3");
     }
   }
 
