@@ -81,9 +81,10 @@ final class Redaction {
   /**
    * The text with the user info of every URL or authority in it replaced by {@code ***}: in each
    * word (text between white space and commas, as in lists of URLs), from the start of its
-   * authority (after its first {@code ://}, else the word's start) up to its last {@code @}. A
-   * password may hold {@code /}, {@code ?} or {@code #}, so this may mask more than the user info
-   * (up to an {@code @} further in a path or query): safe. One pass: linear in the text.
+   * authority (after its first {@code ://}, else the word's start) up to its last {@code @},
+   * written as such or percent-encoded ({@code %40}). A password may hold {@code /}, {@code ?} or
+   * {@code #}, so this may mask more than the user info (up to an {@code @} further in a path or
+   * query): safe. One pass: linear in the text.
    *
    * @param text any text, such as a URL or an exception's message
    * @return the text without user info
@@ -102,7 +103,7 @@ final class Redaction {
       int lastAt = -1;
       while (i < length && !endsWord(text.charAt(i))) {
         char c = text.charAt(i);
-        if (c == '@') {
+        if (c == '@' || (c == '%' && text.startsWith("40", i + 1))) {
           lastAt = i;
         } else if (c == ':' && scheme < 0 && text.startsWith("//", i + 1)) {
           scheme = i;
