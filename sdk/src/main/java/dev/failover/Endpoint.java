@@ -1,7 +1,6 @@
 package dev.failover;
 
 import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -166,7 +165,7 @@ public record Endpoint(HttpUrl url, Locality locality, int weight) {
    */
   static String redactUserInfo(String text) {
     String shown = text;
-    int at = Math.max(text.lastIndexOf('@'), text.toUpperCase(Locale.ROOT).lastIndexOf("%40"));
+    int at = Math.max(text.lastIndexOf('@'), text.lastIndexOf("%40"));
     if (at >= 0) {
       Matcher prefix = SCHEME_PREFIX.matcher(text);
       int keep = prefix.lookingAt() ? prefix.end() : 0;

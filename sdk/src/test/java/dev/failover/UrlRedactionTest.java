@@ -68,7 +68,8 @@ class UrlRedactionTest {
         "bob:pw@x/api#token=s3      | ***@x/api#***",
         "x/api?email=a@b            | ***@b",
         "http://bob:hunter2%40x:bad | http://***%40x:bad",
-        "bob%3Ahunter2%40x          | ***%40x"
+        "bob%3Ahunter2%40x          | ***%40x",
+        "straße:hunter2%40x         | ***%40x"
       })
   void whatIsKeptAroundTheUserInfo(String text, String redacted) {
     assertThat(Endpoint.redactUserInfo(text)).isEqualTo(redacted);

@@ -7,7 +7,6 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
@@ -143,8 +142,7 @@ final class InstanceMapper<T> {
     if (address == null) {
       return null;
     }
-    int at =
-        Math.max(address.lastIndexOf('@'), address.toUpperCase(Locale.ROOT).lastIndexOf("%40"));
+    int at = Math.max(address.lastIndexOf('@'), address.lastIndexOf("%40"));
     return at < 0 ? address : "***" + address.substring(at);
   }
 

@@ -27,7 +27,7 @@ class RedactionTests {
         "refused: http://a:b@r1/x and https://c:d@e@r2  | refused: http://***@r1/x and https://***@r2",
         "urls=http://a:b@r1,http://c:d@r2               | urls=http://***@r1,http://***@r2",
         "us-east-1a                                     | us-east-1a",
-        // An '@' percent-encoded (%40, any case) ends user info too.
+        // An '@' percent-encoded (%40) ends user info too.
         "https://svc:secret%40dir-b:8443/x              | https://***%40dir-b:8443/x",
         "svc%3Asecret%40dir-b                           | ***%40dir-b",
         "http://u:p%40w@h and http://v:secret%40h2      | http://***@h and http://***%40h2",
