@@ -99,10 +99,11 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
 
   /**
    * Whether the call's {@link #ending} was handed over to its caller ({@link #completeResult}):
-   * after its events and the observer. The result, once made, is completed with it.
+   * after its events and the observer. The result, once made, is completed with it. Set once, under
+   * the lock; volatile so that the caller's thread reads it, and the ending set before it, without
+   * taking the lock ({@link #handedOver()}).
    */
-  @GuardedBy("this")
-  private boolean resultReady;
+  private volatile boolean resultReady;
 
   // What the state machine decided under the lock, for drain() to do after it (events, the
   // observer, the result, the callback: nothing that may run user code runs locked).
@@ -375,7 +376,8 @@ final class CallStateMachine extends RunningCalls.Member implements Timeouts.Tar
    * The call's end (its {@link Response} or its {@link FailoverException}) if it was handed over to
    * the caller already, as the result would be completed with; null if not yet.
    */
-  synchronized @Nullable Object handedOver() {
+  @SuppressWarnings("GuardedBy") // set once, under the lock, before resultReady (volatile) is
+  @Nullable Object handedOver() {
     return resultReady ? ending : null;
   }
 
